@@ -1,0 +1,130 @@
+"""Unique vote patterns: fitting label models on distinct rows with counts.
+
+Real label matrices have far fewer distinct rows than items, so a model that
+fits on ``(patterns, counts)`` costs time in the number of patterns, not rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["VotePatterns", "vote_patterns"]
+
+_CHUNK_ROWS = 1 << 20
+
+
+@dataclass(frozen=True)
+class VotePatterns:
+    """Distinct rows of a dense vote matrix.
+
+    Attributes
+    ----------
+    patterns : ndarray of shape (u, m)
+        The distinct rows, in order of first appearance.
+    counts : ndarray of shape (u,)
+        How many items have each pattern.
+    inverse : ndarray of shape (n,)
+        Pattern index of every item: ``patterns[inverse]`` equals the votes.
+    """
+
+    patterns: np.ndarray
+    counts: np.ndarray
+    inverse: np.ndarray
+
+    @property
+    def n_patterns(self) -> int:
+        """Number of distinct rows."""
+        return int(self.patterns.shape[0])
+
+
+def vote_patterns(votes: np.ndarray) -> VotePatterns:
+    """Find the distinct rows of a dense ``(n, m)`` integer vote matrix.
+
+    Rows are hashed with a random-free multiplicative hash, factorized in
+    linear time, and verified exactly; a hash collision (vanishingly rare)
+    falls back to an exact sort-based method.
+
+    Parameters
+    ----------
+    votes : ndarray of shape (n, m), integer dtype
+        Votes in ``[-1, k)``.
+
+    Returns
+    -------
+    VotePatterns
+    """
+    votes = np.asarray(votes)
+    n, m = votes.shape
+    if n == 0:
+        return VotePatterns(votes[:0].copy(), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    codes = _row_hash(votes)
+    inverse, uniques = pd.factorize(codes)
+    first = _first_occurrence(inverse, len(uniques))
+    patterns = np.ascontiguousarray(votes[first])
+    if not _verify(votes, patterns, inverse):
+        return _exact_patterns(votes)
+    counts = np.bincount(inverse, minlength=len(uniques)).astype(np.int64)
+    return VotePatterns(patterns, counts, inverse.astype(np.int64, copy=False))
+
+
+def _row_hash(votes: np.ndarray) -> np.ndarray:
+    """64-bit hash of every row (column-wise accumulation, chunked)."""
+    m = votes.shape[1]
+    consts = _hash_constants(m)
+    out = np.empty(votes.shape[0], dtype=np.uint64)
+    for start in range(0, votes.shape[0], _CHUNK_ROWS):
+        block = votes[start : start + _CHUNK_ROWS]
+        acc = np.zeros(block.shape[0], dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for j in range(m):
+                acc += (block[:, j].astype(np.uint64) + np.uint64(1)) * consts[j]
+                acc ^= acc >> np.uint64(29)
+        out[start : start + block.shape[0]] = acc
+    return out
+
+
+def _hash_constants(m: int) -> np.ndarray:
+    # Fixed odd constants derived by splitmix64 from the column index.
+    x = (np.arange(1, m + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    with np.errstate(over="ignore"):
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x | np.uint64(1)
+
+
+def _first_occurrence(inverse: np.ndarray, n_unique: int) -> np.ndarray:
+    # pd.factorize numbers uniques in order of first appearance, so code c
+    # first occurs where the running maximum of ``inverse`` steps up to c.
+    running = np.maximum.accumulate(inverse)
+    first = np.flatnonzero(np.r_[True, running[1:] > running[:-1]])
+    if first.shape[0] != n_unique:  # pragma: no cover - factorize contract
+        raise RuntimeError("pandas.factorize did not number codes by first appearance")
+    return first
+
+
+def _verify(votes: np.ndarray, patterns: np.ndarray, inverse: np.ndarray) -> bool:
+    for start in range(0, votes.shape[0], _CHUNK_ROWS):
+        stop = start + _CHUNK_ROWS
+        if not np.array_equal(patterns[inverse[start:stop]], votes[start:stop]):
+            return False
+    return True
+
+
+def _exact_patterns(votes: np.ndarray) -> VotePatterns:
+    patterns, first, inverse, counts = np.unique(
+        votes, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.shape[0])
+    return VotePatterns(
+        np.ascontiguousarray(patterns[order]),
+        counts[order].astype(np.int64),
+        rank[inverse.ravel()].astype(np.int64),
+    )
