@@ -1,0 +1,249 @@
+"""The label-model contract shared by every model (DESIGN.md §4).
+
+Subclasses implement ``_fit(L, gold, class_balance)`` and
+``_predict_proba(L)``; this base class validates inputs once, records the
+fitted shape, aligns sources at predict time, breaks ties and serialises
+state as JSON + arrays (never pickle).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from .._core import LabelMatrix, SoftLabels, as_label_matrix, break_ties, fingerprint
+from .._core.constants import STATE_SCHEMA_VERSION
+from .._core.state import check_state, load_state, save_state, to_jsonable
+from .._core.validation import Checker, check_class_balance, check_labels, fail, validate_params
+from ..errors import NotFittedError, ValidationError
+from ._posterior import predict_with_confusion
+
+__all__ = ["LabelModel", "ConfusionLabelModel"]
+
+_BASE_ARRAYS = ("class_balance_",)
+_BASE_ATTRS = ("n_sources_", "n_classes_", "source_names_", "class_names_")
+
+
+class LabelModel(BaseEstimator):
+    """Base class of label models: learn source reliability, output soft labels.
+
+    Subclasses declare ``_parameter_spec`` (checkers run in ``fit``),
+    ``_state_arrays`` / ``_state_attrs`` (fitted attributes saved by
+    :meth:`to_state`) and ``_min_sources``.
+    """
+
+    _parameter_spec: ClassVar[dict[str, Checker]] = {}
+    _state_arrays: ClassVar[tuple[str, ...]] = ()
+    _state_attrs: ClassVar[tuple[str, ...]] = ()
+    _min_sources: ClassVar[int] = 2
+
+    # ----------------------------------------------------------------- fit
+    def fit(
+        self,
+        L: Any,
+        *,
+        n_classes: int | None = None,
+        gold: Any = None,
+        class_balance: Any = None,
+    ) -> LabelModel:
+        """Learn the sources' reliability from the votes ``L``.
+
+        Parameters
+        ----------
+        L : LabelMatrix or array-like of shape (n_items, n_sources)
+            Votes, ``-1`` = abstain. A raw array needs ``n_classes`` unless
+            it can be inferred from the largest vote.
+        n_classes : int, optional
+            Number of classes ``k`` (taken from ``L`` when it is a LabelMatrix).
+        gold : array-like of shape (n_items,), optional
+            Known labels, ``-1`` where unknown. Models that are
+            semi-supervised use them; the others use them for the class
+            balance only.
+        class_balance : array-like of shape (k,), optional
+            Class prior; estimated when omitted.
+
+        Returns
+        -------
+        self
+        """
+        validate_params(self, self._parameter_spec)
+        L = as_label_matrix(L, n_classes)
+        self._check_fit_matrix(L)
+        gold_arr = None if gold is None else check_labels(
+            "gold", gold, L.n_classes, length=L.n_items, allow_abstain=True
+        )
+        balance = check_class_balance("class_balance", class_balance, L.n_classes)
+        self._fit(L, gold_arr, balance)
+        self.n_sources_ = L.n_sources
+        self.n_classes_ = L.n_classes
+        self.source_names_ = list(L.source_names)
+        self.class_names_ = None if L.class_names is None else list(L.class_names)
+        return self
+
+    def _check_fit_matrix(self, L: LabelMatrix) -> None:
+        if L.n_items == 0:
+            raise fail("L", "at least one item", got_text="an empty matrix")
+        if L.n_sources < self._min_sources:
+            raise fail("L", f"at least {self._min_sources} sources for {type(self).__name__}",
+                       got_text=f"{L.n_sources} source(s)")
+        if L.nnz == 0:
+            raise fail("L", "at least one non-abstain vote", got_text="a matrix in which every vote abstains")
+
+    def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------- predict
+    def predict_proba(self, L: Any) -> np.ndarray:
+        """Soft labels: the posterior over classes of every item.
+
+        Parameters
+        ----------
+        L : LabelMatrix or array-like of shape (n_items, n_sources)
+            Votes of the same sources the model was fitted on. When both
+            matrices carry source names and they are a permutation of each
+            other, columns are matched by name.
+
+        Returns
+        -------
+        ndarray of shape (n_items, n_classes)
+            Rows sum to 1. The model is not modified.
+        """
+        L = self._check_predict_matrix(L)
+        return self._predict_proba(L)
+
+    def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, L: Any, tie_break: str = "random", *, random_state: Any = None) -> np.ndarray:
+        """Hard labels: the most probable class, ties broken by ``tie_break``.
+
+        Parameters
+        ----------
+        L : LabelMatrix or array-like of shape (n_items, n_sources)
+        tie_break : {"random", "abstain", "prior"}, default="random"
+            ``"abstain"`` returns -1 for tied items; ``"prior"`` prefers the
+            class with the larger learned class balance.
+        random_state : None, int or Generator
+            Seed for ``"random"``; defaults to the model's ``random_state``
+            parameter when it has one, so predictions are reproducible.
+        """
+        proba = self.predict_proba(L)
+        seed = random_state if random_state is not None else getattr(self, "random_state", None)
+        return break_ties(proba, tie_break, prior=self.class_balance_, random_state=seed)
+
+    def soft_labels(self, L: Any) -> SoftLabels:
+        """:meth:`predict_proba` wrapped as :class:`SoftLabels` with item ids."""
+        matrix = self._check_predict_matrix(L)
+        proba = self._predict_proba(matrix)
+        names = self.class_names_ if self.class_names_ is not None else None
+        return SoftLabels(proba, item_ids=matrix.item_ids, class_names=names, producer=self.fingerprint_)
+
+    @property
+    def fingerprint_(self) -> str:
+        """Fingerprint of the fitted model (class, parameters and learned state)."""
+        self._check_fitted()
+        state = self.to_state()
+        return fingerprint(state["class"], to_jsonable(state["params"]), state["attributes"], state["arrays"])
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_classes_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit(L) before using it."
+            )
+
+    def _check_predict_matrix(self, L: Any) -> LabelMatrix:
+        self._check_fitted()
+        matrix = as_label_matrix(L, self.n_classes_ if not isinstance(L, LabelMatrix) else None)
+        if matrix.n_classes > self.n_classes_:
+            raise fail("L", f"votes with at most {self.n_classes_} classes (as fitted)",
+                       got_text=f"n_classes={matrix.n_classes}")
+        if matrix.n_classes < self.n_classes_:
+            matrix = matrix.replace(n_classes=self.n_classes_)
+        return self._align_sources(matrix)
+
+    def _align_sources(self, L: LabelMatrix) -> LabelMatrix:
+        if L.n_sources != self.n_sources_:
+            raise fail("L", f"{self.n_sources_} sources (as fitted)", got_text=f"{L.n_sources} sources")
+        fitted = tuple(self.source_names_)
+        if L.source_names == fitted or _default_names(L.source_names) or _default_names(fitted):
+            return L
+        if set(L.source_names) == set(fitted):
+            return L.select_sources(fitted)
+        missing = sorted(set(fitted) - set(L.source_names))[:5]
+        raise fail("L", "the sources the model was fitted on", got_text=f"sources missing: {missing}")
+
+    # --------------------------------------------------------------- state
+    def to_state(self) -> dict[str, Any]:
+        """The fitted model as JSON-able metadata plus numpy arrays (no pickle)."""
+        self._check_fitted()
+        arrays = {name: np.asarray(getattr(self, name)) for name in _BASE_ARRAYS + self._state_arrays}
+        attrs = {name: to_jsonable(getattr(self, name)) for name in _BASE_ATTRS + self._state_attrs}
+        return {
+            "schema_version": STATE_SCHEMA_VERSION,
+            "class": type(self).__name__,
+            "module": type(self).__module__,
+            "params": to_jsonable(self.get_params(deep=False)),
+            "attributes": attrs,
+            "arrays": arrays,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> LabelModel:
+        """Rebuild a fitted model from :meth:`to_state` output."""
+        check_state(state, cls.__name__)
+        model = cls(**state["params"])
+        for name in _BASE_ATTRS + cls._state_attrs:
+            if name not in state["attributes"]:
+                raise fail("state", f"attribute {name!r}", got_text="a state without it")
+            setattr(model, name, state["attributes"][name])
+        for name in _BASE_ARRAYS + cls._state_arrays:
+            if name not in state["arrays"]:
+                raise fail("state", f"array {name!r}", got_text="a state without it")
+            setattr(model, name, np.asarray(state["arrays"][name]))
+        return model
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the state to ``<path>.json`` + ``<path>.npz``; return the JSON path."""
+        return save_state(self.to_state(), path)
+
+    @staticmethod
+    def load(path: str | os.PathLike[str]) -> LabelModel:
+        """Load any weaklab label model saved with :meth:`save`."""
+        state = load_state(path)
+        module = state.get("module", "")
+        if not isinstance(module, str) or not module.startswith("weaklab."):
+            raise ValidationError(f"path: expected a weaklab label-model state, got module {module!r}")
+        cls = getattr(importlib.import_module(module), state["class"], None)
+        if cls is None or not (isinstance(cls, type) and issubclass(cls, LabelModel)):
+            raise ValidationError(f"path: expected a weaklab label-model state, got class {state['class']!r}")
+        return cls.from_state(state)
+
+
+class ConfusionLabelModel(LabelModel):
+    """A label model that predicts from per-source confusion matrices.
+
+    Subclasses set ``confusion_`` (m, k, k), where ``confusion_[j, c, v]`` is
+    the probability that source j votes v on an item of class c *given that
+    it votes*, and ``class_balance_`` (k,). ``source_accuracy_`` follows.
+    """
+
+    _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_",)
+
+    def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
+        return predict_with_confusion(L, self.confusion_, self.class_balance_)
+
+    @property
+    def source_accuracy_(self) -> np.ndarray:
+        """Probability that each source's vote is correct, shape ``(m,)``."""
+        self._check_fitted()
+        diag = np.diagonal(self.confusion_, axis1=1, axis2=2)
+        return diag @ self.class_balance_
+
+
+def _default_names(names: tuple[str, ...]) -> bool:
+    return all(name == f"s{j}" for j, name in enumerate(names))

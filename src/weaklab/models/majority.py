@@ -1,0 +1,63 @@
+"""Majority vote: every non-abstaining source counts once."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from .._core import LabelMatrix
+from .._core.validation import Checker, interval
+from ._base import LabelModel
+
+__all__ = ["MajorityVote"]
+
+
+class MajorityVote(LabelModel):
+    """Soft labels proportional to the votes each class gets.
+
+    The soft label of an item is the share of its non-abstain votes that went
+    to each class (optionally smoothed); an item nobody voted on gets the
+    class balance. ``predict(L, tie_break=...)`` resolves ties with the
+    ``"random"``, ``"abstain"`` or ``"prior"`` policy.
+
+    Parameters
+    ----------
+    smoothing : float, default=0.0
+        Pseudo-count added to every class before normalising; 0 gives the
+        plain vote shares.
+
+    Attributes
+    ----------
+    class_balance_ : ndarray of shape (k,)
+        Given ``class_balance``, else the class frequencies of ``gold``
+        when given, else the share of all votes per class.
+    n_sources_, n_classes_ : int
+    source_names_ : list of str
+    """
+
+    _parameter_spec: ClassVar[dict[str, Checker]] = {"smoothing": interval(float, 0.0, None)}
+    _min_sources: ClassVar[int] = 1
+
+    def __init__(self, smoothing: float = 0.0) -> None:
+        self.smoothing = smoothing
+
+    def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
+        k = L.n_classes
+        if class_balance is not None:
+            self.class_balance_ = class_balance
+        elif gold is not None and (gold >= 0).any():
+            counts = np.bincount(gold[gold >= 0], minlength=k).astype(np.float64)
+            self.class_balance_ = (counts + 1.0) / (counts.sum() + k)
+        else:
+            counts = L.class_counts().sum(axis=0).astype(np.float64)
+            self.class_balance_ = (counts + 1.0) / (counts.sum() + k)
+
+    def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
+        counts = L.class_counts().astype(np.float64)
+        counts += float(self.smoothing)
+        totals = counts.sum(axis=1, keepdims=True)
+        proba = np.divide(counts, totals, out=np.empty_like(counts), where=totals > 0)
+        empty = totals[:, 0] == 0
+        proba[empty] = self.class_balance_
+        return proba
