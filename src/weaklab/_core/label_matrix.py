@@ -14,7 +14,7 @@ from ..errors import ValidationError
 from .constants import ABSTAIN, MAX_CLASSES, MAX_INT8_CLASSES
 from .hashing import fingerprint as _fingerprint
 from .patterns import VotePatterns, vote_patterns
-from .validation import check_choice, check_int, fail
+from .validation import _py, check_choice, check_int, fail
 
 __all__ = ["LabelMatrix", "vote_dtype"]
 
@@ -229,7 +229,7 @@ class LabelMatrix:
         item_index = _make_index(frame[item], item_ids, "item_ids", item)
         rows = item_index.get_indexer(frame[item])
         if (rows < 0).any():
-            missing = frame[item].to_numpy()[rows < 0][0]
+            missing = _py(frame[item].to_numpy()[rows < 0][0])
             raise fail("item_ids", f"every item of column {item!r}", got_text=f"no entry for item {missing!r}")
         rows, src, labels = _resolve_duplicates(rows, src, labels, duplicates)
         source_index = _make_index(pd.Series(src), source_names, "source_names", source)
@@ -634,7 +634,7 @@ def _validate_item_ids(item_ids: Any, n: int) -> np.ndarray | None:
         raise fail("item_ids", "ids without NaN", got_text="NaN among the ids")
     index = pd.Index(ids)
     if not index.is_unique:
-        dupe = index[index.duplicated()][0]
+        dupe = _py(index[index.duplicated()][0])
         raise fail("item_ids", "unique ids", got_text=f"duplicate id {dupe!r}")
     if ids.dtype == object:
         ids = ids.copy()
@@ -715,7 +715,7 @@ def _make_index(values: pd.Series, given: Any, param: str, column: str) -> pd.In
     if given is not None:
         index = pd.Index(np.asarray(given) if not isinstance(given, pd.Index) else given)
         if not index.is_unique:
-            raise fail(param, "unique values", got_text=f"duplicate {index[index.duplicated()][0]!r}")
+            raise fail(param, "unique values", got_text=f"duplicate {_py(index[index.duplicated()][0])!r}")
         return index
     uniques = pd.unique(values)
     try:

@@ -37,8 +37,14 @@ __all__ = [
 Checker = Callable[[str, Any], None]
 
 
+def _py(value: Any) -> Any:
+    """A numpy scalar as the equivalent Python scalar (for readable messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def describe(value: Any) -> str:
     """Describe an arriving value briefly: type, and shape/dtype for arrays."""
+    value = _py(value)
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape} and dtype {value.dtype}"
     if hasattr(value, "shape") and hasattr(value, "dtype"):
