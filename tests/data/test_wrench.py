@@ -126,6 +126,7 @@ def test_small_folder_roundtrip(tmp_path):
     np.testing.assert_array_equal(np.asarray(ds.L), [[1, -1], [-1, 0]])
     np.testing.assert_array_equal(ds.gold, [1, 0])
     assert list(ds.items.columns) == ["id", "text", "is_labeled"]
+    assert ds.name == tmp_path.name
 
 
 @pytest.mark.parametrize(

@@ -150,7 +150,8 @@ def load_zheng(
     L = LabelMatrix.from_long(votes, item="item", source="worker", label="label", n_classes=k,
                               item_ids=ids, sparse=sparse, duplicates=duplicates)
     gold = gold_series.reindex(ids).fillna(-1).to_numpy(np.int64)
-    return WeakLabelDataset(name=folder.name, split=None, items=pd.DataFrame({"id": ids}), L=L, gold=gold)
+    items = pd.DataFrame({"id": ids})
+    return WeakLabelDataset(name=folder.resolve().name, split=None, items=items, L=L, gold=gold)
 
 
 def load_zheng_numeric(

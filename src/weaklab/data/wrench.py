@@ -124,7 +124,7 @@ def _load_split(
     names = source_names if source_names is not None else [f"lf{j}" for j in range(votes.shape[1])]
     L = LabelMatrix(votes[keep], n_classes=len(class_names), class_names=class_names,
                     source_names=names, item_ids=ids)
-    return WeakLabelDataset(name=folder.name, split=split, items=items, L=L, gold=gold[keep])
+    return WeakLabelDataset(name=folder.resolve().name, split=split, items=items, L=L, gold=gold[keep])
 
 
 def _read_class_names(path: Path) -> tuple[str, ...]:
