@@ -203,3 +203,17 @@ def test_bad_inputs():
         label_coverage(None)
     with pytest.raises(ValidationError, match="L"):
         lf_coverages(np.array([[0, 5]]).astype(float) + 0.5)
+
+
+def test_crowd_scale_sparse_is_not_densified():
+    """A 200,000 x 5,000 sparse matrix (1 GB if dense) is summarised from its votes alone, quickly."""
+    rng = np.random.default_rng(0)
+    n, m = 200_000, 5_000
+    rows = np.repeat(np.arange(n), 2)
+    cols = np.stack([rng.integers(0, m // 2, n), rng.integers(m // 2, m, n)], axis=1).ravel()
+    L = LabelMatrix.from_coo(rows, cols, rng.integers(0, 3, 2 * n), n_items=n, n_sources=m, n_classes=3)
+    table = lf_summary(L, rng.integers(-1, 3, n))
+    assert table.shape == (m, 4 + 3 + 3)
+    assert table["coverage"].sum() == pytest.approx(2.0)
+    assert label_overlap(L) == 1.0
+    assert label_conflict(L) == pytest.approx(2 / 3, abs=0.01)
