@@ -1,0 +1,445 @@
+"""Shared helpers for the benchmark scripts (not part of the weaklab package).
+
+What lives here:
+
+* timing: :func:`best_of` (wall time, best of N, via ``time.perf_counter``);
+* memory: every measured case runs in a *fresh subprocess* (:func:`run_child`), which reports its own
+  peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss``) and the peak of the processes it waited for
+  (``RUSAGE_CHILDREN``); the parent also samples the RSS of the child's whole process tree with psutil
+  (for cases that use worker processes). A *baseline* child that does the same imports and builds the
+  same inputs but measures nothing gives the RSS the case's increment is taken against;
+* machine facts (:func:`machine_info`): CPU model, cores, RAM, Python, package versions, git commit,
+  load average at the start;
+* results: JSON under ``benchmarks/results/`` (:func:`write_results`) and the matching section of
+  ``BENCHMARKS.md`` between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` (:func:`update_markdown`),
+  so several scripts share one file.
+
+A benchmark script uses it like this::
+
+    if args.child:                       # inside the fresh subprocess
+        setup = build_inputs(...)        # identical in the baseline child
+        if args.child != "baseline":
+            best, times, result = best_of(lambda: run_case(...), repeat)
+        child_report(args.child_out, times=times, ...)
+    else:                                # the parent: one child per case
+        res = run_child(__file__, ["--child", "case-name", ...])
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import platform
+import re
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+BENCHMARKS_MD = REPO_DIR / "BENCHMARKS.md"
+
+#: Packages whose versions every result records (missing ones are reported as "not installed").
+DEFAULT_PACKAGES = (
+    "weaklab",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "scikit-learn",
+    "snorkel",
+    "flyingsquid",
+    "pgmpy",
+    "cleanlab",
+    "crowd-kit",
+    "torch",
+    "dask",
+    "distributed",
+    "psutil",
+)
+
+MD_HEADER = """\
+# weaklab benchmarks
+
+This file is **generated**; do not edit the tables by hand. Each section below is written by one script in
+`benchmarks/` between its `<!-- BEGIN name -->` / `<!-- END name -->` markers and names the command that
+produced it, the machine, the package versions and the date. The machine-readable results are in
+`benchmarks/results/<name>.json`.
+
+Regenerate everything with `make bench` (creates `.venv-bench` with `pip install -e ".[bench]"
+-r benchmarks/requirements.txt`, then runs `benchmarks/run_all.py`), or one section with
+`.venv-bench/bin/python benchmarks/<name>.py`. `--quick` runs small sizes and does not touch this file.
+
+How to read the numbers: the machine is shared (2 cores; other work may run at the same time), so absolute
+times are noisy. The **ratio** columns compare libraries measured in the *same* run, one after another on the
+same inputs, which is what holds up. Times are the best of N wall-clock runs; memory is the peak RSS of a
+fresh process running only that case, minus the peak of a baseline process that did the same imports and
+built the same inputs. Where weaklab loses, the table says so.
+"""
+
+
+# --------------------------------------------------------------------------------------------- timing
+
+
+def best_of(
+    fn: Callable[[], Any], repeat: int = 3, *, collect: bool = True
+) -> tuple[float, list[float], Any]:
+    """Run ``fn`` ``repeat`` times; return (best seconds, all seconds, result of the last run).
+
+    A full ``gc.collect()`` runs before each repetition (outside the timed region), so garbage from the
+    previous repetition is not charged to the next one.
+    """
+    times: list[float] = []
+    result: Any = None
+    for _ in range(max(1, repeat)):
+        result = None
+        if collect:
+            gc.collect()
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), times, result
+
+
+# --------------------------------------------------------------------------------------------- memory
+
+
+def peak_rss_self() -> int:
+    """Peak resident set size of this process so far, in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def peak_rss_children() -> int:
+    """Largest peak RSS among the terminated child processes this process waited for, in bytes."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+
+
+def current_rss() -> int:
+    """Current resident set size of this process, in bytes."""
+    try:
+        import psutil
+
+        return int(psutil.Process().memory_info().rss)
+    except ImportError:  # pragma: no cover - psutil is in the [bench] extra
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class _TreeSampler(threading.Thread):
+    """Polls the summed RSS of a process and all its descendants (psutil) until stopped."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak = 0
+        self.peak_procs = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        try:
+            import psutil
+
+            root = psutil.Process(self.pid)
+        except Exception:  # psutil missing or the child is already gone
+            return
+        while not self._stop_event.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                    except Exception:
+                        pass
+                if total > self.peak:
+                    self.peak, self.peak_procs = total, len(procs)
+            except Exception:
+                return
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+# ------------------------------------------------------------------------------------- child protocol
+
+
+def run_child(
+    script: str | Path,
+    args: Sequence[str],
+    *,
+    timeout: float | None = None,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run ``python script --child-out FILE *args`` in a fresh interpreter and return its report.
+
+    The child writes its JSON report (see :func:`child_report`) to FILE. The parent adds
+    ``tree_peak_rss`` (summed RSS of the child and its descendants, sampled every 50 ms), ``wall``
+    (seconds for the whole child, setup included) and ``returncode``. On a failure or a timeout the
+    returned dict has ``"error"`` set and the tail of the child's stderr.
+    """
+    with tempfile.TemporaryDirectory(prefix="weaklab-bench-") as tmp:
+        out = Path(tmp) / "report.json"
+        cmd = [sys.executable, str(script), "--child-out", str(out), *args]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        sampler = _TreeSampler(proc.pid)
+        sampler.start()
+        try:
+            _, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, stderr = proc.communicate()
+            sampler.stop()
+            return {
+                "error": f"timeout after {timeout:.0f} s",
+                "stderr": _tail(stderr),
+                "cmd": shlex.join(cmd),
+            }
+        finally:
+            sampler.stop()
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0 or not out.exists():
+            return {
+                "error": f"child exited with {proc.returncode}",
+                "stderr": _tail(stderr),
+                "cmd": shlex.join(cmd),
+            }
+        report = json.loads(out.read_text())
+    report.update(tree_peak_rss=sampler.peak, tree_peak_procs=sampler.peak_procs, wall=wall, returncode=0)
+    return report
+
+
+def child_report(path: str | Path, **fields: Any) -> None:
+    """Write a child's report: the given fields plus its peak RSS figures."""
+    fields.setdefault("peak_rss", peak_rss_self())
+    fields.setdefault("peak_rss_children", peak_rss_children())
+    fields.setdefault("end_rss", current_rss())
+    Path(path).write_text(json.dumps(fields, default=_json_default))
+
+
+def _tail(text: str | None, n: int = 3000) -> str:
+    return (text or "")[-n:]
+
+
+# --------------------------------------------------------------------------------------- machine facts
+
+
+def package_versions(packages: Iterable[str] = DEFAULT_PACKAGES) -> dict[str, str]:
+    versions = {}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _total_ram() -> int:
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().total)
+    except ImportError:  # pragma: no cover
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _git_commit() -> str:
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_DIR), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return sha + (" (src/ has uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def machine_info(packages: Iterable[str] = DEFAULT_PACKAGES) -> dict[str, Any]:
+    """Facts about the machine and the environment a result was measured in."""
+    try:
+        load = os.getloadavg()
+    except OSError:  # pragma: no cover
+        load = (float("nan"),) * 3
+    try:
+        affinity = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        affinity = os.cpu_count() or 0
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "cores_usable": affinity,
+        "ram_bytes": _total_ram(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "load_average_at_start": [round(x, 2) for x in load],
+        "git_commit": _git_commit(),
+        "env": {
+            k: os.environ[k]
+            for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
+            if k in os.environ
+        },
+        "packages": package_versions(packages),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+def machine_markdown(info: dict[str, Any], packages: Iterable[str] | None = None) -> str:
+    """One paragraph describing ``info`` (from :func:`machine_info`) for a BENCHMARKS.md section."""
+    pk = info["packages"]
+    names = list(packages) if packages is not None else list(pk)
+    vers = ", ".join(f"{n} {pk[n]}" for n in names if n in pk and pk[n] != "not installed")
+    return (
+        f"Machine: {info['cpu']}, {info['cores']} cores ({info['cores_usable']} usable), "
+        f"{fmt_bytes(info['ram_bytes'])} RAM, {info['platform']}, Python {info['python']}; "
+        f"load average at start {info['load_average_at_start'][0]}. "
+        f"weaklab commit {info['git_commit']}. Measured {info['date']}.\n\n"
+        f"Versions: {vers}."
+    )
+
+
+# --------------------------------------------------------------------------------------------- results
+
+
+def write_results(name: str, payload: dict[str, Any], *, quick: bool = False) -> Path:
+    """Write ``payload`` as JSON to ``benchmarks/results/<name>.json``.
+
+    Quick runs go to ``<name>-quick.json.tmp`` (git-ignored) so they never replace a full run.
+    """
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / (f"{name}-quick.json.tmp" if quick else f"{name}.json")
+    path.write_text(json.dumps(payload, indent=2, default=_json_default) + "\n")
+    return path
+
+
+def update_markdown(name: str, body: str, path: Path = BENCHMARKS_MD) -> Path:
+    """Replace the section between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` of BENCHMARKS.md.
+
+    Creates the file (with the generated-file header) and appends the section if either is missing;
+    other sections are left untouched.
+    """
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    block = f"{begin}\n{body.strip()}\n{end}"
+    text = path.read_text() if path.exists() else MD_HEADER
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text if text.endswith("\n") else text + "\n")
+    return path
+
+
+def command_line(argv: Sequence[str] | None = None) -> str:
+    """The command that ran this script, as a user would type it from the repository root."""
+    argv = list(sys.argv if argv is None else argv)
+    script = Path(argv[0]).resolve()
+    try:
+        script_s = str(script.relative_to(REPO_DIR))
+    except ValueError:
+        script_s = str(script)
+    exe = Path(sys.executable)
+    try:
+        exe_s = str(exe.relative_to(REPO_DIR))
+    except ValueError:
+        exe_s = "python"
+    return shlex.join([exe_s, script_s, *argv[1:]])
+
+
+# ------------------------------------------------------------------------------------------ formatting
+
+
+def fmt_bytes(n: float | None) -> str:
+    if n is None:
+        return "-"
+    sign = "-" if n < 0 else ""
+    n = abs(float(n))
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{sign}{n:.0f} {unit}" if unit == "B" else f"{sign}{n:.1f} {unit}"
+        n /= 1024
+    return f"{sign}{n:.1f} GiB"  # pragma: no cover
+
+
+def fmt_rate(rows_per_s: float | None) -> str:
+    if rows_per_s is None:
+        return "-"
+    if rows_per_s >= 1e6:
+        return f"{rows_per_s / 1e6:.2f} M"
+    if rows_per_s >= 1e3:
+        return f"{rows_per_s / 1e3:.1f} k"
+    return f"{rows_per_s:.0f}"
+
+
+def fmt_seconds(s: float | None) -> str:
+    if s is None:
+        return "-"
+    if s < 1:
+        return f"{s * 1e3:.0f} ms"
+    return f"{s:.2f} s" if s < 100 else f"{s:.0f} s"
+
+
+def fmt_ratio(r: float | None) -> str:
+    if r is None:
+        return "-"
+    return f"{r:.0f}x" if r >= 100 else (f"{r:.1f}x" if r >= 1 else f"{r:.2f}x")
+
+
+def md_table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None) -> str:
+    """A GitHub markdown table; ``align`` is one char per column: l, r or c."""
+    header = list(header)
+    align = align or "l" + "r" * (len(header) - 1)
+    sep = {"l": ":---", "r": "---:", "c": ":---:"}
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(sep[a] for a in align) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _json_default(o: Any) -> Any:
+    try:
+        import numpy as np
+
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

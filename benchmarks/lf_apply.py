@@ -1,0 +1,650 @@
+"""Applying labeling functions: weaklab ``apply_lfs`` vs snorkel 0.10's appliers.
+
+Inputs: 100k and 1M synthetic short comments (``lf_data.make_texts``, ~20 words, reproducible) in a pandas
+DataFrame with one ``text`` column. LFs: 10 keyword LFs (case-insensitive, whole word) and 10 regex LFs
+(``re.search``), 2 classes.
+
+Cases (each in a fresh subprocess, see ``_common.run_child``):
+
+* ``weaklab`` / ``weaklab-nj2``: ``keyword_lf`` + ``regex_lf`` templates, ``apply_lfs(engine="local",
+  n_jobs=1 | 2)``;
+* ``snorkel``: the same semantics written as snorkel LFs (one pre-compiled ``re`` pattern per LF,
+  ``\\b(?:kw1|kw2)\\b`` with IGNORECASE for the keyword LFs), ``PandasLFApplier``;
+* ``snorkel-parallel``: the same LFs, ``PandasParallelLFApplier(n_parallel=2)`` (dask, processes);
+* ``snorkel-dask`` / ``weaklab-dask``: ``DaskLFApplier`` / ``apply_lfs(engine="dask")`` on a dask DataFrame
+  (8 partitions) with a distributed ``LocalCluster`` of 2 single-threaded worker processes (cluster start-up
+  not timed; moving the partitions to the workers is);
+* ``weaklab-rowwise`` / ``weaklab-rowwise-nj2``: the snorkel LF bodies, decorated with weaklab's
+  ``@labeling_function()`` (plain row-wise Python), ``apply_lfs(n_jobs=1 | 2)``.
+
+Every matrix is checked against snorkel's ``PandasLFApplier`` output (``np.array_equal``).
+
+Run from the repository root in the benchmark environment::
+
+    .venv-bench/bin/python benchmarks/lf_apply.py            # 100k and 1M rows, writes BENCHMARKS.md
+    .venv-bench/bin/python benchmarks/lf_apply.py --quick    # 10k and 50k rows, prints only
+    .venv-bench/bin/python benchmarks/lf_apply.py --profile weaklab --sizes 1000000   # cProfile one case
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as C
+import lf_data
+from lf_data import ABSTAIN, KEYWORD_LFS, REGEX_LFS
+
+NAME = "lf_apply"
+FULL_SIZES = (100_000, 1_000_000)
+QUICK_SIZES = (10_000, 50_000)
+SNORKEL_BUDGET_S = 600.0  # run a slow case at a size only if its predicted time is within this
+DASK_PARTITIONS = 8
+DASK_WORKERS = 2
+
+CASES: dict[str, dict[str, Any]] = {
+    "weaklab": dict(lib="weaklab", lfs="templates", how="`apply_lfs`, n_jobs=1", fast=True),
+    "weaklab-nj2": dict(lib="weaklab", lfs="templates", how="`apply_lfs`, n_jobs=2", fast=True),
+    "snorkel": dict(lib="snorkel", lfs="row-wise", how="`PandasLFApplier`", fast=False),
+    "snorkel-parallel": dict(
+        lib="snorkel", lfs="row-wise", how="`PandasParallelLFApplier`, n_parallel=2", fast=False
+    ),
+    "snorkel-dask": dict(
+        lib="snorkel", lfs="row-wise", how=f"`DaskLFApplier`, LocalCluster {DASK_WORKERS} workers", fast=False
+    ),
+    "weaklab-dask": dict(
+        lib="weaklab",
+        lfs="templates",
+        how=f'`apply_lfs(engine="dask")`, LocalCluster {DASK_WORKERS} workers',
+        fast=True,
+    ),
+    "weaklab-rowwise": dict(lib="weaklab", lfs="row-wise", how="`apply_lfs`, n_jobs=1", fast=False),
+    "weaklab-rowwise-nj2": dict(lib="weaklab", lfs="row-wise", how="`apply_lfs`, n_jobs=2", fast=False),
+}
+REFERENCE = "snorkel"
+
+
+# ---------------------------------------------------------------------------------- LF definitions
+
+
+def keyword_regex(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """Case-insensitive whole-word match of any keyword: weaklab's keyword_lf semantics, in ``re``."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keywords) + r")\b", re.IGNORECASE)
+
+
+def _make_row_fn(name: str, rx: re.Pattern[str], label: int) -> Any:
+    # The isinstance guard is needed by snorkel's dask appliers: dask infers the output type by calling
+    # every LF on a dummy row whose text is <NA> (pandas 3). It costs the same in every library.
+    def fn(x: Any) -> int:
+        t = x.text
+        return label if isinstance(t, str) and rx.search(t) is not None else ABSTAIN
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = __name__
+    globals()[name] = fn  # picklable by reference (worker processes re-import this module)
+    return fn
+
+
+ROW_FUNCTIONS = [_make_row_fn(s.name, keyword_regex(s.keywords), s.label) for s in KEYWORD_LFS] + [
+    _make_row_fn(s.name, re.compile(s.pattern, s.flags), s.label) for s in REGEX_LFS
+]
+LF_NAMES = [s.name for s in KEYWORD_LFS] + [s.name for s in REGEX_LFS]
+
+
+def snorkel_lfs() -> list[Any]:
+    from snorkel.labeling import LabelingFunction
+
+    return [LabelingFunction(name=f.__name__, f=f) for f in ROW_FUNCTIONS]
+
+
+def weaklab_template_lfs() -> list[Any]:
+    from weaklab.labeling import keyword_lf, regex_lf
+
+    return [keyword_lf(list(s.keywords), s.label, field="text", name=s.name) for s in KEYWORD_LFS] + [
+        regex_lf(s.pattern, s.label, field="text", name=s.name, flags=s.flags) for s in REGEX_LFS
+    ]
+
+
+def weaklab_rowwise_lfs() -> list[Any]:
+    from weaklab.labeling import labeling_function
+
+    return [labeling_function(name=f.__name__)(f) for f in ROW_FUNCTIONS]
+
+
+# ------------------------------------------------------------------------------------------ inputs
+
+
+def build_frame(n: int) -> Any:
+    import pandas as pd
+
+    texts = lf_data.make_texts(n)
+    df = pd.DataFrame({"text": texts})
+    text_bytes = sum(len(t.encode()) for t in texts)
+    del texts
+    gc.collect()
+    return df, text_bytes
+
+
+def import_everything() -> dict[str, str]:
+    """Imports shared by every child (baseline included), so import cost is not in any increment."""
+    errors = {}
+    import pandas  # noqa: F401
+
+    for mod in (
+        "weaklab.labeling",
+        "snorkel.labeling",
+        "snorkel.labeling.apply.dask",
+        "dask.dataframe",
+        "distributed",
+    ):
+        try:
+            __import__(mod)
+        except Exception as e:  # a missing library is reported per case, not fatal here
+            errors[mod] = f"{type(e).__name__}: {e}"
+    return errors
+
+
+# --------------------------------------------------------------------------------------- the cases
+
+
+def _cluster() -> Any:
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=DASK_WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    return Client(cluster)
+
+
+def prepare_case(case: str, df: Any) -> tuple[Any, dict[str, Any]]:
+    """Return (callable that runs the case and returns an (n, m) array, cleanup resources)."""
+    extra: dict[str, Any] = {}
+    if case in ("weaklab", "weaklab-nj2"):
+        from weaklab.labeling import apply_lfs
+
+        lfs = weaklab_template_lfs()
+        n_jobs = 2 if case.endswith("nj2") else 1
+
+        def run() -> Any:
+            L, report = apply_lfs(lfs, df, engine="local", n_jobs=n_jobs, progress=False)
+            extra["report"] = _report_summary(report)
+            return L.to_dense()
+
+    elif case in ("weaklab-rowwise", "weaklab-rowwise-nj2"):
+        from weaklab.labeling import apply_lfs
+
+        lfs = weaklab_rowwise_lfs()
+        n_jobs = 2 if case.endswith("nj2") else 1
+
+        def run() -> Any:
+            L, report = apply_lfs(lfs, df, engine="local", n_jobs=n_jobs, progress=False)
+            extra["report"] = _report_summary(report)
+            return L.to_dense()
+
+    elif case == "snorkel":
+        from snorkel.labeling import PandasLFApplier
+
+        applier = PandasLFApplier(snorkel_lfs())
+
+        def run() -> Any:
+            return applier.apply(df, progress_bar=False)
+
+    elif case == "snorkel-parallel":
+        from snorkel.labeling.apply.dask import PandasParallelLFApplier
+
+        applier = PandasParallelLFApplier(snorkel_lfs())
+
+        def run() -> Any:
+            return applier.apply(df, n_parallel=2)
+
+    elif case == "snorkel-dask":
+        import dask.dataframe as dd
+        from snorkel.labeling.apply.dask import DaskLFApplier
+
+        client = _cluster()
+        extra["_client"] = client
+        applier = DaskLFApplier(snorkel_lfs())
+
+        def run() -> Any:
+            return applier.apply(dd.from_pandas(df, npartitions=DASK_PARTITIONS), scheduler=client)
+
+    elif case == "weaklab-dask":
+        import dask.dataframe as dd
+
+        from weaklab.labeling import apply_lfs
+
+        client = _cluster()
+        extra["_client"] = client
+        lfs = weaklab_template_lfs()
+
+        def run() -> Any:
+            L, report = apply_lfs(
+                lfs, dd.from_pandas(df, npartitions=DASK_PARTITIONS), engine="dask", progress=False
+            )
+            extra["report"] = _report_summary(report)
+            return L.to_dense()
+
+    else:
+        raise SystemExit(f"unknown case {case!r}")
+    return run, extra
+
+
+def _report_summary(report: Any) -> Any:
+    for attr in ("to_dict", "as_dict", "summary"):
+        f = getattr(report, attr, None)
+        if callable(f):
+            try:
+                out = f()
+                return out.to_dict() if hasattr(out, "to_dict") else out
+            except Exception:
+                pass
+    return repr(report)[:2000]
+
+
+def child_main(args: argparse.Namespace) -> None:
+    import_errors = import_everything()
+    n = args.sizes[0]
+    df, text_bytes = build_frame(n)
+    setup_rss = C.current_rss()
+    fields: dict[str, Any] = dict(
+        case=args.child,
+        n=n,
+        text_bytes=text_bytes,
+        setup_rss=setup_rss,
+        import_errors=import_errors,
+        text_dtype=str(df["text"].dtype),
+        frame_bytes=int(df.memory_usage(deep=True).sum()),
+    )
+    if args.child != "baseline":
+        run, extra = prepare_case(args.child, df)
+        best, times, M = C.best_of(run, args.repeat)
+        M = np.asarray(M)
+        fields.update(best=best, times=times, shape=list(M.shape), matrix_dtype=str(M.dtype))
+        fields["report"] = extra.get("report")
+        if args.save:
+            np.save(args.save, M.astype(np.int8))
+        client = extra.get("_client")
+        if client is not None:
+            fields["peak_rss_before_close"] = C.peak_rss_self()
+            client.close()
+            client.cluster.close()
+    C.child_report(args.child_out, **fields)
+
+
+# ------------------------------------------------------------------------------------------ parent
+
+
+def parent_main(args: argparse.Namespace) -> None:
+    sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
+    cases = args.cases or list(CASES)
+    info = C.machine_info()
+    print(f"lf_apply: sizes {list(sizes)}, cases {cases}", flush=True)
+    results: dict[str, Any] = {
+        "name": NAME,
+        "command": C.command_line(),
+        "machine": info,
+        "sizes": list(sizes),
+        "lfs": LF_NAMES,
+        "budget_s": args.budget,
+        "runs": [],
+    }
+    rates: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="weaklab-lfapply-") as tmp:
+        for n in sizes:
+            base = C.run_child(__file__, ["--child", "baseline", "--sizes", str(n)], timeout=900)
+            _print_row("baseline", n, base)
+            results["runs"].append({"case": "baseline", **base})
+            matrices: dict[str, Path] = {}
+            for case in cases:
+                spec = CASES[case]
+                repeat = 3 if spec["fast"] else (2 if n <= 100_000 else 1)
+                if case in rates:
+                    predicted = n / rates[case] * repeat
+                    if predicted > args.budget:
+                        repeat = 1
+                        predicted = n / rates[case]
+                    if predicted > args.budget:
+                        rec = {
+                            "case": case,
+                            "n": n,
+                            "skipped": True,
+                            "extrapolated_rate": rates[case],
+                            "extrapolated_best": n / rates[case],
+                            "note": f"predicted {predicted:.0f} s > budget {args.budget:.0f} s",
+                        }
+                        results["runs"].append(rec)
+                        print(
+                            f"  {case:22s} n={n:>9,d}  skipped, extrapolated {n / rates[case]:.0f} s",
+                            flush=True,
+                        )
+                        continue
+                save = Path(tmp) / f"{case}-{n}.npy"
+                rec = C.run_child(
+                    __file__,
+                    ["--child", case, "--sizes", str(n), "--repeat", str(repeat), "--save", str(save)],
+                    timeout=max(900.0, 3 * args.budget),
+                )
+                rec.update(case=case, n=n, repeat=repeat)
+                if "error" not in rec:
+                    rates[case] = n / rec["best"]
+                    rec["rate"] = rates[case]
+                    rec["peak_increment"] = rec["peak_rss"] - base.get("peak_rss", 0)
+                    matrices[case] = save
+                results["runs"].append(rec)
+                _print_row(case, n, rec)
+            _check_identical(results["runs"], matrices, n)
+    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    path = C.write_results(NAME, results, quick=args.quick)
+    md = render_markdown(results)
+    print(md)
+    print(f"results: {path}")
+    if not args.quick and not args.no_md:
+        print(f"updated {C.update_markdown(NAME, md)}")
+
+
+def _check_identical(runs: list[dict[str, Any]], matrices: dict[str, Path], n: int) -> None:
+    ref_name = REFERENCE if REFERENCE in matrices else next(iter(matrices), None)
+    if ref_name is None:
+        return
+    ref = np.load(matrices[ref_name])
+    for rec in runs:
+        if rec.get("n") == n and rec.get("case") in matrices:
+            M = np.load(matrices[rec["case"]])
+            rec["identical_to"] = ref_name
+            rec["identical"] = bool(M.shape == ref.shape and np.array_equal(M, ref))
+            if not rec["identical"] and M.shape == ref.shape:
+                diff = M != ref
+                rec["mismatch"] = {
+                    "cells": int(diff.sum()),
+                    "rows": int(diff.any(axis=1).sum()),
+                    "per_lf": {LF_NAMES[j]: int(c) for j, c in enumerate(diff.sum(axis=0)) if c},
+                }
+            if rec["case"] == ref_name:
+                rec["coverage"] = {LF_NAMES[j]: float(c) for j, c in enumerate((ref != ABSTAIN).mean(axis=0))}
+            print(
+                f"  {rec['case']:22s} n={n:>9,d}  identical to {ref_name}: {rec['identical']}"
+                + (f"  {rec.get('mismatch')}" if not rec["identical"] else ""),
+                flush=True,
+            )
+
+
+def _print_row(case: str, n: int, rec: dict[str, Any]) -> None:
+    if "error" in rec:
+        print(f"  {case:22s} n={n:>9,d}  ERROR {rec['error']}\n{rec.get('stderr', '')[-1500:]}", flush=True)
+    elif case == "baseline":
+        print(f"  {case:22s} n={n:>9,d}  peak RSS {C.fmt_bytes(rec['peak_rss'])}", flush=True)
+    else:
+        print(
+            f"  {case:22s} n={n:>9,d}  best {C.fmt_seconds(rec['best'])}  {C.fmt_rate(rec['rate'])} rows/s  "
+            f"peak +{C.fmt_bytes(rec['peak_increment'])}  tree {C.fmt_bytes(rec['tree_peak_rss'])}",
+            flush=True,
+        )
+
+
+# ---------------------------------------------------------------------------------------- markdown
+
+
+def _runs_by(results: dict[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
+    return {(r["case"], r["n"]): r for r in results["runs"] if "n" in r}
+
+
+def _rate(r: dict[str, Any] | None) -> float | None:
+    if not r:
+        return None
+    return r.get("rate") or r.get("extrapolated_rate")
+
+
+MAIN_ROWS = ("weaklab", "weaklab-nj2", "weaklab-dask", "snorkel", "snorkel-parallel", "snorkel-dask")
+ROWWISE_ROWS = ("weaklab-rowwise", "weaklab-rowwise-nj2", "snorkel", "snorkel-parallel")
+MEMORY_ROWS = (
+    "weaklab",
+    "weaklab-nj2",
+    "weaklab-rowwise",
+    "weaklab-rowwise-nj2",
+    "snorkel",
+    "snorkel-parallel",
+)
+TABLE_HEADER = ["library", "how", "LFs", "rows", "time (N)", "rows/s"]
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    by = _runs_by(results)
+    sizes = results["sizes"]
+    out = _md_intro(results)
+    out += [
+        "### Keyword and regex templates (vectorized in weaklab) vs snorkel",
+        "",
+        _md_speed_table(by, sizes, MAIN_ROWS, "weaklab", "weaklab n_jobs=1 speed-up"),
+        "",
+    ]
+    out += _target_lines(by, sizes)
+    out += [
+        "### Row-wise Python LFs (`@labeling_function()`), same bodies in both libraries",
+        "",
+        _md_speed_table(by, sizes, ROWWISE_ROWS, "weaklab-rowwise-nj2", "weaklab row-wise n_jobs=2 speed-up"),
+        "",
+    ]
+    out += _md_memory(by, sizes)
+    out += _md_notes(results)
+    return "\n".join(out)
+
+
+def _md_intro(results: dict[str, Any]) -> list[str]:
+    versions = ["weaklab", "numpy", "pandas", "pyarrow", "snorkel", "dask", "distributed"]
+    return [
+        "## Applying labeling functions (`lf_apply`)",
+        "",
+        f"Command: `{results['command']}`",
+        "",
+        C.machine_markdown(results["machine"], versions),
+        "",
+        f"Inputs: synthetic comments of {lf_data.WORDS_PER_TEXT} words (`benchmarks/lf_data.py`, "
+        "fixed seed), "
+        f"one `text` column (pandas dtype `{_first(results, 'text_dtype')}`); 10 keyword LFs "
+        "(case-insensitive, whole word) and 10 regex LFs (`re.search`), each firing on 1-15 % of rows. "
+        "The snorkel LFs are the same rules written the snorkel way (one pre-compiled `re` pattern per LF, "
+        "called on each row). Speed-up = rows/s of the named weaklab case / rows/s of the row, both measured "
+        "in the same run. Time = best of N runs (N in brackets). `identical` = `np.array_equal` with "
+        "snorkel's `PandasLFApplier` matrix.",
+        "",
+    ]
+
+
+def _md_speed_table(
+    by: dict[tuple[str, int], dict[str, Any]],
+    sizes: list[int],
+    cases: tuple[str, ...],
+    ref_case: str,
+    ref_title: str,
+) -> str:
+    rows = []
+    for n in sizes:
+        ref = _rate(by.get((ref_case, n)))
+        rows += [_main_row(case, n, by[(case, n)], ref) for case in cases if (case, n) in by]
+    return C.md_table([*TABLE_HEADER, ref_title, "identical"], rows, "lllrrrrc")
+
+
+def _md_memory(by: dict[tuple[str, int], dict[str, Any]], sizes: list[int]) -> list[str]:
+    rows = []
+    for n in sizes:
+        for case in MEMORY_ROWS:
+            r = by.get((case, n))
+            if not r or "peak_increment" not in r:
+                continue
+            floor = r["text_bytes"] + n * len(LF_NAMES)
+            rows.append(
+                [
+                    CASES[case]["lib"],
+                    CASES[case]["how"],
+                    f"{n:,}",
+                    C.fmt_bytes(r["text_bytes"]),
+                    C.fmt_bytes(n * len(LF_NAMES)),
+                    C.fmt_bytes(r["peak_increment"]),
+                    f"{r['peak_increment'] / floor:.2f}",
+                    C.fmt_bytes(r["tree_peak_rss"]),
+                ]
+            )
+    if not rows:
+        return []
+    base = ", ".join(f"{n:,} rows: {C.fmt_bytes(by.get(('baseline', n), {}).get('peak_rss'))}" for n in sizes)
+    return [
+        "### Peak memory",
+        "",
+        "Increment = peak RSS of the process running the case - peak RSS of a baseline process that made "
+        f"the same imports and built the same DataFrame ({base}), compared with the text itself (UTF-8 "
+        "bytes) plus the int8 vote matrix. Worker processes are not in the increment; *tree peak* is the "
+        "sampled sum of RSS over the process and all its children (shared pages counted once per process).",
+        "",
+        C.md_table(
+            [
+                "library",
+                "how",
+                "rows",
+                "text bytes",
+                "int8 matrix",
+                "peak increment",
+                "increment / (text + matrix)",
+                "tree peak (all processes)",
+            ],
+            rows,
+            "llrrrrrr",
+        ),
+        "",
+    ]
+
+
+def _md_notes(results: dict[str, Any]) -> list[str]:
+    notes = []
+    for r in results["runs"]:
+        if "error" in r:
+            notes.append(
+                f"- `{r['case']}` at {r.get('n', 0):,} rows failed: {r['error']}; "
+                f"`{_last_line(r.get('stderr', ''))}`"
+            )
+        elif r.get("skipped"):
+            notes.append(
+                f"- `{r['case']}` at {r['n']:,} rows not run ({r['note']}); its rows/s above is "
+                "**extrapolated** from the smaller size."
+            )
+        elif r.get("identical") is False:
+            notes.append(
+                f"- `{r['case']}` at {r['n']:,} rows: matrix differs from `{r['identical_to']}`: "
+                f"{r.get('mismatch')}"
+            )
+    return ["Notes:", "", *notes, ""] if notes else []
+
+
+def _first(results: dict[str, Any], key: str) -> Any:
+    return next((r[key] for r in results["runs"] if key in r), "?")
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1].replace("`", "'")[:300] if lines else ""
+
+
+def _main_row(case: str, n: int, r: dict[str, Any], ref_rate: float | None) -> list[str]:
+    spec = CASES[case]
+    if "error" in r:
+        return [spec["lib"], spec["how"], spec["lfs"], f"{n:,}", "failed", "-", "-", "-"]
+    if r.get("skipped"):
+        rate = r["extrapolated_rate"]
+        return [
+            spec["lib"],
+            spec["how"],
+            spec["lfs"],
+            f"{n:,}",
+            f"~{C.fmt_seconds(r['extrapolated_best'])} (extrapolated)",
+            f"~{C.fmt_rate(rate)}",
+            f"~{C.fmt_ratio(ref_rate / rate)}" if ref_rate else "-",
+            "not run",
+        ]
+    rate = r["rate"]
+    ident = {True: "yes", False: "**NO**", None: "-"}[r.get("identical")]
+    return [
+        spec["lib"],
+        spec["how"],
+        spec["lfs"],
+        f"{n:,}",
+        f"{C.fmt_seconds(r['best'])} ({r['repeat']})",
+        C.fmt_rate(rate),
+        C.fmt_ratio(ref_rate / rate) if ref_rate else "-",
+        ident,
+    ]
+
+
+def _target_lines(by: dict[tuple[str, int], dict[str, Any]], sizes: list[int]) -> list[str]:
+    n = max(sizes)
+    wl, sn = by.get(("weaklab", n)), by.get(("snorkel", n))
+    if not (_rate(wl) and _rate(sn)):
+        return []
+    ratio = _rate(wl) / _rate(sn)
+    extrap = " (snorkel extrapolated)" if sn.get("skipped") else ""
+    verdict = "met" if ratio >= 50 else "**missed**"
+    return [
+        f"Target weaklab >= 50x snorkel `PandasLFApplier` rows/s at {n:,} rows: {verdict} "
+        f"({C.fmt_ratio(ratio)}{extrap}).",
+        "",
+    ]
+
+
+# -------------------------------------------------------------------------------------------- main
+
+
+def profile_main(args: argparse.Namespace) -> None:
+    import cProfile
+    import pstats
+
+    import_everything()
+    df, _ = build_frame(args.sizes[0])
+    run, _ = prepare_case(args.profile, df)
+    run()  # warm-up
+    prof = cProfile.Profile()
+    prof.enable()
+    run()
+    prof.disable()
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+    pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}; BENCHMARKS.md is not touched")
+    p.add_argument("--sizes", type=int, nargs="+", help="numbers of rows (default: 100k and 1M)")
+    p.add_argument("--cases", nargs="+", choices=list(CASES), help="subset of cases (default: all)")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=SNORKEL_BUDGET_S,
+        help="seconds a case may be predicted to take before it is skipped and extrapolated",
+    )
+    p.add_argument("--no-md", action="store_true", help="do not update BENCHMARKS.md")
+    p.add_argument("--profile", choices=list(CASES), help="run one case under cProfile and print the stats")
+    # internal: child mode
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--child-out", help=argparse.SUPPRESS)
+    p.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
+    p.add_argument("--save", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        child_main(args)
+    elif args.profile:
+        if not args.sizes:
+            args.sizes = [100_000]
+        profile_main(args)
+    else:
+        parent_main(args)
+
+
+if __name__ == "__main__":
+    main()
