@@ -264,3 +264,20 @@ def test_crowd_and_noise_reject_bad_input(call, param):
     """Bad arguments raise ValidationError naming the parameter."""
     with pytest.raises(ValidationError, match=rf"^{param}: expected"):
         call()
+
+
+@pytest.mark.slow
+def test_crowd_scale_is_exact():
+    """A 1M-item, 6k-worker crowd with 6 votes per item has exactly 6M votes, 6 distinct workers per item."""
+    data = make_crowd(1_000_000, 6_000, 6, random_state=0)
+    assert data.L.is_sparse and data.L.shape == (1_000_000, 6_000) and data.L.nnz == 6_000_000
+    assert np.all(data.L.votes_per_item() == 6)
+    assert data.L.votes_per_source().sum() == 6_000_000
+
+
+@pytest.mark.slow
+def test_large_dense_matrix_is_int8():
+    """A 1e6 x 50 binary matrix is stored dense as int8 with the requested overall coverage."""
+    data = make_label_matrix(1_000_000, 50, coverage=0.3, random_state=0)
+    assert data.L.dtype == np.int8 and not data.L.is_sparse
+    assert abs(data.L.nnz / (1_000_000 * 50) - 0.3) < 1e-3
