@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from weaklab import LabelMatrix, ValidationError
 from weaklab.synthetic import (
@@ -281,3 +283,33 @@ def test_large_dense_matrix_is_int8():
     data = make_label_matrix(1_000_000, 50, coverage=0.3, random_state=0)
     assert data.L.dtype == np.int8 and not data.L.is_sparse
     assert abs(data.L.nnz / (1_000_000 * 50) - 0.3) < 1e-3
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_extreme_parameters_give_exact_votes(n_classes):
+    """Coverage 0 gives no votes, accuracy 1 only correct votes, accuracy 0 only wrong votes."""
+    assert make_label_matrix(300, 4, n_classes, coverage=0.0, random_state=0).L.nnz == 0
+    perfect = make_label_matrix(300, 4, n_classes, coverage=1.0, accuracy=1.0, random_state=0)
+    np.testing.assert_array_equal(perfect.L.to_dense(), np.repeat(perfect.y[:, None], 4, axis=1))
+    wrong = make_label_matrix(300, 4, n_classes, coverage=1.0, accuracy=0.0, random_state=0)
+    assert np.all(wrong.L.to_dense() != wrong.y[:, None])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(1, 60),
+    m=st.integers(1, 8),
+    k=st.integers(2, 6),
+    coverage=st.floats(0, 1),
+    accuracy=st.floats(0, 1),
+    seed=st.integers(0, 2**16),
+)
+def test_votes_are_always_valid(n, m, k, coverage, accuracy, seed):
+    """For any sizes and rates, votes lie in [-1, k), labels in [0, k) and truth arrays are well shaped."""
+    data = make_label_matrix(n, m, k, coverage=coverage, accuracy=accuracy, correlated=m // 2,
+                             random_state=seed)
+    V = data.L.to_dense()
+    assert V.shape == (n, m) and V.min() >= -1 and V.max() < k
+    assert data.y.min() >= 0 and data.y.max() < k
+    assert data.accuracy.shape == data.coverage.shape == (m,)
+    np.testing.assert_allclose(data.confusion.sum(axis=2), 1.0)
