@@ -1,0 +1,28 @@
+"""Known-truth generators: label matrices, crowds and label noise.
+
+Every generator returns the truth it planted (true labels, each source's
+accuracy, coverage and confusion, planted dependencies) so that label models,
+dependency learning and noise estimation can be checked against it. The
+generators are vectorised and work in row chunks, so a dense ``1e7 x 50``
+binary matrix needs little memory beyond its own ``int8`` votes.
+
+Conventions
+-----------
+* ``confusion[j, c, v]`` is the probability that source ``j`` votes ``v`` on an
+  item of true class ``c`` *given that it votes* (rows sum to 1).
+* A noise matrix is ``noise[true, given]``: row ``c`` is the distribution of
+  the observed label of an item of true class ``c`` (rows sum to 1).
+"""
+
+from ._common import SyntheticLabels
+from ._crowd import make_crowd
+from ._matrix import make_label_matrix
+from ._noise import corrupt_labels, make_noise_matrix
+
+__all__ = [
+    "SyntheticLabels",
+    "make_label_matrix",
+    "make_crowd",
+    "make_noise_matrix",
+    "corrupt_labels",
+]
