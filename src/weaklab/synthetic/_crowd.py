@@ -66,7 +66,8 @@ def make_crowd(
     SyntheticLabels
         ``L`` is sparse with exactly ``n_items * votes_per_item`` votes.
         ``accuracy`` and ``confusion`` are each worker's expected values over
-        the items' difficulty; ``difficulty`` holds the per-item values.
+        the items' difficulty; ``coverage`` is the share of items each worker
+        labelled; ``difficulty`` holds the per-item values.
     """
     n = check_int("n_items", n_items, low=1)
     n_workers = check_int("n_workers", n_workers, low=1)
