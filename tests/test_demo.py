@@ -1,0 +1,61 @@
+"""The main job: `weaklab demo` on the bundled YouTube comments."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from weaklab.cli import main
+from weaklab.pipeline import SpamDemo
+
+
+@pytest.fixture(scope="module")
+def demo_result():
+    return SpamDemo(random_state=0).run()
+
+
+def test_demo_applies_at_least_ten_sources_of_several_kinds(demo_result):
+    """The demo applies >= 10 labeling functions, each with a version and a timing."""
+    report = demo_result.report
+    assert report is not None
+    frame = report.to_frame()
+    assert len(frame) >= 10
+    assert demo_result.summary is not None and len(demo_result.summary) == len(frame)
+
+
+def test_weak_end_model_is_close_to_gold_and_better_than_chance(demo_result):
+    """The model trained on soft labels beats chance by far and stays within 10 points of gold training."""
+    em = demo_result.end_model
+    assert em["weak_accuracy"] > 0.75
+    assert em["gold_accuracy"] - em["weak_accuracy"] < 0.10
+    lm = demo_result.label_model
+    assert 0.5 < lm["coverage_test"] <= 1.0
+    assert lm["accuracy_covered"] > 0.7
+
+
+def test_demo_is_deterministic():
+    """Two runs with the same seed give the same numbers."""
+    a = SpamDemo(random_state=3).run()
+    b = SpamDemo(random_state=3).run()
+    assert a.end_model == b.end_model and a.label_model == b.label_model
+
+
+def test_cli_demo_prints_tables_and_json():
+    """`weaklab demo` prints the source table and accuracies; --json prints parseable results."""
+    runner = CliRunner()
+    out = runner.invoke(main, ["demo"])
+    assert out.exit_code == 0, out.output
+    assert "Accuracy on the held-out test comments" in out.output
+    out_json = runner.invoke(main, ["demo", "--json"])
+    assert out_json.exit_code == 0, out_json.output
+    data = json.loads(out_json.stdout)
+    assert set(data["end_model"]) >= {"weak_accuracy", "gold_accuracy"}
+
+
+def test_cli_rejects_bad_option_with_a_clear_message():
+    """A bad option value exits non-zero and names the option."""
+    out = CliRunner().invoke(main, ["demo", "--n-jobs", "x"])
+    assert out.exit_code != 0
+    assert "--n-jobs" in out.output
