@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core import LabelMatrix
-from ._votes import one_hot_votes
+from ._votes import one_hot_matrix
 
 __all__ = ["softmax_rows", "log_likelihood_table", "confusion_log_posterior", "predict_with_confusion"]
 
@@ -42,7 +42,9 @@ def log_likelihood_table(confusion: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(logs.transpose(0, 2, 1).reshape(m * k, k))
 
 
-def confusion_log_posterior(one_hot: sp.csr_array, confusion: np.ndarray, prior: np.ndarray) -> np.ndarray:
+def confusion_log_posterior(
+    one_hot: sp.csr_array | sp.csc_array, confusion: np.ndarray, prior: np.ndarray
+) -> np.ndarray:
     """Unnormalised log posterior ``(n_units, k)`` from a one-hot vote matrix."""
     logits = one_hot @ log_likelihood_table(confusion)
     logits += np.log(np.clip(prior, _EPS, None))[None, :]
@@ -51,6 +53,4 @@ def confusion_log_posterior(one_hot: sp.csr_array, confusion: np.ndarray, prior:
 
 def predict_with_confusion(L: LabelMatrix, confusion: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """Posterior ``(n, k)`` of every item of ``L`` (no pattern compression)."""
-    rows, cols, labels = L.coo()
-    X = one_hot_votes(rows, cols, labels.astype(np.int64), L.n_items, L.n_sources, L.n_classes)
-    return softmax_rows(confusion_log_posterior(X, confusion, prior))
+    return softmax_rows(confusion_log_posterior(one_hot_matrix(L), confusion, prior))

@@ -1,53 +1,86 @@
 """Fit-time vote representations shared by the label models.
 
 Models fit on *units*: the distinct vote patterns with their counts when the
-matrix is dense (real matrices have few distinct rows), or the items
-themselves when it is sparse (crowd data). Votes of the units are kept as COO
-triples and, on demand, as a one-hot CSR matrix so that E- and M-steps are
-sparse matrix products.
+matrix is dense and that at least halves the rows (real LF matrices have few
+distinct rows), or the items themselves otherwise (crowd data, or dense data
+whose rows are nearly all distinct). The votes of the units are kept as a
+one-hot design matrix ``(n_units, n_sources * n_classes)`` so that E- and
+M-steps are sparse matrix products; COO triples are derived on demand.
+
+The design matrix is built without densifying sparse input and without
+materialising int64 coordinates of dense input: a dense matrix becomes a CSC
+matrix column by column, a sparse one a CSR matrix that reuses its row
+pointers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._core import ABSTAIN, LabelMatrix
+from .._core import LabelMatrix, vote_patterns
 
-__all__ = ["VoteData", "prepare_votes", "one_hot_votes"]
+__all__ = ["VoteData", "prepare_votes", "one_hot_votes", "one_hot_matrix"]
+
+_SAMPLE_ROWS = 1 << 16  # rows hashed to decide whether compressing a large matrix pays
+_BLOCK_ROWS = 1 << 14  # rows per block when transposing a dense matrix
+_BLOCK_BYTES = 64 << 20  # bytes of transposed columns held at once
 
 
-@dataclass(frozen=True, eq=False)
 class VoteData:
-    """Votes of ``n_units`` weighted units.
+    """Votes of ``n_units`` weighted units (read-only after construction).
 
-    Attributes
+    Parameters
     ----------
     n_items, n_sources, n_classes : int
         Shape of the original matrix and number of classes.
-    rows, cols, labels : ndarray of shape (nnz,)
-        Unit, source and class of every non-abstain vote.
+    rows, cols, labels : ndarray of shape (nnz,), optional
+        Unit, source and class of every non-abstain vote. Derived from
+        ``design`` when omitted.
     weights : ndarray of shape (n_units,)
         Number of items each unit stands for.
-    inverse : ndarray of shape (n_items,) or None
+    inverse : ndarray of shape (n_items,), optional
         Unit of every item (None when units are the items themselves).
-    patterns : ndarray of shape (n_units, n_sources) or None
+    patterns : ndarray of shape (n_units, n_sources), optional
         Dense votes of the units, when the source matrix was dense.
+    design : scipy.sparse CSR or CSC array of shape (n_units, n_sources * n_classes), optional
+        The one-hot votes; built from the triples when omitted.
+    keys : ndarray of shape (n_units,), optional
+        A per-unit label kept apart by compression (the gold label, ``-1``
+        where unknown), when :func:`prepare_votes` was given ``keys``.
     """
 
-    n_items: int
-    n_sources: int
-    n_classes: int
-    rows: np.ndarray
-    cols: np.ndarray
-    labels: np.ndarray
-    weights: np.ndarray
-    inverse: np.ndarray | None = None
-    patterns: np.ndarray | None = None
-    _cache: dict = field(default_factory=dict, repr=False)
+    def __init__(
+        self,
+        n_items: int,
+        n_sources: int,
+        n_classes: int,
+        rows: np.ndarray | None = None,
+        cols: np.ndarray | None = None,
+        labels: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
+        inverse: np.ndarray | None = None,
+        patterns: np.ndarray | None = None,
+        *,
+        design: sp.csr_array | sp.csc_array | None = None,
+        keys: np.ndarray | None = None,
+    ) -> None:
+        if design is None and (rows is None or cols is None or labels is None):
+            raise TypeError("VoteData needs either rows/cols/labels or design")
+        if weights is None:
+            raise TypeError("VoteData needs weights")
+        self.n_items, self.n_sources, self.n_classes = int(n_items), int(n_sources), int(n_classes)
+        self.weights = weights
+        self.inverse = inverse
+        self.patterns = patterns
+        self.keys = keys
+        if rows is not None:
+            self.__dict__.update(rows=rows, cols=cols, labels=labels)
+        if design is not None:
+            self.__dict__["design"] = design
 
     @property
     def n_units(self) -> int:
@@ -55,9 +88,41 @@ class VoteData:
         return int(self.weights.shape[0])
 
     @cached_property
-    def one_hot(self) -> sp.csr_array:
-        """``(n_units, n_sources * n_classes)`` indicator of source j voting class c."""
+    def design(self) -> sp.csr_array | sp.csc_array:
+        """One-hot votes ``(n_units, n_sources * n_classes)`` in CSR or CSC form."""
         return one_hot_votes(self.rows, self.cols, self.labels, self.n_units, self.n_sources, self.n_classes)
+
+    @cached_property
+    def one_hot(self) -> sp.csr_array:
+        """``(n_units, n_sources * n_classes)`` CSR indicator of source j voting class c."""
+        design = self.design
+        if design.format == "csr":
+            return design
+        csr = sp.csr_array(design.tocsr())
+        csr.sort_indices()
+        return csr
+
+    @cached_property
+    def _triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        X = self.one_hot
+        rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
+        flat = X.indices.astype(np.int64)
+        return rows, flat // self.n_classes, flat % self.n_classes
+
+    @cached_property
+    def rows(self) -> np.ndarray:
+        """Unit of every non-abstain vote, shape ``(nnz,)`` (row-major order)."""
+        return self._triples[0]
+
+    @cached_property
+    def cols(self) -> np.ndarray:
+        """Source of every non-abstain vote, shape ``(nnz,)``."""
+        return self._triples[1]
+
+    @cached_property
+    def labels(self) -> np.ndarray:
+        """Class of every non-abstain vote, shape ``(nnz,)``."""
+        return self._triples[2]
 
     def expand(self, unit_values: np.ndarray) -> np.ndarray:
         """Map per-unit rows back to items."""
@@ -66,11 +131,33 @@ class VoteData:
     def class_counts(self) -> np.ndarray:
         """Votes per unit and class, shape ``(n_units, k)``."""
         k = self.n_classes
-        flat = np.bincount(self.rows * k + self.labels, minlength=self.n_units * k)
-        return flat.reshape(self.n_units, k).astype(np.float64)
+        collapse = np.tile(np.eye(k), (self.n_sources, 1))
+        return np.asarray(self.design @ collapse, dtype=np.float64)
+
+    def subset(self, units: np.ndarray, *, total_weight: float | None = None) -> VoteData:
+        """The units at positions ``units``, as items of a new :class:`VoteData`.
+
+        Parameters
+        ----------
+        units : ndarray of int
+            Positions of the units to keep.
+        total_weight : float, optional
+            Rescale the kept weights to this sum (e.g. the full data's item
+            count, so that pseudo-counts keep their relative strength); by
+            default weights are kept as they are. ``inverse`` is dropped.
+        """
+        design = sp.csr_array(self.one_hot[units])
+        keys = None if self.keys is None else self.keys[units]
+        weights = self.weights[units]
+        if total_weight is not None and weights.sum() > 0:
+            weights = weights * (total_weight / weights.sum())
+        return VoteData(units.shape[0], self.n_sources, self.n_classes, weights=weights, design=design,
+                        keys=keys)
 
 
-def prepare_votes(L: LabelMatrix, *, compress: bool | None = None) -> VoteData:
+def prepare_votes(
+    L: LabelMatrix, *, compress: bool | None = None, keys: np.ndarray | None = None
+) -> VoteData:
     """Build the fit-time representation of ``L``.
 
     Parameters
@@ -79,30 +166,137 @@ def prepare_votes(L: LabelMatrix, *, compress: bool | None = None) -> VoteData:
     compress : bool, optional
         Collapse identical rows of a dense matrix into weighted patterns.
         By default, dense matrices are compressed when that at least halves
-        the number of rows; sparse matrices are never compressed.
+        the number of rows (for large matrices judged first from a sample
+        of rows, so nearly-unique rows cost no full hashing); sparse
+        matrices are never compressed.
+    keys : ndarray of shape (n_items,), optional
+        Integer labels in ``[-1, n_classes)`` (e.g. gold labels) that
+        compression must keep apart: two items share a unit only when their
+        votes and keys agree. Returned per unit as ``VoteData.keys``.
+
+    Returns
+    -------
+    VoteData
     """
     n, m, k = L.n_items, L.n_sources, L.n_classes
-    if L.is_sparse or compress is False:
-        rows, cols, labels = L.coo()
-        return VoteData(n, m, k, rows, cols, labels.astype(np.int64), np.ones(n, dtype=np.float64))
-    pats = L.vote_patterns()
+    if L.is_sparse or compress is False or (compress is None and not _worth_compressing(L)):
+        return VoteData(n, m, k, weights=np.ones(n, dtype=np.float64), design=one_hot_matrix(L),
+                        patterns=None if L.is_sparse else L.to_dense(), keys=keys)
+    dense = L.to_dense()
+    keyed = dense if keys is None else np.column_stack([dense, keys.astype(dense.dtype)])
+    pats = vote_patterns(keyed)
     if compress is None and pats.n_patterns * 2 > n:
-        rows, cols, labels = L.coo()
-        return VoteData(n, m, k, rows, cols, labels.astype(np.int64), np.ones(n, dtype=np.float64),
-                        patterns=L.to_dense())
-    rows, cols = np.nonzero(pats.patterns != ABSTAIN)
-    labels = pats.patterns[rows, cols].astype(np.int64)
+        return VoteData(n, m, k, weights=np.ones(n, dtype=np.float64), design=_one_hot_dense(dense, k),
+                        patterns=dense, keys=keys)
+    patterns = np.ascontiguousarray(pats.patterns[:, :m])
+    unit_keys = None if keys is None else pats.patterns[:, m].astype(np.int64)
     return VoteData(
-        n, m, k, rows.astype(np.int64), cols.astype(np.int64), labels,
-        pats.counts.astype(np.float64), inverse=pats.inverse, patterns=pats.patterns,
+        n, m, k, weights=pats.counts.astype(np.float64), inverse=pats.inverse, patterns=patterns,
+        design=_one_hot_dense(patterns, k), keys=unit_keys,
     )
+
+
+def _worth_compressing(L: LabelMatrix) -> bool:
+    """Guess from a sample of rows whether distinct rows are at most half of all.
+
+    With ``u`` equally frequent patterns among ``n`` rows, two distinct rows
+    coincide with probability about ``(n / u - 1) / n``; the number of
+    coinciding pairs in a sample estimates ``n / u``. Small matrices are
+    always hashed in full.
+    """
+    n = L.n_items
+    if n <= 4 * _SAMPLE_ROWS:
+        return True
+    rng = np.random.default_rng(0)  # which rows are sampled affects speed only, never results
+    sample = np.sort(rng.choice(n, size=_SAMPLE_ROWS, replace=False))
+    counts = vote_patterns(L.to_dense()[sample]).counts.astype(np.float64)
+    s = float(_SAMPLE_ROWS)
+    if counts.shape[0] * 2 <= s:
+        return True
+    pairs = float(np.sum(counts * (counts - 1.0)) / 2.0)
+    rows_per_pattern = 1.0 + pairs * (n - 1) / (s * (s - 1) / 2.0)
+    return rows_per_pattern >= 2.0
+
+
+def one_hot_matrix(L: LabelMatrix) -> sp.csr_array | sp.csc_array:
+    """One-hot votes of every item of ``L``, ``(n_items, n_sources * n_classes)``.
+
+    CSR (sharing row pointers) for sparse storage, CSC built column by column
+    for dense storage; entry ``[i, j * k + c]`` is 1 when source j voted c on
+    item i.
+    """
+    if L.is_sparse:
+        return _one_hot_csr(L.csr, L.n_classes)
+    return _one_hot_dense(L.to_dense(), L.n_classes)
+
+
+def _index_dtype(n: int) -> type[np.signedinteger]:
+    return np.int32 if n < np.iinfo(np.int32).max else np.int64
+
+
+def _one_hot_csr(csr: sp.csr_array, k: int) -> sp.csr_array:
+    """One-hot CSR from a vote CSR holding ``label + 1``."""
+    n, m = csr.shape
+    idx = _index_dtype(max(m * k, csr.nnz))
+    indices = csr.indices.astype(idx) * k + (csr.data.astype(idx) - 1)
+    X = sp.csr_array((np.ones(csr.nnz, dtype=np.float64), indices, csr.indptr.astype(idx)), shape=(n, m * k))
+    if not csr.has_sorted_indices:
+        X.sort_indices()
+    return X
+
+
+def _one_hot_dense(votes: np.ndarray, k: int) -> sp.csc_array:
+    """One-hot CSC from a dense ``(n, m)`` vote array, a few sources at a time."""
+    n, m = votes.shape
+    idx = _index_dtype(max(n, m * k + 1))
+    parts: list[np.ndarray] = []
+    counts = np.zeros((m, k), dtype=np.int64)
+    for j0, block in _column_blocks(votes):
+        for b in range(block.shape[0]):
+            col = block[b]
+            voted = np.flatnonzero(col >= 0)
+            labels = col[voted]
+            parts.append(voted[np.argsort(labels, kind="stable")].astype(idx, copy=False))
+            counts[j0 + b] = np.bincount(labels, minlength=k)[:k]
+    indptr = np.zeros(m * k + 1, dtype=np.int64)
+    np.cumsum(counts.ravel(), out=indptr[1:])
+    indices = np.concatenate(parts) if parts else np.zeros(0, dtype=idx)
+    del parts
+    idx = _index_dtype(max(n, int(indptr[-1])))
+    return sp.csc_array((np.ones(indices.shape[0], dtype=np.float64), indices.astype(idx, copy=False),
+                         indptr.astype(idx)), shape=(n, m * k))
+
+
+def _column_blocks(votes: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(first_source, block)``: contiguous transposes of groups of columns (<= ~64 MB each)."""
+    n, m = votes.shape
+    width = max(1, min(m, _BLOCK_BYTES // max(1, n * votes.itemsize)))
+    for j0 in range(0, m, width):
+        j1 = min(m, j0 + width)
+        block = np.empty((j1 - j0, n), dtype=votes.dtype)
+        for a in range(0, n, _BLOCK_ROWS):
+            block[:, a:a + _BLOCK_ROWS] = votes[a:a + _BLOCK_ROWS, j0:j1].T
+        yield j0, block
 
 
 def one_hot_votes(
     rows: np.ndarray, cols: np.ndarray, labels: np.ndarray, n_units: int, n_sources: int, n_classes: int
 ) -> sp.csr_array:
-    """Indicator matrix ``X[u, j * k + c] = 1`` when source j voted c on unit u."""
+    """Indicator matrix ``X[u, j * k + c] = 1`` when source j voted c on unit u.
+
+    Row-major triples (as :meth:`LabelMatrix.coo` returns) are assembled
+    directly; others go through a COO conversion.
+    """
+    flat = np.asarray(cols, dtype=np.int64) * n_classes + np.asarray(labels, dtype=np.int64)
+    rows = np.asarray(rows, dtype=np.int64)
     data = np.ones(rows.shape[0], dtype=np.float64)
-    X = sp.csr_array((data, (rows, cols * n_classes + labels)), shape=(n_units, n_sources * n_classes))
+    shape = (n_units, n_sources * n_classes)
+    if rows.shape[0] == 0 or (np.all(rows[1:] >= rows[:-1]) and rows[-1] < n_units and rows[0] >= 0):
+        indptr = np.zeros(n_units + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_units), out=indptr[1:])
+        X = sp.csr_array((data, flat, indptr), shape=shape)
+    else:
+        X = sp.csr_array((data, (rows, flat)), shape=shape)
     X.sort_indices()
     return X
+

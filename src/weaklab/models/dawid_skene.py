@@ -1,0 +1,425 @@
+"""Dawid-Skene label models: per-source confusion matrices learned by EM.
+
+Dawid & Skene (1979) model every source ``j`` by a confusion matrix
+``theta_j[c, v] = P(source j votes v | true class c, j votes)`` and the items'
+classes by a prior ``pi``; sources are independent given the class. EM
+alternates
+
+* **E-step** — posterior of each unit's class, ``log T[u, c] = log pi_c +
+  sum_j log theta_j[c, v_uj] + const`` (a sparse product of the one-hot
+  votes with a ``(m * k, k)`` table), gold units clamped to their label;
+* **M-step** — expected vote counts ``N_j[c, v] = sum_u w_u T[u, c] [v_uj = v]``
+  (the transposed product), pooled over tied sources, plus a Dirichlet
+  pseudo-count, normalised per row.
+
+Fitting runs on distinct vote patterns with counts when that at least halves
+the rows, else on the items (dense or sparse storage, never densified). A
+large problem is first fitted on a random subset of units and EM then
+continues on all of them until the tolerance is met, so the result is the
+full-data fixed point reached in fewer full-data passes.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._core import LabelMatrix
+from .._core.validation import (
+    Checker,
+    check_proba,
+    check_random_state,
+    fail,
+    interval,
+    optional,
+    options,
+)
+from ._base import ConfusionLabelModel
+from ._posterior import log_likelihood_table
+from ._votes import VoteData, prepare_votes
+
+__all__ = ["DawidSkene", "OneCoinDawidSkene", "e_step", "expected_counts", "resolve_source_groups"]
+
+_REPEAT = re.compile(r"^(.+)#\d+$")
+_TINY = 1e-300
+_GROUPS_EXPECTED = 'None, "auto", a mapping or a sequence of group labels'
+
+
+# --------------------------------------------------------------------------- E and M steps
+def e_step(
+    design: sp.csr_array | sp.csc_array,
+    confusion: np.ndarray,
+    prior: np.ndarray,
+    keys: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior of every unit and its log-likelihood.
+
+    Parameters
+    ----------
+    design : sparse array of shape (n_units, m * k)
+        One-hot votes.
+    confusion : ndarray of shape (m, k, k)
+        Per-source confusion matrices ``[source, true class, vote]``.
+    prior : ndarray of shape (k,)
+        Class prior.
+    keys : ndarray of shape (n_units,), optional
+        Known class of a unit (``-1`` = unknown); known units get a one-hot
+        posterior and their complete-data log-likelihood.
+
+    Returns
+    -------
+    posterior : ndarray of shape (n_units, k)
+    log_lik : ndarray of shape (n_units,)
+        ``log P(votes_u)`` (or ``log P(votes_u, y_u)`` for known units).
+    """
+    logits = np.asarray(design @ log_likelihood_table(confusion))
+    logits += np.log(np.clip(prior, _TINY, None))[None, :]
+    top = logits.max(axis=1)
+    logits -= top[:, None]
+    np.exp(logits, out=logits)
+    total = logits.sum(axis=1)
+    logits /= total[:, None]
+    log_lik = top + np.log(total)
+    if keys is not None:
+        known = np.flatnonzero(keys >= 0)
+        if known.size:
+            log_lik[known] += np.log(np.clip(logits[known, keys[known]], _TINY, None))
+            logits[known] = 0.0
+            logits[known, keys[known]] = 1.0
+    return logits, log_lik
+
+
+def expected_counts(design: sp.csr_array | sp.csc_array, posterior: np.ndarray, weights: np.ndarray,
+                    n_sources: int) -> np.ndarray:
+    """Expected vote counts ``N[j, c, v] = sum_u w_u T[u, c] [source j voted v on u]``.
+
+    Returns
+    -------
+    ndarray of shape (n_sources, k, k)
+    """
+    k = posterior.shape[1]
+    weighted = posterior if _all_ones(weights) else posterior * weights[:, None]
+    flat = np.asarray(design.T @ weighted)  # (m * k, k): [j * k + v, c]
+    return flat.reshape(n_sources, k, k).transpose(0, 2, 1)
+
+
+def full_confusion(counts: np.ndarray, smoothing: float) -> np.ndarray:
+    """Row-normalised ``counts + smoothing``; rows without mass become uniform."""
+    smoothed = counts + smoothing
+    totals = smoothed.sum(axis=2, keepdims=True)
+    k = counts.shape[2]
+    return np.divide(smoothed, totals, out=np.full_like(smoothed, 1.0 / k), where=totals > 0)
+
+
+def one_coin_confusion(counts: np.ndarray, smoothing: float) -> np.ndarray:
+    """One accuracy per group, errors spread evenly over the other classes.
+
+    With ``smoothing`` ``s`` per cell (as in :func:`full_confusion`) the
+    accuracy is ``(correct + s k) / (votes + s k^2)``.
+    """
+    k = counts.shape[2]
+    correct = np.trace(counts, axis1=1, axis2=2) + smoothing * k
+    total = counts.sum(axis=(1, 2)) + smoothing * k * k
+    acc = np.divide(correct, total, out=np.full_like(correct, 1.0 / k), where=total > 0)
+    acc = np.clip(acc, 0.0, 1.0)
+    out = np.repeat(((1.0 - acc) / (k - 1))[:, None, None], k, axis=1).repeat(k, axis=2)
+    diag = np.arange(k)
+    out[:, diag, diag] = acc[:, None]
+    return out
+
+
+def class_prior(posterior: np.ndarray, weights: np.ndarray, smoothing: float) -> np.ndarray:
+    """``(sum_u w_u T[u] + smoothing) / (sum_u w_u + k smoothing)``."""
+    mass = weights @ posterior + smoothing
+    return mass / mass.sum()
+
+
+def pool_groups(counts: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum per-source counts ``(m, k, k)`` into per-group counts ``(n_groups, k, k)``."""
+    pooled = np.zeros((n_groups, *counts.shape[1:]), dtype=np.float64)
+    np.add.at(pooled, groups, counts)
+    return pooled
+
+
+def log_prior_penalty(confusion_groups: np.ndarray, prior: np.ndarray | None, smoothing: float) -> float:
+    """Log-density (up to a constant) of the Dirichlet pseudo-counts: the MAP term EM also increases."""
+    if smoothing == 0:
+        return 0.0
+    total = float(np.log(np.clip(confusion_groups, _TINY, None)).sum())
+    if prior is not None:
+        total += float(np.log(np.clip(prior, _TINY, None)).sum())
+    return smoothing * total
+
+
+def resolve_source_groups(source_groups: Any, source_names: Sequence[str]) -> tuple[np.ndarray, int]:
+    """Group index of every source.
+
+    Parameters
+    ----------
+    source_groups : None, "auto", mapping or sequence
+        ``None``: every source alone. ``"auto"``: sources named
+        ``"<name>#<r>"`` (repeats split by ``LabelMatrix.from_long(...,
+        duplicates="split")``) share the group of ``"<name>"``. A mapping
+        ``{source name: group label}`` (unlisted sources stay alone) or a
+        sequence of ``n_sources`` group labels.
+    source_names : sequence of str
+
+    Returns
+    -------
+    groups : ndarray of shape (n_sources,)
+        Group index in ``[0, n_groups)``, numbered by first appearance.
+    n_groups : int
+    """
+    names = list(source_names)
+    m = len(names)
+    if source_groups is None:
+        labels: list[Any] = [("source", name) for name in names]
+    elif isinstance(source_groups, str):
+        if source_groups != "auto":
+            raise fail("source_groups", _GROUPS_EXPECTED, source_groups)
+        labels = [("source", _base_name(name)) for name in names]
+    elif isinstance(source_groups, Mapping):
+        unknown = sorted(set(map(str, source_groups)) - set(names))[:5]
+        if unknown:
+            raise fail("source_groups", "a mapping from the matrix's source names to group labels",
+                       got_text=f"unknown source(s) {unknown}")
+        given = {str(key): value for key, value in source_groups.items()}
+        labels = [("group", given[name]) if name in given else ("source", name) for name in names]
+    else:
+        seq = np.asarray(source_groups, dtype=object)
+        if seq.ndim != 1 or seq.shape[0] != m:
+            raise fail("source_groups", f"{m} group labels (one per source)", source_groups)
+        labels = [("group", _hashable(value)) for value in seq]
+    index: dict[Any, int] = {}
+    groups = np.array([index.setdefault(label, len(index)) for label in labels], dtype=np.int64)
+    return groups, len(index)
+
+
+def _base_name(name: str) -> str:
+    match = _REPEAT.match(name)
+    return match.group(1) if match else name
+
+
+def _hashable(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _all_ones(weights: np.ndarray) -> bool:
+    return bool(weights.shape[0] == 0 or (weights.min() == 1.0 and weights.max() == 1.0))
+
+
+def _check_source_groups(name: str, value: Any) -> None:
+    if value is None or value == "auto" or isinstance(value, Mapping):
+        return
+    if isinstance(value, str) or not isinstance(value, (Sequence, np.ndarray)):
+        raise fail(name, _GROUPS_EXPECTED, value)
+
+
+def _check_random_state(name: str, value: Any) -> None:
+    check_random_state(value, name)
+
+
+# --------------------------------------------------------------------------- models
+class _EMConfusionModel(ConfusionLabelModel):
+    """Shared EM driver of :class:`DawidSkene` and :class:`OneCoinDawidSkene`."""
+
+    _parameter_spec: ClassVar[dict[str, Checker]] = {
+        "max_iter": interval(int, 1, None),
+        "tol": interval(float, 0.0, None),
+        "smoothing": interval(float, 0.0, None),
+        "init": options("majority", "random", "given"),
+        "source_groups": _check_source_groups,
+        "subsample": optional(interval(int, 1, None)),
+        "random_state": _check_random_state,
+    }
+    _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "loss_history_")
+    _state_attrs: ClassVar[tuple[str, ...]] = ("n_iter_", "converged_", "source_groups_")
+    _one_coin: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        max_iter: int = 100,
+        tol: float = 1e-5,
+        smoothing: float = 0.01,
+        init: str = "majority",
+        init_proba: Any = None,
+        source_groups: Any = None,
+        subsample: int | None = 200_000,
+        random_state: Any = None,
+    ) -> None:
+        self.max_iter = max_iter
+        self.tol = tol
+        self.smoothing = smoothing
+        self.init = init
+        self.init_proba = init_proba
+        self.source_groups = source_groups
+        self.subsample = subsample
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
+        groups, n_groups = resolve_source_groups(self.source_groups, L.source_names)
+        keys = gold if gold is not None and (gold >= 0).any() else None
+        data = prepare_votes(L, keys=keys)
+        rng = check_random_state(self.random_state)
+        posterior = self._initial_posterior(data, L, rng)
+        run = _EMRun(self, data.n_sources, groups, n_groups, class_balance)
+        limit = self.subsample
+        if limit is not None and data.n_units > 2 * limit:
+            chosen = np.sort(rng.choice(data.n_units, size=limit, replace=False))
+            sub = data.subset(chosen, total_weight=float(data.weights.sum()))
+            confusion, prior, _, _ = run.run(sub, posterior[chosen])
+            posterior, _ = e_step(data.design, confusion[groups], prior, data.keys)
+        confusion, prior, history, converged = run.run(data, posterior)
+        if not converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
+                f"(tol={self.tol:g}, final loss {history[-1]:.6g}); raise max_iter or tol.",
+                RuntimeWarning, stacklevel=3,
+            )
+        self.confusion_ = confusion[groups]
+        self.class_balance_ = prior
+        self.loss_history_ = np.asarray(history, dtype=np.float64)
+        self.n_iter_ = len(history)
+        self.converged_ = bool(converged)
+        self.source_groups_ = groups.tolist()
+
+    def _initial_posterior(self, data: VoteData, L: LabelMatrix, rng: np.random.Generator) -> np.ndarray:
+        k = data.n_classes
+        if self.init == "given":
+            name = f"{type(self).__name__}(init_proba=...)"
+            if self.init_proba is None:
+                raise fail(name, 'an (n_items, k) array when init="given"', None)
+            proba = check_proba(name, self.init_proba, n_classes=k, n_rows=L.n_items)
+            posterior = _items_to_units(proba, data)
+        elif self.init == "random":
+            posterior = rng.dirichlet(np.ones(k), size=data.n_units)
+        else:
+            counts = data.class_counts()
+            totals = counts.sum(axis=1, keepdims=True)
+            posterior = np.divide(counts, totals, out=np.full_like(counts, 1.0 / k), where=totals > 0)
+        if data.keys is not None:
+            known = np.flatnonzero(data.keys >= 0)
+            posterior[known] = 0.0
+            posterior[known, data.keys[known]] = 1.0
+        return posterior
+
+
+class _EMRun:
+    """One EM configuration: which confusion form, groups, and a fixed prior if given."""
+
+    def __init__(self, model: _EMConfusionModel, n_sources: int, groups: np.ndarray, n_groups: int,
+                 fixed_prior: np.ndarray | None) -> None:
+        self.one_coin = model._one_coin
+        self.smoothing = float(model.smoothing)
+        self.max_iter = int(model.max_iter)
+        self.tol = float(model.tol)
+        self.n_sources = n_sources
+        self.groups = groups
+        self.n_groups = n_groups
+        self.fixed_prior = fixed_prior
+
+    def m_step(self, data: VoteData, posterior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        counts = pool_groups(expected_counts(data.design, posterior, data.weights, self.n_sources),
+                             self.groups, self.n_groups)
+        make = one_coin_confusion if self.one_coin else full_confusion
+        confusion = make(counts, self.smoothing)
+        prior = self.fixed_prior if self.fixed_prior is not None else class_prior(
+            posterior, data.weights, self.smoothing)
+        return confusion, prior
+
+    def run(self, data: VoteData, posterior: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[float], bool]:
+        n_items = float(data.weights.sum())
+        history: list[float] = []
+        converged = False
+        for _ in range(self.max_iter):
+            confusion, prior = self.m_step(data, posterior)
+            posterior, log_lik = e_step(data.design, confusion[self.groups], prior, data.keys)
+            learned_prior = None if self.fixed_prior is not None else prior
+            penalty = log_prior_penalty(confusion, learned_prior, self.smoothing)
+            history.append(-(float(data.weights @ log_lik) + penalty) / n_items)
+            if len(history) > 1 and history[-2] - history[-1] < self.tol:
+                converged = True
+                break
+        return confusion, prior, history, converged
+
+
+def _items_to_units(proba: np.ndarray, data: VoteData) -> np.ndarray:
+    if data.inverse is None:
+        return proba.astype(np.float64, copy=True)
+    out = np.empty((data.n_units, proba.shape[1]), dtype=np.float64)
+    for c in range(proba.shape[1]):
+        out[:, c] = np.bincount(data.inverse, weights=proba[:, c], minlength=data.n_units)
+    return out / data.weights[:, None]
+
+
+class DawidSkene(_EMConfusionModel):
+    """Dawid-Skene (1979): a full confusion matrix per source, learned by EM.
+
+    Parameters
+    ----------
+    max_iter : int, default=100
+        Maximum number of EM iterations on the full data.
+    tol : float, default=1e-5
+        Stop when the per-item loss (see ``loss_history_``) decreases by
+        less than ``tol`` in one iteration.
+    smoothing : float, default=0.01
+        Dirichlet pseudo-count added to every cell of every confusion matrix
+        and to every class of the prior (MAP-EM); 0 gives maximum likelihood.
+    init : {"majority", "random", "given"}, default="majority"
+        Starting posteriors: the vote shares of every item (keeps classes
+        in their meaning, no label switching), random Dirichlet draws
+        (seeded by ``random_state``), or ``init_proba``.
+    init_proba : array-like of shape (n_items, k), optional
+        Starting posteriors for ``init="given"``, rows summing to 1.
+    source_groups : None, "auto", mapping or sequence, default=None
+        Sources that share one confusion matrix (see
+        :func:`resolve_source_groups`); ``"auto"`` ties repeats
+        ``"<name>#2"``, ``"<name>#3"``... to ``"<name>"``.
+    subsample : int or None, default=200_000
+        When there are more than twice this many units (patterns or items),
+        EM first converges on a random subset of this many units, then
+        continues on all units until ``tol`` is met; None always uses all.
+    random_state : None, int or numpy.random.Generator
+        Seed for the subset and for ``init="random"``.
+
+    Attributes
+    ----------
+    confusion_ : ndarray of shape (m, k, k)
+        ``confusion_[j, c, v] = P(source j votes v | class c, j votes)``.
+    class_balance_ : ndarray of shape (k,)
+        Learned class prior (or the given ``class_balance``, held fixed).
+    source_accuracy_ : ndarray of shape (m,)
+        ``P(vote correct)`` of every source under ``class_balance_``.
+    loss_history_ : ndarray of shape (n_iter_,)
+        Per-item negative log of the penalised likelihood after every
+        full-data iteration (pure negative log-likelihood when
+        ``smoothing=0``); non-increasing up to rounding.
+    n_iter_ : int
+    converged_ : bool
+    source_groups_ : list of int
+        Group index of every source.
+
+    Notes
+    -----
+    Items with ``gold >= 0`` are clamped to their label in every E-step
+    (semi-supervised EM); ``class_balance`` given to ``fit`` is held fixed.
+    """
+
+
+class OneCoinDawidSkene(_EMConfusionModel):
+    """One-coin Dawid-Skene: one accuracy per source, errors uniform over the other classes.
+
+    Same parameters and attributes as :class:`DawidSkene`; ``confusion_``
+    has ``accuracy`` on the diagonal and ``(1 - accuracy) / (k - 1)``
+    elsewhere. With ``smoothing`` ``s`` the accuracy is
+    ``(expected correct votes + s k) / (votes + s k^2)``.
+    """
+
+    _one_coin: ClassVar[bool] = True

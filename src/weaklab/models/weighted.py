@@ -1,0 +1,184 @@
+"""Weighted majority vote: every source's vote counts with its own weight."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._core import LabelMatrix
+from .._core.validation import Checker, fail, interval, options
+from ._base import LabelModel
+from ._posterior import softmax_rows
+from ._votes import one_hot_matrix
+
+__all__ = ["WeightedMajorityVote", "gold_log_odds_weights"]
+
+_CLIP = 1e-6
+
+
+def gold_log_odds_weights(
+    L: LabelMatrix, gold: np.ndarray, smoothing: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-source accuracy on gold items and its log-odds weight.
+
+    The accuracy of source j is ``(correct_j + s a) / (voted_j + s)``, where
+    ``a`` is the pooled accuracy of all sources on the gold items and ``s``
+    the ``smoothing``; a source that never voted on a gold item gets ``a``.
+    The weight is ``log(acc (k - 1) / (1 - acc))``: the naive-Bayes log-odds
+    of a one-coin source, 0 for a source at chance.
+
+    Parameters
+    ----------
+    L : LabelMatrix of shape (n, m)
+    gold : ndarray of shape (n,)
+        Gold labels, ``-1`` where unknown.
+    smoothing : float
+        Pseudo-count ``s`` pulling every accuracy toward the pooled one.
+
+    Returns
+    -------
+    accuracy, weights : ndarray of shape (m,)
+    """
+    k = L.n_classes
+    rows, cols, labels = L.coo()
+    truth = gold[rows]
+    known = truth >= 0
+    correct = np.bincount(cols[known], weights=(labels[known] == truth[known]).astype(np.float64),
+                          minlength=L.n_sources)
+    voted = np.bincount(cols[known], minlength=L.n_sources).astype(np.float64)
+    pooled = (correct.sum() + 1.0) / (voted.sum() + k)  # Laplace: 1/k with no gold votes at all
+    estimate = (correct + smoothing * pooled) / np.maximum(voted + smoothing, _CLIP)
+    accuracy = np.clip(estimate, _CLIP, 1 - _CLIP)
+    accuracy = np.where(voted + smoothing > 0, accuracy, pooled)
+    return accuracy, np.log(accuracy * (k - 1) / (1.0 - accuracy))
+
+
+def _check_weights(name: str, value: Any) -> None:
+    if value is None or isinstance(value, Mapping):
+        return
+    arr = np.asarray(value, dtype=object)
+    if arr.ndim != 1:
+        raise fail(name, "None, a 1-d array of per-source weights or a mapping {source name: weight}", value)
+
+
+class WeightedMajorityVote(LabelModel):
+    """Votes weighted per source; soft labels from the weighted vote totals.
+
+    The score of class ``c`` on an item is ``S_c = sum_j w_j [v_j = c]`` over
+    the sources that voted. Soft labels are either
+    ``softmax(S / temperature)`` (``output="softmax"``; with log-odds weights
+    learned from gold and ``temperature=1`` this is the naive-Bayes posterior
+    of independent one-coin sources under a uniform prior) or the weighted
+    vote shares ``max(S, 0) / sum max(S, 0)`` (``output="share"``). An item
+    with no vote (or, for shares, no positive score) gets ``class_balance_``.
+
+    Parameters
+    ----------
+    weights : None, array-like of shape (m,) or mapping, default=None
+        Fixed source weights, by position or ``{source name: weight}``
+        (unlisted sources weigh 1). When None, weights are learned from
+        ``gold`` passed to ``fit`` (see :func:`gold_log_odds_weights`), or
+        are all 1 without gold.
+    output : {"softmax", "share"}, default="softmax"
+        How scores become probabilities.
+    temperature : float, default=1.0
+        Divides the scores before the softmax: larger is softer. Ignored by
+        ``output="share"``.
+    smoothing : float, default=2.0
+        Pseudo-count of the gold accuracy estimates (see
+        :func:`gold_log_odds_weights`).
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (m,)
+        The weights used.
+    class_balance_ : ndarray of shape (k,)
+        Given ``class_balance``, else the (Laplace-smoothed) gold class
+        frequencies, else the share of all votes per class.
+    source_accuracy_ : ndarray of shape (m,)
+        Accuracy implied by each weight under the one-coin model,
+        ``1 / (1 + (k - 1) exp(-w / temperature))``.
+    """
+
+    _parameter_spec: ClassVar[dict[str, Checker]] = {
+        "weights": _check_weights,
+        "output": options("softmax", "share"),
+        "temperature": interval(float, 0.0, None, low_open=True),
+        "smoothing": interval(float, 0.0, None),
+    }
+    _state_arrays: ClassVar[tuple[str, ...]] = ("weights_",)
+    _min_sources: ClassVar[int] = 1
+
+    def __init__(
+        self,
+        *,
+        weights: Any = None,
+        output: str = "softmax",
+        temperature: float = 1.0,
+        smoothing: float = 2.0,
+    ) -> None:
+        self.weights = weights
+        self.output = output
+        self.temperature = temperature
+        self.smoothing = smoothing
+
+    def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
+        known = None if gold is None or not (gold >= 0).any() else gold
+        if self.weights is not None:
+            self.weights_ = self._given_weights(L)
+        elif known is not None:
+            _, self.weights_ = gold_log_odds_weights(L, known, float(self.smoothing))
+        else:
+            self.weights_ = np.ones(L.n_sources, dtype=np.float64)
+        k = L.n_classes
+        if class_balance is not None:
+            self.class_balance_ = class_balance
+        else:
+            counts = (np.bincount(known[known >= 0], minlength=k) if known is not None
+                      else L.class_counts().sum(axis=0)).astype(np.float64)
+            self.class_balance_ = (counts + 1.0) / (counts.sum() + k)
+
+    def _given_weights(self, L: LabelMatrix) -> np.ndarray:
+        name = f"{type(self).__name__}(weights=...)"
+        if isinstance(self.weights, Mapping):
+            given = {str(key): value for key, value in self.weights.items()}
+            unknown = sorted(set(given) - set(L.source_names))[:5]
+            if unknown:
+                raise fail(name, "a mapping from the matrix's source names to weights",
+                           got_text=f"unknown source(s) {unknown}")
+            values = [given.get(source, 1.0) for source in L.source_names]
+        else:
+            values = self.weights
+        try:
+            arr = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise fail(name, "real-valued weights", values) from None
+        if arr.ndim != 1 or arr.shape[0] != L.n_sources:
+            raise fail(name, f"{L.n_sources} weights (one per source)", arr)
+        if not np.all(np.isfinite(arr)):
+            raise fail(name, "finite weights", got_text=str(arr.tolist()[:10]))
+        return arr
+
+    def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
+        k = L.n_classes
+        table = np.kron(self.weights_[:, None], np.eye(k))  # (m * k, k): row j * k + c -> w_j at column c
+        scores = np.asarray(one_hot_matrix(L) @ table)
+        if self.output == "share":
+            np.maximum(scores, 0.0, out=scores)
+            totals = scores.sum(axis=1, keepdims=True)
+            proba = np.divide(scores, totals, out=np.zeros_like(scores), where=totals > 0)
+            empty = totals[:, 0] <= 0
+        else:
+            proba = softmax_rows(scores / float(self.temperature))
+            empty = L.votes_per_item() == 0
+        proba[empty] = self.class_balance_
+        return proba
+
+    @property
+    def source_accuracy_(self) -> np.ndarray:
+        """Accuracy implied by each weight under the one-coin model, shape ``(m,)``."""
+        self._check_fitted()
+        k = self.n_classes_
+        return 1.0 / (1.0 + (k - 1) * np.exp(-self.weights_ / float(self.temperature)))
