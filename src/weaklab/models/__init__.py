@@ -2,7 +2,10 @@
 
 from ._base import ConfusionLabelModel, LabelModel
 from .dawid_skene import DawidSkene, OneCoinDawidSkene
+from .glad import GLAD
+from .mace import MACE
 from .majority import MajorityVote
+from .wawa import Wawa
 from .weighted import WeightedMajorityVote
 
 __all__ = [
@@ -12,4 +15,7 @@ __all__ = [
     "DawidSkene",
     "OneCoinDawidSkene",
     "WeightedMajorityVote",
+    "GLAD",
+    "MACE",
+    "Wawa",
 ]

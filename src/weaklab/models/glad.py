@@ -1,0 +1,328 @@
+"""GLAD: worker ability times item difficulty (Whitehill et al., NIPS 2009).
+
+Model. Item ``i`` has a true class ``y_i ~ pi`` and an *easiness*
+``beta_i = exp(b_i) > 0``; worker ``j`` has an *ability* ``alpha_j`` (any
+real; negative means adversarial). Worker ``j`` answers item ``i`` correctly
+with probability ``sigmoid(alpha_j * beta_i)``; a wrong answer is uniform over
+the other ``k - 1`` classes. Priors: ``alpha_j ~ N(alpha_prior_mean,
+alpha_prior_var)``, ``b_i ~ N(log_beta_prior_mean, log_beta_prior_var)``.
+
+Fitting is EM on the MAP objective. The E-step is the posterior over ``y_i``;
+the M-step takes Newton steps on the abilities and on the log-easiness (the
+expected complete log-likelihood is separable in each block, so the steps
+are exact per parameter and vectorised over the votes with ``bincount``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.special import expit
+
+from .._core import LabelMatrix
+from .._core.validation import Checker, instance_of, interval
+from ._base import ConfusionLabelModel
+from ._votes import prepare_votes
+
+__all__ = ["GLAD"]
+
+_MAX_STEP = 1.0  # largest Newton step on one parameter (keeps early iterations stable)
+_NEWTON_ROUNDS = 2  # alternating (ability, easiness) Newton rounds per M-step
+
+
+@dataclass(frozen=True)
+class _Votes:
+    """Per-vote arrays of the fit: unit, source, flat ``unit * k + class``, weight (None = all 1)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    flat: np.ndarray
+    weight: np.ndarray | None
+    unit_weight: np.ndarray
+    n_units: int
+    n_sources: int
+    n_classes: int
+
+
+# --------------------------------------------------------------------------- pure steps
+def vote_log_likelihoods(scores: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Log-probability of a vote being right, and of it being one given wrong class.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (nnz,)
+        ``alpha_j * beta_i`` of every vote.
+    n_classes : int
+
+    Returns
+    -------
+    right, wrong : ndarray of shape (nnz,)
+        ``log sigmoid(s)`` and ``log(1 - sigmoid(s)) - log(k - 1)``.
+    """
+    right = np.minimum(scores, 0.0)
+    right -= np.log1p(np.exp(-np.abs(scores)))  # log sigmoid(s), stable and faster than logaddexp
+    wrong = right - scores  # log sigmoid(-s)
+    wrong -= np.log(n_classes - 1)
+    return right, wrong
+
+
+def e_step(votes: _Votes, scores: np.ndarray, log_prior: np.ndarray) -> tuple[np.ndarray, float]:
+    """Posterior over classes of every unit and the weighted marginal log-likelihood.
+
+    Returns
+    -------
+    posterior : ndarray of shape (n_units, k)
+    log_likelihood : float
+        ``sum_u weight_u * log P(votes of u)``.
+    """
+    k = votes.n_classes
+    right, wrong = vote_log_likelihoods(scores, k)
+    logits = np.bincount(votes.flat, right - wrong, minlength=votes.n_units * k).reshape(votes.n_units, k)
+    logits += np.bincount(votes.rows, wrong, minlength=votes.n_units)[:, None]
+    logits += log_prior[None, :]
+    log_norm = normalise_log_rows(logits)
+    return logits, float(votes.unit_weight @ log_norm)
+
+
+def normalise_log_rows(logits: np.ndarray) -> np.ndarray:
+    """Turn unnormalised log-probabilities ``(n, k)`` into probabilities, in place.
+
+    Returns the log normaliser of every row, shape ``(n,)``. Reductions loop
+    over the (few) classes: numpy's ``max(axis=1)`` is slow for small ``k``.
+    """
+    top = logits[:, 0].copy()
+    for c in range(1, logits.shape[1]):
+        np.maximum(top, logits[:, c], out=top)
+    logits -= top[:, None]
+    np.exp(logits, out=logits)
+    norm = logits[:, 0].copy()
+    for c in range(1, logits.shape[1]):
+        norm += logits[:, c]
+    logits /= norm[:, None]
+    return np.log(norm) + top
+
+
+def update_ability(
+    alpha: np.ndarray, beta_v: np.ndarray, correct: np.ndarray, votes: _Votes, mean: float, var: float
+) -> np.ndarray:
+    """One Newton step on every worker ability (the block objective is concave).
+
+    Parameters
+    ----------
+    alpha : ndarray of shape (m,)
+    beta_v : ndarray of shape (nnz,)
+        Easiness of the item of every vote.
+    correct : ndarray of shape (nnz,)
+        Posterior probability that each vote is correct.
+    """
+    p = expit(alpha[votes.cols] * beta_v)
+    grad, hess = _newton_terms(correct, p, beta_v, votes.weight)
+    grad = np.bincount(votes.cols, grad, minlength=votes.n_sources) - (alpha - mean) / var
+    hess = np.bincount(votes.cols, hess, minlength=votes.n_sources) + 1.0 / var
+    return alpha + np.clip(grad / hess, -_MAX_STEP, _MAX_STEP)
+
+
+def update_log_beta(
+    log_beta: np.ndarray, alpha_v: np.ndarray, correct: np.ndarray, votes: _Votes, mean: float, var: float
+) -> np.ndarray:
+    """One Fisher-scoring step on every item's log-easiness.
+
+    Unit weights cancel here: every vote of a unit carries the same weight.
+
+    Parameters
+    ----------
+    log_beta : ndarray of shape (n_units,)
+    alpha_v : ndarray of shape (nnz,)
+        Ability of the worker of every vote.
+    correct : ndarray of shape (nnz,)
+    """
+    s = alpha_v * np.exp(log_beta)[votes.rows]
+    grad, hess = _newton_terms(correct, expit(s), s, None)
+    grad = np.bincount(votes.rows, grad, minlength=votes.n_units) - (log_beta - mean) / var
+    hess = np.bincount(votes.rows, hess, minlength=votes.n_units) + 1.0 / var
+    return log_beta + np.clip(grad / hess, -_MAX_STEP, _MAX_STEP)
+
+
+def _newton_terms(
+    correct: np.ndarray, p: np.ndarray, slope: np.ndarray, weight: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-vote gradient ``w (q - p) x`` and curvature ``w p (1 - p) x^2`` (in place on ``p``)."""
+    grad = correct - p
+    grad *= slope
+    p *= 1.0 - p
+    p *= slope
+    p *= slope
+    if weight is not None:
+        grad *= weight
+        p *= weight
+    return grad, p
+
+
+def gaussian_log_prior(
+    values: np.ndarray, mean: float, var: float, weight: np.ndarray | None = None
+) -> float:
+    """Sum of ``log N(values; mean, var)`` up to a constant, optionally weighted."""
+    terms = -0.5 * (values - mean) ** 2 / var
+    return float(terms.sum() if weight is None else weight @ terms)
+
+
+def one_coin_confusion(accuracy: np.ndarray, n_classes: int) -> np.ndarray:
+    """Confusion ``(m, k, k)``: ``accuracy_j`` on the diagonal, the rest spread uniformly."""
+    m, k = accuracy.shape[0], n_classes
+    off = (1.0 - accuracy) / (k - 1)
+    confusion = np.broadcast_to(off[:, None, None], (m, k, k)).copy()
+    idx = np.arange(k)
+    confusion[:, idx, idx] = accuracy[:, None]
+    return confusion
+
+
+# --------------------------------------------------------------------------- estimator
+class GLAD(ConfusionLabelModel):
+    """GLAD label model: worker ability and item difficulty (Whitehill et al. 2009).
+
+    Worker ``j`` answers item ``i`` correctly with probability
+    ``sigmoid(alpha_j * beta_i)``, where ``alpha_j`` is the worker's ability
+    and ``beta_i > 0`` the item's easiness (``1 / beta_i`` is its difficulty);
+    wrong answers are uniform over the other classes. EM on the MAP
+    objective with Gaussian priors on ``alpha`` and ``log beta``; the M-step
+    takes Newton steps, vectorised over the votes.
+
+    **Prediction on new items.** The difficulty of an unseen item is
+    unknown, so :meth:`predict_proba` uses the prior's typical easiness
+    ``beta_0 = exp(log_beta_prior_mean)`` for every item. GLAD then reduces
+    to a one-coin model per worker (``confusion_[j, c, c] =
+    sigmoid(alpha_j * beta_0)``, errors uniform), so ``predict_proba`` is a
+    pure function of the votes and the learned worker parameters, and works
+    on any matrix with the same sources. The posteriors of the *training*
+    items, which use their learned difficulties, are kept in
+    ``train_proba_``.
+
+    Parameters
+    ----------
+    max_iter : int, default=100
+        Maximum number of EM iterations.
+    tol : float, default=1e-5
+        Stop when the loss (negative MAP objective per item) changes by less
+        than ``tol``.
+    alpha_prior_mean, alpha_prior_var : float, default=1.0, 1.0
+        Gaussian prior on worker abilities.
+    log_beta_prior_mean, log_beta_prior_var : float, default=0.0, 1.0
+        Gaussian prior on the log-easiness of items.
+    random_state : None, int or numpy.random.Generator, default=None
+        The fit is deterministic (it starts from the prior means); the seed
+        is the default for ``predict(..., tie_break="random")``.
+
+    Attributes
+    ----------
+    worker_ability_ : ndarray of shape (n_sources,)
+        ``alpha_j``.
+    item_difficulty_ : ndarray of shape (n_items,)
+        ``1 / beta_i`` of the training items (not saved by :meth:`to_state`).
+    train_proba_ : ndarray of shape (n_items, n_classes)
+        Posteriors of the training items with their learned difficulties
+        (not saved by :meth:`to_state`).
+    confusion_ : ndarray of shape (n_sources, k, k)
+        One-coin confusion at the prior easiness ``beta_0``, used by
+        :meth:`predict_proba`.
+    class_balance_ : ndarray of shape (k,)
+        Given ``class_balance``, else uniform. As in the original GLAD, the
+        class prior is fixed, not learned: learning it jointly with the
+        abilities lets EM collapse onto the majority class on skewed data.
+    loss_history_ : list of float
+        Negative MAP objective per item after each E-step (the first entry
+        is at the initial parameters).
+    n_iter_ : int
+        EM iterations run.
+    """
+
+    _parameter_spec: ClassVar[dict[str, Checker]] = {
+        "max_iter": interval(int, 1, None),
+        "tol": interval(float, 0.0, None),
+        "alpha_prior_mean": interval(float),
+        "alpha_prior_var": interval(float, 0.0, None, low_open=True),
+        "log_beta_prior_mean": interval(float),
+        "log_beta_prior_var": interval(float, 0.0, None, low_open=True),
+        "random_state": instance_of(int, np.random.Generator, type(None),
+                                    text="None, an int or a numpy Generator"),
+    }
+    _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "worker_ability_")
+    _state_attrs: ClassVar[tuple[str, ...]] = ("n_iter_", "loss_history_")
+
+    def __init__(
+        self,
+        *,
+        max_iter: int = 100,
+        tol: float = 1e-5,
+        alpha_prior_mean: float = 1.0,
+        alpha_prior_var: float = 1.0,
+        log_beta_prior_mean: float = 0.0,
+        log_beta_prior_var: float = 1.0,
+        random_state: Any = None,
+    ) -> None:
+        self.max_iter = max_iter
+        self.tol = tol
+        self.alpha_prior_mean = alpha_prior_mean
+        self.alpha_prior_var = alpha_prior_var
+        self.log_beta_prior_mean = log_beta_prior_mean
+        self.log_beta_prior_var = log_beta_prior_var
+        self.random_state = random_state
+
+    def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
+        data = prepare_votes(L, compress=False if gold is not None else None)
+        k = L.n_classes
+        unit_weight = data.weights
+        vote_weight = None if np.all(unit_weight == 1.0) else unit_weight[data.rows]
+        votes = _Votes(data.rows, data.cols, data.rows * k + data.labels, vote_weight,
+                       unit_weight, data.n_units, L.n_sources, k)
+        known = None if gold is None else np.flatnonzero(gold >= 0)
+        prior = np.full(k, 1.0 / k) if class_balance is None else class_balance
+        alpha = np.full(L.n_sources, float(self.alpha_prior_mean))
+        log_beta = np.full(data.n_units, float(self.log_beta_prior_mean))
+        post, loss = self._expect(votes, alpha, log_beta, prior, gold, known)
+        history = [loss]
+        n_iter = 0
+        for n_iter in range(1, self.max_iter + 1):  # noqa: B007
+            alpha, log_beta = self._maximise(votes, post, alpha, log_beta)
+            post, loss = self._expect(votes, alpha, log_beta, prior, gold, known)
+            history.append(loss)
+            if abs(history[-2] - loss) <= self.tol:
+                break
+        beta_0 = float(np.exp(self.log_beta_prior_mean))
+        self.worker_ability_ = alpha
+        self.class_balance_ = prior
+        self.confusion_ = one_coin_confusion(expit(alpha * beta_0), k)
+        self.item_difficulty_ = data.expand(np.exp(-log_beta))
+        self.train_proba_ = data.expand(post)
+        self.loss_history_ = history
+        self.n_iter_ = n_iter
+
+    def _expect(
+        self, votes: _Votes, alpha: np.ndarray, log_beta: np.ndarray, prior: np.ndarray,
+        gold: np.ndarray | None, known: np.ndarray | None,
+    ) -> tuple[np.ndarray, float]:
+        """E-step plus the loss (negative MAP objective per item)."""
+        scores = alpha[votes.cols] * np.exp(log_beta)[votes.rows]
+        log_prior = np.log(np.clip(prior, 1e-300, None))
+        post, log_lik = e_step(votes, scores, log_prior)
+        if gold is not None and known is not None and known.size:
+            post[known] = 0.0
+            post[known, gold[known]] = 1.0
+        objective = (log_lik
+                     + gaussian_log_prior(alpha, self.alpha_prior_mean, self.alpha_prior_var)
+                     + gaussian_log_prior(log_beta, self.log_beta_prior_mean, self.log_beta_prior_var,
+                                          votes.unit_weight))
+        return post, -objective / float(votes.unit_weight.sum())
+
+    def _maximise(
+        self, votes: _Votes, post: np.ndarray, alpha: np.ndarray, log_beta: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """M-step: alternating Newton steps on abilities and log-easiness."""
+        correct = post.ravel()[votes.flat]
+        for _ in range(_NEWTON_ROUNDS):
+            alpha = update_ability(alpha, np.exp(log_beta)[votes.rows], correct, votes,
+                                   self.alpha_prior_mean, self.alpha_prior_var)
+            log_beta = update_log_beta(log_beta, alpha[votes.cols], correct, votes,
+                                       self.log_beta_prior_mean, self.log_beta_prior_var)
+        return alpha, log_beta

@@ -1,0 +1,123 @@
+"""Wawa: worker agreement with aggregate.
+
+Each worker's weight is how often it agrees with the majority vote on the
+items it labelled; soft labels are the weighted votes, normalised.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from .._core import LabelMatrix
+from .._core.validation import Checker, interval
+from ._base import LabelModel
+
+__all__ = ["Wawa"]
+
+
+def majority_agreement(L: LabelMatrix) -> tuple[np.ndarray, np.ndarray]:
+    """Agreement of every source with the (unweighted) majority vote.
+
+    A vote agrees with an item's majority with probability ``1 / t`` when
+    its class is one of ``t`` classes tied for the most votes (the expected
+    agreement under random tie-breaking), else 0.
+
+    Returns
+    -------
+    agreed : ndarray of shape (m,)
+        Expected number of each source's votes that agree with the majority.
+    n_votes : ndarray of shape (m,)
+        Number of votes of each source.
+    """
+    rows, cols, labels = L.coo()
+    counts = L.class_counts()
+    top = counts.max(axis=1, keepdims=True)
+    is_top = (counts == top) & (top > 0)
+    share = is_top / np.maximum(is_top.sum(axis=1, keepdims=True), 1)
+    agree = share.ravel()[rows * L.n_classes + labels.astype(np.int64)]
+    agreed = np.bincount(cols, agree, minlength=L.n_sources)
+    n_votes = np.bincount(cols, minlength=L.n_sources).astype(np.float64)
+    return agreed, n_votes
+
+
+def weighted_vote_counts(L: LabelMatrix, weights: np.ndarray) -> np.ndarray:
+    """Sum of the weights of the sources voting each class, shape ``(n, k)``."""
+    rows, cols, labels = L.coo()
+    k = L.n_classes
+    flat = np.bincount(rows * k + labels.astype(np.int64), weights[cols], minlength=L.n_items * k)
+    return flat.reshape(L.n_items, k).astype(np.float64, copy=False)  # bincount of nothing is int
+
+
+class Wawa(LabelModel):
+    """Worker agreement with aggregate: majority vote weighted by agreement.
+
+    1. Majority vote on the training matrix (ties count fractionally: a
+       vote for one of ``t`` tied classes agrees with probability ``1/t``).
+    2. The weight of source ``j`` is its agreement rate with that majority
+       vote over the items it voted on (``source_weight_``); a source
+       without votes in the training matrix gets the vote-weighted mean
+       weight of the others.
+    3. :meth:`predict_proba` sums the weights of the sources voting each
+       class and **normalises the weighted counts to sum to 1** (the score
+       of a class is its share of the total weight). An item with no votes,
+       or whose voters all have weight 0, gets ``class_balance_``.
+
+    One source is enough (it then gets weight 1 and Wawa is majority vote).
+
+    Parameters
+    ----------
+    smoothing : float, default=0.0
+        Pseudo-weight added to every class before normalising the weighted
+        counts of an item that has votes; 0 gives the plain weighted shares.
+
+    Attributes
+    ----------
+    source_weight_ : ndarray of shape (n_sources,)
+        Agreement rate of each source with the majority vote, in [0, 1].
+    class_balance_ : ndarray of shape (k,)
+        Given ``class_balance``, else the class frequencies of ``gold``
+        (add-one smoothed) when given, else the mean soft label of the
+        training items that have votes (add-one smoothed).
+    """
+
+    _parameter_spec: ClassVar[dict[str, Checker]] = {"smoothing": interval(float, 0.0, None)}
+    _state_arrays: ClassVar[tuple[str, ...]] = ("source_weight_",)
+    _min_sources: ClassVar[int] = 1
+
+    def __init__(self, smoothing: float = 0.0) -> None:
+        self.smoothing = smoothing
+
+    @property
+    def source_accuracy_(self) -> np.ndarray:
+        """Agreement rate with the majority vote, an estimate of accuracy, shape ``(m,)``."""
+        self._check_fitted()
+        return self.source_weight_
+
+    def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
+        agreed, n_votes = majority_agreement(L)
+        voted = n_votes > 0
+        fallback = agreed.sum() / n_votes.sum()
+        self.source_weight_ = np.where(voted, agreed / np.maximum(n_votes, 1.0), fallback)
+        k = L.n_classes
+        if class_balance is not None:
+            self.class_balance_ = class_balance
+        elif gold is not None and (gold >= 0).any():
+            counts = np.bincount(gold[gold >= 0], minlength=k).astype(np.float64)
+            self.class_balance_ = (counts + 1.0) / (counts.sum() + k)
+        else:
+            scores = weighted_vote_counts(L, self.source_weight_)
+            totals = scores.sum(axis=1, keepdims=True)
+            has = totals[:, 0] > 0
+            mean = (scores[has] / totals[has]).sum(axis=0)
+            self.class_balance_ = (mean + 1.0) / (has.sum() + k)
+
+    def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
+        scores = weighted_vote_counts(L, self.source_weight_)
+        has_votes = L.votes_per_item() > 0
+        scores[has_votes] += float(self.smoothing)
+        totals = scores.sum(axis=1, keepdims=True)
+        proba = np.divide(scores, totals, out=np.empty_like(scores), where=totals > 0)
+        proba[totals[:, 0] <= 0] = self.class_balance_
+        return proba
