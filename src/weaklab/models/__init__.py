@@ -5,6 +5,7 @@ from .dawid_skene import DawidSkene, OneCoinDawidSkene
 from .glad import GLAD
 from .mace import MACE
 from .majority import MajorityVote
+from .matrix_completion import MatrixCompletion
 from .wawa import Wawa
 from .weighted import WeightedMajorityVote
 
@@ -18,4 +19,5 @@ __all__ = [
     "GLAD",
     "MACE",
     "Wawa",
+    "MatrixCompletion",
 ]
