@@ -1,6 +1,7 @@
 """Label models: combine conflicting votes into calibrated soft labels."""
 
 from ._base import ConfusionLabelModel, LabelModel
+from .auto import AutoLabelModel
 from .dawid_skene import DawidSkene, OneCoinDawidSkene
 from .glad import GLAD
 from .mace import MACE
@@ -20,4 +21,5 @@ __all__ = [
     "MACE",
     "Wawa",
     "MatrixCompletion",
+    "AutoLabelModel",
 ]

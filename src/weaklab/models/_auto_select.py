@@ -1,0 +1,325 @@
+"""Helpers of :class:`~weaklab.models.auto.AutoLabelModel`: order-free splits, metrics, criteria.
+
+Splits and folds are functions of each item's votes (and gold label), salted,
+never of row or column positions; scores treat tied hard labels as the
+expectation under a uniform random tie-break.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import warnings
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.base import clone
+
+from .._core import LabelMatrix
+from ._base import LabelModel
+
+__all__ = [
+    "row_hashes",
+    "spread",
+    "mix",
+    "expected_score",
+    "resolve_metric",
+    "fit_candidate",
+    "checked_proba",
+    "gold_cv_proba",
+    "heldout_vote_loglik",
+    "sample_side",
+    "eval_votes",
+    "GoldScorer",
+    "shift_threshold",
+    "best_threshold",
+]
+
+_IMBALANCE = 0.35  # "auto": F1 of the minority class when a binary gold set's minority share is below this
+_MAX_SIDE_ITEMS = 100_000  # items per half used by the unsupervised criterion
+_MAX_EVAL_VOTES = 50_000  # held-out votes scored by the unsupervised criterion
+_SWITCH_MARGIN = 0.02  # share of items by which a class permutation must out-agree majority vote
+_U64 = np.uint64
+logger = logging.getLogger("weaklab.models.auto")
+_MAX_THRESHOLDS = 256  # candidate decision thresholds tried on the gold items
+
+
+# --------------------------------------------------------------------------------- order-free hashing
+
+
+def mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser on a uint64 array (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        z = x + _U64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
+    return z ^ (z >> _U64(31))
+
+
+def _vote_keys(L: LabelMatrix, salt: int) -> np.ndarray:
+    """``keys[j, v + 1]``: a random-looking uint64 per (source name, vote); abstain -> 0."""
+    base = np.array([int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+                     for name in L.source_names], dtype=_U64)
+    with np.errstate(over="ignore"):
+        steps = np.arange(1, L.n_classes + 1, dtype=_U64)[None, :] * _U64(0x632BE5AB)
+        grid = base[:, None] + _U64(salt) + steps
+    keys = np.zeros((L.n_sources, L.n_classes + 1), dtype=_U64)
+    keys[:, 1:] = mix(grid)
+    return keys
+
+
+def row_hashes(L: LabelMatrix, salt: int = 0) -> np.ndarray:
+    """A uint64 hash of each item's votes that ignores the order of items and sources."""
+    keys = _vote_keys(L, salt)
+    if L.is_sparse:
+        csr = L.csr
+        per_vote = keys[csr.indices, csr.data.astype(np.int64)]
+        sums = np.zeros(L.n_items, dtype=_U64)
+        counts = np.diff(csr.indptr)
+        nonempty = counts > 0
+        if per_vote.size:
+            sums[nonempty] = np.add.reduceat(per_vote, csr.indptr[:-1][nonempty])
+    else:
+        dense = L.to_dense()
+        sums = np.zeros(L.n_items, dtype=_U64)
+        with np.errstate(over="ignore"):
+            for j in range(L.n_sources):
+                sums += keys[j, dense[:, j].astype(np.int64) + 1]
+    return mix(sums)
+
+
+def spread(keys: np.ndarray, n_groups: int) -> np.ndarray:
+    """Assign items to ``n_groups`` groups so that items with equal keys are dealt round-robin.
+
+    Items with equal keys are interchangeable, so the multiset of keys in each
+    group does not depend on the order of the items.
+    """
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(keys.size), 0))
+    rank = np.arange(keys.size) - run_start
+    group = np.empty(keys.size, dtype=np.int64)
+    group[order] = (rank + (sorted_keys % _U64(n_groups)).astype(np.int64)) % n_groups
+    return group
+
+
+# ------------------------------------------------------------------------------------------- metrics
+
+
+def _tied(proba: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Share of each class in a uniform random tie-break: ``(n, k)``, rows sum to 1."""
+    tied = (proba >= proba.max(axis=1, keepdims=True) - tol).astype(np.float64)
+    return tied / tied.sum(axis=1, keepdims=True)
+
+
+def expected_score(proba: np.ndarray, y: np.ndarray, metric: str, positive: int = 1) -> float:
+    """Metric of hard labels whose ties are broken uniformly at random, in expectation.
+
+    Ties count fractionally (an item tied between two classes is half right),
+    which is the expected accuracy under ``predict(tie_break="random")`` and a
+    deterministic, lower-variance score. F1 uses the expected counts.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n, k)
+    y : ndarray of shape (n,)
+        True classes.
+    metric : {"accuracy", "f1_minority", "macro_f1"}
+        ``"f1_minority"`` is the F1 of class ``positive``.
+    """
+    share = _tied(np.asarray(proba, dtype=np.float64))
+    if metric == "accuracy":
+        return float(share[np.arange(y.size), y].mean())
+    classes = [positive] if metric == "f1_minority" else range(share.shape[1])
+    f1s = []
+    for c in classes:
+        tp = float(share[y == c, c].sum())
+        predicted = float(share[:, c].sum())
+        actual = float(np.sum(y == c))
+        f1s.append(2 * tp / (predicted + actual) if predicted + actual > 0 else 0.0)
+    return float(np.mean(f1s))
+
+
+def resolve_metric(metric: str, gold: np.ndarray, n_classes: int) -> tuple[str, int]:
+    """The concrete metric (and positive class) that ``metric`` stands for on ``gold``."""
+    counts = np.bincount(gold, minlength=n_classes)
+    minority = int(np.argmin(counts))
+    if metric == "auto":
+        share = counts[minority] / max(1, counts.sum())
+        metric = "f1_minority" if n_classes == 2 and share < _IMBALANCE else "accuracy"
+    return metric, minority
+
+
+def shift_threshold(proba: np.ndarray, threshold: float, positive: int) -> np.ndarray:
+    """Binary posteriors reweighted so that ``P(positive) >= threshold`` becomes ``>= 0.5``.
+
+    ``p' = p (1 - t) / (p (1 - t) + (1 - p) t)``: a change of the class prior,
+    so the output is still a distribution and an item at exactly ``t`` is tied.
+    """
+    t = float(np.clip(threshold, 1e-9, 1 - 1e-9))
+    weights = np.full(2, t)
+    weights[positive] = 1.0 - t
+    out = proba * weights[None, :]
+    return np.asarray(out / out.sum(axis=1, keepdims=True))
+
+
+def best_threshold(proba: np.ndarray, y: np.ndarray, metric: str, positive: int) -> float:
+    """The decision threshold on ``P(positive)`` that maximises ``metric`` (ties: nearest 0.5)."""
+    p = np.unique(proba[:, positive])
+    grid = np.unique(np.r_[p, (p[1:] + p[:-1]) / 2, 0.5])
+    if grid.size > _MAX_THRESHOLDS:
+        grid = np.unique(np.r_[np.quantile(grid, np.linspace(0, 1, _MAX_THRESHOLDS)), 0.5])
+    scores = np.array([expected_score(shift_threshold(proba, t, positive), y, metric, positive)
+                       for t in grid])
+    best = np.flatnonzero(scores >= scores.max() - 1e-12)
+    return float(grid[best[np.argmin(np.abs(grid[best] - 0.5))]])
+
+
+class GoldScorer:
+    """Scores posteriors of the gold items: pooled metric, spread across folds, tuned thresholds."""
+
+    def __init__(self, y: np.ndarray, folds: np.ndarray, cv: int, metric: str, positive: int) -> None:
+        self.y, self.folds, self.cv, self.metric, self.positive = y, folds, cv, metric, positive
+
+    def score(self, proba: np.ndarray) -> tuple[float, float]:
+        """Metric on all gold items and its standard deviation across the folds."""
+        per_fold = [self._metric(proba[self.folds == f], self.y[self.folds == f])
+                    for f in range(self.cv) if np.any(self.folds == f)]
+        return self._metric(proba, self.y), float(np.std(per_fold))
+
+    def _metric(self, proba: np.ndarray, y: np.ndarray) -> float:
+        return expected_score(proba, y, self.metric, self.positive)
+
+    def score_with_threshold(self, proba: np.ndarray) -> tuple[float, float, float]:
+        """Score with a threshold tuned on the other folds, and the threshold tuned on all of them."""
+        adjusted = np.empty_like(proba)
+        for f in range(self.cv):
+            held = self.folds == f
+            if not held.any() or held.all():
+                adjusted[held] = proba[held]
+                continue
+            t = best_threshold(proba[~held], self.y[~held], self.metric, self.positive)
+            adjusted[held] = shift_threshold(proba[held], t, self.positive)
+        score, std = self.score(adjusted)
+        return score, std, best_threshold(proba, self.y, self.metric, self.positive)
+
+
+# ---------------------------------------------------------------------------------- scoring helpers
+
+
+def _seeded(est: LabelModel, seed: int) -> LabelModel:
+    model = clone(est)
+    if "random_state" in model.get_params(deep=False) and model.get_params()["random_state"] is None:
+        model.set_params(random_state=seed)
+    return model
+
+
+def fit_candidate(est: LabelModel, L: LabelMatrix, gold: np.ndarray | None, balance: np.ndarray | None,
+                  seed: int, *, quiet: bool = True) -> LabelModel:
+    """A fitted clone of ``est``; warnings (e.g. non-convergence) of trial fits are logged, not raised."""
+    if not quiet:
+        return _seeded(est, seed).fit(L, gold=gold, class_balance=balance)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = _seeded(est, seed).fit(L, gold=gold, class_balance=balance)
+    for w in caught:
+        logger.debug("AutoLabelModel: %s while scoring %s: %s",
+                     w.category.__name__, type(est).__name__, w.message)
+    return model
+
+
+def checked_proba(P: np.ndarray) -> np.ndarray:
+    P = np.asarray(P, dtype=np.float64)
+    if not np.all(np.isfinite(P)):
+        raise FloatingPointError("predict_proba returned NaN or infinite values")
+    return P
+
+
+def gold_cv_proba(est: LabelModel, L: LabelMatrix, gold: np.ndarray, folds: np.ndarray, cv: int,
+                   balance: np.ndarray | None, seed: int) -> np.ndarray:
+    """Out-of-fold posteriors of the gold items: fitted with the other folds' gold only."""
+    known = np.flatnonzero(gold >= 0)
+    proba = np.empty((known.size, L.n_classes))
+    for f in range(cv):
+        held = folds == f
+        train_gold = gold.copy()
+        train_gold[known[held]] = -1
+        model = fit_candidate(est, L, train_gold, balance, seed)
+        proba[held] = checked_proba(model.predict_proba(L.select_items(known[held])))
+    return proba
+
+
+def _confusion_from_posterior(L: LabelMatrix, P: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """``confusion[j, c, v]`` from soft class counts of each source's votes (smoothed)."""
+    m, k = L.n_sources, L.n_classes
+    rows, cols, labels = L.coo()
+    flat = cols * k + labels.astype(np.int64)
+    soft = np.stack([np.bincount(flat, weights=P[rows, c], minlength=m * k) for c in range(k)], axis=1)
+    smoothed = soft.reshape(m, k, k).transpose(0, 2, 1) + alpha  # [j, c, v]
+    return np.asarray(smoothed / smoothed.sum(axis=2, keepdims=True))
+
+
+def _leave_one_out_rows(L: LabelMatrix, keep: np.ndarray) -> tuple[LabelMatrix, np.ndarray, np.ndarray]:
+    """One row per kept vote: its item's votes without it; returns (matrix, source, vote)."""
+    csr = L.csr
+    rows, cols, labels = L.coo()
+    rows, cols, labels = rows[keep], cols[keep], labels.astype(np.int64)[keep]
+    lengths = np.diff(csr.indptr)[rows]
+    starts = np.repeat(csr.indptr[rows] - np.cumsum(lengths) + lengths, lengths)
+    pos = starts + np.arange(lengths.sum())
+    new_rows = np.repeat(np.arange(rows.size), lengths)
+    new_cols = csr.indices[pos].astype(np.int64)
+    other = new_cols != np.repeat(cols, lengths)
+    masked = LabelMatrix.from_coo(new_rows[other], new_cols[other], csr.data[pos][other].astype(np.int64) - 1,
+                                  n_items=rows.size, n_sources=L.n_sources, n_classes=L.n_classes,
+                                  source_names=L.source_names)
+    return masked, cols, labels
+
+
+def eval_votes(L: LabelMatrix, hashes: np.ndarray, salt: int) -> np.ndarray:
+    """Mask of the held-out votes to score (all, or an order-free sample of ``_MAX_EVAL_VOTES``)."""
+    rows, cols, labels = L.coo()
+    if rows.size <= _MAX_EVAL_VOTES:
+        return np.ones(rows.size, dtype=bool)
+    keys = _vote_keys(L, salt)[cols, labels.astype(np.int64) + 1]
+    with np.errstate(over="ignore"):
+        draw = mix(hashes[rows] + keys)
+    threshold = np.partition(draw, _MAX_EVAL_VOTES - 1)[_MAX_EVAL_VOTES - 1]
+    return draw <= threshold
+
+
+def _label_switched(P: np.ndarray, L: LabelMatrix) -> bool:
+    """True when a permutation of the model's classes agrees with majority vote clearly better."""
+    counts = L.class_counts()
+    top = counts.max(axis=1)
+    clear = (top > 0) & ((counts == top[:, None]).sum(axis=1) == 1)
+    if clear.sum() == 0:
+        return False
+    k = L.n_classes
+    agree = np.zeros((k, k))
+    np.add.at(agree, (P[clear].argmax(axis=1), counts[clear].argmax(axis=1)), 1.0)
+    r, c = linear_sum_assignment(-agree)
+    return bool(agree[r, c].sum() - np.trace(agree) > _SWITCH_MARGIN * clear.sum())
+
+
+def heldout_vote_loglik(est: LabelModel, side_a: LabelMatrix, side_b: LabelMatrix, eval_mask: np.ndarray,
+                        balance: np.ndarray | None, seed: int) -> tuple[float, str]:
+    """Mean log-probability of held-out votes (see the module docstring) and a status."""
+    model = fit_candidate(est, side_a, None, balance, seed)
+    P_a = checked_proba(model.predict_proba(side_a))
+    if _label_switched(P_a, side_a):
+        return float("-inf"), "disqualified: its classes look permuted against majority vote"
+    confusion = _confusion_from_posterior(side_a, P_a)
+    masked, cols, labels = _leave_one_out_rows(side_b, eval_mask)
+    Q = checked_proba(model.predict_proba(masked))
+    p = np.einsum("nc,nc->n", Q, confusion[cols, :, labels])
+    return float(np.mean(np.log(np.clip(p, 1e-300, None)))), "ok"
+
+
+def sample_side(L: LabelMatrix, side: np.ndarray, hashes: np.ndarray) -> LabelMatrix:
+    idx = np.flatnonzero(side)
+    if idx.size > _MAX_SIDE_ITEMS:
+        idx = idx[np.argsort(mix(hashes[idx] ^ _U64(0x5DEECE66D)), kind="stable")[:_MAX_SIDE_ITEMS]]
+        idx.sort()
+    return L.select_items(idx)
