@@ -3,11 +3,11 @@
 What lives here:
 
 * timing: :func:`best_of` (wall time, best of N, via ``time.perf_counter``);
-* memory: every measured case runs in a *fresh subprocess* (:func:`run_child`), which reports its own
-  peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss``) and the peak of the processes it waited for
-  (``RUSAGE_CHILDREN``); the parent also samples the RSS of the child's whole process tree with psutil
-  (for cases that use worker processes). A *baseline* child that does the same imports and builds the
-  same inputs but measures nothing gives the RSS the case's increment is taken against;
+* memory: every measured case runs in a *fresh subprocess* (:func:`run_child`). After building its inputs
+  the child resets its peak-RSS counter (:func:`reset_peak_rss`), runs the case and reports the peak
+  (``VmHWM``) minus the RSS just before the case: the case's own peak increment. Cases with worker
+  processes also sample the RSS of the descendants (:class:`ChildrenSampler`). A *baseline* child that
+  only imports the libraries and builds the inputs reports the RSS such an interpreter needs anyway;
 * machine facts (:func:`machine_info`): CPU model, cores, RAM, Python, package versions, git commit,
   load average at the start;
 * results: JSON under ``benchmarks/results/`` (:func:`write_results`) and the matching section of
@@ -82,9 +82,9 @@ Regenerate everything with `make bench` (creates `.venv-bench` with `pip install
 
 How to read the numbers: the machine is shared (2 cores; other work may run at the same time), so absolute
 times are noisy. The **ratio** columns compare libraries measured in the *same* run, one after another on the
-same inputs, which is what holds up. Times are the best of N wall-clock runs; memory is the peak RSS of a
-fresh process running only that case, minus the peak of a baseline process that did the same imports and
-built the same inputs. Where weaklab loses, the table says so.
+same inputs, which is what holds up. Times are the best of N wall-clock runs. Memory is measured in a fresh
+process per case: the peak RSS while running the case minus the RSS just before it (inputs already built).
+Where weaklab loses, the table says so.
 """
 
 
@@ -111,12 +111,74 @@ def best_of(
     return min(times), times, result
 
 
+def profile_call(fn: Callable[[], Any], top: int = 12) -> dict[str, Any]:
+    """Run ``fn`` once under cProfile; the ``top`` functions by own time and by cumulative time.
+
+    Each entry: ``{"function": "weaklab/labeling/x.py:12(f)", "ncalls", "tottime", "cumtime"}`` (paths
+    shortened to the package). Cumulative entries are limited to weaklab's own functions, which is where
+    a reader can act; own-time entries include everything (C kernels of numpy/pyarrow appear as their
+    Python wrappers).
+    """
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    fn()
+    prof.disable()
+    total = time.perf_counter() - t0
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    rows = []
+    for (path, line, name), (_cc, ncalls, tottime, cumtime, _callers) in stats.items():
+        rows.append(
+            {
+                "function": f"{_short_path(path)}:{line}({name})",
+                "ncalls": ncalls,
+                "tottime": tottime,
+                "cumtime": cumtime,
+            }
+        )
+    by_tot = sorted(rows, key=lambda r: -r["tottime"])[:top]
+    own = [r for r in rows if r["function"].startswith("weaklab/")]
+    by_cum = sorted(own, key=lambda r: -r["cumtime"])[:top]
+    return {"total": total, "by_tottime": by_tot, "by_cumtime": by_cum}
+
+
+def _short_path(path: str) -> str:
+    for marker in ("/site-packages/", "/src/", "/lib/python3"):
+        if marker in path:
+            return path.split(marker, 1)[1]
+    return path
+
+
 # --------------------------------------------------------------------------------------------- memory
 
 
+def reset_peak_rss() -> bool:
+    """Reset this process's peak-RSS counter (Linux >= 4.0: ``echo 5 > /proc/self/clear_refs``).
+
+    Lets a child measure the peak of the measured case alone, after it built its inputs (whose own
+    transient peak would otherwise hide a smaller case). Returns False where unsupported.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def peak_rss_self() -> int:
-    """Peak resident set size of this process so far, in bytes (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """Peak RSS of this process since it started or since :func:`reset_peak_rss`, in bytes."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
 def peak_rss_children() -> int:
@@ -135,40 +197,48 @@ def current_rss() -> int:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-class _TreeSampler(threading.Thread):
-    """Polls the summed RSS of a process and all its descendants (psutil) until stopped."""
+class ChildrenSampler(threading.Thread):
+    """Samples the summed RSS of this process's descendants (psutil) until the ``with`` block ends.
 
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
+    For cases that start worker processes: ``with ChildrenSampler() as s: run(); s.peak``. Finding the
+    descendants scans /proc (a few ms), so leave it off for single-process cases.
+    """
+
+    def __init__(self, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
+        self.interval = interval
         self.peak = 0
         self.peak_procs = 0
         self._stop_event = threading.Event()
 
+    def __enter__(self) -> ChildrenSampler:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
     def run(self) -> None:
         try:
             import psutil
-
-            root = psutil.Process(self.pid)
-        except Exception:  # psutil missing or the child is already gone
+        except ImportError:  # pragma: no cover
             return
+        me = psutil.Process()
         while not self._stop_event.is_set():
+            total, procs = 0, 0
             try:
-                procs = [root, *root.children(recursive=True)]
-                total = 0
-                for p in procs:
+                for p in me.children(recursive=True):
                     try:
                         total += p.memory_info().rss
-                    except Exception:
+                        procs += 1
+                    except psutil.Error:
                         pass
-                if total > self.peak:
-                    self.peak, self.peak_procs = total, len(procs)
-            except Exception:
-                return
+            except psutil.Error:
+                pass
+            if total > self.peak:
+                self.peak, self.peak_procs = total, procs
             self._stop_event.wait(self.interval)
-
-    def stop(self) -> None:
-        self._stop_event.set()
 
 
 # ------------------------------------------------------------------------------------- child protocol
@@ -183,8 +253,7 @@ def run_child(
 ) -> dict[str, Any]:
     """Run ``python script --child-out FILE *args`` in a fresh interpreter and return its report.
 
-    The child writes its JSON report (see :func:`child_report`) to FILE. The parent adds
-    ``tree_peak_rss`` (summed RSS of the child and its descendants, sampled every 50 ms), ``wall``
+    The child writes its JSON report (see :func:`child_report`) to FILE. The parent adds ``wall``
     (seconds for the whole child, setup included) and ``returncode``. On a failure or a timeout the
     returned dict has ``"error"`` set and the tail of the child's stderr.
     """
@@ -199,21 +268,13 @@ def run_child(
             text=True,
             env={**os.environ, **(env or {})},
         )
-        sampler = _TreeSampler(proc.pid)
-        sampler.start()
         try:
             _, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             _, stderr = proc.communicate()
-            sampler.stop()
-            return {
-                "error": f"timeout after {timeout:.0f} s",
-                "stderr": _tail(stderr),
-                "cmd": shlex.join(cmd),
-            }
-        finally:
-            sampler.stop()
+            err = f"timeout after {timeout:.0f} s"
+            return {"error": err, "stderr": _tail(stderr), "cmd": shlex.join(cmd)}
         wall = time.perf_counter() - t0
         if proc.returncode != 0 or not out.exists():
             return {
@@ -222,12 +283,12 @@ def run_child(
                 "cmd": shlex.join(cmd),
             }
         report = json.loads(out.read_text())
-    report.update(tree_peak_rss=sampler.peak, tree_peak_procs=sampler.peak_procs, wall=wall, returncode=0)
+    report.update(wall=wall, returncode=0)
     return report
 
 
 def child_report(path: str | Path, **fields: Any) -> None:
-    """Write a child's report: the given fields plus its peak RSS figures."""
+    """Write a child's report (JSON): the given fields plus its peak and final RSS."""
     fields.setdefault("peak_rss", peak_rss_self())
     fields.setdefault("peak_rss_children", peak_rss_children())
     fields.setdefault("end_rss", current_rss())

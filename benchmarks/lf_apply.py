@@ -29,11 +29,13 @@ Run from the repository root in the benchmark environment::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import re
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,26 +54,29 @@ SNORKEL_BUDGET_S = 600.0  # run a slow case at a size only if its predicted time
 DASK_PARTITIONS = 8
 DASK_WORKERS = 2
 
+_CLUSTER = f"LocalCluster {DASK_WORKERS} workers"
 CASES: dict[str, dict[str, Any]] = {
-    "weaklab": dict(lib="weaklab", lfs="templates", how="`apply_lfs`, n_jobs=1", fast=True),
-    "weaklab-nj2": dict(lib="weaklab", lfs="templates", how="`apply_lfs`, n_jobs=2", fast=True),
-    "snorkel": dict(lib="snorkel", lfs="row-wise", how="`PandasLFApplier`", fast=False),
+    "weaklab": dict(lib="weaklab", lfs="templates", how="`apply_lfs`, n_jobs=1", fast=True, procs=False),
+    "weaklab-nj2": dict(lib="weaklab", lfs="templates", how="`apply_lfs`, n_jobs=2", fast=True, procs=True),
+    "snorkel": dict(lib="snorkel", lfs="row-wise", how="`PandasLFApplier`", fast=False, procs=False),
     "snorkel-parallel": dict(
-        lib="snorkel", lfs="row-wise", how="`PandasParallelLFApplier`, n_parallel=2", fast=False
+        lib="snorkel", lfs="row-wise", how="`PandasParallelLFApplier`, n_parallel=2", fast=False, procs=True
     ),
     "snorkel-dask": dict(
-        lib="snorkel", lfs="row-wise", how=f"`DaskLFApplier`, LocalCluster {DASK_WORKERS} workers", fast=False
+        lib="snorkel", lfs="row-wise", how=f"`DaskLFApplier`, {_CLUSTER}", fast=False, procs=True
     ),
     "weaklab-dask": dict(
-        lib="weaklab",
-        lfs="templates",
-        how=f'`apply_lfs(engine="dask")`, LocalCluster {DASK_WORKERS} workers',
-        fast=True,
+        lib="weaklab", lfs="templates", how=f'`apply_lfs(engine="dask")`, {_CLUSTER}', fast=True, procs=True
     ),
-    "weaklab-rowwise": dict(lib="weaklab", lfs="row-wise", how="`apply_lfs`, n_jobs=1", fast=False),
-    "weaklab-rowwise-nj2": dict(lib="weaklab", lfs="row-wise", how="`apply_lfs`, n_jobs=2", fast=False),
+    "weaklab-rowwise": dict(
+        lib="weaklab", lfs="row-wise", how="`apply_lfs`, n_jobs=1", fast=False, procs=False
+    ),
+    "weaklab-rowwise-nj2": dict(
+        lib="weaklab", lfs="row-wise", how="`apply_lfs`, n_jobs=2", fast=False, procs=True
+    ),
 }
 REFERENCE = "snorkel"
+TARGET_RATIO = 50
 
 
 # ---------------------------------------------------------------------------------- LF definitions
@@ -253,32 +258,59 @@ def _report_summary(report: Any) -> Any:
 
 def child_main(args: argparse.Namespace) -> None:
     import_errors = import_everything()
+    gc.collect()
+    import_rss = C.current_rss()
     n = args.sizes[0]
     df, text_bytes = build_frame(n)
-    setup_rss = C.current_rss()
     fields: dict[str, Any] = dict(
         case=args.child,
         n=n,
         text_bytes=text_bytes,
-        setup_rss=setup_rss,
+        import_rss=import_rss,
+        setup_rss=C.current_rss(),
         import_errors=import_errors,
         text_dtype=str(df["text"].dtype),
         frame_bytes=int(df.memory_usage(deep=True).sum()),
     )
-    if args.child != "baseline":
-        run, extra = prepare_case(args.child, df)
-        best, times, M = C.best_of(run, args.repeat)
-        M = np.asarray(M)
-        fields.update(best=best, times=times, shape=list(M.shape), matrix_dtype=str(M.dtype))
-        fields["report"] = extra.get("report")
-        if args.save:
-            np.save(args.save, M.astype(np.int8))
-        client = extra.get("_client")
-        if client is not None:
-            fields["peak_rss_before_close"] = C.peak_rss_self()
-            client.close()
-            client.cluster.close()
+    if args.cprofile:
+        run, _ = prepare_case(args.child, df)
+        run()  # warm-up: regex compilation and caches are not what a large input pays for
+        fields["profile"] = C.profile_call(run)
+    elif args.child != "baseline":
+        fields.update(_measure(args.child, df, args.repeat, args.save))
     C.child_report(args.child_out, **fields)
+
+
+def _measure(case: str, df: Any, repeat: int, save: str | None) -> dict[str, Any]:
+    """Run ``case`` ``repeat`` times; its time, the peak RSS increment of this process and of its workers."""
+    run, extra = prepare_case(case, df)
+    gc.collect()
+    before = C.current_rss()
+    C.reset_peak_rss()
+    sampler = C.ChildrenSampler() if CASES[case]["procs"] else contextlib.nullcontext()
+    with sampler:
+        best, times, M = C.best_of(run, repeat)
+    peak = C.peak_rss_self()
+    M = np.asarray(M)
+    out = dict(
+        best=best,
+        times=times,
+        shape=list(M.shape),
+        matrix_dtype=str(M.dtype),
+        rss_before=before,
+        peak_rss=peak,
+        peak_increment=peak - before,
+        report=extra.get("report"),
+    )
+    if isinstance(sampler, C.ChildrenSampler):
+        out.update(children_peak_rss=sampler.peak, children_peak_procs=sampler.peak_procs)
+    if save:
+        np.save(save, M.astype(np.int8))
+    client = extra.get("_client")
+    if client is not None:
+        client.close()
+        client.cluster.close()
+    return out
 
 
 # ------------------------------------------------------------------------------------------ parent
@@ -338,11 +370,11 @@ def parent_main(args: argparse.Namespace) -> None:
                 if "error" not in rec:
                     rates[case] = n / rec["best"]
                     rec["rate"] = rates[case]
-                    rec["peak_increment"] = rec["peak_rss"] - base.get("peak_rss", 0)
                     matrices[case] = save
                 results["runs"].append(rec)
                 _print_row(case, n, rec)
             _check_identical(results["runs"], matrices, n)
+    _profile_if_missed(results, sizes)
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     path = C.write_results(NAME, results, quick=args.quick)
     md = render_markdown(results)
@@ -350,6 +382,18 @@ def parent_main(args: argparse.Namespace) -> None:
     print(f"results: {path}")
     if not args.quick and not args.no_md:
         print(f"updated {C.update_markdown(NAME, md)}")
+
+
+def _profile_if_missed(results: dict[str, Any], sizes: Sequence[int]) -> None:
+    """If weaklab misses the 50x target at the largest size, profile it there (cProfile, fresh process)."""
+    n = max(sizes)
+    by = _runs_by(results)
+    wl, sn = _rate(by.get(("weaklab", n))), _rate(by.get(("snorkel", n)))
+    if not (wl and sn) or wl / sn >= TARGET_RATIO:
+        return
+    print(f"  weaklab misses {TARGET_RATIO}x at {n:,} rows ({wl / sn:.1f}x): profiling it", flush=True)
+    rec = C.run_child(__file__, ["--child", "weaklab", "--sizes", str(n), "--cprofile"], timeout=1800)
+    results["profile"] = {"case": "weaklab", "n": n, **rec}
 
 
 def _check_identical(runs: list[dict[str, Any]], matrices: dict[str, Path], n: int) -> None:
@@ -382,11 +426,17 @@ def _print_row(case: str, n: int, rec: dict[str, Any]) -> None:
     if "error" in rec:
         print(f"  {case:22s} n={n:>9,d}  ERROR {rec['error']}\n{rec.get('stderr', '')[-1500:]}", flush=True)
     elif case == "baseline":
-        print(f"  {case:22s} n={n:>9,d}  peak RSS {C.fmt_bytes(rec['peak_rss'])}", flush=True)
+        print(
+            f"  {case:22s} n={n:>9,d}  RSS after imports {C.fmt_bytes(rec['import_rss'])}, "
+            f"after building the frame {C.fmt_bytes(rec['setup_rss'])}",
+            flush=True,
+        )
     else:
+        workers = rec.get("children_peak_rss")
         print(
             f"  {case:22s} n={n:>9,d}  best {C.fmt_seconds(rec['best'])}  {C.fmt_rate(rec['rate'])} rows/s  "
-            f"peak +{C.fmt_bytes(rec['peak_increment'])}  tree {C.fmt_bytes(rec['tree_peak_rss'])}",
+            f"peak +{C.fmt_bytes(rec['peak_increment'])}"
+            + (f"  workers {C.fmt_bytes(workers)}" if workers is not None else ""),
             flush=True,
         )
 
@@ -428,12 +478,14 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
     ]
     out += _target_lines(by, sizes)
+    out += _slowest_lfs(by, sizes)
     out += [
         "### Row-wise Python LFs (`@labeling_function()`), same bodies in both libraries",
         "",
         _md_speed_table(by, sizes, ROWWISE_ROWS, "weaklab-rowwise-nj2", "weaklab row-wise n_jobs=2 speed-up"),
         "",
     ]
+    out += _md_profile(results)
     out += _md_memory(by, sizes)
     out += _md_notes(results)
     return "\n".join(out)
@@ -482,43 +534,109 @@ def _md_memory(by: dict[tuple[str, int], dict[str, Any]], sizes: list[int]) -> l
             if not r or "peak_increment" not in r:
                 continue
             floor = r["text_bytes"] + n * len(LF_NAMES)
+            workers = r.get("children_peak_rss")
             rows.append(
                 [
                     CASES[case]["lib"],
                     CASES[case]["how"],
+                    CASES[case]["lfs"],
                     f"{n:,}",
                     C.fmt_bytes(r["text_bytes"]),
                     C.fmt_bytes(n * len(LF_NAMES)),
                     C.fmt_bytes(r["peak_increment"]),
                     f"{r['peak_increment'] / floor:.2f}",
-                    C.fmt_bytes(r["tree_peak_rss"]),
+                    f"{C.fmt_bytes(workers)} ({r['children_peak_procs']})" if workers is not None else "-",
                 ]
             )
     if not rows:
         return []
-    base = ", ".join(f"{n:,} rows: {C.fmt_bytes(by.get(('baseline', n), {}).get('peak_rss'))}" for n in sizes)
+    base = [by.get(("baseline", n), {}) for n in sizes]
+    base_s = ", ".join(
+        f"{n:,} rows: {C.fmt_bytes(b.get('import_rss'))} after imports, {C.fmt_bytes(b.get('setup_rss'))} "
+        "with the DataFrame built"
+        for n, b in zip(sizes, base)
+    )
     return [
         "### Peak memory",
         "",
-        "Increment = peak RSS of the process running the case - peak RSS of a baseline process that made "
-        f"the same imports and built the same DataFrame ({base}), compared with the text itself (UTF-8 "
-        "bytes) plus the int8 vote matrix. Worker processes are not in the increment; *tree peak* is the "
-        "sampled sum of RSS over the process and all its children (shared pages counted once per process).",
+        "Each case runs in a fresh process. After building the DataFrame the process resets its peak-RSS "
+        "counter (`/proc/self/clear_refs`); *peak increment* = peak RSS while running the case - RSS just "
+        "before, compared with the text itself (UTF-8 bytes) plus the int8 vote matrix. For scale, a "
+        f"process that only imports the libraries and builds the inputs holds {base_s}. Worker processes are "
+        "not in the increment; *workers* is the largest sampled sum of their RSS (number of processes in "
+        "brackets; pages shared with the parent are counted again in each).",
         "",
         C.md_table(
             [
                 "library",
                 "how",
+                "LFs",
                 "rows",
                 "text bytes",
                 "int8 matrix",
                 "peak increment",
                 "increment / (text + matrix)",
-                "tree peak (all processes)",
+                "workers (processes)",
             ],
             rows,
-            "llrrrrrr",
+            "lllrrrrrr",
         ),
+        "",
+    ]
+
+
+def _slowest_lfs(by: dict[tuple[str, int], dict[str, Any]], sizes: Sequence[int]) -> list[str]:
+    n = max(sizes)
+    rep = (by.get(("weaklab", n)) or {}).get("report")
+    if not isinstance(rep, dict) or "seconds" not in rep:
+        return []
+    pairs = sorted(zip(rep["lf_names"], rep["seconds"]), key=lambda p: -p[1])
+    total = sum(rep["seconds"])
+    listed = ", ".join(f"`{name}` {C.fmt_seconds(sec)}" for name, sec in pairs[:5])
+    return [
+        f"weaklab's `ApplyReport` at {n:,} rows (last run): the 20 LFs took {C.fmt_seconds(total)} in all; "
+        f"slowest {listed}; fastest `{pairs[-1][0]}` {C.fmt_seconds(pairs[-1][1])}.",
+        "",
+    ]
+
+
+def _md_profile(results: dict[str, Any]) -> list[str]:
+    prof = results.get("profile")
+    if not prof:
+        return []
+    if "error" in prof:
+        return [f"Profiling weaklab failed: {prof['error']}", ""]
+    p = prof["profile"]
+    rows = [
+        [
+            f"`{r['function']}`",
+            r["ncalls"],
+            C.fmt_seconds(r["tottime"]),
+            C.fmt_seconds(r["cumtime"]),
+            f"{100 * r['tottime'] / p['total']:.0f} %",
+        ]
+        for r in p["by_tottime"][:10]
+    ]
+    cum = [
+        [
+            f"`{r['function']}`",
+            r["ncalls"],
+            C.fmt_seconds(r["cumtime"]),
+            f"{100 * r['cumtime'] / p['total']:.0f} %",
+        ]
+        for r in p["by_cumtime"][:10]
+    ]
+    return [
+        f"### Where weaklab's time goes (cProfile, templates, {prof['n']:,} rows, one run after a warm-up: "
+        f"{C.fmt_seconds(p['total'])} under the profiler)",
+        "",
+        "Own time (the `pyarrow/compute.py` wrappers stand for the Arrow C++ kernels they call):",
+        "",
+        C.md_table(["function", "calls", "own time", "cumulative", "share of total (own)"], rows, "lrrrr"),
+        "",
+        "weaklab functions by cumulative time:",
+        "",
+        C.md_table(["function", "calls", "cumulative", "share of total"], cum, "lrrr"),
         "",
     ]
 
@@ -635,6 +753,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--child-out", help=argparse.SUPPRESS)
     p.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
     p.add_argument("--save", help=argparse.SUPPRESS)
+    p.add_argument("--cprofile", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
         child_main(args)
