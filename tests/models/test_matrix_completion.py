@@ -11,6 +11,7 @@ from weaklab._core import LabelMatrix
 from weaklab.errors import NotFittedError, ValidationError
 from weaklab.models import MajorityVote, MatrixCompletion
 from weaklab.models.matrix_completion import vote_overlaps
+from weaklab.testing import label_model_checks
 
 ACC = np.array([0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.58])
 COV = np.array([0.3, 0.5, 0.7, 0.9, 0.6, 0.8, 0.9, 1.0])
@@ -37,6 +38,12 @@ def load_wrench(root, split):
 @pytest.fixture(scope="module")
 def binary():
     return make_votes(4000, ACC, COV, seed=1)
+
+
+@pytest.mark.parametrize(("name", "check"), list(label_model_checks(MatrixCompletion())))
+def test_conformance(name, check):
+    """MatrixCompletion passes every label-model conformance check."""
+    check()
 
 
 def test_fit_returns_self_and_rows_sum_to_one(binary):

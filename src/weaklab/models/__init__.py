@@ -7,6 +7,7 @@ from .glad import GLAD
 from .mace import MACE
 from .majority import MajorityVote
 from .matrix_completion import MatrixCompletion
+from .triplet import Triplet
 from .wawa import Wawa
 from .weighted import WeightedMajorityVote
 
@@ -22,4 +23,5 @@ __all__ = [
     "Wawa",
     "MatrixCompletion",
     "AutoLabelModel",
+    "Triplet",
 ]
