@@ -33,9 +33,10 @@ def _sources_table(result: DemoResult) -> Table:
     if summary is None or report is None:
         raise RuntimeError("the demo's sources were not analysed; run every step first")
     seconds = report.to_frame()["seconds"] if "seconds" in report.to_frame() else None
-    table = Table(title="Sources on the held-out test comments (accuracy against gold)")
-    for column in ("source", "polarity", "coverage", "overlaps", "conflicts", "emp. accuracy", "apply ms"):
-        table.add_column(column, justify="left" if column == "source" else "right")
+    table = Table(title="Sources on the held-out test comments (accuracy against gold)", title_justify="left")
+    table.add_column("source", no_wrap=True)
+    for column in ("classes", "coverage", "overlap", "conflict", "accuracy", "ms"):
+        table.add_column(column, justify="right")
     for name, row in summary.iterrows():
         ms = "" if seconds is None else f"{1000 * float(seconds.get(name, np.nan)):.1f}"
         table.add_row(str(name), ",".join(str(p) for p in row["polarity"]), _pct(row["coverage"]),
@@ -46,17 +47,17 @@ def _sources_table(result: DemoResult) -> Table:
 
 def _results_table(result: DemoResult) -> Table:
     lm, em = result.label_model, result.end_model
-    table = Table(title="Accuracy on the held-out test comments")
+    table = Table(title="Accuracy on the held-out test comments", title_justify="left")
     table.add_column("labels from")
     table.add_column("accuracy", justify="right")
     table.add_column("note")
     table.add_row("majority vote (label model)", _pct(lm["accuracy_covered"]),
-                  f"on the {_pct(lm['coverage_test'])} of comments with at least one vote")
-    table.add_row("majority vote (label model)", _pct(lm["accuracy_all"]), "all comments, ties broken at random")
-    table.add_row("TF-IDF + logistic regression on soft labels", _pct(em["weak_accuracy"]),
-                  f"trained on {em['weak_train_items']} weakly labelled comments, no gold")
-    table.add_row("TF-IDF + logistic regression on gold labels", _pct(em["gold_accuracy"]),
-                  "upper bound: every training comment hand-labelled")
+                  f"the {_pct(lm['coverage_test'])} of comments with a vote")
+    table.add_row("majority vote (label model)", _pct(lm["accuracy_all"]), "all comments (ties at random)")
+    table.add_row("TF-IDF + LogReg on soft labels", _pct(em["weak_accuracy"]),
+                  f"{em['weak_train_items']} weakly labelled comments (gold only in the seed set)")
+    table.add_row("TF-IDF + LogReg on gold labels", _pct(em["gold_accuracy"]),
+                  "upper bound: all training labels gold")
     return table
 
 
