@@ -1,5 +1,6 @@
-"""Labeling functions, appliers and source analysis."""
+"""Labeling functions, templates and appliers: turn rules into a LabelMatrix."""
 
+from ._batch import LFFault, Row
 from .analysis import (
     label_conflict,
     label_coverage,
@@ -11,8 +12,25 @@ from .analysis import (
     lf_polarities,
     lf_summary,
 )
+from .apply import ApplyReport, apply_lfs
+from .lf import LabelingFunction, labeling_function
+from .preprocess import Preprocessor, preprocessor
+from .templates import keyword_lf, lookup_lf, model_lf, regex_lf, threshold_lf
 
 __all__ = [
+    "LabelingFunction",
+    "labeling_function",
+    "Preprocessor",
+    "preprocessor",
+    "Row",
+    "keyword_lf",
+    "regex_lf",
+    "lookup_lf",
+    "threshold_lf",
+    "model_lf",
+    "apply_lfs",
+    "ApplyReport",
+    "LFFault",
     "label_coverage",
     "label_overlap",
     "label_conflict",

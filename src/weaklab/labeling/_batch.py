@@ -1,0 +1,302 @@
+"""A batch of items being labelled: rows, memo, fault policy and vote checks.
+
+Everything an applier needs to run labeling functions over one slice of the
+data lives here, so the local engine, the process-pool workers and the Dask
+partitions share one code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core.constants import ABSTAIN, MAX_CLASSES
+from ..errors import LFExecutionError, ValidationError
+
+__all__ = ["Batch", "FaultLog", "LFFault", "FieldError", "Row", "check_votes"]
+
+MAX_FAULT_RECORDS = 1000
+"""Fault records kept per labeling function (the count stays exact)."""
+
+
+class FieldError(ValidationError):
+    """A labeling function reads a column the data lacks, or one of the wrong kind."""
+
+
+class Row(dict):
+    """One item as a mapping with attribute access: ``x.text == x["text"]``.
+
+    Preprocessors may set new fields as attributes (``x.words = ...``).
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            fields = ", ".join(repr(k) for k in self)
+            raise AttributeError(f"row has no field {name!r}; its fields are {fields}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        del self[name]
+
+
+@dataclass(frozen=True)
+class LFFault:
+    """One vote lost to a fault of a labeling function (``on_error="abstain"``).
+
+    Attributes
+    ----------
+    lf_name : str
+        The labeling function.
+    item_id : object
+        Id of the item, or ``None`` when a whole vectorized batch failed.
+    row : int or None
+        Position of the item in the data (first row of a failed batch).
+    error : str
+        ``repr`` of the exception, or a description of the invalid vote.
+    """
+
+    lf_name: str
+    item_id: Any
+    row: int | None
+    error: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (numpy scalars become Python scalars)."""
+        item = self.item_id.item() if isinstance(self.item_id, np.generic) else self.item_id
+        return {"lf_name": self.lf_name, "item_id": item, "row": self.row, "error": self.error}
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Placeholder for a row whose preprocessing raised."""
+
+    error: BaseException
+    where: str
+
+
+class BatchFailure(Exception):
+    """A vectorized preprocessor failed on a whole batch."""
+
+    def __init__(self, error: BaseException, where: str) -> None:
+        super().__init__(f"{where} raised {type(error).__name__}: {error}")
+        self.error = error
+        self.where = where
+
+
+class Batch:
+    """A slice of the data with memoised preprocessing and shared caches.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The items of this batch (already sliced).
+    offset : int, default=0
+        Position of the first item in the whole data set.
+    item_ids : numpy.ndarray, optional
+        Ids of the items in this batch.
+    n_classes : int, optional
+        Votes must lie in ``[-1, n_classes)``; unchecked above when ``None``.
+    on_error : {"raise", "abstain"}, default="raise"
+        Fault policy.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        offset: int = 0,
+        item_ids: np.ndarray | None = None,
+        n_classes: int | None = None,
+        on_error: str = "raise",
+    ) -> None:
+        self.frame = frame
+        self.offset = offset
+        self.item_ids = item_ids
+        self.n_classes = n_classes
+        self.on_error = on_error
+        self._memo: dict[Hashable, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """Return the cached value for ``key``, computing it once per batch."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def item_id(self, pos: int) -> Any:
+        """Id of the item at position ``pos`` of this batch (``None`` if unknown)."""
+        if self.item_ids is None:
+            return None
+        item = self.item_ids[pos]
+        return item.item() if isinstance(item, np.generic) else item
+
+
+def frame_rows(frame: pd.DataFrame) -> list[Row]:
+    """Turn a DataFrame into one :class:`Row` per item.
+
+    Missing values are ``None`` in text and object columns and ``NaN`` in
+    numeric ones.
+    """
+    columns = list(frame.columns)
+    values = [_column_values(frame[c]) for c in columns]
+    if not columns:
+        return [Row() for _ in range(len(frame))]
+    return [Row(zip(columns, items)) for items in zip(*values)]
+
+
+def _column_values(column: pd.Series) -> list[Any]:
+    if pd.api.types.is_numeric_dtype(column.dtype) or not column.hasnans:
+        return column.tolist()
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
+def require_fields(frame: pd.DataFrame, fields: Sequence[str], lf_name: str) -> None:
+    """Raise :class:`FieldError` if ``frame`` lacks one of ``fields``."""
+    missing = [f for f in fields if f not in frame.columns]
+    if missing:
+        available = ", ".join(repr(str(c)) for c in frame.columns) or "none"
+        raise FieldError(
+            f"labeling function {lf_name!r}: expected a column {missing[0]!r} in the data, "
+            f"got columns {available}"
+        )
+
+
+class FaultLog:
+    """Counts and records the faults of one labeling function on one batch.
+
+    Under ``on_error="raise"`` the first fault raises :class:`LFExecutionError`.
+    """
+
+    def __init__(self, lf_name: str, batch: Batch) -> None:
+        self.lf_name = lf_name
+        self.batch = batch
+        self.count = 0
+        self.records: list[LFFault] = []
+
+    def add(
+        self, pos: int | None, error: BaseException | str, *, n_votes: int = 1, via: str | None = None
+    ) -> None:
+        """Record a fault at batch position ``pos`` (``None``: the whole batch).
+
+        ``via`` names the preprocessor that raised, when it was not the LF.
+        """
+        item = None if pos is None else self.batch.item_id(pos)
+        row = self.batch.offset + (0 if pos is None else pos)
+        if self.batch.on_error == "raise":
+            raise self._error(pos, item, row, error, via)
+        self.count += n_votes
+        if len(self.records) < MAX_FAULT_RECORDS:
+            text = repr(error) if isinstance(error, BaseException) else error
+            text = f"{via} raised {text}" if via else text
+            self.records.append(LFFault(self.lf_name, item, None if pos is None else row, text))
+
+    def _error(
+        self, pos: int | None, item: Any, row: int, error: BaseException | str, via: str | None
+    ) -> LFExecutionError:
+        if pos is None:
+            end = self.batch.offset + len(self.batch)
+            where, row_arg = f"the batch of rows {row}..{end - 1}", None
+        else:
+            where, row_arg = f"item {item!r} (row {row})", row
+        if isinstance(error, BaseException):
+            what = f"raised {type(error).__name__}: {error}"
+            what = f"failed: its {via} {what}" if via else what
+            original: BaseException | None = error
+        else:
+            what, original = error, None
+        exc = LFExecutionError(
+            f"labeling function {self.lf_name!r} {what} on {where}",
+            lf_name=self.lf_name, item_id=item, row=row_arg, original=original,
+        )
+        exc.__cause__ = original
+        return exc
+
+
+# ---------------------------------------------------------------------------
+# Checking what a labeling function returned.
+# ---------------------------------------------------------------------------
+
+
+def check_votes(raw: Any, log: FaultLog) -> np.ndarray:
+    """Validate raw LF output for a batch and return ``int64`` votes.
+
+    Lists (row-wise output) are checked element by element for integer types;
+    arrays must have an integer dtype and the batch's length. Out-of-range or
+    ill-typed votes are faults (never cast); under ``on_error="abstain"`` they
+    become ``-1``.
+    """
+    n = len(log.batch)
+    values = _list_votes(raw, log) if isinstance(raw, list) else _array_votes(raw, n, log)
+    if values is None:
+        return np.full(n, ABSTAIN, dtype=np.int64)
+    return _check_range(values, log)
+
+
+def _list_votes(raw: list[Any], log: FaultLog) -> np.ndarray | None:
+    if len(raw) != len(log.batch):
+        log.add(None, f"returned {len(raw)} votes for {len(log.batch)} items", n_votes=len(log.batch))
+        return None
+    if not all(_is_int_type(t) for t in set(map(type, raw))):
+        raw = list(raw)
+        for i, value in enumerate(raw):
+            if not _is_int_type(type(value)):
+                log.add(i, f"returned {_show(value)} (expected an int class id or -1 to abstain)")
+                raw[i] = ABSTAIN
+    try:
+        return np.fromiter(raw, dtype=np.int64, count=len(raw))
+    except OverflowError:  # Python ints beyond int64: compare them as objects
+        return np.array(raw, dtype=object)
+
+
+def _array_votes(raw: Any, n: int, log: FaultLog) -> np.ndarray | None:
+    if isinstance(raw, tuple):
+        return _list_votes(list(raw), log)
+    if isinstance(raw, (pd.Series, pd.Index)):
+        raw = raw.to_numpy()
+    if not isinstance(raw, np.ndarray):
+        log.add(None, f"returned {_show(raw)} (expected an int array of {n} votes)", n_votes=n)
+        return None
+    if raw.ndim != 1 or raw.shape[0] != n:
+        log.add(None, f"returned an array of shape {raw.shape} (expected ({n},))", n_votes=n)
+        return None
+    if raw.dtype.kind not in "iu":
+        log.add(None, f"returned an array of dtype {raw.dtype} (expected integer class ids)", n_votes=n)
+        return None
+    return raw
+
+
+def _check_range(values: np.ndarray, log: FaultLog) -> np.ndarray:
+    k = log.batch.n_classes
+    high = k if k is not None else MAX_CLASSES
+    bad = np.asarray((values < ABSTAIN) | (values >= high), dtype=bool)
+    if not bad.any():
+        return values.astype(np.int64, copy=True)
+    for i in np.flatnonzero(bad):
+        log.add(int(i), f"returned the vote {values[i]} (expected a class id in -1..{high - 1})")
+    clean = values.copy()
+    clean[bad] = 0  # also valid for unsigned and object arrays
+    votes = clean.astype(np.int64)
+    votes[bad] = ABSTAIN
+    return votes
+
+
+def _is_int_type(kind: type) -> bool:
+    return issubclass(kind, (int, np.integer)) and not issubclass(kind, (bool, np.bool_))
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    text = text if len(text) <= 40 else text[:37] + "..."
+    return f"{text} of type {type(value).__name__}"

@@ -1,0 +1,120 @@
+"""The Dask engine: apply labeling functions to each partition of a Dask DataFrame.
+
+Each partition runs the same batch code as the local engine on a Dask worker
+and returns its votes (``int8``/``int16``) with its statistics; the client
+concatenates them into one computed :class:`~weaklab.LabelMatrix`. Dask is an
+optional extra: ``pip install 'weaklab[dask]'``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core.validation import fail
+from ..errors import LFExecutionError, missing_dependency
+from ._batch import MAX_FAULT_RECORDS, LFFault
+from .apply import FrameResult, check_fields, finish, item_ids, run_frame
+from .lf import LabelingFunction
+
+__all__ = ["apply_dask"]
+
+
+def _import_dask() -> Any:
+    try:
+        import dask
+        import dask.dataframe as dd
+    except ImportError:
+        raise missing_dependency("dask", "dask", "engine='dask'") from None
+    return dask, dd
+
+
+def apply_dask(
+    lfs: list[LabelingFunction],
+    data: Any,
+    *,
+    n_jobs: int,
+    on_error: str,
+    batch_size: int,
+    item_id: str | None,
+    n_classes: int | None,
+    class_names: Sequence[str] | None,
+) -> tuple[Any, Any]:
+    """Apply ``lfs`` to every partition of ``data`` (see :func:`apply_lfs`).
+
+    ``data`` is a Dask DataFrame (a pandas one is split into partitions of
+    ``batch_size`` rows). The computation runs on the current Dask scheduler
+    (a ``distributed.Client`` if one is active).
+    """
+    dask, dd = _import_dask()
+    if isinstance(data, pd.DataFrame):
+        data = dd.from_pandas(data, chunksize=batch_size, sort=False)
+    if not isinstance(data, dd.DataFrame):
+        raise fail("data", "a Dask DataFrame for engine='dask'", data)
+    check_fields(lfs, data.columns)
+    if item_id is not None and item_id not in data.columns:
+        raise fail("item_id", "a column of the data", got_text=f"{item_id!r}; columns {list(data.columns)}")
+    start = time.perf_counter()
+    task = dask.delayed(_apply_partition, pure=False)
+    parts = [task(part, i, lfs, item_id, n_classes, on_error, batch_size)
+             for i, part in enumerate(data.to_delayed())]
+    results = dask.compute(*parts)
+    merged, ids = _merge(results, len(lfs), n_classes)
+    if ids is not None and not pd.Index(ids).is_unique:
+        if item_id is not None:
+            dupes = pd.Index(ids)
+            raise fail("item_id", "a column of unique ids",
+                       got_text=f"the duplicate id {dupes[dupes.duplicated()][0]!r}")
+        ids = None
+    return finish(lfs, merged, ids, n_classes, class_names, engine="dask", n_jobs=n_jobs,
+                  seconds=time.perf_counter() - start)
+
+
+def _apply_partition(
+    frame: pd.DataFrame,
+    number: int,
+    lfs: list[LabelingFunction],
+    item_id: str | None,
+    n_classes: int | None,
+    on_error: str,
+    batch_size: int,
+) -> tuple[FrameResult, np.ndarray | None]:
+    ids = item_ids(frame, item_id) if item_id is not None else frame.index.to_numpy()
+    try:
+        result = run_frame(lfs, frame, ids, n_classes=n_classes, on_error=on_error, batch_size=batch_size)
+    except LFExecutionError as exc:
+        where = f" (partition {number}; rows are counted within the partition)"
+        raise LFExecutionError(str(exc) + where, lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
+                               original=exc.original) from exc.original
+    return result, ids
+
+
+def _merge(
+    results: Sequence[tuple[FrameResult, np.ndarray]], m: int, n_classes: int | None
+) -> tuple[FrameResult, np.ndarray | None]:
+    n = sum(part.votes.shape[0] for part, _ in results)
+    merged = FrameResult.empty(n, m, n_classes)
+    dtype = np.result_type(merged.votes.dtype, *(part.votes.dtype for part, _ in results))
+    merged.votes = merged.votes.astype(dtype, copy=False)
+    offset = 0
+    for part, _ in results:
+        rows = part.votes.shape[0]
+        merged.votes[offset:offset + rows] = part.votes
+        merged.seconds += part.seconds
+        merged.covered += part.covered
+        merged.n_faults += part.n_faults
+        for j in range(m):
+            room = max(MAX_FAULT_RECORDS - len(merged.records[j]), 0)
+            merged.records[j].extend(_shift(r, offset) for r in part.records[j][:room])
+        offset += rows
+    ids = np.concatenate([ids for _, ids in results]) if results else None
+    return merged, ids
+
+
+def _shift(record: LFFault, offset: int) -> LFFault:
+    return record if record.row is None else replace(record, row=record.row + offset)

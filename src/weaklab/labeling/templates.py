@@ -1,0 +1,515 @@
+"""Labeling-function templates: common rules, written once and run as column operations.
+
+Every template returns a vectorized :class:`~weaklab.labeling.lf.LabelingFunction`
+whose fingerprint hashes the template kind and its parameters. Text templates
+share per-batch work (the text as an Arrow column, its lower-cased form) and
+scan with RE2 where that is exact, falling back to Python's ``re`` elsewhere,
+so votes always equal the documented row-wise definition.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core.constants import ABSTAIN
+from .._core.validation import check_float, check_int, fail
+from ._batch import Batch, FaultLog, FieldError, require_fields
+from ._search import TextColumn, TextSearch, text_column
+from .lf import LabelingFunction, stable_state
+
+__all__ = ["keyword_lf", "regex_lf", "lookup_lf", "threshold_lf", "model_lf"]
+
+_TEMPLATE_VERSION = 1
+_NORMALIZERS: dict[str, Callable[[str], str]] = {
+    "lower": str.lower,
+    "casefold": str.casefold,
+    "strip": str.strip,
+    "lower_strip": lambda s: s.strip().lower(),
+}
+
+
+class _TemplateLF(LabelingFunction):
+    """A vectorized LF defined by a template kind and its parameters."""
+
+    _kind = "template"
+
+    def __init__(self, name: str, kind: str, params: dict[str, Any], fields: tuple[str, ...] | None) -> None:
+        super().__init__(name, self._frame_votes, vectorized=True, fields=fields)
+        self.template = kind
+        self.params = params
+
+    def _fingerprint_parts(self) -> tuple[Any, ...]:
+        return (self.template, _TEMPLATE_VERSION, stable_state(self.params))
+
+    def _frame_votes(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.batch_votes(frame)
+
+    def _raw_votes(self, batch: Batch, log: FaultLog) -> Any:
+        if self.fields:
+            require_fields(batch.frame, self.fields, self.name)
+        return self._compute(batch)
+
+    def _compute(self, batch: Batch) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items() if _short(v))
+        return f"{self.template}({shown}, name={self.name!r})"
+
+
+def _short(value: Any) -> bool:
+    return isinstance(value, (str, int, float, tuple)) and len(repr(value)) <= 80
+
+
+def _text(batch: Batch, field: str, lf_name: str, *, lower: bool = False) -> TextColumn:
+    """The batch's column ``field`` as text, built once per batch and shared."""
+
+    def build() -> TextColumn:
+        try:
+            return text_column(batch.frame[field])
+        except TypeError as exc:
+            raise FieldError(f"labeling function {lf_name!r}: column {field!r}: {exc}") from None
+
+    column: TextColumn = batch.memo(("text", field), build)
+    return batch.memo(("text-lower", field), column.lower) if lower else column
+
+
+def _votes(hits: np.ndarray, label: int) -> np.ndarray:
+    return np.where(hits, np.int64(label), np.int64(ABSTAIN))
+
+
+def _slug(text: str, limit: int = 40) -> str:
+    slug = re.sub(r"\W+", "_", text).strip("_")[:limit]
+    return slug or "pattern"
+
+
+def _check_field(field: Any, name: str = "field") -> str:
+    if not isinstance(field, str) or not field:
+        raise fail(name, "a column name (non-empty string)", field)
+    return field
+
+
+def _check_name(name: Any, default: str) -> str:
+    if name is None:
+        return default
+    if not isinstance(name, str) or not name:
+        raise fail("name", "a non-empty string or None", name)
+    return name
+
+
+# ---------------------------------------------------------------------------
+# keyword_lf / regex_lf
+# ---------------------------------------------------------------------------
+
+
+class _SearchLF(_TemplateLF):
+    def __init__(self, name: str, kind: str, params: dict[str, Any], field: str,
+                 search: TextSearch, label: int, lower: bool) -> None:
+        super().__init__(name, kind, params, (field,))
+        self._search = search
+        self._label = label
+        self._lower = lower
+
+    def _compute(self, batch: Batch) -> np.ndarray:
+        column = _text(batch, self.params["field"], self.name, lower=self._lower)
+        return _votes(self._search.search(column), self._label)
+
+
+def keyword_lf(
+    keywords: str | Iterable[str],
+    label: int,
+    *,
+    field: str = "text",
+    name: str | None = None,
+    case_sensitive: bool = False,
+    whole_word: bool = True,
+) -> LabelingFunction:
+    """Vote ``label`` when any keyword occurs in the text column ``field``.
+
+    Parameters
+    ----------
+    keywords : str or iterable of str
+        One keyword or several (a phrase may contain spaces).
+    label : int
+        Class id voted on a match; otherwise the LF abstains.
+    field : str, default="text"
+        Column holding the text; missing values abstain.
+    name : str, optional
+        Defaults to ``"keyword_<first keywords>"``.
+    case_sensitive : bool, default=False
+        When False, text and keywords are compared after ``str.lower()``.
+    whole_word : bool, default=True
+        When True a keyword must not touch a word character (``\\w``) on
+        either side: ``"free"`` matches ``"free!"`` but not ``"freedom"``.
+
+    Returns
+    -------
+    LabelingFunction
+        Vectorized; its vote on a row equals
+        ``label if re.search(P, t) else -1`` with ``t = text.lower()`` (or the
+        text itself if case-sensitive) and
+        ``P = r"(?<!\\w)(?:k1|k2|...)(?!\\w)"`` (escaped keywords; without the
+        look-arounds when ``whole_word=False``).
+    """
+    words = _check_keywords(keywords)
+    label = check_int("label", label, low=0)
+    field = _check_field(field)
+    case_sensitive = bool(_check_flag("case_sensitive", case_sensitive))
+    whole_word = bool(_check_flag("whole_word", whole_word))
+    compared = words if case_sensitive else [w.lower() for w in words]
+    alternation = "|".join(re.escape(w) for w in sorted(set(compared), key=lambda w: (-len(w), w)))
+    pattern = rf"(?<!\w)(?:{alternation})(?!\w)" if whole_word else f"(?:{alternation})"
+    default = "keyword_" + "_".join(_slug(w, 20) for w in words[:3]) + ("_etc" if len(words) > 3 else "")
+    params = {"keywords": tuple(words), "label": label, "field": field,
+              "case_sensitive": case_sensitive, "whole_word": whole_word}
+    return _SearchLF(_check_name(name, default), "keyword_lf", params, field,
+                     TextSearch(pattern), label, lower=not case_sensitive)
+
+
+def regex_lf(
+    pattern: str | re.Pattern[str],
+    label: int,
+    *,
+    field: str = "text",
+    name: str | None = None,
+    flags: int = 0,
+) -> LabelingFunction:
+    """Vote ``label`` when ``re.search(pattern, text, flags)`` finds a match.
+
+    Parameters
+    ----------
+    pattern : str or compiled pattern
+        A Python regular expression (a compiled one brings its own flags).
+    label : int
+        Class id voted on a match; otherwise the LF abstains.
+    field : str, default="text"
+        Column holding the text; missing values abstain.
+    name : str, optional
+        Defaults to ``"regex_<pattern>"``.
+    flags : int, default=0
+        ``re`` flags such as ``re.IGNORECASE``.
+
+    Returns
+    -------
+    LabelingFunction
+        Vectorized, with exactly ``re.search`` semantics.
+    """
+    if isinstance(pattern, re.Pattern):
+        if not isinstance(pattern.pattern, str):
+            raise fail("pattern", "a text (str) pattern", pattern.pattern)
+        flags = int(flags) | (pattern.flags & ~re.UNICODE)
+        pattern = pattern.pattern
+    if not isinstance(pattern, str) or not pattern:
+        raise fail("pattern", "a non-empty regular expression string", pattern)
+    if isinstance(flags, bool) or not isinstance(flags, int):
+        raise fail("flags", "re flags (an int such as re.IGNORECASE)", flags)
+    try:
+        search = TextSearch(pattern, flags)
+    except re.error as exc:
+        raise fail("pattern", "a valid regular expression", got_text=f"{pattern!r} ({exc})") from None
+    label = check_int("label", label, low=0)
+    field = _check_field(field)
+    params = {"pattern": pattern, "flags": int(flags), "label": label, "field": field}
+    return _SearchLF(_check_name(name, "regex_" + _slug(pattern)), "regex_lf", params, field,
+                     search, label, lower=False)
+
+
+def _check_keywords(keywords: Any) -> list[str]:
+    words = [keywords] if isinstance(keywords, str) else keywords
+    if not isinstance(words, Iterable) or isinstance(words, (bytes, Mapping)):
+        raise fail("keywords", "a string or an iterable of strings", keywords)
+    words = list(words)
+    if not words or not all(isinstance(w, str) and w for w in words):
+        raise fail("keywords", "one or more non-empty strings", keywords)
+    return words
+
+
+def _check_flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise fail(name, "True or False", value)
+    return bool(value)
+
+
+# ---------------------------------------------------------------------------
+# lookup_lf
+# ---------------------------------------------------------------------------
+
+
+class _LookupLF(_TemplateLF):
+    def __init__(self, name: str, params: dict[str, Any], table: dict[Any, int],
+                 normalize: Callable[[Any], Any] | None) -> None:
+        super().__init__(name, "lookup_lf", params, (params["field"],))
+        self._table = table
+        self._normalize = normalize
+
+    def _compute(self, batch: Batch) -> np.ndarray:
+        codes, uniques = pd.factorize(batch.frame[self.params["field"]], use_na_sentinel=True)
+        get = self._table.get
+        norm = self._normalize
+        keys = list(uniques) if norm is None else [norm(k) for k in uniques]
+        found = np.fromiter((get(k, ABSTAIN) for k in keys), dtype=np.int64, count=len(keys))
+        return np.where(codes >= 0, found[np.maximum(codes, 0)] if found.size else ABSTAIN, ABSTAIN)
+
+
+def lookup_lf(
+    kb: Mapping[Any, int] | Iterable[Any] | pd.DataFrame,
+    *,
+    field: str,
+    label: int | None = None,
+    name: str | None = None,
+    normalize: str | Callable[[Any], Any] | None = None,
+) -> LabelingFunction:
+    """Distant supervision: vote the label a knowledge base gives the value of ``field``.
+
+    Parameters
+    ----------
+    kb : dict, set/list of keys, or DataFrame
+        A ``{value: class id}`` dict; or a collection of values that all get
+        ``label``; or a DataFrame with a ``"key"`` column and either a
+        ``"label"`` column or the ``label`` argument.
+    field : str
+        Column whose values are looked up; missing values abstain.
+    label : int, optional
+        Class id for every key (required for a collection, forbidden for a dict).
+    name : str, optional
+        Defaults to ``"lookup_<field>"``.
+    normalize : {"lower", "casefold", "strip", "lower_strip"} or callable, optional
+        Applied to the keys and to every value before the lookup (named
+        normalizers change strings only).
+
+    Returns
+    -------
+    LabelingFunction
+        Vectorized; its vote on a row equals ``table.get(normalize(value), -1)``.
+    """
+    field = _check_field(field)
+    norm = _check_normalize(normalize)
+    table = _lookup_table(kb, label)
+    if norm is not None:
+        table = _normalized_table(table, norm)
+    params = {"table": table, "field": field, "normalize": normalize}
+    return _LookupLF(_check_name(name, f"lookup_{_slug(field)}"), params, table, norm)
+
+
+def _lookup_table(kb: Any, label: Any) -> dict[Any, int]:
+    if isinstance(kb, pd.DataFrame):
+        return _frame_table(kb, label)
+    if isinstance(kb, Mapping):
+        if label is not None:
+            raise fail("label", "None when kb is a dict (the dict gives the labels)", label)
+        table = {k: check_int(f"kb[{k!r}]", v, low=0) for k, v in kb.items()}
+    elif isinstance(kb, (set, frozenset, list, tuple, np.ndarray, pd.Series, pd.Index)):
+        if label is None:
+            raise fail("label", "a class id for the keys of kb", label)
+        label = check_int("label", label, low=0)
+        table = dict.fromkeys(list(kb), label)
+    else:
+        raise fail("kb", "a dict, a set/list of keys or a DataFrame with 'key' and 'label' columns", kb)
+    missing = [k for k in table if k is None or (isinstance(k, float) and math.isnan(k))]
+    if missing:
+        raise fail("kb", "keys that are not missing values", got_text=f"the key {missing[0]!r}")
+    return table
+
+
+def _frame_table(kb: pd.DataFrame, label: Any) -> dict[Any, int]:
+    if "key" not in kb.columns:
+        raise fail("kb", "a DataFrame with a 'key' column", got_text=f"columns {list(kb.columns)}")
+    if label is not None:
+        if "label" in kb.columns:
+            raise fail("label", "None when kb has a 'label' column", label)
+        return _lookup_table(list(kb["key"]), label)
+    if "label" not in kb.columns:
+        raise fail("kb", "a 'label' column (or the label argument)", got_text=f"columns {list(kb.columns)}")
+    pairs = kb[["key", "label"]].drop_duplicates()
+    dupes = pairs["key"][pairs["key"].duplicated()]
+    if len(dupes):
+        raise fail("kb", "one label per key", got_text=f"several labels for the key {dupes.iloc[0]!r}")
+    return _lookup_table(dict(zip(pairs["key"].tolist(), pairs["label"].tolist())), None)
+
+
+def _check_normalize(normalize: Any) -> Callable[[Any], Any] | None:
+    if normalize is None or callable(normalize):
+        return normalize
+    if isinstance(normalize, str) and normalize in _NORMALIZERS:
+        func = _NORMALIZERS[normalize]
+        return lambda v: func(v) if isinstance(v, str) else v
+    raise fail("normalize", f"None, a callable or one of {sorted(_NORMALIZERS)}", normalize)
+
+
+def _normalized_table(table: dict[Any, int], norm: Callable[[Any], Any]) -> dict[Any, int]:
+    out: dict[Any, int] = {}
+    for key, value in table.items():
+        new = norm(key)
+        if out.get(new, value) != value:
+            raise fail("kb", "one label per key after normalize",
+                       got_text=f"conflicting labels for {new!r}")
+        out[new] = value
+    return out
+
+
+# ---------------------------------------------------------------------------
+# threshold_lf
+# ---------------------------------------------------------------------------
+
+
+class _ThresholdLF(_TemplateLF):
+    def _compute(self, batch: Batch) -> np.ndarray:
+        field = self.params["field"]
+        values = _numeric(batch.frame[field], field, self.name)
+        above, below = self.params["above"], self.params["below"]
+        hits = ~np.isnan(values)
+        with np.errstate(invalid="ignore"):
+            if above is not None:
+                hits &= values > above
+            if below is not None:
+                hits &= values < below
+        return _votes(hits, self.params["label"])
+
+
+def threshold_lf(
+    field: str,
+    *,
+    above: float | None = None,
+    below: float | None = None,
+    label: int,
+    name: str | None = None,
+) -> LabelingFunction:
+    """Vote ``label`` when a numeric column lies beyond a threshold (exclusive).
+
+    Parameters
+    ----------
+    field : str
+        Numeric column; missing values (NaN, None, NA) abstain.
+    above : float, optional
+        Vote when ``value > above`` (strictly).
+    below : float, optional
+        Vote when ``value < below`` (strictly). With both, vote when
+        ``above < value < below`` (requires ``above < below``).
+    label : int
+        Class id to vote.
+    name : str, optional
+        Defaults to ``"threshold_<field>_..."``.
+    """
+    field = _check_field(field)
+    if above is None and below is None:
+        raise fail("above/below", "at least one threshold", None)
+    above = None if above is None else check_float("above", above)
+    below = None if below is None else check_float("below", below)
+    if above is not None and below is not None and not above < below:
+        raise fail("above", f"a value below below={below:g} (the band is above < value < below)", above)
+    label = check_int("label", label, low=0)
+    parts = [f"above_{above:g}" if above is not None else "", f"below_{below:g}" if below is not None else ""]
+    default = _slug(f"threshold_{field}_" + "_".join(p for p in parts if p), 60)
+    params = {"field": field, "above": above, "below": below, "label": label}
+    return _ThresholdLF(_check_name(name, default), "threshold_lf", params, (field,))
+
+
+def _numeric(series: pd.Series, field: str, lf_name: str) -> np.ndarray:
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    numeric = pd.api.types.is_numeric_dtype(series.dtype) or kind in (
+        "integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty",
+    )
+    if not numeric or pd.api.types.is_complex_dtype(series.dtype):
+        raise FieldError(
+            f"labeling function {lf_name!r}: column {field!r}: expected numbers or missing values, "
+            f"got values of kind {kind!r} (dtype {series.dtype})"
+        )
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+# ---------------------------------------------------------------------------
+# model_lf
+# ---------------------------------------------------------------------------
+
+
+class _ModelLF(_TemplateLF):
+    def __init__(self, name: str, params: dict[str, Any], estimator: Any,
+                 featurizer: Callable[[pd.DataFrame], Any], class_ids: np.ndarray) -> None:
+        super().__init__(name, "model_lf", params, None)
+        self._estimator = estimator
+        self._featurizer = featurizer
+        self._class_ids = class_ids
+
+    def _compute(self, batch: Batch) -> np.ndarray:
+        n = len(batch)
+        features = self._featurizer(batch.frame.copy(deep=False))
+        proba = np.asarray(self._estimator.predict_proba(features), dtype=np.float64)
+        if proba.shape != (n, self._class_ids.size):
+            raise ValueError(
+                f"predict_proba returned shape {proba.shape}, expected ({n}, {self._class_ids.size})"
+            )
+        top = proba.argmax(axis=1)  # ties: the first of the tied classes
+        confident = proba[np.arange(n), top] >= self.params["threshold"]
+        return np.where(confident, self._class_ids[top], ABSTAIN).astype(np.int64)
+
+
+def model_lf(
+    estimator: Any,
+    *,
+    featurizer: Callable[[pd.DataFrame], Any],
+    threshold: float = 0.5,
+    name: str | None = None,
+    classes: Mapping[Any, int] | Iterable[int] | None = None,
+) -> LabelingFunction:
+    """Vote the class a fitted classifier is confident about.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Anything with ``predict_proba`` and ``classes_`` (scikit-learn style).
+    featurizer : callable
+        ``featurizer(df) -> X`` turning a batch DataFrame into the estimator's
+        input, e.g. ``lambda df: vectorizer.transform(df["text"])``.
+    threshold : float, default=0.5
+        Vote the most probable class only when its probability is
+        ``>= threshold``; abstain otherwise. Ties go to the first class.
+    name : str, optional
+        Defaults to ``"model_<EstimatorClass>"``.
+    classes : dict or sequence of int, optional
+        Class id for each of ``estimator.classes_`` (a dict keyed by them, or
+        a sequence in their order; ``-1`` makes that class abstain). Required
+        unless ``classes_`` are already class ids ``0..k-1``.
+
+    Notes
+    -----
+    The fingerprint hashes the estimator's class, parameters and fitted
+    arrays (not a pickle), the featurizer's code and closure, the threshold
+    and the class mapping.
+    """
+    if not callable(getattr(estimator, "predict_proba", None)) or not hasattr(estimator, "classes_"):
+        raise fail("estimator", "a fitted estimator with predict_proba and classes_", estimator)
+    if not callable(featurizer):
+        raise fail("featurizer", "a callable featurizer(df) -> X", featurizer)
+    threshold = check_float("threshold", threshold, low=0.0, high=1.0)
+    class_ids = _class_ids(np.asarray(estimator.classes_), classes)
+    params = {"estimator": estimator, "featurizer": featurizer, "threshold": threshold,
+              "class_ids": tuple(int(c) for c in class_ids)}
+    default = f"model_{type(estimator).__name__}"
+    return _ModelLF(_check_name(name, default), params, estimator, featurizer, class_ids)
+
+
+def _class_ids(estimator_classes: np.ndarray, classes: Any) -> np.ndarray:
+    if classes is None:
+        if estimator_classes.dtype.kind not in "iu" or (estimator_classes < 0).any():
+            raise fail("classes", "a mapping from estimator.classes_ to class ids "
+                       "(the estimator's classes are not class ids)",
+                       got_text=str(estimator_classes.tolist()))
+        return estimator_classes.astype(np.int64)
+    if isinstance(classes, Mapping):
+        absent = [c for c in estimator_classes.tolist() if c not in classes]
+        if absent:
+            raise fail("classes", "a class id for every one of estimator.classes_",
+                       got_text=f"no entry for {absent[0]!r}")
+        ids = [classes[c] for c in estimator_classes.tolist()]
+    else:
+        ids = list(classes)
+        if len(ids) != estimator_classes.size:
+            raise fail("classes", f"{estimator_classes.size} class ids (one per estimator class)",
+                       got_text=f"{len(ids)}")
+    return np.array([check_int("classes", c, low=-1) for c in ids], dtype=np.int64)
