@@ -169,6 +169,26 @@ def reset_peak_rss() -> bool:
         return False
 
 
+def release_memory() -> None:
+    """Give freed memory back to the OS before a measurement, so that a case's increment counts the memory
+    it needs rather than what allocators happened to keep from building the inputs: ``gc.collect()``,
+    pyarrow's pool ``release_unused()`` (if pyarrow is loaded) and glibc's ``malloc_trim(0)``.
+    """
+    gc.collect()
+    pa = sys.modules.get("pyarrow")
+    if pa is not None:
+        try:
+            pa.default_memory_pool().release_unused()
+        except Exception:  # older pyarrow or a pool without it
+            pass
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def peak_rss_self() -> int:
     """Peak RSS of this process since it started or since :func:`reset_peak_rss`, in bytes."""
     try:

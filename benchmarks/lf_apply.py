@@ -285,7 +285,7 @@ def child_main(args: argparse.Namespace) -> None:
 def _measure(case: str, df: Any, repeat: int, save: str | None) -> dict[str, Any]:
     """Run ``case`` ``repeat`` times; its time, the peak RSS increment of this process and of its workers."""
     run, extra = prepare_case(case, df)
-    gc.collect()
+    C.release_memory()
     before = C.current_rss()
     C.reset_peak_rss()
     sampler = C.ChildrenSampler() if CASES[case]["procs"] else contextlib.nullcontext()
