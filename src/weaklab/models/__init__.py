@@ -3,6 +3,7 @@
 from ._base import ConfusionLabelModel, LabelModel
 from .auto import AutoLabelModel
 from .dawid_skene import DawidSkene, OneCoinDawidSkene
+from .dependencies import Edge, learn_dependencies
 from .glad import GLAD
 from .mace import MACE
 from .majority import MajorityVote
@@ -24,4 +25,6 @@ __all__ = [
     "MatrixCompletion",
     "AutoLabelModel",
     "Triplet",
+    "Edge",
+    "learn_dependencies",
 ]

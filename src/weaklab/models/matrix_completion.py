@@ -144,15 +144,20 @@ def source_groups(pairs: np.ndarray, n_sources: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ fitting
-def loss_mask(n_sources: int, n_classes: int, pairs: np.ndarray) -> np.ndarray:
+def loss_mask(n_sources: int, n_classes: int, groups: np.ndarray) -> np.ndarray:
     """Boolean ``(m k, m k)`` mask of the entries of ``O`` used by the loss.
 
-    Blocks of a source with itself and of dependent pairs are left out.
+    Blocks of two sources in the same dependency group (a source with
+    itself, a dependent pair, and every pair connected through a chain of
+    dependencies) are left out.
+
+    Parameters
+    ----------
+    n_sources, n_classes : int
+    groups : ndarray of shape (m,)
+        Dependency group of every source (see :func:`source_groups`).
     """
-    block = np.ones((n_sources, n_sources), dtype=bool)
-    np.fill_diagonal(block, False)
-    block[pairs[:, 0], pairs[:, 1]] = False
-    block[pairs[:, 1], pairs[:, 0]] = False
+    block = groups[:, None] != groups[None, :]
     return np.kron(block, np.ones((n_classes, n_classes), dtype=bool))
 
 
@@ -260,7 +265,8 @@ class MatrixCompletion(ConfusionLabelModel):
     once (one pass over the votes) and ``mu`` minimises
     ``|| M * (O - mu P mu^T) ||^2 + || mu p - diag(O) ||^2 (+ l2 pull)``
     with L-BFGS-B and an analytic gradient, where ``M`` masks out each
-    source's own block and the blocks of ``dependencies``. Fitting cost is
+    source's own block and the blocks of sources that ``dependencies``
+    connect. Fitting cost is
     independent of the number of items once ``O`` is known.
 
     Class-permutation symmetry is broken by choosing the class permutation
@@ -280,8 +286,10 @@ class MatrixCompletion(ConfusionLabelModel):
     ----------
     dependencies : sequence of (i, j) or (i, j, strength), optional
         Pairs of correlated sources, by position or name (e.g. the edges of
-        :func:`weaklab.models.learn_dependencies`). Their overlaps are left
-        out of the loss and they are not double counted at predict time.
+        :func:`weaklab.models.learn_dependencies`). They define dependency
+        groups (connected components); overlaps of two sources of one group
+        are left out of the loss, and a group is not double counted at
+        predict time.
     prec_init : float, default=0.7
         Initial probability that a source's vote is correct; the starting
         point of the optimiser and the anchor of the ``l2`` penalty.
@@ -359,10 +367,10 @@ class MatrixCompletion(ConfusionLabelModel):
         m, k, n = L.n_sources, L.n_classes, L.n_items
         pairs = resolve_dependencies(self.dependencies, L.source_names)
         obs = vote_overlaps(L) / n
-        mask = loss_mask(m, k, pairs)
+        groups = source_groups(pairs, m)
+        mask = loss_mask(m, k, groups)
         eps = self.mu_eps if self.mu_eps is not None else min(0.01, 10.0 ** -np.ceil(np.log10(max(n, 2))))
         prior, fixed = _initial_prior(class_balance, gold, k, self.class_balance_method)
-        groups = source_groups(pairs, m)
 
         def solve(balance: np.ndarray) -> np.ndarray:
             mu = fit_mu(obs, mask, balance, prec_init=self.prec_init, l2=self.l2, eps=eps,
