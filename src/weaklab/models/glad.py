@@ -29,12 +29,12 @@ from ._votes import prepare_votes
 __all__ = ["GLAD"]
 
 _MAX_STEP = 1.0  # largest Newton step on one parameter (keeps early iterations stable)
-_NEWTON_ROUNDS = 2  # alternating (ability, easiness) Newton rounds per M-step
+_NEWTON_ROUNDS = 1  # alternating (ability, easiness) Newton rounds per M-step
 
 
 @dataclass(frozen=True)
 class _Votes:
-    """Per-vote arrays of the fit: unit, source, flat ``unit * k + class``, weight (None = all 1)."""
+    """Per-vote arrays of the fit: unit, source, flat ``class * n_units + unit``, weight (None = all 1)."""
 
     rows: np.ndarray
     cols: np.ndarray
@@ -73,35 +73,42 @@ def e_step(votes: _Votes, scores: np.ndarray, log_prior: np.ndarray) -> tuple[np
 
     Returns
     -------
-    posterior : ndarray of shape (n_units, k)
+    posterior : ndarray of shape (k, n_units)
+        Class-major, so that per-class reductions run over contiguous memory.
     log_likelihood : float
         ``sum_u weight_u * log P(votes of u)``.
     """
     k = votes.n_classes
     right, wrong = vote_log_likelihoods(scores, k)
-    logits = np.bincount(votes.flat, right - wrong, minlength=votes.n_units * k).reshape(votes.n_units, k)
-    logits += np.bincount(votes.rows, wrong, minlength=votes.n_units)[:, None]
-    logits += log_prior[None, :]
-    log_norm = normalise_log_rows(logits)
-    return logits, float(votes.unit_weight @ log_norm)
+    logits = np.bincount(votes.flat, right - wrong, minlength=votes.n_units * k).reshape(k, votes.n_units)
+    logits += np.bincount(votes.rows, wrong, minlength=votes.n_units)[None, :]
+    logits += log_prior[:, None]
+    log_norm = normalise_log_columns(logits)
+    return logits, float(np.sum(votes.unit_weight * log_norm))  # not BLAS: its threads stall small dots
 
 
-def normalise_log_rows(logits: np.ndarray) -> np.ndarray:
-    """Turn unnormalised log-probabilities ``(n, k)`` into probabilities, in place.
+def normalise_log_columns(logits: np.ndarray) -> np.ndarray:
+    """Turn class-major log-probabilities ``(k, n)`` into probabilities, in place.
 
-    Returns the log normaliser of every row, shape ``(n,)``. Reductions loop
-    over the (few) classes: numpy's ``max(axis=1)`` is slow for small ``k``.
+    Returns the log normaliser of every column, shape ``(n,)``. (Reductions
+    over the first axis of a ``(k, n)`` array are far faster in numpy than
+    over the last axis of ``(n, k)`` when ``k`` is small.)
     """
-    top = logits[:, 0].copy()
-    for c in range(1, logits.shape[1]):
-        np.maximum(top, logits[:, c], out=top)
-    logits -= top[:, None]
+    top = logits.max(axis=0)
+    logits -= top
     np.exp(logits, out=logits)
-    norm = logits[:, 0].copy()
-    for c in range(1, logits.shape[1]):
-        norm += logits[:, c]
-    logits /= norm[:, None]
+    norm = logits.sum(axis=0)
+    logits /= norm
     return np.log(norm) + top
+
+
+def clamp_to_gold(post: np.ndarray, keys: np.ndarray | None) -> np.ndarray:
+    """Set the class-major posterior ``(k, n)`` of units with a gold key ``>= 0`` to one-hot, in place."""
+    if keys is not None:
+        known = np.flatnonzero(keys >= 0)
+        post[:, known] = 0.0
+        post[keys[known], known] = 1.0
+    return post
 
 
 def update_ability(
@@ -165,7 +172,7 @@ def gaussian_log_prior(
 ) -> float:
     """Sum of ``log N(values; mean, var)`` up to a constant, optionally weighted."""
     terms = -0.5 * (values - mean) ** 2 / var
-    return float(terms.sum() if weight is None else weight @ terms)
+    return float(np.sum(terms if weight is None else weight * terms))
 
 
 def one_coin_confusion(accuracy: np.ndarray, n_classes: int) -> np.ndarray:
@@ -270,22 +277,21 @@ class GLAD(ConfusionLabelModel):
         self.random_state = random_state
 
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
-        data = prepare_votes(L, compress=False if gold is not None else None)
-        k = L.n_classes
+        data = prepare_votes(L, keys=gold)
+        k, n_units = L.n_classes, data.n_units
         unit_weight = data.weights
         vote_weight = None if np.all(unit_weight == 1.0) else unit_weight[data.rows]
-        votes = _Votes(data.rows, data.cols, data.rows * k + data.labels, vote_weight,
-                       unit_weight, data.n_units, L.n_sources, k)
-        known = None if gold is None else np.flatnonzero(gold >= 0)
+        votes = _Votes(data.rows, data.cols, data.labels * n_units + data.rows, vote_weight,
+                       unit_weight, n_units, L.n_sources, k)
         prior = np.full(k, 1.0 / k) if class_balance is None else class_balance
         alpha = np.full(L.n_sources, float(self.alpha_prior_mean))
-        log_beta = np.full(data.n_units, float(self.log_beta_prior_mean))
-        post, loss = self._expect(votes, alpha, log_beta, prior, gold, known)
+        log_beta = np.full(n_units, float(self.log_beta_prior_mean))
+        post, loss = self._expect(votes, alpha, log_beta, prior, data.keys)
         history = [loss]
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007
             alpha, log_beta = self._maximise(votes, post, alpha, log_beta)
-            post, loss = self._expect(votes, alpha, log_beta, prior, gold, known)
+            post, loss = self._expect(votes, alpha, log_beta, prior, data.keys)
             history.append(loss)
             if abs(history[-2] - loss) <= self.tol:
                 break
@@ -294,26 +300,23 @@ class GLAD(ConfusionLabelModel):
         self.class_balance_ = prior
         self.confusion_ = one_coin_confusion(expit(alpha * beta_0), k)
         self.item_difficulty_ = data.expand(np.exp(-log_beta))
-        self.train_proba_ = data.expand(post)
+        self.train_proba_ = data.expand(np.ascontiguousarray(post.T))
         self.loss_history_ = history
         self.n_iter_ = n_iter
 
     def _expect(
         self, votes: _Votes, alpha: np.ndarray, log_beta: np.ndarray, prior: np.ndarray,
-        gold: np.ndarray | None, known: np.ndarray | None,
+        keys: np.ndarray | None,
     ) -> tuple[np.ndarray, float]:
-        """E-step plus the loss (negative MAP objective per item)."""
+        """E-step (gold units clamped) plus the loss (negative MAP objective per item)."""
         scores = alpha[votes.cols] * np.exp(log_beta)[votes.rows]
         log_prior = np.log(np.clip(prior, 1e-300, None))
         post, log_lik = e_step(votes, scores, log_prior)
-        if gold is not None and known is not None and known.size:
-            post[known] = 0.0
-            post[known, gold[known]] = 1.0
         objective = (log_lik
                      + gaussian_log_prior(alpha, self.alpha_prior_mean, self.alpha_prior_var)
                      + gaussian_log_prior(log_beta, self.log_beta_prior_mean, self.log_beta_prior_var,
                                           votes.unit_weight))
-        return post, -objective / float(votes.unit_weight.sum())
+        return clamp_to_gold(post, keys), -objective / float(votes.unit_weight.sum())
 
     def _maximise(
         self, votes: _Votes, post: np.ndarray, alpha: np.ndarray, log_beta: np.ndarray
