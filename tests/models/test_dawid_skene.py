@@ -144,16 +144,6 @@ def test_sparse_and_dense_storage_give_the_same_model():
     assert dense.n_iter_ == sparse.n_iter_
 
 
-def test_subsample_warm_start_reaches_the_full_data_solution():
-    """Converging on a subset of units first ends at the same fixed point as plain EM."""
-    L, _ = make_votes(n=20000, accuracies=tuple(np.linspace(0.5, 0.9, 12)), k=3, coverage=0.6, seed=4)
-    full = DawidSkene(subsample=None, tol=1e-8).fit(L.as_sparse())
-    warm = DawidSkene(subsample=1000, tol=1e-8, random_state=0).fit(L.as_sparse())
-    np.testing.assert_allclose(warm.confusion_, full.confusion_, atol=2e-3)
-    assert np.abs(warm.predict_proba(L) - full.predict_proba(L)).max() < 0.01
-    assert warm.n_iter_ < full.n_iter_
-
-
 def test_fixed_class_balance_is_kept():
     """A class_balance passed to fit is held fixed and becomes class_balance_."""
     L, _ = make_votes(n=500)

@@ -8,9 +8,8 @@ one-hot design matrix ``(n_units, n_sources * n_classes)`` so that E- and
 M-steps are sparse matrix products; COO triples are derived on demand.
 
 The design matrix is built without densifying sparse input and without
-materialising int64 coordinates of dense input: a dense matrix becomes a CSC
-matrix column by column, a sparse one a CSR matrix that reuses its row
-pointers.
+materialising int64 coordinates of dense input: a dense matrix is converted
+to CSR in blocks of rows, a sparse one reuses its row pointers.
 """
 
 from __future__ import annotations
@@ -23,11 +22,11 @@ import scipy.sparse as sp
 
 from .._core import LabelMatrix, vote_patterns
 
-__all__ = ["VoteData", "prepare_votes", "one_hot_votes", "one_hot_matrix"]
+__all__ = ["VoteData", "prepare_votes", "one_hot_votes", "one_hot_matrix", "iter_one_hot_blocks"]
 
 _SAMPLE_ROWS = 1 << 16  # rows hashed to decide whether compressing a large matrix pays
-_BLOCK_ROWS = 1 << 14  # rows per block when transposing a dense matrix
-_BLOCK_BYTES = 64 << 20  # bytes of transposed columns held at once
+_BLOCK_ROWS = 1 << 16  # rows per block when converting a dense matrix
+_STREAM_ROWS = 1 << 14  # rows per block when streaming a dense matrix through predict
 
 
 class VoteData:
@@ -134,26 +133,6 @@ class VoteData:
         collapse = np.tile(np.eye(k), (self.n_sources, 1))
         return np.asarray(self.design @ collapse, dtype=np.float64)
 
-    def subset(self, units: np.ndarray, *, total_weight: float | None = None) -> VoteData:
-        """The units at positions ``units``, as items of a new :class:`VoteData`.
-
-        Parameters
-        ----------
-        units : ndarray of int
-            Positions of the units to keep.
-        total_weight : float, optional
-            Rescale the kept weights to this sum (e.g. the full data's item
-            count, so that pseudo-counts keep their relative strength); by
-            default weights are kept as they are. ``inverse`` is dropped.
-        """
-        design = sp.csr_array(self.one_hot[units])
-        keys = None if self.keys is None else self.keys[units]
-        weights = self.weights[units]
-        if total_weight is not None and weights.sum() > 0:
-            weights = weights * (total_weight / weights.sum())
-        return VoteData(units.shape[0], self.n_sources, self.n_classes, weights=weights, design=design,
-                        keys=keys)
-
 
 def prepare_votes(
     L: LabelMatrix, *, compress: bool | None = None, keys: np.ndarray | None = None
@@ -218,16 +197,34 @@ def _worth_compressing(L: LabelMatrix) -> bool:
     return rows_per_pattern >= 2.0
 
 
-def one_hot_matrix(L: LabelMatrix) -> sp.csr_array | sp.csc_array:
-    """One-hot votes of every item of ``L``, ``(n_items, n_sources * n_classes)``.
+def one_hot_matrix(L: LabelMatrix) -> sp.csr_array:
+    """One-hot votes of every item of ``L``, CSR of shape ``(n_items, n_sources * n_classes)``.
 
-    CSR (sharing row pointers) for sparse storage, CSC built column by column
-    for dense storage; entry ``[i, j * k + c]`` is 1 when source j voted c on
-    item i.
+    Entry ``[i, j * k + c]`` is 1 when source j voted c on item i. Sparse
+    storage reuses its row pointers; dense storage is converted in row
+    blocks (see :func:`iter_one_hot_blocks`).
     """
     if L.is_sparse:
         return _one_hot_csr(L.csr, L.n_classes)
     return _one_hot_dense(L.to_dense(), L.n_classes)
+
+
+def iter_one_hot_blocks(L: LabelMatrix, block_rows: int = _STREAM_ROWS) -> Iterator[tuple[int, sp.csr_array]]:
+    """Yield ``(first_row, one-hot CSR of a block of rows)`` covering ``L``.
+
+    Lets a caller stream a large dense matrix through a model without
+    holding the one-hot votes of all items at once. The blocks of a dense
+    matrix share their buffers: use each one before asking for the next.
+    A sparse matrix is yielded whole.
+    """
+    if L.is_sparse:
+        yield 0, _one_hot_csr(L.csr, L.n_classes)
+        return
+    votes = L.to_dense()
+    size = min(block_rows, max(1, L.n_items)) * L.n_sources
+    buffers = (np.ones(size, dtype=np.float64), np.empty(size, dtype=_index_dtype(size)))
+    for a in range(0, max(1, L.n_items), block_rows):
+        yield a, _one_hot_dense(votes[a:a + block_rows], L.n_classes, buffers=buffers)
 
 
 def _index_dtype(n: int) -> type[np.signedinteger]:
@@ -245,38 +242,35 @@ def _one_hot_csr(csr: sp.csr_array, k: int) -> sp.csr_array:
     return X
 
 
-def _one_hot_dense(votes: np.ndarray, k: int) -> sp.csc_array:
-    """One-hot CSC from a dense ``(n, m)`` vote array, a few sources at a time."""
-    n, m = votes.shape
-    idx = _index_dtype(max(n, m * k + 1))
-    parts: list[np.ndarray] = []
-    counts = np.zeros((m, k), dtype=np.int64)
-    for j0, block in _column_blocks(votes):
-        for b in range(block.shape[0]):
-            col = block[b]
-            voted = np.flatnonzero(col >= 0)
-            labels = col[voted]
-            parts.append(voted[np.argsort(labels, kind="stable")].astype(idx, copy=False))
-            counts[j0 + b] = np.bincount(labels, minlength=k)[:k]
-    indptr = np.zeros(m * k + 1, dtype=np.int64)
-    np.cumsum(counts.ravel(), out=indptr[1:])
-    indices = np.concatenate(parts) if parts else np.zeros(0, dtype=idx)
-    del parts
-    idx = _index_dtype(max(n, int(indptr[-1])))
-    return sp.csc_array((np.ones(indices.shape[0], dtype=np.float64), indices.astype(idx, copy=False),
-                         indptr.astype(idx)), shape=(n, m * k))
+def _one_hot_dense(votes: np.ndarray, k: int, *,
+                   buffers: tuple[np.ndarray, np.ndarray] | None = None) -> sp.csr_array:
+    """One-hot CSR from a dense ``(n, m)`` vote array, converted in blocks of rows.
 
-
-def _column_blocks(votes: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(first_source, block)``: contiguous transposes of groups of columns (<= ~64 MB each)."""
+    Two passes over row blocks (count, then fill), so no ``(n, m)``
+    temporary and no int64 coordinates are ever built. ``buffers`` (a
+    vector of ones and an index vector, each of at least ``n * m``) are
+    used instead of fresh arrays when given: fresh memory is slow to touch.
+    """
     n, m = votes.shape
-    width = max(1, min(m, _BLOCK_BYTES // max(1, n * votes.itemsize)))
-    for j0 in range(0, m, width):
-        j1 = min(m, j0 + width)
-        block = np.empty((j1 - j0, n), dtype=votes.dtype)
-        for a in range(0, n, _BLOCK_ROWS):
-            block[:, a:a + _BLOCK_ROWS] = votes[a:a + _BLOCK_ROWS, j0:j1].T
-        yield j0, block
+    nnz = sum(int(np.count_nonzero(votes[a:a + _BLOCK_ROWS] >= 0)) for a in range(0, n, _BLOCK_ROWS))
+    idx = _index_dtype(max(nnz, m * k + 1)) if buffers is None else buffers[1].dtype.type
+    code = np.int16 if m * k < np.iinfo(np.int16).max else idx
+    offsets = (np.arange(m, dtype=np.int64) * k).astype(code)
+    indptr = np.zeros(n + 1, dtype=idx)
+    indices = np.empty(nnz, dtype=idx) if buffers is None else buffers[1][:nnz]
+    count = np.uint8 if m < np.iinfo(np.uint8).max else np.int64
+    for a in range(0, n, _BLOCK_ROWS):
+        block = votes[a:a + _BLOCK_ROWS]
+        b = a + block.shape[0]
+        voted = block >= 0
+        np.cumsum(voted.view(np.uint8).sum(axis=1, dtype=count), out=indptr[a + 1:b + 1])
+        indptr[a + 1:b + 1] += indptr[a]
+        codes = block.astype(code)
+        codes += offsets
+        # np.compress on flat arrays is several times faster than boolean-mask indexing
+        indices[indptr[a]:indptr[b]] = np.compress(voted.ravel(), codes.ravel())
+    data = np.ones(nnz, dtype=np.float64) if buffers is None else buffers[0][:nnz]
+    return sp.csr_array((data, indices, indptr), shape=(n, m * k))
 
 
 def one_hot_votes(

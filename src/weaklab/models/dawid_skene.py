@@ -13,10 +13,10 @@ alternates
   pseudo-count, normalised per row.
 
 Fitting runs on distinct vote patterns with counts when that at least halves
-the rows, else on the items (dense or sparse storage, never densified). A
-large problem is first fitted on a random subset of units and EM then
-continues on all of them until the tolerance is met, so the result is the
-full-data fixed point reached in fewer full-data passes.
+the rows, else on the items (dense or sparse storage, never densified).
+(Converging on a random subset of units first and then continuing on all
+of them was tried and dropped: EM's slow directions stay slow, so it saved
+no full-data iterations on hard problems and cost some on easy ones.)
 """
 
 from __future__ import annotations
@@ -36,11 +36,10 @@ from .._core.validation import (
     check_random_state,
     fail,
     interval,
-    optional,
     options,
 )
 from ._base import ConfusionLabelModel
-from ._posterior import log_likelihood_table
+from ._posterior import log_likelihood_table, row_max, row_sum
 from ._votes import VoteData, prepare_votes
 
 __all__ = ["DawidSkene", "OneCoinDawidSkene", "e_step", "expected_counts", "resolve_source_groups"]
@@ -79,10 +78,10 @@ def e_step(
     """
     logits = np.asarray(design @ log_likelihood_table(confusion))
     logits += np.log(np.clip(prior, _TINY, None))[None, :]
-    top = logits.max(axis=1)
+    top = row_max(logits)
     logits -= top[:, None]
     np.exp(logits, out=logits)
-    total = logits.sum(axis=1)
+    total = row_sum(logits)
     logits /= total[:, None]
     log_lik = top + np.log(total)
     if keys is not None:
@@ -234,7 +233,6 @@ class _EMConfusionModel(ConfusionLabelModel):
         "smoothing": interval(float, 0.0, None),
         "init": options("majority", "random", "given"),
         "source_groups": _check_source_groups,
-        "subsample": optional(interval(int, 1, None)),
         "random_state": _check_random_state,
     }
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "loss_history_")
@@ -250,7 +248,6 @@ class _EMConfusionModel(ConfusionLabelModel):
         init: str = "majority",
         init_proba: Any = None,
         source_groups: Any = None,
-        subsample: int | None = 200_000,
         random_state: Any = None,
     ) -> None:
         self.max_iter = max_iter
@@ -259,7 +256,6 @@ class _EMConfusionModel(ConfusionLabelModel):
         self.init = init
         self.init_proba = init_proba
         self.source_groups = source_groups
-        self.subsample = subsample
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -268,15 +264,9 @@ class _EMConfusionModel(ConfusionLabelModel):
         keys = gold if gold is not None and (gold >= 0).any() else None
         data = prepare_votes(L, keys=keys)
         rng = check_random_state(self.random_state)
-        posterior = self._initial_posterior(data, L, rng)
         run = _EMRun(self, data.n_sources, groups, n_groups, class_balance)
-        limit = self.subsample
-        if limit is not None and data.n_units > 2 * limit:
-            chosen = np.sort(rng.choice(data.n_units, size=limit, replace=False))
-            sub = data.subset(chosen, total_weight=float(data.weights.sum()))
-            confusion, prior, _, _ = run.run(sub, posterior[chosen])
-            posterior, _ = e_step(data.design, confusion[groups], prior, data.keys)
-        confusion, prior, history, converged = run.run(data, posterior)
+        params = run.m_step(data, self._initial_posterior(data, L, rng))
+        (confusion, prior), history, converged = run.run(data, params)
         if not converged:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
@@ -291,6 +281,7 @@ class _EMConfusionModel(ConfusionLabelModel):
         self.source_groups_ = groups.tolist()
 
     def _initial_posterior(self, data: VoteData, L: LabelMatrix, rng: np.random.Generator) -> np.ndarray:
+        """Starting posteriors ``(n_units, k)`` of the units of ``data``."""
         k = data.n_classes
         if self.init == "given":
             name = f"{type(self).__name__}(init_proba=...)"
@@ -301,9 +292,10 @@ class _EMConfusionModel(ConfusionLabelModel):
         elif self.init == "random":
             posterior = rng.dirichlet(np.ones(k), size=data.n_units)
         else:
-            counts = data.class_counts()
-            totals = counts.sum(axis=1, keepdims=True)
-            posterior = np.divide(counts, totals, out=np.full_like(counts, 1.0 / k), where=totals > 0)
+            posterior = data.class_counts()
+            totals = row_sum(posterior)[:, None]
+            np.divide(posterior, totals, out=posterior, where=totals > 0)
+            posterior[totals[:, 0] == 0] = 1.0 / k
         if data.keys is not None:
             known = np.flatnonzero(data.keys >= 0)
             posterior[known] = 0.0
@@ -326,6 +318,7 @@ class _EMRun:
         self.fixed_prior = fixed_prior
 
     def m_step(self, data: VoteData, posterior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Group confusions ``(n_groups, k, k)`` and class prior ``(k,)`` from unit posteriors."""
         counts = pool_groups(expected_counts(data.design, posterior, data.weights, self.n_sources),
                              self.groups, self.n_groups)
         make = one_coin_confusion if self.one_coin else full_confusion
@@ -334,29 +327,38 @@ class _EMRun:
             posterior, data.weights, self.smoothing)
         return confusion, prior
 
-    def run(self, data: VoteData, posterior: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[float], bool]:
+    def run(self, data: VoteData, params: tuple[np.ndarray, np.ndarray]
+            ) -> tuple[tuple[np.ndarray, np.ndarray], list[float], bool]:
+        """EM from ``params`` until the loss decreases by less than ``tol`` or ``max_iter`` E-steps.
+
+        Returns the parameters whose loss was evaluated last, the loss
+        history and whether the tolerance was met.
+        """
         n_items = float(data.weights.sum())
         history: list[float] = []
-        converged = False
         for _ in range(self.max_iter):
-            confusion, prior = self.m_step(data, posterior)
+            confusion, prior = params
             posterior, log_lik = e_step(data.design, confusion[self.groups], prior, data.keys)
             learned_prior = None if self.fixed_prior is not None else prior
             penalty = log_prior_penalty(confusion, learned_prior, self.smoothing)
             history.append(-(float(data.weights @ log_lik) + penalty) / n_items)
+            del log_lik
             if len(history) > 1 and history[-2] - history[-1] < self.tol:
-                converged = True
-                break
-        return confusion, prior, history, converged
+                return params, history, True
+            params = self.m_step(data, posterior)
+            del posterior  # free the (n_units, k) posterior before the next E-step allocates one
+        return params, history, False
 
 
 def _items_to_units(proba: np.ndarray, data: VoteData) -> np.ndarray:
+    """Mean item probabilities per unit, shape ``(n_units, k)``."""
     if data.inverse is None:
         return proba.astype(np.float64, copy=True)
     out = np.empty((data.n_units, proba.shape[1]), dtype=np.float64)
     for c in range(proba.shape[1]):
         out[:, c] = np.bincount(data.inverse, weights=proba[:, c], minlength=data.n_units)
-    return out / data.weights[:, None]
+    out /= data.weights[:, None]
+    return out
 
 
 class DawidSkene(_EMConfusionModel):
@@ -365,7 +367,7 @@ class DawidSkene(_EMConfusionModel):
     Parameters
     ----------
     max_iter : int, default=100
-        Maximum number of EM iterations on the full data.
+        Maximum number of EM iterations (E-steps).
     tol : float, default=1e-5
         Stop when the per-item loss (see ``loss_history_``) decreases by
         less than ``tol`` in one iteration.
@@ -382,12 +384,8 @@ class DawidSkene(_EMConfusionModel):
         Sources that share one confusion matrix (see
         :func:`resolve_source_groups`); ``"auto"`` ties repeats
         ``"<name>#2"``, ``"<name>#3"``... to ``"<name>"``.
-    subsample : int or None, default=200_000
-        When there are more than twice this many units (patterns or items),
-        EM first converges on a random subset of this many units, then
-        continues on all units until ``tol`` is met; None always uses all.
     random_state : None, int or numpy.random.Generator
-        Seed for the subset and for ``init="random"``.
+        Seed for ``init="random"``.
 
     Attributes
     ----------
