@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import expit
 
 from .._core import LabelMatrix
-from .._core.validation import Checker, instance_of, interval
+from .._core.validation import Checker, check_random_state, interval
 from ._base import ConfusionLabelModel
 from ._votes import prepare_votes
 
@@ -175,6 +175,11 @@ def gaussian_log_prior(
     return float(np.sum(terms if weight is None else weight * terms))
 
 
+def check_seed(name: str, value: Any) -> None:
+    """Parameter checker: ``value`` must be a valid ``random_state`` (None, int >= 0, Generator)."""
+    check_random_state(value, name)
+
+
 def one_coin_confusion(accuracy: np.ndarray, n_classes: int) -> np.ndarray:
     """Confusion ``(m, k, k)``: ``accuracy_j`` on the diagonal, the rest spread uniformly."""
     m, k = accuracy.shape[0], n_classes
@@ -251,8 +256,7 @@ class GLAD(ConfusionLabelModel):
         "alpha_prior_var": interval(float, 0.0, None, low_open=True),
         "log_beta_prior_mean": interval(float),
         "log_beta_prior_var": interval(float, 0.0, None, low_open=True),
-        "random_state": instance_of(int, np.random.Generator, type(None),
-                                    text="None, an int or a numpy Generator"),
+        "random_state": check_seed,
     }
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "worker_ability_")
     _state_attrs: ClassVar[tuple[str, ...]] = ("n_iter_", "loss_history_")

@@ -10,12 +10,14 @@ and votes ``v`` with probability ``xi_j[v]`` whatever the truth. Hence
 
 a confusion matrix per worker: MACE is a :class:`ConfusionLabelModel`.
 
-Fitting is EM over the votes (E-step: posterior over ``y`` and over
-"knowing"; M-step: fractional counts), either with additive smoothing
-(``method="em"``) or with the paper's variational Bayes under a
-``Beta(alpha, beta)`` prior on ``theta_j`` and a symmetric
-``Dirichlet(smoothing)`` prior on ``xi_j`` (``method="vb"``). Several
-restarts; the one with the best marginal log-likelihood wins.
+Fitting is EM (E-step: posterior over ``y`` and over "knowing"; M-step:
+fractional counts), either with additive smoothing (``method="em"``) or
+with the paper's variational Bayes under a ``Beta(alpha, beta)`` prior on
+``theta_j`` and a symmetric ``Dirichlet(smoothing)`` prior on ``xi_j``
+(``method="vb"``). Both steps are sparse products with the one-hot votes
+``(n_units, m * k)``: every per-vote quantity depends only on (worker,
+vote), so it is a table of ``m * k`` rows. Several starts (majority vote,
+then random); the one with the best marginal log-likelihood wins.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from .._core import LabelMatrix
 from .._core.validation import Checker, check_random_state, instance_of, interval, optional, options
 from ._base import ConfusionLabelModel
 from ._votes import VoteData, prepare_votes
-from .glad import clamp_to_gold, normalise_log_columns
+from .glad import check_seed, clamp_to_gold, normalise_log_columns
 
 __all__ = ["MACE"]
 
@@ -255,8 +257,7 @@ class MACE(ConfusionLabelModel):
         "tol": interval(float, 0.0, None),
         "screen_iter": optional(interval(int, 1, None)),
         "learn_class_balance": instance_of(bool, text="True or False"),
-        "random_state": instance_of(int, np.random.Generator, type(None),
-                                    text="None, an int or a numpy Generator"),
+        "random_state": check_seed,
     }
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "competence_", "spam_strategy_")
     _state_attrs: ClassVar[tuple[str, ...]] = ("log_likelihood_", "loss_history_", "n_iter_")
