@@ -43,7 +43,7 @@ LFS = [lf_question, keyword_lf("free", SPAM), regex_lf(r"check \w+ out", SPAM),
 def client():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
         yield c
 
 

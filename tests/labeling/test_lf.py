@@ -250,3 +250,15 @@ def test_fingerprint_is_identical_across_processes():
     finally:
         module.unlink()
     assert runs[0] == runs[1] and len(runs[0].split(",")) == 3
+
+
+def test_pickling_keeps_module_level_lfs_and_templates_intact():
+    """Module-level decorated LFs unpickle to the same object; templates to an equal-voting copy."""
+    import pickle
+
+    assert pickle.loads(pickle.dumps(lf_short)) is lf_short
+    template = keyword_lf(["free", "win"], SPAM)
+    copy = pickle.loads(pickle.dumps(template))
+    df = pd.DataFrame({"text": ["free stuff", "winner", "you win"]})
+    np.testing.assert_array_equal(copy.batch_votes(df), template.batch_votes(df))
+    assert copy.fingerprint == template.fingerprint and copy.name == template.name

@@ -94,7 +94,7 @@ patterns = st.recursive(
 FLAGS = [0, re.IGNORECASE, re.MULTILINE, re.DOTALL, re.IGNORECASE | re.MULTILINE, re.ASCII]
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(patterns, st.sampled_from(FLAGS), texts)
 def test_regex_lf_equals_re_search(pattern, flags, values):
     """regex_lf votes equal re.search on every row, for random patterns, flags and Unicode text."""

@@ -7,6 +7,7 @@ partitions share one code path.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -125,15 +126,17 @@ class Batch:
         self.n_classes = n_classes
         self.on_error = on_error
         self._memo: dict[Hashable, Any] = {}
+        self._lock = threading.RLock()
 
     def __len__(self) -> int:
         return len(self.frame)
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """Return the cached value for ``key``, computing it once per batch."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        """Return the cached value for ``key``, computing it once per batch (thread-safe)."""
+        with self._lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
 
     def item_id(self, pos: int) -> Any:
         """Id of the item at position ``pos`` of this batch (``None`` if unknown)."""

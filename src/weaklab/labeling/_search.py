@@ -13,6 +13,7 @@ the pattern has one. The result always equals
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -20,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._re2 import Translation, re2_char, required_literals, to_re2
+from ._re2 import Translation, has_literal_prefix, re2_char, required_literals, to_re2
 
 __all__ = ["TextColumn", "TextSearch", "text_column"]
 
@@ -204,9 +205,16 @@ class TextSearch:
         ``re`` flags.
     """
 
+    _USELESS_PASS_RATE = 0.6
+
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self.compiled = re.compile(pattern, flags)
         self.need = required_literals(pattern, flags)
+        # An RE2 prefilter pays off when it is selective and RE2 cannot already skip ahead on a
+        # literal prefix of the pattern; it is switched off once it lets most rows through.
+        self.prefilter_on = (
+            self.need is not None and self.need.selective and not has_literal_prefix(pattern, flags)
+        )
         self._translations: dict[tuple[str, ...], Translation | None] = {}
 
     def translation(self, alphabet: tuple[str, ...]) -> Translation | None:
@@ -217,14 +225,18 @@ class TextSearch:
             self._translations[alphabet] = to_re2(self.compiled.pattern, self.compiled.flags, alphabet)
         return self._translations[alphabet]
 
-    def search(self, column: TextColumn) -> np.ndarray:
-        """Return a bool array: does the pattern occur in each row (missing -> False)."""
+    def search(self, column: TextColumn, lowered: Callable[[], TextColumn] | None = None) -> np.ndarray:
+        """Return a bool array: does the pattern occur in each row (missing -> False).
+
+        ``lowered`` gives the column lower-cased (shared per batch); it lets a
+        case-insensitive pattern use a literal prefilter.
+        """
         hits = np.zeros(len(column), dtype=bool)
         translation = self.translation(column.alphabet) if column.array is not None else None
         fast = np.zeros(len(column), dtype=bool)
         if translation is not None:
             fast = column.covered & ~column.word_rows() if translation.ascii_boundary else column.covered
-        maybe = self._prefilter(column)
+        maybe = self._prefilter(column, lowered)
         rows = np.flatnonzero(fast & maybe)
         if rows.size and translation is not None and column.array is not None:
             hits[rows] = _scan(column.array, rows, translation.pattern)
@@ -233,13 +245,23 @@ class TextSearch:
             hits[slow] = self._python(column.values_at(slow))
         return hits
 
-    def _prefilter(self, column: TextColumn) -> np.ndarray:
+    def _prefilter(self, column: TextColumn, lowered: Callable[[], TextColumn] | None) -> np.ndarray:
         """Rows that may match (``False`` only where the literal prefilter rules a row out)."""
-        if self.need is None or column.array is None:
+        need = self.need
+        if need is None or column.array is None or not self.prefilter_on:
             return column.valid
-        maybe = regex_mask(column.array, self.need.re2())
-        if self.need.ignore_case:  # RE2 and Python fold case alike only on ASCII
-            maybe |= ~column.ascii
+        if need.ignore_case:  # on lower-cased text; exact on ASCII rows only
+            if lowered is None:
+                return column.valid
+            target = lowered().array
+            maybe = ~column.ascii
+        else:
+            target, maybe = column.array, np.zeros(len(column), dtype=bool)
+        if target is None:
+            return column.valid
+        maybe |= regex_mask(target, need.re2())
+        if len(column) >= 1000 and maybe.mean() > self._USELESS_PASS_RATE:
+            self.prefilter_on = False
         return maybe & column.valid
 
     def _python(self, values: list[str]) -> list[bool]:

@@ -2,7 +2,8 @@
 
 The local engine walks the data in batches. Vectorized LFs run over each
 whole batch as column operations; row-wise LFs run row by row, in a process
-pool when ``n_jobs > 1``. Votes go straight into one preallocated ``int8``
+pool when ``n_jobs > 1`` (the built-in templates then also run in threads:
+their Arrow/RE2 kernels release the GIL). Votes go straight into one preallocated ``int8``
 matrix (``int16`` beyond 127 classes), so memory stays near the data plus the
 matrix. ``engine="dask"`` runs the same per-batch code on each partition of a
 Dask DataFrame (see :mod:`weaklab.labeling.dask_apply`).
@@ -15,6 +16,7 @@ import os
 import time
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,29 +231,35 @@ def run_frame(
     """Run ``lfs`` over ``frame`` batch by batch into a :class:`FrameResult`."""
     n = len(frame)
     result = FrameResult.empty(n, len(lfs), n_classes)
-    row_wise = [j for j, lf in enumerate(lfs) if not lf.vectorized]
-    pooled = row_wise if n_jobs > 1 and row_wise and n > 0 else []
-    local = [j for j in range(len(lfs)) if j not in set(pooled)]
-    with RowWisePool([lfs[j] for j in pooled], n_jobs) as pool, progress_bar(progress, n) as advance:
+    parallel = n_jobs > 1 and n > 0
+    pooled = [j for j, lf in enumerate(lfs) if not lf.vectorized] if parallel else []
+    threaded = [j for j, lf in enumerate(lfs) if lf._thread_safe] if parallel else []
+    serial = [j for j in range(len(lfs)) if j not in set(pooled) | set(threaded)]
+    with (RowWisePool([lfs[j] for j in pooled], n_jobs) as pool,
+          ThreadPoolExecutor(n_jobs if threaded else 1) as threads,
+          progress_bar(progress, n) as advance):
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             batch = Batch(frame.iloc[start:stop], offset=start,
                           item_ids=None if ids is None else ids[start:stop],
                           n_classes=n_classes, on_error=on_error)
             pending = pool.submit(batch) if pooled else None
-            for j in local:
-                _run_one(lfs[j], j, batch, result)
+            running = [(j, threads.submit(_timed_run, lfs[j], batch)) for j in threaded]
+            for j in serial:
+                result.put(j, start, *_timed_run(lfs[j], batch))
+            for j, future in running:
+                result.put(j, start, *future.result())
             if pending is not None:
-                for j, (votes, count, records, seconds) in zip(pooled, pool.gather(pending)):
-                    result.put(j, start, votes, count, records, seconds)
+                for j, outcome in zip(pooled, pool.gather(pending)):
+                    result.put(j, start, *outcome)
             advance(stop - start)
     return result
 
 
-def _run_one(lf: LabelingFunction, j: int, batch: Batch, result: FrameResult) -> None:
+def _timed_run(lf: LabelingFunction, batch: Batch) -> tuple[np.ndarray, int, list[LFFault], float]:
     began = time.perf_counter()
     votes, log = lf._run(batch)
-    result.put(j, batch.offset, votes, log.count, log.records, time.perf_counter() - began)
+    return votes, log.count, log.records, time.perf_counter() - began
 
 
 def finish(

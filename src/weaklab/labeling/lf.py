@@ -58,6 +58,7 @@ class LabelingFunction:
     """
 
     _kind = "labeling_function"
+    _thread_safe = False  # built-in templates may run in threads when n_jobs > 1
 
     def __init__(
         self,

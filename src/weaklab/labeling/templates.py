@@ -109,6 +109,8 @@ def _check_name(name: Any, default: str) -> str:
 
 
 class _SearchLF(_TemplateLF):
+    _thread_safe = True
+
     def __init__(self, name: str, kind: str, params: dict[str, Any], field: str,
                  search: TextSearch, label: int, lower: bool) -> None:
         super().__init__(name, kind, params, (field,))
@@ -117,8 +119,13 @@ class _SearchLF(_TemplateLF):
         self._lower = lower
 
     def _compute(self, batch: Batch) -> np.ndarray:
-        column = _text(batch, self.params["field"], self.name, lower=self._lower)
-        return _votes(self._search.search(column), self._label)
+        field = self.params["field"]
+        column = _text(batch, field, self.name, lower=self._lower)
+
+        def lowered() -> TextColumn:
+            return _text(batch, field, self.name, lower=True)
+
+        return _votes(self._search.search(column, lowered=lowered), self._label)
 
 
 def keyword_lf(
@@ -242,6 +249,8 @@ def _check_flag(name: str, value: Any) -> bool:
 
 
 class _LookupLF(_TemplateLF):
+    _thread_safe = True
+
     def __init__(self, name: str, params: dict[str, Any], table: dict[Any, int],
                  normalize: Callable[[Any], Any] | None) -> None:
         super().__init__(name, "lookup_lf", params, (params["field"],))
@@ -359,6 +368,8 @@ def _normalized_table(table: dict[Any, int], norm: Callable[[Any], Any]) -> dict
 
 
 class _ThresholdLF(_TemplateLF):
+    _thread_safe = True
+
     def _compute(self, batch: Batch) -> np.ndarray:
         field = self.params["field"]
         values = _numeric(batch.frame[field], field, self.name)
