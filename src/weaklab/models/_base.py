@@ -91,7 +91,7 @@ class LabelModel(BaseEstimator):
         if L.n_sources < self._min_sources:
             raise fail("L", f"at least {self._min_sources} sources for {type(self).__name__}",
                        got_text=f"{L.n_sources} source(s)")
-        if L.nnz == 0:
+        if not _has_votes(L):
             raise fail("L", "at least one non-abstain vote", got_text="a matrix in which every vote abstains")
 
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
@@ -243,6 +243,14 @@ class ConfusionLabelModel(LabelModel):
         self._check_fitted()
         diag = np.diagonal(self.confusion_, axis1=1, axis2=2)
         return diag @ self.class_balance_
+
+
+def _has_votes(L: LabelMatrix, block_rows: int = 1 << 14) -> bool:
+    """True when ``L`` holds a non-abstain vote (dense rows scanned in blocks, stopping early)."""
+    if L.is_sparse:
+        return L.nnz > 0
+    dense = L.to_dense()
+    return any(bool((dense[a:a + block_rows] >= 0).any()) for a in range(0, dense.shape[0], block_rows))
 
 
 def _default_names(names: tuple[str, ...]) -> bool:

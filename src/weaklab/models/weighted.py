@@ -11,7 +11,7 @@ from .._core import LabelMatrix
 from .._core.validation import Checker, fail, interval, options
 from ._base import LabelModel
 from ._posterior import softmax_rows
-from ._votes import one_hot_matrix
+from ._votes import iter_one_hot_blocks
 
 __all__ = ["WeightedMajorityVote", "gold_log_odds_weights"]
 
@@ -53,6 +53,14 @@ def gold_log_odds_weights(
     accuracy = np.clip(estimate, _CLIP, 1 - _CLIP)
     accuracy = np.where(voted + smoothing > 0, accuracy, pooled)
     return accuracy, np.log(accuracy * (k - 1) / (1.0 - accuracy))
+
+
+def _class_totals(L: LabelMatrix) -> np.ndarray:
+    """Number of votes for each class over the whole matrix, shape ``(k,)``."""
+    if L.is_sparse:
+        return np.bincount(L.csr.data.astype(np.intp) - 1, minlength=L.n_classes)
+    dense = L.to_dense()
+    return np.array([np.count_nonzero(dense == c) for c in range(L.n_classes)], dtype=np.int64)
 
 
 def _check_weights(name: str, value: Any) -> None:
@@ -137,7 +145,7 @@ class WeightedMajorityVote(LabelModel):
             self.class_balance_ = class_balance
         else:
             counts = (np.bincount(known[known >= 0], minlength=k) if known is not None
-                      else L.class_counts().sum(axis=0)).astype(np.float64)
+                      else _class_totals(L)).astype(np.float64)
             self.class_balance_ = (counts + 1.0) / (counts.sum() + k)
 
     def _given_weights(self, L: LabelMatrix) -> np.ndarray:
@@ -164,7 +172,11 @@ class WeightedMajorityVote(LabelModel):
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
         k = L.n_classes
         table = np.kron(self.weights_[:, None], np.eye(k))  # (m * k, k): row j * k + c -> w_j at column c
-        scores = np.asarray(one_hot_matrix(L) @ table)
+        scores = np.empty((L.n_items, k), dtype=np.float64)
+        voted = np.empty(L.n_items, dtype=bool)
+        for start, block in iter_one_hot_blocks(L):
+            scores[start:start + block.shape[0]] = block @ table
+            voted[start:start + block.shape[0]] = np.diff(block.indptr) > 0
         if self.output == "share":
             np.maximum(scores, 0.0, out=scores)
             totals = scores.sum(axis=1, keepdims=True)
@@ -172,7 +184,7 @@ class WeightedMajorityVote(LabelModel):
             empty = totals[:, 0] <= 0
         else:
             proba = softmax_rows(scores / float(self.temperature))
-            empty = L.votes_per_item() == 0
+            empty = ~voted
         proba[empty] = self.class_balance_
         return proba
 
