@@ -24,6 +24,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 #: Benchmark scripts, in the order they run. Add new scripts here.
 SCRIPTS: list[str] = [
     "lf_apply.py",
+    "label_models_quality.py",
+    "label_models_speed.py",
 ]
 
 

@@ -89,12 +89,9 @@ def default_candidates(L: LabelMatrix) -> list[tuple[str, LabelModel]]:
         ("MatrixCompletion", MatrixCompletion()),
     ]
     if L.n_classes == 2:
-        try:  # TEMP until triplet lands
-            from .triplet import Triplet
+        from .triplet import Triplet
 
-            out.append(("Triplet", Triplet()))
-        except ImportError:
-            pass
+        out.append(("Triplet", Triplet()))
     if L.nnz < _CROWD_DENSITY * L.n_items * L.n_sources:
         from .glad import GLAD
         from .mace import MACE
