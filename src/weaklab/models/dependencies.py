@@ -34,7 +34,7 @@ from scipy.linalg import eigh
 
 from .._core import as_label_matrix
 from .._core.validation import check_choice, check_float, check_int, check_random_state, fail
-from .matrix_completion import vote_overlaps
+from .matrix_completion import small_blas, vote_overlaps
 
 __all__ = ["Edge", "learn_dependencies", "partial_correlations", "low_rank_residuals", "sparse_plus_low_rank"]
 
@@ -185,8 +185,9 @@ def learn_dependencies(
     check_random_state(random_state)
     if L.n_sources < 3:
         raise fail("L", "at least 3 sources to learn dependencies", got_text=f"{L.n_sources} source(s)")
-    P, owner = partial_correlations(L)
-    strengths = _robust_strengths(P, owner, L.n_sources, L.n_classes - 1, threshold)
+    with small_blas():
+        P, owner = partial_correlations(L)
+        strengths = _robust_strengths(P, owner, L.n_sources, L.n_classes - 1, threshold)
     cutoff = max(threshold, _Z_FLOOR / np.sqrt(L.n_items))
     return _edges(strengths, cutoff, max_edges)
 

@@ -16,7 +16,8 @@ class (the "one-coin" model). Then, over items both sources vote on::
 so ``M_ij = (k P(l_i = l_j) - 1) / (k - 1) = z_i z_j`` has exactly the
 binary triplet structure (for ``k = 2``, ``M_ij = E[l_i l_j]`` and
 ``z_i = a_i``). Abstains are handled by conditioning every moment on the
-items both sources vote on.
+items both sources vote on (``moments="conditional"``, the default), or, as
+FlyingSquid does, by counting them as 0 over all items (``moments="all"``).
 """
 
 from __future__ import annotations
@@ -57,8 +58,14 @@ def pair_agreements(L: LabelMatrix, *, conditional: bool = False) -> tuple[np.nd
     N : ndarray of shape (m, m)
         Number of items both sources vote on.
     """
-    m, k = L.n_sources, L.n_classes
-    counts = vote_overlaps(L).reshape(m, k, m, k)
+    return agreements_from_overlaps(vote_overlaps(L), L.n_classes, L.n_items, conditional=conditional)
+
+
+def agreements_from_overlaps(overlaps: np.ndarray, k: int, n: int, *,
+                             conditional: bool) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pair_agreements` from the one-hot overlap counts ``(m k, m k)`` of ``n`` items."""
+    m = overlaps.shape[0] // k
+    counts = overlaps.reshape(m, k, m, k)
     co_votes = counts.sum(axis=(1, 3))
     agree = np.einsum("iaja->ij", counts)
     if conditional:
@@ -66,7 +73,7 @@ def pair_agreements(L: LabelMatrix, *, conditional: bool = False) -> tuple[np.nd
             M = (k * agree / co_votes - 1.0) / (k - 1)
         M[co_votes == 0] = np.nan
     else:
-        M = (k * agree - co_votes) / ((k - 1) * L.n_items)
+        M = (k * agree - co_votes) / ((k - 1) * n)
     np.fill_diagonal(M, np.nan)
     return M, co_votes
 
@@ -151,13 +158,15 @@ def symmetric_confusion(alpha: np.ndarray, k: int) -> np.ndarray:
 
 def vote_shares(L: LabelMatrix) -> tuple[np.ndarray, np.ndarray]:
     """Share of each class among every source's votes ``(m, k)`` and its coverage ``(m,)``."""
-    k = L.n_classes
-    _, cols, labels = L.coo()
-    counts = np.bincount(cols * k + labels.astype(np.int64), minlength=L.n_sources * k)
-    counts = counts.reshape(L.n_sources, k).astype(np.float64)
+    return shares_from_counts(np.diag(vote_overlaps(L)), L.n_classes, L.n_items)
+
+
+def shares_from_counts(counts: np.ndarray, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`vote_shares` from the votes per (source, class), flat ``(m k,)``."""
+    counts = counts.reshape(-1, k).astype(np.float64)
     totals = counts.sum(axis=1)
     shares = np.divide(counts, totals[:, None], out=np.full_like(counts, 1.0 / k), where=totals[:, None] > 0)
-    return shares, totals / L.n_items
+    return shares, totals / n
 
 
 def marginal_confusion(alpha: np.ndarray, shares: np.ndarray, prior: np.ndarray,
@@ -317,12 +326,13 @@ class Triplet(ConfusionLabelModel):
         m, k = L.n_sources, L.n_classes
         rng = check_random_state(self.random_state)
         conditional = self.moments == "conditional"
-        M, co_votes = pair_agreements(L, conditional=conditional)
+        overlaps = vote_overlaps(L)
+        M, co_votes = agreements_from_overlaps(overlaps, k, L.n_items, conditional=conditional)
         valid = co_votes >= self.min_overlap
         np.fill_diagonal(valid, False)
         estimates = triplet_estimates(M, valid, _partner_pairs(m, self.max_triplets, rng),
                                       self.min_denominator)
-        shares, coverage = vote_shares(L)
+        shares, coverage = shares_from_counts(np.diag(overlaps), k, L.n_items)
         magnitude = np.sqrt(_aggregate(estimates, self.aggregate))
         if not conditional:  # a_i = coverage_i * z_i
             magnitude = magnitude / np.maximum(coverage, 1e-12)
