@@ -283,6 +283,9 @@ class MatrixCompletion(ConfusionLabelModel):
 
     Class-permutation symmetry is broken by choosing the class permutation
     (among classes of equal prior) under which the sources are most accurate.
+    ``O`` is a dense ``(m k, m k)`` matrix, so the model suits up to a few
+    thousand one-hot columns (labeling functions), not crowds of thousands
+    of workers (use :class:`DawidSkene` there).
 
     **Prediction** uses ``log mu`` as Snorkel does: a vote ``v`` of source
     ``j`` adds ``log P(j votes v | y = c)`` to class ``c``, so *how often* a
