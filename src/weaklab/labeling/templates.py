@@ -19,88 +19,20 @@ import pandas as pd
 
 from .._core.constants import ABSTAIN
 from .._core.validation import check_float, check_int, fail
-from ._batch import Batch, FaultLog, FieldError, require_fields
-from ._search import TextColumn, TextSearch, text_column
-from .lf import LabelingFunction, stable_state
+from ._batch import Batch, FieldError
+from ._model_template import model_lf
+from ._search import TextColumn, TextSearch
+from ._template_base import _check_field, _check_name, _slug, _TemplateLF, _text, _votes
+from .lf import LabelingFunction
 
 __all__ = ["keyword_lf", "regex_lf", "lookup_lf", "threshold_lf", "model_lf"]
 
-_TEMPLATE_VERSION = 1
 _NORMALIZERS: dict[str, Callable[[str], str]] = {
     "lower": str.lower,
     "casefold": str.casefold,
     "strip": str.strip,
     "lower_strip": lambda s: s.strip().lower(),
 }
-
-
-class _TemplateLF(LabelingFunction):
-    """A vectorized LF defined by a template kind and its parameters."""
-
-    _kind = "template"
-
-    def __init__(self, name: str, kind: str, params: dict[str, Any], fields: tuple[str, ...] | None) -> None:
-        super().__init__(name, self._frame_votes, vectorized=True, fields=fields)
-        self.template = kind
-        self.params = params
-
-    def _fingerprint_parts(self) -> tuple[Any, ...]:
-        return (self.template, _TEMPLATE_VERSION, stable_state(self.params))
-
-    def _frame_votes(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.batch_votes(frame)
-
-    def _raw_votes(self, batch: Batch, log: FaultLog) -> Any:
-        if self.fields:
-            require_fields(batch.frame, self.fields, self.name)
-        return self._compute(batch)
-
-    def _compute(self, batch: Batch) -> np.ndarray:
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items() if _short(v))
-        return f"{self.template}({shown}, name={self.name!r})"
-
-
-def _short(value: Any) -> bool:
-    return isinstance(value, (str, int, float, tuple)) and len(repr(value)) <= 80
-
-
-def _text(batch: Batch, field: str, lf_name: str, *, lower: bool = False) -> TextColumn:
-    """The batch's column ``field`` as text, built once per batch and shared."""
-
-    def build() -> TextColumn:
-        try:
-            return text_column(batch.frame[field])
-        except TypeError as exc:
-            raise FieldError(f"labeling function {lf_name!r}: column {field!r}: {exc}") from None
-
-    column: TextColumn = batch.memo(("text", field), build)
-    return batch.memo(("text-lower", field), column.lower) if lower else column
-
-
-def _votes(hits: np.ndarray, label: int) -> np.ndarray:
-    return np.where(hits, np.int64(label), np.int64(ABSTAIN))
-
-
-def _slug(text: str, limit: int = 40) -> str:
-    slug = re.sub(r"\W+", "_", text).strip("_")[:limit]
-    return slug or "pattern"
-
-
-def _check_field(field: Any, name: str = "field") -> str:
-    if not isinstance(field, str) or not field:
-        raise fail(name, "a column name (non-empty string)", field)
-    return field
-
-
-def _check_name(name: Any, default: str) -> str:
-    if name is None:
-        return default
-    if not isinstance(name, str) or not name:
-        raise fail("name", "a non-empty string or None", name)
-    return name
 
 
 # ---------------------------------------------------------------------------
@@ -432,95 +364,3 @@ def _numeric(series: pd.Series, field: str, lf_name: str) -> np.ndarray:
             f"got values of kind {kind!r} (dtype {series.dtype})"
         )
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-# ---------------------------------------------------------------------------
-# model_lf
-# ---------------------------------------------------------------------------
-
-
-class _ModelLF(_TemplateLF):
-    def __init__(self, name: str, params: dict[str, Any], estimator: Any,
-                 featurizer: Callable[[pd.DataFrame], Any], class_ids: np.ndarray) -> None:
-        super().__init__(name, "model_lf", params, None)
-        self._estimator = estimator
-        self._featurizer = featurizer
-        self._class_ids = class_ids
-
-    def _compute(self, batch: Batch) -> np.ndarray:
-        n = len(batch)
-        features = self._featurizer(batch.frame.copy(deep=False))
-        proba = np.asarray(self._estimator.predict_proba(features), dtype=np.float64)
-        if proba.shape != (n, self._class_ids.size):
-            raise ValueError(
-                f"predict_proba returned shape {proba.shape}, expected ({n}, {self._class_ids.size})"
-            )
-        top = proba.argmax(axis=1)  # ties: the first of the tied classes
-        confident = proba[np.arange(n), top] >= self.params["threshold"]
-        return np.where(confident, self._class_ids[top], ABSTAIN).astype(np.int64)
-
-
-def model_lf(
-    estimator: Any,
-    *,
-    featurizer: Callable[[pd.DataFrame], Any],
-    threshold: float = 0.5,
-    name: str | None = None,
-    classes: Mapping[Any, int] | Iterable[int] | None = None,
-) -> LabelingFunction:
-    """Vote the class a fitted classifier is confident about.
-
-    Parameters
-    ----------
-    estimator : fitted estimator
-        Anything with ``predict_proba`` and ``classes_`` (scikit-learn style).
-    featurizer : callable
-        ``featurizer(df) -> X`` turning a batch DataFrame into the estimator's
-        input, e.g. ``lambda df: vectorizer.transform(df["text"])``.
-    threshold : float, default=0.5
-        Vote the most probable class only when its probability is
-        ``>= threshold``; abstain otherwise. Ties go to the first class.
-    name : str, optional
-        Defaults to ``"model_<EstimatorClass>"``.
-    classes : dict or sequence of int, optional
-        Class id for each of ``estimator.classes_`` (a dict keyed by them, or
-        a sequence in their order; ``-1`` makes that class abstain). Required
-        unless ``classes_`` are already class ids ``0..k-1``.
-
-    Notes
-    -----
-    The fingerprint hashes the estimator's class, parameters and fitted
-    arrays (not a pickle), the featurizer's code and closure, the threshold
-    and the class mapping.
-    """
-    if not callable(getattr(estimator, "predict_proba", None)) or not hasattr(estimator, "classes_"):
-        raise fail("estimator", "a fitted estimator with predict_proba and classes_", estimator)
-    if not callable(featurizer):
-        raise fail("featurizer", "a callable featurizer(df) -> X", featurizer)
-    threshold = check_float("threshold", threshold, low=0.0, high=1.0)
-    class_ids = _class_ids(np.asarray(estimator.classes_), classes)
-    params = {"estimator": estimator, "featurizer": featurizer, "threshold": threshold,
-              "class_ids": tuple(int(c) for c in class_ids)}
-    default = f"model_{type(estimator).__name__}"
-    return _ModelLF(_check_name(name, default), params, estimator, featurizer, class_ids)
-
-
-def _class_ids(estimator_classes: np.ndarray, classes: Any) -> np.ndarray:
-    if classes is None:
-        if estimator_classes.dtype.kind not in "iu" or (estimator_classes < 0).any():
-            raise fail("classes", "a mapping from estimator.classes_ to class ids "
-                       "(the estimator's classes are not class ids)",
-                       got_text=str(estimator_classes.tolist()))
-        return estimator_classes.astype(np.int64)
-    if isinstance(classes, Mapping):
-        absent = [c for c in estimator_classes.tolist() if c not in classes]
-        if absent:
-            raise fail("classes", "a class id for every one of estimator.classes_",
-                       got_text=f"no entry for {absent[0]!r}")
-        ids = [classes[c] for c in estimator_classes.tolist()]
-    else:
-        ids = list(classes)
-        if len(ids) != estimator_classes.size:
-            raise fail("classes", f"{estimator_classes.size} class ids (one per estimator class)",
-                       got_text=f"{len(ids)}")
-    return np.array([check_int("classes", c, low=-1) for c in ids], dtype=np.int64)
