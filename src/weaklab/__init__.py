@@ -1,4 +1,14 @@
-"""weaklab: turn cheap, weak, noisy sources of labels into trustworthy training data and models."""
+"""weaklab: turn cheap, weak, noisy sources of labels into trustworthy training data and models.
+
+The names below are the public surface. The core containers and errors load
+eagerly; everything else loads on first use, so ``import weaklab`` stays fast
+and never pulls in torch, web frameworks or dask.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from ._core import ABSTAIN, LabelMatrix, SoftLabels, break_ties, fingerprint
 from .errors import (
@@ -12,6 +22,46 @@ from .errors import (
 )
 
 __version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    # data
+    "WeakLabelDataset": "data",
+    "load_wrench": "data",
+    "load_crowd": "data",
+    "load_zheng": "data",
+    "load_youtube_spam": "data",
+    "read_table": "data",
+    # labeling
+    "LabelingFunction": "labeling",
+    "labeling_function": "labeling",
+    "preprocessor": "labeling",
+    "keyword_lf": "labeling",
+    "regex_lf": "labeling",
+    "lookup_lf": "labeling",
+    "threshold_lf": "labeling",
+    "model_lf": "labeling",
+    "apply_lfs": "labeling",
+    "ApplyReport": "labeling",
+    "lf_summary": "labeling",
+    # label models
+    "MajorityVote": "models",
+    "WeightedMajorityVote": "models",
+    "DawidSkene": "models",
+    "OneCoinDawidSkene": "models",
+    "MatrixCompletion": "models",
+    "Triplet": "models",
+    "GLAD": "models",
+    "MACE": "models",
+    "Wawa": "models",
+    "AutoLabelModel": "models",
+    "learn_dependencies": "models",
+    # end models
+    "SoftLabelClassifier": "endmodel",
+    "TorchClassifier": "endmodel",
+    "TemperatureScaling": "endmodel",
+}
+
+_SUBMODULES = ("data", "labeling", "models", "endmodel", "evaluation", "features", "synthetic", "testing")
 
 __all__ = [
     "ABSTAIN",
@@ -27,4 +77,19 @@ __all__ = [
     "SchemaVersionError",
     "MissingDependencyError",
     "__version__",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'weaklab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
