@@ -13,6 +13,7 @@ from .analysis import (
     lf_summary,
 )
 from .apply import ApplyReport, apply_lfs
+from .embedding import embedding_lf
 from .lf import LabelingFunction, labeling_function
 from .preprocess import Preprocessor, preprocessor
 from .templates import keyword_lf, lookup_lf, model_lf, regex_lf, threshold_lf
@@ -28,6 +29,7 @@ __all__ = [
     "lookup_lf",
     "threshold_lf",
     "model_lf",
+    "embedding_lf",
     "apply_lfs",
     "ApplyReport",
     "LFFault",
