@@ -287,3 +287,15 @@ def test_uci_youtube_comments_row_wise_vectorized_and_pooled(dataset):
     assert report.coverage[0] == pytest.approx(expected)
     spam = (df["CLASS"] == 1).to_numpy()
     assert (spam[dense[:, 2] == SPAM]).mean() > 0.9  # links are nearly always spam in this corpus
+
+
+@pytest.mark.slow
+def test_process_pool_without_fork_pickles_the_lfs(monkeypatch):
+    """When fork is unsafe (other threads running) the pool spawns workers and still gives the same matrix."""
+    import threading
+
+    df = texts(60)
+    serial, _ = apply_lfs([lf_link, lf_short], df, progress=False)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    pooled, _ = apply_lfs([lf_link, lf_short], df, n_jobs=2, batch_size=25, progress=False)
+    assert pooled.equals(serial)

@@ -267,6 +267,9 @@ def _array_votes(raw: Any, n: int, log: FaultLog) -> np.ndarray | None:
     if isinstance(raw, tuple):
         return _list_votes(list(raw), log)
     if isinstance(raw, (pd.Series, pd.Index)):
+        if raw.hasnans:
+            log.add(None, "returned missing values (NaN/NA; use -1 to abstain)", n_votes=n)
+            return None
         raw = raw.to_numpy()
     if not isinstance(raw, np.ndarray):
         log.add(None, f"returned {_show(raw)} (expected an int array of {n} votes)", n_votes=n)

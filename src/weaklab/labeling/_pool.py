@@ -92,16 +92,21 @@ def _context() -> Any:
 
 
 def _dumps(lfs: list[Any]) -> bytes:
-    try:
-        return pickle.dumps(lfs)
-    except (pickle.PicklingError, AttributeError, TypeError) as exc:
-        first = exc
+    """Pickle the LFs for spawned workers (by value with cloudpickle where needed)."""
+    in_main = any(getattr(lf.function, "__module__", None) == "__main__" for lf in lfs)
+    first: Exception | None = None
+    if not in_main:
+        try:
+            return pickle.dumps(lfs)
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            first = exc
     try:
         import cloudpickle
     except ImportError:
+        reason = str(first) if first is not None else "labeling functions defined in __main__"
         raise fail("lfs", "row-wise labeling functions that can be pickled for n_jobs > 1 "
-                   "(define them at module level, install cloudpickle, or use n_jobs=1)",
-                   got_text=f"{first}") from None
+                   "(define them in a module, install cloudpickle, or use n_jobs=1)",
+                   got_text=reason) from None
     return cloudpickle.dumps(lfs)
 
 

@@ -168,10 +168,15 @@ class LabelingFunction:
 
     # ------------------------------------------------------------ pickling
     def __reduce_ex__(self, protocol: Any) -> Any:
-        """Pickle a module-level decorated LF by reference (its function is shadowed)."""
+        """Pickle a module-level decorated LF by reference (its function is shadowed).
+
+        LFs of ``__main__`` (scripts, notebooks) are pickled by value instead,
+        since another process's ``__main__`` is not theirs.
+        """
         module = getattr(self.function, "__module__", None)
         qualname = getattr(self.function, "__qualname__", "")
-        if module and qualname and "<" not in qualname and _resolve_or_none(module, qualname) is self:
+        by_reference = module not in (None, "__main__") and qualname and "<" not in qualname
+        if by_reference and _resolve_or_none(str(module), qualname) is self:
             return (_resolve, (module, qualname))
         return super().__reduce_ex__(protocol)
 
