@@ -1,8 +1,9 @@
 """The Dask engine: apply labeling functions to each partition of a Dask DataFrame.
 
 Each partition runs the same batch code as the local engine on a Dask worker
-and returns its votes (``int8``/``int16``) with its statistics; the client
-concatenates them into one computed :class:`~weaklab.LabelMatrix`. Dask is an
+(``map_partitions``) and returns its votes (``int8``/``int16``) with its
+statistics; the client concatenates them into one computed
+:class:`~weaklab.LabelMatrix`. Dask is an
 optional extra: ``pip install 'weaklab[dask]'``.
 """
 
@@ -27,11 +28,10 @@ __all__ = ["apply_dask"]
 
 def _import_dask() -> Any:
     try:
-        import dask
         import dask.dataframe as dd
     except ImportError:
         raise missing_dependency("dask", "dask", "engine='dask'") from None
-    return dask, dd
+    return dd
 
 
 def apply_dask(
@@ -51,7 +51,7 @@ def apply_dask(
     ``batch_size`` rows). The computation runs on the current Dask scheduler
     (a ``distributed.Client`` if one is active).
     """
-    dask, dd = _import_dask()
+    dd = _import_dask()
     if isinstance(data, pd.DataFrame):
         data = dd.from_pandas(data, chunksize=batch_size, sort=False)
     if not isinstance(data, dd.DataFrame):
@@ -60,10 +60,10 @@ def apply_dask(
     if item_id is not None and item_id not in data.columns:
         raise fail("item_id", "a column of the data", got_text=f"{item_id!r}; columns {list(data.columns)}")
     start = time.perf_counter()
-    task = dask.delayed(_apply_partition, pure=False)
-    parts = [task(part, i, lfs, item_id, n_classes, on_error, batch_size)
-             for i, part in enumerate(data.to_delayed())]
-    results = dask.compute(*parts)
+    # One object per partition (its votes, ids and statistics), gathered in partition order.
+    parts = data.map_partitions(_apply_partition, lfs, item_id, n_classes, on_error, batch_size,
+                                meta=pd.Series(dtype=object), enforce_metadata=False)
+    results = list(parts.compute())
     merged, ids = _merge(results, len(lfs), n_classes)
     if ids is not None and not pd.Index(ids).is_unique:
         if item_id is not None:
@@ -77,13 +77,15 @@ def apply_dask(
 
 def _apply_partition(
     frame: pd.DataFrame,
-    number: int,
     lfs: list[LabelingFunction],
     item_id: str | None,
     n_classes: int | None,
     on_error: str,
     batch_size: int,
-) -> tuple[FrameResult, np.ndarray | None]:
+    partition_info: dict[str, Any] | None = None,
+) -> pd.Series:
+    """Run the LFs on one partition; a one-element object Series holding ``(result, ids)``."""
+    number = (partition_info or {}).get("number", "?")
     ids = item_ids(frame, item_id) if item_id is not None else frame.index.to_numpy()
     try:
         result = run_frame(lfs, frame, ids, n_classes=n_classes, on_error=on_error, batch_size=batch_size)
@@ -91,7 +93,9 @@ def _apply_partition(
         where = f" (partition {number}; rows are counted within the partition)"
         raise LFExecutionError(str(exc) + where, lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
                                original=exc.original) from exc.original
-    return result, ids
+    out = pd.Series([None], dtype=object)
+    out.iloc[0] = (result, ids)
+    return out
 
 
 def _merge(
