@@ -54,9 +54,16 @@ def e_step(
     design: sp.csr_array | sp.csc_array,
     confusion: np.ndarray,
     prior: np.ndarray,
+    vote_totals: np.ndarray,
+    weights: np.ndarray,
     keys: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior of every unit and its log-likelihood.
+) -> tuple[np.ndarray, float]:
+    """Posterior of every unit and the weighted log-likelihood of all units.
+
+    Log-likelihoods are taken relative to class 0 (``log theta_j[c, v] -
+    log theta_j[0, v]``), so the sparse product has ``k - 1`` columns (a
+    single vector when binary); the dropped per-unit term enters the total
+    through ``vote_totals``. Binary posteriors use the logistic form.
 
     Parameters
     ----------
@@ -66,6 +73,10 @@ def e_step(
         Per-source confusion matrices ``[source, true class, vote]``.
     prior : ndarray of shape (k,)
         Class prior.
+    vote_totals : ndarray of shape (m * k,)
+        ``design.T @ weights``: weighted number of votes of each (source, class).
+    weights : ndarray of shape (n_units,)
+        Items per unit.
     keys : ndarray of shape (n_units,), optional
         Known class of a unit (``-1`` = unknown); known units get a one-hot
         posterior and their complete-data log-likelihood.
@@ -73,37 +84,73 @@ def e_step(
     Returns
     -------
     posterior : ndarray of shape (n_units, k)
-    log_lik : ndarray of shape (n_units,)
-        ``log P(votes_u)`` (or ``log P(votes_u, y_u)`` for known units).
+    log_lik : float
+        ``sum_u w_u log P(votes_u)`` (``log P(votes_u, y_u)`` for known units).
     """
-    logits = np.asarray(design @ log_likelihood_table(confusion))
-    logits += np.log(np.clip(prior, _TINY, None))[None, :]
+    table = log_likelihood_table(confusion)
+    log_prior = np.log(np.clip(prior, _TINY, None))
+    shift = float(vote_totals @ table[:, 0]) + float(weights.sum()) * float(log_prior[0])
+    relative = np.asarray(design @ (table[:, 1:] - table[:, :1]))  # (n_units, k - 1)
+    relative += log_prior[1:] - log_prior[0]
+    if relative.shape[1] == 1:
+        posterior, log_norm = _binary_posterior(relative[:, 0])
+    else:
+        posterior = np.empty((relative.shape[0], relative.shape[1] + 1), dtype=np.float64)
+        posterior[:, 0] = 0.0
+        posterior[:, 1:] = relative
+        del relative  # keep one (n_units, k) array alive, not two
+        log_norm = _softmax_in_place(posterior)
+    if keys is not None:
+        known = np.flatnonzero(keys >= 0)
+        if known.size:
+            log_norm[known] += np.log(np.clip(posterior[known, keys[known]], _TINY, None))
+            posterior[known] = 0.0
+            posterior[known, keys[known]] = 1.0
+    return posterior, shift + float(weights @ log_norm)
+
+
+def _binary_posterior(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior ``(n, 2)`` from log-odds ``d`` of class 1, and ``log(1 + exp(d))`` (stable for any sign)."""
+    e = np.exp(-np.abs(d))
+    big = 1.0 / (1.0 + e)
+    small = e * big
+    positive = d >= 0
+    posterior = np.empty((d.shape[0], 2), dtype=np.float64)
+    posterior[:, 1] = np.where(positive, big, small)
+    posterior[:, 0] = np.where(positive, small, big)
+    return posterior, np.maximum(d, 0.0) + np.log1p(e)
+
+
+def _softmax_in_place(logits: np.ndarray) -> np.ndarray:
+    """Turn ``logits`` into row-wise softmax probabilities; return each row's log-sum-exp."""
     top = row_max(logits)
     logits -= top[:, None]
     np.exp(logits, out=logits)
     total = row_sum(logits)
     logits /= total[:, None]
-    log_lik = top + np.log(total)
-    if keys is not None:
-        known = np.flatnonzero(keys >= 0)
-        if known.size:
-            log_lik[known] += np.log(np.clip(logits[known, keys[known]], _TINY, None))
-            logits[known] = 0.0
-            logits[known, keys[known]] = 1.0
-    return logits, log_lik
+    top += np.log(total)
+    return top
 
 
 def expected_counts(design: sp.csr_array | sp.csc_array, posterior: np.ndarray, weights: np.ndarray,
-                    n_sources: int) -> np.ndarray:
+                    vote_totals: np.ndarray, n_sources: int) -> np.ndarray:
     """Expected vote counts ``N[j, c, v] = sum_u w_u T[u, c] [source j voted v on u]``.
+
+    For two classes, class 0 is the rest of ``vote_totals`` (posteriors sum
+    to 1), so the sparse product is a single vector.
 
     Returns
     -------
     ndarray of shape (n_sources, k, k)
     """
     k = posterior.shape[1]
-    weighted = posterior if _all_ones(weights) else posterior * weights[:, None]
-    flat = np.asarray(design.T @ weighted)  # (m * k, k): [j * k + v, c]
+    ones = _all_ones(weights)
+    if k == 2:
+        flat = np.empty((vote_totals.shape[0], 2), dtype=np.float64)  # [j * k + v, c]
+        flat[:, 1] = design.T @ (posterior[:, 1].copy() if ones else posterior[:, 1] * weights)
+        flat[:, 0] = np.clip(vote_totals - flat[:, 1], 0.0, None)
+    else:
+        flat = np.asarray(design.T @ (posterior if ones else posterior * weights[:, None]))
     return flat.reshape(n_sources, k, k).transpose(0, 2, 1)
 
 
@@ -264,9 +311,9 @@ class _EMConfusionModel(ConfusionLabelModel):
         keys = gold if gold is not None and (gold >= 0).any() else None
         data = prepare_votes(L, keys=keys)
         rng = check_random_state(self.random_state)
-        run = _EMRun(self, data.n_sources, groups, n_groups, class_balance)
-        params = run.m_step(data, self._initial_posterior(data, L, rng))
-        (confusion, prior), history, converged = run.run(data, params)
+        run = _EMRun(self, data, groups, n_groups, class_balance)
+        params = run.m_step(self._initial_posterior(data, L, rng))
+        (confusion, prior), history, converged = run.run(params)
         if not converged:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
@@ -304,48 +351,50 @@ class _EMConfusionModel(ConfusionLabelModel):
 
 
 class _EMRun:
-    """One EM configuration: which confusion form, groups, and a fixed prior if given."""
+    """EM on one :class:`VoteData`: confusion form, source groups, and a fixed prior if given."""
 
-    def __init__(self, model: _EMConfusionModel, n_sources: int, groups: np.ndarray, n_groups: int,
+    def __init__(self, model: _EMConfusionModel, data: VoteData, groups: np.ndarray, n_groups: int,
                  fixed_prior: np.ndarray | None) -> None:
         self.one_coin = model._one_coin
         self.smoothing = float(model.smoothing)
         self.max_iter = int(model.max_iter)
         self.tol = float(model.tol)
-        self.n_sources = n_sources
+        self.data = data
+        self.vote_totals = np.asarray(data.design.T @ data.weights, dtype=np.float64)
         self.groups = groups
         self.n_groups = n_groups
         self.fixed_prior = fixed_prior
 
-    def m_step(self, data: VoteData, posterior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def m_step(self, posterior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Group confusions ``(n_groups, k, k)`` and class prior ``(k,)`` from unit posteriors."""
-        counts = pool_groups(expected_counts(data.design, posterior, data.weights, self.n_sources),
-                             self.groups, self.n_groups)
-        make = one_coin_confusion if self.one_coin else full_confusion
-        confusion = make(counts, self.smoothing)
+        data = self.data
+        counts = expected_counts(data.design, posterior, data.weights, self.vote_totals, data.n_sources)
+        pooled = pool_groups(counts, self.groups, self.n_groups)
+        confusion = (one_coin_confusion if self.one_coin else full_confusion)(pooled, self.smoothing)
         prior = self.fixed_prior if self.fixed_prior is not None else class_prior(
             posterior, data.weights, self.smoothing)
         return confusion, prior
 
-    def run(self, data: VoteData, params: tuple[np.ndarray, np.ndarray]
+    def run(self, params: tuple[np.ndarray, np.ndarray]
             ) -> tuple[tuple[np.ndarray, np.ndarray], list[float], bool]:
         """EM from ``params`` until the loss decreases by less than ``tol`` or ``max_iter`` E-steps.
 
         Returns the parameters whose loss was evaluated last, the loss
         history and whether the tolerance was met.
         """
+        data = self.data
         n_items = float(data.weights.sum())
         history: list[float] = []
         for _ in range(self.max_iter):
             confusion, prior = params
-            posterior, log_lik = e_step(data.design, confusion[self.groups], prior, data.keys)
+            posterior, log_lik = e_step(data.design, confusion[self.groups], prior, self.vote_totals,
+                                        data.weights, data.keys)
             learned_prior = None if self.fixed_prior is not None else prior
             penalty = log_prior_penalty(confusion, learned_prior, self.smoothing)
-            history.append(-(float(data.weights @ log_lik) + penalty) / n_items)
-            del log_lik
+            history.append(-(log_lik + penalty) / n_items)
             if len(history) > 1 and history[-2] - history[-1] < self.tol:
                 return params, history, True
-            params = self.m_step(data, posterior)
+            params = self.m_step(posterior)
             del posterior  # free the (n_units, k) posterior before the next E-step allocates one
         return params, history, False
 
