@@ -299,3 +299,19 @@ def test_process_pool_without_fork_pickles_the_lfs(monkeypatch):
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     pooled, _ = apply_lfs([lf_link, lf_short], df, n_jobs=2, batch_size=25, progress=False)
     assert pooled.equals(serial)
+
+
+def test_user_lfs_reading_missing_columns_raise_validation_errors():
+    """x.typo in a row-wise LF and df["typo"] in a vectorized one raise ValidationError, even under abstain."""
+
+    @labeling_function()
+    def row_typo(x):
+        return SPAM if x.txt else ABSTAIN
+
+    @labeling_function(vectorized=True)
+    def vec_typo(df):
+        return np.where(df["txt"].str.len() > 3, SPAM, ABSTAIN)
+
+    for lf in (row_typo, vec_typo):
+        with pytest.raises(ValidationError, match=rf"'{lf.name}'.*'txt'.*'text'"):
+            apply_lfs([lf], texts(), on_error="abstain", progress=False)

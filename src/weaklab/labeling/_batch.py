@@ -41,7 +41,8 @@ class Row(dict):
             return self[name]
         except KeyError:
             fields = ", ".join(repr(k) for k in self)
-            raise AttributeError(f"row has no field {name!r}; its fields are {fields}") from None
+            message = f"row has no field {name!r}; its fields are {fields}"
+            raise AttributeError(message, name=name, obj=self) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         self[name] = value
@@ -169,11 +170,15 @@ def require_fields(frame: pd.DataFrame, fields: Sequence[str], lf_name: str) -> 
     """Raise :class:`FieldError` if ``frame`` lacks one of ``fields``."""
     missing = [f for f in fields if f not in frame.columns]
     if missing:
-        available = ", ".join(repr(str(c)) for c in frame.columns) or "none"
-        raise FieldError(
-            f"labeling function {lf_name!r}: expected a column {missing[0]!r} in the data, "
-            f"got columns {available}"
-        )
+        raise field_error(lf_name, missing[0], list(frame.columns))
+
+
+def field_error(lf_name: str, field: str, columns: list[Any]) -> FieldError:
+    """The error for an LF reading column ``field`` that the data lacks."""
+    available = ", ".join(repr(str(c)) for c in columns) or "none"
+    return FieldError(
+        f"labeling function {lf_name!r}: expected a column {field!r} in the data, got columns {available}"
+    )
 
 
 class FaultLog:
@@ -212,7 +217,8 @@ class FaultLog:
             end = self.batch.offset + len(self.batch)
             where, row_arg = f"the batch of rows {row}..{end - 1}", None
         else:
-            where, row_arg = f"item {item!r} (row {row})", row
+            where = f"item {item!r} (row {row})" if item is not None else f"row {row}"
+            row_arg = row
         if isinstance(error, BaseException):
             what = f"raised {type(error).__name__}: {error}"
             what = f"failed: its {via} {what}" if via else what

@@ -25,7 +25,7 @@ import pandas as pd
 
 from .._core.constants import ABSTAIN
 from .._core.label_matrix import LabelMatrix, vote_dtype
-from .._core.validation import check_bool, check_choice, check_int, fail
+from .._core.validation import check_bool, check_choice, check_int, describe, fail
 from ._batch import MAX_FAULT_RECORDS, Batch, LFFault, require_fields
 from ._pool import RowWisePool
 from ._progress import progress_bar
@@ -346,11 +346,13 @@ def as_frame(data: Any) -> pd.DataFrame:
         return data
     if type(data).__module__.startswith("dask"):
         raise fail("data", "a pandas DataFrame for engine='local' (use engine='dask')", data)
-    if isinstance(data, Mapping):
-        return pd.DataFrame(dict(data))
-    if isinstance(data, list) and all(isinstance(row, Mapping) for row in data):
-        return pd.DataFrame(data)
-    raise fail("data", "a pandas DataFrame, a list of dicts or a dict of columns", data)
+    expected = "a pandas DataFrame, a list of dicts or a dict of columns"
+    if isinstance(data, Mapping) or (isinstance(data, list) and all(isinstance(r, Mapping) for r in data)):
+        try:
+            return pd.DataFrame(dict(data) if isinstance(data, Mapping) else data)
+        except (ValueError, TypeError) as exc:
+            raise fail("data", expected, got_text=f"{describe(data)} ({exc})") from None
+    raise fail("data", expected, data)
 
 
 def item_ids(frame: pd.DataFrame, item_id: str | None) -> np.ndarray | None:

@@ -24,7 +24,17 @@ from .._core.hashing import fingerprint as _fingerprint
 from .._core.hashing import function_source
 from .._core.validation import check_bool, fail
 from ..errors import LFExecutionError
-from ._batch import Batch, BatchFailure, Failed, FaultLog, FieldError, Row, check_votes, require_fields
+from ._batch import (
+    Batch,
+    BatchFailure,
+    Failed,
+    FaultLog,
+    FieldError,
+    Row,
+    check_votes,
+    field_error,
+    require_fields,
+)
 from .preprocess import Preprocessor, frame_for, rows_for
 
 __all__ = ["LabelingFunction", "labeling_function", "stable_state"]
@@ -148,13 +158,20 @@ class LabelingFunction:
             frame = frame_for(batch, self.pre)
             if self.fields:
                 require_fields(frame, self.fields, self.name)
-            return self.function(frame.copy(deep=False), **self.resources)
+            try:
+                return self.function(frame.copy(deep=False), **self.resources)
+            except KeyError as exc:  # df["missing"]: a configuration error, not a fault
+                missing = exc.args[0] if exc.args else None
+                if isinstance(missing, str) and missing not in frame.columns:
+                    raise field_error(self.name, missing, list(frame.columns)) from exc
+                raise
         if self.fields and not self.pre:
             require_fields(batch.frame, self.fields, self.name)
         return self._row_votes(rows_for(batch, self.pre), log)
 
     def _row_votes(self, rows: list[Any], log: FaultLog) -> list[Any]:
         call = functools.partial(self.function, **self.resources) if self.resources else self.function
+        same_fields = all(p.vectorized for p in self.pre)  # then every row has the batch's columns
         out: list[Any] = [ABSTAIN] * len(rows)
         for i, row in enumerate(rows):
             if row.__class__ is Failed:
@@ -163,6 +180,9 @@ class LabelingFunction:
             try:
                 out[i] = call(row)
             except Exception as exc:  # user code: becomes a fault of this LF on this item
+                missing = isinstance(exc, AttributeError) and exc.obj is row and isinstance(row, Row)
+                if same_fields and missing:  # x.typo: a configuration error, not a fault
+                    raise field_error(self.name, str(getattr(exc, "name", "")), list(row)) from exc
                 log.add(i, exc)
         return out
 
