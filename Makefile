@@ -16,6 +16,7 @@ $(VENV)/.base: pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.base
+	$(PY) -m pip install $(PIP_FLAGS) torch==2.13.0
 	$(PY) -m pip install $(PIP_FLAGS) -e ".[dev]"
 	touch $@
 

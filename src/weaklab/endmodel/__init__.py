@@ -1,5 +1,25 @@
-"""End models trained on soft, noisy labels."""
+"""End models trained on soft, noisy labels.
 
+Importing this package does not import torch: :class:`TorchClassifier` and
+the network builders import it when used, and :mod:`weaklab.endmodel.losses`
+(the torch loss functions) imports it when imported.
+"""
+
+from .calibration import TemperatureScaling, VectorScaling
+from .networks import make_cnn, make_mlp
+from .schedules import class_adaptive_thresholds
 from .soft_label import SoftLabelClassifier
+from .torch_model import LOSS_NAMES, TorchClassifier
+from .transition import estimate_transition_matrix
 
-__all__ = ["SoftLabelClassifier"]
+__all__ = [
+    "SoftLabelClassifier",
+    "TorchClassifier",
+    "LOSS_NAMES",
+    "make_mlp",
+    "make_cnn",
+    "TemperatureScaling",
+    "VectorScaling",
+    "estimate_transition_matrix",
+    "class_adaptive_thresholds",
+]

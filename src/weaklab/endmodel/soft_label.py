@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import get_tags
+from sklearn.utils.validation import has_fit_parameter
 
-from .._core.validation import check_float, check_labels, check_proba, fail
+from .._core.validation import check_bool, check_float, fail
+from ._targets import as_weights, check_fitted, encode_targets, n_rows, require_y, take_rows
 
 __all__ = ["SoftLabelClassifier"]
 
@@ -25,7 +28,9 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     estimator : scikit-learn classifier
-        Any classifier whose ``fit`` accepts ``sample_weight``; it is cloned.
+        Any classifier whose ``fit`` accepts ``sample_weight`` (a
+        :class:`~sklearn.pipeline.Pipeline` gets the weights routed to its
+        last step); it is cloned.
     min_proba : float, default=0.0
         Drop expanded copies whose class probability is below this value
         (0 keeps every class with positive probability).
@@ -34,14 +39,26 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         used for training.
     confidence_weighting : bool, default=False
         Multiply each item's weight by its largest class probability.
+    classes : array-like of shape (k,), optional
+        The classes, in the column order of ``predict_proba``. Default:
+        ``0..k-1`` for soft labels, the sorted distinct labels for hard
+        labels. Give it when hard labels may miss a class (e.g. the argmax of
+        a label model that never predicts a rare class).
 
     Attributes
     ----------
     estimator_ : fitted clone of ``estimator``
+        Trained on class *indices* ``0..k-1``.
     classes_ : ndarray of shape (k,)
-        ``0..k-1``.
+        The class labels; ``predict`` returns values from it.
     n_train_items_ : int
-        Items that took part in training.
+        Items that took part in training (unlabelled rows, items below
+        ``confidence_threshold`` and items of zero weight do not).
+
+    Notes
+    -----
+    Unlabelled rows, an all-NaN row of soft labels or a hard label NaN,
+    ``None`` or ``-1`` (``ABSTAIN``), are skipped.
     """
 
     def __init__(
@@ -51,89 +68,147 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         min_proba: float = 0.0,
         confidence_threshold: float = 0.0,
         confidence_weighting: bool = False,
+        classes: Any = None,
     ) -> None:
         self.estimator = estimator
         self.min_proba = min_proba
         self.confidence_threshold = confidence_threshold
         self.confidence_weighting = confidence_weighting
+        self.classes = classes
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SoftLabelClassifier:
         """Fit on features ``X`` and soft ``(n, k)`` or hard ``(n,)`` labels ``y``.
 
         Parameters
         ----------
-        X : array-like or sparse matrix of shape (n, d)
-        y : array-like of shape (n, k) with rows summing to 1, or (n,) class ids
+        X : array-like, sparse matrix, DataFrame or list of shape (n, ...)
+            Whatever ``estimator`` accepts.
+        y : array-like of shape (n, k) with rows summing to 1, or (n,) labels
+            Soft labels (e.g. a label model's ``predict_proba``, or a
+            :class:`~weaklab.SoftLabels`) or hard class labels.
         sample_weight : array-like of shape (n,), optional
+            Non-negative per-item weights (default 1).
 
         Returns
         -------
         self
         """
-        check_float("min_proba", self.min_proba, low=0.0, high=1.0)
-        check_float("confidence_threshold", self.confidence_threshold, low=0.0, high=1.0)
-        n = _n_rows(X)
-        proba = _as_proba(y, n)
-        weights = np.ones(n) if sample_weight is None else _weights(sample_weight, n)
-        rows, cols, w = _expand(proba, weights, self.min_proba, self.confidence_threshold,
-                                bool(self.confidence_weighting))
+        self._check_params()
+        require_y(y, self)
+        n = n_rows(X)
+        proba, classes = encode_targets(y, n, classes=self.classes)
+        weights = as_weights(sample_weight, n)
+        rows, cols, w = _expand(
+            proba,
+            weights,
+            float(self.min_proba),
+            float(self.confidence_threshold),
+            bool(self.confidence_weighting),
+        )
         if rows.size == 0:
-            raise fail("y", "at least one item above confidence_threshold", got_text="none")
-        self.classes_ = np.arange(proba.shape[1])
+            raise fail(
+                "y",
+                "at least one labelled item above confidence_threshold with positive weight",
+                got_text="none",
+            )
+        estimator = clone(self.estimator)
+        estimator.fit(take_rows(X, rows), cols, **_weight_param(estimator, w))
+        self.estimator_ = estimator
+        self.classes_ = classes
         self.n_train_items_ = int(np.unique(rows).size)
-        self.estimator_ = clone(self.estimator)
-        self.estimator_.fit(_take_rows(X, rows), cols, sample_weight=w)
         return self
 
+    def _check_params(self) -> None:
+        name = type(self).__name__
+        check_float(f"{name}(min_proba=...)", self.min_proba, low=0.0, high=1.0)
+        check_float(f"{name}(confidence_threshold=...)", self.confidence_threshold, low=0.0, high=1.0)
+        check_bool(f"{name}(confidence_weighting=...)", self.confidence_weighting)
+        if not hasattr(self.estimator, "fit") or not hasattr(self.estimator, "predict_proba"):
+            raise fail(
+                f"{name}(estimator=...)",
+                "a scikit-learn classifier with fit and predict_proba",
+                self.estimator,
+            )
+
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(n, k)``; classes never seen in training get 0."""
-        check_is_fitted(self, "estimator_")
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, ...)
+
+        Returns
+        -------
+        ndarray of shape (n, k)
+            Columns follow ``classes_``; a class never seen in training gets 0.
+        """
+        check_fitted(self, "estimator_")
         raw = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
         out = np.zeros((raw.shape[0], self.classes_.shape[0]))
         out[:, np.asarray(self.estimator_.classes_, dtype=np.int64)] = raw
         return out
 
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba` ``(n, k)``."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
     def predict(self, X: Any) -> np.ndarray:
-        """Most probable class of each row."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        """Most probable class of each row, ``(n,)`` values of ``classes_``."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy against hard labels ``(n,)`` or the argmax of soft labels ``(n, k)``."""
+        check_fitted(self, "estimator_")
+        proba, _ = encode_targets(y, n_rows(X), classes=self.classes_)
+        labelled = ~np.isnan(proba[:, 0])
+        hit = np.argmax(self.predict_proba(X), axis=1) == np.argmax(np.nan_to_num(proba), axis=1)
+        w = as_weights(sample_weight, hit.shape[0]) * labelled
+        return float(np.sum(hit * w) / np.sum(w))
+
+    @property
+    def n_features_in_(self) -> int:
+        """Number of features seen in ``fit`` (when the inner estimator records it)."""
+        check_fitted(self, "estimator_")
+        return int(self.estimator_.n_features_in_)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.input_tags = copy.deepcopy(inner.input_tags)
+        tags.classifier_tags = (
+            copy.deepcopy(inner.classifier_tags) if inner.classifier_tags else tags.classifier_tags
+        )
+        tags.classifier_tags.multi_label = False
+        return tags
 
 
-def _n_rows(X: Any) -> int:
-    shape = getattr(X, "shape", None)
-    return int(shape[0]) if shape is not None else len(X)
+def _weight_param(estimator: Any, w: np.ndarray) -> dict[str, np.ndarray]:
+    steps = getattr(estimator, "steps", None)
+    if steps:  # a Pipeline: route the weights to its last step
+        name, last = steps[-1]
+        if not has_fit_parameter(last, "sample_weight"):
+            raise fail(
+                "estimator",
+                "a classifier whose fit accepts sample_weight",
+                got_text=f"a Pipeline whose last step {type(last).__name__} does not",
+            )
+        return {f"{name}__sample_weight": w}
+    if not has_fit_parameter(estimator, "sample_weight"):
+        raise fail("estimator", "a classifier whose fit accepts sample_weight", estimator)
+    return {"sample_weight": w}
 
 
-def _as_proba(y: Any, n: int) -> np.ndarray:
-    arr = np.asarray(y)
-    if arr.ndim == 2:
-        return check_proba("y", arr, n_rows=n)
-    labels = check_labels("y", arr, int(arr.max()) + 1 if arr.size else 1, length=n)
-    k = max(2, int(labels.max()) + 1)
-    out = np.zeros((n, k))
-    out[np.arange(n), labels] = 1.0
-    return out
-
-
-def _weights(sample_weight: Any, n: int) -> np.ndarray:
-    w = np.asarray(sample_weight, dtype=np.float64)
-    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise fail("sample_weight", f"{n} finite non-negative weights", w)
-    return w
-
-
-def _expand(proba: np.ndarray, weights: np.ndarray, min_proba: float, threshold: float,
-            confidence_weighting: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    confidence = proba.max(axis=1)
+def _expand(
+    proba: np.ndarray, weights: np.ndarray, min_proba: float, threshold: float, confidence_weighting: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, class indices and weights of the expanded training copies."""
+    labelled = ~np.isnan(proba[:, 0])
+    safe = np.where(labelled[:, None], proba, 0.0)
+    confidence = safe.max(axis=1)
     item_w = weights * (confidence if confidence_weighting else 1.0)
-    keep_item = (confidence >= threshold) & (item_w > 0)
-    mask = (proba > 0) & (proba >= min_proba) & keep_item[:, None]
+    keep_item = labelled & (confidence >= threshold) & (item_w > 0)
+    mask = (safe > 0) & (safe >= min_proba) & keep_item[:, None]
     rows, cols = np.nonzero(mask)
-    return rows, cols, proba[rows, cols] * item_w[rows]
-
-
-def _take_rows(X: Any, rows: np.ndarray) -> Any:
-    if hasattr(X, "iloc"):
-        return X.iloc[rows]
-    if hasattr(X, "shape"):
-        return X[rows]
-    return [X[i] for i in rows]
+    return rows, cols, safe[rows, cols] * item_w[rows]

@@ -1,0 +1,210 @@
+"""Post-hoc calibration of class probabilities on a gold dev split.
+
+Works on any ``(n, k)`` scores: an end model's logits or probabilities, or a
+label model's ``predict_proba`` (probabilities are turned into logits by
+taking logarithms, which softmax maps back to the same probabilities).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import log_softmax, softmax
+from sklearn.base import BaseEstimator
+
+from .._core.validation import check_choice, check_float, check_labels, fail
+from ._targets import check_fitted
+
+__all__ = ["TemperatureScaling", "VectorScaling", "as_logits"]
+
+_LOG_FLOOR = np.log(1e-12)
+
+
+def as_logits(scores: Any, kind: str = "auto", *, name: str = "proba_or_logits") -> np.ndarray:
+    """Turn probabilities or logits ``(n, k)`` into logits.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n, k)
+    kind : {"auto", "proba", "logits"}, default="auto"
+        ``"auto"`` reads the input as probabilities when every value is in
+        ``[0, 1]`` and every row sums to 1 (within 1e-6), else as logits.
+    name : str
+        Parameter name for error messages.
+
+    Returns
+    -------
+    ndarray of shape (n, k)
+        Logits; probabilities become ``log(max(p, 1e-12))``.
+    """
+    arr = np.asarray(scores)
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        raise fail(name, "a 2-d array of shape (n_items, n_classes) with at least 2 classes", arr)
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise fail(name, "real-valued scores", arr)
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise fail(
+            name, "finite values", got_text=f"{int((~np.isfinite(arr)).sum())} NaN or infinite value(s)"
+        )
+    is_proba = bool(np.all((arr >= 0) & (arr <= 1)) and np.allclose(arr.sum(axis=1), 1.0, rtol=0, atol=1e-6))
+    if kind == "proba" or (kind == "auto" and is_proba):
+        if not is_proba:
+            raise fail(name, "probabilities in [0, 1] with rows summing to 1 (input='proba')", arr)
+        return np.maximum(np.log(np.maximum(arr, 1e-300)), _LOG_FLOOR)
+    return arr
+
+
+def _nll(logits: np.ndarray, y: np.ndarray) -> float:
+    return float(-np.mean(log_softmax(logits, axis=1)[np.arange(y.shape[0]), y]))
+
+
+def _gold(y: Any, n: int, k: int) -> np.ndarray:
+    labels = check_labels("y", y, k, length=n, allow_abstain=True)
+    known = labels >= 0
+    if not known.any():
+        raise fail("y", "at least one gold label (not -1)", got_text="none")
+    return labels
+
+
+class _Calibrator(BaseEstimator):
+    """Shared input handling of the scaling calibrators."""
+
+    def _prepare(self, scores: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        check_choice(f"{type(self).__name__}(input=...)", self.input, ("auto", "proba", "logits"))
+        logits = as_logits(scores, self.input)
+        labels = _gold(y, logits.shape[0], logits.shape[1])
+        known = labels >= 0
+        self.n_classes_ = logits.shape[1]
+        return logits[known], labels[known]
+
+    def _logits(self, scores: Any) -> np.ndarray:
+        check_fitted(self, "n_classes_")
+        logits = as_logits(scores, self.input)
+        if logits.shape[1] != self.n_classes_:
+            raise fail(
+                "proba_or_logits",
+                f"{self.n_classes_} columns as in fit",
+                got_text=f"{logits.shape[1]} columns",
+            )
+        return logits
+
+    def fit_transform(self, proba_or_logits: Any, y: Any) -> np.ndarray:
+        """Fit on ``(proba_or_logits, y)`` and return the calibrated probabilities ``(n, k)``."""
+        return self.fit(proba_or_logits, y).transform(proba_or_logits)
+
+    def fit(self, proba_or_logits: Any, y: Any) -> _Calibrator:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def transform(self, proba_or_logits: Any) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class TemperatureScaling(_Calibrator):
+    """Temperature scaling (Guo et al. 2017): ``softmax(logits / T)`` with one ``T > 0``.
+
+    ``T`` minimises the negative log-likelihood of gold labels on a dev
+    split (optimised over ``log T`` with L-BFGS-B, ``T`` in ``[1e-3, 1e3]``).
+    Dividing by a positive constant never changes the argmax.
+
+    Parameters
+    ----------
+    input : {"auto", "proba", "logits"}, default="auto"
+        How to read the scores (see :func:`as_logits`).
+
+    Attributes
+    ----------
+    temperature_ : float
+    n_classes_ : int
+    nll_before_, nll_after_ : float
+        Dev-split NLL at ``T = 1`` and at the fitted ``T``.
+    """
+
+    def __init__(self, input: str = "auto") -> None:
+        self.input = input
+
+    def fit(self, proba_or_logits: Any, y: Any) -> TemperatureScaling:
+        """Fit ``T`` on scores ``(n, k)`` and gold labels ``y`` ``(n,)`` (``-1`` = unknown, skipped).
+
+        Returns
+        -------
+        self
+        """
+        logits, labels = self._prepare(proba_or_logits, y)
+        onehot = np.eye(logits.shape[1])[labels]
+
+        def objective(u: np.ndarray) -> tuple[float, np.ndarray]:
+            scaled = logits * np.exp(-u[0])
+            log_p = log_softmax(scaled, axis=1)
+            value = -np.mean(np.sum(onehot * log_p, axis=1))
+            grad = -np.mean(np.sum((np.exp(log_p) - onehot) * scaled, axis=1))
+            return float(value), np.array([grad])
+
+        bound = np.log(1e3)
+        result = minimize(objective, np.zeros(1), jac=True, method="L-BFGS-B", bounds=[(-bound, bound)])
+        self.temperature_ = float(np.exp(result.x[0]))
+        self.nll_before_ = _nll(logits, labels)
+        self.nll_after_ = _nll(logits / self.temperature_, labels)
+        if self.nll_after_ > self.nll_before_:  # the optimiser never ends worse than T = 1
+            self.temperature_, self.nll_after_ = 1.0, self.nll_before_
+        return self
+
+    def transform(self, proba_or_logits: Any) -> np.ndarray:
+        """Calibrated probabilities ``softmax(logits / T)`` of shape ``(n, k)``."""
+        return softmax(self._logits(proba_or_logits) / self.temperature_, axis=1)
+
+
+class VectorScaling(_Calibrator):
+    """Vector scaling: ``softmax(w * logits + b)`` with per-class ``w`` and ``b``.
+
+    More flexible than :class:`TemperatureScaling` (it can change the argmax);
+    fitted by L-BFGS-B on the dev NLL plus ``l2 * (|w - 1|^2 + |b|^2)``.
+
+    Parameters
+    ----------
+    input : {"auto", "proba", "logits"}, default="auto"
+    l2 : float >= 0, default=1e-3
+        Ridge penalty pulling the map towards the identity.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (k,)
+    intercept_ : ndarray of shape (k,)
+    n_classes_ : int
+    """
+
+    def __init__(self, input: str = "auto", l2: float = 1e-3) -> None:
+        self.input = input
+        self.l2 = l2
+
+    def fit(self, proba_or_logits: Any, y: Any) -> VectorScaling:
+        """Fit ``w, b`` on scores ``(n, k)`` and gold labels ``(n,)`` (``-1`` = unknown).
+
+        Returns
+        -------
+        self
+        """
+        l2 = check_float("VectorScaling(l2=...)", self.l2, low=0.0)
+        logits, labels = self._prepare(proba_or_logits, y)
+        k = logits.shape[1]
+        onehot = np.eye(k)[labels]
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            w, b = theta[:k], theta[k:]
+            log_p = log_softmax(logits * w + b, axis=1)
+            residual = (np.exp(log_p) - onehot) / logits.shape[0]
+            value = -np.mean(np.sum(onehot * log_p, axis=1)) + l2 * (np.sum((w - 1) ** 2) + np.sum(b**2))
+            grad = np.concatenate(
+                [np.sum(residual * logits, axis=0) + 2 * l2 * (w - 1), np.sum(residual, axis=0) + 2 * l2 * b]
+            )
+            return float(value), grad
+
+        result = minimize(objective, np.concatenate([np.ones(k), np.zeros(k)]), jac=True, method="L-BFGS-B")
+        self.coef_, self.intercept_ = result.x[:k].copy(), result.x[k:].copy()
+        return self
+
+    def transform(self, proba_or_logits: Any) -> np.ndarray:
+        """Calibrated probabilities ``softmax(w * logits + b)`` of shape ``(n, k)``."""
+        return softmax(self._logits(proba_or_logits) * self.coef_ + self.intercept_, axis=1)

@@ -1,0 +1,152 @@
+"""Numpy helpers that decide which items a noise-aware trainer uses each epoch.
+
+Pure functions with no torch dependency: the curriculum pool, co-teaching's
+forget-rate schedule and small-loss selection, and fixed or class-adaptive
+(FlexMatch-like) pseudo-label thresholds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._core.validation import check_float, check_int, check_proba, fail
+
+__all__ = [
+    "curriculum_order",
+    "curriculum_size",
+    "forget_rate_schedule",
+    "small_loss_indices",
+    "class_adaptive_thresholds",
+    "select_pseudo_labels",
+]
+
+
+def curriculum_order(confidence: Any, rng: np.random.Generator) -> np.ndarray:
+    """Item indices from most to least confident; ties in a random order.
+
+    Parameters
+    ----------
+    confidence : array-like of shape (n,)
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of shape (n,) of int
+    """
+    conf = np.asarray(confidence, dtype=np.float64)
+    shuffled = rng.permutation(conf.shape[0])
+    return shuffled[np.argsort(-conf[shuffled], kind="stable")]
+
+
+def curriculum_size(n: int, epoch: int, n_epochs: int, start: float) -> int:
+    """Size of the curriculum pool at ``epoch`` (0-based).
+
+    The pool starts with the ``start`` fraction of the items and grows
+    linearly, reaching all ``n`` items at epoch ``n_epochs // 2`` and staying
+    there.
+
+    Returns
+    -------
+    int in [1, n] (0 when ``n`` is 0)
+    """
+    ramp = max(1, n_epochs // 2)
+    fraction = start + (1.0 - start) * min(1.0, epoch / ramp)
+    return min(n, max(1, math.ceil(fraction * n))) if n else 0
+
+
+def forget_rate_schedule(epoch: int, forget_rate: float, forget_epochs: int) -> float:
+    """Co-teaching's rate of discarded items: ``forget_rate * min(epoch / forget_epochs, 1)``.
+
+    Han et al. (2018) keep ``R(T) = 1 - min(T tau / T_k, tau)`` of each batch.
+    """
+    if forget_epochs <= 0:
+        return forget_rate
+    return forget_rate * min(epoch / forget_epochs, 1.0)
+
+
+def small_loss_indices(losses: Any, keep_fraction: float) -> np.ndarray:
+    """Indices of the ``ceil(keep_fraction * n)`` smallest losses (at least one).
+
+    Parameters
+    ----------
+    losses : array-like of shape (n,)
+    keep_fraction : float in [0, 1]
+
+    Returns
+    -------
+    ndarray of int, sorted by loss (ties by position)
+    """
+    arr = np.asarray(losses, dtype=np.float64)
+    n_keep = min(arr.shape[0], max(1, math.ceil(keep_fraction * arr.shape[0])))
+    return np.argsort(arr, kind="stable")[:n_keep]
+
+
+def class_adaptive_thresholds(proba: Any, threshold: float, *, warmup: bool = True) -> np.ndarray:
+    """FlexMatch-like per-class confidence thresholds for pseudo-labels.
+
+    With ``sigma_c`` the number of unlabelled items predicted as ``c`` with
+    confidence at least ``threshold``, the learning effect is
+    ``beta_c = sigma_c / max(max_c sigma_c, n_unused)`` (``n_unused``, the
+    items below ``threshold``, only with ``warmup``) and the threshold is
+    ``threshold * beta_c / (2 - beta_c)`` (Zhang et al. 2021, convex mapping).
+    Classes the model has learnt less get lower thresholds.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n, k)
+        Current predictions on the unlabelled items.
+    threshold : float in (0, 1]
+        The upper (fixed) threshold ``tau``.
+    warmup : bool, default=True
+
+    Returns
+    -------
+    ndarray of shape (k,)
+    """
+    p = check_proba("proba", proba)
+    threshold = check_float("threshold", threshold, low=0.0, high=1.0, low_open=True)
+    confidence = p.max(axis=1)
+    over = confidence >= threshold
+    sigma = np.bincount(p.argmax(axis=1)[over], minlength=p.shape[1]).astype(np.float64)
+    denominator = max(sigma.max(), float((~over).sum())) if warmup else sigma.max()
+    beta = sigma / denominator if denominator > 0 else np.ones_like(sigma)
+    return threshold * beta / (2.0 - beta)
+
+
+def select_pseudo_labels(proba: Any, thresholds: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Items whose confidence reaches their predicted class's threshold.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n, k)
+    thresholds : float or array-like of shape (k,)
+
+    Returns
+    -------
+    rows : ndarray of int
+        Selected items.
+    labels : ndarray of int
+        Their pseudo-labels (argmax class).
+    """
+    p = check_proba("proba", proba)
+    tau = np.broadcast_to(np.asarray(thresholds, dtype=np.float64), (p.shape[1],))
+    pred = p.argmax(axis=1)
+    rows = np.flatnonzero(p.max(axis=1) >= tau[pred])
+    return rows, pred[rows]
+
+
+def check_epochs(name: str, value: Any) -> int:
+    """Check a non-negative epoch count."""
+    return check_int(name, value, low=0)
+
+
+def check_fraction(name: str, value: Any, *, allow_none: bool = False) -> float | None:
+    """Check ``value`` in (0, 1] (or None when allowed)."""
+    if value is None and allow_none:
+        return None
+    if value is None:
+        raise fail(name, "a real number in (0, 1]", value)
+    return check_float(name, value, low=0.0, high=1.0, low_open=True)

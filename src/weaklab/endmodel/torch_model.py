@@ -1,0 +1,463 @@
+"""A scikit-learn compatible torch classifier for soft, noisy labels.
+
+Importing this module does not import torch; fitting does, and raises
+:class:`~weaklab.errors.MissingDependencyError` with an install hint
+(``pip install 'weaklab[torch]'``) when torch is absent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from .._core.validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_random_state,
+    describe,
+    fail,
+)
+from ._targets import as_weights, check_fitted, encode_targets, require_y
+from ._torch import import_torch
+from .networks import make_mlp
+from .transition import check_transition_matrix, estimate_transition_matrix
+
+__all__ = ["TorchClassifier", "LOSS_NAMES"]
+
+LOSS_NAMES = ("ce", "label_smoothing", "gce", "sce", "bootstrap_soft", "bootstrap_hard", "elr", "forward")
+
+# Allowed loss_params per loss: name -> (low, high, high_open) for real-valued parameters.
+_LOSS_PARAMS: dict[str, dict[str, tuple[float | None, float | None, bool]]] = {
+    "ce": {},
+    "label_smoothing": {"smoothing": (0.0, 1.0, False)},
+    "gce": {"q": (0.0, 1.0, False)},
+    "sce": {"alpha": (0.0, None, False), "beta": (0.0, None, False), "log_zero": (None, 0.0, True)},
+    "bootstrap_soft": {"beta": (0.0, 1.0, False)},
+    "bootstrap_hard": {"beta": (0.0, 1.0, False)},
+    "elr": {"lam": (0.0, None, False), "beta": (0.0, 1.0, True)},
+    "forward": {"quantile": (0.0, 1.0, False)},
+}
+
+
+class TorchClassifier(ClassifierMixin, BaseEstimator):
+    """Train a torch network on soft or hard noisy labels with a noise-robust recipe.
+
+    Parameters
+    ----------
+    module : callable, optional
+        ``module(input_shape, n_classes) -> torch.nn.Module`` returning a fresh
+        network that maps ``(batch, *input_shape)`` to logits
+        ``(batch, n_classes)``. Default: ``make_mlp()`` (one hidden layer of
+        100 units); ``make_cnn()`` for images.
+    loss : str, default="ce"
+        ``"ce"`` (soft cross-entropy), ``"label_smoothing"``, ``"gce"``,
+        ``"sce"``, ``"bootstrap_soft"``, ``"bootstrap_hard"``, ``"elr"`` or
+        ``"forward"`` (see :mod:`weaklab.endmodel.losses`).
+    loss_params : dict, optional
+        Parameters of the loss: ``smoothing`` (label_smoothing, 0.1); ``q``
+        (gce, 0.7); ``alpha``, ``beta``, ``log_zero`` (sce, 0.1, 1.0, -4);
+        ``beta`` (bootstrap_soft 0.95, bootstrap_hard 0.8); ``lam``, ``beta``
+        (elr, 3.0, 0.7); ``transition`` (forward: a ``(k, k)`` matrix
+        ``P(noisy j | true i)``; when absent it is estimated by anchor points,
+        at ``quantile`` (0.97), from out-of-fold probabilities of ``folds`` (3)
+        cross-entropy networks).
+    n_epochs : int, default=20
+    batch_size : int, default=64
+    lr : float, default=1e-3
+        Adam learning rate.
+    weight_decay : float, default=0.0
+    confidence_weighting : bool, default=False
+        Multiply each item's weight by the largest probability of its label.
+    curriculum : float in (0, 1], optional
+        Start with this fraction of the most confident labelled items and grow
+        the pool linearly each epoch to all items by epoch ``n_epochs // 2``.
+    co_teaching : bool, default=False
+        Train two networks; each updates on the small-loss items of its peer
+        (Han et al. 2018). ``predict_proba`` averages both.
+    forget_rate : float in [0, 1), default=0.2
+        Co-teaching: fraction of each batch discarded once the schedule is at
+        full strength (set it near the expected noise rate).
+    forget_epochs : int, default=10
+        Co-teaching: epochs over which the discarded fraction ramps up from 0.
+    self_training : {None, "fixed", "adaptive"}, default=None
+        Pseudo-label unlabelled items (rows of ``y`` that are unlabelled, and
+        ``X_unlabeled``) whose confidence reaches ``pseudo_threshold``
+        (``"fixed"``) or a FlexMatch-like class-adaptive threshold
+        (``"adaptive"``), re-chosen every epoch after ``warmup_epochs``.
+        Pseudo-labelled items are trained with cross-entropy.
+    pseudo_threshold : float in (0, 1], default=0.95
+    pseudo_weight : float >= 0, default=1.0
+    warmup_epochs : int, optional
+        Epochs before self-training starts; default ``n_epochs // 4``.
+    patience : int, default=5
+        With ``validation_data``: stop after this many epochs without a better
+        dev accuracy, and keep the best epoch's weights.
+    classes : array-like of shape (k,), optional
+        Known classes (see :class:`SoftLabelClassifier`).
+    device : str, default="cpu"
+    random_state : int, numpy Generator or None, default=None
+        Seeds initialisation, shuffling and dropout (torch's generators are
+        seeded locally for the duration of ``fit``).
+    verbose : bool, default=False
+        Show a progress bar.
+
+    Attributes
+    ----------
+    networks_ : list of torch.nn.Module
+        The trained network(s), in eval mode.
+    classes_ : ndarray of shape (k,)
+    n_features_in_ : int
+        Features per item (2-d inputs only).
+    input_shape_ : tuple of int
+    transition_ : ndarray of shape (k, k)
+        The noise-transition matrix used (``loss="forward"`` only).
+    history_ : list of dict
+        Per epoch: ``loss``, ``n_items`` (labelled items in the pool),
+        ``n_pseudo`` and, with a dev split, ``dev_accuracy`` and ``dev_nll``.
+    """
+
+    def __init__(
+        self,
+        module: Any = None,
+        *,
+        loss: str = "ce",
+        loss_params: dict[str, Any] | None = None,
+        n_epochs: int = 20,
+        batch_size: int = 64,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        confidence_weighting: bool = False,
+        curriculum: float | None = None,
+        co_teaching: bool = False,
+        forget_rate: float = 0.2,
+        forget_epochs: int = 10,
+        self_training: str | None = None,
+        pseudo_threshold: float = 0.95,
+        pseudo_weight: float = 1.0,
+        warmup_epochs: int | None = None,
+        patience: int = 5,
+        classes: Any = None,
+        device: str = "cpu",
+        random_state: Any = None,
+        verbose: bool = False,
+    ) -> None:
+        self.module = module
+        self.loss = loss
+        self.loss_params = loss_params
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.confidence_weighting = confidence_weighting
+        self.curriculum = curriculum
+        self.co_teaching = co_teaching
+        self.forget_rate = forget_rate
+        self.forget_epochs = forget_epochs
+        self.self_training = self_training
+        self.pseudo_threshold = pseudo_threshold
+        self.pseudo_weight = pseudo_weight
+        self.warmup_epochs = warmup_epochs
+        self.patience = patience
+        self.classes = classes
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        validation_data: tuple[Any, Any] | None = None,
+        X_unlabeled: Any = None,
+    ) -> TorchClassifier:
+        """Train on features ``X`` and soft ``(n, k)`` or hard ``(n,)`` labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n, d), or (n, C, H, W) images
+            Sparse rows are densified one batch at a time.
+        y : array-like of shape (n, k) or (n,)
+            Soft labels (an all-NaN row is unlabelled) or hard labels (NaN,
+            None or -1 is unlabelled).
+        sample_weight : array-like of shape (n,), optional
+            Per-item confidence weights for the labelled rows.
+        validation_data : tuple (X_dev, y_dev), optional
+            A gold dev split (hard labels among ``classes_``, or soft labels)
+            for early stopping and best-epoch selection.
+        X_unlabeled : array-like of shape (m, ...), optional
+            Extra unlabelled items for self-training.
+
+        Returns
+        -------
+        self
+        """
+        torch = import_torch("TorchClassifier")
+        from ._trainer import train
+
+        cfg = self._config()
+        require_y(y, self)
+        X_arr = _as_features(X, "X")
+        proba, classes = encode_targets(y, X_arr.shape[0], classes=self.classes)
+        data = self._train_data(X_arr, proba, as_weights(sample_weight, X_arr.shape[0]), X_unlabeled, classes)
+        if validation_data is not None:
+            data.dev = self._dev_split(validation_data, X_arr.shape[1:], classes)
+        input_shape = tuple(int(s) for s in X_arr.shape[1:])
+        seed = int(check_random_state(self.random_state).integers(2**31 - 1))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            rng = np.random.default_rng(seed)
+            if cfg.loss == "forward":
+                cfg.transition = self._transition(data, cfg, input_shape, len(classes), rng)
+            networks = [self._build(input_shape, len(classes)) for _ in range(2 if cfg.co_teaching else 1)]
+            history = train(networks, data, cfg, rng)
+        self.networks_ = networks
+        self.classes_ = classes
+        self.input_shape_ = input_shape
+        if len(input_shape) == 1:
+            self.n_features_in_ = input_shape[0]
+        if cfg.loss == "forward":
+            self.transition_ = cfg.transition.double().cpu().numpy()
+        self.history_ = history
+        return self
+
+    def _config(self) -> Any:
+        from ._trainer import TrainConfig
+
+        name = type(self).__name__
+        p = f"{name}("
+        loss = check_choice(f"{p}loss=...)", self.loss, LOSS_NAMES)
+        st = check_choice(f"{p}self_training=...)", self.self_training, (None, "fixed", "adaptive"))
+        n_epochs = check_int(f"{p}n_epochs=...)", self.n_epochs, low=1)
+        curriculum = (
+            None
+            if self.curriculum is None
+            else check_float(f"{p}curriculum=...)", self.curriculum, low=0.0, high=1.0, low_open=True)
+        )
+        warmup = (
+            n_epochs // 4
+            if self.warmup_epochs is None
+            else check_int(f"{p}warmup_epochs=...)", self.warmup_epochs, low=0)
+        )
+        if self.module is not None and not callable(self.module):
+            raise fail(
+                f"{p}module=...)", "a callable (input_shape, n_classes) -> torch.nn.Module", self.module
+            )
+        if not isinstance(self.device, str):
+            raise fail(f"{p}device=...)", "a torch device name such as 'cpu' or 'cuda:0'", self.device)
+        check_bool(f"{p}confidence_weighting=...)", self.confidence_weighting)
+        return TrainConfig(
+            loss=loss,
+            loss_params=_check_loss_params(f"{p}loss_params=...)", loss, self.loss_params),
+            n_epochs=n_epochs,
+            batch_size=check_int(f"{p}batch_size=...)", self.batch_size, low=1),
+            lr=check_float(f"{p}lr=...)", self.lr, low=0.0, low_open=True),
+            weight_decay=check_float(f"{p}weight_decay=...)", self.weight_decay, low=0.0),
+            co_teaching=check_bool(f"{p}co_teaching=...)", self.co_teaching),
+            forget_rate=check_float(
+                f"{p}forget_rate=...)", self.forget_rate, low=0.0, high=1.0, high_open=True
+            ),
+            forget_epochs=check_int(f"{p}forget_epochs=...)", self.forget_epochs, low=0),
+            curriculum=curriculum,
+            self_training=st,
+            pseudo_threshold=check_float(
+                f"{p}pseudo_threshold=...)", self.pseudo_threshold, low=0.0, high=1.0, low_open=True
+            ),
+            pseudo_weight=check_float(f"{p}pseudo_weight=...)", self.pseudo_weight, low=0.0),
+            warmup_epochs=warmup,
+            patience=check_int(f"{p}patience=...)", self.patience, low=0),
+            device=self.device,
+            verbose=check_bool(f"{p}verbose=...)", self.verbose),
+        )
+
+    def _train_data(
+        self, X: Any, proba: np.ndarray, weight: np.ndarray, X_unlabeled: Any, classes: np.ndarray
+    ) -> Any:
+        from ._trainer import TrainData
+
+        labelled = ~np.isnan(proba[:, 0])
+        target = proba[labelled]
+        weight = weight[labelled] * (target.max(axis=1) if self.confidence_weighting else 1.0)
+        if not np.any(weight > 0):
+            raise fail(
+                "y",
+                "at least one labelled item with positive weight",
+                got_text=f"{int(labelled.sum())} labelled item(s), none with positive weight",
+            )
+        parts = [X[np.flatnonzero(labelled)], X[np.flatnonzero(~labelled)]]
+        if X_unlabeled is not None:
+            extra = _as_features(X_unlabeled, "X_unlabeled")
+            if extra.shape[1:] != X.shape[1:]:
+                raise fail("X_unlabeled", f"items of shape {X.shape[1:]} like X", extra)
+            parts.append(extra)
+        stacked = (
+            sp.vstack(parts, format="csr")
+            if sp.issparse(X)
+            else np.concatenate(
+                [np.asarray(p.toarray() if sp.issparse(p) else p, dtype=np.float32) for p in parts]
+            )
+        )
+        return TrainData(X=stacked, target=target, weight=weight)
+
+    def _dev_split(
+        self, validation_data: Any, shape: tuple[int, ...], classes: np.ndarray
+    ) -> tuple[Any, np.ndarray]:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise fail("validation_data", "a pair (X_dev, y_dev)", validation_data)
+        X_dev = _as_features(validation_data[0], "validation_data[0]")
+        if X_dev.shape[1:] != shape:
+            raise fail("validation_data[0]", f"items of shape {shape} like X", X_dev)
+        proba, _ = encode_targets(
+            validation_data[1], X_dev.shape[0], name="validation_data[1]", classes=classes
+        )
+        keep = np.flatnonzero(~np.isnan(proba[:, 0]))
+        if keep.size == 0:
+            raise fail("validation_data[1]", "at least one labelled dev item", got_text="none")
+        return X_dev[keep], proba[keep].argmax(axis=1)
+
+    def _build(self, input_shape: tuple[int, ...], n_classes: int) -> Any:
+        torch = import_torch("TorchClassifier")
+        builder = make_mlp() if self.module is None else self.module
+        net = builder(input_shape, n_classes)
+        if not isinstance(net, torch.nn.Module):
+            raise fail("module", "a callable returning a torch.nn.Module", net)
+        return net.to(self.device)
+
+    def _transition(
+        self, data: Any, cfg: Any, input_shape: tuple[int, ...], k: int, rng: np.random.Generator
+    ) -> Any:
+        """The given transition matrix, or one estimated from out-of-fold CE networks."""
+        torch = import_torch("TorchClassifier")
+        from sklearn.model_selection import KFold
+
+        from ._trainer import TrainData, predict_proba, train
+
+        given = (self.loss_params or {}).get("transition")
+        if given is not None:
+            T = check_transition_matrix(given, k, "loss_params['transition']")
+            return torch.from_numpy(T).float().to(cfg.device)
+        n = data.n_labelled
+        folds = int((self.loss_params or {}).get("folds", 3))
+        oof = np.zeros((n, k))
+        plain = dataclasses.replace(
+            cfg, loss="ce", loss_params={}, co_teaching=False, self_training=None, curriculum=None
+        )
+        for fit_rows, held in KFold(folds, shuffle=True, random_state=int(rng.integers(2**31 - 1))).split(
+            np.zeros(n)
+        ):
+            net = self._build(input_shape, k)
+            part = TrainData(X=data.X[fit_rows], target=data.target[fit_rows], weight=data.weight[fit_rows])
+            train([net], part, plain, rng)
+            oof[held] = predict_proba([net], data.X[held], 4 * cfg.batch_size, cfg.device)
+        T = estimate_transition_matrix(oof, quantile=cfg.loss_params.get("quantile", 0.97))
+        return torch.from_numpy(T).float().to(cfg.device)
+
+    # -------------------------------------------------------------- predict
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n, k)``, columns in ``classes_`` order (averaged over co-teaching peers)."""
+        check_fitted(self, "networks_")
+        from ._trainer import predict_proba
+
+        X_arr = _as_features(X, "X")
+        if tuple(X_arr.shape[1:]) != self.input_shape_:
+            shown = X_arr.shape[1] if X_arr.ndim == 2 else tuple(X_arr.shape[1:])
+            expected = self.input_shape_[0] if len(self.input_shape_) == 1 else self.input_shape_
+            raise fail(
+                "X",
+                f"items of shape {self.input_shape_} as in fit",
+                got_text=f"X has {shown} features, but {type(self).__name__} is expecting "
+                f"{expected} features as input",
+            )
+        batch = max(256, 4 * int(self.batch_size))
+        return predict_proba(self.networks_, X_arr, batch, self.device)
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba` ``(n, k)``."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable class of each row ``(n,)``."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+def _check_loss_params(name: str, loss: str, params: Any) -> dict[str, Any]:
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise fail(name, "a dict of loss parameters or None", params)
+    allowed = _LOSS_PARAMS[loss]
+    extra = {"transition", "folds"} if loss == "forward" else set()
+    unknown = sorted(set(params) - set(allowed) - extra)
+    if unknown:
+        names = ", ".join(sorted(set(allowed) | extra)) or "none"
+        raise fail(name, f"parameters of loss {loss!r} ({names})", got_text=f"unknown key(s) {unknown}")
+    out: dict[str, Any] = {}
+    for key, (low, high, high_open) in allowed.items():
+        if key in params:
+            out[key] = check_float(f"{name}[{key!r}]", params[key], low=low, high=high, high_open=high_open)
+    if "folds" in params:
+        check_int(f"{name}['folds']", params["folds"], low=2)
+    return out
+
+
+def _as_features(X: Any, name: str) -> Any:
+    """``X`` as a CSR float32 matrix or a float32 array of >= 2 dimensions, all finite."""
+    if sp.issparse(X):
+        out = sp.csr_matrix(X, dtype=np.float32)
+        values = out.data
+    else:
+        if hasattr(X, "to_numpy"):
+            X = X.to_numpy()
+        raw = np.asarray(X) if not isinstance(X, np.ndarray) else X
+        if raw.dtype.kind in "cUSV":
+            raise fail(
+                name,
+                "real-valued numeric features",
+                got_text=f"{describe(raw)} (Complex data not supported)"
+                if raw.dtype.kind == "c"
+                else describe(raw),
+            )
+        try:
+            out = np.asarray(raw, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise fail(
+                name,
+                "numeric features (a numpy array or scipy sparse matrix)",
+                got_text=f"{describe(raw)} ({exc})",
+            ) from None
+        values = out
+    if out.ndim < 2:
+        raise fail(
+            name,
+            "a 2-d array of shape (n_items, n_features) or images (n_items, ...)",
+            got_text=f"{describe(out)}; Reshape your data with X.reshape(-1, 1) for one feature "
+            "or X.reshape(1, -1) for one item",
+        )
+    if out.shape[0] == 0 or int(np.prod(out.shape[1:])) == 0:
+        raise fail(
+            name,
+            "at least one item and one feature",
+            got_text=f"{out.shape[0]} sample(s), {int(np.prod(out.shape[1:]))} feature(s) "
+            f"(shape={out.shape}) while a minimum of 1 is required.",
+        )
+    if not np.all(np.isfinite(values)):
+        raise fail(
+            name, "finite feature values", got_text=f"{int((~np.isfinite(values)).sum())} NaN or infinite"
+        )
+    return out
