@@ -1,0 +1,250 @@
+"""The connection, locking and helper layer shared by the Store's parts."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .._core.hashing import fingerprint
+from .._core.state import to_jsonable
+from .._core.validation import check_bool, check_float, fail
+from ..errors import StoreError
+from ._arrays import ArrayFolder, ArrayInfo
+from ._db import connect, store_error, utcnow
+
+__all__ = ["StoreBase", "DEFAULT_PATH"]
+
+#: Where ``Store()`` puts its file, relative to the working directory.
+DEFAULT_PATH = Path(".weaklab") / "weaklab.duckdb"
+
+
+class StoreBase:
+    """Connection handling: one DuckDB connection per Store, a cursor per thread, one writer at a time."""
+
+    def __init__(self, path: Any = None, *, read_only: bool = False, timeout: float = 0.0) -> None:
+        read_only = check_bool("read_only", read_only)
+        timeout = check_float("timeout", timeout, low=0.0)
+        if path is not None and not isinstance(path, (str, Path)):
+            raise fail("path", "a path to the store's DuckDB file (str or Path) or None", path)
+        self.path = Path(path) if path is not None else Path.cwd() / DEFAULT_PATH
+        self.read_only = read_only
+        if not read_only:
+            _make_parent(self.path)
+        self._con: duckdb.DuckDBPyConnection | None = connect(self.path, read_only=read_only, timeout=timeout)
+        self.arrays = ArrayFolder(self.path.parent / "arrays")
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Close the connection (and release the file lock); further use raises StoreError."""
+        with self._write_lock:
+            con, self._con = self._con, None
+            for cursor in self._cursors:
+                _quiet_close(cursor)
+            self._cursors.clear()
+            if con is not None:
+                _quiet_close(con)
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._con is None
+
+    def __enter__(self) -> StoreBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "closed" if self.closed else ("read-only" if self.read_only else "read-write")
+        return f"Store({str(self.path)!r}, {mode})"
+
+    # ------------------------------------------------------------------ cursors and transactions
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise StoreError(f"store {self.path}: closed")
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None or getattr(self._local, "owner", None) is not self._con:
+            with self._write_lock:
+                if self._con is None:
+                    raise StoreError(f"store {self.path}: closed")
+                cursor = self._con.cursor()
+                self._cursors.append(cursor)
+            self._local.cursor, self._local.owner = cursor, self._con
+        return cursor
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._cursor().execute(sql, list(params)).fetchall()
+        except duckdb.Error as exc:
+            raise store_error(self.path, exc) from None
+
+    def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        try:
+            return self._cursor().execute(sql, list(params)).df()
+        except duckdb.Error as exc:
+            raise store_error(self.path, exc) from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Serialise writers of this process and run the block in one DuckDB transaction."""
+        if self.read_only:
+            raise StoreError(f"store {self.path}: opened read-only; open it with read_only=False to write")
+        with self._write_lock:
+            cursor = self._cursor()
+            try:
+                cursor.execute("BEGIN TRANSACTION")
+            except duckdb.Error as exc:
+                raise store_error(self.path, exc) from None
+            try:
+                yield cursor
+                cursor.execute("COMMIT")
+            except duckdb.Error as exc:
+                _rollback(cursor)
+                raise store_error(self.path, exc) from None
+            except BaseException:
+                _rollback(cursor)
+                raise
+
+    @staticmethod
+    def _insert(con: duckdb.DuckDBPyConnection, table: str, seq: str, id_col: str,
+                values: dict[str, Any]) -> int:
+        """Insert one row with a fresh id from ``seq``; return the id."""
+        cols = ", ".join([id_col, *values])
+        marks = ", ".join(["nextval(?)", *("?" for _ in values)])
+        sql = f"INSERT INTO {table} ({cols}) VALUES ({marks}) RETURNING {id_col}"  # names are constants
+        row = con.execute(sql, [f"seq_{seq}", *values.values()]).fetchone()
+        return int(row[0])  # type: ignore[index]
+
+    # ------------------------------------------------------------------ arrays
+    def _put_array(self, con: duckdb.DuckDBPyConnection, kind: str, key: str, table: pa.Table,
+                   row_group_size: int | None = None) -> str:
+        """Store ``table`` under a content name derived from ``key``; record it; return the name."""
+        name = fingerprint("weaklab-array", kind, key)
+        known = con.execute("SELECT n_bytes FROM arrays WHERE name = ?", [name]).fetchone()
+        if known is not None and self.arrays.has(name, int(known[0])):
+            return name
+        info: ArrayInfo = self.arrays.write(name, table, row_group_size=row_group_size)
+        con.execute("DELETE FROM arrays WHERE name = ?", [name])
+        con.execute("INSERT INTO arrays VALUES (?, ?, ?, ?, ?)",
+                    [name, kind, info.n_rows, info.n_bytes, utcnow()])
+        return name
+
+    def _array_bytes(self, name: str) -> int | None:
+        rows = self._query("SELECT n_bytes FROM arrays WHERE name = ?", [name])
+        if not rows:
+            raise StoreError(f"store {self.path}: array {name} is named by a record but not registered")
+        return int(rows[0][0])
+
+    def _read_array(self, name: str) -> pa.Table:
+        return self.arrays.read(name, self._array_bytes(name))
+
+    def _read_array_row(self, name: str, row: int) -> pa.Table:
+        return self.arrays.read_rows(name, row, self._array_bytes(name))
+
+    # ------------------------------------------------------------------ lookups
+    def _one(self, sql: str, params: Sequence[Any], what: str, value: Any) -> tuple[Any, ...]:
+        rows = self._query(sql, params)
+        if not rows:
+            raise fail(what, "the id of a record in this store", value)
+        return rows[0]
+
+
+def check_id(name: str, value: Any) -> int:
+    """Check a record id (a non-negative integer)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < 0:
+        raise fail(name, "a record id (a non-negative integer)", value)
+    return int(value)
+
+
+def check_text(name: str, value: Any, *, optional: bool = False) -> str | None:
+    """Check a non-empty string (or None when ``optional``)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        raise fail(name, "a non-empty string" + (" or None" if optional else ""), value)
+    return value
+
+
+def dumps(name: str, value: Any) -> str:
+    """``value`` as JSON text (NaN allowed); a clear error for what JSON cannot hold."""
+    if value is None:
+        value = {}
+    try:
+        return json.dumps(to_jsonable(value), sort_keys=True, default=_refuse)
+    except (TypeError, ValueError) as exc:
+        raise fail(name, "JSON-able values (dicts, lists, str, numbers, numpy arrays)",
+                   got_text=str(exc)) from None
+
+
+def loads(text: str | None) -> Any:
+    """JSON text back to Python (None stays None)."""
+    return None if text is None else json.loads(text)
+
+
+def finite_or_none(value: Any) -> float | None:
+    """A float, with NaN mapped to None (for SQL NULL)."""
+    if value is None:
+        return None
+    out = float(value)
+    return None if math.isnan(out) else out
+
+
+def _refuse(obj: Any) -> Any:
+    raise TypeError(f"{type(obj).__name__} is not JSON-able")
+
+
+def _make_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"store {path}: cannot create its folder ({exc})") from None
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
+def _quiet_close(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.close()
+    except duckdb.Error:
+        pass
+
+
+
+
+def new_ids(con: duckdb.DuckDBPyConnection, seq: str, n: int) -> np.ndarray:
+    """``n`` fresh ids from sequence ``seq``, ascending."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = con.execute("SELECT nextval(?) FROM range(?)", [f"seq_{seq}", int(n)]).fetchall()
+    return np.sort(np.array([r[0] for r in rows], dtype=np.int64))
+
+
+def insert_columns(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, Any]) -> None:
+    """Insert the equal-length ``columns`` (name -> array or list) into ``table``."""
+    frame = pa.table({name: pa.array(values) if not isinstance(values, pa.Array) else values
+                      for name, values in columns.items()})
+    con.register("_wl_batch", frame)
+    try:
+        names = ", ".join(columns)
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _wl_batch")  # names are constants
+    finally:
+        con.unregister("_wl_batch")

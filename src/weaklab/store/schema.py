@@ -1,0 +1,118 @@
+"""The store's DuckDB schema as an ordered list of migrations.
+
+``MIGRATIONS[i]`` brings a store from schema version ``i`` to ``i + 1``. A new
+store runs them all; an older store runs the missing ones in one transaction
+when it is opened for writing. The version lives in the ``schema_info`` table
+next to a ``format`` marker that tells a weaklab store from a foreign DuckDB
+file.
+
+Conventions of the tables: ids come from one sequence per table and only grow,
+so newer records have larger ids; ``created_at`` is UTC; JSON is kept as text
+(metrics may hold NaN, which strict JSON types reject); item ids are kept as
+text (``item_key``) next to their dataset row; large arrays live in Parquet
+files named in the ``arrays`` table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FORMAT", "Migration", "MIGRATIONS", "SCHEMA_VERSION"]
+
+#: Marker stored under ``schema_info.format``.
+FORMAT = "weaklab-store"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: a description and the SQL statements to run in order."""
+
+    description: str
+    statements: tuple[str, ...]
+
+
+_SEQUENCES = (
+    "dataset", "source", "application", "run", "label_model_run", "soft_labels",
+    "end_model_run", "label_issue", "correction", "annotation", "alert",
+)
+
+_TABLES_V1 = (
+    """CREATE TABLE arrays (
+        name VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, n_rows BIGINT NOT NULL,
+        n_bytes BIGINT NOT NULL, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE datasets (
+        dataset_id BIGINT PRIMARY KEY, name VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL,
+        ids_fingerprint VARCHAR NOT NULL, n_items BIGINT NOT NULL, id_dtype VARCHAR NOT NULL,
+        item_ids_array VARCHAR NOT NULL, meta VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE items (
+        dataset_id BIGINT NOT NULL, item_key VARCHAR NOT NULL, row BIGINT NOT NULL)""",
+    """CREATE TABLE sources (
+        source_id BIGINT PRIMARY KEY, name VARCHAR NOT NULL, version VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL, code VARCHAR, params VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+        UNIQUE (name, version))""",
+    """CREATE TABLE applications (
+        application_id BIGINT PRIMARY KEY, dataset_id BIGINT NOT NULL, fingerprint VARCHAR NOT NULL,
+        n_items BIGINT NOT NULL, n_sources INTEGER NOT NULL, n_classes INTEGER NOT NULL,
+        class_names VARCHAR, layout VARCHAR NOT NULL, votes_array VARCHAR NOT NULL,
+        rows_array VARCHAR, id_dtype VARCHAR, report VARCHAR, created_at TIMESTAMP NOT NULL,
+        UNIQUE (dataset_id, fingerprint))""",
+    """CREATE TABLE application_sources (
+        application_id BIGINT NOT NULL, col INTEGER NOT NULL, name VARCHAR NOT NULL, version VARCHAR,
+        n_votes BIGINT NOT NULL, coverage DOUBLE NOT NULL)""",
+    """CREATE TABLE runs (
+        run_id BIGINT PRIMARY KEY, dataset_id BIGINT NOT NULL, config VARCHAR NOT NULL,
+        status VARCHAR NOT NULL, metrics VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP)""",
+    """CREATE TABLE run_applications (
+        run_id BIGINT NOT NULL, application_id BIGINT NOT NULL, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE label_model_runs (
+        label_model_run_id BIGINT PRIMARY KEY, run_id BIGINT, application_id BIGINT,
+        class VARCHAR NOT NULL, module VARCHAR, params VARCHAR NOT NULL, state VARCHAR NOT NULL,
+        state_array VARCHAR NOT NULL, metrics VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE source_stats (
+        run_id BIGINT NOT NULL, source VARCHAR NOT NULL, version VARCHAR, metric VARCHAR NOT NULL,
+        value DOUBLE, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE soft_labels (
+        soft_labels_id BIGINT PRIMARY KEY, run_id BIGINT, dataset_id BIGINT NOT NULL,
+        role VARCHAR NOT NULL, producer VARCHAR, fingerprint VARCHAR NOT NULL, n_items BIGINT NOT NULL,
+        n_classes INTEGER NOT NULL, class_names VARCHAR, proba_array VARCHAR NOT NULL,
+        rows_array VARCHAR, id_dtype VARCHAR, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE end_model_runs (
+        end_model_run_id BIGINT PRIMARY KEY, run_id BIGINT, name VARCHAR NOT NULL,
+        params VARCHAR NOT NULL, metrics VARCHAR NOT NULL, calibration VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE label_issues (
+        issue_id BIGINT PRIMARY KEY, run_id BIGINT NOT NULL, item_key VARCHAR NOT NULL,
+        row BIGINT NOT NULL, given INTEGER, suggested INTEGER, score DOUBLE, method VARCHAR NOT NULL,
+        rank BIGINT NOT NULL, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE issue_decisions (
+        issue_id BIGINT NOT NULL, decision VARCHAR NOT NULL, who VARCHAR, why VARCHAR,
+        correction_id BIGINT, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE corrections (
+        correction_id BIGINT PRIMARY KEY, run_id BIGINT NOT NULL, item_key VARCHAR NOT NULL,
+        row BIGINT NOT NULL, old_label INTEGER, new_label INTEGER NOT NULL, method VARCHAR,
+        score DOUBLE, threshold DOUBLE, who VARCHAR, why VARCHAR, issue_id BIGINT,
+        created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE annotations (
+        annotation_id BIGINT PRIMARY KEY, dataset_id BIGINT NOT NULL, item_key VARCHAR NOT NULL,
+        row BIGINT NOT NULL, annotator VARCHAR NOT NULL, label INTEGER NOT NULL, origin VARCHAR,
+        run_id BIGINT, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE claims (
+        run_id BIGINT NOT NULL, item_key VARCHAR NOT NULL, row BIGINT NOT NULL,
+        annotator VARCHAR NOT NULL, claimed_at TIMESTAMP NOT NULL, expires_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE alerts (
+        alert_id BIGINT PRIMARY KEY, run_id BIGINT, kind VARCHAR NOT NULL, source VARCHAR,
+        severity VARCHAR NOT NULL, message VARCHAR NOT NULL, value DOUBLE,
+        created_at TIMESTAMP NOT NULL)""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        "lineage tables: datasets, items, sources, applications, runs, label-model runs, soft labels, "
+        "end-model runs, label issues, corrections, annotations, review claims, alerts",
+        tuple(f"CREATE SEQUENCE seq_{name} START 1" for name in _SEQUENCES) + _TABLES_V1,
+    ),
+)
+
+#: The schema version this weaklab writes.
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,65 @@
+"""The lineage store: ``Store(path)``."""
+
+from __future__ import annotations
+
+from ._explain import ExplainMixin
+
+__all__ = ["Store"]
+
+
+class Store(ExplainMixin):
+    """Every run, source version, matrix, label, correction and human answer, in one embedded database.
+
+    The records live in a DuckDB file (default ``.weaklab/weaklab.duckdb`` in
+    the working directory); large arrays (label matrices, soft labels, model
+    state) live in content-addressed Parquet files in an ``arrays/`` folder
+    beside it. Records are append-only (a run's status and metrics are set
+    once by :meth:`finish_run`; review claims are leases, not lineage).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The DuckDB file; created with its folder when missing (unless
+        ``read_only``).
+    read_only : bool, default=False
+        Open for reading only. Several processes may read one store at once.
+    timeout : float, default=0.0
+        Seconds to keep retrying while another process holds the file's lock.
+
+    Raises
+    ------
+    StoreError
+        The file is not a DuckDB database, is corrupt, or is locked by another
+        process (the message names the file and the holder).
+    SchemaVersionError
+        The file was written by a newer weaklab, or is a DuckDB database that
+        is not a weaklab store; the file is left untouched.
+
+    Notes
+    -----
+    Concurrency. DuckDB lets **one process** open a file for writing, or
+    **several processes** open it read-only, never both at once: while a
+    writer holds the store, another process gets a :class:`StoreError`
+    saying the file is locked (with ``timeout`` it waits instead). Inside one
+    process a ``Store`` is thread-safe: reads run concurrently on per-thread
+    cursors, writes are serialised and each runs in one transaction, so the
+    threads of a web server can share one ``Store``.
+
+    Durability. Every write is one DuckDB transaction, and array files are
+    written to a temporary name, flushed and renamed before the transaction
+    that names them commits: a process killed mid-write leaves a store that
+    opens and holds every record committed before, plus at most an unnamed
+    (harmless) Parquet file.
+
+    Examples
+    --------
+    >>> with Store("project/.weaklab/weaklab.duckdb") as store:    # doctest: +SKIP
+    ...     ds = store.add_dataset("spam", item_ids=df["comment_id"])
+    ...     run = store.start_run(ds, {"label_model": "DawidSkene"})
+    ...     app = store.add_application(ds, L, report=report.to_dict(), run_id=run)
+    ...     store.finish_run(run, metrics={"accuracy": 0.91})
+    ...     store.explain(df["comment_id"][0])
+    """
+
+    def __enter__(self) -> Store:
+        return self
