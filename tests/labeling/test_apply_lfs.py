@@ -302,7 +302,7 @@ def test_process_pool_without_fork_pickles_the_lfs(monkeypatch):
 
 
 def test_user_lfs_reading_missing_columns_raise_validation_errors():
-    """x.typo in a row-wise LF and df["typo"] in a vectorized one raise ValidationError, even under abstain."""
+    """x.typo (row-wise) and df["typo"] (vectorized) raise ValidationError, even under abstain."""
 
     @labeling_function()
     def row_typo(x):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -216,7 +215,7 @@ def test_fingerprint_covers_resource_contents():
     assert len(set(prints)) == len(prints)
 
 
-def test_fingerprint_is_identical_across_processes():
+def test_fingerprint_is_identical_across_processes(tmp_path):
     """A fresh interpreter computes the same fingerprints for LFs defined in a module."""
     source = textwrap.dedent(
         """
@@ -235,20 +234,16 @@ def test_fingerprint_is_identical_across_processes():
         LFS = [lf_kb, keyword_lf(["free", "win"], 1), regex_lf(r"check .* out", 1)]
         """
     )
-    module = Path(__file__).with_name("_fingerprint_module_tmp.py")
-    module.write_text(source)
-    try:
-        code = (
-            "import sys; sys.path.insert(0, sys.argv[1]); import _fingerprint_module_tmp as m; "
-            "print(','.join(lf.fingerprint for lf in m.LFS))"
-        )
-        runs = [
-            subprocess.run([sys.executable, "-c", code, str(module.parent)], capture_output=True,
-                           text=True, check=True, env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout.strip()
-            for seed in ("1", "2")
-        ]
-    finally:
-        module.unlink()
+    (tmp_path / "fingerprint_module.py").write_text(source)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import fingerprint_module as m; "
+        "print(','.join(lf.fingerprint for lf in m.LFS))"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                       text=True, check=True, env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout.strip()
+        for seed in ("1", "2")
+    ]
     assert runs[0] == runs[1] and len(runs[0].split(",")) == 3
 
 
