@@ -187,3 +187,13 @@ def test_bad_parameters_and_estimator(data):
         SoftLabelClassifier(KNeighborsClassifier()).fit(X, y)
     with pytest.raises(ValidationError, match="sample_weight: expected 300 finite non-negative"):
         SoftLabelClassifier(LogisticRegression()).fit(X, y, sample_weight=-np.ones(300))
+
+
+def test_unsorted_classes_and_score_on_soft_labels(data):
+    """With classes in any order, hard labels map to their columns; score takes soft or hard labels."""
+    X, y = data
+    names = np.array(["c", "a", "b"])
+    model = SoftLabelClassifier(LogisticRegression(max_iter=500), classes=names).fit(X, names[y])
+    np.testing.assert_array_equal(model.classes_, names)
+    assert model.score(X, names[y]) == pytest.approx(np.mean(model.predict(X) == names[y]))
+    assert model.score(X, np.eye(3)[y]) == pytest.approx(model.score(X, names[y]))

@@ -251,3 +251,35 @@ def test_endmodel_import_is_torch_free_and_missing_torch_is_explained():
         "    print(e)\n"
     )
     assert "pip install 'weaklab[torch]'" in _run(code)
+
+
+def test_score_progress_bar_and_string_classes(blobs):
+    """score takes soft or hard labels; a progress bar (verbose=True) does not change the result."""
+    X, y = blobs
+    names = np.array(["x", "y", "z"])[y]
+    quiet = _fast().fit(X, names)
+    loud = _fast(verbose=True).fit(X, names)
+    np.testing.assert_array_equal(quiet.predict_proba(X), loud.predict_proba(X))
+    assert set(quiet.predict(X)) <= {"x", "y", "z"}
+    assert quiet.score(X, names) == pytest.approx(quiet.score(X, np.eye(3)[y]))
+
+
+def test_state_round_trip_without_pickle(blobs, tmp_path):
+    """A state saved as JSON + npz and loaded back predicts identically (co-teaching, string classes)."""
+    from weaklab._core import load_state, save_state
+
+    X, y = blobs
+    names = np.array(["x", "y", "z"], dtype=object)[y]
+    model = _fast(co_teaching=True, loss="sce", n_epochs=3).fit(X, names)
+    path = save_state(model.to_state(), tmp_path / "torch_model")
+    restored = TorchClassifier.from_state(load_state(path))
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+    assert restored.get_params()["loss"] == "sce" and len(restored.networks_) == 2
+
+    custom = _fast(module=lambda shape, k: torch.nn.Linear(shape[0], k), n_epochs=2).fit(X, y)
+    state = custom.to_state()
+    with pytest.raises(ValidationError, match="module: expected the network builder"):
+        TorchClassifier.from_state(state)
+    again = TorchClassifier.from_state(state, module=lambda shape, k: torch.nn.Linear(shape[0], k))
+    np.testing.assert_array_equal(again.predict_proba(X), custom.predict_proba(X))

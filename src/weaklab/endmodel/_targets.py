@@ -131,7 +131,9 @@ def _encode_hard(arr: np.ndarray, n: int, name: str, classes: Any) -> tuple[np.n
         )
     proba = np.full((n, out_classes.size), np.nan)
     proba[~unknown] = 0.0
-    proba[np.flatnonzero(~unknown), np.searchsorted(out_classes, known)] = 1.0
+    sorter = np.argsort(out_classes, kind="stable")
+    columns = sorter[np.searchsorted(out_classes, known, sorter=sorter)]
+    proba[np.flatnonzero(~unknown), columns] = 1.0
     return proba, out_classes
 
 
@@ -140,8 +142,6 @@ def _check_classes(classes: Any, k: int | None) -> np.ndarray:
     if arr.ndim != 1 or (k is not None and arr.shape[0] != k) or np.unique(arr).size != arr.size:
         expected = "distinct classes" + ("" if k is None else f", one per column ({k})")
         raise fail("classes", expected, arr)
-    if k is None and np.any(arr[:-1] > arr[1:]):
-        raise fail("classes", "sorted classes (as numpy.unique returns them)", arr)
     return arr
 
 
@@ -203,3 +203,15 @@ def require_y(y: Any, estimator: Any) -> None:
             "soft labels (n, k) or hard labels (n,)",
             got_text=f"None ({type(estimator).__name__} requires y to be passed, but the target y is None)",
         )
+
+
+def accuracy_score_soft(proba: np.ndarray, y: Any, classes: np.ndarray, sample_weight: Any = None) -> float:
+    """Weighted accuracy of predicted ``proba`` ``(n, k)`` against hard or soft labels.
+
+    Soft labels count by their argmax; unlabelled rows are ignored.
+    """
+    target, _ = encode_targets(y, proba.shape[0], classes=classes)
+    labelled = ~np.isnan(target[:, 0])
+    hit = np.argmax(proba, axis=1) == np.argmax(np.nan_to_num(target), axis=1)
+    w = as_weights(sample_weight, hit.shape[0]) * labelled
+    return float(np.sum(hit * w) / max(float(np.sum(w)), 1e-300))

@@ -11,7 +11,15 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
 from .._core.validation import check_bool, check_float, fail
-from ._targets import as_weights, check_fitted, encode_targets, n_rows, require_y, take_rows
+from ._targets import (
+    accuracy_score_soft,
+    as_weights,
+    check_fitted,
+    encode_targets,
+    n_rows,
+    require_y,
+    take_rows,
+)
 
 __all__ = ["SoftLabelClassifier"]
 
@@ -160,12 +168,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Accuracy against hard labels ``(n,)`` or the argmax of soft labels ``(n, k)``."""
-        check_fitted(self, "estimator_")
-        proba, _ = encode_targets(y, n_rows(X), classes=self.classes_)
-        labelled = ~np.isnan(proba[:, 0])
-        hit = np.argmax(self.predict_proba(X), axis=1) == np.argmax(np.nan_to_num(proba), axis=1)
-        w = as_weights(sample_weight, hit.shape[0]) * labelled
-        return float(np.sum(hit * w) / np.sum(w))
+        return accuracy_score_soft(self.predict_proba(X), y, self.classes_, sample_weight)
 
     @property
     def n_features_in_(self) -> int:

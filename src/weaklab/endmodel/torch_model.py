@@ -20,29 +20,19 @@ from .._core.validation import (
     check_float,
     check_int,
     check_random_state,
-    describe,
     fail,
 )
-from ._targets import as_weights, check_fitted, encode_targets, require_y
+from ._features import as_features as _as_features
+from ._features import check_loss_params as _check_loss_params
+from ._targets import accuracy_score_soft, as_weights, check_fitted, encode_targets, require_y
 from ._torch import import_torch
+from ._torch_state import model_from_state, model_to_state
 from .networks import make_mlp
 from .transition import check_transition_matrix, estimate_transition_matrix
 
 __all__ = ["TorchClassifier", "LOSS_NAMES"]
 
 LOSS_NAMES = ("ce", "label_smoothing", "gce", "sce", "bootstrap_soft", "bootstrap_hard", "elr", "forward")
-
-# Allowed loss_params per loss: name -> (low, high, high_open) for real-valued parameters.
-_LOSS_PARAMS: dict[str, dict[str, tuple[float | None, float | None, bool]]] = {
-    "ce": {},
-    "label_smoothing": {"smoothing": (0.0, 1.0, False)},
-    "gce": {"q": (0.0, 1.0, False)},
-    "sce": {"alpha": (0.0, None, False), "beta": (0.0, None, False), "log_zero": (None, 0.0, True)},
-    "bootstrap_soft": {"beta": (0.0, 1.0, False)},
-    "bootstrap_hard": {"beta": (0.0, 1.0, False)},
-    "elr": {"lam": (0.0, None, False), "beta": (0.0, 1.0, True)},
-    "forward": {"quantile": (0.0, 1.0, False)},
-}
 
 
 class TorchClassifier(ClassifierMixin, BaseEstimator):
@@ -89,7 +79,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         Pseudo-label unlabelled items (rows of ``y`` that are unlabelled, and
         ``X_unlabeled``) whose confidence reaches ``pseudo_threshold``
         (``"fixed"``) or a FlexMatch-like class-adaptive threshold
-        (``"adaptive"``), re-chosen every epoch after ``warmup_epochs``.
+        (``"adaptive"``: ``pseudo_threshold * b / (2 - b)`` with ``b`` a class's
+        count of confident predictions over the best class's count, see
+        :func:`class_adaptive_thresholds` with ``warmup=False``; without
+        FlexMatch's consistency training its warm-up term accepted every
+        item early and hurt), re-chosen every epoch after ``warmup_epochs``.
         Pseudo-labelled items are trained with cross-entropy.
     pseudo_threshold : float in (0, 1], default=0.95
     pseudo_weight : float >= 0, default=1.0
@@ -389,75 +383,41 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy against hard labels ``(n,)`` or the argmax of soft labels ``(n, k)``."""
+        return accuracy_score_soft(self.predict_proba(X), y, self.classes_, sample_weight)
+
+    # ---------------------------------------------------------- persistence
+    def to_state(self) -> dict[str, Any]:
+        """The fitted model as JSON-able metadata plus numpy arrays (no pickle).
+
+        Network weights are stored as arrays ``"net<i>/<name>"``. A custom
+        ``module`` callable is not serialised: pass it again to
+        :meth:`from_state`. Write the state with ``weaklab._core.save_state``.
+
+        Returns
+        -------
+        dict
+            ``schema_version``, ``class``, ``params``, ``attributes``, ``arrays``.
+        """
+        check_fitted(self, "networks_")
+        return model_to_state(self)
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], *, module: Any = None) -> TorchClassifier:
+        """Rebuild a fitted model from :meth:`to_state` output.
+
+        Parameters
+        ----------
+        state : dict
+        module : callable, optional
+            The network builder, required when the model was fitted with a
+            custom ``module`` (not ``None``, ``make_mlp`` or ``make_cnn``).
+        """
+        return model_from_state(cls, state, module)
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _check_loss_params(name: str, loss: str, params: Any) -> dict[str, Any]:
-    if params is None:
-        return {}
-    if not isinstance(params, dict):
-        raise fail(name, "a dict of loss parameters or None", params)
-    allowed = _LOSS_PARAMS[loss]
-    extra = {"transition", "folds"} if loss == "forward" else set()
-    unknown = sorted(set(params) - set(allowed) - extra)
-    if unknown:
-        names = ", ".join(sorted(set(allowed) | extra)) or "none"
-        raise fail(name, f"parameters of loss {loss!r} ({names})", got_text=f"unknown key(s) {unknown}")
-    out: dict[str, Any] = {}
-    for key, (low, high, high_open) in allowed.items():
-        if key in params:
-            out[key] = check_float(f"{name}[{key!r}]", params[key], low=low, high=high, high_open=high_open)
-    if "folds" in params:
-        check_int(f"{name}['folds']", params["folds"], low=2)
-    return out
-
-
-def _as_features(X: Any, name: str) -> Any:
-    """``X`` as a CSR float32 matrix or a float32 array of >= 2 dimensions, all finite."""
-    if sp.issparse(X):
-        out = sp.csr_matrix(X, dtype=np.float32)
-        values = out.data
-    else:
-        if hasattr(X, "to_numpy"):
-            X = X.to_numpy()
-        raw = np.asarray(X) if not isinstance(X, np.ndarray) else X
-        if raw.dtype.kind in "cUSV":
-            raise fail(
-                name,
-                "real-valued numeric features",
-                got_text=f"{describe(raw)} (Complex data not supported)"
-                if raw.dtype.kind == "c"
-                else describe(raw),
-            )
-        try:
-            out = np.asarray(raw, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise fail(
-                name,
-                "numeric features (a numpy array or scipy sparse matrix)",
-                got_text=f"{describe(raw)} ({exc})",
-            ) from None
-        values = out
-    if out.ndim < 2:
-        raise fail(
-            name,
-            "a 2-d array of shape (n_items, n_features) or images (n_items, ...)",
-            got_text=f"{describe(out)}; Reshape your data with X.reshape(-1, 1) for one feature "
-            "or X.reshape(1, -1) for one item",
-        )
-    if out.shape[0] == 0 or int(np.prod(out.shape[1:])) == 0:
-        raise fail(
-            name,
-            "at least one item and one feature",
-            got_text=f"{out.shape[0]} sample(s), {int(np.prod(out.shape[1:]))} feature(s) "
-            f"(shape={out.shape}) while a minimum of 1 is required.",
-        )
-    if not np.all(np.isfinite(values)):
-        raise fail(
-            name, "finite feature values", got_text=f"{int((~np.isfinite(values)).sum())} NaN or infinite"
-        )
-    return out
