@@ -96,7 +96,7 @@ def _update_array(h: Any, arr: np.ndarray) -> None:
         return
     arr = np.ascontiguousarray(arr)
     h.update(b"A" + arr.dtype.str.encode() + repr(arr.shape).encode())
-    h.update(memoryview(arr).cast("B"))
+    h.update(memoryview(arr).cast("B"))  # type: ignore[arg-type]
 
 
 def _is_pandas(obj: Any) -> bool:

@@ -57,7 +57,7 @@ def vote_patterns(votes: np.ndarray) -> VotePatterns:
     VotePatterns
     """
     votes = np.asarray(votes)
-    n, m = votes.shape
+    n = votes.shape[0]
     if n == 0:
         return VotePatterns(votes[:0].copy(), np.zeros(0, np.int64), np.zeros(0, np.int64))
     codes = _row_hash(votes)

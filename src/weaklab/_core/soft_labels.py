@@ -32,7 +32,12 @@ class SoftLabels:
         label-model run.
     """
 
-    __slots__ = ("_proba", "_item_ids", "_class_names", "_producer", "__dict__")
+    __slots__ = ("__dict__", "_class_names", "_item_ids", "_proba", "_producer")
+
+    _proba: np.ndarray
+    _item_ids: np.ndarray | None
+    _class_names: tuple[str, ...] | None
+    _producer: str | None
 
     def __init__(
         self,

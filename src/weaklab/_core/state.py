@@ -64,7 +64,7 @@ def save_state(state: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     meta["array_names"] = sorted(arrays)
     json_path = base.with_suffix(".json")
     json_path.write_text(json.dumps(meta, indent=2, sort_keys=True))
-    np.savez_compressed(base.with_suffix(".npz"), **{k: np.asarray(v) for k, v in arrays.items()})
+    np.savez_compressed(base.with_suffix(".npz"), **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
     return json_path
 
 

@@ -124,7 +124,8 @@ def check_random_state(random_state: Any, name: str = "random_state") -> np.rand
             raise fail(name, "None, a non-negative integer or a numpy Generator", random_state)
         if isinstance(random_state, numbers.Integral) and random_state < 0:
             raise fail(name, "None, a non-negative integer or a numpy Generator", random_state)
-        return np.random.default_rng(random_state)
+        seed = None if random_state is None else random_state
+        return np.random.default_rng(seed)  # type: ignore[arg-type]
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):

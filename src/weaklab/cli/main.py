@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-
 from importlib.metadata import version
 
 import click
