@@ -26,6 +26,7 @@ SCRIPTS: list[str] = [
     "lf_apply.py",
     "label_models_quality.py",
     "label_models_speed.py",
+    "end_models.py",
 ]
 
 
