@@ -26,14 +26,13 @@ SCRIPTS: list[str] = [
     "lf_apply.py",
     "label_models_quality.py",
     "label_models_speed.py",
+    "store.py",
     "end_models.py",
 ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, passed to every script")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these scripts (name without .py)")
     args = parser.parse_args(argv)

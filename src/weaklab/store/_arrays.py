@@ -77,6 +77,8 @@ class ArrayFolder:
     def write(self, name: str, table: pa.Table, *, row_group_size: int | None = None) -> ArrayInfo:
         """Write ``table`` atomically as ``name`` (zstd-compressed Parquet)."""
         target = self.path(name)
+        with self._lock:
+            self._index.pop(name, None)
         tmp = self.root / f".tmp-{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -185,7 +187,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def rows_per_group(n_columns: int, cells: int = 1 << 18) -> int:
+def rows_per_group(n_columns: int, cells: int = 1 << 16) -> int:
     """Rows per row group so that one group holds about ``cells`` values."""
     return int(max(1024, cells // max(1, n_columns)))
 

@@ -45,6 +45,8 @@ class StoreBase:
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
+        # facts about immutable records (array sizes, an application's sources), safe to keep
+        self._cache: dict[tuple[str, Any], Any] = {}
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -92,6 +94,15 @@ class StoreBase:
         except duckdb.Error as exc:
             raise store_error(self.path, exc) from None
 
+    def _query_with_names(self, sql: str,
+                          params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        try:
+            cursor = self._cursor().execute(sql, list(params))
+            rows = cursor.fetchall()
+        except duckdb.Error as exc:
+            raise store_error(self.path, exc) from None
+        return [d[0] for d in cursor.description or ()], rows
+
     def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         try:
             return self._cursor().execute(sql, list(params)).df()
@@ -126,27 +137,32 @@ class StoreBase:
         cols = ", ".join([id_col, *values])
         marks = ", ".join(["nextval(?)", *("?" for _ in values)])
         sql = f"INSERT INTO {table} ({cols}) VALUES ({marks}) RETURNING {id_col}"  # names are constants
-        row = con.execute(sql, [f"seq_{seq}", *values.values()]).fetchone()
-        return int(row[0])  # type: ignore[index]
+        rows = con.execute(sql, [f"seq_{seq}", *values.values()]).fetchall()
+        return int(rows[0][0])
 
     # ------------------------------------------------------------------ arrays
     def _put_array(self, con: duckdb.DuckDBPyConnection, kind: str, key: str, table: pa.Table,
                    row_group_size: int | None = None) -> str:
         """Store ``table`` under a content name derived from ``key``; record it; return the name."""
         name = fingerprint("weaklab-array", kind, key)
-        known = con.execute("SELECT n_bytes FROM arrays WHERE name = ?", [name]).fetchone()
-        if known is not None and self.arrays.has(name, int(known[0])):
+        known = con.execute("SELECT n_bytes FROM arrays WHERE name = ?", [name]).fetchall()
+        if known and self.arrays.has(name, int(known[0][0])):
             return name
         info: ArrayInfo = self.arrays.write(name, table, row_group_size=row_group_size)
+        self._cache[("bytes", name)] = info.n_bytes
         con.execute("DELETE FROM arrays WHERE name = ?", [name])
         con.execute("INSERT INTO arrays VALUES (?, ?, ?, ?, ?)",
                     [name, kind, info.n_rows, info.n_bytes, utcnow()])
         return name
 
     def _array_bytes(self, name: str) -> int | None:
+        cached = self._cache.get(("bytes", name))
+        if cached is not None:
+            return int(cached)
         rows = self._query("SELECT n_bytes FROM arrays WHERE name = ?", [name])
         if not rows:
             raise StoreError(f"store {self.path}: array {name} is named by a record but not registered")
+        self._cache[("bytes", name)] = int(rows[0][0])
         return int(rows[0][0])
 
     def _read_array(self, name: str) -> pa.Table:

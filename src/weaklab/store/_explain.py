@@ -155,8 +155,7 @@ class ExplainMixin(QueriesMixin):
             found = votes_of_row(self._read_array_row(array, row), layout, int(m))
             if not found:
                 continue
-            sources = dict((int(c), (n, v)) for c, n, v in self._query(
-                "SELECT col, name, version FROM application_sources WHERE application_id = ?", [app_id]))
+            sources = self._application_sources(int(app_id))
             for col, label in found:
                 name, version = sources[col]
                 votes.append({"source": name, "version": version, "label": label,
@@ -164,6 +163,15 @@ class ExplainMixin(QueriesMixin):
         for vote in votes:
             vote["class_name"] = class_names[vote["label"]] if class_names else None
         return votes, class_names
+
+    def _application_sources(self, app_id: int) -> dict[int, tuple[str, str | None]]:
+        """``{col: (name, version)}`` of an application (immutable, so cached)."""
+        cached = self._cache.get(("sources", app_id))
+        if cached is None:
+            cached = {int(c): (n, v) for c, n, v in self._query(
+                "SELECT col, name, version FROM application_sources WHERE application_id = ?", [app_id])}
+            self._cache[("sources", app_id)] = cached
+        return cached
 
     def _posterior_of(self, run_id: int, row: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         models = self._query("SELECT label_model_run_id, class FROM label_model_runs WHERE run_id = ? "
@@ -183,11 +191,8 @@ class ExplainMixin(QueriesMixin):
                 "label": int(np.argmax(proba)), "class_names": loads(names)}, model
 
     def _rows_as_dicts(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        frame = self._frame(sql, params)
-        out = []
-        for record in frame.to_dict(orient="records"):
-            out.append({str(k): _plain(v) for k, v in record.items()})
-        return out
+        names, rows = self._query_with_names(sql, params)
+        return [{name: _plain(v) for name, v in zip(names, row)} for row in rows]
 
     # ------------------------------------------------------------------ diff helpers
     def _run_votes(self, run_id: int, n: int) -> tuple[np.ndarray, list[str], dict[str, str | None]]:

@@ -181,10 +181,7 @@ class LogsMixin(RecordsMixin):
                 item_key=pa.array(keys, pa.string()), row=rows, annotator=who, label=values,
                 origin=_texts("origin", origin, n), run_id=pa.array([run_id] * n, pa.int64()),
                 created_at=_times("when", when, n)))
-            if n:
-                con.executemany("DELETE FROM claims WHERE item_key = ? AND annotator = ? AND run_id IN "
-                                "(SELECT run_id FROM runs WHERE dataset_id = ?)",
-                                [[k, a, int(dataset_id)] for k, a in zip(keys, who)])
+            _release_answered(con, int(dataset_id), keys, who)
         return ids
 
     def _check_labels(self, labels: list[Any], run_id: int | None, dataset_id: int) -> None:
@@ -278,6 +275,21 @@ class LogsMixin(RecordsMixin):
 def typed_id(key: str, dtype: str) -> Any:
     """An item key (text) back to the dataset's id type (int for integer ids)."""
     return int(key) if np.dtype(dtype).kind in "iu" else key
+
+
+def _release_answered(con: Any, dataset_id: int, keys: np.ndarray, who: list[str | None]) -> None:
+    """Drop the claims the answering annotators held on the answered items."""
+    if not len(keys) or con.execute("SELECT count(*) FROM claims").fetchall()[0][0] == 0:
+        return
+    frame = pa.table({"item_key": pa.array(keys, pa.string()), "annotator": pa.array(who, pa.string())})
+    con.register("_wl_answered", frame)
+    try:
+        con.execute(
+            "DELETE FROM claims c USING _wl_answered a WHERE c.item_key = a.item_key "
+            "AND c.annotator = a.annotator AND c.run_id IN (SELECT run_id FROM runs WHERE dataset_id = ?)",
+            [dataset_id])
+    finally:
+        con.unregister("_wl_answered")
 
 
 def _free_candidates(con: Any, run_id: int, dataset_id: int, keys: np.ndarray, rows: np.ndarray,

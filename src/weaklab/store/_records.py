@@ -62,9 +62,9 @@ class RecordsMixin(StoreBase):
         with self._transaction() as con:
             found = con.execute(
                 "SELECT dataset_id FROM datasets WHERE name = ? AND fingerprint = ? AND ids_fingerprint = ?",
-                [name, data_fp, ids_fp]).fetchone()
-            if found is not None:
-                return int(found[0])
+                [name, data_fp, ids_fp]).fetchall()
+            if found:
+                return int(found[0][0])
             table, dtype = encode_ids(ids)
             array = self._put_array(con, "item_ids", ids_fp, table)
             dataset_id = self._insert(con, "datasets", "dataset", "dataset_id", dict(
@@ -98,9 +98,9 @@ class RecordsMixin(StoreBase):
         params_text = dumps("params", params)
         with self._transaction() as con:
             found = con.execute("SELECT source_id FROM sources WHERE name = ? AND version = ?",
-                                [name, version]).fetchone()
-            if found is not None:
-                return int(found[0])
+                                [name, version]).fetchall()
+            if found:
+                return int(found[0][0])
             return self._insert(con, "sources", "source", "source_id", dict(
                 name=name, version=version, kind=kind, code=code, params=params_text, created_at=utcnow()))
 
@@ -176,11 +176,11 @@ class RecordsMixin(StoreBase):
         fp = matrix.fingerprint
         found = con.execute(
             "SELECT application_id FROM applications WHERE dataset_id = ? AND fingerprint = ?",
-            [dataset_id, fp]).fetchone()
-        if found is not None:
-            return int(found[0])
+            [dataset_id, fp]).fetchall()
+        if found:
+            return int(found[0][0])
         layout, table = encode_votes(matrix, rows_map)
-        group = rows_per_group(matrix.n_sources) if layout == "wide" else 1 << 18
+        group = rows_per_group(matrix.n_sources if layout == "wide" else 1)
         votes = self._put_array(con, f"votes-{layout}", fingerprint(fp, rows_map), table, group)
         rows_name = self._put_rows_map(con, rows_map)
         app_id = self._insert(con, "applications", "application", "application_id", dict(

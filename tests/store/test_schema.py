@@ -1,0 +1,101 @@
+"""Opening a store checks its schema: foreign, newer, corrupt and older files are handled without damage."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from weaklab import SchemaVersionError, StoreError
+from weaklab.store import SCHEMA_VERSION, Store, schema
+
+
+def test_new_store_is_created_with_the_current_schema(tmp_path):
+    """A missing file is created, with its folder, at the current schema version, and reopens cleanly."""
+    path = tmp_path / "deep" / "weaklab.duckdb"
+    with Store(path) as st:
+        ds = st.add_dataset("d", n_items=3)
+    with Store(path) as st:
+        assert st.datasets()["dataset_id"].tolist() == [ds]
+    con = duckdb.connect(str(path), read_only=True)
+    version = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()[0]
+    con.close()
+    assert int(version) == SCHEMA_VERSION
+
+
+def test_default_path_is_under_dot_weaklab(tmp_path, monkeypatch):
+    """Store() without a path uses .weaklab/weaklab.duckdb in the working directory."""
+    monkeypatch.chdir(tmp_path)
+    with Store() as st:
+        assert st.path == tmp_path / ".weaklab" / "weaklab.duckdb"
+    assert (tmp_path / ".weaklab" / "weaklab.duckdb").exists()
+
+
+def test_a_file_that_is_not_duckdb_gives_a_store_error_naming_it(tmp_path):
+    """Opening a text file as a store raises StoreError naming the file."""
+    path = tmp_path / "notes.duckdb"
+    path.write_text("not a database\n" * 100)
+    with pytest.raises(StoreError, match=r"notes\.duckdb.*not a DuckDB database"):
+        Store(path)
+
+
+def test_a_truncated_store_gives_a_store_error_naming_it(tmp_path):
+    """A store file cut short raises StoreError naming the file."""
+    path = tmp_path / "s.duckdb"
+    with Store(path) as st:
+        st.add_dataset("d", n_items=1000)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(StoreError, match=r"s\.duckdb"):
+        with Store(path) as st:
+            st.datasets()
+
+
+def test_a_foreign_duckdb_file_is_refused_untouched(tmp_path):
+    """A DuckDB file with other tables raises SchemaVersionError and is not modified."""
+    path = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE sales (x INTEGER)")
+    con.close()
+    before = path.read_bytes()
+    with pytest.raises(SchemaVersionError, match="foreign"):
+        Store(path)
+    assert path.read_bytes() == before
+
+
+def test_a_newer_schema_is_refused_untouched(tmp_path):
+    """A store written by a newer weaklab raises SchemaVersionError and is not modified."""
+    path = tmp_path / "s.duckdb"
+    Store(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE schema_info SET value = '999' WHERE key = 'schema_version'")
+    con.close()
+    before = path.read_bytes()
+    with pytest.raises(SchemaVersionError, match="newer"):
+        Store(path)
+    with pytest.raises(SchemaVersionError, match="newer"):
+        Store(path, read_only=True)
+    assert path.read_bytes() == before
+
+
+def test_an_older_schema_is_migrated_and_keeps_its_records(tmp_path, monkeypatch):
+    """Opening an older store for writing applies the missing migrations and keeps every record."""
+    path = tmp_path / "s.duckdb"
+    with Store(path) as st:
+        ds = st.add_dataset("d", n_items=5)
+    step = schema.Migration("test: a notes table", ("CREATE TABLE notes (note VARCHAR)",))
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, step))
+    with pytest.raises(SchemaVersionError, match="migration"):
+        Store(path, read_only=True)
+    with Store(path) as st:
+        assert st.datasets()["dataset_id"].tolist() == [ds]
+    con = duckdb.connect(str(path), read_only=True)
+    version = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()[0]
+    con.execute("SELECT count(*) FROM notes").fetchone()
+    con.close()
+    assert int(version) == SCHEMA_VERSION + 1
+
+
+def test_read_only_needs_an_existing_store(tmp_path):
+    """A read-only store that does not exist raises StoreError naming the path."""
+    with pytest.raises(StoreError, match=r"missing\.duckdb"):
+        Store(tmp_path / "missing.duckdb", read_only=True)
