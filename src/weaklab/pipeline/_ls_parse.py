@@ -1,0 +1,230 @@
+"""Parsing Label Studio exports (JSON and JSON_MIN) of single-choice classification projects.
+
+Pure functions over the decoded JSON: every problem raises
+:class:`~weaklab.errors.ValidationError` naming the place in the file
+(``tasks.json[3].annotations[0].result``), what was expected and what arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from .._core.validation import fail
+
+__all__ = ["ID_FIELD", "FROM_NAME", "parse_label_studio_export", "check_class_names"]
+
+#: Key of the weaklab item id inside a task's ``data`` (and a JSON_MIN record).
+ID_FIELD = "item_id"
+#: Name of the ``<Choices>`` control in the exported labeling config.
+FROM_NAME = "label"
+
+#: JSON_MIN keys Label Studio adds next to the data fields and the answers.
+_MIN_RESERVED = frozenset({"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time",
+                           "drafts", "predictions", "meta", "inner_id", "total_annotations",
+                           "cancelled_annotations", "total_predictions"})
+_COLUMNS = ["item_id", "annotator", "label", "created_at"]
+
+
+def check_class_names(class_names: Any) -> list[str]:
+    """Check a non-empty sequence of unique, non-empty class names and return it as a list."""
+    if isinstance(class_names, str) or not isinstance(class_names, Sequence) or not class_names:
+        raise fail("class_names", "a non-empty sequence of class names", class_names)
+    names = list(class_names)
+    if not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
+        raise fail("class_names", "unique non-empty strings", got_text=repr(names))
+    return names
+
+
+def parse_label_studio_export(data: Any, *, class_names: Sequence[str], id_field: str = ID_FIELD,
+                              from_name: str | None = None, source: str = "data") -> pd.DataFrame:
+    """Human answers in a Label Studio export (JSON or JSON_MIN), as class ids.
+
+    Parameters
+    ----------
+    data : list
+        The decoded export: a list of tasks (``{"data": ..., "annotations":
+        [...]}``, Label Studio's JSON export) or of flat records (JSON_MIN:
+        the data fields, ``"<from_name>": "<choice>"``, ``"annotator"``,
+        ``"created_at"``, ...). The format is recognised per record.
+    class_names : sequence of str
+        The choices, in class-id order (choice ``class_names[i]`` is class ``i``).
+    id_field : str, default="item_id"
+        Key of the weaklab item id in a task's ``data`` (JSON) or in a record (JSON_MIN).
+    from_name : str, optional
+        Name of the ``<Choices>`` control to read. By default any single
+        ``choices`` result (JSON), or the one field holding a class name (JSON_MIN).
+    source : str, default="data"
+        What ``data`` is (a file name), used in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per answer, in file order: ``item_id`` (as in the file),
+        ``annotator`` (str, or None when the export does not say),
+        ``label`` (int class id), ``created_at`` (UTC ``datetime`` without
+        tzinfo, or None). Cancelled (skipped) annotations, empty results and
+        tasks without annotations give no rows.
+
+    Raises
+    ------
+    ValidationError
+        Malformed structure, a missing item id, a choice that is not a class
+        name, or several choices in one answer.
+    """
+    names = check_class_names(class_names)
+    if not isinstance(data, list):
+        raise fail(source, "a JSON list of Label Studio tasks (a JSON or JSON_MIN export)", data)
+    rows: list[tuple[Any, ...]] = []
+    for i, record in enumerate(data):
+        where = f"{source}[{i}]"
+        if not isinstance(record, Mapping):
+            raise fail(where, "a task object", record)
+        if "data" in record or "annotations" in record or "completions" in record:
+            rows.extend(_task_rows(record, where, names, id_field, from_name))
+        else:
+            rows.extend(_min_rows(record, where, names, id_field, from_name))
+    frame = pd.DataFrame(rows, columns=_COLUMNS).astype({"item_id": object, "annotator": object,
+                                                         "created_at": object})
+    frame["label"] = frame["label"].astype("int64")
+    return frame
+
+
+# ---------------------------------------------------------------------- JSON (full tasks)
+def _task_rows(task: Mapping[str, Any], where: str, names: list[str], id_field: str,
+               from_name: str | None) -> list[tuple[Any, ...]]:
+    data = task.get("data")
+    if not isinstance(data, Mapping):
+        raise fail(f"{where}.data", "an object with the task's data fields", data)
+    item = _item_id(data, id_field, f"{where}.data")
+    key = "annotations" if "annotations" in task else "completions"  # "completions": Label Studio < 1.0
+    answers = task.get(key, [])
+    if not isinstance(answers, list):
+        raise fail(f"{where}.{key}", "a list of annotations", answers)
+    rows = []
+    for j, answer in enumerate(answers):
+        at = f"{where}.{key}[{j}]"
+        if not isinstance(answer, Mapping):
+            raise fail(at, "an annotation object", answer)
+        if answer.get("was_cancelled") is True:
+            continue
+        label = _result_label(answer.get("result"), f"{at}.result", names, from_name)
+        if label is not None:
+            rows.append((item, _annotator(answer.get("completed_by"), f"{at}.completed_by"), label,
+                         _time(answer.get("created_at"), f"{at}.created_at")))
+    return rows
+
+
+def _result_label(result: Any, at: str, names: list[str], from_name: str | None) -> int | None:
+    if not isinstance(result, list):
+        raise fail(at, "a list of result regions", result)
+    found = []
+    for r, region in enumerate(result):
+        if not isinstance(region, Mapping):
+            raise fail(f"{at}[{r}]", "a result object", region)
+        if region.get("type") == "choices" and (from_name is None or region.get("from_name") == from_name):
+            found.append((r, region))
+    if not found:
+        return None
+    if len(found) > 1:
+        controls = sorted({str(region.get("from_name")) for _, region in found})
+        raise fail(at, "one 'choices' result (pass from_name= to pick the control)",
+                   got_text=f"{len(found)} choices results from {controls}")
+    r, region = found[0]
+    value = region.get("value")
+    if not isinstance(value, Mapping) or "choices" not in value:
+        raise fail(f"{at}[{r}].value", "an object with 'choices'", value)
+    return _choices_label(value["choices"], f"{at}[{r}].value.choices", names)
+
+
+# ---------------------------------------------------------------------- JSON_MIN (flat records)
+def _min_rows(record: Mapping[str, Any], where: str, names: list[str], id_field: str,
+              from_name: str | None) -> list[tuple[Any, ...]]:
+    item = _item_id(record, id_field, where)
+    key = from_name if from_name is not None else _choice_key(record, where, names, id_field)
+    answered = "annotator" in record or "annotation_id" in record
+    if key is None or key not in record:
+        if answered:
+            field = f"{where}.{key if key is not None else '<choices>'}"
+            raise fail(field, "the chosen class of the annotation", got_text="no such field")
+        return []  # a task nobody annotated yet
+    value = record[key]
+    at = f"{where}.{key}"
+    if isinstance(value, Mapping):
+        if "choices" not in value:
+            raise fail(at, "a class name or {'choices': [name]}", value)
+        value = value["choices"]
+    label = _choices_label([value] if isinstance(value, str) else value, at, names)
+    return [(item, _annotator(record.get("annotator"), f"{where}.annotator"), label,
+             _time(record.get("created_at"), f"{where}.created_at"))]
+
+
+def _choice_key(record: Mapping[str, Any], where: str, names: list[str], id_field: str) -> str | None:
+    keys = [k for k, v in record.items()
+            if k not in _MIN_RESERVED and k != id_field and _looks_like_choice(v, names)]
+    if len(keys) > 1:
+        raise fail(where, "one field holding the chosen class (pass from_name= to name it)",
+                   got_text=f"several: {sorted(keys)}")
+    return keys[0] if keys else None
+
+
+def _looks_like_choice(value: Any, names: list[str]) -> bool:
+    if isinstance(value, Mapping):
+        return "choices" in value
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(v, str) and v in names for v in value)
+    return isinstance(value, str) and value in names
+
+
+# ---------------------------------------------------------------------- fields
+def _choices_label(choices: Any, at: str, names: list[str]) -> int:
+    if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], str):
+        raise fail(at, "exactly one chosen class name (a single-choice project)", got_text=_short(choices))
+    if choices[0] not in names:
+        raise fail(at, f"one of the classes {names}", choices[0])
+    return names.index(choices[0])
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _item_id(mapping: Mapping[str, Any], id_field: str, where: str) -> Any:
+    if id_field not in mapping:
+        raise fail(f"{where}.{id_field}", "the weaklab item id (as written by export_label_studio)",
+                   got_text="no such field")
+    value = mapping[id_field]
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise fail(f"{where}.{id_field}", "an integer or string item id", value)
+    return value
+
+
+def _annotator(value: Any, at: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):  # newer exports: {"id": 1, "email": "...", ...}
+        for key in ("email", "username", "id"):
+            if value.get(key) not in (None, ""):
+                return str(value[key])
+        raise fail(at, "a user with an email, username or id", value)
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
+        raise fail(at, "a user id, email or user object", value)
+    return str(value)
+
+
+def _time(value: Any, at: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise fail(at, "an ISO 8601 time string", value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(at, "an ISO 8601 time string", value) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment

@@ -1,0 +1,135 @@
+"""Store look-ups for the Label Studio exchange: a run's soft labels, class names, item texts and ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core.soft_labels import SoftLabels
+from .._core.validation import fail
+from ..store import Store
+
+__all__ = ["dataset_class_names", "item_texts", "run_dataset", "run_soft_labels", "typed_item_ids"]
+
+
+def run_dataset(store: Store, run_id: int) -> int:
+    """The dataset id of a run (a ValidationError for an unknown run)."""
+    runs = store.runs()
+    match = runs[runs["run_id"] == run_id]
+    if match.empty:
+        raise fail("run_id", "the id of a run in this store", run_id)
+    return int(match["dataset_id"].iloc[0])
+
+
+def run_soft_labels(store: Store, run_id: int) -> tuple[SoftLabels, int]:
+    """The run's latest ``"label_model"`` soft labels (else its latest of any role) and their id."""
+    records = store.run_records(run_id)["soft_labels"]
+    if records.empty:
+        raise fail("run_id", "a run with recorded soft labels", got_text=f"run {run_id}, which has none")
+    preferred = records[records["role"] == "label_model"]
+    chosen = int((preferred if len(preferred) else records)["soft_labels_id"].iloc[-1])
+    return store.load_soft_labels(chosen), chosen
+
+
+def dataset_class_names(store: Store, dataset_id: int, n_classes: int | None = None) -> list[str]:
+    """Class names recorded with the dataset's newest run (soft labels, then label matrices).
+
+    Without recorded names, ``n_classes`` gives ``["0", "1", ...]``; without
+    either, a ValidationError asks for ``class_names=``.
+    """
+    runs = store.runs()
+    for run_id in runs.loc[runs["dataset_id"] == dataset_id, "run_id"]:
+        records = store.run_records(int(run_id))
+        names, k = _names_of(store, records)
+        if names:
+            return names
+        n_classes = n_classes if n_classes is not None else k
+    if n_classes is not None:
+        return [str(c) for c in range(n_classes)]
+    raise fail("class_names", f"class names (dataset {dataset_id} has no run recording them)", None)
+
+
+def _names_of(store: Store, records: dict[str, pd.DataFrame]) -> tuple[list[str] | None, int | None]:
+    soft = records["soft_labels"]
+    if len(soft):
+        labels = store.load_soft_labels(int(soft["soft_labels_id"].iloc[-1]))
+        return (list(labels.class_names) if labels.class_names else None), labels.n_classes
+    apps = records["applications"]
+    if len(apps):
+        matrix = store.load_matrix(int(apps["application_id"].iloc[-1]))
+        return (list(matrix.class_names) if matrix.class_names else None), matrix.n_classes
+    return None, None
+
+
+def typed_item_ids(store: Store, dataset_id: int, values: list[Any], what: str) -> list[Any]:
+    """The dataset's own ids (and types) for ids read from a file; unknown ids raise naming ``what``."""
+    ids = store.load_item_ids(dataset_id).tolist()
+    by_key = {str(v): v for v in ids}
+    unknown = [v for v in values if str(v) not in by_key]
+    if unknown:
+        raise fail(what, f"ids of items of dataset {dataset_id}",
+                   got_text=f"{len(unknown)} unknown id(s), e.g. {unknown[0]!r}")
+    return [by_key[str(v)] for v in values]
+
+
+def item_texts(store: Store, dataset_id: int, item_ids: np.ndarray, text_field: str,
+               items: pd.DataFrame | None, id_field: str) -> pd.DataFrame:
+    """A frame with the ``text_field`` of ``item_ids`` (in that order), from ``items`` or the dataset's table."""
+    table = items if items is not None else _dataset_table(store, dataset_id, id_field)
+    if not isinstance(table, pd.DataFrame):
+        raise fail("items", "a pandas DataFrame", table)
+    if text_field not in table.columns:
+        raise fail("items", f"a {text_field!r} column (text_field)", got_text=f"columns {list(table.columns)}")
+    keys = pd.Index([str(v) for v in (table[id_field] if id_field in table.columns else table.index)])
+    if keys.has_duplicates:
+        raise fail("items", "unique item ids", got_text=f"repeated id {keys[keys.duplicated()][0]!r}")
+    position = keys.get_indexer(pd.Index([str(v) for v in item_ids.tolist()]))
+    if (position < 0).any():
+        missing = item_ids[np.flatnonzero(position < 0)[0]]
+        raise fail("items", "a row for every exported item", got_text=f"no row for item {missing!r}")
+    return pd.DataFrame({text_field: table[text_field].to_numpy()[position]})
+
+
+def _dataset_table(store: Store, dataset_id: int, id_field: str) -> pd.DataFrame:
+    meta = _dataset_meta(store, dataset_id)
+    if meta.get("bundled") == "youtube_spam":
+        from ..data import load_youtube_spam
+
+        return load_youtube_spam().rename(columns={"comment_id": id_field})
+    if isinstance(meta.get("path"), str):
+        from ..data import read_table
+
+        table = read_table(_resolve(store, meta["path"]))
+        column = meta.get("id_column")
+        if isinstance(column, str) and column in table.columns:
+            return table.rename(columns={column: id_field})
+        if id_field in table.columns:
+            return table
+        ids = store.load_item_ids(dataset_id)
+        if len(table) != len(ids):
+            raise fail(f"{meta['path']}", f"an {id_field!r} column, meta['id_column'], or the dataset's "
+                       f"{len(ids)} rows in order", got_text=f"{len(table)} rows without ids")
+        return table.set_axis(pd.Index(ids), axis=0)
+    raise fail("items", "a DataFrame of the items' texts (the store keeps ids, not texts), or a dataset "
+               "recorded with meta={'path': <table file>, 'id_column': <id column>}",
+               got_text=f"None, and dataset {dataset_id} records no table path")
+
+
+def _dataset_meta(store: Store, dataset_id: int) -> dict[str, Any]:
+    datasets = store.datasets()
+    match = datasets[datasets["dataset_id"] == dataset_id]
+    if match.empty:
+        raise fail("dataset_id", "the id of a dataset in this store", dataset_id)
+    meta = match["meta"].iloc[0]
+    return meta if isinstance(meta, dict) else {}
+
+
+def _resolve(store: Store, path: str) -> Path:
+    p = Path(path)
+    if p.is_absolute() or p.exists():
+        return p
+    project = Path(store.path).parent.parent  # <project>/.weaklab/weaklab.duckdb
+    return project / p

@@ -1,0 +1,330 @@
+"""Label Studio exchange: review batches out as tasks with predictions, human answers back in.
+
+:func:`export_label_studio` writes a run's items as Label Studio tasks (JSON,
+ready for *Import*), with weaklab's soft label as a pre-annotation
+(``predictions``: the most likely class, ``score`` = its probability,
+``model_version`` naming the run), plus the labeling config XML to paste into
+the project's *Labeling Interface*. :func:`import_label_studio` reads the
+project's export (*Export* → JSON or JSON_MIN) and stores every answer as a
+human annotation. Both sides are single-choice text classification::
+
+    <View>
+      <Text name="text" value="$text"/>
+      <Choices name="label" toName="text" choice="single">
+        <Choice value="HAM"/><Choice value="SPAM"/>
+      </Choices>
+    </View>
+
+The weaklab item id travels in each task's ``data`` under ``"item_id"``, so
+the answers find their items again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core.soft_labels import SoftLabels
+from .._core.validation import check_int, fail
+from ..store import Store
+from ._ls_parse import FROM_NAME, ID_FIELD, check_class_names, parse_label_studio_export
+from ._ls_store import dataset_class_names, item_texts, run_dataset, run_soft_labels, typed_item_ids
+
+__all__ = [
+    "export_label_studio",
+    "import_label_studio",
+    "labeling_config",
+    "parse_label_studio_export",
+    "to_label_studio_tasks",
+]
+
+#: Name of the ``<Text>`` object the choices refer to.
+TO_NAME = "text"
+
+
+# ---------------------------------------------------------------------- pure helpers
+def to_label_studio_tasks(items: pd.DataFrame, soft_labels: SoftLabels, *, text_field: str = "text",
+                          class_names: Sequence[str], model_version: str,
+                          id_field: str = ID_FIELD) -> list[dict[str, Any]]:
+    """Label Studio tasks with the soft labels as predictions.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        One row per soft-label row, in the same order, with a ``text_field``
+        column of strings. Item ids come from ``soft_labels.item_ids``, else
+        from an ``id_field`` column, else from the index.
+    soft_labels : SoftLabels of shape (n, k)
+        Each item's class distribution.
+    text_field : str, default="text"
+        The column (and task data key) holding the text to label.
+    class_names : sequence of str of length k
+        The choices, in class-id order.
+    model_version : str
+        Shown by Label Studio next to each prediction (e.g. ``"weaklab run 3"``).
+    id_field : str, default="item_id"
+        Task data key of the weaklab item id.
+
+    Returns
+    -------
+    list of dict
+        ``{"data": {text_field: text, id_field: id}, "predictions":
+        [{"model_version", "score", "result": [choices]}]}`` per item, where
+        the predicted choice is the most likely class (ties to the lower id)
+        and ``score`` its probability.
+    """
+    names = check_class_names(class_names)
+    if not isinstance(soft_labels, SoftLabels):
+        raise fail("soft_labels", "a SoftLabels object", soft_labels)
+    if soft_labels.n_classes != len(names):
+        raise fail("class_names", f"{soft_labels.n_classes} names (one per class of soft_labels)",
+                   got_text=f"{len(names)} names")
+    if not isinstance(model_version, str) or not model_version:
+        raise fail("model_version", "a non-empty string", model_version)
+    texts, ids = _texts_and_ids(items, soft_labels, text_field, id_field)
+    best = np.argmax(soft_labels.proba, axis=1)
+    score = soft_labels.proba[np.arange(soft_labels.n_items), best]
+    return [_task(text, item, names[int(b)], float(s), text_field, id_field, model_version)
+            for text, item, b, s in zip(texts, ids, best, score)]
+
+
+def labeling_config(class_names: Sequence[str], *, text_field: str = "text") -> str:
+    """The labeling config XML of a single-choice text classification project.
+
+    Parameters
+    ----------
+    class_names : sequence of str
+        The choices, in class-id order.
+    text_field : str, default="text"
+        The task data key holding the text.
+    """
+    names = check_class_names(class_names)
+    field = _check_field("text_field", text_field)
+    choices = "\n".join(f'    <Choice value="{escape(n, quote=True)}"/>' for n in names)
+    return (f'<View>\n  <Text name="{TO_NAME}" value="${escape(field, quote=True)}"/>\n'
+            f'  <Choices name="{FROM_NAME}" toName="{TO_NAME}" choice="single" showInline="true">\n'
+            f"{choices}\n  </Choices>\n</View>\n")
+
+
+def _texts_and_ids(items: Any, soft_labels: SoftLabels, text_field: str,
+                   id_field: str) -> tuple[list[str], list[Any]]:
+    _check_field("text_field", text_field)
+    _check_field("id_field", id_field)
+    if not isinstance(items, pd.DataFrame):
+        raise fail("items", "a pandas DataFrame", items)
+    if text_field not in items.columns:
+        raise fail("items", f"a {text_field!r} column (text_field)", got_text=f"columns {list(items.columns)}")
+    if len(items) != soft_labels.n_items:
+        raise fail("items", f"{soft_labels.n_items} rows (one per soft-label row)", got_text=f"{len(items)} rows")
+    texts = items[text_field].tolist()
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        raise fail(f"items[{text_field!r}]", "text (str) in every row", got_text=f"{texts[bad[0]]!r} in row {bad[0]}")
+    if soft_labels.item_ids is not None:
+        ids = soft_labels.item_ids.tolist()
+    else:
+        ids = (items[id_field] if id_field in items.columns else items.index).tolist()
+    return texts, [_json_id(v) for v in ids]
+
+
+def _json_id(value: Any) -> Any:
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise fail("item ids", "integer or string ids", value)
+    return value
+
+
+def _task(text: str, item: Any, choice: str, score: float, text_field: str, id_field: str,
+          model_version: str) -> dict[str, Any]:
+    region = {"from_name": FROM_NAME, "to_name": TO_NAME, "type": "choices", "value": {"choices": [choice]}}
+    return {"data": {text_field: text, id_field: item},
+            "predictions": [{"model_version": model_version, "score": score, "result": [region]}]}
+
+
+def _check_field(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise fail(name, "a non-empty string", value)
+    return value
+
+
+# ---------------------------------------------------------------------- store-bound
+def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str], *, item_ids: Any = None,
+                        text_field: str = "text", limit: int | None = None, items: pd.DataFrame | None = None,
+                        id_field: str = ID_FIELD) -> int:
+    """Write a run's review batch as a Label Studio task file, plus the labeling config beside it.
+
+    Parameters
+    ----------
+    store : Store
+        The lineage store.
+    run_id : int
+        The run whose soft labels become predictions (its latest
+        ``"label_model"`` soft labels, else its latest soft labels of any role).
+    path : str or Path
+        The task file to write (JSON). The labeling config goes to
+        ``<stem>.label_config.xml`` in the same folder.
+    item_ids : array-like, optional
+        The items to export, in this order. By default the run's items that
+        have no human annotation yet, least confident prediction first.
+    text_field : str, default="text"
+        Column of the items' text (in ``items`` or the dataset's table).
+    limit : int, optional
+        Export at most this many tasks.
+    items : pandas.DataFrame, optional
+        The items' texts (the store keeps ids, not texts): a ``text_field``
+        column and the ids in an ``id_field`` column or the index. By default
+        read from the dataset's recorded table (``meta["path"]``, ids in
+        ``meta["id_column"]``), or the bundled demo data (``meta["bundled"]``).
+    id_field : str, default="item_id"
+        Task data key of the weaklab item id.
+
+    Returns
+    -------
+    int
+        Number of tasks written.
+    """
+    soft, soft_id = run_soft_labels(store, run_id)
+    dataset_id = run_dataset(store, run_id)
+    all_ids = soft.item_ids if soft.item_ids is not None else store.load_item_ids(dataset_id)
+    rows = _export_rows(store, dataset_id, soft, all_ids, item_ids)
+    if limit is not None:
+        rows = rows[: check_int("limit", limit, low=0)]
+    chosen = soft.select_items(rows)
+    chosen_ids = np.asarray(all_ids)[rows]
+    frame = item_texts(store, dataset_id, chosen_ids, text_field, items, id_field)
+    names = list(soft.class_names) if soft.class_names else dataset_class_names(store, dataset_id, soft.n_classes)
+    version = f"weaklab run {int(run_id)} (soft labels {soft_id})"
+    tasks = to_label_studio_tasks(frame, SoftLabels(chosen.proba, item_ids=chosen_ids), text_field=text_field,
+                                  class_names=names, model_version=version, id_field=id_field)
+    target = Path(path)
+    _write_text(target, json.dumps(tasks, ensure_ascii=False, indent=1))
+    _write_text(config_path(target), labeling_config(names, text_field=text_field))
+    return len(tasks)
+
+
+def config_path(tasks_path: str | os.PathLike[str]) -> Path:
+    """Where :func:`export_label_studio` writes the labeling config for a task file."""
+    p = Path(tasks_path)
+    return p.with_name(f"{p.stem}.label_config.xml")
+
+
+def _export_rows(store: Store, dataset_id: int, soft: SoftLabels, all_ids: Any, item_ids: Any) -> np.ndarray:
+    keys = [str(v) for v in np.asarray(all_ids).tolist()]
+    if item_ids is not None:
+        position = {k: i for i, k in enumerate(keys)}
+        wanted = [str(v.item() if isinstance(v, np.generic) else v) for v in np.atleast_1d(np.asarray(item_ids))]
+        unknown = [w for w in wanted if w not in position]
+        if unknown:
+            raise fail("item_ids", "ids of items with soft labels in this run",
+                       got_text=f"{len(unknown)} unknown id(s), e.g. {unknown[0]!r}")
+        return np.array([position[w] for w in wanted], dtype=np.int64)
+    answered = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()}
+    open_rows = np.array([i for i, k in enumerate(keys) if k not in answered], dtype=np.int64)
+    order = np.argsort(soft.confidence[open_rows], kind="stable")
+    return open_rows[order]
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file (never a half-written file)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise fail("path", "a writable file", got_text=f"{str(path)!r} ({exc.strerror})") from None
+
+
+def import_label_studio(store: Store, path: str | os.PathLike[str], *, dataset_id: int,
+                        annotator: str | None = None, origin: str = "label_studio",
+                        class_names: Sequence[str] | None = None, id_field: str = ID_FIELD,
+                        from_name: str | None = None) -> int:
+    """Store the answers of a Label Studio export (JSON or JSON_MIN) as human annotations.
+
+    Everything is checked before anything is written, and all answers are
+    written in one transaction: a bad file stores nothing. Answers already
+    stored (same item, annotator, label, time and origin, e.g. from importing
+    the same export twice) are skipped.
+
+    Parameters
+    ----------
+    store : Store
+        The lineage store (open for writing).
+    path : str or Path
+        The export file.
+    dataset_id : int
+        The dataset whose items the tasks are (ids in ``data[id_field]``).
+    annotator : str, optional
+        Record every answer under this name. By default the export's
+        ``completed_by`` (JSON: the user's email, else id) or ``annotator`` (JSON_MIN).
+    origin : str, default="label_studio"
+        Origin recorded with each annotation.
+    class_names : sequence of str, optional
+        The choices in class-id order; by default the class names recorded
+        with the dataset's newest run.
+    id_field : str, default="item_id"
+        Key of the weaklab item id.
+    from_name : str, optional
+        The ``<Choices>`` control to read (see :func:`parse_label_studio_export`).
+
+    Returns
+    -------
+    int
+        Number of annotations stored.
+    """
+    file = Path(path)
+    data = _read_json(file)
+    names = check_class_names(class_names) if class_names is not None else dataset_class_names(store, dataset_id)
+    frame = parse_label_studio_export(data, class_names=names, id_field=id_field, from_name=from_name,
+                                      source=str(file))
+    if annotator is not None:
+        frame["annotator"] = _check_field("annotator", annotator)
+    elif frame["annotator"].isna().any():
+        row = int(np.flatnonzero(frame["annotator"].isna().to_numpy())[0])
+        raise fail(f"{file}: answer {row}", "the annotator (completed_by / annotator), or pass annotator=",
+                   got_text="none in the export")
+    frame["item_id"] = typed_item_ids(store, dataset_id, frame["item_id"].tolist(), f"{file}: {id_field}")
+    frame = _new_answers(store, dataset_id, frame, _check_field("origin", origin))
+    if frame.empty:
+        return 0
+    store.add_annotations(dataset_id, np.asarray(frame["item_id"].tolist(), dtype=object),
+                          frame["annotator"].tolist(), frame["label"].to_numpy(), origin=origin,
+                          when=np.asarray(frame["created_at"].tolist(), dtype=object))
+    return len(frame)
+
+
+def _read_json(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise fail("path", "an existing Label Studio export file", got_text=repr(str(file))) from None
+    except json.JSONDecodeError as exc:
+        raise fail(str(file), "valid JSON", got_text=f"a syntax error at line {exc.lineno}: {exc.msg}") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise fail(str(file), "a readable UTF-8 JSON file", got_text=str(exc)) from None
+
+
+def _answer_key(item: Any, who: Any, label: Any, when: Any) -> tuple[str, str, int, Any]:
+    moment = None if when is None or pd.isna(when) else pd.Timestamp(when).to_pydatetime()
+    return str(item), str(who), int(label), moment
+
+
+def _new_answers(store: Store, dataset_id: int, frame: pd.DataFrame, origin: str) -> pd.DataFrame:
+    """Drop answers stored before (same item, annotator, label, time, origin) and repeats within the file."""
+    known = store.annotations(dataset_id)
+    known = known[known["origin"] == origin]
+    seen = {_answer_key(*r) for r in zip(known["item_id"], known["annotator"], known["label"], known["created_at"])}
+    keep = []
+    for row in zip(frame["item_id"], frame["annotator"], frame["label"], frame["created_at"]):
+        key = _answer_key(*row)
+        keep.append(row[3] is None or key not in seen)
+        if row[3] is not None:
+            seen.add(key)
+    return frame[np.asarray(keep, dtype=bool)].reset_index(drop=True)
