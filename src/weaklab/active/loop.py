@@ -1,0 +1,415 @@
+"""The review loop: pick items with a strategy, take the answers back in as gold."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core import LabelMatrix
+from .._core.validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_labels,
+    check_random_state,
+    fail,
+)
+from ..errors import ValidationError
+from ._inputs import checked_indices, checked_proba
+from .registry import DEFAULT_STRATEGY, STRATEGIES, select
+
+__all__ = ["Answer", "ActiveLoop", "ANSWER_COLUMNS"]
+
+ANSWER_COLUMNS = ("item", "label", "round", "answered_at", "origin")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One recorded answer.
+
+    Attributes
+    ----------
+    item : int
+        Pool index of the item.
+    label : int
+        The answered class id.
+    round : int
+        The round (1-based :meth:`ActiveLoop.select` call) that asked for it.
+    answered_at : datetime.datetime
+        When :meth:`ActiveLoop.incorporate` recorded it (UTC).
+    origin : str
+        Who answered (e.g. ``"human"``, ``"oracle"``, a reviewer's name).
+    """
+
+    item: int
+    label: int
+    round: int
+    answered_at: datetime
+    origin: str
+
+
+class ActiveLoop:
+    """Ask for labels in rounds chosen by a query strategy and record the answers as gold.
+
+    Parameters
+    ----------
+    strategy : str, default="density_weighted"
+        A key of :data:`~weaklab.active.STRATEGIES`.
+    budget_per_round : int, default=10
+        Items asked per :meth:`select` call (overridable per call).
+    n_classes : int, optional
+        Number of classes; inferred from the first :meth:`select` inputs that
+        carry it (``proba``, ``label_proba`` or a LabelMatrix ``L``).
+    diversity : float in [0, 1], optional
+        Batch diversity (see :func:`~weaklab.active.select_batch`); default the
+        strategy's own when features are given.
+    answer_weight : float, default=1.0
+        Training weight of an answered item in :meth:`training_targets`
+        (weak-labelled items weigh 1).
+    allow_partial : bool, default=False
+        When a round asks for more items than remain (neither answered nor
+        pending), return what remains instead of raising.
+    strategy_params : mapping, optional
+        Keyword parameters of the strategy's scoring function (e.g.
+        ``{"beta": 2.0}`` for ``density_weighted``).
+    random_state : None, int or numpy.random.Generator, default=None
+        Seeds the strategy's randomness and tie-breaking for the whole loop.
+
+    Attributes
+    ----------
+    n_items_ : int or None
+        Pool size, fixed by the first :meth:`select`.
+    n_classes_ : int or None
+        Number of classes.
+    round_ : int
+        Number of rounds selected so far.
+
+    Examples
+    --------
+    >>> loop = ActiveLoop("entropy", budget_per_round=2, random_state=0)
+    >>> items = loop.select(proba=[[0.5, 0.5], [0.9, 0.1], [0.6, 0.4]])
+    >>> sorted(items.tolist())
+    [0, 2]
+    >>> loop.incorporate({0: 1, 2: 0}).gold().tolist()
+    [1, -1, 0]
+    """
+
+    def __init__(
+        self,
+        strategy: str = DEFAULT_STRATEGY,
+        budget_per_round: int = 10,
+        *,
+        n_classes: int | None = None,
+        diversity: float | None = None,
+        answer_weight: float = 1.0,
+        allow_partial: bool = False,
+        strategy_params: Mapping[str, Any] | None = None,
+        random_state: Any = None,
+    ) -> None:
+        self.strategy = check_choice("strategy", strategy, tuple(STRATEGIES))
+        self.budget_per_round = check_int("budget_per_round", budget_per_round, low=1)
+        self.n_classes = None if n_classes is None else check_int("n_classes", n_classes, low=2)
+        self.diversity = None if diversity is None else check_float("diversity", diversity, low=0.0, high=1.0)
+        self.answer_weight = check_float("answer_weight", answer_weight, low=0.0)
+        self.allow_partial = check_bool("allow_partial", allow_partial)
+        if strategy_params is not None and not isinstance(strategy_params, Mapping):
+            raise fail("strategy_params", "a mapping of keyword parameters", strategy_params)
+        self.strategy_params = dict(strategy_params or {})
+        self.random_state = random_state
+        self._rng = check_random_state(random_state)
+        self.n_items_: int | None = None
+        self.n_classes_: int | None = self.n_classes
+        self.round_ = 0
+        self._pending: dict[int, int] = {}
+        self._records: tuple[Answer, ...] = ()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def records_(self) -> tuple[Answer, ...]:
+        """Every recorded answer, oldest first (an immutable tuple)."""
+        return self._records
+
+    @property
+    def answers_(self) -> pd.DataFrame:
+        """The recorded answers as a new DataFrame: item, label, round, answered_at, origin."""
+        frame = pd.DataFrame([vars(a) for a in self._records], columns=list(ANSWER_COLUMNS))
+        return frame.astype({"item": np.int64, "label": np.int64, "round": np.int64})
+
+    @property
+    def answered_(self) -> np.ndarray:
+        """Indices of the answered items, in answer order, ``(n_answered,)`` int64."""
+        return np.fromiter((a.item for a in self._records), dtype=np.int64, count=len(self._records))
+
+    @property
+    def pending_(self) -> np.ndarray:
+        """Indices of items asked and not yet answered, sorted, int64."""
+        return np.array(sorted(self._pending), dtype=np.int64)
+
+    @property
+    def n_answered_(self) -> int:
+        """Number of recorded answers."""
+        return len(self._records)
+
+    def gold(self) -> np.ndarray:
+        """The answers as a gold vector for a label model's ``fit(L, gold=...)``.
+
+        Returns
+        -------
+        ndarray of shape (n_items_,), int64
+            The answered class id, ``-1`` where unknown.
+        """
+        n = self._require_items()
+        gold = np.full(n, -1, dtype=np.int64)
+        answered = self.answered_
+        gold[answered] = [a.label for a in self._records]
+        return gold
+
+    def training_targets(self, label_proba: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Soft labels and weights for the end model: answered items get their human label.
+
+        Parameters
+        ----------
+        label_proba : array-like of shape (n_items_, k)
+            The label model's soft labels on the pool.
+
+        Returns
+        -------
+        targets : ndarray of shape (n_items_, k)
+            ``label_proba`` with answered rows replaced by the one-hot answer.
+        weights : ndarray of shape (n_items_,)
+            1 for weak labels, ``answer_weight`` for answered items.
+        """
+        n = self._require_items()
+        targets = checked_proba("label_proba", label_proba, n_rows=n).copy()
+        k = self._require_classes()
+        if targets.shape[1] != k:
+            raise fail("label_proba", f"{k} columns (one per class)", got_text=f"{targets.shape[1]} columns")
+        weights = np.ones(n)
+        gold = self.gold()
+        known = gold >= 0
+        targets[known] = np.eye(k)[gold[known]]
+        weights[known] = self.answer_weight
+        return targets, weights
+
+    def start(self, n_items: int, *, n_classes: int | None = None) -> ActiveLoop:
+        """Fix the pool size (and the classes) before the first round, e.g. to record earlier answers.
+
+        Parameters
+        ----------
+        n_items : int
+            Pool size; must match an already fixed pool.
+        n_classes : int, optional
+            Number of classes; must match one already known.
+
+        Returns
+        -------
+        self
+        """
+        n = check_int("n_items", n_items, low=1)
+        k = None if n_classes is None else check_int("n_classes", n_classes, low=2)
+        if self.n_items_ is not None and n != self.n_items_:
+            raise fail("n_items", f"{self.n_items_} (the loop's pool)", n)
+        if k is not None and self.n_classes_ is not None and k != self.n_classes_:
+            raise fail("n_classes", f"{self.n_classes_} (the loop's classes)", k)
+        self.n_items_ = n
+        self.n_classes_ = self.n_classes_ if k is None else k
+        return self
+
+    # ----------------------------------------------------------------- select
+    def select(
+        self,
+        *,
+        proba: Any = None,
+        label_proba: Any = None,
+        L: Any = None,
+        X: Any = None,
+        density_scores: Any = None,
+        n: int | None = None,
+    ) -> np.ndarray:
+        """Choose the items of the next round.
+
+        Parameters
+        ----------
+        proba : array-like of shape (n_items, k), optional
+            End-model probabilities on the pool.
+        label_proba : array-like of shape (n_items, k), optional
+            Label-model soft labels on the pool.
+        L : LabelMatrix or array-like of shape (n_items, m), optional
+            Votes on the pool.
+        X : array-like or sparse matrix of shape (n_items, d), optional
+            Features of the pool.
+        density_scores : array-like of shape (n_items,), optional
+            Precomputed :func:`~weaklab.active.density` (for ``density_weighted``).
+        n : int, optional
+            Items to ask this round (default ``budget_per_round``).
+
+        Returns
+        -------
+        ndarray of shape (n,), int64
+            Distinct pool indices, never answered or pending; they become
+            pending. Empty only when ``allow_partial`` and nothing remains.
+
+        Raises
+        ------
+        ValidationError
+            When a needed input is missing or malformed, inputs disagree on
+            the pool size, or ``n`` exceeds the items that remain (unless
+            ``allow_partial``).
+        """
+        inputs = {"proba": proba, "label_proba": label_proba, "L": L, "X": X, "density_scores": density_scores}
+        inputs = {k: v for k, v in inputs.items() if v is not None}
+        n_items = self._pool_size(inputs)
+        n_classes = self._infer_classes(inputs)
+        want = self.budget_per_round if n is None else check_int("n", n, low=1)
+        taken = np.zeros(n_items, dtype=bool)
+        answered = self.answered_
+        taken[answered] = True
+        taken[list(self._pending)] = True
+        remaining = int(n_items - taken.sum())
+        if want > remaining and not self.allow_partial:
+            name = "budget_per_round" if n is None else "n"
+            raise fail(name, f"at most {remaining} (items neither answered nor pending; "
+                       "pass allow_partial=True to take what remains)", want)
+        want = min(want, remaining)
+        items = np.zeros(0, dtype=np.int64)
+        if want:
+            items = select(self.strategy, want, answered=answered, available=~taken, diversity=self.diversity,
+                           random_state=self._rng, params=self.strategy_params, **inputs)
+        self.n_items_, self.n_classes_ = n_items, n_classes
+        self.round_ += 1
+        self._pending.update(dict.fromkeys(items.tolist(), self.round_))
+        return items
+
+    def release(self, items: Any) -> ActiveLoop:
+        """Return pending items to the pool unanswered (e.g. a reviewer skipped them).
+
+        Parameters
+        ----------
+        items : array-like of int
+            Pending pool indices.
+
+        Returns
+        -------
+        self
+        """
+        idx = checked_indices("items", items, self._require_items())
+        self._check_pending("items", idx)
+        for i in idx.tolist():
+            del self._pending[i]
+        return self
+
+    # ------------------------------------------------------------ incorporate
+    def incorporate(self, answers: Any, labels: Any = None, *, origin: str = "human") -> ActiveLoop:
+        """Record answers to pending items; all or nothing.
+
+        Parameters
+        ----------
+        answers : mapping of int to int, pandas Series, or array-like of int
+            ``{item: label}`` (a Series maps its index to its values), or the
+            answered items when ``labels`` is given.
+        labels : array-like of int, optional
+            Class ids aligned with ``answers`` when it holds item indices.
+        origin : str, default="human"
+            Who answered; stored with every record.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValidationError
+            For a label outside ``0..k-1``, an item out of range, answered
+            twice, already answered or never asked, or mismatched lengths.
+            Nothing is recorded then: earlier answers stay as they were.
+        """
+        if not isinstance(origin, str) or not origin:
+            raise fail("origin", "a non-empty string", origin)
+        n_items = self._require_items()
+        items, values = _split_answers(answers, labels)
+        idx = checked_indices("answers", items, n_items)
+        if values.shape[0] != idx.shape[0]:
+            raise fail("labels", f"{idx.shape[0]} labels (one per answered item)",
+                       got_text=f"{values.shape[0]}")
+        self._check_pending("answers", idx)
+        y = check_labels("labels", values, self._require_classes(), length=idx.shape[0])
+        now = datetime.now(UTC)
+        new = tuple(Answer(int(i), int(c), self._pending[int(i)], now, origin) for i, c in zip(idx, y))
+        self._records = self._records + new
+        for i in idx.tolist():
+            del self._pending[i]
+        return self
+
+    # ---------------------------------------------------------------- helpers
+    def _check_pending(self, name: str, idx: np.ndarray) -> None:
+        not_pending = [int(i) for i in idx if int(i) not in self._pending]
+        if not not_pending:
+            return
+        done = set(self.answered_.tolist())
+        first = not_pending[0]
+        why = "was already answered" if first in done else "was never asked (not pending)"
+        raise fail(name, "items asked in a round and not yet answered",
+                   got_text=f"{len(not_pending)} other item(s), e.g. item {first}, which {why}")
+
+    def _pool_size(self, inputs: dict[str, Any]) -> int:
+        sizes = {k: (v.n_items if isinstance(v, LabelMatrix) else _rows(k, v)) for k, v in inputs.items()}
+        if not sizes:
+            raise fail("select", "at least one of proba, label_proba, L, X, density_scores", got_text="none")
+        if self.n_items_ is not None:
+            sizes = {"the loop's pool": self.n_items_, **sizes}
+        if len(set(sizes.values())) > 1:
+            shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
+            raise ValidationError(f"select: expected the same number of items in every input, got {shown}")
+        return next(iter(sizes.values()))
+
+    def _infer_classes(self, inputs: dict[str, Any]) -> int | None:
+        found: dict[str, int] = {k: int(np.shape(inputs[k])[1]) for k in ("proba", "label_proba") if k in inputs}
+        if isinstance(inputs.get("L"), LabelMatrix):
+            found["L"] = inputs["L"].n_classes
+        if self.n_classes_ is not None:
+            found = {"n_classes": self.n_classes_, **found}
+        if len(set(found.values())) > 1:
+            shown = ", ".join(f"{k}: {v}" for k, v in found.items())
+            raise ValidationError(f"select: expected the same number of classes in every input, got {shown}")
+        return next(iter(found.values()), None)
+
+    def _require_items(self) -> int:
+        if self.n_items_ is None:
+            raise fail("ActiveLoop", "a first select() call (it fixes the pool)", got_text="none yet")
+        return self.n_items_
+
+    def _require_classes(self) -> int:
+        if self.n_classes_ is None:
+            raise fail("ActiveLoop(n_classes=...)", "the number of classes (or select() inputs that carry it)",
+                       None)
+        return self.n_classes_
+
+    def __repr__(self) -> str:
+        return (f"ActiveLoop(strategy={self.strategy!r}, budget_per_round={self.budget_per_round}, "
+                f"round_={self.round_}, n_answered_={self.n_answered_}, n_pending={len(self._pending)})")
+
+
+def _rows(name: str, value: Any) -> int:
+    shape = np.shape(value) if not hasattr(value, "shape") else value.shape
+    if len(shape) == 0:
+        raise fail(name, "an array with one row per item", value)
+    return int(shape[0])
+
+
+def _split_answers(answers: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Item indices and labels from a mapping, a Series or two aligned arrays."""
+    if labels is not None:
+        if isinstance(answers, Mapping):
+            raise fail("labels", "None when answers is a mapping", labels)
+        return np.asarray(answers), np.asarray(labels)
+    if isinstance(answers, pd.Series):
+        return answers.index.to_numpy(), answers.to_numpy()
+    if isinstance(answers, Mapping):
+        return np.asarray(list(answers.keys())), np.asarray(list(answers.values()))
+    raise fail("answers", "a mapping {item: label}, a pandas Series, or item indices with labels=", answers)

@@ -1,0 +1,208 @@
+"""Simulated active learning: run an :class:`ActiveLoop` against an oracle and record the learning curve."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from .._core import as_label_matrix
+from .._core.validation import check_bool, check_int, check_labels, fail
+from ..errors import ValidationError, WeaklabError
+from ..evaluation import accuracy, f1_score
+from ._inputs import checked_features
+from .diversity import density
+from .loop import ActiveLoop
+
+__all__ = ["OracleError", "simulate", "CURVE_COLUMNS", "METRICS"]
+
+CURVE_COLUMNS = ("round", "n_answered", "score", "label_model_accuracy", "seconds")
+METRICS = ("accuracy", "macro_f1", "f1")
+
+
+class OracleError(WeaklabError, RuntimeError):
+    """The oracle of :func:`simulate` raised; the answers recorded before stay in the loop.
+
+    Attributes
+    ----------
+    round : int
+        The round whose items were being asked.
+    items : numpy.ndarray
+        The pool indices the oracle was asked for (released back to the pool).
+    """
+
+    def __init__(self, message: str, *, round: int, items: np.ndarray) -> None:
+        super().__init__(message)
+        self.round = round
+        self.items = items
+
+
+def _metric_fn(metric: Any, n_classes: int) -> Callable[[np.ndarray, np.ndarray], float]:
+    """A function ``(y_true, proba) -> float`` for a metric name or callable."""
+    if callable(metric):
+        return lambda y, p: float(metric(y, p))
+    if metric not in METRICS:
+        raise fail("metric", f"one of {', '.join(map(repr, METRICS))} or a callable (y_true, proba)", metric)
+    if metric == "accuracy":
+        return lambda y, p: accuracy(y, p.argmax(axis=1), n_classes=n_classes)
+    average = "macro" if metric == "macro_f1" else "binary"
+    return lambda y, p: f1_score(y, p.argmax(axis=1), average=average, n_classes=n_classes)
+
+
+def _budgets(rounds: Any, default: int) -> list[int]:
+    if isinstance(rounds, Sequence) and not isinstance(rounds, str):
+        return [check_int(f"rounds[{i}]", r, low=1) for i, r in enumerate(rounds)]
+    return [default] * check_int("rounds", rounds, low=0)
+
+
+def _preview(items: np.ndarray, limit: int = 10) -> str:
+    shown = ", ".join(str(int(i)) for i in items[:limit])
+    return f"[{shown}{', ...' if items.size > limit else ''}] ({items.size} items)"
+
+
+def _ask(oracle: Callable[[np.ndarray], Any], items: np.ndarray, round_: int, loop: ActiveLoop) -> np.ndarray:
+    """The oracle's labels for ``items``; on failure release them and raise a clear error."""
+    try:
+        labels = np.asarray(oracle(items.copy()))
+    except Exception as exc:  # any failure of user code becomes one documented error
+        loop.release(items)
+        raise OracleError(
+            f"oracle raised {type(exc).__name__} in round {round_} on items {_preview(items)}: {exc}; "
+            f"the {loop.n_answered_} answers recorded before are kept",
+            round=round_, items=items,
+        ) from exc
+    try:
+        return check_labels("oracle", labels, loop.n_classes_ or 2, length=items.size)
+    except ValidationError as exc:
+        loop.release(items)
+        raise ValidationError(f"round {round_}, items {_preview(items)}: {exc}") from None
+
+
+def simulate(
+    loop: ActiveLoop,
+    L: Any,
+    X: Any,
+    oracle: Callable[[np.ndarray], Any],
+    *,
+    label_model: Any,
+    end_model: Any,
+    rounds: int | Sequence[int],
+    X_test: Any,
+    y_test: Any,
+    metric: Any = "accuracy",
+    y_pool: Any = None,
+    train_uncovered: bool = False,
+) -> pd.DataFrame:
+    """Run ``loop`` against an oracle: fit, score, select, ask, incorporate; return the learning curve.
+
+    Each round (and once before the first, round 0): the label model is
+    fitted on ``L`` with the answers so far as gold (``fit(L, gold=...)``,
+    semi-supervised models clamp them), its soft labels with answered rows
+    replaced by the answers train the end model (``fit(X, targets,
+    sample_weight=...)``, see :meth:`ActiveLoop.training_targets`), and the
+    end model is scored on the test set. Then the loop selects the next
+    items, the oracle labels them and the loop records the answers.
+
+    Parameters
+    ----------
+    loop : ActiveLoop
+        The loop to run (it keeps the answers; it may already hold some).
+    L : LabelMatrix or array-like of shape (n, m)
+        Votes on the pool.
+    X : array-like or sparse matrix of shape (n, d)
+        Pool features for the end model and the feature-space strategies.
+    oracle : callable
+        ``oracle(items) -> labels``: class ids for an int array of pool indices.
+    label_model : label model
+        Unfitted, following weaklab's contract (``fit(L, gold=...)``,
+        ``predict_proba(L)``); cloned every round (scikit-learn ``clone``).
+    end_model : classifier
+        ``fit(X, soft_labels, sample_weight=...)`` and ``predict_proba(X)``,
+        e.g. :class:`weaklab.endmodel.SoftLabelClassifier`; cloned every round.
+    rounds : int or sequence of int
+        Number of rounds of ``loop.budget_per_round`` answers, or the number
+        of answers of each round.
+    X_test : array-like or sparse matrix of shape (n_test, d)
+        Test features.
+    y_test : array-like of shape (n_test,)
+        Test labels.
+    metric : {"accuracy", "macro_f1", "f1"} or callable, default="accuracy"
+        ``"f1"`` is the F1 of class 1 (binary); a callable gets
+        ``(y_test, proba_test)``.
+    y_pool : array-like of shape (n,), optional
+        True pool labels, only to report the label model's accuracy on the
+        pool (NaN without them).
+    train_uncovered : bool, default=False
+        Train the end model on items no source voted on (their soft label is
+        the class prior). By default they get weight 0 unless answered.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per round: ``round``, ``n_answered``, ``score`` (test metric),
+        ``label_model_accuracy`` (on the pool), ``seconds`` (cumulative wall
+        time). The loop stops early when the pool is used up.
+
+    Raises
+    ------
+    OracleError
+        When the oracle raises; it names the round and the items, which go
+        back to the pool, and the answers recorded before are kept.
+    ValidationError
+        For malformed inputs or oracle answers (naming the round and items).
+    """
+    if not isinstance(loop, ActiveLoop):
+        raise fail("loop", "an ActiveLoop", loop)
+    if not callable(oracle):
+        raise fail("oracle", "a callable items -> labels", oracle)
+    matrix = as_label_matrix(L, loop.n_classes_)
+    k, n = matrix.n_classes, matrix.n_items
+    X = checked_features("X", X, n_rows=n)
+    y_test = check_labels("y_test", y_test, k)
+    truth = None if y_pool is None else check_labels("y_pool", y_pool, k, length=n)
+    score_fn = _metric_fn(metric, k)
+    budgets = _budgets(rounds, loop.budget_per_round)
+    uncovered = (matrix.votes_per_item() == 0) & (not check_bool("train_uncovered", train_uncovered))
+    dens = density(X) if loop.strategy == "density_weighted" else None
+    loop.start(n, n_classes=k)
+    rows: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    for r in range(len(budgets) + 1):
+        label_proba, proba, row = _fit_round(loop, matrix, X, label_model, end_model, uncovered,
+                                             X_test, y_test, score_fn, truth)
+        rows.append({"round": r, **row, "seconds": time.perf_counter() - start})
+        if r == len(budgets):
+            break
+        items = loop.select(proba=proba, label_proba=label_proba, L=matrix, X=X, density_scores=dens,
+                            n=budgets[r])
+        if items.size == 0:
+            break
+        labels = _ask(oracle, items, loop.round_, loop)
+        loop.incorporate(items, labels, origin="oracle")
+    return pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
+
+
+def _fit_round(
+    loop: ActiveLoop, L: Any, X: Any, label_model: Any, end_model: Any, uncovered: np.ndarray,
+    X_test: Any, y_test: np.ndarray, score_fn: Callable[[np.ndarray, np.ndarray], float],
+    truth: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Fit both models on the answers so far; soft labels, pool probabilities and the round's numbers."""
+    gold = loop.gold()
+    lm = clone(label_model).fit(L, gold=gold)
+    label_proba = np.asarray(lm.predict_proba(L), dtype=np.float64)
+    targets, weights = loop.training_targets(label_proba)
+    weights[uncovered & (gold < 0)] = 0.0
+    em = clone(end_model).fit(X, targets, sample_weight=weights)
+    proba = np.asarray(em.predict_proba(X), dtype=np.float64)
+    test_proba = np.asarray(em.predict_proba(X_test), dtype=np.float64)
+    lm_acc = np.nan if truth is None else accuracy(truth, label_proba.argmax(axis=1), n_classes=L.n_classes)
+    return label_proba, proba, {
+        "n_answered": loop.n_answered_,
+        "score": score_fn(y_test, test_proba),
+        "label_model_accuracy": lm_acc,
+    }

@@ -1,0 +1,76 @@
+"""simulate: the learning curve improves with answers; oracle failures are clear and keep answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from weaklab import ValidationError
+from weaklab.active import CURVE_COLUMNS, ActiveLoop, OracleError, simulate
+from weaklab.endmodel import SoftLabelClassifier
+from weaklab.models import DawidSkene
+from weaklab.synthetic import make_label_matrix
+
+
+def _task(seed: int = 0):
+    """Four-class Gaussian features with sparse, poor sources (the weak labels alone train a weak model)."""
+    rng = np.random.default_rng(seed)
+    n_pool, n_test, k, d = 600, 400, 4, 10
+    truth = make_label_matrix(n_pool, 6, k, coverage=0.05, accuracy=(0.35, 0.45), random_state=seed)
+    means = rng.normal(0, 1.0, size=(k, d))
+    y_test = rng.integers(0, k, size=n_test)
+    X = means[truth.y] + rng.normal(0, 1.0, size=(n_pool, d))
+    X_test = means[y_test] + rng.normal(0, 1.0, size=(n_test, d))
+    return truth.L, truth.y, X, X_test, y_test
+
+
+def _run(loop, oracle, rounds=4):
+    L, y, X, X_test, y_test = _task()
+    return simulate(loop, L, X, oracle, label_model=DawidSkene(random_state=0),
+                    end_model=SoftLabelClassifier(LogisticRegression(max_iter=500)), rounds=rounds,
+                    X_test=X_test, y_test=y_test, y_pool=y)
+
+
+def test_simulate_improves_the_test_score():
+    """Forty answers raise the end model's test accuracy by at least 0.2 over the weak-label start."""
+    y = _task()[1]
+    curve = _run(ActiveLoop("density_weighted", budget_per_round=10, random_state=0), lambda i: y[i])
+    assert tuple(curve.columns) == CURVE_COLUMNS
+    assert curve["n_answered"].tolist() == [0, 10, 20, 30, 40]
+    assert curve["score"].iloc[-1] >= curve["score"].iloc[0] + 0.2
+    assert curve["seconds"].is_monotonic_increasing
+
+
+def test_simulate_accepts_per_round_budgets():
+    """A sequence of budgets sets the answers of each round."""
+    y = _task()[1]
+    curve = _run(ActiveLoop("random", random_state=0), lambda i: y[i], rounds=[5, 15])
+    assert curve["n_answered"].tolist() == [0, 5, 20]
+
+
+def test_raising_oracle_names_round_and_items_and_keeps_answers():
+    """An oracle that raises in round 2 gives an OracleError naming the round; round 1's answers stay."""
+    y = _task()[1]
+    calls = []
+
+    def oracle(items):
+        calls.append(items)
+        if len(calls) == 2:
+            raise RuntimeError("annotator went home")
+        return y[items]
+
+    loop = ActiveLoop("entropy", budget_per_round=5, random_state=0)
+    with pytest.raises(OracleError, match=r"round 2 on items \[") as info:
+        _run(loop, oracle)
+    assert info.value.round == 2 and info.value.items.tolist() == calls[1].tolist()
+    assert loop.n_answered_ == 5 and loop.answers_["item"].tolist() == calls[0].tolist()
+    assert loop.pending_.size == 0
+
+
+def test_oracle_labels_out_of_range_are_rejected():
+    """An oracle answering a class id out of range raises a ValidationError naming the round; nothing is recorded."""
+    loop = ActiveLoop("margin", budget_per_round=5, random_state=0)
+    with pytest.raises(ValidationError, match=r"^round 1, items \[.*oracle: expected class ids in 0\.\.3"):
+        _run(loop, lambda items: np.full(items.size, 9))
+    assert loop.n_answered_ == 0 and loop.pending_.size == 0
