@@ -91,9 +91,7 @@ Where weaklab loses, the table says so.
 # --------------------------------------------------------------------------------------------- timing
 
 
-def best_of(
-    fn: Callable[[], Any], repeat: int = 3, *, collect: bool = True
-) -> tuple[float, list[float], Any]:
+def best_of(fn: Callable[[], Any], repeat: int = 3, *, collect: bool = True) -> tuple[float, list[float], Any]:
     """Run ``fn`` ``repeat`` times; return (best seconds, all seconds, result of the last run).
 
     A full ``gc.collect()`` runs before each repetition (outside the timed region), so garbage from the
@@ -370,6 +368,18 @@ def _git_commit() -> str:
         return "unknown"
 
 
+def source_digest() -> str:
+    """Short SHA-256 of weaklab's source files (src/weaklab/**/*.py): tells apart uncommitted versions."""
+    import hashlib
+
+    h = hashlib.sha256()
+    root = REPO_DIR / "src" / "weaklab"
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def machine_info(packages: Iterable[str] = DEFAULT_PACKAGES) -> dict[str, Any]:
     """Facts about the machine and the environment a result was measured in."""
     try:
@@ -390,10 +400,9 @@ def machine_info(packages: Iterable[str] = DEFAULT_PACKAGES) -> dict[str, Any]:
         "platform": platform.platform(),
         "load_average_at_start": [round(x, 2) for x in load],
         "git_commit": _git_commit(),
+        "weaklab_source_digest": source_digest(),
         "env": {
-            k: os.environ[k]
-            for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
-            if k in os.environ
+            k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS") if k in os.environ
         },
         "packages": package_versions(packages),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -409,7 +418,8 @@ def machine_markdown(info: dict[str, Any], packages: Iterable[str] | None = None
         f"Machine: {info['cpu']}, {info['cores']} cores ({info['cores_usable']} usable), "
         f"{fmt_bytes(info['ram_bytes'])} RAM, {info['platform']}, Python {info['python']}; "
         f"load average at start {info['load_average_at_start'][0]}. "
-        f"weaklab commit {info['git_commit']}. Measured {info['date']}.\n\n"
+        f"weaklab commit {info['git_commit']}, source digest {info.get('weaklab_source_digest', '?')}. "
+        f"Measured {info['date']}.\n\n"
         f"Versions: {vers}."
     )
 
