@@ -366,7 +366,7 @@ def parent_main(args: argparse.Namespace) -> None:
             matrices: dict[str, Path] = {}
             for case in cases:
                 spec = CASES[case]
-                repeat = 3 if spec["fast"] else (2 if n <= 100_000 else 1)
+                repeat = 3 if spec["fast"] else 1
                 if case in rates:
                     predicted = n / rates[case] * repeat
                     if predicted > args.budget:
