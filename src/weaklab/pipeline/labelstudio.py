@@ -38,6 +38,7 @@ from ._ls_parse import FROM_NAME, ID_FIELD, check_class_names, parse_label_studi
 from ._ls_store import dataset_class_names, item_texts, run_dataset, run_soft_labels, typed_item_ids
 
 __all__ = [
+    "config_path",
     "export_label_studio",
     "import_label_studio",
     "labeling_config",

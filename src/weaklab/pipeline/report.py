@@ -1,0 +1,215 @@
+"""The run report: one self-contained, offline HTML file about one run.
+
+:func:`write_report` reads a run from the store and writes a single HTML file
+with its own CSS and server-drawn inline SVG charts (no JavaScript, no CDN,
+no fonts or images fetched): the sources (coverage, overlaps, conflicts,
+estimated and empirical accuracy, with a chart), the label model (class,
+parameters, class balance, per-source accuracy), the end models' metrics, a
+reliability diagram with the ECE before and after calibration, slices, the
+top label issues and the alerts. A part the run did not record says so. All
+text from the store is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._core.validation import fail
+from ..store import Store
+from ._report_data import RunData, read_run
+from ._report_html import esc, kv_table, missing, page, table
+from ._report_svg import bar_chart, reliability_diagram
+
+__all__ = ["write_report", "render_report"]
+
+_SOURCE_COLUMNS = ("coverage", "overlaps", "conflicts", "est_accuracy", "emp_accuracy")
+
+
+def write_report(store: Store, run_id: int, path: str | os.PathLike[str]) -> Path:
+    """Write the HTML report of a run to ``path`` (folders created; the file replaced atomically).
+
+    Parameters
+    ----------
+    store : Store
+        The lineage store.
+    run_id : int
+        The run to report on.
+    path : str or Path
+        The HTML file to write.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    ValidationError
+        ``run_id`` is not a run of the store, or ``path`` cannot be written.
+    """
+    html = render_report(store, run_id)
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise fail("path", "a writable file", got_text=f"{str(target)!r} ({exc.strerror})") from None
+    return target
+
+
+def render_report(store: Store, run_id: int) -> str:
+    """The report of a run as an HTML string (see :func:`write_report`)."""
+    data = read_run(store, run_id)
+    run = data.run
+    title = f"weaklab report \u2013 run {run['run_id']} ({run.get('dataset')})"
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    sections = [
+        ("run", "Run", _run_section(data)),
+        ("sources", "Sources", _sources_section(data)),
+        ("label-model", "Label model", _label_model_section(data)),
+        ("end-model", "End model", _end_model_section(data)),
+        ("calibration", "Calibration", _calibration_section(data)),
+        ("slices", "Slices", _slices_section(data)),
+        ("label-issues", "Label issues", _issues_section(data)),
+        ("alerts", "Alerts", _alerts_section(data)),
+    ]
+    return page(title, f"Generated {now} from the lineage store; self-contained and offline.", sections)
+
+
+# ---------------------------------------------------------------------- sections
+def _run_section(data: RunData) -> str:
+    run = data.run
+    facts = {"run id": run["run_id"], "dataset": f"{run.get('dataset')} (id {run.get('dataset_id')})",
+             "status": run.get("status"), "started": _time(run.get("created_at")),
+             "finished": _time(run.get("finished_at")), "human annotations on the dataset": data.n_annotations}
+    body = kv_table(facts)
+    config = run.get("config")
+    body += "<h3>Configuration</h3>" + (kv_table(config) if isinstance(config, Mapping) and config else missing())
+    metrics = run.get("metrics")
+    body += "<h3>Run metrics</h3>" + (kv_table(metrics) if isinstance(metrics, Mapping) and metrics else missing())
+    return body
+
+
+def _sources_section(data: RunData) -> str:
+    frame = data.sources
+    if frame is None or frame.empty:
+        return missing()
+    columns = [c for c in frame.columns if c != "version"]
+    rows = [(name, row["version"], *(row[c] for c in columns)) for name, row in frame.iterrows()]
+    body = table(["source", "version", *[_label(c) for c in columns]], rows)
+    body += ('<p class="note">Coverage, overlaps and conflicts are fractions of all items; estimated accuracy '
+             "comes from the label model (no gold), empirical accuracy from gold or human answers.</p>")
+    series = {_label(c): frame[c].tolist() for c in ("coverage", "est_accuracy", "emp_accuracy")
+              if c in frame.columns and frame[c].notna().any()}
+    body += bar_chart([str(n) for n in frame.index], series, title="Source coverage and accuracy")
+    return body
+
+
+def _label_model_section(data: RunData) -> str:
+    model = data.label_model
+    if model is None:
+        return missing()
+    facts = {"class": model.get("class"), "label-model run id": model.get("label_model_run_id"),
+             "fitted on application": model.get("application_id"), "recorded": _time(model.get("created_at"))}
+    body = kv_table(facts) + "<h3>Parameters</h3>" + _mapping_or_missing(model.get("params"))
+    body += "<h3>Class balance</h3>" + _class_balance(model.get("class_balance"), data.class_names)
+    body += "<h3>Per-source accuracy</h3>"
+    accuracy = model.get("source_accuracy")
+    if accuracy:
+        body += table(["source", "accuracy"], sorted(accuracy.items(), key=lambda kv: -kv[1]))
+    else:
+        body += missing("This label model does not estimate per-source accuracy.")
+    body += "<h3>Metrics</h3>" + _mapping_or_missing(model.get("metrics"))
+    return body
+
+
+def _class_balance(balance: Any, class_names: list[str] | None) -> str:
+    if not balance:
+        return missing()
+    names = class_names if class_names and len(class_names) == len(balance) else [str(c) for c in range(len(balance))]
+    chart = bar_chart(names, {"class balance": balance}, title="Class balance")
+    return table(["class", "share"], list(zip(names, balance))) + chart
+
+
+def _end_model_section(data: RunData) -> str:
+    if not data.end_models:
+        return missing()
+    parts = []
+    for model in data.end_models:
+        parts.append(f"<h3>{esc(model.get('name'))} <span class=\"note\">(end-model run "
+                     f"{esc(model.get('end_model_run_id'))})</span></h3>")
+        metrics = {k: v for k, v in (model.get("metrics") or {}).items() if k != "slices"}
+        parts.append(_mapping_or_missing(metrics))
+        parts.append("<p class=\"note\">Parameters</p>" + _mapping_or_missing(model.get("params")))
+    return "".join(parts)
+
+
+def _calibration_section(data: RunData) -> str:
+    if not data.curves and not data.ece:
+        return missing()
+    body = kv_table(data.ece) if data.ece else ""
+    if data.curves:
+        body += reliability_diagram(data.curves, title="Reliability diagram")
+        body += ('<p class="note">Points are bins of items by predicted confidence; the dashed diagonal is '
+                 "perfect calibration. ECE: expected calibration error (lower is better).</p>")
+    else:
+        body += missing("No reliability bins recorded for this run.")
+    return body
+
+
+def _slices_section(data: RunData) -> str:
+    if not data.slices:
+        return missing()
+    headers = list(dict.fromkeys(k for row in data.slices for k in row))
+    return table(headers, [[row.get(h) for h in headers] for row in data.slices])
+
+
+def _issues_section(data: RunData) -> str:
+    if data.issues is None:
+        return missing()
+    frame = data.issues
+    rows = [(r["rank"], r["item_id"], _class(r["given"], data.class_names), _class(r["suggested"], data.class_names),
+             r["score"], r["method"], r["status"]) for _, r in frame.iterrows()]
+    shown = f"Top {len(frame)} of {data.n_issues} flagged items, most likely issue first."
+    return (f'<p class="note">{esc(shown)}</p>'
+            + table(["rank", "item", "given", "suggested", "score", "method", "status"], rows))
+
+
+def _alerts_section(data: RunData) -> str:
+    if data.alerts is None:
+        return missing("No alerts were raised for this run.")
+    rows = [(f'<span class="sev-{esc(r["severity"])}">{esc(r["severity"])}</span>', r["kind"], r["source"],
+             r["message"], r["value"], _time(r["created_at"])) for _, r in data.alerts.iterrows()]
+    return table(["severity", "kind", "source", "message", "value", "when"], rows, raw_columns=(0,))
+
+
+# ---------------------------------------------------------------------- helpers
+def _mapping_or_missing(value: Any) -> str:
+    return kv_table(value) if isinstance(value, Mapping) and value else missing()
+
+
+def _label(column: str) -> str:
+    return {"est_accuracy": "estimated accuracy", "emp_accuracy": "empirical accuracy"}.get(
+        column, column.replace("_", " "))
+
+
+def _class(value: Any, names: list[str] | None) -> Any:
+    if value is None or pd.isna(value):
+        return None
+    label = int(value)
+    return f"{names[label]} ({label})" if names and 0 <= label < len(names) else label
+
+
+def _time(value: Any) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M:%S") + " UTC"
+
