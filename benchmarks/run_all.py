@@ -28,6 +28,7 @@ SCRIPTS: list[str] = [
     "label_models_speed.py",
     "store.py",
     "end_models.py",
+    "cleaning.py",
 ]
 
 

@@ -16,12 +16,19 @@ import numpy as np
 
 from .._core.validation import check_choice
 from ._inputs import Given, check_given
-from .confident import _calibrate, _confident_true, _raw_joint
+from .confident import _calibrate, _confident_true, _noise_from_joint, _raw_joint
 
 __all__ = ["ISSUE_METHODS", "find_label_issues"]
 
 #: Names accepted by ``method=``.
-ISSUE_METHODS = ("prune_by_noise_rate", "prune_by_class", "both", "confident_joint", "predicted_neq_given")
+ISSUE_METHODS = (
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "confident_joint",
+    "predicted_neq_given",
+    "noise_posterior",
+)
 
 
 def find_label_issues(labels: Any, pred_probs: Any, *, method: str = "prune_by_noise_rate") -> np.ndarray:
@@ -49,6 +56,14 @@ def find_label_issues(labels: Any, pred_probs: Any, *, method: str = "prune_by_n
           (uncalibrated) confident joint: confidently of another class.
         * ``"predicted_neq_given"``: the most probable class is not the
           given one.
+        * ``"noise_posterior"``: as many items as the confident joint counts
+          off its diagonal, taken in order of their posterior probability of
+          a wrong label, ``1 - p(true = given | x, given)`` with
+          ``p(true = t | x, given = g) ∝ pred_probs[i, t] * noise[t, g]`` and
+          ``noise`` from :func:`estimate_noise_matrix`. Unlike the ranking by
+          self-confidence alone, this weighs each item by how often its
+          given class receives items of the class the model predicts, which
+          matters when the noise is asymmetric (e.g. pair flips).
 
         The three pruning methods never flag an item whose given label is
         its most probable class.
@@ -72,6 +87,8 @@ def _find(g: Given, method: str) -> np.ndarray:
     if method == "confident_joint":
         true, has = _confident_true(g)
         return np.asarray(has & (true != g.hard))
+    if method == "noise_posterior":
+        return _noise_posterior(g)
     counts = _issue_counts(g)
     if method == "prune_by_class":
         mask = _prune_by_class(g, counts.sum(axis=1))
@@ -115,4 +132,18 @@ def _prune_by_noise_rate(g: Given, counts: np.ndarray) -> np.ndarray:
         margin = g.proba[:, t] - self_conf
         rank = _within_group_rank(g.hard, -margin)
         mask |= (rank < counts[g.hard, t]) & (g.hard != t)
+    return mask
+
+
+def _noise_posterior(g: Given) -> np.ndarray:
+    raw = _raw_joint(g)
+    cal = _calibrate(raw, g.weights.sum(axis=0))
+    noise = _noise_from_joint(cal / max(cal.sum(), 1e-300))  # [true, given]
+    weighted = g.proba * noise[:, g.hard].T  # p(true = t | x) * p(given | true = t)
+    total = weighted.sum(axis=1)
+    rows = np.arange(g.n)
+    wrong = 1.0 - np.divide(weighted[rows, g.hard], total, out=np.zeros(g.n), where=total > 0)
+    n_issues = int(np.rint(raw.sum() - np.trace(raw)))
+    mask = np.zeros(g.n, dtype=bool)
+    mask[np.argsort(-wrong, kind="stable")[:n_issues]] = True
     return mask
