@@ -7,9 +7,9 @@ labels from the normalised vote counts; 10,000 human annotations from 20 annotat
 Cases, each on a fresh store in a temporary folder (the store deduplicates identical content, so a write is
 timed once; reads are the best of 3):
 
-* ``add_dataset`` (1M item ids: Parquet + the DuckDB item index), ``add_application`` of the dense matrix
-  (wide Parquet, one int8 column per source) and of the same matrix in sparse form (long Parquet:
-  row/col/label per vote), and ``load_matrix`` of each (an exact round trip);
+* ``add_dataset`` (1M item ids: Parquet + the DuckDB item index), ``add_application`` of the dense
+  matrix (packed Parquet: each item's int8 row as one fixed-size binary value) and of the same matrix
+  in sparse form (long Parquet: row/col/label per vote), and ``load_matrix`` of each (exact round trip);
 * ``add_soft_labels`` (float32 Parquet) and ``load_soft_labels``;
 * ``add_annotations`` of 10,000 answers at once, ``add_annotation`` one at a time (median of 50), and
   ``annotations()`` listing them all; ``claim_items`` (10 items out of 1,000 candidates, median of 50);
@@ -155,7 +155,7 @@ def markdown(res: dict[str, Any], info: dict[str, Any]) -> str:
     n, raw = res["n_items"], res["n_items"] * N_SOURCES
     rows = [
         ["add_dataset (item ids)", C.fmt_seconds(res["add_dataset"]), "-"],
-        ["add_application, dense (wide Parquet)", C.fmt_seconds(res["add_application_dense"]),
+        ["add_application, dense (packed int8 rows)", C.fmt_seconds(res["add_application_dense"]),
          C.fmt_seconds(res["load_matrix_dense"])],
         ["add_application, sparse (long Parquet)", C.fmt_seconds(res["add_application_sparse"]),
          C.fmt_seconds(res["load_matrix_sparse"])],

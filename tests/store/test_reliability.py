@@ -145,7 +145,11 @@ def test_damaged_array_files_give_a_store_error_naming_the_file(tmp_path, damage
 
 
 def test_explain_is_fast(tmp_path):
-    """explain answers in well under 50 ms per item on a 50k-item, 30-source run."""
+    """explain costs under 50 ms of CPU per item on a 50k-item, 30-source run.
+
+    CPU time (all threads of this process) rather than wall time, so that other work on a shared
+    machine does not make the test flaky; benchmarks/store.py reports wall-clock latency at 1M items.
+    """
     n, m = 50_000, 30
     rng = np.random.default_rng(0)
     ids = np.array([f"item-{i}" for i in range(n)], dtype=object)
@@ -158,8 +162,8 @@ def test_explain_is_fast(tmp_path):
         st.explain(ids[0])  # warm the row-group index
         times = []
         for i in rng.integers(0, n, size=20):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             story = st.explain(ids[i])
-            times.append(time.perf_counter() - t0)
+            times.append(time.process_time() - t0)
             assert story["row"] == i
     assert float(np.median(times)) < 0.05

@@ -3,7 +3,9 @@
 Layouts (every per-item table has an ascending ``row`` column holding the
 item's *dataset* row):
 
-* votes, ``"wide"`` (dense matrices): ``row``, ``v0 .. v{m-1}`` as int8/int16;
+* votes, ``"packed"`` (dense matrices): ``row`` and ``votes``, the item's row of the dense
+  int8/int16 matrix as one fixed-size binary value (row-major, little-endian) -- compact, fast to
+  write and read whole, and one item's votes are one value;
 * votes, ``"long"`` (sparse matrices): ``row``, ``col``, ``label``, one line
   per non-abstain vote, sorted by row then column;
 * soft labels: ``row``, ``p0 .. p{k-1}`` as float32 (or float64);
@@ -19,15 +21,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
+from .._core.hashing import fingerprint
 from .._core.label_matrix import LabelMatrix, vote_dtype
 from .._core.validation import fail
 from ._arrays import row_array
 
 __all__ = [
-    "decode_ids", "decode_state_arrays", "decode_votes", "encode_ids", "encode_state_arrays",
-    "encode_votes", "id_keys", "matrix_order", "proba_table", "decode_proba", "votes_of_row",
+    "decode_ids", "decode_proba", "decode_state_arrays", "decode_votes", "encode_ids",
+    "encode_state_arrays", "encode_votes", "id_keys", "keys_fingerprint", "matrix_key", "matrix_order",
+    "proba_table", "votes_of_row",
 ]
 
 
@@ -40,15 +45,32 @@ def id_keys(ids: np.ndarray, name: str = "item_ids") -> np.ndarray:
         return ids.astype(str).astype(object)
     if ids.dtype.kind == "U":
         return ids.astype(object)
-    if ids.dtype.kind == "O" and all(isinstance(v, str) for v in ids):
+    kind = pd.api.types.infer_dtype(ids, skipna=False) if ids.dtype.kind == "O" else ""
+    if kind == "string":
         return ids
-    if ids.dtype.kind == "O" and all(_is_int(v) for v in ids):
+    if kind == "integer":
         return np.array([str(int(v)) for v in ids], dtype=object)
     raise fail(name, "integer or string item ids", ids)
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+def keys_fingerprint(keys: np.ndarray) -> str:
+    """Fingerprint of text keys, hashed as one Arrow buffer (fast for millions of ids)."""
+    arr = pa.array(keys, pa.string())
+    offsets, data = arr.buffers()[1], arr.buffers()[2]
+    return fingerprint("keys", len(arr), offsets.to_pybytes() if offsets else b"",
+                       data.to_pybytes() if data else b"")
+
+
+def matrix_key(L: LabelMatrix, keys: np.ndarray | None) -> str:
+    """Content key of a label matrix: votes (in its storage form), names, classes, versions and item ids."""
+    if L.is_sparse:
+        csr = L.csr
+        votes: tuple[Any, ...] = ("csr", csr.indptr, csr.indices, csr.data)
+    else:
+        votes = ("dense", np.ascontiguousarray(L.to_dense()))
+    ids = None if keys is None else keys_fingerprint(keys)
+    return fingerprint("LabelMatrix-store-1", L.shape, L.n_classes, *votes, L.source_names, L.class_names,
+                       L.source_versions, ids)
 
 
 def encode_ids(ids: np.ndarray) -> tuple[pa.Table, str]:
@@ -85,14 +107,16 @@ def matrix_order(rows_map: np.ndarray | None, n: int) -> tuple[np.ndarray, np.nd
 
 
 def encode_votes(L: LabelMatrix, rows_map: np.ndarray | None) -> tuple[str, pa.Table]:
-    """The votes of ``L`` as a table sorted by dataset row: ``("wide" | "long", table)``."""
+    """The votes of ``L`` as a table sorted by dataset row: ``("packed" | "long", table)``."""
     order, drows = matrix_order(rows_map, L.n_items)
     if not L.is_sparse:
         dense = L.to_dense()
-        dense = dense if rows_map is None else dense[order]
-        columns = {"row": row_array(drows)}
-        columns.update({f"v{j}": pa.array(np.ascontiguousarray(dense[:, j])) for j in range(L.n_sources)})
-        return "wide", pa.table(columns)
+        dense = np.ascontiguousarray(dense if rows_map is None else dense[order])
+        little = dense.astype(dense.dtype.newbyteorder("<"), copy=False)
+        width = L.n_sources * little.dtype.itemsize
+        packed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), L.n_items,
+                                                      [None, pa.py_buffer(little.tobytes())])
+        return "packed", pa.table({"row": row_array(drows), "votes": packed})
     rows, cols, labels = L.coo()
     target = rows_map[rows] if rows_map is not None else rows
     sort = np.lexsort((cols, target)) if rows_map is not None else slice(None)
@@ -107,12 +131,14 @@ def encode_votes(L: LabelMatrix, rows_map: np.ndarray | None) -> tuple[str, pa.T
 
 def decode_votes(table: pa.Table, layout: str, *, n_items: int, n_sources: int, n_classes: int,
                  rows_map: np.ndarray | None) -> tuple[np.ndarray | None, tuple[np.ndarray, ...] | None]:
-    """``(dense, None)`` for a wide table or ``(None, (rows, cols, labels))`` for a long one."""
+    """``(dense, None)`` for a packed table or ``(None, (rows, cols, labels))`` for a long one."""
     order, drows = matrix_order(rows_map, n_items)
-    if layout == "wide":
-        dense = np.empty((n_items, n_sources), dtype=vote_dtype(n_classes))
-        for j in range(n_sources):
-            dense[order, j] = table.column(f"v{j}").to_numpy()
+    if layout == "packed":
+        stored = _unpack(table, n_sources, vote_dtype(n_classes))
+        if rows_map is None:
+            return stored, None
+        dense = np.empty_like(stored)
+        dense[order] = stored
         return dense, None
     stored = table.column("row").to_numpy().astype(np.int64)
     rows = order[np.searchsorted(drows, stored)] if rows_map is not None else stored
@@ -121,13 +147,22 @@ def decode_votes(table: pa.Table, layout: str, *, n_items: int, n_sources: int, 
     return None, (rows, cols, labels)
 
 
-def votes_of_row(table: pa.Table, layout: str, n_sources: int) -> list[tuple[int, int]]:
+def _unpack(table: pa.Table, n_sources: int, dtype: np.dtype) -> np.ndarray:
+    """The ``(n, m)`` votes of a packed table (row-major fixed-size binary values)."""
+    column = table.column("votes").combine_chunks()
+    width = n_sources * dtype.itemsize
+    data = column.buffers()[1]
+    raw = np.frombuffer(data, dtype=np.uint8)[column.offset * width:(column.offset + len(column)) * width]
+    return raw.view(dtype.newbyteorder("<")).reshape(len(column), n_sources).astype(dtype)
+
+
+def votes_of_row(table: pa.Table, layout: str, n_sources: int, dtype: np.dtype) -> list[tuple[int, int]]:
     """``[(col, label), ...]`` of the non-abstain votes in a table holding one dataset row."""
     if table.num_rows == 0:
         return []
-    if layout == "wide":
-        values = [int(table.column(f"v{j}")[0].as_py()) for j in range(n_sources)]
-        return [(j, v) for j, v in enumerate(values) if v >= 0]
+    if layout == "packed":
+        values = _unpack(table, n_sources, dtype)[0]
+        return [(int(j), int(values[j])) for j in np.flatnonzero(values >= 0)]
     cols = table.column("col").to_pylist()
     labels = table.column("label").to_pylist()
     return [(int(c), int(v)) for c, v in zip(cols, labels) if v >= 0]

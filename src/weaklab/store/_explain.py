@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._core.label_matrix import vote_dtype
 from .._core.validation import fail
 from ._base import loads
 from ._codec import votes_of_row
@@ -143,16 +144,16 @@ class ExplainMixin(QueriesMixin):
 
     def _votes_of(self, run_id: int, row: int) -> tuple[list[dict[str, Any]], list[str] | None]:
         apps = self._query(
-            "SELECT a.application_id, a.layout, a.votes_array, a.n_sources, a.class_names FROM "
+            "SELECT a.application_id, a.layout, a.votes_array, a.n_sources, a.class_names, a.n_classes FROM "
             "run_applications r "
             "JOIN applications a USING (application_id) WHERE r.run_id = ? GROUP BY ALL ORDER BY "
             "a.application_id",
             [run_id])
         votes: list[dict[str, Any]] = []
         class_names = None
-        for app_id, layout, array, m, names_json in apps:
+        for app_id, layout, array, m, names_json, k in apps:
             class_names = class_names or loads(names_json)
-            found = votes_of_row(self._read_array_row(array, row), layout, int(m))
+            found = votes_of_row(self._read_array_row(array, row), layout, int(m), vote_dtype(int(k)))
             if not found:
                 continue
             sources = self._application_sources(int(app_id))

@@ -16,7 +16,16 @@ from .._core.soft_labels import SoftLabels
 from .._core.validation import check_choice, check_int, fail
 from ._arrays import rows_per_group
 from ._base import StoreBase, check_id, check_text, dumps, finite_or_none
-from ._codec import encode_ids, encode_state_arrays, encode_votes, id_keys, proba_table
+from ._codec import (
+    decode_ids,
+    encode_ids,
+    encode_state_arrays,
+    encode_votes,
+    id_keys,
+    keys_fingerprint,
+    matrix_key,
+    proba_table,
+)
 from ._db import store_error, utcnow
 
 __all__ = ["RecordsMixin", "RUN_STATUSES"]
@@ -173,14 +182,15 @@ class RecordsMixin(StoreBase):
     def _find_or_add_application(self, con: duckdb.DuckDBPyConnection, dataset_id: int, matrix: LabelMatrix,
                                  rows_map: np.ndarray | None, id_dtype: str | None,
                                  report_text: str | None) -> int:
-        fp = matrix.fingerprint
+        keys = None if matrix.item_ids is None else id_keys(matrix.item_ids)
+        fp = matrix_key(matrix, keys)
         found = con.execute(
             "SELECT application_id FROM applications WHERE dataset_id = ? AND fingerprint = ?",
             [dataset_id, fp]).fetchall()
         if found:
             return int(found[0][0])
         layout, table = encode_votes(matrix, rows_map)
-        group = rows_per_group(matrix.n_sources if layout == "wide" else 1)
+        group = rows_per_group(matrix.n_sources) if layout == "packed" else 1 << 16
         votes = self._put_array(con, f"votes-{layout}", fingerprint(fp, rows_map), table, group)
         rows_name = self._put_rows_map(con, rows_map)
         app_id = self._insert(con, "applications", "application", "application_id", dict(
@@ -365,10 +375,17 @@ class RecordsMixin(StoreBase):
                 raise fail(f"{what}.item_ids", f"item ids, or exactly the dataset's {n_items} rows in order",
                            got_text=f"{n} rows without item ids")
             return None, None
-        rows = self._lookup_rows(int(dataset_id), id_keys(item_ids, f"{what}.item_ids"), f"{what}.item_ids")
+        keys = id_keys(item_ids, f"{what}.item_ids")
+        if n == n_items and np.array_equal(keys, self._dataset_keys(int(dataset_id))):
+            return None, item_ids.dtype.str  # the dataset's items in dataset order (the common case)
+        rows = self._lookup_rows(int(dataset_id), keys, f"{what}.item_ids")
         if n == n_items and np.array_equal(rows, np.arange(n)):
             return None, item_ids.dtype.str
         return rows, item_ids.dtype.str
+
+    def _dataset_keys(self, dataset_id: int) -> np.ndarray:
+        _, _, dtype, array = self._dataset_row(dataset_id)
+        return id_keys(decode_ids(self._read_array(array), dtype))
 
     def _lookup_rows(self, dataset_id: int, keys: np.ndarray, what: str) -> np.ndarray:
         cursor = self._cursor()
@@ -405,7 +422,7 @@ def _dataset_ids(item_ids: Any, n_items: int | None) -> np.ndarray:
 
 
 def _fingerprint_ids(ids: np.ndarray) -> str:
-    return fingerprint("item-ids", ids.dtype.kind, id_keys(ids))
+    return fingerprint("item-ids", ids.dtype.kind, keys_fingerprint(id_keys(ids)))
 
 
 def _insert_items(con: duckdb.DuckDBPyConnection, dataset_id: int, keys: np.ndarray) -> None:
