@@ -42,8 +42,9 @@ def test_demo_is_deterministic():
     assert a.end_model == b.end_model and a.label_model == b.label_model
 
 
-def test_cli_demo_prints_tables_and_json():
+def test_cli_demo_prints_tables_and_json(tmp_path, monkeypatch):
     """`weaklab demo` prints the source table and accuracies; --json prints parseable results."""
+    monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     out = runner.invoke(main, ["demo"])
     assert out.exit_code == 0, out.output
@@ -52,6 +53,29 @@ def test_cli_demo_prints_tables_and_json():
     assert out_json.exit_code == 0, out_json.output
     data = json.loads(out_json.stdout)
     assert set(data["end_model"]) >= {"weak_accuracy", "gold_accuracy"}
+
+
+def test_cli_demo_records_runs_and_explains_a_real_comment(tmp_path, monkeypatch):
+    """Each `weaklab demo` records one run in ./.weaklab/; it prints an `explain` command that works."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert (tmp_path / ".weaklab" / "weaklab.duckdb").is_file()
+    line = next(x for x in first.output.splitlines() if "weaklab explain" in x)
+    item = line.split("weaklab explain", 1)[1].split()[0]
+    assert "weaklab report" in first.output or "report" in first.output
+    assert "serve" in first.output
+    second = json.loads(runner.invoke(main, ["demo", "--json"]).stdout)
+    runs = json.loads(runner.invoke(main, ["runs", "--json"]).stdout)
+    assert [r["run_id"] for r in runs] == [second["run_id"], second["run_id"] - 1]
+    assert runs[0]["dataset"] == "youtube_spam" and runs[0]["metrics"]["end_model"]["weak_accuracy"] > 0.75
+    story = json.loads(runner.invoke(main, ["explain", item, "--json"]).stdout)
+    assert story["item_id"] == item and len(story["votes"]) >= 1
+    assert {v["label"] for v in story["votes"]} == {0, 1}  # the example comment has conflicting votes
+    assert story["posterior"] is not None and story["final_from"] == "label_model"
+    diff = json.loads(runner.invoke(main, ["diff", str(runs[1]["run_id"]), str(runs[0]["run_id"]), "--json"]).stdout)
+    assert diff["n_changed"] == 0  # same seed, same sources: nothing changes
 
 
 def test_cli_rejects_bad_option_with_a_clear_message():

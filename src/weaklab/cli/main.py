@@ -6,21 +6,32 @@ import json
 import sys
 import time
 from importlib.metadata import version
+from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..errors import WeaklabError
-from .render import demo_json, render_demo
+from . import project_cmds, store_cmds
+from .render import demo_json, render_demo, render_next_steps
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(version("weaklab"), prog_name="weaklab")
 def main() -> None:
     """weaklab: turn weak, noisy sources of labels into trustworthy training data.
 
-    Run `weaklab demo` to see the whole flow on the bundled YouTube spam comments.
+    \b
+    Start here:
+      weaklab demo                 the whole flow on bundled YouTube comments (store in ./.weaklab/)
+      weaklab init myproject       a project folder: weaklab.toml, example LFs, example data
+      cd myproject && weaklab fit  apply the LFs, analyse them, fit the label model (one recorded run)
+      weaklab runs / explain ID / diff A B / alerts / report
+
+    Listing commands take --json. Exit codes: 0 success; 1 an error weaklab
+    explains in one line (bad config or data, unknown item or run, no store...);
+    2 a bad command line (unknown option, missing argument).
     """
 
 
@@ -28,18 +39,23 @@ def main() -> None:
 @click.option("--seed", "random_state", default=0, show_default=True, help="Seed of splits and tie-breaks.")
 @click.option("--n-jobs", default=1, show_default=True, help="Processes for row-wise labeling functions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of tables.")
-def demo(random_state: int, n_jobs: int, as_json: bool) -> None:
+@click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path(".weaklab") / "weaklab.duckdb", show_default=True,
+              help="The store the run is recorded in.")
+def demo(random_state: int, n_jobs: int, as_json: bool, store_path: Path) -> None:
     """Weak supervision end to end on the bundled YouTube spam comments.
 
     Applies eleven labeling functions of several kinds, prints the source summary and
     timings, builds majority-vote soft labels, trains a TF-IDF + logistic-regression
     model on them and compares it with the same model trained on gold labels.
+    Each invocation is recorded as one run in the store (default ./.weaklab/), so
+    `weaklab runs`, `weaklab explain COMMENT_ID` and `weaklab report` work afterwards.
     """
     from ..pipeline import SpamDemo
 
     console = Console(stderr=as_json)
     try:
-        runner = SpamDemo(random_state=random_state, n_jobs=n_jobs)
+        runner = SpamDemo(random_state=random_state, n_jobs=n_jobs, store=store_path)
         started = time.perf_counter()
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                       TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
@@ -57,6 +73,13 @@ def demo(random_state: int, n_jobs: int, as_json: bool) -> None:
         click.echo(json.dumps(demo_json(runner.result, total), indent=2))
     else:
         render_demo(console, runner.result, total)
+        render_next_steps(console, runner.result)
+
+
+for _command in (project_cmds.init, project_cmds.apply, project_cmds.analyze, project_cmds.fit,
+                 project_cmds.train, project_cmds.issues, project_cmds.query, store_cmds.runs, store_cmds.explain,
+                 store_cmds.diff, store_cmds.alerts, store_cmds.report, store_cmds.annotate):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,27 @@ def render_demo(console: Console, result: DemoResult, total_seconds: float) -> N
     console.print(_sources_table(result))
     console.print(_results_table(result))
     console.print(f"Finished in {total_seconds:.1f} s.")
+
+
+def render_next_steps(console: Console, result: DemoResult) -> None:
+    """Print where the run was recorded and what to try next (only commands that exist in this build)."""
+    if result.run_id is None:
+        return
+    console.print(f"Recorded as run {result.run_id} in {result.store_path}.")
+    for alert in result.alerts:
+        console.print(f"[yellow]alert[/] {alert.kind}: {alert.message}")
+    console.print("Next:")
+    if result.example_item is not None:
+        console.print(f"  weaklab explain {result.example_item}   the story of one comment's label")
+    console.print("  weaklab runs                  every recorded run")
+    if importlib.util.find_spec("weaklab.pipeline.report") is not None:
+        console.print("  weaklab report                one offline HTML report of the run")
+    else:
+        console.print("  (the HTML report, `weaklab report`, is not part of this build yet)")
+    if importlib.util.find_spec("weaklab.dashboard") is not None:
+        console.print("  weaklab serve                 the web dashboard")
+    else:
+        console.print("  (a web dashboard, `weaklab serve`, is coming in a later release)")
 
 
 def _sources_table(result: DemoResult) -> Table:
@@ -74,6 +96,10 @@ def demo_json(result: DemoResult, total_seconds: float) -> dict[str, Any]:
             {"source": str(name), **{k: _jsonable(v) for k, v in row.items()}} for name, row in summary.iterrows()
         ],
         "apply_seconds": None if report is None else report.total_seconds,
+        "run_id": result.run_id,
+        "store": result.store_path,
+        "example_item": result.example_item,
+        "alerts": [a.to_dict() for a in result.alerts],
     }
 
 
@@ -83,3 +109,138 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple, np.ndarray)):
         return [_jsonable(v) for v in value]
     return value
+
+
+# ---------------------------------------------------------------------- store listings
+def _num(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _headline(metrics: dict[str, Any]) -> str:
+    parts = []
+    lm, em = metrics.get("label_model") or {}, metrics.get("end_model") or {}
+    if "accuracy" in lm:
+        parts.append(f"label model acc {_pct(lm['accuracy'])}")
+    if "weak_accuracy" in em:
+        parts.append(f"end model acc {_pct(em['weak_accuracy'])}")
+    elif "accuracy" in em:
+        parts.append(f"end model acc {_pct(em['accuracy'])}")
+    if metrics.get("n_alerts"):
+        parts.append(f"{metrics['n_alerts']} alert(s)")
+    if "error" in metrics:
+        parts.append(str(metrics["error"])[:60])
+    return ", ".join(parts)
+
+
+def runs_table(rows: list[dict[str, Any]]) -> Table:
+    """The runs, newest first."""
+    table = Table(title="Runs (newest first)", title_justify="left")
+    for column in ("run", "created (UTC)", "dataset", "status", "steps", "headline"):
+        table.add_column(column)
+    for row in rows:
+        created = str(row["created_at"])[:19].replace("T", " ")
+        table.add_row(str(row["run_id"]), created, str(row["dataset"]), str(row["status"]),
+                      ",".join(row.get("steps") or []), _headline(row["metrics"]))
+    if not rows:
+        table.caption = "no runs yet: run `weaklab demo` or `weaklab fit`"
+    return table
+
+
+def explain(console: Console, story: dict[str, Any]) -> None:
+    """Print an item's story."""
+    names = story.get("class_names") or []
+
+    def cls(label: Any) -> str:
+        return "none" if label is None else (f"{names[label]} ({label})" if names else str(label))
+
+    console.print(f"[bold]item {story['item_id']}[/] in run {story['run_id']} (dataset "
+                  f"{story['dataset']['name']}, row {story['row']})")
+    votes = Table(title="Votes", title_justify="left")
+    for column in ("source", "version", "vote"):
+        votes.add_column(column)
+    for vote in story["votes"]:
+        votes.add_row(vote["source"], str(vote["version"] or "")[:12], cls(vote["label"]))
+    if not story["votes"]:
+        votes.caption = "every source abstained"
+    console.print(votes)
+    posterior = story.get("posterior")
+    if posterior is not None:
+        model = (story.get("label_model") or {}).get("class", "label model")
+        shown = ", ".join(f"{cls(c)}: {p:.3f}" for c, p in enumerate(posterior["proba"]))
+        console.print(f"{model} posterior: {shown}")
+    for issue in story.get("label_issues") or []:
+        console.print(f"label issue #{issue['rank']} ({issue['method']}): suggested {cls(issue['suggested'])}")
+    for fix in story.get("corrections") or []:
+        console.print(f"correction: {cls(fix['old_label'])} -> {cls(fix['new_label'])} by {fix['who']} ({fix['why']})")
+    for answer in story.get("annotations") or []:
+        used = "" if answer["used"] else " (after this run)"
+        console.print(f"human answer: {cls(answer['label'])} by {answer['annotator']} via {answer['origin']}{used}")
+    console.print(f"[bold]final label: {cls(story['final_label'])}[/] (from {story['final_from']})")
+
+
+def diff_table(frame: Any, run_a: int, run_b: int, limit: int) -> Table:
+    """Items whose label changed between two runs."""
+    table = Table(title=f"{len(frame)} item(s) changed label between run {run_a} and run {run_b}",
+                  title_justify="left")
+    for column in ("item", f"run {run_a}", f"run {run_b}", "why"):
+        table.add_column(column)
+    for row in frame.head(limit).itertuples():
+        table.add_row(str(row.item_id), f"{row.label_a} ({row.from_a})", f"{row.label_b} ({row.from_b})", row.reason)
+    if len(frame) > limit:
+        table.caption = f"first {limit} shown; --json lists all"
+    return table
+
+
+def alerts_table(rows: list[dict[str, Any]]) -> Table:
+    """Alerts, newest first."""
+    table = Table(title="Alerts", title_justify="left")
+    for column in ("run", "severity", "kind", "source", "message"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row["run_id"]), row["severity"], row["kind"], row["source"] or "", row["message"])
+    if not rows:
+        table.caption = "no alerts"
+    return table
+
+
+def summary_table(summary: Any) -> Table:
+    """The sources of a project run."""
+    table = Table(title="Sources", title_justify="left")
+    table.add_column("source", no_wrap=True)
+    columns = [c for c in ("coverage", "overlaps", "conflicts", "emp_accuracy", "est_accuracy", "decides",
+                           "weight_share") if c in summary.columns]
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    for name, row in summary.iterrows():
+        table.add_row(str(name), *(_pct(row[c]) for c in columns))
+    table.caption = "emp accuracy: on the dev gold; est accuracy: the label model's estimate; " \
+                    "decides: share of voted items whose label flips without the source"
+    return table
+
+
+def run_result(console: Console, result: Any, step: str, store_path: Any) -> None:
+    """Print what a project run did."""
+    reused = [k for k, v in result.reused.items() if v]
+    note = f" (reused from the store: {', '.join(reused)})" if reused else ""
+    console.print(f"[bold]run {result.run_id}[/]: {', '.join(result.steps)}{note} — recorded in {store_path}")
+    if result.summary is not None:
+        console.print(summary_table(result.summary))
+    metrics = result.metrics
+    for key, title in (("label_model", "label model"), ("end_model", "end model")):
+        values = metrics.get(key) or {}
+        shown = {k: v for k, v in values.items() if k in ("accuracy", "macro_f1", "ece", "coverage",
+                                                          "accuracy_covered", "ece_after", "n_dev", "n_train")}
+        if shown:
+            console.print(f"{title} ({values.get('class', values.get('name', ''))}): " +
+                          ", ".join(f"{k} {_num(v)}" for k, v in shown.items()))
+    for alert in result.alerts:
+        console.print(f"[yellow]alert[/] {alert.kind}: {alert.message}")
+    if result.issues is not None:
+        console.print(f"{len(result.issues)} label issue(s) recorded; top: " +
+                      ", ".join(str(v) for v in result.issues["item_id"].head(5)))
+    if result.query:
+        console.print("label next: " + " ".join(str(v) for v in result.query))
+    if result.item_ids:
+        console.print(f"Explain an item: weaklab explain {result.item_ids[0]}")

@@ -40,6 +40,10 @@ class DemoResult:
     label_model: dict[str, float] = field(default_factory=dict)
     end_model: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    run_id: int | None = None
+    store_path: str | None = None
+    example_item: Any = None
+    alerts: list[Any] = field(default_factory=list)
 
 
 class SpamDemo:
@@ -56,14 +60,19 @@ class SpamDemo:
         Seed of the splits and of tie-breaking.
     n_jobs : int, default=1
         Processes for row-wise labeling functions.
+    store : str or Path, optional
+        Record the run in the store at this DuckDB file (one run per
+        :meth:`run`): the comments as dataset (ids = comment ids), the
+        sources, label matrix, label model, soft labels, end model and alerts.
     """
 
     def __init__(self, *, test_size: float = 0.3, seed_size: int = 60, random_state: int = 0,
-                 n_jobs: int = 1) -> None:
+                 n_jobs: int = 1, store: Any = None) -> None:
         self.test_size = check_float("test_size", test_size, low=0.05, high=0.8)
         self.seed_size = check_int("seed_size", seed_size, low=0, high=500)
         self.random_state = check_int("random_state", random_state, low=0)
         self.n_jobs = check_int("n_jobs", n_jobs, low=-1)
+        self.store = store
         self.result = DemoResult()
         self._state: dict[str, Any] = {}
 
@@ -75,6 +84,8 @@ class SpamDemo:
         yield "Fitting the label model (majority vote)", self._fit_label_model
         yield "Training the end model on soft labels", self._train_weak
         yield "Training the same model on gold labels", self._train_gold
+        if self.store is not None:
+            yield "Recording the run in the store", self._record
 
     def run(self) -> DemoResult:
         """Run every step and return the result."""
@@ -93,7 +104,7 @@ class SpamDemo:
                                       stratify=comments["label"])
         train, seed = train_test_split(rest, test_size=self.seed_size or None, random_state=self.random_state,
                                        stratify=rest["label"]) if self.seed_size else (rest, rest.iloc[:0])
-        self._state.update(train=train, seed=seed, test=test)
+        self._state.update(train=train, seed=seed, test=test, comments=comments)
         self.result.sizes = {"train": len(train), "seed": len(seed), "test": len(test)}
         self._timed("load", start)
 
@@ -105,6 +116,7 @@ class SpamDemo:
         L, report = apply_lfs(lfs, everything, n_jobs=self.n_jobs, progress=False,
                               item_id="comment_id", n_classes=2, class_names=["HAM", "SPAM"])
         n_train = len(self._state["train"])
+        self._state.update(lfs=lfs, L=L)
         self._state["L_train"] = L.select_items(np.arange(n_train))
         self._state["L_test"] = L.select_items(np.arange(n_train, L.n_items))
         self.result.report = report
@@ -128,6 +140,7 @@ class SpamDemo:
             "accuracy_all": float((pred == gold).mean()),
         }
         self._state["soft_train"] = model.predict_proba(self._state["L_train"])
+        self._state["label_model"] = model
         self._state["covered_train"] = self._state["L_train"].votes_per_item() > 0
         self._timed("label_model", start)
 
@@ -145,9 +158,17 @@ class SpamDemo:
         clf = SoftLabelClassifier(LogisticRegression(C=4.0, max_iter=2000))
         clf.fit(X_train[covered], self._state["soft_train"][covered])
         gold = self._state["test"]["label"].to_numpy()
+        self._state["weak_proba_test"] = clf.predict_proba(X_test)
         self.result.end_model["weak_accuracy"] = float((clf.predict(X_test) == gold).mean())
         self.result.end_model["weak_train_items"] = int(covered.sum())
         self._timed("end_model_weak", start)
+
+    def _record(self) -> None:
+        from .demo_store import record_demo
+
+        start = time.perf_counter()
+        record_demo(self, self._state)
+        self._timed("record", start)
 
     def _train_gold(self) -> None:
         start = time.perf_counter()

@@ -1,0 +1,110 @@
+"""Shared pieces of the commands: options, error handling, store lookup, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import numpy as np
+import pandas as pd
+
+from ..errors import WeaklabError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Where a store is looked for when neither --store nor a project file says otherwise.
+DEFAULT_STORE = Path(".weaklab") / "weaklab.duckdb"
+
+store_option = click.option(
+    "--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="The store's DuckDB file. Default: [store].path of ./weaklab.toml, else ./.weaklab/weaklab.duckdb.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts) instead of tables.")
+project_option = click.option(
+    "--project", "-C", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+    show_default=True, help="The project folder (holding weaklab.toml).")
+
+
+def handled(func: F) -> F:
+    """Turn weaklab errors into a one-line message and exit code 1 (never a traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except WeaklabError as exc:
+            raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def resolve_store(store_path: Path | None, project_dir: Path = Path(".")) -> Path:
+    """The store file a command reads: --store, else the project's, else ./.weaklab/weaklab.duckdb."""
+    if store_path is not None:
+        return store_path
+    if (project_dir / "weaklab.toml").is_file():
+        from ..pipeline import load_config
+
+        return load_config(project_dir).store_path
+    return project_dir / DEFAULT_STORE
+
+
+@contextmanager
+def open_store(store_path: Path | None, *, read_only: bool = True) -> Iterator[Any]:
+    """Open an existing store (a clear error when there is none yet)."""
+    from ..store import Store
+
+    path = resolve_store(store_path)
+    if not path.is_file():
+        raise click.ClickException(f"no weaklab store at {path}: run `weaklab demo` or `weaklab fit` first, "
+                                   "or pass --store PATH")
+    store = Store(path, read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def echo_json(value: Any) -> None:
+    """Print ``value`` as indented JSON (numpy, pandas and datetime values converted)."""
+    click.echo(json.dumps(value, indent=2, default=_default, ensure_ascii=False))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (pd.Timestamp, datetime, date)):
+        return value.isoformat()
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.DataFrame):
+        return records(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-able")
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame as a list of JSON-able dicts (NaN → null)."""
+    out = []
+    for row in frame.to_dict("records"):
+        out.append({str(k): _clean(v) for k, v in row.items()})
+    return out
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+        return None if isinstance(value, float) and value != value else value
+    if value is pd.NaT or value is pd.NA or value is None:
+        return None
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.isoformat()
+    return value

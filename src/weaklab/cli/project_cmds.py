@@ -1,0 +1,98 @@
+"""Commands that run a project's pipeline: init, apply, analyze, fit, train, issues, query."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from . import render
+from ._common import echo_json, handled, json_option, project_option, records, store_option
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.option("--force", is_flag=True, help="Overwrite existing project files.")
+@click.option("--items", "n_items", default=600, show_default=True, help="Example comments to copy.")
+@handled
+def init(directory: Path, force: bool, n_items: int) -> None:
+    """Create a project in DIRECTORY: weaklab.toml, an example LF module (lfs.py) and example data.
+
+    The data are comments sampled from the bundled YouTube spam collection,
+    with gold labels on a dev split. Then run `weaklab fit` in that folder.
+    """
+    from ..pipeline import init_project
+
+    files = init_project(directory, n_items=n_items, force=force)
+    for file in files:
+        click.echo(f"created {file}")
+    where = "" if directory == Path(".") else f"cd {directory} && "
+    click.echo(f"Next: {where}weaklab fit   (then `weaklab runs`, `weaklab explain ITEM_ID`)")
+
+
+def _run(step: str, project_dir: Path, store_path: Path | None, as_json: bool) -> Any:
+    """Run the project up to ``step`` with a progress display; print and return the result."""
+    from ..pipeline import Project
+
+    project = Project(project_dir, store_path=store_path, progress=not as_json)
+    console = Console(stderr=True)
+    plan = list(project.steps(step))
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  console=console, transient=True, disable=as_json) as progress:
+        task = progress.add_task(f"weaklab {step}", total=len(plan))
+
+        def on_step(name: str, description: str) -> None:
+            if name != plan[0][0]:
+                progress.advance(task)
+            progress.update(task, description=description)
+
+        result = project.run(step, on_step=on_step)
+        progress.advance(task)
+    if as_json:
+        echo_json(_result_json(result, project))
+    else:
+        render.run_result(Console(), result, step, project.store_path)
+    return result
+
+
+def _result_json(result: Any, project: Any) -> dict[str, Any]:
+    return {
+        "run_id": result.run_id, "dataset_id": result.dataset_id, "steps": result.steps,
+        "reused": result.reused, "metrics": result.metrics, "store": str(project.store_path),
+        "sources": None if result.summary is None else records(result.summary.reset_index()),
+        "alerts": [a.to_dict() for a in result.alerts],
+        "issues": None if result.issues is None else records(result.issues),
+        "query": result.query, "item_ids": result.item_ids,
+    }
+
+
+def _step_command(step: str, name: str, summary: str) -> click.Command:
+    @click.command(name=name, help=summary)
+    @project_option
+    @store_option
+    @json_option
+    @handled
+    def command(project_dir: Path, store_path: Path | None, as_json: bool) -> None:
+        _run(step, project_dir, store_path, as_json)
+
+    return command
+
+
+_UNCHANGED = ("Work whose inputs are unchanged is reused from the store: the same data and LF versions "
+              "reuse the label matrix, the same matrix, model and gold reuse the label model.")
+apply = _step_command("apply", "apply", "Apply the project's labeling functions and record the label matrix as a "
+                      f"new run. {_UNCHANGED}")
+analyze = _step_command("analyse", "analyze", "Apply the LFs and analyse the sources: coverage, overlap, conflict, "
+                        "accuracy on the dev gold; check for alerts.")
+fit = _step_command("fit", "fit", "Apply, analyse and fit the label model into soft labels; human annotations "
+                    f"in the store are its gold. {_UNCHANGED}")
+train = _step_command("train", "train", "Everything up to fit, then train the end model on the soft labels and "
+                      "measure it (accuracy, F1, calibration) on the dev gold.")
+issues = _step_command("issues", "issues", "Everything up to train, then find and rank items whose weak label "
+                       "looks wrong (confident learning on out-of-fold probabilities).")
+query = _step_command("query", "query", "Everything up to issues, then list the items a human should label next "
+                      "(most uncertain first; see `weaklab annotate export`).")

@@ -1,0 +1,171 @@
+"""Commands that read the store: runs, explain, diff, alerts, report, annotate."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from . import render
+from ._common import echo_json, handled, json_option, open_store, records, store_option
+
+
+@click.command()
+@store_option
+@click.option("--limit", default=20, show_default=True, help="Show at most this many runs (newest first).")
+@json_option
+@handled
+def runs(store_path: Path | None, limit: int, as_json: bool) -> None:
+    """List the recorded runs, newest first (id, time, dataset, status, metrics)."""
+    with open_store(store_path) as store:
+        frame = store.runs(limit=limit)
+        rows = [_run_row(store, row) for row in records(frame)]
+    if as_json:
+        echo_json(rows)
+    else:
+        Console().print(render.runs_table(rows))
+
+
+def _run_row(store: Any, row: dict[str, Any]) -> dict[str, Any]:
+    ids = store.load_item_ids(int(row["dataset_id"]))[:5]
+    return {"run_id": row["run_id"], "created_at": row["created_at"], "finished_at": row["finished_at"],
+            "dataset": row["dataset"], "dataset_id": row["dataset_id"], "status": row["status"],
+            "steps": (row.get("config") or {}).get("steps"), "metrics": row.get("metrics") or {},
+            "item_ids": [v.item() if hasattr(v, "item") else v for v in ids]}
+
+
+@click.command()
+@click.argument("item_id")
+@click.option("--run", "run_id", type=int, default=None, help="The run (default: the newest).")
+@store_option
+@json_option
+@handled
+def explain(item_id: str, run_id: int | None, store_path: Path | None, as_json: bool) -> None:
+    """Show the whole story of one item's label: votes, posterior, corrections, human answers.
+
+    ITEM_ID is the dataset's own id of the item (for the demo: a comment id;
+    `weaklab runs --json` lists a few).
+    """
+    with open_store(store_path) as store:
+        story = store.explain(item_id, run_id=run_id)
+    if as_json:
+        echo_json(story)
+    else:
+        render.explain(Console(), story)
+
+
+@click.command()
+@click.argument("run_a", type=int)
+@click.argument("run_b", type=int)
+@click.option("--limit", default=50, show_default=True, help="Rows shown in the table (JSON lists all).")
+@store_option
+@json_option
+@handled
+def diff(run_a: int, run_b: int, limit: int, store_path: Path | None, as_json: bool) -> None:
+    """List the items whose final label differs between RUN_A and RUN_B, and why."""
+    with open_store(store_path) as store:
+        frame = store.diff(run_a, run_b)
+    if as_json:
+        echo_json({"run_a": run_a, "run_b": run_b, "n_changed": len(frame), "items": records(frame)})
+    else:
+        Console().print(render.diff_table(frame, run_a, run_b, limit))
+
+
+@click.command()
+@click.option("--run", "run_id", type=int, default=None, help="Alerts of this run only (default: all).")
+@click.option("--limit", default=50, show_default=True, help="Show at most this many alerts (newest first).")
+@store_option
+@json_option
+@handled
+def alerts(run_id: int | None, limit: int, store_path: Path | None, as_json: bool) -> None:
+    """List alerts on sources (coverage or accuracy shifts, dominance, conflicts, below-chance accuracy)."""
+    with open_store(store_path) as store:
+        frame = store.alerts(run_id, limit=limit)
+    if as_json:
+        echo_json(records(frame))
+    else:
+        Console().print(render.alerts_table(records(frame)))
+
+
+@click.command()
+@click.option("--run", "run_id", type=int, default=None, help="The run (default: the newest).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The HTML file to write (default: weaklab-report-run<ID>.html).")
+@store_option
+@handled
+def report(run_id: int | None, output: Path | None, store_path: Path | None) -> None:
+    """Write one self-contained offline HTML report of a run (sources, models, calibration, issues, alerts)."""
+    if importlib.util.find_spec("weaklab.pipeline.report") is None:
+        raise click.ClickException("the HTML report is not part of this weaklab build yet")
+    from ..pipeline.report import write_report
+
+    with open_store(store_path) as store:
+        run = run_id if run_id is not None else _latest(store)
+        path = write_report(store, run, output or Path(f"weaklab-report-run{run}.html"))
+    click.echo(f"Wrote {path}")
+
+
+def _latest(store: Any) -> int:
+    latest = store.latest_run_id()
+    if latest is None:
+        raise click.ClickException(f"the store {store.path} has no runs yet: run `weaklab fit` or `weaklab demo`")
+    return int(latest)
+
+
+@click.group()
+def annotate() -> None:
+    """Exchange review batches and answers with Label Studio."""
+
+
+@annotate.command("export")
+@click.option("--run", "run_id", type=int, default=None, help="The run whose labels are predictions (default: newest).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("tasks.json"),
+              show_default=True, help="The Label Studio task file to write (the labeling config goes beside it).")
+@click.option("--limit", type=int, default=None, help="Export at most this many tasks.")
+@click.option("--text-field", default="text", show_default=True, help="The column holding each item's text.")
+@store_option
+@handled
+def annotate_export(run_id: int | None, output: Path, limit: int | None, text_field: str,
+                    store_path: Path | None) -> None:
+    """Write a review batch as Label Studio tasks with weaklab's soft labels as predictions.
+
+    By default the run's items without a human answer, least confident first
+    (the review queue).
+    """
+    from ..pipeline.labelstudio import export_label_studio
+
+    with open_store(store_path) as store:
+        run = run_id if run_id is not None else _latest(store)
+        n = export_label_studio(store, run, output, text_field=text_field, limit=limit)
+    click.echo(f"Wrote {n} tasks of run {run} to {output}. In Label Studio: create a project with the "
+               f"labeling config beside it, import {output.name}, label, then export JSON and run "
+               "`weaklab annotate import EXPORT.json`.")
+
+
+@annotate.command("import")
+@click.argument("export_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dataset", "dataset_id", type=int, default=None,
+              help="The dataset the tasks belong to (default: the newest run's dataset).")
+@click.option("--annotator", default=None, help="Record every answer under this name (default: from the export).")
+@store_option
+@handled
+def annotate_import(export_file: Path, dataset_id: int | None, annotator: str | None,
+                    store_path: Path | None) -> None:
+    """Store the answers of a Label Studio export (JSON or JSON_MIN) as human annotations.
+
+    The next `weaklab fit` uses them as gold.
+    """
+    from ..pipeline.labelstudio import import_label_studio
+
+    with open_store(store_path, read_only=False) as store:
+        if dataset_id is None:
+            runs_frame = store.runs(limit=1)
+            if runs_frame.empty:
+                raise click.ClickException("the store has no runs yet; pass --dataset ID")
+            dataset_id = int(runs_frame["dataset_id"].iloc[0])
+        n = import_label_studio(store, export_file, dataset_id=dataset_id, annotator=annotator)
+    click.echo(f"Stored {n} annotations from {export_file} for dataset {dataset_id}; "
+               "the next `weaklab fit` uses them as gold.")

@@ -1,0 +1,207 @@
+"""The project file ``weaklab.toml``: what to label, with which sources and models, where to record it.
+
+Every table and key is optional except ``[data].path`` and ``[lfs].module``;
+unknown tables or keys and values of the wrong type raise a
+:class:`~weaklab.errors.ValidationError` that names the file and the key.
+
+.. code-block:: toml
+
+    [project]
+    name = "comments"                  # dataset name in the store (default: the data file's stem)
+
+    [data]
+    path = "data/comments.csv"         # relative to the folder holding weaklab.toml
+    format = "csv"                     # csv | tsv | parquet (default: from the suffix)
+    id_column = "comment_id"           # unique item ids (default: row numbers)
+    text_field = "text"                # the text the end model reads
+    gold_column = "label"              # optional gold labels (class ids or names; empty = unknown)
+    split_column = "split"             # optional; rows whose value is dev_value form the dev set
+    dev_value = "dev"
+
+    [labels]
+    classes = ["HAM", "SPAM"]
+
+    [lfs]
+    module = "lfs.py"                  # a .py file (relative to the project) or an importable module
+    attribute = "lfs"                  # a list of labeling functions, or a function returning one
+    on_error = "raise"                 # raise | abstain
+
+    [label_model]
+    name = "MatrixCompletion"          # any class of weaklab.models (default MajorityVote)
+    params = { random_state = 0 }
+
+    [end_model]
+    name = "tfidf_logreg"              # tfidf_logreg | none
+    params = { C = 4.0 }
+
+    [store]
+    path = ".weaklab/weaklab.duckdb"   # relative to the project folder
+
+    [alerts]                           # see weaklab.pipeline.alerts.AlertThresholds
+    coverage_change = 0.1
+
+    [issues]
+    method = "prune_by_noise_rate"
+
+    [query]
+    strategy = "entropy"               # entropy | margin | least_confidence
+    n = 20
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ValidationError
+
+__all__ = ["CONFIG_NAME", "ProjectConfig", "load_config"]
+
+#: The project file's name.
+CONFIG_NAME = "weaklab.toml"
+
+_STR, _INT, _FLOAT, _BOOL, _LIST, _TABLE = "a string", "an integer", "a number", "true or false", "a list", "a table"
+
+#: table -> key -> expected kind (the schema of weaklab.toml).
+SCHEMA: dict[str, dict[str, str]] = {
+    "project": {"name": _STR},
+    "data": {"path": _STR, "format": _STR, "id_column": _STR, "text_field": _STR, "gold_column": _STR,
+             "split_column": _STR, "dev_value": _STR},
+    "labels": {"classes": _LIST},
+    "lfs": {"module": _STR, "attribute": _STR, "on_error": _STR},
+    "label_model": {"name": _STR, "params": _TABLE},
+    "end_model": {"name": _STR, "params": _TABLE},
+    "store": {"path": _STR},
+    "alerts": {"coverage_change": _FLOAT, "accuracy_change": _FLOAT, "dominance": _FLOAT,
+               "conflict_increase": _FLOAT},
+    "issues": {"method": _STR, "max_issues": _INT},
+    "query": {"strategy": _STR, "n": _INT},
+}
+_REQUIRED = (("data", "path"), ("lfs", "module"))
+_CHOICES = {("data", "format"): ("csv", "tsv", "parquet"), ("lfs", "on_error"): ("raise", "abstain"),
+            ("end_model", "name"): ("tfidf_logreg", "none"),
+            ("query", "strategy"): ("entropy", "margin", "least_confidence")}
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """A validated ``weaklab.toml``; paths are absolute (resolved against the project folder).
+
+    Attributes
+    ----------
+    file : Path
+        The project file.
+    root : Path
+        The folder holding it.
+    values : dict
+        ``{table: {key: value}}`` as written (validated).
+    """
+
+    file: Path
+    root: Path
+    values: dict[str, dict[str, Any]] = field(repr=False)
+
+    def get(self, table: str, key: str, default: Any = None) -> Any:
+        """The value of ``[table].key``, or ``default`` when the file does not set it."""
+        return self.values.get(table, {}).get(key, default)
+
+    @property
+    def data_path(self) -> Path:
+        """The data file."""
+        return self.root / self.get("data", "path")
+
+    @property
+    def store_path(self) -> Path:
+        """The store's DuckDB file (default ``.weaklab/weaklab.duckdb`` in the project folder)."""
+        return self.root / self.get("store", "path", str(Path(".weaklab") / "weaklab.duckdb"))
+
+    @property
+    def dataset_name(self) -> str:
+        """Name of the dataset in the store."""
+        return str(self.get("project", "name") or Path(self.get("data", "path")).name.split(".")[0])
+
+    @property
+    def class_names(self) -> list[str] | None:
+        """The class names, when ``[labels].classes`` is set."""
+        names = self.get("labels", "classes")
+        return None if names is None else [str(n) for n in names]
+
+
+def load_config(path: Any = ".") -> ProjectConfig:
+    """Read and validate a project file.
+
+    Parameters
+    ----------
+    path : str or Path, default="."
+        The ``weaklab.toml`` file or the folder holding it.
+
+    Returns
+    -------
+    ProjectConfig
+
+    Raises
+    ------
+    ValidationError
+        The file is missing, is not valid TOML, or has unknown tables/keys,
+        missing required keys or values of the wrong type (the message names
+        the file and the key).
+    """
+    file = Path(path)
+    if file.is_dir():
+        file = file / CONFIG_NAME
+    if not file.is_file():
+        raise ValidationError(f"{file}: expected a weaklab project file, got no such file "
+                              f"(run `weaklab init` to create a project)")
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"{file}: expected valid TOML, got {exc}") from None
+    values = _validated(file, raw)
+    return ProjectConfig(file=file.resolve(), root=file.resolve().parent, values=values)
+
+
+def _validated(file: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for table, content in raw.items():
+        if table not in SCHEMA:
+            raise _bad(file, table, f"one of the tables {sorted(SCHEMA)}", f"unknown table [{table}]")
+        if not isinstance(content, dict):
+            raise _bad(file, table, "a table", f"{type(content).__name__} {content!r}")
+        out[table] = {key: _checked(file, table, key, value) for key, value in content.items()}
+    for table, key in _REQUIRED:
+        if key not in out.get(table, {}):
+            raise _bad(file, f"{table}.{key}", "a value (required)", "nothing")
+    return out
+
+
+def _checked(file: Path, table: str, key: str, value: Any) -> Any:
+    where = f"{table}.{key}"
+    kind = SCHEMA[table].get(key)
+    if kind is None:
+        raise _bad(file, where, f"one of the keys {sorted(SCHEMA[table])} of [{table}]", f"unknown key {key!r}")
+    if not _is_kind(value, kind):
+        raise _bad(file, where, kind, f"{type(value).__name__} {value!r}")
+    choices = _CHOICES.get((table, key))
+    if choices is not None and value not in choices:
+        raise _bad(file, where, f"one of {list(choices)}", repr(value))
+    if kind == _STR and not value:
+        raise _bad(file, where, "a non-empty string", "''")
+    if table == "labels" and (len(value) < 2 or not all(isinstance(v, str) and v for v in value)):
+        raise _bad(file, where, "a list of at least two class names (strings)", repr(value))
+    return value
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == _INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == _FLOAT:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    checks = {_STR: str, _BOOL: bool, _LIST: list, _TABLE: dict}
+    return isinstance(value, checks[kind])
+
+
+def _bad(file: Path, where: str, expected: str, got: str) -> ValidationError:
+    return ValidationError(f"{file}: {where}: expected {expected}, got {got}")

@@ -1,0 +1,201 @@
+"""Loading a project's inputs: its data table and its labeling functions."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import linecache
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data import read_table
+from ..errors import ValidationError
+from ..labeling import LabelingFunction
+from .config import ProjectConfig
+
+__all__ = ["load_data", "load_lfs", "gold_labels", "dev_mask"]
+
+
+def load_data(config: ProjectConfig) -> pd.DataFrame:
+    """The project's data table, checked for the columns the file names.
+
+    Raises
+    ------
+    ValidationError
+        The file cannot be read, a named column is missing, or the id column
+        has missing or duplicate values.
+    """
+    path = config.data_path
+    fmt = config.get("data", "format")
+    kwargs: dict[str, Any] = {}
+    if fmt in ("csv", "tsv"):
+        kwargs = {"sep": "\t" if fmt == "tsv" else ",", "keep_default_na": False, "na_values": [""]}
+    elif fmt is None and not path.name.lower().endswith((".parquet", ".pq")):
+        kwargs = {"keep_default_na": False, "na_values": [""]}
+    if fmt == "parquet":
+        frame = pd.read_parquet(path) if path.is_file() else read_table(path)
+    else:
+        frame = read_table(path, **kwargs)
+    for key in ("id_column", "text_field", "gold_column", "split_column"):
+        column = config.get("data", key)
+        if column is not None and column not in frame.columns:
+            raise ValidationError(f"{config.file}: data.{key}: expected a column of {path.name}, "
+                                  f"got {column!r} (columns: {list(map(str, frame.columns))})")
+    _check_ids(config, frame)
+    return frame
+
+
+def _check_ids(config: ProjectConfig, frame: pd.DataFrame) -> None:
+    column = config.get("data", "id_column")
+    if column is None:
+        return
+    ids = frame[column]
+    if ids.isna().any():
+        raise ValidationError(f"{config.data_path}: column {column!r}: expected an id on every row, "
+                              f"got {int(ids.isna().sum())} empty value(s)")
+    if ids.duplicated().any():
+        raise ValidationError(f"{config.data_path}: column {column!r}: expected unique item ids, "
+                              f"got duplicates, e.g. {ids[ids.duplicated()].iloc[0]!r}")
+
+
+def item_ids_of(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
+    """The items' ids: the id column, or row numbers when the file names none."""
+    column = config.get("data", "id_column")
+    if column is None:
+        return np.arange(len(frame), dtype=np.int64)
+    values = frame[column].to_numpy()
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64)
+    return np.asarray([str(v) for v in values], dtype=object)
+
+
+def gold_labels(config: ProjectConfig, frame: pd.DataFrame, n_classes: int | None) -> np.ndarray:
+    """Gold class ids from ``[data].gold_column`` (-1 where unknown); all -1 without that column.
+
+    Values are class names (``[labels].classes``) or class ids; empty cells
+    and -1 mean unknown.
+    """
+    column = config.get("data", "gold_column")
+    gold = np.full(len(frame), -1, dtype=np.int64)
+    if column is None:
+        return gold
+    names = config.class_names or []
+    for row, value in enumerate(frame[column].tolist()):
+        label = _gold_value(value, names, n_classes)
+        if label is None:
+            expected = f"class ids 0..{n_classes - 1}" if n_classes else "class ids >= 0"
+            shown = f" or names {names}" if names else ""
+            raise ValidationError(f"{config.data_path}: column {column!r}: expected {expected}{shown} "
+                                  f"(empty or -1 = unknown), got {value!r} on row {row}")
+        gold[row] = label
+    return gold
+
+
+def _gold_value(value: Any, names: list[str], n_classes: int | None) -> int | None:
+    """The class id of one gold cell, -1 for unknown, None when invalid."""
+    if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
+        return -1
+    if isinstance(value, str) and value in names:
+        return names.index(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not number.is_integer() or number < -1 or (n_classes is not None and number >= n_classes):
+        return None
+    return int(number)
+
+
+def dev_mask(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray) -> np.ndarray:
+    """Rows held out for evaluation: gold rows (in the dev split when a split column is set)."""
+    mask = gold >= 0
+    column = config.get("data", "split_column")
+    if column is not None:
+        mask &= frame[column].astype(str).to_numpy() == str(config.get("data", "dev_value", "dev"))
+    return mask
+
+
+def load_lfs(config: ProjectConfig) -> list[LabelingFunction]:
+    """The project's labeling functions (``[lfs].attribute`` of ``[lfs].module``).
+
+    Raises
+    ------
+    ValidationError
+        The module cannot be found or fails to import (the message names the
+        module and the original exception), the attribute is missing, or it
+        is not a non-empty list of LabelingFunction (or a function returning one).
+    """
+    spec = config.get("lfs", "module")
+    module = _import(config, spec)
+    attribute = config.get("lfs", "attribute", "lfs")
+    if not hasattr(module, attribute):
+        raise ValidationError(f"{config.file}: lfs.attribute: expected a name defined in {spec}, "
+                              f"got {attribute!r} (not found)")
+    value = getattr(module, attribute)
+    if callable(value) and not isinstance(value, LabelingFunction):
+        try:
+            value = value()
+        except Exception as exc:  # the user's code: report any failure with its type
+            raise ValidationError(f"{spec}: {attribute}() raised {type(exc).__name__}: {exc}") from exc
+    return _checked_lfs(spec, attribute, value)
+
+
+def _checked_lfs(spec: str, attribute: str, value: Any) -> list[LabelingFunction]:
+    if isinstance(value, LabelingFunction):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValidationError(f"{spec}: {attribute}: expected a non-empty list of labeling functions, "
+                              f"got {type(value).__name__}")
+    bad = [v for v in value if not isinstance(v, LabelingFunction)]
+    if bad:
+        raise ValidationError(f"{spec}: {attribute}: expected labeling functions only, got "
+                              f"{type(bad[0]).__name__} {bad[0]!r}")
+    return list(value)
+
+
+def _import(config: ProjectConfig, spec: str) -> ModuleType:
+    path = config.root / spec
+    if spec.endswith(".py") or path.is_file():
+        if not path.is_file():
+            raise ValidationError(f"{config.file}: lfs.module: expected a Python file, got {spec!r} (no such file)")
+        return _import_file(path)
+    try:
+        if str(config.root) not in sys.path:
+            sys.path.insert(0, str(config.root))
+        return importlib.import_module(spec)
+    except Exception as exc:  # the user's module: report any failure with its type
+        raise ValidationError(f"LF module {spec!r} failed to import: {type(exc).__name__}: {exc}") from exc
+
+
+def _import_file(path: Path) -> ModuleType:
+    """Run a .py file as a fresh module (compiled from its current text: no stale bytecode cache)."""
+    name = "weaklab_project_lfs_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    module = ModuleType(name)
+    module.__file__ = str(path)
+    sys.modules[name] = module
+    linecache.checkcache(str(path))
+    try:
+        code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+        exec(code, module.__dict__)  # running the user's LF module is the point
+    except Exception as exc:  # the user's file: report any failure with its type and line
+        sys.modules.pop(name, None)
+        line = _error_line(exc, path)
+        raise ValidationError(f"LF module {path} failed to import{line}: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def _error_line(exc: BaseException, path: Path) -> str:
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        return f" (line {exc.lineno})"
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if Path(tb.tb_frame.f_code.co_filename) == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f" (line {line})" if line else ""

@@ -1,0 +1,346 @@
+"""A project: ``weaklab.toml`` + data + labeling functions, run step by step and recorded in the store.
+
+Steps, in order: ``apply`` (run the LFs into a label matrix), ``analyse``
+(coverage, overlap, conflict, accuracy on dev gold), ``fit`` (the label model
+→ soft labels), ``train`` (the end model on soft labels, with calibration),
+``issues`` (items whose weak label looks wrong) and ``query`` (the items a
+human should label next). ``Project.run(until=step)`` runs every step up to
+``step`` as **one run** in the store, then checks the sources for alerts.
+
+Work whose inputs are unchanged is not redone: the same data fingerprint and
+the same source versions reuse the stored label matrix (the LFs do not run);
+the same matrix, label-model configuration and gold reuse the stored
+label-model state and soft labels (nothing is refitted). Reused records are
+attached to the new run, so ``explain`` and ``diff`` see them. Human
+annotations recorded for the dataset (review, Label Studio imports) are the
+gold of the next fit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core import LabelMatrix, SoftLabels, fingerprint
+from .._core.validation import check_choice, fail
+from ..errors import ValidationError
+from ..labeling import apply_lfs, lf_summary
+from ..models import LabelModel
+from ..store import Store
+from .alerts import Alert, AlertThresholds
+from .config import ProjectConfig, load_config
+from .loading import dev_mask, gold_labels, item_ids_of, load_data, load_lfs
+from .record import label_model_stats, record_alerts, record_sources, stats_for_store
+from .steps_late import issues_step, query_step
+from .training import dev_metrics, label_model_class, train_end_model
+
+__all__ = ["Project", "RunResult", "STEPS"]
+
+#: The steps of a project, in order.
+STEPS = ("apply", "analyse", "fit", "train", "issues", "query")
+_DESCRIPTIONS = {
+    "apply": "Applying labeling functions", "analyse": "Analysing the sources",
+    "fit": "Fitting the label model", "train": "Training the end model",
+    "issues": "Finding label issues", "query": "Choosing items for review",
+}
+
+
+@dataclass
+class RunResult:
+    """What one run did: ids, reused work, measurements, alerts, issues and the review queue."""
+
+    run_id: int
+    dataset_id: int
+    steps: list[str] = field(default_factory=list)
+    reused: dict[str, bool] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    summary: pd.DataFrame | None = None
+    alerts: list[Alert] = field(default_factory=list)
+    issues: pd.DataFrame | None = None
+    query: list[Any] = field(default_factory=list)
+    item_ids: list[Any] = field(default_factory=list)
+
+
+class Project:
+    """A weak-supervision project described by a ``weaklab.toml``.
+
+    Parameters
+    ----------
+    config : ProjectConfig, str or Path, default="."
+        A loaded config, a ``weaklab.toml`` file or the folder holding one.
+    store_path : str or Path, optional
+        The store's DuckDB file; default ``[store].path`` of the config.
+    progress : bool, default=False
+        Let ``apply_lfs`` show its progress bar on interactive terminals.
+    random_state : int, default=0
+        Seed of the end model, tie-breaks and sampling.
+
+    Examples
+    --------
+    >>> project = Project("my_project")                      # doctest: +SKIP
+    >>> result = project.run(until="train")                  # doctest: +SKIP
+    >>> result.metrics["label_model"]["accuracy"]            # doctest: +SKIP
+    """
+
+    def __init__(self, config: Any = ".", *, store_path: Any = None, progress: bool = False,
+                 random_state: int = 0) -> None:
+        self.config = config if isinstance(config, ProjectConfig) else load_config(config)
+        self.store_path = Path(store_path) if store_path is not None else self.config.store_path
+        self.progress = progress
+        self.random_state = random_state
+        self.thresholds = AlertThresholds(**self.config.values.get("alerts", {}))
+
+    def open_store(self, *, read_only: bool = False) -> Store:
+        """Open the project's store."""
+        return Store(self.store_path, read_only=read_only)
+
+    # ------------------------------------------------------------------ running
+    def steps(self, until: str = "fit") -> Iterator[tuple[str, str]]:
+        """``(step, description)`` of the steps a run up to ``until`` performs, in order."""
+        check_choice("until", until, STEPS)
+        for step in STEPS[: STEPS.index(until) + 1]:
+            yield step, _DESCRIPTIONS[step]
+
+    def run(self, until: str = "fit", *, on_step: Callable[[str, str], None] | None = None) -> RunResult:
+        """Run every step up to ``until`` as one recorded run.
+
+        Parameters
+        ----------
+        until : {"apply", "analyse", "fit", "train", "issues", "query"}, default="fit"
+        on_step : callable, optional
+            Called as ``on_step(step, description)`` before each step (for progress).
+
+        Returns
+        -------
+        RunResult
+        """
+        plan = list(self.steps(until))
+        state = _State(self.config, load_data(self.config))
+        state.lfs = load_lfs(self.config)
+        with self.open_store() as store:
+            state.dataset_id = store.add_dataset(
+                self.config.dataset_name, item_ids=state.ids, fingerprint=state.data_fp,
+                meta={"path": str(self.config.data_path), "project": str(self.config.file),
+                      "id_column": self.config.get("data", "id_column"),
+                      "text_field": self.config.get("data", "text_field")})
+            run_id = store.start_run(state.dataset_id, self._run_config(state, [s for s, _ in plan]))
+            result = RunResult(run_id=run_id, dataset_id=state.dataset_id)
+            try:
+                for step, description in plan:
+                    if on_step is not None:
+                        on_step(step, description)
+                    getattr(self, f"_{step}")(store, state, result)
+                    result.steps.append(step)
+                self._alerts(store, state, result)
+            except BaseException as exc:
+                store.finish_run(run_id, "failed", {"error": f"{type(exc).__name__}: {exc}", **result.metrics})
+                raise
+            store.finish_run(run_id, "finished", result.metrics)
+        result.item_ids = [_plain(v) for v in state.ids[:5]]
+        return result
+
+    def _run_config(self, state: _State, steps: list[str]) -> dict[str, Any]:
+        values = self.config.values
+        return {"project": str(self.config.file), "steps": steps, "data_fingerprint": state.data_fp,
+                "label_model": values.get("label_model", {}), "end_model": values.get("end_model", {}),
+                "sources": {lf.name: lf.fingerprint for lf in state.lfs}}
+
+    # ------------------------------------------------------------------ steps
+    def _apply(self, store: Store, state: _State, result: RunResult) -> None:
+        started = time.perf_counter()
+        record_sources(store, state.lfs)
+        key = fingerprint("application", state.data_fp, [(lf.name, lf.fingerprint) for lf in state.lfs],
+                          self.config.get("lfs", "on_error", "raise"), state.n_classes_given)
+        found = _find_previous(store, state.dataset_id, "application_key", key)
+        if found is not None:
+            L, report = store.load_matrix(int(found["application_id"])), None
+        else:
+            id_column = self.config.get("data", "id_column")
+            L, apply_report = apply_lfs(state.lfs, state.frame, progress=self.progress,
+                                        on_error=self.config.get("lfs", "on_error", "raise"),
+                                        item_id=id_column, n_classes=state.n_classes_given,
+                                        class_names=self.config.class_names)
+            report = apply_report.to_dict()
+        app_id = store.add_application(state.dataset_id, L, report=report, run_id=result.run_id)
+        state.L = L
+        result.reused["apply"] = found is not None
+        result.metrics.update(application_id=app_id, application_key=key, apply_report=_brief(report),
+                              n_items=L.n_items, n_sources=L.n_sources)
+        result.metrics.setdefault("seconds", {})["apply"] = time.perf_counter() - started
+
+    def _analyse(self, store: Store, state: _State, result: RunResult) -> None:
+        L = state.matrix
+        gold = np.where(state.dev, state.gold, -1)
+        summary = lf_summary(L, gold if (gold >= 0).any() else None)
+        summary = summary.rename(columns={"emp_acc": "emp_accuracy"})
+        store.add_source_stats(result.run_id, stats_for_store(summary))
+        state.stats = summary
+        result.summary = summary
+        result.metrics["n_dev"] = int((gold >= 0).sum())
+
+    def _fit(self, store: Store, state: _State, result: RunResult) -> None:
+        started = time.perf_counter()
+        L = state.matrix
+        name = self.config.get("label_model", "name", "MajorityVote")
+        params = dict(self.config.get("label_model", "params", {}))
+        cls = label_model_class(name)
+        fit_gold = self._annotation_gold(store, state)
+        key = fingerprint("label_model", L.fingerprint, name, params, fit_gold)
+        found = _find_previous(store, state.dataset_id, "label_model_key", key)
+        if found is not None:
+            model = cls.from_state(store.load_label_model_state(int(found["label_model_run_id"])))
+        else:
+            model = _fitted(cls, params, L, fit_gold)
+        soft = SoftLabels(model.predict_proba(L), item_ids=L.item_ids, class_names=L.class_names,
+                          producer=f"{name}:{key}")
+        covered = L.votes_per_item() > 0
+        gold_dev = np.where(state.dev, state.gold, -1)
+        metrics = {**dev_metrics(soft.proba, gold_dev, covered), "class": name,
+                   "n_gold_for_fit": int((fit_gold >= 0).sum()), "coverage": float(covered.mean())}
+        lm_id = store.add_label_model_run(result.run_id, model.to_state(), application_id=result.metrics.get(
+            "application_id"), metrics={**metrics, "reused_from": None if found is None
+                                        else int(found["label_model_run_id"])})
+        soft_id = store.add_soft_labels(state.dataset_id, soft, run_id=result.run_id, role="label_model")
+        stats = label_model_stats(model, L, random_state=self.random_state)
+        store.add_source_stats(result.run_id, stats_for_store(stats))
+        state.model, state.soft = model, soft
+        state.stats = stats if state.stats is None else state.stats.join(stats, how="left")
+        result.summary = state.stats
+        result.reused["fit"] = found is not None
+        result.metrics.update(label_model=metrics, label_model_key=key, label_model_run_id=lm_id,
+                              soft_labels_id=soft_id)
+        result.metrics.setdefault("seconds", {})["fit"] = time.perf_counter() - started
+
+    def _annotation_gold(self, store: Store, state: _State) -> np.ndarray:
+        """Human annotations of the dataset as gold (-1 where none; the latest majority per item)."""
+        gold = np.full(state.n_items, -1, dtype=np.int64)
+        answers = store.annotations(state.dataset_id)
+        if answers.empty:
+            return gold
+        position = {str(v): i for i, v in enumerate(state.ids)}
+        for item, labels in answers.groupby(answers["item_id"].astype(str), sort=False)["label"]:
+            counts = labels.value_counts()
+            best = counts[counts == counts.max()].index
+            gold[position[str(item)]] = int(next(v for v in reversed(labels.tolist()) if v in best))
+        return gold
+
+    def _train(self, store: Store, state: _State, result: RunResult) -> None:
+        started = time.perf_counter()
+        name = self.config.get("end_model", "name", "tfidf_logreg")
+        if name == "none":
+            result.metrics["end_model"] = {"name": "none"}
+            return
+        text_field = self.config.get("data", "text_field")
+        if text_field is None:
+            raise ValidationError(f"{self.config.file}: data.text_field: expected the text column the end model "
+                                  "reads, got nothing")
+        soft = state.soft_labels
+        train = (state.matrix.votes_per_item() > 0) & ~state.dev
+        gold_dev = np.where(state.dev, state.gold, -1)
+        fitted = train_end_model(state.frame[text_field], soft.proba, train, gold_dev,
+                                 dict(self.config.get("end_model", "params", {})), random_state=self.random_state)
+        store.add_end_model_run(result.run_id, name, params=fitted.params, metrics=fitted.metrics,
+                                calibration=fitted.calibration)
+        store.add_soft_labels(state.dataset_id, SoftLabels(fitted.proba, item_ids=soft.item_ids,
+                                                           class_names=soft.class_names, producer=name),
+                              run_id=result.run_id, role="end_model")
+        state.end_proba, state.features = fitted.proba, fitted.features
+        result.metrics["end_model"] = {"name": name, **fitted.metrics,
+                                       **{k: v for k, v in fitted.calibration.items() if k != "bins"}}
+        result.metrics.setdefault("seconds", {})["train"] = time.perf_counter() - started
+
+    def _issues(self, store: Store, state: _State, result: RunResult) -> None:
+        if state.features is None:
+            raise ValidationError(f"{self.config.file}: end_model.name: expected an end model (its features judge "
+                                  "the labels) for the issues step, got 'none'")
+        result.issues = issues_step(store, result.run_id, state.soft_labels, state.matrix.votes_per_item() > 0,
+                                    state.features, state.ids,
+                                    dict(self.config.values.get("issues", {})), random_state=self.random_state)
+        result.metrics["n_label_issues"] = 0 if result.issues is None else len(result.issues)
+
+    def _query(self, store: Store, state: _State, result: RunResult) -> None:
+        proba = state.end_proba if state.end_proba is not None else state.soft_labels.proba
+        answered = self._annotation_gold(store, state) >= 0
+        result.query = query_step(proba, state.ids, answered | state.dev,
+                                  self.config.get("query", "strategy", "entropy"),
+                                  int(self.config.get("query", "n", 20)))
+        result.metrics["query"] = result.query
+
+    def _alerts(self, store: Store, state: _State, result: RunResult) -> None:
+        stats = state.stats
+        if stats is None:
+            return
+        current = stats.copy()
+        current["coverage"] = state.matrix.votes_per_source() / max(1, state.n_items)
+        result.alerts = record_alerts(store, result.run_id, state.dataset_id, current,
+                                      n_classes=state.matrix.n_classes, thresholds=self.thresholds)
+        result.metrics["n_alerts"] = len(result.alerts)
+
+
+class _State:
+    """What the steps of one run pass to each other."""
+
+    def __init__(self, config: ProjectConfig, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.ids = item_ids_of(config, frame)
+        self.n_items = len(frame)
+        self.data_fp = fingerprint("data", frame)
+        names = config.class_names
+        self.n_classes_given = None if names is None else len(names)
+        self.gold = gold_labels(config, frame, self.n_classes_given)
+        self.dev = dev_mask(config, frame, self.gold)
+        self.lfs: list[Any] = []
+        self.dataset_id = -1
+        self.L: LabelMatrix | None = None
+        self.model: LabelModel | None = None
+        self.soft: SoftLabels | None = None
+        self.stats: pd.DataFrame | None = None
+        self.end_proba: np.ndarray | None = None
+        self.features: Any = None
+
+    @property
+    def matrix(self) -> LabelMatrix:
+        if self.L is None:
+            raise fail("until", "a run that applies the labeling functions first", got_text="no label matrix")
+        return self.L
+
+    @property
+    def soft_labels(self) -> SoftLabels:
+        if self.soft is None:
+            raise fail("until", "a run that fits the label model first", got_text="no soft labels")
+        return self.soft
+
+
+def _fitted(cls: type[LabelModel], params: dict[str, Any], L: LabelMatrix, gold: np.ndarray) -> LabelModel:
+    try:
+        model = cls(**params)
+    except TypeError as exc:
+        raise fail("label_model.params", f"parameters of {cls.__name__}", got_text=str(exc)) from None
+    return model.fit(L, gold=gold if (gold >= 0).any() else None)
+
+
+def _find_previous(store: Store, dataset_id: int, key_name: str, key: str) -> dict[str, Any] | None:
+    """The metrics of the newest finished run of the dataset that recorded ``key_name == key``."""
+    runs = store.runs()
+    runs = runs[(runs["dataset_id"] == dataset_id) & (runs["status"] == "finished")]
+    for metrics in runs["metrics"]:
+        if isinstance(metrics, dict) and metrics.get(key_name) == key:
+            return metrics
+    return None
+
+
+def _brief(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    return {"total_seconds": report.get("total_seconds"), "n_items": report.get("n_items"),
+            "n_faults": int(sum(report.get("n_faults", []) or [0])), "engine": report.get("engine")}
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

@@ -1,0 +1,153 @@
+"""Writing what the stages produce into the store (shared by :class:`Project` and the demo)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core import LabelMatrix
+from .._core.hashing import function_source
+from .._core.state import to_jsonable
+from ..labeling import LabelingFunction
+from ..models import LabelModel
+from ..store import Store
+from .alerts import Alert, AlertThresholds, detect_alerts
+
+__all__ = ["record_sources", "label_model_stats", "record_alerts", "previous_stats", "source_code",
+           "MAX_DECIDES_ITEMS"]
+
+#: Items sampled (deterministically) to estimate how often one source decides the label.
+MAX_DECIDES_ITEMS = 20_000
+
+#: The per-source statistics the pipeline records (names used by alerts and the dashboard).
+STAT_COLUMNS = ("coverage", "overlaps", "conflicts", "emp_accuracy", "est_accuracy", "decides", "weight_share")
+
+
+def source_code(lf: LabelingFunction) -> tuple[str, dict[str, Any]]:
+    """The code text and JSON-able parameters recorded for a source version."""
+    template = getattr(lf, "template", None)
+    if template is not None:
+        params = _jsonable_params(getattr(lf, "params", {}))
+        return f"{template}(name={lf.name!r}, **{json.dumps(params, sort_keys=True)})", {
+            "template": template, **params}
+    return function_source(lf.function), {"vectorized": lf.vectorized}
+
+
+def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        try:
+            text = to_jsonable(sorted(value) if isinstance(value, (set, frozenset)) else value)
+            json.dumps(text)
+            out[str(key)] = text
+        except (TypeError, ValueError):
+            out[str(key)] = f"<{type(value).__name__}>"
+    return out
+
+
+def record_sources(store: Store, lfs: Sequence[LabelingFunction]) -> dict[str, str]:
+    """Record every LF as a source version (name, fingerprint, code); return ``{name: version}``."""
+    versions = {}
+    for lf in lfs:
+        code, params = source_code(lf)
+        kind = "template" if getattr(lf, "template", None) else "lf"
+        store.add_source(lf.name, lf.fingerprint, kind=kind, code=code, params=params)
+        versions[lf.name] = lf.fingerprint
+    return versions
+
+
+def source_accuracy(model: LabelModel) -> np.ndarray | None:
+    """The model's estimated source accuracies (or those of the model AutoLabelModel chose), if any."""
+    for candidate in (model, getattr(model, "best_model_", None)):
+        if candidate is None:
+            continue
+        try:
+            value = candidate.source_accuracy_
+        except AttributeError:
+            continue
+        return np.asarray(value, dtype=np.float64)
+    return None
+
+
+def label_model_stats(model: LabelModel, L: LabelMatrix, *, random_state: int = 0) -> pd.DataFrame:
+    """Per-source ``est_accuracy``, ``decides`` and ``weight_share`` of a fitted label model.
+
+    ``decides`` is the share of items with any vote whose hard label (arg-max
+    of the posterior) changes when the source's votes are removed (on at most
+    :data:`MAX_DECIDES_ITEMS` items sampled with ``random_state``).
+    ``weight_share`` is the source's log-odds weight (from its estimated
+    accuracy) times its number of votes, over the sum of these over sources.
+    """
+    accuracy = source_accuracy(model)
+    names = list(L.source_names)
+    frame = pd.DataFrame(index=pd.Index(names, name="source"))
+    frame["est_accuracy"] = np.nan if accuracy is None else accuracy
+    frame["decides"] = _decides(model, L, random_state)
+    frame["weight_share"] = _weight_share(accuracy, L)
+    return frame
+
+
+def _decides(model: LabelModel, L: LabelMatrix, random_state: int) -> np.ndarray:
+    covered = np.flatnonzero(L.votes_per_item() > 0)
+    if covered.size > MAX_DECIDES_ITEMS:
+        rng = np.random.default_rng(random_state)
+        covered = np.sort(rng.choice(covered, MAX_DECIDES_ITEMS, replace=False))
+    if covered.size == 0:
+        return np.full(L.n_sources, np.nan)
+    sub = L.select_items(covered)
+    dense = sub.to_dense()
+    base = np.argmax(model.predict_proba(sub), axis=1)
+    out = np.empty(L.n_sources)
+    for j in range(L.n_sources):
+        without = dense.copy()
+        without[:, j] = -1
+        votes = LabelMatrix(without, n_classes=L.n_classes, source_names=L.source_names)
+        out[j] = float(np.mean(np.argmax(model.predict_proba(votes), axis=1) != base))
+    return out
+
+
+def _weight_share(accuracy: np.ndarray | None, L: LabelMatrix) -> np.ndarray:
+    if accuracy is None:
+        return np.full(L.n_sources, np.nan)
+    k = L.n_classes
+    acc = np.clip(accuracy, 1e-3, 1 - 1e-3)
+    weight = np.maximum(np.log(acc * (k - 1) / (1 - acc)), 0.0) * L.votes_per_source()
+    total = weight.sum()
+    return weight / total if total > 0 else np.full(L.n_sources, np.nan)
+
+
+def previous_stats(store: Store, dataset_id: int, run_id: int, sources: Sequence[str]) -> pd.DataFrame | None:
+    """The sources' statistics in the newest finished run of the dataset before ``run_id`` (None if none)."""
+    runs = store.runs()
+    earlier = runs[(runs["dataset_id"] == dataset_id) & (runs["run_id"] < run_id) & (runs["status"] == "finished")]
+    if earlier.empty:
+        return None
+    previous = int(earlier["run_id"].max())
+    rows = {}
+    for name in sources:
+        history = store.source_history(name)
+        match = history[history["run_id"] == previous] if len(history) else history
+        if len(match):
+            rows[name] = match.iloc[-1].drop(labels=["run_id", "created_at", "version"])
+    return pd.DataFrame.from_dict(rows, orient="index") if rows else None
+
+
+def record_alerts(store: Store, run_id: int, dataset_id: int, current: pd.DataFrame, *, n_classes: int,
+                  thresholds: AlertThresholds | None = None) -> list[Alert]:
+    """Detect alerts for ``current`` source statistics against the previous run; store and return them."""
+    before = previous_stats(store, dataset_id, run_id, list(current.index))
+    alerts = detect_alerts(current, before, n_classes=n_classes, thresholds=thresholds)
+    for alert in alerts:
+        store.add_alert(run_id, alert.kind, alert.message, source=alert.source, severity=alert.severity,
+                        value=alert.value)
+    return alerts
+
+
+def stats_for_store(frame: pd.DataFrame) -> pd.DataFrame:
+    """The numeric statistic columns of ``frame`` the store keeps (coverage is recorded with the matrix)."""
+    keep = [c for c in STAT_COLUMNS if c in frame.columns and c != "coverage"]
+    return frame[keep].astype(np.float64)

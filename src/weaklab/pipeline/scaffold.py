@@ -1,0 +1,151 @@
+"""``weaklab init``: a ready-to-run project folder (config, example LFs, example data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._core.validation import check_int, fail
+from ..data import load_youtube_spam
+from ..errors import ValidationError
+from .config import CONFIG_NAME
+
+__all__ = ["init_project", "EXAMPLE_LFS", "EXAMPLE_CONFIG"]
+
+EXAMPLE_CONFIG = """\
+# weaklab project: see `weaklab --help`. Paths are relative to this file.
+[project]
+name = "{name}"
+
+[data]
+path = "data/comments.csv"
+id_column = "comment_id"
+text_field = "text"
+gold_column = "label"         # gold labels, used only on the dev rows below (empty = unknown)
+split_column = "split"
+dev_value = "dev"
+
+[labels]
+classes = ["HAM", "SPAM"]
+
+[lfs]
+module = "lfs.py"
+attribute = "lfs"
+
+[label_model]
+name = "MatrixCompletion"     # any class of weaklab.models, e.g. MajorityVote, DawidSkene, AutoLabelModel
+params = {{ random_state = 0 }}
+
+[end_model]
+name = "tfidf_logreg"
+params = {{ C = 4.0 }}
+
+[store]
+path = ".weaklab/weaklab.duckdb"
+
+[query]
+strategy = "entropy"
+n = 20
+"""
+
+EXAMPLE_LFS = '''\
+"""Labeling functions of this project: each votes HAM (0), SPAM (1) or abstains (-1).
+
+Edit them and run `weaklab fit` again: a changed function becomes a new source
+version in the store, and `weaklab diff RUN_A RUN_B` shows which items changed.
+"""
+
+import numpy as np
+
+from weaklab import ABSTAIN, keyword_lf, labeling_function, regex_lf
+
+HAM, SPAM = 0, 1
+
+
+@labeling_function()
+def shouting(x):
+    """Comments mostly in capitals that ask for something are spam."""
+    letters = [c for c in x.text if c.isalpha()]
+    if len(letters) < 12:
+        return ABSTAIN
+    upper = sum(c.isupper() for c in letters) / len(letters)
+    return SPAM if upper > 0.6 and "!" in x.text else ABSTAIN
+
+
+@labeling_function(vectorized=True)
+def short_comment(df):
+    """Very short comments are rarely spam."""
+    return np.where(df["text"].str.len() < 25, HAM, ABSTAIN)
+
+
+lfs = [
+    keyword_lf(["check out", "check my", "my channel", "my videos"], SPAM, name="kw_my_channel"),
+    keyword_lf(["subscribe", "subscribers", "sub4sub"], SPAM, name="kw_subscribe"),
+    keyword_lf(["free", "win", "money", "earn"], SPAM, name="kw_money"),
+    keyword_lf(["song", "songs", "music", "voice", "dance"], HAM, name="kw_song"),
+    regex_lf(r"https?://|www\\.|\\.com\\b", SPAM, name="re_link"),
+    regex_lf(r"\\b(?:love|best|awesome|amazing)\\b", HAM, name="re_praise"),
+    shouting,
+    short_comment,
+]
+'''
+
+
+def init_project(path: Any = ".", *, n_items: int = 600, dev_share: float = 0.25, random_state: int = 0,
+                 force: bool = False) -> list[Path]:
+    """Create a project folder: ``weaklab.toml``, ``lfs.py`` and ``data/comments.csv``.
+
+    The data are ``n_items`` comments sampled from the bundled YouTube spam
+    comments, with their gold ``label`` and a ``split`` column marking
+    ``dev_share`` of them ``dev`` (the rest ``train``).
+
+    Parameters
+    ----------
+    path : str or Path, default="."
+        The project folder (created when missing).
+    n_items : int, default=600
+    dev_share : float, default=0.25
+    random_state : int, default=0
+    force : bool, default=False
+        Overwrite existing files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    ValidationError
+        A file exists and ``force`` is False.
+    """
+    root = Path(path)
+    n_items = check_int("n_items", n_items, low=20, high=1953)
+    if not 0.0 < dev_share < 1.0:
+        raise fail("dev_share", "a share in (0, 1)", dev_share)
+    files = {root / CONFIG_NAME: EXAMPLE_CONFIG.format(name=root.resolve().name or "project"),
+             root / "lfs.py": EXAMPLE_LFS}
+    data = root / "data" / "comments.csv"
+    existing = [p for p in [*files, data] if p.exists()]
+    if existing and not force:
+        raise ValidationError(f"{existing[0]}: expected no existing project file, got one "
+                              "(use --force to overwrite)")
+    root.mkdir(parents=True, exist_ok=True)
+    data.parent.mkdir(parents=True, exist_ok=True)
+    for file, text in files.items():
+        file.write_text(text, encoding="utf-8")
+    _example_data(n_items, dev_share, random_state).to_csv(data, index=False)
+    return [*files, data]
+
+
+def _example_data(n_items: int, dev_share: float, random_state: int) -> Any:
+    comments = load_youtube_spam()
+    rng = np.random.default_rng(random_state)
+    rows = np.sort(rng.choice(len(comments), n_items, replace=False))
+    sample = comments.iloc[rows][["comment_id", "author", "text", "label"]].reset_index(drop=True)
+    dev = np.zeros(n_items, dtype=bool)
+    dev[rng.choice(n_items, round(dev_share * n_items), replace=False)] = True
+    sample["split"] = np.where(dev, "dev", "train")
+    return sample

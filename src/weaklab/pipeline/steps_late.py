@@ -1,0 +1,100 @@
+"""The late steps of a project: label issues (cleaning) and the review queue (active learning).
+
+Both stages are imported when a step runs, so a run that stops earlier does
+not load them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from .._core import SoftLabels
+from .._core.validation import check_int, fail
+from ..store import Store
+
+__all__ = ["issues_step", "query_step"]
+
+#: Label issues recorded per run unless ``[issues].max_issues`` says otherwise.
+DEFAULT_MAX_ISSUES = 200
+
+
+def issues_step(store: Store, run_id: int, soft: SoftLabels, covered: np.ndarray, features: Any, ids: np.ndarray,
+                options: dict[str, Any], *, random_state: int = 0) -> pd.DataFrame:
+    """Find items whose weak label looks wrong, rank them, record them; return the ranked table.
+
+    The given label of an item is the label model's arg-max; the judge is
+    the out-of-fold probability of a logistic regression on the end model's
+    features (5 folds), so no item is judged by a model that saw its label.
+    Only items with a vote are judged.
+
+    Parameters
+    ----------
+    store : Store
+    run_id : int
+    soft : SoftLabels
+        The label model's soft labels of every item.
+    covered : ndarray of bool, shape (n,)
+        Items with at least one vote (the others have no weak label to judge).
+    features : sparse matrix or ndarray of shape (n, d)
+        The end model's features of every item.
+    ids : ndarray of shape (n,)
+        The items' ids.
+    options : dict
+        ``method`` (see :func:`weaklab.cleaning.find_label_issues`) and
+        ``max_issues``.
+    random_state : int, default=0
+    """
+    from ..cleaning import find_label_issues, out_of_fold_proba, rank_label_issues
+
+    method = options.get("method", "prune_by_noise_rate")
+    limit = check_int("issues.max_issues", options.get("max_issues", DEFAULT_MAX_ISSUES), low=0)
+    covered = np.flatnonzero(np.asarray(covered, dtype=bool))
+    given = np.argmax(soft.proba[covered], axis=1)
+    if covered.size < 10 or np.unique(given).size < 2:
+        raise fail("issues", "at least 10 labelled items of two or more classes to judge",
+                   got_text=f"{covered.size} item(s) of {np.unique(given).size} class(es)")
+    judge = LogisticRegression(C=4.0, max_iter=2000, random_state=random_state)
+    pred = out_of_fold_proba(judge, features[covered], given, cv=5, n_classes=soft.n_classes,
+                             random_state=random_state)
+    flagged = find_label_issues(given, pred, method=method)
+    order = rank_label_issues(given, pred, mask=flagged)[:limit]
+    rows = covered[order]
+    score = pred[order, given[order]]
+    suggested = np.argmax(pred[order], axis=1)
+    table = pd.DataFrame({"item_id": ids[rows], "given": given[order], "suggested": suggested, "score": score})
+    if len(table):
+        store.add_label_issues(run_id, table["item_id"].to_numpy(), method=method, given=given[order],
+                               suggested=suggested, score=score)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return table
+
+
+def query_step(proba: np.ndarray, ids: np.ndarray, excluded: np.ndarray, strategy: str, n: int, *,
+               random_state: int = 0) -> list[Any]:
+    """The ids of the ``n`` items a human should label next (most uncertain first, excluded items skipped).
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_items, k)
+        Class probabilities (the end model's when trained, else the label model's).
+    ids : ndarray of shape (n_items,)
+    excluded : ndarray of bool, shape (n_items,)
+        Items already answered or held out for evaluation.
+    strategy : {"entropy", "margin", "least_confidence"}
+    n : int
+        At most this many items (fewer when fewer are available).
+    random_state : int, default=0
+        Breaks ties.
+    """
+    from ..active import top_n, uncertainty
+
+    available = ~np.asarray(excluded, dtype=bool)
+    n = min(check_int("query.n", n, low=1), int(available.sum()))
+    if n == 0:
+        return []
+    positions = top_n(uncertainty(proba, measure=strategy), n, available=available, random_state=random_state)
+    return [v.item() if isinstance(v, np.generic) else v for v in ids[positions]]

@@ -1,0 +1,131 @@
+"""The stage computations of a project: label-model metrics, end model, calibration, query scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from .._core.validation import fail
+from ..endmodel import SoftLabelClassifier, TemperatureScaling
+from ..evaluation import accuracy, expected_calibration_error, f1_score, reliability_curve
+from ..models import LabelModel
+
+__all__ = ["EndModelResult", "label_model_class", "dev_metrics", "train_end_model"]
+
+#: Dev items needed before calibration is measured (half fits the temperature, half measures it).
+MIN_CALIBRATION_ITEMS = 20
+
+
+def label_model_class(name: str) -> type[LabelModel]:
+    """The label-model class called ``name`` in :mod:`weaklab.models`."""
+    from .. import models
+
+    cls = getattr(models, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, LabelModel)) or cls in (LabelModel,):
+        known = sorted(n for n in models.__all__ if isinstance(getattr(models, n), type)
+                       and issubclass(getattr(models, n), LabelModel) and n not in ("LabelModel",
+                                                                                    "ConfusionLabelModel"))
+        raise fail("label_model.name", f"one of {known}", name)
+    return cls
+
+
+def dev_metrics(proba: np.ndarray, gold: np.ndarray, covered: np.ndarray) -> dict[str, Any]:
+    """Accuracy, macro F1 and ECE of ``proba`` on the gold items (``gold >= 0``).
+
+    ``accuracy_covered`` counts only items with a vote; ``accuracy`` all gold
+    items (the posterior of an item without votes is the class prior).
+    """
+    known = gold >= 0
+    out: dict[str, Any] = {"n_dev": int(known.sum())}
+    if not known.any():
+        return out
+    pred = np.argmax(proba, axis=1)
+    k = proba.shape[1]
+    out["accuracy"] = accuracy(gold[known], pred[known], n_classes=k)
+    out["macro_f1"] = f1_score(gold[known], pred[known], n_classes=k, average="macro")
+    out["ece"] = expected_calibration_error(proba[known], gold[known], n_bins=10)
+    both = known & covered
+    out["coverage_dev"] = float(both.sum() / known.sum())
+    if both.any():
+        out["accuracy_covered"] = accuracy(gold[both], pred[both], n_classes=k)
+    return out
+
+
+@dataclass
+class EndModelResult:
+    """A trained end model's predictions and measurements."""
+
+    proba: np.ndarray
+    params: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)
+    features: Any = None
+
+
+def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold: np.ndarray,
+                    params: dict[str, Any], *, random_state: int = 0) -> EndModelResult:
+    """TF-IDF + logistic regression trained on soft labels, measured on the gold (dev) items.
+
+    Parameters
+    ----------
+    texts : pandas.Series of str
+        Every item's text.
+    soft : ndarray of shape (n, k)
+        Soft labels of every item.
+    train : ndarray of bool, shape (n,)
+        Items to train on.
+    gold : ndarray of shape (n,)
+        Gold ids on the dev items, -1 elsewhere.
+    params : dict
+        ``C`` (default 4.0), ``max_iter`` (2000), ``ngram_max`` (2), ``min_df`` (1).
+    random_state : int, default=0
+    """
+    unknown = set(params) - {"C", "max_iter", "ngram_max", "min_df"}
+    if unknown:
+        raise fail("end_model.params", "keys among C, max_iter, ngram_max, min_df", got_text=str(sorted(unknown)))
+    if train.sum() < 2:
+        raise fail("train", "at least two items with a vote outside the dev set to train on",
+                   got_text=f"{int(train.sum())} item(s)")
+    full = {"C": 4.0, "max_iter": 2000, "ngram_max": 2, "min_df": 1, **params}
+    vectorizer = TfidfVectorizer(ngram_range=(1, int(full["ngram_max"])), min_df=int(full["min_df"]),
+                                 sublinear_tf=True)
+    X = vectorizer.fit_transform(texts.fillna("").astype(str))
+    clf = SoftLabelClassifier(LogisticRegression(C=float(full["C"]), max_iter=int(full["max_iter"]),
+                                                 random_state=random_state), classes=np.arange(soft.shape[1]))
+    clf.fit(X[train], soft[train])
+    proba = clf.predict_proba(X)
+    result = EndModelResult(proba=proba, params=full, features=X)
+    result.metrics = {**dev_metrics(proba, gold, np.ones(len(gold), dtype=bool)), "n_train": int(train.sum())}
+    result.metrics.pop("coverage_dev", None)
+    result.metrics.pop("accuracy_covered", None)
+    result.calibration = calibration(proba, gold, random_state=random_state)
+    return result
+
+
+def calibration(proba: np.ndarray, gold: np.ndarray, *, random_state: int = 0) -> dict[str, Any]:
+    """Reliability bins on the dev items and ECE before/after temperature scaling (fit on half of them)."""
+    known = np.flatnonzero(gold >= 0)
+    if known.size < MIN_CALIBRATION_ITEMS:
+        return {"note": f"calibration needs at least {MIN_CALIBRATION_ITEMS} dev items with gold; "
+                        f"got {known.size}"}
+    curve = reliability_curve(proba[known], gold[known], n_bins=10)
+    bins = [{k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
+            for row in curve[["lower", "upper", "confidence", "accuracy", "count"]].to_dict("records")]
+    rng = np.random.default_rng(random_state)
+    shuffled = rng.permutation(known)
+    fit_rows, eval_rows = shuffled[: known.size // 2], shuffled[known.size // 2:]
+    scaler = TemperatureScaling().fit(proba[fit_rows], gold[fit_rows])
+    after = scaler.transform(proba[eval_rows])
+    return {
+        "bins": bins,
+        "ece": expected_calibration_error(proba[known], gold[known], n_bins=10),
+        "ece_before": expected_calibration_error(proba[eval_rows], gold[eval_rows], n_bins=10),
+        "ece_after": expected_calibration_error(after, gold[eval_rows], n_bins=10),
+        "temperature": float(getattr(scaler, "temperature_", np.nan)),
+        "n_fit": int(fit_rows.size), "n_eval": int(eval_rows.size),
+    }
