@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002  (en dashes and multiplication signs in the generated tables are intended)
 """Label-model quality on the real data sets: weaklab vs snorkel 0.10, flyingsquid and crowd-kit.
 
 Data sets (``../shared/data``, see its README):
@@ -14,8 +15,8 @@ Rules:
   tied between two classes is half right), i.e. the expectation under uniform random tie-breaking. This is
   how the Zheng et al. paper scores majority vote; WRENCH's published rows may break ties otherwise.
 * Every model runs with its library's default parameters (seeds fixed to 0). Nothing is tuned on test labels.
-* A method predicted to need more than 300 s on a set (from its time per item × source on the smaller sets) is
-  skipped there, and one still running after 300 s is stopped.
+* A method still running after 300 s on a set is stopped there; one predicted to need more than 300 s (linear
+  in item × source cells, from a set at least a quarter as large) is skipped.
 * crowd-kit models cannot predict items they were not fitted on, so on WRENCH sets they are fitted on the
   train + test *votes* (no labels) and their test posteriors are read off; items nobody voted on get a
   uniform posterior (a tie).
@@ -49,7 +50,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as C  # noqa: E402
+import _common as C
 
 NAME = "label_models_quality"
 DATA = C.REPO_DIR.parent / "shared" / "data"
@@ -62,7 +63,7 @@ WRENCH_SETS = {
 CROWD_SETS = {"product": "d_jn-product", "sentiment": "d_sentiment", "relevance": "s4_Relevance"}
 QUICK = ("youtube", "sentiment")
 GOLD_FRACTION = 0.10
-BUDGET_S = 300.0  # a method predicted (or found) to need longer on a data set is skipped there (shared machine)
+BUDGET_S = 300.0  # per method and data set on the shared machine (stopped or skipped beyond)
 SEED = 0
 VERSIONS = (
     "weaklab",
@@ -196,7 +197,7 @@ def crowd_task(key: str) -> Task:
     # A fixed 10 % of the gold items, chosen by a seeded permutation (not by label).
     rng = np.random.default_rng(SEED)
     given = np.zeros(known.size, dtype=bool)
-    given[rng.permutation(known.size)[: int(round(GOLD_FRACTION * known.size))]] = True
+    given[rng.permutation(known.size)[: round(GOLD_FRACTION * known.size)]] = True
     partial = np.full(L.n_items, -1)
     partial[known[given]] = y[given]
     metric = "accuracy"
@@ -363,12 +364,14 @@ def timed(fn: Callable[[], Any], budget: float = BUDGET_S) -> tuple[Any, float, 
     return out, time.perf_counter() - t0, None
 
 
-RATES: dict[str, float] = {}  # method -> largest seconds per (item x source) cell seen so far in this run
+RATES: dict[str, list[tuple[int, float]]] = {}  # method -> [(cells, seconds)] measured so far in this run
 
 
 def predicted_seconds(method: str, task: Task) -> float | None:
-    rate = RATES.get(method)
-    return None if rate is None else rate * task.L_fit.n_items * task.L_fit.n_sources
+    """Linear extrapolation in item x source cells, only from a set at least a quarter as large."""
+    cells = task.L_fit.n_items * task.L_fit.n_sources
+    usable = [sec * cells / c for c, sec in RATES.get(method, []) if 4 * c >= cells]
+    return max(usable) if usable else None
 
 
 def evaluate(task: Task) -> list[dict[str, Any]]:
@@ -377,12 +380,13 @@ def evaluate(task: Task) -> list[dict[str, Any]]:
     def record(lib: str, method: str, fn: Callable[[], np.ndarray], only_subset: bool = False) -> None:
         guess = predicted_seconds(method, task)
         if guess is not None and guess > BUDGET_S:
-            proba, seconds, error = None, 0.0, (f"skipped: predicted {guess:.0f} s > {BUDGET_S:.0f} s budget "
-                                                "(from its time per item x source on the smaller sets)")
+            proba, seconds, error = None, 0.0, (
+                f"skipped: predicted {guess:.0f} s > {BUDGET_S:.0f} s budget "
+                "(linear in item x source cells from a set at least 1/4 as large)")
         else:
             proba, seconds, error = timed(fn)
-            cells = task.L_fit.n_items * task.L_fit.n_sources
-            RATES[method] = max(RATES.get(method, 0.0), seconds / cells)
+            if error is None:
+                RATES.setdefault(method, []).append((task.L_fit.n_items * task.L_fit.n_sources, seconds))
         row: dict[str, Any] = {
             "dataset": task.name,
             "lib": lib,
@@ -451,7 +455,7 @@ def main_score(row: dict[str, Any] | None, subset: bool | None = None) -> float 
 
 
 def summary(rows: list[dict[str, Any]], keys: list[str], auto_label: str, subset: bool) -> dict[str, Any]:
-    """AutoLabelModel (the rows whose method contains ``auto_label``) vs the peers, per data set and on average."""
+    """AutoLabelModel (rows whose method contains ``auto_label``) vs the peers, per set and on average."""
 
     def score(r: dict[str, Any] | None) -> float | None:
         return main_score(r, subset)
@@ -579,7 +583,7 @@ def holdout_markdown(rows: list[dict[str, Any]], keys: list[str]) -> str:
         body.append(
             [
                 d,
-                str(int(round((1 - GOLD_FRACTION) * 100))) + " % of gold",
+                f"{1 - GOLD_FRACTION:.0%} of gold",
                 auto["auto"].get("selected"),
                 pct(auto["subset"]["accuracy"]),
                 pct(ck["subset"]["accuracy"]) if ck else "–",
