@@ -114,3 +114,18 @@ def test_explain_unknown_item_and_missing_store_are_clear_errors(project):
 def test_bad_command_line_exits_2(project):
     """A missing argument is a usage error (exit code 2)."""
     assert _invoke("diff", "1").exit_code == 2
+
+
+def test_query_report_and_label_studio_export(project):
+    """`query` lists items to label, `annotate export` writes Label Studio tasks, `report` writes one HTML file."""
+    out = _invoke("query", "--json")
+    assert out.exit_code == 0, out.output
+    assert len(json.loads(out.stdout)["query"]) == 20
+    exported = _invoke("annotate", "export", "-o", "tasks.json", "--limit", "5")
+    assert exported.exit_code == 0, exported.output
+    assert len(json.loads((project / "tasks.json").read_text())) == 5
+    report = _invoke("report", "-o", "run.html")
+    assert report.exit_code == 0, report.output
+    assert (project / "run.html").read_text().lstrip().lower().startswith("<!doctype html")
+    alerts = _invoke("alerts", "--json")
+    assert alerts.exit_code == 0 and isinstance(json.loads(alerts.stdout), list)

@@ -1,0 +1,87 @@
+"""Project: config validation, recorded steps, reuse, annotations as gold, issues and queries."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from weaklab.errors import ValidationError
+from weaklab.pipeline import Project, init_project, load_config
+from weaklab.store import Store
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    path = tmp_path_factory.mktemp("project")
+    init_project(path, n_items=240)
+    return path
+
+
+def _write(root, old, new):
+    config = root / "weaklab.toml"
+    config.write_text(config.read_text().replace(old, new))
+
+
+def test_config_errors_name_file_and_key(tmp_path):
+    """Missing files, bad TOML, unknown tables, wrong types and bad choices name the file and key."""
+    with pytest.raises(ValidationError, match="weaklab init"):
+        load_config(tmp_path)
+    init_project(tmp_path, n_items=40)
+    cases = {'[project]': ('[projekt]', "unknown table"),
+             'id_column = "comment_id"': ('id_column = 3', "data.id_column"),
+             'name = "tfidf_logreg"': ('name = "bert"', "end_model.name: expected one of"),
+             '[labels]\nclasses = ["HAM", "SPAM"]': ('[labels]\nclasses = ["HAM"]', "labels.classes"),
+             'path = "data/comments.csv"': ('path = "data/comments.csv', "valid TOML")}
+    original = (tmp_path / "weaklab.toml").read_text()
+    for old, (new, message) in cases.items():
+        (tmp_path / "weaklab.toml").write_text(original.replace(old, new))
+        with pytest.raises(ValidationError, match=message) as info:
+            load_config(tmp_path)
+        assert "weaklab.toml" in str(info.value)
+
+
+def test_missing_columns_and_bad_gold_are_named(tmp_path):
+    """A data column named in the config but absent, or an unknown gold label, is a clear error."""
+    init_project(tmp_path, n_items=40)
+    _write(tmp_path, 'text_field = "text"', 'text_field = "body"')
+    with pytest.raises(ValidationError, match=r"data.text_field.*'body'"):
+        Project(tmp_path).run("apply")
+    _write(tmp_path, 'text_field = "body"', 'text_field = "text"')
+    data = tmp_path / "data" / "comments.csv"
+    lines = data.read_text().splitlines()
+    lines[1] = lines[1].rsplit(",", 2)[0] + ",7," + lines[1].rsplit(",", 1)[1]
+    data.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValidationError, match=r"column 'label'.*got 7 on row 0"):
+        Project(tmp_path).run("apply")
+
+
+def test_full_run_records_every_step(root):
+    """A run up to query records matrix, label model, soft labels, end model, issues and a review queue."""
+    result = Project(root).run("query")
+    assert result.steps == ["apply", "analyse", "fit", "train", "issues", "query"]
+    em = result.metrics["end_model"]
+    assert em["accuracy"] > 0.75 and 0 <= em["ece_after"] <= 1
+    assert len(result.query) == 20 and len(set(result.query)) == 20
+    with Store(Project(root).store_path, read_only=True) as store:
+        records = store.run_records(result.run_id)
+        assert len(records["label_model_runs"]) == 1 and len(records["end_model_runs"]) == 1
+        assert set(records["soft_labels"]["role"]) == {"label_model", "end_model"}
+        assert store.n_label_issues(result.run_id) == len(result.issues)
+        assert set(store.source_history("kw_song").columns) >= {"coverage", "conflicts", "est_accuracy", "decides"}
+    data = pd.read_csv(root / "data" / "comments.csv")
+    dev_ids = set(data.loc[data["split"] == "dev", "comment_id"])
+    assert dev_ids and not dev_ids & set(result.query)
+
+
+def test_annotations_become_gold_of_the_next_fit(root):
+    """Human answers stored for the dataset are counted as gold and force a refit."""
+    project = Project(root)
+    first = project.run("fit")
+    with project.open_store() as store:
+        ids = store.load_item_ids(first.dataset_id)[:3]
+        store.add_annotations(first.dataset_id, ids, "ana", [1, 0, 1], origin="review")
+    second = project.run("fit")
+    assert second.reused == {"apply": True, "fit": False}
+    assert second.metrics["label_model"]["n_gold_for_fit"] == 3
+    third = project.run("fit")
+    assert third.reused == {"apply": True, "fit": True}
