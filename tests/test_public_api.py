@@ -16,7 +16,7 @@ EXPECTED = {
     "threshold_lf", "model_lf", "apply_lfs", "ApplyReport", "lf_summary",
     "MajorityVote", "WeightedMajorityVote", "DawidSkene", "OneCoinDawidSkene", "MatrixCompletion",
     "Triplet", "GLAD", "MACE", "Wawa", "AutoLabelModel", "learn_dependencies",
-    "SoftLabelClassifier", "TorchClassifier", "TemperatureScaling",
+    "SoftLabelClassifier", "TorchClassifier", "TemperatureScaling", "Store",
 }
 
 

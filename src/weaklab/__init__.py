@@ -59,9 +59,14 @@ _LAZY: dict[str, str] = {
     "SoftLabelClassifier": "endmodel",
     "TorchClassifier": "endmodel",
     "TemperatureScaling": "endmodel",
+    # lineage store (imports duckdb when first used)
+    "Store": "store",
 }
 
-_SUBMODULES = ("data", "labeling", "models", "endmodel", "evaluation", "features", "synthetic", "testing")
+_SUBMODULES = (
+    "data", "labeling", "models", "endmodel", "evaluation", "features", "synthetic", "testing", "store",
+    "cleaning", "active", "pipeline",
+)
 
 __all__ = [
     "ABSTAIN",

@@ -91,12 +91,28 @@ def _tagged(h: Any, tag: bytes, payload: bytes) -> None:
 def _update_array(h: Any, arr: np.ndarray) -> None:
     if arr.dtype == object:
         h.update(b"O" + repr(arr.shape).encode())
+        hashed = _hash_strings(arr.ravel())
+        if hashed is not None:
+            h.update(b"s" + hashed.tobytes())
+            return
         for item in arr.ravel():
             _update(h, item)
         return
     arr = np.ascontiguousarray(arr)
     h.update(b"A" + arr.dtype.str.encode() + repr(arr.shape).encode())
     h.update(memoryview(arr).cast("B"))  # type: ignore[arg-type]
+
+
+def _hash_strings(values: np.ndarray) -> np.ndarray | None:
+    """Vectorised, process-stable 64-bit hashes of an all-string object array."""
+    import pandas as pd
+
+    if not all(isinstance(v, str) for v in values[:64]):
+        return None
+    try:
+        return pd.util.hash_array(values, categorize=False)
+    except TypeError:
+        return None
 
 
 def _is_pandas(obj: Any) -> bool:

@@ -328,9 +328,8 @@ class LabelMatrix:
         """Votes as a ``scipy.sparse.csr_array`` holding ``label + 1`` (0 = abstain)."""
         if self._csr is not None:
             return self._csr
-        rows, cols = np.nonzero(np.not_equal(self._dense, ABSTAIN))  # type: ignore[arg-type]
-        data = (self._dense[rows, cols] + 1).astype(self.dtype)  # type: ignore[index]
-        return sp.csr_array((data, (rows, cols)), shape=self.shape)
+        rows, cols, labels = self.coo()
+        return sp.csr_array(((labels + 1).astype(self.dtype), (rows, cols)), shape=self.shape)
 
     @cached_property
     def fingerprint(self) -> str:
@@ -367,8 +366,9 @@ class LabelMatrix:
             csr = self._csr
             rows = np.repeat(np.arange(csr.shape[0], dtype=np.int64), np.diff(csr.indptr))
             return rows, csr.indices.astype(np.int64), (csr.data.astype(np.int16) - 1).astype(self.dtype)
-        rows, cols = np.nonzero(np.not_equal(self._dense, ABSTAIN))  # type: ignore[arg-type]
-        return rows.astype(np.int64), cols.astype(np.int64), self._dense[rows, cols]  # type: ignore[index]
+        mask = np.not_equal(self._dense, ABSTAIN)  # type: ignore[arg-type]
+        rows, cols = np.nonzero(mask)
+        return rows.astype(np.int64, copy=False), cols.astype(np.int64, copy=False), self._dense[mask]  # type: ignore[index]
 
     def as_sparse(self) -> LabelMatrix:
         """The same matrix in sparse storage."""
