@@ -56,3 +56,9 @@ def test_newer_schema_is_refused():
     state["schema_version"] = 99
     with pytest.raises(SchemaVersionError):
         MajorityVote.from_state(state)
+
+
+def test_fingerprint_of_empty_arrays():
+    """Arrays with a zero-size dimension hash without error and by shape."""
+    assert fingerprint(np.zeros((0, 3))) != fingerprint(np.zeros((3, 0)))
+    assert fingerprint(np.zeros((0, 3))) == fingerprint(np.zeros((0, 3)))

@@ -100,7 +100,8 @@ def _update_array(h: Any, arr: np.ndarray) -> None:
         return
     arr = np.ascontiguousarray(arr)
     h.update(b"A" + arr.dtype.str.encode() + repr(arr.shape).encode())
-    h.update(memoryview(arr).cast("B"))  # type: ignore[arg-type]
+    if arr.size:
+        h.update(memoryview(arr).cast("B"))  # type: ignore[arg-type]
 
 
 def _hash_strings(values: np.ndarray) -> np.ndarray | None:
