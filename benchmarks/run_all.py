@@ -29,6 +29,7 @@ SCRIPTS: list[str] = [
     "store.py",
     "end_models.py",
     "cleaning.py",
+    "active.py",
 ]
 
 
