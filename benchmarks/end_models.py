@@ -38,6 +38,7 @@ Run from the repository root in the benchmark environment (needs ``weaklab[torch
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -208,12 +209,29 @@ def weak_to_model(name: str, quick: bool, seed: int = 0) -> dict[str, Any]:
             "label_model": lm_row, "rows": rows, "selected_c": best_c}
 
 
+def decide(P: np.ndarray, threshold: float | None) -> np.ndarray:
+    """Argmax, or for two classes ``P[:, 1] >= threshold`` when a threshold is given."""
+    return P.argmax(1) if threshold is None else (P[:, 1] >= threshold).astype(np.int64)
+
+
+def valid_threshold(name: str, P_valid: np.ndarray, yv: np.ndarray) -> tuple[float | None, float]:
+    """Binary sets: the decision threshold (grid 0.05..0.95) with the best valid score; else argmax."""
+    best: tuple[float | None, float] = (None, score(name, yv, P_valid.argmax(1)))
+    if P_valid.shape[1] != 2:
+        return best
+    for t in np.round(np.linspace(0.05, 0.95, 19), 2):
+        v = score(name, yv, decide(P_valid, float(t)))
+        if v > best[1]:
+            best = (float(t), v)
+    return best
+
+
 def _row(name: str, feat: str, kind: str, labels: str, setting: str, P: dict[str, np.ndarray], yv: np.ndarray,
-         yt: np.ndarray, valid_score: float | None) -> dict[str, Any]:
+         yt: np.ndarray, valid_score: float | None, threshold: float | None = None) -> dict[str, Any]:
     from weaklab.evaluation import expected_calibration_error as ece
 
-    return {"features": feat, "model": kind, "labels": labels, "setting": setting,
-            "score": score(name, yt, P["test"].argmax(1)), "ece": 100 * ece(P["test"], yt),
+    return {"features": feat, "model": kind, "labels": labels, "setting": setting, "threshold": threshold,
+            "score": score(name, yt, decide(P["test"], threshold)), "ece": 100 * ece(P["test"], yt),
             "ece_ts": 100 * ece(calibrated(P, yv), yt),
             "valid_score": valid_score if valid_score is not None else score(name, yv, P["valid"].argmax(1))}
 
@@ -221,17 +239,23 @@ def _row(name: str, feat: str, kind: str, labels: str, setting: str, P: dict[str
 def _robust(name: str, feat: str, kind: str, X: dict[str, Any], soft: np.ndarray, covered: np.ndarray,
             uncovered: np.ndarray, yv: np.ndarray, yt: np.ndarray, k: int, seed: int, epochs: int,
             quick: bool) -> dict[str, Any]:
-    """(c): every grid setting fitted on the soft labels; the best on the valid split is kept."""
-    best: tuple[float, str, dict[str, np.ndarray]] | None = None
+    """(c): every grid setting fitted on the soft labels; the best on the valid split is kept.
+
+    On two-class sets the decision threshold is chosen on the valid split too (as the label model's own
+    threshold is, by AutoLabelModel).
+    """
+    best: tuple[float, str, dict[str, np.ndarray], float | None] | None = None
     grid = lr_grid(quick) if kind == "lr" else mlp_grid(quick)
     for setting, params in grid:
         model = make_lr(**params) if kind == "lr" else make_mlp(k, seed, epochs, **params)
         P = fit_predict(model, kind, X, soft, covered, yv, uncovered)
-        v = score(name, yv, P["valid"].argmax(1))
+        t, v = valid_threshold(name, P["valid"], yv)
         if best is None or v > best[0]:
-            best = (v, setting, P)
+            best = (v, setting, P, t)
     assert best is not None
-    return _row(name, feat, kind, "(c) LM soft + best on valid", best[1], best[2], yv, yt, valid_score=best[0])
+    v, setting, P, t = best
+    setting += "" if t is None else f", threshold {t:.2f}"
+    return _row(name, feat, kind, "(c) LM soft + best on valid", setting, P, yv, yt, valid_score=v, threshold=t)
 
 
 # ---------------------------------------------------------------------------------- part 2: noise
@@ -369,11 +393,16 @@ def main(argv: list[str] | None = None) -> None:
         for name in (["digits"] + ([] if args.quick else args.datasets)):
             print(f"[noise] {name}", flush=True)
             noise.append(noise_experiment(name, seeds, args.quick))
+    previous = C.RESULTS_DIR / f"{NAME}.json"
+    if not args.quick and args.part != "all" and previous.exists():  # keep the other part's last full run
+        old = json.loads(previous.read_text())
+        weak = weak or old.get("weak_to_model", [])
+        noise = noise or old.get("noise", [])
     payload = {"machine": info, "command": C.command_line(), "seconds": time.perf_counter() - t0,
                "weak_to_model": weak, "noise": noise}
     path = C.write_results(NAME, payload, quick=args.quick)
     print(f"results: {path} ({payload['seconds']:.0f} s)")
-    if args.quick or args.no_md or args.part != "all":
+    if args.quick or args.no_md or not weak or not noise:
         return
     body = "\n".join([
         "## End models: weak labels -> classifier, and robust losses under label noise",
