@@ -194,13 +194,37 @@ def check_proba_is_distribution(model: LabelModel, random_state: int) -> None:
 
 
 def check_all_abstain_gets_prior(model: LabelModel, random_state: int) -> None:
-    """An item on which every source abstains gets the class prior ``class_balance_``."""
+    """An item on which every source abstains gets the class prior ``class_balance_``.
+
+    A model that learns how often sources abstain declares it with a fitted
+    attribute ``abstain_rate_`` of shape ``(n_sources, n_classes)``,
+    ``P(source j abstains | class c)``; its all-abstain rows must then get
+    the Bayesian answer ``class_balance_ * prod_j abstain_rate_[j]``
+    (normalised). Without that attribute (or with it None) the row must be
+    ``class_balance_`` itself.
+    """
     L = _matrix(random_state)
     fitted = _fit(model, L, random_state)
     empty = LabelMatrix(np.full((3, L.n_sources), -1), n_classes=L.n_classes, source_names=L.source_names)
     P = fitted.predict_proba(empty)
-    prior = np.broadcast_to(np.asarray(fitted.class_balance_, dtype=float), P.shape)
-    _require_close(P, prior, 1e-6, "all_abstain_gets_prior", model, "all-abstain rows vs class_balance_")
+    check = "all_abstain_gets_prior"
+    expected, what = _all_abstain_posterior(fitted, L, check)
+    _require_close(P, np.broadcast_to(expected, P.shape), 1e-6, check, model, f"all-abstain rows vs {what}")
+
+
+def _all_abstain_posterior(fitted: LabelModel, L: LabelMatrix, check: str) -> tuple[np.ndarray, str]:
+    """The posterior an all-abstain row must get, and how to name it in a failure message."""
+    prior = np.asarray(fitted.class_balance_, dtype=float)
+    rates = getattr(fitted, "abstain_rate_", None)
+    if rates is None:
+        return prior, "class_balance_"
+    rates = np.asarray(rates, dtype=float)
+    shape = (L.n_sources, L.n_classes)
+    _require(rates.shape == shape, check, fitted, f"abstain_rate_ has shape {rates.shape}, expected {shape}")
+    _require(bool(np.all((rates >= 0) & (rates <= 1))), check, fitted, "abstain_rate_ outside [0, 1]")
+    log_post = np.log(np.clip(prior, 1e-300, None)) + np.log(np.clip(rates, 1e-300, None)).sum(axis=0)
+    post = np.exp(log_post - log_post.max())
+    return post / post.sum(), "class_balance_ * prod_j abstain_rate_[j] (normalised)"
 
 
 def check_row_order_equivariance(model: LabelModel, random_state: int) -> None:

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 import weaklab.models as models
 from weaklab import LabelMatrix
@@ -24,18 +25,24 @@ def _model_classes() -> list[type[LabelModel]]:
     return found
 
 
-def _instance(cls: type[LabelModel]) -> LabelModel:
+def _instances(cls: type[LabelModel]) -> list[tuple[str, LabelModel]]:
+    """The default instance, plus one per explicit abstain mode for models that have the parameter."""
     model = cls()
     if "random_state" in model.get_params(deep=False):
         model.set_params(random_state=0)
-    return model
+    out = [(cls.__name__, model)]
+    if "abstain" in model.get_params(deep=False):
+        out += [(f"{cls.__name__}[abstain={mode}]", clone(model).set_params(abstain=mode))
+                for mode in ("model", "ignore")]
+    return out
 
 
 def _cases() -> list:
     return [
-        pytest.param(cls, name, check, id=f"{cls.__name__}-{name}")
+        pytest.param(cls, name, check, id=f"{label}-{name}")
         for cls in _model_classes()
-        for name, check in label_model_checks(_instance(cls))
+        for label, model in _instances(cls)
+        for name, check in label_model_checks(model)
     ]
 
 
@@ -100,9 +107,33 @@ class _AntiModel(_Broken):
         return P[:, ::-1]
 
 
+class _AbstainAware(_Broken):
+    """Declares per-class abstain rates; all-abstain rows get prior * prod rates unless ``flaw`` says otherwise."""
+
+    _optional_state_arrays: ClassVar[tuple[str, ...]] = ("abstain_rate_",)
+
+    def _fit(self, L, gold, class_balance):
+        super()._fit(L, gold, class_balance)
+        self.abstain_rate_ = np.tile(np.linspace(0.2, 0.8, L.n_classes), (L.n_sources, 1))
+
+    def _predict_proba(self, L):
+        P = super()._predict_proba(L)
+        empty = np.flatnonzero(np.asarray(L.to_dense() < 0).all(axis=1))
+        if self.flaw != "ignores_abstain_rate":
+            post = self.class_balance_ * np.prod(self.abstain_rate_, axis=0)
+            P[empty] = post / post.sum()
+        return P
+
+
+def test_abstain_aware_model_passes_everything():
+    """A model with abstain_rate_ whose all-abstain rows get prior * prod(abstain rates) passes every check."""
+    check_label_model(_AbstainAware("none"))
+
+
 @pytest.mark.parametrize(
     ("model", "check"),
     [
+        (_AbstainAware("ignores_abstain_rate"), "all_abstain_gets_prior"),
         (_Broken("mutates"), "predict_proba_is_pure"),
         (_Broken("random"), "deterministic"),
         (_Broken("no_prior"), "all_abstain_gets_prior"),

@@ -28,6 +28,22 @@ def make_votes(n=3000, accuracies=(0.95, 0.9, 0.6, 0.55, 0.55, 0.55), k=3, cover
     return LabelMatrix(votes, n_classes=k), y
 
 
+def make_unipolar(n=3000, k=2, per_class=3, seed=0, false_fire=(0.02, 0.3)):
+    """Keyword-like sources: source j only ever votes its class c_j, firing often on items of c_j, rarely on others.
+
+    Sources differ in how selectively they fire (hit rate 0.35-0.75, false-fire rate ``false_fire``), so
+    counting votes (majority vote) is beaten by a model that knows *when* each source fires.
+    """
+    rng = np.random.default_rng(seed)
+    y = rng.choice(k, size=n, p=np.linspace(1.0, 2.0, k) / np.linspace(1.0, 2.0, k).sum())
+    classes = np.repeat(np.arange(k), per_class)
+    hit = rng.uniform(0.35, 0.75, classes.size)
+    misfire = rng.uniform(false_fire[0], false_fire[1], classes.size)
+    fire = rng.random((n, classes.size)) < np.where(y[:, None] == classes[None, :], hit, misfire)
+    votes = np.where(fire, classes[None, :], -1).astype(np.int8)
+    return LabelMatrix(votes, n_classes=k), y
+
+
 def accuracy(model, L, y):
     """Share of items whose predicted class (ties by prior) is the truth."""
     return float(np.mean(model.predict(L, tie_break="prior") == y))
@@ -52,7 +68,8 @@ def test_1979_reproduces_reference_em_run(dataset):
     """Maximum-likelihood DS with observer 1's repeats tied reproduces the reference marginals,
     error rates, log-likelihood trace and patient posteriors to the printed precision."""
     L, reference = _load_1979(dataset)
-    model = DawidSkene(smoothing=0.0, source_groups="auto", tol=1e-7).fit(L)
+    # the 1979 model ignores missing ratings (the repeats "1#2", "1#3" are absent for most patients)
+    model = DawidSkene(smoothing=0.0, source_groups="auto", tol=1e-7, abstain="ignore").fit(L)
     marginals = _numbers(reference.split("Class marginals")[1].split("Error rates")[0])
     np.testing.assert_allclose(model.class_balance_, marginals, atol=0.005)
     errors = np.array(_numbers(reference.split("Error rates")[1].split("Incidence")[0])).reshape(5, 4, 4)
@@ -85,11 +102,113 @@ def test_zheng_accuracy_matches_paper(dataset, name, minimum):
     """DS accuracy on gold items reaches the paper's D&S figure (93.66 / 96.00 / 61.30) within rounding."""
     L, gold = _load_zheng(dataset, name)
     model = DawidSkene(random_state=0).fit(L)
+    assert model.abstain_mode_ == "ignore"  # crowd workers use every class: "auto" ignores abstains
     has = gold >= 0
     pred = model.predict(L, random_state=0)
     assert np.mean(pred[has] == gold[has]) >= minimum
     assert np.mean(pred[has] == gold[has]) > np.mean(MajorityVote().fit(L).predict(L, random_state=0)[has]
                                                      == gold[has])
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("cls", "floor"), [(DawidSkene, 0.82), (OneCoinDawidSkene, 0.84)])
+def test_wrench_youtube_abstention_model_beats_majority(dataset, cls, floor):
+    """On WRENCH youtube (unipolar LFs; fit train, score test) modelling abstentions reaches 83-86 % accuracy
+    (measured 83.2 / 85.6 % expected under random tie-break), above majority vote; ignoring them gives ~53 %."""
+    from weaklab.data import load_wrench
+
+    folder = dataset("wrench_youtube")
+    train, test = load_wrench(folder, split="train"), load_wrench(folder, split="test")
+    model = cls(random_state=0).fit(train.L)
+    assert model.abstain_mode_ == "model"
+    acc = np.mean(model.predict(test.L, tie_break="prior") == test.gold)
+    mv = np.mean(MajorityVote().fit(train.L).predict(test.L, tie_break="prior") == test.gold)
+    assert acc >= floor
+    assert acc > mv
+
+
+# ----------------------------------------------------------------------------- abstention
+@pytest.mark.parametrize("k", [2, 3])
+def test_unipolar_sources_need_abstention_model(k):
+    """With sources that only ever vote one class, DawidSkene with "model" beats "ignore" and majority vote."""
+    L, y = make_unipolar(k=k)
+    modelled = accuracy(DawidSkene(abstain="model", random_state=0).fit(L), L, y)
+    ignored = accuracy(DawidSkene(abstain="ignore", random_state=0).fit(L), L, y)
+    majority = accuracy(MajorityVote().fit(L), L, y)
+    assert modelled >= ignored + 0.2
+    assert modelled >= majority + 0.02
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_one_coin_unipolar_sources_need_abstention_model(k):
+    """OneCoinDawidSkene with "model" beats "ignore" on precise unipolar sources (misfiring at most 10 %).
+
+    Its single accuracy cannot describe a source that always votes the same class (for two
+    classes, "every item is of one class" explains such votes perfectly), so it is not
+    required to beat majority vote here; full DawidSkene is.
+    """
+    L, y = make_unipolar(k=k, false_fire=(0.02, 0.1))
+    modelled = accuracy(OneCoinDawidSkene(abstain="model", random_state=0).fit(L), L, y)
+    ignored = accuracy(OneCoinDawidSkene(abstain="ignore", random_state=0).fit(L), L, y)
+    assert modelled >= ignored + 0.2
+
+
+def test_auto_models_abstentions_of_unipolar_sources_only():
+    """"auto" resolves to "model" for LF-like (unipolar) sources and to "ignore" for crowd-like ones,
+    whatever the storage; abstain_rate_ is set only when modelled."""
+    unipolar, _ = make_unipolar(n=500)
+    crowd, _ = make_votes(n=500)
+    for L in (unipolar, unipolar.as_sparse()):
+        model = DawidSkene().fit(L)
+        assert model.abstain_mode_ == "model"
+        assert model.abstain_rate_.shape == (L.n_sources, L.n_classes)
+    for L in (crowd, crowd.as_sparse()):
+        model = DawidSkene().fit(L)
+        assert model.abstain_mode_ == "ignore" and model.abstain_rate_ is None
+
+
+def test_abstain_rates_track_firing_rates():
+    """With ample data, learned abstain rates approach each source's empirical P(abstain | class)."""
+    L, y = make_unipolar(n=20000, seed=4)
+    model = DawidSkene(abstain="model").fit(L)
+    dense = L.to_dense()
+    empirical = np.stack([(dense[y == c] < 0).mean(axis=0) for c in range(2)], axis=1)
+    np.testing.assert_allclose(model.abstain_rate_, empirical, atol=0.03)
+
+
+def test_all_abstain_row_gets_prior_times_abstain_rates():
+    """With abstentions modelled, an item without votes gets prior * prod_j P(j abstains | c), normalised."""
+    L, _ = make_unipolar(n=800)
+    model = DawidSkene(abstain="model").fit(L)
+    P = model.predict_proba(np.full((2, L.n_sources), -1))
+    expected = model.class_balance_ * np.prod(model.abstain_rate_, axis=0)
+    np.testing.assert_allclose(P, np.tile(expected / expected.sum(), (2, 1)), atol=1e-12)
+
+
+@pytest.mark.parametrize("abstain", ["model", "ignore"])
+def test_state_round_trip_keeps_abstention(tmp_path, abstain):
+    """Saved and loaded models keep abstain_mode_ and abstain_rate_ (None when ignored) and predict identically."""
+    L, _ = make_unipolar(n=600)
+    model = OneCoinDawidSkene(abstain=abstain, random_state=0).fit(L)
+    loaded = OneCoinDawidSkene.load(model.save(tmp_path / "m"))
+    assert loaded.abstain_mode_ == abstain
+    if abstain == "ignore":
+        assert loaded.abstain_rate_ is None and "abstain_rate_" not in model.to_state()["arrays"]
+    else:
+        np.testing.assert_array_equal(loaded.abstain_rate_, model.abstain_rate_)
+    np.testing.assert_array_equal(loaded.predict_proba(L), model.predict_proba(L))
+
+
+def test_state_saved_before_abstention_modelling_loads_as_ignore():
+    """A state without abstain_mode_ (older weaklab) loads as abstain="ignore" and predicts as before."""
+    L, _ = make_votes(n=400)
+    model = DawidSkene(abstain="ignore").fit(L)
+    state = model.to_state()
+    del state["attributes"]["abstain_mode_"]
+    del state["params"]["abstain"]
+    loaded = DawidSkene.from_state(state)
+    assert loaded.abstain_mode_ == "ignore" and loaded.abstain == "ignore"
+    np.testing.assert_array_equal(loaded.predict_proba(L), model.predict_proba(L))
 
 
 # ----------------------------------------------------------------------------- properties
@@ -102,12 +221,13 @@ def test_beats_majority_vote_with_heterogeneous_sources(cls):
 
 @pytest.mark.parametrize("cls", [DawidSkene, OneCoinDawidSkene])
 @pytest.mark.parametrize("smoothing", [0.0, 0.01, 1.0])
-def test_loss_history_is_non_increasing(cls, smoothing):
-    """EM never increases the (penalised) per-item negative log-likelihood."""
-    L, _ = make_votes(n=800, seed=3)
+@pytest.mark.parametrize(("abstain", "data"), [("ignore", "random"), ("model", "random"), ("model", "unipolar")])
+def test_loss_history_is_non_increasing(cls, smoothing, abstain, data):
+    """EM never increases the (penalised) per-item negative log-likelihood, abstentions modelled or not."""
+    L, _ = make_votes(n=800, seed=3) if data == "random" else make_unipolar(n=800, k=3, seed=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # tol=0 may run to max_iter
-        model = cls(smoothing=smoothing, tol=0.0, max_iter=40).fit(L)
+        model = cls(smoothing=smoothing, tol=0.0, max_iter=40, abstain=abstain).fit(L)
     assert model.n_iter_ >= 5
     assert np.all(np.diff(model.loss_history_) <= 1e-10)
 
@@ -136,11 +256,16 @@ def test_gold_items_are_clamped_in_the_posterior_of_training_votes():
         assert abs(model.source_accuracy_[j] - empirical) < 0.06
 
 
-def test_sparse_and_dense_storage_give_the_same_model():
+@pytest.mark.parametrize("abstain", ["auto", "model", "ignore"])
+@pytest.mark.parametrize("data", ["random", "unipolar"])
+def test_sparse_and_dense_storage_give_the_same_model(abstain, data):
     """Fitting on patterns of a dense matrix and on items of the sparse form gives the same model."""
-    L, _ = make_votes(n=1500, seed=2)
-    dense = DawidSkene().fit(L)
-    sparse = DawidSkene().fit(L.as_sparse())
+    L, _ = make_votes(n=1500, seed=2) if data == "random" else make_unipolar(n=1500, seed=2)
+    dense = DawidSkene(abstain=abstain).fit(L)
+    sparse = DawidSkene(abstain=abstain).fit(L.as_sparse())
+    assert dense.abstain_mode_ == sparse.abstain_mode_
+    if dense.abstain_mode_ == "model":
+        np.testing.assert_allclose(dense.abstain_rate_, sparse.abstain_rate_, atol=1e-10)
     np.testing.assert_allclose(dense.confusion_, sparse.confusion_, atol=1e-10)
     np.testing.assert_allclose(dense.predict_proba(L), sparse.predict_proba(L.as_sparse()), atol=1e-10)
     assert dense.n_iter_ == sparse.n_iter_
@@ -156,7 +281,7 @@ def test_fixed_class_balance_is_kept():
 def test_all_abstain_row_gets_class_balance_and_rows_sum_to_one():
     """Items without votes get the learned prior; every soft label sums to 1."""
     L, _ = make_votes(n=500)
-    model = DawidSkene().fit(L)
+    model = DawidSkene(abstain="ignore").fit(L)
     P = model.predict_proba(np.vstack([L.to_dense()[:5], np.full((1, L.n_sources), -1)]))
     np.testing.assert_allclose(P[-1], model.class_balance_)
     np.testing.assert_allclose(P.sum(axis=1), 1.0)
@@ -237,3 +362,5 @@ def test_not_fitted_and_bad_inputs_raise():
         DawidSkene(source_groups=[0, 1]).fit(L)
     with pytest.raises(ValidationError, match="source_groups"):
         DawidSkene(source_groups="everything").fit(L)
+    with pytest.raises(ValidationError, match="abstain"):
+        OneCoinDawidSkene(abstain="x").fit(L)

@@ -34,12 +34,14 @@ class LabelModel(BaseEstimator):
 
     Subclasses declare ``_parameter_spec`` (checkers run in ``fit``),
     ``_state_arrays`` / ``_state_attrs`` (fitted attributes saved by
-    :meth:`to_state`) and ``_min_sources``.
+    :meth:`to_state`), ``_optional_state_arrays`` (arrays that may be None:
+    saved only when set, restored as None when absent) and ``_min_sources``.
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {}
     _state_arrays: ClassVar[tuple[str, ...]] = ()
     _state_attrs: ClassVar[tuple[str, ...]] = ()
+    _optional_state_arrays: ClassVar[tuple[str, ...]] = ()
     _min_sources: ClassVar[int] = 2
 
     # ----------------------------------------------------------------- fit
@@ -182,6 +184,9 @@ class LabelModel(BaseEstimator):
         """The fitted model as JSON-able metadata plus numpy arrays (no pickle)."""
         self._check_fitted()
         arrays = {name: np.asarray(getattr(self, name)) for name in _BASE_ARRAYS + self._state_arrays}
+        for name in self._optional_state_arrays:
+            if getattr(self, name, None) is not None:
+                arrays[name] = np.asarray(getattr(self, name))
         attrs = {name: to_jsonable(getattr(self, name)) for name in _BASE_ATTRS + self._state_attrs}
         return {
             "schema_version": STATE_SCHEMA_VERSION,
@@ -205,6 +210,9 @@ class LabelModel(BaseEstimator):
             if name not in state["arrays"]:
                 raise fail("state", f"array {name!r}", got_text="a state without it")
             setattr(model, name, np.asarray(state["arrays"][name]))
+        for name in cls._optional_state_arrays:
+            value = state["arrays"].get(name)
+            setattr(model, name, None if value is None else np.asarray(value))
         return model
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -230,12 +238,19 @@ class ConfusionLabelModel(LabelModel):
     Subclasses set ``confusion_`` (m, k, k), where ``confusion_[j, c, v]`` is
     the probability that source j votes v on an item of class c *given that
     it votes*, and ``class_balance_`` (k,). ``source_accuracy_`` follows.
+    A subclass that models abstentions also sets ``abstain_rate_`` (m, k),
+    ``P(source j abstains | y = c)``; the posterior then uses it (see
+    :mod:`weaklab.models._posterior`) and an all-abstain item gets
+    ``class_balance_ * prod_j abstain_rate_[j]`` normalised. Left unset or
+    None, abstentions carry no information.
     """
 
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_",)
+    _optional_state_arrays: ClassVar[tuple[str, ...]] = ("abstain_rate_",)
 
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
-        return predict_with_confusion(L, self.confusion_, self.class_balance_)
+        return predict_with_confusion(L, self.confusion_, self.class_balance_,
+                                      getattr(self, "abstain_rate_", None))
 
     @property
     def source_accuracy_(self) -> np.ndarray:

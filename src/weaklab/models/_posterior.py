@@ -6,6 +6,14 @@ Under conditional independence of sources given the true class ``y``::
 
 where abstains carry no information. Every model that learns a confusion
 tensor ``theta`` (m, k, k) and a class prior ``pi`` predicts with this code.
+
+A model that also learns *when* sources abstain, ``a_j[c] = P(source j
+abstains | y = c)`` (``abstain_rate``, shape (m, k)), adds
+``sum_j [j abstains] log a_j[c] + [j votes] log(1 - a_j[c])``. That is folded
+into the same one-hot product: every vote's row of the table gains
+``log(1 - a_j[c]) - log a_j[c]`` and the prior gains ``sum_j log a_j[c]``, so
+an item on which every source abstains gets ``pi_c prod_j a_j[c]``
+(normalised), not ``pi``.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ __all__ = [
     "row_sum",
     "softmax_rows",
     "log_likelihood_table",
+    "abstain_log_prior",
+    "abstain_log_constant",
     "confusion_log_posterior",
     "predict_with_confusion",
 ]
@@ -61,31 +71,69 @@ def softmax_rows(logits: np.ndarray) -> np.ndarray:
     return logits
 
 
-def log_likelihood_table(confusion: np.ndarray) -> np.ndarray:
+def log_likelihood_table(confusion: np.ndarray, abstain_rate: np.ndarray | None = None) -> np.ndarray:
     """``W[j * k + v, c] = log theta_j[c, v]``, shape ``(m * k, k)``.
 
     Parameters
     ----------
     confusion : ndarray of shape (m, k, k)
         ``confusion[j, c, v] = P(source j votes v | y = c, source j votes)``.
+    abstain_rate : ndarray of shape (m, k), optional
+        ``P(source j abstains | y = c)``. When given, every row ``j * k + v``
+        gains ``log(1 - a_j[c]) - log a_j[c]`` (the rest of the abstention
+        term is :func:`abstain_log_prior`).
     """
     m, k, _ = confusion.shape
     logs = np.log(np.clip(confusion, _EPS, None))
+    if abstain_rate is not None:
+        logs += _vote_log_odds(abstain_rate)[:, :, None]
     return np.ascontiguousarray(logs.transpose(0, 2, 1).reshape(m * k, k))
 
 
+def _vote_log_odds(abstain_rate: np.ndarray) -> np.ndarray:
+    """``log(1 - a) - log a`` per (source, class), shape ``(m, k)``."""
+    a = np.clip(abstain_rate, _EPS, 1.0 - _EPS)
+    return np.log1p(-a) - np.log(a)
+
+
+def abstain_log_prior(prior: np.ndarray, abstain_rate: np.ndarray | None = None) -> np.ndarray:
+    """``log pi_c (+ sum_j log a_j[c])``, shape ``(k,)``: the log posterior of an all-abstain unit."""
+    out = np.log(np.clip(prior, _EPS, None))
+    if abstain_rate is not None:
+        out += abstain_log_constant(abstain_rate)
+    return out
+
+
+def abstain_log_constant(abstain_rate: np.ndarray) -> np.ndarray:
+    """``sum_j log a_j[c]``, shape ``(k,)``: the log-likelihood of every source abstaining."""
+    return np.log(np.clip(abstain_rate, _EPS, 1.0 - _EPS)).sum(axis=0)
+
+
 def confusion_log_posterior(
-    one_hot: sp.csr_array | sp.csc_array, confusion: np.ndarray, prior: np.ndarray
+    one_hot: sp.csr_array | sp.csc_array, confusion: np.ndarray, prior: np.ndarray,
+    abstain_rate: np.ndarray | None = None,
 ) -> np.ndarray:
     """Unnormalised log posterior ``(n_units, k)`` from a one-hot vote matrix."""
-    logits = one_hot @ log_likelihood_table(confusion)
-    logits += np.log(np.clip(prior, _EPS, None))[None, :]
-    return np.asarray(logits)
+    return _log_posterior(one_hot, log_likelihood_table(confusion, abstain_rate),
+                          abstain_log_prior(prior, abstain_rate))
 
 
-def predict_with_confusion(L: LabelMatrix, confusion: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """Posterior ``(n, k)`` of every item of ``L`` (no compression; dense rows streamed in blocks)."""
+def _log_posterior(one_hot: sp.csr_array | sp.csc_array, table: np.ndarray, log_prior: np.ndarray) -> np.ndarray:
+    logits = np.asarray(one_hot @ table)
+    logits += log_prior[None, :]
+    return logits
+
+
+def predict_with_confusion(L: LabelMatrix, confusion: np.ndarray, prior: np.ndarray,
+                           abstain_rate: np.ndarray | None = None) -> np.ndarray:
+    """Posterior ``(n, k)`` of every item of ``L`` (no compression; dense rows streamed in blocks).
+
+    ``abstain_rate`` (m, k), when given, makes abstentions informative (see
+    the module docstring).
+    """
+    table = log_likelihood_table(confusion, abstain_rate)
+    log_prior = abstain_log_prior(prior, abstain_rate)
     out = np.empty((L.n_items, confusion.shape[1]), dtype=np.float64)
     for start, block in iter_one_hot_blocks(L):
-        out[start:start + block.shape[0]] = confusion_log_posterior(block, confusion, prior)
+        out[start:start + block.shape[0]] = _log_posterior(block, table, log_prior)
     return softmax_rows(out)

@@ -12,6 +12,22 @@ alternates
   (the transposed product), pooled over tied sources, plus a Dirichlet
   pseudo-count, normalised per row.
 
+**Abstentions.** The classic model treats an abstain as missing at random
+(``theta`` is conditioned on the source voting): right for crowd data, where
+workers are assigned items at random, but wrong for labeling functions,
+which are mostly unipolar (a keyword LF only ever votes SPAM; given that it
+votes, its confusion row is the same for every class, so it tells nothing).
+With ``abstain="model"`` every source also has ``a_j[c] = P(j abstains |
+y = c)``, learned in the same EM: the E-step adds ``sum_j [j abstained]
+log a_j[c] + [j voted] log(1 - a_j[c])`` (folded into the one-hot table, so it
+stays one sparse product, see :mod:`weaklab.models._posterior`) and the
+M-step sets ``a_j[c] = (expected abstains + s) / (expected items of class c
++ 2 s)``. ``"auto"`` models abstentions when most sources are unipolar
+(labeling functions) and ignores them otherwise (crowd workers use every
+class); see :func:`resolve_abstain`. (Deciding by storage form, dense for
+LFs and sparse for crowds, was rejected: the same votes stored two ways
+must give the same model.)
+
 Fitting runs on distinct vote patterns with counts when that at least halves
 the rows, else on the items (dense or sparse storage, never densified).
 (Converging on a random subset of units first and then continuing on all
@@ -38,14 +54,16 @@ from .._core.validation import (
     interval,
     options,
 )
-from ._base import ConfusionLabelModel
-from ._posterior import log_likelihood_table, row_max, row_sum
+from ._base import ConfusionLabelModel, LabelModel
+from ._posterior import abstain_log_constant, log_likelihood_table, row_max, row_sum
 from ._votes import VoteData, prepare_votes
 
-__all__ = ["DawidSkene", "OneCoinDawidSkene", "e_step", "expected_counts", "resolve_source_groups"]
+__all__ = ["DawidSkene", "OneCoinDawidSkene", "e_step", "expected_counts", "resolve_abstain",
+           "resolve_source_groups"]
 
 _REPEAT = re.compile(r"^(.+)#\d+$")
 _TINY = 1e-300
+_MIN_POLARITY_VOTES = 10.0  # votes a source needs to count in the "auto" abstain rule
 _GROUPS_EXPECTED = 'None, "auto", a mapping or a sequence of group labels'
 
 
@@ -57,6 +75,7 @@ def e_step(
     vote_totals: np.ndarray,
     weights: np.ndarray,
     keys: np.ndarray | None = None,
+    abstain_rate: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """Posterior of every unit and the weighted log-likelihood of all units.
 
@@ -80,6 +99,9 @@ def e_step(
     keys : ndarray of shape (n_units,), optional
         Known class of a unit (``-1`` = unknown); known units get a one-hot
         posterior and their complete-data log-likelihood.
+    abstain_rate : ndarray of shape (m, k), optional
+        ``P(source j abstains | y = c)``; when given, abstentions enter the
+        likelihood (``log a`` for an abstain, ``log(1 - a)`` for a vote).
 
     Returns
     -------
@@ -87,8 +109,10 @@ def e_step(
     log_lik : float
         ``sum_u w_u log P(votes_u)`` (``log P(votes_u, y_u)`` for known units).
     """
-    table = log_likelihood_table(confusion)
+    table = log_likelihood_table(confusion, abstain_rate)
     log_prior = np.log(np.clip(prior, _TINY, None))
+    if abstain_rate is not None:
+        log_prior += abstain_log_constant(abstain_rate)
     shift = float(vote_totals @ table[:, 0]) + float(weights.sum()) * float(log_prior[0])
     relative = np.asarray(design @ (table[:, 1:] - table[:, :1]))  # (n_units, k - 1)
     relative += log_prior[1:] - log_prior[0]
@@ -179,6 +203,32 @@ def one_coin_confusion(counts: np.ndarray, smoothing: float) -> np.ndarray:
     return out
 
 
+def abstain_rates(counts: np.ndarray, class_mass: np.ndarray, members: np.ndarray,
+                  smoothing: float) -> np.ndarray:
+    """``P(abstain | class)`` per group, shape ``(n_groups, k)``.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_groups, k, k)
+        Expected vote counts per group ``[group, class, vote]``.
+    class_mass : ndarray of shape (k,)
+        Expected number of items of every class, ``sum_u w_u T[u, c]``.
+    members : ndarray of shape (n_groups,)
+        Number of sources in every group (each sees every item once).
+    smoothing : float
+        Beta pseudo-count ``s`` added to abstains and to votes.
+
+    Returns
+    -------
+    ndarray of shape (n_groups, k)
+        ``(items - votes + s) / (items + 2 s)``; 0.5 where there is no mass.
+    """
+    items = members[:, None] * class_mass[None, :]
+    abstains = np.clip(items - counts.sum(axis=2), 0.0, None) + smoothing
+    total = items + 2.0 * smoothing
+    return np.divide(abstains, total, out=np.full_like(total, 0.5), where=total > 0)
+
+
 def class_prior(posterior: np.ndarray, weights: np.ndarray, smoothing: float) -> np.ndarray:
     """``(sum_u w_u T[u] + smoothing) / (sum_u w_u + k smoothing)``."""
     mass = weights @ posterior + smoothing
@@ -192,13 +242,17 @@ def pool_groups(counts: np.ndarray, groups: np.ndarray, n_groups: int) -> np.nda
     return pooled
 
 
-def log_prior_penalty(confusion_groups: np.ndarray, prior: np.ndarray | None, smoothing: float) -> float:
-    """Log-density (up to a constant) of the Dirichlet pseudo-counts: the MAP term EM also increases."""
+def log_prior_penalty(confusion_groups: np.ndarray, prior: np.ndarray | None, smoothing: float,
+                      abstain_groups: np.ndarray | None = None) -> float:
+    """Log-density (up to a constant) of the Dirichlet/Beta pseudo-counts: the MAP term EM also increases."""
     if smoothing == 0:
         return 0.0
     total = float(np.log(np.clip(confusion_groups, _TINY, None)).sum())
     if prior is not None:
         total += float(np.log(np.clip(prior, _TINY, None)).sum())
+    if abstain_groups is not None:
+        total += float(np.log(np.clip(abstain_groups, _TINY, None)).sum())
+        total += float(np.log(np.clip(1.0 - abstain_groups, _TINY, None)).sum())
     return smoothing * total
 
 
@@ -280,10 +334,11 @@ class _EMConfusionModel(ConfusionLabelModel):
         "smoothing": interval(float, 0.0, None),
         "init": options("majority", "random", "given"),
         "source_groups": _check_source_groups,
+        "abstain": options("auto", "model", "ignore"),
         "random_state": _check_random_state,
     }
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "loss_history_")
-    _state_attrs: ClassVar[tuple[str, ...]] = ("n_iter_", "converged_", "source_groups_")
+    _state_attrs: ClassVar[tuple[str, ...]] = ("n_iter_", "converged_", "source_groups_", "abstain_mode_")
     _one_coin: ClassVar[bool] = False
 
     def __init__(
@@ -295,6 +350,7 @@ class _EMConfusionModel(ConfusionLabelModel):
         init: str = "majority",
         init_proba: Any = None,
         source_groups: Any = None,
+        abstain: str = "auto",
         random_state: Any = None,
     ) -> None:
         self.max_iter = max_iter
@@ -303,6 +359,7 @@ class _EMConfusionModel(ConfusionLabelModel):
         self.init = init
         self.init_proba = init_proba
         self.source_groups = source_groups
+        self.abstain = abstain
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -312,8 +369,10 @@ class _EMConfusionModel(ConfusionLabelModel):
         data = prepare_votes(L, keys=keys)
         rng = check_random_state(self.random_state)
         run = _EMRun(self, data, groups, n_groups, class_balance)
+        mode = resolve_abstain(self.abstain, run.vote_totals.reshape(L.n_sources, L.n_classes))
+        run.model_abstain = mode == "model"
         params = run.m_step(self._initial_posterior(data, L, rng))
-        (confusion, prior), history, converged = run.run(params)
+        (confusion, prior, abstain), history, converged = run.run(params)
         if not converged:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
@@ -322,10 +381,21 @@ class _EMConfusionModel(ConfusionLabelModel):
             )
         self.confusion_ = confusion[groups]
         self.class_balance_ = prior
+        self.abstain_mode_ = mode
+        self.abstain_rate_ = None if abstain is None else abstain[groups]
         self.loss_history_ = np.asarray(history, dtype=np.float64)
         self.n_iter_ = len(history)
         self.converged_ = bool(converged)
         self.source_groups_ = groups.tolist()
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> LabelModel:
+        """Rebuild a fitted model; states saved before abstention modelling load as ``abstain="ignore"``."""
+        if isinstance(state, dict) and isinstance(state.get("attributes"), dict) \
+                and "abstain_mode_" not in state["attributes"]:
+            params = {**state.get("params", {}), "abstain": "ignore"}
+            state = {**state, "params": params, "attributes": {**state["attributes"], "abstain_mode_": "ignore"}}
+        return super().from_state(state)
 
     def _initial_posterior(self, data: VoteData, L: LabelMatrix, rng: np.random.Generator) -> np.ndarray:
         """Starting posteriors ``(n_units, k)`` of the units of ``data``."""
@@ -350,11 +420,45 @@ class _EMConfusionModel(ConfusionLabelModel):
         return posterior
 
 
+def resolve_abstain(abstain: str, votes_per_class: np.ndarray) -> str:
+    """``"model"`` or ``"ignore"``; ``"auto"`` models abstentions when most sources are unipolar.
+
+    Parameters
+    ----------
+    abstain : {"auto", "model", "ignore"}
+    votes_per_class : ndarray of shape (m, k)
+        (Weighted) number of votes of every source for every class.
+
+    Returns
+    -------
+    str
+        ``"auto"`` gives ``"model"`` when at least half of the sources vote
+        a single class (labeling functions: keyword and pattern LFs), else
+        ``"ignore"`` (crowd workers use every class). Only sources with at
+        least 10 votes are counted (a worker with one answer is trivially
+        unipolar), or every voting source when none has 10. The rule depends
+        on the votes only, never on the storage form or on the order of
+        rows or sources.
+    """
+    if abstain != "auto":
+        return abstain
+    totals = votes_per_class.sum(axis=1)
+    counted = totals >= _MIN_POLARITY_VOTES
+    if not counted.any():
+        counted = totals > 0
+    unipolar = np.count_nonzero(votes_per_class[counted] > 0, axis=1) == 1
+    return "model" if 2 * int(unipolar.sum()) >= int(counted.sum()) else "ignore"
+
+
+Params = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
+"""Group confusions ``(n_groups, k, k)``, class prior ``(k,)``, group abstain rates ``(n_groups, k)`` or None."""
+
+
 class _EMRun:
-    """EM on one :class:`VoteData`: confusion form, source groups, and a fixed prior if given."""
+    """EM on one :class:`VoteData`: confusion form, source groups, abstentions, and a fixed prior if given."""
 
     def __init__(self, model: _EMConfusionModel, data: VoteData, groups: np.ndarray, n_groups: int,
-                 fixed_prior: np.ndarray | None) -> None:
+                 fixed_prior: np.ndarray | None, *, model_abstain: bool = False) -> None:
         self.one_coin = model._one_coin
         self.smoothing = float(model.smoothing)
         self.max_iter = int(model.max_iter)
@@ -364,19 +468,23 @@ class _EMRun:
         self.groups = groups
         self.n_groups = n_groups
         self.fixed_prior = fixed_prior
+        self.members = np.bincount(groups, minlength=n_groups).astype(np.float64)
+        self.model_abstain = model_abstain
 
-    def m_step(self, posterior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Group confusions ``(n_groups, k, k)`` and class prior ``(k,)`` from unit posteriors."""
+    def m_step(self, posterior: np.ndarray) -> Params:
+        """Group confusions, class prior and group abstain rates (or None) from unit posteriors."""
         data = self.data
         counts = expected_counts(data.design, posterior, data.weights, self.vote_totals, data.n_sources)
         pooled = pool_groups(counts, self.groups, self.n_groups)
         confusion = (one_coin_confusion if self.one_coin else full_confusion)(pooled, self.smoothing)
         prior = self.fixed_prior if self.fixed_prior is not None else class_prior(
             posterior, data.weights, self.smoothing)
-        return confusion, prior
+        abstain = None
+        if self.model_abstain:
+            abstain = abstain_rates(pooled, data.weights @ posterior, self.members, self.smoothing)
+        return confusion, prior, abstain
 
-    def run(self, params: tuple[np.ndarray, np.ndarray]
-            ) -> tuple[tuple[np.ndarray, np.ndarray], list[float], bool]:
+    def run(self, params: Params) -> tuple[Params, list[float], bool]:
         """EM from ``params`` until the loss decreases by less than ``tol`` or ``max_iter`` E-steps.
 
         Returns the parameters whose loss was evaluated last, the loss
@@ -386,11 +494,12 @@ class _EMRun:
         n_items = float(data.weights.sum())
         history: list[float] = []
         for _ in range(self.max_iter):
-            confusion, prior = params
+            confusion, prior, abstain = params
             posterior, log_lik = e_step(data.design, confusion[self.groups], prior, self.vote_totals,
-                                        data.weights, data.keys)
+                                        data.weights, data.keys,
+                                        None if abstain is None else abstain[self.groups])
             learned_prior = None if self.fixed_prior is not None else prior
-            penalty = log_prior_penalty(confusion, learned_prior, self.smoothing)
+            penalty = log_prior_penalty(confusion, learned_prior, self.smoothing, abstain)
             history.append(-(log_lik + penalty) / n_items)
             if len(history) > 1 and history[-2] - history[-1] < self.tol:
                 return params, history, True
@@ -432,7 +541,20 @@ class DawidSkene(_EMConfusionModel):
     source_groups : None, "auto", mapping or sequence, default=None
         Sources that share one confusion matrix (see
         :func:`resolve_source_groups`); ``"auto"`` ties repeats
-        ``"<name>#2"``, ``"<name>#3"``... to ``"<name>"``.
+        ``"<name>#2"``, ``"<name>#3"``... to ``"<name>"``. Tied sources
+        also share their abstain rates.
+    abstain : {"auto", "model", "ignore"}, default="auto"
+        How abstentions are treated. ``"model"``: learn ``abstain_rate_``,
+        ``P(source abstains | class)``, so *when* a source fires is evidence
+        (labeling functions: a unipolar keyword LF is informative only
+        through this). ``"ignore"``: abstentions are missing at random, the
+        original 1979 model (crowd data, where workers are assigned items at
+        random). ``"auto"``: ``"model"`` when at least half of the sources
+        (with 10 or more votes) vote a single class, as labeling functions
+        do, else ``"ignore"``, as for crowd workers (see
+        :func:`resolve_abstain`); the choice is recorded in
+        ``abstain_mode_``. It depends on the votes only, not on dense or
+        sparse storage.
     random_state : None, int or numpy.random.Generator
         Seed for ``init="random"``.
 
@@ -444,6 +566,14 @@ class DawidSkene(_EMConfusionModel):
         Learned class prior (or the given ``class_balance``, held fixed).
     source_accuracy_ : ndarray of shape (m,)
         ``P(vote correct)`` of every source under ``class_balance_``.
+    abstain_rate_ : ndarray of shape (m, k) or None
+        ``P(source j abstains | class c)`` (Beta-smoothed with ``smoothing``
+        pseudo-counts on abstain and vote) when ``abstain_mode_ == "model"``,
+        else None. With it, an item on which every source abstains gets
+        ``class_balance_ * prod_j abstain_rate_[j]`` (normalised), not
+        ``class_balance_``.
+    abstain_mode_ : {"model", "ignore"}
+        The resolved ``abstain`` parameter.
     loss_history_ : ndarray of shape (n_iter_,)
         Per-item negative log of the penalised likelihood after every
         full-data iteration (pure negative log-likelihood when
@@ -467,6 +597,11 @@ class OneCoinDawidSkene(_EMConfusionModel):
     has ``accuracy`` on the diagonal and ``(1 - accuracy) / (k - 1)``
     elsewhere. With ``smoothing`` ``s`` the accuracy is
     ``(expected correct votes + s k) / (votes + s k^2)``.
+
+    Abstain rates (``abstain="model"``, chosen by "auto" for labeling functions) are
+    still per source *and class*: one accuracy describes the votes, but a
+    unipolar labeling function is informative only through firing more on
+    one class than on the others, which a single rate would erase.
     """
 
     _one_coin: ClassVar[bool] = True
