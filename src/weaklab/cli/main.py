@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..errors import WeaklabError
-from . import project_cmds, store_cmds
+from . import project_cmds, serve, store_cmds
 from .render import demo_json, render_demo, render_next_steps
 
 
@@ -80,6 +80,7 @@ for _command in (project_cmds.init, project_cmds.apply, project_cmds.analyze, pr
                  project_cmds.train, project_cmds.issues, project_cmds.query, store_cmds.runs, store_cmds.explain,
                  store_cmds.diff, store_cmds.alerts, store_cmds.report, store_cmds.annotate):
     main.add_command(_command)
+main.add_command(serve.serve)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,69 @@
+"""``weaklab serve``: the web dashboard over a store (FastAPI + uvicorn, extra ``[web]``)."""
+
+from __future__ import annotations
+
+import importlib
+import ipaddress
+import os
+from pathlib import Path
+
+import click
+
+from ..errors import ValidationError, missing_dependency
+from ._common import handled, resolve_store, store_option
+
+__all__ = ["serve", "check_binding"]
+
+#: Environment variable holding the access token (instead of --token).
+TOKEN_ENV = "WEAKLAB_TOKEN"
+
+
+def check_binding(host: str, token: str | None) -> None:
+    """Refuse to bind off loopback without an access token.
+
+    Raises
+    ------
+    ValidationError
+        ``host`` is not a loopback address (127.0.0.0/8, ::1, localhost) and
+        no token is set.
+    """
+    if token:
+        return
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValidationError(f"--host {host}: binding off loopback exposes the store; pass --token T (or set "
+                              f"{TOKEN_ENV}) so every request must present it")
+
+
+@click.command()
+@store_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (others need --token).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--token", default=None, envvar=TOKEN_ENV, show_envvar=True,
+              help="Access token every request must present (required off loopback).")
+@click.option("--annotator", default=None, help="Default annotator name in the review queue.")
+@handled
+def serve(store_path: Path | None, host: str, port: int, token: str | None, annotator: str | None) -> None:
+    """The web dashboard: runs, sources, label model, model health, label issues, review queue, item lineage.
+
+    The dashboard holds the store open for writing while it runs (review answers
+    and accepted corrections are recorded in it), so other weaklab commands that
+    write to the same store wait until it stops.
+    """
+    check_binding(host, token)
+    try:
+        import uvicorn
+
+        # loaded by name: the dashboard is an optional front end beside the CLI (layer rule in DESIGN.md §2)
+        dashboard = importlib.import_module("weaklab.dashboard.app")
+    except ImportError as exc:
+        raise missing_dependency(exc.name or "fastapi", "web", "weaklab serve") from None
+    app = dashboard.create_app(resolve_store(store_path), token=token, annotator_default=annotator)
+    shown = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+    click.echo(f"weaklab dashboard on {shown}  (Ctrl+C stops it)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level=os.environ.get("WEAKLAB_LOG_LEVEL", "warning"))

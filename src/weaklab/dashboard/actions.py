@@ -1,0 +1,129 @@
+"""Item-level pages and the writes: lineage, label issues (accept/reject), the review queue (claims, answers).
+
+Every write goes through the store's API (``resolve_issue``, ``claim_items``,
+``add_annotation``); every input is checked first and refused with a message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from ..errors import ValidationError
+from .state import DashboardState, NotFound
+from .views import Pager
+
+__all__ = ["item_view", "issues_view", "resolve", "review_view", "answer", "check_annotator", "REVIEW_WINDOW"]
+
+#: Candidates offered to ``claim_items`` at a time (a window of the review ranking).
+REVIEW_WINDOW = 256
+#: How many windows one request scans before saying the queue is empty.
+MAX_WINDOWS = 64
+_ANNOTATOR = re.compile(r"^[\w .@+-]{1,64}$")
+
+
+def check_annotator(name: Any) -> str:
+    """An annotator name: 1-64 letters, digits, spaces or ``. @ + - _``."""
+    if not isinstance(name, str) or not _ANNOTATOR.match(name.strip() or "-") or not name.strip():
+        raise ValidationError(f"annotator: expected a name of 1-64 letters, digits, spaces or . @ + - _; "
+                              f"got {str(name)[:80]!r}")
+    return name.strip()
+
+
+def explain(state: DashboardState, item_id: Any, run_id: int) -> dict[str, Any]:
+    """``store.explain`` of an item; NotFound for an id the run's dataset does not have."""
+    try:
+        return state.store.explain(item_id, run_id)
+    except ValidationError:
+        raise NotFound(f"item_id: no item {str(item_id)[:200]!r} in the dataset of run {run_id}") from None
+
+
+def item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any]:
+    """The lineage of one item: votes with versions, posterior, issues, corrections, answers, final label."""
+    story = explain(state, item_id, run_id)
+    story["text"] = state.texts(state.dataset_id(run_id)).get(story["item_id"])
+    names = story.get("class_names") or state.class_names(run_id)
+    story["class_names"] = names
+    return story
+
+
+def issues_view(state: DashboardState, run_id: int, page: int, size: int = 25) -> dict[str, Any]:
+    """One page of the run's label issues by rank, each with its evidence (votes, posterior)."""
+    store = state.store
+    pager = Pager(page, size, store.n_label_issues(run_id))
+    frame = store.label_issues(run_id, offset=pager.offset, limit=size)
+    texts = state.texts(state.dataset_id(run_id))
+    rows = []
+    for issue in frame.to_dict("records"):
+        issue = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in issue.items()}
+        story = store.explain(issue["item_id"], run_id)
+        issue["votes"] = story["votes"]
+        issue["posterior"] = (story.get("posterior") or {}).get("proba")
+        issue["text"] = texts.get(issue["item_id"])
+        rows.append(issue)
+    return {"issues": rows, "pager": pager, "class_names": state.class_names(run_id)}
+
+
+def resolve(state: DashboardState, issue_id: int, decision: str, who: str, why: str | None) -> int | None:
+    """Accept (record the suggested label as a correction) or reject a label issue."""
+    if decision not in ("accept", "reject"):
+        raise ValidationError(f"decision: expected 'accept' or 'reject'; got {decision[:40]!r}")
+    try:
+        correction = state.store.resolve_issue(issue_id, decision == "accept", who=who, why=why or None)
+    except ValidationError as exc:
+        if "issue_id" in str(exc):
+            raise NotFound(f"issue_id: no label issue {issue_id} in this store") from None
+        raise
+    state.wrote()
+    return correction
+
+
+def next_item(state: DashboardState, run_id: int, annotator: str) -> Any | None:
+    """The item ``annotator`` should answer next: their held claim, else a newly claimed free one."""
+    ranking = state.ranking(run_id)
+    for start in range(0, min(len(ranking), REVIEW_WINDOW * MAX_WINDOWS), REVIEW_WINDOW):
+        got = state.store.claim_items(run_id, annotator, ranking.window(start, REVIEW_WINDOW), n=1,
+                                      lease_seconds=600.0)
+        if got:
+            return got[0]
+    return None
+
+
+def review_view(state: DashboardState, run_id: int, annotator: str | None) -> dict[str, Any]:
+    """The review page: the claimed item with its text, the sources' votes and the current soft label."""
+    names = state.class_names(run_id)
+    out: dict[str, Any] = {"annotator": annotator, "class_names": names, "item": None,
+                           "strategy": state.ranking(run_id).strategy}
+    if annotator is None:
+        return out
+    dataset_id = state.dataset_id(run_id)
+    item = next_item(state, run_id, annotator)
+    out["n_answered"] = len(state.store.annotations(dataset_id, annotator=annotator))
+    if item is None:
+        return out
+    story = state.store.explain(item, run_id)
+    story["text"] = state.texts(dataset_id).get(item)
+    out["item"] = story
+    return out
+
+
+def answer(state: DashboardState, run_id: int, annotator: str, item_id: str, label: Any) -> int | None:
+    """Record an annotator's answer (an annotation with name and time); None when it repeats their last one."""
+    names = state.class_names(run_id)
+    try:
+        value = int(label)
+    except (TypeError, ValueError):
+        raise ValidationError(f"label: expected a class id in 0..{len(names) - 1}; got {str(label)[:40]!r}") from None
+    if not 0 <= value < len(names):
+        raise ValidationError(f"label: expected a class id in 0..{len(names) - 1} ({', '.join(names)}); "
+                              f"got {value}")
+    typed = explain(state, item_id, run_id)["item_id"]
+    dataset_id = state.dataset_id(run_id)
+    mine = state.store.annotations(dataset_id, item_id=typed, annotator=annotator)
+    if len(mine) and int(mine["label"].iloc[-1]) == value:
+        return None  # the same answer submitted twice (a double click, a resent form)
+    annotation = state.store.add_annotation(dataset_id, typed, annotator, value, origin="review", run_id=run_id)
+    state.wrote()
+    return annotation
