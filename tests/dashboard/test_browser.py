@@ -1,0 +1,170 @@
+"""The dashboard in a real browser: Playwright driving Debian's Chromium against uvicorn on loopback.
+
+Skipped (with the reason) when /usr/bin/chromium or playwright is missing,
+unless ``WEAKLAB_REQUIRE_BROWSER=1`` (set by ``.ci/run`` once it installed
+Chromium), under which a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]
+
+
+def _require_browser() -> Any:
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason, sync_playwright = "playwright is not installed (pip install playwright)", None
+    if reason is None and not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    if reason is not None:
+        if os.environ.get("WEAKLAB_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests required (WEAKLAB_REQUIRE_BROWSER=1) but {reason}")
+        pytest.skip(reason)
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """The dashboard on a private store copy, served by uvicorn in a background thread on a free port."""
+    import uvicorn
+
+    from weaklab.dashboard import create_app
+
+    target = tmp_path_factory.mktemp("browser") / ".weaklab"
+    shutil.copytree(demo_store_template.parent, target)
+    app = create_app(target / "weaklab.duckdb")
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}", app
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(server: tuple[str, Any]) -> Iterator[Any]:
+    """Headless Chromium (Debian's) with networking extras off."""
+    sync_playwright = _require_browser()
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
+    """A fresh browser context (own cookies), with page errors collected."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.errors = []
+    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()
+
+
+PAGES = [("/runs", "Runs"), ("/sources", "Sources of run"), ("/sources/kw_subscribe", "Source"),
+         ("/label-model", "Label model of run"), ("/health", "Model health of run"),
+         ("/issues", "Label issues of run"), ("/review", "Review queue of run"), ("/diff?a=1&b=2", "Run 1")]
+
+
+def test_every_page_loads(server: tuple[str, Any], page: Any, tmp_path: Path) -> None:
+    """Every page loads in Chromium with its heading, no script errors and only same-origin requests."""
+    base, _ = server
+    requested: list[str] = []
+    page.on("request", lambda req: requested.append(req.url))
+    for path, heading in PAGES:
+        response = page.goto(base + path)
+        assert response is not None and response.status == 200, path
+        assert heading in page.locator("h1").inner_text()
+        if path in ("/sources", "/label-model", "/health"):
+            assert page.locator("main svg").count() > 0, f"{path} draws no chart"
+        page.screenshot(path=str(tmp_path / f"{path.strip('/').replace('/', '_').split('?')[0] or 'home'}.png"))
+    assert page.errors == []
+    assert all(url.startswith(base) for url in requested)
+
+
+def test_sort_sources_table(server: tuple[str, Any], page: Any, tmp_path: Path) -> None:
+    """Clicking the coverage header sorts the sources ascending, clicking again descending."""
+    base, _ = server
+    page.goto(base + "/sources")
+
+    def coverage() -> list[float]:
+        index = page.locator("#sources-table thead th").all_inner_texts()
+        col = next(i for i, t in enumerate(index) if t.strip().startswith("coverage"))
+        cells = page.locator(f"#sources-table tbody tr td:nth-child({col + 1})").all_inner_texts()
+        return [float(c) for c in cells]
+
+    page.click("#sources-table th[data-column=coverage] a")
+    ascending = coverage()
+    assert ascending == sorted(ascending) and len(ascending) == 12
+    page.click("#sources-table th[data-column=coverage] a")
+    assert coverage() == sorted(ascending, reverse=True)
+    page.screenshot(path=str(tmp_path / "sources_sorted.png"))
+
+
+def test_answer_three_review_items_with_the_keyboard(server: tuple[str, Any], page: Any, tmp_path: Path) -> None:
+    """A reviewer answers three items with 1, 2 and arrow+Enter; the store holds the three answers."""
+    base, app = server
+    page.goto(base + "/review")
+    page.fill("#annotator", "kbd-reviewer")
+    page.click("#annotator-form button")
+    seen = []
+    for keys, label in ((["1"], 0), (["2"], 1), (["ArrowRight", "ArrowRight", "Enter"], 1)):
+        item = page.locator("#review-item").get_attribute("data-item")
+        seen.append((item, label))
+        with page.expect_navigation():
+            for key in keys:
+                page.keyboard.press(key)
+    page.screenshot(path=str(tmp_path / "review.png"))
+    answers = app.state.dashboard.store.annotations(1, annotator="kbd-reviewer")
+    assert [(str(i), int(v)) for i, v in zip(answers["item_id"], answers["label"])] == seen
+    assert len({i for i, _ in seen}) == 3
+    assert page.errors == []
+
+
+def test_accept_a_correction_and_open_lineage(server: tuple[str, Any], page: Any, tmp_path: Path) -> None:
+    """Accepting the top label issue records a correction, which the item's lineage page then shows."""
+    base, app = server
+    page.goto(base + "/issues")
+    row = page.locator("#issues-table tbody tr").first
+    issue_id = int(row.get_attribute("data-issue"))
+    item = row.locator("td:nth-child(2) a").inner_text()
+    row.locator("input[name=why]").fill("browser test")
+    with page.expect_navigation():
+        row.locator("button.accept").click()
+    assert "accepted" in page.locator(f"tr[data-issue='{issue_id}'] td.status").inner_text()
+    corrections = app.state.dashboard.store.corrections(2)
+    assert list(corrections["issue_id"]) == [issue_id] and corrections["why"].iloc[0] == "browser test"
+    page.locator(f"tr[data-issue='{issue_id}'] td:nth-child(2) a").click()
+    page.wait_for_selector("#item-id")
+    assert page.locator("#item-id").inner_text() == item
+    assert "browser test" in page.locator("#lineage-corrections").inner_text()
+    assert "correction" in page.locator("#final").inner_text()
+    page.screenshot(path=str(tmp_path / "lineage.png"))
