@@ -7,6 +7,7 @@ Every write goes through the store's API (``resolve_issue``, ``claim_items``,
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,10 @@ from .views import Pager
 __all__ = ["item_view", "issues_view", "resolve", "review_view", "answer", "check_annotator", "REVIEW_WINDOW"]
 
 #: Candidates offered to ``claim_items`` at a time (a window of the review ranking).
-REVIEW_WINDOW = 256
+REVIEW_WINDOW = 64
+#: A held claim with more than this many seconds left is shown without renewing it (a read, not a write).
+RENEW_BELOW = 300.0
+LEASE_SECONDS = 600.0
 #: How many windows one request scans before saying the queue is empty.
 MAX_WINDOWS = 64
 _ANNOTATOR = re.compile(r"^[\w .@+-]{1,64}$")
@@ -82,13 +86,26 @@ def resolve(state: DashboardState, issue_id: int, decision: str, who: str, why: 
 
 def next_item(state: DashboardState, run_id: int, annotator: str) -> Any | None:
     """The item ``annotator`` should answer next: their held claim, else a newly claimed free one."""
+    held = held_claim(state, run_id, annotator)
+    if held is not None:
+        return held
     ranking = state.ranking(run_id)
     for start in range(0, min(len(ranking), REVIEW_WINDOW * MAX_WINDOWS), REVIEW_WINDOW):
         got = state.store.claim_items(run_id, annotator, ranking.window(start, REVIEW_WINDOW), n=1,
-                                      lease_seconds=600.0)
+                                      lease_seconds=LEASE_SECONDS)
         if got:
             return got[0]
     return None
+
+
+def held_claim(state: DashboardState, run_id: int, annotator: str) -> Any | None:
+    """The item ``annotator`` holds in the run with a long enough lease left (read-only), else None."""
+    claims = state.store.claims(run_id)
+    mine = claims[claims["annotator"] == annotator]
+    if mine.empty:
+        return None
+    left = (mine["expires_at"].iloc[0] - datetime.now(UTC).replace(tzinfo=None)).total_seconds()
+    return mine["item_id"].iloc[0] if left > RENEW_BELOW else None
 
 
 def review_view(state: DashboardState, run_id: int, annotator: str | None) -> dict[str, Any]:
