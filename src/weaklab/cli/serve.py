@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 import os
 from pathlib import Path
@@ -59,11 +58,10 @@ def serve(store_path: Path | None, host: str, port: int, token: str | None, anno
     try:
         import uvicorn
 
-        # loaded by name: the dashboard is an optional front end beside the CLI (layer rule in DESIGN.md §2)
-        dashboard = importlib.import_module("weaklab.dashboard.app")
+        from ..dashboard.app import create_app  # lazy: the [web] extra is optional
     except ImportError as exc:
         raise missing_dependency(exc.name or "fastapi", "web", "weaklab serve") from None
-    app = dashboard.create_app(resolve_store(store_path), token=token, annotator_default=annotator)
+    app = create_app(resolve_store(store_path), token=token, annotator_default=annotator)
     shown = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
     click.echo(f"weaklab dashboard on {shown}  (Ctrl+C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level=os.environ.get("WEAKLAB_LOG_LEVEL", "warning"))
