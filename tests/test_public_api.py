@@ -17,6 +17,8 @@ EXPECTED = {
     "MajorityVote", "WeightedMajorityVote", "DawidSkene", "OneCoinDawidSkene", "MatrixCompletion",
     "Triplet", "GLAD", "MACE", "Wawa", "AutoLabelModel", "learn_dependencies",
     "SoftLabelClassifier", "TorchClassifier", "TemperatureScaling", "Store",
+    "embedding_lf", "expected_calibration_error", "reliability_curve", "slicing_function", "slice_report",
+    "inject_noise", "find_label_issues", "rank_label_issues", "correct_labels", "LabelCleaner", "ActiveLoop",
 }
 
 

@@ -43,6 +43,7 @@ _LAZY: dict[str, str] = {
     "apply_lfs": "labeling",
     "ApplyReport": "labeling",
     "lf_summary": "labeling",
+    "embedding_lf": "labeling",
     # label models
     "MajorityVote": "models",
     "WeightedMajorityVote": "models",
@@ -59,6 +60,18 @@ _LAZY: dict[str, str] = {
     "SoftLabelClassifier": "endmodel",
     "TorchClassifier": "endmodel",
     "TemperatureScaling": "endmodel",
+    # evaluation
+    "expected_calibration_error": "evaluation",
+    "reliability_curve": "evaluation",
+    "slicing_function": "evaluation",
+    "slice_report": "evaluation",
+    "inject_noise": "evaluation",
+    # label errors and human effort
+    "find_label_issues": "cleaning",
+    "rank_label_issues": "cleaning",
+    "correct_labels": "cleaning",
+    "LabelCleaner": "cleaning",
+    "ActiveLoop": "active",
     # lineage store (imports duckdb when first used)
     "Store": "store",
 }
