@@ -14,8 +14,12 @@ them to the library's input format *outside* the timed region, then times ``fit`
 (best of 3 when one run takes under 2 s, else once). Every child imports weaklab and all peers. Memory is
 the child's peak RSS minus the peak RSS of a child that only did the same imports (``mem``: includes the
 loaded matrix) and minus a child that also loaded the votes (``work``: the model's own working memory).
-``copy×`` is fit+predict time divided by one ``np.copy`` of the int8 matrix (dense) or of the CSR arrays
-(crowd), measured in its own child.
+The peaks are whole-process peaks (loading included, no reset): where a model needs less than the transient
+of loading the votes (the crowd cases build the LabelMatrix from COO), ``work`` comes out ~0 or slightly
+negative; read it as "below the cost of loading the votes".
+``× np.copy`` is the fit time, and the fit+predict time, divided by one ``np.copy`` of the int8 matrix
+(dense) or of the CSR arrays (crowd), measured in its own child (crowd-kit has no separate predict: its
+``fit_predict_proba`` counts as fit; snorkel's ``MajorityLabelVoter`` has no fit).
 
 Peers: snorkel ``LabelModel`` (default ``fit``: 100 epochs; input: the same int8 array) and
 ``MajorityLabelVoter``; flyingsquid ``LabelModel`` (binary only; input mapped to {-1, 0, +1});
@@ -23,7 +27,7 @@ crowd-kit ``MajorityVote`` and ``DawidSkene`` (and ``GLAD``, ``MACE`` on the cro
 already at 1e4 x 10) via ``fit_predict_proba`` on a long ``task/worker/label`` DataFrame (crowd-kit has no
 separate predict). A case is **skipped** when the time
 predicted from the same method at the next smaller n (linear in n) exceeds 600 s or its predicted memory
-exceeds 20 GB; a running case is killed at 900 s. Dense peers (snorkel, flyingsquid) are not run on the
+exceeds 20 GB; a running case is killed at 900 s (``--kill-s``). Dense peers (snorkel, flyingsquid) are not run on the
 crowd case, whose dense form would be 1e6 x 6000; a peer is not run at 1e7 items without a measurement at a
 smaller n to predict from. Cases run in the order of the targets first (m = 50, the crowd), then the rest of
 the grid; the tables are rewritten after every size, so an interrupted run leaves what it measured.
@@ -36,6 +40,15 @@ Run from the repository root in the benchmark environment::
 
     .venv-bench/bin/python benchmarks/label_models_speed.py           # full grid, writes BENCHMARKS.md
     .venv-bench/bin/python benchmarks/label_models_speed.py --quick   # 1e4, 1e5 items, m <= 50; prints only
+    # only the issue's target cases (then the rest of the grid, cheapest first, while --max-minutes allows):
+    .venv-bench/bin/python benchmarks/label_models_speed.py --cases headline+rest --max-minutes 30 --kill-s 420
+
+``--cases headline`` runs, in this order: 1e6 x 50 x 2 with every weaklab model and every dense peer; 1e7 x 50
+x 4 with weaklab DawidSkene only; the crowd at 1e4 items with crowd-kit GLAD and MACE only (their 1e4 times
+predict, linearly, whether they fit the budget at 1e6); the crowd at 1e6 items with weaklab DawidSkene, GLAD,
+MACE, Wawa, MajorityVote and crowd-kit MajorityVote, DawidSkene, GLAD, MACE. ``--max-minutes`` does not cut the headline cases. ``+rest`` then runs the other
+grid cells (and the other methods of the headline sizes) cheapest first. Every cell that did not run is listed
+under "Not run" in the generated section, with the reason.
 """
 
 from __future__ import annotations
@@ -71,6 +84,15 @@ PEERS_DENSE = ("snorkel LabelModel", "snorkel MajorityLabelVoter", "flyingsquid"
 PEERS_CROWD = ("crowd-kit MajorityVote", "crowd-kit DawidSkene", "crowd-kit GLAD", "crowd-kit MACE")
 CORE = ("DawidSkene", "MajorityVote")
 AT_1E7 = ("DawidSkene", "MajorityVote", "OneCoinDawidSkene", "MatrixCompletion")
+#: --cases headline: (kind, n, m, k) -> methods, in run order (the issue's target cases).
+HEADLINE: tuple[tuple[tuple[str, int, int, int], tuple[str, ...] | None], ...] = (
+    (("dense", 1_000_000, 50, 2), None),  # None: every method of the grid cell
+    (("dense", 10_000_000, 50, 4), ("weaklab DawidSkene",)),
+    (("crowd", 10_000, 6000, 2), ("crowd-kit GLAD", "crowd-kit MACE")),  # predictors for 1e6
+    (("crowd", 1_000_000, 6000, 2), ("weaklab DawidSkene", "weaklab GLAD", "weaklab MACE", "weaklab Wawa",
+                                     "weaklab MajorityVote", "crowd-kit MajorityVote", "crowd-kit DawidSkene",
+                                     "crowd-kit GLAD", "crowd-kit MACE")),
+)
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -291,41 +313,98 @@ def predict_skip(config: dict[str, Any], prev: dict[str, Any] | None) -> str | N
     return None
 
 
-def run_case(config: dict[str, Any], method: str) -> dict[str, Any]:
-    return C.run_child(__file__, ["--child", method, "--config", json.dumps(config)], timeout=KILL_S)
+def run_case(config: dict[str, Any], method: str, kill_s: float = KILL_S) -> dict[str, Any]:
+    return C.run_child(__file__, ["--child", method, "--config", json.dumps(config)], timeout=kill_s)
+
+
+def plan(cases: str, quick: bool) -> list[tuple[dict[str, Any], list[str]]]:
+    """(config, methods) in run order for ``--cases``; a config may appear twice (headline, then rest)."""
+    if quick or cases == "all":
+        return [(c, methods_for(c)) for c in configs(quick)]
+    steps: list[tuple[dict[str, Any], list[str]]] = []
+    first = ("weaklab DawidSkene", "snorkel LabelModel", "crowd-kit DawidSkene", "flyingsquid")  # the targets
+    for (kind, n, m, k), only in HEADLINE:
+        c = dict(kind=kind, n=n, m=m, k=k)
+        ms = [x for x in methods_for(c) if only is None or x in only]
+        steps.append((c, [x for x in first if x in ms] + [x for x in ms if x not in first]))
+    if cases == "headline+rest":
+        taken = {key(c): set(ms) for c, ms in steps}
+        rest = sorted(configs(False), key=lambda c: (c["n"] * (6 if c["kind"] == "crowd" else c["m"]), c["k"]))
+        for c in rest:
+            left = [x for x in methods_for(c) if x not in taken.get(key(c), set())]
+            if left:
+                steps.append((c, left))
+    return steps
+
+
+def not_run(results: dict[str, Any]) -> list[tuple[str, str]]:
+    """Grid cells (config, method) of the full grid with no result in this run."""
+    out = []
+    for c in configs(False):
+        rec = results["cases"].get(key(c))
+        missing = [x for x in methods_for(c) if rec is None or x not in rec["results"]]
+        if rec is None:
+            out.append((key(c), "all methods"))
+        elif missing:
+            out.append((key(c), ", ".join(missing)))
+    return out
 
 
 def parent_main(args: argparse.Namespace) -> None:
     done: dict[str, dict[str, Any]] = {}
-    results = {"command": C.command_line(), "machine": C.machine_info(), "cases": done}
-    for config in configs(args.quick):
-        t0 = time.perf_counter()
-        ensure_data(config)
-        gen = time.perf_counter() - t0
-        base_imports, base_data = run_case(config, "imports"), run_case(config, "data")
-        copy = run_case(config, "np.copy")
-        rec = {"config": config, "generate_seconds": gen, "matrix_bytes": matrix_bytes(config),
-               "rss_imports": base_imports.get("peak_rss"), "rss_data": base_data.get("peak_rss"),
-               "copy_seconds": copy.get("seconds"), "results": {}}
-        done[key(config)] = rec
-        for method in methods_for(config):
+    started = time.perf_counter()
+    deadline = started + 60 * args.max_minutes if args.max_minutes else None
+    results = {"command": C.command_line(), "machine": C.machine_info(), "cases": done, "cases_mode": args.cases,
+               "max_minutes": args.max_minutes, "kill_s": args.kill_s}
+    n_headline = len(HEADLINE) if args.cases.startswith("headline") else 0
+    for step, (config, methods) in enumerate(plan(args.cases, args.quick)):
+        if step < n_headline:  # the target cases always run (each case still bounded by --kill-s)
+            pass
+        elif deadline is not None and time.perf_counter() > deadline:
+            results["stopped_early"] = f"time budget of {args.max_minutes:g} min exhausted"
+            break
+        rec = done.get(key(config))
+        if rec is None:
+            t0 = time.perf_counter()
+            ensure_data(config)
+            gen = time.perf_counter() - t0
+            base_imports, base_data = run_case(config, "imports"), run_case(config, "data")
+            copy = run_case(config, "np.copy")
+            rec = {"config": config, "generate_seconds": gen, "matrix_bytes": matrix_bytes(config),
+                   "rss_imports": base_imports.get("peak_rss"), "rss_data": base_data.get("peak_rss"),
+                   "copy_seconds": copy.get("seconds"), "load_at_start": [round(x, 2) for x in os.getloadavg()],
+                   "results": {}}
+            done[key(config)] = rec
+        for method in methods:
+            if step >= n_headline and deadline is not None and time.perf_counter() > deadline:
+                results["stopped_early"] = f"time budget of {args.max_minutes:g} min exhausted"
+                break
             skip = predict_skip(config, smaller(config, done, method))
             if skip is None and config["kind"] == "crowd" and method.startswith(("snorkel", "flyingsquid")):
                 skip = "not run: dense-only library"
             if skip is None and config["n"] >= 10_000_000 and not method.startswith("weaklab") \
                     and smaller(config, done, method) is None:
                 skip = "not run: no measurement at a smaller n to predict its time from"
-            res = {"error": skip} if skip else run_case(config, method)
+            load1 = round(os.getloadavg()[0], 2)
+            res = {"error": skip} if skip else run_case(config, method, args.kill_s)
+            res["load1"] = load1
             if "total" in res:
                 res["mem"] = res["peak_rss"] - (rec["rss_imports"] or 0)
                 res["work"] = res["peak_rss"] - (rec["rss_data"] or 0)
                 res["copy_x"] = res["total"] / rec["copy_seconds"] if rec["copy_seconds"] else None
+                res["fit_copy_x"] = res["fit"] / rec["copy_seconds"] if rec["copy_seconds"] else None
             rec["results"][method] = {k: v for k, v in res.items() if k not in ("stderr", "cmd")} | (
                 {"stderr": res["stderr"][-500:]} if "stderr" in res else {})
             shown = C.fmt_seconds(res["total"]) if "total" in res else res.get("error")
             print(f"{key(config):28s} {method:32s} {shown}", flush=True)
+        results["elapsed_s"] = time.perf_counter() - started
+        results["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
         C.write_results(NAME, results, quick=args.quick)
         if not args.quick:  # after every size, so an interrupted run still leaves its tables
+            C.update_markdown(NAME, markdown(results))
+    if results.get("stopped_early"):  # record why the rest was not run
+        C.write_results(NAME, results, quick=args.quick)
+        if not args.quick:
             C.update_markdown(NAME, markdown(results))
     if args.quick:
         print(markdown(results))
@@ -336,7 +415,7 @@ def parent_main(args: argparse.Namespace) -> None:
 
 def cell(res: dict[str, Any] | None) -> str:
     if not res:
-        return "n/a"
+        return "not run"
     if "total" not in res:
         err = str(res.get("error", ""))
         if err.startswith(("skipped", "not run")):
@@ -354,6 +433,9 @@ def ratio(ours: dict[str, Any] | None, theirs: dict[str, Any] | None) -> str:
     if err.startswith("skipped: predicted") and " s (" in err:
         predicted = float(err.split("predicted ")[1].split(" s")[0])
         return f"> {C.fmt_ratio(predicted / ours['total'])} (predicted)"
+    if err.startswith("timeout after "):
+        killed = float(err.split("timeout after ")[1].split(" s")[0])
+        return f"> {C.fmt_ratio(killed / ours['total'])} (killed)"
     return "–"
 
 
@@ -372,20 +454,33 @@ def grid_table(results: dict[str, Any]) -> str:
 
 
 def detail_table(rec: dict[str, Any]) -> str:
-    head = ["method", "fit", "predict", "fit+predict", "× np.copy", "peak RSS − imports", "peak RSS − data",
-            "vs weaklab DawidSkene"]
+    head = ["method", "fit", "predict", "fit+predict", "fit × np.copy", "fit+predict × np.copy",
+            "peak RSS − imports", "peak RSS − data", "vs weaklab DawidSkene", "load (1 min)"]
     ds = rec["results"].get("weaklab DawidSkene")
+
+    def times_copy(x: float | None) -> str:
+        return "–" if not x else (f"{x:.0f}×" if x >= 10 else f"{x:.1f}×")
+
+    def versus(r: str, res: dict[str, Any]) -> str:
+        if r == "–" or not ds or "total" not in ds:
+            return "–"
+        if res["total"] < ds["total"]:
+            return f"{C.fmt_ratio(ds['total'] / res['total'])} faster"
+        return r + " slower"
+
     rows = []
     for m, res in rec["results"].items():
+        load = f"{res['load1']:.1f}" if res.get("load1") is not None else ""
         if "total" in res:
+            r = ratio(ds, res)
             rows.append([m, C.fmt_seconds(res["fit"]), C.fmt_seconds(res["predict"]),
-                         C.fmt_seconds(res["total"]),
-                         f"{res['copy_x']:.0f}×" if res.get("copy_x") else "–", C.fmt_bytes(res["mem"]),
+                         C.fmt_seconds(res["total"]), times_copy(res.get("fit_copy_x")),
+                         times_copy(res.get("copy_x")), C.fmt_bytes(res["mem"]),
                          C.fmt_bytes(res["work"]),
-                         "–" if m == "weaklab DawidSkene" else ratio(ds, res) + " slower"])
+                         "–" if m == "weaklab DawidSkene" else versus(r, res), load])
         else:
-            rows.append([m, "", "", str(res.get("error", ""))[:120], "", "", "", ratio(ds, res)])
-    return C.md_table(head, rows, align="lrrrrrrl")
+            rows.append([m, "", "", str(res.get("error", ""))[:120], "", "", "", "", ratio(ds, res), load])
+    return C.md_table(head, rows, align="lrrrrrrrlr")
 
 
 def targets(results: dict[str, Any]) -> list[str]:
@@ -402,14 +497,16 @@ def targets(results: dict[str, Any]) -> list[str]:
         mem_ok = "total" in ds and ds["mem"] < limit
         out.append(f"- 1e6 × 50 × {k}: weaklab DawidSkene fit+predict {C.fmt_seconds(ds.get('total'))}; "
                    f"vs snorkel LabelModel {ratio(ds, sn)} (target ≥ 3×); vs crowd-kit DawidSkene "
-                   f"{ratio(ds, ck)} (target ≥ 20×); peak RSS − imports {C.fmt_bytes(ds.get('mem'))} vs "
+                   f"{ratio(ds, ck)} (target ≥ 20×); peak RSS − imports {C.fmt_bytes(ds.get('mem'))} "
+                   f"({C.fmt_bytes(ds.get('work'))} above the loaded matrix) vs "
                    f"2 × matrix + 150 MB = {C.fmt_bytes(limit)}: **{'met' if mem_ok else 'not met'}**.")
     rec = cases.get("dense-n10000000-m50-k4")
     if rec:
         ds = rec["results"].get("weaklab DawidSkene", {})
         ok = "total" in ds and ds["total"] < 60 and ds["mem"] < 3 * 1024**3
+        gb = f" = {ds['mem'] / 1e9:.3f} GB" if "mem" in ds else ""
         out.append(f"- 1e7 × 50 × 4: weaklab DawidSkene {C.fmt_seconds(ds.get('total'))}, "
-                   f"{C.fmt_bytes(ds.get('mem'))} (target < 60 s and < 3 GB): "
+                   f"{C.fmt_bytes(ds.get('mem'))}{gb} peak RSS − imports (target < 60 s and < 3 GB): "
                    f"**{'met' if ok else 'not met'}**.")
     rec = cases.get("crowd-n1000000-m6000-k2")
     if rec:
@@ -422,9 +519,42 @@ def targets(results: dict[str, Any]) -> list[str]:
     return out
 
 
+def run_facts(results: dict[str, Any]) -> list[str]:
+    mode = results.get("cases_mode", "all")
+    out = []
+    if mode != "all":
+        out.append(f"This run: `--cases {mode}` (the issue's target cases first"
+                   + (", then the rest of the grid cheapest first" if mode.endswith("+rest") else "")
+                   + f"), a running case killed at {results.get('kill_s', KILL_S):.0f} s"
+                   + (f", no new case started after {results['max_minutes']:g} min" if results.get("max_minutes")
+                      else "") + ".")
+    if "elapsed_s" in results:
+        out.append(f"Elapsed {results['elapsed_s'] / 60:.1f} min; load average at start "
+                   f"{results['machine']['load_average_at_start']}, at the last table update "
+                   f"{results.get('load_at_end')} (1, 5, 15 min) on 2 cores: other work, including other "
+                   "benchmarks, ran at the same time, so absolute times are inflated; the per-case `load` column "
+                   "is the 1-min load average when that case started.")
+    return out
+
+
+def not_run_markdown(results: dict[str, Any]) -> list[str]:
+    missing = not_run(results)
+    if not missing:
+        return []
+    mode = results.get("cases_mode", "all")
+    why = results.get("stopped_early") or (
+        "outside `--cases " + mode + "` (not attempted in this run, to fit the ~60 min budget of the shared machine)"
+        if mode != "all" else "the run was interrupted before reaching them")
+    out = ["", "### Not run in this run", "",
+           f"Reason for all of these: {why}. Cells that were attempted but skipped by the budget rules appear in "
+           "the tables above as `skipped`/`killed` with their reason.", ""]
+    out += [f"- `{k}`: {m}" for k, m in missing]
+    return out
+
+
 def markdown(results: dict[str, Any]) -> str:
     parts = ["## Label-model speed and memory", "", f"Command: `{results['command']}`", "",
-             C.machine_markdown(results["machine"], VERSIONS), "",
+             C.machine_markdown(results["machine"], VERSIONS), "", *run_facts(results), "",
              __doc__.split("Run from the repository root")[0].split("\n", 2)[2].strip(), "",
              "### Targets", "", *targets(results), "",
              "### All dense cases: fit+predict time / peak RSS − imports", "", grid_table(results)]
@@ -437,12 +567,20 @@ def markdown(results: dict[str, Any]) -> str:
                      else f"crowd: {c['n']:.0e} items × 6,000 workers, {6 * c['n']:,} votes")
             parts += ["", f"### {title} (matrix {C.fmt_bytes(rec['matrix_bytes'])}, np.copy "
                       f"{C.fmt_seconds(rec['copy_seconds'])})", "", detail_table(rec)]
+    parts += not_run_markdown(results)
     return "\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small sizes; BENCHMARKS.md is not touched")
+    p.add_argument("--cases", choices=("all", "headline", "headline+rest"), default="all",
+                   help="all: the full grid; headline: only the issue's target cases; headline+rest: those, "
+                        "then the rest of the grid cheapest first (see --max-minutes)")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="start no new case after this many minutes, except the headline cases, which always run "
+                        "(the rest is listed as not run)")
+    p.add_argument("--kill-s", type=float, default=KILL_S, help=f"kill a running case after this (default {KILL_S:.0f})")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--child-out", help=argparse.SUPPRESS)
     p.add_argument("--config", help=argparse.SUPPRESS)
