@@ -46,7 +46,8 @@ Run from the repository root in the benchmark environment::
 ``--cases headline`` runs, in this order: 1e6 x 50 x 2 with every weaklab model and every dense peer; 1e7 x 50
 x 4 with weaklab DawidSkene only; the crowd at 1e4 items with crowd-kit GLAD and MACE only (their 1e4 times
 predict, linearly, whether they fit the budget at 1e6); the crowd at 1e6 items with weaklab DawidSkene, GLAD,
-MACE, Wawa, MajorityVote and crowd-kit MajorityVote, DawidSkene, GLAD, MACE. ``--max-minutes`` does not cut the headline cases. ``+rest`` then runs the other
+MACE, Wawa, MajorityVote and crowd-kit MajorityVote, DawidSkene, GLAD, MACE.
+``--max-minutes`` does not cut the headline cases. ``+rest`` then runs the other
 grid cells (and the other methods of the headline sizes) cheapest first. Every cell that did not run is listed
 under "Not run" in the generated section, with the reason.
 """
@@ -580,7 +581,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--max-minutes", type=float, default=None,
                    help="start no new case after this many minutes, except the headline cases, which always run "
                         "(the rest is listed as not run)")
-    p.add_argument("--kill-s", type=float, default=KILL_S, help=f"kill a running case after this (default {KILL_S:.0f})")
+    p.add_argument("--kill-s", type=float, default=KILL_S,
+                   help=f"kill a running case after this (default {KILL_S:.0f})")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--child-out", help=argparse.SUPPRESS)
     p.add_argument("--config", help=argparse.SUPPRESS)
