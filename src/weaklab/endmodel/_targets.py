@@ -215,3 +215,30 @@ def accuracy_score_soft(proba: np.ndarray, y: Any, classes: np.ndarray, sample_w
     hit = np.argmax(proba, axis=1) == np.argmax(np.nan_to_num(target), axis=1)
     w = as_weights(sample_weight, hit.shape[0]) * labelled
     return float(np.sum(hit * w) / max(float(np.sum(w)), 1e-300))
+
+
+class ProbaClassifierMixin:
+    """``predict_log_proba``, ``predict`` and ``score`` derived from ``predict_proba``.
+
+    For end models whose ``classes_`` lists the class of each probability column.
+    """
+
+    classes_: np.ndarray
+
+    def predict_proba(self, X: Any) -> np.ndarray:  # pragma: no cover - provided by the estimator
+        raise NotImplementedError
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba` ``(n, k)``."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable class of each row, ``(n,)`` values of ``classes_``."""
+        proba = self.predict_proba(X)  # checks fitting before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy against hard labels ``(n,)`` or the argmax of soft labels ``(n, k)``."""
+        proba = self.predict_proba(X)
+        return accuracy_score_soft(proba, y, self.classes_, sample_weight)

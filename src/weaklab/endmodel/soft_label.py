@@ -12,7 +12,7 @@ from sklearn.utils.validation import has_fit_parameter
 
 from .._core.validation import check_bool, check_float, fail
 from ._targets import (
-    accuracy_score_soft,
+    ProbaClassifierMixin,
     as_weights,
     check_fitted,
     encode_targets,
@@ -24,7 +24,7 @@ from ._targets import (
 __all__ = ["SoftLabelClassifier"]
 
 
-class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
+class SoftLabelClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
     """Fit a classifier that accepts ``sample_weight`` on soft labels.
 
     Each item is expanded into one weighted copy per class whose probability
@@ -156,19 +156,6 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         out[:, np.asarray(self.estimator_.classes_, dtype=np.int64)] = raw
         return out
 
-    def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba` ``(n, k)``."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Most probable class of each row, ``(n,)`` values of ``classes_``."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Accuracy against hard labels ``(n,)`` or the argmax of soft labels ``(n, k)``."""
-        return accuracy_score_soft(self.predict_proba(X), y, self.classes_, sample_weight)
 
     @property
     def n_features_in_(self) -> int:

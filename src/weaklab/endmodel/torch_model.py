@@ -24,7 +24,7 @@ from .._core.validation import (
 )
 from ._features import as_features as _as_features
 from ._features import check_loss_params as _check_loss_params
-from ._targets import accuracy_score_soft, as_weights, check_fitted, encode_targets, require_y
+from ._targets import ProbaClassifierMixin, as_weights, check_fitted, encode_targets, require_y
 from ._torch import import_torch
 from ._torch_state import model_from_state, model_to_state
 from .networks import make_mlp
@@ -35,7 +35,7 @@ __all__ = ["TorchClassifier", "LOSS_NAMES"]
 LOSS_NAMES = ("ce", "label_smoothing", "gce", "sce", "bootstrap_soft", "bootstrap_hard", "elr", "forward")
 
 
-class TorchClassifier(ClassifierMixin, BaseEstimator):
+class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
     """Train a torch network on soft or hard noisy labels with a noise-robust recipe.
 
     Parameters
@@ -373,19 +373,6 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         batch = max(256, 4 * int(self.batch_size))
         return predict_proba(self.networks_, X_arr, batch, self.device)
 
-    def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba` ``(n, k)``."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Most probable class of each row ``(n,)``."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Accuracy against hard labels ``(n,)`` or the argmax of soft labels ``(n, k)``."""
-        return accuracy_score_soft(self.predict_proba(X), y, self.classes_, sample_weight)
 
     # ---------------------------------------------------------- persistence
     def to_state(self) -> dict[str, Any]:
