@@ -456,6 +456,17 @@ def update_markdown(name: str, body: str, path: Path = BENCHMARKS_MD) -> Path:
     return path
 
 
+def publish(name: str, payload: dict[str, Any], markdown: str, *, quick: bool = False,
+            update_md: bool = True) -> Path:
+    """Write the results JSON, print the section, and (full runs only) rewrite it in BENCHMARKS.md."""
+    path = write_results(name, payload, quick=quick)
+    print(markdown)
+    print(f"results: {path}")
+    if update_md and not quick:
+        print(f"updated {update_markdown(name, markdown)}")
+    return path
+
+
 def command_line(argv: Sequence[str] | None = None) -> str:
     """The command that ran this script, as a user would type it from the repository root."""
     argv = list(sys.argv if argv is None else argv)

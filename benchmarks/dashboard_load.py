@@ -200,12 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         res = run(n, total, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    path = C.write_results(NAME, {"machine": info, "results": res}, quick=args.quick)
-    md = markdown(res, info)
-    print(md)
-    print(f"results: {path}")
-    if not args.quick:
-        print(f"updated {C.update_markdown(NAME, md)}")
+    C.publish(NAME, {"machine": info, "results": res}, markdown(res, info), quick=args.quick)
     return 0
 
 

@@ -404,12 +404,7 @@ def parent_main(args: argparse.Namespace) -> None:
     if not args.no_profile and "weaklab" in cases:
         _profile(results, sizes)
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    path = C.write_results(NAME, results, quick=args.quick)
-    md = render_markdown(results)
-    print(md)
-    print(f"results: {path}")
-    if not args.quick and not args.no_md:
-        print(f"updated {C.update_markdown(NAME, md)}")
+    C.publish(NAME, results, render_markdown(results), quick=args.quick, update_md=not args.no_md)
 
 
 def _profile(results: dict[str, Any], sizes: Sequence[int]) -> None:

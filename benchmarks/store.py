@@ -216,12 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     res["peak_rss"] = C.peak_rss_self()
-    path = C.write_results(NAME, {"machine": info, "results": res}, quick=args.quick)
-    md = markdown(res, info)
-    print(md)
-    print(f"results: {path}")
-    if not args.quick:
-        print(f"updated {C.update_markdown(NAME, md)}")
+    C.publish(NAME, {"machine": info, "results": res}, markdown(res, info), quick=args.quick)
     return 0
 
 
