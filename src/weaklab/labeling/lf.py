@@ -35,7 +35,7 @@ from ._batch import (
     field_error,
     require_fields,
 )
-from .preprocess import Preprocessor, frame_for, rows_for
+from .preprocess import Preprocessor, check_named_function, check_resources, frame_for, rows_for
 
 __all__ = ["LabelingFunction", "labeling_function", "stable_state"]
 
@@ -80,13 +80,10 @@ class LabelingFunction:
         vectorized: bool = False,
         fields: Sequence[str] | str | None = None,
     ) -> None:
-        if not isinstance(name, str) or not name:
-            raise fail("name", "a non-empty string", name)
-        if not callable(function):
-            raise fail("function", "a callable", function)
+        check_named_function(name, function)
         self.name = name
         self.function = function
-        self.resources = _check_resources(resources)
+        self.resources = check_resources(resources)
         self.vectorized = check_bool("vectorized", vectorized)
         self.pre = _check_pre(pre, self.vectorized)
         self.fields = _check_fields(fields)
@@ -266,14 +263,6 @@ def labeling_function(
 # ---------------------------------------------------------------------------
 # Validation helpers.
 # ---------------------------------------------------------------------------
-
-
-def _check_resources(resources: Mapping[str, Any] | None) -> dict[str, Any]:
-    if resources is None:
-        return {}
-    if not isinstance(resources, Mapping) or not all(isinstance(k, str) for k in resources):
-        raise fail("resources", "a dict of keyword arguments (str keys)", resources)
-    return dict(resources)
 
 
 def _check_pre(pre: Any, vectorized: bool) -> tuple[Preprocessor, ...]:

@@ -51,13 +51,10 @@ class Preprocessor:
         resources: Mapping[str, Any] | None = None,
         vectorized: bool = False,
     ) -> None:
-        if not isinstance(name, str) or not name:
-            raise fail("name", "a non-empty string", name)
-        if not callable(function):
-            raise fail("function", "a callable", function)
+        check_named_function(name, function)
         self.name = name
         self.function = function
-        self.resources = _check_resources(resources)
+        self.resources = check_resources(resources)
         self.vectorized = check_bool("vectorized", vectorized)
 
     @cached_property
@@ -96,7 +93,16 @@ class Preprocessor:
         return f"Preprocessor({self.name!r}, {kind})"
 
 
-def _check_resources(resources: Mapping[str, Any] | None) -> dict[str, Any]:
+def check_named_function(name: Any, function: Any) -> None:
+    """Validate the name and callable of a labeling function or preprocessor."""
+    if not isinstance(name, str) or not name:
+        raise fail("name", "a non-empty string", name)
+    if not callable(function):
+        raise fail("function", "a callable", function)
+
+
+def check_resources(resources: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Validate keyword resources passed to a function; returns a new dict."""
     if resources is None:
         return {}
     if not isinstance(resources, Mapping) or not all(isinstance(k, str) for k in resources):
