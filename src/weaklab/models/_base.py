@@ -23,7 +23,7 @@ from .._core.validation import Checker, check_class_balance, check_labels, fail,
 from ..errors import NotFittedError, ValidationError
 from ._posterior import predict_with_confusion
 
-__all__ = ["LabelModel", "ConfusionLabelModel"]
+__all__ = ["LabelModel", "ConfusionLabelModel", "known_class_balance"]
 
 _BASE_ARRAYS = ("class_balance_",)
 _BASE_ATTRS = ("n_sources_", "n_classes_", "source_names_", "class_names_")
@@ -266,6 +266,16 @@ def _has_votes(L: LabelMatrix, block_rows: int = 1 << 14) -> bool:
         return L.nnz > 0
     dense = L.to_dense()
     return any(bool((dense[a:a + block_rows] >= 0).any()) for a in range(0, dense.shape[0], block_rows))
+
+
+def known_class_balance(class_balance: np.ndarray | None, gold: np.ndarray | None, k: int) -> np.ndarray | None:
+    """The given class balance, else the Laplace-smoothed class frequencies of the gold items, else None."""
+    if class_balance is not None:
+        return class_balance
+    if gold is not None and (gold >= 0).any():
+        counts = np.bincount(gold[gold >= 0], minlength=k).astype(np.float64)
+        return (counts + 1.0) / (counts.sum() + k)
+    return None
 
 
 def _default_names(names: tuple[str, ...]) -> bool:

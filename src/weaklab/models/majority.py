@@ -8,7 +8,7 @@ import numpy as np
 
 from .._core import LabelMatrix
 from .._core.validation import Checker, interval
-from ._base import LabelModel
+from ._base import LabelModel, known_class_balance
 
 __all__ = ["MajorityVote"]
 
@@ -45,11 +45,9 @@ class MajorityVote(LabelModel):
 
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
         k = L.n_classes
-        if class_balance is not None:
-            self.class_balance_ = class_balance
-        elif gold is not None and (gold >= 0).any():
-            counts = np.bincount(gold[gold >= 0], minlength=k).astype(np.float64)
-            self.class_balance_ = (counts + 1.0) / (counts.sum() + k)
+        known = known_class_balance(class_balance, gold, k)
+        if known is not None:
+            self.class_balance_ = known
         else:
             counts = L.class_counts().sum(axis=0).astype(np.float64)
             self.class_balance_ = (counts + 1.0) / (counts.sum() + k)

@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
 from .._core import LabelMatrix
 from .._core.validation import Checker, fail, instance_of, interval, optional, options
-from ._base import ConfusionLabelModel
+from ._base import ConfusionLabelModel, known_class_balance
 from ._posterior import log_likelihood_table, predict_with_confusion, softmax_rows
 
 __all__ = ["MatrixCompletion", "vote_overlaps", "resolve_dependencies", "small_blas"]
@@ -474,10 +474,8 @@ def _mean_posterior(L: LabelMatrix, mu: np.ndarray, prior: np.ndarray, groups: n
 def _initial_prior(class_balance: np.ndarray | None, gold: np.ndarray | None, k: int,
                    method: str) -> tuple[np.ndarray, bool]:
     """Class balance to start from, and whether it stays fixed."""
-    if class_balance is not None:
-        return class_balance, True
-    if gold is not None and (gold >= 0).any():
-        counts = np.bincount(gold[gold >= 0], minlength=k).astype(np.float64)
-        return (counts + 1.0) / (counts.sum() + k), True
+    known = known_class_balance(class_balance, gold, k)
+    if known is not None:
+        return known, True
     return np.full(k, 1.0 / k), method == "uniform"
 

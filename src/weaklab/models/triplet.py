@@ -28,7 +28,7 @@ import numpy as np
 
 from .._core import LabelMatrix
 from .._core.validation import Checker, check_random_state, interval, options
-from ._base import ConfusionLabelModel
+from ._base import ConfusionLabelModel, known_class_balance
 from .matrix_completion import vote_overlaps
 
 __all__ = ["Triplet", "pair_agreements", "triplet_estimates"]
@@ -362,11 +362,9 @@ def _nanmedian_or(values: np.ndarray, default: float) -> float:
 def _choose_balance(shares: np.ndarray, coverage: np.ndarray, alpha: np.ndarray, gold: np.ndarray | None,
                     class_balance: np.ndarray | None, method: str) -> np.ndarray:
     k = shares.shape[1]
-    if class_balance is not None:
-        return class_balance
-    if gold is not None and (gold >= 0).any():
-        counts = np.bincount(gold[gold >= 0], minlength=k).astype(np.float64)
-        return (counts + 1.0) / (counts.sum() + k)
+    known = known_class_balance(class_balance, gold, k)
+    if known is not None:
+        return known
     if method == "model":
         return estimate_balance(shares, coverage, alpha)
     return np.full(k, 1.0 / k)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._core import LabelMatrix
 from .._core.validation import Checker, interval
-from ._base import LabelModel
+from ._base import LabelModel, known_class_balance
 
 __all__ = ["Wawa"]
 
@@ -101,11 +101,9 @@ class Wawa(LabelModel):
         fallback = agreed.sum() / n_votes.sum()
         self.source_weight_ = np.where(voted, agreed / np.maximum(n_votes, 1.0), fallback)
         k = L.n_classes
-        if class_balance is not None:
-            self.class_balance_ = class_balance
-        elif gold is not None and (gold >= 0).any():
-            counts = np.bincount(gold[gold >= 0], minlength=k).astype(np.float64)
-            self.class_balance_ = (counts + 1.0) / (counts.sum() + k)
+        known = known_class_balance(class_balance, gold, k)
+        if known is not None:
+            self.class_balance_ = known
         else:
             scores = weighted_vote_counts(L, self.source_weight_)
             totals = scores.sum(axis=1, keepdims=True)
