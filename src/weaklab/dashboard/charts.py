@@ -8,7 +8,6 @@ every mark carries a ``<title>`` tooltip with its exact value.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 from markupsafe import Markup
 
 from ..pipeline._report_html import esc
-from ..pipeline._report_svg import PALETTE, bar_chart, reliability_diagram
+from ..pipeline._report_svg import PALETTE, _finite, bar_chart, reliability_diagram
 
 __all__ = ["bars", "heatmap", "line_chart", "reliability"]
 
@@ -32,14 +31,6 @@ def bars(labels: Sequence[str], series: Mapping[str, Sequence[Any]], *, title: s
 def reliability(curves: Mapping[str, Sequence[Mapping[str, Any]]], *, title: str) -> Markup:
     """A reliability diagram (see :func:`weaklab.pipeline._report_svg.reliability_diagram`)."""
     return Markup(reliability_diagram(curves, title=title))
-
-
-def _num(value: Any) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
 
 
 def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[Any]], *, title: str) -> Markup:
@@ -61,7 +52,7 @@ def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[Any]], *, 
         out.append(f'<text x="{x:.1f}" y="{top + height + 16}" text-anchor="middle" {_FONT}>{esc(label)}</text>')
     for s, (name, values) in enumerate(series.items()):
         colour = PALETTE[s % len(PALETTE)]
-        points = [(left + (i * step if n > 1 else width / 2), v, i) for i, v in enumerate(map(_num, values))
+        points = [(left + (i * step if n > 1 else width / 2), v, i) for i, v in enumerate(map(_finite, values))
                   if v is not None]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{top + height - min(max(v, 0), 1) * height:.1f}" for x, v, _ in points)
@@ -100,7 +91,7 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Any, *, title: str
         out.append(f'<text x="{left - 6}" y="{y + cell / 2 + 4:.1f}" text-anchor="end" {_FONT}>'
                    f"{esc(str(name)[:24])}</text>")
         for j, col in enumerate(cols):
-            value = _num(grid[i, j])
+            value = _finite(grid[i, j])
             shown = "no data" if value is None else format(value, fmt)
             text = (f'<text x="{left + j * cell + cell / 2:.1f}" y="{y + cell / 2 + 4:.1f}" text-anchor="middle" '
                     f'font-size="8" fill="{"#fff" if value is not None and value > (low + high) / 2 else "#000"}">'
