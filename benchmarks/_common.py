@@ -12,7 +12,12 @@ What lives here:
   load average at the start;
 * results: JSON under ``benchmarks/results/`` (:func:`write_results`) and the matching section of
   ``BENCHMARKS.md`` between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` (:func:`update_markdown`),
-  so several scripts share one file.
+  so several scripts share one file;
+* provenance: a section is only written from a **clean committed tree** (:func:`check_tree` at the start
+  of a run, again in :func:`update_markdown`), unless the script was given ``--allow-dirty``
+  (:func:`add_tree_args`); the section names the commit it was measured at;
+* units: memory in decimal units throughout (1 MB = 10^6 bytes, 1 GB = 10^9 bytes; :func:`fmt_bytes`),
+  the units the targets are stated in.
 
 A benchmark script uses it like this::
 
@@ -84,8 +89,15 @@ How to read the numbers: the machine is shared (2 cores; other work may run at t
 times are noisy. The **ratio** columns compare libraries measured in the *same* run, one after another on the
 same inputs, which is what holds up. Times are the best of N wall-clock runs. Memory is measured in a fresh
 process per case: the peak RSS while running the case minus the RSS just before it (inputs already built).
-Where weaklab loses, the table says so.
+Where weaklab loses, the table says so. Memory is in decimal units throughout: 1 kB = 10^3 bytes,
+1 MB = 10^6 bytes, 1 GB = 10^9 bytes (the units the targets are stated in).
+
+Every section is written from a clean committed tree and names its commit; a run on uncommitted changes
+refuses to touch this file unless it is given `--allow-dirty`, and then the section says so.
 """
+
+#: Decimal memory units (every table and every target check uses these).
+KB, MB, GB = 10**3, 10**6, 10**9
 
 
 # --------------------------------------------------------------------------------------------- timing
@@ -349,23 +361,73 @@ def _total_ram() -> int:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def _git_commit() -> str:
+#: Paths a benchmark run writes itself: changes there do not make the tree dirty.
+GENERATED_PATHS = ("BENCHMARKS.md", "benchmarks/results/")
+
+
+class DirtyTreeError(SystemExit):
+    """Raised instead of writing BENCHMARKS.md from uncommitted sources (exit status 1, message on stderr)."""
+
+
+_TREE: dict[str, Any] = {"allow_dirty": False, "start": None}
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(REPO_DIR), *args], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def tree_state() -> dict[str, Any]:
+    """The commit checked out and the paths that differ from it (tracked or untracked, not ignored).
+
+    The files a benchmark run writes itself (:data:`GENERATED_PATHS`) are left out, so one section of
+    ``run_all.py`` does not make the next one dirty. ``{"commit": None}`` outside a git checkout.
+    """
     try:
-        sha = subprocess.run(
-            ["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO_DIR), "status", "--porcelain", "--", "src"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        return sha + (" (src/ has uncommitted changes)" if dirty else "")
+        commit = _git("rev-parse", "HEAD").strip()
+        lines = _git("status", "--porcelain", "--untracked-files=all").splitlines()
     except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": []}
+    paths = [line[3:].split(" -> ")[-1].strip('"') for line in lines if line.strip()]
+    dirty = [p for p in paths if not any(p == g or p.startswith(g) for g in GENERATED_PATHS)]
+    return {"commit": commit, "dirty": dirty}
+
+
+def add_tree_args(parser: Any) -> None:
+    """Add ``--allow-dirty`` to a benchmark script's argument parser."""
+    parser.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="write BENCHMARKS.md even when the tree has uncommitted changes (the section then says so)",
+    )
+
+
+def check_tree(allow_dirty: bool = False) -> dict[str, Any]:
+    """Call at the start of a run that will write BENCHMARKS.md: refuse a dirty tree unless allowed.
+
+    Remembers the commit, so :func:`update_markdown` can refuse a tree that changed during the run.
+    """
+    state = tree_state()
+    _TREE.update(allow_dirty=allow_dirty, start=state)
+    if state["dirty"] and not allow_dirty:
+        raise DirtyTreeError(_dirty_message(state))
+    return state
+
+
+def _dirty_message(state: dict[str, Any]) -> str:
+    shown = ", ".join(state["dirty"][:10]) + (" ..." if len(state["dirty"]) > 10 else "")
+    return (f"refusing to write BENCHMARKS.md: the tree has uncommitted changes ({shown}). Commit them and "
+            "re-run, or pass --allow-dirty (the section will then say it was measured on a dirty tree).")
+
+
+def _git_commit() -> str:
+    state = _TREE["start"] or tree_state()
+    if state["commit"] is None:
         return "unknown"
+    sha = state["commit"][:10]
+    if not state["dirty"]:
+        return f"{sha} (clean tree)"
+    return f"{sha} + uncommitted changes in {len(state['dirty'])} path(s) (run with --allow-dirty)"
 
 
 def source_digest() -> str:
@@ -442,8 +504,20 @@ def update_markdown(name: str, body: str, path: Path = BENCHMARKS_MD) -> Path:
     """Replace the section between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` of BENCHMARKS.md.
 
     Creates the file (with the generated-file header) and appends the section if either is missing;
-    other sections are left untouched.
+    other sections are left untouched. Raises :class:`DirtyTreeError` when the tree has uncommitted
+    changes, or its commit is not the one the run started from (see :func:`check_tree`), unless the run
+    was started with ``allow_dirty``.
     """
+    state = tree_state()
+    start = _TREE["start"]
+    if not _TREE["allow_dirty"]:
+        if state["dirty"]:
+            raise DirtyTreeError(_dirty_message(state))
+        if start is not None and start["commit"] != state["commit"]:
+            raise DirtyTreeError(
+                f"refusing to write BENCHMARKS.md: HEAD moved during the run ({start['commit'][:10]} -> "
+                f"{str(state['commit'])[:10]}); the section would name the wrong commit. Re-run."
+            )
     begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
     block = f"{begin}\n{body.strip()}\n{end}"
     text = path.read_text() if path.exists() else MD_HEADER
@@ -487,15 +561,17 @@ def command_line(argv: Sequence[str] | None = None) -> str:
 
 
 def fmt_bytes(n: float | None) -> str:
+    """Bytes in decimal units (B, kB, MB, GB; 1 MB = 10^6 bytes), the units the targets are stated in."""
     if n is None:
         return "-"
     sign = "-" if n < 0 else ""
     n = abs(float(n))
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{sign}{n:.0f} {unit}" if unit == "B" else f"{sign}{n:.1f} {unit}"
-        n /= 1024
-    return f"{sign}{n:.1f} GiB"  # pragma: no cover
+    if n < KB:
+        return f"{sign}{n:.0f} B"
+    for unit, size in (("kB", KB), ("MB", MB)):
+        if n < 1000 * size:
+            return f"{sign}{n / size:.1f} {unit}"
+    return f"{sign}{n / GB:.2f} GB"
 
 
 def fmt_rate(rows_per_s: float | None) -> str:

@@ -197,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="youtube, one seed, random vs the default")
     parser.add_argument("--sets", nargs="+", choices=list(SETS), default=None)
     parser.add_argument("--strategies", nargs="+", default=None)
+    C.add_tree_args(parser)
     args = parser.parse_args(argv)
+    if not args.quick and args.sets is None and args.strategies is None:  # this run writes BENCHMARKS.md
+        C.check_tree(args.allow_dirty)
     warnings.simplefilter("ignore", RuntimeWarning)  # DawidSkene convergence notes inside AutoLabelModel
     info = C.machine_info(VERSIONS)
     keys = args.sets or (["youtube"] if args.quick else list(SETS))

@@ -35,6 +35,8 @@ from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
+    add_tree_args,
+    check_tree,
     command_line,
     machine_info,
     machine_markdown,
@@ -158,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, default=3)
+    add_tree_args(parser)
     args = parser.parse_args(argv)
+    if not args.quick:
+        check_tree(args.allow_dirty)
     warnings.filterwarnings("ignore")
     seeds = 1 if args.quick else args.seeds
     info = machine_info()

@@ -192,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the load test; write results (full runs only) and print the section."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="100k items, 400 requests; BENCHMARKS.md untouched")
+    C.add_tree_args(p)
     args = p.parse_args(argv)
+    if not args.quick:
+        C.check_tree(args.allow_dirty)
     n, total = (100_000, 400) if args.quick else (1_000_000, 2_000)
     info = C.machine_info(["weaklab", "fastapi", "uvicorn", "duckdb"])
     workdir = Path(tempfile.mkdtemp(prefix="weaklab-bench-dashboard-"))

@@ -376,7 +376,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--part", choices=("weak", "noise", "all"), default="all")
     p.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
     p.add_argument("--no-md", action="store_true", help="do not update BENCHMARKS.md")
+    C.add_tree_args(p)
     args = p.parse_args(argv)
+    if not (args.quick or args.no_md):
+        C.check_tree(args.allow_dirty)
     import torch
 
     torch.set_num_threads(1)

@@ -849,7 +849,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
     p.add_argument("--save", help=argparse.SUPPRESS)
     p.add_argument("--cprofile", action="store_true", help=argparse.SUPPRESS)
+    C.add_tree_args(p)
     args = p.parse_args(argv)
+    if not (args.child or args.profile or args.quick or args.no_md):  # this run writes BENCHMARKS.md
+        C.check_tree(args.allow_dirty)
     if args.child:
         child_main(args)
     elif args.render_only:

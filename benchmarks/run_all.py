@@ -6,6 +6,9 @@ Usage (from the repository root, in the benchmark environment made by ``make ben
     .venv-bench/bin/python benchmarks/run_all.py --quick    # small sizes; BENCHMARKS.md untouched
     .venv-bench/bin/python benchmarks/run_all.py --only lf_apply
 
+A full run writes BENCHMARKS.md only from a clean committed tree (each script refuses otherwise), unless
+``--allow-dirty`` is given; every section names the commit it was measured at.
+
 Each script runs in its own interpreter, one after another (never in parallel: the machine has 2 cores and
 the measurements must not compete). A failing script is reported and the others still run; the exit status
 is non-zero if any failed.
@@ -37,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, passed to every script")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these scripts (name without .py)")
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="passed to every script: write BENCHMARKS.md even from uncommitted changes")
     args = parser.parse_args(argv)
 
     scripts = SCRIPTS
@@ -49,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
 
     failed: list[str] = []
     for script in scripts:
-        cmd = [sys.executable, str(BENCH_DIR / script), *(["--quick"] if args.quick else [])]
+        cmd = [sys.executable, str(BENCH_DIR / script), *(["--quick"] if args.quick else []),
+               *(["--allow-dirty"] if args.allow_dirty else [])]
         print(f"==> {' '.join(cmd)}", flush=True)
         t0 = time.perf_counter()
         rc = subprocess.call(cmd)

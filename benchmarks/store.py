@@ -207,7 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="100k items; BENCHMARKS.md is not touched")
     p.add_argument("--child-out", help=argparse.SUPPRESS)
+    C.add_tree_args(p)
     args = p.parse_args(argv)
+    if not args.quick:
+        C.check_tree(args.allow_dirty)
     n = 100_000 if args.quick else 1_000_000
     info = C.machine_info(["weaklab", "numpy", "pandas", "pyarrow", "duckdb"])
     workdir = Path(tempfile.mkdtemp(prefix="weaklab-bench-store-"))
