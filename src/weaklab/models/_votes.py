@@ -7,9 +7,11 @@ whose rows are nearly all distinct). The votes of the units are kept as a
 one-hot design matrix ``(n_units, n_sources * n_classes)`` so that E- and
 M-steps are sparse matrix products; COO triples are derived on demand.
 
-The design matrix is built without densifying sparse input and without
-materialising int64 coordinates of dense input: a dense matrix is converted
-to CSR in blocks of rows, a sparse one reuses its row pointers.
+The design matrix (:class:`~weaklab.models._onehot.OneHot`) stores no ones,
+only int32 columns and row pointers in row blocks, and is built without
+densifying sparse input and without materialising int64 coordinates of
+dense input. A float64 scipy CSR (``VoteData.one_hot``) is built only when
+a model asks for one.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core import LabelMatrix, vote_patterns
+from ._onehot import OneHot, one_hot_from_csr, one_hot_from_dense, one_hot_from_triples
 
-__all__ = ["VoteData", "prepare_votes", "one_hot_votes", "one_hot_matrix", "iter_one_hot_blocks"]
+__all__ = ["VoteData", "prepare_votes", "iter_one_hot_blocks"]
 
 _SAMPLE_ROWS = 1 << 16  # rows hashed to decide whether compressing a large matrix pays
 _BLOCK_ROWS = 1 << 16  # rows per block when converting a dense matrix
@@ -45,7 +48,7 @@ class VoteData:
         Unit of every item (None when units are the items themselves).
     patterns : ndarray of shape (n_units, n_sources), optional
         Dense votes of the units, when the source matrix was dense.
-    design : scipy.sparse CSR or CSC array of shape (n_units, n_sources * n_classes), optional
+    design : OneHot of shape (n_units, n_sources * n_classes), optional
         The one-hot votes; built from the triples when omitted.
     keys : ndarray of shape (n_units,), optional
         A per-unit label kept apart by compression (the gold label, ``-1``
@@ -64,7 +67,7 @@ class VoteData:
         inverse: np.ndarray | None = None,
         patterns: np.ndarray | None = None,
         *,
-        design: sp.csr_array | sp.csc_array | None = None,
+        design: OneHot | None = None,
         keys: np.ndarray | None = None,
     ) -> None:
         if design is None and (rows is None or cols is None or labels is None):
@@ -87,25 +90,19 @@ class VoteData:
         return int(self.weights.shape[0])
 
     @cached_property
-    def design(self) -> sp.csr_array | sp.csc_array:
-        """One-hot votes ``(n_units, n_sources * n_classes)`` in CSR or CSC form."""
-        return one_hot_votes(self.rows, self.cols, self.labels, self.n_units, self.n_sources, self.n_classes)
+    def design(self) -> OneHot:
+        """One-hot votes ``(n_units, n_sources * n_classes)`` with implicit ones (``@`` and ``.T @`` only)."""
+        return one_hot_from_triples(self.rows, self.cols, self.labels, self.n_units, self.n_sources,
+                                    self.n_classes)
 
     @cached_property
     def one_hot(self) -> sp.csr_array:
-        """``(n_units, n_sources * n_classes)`` CSR indicator of source j voting class c."""
-        design = self.design
-        if design.format == "csr":
-            return design
-        csr = sp.csr_array(design.tocsr())
-        csr.sort_indices()
-        return csr
+        """``(n_units, n_sources * n_classes)`` float64 CSR indicator of source j voting class c (materialised)."""
+        return self.design.to_csr()
 
     @cached_property
     def _triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        X = self.one_hot
-        rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))
-        flat = X.indices.astype(np.int64)
+        rows, flat = self.design.rows_and_columns()
         return rows, flat // self.n_classes, flat % self.n_classes
 
     @cached_property
@@ -159,19 +156,20 @@ def prepare_votes(
     """
     n, m, k = L.n_items, L.n_sources, L.n_classes
     if L.is_sparse or compress is False or (compress is None and not _worth_compressing(L)):
-        return VoteData(n, m, k, weights=np.ones(n, dtype=np.float64), design=one_hot_matrix(L),
+        design = one_hot_from_csr(L.csr, k) if L.is_sparse else one_hot_from_dense(L.to_dense(), k)
+        return VoteData(n, m, k, weights=np.ones(n, dtype=np.float64), design=design,
                         patterns=None if L.is_sparse else L.to_dense(), keys=keys)
     dense = L.to_dense()
     keyed = dense if keys is None else np.column_stack([dense, keys.astype(dense.dtype)])
     pats = vote_patterns(keyed)
     if compress is None and pats.n_patterns * 2 > n:
-        return VoteData(n, m, k, weights=np.ones(n, dtype=np.float64), design=_one_hot_dense(dense, k),
+        return VoteData(n, m, k, weights=np.ones(n, dtype=np.float64), design=one_hot_from_dense(dense, k),
                         patterns=dense, keys=keys)
     patterns = np.ascontiguousarray(pats.patterns[:, :m])
     unit_keys = None if keys is None else pats.patterns[:, m].astype(np.int64)
     return VoteData(
         n, m, k, weights=pats.counts.astype(np.float64), inverse=pats.inverse, patterns=patterns,
-        design=_one_hot_dense(patterns, k), keys=unit_keys,
+        design=one_hot_from_dense(patterns, k), keys=unit_keys,
     )
 
 
@@ -197,28 +195,17 @@ def _worth_compressing(L: LabelMatrix) -> bool:
     return rows_per_pattern >= 2.0
 
 
-def one_hot_matrix(L: LabelMatrix) -> sp.csr_array:
-    """One-hot votes of every item of ``L``, CSR of shape ``(n_items, n_sources * n_classes)``.
-
-    Entry ``[i, j * k + c]`` is 1 when source j voted c on item i. Sparse
-    storage reuses its row pointers; dense storage is converted in row
-    blocks (see :func:`iter_one_hot_blocks`).
-    """
-    if L.is_sparse:
-        return _one_hot_csr(L.csr, L.n_classes)
-    return _one_hot_dense(L.to_dense(), L.n_classes)
-
-
 def iter_one_hot_blocks(L: LabelMatrix, block_rows: int = _STREAM_ROWS) -> Iterator[tuple[int, sp.csr_array]]:
     """Yield ``(first_row, one-hot CSR of a block of rows)`` covering ``L``.
 
     Lets a caller stream a large dense matrix through a model without
     holding the one-hot votes of all items at once. The blocks of a dense
     matrix share their buffers: use each one before asking for the next.
-    A sparse matrix is yielded whole.
+    A sparse matrix is yielded in row blocks of its one-hot, whose data is
+    one shared read-only buffer of ones.
     """
     if L.is_sparse:
-        yield 0, _one_hot_csr(L.csr, L.n_classes)
+        yield from one_hot_from_csr(L.csr, L.n_classes).csr_blocks()
         return
     votes = L.to_dense()
     size = min(block_rows, max(1, L.n_items)) * L.n_sources
@@ -229,17 +216,6 @@ def iter_one_hot_blocks(L: LabelMatrix, block_rows: int = _STREAM_ROWS) -> Itera
 
 def _index_dtype(n: int) -> type[np.signedinteger]:
     return np.int32 if n < np.iinfo(np.int32).max else np.int64
-
-
-def _one_hot_csr(csr: sp.csr_array, k: int) -> sp.csr_array:
-    """One-hot CSR from a vote CSR holding ``label + 1``."""
-    n, m = csr.shape
-    idx = _index_dtype(max(m * k, csr.nnz))
-    indices = csr.indices.astype(idx) * k + (csr.data.astype(idx) - 1)
-    X = sp.csr_array((np.ones(csr.nnz, dtype=np.float64), indices, csr.indptr.astype(idx)), shape=(n, m * k))
-    if not csr.has_sorted_indices:
-        X.sort_indices()
-    return X
 
 
 def _one_hot_dense(votes: np.ndarray, k: int, *,
@@ -271,26 +247,3 @@ def _one_hot_dense(votes: np.ndarray, k: int, *,
         indices[indptr[a]:indptr[b]] = np.compress(voted.ravel(), codes.ravel())
     data = np.ones(nnz, dtype=np.float64) if buffers is None else buffers[0][:nnz]
     return sp.csr_array((data, indices, indptr), shape=(n, m * k))
-
-
-def one_hot_votes(
-    rows: np.ndarray, cols: np.ndarray, labels: np.ndarray, n_units: int, n_sources: int, n_classes: int
-) -> sp.csr_array:
-    """Indicator matrix ``X[u, j * k + c] = 1`` when source j voted c on unit u.
-
-    Row-major triples (as :meth:`LabelMatrix.coo` returns) are assembled
-    directly; others go through a COO conversion.
-    """
-    flat = np.asarray(cols, dtype=np.int64) * n_classes + np.asarray(labels, dtype=np.int64)
-    rows = np.asarray(rows, dtype=np.int64)
-    data = np.ones(rows.shape[0], dtype=np.float64)
-    shape = (n_units, n_sources * n_classes)
-    if rows.shape[0] == 0 or (np.all(rows[1:] >= rows[:-1]) and rows[-1] < n_units and rows[0] >= 0):
-        indptr = np.zeros(n_units + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n_units), out=indptr[1:])
-        X = sp.csr_array((data, flat, indptr), shape=shape)
-    else:
-        X = sp.csr_array((data, (rows, flat)), shape=shape)
-    X.sort_indices()
-    return X
-

@@ -55,6 +55,7 @@ from .._core.validation import (
     options,
 )
 from ._base import ConfusionLabelModel, LabelModel
+from ._onehot import OneHot
 from ._posterior import abstain_log_constant, log_likelihood_table, row_max, row_sum
 from ._votes import VoteData, prepare_votes
 
@@ -69,7 +70,7 @@ _GROUPS_EXPECTED = 'None, "auto", a mapping or a sequence of group labels'
 
 # --------------------------------------------------------------------------- E and M steps
 def e_step(
-    design: sp.csr_array | sp.csc_array,
+    design: OneHot | sp.csr_array | sp.csc_array,
     confusion: np.ndarray,
     prior: np.ndarray,
     vote_totals: np.ndarray,
@@ -86,7 +87,7 @@ def e_step(
 
     Parameters
     ----------
-    design : sparse array of shape (n_units, m * k)
+    design : OneHot or sparse array of shape (n_units, m * k)
         One-hot votes.
     confusion : ndarray of shape (m, k, k)
         Per-source confusion matrices ``[source, true class, vote]``.
@@ -156,7 +157,7 @@ def _softmax_in_place(logits: np.ndarray) -> np.ndarray:
     return top
 
 
-def expected_counts(design: sp.csr_array | sp.csc_array, posterior: np.ndarray, weights: np.ndarray,
+def expected_counts(design: OneHot | sp.csr_array | sp.csc_array, posterior: np.ndarray, weights: np.ndarray,
                     vote_totals: np.ndarray, n_sources: int) -> np.ndarray:
     """Expected vote counts ``N[j, c, v] = sum_u w_u T[u, c] [source j voted v on u]``.
 
