@@ -36,3 +36,40 @@ def require_dataset(name: str) -> Path:
 def dataset():
     """Return a function that resolves a shared data set by folder name."""
     return require_dataset
+
+
+def tie_split_accuracy(proba, y, mask=None) -> float:
+    """Accuracy of the argmax of ``proba`` with exact ties split: a tie among t classes counts 1/t.
+
+    The expectation under a uniform random tie-break, so a comparison of two models (or of a model with
+    majority vote, which ties often) does not depend on a random seed. ``mask`` selects the scored items.
+    """
+    import numpy as np
+
+    P = np.nan_to_num(np.asarray(proba, dtype=np.float64), nan=0.0)
+    y = np.asarray(y)
+    keep = np.ones(y.shape[0], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    tied = P[keep] >= P[keep].max(axis=1, keepdims=True) - 1e-9
+    share = tied / tied.sum(axis=1, keepdims=True)
+    return float(share[np.arange(share.shape[0]), y[keep]].mean())
+
+
+@pytest.fixture
+def accuracy_ties_split():
+    """Return :func:`tie_split_accuracy` (real-data floors compare models with it)."""
+    return tie_split_accuracy
+
+
+def paper_floor(figure: float, n_scored: int) -> float:
+    """A published accuracy less one standard error of an accuracy measured on ``n_scored`` items.
+
+    The tolerance comes from the reference (its figure and the number of gold items), never from the
+    level the tested code happens to reach.
+    """
+    return figure - (figure * (1 - figure) / n_scored) ** 0.5
+
+
+@pytest.fixture
+def published_floor():
+    """Return :func:`paper_floor`."""
+    return paper_floor

@@ -4,25 +4,57 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from weaklab.cli import main
 from weaklab.pipeline import SpamDemo
+from weaklab.store import Store
 
 
 @pytest.fixture(scope="module")
-def demo_result():
-    return SpamDemo(random_state=0).run()
+def demo_store(tmp_path_factory):
+    return tmp_path_factory.mktemp("demo") / "weaklab.duckdb"
 
 
-def test_demo_applies_at_least_ten_sources_of_several_kinds(demo_result):
-    """The demo applies >= 10 labeling functions, each with a version and a timing."""
+@pytest.fixture(scope="module")
+def demo_result(demo_store):
+    return SpamDemo(random_state=0, store=demo_store).run()
+
+
+def test_demo_applies_at_least_ten_sources_of_several_kinds(demo_result, demo_store):
+    """The demo applies >= 10 labeling functions of several kinds (keyword, regex, lookup, threshold, model and
+    Python rules, row-wise and vectorized), each recorded with a version and timed."""
     report = demo_result.report
     assert report is not None
     frame = report.to_frame()
     assert len(frame) >= 10
-    assert demo_result.summary is not None and len(demo_result.summary) == len(frame)
+    assert demo_result.summary is not None and list(demo_result.summary.index) == list(frame.index)
+    # a timing per source: measured (finite, > 0), and together no more than the whole application took
+    seconds = frame["seconds"].to_numpy()
+    assert np.all(np.isfinite(seconds)) and np.all(seconds > 0)
+    assert seconds.sum() <= report.total_seconds * 1.05 + 0.01
+    # a version per source: the run names one for every source, and the store holds that version
+    with Store(demo_store) as store:
+        sources = store.sources().set_index("name")
+        config = store.runs().set_index("run_id").loc[demo_result.run_id, "config"]
+    versions = (json.loads(config) if isinstance(config, str) else config)["sources"]
+    assert set(versions) == set(frame.index)
+    for name, version in versions.items():
+        assert isinstance(version, str) and len(version) >= 16
+        assert sources.loc[name, "version"] == version
+    # several kinds: the constructor each source was built with (row-wise and vectorized Python rules apart)
+    kinds = set()
+    for name in frame.index:
+        code, params = sources.loc[name, "code"], sources.loc[name, "params"]
+        kind = code.split("(", 1)[0]
+        if kind == "@labeling_function":
+            vectorized = (json.loads(params) if isinstance(params, str) else params).get("vectorized")
+            kind += " vectorized" if vectorized else " row-wise"
+        kinds.add(kind)
+    assert kinds >= {"keyword_lf", "regex_lf", "lookup_lf", "threshold_lf", "model_lf",
+                     "@labeling_function row-wise", "@labeling_function vectorized"}
 
 
 def test_weak_end_model_is_close_to_gold_and_better_than_chance(demo_result):

@@ -95,19 +95,21 @@ def _load_zheng(dataset, name):
     return L, gold
 
 
+# Zheng et al. (2017), Table 6, D&S accuracy: D_Product 93.66, D_PosSent 96.00, S_Rel 61.30.
+# Measured here (ties split): 93.97 / 96.00 / 61.19.
 @pytest.mark.realdata
-@pytest.mark.parametrize(("name", "minimum"), [("d_jn-product", 0.936), ("d_sentiment", 0.959),
-                                                ("s4_Relevance", 0.605)])
-def test_zheng_accuracy_matches_paper(dataset, name, minimum):
-    """DS accuracy on gold items reaches the paper's D&S figure (93.66 / 96.00 / 61.30) within rounding."""
+@pytest.mark.parametrize(("name", "paper"), [("d_jn-product", 0.9366), ("d_sentiment", 0.9600),
+                                              ("s4_Relevance", 0.6130)])
+def test_zheng_accuracy_matches_paper(dataset, accuracy_ties_split, published_floor, name, paper):
+    """DS accuracy on gold items (ties split) is within one standard error of the paper's D&S figure
+    (93.66 / 96.00 / 61.30 on 8,315 / 1,000 / 4,460 gold items) and above majority vote."""
     L, gold = _load_zheng(dataset, name)
     model = DawidSkene(random_state=0).fit(L)
     assert model.abstain_mode_ == "ignore"  # crowd workers use every class: "auto" ignores abstains
     has = gold >= 0
-    pred = model.predict(L, random_state=0)
-    assert np.mean(pred[has] == gold[has]) >= minimum
-    assert np.mean(pred[has] == gold[has]) > np.mean(MajorityVote().fit(L).predict(L, random_state=0)[has]
-                                                     == gold[has])
+    acc = accuracy_ties_split(model.predict_proba(L), gold, has)
+    assert acc >= published_floor(paper, int(has.sum()))
+    assert acc > accuracy_ties_split(MajorityVote().fit(L).predict_proba(L), gold, has)
 
 
 @pytest.mark.realdata

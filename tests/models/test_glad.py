@@ -28,22 +28,31 @@ def _crowd(seed=0, n=3000, difficulty=(0.0, 0.5)):
 # JOSS paper: 51.1); the paper's looser stopping rule stops earlier on a better path (our run
 # passes 56 % after 2 iterations, then declines).
 @pytest.mark.realdata
-@pytest.mark.parametrize(("name", "minimum"), [("d_jn-product", 0.922), ("d_sentiment", 0.942),
-                                                ("s4_Relevance", 0.505)])
-def test_zheng_accuracy_near_paper(dataset, name, minimum):
-    """GLAD's training posteriors reach the paper's GLAD accuracy within a point (S_Rel: see note)."""
+@pytest.mark.parametrize(("name", "paper"), [
+    ("d_jn-product", 0.9220),
+    ("d_sentiment", 0.9520),
+    pytest.param("s4_Relevance", 0.5359, marks=pytest.mark.xfail(
+        strict=True, reason="issue 19: GLAD's converged MAP solution loses to majority vote on S_Rel "
+                            "(50.8 vs 54.1 % expected accuracy; paper 53.59)")),
+])
+def test_zheng_accuracy_near_paper(dataset, accuracy_ties_split, published_floor, name, paper):
+    """GLAD's training posteriors (ties split) reach the paper's GLAD accuracy less one standard error
+    and majority vote on the same gold items."""
     data = load_zheng(dataset("crowd_zheng2017") / name)
     model = GLAD().fit(data.L)
     has = data.gold >= 0
-    assert _accuracy(model.train_proba_, data.gold, has) >= minimum
+    acc = accuracy_ties_split(model.train_proba_, data.gold, has)
+    assert acc >= published_floor(paper, int(has.sum()))
+    assert acc >= accuracy_ties_split(MajorityVote().fit(data.L).predict_proba(data.L), data.gold, has)
 
 
 @pytest.mark.realdata
-def test_zheng_product_beats_majority_vote(dataset):
+def test_zheng_product_beats_majority_vote(dataset, accuracy_ties_split):
     """On D_Product GLAD beats majority vote (89.66 %) by more than two points."""
     data = load_zheng(dataset("crowd_zheng2017") / "d_jn-product")
-    glad = _accuracy(GLAD().fit(data.L).train_proba_, data.gold)
-    mv = float(np.mean(MajorityVote().fit(data.L).predict(data.L, random_state=0) == data.gold))
+    has = data.gold >= 0
+    glad = accuracy_ties_split(GLAD().fit(data.L).train_proba_, data.gold, has)
+    mv = accuracy_ties_split(MajorityVote().fit(data.L).predict_proba(data.L), data.gold, has)
     assert glad >= mv + 0.02
 
 

@@ -209,13 +209,19 @@ def test_bad_parameters_raise_validation_error(params, match):
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize(("name", "k", "minimum"), [("wrench_youtube", 2, 0.84), ("wrench_trec", 6, 0.58)])
-def test_wrench_test_accuracy(dataset, name, k, minimum):
-    """Fitted on WRENCH train votes, test accuracy reaches the measured level (youtube 0.860, trec 0.602)."""
+@pytest.mark.parametrize(("name", "k"), [
+    ("wrench_youtube", 2),
+    pytest.param("wrench_trec", 6, marks=pytest.mark.xfail(
+        strict=True, reason="issue 10: MatrixCompletion loses to majority vote on TREC's sparse one-class LFs "
+                            "(60.2 vs 61.1 % expected accuracy)")),
+])
+def test_wrench_test_accuracy_not_below_majority_vote(dataset, accuracy_ties_split, name, k):
+    """Fitted on WRENCH train votes, test accuracy (ties split) is at least majority vote's on the same split."""
     root = dataset(name)
     train, _ = load_wrench(root, "train")
     test, gold = load_wrench(root, "test")
     if name == "wrench_trec":
         train = train[:4965]  # drop the appended gold items
-    model = MatrixCompletion().fit(train, n_classes=k)
-    assert (model.predict(test, random_state=0) == gold).mean() >= minimum
+    acc = accuracy_ties_split(MatrixCompletion().fit(train, n_classes=k).predict_proba(test), gold)
+    mv = accuracy_ties_split(MajorityVote().fit(train, n_classes=k).predict_proba(test), gold)
+    assert acc >= mv

@@ -149,13 +149,14 @@ def test_needs_three_sources():
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize(("name", "k", "minimum"), [("wrench_youtube", 2, 0.80), ("wrench_trec", 6, 0.62)])
-def test_wrench_test_accuracy(dataset, name, k, minimum):
-    """Fitted on WRENCH train votes, test accuracy reaches the measured level (youtube 0.816, trec 0.636)."""
+@pytest.mark.parametrize(("name", "k"), [("wrench_youtube", 2), ("wrench_trec", 6)])
+def test_wrench_test_accuracy_not_below_majority_vote(dataset, accuracy_ties_split, name, k):
+    """Fitted on WRENCH train votes, test accuracy (ties split) is at least majority vote's on the same split."""
     root = dataset(name)
     train, _ = load_wrench(root, "train")
     test, gold = load_wrench(root, "test")
     if name == "wrench_trec":
         train = train[:4965]  # drop the appended gold items
-    model = Triplet().fit(train, n_classes=k)
-    assert (model.predict(test, random_state=0) == gold).mean() >= minimum
+    acc = accuracy_ties_split(Triplet().fit(train, n_classes=k).predict_proba(test), gold)
+    mv = accuracy_ties_split(MajorityVote().fit(train, n_classes=k).predict_proba(test), gold)
+    assert acc >= mv
