@@ -411,7 +411,19 @@ def check_tree(allow_dirty: bool = False) -> dict[str, Any]:
     _TREE.update(allow_dirty=allow_dirty, start=state)
     if state["dirty"] and not allow_dirty:
         raise DirtyTreeError(_dirty_message(state))
+    origin = weaklab_origin()
+    if not allow_dirty and origin is not None and REPO_DIR / "src" not in Path(origin).resolve().parents:
+        raise DirtyTreeError(f"refusing to write BENCHMARKS.md: weaklab would be imported from {origin}, not from "
+                             f"this checkout's {REPO_DIR / 'src'} (set PYTHONPATH=src or pip install -e .).")
     return state
+
+
+def weaklab_origin() -> str | None:
+    """The file ``import weaklab`` would load (None if weaklab is not importable)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("weaklab")
+    return None if spec is None else spec.origin
 
 
 def _dirty_message(state: dict[str, Any]) -> str:
@@ -463,6 +475,7 @@ def machine_info(packages: Iterable[str] = DEFAULT_PACKAGES) -> dict[str, Any]:
         "load_average_at_start": [round(x, 2) for x in load],
         "git_commit": _git_commit(),
         "weaklab_source_digest": source_digest(),
+        "weaklab_imported_from": weaklab_origin(),
         "env": {
             k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS") if k in os.environ
         },

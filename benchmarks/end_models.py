@@ -18,11 +18,16 @@ Two experiments, one script (``--part weak|noise|all``):
    four text sets (TF-IDF reduced to 300 dimensions by truncated SVD, test split for scoring): uniform
    noise at 20/40/60 % and pair noise at 20/40 % (``weaklab.evaluation.inject_noise``); the MLP trained
    with cross-entropy vs each robust loss, co-teaching and ELR; mean +- std over 3 seeds (the seed
-   draws the noise and the initialisation). No hyper-parameter is tuned, there is no early stopping (no
-   clean dev split), every method trains 30 epochs; co-teaching's forget rate is set to the true noise
-   rate, as in Han et al. (2018), which assumes it known. Digits runs every loss (also bootstrap_hard,
-   label smoothing and forward correction with an estimated transition matrix); the text sets a subset,
-   to bound CPU time.
+   draws the noise, the held-out slice and the initialisation). Every method trains on 80 % of the train
+   split; the other 20 % (stratified, with its *noisy* labels: no clean label exists in this setting) is
+   the held-out slice. No hyper-parameter is tuned, there is no early stopping, every method trains 30
+   epochs. Co-teaching's forget rate is the noise rate **estimated** from the noisy labels
+   (``weaklab.cleaning.estimate_joint`` on 5-fold out-of-fold probabilities of a logistic regression:
+   1 - trace), never the true rate. The target's "best robust method" is reported twice: the method
+   **declared** before the run (``DECLARED_ROBUST``), and the method **chosen** per data set and noise
+   level by its mean accuracy on the held-out slice; neither looks at the test split. Digits runs every
+   loss (also bootstrap_hard, label smoothing and forward correction with an estimated transition
+   matrix); the text sets a subset, to bound CPU time.
 
 The MLP (one hidden layer of 100 units) runs with one torch thread, batch 128, Adam 1e-3, up to 30 epochs;
 in part 1 it stops early on the valid split (patience 5). The MLP input for TF-IDF is the 300-dimensional
@@ -67,6 +72,10 @@ NOISE = [("clean", None, 0.0), ("uniform 20%", "uniform", 0.2), ("uniform 40%", 
 NOISE_METHODS = ["ce", "gce", "sce", "bootstrap_soft", "bootstrap_hard", "label_smoothing", "elr", "forward",
                  "co_teaching"]
 TEXT_NOISE_METHODS = ["ce", "gce", "sce", "bootstrap_soft", "elr", "co_teaching"]  # fewer: CPU time
+#: The robust method declared before any run for the noise target (GCE, Zhang & Sabuncu 2018: the usual
+#: default robust loss). The other reported choice is made on the held-out slice of train.
+DECLARED_ROBUST = "gce"
+HOLDOUT = 0.2
 
 
 # ------------------------------------------------------------------------------------------- inputs
@@ -282,6 +291,28 @@ def noise_inputs(name: str, quick: bool) -> tuple[np.ndarray, np.ndarray, np.nda
             splits["test"].gold, splits["train"].n_classes)
 
 
+def estimated_noise_rate(X: np.ndarray, y_noisy: np.ndarray, k: int, seed: int) -> float:
+    """Share of wrong labels estimated from the noisy labels alone: 1 - trace of the confident-learning
+    joint ``p(given, true)`` on 5-fold out-of-fold probabilities of a logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+
+    from weaklab.cleaning import estimate_joint, out_of_fold_proba
+
+    oof = out_of_fold_proba(LogisticRegression(max_iter=1000), X, y_noisy, cv=5, n_classes=k, random_state=seed)
+    return float(np.clip(1.0 - np.trace(estimate_joint(y_noisy, oof)), 0.0, 0.9))
+
+
+def holdout_split(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fit rows, held-out rows): a stratified HOLDOUT share of the train split, drawn by ``seed``."""
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(y.shape[0])
+    counts = np.bincount(y)
+    strat = y if counts[counts > 0].min() >= 2 else None
+    fit, held = train_test_split(rows, test_size=HOLDOUT, stratify=strat, random_state=seed)
+    return np.sort(fit), np.sort(held)
+
+
 def noise_experiment(name: str, seeds: list[int], quick: bool) -> dict[str, Any]:
     from weaklab.evaluation import accuracy, inject_noise
 
@@ -291,20 +322,29 @@ def noise_experiment(name: str, seeds: list[int], quick: bool) -> dict[str, Any]
         methods = ["ce", "gce", "elr", "co_teaching"]
     epochs = 10 if quick else 30
     results: dict[str, dict[str, list[float]]] = {}
+    held_out: dict[str, dict[str, list[float]]] = {}
+    rates: dict[str, list[float]] = {}
     for label, kind, rate in (NOISE[:3] if quick else NOISE):
-        for method in (["ce"] if kind is None else methods):
-            accs = []
-            for seed in seeds:
-                y_noisy = ytr if kind is None else inject_noise(ytr, kind, rate, n_classes=k, random_state=seed)
+        for seed in seeds:
+            y_noisy = ytr if kind is None else inject_noise(ytr, kind, rate, n_classes=k, random_state=seed)
+            fit, held = holdout_split(y_noisy, seed)
+            if kind is not None and "co_teaching" in methods:
+                rates.setdefault(label, []).append(estimated_noise_rate(Xtr[fit], y_noisy[fit], k, seed))
+            for method in (["ce"] if kind is None else methods):
                 params: dict[str, Any] = {"loss": method}
                 if method == "co_teaching":
-                    params = {"co_teaching": True, "forget_rate": rate}
-                model = make_mlp(k, seed, epochs, **params).fit(Xtr, onehot(y_noisy, k))
-                accs.append(100 * accuracy(yte, model.predict(Xte).astype(np.int64)))
-            results.setdefault(label, {})[method] = accs
+                    params = {"co_teaching": True, "forget_rate": rates[label][-1]}
+                model = make_mlp(k, seed, epochs, **params).fit(Xtr[fit], onehot(y_noisy[fit], k))
+                results.setdefault(label, {}).setdefault(method, []).append(
+                    100 * accuracy(yte, model.predict(Xte).astype(np.int64)))
+                held_out.setdefault(label, {}).setdefault(method, []).append(
+                    100 * accuracy(y_noisy[held], model.predict(Xtr[held]).astype(np.int64)))
+        for method, accs in results[label].items():
             print(f"  {name:8s} {label:12s} {method:16s} {np.mean(accs):6.2f} +- {np.std(accs):.2f}", flush=True)
+    chosen = {lab: max(m, key=lambda x, m=m: np.mean(m[x])) for lab, m in held_out.items() if len(m) > 1}
     return {"dataset": name, "n_train": int(Xtr.shape[0]), "n_test": int(Xte.shape[0]), "methods": methods,
-            "results": results}
+            "holdout": HOLDOUT, "results": results, "held_out": held_out, "chosen_on_holdout": chosen,
+            "estimated_noise_rate": rates, "declared": DECLARED_ROBUST}
 
 
 # ------------------------------------------------------------------------------------------ report
@@ -350,23 +390,33 @@ def noise_markdown(noise: list[dict[str, Any]]) -> str:
     out = []
     verdicts = []
     for r in noise:
-        res = r["results"]
+        res, chosen = r["results"], r.get("chosen_on_holdout", {})
         clean = np.mean(res["clean"]["ce"])
         labels = [lab for lab, _, _ in NOISE[1:] if lab in res]
         body = []
         for m in r["methods"]:
-            body.append([m] + [f"{np.mean(res[lab][m]):.1f} ± {np.std(res[lab][m]):.1f}" for lab in labels])
-        out += ["", f"**{r['dataset']}** ({r['n_train']} train / {r['n_test']} test items; test accuracy in %, "
-                f"mean ± std over {len(res['clean']['ce'])} seeds). Clean CE: {clean:.1f} ± "
+            name = m + (" (declared)" if m == r.get("declared") else "")
+            body.append([name] + [f"{np.mean(res[lab][m]):.1f} ± {np.std(res[lab][m]):.1f}" for lab in labels])
+        body.append(["chosen on the held-out slice"] + [chosen.get(lab, "-") for lab in labels])
+        rates = r.get("estimated_noise_rate", {})
+        body.append(["estimated noise rate (co-teaching's forget rate), %"]
+                    + [f"{100 * np.mean(rates[lab]):.1f}" if lab in rates else "-" for lab in labels])
+        out += ["", f"**{r['dataset']}** ({r['n_train']} train items, of which {100 * (1 - r['holdout']):.0f} % "
+                f"trained on and {100 * r['holdout']:.0f} % held out; {r['n_test']} test items; test accuracy "
+                f"in %, mean ± std over {len(res['clean']['ce'])} seeds). Clean CE: {clean:.1f} ± "
                 f"{np.std(res['clean']['ce']):.1f}.", ""]
         out.append(C.md_table(["method", *labels], body, "l" + "r" * len(labels)))
         if "uniform 40%" in res:
-            best_m = max(r["methods"], key=lambda m: np.mean(res["uniform 40%"][m]))
-            gap = clean - np.mean(res["uniform 40%"][best_m])
-            verdicts.append(f"{r['dataset']}: best {best_m} {np.mean(res['uniform 40%'][best_m]):.1f} vs clean "
-                            f"{clean:.1f} (loss {gap:.1f}, {'met' if gap <= 5 else 'missed'})")
-    head = "Target: at 40 % uniform noise the best robust method loses <= 5 points against clean CE. " + \
-        "; ".join(verdicts) + "."
+            parts = []
+            for how, m in (("declared", r.get("declared")), ("chosen on held-out", chosen.get("uniform 40%"))):
+                if m in res["uniform 40%"]:
+                    gap = clean - np.mean(res["uniform 40%"][m])
+                    parts.append(f"{how} {m} {np.mean(res['uniform 40%'][m]):.1f} (loses {gap:.1f}: "
+                                 f"**{'met' if gap <= 5 else 'missed'}**)")
+            verdicts.append(f"{r['dataset']} (clean {clean:.1f}): " + ", ".join(parts))
+    head = ("Target: at 40 % uniform noise the best robust method loses <= 5 points against clean CE. The "
+            "method is either declared before the run or chosen on the held-out slice of train (noisy "
+            "labels), never on test. " + "; ".join(verdicts) + ".")
     return head + "\n" + "\n".join(out)
 
 
