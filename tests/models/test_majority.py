@@ -27,13 +27,13 @@ def test_proba_is_the_share_of_votes():
 
 
 def test_class_balance_is_smoothed_vote_share_or_given():
-    """class_balance_ is the add-one share of all votes, the gold frequencies, or the given prior."""
+    """class_balance_ is the add-one vote share, moved toward the gold counts by their number, or the given prior."""
     # vote counts per class over VOTES: 0 -> 3, 1 -> 3, 2 -> 1
     balance = MajorityVote().fit(VOTES, n_classes=3).class_balance_
     np.testing.assert_allclose(balance, [4 / 10, 4 / 10, 2 / 10])
-    gold = np.array([2, 2, -1, 1])
+    gold = np.array([2, 2, -1, 1])  # gold counts [0, 1, 2]; the vote share is worth 10 items per class
     np.testing.assert_allclose(MajorityVote().fit(VOTES, n_classes=3, gold=gold).class_balance_,
-                               [1 / 6, 2 / 6, 3 / 6])
+                               (30 * np.array([0.4, 0.4, 0.2]) + [0, 1, 2]) / 33)
     given = [0.2, 0.3, 0.5]
     balance = MajorityVote().fit(VOTES, n_classes=3, class_balance=given).class_balance_
     np.testing.assert_allclose(balance, given)

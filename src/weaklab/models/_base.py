@@ -254,10 +254,36 @@ class ConfusionLabelModel(LabelModel):
 
     @property
     def source_accuracy_(self) -> np.ndarray:
-        """Probability that each source's vote is correct, shape ``(m,)``."""
+        """Probability that a vote of each source is correct, shape ``(m,)``.
+
+        ``P(y = v | j votes v)`` under the model: the votes of source j
+        weighted by how often it votes on each class, ``sum_c pi_c r_jc
+        confusion[j, c, c] / sum_c pi_c r_jc`` with ``r_jc = P(j votes | y =
+        c)`` where the model learns it. This is what ``emp_acc`` measures on
+        gold (the share of a source's votes that are right). Where
+        abstentions carry no information ``r`` is constant and this is
+        ``confusion[j].diagonal() @ pi``. (For a unipolar labeling function,
+        whose confusion given that it votes has one column of ones, the
+        class-independent form would give ``pi`` of its class whatever its
+        precision.)
+        """
         self._check_fitted()
+        prior = np.asarray(self.class_balance_, dtype=np.float64)
         diag = np.diagonal(self.confusion_, axis1=1, axis2=2)
-        return diag @ self.class_balance_
+        rates = self._vote_rates()
+        if rates is None:
+            return np.asarray(diag @ prior)
+        joint = rates * prior[None, :]  # P(j votes, y = c)
+        total = joint.sum(axis=1)
+        return np.divide((joint * diag).sum(axis=1), total, out=diag @ prior, where=total > 0)
+
+    def _vote_rates(self) -> np.ndarray | None:
+        """``P(source j votes | y = c)``, shape ``(m, k)``, or None when abstentions carry no information.
+
+        ``1 - abstain_rate_`` when the model learned abstain rates.
+        """
+        rate = getattr(self, "abstain_rate_", None)
+        return None if rate is None else 1.0 - np.asarray(rate, dtype=np.float64)
 
 
 def _has_votes(L: LabelMatrix, block_rows: int = 1 << 14) -> bool:
@@ -268,14 +294,53 @@ def _has_votes(L: LabelMatrix, block_rows: int = 1 << 14) -> bool:
     return any(bool((dense[a:a + block_rows] >= 0).any()) for a in range(0, dense.shape[0], block_rows))
 
 
-def known_class_balance(class_balance: np.ndarray | None, gold: np.ndarray | None, k: int) -> np.ndarray | None:
-    """The given class balance, else the Laplace-smoothed class frequencies of the gold items, else None."""
+GOLD_BALANCE_STRENGTH = 10.0
+"""Pseudo-items per class that a model's own class-balance estimate is worth against gold counts."""
+
+
+def known_class_balance(class_balance: np.ndarray | None, gold: np.ndarray | None,
+                        base: np.ndarray) -> np.ndarray:
+    """The given class balance, else ``base`` updated with the gold class counts.
+
+    A Dirichlet posterior mean: the model's own estimate ``base`` (from the
+    votes, or uniform) is a prior worth ``s = GOLD_BALANCE_STRENGTH * k``
+    items, and the ``n`` gold labels add their class counts ``g``::
+
+        balance = (s * base + g) / (s + n)
+
+    so gold moves the balance in proportion to how much of it there is: 5
+    answers on a 7-class task move it by at most 5 / 75, 700 answers by
+    10 / 11 of the way to their frequencies. (Taking the Laplace-smoothed
+    frequencies of a handful of answers as the balance let 5 answers set
+    it, and models that trust their prior followed.)
+
+    Parameters
+    ----------
+    class_balance : ndarray of shape (k,) or None
+        A balance given by the user; returned unchanged.
+    gold : ndarray of shape (n_items,) or None
+        Gold labels, ``-1`` where unknown.
+    base : ndarray of shape (k,)
+        The balance the model would use without gold.
+
+    Returns
+    -------
+    ndarray of shape (k,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> known_class_balance(None, np.array([0, 0, -1]), np.array([0.5, 0.5])).round(3)
+    array([0.545, 0.455])
+    """
     if class_balance is not None:
         return class_balance
-    if gold is not None and (gold >= 0).any():
-        counts = np.bincount(gold[gold >= 0], minlength=k).astype(np.float64)
-        return (counts + 1.0) / (counts.sum() + k)
-    return None
+    base = np.asarray(base, dtype=np.float64)
+    k = base.shape[0]
+    known = np.empty(0, dtype=np.int64) if gold is None else gold[gold >= 0]
+    counts = np.bincount(known, minlength=k).astype(np.float64)
+    strength = GOLD_BALANCE_STRENGTH * k
+    return np.asarray((strength * base / base.sum() + counts) / (strength + counts.sum()))
 
 
 def _default_names(names: tuple[str, ...]) -> bool:

@@ -30,8 +30,9 @@ class MajorityVote(LabelModel):
     Attributes
     ----------
     class_balance_ : ndarray of shape (k,)
-        Given ``class_balance``, else the class frequencies of ``gold``
-        when given, else the share of all votes per class.
+        Given ``class_balance``, else the share of all votes per class
+        (add-one smoothed), updated with the class counts of ``gold`` in
+        proportion to their number (see ``known_class_balance`` in ``weaklab.models._base``).
     n_sources_, n_classes_ : int
     source_names_ : list of str
     """
@@ -45,12 +46,8 @@ class MajorityVote(LabelModel):
 
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
         k = L.n_classes
-        known = known_class_balance(class_balance, gold, k)
-        if known is not None:
-            self.class_balance_ = known
-        else:
-            counts = L.class_counts().sum(axis=0).astype(np.float64)
-            self.class_balance_ = (counts + 1.0) / (counts.sum() + k)
+        counts = L.class_counts().sum(axis=0).astype(np.float64)
+        self.class_balance_ = known_class_balance(class_balance, gold, (counts + 1.0) / (counts.sum() + k))
 
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
         counts = L.class_counts().astype(np.float64)

@@ -314,13 +314,15 @@ class MatrixCompletion(ConfusionLabelModel):
         Fully converged unregularised fits overfit sparse overlaps (on WRENCH
         TREC test accuracy drops from 0.60 at ``l2=0.1`` to 0.33 at 0).
     class_balance_method : {"uniform", "model"}, default="uniform"
-        How the class balance is chosen when neither ``class_balance`` nor
-        ``gold`` is given to ``fit``: uniform (Snorkel's default), or
-        ``"model"``: start uniform and re-estimate it as the mean posterior of
-        the training items that have a vote, refitting ``mu`` ``balance_iter``
-        times. Second moments alone do not identify the class balance, so the
-        ``"model"`` estimate can drift; pass ``class_balance`` or ``gold``
-        when you know better.
+        How the class balance is chosen when ``class_balance`` is not given
+        to ``fit``: uniform (Snorkel's default), or ``"model"``: start uniform
+        and re-estimate it as the mean posterior of the training items that
+        have a vote, refitting ``mu`` ``balance_iter`` times. Second moments
+        alone do not identify the class balance, so the ``"model"`` estimate
+        can drift; pass ``class_balance`` when you know better. Labels in
+        ``gold`` update either estimate in proportion to their number (a
+        Dirichlet posterior mean, see ``known_class_balance`` in
+        ``weaklab.models._base``), so a handful of answers cannot set it.
     balance_iter : int, default=3
         Rounds of the ``"model"`` class-balance estimate.
     mu_eps : float, optional
@@ -395,13 +397,17 @@ class MatrixCompletion(ConfusionLabelModel):
         with small_blas():
             mu = solve(prior)
             for _ in range(0 if fixed else self.balance_iter):
-                prior = _mean_posterior(L, _as_tensor(mu), prior, groups)
+                prior = known_class_balance(None, gold, _mean_posterior(L, _as_tensor(mu), prior, groups))
                 mu = solve(prior)
         self.mu_ = _as_tensor(mu)
         self.class_balance_ = prior
         self.confusion_ = _normalise_votes(self.mu_)
         self.source_groups_ = groups
         self.dependencies_ = pairs
+
+    def _vote_rates(self) -> np.ndarray:
+        """``P(source j votes | y = c)`` from ``mu_``, shape ``(m, k)``."""
+        return np.asarray(self.mu_.sum(axis=2))
 
     # ------------------------------------------------------------- predict
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
@@ -473,9 +479,8 @@ def _mean_posterior(L: LabelMatrix, mu: np.ndarray, prior: np.ndarray, groups: n
 
 def _initial_prior(class_balance: np.ndarray | None, gold: np.ndarray | None, k: int,
                    method: str) -> tuple[np.ndarray, bool]:
-    """Class balance to start from, and whether it stays fixed."""
-    known = known_class_balance(class_balance, gold, k)
-    if known is not None:
-        return known, True
-    return np.full(k, 1.0 / k), method == "uniform"
+    """Class balance to start from (uniform, updated with the gold counts), and whether it stays fixed."""
+    if class_balance is not None:
+        return class_balance, True
+    return known_class_balance(None, gold, np.full(k, 1.0 / k)), method == "uniform"
 

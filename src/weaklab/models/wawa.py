@@ -77,9 +77,10 @@ class Wawa(LabelModel):
     source_weight_ : ndarray of shape (n_sources,)
         Agreement rate of each source with the majority vote, in [0, 1].
     class_balance_ : ndarray of shape (k,)
-        Given ``class_balance``, else the class frequencies of ``gold``
-        (add-one smoothed) when given, else the mean soft label of the
-        training items that have votes (add-one smoothed).
+        Given ``class_balance``, else the mean soft label of the training
+        items that have votes (add-one smoothed), updated with the class
+        counts of ``gold`` in proportion to their number (see
+        ``known_class_balance`` in ``weaklab.models._base``).
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {"smoothing": interval(float, 0.0, None)}
@@ -101,15 +102,14 @@ class Wawa(LabelModel):
         fallback = agreed.sum() / n_votes.sum()
         self.source_weight_ = np.where(voted, agreed / np.maximum(n_votes, 1.0), fallback)
         k = L.n_classes
-        known = known_class_balance(class_balance, gold, k)
-        if known is not None:
-            self.class_balance_ = known
-        else:
+        base = np.full(k, 1.0 / k)
+        if class_balance is None:
             scores = weighted_vote_counts(L, self.source_weight_)
             totals = scores.sum(axis=1, keepdims=True)
             has = totals[:, 0] > 0
             mean = (scores[has] / totals[has]).sum(axis=0)
-            self.class_balance_ = (mean + 1.0) / (has.sum() + k)
+            base = (mean + 1.0) / (has.sum() + k)
+        self.class_balance_ = known_class_balance(class_balance, gold, base)
 
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
         scores = weighted_vote_counts(L, self.source_weight_)
