@@ -73,3 +73,93 @@ def paper_floor(figure: float, n_scored: int) -> float:
 def published_floor():
     """Return :func:`paper_floor`."""
     return paper_floor
+
+
+NEWS_CLASSES = ["politics", "sports", "tech"]
+_NEWS_WORDS = {"politics": ["election", "senate", "minister"], "sports": ["match", "league", "goal"],
+               "tech": ["software", "chip", "startup"]}
+_NEWS_LFS = '''\
+"""Keyword sources of the news project (they read the `headline` column; class ids follow weaklab.toml)."""
+
+import os
+import time
+from pathlib import Path
+
+from weaklab import ABSTAIN, keyword_lf, labeling_function
+from weaklab.pipeline import load_config
+
+CLASSES = load_config(Path(__file__).parent).class_names
+KEYWORDS = {"politics": ["election", "senate"], "sports": ["match", "league"], "tech": ["software", "chip"]}
+
+
+@labeling_function()
+def slow_when_asked(x):
+    """Abstains; with WEAKLAB_TEST_SLOW=<file> it touches the file and sleeps (to kill a fit mid-run)."""
+    marker = os.environ.get("WEAKLAB_TEST_SLOW")
+    if marker:
+        Path(marker).touch()
+        time.sleep(120)
+    return ABSTAIN
+
+
+lfs = [keyword_lf(words, CLASSES.index(name), field="headline", name=f"kw_{name}")
+       for name, words in KEYWORDS.items() if name in CLASSES] + [slow_when_asked]
+'''
+_NEWS_TOML = '''\
+[project]
+name = "news"
+
+[data]
+path = "stories.csv"
+id_column = "story_id"
+text_field = "headline"
+
+[labels]
+classes = {classes}
+
+[lfs]
+module = "lfs.py"
+
+[label_model]
+name = "MajorityVote"
+
+[end_model]
+name = "none"
+'''
+
+
+def write_news_project(root: Path, n_items: int = 45) -> Path:
+    """A project whose text column is ``headline``, ids ``story_id`` (strings) and classes politics/sports/tech.
+
+    Every headline holds one keyword of its class (two thirds of them one the LFs know).
+    """
+    import pandas as pd
+
+    rows = []
+    for i in range(n_items):
+        name = NEWS_CLASSES[i % 3]
+        word = _NEWS_WORDS[name][(i // 3) % 3]
+        rows.append({"story_id": f"s{i:03d}", "headline": f"story {i}: the {word} of the day", "truth": name})
+    root.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(root / "stories.csv", index=False)
+    (root / "lfs.py").write_text(_NEWS_LFS, encoding="utf-8")
+    set_news_classes(root, NEWS_CLASSES)
+    return root
+
+
+def set_news_classes(root: Path, classes: list[str], extra: str = "") -> None:
+    """Write the news project's weaklab.toml with these ``[labels].classes`` (and extra TOML appended)."""
+    text = _NEWS_TOML.format(classes="[" + ", ".join(f'"{c}"' for c in classes) + "]")
+    (root / "weaklab.toml").write_text(text + extra, encoding="utf-8")
+
+
+@pytest.fixture
+def news_project(tmp_path):
+    """A fresh news project folder (text column ``headline``, its own class names)."""
+    return write_news_project(tmp_path / "news")
+
+
+@pytest.fixture
+def news_classes():
+    """``set_news_classes(root, classes, extra="")``: rewrite a news project's classes (and append TOML)."""
+    return set_news_classes

@@ -30,7 +30,10 @@ def test_runs_are_listed_newest_first_with_pagination(store, spam):
     assert list(listed["run_id"]) == sorted(ids, reverse=True)
     assert list(listed["dataset"].unique()) == ["spam"]
     assert list(store.runs(offset=1, limit=2)["run_id"]) == sorted(ids, reverse=True)[1:3]
-    assert store.latest_run_id() == max(ids)
+    assert store.latest_run_id(status=None) == max(ids)
+    assert store.latest_run_id() is None  # the default is the newest *finished* run
+    store.finish_run(ids[1])
+    assert store.latest_run_id() == ids[1]
 
 
 def test_explain_tells_the_whole_story(store, spam):
@@ -40,7 +43,7 @@ def test_explain_tells_the_whole_story(store, spam):
     run = _record_run(store, ds, L)
     dense = L.to_dense()
     item = L.item_ids[int(np.flatnonzero((dense >= 0).sum(axis=1) >= 2)[0])]
-    story = store.explain(item)
+    story = store.explain(item, run)
     row = list(L.item_ids).index(item)
     voted = np.flatnonzero(dense[row] >= 0)
     expected = {(L.source_names[j], L.source_versions[j], int(dense[row, j])) for j in voted}
@@ -53,7 +56,7 @@ def test_explain_tells_the_whole_story(store, spam):
     store.add_corrections(run, [item], 1 - story["final_label"], old_labels=story["final_label"],
                           method="confident_learning", score=0.1, threshold=0.2, who="cleaner",
                           why="low quality")
-    corrected = store.explain(item)
+    corrected = store.explain(item, run)
     assert corrected["final_from"] == "correction" and corrected["final_label"] == 1 - story["final_label"]
     store.add_annotation(ds, item, "alice", story["final_label"], run_id=run)
     answered = store.explain(item, run)
@@ -67,7 +70,7 @@ def test_explain_rejects_unknown_items_and_empty_stores(store, spam):
     ds = store.add_dataset("spam", L.item_ids)
     with pytest.raises(ValidationError, match="run_id"):
         store.explain("c001")
-    _record_run(store, ds, L)
+    store.finish_run(_record_run(store, ds, L))
     with pytest.raises(ValidationError, match="item_id"):
         store.explain("nope")
 

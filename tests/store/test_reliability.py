@@ -159,11 +159,11 @@ def test_explain_is_fast(tmp_path):
         st.add_application(ds, LabelMatrix(rng.integers(-1, 2, (n, m)), item_ids=ids), run_id=run)
         st.add_soft_labels(ds, SoftLabels(rng.dirichlet([1, 1], size=n), item_ids=ids), run_id=run)
         st.add_corrections(run, ids[:100], 1, who="t")
-        st.explain(ids[0])  # warm the row-group index
+        st.explain(ids[0], run)  # warm the row-group index
         times = []
         for i in rng.integers(0, n, size=20):
             t0 = time.process_time()
-            story = st.explain(ids[i])
+            story = st.explain(ids[i], run)
             times.append(time.process_time() - t0)
             assert story["row"] == i
     assert float(np.median(times)) < 0.05

@@ -99,3 +99,26 @@ def test_read_only_needs_an_existing_store(tmp_path):
     """A read-only store that does not exist raises StoreError naming the path."""
     with pytest.raises(StoreError, match=r"missing\.duckdb"):
         Store(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_a_version_1_store_migrates_and_its_answers_get_their_class_names(tmp_path):
+    """A store written before answers carried class names opens, migrates, and names its answers by its run."""
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+    con.execute("INSERT INTO schema_info VALUES ('format', 'weaklab-store'), ('schema_version', '1')")
+    for statement in schema.MIGRATIONS[0].statements:
+        con.execute(statement)
+    con.execute("INSERT INTO datasets VALUES (1, 'spam', 'fp', 'ids', 2, '<U2', 'none', '{}', now())")
+    con.execute("INSERT INTO items VALUES (1, 'a', 0), (1, 'b', 1)")
+    con.execute("INSERT INTO runs VALUES (1, 1, '{}', 'finished', '{}', now(), now())")
+    con.execute("INSERT INTO soft_labels VALUES (1, 1, 1, 'label_model', NULL, 'fp', 2, 2, '[\"HAM\", \"SPAM\"]', "
+                "'none', NULL, NULL, now())")
+    con.execute("INSERT INTO annotations VALUES (1, 1, 'a', 0, 'ann', 1, 'review', NULL, now()), "
+                "(2, 1, 'b', 1, 'ann', 0, 'review', 1, now())")
+    con.close()
+    with Store(path) as st:
+        answers = st.annotations(1)
+        assert answers["class_name"].tolist() == ["SPAM", "HAM"]
+        assert answers["status"].tolist() == ["answered", "answered"] and answers["current"].all()
+        assert st.runs()["status"].tolist() == ["finished"]

@@ -244,14 +244,15 @@ def _confusion(state: DashboardState, run_id: int, summary: Any,
         for key in ("confusion", "confusion_matrix"):
             if isinstance(metrics, Mapping) and metrics.get(key) is not None:
                 return np.asarray(metrics[key], dtype=float), f"{model.get('name')}, as recorded (rows: truth)"
-    answers = state.store.annotations(state.dataset_id(run_id))
+    answers = state.store.run_human_labels(run_id, seen_by_run=False)
+    answers = answers[answers["label"] >= 0]
     if answers.empty:
         return None, "No confusion matrix recorded, and no human answers to compare the label model with."
     ranking = state.ranking(run_id)
     index = pd.Index([str(v) for v in ranking.item_ids.tolist()]) if len(ranking) <= 200_000 else None
     k = len(names)
     grid = np.zeros((k, k))
-    last = answers.groupby(answers["item_id"].astype(str))["label"].last()
+    last = pd.Series(answers["label"].to_numpy(), index=answers["item_id"].astype(str).to_numpy())
     if index is None:
         return None, "No confusion matrix recorded."
     pos = index.get_indexer(pd.Index(list(last.index)))

@@ -59,8 +59,9 @@ def read_run(store: Store, run_id: int) -> RunData:
     matrix = _matrix(store, records["applications"])
     soft = _soft_labels(store, records["soft_labels"], "label_model")
     data.class_names = _class_names(matrix, soft)
-    answers = store.annotations(dataset_id)
-    data.n_annotations = len(answers)
+    data.n_annotations = len(store.annotations(dataset_id))
+    answers = store.run_human_labels(int(run_id), seen_by_run=False)
+    answers = answers[answers["label"] >= 0]
     dataset_ids = store.load_item_ids(dataset_id) if len(answers) else None
     gold = None if matrix is None else _gold(answers, _ids_or(matrix.item_ids, dataset_ids))
     data.sources = _sources(store, int(run_id), matrix, gold)
@@ -108,14 +109,14 @@ def _class_names(matrix: LabelMatrix | None, soft: SoftLabels | None) -> list[st
 
 
 def _gold(answers: pd.DataFrame, item_ids: Any) -> np.ndarray | None:
-    """Human answers as gold over ``item_ids`` (the most frequent label per item; -1 where none)."""
+    """Resolved human labels (``store.run_human_labels``) as gold over ``item_ids`` (-1 where none)."""
     if answers.empty or item_ids is None:
         return None
     position = {str(v): i for i, v in enumerate(np.asarray(item_ids).tolist())}
     gold = np.full(len(position), -1, dtype=np.int64)
-    for item, labels in answers.groupby(answers["item_id"].astype(str), sort=False)["label"]:
+    for item, label in zip(answers["item_id"].astype(str), answers["label"]):
         if item in position:
-            gold[position[item]] = int(labels.value_counts().index[0])
+            gold[position[item]] = int(label)
     return gold if (gold >= 0).any() else None
 
 

@@ -19,7 +19,11 @@ unknown tables or keys and values of the wrong type raise a
     dev_value = "dev"
 
     [labels]
-    classes = ["HAM", "SPAM"]
+    classes = ["HAM", "SPAM"]          # human answers are stored with the class NAME: reordering or
+                                       # inserting classes keeps their meaning
+
+    [labels.rename]                    # optional: classes renamed since answers were given
+    spam = "SPAM"                      # old name = "new name" (a class of [labels].classes)
 
     [lfs]
     module = "lfs.py"                  # a .py file (relative to the project) or an importable module
@@ -70,7 +74,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "project": {"name": _STR},
     "data": {"path": _STR, "format": _STR, "id_column": _STR, "text_field": _STR, "gold_column": _STR,
              "split_column": _STR, "dev_value": _STR},
-    "labels": {"classes": _LIST},
+    "labels": {"classes": _LIST, "rename": _TABLE},
     "lfs": {"module": _STR, "attribute": _STR, "on_error": _STR},
     "label_model": {"name": _STR, "params": _TABLE},
     "end_model": {"name": _STR, "params": _TABLE},
@@ -129,6 +133,11 @@ class ProjectConfig:
         names = self.get("labels", "classes")
         return None if names is None else [str(n) for n in names]
 
+    @property
+    def class_renames(self) -> dict[str, str]:
+        """``[labels.rename]``: ``{old class name: current class name}`` for answers given before a rename."""
+        return {str(k): str(v) for k, v in (self.get("labels", "rename") or {}).items()}
+
 
 def load_config(path: Any = ".") -> ProjectConfig:
     """Read and validate a project file.
@@ -174,6 +183,7 @@ def _validated(file: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     for table, key in _REQUIRED:
         if key not in out.get(table, {}):
             raise _bad(file, f"{table}.{key}", "a value (required)", "nothing")
+    _check_renames(file, out.get("labels", {}))
     return out
 
 
@@ -189,9 +199,23 @@ def _checked(file: Path, table: str, key: str, value: Any) -> Any:
         raise _bad(file, where, f"one of {list(choices)}", repr(value))
     if kind == _STR and not value:
         raise _bad(file, where, "a non-empty string", "''")
-    if table == "labels" and (len(value) < 2 or not all(isinstance(v, str) and v for v in value)):
+    if (table, key) == ("labels", "classes") and (len(value) < 2 or not all(isinstance(v, str) and v
+                                                                         for v in value)):
         raise _bad(file, where, "a list of at least two class names (strings)", repr(value))
     return value
+
+
+def _check_renames(file: Path, labels: Mapping[str, Any]) -> None:
+    """``[labels.rename]``: old class name = a class of ``[labels].classes``."""
+    renames = labels.get("rename")
+    if renames is None:
+        return
+    classes = labels.get("classes")
+    if classes is None:
+        raise _bad(file, "labels.rename", "[labels].classes to rename into", "no classes")
+    for old, new in renames.items():
+        if not isinstance(new, str) or new not in classes:
+            raise _bad(file, f"labels.rename.{old}", f"one of the classes {list(classes)}", repr(new))
 
 
 def _is_kind(value: Any, kind: str) -> bool:

@@ -18,7 +18,7 @@ from ..errors import ValidationError
 from ..labeling import LabelingFunction
 from .config import ProjectConfig
 
-__all__ = ["load_data", "load_lfs", "gold_labels", "dev_mask"]
+__all__ = ["load_data", "load_lfs", "gold_labels", "dev_mask", "item_hashes", "item_ids_of"]
 
 
 def load_data(config: ProjectConfig) -> pd.DataFrame:
@@ -72,6 +72,22 @@ def item_ids_of(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
     if values.dtype.kind in "iu":
         return values.astype(np.int64)
     return np.asarray([str(v) for v in values], dtype=object)
+
+
+def item_hashes(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
+    """A content fingerprint per item: of its ``[data].text_field`` (what a person reads to answer it), or,
+    without one, of every column but the id, gold and split columns.
+
+    A later version of the data whose fingerprint for an answered item differs
+    flags the item for review again.
+    """
+    text = config.get("data", "text_field")
+    skip = {config.get("data", key) for key in ("id_column", "gold_column", "split_column")}
+    columns = [text] if text is not None else [c for c in frame.columns if c not in skip]
+    if not columns or not len(frame):
+        return np.array([""] * len(frame), dtype=object)
+    hashed = pd.util.hash_pandas_object(frame[columns].astype(str), index=False).to_numpy(dtype=np.uint64)
+    return np.array([f"{h:016x}" for h in hashed.tolist()], dtype=object)
 
 
 def gold_labels(config: ProjectConfig, frame: pd.DataFrame, n_classes: int | None) -> np.ndarray:

@@ -14,6 +14,15 @@ label-model state and soft labels (nothing is refitted). Reused records are
 attached to the new run, so ``explain`` and ``diff`` see them. Human
 annotations recorded for the dataset (review, Label Studio imports) are the
 gold of the next fit.
+
+Human answers belong to the project (the dataset's name) and the item ids,
+not to one version of the data file: editing the file (adding, removing or
+reordering rows) records a new dataset version that carries every answer on
+the items it still holds (``metrics["answers"]`` reports how many were carried
+over, orphaned, and which answered items changed content since). Answers are
+read by class *name* against ``[labels].classes`` (through
+``[labels.rename]``), so reordering classes keeps their meaning, and a class
+that answers use but the config dropped is an error naming it.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from ..models import LabelModel
 from ..store import Store
 from .alerts import Alert, AlertThresholds
 from .config import ProjectConfig, load_config
-from .loading import dev_mask, gold_labels, item_ids_of, load_data, load_lfs
+from .loading import dev_mask, gold_labels, item_hashes, item_ids_of, load_data, load_lfs
 from .record import label_model_stats, record_alerts, record_sources, stats_for_store
 from .steps_late import issues_step, query_step
 from .training import dev_metrics, label_model_class, train_end_model
@@ -126,11 +135,10 @@ class Project:
         with self.open_store() as store:
             state.dataset_id = store.add_dataset(
                 self.config.dataset_name, item_ids=state.ids, fingerprint=state.data_fp,
-                meta={"path": str(self.config.data_path), "project": str(self.config.file),
-                      "id_column": self.config.get("data", "id_column"),
-                      "text_field": self.config.get("data", "text_field")})
+                item_hashes=item_hashes(self.config, state.frame), meta=self._dataset_meta())
             run_id = store.start_run(state.dataset_id, self._run_config(state, [s for s, _ in plan]))
             result = RunResult(run_id=run_id, dataset_id=state.dataset_id)
+            result.metrics["answers"] = store.carry_over(state.dataset_id)
             try:
                 for step, description in plan:
                     if on_step is not None:
@@ -145,18 +153,26 @@ class Project:
         result.item_ids = [_plain(v) for v in state.ids[:5]]
         return result
 
+    def _dataset_meta(self) -> dict[str, Any]:
+        data = self.config.values.get("data", {})
+        return {"path": str(self.config.data_path), "project": str(self.config.file),
+                **{key: data.get(key) for key in ("id_column", "text_field", "gold_column", "split_column")},
+                "dev_value": data.get("dev_value", "dev") if data.get("split_column") else None}
+
     def _run_config(self, state: _State, steps: list[str]) -> dict[str, Any]:
         values = self.config.values
         return {"project": str(self.config.file), "steps": steps, "data_fingerprint": state.data_fp,
                 "label_model": values.get("label_model", {}), "end_model": values.get("end_model", {}),
-                "sources": {lf.name: lf.fingerprint for lf in state.lfs}}
+                "sources": {lf.name: lf.fingerprint for lf in state.lfs},
+                "class_names": self.config.class_names, "class_renames": self.config.class_renames}
 
     # ------------------------------------------------------------------ steps
     def _apply(self, store: Store, state: _State, result: RunResult) -> None:
         started = time.perf_counter()
         record_sources(store, state.lfs)
         key = fingerprint("application", state.data_fp, [(lf.name, lf.fingerprint) for lf in state.lfs],
-                          self.config.get("lfs", "on_error", "raise"), state.n_classes_given)
+                          self.config.get("lfs", "on_error", "raise"), state.n_classes_given,
+                          self.config.class_names)
         found = _find_previous(store, state.dataset_id, "application_key", key)
         if found is not None:
             L, report = store.load_matrix(int(found["application_id"])), None
@@ -203,6 +219,7 @@ class Project:
         gold_dev = np.where(state.dev, state.gold, -1)
         metrics = {**dev_metrics(soft.proba, gold_dev, covered), "class": name,
                    "n_gold_for_fit": int((fit_gold >= 0).sum()), "coverage": float(covered.mean())}
+        result.metrics.setdefault("answers", {}).update(state.human)
         lm_id = store.add_label_model_run(result.run_id, model.to_state(), application_id=result.metrics.get(
             "application_id"), metrics={**metrics, "reused_from": None if found is None
                                         else int(found["label_model_run_id"])})
@@ -218,17 +235,32 @@ class Project:
         result.metrics.setdefault("seconds", {})["fit"] = time.perf_counter() - started
 
     def _annotation_gold(self, store: Store, state: _State) -> np.ndarray:
-        """Human annotations of the dataset as gold (-1 where none; the latest majority per item)."""
+        """Human answers on the dataset's items (any version) as gold: -1 where none or unresolved."""
+        self._check_answer_classes(store, state.dataset_id)
+        labels = store.human_labels(state.dataset_id, class_names=self.config.class_names,
+                                    renames=self.config.class_renames)
         gold = np.full(state.n_items, -1, dtype=np.int64)
-        answers = store.annotations(state.dataset_id)
-        if answers.empty:
-            return gold
-        position = {str(v): i for i, v in enumerate(state.ids)}
-        for item, labels in answers.groupby(answers["item_id"].astype(str), sort=False)["label"]:
-            counts = labels.value_counts()
-            best = counts[counts == counts.max()].index
-            gold[position[str(item)]] = int(next(v for v in reversed(labels.tolist()) if v in best))
+        gold[labels["row"].to_numpy(dtype=np.int64)] = labels["label"].to_numpy(dtype=np.int64)
+        state.human = {"n_disagreements": int(labels["status"].isin(["tie", "majority"]).sum()),
+                       "n_unresolved": int((labels["status"] == "tie").sum()),
+                       "n_skipped": int((labels["status"] == "skipped").sum())}
         return gold
+
+    def _check_answer_classes(self, store: Store, dataset_id: int) -> None:
+        """Every class the stored answers use must be a class of the config (directly or renamed)."""
+        names = self.config.class_names
+        if names is None:
+            return
+        renames = self.config.class_renames
+        used = store.answer_classes(dataset_id)
+        missing = {k: n for k, n in used.items() if not k.startswith("#") and renames.get(k, k) not in names}
+        if missing:
+            old = next(iter(missing))
+            raise ValidationError(
+                f"{self.config.file}: labels.classes: expected every class the stored human answers use, got "
+                + ", ".join(f"no class {k!r} (used by {c} human answers)" for k, c in missing.items())
+                + f"; add it back to [labels].classes, or map it to a current class in [labels.rename] "
+                f"(e.g. {old} = \"{names[0]}\")")
 
     def _train(self, store: Store, state: _State, result: RunResult) -> None:
         started = time.perf_counter()
@@ -303,6 +335,7 @@ class _State:
         self.stats: pd.DataFrame | None = None
         self.end_proba: np.ndarray | None = None
         self.features: Any = None
+        self.human: dict[str, int] = {}
 
     @property
     def matrix(self) -> LabelMatrix:

@@ -47,6 +47,14 @@ class StoreBase:
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         # facts about immutable records (array sizes, an application's sources), safe to keep
         self._cache: dict[tuple[str, Any], Any] = {}
+        try:
+            self._after_open()
+        except BaseException:
+            self.close()
+            raise
+
+    def _after_open(self) -> None:
+        """Checks a subclass runs once the store is open (e.g. runs whose process died)."""
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:

@@ -131,6 +131,8 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path, version: int,
         for step in migrations[version:]:
             for statement in step.statements:
                 con.execute(statement)
+            if step.after is not None:
+                step.after(con)
         _set_info(con, "schema_version", str(len(migrations)))
         con.execute("COMMIT")
     except duckdb.Error as exc:

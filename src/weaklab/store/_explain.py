@@ -2,10 +2,13 @@
 
 The final label of an item in a run follows one rule, in both places:
 
-1. human annotations the run could see (made before the run finished; every
-   annotation for a run still open): the most frequent label, ties going to
-   the latest answer;
-2. otherwise the run's latest correction of the item;
+1. the human answers the run could see (recorded before the run finished;
+   every answer while it is open), on this or any other version of the
+   dataset, resolved by the rule of :mod:`._resolve` (one vote per annotator,
+   edits supersede, ties left open) and mapped to the run's classes by name
+   (through the class renames the run's config records);
+2. otherwise the latest correction of the item: the run's own, or one made
+   on an earlier run of the dataset (any version) before this run finished;
 3. otherwise the arg-max of the run's label-model posterior (the latest soft
    labels with role ``"label_model"``; ties to the lowest class id);
 4. otherwise the plurality of the votes (no label on a tie or without votes).
@@ -24,8 +27,9 @@ from .._core.validation import fail
 from ._base import loads
 from ._codec import votes_of_row
 from ._queries import QueriesMixin
+from ._sql import VERSIONS_SQL
 
-__all__ = ["ExplainMixin", "FINAL_FROM"]
+__all__ = ["ExplainMixin", "FINAL_FROM", "mapped_class", "plurality", "reason", "vote_delta"]
 
 #: Where a final label comes from (codes used by ``diff``).
 FINAL_FROM = ("none", "votes", "label_model", "correction", "annotation")
@@ -42,7 +46,8 @@ class ExplainMixin(QueriesMixin):
         item_id : int or str
             The item's own id (a string is matched against integer ids too).
         run_id : int, optional
-            The run; the latest run by default.
+            The run; by default the newest finished run (never a running,
+            failed or interrupted one).
 
         Returns
         -------
@@ -50,8 +55,11 @@ class ExplainMixin(QueriesMixin):
             ``item_id, run_id, dataset, row``; ``votes`` (``source, version,
             label, class_name, application_id``), ``label_model`` (``class,
             label_model_run_id``), ``posterior`` (``proba, label,
-            soft_labels_id, producer``), ``label_issues``, ``corrections``,
-            ``annotations`` (each with ``used``: whether the run could see it),
+            soft_labels_id, producer``), ``label_issues``, ``corrections``
+            (those that apply to the run), ``annotations`` (every answer on
+            the item, on any version of the dataset, each with ``current``
+            and ``used``: whether it counts for this run), ``human`` (how
+            the answers resolve: ``status``, ``votes``, ``class``),
             ``final_label``, ``final_class`` and ``final_from`` (one of
             ``"annotation"``, ``"correction"``, ``"label_model"``,
             ``"votes"``, ``"none"``). Times are ISO strings, so the dict is
@@ -65,65 +73,84 @@ class ExplainMixin(QueriesMixin):
         class_names = class_names or (posterior or {}).pop("class_names", None)
         if posterior is not None:
             posterior.pop("class_names", None)
-        corrections = self._rows_as_dicts(
-            "SELECT correction_id, old_label, new_label, method, score, threshold, who, why, issue_id, "
-            "created_at "
-            "FROM corrections WHERE run_id = ? AND row = ? ORDER BY correction_id", [run_id, row])
-        annotations = self._rows_as_dicts(
-            "SELECT annotation_id, annotator, label, origin, run_id, created_at FROM annotations "
-            "WHERE dataset_id = ? AND row = ? ORDER BY annotation_id", [int(dataset_id), row])
-        for answer in annotations:
-            answer["used"] = finished is None or answer["created_at"] <= finished.isoformat()
+        renames = self.run_class_renames(run_id)
+        corrections = self._corrections_for(run_id, int(dataset_id), finished, key)
+        for correction in corrections:
+            correction["label"] = mapped_class(correction["new_class"], correction["new_label"], class_names, renames)
+        annotations, human = self._answers_for(run_id, int(dataset_id), finished, key, class_names, renames)
         issues = self._rows_as_dicts(
             "SELECT issue_id, rank, given, suggested, score, method FROM label_issues WHERE run_id = ? "
             "AND row = ? "
             "ORDER BY issue_id", [run_id, row])
-        label, origin = _final_one(votes, posterior, corrections, annotations)
+        label, origin = _final_one(votes, posterior, corrections, human)
         return {
             "item_id": _typed(key, item_id), "run_id": run_id, "run_status": status,
             "dataset": {"dataset_id": int(dataset_id), "name": self._dataset_row(dataset_id)[0]}, "row": row,
             "class_names": class_names, "votes": votes, "label_model": model, "posterior": posterior,
-            "label_issues": issues, "corrections": corrections, "annotations": annotations,
+            "label_issues": issues, "corrections": corrections, "annotations": annotations, "human": human,
             "final_label": label, "final_from": origin,
             "final_class": None if label is None or not class_names else class_names[label],
         }
 
-    def diff(self, run_a: int, run_b: int) -> pd.DataFrame:
-        """Items whose final label differs between two runs of one dataset, and why.
+    def run_human_labels(self, run_id: int, *, seen_by_run: bool = True) -> Any:
+        """:meth:`human_labels` of a run's dataset in the run's classes (through its class renames).
+
+        Parameters
+        ----------
+        run_id : int
+            The run.
+        seen_by_run : bool, default=True
+            Only the answers recorded before the run finished (what it could
+            use); False for every answer recorded so far (to measure the run
+            against them).
 
         Returns
         -------
         pandas.DataFrame
-            One row per changed item: ``item_id``, ``label_a``, ``label_b``
-            (-1 = no label), ``from_a``, ``from_b`` (see :meth:`explain`),
-            ``votes_changed`` (sources whose vote on the item differs),
-            ``versions_changed`` (those of them whose version differs between
-            the runs), ``reason`` (a short sentence).
+            Same columns as :meth:`human_labels`; answers whose class the
+            run does not have do not count.
         """
-        ds_a, ds_b = int(self._run_row(run_a)[0]), int(self._run_row(run_b)[0])
-        if ds_a != ds_b:
-            raise fail("run_b", f"a run over the dataset of run {run_a} (dataset {ds_a})",
-                       got_text=f"run {run_b} over dataset {ds_b}")
-        n = int(self._dataset_row(ds_a)[1])
-        votes_a, names_a, vers_a = self._run_votes(int(run_a), n)
-        votes_b, names_b, vers_b = self._run_votes(int(run_b), n)
-        label_a, from_a = self._final_all(int(run_a), n, votes_a)
-        label_b, from_b = self._final_all(int(run_b), n, votes_b)
-        changed = np.flatnonzero(label_a != label_b)
-        names = sorted(set(names_a) | set(names_b))
-        delta = _vote_delta(changed, names, (votes_a, names_a), (votes_b, names_b))
-        new_version = np.array([vers_a.get(s) != vers_b.get(s) for s in names], dtype=bool)
-        frame = pd.DataFrame({
-            "item_id": self.load_item_ids(ds_a)[changed] if changed.size else np.array([], dtype=object),
-            "label_a": label_a[changed], "label_b": label_b[changed],
-            "from_a": [FINAL_FROM[c] for c in from_a[changed]],
-            "from_b": [FINAL_FROM[c] for c in from_b[changed]],
-        })
-        frame["votes_changed"] = [[names[j] for j in np.flatnonzero(r)] for r in delta]
-        frame["versions_changed"] = [[names[j] for j in np.flatnonzero(r & new_version)] for r in delta]
-        frame["reason"] = [_reason(a, b, v, w) for a, b, v, w in zip(
-            frame["from_a"], frame["from_b"], frame["votes_changed"], frame["versions_changed"])]
-        return frame
+        dataset_id, _, _, finished = self._run_row(run_id)
+        return self._human_labels(int(dataset_id), self._run_classes(int(run_id))[1],
+                                  self.run_class_renames(int(run_id)), finished if seen_by_run else None,
+                                  "ignore", None)
+
+    def run_class_renames(self, run_id: int) -> dict[str, str]:
+        """``{old class name: new name}`` the run's config records (``config["class_renames"]``)."""
+        rows = self._query("SELECT config FROM runs WHERE run_id = ?", [int(run_id)])
+        config = loads(rows[0][0]) if rows else None
+        renames = config.get("class_renames") if isinstance(config, dict) else None
+        return {str(k): str(v) for k, v in renames.items()} if isinstance(renames, dict) else {}
+
+    def _corrections_for(self, run_id: int, dataset_id: int, finished: Any, key: str | None) -> list[dict[str, Any]]:
+        """Corrections that apply to a run: its own, and earlier ones of the dataset (any version) made before
+        it finished."""
+        item = "" if key is None else " AND c.item_key = ?"
+        return self._rows_as_dicts(
+            "SELECT c.correction_id, c.run_id, c.item_key, c.old_label, c.new_label, c.old_class, c.new_class, "
+            "c.method, c.score, c.threshold, c.who, c.why, c.issue_id, c.created_at FROM corrections c "
+            f"JOIN runs r USING (run_id) WHERE r.dataset_id IN ({VERSIONS_SQL}){item} "
+            "AND (c.run_id = ? OR ? IS NULL OR c.created_at <= ?) ORDER BY c.correction_id",
+            [dataset_id, *([] if key is None else [key]), run_id, finished, finished])
+
+    def _answers_for(self, run_id: int, dataset_id: int, finished: Any, key: str, class_names: list[str] | None,
+                     renames: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Every answer on the item (with ``current`` and ``used``) and how the used ones resolve."""
+        rows = self._answer_frame(dataset_id, None, key)
+        labels = self._human_labels(dataset_id, class_names, renames, finished, "ignore", key)
+        used = self._used_answer_ids(dataset_id, finished, key, class_names, renames)
+        answers: list[dict[str, Any]] = []
+        for raw in rows.drop(columns=["answered_at", "class_key", "item_id", "dataset_name"]).to_dict("records"):
+            record = {str(name): _plain(value) for name, value in raw.items()}
+            record["used"] = record["annotation_id"] in used
+            answers.append(record)
+        human: dict[str, Any] = {"status": None, "votes": {}, "label": None, "class": None}
+        if len(labels):
+            first = labels.iloc[0]
+            label = int(first["label"])
+            human = {"status": first["status"], "votes": dict(first["votes"]),
+                     "label": None if label < 0 else label, "class": first["class_name"]}
+        return answers, human
 
     # ------------------------------------------------------------------ explain helpers
     def _resolve_run(self, run_id: int | None) -> int:
@@ -132,7 +159,10 @@ class ExplainMixin(QueriesMixin):
             return int(run_id)
         latest = self.latest_run_id()
         if latest is None:
-            raise fail("run_id", "a recorded run", got_text="None, and the store has no runs yet")
+            newest = self.latest_run_id(status=None)
+            got = ("None, and the store has no runs yet" if newest is None else
+                   f"None, and no run has finished yet (run {newest} is {self._run_row(newest)[1]})")
+            raise fail("run_id", "a completed run (the default is the newest finished run)", got_text=got)
         return latest
 
     def _item_row(self, dataset_id: int, item_id: Any) -> tuple[int, str]:
@@ -195,67 +225,16 @@ class ExplainMixin(QueriesMixin):
         names, rows = self._query_with_names(sql, params)
         return [{name: _plain(v) for name, v in zip(names, row)} for row in rows]
 
-    # ------------------------------------------------------------------ diff helpers
-    def _run_votes(self, run_id: int, n: int) -> tuple[np.ndarray, list[str], dict[str, str | None]]:
-        """Dense votes of a run over the dataset's rows (-1 where no application covers an item)."""
-        apps = [int(a) for (a,) in self._query(
-            "SELECT DISTINCT application_id FROM run_applications WHERE run_id = ? ORDER BY 1", [run_id])]
-        columns: dict[str, np.ndarray] = {}
-        versions: dict[str, str | None] = {}
-        for app_id in apps:
-            L = self.load_matrix(app_id)
-            rows = self._rows_of(self._application_row(app_id)[7])
-            rows = np.arange(n) if rows is None else rows
-            dense = L.to_dense()
-            for j, name in enumerate(L.source_names):
-                col = np.full(n, -1, dtype=np.int16)
-                col[rows] = dense[:, j]
-                columns[name] = col
-                versions[name] = L.source_versions[j] if L.source_versions else None
-        names = list(columns)
-        stacked = np.stack([columns[s] for s in names], axis=1) if names else np.full((n, 0), -1, np.int16)
-        return stacked, names, versions
-
-    def _final_all(self, run_id: int, n: int, votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        labels, origin = _plurality(votes)
-        soft = self._query("SELECT soft_labels_id FROM soft_labels WHERE run_id = ? AND role = 'label_model' "
-                           "ORDER BY soft_labels_id DESC LIMIT 1", [run_id])
-        if soft:
-            S = self.load_soft_labels(int(soft[0][0]))
-            rows = self._rows_of(self._query("SELECT rows_array FROM soft_labels WHERE soft_labels_id = ?",
-                                             [int(soft[0][0])])[0][0])
-            rows = np.arange(n) if rows is None else rows
-            labels[rows], origin[rows] = np.argmax(S.proba, axis=1), FINAL_FROM.index("label_model")
-        for row, label in self._query("SELECT row, new_label FROM corrections WHERE run_id = ? "
-                                      "ORDER BY correction_id", [run_id]):
-            labels[int(row)], origin[int(row)] = int(label), FINAL_FROM.index("correction")
-        for row, label in self._used_annotation_labels(run_id):
-            labels[row], origin[row] = label, FINAL_FROM.index("annotation")
-        return labels, origin
-
-    def _used_annotation_labels(self, run_id: int) -> list[tuple[int, int]]:
-        dataset_id, _, _, finished = self._run_row(run_id)
-        where, params = "dataset_id = ?", [int(dataset_id)]
-        if finished is not None:
-            where, params = where + " AND created_at <= ?", [*params, finished]
-        rows = self._query(f"SELECT row, label, created_at FROM annotations WHERE {where} "
-                           "ORDER BY annotation_id", params)
-        grouped: dict[int, list[dict[str, Any]]] = {}
-        for row, label, created in rows:
-            grouped.setdefault(int(row), []).append({"label": int(label), "created_at": created})
-        return [(row, _majority(answers)) for row, answers in grouped.items()]
-
-
 Records = list[dict[str, Any]]
 
 
 def _final_one(votes: Records, posterior: dict[str, Any] | None, corrections: Records,
-               annotations: Records) -> tuple[int | None, str]:
-    used = [a for a in annotations if a["used"]]
-    if used:
-        return _majority(used), "annotation"
-    if corrections:
-        return int(corrections[-1]["new_label"]), "correction"
+               human: dict[str, Any]) -> tuple[int | None, str]:
+    if human.get("label") is not None:
+        return int(human["label"]), "annotation"
+    applied = [c for c in corrections if c["label"] is not None]
+    if applied:
+        return int(applied[-1]["label"]), "correction"
     if posterior is not None:
         return int(posterior["label"]), "label_model"
     labels = [v["label"] for v in votes]
@@ -266,17 +245,16 @@ def _final_one(votes: Records, posterior: dict[str, Any] | None, corrections: Re
     return (int(top[0]), "votes") if top.size == 1 else (None, "none")
 
 
-def _majority(answers: list[dict[str, Any]]) -> int:
-    """Most frequent label; a tie goes to the label answered last."""
-    counts: dict[int, int] = {}
-    for a in answers:
-        counts[int(a["label"])] = counts.get(int(a["label"]), 0) + 1
-    best = max(counts.values())
-    tied = {label for label, c in counts.items() if c == best}
-    return next(int(a["label"]) for a in reversed(answers) if int(a["label"]) in tied)
+def mapped_class(name: Any, label: Any, class_names: list[str] | None, renames: dict[str, str]) -> int | None:
+    """A recorded class (name, else id) as a class id of a run (None when the run has no such class)."""
+    if isinstance(name, str) and class_names:
+        name = renames.get(name, name)
+        return class_names.index(name) if name in class_names else None
+    return None if label is None or pd.isna(label) else int(label)
 
 
-def _plurality(votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def plurality(votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the unique most voted class and origin ``"votes"``, else -1 and ``"none"``."""
     n = votes.shape[0]
     labels = np.full(n, -1, dtype=np.int64)
     origin = np.zeros(n, dtype=np.int8)
@@ -292,17 +270,19 @@ def _plurality(votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return labels, origin
 
 
-def _vote_delta(changed: np.ndarray, names: list[str], a: tuple[np.ndarray, list[str]],
-                b: tuple[np.ndarray, list[str]]) -> np.ndarray:
-    out = np.zeros((changed.size, len(names)), dtype=bool)
+def vote_delta(names: list[str], a: tuple[np.ndarray, list[str]], b: tuple[np.ndarray, list[str]]) -> np.ndarray:
+    """``(n, len(names))``: whether each source's vote differs between two aligned vote blocks."""
+    n = a[0].shape[0]
+    out = np.zeros((n, len(names)), dtype=bool)
     for j, name in enumerate(names):
-        va = a[0][changed, a[1].index(name)] if name in a[1] else np.full(changed.size, -1)
-        vb = b[0][changed, b[1].index(name)] if name in b[1] else np.full(changed.size, -1)
+        va = a[0][:, a[1].index(name)] if name in a[1] else np.full(n, -1)
+        vb = b[0][:, b[1].index(name)] if name in b[1] else np.full(n, -1)
         out[:, j] = va != vb
     return out
 
 
-def _reason(from_a: str, from_b: str, votes: list[str], versions: list[str]) -> str:
+def reason(from_a: str, from_b: str, votes: list[str], versions: list[str]) -> str:
+    """A short sentence on why an item's final label changed between two runs."""
     parts = []
     if "annotation" in (from_a, from_b):
         parts.append("human annotation")

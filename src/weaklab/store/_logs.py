@@ -1,8 +1,8 @@
-"""Item-level logs: label issues, corrections, human annotations and the review queue."""
+"""Item-level logs: label issues, corrections and the review queue (claims)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -12,12 +12,14 @@ from .._core.validation import check_float, check_int, fail
 from ._base import check_id, check_text, insert_columns, loads, new_ids
 from ._db import utcnow
 from ._records import RecordsMixin
+from ._sql import VERSIONS_SQL
+from ._values import float_values, int_values, text_values, time_values
 
 __all__ = ["LogsMixin"]
 
 
 class LogsMixin(RecordsMixin):
-    """Label issues, corrections, annotations and claims on items."""
+    """Label issues, corrections and claims on items."""
 
     # ------------------------------------------------------------------ label issues
     def add_label_issues(self, run_id: int, item_ids: Any, *, method: str, given: Any = None,
@@ -46,8 +48,10 @@ class LogsMixin(RecordsMixin):
         dataset_id = int(self._run_row(run_id)[0])
         keys, rows = self._item_rows(dataset_id, item_ids, "item_ids")
         n = len(keys)
-        cols = dict(given=_ints("given", given, n), suggested=_ints("suggested", suggested, n),
-                    score=_floats("score", score, n))
+        given_ids, suggested_ids = int_values("given", given, n), int_values("suggested", suggested, n)
+        names = self._run_classes(int(run_id))[1]
+        cols = dict(given=given_ids, suggested=suggested_ids, score=float_values("score", score, n),
+                    given_class=_class_names(names, given_ids), suggested_class=_class_names(names, suggested_ids))
         with self._transaction() as con:
             ids = new_ids(con, "label_issue", n)
             insert_columns(con, "label_issues", dict(
@@ -66,9 +70,9 @@ class LogsMixin(RecordsMixin):
         check_id("issue_id", issue_id)
         check_text("who", who)
         check_text("why", why, optional=True)
-        run_id, key, row, given, suggested, score, method = self._one(
-            "SELECT run_id, item_key, row, given, suggested, score, method FROM label_issues WHERE "
-            "issue_id = ?",
+        run_id, key, row, given, suggested, score, method, given_class, suggested_class = self._one(
+            "SELECT run_id, item_key, row, given, suggested, score, method, given_class, suggested_class "
+            "FROM label_issues WHERE issue_id = ?",
             [int(issue_id)], "issue_id", issue_id)
         if accept and suggested is None:
             raise fail("accept", "False for an issue without a suggested label", accept)
@@ -76,10 +80,13 @@ class LogsMixin(RecordsMixin):
             correction = None
             if accept:
                 correction = int(new_ids(con, "correction", 1)[0])
-                con.execute("INSERT INTO corrections VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+                con.execute("INSERT INTO corrections (correction_id, run_id, item_key, row, old_label, new_label, "
+                            "method, score, who, why, issue_id, created_at, old_class, new_class) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [correction, run_id, key, row, given, suggested, method, score, who, why,
-                             int(issue_id), utcnow()])
-            con.execute("INSERT INTO issue_decisions VALUES (?, ?, ?, ?, ?, ?)",
+                             int(issue_id), utcnow(), given_class, suggested_class])
+            con.execute("INSERT INTO issue_decisions (issue_id, decision, who, why, correction_id, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
                         [int(issue_id), "accepted" if accept else "rejected", who, why, correction, utcnow()])
         return correction
 
@@ -113,17 +120,27 @@ class LogsMixin(RecordsMixin):
         -------
         numpy.ndarray of int
             The correction ids, in the order given.
+
+        Notes
+        -----
+        The class names of the labels (from the run's recorded classes) are
+        kept with them, so a correction keeps its meaning when the project's
+        classes are reordered, and it applies to later runs of the dataset
+        (and of its later versions, by item id).
         """
         dataset_id = int(self._run_row(run_id)[0])
         keys, rows = self._item_rows(dataset_id, item_ids, "item_ids")
         n = len(keys)
-        new = _ints("new_labels", new_labels, n)
+        new = int_values("new_labels", new_labels, n)
         if any(v is None for v in new):
             raise fail("new_labels", "a class id for every item", new_labels)
-        cols = dict(old_label=_ints("old_labels", old_labels, n), new_label=new,
-                    method=_texts("method", method, n), score=_floats("score", score, n),
-                    threshold=_floats("threshold", threshold, n), who=_texts("who", who, n),
-                    why=_texts("why", why, n), created_at=_times("when", when, n))
+        names = self._run_classes(int(run_id))[1]
+        old = int_values("old_labels", old_labels, n)
+        cols = dict(old_label=old, new_label=new, old_class=_class_names(names, old),
+                    new_class=_class_names(names, new),
+                    method=text_values("method", method, n), score=float_values("score", score, n),
+                    threshold=float_values("threshold", threshold, n), who=text_values("who", who, n),
+                    why=text_values("why", why, n), created_at=time_values("when", when, n))
         with self._transaction() as con:
             ids = new_ids(con, "correction", n)
             insert_columns(con, "corrections", dict(
@@ -131,83 +148,17 @@ class LogsMixin(RecordsMixin):
                 row=rows, **cols, issue_id=pa.nulls(n, pa.int64())))
         return ids
 
-    # ------------------------------------------------------------------ annotations
-    def add_annotation(self, dataset_id: int, item_id: Any, annotator: str, label: int, *,
-                       origin: str = "review", run_id: int | None = None,
-                       when: datetime | None = None) -> int:
-        """Record one human answer and release the annotator's claim on the item.
-
-        Parameters
-        ----------
-        dataset_id : int
-            The dataset of the item.
-        item_id : int or str
-            The item's own id.
-        annotator : str
-            Who answered.
-        label : int
-            The class id given (checked against the run's classes when ``run_id`` is given).
-        origin : str, default="review"
-            Where the answer came from (``"review"``, ``"label_studio"``, ``"gold"``, ...).
-        run_id : int, optional
-            The run whose review queue asked for it.
-        when : datetime, optional
-            Time of the answer (UTC); now by default.
-        """
-        return int(self.add_annotations(dataset_id, [item_id], annotator, label, origin=origin,
-                                        run_id=run_id, when=when)[0])
-
-    def add_annotations(self, dataset_id: int, item_ids: Any, annotators: Any, labels: Any, *,
-                        origin: Any = "import", run_id: int | None = None, when: Any = None) -> np.ndarray:
-        """Record many human answers at once (e.g. a Label Studio export); see :meth:`add_annotation`.
-
-        Returns
-        -------
-        numpy.ndarray of int
-            The annotation ids, in the order given.
-        """
-        self._dataset_row(dataset_id)
-        keys, rows = self._item_rows(int(dataset_id), item_ids, "item_ids")
-        n = len(keys)
-        who = _texts("annotators", annotators, n)
-        if any(not w for w in who):
-            raise fail("annotators", "a non-empty annotator name for every answer", annotators)
-        values = _ints("labels", labels, n)
-        self._check_labels(values, run_id, int(dataset_id))
-        with self._transaction() as con:
-            ids = new_ids(con, "annotation", n)
-            insert_columns(con, "annotations", dict(
-                annotation_id=ids, dataset_id=np.full(n, int(dataset_id)),
-                item_key=pa.array(keys, pa.string()), row=rows, annotator=who, label=values,
-                origin=_texts("origin", origin, n), run_id=pa.array([run_id] * n, pa.int64()),
-                created_at=_times("when", when, n)))
-            _release_answered(con, int(dataset_id), keys, who)
-        return ids
-
-    def _check_labels(self, labels: list[Any], run_id: int | None, dataset_id: int) -> None:
-        if any(v is None or v < 0 for v in labels):
-            bad = next(v for v in labels if v is None or v < 0)
-            raise fail("label", "a class id >= 0", got_text=str(bad))
-        if run_id is None:
-            return
-        run_dataset = int(self._run_row(run_id)[0])
-        if run_dataset != dataset_id:
-            raise fail("run_id", f"a run over dataset {dataset_id}",
-                       got_text=f"run {run_id} (dataset {run_dataset})")
-        k, names = self._run_classes(int(run_id))
-        if k is not None and max(labels) >= k:
-            shown = f" ({', '.join(names)})" if names else ""
-            raise fail("label", f"a class id in 0..{k - 1}{shown}", max(labels))
-
     def _run_classes(self, run_id: int) -> tuple[int | None, list[str] | None]:
+        """``(n_classes, class_names)`` recorded with a run's label matrix or soft labels."""
         rows = self._query(
             "SELECT a.n_classes, a.class_names FROM run_applications r JOIN applications a USING "
-            "(application_id) "
-            "WHERE r.run_id = ? UNION ALL SELECT n_classes, class_names FROM soft_labels WHERE run_id = ?",
-            [run_id, run_id])
+            "(application_id) WHERE r.run_id = ? UNION ALL SELECT n_classes, class_names FROM soft_labels "
+            "WHERE run_id = ?", [run_id, run_id])
         if not rows:
             return None, None
-        return int(rows[0][0]), loads(rows[0][1])
+        named = [r for r in rows if r[1] is not None]
+        k, names = named[0] if named else rows[0]
+        return int(k), loads(names)
 
     # ------------------------------------------------------------------ review queue
     def claim_items(self, run_id: int, annotator: str, candidates: Any, n: int = 10,
@@ -272,24 +223,16 @@ class LogsMixin(RecordsMixin):
         return [typed_id(found[r], dtype) for r in rows]
 
 
+def _class_names(names: list[str] | None, labels: list[int | None]) -> list[str | None]:
+    """The name of each class id (None without names or for an id out of range)."""
+    if not names:
+        return [None] * len(labels)
+    return [names[v] if v is not None and 0 <= v < len(names) else None for v in labels]
+
+
 def typed_id(key: str, dtype: str) -> Any:
     """An item key (text) back to the dataset's id type (int for integer ids)."""
     return int(key) if np.dtype(dtype).kind in "iu" else key
-
-
-def _release_answered(con: Any, dataset_id: int, keys: np.ndarray, who: list[str | None]) -> None:
-    """Drop the claims the answering annotators held on the answered items."""
-    if not len(keys) or con.execute("SELECT count(*) FROM claims").fetchall()[0][0] == 0:
-        return
-    frame = pa.table({"item_key": pa.array(keys, pa.string()), "annotator": pa.array(who, pa.string())})
-    con.register("_wl_answered", frame)
-    try:
-        con.execute(
-            "DELETE FROM claims c USING _wl_answered a WHERE c.item_key = a.item_key "
-            "AND c.annotator = a.annotator AND c.run_id IN (SELECT run_id FROM runs WHERE dataset_id = ?)",
-            [dataset_id])
-    finally:
-        con.unregister("_wl_answered")
 
 
 def _free_candidates(con: Any, run_id: int, dataset_id: int, keys: np.ndarray, rows: np.ndarray,
@@ -303,58 +246,8 @@ def _free_candidates(con: Any, run_id: int, dataset_id: int, keys: np.ndarray, r
         return con.execute(
             "SELECT c.item_key, c.row FROM _wl_candidates c "
             "WHERE NOT EXISTS (SELECT 1 FROM claims k WHERE k.run_id = ? AND k.row = c.row) "
-            "AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.dataset_id = ? AND a.row = c.row) "
+            "AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.item_key = c.item_key AND a.dataset_id IN "
+            f"({VERSIONS_SQL})) "
             "ORDER BY c.pos LIMIT ?", [run_id, dataset_id, n]).fetchall()
     finally:
         con.unregister("_wl_candidates")
-
-
-def _broadcast(name: str, value: Any, n: int) -> list[Any]:
-    if value is None or np.ndim(value) == 0:
-        return [None if value is None else _py(value)] * n
-    arr = list(np.asarray(value, dtype=object))
-    if len(arr) != n:
-        raise fail(name, f"one value or {n} values (one per item)", got_text=f"{len(arr)} values")
-    return [_py(v) for v in arr]
-
-
-def _py(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _ints(name: str, value: Any, n: int) -> list[int | None]:
-    out = _broadcast(name, value, n)
-    for v in out:
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
-            raise fail(name, "integer class ids", v)
-    return out
-
-
-def _floats(name: str, value: Any, n: int) -> list[float | None]:
-    out = _broadcast(name, value, n)
-    try:
-        return [None if v is None or v != v else float(v) for v in out]
-    except (TypeError, ValueError):
-        raise fail(name, "real numbers", value) from None
-
-
-def _texts(name: str, value: Any, n: int) -> list[str | None]:
-    out = _broadcast(name, value, n)
-    bad = [v for v in out if v is not None and not isinstance(v, str)]
-    if bad:
-        raise fail(name, "strings", bad[0])
-    return out
-
-
-def _times(name: str, value: Any, n: int) -> list[datetime]:
-    out = _broadcast(name, value, n)
-    now = utcnow()
-    result = []
-    for v in out:
-        if v is None:
-            result.append(now)
-        elif isinstance(v, datetime):
-            result.append(v if v.tzinfo is None else v.astimezone(UTC).replace(tzinfo=None))
-        else:
-            raise fail(name, "a datetime (UTC) or None", v)
-    return result

@@ -12,14 +12,16 @@ from .._core.soft_labels import SoftLabels
 from .._core.validation import check_int
 from ._base import check_id, check_text, loads
 from ._codec import decode_ids, decode_proba, decode_state_arrays, decode_votes
-from ._logs import LogsMixin, typed_id
+from ._logs import typed_id
+from ._runs import INTERRUPTED
+from ._versions import VersionsMixin
 
 __all__ = ["QueriesMixin"]
 
 _JSON_COLUMNS = ("config", "metrics", "params", "calibration", "report", "meta", "class_names")
 
 
-class QueriesMixin(LogsMixin):
+class QueriesMixin(VersionsMixin):
     """Read access: containers back from the store, and listings for the CLI and dashboard."""
 
     # ------------------------------------------------------------------ containers
@@ -87,19 +89,45 @@ class QueriesMixin(LogsMixin):
         """Runs, newest first.
 
         Columns: ``run_id, created_at, finished_at, dataset_id, dataset, status, config, metrics``.
+        ``status`` is ``"running"``, one of :data:`RUN_STATUSES`, or
+        ``"interrupted"`` (the process running it is gone).
         """
-        return self._page(
+        self._refresh_dead_runs()
+        frame = self._page(
             "SELECT r.run_id, r.created_at, r.finished_at, r.dataset_id, d.name AS dataset, r.status, "
             "r.config, r.metrics FROM runs r JOIN datasets d USING (dataset_id) ORDER BY r.run_id DESC",
             [], offset, limit)
+        if self._dead_runs and len(frame):
+            frame["status"] = [self._status_of(r, s) for r, s in zip(frame["run_id"], frame["status"])]
+        return frame
 
-    def latest_run_id(self, dataset_id: int | None = None) -> int | None:
-        """Id of the newest run (of one dataset if given), or None when there is none."""
-        sql, params = "SELECT max(run_id) FROM runs", []
+    def latest_run_id(self, dataset_id: int | None = None, *, status: str | None = "finished") -> int | None:
+        """Id of the newest run with ``status`` (of one dataset if given), or None when there is none.
+
+        Parameters
+        ----------
+        dataset_id : int, optional
+            Only runs of this dataset.
+        status : str or None, default="finished"
+            Only runs with this status: by default the newest *completed*
+            run, so a running, failed or interrupted run is never a default.
+            None for the newest run of any status.
+        """
+        clauses: list[str] = []
+        params: list[Any] = []
         if dataset_id is not None:
-            sql, params = sql + " WHERE dataset_id = ?", [check_id("dataset_id", dataset_id)]
-        value = self._query(sql, params)[0][0]
-        return None if value is None else int(value)
+            clauses.append("dataset_id = ?")
+            params.append(check_id("dataset_id", dataset_id))
+        if status is not None:
+            self._refresh_dead_runs()
+            clauses.append("status IN (?, ?)")  # a dead run may still read "running" in a read-only store
+            params.extend([check_text("status", status), "running" if status == INTERRUPTED else status])
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._query(f"SELECT run_id, status FROM runs{where} ORDER BY run_id DESC", params)
+        for run, found in rows:
+            if status is None or self._status_of(int(run), found) == status:
+                return int(run)
+        return None
 
     def datasets(self) -> pd.DataFrame:
         """Datasets: ``dataset_id, name, fingerprint, n_items, meta, created_at``."""
@@ -192,16 +220,6 @@ class QueriesMixin(LogsMixin):
             "AS dataset_id "
             f"FROM corrections c {where} ORDER BY correction_id", params, offset, limit)
         return self._typed_items_any(frame).drop(columns="dataset_id")
-
-    def annotations(self, dataset_id: int | None = None, *, item_id: Any = None, annotator: str | None = None,
-                    run_id: int | None = None, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
-        """Human answers (oldest first), filtered by dataset, item, annotator and/or run."""
-        where, params = self._filters(dataset_id=dataset_id, item_id=item_id, annotator=annotator,
-                                      run_id=run_id)
-        return self._typed_items_any(self._page(
-            "SELECT annotation_id, dataset_id, item_key AS item_id, annotator, label, origin, run_id, "
-            "created_at "
-            f"FROM annotations {where} ORDER BY annotation_id", params, offset, limit))
 
     def alerts(self, run_id: int | None = None, *, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
         """Alerts (newest first), of one run if given."""

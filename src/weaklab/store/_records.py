@@ -15,7 +15,7 @@ from .._core.label_matrix import LabelMatrix, _validate_item_ids
 from .._core.soft_labels import SoftLabels
 from .._core.validation import check_choice, check_int, fail
 from ._arrays import rows_per_group
-from ._base import StoreBase, check_id, check_text, dumps, finite_or_none
+from ._base import check_id, check_text, dumps, finite_or_none
 from ._codec import (
     decode_ids,
     encode_ids,
@@ -27,20 +27,28 @@ from ._codec import (
     proba_table,
 )
 from ._db import store_error, utcnow
+from ._runs import RunStateMixin
 
 __all__ = ["RecordsMixin", "RUN_STATUSES"]
 
-#: Statuses a run can end with (``"running"`` until :meth:`finish_run`).
+#: Statuses a run can end with (``"running"`` until :meth:`finish_run`; ``"interrupted"`` when the store
+#: finds its process gone).
 RUN_STATUSES = ("finished", "failed", "cancelled")
 
 
-class RecordsMixin(StoreBase):
+class RecordsMixin(RunStateMixin):
     """Append-only records of what the pipeline did."""
 
     # ------------------------------------------------------------------ datasets and sources
     def add_dataset(self, name: str, item_ids: Any = None, *, n_items: int | None = None,
-                    fingerprint: str | None = None, meta: Mapping[str, Any] | None = None) -> int:
+                    fingerprint: str | None = None, meta: Mapping[str, Any] | None = None,
+                    item_hashes: Any = None) -> int:
         """Record a dataset and its items; an identical dataset returns its existing id.
+
+        Datasets with the same ``name`` are versions of one dataset (a data
+        file edited between runs): human answers, corrections and issue
+        decisions belong to the name and the item ids, so every version sees
+        those of its items (see :meth:`carry_over`).
 
         Parameters
         ----------
@@ -56,6 +64,10 @@ class RecordsMixin(StoreBase):
             by default the fingerprint of the item ids.
         meta : dict, optional
             JSON-able description (path, format, ...).
+        item_hashes : array-like of shape (n_items,), optional
+            A content fingerprint per item (str or int), to tell which
+            answered items changed in a later version (see
+            :meth:`changed_since_answered`).
 
         Returns
         -------
@@ -64,6 +76,7 @@ class RecordsMixin(StoreBase):
         """
         check_text("name", name)
         ids = _dataset_ids(item_ids, n_items)
+        hashes = _item_hashes(item_hashes, len(ids))
         keys = id_keys(ids)
         ids_fp = _fingerprint_ids(ids)
         data_fp = check_text("fingerprint", fingerprint, optional=True) or ids_fp
@@ -79,7 +92,7 @@ class RecordsMixin(StoreBase):
             dataset_id = self._insert(con, "datasets", "dataset", "dataset_id", dict(
                 name=name, fingerprint=data_fp, ids_fingerprint=ids_fp, n_items=len(ids), id_dtype=dtype,
                 item_ids_array=array, meta=meta_text, created_at=utcnow()))
-            _insert_items(con, dataset_id, keys)
+            _insert_items(con, dataset_id, keys, hashes)
         return dataset_id
 
     def add_source(self, name: str, version: str, *, kind: str = "lf", code: str | None = None,
@@ -117,6 +130,10 @@ class RecordsMixin(StoreBase):
     def start_run(self, dataset_id: int, config: Mapping[str, Any] | None = None) -> int:
         """Open a run over a dataset; return its id (ids grow with time, so they sort runs).
 
+        The run records this process (pid, host, start time): if the process
+        dies before :meth:`finish_run`, the next store opened on this host
+        shows the run as ``"interrupted"``.
+
         Parameters
         ----------
         dataset_id : int
@@ -129,7 +146,7 @@ class RecordsMixin(StoreBase):
         with self._transaction() as con:
             return self._insert(con, "runs", "run", "run_id", dict(
                 dataset_id=int(dataset_id), config=config_text, status="running", metrics="{}",
-                created_at=utcnow()))
+                created_at=utcnow(), **self._process_columns()))
 
     def finish_run(self, run_id: int, status: str = "finished",
                    metrics: Mapping[str, Any] | None = None) -> None:
@@ -356,8 +373,10 @@ class RecordsMixin(StoreBase):
 
     def _run_row(self, run_id: Any) -> tuple[Any, ...]:
         check_id("run_id", run_id)
-        return self._one("SELECT dataset_id, status, created_at, finished_at FROM runs WHERE run_id = ?",
-                         [int(run_id)], "run_id", run_id)
+        dataset, status, created, finished = self._one(
+            "SELECT dataset_id, status, created_at, finished_at FROM runs WHERE run_id = ?",
+            [int(run_id)], "run_id", run_id)
+        return dataset, self._status_of(int(run_id), status), created, finished
 
     def _application_row(self, application_id: Any) -> tuple[Any, ...]:
         check_id("application_id", application_id)
@@ -425,13 +444,27 @@ def _fingerprint_ids(ids: np.ndarray) -> str:
     return fingerprint("item-ids", ids.dtype.kind, keys_fingerprint(id_keys(ids)))
 
 
-def _insert_items(con: duckdb.DuckDBPyConnection, dataset_id: int, keys: np.ndarray) -> None:
+def _item_hashes(values: Any, n: int) -> list[str] | None:
+    if values is None:
+        return None
+    out = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(values, dtype=object).ravel()]
+    if len(out) != n:
+        raise fail("item_hashes", f"one content fingerprint per item ({n})", got_text=f"{len(out)} values")
+    bad = [v for v in out if isinstance(v, bool) or not isinstance(v, (str, int))]
+    if bad:
+        raise fail("item_hashes", "str or int fingerprints", bad[0])
+    return [str(v) for v in out]
+
+
+def _insert_items(con: duckdb.DuckDBPyConnection, dataset_id: int, keys: np.ndarray,
+                  hashes: list[str] | None) -> None:
     frame = pa.table({"item_key": pa.array(keys, pa.string()),
-                      "row": pa.array(np.arange(len(keys), dtype=np.int64))})
+                      "row": pa.array(np.arange(len(keys), dtype=np.int64)),
+                      "content": pa.array(hashes if hashes is not None else [None] * len(keys), pa.string())})
     con.register("_wl_items", frame)
     try:
-        con.execute("INSERT INTO items SELECT ?, item_key, row FROM _wl_items ORDER BY item_key",
-                    [dataset_id])
+        con.execute("INSERT INTO items (dataset_id, item_key, row, content) SELECT ?, item_key, row, content "
+                    "FROM _wl_items ORDER BY item_key", [dataset_id])
     finally:
         con.unregister("_wl_items")
 

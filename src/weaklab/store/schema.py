@@ -15,7 +15,11 @@ files named in the ``arrays`` table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from ._migrate_names import fill_class_names
 
 __all__ = ["FORMAT", "Migration", "MIGRATIONS", "SCHEMA_VERSION"]
 
@@ -25,10 +29,15 @@ FORMAT = "weaklab-store"
 
 @dataclass(frozen=True)
 class Migration:
-    """One schema step: a description and the SQL statements to run in order."""
+    """One schema step: a description, the SQL statements to run in order, then an optional data step.
+
+    ``after(con)`` runs in the same transaction (for back-filling new columns
+    from what older versions recorded).
+    """
 
     description: str
     statements: tuple[str, ...]
+    after: Callable[[Any], None] | None = None
 
 
 _SEQUENCES = (
@@ -106,11 +115,44 @@ _TABLES_V1 = (
         created_at TIMESTAMP NOT NULL)""",
 )
 
+_ANSWER_IDENTITY_V2 = (
+    # human answers: the class NAME, their own identity and time (Label Studio annotation id, updated_at),
+    # when the store learnt them, and skips (no label)
+    "ALTER TABLE annotations ADD COLUMN class_name VARCHAR",
+    "ALTER TABLE annotations ADD COLUMN status VARCHAR DEFAULT 'answered'",
+    "ALTER TABLE annotations ADD COLUMN external_id VARCHAR",
+    "ALTER TABLE annotations ADD COLUMN updated_at TIMESTAMP",
+    "ALTER TABLE annotations ADD COLUMN recorded_at TIMESTAMP",
+    "ALTER TABLE annotations ALTER COLUMN label DROP NOT NULL",
+    "UPDATE annotations SET status = 'answered', updated_at = created_at, recorded_at = created_at",
+    # corrections and label issues carry class names too
+    "ALTER TABLE corrections ADD COLUMN old_class VARCHAR",
+    "ALTER TABLE corrections ADD COLUMN new_class VARCHAR",
+    "ALTER TABLE label_issues ADD COLUMN given_class VARCHAR",
+    "ALTER TABLE label_issues ADD COLUMN suggested_class VARCHAR",
+    # a content fingerprint per item, to tell which answered items changed in a new dataset version
+    "ALTER TABLE items ADD COLUMN content VARCHAR",
+    # the process that runs a run (pid, host, process start), to tell a dead run from a live one
+    "ALTER TABLE runs ADD COLUMN pid BIGINT",
+    "ALTER TABLE runs ADD COLUMN host VARCHAR",
+    "ALTER TABLE runs ADD COLUMN process_start VARCHAR",
+    # items sent out for labelling (e.g. a Label Studio task file): pending until answered or skipped
+    """CREATE TABLE exports (
+        dataset_id BIGINT NOT NULL, item_key VARCHAR NOT NULL, target VARCHAR NOT NULL, batch VARCHAR,
+        run_id BIGINT, created_at TIMESTAMP NOT NULL)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "lineage tables: datasets, items, sources, applications, runs, label-model runs, soft labels, "
         "end-model runs, label issues, corrections, annotations, review claims, alerts",
         tuple(f"CREATE SEQUENCE seq_{name} START 1" for name in _SEQUENCES) + _TABLES_V1,
+    ),
+    Migration(
+        "answer identity: class names on answers, corrections and issues; external ids, update times and "
+        "skips of answers; item content fingerprints; run processes; exported (pending) items",
+        _ANSWER_IDENTITY_V2,
+        after=fill_class_names,
     ),
 )
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ._explain import ExplainMixin
+from ._diff import DiffMixin
 
 __all__ = ["Store"]
 
 
-class Store(ExplainMixin):
+class Store(DiffMixin):
     """Every run, source version, matrix, label, correction and human answer, in one embedded database.
 
     The records live in a DuckDB file (default ``.weaklab/weaklab.duckdb`` in

@@ -1,0 +1,164 @@
+"""What changed between two runs (``diff``), by item id, also across versions of the dataset.
+
+Both runs' final labels follow the rule of :mod:`._explain`. Items are matched
+by their own ids, so two runs over different versions of one dataset (a data
+file edited between them) compare item by item: an item only one version
+holds is listed, with the reason. Labels are compared by class *name* when
+both runs recorded names, so reordering the classes is not a change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core.validation import fail
+from ._explain import FINAL_FROM, ExplainMixin, mapped_class, plurality, reason, vote_delta
+from ._logs import typed_id
+
+__all__ = ["DiffMixin"]
+
+
+class DiffMixin(ExplainMixin):
+    """``diff``: items whose final label differs between two runs."""
+
+    def diff(self, run_a: int, run_b: int) -> pd.DataFrame:
+        """Items whose final label differs between two runs of one dataset (any versions of it), and why.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per changed item: ``item_id``, ``label_a``, ``label_b``
+            (class ids in each run's classes, -1 = no label or no such item),
+            ``class_a``, ``class_b`` (class names, None without names),
+            ``from_a``, ``from_b`` (see :meth:`explain`; ``"absent"`` when
+            the run's dataset version does not hold the item),
+            ``votes_changed`` (sources whose vote on the item differs),
+            ``versions_changed`` (those of them whose version differs between
+            the runs), ``reason`` (a short sentence).
+        """
+        ds_a, ds_b = int(self._run_row(run_a)[0]), int(self._run_row(run_b)[0])
+        name_a, name_b = self._dataset_row(ds_a)[0], self._dataset_row(ds_b)[0]
+        if name_a != name_b:
+            raise fail("run_b", f"a run over a version of the dataset of run {run_a} ({name_a!r})",
+                       got_text=f"run {run_b} over dataset {name_b!r}")
+        a, b = self._run_outcome(int(run_a)), self._run_outcome(int(run_b))
+        keys = _union(a["keys"], b["keys"])
+        ia, ib = pd.Index(a["keys"]).get_indexer(keys), pd.Index(b["keys"]).get_indexer(keys)
+        label_a, label_b = _take(a["labels"], ia), _take(b["labels"], ib)
+        class_a, class_b = _names(label_a, a["class_names"]), _names(label_b, b["class_names"])
+        by_name = a["class_names"] is not None and b["class_names"] is not None
+        same = (class_a == class_b) if by_name else (label_a == label_b)
+        changed = np.flatnonzero(~same | ((ia < 0) != (ib < 0)))
+        sources = sorted(set(a["sources"]) | set(b["sources"]))
+        delta = vote_delta(sources, (_take_rows(a["votes"], ia[changed]), a["sources"]),
+                           (_take_rows(b["votes"], ib[changed]), b["sources"]))
+        new_version = np.array([a["versions"].get(s) != b["versions"].get(s) for s in sources], dtype=bool)
+        frame = pd.DataFrame({
+            "item_id": [typed_id(k, b["dtype"] if ib[i] >= 0 else a["dtype"]) for i, k in
+                        ((i, keys[i]) for i in changed)],
+            "label_a": label_a[changed], "label_b": label_b[changed],
+            "class_a": class_a[changed], "class_b": class_b[changed],
+            "from_a": _origins(a["origin"], ia[changed]), "from_b": _origins(b["origin"], ib[changed]),
+        })
+        frame["votes_changed"] = [[sources[j] for j in np.flatnonzero(r)] for r in delta]
+        frame["versions_changed"] = [[sources[j] for j in np.flatnonzero(r & new_version)] for r in delta]
+        frame["reason"] = [_reason_of(fa, fb, v, w, run_a, run_b) for fa, fb, v, w in zip(
+            frame["from_a"], frame["from_b"], frame["votes_changed"], frame["versions_changed"])]
+        return frame
+
+    def _run_outcome(self, run_id: int) -> dict[str, Any]:
+        """A run's final labels over its dataset's rows, with the keys, votes and class names they need."""
+        dataset_id, _, _, finished = self._run_row(run_id)
+        n = int(self._dataset_row(dataset_id)[1])
+        votes, sources, versions = self._run_votes(run_id, n)
+        names = self._run_classes(run_id)[1]
+        renames = self.run_class_renames(run_id)
+        labels, origin = plurality(votes)
+        self._apply_posterior(run_id, n, labels, origin)
+        rows = self._item_rows_of(int(dataset_id))
+        for c in self._corrections_for(run_id, int(dataset_id), finished, None):
+            row = rows.get(c["item_key"])
+            label = mapped_class(c["new_class"], c["new_label"], names, renames)
+            if row is not None and label is not None:
+                labels[row], origin[row] = label, FINAL_FROM.index("correction")
+        human = self._human_labels(int(dataset_id), names, renames, finished, "ignore", None)
+        used = human[human["label"] >= 0]
+        labels[used["row"].to_numpy(dtype=np.int64)] = used["label"].to_numpy(dtype=np.int64)
+        origin[used["row"].to_numpy(dtype=np.int64)] = FINAL_FROM.index("annotation")
+        return {"keys": self._dataset_keys(int(dataset_id)), "labels": labels, "origin": origin,
+                "votes": votes, "sources": sources, "versions": versions, "class_names": names,
+                "dtype": str(self._dataset_row(dataset_id)[2])}
+
+    def _item_rows_of(self, dataset_id: int) -> dict[str, int]:
+        return {str(k): int(r) for k, r in self._query("SELECT item_key, row FROM items WHERE dataset_id = ?",
+                                                        [dataset_id])}
+
+    def _apply_posterior(self, run_id: int, n: int, labels: np.ndarray, origin: np.ndarray) -> None:
+        soft = self._query("SELECT soft_labels_id, rows_array FROM soft_labels WHERE run_id = ? AND "
+                           "role = 'label_model' ORDER BY soft_labels_id DESC LIMIT 1", [run_id])
+        if not soft:
+            return
+        S = self.load_soft_labels(int(soft[0][0]))
+        rows = self._rows_of(soft[0][1])
+        rows = np.arange(n) if rows is None else rows
+        labels[rows], origin[rows] = np.argmax(S.proba, axis=1), FINAL_FROM.index("label_model")
+
+    def _run_votes(self, run_id: int, n: int) -> tuple[np.ndarray, list[str], dict[str, str | None]]:
+        """Dense votes of a run over the dataset's rows (-1 where no application covers an item)."""
+        apps = [int(a) for (a,) in self._query(
+            "SELECT DISTINCT application_id FROM run_applications WHERE run_id = ? ORDER BY 1", [run_id])]
+        columns: dict[str, np.ndarray] = {}
+        versions: dict[str, str | None] = {}
+        for app_id in apps:
+            L = self.load_matrix(app_id)
+            rows = self._rows_of(self._application_row(app_id)[7])
+            rows = np.arange(n) if rows is None else rows
+            dense = L.to_dense()
+            for j, name in enumerate(L.source_names):
+                col = np.full(n, -1, dtype=np.int16)
+                col[rows] = dense[:, j]
+                columns[name] = col
+                versions[name] = L.source_versions[j] if L.source_versions else None
+        names = list(columns)
+        stacked = np.stack([columns[s] for s in names], axis=1) if names else np.full((n, 0), -1, np.int16)
+        return stacked, names, versions
+
+
+def _union(keys_a: np.ndarray, keys_b: np.ndarray) -> np.ndarray:
+    """The items of both runs: run a's in its order, then those only run b has."""
+    extra = ~pd.Index(keys_b).isin(pd.Index(keys_a))
+    return np.concatenate([np.asarray(keys_a, dtype=object), np.asarray(keys_b, dtype=object)[extra]])
+
+
+def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    out = np.full(len(index), -1, dtype=np.int64)
+    out[index >= 0] = values[index[index >= 0]]
+    return out
+
+
+def _take_rows(votes: np.ndarray, index: np.ndarray) -> np.ndarray:
+    out = np.full((len(index), votes.shape[1]), -1, dtype=votes.dtype)
+    out[index >= 0] = votes[index[index >= 0]]
+    return out
+
+
+def _names(labels: np.ndarray, names: list[str] | None) -> np.ndarray:
+    if names is None:
+        return np.full(len(labels), None, dtype=object)
+    table = np.array([*names, None], dtype=object)
+    return table[np.where((labels >= 0) & (labels < len(names)), labels, len(names))]
+
+
+def _origins(origin: np.ndarray, index: np.ndarray) -> list[str]:
+    return [FINAL_FROM[int(origin[i])] if i >= 0 else "absent" for i in index]
+
+
+def _reason_of(from_a: str, from_b: str, votes: list[str], versions: list[str], run_a: int, run_b: int) -> str:
+    if from_a == "absent":
+        return f"item not in the data of run {run_a} (added in a later version)"
+    if from_b == "absent":
+        return f"item not in the data of run {run_b} (removed from the data)"
+    return reason(from_a, from_b, votes, versions)
