@@ -12,7 +12,6 @@ import logging
 import warnings
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from sklearn.base import clone
 
 from .._core import LabelMatrix
@@ -20,6 +19,7 @@ from ._base import LabelModel
 
 __all__ = [
     "row_hashes",
+    "vote_keys",
     "spread",
     "mix",
     "expected_score",
@@ -27,18 +27,12 @@ __all__ = [
     "fit_candidate",
     "checked_proba",
     "gold_cv_proba",
-    "heldout_vote_loglik",
-    "sample_side",
-    "eval_votes",
     "GoldScorer",
     "shift_threshold",
     "best_threshold",
 ]
 
 _IMBALANCE = 0.35  # "auto": F1 of the minority class when a binary gold set's minority share is below this
-_MAX_SIDE_ITEMS = 100_000  # items per half used by the unsupervised criterion
-_MAX_EVAL_VOTES = 50_000  # held-out votes scored by the unsupervised criterion
-_SWITCH_MARGIN = 0.02  # share of items by which a class permutation must out-agree majority vote
 _U64 = np.uint64
 logger = logging.getLogger("weaklab.models.auto")
 _MAX_THRESHOLDS = 256  # candidate decision thresholds tried on the gold items
@@ -56,7 +50,7 @@ def mix(x: np.ndarray) -> np.ndarray:
     return z ^ (z >> _U64(31))
 
 
-def _vote_keys(L: LabelMatrix, salt: int) -> np.ndarray:
+def vote_keys(L: LabelMatrix, salt: int) -> np.ndarray:
     """``keys[j, v + 1]``: a random-looking uint64 per (source name, vote); abstain -> 0."""
     base = np.array([int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
                      for name in L.source_names], dtype=_U64)
@@ -70,7 +64,7 @@ def _vote_keys(L: LabelMatrix, salt: int) -> np.ndarray:
 
 def row_hashes(L: LabelMatrix, salt: int = 0) -> np.ndarray:
     """A uint64 hash of each item's votes that ignores the order of items and sources."""
-    keys = _vote_keys(L, salt)
+    keys = vote_keys(L, salt)
     if L.is_sparse:
         csr = L.csr
         per_vote = keys[csr.indices, csr.data.astype(np.int64)]
@@ -248,78 +242,3 @@ def gold_cv_proba(est: LabelModel, L: LabelMatrix, gold: np.ndarray, folds: np.n
         model = fit_candidate(est, L, train_gold, balance, seed)
         proba[held] = checked_proba(model.predict_proba(L.select_items(known[held])))
     return proba
-
-
-def _confusion_from_posterior(L: LabelMatrix, P: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """``confusion[j, c, v]`` from soft class counts of each source's votes (smoothed)."""
-    m, k = L.n_sources, L.n_classes
-    rows, cols, labels = L.coo()
-    flat = cols * k + labels.astype(np.int64)
-    soft = np.stack([np.bincount(flat, weights=P[rows, c], minlength=m * k) for c in range(k)], axis=1)
-    smoothed = soft.reshape(m, k, k).transpose(0, 2, 1) + alpha  # [j, c, v]
-    return np.asarray(smoothed / smoothed.sum(axis=2, keepdims=True))
-
-
-def _leave_one_out_rows(L: LabelMatrix, keep: np.ndarray) -> tuple[LabelMatrix, np.ndarray, np.ndarray]:
-    """One row per kept vote: its item's votes without it; returns (matrix, source, vote)."""
-    csr = L.csr
-    rows, cols, labels = L.coo()
-    rows, cols, labels = rows[keep], cols[keep], labels.astype(np.int64)[keep]
-    lengths = np.diff(csr.indptr)[rows]
-    starts = np.repeat(csr.indptr[rows] - np.cumsum(lengths) + lengths, lengths)
-    pos = starts + np.arange(lengths.sum())
-    new_rows = np.repeat(np.arange(rows.size), lengths)
-    new_cols = csr.indices[pos].astype(np.int64)
-    other = new_cols != np.repeat(cols, lengths)
-    masked = LabelMatrix.from_coo(new_rows[other], new_cols[other], csr.data[pos][other].astype(np.int64) - 1,
-                                  n_items=rows.size, n_sources=L.n_sources, n_classes=L.n_classes,
-                                  source_names=L.source_names)
-    return masked, cols, labels
-
-
-def eval_votes(L: LabelMatrix, hashes: np.ndarray, salt: int) -> np.ndarray:
-    """Mask of the held-out votes to score (all, or an order-free sample of ``_MAX_EVAL_VOTES``)."""
-    rows, cols, labels = L.coo()
-    if rows.size <= _MAX_EVAL_VOTES:
-        return np.ones(rows.size, dtype=bool)
-    keys = _vote_keys(L, salt)[cols, labels.astype(np.int64) + 1]
-    with np.errstate(over="ignore"):
-        draw = mix(hashes[rows] + keys)
-    threshold = np.partition(draw, _MAX_EVAL_VOTES - 1)[_MAX_EVAL_VOTES - 1]
-    return draw <= threshold
-
-
-def _label_switched(P: np.ndarray, L: LabelMatrix) -> bool:
-    """True when a permutation of the model's classes agrees with majority vote clearly better."""
-    counts = L.class_counts()
-    top = counts.max(axis=1)
-    clear = (top > 0) & ((counts == top[:, None]).sum(axis=1) == 1)
-    if clear.sum() == 0:
-        return False
-    k = L.n_classes
-    agree = np.zeros((k, k))
-    np.add.at(agree, (P[clear].argmax(axis=1), counts[clear].argmax(axis=1)), 1.0)
-    r, c = linear_sum_assignment(-agree)
-    return bool(agree[r, c].sum() - np.trace(agree) > _SWITCH_MARGIN * clear.sum())
-
-
-def heldout_vote_loglik(est: LabelModel, side_a: LabelMatrix, side_b: LabelMatrix, eval_mask: np.ndarray,
-                        balance: np.ndarray | None, seed: int) -> tuple[float, str]:
-    """Mean log-probability of held-out votes (see the module docstring) and a status."""
-    model = fit_candidate(est, side_a, None, balance, seed)
-    P_a = checked_proba(model.predict_proba(side_a))
-    if _label_switched(P_a, side_a):
-        return float("-inf"), "disqualified: its classes look permuted against majority vote"
-    confusion = _confusion_from_posterior(side_a, P_a)
-    masked, cols, labels = _leave_one_out_rows(side_b, eval_mask)
-    Q = checked_proba(model.predict_proba(masked))
-    p = np.einsum("nc,nc->n", Q, confusion[cols, :, labels])
-    return float(np.mean(np.log(np.clip(p, 1e-300, None)))), "ok"
-
-
-def sample_side(L: LabelMatrix, side: np.ndarray, hashes: np.ndarray) -> LabelMatrix:
-    idx = np.flatnonzero(side)
-    if idx.size > _MAX_SIDE_ITEMS:
-        idx = idx[np.argsort(mix(hashes[idx] ^ _U64(0x5DEECE66D)), kind="stable")[:_MAX_SIDE_ITEMS]]
-        idx.sort()
-    return L.select_items(idx)

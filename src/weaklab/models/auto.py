@@ -9,12 +9,16 @@ that scores best, then refits it on all the data. Two criteria:
   candidate that uses gold (``"<name>+gold"``: the same model given the gold
   labels, e.g. Dawid-Skene with the gold items clamped) is cross-validated over
   the gold items, so it is never scored on a label it was fitted with.
-* **Without gold**: the *held-out vote likelihood*. Items are split in two
-  halves A and B; each candidate is fitted on A, source confusions are
-  estimated from its posteriors on A, and on B every vote ``v_ij`` is
-  predicted from the other votes of item ``i``:
-  ``log sum_c P(c | votes of i except j) * confusion[j, c, v_ij]``. The mean
-  over held-out votes is the score (higher is better).
+* **Without gold**: majority vote unless candidates beat it on evidence.
+  Items are split in two halves; each candidate is fitted on one half and
+  predicts every vote of the other half from the item's other votes; its
+  gain over majority vote on the same votes (the *lift* of the predicted
+  class for labeling functions, the vote log-likelihood for crowds) must be
+  positive in both directions and clearly above its standard error, and the
+  candidate must pass guards (no contradiction of strong consensus, no class
+  balance collapse, no degenerate posteriors, no relabelled LFs). Winners
+  are combined; on labeling-function votes they only break majority vote's
+  ties. See :mod:`weaklab.models._trust`.
 
 Splits and folds are functions of the votes (and gold labels) of each item,
 salted by ``random_state``, not of row or column positions, so the choice does
@@ -39,18 +43,17 @@ from .._core.validation import Checker, check_random_state, fail, instance_of, i
 from ._auto_select import (
     GoldScorer,
     checked_proba,
-    eval_votes,
     fit_candidate,
     gold_cv_proba,
-    heldout_vote_loglik,
     mix,
     resolve_metric,
     row_hashes,
-    sample_side,
     shift_threshold,
     spread,
 )
 from ._base import LabelModel
+from ._nogold import combined_proba, estimated_source_accuracy, fit_without_gold
+from ._trust import lf_shaped
 
 __all__ = ["AutoLabelModel"]
 
@@ -59,6 +62,7 @@ logger = logging.getLogger(__name__)
 METRICS = ("auto", "accuracy", "f1_minority", "macro_f1")
 _CROWD_DENSITY = 0.2  # GLAD/MACE/Wawa join the defaults when under this share of cells hold a vote
 _BEST_PREFIX = "best_model/"
+_MEMBER_PREFIX = "member_model_"
 _SCORE_COLUMNS = ("candidate", "uses_gold", "threshold", "score", "score_std", "status")
 _U64 = np.uint64
 
@@ -72,7 +76,11 @@ def default_candidates(L: LabelMatrix) -> list[tuple[str, LabelModel]]:
     Majority vote, weighted majority vote, Dawid-Skene (three smoothing
     values), one-coin Dawid-Skene and matrix completion always; the triplet
     method for binary tasks; GLAD, MACE and Wawa for crowd-shaped matrices
-    (under 20 % of the cells hold a vote).
+    (under 20 % of the cells hold a vote, and most sources voting more than
+    one class). GLAD, MACE and Wawa never run on labeling-function-shaped
+    votes (most sources vote a single class): they do not model abstentions,
+    and a one-class LF carries no information once abstentions are ignored,
+    so they collapse there. (Pretrained models join the list here.)
     """
     from .dawid_skene import DawidSkene, OneCoinDawidSkene
     from .majority import MajorityVote
@@ -92,7 +100,7 @@ def default_candidates(L: LabelMatrix) -> list[tuple[str, LabelModel]]:
         from .triplet import Triplet
 
         out.append(("Triplet", Triplet()))
-    if L.nnz < _CROWD_DENSITY * L.n_items * L.n_sources:
+    if L.nnz < _CROWD_DENSITY * L.n_items * L.n_sources and not lf_shaped(L):
         from .glad import GLAD
         from .mace import MACE
         from .wawa import Wawa
@@ -129,7 +137,7 @@ class AutoLabelModel(LabelModel):
     ``fit`` scores every candidate, keeps the best (``selected_``), refits it
     on all the data (``best_model_``) and predicts with it. Scoring uses gold
     labels when ``fit`` gets at least ``min_gold`` of them, and the held-out
-    vote likelihood otherwise (see *Notes*).
+    vote evidence against majority vote otherwise (see *Notes*).
 
     Parameters
     ----------
@@ -158,18 +166,30 @@ class AutoLabelModel(LabelModel):
     Attributes
     ----------
     selected_ : str
-        Name of the chosen candidate.
+        Name of the chosen candidate (without gold: the heaviest member).
     best_model_ : LabelModel
         The chosen candidate, refitted on all of ``L`` (with the gold labels
-        when its name ends in ``+gold``); ``predict_proba`` delegates to it.
+        when its name ends in ``+gold``); ``predict_proba`` delegates to it
+        (to the weighted members when several are combined).
+    members_ : list of (str, float)
+        Without gold: the combined candidates and their weights (one member,
+        weight 1, when a single candidate is used; empty with gold).
+    member_models_ : list of LabelModel
+        The members, refitted on all of ``L``.
     scores_ : pandas.DataFrame
         One row per candidate: ``candidate``, ``uses_gold``, ``score``,
-        ``score_std`` (across folds, for ``+gold`` candidates), ``status``
-        (``"ok"``, ``"error: ..."`` or ``"disqualified: ..."``), sorted best
-        first.
-    criterion_ : {"gold", "heldout_vote_loglik"}
+        ``score_std`` (across folds, for ``+gold`` candidates; without gold
+        the standard error of the gain), ``status`` (``"ok"``,
+        ``"error: ..."``, ``"skipped: ..."`` or ``"disqualified: ..."``),
+        sorted best first; without gold also ``z`` (gain over its standard
+        error) and ``weight`` (share in the combination).
+    criterion_ : {"gold", "heldout_vote_lift", "heldout_vote_loglik"}
     metric_ : str
-        The concrete metric (``"mean_log_prob"`` without gold).
+        The concrete metric (``"gain_over_majority"`` without gold).
+    source_accuracy_ : ndarray of shape (m,) or None
+        Estimated accuracy of each source: the chosen model's own estimate,
+        else ``P(y = vote)`` under the final posteriors given the item's
+        other votes.
     reason_ : str
         One paragraph saying what was chosen and why.
     class_balance_ : ndarray of shape (k,)
@@ -193,19 +213,28 @@ class AutoLabelModel(LabelModel):
     scored out-of-fold (``cv`` folds over the gold items, dealt so that items
     with equal votes and gold are spread evenly).
 
-    **Without gold** the score is the mean held-out log-probability of a vote
-    given the other votes on its item: items are split into halves A and B;
-    a candidate fitted on A gives posteriors on A, from which each source's
-    confusion is estimated; each vote ``v_ij`` in B is then scored by
-    ``log sum_c P(c | votes of i without j) confusion[j, c, v_ij]``. A
-    candidate whose classes look permuted against majority vote is
-    disqualified (the criterion cannot tell class labels apart). This is a
-    proxy: it rewards posteriors that explain the sources' agreement, which
-    tracks accuracy when sources are conditionally independent given the
-    class, and can favour a wrong model when sources are correlated (copies
-    of one LF agree with each other whatever the truth) or when one class is
-    rarely voted. It is noticeably less reliable than a few dozen gold
-    labels; ``BENCHMARKS.md`` reports how often it picks well.
+    **Without gold** majority vote is the anchor and a candidate replaces it
+    only on evidence (:mod:`weaklab.models._trust`). Items are split in two
+    halves; a candidate fitted on one half predicts each vote of the other
+    half from the item's other votes (leaving out near-copies of the voting
+    source). For labeling-function-shaped votes (most sources vote one
+    class) the score is the *lift*: the share of the predicted class that is
+    the held-out vote, minus the share of that class where the source
+    abstained, so a model gains nothing by predicting one class everywhere.
+    (The older criterion, the log-likelihood of the vote *given that the
+    source voted*, rewarded collapsed models there: a one-class LF's vote is
+    fixed once it fires, so a model putting every item in one class explains
+    every vote perfectly.) For crowd-shaped votes the vote log-likelihood
+    must improve *and* the lift must not. Evidence = the gain over majority
+    vote on the same votes is positive in both directions and 2.5 standard
+    errors (items resampled) above zero. Guards disqualify a candidate that
+    contradicts a strong consensus, collapses the class balance, is
+    degenerate, or (labeling functions) overrules the lone vote of LFs. The
+    winners are averaged with weights proportional to their gains; on
+    labeling-function votes they only break majority vote's ties, since no
+    held-out evidence can vouch for overruling a clear majority there. A
+    ``UserWarning`` says when the choice is close or risky; a few dozen gold
+    labels are far more reliable than any of this.
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {
@@ -239,10 +268,14 @@ class AutoLabelModel(LabelModel):
         named = [(n, e) for n, e in _named_candidates(self.candidates, L) if L.n_sources >= e._min_sources]
         n_gold = 0 if gold is None else int(np.sum(gold >= 0))
         self.candidate_seconds_: dict[str, float] = {}
+        self.members_: list[tuple[str, float]] = []
+        self.member_models_: list[LabelModel] = []
+        self.lone_vote_balance_: np.ndarray | None = None
         if n_gold >= self.min_gold:
             rows = self._select_with_gold(named, L, gold, class_balance, salt, seed)  # type: ignore[arg-type]
         else:
-            rows = self._select_unsupervised(named, L, class_balance, salt, seed)
+            self._fit_without_gold(named, L, class_balance, salt, seed, n_gold)
+            return
         table = pd.DataFrame(rows, columns=list(_SCORE_COLUMNS))
         table = table.sort_values("score", ascending=False, kind="stable", na_position="last")
         self.scores_ = table.reset_index(drop=True)
@@ -259,6 +292,7 @@ class AutoLabelModel(LabelModel):
         prior = np.asarray(self.best_model_.class_balance_, dtype=np.float64)
         self.class_balance_ = self._adjust(prior[None, :])[0]
         self.reason_ = self._reason(n_gold, ok)
+        self.source_accuracy_ = _source_accuracy_of(self.best_model_, L, salt)
         logger.info("AutoLabelModel: %s", self.reason_)
 
     def _select_with_gold(self, named: list[tuple[str, LabelModel]], L: LabelMatrix, gold: np.ndarray,
@@ -304,24 +338,21 @@ class AutoLabelModel(LabelModel):
             rows.append((name + "+threshold", uses_gold, threshold, score_t, std_t, "ok"))
         return rows
 
-    def _select_unsupervised(self, named: list[tuple[str, LabelModel]], L: LabelMatrix,
-                             balance: np.ndarray | None, salt: int, seed: int) -> list[tuple[Any, ...]]:
-        self.criterion_, self.metric_, self.positive_ = "heldout_vote_loglik", "mean_log_prob", 1
-        if L.n_sources < 2 or L.nnz < 4:
-            return [(n, False, np.nan, 0.0 if i == 0 else np.nan, np.nan,
-                     "ok" if i == 0 else "skipped: too few votes to compare models")
-                    for i, (n, _) in enumerate(named)]
-        hashes = row_hashes(L, salt)
-        side = spread(hashes, 2)
-        side_a, side_b = sample_side(L, side == 0, hashes), sample_side(L, side == 1, hashes)
-        mask = eval_votes(side_b, row_hashes(side_b, salt), salt)
-        rows = []
-        for name, est in named:
-            def score(e: LabelModel = est) -> tuple[float, str]:
-                return heldout_vote_loglik(e, side_a, side_b, mask, balance, seed)
-
-            rows.append(self._timed(name, score))
-        return rows
+    def _fit_without_gold(self, named: list[tuple[str, LabelModel]], L: LabelMatrix,
+                          balance: np.ndarray | None, salt: int, seed: int, n_gold: int) -> None:
+        """Majority vote unless candidates beat it with evidence; then their combination (see ``_trust``)."""
+        note = f" ({n_gold} gold labels < min_gold={self.min_gold})" if n_gold else " (no gold labels)"
+        out = fit_without_gold(named, L, balance, salt, seed, self.candidate_seconds_, note)
+        self.criterion_, self.metric_, self.positive_, self.threshold_ = out.criterion, "gain_over_majority", 1, None
+        self.scores_, self.selected_, self.reason_ = out.scores, out.selected, out.reason
+        self.members_, self.member_models_ = out.members, out.models
+        self.lone_vote_balance_ = out.majority_balance if out.lone_votes_majority else None
+        self.best_model_ = out.models[0]
+        self.source_accuracy_ = out.source_accuracy
+        weights = np.array([w for _, w in out.members])
+        balances = np.array([np.asarray(m.class_balance_, dtype=np.float64) for m in out.models])
+        self.class_balance_ = weights @ balances / weights.sum()
+        logger.info("AutoLabelModel: %s", self.reason_)
 
     def _timed(self, name: str, score: Any) -> tuple[Any, ...]:
         t0 = time.perf_counter()
@@ -350,6 +381,8 @@ class AutoLabelModel(LabelModel):
 
     # ------------------------------------------------------------- predict
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
+        if self.member_models_:
+            return combined_proba(self.member_models_, [w for _, w in self.members_], L, self.lone_vote_balance_)
         return self._adjust(self.best_model_.predict_proba(L))
 
     def _adjust(self, proba: np.ndarray) -> np.ndarray:
@@ -366,8 +399,18 @@ class AutoLabelModel(LabelModel):
             threshold_=self.threshold_, positive_=self.positive_,
             scores_=_records(self.scores_),
             best_model={k: inner[k] for k in ("schema_version", "class", "module", "params", "attributes")},
+            members_=[[name, float(w)] for name, w in self.members_],
         )
         state["arrays"].update({_BEST_PREFIX + k: v for k, v in inner["arrays"].items()})
+        if self.lone_vote_balance_ is not None:
+            state["arrays"]["lone_vote_balance_"] = np.asarray(self.lone_vote_balance_)
+        if self.source_accuracy_ is not None:
+            state["arrays"]["source_accuracy_"] = np.asarray(self.source_accuracy_, dtype=np.float64)
+        for i, member in enumerate(self.member_models_[1:], start=1):
+            nested = member.to_state()
+            state["attributes"][f"member_model_{i}"] = {
+                k: nested[k] for k in ("schema_version", "class", "module", "params", "attributes")}
+            state["arrays"].update({f"{_MEMBER_PREFIX}{i}/{k}": v for k, v in nested["arrays"].items()})
         return state
 
     @classmethod
@@ -385,14 +428,35 @@ class AutoLabelModel(LabelModel):
         for name in ("n_sources_", "n_classes_", "source_names_", "class_names_", "selected_", "reason_",
                      "criterion_", "metric_", "threshold_", "positive_"):
             setattr(model, name, attrs.get(name))
-        model.scores_ = pd.DataFrame(attrs.get("scores_", []), columns=list(_SCORE_COLUMNS)).fillna(
-            {"threshold": np.nan, "score": np.nan, "score_std": np.nan})
+        records = attrs.get("scores_", [])
+        columns = list(records[0]) if records else list(_SCORE_COLUMNS)
+        model.scores_ = pd.DataFrame(records, columns=columns).fillna(
+            {c: np.nan for c in ("threshold", "score", "score_std", "z", "weight") if c in columns})
         model.class_balance_ = np.asarray(arrays["class_balance_"])
         inner = dict(attrs["best_model"])
         inner["arrays"] = {k[len(_BEST_PREFIX):]: v for k, v in arrays.items() if k.startswith(_BEST_PREFIX)}
         model.best_model_ = _model_class(inner.get("module"), inner.get("class")).from_state(inner)
         model.candidate_seconds_ = {}
+        model.members_ = [(str(n), float(w)) for n, w in attrs.get("members_", [])]
+        model.member_models_ = [model.best_model_] if model.members_ else []
+        lone = arrays.get("lone_vote_balance_")
+        model.lone_vote_balance_ = None if lone is None else np.asarray(lone)
+        for i in range(1, len(model.members_)):
+            nested = dict(attrs[f"member_model_{i}"])
+            prefix = f"{_MEMBER_PREFIX}{i}/"
+            nested["arrays"] = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            model.member_models_.append(_model_class(nested.get("module"), nested.get("class")).from_state(nested))
+        model.source_accuracy_ = (np.asarray(arrays["source_accuracy_"]) if "source_accuracy_" in arrays
+                                  else _source_accuracy_of(model.best_model_))
         return model
+
+
+def _source_accuracy_of(model: LabelModel, L: LabelMatrix | None = None, salt: int = 0) -> np.ndarray | None:
+    """The model's ``source_accuracy_``, else (given ``L``) estimated from its posteriors on ``L``."""
+    value = getattr(model, "source_accuracy_", None)
+    if value is not None:
+        return np.asarray(value, dtype=np.float64)
+    return None if L is None else estimated_source_accuracy(model.predict_proba, L, salt)
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:

@@ -16,12 +16,14 @@ Conventions
 
 from ._common import SyntheticLabels
 from ._crowd import make_crowd
+from ._lf import make_lf_matrix
 from ._matrix import make_label_matrix
 from ._noise import corrupt_labels, make_noise_matrix
 
 __all__ = [
     "SyntheticLabels",
     "make_label_matrix",
+    "make_lf_matrix",
     "make_crowd",
     "make_noise_matrix",
     "corrupt_labels",

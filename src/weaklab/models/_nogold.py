@@ -1,0 +1,262 @@
+"""The no-gold path of :class:`~weaklab.models.auto.AutoLabelModel`: choose, combine, refit, check, explain.
+
+:func:`fit_without_gold` scores the candidates against majority vote
+(:mod:`weaklab.models._trust`), refits the chosen ones on all the votes,
+checks the combination once more against majority vote on all the items
+(falling back to majority vote when it collapsed on the full data), and
+says what happened in ``reason_``, ``scores_`` and, when the choice is
+close or risky, a :class:`UserWarning`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._core import LabelMatrix
+from ._auto_select import fit_candidate, row_hashes
+from ._base import LabelModel
+from ._heldout import eval_votes, leave_one_out_rows, make_folds
+from ._trust import (
+    CONTRADICTION,
+    CROWD_CONTRADICTION,
+    MIN_GAIN,
+    Z_EVIDENCE,
+    CandidateEvidence,
+    evaluate,
+    guard_report,
+    lf_shaped,
+    majority_ties_broken,
+    score_candidate,
+    select_members,
+    tie_share,
+)
+
+__all__ = ["NoGoldFit", "fit_without_gold", "combined_proba", "departure", "estimated_source_accuracy"]
+
+logger = logging.getLogger("weaklab.models.auto")
+
+RISKY_DEPARTURE = 0.10  # share of voted items relabelled against majority vote above which weak evidence warns
+CLOSE_GAIN = 0.01  # a candidate this far above majority vote, without enough evidence, is a close call
+CLOSE_Z = 1.5
+
+
+@dataclass
+class NoGoldFit:
+    """Fitted state of the no-gold path (copied onto the AutoLabelModel)."""
+
+    scores: pd.DataFrame
+    selected: str
+    criterion: str
+    members: list[tuple[str, float]]
+    models: list[LabelModel]
+    reason: str
+    source_accuracy: np.ndarray
+    lone_votes_majority: bool
+    majority_balance: np.ndarray
+
+
+def combined_proba(models: list[LabelModel], weights: list[float], L: LabelMatrix,
+                   majority_balance: np.ndarray | None = None) -> np.ndarray:
+    """Weighted average of the members' posteriors (a single member's as is).
+
+    With ``majority_balance`` the average only breaks majority vote's ties
+    (:func:`~weaklab.models._trust.majority_ties_broken`): on
+    labeling-function votes the held-out evidence cannot vouch for a model
+    that overrules a clear majority, so it is not allowed to.
+    """
+    if len(models) == 1:
+        out = np.asarray(models[0].predict_proba(L), dtype=np.float64)
+    else:
+        total = np.zeros((L.n_items, models[0].n_classes_), dtype=np.float64)
+        for model, w in zip(models, weights, strict=True):
+            total += w * np.asarray(model.predict_proba(L), dtype=np.float64)
+        out = total / float(np.sum(weights))
+    return out if majority_balance is None else majority_ties_broken(out, L, majority_balance)
+
+
+def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balance: np.ndarray | None,
+                     salt: int, seed: int, seconds: dict[str, float], gold_note: str) -> NoGoldFit:
+    """Choose without gold, refit the chosen candidates on ``L``, check and explain (see the module docstring)."""
+    from .majority import MajorityVote
+
+    baseline = next((n for n, e in named if type(e) is MajorityVote), None)
+    lf = lf_shaped(L)
+    criterion = "heldout_vote_lift" if lf else "heldout_vote_loglik"
+    if L.n_sources < 2 or L.nnz < 4:
+        evidence: dict[str, CandidateEvidence] = {}
+        weights = {baseline or named[0][0]: 1.0}
+    else:
+        folds = make_folds(L, salt)
+        t0 = time.perf_counter()
+        reference = score_candidate(MajorityVote(), folds, balance, seed, criterion.removeprefix("heldout_vote_"))
+        seconds["<majority-vote reference>"] = time.perf_counter() - t0
+        evidence = evaluate(named, folds, balance, seed, reference, _on_error, lf, seconds)
+        weights = select_members(evidence, baseline)
+    estimators = dict(named)
+    models = [fit_candidate(estimators[n], L, None, balance, seed, quiet=False) for n in weights]
+    majority = MajorityVote().fit(L, class_balance=balance)
+    lone = lf and list(weights) != [baseline]
+    mv_balance = np.asarray(majority.class_balance_, dtype=np.float64)
+    P = combined_proba(models, list(weights.values()), L, mv_balance if lone else None)
+    P_mv = majority.predict_proba(L)
+    fallback = _final_check(P, P_mv, L, lf, weights, baseline)
+    if fallback:
+        weights, lone = {baseline: 1.0}, False  # type: ignore[dict-item]
+        models = [fit_candidate(estimators[baseline], L, None, balance, seed, quiet=False)]  # type: ignore[index]
+        P = combined_proba(models, [1.0], L)
+    scores = _table(named, evidence, weights)
+    reason = _reason(weights, evidence, baseline, criterion, gold_note, scores, fallback)
+    _warn_if_uncertain(weights, evidence, baseline, departure(P, P_mv, L), fallback)
+    accuracy = _source_accuracy(models, list(weights.values()), L, salt, mv_balance if lone else None)
+    return NoGoldFit(scores, next(iter(weights)), criterion, list(weights.items()), models, reason, accuracy,
+                     lone, mv_balance)
+
+
+def _on_error(name: str, exc: Exception) -> str:
+    logger.warning("AutoLabelModel: candidate %s failed: %s: %s", name, type(exc).__name__, exc)
+    return f"error: {type(exc).__name__}: {exc}"
+
+
+def _final_check(P: np.ndarray, P_mv: np.ndarray, L: LabelMatrix, lf: bool, weights: dict[str, float],
+                 baseline: str | None) -> str:
+    """Empty, or why the refitted combination is not trusted on all of ``L`` (then majority vote is used)."""
+    if baseline is None or list(weights) == [baseline]:
+        return ""
+    verdict = guard_report(P, P_mv, L, CONTRADICTION if lf else CROWD_CONTRADICTION)
+    return "" if verdict == "ok" else verdict.removeprefix("disqualified: ")
+
+
+def _table(named: list[tuple[str, LabelModel]], evidence: dict[str, CandidateEvidence],
+           weights: dict[str, float]) -> pd.DataFrame:
+    rows = []
+    for name, _ in named:
+        ev = evidence.get(name)
+        if ev is None:
+            status = "ok" if name in weights else "skipped: too few votes to compare models"
+            rows.append((name, False, np.nan, 0.0 if name in weights else np.nan, np.nan, status))
+        else:
+            rows.append((name, False, np.nan, ev.gain, ev.se, ev.status))
+    table = pd.DataFrame(rows, columns=["candidate", "uses_gold", "threshold", "score", "score_std", "status"])
+    table["z"] = [evidence[n].z if n in evidence else np.nan for n, _ in named]
+    table["weight"] = [weights.get(n, 0.0) for n, _ in named]
+    table = table.sort_values(["weight", "score"], ascending=False, kind="stable", na_position="last")
+    return table.reset_index(drop=True)
+
+
+def _reason(weights: dict[str, float], evidence: dict[str, CandidateEvidence], baseline: str | None,
+            criterion: str, gold_note: str, scores: pd.DataFrame, fallback: str) -> str:
+    what = ("held-out vote lift over majority vote (labeling-function-shaped votes)" if criterion == "heldout_lift"
+            else "held-out vote log-likelihood over majority vote (crowd-shaped votes)")
+    how = f"by {what}, an unsupervised proxy{gold_note}"
+    names = list(weights)
+    if fallback:
+        text = f"kept {baseline}: the chosen combination failed the final check on all items ({fallback})"
+    elif names == [baseline] or not evidence:
+        better = [n for n, e in evidence.items() if e.status == "ok" and e.gain > 0 and n != baseline]
+        text = f"kept {names[0]} {how}: no candidate showed stable evidence of beating it"
+        if better:
+            top = max(better, key=lambda n: evidence[n].gain)
+            text += f" (best: {top}, gain {evidence[top].gain:+.4f}, z = {evidence[top].z:.1f} < {Z_EVIDENCE})"
+    else:
+        parts = [f"{n} (weight {w:.2f}, gain {evidence[n].gain:+.4f}, z = {evidence[n].z:.1f})"
+                 for n, w in weights.items()]
+        verb = "selected" if len(names) == 1 else "combined the posteriors of"
+        text = f"{verb} " + ", ".join(parts) + f" {how}; each beat majority vote in both halves"
+        if criterion == "heldout_vote_lift":
+            text += "; it only breaks majority vote's ties (on labeling functions nothing can vouch for a model "
+            text += "that overrules a clear majority)"
+    failed = scores[~scores["status"].isin(["ok"])]
+    if len(failed):
+        text += "; " + "; ".join(f"{r.candidate}: {r.status}" for r in failed.itertuples())
+    return text
+
+
+def _warn_if_uncertain(weights: dict[str, float], evidence: dict[str, CandidateEvidence], baseline: str | None,
+                       moved: float, fallback: str) -> None:
+    names = list(weights)
+    message = ""
+    if fallback:
+        message = (f"AutoLabelModel fell back to majority vote: the model chosen on half of the items "
+                   f"failed on all of them ({fallback}).")
+    elif names != [baseline] and baseline is not None and evidence:
+        weakest = min(evidence[n].z for n in names)
+        if moved > RISKY_DEPARTURE and weakest < 2 * Z_EVIDENCE:
+            message = (f"AutoLabelModel chose {' + '.join(names)} without gold; it changes {moved:.0%} of the "
+                       f"majority-vote labels on weak evidence (z = {weakest:.1f}). A few dozen gold labels "
+                       f"(fit(..., gold=...)) would settle the choice.")
+    else:
+        close = [n for n, e in evidence.items() if n != baseline and e.status == "ok"
+                 and e.gain >= max(CLOSE_GAIN, MIN_GAIN) and CLOSE_Z <= e.z < Z_EVIDENCE]
+        if close:
+            top = max(close, key=lambda n: evidence[n].z)
+            message = (f"AutoLabelModel kept majority vote without gold, but {top} scored higher without "
+                       f"enough evidence (gain {evidence[top].gain:+.3f}, z = {evidence[top].z:.1f}); the "
+                       f"choice is close. A few dozen gold labels (fit(..., gold=...)) would settle it.")
+    if message:
+        warnings.warn(message, UserWarning, stacklevel=6)
+
+
+def departure(P: np.ndarray, P_ref: np.ndarray, L: LabelMatrix) -> float:
+    """Expected share of the voted items whose hard label differs between ``P`` and ``P_ref``."""
+    voted = L.votes_per_item() > 0
+    if not voted.any():
+        return 0.0
+    return float(1.0 - (tie_share(P[voted]) * tie_share(P_ref[voted])).sum(axis=1).mean())
+
+
+def _source_accuracy(models: list[LabelModel], weights: list[float], L: LabelMatrix, salt: int,
+                     majority_balance: np.ndarray | None) -> np.ndarray:
+    if len(models) == 1 and majority_balance is None and hasattr(models[0], "source_accuracy_"):
+        return np.asarray(models[0].source_accuracy_, dtype=np.float64)
+
+    def predict(M: LabelMatrix) -> np.ndarray:
+        return combined_proba(models, weights, M, majority_balance)
+
+    return estimated_source_accuracy(predict, L, salt)
+
+
+def estimated_source_accuracy(predict: Callable[[LabelMatrix], np.ndarray], L: LabelMatrix,
+                              salt: int) -> np.ndarray:
+    """Each source's accuracy as a model sees it: ``P(y = vote)`` from the item's *other* votes.
+
+    Computed on an order-free sample of at most 50,000 votes; a source none
+    of whose sampled votes shares its item with another vote gets
+    ``P(y = vote)`` from the item's full row instead, and a source without
+    votes gets NaN.
+
+    Parameters
+    ----------
+    predict : callable
+        ``LabelMatrix -> (n, k)`` posteriors.
+    L : LabelMatrix
+    salt : int
+        Salts the vote sample.
+
+    Returns
+    -------
+    ndarray of shape (m,)
+    """
+    m = L.n_sources
+    if L.nnz == 0:
+        return np.full(m, np.nan)
+    keep = eval_votes(L, row_hashes(L, salt), salt)
+    cavity, item, source, vote = leave_one_out_rows(L, keep)
+    shared = (cavity.votes_per_item() > 0).astype(np.float64)
+    rows = np.arange(vote.size)
+    p_other = np.asarray(predict(cavity))[rows, vote]
+    unique, inverse = np.unique(item, return_inverse=True)
+    p_full = np.asarray(predict(L.select_items(unique)))[inverse, vote]
+    n_shared = np.bincount(source, weights=shared, minlength=m)
+    n_all = np.bincount(source, minlength=m).astype(np.float64)
+    out = np.full(m, np.nan)
+    np.divide(np.bincount(source, weights=shared * p_other, minlength=m), n_shared, out=out, where=n_shared > 0)
+    alone = (n_shared == 0) & (n_all > 0)
+    out[alone] = np.bincount(source, weights=p_full, minlength=m)[alone] / n_all[alone]
+    return out
