@@ -87,3 +87,22 @@ def test_answers_survive_edits_and_reordering_and_a_killed_fit_is_interrupted(ne
     completed = next(r["run_id"] for r in runs if r["status"] == "finished")
     assert completed == reordered["run_id"]
     assert _final("s002") == ("tech", "annotation", completed)
+
+
+def test_disagreements_are_listed_and_adjudicated_from_the_cli(news_project, monkeypatch):
+    """`annotate disagreements` lists a 1-1 tie (not gold); `annotate adjudicate` settles it for the next fit."""
+    from weaklab.store import Store
+
+    monkeypatch.chdir(news_project)
+    first = _cli("fit", "--json")
+    with Store(news_project / ".weaklab" / "weaklab.duckdb") as store:
+        store.add_annotations(first["dataset_id"], ["s007", "s007"], ["ana", "bo"], ["sports", "tech"])
+    listed = _cli("annotate", "disagreements", "--json")
+    assert [(d["item_id"], d["status"]) for d in listed["items"]] == [("s007", "tie")]
+    assert {a["annotator"]: a["class_name"] for a in listed["items"][0]["answers"]} == {"ana": "sports", "bo": "tech"}
+    assert _cli("fit", "--json")["metrics"]["answers"]["n_unresolved"] == 1
+    _cli("annotate", "adjudicate", "s007", "tech", "--by", "chief")
+    assert _cli("annotate", "disagreements", "--json")["items"] == []
+    settled = _cli("fit", "--json")
+    assert settled["metrics"]["label_model"]["n_gold_for_fit"] == 1
+    assert _final("s007")[:2] == ("tech", "annotation")

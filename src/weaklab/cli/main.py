@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..errors import WeaklabError
-from . import project_cmds, serve, store_cmds
+from . import answers_cmds, project_cmds, serve, store_cmds
 from .render import demo_json, render_demo, render_next_steps
 
 
@@ -81,6 +81,8 @@ for _command in (project_cmds.init, project_cmds.apply, project_cmds.analyze, pr
                  store_cmds.diff, store_cmds.alerts, store_cmds.report, store_cmds.annotate):
     main.add_command(_command)
 main.add_command(serve.serve)
+store_cmds.annotate.add_command(answers_cmds.disagreements)
+store_cmds.annotate.add_command(answers_cmds.adjudicate)
 
 
 if __name__ == "__main__":  # pragma: no cover

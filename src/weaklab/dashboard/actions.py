@@ -16,7 +16,8 @@ from ..errors import ValidationError
 from .state import DashboardState, NotFound
 from .views import Pager
 
-__all__ = ["item_view", "issues_view", "resolve", "review_view", "answer", "check_annotator", "REVIEW_WINDOW"]
+__all__ = ["item_view", "issues_view", "resolve", "review_view", "answer", "adjudicate", "check_annotator",
+           "REVIEW_WINDOW", "MAX_DISAGREEMENTS"]
 
 #: Candidates offered to ``claim_items`` at a time (a window of the review ranking).
 REVIEW_WINDOW = 64
@@ -25,6 +26,8 @@ RENEW_BELOW = 300.0
 LEASE_SECONDS = 600.0
 #: How many windows one request scans before saying the queue is empty.
 MAX_WINDOWS = 64
+#: Disagreements listed on the review page (the rest: `weaklab annotate disagreements`).
+MAX_DISAGREEMENTS = 50
 _ANNOTATOR = re.compile(r"^[\w .@+-]{1,64}$")
 
 
@@ -50,6 +53,9 @@ def item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any
     story["text"] = state.texts(state.dataset_id(run_id)).get(story["item_id"])
     names = story.get("class_names") or state.class_names(run_id)
     story["class_names"] = names
+    now = state.store.human_labels(state.dataset_id(run_id), class_names=names, item_id=story["item_id"],
+                                   renames=state.store.run_class_renames(run_id), unknown="ignore")
+    story["human_now"] = now.iloc[0].to_dict() if len(now) else None
     return story
 
 
@@ -112,12 +118,13 @@ def review_view(state: DashboardState, run_id: int, annotator: str | None) -> di
     """The review page: the claimed item with its text, the sources' votes and the current soft label."""
     names = state.class_names(run_id)
     out: dict[str, Any] = {"annotator": annotator, "class_names": names, "item": None,
-                           "strategy": state.ranking(run_id).strategy}
+                           "strategy": state.ranking(run_id).strategy, "disagreements": None}
     if annotator is None:
         return out
     dataset_id = state.dataset_id(run_id)
     item = next_item(state, run_id, annotator)
     out["n_answered"] = len(state.store.annotations(dataset_id, annotator=annotator))
+    out["disagreements"] = disagreements(state, run_id)
     if item is None:
         return out
     story = state.store.explain(item, run_id)
@@ -128,14 +135,7 @@ def review_view(state: DashboardState, run_id: int, annotator: str | None) -> di
 
 def answer(state: DashboardState, run_id: int, annotator: str, item_id: str, label: Any) -> int | None:
     """Record an annotator's answer (an annotation with name and time); None when it repeats their last one."""
-    names = state.class_names(run_id)
-    try:
-        value = int(label)
-    except (TypeError, ValueError):
-        raise ValidationError(f"label: expected a class id in 0..{len(names) - 1}; got {str(label)[:40]!r}") from None
-    if not 0 <= value < len(names):
-        raise ValidationError(f"label: expected a class id in 0..{len(names) - 1} ({', '.join(names)}); "
-                              f"got {value}")
+    value = _class_id(label, state.class_names(run_id))
     typed = explain(state, item_id, run_id)["item_id"]
     dataset_id = state.dataset_id(run_id)
     mine = state.store.annotations(dataset_id, item_id=typed, annotator=annotator)
@@ -144,3 +144,35 @@ def answer(state: DashboardState, run_id: int, annotator: str, item_id: str, lab
     annotation = state.store.add_annotation(dataset_id, typed, annotator, value, origin="review", run_id=run_id)
     state.wrote()
     return annotation
+
+
+def disagreements(state: DashboardState, run_id: int) -> list[dict[str, Any]]:
+    """Items of the run's dataset whose annotators disagree (ties first), for adjudication."""
+    store = state.store
+    frame = store.disagreements(state.dataset_id(run_id), class_names=state.class_names(run_id),
+                                renames=store.run_class_renames(run_id))
+    frame = frame.sort_values("status", key=lambda s: s != "tie", kind="stable")
+    return [{"item_id": r["item_id"], "status": r["status"], "votes": r["votes"]}
+            for r in frame.head(MAX_DISAGREEMENTS).to_dict("records")]
+
+
+def adjudicate(state: DashboardState, run_id: int, annotator: str, item_id: str, label: Any) -> int:
+    """Settle an item's disagreement: an answer with origin ``"adjudication"`` decides its label."""
+    names = state.class_names(run_id)
+    value = _class_id(label, names)
+    typed = explain(state, item_id, run_id)["item_id"]
+    annotation = state.store.add_annotation(state.dataset_id(run_id), typed, annotator, value,
+                                            origin="adjudication", run_id=run_id)
+    state.wrote()
+    return annotation
+
+
+def _class_id(label: Any, names: list[str]) -> int:
+    try:
+        value = int(label)
+    except (TypeError, ValueError):
+        raise ValidationError(f"label: expected a class id in 0..{len(names) - 1}; got {str(label)[:40]!r}") from None
+    if not 0 <= value < len(names):
+        raise ValidationError(f"label: expected a class id in 0..{len(names) - 1} ({', '.join(names)}); "
+                              f"got {value}")
+    return value

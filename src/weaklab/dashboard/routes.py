@@ -163,6 +163,18 @@ def _write_routes(router: APIRouter, pages: Pages) -> None:
         return RedirectResponse(f"/review?run={run}", status_code=303)
 
 
+    @router.post("/adjudicate")
+    def adjudicate(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
+                   label: str = Form(..., max_length=20)) -> RedirectResponse:
+        state = st(request)
+        who = pages.annotator(request)
+        if who is None:
+            raise ValidationError("annotator: set your name on the review page before adjudicating")
+        run_id = state.resolve_run(run)
+        actions.adjudicate(state, run_id, who, item_id, label)
+        return RedirectResponse(f"/items/{quote(item_id, safe='')}?run={run_id}", status_code=303)
+
+
 def _api_routes(router: APIRouter, st: Any) -> None:
     """Read-only JSON endpoints (the same data as the pages)."""
 

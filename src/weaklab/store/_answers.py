@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .._core.validation import fail
+from .._core.validation import check_choice, fail
 from ._base import insert_columns, new_ids
 from ._db import utcnow
 from ._logs import LogsMixin, typed_id
@@ -251,7 +251,7 @@ class AnswersMixin(LogsMixin):
         return {str(k): int(v) for k, v in frame["class_key"].value_counts().sort_index().items()}
 
     def human_labels(self, dataset_id: int, *, class_names: Any = None, renames: Any = None,
-                     as_of: datetime | None = None, unknown: str = "raise") -> pd.DataFrame:
+                     as_of: datetime | None = None, unknown: str = "raise", item_id: Any = None) -> pd.DataFrame:
         """The label the human answers give each answered item of a dataset (the rule of :mod:`._resolve`).
 
         Parameters
@@ -270,6 +270,8 @@ class AnswersMixin(LogsMixin):
             What an answer whose class is not in ``class_names`` does: raise
             a ValidationError naming the class and the number of answers, or
             count as no answer.
+        item_id : int or str, optional
+            Only this item.
 
         Returns
         -------
@@ -280,8 +282,10 @@ class AnswersMixin(LogsMixin):
             ``adjudicated``, ``tie``, ``skipped``), ``n_annotators,
             n_skipped, votes``.
         """
+        check_choice("unknown", unknown, ("raise", "ignore"))
         names = list(class_names) if class_names is not None else self.project_class_names(dataset_id)
-        return self._human_labels(int(dataset_id), names, dict(renames or {}), as_of, unknown, None)
+        key = None if item_id is None else str(item_id.item() if isinstance(item_id, np.generic) else item_id)
+        return self._human_labels(int(dataset_id), names, dict(renames or {}), as_of, unknown, key)
 
     def _human_labels(self, dataset_id: int, names: list[str] | None, renames: dict[str, str],
                       as_of: datetime | None, unknown: str, item_key: str | None) -> pd.DataFrame:

@@ -148,6 +148,12 @@ class LogsMixin(RecordsMixin):
                 row=rows, **cols, issue_id=pa.nulls(n, pa.int64())))
         return ids
 
+    def run_class_names(self, run_id: int) -> list[str] | None:
+        """The class names recorded with a run's label matrix or soft labels (None when it recorded none)."""
+        self._run_row(run_id)
+        names = self._run_classes(int(run_id))[1]
+        return None if names is None else [str(n) for n in names]
+
     def _run_classes(self, run_id: int) -> tuple[int | None, list[str] | None]:
         """``(n_classes, class_names)`` recorded with a run's label matrix or soft labels."""
         rows = self._query(
