@@ -21,7 +21,11 @@ def vote_dtype(n_classes: int) -> np.dtype:
 
 
 def _validate_dense(votes: Any, n_classes: int | None, class_names: Any, *, copy: bool) -> tuple[np.ndarray, int]:
-    arr = np.asarray(votes.to_numpy() if isinstance(votes, pd.DataFrame) else votes)
+    try:
+        arr = np.asarray(votes.to_numpy() if isinstance(votes, pd.DataFrame) else votes)
+    except ValueError:  # ragged nested lists
+        raise fail("votes", "a 2-d array of shape (n_items, n_sources) (every row with the same number of "
+                   "votes)", got_text="rows of different lengths") from None
     if arr.ndim != 2:
         raise fail("votes", "a 2-d array of shape (n_items, n_sources)", arr)
     if arr.shape[1] == 0:
@@ -60,6 +64,9 @@ def _resolve_n_classes(votes: np.ndarray, n_classes: int | None, class_names: An
         top = int(votes.max()) if votes.size else ABSTAIN
         if top < 0:
             raise fail("n_classes", "an integer >= 2 (it cannot be inferred when every vote abstains)", None)
+        if top >= MAX_CLASSES:
+            raise fail("votes", f"class ids in [-1, {MAX_CLASSES}) (at most {MAX_CLASSES} classes)",
+                       got_text=f"a vote of {top}")
         return max(2, top + 1)
     return check_int("n_classes", n_classes, low=2, high=MAX_CLASSES)
 
