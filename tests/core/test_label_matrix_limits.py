@@ -12,7 +12,7 @@ from weaklab._core.constants import MAX_CLASSES
 @pytest.mark.parametrize("vote", [MAX_CLASSES, 40_000, 2**31])
 def test_inferred_class_count_above_the_limit_is_refused(vote):
     """A vote >= 32,767 with inferred n_classes is an error naming the limit, never a wrapped int16."""
-    with pytest.raises(ValidationError, match="votes.*32767"):
+    with pytest.raises(ValidationError, match=r"votes.*32767"):
         LabelMatrix(np.array([[vote, -1], [1, 0]]))
 
 
