@@ -39,9 +39,10 @@ HOLDER = textwrap.dedent("""
     from weaklab.store import Store
 
     st = Store(sys.argv[1])
-    st.add_dataset("held", n_items=3)
-    print("ready", flush=True)
-    sys.stdin.readline()
+    with st.session(write=True):
+        st.add_dataset("held", n_items=3)
+        print("ready", flush=True)
+        sys.stdin.readline()
     st.close()
     print("closed", flush=True)
 """)
@@ -82,7 +83,7 @@ def test_sigkill_during_writes_keeps_every_committed_record(tmp_path):
 
 
 def test_a_second_writer_gets_a_clear_lock_error_and_nothing_is_lost(tmp_path):
-    """While one process writes, another gets StoreError naming the file; afterwards all records are there."""
+    """While one process holds a write session, another gets StoreError naming the file and the holder."""
     path = tmp_path / "s.duckdb"
     with Store(path) as st:
         st.add_dataset("mine", n_items=2)
@@ -90,8 +91,9 @@ def test_a_second_writer_gets_a_clear_lock_error_and_nothing_is_lost(tmp_path):
     try:
         assert child.stdout.readline().strip() == "ready", child.stderr.read()
         for read_only in (False, True):
-            with pytest.raises(StoreError, match=r"s\.duckdb.*locked by another process"):
-                Store(path, read_only=read_only)
+            with pytest.raises(StoreError, match=rf"s\.duckdb.*locked by another process \(PID {child.pid}: "
+                                                 r".*child\.py"):
+                Store(path, read_only=read_only, timeout=0.2)
         child.stdin.write("\n")
         child.stdin.flush()
         with Store(path, timeout=30) as st:  # waits for the holder to close

@@ -21,9 +21,34 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Where a store is looked for when neither --store nor a project file says otherwise.
 DEFAULT_STORE = Path(".weaklab") / "weaklab.duckdb"
 
-store_option = click.option(
+#: Seconds a command waits by default for another process to let go of the store.
+DEFAULT_WAIT = 10.0
+
+
+def _remember_wait(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    ctx.meta["weaklab.wait"] = value
+    return value
+
+
+_store_path_option = click.option(
     "--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="The store's DuckDB file. Default: [store].path of ./weaklab.toml, else ./.weaklab/weaklab.duckdb.")
+wait_option = click.option(
+    "--wait", "wait", type=click.FloatRange(min=0), default=DEFAULT_WAIT, show_default=True, expose_value=False,
+    callback=_remember_wait, metavar="SECONDS",
+    help="How long to wait while another process holds the store (it holds it only while it writes; "
+         "`weaklab serve` only while it records an answer), before failing with that process's PID and command.")
+
+
+def store_option(func: F) -> F:
+    """``--store PATH`` and ``--wait SECONDS`` (the wait is read back with :func:`store_wait`)."""
+    return _store_path_option(wait_option(func))
+
+
+def store_wait() -> float:
+    """The ``--wait`` of the running command (the default outside a command)."""
+    ctx = click.get_current_context(silent=True)
+    return float(ctx.meta.get("weaklab.wait", DEFAULT_WAIT)) if ctx is not None else DEFAULT_WAIT
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts) instead of tables.")
 project_option = click.option(
     "--project", "-C", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
@@ -56,16 +81,25 @@ def resolve_store(store_path: Path | None, project_dir: Path = Path(".")) -> Pat
 
 @contextmanager
 def open_store(store_path: Path | None, *, read_only: bool = True) -> Iterator[Any]:
-    """Open an existing store (a clear error when there is none yet)."""
+    """Open an existing store for the command (a clear error when there is none yet).
+
+    A read-only command reads in one session (one open of the file; other
+    readers are welcome, a writer waits for the command to end); a writing
+    command holds the file only while each write runs.
+    """
     from ..store import Store
 
     path = resolve_store(store_path)
     if not path.is_file():
         raise click.ClickException(f"no weaklab store at {path}: run `weaklab demo` or `weaklab fit` first, "
                                    "or pass --store PATH")
-    store = Store(path, read_only=read_only)
+    store = Store(path, read_only=read_only, timeout=store_wait())
     try:
-        yield store
+        if read_only:
+            with store.session():
+                yield store
+        else:
+            yield store
     finally:
         store.close()
 

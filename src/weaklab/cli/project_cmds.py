@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from . import render
-from ._common import echo_json, handled, json_option, project_option, records, store_option
+from ._common import echo_json, handled, json_option, project_option, records, store_option, store_wait
 
 
 @click.command()
@@ -37,7 +37,7 @@ def _run(step: str, project_dir: Path, store_path: Path | None, as_json: bool) -
     """Run the project up to ``step`` with a progress display; print and return the result."""
     from ..pipeline import Project
 
-    project = Project(project_dir, store_path=store_path, progress=not as_json)
+    project = Project(project_dir, store_path=store_path, progress=not as_json, store_timeout=store_wait())
     console = Console(stderr=True)
     plan = list(project.steps(step))
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),

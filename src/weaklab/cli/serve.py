@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import ValidationError, missing_dependency
-from ._common import handled, resolve_store, store_option
+from ._common import handled, resolve_store, store_option, store_wait
 
 __all__ = ["serve", "check_binding"]
 
@@ -50,9 +50,11 @@ def check_binding(host: str, token: str | None) -> None:
 def serve(store_path: Path | None, host: str, port: int, token: str | None, annotator: str | None) -> None:
     """The web dashboard: runs, sources, label model, model health, label issues, review queue, item lineage.
 
-    The dashboard holds the store open for writing while it runs (review answers
-    and accepted corrections are recorded in it), so other weaklab commands that
-    write to the same store wait until it stops.
+    The dashboard opens the store only while it reads or records something
+    (review answers, accepted corrections), so other weaklab commands (runs,
+    explain, report, fit...) work on the same store while it runs; what they
+    record shows up on the next page load. --wait is how long a request waits
+    while another process writes.
     """
     check_binding(host, token)
     try:
@@ -61,7 +63,7 @@ def serve(store_path: Path | None, host: str, port: int, token: str | None, anno
         from ..dashboard.app import create_app  # lazy: the [web] extra is optional
     except ImportError as exc:
         raise missing_dependency(exc.name or "fastapi", "web", "weaklab serve") from None
-    app = create_app(resolve_store(store_path), token=token, annotator_default=annotator)
+    app = create_app(resolve_store(store_path), token=token, annotator_default=annotator, timeout=store_wait())
     shown = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
     click.echo(f"weaklab dashboard on {shown}  (Ctrl+C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level=os.environ.get("WEAKLAB_LOG_LEVEL", "warning"))

@@ -24,7 +24,7 @@ _HERE = Path(__file__).resolve().parent
 
 def create_app(store_path: str | Path, *, token: str | None = None, annotator_default: str | None = None,
                timeout: float = 5.0) -> FastAPI:
-    """Build the dashboard over an existing store; the app becomes the store's (one) writer.
+    """Build the dashboard over an existing store (opened only while a request reads or writes it).
 
     Parameters
     ----------
@@ -36,7 +36,7 @@ def create_app(store_path: str | Path, *, token: str | None = None, annotator_de
     annotator_default : str, optional
         The review queue's annotator name when the visitor has not set one.
     timeout : float, default=5.0
-        Seconds to wait for another process's lock on the store.
+        Seconds a request waits while another process writes the store.
 
     Returns
     -------

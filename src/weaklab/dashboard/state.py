@@ -86,7 +86,7 @@ class DashboardState:
     store_path : str or Path
         An existing store file.
     timeout : float, default=5.0
-        Seconds to wait for another process's lock on the store.
+        Seconds a request waits while another process writes the store.
     """
 
     def __init__(self, store_path: str | Path, *, timeout: float = 5.0) -> None:

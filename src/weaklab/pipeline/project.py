@@ -89,6 +89,9 @@ class Project:
         Let ``apply_lfs`` show its progress bar on interactive terminals.
     random_state : int, default=0
         Seed of the end model, tie-breaks and sampling.
+    store_timeout : float, default=10.0
+        Seconds to wait while another process holds the store (the project
+        holds it only while it writes), before a StoreError names that process.
 
     Examples
     --------
@@ -98,16 +101,17 @@ class Project:
     """
 
     def __init__(self, config: Any = ".", *, store_path: Any = None, progress: bool = False,
-                 random_state: int = 0) -> None:
+                 random_state: int = 0, store_timeout: float = 10.0) -> None:
         self.config = config if isinstance(config, ProjectConfig) else load_config(config)
         self.store_path = Path(store_path) if store_path is not None else self.config.store_path
         self.progress = progress
         self.random_state = random_state
+        self.store_timeout = store_timeout
         self.thresholds = AlertThresholds(**self.config.values.get("alerts", {}))
 
     def open_store(self, *, read_only: bool = False) -> Store:
         """Open the project's store."""
-        return Store(self.store_path, read_only=read_only)
+        return Store(self.store_path, read_only=read_only, timeout=self.store_timeout)
 
     # ------------------------------------------------------------------ running
     def steps(self, until: str = "fit") -> Iterator[tuple[str, str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,30 +20,40 @@ from .._core.validation import check_bool, check_float, fail
 from ..errors import StoreError
 from ._arrays import ArrayFolder, ArrayInfo
 from ._db import connect, store_error, utcnow
+from ._lease import SharedFile, shared_file
 
-__all__ = ["StoreBase", "DEFAULT_PATH"]
+__all__ = ["StoreBase", "DEFAULT_PATH", "DEFAULT_TIMEOUT"]
 
+#: Seconds a Store waits by default for another process to let go of the file.
+DEFAULT_TIMEOUT = 10.0
 #: Where ``Store()`` puts its file, relative to the working directory.
 DEFAULT_PATH = Path(".weaklab") / "weaklab.duckdb"
 
 
 class StoreBase:
-    """Connection handling: one DuckDB connection per Store, a cursor per thread, one writer at a time."""
+    """Connection handling: short read and write leases on a connection shared by the process's Stores."""
 
-    def __init__(self, path: Any = None, *, read_only: bool = False, timeout: float = 0.0) -> None:
+    def __init__(self, path: Any = None, *, read_only: bool = False, timeout: float = DEFAULT_TIMEOUT) -> None:
         read_only = check_bool("read_only", read_only)
         timeout = check_float("timeout", timeout, low=0.0)
         if path is not None and not isinstance(path, (str, Path)):
             raise fail("path", "a path to the store's DuckDB file (str or Path) or None", path)
         self.path = Path(path) if path is not None else Path.cwd() / DEFAULT_PATH
         self.read_only = read_only
+        self.timeout = timeout
         if not read_only:
             _make_parent(self.path)
-        self._con: duckdb.DuckDBPyConnection | None = connect(self.path, read_only=read_only, timeout=timeout)
+        elif not self.path.exists():
+            raise StoreError(f"store {self.path}: no such file (a read-only store must exist)")
+        self._shared: SharedFile | None = shared_file(self.path, _opener)
+        try:
+            with self._lease(write=not read_only):
+                pass  # opens (creating or migrating the file) and checks the schema now
+        except BaseException:
+            self.close()
+            raise
         self.arrays = ArrayFolder(self.path.parent / "arrays")
-        self._write_lock = threading.RLock()
-        self._local = threading.local()
-        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._write_lock = self._shared.write_lock
         # facts about immutable records (array sizes, an application's sources), safe to keep
         self._cache: dict[tuple[str, Any], Any] = {}
         try:
@@ -58,19 +67,15 @@ class StoreBase:
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        """Close the connection (and release the file lock); further use raises StoreError."""
-        with self._write_lock:
-            con, self._con = self._con, None
-            for cursor in self._cursors:
-                _quiet_close(cursor)
-            self._cursors.clear()
-            if con is not None:
-                _quiet_close(con)
+        """Close this Store; the file lock is released once no other Store of the process uses the file."""
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            shared.store_closed()
 
     @property
     def closed(self) -> bool:
         """True after :meth:`close`."""
-        return self._con is None
+        return self._shared is None
 
     def __enter__(self) -> StoreBase:
         return self
@@ -82,38 +87,66 @@ class StoreBase:
         mode = "closed" if self.closed else ("read-only" if self.read_only else "read-write")
         return f"Store({str(self.path)!r}, {mode})"
 
-    # ------------------------------------------------------------------ cursors and transactions
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        if self._con is None:
+    # ------------------------------------------------------------------ leases and transactions
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[StoreBase]:
+        """Keep the file open across several operations (one open instead of one per operation).
+
+        The store opens its DuckDB file only while an operation runs (and
+        briefly after), so other processes can read and write between
+        operations. Inside ``session()`` the file stays open: other processes
+        can still read it, unless ``write=True``, which holds the write lock
+        for the whole block (use it for short batches of writes only).
+
+        Parameters
+        ----------
+        write : bool, default=False
+            Open the file for writing for the whole block.
+
+        Examples
+        --------
+        >>> with Store(path).session() as store:    # doctest: +SKIP
+        ...     runs = store.runs()
+        ...     story = store.explain(item_id)
+        """
+        if write and self.read_only:
+            raise StoreError(f"store {self.path}: opened read-only; open it with read_only=False to write")
+        with self._lease(write=write):
+            yield self
+
+    @contextmanager
+    def _lease(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        shared = self._shared
+        if shared is None:
             raise StoreError(f"store {self.path}: closed")
-        cursor = getattr(self._local, "cursor", None)
-        if cursor is None or getattr(self._local, "owner", None) is not self._con:
-            with self._write_lock:
-                if self._con is None:
-                    raise StoreError(f"store {self.path}: closed")
-                cursor = self._con.cursor()
-                self._cursors.append(cursor)
-            self._local.cursor, self._local.owner = cursor, self._con
-        return cursor
+        cursor = shared.acquire(write, self.timeout)
+        try:
+            yield cursor
+        finally:
+            shared.release()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            return self._cursor().execute(sql, list(params)).fetchall()
+            with self._lease() as cursor:
+                return cursor.execute(sql, list(params)).fetchall()
         except duckdb.Error as exc:
             raise store_error(self.path, exc) from None
 
     def _query_with_names(self, sql: str,
                           params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         try:
-            cursor = self._cursor().execute(sql, list(params))
-            rows = cursor.fetchall()
+            with self._lease() as cursor:
+                result = cursor.execute(sql, list(params))
+                rows = result.fetchall()
+                names = [d[0] for d in result.description or ()]
         except duckdb.Error as exc:
             raise store_error(self.path, exc) from None
-        return [d[0] for d in cursor.description or ()], rows
+        return names, rows
 
     def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         try:
-            return self._cursor().execute(sql, list(params)).df()
+            with self._lease() as cursor:
+                return cursor.execute(sql, list(params)).df()
         except duckdb.Error as exc:
             raise store_error(self.path, exc) from None
 
@@ -122,8 +155,7 @@ class StoreBase:
         """Serialise writers of this process and run the block in one DuckDB transaction."""
         if self.read_only:
             raise StoreError(f"store {self.path}: opened read-only; open it with read_only=False to write")
-        with self._write_lock:
-            cursor = self._cursor()
+        with self._lease(write=True) as cursor, self._write_lock:
             try:
                 cursor.execute("BEGIN TRANSACTION")
             except duckdb.Error as exc:
@@ -245,12 +277,8 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-def _quiet_close(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        con.close()
-    except duckdb.Error:
-        pass
-
+def _opener(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+    return connect(path, read_only=read_only, timeout=timeout)
 
 
 

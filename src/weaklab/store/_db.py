@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -12,8 +13,9 @@ import duckdb
 
 from ..errors import SchemaVersionError, StoreError
 from . import schema
+from ._lease import WAIT_MARKER_SUFFIX, touch_marker
 
-__all__ = ["connect", "store_error", "utcnow"]
+__all__ = ["connect", "holder", "process_command", "store_error", "utcnow"]
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
 
@@ -23,14 +25,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def store_error(path: Path, exc: BaseException) -> StoreError:
+def store_error(path: Path, exc: BaseException, waited: float | None = None) -> StoreError:
     """A :class:`StoreError` naming ``path`` for a DuckDB failure ``exc``."""
     text = str(exc)
     if any(marker in text for marker in _LOCK_MARKERS):
+        wait = f"waited {waited:.1f} s; " if waited is not None else ""
         return StoreError(
-            f"store {path}: locked by another process ({_holder(text)}). DuckDB lets one process "
-            "write a store file, or several processes read it, but not both at once: close the other "
-            "process's Store, or pass timeout= to wait for it"
+            f"store {path}: locked by another process ({holder(text)}); {wait}it holds the file while it "
+            "writes (or, a reader, while it reads). Retry when it is done, or wait longer: --wait SECONDS on "
+            "the command line, Store(..., timeout=SECONDS) in Python"
         )
     if "not a valid DuckDB database file" in text:
         return StoreError(f"store {path}: the file is not a DuckDB database (not a weaklab store)")
@@ -42,18 +45,35 @@ def store_error(path: Path, exc: BaseException) -> StoreError:
     return StoreError(f"store {path}: {text}")
 
 
-def _holder(text: str) -> str:
-    marker = "Conflicting lock is held in "
-    if marker in text:
-        return "held by " + text.split(marker, 1)[1].split(".", 1)[0].strip()
-    return "lock held elsewhere"
+def holder(text: str) -> str:
+    """``"PID 123: weaklab fit"`` from DuckDB's lock message (the command from /proc when readable)."""
+    found = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", text)
+    if found is None:
+        return "the holder is not named by DuckDB"
+    program, pid = found.group(1), int(found.group(2))
+    command = process_command(pid) or program
+    return f"PID {pid}: {command}"
+
+
+def process_command(pid: int) -> str | None:
+    """The command line of process ``pid`` (Linux /proc; absolute paths cut to their names); None when unreadable."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    parts = [p.decode(errors="replace") for p in raw.split(b"\0") if p]
+    if not parts:
+        return None
+    text = " ".join(Path(p).name if p.startswith("/") else p for p in parts)  # the PID gives the full story
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def connect(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
     """Open ``path`` and make sure it holds a weaklab schema this version can use.
 
     A missing file is created (unless ``read_only``). While another process
-    holds the lock, opening is retried until ``timeout`` seconds have passed.
+    holds the lock, opening is retried until ``timeout`` seconds have passed,
+    and the waiting marker beside the file tells the holder to let go.
     """
     if read_only and not path.exists():
         raise StoreError(f"store {path}: no such file (a read-only store must exist)")
@@ -67,17 +87,21 @@ def connect(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyCo
 
 
 def _open_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + timeout
-    delay = 0.02
+    started = time.monotonic()
+    deadline = started + timeout
+    delay = 0.01
+    marker = path.with_name(path.name + WAIT_MARKER_SUFFIX)
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
-            locked = any(marker in str(exc) for marker in _LOCK_MARKERS)
-            if not locked or time.monotonic() + delay > deadline:
-                raise store_error(path, exc) from None
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
+            locked = any(marker_text in str(exc) for marker_text in _LOCK_MARKERS)
+            now = time.monotonic()
+            if not locked or now >= deadline:
+                raise store_error(path, exc, now - started if locked else None) from None
+        touch_marker(marker)
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.1)
 
 
 def _check_and_migrate(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:

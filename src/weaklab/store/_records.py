@@ -407,10 +407,9 @@ class RecordsMixin(RunStateMixin):
         return id_keys(decode_ids(self._read_array(array), dtype))
 
     def _lookup_rows(self, dataset_id: int, keys: np.ndarray, what: str) -> np.ndarray:
-        cursor = self._cursor()
         frame = pa.table({"pos": pa.array(np.arange(len(keys), dtype=np.int64)),
                           "item_key": pa.array(keys, pa.string())})
-        with self._write_lock:
+        with self._lease() as cursor:
             cursor.register("_wl_keys", frame)
             try:
                 found = cursor.execute(

@@ -23,14 +23,16 @@ class Store(DiffMixin):
         ``read_only``).
     read_only : bool, default=False
         Open for reading only. Several processes may read one store at once.
-    timeout : float, default=0.0
-        Seconds to keep retrying while another process holds the file's lock.
+    timeout : float, default=10.0
+        Seconds to wait while another process holds the file (it holds it
+        only while it reads or writes), before a StoreError names it.
 
     Raises
     ------
     StoreError
-        The file is not a DuckDB database, is corrupt, or is locked by another
-        process (the message names the file and the holder).
+        The file is not a DuckDB database, is corrupt, or another process held
+        it for longer than ``timeout`` (the message names the file, and the
+        holder's PID and command).
     SchemaVersionError
         The file was written by a newer weaklab, or is a DuckDB database that
         is not a weaklab store; the file is left untouched.
@@ -38,12 +40,17 @@ class Store(DiffMixin):
     Notes
     -----
     Concurrency. DuckDB lets **one process** open a file for writing, or
-    **several processes** open it read-only, never both at once: while a
-    writer holds the store, another process gets a :class:`StoreError`
-    saying the file is locked (with ``timeout`` it waits instead). Inside one
-    process a ``Store`` is thread-safe: reads run concurrently on per-thread
-    cursors, writes are serialised and each runs in one transaction, so the
-    threads of a web server can share one ``Store``.
+    **several processes** open it read-only, never both at once. So a Store
+    opens its file only while an operation runs (a read opens it read-only,
+    so other processes read at the same time; a write opens it for writing)
+    and closes it a quarter of a second after the last operation, or at once
+    when another process is waiting for it. A Store left open in an idle
+    process (a notebook, ``weaklab serve``) blocks nobody; a long computation
+    between two writes holds nothing. :meth:`session` keeps the file open
+    across a block of operations. Inside one process a ``Store`` is
+    thread-safe and every Store on the same file shares one connection:
+    reads run concurrently on per-thread cursors, writes are serialised and
+    each runs in one transaction.
 
     Durability. Every write is one DuckDB transaction, and array files are
     written to a temporary name, flushed and renamed before the transaction
