@@ -29,7 +29,7 @@ try:  # the parser of the standard library's regex engine (Python >= 3.11)
 except ImportError:  # pragma: no cover - only on unusual Python builds
     _C = _P = None
 
-__all__ = ["Need", "Translation", "has_literal_prefix", "required_literals", "to_re2"]
+__all__ = ["Need", "Translation", "required_literals", "to_re2"]
 
 _ASCII = tuple(chr(code) for code in range(128))
 _RE2_MAX_REPEAT = 1000
@@ -218,8 +218,6 @@ def re2_char(code: int) -> str:
 # Literal prefilters: strings one of which must occur in every match.
 # ---------------------------------------------------------------------------
 
-_MIN_ALTERNATION_LENGTH = 3
-
 
 @dataclass(frozen=True)
 class Need:
@@ -233,19 +231,6 @@ class Need:
         """Length of the shortest literal."""
         return min(len(lit) for lit in self.literals)
 
-    @property
-    def selective(self) -> bool:
-        """Worth a pass of its own: one literal (RE2 skips ahead on it), or longer alternatives."""
-        return len(self.literals) == 1 or self.strength >= _MIN_ALTERNATION_LENGTH
-
-    def re2(self) -> str:
-        """The prefilter as a case-sensitive RE2 pattern (literals lower-cased when ignoring case).
-
-        With ``ignore_case`` it must run on lower-cased text and is exact on ASCII rows only.
-        """
-        literals = sorted({lit.lower() if self.ignore_case else lit for lit in self.literals})
-        return "(?:" + "|".join("".join(re2_char(ord(c)) for c in lit) for lit in literals) + ")"
-
 
 def required_literals(pattern: str, flags: int = 0) -> Need | None:
     """A literal prefilter for the pattern (literals every match contains one of), or ``None``."""
@@ -257,18 +242,6 @@ def required_literals(pattern: str, flags: int = 0) -> Need | None:
     except (re.error, RecursionError):
         return None
     return need
-
-
-def has_literal_prefix(pattern: str, flags: int = 0) -> bool:
-    """Whether every match starts with a case-sensitive literal (RE2 then skips ahead fast)."""
-    if _P is None:
-        return False
-    try:
-        tree = _P.parse(pattern, flags)
-    except (re.error, RecursionError):
-        return False
-    items = list(tree)
-    return bool(items) and str(items[0][0]) == "LITERAL" and not tree.state.flags & re.IGNORECASE
 
 
 def _sequence_need(items: list[Any], flags: int) -> Need | None:

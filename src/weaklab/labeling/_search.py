@@ -6,8 +6,9 @@ it holds (its alphabet). A pattern is translated into RE2 for that alphabet
 exactly Python's; rows it cannot vouch for (empty strings, rows with non-ASCII
 word characters when the pattern uses ``\\b``, anything untranslatable) are
 checked by Python's ``re``. A literal prefilter narrows the rows first where
-the pattern has one. The result always equals
-``[re.search(p, s, flags) is not None for s in texts]``.
+the pattern has one; the prefilters of all the labeling functions of a batch
+are answered together, in one pass per column (:mod:`._literals`). The result
+always equals ``[re.search(p, s, flags) is not None for s in texts]``.
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._re2 import Translation, has_literal_prefix, re2_char, required_literals, to_re2
+from ._literals import LiteralIndex
+from ._re2 import Translation, re2_char, required_literals, to_re2
 
-__all__ = ["TextColumn", "TextSearch", "text_column"]
+__all__ = ["LiteralFinder", "TextColumn", "TextSearch", "text_column"]
+
+LiteralFinder = Callable[[bool, frozenset[str]], np.ndarray]
+"""``find(lowered, literals)``: rows of the (lower-cased if ``lowered``) column that may hold a literal."""
 
 _MAX_ALPHABET = 1000
 _FINAL_SIGMA = "\u03a3"  # str.lower() lower-cases it by context
@@ -84,6 +89,8 @@ class TextColumn:
         if self.array is None:
             values = cast(list[Any], self.values)
             return _python_column([v.lower() if isinstance(v, str) else v for v in values])
+        if not self.present.size:  # ASCII only: str.lower changes A-Z alone, as ascii_lower does
+            return _arrow_column(pc.ascii_lower(self.array))
         lowered = pc.utf8_lower(self.array)
         unsafe = _unsafe_lower_codes(self.present)
         if unsafe:
@@ -210,12 +217,19 @@ class TextSearch:
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self.compiled = re.compile(pattern, flags)
         self.need = required_literals(pattern, flags)
-        # An RE2 prefilter pays off when it is selective and RE2 cannot already skip ahead on a
-        # literal prefix of the pattern; it is switched off once it lets most rows through.
-        self.prefilter_on = (
-            self.need is not None and self.need.selective and not has_literal_prefix(pattern, flags)
-        )
+        # Every literal need is a prefilter: the literals of a batch's searches are found in one shared
+        # pass, so even a short one costs little; it is switched off once it lets most rows through.
+        self.prefilter_on = self.need is not None
         self._translations: dict[tuple[str, ...], Translation | None] = {}
+
+    def prefilter_literals(self) -> tuple[bool, frozenset[str]] | None:
+        """``(on lower-cased text, literals)`` the prefilter looks for, or None when it is off."""
+        need = self.need
+        if need is None or not self.prefilter_on:
+            return None
+        if need.ignore_case:
+            return True, frozenset(lit.lower() for lit in need.literals)
+        return False, need.literals
 
     def translation(self, alphabet: tuple[str, ...]) -> Translation | None:
         """The RE2 translation exact over ASCII + ``alphabet`` (cached)."""
@@ -225,18 +239,22 @@ class TextSearch:
             self._translations[alphabet] = to_re2(self.compiled.pattern, self.compiled.flags, alphabet)
         return self._translations[alphabet]
 
-    def search(self, column: TextColumn, lowered: Callable[[], TextColumn] | None = None) -> np.ndarray:
+    def search(self, column: TextColumn, lowered: Callable[[], TextColumn] | None = None,
+               find: LiteralFinder | None = None) -> np.ndarray:
         """Return a bool array: does the pattern occur in each row (missing -> False).
 
         ``lowered`` gives the column lower-cased (shared per batch); it lets a
-        case-insensitive pattern use a literal prefilter.
+        case-insensitive pattern use a literal prefilter. ``find`` answers
+        the prefilter from a batch's shared :class:`LiteralIndex` (called
+        with ``lowered=True`` for the lower-cased column, else for
+        ``column`` itself); without it the prefilter runs on its own.
         """
         hits = np.zeros(len(column), dtype=bool)
         translation = self.translation(column.alphabet) if column.array is not None else None
         fast = np.zeros(len(column), dtype=bool)
         if translation is not None:
             fast = column.covered & ~column.word_rows() if translation.ascii_boundary else column.covered
-        maybe = self._prefilter(column, lowered)
+        maybe = self._prefilter(column, lowered, find)
         rows = np.flatnonzero(fast & maybe)
         if rows.size and translation is not None and column.array is not None:
             hits[rows] = _scan(column.array, rows, translation.pattern)
@@ -245,21 +263,26 @@ class TextSearch:
             hits[slow] = self._python(column.values_at(slow))
         return hits
 
-    def _prefilter(self, column: TextColumn, lowered: Callable[[], TextColumn] | None) -> np.ndarray:
+    def _prefilter(self, column: TextColumn, lowered: Callable[[], TextColumn] | None,
+                   find: LiteralFinder | None) -> np.ndarray:
         """Rows that may match (``False`` only where the literal prefilter rules a row out)."""
-        need = self.need
-        if need is None or column.array is None or not self.prefilter_on:
+        wanted = self.prefilter_literals()
+        if wanted is None or column.array is None:
             return column.valid
-        if need.ignore_case:  # on lower-cased text; exact on ASCII rows only
+        on_lower, literals = wanted
+        if on_lower:  # on lower-cased text; exact on ASCII rows only
             if lowered is None:
                 return column.valid
-            target = lowered().array
             maybe = ~column.ascii
         else:
-            target, maybe = column.array, np.zeros(len(column), dtype=bool)
-        if target is None:
-            return column.valid
-        maybe |= regex_mask(target, need.re2())
+            maybe = np.zeros(len(column), dtype=bool)
+        if find is None:
+            target = lowered().array if on_lower and lowered is not None else column.array
+            if target is None:
+                return column.valid
+            maybe |= LiteralIndex(target).rows(literals)
+        else:
+            maybe |= find(on_lower, literals)
         if len(column) >= 1000 and maybe.mean() > self._USELESS_PASS_RATE:
             self.prefilter_on = False
         return maybe & column.valid

@@ -243,6 +243,8 @@ def run_frame(
             batch = Batch(frame.iloc[start:stop], offset=start,
                           item_ids=None if ids is None else ids[start:stop],
                           n_classes=n_classes, on_error=on_error)
+            for lf in lfs:
+                lf._prepare(batch)
             pending = pool.submit(batch) if pooled else None
             running = [(j, threads.submit(_timed_run, lfs[j], batch)) for j in threaded]
             for j in serial:

@@ -133,6 +133,9 @@ class LabelingFunction:
         votes, _ = self._run(Batch(data))
         return votes
 
+    def _prepare(self, batch: Batch) -> None:
+        """Called for every LF of a run before any runs on ``batch`` (templates share work through it)."""
+
     def _run(self, batch: Batch) -> tuple[np.ndarray, FaultLog]:
         """Votes and faults on one batch, following ``batch.on_error``."""
         log = FaultLog(self.name, batch)

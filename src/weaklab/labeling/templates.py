@@ -20,6 +20,7 @@ import pandas as pd
 from .._core.constants import ABSTAIN
 from .._core.validation import check_float, check_int, fail
 from ._batch import Batch, FieldError
+from ._literals import LiteralIndex
 from ._model_template import model_lf
 from ._search import TextColumn, TextSearch
 from ._template_base import _check_field, _check_name, _slug, _TemplateLF, _text, _votes
@@ -50,6 +51,13 @@ class _SearchLF(_TemplateLF):
         self._label = label
         self._lower = lower
 
+    def _prepare(self, batch: Batch) -> None:
+        """Add this LF's prefilter literals to the batch's shared literal pass (see :mod:`._literals`)."""
+        wanted = self._search.prefilter_literals()
+        if wanted is not None:
+            lower = wanted[0] or self._lower
+            batch.memo(("literal-wants", self.params["field"], lower), set).update(wanted[1])
+
     def _compute(self, batch: Batch) -> np.ndarray:
         field = self.params["field"]
         column = _text(batch, field, self.name, lower=self._lower)
@@ -57,7 +65,14 @@ class _SearchLF(_TemplateLF):
         def lowered() -> TextColumn:
             return _text(batch, field, self.name, lower=True)
 
-        return _votes(self._search.search(column, lowered=lowered), self._label)
+        def find(on_lower: bool, literals: frozenset[str]) -> np.ndarray:
+            lower = on_lower or self._lower
+            target = _text(batch, field, self.name, lower=lower)
+            wants = batch.memo(("literal-wants", field, lower), set)
+            index = batch.memo(("literal-index", field, lower), lambda: LiteralIndex(target.array, wants))
+            return index.rows(literals)
+
+        return _votes(self._search.search(column, lowered=lowered, find=find), self._label)
 
 
 def keyword_lf(
