@@ -98,6 +98,8 @@ class ActiveLoop:
     [0, 2]
     >>> loop.incorporate({0: 1, 2: 0}).gold().tolist()
     [1, -1, 0]
+    >>> loop.gold_sampling  # answers chosen by a strategy: a biased sample
+    'active'
     """
 
     def __init__(
@@ -155,6 +157,18 @@ class ActiveLoop:
     def n_answered_(self) -> int:
         """Number of recorded answers."""
         return len(self._records)
+
+    @property
+    def gold_sampling(self) -> str:
+        """How the answers were chosen, for a label model's ``fit(L, gold=..., gold_sampling=...)``.
+
+        ``"random"`` for the ``"random"`` strategy without batch diversity (a
+        uniform random sample of the pool), ``"active"`` for every other
+        strategy: its answers are a biased sample (see
+        :class:`weaklab.models.AutoLabelModel`).
+        """
+        uniform = self.strategy == "random" and not self.diversity
+        return "random" if uniform else "active"
 
     def gold(self) -> np.ndarray:
         """The answers as a gold vector for a label model's ``fit(L, gold=...)``.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -100,8 +101,10 @@ def simulate(
     """Run ``loop`` against an oracle: fit, score, select, ask, incorporate; return the learning curve.
 
     Each round (and once before the first, round 0): the label model is
-    fitted on ``L`` with the answers so far as gold (``fit(L, gold=...)``,
-    semi-supervised models clamp them), its soft labels with answered rows
+    fitted on ``L`` with the answers so far as gold (``fit(L, gold=...,
+    gold_sampling=loop.gold_sampling)``: ``"active"`` unless the strategy is
+    ``"random"``, so the label model does not score or calibrate itself on a
+    biased sample; semi-supervised models clamp the answers), its soft labels with answered rows
     replaced by the answers train the end model (``fit(X, targets,
     sample_weight=...)``, see :meth:`ActiveLoop.training_targets`), and the
     end model is scored on the test set. Then the loop selects the next
@@ -193,7 +196,11 @@ def _fit_round(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Fit both models on the answers so far; soft labels, pool probabilities and the round's numbers."""
     gold = loop.gold()
-    lm = clone(label_model).fit(L, gold=gold)
+    lm = clone(label_model)
+    if _takes_gold_sampling(lm):
+        lm.fit(L, gold=gold, gold_sampling=loop.gold_sampling)
+    else:  # a label model of another library following the older contract
+        lm.fit(L, gold=gold)
     label_proba = np.asarray(lm.predict_proba(L), dtype=np.float64)
     targets, weights = loop.training_targets(label_proba)
     weights[uncovered & (gold < 0)] = 0.0
@@ -206,3 +213,10 @@ def _fit_round(
         "score": score_fn(y_test, test_proba),
         "label_model_accuracy": lm_acc,
     }
+
+
+def _takes_gold_sampling(model: Any) -> bool:
+    try:
+        return "gold_sampling" in inspect.signature(model.fit).parameters
+    except (TypeError, ValueError):
+        return False

@@ -19,11 +19,14 @@ from sklearn.base import BaseEstimator
 from .._core import LabelMatrix, SoftLabels, as_label_matrix, break_ties, fingerprint
 from .._core.constants import STATE_SCHEMA_VERSION
 from .._core.state import check_state, load_state, save_state, to_jsonable
-from .._core.validation import Checker, check_class_balance, check_labels, fail, validate_params
+from .._core.validation import Checker, check_choice, check_class_balance, check_labels, fail, validate_params
 from ..errors import NotFittedError, ValidationError
 from ._posterior import predict_with_confusion
 
-__all__ = ["LabelModel", "ConfusionLabelModel", "known_class_balance"]
+__all__ = ["LabelModel", "ConfusionLabelModel", "known_class_balance", "GOLD_SAMPLING"]
+
+GOLD_SAMPLING = ("random", "active")
+"""How the gold items were chosen: a uniform random sample, or by a query strategy (active learning)."""
 
 _BASE_ARRAYS = ("class_balance_",)
 _BASE_ATTRS = ("n_sources_", "n_classes_", "source_names_", "class_names_")
@@ -43,6 +46,7 @@ class LabelModel(BaseEstimator):
     _state_attrs: ClassVar[tuple[str, ...]] = ()
     _optional_state_arrays: ClassVar[tuple[str, ...]] = ()
     _min_sources: ClassVar[int] = 2
+    _clamps_gold: ClassVar[bool] = False  # gold enters only as observed labels of its items (see fit)
 
     # ----------------------------------------------------------------- fit
     def fit(
@@ -52,6 +56,7 @@ class LabelModel(BaseEstimator):
         n_classes: int | None = None,
         gold: Any = None,
         class_balance: Any = None,
+        gold_sampling: str = "random",
     ) -> LabelModel:
         """Learn the sources' reliability from the votes ``L``.
 
@@ -68,6 +73,17 @@ class LabelModel(BaseEstimator):
             balance only.
         class_balance : array-like of shape (k,), optional
             Class prior; estimated when omitted.
+        gold_sampling : {"random", "active"}, default="random"
+            How the gold items were chosen. ``"random"``: a uniform random
+            sample of the items, so statistics of the gold items (class
+            frequencies, each source's accuracy on them) estimate those of
+            all items. ``"active"``: chosen by a query strategy (active
+            learning asks where sources disagree), so such statistics are
+            biased, and a top-k strategy gives no inclusion probabilities to
+            reweight them by. Models that use gold only as the observed
+            labels of its items in a likelihood over all items (Dawid-Skene,
+            GLAD, MACE clamp them; valid when the choice depended on what
+            was observed) still use it; the others ignore it.
 
         Returns
         -------
@@ -80,7 +96,7 @@ class LabelModel(BaseEstimator):
             "gold", gold, L.n_classes, length=L.n_items, allow_abstain=True
         )
         balance = check_class_balance("class_balance", class_balance, L.n_classes)
-        self._fit(L, gold_arr, balance)
+        self._fit_sampled(L, gold_arr, balance, check_choice("gold_sampling", gold_sampling, GOLD_SAMPLING))
         self.n_sources_ = L.n_sources
         self.n_classes_ = L.n_classes
         self.source_names_ = list(L.source_names)
@@ -95,6 +111,13 @@ class LabelModel(BaseEstimator):
                        got_text=f"{L.n_sources} source(s)")
         if not _has_votes(L):
             raise fail("L", "at least one non-abstain vote", got_text="a matrix in which every vote abstains")
+
+    def _fit_sampled(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None,
+                     gold_sampling: str) -> None:
+        """``_fit`` with gold chosen by a query strategy dropped unless the model only clamps it."""
+        if gold_sampling == "active" and not self._clamps_gold:
+            gold = None
+        self._fit(L, gold, class_balance)
 
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
         raise NotImplementedError

@@ -4,7 +4,9 @@
 that scores best, then refits it on all the data. Two criteria:
 
 * **With gold** (``fit(L, gold=...)`` with at least ``min_gold`` known
-  labels): every candidate is scored on the gold items. A candidate that does
+  labels, drawn at random: ``gold_sampling="random"``, the default; gold
+  chosen by active learning is a biased sample and is not used to score, see
+  the class *Notes*): every candidate is scored on the gold items. A candidate that does
   not use gold is fitted once without it and scored on all gold items; a
   candidate that uses gold (``"<name>+gold"``: the same model given the gold
   labels, e.g. Dawid-Skene with the gold items clamped) is cross-validated over
@@ -136,8 +138,10 @@ class AutoLabelModel(LabelModel):
 
     ``fit`` scores every candidate, keeps the best (``selected_``), refits it
     on all the data (``best_model_``) and predicts with it. Scoring uses gold
-    labels when ``fit`` gets at least ``min_gold`` of them, and the held-out
-    vote evidence against majority vote otherwise (see *Notes*).
+    labels when ``fit`` gets at least ``min_gold`` of them drawn at random
+    (``gold_sampling="random"``), and the held-out vote evidence against
+    majority vote otherwise, including for gold chosen by active learning
+    (see *Notes*).
 
     Parameters
     ----------
@@ -196,6 +200,8 @@ class AutoLabelModel(LabelModel):
         The chosen model's class balance.
     candidate_seconds_ : dict of str to float
         Wall time spent on each candidate (not saved by :meth:`to_state`).
+    gold_sampling_ : {"random", "active"}
+        How ``fit`` was told the gold items were chosen.
 
     Notes
     -----
@@ -212,6 +218,23 @@ class AutoLabelModel(LabelModel):
     fitted without it and scored on every gold item; a ``+gold`` candidate is
     scored out-of-fold (``cv`` folds over the gold items, dealt so that items
     with equal votes and gold are spread evenly).
+
+    **Gold chosen by active learning** (``fit(..., gold_sampling="active")``,
+    as :func:`weaklab.active.simulate` passes for every strategy but
+    ``"random"``) is a biased sample: a query strategy asks where sources
+    disagree or the model is unsure, so candidates scored on those answers
+    are scored on the hardest items, and class frequencies and source
+    accuracies measured on them are off. Weighting each answer by its
+    inverse inclusion probability would remove the bias, but a top-k
+    strategy has none (an item is asked or not). So AutoLabelModel fits as
+    without gold (below) and does not use the answers. They still reach the
+    end model: :meth:`ActiveLoop.training_targets` replaces the answered
+    items' soft labels. (Refitting the chosen models with the answers clamped
+    was left out: the checks against majority vote below are made without
+    them, and clamping a few items can move Dawid-Skene's EM to another
+    optimum, e.g. WRENCH SMS with 20 random answers, 83 % -> 36 % test
+    accuracy in 1 of 5 draws.) Pass ``"random"`` only when the gold items
+    are a uniform random sample (a held-out dev set, random review).
 
     **Without gold** majority vote is the anchor and a candidate replaces it
     only on evidence (:mod:`weaklab.models._trust`). Items are split in two
@@ -263,6 +286,10 @@ class AutoLabelModel(LabelModel):
 
     # ----------------------------------------------------------------- fit
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
+        self._fit_sampled(L, gold, class_balance, "random")
+
+    def _fit_sampled(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None,
+                     gold_sampling: str) -> None:
         rng = check_random_state(self.random_state, "AutoLabelModel(random_state=...)")
         salt, seed = (int(x) for x in rng.integers(0, 2**31 - 1, size=2))
         named = [(n, e) for n, e in _named_candidates(self.candidates, L) if L.n_sources >= e._min_sources]
@@ -271,7 +298,8 @@ class AutoLabelModel(LabelModel):
         self.members_: list[tuple[str, float]] = []
         self.member_models_: list[LabelModel] = []
         self.lone_vote_balance_: np.ndarray | None = None
-        if n_gold >= self.min_gold:
+        self.gold_sampling_ = gold_sampling
+        if n_gold >= self.min_gold and gold_sampling == "random":
             rows = self._select_with_gold(named, L, gold, class_balance, salt, seed)  # type: ignore[arg-type]
         else:
             self._fit_without_gold(named, L, class_balance, salt, seed, n_gold)
@@ -342,6 +370,8 @@ class AutoLabelModel(LabelModel):
                           balance: np.ndarray | None, salt: int, seed: int, n_gold: int) -> None:
         """Majority vote unless candidates beat it with evidence; then their combination (see ``_trust``)."""
         note = f" ({n_gold} gold labels < min_gold={self.min_gold})" if n_gold else " (no gold labels)"
+        if n_gold and self.gold_sampling_ == "active":
+            note = f" ({n_gold} gold labels chosen by active learning: a biased sample, not used)"
         out = fit_without_gold(named, L, balance, salt, seed, self.candidate_seconds_, note)
         self.criterion_, self.metric_, self.positive_, self.threshold_ = out.criterion, "gain_over_majority", 1, None
         self.scores_, self.selected_, self.reason_ = out.scores, out.selected, out.reason
@@ -396,6 +426,7 @@ class AutoLabelModel(LabelModel):
         inner = self.best_model_.to_state()
         state["attributes"].update(
             selected_=self.selected_, reason_=self.reason_, criterion_=self.criterion_, metric_=self.metric_,
+            gold_sampling_=self.gold_sampling_,
             threshold_=self.threshold_, positive_=self.positive_,
             scores_=_records(self.scores_),
             best_model={k: inner[k] for k in ("schema_version", "class", "module", "params", "attributes")},
@@ -428,6 +459,7 @@ class AutoLabelModel(LabelModel):
         for name in ("n_sources_", "n_classes_", "source_names_", "class_names_", "selected_", "reason_",
                      "criterion_", "metric_", "threshold_", "positive_"):
             setattr(model, name, attrs.get(name))
+        model.gold_sampling_ = attrs.get("gold_sampling_", "random")
         records = attrs.get("scores_", [])
         columns = list(records[0]) if records else list(_SCORE_COLUMNS)
         model.scores_ = pd.DataFrame(records, columns=columns).fillna(

@@ -329,6 +329,7 @@ def _check_random_state(name: str, value: Any) -> None:
 class _EMConfusionModel(ConfusionLabelModel):
     """Shared EM driver of :class:`DawidSkene` and :class:`OneCoinDawidSkene`."""
 
+    _clamps_gold: ClassVar[bool] = True
     _parameter_spec: ClassVar[dict[str, Checker]] = {
         "max_iter": interval(int, 1, None),
         "tol": interval(float, 0.0, None),
@@ -378,7 +379,7 @@ class _EMConfusionModel(ConfusionLabelModel):
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
                 f"(tol={self.tol:g}, final loss {history[-1]:.6g}); raise max_iter or tol.",
-                RuntimeWarning, stacklevel=3,
+                RuntimeWarning, stacklevel=4,
             )
         self.confusion_ = confusion[groups]
         self.class_balance_ = prior

@@ -249,6 +249,7 @@ class GLAD(ConfusionLabelModel):
         EM iterations run.
     """
 
+    _clamps_gold: ClassVar[bool] = True
     _parameter_spec: ClassVar[dict[str, Checker]] = {
         "max_iter": interval(int, 1, None),
         "tol": interval(float, 0.0, None),

@@ -247,6 +247,7 @@ class MACE(ConfusionLabelModel):
         Iterations of the kept run.
     """
 
+    _clamps_gold: ClassVar[bool] = True
     _parameter_spec: ClassVar[dict[str, Checker]] = {
         "method": options("vb", "em"),
         "alpha": interval(float, 0.0, None, low_open=True),
