@@ -14,9 +14,22 @@ from ._base import check_id, check_text, loads
 from ._codec import decode_ids, decode_proba, decode_state_arrays, decode_votes
 from ._logs import typed_id
 from ._runs import INTERRUPTED
+from ._sql import VERSIONS_SQL
 from ._versions import VersionsMixin
 
 __all__ = ["QueriesMixin"]
+
+#: The latest decision on each label issue.
+_LATEST_DECISION = ("SELECT issue_id, arg_max(decision, created_at) AS decision, arg_max(who, created_at) AS who, "
+                    "arg_max(correction_id, created_at) AS correction_id FROM issue_decisions GROUP BY issue_id")
+#: The latest decision per (item, suggested class) in the other runs of a dataset's versions
+#: (parameters: a dataset id, the run to leave out).
+_EARLIER_DECISION = (
+    "SELECT li.item_key, li.suggested_class, arg_max(dd.decision, dd.created_at) AS decision, "
+    "arg_max(dd.who, dd.created_at) AS who, arg_max(dd.correction_id, dd.created_at) AS correction_id, "
+    "arg_max(li.run_id, dd.created_at) AS run_id FROM issue_decisions dd JOIN label_issues li USING (issue_id) "
+    f"JOIN runs r ON r.run_id = li.run_id WHERE r.dataset_id IN ({VERSIONS_SQL}) AND li.run_id <> ? "
+    "AND li.suggested_class IS NOT NULL GROUP BY li.item_key, li.suggested_class")
 
 _JSON_COLUMNS = ("config", "metrics", "params", "calibration", "report", "meta", "class_names")
 
@@ -192,17 +205,21 @@ class QueriesMixin(VersionsMixin):
     def label_issues(self, run_id: int, *, offset: int = 0, limit: int = 50) -> pd.DataFrame:
         """One page of a run's label issues by rank, with the latest decision.
 
-        ``status`` is ``"open"``, ``"accepted"`` or ``"rejected"``.
+        ``status`` is ``"open"``, ``"accepted"`` or ``"rejected"``. An issue
+        not decided in this run takes the latest decision on the same item
+        and suggested class (by name) in another run of the dataset (any
+        version of it); ``decided_in_run`` then names that run.
         """
-        self._run_row(run_id)
+        dataset_id = int(self._run_row(run_id)[0])
         frame = self._page(
-            "SELECT i.issue_id, i.rank, i.item_key AS item_id, i.given, i.suggested, i.score, i.method, "
-            "coalesce(d.decision, 'open') AS status, d.who, d.correction_id "
-            "FROM label_issues i LEFT JOIN (SELECT issue_id, arg_max(decision, created_at) AS decision, "
-            "arg_max(who, created_at) AS who, arg_max(correction_id, created_at) AS correction_id "
-            "FROM issue_decisions GROUP BY issue_id) d USING (issue_id) "
-            "WHERE i.run_id = ? ORDER BY i.rank, i.issue_id", [int(run_id)], offset, limit)
-        return self._typed_items(frame, int(self._run_row(run_id)[0]))
+            "SELECT i.issue_id, i.rank, i.item_key AS item_id, i.given, i.suggested, i.given_class, "
+            "i.suggested_class, i.score, i.method, coalesce(d.decision, p.decision, 'open') AS status, "
+            "coalesce(d.who, p.who) AS who, coalesce(d.correction_id, p.correction_id) AS correction_id, "
+            "CASE WHEN d.decision IS NULL THEN p.run_id END AS decided_in_run "
+            f"FROM label_issues i LEFT JOIN ({_LATEST_DECISION}) d USING (issue_id) "
+            f"LEFT JOIN ({_EARLIER_DECISION}) p ON p.item_key = i.item_key AND p.suggested_class = i.suggested_class "
+            "WHERE i.run_id = ? ORDER BY i.rank, i.issue_id", [dataset_id, int(run_id), int(run_id)], offset, limit)
+        return self._typed_items(frame, dataset_id)
 
     def n_label_issues(self, run_id: int) -> int:
         """Number of label issues recorded for a run (for pagination)."""
