@@ -106,3 +106,22 @@ def test_disagreements_are_listed_and_adjudicated_from_the_cli(news_project, mon
     settled = _cli("fit", "--json")
     assert settled["metrics"]["label_model"]["n_gold_for_fit"] == 1
     assert _final("s007")[:2] == ("tech", "annotation")
+
+
+def test_fit_says_what_became_of_the_answers_after_an_edit(news_project, monkeypatch):
+    """After an answered row is removed and another edited, `weaklab fit` names the orphaned and changed items."""
+    from weaklab.store import Store
+
+    monkeypatch.chdir(news_project)
+    first = _cli("fit", "--json")
+    with Store(news_project / ".weaklab" / "weaklab.duckdb") as store:
+        store.add_annotations(first["dataset_id"], ["s001", "s002", "s003"], "ana", ["sports", "tech", "politics"])
+    stories = pd.read_csv("stories.csv", dtype=str, keep_default_na=False)
+    stories.loc[stories["story_id"] == "s003", "headline"] = "story 3: rewritten"
+    stories[stories["story_id"] != "s001"].to_csv("stories.csv", index=False)
+    out = CliRunner().invoke(main, ["fit"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert "2 carried over from an earlier version" in text
+    assert "1 human answer(s) are on items no longer in the data" in text and "s001" in text
+    assert "1 answered item(s) changed content since answered" in text and "s003" in text

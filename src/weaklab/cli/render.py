@@ -235,6 +235,8 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
         if shown:
             console.print(f"{title} ({values.get('class', values.get('name', ''))}): " +
                           ", ".join(f"{k} {_num(v)}" for k, v in shown.items()))
+    for line in answer_lines(metrics.get("answers") or {}, (metrics.get("label_model") or {}).get("n_gold_for_fit")):
+        console.print(line)
     for alert in result.alerts:
         console.print(f"[yellow]alert[/] {alert.kind}: {alert.message}")
     if result.issues is not None:
@@ -244,3 +246,26 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
         console.print("label next: " + " ".join(str(v) for v in result.query))
     if result.item_ids:
         console.print(f"Explain an item: weaklab explain {result.item_ids[0]}")
+
+
+def answer_lines(answers: dict[str, Any], n_gold: Any) -> list[str]:
+    """What happened to the human answers in a run: gold used, carried over, orphaned, changed, disagreements."""
+    lines = []
+    if answers.get("answers") or n_gold:
+        carried = answers.get("carried_over") or 0
+        lines.append(f"human answers: {answers.get('answers', 0)} on this data ({n_gold or 0} used as gold)"
+                     + (f", {carried} carried over from an earlier version of the data file" if carried else ""))
+    if answers.get("orphaned"):
+        lines.append(f"[yellow]{answers['orphaned']} human answer(s) are on items no longer in the data[/] "
+                     f"(kept in the store, not used), e.g. {_first(answers.get('orphaned_item_ids'))}")
+    if answers.get("changed"):
+        lines.append(f"[yellow]{answers['changed']} answered item(s) changed content since answered[/]: review them "
+                     f"again, e.g. {_first(answers.get('changed_item_ids'))}")
+    if answers.get("n_disagreements"):
+        lines.append(f"{answers['n_disagreements']} item(s) with disagreeing annotators "
+                     f"({answers.get('n_unresolved', 0)} tied: not gold): weaklab annotate disagreements")
+    return lines
+
+
+def _first(values: Any) -> str:
+    return ", ".join(str(v) for v in (values or [])[:3])
