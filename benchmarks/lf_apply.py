@@ -19,6 +19,12 @@ Cases (each in a fresh subprocess, see ``_common.run_child``):
 
 Every matrix is checked against snorkel's ``PandasLFApplier`` output (``np.array_equal``).
 
+Repeats: every case, whatever its library, runs the same number of times at a given size (``--repeat``;
+default 3 up to 100k rows and 1 above, where one snorkel run takes 7-15 min); its time is the best run. The
+ratio target is checked against snorkel's ``PandasLFApplier`` (``snorkel``, ``snorkel-obj``), which are always
+run, at every size. Other cases predicted (linearly from the smaller size) to exceed ``--budget`` are not run
+and are shown as not run, with the prediction; no ratio is ever computed from a prediction.
+
 Run from the repository root in the benchmark environment::
 
     .venv-bench/bin/python benchmarks/lf_apply.py            # 100k and 1M rows, writes BENCHMARKS.md
@@ -52,31 +58,32 @@ from lf_data import ABSTAIN, KEYWORD_LFS, REGEX_LFS
 NAME = "lf_apply"
 FULL_SIZES = (100_000, 1_000_000)
 QUICK_SIZES = (10_000, 50_000)
-SNORKEL_BUDGET_S = 600.0  # run a slow case at a size only if its predicted time is within this
+SNORKEL_BUDGET_S = 600.0  # run a slow non-reference case at a size only if its predicted time is within this
+REFERENCE_TIMEOUT_S = 4 * 3600.0  # the target's reference cases always run; this only guards against a hang
 DASK_PARTITIONS = 8
 DASK_WORKERS = 2
 
 _CLUSTER = f"LocalCluster {DASK_WORKERS} workers"
 _OBJ = ", object column"
 CASES: dict[str, dict[str, Any]] = {  # run in this order: each weaklab case next to its snorkel peer
-    "weaklab": dict(lib="weaklab", lfs="templates", how="`apply_lfs`, n_jobs=1", fast=True, procs=False),
-    "snorkel": dict(lib="snorkel", lfs="row-wise", how="`PandasLFApplier`", fast=False, procs=False),
+    "weaklab": dict(lib="weaklab", lfs="templates", how="`apply_lfs`, n_jobs=1", procs=False),
+    "snorkel": dict(lib="snorkel", lfs="row-wise", how="`PandasLFApplier`", procs=False),
     "weaklab-obj": dict(
-        lib="weaklab", lfs="templates", how=f"`apply_lfs`, n_jobs=1{_OBJ}", fast=True, procs=False, obj=True
+        lib="weaklab", lfs="templates", how=f"`apply_lfs`, n_jobs=1{_OBJ}", procs=False, obj=True
     ),
     "snorkel-obj": dict(
-        lib="snorkel", lfs="row-wise", how=f"`PandasLFApplier`{_OBJ}", fast=False, procs=False, obj=True
+        lib="snorkel", lfs="row-wise", how=f"`PandasLFApplier`{_OBJ}", procs=False, obj=True
     ),
-    "weaklab-nj2": dict(lib="weaklab", lfs="templates", how="`apply_lfs`, n_jobs=2", fast=True, procs=True),
+    "weaklab-nj2": dict(lib="weaklab", lfs="templates", how="`apply_lfs`, n_jobs=2", procs=True),
     "snorkel-parallel": dict(
-        lib="snorkel", lfs="row-wise", how="`PandasParallelLFApplier`, n_parallel=2", fast=False, procs=True
+        lib="snorkel", lfs="row-wise", how="`PandasParallelLFApplier`, n_parallel=2", procs=True
     ),
     "weaklab-dask": dict(
-        lib="weaklab", lfs="templates", how=f'`apply_lfs(engine="dask")`, {_CLUSTER}', fast=True, procs=True
+        lib="weaklab", lfs="templates", how=f'`apply_lfs(engine="dask")`, {_CLUSTER}', procs=True
     ),
-    "snorkel-dask": dict(lib="snorkel", lfs="row-wise", how=f"`DaskLFApplier`, {_CLUSTER}", fast=False, procs=True),
-    "weaklab-rowwise": dict(lib="weaklab", lfs="row-wise", how="`apply_lfs`, n_jobs=1", fast=False, procs=False),
-    "weaklab-rowwise-nj2": dict(lib="weaklab", lfs="row-wise", how="`apply_lfs`, n_jobs=2", fast=False, procs=True),
+    "snorkel-dask": dict(lib="snorkel", lfs="row-wise", how=f"`DaskLFApplier`, {_CLUSTER}", procs=True),
+    "weaklab-rowwise": dict(lib="weaklab", lfs="row-wise", how="`apply_lfs`, n_jobs=1", procs=False),
+    "weaklab-rowwise-nj2": dict(lib="weaklab", lfs="row-wise", how="`apply_lfs`, n_jobs=2", procs=True),
 }
 REFERENCES = ("snorkel", "snorkel-obj")  # the first one run at a size is the reference for `identical`
 TARGET_RATIO = 50
@@ -364,36 +371,29 @@ def parent_main(args: argparse.Namespace) -> None:
             _print_row("baseline", n, base)
             results["runs"].append({"case": "baseline", **base})
             matrices: dict[str, Path] = {}
+            repeat = repeats(n, args.repeat)
             for case in cases:
-                spec = CASES[case]
-                repeat = 3 if spec["fast"] else 1
-                if case in rates:
+                reference = case in REFERENCES
+                if case in rates and not reference:
                     predicted = n / rates[case] * repeat
-                    if predicted > args.budget:
-                        repeat = 1
-                        predicted = n / rates[case]
                     if predicted > args.budget:
                         rec = {
                             "case": case,
                             "n": n,
                             "skipped": True,
-                            "extrapolated_rate": rates[case],
-                            "extrapolated_best": n / rates[case],
-                            "note": f"predicted {predicted:.0f} s > budget {args.budget:.0f} s",
+                            "predicted_s": predicted,
+                            "note": f"predicted {predicted:.0f} s for {repeat} run(s) > budget {args.budget:.0f} s",
                         }
                         results["runs"].append(rec)
-                        print(
-                            f"  {case:22s} n={n:>9,d}  skipped, extrapolated {n / rates[case]:.0f} s",
-                            flush=True,
-                        )
+                        print(f"  {case:22s} n={n:>9,d}  not run, predicted {predicted:.0f} s", flush=True)
                         continue
                 save = Path(tmp) / f"{case}-{n}.npy"
                 rec = C.run_child(
                     __file__,
                     ["--child", case, "--sizes", str(n), "--repeat", str(repeat), "--save", str(save)],
-                    timeout=max(900.0, 3 * args.budget),
+                    timeout=REFERENCE_TIMEOUT_S if reference else max(900.0, 3 * args.budget),
                 )
-                rec.update(case=case, n=n, repeat=repeat)
+                rec.update(case=case, n=n, repeat=repeat, load_at_start=round(os.getloadavg()[0], 2))
                 if "error" not in rec:
                     rates[case] = n / rec["best"]
                     rec["rate"] = rates[case]
@@ -405,6 +405,13 @@ def parent_main(args: argparse.Namespace) -> None:
         _profile(results, sizes)
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     C.publish(NAME, results, render_markdown(results), quick=args.quick, update_md=not args.no_md)
+
+
+def repeats(n: int, given: int | None) -> int:
+    """Runs of every case at ``n`` rows: ``given``, else 3 up to 100k rows and 1 above (the same for all)."""
+    if given is not None:
+        return given
+    return 3 if n <= 100_000 else 1
 
 
 def _profile(results: dict[str, Any], sizes: Sequence[int]) -> None:
@@ -468,9 +475,10 @@ def _runs_by(results: dict[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
 
 
 def _rate(r: dict[str, Any] | None) -> float | None:
-    if not r:
+    """Measured rows/s of a run (never a prediction)."""
+    if not r or r.get("skipped"):
         return None
-    return r.get("rate") or r.get("extrapolated_rate")
+    return r.get("rate")
 
 
 MAIN_ROWS = ("weaklab", "weaklab-nj2", "weaklab-dask", "snorkel", "snorkel-parallel", "snorkel-dask")
@@ -574,24 +582,17 @@ def _md_speed_table(
             ref_cpu, cpu = _cpu(by, ref_case, n), _cpu(by, case, n)
             single = not CASES[case]["procs"] and not CASES[ref_case]["procs"]
             if single and ref_cpu and cpu and case != ref_case:
-                approx = "~" if by[(case, n)].get("skipped") else ""
-                row[-2] += f" (CPU {approx}{C.fmt_ratio(cpu / ref_cpu)})"
+                row[-2] += f" (CPU {C.fmt_ratio(cpu / ref_cpu)})"
             rows.append(row)
     return C.md_table([*TABLE_HEADER, ref_title, "identical"], rows, "lllrrrrrc")
 
 
 def _cpu(by: dict[tuple[str, int], dict[str, Any]], case: str, n: int) -> float | None:
-    """CPU seconds of the case at n rows; linearly extrapolated from the largest smaller size if skipped."""
+    """Measured CPU seconds of the case at n rows (None when it was not run)."""
     r = by.get((case, n))
-    if not r or "error" in r:
+    if not r or "error" in r or r.get("skipped") or not r.get("cpu_best"):
         return None
-    if r.get("cpu_best"):
-        return float(r["cpu_best"])
-    smaller = [m for (c, m), x in by.items() if c == case and m < n and x.get("cpu_best")]
-    if r.get("skipped") and smaller:
-        m = max(smaller)
-        return float(by[(case, m)]["cpu_best"]) * n / m
-    return None
+    return float(r["cpu_best"])
 
 
 def _md_memory(by: dict[tuple[str, int], dict[str, Any]], sizes: list[int]) -> list[str]:
@@ -719,10 +720,7 @@ def _md_notes(results: dict[str, Any]) -> list[str]:
                 f"- `{r['case']}` at {r.get('n', 0):,} rows failed: {r['error']}; `{_last_line(r.get('stderr', ''))}`"
             )
         elif r.get("skipped"):
-            notes.append(
-                f"- `{r['case']}` at {r['n']:,} rows not run ({r['note']}); its rows/s above is "
-                "**extrapolated** from the smaller size."
-            )
+            notes.append(f"- `{r['case']}` at {r['n']:,} rows not run ({r['note']}); no ratio is given for it.")
         elif r.get("identical") is False:
             notes.append(
                 f"- `{r['case']}` at {r['n']:,} rows: matrix differs from `{r['identical_to']}`: {r.get('mismatch')}"
@@ -744,18 +742,9 @@ def _main_row(case: str, n: int, r: dict[str, Any], ref_rate: float | None) -> l
     if "error" in r:
         return [spec["lib"], spec["how"], spec["lfs"], f"{n:,}", "failed", "-", "-", "-", "-"]
     if r.get("skipped"):
-        rate = r["extrapolated_rate"]
-        return [
-            spec["lib"],
-            spec["how"],
-            spec["lfs"],
-            f"{n:,}",
-            f"~{C.fmt_seconds(r['extrapolated_best'])} (extrapolated)",
-            "-",
-            f"~{C.fmt_rate(rate)}",
-            f"~{C.fmt_ratio(ref_rate / rate)}" if ref_rate else "-",
-            "not run",
-        ]
+        predicted = r.get("predicted_s")
+        shown = f"not run (predicted {C.fmt_seconds(predicted)})" if predicted else "not run"
+        return [spec["lib"], spec["how"], spec["lfs"], f"{n:,}", shown, "-", "-", "-", "-"]
     rate = r["rate"]
     ident = {True: "yes", False: "**NO**", None: "-"}[r.get("identical")]
     return [
@@ -771,6 +760,13 @@ def _main_row(case: str, n: int, r: dict[str, Any], ref_rate: float | None) -> l
     ]
 
 
+def _repeat_text(by: dict[tuple[str, int], dict[str, Any]], n: int) -> str:
+    counts = sorted({r["repeat"] for (_, m), r in by.items() if m == n and r.get("repeat")})
+    if not counts:
+        return "an unknown number of times"
+    return " or ".join("once" if c == 1 else f"{c} times" for c in counts) + " (best run taken)"
+
+
 def _target_lines(by: dict[tuple[str, int], dict[str, Any]], sizes: list[int]) -> list[str]:
     """The 50x target at the largest size, by wall and by CPU time, for each form of the text column."""
     n = max(sizes)
@@ -780,20 +776,24 @@ def _target_lines(by: dict[tuple[str, int], dict[str, Any]], sizes: list[int]) -
         ("object column", "weaklab-obj", "snorkel-obj"),
     ):
         wl, sn = by.get((wl_case, n)), by.get((sn_case, n))
-        if not (_rate(wl) and _rate(sn)):
+        wl_rate, sn_rate = _rate(wl), _rate(sn)
+        if not (wl_rate and sn_rate):
+            if wl or sn:
+                parts.append(f"{label}: not measured (a run is missing or failed), not counted")
             continue
-        wall = _rate(wl) / _rate(sn)
+        wall = wl_rate / sn_rate
         wl_cpu, sn_cpu = _cpu(by, wl_case, n), _cpu(by, sn_case, n)
         cpu = sn_cpu / wl_cpu if wl_cpu and sn_cpu else None
         ratios += [wall] + ([cpu] if cpu else [])
-        extrap = " (snorkel extrapolated)" if sn.get("skipped") else ""
+        loads = "/".join(f"{x['load_before']:.1f}" for x in (wl, sn) if x and x.get("load_before") is not None)
         parts.append(
             f"{label}: {C.fmt_ratio(wall)} by wall time, "
             + (f"{C.fmt_ratio(cpu)} by CPU time" if cpu else "CPU time n/a")
-            + extrap
+            + (f" (1-min load at the start of each: {loads})" if loads else "")
         )
     if not ratios:
-        return []
+        return [f"Target weaklab >= {TARGET_RATIO}x snorkel `PandasLFApplier` rows/s at {n:,} rows: **not measured** "
+                f"({'; '.join(parts) or 'no run at this size'}).", ""] if parts else []
     if min(ratios) >= TARGET_RATIO:
         verdict = "met"
     elif max(ratios) >= TARGET_RATIO:
@@ -802,7 +802,8 @@ def _target_lines(by: dict[tuple[str, int], dict[str, Any]], sizes: list[int]) -
         verdict = "**missed**"
     return [
         f"Target weaklab >= {TARGET_RATIO}x snorkel `PandasLFApplier` rows/s at {n:,} rows: {verdict} "
-        f"({'; '.join(parts)}).",
+        f"({'; '.join(parts)}). Only ratios measured at this size, in this run, are counted; each case ran "
+        f"{_repeat_text(by, n)}.",
         "",
     ]
 
@@ -846,7 +847,12 @@ def main(argv: list[str] | None = None) -> None:
     # internal: child mode
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--child-out", help=argparse.SUPPRESS)
-    p.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="runs of every case (all libraries alike; default: 3 up to 100k rows, 1 above; best run reported)",
+    )
     p.add_argument("--save", help=argparse.SUPPRESS)
     p.add_argument("--cprofile", action="store_true", help=argparse.SUPPRESS)
     C.add_tree_args(p)
