@@ -146,7 +146,8 @@ def test_import_documented_json_export(project):
         _task("c2", "ccc", []),
         _task("c4", "dddd", [{"id": 9, "completed_by": 10, "result": [], "created_at": "2024-05-02T09:00:00Z"}]),
     ]
-    assert import_label_studio(store, _write(tmp / "export.json", export), dataset_id=ds) == 2
+    summary = import_label_studio(store, _write(tmp / "export.json", export), dataset_id=ds)
+    assert (summary.n_stored, summary.n_skipped, summary.n_no_choice, summary.n_unanswered) == (2, 1, 1, 1)
     stored = store.annotations(ds)
     assert stored["item_id"].tolist() == ["c0", "c0"]
     assert stored["label"].tolist() == [1, 0]
@@ -166,7 +167,8 @@ def test_import_documented_json_min_export(project):
          "created_at": "2024-05-03T08:01:00Z"},
         {"text": "c", "item_id": "c7", "id": 3},
     ]
-    assert import_label_studio(store, _write(tmp / "min.json", export), dataset_id=ds) == 2
+    summary = import_label_studio(store, _write(tmp / "min.json", export), dataset_id=ds)
+    assert (summary.n_stored, summary.n_unanswered) == (2, 1)
     stored = store.annotations(ds)
     assert list(zip(stored["item_id"], stored["label"], stored["annotator"])) == [
         ("c5", 1, "ann@example.org"), ("c6", 0, "3")]
@@ -184,12 +186,13 @@ def test_round_trip_of_own_export(project):
             chosen = CLASSES[1 - CLASSES.index(chosen)]
         task["annotations"] = [_answer(chosen, {"email": "rev@example.org"}, when=f"2024-06-01T10:00:{i:02d}Z")]
     answered = _write(tmp / "answered.json", tasks)
-    assert import_label_studio(store, answered, dataset_id=ds) == len(tasks)
+    assert import_label_studio(store, answered, dataset_id=ds).n_stored == len(tasks)
     stored = store.annotations(ds).set_index("item_id")
     for task in tasks:
         expected = CLASSES.index(task["annotations"][0]["result"][0]["value"]["choices"][0])
         assert stored.loc[task["data"]["item_id"], "label"] == expected
-    assert import_label_studio(store, answered, dataset_id=ds) == 0  # importing twice stores nothing new
+    again = import_label_studio(store, answered, dataset_id=ds)  # importing twice stores nothing new
+    assert (again.n_stored, again.n_already_stored) == (0, len(tasks))
     assert len(store.annotations(ds)) == len(tasks)
 
 
@@ -200,7 +203,7 @@ def test_annotator_override_and_missing_annotator(project):
     path = _write(tmp / "min.json", export)
     with pytest.raises(ValidationError, match="annotator"):
         import_label_studio(store, path, dataset_id=ds)
-    assert import_label_studio(store, path, dataset_id=ds, annotator="alice", origin="ls-batch-1") == 1
+    assert import_label_studio(store, path, dataset_id=ds, annotator="alice", origin="ls-batch-1").n_stored == 1
     assert store.annotations(ds)[["annotator", "origin"]].values.tolist() == [["alice", "ls-batch-1"]]
 
 
@@ -217,6 +220,9 @@ BAD_EXPORTS = {
     "bad time": ([_task("c1", "x", [_answer("HAM", 1, when="yesterday")])], r"created_at.*ISO 8601"),
     "min missing choice": ([{"item_id": "c1", "annotator": "a", "annotation_id": 1, "sentiment": "Great"}],
                            "chosen class"),
+    "min unknown choice": ([{"item_id": "c1", "annotator": "a", "annotation_id": 1, "label": "HAM"},
+                            {"item_id": "c2", "annotator": "a", "annotation_id": 2, "label": "EGGS"}],
+                           r"\[1\]\.label.*EGGS"),
 }
 
 
@@ -241,4 +247,6 @@ def test_parse_is_pure_and_respects_from_name():
     with pytest.raises(ValidationError, match="from_name"):
         parse_label_studio_export(data, class_names=CLASSES)
     frame = parse_label_studio_export(data, class_names=CLASSES, from_name="label")
-    assert frame.to_dict("records") == [{"item_id": 5, "annotator": "1", "label": 1, "created_at": None}]
+    assert frame.to_dict("records") == [{"item_id": 5, "status": "answer", "annotator": "1", "label": 1,
+                                         "choice": "SPAM", "annotation_id": None, "created_at": None,
+                                         "updated_at": None}]

@@ -149,14 +149,22 @@ def annotate_export(run_id: int | None, output: Path, limit: int | None, text_fi
 @click.argument("export_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dataset", "dataset_id", type=int, default=None,
               help="The dataset the tasks belong to (default: the newest run's dataset).")
-@click.option("--annotator", default=None, help="Record every answer under this name (default: from the export).")
+@click.option("--users", "users_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Names for Label Studio's user ids: its users export (GET /api/users, JSON), an "
+                   "{\"id\": \"name\"} JSON object, or a CSV with id and email columns.")
+@click.option("--annotator", default=None,
+              help="A name for answers the export does not attribute, or for the one user of a "
+                   "single-annotator export (refused when the export names several people: use --users).")
 @store_option
 @handled
-def annotate_import(export_file: Path, dataset_id: int | None, annotator: str | None,
+def annotate_import(export_file: Path, dataset_id: int | None, users_file: Path | None, annotator: str | None,
                     store_path: Path | None) -> None:
     """Store the answers of a Label Studio export (JSON or JSON_MIN) as human annotations.
 
-    The next `weaklab fit` uses them as gold.
+    Skipped tasks, annotations submitted without a choice and tasks nobody
+    answered are counted and reported, not stored. Answers stored by an
+    earlier import are not stored again. The next `weaklab fit` uses the
+    answers as gold.
     """
     from ..pipeline.labelstudio import import_label_studio
 
@@ -166,6 +174,6 @@ def annotate_import(export_file: Path, dataset_id: int | None, annotator: str | 
             if runs_frame.empty:
                 raise click.ClickException("the store has no runs yet; pass --dataset ID")
             dataset_id = int(runs_frame["dataset_id"].iloc[0])
-        n = import_label_studio(store, export_file, dataset_id=dataset_id, annotator=annotator)
-    click.echo(f"Stored {n} annotations from {export_file} for dataset {dataset_id}; "
-               "the next `weaklab fit` uses them as gold.")
+        summary = import_label_studio(store, export_file, dataset_id=dataset_id, annotator=annotator,
+                                      users=users_file)
+    click.echo(summary.describe())

@@ -7,15 +7,18 @@ Pure functions over the decoded JSON: every problem raises
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .._core.validation import fail
 
-__all__ = ["ID_FIELD", "FROM_NAME", "parse_label_studio_export", "check_class_names"]
+__all__ = ["ID_FIELD", "FROM_NAME", "READ_FORMATS", "STATUSES", "parse_label_studio_export", "check_class_names",
+           "read_export"]
 
 #: Key of the weaklab item id inside a task's ``data`` (and a JSON_MIN record).
 ID_FIELD = "item_id"
@@ -26,7 +29,10 @@ FROM_NAME = "label"
 _MIN_RESERVED = frozenset({"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time",
                            "drafts", "predictions", "meta", "inner_id", "total_annotations",
                            "cancelled_annotations", "total_predictions"})
-_COLUMNS = ["item_id", "annotator", "label", "created_at"]
+#: What a parsed row records: an answer, a skipped (cancelled) task, an annotation submitted without a
+#: choice, or a task nobody annotated (the snapshot and "all tasks" exports list those too).
+STATUSES = ("answer", "skipped", "no_choice", "unanswered")
+_COLUMNS = ["item_id", "status", "annotator", "label", "choice", "annotation_id", "created_at", "updated_at"]
 
 
 def check_class_names(class_names: Any) -> list[str]:
@@ -41,7 +47,7 @@ def check_class_names(class_names: Any) -> list[str]:
 
 def parse_label_studio_export(data: Any, *, class_names: Sequence[str], id_field: str = ID_FIELD,
                               from_name: str | None = None, source: str = "data") -> pd.DataFrame:
-    """Human answers in a Label Studio export (JSON or JSON_MIN), as class ids.
+    """Every task and annotation of a Label Studio export (JSON or JSON_MIN), with its status.
 
     Parameters
     ----------
@@ -49,7 +55,7 @@ def parse_label_studio_export(data: Any, *, class_names: Sequence[str], id_field
         The decoded export: a list of tasks (``{"data": ..., "annotations":
         [...]}``, Label Studio's JSON export) or of flat records (JSON_MIN:
         the data fields, ``"<from_name>": "<choice>"``, ``"annotator"``,
-        ``"created_at"``, ...). The format is recognised per record.
+        ``"annotation_id"``, ``"created_at"``, ...). The format is recognised per record.
     class_names : sequence of str
         The choices, in class-id order (choice ``class_names[i]`` is class ``i``).
     id_field : str, default="item_id"
@@ -63,34 +69,96 @@ def parse_label_studio_export(data: Any, *, class_names: Sequence[str], id_field
     Returns
     -------
     pandas.DataFrame
-        One row per answer, in file order: ``item_id`` (as in the file),
-        ``annotator`` (str, or None when the export does not say),
-        ``label`` (int class id), ``created_at`` (UTC ``datetime`` without
-        tzinfo, or None). Cancelled (skipped) annotations, empty results and
-        tasks without annotations give no rows.
+        One row per annotation, plus one per task without annotations, in
+        file order: ``item_id`` (as in the file), ``status`` (one of
+        :data:`STATUSES`: ``"answer"``; ``"skipped"`` for a cancelled
+        annotation; ``"no_choice"`` for an annotation submitted with no
+        choice; ``"unanswered"`` for a task nobody annotated, which the
+        snapshot and "all tasks" exports list), ``annotator`` (str, or None
+        when the export does not say), ``label`` (int class id, -1 unless an
+        answer), ``choice`` (the class name, or None), ``annotation_id``
+        (Label Studio's id of the annotation, or None), ``created_at`` and
+        ``updated_at`` (UTC ``datetime`` without tzinfo, or None).
 
     Raises
     ------
     ValidationError
         Malformed structure, a missing item id, a choice that is not a class
         name, or several choices in one answer.
+
+    Examples
+    --------
+    >>> export = [{"item_id": 7, "label": "SPAM", "annotator": 1, "annotation_id": 3},
+    ...           {"item_id": 8, "annotator": None, "annotation_id": None}]
+    >>> frame = parse_label_studio_export(export, class_names=["HAM", "SPAM"])
+    >>> frame["status"].tolist(), frame["label"].tolist(), frame["choice"].tolist()
+    (['answer', 'unanswered'], [1, -1], ['SPAM', None])
     """
     names = check_class_names(class_names)
     if not isinstance(data, list):
         raise fail(source, "a JSON list of Label Studio tasks (a JSON or JSON_MIN export)", data)
     rows: list[tuple[Any, ...]] = []
+    min_key = from_name if from_name is not None else _min_choice_key(data, names, id_field, source)
     for i, record in enumerate(data):
         where = f"{source}[{i}]"
         if not isinstance(record, Mapping):
             raise fail(where, "a task object", record)
-        if "data" in record or "annotations" in record or "completions" in record:
+        if _is_task(record):
             rows.extend(_task_rows(record, where, names, id_field, from_name))
         else:
-            rows.extend(_min_rows(record, where, names, id_field, from_name))
-    frame = pd.DataFrame(rows, columns=_COLUMNS).astype({"item_id": object, "annotator": object,
-                                                         "created_at": object})
-    frame["label"] = frame["label"].astype("int64")
+            rows.extend(_min_rows(record, where, names, id_field, min_key))
+    columns = list(zip(*rows)) if rows else [()] * len(_COLUMNS)
+    frame = pd.DataFrame({c: pd.Series(list(v), dtype="int64" if c == "label" else object)
+                          for c, v in zip(_COLUMNS, columns)})
     return frame
+
+
+def _row(item: Any, status: str, annotator: str | None = None, label: int = -1, names: list[str] | None = None,
+         annotation_id: Any = None, created_at: datetime | None = None,
+         updated_at: datetime | None = None) -> tuple[Any, ...]:
+    choice = names[label] if names is not None and label >= 0 else None
+    return item, status, annotator, label, choice, annotation_id, created_at, updated_at
+
+
+#: The Label Studio export formats weaklab reads.
+READ_FORMATS = "JSON, JSON_MIN"
+_OTHER_FORMATS = {".csv": "a CSV export", ".tsv": "a TSV export", ".xml": "an XML (Pascal VOC) export",
+                  ".conll": "a CoNLL export", ".zip": "a zipped export (COCO, YOLO, ...)", ".txt": "a text export"}
+
+
+def read_export(file: Path) -> Any:
+    """The decoded JSON of an export file; other formats (CSV, ...) get a message naming the ones read."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise fail("path", "an existing Label Studio export file", got_text=repr(str(file))) from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise fail(str(file), "a readable UTF-8 JSON file", got_text=str(exc)) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        kind = _other_format(file, text)
+        if kind is not None:
+            raise fail(str(file), f"a Label Studio export in a format weaklab reads ({READ_FORMATS})",
+                       got_text=f"{kind}, which is not supported: export the project again as JSON or "
+                       "JSON_MIN") from None
+        raise fail(str(file), f"valid JSON (a Label Studio export in {READ_FORMATS})",
+                   got_text=f"a syntax error at line {exc.lineno}: {exc.msg}") from None
+
+
+def _other_format(file: Path, text: str) -> str | None:
+    """What a non-JSON export looks like (None when it looks like broken JSON)."""
+    suffix = file.suffix.lower()
+    if suffix in _OTHER_FORMATS:
+        return _OTHER_FORMATS[suffix]
+    if text.lstrip()[:1] in ("[", "{"):
+        return None
+    first = text.splitlines()[0] if text else ""
+    if first.count(",") >= 2:
+        return "a CSV export"
+    if first.count("\t") >= 2:
+        return "a TSV export"
+    return "a file that is not JSON"
 
 
 # ---------------------------------------------------------------------- JSON (full tasks)
@@ -104,17 +172,22 @@ def _task_rows(task: Mapping[str, Any], where: str, names: list[str], id_field: 
     answers = task.get(key, [])
     if not isinstance(answers, list):
         raise fail(f"{where}.{key}", "a list of annotations", answers)
+    if not answers:
+        return [_row(item, "unanswered")]
     rows = []
     for j, answer in enumerate(answers):
         at = f"{where}.{key}[{j}]"
         if not isinstance(answer, Mapping):
             raise fail(at, "an annotation object", answer)
+        who = _annotator(answer.get("completed_by"), f"{at}.completed_by")
+        times = _times(answer, at)
+        ident = _annotation_id(answer.get("id"), f"{at}.id")
         if answer.get("was_cancelled") is True:
+            rows.append(_row(item, "skipped", who, -1, None, ident, *times))
             continue
         label = _result_label(answer.get("result"), f"{at}.result", names, from_name)
-        if label is not None:
-            rows.append((item, _annotator(answer.get("completed_by"), f"{at}.completed_by"), label,
-                         _time(answer.get("created_at"), f"{at}.created_at")))
+        status = "no_choice" if label is None else "answer"
+        rows.append(_row(item, status, who, -1 if label is None else label, names, ident, *times))
     return rows
 
 
@@ -141,25 +214,51 @@ def _result_label(result: Any, at: str, names: list[str], from_name: str | None)
 
 
 # ---------------------------------------------------------------------- JSON_MIN (flat records)
+def _is_task(record: Mapping[str, Any]) -> bool:
+    return "data" in record or "annotations" in record or "completions" in record
+
+
+def _annotated(record: Mapping[str, Any]) -> bool:
+    return record.get("annotator") is not None or record.get("annotation_id") is not None
+
+
+def _min_choice_key(data: list[Any], names: list[str], id_field: str, source: str) -> str | None:
+    """The one JSON_MIN field that holds the chosen class, found over the whole file (None: no JSON_MIN answers)."""
+    records = [r for r in data if isinstance(r, Mapping) and not _is_task(r)]
+    keys: set[str] = set()
+    for i, record in enumerate(records):
+        key = _choice_key(record, f"{source}[{i}]", names, id_field)
+        if key is not None:
+            keys.add(key)
+    if len(keys) > 1:
+        raise fail(source, "one field holding the chosen class (pass from_name= to name it)",
+                   got_text=f"several: {sorted(keys)}")
+    if not keys and any(_annotated(r) for r in records):
+        raise fail(source, f"a field holding the chosen class (one of {names}) in the annotated records",
+                   got_text="none in any record (pass from_name= to name the control, or check the class names)")
+    return next(iter(keys), None)
+
+
 def _min_rows(record: Mapping[str, Any], where: str, names: list[str], id_field: str,
-              from_name: str | None) -> list[tuple[Any, ...]]:
+              key: str | None) -> list[tuple[Any, ...]]:
     item = _item_id(record, id_field, where)
-    key = from_name if from_name is not None else _choice_key(record, where, names, id_field)
-    answered = "annotator" in record or "annotation_id" in record
-    if key is None or key not in record:
-        if answered:
-            field = f"{where}.{key if key is not None else '<choices>'}"
-            raise fail(field, "the chosen class of the annotation", got_text="no such field")
-        return []  # a task nobody annotated yet
+    who = _annotator(record.get("annotator"), f"{where}.annotator")
+    ident = _annotation_id(record.get("annotation_id"), f"{where}.annotation_id")
+    times = _times(record, where)
+    if key is None or key not in record or record[key] is None:
+        if who is None and ident is None:
+            return [_row(item, "unanswered")]  # a task nobody annotated yet (snapshot / all-tasks exports)
+        return [_row(item, "no_choice", who, -1, None, ident, *times)]  # submitted without a choice
     value = record[key]
     at = f"{where}.{key}"
     if isinstance(value, Mapping):
         if "choices" not in value:
             raise fail(at, "a class name or {'choices': [name]}", value)
         value = value["choices"]
+    if isinstance(value, list) and not value:
+        return [_row(item, "no_choice", who, -1, None, ident, *times)]
     label = _choices_label([value] if isinstance(value, str) else value, at, names)
-    return [(item, _annotator(record.get("annotator"), f"{where}.annotator"), label,
-             _time(record.get("created_at"), f"{where}.created_at"))]
+    return [_row(item, "answer", who, label, names, ident, *times)]
 
 
 def _choice_key(record: Mapping[str, Any], where: str, names: list[str], id_field: str) -> str | None:
@@ -214,6 +313,18 @@ def _annotator(value: Any, at: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
         raise fail(at, "a user id, email or user object", value)
     return str(value)
+
+
+def _annotation_id(value: Any, at: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
+        raise fail(at, "Label Studio's annotation id (an integer or string)", value)
+    return value
+
+
+def _times(record: Mapping[str, Any], at: str) -> tuple[datetime | None, datetime | None]:
+    return _time(record.get("created_at"), f"{at}.created_at"), _time(record.get("updated_at"), f"{at}.updated_at")
 
 
 def _time(value: Any, at: str) -> datetime | None:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -34,15 +35,19 @@ import pandas as pd
 from .._core.soft_labels import SoftLabels
 from .._core.validation import check_int, fail
 from ..store import Store
-from ._ls_parse import FROM_NAME, ID_FIELD, check_class_names, parse_label_studio_export
+from ._ls_parse import FROM_NAME, ID_FIELD, READ_FORMATS, check_class_names, parse_label_studio_export, read_export
 from ._ls_store import dataset_class_names, item_texts, run_dataset, run_soft_labels, typed_item_ids
+from ._ls_users import name_annotators, read_user_map
 
 __all__ = [
     "config_path",
+    "ImportSummary",
+    "READ_FORMATS",
     "export_label_studio",
     "import_label_studio",
     "labeling_config",
     "parse_label_studio_export",
+    "read_user_map",
     "to_label_studio_tasks",
 ]
 
@@ -243,16 +248,81 @@ def _write_text(path: Path, text: str) -> None:
         raise fail("path", "a writable file", got_text=f"{str(path)!r} ({exc.strerror})") from None
 
 
+@dataclass(frozen=True)
+class ImportSummary:
+    """What :func:`import_label_studio` found in an export and stored.
+
+    Attributes
+    ----------
+    path : str
+        The export file.
+    dataset_id : int
+        The dataset the answers belong to.
+    n_answers : int
+        Answers in the file (annotations with a choice).
+    n_stored : int
+        Answers stored by this import.
+    n_already_stored : int
+        Answers stored by an earlier import of the same answer (or repeated in the file).
+    n_superseded : int
+        Stored answers that an edited answer of this export replaced.
+    n_skipped : int
+        Skipped (cancelled) annotations: no answer.
+    n_no_choice : int
+        Annotations submitted without a choice: no answer.
+    n_unanswered : int
+        Tasks nobody annotated (snapshot and "all tasks" exports list them): no answer.
+    annotators : tuple of str
+        Who gave the stored answers.
+    """
+
+    path: str
+    dataset_id: int
+    n_answers: int
+    n_stored: int
+    n_already_stored: int = 0
+    n_superseded: int = 0
+    n_skipped: int = 0
+    n_no_choice: int = 0
+    n_unanswered: int = 0
+    annotators: tuple[str, ...] = ()
+
+    @property
+    def n_no_answer(self) -> int:
+        """Tasks and annotations that carry no answer (skipped, without a choice, unanswered)."""
+        return self.n_skipped + self.n_no_choice + self.n_unanswered
+
+    def describe(self) -> str:
+        """The summary as sentences for a person: what was stored, what was not, and why."""
+        who = f" by {', '.join(self.annotators)}" if self.annotators else ""
+        parts = [f"Stored {self.n_stored} new answer(s){who} of the {self.n_answers} in {self.path} "
+                 f"(dataset {self.dataset_id})."]
+        seen = [f"{n} {what}" for n, what in ((self.n_already_stored, "already stored"),
+                                              (self.n_superseded, "replaced an earlier version")) if n]
+        if seen:
+            parts.append(f"Not stored again: {', '.join(seen)}.")
+        none = [f"{n} {what}" for n, what in ((self.n_skipped, "skipped task(s)"),
+                                              (self.n_no_choice, "annotation(s) submitted without a choice"),
+                                              (self.n_unanswered, "task(s) nobody answered yet")) if n]
+        if none:
+            parts.append(f"No answer in {', '.join(none)}.")
+        if self.n_stored:
+            parts.append("The next `weaklab fit` uses the new answers as gold.")
+        return " ".join(parts)
+
+
 def import_label_studio(store: Store, path: str | os.PathLike[str], *, dataset_id: int,
-                        annotator: str | None = None, origin: str = "label_studio",
-                        class_names: Sequence[str] | None = None, id_field: str = ID_FIELD,
-                        from_name: str | None = None) -> int:
+                        annotator: str | None = None, users: Mapping[str, str] | str | os.PathLike[str] | None = None,
+                        origin: str = "label_studio", class_names: Sequence[str] | None = None,
+                        id_field: str = ID_FIELD, from_name: str | None = None) -> ImportSummary:
     """Store the answers of a Label Studio export (JSON or JSON_MIN) as human annotations.
 
     Everything is checked before anything is written, and all answers are
-    written in one transaction: a bad file stores nothing. Answers already
-    stored (same item, annotator, label, time and origin, e.g. from importing
-    the same export twice) are skipped.
+    written in one transaction: a bad file stores nothing. Tasks and
+    annotations without an answer (skipped, submitted without a choice, not
+    annotated yet) are counted, not stored. An answer stored before (same
+    item, label, creation time and origin, e.g. from importing the same
+    export twice, with or without ``annotator``) is not stored again.
 
     Parameters
     ----------
@@ -263,8 +333,14 @@ def import_label_studio(store: Store, path: str | os.PathLike[str], *, dataset_i
     dataset_id : int
         The dataset whose items the tasks are (ids in ``data[id_field]``).
     annotator : str, optional
-        Record every answer under this name. By default the export's
-        ``completed_by`` (JSON: the user's email, else id) or ``annotator`` (JSON_MIN).
+        A name for answers the export does not attribute, and for the one
+        user of an export answered by a single person. Refused for an export
+        of several people (use ``users``): one name never merges people.
+    users : mapping or path, optional
+        User id → name (or e-mail): a mapping, or a file read by
+        :func:`read_user_map` (Label Studio's users export, ``{id: name}``
+        JSON, or CSV with ``id`` and ``email``). Without it, annotators are
+        the export's user ids.
     origin : str, default="label_studio"
         Origin recorded with each annotation.
     class_names : sequence of str, optional
@@ -277,55 +353,55 @@ def import_label_studio(store: Store, path: str | os.PathLike[str], *, dataset_i
 
     Returns
     -------
-    int
-        Number of annotations stored.
+    ImportSummary
+        Counts of what was stored, what was already stored, and what carried no answer.
     """
     file = Path(path)
-    data = _read_json(file)
+    data = read_export(file)
     names = check_class_names(class_names) if class_names is not None else dataset_class_names(store, dataset_id)
-    frame = parse_label_studio_export(data, class_names=names, id_field=id_field, from_name=from_name,
-                                      source=str(file))
-    if annotator is not None:
-        frame["annotator"] = _check_field("annotator", annotator)
-    elif frame["annotator"].isna().any():
+    parsed = parse_label_studio_export(data, class_names=names, id_field=id_field, from_name=from_name,
+                                       source=str(file))
+    mapping = read_user_map(users) if isinstance(users, (str, os.PathLike)) else users
+    parsed = name_annotators(parsed, users=mapping, annotator=annotator, source=str(file))
+    counts = parsed["status"].value_counts()
+    frame = parsed[parsed["status"] == "answer"].reset_index(drop=True)
+    if frame["annotator"].isna().any():
         row = int(np.flatnonzero(frame["annotator"].isna().to_numpy())[0])
         raise fail(f"{file}: answer {row}", "the annotator (completed_by / annotator), or pass annotator=",
                    got_text="none in the export")
+    typed_item_ids(store, dataset_id, parsed["item_id"].tolist(), f"{file}: {id_field}")
     frame["item_id"] = typed_item_ids(store, dataset_id, frame["item_id"].tolist(), f"{file}: {id_field}")
-    frame = _new_answers(store, dataset_id, frame, _check_field("origin", origin))
-    if frame.empty:
-        return 0
-    store.add_annotations(dataset_id, np.asarray(frame["item_id"].tolist(), dtype=object),
-                          frame["annotator"].tolist(), frame["label"].to_numpy(), origin=origin,
-                          when=np.asarray(frame["created_at"].tolist(), dtype=object))
-    return len(frame)
+    new = _new_answers(store, dataset_id, frame, _check_field("origin", origin))
+    if len(new):
+        store.add_annotations(dataset_id, np.asarray(new["item_id"].tolist(), dtype=object),
+                              new["annotator"].tolist(), new["label"].to_numpy(), origin=origin,
+                              when=np.asarray(new["created_at"].tolist(), dtype=object))
+    return ImportSummary(path=str(file), dataset_id=int(dataset_id), n_answers=len(frame), n_stored=len(new),
+                         n_already_stored=len(frame) - len(new), n_skipped=int(counts.get("skipped", 0)),
+                         n_no_choice=int(counts.get("no_choice", 0)),
+                         n_unanswered=int(counts.get("unanswered", 0)),
+                         annotators=tuple(sorted({str(a) for a in new["annotator"]})))
 
 
-def _read_json(file: Path) -> Any:
-    try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise fail("path", "an existing Label Studio export file", got_text=repr(str(file))) from None
-    except json.JSONDecodeError as exc:
-        raise fail(str(file), "valid JSON", got_text=f"a syntax error at line {exc.lineno}: {exc.msg}") from None
-    except (UnicodeDecodeError, OSError) as exc:
-        raise fail(str(file), "a readable UTF-8 JSON file", got_text=str(exc)) from None
-
-
-def _answer_key(item: Any, who: Any, label: Any, when: Any) -> tuple[str, str, int, Any]:
+def _answer_key(item: Any, label: Any, when: Any) -> tuple[str, int, Any]:
     moment = None if when is None or pd.isna(when) else pd.Timestamp(when).to_pydatetime()
-    return str(item), str(who), int(label), moment
+    return str(item), int(label), moment
 
 
 def _new_answers(store: Store, dataset_id: int, frame: pd.DataFrame, origin: str) -> pd.DataFrame:
-    """Drop answers stored before (same item, annotator, label, time, origin) and repeats within the file."""
+    """Drop answers stored before (same item, label, creation time, origin) and repeats within the file.
+
+    The annotator is not part of the key: Label Studio's creation times have
+    microseconds, so the same item, label and time is the same answer, whether
+    it was imported under a user id or a name.
+    """
     known = store.annotations(dataset_id)
     known = known[known["origin"] == origin]
-    seen = {_answer_key(*r) for r in zip(known["item_id"], known["annotator"], known["label"], known["created_at"])}
+    seen = {_answer_key(*r) for r in zip(known["item_id"], known["label"], known["created_at"])}
     keep = []
-    for row in zip(frame["item_id"], frame["annotator"], frame["label"], frame["created_at"]):
+    for row in zip(frame["item_id"], frame["label"], frame["created_at"]):
         key = _answer_key(*row)
-        keep.append(row[3] is None or key not in seen)
-        if row[3] is not None:
+        keep.append(row[2] is None or key not in seen)
+        if row[2] is not None:
             seen.add(key)
     return frame[np.asarray(keep, dtype=bool)].reset_index(drop=True)
