@@ -168,3 +168,20 @@ def test_accept_a_correction_and_open_lineage(server: tuple[str, Any], page: Any
     assert "browser test" in page.locator("#lineage-corrections").inner_text()
     assert "correction" in page.locator("#final").inner_text()
     page.screenshot(path=str(tmp_path / "lineage.png"))
+
+
+def test_pages_fit_a_1280_px_window_and_show_plain_text(server: tuple[str, Any], page: Any, tmp_path: Path) -> None:
+    """At 1280 px no page scrolls sideways, the issues' accept/reject controls are on screen, and comments
+    read as text ("I'm", not "I&#39;m")."""
+    base, _ = server
+    for path, _ in PAGES:
+        page.goto(base + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280, f"{path} is {width} px wide"
+    page.goto(base + "/issues")
+    for button in ("button.accept", "button.reject"):
+        box = page.locator(button).first.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 1280, button
+    page.screenshot(path=str(tmp_path / "issues_1280.png"))
+    texts = " ".join(page.locator("#issues-table tbody td:nth-child(3)").all_inner_texts())
+    assert texts and "&#39;" not in texts and "&amp;" not in texts and "&quot;" not in texts

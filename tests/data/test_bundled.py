@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,9 +60,18 @@ def test_bundle_equals_published_csvs(dataset):
     raw = pd.concat(parts, ignore_index=True)
     df = load_youtube_spam(drop_duplicates=False)
     assert list(df["comment_id"]) == list(raw["COMMENT_ID"])
-    assert list(df["author"]) == list(raw["AUTHOR"])
-    assert list(df["text"]) == list(raw["CONTENT"])
+    assert list(df["author"]) == [html.unescape(a) for a in raw["AUTHOR"]]  # entities decoded, nothing else
+    assert list(df["text"]) == [html.unescape(t) for t in raw["CONTENT"]]
+    assert raw["CONTENT"].str.contains("&#39;").any()  # the published files do carry entities
     assert list(df["label"]) == [int(c) for c in raw["CLASS"]]
     assert list(df["video"].astype(str)) == list(raw["video"])
     dates = pd.to_datetime(raw["DATE"].replace("", None), format="ISO8601")
     pd.testing.assert_series_equal(df["date"], dates, check_names=False, check_dtype=False)
+
+
+def test_comments_carry_no_html_entities():
+    """The comments read as a person reads them: "He's", not "He&#39;s" (the UCI files' entities are decoded)."""
+    df = load_youtube_spam()
+    for entity in ("&#39;", "&amp;", "&quot;", "&lt;", "&gt;"):
+        assert not df["text"].str.contains(entity, regex=False).any(), entity
+    assert df["text"].str.contains("'", regex=False).sum() > 100

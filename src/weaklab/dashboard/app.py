@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -62,7 +64,7 @@ def create_app(store_path: str | Path, *, token: str | None = None, annotator_de
     app = FastAPI(title="weaklab dashboard", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.dashboard = state
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
-    templates.env.globals["fmt"] = _fmt
+    templates.env.globals.update(fmt=_fmt, when=_when, cname=_cname)
     static = {name: (_HERE / "static" / name).read_bytes() for name in STATIC_TYPES}
     app.include_router(build_router(templates, static, annotator_default))
     app.middleware("http")(security_middleware(token))
@@ -71,18 +73,38 @@ def create_app(store_path: str | Path, *, token: str | None = None, annotator_de
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
-    """A number for a table cell (``-`` when missing)."""
+    """A number for a table cell (``-`` when missing; counts without decimals)."""
     if value is None:
         return "-"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
     try:
         number = float(value)
     except (TypeError, ValueError):
         return str(value)
     return "-" if number != number else f"{number:.{digits}f}"
+
+
+def _when(value: Any) -> str:
+    """A recorded time (UTC) to the second, for a table cell (``-`` when missing)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return "-"
+    try:
+        return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _cname(names: Any, label: Any) -> str:
+    """A class id as its class name (the id when no name is known; ``-`` for none or -1)."""
+    if label is None or (isinstance(label, float) and label != label):
+        return "-"
+    value = int(label)
+    if value < 0:
+        return "-"
+    return str(names[value]) if names and value < len(names) else str(value)
 
 
 def _error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:

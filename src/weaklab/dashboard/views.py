@@ -54,15 +54,17 @@ class Pager:
         return self.page < self.pages
 
 
-def flat_numbers(metrics: Any, prefix: str = "") -> dict[str, float]:
-    """Numeric leaves of a nested metrics dict as ``{"a.b": value}``."""
-    out: dict[str, float] = {}
+def flat_numbers(metrics: Any, prefix: str = "") -> dict[str, float | int]:
+    """Numeric leaves of a nested metrics dict as ``{"a.b": value}`` (counts stay integers)."""
+    out: dict[str, float | int] = {}
     if isinstance(metrics, Mapping):
         for key, value in metrics.items():
             name = f"{prefix}{key}"
             if isinstance(value, Mapping):
                 out.update(flat_numbers(value, name + "."))
-            elif isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+            elif isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+                out[name] = int(value)
+            elif isinstance(value, (float, np.floating)):
                 out[name] = float(value)
     return out
 

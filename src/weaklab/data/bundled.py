@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from importlib import resources
 
 import pandas as pd
@@ -35,7 +36,7 @@ def load_youtube_spam(*, drop_duplicates: bool = True) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``comment_id`` (str), ``author`` (str), ``date``
         (datetime64, NaT for the 245 comments published without a date),
-        ``text`` (str), ``label`` (int: 1 = spam, 0 = ham; class names in
+        ``text`` (str, HTML entities such as ``&#39;`` decoded), ``label`` (int: 1 = spam, 0 = ham; class names in
         :data:`YOUTUBE_SPAM_CLASSES`) and ``video`` (categorical: ``Psy``,
         ``KatyPerry``, ``LMFAO``, ``Eminem``, ``Shakira``). Rows keep the
         published order, video by video.
@@ -44,6 +45,8 @@ def load_youtube_spam(*, drop_duplicates: bool = True) -> pd.DataFrame:
     with resources.files("weaklab.data").joinpath("bundled", _FILE).open("rb") as handle:
         frame = pd.read_csv(handle, compression="gzip", dtype={"comment_id": str, "author": str, "text": str},
                             keep_default_na=False, na_values={"date": [""]})
+    for column in ("author", "text"):  # the published files carry HTML entities (&#39;, &amp;, &quot;, ...)
+        frame[column] = frame[column].map(html.unescape)
     frame["date"] = pd.to_datetime(frame["date"], format="ISO8601")
     frame["label"] = frame["label"].astype("int64")
     frame["video"] = pd.Categorical(frame["video"], categories=list(_VIDEOS))
