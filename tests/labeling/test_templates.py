@@ -289,3 +289,25 @@ def test_templates_reproduce_wrench_youtube_lf_votes(dataset):
         np.testing.assert_array_equal(L.to_dense(), wrench)
         assert list(L.item_ids) == list(items)
         assert report.coverage == pytest.approx(tuple((wrench != ABSTAIN).mean(axis=0)))
+
+
+def test_default_text_field_context_sets_the_column_templates_read():
+    """Inside default_text_field("headline") keyword_lf/regex_lf default to that column; outside, to "text"."""
+    import inspect
+
+    from weaklab.labeling import default_text_field
+
+    frame = pd.DataFrame({"headline": ["win free money", "nice song"], "text": ["nice song", "win free money"]})
+    with default_text_field("headline"):
+        kw, rx = keyword_lf(["free"], 1), regex_lf(r"song", 0)
+        explicit = keyword_lf(["free"], 1, field="text")
+    outside = keyword_lf(["free"], 1)
+    assert kw.params["field"] == rx.params["field"] == "headline"
+    assert explicit.params["field"] == outside.params["field"] == "text"
+    assert list(kw.batch_votes(frame)) == [1, -1] and list(rx.batch_votes(frame)) == [-1, 0]
+    assert list(outside.batch_votes(frame)) == [-1, 1]
+    assert kw.fingerprint != outside.fingerprint  # the column read is part of the LF's version
+    assert inspect.signature(keyword_lf).parameters["field"].default == "text"  # DESIGN.md's signature
+    with pytest.raises(ValidationError, match="field"):
+        with default_text_field(""):
+            pass

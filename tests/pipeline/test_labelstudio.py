@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from weaklab import SoftLabels
+from weaklab import LabelMatrix, SoftLabels
 from weaklab.errors import ValidationError
 from weaklab.pipeline.labelstudio import (
     config_path,
@@ -105,7 +105,8 @@ def test_export_writes_least_confident_unanswered_items_and_config(project):
     assert [t["data"]["item_id"] for t in tasks] == ["c2", "c6", "c5"]  # c3 (0.5) already answered
     assert tasks[0]["data"]["text"] == "comment <b>2</b> & more"
     assert tasks[0]["predictions"][0]["score"] == pytest.approx(0.55)
-    assert "weaklab run" in tasks[0]["predictions"][0]["model_version"]
+    assert tasks[0]["predictions"][0]["model_version"] == "weaklab"
+    assert tasks[0]["meta"]["weaklab_run"] == run
     config = ET.fromstring(config_path(path).read_text(encoding="utf-8"))
     assert [c.attrib["value"] for c in config.iter("Choice")] == CLASSES
 
@@ -181,7 +182,8 @@ def test_round_trip_of_own_export(project):
     export_label_studio(store, run, path, items=items)
     tasks = json.loads(path.read_text(encoding="utf-8"))
     for i, task in enumerate(tasks):  # the reviewer accepts the prediction on even tasks, flips it on odd ones
-        chosen = task["predictions"][0]["result"][0]["value"]["choices"][0]
+        predicted = task.get("predictions") or [{"result": [{"value": {"choices": ["HAM"]}}]}]  # c3 is a tie
+        chosen = predicted[0]["result"][0]["value"]["choices"][0]
         if i % 2:
             chosen = CLASSES[1 - CLASSES.index(chosen)]
         task["annotations"] = [_answer(chosen, {"email": "rev@example.org"}, when=f"2024-06-01T10:00:{i:02d}Z")]
@@ -250,3 +252,59 @@ def test_parse_is_pure_and_respects_from_name():
     assert frame.to_dict("records") == [{"item_id": 5, "status": "answer", "annotator": "1", "label": 1,
                                          "choice": "SPAM", "annotation_id": None, "created_at": None,
                                          "updated_at": None}]
+
+
+def _second_run(store, ds, ids, spam, votes=None):
+    """Another run over the dataset (soft labels ``spam``; a label matrix when ``votes`` is given)."""
+    run = store.start_run(ds, {"label_model": "MajorityVote"})
+    if votes is not None:
+        store.add_application(ds, LabelMatrix.from_dense(votes, item_ids=ids, n_classes=2), run_id=run)
+    store.add_soft_labels(ds, SoftLabels(np.column_stack([1 - spam, spam]), item_ids=ids, class_names=CLASSES),
+                          run_id=run)
+    store.finish_run(run)
+    return run
+
+
+def test_model_version_is_stable_across_batches_and_the_run_is_in_meta(project):
+    """Two batches from two runs carry one model version (Label Studio hides other versions); meta names the run."""
+    store, ds, run, items, tmp = project
+    ids = items.index.to_numpy()
+    run2 = _second_run(store, ds, ids, np.linspace(0.05, 0.95, 8))
+    export_label_studio(store, run, tmp / "b1.json", items=items)
+    export_label_studio(store, run2, tmp / "b2.json", items=items)
+    versions = {p["model_version"] for name in ("b1.json", "b2.json")
+                for t in json.loads((tmp / name).read_text()) for p in t.get("predictions", [])}
+    assert versions == {"weaklab"}
+    assert {t["meta"]["weaklab_run"] for t in json.loads((tmp / "b2.json").read_text())} == {run2}
+    export_label_studio(store, run2, tmp / "b3.json", items=items, model_version="news-v1")
+    assert {p["model_version"] for t in json.loads((tmp / "b3.json").read_text())
+            for p in t.get("predictions", [])} == {"news-v1"}
+
+
+def test_uncovered_and_tied_items_get_no_prefilled_label(project):
+    """Items no source voted on (their soft label is only the prior) and exact ties get no prediction."""
+    store, ds, _, items, tmp = project
+    ids = items.index.to_numpy()
+    votes = np.full((8, 2), -1)
+    votes[:4, 0] = 1  # c0..c3 covered; c4..c7 no votes
+    spam = np.array([0.9, 0.2, 0.7, 0.5, 0.3, 0.3, 0.3, 0.3])  # c3 tied; c4..c7 at a non-uniform prior
+    run = _second_run(store, ds, ids, spam, votes=votes)
+    export_label_studio(store, run, tmp / "t.json", items=items)
+    tasks = {t["data"]["item_id"]: t for t in json.loads((tmp / "t.json").read_text())}
+    assert {i for i, t in tasks.items() if "predictions" in t} == {"c0", "c1", "c2"}
+    assert len(tasks) == 8  # every item is still exported, only without a pre-filled label
+
+
+def test_export_reads_the_projects_text_field(project):
+    """A dataset recorded with text_field="headline" exports its headlines without --text-field."""
+    store, _, _, items, tmp = project
+    table = tmp / "news.csv"
+    items.rename(columns={"text": "headline"}).reset_index().to_csv(table, index=False)
+    ids = items.index.to_numpy()
+    ds = store.add_dataset("news", item_ids=ids, meta={"path": str(table), "id_column": "comment_id",
+                                                       "text_field": "headline"})
+    run = _second_run(store, ds, ids, np.linspace(0.1, 0.9, 8))
+    export_label_studio(store, run, tmp / "t.json", limit=1)
+    task = json.loads((tmp / "t.json").read_text())[0]
+    assert set(task["data"]) == {"headline", "item_id"} and task["data"]["headline"].startswith("comment <b>")
+    assert 'value="$headline"' in config_path(tmp / "t.json").read_text()

@@ -187,10 +187,20 @@ def diff_table(frame: Any, run_a: int, run_b: int, limit: int) -> Table:
     for column in ("item", f"run {run_a}", f"run {run_b}", "why"):
         table.add_column(column)
     for row in frame.head(limit).itertuples():
-        table.add_row(str(row.item_id), f"{row.label_a} ({row.from_a})", f"{row.label_b} ({row.from_b})", row.reason)
+        table.add_row(str(row.item_id), f"{_shown(row, 'a')} ({row.from_a})", f"{_shown(row, 'b')} ({row.from_b})",
+                      row.reason)
     if len(frame) > limit:
         table.caption = f"first {limit} shown; --json lists all"
     return table
+
+
+def _shown(row: Any, side: str) -> str:
+    """A diff row's label on one side: its class name when known, "-" for no label."""
+    name = getattr(row, f"class_{side}", None)
+    if isinstance(name, str):
+        return name
+    label = int(getattr(row, f"label_{side}"))
+    return "-" if label < 0 else str(label)
 
 
 def alerts_table(rows: list[dict[str, Any]]) -> Table:

@@ -66,10 +66,14 @@ def explain(item_id: str, run_id: int | None, store_path: Path | None, as_json: 
 @handled
 def diff(run_a: int, run_b: int, limit: int, store_path: Path | None, as_json: bool) -> None:
     """List the items whose final label differs between RUN_A and RUN_B, and why."""
+    from ..pipeline.review import run_class_names
+
     with open_store(store_path) as store:
         frame = store.diff(run_a, run_b)
+        names = run_class_names(store, run_b) or run_class_names(store, run_a)
     if as_json:
-        echo_json({"run_a": run_a, "run_b": run_b, "n_changed": len(frame), "items": records(frame)})
+        echo_json({"run_a": run_a, "run_b": run_b, "n_changed": len(frame), "class_names": names,
+                   "items": records(frame)})
     else:
         Console().print(render.diff_table(frame, run_a, run_b, limit))
 
@@ -115,9 +119,33 @@ def _latest(store: Any) -> int:
     return int(latest)
 
 
-@click.group()
-def annotate() -> None:
-    """Exchange review batches and answers with Label Studio."""
+@click.group(invoke_without_command=True)
+@click.option("--run", "run_id", type=int, default=None, help="The run whose review queue to answer (default: newest).")
+@click.option("--annotator", default=None, help="Your name, stored with every answer (default: your login name).")
+@click.option("--limit", default=20, show_default=True, help="Items in this session.")
+@click.option("--strategy", type=click.Choice(["least_confidence", "entropy", "margin"]),
+              default="least_confidence", show_default=True, help="Which uncertain items come first.")
+@store_option
+@click.pass_context
+@handled
+def annotate(ctx: click.Context, run_id: int | None, annotator: str | None, limit: int, strategy: str,
+             store_path: Path | None) -> None:
+    """Answer the review queue in the terminal, or exchange batches with Label Studio (export / import).
+
+    \b
+    Without a subcommand: each item shows its text, the sources' votes and
+    the soft label; keys 1..k answer, s skips, u undoes, q quits. Answers are
+    stored as annotations under your name; the next `weaklab fit` uses them.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import getpass
+
+    from ..pipeline.review import check_annotator
+    from .terminal_review import review_session
+
+    name = check_annotator(annotator if annotator is not None else getpass.getuser())
+    review_session(store_path, run_id, name, limit, strategy)
 
 
 @annotate.command("export")
@@ -125,21 +153,26 @@ def annotate() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("tasks.json"),
               show_default=True, help="The Label Studio task file to write (the labeling config goes beside it).")
 @click.option("--limit", type=int, default=None, help="Export at most this many tasks.")
-@click.option("--text-field", default="text", show_default=True, help="The column holding each item's text.")
+@click.option("--text-field", default=None,
+              help="The column holding each item's text (default: the project's [data].text_field).")
+@click.option("--model-version", default="weaklab", show_default=True,
+              help="The predictions' model version. Label Studio shows only predictions of the project's model "
+                   "version (the first import's): keep it the same for every batch.")
 @store_option
 @handled
-def annotate_export(run_id: int | None, output: Path, limit: int | None, text_field: str,
-                    store_path: Path | None) -> None:
+def annotate_export(run_id: int | None, output: Path, limit: int | None, text_field: str | None,
+                    model_version: str, store_path: Path | None) -> None:
     """Write a review batch as Label Studio tasks with weaklab's soft labels as predictions.
 
     By default the run's items without a human answer, least confident first
-    (the review queue).
+    (the review queue). Items no source voted on get no pre-filled label. The
+    run is recorded in each task's meta.
     """
     from ..pipeline.labelstudio import export_label_studio
 
     with open_store(store_path) as store:
         run = run_id if run_id is not None else _latest(store)
-        n = export_label_studio(store, run, output, text_field=text_field, limit=limit)
+        n = export_label_studio(store, run, output, text_field=text_field, limit=limit, model_version=model_version)
     click.echo(f"Wrote {n} tasks of run {run} to {output}. In Label Studio: create a project with the "
                f"labeling config beside it, import {output.name}, label, then export JSON and run "
                "`weaklab annotate import EXPORT.json`.")

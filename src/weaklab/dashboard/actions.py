@@ -6,13 +6,13 @@ Every write goes through the store's API (``resolve_issue``, ``claim_items``,
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from ..errors import ValidationError
+from ..pipeline.review import check_annotator
 from .state import DashboardState, NotFound
 from .views import Pager
 
@@ -28,15 +28,6 @@ LEASE_SECONDS = 600.0
 MAX_WINDOWS = 64
 #: Disagreements listed on the review page (the rest: `weaklab annotate disagreements`).
 MAX_DISAGREEMENTS = 50
-_ANNOTATOR = re.compile(r"^[\w .@+-]{1,64}$")
-
-
-def check_annotator(name: Any) -> str:
-    """An annotator name: 1-64 letters, digits, spaces or ``. @ + - _``."""
-    if not isinstance(name, str) or not _ANNOTATOR.match(name.strip() or "-") or not name.strip():
-        raise ValidationError(f"annotator: expected a name of 1-64 letters, digits, spaces or . @ + - _; "
-                              f"got {str(name)[:80]!r}")
-    return name.strip()
 
 
 def explain(state: DashboardState, item_id: Any, run_id: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from .embedding import embedding_lf
 from .lf import LabelingFunction, labeling_function
 from .preprocess import Preprocessor, preprocessor
 from .templates import keyword_lf, lookup_lf, model_lf, regex_lf, threshold_lf
+from .text_field import default_text_field
 
 __all__ = [
     "LabelingFunction",
@@ -30,6 +31,7 @@ __all__ = [
     "threshold_lf",
     "model_lf",
     "embedding_lf",
+    "default_text_field",
     "apply_lfs",
     "ApplyReport",
     "LFFault",

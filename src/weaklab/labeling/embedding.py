@@ -21,6 +21,7 @@ from ..features import embed_texts, embedding_model_id
 from ._batch import Batch
 from .lf import LabelingFunction
 from .templates import _check_field, _check_name, _TemplateLF
+from .text_field import TEXT, resolve_text_field
 
 __all__ = ["embedding_lf"]
 
@@ -87,7 +88,7 @@ def _vote(sims: np.ndarray, class_ids: np.ndarray, min_similarity: float, margin
 def embedding_lf(
     classes: Mapping[int, str | Sequence[str]] | Sequence[str | Sequence[str]],
     *,
-    field: str = "text",
+    field: str = TEXT,
     margin: float = 0.05,
     min_similarity: float = 0.2,
     name: str | None = None,
@@ -136,7 +137,7 @@ def embedding_lf(
     spec = _check_classes(classes)
     params = {
         "classes": spec,
-        "field": _check_field(field),
+        "field": _check_field(resolve_text_field(field)),
         "margin": check_float("margin", margin, low=0.0, high=2.0),
         "min_similarity": check_float("min_similarity", min_similarity, low=-1.0, high=1.0),
         "model": embedding_model_id(model),

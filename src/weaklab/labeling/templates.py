@@ -25,6 +25,7 @@ from ._model_template import model_lf
 from ._search import TextColumn, TextSearch
 from ._template_base import _check_field, _check_name, _slug, _TemplateLF, _text, _votes
 from .lf import LabelingFunction
+from .text_field import TEXT, resolve_text_field
 
 __all__ = ["keyword_lf", "regex_lf", "lookup_lf", "threshold_lf", "model_lf"]
 
@@ -79,7 +80,7 @@ def keyword_lf(
     keywords: str | Iterable[str],
     label: int,
     *,
-    field: str = "text",
+    field: str = TEXT,
     name: str | None = None,
     case_sensitive: bool = False,
     whole_word: bool = True,
@@ -93,7 +94,9 @@ def keyword_lf(
     label : int
         Class id voted on a match; otherwise the LF abstains.
     field : str, default="text"
-        Column holding the text; missing values abstain.
+        Column holding the text; missing values abstain. Built inside a
+        project's LF module without ``field``, the project's
+        ``[data].text_field`` (see :func:`~weaklab.labeling.default_text_field`).
     name : str, optional
         Defaults to ``"keyword_<first keywords>"``.
     case_sensitive : bool, default=False
@@ -113,7 +116,7 @@ def keyword_lf(
     """
     words = _check_keywords(keywords)
     label = check_int("label", label, low=0)
-    field = _check_field(field)
+    field = _check_field(resolve_text_field(field))
     case_sensitive = bool(_check_flag("case_sensitive", case_sensitive))
     whole_word = bool(_check_flag("whole_word", whole_word))
     compared = words if case_sensitive else [w.lower() for w in words]
@@ -130,7 +133,7 @@ def regex_lf(
     pattern: str | re.Pattern[str],
     label: int,
     *,
-    field: str = "text",
+    field: str = TEXT,
     name: str | None = None,
     flags: int = 0,
 ) -> LabelingFunction:
@@ -143,7 +146,9 @@ def regex_lf(
     label : int
         Class id voted on a match; otherwise the LF abstains.
     field : str, default="text"
-        Column holding the text; missing values abstain.
+        Column holding the text; missing values abstain. Built inside a
+        project's LF module without ``field``, the project's
+        ``[data].text_field`` (see :func:`~weaklab.labeling.default_text_field`).
     name : str, optional
         Defaults to ``"regex_<pattern>"``.
     flags : int, default=0
@@ -168,7 +173,7 @@ def regex_lf(
     except re.error as exc:
         raise fail("pattern", "a valid regular expression", got_text=f"{pattern!r} ({exc})") from None
     label = check_int("label", label, low=0)
-    field = _check_field(field)
+    field = _check_field(resolve_text_field(field))
     params = {"pattern": pattern, "flags": int(flags), "label": label, "field": field}
     return _SearchLF(_check_name(name, "regex_" + _slug(pattern)), "regex_lf", params, field,
                      search, label, lower=False)

@@ -12,7 +12,11 @@ from .._core.soft_labels import SoftLabels
 from .._core.validation import fail
 from ..store import Store
 
-__all__ = ["dataset_class_names", "item_texts", "run_dataset", "run_soft_labels", "typed_item_ids"]
+__all__ = ["DEFAULT_TEXT_FIELD", "dataset_class_names", "dataset_table", "dataset_text_field", "item_texts",
+           "run_coverage", "run_dataset", "run_soft_labels", "typed_item_ids"]
+
+#: The text column when a dataset records none (``weaklab demo`` and datasets added without a project).
+DEFAULT_TEXT_FIELD = "text"
 
 
 def run_dataset(store: Store, run_id: int) -> int:
@@ -32,6 +36,29 @@ def run_soft_labels(store: Store, run_id: int) -> tuple[SoftLabels, int]:
     preferred = records[records["role"] == "label_model"]
     chosen = int((preferred if len(preferred) else records)["soft_labels_id"].iloc[-1])
     return store.load_soft_labels(chosen), chosen
+
+
+def dataset_text_field(store: Store, dataset_id: int) -> str:
+    """The items' text column: the project's ``[data].text_field`` recorded with the dataset, else "text"."""
+    field = _dataset_meta(store, dataset_id).get("text_field")
+    return field if isinstance(field, str) and field else DEFAULT_TEXT_FIELD
+
+
+def run_coverage(store: Store, run_id: int, item_ids: Any) -> np.ndarray | None:
+    """Whether any source of the run's label matrix voted on each of ``item_ids`` (None: the run has no matrix)."""
+    apps = store.run_records(run_id)["applications"]
+    if apps.empty:
+        return None
+    matrix = store.load_matrix(int(apps["application_id"].iloc[-1]))
+    voted = matrix.votes_per_item() > 0
+    ids = np.asarray(item_ids)
+    if matrix.item_ids is None:
+        all_ids = store.load_item_ids(run_dataset(store, run_id))[: matrix.n_items]
+    else:
+        all_ids = np.asarray(matrix.item_ids)
+    index = pd.Index([str(v) for v in all_ids.tolist()])
+    position = index.get_indexer(pd.Index([str(v) for v in ids.tolist()]))
+    return np.where(position >= 0, voted[np.maximum(position, 0)], False)
 
 
 def dataset_class_names(store: Store, dataset_id: int, n_classes: int | None = None) -> list[str]:
@@ -78,7 +105,7 @@ def typed_item_ids(store: Store, dataset_id: int, values: list[Any], what: str) 
 def item_texts(store: Store, dataset_id: int, item_ids: np.ndarray, text_field: str,
                items: pd.DataFrame | None, id_field: str) -> pd.DataFrame:
     """A frame with the ``text_field`` of ``item_ids`` (in that order), from ``items`` or the dataset's table."""
-    table = items if items is not None else _dataset_table(store, dataset_id, id_field)
+    table = items if items is not None else dataset_table(store, dataset_id, id_field)
     if not isinstance(table, pd.DataFrame):
         raise fail("items", "a pandas DataFrame", table)
     if text_field not in table.columns:
@@ -93,7 +120,8 @@ def item_texts(store: Store, dataset_id: int, item_ids: np.ndarray, text_field: 
     return pd.DataFrame({text_field: table[text_field].to_numpy()[position]})
 
 
-def _dataset_table(store: Store, dataset_id: int, id_field: str) -> pd.DataFrame:
+def dataset_table(store: Store, dataset_id: int, id_field: str) -> pd.DataFrame:
+    """The dataset's table (from ``meta["path"]`` or the bundled data), ids in ``id_field`` (or the index)."""
     meta = _dataset_meta(store, dataset_id)
     if meta.get("bundled") == "youtube_spam":
         from ..data import load_youtube_spam

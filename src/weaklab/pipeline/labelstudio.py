@@ -36,12 +36,21 @@ from .._core.soft_labels import SoftLabels
 from .._core.validation import check_int, fail
 from ..store import Store
 from ._ls_parse import FROM_NAME, ID_FIELD, READ_FORMATS, check_class_names, parse_label_studio_export, read_export
-from ._ls_store import dataset_class_names, item_texts, run_dataset, run_soft_labels, typed_item_ids
+from ._ls_store import (
+    dataset_class_names,
+    dataset_text_field,
+    item_texts,
+    run_coverage,
+    run_dataset,
+    run_soft_labels,
+    typed_item_ids,
+)
 from ._ls_users import name_annotators, read_user_map
 
 __all__ = [
     "config_path",
     "ImportSummary",
+    "MODEL_VERSION",
     "READ_FORMATS",
     "export_label_studio",
     "import_label_studio",
@@ -53,13 +62,21 @@ __all__ = [
 
 #: Name of the ``<Text>`` object the choices refer to.
 TO_NAME = "text"
+#: The predictions' model version: one stable value, because Label Studio shows only predictions whose model
+#: version is the project's (set by the first import). The run is in each task's ``meta`` instead.
+MODEL_VERSION = "weaklab"
 
 
 # ---------------------------------------------------------------------- pure helpers
 def to_label_studio_tasks(items: pd.DataFrame, soft_labels: SoftLabels, *, text_field: str = "text",
-                          class_names: Sequence[str], model_version: str,
-                          id_field: str = ID_FIELD) -> list[dict[str, Any]]:
-    """Label Studio tasks with the soft labels as predictions.
+                          class_names: Sequence[str], model_version: str = MODEL_VERSION,
+                          id_field: str = ID_FIELD, covered: Any = None,
+                          meta: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Label Studio tasks with the soft labels as predictions (pre-annotations).
+
+    An item gets no prediction when no source voted on it (``covered``) or
+    when its most likely class is tied: its soft label is then a prior or a
+    coin flip, and a pre-filled choice would only bias the annotator.
 
     Parameters
     ----------
@@ -73,18 +90,34 @@ def to_label_studio_tasks(items: pd.DataFrame, soft_labels: SoftLabels, *, text_
         The column (and task data key) holding the text to label.
     class_names : sequence of str of length k
         The choices, in class-id order.
-    model_version : str
-        Shown by Label Studio next to each prediction (e.g. ``"weaklab run 3"``).
+    model_version : str, default="weaklab"
+        The predictions' model version. Label Studio shows only predictions
+        whose model version is the project's (the first import's), so keep
+        it the same for every batch of a project.
     id_field : str, default="item_id"
         Task data key of the weaklab item id.
+    covered : array-like of bool of shape (n,), optional
+        Whether any source voted on each item; by default every item counts as covered.
+    meta : dict, optional
+        JSON-able values stored in each task's ``meta`` (e.g. the weaklab run
+        the predictions come from).
 
     Returns
     -------
     list of dict
         ``{"data": {text_field: text, id_field: id}, "predictions":
-        [{"model_version", "score", "result": [choices]}]}`` per item, where
-        the predicted choice is the most likely class (ties to the lower id)
-        and ``score`` its probability.
+        [{"model_version", "score", "result": [choices]}], "meta": meta}``
+        per item, where the predicted choice is the most likely class and
+        ``score`` its probability; ``"predictions"`` is left out for
+        uncovered and tied items.
+
+    Examples
+    --------
+    >>> soft = SoftLabels([[0.2, 0.8], [0.5, 0.5]], item_ids=["a", "b"])
+    >>> tasks = to_label_studio_tasks(pd.DataFrame({"text": ["buy now", "hmm"]}), soft,
+    ...                               class_names=["HAM", "SPAM"])
+    >>> tasks[0]["predictions"][0]["result"][0]["value"], "predictions" in tasks[1]
+    ({'choices': ['SPAM']}, False)
     """
     names = check_class_names(class_names)
     if not isinstance(soft_labels, SoftLabels):
@@ -95,10 +128,24 @@ def to_label_studio_tasks(items: pd.DataFrame, soft_labels: SoftLabels, *, text_
     if not isinstance(model_version, str) or not model_version:
         raise fail("model_version", "a non-empty string", model_version)
     texts, ids = _texts_and_ids(items, soft_labels, text_field, id_field)
-    best = np.argmax(soft_labels.proba, axis=1)
-    score = soft_labels.proba[np.arange(soft_labels.n_items), best]
-    return [_task(text, item, names[int(b)], float(s), text_field, id_field, model_version)
-            for text, item, b, s in zip(texts, ids, best, score)]
+    proba = soft_labels.proba
+    best = np.argmax(proba, axis=1)
+    score = proba[np.arange(soft_labels.n_items), best]
+    predict = _predictable(proba, covered)
+    return [_task(text, item, names[int(b)] if ok else None, float(s), text_field, id_field, model_version, meta)
+            for text, item, b, s, ok in zip(texts, ids, best, score, predict)]
+
+
+def _predictable(proba: np.ndarray, covered: Any) -> np.ndarray:
+    """Rows that get a pre-annotation: covered by a source, with one most likely class."""
+    top = proba.max(axis=1, keepdims=True)
+    single = np.sum(np.isclose(proba, top, rtol=0.0, atol=1e-9), axis=1) == 1
+    if covered is None:
+        return single
+    mask = np.asarray(covered)
+    if mask.shape != (proba.shape[0],) or mask.dtype != bool:
+        raise fail("covered", f"a boolean array of shape ({proba.shape[0]},)", mask)
+    return single & mask
 
 
 def labeling_config(class_names: Sequence[str], *, text_field: str = "text") -> str:
@@ -147,11 +194,15 @@ def _json_id(value: Any) -> Any:
     return value
 
 
-def _task(text: str, item: Any, choice: str, score: float, text_field: str, id_field: str,
-          model_version: str) -> dict[str, Any]:
-    region = {"from_name": FROM_NAME, "to_name": TO_NAME, "type": "choices", "value": {"choices": [choice]}}
-    return {"data": {text_field: text, id_field: item},
-            "predictions": [{"model_version": model_version, "score": score, "result": [region]}]}
+def _task(text: str, item: Any, choice: str | None, score: float, text_field: str, id_field: str,
+          model_version: str, meta: dict[str, Any] | None) -> dict[str, Any]:
+    task: dict[str, Any] = {"data": {text_field: text, id_field: item}}
+    if choice is not None:
+        region = {"from_name": FROM_NAME, "to_name": TO_NAME, "type": "choices", "value": {"choices": [choice]}}
+        task["predictions"] = [{"model_version": model_version, "score": score, "result": [region]}]
+    if meta:
+        task["meta"] = dict(meta)
+    return task
 
 
 def _check_field(name: str, value: Any) -> str:
@@ -162,8 +213,8 @@ def _check_field(name: str, value: Any) -> str:
 
 # ---------------------------------------------------------------------- store-bound
 def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str], *, item_ids: Any = None,
-                        text_field: str = "text", limit: int | None = None, items: pd.DataFrame | None = None,
-                        id_field: str = ID_FIELD) -> int:
+                        text_field: str | None = None, limit: int | None = None, items: pd.DataFrame | None = None,
+                        id_field: str = ID_FIELD, model_version: str = MODEL_VERSION) -> int:
     """Write a run's review batch as a Label Studio task file, plus the labeling config beside it.
 
     Parameters
@@ -179,8 +230,10 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
     item_ids : array-like, optional
         The items to export, in this order. By default the run's items that
         have no human annotation yet, least confident prediction first.
-    text_field : str, default="text"
-        Column of the items' text (in ``items`` or the dataset's table).
+        Items no source voted on get no pre-annotation.
+    text_field : str, optional
+        Column of the items' text (in ``items`` or the dataset's table); by
+        default the project's ``[data].text_field`` recorded with the dataset, else ``"text"``.
     limit : int, optional
         Export at most this many tasks.
     items : pandas.DataFrame, optional
@@ -190,6 +243,10 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
         ``meta["id_column"]``), or the bundled demo data (``meta["bundled"]``).
     id_field : str, default="item_id"
         Task data key of the weaklab item id.
+    model_version : str, default="weaklab"
+        The predictions' model version: keep it stable across batches (Label
+        Studio shows only the project's model version). The run and soft
+        labels the predictions come from are in each task's ``meta``.
 
     Returns
     -------
@@ -204,14 +261,16 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
         rows = rows[: check_int("limit", limit, low=0)]
     chosen = soft.select_items(rows)
     chosen_ids = np.asarray(all_ids)[rows]
-    frame = item_texts(store, dataset_id, chosen_ids, text_field, items, id_field)
+    field = text_field if text_field is not None else dataset_text_field(store, dataset_id)
+    frame = item_texts(store, dataset_id, chosen_ids, field, items, id_field)
     names = list(soft.class_names) if soft.class_names else dataset_class_names(store, dataset_id, soft.n_classes)
-    version = f"weaklab run {int(run_id)} (soft labels {soft_id})"
-    tasks = to_label_studio_tasks(frame, SoftLabels(chosen.proba, item_ids=chosen_ids), text_field=text_field,
-                                  class_names=names, model_version=version, id_field=id_field)
+    meta = {"weaklab_run": int(run_id), "weaklab_soft_labels": int(soft_id)}
+    tasks = to_label_studio_tasks(frame, SoftLabels(chosen.proba, item_ids=chosen_ids), text_field=field,
+                                  class_names=names, model_version=model_version, id_field=id_field,
+                                  covered=run_coverage(store, run_id, chosen_ids), meta=meta)
     target = Path(path)
     _write_text(target, json.dumps(tasks, ensure_ascii=False, indent=1))
-    _write_text(config_path(target), labeling_config(names, text_field=text_field))
+    _write_text(config_path(target), labeling_config(names, text_field=field))
     return len(tasks)
 
 

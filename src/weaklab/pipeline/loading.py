@@ -6,6 +6,7 @@ import hashlib
 import importlib
 import linecache
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,10 +16,10 @@ import pandas as pd
 
 from ..data import read_table
 from ..errors import ValidationError
-from ..labeling import LabelingFunction
+from ..labeling import LabelingFunction, default_text_field
 from .config import ProjectConfig
 
-__all__ = ["load_data", "load_lfs", "gold_labels", "dev_mask", "item_hashes", "item_ids_of"]
+__all__ = ["load_data", "load_lfs", "check_lf_columns", "gold_labels", "dev_mask", "item_hashes", "item_ids_of"]
 
 
 def load_data(config: ProjectConfig) -> pd.DataFrame:
@@ -139,6 +140,10 @@ def dev_mask(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray) -> np
 def load_lfs(config: ProjectConfig) -> list[LabelingFunction]:
     """The project's labeling functions (``[lfs].attribute`` of ``[lfs].module``).
 
+    The module is run inside :func:`~weaklab.labeling.default_text_field` with
+    ``[data].text_field``, so text templates built there without ``field=``
+    read the project's text column.
+
     Raises
     ------
     ValidationError
@@ -147,18 +152,41 @@ def load_lfs(config: ProjectConfig) -> list[LabelingFunction]:
         is not a non-empty list of LabelingFunction (or a function returning one).
     """
     spec = config.get("lfs", "module")
-    module = _import(config, spec)
-    attribute = config.get("lfs", "attribute", "lfs")
-    if not hasattr(module, attribute):
-        raise ValidationError(f"{config.file}: lfs.attribute: expected a name defined in {spec}, "
-                              f"got {attribute!r} (not found)")
-    value = getattr(module, attribute)
-    if callable(value) and not isinstance(value, LabelingFunction):
-        try:
-            value = value()
-        except Exception as exc:  # the user's code: report any failure with its type
-            raise ValidationError(f"{spec}: {attribute}() raised {type(exc).__name__}: {exc}") from exc
+    text_field = config.get("data", "text_field")
+    with default_text_field(text_field) if text_field else nullcontext():
+        module = _import(config, spec)
+        attribute = config.get("lfs", "attribute", "lfs")
+        if not hasattr(module, attribute):
+            raise ValidationError(f"{config.file}: lfs.attribute: expected a name defined in {spec}, "
+                                  f"got {attribute!r} (not found)")
+        value = getattr(module, attribute)
+        if callable(value) and not isinstance(value, LabelingFunction):
+            try:
+                value = value()
+            except Exception as exc:  # the user's code: report any failure with its type
+                raise ValidationError(f"{spec}: {attribute}() raised {type(exc).__name__}: {exc}") from exc
     return _checked_lfs(spec, attribute, value)
+
+
+def check_lf_columns(config: ProjectConfig, lfs: list[LabelingFunction], frame: pd.DataFrame) -> None:
+    """Check that every column the LFs read is in the data, naming the project's text column when one is not.
+
+    Raises
+    ------
+    ValidationError
+        An LF (without preprocessors, which may add columns) reads a column the data lacks.
+    """
+    for lf in lfs:
+        missing = [f for f in (lf.fields or ()) if f not in frame.columns and not lf.pre]
+        if not missing:
+            continue
+        text_field = config.get("data", "text_field")
+        hint = (f"; this project's text column is {text_field!r} ([data].text_field): text templates built in "
+                f"{config.get('lfs', 'module')} without field= read it, or pass field={text_field!r}"
+                if text_field else "")
+        raise ValidationError(f"{config.get('lfs', 'module')}: labeling function {lf.name!r}: expected a column "
+                              f"{missing[0]!r} in {config.data_path.name}, got columns "
+                              f"{', '.join(map(repr, map(str, frame.columns)))}{hint}")
 
 
 def _checked_lfs(spec: str, attribute: str, value: Any) -> list[LabelingFunction]:

@@ -44,7 +44,7 @@ from ..models import LabelModel
 from ..store import Store
 from .alerts import Alert, AlertThresholds
 from .config import ProjectConfig, load_config
-from .loading import dev_mask, gold_labels, item_hashes, item_ids_of, load_data, load_lfs
+from .loading import check_lf_columns, dev_mask, gold_labels, item_hashes, item_ids_of, load_data, load_lfs
 from .record import label_model_stats, record_alerts, record_sources, stats_for_store
 from .steps_late import issues_step, query_step
 from .training import dev_metrics, label_model_class, train_end_model
@@ -136,6 +136,7 @@ class Project:
         plan = list(self.steps(until))
         state = _State(self.config, load_data(self.config))
         state.lfs = load_lfs(self.config)
+        check_lf_columns(self.config, state.lfs, state.frame)
         with self.open_store() as store:
             state.dataset_id = store.add_dataset(
                 self.config.dataset_name, item_ids=state.ids, fingerprint=state.data_fp,

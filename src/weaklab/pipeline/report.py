@@ -25,6 +25,7 @@ from ..store import Store
 from ._report_data import RunData, read_run
 from ._report_html import esc, kv_table, missing, page, table
 from ._report_svg import bar_chart, reliability_diagram
+from .review import TextLookup
 
 __all__ = ["write_report", "render_report"]
 
@@ -69,6 +70,7 @@ def render_report(store: Store, run_id: int) -> str:
     """The report of a run as an HTML string (see :func:`write_report`)."""
     data = read_run(store, run_id)
     run = data.run
+    texts = TextLookup(store, int(run["dataset_id"])) if data.issues is not None else None
     title = f"weaklab report \u2013 run {run['run_id']} ({run.get('dataset')})"
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
@@ -78,7 +80,7 @@ def render_report(store: Store, run_id: int) -> str:
         ("end-model", "End model", _end_model_section(data)),
         ("calibration", "Calibration", _calibration_section(data)),
         ("slices", "Slices", _slices_section(data)),
-        ("label-issues", "Label issues", _issues_section(data)),
+        ("label-issues", "Label issues", _issues_section(data, texts)),
         ("alerts", "Alerts", _alerts_section(data)),
     ]
     return page(title, f"Generated {now} from the lineage store; self-contained and offline.", sections)
@@ -172,15 +174,22 @@ def _slices_section(data: RunData) -> str:
     return table(headers, [[row.get(h) for h in headers] for row in data.slices])
 
 
-def _issues_section(data: RunData) -> str:
+def _issues_section(data: RunData, texts: TextLookup | None) -> str:
     if data.issues is None:
         return missing()
     frame = data.issues
-    rows = [(r["rank"], r["item_id"], _class(r["given"], data.class_names), _class(r["suggested"], data.class_names),
-             r["score"], r["method"], r["status"]) for _, r in frame.iterrows()]
+    rows = [(r["rank"], r["item_id"], _snippet(texts, r["item_id"]), _class(r["given"], data.class_names),
+             _class(r["suggested"], data.class_names), r["score"], r["method"], r["status"])
+            for _, r in frame.iterrows()]
     shown = f"Top {len(frame)} of {data.n_issues} flagged items, most likely issue first."
     return (f'<p class="note">{esc(shown)}</p>'
-            + table(["rank", "item", "given", "suggested", "score", "method", "status"], rows))
+            + table(["rank", "item", "text", "given", "suggested", "score", "method", "status"], rows))
+
+
+def _snippet(texts: TextLookup | None, item_id: Any) -> str | None:
+    """The item's text (from the dataset's table, in the project's text column), cut to 160 characters."""
+    text = texts.get(item_id) if texts is not None else None
+    return None if text is None else (text if len(text) <= 160 else text[:157] + "...")
 
 
 def _alerts_section(data: RunData) -> str:

@@ -10,18 +10,21 @@ ids only), and :func:`run_summary` reads what the report shows.
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._core.validation import fail
-from ..errors import WeaklabError
+from .._core.validation import check_int, fail
+from ..errors import ValidationError, WeaklabError
 from ..store import Store
-from ._ls_store import _dataset_table, run_dataset, run_soft_labels
+from ._ls_store import dataset_table, dataset_text_field, run_dataset, run_soft_labels
 from ._report_data import RunData, read_run
 
-__all__ = ["REVIEW_STRATEGIES", "ReviewRanking", "TextLookup", "review_order", "run_summary"]
+__all__ = ["REVIEW_STRATEGIES", "ReviewItem", "ReviewRanking", "TextLookup", "check_annotator", "review_batch",
+           "review_order", "run_class_names", "run_summary"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +94,18 @@ class TextLookup:
     ----------
     store : Store
     dataset_id : int
-    text_field : str, default="text"
+    text_field : str, optional
+        The text column; by default the project's ``[data].text_field``
+        recorded with the dataset, else ``"text"``.
     """
 
-    def __init__(self, store: Store, dataset_id: int, text_field: str = "text") -> None:
+    def __init__(self, store: Store, dataset_id: int, text_field: str | None = None) -> None:
         self.reason: str | None = None
         self._texts: dict[str, str] = {}
         try:
-            table = _dataset_table(store, dataset_id, "item_id")
+            if text_field is None:
+                text_field = dataset_text_field(store, dataset_id)
+            table = dataset_table(store, dataset_id, "item_id")
         except (WeaklabError, OSError) as exc:
             self.reason = str(exc).splitlines()[0]
             return
@@ -111,6 +118,115 @@ class TextLookup:
     def get(self, item_id: Any) -> str | None:
         """The item's text, or None when unknown."""
         return self._texts.get(str(item_id))
+
+
+_ANNOTATOR = re.compile(r"^[\w .@+-]{1,64}$")
+
+
+def check_annotator(name: Any) -> str:
+    """An annotator name (dashboard, terminal): 1-64 letters, digits, spaces or ``. @ + - _``, stripped.
+
+    Examples
+    --------
+    >>> check_annotator(" ann@example.org ")
+    'ann@example.org'
+    """
+    if not isinstance(name, str) or not _ANNOTATOR.match(name.strip() or "-") or not name.strip():
+        raise ValidationError(f"annotator: expected a name of 1-64 letters, digits, spaces or . @ + - _; "
+                              f"got {str(name)[:80]!r}")
+    return name.strip()
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One item to show a reviewer: its text, the sources' votes and the run's soft label.
+
+    Attributes
+    ----------
+    item_id : int or str
+        The dataset's own id of the item.
+    text : str or None
+        The item's text (the project's text column), None when unknown.
+    votes : tuple of (str, str)
+        ``(source, class name)`` of every source that voted.
+    proba : tuple of float
+        The run's soft label, one probability per class.
+    """
+
+    item_id: Any
+    text: str | None
+    votes: tuple[tuple[str, str], ...]
+    proba: tuple[float, ...]
+
+
+def review_batch(store: Store, run_id: int, *, limit: int = 20,
+                 strategy: str = "least_confidence") -> tuple[list[ReviewItem], list[str]]:
+    """The next items a person should answer in a run, with what they need to see, and the class names.
+
+    Items with a human answer on the dataset are left out; the rest come in
+    review order (:func:`review_order`), at most ``limit`` of them.
+
+    Parameters
+    ----------
+    store : Store
+    run_id : int
+    limit : int, default=20
+    strategy : {"least_confidence", "entropy", "margin"}, default="least_confidence"
+
+    Returns
+    -------
+    items : list of ReviewItem
+    class_names : list of str
+        The run's class names (``"0"``, ``"1"``, ... when it recorded none).
+
+    Examples
+    --------
+    >>> items, names = review_batch(store, run_id, limit=5)   # doctest: +SKIP
+    >>> items[0].text, names                                  # doctest: +SKIP
+    ('Check out my channel', ['HAM', 'SPAM'])
+    """
+    limit = check_int("limit", limit, low=1)
+    ranking = review_order(store, run_id, strategy)
+    dataset_id = run_dataset(store, run_id)
+    answered = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()}
+    names = run_class_names(store, run_id) or [str(c) for c in range(ranking.proba.shape[1])]
+    texts = TextLookup(store, dataset_id)
+    items = []
+    for item, proba in zip(ranking.item_ids.tolist(), ranking.proba):
+        if str(item) in answered:
+            continue
+        story = store.explain(item, run_id)
+        votes = tuple((str(v["source"]), str(v.get("class_name") or _name(names, v["label"])))
+                      for v in story["votes"])
+        items.append(ReviewItem(item, texts.get(item), votes, tuple(float(p) for p in proba)))
+        if len(items) == limit:
+            break
+    return items, names
+
+
+def _name(names: list[str], label: Any) -> str:
+    value = int(label)
+    return names[value] if 0 <= value < len(names) else str(value)
+
+
+def run_class_names(store: Store, run_id: int) -> list[str] | None:
+    """The class names a run recorded (with its soft labels, else its label matrix), or None.
+
+    Examples
+    --------
+    >>> run_class_names(store, run_id)                       # doctest: +SKIP
+    ['HAM', 'SPAM']
+    """
+    records = store.run_records(run_id)
+    for soft_id in reversed(records["soft_labels"]["soft_labels_id"].tolist()):
+        names = store.load_soft_labels(int(soft_id)).class_names
+        if names:
+            return [str(n) for n in names]
+    for app_id in reversed(records["applications"]["application_id"].tolist()):
+        names = store.load_matrix(int(app_id)).class_names
+        if names:
+            return [str(n) for n in names]
+    return None
 
 
 def run_summary(store: Store, run_id: int) -> RunData:

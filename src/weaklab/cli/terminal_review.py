@@ -1,0 +1,168 @@
+"""``weaklab annotate``: answer a run's review queue in the terminal.
+
+Each item shows its text, the sources' votes and the soft label; keys
+``1``..``k`` answer with a class, ``s`` skips, ``u`` undoes the last answer
+or skip, ``q`` quits. On a terminal a key press is enough (classes 1-9);
+otherwise (a pipe, more than nine classes) each answer is a line.
+
+Answers are kept in memory and saved as annotations (annotator name, origin
+``"terminal"``, time of the answer) every :data:`SAVE_EVERY` answers and
+when the session ends, so the store is opened for writing only briefly.
+Undo reaches back to the last save.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from ._common import open_store
+
+__all__ = ["SAVE_EVERY", "review_session"]
+
+#: Answers are saved to the store in batches of this many (and when the session ends).
+SAVE_EVERY = 10
+
+
+@dataclass
+class _Session:
+    """What a session holds: the queue, where it is, and the answers not saved yet."""
+
+    run_id: int
+    dataset_id: int
+    annotator: str
+    names: list[str]
+    items: list[Any]
+    position: int = 0
+    pending: list[tuple[Any, int, datetime]] = field(default_factory=list)
+    history: list[tuple[int, bool]] = field(default_factory=list)  # (position, answered) since the last save
+    saved: int = 0
+    skipped: int = 0
+
+
+def review_session(store_path: Path | None, run_id: int | None, annotator: str, limit: int,
+                   strategy: str) -> None:
+    """Run one terminal review session (see the module docstring)."""
+    from ..pipeline.review import review_batch
+
+    with open_store(store_path) as store:
+        run = run_id if run_id is not None else store.latest_run_id()
+        if run is None:
+            raise click.ClickException("the store has no runs yet: run `weaklab fit` first")
+        dataset_id = int(store.runs().set_index("run_id").loc[int(run), "dataset_id"])
+        items, names = review_batch(store, int(run), limit=limit, strategy=strategy)
+    session = _Session(int(run), dataset_id, annotator, names, items)
+    console = Console(highlight=False)
+    if not items:
+        console.print(f"Nothing to review in run {run}: every item has a human answer.")
+        return
+    console.print(f"Reviewing run {run} as [bold]{escape(annotator)}[/bold]: {len(items)} item(s), "
+                  f"{strategy.replace('_', ' ')} first. Answers are saved every {SAVE_EVERY} and when you quit.")
+    try:
+        _loop(session, console, store_path)
+    finally:
+        _save(session, store_path)
+    console.print(_farewell(session))
+
+
+def _loop(session: _Session, console: Console, store_path: Path | None) -> None:
+    keys = _keys(len(session.names))
+    while session.position < len(session.items):
+        _show(console, session)
+        key = _read(console, len(session.names))
+        if key in ("q", ""):
+            return
+        if key == "u":
+            _undo(session, console)
+        elif key == "s":
+            session.history.append((session.position, False))
+            session.skipped += 1
+            session.position += 1
+        elif key in keys:
+            item = session.items[session.position]
+            session.pending.append((item.item_id, keys[key], datetime.now(UTC).replace(tzinfo=None)))
+            session.history.append((session.position, True))
+            session.position += 1
+            if len(session.pending) >= SAVE_EVERY:
+                _save(session, store_path)
+        else:
+            console.print(f"[red]{escape(key)!r} is not a key here:[/red] {_legend(session.names)}")
+    console.print("End of the queue.")
+
+
+def _keys(k: int) -> dict[str, int]:
+    return {str(i + 1): i for i in range(k)}
+
+
+def _read(console: Console, k: int) -> str:
+    """One answer: a key press on a terminal with at most 9 classes, else a line (EOF reads as quit)."""
+    stdin = sys.stdin  # one stream for the whole session (a new text wrapper per read would lose buffered lines)
+    if k <= 9 and stdin.isatty() and sys.stdout.isatty():
+        console.print("> ", end="")
+        try:
+            key = click.getchar()
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C: quit (what was answered is saved)
+            key = "q"
+        console.print(key if key.isprintable() else "")
+        return key.strip().lower()
+    line = stdin.readline()
+    return "q" if line == "" else line.strip().lower()
+
+
+def _show(console: Console, session: _Session) -> None:
+    item = session.items[session.position]
+    console.rule(f"[{session.position + 1}/{len(session.items)}] item {escape(str(item.item_id))}", align="left")
+    text = item.text if item.text is not None else "(no text recorded for this item)"
+    console.print(f"  {escape(text)}")
+    votes = " · ".join(f"{escape(s)} → {escape(c)}" for s, c in item.votes) or "no source voted"
+    console.print(f"  [dim]votes:[/dim] {votes}")
+    soft = "  ".join(f"{escape(n)} {p:.2f}" for n, p in zip(session.names, item.proba))
+    console.print(f"  [dim]soft label:[/dim] {soft}")
+    console.print(f"  {_legend(session.names)}")
+
+
+def _legend(names: list[str]) -> str:
+    choices = "  ".join(f"[bold]{i + 1}[/bold] {escape(n)}" for i, n in enumerate(names))
+    return f"{choices}   [bold]s[/bold] skip  [bold]u[/bold] undo  [bold]q[/bold] quit"
+
+
+def _undo(session: _Session, console: Console) -> None:
+    if not session.history:
+        console.print("[yellow]Nothing to undo[/yellow] since the last save (answers are saved every "
+                      f"{SAVE_EVERY} and when you quit).")
+        return
+    position, answered = session.history.pop()
+    if answered:
+        item_id, label, _ = session.pending.pop()
+        console.print(f"Undone: {escape(str(item_id))} → {escape(session.names[label])}.")
+    else:
+        session.skipped -= 1
+        console.print(f"Undone: skip of {escape(str(session.items[position].item_id))}.")
+    session.position = position
+
+
+def _save(session: _Session, store_path: Path | None) -> None:
+    """Write the pending answers as annotations in one transaction; undo cannot reach past this point."""
+    if session.pending:
+        with open_store(store_path, read_only=False) as store:
+            ids, labels, times = zip(*session.pending)
+            store.add_annotations(session.dataset_id, list(ids), session.annotator, list(labels),
+                                  origin="terminal", run_id=session.run_id, when=list(times))
+        session.saved += len(session.pending)
+        session.pending.clear()
+    session.history.clear()
+
+
+def _farewell(session: _Session) -> str:
+    text = f"Saved {session.saved} answer(s) as {escape(session.annotator)}"
+    text += f" ({session.skipped} skipped)." if session.skipped else "."
+    if session.saved:
+        text += " The next `weaklab fit` uses them as gold."
+    return text
