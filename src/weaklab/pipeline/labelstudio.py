@@ -2,11 +2,16 @@
 
 :func:`export_label_studio` writes a run's items as Label Studio tasks (JSON,
 ready for *Import*), with weaklab's soft label as a pre-annotation
-(``predictions``: the most likely class, ``score`` = its probability,
-``model_version`` naming the run), plus the labeling config XML to paste into
-the project's *Labeling Interface*. :func:`import_label_studio` reads the
-project's export (*Export* → JSON or JSON_MIN) and stores every answer as a
-human annotation. Both sides are single-choice text classification::
+(``predictions``: the most likely class, ``score`` = its probability), plus
+the labeling config XML to paste into the project's *Labeling Interface*.
+Label Studio shows only predictions whose ``model_version`` is the project's
+(taken from the first import), so every batch carries the same model version
+(``"weaklab"`` unless given) and the run it comes from is in the task's
+``meta``. Items no source voted on, and exact ties, get no pre-annotation.
+:func:`import_label_studio` reads the project's export (*Export* → JSON or
+JSON_MIN; other formats are refused by name) and stores every answer as a
+human annotation, counting skipped tasks, annotations without a choice and
+unanswered tasks. Both sides are single-choice text classification::
 
     <View>
       <Text name="text" value="$text"/>
@@ -353,7 +358,7 @@ class ImportSummary:
 
     def describe(self) -> str:
         """The summary as sentences for a person: what was stored, what was not, and why."""
-        who = f" by {', '.join(self.annotators)}" if self.annotators else ""
+        who = f" from annotator(s) {', '.join(self.annotators)}" if self.annotators else ""
         parts = [f"Stored {self.n_stored} new answer(s){who} of the {self.n_answers} in {self.path} "
                  f"(dataset {self.dataset_id})."]
         seen = [f"{n} {what}" for n, what in ((self.n_already_stored, "already stored"),
