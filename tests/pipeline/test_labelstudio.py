@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import xml.etree.ElementTree as ET
 from datetime import datetime
@@ -51,11 +52,15 @@ def _task(item, text, answers):
             "predictions": [], "project": 3, "created_at": "2024-05-01T10:00:00.000000Z"}
 
 
+#: Label Studio gives every annotation its own id (unique on the server).
+_ANNOTATION_IDS = itertools.count(7)
+
+
 def _answer(choice, who, when="2024-05-02T09:30:00.123456Z", **extra):
     result = [{"id": "a1", "from_name": "label", "to_name": "text", "type": "choices", "origin": "manual",
                "value": {"choices": [choice]}}]
-    return {"id": 7, "completed_by": who, "result": result, "was_cancelled": False, "ground_truth": False,
-            "created_at": when, "updated_at": when, "lead_time": 3.2, **extra}
+    return {"id": next(_ANNOTATION_IDS), "completed_by": who, "result": result, "was_cancelled": False,
+            "ground_truth": False, "created_at": when, "updated_at": when, "lead_time": 3.2, **extra}
 
 
 def test_tasks_have_documented_prediction_shape():
@@ -100,7 +105,7 @@ def test_export_writes_least_confident_unanswered_items_and_config(project):
     store, ds, run, items, tmp = project
     store.add_annotation(ds, "c3", "ann", 1, origin="review")
     path = tmp / "batch" / "tasks.json"
-    assert export_label_studio(store, run, path, items=items, limit=3) == 3
+    assert export_label_studio(store, run, path, items=items, limit=3).n_tasks == 3
     tasks = json.loads(path.read_text(encoding="utf-8"))
     assert [t["data"]["item_id"] for t in tasks] == ["c2", "c6", "c5"]  # c3 (0.5) already answered
     assert tasks[0]["data"]["text"] == "comment <b>2</b> & more"
@@ -114,7 +119,7 @@ def test_export_writes_least_confident_unanswered_items_and_config(project):
 def test_export_given_items_in_order_and_unknown_ids_rejected(project):
     """Explicit item ids are exported in the order given; an unknown id raises before any file is written."""
     store, _, run, items, tmp = project
-    assert export_label_studio(store, run, tmp / "t.json", item_ids=["c7", "c0"], items=items) == 2
+    assert export_label_studio(store, run, tmp / "t.json", item_ids=["c7", "c0"], items=items).n_tasks == 2
     assert [t["data"]["item_id"] for t in json.loads((tmp / "t.json").read_text())] == ["c7", "c0"]
     with pytest.raises(ValidationError, match=r"item_ids.*'zz'"):
         export_label_studio(store, run, tmp / "u.json", item_ids=["c1", "zz"], items=items)
@@ -133,7 +138,7 @@ def test_export_reads_texts_from_the_recorded_table(project):
     run2 = store.start_run(ds2)
     store.add_soft_labels(ds2, SoftLabels(np.full((8, 2), 0.5), item_ids=items.index.to_numpy(),
                                           class_names=CLASSES), run_id=run2)
-    assert export_label_studio(store, run2, tmp / "t.json", limit=2) == 2
+    assert export_label_studio(store, run2, tmp / "t.json", limit=2).n_tasks == 2
     assert json.loads((tmp / "t.json").read_text())[1]["data"]["text"] == "comment <b>1</b> & more"
 
 
@@ -150,6 +155,9 @@ def test_import_documented_json_export(project):
     summary = import_label_studio(store, _write(tmp / "export.json", export), dataset_id=ds)
     assert (summary.n_stored, summary.n_skipped, summary.n_no_choice, summary.n_unanswered) == (2, 1, 1, 1)
     stored = store.annotations(ds)
+    skipped = stored[stored["status"] == "skipped"]
+    assert skipped["item_id"].tolist() == ["c1"] and skipped["class_name"].isna().all()  # a skip, not an answer
+    stored = stored[stored["status"] == "answered"]
     assert stored["item_id"].tolist() == ["c0", "c0"]
     assert stored["label"].tolist() == [1, 0]
     assert stored["annotator"].tolist() == ["10", "bo@example.org"]
@@ -270,13 +278,13 @@ def test_model_version_is_stable_across_batches_and_the_run_is_in_meta(project):
     store, ds, run, items, tmp = project
     ids = items.index.to_numpy()
     run2 = _second_run(store, ds, ids, np.linspace(0.05, 0.95, 8))
-    export_label_studio(store, run, tmp / "b1.json", items=items)
-    export_label_studio(store, run2, tmp / "b2.json", items=items)
+    export_label_studio(store, run, tmp / "b1.json", items=items, limit=4)
+    export_label_studio(store, run2, tmp / "b2.json", items=items)  # the other 4: b1's are pending
     versions = {p["model_version"] for name in ("b1.json", "b2.json")
                 for t in json.loads((tmp / name).read_text()) for p in t.get("predictions", [])}
     assert versions == {"weaklab"}
     assert {t["meta"]["weaklab_run"] for t in json.loads((tmp / "b2.json").read_text())} == {run2}
-    export_label_studio(store, run2, tmp / "b3.json", items=items, model_version="news-v1")
+    export_label_studio(store, run2, tmp / "b3.json", items=items, model_version="news-v1", include_pending=True)
     assert {p["model_version"] for t in json.loads((tmp / "b3.json").read_text())
             for p in t.get("predictions", [])} == {"news-v1"}
 

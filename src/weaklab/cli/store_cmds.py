@@ -158,24 +158,30 @@ def annotate(ctx: click.Context, run_id: int | None, annotator: str | None, limi
 @click.option("--model-version", default="weaklab", show_default=True,
               help="The predictions' model version. Label Studio shows only predictions of the project's model "
                    "version (the first import's): keep it the same for every batch.")
+@click.option("--include-pending", is_flag=True,
+              help="Send again the items of earlier batches that nobody answered or skipped yet.")
 @store_option
 @handled
 def annotate_export(run_id: int | None, output: Path, limit: int | None, text_field: str | None,
-                    model_version: str, store_path: Path | None) -> None:
+                    model_version: str, include_pending: bool, store_path: Path | None) -> None:
     """Write a review batch as Label Studio tasks with weaklab's soft labels as predictions.
 
-    By default the run's items without a human answer, least confident first
-    (the review queue). Items no source voted on get no pre-filled label. The
-    run is recorded in each task's meta.
+    By default the run's items that nobody answered or skipped, that no
+    earlier batch sent, and that have no gold in the data file (dev items),
+    least confident first (the review queue); answered items whose text
+    changed since come first. Items no source voted on get no pre-filled
+    label. The run is recorded in each task's meta, and the exported items
+    as pending until their answers are imported (Label Studio does not
+    deduplicate tasks).
     """
     from ..pipeline.labelstudio import export_label_studio
 
-    with open_store(store_path) as store:
+    with open_store(store_path, read_only=False) as store:
         run = run_id if run_id is not None else _latest(store)
-        n = export_label_studio(store, run, output, text_field=text_field, limit=limit, model_version=model_version)
-    click.echo(f"Wrote {n} tasks of run {run} to {output}. In Label Studio: create a project with the "
-               f"labeling config beside it, import {output.name}, label, then export JSON and run "
-               "`weaklab annotate import EXPORT.json`.")
+        summary = export_label_studio(store, run, output, text_field=text_field, limit=limit,
+                                      model_version=model_version, include_pending=include_pending)
+    click.echo(f"{summary.describe()} In Label Studio: create a project with the labeling config beside it, "
+               f"import {output.name}, label, then export JSON and run `weaklab annotate import EXPORT.json`.")
 
 
 @annotate.command("import")

@@ -12,8 +12,8 @@ from .._core.soft_labels import SoftLabels
 from .._core.validation import fail
 from ..store import Store
 
-__all__ = ["DEFAULT_TEXT_FIELD", "dataset_class_names", "dataset_table", "dataset_text_field", "item_texts",
-           "run_coverage", "run_dataset", "run_soft_labels", "typed_item_ids"]
+__all__ = ["DEFAULT_TEXT_FIELD", "dataset_class_names", "dataset_gold_items", "dataset_table", "dataset_text_field",
+           "item_texts", "run_coverage", "run_dataset", "run_soft_labels", "typed_item_ids"]
 
 #: The text column when a dataset records none (``weaklab demo`` and datasets added without a project).
 DEFAULT_TEXT_FIELD = "text"
@@ -144,6 +144,29 @@ def dataset_table(store: Store, dataset_id: int, id_field: str) -> pd.DataFrame:
     raise fail("items", "a DataFrame of the items' texts (the store keeps ids, not texts), or a dataset "
                "recorded with meta={'path': <table file>, 'id_column': <id column>}",
                got_text=f"None, and dataset {dataset_id} records no table path")
+
+
+def dataset_gold_items(store: Store, dataset_id: int) -> set[str]:
+    """Ids (as text) of the items that have gold in the data file: the project's dev items.
+
+    A gold value (not empty, not -1) in ``meta["gold_column"]`` on a row of
+    the dev split (``meta["split_column"] == meta["dev_value"]``, or every
+    row without a split column). Empty when the dataset records no gold column.
+    """
+    meta = _dataset_meta(store, dataset_id)
+    gold = meta.get("gold_column")
+    if not isinstance(gold, str) or not isinstance(meta.get("path"), str):
+        return set()
+    table = dataset_table(store, dataset_id, "__weaklab_id__")
+    if gold not in table.columns:
+        return set()
+    values = table[gold].astype(str).str.strip()
+    mask = table[gold].notna().to_numpy() & ~values.isin(["", "-1", "nan", "None"]).to_numpy()
+    split = meta.get("split_column")
+    if isinstance(split, str) and split in table.columns:
+        mask &= (table[split].astype(str) == str(meta.get("dev_value") or "dev")).to_numpy()
+    ids = table["__weaklab_id__"] if "__weaklab_id__" in table.columns else pd.Series(table.index)
+    return {str(v) for v in np.asarray(ids)[mask].tolist()}
 
 
 def _dataset_meta(store: Store, dataset_id: int) -> dict[str, Any]:

@@ -40,6 +40,8 @@ import pandas as pd
 from .._core.soft_labels import SoftLabels
 from .._core.validation import check_int, fail
 from ..store import Store
+from ._ls_answers import new_answers, store_answers
+from ._ls_batches import ExportSummary, batch_rows
 from ._ls_parse import FROM_NAME, ID_FIELD, READ_FORMATS, check_class_names, parse_label_studio_export, read_export
 from ._ls_store import (
     dataset_class_names,
@@ -54,6 +56,7 @@ from ._ls_users import name_annotators, read_user_map
 
 __all__ = [
     "config_path",
+    "ExportSummary",
     "ImportSummary",
     "MODEL_VERSION",
     "READ_FORMATS",
@@ -219,8 +222,14 @@ def _check_field(name: str, value: Any) -> str:
 # ---------------------------------------------------------------------- store-bound
 def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str], *, item_ids: Any = None,
                         text_field: str | None = None, limit: int | None = None, items: pd.DataFrame | None = None,
-                        id_field: str = ID_FIELD, model_version: str = MODEL_VERSION) -> int:
+                        id_field: str = ID_FIELD, model_version: str = MODEL_VERSION,
+                        include_pending: bool = False) -> ExportSummary:
     """Write a run's review batch as a Label Studio task file, plus the labeling config beside it.
+
+    The exported items are recorded in the store as pending (Label Studio
+    does not deduplicate tasks on ``item_id``): the next batch leaves them
+    out until an answer or a skip for them is imported. The store must be
+    open for writing.
 
     Parameters
     ----------
@@ -234,8 +243,11 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
         ``<stem>.label_config.xml`` in the same folder.
     item_ids : array-like, optional
         The items to export, in this order. By default the run's items that
-        have no human annotation yet, least confident prediction first.
-        Items no source voted on get no pre-annotation.
+        nobody answered or skipped, that no earlier batch sent (unless
+        ``include_pending``) and that have no gold in the data file (dev
+        items), least confident prediction first; answered items whose
+        content changed since come first. Items no source voted on get no
+        pre-annotation.
     text_field : str, optional
         Column of the items' text (in ``items`` or the dataset's table); by
         default the project's ``[data].text_field`` recorded with the dataset, else ``"text"``.
@@ -252,16 +264,23 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
         The predictions' model version: keep it stable across batches (Label
         Studio shows only the project's model version). The run and soft
         labels the predictions come from are in each task's ``meta``.
+    include_pending : bool, default=False
+        Send again the items of earlier batches that are still unanswered.
 
     Returns
     -------
-    int
-        Number of tasks written.
+    ExportSummary
+        The number of tasks written (``n_tasks``, also ``int(summary)``) and
+        how many items each rule left out.
     """
     soft, soft_id = run_soft_labels(store, run_id)
     dataset_id = run_dataset(store, run_id)
     all_ids = soft.item_ids if soft.item_ids is not None else store.load_item_ids(dataset_id)
-    rows = _export_rows(store, dataset_id, soft, all_ids, item_ids)
+    counts: dict[str, int] = {}
+    if item_ids is None:
+        rows, counts = batch_rows(store, dataset_id, soft, all_ids, include_pending=include_pending)
+    else:
+        rows = _export_rows(all_ids, item_ids)
     if limit is not None:
         rows = rows[: check_int("limit", limit, low=0)]
     chosen = soft.select_items(rows)
@@ -276,7 +295,8 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
     target = Path(path)
     _write_text(target, json.dumps(tasks, ensure_ascii=False, indent=1))
     _write_text(config_path(target), labeling_config(names, text_field=field))
-    return len(tasks)
+    store.record_export(dataset_id, chosen_ids, target="label_studio", batch=str(target), run_id=int(run_id))
+    return ExportSummary(path=str(target), run_id=int(run_id), n_tasks=len(tasks), **counts)
 
 
 def config_path(tasks_path: str | os.PathLike[str]) -> Path:
@@ -285,20 +305,15 @@ def config_path(tasks_path: str | os.PathLike[str]) -> Path:
     return p.with_name(f"{p.stem}.label_config.xml")
 
 
-def _export_rows(store: Store, dataset_id: int, soft: SoftLabels, all_ids: Any, item_ids: Any) -> np.ndarray:
+def _export_rows(all_ids: Any, item_ids: Any) -> np.ndarray:
     keys = [str(v) for v in np.asarray(all_ids).tolist()]
-    if item_ids is not None:
-        position = {k: i for i, k in enumerate(keys)}
-        wanted = [str(v.item() if isinstance(v, np.generic) else v) for v in np.atleast_1d(np.asarray(item_ids))]
-        unknown = [w for w in wanted if w not in position]
-        if unknown:
-            raise fail("item_ids", "ids of items with soft labels in this run",
-                       got_text=f"{len(unknown)} unknown id(s), e.g. {unknown[0]!r}")
-        return np.array([position[w] for w in wanted], dtype=np.int64)
-    answered = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()}
-    open_rows = np.array([i for i, k in enumerate(keys) if k not in answered], dtype=np.int64)
-    order = np.argsort(soft.confidence[open_rows], kind="stable")
-    return open_rows[order]
+    position = {k: i for i, k in enumerate(keys)}
+    wanted = [str(v.item() if isinstance(v, np.generic) else v) for v in np.atleast_1d(np.asarray(item_ids))]
+    unknown = [w for w in wanted if w not in position]
+    if unknown:
+        raise fail("item_ids", "ids of items with soft labels in this run",
+                   got_text=f"{len(unknown)} unknown id(s), e.g. {unknown[0]!r}")
+    return np.array([position[w] for w in wanted], dtype=np.int64)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -325,13 +340,15 @@ class ImportSummary:
     n_answers : int
         Answers in the file (annotations with a choice).
     n_stored : int
-        Answers stored by this import.
+        Answers stored by this import (an edited answer is stored as its new version).
     n_already_stored : int
         Answers stored by an earlier import of the same answer (or repeated in the file).
     n_superseded : int
-        Stored answers that an edited answer of this export replaced.
+        Stored answers that an edited answer of this export replaced: kept in the history, no longer used.
     n_skipped : int
-        Skipped (cancelled) annotations: no answer.
+        Skipped (cancelled) annotations: no answer; recorded as skips (the item is not sent again).
+    n_skips_recorded : int
+        Skips recorded by this import (the others were recorded before).
     n_no_choice : int
         Annotations submitted without a choice: no answer.
     n_unanswered : int
@@ -350,6 +367,7 @@ class ImportSummary:
     n_no_choice: int = 0
     n_unanswered: int = 0
     annotators: tuple[str, ...] = ()
+    n_skips_recorded: int = 0
 
     @property
     def n_no_answer(self) -> int:
@@ -361,15 +379,17 @@ class ImportSummary:
         who = f" from annotator(s) {', '.join(self.annotators)}" if self.annotators else ""
         parts = [f"Stored {self.n_stored} new answer(s){who} of the {self.n_answers} in {self.path} "
                  f"(dataset {self.dataset_id})."]
-        seen = [f"{n} {what}" for n, what in ((self.n_already_stored, "already stored"),
-                                              (self.n_superseded, "replaced an earlier version")) if n]
-        if seen:
-            parts.append(f"Not stored again: {', '.join(seen)}.")
+        if self.n_already_stored:
+            parts.append(f"Not stored again: {self.n_already_stored} already stored.")
+        if self.n_superseded:
+            parts.append(f"{self.n_superseded} stored answer(s) replaced by an edit made in Label Studio "
+                         "(kept in the history, no longer used).")
         none = [f"{n} {what}" for n, what in ((self.n_skipped, "skipped task(s)"),
                                               (self.n_no_choice, "annotation(s) submitted without a choice"),
                                               (self.n_unanswered, "task(s) nobody answered yet")) if n]
         if none:
-            parts.append(f"No answer in {', '.join(none)}.")
+            parts.append(f"No answer in {', '.join(none)}"
+                         + (f" ({self.n_skips_recorded} skip(s) recorded)." if self.n_skips_recorded else "."))
         if self.n_stored:
             parts.append("The next `weaklab fit` uses the new answers as gold.")
         return " ".join(parts)
@@ -383,10 +403,15 @@ def import_label_studio(store: Store, path: str | os.PathLike[str], *, dataset_i
 
     Everything is checked before anything is written, and all answers are
     written in one transaction: a bad file stores nothing. Tasks and
-    annotations without an answer (skipped, submitted without a choice, not
-    annotated yet) are counted, not stored. An answer stored before (same
-    item, label, creation time and origin, e.g. from importing the same
-    export twice, with or without ``annotator``) is not stored again.
+    annotations without an answer (submitted without a choice, not annotated
+    yet) are counted, not stored; skipped (cancelled) annotations are
+    recorded as skips. Answers are stored by their Label Studio identity
+    (annotation id and ``updated_at``): importing one again, in either
+    format, with or without ``annotator``, stores nothing; an annotation
+    edited in place (same id, newer ``updated_at``) is stored as a new
+    version that supersedes the old one, which stays in the history. Answers
+    of exports without annotation ids are matched on item, label, creation
+    time and origin instead.
 
     Parameters
     ----------
@@ -428,44 +453,27 @@ def import_label_studio(store: Store, path: str | os.PathLike[str], *, dataset_i
     mapping = read_user_map(users) if isinstance(users, (str, os.PathLike)) else users
     parsed = name_annotators(parsed, users=mapping, annotator=annotator, source=str(file))
     counts = parsed["status"].value_counts()
-    frame = parsed[parsed["status"] == "answer"].reset_index(drop=True)
+    frame = parsed[parsed["status"].isin(["answer", "skipped"])].reset_index(drop=True)
     if frame["annotator"].isna().any():
         row = int(np.flatnonzero(frame["annotator"].isna().to_numpy())[0])
         raise fail(f"{file}: answer {row}", "the annotator (completed_by / annotator), or pass annotator=",
                    got_text="none in the export")
     typed_item_ids(store, dataset_id, parsed["item_id"].tolist(), f"{file}: {id_field}")
     frame["item_id"] = typed_item_ids(store, dataset_id, frame["item_id"].tolist(), f"{file}: {id_field}")
-    new = _new_answers(store, dataset_id, frame, _check_field("origin", origin))
-    if len(new):
-        store.add_annotations(dataset_id, np.asarray(new["item_id"].tolist(), dtype=object),
-                              new["annotator"].tolist(), new["label"].to_numpy(), origin=origin,
-                              when=np.asarray(new["created_at"].tolist(), dtype=object))
-    return ImportSummary(path=str(file), dataset_id=int(dataset_id), n_answers=len(frame), n_stored=len(new),
-                         n_already_stored=len(frame) - len(new), n_skipped=int(counts.get("skipped", 0)),
-                         n_no_choice=int(counts.get("no_choice", 0)),
+    origin = _check_field("origin", origin)
+    new = new_answers(store, dataset_id, frame, origin)
+    before = store.annotations(dataset_id)
+    fresh = store_answers(store, dataset_id, new, names, origin, set(before["annotation_id"].tolist()))
+    answers = (new["status"] == "answer").to_numpy(dtype=bool)
+    n_answers = int((frame["status"] == "answer").sum())
+    stored = int((fresh & answers).sum())
+    after = store.annotations(dataset_id)
+    superseded = set(before.loc[before["current"], "annotation_id"]) - set(after.loc[after["current"],
+                                                                                   "annotation_id"])
+    return ImportSummary(path=str(file), dataset_id=int(dataset_id), n_answers=n_answers, n_stored=stored,
+                         n_already_stored=n_answers - stored, n_superseded=len(superseded),
+                         n_skipped=int(counts.get("skipped", 0)), n_no_choice=int(counts.get("no_choice", 0)),
                          n_unanswered=int(counts.get("unanswered", 0)),
-                         annotators=tuple(sorted({str(a) for a in new["annotator"]})))
+                         n_skips_recorded=int((fresh & ~answers).sum()),
+                         annotators=tuple(sorted({str(a) for a in new.loc[fresh & answers, "annotator"]})))
 
-
-def _answer_key(item: Any, label: Any, when: Any) -> tuple[str, int, Any]:
-    moment = None if when is None or pd.isna(when) else pd.Timestamp(when).to_pydatetime()
-    return str(item), int(label), moment
-
-
-def _new_answers(store: Store, dataset_id: int, frame: pd.DataFrame, origin: str) -> pd.DataFrame:
-    """Drop answers stored before (same item, label, creation time, origin) and repeats within the file.
-
-    The annotator is not part of the key: Label Studio's creation times have
-    microseconds, so the same item, label and time is the same answer, whether
-    it was imported under a user id or a name.
-    """
-    known = store.annotations(dataset_id)
-    known = known[known["origin"] == origin]
-    seen = {_answer_key(*r) for r in zip(known["item_id"], known["label"], known["created_at"])}
-    keep = []
-    for row in zip(frame["item_id"], frame["label"], frame["created_at"]):
-        key = _answer_key(*row)
-        keep.append(row[2] is None or key not in seen)
-        if row[2] is not None:
-            seen.add(key)
-    return frame[np.asarray(keep, dtype=bool)].reset_index(drop=True)
