@@ -119,6 +119,13 @@ class SoftLabelClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
                 "at least one labelled item above confidence_threshold with positive weight",
                 got_text="none",
             )
+        trained = np.unique(cols)
+        if trained.size < 2:
+            raise fail(
+                "y",
+                "training weight on at least 2 classes (the estimator needs two to tell apart)",
+                got_text=f"every kept label on class {classes[trained[0]]!r}",
+            )
         estimator = clone(self.estimator)
         estimator.fit(take_rows(X, rows), cols, **_weight_param(estimator, w))
         self.estimator_ = estimator

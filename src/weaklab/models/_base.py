@@ -23,10 +23,13 @@ from .._core.validation import Checker, check_choice, check_class_balance, check
 from ..errors import NotFittedError, ValidationError
 from ._posterior import predict_with_confusion
 
-__all__ = ["LabelModel", "ConfusionLabelModel", "known_class_balance", "GOLD_SAMPLING"]
+__all__ = ["LabelModel", "ConfusionLabelModel", "StateShapes", "known_class_balance", "GOLD_SAMPLING"]
 
 GOLD_SAMPLING = ("random", "active")
 """How the gold items were chosen: a uniform random sample, or by a query strategy (active learning)."""
+
+#: Shapes of state arrays: name -> dims, each "m" (sources), "k" (classes), an int, or None (any).
+StateShapes = dict[str, tuple[str | int | None, ...]]
 
 _BASE_ARRAYS = ("class_balance_",)
 _BASE_ATTRS = ("n_sources_", "n_classes_", "source_names_", "class_names_")
@@ -38,10 +41,14 @@ class LabelModel(BaseEstimator):
     Subclasses declare ``_parameter_spec`` (checkers run in ``fit``),
     ``_state_arrays`` / ``_state_attrs`` (fitted attributes saved by
     :meth:`to_state`), ``_optional_state_arrays`` (arrays that may be None:
-    saved only when set, restored as None when absent) and ``_min_sources``.
+    saved only when set, restored as None when absent), ``_state_shapes``
+    (the shape of state arrays in sources ``"m"`` and classes ``"k"``,
+    checked by :meth:`from_state`; merged along the class hierarchy) and
+    ``_min_sources``.
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {}
+    _state_shapes: ClassVar[StateShapes] = {"class_balance_": ("k",)}
     _state_arrays: ClassVar[tuple[str, ...]] = ()
     _state_attrs: ClassVar[tuple[str, ...]] = ()
     _optional_state_arrays: ClassVar[tuple[str, ...]] = ()
@@ -236,7 +243,43 @@ class LabelModel(BaseEstimator):
         for name in cls._optional_state_arrays:
             value = state["arrays"].get(name)
             setattr(model, name, None if value is None else np.asarray(value))
+        model._check_loaded()
         return model
+
+    def _check_loaded(self) -> None:
+        """Refuse a loaded state whose attributes and arrays disagree (before predict_proba can fail).
+
+        Checks the sizes (``n_sources_``, ``n_classes_``, the names), every
+        array declared in ``_state_shapes`` against them, then predicts a
+        small probe matrix (every class voted by every source, and an
+        all-abstain row): it must give finite rows that sum to 1.
+        """
+        m = _state_int("n_sources_", getattr(self, "n_sources_", None), 1)
+        k = _state_int("n_classes_", getattr(self, "n_classes_", None), 2)
+        names = self.source_names_
+        if not isinstance(names, list) or len(names) != m:
+            raise fail("state['attributes']['source_names_']", f"a list of {m} names (n_sources_={m})", names)
+        if self.class_names_ is not None and (not isinstance(self.class_names_, list) or len(self.class_names_) != k):
+            raise fail("state['attributes']['class_names_']", f"None or a list of {k} names (n_classes_={k})",
+                       self.class_names_)
+        for name, spec in _declared_shapes(type(self)).items():
+            value = getattr(self, name, None)
+            if value is not None:
+                _check_shape(name, np.asarray(value), spec, m, k)
+        self._check_probe(m, k)
+
+    def _check_probe(self, m: int, k: int) -> None:
+        votes = np.vstack([np.full((1, m), -1), np.repeat(np.arange(k)[:, None], m, axis=1)])
+        probe = LabelMatrix(votes, n_classes=k, source_names=list(self.source_names_) if m else None)
+        try:
+            proba = np.asarray(self._predict_proba(probe), dtype=np.float64)
+        except (IndexError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise fail("state", f"arrays consistent with {m} sources and {k} classes",
+                       got_text=f"a state whose prediction fails ({type(exc).__name__}: {exc})") from None
+        if proba.shape != (k + 1, k) or not np.all(np.isfinite(proba)) or \
+                not np.allclose(proba.sum(axis=1), 1.0, atol=1e-6):
+            raise fail("state", f"arrays that predict finite probabilities over {k} classes",
+                       got_text=f"predictions of shape {proba.shape} with non-finite or unnormalised rows")
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the state to ``<path>.json`` + ``<path>.npz``; return the JSON path."""
@@ -255,6 +298,31 @@ class LabelModel(BaseEstimator):
         return cls.from_state(state)
 
 
+def _state_int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < low:
+        raise fail(f"state['attributes'][{name!r}]", f"an integer >= {low}", value)
+    return int(value)
+
+
+def _declared_shapes(cls: type) -> StateShapes:
+    """``_state_shapes`` merged along the class hierarchy (subclasses win)."""
+    out: StateShapes = {}
+    for klass in reversed(cls.__mro__):
+        out.update(vars(klass).get("_state_shapes", {}))
+    return out
+
+
+def _check_shape(name: str, arr: np.ndarray, spec: tuple[str | int | None, ...], m: int, k: int) -> None:
+    sizes = {"m": m, "k": k}
+    expected = tuple(sizes.get(d, d) if isinstance(d, str) else d for d in spec)
+    ok = arr.ndim == len(expected) and all(e is None or e == s for e, s in zip(expected, arr.shape))
+    if not ok:
+        dims = ", ".join("any" if e is None else str(e) for e in expected)
+        shown = f"({dims},)" if len(expected) == 1 else f"({dims})"
+        raise fail(f"state['arrays'][{name!r}]", f"an array of shape {shown} for {m} sources and {k} classes",
+                   got_text=f"shape {arr.shape}")
+
+
 class ConfusionLabelModel(LabelModel):
     """A label model that predicts from per-source confusion matrices.
 
@@ -270,6 +338,8 @@ class ConfusionLabelModel(LabelModel):
 
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_",)
     _optional_state_arrays: ClassVar[tuple[str, ...]] = ("abstain_rate_",)
+    _state_shapes: ClassVar[StateShapes] = {
+        "confusion_": ("m", "k", "k"), "abstain_rate_": ("m", "k")}
 
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
         return predict_with_confusion(L, self.confusion_, self.class_balance_,

@@ -53,7 +53,7 @@ from ._auto_select import (
     shift_threshold,
     spread,
 )
-from ._base import LabelModel
+from ._base import LabelModel, StateShapes
 from ._nogold import combined_proba, estimated_source_accuracy, fit_without_gold
 from ._trust import lf_shaped
 
@@ -260,6 +260,7 @@ class AutoLabelModel(LabelModel):
     labels are far more reliable than any of this.
     """
 
+    _state_shapes: ClassVar[StateShapes] = {"source_accuracy_": ("m",), "lone_vote_balance_": ("k",)}
     _parameter_spec: ClassVar[dict[str, Checker]] = {
         "metric": options(*METRICS),
         "cv": interval(int, 2, None),
@@ -480,6 +481,7 @@ class AutoLabelModel(LabelModel):
             model.member_models_.append(_model_class(nested.get("module"), nested.get("class")).from_state(nested))
         model.source_accuracy_ = (np.asarray(arrays["source_accuracy_"]) if "source_accuracy_" in arrays
                                   else _source_accuracy_of(model.best_model_))
+        model._check_loaded()
         return model
 
 

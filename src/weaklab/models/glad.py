@@ -23,7 +23,7 @@ from scipy.special import expit
 
 from .._core import LabelMatrix
 from .._core.validation import Checker, check_random_state, interval
-from ._base import ConfusionLabelModel
+from ._base import ConfusionLabelModel, StateShapes
 from ._votes import prepare_votes
 
 __all__ = ["GLAD"]
@@ -260,6 +260,7 @@ class GLAD(ConfusionLabelModel):
         "random_state": check_seed,
     }
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "worker_ability_")
+    _state_shapes: ClassVar[StateShapes] = {"worker_ability_": ("m",)}
     _state_attrs: ClassVar[tuple[str, ...]] = ("n_iter_", "loss_history_")
 
     def __init__(

@@ -31,7 +31,7 @@ from scipy.special import digamma
 
 from .._core import LabelMatrix
 from .._core.validation import Checker, check_random_state, instance_of, interval, optional, options
-from ._base import ConfusionLabelModel
+from ._base import ConfusionLabelModel, StateShapes
 from ._votes import VoteData, prepare_votes
 from .glad import check_seed, clamp_to_gold, normalise_log_columns
 
@@ -261,6 +261,7 @@ class MACE(ConfusionLabelModel):
         "random_state": check_seed,
     }
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "competence_", "spam_strategy_")
+    _state_shapes: ClassVar[StateShapes] = {"competence_": ("m",), "spam_strategy_": ("m", "k")}
     _state_attrs: ClassVar[tuple[str, ...]] = ("log_likelihood_", "loss_history_", "n_iter_")
 
     def __init__(

@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
 from .._core import LabelMatrix
 from .._core.validation import Checker, fail, instance_of, interval, optional, options
-from ._base import ConfusionLabelModel, known_class_balance
+from ._base import ConfusionLabelModel, StateShapes, known_class_balance
 from ._posterior import log_likelihood_table, predict_with_confusion, softmax_rows
 
 __all__ = ["MatrixCompletion", "vote_overlaps", "resolve_dependencies", "small_blas"]
@@ -356,6 +356,7 @@ class MatrixCompletion(ConfusionLabelModel):
         "max_iter": interval(int, 1, None),
     }
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "mu_", "source_groups_", "dependencies_")
+    _state_shapes: ClassVar[StateShapes] = {"mu_": ("m", "k", "k"), "source_groups_": ("m",)}
     _min_sources: ClassVar[int] = 2
 
     def __init__(

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._core import LabelMatrix
 from .._core.validation import Checker, check_random_state, interval, options
-from ._base import ConfusionLabelModel, known_class_balance
+from ._base import ConfusionLabelModel, StateShapes, known_class_balance
 from .matrix_completion import vote_overlaps
 
 __all__ = ["Triplet", "pair_agreements", "triplet_estimates"]
@@ -309,6 +309,7 @@ class Triplet(ConfusionLabelModel):
         "sign_recovery": options("all_positive", "agreement"),
     }
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "n_triplets_")
+    _state_shapes: ClassVar[StateShapes] = {"n_triplets_": ("m",)}
     _min_sources: ClassVar[int] = 3
 
     def __init__(

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._core import LabelMatrix
 from .._core.validation import Checker, interval
-from ._base import LabelModel, known_class_balance
+from ._base import LabelModel, StateShapes, known_class_balance
 
 __all__ = ["Wawa"]
 
@@ -85,6 +85,7 @@ class Wawa(LabelModel):
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {"smoothing": interval(float, 0.0, None)}
     _state_arrays: ClassVar[tuple[str, ...]] = ("source_weight_",)
+    _state_shapes: ClassVar[StateShapes] = {"source_weight_": ("m",)}
     _min_sources: ClassVar[int] = 1
 
     def __init__(self, smoothing: float = 0.0) -> None:

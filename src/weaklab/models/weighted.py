@@ -9,7 +9,7 @@ import numpy as np
 
 from .._core import LabelMatrix
 from .._core.validation import Checker, fail, interval, options
-from ._base import LabelModel, known_class_balance
+from ._base import LabelModel, StateShapes, known_class_balance
 from ._posterior import softmax_rows
 from ._votes import iter_one_hot_blocks
 from .wawa import majority_agreement
@@ -144,6 +144,7 @@ class WeightedMajorityVote(LabelModel):
         "smoothing": interval(float, 0.0, None),
     }
     _state_arrays: ClassVar[tuple[str, ...]] = ("weights_",)
+    _state_shapes: ClassVar[StateShapes] = {"weights_": ("m",)}
     _min_sources: ClassVar[int] = 1
 
     def __init__(

@@ -62,7 +62,7 @@ from typing import Any
 
 from ..errors import ValidationError
 
-__all__ = ["CONFIG_NAME", "ProjectConfig", "load_config"]
+__all__ = ["CONFIG_NAME", "END_MODEL_PARAMS", "ProjectConfig", "load_config"]
 
 #: The project file's name.
 CONFIG_NAME = "weaklab.toml"
@@ -202,7 +202,52 @@ def _checked(file: Path, table: str, key: str, value: Any) -> Any:
     if (table, key) == ("labels", "classes") and (len(value) < 2 or not all(isinstance(v, str) and v
                                                                          for v in value)):
         raise _bad(file, where, "a list of at least two class names (strings)", repr(value))
+    check = _VALUE_CHECKS.get((table, key))
+    if check is not None:
+        check(file, where, value)
     return value
+
+
+def _at_least(low: int) -> Any:
+    def check(file: Path, where: str, value: Any) -> None:
+        if value < low:
+            raise _bad(file, where, f"an integer >= {low}", repr(value))
+    return check
+
+
+def _issue_method(file: Path, where: str, value: Any) -> None:
+    from ..cleaning.filter import ISSUE_METHODS
+
+    if value not in ISSUE_METHODS:
+        raise _bad(file, where, f"one of {list(ISSUE_METHODS)}", repr(value))
+
+
+def _is_int(value: Any, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+#: The parameters of the tfidf_logreg end model: key -> (what is expected, its check).
+END_MODEL_PARAMS: dict[str, tuple[str, Any]] = {
+    "C": ("a number > 0 (inverse regularisation strength)",
+          lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and v == v),
+    "max_iter": ("an integer >= 1", lambda v: _is_int(v, 1)),
+    "ngram_max": ("an integer >= 1 (the longest word n-gram)", lambda v: _is_int(v, 1)),
+    "min_df": ("an integer >= 1 (documents) or a number in (0, 1) (a share of documents)",
+               lambda v: _is_int(v, 1) or (isinstance(v, float) and 0 < v < 1)),
+}
+
+
+def _end_model_params(file: Path, where: str, value: Any) -> None:
+    for key, item in value.items():
+        if key not in END_MODEL_PARAMS:
+            raise _bad(file, f"{where}.{key}", f"one of the keys {sorted(END_MODEL_PARAMS)}", f"unknown key {key!r}")
+        expected, ok = END_MODEL_PARAMS[key]
+        if not ok(item):
+            raise _bad(file, f"{where}.{key}", expected, f"{type(item).__name__} {item!r}")
+
+
+_VALUE_CHECKS = {("issues", "method"): _issue_method, ("issues", "max_issues"): _at_least(0),
+                 ("query", "n"): _at_least(1), ("end_model", "params"): _end_model_params}
 
 
 def _check_renames(file: Path, labels: Mapping[str, Any]) -> None:

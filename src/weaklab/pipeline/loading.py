@@ -39,7 +39,7 @@ def load_data(config: ProjectConfig) -> pd.DataFrame:
     elif fmt is None and not path.name.lower().endswith((".parquet", ".pq")):
         kwargs = {"keep_default_na": False, "na_values": [""]}
     if fmt == "parquet":
-        frame = pd.read_parquet(path) if path.is_file() else read_table(path)
+        frame = _read_parquet(config, path)
     else:
         frame = read_table(path, **kwargs)
     for key in ("id_column", "text_field", "gold_column", "split_column"):
@@ -49,6 +49,17 @@ def load_data(config: ProjectConfig) -> pd.DataFrame:
                                   f"got {column!r} (columns: {list(map(str, frame.columns))})")
     _check_ids(config, frame)
     return frame
+
+
+def _read_parquet(config: ProjectConfig, path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        return read_table(path)  # its message names the missing file
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise ValidationError(f"{config.file}: data.format: expected 'parquet' only for a Parquet file, got "
+                              f"{path.name}, which is not one ({str(exc).splitlines()[0][:120]}); set format "
+                              "to 'csv' or 'tsv', or leave it out to go by the suffix") from None
 
 
 def _check_ids(config: ProjectConfig, frame: pd.DataFrame) -> None:

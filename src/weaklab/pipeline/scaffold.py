@@ -12,7 +12,7 @@ from ..data import load_youtube_spam
 from ..errors import ValidationError
 from .config import CONFIG_NAME
 
-__all__ = ["init_project", "EXAMPLE_LFS", "EXAMPLE_CONFIG"]
+__all__ = ["init_project", "EXAMPLE_ITEMS", "EXAMPLE_LFS", "EXAMPLE_CONFIG"]
 
 EXAMPLE_CONFIG = """\
 # weaklab project: see `weaklab --help`. Paths are relative to this file.
@@ -93,6 +93,10 @@ lfs = [
 '''
 
 
+#: How many bundled comments a new project can take (fewest, most).
+EXAMPLE_ITEMS = (20, 1953)
+
+
 def init_project(path: Any = ".", *, n_items: int = 600, dev_share: float = 0.25, random_state: int = 0,
                  force: bool = False) -> list[Path]:
     """Create a project folder: ``weaklab.toml``, ``lfs.py`` and ``data/comments.csv``.
@@ -122,7 +126,7 @@ def init_project(path: Any = ".", *, n_items: int = 600, dev_share: float = 0.25
         A file exists and ``force`` is False.
     """
     root = Path(path)
-    n_items = check_int("n_items", n_items, low=20, high=1953)
+    n_items = check_int("n_items", n_items, low=EXAMPLE_ITEMS[0], high=EXAMPLE_ITEMS[1])
     if not 0.0 < dev_share < 1.0:
         raise fail("dev_share", "a share in (0, 1)", dev_share)
     files = {root / CONFIG_NAME: EXAMPLE_CONFIG.format(name=root.resolve().name or "project"),
@@ -132,11 +136,17 @@ def init_project(path: Any = ".", *, n_items: int = 600, dev_share: float = 0.25
     if existing and not force:
         raise ValidationError(f"{existing[0]}: expected no existing project file, got one "
                               "(use --force to overwrite)")
-    root.mkdir(parents=True, exist_ok=True)
-    data.parent.mkdir(parents=True, exist_ok=True)
-    for file, text in files.items():
-        file.write_text(text, encoding="utf-8")
-    _example_data(n_items, dev_share, random_state).to_csv(data, index=False)
+    sample = _example_data(n_items, dev_share, random_state)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        data.parent.mkdir(parents=True, exist_ok=True)
+        for file, text in files.items():
+            file.write_text(text, encoding="utf-8")
+        sample.to_csv(data, index=False)
+    except OSError as exc:
+        where = exc.filename or root
+        raise ValidationError(f"{where}: expected a folder weaklab can create and write the project in, got "
+                              f"{exc.strerror or exc} (pick another folder, or check its permissions)") from None
     return [*files, data]
 
 

@@ -94,7 +94,7 @@ def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold:
     full = {"C": 4.0, "max_iter": 2000, "ngram_max": 2, "min_df": 1, **params}
     vectorizer = TfidfVectorizer(ngram_range=(1, int(full["ngram_max"])), min_df=int(full["min_df"]),
                                  sublinear_tf=True)
-    X = vectorizer.fit_transform(texts.fillna("").astype(str))
+    X = _features(vectorizer, texts, full["min_df"])
     clf = SoftLabelClassifier(LogisticRegression(C=float(full["C"]), max_iter=int(full["max_iter"]),
                                                  random_state=random_state), classes=np.arange(soft.shape[1]))
     clf.fit(X[train], soft[train])
@@ -105,6 +105,15 @@ def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold:
     result.metrics.pop("accuracy_covered", None)
     result.calibration = calibration(proba, gold, random_state=random_state)
     return result
+
+
+def _features(vectorizer: TfidfVectorizer, texts: pd.Series, min_df: Any) -> Any:
+    """TF-IDF features of every text; a vocabulary left empty by ``min_df`` is a ValidationError."""
+    try:
+        return vectorizer.fit_transform(texts.fillna("").astype(str))
+    except ValueError as exc:  # sklearn: "max_df corresponds to < documents than min_df", "no terms remain"
+        raise fail("end_model.params.min_df", f"a value that leaves words to learn from in {len(texts)} texts",
+                   got_text=f"{min_df!r} ({exc})") from None
 
 
 def calibration(proba: np.ndarray, gold: np.ndarray, *, random_state: int = 0) -> dict[str, Any]:
