@@ -1,16 +1,17 @@
 """weaklab: turn cheap, weak, noisy sources of labels into trustworthy training data and models.
 
-The names below are the public surface. The core containers and errors load
-eagerly; everything else loads on first use, so ``import weaklab`` stays fast
-and never pulls in torch, web frameworks or dask.
+The names below are the public surface. The errors and ``ABSTAIN`` load
+eagerly; everything else (the core containers too) loads on first use, so
+``import weaklab`` (and the ``weaklab`` command's start-up) stays fast: it
+does not even import numpy, and never pulls in torch, web frameworks or dask.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._core import ABSTAIN, LabelMatrix, SoftLabels, break_ties, fingerprint
+from ._core.constants import ABSTAIN
 from .errors import (
     LFExecutionError,
     MissingDependencyError,
@@ -21,7 +22,13 @@ from .errors import (
     WeaklabError,
 )
 
+if TYPE_CHECKING:  # the real names for type checkers; at run time they load on first use
+    from ._core import LabelMatrix, SoftLabels, break_ties, fingerprint
+
 __version__ = "0.1.0"
+
+#: The core containers, loaded from ``_core`` on first use (they import numpy and pandas).
+_CORE = ("LabelMatrix", "SoftLabels", "break_ties", "fingerprint")
 
 _LAZY: dict[str, str] = {
     # data
@@ -100,8 +107,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _LAZY or name in _CORE:
+        value = getattr(importlib.import_module(f".{_LAZY.get(name, '_core')}", __name__), name)
         globals()[name] = value
         return value
     if name in _SUBMODULES:

@@ -1,13 +1,35 @@
-"""Core containers and helpers shared by every layer of weaklab."""
+"""Core containers and helpers shared by every layer of weaklab.
+
+The names load on first use (``from weaklab._core import LabelMatrix`` works
+as usual), so importing a light submodule such as ``constants`` does not pull
+in numpy, pandas and scipy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .constants import ABSTAIN
-from .hashing import fingerprint, function_source
-from .inputs import as_label_matrix
-from .label_matrix import LabelMatrix, vote_dtype
-from .patterns import VotePatterns, vote_patterns
-from .soft_labels import SoftLabels
-from .state import check_state, load_state, save_state, to_jsonable
-from .ties import TIE_BREAK_POLICIES, break_ties
+
+if TYPE_CHECKING:  # the real names for type checkers; at run time they load on first use
+    from .hashing import fingerprint, function_source
+    from .inputs import as_label_matrix
+    from .label_matrix import LabelMatrix, vote_dtype
+    from .patterns import VotePatterns, vote_patterns
+    from .soft_labels import SoftLabels
+    from .state import check_state, load_state, save_state, to_jsonable
+    from .ties import TIE_BREAK_POLICIES, break_ties
+
+_LAZY: dict[str, str] = {
+    "fingerprint": "hashing", "function_source": "hashing",
+    "as_label_matrix": "inputs",
+    "LabelMatrix": "label_matrix", "vote_dtype": "label_matrix",
+    "VotePatterns": "patterns", "vote_patterns": "patterns",
+    "SoftLabels": "soft_labels",
+    "check_state": "state", "load_state": "state", "save_state": "state", "to_jsonable": "state",
+    "TIE_BREAK_POLICIES": "ties", "break_ties": "ties",
+}
 
 __all__ = [
     "ABSTAIN",
@@ -26,3 +48,15 @@ __all__ = [
     "check_state",
     "to_jsonable",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'weaklab._core' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -324,8 +324,11 @@ def validate_params(obj: Any, spec: dict[str, Checker]) -> None:
 
     Each key is an attribute name set in ``__init__``; each value a checker
     such as :func:`interval` or :func:`options`. Error messages name the
-    parameter as ``ClassName(param)``.
+    parameter as ``ClassName(param)``. A ``random_state`` attribute is
+    checked even when ``spec`` leaves it out.
     """
     cls = type(obj).__name__
     for name, checker in spec.items():
         checker(f"{cls}({name}=...)", getattr(obj, name))
+    if "random_state" not in spec and hasattr(obj, "random_state"):  # every estimator's seed is checked
+        check_random_state(obj.random_state, f"{cls}(random_state=...)")

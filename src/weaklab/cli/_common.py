@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import numpy as np
-import pandas as pd
 
 from ..errors import WeaklabError
 
@@ -104,12 +102,29 @@ def open_store(store_path: Path | None, *, read_only: bool = True) -> Iterator[A
         store.close()
 
 
+#: Width of a console that is not a terminal (piped or redirected): wide enough that nothing is cut.
+PIPE_WIDTH = 10_000
+
+
+def make_console(*, stderr: bool = False) -> Any:
+    """A rich Console for the command's output; not cut to 80 columns when piped or redirected."""
+    from rich.console import Console
+
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, width=PIPE_WIDTH)
+    return console
+
+
 def echo_json(value: Any) -> None:
     """Print ``value`` as indented JSON (numpy, pandas and datetime values converted)."""
     click.echo(json.dumps(value, indent=2, default=_default, ensure_ascii=False))
 
 
 def _default(value: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -123,7 +138,7 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON-able")
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def records(frame: Any) -> list[dict[str, Any]]:
     """A DataFrame as a list of JSON-able dicts (NaN → null)."""
     out = []
     for row in frame.to_dict("records"):
@@ -132,6 +147,9 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _clean(value: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, float) and value != value:
         return None
     if isinstance(value, np.generic):

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from ._common import echo_json, handled, json_option, open_store, records, store_option
+from ._common import echo_json, handled, json_option, make_console, open_store, records, store_option
 
 
 def _dataset(store: Any, dataset_id: int | None) -> tuple[int, int | None]:
@@ -56,7 +55,7 @@ def disagreements(dataset_id: int | None, store_path: Path | None, as_json: bool
     for row in rows:
         given = ", ".join(f"{a['annotator']}: {a['class_name']}" for a in row["answers"])
         table.add_row(str(row["item_id"]), row["status"], given)
-    Console().print(table if rows else "No disagreements between annotators.")
+    make_console().print(table if rows else "No disagreements between annotators.")
 
 
 def _answers(store: Any, dataset_id: int, item: Any) -> list[dict[str, Any]]:

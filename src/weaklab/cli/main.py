@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 import sys
 import time
-from importlib.metadata import version
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..errors import WeaklabError
 from . import answers_cmds, project_cmds, serve, store_cmds
-from .render import demo_json, render_demo, render_next_steps
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(version("weaklab"), prog_name="weaklab")
+@click.version_option(package_name="weaklab", prog_name="weaklab")
 def main() -> None:
     """weaklab: turn weak, noisy sources of labels into trustworthy training data.
 
@@ -51,9 +47,13 @@ def demo(random_state: int, n_jobs: int, as_json: bool, store_path: Path) -> Non
     Each invocation is recorded as one run in the store (default ./.weaklab/), so
     `weaklab runs`, `weaklab explain COMMENT_ID` and `weaklab report` work afterwards.
     """
-    from ..pipeline import SpamDemo
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=as_json)
+    from ..pipeline import SpamDemo
+    from ._common import make_console
+    from .render import demo_json, render_demo, render_next_steps
+
+    console = make_console(stderr=as_json)
     try:
         runner = SpamDemo(random_state=random_state, n_jobs=n_jobs, store=store_path)
         started = time.perf_counter()

@@ -6,11 +6,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from . import render
-from ._common import echo_json, handled, json_option, project_option, records, store_option, store_wait
+from ._common import (
+    echo_json,
+    handled,
+    json_option,
+    make_console,
+    project_option,
+    records,
+    store_option,
+    store_wait,
+)
 
 
 @click.command()
@@ -38,10 +45,12 @@ def init(directory: Path, force: bool, n_items: int) -> None:
 
 def _run(step: str, project_dir: Path, store_path: Path | None, as_json: bool) -> Any:
     """Run the project up to ``step`` with a progress display; print and return the result."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from ..pipeline import Project
 
     project = Project(project_dir, store_path=store_path, progress=not as_json, store_timeout=store_wait())
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     plan = list(project.steps(step))
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
@@ -58,7 +67,7 @@ def _run(step: str, project_dir: Path, store_path: Path | None, as_json: bool) -
     if as_json:
         echo_json(_result_json(result, project))
     else:
-        render.run_result(Console(), result, step, project.store_path)
+        render.run_result(make_console(), result, step, project.store_path)
     return result
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
+import math
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from ..pipeline import DemoResult
+if TYPE_CHECKING:
+    from ..pipeline import DemoResult
 
 
 def _pct(value: float) -> str:
-    return "" if value is None or np.isnan(value) else f"{100 * value:.1f}%"
+    return "" if value is None or math.isnan(value) else f"{100 * value:.1f}%"
 
 
 def render_demo(console: Console, result: DemoResult, total_seconds: float) -> None:
@@ -60,9 +61,9 @@ def _sources_table(result: DemoResult) -> Table:
     for column in ("classes", "coverage", "overlap", "conflict", "accuracy", "ms"):
         table.add_column(column, justify="right")
     for name, row in summary.iterrows():
-        ms = "" if seconds is None else f"{1000 * float(seconds.get(name, np.nan)):.1f}"
+        ms = "" if seconds is None else f"{1000 * float(seconds.get(name, math.nan)):.1f}"
         table.add_row(str(name), ",".join(str(p) for p in row["polarity"]), _pct(row["coverage"]),
-                      _pct(row["overlaps"]), _pct(row["conflicts"]), _pct(row.get("emp_acc", np.nan)), ms)
+                      _pct(row["overlaps"]), _pct(row["conflicts"]), _pct(row.get("emp_acc", math.nan)), ms)
     table.caption = f"{len(summary)} sources applied to {report.n_items} comments in {report.total_seconds:.2f} s"
     return table
 
@@ -104,6 +105,8 @@ def demo_json(result: DemoResult, total_seconds: float) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
+    import numpy as np
+
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -113,7 +116,7 @@ def _jsonable(value: Any) -> Any:
 
 # ---------------------------------------------------------------------- store listings
 def _num(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 

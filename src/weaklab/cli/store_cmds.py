@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from . import render
-from ._common import echo_json, handled, json_option, open_store, records, store_option
+from ._common import echo_json, handled, json_option, make_console, open_store, records, store_option
 
 
 @click.command()
@@ -26,7 +25,7 @@ def runs(store_path: Path | None, limit: int, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
     else:
-        Console().print(render.runs_table(rows))
+        make_console().print(render.runs_table(rows))
 
 
 def _run_row(store: Any, row: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +53,7 @@ def explain(item_id: str, run_id: int | None, store_path: Path | None, as_json: 
     if as_json:
         echo_json(story)
     else:
-        render.explain(Console(), story)
+        render.explain(make_console(), story)
 
 
 @click.command()
@@ -75,7 +74,7 @@ def diff(run_a: int, run_b: int, limit: int, store_path: Path | None, as_json: b
         echo_json({"run_a": run_a, "run_b": run_b, "n_changed": len(frame), "class_names": names,
                    "items": records(frame)})
     else:
-        Console().print(render.diff_table(frame, run_a, run_b, limit))
+        make_console().print(render.diff_table(frame, run_a, run_b, limit))
 
 
 @click.command()
@@ -91,7 +90,7 @@ def alerts(run_id: int | None, limit: int, store_path: Path | None, as_json: boo
     if as_json:
         echo_json(records(frame))
     else:
-        Console().print(render.alerts_table(records(frame)))
+        make_console().print(render.alerts_table(records(frame)))
 
 
 @click.command()
@@ -108,8 +107,21 @@ def report(run_id: int | None, output: Path | None, store_path: Path | None) -> 
 
     with open_store(store_path) as store:
         run = run_id if run_id is not None else _latest(store)
-        path = write_report(store, run, output or Path(f"weaklab-report-run{run}.html"))
-    click.echo(f"Wrote {path}")
+        target = output or Path(f"weaklab-report-run{run}.html")
+        missing = _missing_folder(target)
+        path = write_report(store, run, target)
+    made = f" (created the folder {missing}, which did not exist)" if missing is not None else ""
+    click.echo(f"Wrote {path}{made}")
+
+
+def _missing_folder(target: Path) -> Path | None:
+    """The outermost folder of ``target`` that does not exist yet (None when its folder exists)."""
+    missing = None
+    for parent in target.parents:
+        if parent.exists():
+            break
+        missing = parent
+    return missing
 
 
 def _latest(store: Any) -> int:

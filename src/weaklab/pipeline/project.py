@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .._core import LabelMatrix, SoftLabels, fingerprint
-from .._core.validation import check_choice, fail
+from .._core.validation import check_choice, check_int, fail
 from ..errors import ValidationError
 from ..labeling import apply_lfs, lf_summary
 from ..models import LabelModel
@@ -105,7 +105,7 @@ class Project:
         self.config = config if isinstance(config, ProjectConfig) else load_config(config)
         self.store_path = Path(store_path) if store_path is not None else self.config.store_path
         self.progress = progress
-        self.random_state = random_state
+        self.random_state = check_int("random_state", random_state, low=0)
         self.store_timeout = store_timeout
         self.thresholds = AlertThresholds(**self.config.values.get("alerts", {}))
 

@@ -239,7 +239,9 @@ class QueriesMixin(VersionsMixin):
         return self._typed_items_any(frame).drop(columns="dataset_id")
 
     def alerts(self, run_id: int | None = None, *, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
-        """Alerts (newest first), of one run if given."""
+        """Alerts (newest first), of one run if given (a run id the store does not hold is a ValidationError)."""
+        if run_id is not None:
+            self._run_row(run_id)
         where, params = self._filters(run_id=run_id)
         return self._page(f"SELECT alert_id, run_id, kind, source, severity, message, value, created_at "
                           f"FROM alerts {where} ORDER BY alert_id DESC", params, offset, limit)
