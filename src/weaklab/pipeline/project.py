@@ -46,8 +46,9 @@ from .alerts import Alert, AlertThresholds
 from .config import ProjectConfig, load_config
 from .loading import check_lf_columns, dev_mask, gold_labels, item_hashes, item_ids_of, load_data, load_lfs
 from .record import label_model_stats, record_alerts, record_sources, stats_for_store
-from .steps_late import issues_step, query_step
-from .training import dev_metrics, label_model_class, train_end_model
+from .reuse import end_model_key, issue_judge, judge_key, record_judge, trained_end_model
+from .steps_late import issue_labels, issues_step, judge_proba, query_step
+from .training import EndModelResult, dev_metrics, label_model_class
 
 __all__ = ["Project", "RunResult", "STEPS"]
 
@@ -280,26 +281,44 @@ class Project:
         soft = state.soft_labels
         train = (state.matrix.votes_per_item() > 0) & ~state.dev
         gold_dev = np.where(state.dev, state.gold, -1)
-        fitted = train_end_model(state.frame[text_field], soft.proba, train, gold_dev,
-                                 dict(self.config.get("end_model", "params", {})), random_state=self.random_state)
+        params = dict(self.config.get("end_model", "params", {}))
+        texts = state.frame[text_field]
+        key = end_model_key(name, params, texts, soft, train, gold_dev, self.random_state)
+        fitted, reused_from = trained_end_model(store, state.dataset_id, key, texts, soft, train, gold_dev, params,
+                                                random_state=self.random_state)
         store.add_end_model_run(result.run_id, name, params=fitted.params, metrics=fitted.metrics,
                                 calibration=fitted.calibration)
         store.add_soft_labels(state.dataset_id, SoftLabels(fitted.proba, item_ids=soft.item_ids,
                                                            class_names=soft.class_names, producer=name),
-                              run_id=result.run_id, role="end_model")
-        state.end_proba, state.features = fitted.proba, fitted.features
-        result.metrics["end_model"] = {"name": name, **fitted.metrics,
+                              run_id=result.run_id, role="end_model", dtype="float64")
+        state.end_proba, state.end_model, state.end_model_key = fitted.proba, fitted, key
+        result.reused["train"] = reused_from is not None
+        result.metrics["end_model"] = {"name": name, **fitted.metrics, "reused_from": reused_from,
                                        **{k: v for k, v in fitted.calibration.items() if k != "bins"}}
+        result.metrics["end_model_key"] = key
         result.metrics.setdefault("seconds", {})["train"] = time.perf_counter() - started
 
     def _issues(self, store: Store, state: _State, result: RunResult) -> None:
-        if state.features is None:
+        started = time.perf_counter()
+        end_model = state.end_model
+        if end_model is None:
             raise ValidationError(f"{self.config.file}: end_model.name: expected an end model (its features judge "
                                   "the labels) for the issues step, got 'none'")
-        result.issues = issues_step(store, result.run_id, state.soft_labels, state.matrix.votes_per_item() > 0,
-                                    state.features, state.ids,
-                                    dict(self.config.values.get("issues", {})), random_state=self.random_state)
-        result.metrics["n_label_issues"] = 0 if result.issues is None else len(result.issues)
+        soft, covered = state.soft_labels, state.matrix.votes_per_item() > 0
+        positions, given = issue_labels(soft, covered)
+        key = judge_key(state.end_model_key, covered, given, self.random_state)
+        judged, reused_from = issue_judge(
+            store, state.dataset_id, key, soft.n_classes, state.ids[positions],
+            lambda: judge_proba(end_model.feature_matrix(), positions, given, soft.n_classes,
+                                random_state=self.random_state))
+        record_judge(store, state.dataset_id, result.run_id, judged, state.ids[positions])
+        result.issues = issues_step(store, result.run_id, soft, covered, None, state.ids,
+                                    dict(self.config.values.get("issues", {})), random_state=self.random_state,
+                                    judged=judged)
+        result.reused["issues"] = reused_from is not None
+        result.metrics.update(n_label_issues=0 if result.issues is None else len(result.issues),
+                              issues_judge_key=key, issues_reused_from=reused_from)
+        result.metrics.setdefault("seconds", {})["issues"] = time.perf_counter() - started
 
     def _query(self, store: Store, state: _State, result: RunResult) -> None:
         proba = state.end_proba if state.end_proba is not None else state.soft_labels.proba
@@ -339,7 +358,8 @@ class _State:
         self.soft: SoftLabels | None = None
         self.stats: pd.DataFrame | None = None
         self.end_proba: np.ndarray | None = None
-        self.features: Any = None
+        self.end_model: EndModelResult | None = None
+        self.end_model_key = ""
         self.human: dict[str, int] = {}
 
     @property

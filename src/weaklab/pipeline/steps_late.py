@@ -16,20 +16,49 @@ from .._core import SoftLabels
 from .._core.validation import check_int, fail
 from ..store import Store
 
-__all__ = ["issues_step", "query_step"]
+__all__ = ["issue_labels", "issues_step", "judge_proba", "query_step"]
 
 #: Label issues recorded per run unless ``[issues].max_issues`` says otherwise.
 DEFAULT_MAX_ISSUES = 200
 
 
+def issue_labels(soft: SoftLabels, covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(covered positions, given labels)``: the items with a vote and their label model arg-max.
+
+    Raises
+    ------
+    ValidationError
+        Fewer than 10 such items, or all of one class (nothing to judge).
+    """
+    positions = np.flatnonzero(np.asarray(covered, dtype=bool))
+    given = np.argmax(soft.proba[positions], axis=1)
+    if positions.size < 10 or np.unique(given).size < 2:
+        raise fail("issues", "at least 10 labelled items of two or more classes to judge",
+                   got_text=f"{positions.size} item(s) of {np.unique(given).size} class(es)")
+    return positions, given
+
+
+def judge_proba(features: Any, positions: np.ndarray, given: np.ndarray, n_classes: int, *,
+                random_state: int = 0) -> np.ndarray:
+    """Out-of-fold probabilities (5 folds) of a logistic regression on ``features`` of the covered items.
+
+    No item is judged by a model that saw its label.
+    """
+    from ..cleaning import out_of_fold_proba
+
+    judge = LogisticRegression(C=4.0, max_iter=2000, random_state=random_state)
+    return out_of_fold_proba(judge, features[positions], given, cv=5, n_classes=n_classes,
+                             random_state=random_state)
+
+
 def issues_step(store: Store, run_id: int, soft: SoftLabels, covered: np.ndarray, features: Any, ids: np.ndarray,
-                options: dict[str, Any], *, random_state: int = 0) -> pd.DataFrame:
+                options: dict[str, Any], *, random_state: int = 0, judged: np.ndarray | None = None) -> pd.DataFrame:
     """Find items whose weak label looks wrong, rank them, record them; return the ranked table.
 
     The given label of an item is the label model's arg-max; the judge is
     the out-of-fold probability of a logistic regression on the end model's
-    features (5 folds), so no item is judged by a model that saw its label.
-    Only items with a vote are judged.
+    features (5 folds, :func:`judge_proba`), so no item is judged by a model
+    that saw its label. Only items with a vote are judged.
 
     Parameters
     ----------
@@ -40,26 +69,23 @@ def issues_step(store: Store, run_id: int, soft: SoftLabels, covered: np.ndarray
     covered : ndarray of bool, shape (n,)
         Items with at least one vote (the others have no weak label to judge).
     features : sparse matrix or ndarray of shape (n, d)
-        The end model's features of every item.
+        The end model's features of every item (unused when ``judged`` is given).
     ids : ndarray of shape (n,)
         The items' ids.
     options : dict
         ``method`` (see :func:`weaklab.cleaning.find_label_issues`) and
         ``max_issues``.
     random_state : int, default=0
+    judged : ndarray of shape (n_covered, k), optional
+        The judge's probabilities when already known (reused from an earlier run).
     """
-    from ..cleaning import find_label_issues, out_of_fold_proba, rank_label_issues
+    from ..cleaning import find_label_issues, rank_label_issues
 
     method = options.get("method", "prune_by_noise_rate")
     limit = check_int("issues.max_issues", options.get("max_issues", DEFAULT_MAX_ISSUES), low=0)
-    covered = np.flatnonzero(np.asarray(covered, dtype=bool))
-    given = np.argmax(soft.proba[covered], axis=1)
-    if covered.size < 10 or np.unique(given).size < 2:
-        raise fail("issues", "at least 10 labelled items of two or more classes to judge",
-                   got_text=f"{covered.size} item(s) of {np.unique(given).size} class(es)")
-    judge = LogisticRegression(C=4.0, max_iter=2000, random_state=random_state)
-    pred = out_of_fold_proba(judge, features[covered], given, cv=5, n_classes=soft.n_classes,
-                             random_state=random_state)
+    covered, given = issue_labels(soft, covered)
+    pred = judged if judged is not None else judge_proba(features, covered, given, soft.n_classes,
+                                                          random_state=random_state)
     flagged = find_label_issues(given, pred, method=method)
     order = rank_label_issues(given, pred, mask=flagged)[:limit]
     rows = covered[order]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +16,11 @@ from ..endmodel import SoftLabelClassifier, TemperatureScaling
 from ..evaluation import accuracy, expected_calibration_error, f1_score, reliability_curve
 from ..models import LabelModel
 
-__all__ = ["EndModelResult", "label_model_class", "dev_metrics", "train_end_model"]
+__all__ = ["END_MODEL_DEFAULTS", "EndModelResult", "label_model_class", "dev_metrics", "text_features",
+           "train_end_model"]
 
+#: Parameters of the tfidf_logreg end model when weaklab.toml leaves them out.
+END_MODEL_DEFAULTS: dict[str, Any] = {"C": 4.0, "max_iter": 2000, "ngram_max": 2, "min_df": 1}
 #: Dev items needed before calibration is measured (half fits the temperature, half measures it).
 MIN_CALIBRATION_ITEMS = 20
 
@@ -58,13 +62,25 @@ def dev_metrics(proba: np.ndarray, gold: np.ndarray, covered: np.ndarray) -> dic
 
 @dataclass
 class EndModelResult:
-    """A trained end model's predictions and measurements."""
+    """A trained end model's predictions and measurements.
+
+    ``features`` holds the model's feature matrix when it was trained now;
+    a result reused from the store builds it on first use of
+    :meth:`feature_matrix` (from ``features_fn``).
+    """
 
     proba: np.ndarray
     params: dict[str, Any]
     metrics: dict[str, Any] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)
     features: Any = None
+    features_fn: Callable[[], Any] | None = None
+
+    def feature_matrix(self) -> Any:
+        """The end model's features of every item (built once when not kept)."""
+        if self.features is None and self.features_fn is not None:
+            self.features = self.features_fn()
+        return self.features
 
 
 def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold: np.ndarray,
@@ -91,10 +107,8 @@ def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold:
     if train.sum() < 2:
         raise fail("train", "at least two items with a vote outside the dev set to train on",
                    got_text=f"{int(train.sum())} item(s)")
-    full = {"C": 4.0, "max_iter": 2000, "ngram_max": 2, "min_df": 1, **params}
-    vectorizer = TfidfVectorizer(ngram_range=(1, int(full["ngram_max"])), min_df=int(full["min_df"]),
-                                 sublinear_tf=True)
-    X = _features(vectorizer, texts, full["min_df"])
+    full = {**END_MODEL_DEFAULTS, **params}
+    X = text_features(texts, full)
     clf = SoftLabelClassifier(LogisticRegression(C=float(full["C"]), max_iter=int(full["max_iter"]),
                                                  random_state=random_state), classes=np.arange(soft.shape[1]))
     clf.fit(X[train], soft[train])
@@ -107,13 +121,38 @@ def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold:
     return result
 
 
-def _features(vectorizer: TfidfVectorizer, texts: pd.Series, min_df: Any) -> Any:
-    """TF-IDF features of every text; a vocabulary left empty by ``min_df`` is a ValidationError."""
+def text_features(texts: pd.Series, params: dict[str, Any]) -> Any:
+    """The TF-IDF features the end model reads (word 1..``ngram_max``-grams, ``min_df``, sublinear tf).
+
+    Parameters
+    ----------
+    texts : pandas.Series of str
+        Every item's text (missing values read as empty texts).
+    params : dict
+        ``ngram_max`` and ``min_df`` (defaults 2 and 1).
+
+    Returns
+    -------
+    scipy.sparse matrix of shape (n, n_terms)
+
+    Raises
+    ------
+    ValidationError
+        ``min_df`` leaves no words to learn from.
+
+    Examples
+    --------
+    >>> X = text_features(pd.Series(["free money", "hello there", "free hello"]), {})
+    >>> X.shape[0]
+    3
+    """
+    full = {**END_MODEL_DEFAULTS, **params}
+    vectorizer = TfidfVectorizer(ngram_range=(1, int(full["ngram_max"])), min_df=full["min_df"], sublinear_tf=True)
     try:
         return vectorizer.fit_transform(texts.fillna("").astype(str))
     except ValueError as exc:  # sklearn: "max_df corresponds to < documents than min_df", "no terms remain"
         raise fail("end_model.params.min_df", f"a value that leaves words to learn from in {len(texts)} texts",
-                   got_text=f"{min_df!r} ({exc})") from None
+                   got_text=f"{full['min_df']!r} ({exc})") from None
 
 
 def calibration(proba: np.ndarray, gold: np.ndarray, *, random_state: int = 0) -> dict[str, Any]:
