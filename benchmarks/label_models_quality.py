@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import time
@@ -56,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C
 
 NAME = "label_models_quality"
-DATA = C.REPO_DIR.parent / "shared" / "data"
+DATA = Path(os.environ.get("WEAKLAB_DATA", C.REPO_DIR.parent / "shared" / "data"))
 WRENCH_SETS = {"youtube": "wrench_youtube", "sms": "wrench_sms", "trec": "wrench_trec", "hausa": "ws_hausa_news"}
 CROWD_SETS = {"product": "d_jn-product", "sentiment": "d_sentiment", "relevance": "s4_Relevance"}
 F1_SETS = ("sms",)  # sets that also show the F1 of class 1
