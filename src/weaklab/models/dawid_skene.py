@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -115,16 +115,20 @@ def e_step(
     if abstain_rate is not None:
         log_prior += abstain_log_constant(abstain_rate)
     shift = float(vote_totals @ table[:, 0]) + float(weights.sum()) * float(log_prior[0])
-    relative = np.asarray(design @ (table[:, 1:] - table[:, :1]))  # (n_units, k - 1)
-    relative += log_prior[1:] - log_prior[0]
-    if relative.shape[1] == 1:
-        posterior, log_norm = _binary_posterior(relative[:, 0])
-    else:
-        posterior = np.empty((relative.shape[0], relative.shape[1] + 1), dtype=np.float64)
-        posterior[:, 0] = 0.0
-        posterior[:, 1:] = relative
-        del relative  # keep one (n_units, k) array alive, not two
-        log_norm = _softmax_in_place(posterior)
+    diff = table[:, 1:] - table[:, :1]
+    offset = log_prior[1:] - log_prior[0]
+    posterior = np.empty((design.shape[0], prior.shape[0]), dtype=np.float64)
+    log_norm = np.empty(design.shape[0], dtype=np.float64)
+    for start, block in _row_blocks(design):  # block by block: no (n_units,)-sized temporaries
+        stop = start + block.shape[0]
+        relative = np.asarray(block @ diff)  # (rows, k - 1)
+        relative += offset
+        if relative.shape[1] == 1:
+            log_norm[start:stop] = _binary_posterior(relative[:, 0], posterior[start:stop])
+        else:
+            posterior[start:stop, 0] = 0.0
+            posterior[start:stop, 1:] = relative
+            log_norm[start:stop] = _softmax_in_place(posterior[start:stop])
     if keys is not None:
         known = np.flatnonzero(keys >= 0)
         if known.size:
@@ -134,16 +138,26 @@ def e_step(
     return posterior, shift + float(weights @ log_norm)
 
 
-def _binary_posterior(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior ``(n, 2)`` from log-odds ``d`` of class 1, and ``log(1 + exp(d))`` (stable for any sign)."""
+def _row_blocks(design: OneHot | sp.csr_array | sp.csc_array) -> Iterator[tuple[int, Any]]:
+    """``(first_row, block)`` pieces of the design covering all its rows (a scipy array is one piece)."""
+    if isinstance(design, OneHot):
+        yield from design.csr_blocks()
+    else:
+        yield 0, design
+
+
+def _binary_posterior(d: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Write the posterior ``(n, 2)`` from log-odds ``d`` of class 1 into ``out``; return ``log(1 + exp(d))``.
+
+    Stable for any sign of ``d``.
+    """
     e = np.exp(-np.abs(d))
     big = 1.0 / (1.0 + e)
     small = e * big
     positive = d >= 0
-    posterior = np.empty((d.shape[0], 2), dtype=np.float64)
-    posterior[:, 1] = np.where(positive, big, small)
-    posterior[:, 0] = np.where(positive, small, big)
-    return posterior, np.maximum(d, 0.0) + np.log1p(e)
+    out[:, 1] = np.where(positive, big, small)
+    out[:, 0] = np.where(positive, small, big)
+    return np.maximum(d, 0.0) + np.log1p(e)
 
 
 def _softmax_in_place(logits: np.ndarray) -> np.ndarray:
