@@ -15,7 +15,7 @@ EXPECTED = {
     "LabelingFunction", "labeling_function", "preprocessor", "keyword_lf", "regex_lf", "lookup_lf",
     "threshold_lf", "model_lf", "apply_lfs", "ApplyReport", "lf_summary",
     "MajorityVote", "WeightedMajorityVote", "DawidSkene", "OneCoinDawidSkene", "MatrixCompletion",
-    "Triplet", "GLAD", "MACE", "Wawa", "AutoLabelModel", "learn_dependencies",
+    "Triplet", "GLAD", "MACE", "Wawa", "AutoLabelModel", "HyperLabelModel", "learn_dependencies",
     "SoftLabelClassifier", "TorchClassifier", "TemperatureScaling", "Store",
     "embedding_lf", "expected_calibration_error", "reliability_curve", "slicing_function", "slice_report",
     "inject_noise", "find_label_issues", "rank_label_issues", "correct_labels", "LabelCleaner", "ActiveLoop",

@@ -62,6 +62,7 @@ _LAZY: dict[str, str] = {
     "MACE": "models",
     "Wawa": "models",
     "AutoLabelModel": "models",
+    "HyperLabelModel": "models",
     "learn_dependencies": "models",
     # end models
     "SoftLabelClassifier": "endmodel",

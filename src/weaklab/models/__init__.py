@@ -5,6 +5,7 @@ from .auto import AutoLabelModel
 from .dawid_skene import DawidSkene, OneCoinDawidSkene
 from .dependencies import Edge, learn_dependencies
 from .glad import GLAD
+from .hyper import HyperLabelModel
 from .mace import MACE
 from .majority import MajorityVote
 from .matrix_completion import MatrixCompletion
@@ -24,6 +25,7 @@ __all__ = [
     "Wawa",
     "MatrixCompletion",
     "AutoLabelModel",
+    "HyperLabelModel",
     "Triplet",
     "Edge",
     "learn_dependencies",
