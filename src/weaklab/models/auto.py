@@ -76,15 +76,17 @@ def default_candidates(L: LabelMatrix) -> list[tuple[str, LabelModel]]:
     """The candidates :class:`AutoLabelModel` tries on ``L`` when none are given.
 
     Majority vote, weighted majority vote, Dawid-Skene (three smoothing
-    values), one-coin Dawid-Skene and matrix completion always; the triplet
-    method for binary tasks; GLAD, MACE and Wawa for crowd-shaped matrices
+    values), one-coin Dawid-Skene, matrix completion and the pretrained
+    HyperLabelModel always; the triplet method for binary tasks; GLAD, MACE and Wawa for crowd-shaped matrices
     (under 20 % of the cells hold a vote, and most sources voting more than
     one class). GLAD, MACE and Wawa never run on labeling-function-shaped
     votes (most sources vote a single class): they do not model abstentions,
     and a one-class LF carries no information once abstentions are ignored,
-    so they collapse there. (Pretrained models join the list here.)
+    so they collapse there. HyperLabelModel is a candidate like the others,
+    subject to the same evidence and guards.
     """
     from .dawid_skene import DawidSkene, OneCoinDawidSkene
+    from .hyper import HyperLabelModel
     from .majority import MajorityVote
     from .matrix_completion import MatrixCompletion
     from .weighted import WeightedMajorityVote
@@ -97,6 +99,7 @@ def default_candidates(L: LabelMatrix) -> list[tuple[str, LabelModel]]:
         ("DawidSkene(smoothing=10)", DawidSkene(smoothing=10.0)),
         ("OneCoinDawidSkene", OneCoinDawidSkene()),
         ("MatrixCompletion", MatrixCompletion()),
+        ("HyperLabelModel", HyperLabelModel()),
     ]
     if L.n_classes == 2:
         from .triplet import Triplet
@@ -148,8 +151,9 @@ class AutoLabelModel(LabelModel):
     candidates : sequence of LabelModel or (name, LabelModel), optional
         Unfitted models to choose from. Default :func:`default_candidates`:
         majority vote, weighted majority vote, Dawid-Skene (three smoothing
-        values), one-coin Dawid-Skene, matrix completion, the triplet method
-        (binary tasks) and GLAD, MACE and Wawa (crowd-shaped matrices). With
+        values), one-coin Dawid-Skene, matrix completion, HyperLabelModel,
+        the triplet method (binary tasks) and GLAD, MACE and Wawa
+        (crowd-shaped matrices). With
         gold, every candidate is also tried *given the gold labels* (named
         ``"<name>+gold"``; semi-supervised models clamp the gold items, the
         others take the class balance from them).
