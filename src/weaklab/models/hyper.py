@@ -18,7 +18,7 @@ import numpy as np
 
 from .._core import LabelMatrix
 from .._core.validation import Checker, instance_of, optional
-from ._base import LabelModel
+from ._base import LabelModel, StateShapes
 from .hyper_net import load_weights, posterior, run_network
 
 __all__ = ["HyperLabelModel"]
@@ -104,6 +104,9 @@ class HyperLabelModel(LabelModel):
     }
     _state_arrays: ClassVar[tuple[str, ...]] = ("vote_weight_", "abstain_rate_", "source_accuracy_")
     _state_attrs: ClassVar[tuple[str, ...]] = ("weights_version_", "n_iter_")
+    _state_shapes: ClassVar[StateShapes] = {
+        "vote_weight_": ("m", "k"), "abstain_rate_": ("m", "k"), "source_accuracy_": ("m",),
+    }
 
     def __init__(self, weights: str | None = None) -> None:
         self.weights = weights
