@@ -85,3 +85,21 @@ def test_annotations_become_gold_of_the_next_fit(root):
     assert second.metrics["label_model"]["n_gold_for_fit"] == 3
     third = project.run("fit")
     assert third.reused == {"apply": True, "fit": True}
+
+
+def test_scaffold_follows_a_renamed_text_column(tmp_path):
+    """After renaming the text column (data and [data].text_field), the scaffold's own functions are named in a
+    clear error until its TEXT constant follows; the templates follow the config by themselves."""
+    init_project(tmp_path, n_items=60)
+    data = tmp_path / "data" / "comments.csv"
+    pd.read_csv(data).rename(columns={"text": "body"}).to_csv(data, index=False)
+    _write(tmp_path, 'text_field = "text"', 'text_field = "body"')
+    with pytest.raises(ValidationError, match=r"'shouting'.*'text'.*text column is 'body'"):
+        Project(tmp_path).run("apply")
+    lfs = tmp_path / "lfs.py"
+    lfs.write_text(lfs.read_text().replace('TEXT = "text"', 'TEXT = "body"'))
+    result = Project(tmp_path).run("apply")
+    with Store(Project(tmp_path).store_path, read_only=True) as store:
+        matrix = store.load_matrix(result.metrics["application_id"])
+    coverage = dict(zip(matrix.source_names, matrix.votes_per_source()))
+    assert coverage["kw_my_channel"] > 0 and coverage["re_link"] > 0 and coverage["short_comment"] > 0

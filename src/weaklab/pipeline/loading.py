@@ -193,8 +193,8 @@ def check_lf_columns(config: ProjectConfig, lfs: list[LabelingFunction], frame: 
             continue
         text_field = config.get("data", "text_field")
         hint = (f"; this project's text column is {text_field!r} ([data].text_field): text templates built in "
-                f"{config.get('lfs', 'module')} without field= read it, or pass field={text_field!r}"
-                if text_field else "")
+                f"{config.get('lfs', 'module')} without field= read it, or pass field={text_field!r}; "
+                "functions you wrote must read it themselves" if text_field else "")
         raise ValidationError(f"{config.get('lfs', 'module')}: labeling function {lf.name!r}: expected a column "
                               f"{missing[0]!r} in {config.data_path.name}, got columns "
                               f"{', '.join(map(repr, map(str, frame.columns)))}{hint}")

@@ -62,22 +62,26 @@ import numpy as np
 from weaklab import ABSTAIN, keyword_lf, labeling_function, regex_lf
 
 HAM, SPAM = 0, 1
+# The text column, as [data].text_field in weaklab.toml names it. keyword_lf and regex_lf below read
+# [data].text_field by themselves; the functions written here read TEXT (and declare it, so a mismatch
+# is reported before anything runs).
+TEXT = "text"
 
 
-@labeling_function()
+@labeling_function(fields=[TEXT])
 def shouting(x):
     """Comments mostly in capitals that ask for something are spam."""
-    letters = [c for c in x.text if c.isalpha()]
+    letters = [c for c in x[TEXT] if c.isalpha()]
     if len(letters) < 12:
         return ABSTAIN
     upper = sum(c.isupper() for c in letters) / len(letters)
-    return SPAM if upper > 0.6 and "!" in x.text else ABSTAIN
+    return SPAM if upper > 0.6 and "!" in x[TEXT] else ABSTAIN
 
 
-@labeling_function(vectorized=True)
+@labeling_function(vectorized=True, fields=[TEXT])
 def short_comment(df):
     """Very short comments are rarely spam."""
-    return np.where(df["text"].str.len() < 25, HAM, ABSTAIN)
+    return np.where(df[TEXT].str.len() < 25, HAM, ABSTAIN)
 
 
 lfs = [
