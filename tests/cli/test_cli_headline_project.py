@@ -230,3 +230,25 @@ def test_annotate_export_gives_uncovered_items_no_prefilled_label(cwd, tmp_path)
     assert uncovered and all("predictions" not in tasks[i] for i in uncovered | tied)
     assert all("predictions" in t for i, t in tasks.items() if i not in uncovered | tied)
     assert len(tasks) - len(uncovered | tied) > 10
+
+
+def test_report_shows_the_headlines_of_label_issues(cwd, tmp_path):
+    """The HTML report's label-issues table carries each item's headline and the project's class names."""
+    import re
+
+    from weaklab.store import Store
+
+    root, frame = cwd
+    plain = frame[frame["headline"].str.fullmatch(r"[A-Za-z0-9 ]{12,80}")]
+    ids = plain["story"].to_numpy(dtype=object)[:2]
+    with Store(root / ".weaklab" / "weaklab.duckdb") as store:
+        run = store.latest_run_id()
+        store.add_label_issues(run, ids, method="confident_learning", given=np.array([0, 1]),
+                               suggested=np.array([1, 0]), score=np.array([0.05, 0.06]))
+    out = _invoke("report", "--run", str(run), "-o", str(tmp_path / "r.html"))
+    assert out.exit_code == 0, out.output
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    section = html[html.index('id="label-issues"'):]
+    for headline in plain["headline"].iloc[:2]:
+        assert headline in section
+    assert re.search(r"legit \(0\)", section) and re.search(r"junk \(1\)", section)
