@@ -106,8 +106,8 @@ def test_series_answers_and_release():
 
 
 def test_training_targets_use_answers_with_weight():
-    """Answered rows become one-hot with answer_weight; the other rows keep the soft labels and weight 1."""
-    loop = ActiveLoop("entropy", budget_per_round=2, answer_weight=3.0, random_state=0)
+    """Answered rows become one-hot weighing answer_weight / weak_weight times a weak row; mean weight 1."""
+    loop = ActiveLoop("entropy", budget_per_round=2, answer_weight=3.0, weak_weight=1.0, random_state=0)
     proba = _proba()
     items = loop.select(proba=proba)
     loop.incorporate(items, [2, 0])
@@ -115,7 +115,49 @@ def test_training_targets_use_answers_with_weight():
     np.testing.assert_array_equal(targets[items], [[0, 0, 1], [1, 0, 0]])
     rest = np.setdiff1d(np.arange(12), items)
     np.testing.assert_array_equal(targets[rest], proba[rest])
-    assert weights[items].tolist() == [3.0, 3.0] and (weights[rest] == 1).all()
+    np.testing.assert_allclose(weights[items] / weights[rest][0], [3.0, 3.0])
+    assert np.allclose(weights[rest], weights[rest][0]) and weights.mean() == pytest.approx(1.0)
+    excluded = np.zeros(12, dtype=bool)
+    excluded[rest[:4]] = True
+    excluded[items[0]] = True  # an answered item is never left out
+    _, weights = loop.training_targets(proba, exclude=excluded)
+    assert (weights[rest[:4]] == 0).all() and weights[items[0]] > 0
+    assert weights[weights > 0].mean() == pytest.approx(1.0)
+
+
+def test_explore_share_is_drawn_at_random_and_recorded():
+    """A fifth of each round is drawn uniformly at random; those answers are marked and form gold(at_random_only)."""
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(3), size=200)
+    loop = ActiveLoop("entropy", budget_per_round=10, random_state=0)
+    items = loop.select(proba=proba)
+    by_entropy = np.argsort((proba * np.log(proba)).sum(axis=1), kind="stable")  # most uncertain first
+    top = by_entropy[:8]
+    assert set(top.tolist()) <= set(items.tolist())  # the strategy's 8
+    loop.incorporate(items, np.zeros(10, dtype=int))
+    drawn = loop.answers_.loc[loop.answers_["at_random"], "item"].to_numpy()
+    assert drawn.size == 2 and not set(drawn.tolist()) & set(top.tolist())
+    assert np.flatnonzero(loop.gold(at_random_only=True) >= 0).tolist() == sorted(drawn.tolist())
+    assert loop.gold_sampling == "active"
+    plain = ActiveLoop("entropy", budget_per_round=10, explore=0.0, random_state=0)
+    assert set(plain.select(proba=proba).tolist()) == set(by_entropy[:10].tolist())
+    every = ActiveLoop("random", budget_per_round=10, random_state=0)
+    every.incorporate(every.select(proba=proba), np.zeros(10, dtype=int))
+    assert every.answers_["at_random"].all() and every.gold_sampling == "random"
+
+
+def test_weak_weight_auto_falls_with_the_weak_labels_accuracy():
+    """Weak labels that the random answers contradict weigh less against an answer than ones they confirm."""
+    proba = np.tile([0.9, 0.1], (100, 1))
+    weights = []
+    for answer in (0, 1):
+        loop = ActiveLoop("random", budget_per_round=40, random_state=0)
+        items = loop.select(label_proba=proba)
+        loop.incorporate(items, np.full(40, answer))
+        _, w = loop.training_targets(proba)
+        weights.append(w[np.setdiff1d(np.arange(100), items)][0] / w[items][0])
+    assert weights[0] > 0.5 > 0.1 > weights[1]
+    assert loop.weak_weight_ == pytest.approx(0.05)  # the floor: weak labels never vanish
 
 
 def test_inputs_of_different_sizes_are_rejected():

@@ -21,12 +21,13 @@ from .._core.validation import (
     fail,
 )
 from ..errors import ValidationError
-from ._inputs import checked_indices, checked_proba
+from ._inputs import checked_indices, checked_mask, checked_proba
 from .registry import DEFAULT_STRATEGY, STRATEGIES, select
+from .weights import label_information, weak_label_accuracy
 
 __all__ = ["Answer", "ActiveLoop", "ANSWER_COLUMNS"]
 
-ANSWER_COLUMNS = ("item", "label", "round", "answered_at", "origin")
+ANSWER_COLUMNS = ("item", "label", "round", "answered_at", "origin", "at_random")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class Answer:
         When :meth:`ActiveLoop.incorporate` recorded it (UTC).
     origin : str
         Who answered (e.g. ``"human"``, ``"oracle"``, a reviewer's name).
+    at_random : bool
+        The item was drawn uniformly at random from the pool (the loop's
+        ``explore`` share, or the ``"random"`` strategy), not chosen by the
+        strategy: such answers are an unbiased sample of the pool.
     """
 
     item: int
@@ -52,6 +57,7 @@ class Answer:
     round: int
     answered_at: datetime
     origin: str
+    at_random: bool = False
 
 
 class ActiveLoop:
@@ -70,8 +76,22 @@ class ActiveLoop:
         Batch diversity (see :func:`~weaklab.active.select_batch`); default the
         strategy's own when features are given.
     answer_weight : float, default=1.0
-        Training weight of an answered item in :meth:`training_targets`
-        (weak-labelled items weigh 1).
+        Training weight of an answered item in :meth:`training_targets`,
+        relative to ``weak_weight``.
+    weak_weight : float or "auto", default="auto"
+        Training weight of a weak-labelled item in :meth:`training_targets`.
+        ``"auto"``: the information of a label as accurate as the weak
+        labels, ``((k a - 1) / (k - 1))^2`` (see :mod:`weaklab.active.weights`),
+        with ``a`` estimated from the answers to items drawn at random, so
+        that answers count for more when the weak labels are poor.
+    explore : float in [0, 1], default=0.2
+        Share of each round's items drawn uniformly at random from the
+        remaining pool instead of by the strategy (rounded; none in a round
+        of fewer than 3 items). Their answers are an unbiased sample: they
+        estimate the weak labels' accuracy (``weak_weight="auto"``) and can
+        score label models (:meth:`gold` with ``at_random_only=True``), and
+        they keep a strategy from asking only about one corner of the pool.
+        Ignored by the ``"random"`` strategy, whose every item is random.
     allow_partial : bool, default=False
         When a round asks for more items than remain (neither answered nor
         pending), return what remains instead of raising.
@@ -110,6 +130,8 @@ class ActiveLoop:
         n_classes: int | None = None,
         diversity: float | None = None,
         answer_weight: float = 1.0,
+        weak_weight: float | str = "auto",
+        explore: float = 0.2,
         allow_partial: bool = False,
         strategy_params: Mapping[str, Any] | None = None,
         random_state: Any = None,
@@ -119,6 +141,9 @@ class ActiveLoop:
         self.n_classes = None if n_classes is None else check_int("n_classes", n_classes, low=2)
         self.diversity = None if diversity is None else check_float("diversity", diversity, low=0.0, high=1.0)
         self.answer_weight = check_float("answer_weight", answer_weight, low=0.0)
+        self.weak_weight = weak_weight if weak_weight == "auto" else check_float(
+            "weak_weight", weak_weight, low=0.0)
+        self.explore = check_float("explore", explore, low=0.0, high=1.0)
         self.allow_partial = check_bool("allow_partial", allow_partial)
         if strategy_params is not None and not isinstance(strategy_params, Mapping):
             raise fail("strategy_params", "a mapping of keyword parameters", strategy_params)
@@ -129,7 +154,10 @@ class ActiveLoop:
         self.n_classes_: int | None = self.n_classes
         self.round_ = 0
         self._pending: dict[int, int] = {}
+        self._drawn: set[int] = set()  # pending items drawn at random
+        self._asked_proba: dict[int, np.ndarray] = {}  # label-model soft label of an item when it was asked
         self._records: tuple[Answer, ...] = ()
+        self.weak_weight_: float | None = None
 
     # ------------------------------------------------------------------ state
     @property
@@ -170,8 +198,14 @@ class ActiveLoop:
         uniform = self.strategy == "random" and not self.diversity
         return "random" if uniform else "active"
 
-    def gold(self) -> np.ndarray:
+    def gold(self, *, at_random_only: bool = False) -> np.ndarray:
         """The answers as a gold vector for a label model's ``fit(L, gold=...)``.
+
+        Parameters
+        ----------
+        at_random_only : bool, default=False
+            Keep only the answers to items drawn uniformly at random (an
+            unbiased sample of the pool: ``fit(..., gold_sampling="random")``).
 
         Returns
         -------
@@ -180,36 +214,58 @@ class ActiveLoop:
         """
         n = self._require_items()
         gold = np.full(n, -1, dtype=np.int64)
-        answered = self.answered_
-        gold[answered] = [a.label for a in self._records]
+        kept = [a for a in self._records if a.at_random or not at_random_only]
+        gold[[a.item for a in kept]] = [a.label for a in kept]
         return gold
 
-    def training_targets(self, label_proba: Any) -> tuple[np.ndarray, np.ndarray]:
+    def training_targets(self, label_proba: Any, *, exclude: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Soft labels and weights for the end model: answered items get their human label.
 
         Parameters
         ----------
         label_proba : array-like of shape (n_items_, k)
             The label model's soft labels on the pool.
+        exclude : array-like of bool of shape (n_items_,), optional
+            Weak-labelled items to leave out (weight 0), e.g. items no source
+            voted on; answered items are always kept.
 
         Returns
         -------
         targets : ndarray of shape (n_items_, k)
             ``label_proba`` with answered rows replaced by the one-hot answer.
         weights : ndarray of shape (n_items_,)
-            1 for weak labels, ``answer_weight`` for answered items.
+            ``weak_weight`` for weak labels (estimated with ``"auto"``; the
+            value used is kept in ``weak_weight_``), ``answer_weight`` for
+            answered items, 0 for excluded ones; rescaled so that the kept
+            items' mean weight is 1 (so the end model's regularisation does
+            not change with the weights' scale).
         """
         n = self._require_items()
         targets = checked_proba("label_proba", label_proba, n_rows=n).copy()
         k = self._require_classes()
         if targets.shape[1] != k:
             raise fail("label_proba", f"{k} columns (one per class)", got_text=f"{targets.shape[1]} columns")
-        weights = np.ones(n)
         gold = self.gold()
         known = gold >= 0
+        self.weak_weight_ = self._weak_label_weight(targets, k)
+        weights = np.full(n, self.weak_weight_)
+        if exclude is not None:
+            weights[checked_mask("exclude", exclude, n) & ~known] = 0.0
         targets[known] = np.eye(k)[gold[known]]
         weights[known] = self.answer_weight
+        kept = weights > 0
+        if kept.any():
+            weights /= weights[kept].mean()
         return targets, weights
+
+    def _weak_label_weight(self, label_proba: np.ndarray, k: int) -> float:
+        if self.weak_weight != "auto":
+            return float(self.weak_weight)
+        drawn = [a for a in self._records if a.at_random]
+        asked = np.array([self._asked_proba.get(a.item, label_proba[a.item]) for a in drawn]).reshape(-1, k)
+        answers = np.array([a.label for a in drawn], dtype=np.int64)
+        accuracy = weak_label_accuracy(asked, answers, float(label_proba.max(axis=1).mean()))
+        return label_information(accuracy, k)
 
     def start(self, n_items: int, *, n_classes: int | None = None) -> ActiveLoop:
         """Fix the pool size (and the classes) before the first round, e.g. to record earlier answers.
@@ -291,14 +347,28 @@ class ActiveLoop:
             raise fail(name, f"at most {remaining} (items neither answered nor pending; "
                        "pass allow_partial=True to take what remains)", want)
         want = min(want, remaining)
-        items = np.zeros(0, dtype=np.int64)
-        if want:
-            items = select(self.strategy, want, answered=answered, available=~taken, diversity=self.diversity,
-                           random_state=self._rng, params=self.strategy_params, **inputs)
+        drawn = self._draw_at_random(want, taken)
+        items = drawn
+        if want > drawn.size:
+            taken[drawn] = True
+            chosen = select(self.strategy, want - drawn.size, answered=answered, available=~taken,
+                            diversity=self.diversity, random_state=self._rng, params=self.strategy_params, **inputs)
+            items = np.concatenate([chosen, drawn]).astype(np.int64)
         self.n_items_, self.n_classes_ = n_items, n_classes
         self.round_ += 1
         self._pending.update(dict.fromkeys(items.tolist(), self.round_))
+        self._drawn.update((items if self.strategy == "random" else drawn).tolist())
+        if "label_proba" in inputs:
+            rows = checked_proba("label_proba", inputs["label_proba"], n_rows=n_items)[items]
+            self._asked_proba.update(zip(items.tolist(), rows, strict=True))
         return items
+
+    def _draw_at_random(self, want: int, taken: np.ndarray) -> np.ndarray:
+        """The round's ``explore`` share, drawn uniformly from the items not taken."""
+        count = 0 if self.strategy == "random" else int(np.floor(self.explore * want + 0.5))
+        if count == 0 or want < 3:
+            return np.zeros(0, dtype=np.int64)
+        return np.sort(self._rng.choice(np.flatnonzero(~taken), size=count, replace=False)).astype(np.int64)
 
     def release(self, items: Any) -> ActiveLoop:
         """Return pending items to the pool unanswered (e.g. a reviewer skipped them).
@@ -316,6 +386,7 @@ class ActiveLoop:
         self._check_pending("items", idx)
         for i in idx.tolist():
             del self._pending[i]
+            self._drawn.discard(i)
         return self
 
     # ------------------------------------------------------------ incorporate
@@ -354,10 +425,12 @@ class ActiveLoop:
         self._check_pending("answers", idx)
         y = check_labels("labels", values, self._require_classes(), length=idx.shape[0])
         now = datetime.now(UTC)
-        new = tuple(Answer(int(i), int(c), self._pending[int(i)], now, origin) for i, c in zip(idx, y))
+        new = tuple(Answer(int(i), int(c), self._pending[int(i)], now, origin, int(i) in self._drawn)
+                    for i, c in zip(idx, y))
         self._records = self._records + new
         for i in idx.tolist():
             del self._pending[i]
+            self._drawn.discard(i)
         return self
 
     # ---------------------------------------------------------------- helpers

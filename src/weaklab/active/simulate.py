@@ -101,11 +101,15 @@ def simulate(
     """Run ``loop`` against an oracle: fit, score, select, ask, incorporate; return the learning curve.
 
     Each round (and once before the first, round 0): the label model is
-    fitted on ``L`` with the answers so far as gold (``fit(L, gold=...,
-    gold_sampling=loop.gold_sampling)``: ``"active"`` unless the strategy is
-    ``"random"``, so the label model does not score or calibrate itself on a
-    biased sample; semi-supervised models clamp the answers), its soft labels with answered rows
-    replaced by the answers train the end model (``fit(X, targets,
+    fitted on ``L`` with the answers so far as gold. With the ``"random"``
+    strategy that is every answer, ``fit(L, gold=..., gold_sampling="random")``;
+    with another strategy, the answers to the items the loop drew at random
+    (its ``explore`` share) with ``gold_sampling="random"``, or, before there
+    are any, every answer with ``gold_sampling="active"`` (the strategy's
+    picks are a biased sample: the label model must not score or calibrate
+    itself on them). Its soft labels, with answered rows replaced by the
+    answers and items no source voted on left out unless answered (see
+    ``train_uncovered``), train the end model (``fit(X, targets,
     sample_weight=...)``, see :meth:`ActiveLoop.training_targets`), and the
     end model is scored on the test set. Then the loop selects the next
     items, the oracle labels them and the loop records the answers.
@@ -195,15 +199,15 @@ def _fit_round(
     truth: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Fit both models on the answers so far; soft labels, pool probabilities and the round's numbers."""
-    gold = loop.gold()
     lm = clone(label_model)
-    if _takes_gold_sampling(lm):
-        lm.fit(L, gold=gold, gold_sampling=loop.gold_sampling)
-    else:  # a label model of another library following the older contract
-        lm.fit(L, gold=gold)
+    if not _takes_gold_sampling(lm):  # a label model of another library following the older contract
+        lm.fit(L, gold=loop.gold())
+    elif loop.gold_sampling == "active" and (loop.gold(at_random_only=True) >= 0).any():
+        lm.fit(L, gold=loop.gold(at_random_only=True), gold_sampling="random")
+    else:
+        lm.fit(L, gold=loop.gold(), gold_sampling=loop.gold_sampling)
     label_proba = np.asarray(lm.predict_proba(L), dtype=np.float64)
-    targets, weights = loop.training_targets(label_proba)
-    weights[uncovered & (gold < 0)] = 0.0
+    targets, weights = loop.training_targets(label_proba, exclude=uncovered)
     em = clone(end_model).fit(X, targets, sample_weight=weights)
     proba = np.asarray(em.predict_proba(X), dtype=np.float64)
     test_proba = np.asarray(em.predict_proba(X_test), dtype=np.float64)
