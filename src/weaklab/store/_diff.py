@@ -45,8 +45,7 @@ class DiffMixin(ExplainMixin):
             raise fail("run_b", f"a run over a version of the dataset of run {run_a} ({name_a!r})",
                        got_text=f"run {run_b} over dataset {name_b!r}")
         a, b = self._run_outcome(int(run_a)), self._run_outcome(int(run_b))
-        keys = _union(a["keys"], b["keys"])
-        ia, ib = pd.Index(a["keys"]).get_indexer(keys), pd.Index(b["keys"]).get_indexer(keys)
+        keys, ia, ib = _aligned(a["keys"], b["keys"], same=ds_a == ds_b)
         label_a, label_b = _take(a["labels"], ia), _take(b["labels"], ib)
         class_a, class_b = _names(label_a, a["class_names"]), _names(label_b, b["class_names"])
         by_name = a["class_names"] is not None and b["class_names"] is not None
@@ -57,16 +56,23 @@ class DiffMixin(ExplainMixin):
                            (_take_rows(b["votes"], ib[changed]), b["sources"]))
         new_version = np.array([a["versions"].get(s) != b["versions"].get(s) for s in sources], dtype=bool)
         frame = pd.DataFrame({
-            "item_id": [typed_id(k, b["dtype"] if ib[i] >= 0 else a["dtype"]) for i, k in
-                        ((i, keys[i]) for i in changed)],
+            "item_id": _typed_ids(keys[changed], b["dtype"]),
             "label_a": label_a[changed], "label_b": label_b[changed],
             "class_a": class_a[changed], "class_b": class_b[changed],
             "from_a": _origins(a["origin"], ia[changed]), "from_b": _origins(b["origin"], ib[changed]),
         })
-        frame["votes_changed"] = [[sources[j] for j in np.flatnonzero(r)] for r in delta]
-        frame["versions_changed"] = [[sources[j] for j in np.flatnonzero(r & new_version)] for r in delta]
-        frame["reason"] = [_reason_of(fa, fb, v, w, run_a, run_b) for fa, fb, v, w in zip(
-            frame["from_a"], frame["from_b"], frame["votes_changed"], frame["versions_changed"])]
+        origins = np.array([FINAL_FROM.index(f) if f in FINAL_FROM else len(FINAL_FROM)
+                            for f in (*frame["from_a"], *frame["from_b"])], dtype=np.int64).reshape(2, -1).T
+        # one sentence per distinct (votes changed, origins) pattern, not per item
+        patterns, inverse = np.unique(np.column_stack([delta, origins]), axis=0, return_inverse=True)
+        named = [[sources[j] for j in np.flatnonzero(r[: len(sources)])] for r in patterns]
+        fresh = [[sources[j] for j in np.flatnonzero(r[: len(sources)] & new_version)] for r in patterns]
+        said = [_reason_of(_origin_name(r[-2]), _origin_name(r[-1]), v, w, run_a, run_b)
+                for r, v, w in zip(patterns, named, fresh)]
+        inverse = np.asarray(inverse).ravel()
+        frame["votes_changed"] = [list(named[i]) for i in inverse]
+        frame["versions_changed"] = [list(fresh[i]) for i in inverse]
+        frame["reason"] = [said[i] for i in inverse]
         return frame
 
     def _run_outcome(self, run_id: int) -> dict[str, Any]:
@@ -78,8 +84,9 @@ class DiffMixin(ExplainMixin):
         renames = self.run_class_renames(run_id)
         labels, origin = plurality(votes)
         self._apply_posterior(run_id, n, labels, origin)
-        rows = self._item_rows_of(int(dataset_id))
-        for c in self._corrections_for(run_id, int(dataset_id), finished, None):
+        corrections = self._corrections_for(run_id, int(dataset_id), finished, None)
+        rows = self._item_rows_of(int(dataset_id), sorted({c["item_key"] for c in corrections}))
+        for c in corrections:
             row = rows.get(c["item_key"])
             label = mapped_class(c["new_class"], c["new_label"], names, renames)
             if row is not None and label is not None:
@@ -92,9 +99,12 @@ class DiffMixin(ExplainMixin):
                 "votes": votes, "sources": sources, "versions": versions, "class_names": names,
                 "dtype": str(self._dataset_row(dataset_id)[2])}
 
-    def _item_rows_of(self, dataset_id: int) -> dict[str, int]:
-        return {str(k): int(r) for k, r in self._query("SELECT item_key, row FROM items WHERE dataset_id = ?",
-                                                        [dataset_id])}
+    def _item_rows_of(self, dataset_id: int, keys: list[str]) -> dict[str, int]:
+        if not keys:
+            return {}
+        return {str(k): int(r) for k, r in self._query(
+            "SELECT item_key, row FROM items WHERE dataset_id = ? AND item_key IN (SELECT unnest(?::VARCHAR[]))",
+            [dataset_id, keys])}
 
     def _apply_posterior(self, run_id: int, n: int, labels: np.ndarray, origin: np.ndarray) -> None:
         soft = self._query("SELECT soft_labels_id, rows_array FROM soft_labels WHERE run_id = ? AND "
@@ -127,10 +137,27 @@ class DiffMixin(ExplainMixin):
         return stacked, names, versions
 
 
-def _union(keys_a: np.ndarray, keys_b: np.ndarray) -> np.ndarray:
-    """The items of both runs: run a's in its order, then those only run b has."""
-    extra = ~pd.Index(keys_b).isin(pd.Index(keys_a))
-    return np.concatenate([np.asarray(keys_a, dtype=object), np.asarray(keys_b, dtype=object)[extra]])
+def _aligned(keys_a: Any, keys_b: Any, *, same: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The items of both runs (run a's in its order, then those only run b has) and their rows in each run
+    (-1 where a run's data does not hold the item)."""
+    a, b = np.asarray(keys_a, dtype=object), np.asarray(keys_b, dtype=object)
+    if same:
+        rows = np.arange(len(a))
+        return a, rows, rows
+    index_a, index_b = pd.Index(a, dtype=object), pd.Index(b, dtype=object)
+    b_in_a = index_a.get_indexer(index_b)
+    keys = np.concatenate([a, b[b_in_a < 0]])
+    ib = index_b.get_indexer(pd.Index(keys, dtype=object))
+    ia = np.concatenate([np.arange(len(a)), np.full(int((b_in_a < 0).sum()), -1)])
+    return keys, ia, ib
+
+
+def _typed_ids(keys: np.ndarray, dtype: str) -> list[Any]:
+    return [typed_id(k, dtype) for k in keys.tolist()]
+
+
+def _origin_name(code: int) -> str:
+    return FINAL_FROM[int(code)] if int(code) < len(FINAL_FROM) else "absent"
 
 
 def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:

@@ -22,7 +22,6 @@ rows were stored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -69,7 +68,8 @@ def resolve_answers(frame: pd.DataFrame) -> pd.DataFrame:
     ----------
     frame : pandas.DataFrame
         Current answers: ``item_id``, ``annotator``, ``class_key`` (None for
-        a skip), ``status``, ``origin``, ``answered_at``.
+        a skip or an answer that does not count), ``status``, ``origin``,
+        ``answered_at``.
 
     Returns
     -------
@@ -78,32 +78,47 @@ def resolve_answers(frame: pd.DataFrame) -> pd.DataFrame:
         (None when unresolved), ``status`` (see :data:`STATUSES`),
         ``n_annotators`` (with a vote), ``n_skipped``, ``votes`` (``{class:
         count}``).
+
+    Notes
+    -----
+    A plain-loop specification of the vectorised body::
+
+        for item, answers in frame.groupby("item_id"):
+            votes = Counter(a.class_key for a in answers if a counts)
+            if any adjudication: class = the latest adjudication's class, "adjudicated"
+            elif no votes: None, "skipped"
+            elif one top class: that class, "agreed" if len(votes) == 1 else "majority"
+            else: None, "tie"
     """
-    rows = []
-    for item, group in frame.groupby("item_id", sort=False):
-        rows.append(_resolve_item(item, group))
-    return pd.DataFrame(rows, columns=["item_id", "class_key", "status", "n_annotators", "n_skipped", "votes"])
-
-
-def _resolve_item(item: Any, group: pd.DataFrame) -> tuple[Any, ...]:
-    answered = group[group["status"] != "skipped"]
-    answered = answered[answered["class_key"].notna()]
-    n_skipped = int((group["status"] == "skipped").sum())
-    votes = answered["class_key"].value_counts()
-    counts = {str(k): int(v) for k, v in sorted(votes.items())}
-    if answered.empty:
-        return item, None, "skipped", 0, n_skipped, counts
+    columns = ["item_id", "class_key", "status", "n_annotators", "n_skipped", "votes"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    items = pd.Index(pd.unique(frame["item_id"]))
+    skipped = (frame["status"] == "skipped").groupby(frame["item_id"]).sum().reindex(items, fill_value=0)
+    answered = frame[(frame["status"] != "skipped") & frame["class_key"].notna()]
+    counts = answered.groupby(["item_id", "class_key"]).size().rename("n").reset_index()
+    n_votes = counts.groupby("item_id")["n"].sum().reindex(items, fill_value=0)
+    best = counts.groupby("item_id")["n"].transform("max")
+    top = counts[counts["n"] == best]
+    n_top = top.groupby("item_id").size().reindex(items, fill_value=0)
+    n_classes = counts.groupby("item_id").size().reindex(items, fill_value=0)
+    winner = top.drop_duplicates("item_id").set_index("item_id")["class_key"].reindex(items)
+    status = np.full(len(items), "majority", dtype=object)
+    status[n_classes.to_numpy() == 1] = "agreed"
+    status[n_top.to_numpy() > 1] = "tie"
+    status[n_votes.to_numpy() == 0] = "skipped"
+    chosen = winner.to_numpy(dtype=object).copy()
+    chosen[(status == "tie") | (status == "skipped")] = None
     judged = answered[answered["origin"] == ADJUDICATION]
     if len(judged):
-        last = judged.sort_values(["answered_at", "class_key"], kind="stable").iloc[-1]
-        return item, str(last["class_key"]), "adjudicated", len(answered), n_skipped, counts
-    top = _top(votes.index.tolist(), votes.to_numpy())
-    if len(top) > 1:
-        return item, None, "tie", len(answered), n_skipped, counts
-    status = "agreed" if len(votes) == 1 else "majority"
-    return item, top[0], status, len(answered), n_skipped, counts
-
-
-def _top(keys: Sequence[Any], counts: np.ndarray) -> list[str]:
-    best = counts.max()
-    return sorted(str(k) for k, c in zip(keys, counts) if c == best)
+        last = judged.sort_values(["answered_at", "class_key"], kind="stable").drop_duplicates("item_id", keep="last")
+        where = items.get_indexer(pd.Index(last["item_id"]))
+        chosen[where] = last["class_key"].to_numpy(dtype=object)
+        status[where] = "adjudicated"
+    votes: dict[Any, dict[str, int]] = {item: {} for item in items}
+    for item, key, n in counts.itertuples(index=False):
+        votes[item][str(key)] = int(n)
+    return pd.DataFrame({"item_id": items, "class_key": chosen, "status": status,
+                         "n_annotators": n_votes.to_numpy(dtype=np.int64),
+                         "n_skipped": skipped.to_numpy(dtype=np.int64),
+                         "votes": [votes[item] for item in items]}, columns=columns)

@@ -57,7 +57,7 @@ class VersionsMixin(AnswersMixin):
         ds = int(dataset_id)
         answers = self._answer_frame(ds, None, only_items=False)
         answers = answers[answers["current"]]
-        here = set(self._keys_of(ds))
+        here = self._present_keys(ds, sorted({str(k) for k in answers["item_id"]}))
         on_items = answers["item_id"].isin(here).to_numpy()
         orphans = sorted(set(answers.loc[~on_items, "item_id"]))
         changed = self.changed_since_answered(ds)
@@ -147,5 +147,10 @@ class VersionsMixin(AnswersMixin):
         dtype = str(self._dataset_row(ds)[2])
         return [typed_id(k, dtype) for (k,) in rows]
 
-    def _keys_of(self, dataset_id: int) -> list[str]:
-        return [str(k) for (k,) in self._query("SELECT item_key FROM items WHERE dataset_id = ?", [dataset_id])]
+    def _present_keys(self, dataset_id: int, keys: list[str]) -> set[str]:
+        """Which of ``keys`` are items of the dataset."""
+        if not keys:
+            return set()
+        return {str(k) for (k,) in self._query(
+            "SELECT item_key FROM items WHERE dataset_id = ? AND item_key IN (SELECT unnest(?::VARCHAR[]))",
+            [dataset_id, keys])}

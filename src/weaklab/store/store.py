@@ -16,6 +16,15 @@ class Store(DiffMixin):
     beside it. Records are append-only (a run's status and metrics are set
     once by :meth:`finish_run`; review claims are leases, not lineage).
 
+    Datasets with one name are versions of one dataset (a data file edited
+    between runs). Human answers, corrections and label-issue decisions
+    belong to the name and the item ids: every version sees those of the
+    items it holds (:meth:`carry_over`, :meth:`changed_since_answered`).
+    Answers keep the class *name* they were given as, their own identity
+    and time (an edited answer supersedes its older version, kept as
+    history), and resolve into one label per item by one documented rule
+    (:meth:`human_labels`, :meth:`disagreements`).
+
     Parameters
     ----------
     path : str or Path, optional
