@@ -84,8 +84,6 @@ def test_an_older_schema_is_migrated_and_keeps_its_records(tmp_path, monkeypatch
         ds = st.add_dataset("d", n_items=5)
     step = schema.Migration("test: a notes table", ("CREATE TABLE notes (note VARCHAR)",))
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, step))
-    with pytest.raises(SchemaVersionError, match="migration"):
-        Store(path, read_only=True)
     with Store(path) as st:
         assert st.datasets()["dataset_id"].tolist() == [ds]
     con = duckdb.connect(str(path), read_only=True)
@@ -122,3 +120,31 @@ def test_a_version_1_store_migrates_and_its_answers_get_their_class_names(tmp_pa
         assert answers["class_name"].tolist() == ["SPAM", "HAM"]
         assert answers["status"].tolist() == ["answered", "answered"] and answers["current"].all()
         assert st.runs()["status"].tolist() == ["finished"]
+
+
+def test_a_read_only_command_migrates_a_writable_older_store_first(tmp_path, monkeypatch):
+    """Opening an older, writable store read-only (as `weaklab runs` does) migrates it once, then reads it."""
+    path = tmp_path / "s.duckdb"
+    with Store(path) as st:
+        ds = st.add_dataset("d", n_items=5)
+    step = schema.Migration("test: a notes table", ("CREATE TABLE notes (note VARCHAR)",))
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, step))
+    with Store(path, read_only=True) as st:
+        assert st.datasets()["dataset_id"].tolist() == [ds]
+    con = duckdb.connect(str(path), read_only=True)
+    version = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()[0]
+    con.close()
+    assert int(version) == SCHEMA_VERSION + 1
+
+
+def test_a_read_only_older_store_that_cannot_be_written_names_the_migration(tmp_path, monkeypatch):
+    """An older store whose file is not writable is refused read-only with a SchemaVersionError, unmodified."""
+    path = tmp_path / "s.duckdb"
+    Store(path).close()
+    step = schema.Migration("test: a notes table", ("CREATE TABLE notes (note VARCHAR)",))
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, step))
+    monkeypatch.setattr("os.access", lambda *a, **k: False)
+    before = path.read_bytes()
+    with pytest.raises(SchemaVersionError, match="migration"):
+        Store(path, read_only=True)
+    assert path.read_bytes() == before

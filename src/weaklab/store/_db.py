@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Sequence
@@ -79,11 +80,28 @@ def connect(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyCo
         raise StoreError(f"store {path}: no such file (a read-only store must exist)")
     con = _open_with_retry(path, read_only, timeout)
     try:
+        if read_only and _needs_migration(con, path) and os.access(path, os.W_OK):
+            con.close()  # an older store read by a read-only command: migrate once, then read
+            migrating = _open_with_retry(path, False, timeout)
+            try:
+                _check_and_migrate(migrating, path, False)
+            finally:
+                migrating.close()
+            con = _open_with_retry(path, True, timeout)
         _check_and_migrate(con, path, read_only)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _needs_migration(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    try:
+        tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        version = _read_version(con, path, tables)
+    except duckdb.Error as exc:
+        raise store_error(path, exc) from None
+    return version < len(schema.MIGRATIONS)
 
 
 def _open_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
@@ -121,7 +139,7 @@ def _check_and_migrate(con: duckdb.DuckDBPyConnection, path: Path, read_only: bo
     if read_only:
         raise SchemaVersionError(
             f"store {path}: schema version {version} needs a migration to {latest}; "
-            "open it once with read_only=False to migrate"
+            "open it once with read_only=False (or run any writing weaklab command) to migrate"
         )
     _migrate(con, path, version, schema.MIGRATIONS)
 
