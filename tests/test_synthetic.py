@@ -313,3 +313,9 @@ def test_votes_are_always_valid(n, m, k, coverage, accuracy, seed):
     assert data.y.min() >= 0 and data.y.max() < k
     assert data.accuracy.shape == data.coverage.shape == (m,)
     np.testing.assert_allclose(data.confusion.sum(axis=2), 1.0)
+
+
+def test_copies_of_sources_with_subnormal_coverage_keep_stochastic_confusions():
+    """Copying sources whose coverage underflows (5e-324) still have confusion rows that sum to 1."""
+    data = make_label_matrix(1, 3, 3, coverage=5e-324, accuracy=0.0, correlated=1, random_state=0)
+    np.testing.assert_allclose(data.confusion.sum(axis=2), 1.0)

@@ -227,6 +227,7 @@ def _mix_copies(cov: np.ndarray, confusion: np.ndarray, pairs: list[tuple[int, i
     for i, j in pairs:
         own, copied = (1.0 - strength) * cov[j], strength * cov[i]
         cov_eff[j] = own + copied
-        if cov_eff[j] > 0:
-            conf_eff[j] = (own * confusion[j] + copied * confusion[i]) / cov_eff[j]
+        if cov_eff[j] > 0:  # a convex mix, so rows still sum to 1 when the coverages are subnormal
+            share = min(1.0, own / cov_eff[j])
+            conf_eff[j] = share * confusion[j] + (1.0 - share) * confusion[i]
     return cov_eff, conf_eff
