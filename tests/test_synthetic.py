@@ -319,3 +319,27 @@ def test_copies_of_sources_with_subnormal_coverage_keep_stochastic_confusions():
     """Copying sources whose coverage underflows (5e-324) still have confusion rows that sum to 1."""
     data = make_label_matrix(1, 3, 3, coverage=5e-324, accuracy=0.0, correlated=1, random_state=0)
     np.testing.assert_allclose(data.confusion.sum(axis=2), 1.0)
+
+
+def test_lf_matrix_one_class_lfs_vote_their_target_with_the_planted_precision():
+    """One-class LFs vote one class each, at about the planted coverage and precision."""
+    from weaklab.synthetic import make_lf_matrix
+
+    data = make_lf_matrix(20000, 12, 4, coverage=0.1, accuracy=0.7, random_state=0)
+    dense = data.L.to_dense()
+    for j in range(12):
+        votes = dense[:, j][dense[:, j] >= 0]
+        assert np.unique(votes).size == 1
+        assert abs(votes.size / 20000 - 0.1) < 0.01
+        assert abs(data.accuracy[j] - 0.7) < 0.03
+
+
+def test_lf_matrix_exact_copies_duplicate_columns():
+    """With copy_strength=1 every planted copy repeats its original's column."""
+    from weaklab.synthetic import make_lf_matrix
+
+    data = make_lf_matrix(2000, 10, 3, one_class=0.5, copies=3, copy_strength=1.0, random_state=1)
+    dense = data.L.to_dense()
+    assert len(data.dependencies) == 3
+    for i, j in data.dependencies:
+        np.testing.assert_array_equal(dense[:, i], dense[:, j])

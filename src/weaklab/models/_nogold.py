@@ -27,7 +27,6 @@ from ._trust import (
     CONTRADICTION,
     CROWD_CONTRADICTION,
     MIN_GAIN,
-    Z_EVIDENCE,
     CandidateEvidence,
     evaluate,
     guard_report,
@@ -152,7 +151,7 @@ def _table(named: list[tuple[str, LabelModel]], evidence: dict[str, CandidateEvi
 
 def _reason(weights: dict[str, float], evidence: dict[str, CandidateEvidence], baseline: str | None,
             criterion: str, gold_note: str, scores: pd.DataFrame, fallback: str) -> str:
-    what = ("held-out vote lift over majority vote (labeling-function-shaped votes)" if criterion == "heldout_lift"
+    what = ("held-out vote lift over majority vote (labeling-function-shaped votes)" if criterion == "heldout_vote_lift"
             else "held-out vote log-likelihood over majority vote (crowd-shaped votes)")
     how = f"by {what}, an unsupervised proxy{gold_note}"
     names = list(weights)
@@ -163,7 +162,8 @@ def _reason(weights: dict[str, float], evidence: dict[str, CandidateEvidence], b
         text = f"kept {names[0]} {how}: no candidate showed stable evidence of beating it"
         if better:
             top = max(better, key=lambda n: evidence[n].gain)
-            text += f" (best: {top}, gain {evidence[top].gain:+.4f}, z = {evidence[top].z:.1f} < {Z_EVIDENCE})"
+            text += (f" (best: {top}, gain {evidence[top].gain:+.4f}, z = {evidence[top].z:.1f}, "
+                     f"needed {evidence[top].z_needed:g})")
     else:
         parts = [f"{n} (weight {w:.2f}, gain {evidence[n].gain:+.4f}, z = {evidence[n].z:.1f})"
                  for n, w in weights.items()]
@@ -187,13 +187,13 @@ def _warn_if_uncertain(weights: dict[str, float], evidence: dict[str, CandidateE
                    f"failed on all of them ({fallback}).")
     elif names != [baseline] and baseline is not None and evidence:
         weakest = min(evidence[n].z for n in names)
-        if moved > RISKY_DEPARTURE and weakest < 2 * Z_EVIDENCE:
+        if moved > RISKY_DEPARTURE and weakest < 2 * evidence[names[0]].z_needed:
             message = (f"AutoLabelModel chose {' + '.join(names)} without gold; it changes {moved:.0%} of the "
                        f"majority-vote labels on weak evidence (z = {weakest:.1f}). A few dozen gold labels "
                        f"(fit(..., gold=...)) would settle the choice.")
     else:
         close = [n for n, e in evidence.items() if n != baseline and e.status == "ok"
-                 and e.gain >= max(CLOSE_GAIN, MIN_GAIN) and CLOSE_Z <= e.z < Z_EVIDENCE]
+                 and e.gain >= max(CLOSE_GAIN, MIN_GAIN) and CLOSE_Z <= e.z < e.z_needed]
         if close:
             top = max(close, key=lambda n: evidence[n].z)
             message = (f"AutoLabelModel kept majority vote without gold, but {top} scored higher without "

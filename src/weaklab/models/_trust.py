@@ -24,8 +24,11 @@ only on evidence:
   held-out vote's log-probability under the candidate's posterior and the
   confusions estimated on the fit half; the lift must improve as well.
 * **Evidence.** The gain over majority vote per scored vote is positive in
-  both directions and ``Z_EVIDENCE`` standard errors (items resampled) above
-  zero.
+  both directions and ``Z_EVIDENCE`` (crowds: 2.5) or ``Z_LF_EVIDENCE`` (LF
+  votes: 4) standard errors (items resampled) above zero. The held-out
+  items of LF votes are a biased sample (items with more votes than the
+  ones where the model breaks ties, enriched in well-covered classes), so
+  the bar is higher there.
 * **Guards** on the held-out half, against majority vote on the same items:
   a candidate is disqualified when it contradicts a strong consensus (two or
   more votes for a class, more than twice any other) on over 10 % of such
@@ -68,7 +71,8 @@ __all__ = [
     "overruled_votes",
 ]
 
-Z_EVIDENCE = 2.5  # standard errors by which a gain over majority vote must exceed zero
+Z_EVIDENCE = 2.5  # standard errors by which a gain over majority vote must exceed zero (crowds)
+Z_LF_EVIDENCE = 4.0  # the same on labeling-function votes, whose held-out items are the more biased sample
 MIN_GAIN = 0.002  # smallest gain (share of scored votes) worth leaving majority vote for
 CONTRADICTION = 0.10  # largest share of strong-consensus items a candidate may overturn (LF-shaped votes)
 CROWD_CONTRADICTION = 0.35  # the same for crowds, where a model may rightly outvote agreeing spammers
@@ -132,6 +136,7 @@ class CandidateEvidence:
     lift_gain: float = 0.0
     lift_se: float = 0.0
     lift_fold_gains: list[float] = field(default_factory=list)
+    z_needed: float = Z_EVIDENCE
 
     @property
     def z(self) -> float:
@@ -141,13 +146,14 @@ class CandidateEvidence:
     @property
     def has_evidence(self) -> bool:
         """Positive in both folds, ``Z_EVIDENCE`` standard errors and ``MIN_GAIN`` above zero (and the lift too)."""
-        if self.status != "ok" or not _significant(self.gain, self.se, self.fold_gains):
+        z = self.z_needed
+        if self.status != "ok" or not _significant(self.gain, self.se, self.fold_gains, z):
             return False
-        return self.lift is None or _significant(self.lift_gain, self.lift_se, self.lift_fold_gains)
+        return self.lift is None or _significant(self.lift_gain, self.lift_se, self.lift_fold_gains, z)
 
 
-def _significant(gain: float, se: float, fold_gains: list[float]) -> bool:
-    return gain >= MIN_GAIN and gain >= Z_EVIDENCE * se and min(fold_gains, default=0.0) > 0
+def _significant(gain: float, se: float, fold_gains: list[float], z: float) -> bool:
+    return gain >= MIN_GAIN and gain >= z * se and min(fold_gains, default=0.0) > 0
 
 
 def score_candidate(est: LabelModel, folds: list[Fold], balance: np.ndarray | None, seed: int,
@@ -410,6 +416,7 @@ def evaluate(named: list[tuple[str, LabelModel]], folds: list[Fold], balance: np
         finally:
             seconds[name] = time.perf_counter() - t0
         compare(ev, reference, folds)
+        ev.z_needed = Z_LF_EVIDENCE if lf_shaped else Z_EVIDENCE
         if lf_shaped and ev.overruled > OVERRULED:
             ev.status = (f"disqualified: overrules labeling functions (the lone vote of an LF does not get "
                          f"its class for {ev.overruled:.0%} of the votes)")

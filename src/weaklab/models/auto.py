@@ -63,6 +63,7 @@ logger = logging.getLogger(__name__)
 
 METRICS = ("auto", "accuracy", "f1_minority", "macro_f1")
 _CROWD_DENSITY = 0.2  # GLAD/MACE/Wawa join the defaults when under this share of cells hold a vote
+_MAX_COMPLETION_CELLS = 600  # MatrixCompletion joins while sources x classes is at most this (its fit grows ~ (m k)^3)
 _BEST_PREFIX = "best_model/"
 _MEMBER_PREFIX = "member_model_"
 _SCORE_COLUMNS = ("candidate", "uses_gold", "threshold", "score", "score_std", "status")
@@ -76,8 +77,10 @@ def default_candidates(L: LabelMatrix) -> list[tuple[str, LabelModel]]:
     """The candidates :class:`AutoLabelModel` tries on ``L`` when none are given.
 
     Majority vote, weighted majority vote, Dawid-Skene (three smoothing
-    values), one-coin Dawid-Skene, matrix completion and the pretrained
-    HyperLabelModel always; the triplet method for binary tasks; GLAD, MACE and Wawa for crowd-shaped matrices
+    values), one-coin Dawid-Skene and the pretrained HyperLabelModel always;
+    matrix completion while sources times classes is at most 600 (its fit
+    takes seconds beyond: 7 s at 200 sources x 10 classes); the triplet
+    method for binary tasks; GLAD, MACE and Wawa for crowd-shaped matrices
     (under 20 % of the cells hold a vote, and most sources voting more than
     one class). GLAD, MACE and Wawa never run on labeling-function-shaped
     votes (most sources vote a single class): they do not model abstentions,
@@ -98,9 +101,10 @@ def default_candidates(L: LabelMatrix) -> list[tuple[str, LabelModel]]:
         ("DawidSkene(smoothing=0.1)", DawidSkene(smoothing=0.1)),
         ("DawidSkene(smoothing=10)", DawidSkene(smoothing=10.0)),
         ("OneCoinDawidSkene", OneCoinDawidSkene()),
-        ("MatrixCompletion", MatrixCompletion()),
         ("HyperLabelModel", HyperLabelModel()),
     ]
+    if L.n_sources * L.n_classes <= _MAX_COMPLETION_CELLS:
+        out.append(("MatrixCompletion", MatrixCompletion()))
     if L.n_classes == 2:
         from .triplet import Triplet
 
@@ -151,9 +155,9 @@ class AutoLabelModel(LabelModel):
     candidates : sequence of LabelModel or (name, LabelModel), optional
         Unfitted models to choose from. Default :func:`default_candidates`:
         majority vote, weighted majority vote, Dawid-Skene (three smoothing
-        values), one-coin Dawid-Skene, matrix completion, HyperLabelModel,
-        the triplet method (binary tasks) and GLAD, MACE and Wawa
-        (crowd-shaped matrices). With
+        values), one-coin Dawid-Skene, HyperLabelModel, matrix completion (up
+        to 600 sources x classes), the triplet method (binary tasks) and GLAD,
+        MACE and Wawa (sparse crowd-shaped matrices). With
         gold, every candidate is also tried *given the gold labels* (named
         ``"<name>+gold"``; semi-supervised models clamp the gold items, the
         others take the class balance from them).
