@@ -67,6 +67,24 @@ def test_weak_end_model_is_close_to_gold_and_better_than_chance(demo_result):
     assert lm["accuracy_covered"] > 0.7
 
 
+def test_default_label_model_is_shown_beside_majority_vote(demo_result):
+    """The demo fits AutoLabelModel, reports its choice and is within a point of majority vote on test."""
+    lm = demo_result.label_model
+    assert demo_result.label_model_choice
+    assert lm["accuracy_all"] >= lm["majority_accuracy_all"] - 0.01
+
+
+def test_recorded_sources_have_an_estimated_accuracy(demo_result, demo_store):
+    """Every source that voted gets the label model's estimated accuracy (the dashboard's column)."""
+    with Store(demo_store) as store:
+        names = store.sources()["name"].unique()
+        estimated = {name: store.source_history(name) for name in names}
+    for name, history in estimated.items():
+        row = history[history["run_id"] == demo_result.run_id]
+        assert "est_accuracy" in row.columns, name
+        assert row["est_accuracy"].notna().all(), name
+
+
 def test_demo_is_deterministic():
     """Two runs with the same seed give the same numbers."""
     a = SpamDemo(random_state=3).run()

@@ -119,7 +119,7 @@ def test_api_runs_lists_both_runs(ro: TestClient) -> None:
     """The runs API lists both recorded runs, newest first, with their label model."""
     runs = ro.get("/api/runs").json()["runs"]
     assert [r["run_id"] for r in runs] == [2, 1]
-    assert runs[0]["label_model"] == "MajorityVote"
+    assert runs[0]["label_model"] == "AutoLabelModel"
 
 
 def test_review_answer_is_stored_with_name_and_time(client: TestClient, demo_store: Path) -> None:

@@ -74,9 +74,14 @@ def _results_table(result: DemoResult) -> Table:
     table.add_column("labels from")
     table.add_column("accuracy", justify="right")
     table.add_column("note")
-    table.add_row("majority vote (label model)", _pct(lm["accuracy_covered"]),
-                  f"the {_pct(lm['coverage_test'])} of comments with a vote")
-    table.add_row("majority vote (label model)", _pct(lm["accuracy_all"]), "all comments (ties at random)")
+    name = f"label model ({result.label_model_choice or 'AutoLabelModel'})"
+    table.add_row(name, _pct(lm["accuracy_covered"]), f"the {_pct(lm['coverage_test'])} of comments with a vote")
+    table.add_row(name, _pct(lm["accuracy_all"]), "all comments (ties at random)")
+    if "majority_accuracy_all" in lm:
+        table.add_row("majority vote (for comparison)", _pct(lm["majority_accuracy_covered"]),
+                      "the comments with a vote")
+        table.add_row("majority vote (for comparison)", _pct(lm["majority_accuracy_all"]),
+                      "all comments (ties at random)")
     table.add_row("TF-IDF + LogReg on soft labels", _pct(em["weak_accuracy"]),
                   f"{em['weak_train_items']} weakly labelled comments (gold only in the seed set)")
     table.add_row("TF-IDF + LogReg on gold labels", _pct(em["gold_accuracy"]),
@@ -91,6 +96,7 @@ def demo_json(result: DemoResult, total_seconds: float) -> dict[str, Any]:
     return {
         "sizes": result.sizes,
         "label_model": result.label_model,
+        "label_model_choice": result.label_model_choice,
         "end_model": result.end_model,
         "seconds": {**result.seconds, "total": total_seconds},
         "sources": [] if summary is None else [

@@ -213,8 +213,11 @@ def departure(P: np.ndarray, P_ref: np.ndarray, L: LabelMatrix) -> float:
 
 def _source_accuracy(models: list[LabelModel], weights: list[float], L: LabelMatrix, salt: int,
                      majority_balance: np.ndarray | None) -> np.ndarray:
-    if len(models) == 1 and majority_balance is None and hasattr(models[0], "source_accuracy_"):
-        return np.asarray(models[0].source_accuracy_, dtype=np.float64)
+    """The members' own estimates (weighted), else :func:`estimated_source_accuracy` of the combination."""
+    own = [(np.asarray(m.source_accuracy_, dtype=np.float64), w) for m, w in zip(models, weights, strict=True)
+           if getattr(m, "source_accuracy_", None) is not None]
+    if own:
+        return np.asarray(sum(a * w for a, w in own) / sum(w for _, w in own))
 
     def predict(M: LabelMatrix) -> np.ndarray:
         return combined_proba(models, weights, M, majority_balance)

@@ -2,14 +2,16 @@
 
 Runs as ``weaklab demo`` (and ``make demo``): split the comments into an
 unlabelled training pool, a small gold seed set and a held-out test set;
-apply the demo's labeling functions; analyse them; combine them with a label
-model into soft labels; train a TF-IDF + logistic-regression end model on
+apply the demo's labeling functions; analyse them; combine them with the
+default label model (AutoLabelModel, without gold, shown beside majority
+vote) into soft labels; train a TF-IDF + logistic-regression end model on
 those soft labels; and compare with the same model trained on gold labels.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +26,7 @@ from .._core.validation import check_float, check_int
 from ..data import load_youtube_spam
 from ..endmodel import SoftLabelClassifier
 from ..labeling import ApplyReport, apply_lfs, lf_summary
-from ..models import MajorityVote
+from ..models import AutoLabelModel, LabelModel, MajorityVote
 from .spam_lfs import SPAM, add_demo_features, spam_lfs
 
 __all__ = ["DemoResult", "SpamDemo"]
@@ -38,6 +40,7 @@ class DemoResult:
     summary: pd.DataFrame | None = None
     report: ApplyReport | None = None
     label_model: dict[str, float] = field(default_factory=dict)
+    label_model_choice: str = ""
     end_model: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     run_id: int | None = None
@@ -81,7 +84,7 @@ class SpamDemo:
         yield "Loading the bundled YouTube comments", self._load
         yield "Applying labeling functions", self._apply
         yield "Analysing the sources", self._analyse
-        yield "Fitting the label model (majority vote)", self._fit_label_model
+        yield "Fitting the label model (AutoLabelModel, beside majority vote)", self._fit_label_model
         yield "Training the end model on soft labels", self._train_weak
         yield "Training the same model on gold labels", self._train_gold
         if self.store is not None:
@@ -130,19 +133,32 @@ class SpamDemo:
 
     def _fit_label_model(self) -> None:
         start = time.perf_counter()
-        model = MajorityVote().fit(self._state["L_train"])
-        L_test, gold = self._state["L_test"], self._state["test"]["label"].to_numpy()
-        covered = L_test.votes_per_item() > 0
-        pred = model.predict(L_test, tie_break="random", random_state=self.random_state)
+        L_train, L_test = self._state["L_train"], self._state["L_test"]
+        gold = self._state["test"]["label"].to_numpy()
+        with warnings.catch_warnings(record=True) as caught:  # a close call is reported, not printed mid-demo
+            warnings.simplefilter("always", UserWarning)
+            model = AutoLabelModel(random_state=self.random_state).fit(L_train)
+        majority = MajorityVote().fit(L_train)
         self.result.label_model = {
+            **self._scores(model, L_test, gold),
+            **{f"majority_{k}": v for k, v in self._scores(majority, L_test, gold).items() if k != "coverage_test"},
+        }
+        self.result.label_model_choice = " + ".join(name for name, _ in model.members_) or model.selected_
+        self._state["label_model_warnings"] = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+        self._state["soft_train"] = model.predict_proba(L_train)
+        self._state["label_model"] = model
+        self._state["covered_train"] = L_train.votes_per_item() > 0
+        self._timed("label_model", start)
+
+    def _scores(self, model: LabelModel, L: Any, gold: np.ndarray) -> dict[str, float]:
+        """Coverage and accuracy (on covered and on all test comments, ties at random) of ``model``."""
+        covered = L.votes_per_item() > 0
+        pred = model.predict(L, tie_break="random", random_state=self.random_state)
+        return {
             "coverage_test": float(covered.mean()),
             "accuracy_covered": float((pred[covered] == gold[covered]).mean()),
             "accuracy_all": float((pred == gold).mean()),
         }
-        self._state["soft_train"] = model.predict_proba(self._state["L_train"])
-        self._state["label_model"] = model
-        self._state["covered_train"] = self._state["L_train"].votes_per_item() > 0
-        self._timed("label_model", start)
 
     def _features(self) -> tuple[Any, Any]:
         if "X_train" not in self._state:

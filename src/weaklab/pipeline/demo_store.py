@@ -26,8 +26,9 @@ def record_demo(demo: SpamDemo, state: dict[str, Any]) -> int:
 
     Dataset: every bundled comment (item ids = comment ids). The run holds the
     sources and their versions, the label matrix over the training and test
-    comments with its ApplyReport, the majority-vote state and soft labels,
-    per-source statistics (accuracy on the test comments' gold), the end
+    comments with its ApplyReport, the label model's (AutoLabelModel) state and soft labels,
+    per-source statistics (the label model's estimated accuracy and the
+    accuracy on the test comments' gold), the end
     model's metrics and calibration, and alerts against the previous demo run.
     """
     comments = state["comments"]
@@ -40,7 +41,8 @@ def record_demo(demo: SpamDemo, state: dict[str, Any]) -> int:
         versions = record_sources(store, state["lfs"])
         run_id = store.start_run(dataset_id, {
             "demo": True, "random_state": demo.random_state, "test_size": demo.test_size,
-            "seed_size": demo.seed_size, "label_model": {"name": "MajorityVote"},
+            "seed_size": demo.seed_size,
+            "label_model": {"name": "AutoLabelModel", "chosen": result.label_model_choice},
             "end_model": {"name": "tfidf_logreg"}, "sources": versions,
             "steps": ["apply", "analyse", "fit", "train"]})
         try:
@@ -61,7 +63,7 @@ def _record_run(store: Store, run_id: int, dataset_id: int, L: LabelMatrix, stat
     app_id = store.add_application(dataset_id, L, report=report, run_id=run_id)
     model = state["label_model"]
     soft = SoftLabels(model.predict_proba(L), item_ids=L.item_ids, class_names=L.class_names,
-                      producer="MajorityVote")
+                      producer="AutoLabelModel")
     store.add_label_model_run(run_id, model.to_state(), application_id=app_id, metrics=result.label_model)
     store.add_soft_labels(dataset_id, soft, run_id=run_id, role="label_model")
     test = state["test"]
