@@ -159,7 +159,7 @@ def test_dashboard_shows_headlines_class_names_and_whole_numbers(cwd):
         store.add_label_issues(run, ids, method="confident_learning", given=np.array([0, 0, 1]),
                                suggested=np.array([1, 1, 0]), score=np.array([0.1, 0.2, 0.3]))
     headlines = dict(zip(frame["story"], frame["headline"]))
-    with TestClient(create_app(store_path, annotator_default="ann")) as client:
+    with TestClient(create_app(store_path, annotator_default="ann"), base_url="http://127.0.0.1") as client:
         review = client.get("/review").text
         assert "no text recorded" not in review
         shown = re.search(r'data-item="([^"]+)"', review)

@@ -17,7 +17,8 @@ def test_a_review_answer_keeps_its_class_after_the_classes_are_reordered(news_pr
     """A 'sports' answer posted in the review queue is still 'sports' (and gold) after reordering the classes."""
     first = Project(news_project).run("fit")
     store_path = Project(news_project).store_path
-    with TestClient(create_app(store_path, annotator_default="ann"), follow_redirects=False) as client:
+    with TestClient(create_app(store_path, annotator_default="ann"), follow_redirects=False,
+                    base_url="http://127.0.0.1") as client:
         assert client.get("/review").status_code == 200
         csrf = client.cookies.get("weaklab_csrf")
         response = client.post("/review/answer", data={"csrf": csrf, "run": str(first.run_id), "item_id": "s004",
@@ -38,7 +39,8 @@ def test_disagreements_are_flagged_and_adjudicated_in_the_dashboard(news_project
     store_path = Project(news_project).store_path
     with Store(store_path) as store:
         store.add_annotations(first.dataset_id, ["s004", "s004"], ["ana", "bo"], ["sports", "tech"])
-    with TestClient(create_app(store_path, annotator_default="chief"), follow_redirects=False) as client:
+    with TestClient(create_app(store_path, annotator_default="chief"), follow_redirects=False,
+                    base_url="http://127.0.0.1") as client:
         review = client.get("/review").text
         assert 'id="disagreements"' in review and "s004" in review
         item = client.get(f"/items/s004?run={first.run_id}").text

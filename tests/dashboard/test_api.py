@@ -18,7 +18,7 @@ TOKEN = "s3cret-token-for-tests"
 
 
 def _client(store: Path, **kwargs: Any) -> TestClient:
-    return TestClient(create_app(store, **kwargs), follow_redirects=False)
+    return TestClient(create_app(store, **kwargs), follow_redirects=False, base_url="http://127.0.0.1")
 
 
 def _csrf(client: TestClient, url: str = "/runs") -> str:
@@ -142,7 +142,7 @@ def test_review_answer_is_stored_with_name_and_time(client: TestClient, demo_sto
 def test_two_annotators_never_share_an_item(demo_store: Path) -> None:
     """Two reviewers at once are handed different items, and each keeps theirs on reload."""
     app = create_app(demo_store)
-    with TestClient(app) as a, TestClient(app) as b:
+    with TestClient(app, base_url="http://127.0.0.1") as a, TestClient(app, base_url="http://127.0.0.1") as b:
         items = []
         for client, name in ((a, "alice"), (b, "bob")):
             csrf = _csrf(client)

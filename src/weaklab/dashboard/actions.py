@@ -31,15 +31,22 @@ MAX_DISAGREEMENTS = 50
 
 
 def explain(state: DashboardState, item_id: Any, run_id: int) -> dict[str, Any]:
-    """``store.explain`` of an item; NotFound for an id the run's dataset does not have."""
-    try:
-        return state.store.explain(item_id, run_id)
-    except ValidationError:
-        raise NotFound(f"item_id: no item {str(item_id)[:200]!r} in the dataset of run {run_id}") from None
+    """``store.explain`` of an item (a copy, kept until the store changes); NotFound for an unknown id."""
+    def build() -> dict[str, Any]:
+        try:
+            return state.store.explain(item_id, run_id)
+        except ValidationError:
+            raise NotFound(f"item_id: no item {str(item_id)[:200]!r} in the dataset of run {run_id}") from None
+
+    return dict(state.fresh(("explain", str(item_id), int(run_id)), build))
 
 
 def item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any]:
     """The lineage of one item: votes with versions, posterior, issues, corrections, answers, final label."""
+    return dict(state.fresh(("item_view", str(item_id), int(run_id)), lambda: _item_view(state, item_id, run_id)))
+
+
+def _item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any]:
     story = explain(state, item_id, run_id)
     story["text"] = state.texts(state.dataset_id(run_id)).get(story["item_id"])
     names = story.get("class_names") or state.class_names(run_id)
@@ -52,6 +59,11 @@ def item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any
 
 def issues_view(state: DashboardState, run_id: int, page: int, size: int = 25) -> dict[str, Any]:
     """One page of the run's label issues by rank, each with its evidence (votes, posterior)."""
+    return state.fresh(("issues_view", int(run_id), int(page), int(size)),
+                       lambda: _issues_view(state, run_id, page, size))
+
+
+def _issues_view(state: DashboardState, run_id: int, page: int, size: int) -> dict[str, Any]:
     store = state.store
     pager = Pager(page, size, store.n_label_issues(run_id))
     frame = store.label_issues(run_id, offset=pager.offset, limit=size)
@@ -59,7 +71,7 @@ def issues_view(state: DashboardState, run_id: int, page: int, size: int = 25) -
     rows = []
     for issue in frame.to_dict("records"):
         issue = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in issue.items()}
-        story = store.explain(issue["item_id"], run_id)
+        story = explain(state, issue["item_id"], run_id)
         issue["votes"] = story["votes"]
         issue["posterior"] = (story.get("posterior") or {}).get("proba")
         issue["text"] = texts.get(issue["item_id"])
@@ -82,22 +94,30 @@ def resolve(state: DashboardState, issue_id: int, decision: str, who: str, why: 
 
 
 def next_item(state: DashboardState, run_id: int, annotator: str) -> Any | None:
-    """The item ``annotator`` should answer next: their held claim, else a newly claimed free one."""
+    """The item ``annotator`` should answer next: their held claim, else a newly claimed free one.
+
+    The ranking is scanned from where a free item may still be (windows
+    found fully taken are skipped by later requests, see
+    :meth:`DashboardState.review_start`), not from the top each time.
+    """
     held = held_claim(state, run_id, annotator)
     if held is not None:
         return held
     ranking = state.ranking(run_id)
-    for start in range(0, min(len(ranking), REVIEW_WINDOW * MAX_WINDOWS), REVIEW_WINDOW):
-        got = state.store.claim_items(run_id, annotator, ranking.window(start, REVIEW_WINDOW), n=1,
-                                      lease_seconds=LEASE_SECONDS)
+    first = state.review_start(run_id, LEASE_SECONDS)
+    for start in range(first, min(len(ranking), first + REVIEW_WINDOW * MAX_WINDOWS), REVIEW_WINDOW):
+        window = ranking.window(start, REVIEW_WINDOW)
+        got = state.store.claim_items(run_id, annotator, window, n=1, lease_seconds=LEASE_SECONDS)
+        state.wrote()
         if got:
             return got[0]
+        state.review_taken(run_id, start, start + len(window))
     return None
 
 
 def held_claim(state: DashboardState, run_id: int, annotator: str) -> Any | None:
     """The item ``annotator`` holds in the run with a long enough lease left (read-only), else None."""
-    claims = state.store.claims(run_id)
+    claims = state.fresh(("claims", int(run_id)), lambda: state.store.claims(run_id))
     mine = claims[claims["annotator"] == annotator]
     if mine.empty:
         return None
@@ -114,11 +134,12 @@ def review_view(state: DashboardState, run_id: int, annotator: str | None) -> di
         return out
     dataset_id = state.dataset_id(run_id)
     item = next_item(state, run_id, annotator)
-    out["n_answered"] = len(state.store.annotations(dataset_id, annotator=annotator))
-    out["disagreements"] = disagreements(state, run_id)
+    out["n_answered"] = state.fresh(("n_answered", dataset_id, annotator),
+                                    lambda: len(state.store.annotations(dataset_id, annotator=annotator)))
+    out["disagreements"] = state.fresh(("disagreements", int(run_id)), lambda: disagreements(state, run_id))
     if item is None:
         return out
-    story = state.store.explain(item, run_id)
+    story = explain(state, item, run_id)
     story["text"] = state.texts(dataset_id).get(item)
     out["item"] = story
     return out

@@ -7,20 +7,29 @@
 * **CSRF.** Every visitor gets a random ``weaklab_csrf`` cookie (SameSite
   Strict); a POST must echo it in the ``csrf`` form field or the
   ``X-CSRF-Token`` header. Only POST changes state.
+* **Host (DNS rebinding).** Without a token the dashboard is reachable only on
+  loopback, so every request must name a loopback host (``localhost``,
+  ``127.x.x.x``, ``[::1]``, any port) in its ``Host`` header: a page of another
+  site whose name was re-pointed at 127.0.0.1 sends its own name and is
+  refused (403).
+* **Origin.** A POST that carries an ``Origin`` header (browsers send one)
+  must come from the dashboard's own origin (the scheme and ``Host`` of the
+  request); any other origin, ``null`` included, is refused (403).
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import Request, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
 
 __all__ = ["TOKEN_COOKIE", "CSRF_COOKIE", "CSRF_FIELD", "CSRF_HEADER", "TOKEN_HEADER", "security_middleware",
-           "csrf_token"]
+           "csrf_token", "is_loopback_host", "same_origin"]
 
 TOKEN_COOKIE = "weaklab_token"
 TOKEN_HEADER = "x-weaklab-token"
@@ -76,10 +85,44 @@ async def _csrf_ok(request: Request) -> bool:
     return False
 
 
+def is_loopback_host(host: str | None) -> bool:
+    """Whether a ``Host`` header names this machine's loopback (``localhost``, 127.0.0.0/8, ``[::1]``; any port)."""
+    if not host:
+        return False
+    try:
+        name = urlsplit(f"//{host}").hostname
+    except ValueError:
+        return False
+    if name is None:
+        return False
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def same_origin(request: Request) -> bool:
+    """A request without ``Origin``, or whose ``Origin`` is the scheme and ``Host`` it was sent to."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    host = request.headers.get("host", "")
+    return bool(host) and origin.lower() == f"{request.url.scheme}://{host}".lower()
+
+
 def security_middleware(token: str | None) -> Callable[[Request, Handler], Awaitable[Response]]:
-    """An HTTP middleware enforcing the access token (when given) and CSRF on state-changing requests."""
+    """An HTTP middleware enforcing the loopback Host (without a token), the access token (with one),
+    the same Origin and CSRF on state-changing requests."""
 
     async def middleware(request: Request, call_next: Handler) -> Response:
+        if token is None and not is_loopback_host(request.headers.get("host")):
+            return PlainTextResponse("403 Forbidden: this dashboard answers only requests addressed to localhost "
+                                     "or 127.0.0.1 (start it with --token to serve other names)", status_code=403)
+        if request.method not in _SAFE and not same_origin(request):
+            return PlainTextResponse("403 Forbidden: a form of another site cannot write to this dashboard "
+                                     "(Origin does not match)", status_code=403)
         if token is not None:
             offered = request.query_params.get("token")
             if offered is not None and request.method in _SAFE and _same(offered, token):

@@ -1,15 +1,21 @@
-"""The dashboard's process state: the one writing Store, and caches of what a run recorded.
+"""The dashboard's process state: its Store, and caches of what the pages read from it.
 
-A run's records (matrix, soft labels, model state) are immutable once written,
-so what the pages derive from them is computed once per run and kept. The
-dashboard process is the store's only writer while it runs, so it knows when
-its own writes (answers, corrections) make a derived value stale.
+Two kinds of cache:
+
+* :meth:`DashboardState.cached`: values derived from a run's immutable records
+  (matrix, soft labels, the review ranking), computed once per run and kept;
+* :meth:`DashboardState.fresh`: everything else a page reads (run lists,
+  source tables, charts, lineage, claims, answers), kept while the store's
+  change stamp (:meth:`weaklab.store.Store.change_stamp`) is unchanged, so a
+  write by the dashboard or by any other process (``weaklab fit``, an import)
+  shows on the next page load, and pages between writes cost no query.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,8 +31,10 @@ __all__ = ["DashboardState", "NotFound", "MatrixStats"]
 
 T = TypeVar("T")
 
-#: Seconds a run summary may lag behind the dashboard's own writes (gold from answers).
-SUMMARY_MAX_AGE = 30.0
+#: Values kept by :meth:`DashboardState.fresh` (least recently used dropped first).
+FRESH_ENTRIES = 4096
+#: Seconds the file part of the change stamp is reused (writes by other processes show after at most this).
+STAMP_SECONDS = 0.1
 #: Beyond this many matrix cells, agreement and disagreement views use the first rows only.
 MAX_CELLS = 60_000_000
 #: Disagreement samples kept per source.
@@ -79,7 +87,7 @@ class MatrixStats:
 
 
 class DashboardState:
-    """The store (opened for writing: the dashboard is its one writer) and per-run caches.
+    """The store and the dashboard's caches (see the module docstring).
 
     Parameters
     ----------
@@ -96,45 +104,95 @@ class DashboardState:
                                   "step) first, or pass --store PATH")
         self.store = Store(path, timeout=timeout)
         self._lock = threading.Lock()
-        self._cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
-        self._written = 0.0
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._fresh: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], Any]] = OrderedDict()
         self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._stamp: tuple[float, tuple[int, ...]] = (-1.0, ())
+        self._writes = 0
+        self._review_start: dict[int, tuple[int, float]] = {}
 
     def close(self) -> None:
         """Close the store (releases its file lock)."""
         self.store.close()
 
     # ------------------------------------------------------------------ caching
-    def cached(self, key: tuple[Any, ...], build: Callable[[], T], *, max_age: float | None = None) -> T:
-        """The value under ``key``, built once (per key, even with concurrent requests).
-
-        With ``max_age``, a value built before the dashboard's last write is
-        rebuilt once it is older than ``max_age`` seconds.
-        """
+    def _key_lock(self, key: tuple[Any, ...]) -> threading.Lock:
         with self._lock:
-            lock = self._key_locks.setdefault(key, threading.Lock())
-        with lock:
-            hit = self._cache.get(key)
-            now = time.monotonic()
-            if hit is not None and not _stale(hit[0], self._written, now, max_age):
-                return hit[1]  # type: ignore[no-any-return]
+            return self._key_locks.setdefault(key, threading.Lock())
+
+    def cached(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        """The value under ``key``, built once (per key, even with concurrent requests) and kept.
+
+        For values derived from immutable records only (a run's matrix, soft labels).
+        """
+        with self._key_lock(key):
+            if key not in self._cache:
+                self._cache[key] = build()
+            return self._cache[key]  # type: ignore[no-any-return]
+
+    def stamp(self) -> tuple[int, ...]:
+        """The dashboard's own writes (:meth:`wrote`, seen at once) and the store's change stamp (re-read at
+        most every ``STAMP_SECONDS``, so other processes' writes show within that)."""
+        now = time.monotonic()
+        at, stamp = self._stamp
+        if now - at > STAMP_SECONDS:
+            stamp = self.store.change_stamp()
+            self._stamp = (now, stamp)
+        return (self._writes, *stamp)
+
+    def fresh(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        """The value under ``key``, rebuilt when the store changed since it was built (by any process)."""
+        stamp = self.stamp()
+        with self._key_lock(key):
+            with self._lock:
+                hit = self._fresh.get(key)
+                if hit is not None and hit[0] == stamp:
+                    self._fresh.move_to_end(key)
+                    return hit[1]  # type: ignore[no-any-return]
             value = build()
-            self._cache[key] = (time.monotonic(), value)
+            with self._lock:
+                self._fresh[key] = (stamp, value)
+                self._fresh.move_to_end(key)
+                while len(self._fresh) > FRESH_ENTRIES:
+                    old, _ = self._fresh.popitem(last=False)
+                    self._key_locks.pop(old, None)
             return value
 
     def wrote(self) -> None:
-        """Note a write by the dashboard (answers, corrections) so derived summaries refresh."""
-        self._written = time.monotonic()
+        """Note a write by the dashboard, so every page rebuilds what it shows at once."""
+        with self._lock:
+            self._writes += 1
+
+    # ------------------------------------------------------------------ review queue position
+    def review_start(self, run_id: int, lease_seconds: float) -> int:
+        """Where the run's review ranking may still hold a free item (items before it were all taken).
+
+        Claims expire, so the position goes back to the start ``lease_seconds``
+        after it first moved.
+        """
+        with self._lock:
+            start, since = self._review_start.get(run_id, (0, 0.0))
+            if start and time.monotonic() - since > lease_seconds:
+                self._review_start.pop(run_id, None)
+                return 0
+            return start
+
+    def review_taken(self, run_id: int, start: int, stop: int) -> None:
+        """Note that every item of the ranking in ``start .. stop`` is claimed or answered."""
+        with self._lock:
+            current, since = self._review_start.get(run_id, (0, time.monotonic()))
+            if current == start:
+                self._review_start[run_id] = (stop, since if current else time.monotonic())
 
     # ------------------------------------------------------------------ runs
     def run_ids(self) -> list[int]:
         """Every run id, newest first."""
-        return [int(r) for r in self.store.runs()["run_id"]]
+        return self.fresh(("run_ids",), lambda: [int(r) for r in self.store.runs()["run_id"]])
 
     def resolve_run(self, run_id: int | None) -> int:
         """``run_id`` checked, or the newest run; NotFound when there is none."""
         if run_id is None:
-            latest = self.store.latest_run_id()
+            latest = self.fresh(("latest_run",), self.store.latest_run_id)
             if latest is None:
                 raise NotFound("run: the store has no runs yet; run `weaklab demo` first")
             return latest
@@ -152,7 +210,7 @@ class DashboardState:
             if match.empty:
                 raise NotFound(f"run_id: no run {run_id} in this store")
             return {str(k): v for k, v in match.iloc[0].to_dict().items()}
-        return self.cached(("run_row", int(run_id)), build, max_age=5.0)
+        return self.fresh(("run_row", int(run_id)), build)
 
     def dataset_id(self, run_id: int) -> int:
         """The dataset of a run."""
@@ -160,7 +218,7 @@ class DashboardState:
 
     def summary(self, run_id: int) -> Any:
         """The run's report data (:func:`weaklab.pipeline.review.run_summary`), cached."""
-        return self.cached(("summary", run_id), lambda: run_summary(self.store, run_id), max_age=SUMMARY_MAX_AGE)
+        return self.fresh(("summary", run_id), lambda: run_summary(self.store, run_id))
 
     def ranking(self, run_id: int) -> ReviewRanking:
         """The run's items in review order (least confident soft label first)."""
@@ -205,7 +263,3 @@ def _hard_labels(ranking: ReviewRanking, ids: np.ndarray) -> np.ndarray:
     found = pos >= 0
     hard[found] = np.argmax(ranking.proba[pos[found]], axis=1)
     return hard
-
-
-def _stale(built: float, written: float, now: float, max_age: float | None) -> bool:
-    return max_age is not None and built < written and now - built > max_age

@@ -77,6 +77,10 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------- runs and diff
 def runs_view(state: DashboardState, page: int, size: int = 25) -> dict[str, Any]:
     """The runs listing: dataset, sources, label model, end-model scores and alerts of each run."""
+    return state.fresh(("runs_view", int(page), int(size)), lambda: _runs_view(state, page, size))
+
+
+def _runs_view(state: DashboardState, page: int, size: int) -> dict[str, Any]:
     store = state.store
     pager = Pager(page, size, len(state.run_ids()))
     rows = []
@@ -99,7 +103,7 @@ def diff_view(state: DashboardState, run_a: int, run_b: int, page: int, size: in
     a, b = state.resolve_run(run_a), state.resolve_run(run_b)
     if state.dataset_id(a) != state.dataset_id(b):
         raise ValidationError(f"runs: run {a} and run {b} label different datasets; pick two runs of one dataset")
-    frame = state.cached(("diff", a, b), lambda: state.store.diff(a, b))
+    frame = state.fresh(("diff", a, b), lambda: state.store.diff(a, b))
     pager = Pager(page, size, len(frame))
     return {"a": a, "b": b, "rows": _records(frame.iloc[pager.offset:pager.offset + size]), "pager": pager,
             "class_names": state.class_names(b)}
@@ -124,8 +128,13 @@ def _source_table(state: DashboardState, run_id: int) -> pd.DataFrame:
 def sources_view(state: DashboardState, run_id: int, sort: str, direction: str, page: int,
                  size: int = 50) -> dict[str, Any]:
     """The sortable source summary of a run (one page), its chart and the run's alerts."""
-    table = state.cached(("source_table", run_id), lambda: _source_table(state, run_id),
-                         max_age=30.0)
+    return state.fresh(("sources_view", int(run_id), str(sort), str(direction), int(page), int(size)),
+                       lambda: _sources_view(state, run_id, sort, direction, page, size))
+
+
+def _sources_view(state: DashboardState, run_id: int, sort: str, direction: str, page: int,
+                  size: int) -> dict[str, Any]:
+    table = state.fresh(("source_table", run_id), lambda: _source_table(state, run_id))
     columns = list(table.columns)
     if sort not in columns:
         raise ValidationError(f"sort: expected one of {', '.join(columns)}; got {sort!r}")
@@ -144,6 +153,11 @@ def sources_view(state: DashboardState, run_id: int, sort: str, direction: str, 
 
 def source_view(state: DashboardState, run_id: int, name: str, page: int, size: int = 25) -> dict[str, Any]:
     """One source: its statistics across runs and versions, its alerts, items where it disagrees."""
+    return state.fresh(("source_view", int(run_id), str(name), int(page), int(size)),
+                       lambda: _source_view(state, run_id, name, page, size))
+
+
+def _source_view(state: DashboardState, run_id: int, name: str, page: int, size: int) -> dict[str, Any]:
     summary = state.summary(run_id)
     known = set(summary.sources.index) if summary.sources is not None else set()
     history = state.store.source_history(name) if name in known else None
@@ -174,6 +188,10 @@ def _cname(names: list[str], label: Any) -> str:
 # ---------------------------------------------------------------------- label model and health
 def label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
     """Learned source accuracies and confusions, class balance, agreement heat-map, dependencies."""
+    return state.fresh(("label_model_view", int(run_id)), lambda: _label_model_view(state, run_id))
+
+
+def _label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
     summary = state.summary(run_id)
     names = state.class_names(run_id)
     model = summary.label_model
@@ -226,6 +244,10 @@ def _dependencies(state_dict: Mapping[str, Any]) -> Any:
 
 def health_view(state: DashboardState, run_id: int) -> dict[str, Any]:
     """End-model metrics, confusion matrix, reliability diagram with ECE, slices."""
+    return state.fresh(("health_view", int(run_id)), lambda: _health_view(state, run_id))
+
+
+def _health_view(state: DashboardState, run_id: int) -> dict[str, Any]:
     summary = state.summary(run_id)
     names = state.class_names(run_id)
     models = [{"name": m.get("name"), "metrics": flat_numbers(m.get("metrics")), "params": m.get("params")}

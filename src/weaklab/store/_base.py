@@ -119,11 +119,44 @@ class StoreBase:
         shared = self._shared
         if shared is None:
             raise StoreError(f"store {self.path}: closed")
-        cursor = shared.acquire(write, self.timeout)
+        cursor = shared.acquire(write, self.timeout, writer=not self.read_only)
+        committed = False
         try:
             yield cursor
+            committed = write
         finally:
-            shared.release()
+            shared.release(wrote=committed)
+
+    def change_stamp(self) -> tuple[int, ...]:
+        """A value that changes whenever the store's records change, by this process or another.
+
+        Made of the number of write transactions this process committed on
+        the file and the size and modification time of the DuckDB file and
+        its write-ahead log (which every other process's write changes).
+        Caches of what was read from the store stay valid while it is equal.
+
+        Returns
+        -------
+        tuple of int
+
+        Examples
+        --------
+        >>> before = store.change_stamp()                  # doctest: +SKIP
+        >>> store.add_alert(None, "note", "checked")       # doctest: +SKIP
+        >>> store.change_stamp() != before                 # doctest: +SKIP
+        True
+        """
+        shared = self._shared
+        if shared is None:
+            raise StoreError(f"store {self.path}: closed")
+        out = [shared.generation]
+        for file in (self.path, self.path.with_name(self.path.name + ".wal")):
+            try:
+                stat = file.stat()
+                out += [stat.st_mtime_ns, stat.st_size]
+            except OSError:
+                out += [0, 0]
+        return tuple(out)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:

@@ -43,6 +43,8 @@ LINGER = 0.25
 MARKER_FRESH = 1.0
 #: Seconds a process that just let go for a waiting process sleeps before opening again.
 YIELD_SECONDS = 0.15
+#: Seconds after a write during which this process opens the file read-write for reads too.
+PREFER_WRITE_SECONDS = 2.0
 #: Name suffix of the waiting marker beside the store file.
 WAIT_MARKER_SUFFIX = ".waiting"
 
@@ -81,10 +83,17 @@ class SharedFile:
         self.n_opens = 0
         #: Serialises this process's write transactions on the file (DuckDB would abort concurrent ones).
         self.write_lock = threading.RLock()
+        #: Write transactions this process committed on the file (see ``Store.change_stamp``).
+        self.generation = 0
+        self._prefer_write_until = 0.0
 
     # ------------------------------------------------------------------ leases
-    def acquire(self, write: bool, timeout: float) -> duckdb.DuckDBPyConnection:
-        """Take a lease; return this thread's cursor on the open connection."""
+    def acquire(self, write: bool, timeout: float, *, writer: bool = False) -> duckdb.DuckDBPyConnection:
+        """Take a lease; return this thread's cursor on the open connection.
+
+        ``writer``: the asking Store may write, so a read shortly after a write
+        may open the file read-write (never for a read-only Store).
+        """
         held = self._held_count()
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -103,6 +112,9 @@ class SharedFile:
         try:
             if self._someone_waits():  # let the waiting process in first
                 time.sleep(YIELD_SECONDS)
+            # a process that wrote a moment ago reads through a read-write connection: reads and writes then
+            # share one connection instead of closing and reopening it at every switch
+            write = write or (writer and time.monotonic() < self._prefer_write_until)
             con = self._opener(self.path, not write, max(0.0, deadline - time.monotonic()))
         except BaseException:
             with self._cond:
@@ -115,9 +127,12 @@ class SharedFile:
             self._cond.notify_all()
             return self._join()
 
-    def release(self) -> None:
-        """End one lease of this thread."""
+    def release(self, wrote: bool = False) -> None:
+        """End one lease of this thread (``wrote``: it committed a write)."""
         with self._cond:
+            if wrote:
+                self.generation += 1
+                self._prefer_write_until = time.monotonic() + PREFER_WRITE_SECONDS
             self._held.count = self._held_count() - 1
             self._users -= 1
             self._last_used = time.monotonic()
