@@ -108,7 +108,7 @@ def next_item(state: DashboardState, run_id: int, annotator: str) -> Any | None:
     for start in range(first, min(len(ranking), first + REVIEW_WINDOW * MAX_WINDOWS), REVIEW_WINDOW):
         window = ranking.window(start, REVIEW_WINDOW)
         got = state.store.claim_items(run_id, annotator, window, n=1, lease_seconds=LEASE_SECONDS)
-        state.wrote()
+        state.wrote(claims=True)
         if got:
             return got[0]
         state.review_taken(run_id, start, start + len(window))
@@ -117,7 +117,7 @@ def next_item(state: DashboardState, run_id: int, annotator: str) -> Any | None:
 
 def held_claim(state: DashboardState, run_id: int, annotator: str) -> Any | None:
     """The item ``annotator`` holds in the run with a long enough lease left (read-only), else None."""
-    claims = state.fresh(("claims", int(run_id)), lambda: state.store.claims(run_id))
+    claims = state.fresh(("claims", int(run_id)), lambda: state.store.claims(run_id), claims=True)
     mine = claims[claims["annotator"] == annotator]
     if mine.empty:
         return None

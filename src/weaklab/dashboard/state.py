@@ -6,9 +6,13 @@ Two kinds of cache:
   (matrix, soft labels, the review ranking), computed once per run and kept;
 * :meth:`DashboardState.fresh`: everything else a page reads (run lists,
   source tables, charts, lineage, claims, answers), kept while the store's
-  change stamp (:meth:`weaklab.store.Store.change_stamp`) is unchanged, so a
-  write by the dashboard or by any other process (``weaklab fit``, an import)
-  shows on the next page load, and pages between writes cost no query.
+  change stamp (:meth:`weaklab.store.Store.change_stamp`, re-read at most
+  every ``STAMP_SECONDS``) and the dashboard's own writes are unchanged, so a
+  write by the dashboard shows at once, one by any other process (``weaklab
+  fit``, an import) within ``STAMP_SECONDS``, and pages between writes cost no
+  query. Review claims are leases, not records: a claim refreshes only what
+  shows claims. While another process holds the store for a long write, the
+  pages built before it are served.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ T = TypeVar("T")
 
 #: Values kept by :meth:`DashboardState.fresh` (least recently used dropped first).
 FRESH_ENTRIES = 4096
-#: Seconds the file part of the change stamp is reused (writes by other processes show after at most this).
+#: Seconds the store's change stamp is reused (writes by other processes show after at most this).
 STAMP_SECONDS = 0.1
 #: Beyond this many matrix cells, agreement and disagreement views use the first rows only.
 MAX_CELLS = 60_000_000
@@ -103,16 +107,21 @@ class DashboardState:
             raise ValidationError(f"store: no weaklab store at {str(path)!r}; run `weaklab demo` (or a project "
                                   "step) first, or pass --store PATH")
         self.store = Store(path, timeout=timeout)
+        # reads the change stamp without waiting: while another process writes, the pages built before are served
+        self._stamp_store = Store(path, read_only=True, timeout=0.0)
         self._lock = threading.Lock()
+        self._stamp_lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._fresh: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], Any]] = OrderedDict()
         self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
-        self._stamp: tuple[float, tuple[int, ...]] = (-1.0, ())
+        self._stamp: tuple[float, int] = (-1.0, -1)
         self._writes = 0
+        self._claim_writes = 0
         self._review_start: dict[int, tuple[int, float]] = {}
 
     def close(self) -> None:
         """Close the store (releases its file lock)."""
+        self._stamp_store.close()
         self.store.close()
 
     # ------------------------------------------------------------------ caching
@@ -130,19 +139,30 @@ class DashboardState:
                 self._cache[key] = build()
             return self._cache[key]  # type: ignore[no-any-return]
 
-    def stamp(self) -> tuple[int, ...]:
-        """The dashboard's own writes (:meth:`wrote`, seen at once) and the store's change stamp (re-read at
-        most every ``STAMP_SECONDS``, so other processes' writes show within that)."""
+    def stamp(self, *, claims: bool = False) -> tuple[int, ...]:
+        """What the fresh caches are keyed on: the store's change stamp and the dashboard's own writes.
+
+        The store's stamp is re-read at most every ``STAMP_SECONDS``; while
+        another process holds the store (a long write), the last one read is used.
+        """
         now = time.monotonic()
         at, stamp = self._stamp
         if now - at > STAMP_SECONDS:
-            stamp = self.store.change_stamp()
+            try:
+                with self._stamp_lock:
+                    stamp = self._stamp_store.change_stamp()
+            except StoreError:
+                if stamp < 0:
+                    raise
             self._stamp = (now, stamp)
-        return (self._writes, *stamp)
+        return (stamp, self._writes, self._claim_writes if claims else 0)
 
-    def fresh(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
-        """The value under ``key``, rebuilt when the store changed since it was built (by any process)."""
-        stamp = self.stamp()
+    def fresh(self, key: tuple[Any, ...], build: Callable[[], T], *, claims: bool = False) -> T:
+        """The value under ``key``, rebuilt when the store changed since it was built (by any process).
+
+        ``claims``: the value shows review claims (refreshed by claims too).
+        """
+        stamp = self.stamp(claims=claims)
         with self._key_lock(key):
             with self._lock:
                 hit = self._fresh.get(key)
@@ -158,10 +178,13 @@ class DashboardState:
                     self._key_locks.pop(old, None)
             return value
 
-    def wrote(self) -> None:
-        """Note a write by the dashboard, so every page rebuilds what it shows at once."""
+    def wrote(self, *, claims: bool = False) -> None:
+        """Note a write by the dashboard (``claims``: only review claims), so pages show it at once."""
         with self._lock:
-            self._writes += 1
+            if claims:
+                self._claim_writes += 1
+            else:
+                self._writes += 1
 
     # ------------------------------------------------------------------ review queue position
     def review_start(self, run_id: int, lease_seconds: float) -> int:

@@ -83,8 +83,6 @@ class SharedFile:
         self.n_opens = 0
         #: Serialises this process's write transactions on the file (DuckDB would abort concurrent ones).
         self.write_lock = threading.RLock()
-        #: Write transactions this process committed on the file (see ``Store.change_stamp``).
-        self.generation = 0
         self._prefer_write_until = 0.0
 
     # ------------------------------------------------------------------ leases
@@ -131,7 +129,6 @@ class SharedFile:
         """End one lease of this thread (``wrote``: it committed a write)."""
         with self._cond:
             if wrote:
-                self.generation += 1
                 self._prefer_write_until = time.monotonic() + PREFER_WRITE_SECONDS
             self._held.count = self._held_count() - 1
             self._users -= 1

@@ -188,7 +188,7 @@ class LogsMixin(RecordsMixin):
         lease = timedelta(seconds=check_float("lease_seconds", lease_seconds, low=0.0, low_open=True))
         dataset_id = int(self._run_row(run_id)[0])
         keys, rows = self._item_rows(dataset_id, candidates, "candidates")
-        with self._transaction() as con:
+        with self._transaction(counted=False) as con:
             now = utcnow()
             con.execute("DELETE FROM claims WHERE expires_at <= ?", [now])
             con.execute("UPDATE claims SET expires_at = ? WHERE run_id = ? AND annotator = ?",
@@ -205,7 +205,7 @@ class LogsMixin(RecordsMixin):
         """Give back every item ``annotator`` holds in a run (e.g. on logout); return how many."""
         check_text("annotator", annotator)
         self._run_row(run_id)
-        with self._transaction() as con:
+        with self._transaction(counted=False) as con:
             row = con.execute("DELETE FROM claims WHERE run_id = ? AND annotator = ? RETURNING row",
                               [int(run_id), annotator]).fetchall()
         return len(row)
