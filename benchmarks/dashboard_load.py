@@ -142,18 +142,31 @@ def run(n: int, total: int, workdir: Path) -> dict[str, Any]:
         results: list[tuple[str, float, int]] = []
         threads = [threading.Thread(target=client, args=(port, i, total // CLIENTS, results))
                    for i in range(CLIENTS)]
+        load_before = _load()
         started = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - started
+        load_after = _load()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     return {"n_items": n, "n_sources": N_SOURCES, "clients": CLIENTS, "requests": len(results),
             "build_seconds": build_seconds, "warm_up": warm, "wall_seconds": wall,
-            "errors": sum(1 for _, _, s in results if s != 200), "routes": _latencies(results)}
+            "errors": sum(1 for _, _, s in results if s != 200), "routes": _latencies(results),
+            "load_average": {"before_requests": load_before, "after_requests": load_after}}
+
+
+def _load() -> list[float]:
+    """The 1, 5 and 15-minute load averages (other work on a shared machine slows the server down)."""
+    import os
+
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
 
 
 def _latencies(results: list[tuple[str, float, int]]) -> dict[str, Any]:
@@ -184,8 +197,15 @@ def markdown(res: dict[str, Any], info: dict[str, Any]) -> str:
         f"({res['wall_seconds']:.1f} s). Target p95 < 200 ms: **{verdict}**. First request per route (builds "
         f"the per-run caches: review ranking over all soft labels, source table): {warm}. Store built in "
         f"{res['build_seconds']:.0f} s.",
+        f"Load average (1/5/15 min) on this {info.get('cores', '?')}-core machine, shared with other jobs: "
+        f"{_shown(res.get('load_average', {}).get('before_requests'))} when the requests started, "
+        f"{_shown(res.get('load_average', {}).get('after_requests'))} when they ended.",
         C.machine_markdown(info),
     ])
+
+
+def _shown(load: list[float] | None) -> str:
+    return " / ".join(f"{x:.2f}" for x in load) if load else "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,8 @@ from ._lease import WAIT_MARKER_SUFFIX, touch_marker
 __all__ = ["connect", "holder", "process_command", "store_error", "utcnow"]
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
+#: DuckDB's words for a file that is truncated or whose blocks are damaged.
+_DAMAGE_MARKERS = ("Could not read enough bytes", "Corrupt database file", "does not match stored checksum")
 
 
 def utcnow() -> datetime:
@@ -38,6 +40,15 @@ def store_error(path: Path, exc: BaseException, waited: float | None = None) -> 
         )
     if "not a valid DuckDB database file" in text:
         return StoreError(f"store {path}: the file is not a DuckDB database (not a weaklab store)")
+    if any(marker in text for marker in _DAMAGE_MARKERS):
+        return StoreError(
+            f"store {path}: the file is damaged or cut short (DuckDB: {text.splitlines()[0][:160]}). "
+            f"Recovery: restore it from a backup if you have one; otherwise move it aside "
+            f"(mv {path.name} {path.name}.damaged) and run `weaklab fit` again, which rebuilds the runs, "
+            "matrices and models from the data and the LFs (the arrays/ folder is reused); human answers, "
+            "corrections and decisions kept only in this file are lost unless imported again "
+            "(`weaklab annotate import`). `weaklab doctor` checks a store and its arrays"
+        )
     if "different configuration" in text:
         return StoreError(
             f"store {path}: already open in this process with another mode (read_only); "
