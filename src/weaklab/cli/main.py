@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..errors import WeaklabError
-from . import answers_cmds, project_cmds, serve, store_cmds
+from . import answers_cmds, doctor_cmd, project_cmds, serve, store_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -81,6 +81,7 @@ for _command in (project_cmds.init, project_cmds.apply, project_cmds.analyze, pr
                  store_cmds.diff, store_cmds.alerts, store_cmds.report, store_cmds.annotate):
     main.add_command(_command)
 main.add_command(serve.serve)
+main.add_command(doctor_cmd.doctor)
 store_cmds.annotate.add_command(answers_cmds.disagreements)
 store_cmds.annotate.add_command(answers_cmds.adjudicate)
 

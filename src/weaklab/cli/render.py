@@ -171,9 +171,13 @@ def explain(console: Console, story: dict[str, Any]) -> None:
         votes.add_column(column)
     for vote in story["votes"]:
         votes.add_row(vote["source"], str(vote["version"] or "")[:12], cls(vote["label"]))
+    missing = story.get("unavailable") or []
     if not story["votes"]:
-        votes.caption = "every source abstained"
+        votes.caption = "the votes are unavailable" if any(m.startswith("votes") for m in missing) \
+            else "every source abstained"
     console.print(votes)
+    for note in missing:
+        console.print(f"[yellow]unavailable[/] {note}")
     posterior = story.get("posterior")
     if posterior is not None:
         model = (story.get("label_model") or {}).get("class", "label model")

@@ -29,7 +29,12 @@ def runs(store_path: Path | None, limit: int, as_json: bool) -> None:
 
 
 def _run_row(store: Any, row: dict[str, Any]) -> dict[str, Any]:
-    ids = store.load_item_ids(int(row["dataset_id"]))[:5]
+    from ..errors import StoreError
+
+    try:
+        ids = store.load_item_ids(int(row["dataset_id"]))[:5]
+    except StoreError:  # a missing or damaged item-id file: the listing does not need it (`weaklab doctor`)
+        ids = []
     return {"run_id": row["run_id"], "created_at": row["created_at"], "finished_at": row["finished_at"],
             "dataset": row["dataset"], "dataset_id": row["dataset_id"], "status": row["status"],
             "steps": (row.get("config") or {}).get("steps"), "metrics": row.get("metrics") or {},

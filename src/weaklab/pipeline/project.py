@@ -46,7 +46,7 @@ from .alerts import Alert, AlertThresholds
 from .config import ProjectConfig, load_config
 from .loading import check_lf_columns, dev_mask, gold_labels, item_hashes, item_ids_of, load_data, load_lfs
 from .record import label_model_stats, record_alerts, record_sources, stats_for_store
-from .reuse import end_model_key, issue_judge, judge_key, record_judge, trained_end_model
+from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
 from .steps_late import issue_labels, issues_step, judge_proba, query_step
 from .training import EndModelResult, dev_metrics, label_model_class
 
@@ -172,6 +172,22 @@ class Project:
                 "sources": {lf.name: lf.fingerprint for lf in state.lfs},
                 "class_names": self.config.class_names, "class_renames": self.config.class_renames}
 
+    def recompute_matrix(self) -> tuple[LabelMatrix, str]:
+        """The project's label matrix applied anew to its data (nothing recorded), and the data's fingerprint.
+
+        ``weaklab doctor`` uses it to write back a lost vote file.
+        """
+        state = _State(self.config, load_data(self.config))
+        return self._applied(state, load_lfs(self.config)), state.data_fp
+
+    def _applied(self, state: _State, lfs: list[Any]) -> LabelMatrix:
+        L, apply_report = apply_lfs(lfs, state.frame, progress=self.progress,
+                                    on_error=self.config.get("lfs", "on_error", "raise"),
+                                    item_id=self.config.get("data", "id_column"), n_classes=state.n_classes_given,
+                                    class_names=self.config.class_names)
+        state.apply_report = apply_report.to_dict()
+        return L
+
     # ------------------------------------------------------------------ steps
     def _apply(self, store: Store, state: _State, result: RunResult) -> None:
         started = time.perf_counter()
@@ -180,15 +196,13 @@ class Project:
                           self.config.get("lfs", "on_error", "raise"), state.n_classes_given,
                           self.config.class_names)
         found = _find_previous(store, state.dataset_id, "application_key", key)
-        if found is not None:
-            L, report = store.load_matrix(int(found["application_id"])), None
+        L = None if found is None else recorded(store.load_matrix, int(found["application_id"]))
+        found = found if L is not None else None  # a damaged vote file: apply again (which rewrites it)
+        if L is not None:
+            report = None
         else:
-            id_column = self.config.get("data", "id_column")
-            L, apply_report = apply_lfs(state.lfs, state.frame, progress=self.progress,
-                                        on_error=self.config.get("lfs", "on_error", "raise"),
-                                        item_id=id_column, n_classes=state.n_classes_given,
-                                        class_names=self.config.class_names)
-            report = apply_report.to_dict()
+            L = self._applied(state, state.lfs)
+            report = state.apply_report
         app_id = store.add_application(state.dataset_id, L, report=report, run_id=result.run_id)
         state.L = L
         result.reused["apply"] = found is not None
@@ -215,8 +229,11 @@ class Project:
         fit_gold = self._annotation_gold(store, state)
         key = fingerprint("label_model", L.fingerprint, name, params, fit_gold)
         found = _find_previous(store, state.dataset_id, "label_model_key", key)
-        if found is not None:
-            model = cls.from_state(store.load_label_model_state(int(found["label_model_run_id"])))
+        recorded_state = None if found is None else recorded(store.load_label_model_state,
+                                                              int(found["label_model_run_id"]))
+        found = found if recorded_state is not None else None  # a damaged state file: fit again
+        if recorded_state is not None:
+            model = cls.from_state(recorded_state)
         else:
             model = _fitted(cls, params, L, fit_gold)
         soft = SoftLabels(model.predict_proba(L), item_ids=L.item_ids, class_names=L.class_names,
@@ -359,6 +376,7 @@ class _State:
         self.stats: pd.DataFrame | None = None
         self.end_proba: np.ndarray | None = None
         self.end_model: EndModelResult | None = None
+        self.apply_report: dict[str, Any] | None = None
         self.end_model_key = ""
         self.human: dict[str, int] = {}
 

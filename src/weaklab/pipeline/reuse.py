@@ -19,21 +19,39 @@ as JSON.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from .._core import SoftLabels, fingerprint
+from ..errors import StoreError
 from ..store import Store
 from .training import EndModelResult, text_features, train_end_model
 
-__all__ = ["JUDGE_ROLE", "find_previous_run", "end_model_key", "trained_end_model", "judge_key", "issue_judge",
-           "record_judge"]
+__all__ = ["JUDGE_ROLE", "recorded", "find_previous_run", "end_model_key", "trained_end_model", "judge_key",
+           "issue_judge", "record_judge"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Role of the recorded out-of-fold probabilities of the issue judge.
 JUDGE_ROLE = "issues_judge"
+
+
+def recorded(load: Callable[[int], T], record_id: int) -> T | None:
+    """``load(record_id)``, or None when its array file is missing or damaged (the caller recomputes it).
+
+    Recording the recomputed result writes the file again (the store's
+    arrays are named by content), so a damaged store heals as it is used.
+    """
+    try:
+        return load(record_id)
+    except StoreError as exc:
+        logger.warning("recomputing a recorded result: %s", str(exc).splitlines()[0])
+        return None
 
 
 def find_previous_run(store: Store, dataset_id: int, key_name: str, key: str) -> tuple[int, dict[str, Any]] | None:
@@ -79,7 +97,10 @@ def _recorded_end_model(store: Store, run_id: int, texts: pd.Series,
     softs = softs[softs["role"] == "end_model"]
     if softs.empty or models.empty:
         return None
-    proba = store.load_soft_labels(int(softs["soft_labels_id"].iloc[-1])).proba
+    soft = recorded(store.load_soft_labels, int(softs["soft_labels_id"].iloc[-1]))
+    if soft is None:
+        return None
+    proba = soft.proba
     model = models.iloc[-1]
     result = EndModelResult(proba=proba, params=dict(model["params"] or {}),
                             metrics=dict(model["metrics"] or {}), calibration=dict(model["calibration"] or {}))
@@ -107,9 +128,9 @@ def issue_judge(store: Store, dataset_id: int, key: str, n_classes: int, ids: np
         softs = store.run_records(found[0])["soft_labels"]
         softs = softs[softs["role"] == JUDGE_ROLE]
         if len(softs):
-            recorded = store.load_soft_labels(int(softs["soft_labels_id"].iloc[-1]))
-            if recorded.proba.shape == (len(ids), n_classes):
-                return recorded.proba, found[0]
+            judged = recorded(store.load_soft_labels, int(softs["soft_labels_id"].iloc[-1]))
+            if judged is not None and judged.proba.shape == (len(ids), n_classes):
+                return judged.proba, found[0]
     return compute(), None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -211,13 +211,20 @@ class StoreBase:
         return int(rows[0][0])
 
     # ------------------------------------------------------------------ arrays
-    def _put_array(self, con: duckdb.DuckDBPyConnection, kind: str, key: str, table: pa.Table,
-                   row_group_size: int | None = None) -> str:
-        """Store ``table`` under a content name derived from ``key``; record it; return the name."""
+    def _put_array(self, con: duckdb.DuckDBPyConnection, kind: str, key: str,
+                   table: pa.Table | Callable[[], pa.Table], row_group_size: int | None = None) -> str:
+        """Store ``table`` under a content name derived from ``key``; record it; return the name.
+
+        An array already recorded with an intact file is kept; a missing or
+        damaged one is written again (so recording the same content heals it).
+        ``table`` may be a function building it, called only when it is written.
+        """
         name = fingerprint("weaklab-array", kind, key)
         known = con.execute("SELECT n_bytes FROM arrays WHERE name = ?", [name]).fetchall()
         if known and self.arrays.has(name, int(known[0][0])):
             return name
+        if callable(table):
+            table = table()
         info: ArrayInfo = self.arrays.write(name, table, row_group_size=row_group_size)
         self._cache[("bytes", name)] = info.n_bytes
         con.execute("DELETE FROM arrays WHERE name = ?", [name])

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .._core.label_matrix import vote_dtype
 from .._core.validation import fail
+from ..errors import StoreError
 from ._base import loads
 from ._codec import votes_of_row
 from ._queries import QueriesMixin
@@ -68,8 +69,10 @@ class ExplainMixin(QueriesMixin):
         run_id = self._resolve_run(run_id)
         dataset_id, status, _, finished = self._run_row(run_id)
         row, key = self._item_row(int(dataset_id), item_id)
-        votes, class_names = self._votes_of(run_id, row)
-        posterior, model = self._posterior_of(run_id, row)
+        unavailable: list[str] = []
+        votes, class_names = _or_missing(lambda: self._votes_of(run_id, row), ([], None), "votes", unavailable)
+        posterior, model = _or_missing(lambda: self._posterior_of(run_id, row), (None, None), "posterior",
+                                       unavailable)
         class_names = class_names or (posterior or {}).pop("class_names", None)
         if posterior is not None:
             posterior.pop("class_names", None)
@@ -90,6 +93,7 @@ class ExplainMixin(QueriesMixin):
             "label_issues": issues, "corrections": corrections, "annotations": annotations, "human": human,
             "final_label": label, "final_from": origin,
             "final_class": None if label is None or not class_names else class_names[label],
+            "unavailable": unavailable,
         }
 
     def run_human_labels(self, run_id: int, *, seen_by_run: bool = True) -> Any:
@@ -313,3 +317,12 @@ def _plain(value: Any) -> Any:
 
 def _typed(key: str, given: Any) -> Any:
     return given.item() if isinstance(given, np.generic) else given
+
+
+def _or_missing(read: Any, empty: Any, what: str, unavailable: list[str]) -> Any:
+    """``read()``, or ``empty`` with a note in ``unavailable`` when its array file is missing or damaged."""
+    try:
+        return read()
+    except StoreError as exc:
+        unavailable.append(f"{what}: {str(exc).splitlines()[0]} (run `weaklab doctor`)")
+        return empty

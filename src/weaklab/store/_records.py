@@ -29,7 +29,7 @@ from ._codec import (
 from ._db import store_error, utcnow
 from ._runs import RunStateMixin
 
-__all__ = ["RecordsMixin", "RUN_STATUSES"]
+__all__ = ["RecordsMixin", "RUN_STATUSES", "ids_fingerprint"]
 
 #: Statuses a run can end with (``"running"`` until :meth:`finish_run`; ``"interrupted"`` when the store
 #: finds its process gone).
@@ -78,14 +78,15 @@ class RecordsMixin(RunStateMixin):
         ids = _dataset_ids(item_ids, n_items)
         hashes = _item_hashes(item_hashes, len(ids))
         keys = id_keys(ids)
-        ids_fp = _fingerprint_ids(ids)
+        ids_fp = ids_fingerprint(ids)
         data_fp = check_text("fingerprint", fingerprint, optional=True) or ids_fp
         meta_text = dumps("meta", meta)
         with self._transaction() as con:
             found = con.execute(
                 "SELECT dataset_id FROM datasets WHERE name = ? AND fingerprint = ? AND ids_fingerprint = ?",
                 [name, data_fp, ids_fp]).fetchall()
-            if found:
+            if found:  # (re)write its item-id file if it went missing or was damaged
+                self._put_array(con, "item_ids", ids_fp, lambda: encode_ids(ids)[0])
                 return int(found[0][0])
             table, dtype = encode_ids(ids)
             array = self._put_array(con, "item_ids", ids_fp, table)
@@ -202,9 +203,14 @@ class RecordsMixin(RunStateMixin):
         keys = None if matrix.item_ids is None else id_keys(matrix.item_ids)
         fp = matrix_key(matrix, keys)
         found = con.execute(
-            "SELECT application_id FROM applications WHERE dataset_id = ? AND fingerprint = ?",
+            "SELECT application_id, layout FROM applications WHERE dataset_id = ? AND fingerprint = ?",
             [dataset_id, fp]).fetchall()
-        if found:
+        if found:  # (re)write its vote and row-map files if they went missing or were damaged
+            layout = str(found[0][1])
+            group = rows_per_group(matrix.n_sources) if layout == "packed" else 1 << 16
+            self._put_array(con, f"votes-{layout}", fingerprint(fp, rows_map),
+                            lambda: encode_votes(matrix, rows_map)[1], group)
+            self._put_rows_map(con, rows_map)
             return int(found[0][0])
         layout, table = encode_votes(matrix, rows_map)
         group = rows_per_group(matrix.n_sources) if layout == "packed" else 1 << 16
@@ -439,7 +445,8 @@ def _dataset_ids(item_ids: Any, n_items: int | None) -> np.ndarray:
     return ids  # type: ignore[return-value]
 
 
-def _fingerprint_ids(ids: np.ndarray) -> str:
+def ids_fingerprint(ids: np.ndarray) -> str:
+    """The content fingerprint of a dataset's item ids (their kind and text keys)."""
     return fingerprint("item-ids", ids.dtype.kind, keys_fingerprint(id_keys(ids)))
 
 

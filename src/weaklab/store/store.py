@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ._diff import DiffMixin
+from ._repair import RepairMixin
 
 __all__ = ["Store"]
 
 
-class Store(DiffMixin):
+class Store(RepairMixin):
     """Every run, source version, matrix, label, correction and human answer, in one embedded database.
 
     The records live in a DuckDB file (default ``.weaklab/weaklab.duckdb`` in

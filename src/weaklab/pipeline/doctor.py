@@ -1,0 +1,242 @@
+"""``weaklab doctor``: check a store and its array files, and write back what can be recomputed exactly.
+
+What can be repaired, in this order (each repair is accepted only when the
+recomputed content has exactly the recorded content name, see
+:mod:`weaklab.store`):
+
+* item-id files: from the items kept in the database, always;
+* vote matrices (and their row maps): by applying the project's labeling
+  functions to the project's data again, when the data still have the
+  recorded fingerprint and the LFs the recorded versions;
+* label-model states: by fitting the recorded model class and parameters on
+  the (repaired) matrix again, with the human answers the run could see or
+  with none;
+* the label model's soft labels: by predicting with the (repaired) model.
+
+End-model probabilities and the issue judge's are not recomputed (they need
+training); the next ``weaklab train`` / ``issues`` run records new ones.
+A damaged database file itself is not repaired: the message says how to
+recover.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core import LabelMatrix, SoftLabels
+from ..errors import StoreError, WeaklabError
+from ..store import Store
+from .training import label_model_class
+
+__all__ = ["DoctorReport", "doctor", "format_report", "project_for"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DoctorReport:
+    """What ``doctor`` found and did.
+
+    Attributes
+    ----------
+    store : str
+        The store file.
+    store_error : str or None
+        Why the database file itself cannot be used (with recovery steps), or None.
+    problems : list of dict
+        The damaged array files still left: ``name, kind, problem, detail, used_by``.
+    repaired : list of str
+        What was written back.
+    not_repaired : list of str
+        Damaged files that could not be recomputed, and why.
+    removed_temporary : int
+        Temporary files of interrupted writes removed.
+    """
+
+    store: str
+    store_error: str | None = None
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    not_repaired: list[str] = field(default_factory=list)
+    removed_temporary: int = 0
+
+    @property
+    def healthy(self) -> bool:
+        """True when the database opens and every array file a record names is intact."""
+        return self.store_error is None and not self.problems
+
+
+def doctor(store_path: Any, *, project: Any = None, repair: bool = False, deep: bool = True,
+           timeout: float = 10.0) -> DoctorReport:
+    """Check a store (and with ``repair=True`` write back what can be recomputed).
+
+    Parameters
+    ----------
+    store_path : str or Path
+        The store's DuckDB file.
+    project : Project, optional
+        The project whose data and LFs recompute vote matrices (without it,
+        only item ids are repaired).
+    repair : bool, default=False
+        Write back the damaged files that can be recomputed exactly.
+    deep : bool, default=True
+        Read every array file whole (else sizes and footers only).
+    timeout : float, default=10.0
+        Seconds to wait while another process holds the store.
+
+    Returns
+    -------
+    DoctorReport
+
+    Examples
+    --------
+    >>> report = doctor(".weaklab/weaklab.duckdb", repair=True)   # doctest: +SKIP
+    >>> report.healthy                                             # doctest: +SKIP
+    True
+    """
+    report = DoctorReport(store=str(store_path))
+    try:
+        store = Store(store_path, read_only=not repair, timeout=timeout)
+    except StoreError as exc:
+        report.store_error = str(exc)
+        return report
+    with store:
+        try:
+            found = store.check_arrays(deep=deep)
+            if repair and len(found):
+                report.removed_temporary = store.clean_temporary_files()
+                _repair(store, found, project, report)
+                found = store.check_arrays(deep=deep)
+        except StoreError as exc:
+            report.store_error = str(exc)
+            return report
+    report.problems = [{str(k): v for k, v in row.items()} for row in found.to_dict("records")]
+    return report
+
+
+def _repair(store: Store, found: pd.DataFrame, project: Any, report: DoctorReport) -> None:
+    users = [(table, record, what) for used in found["used_by"] for table, record, what in used]
+    for _, dataset_id, _ in sorted({u for u in users if u[0] == "datasets"}):
+        _note(report, store.restore_item_ids(dataset_id), f"item ids of dataset {dataset_id}",
+              "its items in the database do not give the recorded content")
+    matrices: dict[int, LabelMatrix] = {}
+    for _, app_id, _ in sorted({u for u in users if u[0] == "applications"}):
+        matrix = _recomputed_matrix(store, app_id, project, report)
+        if matrix is not None:
+            if _note(report, store.restore_votes(app_id, matrix), f"votes of application {app_id}",
+                     "the LFs applied to the data give another matrix"):
+                matrices[app_id] = matrix
+    for _, lm_id, _ in sorted({u for u in users if u[0] == "label_model_runs"}):
+        _restore_model(store, lm_id, report)
+    for _, soft_id, _ in sorted({u for u in users if u[0] == "soft_labels"}):
+        _restore_soft(store, soft_id, report)
+
+
+def _note(report: DoctorReport, done: bool, what: str, why: str) -> bool:
+    (report.repaired if done else report.not_repaired).append(what if done else f"{what}: {why}")
+    return done
+
+
+def _recomputed_matrix(store: Store, app_id: int, project: Any, report: DoctorReport) -> LabelMatrix | None:
+    what = f"votes of application {app_id}"
+    if project is None:
+        report.not_repaired.append(f"{what}: run `weaklab doctor --repair` in the project folder (its data and "
+                                   "LFs recompute the matrix)")
+        return None
+    try:
+        matrix, data_fp = project.recompute_matrix()
+    except WeaklabError as exc:
+        report.not_repaired.append(f"{what}: the project's data or LFs cannot be loaded ({exc})")
+        return None
+    dataset_id = int(store.application_record(app_id)["dataset_id"])
+    recorded = store.datasets()
+    recorded = recorded[recorded["dataset_id"] == dataset_id]
+    if recorded.empty or recorded["fingerprint"].iloc[0] != data_fp:
+        report.not_repaired.append(f"{what}: the project's data changed since it was recorded")
+        return None
+    return matrix
+
+
+def _restore_model(store: Store, lm_id: int, report: DoctorReport) -> None:
+    what = f"label-model state {lm_id}"
+    meta = store.label_model_record(lm_id)
+    try:
+        matrix = store.load_matrix(int(meta["application_id"]))
+    except (StoreError, TypeError, ValueError):
+        report.not_repaired.append(f"{what}: its label matrix is not available")
+        return
+    cls = label_model_class(str(meta["class"]))
+    for gold in _gold_candidates(store, meta.get("run_id"), matrix):
+        try:
+            model = cls(**(meta.get("params") or {})).fit(matrix, gold=gold)
+        except WeaklabError:
+            continue
+        if store.restore_label_model_state(lm_id, model.to_state()):
+            report.repaired.append(what)
+            return
+    report.not_repaired.append(f"{what}: fitting {cls.__name__} again does not give the recorded state "
+                               "(the gold it saw changed, or the fit is not deterministic)")
+
+
+def _gold_candidates(store: Store, run_id: Any, matrix: LabelMatrix) -> list[np.ndarray | None]:
+    out: list[np.ndarray | None] = [None]
+    if run_id is None or matrix.item_ids is None:
+        return out
+    labels = store.run_human_labels(int(run_id))
+    if len(labels):
+        position = {str(v): i for i, v in enumerate(np.asarray(matrix.item_ids).tolist())}
+        gold = np.full(matrix.n_items, -1, dtype=np.int64)
+        for item, label in zip(labels["item_id"].tolist(), labels["label"].tolist()):
+            if str(item) in position:
+                gold[position[str(item)]] = int(label)
+        out.append(gold)
+    return out
+
+
+def _restore_soft(store: Store, soft_id: int, report: DoctorReport) -> None:
+    what = f"soft labels {soft_id}"
+    meta = store.soft_labels_record(soft_id)
+    if meta["role"] != "label_model" or meta.get("label_model_run_id") is None:
+        report.not_repaired.append(f"{what} ({meta['role']}): recomputing them needs training; the next "
+                                   "`weaklab train` / `weaklab issues` run records new ones")
+        return
+    try:
+        state = store.load_label_model_state(int(meta["label_model_run_id"]))
+        lm = store.label_model_record(int(meta["label_model_run_id"]))
+        matrix = store.load_matrix(int(lm["application_id"]))
+    except (StoreError, TypeError, ValueError):
+        report.not_repaired.append(f"{what}: the label model or its matrix is not available")
+        return
+    model = label_model_class(str(state["class"])).from_state(state)
+    soft = SoftLabels(model.predict_proba(matrix), item_ids=matrix.item_ids, class_names=matrix.class_names,
+                      producer=meta["producer"])
+    _note(report, store.restore_soft_labels(soft_id, soft), what, "predicting again gives other soft labels")
+
+
+def format_report(report: DoctorReport) -> list[str]:
+    """The report as lines of text (for the command line)."""
+    if report.store_error is not None:
+        return [report.store_error]
+    lines = [f"repaired: {r}" for r in report.repaired] + [f"not repaired: {r}" for r in report.not_repaired]
+    if report.removed_temporary:
+        lines.append(f"removed {report.removed_temporary} temporary file(s) of interrupted writes")
+    for problem in report.problems:
+        used = ", ".join(f"{what} of {table.rstrip('s').replace('_', ' ')} {record}"
+                         for table, record, what in problem["used_by"])
+        lines.append(f"{problem['problem']}: array {problem['name']} ({used}): {problem['detail']}")
+    lines.append(f"store {report.store}: " + ("healthy" if report.healthy else
+                                              f"{len(report.problems)} damaged array file(s)"))
+    return lines
+
+
+def project_for(folder: Path) -> Any:
+    """The project in ``folder`` (None when it holds no weaklab.toml)."""
+    from .project import Project
+
+    return Project(folder) if (folder / "weaklab.toml").is_file() else None
