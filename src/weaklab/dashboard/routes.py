@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +22,8 @@ ANNOTATOR_COOKIE = "weaklab_annotator"
 STATIC_TYPES = {"style.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
 
 PageNo = Query(1, ge=1, le=1_000_000)
+#: Stands for the visitor's CSRF token in a kept page (replaced at every response; never a valid token).
+_CSRF_MARK = "csrf-" + secrets.token_hex(16)
 RunId = Query(None, ge=0)
 
 
@@ -37,10 +40,22 @@ class Pages:
         return request.app.state.dashboard  # type: ignore[no-any-return]
 
     def render(self, request: Request, template: str, page: str, run_id: int | None, **context: Any) -> HTMLResponse:
-        """A page from ``template`` with the navigation context (CSRF token, current run, run list)."""
-        base = {"csrf": csrf_token(request), "page": page, "run_id": run_id,
-                "run_ids": self.state(request).run_ids()[:200]}
-        return self.templates.TemplateResponse(request, template, {**base, **context})
+        """A page from ``template`` with the navigation context (CSRF token, current run, run list).
+
+        The rendered page is kept until the store changes (per address and
+        annotator) with a placeholder where the visitor's CSRF token goes.
+        """
+        state = self.state(request)
+        key = ("html", template, page, run_id, request.url.path, request.url.query,
+               request.cookies.get(ANNOTATOR_COOKIE) or self.annotator_default)
+
+        def build() -> str:
+            base = {"csrf": _CSRF_MARK, "page": page, "run_id": run_id, "run_ids": state.run_ids()[:200],
+                    "request": request}
+            return self.templates.get_template(template).render({**base, **context})
+
+        html = state.fresh(key, build, claims=True)
+        return HTMLResponse(html.replace(_CSRF_MARK, csrf_token(request)))
 
     def annotator(self, request: Request) -> str | None:
         """The visitor's annotator name (cookie, else the app's default), or None."""

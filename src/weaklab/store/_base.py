@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,8 +57,9 @@ class StoreBase:
             raise
         self.arrays = ArrayFolder(self.path.parent / "arrays")
         self._write_lock = self._shared.write_lock
-        # facts about immutable records (array sizes, an application's sources), safe to keep
+        # facts about immutable records (array sizes, an application's sources, item keys), safe to keep
         self._cache: dict[tuple[str, Any], Any] = {}
+        self._index_lock = threading.Lock()
         try:
             self._after_open()
         except BaseException:
