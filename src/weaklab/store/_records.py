@@ -435,11 +435,21 @@ class RecordsMixin(RunStateMixin):
             count = self._cache.get(("lookups", dataset_id), 0) + 1
             self._cache[("lookups", dataset_id)] = count
             index = self._cache.get(("key_index", dataset_id))
-        if index is not None or count < INDEX_AFTER_LOOKUPS:
+            building = ("building", dataset_id) in self._cache
+            if index is None and count >= INDEX_AFTER_LOOKUPS and not building:
+                self._cache[("building", dataset_id)] = True  # one thread builds; the others join meanwhile
+        if index is not None or count < INDEX_AFTER_LOOKUPS or building:
             return index  # type: ignore[no-any-return]
+        try:
+            return self._build_key_index(dataset_id)
+        finally:
+            with self._index_lock:
+                self._cache.pop(("building", dataset_id), None)
+
+    def _build_key_index(self, dataset_id: int) -> KeyIndex | None:
         with self._lease() as cursor:
-            found = cursor.execute("SELECT item_key, row FROM items WHERE dataset_id = ?",
-                                   [int(dataset_id)]).fetchnumpy()
+            found = cursor.execute("SELECT item_key, row FROM items WHERE dataset_id = ? ORDER BY item_key",
+                                   [int(dataset_id)]).fetchnumpy()  # DuckDB sorts outside the GIL
         keys = np.asarray(found["item_key"], dtype=object)
         if len(keys) * 4 * max((len(k) for k in keys), default=1) > INDEX_MAX_BYTES:
             with self._index_lock:  # ids too long to index in memory: keep joining (and stop counting)
@@ -549,9 +559,11 @@ class KeyIndex:
 
     def __init__(self, keys: np.ndarray, rows: np.ndarray) -> None:
         text = np.asarray(keys, dtype=str)
-        order = np.argsort(text, kind="stable")
-        self.keys = text[order]
-        self.rows = rows[order]
+        if len(text) > 1 and not bool(np.all(text[1:] >= text[:-1])):  # not given in code-point order
+            order = np.argsort(text, kind="stable")
+            text, rows = text[order], rows[order]
+        self.keys = text
+        self.rows = rows
 
     def rows_of(self, keys: np.ndarray) -> np.ndarray:
         """The rows of ``keys`` (text keys), -1 for keys the dataset does not have."""
