@@ -22,6 +22,8 @@ ANNOTATOR_COOKIE = "weaklab_annotator"
 STATIC_TYPES = {"style.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
 
 PageNo = Query(1, ge=1, le=1_000_000)
+#: Pages that show review claims (kept only until the next claim; the others are not refreshed by claims).
+_SHOWS_CLAIMS = ("review.html",)
 #: Stands for the visitor's CSRF token in a kept page (replaced at every response; never a valid token).
 _CSRF_MARK = "csrf-" + secrets.token_hex(16)
 RunId = Query(None, ge=0)
@@ -54,7 +56,7 @@ class Pages:
                     "request": request}
             return self.templates.get_template(template).render({**base, **context})
 
-        html = state.fresh(key, build, claims=True)
+        html = state.fresh(key, build, claims=template in _SHOWS_CLAIMS)
         return HTMLResponse(html.replace(_CSRF_MARK, csrf_token(request)))
 
     def annotator(self, request: Request) -> str | None:
