@@ -63,3 +63,16 @@ def test_source_names_of_the_wrong_length_are_refused():
     state["attributes"] = {**state["attributes"], "source_names_": ["a", "b"]}
     with pytest.raises(ValidationError, match="source_names_"):
         DawidSkene.from_state(state)
+
+
+def test_torch_classifier_state_cut_short_is_a_validation_error():
+    """TorchClassifier.from_state with a weight array cut short names the state, not torch's RuntimeError."""
+    pytest.importorskip("torch")
+    from weaklab.endmodel import TorchClassifier
+
+    X = np.random.default_rng(0).random((60, 4)).astype("float32")
+    state = TorchClassifier(n_epochs=1, random_state=0).fit(X, np.tile([0, 1, 2], 20)).to_state()
+    for name in (n for n in state["arrays"] if n.startswith("net")):
+        cut = {**state, "arrays": {**state["arrays"], name: np.asarray(state["arrays"][name])[:-1]}}
+        with pytest.raises(ValidationError, match=r"^state: expected"):
+            TorchClassifier.from_state(cut)

@@ -65,7 +65,11 @@ def model_from_state(cls: Any, state: dict[str, Any], module: Any) -> Any:
             for k, v in arrays.items()
             if k.startswith(prefix)
         }
-        net.load_state_dict(weights)
+        try:
+            net.load_state_dict(weights)
+        except RuntimeError as exc:  # missing keys or arrays of another shape than the network's
+            raise fail("state", f"network weights that fit {cls.__name__}'s network (n_features_in_, classes_)",
+                       got_text=str(exc).splitlines()[-1].strip()[:200] or "weights of other shapes") from None
         net.eval()
         networks.append(net)
     model.networks_ = networks
