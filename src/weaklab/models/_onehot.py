@@ -102,7 +102,7 @@ class OneHot:
         """The whole matrix as a float64 scipy CSR array (materialises the ones)."""
         if not self._blocks:
             return sp.csr_array(self.shape, dtype=np.float64)
-        indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
+        indptr = np.zeros(self.shape[0] + 1, dtype=_index_dtype(self.nnz))  # int32 when it fits, as scipy's own
         for start, ptr, _ in self._blocks:
             indptr[start + 1:start + ptr.shape[0]] = ptr[1:]
         offsets = np.cumsum([0] + [i.shape[0] for _, _, i in self._blocks[:-1]])
