@@ -101,3 +101,25 @@ def test_the_review_queue_continues_where_free_items_start(client, monkeypatch):
     held = state.store.claims(2)
     assert set(held["annotator"]) == {"first", "second"}
     assert not set(held["item_id"]) & set(taken.tolist())
+
+
+def test_a_page_is_never_kept_under_a_newer_stamp_than_its_data(client, demo_store, monkeypatch):
+    """A write landing while a page is being built shows on the next load: the page is kept under the
+    change stamp its request started with (one stamp per request), not a newer one read while rendering."""
+    from weaklab.dashboard import views
+
+    original = views.runs_view
+    written: list[int] = []
+
+    def slow_view(state, page, size=25):
+        out = original(state, page, size)
+        if not written:  # another process records a run after the view read the runs, before the page renders
+            with Store(demo_store) as other:
+                written.append(other.start_run(1))
+            time.sleep(0.25)  # longer than the dashboard's change-stamp refresh (0.1 s)
+        return out
+
+    monkeypatch.setattr(views, "runs_view", slow_view)
+    assert "/sources?run=3" not in client.get("/runs").text  # built from the runs read before the write
+    assert written == [3]
+    assert "/sources?run=3" in client.get("/runs").text  # not served from a page kept under the newer stamp

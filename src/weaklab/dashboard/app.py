@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from ..errors import StoreError, ValidationError, WeaklabError
 from .routes import STATIC_TYPES, build_router
 from .security import security_middleware
-from .state import DashboardState, NotFound
+from .state import DashboardState, NotFound, request_stamps
 
 __all__ = ["create_app"]
 
@@ -67,6 +67,7 @@ def create_app(store_path: str | Path, *, token: str | None = None, annotator_de
     templates.env.globals.update(fmt=_fmt, when=_when, cname=_cname)
     static = {name: (_HERE / "static" / name).read_bytes() for name in STATIC_TYPES}
     app.include_router(build_router(templates, static, annotator_default))
+    app.middleware("http")(request_stamps)
     app.middleware("http")(security_middleware(token))
     _error_handlers(app, templates)
     return app

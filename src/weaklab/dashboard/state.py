@@ -13,6 +13,11 @@ Two kinds of cache:
   query. Review claims are leases, not records: a claim refreshes only what
   shows claims. While another process holds the store for a long write, the
   pages built before it are served.
+
+A request reads the stamp once (:func:`request_stamps`, an HTTP middleware,
+keeps it in a ContextVar to the request's end): a page is built from values
+read under that stamp and kept under it, never under a newer stamp read
+while it rendered (which would hide a write that landed in between).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,10 +37,12 @@ from ..errors import StoreError, ValidationError
 from ..pipeline.review import ReviewRanking, TextLookup, review_order, run_summary
 from ..store import Store
 
-__all__ = ["DashboardState", "NotFound", "MatrixStats"]
+__all__ = ["DashboardState", "NotFound", "MatrixStats", "REQUEST_STAMPS", "request_stamps"]
 
 T = TypeVar("T")
 
+#: The stamps one request uses (set per request by :func:`request_stamps`; None outside a request).
+REQUEST_STAMPS: ContextVar[dict[bool, tuple[int, ...]] | None] = ContextVar("weaklab_request_stamps", default=None)
 #: Values kept by :meth:`DashboardState.fresh` (least recently used dropped first).
 FRESH_ENTRIES = 4096
 #: Seconds the store's change stamp is reused (writes by other processes show after at most this).
@@ -143,8 +151,20 @@ class DashboardState:
         """What the fresh caches are keyed on: the store's change stamp and the dashboard's own writes.
 
         The store's stamp is re-read at most every ``STAMP_SECONDS``; while
-        another process holds the store (a long write), the last one read is used.
+        another process holds the store (a long write), the last one read is
+        used. Inside a request (see :func:`request_stamps`) the first value is
+        kept for the whole request, so nothing it builds is kept under a stamp
+        newer than the data it read.
         """
+        held = REQUEST_STAMPS.get()
+        if held is not None and claims in held:
+            return held[claims]
+        value = self._current_stamp(claims)
+        if held is not None:
+            held[claims] = value
+        return value
+
+    def _current_stamp(self, claims: bool) -> tuple[int, ...]:
         now = time.monotonic()
         at, stamp = self._stamp
         if now - at > STAMP_SECONDS:
@@ -286,3 +306,12 @@ def _hard_labels(ranking: ReviewRanking, ids: np.ndarray) -> np.ndarray:
     found = pos >= 0
     hard[found] = np.argmax(ranking.proba[pos[found]], axis=1)
     return hard
+
+
+async def request_stamps(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
+    """HTTP middleware: every request reads the store's change stamp once and keeps it to its end."""
+    token = REQUEST_STAMPS.set({})
+    try:
+        return await call_next(request)
+    finally:
+        REQUEST_STAMPS.reset(token)
