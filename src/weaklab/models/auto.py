@@ -44,7 +44,9 @@ from .._core.state import check_state, to_jsonable
 from .._core.validation import Checker, check_random_state, fail, instance_of, interval, optional, options
 from ._auto_select import (
     GoldScorer,
+    below_majority,
     checked_proba,
+    expected_score,
     fit_candidate,
     gold_cv_proba,
     mix,
@@ -66,7 +68,7 @@ _CROWD_DENSITY = 0.2  # GLAD/MACE/Wawa join the defaults when under this share o
 _MAX_COMPLETION_CELLS = 600  # MatrixCompletion joins while sources x classes is at most this (its fit grows ~ (m k)^3)
 _BEST_PREFIX = "best_model/"
 _MEMBER_PREFIX = "member_model_"
-_SCORE_COLUMNS = ("candidate", "uses_gold", "threshold", "score", "score_std", "status")
+_SCORE_COLUMNS = ("candidate", "uses_gold", "threshold", "score", "score_std", "status", "accuracy")
 _U64 = np.uint64
 
 
@@ -162,10 +164,12 @@ class AutoLabelModel(LabelModel):
         ``"<name>+gold"``; semi-supervised models clamp the gold items, the
         others take the class balance from them).
     metric : {"auto", "accuracy", "f1_minority", "macro_f1"}, default="auto"
-        Score on the gold items. ``"auto"``: the F1 of the minority class for
-        a binary task whose gold minority share is under 35 %, accuracy
-        otherwise. Ties in hard labels count fractionally (the expectation
-        under ``tie_break="random"``). Unused without gold.
+        Score on the gold items. ``"auto"`` is accuracy (minority-class F1
+        rewards labelling nearly everything minority when the sources say
+        little about it). Ties in hard labels count fractionally (the
+        expectation under ``tie_break="random"``). Whatever the metric, a
+        candidate less accurate than majority vote on the gold items is not
+        chosen. Unused without gold.
     cv : int, default=5
         Folds over the gold items for candidates that use gold.
     min_gold : int, default=30
@@ -193,7 +197,8 @@ class AutoLabelModel(LabelModel):
         ``score_std`` (across folds, for ``+gold`` candidates; without gold
         the standard error of the gain), ``status`` (``"ok"``,
         ``"error: ..."``, ``"skipped: ..."`` or ``"disqualified: ..."``),
-        sorted best first; without gold also ``z`` (gain over its standard
+        with gold also ``accuracy`` (on the gold items, as scored), sorted
+        best first; without gold also ``z`` (gain over its standard
         error) and ``weight`` (share in the combination).
     criterion_ : {"gold", "heldout_vote_lift", "heldout_vote_loglik"}
     metric_ : str
@@ -315,7 +320,7 @@ class AutoLabelModel(LabelModel):
             return
         table = pd.DataFrame(rows, columns=list(_SCORE_COLUMNS))
         table = table.sort_values("score", ascending=False, kind="stable", na_position="last")
-        self.scores_ = table.reset_index(drop=True)
+        self.scores_ = below_majority(table.reset_index(drop=True), self._majority_accuracy(L, gold))  # type: ignore[arg-type]
         ok = self.scores_[self.scores_["status"] == "ok"]
         if ok.empty:
             raise fail("L", "votes on which at least one candidate label model can be fitted",
@@ -365,15 +370,24 @@ class AutoLabelModel(LabelModel):
         except Exception as exc:  # a failing candidate is recorded and skipped, not fatal
             logger.warning("AutoLabelModel: candidate %s failed: %s: %s", name, type(exc).__name__, exc)
             status = f"error: {type(exc).__name__}: {exc}"
-            return [(name, uses_gold, np.nan, np.nan, np.nan, status)]
+            return [(name, uses_gold, np.nan, np.nan, np.nan, status, np.nan)]
         finally:
             self.candidate_seconds_[name] = time.perf_counter() - t0
         score, std = scorer.score(proba)
-        rows = [(name, uses_gold, np.nan, score, std, "ok")]
+        rows = [(name, uses_gold, np.nan, score, std, "ok", scorer.accuracy(proba))]
         if k == 2:
-            score_t, std_t, threshold = scorer.score_with_threshold(proba)
-            rows.append((name + "+threshold", uses_gold, threshold, score_t, std_t, "ok"))
+            score_t, std_t, threshold, acc_t = scorer.score_with_threshold(proba)
+            rows.append((name + "+threshold", uses_gold, threshold, score_t, std_t, "ok", acc_t))
         return rows
+
+    @staticmethod
+    def _majority_accuracy(L: LabelMatrix, gold: np.ndarray) -> float:
+        """Majority vote's expected accuracy on the gold items: the floor of the choice with gold."""
+        from .majority import MajorityVote
+
+        known = np.flatnonzero(gold >= 0)
+        proba = MajorityVote().fit(L).predict_proba(L.select_items(known))
+        return expected_score(np.asarray(proba), gold[known], "accuracy")
 
     def _fit_without_gold(self, named: list[tuple[str, LabelModel]], L: LabelMatrix,
                           balance: np.ndarray | None, salt: int, seed: int, n_gold: int) -> None:
@@ -392,16 +406,6 @@ class AutoLabelModel(LabelModel):
         balances = np.array([np.asarray(m.class_balance_, dtype=np.float64) for m in out.models])
         self.class_balance_ = weights @ balances / weights.sum()
         logger.info("AutoLabelModel: %s", self.reason_)
-
-    def _timed(self, name: str, score: Any) -> tuple[Any, ...]:
-        t0 = time.perf_counter()
-        try:
-            value, status = score()
-        except Exception as exc:  # a failing candidate is recorded and skipped, not fatal
-            logger.warning("AutoLabelModel: candidate %s failed: %s: %s", name, type(exc).__name__, exc)
-            value, status = np.nan, f"error: {type(exc).__name__}: {exc}"
-        self.candidate_seconds_[name] = time.perf_counter() - t0
-        return (name, False, np.nan, value, np.nan, status)
 
     def _reason(self, n_gold: int, ok: pd.DataFrame) -> str:
         best = ok.iloc[0]
@@ -472,7 +476,7 @@ class AutoLabelModel(LabelModel):
         records = attrs.get("scores_", [])
         columns = list(records[0]) if records else list(_SCORE_COLUMNS)
         model.scores_ = pd.DataFrame(records, columns=columns).fillna(
-            {c: np.nan for c in ("threshold", "score", "score_std", "z", "weight") if c in columns})
+            {c: np.nan for c in ("threshold", "score", "score_std", "z", "weight", "accuracy") if c in columns})
         model.class_balance_ = np.asarray(arrays["class_balance_"])
         inner = dict(attrs["best_model"])
         inner["arrays"] = {k[len(_BEST_PREFIX):]: v for k, v in arrays.items() if k.startswith(_BEST_PREFIX)}
