@@ -19,6 +19,8 @@ EXPECTED = {
     "SoftLabelClassifier", "TorchClassifier", "TemperatureScaling", "Store",
     "embedding_lf", "expected_calibration_error", "reliability_curve", "slicing_function", "slice_report",
     "inject_noise", "find_label_issues", "rank_label_issues", "correct_labels", "LabelCleaner", "ActiveLoop",
+    # images as items (issue 13)
+    "ImageItems", "load_image_folder", "load_image_table", "load_image_arrays", "seed_lf", "image_model_lf",
 }
 
 

@@ -38,6 +38,10 @@ _LAZY: dict[str, str] = {
     "load_zheng": "data",
     "load_youtube_spam": "data",
     "read_table": "data",
+    "ImageItems": "data",
+    "load_image_folder": "data",
+    "load_image_table": "data",
+    "load_image_arrays": "data",
     # labeling
     "LabelingFunction": "labeling",
     "labeling_function": "labeling",
@@ -51,6 +55,8 @@ _LAZY: dict[str, str] = {
     "ApplyReport": "labeling",
     "lf_summary": "labeling",
     "embedding_lf": "labeling",
+    "seed_lf": "labeling",
+    "image_model_lf": "labeling",
     # label models
     "MajorityVote": "models",
     "WeightedMajorityVote": "models",

@@ -1,10 +1,11 @@
-"""Features: text inputs, TF-IDF and sentence embeddings from a local model (cached by text hash).
+"""Features: text inputs, TF-IDF, sentence embeddings from a local model (cached by text hash) and image features.
 
 Heavy dependencies (``sentence-transformers``, torch) are imported only when an
 embedding model is loaded; install them with ``pip install 'weaklab[embed]'``.
 """
 
 from .cache import EmbeddingCache, text_hashes
+from .cnn import CNNEmbedder
 from .embeddings import (
     DEFAULT_MODEL_PACKAGE,
     default_model_path,
@@ -12,6 +13,7 @@ from .embeddings import (
     embedding_model_id,
     load_embedding_model,
 )
+from .image import PIXEL_STATISTICS, ImageFeaturizer, as_image_batch, pixel_statistics
 from .text import as_texts, tfidf_features, tfidf_vectorizer
 
 __all__ = [
@@ -25,4 +27,9 @@ __all__ = [
     "DEFAULT_MODEL_PACKAGE",
     "EmbeddingCache",
     "text_hashes",
+    "as_image_batch",
+    "pixel_statistics",
+    "PIXEL_STATISTICS",
+    "ImageFeaturizer",
+    "CNNEmbedder",
 ]

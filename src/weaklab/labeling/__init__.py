@@ -14,6 +14,7 @@ from .analysis import (
 )
 from .apply import ApplyReport, apply_lfs
 from .embedding import embedding_lf
+from .image import image_model_lf, seed_lf
 from .lf import LabelingFunction, labeling_function
 from .preprocess import Preprocessor, preprocessor
 from .templates import keyword_lf, lookup_lf, model_lf, regex_lf, threshold_lf
@@ -31,6 +32,8 @@ __all__ = [
     "threshold_lf",
     "model_lf",
     "embedding_lf",
+    "seed_lf",
+    "image_model_lf",
     "default_text_field",
     "apply_lfs",
     "ApplyReport",
