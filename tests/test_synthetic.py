@@ -343,3 +343,21 @@ def test_lf_matrix_exact_copies_duplicate_columns():
     assert len(data.dependencies) == 3
     for i, j in data.dependencies:
         np.testing.assert_array_equal(dense[:, i], dense[:, j])
+
+
+def test_captions_plant_missing_and_wrong_rates():
+    """Missing and wrong captions appear at their rates; wrong captions name another class."""
+    from weaklab.synthetic import FASHION_MNIST_SYNONYMS, make_captions
+
+    y = np.arange(20_000) % 10
+    caps = make_captions(y, FASHION_MNIST_SYNONYMS, missing_rate=0.3, wrong_rate=0.2, random_state=0)
+    missing = caps.caption_class < 0
+    assert np.array_equal(missing, np.array([c is None for c in caps.captions]))
+    assert abs(missing.mean() - 0.3) < 0.02
+    assert abs(caps.wrong[~missing].mean() - 0.2) < 0.02
+    assert np.array_equal(caps.caption_class[~missing] != y[~missing], caps.wrong[~missing])
+    first = caps.captions[np.flatnonzero(~missing)[0]]
+    cls = caps.caption_class[np.flatnonzero(~missing)[0]]
+    assert any(w in first for w in FASHION_MNIST_SYNONYMS[cls])
+    again = make_captions(y, FASHION_MNIST_SYNONYMS, missing_rate=0.3, wrong_rate=0.2, random_state=0)
+    assert np.array_equal(again.captions, caps.captions)

@@ -87,6 +87,7 @@ def _builder_spec(module: Any) -> Any:
             "channels": list(module.channels),
             "hidden": module.hidden,
             "dropout": module.dropout,
+            "pooling": module.pooling,
         }
     return "custom"
 
@@ -97,5 +98,5 @@ def _builder_from_spec(spec: Any) -> Any:
     if isinstance(spec, dict) and spec.get("builder") == "mlp":
         return MLPBuilder(tuple(spec["hidden_sizes"]), spec["dropout"])
     if isinstance(spec, dict) and spec.get("builder") == "cnn":
-        return CNNBuilder(tuple(spec["channels"]), spec["hidden"], spec["dropout"])
+        return CNNBuilder(tuple(spec["channels"]), spec["hidden"], spec["dropout"], spec.get("pooling", "avg"))
     raise fail("state['params']['module']", "None or a make_mlp/make_cnn description", spec)

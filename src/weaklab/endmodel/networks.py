@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._core.validation import check_float, check_int, fail
+from .._core.validation import check_choice, check_float, check_int, fail
 from ._torch import import_torch
 
 __all__ = ["make_mlp", "make_cnn", "MLPBuilder", "CNNBuilder"]
@@ -68,7 +68,7 @@ class MLPBuilder(_Builder):
 
 
 class CNNBuilder(_Builder):
-    """Builds a small CNN: ``Conv3x3 -> ReLU -> MaxPool2`` blocks, global pooling, MLP head.
+    """Builds a small CNN: ``Conv3x3 -> ReLU -> MaxPool2`` blocks, pooling, MLP head.
 
     Items are images of shape ``(channels, height, width)`` or ``(height, width)``.
 
@@ -80,12 +80,20 @@ class CNNBuilder(_Builder):
         Width of the hidden layer of the head (0 for none).
     dropout : float in [0, 1), default=0.0
         Dropout before the last layer.
+    pooling : {"avg", "flatten"}, default="avg"
+        ``"avg"``: global average pooling of the last block (any image
+        size; the architecture class-activation maps need); ``"flatten"``:
+        the last block's whole feature map feeds the head (keeps where
+        things are; learns small images such as 28 x 28 digits in far fewer
+        steps).
     """
 
-    def __init__(self, channels: tuple[int, ...] = (16, 32), hidden: int = 64, dropout: float = 0.0) -> None:
+    def __init__(self, channels: tuple[int, ...] = (16, 32), hidden: int = 64, dropout: float = 0.0,
+                 pooling: str = "avg") -> None:
         self.channels = tuple(check_int("channels", c, low=1) for c in channels)
         self.hidden = check_int("hidden", hidden, low=0)
         self.dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_open=True)
+        self.pooling = check_choice("pooling", pooling, ("avg", "flatten"))
 
     def __call__(self, input_shape: tuple[int, ...], n_classes: int) -> Any:
         torch = import_torch("make_cnn")
@@ -98,14 +106,19 @@ class CNNBuilder(_Builder):
             )
         layers: list[Any] = [nn.Unflatten(1, (1, *input_shape))] if len(input_shape) == 2 else []
         width = 1 if len(input_shape) == 2 else int(input_shape[0])
+        h, w = int(input_shape[-2]), int(input_shape[-1])
         for c in self.channels:
             layers += [
                 nn.Conv2d(width, c, kernel_size=3, padding=1),
                 nn.ReLU(),
                 nn.MaxPool2d(2, ceil_mode=True),
             ]
-            width = c
-        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+            width, h, w = c, -(-h // 2), -(-w // 2)
+        if self.pooling == "avg":
+            layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        else:
+            layers.append(nn.Flatten())
+            width = width * h * w
         if self.hidden:
             layers += [nn.Linear(width, self.hidden), nn.ReLU()]
             width = self.hidden
@@ -130,7 +143,8 @@ def make_mlp(hidden_sizes: tuple[int, ...] = (100,), *, dropout: float = 0.0) ->
     return MLPBuilder(tuple(hidden_sizes), dropout)
 
 
-def make_cnn(channels: tuple[int, ...] = (16, 32), *, hidden: int = 64, dropout: float = 0.0) -> CNNBuilder:
+def make_cnn(channels: tuple[int, ...] = (16, 32), *, hidden: int = 64, dropout: float = 0.0,
+             pooling: str = "avg") -> CNNBuilder:
     """A builder of small CNNs for images (``module=make_cnn()``, ``X`` of shape ``(n, C, H, W)``).
 
     Parameters
@@ -138,9 +152,16 @@ def make_cnn(channels: tuple[int, ...] = (16, 32), *, hidden: int = 64, dropout:
     channels : tuple of int, default=(16, 32)
     hidden : int, default=64
     dropout : float in [0, 1), default=0.0
+    pooling : {"avg", "flatten"}, default="avg"
+        See :class:`CNNBuilder`.
 
     Returns
     -------
     CNNBuilder
+
+    Examples
+    --------
+    >>> make_cnn((8, 16), hidden=32, pooling="flatten")
+    CNNBuilder(channels=(8, 16), hidden=32, dropout=0.0, pooling='flatten')
     """
-    return CNNBuilder(tuple(channels), hidden, dropout)
+    return CNNBuilder(tuple(channels), hidden, dropout, pooling)

@@ -29,15 +29,15 @@ def _torch(feature: str) -> ModuleType:
     return torch
 
 
-def _network(torch: Any, in_channels: int, channels: tuple[int, ...], dim: int, n_classes: int) -> Any:
-    """Conv3x3-ReLU-MaxPool blocks, global average pooling, a ``dim``-wide embedding layer, a linear head."""
+def _network(torch: Any, shape: tuple[int, ...], channels: tuple[int, ...], dim: int, n_classes: int) -> Any:
+    """Conv3x3-ReLU-MaxPool blocks, the last map flattened into a ``dim``-wide embedding layer, a linear head."""
     nn = torch.nn
     layers: list[Any] = []
-    width = in_channels
+    width, h, w = shape
     for c in channels:
         layers += [nn.Conv2d(width, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
-        width = c
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, dim), nn.ReLU()]
+        width, h, w = c, -(-h // 2), -(-w // 2)
+    layers += [nn.Flatten(), nn.Linear(width * h * w, dim), nn.ReLU()]
     return nn.ModuleDict({"body": nn.Sequential(*layers), "head": nn.Linear(dim, n_classes)})
 
 
@@ -45,7 +45,8 @@ class CNNEmbedder(BaseEstimator):
     """A small CNN trained on a labelled seed set; its penultimate layer embeds images.
 
     The network (``Conv3x3 -> ReLU -> MaxPool2`` per entry of ``channels``,
-    global average pooling, a ``dim``-wide ReLU layer, a linear head) is
+    the last feature map flattened into a ``dim``-wide ReLU layer, a linear
+    head) is
     trained with Adam on cross-entropy from random initialisation, on CPU.
     :meth:`transform` gives the ``dim``-wide embedding (features for label
     models' sources, kNN or a linear model); :meth:`predict_proba` the head's
@@ -117,7 +118,8 @@ class CNNEmbedder(BaseEstimator):
         rng = np.random.default_rng(seed)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            net = _network(torch, X.shape[1], channels, check_int("dim", self.dim, low=1), classes.size)
+            shape = (int(X.shape[1]), int(X.shape[2]), int(X.shape[3]))
+            net = _network(torch, shape, channels, check_int("dim", self.dim, low=1), classes.size)
             opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=decay)
             xt, yt = torch.from_numpy(X), torch.from_numpy(target.astype(np.int64))
             net.train()
@@ -142,7 +144,7 @@ class CNNEmbedder(BaseEstimator):
         net = getattr(self, "_net", None)
         if net is None:
             torch = _torch("CNNEmbedder")
-            net = _network(torch, self.input_shape_[0], tuple(self.channels), int(self.dim), self.classes_.size)
+            net = _network(torch, self.input_shape_, tuple(self.channels), int(self.dim), self.classes_.size)
             net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in self.weights_.items()})
             net.eval()
             self._net = net

@@ -1,4 +1,4 @@
-"""Known-truth generators: label matrices, crowds and label noise.
+"""Known-truth generators: label matrices, crowds, label noise and noisy image captions.
 
 Every generator returns the truth it planted (true labels, each source's
 accuracy, coverage and confusion, planted dependencies) so that label models,
@@ -14,6 +14,13 @@ Conventions
   the observed label of an item of true class ``c`` (rows sum to 1).
 """
 
+from ._captions import (
+    CAPTION_TEMPLATES,
+    FASHION_MNIST_SYNONYMS,
+    MNIST_SYNONYMS,
+    NoisyCaptions,
+    make_captions,
+)
 from ._common import SyntheticLabels
 from ._crowd import make_crowd
 from ._lf import make_lf_matrix
@@ -27,4 +34,9 @@ __all__ = [
     "make_crowd",
     "make_noise_matrix",
     "corrupt_labels",
+    "make_captions",
+    "NoisyCaptions",
+    "FASHION_MNIST_SYNONYMS",
+    "MNIST_SYNONYMS",
+    "CAPTION_TEMPLATES",
 ]
