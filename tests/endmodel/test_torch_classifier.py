@@ -191,6 +191,20 @@ def test_small_cnn_on_images():
     assert model.predict_proba(images[:5]).shape == (5, 2)
 
 
+def test_flatten_cnn_tells_where_things_are_and_round_trips():
+    """pooling='flatten' learns left-vs-right bright halves (global average pooling cannot); its state reloads."""
+    rng = np.random.default_rng(0)
+    y = np.arange(80) % 2
+    images = rng.random((80, 1, 9, 9)).astype(np.float32) * 0.2
+    images[y == 0, :, :, :4] += 0.8
+    images[y == 1, :, :, 5:] += 0.8
+    model = TorchClassifier(make_cnn((4,), hidden=8, pooling="flatten"), n_epochs=20, lr=1e-2,
+                            random_state=0).fit(images, y)
+    assert np.mean(model.predict(images) == y) > 0.9
+    restored = TorchClassifier.from_state(model.to_state())
+    np.testing.assert_allclose(restored.predict_proba(images), model.predict_proba(images), atol=1e-6)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "fit_kwargs", "fragment"),
     [
