@@ -206,6 +206,32 @@ def test_terminal_annotate_answers_skips_undoes_and_quits(cwd):
     assert f"item {first} " not in again.output and f"item {second} " not in again.output  # answered: not asked again
 
 
+def test_terminal_annotate_records_skips_as_the_store_does(cwd):
+    """A skip in `weaklab annotate` is stored as every skip is (no label, status 'skipped', origin 'terminal'):
+    not gold, not offered again; an undone skip is not stored."""
+    from weaklab.store import Store
+
+    root, _ = cwd
+    store_path = root / ".weaklab" / "weaklab.duckdb"
+    # skip, answer legit, skip, skip then undo that skip, quit
+    out = _invoke("annotate", "--annotator", "skipper", "--limit", "5", input="s\n1\ns\ns\nu\nq\n")
+    assert out.exit_code == 0, out.output
+    shown = [line.split("item ", 1)[1].split()[0] for line in out.output.splitlines() if "] item " in line]
+    assert len(shown) == 6 and shown[3] == shown[5]  # undoing the skip of the 4th item shows it again
+    assert "Saved 1 answer(s) as skipper (2 skipped)." in out.output
+    with Store(store_path, read_only=True) as store:
+        mine = store.annotations(1, annotator="skipper")
+        labels = store.human_labels(1)
+    labels.index = labels["item_id"].astype(str)
+    recorded = dict(zip(mine["item_id"].astype(str), mine["status"]))
+    assert recorded == {shown[0]: "skipped", shown[1]: "answered", shown[2]: "skipped"}
+    assert set(mine["origin"]) == {"terminal"} and mine.loc[mine["status"] == "skipped", "label"].isna().all()
+    assert labels.loc[shown[0], "status"] == "skipped" and labels.loc[shown[1], "class_name"] == "legit"
+    again = _invoke("annotate", "--annotator", "someone", "--limit", "3", input="")
+    offered = [line.split("item ", 1)[1].split()[0] for line in again.output.splitlines() if "] item " in line]
+    assert offered[0] == shown[3] and not {shown[0], shown[1], shown[2]} & set(offered)  # not offered again
+
+
 def store_after(store_path):
     from weaklab.store import Store
 

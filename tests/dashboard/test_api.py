@@ -139,6 +139,23 @@ def test_review_answer_is_stored_with_name_and_time(client: TestClient, demo_sto
     assert next_item != item
 
 
+def test_review_skip_is_recorded_and_the_item_leaves_the_queue(client: TestClient) -> None:
+    """Skip records an annotation with no label (status 'skipped', not gold) and the queue moves on for everyone."""
+    item = re.search(r'data-item="([^"]+)"', client.get("/review").text).group(1)
+    csrf = client.cookies.get("weaklab_csrf")
+    response = client.post("/review/skip", data={"csrf": csrf, "run": "2", "item_id": item})
+    assert response.status_code == 303
+    store = client.app.state.dashboard.store
+    answers = store.annotations(1)
+    assert answers[["annotator", "status", "origin"]].values.tolist() == [["ann", "skipped", "review"]]
+    assert str(answers["item_id"].iloc[0]) == item and answers["label"].isna().all()
+    assert re.search(r'data-item="([^"]+)"', client.get("/review").text).group(1) != item
+    client.cookies.set("weaklab_annotator", "another")
+    assert re.search(r'data-item="([^"]+)"', client.get("/review").text).group(1) != item
+    labels = store.human_labels(1).set_index("item_id")
+    assert labels.loc[answers["item_id"].iloc[0], "status"] == "skipped"
+
+
 def test_two_annotators_never_share_an_item(demo_store: Path) -> None:
     """Two reviewers at once are handed different items, and each keeps theirs on reload."""
     app = create_app(demo_store)

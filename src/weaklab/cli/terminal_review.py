@@ -5,10 +5,14 @@ Each item shows its text, the sources' votes and the soft label; keys
 or skip, ``q`` quits. On a terminal a key press is enough (classes 1-9);
 otherwise (a pipe, more than nine classes) each answer is a line.
 
-Answers are kept in memory and saved as annotations (annotator name, origin
-``"terminal"``, time of the answer) every :data:`SAVE_EVERY` answers and
-when the session ends, so the store is opened for writing only briefly.
-Undo reaches back to the last save.
+Answers and skips are kept in memory and saved as annotations (annotator
+name, origin ``"terminal"``, time of the answer) every :data:`SAVE_EVERY` of
+them and when the session ends, so the store is opened for writing only
+briefly. A skip is recorded as the store records every skip (an annotation
+with no label, status ``"skipped"``, as the dashboard's skip button and a
+Label Studio import record theirs): it is kept in the item's history, is not
+gold, and takes the item out of the review queue. Undo reaches back to the
+last save.
 """
 
 from __future__ import annotations
@@ -41,10 +45,17 @@ class _Session:
     names: list[str]
     items: list[Any]
     position: int = 0
-    pending: list[tuple[Any, int, datetime]] = field(default_factory=list)
-    history: list[tuple[int, bool]] = field(default_factory=list)  # (position, answered) since the last save
+    pending: list[tuple[Any, int | None, datetime]] = field(default_factory=list)  # None: a skip
+    history: list[int] = field(default_factory=list)  # the position of each pending answer or skip
     saved: int = 0
     skipped: int = 0
+
+    def record(self, label: int | None) -> None:
+        """Keep an answer (a class id) or a skip (None) of the current item until the next save."""
+        item = self.items[self.position]
+        self.pending.append((item.item_id, label, datetime.now(UTC).replace(tzinfo=None)))
+        self.history.append(self.position)
+        self.position += 1
 
 
 def review_session(store_path: Path | None, run_id: int | None, annotator: str, limit: int,
@@ -81,15 +92,8 @@ def _loop(session: _Session, console: Console, store_path: Path | None) -> None:
             return
         if key == "u":
             _undo(session, console)
-        elif key == "s":
-            session.history.append((session.position, False))
-            session.skipped += 1
-            session.position += 1
-        elif key in keys:
-            item = session.items[session.position]
-            session.pending.append((item.item_id, keys[key], datetime.now(UTC).replace(tzinfo=None)))
-            session.history.append((session.position, True))
-            session.position += 1
+        elif key == "s" or key in keys:
+            session.record(keys.get(key))
             if len(session.pending) >= SAVE_EVERY:
                 _save(session, store_path)
         else:
@@ -138,24 +142,25 @@ def _undo(session: _Session, console: Console) -> None:
         console.print("[yellow]Nothing to undo[/yellow] since the last save (answers are saved every "
                       f"{SAVE_EVERY} and when you quit).")
         return
-    position, answered = session.history.pop()
-    if answered:
-        item_id, label, _ = session.pending.pop()
-        console.print(f"Undone: {escape(str(item_id))} → {escape(session.names[label])}.")
+    position = session.history.pop()
+    item_id, label, _ = session.pending.pop()
+    if label is None:
+        console.print(f"Undone: skip of {escape(str(item_id))}.")
     else:
-        session.skipped -= 1
-        console.print(f"Undone: skip of {escape(str(session.items[position].item_id))}.")
+        console.print(f"Undone: {escape(str(item_id))} → {escape(session.names[label])}.")
     session.position = position
 
 
 def _save(session: _Session, store_path: Path | None) -> None:
-    """Write the pending answers as annotations in one transaction; undo cannot reach past this point."""
+    """Write the pending answers and skips as annotations in one transaction; undo cannot reach past this."""
     if session.pending:
         with open_store(store_path, read_only=False) as store:
             ids, labels, times = zip(*session.pending)
             store.add_annotations(session.dataset_id, list(ids), session.annotator, list(labels),
                                   origin="terminal", run_id=session.run_id, when=list(times))
-        session.saved += len(session.pending)
+        n_skips = sum(label is None for _, label, _ in session.pending)
+        session.skipped += n_skips
+        session.saved += len(session.pending) - n_skips
         session.pending.clear()
     session.history.clear()
 

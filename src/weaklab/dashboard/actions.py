@@ -16,7 +16,7 @@ from ..pipeline.review import check_annotator
 from .state import DashboardState, NotFound
 from .views import Pager
 
-__all__ = ["item_view", "issues_view", "resolve", "review_view", "answer", "adjudicate", "check_annotator",
+__all__ = ["item_view", "issues_view", "resolve", "review_view", "answer", "skip", "adjudicate", "check_annotator",
            "REVIEW_WINDOW", "MAX_DISAGREEMENTS"]
 
 #: Candidates offered to ``claim_items`` at a time (a window of the review ranking).
@@ -151,9 +151,25 @@ def answer(state: DashboardState, run_id: int, annotator: str, item_id: str, lab
     typed = explain(state, item_id, run_id)["item_id"]
     dataset_id = state.dataset_id(run_id)
     mine = state.store.annotations(dataset_id, item_id=typed, annotator=annotator)
-    if len(mine) and int(mine["label"].iloc[-1]) == value:
-        return None  # the same answer submitted twice (a double click, a resent form)
+    last = mine.iloc[-1] if len(mine) else None
+    if (last is not None and last["status"] == "answered" and int(last["dataset_id"]) == dataset_id
+            and int(last["label"]) == value):
+        return None  # the same answer submitted twice on this data (a double click, a resent form)
     annotation = state.store.add_annotation(dataset_id, typed, annotator, value, origin="review", run_id=run_id)
+    state.wrote()
+    return annotation
+
+
+def skip(state: DashboardState, run_id: int, annotator: str, item_id: str) -> int:
+    """Record that ``annotator`` skipped an item: an annotation with no label (status ``"skipped"``).
+
+    The skip stays in the item's history, is not gold, releases the claim and
+    takes the item out of the review queue (as a skip from ``weaklab
+    annotate`` or a Label Studio import does).
+    """
+    typed = explain(state, item_id, run_id)["item_id"]
+    annotation = state.store.add_annotation(state.dataset_id(run_id), typed, annotator, None, origin="review",
+                                            run_id=run_id)
     state.wrote()
     return annotation
 

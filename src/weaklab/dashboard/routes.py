@@ -179,6 +179,15 @@ def _write_routes(router: APIRouter, pages: Pages) -> None:
             return JSONResponse({"annotation_id": annotation, "duplicate": annotation is None})
         return RedirectResponse(f"/review?run={run}", status_code=303)
 
+    @router.post("/review/skip")
+    def review_skip(request: Request, run: int = Form(..., ge=0),
+                    item_id: str = Form(..., max_length=500)) -> RedirectResponse:
+        state = st(request)
+        annotator = pages.annotator(request)
+        if annotator is None:
+            raise ValidationError("annotator: set your name on the review page before skipping")
+        actions.skip(state, state.resolve_run(run), annotator, item_id)
+        return RedirectResponse(f"/review?run={run}", status_code=303)
 
     @router.post("/adjudicate")
     def adjudicate(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),

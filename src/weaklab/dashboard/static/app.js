@@ -31,7 +31,9 @@
       if (n >= 1 && n <= buttons.length) { e.preventDefault(); send(n - 1); return; }
       if (e.key === "ArrowRight" || e.key === "ArrowDown") { e.preventDefault(); select(selected + 1); return; }
       if (e.key === "ArrowLeft" || e.key === "ArrowUp") { e.preventDefault(); select(selected < 0 ? -1 : selected - 1); return; }
-      if (e.key === "Enter" && selected >= 0) { e.preventDefault(); send(selected); }
+      if (e.key === "Enter" && selected >= 0) { e.preventDefault(); send(selected); return; }
+      var skip = document.getElementById("skip-form");
+      if ((e.key === "s" || e.key === "S") && skip && !sent) { e.preventDefault(); sent = true; skip.submit(); }
     });
   }
 
