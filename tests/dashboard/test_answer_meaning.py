@@ -55,3 +55,32 @@ def test_disagreements_are_flagged_and_adjudicated_in_the_dashboard(news_project
         answers = store.annotations(first.dataset_id, item_id="s004")
     assert settled.loc["s004", "status"] == "adjudicated" and settled.loc["s004", "class_name"] == "sports"
     assert answers["origin"].tolist()[-1] == "adjudication" and answers["annotator"].tolist()[-1] == "chief"
+
+
+def test_the_review_queue_offers_again_an_item_whose_text_changed_since_answered(news_project):
+    """Issue 11 item 1: an answered item whose headline changed in a new version of the data is flagged for
+    re-review: the review queue offers it first (marked), and answering it on the new text ends that."""
+    import pandas as pd
+
+    project = Project(news_project)
+    first = project.run("fit")
+    with project.open_store() as store:
+        store.add_annotations(first.dataset_id, ["s000", "s003"], "ana", ["politics", "politics"])
+    frame = pd.read_csv(news_project / "stories.csv", dtype=str, keep_default_na=False)
+    frame.loc[frame["story_id"] == "s003", "headline"] = "story 3: rewritten after review"
+    frame.to_csv(news_project / "stories.csv", index=False)
+    second = project.run("fit")
+    with TestClient(create_app(project.store_path, annotator_default="bo"), follow_redirects=False,
+                    base_url="http://127.0.0.1") as client:
+        page = client.get(f"/review?run={second.run_id}").text
+        assert 'data-item="s003"' in page and 'id="review-again"' in page and "rewritten after review" in page
+        csrf = client.cookies.get("weaklab_csrf")
+        response = client.post("/review/answer", data={"csrf": csrf, "run": str(second.run_id), "item_id": "s003",
+                                                       "label": "0"})  # the same class as before, on the new text
+        assert response.status_code == 303
+        after = client.get(f"/review?run={second.run_id}").text
+        assert 'data-item="s003"' not in after and 'data-item="s000"' not in after
+        assert 'id="review-again"' not in after
+    with Store(project.store_path, read_only=True) as store:
+        assert store.changed_since_answered(second.dataset_id) == []
+        assert store.annotations(second.dataset_id, item_id="s003")["annotator"].tolist() == ["ana", "bo"]

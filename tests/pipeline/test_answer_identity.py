@@ -129,3 +129,22 @@ def test_a_rename_to_an_unknown_class_is_refused(news_project, news_classes):
     news_classes(news_project, ["politics", "sports", "tech"], extra='\n[labels.rename]\nsport = "football"\n')
     with pytest.raises(ValidationError, match=r"labels\.rename\.sport.*one of the classes"):
         Project(news_project).run("apply")
+
+
+def test_terminal_review_offers_first_the_items_whose_content_changed(news_project):
+    """`weaklab annotate`'s queue (review_batch) puts answered items whose text changed first, and only those
+    of the answered items."""
+    from weaklab.pipeline.review import review_batch
+
+    project = Project(news_project)
+    first = project.run("fit")
+    _answer(project, first.dataset_id, {"s000": 0, "s003": 0})
+    frame = _stories(news_project)
+    frame.loc[frame["story_id"] == "s003", "headline"] = "story 3: rewritten after review"
+    frame.to_csv(news_project / "stories.csv", index=False)
+    second = project.run("fit")
+    with Store(project.store_path, read_only=True) as store:
+        items, _ = review_batch(store, second.run_id, limit=50)
+    offered = [str(i.item_id) for i in items]
+    assert offered[0] == "s003" and items[0].text == "story 3: rewritten after review"
+    assert "s000" not in offered and offered.count("s003") == 1

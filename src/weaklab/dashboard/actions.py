@@ -103,6 +103,12 @@ def next_item(state: DashboardState, run_id: int, annotator: str) -> Any | None:
     held = held_claim(state, run_id, annotator)
     if held is not None:
         return held
+    again = review_again(state, state.dataset_id(run_id))
+    if again:  # answered items whose content changed since come first (to be answered again)
+        got = state.store.claim_items(run_id, annotator, again, n=1, lease_seconds=LEASE_SECONDS)
+        state.wrote(claims=True)
+        if got:
+            return got[0]
     ranking = state.ranking(run_id)
     first = state.review_start(run_id, LEASE_SECONDS)
     for start in range(first, min(len(ranking), first + REVIEW_WINDOW * MAX_WINDOWS), REVIEW_WINDOW):
@@ -113,6 +119,14 @@ def next_item(state: DashboardState, run_id: int, annotator: str) -> Any | None:
             return got[0]
         state.review_taken(run_id, start, start + len(window))
     return None
+
+
+def review_again(state: DashboardState, dataset_id: int) -> list[Any]:
+    """Answered items of the dataset whose content changed since they were answered (only with several versions)."""
+    store = state.store
+    if state.fresh(("n_versions", dataset_id), lambda: len(store.dataset_versions(dataset_id))) < 2:
+        return []
+    return list(state.fresh(("review_again", dataset_id), lambda: store.changed_since_answered(dataset_id)))
 
 
 def held_claim(state: DashboardState, run_id: int, annotator: str) -> Any | None:
@@ -141,6 +155,7 @@ def review_view(state: DashboardState, run_id: int, annotator: str | None) -> di
         return out
     story = explain(state, item, run_id)
     story["text"] = state.texts(dataset_id).get(item)
+    story["changed_since_answered"] = str(item) in {str(v) for v in review_again(state, dataset_id)}
     out["item"] = story
     return out
 

@@ -163,8 +163,11 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20,
                  strategy: str = "least_confidence") -> tuple[list[ReviewItem], list[str]]:
     """The next items a person should answer in a run, with what they need to see, and the class names.
 
-    Items with a human answer on the dataset are left out; the rest come in
-    review order (:func:`review_order`), at most ``limit`` of them.
+    Items with a human answer (or skip) on the dataset are left out, except
+    answered items whose content changed since (a new version of the data
+    file; :meth:`~weaklab.store.Store.changed_since_answered`), which come
+    first to be answered again; the rest come in review order
+    (:func:`review_order`), at most ``limit`` of them.
 
     Parameters
     ----------
@@ -188,11 +191,15 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20,
     limit = check_int("limit", limit, low=1)
     ranking = review_order(store, run_id, strategy)
     dataset_id = run_dataset(store, run_id)
-    answered = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()}
+    again = [str(v) for v in store.changed_since_answered(dataset_id)]
+    answered = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()} - set(again)
     names = run_class_names(store, run_id) or [str(c) for c in range(ranking.proba.shape[1])]
     texts = TextLookup(store, dataset_id)
     items = []
-    for item, proba in zip(ranking.item_ids.tolist(), ranking.proba):
+    first = np.isin(np.array([str(v) for v in ranking.item_ids.tolist()], dtype=object),
+                    np.array(again, dtype=object))
+    order = np.concatenate([np.flatnonzero(first), np.flatnonzero(~first)])
+    for item, proba in zip(ranking.item_ids[order].tolist(), ranking.proba[order]):
         if str(item) in answered:
             continue
         story = store.explain(item, run_id)

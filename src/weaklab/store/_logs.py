@@ -173,7 +173,10 @@ class LogsMixin(RecordsMixin):
 
         The annotator's own unexpired claims come first (their leases are
         renewed), then the first free ``candidates`` (in the order given, e.g.
-        an active-learning ranking). Claims expire after ``lease_seconds``;
+        an active-learning ranking). An answered item is free again when its
+        content changed since every answer it has (a new version of the data
+        file; see ``changed_since_answered``): it is flagged for re-review.
+        Claims expire after ``lease_seconds``;
         :meth:`add_annotation` releases them. Runs as one transaction under the
         store's write lock, so concurrent reviewers in one process (threads of
         a web server) never get the same item at the same time.
@@ -188,6 +191,7 @@ class LogsMixin(RecordsMixin):
         lease = timedelta(seconds=check_float("lease_seconds", lease_seconds, low=0.0, low_open=True))
         dataset_id = int(self._run_row(run_id)[0])
         keys, rows = self._item_rows(dataset_id, candidates, "candidates")
+        again = self._answered_before_change(dataset_id, keys, rows)
         with self._transaction(counted=False) as con:
             now = utcnow()
             con.execute("DELETE FROM claims WHERE expires_at <= ?", [now])
@@ -195,7 +199,7 @@ class LogsMixin(RecordsMixin):
                         [now + lease, int(run_id), annotator])
             own = con.execute("SELECT item_key, row FROM claims WHERE run_id = ? AND annotator = ? "
                               "ORDER BY claimed_at, row", [int(run_id), annotator]).fetchall()[:n]
-            picked = _free_candidates(con, int(run_id), dataset_id, keys, rows, n - len(own))
+            picked = _free_candidates(con, int(run_id), dataset_id, keys, rows, n - len(own), again)
             if picked:
                 con.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?)",
                                 [[int(run_id), k, int(r), annotator, now, now + lease] for k, r in picked])
@@ -209,6 +213,32 @@ class LogsMixin(RecordsMixin):
             row = con.execute("DELETE FROM claims WHERE run_id = ? AND annotator = ? RETURNING row",
                               [int(run_id), annotator]).fetchall()
         return len(row)
+
+    def _answered_before_change(self, dataset_id: int, keys: np.ndarray, rows: np.ndarray) -> list[str]:
+        """Keys among ``keys`` answered only on other versions of the dataset, whose content differed there.
+
+        Only items with known content on both sides count (as in
+        ``changed_since_answered``); reads the candidates' rows only.
+        """
+        if len(keys) == 0:
+            return []
+        found = self._query(f"SELECT item_key, dataset_id, row FROM annotations WHERE dataset_id IN ({VERSIONS_SQL}) "
+                            "AND item_key IN (SELECT unnest(?::VARCHAR[]))", [int(dataset_id), keys.tolist()])
+        if not found or all(int(d) == int(dataset_id) for _, d, _ in found):
+            return []
+        position = {str(k): int(r) for k, r in zip(keys.tolist(), rows.tolist())}
+        wanted: dict[int, set[int]] = {int(dataset_id): {position[str(k)] for k, _, _ in found}}
+        for _, d, r in found:
+            wanted.setdefault(int(d), set()).add(int(r))
+        content = {(d, r): c for d, want in wanted.items()
+                   for r, c in self._query("SELECT row, content FROM items WHERE dataset_id = ? AND row IN "
+                                           "(SELECT unnest(?::BIGINT[]))", [d, sorted(want)])}
+        changed: dict[str, bool] = {}
+        for key, d, r in found:
+            now, then = content.get((int(dataset_id), position[str(key)])), content.get((int(d), int(r)))
+            differs = int(d) != int(dataset_id) and now is not None and then is not None and now != then
+            changed[str(key)] = changed.get(str(key), True) and differs
+        return [k for k, differs in changed.items() if differs]
 
     # ------------------------------------------------------------------ item helpers
     def _item_rows(self, dataset_id: int, item_ids: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -242,18 +272,20 @@ def typed_id(key: str, dtype: str) -> Any:
 
 
 def _free_candidates(con: Any, run_id: int, dataset_id: int, keys: np.ndarray, rows: np.ndarray,
-                     n: int) -> list[tuple[str, int]]:
+                     n: int, again: list[str]) -> list[tuple[str, int]]:
+    """The first ``n`` candidates nobody holds and nobody answered (``again``: answered before their content
+    changed; free unless answered on this version since)."""
     if n <= 0 or len(keys) == 0:
         return []
     frame = pa.table({"pos": pa.array(np.arange(len(keys))), "item_key": pa.array(keys, pa.string()),
-                      "row": pa.array(rows)})
+                      "row": pa.array(rows), "again": pa.array(np.isin(keys, np.asarray(again, dtype=object)))})
     con.register("_wl_candidates", frame)
     try:
         return con.execute(
             "SELECT c.item_key, c.row FROM _wl_candidates c "
             "WHERE NOT EXISTS (SELECT 1 FROM claims k WHERE k.run_id = ? AND k.row = c.row) "
             "AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.item_key = c.item_key AND a.dataset_id IN "
-            f"({VERSIONS_SQL})) "
-            "ORDER BY c.pos LIMIT ?", [run_id, dataset_id, n]).fetchall()
+            f"({VERSIONS_SQL}) AND (NOT c.again OR a.dataset_id = ?)) "
+            "ORDER BY c.pos LIMIT ?", [run_id, dataset_id, dataset_id, n]).fetchall()
     finally:
         con.unregister("_wl_candidates")
