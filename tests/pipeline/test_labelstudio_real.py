@@ -176,9 +176,40 @@ def test_same_file_with_and_without_names_is_stored_once(folder, store, first):
     order = [first, *[w for w in ways if w != first]]
     stored = [import_label_studio(store, path, dataset_id=ds, **ways[w]).n_stored for w in order]
     assert stored == [5, 0, 0]
-    assert len(store.annotations(ds)) == 5
-    expected = {"plain": "1", "annotator": "alice", "users": "owner@example.org"}[first]
-    assert set(store.annotations(ds)["annotator"]) == {expected}
+    current = store.annotations(ds)
+    current = current[current["current"]]
+    assert len(current) == 5 and current["item_id"].is_unique
+    # a later user map names the answers stored under the bare user id; a name given before is kept
+    expected = {"plain": "owner@example.org", "annotator": "alice", "users": "owner@example.org"}[first]
+    assert set(current["annotator"]) == {expected}
+
+
+def test_a_later_user_map_names_answers_stored_under_user_ids_keeping_the_history(folder, store):
+    """Answers imported without a map (annotators 1 and 3) take the names a later import's user map gives, as new
+    versions: the id-named answers stay in the history (not used), nothing counts twice, and a repeat changes
+    nothing."""
+    store, ds = store
+    import_label_studio(store, folder / "s_disagree_json.json", dataset_id=ds)
+    before = store.annotations(ds)
+    before = before[before["current"]]
+    assert set(before["annotator"]) == {"1", "3"}
+    labels_before = store.human_labels(ds, class_names=CLASSES)
+    names = {"1": "owner@example.org", "3": "bo@example.org"}
+    summary = import_label_studio(store, folder / "s_disagree_json.json", dataset_id=ds, users=names)
+    assert summary.n_stored == 0
+    counts = before["annotator"].value_counts()
+    assert summary.reattributed == tuple((u, names[u], int(counts[u])) for u in sorted(counts.index))
+    assert "now attributed by name" in summary.describe() and "stay in the history" in summary.describe()
+    after = store.annotations(ds)
+    current, history = after[after["current"]], after[~after["current"]]
+    assert set(current["annotator"]) == set(names.values()) and len(current) == len(before)
+    assert set(history["annotation_id"]) == set(before["annotation_id"])  # the id-named answers, kept
+    pairs = {(str(i), e, c) for i, e, c in zip(current["item_id"], current["external_id"], current["class_name"])}
+    assert pairs == {(str(i), e, c) for i, e, c in zip(before["item_id"], before["external_id"], before["class_name"])}
+    shown = ["item_id", "status", "n_annotators"]
+    assert store.human_labels(ds, class_names=CLASSES)[shown].equals(labels_before[shown])  # one vote per person
+    again = import_label_studio(store, folder / "s_disagree_jsonmin.json", dataset_id=ds, users=names)
+    assert again.reattributed == () and again.n_stored == 0 and len(store.annotations(ds)) == len(after)
 
 
 def test_repeat_import_message_says_what_was_already_stored(folder, store):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 
 from ..store import Store
 
-__all__ = ["new_answers", "store_answers"]
+__all__ = ["name_stored_answers", "new_answers", "store_answers"]
 
 
 def store_answers(store: Store, dataset_id: int, rows: pd.DataFrame, names: list[str], origin: str,
@@ -52,3 +53,31 @@ def new_answers(store: Store, dataset_id: int, frame: pd.DataFrame, origin: str)
         if row[2] is not None:
             seen.add(key)
     return frame[np.asarray(keep, dtype=bool)].reset_index(drop=True)
+
+
+def name_stored_answers(store: Store, stored: pd.DataFrame, frame: pd.DataFrame) -> tuple[tuple[str, str, int], ...]:
+    """Attribute to a name the current answers an earlier import stored under the bare Label Studio user id.
+
+    ``stored``: the dataset's answers (``store.annotations``); ``frame``: this
+    export's answers with ``user_id`` (as exported) and ``annotator`` (the
+    name given). Recorded with :meth:`~weaklab.store.Store.reattribute_answers`
+    (new versions; the stored ones stay in the history). Returns ``(user id,
+    name, answers)`` per renamed user.
+    """
+    rows = frame[frame["annotation_id"].notna() & frame["user_id"].notna()]
+    rows = rows[rows["user_id"].astype(str) != rows["annotator"].astype(str)]
+    if rows.empty or stored.empty:
+        return ()
+    current = stored[stored["current"] & stored["external_id"].notna()]
+    by_answer = {(str(i), str(e)): (int(a), str(w)) for i, e, a, w in
+                 zip(current["item_id"], current["external_id"], current["annotation_id"], current["annotator"])}
+    ids: dict[int, str] = {}
+    counts: Counter[tuple[str, str]] = Counter()
+    for item, answer, user, name in zip(rows["item_id"], rows["annotation_id"], rows["user_id"], rows["annotator"]):
+        hit = by_answer.get((str(item), f"label_studio:{answer}"))
+        if hit is not None and hit[1] == str(user) and hit[0] not in ids:
+            ids[hit[0]] = str(name)
+            counts[(str(user), str(name))] += 1
+    if ids:
+        store.reattribute_answers(list(ids), list(ids.values()))
+    return tuple((user, name, n) for (user, name), n in sorted(counts.items()))

@@ -40,7 +40,7 @@ import pandas as pd
 from .._core.soft_labels import SoftLabels
 from .._core.validation import check_int, fail
 from ..store import Store
-from ._ls_answers import new_answers, store_answers
+from ._ls_answers import name_stored_answers, new_answers, store_answers
 from ._ls_batches import ExportSummary, batch_rows
 from ._ls_parse import FROM_NAME, ID_FIELD, READ_FORMATS, check_class_names, parse_label_studio_export, read_export
 from ._ls_store import (
@@ -355,6 +355,13 @@ class ImportSummary:
         Tasks nobody annotated (snapshot and "all tasks" exports list them): no answer.
     annotators : tuple of str
         Who gave the stored answers.
+    reattributed : tuple of (str, str, int)
+        ``(user id, name, answers)``: current answers (and skips) an earlier
+        import stored under the bare user id, now attributed to the name
+        this import's user map gives it. Recorded as new versions of those
+        answers (:meth:`~weaklab.store.Store.reattribute_answers`); the
+        earlier versions stay in the history. Answers already stored under
+        a name keep it.
     """
 
     path: str
@@ -368,6 +375,7 @@ class ImportSummary:
     n_unanswered: int = 0
     annotators: tuple[str, ...] = ()
     n_skips_recorded: int = 0
+    reattributed: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def n_no_answer(self) -> int:
@@ -384,6 +392,10 @@ class ImportSummary:
         if self.n_superseded:
             parts.append(f"{self.n_superseded} stored answer(s) replaced by an edit made in Label Studio "
                          "(kept in the history, no longer used).")
+        if self.reattributed:
+            moved = ", ".join(f"{n} of user {u} to {name}" for u, name, n in self.reattributed)
+            parts.append(f"Answers stored earlier under a bare user id now attributed by name: {moved} "
+                         "(recorded as new versions; the earlier ones stay in the history).")
         none = [f"{n} {what}" for n, what in ((self.n_skipped, "skipped task(s)"),
                                               (self.n_no_choice, "annotation(s) submitted without a choice"),
                                               (self.n_unanswered, "task(s) nobody answered yet")) if n]
@@ -429,7 +441,9 @@ def import_label_studio(store: Store, path: str | os.PathLike[str], *, dataset_i
         User id → name (or e-mail): a mapping, or a file read by
         :func:`read_user_map` (Label Studio's users export, ``{id: name}``
         JSON, or CSV with ``id`` and ``email``). Without it, annotators are
-        the export's user ids.
+        the export's user ids; a map given on a later import attributes the
+        answers stored under a bare user id to the name (see
+        ``ImportSummary.reattributed``).
     origin : str, default="label_studio"
         Origin recorded with each annotation.
     class_names : sequence of str, optional
@@ -451,7 +465,9 @@ def import_label_studio(store: Store, path: str | os.PathLike[str], *, dataset_i
     parsed = parse_label_studio_export(data, class_names=names, id_field=id_field, from_name=from_name,
                                        source=str(file))
     mapping = read_user_map(users) if isinstance(users, (str, os.PathLike)) else users
+    user_ids = parsed["annotator"]
     parsed = name_annotators(parsed, users=mapping, annotator=annotator, source=str(file))
+    parsed["user_id"] = user_ids
     counts = parsed["status"].value_counts()
     frame = parsed[parsed["status"].isin(["answer", "skipped"])].reset_index(drop=True)
     if frame["annotator"].isna().any():
@@ -470,10 +486,12 @@ def import_label_studio(store: Store, path: str | os.PathLike[str], *, dataset_i
     after = store.annotations(dataset_id)
     superseded = set(before.loc[before["current"], "annotation_id"]) - set(after.loc[after["current"],
                                                                                    "annotation_id"])
+    reattributed = name_stored_answers(store, after, frame) if mapping is not None else ()
     return ImportSummary(path=str(file), dataset_id=int(dataset_id), n_answers=n_answers, n_stored=stored,
                          n_already_stored=n_answers - stored, n_superseded=len(superseded),
                          n_skipped=int(counts.get("skipped", 0)), n_no_choice=int(counts.get("no_choice", 0)),
                          n_unanswered=int(counts.get("unanswered", 0)),
                          n_skips_recorded=int((fresh & ~answers).sum()),
-                         annotators=tuple(sorted({str(a) for a in new.loc[fresh & answers, "annotator"]})))
+                         annotators=tuple(sorted({str(a) for a in new.loc[fresh & answers, "annotator"]})),
+                         reattributed=reattributed)
 

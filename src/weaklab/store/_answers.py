@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .._core.validation import check_choice, fail
-from ._base import insert_columns, new_ids
+from ._base import check_id, insert_columns, new_ids
 from ._db import utcnow
 from ._logs import LogsMixin, typed_id
 from ._resolve import class_key, current_mask, resolve_answers
@@ -129,6 +129,60 @@ class AnswersMixin(LogsMixin):
                     "annotation_id": out[fresh], "recorded_at": [utcnow()] * int(fresh.sum()),
                     **{name: _take(values, fresh) for name, values in columns.items()}})
             _release_answered(con, int(dataset_id), keys, who)
+        return out
+
+    def reattribute_answers(self, annotation_ids: Any, annotators: Any) -> np.ndarray:
+        """Record that stored answers were given by someone else than recorded (e.g. a user id, later named).
+
+        History is not rewritten: each answer gets a new version with the
+        new annotator (same item, class, times, origin and external id; a
+        later ``recorded_at``), which supersedes the stored one; the stored
+        one stays in the history. Only answers with an external id can be
+        superseded this way.
+
+        Parameters
+        ----------
+        annotation_ids : array-like of int
+            Current answers to re-attribute.
+        annotators : str or array-like of str
+            The annotator of each (one name for all, or one per answer).
+
+        Returns
+        -------
+        numpy.ndarray of int
+            The ids of the new versions, in the order given.
+
+        Raises
+        ------
+        ValidationError
+            An unknown annotation id, one without an external id, or an empty name.
+
+        Examples
+        --------
+        >>> store.reattribute_answers([12, 13], "ann@example.org")      # doctest: +SKIP
+        array([41, 42])
+        """
+        ids = [check_id("annotation_ids", a) for a in np.asarray(annotation_ids, dtype=object).ravel()]
+        who = text_values("annotators", annotators, len(ids))
+        if any(not w for w in who):
+            raise fail("annotators", "a non-empty annotator name for every answer", annotators)
+        if not ids:
+            return np.zeros(0, dtype=np.int64)
+        with self._transaction() as con:
+            found = dict(con.execute("SELECT annotation_id, external_id FROM annotations WHERE annotation_id IN "
+                                     "(SELECT unnest(?::BIGINT[]))", [ids]).fetchall())
+            bad = [a for a in ids if found.get(a) is None]
+            if bad:
+                raise fail("annotation_ids", "ids of stored answers that carry an external id",
+                           got_text=f"{bad[0]} ({'no such answer' if bad[0] not in found else 'no external id'})")
+            out = new_ids(con, "annotation", len(ids))
+            now = utcnow()
+            con.executemany(
+                "INSERT INTO annotations (annotation_id, dataset_id, item_key, row, annotator, label, class_name, "
+                "status, origin, run_id, external_id, created_at, updated_at, recorded_at) "
+                "SELECT ?, dataset_id, item_key, row, ?, label, class_name, status, origin, run_id, external_id, "
+                "created_at, updated_at, ? FROM annotations WHERE annotation_id = ?",
+                [[int(n), w, now, a] for n, w, a in zip(out, who, ids)])
         return out
 
     def _answer_labels(self, labels: list[Any], run_id: int | None, dataset_id: int,
