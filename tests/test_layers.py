@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,258 @@ def test_importing_weaklab_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+# --- Private names across modules -----------------------------------------------------------------------------
+# DESIGN.md §2: "No module imports a private (underscore) name from another module". `from X import name` in
+# module A (absolute or relative) offends when A != X and
+#   (a) `name` is private (leading underscore; dunders such as __version__ are not), or
+#   (b) X is a public module (no leading underscore in its last component) that defines `__all__` without `name`, or
+#   (c) X lies in another subpackage of weaklab than A and has a private component after `weaklab` (`_core` itself,
+#       the shared base, does not count: `weaklab._core.constants` is fine, `weaklab.pipeline._ls_store` is not).
+# `from pkg import module` is an import of that module (only (c) applies); so is `import weaklab.x._y`.
+# Attribute access after a plain import (`import X; X._name`) is out of scope.
+
+PRIVATE_IMPORT_ALLOWLIST: set[str] = {
+    "weaklab._core._matrix_inputs -> weaklab._core.validation:_py",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_check_vote_range",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_coo_arrays",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_long_frame",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_long_labels",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_make_index",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_resolve_duplicates",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_resolve_n_classes",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_row_indexer",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_validate_class_names",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_validate_dense",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_validate_item_ids",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_validate_source_names",
+    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_validate_versions",
+    "weaklab._core.label_matrix -> weaklab._core.validation:_py",
+    "weaklab._core.soft_labels -> weaklab._core.label_matrix:_row_indexer",
+    "weaklab._core.soft_labels -> weaklab._core.label_matrix:_validate_class_names",
+    "weaklab._core.soft_labels -> weaklab._core.label_matrix:_validate_item_ids",
+    "weaklab.cleaning.cleaner -> weaklab.cleaning.correction:_best_other",
+    "weaklab.cleaning.cleaner -> weaklab.cleaning.correction:_correct",
+    "weaklab.cleaning.cleaner -> weaklab.cleaning.filter:_find",
+    "weaklab.cleaning.cleaner -> weaklab.cleaning.oof:_columns",
+    "weaklab.cleaning.cleaner -> weaklab.cleaning.oof:fit_clone",
+    "weaklab.cleaning.correction -> weaklab.cleaning.filter:_find",
+    "weaklab.cleaning.filter -> weaklab.cleaning.confident:_calibrate",
+    "weaklab.cleaning.filter -> weaklab.cleaning.confident:_confident_true",
+    "weaklab.cleaning.filter -> weaklab.cleaning.confident:_noise_from_joint",
+    "weaklab.cleaning.filter -> weaklab.cleaning.confident:_raw_joint",
+    "weaklab.cli.serve -> weaklab.errors:missing_dependency",
+    "weaklab.dashboard -> weaklab.errors:missing_dependency",
+    "weaklab.dashboard.charts -> weaklab.pipeline._report_html:esc",
+    "weaklab.dashboard.charts -> weaklab.pipeline._report_svg:PALETTE",
+    "weaklab.dashboard.charts -> weaklab.pipeline._report_svg:_finite",
+    "weaklab.dashboard.charts -> weaklab.pipeline._report_svg:bar_chart",
+    "weaklab.dashboard.charts -> weaklab.pipeline._report_svg:reliability_diagram",
+    "weaklab.endmodel._torch -> weaklab.errors:missing_dependency",
+    "weaklab.evaluation.calibration -> weaklab.errors:missing_dependency",
+    "weaklab.evaluation.slices -> weaklab.evaluation.calibration:_binned",
+    "weaklab.evaluation.slices -> weaklab.evaluation.metrics:_averaged_f1",
+    "weaklab.evaluation.slices -> weaklab.evaluation.metrics:_confusion",
+    "weaklab.evaluation.slices -> weaklab.evaluation.metrics:_per_class",
+    "weaklab.features.embeddings -> weaklab.errors:missing_dependency",
+    "weaklab.labeling._model_template -> weaklab.labeling._template_base:_TemplateLF",
+    "weaklab.labeling._model_template -> weaklab.labeling._template_base:_check_name",
+    "weaklab.labeling.dask_apply -> weaklab.errors:missing_dependency",
+    "weaklab.labeling.dask_apply -> weaklab.labeling.apply:FrameResult",
+    "weaklab.labeling.dask_apply -> weaklab.labeling.apply:check_fields",
+    "weaklab.labeling.dask_apply -> weaklab.labeling.apply:finish",
+    "weaklab.labeling.dask_apply -> weaklab.labeling.apply:item_ids",
+    "weaklab.labeling.dask_apply -> weaklab.labeling.apply:run_frame",
+    "weaklab.labeling.embedding -> weaklab.labeling.templates:_TemplateLF",
+    "weaklab.labeling.embedding -> weaklab.labeling.templates:_check_field",
+    "weaklab.labeling.embedding -> weaklab.labeling.templates:_check_name",
+    "weaklab.labeling.lf -> weaklab.labeling.preprocess:check_named_function",
+    "weaklab.labeling.lf -> weaklab.labeling.preprocess:check_resources",
+    "weaklab.labeling.lf -> weaklab.labeling.preprocess:frame_for",
+    "weaklab.labeling.lf -> weaklab.labeling.preprocess:rows_for",
+    "weaklab.labeling.templates -> weaklab.labeling._template_base:_TemplateLF",
+    "weaklab.labeling.templates -> weaklab.labeling._template_base:_check_field",
+    "weaklab.labeling.templates -> weaklab.labeling._template_base:_check_name",
+    "weaklab.labeling.templates -> weaklab.labeling._template_base:_slug",
+    "weaklab.labeling.templates -> weaklab.labeling._template_base:_text",
+    "weaklab.labeling.templates -> weaklab.labeling._template_base:_votes",
+    "weaklab.models._base -> weaklab._core.validation:Checker",
+    "weaklab.models.auto -> weaklab._core.validation:Checker",
+    "weaklab.models.dawid_skene -> weaklab._core.validation:Checker",
+    "weaklab.models.glad -> weaklab._core.validation:Checker",
+    "weaklab.models.hyper -> weaklab._core.validation:Checker",
+    "weaklab.models.mace -> weaklab._core.validation:Checker",
+    "weaklab.models.mace -> weaklab.models.glad:check_seed",
+    "weaklab.models.mace -> weaklab.models.glad:clamp_to_gold",
+    "weaklab.models.mace -> weaklab.models.glad:normalise_log_columns",
+    "weaklab.models.majority -> weaklab._core.validation:Checker",
+    "weaklab.models.matrix_completion -> weaklab._core.validation:Checker",
+    "weaklab.models.triplet -> weaklab._core.validation:Checker",
+    "weaklab.models.wawa -> weaklab._core.validation:Checker",
+    "weaklab.models.weighted -> weaklab._core.validation:Checker",
+    "weaklab.models.weighted -> weaklab.models.wawa:majority_agreement",
+    "weaklab.pipeline.demo_store -> weaklab.pipeline.record:stats_for_store",
+    "weaklab.pipeline.demo_store -> weaklab.pipeline.training:calibration",
+    "weaklab.pipeline.project -> weaklab.pipeline.record:stats_for_store",
+    "weaklab.store._records -> weaklab._core.label_matrix:_validate_item_ids",
+    "weaklab.synthetic._crowd -> weaklab.synthetic._common:_class_balance",
+    "weaklab.synthetic._crowd -> weaklab.synthetic._common:_draw_classes",
+    "weaklab.synthetic._crowd -> weaklab.synthetic._common:_independent_confusion",
+    "weaklab.synthetic._crowd -> weaklab.synthetic._common:_per_source",
+    "weaklab.synthetic._crowd -> weaklab.synthetic._common:_result",
+    "weaklab.synthetic._lf -> weaklab.synthetic._common:_class_balance",
+    "weaklab.synthetic._lf -> weaklab.synthetic._common:_draw_classes",
+    "weaklab.synthetic._lf -> weaklab.synthetic._common:_per_source",
+    "weaklab.synthetic._lf -> weaklab.synthetic._common:_result",
+    "weaklab.synthetic._matrix -> weaklab.synthetic._common:_check_flag",
+    "weaklab.synthetic._matrix -> weaklab.synthetic._common:_class_balance",
+    "weaklab.synthetic._matrix -> weaklab.synthetic._common:_draw_classes",
+    "weaklab.synthetic._matrix -> weaklab.synthetic._common:_independent_confusion",
+    "weaklab.synthetic._matrix -> weaklab.synthetic._common:_numeric",
+    "weaklab.synthetic._matrix -> weaklab.synthetic._common:_per_source",
+    "weaklab.synthetic._matrix -> weaklab.synthetic._common:_result",
+    "weaklab.synthetic._matrix -> weaklab.synthetic._common:_stochastic_rows",
+    "weaklab.synthetic._noise -> weaklab.synthetic._common:_numeric",
+    "weaklab.synthetic._noise -> weaklab.synthetic._common:_probabilities",
+    "weaklab.synthetic._noise -> weaklab.synthetic._common:_stochastic_rows",
+    "weaklab.testing -> weaklab.models._base:LabelModel",
+}
+"""Every cross-module private import still in the tree ("importer -> module:name"). Shrink it; never grow it."""
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_file(name: str) -> Path | None:
+    rel = Path(*name.split("."))
+    for candidate in (PACKAGE.parent / rel / "__init__.py", PACKAGE.parent / rel.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _all_targets(node: ast.stmt) -> list[ast.expr]:
+    if isinstance(node, ast.Assign):
+        return node.targets
+    if isinstance(node, ast.AugAssign | ast.AnnAssign):
+        return [node.target]
+    return []
+
+
+@functools.cache
+def _declared_all(name: str) -> frozenset[str] | None:
+    """The names a weaklab module lists in a literal ``__all__`` (None when it defines none)."""
+    path = _module_file(name)
+    if path is None:
+        return None
+    listed: set[str] | None = None
+    for node in ast.parse(path.read_text()).body:
+        value = getattr(node, "value", None)
+        if value is None or not any(isinstance(t, ast.Name) and t.id == "__all__" for t in _all_targets(node)):
+            continue
+        listed = (listed or set()) | {
+            e.value for e in getattr(value, "elts", []) if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        }
+    return None if listed is None else frozenset(listed)
+
+
+def _subpackage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _in_private_room(module: str) -> bool:
+    return any(part.startswith("_") and part != "_core" for part in module.split(".")[1:])
+
+
+def _is_private_name(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _offends(importer: str, target: str, name: str | None) -> bool:
+    """Whether ``importer`` importing ``name`` from ``target`` (None: the module itself) breaks the rule."""
+    if target == importer:
+        return False
+    if _subpackage(target) != _subpackage(importer) and _in_private_room(target):
+        return True
+    if name is None:
+        return False
+    if _is_private_name(name):
+        return True
+    listed = _declared_all(target)
+    return not target.split(".")[-1].startswith("_") and listed is not None and name not in listed
+
+
+def _resolved_target(node: ast.ImportFrom, package: str) -> str:
+    if not node.level:
+        return node.module or ""
+    parts = package.split(".")
+    base = parts[: len(parts) - node.level + 1]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _private_imports(path: Path, source: str | None = None) -> set[str]:
+    """The cross-module private imports of a source file (or of ``source`` placed at ``path``)."""
+    importer = _module_name(path)
+    package = importer if path.name == "__init__.py" else importer.rpartition(".")[0]
+    text = path.read_text() if source is None else source
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(text, filename=str(path))):
+        if isinstance(node, ast.Import):
+            found |= {f"{importer} -> {alias.name}" for alias in node.names
+                      if alias.name.startswith("weaklab.") and _offends(importer, alias.name, None)}
+            continue
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        target = _resolved_target(node, package)
+        if target != "weaklab" and not target.startswith("weaklab."):
+            continue
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            submodule = f"{target}.{alias.name}"
+            if _module_file(submodule) is not None:
+                offends = _offends(importer, submodule, None)
+            else:
+                offends = _offends(importer, target, alias.name)
+            if offends:
+                found.add(f"{importer} -> {target}:{alias.name}")
+    return found
+
+
+def test_no_new_private_imports_across_modules():
+    """The cross-module private imports are exactly the allowlist: a new one fails, and a fixed one must leave it."""
+    found: set[str] = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        found |= _private_imports(path)
+    new = sorted(found - PRIVATE_IMPORT_ALLOWLIST)
+    fixed = sorted(PRIVATE_IMPORT_ALLOWLIST - found)
+    assert not new, "import a public name from its public home instead (DESIGN.md §2): " + "; ".join(new)
+    assert not fixed, "these imports are gone, remove them from PRIVATE_IMPORT_ALLOWLIST: " + "; ".join(fixed)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from weaklab.models.glad import _seed", {"weaklab.models.mace -> weaklab.models.glad:_seed"}),
+        ("from .glad import _seed", {"weaklab.models.mace -> weaklab.models.glad:_seed"}),
+        ("def f():\n    from ..errors import _x", {"weaklab.models.mace -> weaklab.errors:_x"}),
+        ("from .._core.validation import Checker", {"weaklab.models.mace -> weaklab._core.validation:Checker"}),
+        ("from weaklab.pipeline._ls_store import dataset_table",
+         {"weaklab.models.mace -> weaklab.pipeline._ls_store:dataset_table"}),
+        ("import weaklab.pipeline._ls_store", {"weaklab.models.mace -> weaklab.pipeline._ls_store"}),
+        ("from weaklab.pipeline import _ls_store", {"weaklab.models.mace -> weaklab.pipeline:_ls_store"}),
+        ("from ._base import LabelModel", set()),
+        ("from . import _base", set()),
+        ("from .._core.constants import ABSTAIN", set()),
+        ("from .._core import LabelMatrix", set()),
+        ("from weaklab import __version__", set()),
+        ("from numpy import _private", set()),
+    ],
+)
+def test_private_import_checker_flags_what_it_should(source, expected):
+    """The checker's three rules, on small sources placed as weaklab/models/mace.py."""
+    assert _private_imports(PACKAGE / "models" / "mace.py", source) == expected
