@@ -15,6 +15,7 @@ __all__ = [
     "StoreError",
     "SchemaVersionError",
     "MissingDependencyError",
+    "missing_dependency",
 ]
 
 

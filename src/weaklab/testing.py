@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ._core import LabelMatrix
+from ._core.constants import TINY
 from ._core.validation import check_int
 from .errors import NotFittedError
 from .models._base import LabelModel
@@ -222,7 +223,7 @@ def _all_abstain_posterior(fitted: LabelModel, L: LabelMatrix, check: str) -> tu
     shape = (L.n_sources, L.n_classes)
     _require(rates.shape == shape, check, fitted, f"abstain_rate_ has shape {rates.shape}, expected {shape}")
     _require(bool(np.all((rates >= 0) & (rates <= 1))), check, fitted, "abstain_rate_ outside [0, 1]")
-    log_post = np.log(np.clip(prior, 1e-300, None)) + np.log(np.clip(rates, 1e-300, None)).sum(axis=0)
+    log_post = np.log(np.clip(prior, TINY, None)) + np.log(np.clip(rates, TINY, None)).sum(axis=0)
     post = np.exp(log_post - log_post.max())
     return post / post.sum(), "class_balance_ * prod_j abstain_rate_[j] (normalised)"
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import ValidationError
 from .constants import ABSTAIN, MAX_CLASSES, MAX_INT8_CLASSES
-from .validation import _py, check_int, fail
+from .validation import check_int, fail, plain_scalar
 
 __all__ = ["vote_dtype"]
 
@@ -122,7 +122,7 @@ def _validate_item_ids(item_ids: Any, n: int) -> np.ndarray | None:
         raise fail("item_ids", "ids without NaN", got_text="NaN among the ids")
     index = pd.Index(ids)
     if not index.is_unique:
-        dupe = _py(index[index.duplicated()][0])
+        dupe = plain_scalar(index[index.duplicated()][0])
         raise fail("item_ids", "unique ids", got_text=f"duplicate id {dupe!r}")
     if ids.dtype == object:
         ids = ids.copy()
@@ -203,7 +203,7 @@ def _make_index(values: pd.Series, given: Any, param: str, column: str) -> pd.In
     if given is not None:
         index = pd.Index(np.asarray(given) if not isinstance(given, pd.Index) else given)
         if not index.is_unique:
-            raise fail(param, "unique values", got_text=f"duplicate {_py(index[index.duplicated()][0])!r}")
+            raise fail(param, "unique values", got_text=f"duplicate {plain_scalar(index[index.duplicated()][0])!r}")
         return index
     uniques = pd.unique(values)
     try:

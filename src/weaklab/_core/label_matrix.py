@@ -29,7 +29,7 @@ from ._matrix_inputs import (
 from .constants import ABSTAIN, MAX_CLASSES
 from .hashing import fingerprint as _fingerprint
 from .patterns import VotePatterns, vote_patterns
-from .validation import _py, check_choice, check_int, fail
+from .validation import check_choice, check_int, fail, plain_scalar
 
 __all__ = ["LabelMatrix", "vote_dtype"]
 
@@ -247,7 +247,7 @@ class LabelMatrix:
         item_index = _make_index(frame[item], item_ids, "item_ids", item)
         rows = item_index.get_indexer(frame[item])
         if (rows < 0).any():
-            missing = _py(frame[item].to_numpy()[rows < 0][0])
+            missing = plain_scalar(frame[item].to_numpy()[rows < 0][0])
             raise fail("item_ids", f"every item of column {item!r}", got_text=f"no entry for item {missing!r}")
         rows, src, labels = _resolve_duplicates(rows, src, labels, duplicates)
         source_index = _make_index(pd.Series(src), source_names, "source_names", source)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import SchemaVersionError, ValidationError
 from .constants import STATE_SCHEMA_VERSION
-from .validation import fail
+from .validation import fail, plain_scalar
 
 __all__ = ["save_state", "load_state", "check_state", "to_jsonable"]
 
@@ -31,9 +31,7 @@ def to_jsonable(value: Any) -> Any:
         return [to_jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    return plain_scalar(value)
 
 
 def check_state(state: Any, expected_class: str) -> dict[str, Any]:

@@ -32,19 +32,28 @@ __all__ = [
     "options",
     "instance_of",
     "validate_params",
+    "plain_scalar",
+    "Checker",
 ]
 
 Checker = Callable[[str, Any], None]
 
 
-def _py(value: Any) -> Any:
-    """A numpy scalar as the equivalent Python scalar (for readable messages)."""
+def plain_scalar(value: Any) -> Any:
+    """A numpy scalar as the equivalent Python scalar; any other value unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> type(plain_scalar(np.int64(3)))
+    <class 'int'>
+    """
     return value.item() if isinstance(value, np.generic) else value
 
 
 def describe(value: Any) -> str:
     """Describe an arriving value briefly: type, and shape/dtype for arrays."""
-    value = _py(value)
+    value = plain_scalar(value)
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape} and dtype {value.dtype}"
     if hasattr(value, "shape") and hasattr(value, "dtype"):

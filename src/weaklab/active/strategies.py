@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._core import LabelMatrix, as_label_matrix
+from .._core.constants import EPS
 from .._core.validation import check_choice, check_int, check_random_state, fail
 from ._inputs import checked_proba
 
@@ -29,7 +30,6 @@ __all__ = [
 
 UNCERTAINTY_MEASURES = ("entropy", "margin", "least_confidence")
 DISAGREEMENT_MEASURES = ("tv", "js", "kl")
-_EPS = 1e-12
 
 
 def random_scores(n_items: int, *, random_state: Any = None) -> np.ndarray:
@@ -106,7 +106,7 @@ def entropy(proba: Any) -> np.ndarray:
 
 def _entropy(p: np.ndarray) -> np.ndarray:
     """Normalised entropy of validated rows ``(n, k)``."""
-    logs = np.log(np.clip(p, _EPS, 1.0))
+    logs = np.log(np.clip(p, EPS, 1.0))
     h = -np.sum(np.where(p > 0, p * logs, 0.0), axis=1) / np.log(p.shape[1])
     return np.clip(h, 0.0, 1.0)
 
@@ -196,6 +196,6 @@ def model_disagreement(proba: Any, label_proba: Any, *, measure: str = "tv") -> 
 
 def _kl(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """``KL(p || q)`` per row in nats (0 log 0 = 0; q clipped away from 0)."""
-    ratio = np.log(np.clip(p, _EPS, 1.0)) - np.log(np.clip(q, _EPS, 1.0))
+    ratio = np.log(np.clip(p, EPS, 1.0)) - np.log(np.clip(q, EPS, 1.0))
     return np.maximum(np.sum(np.where(p > 0, p * ratio, 0.0), axis=1), 0.0)
 

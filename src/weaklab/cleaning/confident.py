@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .._core.constants import TINY
 from .._core.validation import check_bool
 from ._inputs import Given, check_given
 
@@ -172,7 +173,7 @@ def _calibrate(raw: np.ndarray, given_counts: np.ndarray) -> np.ndarray:
 
 def _joint(g: Given) -> np.ndarray:
     cal = _calibrate(_raw_joint(g), g.weights.sum(axis=0))
-    return cal / max(cal.sum(), 1e-300)
+    return cal / max(cal.sum(), TINY)
 
 
 def _rows_normalised(m: np.ndarray) -> np.ndarray:

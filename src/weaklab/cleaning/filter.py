@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._core.constants import TINY
 from .._core.validation import check_choice
 from ._inputs import Given, check_given
 from .confident import _calibrate, _confident_true, _noise_from_joint, _raw_joint
@@ -138,7 +139,7 @@ def _prune_by_noise_rate(g: Given, counts: np.ndarray) -> np.ndarray:
 def _noise_posterior(g: Given) -> np.ndarray:
     raw = _raw_joint(g)
     cal = _calibrate(raw, g.weights.sum(axis=0))
-    noise = _noise_from_joint(cal / max(cal.sum(), 1e-300))  # [true, given]
+    noise = _noise_from_joint(cal / max(cal.sum(), TINY))  # [true, given]
     weighted = g.proba * noise[:, g.hard].T  # p(true = t | x) * p(given | true = t)
     total = weighted.sum(axis=1)
     rows = np.arange(g.n)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._core.constants import EPS
 from .._core.inputs import as_label_matrix
 from .._core.label_matrix import LabelMatrix
 from .._core.soft_labels import SoftLabels
@@ -131,7 +132,7 @@ def _posterior(V: np.ndarray, P: np.ndarray, acc: np.ndarray) -> np.ndarray:
     k = P.shape[1]
     wrong = np.log((1 - acc) / (k - 1))
     gain = np.log(acc) - wrong  # log-odds gained by the class an annotator voted
-    logp = np.log(np.clip(P, 1e-12, None)) + _vote_counts(V, k, gain)
+    logp = np.log(np.clip(P, EPS, None)) + _vote_counts(V, k, gain)
     logp -= logp.max(axis=1, keepdims=True)
     post = np.exp(logp)
     return post / post.sum(axis=1, keepdims=True)

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
+from .._core.constants import TINY
 from .._core.validation import check_proba, describe, fail
 from ..errors import NotFittedError
 
@@ -214,7 +215,7 @@ def accuracy_score_soft(proba: np.ndarray, y: Any, classes: np.ndarray, sample_w
     labelled = ~np.isnan(target[:, 0])
     hit = np.argmax(proba, axis=1) == np.argmax(np.nan_to_num(target), axis=1)
     w = as_weights(sample_weight, hit.shape[0]) * labelled
-    return float(np.sum(hit * w) / max(float(np.sum(w)), 1e-300))
+    return float(np.sum(hit * w) / max(float(np.sum(w)), TINY))
 
 
 class ProbaClassifierMixin:

@@ -14,12 +14,13 @@ from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator
 
+from .._core.constants import EPS, TINY
 from .._core.validation import check_choice, check_float, check_labels, fail
 from ._targets import check_fitted
 
 __all__ = ["TemperatureScaling", "VectorScaling", "as_logits"]
 
-_LOG_FLOOR = np.log(1e-12)
+_LOG_FLOOR = np.log(EPS)
 
 
 def as_logits(scores: Any, kind: str = "auto", *, name: str = "proba_or_logits") -> np.ndarray:
@@ -53,7 +54,7 @@ def as_logits(scores: Any, kind: str = "auto", *, name: str = "proba_or_logits")
     if kind == "proba" or (kind == "auto" and is_proba):
         if not is_proba:
             raise fail(name, "probabilities in [0, 1] with rows summing to 1 (input='proba')", arr)
-        return np.maximum(np.log(np.maximum(arr, 1e-300)), _LOG_FLOOR)
+        return np.maximum(np.log(np.maximum(arr, TINY)), _LOG_FLOOR)
     return arr
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._core.constants import ABSTAIN
+from .._core.constants import ABSTAIN, TINY
 from .._core.label_matrix import LabelMatrix, vote_dtype
 from .._core.validation import check_bool, check_choice, check_int, describe, fail
 from ._batch import MAX_FAULT_RECORDS, Batch, LFFault, require_fields
@@ -88,7 +88,7 @@ class ApplyReport:
         """One row per LF: ``seconds``, ``coverage``, ``n_faults``, ``items_per_second``."""
         seconds = np.asarray(self.seconds, dtype=np.float64)
         with np.errstate(divide="ignore"):
-            speed = np.where(seconds > 0, self.n_items / np.maximum(seconds, 1e-300), np.inf)
+            speed = np.where(seconds > 0, self.n_items / np.maximum(seconds, TINY), np.inf)
         frame = pd.DataFrame(
             {"seconds": seconds, "coverage": self.coverage, "n_faults": self.n_faults,
              "items_per_second": speed},

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core import LabelMatrix
+from .._core.constants import EPS
 from ._votes import iter_one_hot_blocks
 
 __all__ = [
@@ -35,7 +36,6 @@ __all__ = [
     "predict_with_confusion",
 ]
 
-_EPS = 1e-12
 _FEW_COLUMNS = 16
 
 
@@ -84,7 +84,7 @@ def log_likelihood_table(confusion: np.ndarray, abstain_rate: np.ndarray | None 
         term is :func:`abstain_log_prior`).
     """
     m, k, _ = confusion.shape
-    logs = np.log(np.clip(confusion, _EPS, None))
+    logs = np.log(np.clip(confusion, EPS, None))
     if abstain_rate is not None:
         logs += _vote_log_odds(abstain_rate)[:, :, None]
     return np.ascontiguousarray(logs.transpose(0, 2, 1).reshape(m * k, k))
@@ -92,13 +92,13 @@ def log_likelihood_table(confusion: np.ndarray, abstain_rate: np.ndarray | None 
 
 def _vote_log_odds(abstain_rate: np.ndarray) -> np.ndarray:
     """``log(1 - a) - log a`` per (source, class), shape ``(m, k)``."""
-    a = np.clip(abstain_rate, _EPS, 1.0 - _EPS)
+    a = np.clip(abstain_rate, EPS, 1.0 - EPS)
     return np.log1p(-a) - np.log(a)
 
 
 def abstain_log_prior(prior: np.ndarray, abstain_rate: np.ndarray | None = None) -> np.ndarray:
     """``log pi_c (+ sum_j log a_j[c])``, shape ``(k,)``: the log posterior of an all-abstain unit."""
-    out = np.log(np.clip(prior, _EPS, None))
+    out = np.log(np.clip(prior, EPS, None))
     if abstain_rate is not None:
         out += abstain_log_constant(abstain_rate)
     return out
@@ -106,7 +106,7 @@ def abstain_log_prior(prior: np.ndarray, abstain_rate: np.ndarray | None = None)
 
 def abstain_log_constant(abstain_rate: np.ndarray) -> np.ndarray:
     """``sum_j log a_j[c]``, shape ``(k,)``: the log-likelihood of every source abstaining."""
-    return np.log(np.clip(abstain_rate, _EPS, 1.0 - _EPS)).sum(axis=0)
+    return np.log(np.clip(abstain_rate, EPS, 1.0 - EPS)).sum(axis=0)
 
 
 def confusion_log_posterior(

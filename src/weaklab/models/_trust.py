@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._core import LabelMatrix
+from .._core.constants import TINY
 from ._auto_select import fit_candidate
 from ._base import LabelModel
 from ._heldout import Fold
@@ -295,7 +296,7 @@ def vote_loglik(Q: np.ndarray, confusion: np.ndarray, fold: Fold) -> np.ndarray:
     best, so :func:`vote_lift` is used for those.
     """
     p = np.einsum("nc,nc->n", Q, confusion[fold.source, :, fold.vote])
-    return np.bincount(fold.item, weights=np.log(np.clip(p, 1e-300, None)), minlength=fold.held.n_items)
+    return np.bincount(fold.item, weights=np.log(np.clip(p, TINY, None)), minlength=fold.held.n_items)
 
 
 def _finite(P: np.ndarray) -> np.ndarray:

@@ -46,6 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core import LabelMatrix
+from .._core.constants import TINY
 from .._core.validation import (
     Checker,
     check_proba,
@@ -53,6 +54,7 @@ from .._core.validation import (
     fail,
     interval,
     options,
+    plain_scalar,
 )
 from ._base import ConfusionLabelModel, LabelModel
 from ._onehot import OneHot
@@ -63,7 +65,6 @@ __all__ = ["DawidSkene", "OneCoinDawidSkene", "e_step", "expected_counts", "reso
            "resolve_source_groups"]
 
 _REPEAT = re.compile(r"^(.+)#\d+$")
-_TINY = 1e-300
 _MIN_POLARITY_VOTES = 10.0  # votes a source needs to count in the "auto" abstain rule
 _GROUPS_EXPECTED = 'None, "auto", a mapping or a sequence of group labels'
 
@@ -111,7 +112,7 @@ def e_step(
         ``sum_u w_u log P(votes_u)`` (``log P(votes_u, y_u)`` for known units).
     """
     table = log_likelihood_table(confusion, abstain_rate)
-    log_prior = np.log(np.clip(prior, _TINY, None))
+    log_prior = np.log(np.clip(prior, TINY, None))
     if abstain_rate is not None:
         log_prior += abstain_log_constant(abstain_rate)
     shift = float(vote_totals @ table[:, 0]) + float(weights.sum()) * float(log_prior[0])
@@ -132,7 +133,7 @@ def e_step(
     if keys is not None:
         known = np.flatnonzero(keys >= 0)
         if known.size:
-            log_norm[known] += np.log(np.clip(posterior[known, keys[known]], _TINY, None))
+            log_norm[known] += np.log(np.clip(posterior[known, keys[known]], TINY, None))
             posterior[known] = 0.0
             posterior[known, keys[known]] = 1.0
     return posterior, shift + float(weights @ log_norm)
@@ -262,12 +263,12 @@ def log_prior_penalty(confusion_groups: np.ndarray, prior: np.ndarray | None, sm
     """Log-density (up to a constant) of the Dirichlet/Beta pseudo-counts: the MAP term EM also increases."""
     if smoothing == 0:
         return 0.0
-    total = float(np.log(np.clip(confusion_groups, _TINY, None)).sum())
+    total = float(np.log(np.clip(confusion_groups, TINY, None)).sum())
     if prior is not None:
-        total += float(np.log(np.clip(prior, _TINY, None)).sum())
+        total += float(np.log(np.clip(prior, TINY, None)).sum())
     if abstain_groups is not None:
-        total += float(np.log(np.clip(abstain_groups, _TINY, None)).sum())
-        total += float(np.log(np.clip(1.0 - abstain_groups, _TINY, None)).sum())
+        total += float(np.log(np.clip(abstain_groups, TINY, None)).sum())
+        total += float(np.log(np.clip(1.0 - abstain_groups, TINY, None)).sum())
     return smoothing * total
 
 
@@ -309,7 +310,7 @@ def resolve_source_groups(source_groups: Any, source_names: Sequence[str]) -> tu
         seq = np.asarray(source_groups, dtype=object)
         if seq.ndim != 1 or seq.shape[0] != m:
             raise fail("source_groups", f"{m} group labels (one per source)", source_groups)
-        labels = [("group", _hashable(value)) for value in seq]
+        labels = [("group", plain_scalar(value)) for value in seq]
     index: dict[Any, int] = {}
     groups = np.array([index.setdefault(label, len(index)) for label in labels], dtype=np.int64)
     return groups, len(index)
@@ -318,10 +319,6 @@ def resolve_source_groups(source_groups: Any, source_names: Sequence[str]) -> tu
 def _base_name(name: str) -> str:
     match = _REPEAT.match(name)
     return match.group(1) if match else name
-
-
-def _hashable(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _all_ones(weights: np.ndarray) -> bool:

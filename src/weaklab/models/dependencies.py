@@ -33,6 +33,7 @@ import numpy as np
 from scipy.linalg import eigh
 
 from .._core import as_label_matrix
+from .._core.constants import TINY
 from .._core.validation import check_choice, check_float, check_int, check_random_state, fail
 from .matrix_completion import small_blas, vote_overlaps
 
@@ -85,7 +86,7 @@ def partial_correlations(L: Any, n_classes: int | None = None) -> tuple[np.ndarr
     cov = cov[np.ix_(keep, keep)]
     ridge = 1e-9 * float(np.mean(np.diag(cov))) if cov.size else 0.0
     K = np.linalg.pinv(cov + ridge * np.eye(cov.shape[0]), hermitian=True)
-    scale = np.sqrt(np.clip(np.diag(K), 1e-300, None))
+    scale = np.sqrt(np.clip(np.diag(K), TINY, None))
     return -K / np.outer(scale, scale), owner[keep]
 
 

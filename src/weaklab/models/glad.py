@@ -22,6 +22,7 @@ import numpy as np
 from scipy.special import expit
 
 from .._core import LabelMatrix
+from .._core.constants import TINY
 from .._core.validation import Checker, check_random_state, interval
 from ._base import ConfusionLabelModel, StateShapes
 from ._votes import prepare_votes
@@ -316,7 +317,7 @@ class GLAD(ConfusionLabelModel):
     ) -> tuple[np.ndarray, float]:
         """E-step (gold units clamped) plus the loss (negative MAP objective per item)."""
         scores = alpha[votes.cols] * np.exp(log_beta)[votes.rows]
-        log_prior = np.log(np.clip(prior, 1e-300, None))
+        log_prior = np.log(np.clip(prior, TINY, None))
         post, log_lik = e_step(votes, scores, log_prior)
         objective = (log_lik
                      + gaussian_log_prior(alpha, self.alpha_prior_mean, self.alpha_prior_var)

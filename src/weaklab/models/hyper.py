@@ -17,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from .._core import LabelMatrix
+from .._core.constants import TINY
 from .._core.validation import Checker, instance_of, optional
 from ._base import LabelModel, StateShapes
 from .hyper_net import load_weights, posterior, run_network
@@ -124,5 +125,5 @@ class HyperLabelModel(LabelModel):
         self.n_iter_ = net.n_iter
 
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
-        log_prior = np.log(np.clip(self.class_balance_, 1e-300, None))
+        log_prior = np.log(np.clip(self.class_balance_, TINY, None))
         return posterior(L, self.vote_weight_, np.log(self.abstain_rate_), log_prior)

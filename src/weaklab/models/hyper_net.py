@@ -39,6 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core import LabelMatrix
+from .._core.constants import EPS, TINY
 from .._core.validation import fail
 from ._votes import iter_one_hot_blocks
 
@@ -112,7 +113,7 @@ def leaky_relu(x: np.ndarray) -> np.ndarray:
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-12, 1 - 1e-12)
+    p = np.clip(p, EPS, 1 - EPS)
     return np.clip(np.log(p) - np.log1p(-p), -_CLIP, _CLIP)
 
 
@@ -217,7 +218,7 @@ def vote_pass(L: LabelMatrix, W: np.ndarray, A: np.ndarray, b: np.ndarray,
         idx = X.indices.astype(np.int64)
         q_v = Q.ravel()[np.repeat(np.arange(n_b) * k, per_row) + idx % k]
         shrink = np.exp(-np.clip(flat_w[idx], -_MAX_W, _MAX_W))
-        inv_d = 1.0 / np.maximum(1.0 - q_v + q_v * shrink, 1e-300)
+        inv_d = 1.0 / np.maximum(1.0 - q_v + q_v * shrink, TINY)
         scaled = sp.csr_array((inv_d, X.indices, X.indptr), shape=X.shape)
         votes_by_class += np.asarray(scaled.T @ Q)
         correction += np.bincount(idx, q_v * (shrink - 1.0) * inv_d, minlength=m * k)
@@ -358,7 +359,7 @@ def run_network(L: LabelMatrix, gold: np.ndarray | None, weights: HyperWeights,
     A given ``class_balance`` fixes the prior: ``b = log(class_balance)`` at every step.
     """
     W, A, b = initial_params(L.n_sources, L.n_classes)
-    fixed = None if class_balance is None else np.log(np.clip(class_balance, 1e-300, None))
+    fixed = None if class_balance is None else np.log(np.clip(class_balance, TINY, None))
     if fixed is not None:
         b = fixed - fixed.mean()
     accuracy = np.full(L.n_sources, np.nan)

@@ -30,6 +30,7 @@ import numpy as np
 from scipy.special import digamma
 
 from .._core import LabelMatrix
+from .._core.constants import TINY
 from .._core.validation import Checker, check_random_state, instance_of, interval, optional, options
 from ._base import ConfusionLabelModel, StateShapes
 from ._votes import VoteData, prepare_votes
@@ -37,7 +38,6 @@ from .glad import check_seed, clamp_to_gold, normalise_log_columns
 
 __all__ = ["MACE"]
 
-_TINY = 1e-300
 
 
 @dataclass(frozen=True)
@@ -93,13 +93,13 @@ def vote_log_table(params: MaceParams) -> np.ndarray:
     spam = (params.spam[:, None] * params.strategy).ravel()
     table = np.repeat(spam[None, :], k, axis=0)
     table[np.tile(np.arange(k), m), np.arange(m * k)] += np.repeat(params.know, k)
-    return np.log(np.maximum(table, _TINY))
+    return np.log(np.maximum(table, TINY))
 
 
 def knows_if_right(params: MaceParams) -> np.ndarray:
     """``P(source j knew | it voted v and v is the truth)``, shape ``(m, k)``."""
     know = params.know[:, None]
-    return know / np.maximum(know + params.spam[:, None] * params.strategy, _TINY)
+    return know / np.maximum(know + params.spam[:, None] * params.strategy, TINY)
 
 
 def e_step(design: _Design, params: MaceParams, log_prior: np.ndarray) -> tuple[np.ndarray, float]:
@@ -335,7 +335,7 @@ class MACE(ConfusionLabelModel):
         n_total = float(design.unit_weight.sum())
         params, prior, history, counts = run.params, run.prior, list(run.history), run.counts
         for _ in range(n_iter if not run.converged else 0):
-            post, log_lik = e_step(design, params, np.log(np.maximum(prior, _TINY)))
+            post, log_lik = e_step(design, params, np.log(np.maximum(prior, TINY)))
             post = clamp_to_gold(post, keys)
             counts = expected_counts(design, post, params)
             params = self._m_step(*counts)
@@ -354,7 +354,7 @@ class MACE(ConfusionLabelModel):
             point = m_step_em(*run.counts, self.smoothing)
         else:
             point = posterior_means(*run.counts, self.alpha, self.beta, self.smoothing)
-        _, log_lik = e_step(design, point, np.log(np.maximum(run.prior, _TINY)))
+        _, log_lik = e_step(design, point, np.log(np.maximum(run.prior, TINY)))
         return log_lik / float(design.unit_weight.sum()), point
 
 

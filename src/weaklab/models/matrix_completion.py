@@ -25,6 +25,7 @@ from scipy.optimize import linear_sum_assignment, minimize
 from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
 from .._core import LabelMatrix
+from .._core.constants import EPS, TINY
 from .._core.validation import Checker, fail, instance_of, interval, optional, options
 from ._base import ConfusionLabelModel, StateShapes, known_class_balance
 from ._posterior import log_likelihood_table, predict_with_confusion, softmax_rows
@@ -222,7 +223,7 @@ def fit_mu(obs: np.ndarray, mask: np.ndarray, prior: np.ndarray, *, prec_init: f
     anchor = init_mu(np.diag(obs), prior, prec_init)
     x0 = np.clip(anchor, eps, 1.0 - eps).ravel()
     size = float((obs[mask] ** 2).sum() + (np.diag(obs) ** 2).sum())
-    scale = 1.0 / max(size, 1e-300)
+    scale = 1.0 / max(size, TINY)
     result = minimize(
         _objective, x0, args=(obs, mask, prior, anchor, l2, scale), jac=True, method="L-BFGS-B",
         bounds=[(eps, 1.0 - eps)] * x0.size,
@@ -436,7 +437,7 @@ def _posterior(L: LabelMatrix, mu: np.ndarray, prior: np.ndarray, groups: np.nda
         logits = _sparse_logits(L, table, groups)
     else:
         logits = _dense_logits(L.to_dense(), table, groups)
-    logits += np.log(np.clip(prior, 1e-12, None))[None, :]
+    logits += np.log(np.clip(prior, EPS, None))[None, :]
     return softmax_rows(logits)
 
 
