@@ -147,11 +147,12 @@ def test_damaged_array_files_give_a_store_error_naming_the_file(tmp_path, damage
 
 
 def test_explain_is_fast(tmp_path):
-    """explain stays an indexed lookup: under 200 ms of CPU per item on a 50k-item, 30-source run.
+    """explain costs under 30 ms of CPU per item on a 50k-item, 30-source run, answered or not (target 50 ms).
 
-    A guard against a scan per call, not the latency target: CPU time still varies with contention on a
-    shared machine (50-53 ms measured at load ~10 after the store began opening its file per operation),
-    so the 50 ms target is measured by benchmarks/store.py at 1M items, not asserted here.
+    CPU time of this process (not wall time), the best median of three rounds of 20 items, so that other
+    work on a shared machine does not make the test flaky. Measured at load ~31 on 2 cores: best medians
+    17-21 ms since explain holds one read lease for all its queries and skips resolving the answers of
+    unanswered items, 39-41 ms before; benchmarks/store.py reports wall-clock latency at 1M items.
     """
     n, m = 50_000, 30
     rng = np.random.default_rng(0)
@@ -162,11 +163,17 @@ def test_explain_is_fast(tmp_path):
         st.add_application(ds, LabelMatrix(rng.integers(-1, 2, (n, m)), item_ids=ids), run_id=run)
         st.add_soft_labels(ds, SoftLabels(rng.dirichlet([1, 1], size=n), item_ids=ids), run_id=run)
         st.add_corrections(run, ids[:100], 1, who="t")
+        st.add_annotations(ds, ids[:2_000], [f"a{i % 5}" for i in range(2_000)], rng.integers(0, 2, 2_000))
+        st.finish_run(run)
+    with Store(tmp_path / "s.duckdb", read_only=True) as st:  # as `weaklab explain` reads
         st.explain(ids[0], run)  # warm the row-group index
-        times = []
-        for i in rng.integers(0, n, size=20):
-            t0 = time.process_time()
-            story = st.explain(ids[i], run)
-            times.append(time.process_time() - t0)
-            assert story["row"] == i
-    assert float(np.median(times)) < 0.2
+        medians = []
+        for _ in range(3):
+            times = []
+            for i in [*rng.integers(0, 2_000, size=5), *rng.integers(2_000, n, size=15)]:
+                t0 = time.process_time()
+                story = st.explain(ids[i], run)
+                times.append(time.process_time() - t0)
+                assert story["row"] == i and (story["human"]["status"] is not None) == (i < 2_000)
+            medians.append(float(np.median(times)))
+    assert min(medians) < 0.03

@@ -66,6 +66,10 @@ class ExplainMixin(QueriesMixin):
             ``"votes"``, ``"none"``). Times are ISO strings, so the dict is
             JSON-able.
         """
+        with self._lease():  # one read lease for the dozen queries (the file stays open between them)
+            return self._explain(item_id, run_id)
+
+    def _explain(self, item_id: Any, run_id: int | None) -> dict[str, Any]:
         run_id = self._resolve_run(run_id)
         dataset_id, status, _, finished = self._run_row(run_id)
         row, key = self._item_row(int(dataset_id), item_id)
@@ -140,6 +144,10 @@ class ExplainMixin(QueriesMixin):
     def _answers_for(self, run_id: int, dataset_id: int, finished: Any, key: str, class_names: list[str] | None,
                      renames: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """Every answer on the item (with ``current`` and ``used``) and how the used ones resolve."""
+        human: dict[str, Any] = {"status": None, "votes": {}, "label": None, "class": None}
+        if not self._query(f"SELECT 1 FROM annotations WHERE item_key = ? AND dataset_id IN ({VERSIONS_SQL}) "
+                           "LIMIT 1", [key, dataset_id]):
+            return [], human  # most items: no answer, nothing to resolve
         rows = self._answer_frame(dataset_id, None, key)
         labels = self._human_labels(dataset_id, class_names, renames, finished, "ignore", key)
         used = self._used_answer_ids(dataset_id, finished, key, class_names, renames)
@@ -148,7 +156,6 @@ class ExplainMixin(QueriesMixin):
             record = {str(name): _plain(value) for name, value in raw.items()}
             record["used"] = record["annotation_id"] in used
             answers.append(record)
-        human: dict[str, Any] = {"status": None, "votes": {}, "label": None, "class": None}
         if len(labels):
             first = labels.iloc[0]
             label = int(first["label"])
