@@ -143,7 +143,7 @@ def _explain_cases(st: Any, ids: np.ndarray, run_id: int) -> dict[str, Any]:
     first, _ = _timed(lambda: st.explain(ids[picks[0]], run_id))
     times = []
     for i in picks[1:]:
-        t, _ = _timed(lambda i=i: st.explain(ids[i]))
+        t, _ = _timed(lambda i=i: st.explain(ids[i], run_id))
         times.append(t)
     arr = np.array(times)
     return {"explain_first": first, "explain_median": float(np.median(arr)),
