@@ -50,6 +50,15 @@ def _status(port: int, path: str) -> int:
         conn.close()
 
 
+def test_serve_help_says_what_the_concurrency_test_checks():
+    """`serve --help` no longer says other commands wait: it says they work meanwhile, and offers --wait."""
+    out = _invoke("serve", "--help")
+    assert out.exit_code == 0
+    text = " ".join(out.output.split())
+    assert "other weaklab commands (runs, explain, report, fit...) work on the same store while it runs" in text
+    assert "--wait SECONDS" in text
+
+
 def test_runs_and_writes_work_while_serve_runs(tmp_path):
     """With `weaklab serve` up on a store, `weaklab runs` reads it and another process records a run."""
     pytest.importorskip("fastapi")

@@ -51,7 +51,7 @@ def test_answers_survive_edits_and_reordering_and_a_killed_fit_is_interrupted(ne
     """Edit the data, reorder the classes, kill a fit: answers keep counting and meaning, the dead run is marked."""
     monkeypatch.chdir(news_project)
     _cli("fit", "--json")
-    _cli("annotate", "export", "--text-field", "headline", "-o", "tasks.json")
+    _cli("annotate", "export", "-o", "tasks.json")  # the project's text field (headline), no --text-field
     _label_studio_answers(news_project / "tasks.json", news_project / "answered.json")
     _cli("annotate", "import", "answered.json")
     assert _cli("fit", "--json")["metrics"]["label_model"]["n_gold_for_fit"] == 4
