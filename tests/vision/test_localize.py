@@ -94,7 +94,8 @@ def test_cam_classifier_localises_squares_and_grad_cam_agrees():
     is the CAM up to a positive scale where the CAM is positive."""
     pytest.importorskip("torch")
     X, y, boxes = blob_images(64)
-    model = CAMClassifier(widths=(8, 16), n_pool=1, max_epochs=12, lr=5e-3, random_state=0).fit(X, y)
+    model = CAMClassifier(widths=(8, 16), n_pool=1, batch_norm=False, max_epochs=12, lr=5e-3, batch_size=32,
+                          random_state=0).fit(X, y)
     pos = np.flatnonzero(y == 1)
     cams = model.class_activation_maps(X[pos])[:, 1]
     hits = corloc([cam_to_box(c, 0.5) for c in cams], [[boxes[i]] for i in pos], iou=0.3)

@@ -145,3 +145,13 @@ def test_instance_votes_respect_thresholds_and_negative_bags():
     assert L.shape == (5, 1) and L.n_classes == 2 and L.source_names == ("att",)
     with pytest.raises(ValidationError, match="negative_threshold"):
         instance_votes(scores, positive_threshold=0.3, negative_threshold=0.6)
+
+
+def test_importing_weaklab_vision_does_not_import_torch():
+    """`import weaklab.vision` stays light: torch loads only when a network is built."""
+    import subprocess
+    import sys
+
+    code = "import sys, weaklab.vision; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

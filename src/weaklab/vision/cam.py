@@ -21,6 +21,7 @@ __all__ = ["CAMClassifier", "grad_cam"]
 
 _PARAMS = {
     "n_pool": interval(int, 0, None),
+    "batch_norm": instance_of(bool),
     "lr": interval(float, 0.0, None, low_open=True),
     "weight_decay": interval(float, 0.0, None),
     "max_epochs": interval(int, 1, None),
@@ -54,13 +55,15 @@ class CAMClassifier:
         Channels of the 3x3 convolutions.
     n_pool : int, default 2
         Convolutions followed by 2x2 max pooling (the CAM has stride ``2 ** n_pool``).
+    batch_norm : bool, default True
+        Batch normalisation after every convolution (trains much faster on cluttered canvases).
     lr : float, default 2e-3
         Adam learning rate.
     weight_decay : float, default 0.0
         Adam weight decay.
     max_epochs : int, default 10
         Passes over the images.
-    batch_size : int, default 32
+    batch_size : int, default 16
         Images per step.
     random_state : int, numpy Generator or None, default None
         Seeds initialisation and shuffling.
@@ -92,14 +95,16 @@ class CAMClassifier:
         widths: tuple[int, ...] = (16, 32, 64, 64),
         n_pool: int = 2,
         *,
+        batch_norm: bool = True,
         lr: float = 2e-3,
         weight_decay: float = 0.0,
         max_epochs: int = 10,
-        batch_size: int = 32,
+        batch_size: int = 16,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
         self.widths = widths
         self.n_pool = n_pool
+        self.batch_norm = batch_norm
         self.lr = lr
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
@@ -108,7 +113,7 @@ class CAMClassifier:
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters of this estimator (scikit-learn convention)."""
-        names = ("widths", "n_pool", "lr", "weight_decay", "max_epochs", "batch_size", "random_state")
+        names = ("widths", "n_pool", "batch_norm", "lr", "weight_decay", "max_epochs", "batch_size", "random_state")
         return {n: getattr(self, n) for n in names}
 
     def fit(self, images: Any, labels: Any) -> CAMClassifier:
@@ -137,7 +142,8 @@ class CAMClassifier:
         rng = check_random_state(self.random_state)
         with seeded_torch(int(rng.integers(2**31 - 1)), "CAMClassifier") as torch:
             self.input_channels_ = int(X.shape[1])
-            net = build_gap_cnn(X.shape[1], self.n_classes_, tuple(self.widths), self.n_pool)
+            net = build_gap_cnn(X.shape[1], self.n_classes_, tuple(self.widths), self.n_pool,
+                                self.batch_norm)
             loss = torch.nn.BCEWithLogitsLoss() if multilabel else torch.nn.CrossEntropyLoss()
             self.loss_history_ = train_network(net, X, y, loss, epochs=self.max_epochs, batch_size=self.batch_size,
                                                lr=self.lr, rng=rng, weight_decay=self.weight_decay)

@@ -26,7 +26,7 @@ def as_image_batch(images: np.ndarray) -> np.ndarray:
 
 
 def build_gap_cnn(in_channels: int, n_classes: int, widths: Sequence[int] = (16, 32, 64, 64),
-                  n_pool: int = 2) -> Any:
+                  n_pool: int = 2, batch_norm: bool = True) -> Any:
     """A CNN ending in global average pooling and a linear classifier.
 
     Parameters
@@ -36,10 +36,12 @@ def build_gap_cnn(in_channels: int, n_classes: int, widths: Sequence[int] = (16,
     n_classes : int
         Output logits.
     widths : sequence of int, default (16, 32, 64, 64)
-        Channels of the 3x3 convolutions (each followed by ReLU).
+        Channels of the 3x3 convolutions (each followed by batch normalisation, if on, and ReLU).
     n_pool : int, default 2
         The first ``n_pool`` convolutions are followed by 2x2 max pooling, so the last feature map has
         stride ``2 ** n_pool``.
+    batch_norm : bool, default True
+        Batch normalisation after every convolution.
 
     Returns
     -------
@@ -56,7 +58,8 @@ def build_gap_cnn(in_channels: int, n_classes: int, widths: Sequence[int] = (16,
             layers: list[Any] = []
             width = in_channels
             for i, w in enumerate(widths):
-                layers += [nn.Conv2d(width, int(w), 3, padding=1), nn.ReLU()]
+                layers += [nn.Conv2d(width, int(w), 3, padding=1)]
+                layers += [nn.BatchNorm2d(int(w)), nn.ReLU()] if batch_norm else [nn.ReLU()]
                 if i < n_pool:
                     layers.append(nn.MaxPool2d(2))
                 width = int(w)
@@ -72,8 +75,9 @@ def build_gap_cnn(in_channels: int, n_classes: int, widths: Sequence[int] = (16,
 def build_segmentation_net(in_channels: int, n_classes: int, width: int = 32) -> Any:
     """A small fully convolutional segmentation net.
 
-    A 3x3 stem, a stride-2 pooling, four 3x3 convolutions with dilations 1, 2, 4, 8 (receptive field of
-    about 60 input pixels), a 1x1 classifier and bilinear upsampling to the input size.
+    A 3x3 stem, a stride-2 pooling, four 3x3 convolutions (each with batch normalisation and ReLU) with
+    dilations 1, 2, 4, 8 (receptive field of about 60 input pixels), a 1x1 classifier and bilinear
+    upsampling to the input size.
 
     Parameters
     ----------
@@ -95,10 +99,11 @@ def build_segmentation_net(in_channels: int, n_classes: int, width: int = 32) ->
     class SegNet(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             super().__init__()
-            layers: list[Any] = [nn.Conv2d(in_channels, width // 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            layers: list[Any] = [nn.Conv2d(in_channels, width // 2, 3, padding=1), nn.BatchNorm2d(width // 2),
+                                 nn.ReLU(), nn.MaxPool2d(2)]
             prev = width // 2
             for d in (1, 2, 4, 8):
-                layers += [nn.Conv2d(prev, width, 3, padding=d, dilation=d), nn.ReLU()]
+                layers += [nn.Conv2d(prev, width, 3, padding=d, dilation=d), nn.BatchNorm2d(width), nn.ReLU()]
                 prev = width
             layers.append(nn.Conv2d(width, n_classes, 1))
             self.body = nn.Sequential(*layers)
