@@ -8,17 +8,22 @@ salted, never of row or column positions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._core import LabelMatrix
 from ._auto_select import mix, row_hashes, spread, vote_keys
 
-__all__ = ["Fold", "make_folds", "eval_votes", "leave_one_out_rows", "sample_side", "near_copies"]
+__all__ = ["Fold", "make_folds", "eval_votes", "leave_one_out_rows", "sample_side", "near_copies",
+           "source_class_counts"]
 
-_MAX_SIDE_ITEMS = 100_000  # items per half used by the unsupervised criterion
+_MAX_SIDE_ITEMS = 50_000  # items per half used by the unsupervised criterion
 _MAX_EVAL_VOTES = 50_000  # held-out votes scored per half
+_DENSE_COVOTE_SOURCES = 256  # co-votes by a dense product (in row blocks) up to this many sources
+_COVOTE_BLOCK = 65_536  # rows per block of that product
 _U64 = np.uint64
 NEAR_COPY = 0.5  # share of co-votes above which two sources count as near-copies
 NEAR_COPY_LIFT = 2.0  # ... when also this many times more frequent than for independent sources
@@ -50,14 +55,32 @@ def near_copies(L: LabelMatrix, share: float = NEAR_COPY) -> np.ndarray:
     co-vote, and their copies are not detected this way.)
     """
     m = L.n_sources
-    on = L.csr.copy()
-    on.data = np.ones_like(on.data, dtype=np.float64)
-    co = (on.T @ on).tocoo()
-    n = np.asarray(on.sum(axis=0)).ravel()
-    i, j = co.row, co.col
+    counts = _covotes(L)
+    n = np.diag(counts).copy()
+    i, j = np.nonzero(counts)
+    co = counts[i, j]
     expected = n[i] * n[j] / max(L.n_items, 1)
-    close = (i != j) & (co.data >= share * np.minimum(n[i], n[j])) & (co.data >= NEAR_COPY_LIFT * expected)
+    close = (i != j) & (co >= share * np.minimum(n[i], n[j])) & (co >= NEAR_COPY_LIFT * expected)
     return np.sort(i[close].astype(np.int64) * m + j[close])
+
+
+def _covotes(L: LabelMatrix) -> np.ndarray:
+    """``(m, m)`` float64: the number of items on which both sources vote (diagonal: votes per source).
+
+    Exact integer counts: a dense matrix with few sources in float32 row blocks
+    (each block's counts are below 2**24), else one sparse product.
+    """
+    m = L.n_sources
+    if L.is_sparse or m > _DENSE_COVOTE_SOURCES:
+        on = L.csr.copy()
+        on.data = np.ones_like(on.data, dtype=np.float64)
+        return np.asarray((on.T @ on).toarray(), dtype=np.float64)
+    dense = L.to_dense()
+    out = np.zeros((m, m), dtype=np.float64)
+    for start in range(0, L.n_items, _COVOTE_BLOCK):
+        block = (dense[start:start + _COVOTE_BLOCK] != -1).astype(np.float32)
+        out += (block.T @ block).astype(np.float64)
+    return out
 
 
 def leave_one_out_rows(L: LabelMatrix, keep: np.ndarray, partners: np.ndarray | None = None,
@@ -115,6 +138,14 @@ class Fold:
         Row of ``held``, source and class of every scored vote.
     min_cavity : int
         Fewest other votes of a scored vote's item.
+    held_on : scipy.sparse.csr_array
+        ``(n_held, m)`` float64, 1 where a source voted on an item of ``held``.
+    fit_coo : tuple of ndarray
+        ``fit.coo()``, built once for every candidate.
+    fit_counts : ndarray of shape (m, k)
+        Votes of every source for every class in ``fit``.
+    held_counts, cavity_counts : ndarray
+        ``held.class_counts()`` and ``cavity.class_counts()``.
     """
 
     fit: LabelMatrix
@@ -124,6 +155,22 @@ class Fold:
     source: np.ndarray
     vote: np.ndarray
     min_cavity: int = 1
+    held_on: Any = None
+    fit_coo: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    fit_counts: np.ndarray | None = None
+    held_counts: np.ndarray | None = None
+    cavity_counts: np.ndarray | None = None
+    _balances: dict[Any, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+
+    def majority_balance(self, balance: np.ndarray | None) -> np.ndarray:
+        """Majority vote's class balance on ``fit`` (given ``balance``), computed once per value."""
+        key = None if balance is None else np.asarray(balance, dtype=np.float64).tobytes()
+        if key not in self._balances:
+            from .majority import MajorityVote
+
+            self._balances[key] = np.asarray(MajorityVote().fit(self.fit, class_balance=balance).class_balance_,
+                                             dtype=np.float64)
+        return self._balances[key]
 
 
 def make_folds(L: LabelMatrix, salt: int, min_cavity: int = 1) -> list[Fold]:
@@ -134,10 +181,10 @@ def make_folds(L: LabelMatrix, salt: int, min_cavity: int = 1) -> list[Fold]:
     (:func:`near_copies`), which would otherwise predict it for any model
     that trusts them.
     """
-    partners = near_copies(L)
     hashes = row_hashes(L, salt)
     side = spread(hashes, 2)
     halves = [sample_side(L, side == s, hashes) for s in (0, 1)]
+    partners = near_copies(LabelMatrix.concat(halves))  # all of L's items when the halves are not sampled
     folds = []
     for fit, held in (halves, halves[::-1]):
         keep = eval_votes(held, row_hashes(held, salt), salt)
@@ -147,5 +194,19 @@ def make_folds(L: LabelMatrix, salt: int, min_cavity: int = 1) -> list[Fold]:
         if not keep_rows.all():
             cavity = cavity.select_items(np.flatnonzero(keep_rows))
             item, source, vote = item[keep_rows], source[keep_rows], vote[keep_rows]
-        folds.append(Fold(fit, held, cavity, item, source, vote, min_cavity))
+        on = held.csr.copy()
+        on.data = np.ones_like(on.data, dtype=np.float64)
+        folds.append(Fold(fit, held, cavity, item, source, vote, min_cavity, sp.csr_array(on), fit.coo(),
+                          source_class_counts(fit), held.class_counts(), cavity.class_counts()))
     return folds
+
+def source_class_counts(L: LabelMatrix) -> np.ndarray:
+    """Votes of every source for every class, ``(m, k)`` int64 (no coordinate arrays built)."""
+    m, k = L.n_sources, L.n_classes
+    if L.is_sparse:
+        csr = L.csr
+        flat = csr.indices.astype(np.int64) * k + (csr.data.astype(np.int64) - 1)
+        return np.bincount(flat, minlength=m * k).reshape(m, k)
+    dense = L.to_dense()
+    return np.stack([np.count_nonzero(dense == c, axis=0) for c in range(k)], axis=1).astype(np.int64)
+

@@ -62,13 +62,14 @@ class NoGoldFit:
 
 
 def combined_proba(models: list[LabelModel], weights: list[float], L: LabelMatrix,
-                   majority_balance: np.ndarray | None = None) -> np.ndarray:
+                   majority_balance: np.ndarray | None = None, counts: np.ndarray | None = None) -> np.ndarray:
     """Weighted average of the members' posteriors (a single member's as is).
 
     With ``majority_balance`` the average only breaks majority vote's ties
     (:func:`~weaklab.models._trust.majority_ties_broken`): on
     labeling-function votes the held-out evidence cannot vouch for a model
-    that overrules a clear majority, so it is not allowed to.
+    that overrules a clear majority, so it is not allowed to. ``counts``:
+    ``L.class_counts()``, when already at hand.
     """
     if len(models) == 1:
         out = np.asarray(models[0].predict_proba(L), dtype=np.float64)
@@ -77,7 +78,7 @@ def combined_proba(models: list[LabelModel], weights: list[float], L: LabelMatri
         for model, w in zip(models, weights, strict=True):
             total += w * np.asarray(model.predict_proba(L), dtype=np.float64)
         out = total / float(np.sum(weights))
-    return out if majority_balance is None else majority_ties_broken(out, L, majority_balance)
+    return out if majority_balance is None else majority_ties_broken(out, L, majority_balance, counts)
 
 
 def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balance: np.ndarray | None,
@@ -103,9 +104,10 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     majority = MajorityVote().fit(L, class_balance=balance)
     lone = lf and list(weights) != [baseline]
     mv_balance = np.asarray(majority.class_balance_, dtype=np.float64)
-    P = combined_proba(models, list(weights.values()), L, mv_balance if lone else None)
+    counts = L.class_counts()
+    P = combined_proba(models, list(weights.values()), L, mv_balance if lone else None, counts)
     P_mv = majority.predict_proba(L)
-    fallback = _final_check(P, P_mv, L, lf, weights, baseline)
+    fallback = _final_check(P, P_mv, L, lf, weights, baseline, counts)
     if fallback:
         weights, lone = {baseline: 1.0}, False  # type: ignore[dict-item]
         models = [fit_candidate(estimators[baseline], L, None, balance, seed, quiet=False)]  # type: ignore[index]
@@ -124,11 +126,11 @@ def _on_error(name: str, exc: Exception) -> str:
 
 
 def _final_check(P: np.ndarray, P_mv: np.ndarray, L: LabelMatrix, lf: bool, weights: dict[str, float],
-                 baseline: str | None) -> str:
+                 baseline: str | None, counts: np.ndarray) -> str:
     """Empty, or why the refitted combination is not trusted on all of ``L`` (then majority vote is used)."""
     if baseline is None or list(weights) == [baseline]:
         return ""
-    verdict = guard_report(P, P_mv, L, CONTRADICTION if lf else CROWD_CONTRADICTION)
+    verdict = guard_report(P, P_mv, L, CONTRADICTION if lf else CROWD_CONTRADICTION, counts)
     return "" if verdict == "ok" else verdict.removeprefix("disqualified: ")
 
 

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -55,7 +55,7 @@ from .._core import LabelMatrix
 from .._core.constants import TINY
 from ._auto_select import fit_candidate
 from ._base import LabelModel
-from ._heldout import Fold
+from ._heldout import Fold, source_class_counts
 
 __all__ = [
     "CandidateEvidence",
@@ -91,10 +91,7 @@ def lf_shaped(L: LabelMatrix) -> bool:
     """True when most sources (with 10 votes or more) vote a single class, as labeling functions do."""
     from .dawid_skene import resolve_abstain
 
-    _, cols, labels = L.coo()
-    k = L.n_classes
-    counts = np.bincount(cols * k + labels.astype(np.int64), minlength=L.n_sources * k)
-    return resolve_abstain("auto", counts.reshape(L.n_sources, k).astype(np.float64)) == "model"
+    return resolve_abstain("auto", source_class_counts(L).astype(np.float64)) == "model"
 
 
 def tie_share(proba: np.ndarray, tol: float = 1e-9) -> np.ndarray:
@@ -170,29 +167,30 @@ def score_candidate(est: LabelModel, folds: list[Fold], balance: np.ndarray | No
         P_held = _finite(model.predict_proba(fold.held))
         Q = cavity_proba(model, fold)
         if criterion == "lift":  # labeling functions: the model only breaks majority vote's ties
-            mv = _majority_balance(fold.fit, balance)
-            P_held, Q = majority_ties_broken(P_held, fold.held, mv), majority_ties_broken(Q, fold.cavity, mv)
+            mv = fold.majority_balance(balance)
+            P_held = majority_ties_broken(P_held, fold.held, mv, fold.held_counts)
+            Q = majority_ties_broken(Q, fold.cavity, mv, fold.cavity_counts)
         lift.append(vote_lift(Q, P_held, fold))
         if criterion == "loglik":
             P_fit = _finite(model.predict_proba(fold.fit))
-            agreement.append(vote_loglik(Q, confusion_from_posterior(fold.fit, P_fit), fold))
+            agreement.append(vote_loglik(Q, confusion_from_posterior(fold.fit, P_fit, coo=fold.fit_coo), fold))
         held.append(P_held)
-        overruled.append(overruled_votes(model, fold.fit))
+        overruled.append(overruled_votes(model, fold.fit, fold.fit_counts))
     if criterion == "lift":
         return CandidateEvidence(lift, held, overruled=max(overruled))
     return CandidateEvidence(agreement, held, overruled=max(overruled), lift=lift)
 
 
-def overruled_votes(model: LabelModel, L: LabelMatrix) -> float:
+def overruled_votes(model: LabelModel, L: LabelMatrix, counts: np.ndarray | None = None) -> float:
     """Share of the votes of ``L`` whose source, voting alone, does not get its class from ``model``.
 
     For every (source, class) that occurs in ``L``, the posterior of an item
     on which only that source votes that class; a tie counts fractionally.
-    The shares are weighted by the number of such votes.
+    The shares are weighted by the number of such votes; ``counts`` (``(m, k)``,
+    :func:`source_class_counts` of ``L``) saves counting them again.
     """
     m, k = L.n_sources, L.n_classes
-    _, cols, labels = L.coo()
-    counts = np.bincount(cols * k + labels.astype(np.int64), minlength=m * k).astype(np.float64)
+    counts = (source_class_counts(L) if counts is None else counts).reshape(-1).astype(np.float64)
     cells = np.flatnonzero(counts)
     if cells.size == 0:
         return 0.0
@@ -202,25 +200,30 @@ def overruled_votes(model: LabelModel, L: LabelMatrix) -> float:
     return float(1.0 - (counts[cells] * share).sum() / counts[cells].sum())
 
 
-def majority_proba(L: LabelMatrix, balance: np.ndarray) -> np.ndarray:
-    """Majority vote's posterior (vote shares; ``balance`` where nobody voted)."""
-    counts = L.class_counts().astype(np.float64)
+def majority_proba(L: LabelMatrix, balance: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
+    """Majority vote's posterior (vote shares; ``balance`` where nobody voted).
+
+    ``counts``: ``L.class_counts()``, when already at hand.
+    """
+    counts = (L.class_counts() if counts is None else counts).astype(np.float64)
     totals = counts.sum(axis=1, keepdims=True)
     out = np.divide(counts, totals, out=np.empty_like(counts), where=totals > 0)
     out[totals[:, 0] == 0] = balance
     return out
 
 
-def majority_ties_broken(P: np.ndarray, L: LabelMatrix, balance: np.ndarray) -> np.ndarray:
+def majority_ties_broken(P: np.ndarray, L: LabelMatrix, balance: np.ndarray,
+                         counts: np.ndarray | None = None) -> np.ndarray:
     """Majority vote on ``L``, its ties among the most-voted classes broken by the posterior ``P``.
 
     Where one class has the most votes the result is majority vote's
     posterior; where several do, their joint share is redistributed in
     proportion to ``P`` restricted to them; where nobody voted it is
     ``balance``. The hard labels therefore never overrule a clear majority.
+    ``counts``: ``L.class_counts()``, when already at hand.
     """
-    out = majority_proba(L, balance)
-    counts = L.class_counts()
+    counts = L.class_counts() if counts is None else counts
+    out = majority_proba(L, balance, counts)
     top = counts.max(axis=1, keepdims=True)
     tied_mask = (counts == top) & (top > 0)
     rows = np.flatnonzero(tied_mask.sum(axis=1) > 1)
@@ -233,12 +236,6 @@ def majority_ties_broken(P: np.ndarray, L: LabelMatrix, balance: np.ndarray) -> 
     weight = np.where(total > 0, weight / np.where(total > 0, total, 1.0), tied / tied.sum(axis=1, keepdims=True))
     out[rows] = np.where(tied, mass * weight, out[rows])
     return out
-
-
-def _majority_balance(L: LabelMatrix, balance: np.ndarray | None) -> np.ndarray:
-    from .majority import MajorityVote
-
-    return np.asarray(MajorityVote().fit(L, class_balance=balance).class_balance_, dtype=np.float64)
 
 
 def cavity_proba(model: LabelModel, fold: Fold) -> np.ndarray:
@@ -266,8 +263,7 @@ def vote_lift(Q: np.ndarray, P_held: np.ndarray, fold: Fold) -> np.ndarray:
     S = tie_share(P_held)
     voted = fold.held.votes_per_item() >= fold.min_cavity
     S[~voted] = 0.0
-    on = fold.held.csr.copy()
-    on.data = np.ones_like(on.data, dtype=np.float64)
+    on = fold.held_on
     voting = np.asarray(on.T @ S)  # (m, k): hard-label shares summed over the items each source voted on
     n_abstained = voted.sum() - np.asarray(on.T @ voted.astype(np.float64))
     base = (S.sum(axis=0)[None, :] - voting) / np.maximum(n_abstained, 1.0)[:, None]
@@ -275,10 +271,14 @@ def vote_lift(Q: np.ndarray, P_held: np.ndarray, fold: Fold) -> np.ndarray:
     return np.bincount(fold.item, weights=lift, minlength=fold.held.n_items)
 
 
-def confusion_from_posterior(L: LabelMatrix, P: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """``confusion[j, c, v]`` from soft class counts of each source's votes (smoothed by ``alpha``)."""
+def confusion_from_posterior(L: LabelMatrix, P: np.ndarray, alpha: float = 0.5,
+                             coo: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """``confusion[j, c, v]`` from soft class counts of each source's votes (smoothed by ``alpha``).
+
+    ``coo`` (``L.coo()``) saves building the coordinates again.
+    """
     m, k = L.n_sources, L.n_classes
-    rows, cols, labels = L.coo()
+    rows, cols, labels = L.coo() if coo is None else coo
     flat = cols * k + labels.astype(np.int64)
     soft = np.stack([np.bincount(flat, weights=P[rows, c], minlength=m * k) for c in range(k)], axis=1)
     smoothed = soft.reshape(m, k, k).transpose(0, 2, 1) + alpha  # [j, c, v]
@@ -329,9 +329,13 @@ def _gain(mine: list[np.ndarray], ref: list[np.ndarray], folds: list[Fold]) -> t
 # -------------------------------------------------------------------------------------------- guards
 
 
-def guard_report(P: np.ndarray, P_ref: np.ndarray, L: LabelMatrix, contradiction: float = CONTRADICTION) -> str:
-    """``"ok"`` or the reason ``P`` is not a trustworthy label model on ``L`` next to majority vote ``P_ref``."""
-    counts = L.class_counts()
+def guard_report(P: np.ndarray, P_ref: np.ndarray, L: LabelMatrix, contradiction: float = CONTRADICTION,
+                 counts: np.ndarray | None = None) -> str:
+    """``"ok"`` or the reason ``P`` is not a trustworthy label model on ``L`` next to majority vote ``P_ref``.
+
+    ``counts``: ``L.class_counts()``, when already at hand.
+    """
+    counts = L.class_counts() if counts is None else counts
     voted = counts.sum(axis=1) > 0
     if not voted.any():
         return "ok"
@@ -406,11 +410,17 @@ def evaluate(named: list[tuple[str, LabelModel]], folds: list[Fold], balance: np
     overrules the lone vote of its source for over ``OVERRULED`` of the votes
     is disqualified: it has relabelled labeling functions.
     """
+    from .majority import MajorityVote
+
     out: dict[str, CandidateEvidence] = {}
+    plain_majority = MajorityVote().get_params()
     for name, est in named:
         t0 = time.perf_counter()
         try:
-            ev = score_candidate(est, folds, balance, seed, "lift" if lf_shaped else "loglik")
+            if type(est) is MajorityVote and est.get_params() == plain_majority:  # the reference itself
+                ev = replace(reference, fold_gains=[], lift_fold_gains=[])
+            else:
+                ev = score_candidate(est, folds, balance, seed, "lift" if lf_shaped else "loglik")
         except Exception as exc:  # a failing candidate is recorded and skipped, not fatal
             out[name] = CandidateEvidence([], [], gain=np.nan, se=np.nan, status=on_error(name, exc))
             continue
@@ -424,7 +434,8 @@ def evaluate(named: list[tuple[str, LabelModel]], folds: list[Fold], balance: np
             out[name] = ev
             continue
         for P, P_ref, fold in zip(ev.held_proba, reference.held_proba, folds, strict=True):
-            verdict = guard_report(P, P_ref, fold.held, CONTRADICTION if lf_shaped else CROWD_CONTRADICTION)
+            verdict = guard_report(P, P_ref, fold.held, CONTRADICTION if lf_shaped else CROWD_CONTRADICTION,
+                                   fold.held_counts)
             if verdict != "ok":
                 ev.status = verdict
                 break
