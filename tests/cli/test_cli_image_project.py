@@ -1,0 +1,64 @@
+"""`weaklab init --example images`: a Fashion-MNIST image project that runs end to end with weaklab commands."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from weaklab.cli import main
+
+pytest.importorskip("PIL")
+pytest.importorskip("torch")
+pytestmark = pytest.mark.realdata
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch, dataset):
+    source = dataset("fashion_mnist")
+    monkeypatch.chdir(tmp_path)
+    out = _invoke("init", "--example", "images", "--items", "200", "--data", str(source))
+    assert out.exit_code == 0, out.output
+    return tmp_path
+
+
+def test_init_writes_images_captions_and_splits(project):
+    """200 PNGs, 10 gold seed images per class, gold only on seed/dev rows, captions missing at about 30 %."""
+    items = pd.read_csv(project / "data" / "items.csv")
+    assert len(items) == 200 and len(list((project / "images").glob("*.png"))) == 200
+    assert all((project / p).is_file() for p in items["image"])
+    seed = items[items["split"] == "seed"]
+    assert len(seed) == 100 and seed["label"].value_counts().eq(10).all()
+    assert items.loc[items["split"] == "train", "label"].isna().all()
+    assert items.loc[items["split"] == "dev", "label"].notna().all()
+    assert 0.15 < items["caption"].isna().mean() < 0.45
+    readme = (project / "README.md").read_text()
+    assert "missing_rate=0.3" in readme and "wrong_rate=0.15" in readme
+
+
+def test_image_project_runs_apply_fit_train_issues_query(project):
+    """apply, fit, train, issues and query succeed; the label model beats the class prior on the dev gold."""
+    assert _invoke("apply").exit_code == 0
+    fit = _invoke("fit", "--json")
+    assert fit.exit_code == 0, fit.output
+    metrics = json.loads(fit.stdout)["metrics"]["label_model"]
+    assert metrics["n_dev"] == 20 and metrics["accuracy"] > 0.4  # 10 classes: the prior is ~0.1
+    names = {s["source"] for s in json.loads(fit.stdout)["sources"]}
+    assert {"seed_cnn", "seed_pixel_stats", "caption_0"} <= names
+    outputs = {command: _invoke(command, "--json") for command in ("train", "issues", "query")}
+    for command, out in outputs.items():
+        assert out.exit_code == 0, (command, out.output)
+    assert np.isfinite(json.loads(outputs["train"].stdout)["metrics"]["end_model"]["accuracy"])
+
+
+def test_init_images_without_the_data_names_the_option(tmp_path):
+    """Without the Fashion-MNIST files, init explains where they are expected."""
+    out = _invoke("init", str(tmp_path / "p"), "--example", "images", "--data", str(tmp_path))
+    assert out.exit_code != 0 and "source" in out.output and "WEAKLAB_DATA" in out.output
