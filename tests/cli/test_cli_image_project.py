@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from weaklab import load_image_table
 from weaklab.cli import main
 
 pytest.importorskip("PIL")
@@ -32,8 +33,9 @@ def project(tmp_path, monkeypatch, dataset):
 def test_init_writes_images_captions_and_splits(project):
     """200 PNGs, 10 gold seed images per class, gold only on seed/dev rows, captions missing at about 30 %."""
     items = pd.read_csv(project / "data" / "items.csv")
-    assert len(items) == 200 and len(list((project / "images").glob("*.png"))) == 200
-    assert all((project / p).is_file() for p in items["image"])
+    assert len(items) == 200 and len(list((project / "data" / "images").glob("*.png"))) == 200
+    table = load_image_table(project / "data" / "items.csv", label_column="label")
+    assert table.pixels([0, 1]).shape == (2, 28, 28)
     seed = items[items["split"] == "seed"]
     assert len(seed) == 100 and seed["label"].value_counts().eq(10).all()
     assert items.loc[items["split"] == "train", "label"].isna().all()

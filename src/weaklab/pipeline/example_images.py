@@ -94,23 +94,23 @@ from weaklab import keyword_lf, seed_lf
 from weaklab.data import read_images
 from weaklab.features import CNNEmbedder, pixel_statistics
 
-ROOT = Path(__file__).resolve().parent
+DATA = Path(__file__).resolve().parent / "data"   # image paths in items.csv are relative to the table's folder
 CLASSES = {classes}
 SYNONYMS = [
 {synonyms}
 ]
 
-items = pd.read_csv(ROOT / "data" / "items.csv")
+items = pd.read_csv(DATA / "items.csv")
 seed = items[items["split"] == "seed"]
-seed_images = read_images(seed["image"], root=ROOT)
+seed_images = read_images(seed["image"], root=DATA)
 seed_labels = seed["label"].map(CLASSES.index).to_numpy()
 
 lfs = [
     *[keyword_lf(list(words), c, field="caption", name=f"caption_{{c}}") for c, words in enumerate(SYNONYMS)],
     seed_lf(seed_images, seed_labels, estimator=CNNEmbedder(n_epochs=40, batch_size=32, random_state=0),
-            threshold=0.9, root=ROOT, name="seed_cnn"),
+            threshold=0.9, root=DATA, name="seed_cnn"),
     seed_lf(seed_images, seed_labels, estimator=make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
-            transform=pixel_statistics, threshold=0.7, root=ROOT, name="seed_pixel_stats"),
+            transform=pixel_statistics, threshold=0.7, root=DATA, name="seed_pixel_stats"),
 ]
 '''
 
@@ -118,12 +118,13 @@ IMAGE_README = """\
 # {name}: weak labels for images (Fashion-MNIST)
 
 {n_items:,} images from the Fashion-MNIST training set (Xiao, Rasul & Vollgraf 2017, arXiv:1708.07747;
-MIT licence), copied from `{source}` as PNG files into `images/`. `data/items.csv` has one row per image:
+MIT licence), copied from `{source}` as PNG files into `data/images/`. `data/items.csv` has one row per
+image (`weaklab.load_image_table("data/items.csv", label_column="label")` reads it as image items):
 
 | column | meaning |
 |---|---|
 | `item_id` | `fm<index>`, the image's index in the original training file |
-| `image` | the PNG's path, relative to this folder |
+| `image` | the PNG's path, relative to `data/` |
 | `file_name` | the PNG's name |
 | `caption` | a shop-listing-like caption (see below); empty when missing |
 | `label` | the true class name on the `seed` and `dev` rows only (empty elsewhere) |
@@ -225,7 +226,7 @@ def init_image_project(path: Any = ".", *, source: Any = None, n_items: int = 30
         raise fail("source", "a folder holding Fashion-MNIST's train-images-idx3-ubyte.gz and "
                    "train-labels-idx1-ubyte.gz (set WEAKLAB_DATA or pass --data)", got_text=repr(str(folder)))
     config, lfs, readme = root / CONFIG_NAME, root / "lfs.py", root / "README.md"
-    table, images = root / "data" / "items.csv", root / "images"
+    table, images = root / "data" / "items.csv", root / "data" / "images"
     existing = [p for p in (config, lfs, readme, table) if p.exists()]
     if existing and not force:
         raise ValidationError(f"{existing[0]}: expected no existing project file, got one (use --force to overwrite)")
