@@ -1,4 +1,4 @@
-"""`weaklab init --example images`: a Fashion-MNIST image project that runs end to end with weaklab commands."""
+"""The Fashion-MNIST image example project runs end to end with weaklab commands."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from weaklab import load_image_table
+from weaklab import ValidationError, load_image_table
 from weaklab.cli import main
+from weaklab.pipeline.example_images import init_image_project
 
 pytest.importorskip("PIL")
 pytest.importorskip("torch")
@@ -25,8 +26,7 @@ def _invoke(*args: str):
 def project(tmp_path, monkeypatch, dataset):
     source = dataset("fashion_mnist")
     monkeypatch.chdir(tmp_path)
-    out = _invoke("init", "--example", "images", "--items", "200", "--data", str(source))
-    assert out.exit_code == 0, out.output
+    init_image_project(tmp_path, source=source, n_items=200)
     return tmp_path
 
 
@@ -60,7 +60,9 @@ def test_image_project_runs_apply_fit_train_issues_query(project):
     assert np.isfinite(json.loads(outputs["train"].stdout)["metrics"]["end_model"]["accuracy"])
 
 
-def test_init_images_without_the_data_names_the_option(tmp_path):
+def test_init_images_without_the_data_names_the_parameter(tmp_path):
     """Without the Fashion-MNIST files, init explains where they are expected."""
-    out = _invoke("init", str(tmp_path / "p"), "--example", "images", "--data", str(tmp_path))
-    assert out.exit_code != 0 and "source" in out.output and "WEAKLAB_DATA" in out.output
+    with pytest.raises(ValidationError, match="source.*WEAKLAB_DATA"):
+        init_image_project(tmp_path / "p", source=tmp_path)
+    with pytest.raises(ValidationError, match="n_items"):
+        init_image_project(tmp_path / "p", source=tmp_path, n_items=5)

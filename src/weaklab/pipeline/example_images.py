@@ -1,4 +1,4 @@
-"""``weaklab init --example images``: a Fashion-MNIST image project with noisy caption metadata.
+"""The image example project: Fashion-MNIST images with noisy caption metadata, run by the ``weaklab`` commands.
 
 The project folder gets ``n_items`` Fashion-MNIST training images as PNG files
 (copied at init time from the original IDX files: the images are not shipped
@@ -217,14 +217,14 @@ def init_image_project(path: Any = ".", *, source: Any = None, n_items: int = 30
     """
     from .config import CONFIG_NAME
 
-    Image = import_pil("weaklab init --example images")
+    Image = import_pil("init_image_project")
     root = Path(path)
     n_items = check_int("n_items", n_items, low=IMAGE_EXAMPLE_ITEMS[0], high=IMAGE_EXAMPLE_ITEMS[1])
     dev_share = check_float("dev_share", dev_share, low=0.0, high=1.0, low_open=True, high_open=True)
     folder = Path(source) if source is not None else default_fashion_mnist_folder()
     if not (folder / "train-images-idx3-ubyte.gz").is_file():
         raise fail("source", "a folder holding Fashion-MNIST's train-images-idx3-ubyte.gz and "
-                   "train-labels-idx1-ubyte.gz (set WEAKLAB_DATA or pass --data)", got_text=repr(str(folder)))
+                   "train-labels-idx1-ubyte.gz (set WEAKLAB_DATA or pass source)", got_text=repr(str(folder)))
     config, lfs, readme = root / CONFIG_NAME, root / "lfs.py", root / "README.md"
     table, images = root / "data" / "items.csv", root / "data" / "images"
     existing = [p for p in (config, lfs, readme, table) if p.exists()]
