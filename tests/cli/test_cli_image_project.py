@@ -62,7 +62,7 @@ def test_image_project_runs_apply_fit_train_issues_query(project):
 
 def test_init_images_without_the_data_names_the_parameter(tmp_path):
     """Without the Fashion-MNIST files, init explains where they are expected."""
-    with pytest.raises(ValidationError, match="source.*WEAKLAB_DATA"):
+    with pytest.raises(ValidationError, match=r"source.*WEAKLAB_DATA"):
         init_image_project(tmp_path / "p", source=tmp_path)
     with pytest.raises(ValidationError, match="n_items"):
         init_image_project(tmp_path / "p", source=tmp_path, n_items=5)
