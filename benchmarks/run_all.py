@@ -33,6 +33,7 @@ SCRIPTS: list[str] = [
     "end_models.py",
     "cleaning.py",
     "active.py",
+    "vision_noisy.py",
 ]
 
 
