@@ -13,7 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "weaklab"
 
 BASE = {"_core", "errors", "data", "features", "evaluation", "synthetic"}
-STAGES = {"labeling", "models", "endmodel", "cleaning", "active", "vision"}
+STAGES = {"labeling", "models", "endmodel", "cleaning", "active", "vision", "sequence"}
 ALLOWED: dict[str, set[str]] = {
     **{name: set(BASE) for name in BASE},
     **{name: set(BASE) for name in STAGES},

@@ -1,0 +1,29 @@
+"""Weak supervision for sequence tagging: span votes, span LFs, tag label models, span F1.
+
+A stage package: it imports only weaklab's base layer.
+"""
+
+from .base import TagLabelModel, io_ids_to_spans
+from .dataset import TaggingDataset, load_tagging
+from .majority import MajorityVoteTagger, type_vote_counts
+from .metrics import span_f1, span_f1_report
+from .spans import bio_to_io, check_spans, io_to_bio, merge_adjacent, spans_to_tags, tags_to_spans
+from .votes import TokenVotes
+
+__all__ = [
+    "TaggingDataset",
+    "TokenVotes",
+    "load_tagging",
+    "TagLabelModel",
+    "MajorityVoteTagger",
+    "span_f1",
+    "span_f1_report",
+    "tags_to_spans",
+    "spans_to_tags",
+    "bio_to_io",
+    "io_to_bio",
+    "merge_adjacent",
+    "check_spans",
+    "io_ids_to_spans",
+    "type_vote_counts",
+]
