@@ -3,8 +3,12 @@
 A stage package: it imports only weaklab's base layer.
 """
 
+from .analysis import span_lf_summary
+from .apply import SpanApplyReport, apply_span_lfs
 from .base import TagLabelModel, io_ids_to_spans
+from .corpus import Corpus, normalize_token
 from .dataset import TaggingDataset, load_tagging
+from .lfs import SpanLF, gazetteer_lf, model_span_lf, regex_span_lf, shape_lf, word_shape
 from .majority import MajorityVoteTagger, type_vote_counts
 from .metrics import span_f1, span_f1_report
 from .spans import bio_to_io, check_spans, io_to_bio, merge_adjacent, spans_to_tags, tags_to_spans
@@ -26,4 +30,15 @@ __all__ = [
     "check_spans",
     "io_ids_to_spans",
     "type_vote_counts",
+    "SpanLF",
+    "gazetteer_lf",
+    "regex_span_lf",
+    "shape_lf",
+    "model_span_lf",
+    "word_shape",
+    "apply_span_lfs",
+    "SpanApplyReport",
+    "span_lf_summary",
+    "Corpus",
+    "normalize_token",
 ]
