@@ -7,11 +7,14 @@ from .analysis import span_lf_summary
 from .apply import SpanApplyReport, apply_span_lfs
 from .base import TagLabelModel, io_ids_to_spans
 from .corpus import Corpus, normalize_token
+from .crf import CRFTagger, token_features
 from .dataset import TaggingDataset, load_tagging
+from .hmm import HMMLabelModel
 from .lfs import SpanLF, gazetteer_lf, model_span_lf, regex_span_lf, shape_lf, word_shape
 from .majority import MajorityVoteTagger, type_vote_counts
 from .metrics import span_f1, span_f1_report
 from .spans import bio_to_io, check_spans, io_to_bio, merge_adjacent, spans_to_tags, tags_to_spans
+from .token_ds import TokenDawidSkene
 from .votes import TokenVotes
 
 __all__ = [
@@ -20,6 +23,10 @@ __all__ = [
     "load_tagging",
     "TagLabelModel",
     "MajorityVoteTagger",
+    "HMMLabelModel",
+    "TokenDawidSkene",
+    "CRFTagger",
+    "token_features",
     "span_f1",
     "span_f1_report",
     "tags_to_spans",

@@ -187,8 +187,8 @@ def _collect(lfs: list[SpanLF], corpus: Corpus, rows: list[SpanRows], seconds: l
     starts = np.concatenate([r[0] for r in rows]).astype(np.int64)
     ends = np.concatenate([r[1] for r in rows]).astype(np.int64)
     sources = np.concatenate([np.full(len(r[0]), j, dtype=np.int32) for j, r in enumerate(rows)])
-    types = np.fromiter((order[t] for r in rows for t in r[2]), dtype=np.int32, count=len(starts))
-    votes = TokenVotes(corpus.offsets, starts, ends, sources, types, tuple(lf.name for lf in lfs), tuple(order))
+    type_ids = np.fromiter((order[t] for r in rows for t in r[2]), dtype=np.int32, count=len(starts))
+    votes = TokenVotes(corpus.offsets, starts, ends, sources, type_ids, tuple(lf.name for lf in lfs), tuple(order))
     sent = corpus.sentence_ids[starts] if len(starts) else np.zeros(0, dtype=np.int64)
     n = max(corpus.n_sentences, 1)
     coverage = [len(np.unique(sent[sources == j])) / n for j in range(len(lfs))]

@@ -19,7 +19,7 @@ from ..errors import NotFittedError
 from .spans import Span
 from .votes import TokenVotes
 
-__all__ = ["TagLabelModel", "io_ids_to_spans", "check_votes"]
+__all__ = ["TagLabelModel", "io_ids_to_spans", "check_votes", "tied_confusions"]
 
 
 def check_votes(votes: Any, name: str = "votes") -> TokenVotes:
@@ -65,6 +65,33 @@ def io_ids_to_spans(ids: np.ndarray, offsets: np.ndarray, entity_types: tuple[st
     for s, e, i in zip(starts.tolist(), ends.tolist(), sent.tolist()):
         base = int(offsets[i])
         out[i].append((s - base, e - base, entity_types[int(ids[s]) - 1]))
+    return out
+
+
+def tied_confusions(counts: np.ndarray) -> np.ndarray:
+    """Confusion rows from expected counts ``(n_sources, n_tags, n_tags)``, each source's type-to-type confusion tied.
+
+    The ``O`` row is free. For an entity tag ``s`` a source marks ``s``, marks nothing, or marks another
+    type; the share of "another type" is one rate per source (pooled over tags, spread evenly over the
+    other types), so one tag cannot absorb another type's votes (the label switching EM falls into when
+    each confusion is free).
+    """
+    S = counts.shape[1]
+    out = np.empty_like(counts)
+    out[:, 0] = counts[:, 0] / counts[:, 0].sum(axis=1, keepdims=True)
+    if S == 2:
+        out[:, 1] = counts[:, 1] / counts[:, 1].sum(axis=1, keepdims=True)
+        return out
+    idx = np.arange(1, S)
+    ent = counts[:, 1:, :]  # (m, K, S)
+    right = ent[:, idx - 1, idx]  # (m, K)
+    miss = ent[:, :, 0]
+    total = ent.sum(axis=2)
+    wrong_rate = (total - right - miss).sum(axis=1) / total.sum(axis=1)  # (m,)
+    keep = (1.0 - wrong_rate)[:, None] / (right + miss)
+    out[:, 1:, :] = (wrong_rate / (S - 2))[:, None, None]
+    out[:, 1:, 0] = miss * keep
+    out[:, idx, idx] = right * keep
     return out
 
 

@@ -259,7 +259,7 @@ def word_shape(token: str, *, short: bool = True) -> str:
     >>> word_shape("Aspirin"), word_shape("IL-2"), word_shape("1990s", short=False)
     ('Xx', 'X-d', 'ddddx')
     """
-    out = []
+    out: list[str] = []
     for ch in token:
         c = "X" if ch.isupper() else "x" if ch.islower() else "d" if ch.isdigit() else ch
         if not short or not out or out[-1] != c:
@@ -357,4 +357,4 @@ def model_span_lf(func: Callable[[list[str]], Iterable[Sequence[Any]]], *, name:
     """
     if not callable(func):
         raise fail("func", "a callable tokens -> spans", func)
-    return SpanLF(name or getattr(func, "__name__", "model"), None, types, (), per_sentence=func)
+    return SpanLF(str(name or getattr(func, "__name__", "model")), None, types, (), per_sentence=func)
