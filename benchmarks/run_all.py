@@ -34,6 +34,7 @@ SCRIPTS: list[str] = [
     "cleaning.py",
     "active.py",
     "vision_noisy.py",
+    "tagging.py",
 ]
 
 

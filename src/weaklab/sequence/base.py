@@ -100,6 +100,16 @@ class TagLabelModel(BaseEstimator):
 
     Subclasses implement ``_fit(votes)`` and ``_predict_proba(votes)`` and
     name their fitted arrays in ``_state_arrays``.
+
+    Examples
+    --------
+    >>> from weaklab.sequence import MajorityVoteTagger
+    >>> v = TokenVotes.from_spans([[[(0, 1, "A")]]], [2], source_names=["s"], entity_types=["A"])
+    >>> model = MajorityVoteTagger().fit(v)
+    >>> model.predict_proba(v).tolist(), model.predict_spans(v)
+    ([[0.0, 1.0], [1.0, 0.0]], [[(0, 1, 'A')]])
+    >>> type(model).from_state(model.to_state()).predict_spans(v)
+    [[(0, 1, 'A')]]
     """
 
     _state_arrays: ClassVar[tuple[str, ...]] = ()
