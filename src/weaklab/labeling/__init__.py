@@ -14,6 +14,7 @@ from .analysis import (
 )
 from .apply import ApplyReport, apply_lfs
 from .embedding import embedding_lf
+from .generate import GeneratedLF, GeneratedLFs, generate_lfs
 from .image import image_model_lf, seed_lf
 from .lf import LabelingFunction, labeling_function
 from .preprocess import Preprocessor, preprocessor
@@ -34,6 +35,9 @@ __all__ = [
     "embedding_lf",
     "seed_lf",
     "image_model_lf",
+    "generate_lfs",
+    "GeneratedLF",
+    "GeneratedLFs",
     "default_text_field",
     "apply_lfs",
     "ApplyReport",
