@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..errors import WeaklabError
-from . import answers_cmds, doctor_cmd, project_cmds, serve, store_cmds
+from . import answers_cmds, doctor_cmd, generate_cmd, project_cmds, serve, store_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -82,6 +82,7 @@ for _command in (project_cmds.init, project_cmds.apply, project_cmds.analyze, pr
     main.add_command(_command)
 main.add_command(serve.serve)
 main.add_command(doctor_cmd.doctor)
+main.add_command(generate_cmd.generate)
 store_cmds.annotate.add_command(answers_cmds.disagreements)
 store_cmds.annotate.add_command(answers_cmds.adjudicate)
 

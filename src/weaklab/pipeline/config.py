@@ -29,6 +29,8 @@ unknown tables or keys and values of the wrong type raise a
     module = "lfs.py"                  # a .py file (relative to the project) or an importable module
     attribute = "lfs"                  # a list of labeling functions, or a function returning one
     on_error = "raise"                 # raise | abstain
+    generated = "lfs_generated.py"     # the LFs `weaklab generate` writes; loaded beside module
+                                       # whenever the file exists (delete it to stop using them)
 
     [label_model]
     name = "MatrixCompletion"          # any class of weaklab.models (default MajorityVote)
@@ -75,7 +77,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "data": {"path": _STR, "format": _STR, "id_column": _STR, "text_field": _STR, "gold_column": _STR,
              "split_column": _STR, "dev_value": _STR},
     "labels": {"classes": _LIST, "rename": _TABLE},
-    "lfs": {"module": _STR, "attribute": _STR, "on_error": _STR},
+    "lfs": {"module": _STR, "attribute": _STR, "on_error": _STR, "generated": _STR},
     "label_model": {"name": _STR, "params": _TABLE},
     "end_model": {"name": _STR, "params": _TABLE},
     "store": {"path": _STR},

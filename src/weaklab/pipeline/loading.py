@@ -19,7 +19,7 @@ from ..errors import ValidationError
 from ..labeling import LabelingFunction, default_text_field
 from .config import ProjectConfig
 
-__all__ = ["load_data", "load_lfs", "check_lf_columns", "gold_labels", "dev_mask", "item_hashes", "item_ids_of"]
+__all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "check_lf_columns", "gold_labels", "dev_mask", "item_hashes", "item_ids_of"]
 
 
 def load_data(config: ProjectConfig) -> pd.DataFrame:
@@ -148,25 +148,49 @@ def dev_mask(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray) -> np
     return mask
 
 
+#: The default file name of the LF module ``weaklab generate`` writes (``[lfs].generated``).
+GENERATED_LFS = "lfs_generated.py"
+
+
+def generated_lfs_path(config: ProjectConfig) -> Path:
+    """The generated-LF module of a project: ``[lfs].generated`` (default ``lfs_generated.py``) in its folder."""
+    return config.root / config.get("lfs", "generated", GENERATED_LFS)
+
+
 def load_lfs(config: ProjectConfig) -> list[LabelingFunction]:
-    """The project's labeling functions (``[lfs].attribute`` of ``[lfs].module``).
+    """The project's labeling functions (``[lfs].attribute`` of ``[lfs].module``), then the generated ones.
 
     The module is run inside :func:`~weaklab.labeling.default_text_field` with
     ``[data].text_field``, so text templates built there without ``field=``
-    read the project's text column.
+    read the project's text column. When the generated-LF module
+    (:func:`generated_lfs_path`, written by ``weaklab generate``) exists, its
+    ``lfs`` follow.
 
     Raises
     ------
     ValidationError
         The module cannot be found or fails to import (the message names the
         module and the original exception), the attribute is missing, or it
-        is not a non-empty list of LabelingFunction (or a function returning one).
+        is not a non-empty list of LabelingFunction (or a function returning one);
+        a generated LF has the name of another LF.
     """
-    spec = config.get("lfs", "module")
+    lfs = _module_lfs(config, config.get("lfs", "module"), config.get("lfs", "attribute", "lfs"))
+    generated = generated_lfs_path(config)
+    if generated.is_file() and generated != (config.root / config.get("lfs", "module")):
+        extra = _module_lfs(config, config.get("lfs", "generated", GENERATED_LFS), "lfs")
+        taken = {lf.name for lf in lfs}
+        clash = [lf.name for lf in extra if lf.name in taken]
+        if clash:
+            raise ValidationError(f"{generated.name}: expected LF names not used in {config.get('lfs', 'module')}, "
+                                  f"got {clash[0]!r} in both")
+        lfs += extra
+    return lfs
+
+
+def _module_lfs(config: ProjectConfig, spec: str, attribute: str) -> list[LabelingFunction]:
     text_field = config.get("data", "text_field")
     with default_text_field(text_field) if text_field else nullcontext():
         module = _import(config, spec)
-        attribute = config.get("lfs", "attribute", "lfs")
         if not hasattr(module, attribute):
             raise ValidationError(f"{config.file}: lfs.attribute: expected a name defined in {spec}, "
                                   f"got {attribute!r} (not found)")
