@@ -19,7 +19,8 @@ from ..errors import ValidationError
 from ..labeling import LabelingFunction, default_text_field
 from .config import ProjectConfig
 
-__all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "check_lf_columns", "gold_labels", "dev_mask", "item_hashes", "item_ids_of"]
+__all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs",
+           "check_lf_columns", "gold_labels", "dev_mask", "item_hashes", "item_ids_of"]
 
 
 def load_data(config: ProjectConfig) -> pd.DataFrame:
