@@ -53,10 +53,9 @@ def generate(gold_file: Path, max_lfs: int, min_precision: float | None, kinds: 
     table = Table(title=f"{len(result.lfs)} LFs from {result.n_gold} gold items")
     for column in ("name", "kind", "label", "precision", "lower bound", "support", "coverage"):
         table.add_column(column, justify="left" if column in ("name", "kind") else "right")
-    for row in summary.itertuples(index=False):
-        label = "all" if row.label is None or row.label != row.label else str(int(row.label))
-        table.add_row(row.name, row.kind, label, f"{row.precision:.2f}", f"{row.precision_lower:.2f}",
-                      str(row.support), f"{row.coverage:.1%}")
+    for info in result.lfs.info:
+        table.add_row(info.name, info.kind, "all" if info.label is None else str(info.label), f"{info.precision:.2f}",
+                      f"{info.precision_lower:.2f}", str(info.support), f"{info.coverage:.1%}")
     console.print(table)
     console.print(f"wrote {result.path} -- `weaklab fit` now uses these LFs beside your own; edit or delete "
                   "lines freely")
