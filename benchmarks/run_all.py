@@ -35,6 +35,7 @@ SCRIPTS: list[str] = [
     "active.py",
     "vision_noisy.py",
     "tagging.py",
+    "generate_lfs.py",
 ]
 
 
