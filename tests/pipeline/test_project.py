@@ -83,8 +83,21 @@ def test_annotations_become_gold_of_the_next_fit(root):
     second = project.run("fit")
     assert second.reused == {"apply": True, "fit": False}
     assert second.metrics["label_model"]["n_gold_for_fit"] == 3
+    assert second.metrics["label_model"]["gold_sampling"] == "active"  # review-queue answers: a ranked sample
     third = project.run("fit")
     assert third.reused == {"apply": True, "fit": True}
+
+
+def test_imported_answers_are_fitted_as_a_random_sample(root):
+    """Answers imported from a file (not chosen by the review ranking) reach the fit with gold_sampling='random'."""
+    project = Project(root)
+    first = project.run("fit")
+    with project.open_store() as store:
+        ids = store.load_item_ids(first.dataset_id)[:3]
+        store.add_annotations(first.dataset_id, ids, "ana", [1, 0, 1], origin="import")
+    second = project.run("fit")
+    assert second.metrics["label_model"]["n_gold_for_fit"] == 3
+    assert second.metrics["label_model"]["gold_sampling"] == "random"
 
 
 def test_scaffold_follows_a_renamed_text_column(tmp_path):

@@ -173,13 +173,14 @@ def _restore_model(store: Store, lm_id: int, report: DoctorReport) -> None:
         return
     cls = label_model_class(str(meta["class"]))
     for gold in _gold_candidates(store, meta.get("run_id"), matrix):
-        try:
-            model = cls(**(meta.get("params") or {})).fit(matrix, gold=gold)
-        except WeaklabError:
-            continue
-        if store.restore_label_model_state(lm_id, model.to_state()):
-            report.repaired.append(what)
-            return
+        for sampling in ("random", "active") if gold is not None else ("random",):  # how the run saw the answers
+            try:
+                model = cls(**(meta.get("params") or {})).fit(matrix, gold=gold, gold_sampling=sampling)
+            except WeaklabError:
+                continue
+            if store.restore_label_model_state(lm_id, model.to_state()):
+                report.repaired.append(what)
+                return
     report.not_repaired.append(f"{what}: fitting {cls.__name__} again does not give the recorded state "
                                "(the gold it saw changed, or the fit is not deterministic)")
 

@@ -227,7 +227,9 @@ class Project:
         params = dict(self.config.get("label_model", "params", {}))
         cls = label_model_class(name)
         fit_gold = self._annotation_gold(store, state)
-        key = fingerprint("label_model", L.fingerprint, name, params, fit_gold)
+        sampling = _gold_sampling(store, state.dataset_id) if (fit_gold >= 0).any() else "random"
+        key = fingerprint("label_model", L.fingerprint, name, params, fit_gold,
+                          *(() if sampling == "random" else (sampling,)))
         found = _find_previous(store, state.dataset_id, "label_model_key", key)
         recorded_state = None if found is None else recorded(store.load_label_model_state,
                                                               int(found["label_model_run_id"]))
@@ -235,13 +237,14 @@ class Project:
         if recorded_state is not None:
             model = cls.from_state(recorded_state)
         else:
-            model = _fitted(cls, params, L, fit_gold)
+            model = _fitted(cls, params, L, fit_gold, sampling)
         soft = SoftLabels(model.predict_proba(L), item_ids=L.item_ids, class_names=L.class_names,
                           producer=f"{name}:{key}")
         covered = L.votes_per_item() > 0
         gold_dev = np.where(state.dev, state.gold, -1)
         metrics = {**dev_metrics(soft.proba, gold_dev, covered), "class": name,
-                   "n_gold_for_fit": int((fit_gold >= 0).sum()), "coverage": float(covered.mean())}
+                   "n_gold_for_fit": int((fit_gold >= 0).sum()), "gold_sampling": sampling,
+                   "coverage": float(covered.mean())}
         result.metrics.setdefault("answers", {}).update(state.human)
         lm_id = store.add_label_model_run(result.run_id, model.to_state(), application_id=result.metrics.get(
             "application_id"), metrics={**metrics, "reused_from": None if found is None
@@ -393,12 +396,32 @@ class _State:
         return self.soft
 
 
-def _fitted(cls: type[LabelModel], params: dict[str, Any], L: LabelMatrix, gold: np.ndarray) -> LabelModel:
+def _fitted(cls: type[LabelModel], params: dict[str, Any], L: LabelMatrix, gold: np.ndarray,
+            sampling: str = "random") -> LabelModel:
     try:
         model = cls(**params)
     except TypeError as exc:
         raise fail("label_model.params", f"parameters of {cls.__name__}", got_text=str(exc)) from None
-    return model.fit(L, gold=gold if (gold >= 0).any() else None)
+    return model.fit(L, gold=gold if (gold >= 0).any() else None, gold_sampling=sampling)
+
+
+#: Origins of answers to items a ranking chose (the review queue and Label Studio batches, both least
+#: confident first): a biased sample of the items.
+_RANKED_ORIGINS = ("review", "label_studio")
+
+
+def _gold_sampling(store: Store, dataset_id: int) -> str:
+    """``"active"`` when any current answer came from the review queue or a Label Studio batch, else ``"random"``.
+
+    Answers to items chosen by uncertainty are not a random sample, so the
+    label model must not score or estimate class frequencies on them
+    (``fit(..., gold_sampling="active")``); imported answers count as random.
+    """
+    answers = store.annotations(dataset_id)
+    if answers.empty:
+        return "random"
+    given = answers[answers["current"] & (answers["status"] == "answered")]
+    return "active" if given["origin"].isin(_RANKED_ORIGINS).any() else "random"
 
 
 def _find_previous(store: Store, dataset_id: int, key_name: str, key: str) -> dict[str, Any] | None:
