@@ -1,7 +1,9 @@
 """The label-model contract shared by every model (DESIGN.md §4).
 
 Subclasses implement ``_fit(L, gold, class_balance)`` and
-``_predict_proba(L)``; this base class validates inputs once, records the
+``_predict_proba(L)`` (abstract methods: a class missing one cannot be
+instantiated, so an incomplete model is refused when it is built, not when
+it is fitted); this base class validates inputs once, records the
 fitted shape, aligns sources at predict time, breaks ties and serialises
 state as JSON + arrays (never pickle).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from abc import ABCMeta, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,7 +38,7 @@ _BASE_ARRAYS = ("class_balance_",)
 _BASE_ATTRS = ("n_sources_", "n_classes_", "source_names_", "class_names_")
 
 
-class LabelModel(BaseEstimator):
+class LabelModel(BaseEstimator, metaclass=ABCMeta):
     """Base class of label models: learn source reliability, output soft labels.
 
     Subclasses declare ``_parameter_spec`` (checkers run in ``fit``),
@@ -45,6 +48,9 @@ class LabelModel(BaseEstimator):
     (the shape of state arrays in sources ``"m"`` and classes ``"k"``,
     checked by :meth:`from_state`; merged along the class hierarchy) and
     ``_min_sources``.
+
+    ``_fit`` and ``_predict_proba`` are abstract: ``LabelModel`` and its
+    abstract subclasses (:class:`ConfusionLabelModel`) cannot be built.
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {}
@@ -126,8 +132,9 @@ class LabelModel(BaseEstimator):
             gold = None
         self._fit(L, gold, class_balance)
 
+    @abstractmethod
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
-        raise NotImplementedError
+        """Learn the model from validated votes, gold (``-1`` = unknown) and a given class balance."""
 
     # ------------------------------------------------------------- predict
     def predict_proba(self, L: Any) -> np.ndarray:
@@ -148,8 +155,9 @@ class LabelModel(BaseEstimator):
         L = self._check_predict_matrix(L)
         return self._predict_proba(L)
 
+    @abstractmethod
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
-        raise NotImplementedError
+        """Posteriors ``(n, k)`` of a validated matrix whose sources are aligned with the fit."""
 
     def predict(self, L: Any, tie_break: str = "random", *, random_state: Any = None) -> np.ndarray:
         """Hard labels: the most probable class, ties broken by ``tie_break``.
@@ -328,7 +336,8 @@ class ConfusionLabelModel(LabelModel):
 
     Subclasses set ``confusion_`` (m, k, k), where ``confusion_[j, c, v]`` is
     the probability that source j votes v on an item of class c *given that
-    it votes*, and ``class_balance_`` (k,). ``source_accuracy_`` follows.
+    it votes*, and ``class_balance_`` (k,), in ``_fit`` (abstract here).
+    ``source_accuracy_`` follows.
     A subclass that models abstentions also sets ``abstain_rate_`` (m, k),
     ``P(source j abstains | y = c)``; the posterior then uses it (see
     :mod:`weaklab.models._posterior`) and an all-abstain item gets

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,10 +31,9 @@ def label_model_class(name: str) -> type[LabelModel]:
     from .. import models
 
     cls = getattr(models, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, LabelModel)) or cls in (LabelModel,):
+    if not (isinstance(cls, type) and issubclass(cls, LabelModel)) or inspect.isabstract(cls):
         known = sorted(n for n in models.__all__ if isinstance(getattr(models, n), type)
-                       and issubclass(getattr(models, n), LabelModel) and n not in ("LabelModel",
-                                                                                    "ConfusionLabelModel"))
+                       and issubclass(getattr(models, n), LabelModel) and not inspect.isabstract(getattr(models, n)))
         raise fail("label_model.name", f"one of {known}", name)
     return cls
 
