@@ -15,6 +15,7 @@ __all__ = [
     "StoreError",
     "SchemaVersionError",
     "MissingDependencyError",
+    "ConvergenceWarning",
     "missing_dependency",
 ]
 
@@ -96,6 +97,14 @@ class SchemaVersionError(StoreError):
 
 class MissingDependencyError(WeaklabError, ImportError):
     """An optional dependency (an *extra*) is not installed."""
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """An iterative fit stopped at its iteration limit (``max_iter``) before meeting its tolerance.
+
+    A ``RuntimeWarning``, so filters written for the warning weaklab emitted
+    before it had its own class keep working.
+    """
 
 
 def missing_dependency(package: str, extra: str, feature: str) -> MissingDependencyError:

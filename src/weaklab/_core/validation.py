@@ -33,6 +33,7 @@ __all__ = [
     "instance_of",
     "validate_params",
     "plain_scalar",
+    "check_seed",
     "Checker",
 ]
 
@@ -321,6 +322,16 @@ def instance_of(*types: type, text: str | None = None) -> Checker:
             raise fail(name, names, v)
 
     return check
+
+
+def check_seed(name: str, value: Any) -> None:
+    """Parameter checker: ``value`` must be a valid ``random_state`` (None, an int >= 0 or a Generator).
+
+    Examples
+    --------
+    >>> check_seed("random_state", 0)
+    """
+    check_random_state(value, name)
 
 
 def optional(checker: Checker) -> Checker:

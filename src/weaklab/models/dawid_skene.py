@@ -38,7 +38,6 @@ no full-data iterations on hard problems and cost some on easy ones.)
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -51,12 +50,14 @@ from .._core.validation import (
     Checker,
     check_proba,
     check_random_state,
+    check_seed,
     fail,
     interval,
     options,
     plain_scalar,
 )
-from ._base import ConfusionLabelModel, LabelModel
+from ._base import LabelModel
+from ._em import EMLabelModel, run_em
 from ._onehot import OneHot
 from ._posterior import abstain_log_constant, log_likelihood_table, row_max, row_sum
 from ._votes import VoteData, prepare_votes
@@ -332,15 +333,10 @@ def _check_source_groups(name: str, value: Any) -> None:
         raise fail(name, _GROUPS_EXPECTED, value)
 
 
-def _check_random_state(name: str, value: Any) -> None:
-    check_random_state(value, name)
-
-
 # --------------------------------------------------------------------------- models
-class _EMConfusionModel(ConfusionLabelModel):
-    """Shared EM driver of :class:`DawidSkene` and :class:`OneCoinDawidSkene`."""
+class _DawidSkeneModel(EMLabelModel):
+    """What :class:`DawidSkene` and :class:`OneCoinDawidSkene` share (all but the confusion form)."""
 
-    _clamps_gold: ClassVar[bool] = True
     _parameter_spec: ClassVar[dict[str, Checker]] = {
         "max_iter": interval(int, 1, None),
         "tol": interval(float, 0.0, None),
@@ -348,10 +344,9 @@ class _EMConfusionModel(ConfusionLabelModel):
         "init": options("majority", "random", "given"),
         "source_groups": _check_source_groups,
         "abstain": options("auto", "model", "ignore"),
-        "random_state": _check_random_state,
+        "random_state": check_seed,
     }
-    _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "loss_history_")
-    _state_attrs: ClassVar[tuple[str, ...]] = ("n_iter_", "converged_", "source_groups_", "abstain_mode_")
+    _state_attrs: ClassVar[tuple[str, ...]] = (*EMLabelModel._state_attrs, "source_groups_", "abstain_mode_")
     _one_coin: ClassVar[bool] = False
 
     def __init__(
@@ -384,22 +379,15 @@ class _EMConfusionModel(ConfusionLabelModel):
         run = _EMRun(self, data, groups, n_groups, class_balance)
         mode = resolve_abstain(self.abstain, run.vote_totals.reshape(L.n_sources, L.n_classes))
         run.model_abstain = mode == "model"
-        params = run.m_step(self._initial_posterior(data, L, rng))
-        (confusion, prior, abstain), history, converged = run.run(params)
-        if not converged:
-            warnings.warn(
-                f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
-                f"(tol={self.tol:g}, final loss {history[-1]:.6g}); raise max_iter or tol.",
-                RuntimeWarning, stacklevel=4,
-            )
+        start = run.m_step(None, self._initial_posterior(data, L, rng))
+        result = run_em(start, run.e_step, run.m_step, max_iter=self.max_iter, tol=self.tol)
+        confusion, prior, abstain = result.params
         self.confusion_ = confusion[groups]
         self.class_balance_ = prior
         self.abstain_mode_ = mode
         self.abstain_rate_ = None if abstain is None else abstain[groups]
-        self.loss_history_ = np.asarray(history, dtype=np.float64)
-        self.n_iter_ = len(history)
-        self.converged_ = bool(converged)
         self.source_groups_ = groups.tolist()
+        self._record_em(result)
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> LabelModel:
@@ -470,12 +458,10 @@ Params = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
 class _EMRun:
     """EM on one :class:`VoteData`: confusion form, source groups, abstentions, and a fixed prior if given."""
 
-    def __init__(self, model: _EMConfusionModel, data: VoteData, groups: np.ndarray, n_groups: int,
+    def __init__(self, model: _DawidSkeneModel, data: VoteData, groups: np.ndarray, n_groups: int,
                  fixed_prior: np.ndarray | None, *, model_abstain: bool = False) -> None:
         self.one_coin = model._one_coin
         self.smoothing = float(model.smoothing)
-        self.max_iter = int(model.max_iter)
-        self.tol = float(model.tol)
         self.data = data
         self.vote_totals = np.asarray(data.design.T @ data.weights, dtype=np.float64)
         self.groups = groups
@@ -484,8 +470,11 @@ class _EMRun:
         self.members = np.bincount(groups, minlength=n_groups).astype(np.float64)
         self.model_abstain = model_abstain
 
-    def m_step(self, posterior: np.ndarray) -> Params:
-        """Group confusions, class prior and group abstain rates (or None) from unit posteriors."""
+    def m_step(self, params: Params | None, posterior: np.ndarray) -> Params:
+        """Group confusions, class prior and group abstain rates (or None) from unit posteriors.
+
+        ``params`` (the previous ones) are not needed: the M-step is in closed form.
+        """
         data = self.data
         counts = expected_counts(data.design, posterior, data.weights, self.vote_totals, data.n_sources)
         pooled = pool_groups(counts, self.groups, self.n_groups)
@@ -497,28 +486,15 @@ class _EMRun:
             abstain = abstain_rates(pooled, data.weights @ posterior, self.members, self.smoothing)
         return confusion, prior, abstain
 
-    def run(self, params: Params) -> tuple[Params, list[float], bool]:
-        """EM from ``params`` until the loss decreases by less than ``tol`` or ``max_iter`` E-steps.
-
-        Returns the parameters whose loss was evaluated last, the loss
-        history and whether the tolerance was met.
-        """
+    def e_step(self, params: Params) -> tuple[np.ndarray, float]:
+        """Unit posteriors and the loss: negative penalised log-likelihood per item."""
         data = self.data
-        n_items = float(data.weights.sum())
-        history: list[float] = []
-        for _ in range(self.max_iter):
-            confusion, prior, abstain = params
-            posterior, log_lik = e_step(data.design, confusion[self.groups], prior, self.vote_totals,
-                                        data.weights, data.keys,
-                                        None if abstain is None else abstain[self.groups])
-            learned_prior = None if self.fixed_prior is not None else prior
-            penalty = log_prior_penalty(confusion, learned_prior, self.smoothing, abstain)
-            history.append(-(log_lik + penalty) / n_items)
-            if len(history) > 1 and history[-2] - history[-1] < self.tol:
-                return params, history, True
-            params = self.m_step(posterior)
-            del posterior  # free the (n_units, k) posterior before the next E-step allocates one
-        return params, history, False
+        confusion, prior, abstain = params
+        posterior, log_lik = e_step(data.design, confusion[self.groups], prior, self.vote_totals,
+                                    data.weights, data.keys, None if abstain is None else abstain[self.groups])
+        learned_prior = None if self.fixed_prior is not None else prior
+        penalty = log_prior_penalty(confusion, learned_prior, self.smoothing, abstain)
+        return posterior, -(log_lik + penalty) / float(data.weights.sum())
 
 
 def _items_to_units(proba: np.ndarray, data: VoteData) -> np.ndarray:
@@ -532,7 +508,7 @@ def _items_to_units(proba: np.ndarray, data: VoteData) -> np.ndarray:
     return out
 
 
-class DawidSkene(_EMConfusionModel):
+class DawidSkene(_DawidSkeneModel):
     """Dawid-Skene (1979): a full confusion matrix per source, learned by EM.
 
     Parameters
@@ -540,8 +516,9 @@ class DawidSkene(_EMConfusionModel):
     max_iter : int, default=100
         Maximum number of EM iterations (E-steps).
     tol : float, default=1e-4
-        Stop when the per-item loss (see ``loss_history_``) decreases by
-        less than ``tol`` in one iteration. (1e-5 ran into ``max_iter`` on 13
+        Stop when the per-item loss (see ``loss_history_``) changes by
+        less than ``tol`` in one iteration (the rule of every EM model, see
+        :func:`weaklab.models._em.loss_converged`). (1e-5 ran into ``max_iter`` on 13
         of 100 WRENCH-shaped synthetic matrices, warning on ordinary data,
         for no gain in accuracy on average: EM's late steps on sparse
         labeling functions mostly drift.)
@@ -595,7 +572,11 @@ class DawidSkene(_EMConfusionModel):
         full-data iteration (pure negative log-likelihood when
         ``smoothing=0``); non-increasing up to rounding.
     n_iter_ : int
+        E-steps run, ``len(loss_history_)``.
     converged_ : bool
+        False when ``max_iter`` stopped the fit (then a
+        :class:`~weaklab.errors.ConvergenceWarning` was emitted and the
+        parameters are those of one more M-step).
     source_groups_ : list of int
         Group index of every source.
 
@@ -606,7 +587,7 @@ class DawidSkene(_EMConfusionModel):
     """
 
 
-class OneCoinDawidSkene(_EMConfusionModel):
+class OneCoinDawidSkene(_DawidSkeneModel):
     """One-coin Dawid-Skene: one accuracy per source, errors uniform over the other classes.
 
     Same parameters and attributes as :class:`DawidSkene`; ``confusion_``

@@ -23,11 +23,15 @@ from scipy.special import expit
 
 from .._core import LabelMatrix
 from .._core.constants import TINY
-from .._core.validation import Checker, check_random_state, interval
-from ._base import ConfusionLabelModel, StateShapes
+from .._core.validation import Checker, check_seed, interval
+from ._base import StateShapes
+from ._em import EMLabelModel, EMResult, clamp_to_gold, normalise_log_columns, run_em
 from ._votes import prepare_votes
 
 __all__ = ["GLAD"]
+
+_Params = tuple[np.ndarray, np.ndarray]
+"""Worker abilities ``(m,)`` and the log-easiness of every unit ``(n_units,)``."""
 
 _MAX_STEP = 1.0  # largest Newton step on one parameter (keeps early iterations stable)
 _NEWTON_ROUNDS = 1  # alternating (ability, easiness) Newton rounds per M-step
@@ -86,30 +90,6 @@ def e_step(votes: _Votes, scores: np.ndarray, log_prior: np.ndarray) -> tuple[np
     logits += log_prior[:, None]
     log_norm = normalise_log_columns(logits)
     return logits, float(np.sum(votes.unit_weight * log_norm))  # not BLAS: its threads stall small dots
-
-
-def normalise_log_columns(logits: np.ndarray) -> np.ndarray:
-    """Turn class-major log-probabilities ``(k, n)`` into probabilities, in place.
-
-    Returns the log normaliser of every column, shape ``(n,)``. (Reductions
-    over the first axis of a ``(k, n)`` array are far faster in numpy than
-    over the last axis of ``(n, k)`` when ``k`` is small.)
-    """
-    top = logits.max(axis=0)
-    logits -= top
-    np.exp(logits, out=logits)
-    norm = logits.sum(axis=0)
-    logits /= norm
-    return np.log(norm) + top
-
-
-def clamp_to_gold(post: np.ndarray, keys: np.ndarray | None) -> np.ndarray:
-    """Set the class-major posterior ``(k, n)`` of units with a gold key ``>= 0`` to one-hot, in place."""
-    if keys is not None:
-        known = np.flatnonzero(keys >= 0)
-        post[:, known] = 0.0
-        post[keys[known], known] = 1.0
-    return post
 
 
 def update_ability(
@@ -176,11 +156,6 @@ def gaussian_log_prior(
     return float(np.sum(terms if weight is None else weight * terms))
 
 
-def check_seed(name: str, value: Any) -> None:
-    """Parameter checker: ``value`` must be a valid ``random_state`` (None, int >= 0, Generator)."""
-    check_random_state(value, name)
-
-
 def one_coin_confusion(accuracy: np.ndarray, n_classes: int) -> np.ndarray:
     """Confusion ``(m, k, k)``: ``accuracy_j`` on the diagonal, the rest spread uniformly."""
     m, k = accuracy.shape[0], n_classes
@@ -192,7 +167,7 @@ def one_coin_confusion(accuracy: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- estimator
-class GLAD(ConfusionLabelModel):
+class GLAD(EMLabelModel):
     """GLAD label model: worker ability and item difficulty (Whitehill et al. 2009).
 
     Worker ``j`` answers item ``i`` correctly with probability
@@ -215,10 +190,10 @@ class GLAD(ConfusionLabelModel):
     Parameters
     ----------
     max_iter : int, default=100
-        Maximum number of EM iterations.
+        Maximum number of EM iterations (E-steps).
     tol : float, default=1e-5
         Stop when the loss (negative MAP objective per item) changes by less
-        than ``tol``.
+        than ``tol`` between two E-steps.
     alpha_prior_mean, alpha_prior_var : float, default=1.0, 1.0
         Gaussian prior on worker abilities.
     log_beta_prior_mean, log_beta_prior_var : float, default=0.0, 1.0
@@ -243,14 +218,17 @@ class GLAD(ConfusionLabelModel):
         Given ``class_balance``, else uniform. As in the original GLAD, the
         class prior is fixed, not learned: learning it jointly with the
         abilities lets EM collapse onto the majority class on skewed data.
-    loss_history_ : list of float
-        Negative MAP objective per item after each E-step (the first entry
+    loss_history_ : ndarray of shape (n_iter_,)
+        Negative MAP objective per item at each E-step (the first entry
         is at the initial parameters).
     n_iter_ : int
-        EM iterations run.
+        E-steps run, ``len(loss_history_)``.
+    converged_ : bool
+        False when ``max_iter`` stopped the fit (then a
+        :class:`~weaklab.errors.ConvergenceWarning` was emitted; the
+        parameters are those of one more M-step, ``train_proba_`` their posterior).
     """
 
-    _clamps_gold: ClassVar[bool] = True
     _parameter_spec: ClassVar[dict[str, Checker]] = {
         "max_iter": interval(int, 1, None),
         "tol": interval(float, 0.0, None),
@@ -260,9 +238,8 @@ class GLAD(ConfusionLabelModel):
         "log_beta_prior_var": interval(float, 0.0, None, low_open=True),
         "random_state": check_seed,
     }
-    _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "worker_ability_")
+    _state_arrays: ClassVar[tuple[str, ...]] = (*EMLabelModel._state_arrays, "worker_ability_")
     _state_shapes: ClassVar[StateShapes] = {"worker_ability_": ("m",)}
-    _state_attrs: ClassVar[tuple[str, ...]] = ("n_iter_", "loss_history_")
 
     def __init__(
         self,
@@ -291,25 +268,23 @@ class GLAD(ConfusionLabelModel):
         votes = _Votes(data.rows, data.cols, data.labels * n_units + data.rows, vote_weight,
                        unit_weight, n_units, L.n_sources, k)
         prior = np.full(k, 1.0 / k) if class_balance is None else class_balance
-        alpha = np.full(L.n_sources, float(self.alpha_prior_mean))
-        log_beta = np.full(n_units, float(self.log_beta_prior_mean))
-        post, loss = self._expect(votes, alpha, log_beta, prior, data.keys)
-        history = [loss]
-        n_iter = 0
-        for n_iter in range(1, self.max_iter + 1):  # noqa: B007
-            alpha, log_beta = self._maximise(votes, post, alpha, log_beta)
-            post, loss = self._expect(votes, alpha, log_beta, prior, data.keys)
-            history.append(loss)
-            if abs(history[-2] - loss) <= self.tol:
-                break
+        start = (np.full(L.n_sources, float(self.alpha_prior_mean)), np.full(n_units, float(self.log_beta_prior_mean)))
+
+        def e_step(params: _Params) -> tuple[np.ndarray, float]:
+            return self._expect(votes, *params, prior, data.keys)
+
+        result: EMResult[_Params, np.ndarray] = run_em(
+            start, e_step, lambda params, post: self._maximise(votes, post, *params),
+            max_iter=self.max_iter, tol=self.tol)
+        alpha, log_beta = result.params
+        post = result.stats if result.converged else e_step(result.params)[0]  # the posterior at the kept params
         beta_0 = float(np.exp(self.log_beta_prior_mean))
         self.worker_ability_ = alpha
         self.class_balance_ = prior
         self.confusion_ = one_coin_confusion(expit(alpha * beta_0), k)
         self.item_difficulty_ = data.expand(np.exp(-log_beta))
         self.train_proba_ = data.expand(np.ascontiguousarray(post.T))
-        self.loss_history_ = history
-        self.n_iter_ = n_iter
+        self._record_em(result)
 
     def _expect(
         self, votes: _Votes, alpha: np.ndarray, log_beta: np.ndarray, prior: np.ndarray,

@@ -23,6 +23,7 @@ then random); the one with the best marginal log-likelihood wins.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -31,13 +32,12 @@ from scipy.special import digamma
 
 from .._core import LabelMatrix
 from .._core.constants import TINY
-from .._core.validation import Checker, check_random_state, instance_of, interval, optional, options
-from ._base import ConfusionLabelModel, StateShapes
+from .._core.validation import Checker, check_random_state, check_seed, instance_of, interval, optional, options
+from ._base import StateShapes
+from ._em import EMLabelModel, EMResult, clamp_to_gold, normalise_log_columns, run_em
 from ._votes import VoteData, prepare_votes
-from .glad import check_seed, clamp_to_gold, normalise_log_columns
 
 __all__ = ["MACE"]
-
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def _normalise_rows(counts: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- estimator
-class MACE(ConfusionLabelModel):
+class MACE(EMLabelModel):
     """MACE label model: who knows and who spams (Hovy et al. 2013).
 
     Each worker ``j`` knows the answer with probability ``theta_j``
@@ -241,13 +241,15 @@ class MACE(ConfusionLabelModel):
         uniform (the paper's model).
     log_likelihood_ : float
         Marginal log-likelihood per item of the kept run.
-    loss_history_ : list of float
-        Negative log-likelihood per item after each iteration of the kept run.
+    loss_history_ : ndarray of shape (n_iter_,)
+        Negative log-likelihood per item at each E-step of the kept run.
     n_iter_ : int
-        Iterations of the kept run.
+        E-steps of the kept run, ``len(loss_history_)``.
+    converged_ : bool
+        False when ``max_iter`` stopped the kept run (then a
+        :class:`~weaklab.errors.ConvergenceWarning` was emitted).
     """
 
-    _clamps_gold: ClassVar[bool] = True
     _parameter_spec: ClassVar[dict[str, Checker]] = {
         "method": options("vb", "em"),
         "alpha": interval(float, 0.0, None, low_open=True),
@@ -260,9 +262,9 @@ class MACE(ConfusionLabelModel):
         "learn_class_balance": instance_of(bool, text="True or False"),
         "random_state": check_seed,
     }
-    _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "competence_", "spam_strategy_")
+    _state_arrays: ClassVar[tuple[str, ...]] = (*EMLabelModel._state_arrays, "competence_", "spam_strategy_")
     _state_shapes: ClassVar[StateShapes] = {"competence_": ("m",), "spam_strategy_": ("m", "k")}
-    _state_attrs: ClassVar[tuple[str, ...]] = ("log_likelihood_", "loss_history_", "n_iter_")
+    _state_attrs: ClassVar[tuple[str, ...]] = (*EMLabelModel._state_attrs, "log_likelihood_")
 
     def __init__(
         self,
@@ -308,65 +310,75 @@ class MACE(ConfusionLabelModel):
         screen = self.max_iter if self.screen_iter is None else min(self.screen_iter, self.max_iter)
         exhaustive = screen == self.max_iter or len(starts) == 1
         budget = self.max_iter if exhaustive else screen
-        runs = [self._advance(design, _Run(start, prior, []), budget, learn_prior, data.keys)
+        steps = _Steps(design, data.keys, prior, learn_prior, self._m_step)
+        runs = [run_em((start, prior), steps.expect, steps.maximise, max_iter=budget, tol=self.tol)
                 for start in starts]
-        scores = [self._finish(design, run)[0] for run in runs]
+        scores = [self._finish(steps, run)[0] for run in runs]
         best = runs[int(np.argmax(scores))]
         if not exhaustive:
-            best = self._advance(design, best, self.max_iter - budget, learn_prior, data.keys)
-        log_lik, params = self._finish(design, best)
+            best = run_em(best.params, steps.expect, steps.maximise, max_iter=self.max_iter - budget, tol=self.tol,
+                          previous=best)
+        log_lik, params = self._finish(steps, best)
         self.competence_ = params.know
         self.spam_strategy_ = params.strategy
         self.confusion_ = _confusion(params)
-        self.class_balance_ = best.prior
+        self.class_balance_ = steps.prior(best.stats)
         self.log_likelihood_ = log_lik
-        self.loss_history_ = best.history
-        self.n_iter_ = len(best.history)
+        self._record_em(best)
 
     def _m_step(self, known: np.ndarray, total: np.ndarray, spam: np.ndarray) -> MaceParams:
         if self.method == "em":
             return m_step_em(known, total, spam, self.smoothing)
         return m_step_vb(known, total, spam, self.alpha, self.beta, self.smoothing)
 
-    def _advance(
-        self, design: _Design, run: _Run, n_iter: int, learn_prior: bool, keys: np.ndarray | None
-    ) -> _Run:
-        """Run up to ``n_iter`` more EM iterations (fewer once converged)."""
-        n_total = float(design.unit_weight.sum())
-        params, prior, history, counts = run.params, run.prior, list(run.history), run.counts
-        for _ in range(n_iter if not run.converged else 0):
-            post, log_lik = e_step(design, params, np.log(np.maximum(prior, TINY)))
-            post = clamp_to_gold(post, keys)
-            counts = expected_counts(design, post, params)
-            params = self._m_step(*counts)
-            if learn_prior:
-                prior = (_class_mass(post, design) + 1.0) / (n_total + design.n_classes)
-            history.append(-log_lik / n_total)
-            if len(history) > 1 and abs(history[-2] - history[-1]) <= self.tol:
-                return _Run(params, prior, history, counts, converged=True)
-        return _Run(params, prior, history, counts, converged=run.converged)
-
-    def _finish(self, design: _Design, run: _Run) -> tuple[float, MaceParams]:
-        """Point estimates of a run and their marginal log-likelihood per item."""
-        if run.counts is None:
-            raise RuntimeError("MACE: a run must take at least one EM iteration")
+    def _finish(self, steps: _Steps, run: EMResult[_State, _Stats]) -> tuple[float, MaceParams]:
+        """Point estimates from a run's last E-step and their marginal log-likelihood per item."""
+        counts, _ = run.stats
         if self.method == "em":
-            point = m_step_em(*run.counts, self.smoothing)
+            point = m_step_em(*counts, self.smoothing)
         else:
-            point = posterior_means(*run.counts, self.alpha, self.beta, self.smoothing)
-        _, log_lik = e_step(design, point, np.log(np.maximum(run.prior, TINY)))
-        return log_lik / float(design.unit_weight.sum()), point
+            point = posterior_means(*counts, self.alpha, self.beta, self.smoothing)
+        _, log_lik = e_step(steps.design, point, np.log(np.maximum(steps.prior(run.stats), TINY)))
+        return log_lik / steps.n_total, point
+
+
+_State = tuple[MaceParams, np.ndarray]
+"""What an E-step needs: worker parameters and the class prior."""
+_Stats = tuple[tuple[np.ndarray, np.ndarray, np.ndarray], "np.ndarray | None"]
+"""What an E-step gives: expected (known, total, spam) counts, and the class mass when the prior is learned."""
 
 
 @dataclass(frozen=True)
-class _Run:
-    """State of one EM run: the weights for the next E-step, prior, loss history, last counts."""
+class _Steps:
+    """The E- and M-step of one MACE fit, in the form :func:`run_em` takes."""
 
-    params: MaceParams
-    prior: np.ndarray
-    history: list[float]
-    counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    converged: bool = False
+    design: _Design
+    keys: np.ndarray | None
+    start_prior: np.ndarray
+    learn_prior: bool  # the mean posterior, add-one smoothed; else start_prior throughout
+    m_step: Callable[[np.ndarray, np.ndarray, np.ndarray], MaceParams]
+
+    @property
+    def n_total(self) -> float:
+        """Number of items (the units' total weight)."""
+        return float(self.design.unit_weight.sum())
+
+    def expect(self, state: _State) -> tuple[_Stats, float]:
+        """E-step (gold units clamped): expected counts, class mass, and the negative log-likelihood per item."""
+        params, prior = state
+        post, log_lik = e_step(self.design, params, np.log(np.maximum(prior, TINY)))
+        post = clamp_to_gold(post, self.keys)
+        mass = _class_mass(post, self.design) if self.learn_prior else None
+        return (expected_counts(self.design, post, params), mass), -log_lik / self.n_total
+
+    def maximise(self, state: _State, stats: _Stats) -> _State:
+        """M-step: worker parameters and prior from the expected counts."""
+        return self.m_step(*stats[0]), self.prior(stats)
+
+    def prior(self, stats: _Stats) -> np.ndarray:
+        """The fixed prior, or the one learned from an E-step's class mass."""
+        mass = stats[1]
+        return self.start_prior if mass is None else (mass + 1.0) / (self.n_total + self.design.n_classes)
 
 
 def _class_mass(post: np.ndarray, design: _Design) -> np.ndarray:
