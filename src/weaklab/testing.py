@@ -28,7 +28,7 @@ from ._core import LabelMatrix
 from ._core.constants import TINY
 from ._core.validation import check_int
 from .errors import NotFittedError
-from .models._base import LabelModel
+from .models import LabelModel
 from .synthetic import make_label_matrix
 
 __all__ = ["LABEL_MODEL_CHECKS", "label_model_checks", "check_label_model"]
@@ -334,7 +334,7 @@ def check_predicts_new_matrices(model: LabelModel, random_state: int) -> None:
 
 def check_beats_majority(model: LabelModel, random_state: int) -> None:
     """Accuracy is at least majority vote's (minus 0.01) when sources differ in accuracy."""
-    from .models.majority import MajorityVote
+    from .models import MajorityVote
 
     for k in (2, 3):
         L, y = _quality_data(random_state, k)

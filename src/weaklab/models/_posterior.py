@@ -34,6 +34,7 @@ __all__ = [
     "abstain_log_constant",
     "confusion_log_posterior",
     "predict_with_confusion",
+    "one_coin_matrix",
 ]
 
 _FEW_COLUMNS = 16
@@ -69,6 +70,24 @@ def softmax_rows(logits: np.ndarray) -> np.ndarray:
     np.exp(logits, out=logits)
     logits /= row_sum(logits)[:, None]
     return logits
+
+
+def one_coin_matrix(accuracy: np.ndarray, n_classes: int) -> np.ndarray:
+    """One-coin confusions ``(m, k, k)``: ``accuracy_j`` on the diagonal, ``(1 - accuracy_j) / (k - 1)`` elsewhere.
+
+    Examples
+    --------
+    >>> one_coin_matrix(np.array([0.8]), 3)[0]
+    array([[0.8, 0.1, 0.1],
+           [0.1, 0.8, 0.1],
+           [0.1, 0.1, 0.8]])
+    """
+    k = n_classes
+    off = (1.0 - accuracy) / (k - 1)
+    confusion = np.repeat(off[:, None, None], k, axis=1).repeat(k, axis=2)
+    diag = np.arange(k)
+    confusion[:, diag, diag] = accuracy[:, None]
+    return confusion
 
 
 def log_likelihood_table(confusion: np.ndarray, abstain_rate: np.ndarray | None = None) -> np.ndarray:

@@ -59,7 +59,7 @@ from .._core.validation import (
 from ._base import LabelModel
 from ._em import EMLabelModel, run_em
 from ._onehot import OneHot
-from ._posterior import abstain_log_constant, log_likelihood_table, row_max, row_sum
+from ._posterior import abstain_log_constant, log_likelihood_table, one_coin_matrix, row_max, row_sum
 from ._votes import VoteData, prepare_votes
 
 __all__ = ["DawidSkene", "OneCoinDawidSkene", "e_step", "expected_counts", "resolve_abstain",
@@ -213,11 +213,7 @@ def one_coin_confusion(counts: np.ndarray, smoothing: float) -> np.ndarray:
     correct = np.trace(counts, axis1=1, axis2=2) + smoothing * k
     total = counts.sum(axis=(1, 2)) + smoothing * k * k
     acc = np.divide(correct, total, out=np.full_like(correct, 1.0 / k), where=total > 0)
-    acc = np.clip(acc, 0.0, 1.0)
-    out = np.repeat(((1.0 - acc) / (k - 1))[:, None, None], k, axis=1).repeat(k, axis=2)
-    diag = np.arange(k)
-    out[:, diag, diag] = acc[:, None]
-    return out
+    return one_coin_matrix(np.clip(acc, 0.0, 1.0), k)
 
 
 def abstain_rates(counts: np.ndarray, class_mass: np.ndarray, members: np.ndarray,

@@ -35,7 +35,7 @@ from scipy.linalg import eigh
 from .._core import as_label_matrix
 from .._core.constants import TINY
 from .._core.validation import check_choice, check_float, check_int, check_random_state, fail
-from .matrix_completion import small_blas, vote_overlaps
+from ._vote_stats import small_blas, vote_overlaps
 
 __all__ = ["Edge", "learn_dependencies", "partial_correlations", "low_rank_residuals", "sparse_plus_low_rank"]
 

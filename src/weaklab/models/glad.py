@@ -26,6 +26,7 @@ from .._core.constants import TINY
 from .._core.validation import Checker, check_seed, interval
 from ._base import StateShapes
 from ._em import EMLabelModel, EMResult, clamp_to_gold, normalise_log_columns, run_em
+from ._posterior import one_coin_matrix
 from ._votes import prepare_votes
 
 __all__ = ["GLAD"]
@@ -156,16 +157,6 @@ def gaussian_log_prior(
     return float(np.sum(terms if weight is None else weight * terms))
 
 
-def one_coin_confusion(accuracy: np.ndarray, n_classes: int) -> np.ndarray:
-    """Confusion ``(m, k, k)``: ``accuracy_j`` on the diagonal, the rest spread uniformly."""
-    m, k = accuracy.shape[0], n_classes
-    off = (1.0 - accuracy) / (k - 1)
-    confusion = np.broadcast_to(off[:, None, None], (m, k, k)).copy()
-    idx = np.arange(k)
-    confusion[:, idx, idx] = accuracy[:, None]
-    return confusion
-
-
 # --------------------------------------------------------------------------- estimator
 class GLAD(EMLabelModel):
     """GLAD label model: worker ability and item difficulty (Whitehill et al. 2009).
@@ -281,7 +272,7 @@ class GLAD(EMLabelModel):
         beta_0 = float(np.exp(self.log_beta_prior_mean))
         self.worker_ability_ = alpha
         self.class_balance_ = prior
-        self.confusion_ = one_coin_confusion(expit(alpha * beta_0), k)
+        self.confusion_ = one_coin_matrix(expit(alpha * beta_0), k)
         self.item_difficulty_ = data.expand(np.exp(-log_beta))
         self.train_proba_ = data.expand(np.ascontiguousarray(post.T))
         self._record_em(result)

@@ -22,91 +22,15 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment, minimize
-from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
 from .._core import LabelMatrix
 from .._core.constants import EPS, TINY
 from .._core.validation import Checker, fail, instance_of, interval, optional, options
 from ._base import ConfusionLabelModel, StateShapes, known_class_balance
 from ._posterior import log_likelihood_table, predict_with_confusion, softmax_rows
+from ._vote_stats import small_blas, vote_overlaps
 
 __all__ = ["MatrixCompletion", "vote_overlaps", "resolve_dependencies", "small_blas"]
-
-_CHUNK_ROWS = 1 << 20  # rows per chunk when counting dense overlaps (a multiple of 64)
-
-
-# --------------------------------------------------------------- statistics
-def small_blas() -> threadpool_limits:
-    """Context manager running BLAS/LAPACK single-threaded.
-
-    The fits here work on matrices of a few hundred rows, where threads only
-    cost synchronisation; on a busy machine a multi-threaded OpenBLAS makes a
-    100 x 100 eigendecomposition 30-100 times slower.
-    """
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def vote_overlaps(L: LabelMatrix) -> np.ndarray:
-    """Co-occurrence counts of one-hot votes, ``C = X^T X``.
-
-    ``C[j * k + a, l * k + b]`` is the number of items on which source ``j``
-    voted ``a`` and source ``l`` voted ``b``; the diagonal holds the number of
-    votes of each (source, class). Counts are exact integers (stored as
-    float64), so dense and sparse storage give identical results. Dense votes
-    are packed into bit sets and counted with a popcount of their bitwise
-    AND (1-3 s for 1M items x 50 sources on one busy core); sparse votes use a sparse
-    product.
-
-    Parameters
-    ----------
-    L : LabelMatrix
-        Votes of shape ``(n, m)`` with ``k`` classes.
-
-    Returns
-    -------
-    ndarray of shape (m * k, m * k)
-    """
-    m, k = L.n_sources, L.n_classes
-    if L.is_sparse:
-        rows, cols, labels = L.coo()
-        data = np.ones(rows.shape[0], dtype=np.float64)
-        X = sp.csr_array((data, (rows, cols * k + labels.astype(np.int64))), shape=(L.n_items, m * k))
-        return np.asarray((X.T @ X).toarray(), dtype=np.float64)
-    dense = L.to_dense()
-    out = np.zeros((m * k, m * k), dtype=np.int64)
-    for start in range(0, dense.shape[0], _CHUNK_ROWS):  # chunks of rows bound the memory
-        out += _pair_popcounts(_packed_one_hot(dense[start : start + _CHUNK_ROWS], k))
-    return out.astype(np.float64)
-
-
-def _packed_one_hot(block: np.ndarray, k: int) -> np.ndarray:
-    """One-hot votes of ``block`` (b, m) as bit sets: ``(m * k, ceil(b / 64))`` uint64."""
-    b, m = block.shape
-    n_bytes = -(-b // 64) * 8
-    columns = np.ascontiguousarray(block.T)  # (m, b): packing along contiguous rows is fast
-    packed = np.zeros((m, k, n_bytes), dtype=np.uint8)
-    for c in range(k):  # loop over classes, not items
-        bits = np.packbits(columns == c, axis=1)  # (m, ceil(b / 8))
-        packed[:, c, : bits.shape[1]] = bits
-    return packed.reshape(m * k, n_bytes).view(np.uint64)
-
-
-def _pair_popcounts(words: np.ndarray) -> np.ndarray:
-    """``C[a, b]`` = number of bits set in both row a and row b of ``words``."""
-    d = words.shape[0]
-    out = np.zeros((d, d), dtype=np.int64)
-    for a in range(d):  # loop over one-hot columns; each step is vectorised over items
-        both = np.bitwise_and(words[a], words[a:])
-        out[a, a:] = _popcount(both).sum(axis=1, dtype=np.int64)
-    upper = np.triu_indices(d, 1)
-    out[upper[1], upper[0]] = out[upper]
-    return out
-
-
-def _popcount(words: np.ndarray) -> np.ndarray:
-    if hasattr(np, "bitwise_count"):  # numpy >= 2.0
-        return np.bitwise_count(words)
-    return np.unpackbits(words.view(np.uint8), axis=-1)  # pragma: no cover - numpy < 2
 
 
 def resolve_dependencies(dependencies: Any, source_names: Sequence[str]) -> np.ndarray:

@@ -13,41 +13,9 @@ import numpy as np
 from .._core import LabelMatrix
 from .._core.validation import Checker, interval
 from ._base import LabelModel, StateShapes, known_class_balance
+from ._vote_stats import majority_agreement, weighted_vote_counts
 
 __all__ = ["Wawa"]
-
-
-def majority_agreement(L: LabelMatrix) -> tuple[np.ndarray, np.ndarray]:
-    """Agreement of every source with the (unweighted) majority vote.
-
-    A vote agrees with an item's majority with probability ``1 / t`` when
-    its class is one of ``t`` classes tied for the most votes (the expected
-    agreement under random tie-breaking), else 0.
-
-    Returns
-    -------
-    agreed : ndarray of shape (m,)
-        Expected number of each source's votes that agree with the majority.
-    n_votes : ndarray of shape (m,)
-        Number of votes of each source.
-    """
-    rows, cols, labels = L.coo()
-    counts = L.class_counts()
-    top = counts.max(axis=1, keepdims=True)
-    is_top = (counts == top) & (top > 0)
-    share = is_top / np.maximum(is_top.sum(axis=1, keepdims=True), 1)
-    agree = share.ravel()[rows * L.n_classes + labels.astype(np.int64)]
-    agreed = np.bincount(cols, agree, minlength=L.n_sources)
-    n_votes = np.bincount(cols, minlength=L.n_sources).astype(np.float64)
-    return agreed, n_votes
-
-
-def weighted_vote_counts(L: LabelMatrix, weights: np.ndarray) -> np.ndarray:
-    """Sum of the weights of the sources voting each class, shape ``(n, k)``."""
-    rows, cols, labels = L.coo()
-    k = L.n_classes
-    flat = np.bincount(rows * k + labels.astype(np.int64), weights[cols], minlength=L.n_items * k)
-    return flat.reshape(L.n_items, k).astype(np.float64, copy=False)  # bincount of nothing is int
 
 
 class Wawa(LabelModel):

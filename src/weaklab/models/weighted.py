@@ -11,8 +11,8 @@ from .._core import LabelMatrix
 from .._core.validation import Checker, fail, interval, options
 from ._base import LabelModel, StateShapes, known_class_balance
 from ._posterior import softmax_rows
+from ._vote_stats import majority_agreement
 from ._votes import iter_one_hot_blocks
-from .wawa import majority_agreement
 
 __all__ = ["WeightedMajorityVote", "gold_log_odds_weights"]
 
