@@ -1,0 +1,224 @@
+"""The E- and M-steps of Dawid-Skene EM (see :mod:`weaklab.models.dawid_skene` for the model).
+
+Pure functions on the one-hot design of the vote units: the E-step is one
+sparse product with a ``(m * k, k - 1)`` table of log-likelihood ratios, the
+M-step one transposed product giving expected vote counts, pooled over tied
+sources and smoothed into confusions, abstain rates and a class prior.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._core.constants import TINY
+from ._onehot import OneHot
+from ._posterior import abstain_log_constant, log_likelihood_table, one_coin_matrix, row_max, row_sum
+
+__all__ = ["e_step", "expected_counts", "full_confusion", "one_coin_confusion", "abstain_rates", "class_prior",
+           "pool_groups", "log_prior_penalty"]
+
+
+def e_step(
+    design: OneHot | sp.csr_array | sp.csc_array,
+    confusion: np.ndarray,
+    prior: np.ndarray,
+    vote_totals: np.ndarray,
+    weights: np.ndarray,
+    keys: np.ndarray | None = None,
+    abstain_rate: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
+    """Posterior of every unit and the weighted log-likelihood of all units.
+
+    Log-likelihoods are taken relative to class 0 (``log theta_j[c, v] -
+    log theta_j[0, v]``), so the sparse product has ``k - 1`` columns (a
+    single vector when binary); the dropped per-unit term enters the total
+    through ``vote_totals``. Binary posteriors use the logistic form.
+
+    Parameters
+    ----------
+    design : OneHot or sparse array of shape (n_units, m * k)
+        One-hot votes.
+    confusion : ndarray of shape (m, k, k)
+        Per-source confusion matrices ``[source, true class, vote]``.
+    prior : ndarray of shape (k,)
+        Class prior.
+    vote_totals : ndarray of shape (m * k,)
+        ``design.T @ weights``: weighted number of votes of each (source, class).
+    weights : ndarray of shape (n_units,)
+        Items per unit.
+    keys : ndarray of shape (n_units,), optional
+        Known class of a unit (``-1`` = unknown); known units get a one-hot
+        posterior and their complete-data log-likelihood.
+    abstain_rate : ndarray of shape (m, k), optional
+        ``P(source j abstains | y = c)``; when given, abstentions enter the
+        likelihood (``log a`` for an abstain, ``log(1 - a)`` for a vote).
+
+    Returns
+    -------
+    posterior : ndarray of shape (n_units, k)
+    log_lik : float
+        ``sum_u w_u log P(votes_u)`` (``log P(votes_u, y_u)`` for known units).
+    """
+    table = log_likelihood_table(confusion, abstain_rate)
+    log_prior = np.log(np.clip(prior, TINY, None))
+    if abstain_rate is not None:
+        log_prior += abstain_log_constant(abstain_rate)
+    shift = float(vote_totals @ table[:, 0]) + float(weights.sum()) * float(log_prior[0])
+    diff = table[:, 1:] - table[:, :1]
+    offset = log_prior[1:] - log_prior[0]
+    posterior = np.empty((design.shape[0], prior.shape[0]), dtype=np.float64)
+    log_norm = np.empty(design.shape[0], dtype=np.float64)
+    for start, block in _row_blocks(design):  # block by block: no (n_units,)-sized temporaries
+        stop = start + block.shape[0]
+        relative = np.asarray(block @ diff)  # (rows, k - 1)
+        relative += offset
+        if relative.shape[1] == 1:
+            log_norm[start:stop] = _binary_posterior(relative[:, 0], posterior[start:stop])
+        else:
+            posterior[start:stop, 0] = 0.0
+            posterior[start:stop, 1:] = relative
+            log_norm[start:stop] = _softmax_in_place(posterior[start:stop])
+    if keys is not None:
+        known = np.flatnonzero(keys >= 0)
+        if known.size:
+            log_norm[known] += np.log(np.clip(posterior[known, keys[known]], TINY, None))
+            posterior[known] = 0.0
+            posterior[known, keys[known]] = 1.0
+    return posterior, shift + float(weights @ log_norm)
+
+
+def _row_blocks(design: OneHot | sp.csr_array | sp.csc_array) -> Iterator[tuple[int, Any]]:
+    """``(first_row, block)`` pieces of the design covering all its rows (a scipy array is one piece)."""
+    if isinstance(design, OneHot):
+        yield from design.csr_blocks()
+    else:
+        yield 0, design
+
+
+def _binary_posterior(d: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Write the posterior ``(n, 2)`` from log-odds ``d`` of class 1 into ``out``; return ``log(1 + exp(d))``.
+
+    Stable for any sign of ``d``.
+    """
+    e = np.exp(-np.abs(d))
+    big = 1.0 / (1.0 + e)
+    small = e * big
+    positive = d >= 0
+    out[:, 1] = np.where(positive, big, small)
+    out[:, 0] = np.where(positive, small, big)
+    return np.maximum(d, 0.0) + np.log1p(e)
+
+
+def _softmax_in_place(logits: np.ndarray) -> np.ndarray:
+    """Turn ``logits`` into row-wise softmax probabilities; return each row's log-sum-exp."""
+    top = row_max(logits)
+    logits -= top[:, None]
+    np.exp(logits, out=logits)
+    total = row_sum(logits)
+    logits /= total[:, None]
+    top += np.log(total)
+    return top
+
+
+def expected_counts(design: OneHot | sp.csr_array | sp.csc_array, posterior: np.ndarray, weights: np.ndarray,
+                    vote_totals: np.ndarray, n_sources: int) -> np.ndarray:
+    """Expected vote counts ``N[j, c, v] = sum_u w_u T[u, c] [source j voted v on u]``.
+
+    For two classes, class 0 is the rest of ``vote_totals`` (posteriors sum
+    to 1), so the sparse product is a single vector.
+
+    Returns
+    -------
+    ndarray of shape (n_sources, k, k)
+    """
+    k = posterior.shape[1]
+    ones = _all_ones(weights)
+    if k == 2:
+        flat = np.empty((vote_totals.shape[0], 2), dtype=np.float64)  # [j * k + v, c]
+        flat[:, 1] = design.T @ (posterior[:, 1].copy() if ones else posterior[:, 1] * weights)
+        flat[:, 0] = np.clip(vote_totals - flat[:, 1], 0.0, None)
+    else:
+        flat = np.asarray(design.T @ (posterior if ones else posterior * weights[:, None]))
+    return flat.reshape(n_sources, k, k).transpose(0, 2, 1)
+
+
+def full_confusion(counts: np.ndarray, smoothing: float) -> np.ndarray:
+    """Row-normalised ``counts + smoothing``; rows without mass become uniform."""
+    smoothed = counts + smoothing
+    totals = smoothed.sum(axis=2, keepdims=True)
+    k = counts.shape[2]
+    return np.divide(smoothed, totals, out=np.full_like(smoothed, 1.0 / k), where=totals > 0)
+
+
+def one_coin_confusion(counts: np.ndarray, smoothing: float) -> np.ndarray:
+    """One accuracy per group, errors spread evenly over the other classes.
+
+    With ``smoothing`` ``s`` per cell (as in :func:`full_confusion`) the
+    accuracy is ``(correct + s k) / (votes + s k^2)``.
+    """
+    k = counts.shape[2]
+    correct = np.trace(counts, axis1=1, axis2=2) + smoothing * k
+    total = counts.sum(axis=(1, 2)) + smoothing * k * k
+    acc = np.divide(correct, total, out=np.full_like(correct, 1.0 / k), where=total > 0)
+    return one_coin_matrix(np.clip(acc, 0.0, 1.0), k)
+
+
+def abstain_rates(counts: np.ndarray, class_mass: np.ndarray, members: np.ndarray,
+                  smoothing: float) -> np.ndarray:
+    """``P(abstain | class)`` per group, shape ``(n_groups, k)``.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_groups, k, k)
+        Expected vote counts per group ``[group, class, vote]``.
+    class_mass : ndarray of shape (k,)
+        Expected number of items of every class, ``sum_u w_u T[u, c]``.
+    members : ndarray of shape (n_groups,)
+        Number of sources in every group (each sees every item once).
+    smoothing : float
+        Beta pseudo-count ``s`` added to abstains and to votes.
+
+    Returns
+    -------
+    ndarray of shape (n_groups, k)
+        ``(items - votes + s) / (items + 2 s)``; 0.5 where there is no mass.
+    """
+    items = members[:, None] * class_mass[None, :]
+    abstains = np.clip(items - counts.sum(axis=2), 0.0, None) + smoothing
+    total = items + 2.0 * smoothing
+    return np.divide(abstains, total, out=np.full_like(total, 0.5), where=total > 0)
+
+
+def class_prior(posterior: np.ndarray, weights: np.ndarray, smoothing: float) -> np.ndarray:
+    """``(sum_u w_u T[u] + smoothing) / (sum_u w_u + k smoothing)``."""
+    mass = weights @ posterior + smoothing
+    return mass / mass.sum()
+
+
+def pool_groups(counts: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum per-source counts ``(m, k, k)`` into per-group counts ``(n_groups, k, k)``."""
+    pooled = np.zeros((n_groups, *counts.shape[1:]), dtype=np.float64)
+    np.add.at(pooled, groups, counts)
+    return pooled
+
+
+def log_prior_penalty(confusion_groups: np.ndarray, prior: np.ndarray | None, smoothing: float,
+                      abstain_groups: np.ndarray | None = None) -> float:
+    """Log-density (up to a constant) of the Dirichlet/Beta pseudo-counts: the MAP term EM also increases."""
+    if smoothing == 0:
+        return 0.0
+    total = float(np.log(np.clip(confusion_groups, TINY, None)).sum())
+    if prior is not None:
+        total += float(np.log(np.clip(prior, TINY, None)).sum())
+    if abstain_groups is not None:
+        total += float(np.log(np.clip(abstain_groups, TINY, None)).sum())
+        total += float(np.log(np.clip(1.0 - abstain_groups, TINY, None)).sum())
+    return smoothing * total
+
+
+def _all_ones(weights: np.ndarray) -> bool:
+    return bool(weights.shape[0] == 0 or (weights.min() == 1.0 and weights.max() == 1.0))
