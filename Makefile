@@ -30,7 +30,11 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/mypy
 
-docs: $(VENV)/.dev
+$(VENV)/.docs: $(VENV)/.base
+	$(PY) -m pip install $(PIP_FLAGS) -e ".[docs]"
+	touch $@
+
+docs: $(VENV)/.docs
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 $(BENCH_VENV)/.ready: pyproject.toml benchmarks/requirements.txt
