@@ -36,6 +36,8 @@ def test_the_site_builds_strictly_offline(tmp_path: Path) -> None:
     assert "index.html" in pages and "reference/models/index.html" in pages, sorted(pages)
     built = (tmp_path / "site" / "reference" / "models" / "index.html").read_text(encoding="utf-8")
     assert 'id="weaklab.models.DawidSkene"' in built, "the API reference did not render DawidSkene"
+    examples = (tmp_path / "site" / "examples" / "index.html").read_text(encoding="utf-8")
+    assert "load_youtube_spam" in examples and "--8&lt;" not in examples, "examples/ scripts not included"
     assert "fonts.googleapis" not in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
 
 
