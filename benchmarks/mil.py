@@ -92,17 +92,22 @@ def classic_task(name: str, method: str, rep: int, n_folds: int) -> dict[str, An
 
 def run_budgeted(fn: Any, tasks: list[tuple], jobs: int, budget: float, show: Any) -> list[dict[str, Any]]:
     """Run ``fn(*task)`` in a process pool, in order; once ``budget`` seconds have passed, tasks not yet
-    started are cancelled (the tables then say how many repetitions finished)."""
-    t0, out = time.perf_counter(), []
+    started are cancelled (the tables then say how many repetitions finished). The wait for a result is
+    itself bounded by the budget, so the pool cannot keep starting queued tasks behind a long one."""
+    deadline, out = time.perf_counter() + budget, []
     pool = ProcessPoolExecutor(max_workers=jobs)
     futures = [pool.submit(fn, *t) for t in tasks]
     for f in futures:
-        if time.perf_counter() - t0 > budget:
-            for g in futures:
-                g.cancel()
         if f.cancelled():
             continue
-        res = f.result()
+        try:
+            res = f.result(timeout=max(0.0, deadline - time.perf_counter()))
+        except TimeoutError:
+            for g in futures:
+                g.cancel()
+            if f.cancelled():
+                continue
+            res = f.result()
         print(show(res), file=sys.stderr, flush=True)
         out.append(res)
     pool.shutdown()
