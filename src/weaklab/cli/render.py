@@ -41,7 +41,7 @@ def render_next_steps(console: Console, result: DemoResult) -> None:
     if result.example_item is not None:
         console.print(f"  weaklab explain {result.example_item}   the story of one comment's label")
     console.print("  weaklab runs                  every recorded run")
-    if importlib.util.find_spec("weaklab.pipeline.report") is not None:
+    if importlib.util.find_spec("weaklab.report") is not None:
         console.print("  weaklab report                one offline HTML report of the run")
     else:
         console.print("  (the HTML report, `weaklab report`, is not part of this build yet)")

@@ -106,9 +106,9 @@ def alerts(run_id: int | None, limit: int, store_path: Path | None, as_json: boo
 @handled
 def report(run_id: int | None, output: Path | None, store_path: Path | None) -> None:
     """Write one self-contained offline HTML report of a run (sources, models, calibration, issues, alerts)."""
-    if importlib.util.find_spec("weaklab.pipeline.report") is None:
+    if importlib.util.find_spec("weaklab.report") is None:
         raise click.ClickException("the HTML report is not part of this weaklab build yet")
-    from ..pipeline.report import write_report
+    from ..report import write_report
 
     with open_store(store_path) as store:
         run = run_id if run_id is not None else _latest(store)

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from markupsafe import Markup
 
-from ..pipeline._report_html import esc
-from ..pipeline._report_svg import PALETTE, _finite, bar_chart, reliability_diagram
+from ..report.html import esc
+from ..report.svg import PALETTE, bar_chart, finite, reliability_diagram
 
 __all__ = ["bars", "heatmap", "line_chart", "reliability"]
 
@@ -24,12 +24,12 @@ _FONT = 'font-size="11"'
 
 def bars(labels: Sequence[str], series: Mapping[str, Sequence[Any]], *, title: str,
          max_value: float = 1.0) -> Markup:
-    """Grouped horizontal bars (see :func:`weaklab.pipeline._report_svg.bar_chart`)."""
+    """Grouped horizontal bars (see :func:`weaklab.report.svg.bar_chart`)."""
     return Markup(bar_chart(labels, series, title=title, max_value=max_value))
 
 
 def reliability(curves: Mapping[str, Sequence[Mapping[str, Any]]], *, title: str) -> Markup:
-    """A reliability diagram (see :func:`weaklab.pipeline._report_svg.reliability_diagram`)."""
+    """A reliability diagram (see :func:`weaklab.report.svg.reliability_diagram`)."""
     return Markup(reliability_diagram(curves, title=title))
 
 
@@ -52,7 +52,7 @@ def line_chart(x_labels: Sequence[str], series: Mapping[str, Sequence[Any]], *, 
         out.append(f'<text x="{x:.1f}" y="{top + height + 16}" text-anchor="middle" {_FONT}>{esc(label)}</text>')
     for s, (name, values) in enumerate(series.items()):
         colour = PALETTE[s % len(PALETTE)]
-        points = [(left + (i * step if n > 1 else width / 2), v, i) for i, v in enumerate(map(_finite, values))
+        points = [(left + (i * step if n > 1 else width / 2), v, i) for i, v in enumerate(map(finite, values))
                   if v is not None]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{top + height - min(max(v, 0), 1) * height:.1f}" for x, v, _ in points)
@@ -91,7 +91,7 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Any, *, title: str
         out.append(f'<text x="{left - 6}" y="{y + cell / 2 + 4:.1f}" text-anchor="end" {_FONT}>'
                    f"{esc(str(name)[:24])}</text>")
         for j, col in enumerate(cols):
-            value = _finite(grid[i, j])
+            value = finite(grid[i, j])
             shown = "no data" if value is None else format(value, fmt)
             text = (f'<text x="{left + j * cell + cell / 2:.1f}" y="{y + cell / 2 + 4:.1f}" text-anchor="middle" '
                     f'font-size="8" fill="{"#fff" if value is not None and value > (low + high) / 2 else "#000"}">'

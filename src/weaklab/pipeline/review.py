@@ -21,7 +21,7 @@ from .._core.validation import check_int, fail
 from ..errors import ValidationError, WeaklabError
 from ..store import Store
 from ._ls_store import dataset_table, dataset_text_field, run_dataset, run_soft_labels
-from ._report_data import RunData, read_run
+from .summary import RunData, read_run
 
 __all__ = ["REVIEW_STRATEGIES", "ReviewItem", "ReviewRanking", "TextLookup", "check_annotator", "review_batch",
            "review_order", "run_class_names", "run_summary"]

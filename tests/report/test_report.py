@@ -10,7 +10,7 @@ import pytest
 from weaklab import SoftLabels
 from weaklab.errors import ValidationError
 from weaklab.models import DawidSkene
-from weaklab.pipeline.report import write_report
+from weaklab.report import write_report
 from weaklab.store import Store
 from weaklab.synthetic import make_label_matrix
 

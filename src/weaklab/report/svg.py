@@ -10,16 +10,23 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._report_html import esc
+from .html import esc
 
-__all__ = ["bar_chart", "reliability_diagram", "PALETTE"]
+__all__ = ["bar_chart", "finite", "reliability_diagram", "PALETTE"]
 
 #: Series colours (colour-blind-safe Okabe-Ito subset).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
 _FONT = 'font-size="11"'
 
 
-def _finite(value: Any) -> float | None:
+def finite(value: Any) -> float | None:
+    """``value`` as a float, or None when it is missing, not a number or infinite.
+
+    Examples
+    --------
+    >>> finite("0.5"), finite(None), finite(float("nan"))
+    (0.5, None, None)
+    """
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -65,7 +72,7 @@ def bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[Any]], *, tit
         out.append(f'<text x="{left - 6}" y="{y0 + group_h / 2 + 2:.1f}" text-anchor="end" {_FONT}>'
                    f"<title>{esc(label)}</title>{esc(_short(str(label)))}</text>")
         for s, name in enumerate(names):
-            value = _finite(series[name][g])
+            value = finite(series[name][g])
             y = y0 + s * bar_h
             shown = "not recorded" if value is None else f"{value:.3f}"
             width = 0.0 if value is None else max(0.0, min(value, max_value)) * scale
@@ -108,7 +115,7 @@ def _curve(bins: Sequence[Mapping[str, Any]], colour: str, name: str, left: floa
            size: float) -> str:
     points = []
     for b in bins:
-        conf, acc, count = _finite(b.get("confidence")), _finite(b.get("accuracy")), _finite(b.get("count"))
+        conf, acc, count = finite(b.get("confidence")), finite(b.get("accuracy")), finite(b.get("count"))
         if conf is None or acc is None or not count:
             continue
         points.append((left + conf * size, top + size - acc * size, conf, acc, int(count)))

@@ -21,11 +21,11 @@ from typing import Any
 import pandas as pd
 
 from .._core.validation import fail
+from ..pipeline.review import TextLookup
+from ..pipeline.summary import RunData, read_run
 from ..store import Store
-from ._report_data import RunData, read_run
-from ._report_html import esc, kv_table, missing, page, table
-from ._report_svg import bar_chart, reliability_diagram
-from .review import TextLookup
+from .html import esc, kv_table, missing, page, table
+from .svg import bar_chart, reliability_diagram
 
 __all__ = ["write_report", "render_report"]
 
