@@ -191,7 +191,7 @@ def annotate_export(run_id: int | None, output: Path, limit: int | None, text_fi
     as pending until their answers are imported (Label Studio does not
     deduplicate tasks).
     """
-    from ..pipeline.labelstudio import export_label_studio
+    from ..interop.labelstudio import export_label_studio
 
     with open_store(store_path, read_only=False) as store:
         run = run_id if run_id is not None else _latest(store)
@@ -222,7 +222,7 @@ def annotate_import(export_file: Path, dataset_id: int | None, users_file: Path 
     earlier import are not stored again. The next `weaklab fit` uses the
     answers as gold.
     """
-    from ..pipeline.labelstudio import import_label_studio
+    from ..interop.labelstudio import import_label_studio
 
     with open_store(store_path, read_only=False) as store:
         if dataset_id is None:

@@ -20,7 +20,7 @@ import pandas as pd
 from .._core.validation import check_int, fail
 from ..errors import ValidationError, WeaklabError
 from ..store import Store
-from ._ls_store import dataset_table, dataset_text_field, run_dataset, run_soft_labels
+from .runs import dataset_table, dataset_text_field, run_dataset, run_soft_labels
 from .summary import RunData, read_run
 
 __all__ = ["REVIEW_STRATEGIES", "ReviewItem", "ReviewRanking", "TextLookup", "check_annotator", "review_batch",

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._core.validation import fail
+from ..._core.validation import fail
 
 __all__ = ["ID_FIELD", "FROM_NAME", "READ_FORMATS", "STATUSES", "parse_label_studio_export", "check_class_names",
            "read_export"]

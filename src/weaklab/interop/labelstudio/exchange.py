@@ -37,22 +37,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._core.soft_labels import SoftLabels
-from .._core.validation import check_int, fail
-from ..store import Store
-from ._ls_answers import name_stored_answers, new_answers, store_answers
-from ._ls_batches import ExportSummary, batch_rows
-from ._ls_parse import FROM_NAME, ID_FIELD, READ_FORMATS, check_class_names, parse_label_studio_export, read_export
-from ._ls_store import (
-    dataset_class_names,
-    dataset_text_field,
-    item_texts,
-    run_coverage,
-    run_dataset,
-    run_soft_labels,
-    typed_item_ids,
-)
-from ._ls_users import name_annotators, read_user_map
+from ..._core.soft_labels import SoftLabels
+from ..._core.validation import check_int, fail
+from ...pipeline.runs import dataset_class_names, dataset_text_field, run_coverage, run_dataset, run_soft_labels
+from ...store import Store
+from ._answers import name_stored_answers, new_answers, store_answers
+from ._batches import ExportSummary, batch_rows
+from ._items import item_texts, typed_item_ids
+from ._parse import FROM_NAME, ID_FIELD, READ_FORMATS, check_class_names, parse_label_studio_export, read_export
+from ._users import name_annotators, read_user_map
 
 __all__ = [
     "config_path",

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from weaklab.cli import main
+from weaklab.interop.labelstudio import export_label_studio, import_label_studio
 from weaklab.pipeline import Project, init_project
-from weaklab.pipeline.labelstudio import export_label_studio, import_label_studio
 from weaklab.store import Store
 
 #: Items of the exports (task id -> comment id), see the README of the exports folder.

@@ -13,7 +13,7 @@ import pytest
 
 from weaklab import LabelMatrix, SoftLabels
 from weaklab.errors import ValidationError
-from weaklab.pipeline.labelstudio import (
+from weaklab.interop.labelstudio import (
     config_path,
     export_label_studio,
     import_label_studio,

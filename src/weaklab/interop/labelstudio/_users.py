@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._core.validation import fail
+from ..._core.validation import fail
 
 __all__ = ["read_user_map", "user_map", "name_annotators"]
 

@@ -1,4 +1,5 @@
-"""Store look-ups for the Label Studio exchange: a run's soft labels, class names, item texts and ids."""
+"""Run and dataset look-ups over the store: a run's dataset, soft labels, coverage and class names, a dataset's
+table, text column and gold items (used by the review queue, the dashboard and the Label Studio exchange)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .._core.validation import fail
 from ..store import Store
 
 __all__ = ["DEFAULT_TEXT_FIELD", "dataset_class_names", "dataset_gold_items", "dataset_table", "dataset_text_field",
-           "item_texts", "run_coverage", "run_dataset", "run_soft_labels", "typed_item_ids"]
+           "run_coverage", "run_dataset", "run_soft_labels"]
 
 #: The text column when a dataset records none (``weaklab demo`` and datasets added without a project).
 DEFAULT_TEXT_FIELD = "text"
@@ -89,35 +90,6 @@ def _names_of(store: Store, records: dict[str, pd.DataFrame]) -> tuple[list[str]
         matrix = store.load_matrix(int(apps["application_id"].iloc[-1]))
         return (list(matrix.class_names) if matrix.class_names else None), matrix.n_classes
     return None, None
-
-
-def typed_item_ids(store: Store, dataset_id: int, values: list[Any], what: str) -> list[Any]:
-    """The dataset's own ids (and types) for ids read from a file; unknown ids raise naming ``what``."""
-    ids = store.load_item_ids(dataset_id).tolist()
-    by_key = {str(v): v for v in ids}
-    unknown = [v for v in values if str(v) not in by_key]
-    if unknown:
-        raise fail(what, f"ids of items of dataset {dataset_id}",
-                   got_text=f"{len(unknown)} unknown id(s), e.g. {unknown[0]!r}")
-    return [by_key[str(v)] for v in values]
-
-
-def item_texts(store: Store, dataset_id: int, item_ids: np.ndarray, text_field: str,
-               items: pd.DataFrame | None, id_field: str) -> pd.DataFrame:
-    """A frame with the ``text_field`` of ``item_ids`` (in that order), from ``items`` or the dataset's table."""
-    table = items if items is not None else dataset_table(store, dataset_id, id_field)
-    if not isinstance(table, pd.DataFrame):
-        raise fail("items", "a pandas DataFrame", table)
-    if text_field not in table.columns:
-        raise fail("items", f"a {text_field!r} column (text_field)", got_text=f"columns {list(table.columns)}")
-    keys = pd.Index([str(v) for v in (table[id_field] if id_field in table.columns else table.index)])
-    if keys.has_duplicates:
-        raise fail("items", "unique item ids", got_text=f"repeated id {keys[keys.duplicated()][0]!r}")
-    position = keys.get_indexer(pd.Index([str(v) for v in item_ids.tolist()]))
-    if (position < 0).any():
-        missing = item_ids[np.flatnonzero(position < 0)[0]]
-        raise fail("items", "a row for every exported item", got_text=f"no row for item {missing!r}")
-    return pd.DataFrame({text_field: table[text_field].to_numpy()[position]})
 
 
 def dataset_table(store: Store, dataset_id: int, id_field: str) -> pd.DataFrame:

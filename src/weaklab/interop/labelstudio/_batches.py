@@ -10,16 +10,16 @@ from typing import Any
 
 import numpy as np
 
-from .._core.soft_labels import SoftLabels
-from ..store import Store
-from ._ls_store import dataset_gold_items
+from ..._core.soft_labels import SoftLabels
+from ...pipeline.runs import dataset_gold_items
+from ...store import Store
 
 __all__ = ["ExportSummary", "batch_rows"]
 
 
 @dataclass(frozen=True)
 class ExportSummary:
-    """What :func:`~weaklab.pipeline.labelstudio.export_label_studio` wrote, and what it left out.
+    """What :func:`~weaklab.interop.labelstudio.export_label_studio` wrote, and what it left out.
 
     Attributes
     ----------

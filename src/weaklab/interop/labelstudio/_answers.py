@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..store import Store
+from ...store import Store
 
 __all__ = ["name_stored_answers", "new_answers", "store_answers"]
 

@@ -19,7 +19,7 @@ import pytest
 from weaklab import SoftLabels
 from weaklab.data import load_youtube_spam
 from weaklab.errors import ValidationError
-from weaklab.pipeline.labelstudio import import_label_studio
+from weaklab.interop.labelstudio import import_label_studio
 from weaklab.store import Store
 
 FOLDER = "labelstudio_1.23.2"

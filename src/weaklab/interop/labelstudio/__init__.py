@@ -1,0 +1,33 @@
+"""Label Studio exchange: review batches out as tasks with predictions, human answers back in.
+
+The exchange itself is :mod:`weaklab.interop.labelstudio.exchange`; its public
+names are re-exported here.
+"""
+
+from .exchange import (
+    MODEL_VERSION,
+    READ_FORMATS,
+    ExportSummary,
+    ImportSummary,
+    config_path,
+    export_label_studio,
+    import_label_studio,
+    labeling_config,
+    parse_label_studio_export,
+    read_user_map,
+    to_label_studio_tasks,
+)
+
+__all__ = [
+    "config_path",
+    "ExportSummary",
+    "ImportSummary",
+    "MODEL_VERSION",
+    "READ_FORMATS",
+    "export_label_studio",
+    "import_label_studio",
+    "labeling_config",
+    "parse_label_studio_export",
+    "read_user_map",
+    "to_label_studio_tasks",
+]
