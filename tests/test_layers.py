@@ -30,6 +30,11 @@ ALLOWED: dict[str, set[str]] = {
     "dashboard": BASE | {"pipeline", "store"} | FLOOR,
     "testing": BASE | {"models"},
 }
+#: Re-exports that keep a documented import path working after its room moved (issue 12): the module
+#: named may import these units besides what its layer allows, and nothing else may.
+COMPAT_REEXPORTS: dict[str, set[str]] = {
+    "pipeline/__init__.py": {"demo"},  # weaklab.pipeline.SpamDemo / DemoResult / init_project
+}
 
 
 def _unit(path: Path) -> str:
@@ -73,7 +78,8 @@ def test_module_imports_only_lower_layers(path):
     unit = _unit(path)
     if unit not in ALLOWED:
         pytest.fail(f"{path.relative_to(PACKAGE)} belongs to no known layer; add it to ALLOWED")
-    bad = sorted(u for u in _imported_units(path) if u != unit and u not in ALLOWED[unit])
+    allowed = ALLOWED[unit] | COMPAT_REEXPORTS.get(path.relative_to(PACKAGE).as_posix(), set())
+    bad = sorted(u for u in _imported_units(path) if u != unit and u not in allowed)
     assert not bad, f"{path.relative_to(PACKAGE)} ({unit}) must not import {bad}"
 
 
@@ -148,8 +154,8 @@ PRIVATE_IMPORT_ALLOWLIST: set[str] = {
     "weaklab.labeling.templates -> weaklab.labeling._template_base:_slug",
     "weaklab.labeling.templates -> weaklab.labeling._template_base:_text",
     "weaklab.labeling.templates -> weaklab.labeling._template_base:_votes",
-    "weaklab.pipeline.demo_store -> weaklab.pipeline.record:stats_for_store",
-    "weaklab.pipeline.demo_store -> weaklab.pipeline.training:calibration",
+    "weaklab.demo.record -> weaklab.pipeline.record:stats_for_store",
+    "weaklab.demo.record -> weaklab.pipeline.training:calibration",
     "weaklab.pipeline.project -> weaklab.pipeline.record:stats_for_store",
     "weaklab.store._records -> weaklab._core.label_matrix:_validate_item_ids",
     "weaklab.synthetic._crowd -> weaklab.synthetic._common:_class_balance",

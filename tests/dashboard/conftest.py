@@ -14,7 +14,7 @@ N_ISSUES = 30
 
 
 def _build(folder: Path) -> Path:
-    from weaklab.pipeline import SpamDemo
+    from weaklab.demo import SpamDemo
     from weaklab.store import Store
 
     path = folder / ".weaklab" / "weaklab.duckdb"

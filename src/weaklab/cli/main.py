@@ -49,7 +49,7 @@ def demo(random_state: int, n_jobs: int, as_json: bool, store_path: Path) -> Non
     """
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from ..pipeline import SpamDemo
+    from ..demo import SpamDemo
     from ._common import make_console
     from .render import demo_json, render_demo, render_next_steps
 

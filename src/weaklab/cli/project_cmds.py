@@ -31,7 +31,7 @@ def init(directory: Path, force: bool, n_items: int) -> None:
     The data are comments sampled from the bundled YouTube spam collection,
     with gold labels on a dev split. Then run `weaklab fit` in that folder.
     """
-    from ..pipeline.scaffold import EXAMPLE_ITEMS, init_project
+    from ..demo.scaffold import EXAMPLE_ITEMS, init_project
 
     if not EXAMPLE_ITEMS[0] <= n_items <= EXAMPLE_ITEMS[1]:
         raise click.BadParameter(f"expected between {EXAMPLE_ITEMS[0]} and {EXAMPLE_ITEMS[1]} comments (the "

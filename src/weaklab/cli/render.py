@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from ..pipeline import DemoResult
+    from ..demo import DemoResult
 
 
 def _pct(value: float) -> str:

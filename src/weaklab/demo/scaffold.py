@@ -10,7 +10,7 @@ import numpy as np
 from .._core.validation import check_int, fail
 from ..data import load_youtube_spam
 from ..errors import ValidationError
-from .config import CONFIG_NAME
+from ..pipeline.config import CONFIG_NAME
 
 __all__ = ["init_project", "EXAMPLE_ITEMS", "EXAMPLE_LFS", "EXAMPLE_CONFIG"]
 

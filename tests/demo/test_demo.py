@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from weaklab.cli import main
-from weaklab.pipeline import SpamDemo
+from weaklab.demo import SpamDemo
 from weaklab.store import Store
 
 

@@ -27,7 +27,7 @@ from ..data import load_youtube_spam
 from ..endmodel import SoftLabelClassifier
 from ..labeling import ApplyReport, apply_lfs, lf_summary
 from ..models import AutoLabelModel, LabelModel, MajorityVote
-from .spam_lfs import SPAM, add_demo_features, spam_lfs
+from .lfs import SPAM, add_demo_features, spam_lfs
 
 __all__ = ["DemoResult", "SpamDemo"]
 
@@ -180,7 +180,7 @@ class SpamDemo:
         self._timed("end_model_weak", start)
 
     def _record(self) -> None:
-        from .demo_store import record_demo
+        from .record import record_demo
 
         start = time.perf_counter()
         record_demo(self, self._state)

@@ -8,12 +8,12 @@ import numpy as np
 
 from .._core import LabelMatrix, SoftLabels, fingerprint
 from ..labeling import lf_summary
+from ..pipeline.record import label_model_stats, record_alerts, record_sources, stats_for_store
+from ..pipeline.training import calibration
 from ..store import Store
-from .record import label_model_stats, record_alerts, record_sources, stats_for_store
-from .training import calibration
 
 if TYPE_CHECKING:
-    from .demo import SpamDemo
+    from .run import SpamDemo
 
 __all__ = ["record_demo", "DEMO_DATASET"]
 
