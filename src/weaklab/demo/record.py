@@ -8,7 +8,7 @@ import numpy as np
 
 from .._core import LabelMatrix, SoftLabels, fingerprint
 from ..labeling import lf_summary
-from ..pipeline.record import label_model_stats, record_alerts, record_sources, stats_for_store
+from ..pipeline.record import label_model_stats, record_alerts, record_sources, recorded_run, stats_for_store
 from ..pipeline.training import calibration
 from ..store import Store
 
@@ -39,19 +39,17 @@ def record_demo(demo: SpamDemo, state: dict[str, Any]) -> int:
                                        fingerprint=fingerprint("youtube_spam", comments),
                                        meta={"bundled": "youtube_spam", "id_column": "comment_id"})
         versions = record_sources(store, state["lfs"])
-        run_id = store.start_run(dataset_id, {
+        config = {
             "demo": True, "random_state": demo.random_state, "test_size": demo.test_size,
             "seed_size": demo.seed_size,
             "label_model": {"name": "AutoLabelModel", "chosen": result.label_model_choice},
             "end_model": {"name": "tfidf_logreg"}, "sources": versions,
-            "steps": ["apply", "analyse", "fit", "train"]})
-        try:
+            "steps": ["apply", "analyse", "fit", "train"]}
+        with recorded_run(store, dataset_id, config) as run:
+            run_id = run.run_id
             _record_run(store, run_id, dataset_id, L, state, result)
-        except BaseException as exc:
-            store.finish_run(run_id, "failed", {"error": f"{type(exc).__name__}: {exc}"})
-            raise
-        store.finish_run(run_id, "finished", {"label_model": result.label_model, "end_model": result.end_model,
-                                              "sizes": result.sizes, "n_alerts": len(result.alerts)})
+            run.metrics.update({"label_model": result.label_model, "end_model": result.end_model,
+                                "sizes": result.sizes, "n_alerts": len(result.alerts)})
     result.run_id, result.store_path = run_id, str(demo.store)
     result.example_item = example_item(state["L_test"])
     return run_id

@@ -45,7 +45,7 @@ from ..store import Store
 from .alerts import Alert, AlertThresholds
 from .config import ProjectConfig, load_config
 from .loading import check_lf_columns, dev_mask, gold_labels, item_hashes, item_ids_of, load_data, load_lfs
-from .record import label_model_stats, record_alerts, record_sources, stats_for_store
+from .record import label_model_stats, record_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
 from .steps_late import issue_labels, issues_step, judge_proba, query_step
 from .training import EndModelResult, dev_metrics, label_model_class
@@ -142,20 +142,15 @@ class Project:
             state.dataset_id = store.add_dataset(
                 self.config.dataset_name, item_ids=state.ids, fingerprint=state.data_fp,
                 item_hashes=item_hashes(self.config, state.frame), meta=self._dataset_meta())
-            run_id = store.start_run(state.dataset_id, self._run_config(state, [s for s, _ in plan]))
-            result = RunResult(run_id=run_id, dataset_id=state.dataset_id)
-            result.metrics["answers"] = store.carry_over(state.dataset_id)
-            try:
+            with recorded_run(store, state.dataset_id, self._run_config(state, [s for s, _ in plan])) as run:
+                result = RunResult(run_id=run.run_id, dataset_id=state.dataset_id, metrics=run.metrics)
+                result.metrics["answers"] = store.carry_over(state.dataset_id)
                 for step, description in plan:
                     if on_step is not None:
                         on_step(step, description)
                     getattr(self, f"_{step}")(store, state, result)
                     result.steps.append(step)
                 self._alerts(store, state, result)
-            except BaseException as exc:
-                store.finish_run(run_id, "failed", {"error": f"{type(exc).__name__}: {exc}", **result.metrics})
-                raise
-            store.finish_run(run_id, "finished", result.metrics)
         result.item_ids = [_plain(v) for v in state.ids[:5]]
         return result
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,13 +20,67 @@ from ..store import Store
 from .alerts import Alert, AlertThresholds, detect_alerts
 
 __all__ = ["record_sources", "label_model_stats", "record_alerts", "previous_stats", "source_code",
-           "MAX_DECIDES_ITEMS"]
+           "MAX_DECIDES_ITEMS", "RecordedRun", "recorded_run"]
 
 #: Items sampled (deterministically) to estimate how often one source decides the label.
 MAX_DECIDES_ITEMS = 20_000
 
 #: The per-source statistics the pipeline records (names used by alerts and the dashboard).
 STAT_COLUMNS = ("coverage", "overlaps", "conflicts", "emp_accuracy", "est_accuracy", "decides", "weight_share")
+
+
+@dataclass
+class RecordedRun:
+    """A run being recorded: its id and the metrics :func:`recorded_run` finishes it with.
+
+    Attributes
+    ----------
+    run_id : int
+        The store's id of the run.
+    metrics : dict
+        Filled while the run goes on; recorded when it finishes (and, with the
+        error, when it fails).
+    """
+
+    run_id: int
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def recorded_run(store: Store, dataset_id: int, config: dict[str, Any],
+                 metrics: dict[str, Any] | None = None) -> Iterator[RecordedRun]:
+    """Start a run of ``dataset_id``; finish it as "finished" with its metrics, or "failed" with the error.
+
+    The one way the project and the demo record a run: whatever the block
+    raises marks the run failed (``{"error": "<Type>: <message>", **metrics}``)
+    and propagates.
+
+    Parameters
+    ----------
+    store : Store
+    dataset_id : int
+    config : dict
+        The run's configuration (recorded with it).
+    metrics : dict, optional
+        The dict the run's metrics are collected in (a new one by default);
+        the block may fill it, or replace ``run.metrics``.
+
+    Yields
+    ------
+    RecordedRun
+
+    Examples
+    --------
+    >>> with recorded_run(store, dataset_id, {"label_model": "DawidSkene"}) as run:   # doctest: +SKIP
+    ...     run.metrics["accuracy"] = 0.91
+    """
+    run = RecordedRun(store.start_run(dataset_id, config), metrics if metrics is not None else {})
+    try:
+        yield run
+    except BaseException as exc:
+        store.finish_run(run.run_id, "failed", {"error": f"{type(exc).__name__}: {exc}", **run.metrics})
+        raise
+    store.finish_run(run.run_id, "finished", run.metrics)
 
 
 def source_code(lf: LabelingFunction) -> tuple[str, dict[str, Any]]:
