@@ -13,7 +13,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 
 from weaklab.dashboard import create_app
-from weaklab.dashboard.actions import REVIEW_WINDOW
+from weaklab.dashboard.pages.review import REVIEW_WINDOW
 from weaklab.store import Store
 
 READS = ("runs", "alerts", "explain", "claims", "annotations", "latest_run_id", "label_issues", "n_label_issues",
@@ -106,7 +106,7 @@ def test_the_review_queue_continues_where_free_items_start(client, monkeypatch):
 def test_a_page_is_never_kept_under_a_newer_stamp_than_its_data(client, demo_store, monkeypatch):
     """A write landing while a page is being built shows on the next load: the page is kept under the
     change stamp its request started with (one stamp per request), not a newer one read while rendering."""
-    from weaklab.dashboard import views
+    from weaklab.dashboard.pages import runs as views
 
     original = views.runs_view
     written: list[int] = []

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from ..errors import StoreError, ValidationError, WeaklabError
-from .routes import STATIC_TYPES, build_router
+from .pages import STATIC_TYPES, build_router
 from .security import security_middleware
 from .state import DashboardState, NotFound, request_stamps
 

@@ -1,7 +1,7 @@
-"""Item-level pages and the writes: lineage, label issues (accept/reject), the review queue (claims, answers).
+"""The human review queue (``/review``): claims, answers, the annotator's name, disagreements to settle.
 
-Every write goes through the store's API (``resolve_issue``, ``claim_items``,
-``add_annotation``); every input is checked first and refused with a message.
+Every write goes through the store's API (``claim_items``, ``add_annotation``);
+every input is checked first and refused with a message.
 """
 
 from __future__ import annotations
@@ -9,15 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..errors import ValidationError
-from ..pipeline.review import check_annotator
-from .state import DashboardState, NotFound
-from .views import Pager
+from ...errors import ValidationError
+from ...pipeline.review import check_annotator
+from ..page import ANNOTATOR_COOKIE, Nav, Pages, RunId, class_id, explain
+from ..state import DashboardState
 
-__all__ = ["item_view", "issues_view", "resolve", "review_view", "answer", "skip", "adjudicate", "check_annotator",
-           "REVIEW_WINDOW", "MAX_DISAGREEMENTS"]
+__all__ = ["NAV", "REVIEW_WINDOW", "MAX_DISAGREEMENTS", "answer", "disagreements", "next_item", "review_again",
+           "review_view", "routes", "skip"]
+
+NAV = Nav(order=60, key="review", path="/review", label="Review queue")
 
 #: Candidates offered to ``claim_items`` at a time (a window of the review ranking).
 REVIEW_WINDOW = 64
@@ -28,69 +31,6 @@ LEASE_SECONDS = 600.0
 MAX_WINDOWS = 64
 #: Disagreements listed on the review page (the rest: `weaklab annotate disagreements`).
 MAX_DISAGREEMENTS = 50
-
-
-def explain(state: DashboardState, item_id: Any, run_id: int) -> dict[str, Any]:
-    """``store.explain`` of an item (a copy, kept until the store changes); NotFound for an unknown id."""
-    def build() -> dict[str, Any]:
-        try:
-            return state.store.explain(item_id, run_id)
-        except ValidationError:
-            raise NotFound(f"item_id: no item {str(item_id)[:200]!r} in the dataset of run {run_id}") from None
-
-    return dict(state.fresh(("explain", str(item_id), int(run_id)), build))
-
-
-def item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any]:
-    """The lineage of one item: votes with versions, posterior, issues, corrections, answers, final label."""
-    return dict(state.fresh(("item_view", str(item_id), int(run_id)), lambda: _item_view(state, item_id, run_id)))
-
-
-def _item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any]:
-    story = explain(state, item_id, run_id)
-    story["text"] = state.texts(state.dataset_id(run_id)).get(story["item_id"])
-    names = story.get("class_names") or state.class_names(run_id)
-    story["class_names"] = names
-    now = state.store.human_labels(state.dataset_id(run_id), class_names=names, item_id=story["item_id"],
-                                   renames=state.store.run_class_renames(run_id), unknown="ignore")
-    story["human_now"] = now.iloc[0].to_dict() if len(now) else None
-    return story
-
-
-def issues_view(state: DashboardState, run_id: int, page: int, size: int = 25) -> dict[str, Any]:
-    """One page of the run's label issues by rank, each with its evidence (votes, posterior)."""
-    return state.fresh(("issues_view", int(run_id), int(page), int(size)),
-                       lambda: _issues_view(state, run_id, page, size))
-
-
-def _issues_view(state: DashboardState, run_id: int, page: int, size: int) -> dict[str, Any]:
-    store = state.store
-    pager = Pager(page, size, store.n_label_issues(run_id))
-    frame = store.label_issues(run_id, offset=pager.offset, limit=size)
-    texts = state.texts(state.dataset_id(run_id))
-    rows = []
-    for issue in frame.to_dict("records"):
-        issue = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in issue.items()}
-        story = explain(state, issue["item_id"], run_id)
-        issue["votes"] = story["votes"]
-        issue["posterior"] = (story.get("posterior") or {}).get("proba")
-        issue["text"] = texts.get(issue["item_id"])
-        rows.append(issue)
-    return {"issues": rows, "pager": pager, "class_names": state.class_names(run_id)}
-
-
-def resolve(state: DashboardState, issue_id: int, decision: str, who: str, why: str | None) -> int | None:
-    """Accept (record the suggested label as a correction) or reject a label issue."""
-    if decision not in ("accept", "reject"):
-        raise ValidationError(f"decision: expected 'accept' or 'reject'; got {decision[:40]!r}")
-    try:
-        correction = state.store.resolve_issue(issue_id, decision == "accept", who=who, why=why or None)
-    except ValidationError as exc:
-        if "issue_id" in str(exc):
-            raise NotFound(f"issue_id: no label issue {issue_id} in this store") from None
-        raise
-    state.wrote()
-    return correction
 
 
 def next_item(state: DashboardState, run_id: int, annotator: str) -> Any | None:
@@ -162,7 +102,7 @@ def review_view(state: DashboardState, run_id: int, annotator: str | None) -> di
 
 def answer(state: DashboardState, run_id: int, annotator: str, item_id: str, label: Any) -> int | None:
     """Record an annotator's answer (an annotation with name and time); None when it repeats their last one."""
-    value = _class_id(label, state.class_names(run_id))
+    value = class_id(label, state.class_names(run_id))
     typed = explain(state, item_id, run_id)["item_id"]
     dataset_id = state.dataset_id(run_id)
     mine = state.store.annotations(dataset_id, item_id=typed, annotator=annotator)
@@ -199,23 +139,41 @@ def disagreements(state: DashboardState, run_id: int) -> list[dict[str, Any]]:
             for r in frame.head(MAX_DISAGREEMENTS).to_dict("records")]
 
 
-def adjudicate(state: DashboardState, run_id: int, annotator: str, item_id: str, label: Any) -> int:
-    """Settle an item's disagreement: an answer with origin ``"adjudication"`` decides its label."""
-    names = state.class_names(run_id)
-    value = _class_id(label, names)
-    typed = explain(state, item_id, run_id)["item_id"]
-    annotation = state.store.add_annotation(state.dataset_id(run_id), typed, annotator, value,
-                                            origin="adjudication", run_id=run_id)
-    state.wrote()
-    return annotation
+def routes(router: APIRouter, pages: Pages) -> None:
+    """``GET /review``, ``POST /review/annotator``, ``POST /review/answer``."""
+    st, render = pages.state, pages.render
 
+    @router.get("/review", response_class=HTMLResponse)
+    def review_page(request: Request, run: int | None = RunId) -> HTMLResponse:
+        run_id = st(request).resolve_run(run)
+        return render(request, "review.html", "review", run_id,
+                      **review_view(st(request), run_id, pages.annotator(request)))
 
-def _class_id(label: Any, names: list[str]) -> int:
-    try:
-        value = int(label)
-    except (TypeError, ValueError):
-        raise ValidationError(f"label: expected a class id in 0..{len(names) - 1}; got {str(label)[:40]!r}") from None
-    if not 0 <= value < len(names):
-        raise ValidationError(f"label: expected a class id in 0..{len(names) - 1} ({', '.join(names)}); "
-                              f"got {value}")
-    return value
+    @router.post("/review/annotator")
+    def set_annotator(annotator: str = Form(...), run: int = Form(..., ge=0)) -> RedirectResponse:
+        name = check_annotator(annotator)
+        response = RedirectResponse(f"/review?run={run}", status_code=303)
+        response.set_cookie(ANNOTATOR_COOKIE, name, httponly=True, samesite="strict")
+        return response
+
+    @router.post("/review/answer")
+    def review_answer(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
+                      label: str = Form(..., max_length=20)) -> Response:
+        state = st(request)
+        annotator = pages.annotator(request)
+        if annotator is None:
+            raise ValidationError("annotator: set your name on the review page before answering")
+        annotation = answer(state, state.resolve_run(run), annotator, item_id, label)
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse({"annotation_id": annotation, "duplicate": annotation is None})
+        return RedirectResponse(f"/review?run={run}", status_code=303)
+
+    @router.post("/review/skip")
+    def review_skip(request: Request, run: int = Form(..., ge=0),
+                    item_id: str = Form(..., max_length=500)) -> RedirectResponse:
+        state = st(request)
+        annotator = pages.annotator(request)
+        if annotator is None:
+            raise ValidationError("annotator: set your name on the review page before skipping")
+        skip(state, state.resolve_run(run), annotator, item_id)
+        return RedirectResponse(f"/review?run={run}", status_code=303)

@@ -1,0 +1,73 @@
+"""Model health (``/health``): end-model metrics, confusion matrix, reliability diagram with ECE, slices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from .. import charts
+from ..page import Nav, Pages, RunId, flat_numbers
+from ..state import DashboardState
+
+__all__ = ["NAV", "health_view", "routes"]
+
+NAV = Nav(order=40, key="health", path="/health", label="Model health")
+
+
+def health_view(state: DashboardState, run_id: int) -> dict[str, Any]:
+    """End-model metrics, confusion matrix, reliability diagram with ECE, slices."""
+    return state.fresh(("health_view", int(run_id)), lambda: _health_view(state, run_id))
+
+
+def _health_view(state: DashboardState, run_id: int) -> dict[str, Any]:
+    summary = state.summary(run_id)
+    names = state.class_names(run_id)
+    models = [{"name": m.get("name"), "metrics": flat_numbers(m.get("metrics")), "params": m.get("params")}
+              for m in summary.end_models]
+    curves = {k: v for k, v in summary.curves.items() if v}
+    diagram = charts.reliability(curves, title="Reliability diagram") if curves else None
+    confusion, note = _confusion(state, run_id, summary, names)
+    matrix = charts.heatmap(names, names, confusion, title="Confusion matrix", high=float(np.nanmax(confusion)),
+                            fmt=".0f") if confusion is not None and confusion.size else None
+    return {"models": models, "diagram": diagram, "ece": summary.ece, "slices": summary.slices,
+            "confusion": matrix, "confusion_note": note, "run_metrics": flat_numbers(summary.run.get("metrics"))}
+
+
+def _confusion(state: DashboardState, run_id: int, summary: Any,
+               names: list[str]) -> tuple[np.ndarray | None, str]:
+    for model in reversed(summary.end_models):
+        metrics = model.get("metrics") or {}
+        for key in ("confusion", "confusion_matrix"):
+            if isinstance(metrics, Mapping) and metrics.get(key) is not None:
+                return np.asarray(metrics[key], dtype=float), f"{model.get('name')}, as recorded (rows: truth)"
+    answers = state.store.run_human_labels(run_id, seen_by_run=False)
+    answers = answers[answers["label"] >= 0]
+    if answers.empty:
+        return None, "No confusion matrix recorded, and no human answers to compare the label model with."
+    ranking = state.ranking(run_id)
+    index = pd.Index([str(v) for v in ranking.item_ids.tolist()]) if len(ranking) <= 200_000 else None
+    k = len(names)
+    grid = np.zeros((k, k))
+    last = pd.Series(answers["label"].to_numpy(), index=answers["item_id"].astype(str).to_numpy())
+    if index is None:
+        return None, "No confusion matrix recorded."
+    pos = index.get_indexer(pd.Index(list(last.index)))
+    for p, truth in zip(pos, last.to_numpy()):
+        if p >= 0 and 0 <= int(truth) < k:
+            grid[int(truth), int(np.argmax(ranking.proba[p]))] += 1
+    return grid, f"label model vs {int(grid.sum())} human answers (rows: human answer, columns: label model)"
+
+
+def routes(router: APIRouter, pages: Pages) -> None:
+    """``GET /health``."""
+    st, render = pages.state, pages.render
+
+    @router.get("/health", response_class=HTMLResponse)
+    def health_page(request: Request, run: int | None = RunId) -> HTMLResponse:
+        run_id = st(request).resolve_run(run)
+        return render(request, "health.html", "health", run_id, **health_view(st(request), run_id))

@@ -1,0 +1,73 @@
+"""Label issues of a run (``/issues``) and their resolution (``POST /issues/<id>/resolve``).
+
+Every write goes through the store's API (``resolve_issue``); every input is
+checked first and refused with a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from ...errors import ValidationError
+from ..page import Nav, PageNo, Pager, Pages, RunId, explain, records
+from ..state import DashboardState, NotFound
+
+__all__ = ["NAV", "issues_view", "resolve", "routes"]
+
+NAV = Nav(order=50, key="issues", path="/issues", label="Label issues")
+
+
+def issues_view(state: DashboardState, run_id: int, page: int, size: int = 25) -> dict[str, Any]:
+    """One page of the run's label issues by rank, each with its evidence (votes, posterior)."""
+    return state.fresh(("issues_view", int(run_id), int(page), int(size)),
+                       lambda: _issues_view(state, run_id, page, size))
+
+
+def _issues_view(state: DashboardState, run_id: int, page: int, size: int) -> dict[str, Any]:
+    store = state.store
+    pager = Pager(page, size, store.n_label_issues(run_id))
+    frame = store.label_issues(run_id, offset=pager.offset, limit=size)
+    texts = state.texts(state.dataset_id(run_id))
+    rows = []
+    for issue in records(frame):
+        story = explain(state, issue["item_id"], run_id)
+        issue["votes"] = story["votes"]
+        issue["posterior"] = (story.get("posterior") or {}).get("proba")
+        issue["text"] = texts.get(issue["item_id"])
+        rows.append(issue)
+    return {"issues": rows, "pager": pager, "class_names": state.class_names(run_id)}
+
+
+def resolve(state: DashboardState, issue_id: int, decision: str, who: str, why: str | None) -> int | None:
+    """Accept (record the suggested label as a correction) or reject a label issue."""
+    if decision not in ("accept", "reject"):
+        raise ValidationError(f"decision: expected 'accept' or 'reject'; got {decision[:40]!r}")
+    try:
+        correction = state.store.resolve_issue(issue_id, decision == "accept", who=who, why=why or None)
+    except ValidationError as exc:
+        if "issue_id" in str(exc):
+            raise NotFound(f"issue_id: no label issue {issue_id} in this store") from None
+        raise
+    state.wrote()
+    return correction
+
+
+def routes(router: APIRouter, pages: Pages) -> None:
+    """``GET /issues``, ``POST /issues/<id>/resolve``."""
+    st, render = pages.state, pages.render
+
+    @router.get("/issues", response_class=HTMLResponse)
+    def issues_page(request: Request, run: int | None = RunId, page: int = PageNo) -> HTMLResponse:
+        run_id = st(request).resolve_run(run)
+        return render(request, "issues.html", "issues", run_id, **issues_view(st(request), run_id, page),
+                      annotator=pages.annotator(request))
+
+    @router.post("/issues/{issue_id}/resolve")
+    def resolve_issue(request: Request, issue_id: int, decision: str = Form(...), run: int = Form(..., ge=0),
+                      why: str = Form("", max_length=500), page: int = Form(1, ge=1)) -> RedirectResponse:
+        who = pages.annotator(request) or "dashboard"
+        resolve(st(request), issue_id, decision, who, why.strip() or None)
+        return RedirectResponse(f"/issues?run={run}&page={page}", status_code=303)

@@ -1,0 +1,81 @@
+"""The lineage of one item (``/items/<id>``, ``/api/items/<id>``) and adjudication (``POST /adjudicate``).
+
+Every write goes through the store's API (``add_annotation``); every input is
+checked first and refused with a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from ...errors import ValidationError
+from ..page import Pages, RunId, class_id, explain, plain_json
+from ..state import DashboardState
+
+__all__ = ["NAV", "adjudicate", "item_view", "routes"]
+
+#: The lineage page is reached by the navigation bar's search form, not a link.
+NAV = None
+
+
+def item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any]:
+    """The lineage of one item: votes with versions, posterior, issues, corrections, answers, final label."""
+    return dict(state.fresh(("item_view", str(item_id), int(run_id)), lambda: _item_view(state, item_id, run_id)))
+
+
+def _item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any]:
+    story = explain(state, item_id, run_id)
+    story["text"] = state.texts(state.dataset_id(run_id)).get(story["item_id"])
+    names = story.get("class_names") or state.class_names(run_id)
+    story["class_names"] = names
+    now = state.store.human_labels(state.dataset_id(run_id), class_names=names, item_id=story["item_id"],
+                                   renames=state.store.run_class_renames(run_id), unknown="ignore")
+    story["human_now"] = now.iloc[0].to_dict() if len(now) else None
+    return story
+
+
+def adjudicate(state: DashboardState, run_id: int, annotator: str, item_id: str, label: Any) -> int:
+    """Settle an item's disagreement: an answer with origin ``"adjudication"`` decides its label."""
+    names = state.class_names(run_id)
+    value = class_id(label, names)
+    typed = explain(state, item_id, run_id)["item_id"]
+    annotation = state.store.add_annotation(state.dataset_id(run_id), typed, annotator, value,
+                                            origin="adjudication", run_id=run_id)
+    state.wrote()
+    return annotation
+
+
+def routes(router: APIRouter, pages: Pages) -> None:
+    """``GET /items``, ``GET /items/<id>``, ``GET /api/items/<id>``, ``POST /adjudicate``."""
+    st, render = pages.state, pages.render
+
+    @router.get("/items", include_in_schema=False)
+    def find_item(item_id: str = Query(..., min_length=1, max_length=500),
+                  run: int | None = RunId) -> RedirectResponse:
+        suffix = f"?run={run}" if run is not None else ""
+        return RedirectResponse(f"/items/{quote(item_id, safe='')}{suffix}", status_code=303)
+
+    @router.get("/items/{item_id:path}", response_class=HTMLResponse)
+    def item_page(request: Request, item_id: str, run: int | None = RunId) -> HTMLResponse:
+        run_id = st(request).resolve_run(run)
+        return render(request, "item.html", "item", run_id, story=item_view(st(request), item_id, run_id))
+
+    @router.get("/api/items/{item_id:path}")
+    def api_item(request: Request, item_id: str, run: int | None = RunId) -> JSONResponse:
+        run_id = st(request).resolve_run(run)
+        return JSONResponse(plain_json(item_view(st(request), item_id, run_id)))
+
+    @router.post("/adjudicate")
+    def adjudicate_item(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
+                        label: str = Form(..., max_length=20)) -> RedirectResponse:
+        state = st(request)
+        who = pages.annotator(request)
+        if who is None:
+            raise ValidationError("annotator: set your name on the review page before adjudicating")
+        run_id = state.resolve_run(run)
+        adjudicate(state, run_id, who, item_id, label)
+        return RedirectResponse(f"/items/{quote(item_id, safe='')}?run={run_id}", status_code=303)

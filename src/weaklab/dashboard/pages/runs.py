@@ -1,0 +1,71 @@
+"""The runs listing (``/runs``, ``/api/runs``) and the diff of two runs (``/diff``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from ...errors import ValidationError
+from ..page import Nav, PageNo, Pager, Pages, flat_numbers, records
+from ..state import DashboardState
+
+__all__ = ["NAV", "diff_view", "routes", "runs_view"]
+
+NAV = Nav(order=10, key="runs", path="/runs", label="Runs", with_run=False)
+
+
+def runs_view(state: DashboardState, page: int, size: int = 25) -> dict[str, Any]:
+    """The runs listing: dataset, sources, label model, end-model scores and alerts of each run."""
+    return state.fresh(("runs_view", int(page), int(size)), lambda: _runs_view(state, page, size))
+
+
+def _runs_view(state: DashboardState, page: int, size: int) -> dict[str, Any]:
+    store = state.store
+    pager = Pager(page, size, len(state.run_ids()))
+    rows = []
+    for run in records(store.runs(offset=pager.offset, limit=size)):
+        config, metrics = run.get("config") or {}, run.get("metrics") or {}
+        run_records = store.run_records(int(run["run_id"]))
+        apps, models = run_records["applications"], run_records["label_model_runs"]
+        run["n_sources"] = int(apps["n_sources"].iloc[-1]) if len(apps) else len(config.get("sources") or {})
+        run["label_model"] = str(models["class"].iloc[-1]) if len(models) else "-"
+        run["end_scores"] = {f"{r['name']}: {k}": v for r in records(run_records["end_model_runs"])
+                             for k, v in flat_numbers(r.get("metrics")).items()}
+        run["n_alerts"] = len(store.alerts(int(run["run_id"])))
+        run["n_metrics"] = len(flat_numbers(metrics))
+        rows.append(run)
+    return {"runs": rows, "pager": pager}
+
+
+def diff_view(state: DashboardState, run_a: int, run_b: int, page: int, size: int = 50) -> dict[str, Any]:
+    """Items whose final label differs between two runs, one page at a time."""
+    a, b = state.resolve_run(run_a), state.resolve_run(run_b)
+    if state.dataset_id(a) != state.dataset_id(b):
+        raise ValidationError(f"runs: run {a} and run {b} label different datasets; pick two runs of one dataset")
+    frame = state.fresh(("diff", a, b), lambda: state.store.diff(a, b))
+    pager = Pager(page, size, len(frame))
+    return {"a": a, "b": b, "rows": records(frame.iloc[pager.offset:pager.offset + size]), "pager": pager,
+            "class_names": state.class_names(b)}
+
+
+def routes(router: APIRouter, pages: Pages) -> None:
+    """``GET /runs``, ``GET /diff``, ``GET /api/runs``."""
+    st, render = pages.state, pages.render
+
+    @router.get("/runs", response_class=HTMLResponse)
+    def runs_page(request: Request, page: int = PageNo) -> HTMLResponse:
+        return render(request, "runs.html", "runs", None, **runs_view(st(request), page))
+
+    @router.get("/diff", response_class=HTMLResponse)
+    def diff_page(request: Request, a: int = Query(..., ge=0), b: int = Query(..., ge=0),
+                  page: int = PageNo) -> HTMLResponse:
+        return render(request, "diff.html", "runs", b, **diff_view(st(request), a, b, page))
+
+    @router.get("/api/runs")
+    def api_runs(request: Request, page: int = PageNo) -> JSONResponse:
+        data = runs_view(st(request), page)
+        runs = [{k: v for k, v in r.items() if k in ("run_id", "dataset", "status", "label_model", "n_sources",
+                                                      "end_scores", "n_alerts")} for r in data["runs"]]
+        return JSONResponse({"runs": runs, "page": page, "pages": data["pager"].pages})
