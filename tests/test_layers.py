@@ -159,7 +159,7 @@ PRIVATE_IMPORT_ALLOWLIST: set[str] = {
     "weaklab.demo.record -> weaklab.pipeline.record:stats_for_store",
     "weaklab.demo.record -> weaklab.pipeline.training:calibration",
     "weaklab.pipeline.project -> weaklab.pipeline.record:stats_for_store",
-    "weaklab.store._records -> weaklab._core.label_matrix:_validate_item_ids",
+    "weaklab.store._lineage -> weaklab._core.label_matrix:_validate_item_ids",
     "weaklab.synthetic._crowd -> weaklab.synthetic._common:_class_balance",
     "weaklab.synthetic._crowd -> weaklab.synthetic._common:_draw_classes",
     "weaklab.synthetic._crowd -> weaklab.synthetic._common:_independent_confusion",

@@ -6,7 +6,7 @@ model and durability guarantees.
 """
 
 from ._explain import FINAL_FROM
-from ._records import RUN_STATUSES
+from ._lineage import RUN_STATUSES
 from .schema import SCHEMA_VERSION
 from .store import Store
 

@@ -22,8 +22,8 @@ import pyarrow as pa
 from .._core.validation import check_choice, fail
 from ._base import check_id, insert_columns, new_ids
 from ._db import utcnow
-from ._logs import LogsMixin, typed_id
 from ._resolve import class_key, current_mask, resolve_answers
+from ._rows import StoreBase, typed_id
 from ._sql import VERSIONS_SQL
 from ._values import broadcast, text_values, time_values
 
@@ -34,7 +34,7 @@ _ANSWER_COLUMNS = ("annotation_id, dataset_id, item_key AS item_id, annotator, l
                    "(SELECT name FROM datasets d WHERE d.dataset_id = a.dataset_id) AS dataset_name")
 
 
-class AnswersMixin(LogsMixin):
+class AnswersMixin(StoreBase):
     """Writing human answers and reading them back per dataset name and item id."""
 
     # ------------------------------------------------------------------ writing

@@ -23,7 +23,7 @@ from ._arrays import ArrayFolder, ArrayInfo
 from ._db import connect, store_error, utcnow
 from ._lease import SharedFile, shared_file
 
-__all__ = ["StoreBase", "DEFAULT_PATH", "DEFAULT_TIMEOUT"]
+__all__ = ["StoreConnection", "DEFAULT_PATH", "DEFAULT_TIMEOUT"]
 
 _COUNT_CHANGE = ("INSERT INTO schema_info VALUES ('changes', '1') ON CONFLICT (key) DO UPDATE SET "
                  "value = CAST(CAST(schema_info.value AS BIGINT) + 1 AS VARCHAR)")
@@ -33,7 +33,7 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_PATH = Path(".weaklab") / "weaklab.duckdb"
 
 
-class StoreBase:
+class StoreConnection:
     """Connection handling: short read and write leases on a connection shared by the process's Stores."""
 
     def __init__(self, path: Any = None, *, read_only: bool = False, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -81,7 +81,7 @@ class StoreBase:
         """True after :meth:`close`."""
         return self._shared is None
 
-    def __enter__(self) -> StoreBase:
+    def __enter__(self) -> StoreConnection:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -93,7 +93,7 @@ class StoreBase:
 
     # ------------------------------------------------------------------ leases and transactions
     @contextmanager
-    def session(self, *, write: bool = False) -> Iterator[StoreBase]:
+    def session(self, *, write: bool = False) -> Iterator[StoreConnection]:
         """Keep the file open across several operations (one open instead of one per operation).
 
         The store opens its DuckDB file only while an operation runs (and

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 
 from .._core.validation import fail
-from ._explain import FINAL_FROM, ExplainMixin, mapped_class, plurality, reason, vote_delta
-from ._logs import typed_id
+from ._explain import FINAL_FROM, mapped_class, plurality, reason, vote_delta
+from ._rows import StoreBase, typed_id
 
 __all__ = ["DiffMixin"]
 
 
-class DiffMixin(ExplainMixin):
+class DiffMixin(StoreBase):
     """``diff``: items whose final label differs between two runs."""
 
     def diff(self, run_a: int, run_b: int) -> pd.DataFrame:

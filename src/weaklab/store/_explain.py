@@ -27,7 +27,7 @@ from .._core.validation import fail
 from ..errors import StoreError
 from ._base import loads
 from ._codec import votes_of_row
-from ._queries import QueriesMixin
+from ._rows import StoreBase
 from ._sql import VERSIONS_SQL
 
 __all__ = ["ExplainMixin", "FINAL_FROM", "mapped_class", "plurality", "reason", "vote_delta"]
@@ -36,7 +36,7 @@ __all__ = ["ExplainMixin", "FINAL_FROM", "mapped_class", "plurality", "reason", 
 FINAL_FROM = ("none", "votes", "label_model", "correction", "annotation")
 
 
-class ExplainMixin(QueriesMixin):
+class ExplainMixin(StoreBase):
     """Lineage queries over items."""
 
     def explain(self, item_id: Any, run_id: int | None = None) -> dict[str, Any]:

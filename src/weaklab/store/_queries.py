@@ -12,10 +12,9 @@ from .._core.soft_labels import SoftLabels
 from .._core.validation import check_int
 from ._base import check_id, check_text, loads
 from ._codec import decode_ids, decode_proba, decode_state_arrays, decode_votes
-from ._logs import typed_id
+from ._rows import StoreBase, typed_id
 from ._runs import INTERRUPTED
 from ._sql import VERSIONS_SQL
-from ._versions import VersionsMixin
 
 __all__ = ["QueriesMixin"]
 
@@ -34,7 +33,7 @@ _EARLIER_DECISION = (
 _JSON_COLUMNS = ("config", "metrics", "params", "calibration", "report", "meta", "class_names")
 
 
-class QueriesMixin(VersionsMixin):
+class QueriesMixin(StoreBase):
     """Read access: containers back from the store, and listings for the CLI and dashboard."""
 
     # ------------------------------------------------------------------ containers
@@ -84,11 +83,6 @@ class QueriesMixin(VersionsMixin):
         state = loads(meta)
         state["arrays"] = decode_state_arrays(self._read_array(array))
         return state
-
-    def _rows_of(self, rows_name: str | None) -> np.ndarray | None:
-        if rows_name is None:
-            return None
-        return self._read_array(rows_name).column("row").to_numpy().astype(np.int64)
 
     def _item_ids_for(self, dataset_id: int, rows_map: np.ndarray | None, id_dtype: str | None) -> Any:
         if id_dtype is None:

@@ -22,8 +22,8 @@ from .._core.validation import fail
 from ._arrays import rows_per_group
 from ._base import loads
 from ._codec import encode_ids, encode_state_arrays, encode_votes, id_keys, matrix_key, proba_table
-from ._diff import DiffMixin
-from ._records import ids_fingerprint
+from ._lineage import ids_fingerprint
+from ._rows import StoreBase
 
 __all__ = ["RepairMixin", "ARRAY_USERS"]
 
@@ -38,7 +38,7 @@ ARRAY_USERS = (
 )
 
 
-class RepairMixin(DiffMixin):
+class RepairMixin(StoreBase):
     """``check_arrays`` and the ``restore_*`` methods behind ``weaklab doctor``."""
 
     def check_arrays(self, *, deep: bool = True) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import StoreBase
+from ._base import StoreConnection
 from ._db import utcnow
 from ._liveness import current_process, process_alive
 
@@ -14,7 +14,7 @@ __all__ = ["RunStateMixin", "INTERRUPTED"]
 INTERRUPTED = "interrupted"
 
 
-class RunStateMixin(StoreBase):
+class RunStateMixin(StoreConnection):
     """Records the process of each run and notices runs whose process is gone."""
 
     def _after_open(self) -> None:

@@ -17,16 +17,15 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ._answers import AnswersMixin
 from ._base import check_text, insert_columns
 from ._db import utcnow
-from ._logs import typed_id
+from ._rows import StoreBase, typed_id
 from ._sql import VERSIONS_SQL
 
 __all__ = ["VersionsMixin"]
 
 
-class VersionsMixin(AnswersMixin):
+class VersionsMixin(StoreBase):
     """Carry-over between dataset versions and the pending list of exported items."""
 
     def dataset_versions(self, dataset_id: int) -> list[int]:

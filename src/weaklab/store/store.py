@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from ._answers import AnswersMixin
+from ._diff import DiffMixin
+from ._explain import ExplainMixin
+from ._lineage import LineageMixin
+from ._queries import QueriesMixin
 from ._repair import RepairMixin
+from ._review import ReviewMixin
+from ._versions import VersionsMixin
 
 __all__ = ["Store"]
 
 
-class Store(RepairMixin):
+class Store(RepairMixin, DiffMixin, ExplainMixin, QueriesMixin, VersionsMixin, AnswersMixin, ReviewMixin,
+            LineageMixin):
     """Every run, source version, matrix, label, correction and human answer, in one embedded database.
 
     The records live in a DuckDB file (default ``.weaklab/weaklab.duckdb`` in

@@ -1,4 +1,4 @@
-"""Writing records: datasets, sources, applications, runs and the label models' outputs."""
+"""Lineage records: datasets, sources, runs, applications and what the label models produced (append-only)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from .._core.label_matrix import LabelMatrix, _validate_item_ids
 from .._core.soft_labels import SoftLabels
 from .._core.validation import check_choice, check_int, fail
 from ._arrays import rows_per_group
-from ._base import check_id, check_text, dumps, finite_or_none
+from ._base import check_text, dumps, finite_or_none
 from ._codec import (
-    decode_ids,
     encode_ids,
     encode_state_arrays,
     encode_votes,
@@ -27,16 +26,16 @@ from ._codec import (
     proba_table,
 )
 from ._db import utcnow
-from ._lookup import LookupMixin
+from ._rows import StoreBase
 
-__all__ = ["RecordsMixin", "RUN_STATUSES", "ids_fingerprint"]
+__all__ = ["LineageMixin", "RUN_STATUSES", "ids_fingerprint"]
 
 #: Statuses a run can end with (``"running"`` until :meth:`finish_run`; ``"interrupted"`` when the store
 #: finds its process gone).
 RUN_STATUSES = ("finished", "failed", "cancelled")
 
 
-class RecordsMixin(LookupMixin):
+class LineageMixin(StoreBase):
     """Append-only records of what the pipeline did."""
 
     # ------------------------------------------------------------------ datasets and sources
@@ -371,46 +370,6 @@ class RecordsMixin(LookupMixin):
         with self._transaction() as con:
             return self._insert(con, "alerts", "alert", "alert_id", values)
 
-    # ------------------------------------------------------------------ lookups used by the parts
-    def _dataset_row(self, dataset_id: Any) -> tuple[Any, ...]:
-        check_id("dataset_id", dataset_id)
-        return self._one("SELECT name, n_items, id_dtype, item_ids_array FROM datasets WHERE dataset_id = ?",
-                         [int(dataset_id)], "dataset_id", dataset_id)
-
-    def _run_row(self, run_id: Any) -> tuple[Any, ...]:
-        check_id("run_id", run_id)
-        dataset, status, created, finished = self._one(
-            "SELECT dataset_id, status, created_at, finished_at FROM runs WHERE run_id = ?",
-            [int(run_id)], "run_id", run_id)
-        return dataset, self._status_of(int(run_id), status), created, finished
-
-    def _application_row(self, application_id: Any) -> tuple[Any, ...]:
-        check_id("application_id", application_id)
-        return self._one(
-            "SELECT dataset_id, n_items, n_sources, n_classes, class_names, layout, votes_array, rows_array, "
-            "id_dtype FROM applications WHERE application_id = ?", [int(application_id)],
-            "application_id", application_id)
-
-    def _rows_map(self, dataset_id: Any, item_ids: np.ndarray | None, n: int,
-                  what: str) -> tuple[np.ndarray | None, str | None]:
-        """Dataset rows of ``item_ids`` (None when they are the dataset's rows in order) and their dtype."""
-        n_items = int(self._dataset_row(dataset_id)[1])
-        if item_ids is None:
-            if n != n_items:
-                raise fail(f"{what}.item_ids", f"item ids, or exactly the dataset's {n_items} rows in order",
-                           got_text=f"{n} rows without item ids")
-            return None, None
-        keys = id_keys(item_ids, f"{what}.item_ids")
-        if n == n_items and np.array_equal(keys, self._dataset_keys(int(dataset_id))):
-            return None, item_ids.dtype.str  # the dataset's items in dataset order (the common case)
-        rows = self._lookup_rows(int(dataset_id), keys, f"{what}.item_ids")
-        if n == n_items and np.array_equal(rows, np.arange(n)):
-            return None, item_ids.dtype.str
-        return rows, item_ids.dtype.str
-
-    def _dataset_keys(self, dataset_id: int) -> np.ndarray:
-        _, _, dtype, array = self._dataset_row(dataset_id)
-        return id_keys(decode_ids(self._read_array(array), dtype))
 
 def _dataset_ids(item_ids: Any, n_items: int | None) -> np.ndarray:
     if item_ids is None:

@@ -1,4 +1,4 @@
-"""Item-level logs: label issues, corrections and the review queue (claims)."""
+"""Review decisions on items: label issues (and their resolution), corrections, and review-queue claims."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ import numpy as np
 import pyarrow as pa
 
 from .._core.validation import check_float, check_int, fail
-from ._base import check_id, check_text, insert_columns, loads, new_ids
+from ._base import check_id, check_text, insert_columns, new_ids
 from ._db import utcnow
-from ._records import RecordsMixin
+from ._rows import StoreBase
 from ._sql import VERSIONS_SQL
 from ._values import float_values, int_values, text_values, time_values
 
-__all__ = ["LogsMixin"]
+__all__ = ["ReviewMixin"]
 
 
-class LogsMixin(RecordsMixin):
+class ReviewMixin(StoreBase):
     """Label issues, corrections and claims on items."""
 
     # ------------------------------------------------------------------ label issues
@@ -148,24 +148,6 @@ class LogsMixin(RecordsMixin):
                 row=rows, **cols, issue_id=pa.nulls(n, pa.int64())))
         return ids
 
-    def run_class_names(self, run_id: int) -> list[str] | None:
-        """The class names recorded with a run's label matrix or soft labels (None when it recorded none)."""
-        self._run_row(run_id)
-        names = self._run_classes(int(run_id))[1]
-        return None if names is None else [str(n) for n in names]
-
-    def _run_classes(self, run_id: int) -> tuple[int | None, list[str] | None]:
-        """``(n_classes, class_names)`` recorded with a run's label matrix or soft labels."""
-        rows = self._query(
-            "SELECT a.n_classes, a.class_names FROM run_applications r JOIN applications a USING "
-            "(application_id) WHERE r.run_id = ? UNION ALL SELECT n_classes, class_names FROM soft_labels "
-            "WHERE run_id = ?", [run_id, run_id])
-        if not rows:
-            return None, None
-        named = [r for r in rows if r[1] is not None]
-        k, names = named[0] if named else rows[0]
-        return int(k), loads(names)
-
     # ------------------------------------------------------------------ review queue
     def claim_items(self, run_id: int, annotator: str, candidates: Any, n: int = 10,
                     lease_seconds: float = 600.0) -> list[Any]:
@@ -240,35 +222,11 @@ class LogsMixin(RecordsMixin):
             changed[str(key)] = changed.get(str(key), True) and differs
         return [k for k, differs in changed.items() if differs]
 
-    # ------------------------------------------------------------------ item helpers
-    def _item_rows(self, dataset_id: int, item_ids: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
-        from ._codec import id_keys
-
-        arr = np.asarray(item_ids)
-        if arr.ndim != 1:
-            raise fail(what, "a 1-d sequence of item ids", arr)
-        keys = id_keys(arr, what) if arr.size else np.array([], dtype=object)
-        return keys, self._lookup_rows(dataset_id, keys, what)
-
-    def _ids_of_rows(self, dataset_id: int, rows: list[int]) -> list[Any]:
-        if not rows:
-            return []
-        dtype = str(self._dataset_row(dataset_id)[2])
-        found = dict(self._query("SELECT row, item_key FROM items WHERE dataset_id = ? AND row IN "
-                                 "(SELECT unnest(?::BIGINT[]))", [dataset_id, rows]))
-        return [typed_id(found[r], dtype) for r in rows]
-
-
 def _class_names(names: list[str] | None, labels: list[int | None]) -> list[str | None]:
     """The name of each class id (None without names or for an id out of range)."""
     if not names:
         return [None] * len(labels)
     return [names[v] if v is not None and 0 <= v < len(names) else None for v in labels]
-
-
-def typed_id(key: str, dtype: str) -> Any:
-    """An item key (text) back to the dataset's id type (int for integer ids)."""
-    return int(key) if np.dtype(dtype).kind in "iu" else key
 
 
 def _free_candidates(con: Any, run_id: int, dataset_id: int, keys: np.ndarray, rows: np.ndarray,
