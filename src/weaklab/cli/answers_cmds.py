@@ -17,7 +17,7 @@ def _dataset(store: Any, dataset_id: int | None) -> tuple[int, int | None]:
     if dataset_id is None:
         if run is None:
             raise click.ClickException("the store has no finished run yet; pass --dataset ID")
-        dataset_id = int(store.runs().set_index("run_id").loc[run, "dataset_id"])
+        dataset_id = int(store.run(run)["dataset_id"])
     return int(dataset_id), run
 
 

@@ -67,7 +67,7 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
         run = run_id if run_id is not None else store.latest_run_id()
         if run is None:
             raise click.ClickException("the store has no runs yet: run `weaklab fit` first")
-        dataset_id = int(store.runs().set_index("run_id").loc[int(run), "dataset_id"])
+        dataset_id = int(store.run(int(run))["dataset_id"])
         items, names = review_batch(store, int(run), limit=limit, strategy=strategy)
     session = _Session(int(run), dataset_id, annotator, names, items)
     console = Console(highlight=False)

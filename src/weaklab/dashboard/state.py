@@ -248,11 +248,10 @@ class DashboardState:
     def run_row(self, run_id: int) -> dict[str, Any]:
         """The run's listing row (dataset, status, config, metrics)."""
         def build() -> dict[str, Any]:
-            runs = self.store.runs()
-            match = runs[runs["run_id"] == int(run_id)]
-            if match.empty:
-                raise NotFound(f"run_id: no run {run_id} in this store")
-            return {str(k): v for k, v in match.iloc[0].to_dict().items()}
+            try:
+                return self.store.run(int(run_id))
+            except ValidationError:
+                raise NotFound(f"run_id: no run {run_id} in this store") from None
         return self.fresh(("run_row", int(run_id)), build)
 
     def dataset_id(self, run_id: int) -> int:

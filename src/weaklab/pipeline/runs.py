@@ -22,11 +22,7 @@ DEFAULT_TEXT_FIELD = "text"
 
 def run_dataset(store: Store, run_id: int) -> int:
     """The dataset id of a run (a ValidationError for an unknown run)."""
-    runs = store.runs()
-    match = runs[runs["run_id"] == run_id]
-    if match.empty:
-        raise fail("run_id", "the id of a run in this store", run_id)
-    return int(match["dataset_id"].iloc[0])
+    return int(store.run(run_id)["dataset_id"])
 
 
 def run_soft_labels(store: Store, run_id: int) -> tuple[SoftLabels, int]:
@@ -142,11 +138,7 @@ def dataset_gold_items(store: Store, dataset_id: int) -> set[str]:
 
 
 def _dataset_meta(store: Store, dataset_id: int) -> dict[str, Any]:
-    datasets = store.datasets()
-    match = datasets[datasets["dataset_id"] == dataset_id]
-    if match.empty:
-        raise fail("dataset_id", "the id of a dataset in this store", dataset_id)
-    meta = match["meta"].iloc[0]
+    meta = store.dataset(dataset_id)["meta"]
     return meta if isinstance(meta, dict) else {}
 
 

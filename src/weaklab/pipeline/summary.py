@@ -15,7 +15,6 @@ import pandas as pd
 
 from .._core.label_matrix import LabelMatrix
 from .._core.soft_labels import SoftLabels
-from .._core.validation import fail
 from ..evaluation import expected_calibration_error, reliability_curve
 from ..labeling import lf_summary
 from ..store import Store
@@ -53,7 +52,7 @@ class RunData:
 
 def read_run(store: Store, run_id: int) -> RunData:
     """Read the run's records (sources, models, calibration, slices, issues, alerts) from the store."""
-    data = RunData(run=_run_row(store, run_id))
+    data = RunData(run=store.run(run_id))
     records = store.run_records(run_id)
     dataset_id = int(data.run["dataset_id"])
     matrix = _matrix(store, records["applications"])
@@ -77,14 +76,6 @@ def read_run(store: Store, run_id: int) -> RunData:
 
 
 # ---------------------------------------------------------------------- run and containers
-def _run_row(store: Store, run_id: Any) -> dict[str, Any]:
-    runs = store.runs()
-    match = runs[runs["run_id"] == run_id] if isinstance(run_id, (int, np.integer)) else runs.iloc[:0]
-    if isinstance(run_id, bool) or match.empty:
-        raise fail("run_id", "the id of a run in this store", run_id)
-    return _plain_row(match.iloc[0].to_dict())
-
-
 def _plain_row(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
 

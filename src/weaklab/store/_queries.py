@@ -9,7 +9,8 @@ import pandas as pd
 
 from .._core.label_matrix import LabelMatrix
 from .._core.soft_labels import SoftLabels
-from .._core.validation import check_int
+from .._core.state import to_jsonable
+from .._core.validation import check_int, fail
 from ._base import check_id, check_text, loads
 from ._codec import decode_ids, decode_proba, decode_state_arrays, decode_votes
 from ._rows import StoreBase, typed_id
@@ -107,6 +108,74 @@ class QueriesMixin(StoreBase):
         if self._dead_runs and len(frame):
             frame["status"] = [self._status_of(r, s) for r, s in zip(frame["run_id"], frame["status"])]
         return frame
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        """One run: the row :meth:`runs` lists for it, as a dict of plain values.
+
+        Parameters
+        ----------
+        run_id : int
+            The id of a run of this store.
+
+        Returns
+        -------
+        dict
+            ``run_id, created_at, finished_at, dataset_id, dataset, status, config, metrics``.
+
+        Raises
+        ------
+        ValidationError
+            ``run_id`` is not the id of a run of this store.
+
+        Examples
+        --------
+        >>> store.run(3)["dataset_id"]                           # doctest: +SKIP
+        1
+        """
+        if isinstance(run_id, bool) or not isinstance(run_id, (int, np.integer)):
+            raise fail("run_id", "the id of a run in this store", run_id)
+        self._refresh_dead_runs()
+        frame = self._page(
+            "SELECT r.run_id, r.created_at, r.finished_at, r.dataset_id, d.name AS dataset, r.status, "
+            "r.config, r.metrics FROM runs r JOIN datasets d USING (dataset_id) WHERE r.run_id = ?",
+            [int(run_id)], 0, None)
+        if frame.empty:
+            raise fail("run_id", "the id of a run in this store", run_id)
+        row: dict[str, Any] = to_jsonable(frame.iloc[0].to_dict())
+        row["status"] = self._status_of(int(run_id), row["status"])
+        return row
+
+    def dataset(self, dataset_id: int) -> dict[str, Any]:
+        """One dataset: the row :meth:`datasets` lists for it, as a dict of plain values.
+
+        Parameters
+        ----------
+        dataset_id : int
+            The id of a dataset of this store.
+
+        Returns
+        -------
+        dict
+            ``dataset_id, name, fingerprint, n_items, meta, created_at``.
+
+        Raises
+        ------
+        ValidationError
+            ``dataset_id`` is not the id of a dataset of this store.
+
+        Examples
+        --------
+        >>> store.dataset(1)["meta"]                             # doctest: +SKIP
+        {'path': 'data/comments.csv', 'id_column': 'comment_id'}
+        """
+        if isinstance(dataset_id, bool) or not isinstance(dataset_id, (int, np.integer)):
+            raise fail("dataset_id", "the id of a dataset in this store", dataset_id)
+        frame = self._page("SELECT dataset_id, name, fingerprint, n_items, meta, created_at FROM datasets "
+                           "WHERE dataset_id = ?", [int(dataset_id)], 0, None)
+        if frame.empty:
+            raise fail("dataset_id", "the id of a dataset in this store", dataset_id)
+        row: dict[str, Any] = to_jsonable(frame.iloc[0].to_dict())
+        return row
 
     def latest_run_id(self, dataset_id: int | None = None, *, status: str | None = "finished") -> int | None:
         """Id of the newest run with ``status`` (of one dataset if given), or None when there is none.
