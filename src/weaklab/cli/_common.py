@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 import click
 
 from ..errors import WeaklabError
+from ..store.paths import DEFAULT_PATH
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Where a store is looked for when neither --store nor a project file says otherwise.
-DEFAULT_STORE = Path(".weaklab") / "weaklab.duckdb"
+DEFAULT_STORE = DEFAULT_PATH
 
 #: Seconds a command waits by default for another process to let go of the store.
 DEFAULT_WAIT = 10.0

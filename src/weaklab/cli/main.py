@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ..errors import WeaklabError
+from ..store.paths import DEFAULT_PATH
 from . import answers_cmds, doctor_cmd, generate_cmd, project_cmds, serve, store_cmds
 
 
@@ -36,7 +37,7 @@ def main() -> None:
 @click.option("--n-jobs", default=1, show_default=True, help="Processes for row-wise labeling functions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of tables.")
 @click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path(".weaklab") / "weaklab.duckdb", show_default=True,
+              default=DEFAULT_PATH, show_default=True,
               help="The store the run is recorded in.")
 def demo(random_state: int, n_jobs: int, as_json: bool, store_path: Path) -> None:
     """Weak supervision end to end on the bundled YouTube spam comments.

@@ -63,6 +63,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ValidationError
+from ..store.paths import DEFAULT_PATH
 
 __all__ = ["CONFIG_NAME", "END_MODEL_PARAMS", "ProjectConfig", "load_config"]
 
@@ -122,7 +123,7 @@ class ProjectConfig:
     @property
     def store_path(self) -> Path:
         """The store's DuckDB file (default ``.weaklab/weaklab.duckdb`` in the project folder)."""
-        return self.root / self.get("store", "path", str(Path(".weaklab") / "weaklab.duckdb"))
+        return self.root / self.get("store", "path", str(DEFAULT_PATH))
 
     @property
     def dataset_name(self) -> str:

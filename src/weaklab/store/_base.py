@@ -22,6 +22,7 @@ from ..errors import StoreError
 from ._arrays import ArrayFolder, ArrayInfo
 from ._db import connect, store_error, utcnow
 from ._lease import SharedFile, shared_file
+from .paths import DEFAULT_PATH
 
 __all__ = ["StoreConnection", "DEFAULT_PATH", "DEFAULT_TIMEOUT"]
 
@@ -29,8 +30,6 @@ _COUNT_CHANGE = ("INSERT INTO schema_info VALUES ('changes', '1') ON CONFLICT (k
                  "value = CAST(CAST(schema_info.value AS BIGINT) + 1 AS VARCHAR)")
 #: Seconds a Store waits by default for another process to let go of the file.
 DEFAULT_TIMEOUT = 10.0
-#: Where ``Store()`` puts its file, relative to the working directory.
-DEFAULT_PATH = Path(".weaklab") / "weaklab.duckdb"
 
 
 class StoreConnection:
