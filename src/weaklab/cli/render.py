@@ -91,6 +91,8 @@ def _results_table(result: DemoResult) -> Table:
 
 def demo_json(result: DemoResult, total_seconds: float) -> dict[str, Any]:
     """The demo's results as JSON-able data."""
+    from .._core.state import to_jsonable
+
     summary = result.summary
     report = result.report
     return {
@@ -100,7 +102,7 @@ def demo_json(result: DemoResult, total_seconds: float) -> dict[str, Any]:
         "end_model": result.end_model,
         "seconds": {**result.seconds, "total": total_seconds},
         "sources": [] if summary is None else [
-            {"source": str(name), **{k: _jsonable(v) for k, v in row.items()}} for name, row in summary.iterrows()
+            {"source": str(name), **{k: to_jsonable(v) for k, v in row.items()}} for name, row in summary.iterrows()
         ],
         "apply_seconds": None if report is None else report.total_seconds,
         "run_id": result.run_id,
@@ -108,16 +110,6 @@ def demo_json(result: DemoResult, total_seconds: float) -> dict[str, Any]:
         "example_item": result.example_item,
         "alerts": [a.to_dict() for a in result.alerts],
     }
-
-
-def _jsonable(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 # ---------------------------------------------------------------------- store listings

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .._core import LabelMatrix, SoftLabels, fingerprint
+from .._core.state import to_jsonable
 from .._core.validation import check_choice, check_int, fail
 from ..errors import ValidationError
 from ..labeling import apply_lfs, lf_summary
@@ -151,7 +152,7 @@ class Project:
                     getattr(self, f"_{step}")(store, state, result)
                     result.steps.append(step)
                 self._alerts(store, state, result)
-        result.item_ids = [_plain(v) for v in state.ids[:5]]
+        result.item_ids = [to_jsonable(v) for v in state.ids[:5]]
         return result
 
     def _dataset_meta(self) -> dict[str, Any]:
@@ -434,7 +435,3 @@ def _brief(report: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     return {"total_seconds": report.get("total_seconds"), "n_items": report.get("n_items"),
             "n_faults": int(sum(report.get("n_faults", []) or [0])), "engine": report.get("engine")}
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value

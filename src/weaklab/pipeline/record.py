@@ -20,7 +20,7 @@ from ..store import Store
 from .alerts import Alert, AlertThresholds, detect_alerts
 
 __all__ = ["record_sources", "label_model_stats", "record_alerts", "previous_stats", "source_code",
-           "MAX_DECIDES_ITEMS", "RecordedRun", "recorded_run"]
+           "MAX_DECIDES_ITEMS", "RecordedRun", "recorded_run", "stats_for_store", "STAT_COLUMNS"]
 
 #: Items sampled (deterministically) to estimate how often one source decides the label.
 MAX_DECIDES_ITEMS = 20_000

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .._core.label_matrix import LabelMatrix
 from .._core.soft_labels import SoftLabels
+from .._core.state import to_jsonable
 from ..evaluation import expected_calibration_error, reliability_curve
 from ..labeling import lf_summary
 from ..store import Store
@@ -65,7 +66,7 @@ def read_run(store: Store, run_id: int) -> RunData:
     gold = None if matrix is None else _gold(answers, _ids_or(matrix.item_ids, dataset_ids))
     data.sources = _sources(store, int(run_id), matrix, gold)
     data.label_model = _label_model(store, records["label_model_runs"], data.sources)
-    data.end_models = [_plain_row(r) for r in records["end_model_runs"].to_dict("records")]
+    data.end_models = [to_jsonable(r) for r in records["end_model_runs"].to_dict("records")]
     _calibration(data, soft, answers, dataset_ids)
     data.slices = _slices(data)
     data.n_issues = store.n_label_issues(run_id)
@@ -76,10 +77,6 @@ def read_run(store: Store, run_id: int) -> RunData:
 
 
 # ---------------------------------------------------------------------- run and containers
-def _plain_row(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return {str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
-
-
 def _matrix(store: Store, applications: pd.DataFrame) -> LabelMatrix | None:
     if applications.empty:
         return None
@@ -148,7 +145,7 @@ def _recorded_stats(store: Store, run_id: int, names: Sequence[str]) -> pd.DataF
 def _label_model(store: Store, runs: pd.DataFrame, sources: pd.DataFrame | None) -> dict[str, Any] | None:
     if runs.empty:
         return None
-    row = _plain_row(runs.iloc[-1].to_dict())
+    row = to_jsonable(runs.iloc[-1].to_dict())
     state = store.load_label_model_state(int(row["label_model_run_id"]))
     arrays = state.get("arrays", {})
     balance = arrays.get("class_balance_")
@@ -219,7 +216,7 @@ def _label_model_curve(data: RunData, soft: SoftLabels, answers: pd.DataFrame, i
     known = gold >= 0
     curve = reliability_curve(soft.proba[known], gold[known], n_bins=10)
     data.curves["label model vs human answers"] = [
-        _plain_row(r) for r in curve[["confidence", "accuracy", "count"]].to_dict("records")]
+        to_jsonable(r) for r in curve[["confidence", "accuracy", "count"]].to_dict("records")]
     data.ece["label model vs human answers: ece"] = expected_calibration_error(
         soft.proba[known], gold[known], n_bins=10)
     data.ece["label model vs human answers: items"] = int(known.sum())

@@ -17,8 +17,8 @@ from ..endmodel import SoftLabelClassifier, TemperatureScaling
 from ..evaluation import accuracy, expected_calibration_error, f1_score, reliability_curve
 from ..models import LabelModel
 
-__all__ = ["END_MODEL_DEFAULTS", "EndModelResult", "label_model_class", "dev_metrics", "text_features",
-           "train_end_model"]
+__all__ = ["END_MODEL_DEFAULTS", "EndModelResult", "calibration", "label_model_class", "dev_metrics",
+           "text_features", "train_end_model"]
 
 #: Parameters of the tfidf_logreg end model when weaklab.toml leaves them out.
 END_MODEL_DEFAULTS: dict[str, Any] = {"C": 4.0, "max_iter": 2000, "ngram_max": 2, "min_df": 1}
