@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._core.validation import fail
+from ..pipeline.files import write_text
 from ..pipeline.review import TextLookup
 from ..pipeline.summary import RunData, read_run
 from ..store import Store
@@ -54,16 +54,7 @@ def write_report(store: Store, run_id: int, path: str | os.PathLike[str]) -> Pat
     ValidationError
         ``run_id`` is not a run of the store, or ``path`` cannot be written.
     """
-    html = render_report(store, run_id)
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(html, encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise fail("path", "a writable file", got_text=f"{str(target)!r} ({exc.strerror})") from None
-    return target
+    return write_text(Path(path), render_report(store, run_id))
 
 
 def render_report(store: Store, run_id: int) -> str:

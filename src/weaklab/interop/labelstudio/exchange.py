@@ -39,6 +39,7 @@ import pandas as pd
 
 from ..._core.soft_labels import SoftLabels
 from ..._core.validation import check_int, fail
+from ...pipeline.files import write_text
 from ...pipeline.runs import dataset_class_names, dataset_text_field, run_coverage, run_dataset, run_soft_labels
 from ...store import Store
 from ._answers import name_stored_answers, new_answers, store_answers
@@ -286,8 +287,8 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
                                   class_names=names, model_version=model_version, id_field=id_field,
                                   covered=run_coverage(store, run_id, chosen_ids), meta=meta)
     target = Path(path)
-    _write_text(target, json.dumps(tasks, ensure_ascii=False, indent=1))
-    _write_text(config_path(target), labeling_config(names, text_field=field))
+    write_text(target, json.dumps(tasks, ensure_ascii=False, indent=1))
+    write_text(config_path(target), labeling_config(names, text_field=field))
     store.record_export(dataset_id, chosen_ids, target="label_studio", batch=str(target), run_id=int(run_id))
     return ExportSummary(path=str(target), run_id=int(run_id), n_tasks=len(tasks), **counts)
 
@@ -307,17 +308,6 @@ def _export_rows(all_ids: Any, item_ids: Any) -> np.ndarray:
         raise fail("item_ids", "ids of items with soft labels in this run",
                    got_text=f"{len(unknown)} unknown id(s), e.g. {unknown[0]!r}")
     return np.array([position[w] for w in wanted], dtype=np.int64)
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file (never a half-written file)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise fail("path", "a writable file", got_text=f"{str(path)!r} ({exc.strerror})") from None
 
 
 @dataclass(frozen=True)
