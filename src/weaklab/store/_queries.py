@@ -34,6 +34,13 @@ _EARLIER_DECISION = (
 _JSON_COLUMNS = ("config", "metrics", "params", "calibration", "report", "meta", "class_names")
 
 
+#: The columns runs() lists (one row per run, with its dataset's name).
+_RUNS_SQL = ("SELECT r.run_id, r.created_at, r.finished_at, r.dataset_id, d.name AS dataset, r.status, "
+             "r.config, r.metrics FROM runs r JOIN datasets d USING (dataset_id)")
+#: The columns datasets() lists.
+_DATASETS_SQL = "SELECT dataset_id, name, fingerprint, n_items, meta, created_at FROM datasets"
+
+
 class QueriesMixin(StoreBase):
     """Read access: containers back from the store, and listings for the CLI and dashboard."""
 
@@ -100,11 +107,11 @@ class QueriesMixin(StoreBase):
         ``status`` is ``"running"``, one of :data:`RUN_STATUSES`, or
         ``"interrupted"`` (the process running it is gone).
         """
+        return self._runs_frame("", [], offset, limit)
+
+    def _runs_frame(self, where: str, params: list[Any], offset: int, limit: int | None) -> pd.DataFrame:
         self._refresh_dead_runs()
-        frame = self._page(
-            "SELECT r.run_id, r.created_at, r.finished_at, r.dataset_id, d.name AS dataset, r.status, "
-            "r.config, r.metrics FROM runs r JOIN datasets d USING (dataset_id) ORDER BY r.run_id DESC",
-            [], offset, limit)
+        frame = self._page(f"{_RUNS_SQL}{where} ORDER BY r.run_id DESC", params, offset, limit)
         if self._dead_runs and len(frame):
             frame["status"] = [self._status_of(r, s) for r, s in zip(frame["run_id"], frame["status"])]
         return frame
@@ -134,15 +141,10 @@ class QueriesMixin(StoreBase):
         """
         if isinstance(run_id, bool) or not isinstance(run_id, (int, np.integer)):
             raise fail("run_id", "the id of a run in this store", run_id)
-        self._refresh_dead_runs()
-        frame = self._page(
-            "SELECT r.run_id, r.created_at, r.finished_at, r.dataset_id, d.name AS dataset, r.status, "
-            "r.config, r.metrics FROM runs r JOIN datasets d USING (dataset_id) WHERE r.run_id = ?",
-            [int(run_id)], 0, None)
+        frame = self._runs_frame(" WHERE r.run_id = ?", [int(run_id)], 0, None)
         if frame.empty:
             raise fail("run_id", "the id of a run in this store", run_id)
         row: dict[str, Any] = to_jsonable(frame.iloc[0].to_dict())
-        row["status"] = self._status_of(int(run_id), row["status"])
         return row
 
     def dataset(self, dataset_id: int) -> dict[str, Any]:
@@ -170,8 +172,7 @@ class QueriesMixin(StoreBase):
         """
         if isinstance(dataset_id, bool) or not isinstance(dataset_id, (int, np.integer)):
             raise fail("dataset_id", "the id of a dataset in this store", dataset_id)
-        frame = self._page("SELECT dataset_id, name, fingerprint, n_items, meta, created_at FROM datasets "
-                           "WHERE dataset_id = ?", [int(dataset_id)], 0, None)
+        frame = self._page(f"{_DATASETS_SQL} WHERE dataset_id = ?", [int(dataset_id)], 0, None)
         if frame.empty:
             raise fail("dataset_id", "the id of a dataset in this store", dataset_id)
         row: dict[str, Any] = to_jsonable(frame.iloc[0].to_dict())
@@ -207,8 +208,7 @@ class QueriesMixin(StoreBase):
 
     def datasets(self) -> pd.DataFrame:
         """Datasets: ``dataset_id, name, fingerprint, n_items, meta, created_at``."""
-        return self._page("SELECT dataset_id, name, fingerprint, n_items, meta, created_at FROM datasets "
-                          "ORDER BY dataset_id", [], 0, None)
+        return self._page(f"{_DATASETS_SQL} ORDER BY dataset_id", [], 0, None)
 
     def sources(self, name: str | None = None) -> pd.DataFrame:
         """Source versions: ``source_id, name, version, kind, code, params, created_at``."""
