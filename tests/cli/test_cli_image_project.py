@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from weaklab import ValidationError, load_image_table
 from weaklab.cli import main
-from weaklab.pipeline.example_images import init_image_project
+from weaklab.demo.images import init_image_project
 
 pytest.importorskip("PIL")
 pytest.importorskip("torch")
@@ -58,6 +58,16 @@ def test_image_project_runs_apply_fit_train_issues_query(project):
     for command, out in outputs.items():
         assert out.exit_code == 0, (command, out.output)
     assert np.isfinite(json.loads(outputs["train"].stdout)["metrics"]["end_model"]["accuracy"])
+
+
+def test_init_example_images_from_the_command_line(tmp_path, dataset):
+    """`weaklab init --example images --data DIR` writes the project; without the files it names --data."""
+    out = _invoke("init", str(tmp_path / "p"), "--example", "images", "--items", "200",
+                  "--data", str(dataset("fashion_mnist")))
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "p" / "data" / "items.csv").is_file() and (tmp_path / "p" / "README.md").is_file()
+    bad = _invoke("init", str(tmp_path / "q"), "--example", "images", "--data", str(tmp_path))
+    assert bad.exit_code != 0 and "--data" in bad.output
 
 
 def test_init_images_without_the_data_names_the_parameter(tmp_path):

@@ -23,14 +23,25 @@ from ._common import (
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
 @click.option("--force", is_flag=True, help="Overwrite existing project files.")
-@click.option("--items", "n_items", default=600, show_default=True, help="Example comments to copy.")
+@click.option("--items", "n_items", type=int, default=None,
+              help="Example items to copy (default: 600 comments, or 3000 images).")
+@click.option("--example", type=click.Choice(["spam", "images"]), default="spam", show_default=True,
+              help="spam: YouTube comments (bundled); images: Fashion-MNIST images with noisy captions.")
+@click.option("--data", "source", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="images: folder of Fashion-MNIST's IDX files (default $WEAKLAB_DATA/fashion_mnist).")
 @handled
-def init(directory: Path, force: bool, n_items: int) -> None:
+def init(directory: Path, force: bool, n_items: int | None, example: str, source: Path | None) -> None:
     """Create a project in DIRECTORY: weaklab.toml, an example LF module (lfs.py) and example data.
 
     The data are comments sampled from the bundled YouTube spam collection,
-    with gold labels on a dev split. Then run `weaklab fit` in that folder.
+    with gold labels on a dev split; with `--example images`, Fashion-MNIST
+    images copied from their IDX files with noisy caption metadata (see the
+    project's README.md). Then run `weaklab fit` in that folder.
     """
+    if example == "images":
+        _init_images(directory, force, n_items, source)
+        return
+    n_items = 600 if n_items is None else n_items
     from ..demo.scaffold import EXAMPLE_ITEMS, init_project
 
     if not EXAMPLE_ITEMS[0] <= n_items <= EXAMPLE_ITEMS[1]:
@@ -41,6 +52,19 @@ def init(directory: Path, force: bool, n_items: int) -> None:
         click.echo(f"created {file}")
     where = "" if directory == Path(".") else f"cd {directory} && "
     click.echo(f"Next: {where}weaklab fit   (then `weaklab runs`, `weaklab explain ITEM_ID`)")
+
+
+def _init_images(directory: Path, force: bool, n_items: int | None, source: Path | None) -> None:
+    from ..demo.images import IMAGE_EXAMPLE_ITEMS, init_image_project
+
+    n_items = 3000 if n_items is None else n_items
+    if not IMAGE_EXAMPLE_ITEMS[0] <= n_items <= IMAGE_EXAMPLE_ITEMS[1]:
+        raise click.BadParameter(f"expected between {IMAGE_EXAMPLE_ITEMS[0]} and {IMAGE_EXAMPLE_ITEMS[1]} images, "
+                                 f"got {n_items}", param_hint="'--items'")
+    for file in init_image_project(directory, source=source, n_items=n_items, force=force):
+        click.echo(f"created {file}")
+    where = "" if directory == Path(".") else f"cd {directory} && "
+    click.echo(f"Next: {where}weaklab apply && weaklab fit && weaklab train   (see README.md)")
 
 
 def _run(step: str, project_dir: Path, store_path: Path | None, as_json: bool) -> Any:

@@ -1,4 +1,4 @@
-"""The image example project: Fashion-MNIST images with noisy caption metadata, run by the ``weaklab`` commands.
+"""``weaklab init --example images``: Fashion-MNIST images with noisy caption metadata, run by the ``weaklab`` commands.
 
 The project folder gets ``n_items`` Fashion-MNIST training images as PNG files
 (copied at init time from the original IDX files: the images are not shipped
@@ -215,7 +215,7 @@ def init_image_project(path: Any = ".", *, source: Any = None, n_items: int = 30
     >>> [f.name for f in files]  # doctest: +SKIP
     ['weaklab.toml', 'lfs.py', 'README.md', 'items.csv', 'images']
     """
-    from .config import CONFIG_NAME
+    from ..pipeline.config import CONFIG_NAME
 
     Image = import_pil("init_image_project")
     root = Path(path)
@@ -224,7 +224,7 @@ def init_image_project(path: Any = ".", *, source: Any = None, n_items: int = 30
     folder = Path(source) if source is not None else default_fashion_mnist_folder()
     if not (folder / "train-images-idx3-ubyte.gz").is_file():
         raise fail("source", "a folder holding Fashion-MNIST's train-images-idx3-ubyte.gz and "
-                   "train-labels-idx1-ubyte.gz (set WEAKLAB_DATA or pass source)", got_text=repr(str(folder)))
+                   "train-labels-idx1-ubyte.gz (set WEAKLAB_DATA, or pass source / --data)", got_text=repr(str(folder)))
     config, lfs, readme = root / CONFIG_NAME, root / "lfs.py", root / "README.md"
     table, images = root / "data" / "items.csv", root / "data" / "images"
     existing = [p for p in (config, lfs, readme, table) if p.exists()]
