@@ -20,6 +20,7 @@ import numpy as np
 from .._core.validation import fail
 from ..errors import LFExecutionError
 from ._batch import Batch, LFFault
+from ._execute import run_batch
 
 __all__ = ["RowWisePool"]
 
@@ -120,6 +121,6 @@ def _work(frame: Any, offset: int, ids: Any, n_classes: int | None, on_error: st
     out = []
     for lf in _WORKER_LFS:
         began = time.perf_counter()
-        votes, log = lf._run(batch)
+        votes, log = run_batch(lf, batch)
         out.append((votes.astype(np.int16), log.count, log.records, time.perf_counter() - began))
     return out

@@ -27,6 +27,7 @@ from .._core.constants import ABSTAIN, TINY
 from .._core.label_matrix import LabelMatrix, vote_dtype
 from .._core.validation import check_bool, check_choice, check_int, describe, fail
 from ._batch import MAX_FAULT_RECORDS, Batch, LFFault, require_fields
+from ._execute import run_batch
 from ._pool import RowWisePool
 from ._progress import progress_bar
 from .lf import LabelingFunction
@@ -260,7 +261,7 @@ def run_frame(
 
 def _timed_run(lf: LabelingFunction, batch: Batch) -> tuple[np.ndarray, int, list[LFFault], float]:
     began = time.perf_counter()
-    votes, log = lf._run(batch)
+    votes, log = run_batch(lf, batch)
     return votes, log.count, log.records, time.perf_counter() - began
 
 

@@ -1,5 +1,9 @@
 """Labeling functions: a named function that votes a class id or abstains.
 
+This module holds the value object (name, function, resources,
+preprocessors, fingerprint) and the decorator; running it on batches and
+recording its faults is :mod:`weaklab.labeling._execute`'s job.
+
 A row-wise labeling function is called as ``f(x, **resources)`` on one item
 (a :class:`~weaklab.labeling._batch.Row`: attribute and key access to the
 columns); a vectorized one as ``f(df, **resources)`` on a batch DataFrame and
@@ -8,10 +12,7 @@ returns an int array of ``len(df)`` votes. ``-1`` (``ABSTAIN``) means no vote.
 
 from __future__ import annotations
 
-import functools
 import importlib
-import inspect
-import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
@@ -24,23 +25,15 @@ from .._core.hashing import fingerprint as _fingerprint
 from .._core.hashing import function_source
 from .._core.validation import check_bool, fail
 from ..errors import LFExecutionError
-from ._batch import (
-    Batch,
-    BatchFailure,
-    Failed,
-    FaultLog,
-    FieldError,
-    Row,
-    check_votes,
-    field_error,
-    require_fields,
-)
-from .preprocess import Preprocessor, check_named_function, check_resources, frame_for, rows_for
+from ._batch import Batch, FaultLog, Row
+from ._execute import function_votes, run_batch
+from ._stable import Fingerprinted, function_context, stable_state
+from .preprocess import Preprocessor, check_named_function, check_resources
 
 __all__ = ["LabelingFunction", "labeling_function", "stable_state"]
 
 
-class LabelingFunction:
+class LabelingFunction(Fingerprinted):
     """A source written in code: votes a class id in ``[0, k)`` or abstains (``-1``).
 
     Parameters
@@ -99,7 +92,7 @@ class LabelingFunction:
             function_source(self.function),
             self.vectorized,
             stable_state(self.resources),
-            _function_context(self.function),
+            function_context(self.function),
         )
 
     def __repr__(self) -> str:
@@ -130,61 +123,15 @@ class LabelingFunction:
         """
         if not isinstance(data, pd.DataFrame):
             raise fail("data", "a pandas DataFrame", data)
-        votes, _ = self._run(Batch(data))
+        votes, _ = run_batch(self, Batch(data))
         return votes
 
     def _prepare(self, batch: Batch) -> None:
         """Called for every LF of a run before any runs on ``batch`` (templates share work through it)."""
 
-    def _run(self, batch: Batch) -> tuple[np.ndarray, FaultLog]:
-        """Votes and faults on one batch, following ``batch.on_error``."""
-        log = FaultLog(self.name, batch)
-        try:
-            raw = self._raw_votes(batch, log)
-        except (FieldError, LFExecutionError):
-            raise
-        except BatchFailure as exc:
-            log.add(None, exc.error, n_votes=len(batch), via=exc.where)
-            raw = None
-        except Exception as exc:  # a vectorized LF failing on the whole batch
-            log.add(None, exc, n_votes=len(batch))
-            raw = None
-        if raw is None:
-            return np.full(len(batch), ABSTAIN, dtype=np.int64), log
-        return check_votes(raw, log), log
-
     def _raw_votes(self, batch: Batch, log: FaultLog) -> Any:
-        if self.vectorized:
-            frame = frame_for(batch, self.pre)
-            if self.fields:
-                require_fields(frame, self.fields, self.name)
-            try:
-                return self.function(frame.copy(deep=False), **self.resources)
-            except KeyError as exc:  # df["missing"]: a configuration error, not a fault
-                missing = exc.args[0] if exc.args else None
-                if isinstance(missing, str) and missing not in frame.columns:
-                    raise field_error(self.name, missing, list(frame.columns)) from exc
-                raise
-        if self.fields and not self.pre:
-            require_fields(batch.frame, self.fields, self.name)
-        return self._row_votes(rows_for(batch, self.pre), log)
-
-    def _row_votes(self, rows: list[Any], log: FaultLog) -> list[Any]:
-        call = functools.partial(self.function, **self.resources) if self.resources else self.function
-        same_fields = all(p.vectorized for p in self.pre)  # then every row has the batch's columns
-        out: list[Any] = [ABSTAIN] * len(rows)
-        for i, row in enumerate(rows):
-            if row.__class__ is Failed:
-                log.add(i, row.error, via=row.where)
-                continue
-            try:
-                out[i] = call(row)
-            except Exception as exc:  # user code: becomes a fault of this LF on this item
-                missing = isinstance(exc, AttributeError) and exc.obj is row and isinstance(row, Row)
-                if same_fields and missing:  # x.typo: a configuration error, not a fault
-                    raise field_error(self.name, str(getattr(exc, "name", "")), list(row)) from exc
-                log.add(i, exc)
-        return out
+        """The function's votes on ``batch`` before checking (templates override this)."""
+        return function_votes(self, batch, log)
 
     # ------------------------------------------------------------ pickling
     def __reduce_ex__(self, protocol: Any) -> Any:
@@ -322,90 +269,3 @@ def _one_row_frame(x: Any) -> pd.DataFrame:
     if hasattr(x, "__dict__"):
         return pd.DataFrame([vars(x)])
     raise fail("x", "one item: a mapping, pandas Series or object with attributes", x)
-
-
-# ---------------------------------------------------------------------------
-# Stable, content-based description of arbitrary objects for fingerprints.
-# ---------------------------------------------------------------------------
-
-_MAX_DEPTH = 25
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def stable_state(obj: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()) -> Any:
-    """Describe ``obj`` by content so that :func:`weaklab.fingerprint` is stable.
-
-    Containers are walked; functions are kept (hashed by source); fitted
-    estimators and other objects are described by their class and their
-    ``__getstate__`` (parameters and fitted arrays, not pickle bytes); objects
-    whose only description is a memory address are described by their class.
-    """
-    if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes, np.ndarray)):
-        return obj
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, (pd.DataFrame, pd.Series, pd.Index)):
-        return obj
-    if _depth > _MAX_DEPTH or id(obj) in _seen:
-        return _type_name(obj)
-    seen = _seen | {id(obj)}
-    return _stable_compound(obj, _depth + 1, seen)
-
-
-def _stable_compound(obj: Any, depth: int, seen: frozenset[int]) -> Any:
-    def recurse(value: Any) -> Any:
-        return stable_state(value, depth, seen)
-
-    if isinstance(obj, Mapping):
-        return {_key(k): recurse(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(recurse(v) for v in obj) if type(obj) in (list, tuple) else [recurse(v) for v in obj]
-    if isinstance(obj, (set, frozenset)):
-        return ("set", sorted((recurse(v) for v in obj), key=repr))
-    if isinstance(obj, re.Pattern):
-        return ("re", obj.pattern, obj.flags)
-    if isinstance(obj, functools.partial):
-        return ("partial", recurse(obj.func), recurse(obj.args), recurse(obj.keywords))
-    if isinstance(obj, (LabelingFunction, Preprocessor)):
-        return ("fingerprint", obj.fingerprint)
-    if inspect.isroutine(obj) or inspect.isclass(obj):
-        return ("code", function_source(obj), _function_context(obj, depth, seen))
-    if inspect.ismodule(obj):
-        return ("module", obj.__name__)
-    return _object_state(obj, recurse)
-
-
-def _object_state(obj: Any, recurse: Callable[[Any], Any]) -> Any:
-    getstate = getattr(obj, "__getstate__", None)
-    try:
-        state = getstate() if getstate is not None else None
-    except (TypeError, ValueError, AttributeError):
-        state = None
-    if isinstance(state, (dict, tuple, list)) and state:
-        return ("object", _type_name(obj), recurse(state))
-    text = repr(obj)
-    return ("object", _type_name(obj)) if _ADDRESS.search(text) else ("object", _type_name(obj), text)
-
-
-def _function_context(func: Any, depth: int = 0, seen: frozenset[int] = frozenset()) -> Any:
-    """Closure values and defaults of a function (part of what it computes)."""
-    target = inspect.unwrap(func) if callable(func) else func
-    closure = getattr(target, "__closure__", None) or ()
-    cells = []
-    for cell in closure:
-        try:
-            cells.append(stable_state(cell.cell_contents, depth + 1, seen))
-        except ValueError:  # empty cell
-            cells.append(None)
-    defaults = stable_state(getattr(target, "__defaults__", None), depth + 1, seen)
-    kwdefaults = stable_state(getattr(target, "__kwdefaults__", None), depth + 1, seen)
-    return (cells, defaults, kwdefaults)
-
-
-def _key(key: Any) -> Any:
-    return key if isinstance(key, (str, int, float, bool, type(None))) else repr(key)
-
-
-def _type_name(obj: Any) -> str:
-    kind = type(obj)
-    return f"{kind.__module__}.{kind.__qualname__}"

@@ -17,11 +17,12 @@ import pandas as pd
 from .._core.hashing import fingerprint as _fingerprint
 from .._core.validation import check_bool, fail
 from ._batch import Batch, BatchFailure, Failed, Row, frame_rows
+from ._stable import Fingerprinted, stable_state
 
-__all__ = ["Preprocessor", "preprocessor"]
+__all__ = ["Preprocessor", "preprocessor", "frame_for", "rows_for", "check_named_function", "check_resources"]
 
 
-class Preprocessor:
+class Preprocessor(Fingerprinted):
     """A named transform run before labeling functions.
 
     Parameters
@@ -60,8 +61,6 @@ class Preprocessor:
     @cached_property
     def fingerprint(self) -> str:
         """Stable hash of the code, resources and kind of this preprocessor."""
-        from .lf import stable_state  # local: lf imports this module
-
         return _fingerprint(
             "preprocessor", stable_state(self.function), self.vectorized, stable_state(self.resources)
         )

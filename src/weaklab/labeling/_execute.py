@@ -1,0 +1,102 @@
+"""Running a labeling function on a batch: its votes, checked, and its faults.
+
+:func:`run_batch` is what the appliers call for every (LF, batch) pair. It
+asks the LF for its raw votes (``LabelingFunction._raw_votes``: templates
+compute theirs; an LF written as a function gets :func:`function_votes`),
+turns an exception into faults or a stop according to ``batch.on_error``, and
+checks the votes. The :class:`~weaklab.labeling._batch.FaultLog` records the
+faults.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._core.constants import ABSTAIN
+from ..errors import LFExecutionError
+from ._batch import Batch, BatchFailure, Failed, FaultLog, FieldError, Row, check_votes, field_error, require_fields
+from .preprocess import frame_for, rows_for
+
+if TYPE_CHECKING:
+    from .lf import LabelingFunction
+
+__all__ = ["run_batch", "function_votes"]
+
+
+def run_batch(lf: LabelingFunction, batch: Batch) -> tuple[np.ndarray, FaultLog]:
+    """Votes of ``lf`` on one batch and its faults, following ``batch.on_error``.
+
+    Parameters
+    ----------
+    lf : LabelingFunction
+    batch : Batch
+
+    Returns
+    -------
+    votes : ndarray of shape (len(batch),)
+        ``int64`` class ids, ``-1`` where the LF abstained or faulted.
+    log : FaultLog
+        The faults recorded.
+
+    Raises
+    ------
+    LFExecutionError
+        On a fault when ``batch.on_error`` is ``"raise"``, or on votes that are not class ids.
+    """
+    log = FaultLog(lf.name, batch)
+    try:
+        raw = lf._raw_votes(batch, log)
+    except (FieldError, LFExecutionError):
+        raise
+    except BatchFailure as exc:
+        log.add(None, exc.error, n_votes=len(batch), via=exc.where)
+        raw = None
+    except Exception as exc:  # a vectorized LF failing on the whole batch
+        log.add(None, exc, n_votes=len(batch))
+        raw = None
+    if raw is None:
+        return np.full(len(batch), ABSTAIN, dtype=np.int64), log
+    return check_votes(raw, log), log
+
+
+def function_votes(lf: LabelingFunction, batch: Batch, log: FaultLog) -> Any:
+    """The votes of ``lf``'s own function on ``batch`` (vectorized, or row by row), before checking.
+
+    A row that raises becomes a fault of ``lf`` on that item (in ``log``); a
+    missing column is a configuration error and raises at once.
+    """
+    if lf.vectorized:
+        frame = frame_for(batch, lf.pre)
+        if lf.fields:
+            require_fields(frame, lf.fields, lf.name)
+        try:
+            return lf.function(frame.copy(deep=False), **lf.resources)
+        except KeyError as exc:  # df["missing"]: a configuration error, not a fault
+            missing = exc.args[0] if exc.args else None
+            if isinstance(missing, str) and missing not in frame.columns:
+                raise field_error(lf.name, missing, list(frame.columns)) from exc
+            raise
+    if lf.fields and not lf.pre:
+        require_fields(batch.frame, lf.fields, lf.name)
+    return _row_votes(lf, rows_for(batch, lf.pre), log)
+
+
+def _row_votes(lf: LabelingFunction, rows: list[Any], log: FaultLog) -> list[Any]:
+    call = functools.partial(lf.function, **lf.resources) if lf.resources else lf.function
+    same_fields = all(p.vectorized for p in lf.pre)  # then every row has the batch's columns
+    out: list[Any] = [ABSTAIN] * len(rows)
+    for i, row in enumerate(rows):
+        if row.__class__ is Failed:
+            log.add(i, row.error, via=row.where)
+            continue
+        try:
+            out[i] = call(row)
+        except Exception as exc:  # user code: becomes a fault of this LF on this item
+            missing = isinstance(exc, AttributeError) and exc.obj is row and isinstance(row, Row)
+            if same_fields and missing:  # x.typo: a configuration error, not a fault
+                raise field_error(lf.name, str(getattr(exc, "name", "")), list(row)) from exc
+            log.add(i, exc)
+    return out
