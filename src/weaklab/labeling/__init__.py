@@ -13,12 +13,11 @@ from .analysis import (
     lf_summary,
 )
 from .apply import ApplyReport, apply_lfs
-from .embedding import embedding_lf
 from .generate import GeneratedLF, GeneratedLFs, generate_lfs
 from .image import image_model_lf, seed_lf
 from .lf import LabelingFunction, labeling_function
 from .preprocess import Preprocessor, preprocessor
-from .templates import keyword_lf, lookup_lf, model_lf, regex_lf, threshold_lf
+from .templates import embedding_lf, keyword_lf, lookup_lf, model_lf, regex_lf, threshold_lf
 from .text_field import default_text_field
 
 __all__ = [

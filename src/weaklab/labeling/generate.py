@@ -30,9 +30,8 @@ from ._candidates import Feature, numeric_columns, text_features, texts_of, thre
 from ._lf_selection import Candidate, score_hits, select_diverse
 from ._progress import progress_bar
 from .apply import apply_lfs
-from .embedding import embedding_lf
 from .lf import LabelingFunction
-from .templates import keyword_lf, regex_lf, threshold_lf
+from .templates import embedding_lf, keyword_lf, regex_lf, threshold_lf
 
 __all__ = ["KINDS", "GeneratedLF", "GeneratedLFs", "generate_lfs"]
 

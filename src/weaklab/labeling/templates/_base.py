@@ -1,4 +1,10 @@
-"""The base of every labeling-function template and helpers shared by the templates."""
+"""The base of every labeling-function template, and the helpers the templates share.
+
+A template is a vectorized :class:`~weaklab.labeling.LabelingFunction` defined
+by its kind and parameters (its fingerprint hashes exactly those); a new
+template family is a module of this package with a :class:`TemplateLF`
+subclass implementing ``_compute(batch)`` and a builder function.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +14,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._core.constants import ABSTAIN
-from .._core.validation import fail
-from ._batch import Batch, FaultLog, FieldError, require_fields
-from ._search import TextColumn, text_column
-from .lf import LabelingFunction, stable_state
+from ..._core.constants import ABSTAIN
+from ..._core.validation import fail
+from .._batch import Batch, FaultLog, FieldError, require_fields
+from .._search import TextColumn, text_column
+from .._stable import stable_state
+from ..lf import LabelingFunction
 
-__all__ = ["_TemplateLF", "_check_field", "_check_name", "_slug", "_text", "_votes"]
+__all__ = ["TemplateLF", "check_field", "check_name", "slug", "batch_text", "votes_where"]
 
 _TEMPLATE_VERSION = 1
 
 
-class _TemplateLF(LabelingFunction):
+class TemplateLF(LabelingFunction):
     """A vectorized LF defined by a template kind and its parameters."""
 
     _kind = "template"
@@ -52,7 +59,7 @@ def _short(value: Any) -> bool:
     return isinstance(value, (str, int, float, tuple)) and len(repr(value)) <= 80
 
 
-def _text(batch: Batch, field: str, lf_name: str, *, lower: bool = False) -> TextColumn:
+def batch_text(batch: Batch, field: str, lf_name: str, *, lower: bool = False) -> TextColumn:
     """The batch's column ``field`` as text, built once per batch and shared."""
 
     def build() -> TextColumn:
@@ -65,22 +72,22 @@ def _text(batch: Batch, field: str, lf_name: str, *, lower: bool = False) -> Tex
     return batch.memo(("text-lower", field), column.lower) if lower else column
 
 
-def _votes(hits: np.ndarray, label: int) -> np.ndarray:
+def votes_where(hits: np.ndarray, label: int) -> np.ndarray:
     return np.where(hits, np.int64(label), np.int64(ABSTAIN))
 
 
-def _slug(text: str, limit: int = 40) -> str:
+def slug(text: str, limit: int = 40) -> str:
     slug = re.sub(r"\W+", "_", text).strip("_")[:limit]
     return slug or "pattern"
 
 
-def _check_field(field: Any, name: str = "field") -> str:
+def check_field(field: Any, name: str = "field") -> str:
     if not isinstance(field, str) or not field:
         raise fail(name, "a column name (non-empty string)", field)
     return field
 
 
-def _check_name(name: Any, default: str) -> str:
+def check_name(name: Any, default: str) -> str:
     if name is None:
         return default
     if not isinstance(name, str) or not name:

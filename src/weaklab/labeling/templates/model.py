@@ -8,17 +8,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._core.constants import ABSTAIN
-from .._core.validation import check_float, check_int, fail
-from ._batch import Batch
-from ._template_base import _check_name, _TemplateLF
-from .lf import LabelingFunction
+from ..._core.constants import ABSTAIN
+from ..._core.validation import check_float, check_int, fail
+from .._batch import Batch
+from ..lf import LabelingFunction
+from ._base import TemplateLF, check_name
 
 __all__ = ["model_lf"]
 
 
 
-class _ModelLF(_TemplateLF):
+class _ModelLF(TemplateLF):
     def __init__(self, name: str, params: dict[str, Any], estimator: Any,
                  featurizer: Callable[[pd.DataFrame], Any], class_ids: np.ndarray) -> None:
         super().__init__(name, "model_lf", params, None)
@@ -81,7 +81,7 @@ def model_lf(
     params = {"estimator": estimator, "featurizer": featurizer, "threshold": threshold,
               "class_ids": tuple(int(c) for c in class_ids)}
     default = f"model_{type(estimator).__name__}"
-    return _ModelLF(_check_name(name, default), params, estimator, featurizer, class_ids)
+    return _ModelLF(check_name(name, default), params, estimator, featurizer, class_ids)
 
 
 def _class_ids(estimator_classes: np.ndarray, classes: Any) -> np.ndarray:

@@ -15,18 +15,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._core.constants import ABSTAIN
-from .._core.validation import check_float, check_int, fail
-from ..features import embed_texts, embedding_model_id
-from ._batch import Batch
-from .lf import LabelingFunction
-from .templates import _check_field, _check_name, _TemplateLF
-from .text_field import TEXT, resolve_text_field
+from ..._core.constants import ABSTAIN
+from ..._core.validation import check_float, check_int, fail
+from ...features import embed_texts, embedding_model_id
+from .._batch import Batch
+from ..lf import LabelingFunction
+from ..text_field import TEXT, resolve_text_field
+from ._base import TemplateLF, check_field, check_name
 
 __all__ = ["embedding_lf"]
 
 
-class _EmbeddingLF(_TemplateLF):
+class _EmbeddingLF(TemplateLF):
     def __init__(
         self, name: str, params: dict[str, Any], model: Any, cache_dir: Any, batch_size: int
     ) -> None:
@@ -137,7 +137,7 @@ def embedding_lf(
     spec = _check_classes(classes)
     params = {
         "classes": spec,
-        "field": _check_field(resolve_text_field(field)),
+        "field": check_field(resolve_text_field(field)),
         "margin": check_float("margin", margin, low=0.0, high=2.0),
         "min_similarity": check_float("min_similarity", min_similarity, low=-1.0, high=1.0),
         "model": embedding_model_id(model),
@@ -146,7 +146,7 @@ def embedding_lf(
     if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
         raise fail("cache_dir", "None or a folder path", cache_dir)
     default = f"embedding_{len(spec)}_classes"
-    return _EmbeddingLF(_check_name(name, default), params, model, cache_dir, batch_size)
+    return _EmbeddingLF(check_name(name, default), params, model, cache_dir, batch_size)
 
 
 def _check_classes(classes: Any) -> dict[int, str | tuple[str, ...]]:

@@ -1,0 +1,143 @@
+"""The lookup template: ``lookup_lf`` votes the label a knowledge base gives a column's value."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..._core.constants import ABSTAIN
+from ..._core.validation import check_int, fail
+from .._batch import Batch
+from ..lf import LabelingFunction
+from ._base import TemplateLF, check_field, check_name, slug
+
+__all__ = ["lookup_lf"]
+
+_NORMALIZERS: dict[str, Callable[[str], str]] = {
+    "lower": str.lower,
+    "casefold": str.casefold,
+    "strip": str.strip,
+    "lower_strip": lambda s: s.strip().lower(),
+}
+
+
+
+
+class _LookupLF(TemplateLF):
+    _thread_safe = True
+
+    def __init__(self, name: str, params: dict[str, Any], table: dict[Any, int],
+                 normalize: Callable[[Any], Any] | None) -> None:
+        super().__init__(name, "lookup_lf", params, (params["field"],))
+        self._table = table
+        self._normalize = normalize
+
+    def _compute(self, batch: Batch) -> np.ndarray:
+        codes, uniques = pd.factorize(batch.frame[self.params["field"]], use_na_sentinel=True)
+        get = self._table.get
+        norm = self._normalize
+        keys = list(uniques) if norm is None else [norm(k) for k in uniques]
+        found = np.fromiter((get(k, ABSTAIN) for k in keys), dtype=np.int64, count=len(keys))
+        return np.where(codes >= 0, found[np.maximum(codes, 0)] if found.size else ABSTAIN, ABSTAIN)
+
+
+def lookup_lf(
+    kb: Mapping[Any, int] | Iterable[Any] | pd.DataFrame,
+    *,
+    field: str,
+    label: int | None = None,
+    name: str | None = None,
+    normalize: str | Callable[[Any], Any] | None = None,
+) -> LabelingFunction:
+    """Distant supervision: vote the label a knowledge base gives the value of ``field``.
+
+    Parameters
+    ----------
+    kb : dict, set/list of keys, or DataFrame
+        A ``{value: class id}`` dict; or a collection of values that all get
+        ``label``; or a DataFrame with a ``"key"`` column and either a
+        ``"label"`` column or the ``label`` argument.
+    field : str
+        Column whose values are looked up; missing values abstain.
+    label : int, optional
+        Class id for every key (required for a collection, forbidden for a dict).
+    name : str, optional
+        Defaults to ``"lookup_<field>"``.
+    normalize : {"lower", "casefold", "strip", "lower_strip"} or callable, optional
+        Applied to the keys and to every value before the lookup (named
+        normalizers change strings only).
+
+    Returns
+    -------
+    LabelingFunction
+        Vectorized; its vote on a row equals ``table.get(normalize(value), -1)``.
+    """
+    field = check_field(field)
+    norm = _check_normalize(normalize)
+    table = _lookup_table(kb, label)
+    if norm is not None:
+        table = _normalized_table(table, norm)
+    params = {"table": table, "field": field, "normalize": normalize}
+    return _LookupLF(check_name(name, f"lookup_{slug(field)}"), params, table, norm)
+
+
+def _lookup_table(kb: Any, label: Any) -> dict[Any, int]:
+    if isinstance(kb, pd.DataFrame):
+        return _frame_table(kb, label)
+    if isinstance(kb, Mapping):
+        if label is not None:
+            raise fail("label", "None when kb is a dict (the dict gives the labels)", label)
+        table = {k: check_int(f"kb[{k!r}]", v, low=0) for k, v in kb.items()}
+    elif isinstance(kb, (set, frozenset, list, tuple, np.ndarray, pd.Series, pd.Index)):
+        if label is None:
+            raise fail("label", "a class id for the keys of kb", label)
+        label = check_int("label", label, low=0)
+        table = dict.fromkeys(list(kb), label)
+    else:
+        raise fail("kb", "a dict, a set/list of keys or a DataFrame with 'key' and 'label' columns", kb)
+    missing = [k for k in table if k is None or (isinstance(k, float) and math.isnan(k))]
+    if missing:
+        raise fail("kb", "keys that are not missing values", got_text=f"the key {missing[0]!r}")
+    return table
+
+
+def _frame_table(kb: pd.DataFrame, label: Any) -> dict[Any, int]:
+    if "key" not in kb.columns:
+        raise fail("kb", "a DataFrame with a 'key' column", got_text=f"columns {list(kb.columns)}")
+    if label is not None:
+        if "label" in kb.columns:
+            raise fail("label", "None when kb has a 'label' column", label)
+        return _lookup_table(list(kb["key"]), label)
+    if "label" not in kb.columns:
+        raise fail("kb", "a 'label' column (or the label argument)", got_text=f"columns {list(kb.columns)}")
+    pairs = kb[["key", "label"]].drop_duplicates()
+    dupes = pairs["key"][pairs["key"].duplicated()]
+    if len(dupes):
+        raise fail("kb", "one label per key", got_text=f"several labels for the key {dupes.iloc[0]!r}")
+    return _lookup_table(dict(zip(pairs["key"].tolist(), pairs["label"].tolist())), None)
+
+
+def _check_normalize(normalize: Any) -> Callable[[Any], Any] | None:
+    if normalize is None or callable(normalize):
+        return normalize
+    if isinstance(normalize, str) and normalize in _NORMALIZERS:
+        func = _NORMALIZERS[normalize]
+        return lambda v: func(v) if isinstance(v, str) else v
+    raise fail("normalize", f"None, a callable or one of {sorted(_NORMALIZERS)}", normalize)
+
+
+def _normalized_table(table: dict[Any, int], norm: Callable[[Any], Any]) -> dict[Any, int]:
+    out: dict[Any, int] = {}
+    for key, value in table.items():
+        new = norm(key)
+        if out.get(new, value) != value:
+            raise fail("kb", "one label per key after normalize",
+                       got_text=f"conflicting labels for {new!r}")
+        out[new] = value
+    return out
+
+
