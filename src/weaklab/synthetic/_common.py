@@ -53,13 +53,13 @@ class SyntheticLabels:
         return self.L.n_classes
 
 
-def _check_flag(name: str, value: Any) -> bool:
+def check_flag(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise fail(name, "True or False", value)
     return bool(value)
 
 
-def _per_source(name: str, value: Any, m: int, rng: np.random.Generator) -> np.ndarray:
+def per_source(name: str, value: Any, m: int, rng: np.random.Generator) -> np.ndarray:
     """Expand a scalar, a (low, high) range or a per-source array to shape (m,)."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return np.full(m, check_float(name, value, low=0.0, high=1.0))
@@ -67,13 +67,13 @@ def _per_source(name: str, value: Any, m: int, rng: np.random.Generator) -> np.n
         low = check_float(f"{name}[0]", value[0], low=0.0, high=1.0)
         high = check_float(f"{name}[1]", value[1], low=low, high=1.0)
         return rng.uniform(low, high, size=m)
-    return _probabilities(name, value, m, "a float, a (low, high) tuple or")
+    return check_probabilities(name, value, m, "a float, a (low, high) tuple or")
 
 
-def _probabilities(name: str, value: Any, size: int, forms: str) -> np.ndarray:
+def check_probabilities(name: str, value: Any, size: int, forms: str) -> np.ndarray:
     """Check an array of ``size`` values in [0, 1] and return a float64 copy."""
     expected = f"{forms} an array of shape ({size},) with values in [0, 1]"
-    arr = np.asarray(value, dtype=np.float64) if _numeric(value) else None
+    arr = np.asarray(value, dtype=np.float64) if is_numeric(value) else None
     if arr is None or arr.shape != (size,):
         raise fail(name, expected, value)
     if not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 1:
@@ -81,14 +81,14 @@ def _probabilities(name: str, value: Any, size: int, forms: str) -> np.ndarray:
     return arr.copy()
 
 
-def _class_balance(class_balance: Any, k: int) -> np.ndarray:
+def check_class_balance(class_balance: Any, k: int) -> np.ndarray:
     if class_balance is None:
         return np.full(k, 1.0 / k)
-    arr = _stochastic_rows("class_balance", class_balance, (k,))
+    arr = stochastic_rows("class_balance", class_balance, (k,))
     return arr / arr.sum()
 
 
-def _stochastic_rows(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+def stochastic_rows(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
     """Check an array of the given shape whose last axis sums to 1."""
     try:
         arr = np.asarray(value, dtype=np.float64)
@@ -105,7 +105,7 @@ def _stochastic_rows(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarra
     return arr
 
 
-def _numeric(value: Any) -> bool:
+def is_numeric(value: Any) -> bool:
     try:
         np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -113,13 +113,13 @@ def _numeric(value: Any) -> bool:
     return True
 
 
-def _draw_classes(size: int, prior: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def draw_classes(size: int, prior: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     cum = np.cumsum(prior)
     cum[-1] = np.inf
     return np.searchsorted(cum, rng.random(size), side="right").astype(np.int64)
 
 
-def _independent_confusion(acc: np.ndarray, errors: np.ndarray | None, k: int) -> np.ndarray:
+def independent_confusion(acc: np.ndarray, errors: np.ndarray | None, k: int) -> np.ndarray:
     """``(m, k, k)`` confusion of sources that vote on their own."""
     m = acc.shape[0]
     wrong = errors if errors is not None else np.broadcast_to(
@@ -129,7 +129,7 @@ def _independent_confusion(acc: np.ndarray, errors: np.ndarray | None, k: int) -
     return confusion
 
 
-def _result(L: LabelMatrix, y: np.ndarray, coverage: np.ndarray, confusion: np.ndarray,
+def labels_result(L: LabelMatrix, y: np.ndarray, coverage: np.ndarray, confusion: np.ndarray,
             prior: np.ndarray, pairs: list[tuple[int, int]],
             difficulty: np.ndarray | None = None) -> SyntheticLabels:
     accuracy = np.diagonal(confusion, axis1=1, axis2=2) @ prior

@@ -10,11 +10,11 @@ from .._core import LabelMatrix
 from .._core.validation import check_float, check_int, check_random_state
 from ._common import (
     SyntheticLabels,
-    _class_balance,
-    _draw_classes,
-    _independent_confusion,
-    _per_source,
-    _result,
+    check_class_balance,
+    draw_classes,
+    independent_confusion,
+    labels_result,
+    per_source,
 )
 
 __all__ = ["make_crowd"]
@@ -75,18 +75,18 @@ def make_crowd(
     k = check_int("n_classes", n_classes, low=2, high=127)
     spam_share = check_float("spammer_fraction", spammer_fraction, low=0.0, high=1.0)
     rng = check_random_state(random_state)
-    prior = _class_balance(class_balance, k)
-    acc = _per_source("worker_accuracy", worker_accuracy, n_workers, rng)
-    hard = np.zeros(n) if difficulty is None else _per_source("difficulty", difficulty, n, rng)
+    prior = check_class_balance(class_balance, k)
+    acc = per_source("worker_accuracy", worker_accuracy, n_workers, rng)
+    hard = np.zeros(n) if difficulty is None else per_source("difficulty", difficulty, n, rng)
     acc, constant = _worker_confusion(acc, spam_share, k, rng)
-    y = _draw_classes(n, prior, rng)
+    y = draw_classes(n, prior, rng)
     workers = _distinct_workers(n, n_workers, v, rng).ravel()
     items = np.repeat(np.arange(n, dtype=np.int64), v)
     labels = _crowd_votes(y[items], acc[workers], constant[workers], hard[items], k, rng)
     L = LabelMatrix.from_coo(items, workers, labels, n_items=n, n_sources=n_workers, n_classes=k)
     confusion = _crowd_confusion(acc, constant, float(hard.mean()), k)
     coverage = np.bincount(workers, minlength=n_workers) / n
-    return _result(L, y, coverage.astype(np.float64), confusion, prior, [], difficulty=hard)
+    return labels_result(L, y, coverage.astype(np.float64), confusion, prior, [], difficulty=hard)
 
 
 def _worker_confusion(acc: np.ndarray, spam_share: float, k: int,
@@ -111,7 +111,7 @@ def _worker_confusion(acc: np.ndarray, spam_share: float, k: int,
 
 def _crowd_confusion(acc: np.ndarray, constant: np.ndarray, guess: float, k: int) -> np.ndarray:
     """Expected ``(W, k, k)`` confusion of the workers over item difficulty."""
-    confusion = (1.0 - guess) * _independent_confusion(acc, None, k) + guess / k
+    confusion = (1.0 - guess) * independent_confusion(acc, None, k) + guess / k
     fixed = np.flatnonzero(constant >= 0)
     confusion[fixed] = 0.0
     confusion[fixed, :, constant[fixed]] = 1.0

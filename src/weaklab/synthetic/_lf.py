@@ -8,7 +8,7 @@ import numpy as np
 
 from .._core import ABSTAIN, LabelMatrix, vote_dtype
 from .._core.validation import check_float, check_int, check_random_state
-from ._common import SyntheticLabels, _class_balance, _draw_classes, _per_source, _result
+from ._common import SyntheticLabels, check_class_balance, draw_classes, labels_result, per_source
 
 __all__ = ["make_lf_matrix"]
 
@@ -81,19 +81,19 @@ def make_lf_matrix(
     n_copies = check_int("copies", copies, low=0, high=m // 2)
     strength = check_float("copy_strength", copy_strength, low=0.0, high=1.0)
     rng = check_random_state(random_state)
-    prior = _class_balance(class_balance, k)
-    cov = _per_source("coverage", coverage, m, rng)
-    acc = _per_source("accuracy", accuracy, m, rng)
+    prior = check_class_balance(class_balance, k)
+    cov = per_source("coverage", coverage, m, rng)
+    acc = per_source("accuracy", accuracy, m, rng)
     unipolar = np.zeros(m, dtype=bool)
     unipolar[rng.permutation(m)[: round(share * m)]] = True
     target = (rng.integers(k) + np.arange(m)) % k
-    y = _draw_classes(n, prior, rng)
+    y = draw_classes(n, prior, rng)
     fire = _firing_rates(cov, acc, target, prior, unipolar)  # (m, k) P(fires | class)
     votes = _votes(y, fire, acc, target, unipolar, k, rng)
     pairs = _copy(votes, n_copies, strength, rng)
     L = LabelMatrix(votes, n_classes=k)
     confusion = _confusion(acc, target, unipolar, k)
-    result = _result(L, y, fire @ prior, confusion, prior, pairs)
+    result = labels_result(L, y, fire @ prior, confusion, prior, pairs)
     return _with_realised_precision(result, votes, y)
 
 

@@ -11,14 +11,14 @@ from .._core import ABSTAIN, LabelMatrix, vote_dtype
 from .._core.validation import check_float, check_int, check_random_state, fail
 from ._common import (
     SyntheticLabels,
-    _check_flag,
-    _class_balance,
-    _draw_classes,
-    _independent_confusion,
-    _numeric,
-    _per_source,
-    _result,
-    _stochastic_rows,
+    check_class_balance,
+    check_flag,
+    draw_classes,
+    independent_confusion,
+    is_numeric,
+    labels_result,
+    per_source,
+    stochastic_rows,
 )
 
 __all__ = ["make_label_matrix"]
@@ -93,20 +93,20 @@ def make_label_matrix(
     n = check_int("n_items", n_items, low=1)
     m = check_int("n_sources", n_sources, low=1)
     k = check_int("n_classes", n_classes, low=2, high=127)
-    sparse = _check_flag("sparse", sparse)
+    sparse = check_flag("sparse", sparse)
     rng = check_random_state(random_state)
-    prior = _class_balance(class_balance, k)
+    prior = check_class_balance(class_balance, k)
     errors = _error_matrix(error_matrix, m, k)
     pairs_wanted = check_int("correlated", correlated, low=0, high=m // 2)
     strength = check_float("correlation_strength", correlation_strength, low=0.0, high=1.0)
-    cov = _per_source("coverage", coverage, m, rng)
-    acc = _per_source("accuracy", accuracy, m, rng)
+    cov = per_source("coverage", coverage, m, rng)
+    acc = per_source("accuracy", accuracy, m, rng)
     pairs = _draw_pairs(pairs_wanted, m, rng)
     y = np.empty(n, dtype=np.int64)
     dense = None if sparse else np.empty((n, m), dtype=vote_dtype(k))
     coo: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for start, stop in _chunks(n, m * (k if errors is not None else 1)):
-        y[start:stop] = _draw_classes(stop - start, prior, rng)
+        y[start:stop] = draw_classes(stop - start, prior, rng)
         block = _vote_block(y[start:stop], cov, acc, errors, k, rng)
         _copy_votes(block, pairs, strength, rng)
         if dense is not None:
@@ -115,18 +115,18 @@ def make_label_matrix(
             rows, cols = np.nonzero(block != ABSTAIN)
             coo.append((rows + start, cols, block[rows, cols]))
     L = _build_matrix(dense, coo, n, m, k)
-    confusion = _independent_confusion(acc, errors, k)
+    confusion = independent_confusion(acc, errors, k)
     cov_eff, confusion = _mix_copies(cov, confusion, pairs, strength)
-    return _result(L, y, cov_eff, confusion, prior, pairs)
+    return labels_result(L, y, cov_eff, confusion, prior, pairs)
 
 
 def _error_matrix(error_matrix: Any, m: int, k: int) -> np.ndarray | None:
     if error_matrix is None:
         return None
-    arr = np.asarray(error_matrix, dtype=np.float64) if _numeric(error_matrix) else None
+    arr = np.asarray(error_matrix, dtype=np.float64) if is_numeric(error_matrix) else None
     if arr is None or arr.ndim not in (2, 3):
         raise fail("error_matrix", f"an array of shape ({k}, {k}) or ({m}, {k}, {k})", error_matrix)
-    arr = _stochastic_rows("error_matrix", arr, (k, k) if arr.ndim == 2 else (m, k, k))
+    arr = stochastic_rows("error_matrix", arr, (k, k) if arr.ndim == 2 else (m, k, k))
     arr = np.broadcast_to(arr, (m, k, k))
     if np.any(np.diagonal(arr, axis1=1, axis2=2) > 1e-12):
         raise fail("error_matrix", "a zero diagonal (it describes wrong votes only)",

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._core.validation import check_float, check_int, check_random_state, fail
-from ._common import _numeric, _probabilities, _stochastic_rows
+from ._common import check_probabilities, is_numeric, stochastic_rows
 
 __all__ = ["make_noise_matrix", "corrupt_labels"]
 
@@ -62,7 +62,7 @@ def make_noise_matrix(
 def _rate_vector(rate: Any, k: int) -> np.ndarray:
     if isinstance(rate, numbers.Real) and not isinstance(rate, bool):
         return np.full(k, check_float("rate", rate, low=0.0, high=1.0))
-    return _probabilities("rate", rate, k, "a float or")
+    return check_probabilities("rate", rate, k, "a float or")
 
 
 def corrupt_labels(y: Any, noise_matrix: Any, random_state: Any = None) -> np.ndarray:
@@ -82,11 +82,11 @@ def corrupt_labels(y: Any, noise_matrix: Any, random_state: Any = None) -> np.nd
     ndarray of shape (n,) and dtype int64
         The noisy labels.
     """
-    noise = np.asarray(noise_matrix) if _numeric(noise_matrix) else None
+    noise = np.asarray(noise_matrix) if is_numeric(noise_matrix) else None
     if noise is None or noise.ndim != 2 or noise.shape[0] != noise.shape[1] or noise.shape[0] < 2:
         raise fail("noise_matrix", "a square (k, k) array with k >= 2", noise_matrix)
     k = noise.shape[0]
-    noise = _stochastic_rows("noise_matrix", noise, (k, k))
+    noise = stochastic_rows("noise_matrix", noise, (k, k))
     labels = _class_ids("y", y, k)
     rng = check_random_state(random_state)
     u: np.ndarray = rng.random((labels.shape[0],))
