@@ -10,10 +10,12 @@ from sklearn.utils import _safe_indexing
 
 from .._core.validation import check_float, check_int, check_random_state, fail, options, validate_params
 from ..errors import NotFittedError
+from ._fit import fit_clone, proba_columns
 from ._inputs import Given, check_given
-from .correction import CorrectionLog, _best_other, _correct
-from .filter import ISSUE_METHODS, _find
-from .oof import _columns, fit_clone, out_of_fold_proba
+from ._log import CorrectionLog, apply_corrections
+from ._steps import best_other, find_issues
+from .filter import ISSUE_METHODS
+from .oof import out_of_fold_proba
 
 __all__ = ["LabelCleaner", "CLEANER_ACTIONS"]
 
@@ -106,7 +108,7 @@ class LabelCleaner(ClassifierMixin, BaseEstimator):
         y_arr = np.asarray(y)
         proba = out_of_fold_proba(self.estimator, X, y_arr, cv=self.cv, random_state=rng)
         g = check_given(y_arr, proba, labels_name="y")
-        issues = _find(g, self.method)
+        issues = find_issues(g, self.method)
         keep, targets, log = self._clean(g, issues)
         rows = np.flatnonzero(keep)
         hard = targets.argmax(axis=1) if targets.ndim == 2 else targets
@@ -128,7 +130,7 @@ class LabelCleaner(ClassifierMixin, BaseEstimator):
         if self.action == "prune":
             return ~issues, g.hard if g.soft is None else g.soft, _pruned_log(g, issues, self.method)
         mode = "hard" if g.soft is None else "soft"
-        new, log = _correct(g, issues, float(self.threshold), mode, self.method, np.arange(g.n))
+        new, log = apply_corrections(g, issues, float(self.threshold), mode, self.method, np.arange(g.n))
         if self.action == "relabel":
             return np.ones(g.n, dtype=bool), new, log
         changed = np.zeros(g.n, dtype=bool)
@@ -140,7 +142,7 @@ class LabelCleaner(ClassifierMixin, BaseEstimator):
         """Class probabilities ``(n, k)`` of the final estimator (columns follow ``classes_``)."""
         if not hasattr(self, "estimator_"):
             raise NotFittedError("LabelCleaner is not fitted yet; call fit(X, y) first")
-        return _columns(self.estimator_, np.asarray(self.estimator_.predict_proba(X)), self.classes_.shape[0])
+        return proba_columns(self.estimator_, np.asarray(self.estimator_.predict_proba(X)), self.classes_.shape[0])
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class ``(n,)``."""
@@ -149,7 +151,7 @@ class LabelCleaner(ClassifierMixin, BaseEstimator):
 
 def _pruned_log(g: Given, pruned: np.ndarray, method: str) -> CorrectionLog:
     rows = np.flatnonzero(pruned)
-    _, score = _best_other(g)
+    _, score = best_other(g)
     return CorrectionLog(
         item=rows,
         old_label=g.hard[rows],

@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from .._core.constants import TINY
 from .._core.validation import check_bool
-from ._inputs import Given, check_given
+from . import _steps
+from ._inputs import check_given
 
 __all__ = [
     "self_confidence_thresholds",
@@ -55,7 +55,7 @@ def self_confidence_thresholds(labels: Any, pred_probs: Any) -> np.ndarray:
         ``t_j = mean(pred_probs[i, j] | given_i = j)`` (soft labels: weighted
         by ``labels[i, j]``); 1.0 for a class no item is given.
     """
-    return _thresholds(check_given(labels, pred_probs))
+    return _steps.thresholds(check_given(labels, pred_probs))
 
 
 def confident_joint(labels: Any, pred_probs: Any, *, calibrate: bool = True) -> np.ndarray:
@@ -80,8 +80,8 @@ def confident_joint(labels: Any, pred_probs: Any, *, calibrate: bool = True) -> 
     """
     calibrate = check_bool("calibrate", calibrate)
     g = check_given(labels, pred_probs)
-    raw = _raw_joint(g)
-    return _calibrate(raw, g.weights.sum(axis=0)) if calibrate else raw
+    raw = _steps.raw_joint(g)
+    return _steps.calibrate(raw, g.weights.sum(axis=0)) if calibrate else raw
 
 
 def estimate_joint(labels: Any, pred_probs: Any) -> np.ndarray:
@@ -97,7 +97,7 @@ def estimate_joint(labels: Any, pred_probs: Any) -> np.ndarray:
     ndarray of shape (k, k)
         ``P[given, true]``, non-negative, sums to 1.
     """
-    return _joint(check_given(labels, pred_probs))
+    return _steps.joint(check_given(labels, pred_probs))
 
 
 def estimate_noise_matrix(labels: Any, pred_probs: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -116,8 +116,8 @@ def estimate_noise_matrix(labels: Any, pred_probs: Any) -> tuple[np.ndarray, np.
     inverse_noise_matrix : ndarray of shape (k, k)
         ``inverse[given, true] = p(true | given)``; rows sum to 1.
     """
-    joint = _joint(check_given(labels, pred_probs))
-    return _noise_from_joint(joint), _rows_normalised(joint)
+    joint = _steps.joint(check_given(labels, pred_probs))
+    return _steps.noise_from_joint(joint), _steps.rows_normalised(joint)
 
 
 def estimate_class_prior(labels: Any, pred_probs: Any) -> np.ndarray:
@@ -133,53 +133,4 @@ def estimate_class_prior(labels: Any, pred_probs: Any) -> np.ndarray:
     ndarray of shape (k,)
         Column sums of the estimated joint ``p(given, true)``; sums to 1.
     """
-    return _joint(check_given(labels, pred_probs)).sum(axis=0)
-
-
-# ----------------------------------------------------------------------------------- private compute
-
-
-def _thresholds(g: Given) -> np.ndarray:
-    w = g.weights
-    mass = w.sum(axis=0)
-    total = (w * g.proba).sum(axis=0)
-    return np.divide(total, mass, out=np.ones(g.k), where=mass > 0)
-
-
-def _confident_true(g: Given) -> tuple[np.ndarray, np.ndarray]:
-    """Estimated true label of each item and whether it is confident in any class."""
-    above = g.proba >= _thresholds(g)[None, :] - 1e-12
-    masked = np.where(above, g.proba, -1.0)
-    return masked.argmax(axis=1), np.asarray(above.any(axis=1))
-
-
-def _raw_joint(g: Given) -> np.ndarray:
-    true, has = _confident_true(g)
-    if g.soft is None:
-        flat = g.hard[has] * g.k + true[has]
-        return np.bincount(flat, minlength=g.k * g.k).reshape(g.k, g.k).astype(np.float64)
-    onehot = np.zeros((g.n, g.k))
-    onehot[np.flatnonzero(has), true[has]] = 1.0
-    return g.soft.T @ onehot
-
-
-def _calibrate(raw: np.ndarray, given_counts: np.ndarray) -> np.ndarray:
-    k = raw.shape[0]
-    sums = raw.sum(axis=1, keepdims=True)
-    fallback = np.eye(k)
-    rates = np.divide(raw, sums, out=fallback.copy(), where=sums > 0)
-    return rates * given_counts[:, None]
-
-
-def _joint(g: Given) -> np.ndarray:
-    cal = _calibrate(_raw_joint(g), g.weights.sum(axis=0))
-    return cal / max(cal.sum(), TINY)
-
-
-def _rows_normalised(m: np.ndarray) -> np.ndarray:
-    sums = m.sum(axis=1, keepdims=True)
-    return np.divide(m, sums, out=np.eye(m.shape[0]), where=sums > 0)
-
-
-def _noise_from_joint(joint: np.ndarray) -> np.ndarray:
-    return _rows_normalised(joint.T)
+    return _steps.joint(check_given(labels, pred_probs)).sum(axis=0)

@@ -14,10 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .._core.constants import TINY
 from .._core.validation import check_choice
-from ._inputs import Given, check_given
-from .confident import _calibrate, _confident_true, _noise_from_joint, _raw_joint
+from ._inputs import check_given
+from ._steps import find_issues
 
 __all__ = ["ISSUE_METHODS", "find_label_issues"]
 
@@ -79,72 +78,4 @@ def find_label_issues(labels: Any, pred_probs: Any, *, method: str = "prune_by_n
     rank_label_issues : order the flagged items, worst first.
     """
     check_choice("method", method, ISSUE_METHODS)
-    return _find(check_given(labels, pred_probs), method)
-
-
-def _find(g: Given, method: str) -> np.ndarray:
-    if method == "predicted_neq_given":
-        return np.asarray(g.proba.argmax(axis=1) != g.hard)
-    if method == "confident_joint":
-        true, has = _confident_true(g)
-        return np.asarray(has & (true != g.hard))
-    if method == "noise_posterior":
-        return _noise_posterior(g)
-    counts = _issue_counts(g)
-    if method == "prune_by_class":
-        mask = _prune_by_class(g, counts.sum(axis=1))
-    elif method == "prune_by_noise_rate":
-        mask = _prune_by_noise_rate(g, counts)
-    else:
-        mask = _prune_by_class(g, counts.sum(axis=1)) & _prune_by_noise_rate(g, counts)
-    return mask & (g.proba.argmax(axis=1) != g.hard)
-
-
-def _issue_counts(g: Given) -> np.ndarray:
-    """``m[g, t]``: how many items given ``g`` to take as truly ``t`` (zero diagonal)."""
-    cal = _calibrate(_raw_joint(g), g.weights.sum(axis=0))
-    sums = cal.sum(axis=1, keepdims=True)
-    rates = np.divide(cal, sums, out=np.eye(g.k), where=sums > 0)
-    n_given = np.bincount(g.hard, minlength=g.k).astype(np.float64)
-    counts = np.rint(rates * n_given[:, None]).astype(np.int64)
-    np.fill_diagonal(counts, 0)
-    return counts
-
-
-def _within_group_rank(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Rank (0 = smallest key) of every item among the items of its group; ties keep row order."""
-    order = np.lexsort((np.arange(groups.shape[0]), keys, groups))
-    sorted_groups = groups[order]
-    starts = np.searchsorted(sorted_groups, sorted_groups, side="left")
-    rank = np.empty(groups.shape[0], dtype=np.int64)
-    rank[order] = np.arange(groups.shape[0]) - starts
-    return rank
-
-
-def _prune_by_class(g: Given, per_class: np.ndarray) -> np.ndarray:
-    self_conf = g.proba[np.arange(g.n), g.hard]
-    return np.asarray(_within_group_rank(g.hard, self_conf) < per_class[g.hard])
-
-
-def _prune_by_noise_rate(g: Given, counts: np.ndarray) -> np.ndarray:
-    self_conf = g.proba[np.arange(g.n), g.hard]
-    mask = np.zeros(g.n, dtype=bool)
-    for t in np.flatnonzero(counts.sum(axis=0)):  # one pass per true class, not per item
-        margin = g.proba[:, t] - self_conf
-        rank = _within_group_rank(g.hard, -margin)
-        mask |= (rank < counts[g.hard, t]) & (g.hard != t)
-    return mask
-
-
-def _noise_posterior(g: Given) -> np.ndarray:
-    raw = _raw_joint(g)
-    cal = _calibrate(raw, g.weights.sum(axis=0))
-    noise = _noise_from_joint(cal / max(cal.sum(), TINY))  # [true, given]
-    weighted = g.proba * noise[:, g.hard].T  # p(true = t | x) * p(given | true = t)
-    total = weighted.sum(axis=1)
-    rows = np.arange(g.n)
-    wrong = 1.0 - np.divide(weighted[rows, g.hard], total, out=np.zeros(g.n), where=total > 0)
-    n_issues = int(np.rint(raw.sum() - np.trace(raw)))
-    mask = np.zeros(g.n, dtype=bool)
-    mask[np.argsort(-wrong, kind="stable")[:n_issues]] = True
-    return mask
+    return find_issues(check_given(labels, pred_probs), method)

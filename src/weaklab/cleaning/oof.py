@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import _safe_indexing
 
 from .._core.soft_labels import SoftLabels
 from .._core.validation import check_int, check_labels, check_proba, check_random_state, fail
+from ._fit import fit_clone, proba_columns
 
 __all__ = ["out_of_fold_proba"]
 
-logger = logging.getLogger(__name__)
 
 
 def out_of_fold_proba(
@@ -103,30 +101,6 @@ def _oof(
     decided: bool | None = soft if targets.ndim == 2 else False  # None until the first fold decides
     for train, test in splitter.split(np.zeros(hard.shape[0]), hard):  # one loop per fold
         model, decided = fit_clone(estimator, _safe_indexing(X, train), targets[train], hard[train], decided)
-        out[test] = _columns(model, np.asarray(model.predict_proba(_safe_indexing(X, test))), k)
+        out[test] = proba_columns(model, np.asarray(model.predict_proba(_safe_indexing(X, test))), k)
     sums = out.sum(axis=1, keepdims=True)
     return np.divide(out, sums, out=np.full_like(out, 1.0 / k), where=sums > 0)
-
-
-def fit_clone(estimator: Any, X: Any, targets: np.ndarray, hard: np.ndarray, soft: bool | None) -> tuple[Any, bool]:
-    """Fit a clone on soft ``targets`` (when 2-d and allowed) or on ``hard``; returns (model, used soft)."""
-    model = clone(estimator)
-    if targets.ndim != 2 or soft is False:
-        return model.fit(X, hard), False
-    try:
-        return model.fit(X, targets), True
-    except (ValueError, TypeError):
-        if soft is True:
-            raise
-        logger.debug("estimator rejected soft labels; using their argmax")
-        return clone(estimator).fit(X, hard), False
-
-
-def _columns(model: Any, raw: np.ndarray, k: int) -> np.ndarray:
-    """Place the fold model's probability columns at their class ids."""
-    if raw.shape[1] == k:
-        return raw
-    classes = np.asarray(getattr(model, "classes_", np.arange(raw.shape[1])), dtype=np.int64)
-    full = np.zeros((raw.shape[0], k))
-    full[:, classes] = raw
-    return full

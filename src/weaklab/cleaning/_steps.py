@@ -1,0 +1,139 @@
+"""Confident learning on checked inputs (a :class:`~weaklab.cleaning._inputs.Given`).
+
+The steps the public functions of :mod:`.confident`, :mod:`.filter` and
+:mod:`.correction` and the :class:`~weaklab.cleaning.LabelCleaner` share:
+per-class thresholds, the confident joint and its calibration, the noise
+matrix, issue finding by method, and the best other class of every item.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core.constants import TINY
+from ._inputs import Given
+
+__all__ = ["thresholds", "confident_true", "raw_joint", "calibrate", "joint", "rows_normalised", "noise_from_joint",
+           "find_issues", "best_other"]
+
+
+def thresholds(g: Given) -> np.ndarray:
+    w = g.weights
+    mass = w.sum(axis=0)
+    total = (w * g.proba).sum(axis=0)
+    return np.divide(total, mass, out=np.ones(g.k), where=mass > 0)
+
+
+def confident_true(g: Given) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated true label of each item and whether it is confident in any class."""
+    above = g.proba >= thresholds(g)[None, :] - 1e-12
+    masked = np.where(above, g.proba, -1.0)
+    return masked.argmax(axis=1), np.asarray(above.any(axis=1))
+
+
+def raw_joint(g: Given) -> np.ndarray:
+    true, has = confident_true(g)
+    if g.soft is None:
+        flat = g.hard[has] * g.k + true[has]
+        return np.bincount(flat, minlength=g.k * g.k).reshape(g.k, g.k).astype(np.float64)
+    onehot = np.zeros((g.n, g.k))
+    onehot[np.flatnonzero(has), true[has]] = 1.0
+    return g.soft.T @ onehot
+
+
+def calibrate(raw: np.ndarray, given_counts: np.ndarray) -> np.ndarray:
+    k = raw.shape[0]
+    sums = raw.sum(axis=1, keepdims=True)
+    fallback = np.eye(k)
+    rates = np.divide(raw, sums, out=fallback.copy(), where=sums > 0)
+    return rates * given_counts[:, None]
+
+
+def joint(g: Given) -> np.ndarray:
+    cal = calibrate(raw_joint(g), g.weights.sum(axis=0))
+    return cal / max(cal.sum(), TINY)
+
+
+def rows_normalised(m: np.ndarray) -> np.ndarray:
+    sums = m.sum(axis=1, keepdims=True)
+    return np.divide(m, sums, out=np.eye(m.shape[0]), where=sums > 0)
+
+
+def noise_from_joint(joint: np.ndarray) -> np.ndarray:
+    return rows_normalised(joint.T)
+
+
+def find_issues(g: Given, method: str) -> np.ndarray:
+    if method == "predicted_neq_given":
+        return np.asarray(g.proba.argmax(axis=1) != g.hard)
+    if method == "confident_joint":
+        true, has = confident_true(g)
+        return np.asarray(has & (true != g.hard))
+    if method == "noise_posterior":
+        return _noise_posterior(g)
+    counts = _issue_counts(g)
+    if method == "prune_by_class":
+        mask = _prune_by_class(g, counts.sum(axis=1))
+    elif method == "prune_by_noise_rate":
+        mask = _prune_by_noise_rate(g, counts)
+    else:
+        mask = _prune_by_class(g, counts.sum(axis=1)) & _prune_by_noise_rate(g, counts)
+    return mask & (g.proba.argmax(axis=1) != g.hard)
+
+
+def _issue_counts(g: Given) -> np.ndarray:
+    """``m[g, t]``: how many items given ``g`` to take as truly ``t`` (zero diagonal)."""
+    cal = calibrate(raw_joint(g), g.weights.sum(axis=0))
+    sums = cal.sum(axis=1, keepdims=True)
+    rates = np.divide(cal, sums, out=np.eye(g.k), where=sums > 0)
+    n_given = np.bincount(g.hard, minlength=g.k).astype(np.float64)
+    counts = np.rint(rates * n_given[:, None]).astype(np.int64)
+    np.fill_diagonal(counts, 0)
+    return counts
+
+
+def _within_group_rank(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Rank (0 = smallest key) of every item among the items of its group; ties keep row order."""
+    order = np.lexsort((np.arange(groups.shape[0]), keys, groups))
+    sorted_groups = groups[order]
+    starts = np.searchsorted(sorted_groups, sorted_groups, side="left")
+    rank = np.empty(groups.shape[0], dtype=np.int64)
+    rank[order] = np.arange(groups.shape[0]) - starts
+    return rank
+
+
+def _prune_by_class(g: Given, per_class: np.ndarray) -> np.ndarray:
+    self_conf = g.proba[np.arange(g.n), g.hard]
+    return np.asarray(_within_group_rank(g.hard, self_conf) < per_class[g.hard])
+
+
+def _prune_by_noise_rate(g: Given, counts: np.ndarray) -> np.ndarray:
+    self_conf = g.proba[np.arange(g.n), g.hard]
+    mask = np.zeros(g.n, dtype=bool)
+    for t in np.flatnonzero(counts.sum(axis=0)):  # one pass per true class, not per item
+        margin = g.proba[:, t] - self_conf
+        rank = _within_group_rank(g.hard, -margin)
+        mask |= (rank < counts[g.hard, t]) & (g.hard != t)
+    return mask
+
+
+def _noise_posterior(g: Given) -> np.ndarray:
+    raw = raw_joint(g)
+    cal = calibrate(raw, g.weights.sum(axis=0))
+    noise = noise_from_joint(cal / max(cal.sum(), TINY))  # [true, given]
+    weighted = g.proba * noise[:, g.hard].T  # p(true = t | x) * p(given | true = t)
+    total = weighted.sum(axis=1)
+    rows = np.arange(g.n)
+    wrong = 1.0 - np.divide(weighted[rows, g.hard], total, out=np.zeros(g.n), where=total > 0)
+    n_issues = int(np.rint(raw.sum() - np.trace(raw)))
+    mask = np.zeros(g.n, dtype=bool)
+    mask[np.argsort(-wrong, kind="stable")[:n_issues]] = True
+    return mask
+
+
+def best_other(g: Given) -> tuple[np.ndarray, np.ndarray]:
+    """Most probable class other than the given one, and its probability."""
+    others = g.proba.copy()
+    others[np.arange(g.n), g.hard] = -1.0
+    best = others.argmax(axis=1)
+    return best, g.proba[np.arange(g.n), best]
