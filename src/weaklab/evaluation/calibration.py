@@ -20,6 +20,7 @@ import pandas as pd
 
 from .._core.validation import check_choice, check_float, check_int, fail
 from ..errors import missing_dependency
+from ._counts import binned
 from ._inputs import checked_proba_pair
 
 __all__ = [
@@ -32,34 +33,6 @@ __all__ = [
 ]
 
 STRATEGIES = ("uniform", "quantile")
-
-
-def _top_label(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    pred = proba.argmax(axis=1)
-    return proba[np.arange(proba.shape[0]), pred], (pred == y).astype(np.float64)
-
-
-def _bin_ids(conf: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
-    if strategy == "uniform":
-        edges = np.linspace(0.0, 1.0, n_bins + 1)
-        return np.clip(np.searchsorted(edges[1:-1], conf, side="left"), 0, n_bins - 1)
-    edges = np.quantile(conf, np.linspace(0.0, 1.0, n_bins + 1))
-    return np.searchsorted(edges[1:-1], conf, side="left")
-
-
-def _binned(proba: np.ndarray, y: np.ndarray, n_bins: int, strategy: str) -> tuple[np.ndarray, ...]:
-    """Per bin: item count, mean confidence, accuracy, lowest and highest confidence."""
-    conf, correct = _top_label(proba, y)
-    ids = _bin_ids(conf, n_bins, strategy)
-    count = np.bincount(ids, minlength=n_bins).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_conf = np.bincount(ids, weights=conf, minlength=n_bins) / count
-        acc = np.bincount(ids, weights=correct, minlength=n_bins) / count
-    lo = np.full(n_bins, np.nan)
-    hi = np.full(n_bins, np.nan)
-    np.fmin.at(lo, ids, conf)
-    np.fmax.at(hi, ids, conf)
-    return count, mean_conf, acc, lo, hi
 
 
 def _check_binning(n_bins: Any, strategy: Any) -> tuple[int, str]:
@@ -90,7 +63,7 @@ def expected_calibration_error(
     """
     nb, st = _check_binning(n_bins, strategy)
     p, t = checked_proba_pair(proba, y_true)
-    count, conf, acc, _, _ = _binned(p, t, nb, st)
+    count, conf, acc, _, _ = binned(p, t, nb, st)
     used = count > 0
     return float(np.sum(count[used] * np.abs(acc[used] - conf[used])) / count.sum())
 
@@ -109,7 +82,7 @@ def maximum_calibration_error(
     """
     nb, st = _check_binning(n_bins, strategy)
     p, t = checked_proba_pair(proba, y_true)
-    count, conf, acc, _, _ = _binned(p, t, nb, st)
+    count, conf, acc, _, _ = binned(p, t, nb, st)
     used = count > 0
     return float(np.max(np.abs(acc[used] - conf[used])))
 
@@ -188,7 +161,7 @@ def reliability_curve(
     """
     nb, st = _check_binning(n_bins, strategy)
     p, t = checked_proba_pair(proba, y_true)
-    count, conf, acc, lo, hi = _binned(p, t, nb, st)
+    count, conf, acc, lo, hi = binned(p, t, nb, st)
     if st == "uniform":
         edges = np.linspace(0.0, 1.0, nb + 1)
         lo, hi = edges[:-1], edges[1:]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._core.validation import check_choice, check_int, fail
+from ._counts import averaged_f1, confusion_counts, per_class
 from ._inputs import checked_pair
 
 __all__ = [
@@ -59,25 +60,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, *, n_classes: int | None = None) 
         covered items; ``C[:, k]`` the abstentions per gold class.
     """
     t, p, k = checked_pair(y_true, y_pred, n_classes)
-    return _confusion(t, p, k)
-
-
-def _confusion(t: np.ndarray, p: np.ndarray, k: int) -> np.ndarray:
-    col = np.where(p < 0, k, p)
-    return np.bincount(t * (k + 1) + col, minlength=k * (k + 1)).reshape(k, k + 1)
-
-
-def _per_class(conf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Precision, recall, F1, support and predicted count per class (0 where undefined)."""
-    k = conf.shape[0]
-    tp = np.diag(conf[:, :k]).astype(np.float64)
-    predicted = conf[:, :k].sum(axis=0).astype(np.float64)
-    support = conf.sum(axis=1).astype(np.float64)
-    precision = np.divide(tp, predicted, out=np.zeros(k), where=predicted > 0)
-    recall = np.divide(tp, support, out=np.zeros(k), where=support > 0)
-    denom = precision + recall
-    f1 = np.divide(2 * precision * recall, denom, out=np.zeros(k), where=denom > 0)
-    return precision, recall, f1, support, predicted
+    return confusion_counts(t, p, k)
 
 
 def f1_score(
@@ -113,24 +96,11 @@ def f1_score(
     """
     check_choice("average", average, F1_AVERAGES)
     t, p, k = checked_pair(y_true, y_pred, n_classes)
-    conf = _confusion(t, p, k)
+    conf = confusion_counts(t, p, k)
     if average == "binary":
         pos = check_int("pos_label", pos_label, low=0, high=k - 1)
-        return float(_per_class(conf)[2][pos])
-    return _averaged_f1(conf, average)
-
-
-def _averaged_f1(conf: np.ndarray, average: str) -> float:
-    _, _, f1, support, predicted = _per_class(conf)
-    if average == "micro":
-        tp = float(np.trace(conf[:, : conf.shape[0]]))
-        mp = tp / predicted.sum() if predicted.sum() else 0.0
-        mr = tp / support.sum()
-        return float(2 * mp * mr / (mp + mr)) if mp + mr else 0.0
-    present = (support > 0) | (predicted > 0)
-    if average == "weighted":
-        return float(np.sum(f1 * support) / support.sum())
-    return float(f1[present].mean())
+        return float(per_class(conf)[2][pos])
+    return averaged_f1(conf, average)
 
 
 def precision_recall_f1(
@@ -160,7 +130,7 @@ def precision_recall_f1(
     """
     t, p, k = checked_pair(y_true, y_pred, n_classes)
     names = _class_names(class_names, k)
-    precision, recall, f1, support, predicted = _per_class(_confusion(t, p, k))
+    precision, recall, f1, support, predicted = per_class(confusion_counts(t, p, k))
     return pd.DataFrame({
         "class": np.arange(k), "name": names, "precision": precision, "recall": recall, "f1": f1,
         "support": support.astype(np.int64), "predicted": predicted.astype(np.int64),
@@ -220,8 +190,8 @@ def covered_scores(y_true: Any, y_pred: Any, *, n_classes: int | None = None) ->
     out = {"coverage": float(covered.mean()), "n_covered": float(covered.sum())}
     if not covered.any():
         return {**out, "accuracy": float("nan"), "macro_f1": float("nan"), "micro_f1": float("nan")}
-    conf = _confusion(t[covered], p[covered], k)
+    conf = confusion_counts(t[covered], p[covered], k)
     out["accuracy"] = float(np.mean(t[covered] == p[covered]))
-    out["macro_f1"] = _averaged_f1(conf, "macro")
-    out["micro_f1"] = _averaged_f1(conf, "micro")
+    out["macro_f1"] = averaged_f1(conf, "macro")
+    out["micro_f1"] = averaged_f1(conf, "micro")
     return out

@@ -12,9 +12,8 @@ from scipy.stats import norm
 
 from .._core.hashing import fingerprint as _fingerprint
 from .._core.validation import check_bool, check_float, check_int, check_labels, check_random_state, fail
+from ._counts import averaged_f1, binned, confusion_counts, per_class
 from ._inputs import as_predictions, checked_pair
-from .calibration import _binned
-from .metrics import _averaged_f1, _confusion, _per_class
 
 __all__ = ["SlicingFunction", "slicing_function", "slice_report", "wilson_interval", "SLICE_METRICS"]
 
@@ -130,11 +129,11 @@ def slicing_function(
 
 
 def _f1(average: str) -> Callable[..., float]:
-    return lambda t, p, proba, k: _averaged_f1(_confusion(t, p, k), average)
+    return lambda t, p, proba, k: averaged_f1(confusion_counts(t, p, k), average)
 
 
 def _ece(t: np.ndarray, p: np.ndarray, proba: np.ndarray, k: int) -> float:
-    count, conf, acc, _, _ = _binned(proba, t, 15, "uniform")
+    count, conf, acc, _, _ = binned(proba, t, 15, "uniform")
     used = count > 0
     return float(np.sum(count[used] * np.abs(acc[used] - conf[used])) / count.sum())
 
@@ -154,7 +153,7 @@ _METRICS: dict[str, tuple[bool, Callable[..., float]]] = {
     "macro_f1": (False, _f1("macro")),
     "micro_f1": (False, _f1("micro")),
     "weighted_f1": (False, _f1("weighted")),
-    "f1": (False, lambda t, p, proba, k: float(_per_class(_confusion(t, p, k))[2][1])),
+    "f1": (False, lambda t, p, proba, k: float(per_class(confusion_counts(t, p, k))[2][1])),
     "ece": (True, _ece),
     "brier": (True, _brier),
     "nll": (True, _nll),
