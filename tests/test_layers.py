@@ -122,11 +122,6 @@ PRIVATE_IMPORT_ALLOWLIST: set[str] = {
     "weaklab._core.soft_labels -> weaklab._core.label_matrix:_row_indexer",
     "weaklab._core.soft_labels -> weaklab._core.label_matrix:_validate_class_names",
     "weaklab._core.soft_labels -> weaklab._core.label_matrix:_validate_item_ids",
-    "weaklab.labeling.dask_apply -> weaklab.labeling.apply:FrameResult",
-    "weaklab.labeling.dask_apply -> weaklab.labeling.apply:check_fields",
-    "weaklab.labeling.dask_apply -> weaklab.labeling.apply:finish",
-    "weaklab.labeling.dask_apply -> weaklab.labeling.apply:item_ids",
-    "weaklab.labeling.dask_apply -> weaklab.labeling.apply:run_frame",
     "weaklab.store._lineage -> weaklab._core.label_matrix:_validate_item_ids",
 }
 """Every cross-module private import still in the tree ("importer -> module:name"). Shrink it; never grow it."""

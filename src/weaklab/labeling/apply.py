@@ -11,100 +11,24 @@ Dask DataFrame (see :mod:`weaklab.labeling.dask_apply`).
 
 from __future__ import annotations
 
-import logging
 import os
 import time
-import warnings
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .._core.constants import ABSTAIN, TINY
-from .._core.label_matrix import LabelMatrix, vote_dtype
+from .._core.label_matrix import LabelMatrix
 from .._core.validation import check_bool, check_choice, check_int, describe, fail
-from ._batch import MAX_FAULT_RECORDS, Batch, LFFault, require_fields
-from ._execute import run_batch
-from ._pool import RowWisePool
-from ._progress import progress_bar
+from ._batch import LFFault
+from ._engine import check_fields, item_ids, run_frame
+from ._report import ApplyReport, finish
 from .lf import LabelingFunction
 
 __all__ = ["ApplyReport", "LFFault", "apply_lfs"]
 
-logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 50_000
-
-
-@dataclass(frozen=True)
-class ApplyReport:
-    """What happened while applying labeling functions.
-
-    Attributes
-    ----------
-    lf_names : tuple of str
-        The labeling functions, in matrix column order.
-    seconds : tuple of float
-        Time spent in each LF (summed over workers and batches).
-    coverage : tuple of float
-        Fraction of items each LF voted on (did not abstain).
-    n_faults : tuple of int
-        Votes of each LF lost to faults (``on_error="abstain"``).
-    faults : tuple of LFFault
-        Fault records (at most 1000 per LF; counts stay exact).
-    total_seconds : float
-        Wall-clock time of the whole application.
-    n_items : int
-        Number of items labelled.
-    engine : str
-        ``"local"`` or ``"dask"``.
-    n_jobs : int
-        Worker processes used for row-wise LFs (local engine).
-    """
-
-    lf_names: tuple[str, ...]
-    seconds: tuple[float, ...]
-    coverage: tuple[float, ...]
-    n_faults: tuple[int, ...]
-    faults: tuple[LFFault, ...] = field(repr=False)
-    total_seconds: float
-    n_items: int
-    engine: str
-    n_jobs: int
-
-    @property
-    def n_faults_total(self) -> int:
-        """Votes lost to faults, over all labeling functions."""
-        return int(sum(self.n_faults))
-
-    @property
-    def items_per_second(self) -> float:
-        """Throughput of the whole application."""
-        return self.n_items / self.total_seconds if self.total_seconds > 0 else float("inf")
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per LF: ``seconds``, ``coverage``, ``n_faults``, ``items_per_second``."""
-        seconds = np.asarray(self.seconds, dtype=np.float64)
-        with np.errstate(divide="ignore"):
-            speed = np.where(seconds > 0, self.n_items / np.maximum(seconds, TINY), np.inf)
-        frame = pd.DataFrame(
-            {"seconds": seconds, "coverage": self.coverage, "n_faults": self.n_faults,
-             "items_per_second": speed},
-            index=pd.Index(self.lf_names, name="lf"),
-        )
-        return frame
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form (for the store)."""
-        return {
-            "lf_names": list(self.lf_names), "seconds": list(self.seconds), "coverage": list(self.coverage),
-            "n_faults": list(self.n_faults), "faults": [f.to_dict() for f in self.faults],
-            "total_seconds": self.total_seconds, "n_items": self.n_items, "engine": self.engine,
-            "n_jobs": self.n_jobs,
-        }
 
 
 def apply_lfs(
@@ -185,124 +109,6 @@ def apply_lfs(
 
 
 # ---------------------------------------------------------------------------
-# Running LFs over a DataFrame (shared by the local and Dask engines).
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class FrameResult:
-    """Votes and statistics of all LFs over one DataFrame."""
-
-    votes: np.ndarray
-    seconds: np.ndarray
-    covered: np.ndarray
-    n_faults: np.ndarray
-    records: list[list[LFFault]]
-
-    @classmethod
-    def empty(cls, n: int, m: int, n_classes: int | None) -> FrameResult:
-        dtype = vote_dtype(n_classes) if n_classes is not None else np.dtype(np.int8)
-        return cls(np.full((n, m), ABSTAIN, dtype=dtype), np.zeros(m), np.zeros(m, dtype=np.int64),
-                   np.zeros(m, dtype=np.int64), [[] for _ in range(m)])
-
-    def put(self, j: int, start: int, votes: np.ndarray, n_faults: int,
-            records: list[LFFault], seconds: float) -> None:
-        """Store one LF's votes on rows ``start:start+len(votes)`` and its statistics."""
-        if votes.size and votes.max() > np.iinfo(self.votes.dtype).max:
-            self.votes = self.votes.astype(np.int16)
-        self.votes[start:start + votes.size, j] = votes
-        self.seconds[j] += seconds
-        self.covered[j] += int(np.count_nonzero(votes != ABSTAIN))
-        self.n_faults[j] += n_faults
-        room = MAX_FAULT_RECORDS - len(self.records[j])
-        self.records[j].extend(records[:max(room, 0)])
-
-
-def run_frame(
-    lfs: list[LabelingFunction],
-    frame: pd.DataFrame,
-    ids: np.ndarray | None,
-    *,
-    n_classes: int | None,
-    on_error: str,
-    batch_size: int,
-    n_jobs: int = 1,
-    progress: bool = False,
-) -> FrameResult:
-    """Run ``lfs`` over ``frame`` batch by batch into a :class:`FrameResult`."""
-    n = len(frame)
-    result = FrameResult.empty(n, len(lfs), n_classes)
-    parallel = n_jobs > 1 and n > 0
-    pooled = [j for j, lf in enumerate(lfs) if not lf.vectorized] if parallel else []
-    threaded = [j for j, lf in enumerate(lfs) if lf._thread_safe] if parallel else []
-    serial = [j for j in range(len(lfs)) if j not in set(pooled) | set(threaded)]
-    with (RowWisePool([lfs[j] for j in pooled], n_jobs) as pool,
-          ThreadPoolExecutor(n_jobs if threaded else 1) as threads,
-          progress_bar(progress, n) as advance):
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            batch = Batch(frame.iloc[start:stop], offset=start,
-                          item_ids=None if ids is None else ids[start:stop],
-                          n_classes=n_classes, on_error=on_error)
-            for lf in lfs:
-                lf._prepare(batch)
-            pending = pool.submit(batch) if pooled else None
-            running = [(j, threads.submit(_timed_run, lfs[j], batch)) for j in threaded]
-            for j in serial:
-                result.put(j, start, *_timed_run(lfs[j], batch))
-            for j, future in running:
-                result.put(j, start, *future.result())
-            if pending is not None:
-                for j, outcome in zip(pooled, pool.gather(pending)):
-                    result.put(j, start, *outcome)
-            advance(stop - start)
-    return result
-
-
-def _timed_run(lf: LabelingFunction, batch: Batch) -> tuple[np.ndarray, int, list[LFFault], float]:
-    began = time.perf_counter()
-    votes, log = run_batch(lf, batch)
-    return votes, log.count, log.records, time.perf_counter() - began
-
-
-def finish(
-    lfs: list[LabelingFunction],
-    result: FrameResult,
-    ids: np.ndarray | None,
-    n_classes: int | None,
-    class_names: Sequence[str] | None,
-    *,
-    engine: str,
-    n_jobs: int,
-    seconds: float,
-) -> tuple[LabelMatrix, ApplyReport]:
-    """Build the LabelMatrix and the ApplyReport from a finished run."""
-    votes = result.votes
-    k = n_classes if n_classes is not None else max(2, int(votes.max(initial=ABSTAIN)) + 1)
-    if votes.dtype != vote_dtype(k):
-        votes = votes.astype(vote_dtype(k))
-    matrix = LabelMatrix(votes, n_classes=k, source_names=[lf.name for lf in lfs], class_names=class_names,
-                         item_ids=ids, source_versions=[lf.fingerprint for lf in lfs])
-    n = votes.shape[0]
-    report = ApplyReport(
-        lf_names=tuple(lf.name for lf in lfs),
-        seconds=tuple(float(s) for s in result.seconds),
-        coverage=tuple(float(c) / n if n else 0.0 for c in result.covered),
-        n_faults=tuple(int(c) for c in result.n_faults),
-        faults=tuple(f for records in result.records for f in records),
-        total_seconds=float(seconds), n_items=n, engine=engine, n_jobs=n_jobs,
-    )
-    if report.n_faults_total:
-        warnings.warn(
-            f"{report.n_faults_total} vote(s) were lost to labeling-function faults and became "
-            "abstains; see report.faults",
-            RuntimeWarning, stacklevel=3,
-        )
-    logger.debug("applied %d LFs to %d items in %.3fs", len(lfs), n, seconds)
-    return matrix, report
-
-
-# ---------------------------------------------------------------------------
 # Validation of the inputs.
 # ---------------------------------------------------------------------------
 
@@ -358,24 +164,3 @@ def as_frame(data: Any) -> pd.DataFrame:
     raise fail("data", expected, data)
 
 
-def item_ids(frame: pd.DataFrame, item_id: str | None) -> np.ndarray | None:
-    """Ids from column ``item_id``, else the index when unique, else ``None``."""
-    if item_id is None:
-        return frame.index.to_numpy() if frame.index.is_unique else None
-    if item_id not in frame.columns:
-        raise fail("item_id", "a column of the data", got_text=f"{item_id!r}; columns {list(frame.columns)}")
-    index = pd.Index(frame[item_id])
-    if not index.is_unique:
-        raise fail("item_id", "a column of unique ids",
-                   got_text=f"the duplicate id {index[index.duplicated()][0]!r}")
-    if index.hasnans:
-        raise fail("item_id", "a column without missing ids", got_text="missing ids")
-    return frame[item_id].to_numpy()
-
-
-def check_fields(lfs: list[LabelingFunction], columns: Any) -> None:
-    """Fail early when an LF without preprocessors reads a missing column."""
-    empty = pd.DataFrame(columns=list(columns))
-    for lf in lfs:
-        if lf.fields and not lf.pre:
-            require_fields(empty, lf.fields, lf.name)

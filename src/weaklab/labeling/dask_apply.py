@@ -20,7 +20,8 @@ import pandas as pd
 from .._core.validation import fail
 from ..errors import LFExecutionError, missing_dependency
 from ._batch import MAX_FAULT_RECORDS, LFFault
-from .apply import FrameResult, check_fields, finish, item_ids, run_frame
+from ._engine import FrameResult, check_fields, item_ids, run_frame
+from ._report import finish
 from .lf import LabelingFunction
 
 __all__ = ["apply_dask"]
