@@ -105,26 +105,8 @@ def test_importing_weaklab_is_light():
 # `from pkg import module` is an import of that module (only (c) applies); so is `import weaklab.x._y`.
 # Attribute access after a plain import (`import X; X._name`) is out of scope.
 
-PRIVATE_IMPORT_ALLOWLIST: set[str] = {
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_check_vote_range",
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_coo_arrays",
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_long_frame",
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_long_labels",
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_make_index",
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_resolve_duplicates",
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_resolve_n_classes",
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_row_indexer",
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_validate_class_names",
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_validate_dense",
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_validate_item_ids",
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_validate_source_names",
-    "weaklab._core.label_matrix -> weaklab._core._matrix_inputs:_validate_versions",
-    "weaklab._core.soft_labels -> weaklab._core.label_matrix:_row_indexer",
-    "weaklab._core.soft_labels -> weaklab._core.label_matrix:_validate_class_names",
-    "weaklab._core.soft_labels -> weaklab._core.label_matrix:_validate_item_ids",
-    "weaklab.store._lineage -> weaklab._core.label_matrix:_validate_item_ids",
-}
-"""Every cross-module private import still in the tree ("importer -> module:name"). Shrink it; never grow it."""
+PRIVATE_IMPORT_ALLOWLIST: set[str] = set()
+"""Cross-module private imports still in the tree ("importer -> module:name"): none left. Keep it empty."""
 
 
 def _module_name(path: Path) -> str:

@@ -12,7 +12,9 @@ from ..errors import ValidationError
 from .constants import ABSTAIN, MAX_CLASSES, MAX_INT8_CLASSES
 from .validation import check_int, fail, plain_scalar
 
-__all__ = ["vote_dtype"]
+__all__ = ["vote_dtype", "validate_dense", "resolve_n_classes", "check_vote_range", "validate_source_names",
+           "validate_class_names", "validate_item_ids", "validate_versions", "coo_arrays", "long_frame", "long_labels",
+           "make_index", "resolve_duplicates", "row_indexer"]
 
 
 def vote_dtype(n_classes: int) -> np.dtype:
@@ -20,7 +22,7 @@ def vote_dtype(n_classes: int) -> np.dtype:
     return np.dtype(np.int8 if n_classes <= MAX_INT8_CLASSES else np.int16)
 
 
-def _validate_dense(votes: Any, n_classes: int | None, class_names: Any, *, copy: bool) -> tuple[np.ndarray, int]:
+def validate_dense(votes: Any, n_classes: int | None, class_names: Any, *, copy: bool) -> tuple[np.ndarray, int]:
     try:
         arr = np.asarray(votes.to_numpy() if isinstance(votes, pd.DataFrame) else votes)
     except ValueError:  # ragged nested lists
@@ -31,8 +33,8 @@ def _validate_dense(votes: Any, n_classes: int | None, class_names: Any, *, copy
     if arr.shape[1] == 0:
         raise fail("votes", "at least one source (column)", arr)
     arr = _as_integer_votes(arr)
-    n_classes = _resolve_n_classes(arr, n_classes, class_names)
-    _check_vote_range("votes", arr, n_classes)
+    n_classes = resolve_n_classes(arr, n_classes, class_names)
+    check_vote_range("votes", arr, n_classes)
     dtype = vote_dtype(n_classes)
     out = np.array(arr, dtype=dtype, order="C", copy=copy or arr.dtype != dtype or not arr.flags.c_contiguous)
     if out is arr or np.shares_memory(out, arr):
@@ -57,7 +59,7 @@ def _as_integer_votes(arr: np.ndarray) -> np.ndarray:
     raise fail("votes", "integer class ids in [-1, k)", arr)
 
 
-def _resolve_n_classes(votes: np.ndarray, n_classes: int | None, class_names: Any) -> int:
+def resolve_n_classes(votes: np.ndarray, n_classes: int | None, class_names: Any) -> int:
     if n_classes is None and class_names is not None:
         n_classes = len(class_names)
     if n_classes is None:
@@ -71,7 +73,7 @@ def _resolve_n_classes(votes: np.ndarray, n_classes: int | None, class_names: An
     return check_int("n_classes", n_classes, low=2, high=MAX_CLASSES)
 
 
-def _check_vote_range(name: str, votes: np.ndarray, n_classes: int) -> None:
+def check_vote_range(name: str, votes: np.ndarray, n_classes: int) -> None:
     if votes.size == 0:
         return
     lo, hi = int(votes.min()), int(votes.max())
@@ -81,7 +83,7 @@ def _check_vote_range(name: str, votes: np.ndarray, n_classes: int) -> None:
                    got_text=f"a vote of {bad}")
 
 
-def _validate_source_names(names: Sequence[str] | None, m: int) -> tuple[str, ...]:
+def validate_source_names(names: Sequence[str] | None, m: int) -> tuple[str, ...]:
     if names is None:
         return tuple(f"s{j}" for j in range(m))
     if isinstance(names, str):
@@ -99,7 +101,7 @@ def _validate_source_names(names: Sequence[str] | None, m: int) -> tuple[str, ..
     return names
 
 
-def _validate_class_names(names: Sequence[str] | None, k: int) -> tuple[str, ...] | None:
+def validate_class_names(names: Sequence[str] | None, k: int) -> tuple[str, ...] | None:
     if names is None:
         return None
     if isinstance(names, str):
@@ -112,7 +114,7 @@ def _validate_class_names(names: Sequence[str] | None, k: int) -> tuple[str, ...
     return names
 
 
-def _validate_item_ids(item_ids: Any, n: int) -> np.ndarray | None:
+def validate_item_ids(item_ids: Any, n: int) -> np.ndarray | None:
     if item_ids is None:
         return None
     ids = np.asarray(item_ids)
@@ -132,7 +134,7 @@ def _validate_item_ids(item_ids: Any, n: int) -> np.ndarray | None:
     return ids
 
 
-def _validate_versions(versions: Sequence[str | None] | None, m: int) -> tuple[str | None, ...] | None:
+def validate_versions(versions: Sequence[str | None] | None, m: int) -> tuple[str | None, ...] | None:
     if versions is None:
         return None
     if isinstance(versions, str):
@@ -146,7 +148,7 @@ def _validate_versions(versions: Sequence[str | None] | None, m: int) -> tuple[s
     return versions
 
 
-def _coo_arrays(rows: Any, cols: Any, labels: Any, n: int, m: int) -> tuple[np.ndarray, ...]:
+def coo_arrays(rows: Any, cols: Any, labels: Any, n: int, m: int) -> tuple[np.ndarray, ...]:
     out = []
     for name, values, bound in (("rows", rows, n), ("cols", cols, m), ("labels", labels, None)):
         arr = np.asarray(values)
@@ -167,7 +169,7 @@ def _coo_arrays(rows: Any, cols: Any, labels: Any, n: int, m: int) -> tuple[np.n
     return tuple(out)
 
 
-def _long_frame(data: Any, item: str, source: str, label: str) -> pd.DataFrame:
+def long_frame(data: Any, item: str, source: str, label: str) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         frame = data
     elif isinstance(data, dict):
@@ -184,7 +186,7 @@ def _long_frame(data: Any, item: str, source: str, label: str) -> pd.DataFrame:
     return frame
 
 
-def _long_labels(values: pd.Series, class_names: Sequence[str] | None, column: str) -> np.ndarray:
+def long_labels(values: pd.Series, class_names: Sequence[str] | None, column: str) -> np.ndarray:
     if values.isna().any():
         raise fail(f"data[{column!r}]", "a label in every row (use -1 for abstain)",
                    got_text=f"{int(values.isna().sum())} missing")
@@ -199,7 +201,7 @@ def _long_labels(values: pd.Series, class_names: Sequence[str] | None, column: s
     return _as_integer_votes(arr[:, None])[:, 0].astype(np.int64)
 
 
-def _make_index(values: pd.Series, given: Any, param: str, column: str) -> pd.Index:
+def make_index(values: pd.Series, given: Any, param: str, column: str) -> pd.Index:
     if given is not None:
         index = pd.Index(np.asarray(given) if not isinstance(given, pd.Index) else given)
         if not index.is_unique:
@@ -212,7 +214,7 @@ def _make_index(values: pd.Series, given: Any, param: str, column: str) -> pd.In
         return pd.Index(uniques)
 
 
-def _resolve_duplicates(rows: np.ndarray, src: np.ndarray, labels: np.ndarray,
+def resolve_duplicates(rows: np.ndarray, src: np.ndarray, labels: np.ndarray,
                         policy: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     key = pd.DataFrame({"r": rows, "s": src})
     dup_any = key.duplicated(keep=False).to_numpy()
@@ -230,7 +232,7 @@ def _resolve_duplicates(rows: np.ndarray, src: np.ndarray, labels: np.ndarray,
     return rows, src.astype(object), labels
 
 
-def _row_indexer(indexer: Any, n: int) -> np.ndarray:
+def row_indexer(indexer: Any, n: int) -> np.ndarray:
     idx = np.asarray(indexer)
     if idx.dtype == bool:
         if idx.shape != (n,):

@@ -11,19 +11,19 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._matrix_inputs import (
-    _check_vote_range,
-    _coo_arrays,
-    _long_frame,
-    _long_labels,
-    _make_index,
-    _resolve_duplicates,
-    _resolve_n_classes,
-    _row_indexer,
-    _validate_class_names,
-    _validate_dense,
-    _validate_item_ids,
-    _validate_source_names,
-    _validate_versions,
+    check_vote_range,
+    coo_arrays,
+    long_frame,
+    long_labels,
+    make_index,
+    resolve_duplicates,
+    resolve_n_classes,
+    row_indexer,
+    validate_class_names,
+    validate_dense,
+    validate_item_ids,
+    validate_source_names,
+    validate_versions,
     vote_dtype,
 )
 from .constants import ABSTAIN, MAX_CLASSES
@@ -31,7 +31,7 @@ from .hashing import fingerprint as _fingerprint
 from .patterns import VotePatterns, vote_patterns
 from .validation import check_choice, check_int, fail, plain_scalar
 
-__all__ = ["LabelMatrix", "vote_dtype"]
+__all__ = ["LabelMatrix", "vote_dtype", "validate_item_ids"]
 
 _DUPLICATE_POLICIES = ("error", "first", "last", "split")
 
@@ -109,7 +109,7 @@ class LabelMatrix:
             raise fail("votes", "an array of votes (use LabelMatrix.replace to change metadata)", votes)
         if sp.issparse(votes):
             raise fail("votes", "a dense array (use LabelMatrix.from_coo for sparse votes)", votes)
-        dense, n_classes = _validate_dense(votes, n_classes, class_names, copy=copy)
+        dense, n_classes = validate_dense(votes, n_classes, class_names, copy=copy)
         self._init(dense, None, n_classes, source_names, class_names, item_ids, source_versions)
 
     # ------------------------------------------------------------------ build
@@ -127,10 +127,10 @@ class LabelMatrix:
         object.__setattr__(self, "_dense", dense)
         object.__setattr__(self, "_csr", csr)
         object.__setattr__(self, "_n_classes", n_classes)
-        object.__setattr__(self, "_source_names", _validate_source_names(source_names, shape[1]))
-        object.__setattr__(self, "_class_names", _validate_class_names(class_names, n_classes))
-        object.__setattr__(self, "_item_ids", _validate_item_ids(item_ids, shape[0]))
-        object.__setattr__(self, "_source_versions", _validate_versions(source_versions, shape[1]))
+        object.__setattr__(self, "_source_names", validate_source_names(source_names, shape[1]))
+        object.__setattr__(self, "_class_names", validate_class_names(class_names, n_classes))
+        object.__setattr__(self, "_item_ids", validate_item_ids(item_ids, shape[0]))
+        object.__setattr__(self, "_source_versions", validate_versions(source_versions, shape[1]))
 
     @classmethod
     def _from_parts(
@@ -180,9 +180,9 @@ class LabelMatrix:
         """
         n_items = check_int("n_items", n_items, low=0)
         n_sources = check_int("n_sources", n_sources, low=1)
-        rows, cols, labels = _coo_arrays(rows, cols, labels, n_items, n_sources)
-        n_classes = _resolve_n_classes(labels, n_classes, class_names)
-        _check_vote_range("labels", labels, n_classes)
+        rows, cols, labels = coo_arrays(rows, cols, labels, n_items, n_sources)
+        n_classes = resolve_n_classes(labels, n_classes, class_names)
+        check_vote_range("labels", labels, n_classes)
         keep = labels != ABSTAIN
         rows, cols, labels = rows[keep], cols[keep], labels[keep]
         data = (labels + 1).astype(vote_dtype(n_classes))
@@ -239,18 +239,18 @@ class LabelMatrix:
         LabelMatrix
         """
         check_choice("duplicates", duplicates, _DUPLICATE_POLICIES)
-        frame = _long_frame(data, item, source, label)
-        labels = _long_labels(frame[label], class_names, label)
+        frame = long_frame(data, item, source, label)
+        labels = long_labels(frame[label], class_names, label)
         keep = labels != ABSTAIN
         frame, labels = frame.loc[keep], labels[keep]
         src = frame[source].astype(str).to_numpy()
-        item_index = _make_index(frame[item], item_ids, "item_ids", item)
+        item_index = make_index(frame[item], item_ids, "item_ids", item)
         rows = item_index.get_indexer(frame[item])
         if (rows < 0).any():
             missing = plain_scalar(frame[item].to_numpy()[rows < 0][0])
             raise fail("item_ids", f"every item of column {item!r}", got_text=f"no entry for item {missing!r}")
-        rows, src, labels = _resolve_duplicates(rows, src, labels, duplicates)
-        source_index = _make_index(pd.Series(src), source_names, "source_names", source)
+        rows, src, labels = resolve_duplicates(rows, src, labels, duplicates)
+        source_index = make_index(pd.Series(src), source_names, "source_names", source)
         cols = source_index.get_indexer(pd.Index(src))
         if (cols < 0).any():
             raise fail("source_names", f"every source of column {source!r}",
@@ -400,7 +400,7 @@ class LabelMatrix:
     # ------------------------------------------------------------- selection
     def select_items(self, indexer: Any) -> LabelMatrix:
         """Rows selected by a boolean mask or integer positions."""
-        idx = _row_indexer(indexer, self.n_items)
+        idx = row_indexer(indexer, self.n_items)
         ids = None if self.item_ids is None else self.item_ids[idx]
         if self._dense is not None:
             dense = self._dense[idx]

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ._matrix_inputs import validate_class_names, validate_item_ids
 from .hashing import fingerprint as _fingerprint
-from .label_matrix import _validate_class_names, _validate_item_ids
 from .ties import break_ties
 from .validation import check_proba, fail
 
@@ -55,8 +55,8 @@ class SoftLabels:
         if producer is not None and not isinstance(producer, str):
             raise fail("producer", "a string or None", producer)
         object.__setattr__(self, "_proba", arr)
-        object.__setattr__(self, "_item_ids", _validate_item_ids(item_ids, arr.shape[0]))
-        object.__setattr__(self, "_class_names", _validate_class_names(class_names, arr.shape[1]))
+        object.__setattr__(self, "_item_ids", validate_item_ids(item_ids, arr.shape[0]))
+        object.__setattr__(self, "_class_names", validate_class_names(class_names, arr.shape[1]))
         object.__setattr__(self, "_producer", producer)
 
     @property
@@ -132,9 +132,9 @@ class SoftLabels:
 
     def select_items(self, indexer: Any) -> SoftLabels:
         """Rows selected by a boolean mask or integer positions."""
-        from .label_matrix import _row_indexer
+        from ._matrix_inputs import row_indexer
 
-        idx = _row_indexer(indexer, self.n_items)
+        idx = row_indexer(indexer, self.n_items)
         ids = None if self._item_ids is None else self._item_ids[idx]
         return SoftLabels(self._proba[idx], item_ids=ids, class_names=self._class_names, producer=self._producer)
 

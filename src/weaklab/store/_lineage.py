@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .._core.hashing import fingerprint
-from .._core.label_matrix import LabelMatrix, _validate_item_ids
+from .._core.label_matrix import LabelMatrix, validate_item_ids
 from .._core.soft_labels import SoftLabels
 from .._core.validation import check_choice, check_int, fail
 from ._arrays import rows_per_group
@@ -376,7 +376,7 @@ def _dataset_ids(item_ids: Any, n_items: int | None) -> np.ndarray:
         if n_items is None:
             raise fail("item_ids", "the items' ids, or n_items= for positional ids", None)
         return np.arange(check_int("n_items", n_items, low=0), dtype=np.int64)
-    ids = _validate_item_ids(item_ids, len(np.asarray(item_ids)))
+    ids = validate_item_ids(item_ids, len(np.asarray(item_ids)))
     if n_items is not None and check_int("n_items", n_items, low=0) != len(ids):  # type: ignore[arg-type]
         raise fail("n_items", f"the number of item_ids ({len(ids)})", n_items)  # type: ignore[arg-type]
     return ids  # type: ignore[return-value]
