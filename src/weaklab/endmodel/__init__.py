@@ -6,6 +6,7 @@ the network builders import it when used, and :mod:`weaklab.endmodel.losses`
 """
 
 from .calibration import TemperatureScaling, VectorScaling
+from .imprecise import CandidateLabels, CoarseLabels, ComplementaryLabels, LabelProportions
 from .networks import make_cnn, make_mlp
 from .schedules import class_adaptive_thresholds
 from .soft_label import SoftLabelClassifier
@@ -22,4 +23,8 @@ __all__ = [
     "VectorScaling",
     "estimate_transition_matrix",
     "class_adaptive_thresholds",
+    "LabelProportions",
+    "CandidateLabels",
+    "ComplementaryLabels",
+    "CoarseLabels",
 ]

@@ -27,6 +27,7 @@ from ._features import check_loss_params as _check_loss_params
 from ._targets import ProbaClassifierMixin, as_weights, check_fitted, encode_targets, require_y
 from ._torch import import_torch
 from ._torch_state import model_from_state, model_to_state
+from .imprecise import IMPRECISE_TYPES
 from .networks import make_mlp
 from .transition import check_transition_matrix, estimate_transition_matrix
 
@@ -179,9 +180,17 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         ----------
         X : array-like or sparse matrix of shape (n, d), or (n, C, H, W) images
             Sparse rows are densified one batch at a time.
-        y : array-like of shape (n, k) or (n,)
+        y : array-like of shape (n, k) or (n,), or an imprecise-label container
             Soft labels (an all-NaN row is unlabelled) or hard labels (NaN,
-            None or -1 is unlabelled).
+            None or -1 is unlabelled). Or one of
+            :class:`~weaklab.endmodel.LabelProportions` (DLLP bag loss),
+            :class:`~weaklab.endmodel.CandidateLabels` (PRODEN),
+            :class:`~weaklab.endmodel.ComplementaryLabels` (non-negative
+            unbiased risk) or :class:`~weaklab.endmodel.CoarseLabels` (loss on
+            the summed fine probabilities of the superclass); ``classes_`` is
+            then ``classes`` or ``0 .. k - 1``, the ``loss`` parameter and the
+            robust recipes do not apply, and ``sample_weight``,
+            ``validation_data`` and ``X_unlabeled`` must be None.
         sample_weight : array-like of shape (n,), optional
             Per-item confidence weights for the labelled rows.
         validation_data : tuple (X_dev, y_dev), optional
@@ -194,6 +203,9 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        if isinstance(y, IMPRECISE_TYPES):
+            extras = {"sample_weight": sample_weight, "validation_data": validation_data, "X_unlabeled": X_unlabeled}
+            return self._fit_imprecise(X, y, extras)
         torch = import_torch("TorchClassifier")
         from ._trainer import train
 
@@ -221,6 +233,39 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         if cfg.loss == "forward":
             self.transition_ = cfg.transition.double().cpu().numpy()
         self.history_ = history
+        return self
+
+    def _fit_imprecise(self, X: Any, y: Any, extras: dict[str, Any]) -> TorchClassifier:
+        """Fit on an imprecise-label container with the loss of its form."""
+        torch = import_torch("TorchClassifier")
+        from .imprecise_losses import train_imprecise
+
+        for name, value in extras.items():
+            if value is not None:
+                raise fail(name, f"None when y is {type(y).__name__}", value)
+        cfg = self._config()
+        for name in ("co_teaching", "self_training", "curriculum"):
+            if getattr(self, name) not in (None, False):
+                raise fail(name, f"None or False when y is {type(y).__name__}", getattr(self, name))
+        X_arr = _as_features(X, "X")
+        if X_arr.shape[0] != y.n_items:
+            raise fail("y", f"labels for the {X_arr.shape[0]} rows of X", got_text=f"{y.n_items} items")
+        classes = np.arange(y.n_classes) if self.classes is None else np.asarray(self.classes)
+        if classes.shape != (y.n_classes,):
+            raise fail("classes", f"{y.n_classes} classes as in y", classes)
+        if not sp.issparse(X_arr):
+            X_arr = np.asarray(X_arr, dtype=np.float32)
+        input_shape = tuple(int(s) for s in X_arr.shape[1:])
+        seed = int(check_random_state(self.random_state).integers(2**31 - 1))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            net = self._build(input_shape, y.n_classes)
+            self.history_ = train_imprecise(net, X_arr, y, cfg, np.random.default_rng(seed))
+        self.networks_ = [net]
+        self.classes_ = classes
+        self.input_shape_ = input_shape
+        if len(input_shape) == 1:
+            self.n_features_in_ = input_shape[0]
         return self
 
     def _config(self) -> Any:
