@@ -13,6 +13,7 @@ MOVED = [
      ("export_label_studio", "import_label_studio", "labeling_config", "parse_label_studio_export",
       "to_label_studio_tasks", "config_path", "read_user_map", "ExportSummary", "ImportSummary",
       "MODEL_VERSION", "READ_FORMATS")),
+    ("weaklab.labeling.embedding", "weaklab.labeling.templates.embedding", ("embedding_lf",)),
 ]
 
 
