@@ -202,3 +202,19 @@ def test_embedding_source_is_a_nearest_centroid_embedding_lf(tmp_path):
     votes = lfs[0].batch_votes(pd.DataFrame({"text": ["subscribe to my channel please", "what a lovely song"]}))
     assert votes.tolist() in ([1, 0], [1, -1], [-1, 0])
 
+
+
+def test_label_and_row_id_columns_get_no_threshold_lfs_by_default():
+    """A numeric copy of the answer (``label``) and a row counter (``row_id``) would give perfect but useless
+    threshold rules; by default they are left out with a warning naming them, and ``columns=`` still allows them."""
+    frame, y = synthetic(600, seed=3)
+    frame = frame.assign(label=y, row_id=np.arange(len(frame)), rank=np.arange(len(frame))[::-1] + 10)
+    gold = with_gold(y, 150)
+    with pytest.warns(UserWarning, match=r"\['label', 'row_id', 'rank'\]"):
+        lfs = generate_lfs(frame, gold, field="body", kinds=("threshold",), max_lfs=12, random_state=0,
+                           progress=False)
+    assert {lf.params["field"] for lf in lfs} <= {"stars"}
+    assert any(lf.params["field"] == "stars" for lf in lfs)
+    chosen = generate_lfs(frame, gold, field="body", kinds=("threshold",), columns=["label"], max_lfs=12,
+                          random_state=0, progress=False)
+    assert {lf.params["field"] for lf in chosen} == {"label"}

