@@ -163,3 +163,28 @@ def news_project(tmp_path):
 def news_classes():
     """``set_news_classes(root, classes, extra="")``: rewrite a news project's classes (and append TOML)."""
     return set_news_classes
+
+
+def make_bar_images(n: int, seed: int = 0):
+    """``n`` 28x28 grey images on faint noise: class 0 a horizontal bar, class 1 a vertical bar.
+
+    Returns ``(X, y)``: uint8 ``(n, 28, 28)`` and the alternating classes ``0, 1, 0, ...``.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
+    y = np.arange(n) % 2
+    for i in range(n):
+        at = rng.integers(6, 20)
+        if y[i] == 0:
+            X[i, at:at + 4, 4:24] = 255
+        else:
+            X[i, 4:24, at:at + 4] = 255
+    return X, y
+
+
+@pytest.fixture
+def bar_images():
+    """Return :func:`make_bar_images` (the image tests' two-class toy data)."""
+    return make_bar_images

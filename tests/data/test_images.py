@@ -24,19 +24,6 @@ from weaklab.data import (
 Image = pytest.importorskip("PIL.Image")
 
 
-def _bars(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """28x28 grey images: class 0 a horizontal bar, class 1 a vertical bar, on faint noise."""
-    rng = np.random.default_rng(seed)
-    X = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
-    y = np.arange(n) % 2
-    for i in range(n):
-        at = rng.integers(6, 20)
-        if y[i] == 0:
-            X[i, at:at + 4, 4:24] = 255
-        else:
-            X[i, 4:24, at:at + 4] = 255
-    return X, y
-
 
 def _write_idx(path, arr: np.ndarray) -> None:
     header = bytes([0, 0, 8, arr.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in arr.shape)
@@ -44,9 +31,9 @@ def _write_idx(path, arr: np.ndarray) -> None:
     path.write_bytes(gzip.compress(data) if str(path).endswith(".gz") else data)
 
 
-def test_read_idx_round_trips_gzipped_and_plain_files(tmp_path):
+def test_read_idx_round_trips_gzipped_and_plain_files(bar_images, tmp_path):
     """An IDX file written by the format's rules reads back with its shape and values."""
-    X, y = _bars(5)
+    X, y = bar_images(5)
     _write_idx(tmp_path / "x-ubyte.gz", X)
     _write_idx(tmp_path / "y-ubyte", y)
     assert np.array_equal(read_idx(tmp_path / "x-ubyte.gz"), X)
@@ -60,9 +47,9 @@ def test_read_idx_rejects_a_file_of_the_wrong_length(tmp_path):
         read_idx(tmp_path / "bad-ubyte")
 
 
-def test_array_items_decode_lazily_and_carry_labels(tmp_path):
+def test_array_items_decode_lazily_and_carry_labels(bar_images, tmp_path):
     """load_image_arrays keeps references; pixels decode the named rows from the file."""
-    X, y = _bars(12)
+    X, y = bar_images(12)
     np.savez(tmp_path / "bars.npz", images=X, labels=y)
     items = load_image_arrays(tmp_path / "bars.npz", class_names=["h", "v"])
     assert isinstance(items, ImageItems) and len(items) == 12
@@ -73,9 +60,9 @@ def test_array_items_decode_lazily_and_carry_labels(tmp_path):
     assert items.pixels([1], mode="RGB").shape == (1, 28, 28, 3)
 
 
-def test_idx_items_with_a_labels_file(tmp_path):
+def test_idx_items_with_a_labels_file(bar_images, tmp_path):
     """IDX images with an IDX labels file give one item per image with its label."""
-    X, y = _bars(6)
+    X, y = bar_images(6)
     _write_idx(tmp_path / "img-ubyte.gz", X)
     _write_idx(tmp_path / "lab-ubyte.gz", y)
     items = load_image_arrays(tmp_path / "img-ubyte.gz", tmp_path / "lab-ubyte.gz", id_prefix="t")
@@ -85,9 +72,9 @@ def test_idx_items_with_a_labels_file(tmp_path):
         load_image_arrays(tmp_path / "img-ubyte.gz", np.arange(5))
 
 
-def test_class_per_folder_and_flat_folders(tmp_path):
+def test_class_per_folder_and_flat_folders(bar_images, tmp_path):
     """Subfolders become classes in sorted order; a flat folder has no labels."""
-    X, y = _bars(6)
+    X, y = bar_images(6)
     for i, (img, label) in enumerate(zip(X, y)):
         folder = tmp_path / "by_class" / ("horizontal", "vertical")[label]
         folder.mkdir(parents=True, exist_ok=True)
@@ -106,9 +93,9 @@ def test_class_per_folder_and_flat_folders(tmp_path):
         load_image_folder(tmp_path / "by_class" / "missing")
 
 
-def test_table_of_paths_with_metadata_resolves_relative_paths(tmp_path):
+def test_table_of_paths_with_metadata_resolves_relative_paths(bar_images, tmp_path):
     """A CSV of relative image paths plus captions loads with class names from the label column."""
-    X, y = _bars(4)
+    X, y = bar_images(4)
     (tmp_path / "img").mkdir()
     for i, img in enumerate(X):
         Image.fromarray(img).save(tmp_path / "img" / f"{i}.png")
@@ -136,9 +123,9 @@ def test_decoding_errors_name_the_parameter(tmp_path):
         read_images([f"{tmp_path / 'x.npz'}#2"])
 
 
-def test_thumbnails_are_keyed_by_content(tmp_path):
+def test_thumbnails_are_keyed_by_content(bar_images, tmp_path):
     """Equal images share one PNG thumbnail; different images get different ones of the asked size."""
-    X, _ = _bars(3)
+    X, _ = bar_images(3)
     X[1] = X[0]
     np.savez(tmp_path / "b.npz", images=X)
     refs = [f"{tmp_path / 'b.npz'}#{i}" for i in range(3)]

@@ -10,20 +10,6 @@ from weaklab import NotFittedError, ValidationError, fingerprint
 from weaklab.features import PIXEL_STATISTICS, ImageFeaturizer, as_image_batch, pixel_statistics
 
 
-def _bars(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """28x28 grey images: class 0 a horizontal bar, class 1 a vertical bar, on faint noise."""
-    rng = np.random.default_rng(seed)
-    X = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
-    y = np.arange(n) % 2
-    for i in range(n):
-        at = rng.integers(6, 20)
-        if y[i] == 0:
-            X[i, at:at + 4, 4:24] = 255
-        else:
-            X[i, 4:24, at:at + 4] = 255
-    return X, y
-
-
 def test_pixel_statistics_measure_ink_box_and_centre():
     """A known square gives its ink share, box size, centre and grid cell means."""
     img = np.zeros((1, 8, 8), np.uint8)
@@ -36,9 +22,9 @@ def test_pixel_statistics_measure_ink_box_and_centre():
     assert pixel_statistics(np.zeros((0, 8, 8), np.uint8)).shape == (0, len(PIXEL_STATISTICS))
 
 
-def test_pixel_statistics_separate_bar_orientations():
+def test_pixel_statistics_separate_bar_orientations(bar_images):
     """Box height and width tell horizontal from vertical bars on every image."""
-    X, y = _bars(20)
+    X, y = bar_images(20)
     f = pixel_statistics(X)
     h, w = PIXEL_STATISTICS.index("box_height"), PIXEL_STATISTICS.index("box_width")
     assert np.array_equal(f[:, h] > f[:, w], y == 1)
@@ -53,9 +39,9 @@ def test_colour_and_grey_images_share_the_batch_layout():
         as_image_batch(np.full((1, 4, 4), 2.0))
 
 
-def test_image_featurizer_reads_the_image_column(tmp_path):
+def test_image_featurizer_reads_the_image_column(bar_images, tmp_path):
     """The featurizer decodes a batch's references; a missing column is an error naming field."""
-    X, _ = _bars(4)
+    X, _ = bar_images(4)
     np.savez(tmp_path / "b.npz", images=X)
     df = pd.DataFrame({"image": [f"{tmp_path / 'b.npz'}#{i}" for i in (2, 0)]})
     assert np.array_equal(ImageFeaturizer(pixel_statistics)(df), pixel_statistics(X[[2, 0]]))
@@ -64,12 +50,12 @@ def test_image_featurizer_reads_the_image_column(tmp_path):
         ImageFeaturizer(field="img")(df)
 
 
-def test_cnn_embedder_learns_seed_classes_deterministically():
+def test_cnn_embedder_learns_seed_classes_deterministically(bar_images):
     """Trained on 24 seed images, the embedder separates held-out bars; equal seeds give equal weights."""
     pytest.importorskip("torch")
     from weaklab.features import CNNEmbedder
 
-    X, y = _bars(48)
+    X, y = bar_images(48)
     params = dict(channels=(8,), dim=8, n_epochs=25, batch_size=8, lr=1e-2, random_state=0)
     a = CNNEmbedder(**params).fit(X[:24], y[:24])
     b = CNNEmbedder(**params).fit(X[:24], y[:24])

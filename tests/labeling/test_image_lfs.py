@@ -13,23 +13,10 @@ from weaklab.features import pixel_statistics
 pytest.importorskip("PIL")
 
 
-def _bars(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """28x28 grey images: class 0 a horizontal bar, class 1 a vertical bar, on faint noise."""
-    rng = np.random.default_rng(seed)
-    X = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
-    y = np.arange(n) % 2
-    for i in range(n):
-        at = rng.integers(6, 20)
-        if y[i] == 0:
-            X[i, at:at + 4, 4:24] = 255
-        else:
-            X[i, 4:24, at:at + 4] = 255
-    return X, y
-
 
 @pytest.fixture
-def items(tmp_path):
-    X, y = _bars(40)
+def items(bar_images, tmp_path):
+    X, y = bar_images(40)
     np.savez(tmp_path / "bars.npz", images=X)
     captions = np.where(y == 0, "a flat bar", "a tall pillar").astype(object)
     captions[::5] = None  # missing captions
@@ -84,9 +71,9 @@ def test_default_seed_lf_is_a_small_cnn(items):
     assert np.mean(votes[fired] == y[20:][fired]) >= 0.9
 
 
-def test_seed_lf_checks_its_inputs():
+def test_seed_lf_checks_its_inputs(bar_images):
     """Seed labels must be class ids aligned with the seed images."""
-    X, y = _bars(6)
+    X, y = bar_images(6)
     with pytest.raises(ValidationError, match="seed_labels"):
         seed_lf(X, np.array(["a"] * 6))
     with pytest.raises(ValidationError, match="seed_images"):
