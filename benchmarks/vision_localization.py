@@ -24,15 +24,17 @@ Pipeline (weaklab.vision), per data set:
    seeds, only classes in the image). Seed mIoU is measured on the labelled pixels (coverage given).
 3. ``self_train_segmentation`` (EM, 2 rounds x 5 epochs; the E-step relabels only the pixels the refined
    seeds leave unlabelled) from the refined seeds; BoxSup-style: a net trained on ``box_to_mask`` of the
-   true boxes (box supervision); upper bound: a net on the true maps (10 epochs, like the self-trained
-   net). mIoU (background + 10 classes) on the test canvases.
+   true boxes (box supervision); upper bound: a net on the true maps. Every SegmentationNet gets the same
+   40 epochs (the self-trained one as 2 rounds x 20). mIoU (background + 10 classes) on the test canvases.
 
 Two more weakly supervised boxes use the test canvases' image-level labels as CorLoc does: the largest
 region of a class in the refined CAM seeds, and in the self-trained net's prediction.
 
 Training lengths, batch sizes and batch normalisation were set on development canvases drawn from the
 MNIST train split (images 40,000-49,999, never the test canvases); every setting is fixed here before
-the run.
+the run. The segmentation length comes from the mask-supervised net on 1,000 development canvases, scored
+on 300 others: mIoU 0.227 / 0.469 / 0.694 / 0.755 after 10 / 20 / 30 / 40 epochs (an earlier version of
+this script used 10 epochs, which left the "upper bound" below the self-trained net).
 
 Usage::
 
@@ -77,7 +79,7 @@ from weaklab.vision import (
 
 DATA = Path(os.environ.get("WEAKLAB_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 SIZE, N_CLASSES = 64, 10
-SEG_EPOCHS, EM_ROUNDS, EM_EPOCHS = 10, 2, 5
+SEG_EPOCHS, EM_ROUNDS, EM_EPOCHS = 40, 2, 20
 FG, BG = 0.4, 0.1
 TARGET_CORLOC, TARGET_RATIO = 0.80, 0.80
 
@@ -292,8 +294,10 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any], wall: float, e
     verdicts = []
     for r in results:
         c = r["localisation"]["corloc_cam@0.2"]
+        s = r["localisation"]["corloc_refined_seeds"]
         q = r["segmentation"]["ratio_self_trained_to_upper"]
-        verdicts.append(f"{r['dataset']}: CorLoc {c:.3f} ({'met' if c >= TARGET_CORLOC else 'missed'}), "
+        verdicts.append(f"{r['dataset']}: CorLoc of CAM -> box {c:.3f} ({'met' if c >= TARGET_CORLOC else 'missed'}), "
+                        f"of refined seeds -> box {s:.3f} ({'met' if s >= TARGET_CORLOC else 'missed'}); "
                         f"self-trained/upper {q:.2f} ({'met' if q >= TARGET_RATIO else 'missed'})")
     r0 = results[0]
     sizes = (f"{r0['n_train']} train / {r0['n_val']} validation / {r0['n_test']} test canvases of 64x64 per data "
