@@ -7,7 +7,8 @@ Pure functions over numpy arrays (validated once, vectorised inside):
 * confident learning: :func:`confident_joint`, :func:`estimate_joint`,
   :func:`estimate_noise_matrix`, :func:`estimate_class_prior`,
   :func:`self_confidence_thresholds`;
-* :func:`find_label_issues` (a boolean mask), :func:`label_quality_scores`
+* :func:`find_label_issues` (a boolean mask; :func:`detect_label_issues`
+  returns it as :class:`LabelIssues` with the method ``"auto"`` picked and why), :func:`label_quality_scores`
   (per-item scores) and :func:`rank_label_issues` (positions, worst first);
 * :func:`small_loss_clean_proba`: P(clean) from training losses, per class;
 * multi-annotator data: :func:`consensus_labels`, :func:`consensus_quality`,
@@ -28,6 +29,7 @@ from .confident import (
     self_confidence_thresholds,
 )
 from .correction import CORRECTION_MODES, CorrectionLog, correct_labels
+from .detect import LabelIssues, detect_label_issues
 from .filter import ISSUE_METHODS, find_label_issues
 from .multiannotator import annotator_quality, consensus_labels, consensus_quality
 from .oof import out_of_fold_proba
@@ -42,6 +44,8 @@ __all__ = [
     "estimate_class_prior",
     "self_confidence_thresholds",
     "find_label_issues",
+    "detect_label_issues",
+    "LabelIssues",
     "label_quality_scores",
     "rank_label_issues",
     "small_loss_clean_proba",

@@ -39,7 +39,7 @@ class LabelCleaner(ClassifierMixin, BaseEstimator):
         train on soft labels); cloned, never fitted itself.
     cv : int, default=5
         Folds for the out-of-fold probabilities.
-    method : str, default="prune_by_noise_rate"
+    method : str, default="auto"
         Detection method (see :func:`find_label_issues`).
     action : {"prune", "relabel", "relabel_or_prune"}, default="prune"
         ``"prune"``: drop every flagged item from training. ``"relabel"``:
@@ -78,7 +78,7 @@ class LabelCleaner(ClassifierMixin, BaseEstimator):
         estimator: Any,
         *,
         cv: int = 5,
-        method: str = "prune_by_noise_rate",
+        method: str = "auto",
         action: str = "prune",
         threshold: float = 0.9,
         random_state: Any = None,

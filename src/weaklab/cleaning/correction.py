@@ -50,7 +50,7 @@ def correct_labels(
         class. ``"soft"``: return ``(n, k)`` soft labels; a changed row
         becomes the model's ``pred_probs`` row and the other rows keep the
         given labels (one-hot for hard labels).
-    method : str, default="prune_by_noise_rate"
+    method : str, default="auto"
         Detection method when ``issues`` is None (see :func:`find_label_issues`).
     item_ids : array-like of shape (n,), optional
         Ids written to the log's ``item`` column; default row positions.

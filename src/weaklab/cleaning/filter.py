@@ -28,10 +28,12 @@ ISSUE_METHODS = (
     "confident_joint",
     "predicted_neq_given",
     "noise_posterior",
+    "ranked_posterior",
+    "auto",
 )
 
 
-def find_label_issues(labels: Any, pred_probs: Any, *, method: str = "prune_by_noise_rate") -> np.ndarray:
+def find_label_issues(labels: Any, pred_probs: Any, *, method: str = "auto") -> np.ndarray:
     """Flag the items whose given label is likely wrong.
 
     Parameters
@@ -44,7 +46,11 @@ def find_label_issues(labels: Any, pred_probs: Any, *, method: str = "prune_by_n
         Predicted class probabilities, rows sum to 1. Use out-of-fold
         probabilities (:func:`out_of_fold_proba`): a model that saw an item's
         label while training is too sure of it.
-    method : str, default="prune_by_noise_rate"
+    method : str, default="auto"
+        * ``"auto"``: picks ``"ranked_posterior"`` or
+          ``"predicted_neq_given"`` from the estimated noise structure; see
+          :func:`detect_label_issues`, which returns the mask together with
+          the method it picked and why.
         * ``"prune_by_noise_rate"``: from each off-diagonal cell ``(g, t)``
           of the calibrated confident joint, the estimated number of items
           given ``g`` with the largest margin ``p[i, t] - p[i, g]``.
@@ -64,8 +70,12 @@ def find_label_issues(labels: Any, pred_probs: Any, *, method: str = "prune_by_n
           self-confidence alone, this weighs each item by how often its
           given class receives items of the class the model predicts, which
           matters when the noise is asymmetric (e.g. pair flips).
+        * ``"ranked_posterior"``: the same posterior error probability,
+          taken for the number of issues the *calibrated* joint estimates
+          (``n * (1 - trace)``, the noise rate times ``n``), among the items
+          whose most probable class is not the given one.
 
-        The three pruning methods never flag an item whose given label is
+        The three pruning methods and ``"ranked_posterior"`` never flag an item whose given label is
         its most probable class.
 
     Returns
@@ -76,6 +86,15 @@ def find_label_issues(labels: Any, pred_probs: Any, *, method: str = "prune_by_n
     See Also
     --------
     rank_label_issues : order the flagged items, worst first.
+    detect_label_issues : the same mask with the method ``"auto"`` picked and why.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.cleaning import find_label_issues
+    >>> proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.2, 0.8], [0.95, 0.05]])
+    >>> find_label_issues(np.array([0, 0, 1, 1, 1]), proba, method="predicted_neq_given")
+    array([False, False, False, False,  True])
     """
     check_choice("method", method, ISSUE_METHODS)
     return find_issues(check_given(labels, pred_probs), method)

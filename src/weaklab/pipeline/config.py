@@ -47,7 +47,7 @@ unknown tables or keys and values of the wrong type raise a
     coverage_change = 0.1
 
     [issues]
-    method = "prune_by_noise_rate"
+    method = "auto"                    # see weaklab.cleaning.find_label_issues
 
     [query]
     strategy = "entropy"               # entropy | margin | least_confidence

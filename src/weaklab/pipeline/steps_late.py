@@ -73,27 +73,29 @@ def issues_step(store: Store, run_id: int, soft: SoftLabels, covered: np.ndarray
     ids : ndarray of shape (n,)
         The items' ids.
     options : dict
-        ``method`` (see :func:`weaklab.cleaning.find_label_issues`) and
-        ``max_issues``.
+        ``method`` (default ``"auto"``, see
+        :func:`weaklab.cleaning.detect_label_issues`; the store records the
+        method used, ``"auto:<picked>"`` for auto) and ``max_issues``.
     random_state : int, default=0
     judged : ndarray of shape (n_covered, k), optional
         The judge's probabilities when already known (reused from an earlier run).
     """
-    from ..cleaning import find_label_issues, rank_label_issues
+    from ..cleaning import detect_label_issues, rank_label_issues
 
-    method = options.get("method", "prune_by_noise_rate")
+    method = options.get("method", "auto")
     limit = check_int("issues.max_issues", options.get("max_issues", DEFAULT_MAX_ISSUES), low=0)
     covered, given = issue_labels(soft, covered)
     pred = judged if judged is not None else judge_proba(features, covered, given, soft.n_classes,
                                                           random_state=random_state)
-    flagged = find_label_issues(given, pred, method=method)
-    order = rank_label_issues(given, pred, mask=flagged)[:limit]
+    found = detect_label_issues(given, pred, method=method)
+    order = rank_label_issues(given, pred, mask=found.mask)[:limit]
     rows = covered[order]
     score = pred[order, given[order]]
     suggested = np.argmax(pred[order], axis=1)
     table = pd.DataFrame({"item_id": ids[rows], "given": given[order], "suggested": suggested, "score": score})
     if len(table):
-        store.add_label_issues(run_id, table["item_id"].to_numpy(), method=method, given=given[order],
+        used = found.method if method == found.method else f"{method}:{found.method}"  # e.g. auto:ranked_posterior
+        store.add_label_issues(run_id, table["item_id"].to_numpy(), method=used, given=given[order],
                                suggested=suggested, score=score)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
