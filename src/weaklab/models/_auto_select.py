@@ -32,11 +32,15 @@ __all__ = [
     "shift_threshold",
     "best_threshold",
     "below_majority",
+    "not_clearly_above_majority",
+    "GAIN_Z",
+    "majority_proba",
 ]
 
 _U64 = np.uint64
 logger = logging.getLogger("weaklab.models.auto")
 _MAX_THRESHOLDS = 256  # candidate decision thresholds tried on the gold items
+GAIN_Z = 1.645  # one-sided 95 % normal bound on the paired gain over majority vote on the gold items
 
 
 # --------------------------------------------------------------------------------- order-free hashing
@@ -180,8 +184,28 @@ def best_threshold(proba: np.ndarray, y: np.ndarray, metric: str, positive: int)
 class GoldScorer:
     """Scores posteriors of the gold items: pooled metric, spread across folds, tuned thresholds."""
 
-    def __init__(self, y: np.ndarray, folds: np.ndarray, cv: int, metric: str, positive: int) -> None:
+    def __init__(self, y: np.ndarray, folds: np.ndarray, cv: int, metric: str, positive: int,
+                 reference: np.ndarray | None = None) -> None:
         self.y, self.folds, self.cv, self.metric, self.positive = y, folds, cv, metric, positive
+        self.reference = reference
+
+    def correct(self, proba: np.ndarray) -> np.ndarray:
+        """Expected correctness of every gold item (ties split), shape ``(n_gold,)``."""
+        return _tied(np.asarray(proba, dtype=np.float64))[np.arange(self.y.size), self.y]
+
+    def gain(self, proba: np.ndarray) -> tuple[float, float]:
+        """Paired accuracy gain over the reference posteriors (majority vote) and its one-sided lower bound.
+
+        The gain is the mean over gold items of ``correct(proba) -
+        correct(reference)``; the bound subtracts ``GAIN_Z`` standard errors
+        of that mean (item-level paired differences). Both are NaN without a
+        reference.
+        """
+        if self.reference is None:
+            return float("nan"), float("nan")
+        d = self.correct(proba) - self.reference
+        se = float(d.std(ddof=1)) / np.sqrt(d.size) if d.size > 1 else float("inf")
+        return float(d.mean()), float(d.mean()) - GAIN_Z * se
 
     def score(self, proba: np.ndarray) -> tuple[float, float]:
         """Metric on all gold items and its standard deviation across the folds."""
@@ -196,9 +220,9 @@ class GoldScorer:
         """Expected accuracy (ties split) of the posteriors on all gold items."""
         return expected_score(proba, self.y, "accuracy")
 
-    def score_with_threshold(self, proba: np.ndarray) -> tuple[float, float, float, float]:
-        """Score with a threshold tuned on the other folds, the threshold tuned on all of them, and the
-        accuracy of the out-of-fold thresholded posteriors."""
+    def score_with_threshold(self, proba: np.ndarray) -> tuple[float, float, float, float, np.ndarray]:
+        """Score with a threshold tuned on the other folds, the threshold tuned on all of them, the
+        accuracy of the out-of-fold thresholded posteriors, and those posteriors."""
         adjusted = np.empty_like(proba)
         for f in range(self.cv):
             held = self.folds == f
@@ -208,7 +232,8 @@ class GoldScorer:
             t = best_threshold(proba[~held], self.y[~held], self.metric, self.positive)
             adjusted[held] = shift_threshold(proba[held], t, self.positive)
         score, std = self.score(adjusted)
-        return score, std, best_threshold(proba, self.y, self.metric, self.positive), self.accuracy(adjusted)
+        threshold = best_threshold(proba, self.y, self.metric, self.positive)
+        return score, std, threshold, self.accuracy(adjusted), adjusted
 
 
 def below_majority(table: pd.DataFrame, majority_accuracy: float) -> pd.DataFrame:
@@ -223,6 +248,33 @@ def below_majority(table: pd.DataFrame, majority_accuracy: float) -> pd.DataFram
     low = (out["status"] == "ok") & (out["accuracy"] < majority_accuracy - 1e-12)
     out.loc[low, "status"] = [f"disqualified: accuracy {a:.4f} on the gold is below majority vote's "
                               f"{majority_accuracy:.4f}" for a in out.loc[low, "accuracy"]]
+    return out
+
+
+def not_clearly_above_majority(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every "ok" row whose gain over majority vote is within noise disqualified.
+
+    Majority vote is the default with gold as without it: a candidate
+    replaces it only when its paired accuracy gain over majority vote on the
+    gold items (posteriors as scored: out-of-fold for ``+gold`` and
+    ``+threshold`` rows) has a one-sided lower bound (``gain_lower``, see
+    :meth:`GoldScorer.gain`) above zero. A row that labels every gold item
+    exactly as majority vote does (gain 0, bound 0) stays: it *is* the
+    default. With many candidates the best score on the gold is biased
+    upwards (the winner's curse); the bound keeps a candidate whose lead is
+    smaller than the item-to-item spread of its gain from replacing the
+    default. When no row would be left (candidates without majority vote),
+    ``table`` is returned unchanged.
+    """
+    out = table.copy()
+    lower, gain = out["gain_lower"].to_numpy(dtype=float), out["gain"].to_numpy(dtype=float)
+    same = (np.abs(gain) < 1e-12) & (np.abs(lower) < 1e-12)
+    weak = (out["status"] == "ok").to_numpy() & ~same & ~(lower > 0)
+    if not np.any((out["status"] == "ok").to_numpy() & ~weak):
+        return out
+    out.loc[weak, "status"] = [
+        f"disqualified: accuracy gain over majority vote on the gold {g:+.4f} has a one-sided "
+        f"lower bound {lo:+.4f} <= 0 (within noise)" for g, lo in zip(gain[weak], lower[weak])]
     return out
 
 
@@ -248,6 +300,13 @@ def fit_candidate(est: LabelModel, L: LabelMatrix, gold: np.ndarray | None, bala
         logger.debug("AutoLabelModel: %s while scoring %s: %s",
                      w.category.__name__, type(est).__name__, w.message)
     return model
+
+
+def majority_proba(L: LabelMatrix, L_eval: LabelMatrix) -> np.ndarray:
+    """Majority vote fitted on ``L``, posteriors of ``L_eval``: the default the choice with gold must beat."""
+    from .majority import MajorityVote
+
+    return np.asarray(MajorityVote().fit(L).predict_proba(L_eval), dtype=np.float64)
 
 
 def checked_proba(P: np.ndarray) -> np.ndarray:

@@ -10,7 +10,10 @@ that scores best, then refits it on all the data. Two criteria:
   not use gold is fitted once without it and scored on all gold items; a
   candidate that uses gold (``"<name>+gold"``: the same model given the gold
   labels, e.g. Dawid-Skene with the gold items clamped) is cross-validated over
-  the gold items, so it is never scored on a label it was fitted with.
+  the gold items, so it is never scored on a label it was fitted with. Majority
+  vote stays the default: a candidate replaces it only when its paired accuracy
+  gain over majority vote on the gold items is above zero by a one-sided bound
+  (the best of many candidates otherwise wins partly by chance).
 * **Without gold**: majority vote unless candidates beat it on evidence.
   Items are split in two halves; each candidate is fitted on one half and
   predicts every vote of the other half from the item's other votes; its
@@ -49,7 +52,9 @@ from ._auto_select import (
     expected_score,
     fit_candidate,
     gold_cv_proba,
+    majority_proba,
     mix,
+    not_clearly_above_majority,
     resolve_metric,
     row_hashes,
     shift_threshold,
@@ -68,7 +73,8 @@ _CROWD_DENSITY = 0.2  # GLAD/MACE/Wawa join the defaults when under this share o
 _MAX_COMPLETION_CELLS = 600  # MatrixCompletion joins while sources x classes is at most this (its fit grows ~ (m k)^3)
 _BEST_PREFIX = "best_model/"
 _MEMBER_PREFIX = "member_model_"
-_SCORE_COLUMNS = ("candidate", "uses_gold", "threshold", "score", "score_std", "status", "accuracy")
+_SCORE_COLUMNS = ("candidate", "uses_gold", "threshold", "score", "score_std", "status", "accuracy", "gain",
+                  "gain_lower")
 _U64 = np.uint64
 
 
@@ -197,7 +203,10 @@ class AutoLabelModel(LabelModel):
         ``score_std`` (across folds, for ``+gold`` candidates; without gold
         the standard error of the gain), ``status`` (``"ok"``,
         ``"error: ..."``, ``"skipped: ..."`` or ``"disqualified: ..."``),
-        with gold also ``accuracy`` (on the gold items, as scored), sorted
+        with gold also ``accuracy`` (on the gold items, as scored), ``gain``
+        (paired accuracy gain over majority vote on the gold items) and
+        ``gain_lower`` (its one-sided 95 % lower bound; a candidate replaces
+        majority vote only when it is above 0), sorted
         best first; without gold also ``z`` (gain over its standard
         error) and ``weight`` (share in the combination).
     criterion_ : {"gold", "heldout_vote_lift", "heldout_vote_loglik"}
@@ -320,7 +329,8 @@ class AutoLabelModel(LabelModel):
             return
         table = pd.DataFrame(rows, columns=list(_SCORE_COLUMNS))
         table = table.sort_values("score", ascending=False, kind="stable", na_position="last")
-        self.scores_ = below_majority(table.reset_index(drop=True), self._majority_accuracy(L, gold))  # type: ignore[arg-type]
+        floor = below_majority(table.reset_index(drop=True), self._majority_accuracy(L, gold))  # type: ignore[arg-type]
+        self.scores_ = not_clearly_above_majority(floor)
         ok = self.scores_[self.scores_["status"] == "ok"]
         if ok.empty:
             raise fail("L", "votes on which at least one candidate label model can be fitted",
@@ -349,6 +359,7 @@ class AutoLabelModel(LabelModel):
             folds = spread(mix(hashes + y.astype(_U64) * _U64(0x2545F491)), self.cv)
         L_gold = L.select_items(known)
         scorer = GoldScorer(y, folds, self.cv, self.metric_, positive)
+        scorer.reference = scorer.correct(majority_proba(L, L_gold))
         rows: list[tuple[Any, ...]] = []
         for name, est in named:
             def plain(e: LabelModel = est) -> np.ndarray:
@@ -370,24 +381,22 @@ class AutoLabelModel(LabelModel):
         except Exception as exc:  # a failing candidate is recorded and skipped, not fatal
             logger.warning("AutoLabelModel: candidate %s failed: %s: %s", name, type(exc).__name__, exc)
             status = f"error: {type(exc).__name__}: {exc}"
-            return [(name, uses_gold, np.nan, np.nan, np.nan, status, np.nan)]
+            return [(name, uses_gold, np.nan, np.nan, np.nan, status, np.nan, np.nan, np.nan)]
         finally:
             self.candidate_seconds_[name] = time.perf_counter() - t0
         score, std = scorer.score(proba)
-        rows = [(name, uses_gold, np.nan, score, std, "ok", scorer.accuracy(proba))]
+        rows = [(name, uses_gold, np.nan, score, std, "ok", scorer.accuracy(proba), *scorer.gain(proba))]
         if k == 2:
-            score_t, std_t, threshold, acc_t = scorer.score_with_threshold(proba)
-            rows.append((name + "+threshold", uses_gold, threshold, score_t, std_t, "ok", acc_t))
+            score_t, std_t, threshold, acc_t, adjusted = scorer.score_with_threshold(proba)
+            rows.append((name + "+threshold", uses_gold, threshold, score_t, std_t, "ok", acc_t,
+                         *scorer.gain(adjusted)))
         return rows
 
     @staticmethod
     def _majority_accuracy(L: LabelMatrix, gold: np.ndarray) -> float:
         """Majority vote's expected accuracy on the gold items: the floor of the choice with gold."""
-        from .majority import MajorityVote
-
         known = np.flatnonzero(gold >= 0)
-        proba = MajorityVote().fit(L).predict_proba(L.select_items(known))
-        return expected_score(np.asarray(proba), gold[known], "accuracy")
+        return expected_score(majority_proba(L, L.select_items(known)), gold[known], "accuracy")
 
     def _fit_without_gold(self, named: list[tuple[str, LabelModel]], L: LabelMatrix,
                           balance: np.ndarray | None, salt: int, seed: int, n_gold: int) -> None:
@@ -417,6 +426,10 @@ class AutoLabelModel(LabelModel):
             note = f" ({n_gold} gold labels < min_gold={self.min_gold})" if n_gold else " (no gold labels)"
             how = "held-out vote log-likelihood, an unsupervised proxy" + note
         text = f"selected {self.selected_} with score {best['score']:.4f} by {how}"
+        if self.criterion_ == "gold" and np.isfinite(best["gain"]):
+            text += (f"; accuracy gain over majority vote on the gold {best['gain']:+.4f} (one-sided lower "
+                     f"bound {best['gain_lower']:+.4f}; candidates whose bound is not above 0 do not "
+                     "replace majority vote)")
         if runner is not None:
             text += f"; runner-up {runner['candidate']} {runner['score']:.4f}"
         failed = int((self.scores_["status"] != "ok").sum())
@@ -476,7 +489,8 @@ class AutoLabelModel(LabelModel):
         records = attrs.get("scores_", [])
         columns = list(records[0]) if records else list(_SCORE_COLUMNS)
         model.scores_ = pd.DataFrame(records, columns=columns).fillna(
-            {c: np.nan for c in ("threshold", "score", "score_std", "z", "weight", "accuracy") if c in columns})
+            {c: np.nan for c in ("threshold", "score", "score_std", "z", "weight", "accuracy", "gain", "gain_lower")
+             if c in columns})
         model.class_balance_ = np.asarray(arrays["class_balance_"])
         inner = dict(attrs["best_model"])
         inner["arrays"] = {k[len(_BEST_PREFIX):]: v for k, v in arrays.items() if k.startswith(_BEST_PREFIX)}
