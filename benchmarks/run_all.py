@@ -36,6 +36,7 @@ SCRIPTS: list[str] = [
     "vision_noisy.py",
     "tagging.py",
     "generate_lfs.py",
+    "imprecise.py",
 ]
 
 
