@@ -21,6 +21,8 @@ EXPECTED = {
     "inject_noise", "find_label_issues", "rank_label_issues", "correct_labels", "LabelCleaner", "ActiveLoop",
     # images as items (issue 13)
     "ImageItems", "load_image_folder", "load_image_table", "load_image_arrays", "seed_lf", "image_model_lf",
+    # multi-label tasks (issue 16)
+    "MultiLabelMatrix", "MultiLabelSoftLabels", "OneVsRestLabelModel", "MultiLabelDawidSkene",
 }
 
 

@@ -23,12 +23,12 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # the real names for type checkers; at run time they load on first use
-    from ._core import LabelMatrix, SoftLabels, break_ties, fingerprint
+    from ._core import LabelMatrix, MultiLabelMatrix, MultiLabelSoftLabels, SoftLabels, break_ties, fingerprint
 
 __version__ = "0.1.0"
 
 #: The core containers, loaded from ``_core`` on first use (they import numpy and pandas).
-_CORE = ("LabelMatrix", "SoftLabels", "break_ties", "fingerprint")
+_CORE = ("LabelMatrix", "SoftLabels", "MultiLabelMatrix", "MultiLabelSoftLabels", "break_ties", "fingerprint")
 
 _LAZY: dict[str, str] = {
     # data
@@ -70,6 +70,8 @@ _LAZY: dict[str, str] = {
     "AutoLabelModel": "models",
     "HyperLabelModel": "models",
     "learn_dependencies": "models",
+    "OneVsRestLabelModel": "models",
+    "MultiLabelDawidSkene": "models",
     # end models
     "SoftLabelClassifier": "endmodel",
     "TorchClassifier": "endmodel",
@@ -99,6 +101,8 @@ __all__ = [
     "ABSTAIN",
     "LabelMatrix",
     "SoftLabels",
+    "MultiLabelMatrix",
+    "MultiLabelSoftLabels",
     "break_ties",
     "fingerprint",
     "WeaklabError",

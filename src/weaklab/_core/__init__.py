@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # the real names for type checkers; at run time they load on 
     from .hashing import fingerprint, function_source
     from .inputs import as_label_matrix
     from .label_matrix import LabelMatrix, vote_dtype
+    from .multilabel import ABSENT, PRESENT, MultiLabelMatrix
+    from .multilabel_proba import MultiLabelSoftLabels, check_label_proba
     from .patterns import VotePatterns, vote_patterns
     from .soft_labels import SoftLabels
     from .state import check_state, load_state, save_state, to_jsonable
@@ -27,6 +29,8 @@ _LAZY: dict[str, str] = {
     "LabelMatrix": "label_matrix", "vote_dtype": "label_matrix",
     "VotePatterns": "patterns", "vote_patterns": "patterns",
     "SoftLabels": "soft_labels",
+    "MultiLabelMatrix": "multilabel", "PRESENT": "multilabel", "ABSENT": "multilabel",
+    "MultiLabelSoftLabels": "multilabel_proba", "check_label_proba": "multilabel_proba",
     "check_state": "state", "load_state": "state", "save_state": "state", "to_jsonable": "state",
     "TIE_BREAK_POLICIES": "ties", "break_ties": "ties",
 }
@@ -35,6 +39,11 @@ __all__ = [
     "ABSTAIN",
     "LabelMatrix",
     "SoftLabels",
+    "MultiLabelMatrix",
+    "MultiLabelSoftLabels",
+    "PRESENT",
+    "ABSENT",
+    "check_label_proba",
     "VotePatterns",
     "vote_patterns",
     "vote_dtype",

@@ -15,6 +15,7 @@ from .calibration import (
     reliability_curve,
 )
 from .metrics import accuracy, confusion_matrix, coverage, covered_scores, f1_score, precision_recall_f1
+from .multilabel import hamming_loss, label_calibration_errors, label_f1_scores, macro_f1, micro_f1
 from .noise import NOISE_KINDS, inject_noise
 from .slices import SLICE_METRICS, SlicingFunction, slice_report, slicing_function, wilson_interval
 
@@ -36,6 +37,11 @@ __all__ = [
     "slice_report",
     "wilson_interval",
     "SLICE_METRICS",
+    "micro_f1",
+    "macro_f1",
+    "label_f1_scores",
+    "hamming_loss",
+    "label_calibration_errors",
     "inject_noise",
     "NOISE_KINDS",
 ]

@@ -9,6 +9,7 @@ from .hyper import HyperLabelModel
 from .mace import MACE
 from .majority import MajorityVote
 from .matrix_completion import MatrixCompletion
+from .multilabel import MultiLabelDawidSkene, MultiLabelModel, OneVsRestLabelModel
 from .triplet import Triplet
 from .wawa import Wawa
 from .weighted import WeightedMajorityVote
@@ -27,6 +28,9 @@ __all__ = [
     "AutoLabelModel",
     "HyperLabelModel",
     "Triplet",
+    "MultiLabelModel",
+    "OneVsRestLabelModel",
+    "MultiLabelDawidSkene",
     "Edge",
     "learn_dependencies",
 ]

@@ -25,12 +25,15 @@ from ._common import SyntheticLabels
 from ._crowd import make_crowd
 from ._lf import make_lf_matrix
 from ._matrix import make_label_matrix
+from ._multilabel import SyntheticMultiLabels, make_multilabel_matrix
 from ._noise import corrupt_labels, make_noise_matrix
 
 __all__ = [
     "SyntheticLabels",
     "make_label_matrix",
     "make_lf_matrix",
+    "make_multilabel_matrix",
+    "SyntheticMultiLabels",
     "make_crowd",
     "make_noise_matrix",
     "corrupt_labels",
