@@ -7,6 +7,7 @@ the network builders import it when used, and :mod:`weaklab.endmodel.losses`
 
 from .calibration import TemperatureScaling, VectorScaling
 from .imprecise import CandidateLabels, CoarseLabels, ComplementaryLabels, LabelProportions
+from .multilabel import MultiLabelSoftClassifier, MultiLabelTorchClassifier
 from .networks import make_cnn, make_mlp
 from .schedules import class_adaptive_thresholds
 from .soft_label import SoftLabelClassifier
@@ -27,4 +28,6 @@ __all__ = [
     "CandidateLabels",
     "ComplementaryLabels",
     "CoarseLabels",
+    "MultiLabelTorchClassifier",
+    "MultiLabelSoftClassifier",
 ]
