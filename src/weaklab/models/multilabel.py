@@ -24,13 +24,14 @@ from sklearn.base import BaseEstimator, clone
 from .._core import MultiLabelMatrix, MultiLabelSoftLabels, fingerprint
 from .._core.constants import STATE_SCHEMA_VERSION
 from .._core.state import check_state, to_jsonable
-from .._core.validation import Checker, check_float, fail, interval, options, validate_params
+from .._core.validation import Checker, check_float, fail, interval, optional, options, validate_params
 from ..errors import NotFittedError
 from .dawid_skene import DawidSkene
 
 __all__ = ["MultiLabelModel", "OneVsRestLabelModel", "MultiLabelDawidSkene"]
 
 _EPS = 1e-6
+_MARGIN = 0.1  # the least sensitivity + specificity - 1 of a source (better than chance)
 
 
 class MultiLabelModel(BaseEstimator):
@@ -164,7 +165,9 @@ class MultiLabelDawidSkene(MultiLabelModel):
     label sets; each source ``j`` that votes on label ``l`` says present with
     probability ``sensitivity_[j]`` when ``y_l = 1`` and absent with
     probability ``specificity_[j]`` when ``y_l = 0``, independently given
-    ``y``. Abstentions carry no information. With ``cooccurrence="full"`` the
+    ``y``. Abstentions carry no information. Sources are assumed better than
+    chance (``sensitivity + specificity > 1``), which keeps EM from the
+    mirror solution in which every vote means its opposite. With ``cooccurrence="full"`` the
     prior is a distribution over all ``2^K`` label sets (shrunk towards the
     product of the label rates by ``smoothing`` pseudo-items), so it captures
     any co-occurrence; with ``"independent"`` it is a product of label rates
@@ -180,6 +183,15 @@ class MultiLabelDawidSkene(MultiLabelModel):
     smoothing : float, default=10.0
         Pseudo-items of the label-set prior spread as the product of label
         rates (full prior only).
+    label_strength : float or None, default=None
+        Pseudo-votes that pull a source's rates on one label towards its
+        rates over all labels (partial pooling): a source with few votes on
+        a label keeps its overall rates there, one with many gets its own.
+        None shares the rates across labels exactly; 0 fits them per label.
+    prior_votes : float, default=4.0
+        Pseudo-votes of the prior on each source's sensitivity and
+        specificity (a source with few votes stays near ``prior_accuracy``).
+    prior_accuracy : float in (0.5, 1), default=0.75
     max_iter : int, default=100
     tol : float, default=1e-6
         Stop when the mean log-likelihood per item improves by less.
@@ -187,6 +199,9 @@ class MultiLabelDawidSkene(MultiLabelModel):
     Attributes
     ----------
     sensitivity_, specificity_ : ndarray of shape (m,)
+        Each source's rates over all labels.
+    label_sensitivity_, label_specificity_ : ndarray of shape (m, K)
+        Each source's rates on each label (see ``label_strength``).
     label_prior_ : ndarray of shape (K,)
         ``P(y_l = 1)`` under the learned prior.
     cooccurrence_ : ndarray of shape (K, K)
@@ -212,15 +227,22 @@ class MultiLabelDawidSkene(MultiLabelModel):
         "cooccurrence": options("auto", "full", "independent"),
         "max_full_labels": interval(int, 1, 20),
         "smoothing": interval(float, 0.0, None),
+        "label_strength": optional(interval(float, 0.0, None)),
+        "prior_votes": interval(float, 0.0, None),
+        "prior_accuracy": interval(float, 0.5, 1.0, low_open=True, high_open=True),
         "max_iter": interval(int, 1, None),
         "tol": interval(float, 0.0, None),
     }
 
     def __init__(self, *, cooccurrence: str = "auto", max_full_labels: int = 12, smoothing: float = 10.0,
+                 label_strength: float | None = None, prior_votes: float = 4.0, prior_accuracy: float = 0.75,
                  max_iter: int = 100, tol: float = 1e-6) -> None:
         self.cooccurrence = cooccurrence
         self.max_full_labels = max_full_labels
         self.smoothing = smoothing
+        self.label_strength = label_strength
+        self.prior_votes = prior_votes
+        self.prior_accuracy = prior_accuracy
         self.max_iter = max_iter
         self.tol = tol
 
@@ -233,11 +255,11 @@ class MultiLabelDawidSkene(MultiLabelModel):
         config_prior: np.ndarray | None = None
         history: list[float] = []
         for _ in range(self.max_iter):
-            sens, spec = _m_step_sources(votes, q, L.n_sources)
+            sens, spec, sens_l, spec_l = _m_step_sources(votes, q, (L.n_sources, L.n_labels), self)
             rates = (q.sum(axis=0) + 1.0) / (q.shape[0] + 2.0)
             if configs is not None:
                 config_prior = self._config_prior(post_sum, configs, rates)
-            on, off = _evidence(votes, sens, spec, L.n_items, L.n_labels)
+            on, off = _evidence(votes, sens_l, spec_l, L.n_items, L.n_labels)
             if configs is None:
                 q, ll = _independent_posterior(on, off, rates, gold)
             else:
@@ -246,6 +268,7 @@ class MultiLabelDawidSkene(MultiLabelModel):
             if len(history) > 1 and abs(history[-1] - history[-2]) < self.tol:
                 break
         self.sensitivity_, self.specificity_ = sens, spec
+        self.label_sensitivity_, self.label_specificity_ = sens_l, spec_l
         self.configurations_, self.configuration_prior_ = configs, config_prior
         self._set_label_stats(rates)
         self.n_iter_, self.log_likelihood_ = len(history), history
@@ -278,7 +301,7 @@ class MultiLabelDawidSkene(MultiLabelModel):
 
     # -------------------------------------------------------------- predict
     def _predict_proba(self, L: MultiLabelMatrix) -> np.ndarray:
-        on, off = _evidence(L.coo(), self.sensitivity_, self.specificity_, L.n_items, L.n_labels)
+        on, off = _evidence(L.coo(), self.label_sensitivity_, self.label_specificity_, L.n_items, L.n_labels)
         if self.configurations_ is None:
             return _independent_posterior(on, off, self.label_prior_, None)[0]
         return _full_posterior(on, off, self.configurations_, np.asarray(self.configuration_prior_), None)[0]
@@ -288,7 +311,8 @@ class MultiLabelDawidSkene(MultiLabelModel):
         """The fitted model as JSON-able metadata plus numpy arrays (no pickle)."""
         self._check_predict_fitted()
         arrays = {name: np.asarray(getattr(self, name)) for name in
-                  ("sensitivity_", "specificity_", "label_prior_", "cooccurrence_")}
+                  ("sensitivity_", "specificity_", "label_sensitivity_", "label_specificity_", "label_prior_",
+                   "cooccurrence_")}
         if self.configurations_ is not None:
             arrays["configurations_"] = self.configurations_
             arrays["configuration_prior_"] = np.asarray(self.configuration_prior_)
@@ -308,7 +332,8 @@ class MultiLabelDawidSkene(MultiLabelModel):
         for name, value in state["arrays"].items():
             setattr(model, name, np.asarray(value))
         m, k = int(model.n_sources_), int(model.n_labels_)
-        for name, shape in (("sensitivity_", (m,)), ("specificity_", (m,)), ("label_prior_", (k,))):
+        for name, shape in (("sensitivity_", (m,)), ("specificity_", (m,)), ("label_prior_", (k,)),
+                            ("label_sensitivity_", (m, k)), ("label_specificity_", (m, k))):
             if np.asarray(getattr(model, name, None)).shape != shape:
                 raise fail(f"state['arrays'][{name!r}]", f"an array of shape {shape}",
                            got_text=f"shape {np.asarray(getattr(model, name, None)).shape}")
@@ -354,28 +379,52 @@ def _clamp(q: np.ndarray, gold: np.ndarray | None) -> np.ndarray:
     return np.where(gold >= 0, gold.astype(np.float64), q)
 
 
-def _m_step_sources(votes: tuple[np.ndarray, ...], q: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sensitivity and specificity of every source from the label posteriors (add-one smoothed)."""
+def _m_step_sources(votes: tuple[np.ndarray, ...], q: np.ndarray, shape: tuple[int, int], params: Any,
+                    ) -> tuple[np.ndarray, ...]:
+    """Sensitivity and specificity of every source, pooled ``(m,)`` and per label ``(m, K)``.
+
+    Pooled rates are posterior means under ``prior_votes`` pseudo-votes at
+    ``prior_accuracy``; a label's rates are pulled towards the source's
+    pooled rate by ``label_strength`` pseudo-votes (equal to it when None).
+    A (source, label) left no better than chance (``sens + spec < 1 +
+    _MARGIN``) is raised to that margin, both rates equally, so a present
+    vote never counts against a label.
+    """
+    m, k = shape
     items, sources, labels, vote = votes
     w = q[items, labels]
     present = vote == 1
-    pos_total = np.bincount(sources, weights=w, minlength=m)
-    neg_total = np.bincount(sources, weights=1.0 - w, minlength=m)
-    pos_hit = np.bincount(sources[present], weights=w[present], minlength=m)
-    neg_hit = np.bincount(sources[~present], weights=1.0 - w[~present], minlength=m)
-    sens = np.clip((pos_hit + 1.0) / (pos_total + 2.0), _EPS, 1 - _EPS)
-    spec = np.clip((neg_hit + 1.0) / (neg_total + 2.0), _EPS, 1 - _EPS)
-    return sens, spec
+    cell = sources * k + labels
+    counts = [np.bincount(cell[mask], weights=weight[mask], minlength=m * k).reshape(m, k)
+              for mask, weight in ((slice(None), w), (slice(None), 1.0 - w), (present, w), (~present, 1.0 - w))]
+    pos_total, neg_total, pos_hit, neg_hit = counts
+    a, b = params.prior_votes * params.prior_accuracy, params.prior_votes
+    sens = (pos_hit.sum(axis=1) + a) / (pos_total.sum(axis=1) + b)
+    spec = (neg_hit.sum(axis=1) + a) / (neg_total.sum(axis=1) + b)
+    if params.label_strength is None:
+        sens_l, spec_l = np.repeat(sens[:, None], k, axis=1), np.repeat(spec[:, None], k, axis=1)
+    else:
+        s = float(params.label_strength)
+        sens_l = (pos_hit + s * sens[:, None]) / (pos_total + s) if s > 0 else (pos_hit + a) / (pos_total + b)
+        spec_l = (neg_hit + s * spec[:, None]) / (neg_total + s) if s > 0 else (neg_hit + a) / (neg_total + b)
+    return _lift(sens, spec) + _lift(sens_l, spec_l)
+
+
+def _lift(sens: np.ndarray, spec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lift = np.maximum(0.0, 1.0 + _MARGIN - sens - spec) / 2.0
+    return np.clip(sens + lift, _EPS, 1 - _EPS), np.clip(spec + lift, _EPS, 1 - _EPS)
 
 
 def _evidence(votes: tuple[np.ndarray, ...], sens: np.ndarray, spec: np.ndarray, n: int,
               k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``sens`` and ``spec`` are ``(m, K)``: each source's rates on each label."""
     """Log-likelihood of each item's votes on each label if it applies (``on``) and if not (``off``)."""
     items, sources, labels, vote = votes
     present = vote == 1
     flat = items * k + labels
-    ll_on = np.where(present, np.log(sens[sources]), np.log1p(-sens[sources]))
-    ll_off = np.where(present, np.log1p(-spec[sources]), np.log(spec[sources]))
+    se, sp = sens[sources, labels], spec[sources, labels]
+    ll_on = np.where(present, np.log(se), np.log1p(-se))
+    ll_off = np.where(present, np.log1p(-sp), np.log(sp))
     on = np.bincount(flat, weights=ll_on, minlength=n * k).reshape(n, k)
     off = np.bincount(flat, weights=ll_off, minlength=n * k).reshape(n, k)
     return on, off

@@ -1,0 +1,214 @@
+"""Multi-label label models and end models, on synthetic votes with known truth and on sets derived from text sets.
+
+Part ``synthetic``: ``make_multilabel_matrix`` (8 sources, 6 labels, 5,000 items; labels correlated in
+blocks of 2 with latent correlation 0 or 0.8; coverage 5-30 % or 20-60 %), 3 seeds per setting.
+
+Part ``derived``: no real multi-label weak-supervision set ships offline inside a PyPI package, so one
+is derived from each multi-class WRENCH-format text set with at least 5 classes (TREC, Hausa news):
+an item joins 1, 2 or 3 texts (probabilities 0.4 / 0.35 / 0.25) of *different* classes drawn from one
+split; its labels are those classes. Source ``j`` votes *present* for every class it voted on any part,
+and *absent* for every other class only when it voted on every part (it then stated each part's
+class); otherwise it abstains on that label. Label models are scored on the items built from the train
+split (the usual transductive protocol); end models (one logistic regression per label on TF-IDF of the
+joined texts, ``MultiLabelSoftClassifier``) are trained on those items with the label model's soft
+labels and scored on items built the same way from the test split, beside the same end model trained on
+the true label sets (an upper reference, not a baseline).
+
+Models: one-vs-rest majority vote (the baseline), one-vs-rest Dawid-Skene, ``MultiLabelDawidSkene`` with
+independent labels and with the learned label-set prior. All with fixed defaults; nothing tuned.
+
+Usage::
+
+    .venv/bin/python benchmarks/multilabel.py            # rewrites the multilabel section of BENCHMARKS.md
+    .venv/bin/python benchmarks/multilabel.py --quick    # small; BENCHMARKS.md untouched
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import add_tree_args, check_tree, command_line, machine_info, machine_markdown, md_table, publish
+
+from weaklab import MultiLabelDawidSkene, MultiLabelMatrix, OneVsRestLabelModel
+from weaklab.data import load_wrench
+from weaklab.endmodel import MultiLabelSoftClassifier
+from weaklab.evaluation import hamming_loss, label_calibration_errors, macro_f1, micro_f1
+from weaklab.features import tfidf_features
+from weaklab.models import DawidSkene, MajorityVote
+from weaklab.synthetic import make_multilabel_matrix
+
+DATA = Path(os.environ.get("WEAKLAB_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DERIVED_SETS = ("wrench_trec", "ws_hausa_news")
+PARTS_P = (0.4, 0.35, 0.25)
+
+
+def models() -> dict[str, Any]:
+    return {
+        "one-vs-rest majority vote": OneVsRestLabelModel(MajorityVote()),
+        "one-vs-rest Dawid-Skene": OneVsRestLabelModel(DawidSkene(random_state=0)),
+        "MultiLabelDawidSkene, independent": MultiLabelDawidSkene(cooccurrence="independent"),
+        "MultiLabelDawidSkene, label-set prior": MultiLabelDawidSkene(cooccurrence="full"),
+    }
+
+
+def scores(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    pred = (proba >= 0.5).astype(np.int8)
+    return {"micro_f1": micro_f1(y, pred), "macro_f1": macro_f1(y, pred), "hamming": hamming_loss(y, pred),
+            "ece": float(label_calibration_errors(proba, y).mean())}
+
+
+# ------------------------------------------------------------------------------------ synthetic
+
+
+def run_synthetic(n_items: int, seeds: int) -> list[dict[str, Any]]:
+    rows = []
+    for corr in (0.0, 0.8):
+        for cov in ((0.05, 0.3), (0.2, 0.6)):
+            for seed in range(seeds):
+                data = make_multilabel_matrix(n_items, 8, 6, correlation=corr, coverage=cov, random_state=seed)
+                for name, model in models().items():
+                    t0 = time.perf_counter()
+                    proba = model.fit(data.L).predict_proba(data.L)
+                    rows.append({"correlation": corr, "coverage": list(cov), "seed": seed, "model": name,
+                                 "seconds": time.perf_counter() - t0, **scores(data.y, proba)})
+    return rows
+
+
+# -------------------------------------------------------------------------------------- derived
+
+
+def derive(texts: list[str], gold: np.ndarray, votes: np.ndarray, k: int, n_items: int,
+           rng: np.random.Generator) -> tuple[list[str], np.ndarray, MultiLabelMatrix]:
+    """Join 1-3 texts of different classes into items; translate the single-label votes (see the module doc)."""
+    by_class = [np.flatnonzero(gold == c) for c in range(k)]
+    usable = [c for c in range(k) if by_class[c].size]
+    m = votes.shape[1]
+    out_text, out_y = [], np.zeros((n_items, k), dtype=np.int8)
+    dense = np.full((n_items, m, k), -1, dtype=np.int8)
+    for i in range(n_items):
+        size = min(int(rng.choice(3, p=PARTS_P)) + 1, len(usable))
+        classes = rng.choice(usable, size, replace=False)
+        parts = np.array([rng.choice(by_class[c]) for c in classes])
+        out_text.append(" ".join(texts[p] for p in parts))
+        out_y[i, classes] = 1
+        part_votes = votes[parts]  # (size, m)
+        for j in range(m):
+            voted = part_votes[:, j][part_votes[:, j] >= 0]
+            if voted.size == size:
+                dense[i, j, :] = 0
+            dense[i, j, np.unique(voted)] = 1
+    return out_text, out_y, MultiLabelMatrix(dense)
+
+
+def run_derived(n_train: int, n_test: int, seeds: int, max_features: int) -> list[dict[str, Any]]:
+    rows = []
+    for name in DERIVED_SETS:
+        train = load_wrench(DATA / name, "train", drop_labeled=True)
+        test = load_wrench(DATA / name, "test")
+        k = train.L.n_classes
+        for seed in range(seeds):
+            rng = np.random.default_rng(seed)
+            tr = derive(train.items["text"].tolist(), np.asarray(train.gold), train.L.to_dense(), k, n_train, rng)
+            te = derive(test.items["text"].tolist(), np.asarray(test.gold), test.L.to_dense(), k, n_test, rng)
+            X_tr, X_te = tfidf_features(tr[0], te[0], max_features=max_features)
+            coverage = float(np.mean(np.any(tr[2].to_dense() >= 0, axis=1).any(axis=1)))
+            ref = MultiLabelSoftClassifier(LogisticRegression(max_iter=1000)).fit(X_tr, tr[1])
+            rows.append({"set": name, "seed": seed, "model": "end model on the true label sets (reference)",
+                         "stage": "end", **scores(te[1], ref.predict_proba(X_te))})
+            for model_name, model in models().items():
+                t0 = time.perf_counter()
+                proba = model.fit(tr[2]).predict_proba(tr[2])
+                lm_seconds = time.perf_counter() - t0
+                rows.append({"set": name, "seed": seed, "model": model_name, "stage": "label", "coverage": coverage,
+                             "seconds": lm_seconds, **scores(tr[1], proba)})
+                end = MultiLabelSoftClassifier(LogisticRegression(max_iter=1000)).fit(X_tr, proba)
+                rows.append({"set": name, "seed": seed, "model": model_name, "stage": "end",
+                             **scores(te[1], end.predict_proba(X_te))})
+            print(f"{name} seed {seed} done", flush=True)
+    return rows
+
+
+# ------------------------------------------------------------------------------------ reporting
+
+
+def mean_rows(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(tuple(str(r.get(k)) for k in keys), []).append(r)
+    out = []
+    for key, rs in groups.items():
+        entry = dict(zip(keys, key))
+        for metric in ("micro_f1", "macro_f1", "hamming", "ece"):
+            entry[metric] = float(np.mean([r[metric] for r in rs]))
+        entry["n"] = len(rs)
+        out.append(entry)
+    return out
+
+
+def fmt(e: dict[str, Any]) -> list[str]:
+    return [f"{e['micro_f1']:.3f}", f"{e['macro_f1']:.3f}", f"{e['hamming']:.3f}", f"{e['ece']:.3f}"]
+
+
+def markdown(syn: list[dict[str, Any]], der: list[dict[str, Any]], info: dict[str, Any], settings: dict[str, Any],
+             seconds: float) -> str:
+    metric_cols = ["micro F1", "macro F1", "Hamming loss", "mean per-label ECE"]
+    syn_rows = [[e["correlation"], e["coverage"], e["model"], *fmt(e)] for e in
+                mean_rows(syn, ("correlation", "coverage", "model"))]
+    der_lab = [[e["set"], e["model"], *fmt(e)] for e in mean_rows([r for r in der if r["stage"] == "label"],
+                                                                     ("set", "model"))]
+    der_end = [[e["set"], e["model"], *fmt(e)] for e in mean_rows([r for r in der if r["stage"] == "end"],
+                                                                     ("set", "model"))]
+    return "\n\n".join([
+        "## Multi-label tasks (issue 16, part 2)",
+        f"Command: `{command_line()}`. {machine_markdown(info, ['weaklab', 'numpy', 'scipy', 'scikit-learn'])} "
+        f"The run took {seconds:.0f} s.",
+        (f"**Synthetic** (`make_multilabel_matrix`, {settings['n_synthetic']} items, 8 sources, 6 labels, "
+         f"{settings['seeds']} seeds; scored against the planted labels; means over seeds). Correlation is the "
+         "latent correlation of the labels inside blocks of 2."),
+        md_table(["correlation", "coverage", "model", *metric_cols], syn_rows, align="lll" + "r" * 4),
+        (f"**Derived from text sets** (see the script's docstring and docs/guide/multi-label.md: 1-3 texts of "
+         f"different classes joined into one item; {settings['n_train']} train items and {settings['n_test']} "
+         f"test items per seed, {settings['seeds']} seeds). Label models, on the train items:"),
+        md_table(["set", "model", *metric_cols], der_lab, align="ll" + "r" * 4),
+        (f"End model (one logistic regression per label on TF-IDF, at most {settings['max_features']} terms) "
+         "trained on each label model's soft labels, scored on the test items:"),
+        md_table(["set", "trained on", *metric_cols], der_end, align="ll" + "r" * 4),
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small run; BENCHMARKS.md untouched")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--max-features", type=int, default=5000)
+    add_tree_args(parser)
+    args = parser.parse_args(argv)
+    if not args.quick:
+        check_tree(args.allow_dirty)
+    info, t0 = machine_info(), time.perf_counter()
+    settings = {"seeds": 1 if args.quick else args.seeds, "n_synthetic": 500 if args.quick else 5000,
+                "n_train": 300 if args.quick else 3000, "n_test": 200 if args.quick else 1000,
+                "max_features": args.max_features}
+    syn = run_synthetic(settings["n_synthetic"], settings["seeds"])
+    der = run_derived(settings["n_train"], settings["n_test"], settings["seeds"], args.max_features)
+    body = markdown(syn, der, info, settings, time.perf_counter() - t0)
+    publish("multilabel", {"machine": info, "command": command_line(), "settings": settings, "synthetic": syn,
+                           "derived": der}, body, quick=args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
