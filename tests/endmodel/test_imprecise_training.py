@@ -93,6 +93,17 @@ def test_complementary_labels_train_close_to_supervised():
     assert accuracy >= 1 / 3 + 0.30
 
 
+def test_complementary_labels_with_many_classes_and_small_batches():
+    """6 classes, batches of 64: complementary training stays far above chance (it must not learn the complements)."""
+    Xtr, ytr, Xte, yte = _split(6, 1500)
+    comp = (ytr + np.random.default_rng(3).integers(1, 6, ytr.shape[0])) % 6
+    model = _model(batch_size=64).fit(Xtr, ComplementaryLabels(comp, n_classes=6))
+    predicted = model.predict(Xte)
+    assert np.mean(predicted == yte) >= 1 / 6 + 0.30
+    held_out_comp = (yte + np.random.default_rng(4).integers(1, 6, yte.shape[0])) % 6
+    assert np.mean(predicted == held_out_comp) < 1 / 6
+
+
 def test_coarse_labels_learn_the_superclasses(four_class):
     """Superclass-only labels give superclass accuracy >= supervised - 10 and >= chance + 30 points."""
     Xtr, ytr, Xte, yte, supervised = four_class
