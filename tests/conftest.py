@@ -188,3 +188,79 @@ def make_bar_images(n: int, seed: int = 0):
 def bar_images():
     """Return :func:`make_bar_images` (the image tests' two-class toy data)."""
     return make_bar_images
+
+
+IMAGE_PROJECT_TOML = """\
+[project]
+name = "bars"
+
+[data]
+path = "data/items.csv"
+id_column = "key"
+text_field = "caption"
+image_column = "picture"
+gold_column = "truth"
+
+[labels]
+classes = ["horizontal", "vertical"]
+
+[lfs]
+module = "lfs.py"
+
+[label_model]
+name = "MajorityVote"
+
+[end_model]
+name = "none"
+"""
+
+IMAGE_PROJECT_LFS = """\
+from weaklab.labeling import keyword_lf
+
+lfs = [
+    keyword_lf(["flat", "horizontal", "lying"], 0, field="caption", name="kw_flat"),
+    keyword_lf(["upright", "vertical", "standing"], 1, field="caption", name="kw_upright"),
+    keyword_lf(["bar"], 0, field="caption", name="kw_bar_guess"),
+]
+"""
+
+
+def make_image_project(folder, n: int = 24):
+    """A small image project in ``folder``: ``n`` bar pictures (PNG) with captions, keyword LFs, a weaklab.toml.
+
+    Its columns are not the defaults (``key`` ids, ``picture`` paths relative to
+    the table's folder, ``caption`` texts, ``truth`` gold). Returns the folder.
+    """
+    from pathlib import Path
+
+    import pandas as pd
+    from PIL import Image
+
+    root = Path(folder)
+    (root / "data" / "pics").mkdir(parents=True, exist_ok=True)
+    X, y = make_bar_images(n)
+    words = (["a flat bar", "horizontal stripe", "bar lying down", ""], ["an upright bar", "vertical line",
+                                                                          "standing bar", ""])
+    rows = []
+    for i in range(n):
+        Image.fromarray(X[i]).save(root / "data" / "pics" / f"b{i}.png")
+        rows.append({"key": f"img{i}", "picture": f"pics/b{i}.png", "caption": words[y[i]][i % 4],
+                     "truth": ["horizontal", "vertical"][y[i]] if i % 3 == 0 else ""})
+    pd.DataFrame(rows).to_csv(root / "data" / "items.csv", index=False)
+    (root / "lfs.py").write_text(IMAGE_PROJECT_LFS)
+    (root / "weaklab.toml").write_text(IMAGE_PROJECT_TOML)
+    return root
+
+
+@pytest.fixture
+def image_project(tmp_path):
+    """A fresh :func:`make_image_project` folder (not yet run)."""
+    pytest.importorskip("PIL", reason="image items need the [vision] extra (pillow)")
+    return make_image_project(tmp_path / "bars")
+
+
+@pytest.fixture(scope="session")
+def image_project_factory():
+    """Return :func:`make_image_project` (for module-scoped fixtures that build their own image project)."""
+    pytest.importorskip("PIL", reason="image items need the [vision] extra (pillow)")
+    return make_image_project

@@ -47,13 +47,27 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     """The dashboard on a private store copy, served by uvicorn in a background thread on a free port."""
+    target = tmp_path_factory.mktemp("browser") / ".weaklab"
+    shutil.copytree(demo_store_template.parent, target)
+    yield from _serve(target / "weaklab.duckdb")
+
+
+@pytest.fixture(scope="module")
+def image_server(image_project_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """The dashboard over a small image project (bar pictures with captions), run up to ``fit``."""
+    from weaklab.pipeline import Project
+
+    root = image_project_factory(tmp_path_factory.mktemp("browser_images") / "bars")
+    Project(root).run("fit")
+    yield from _serve(root / ".weaklab" / "weaklab.duckdb")
+
+
+def _serve(store: Path) -> Iterator[tuple[str, Any]]:
     import uvicorn
 
     from weaklab.dashboard import create_app
 
-    target = tmp_path_factory.mktemp("browser") / ".weaklab"
-    shutil.copytree(demo_store_template.parent, target)
-    app = create_app(target / "weaklab.duckdb")
+    app = create_app(store)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -147,6 +161,40 @@ def test_answer_three_review_items_with_the_keyboard(server: tuple[str, Any], pa
     assert [(str(i), int(v)) for i, v in zip(answers["item_id"], answers["label"])] == seen
     assert len({i for i, _ in seen}) == 3
     assert page.errors == []
+
+
+def test_review_an_image_item_and_open_its_lineage(image_server: tuple[str, Any], browser: Any,
+                                                  tmp_path: Path) -> None:
+    """In an image project the reviewer sees each item's picture (decoded by the browser), answers two with
+    the keyboard, and the item's lineage page shows the same picture."""
+    base, app = image_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(15_000)
+    page.goto(base + "/review")
+    page.fill("#annotator", "picture-reviewer")
+    page.click("#annotator-form button")
+    seen = []
+    for key, label in (("1", 0), ("2", 1)):
+        item = page.locator("#review-item").get_attribute("data-item")
+        picture = page.locator("#item-image")
+        picture.wait_for()
+        assert page.evaluate("el => el.complete && el.naturalWidth > 0", picture.element_handle())
+        seen.append((item, label))
+        with page.expect_navigation():
+            page.keyboard.press(key)
+    page.screenshot(path=str(tmp_path / "review_image.png"))
+    answers = app.state.dashboard.store.annotations(1, annotator="picture-reviewer")
+    assert [(str(i), int(v)) for i, v in zip(answers["item_id"], answers["label"])] == seen
+    page.goto(f"{base}/items/{seen[0][0]}")
+    picture = page.locator("#item-image")
+    picture.wait_for()
+    assert page.evaluate("el => el.complete && el.naturalWidth > 0", picture.element_handle())
+    assert "picture-reviewer" in page.locator("#lineage-answers").inner_text()
+    assert errors == []
+    context.close()
 
 
 def test_accept_a_correction_and_open_lineage(server: tuple[str, Any], page: Any, tmp_path: Path) -> None:

@@ -158,3 +158,18 @@ def test_label_model_reliability_from_human_answers(store, tmp_path):
     calibration = page.section("calibration")
     assert "label model vs human answers" in calibration and "40" in calibration
     assert "empirical accuracy" in page.section("sources")
+
+
+def test_an_image_run_report_embeds_sample_pictures(image_project, tmp_path):
+    """An image project's report has a sample-images section per class, pictures embedded as data: URIs."""
+    from weaklab.pipeline import Project
+
+    result = Project(image_project).run("fit")
+    with Store(image_project / ".weaklab" / "weaklab.duckdb") as store:
+        path = write_report(store, result.run_id, tmp_path / "report.html")
+    parser = _Page()
+    parser.feed(path.read_text())
+    images = [attrs for tag, attrs in parser.tags if tag == "img"]
+    assert images and all(a["src"].startswith("data:image/png;base64,") for a in images)
+    samples = "".join(parser.text["samples"])
+    assert "horizontal" in samples and "vertical" in samples

@@ -20,12 +20,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from ..errors import ValidationError
+from ..pipeline.images import ImageLookup
 from ..pipeline.review import check_annotator
 from .security import csrf_token
 from .state import DashboardState, NotFound
 
 __all__ = ["ANNOTATOR_COOKIE", "Nav", "PageNo", "Pager", "Pages", "RunId", "class_id", "explain", "flat_numbers",
-           "plain_json", "records"]
+           "item_image", "plain_json", "records"]
 
 ANNOTATOR_COOKIE = "weaklab_annotator"
 
@@ -173,6 +174,15 @@ def explain(state: DashboardState, item_id: Any, run_id: int) -> dict[str, Any]:
             raise NotFound(f"item_id: no item {str(item_id)[:200]!r} in the dataset of run {run_id}") from None
 
     return dict(state.fresh(("explain", str(item_id), int(run_id)), build))
+
+
+def item_image(images: ImageLookup, item_id: Any) -> dict[str, Any] | None:
+    """What a page shows of an item's picture: its reference and where it failed (None: no picture)."""
+    if images.column is None:
+        return None
+    ref = images.ref(item_id)
+    return {"column": images.column, "ref": ref,
+            "missing": None if ref is not None else (images.reason or f"no {images.column!r} value for this item")}
 
 
 def class_id(label: Any, names: list[str]) -> int:

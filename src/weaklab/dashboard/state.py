@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import StoreError, ValidationError
+from ..pipeline.images import ImageLookup
 from ..pipeline.review import ReviewRanking, TextLookup, review_order, run_summary
 from ..store import Store
 
@@ -269,6 +270,10 @@ class DashboardState:
     def texts(self, dataset_id: int) -> TextLookup:
         """Item texts of a dataset (from the table its meta names)."""
         return self.cached(("texts", dataset_id), lambda: TextLookup(self.store, dataset_id))
+
+    def images(self, dataset_id: int) -> ImageLookup:
+        """Item pictures of an image dataset (from the table its meta names; thumbnails cached beside the store)."""
+        return self.cached(("images", dataset_id), lambda: ImageLookup(self.store, dataset_id))
 
     def matrix_stats(self, run_id: int) -> MatrixStats | None:
         """Agreement statistics of the run's latest label matrix (None without a matrix or soft labels)."""

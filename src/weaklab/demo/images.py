@@ -48,6 +48,7 @@ name = "{name}"
 path = "data/items.csv"
 id_column = "item_id"
 text_field = "caption"        # the end model of `weaklab train` reads the captions (see README.md)
+image_column = "image"        # each item's picture (shown by the review queue, item pages and report)
 gold_column = "label"         # gold class names: used on the dev rows (and by lfs.py on the seed rows)
 split_column = "split"
 dev_value = "dev"

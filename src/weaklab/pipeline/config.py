@@ -76,7 +76,7 @@ _STR, _INT, _FLOAT, _BOOL, _LIST, _TABLE = "a string", "an integer", "a number",
 SCHEMA: dict[str, dict[str, str]] = {
     "project": {"name": _STR},
     "data": {"path": _STR, "format": _STR, "id_column": _STR, "text_field": _STR, "gold_column": _STR,
-             "split_column": _STR, "dev_value": _STR},
+             "split_column": _STR, "dev_value": _STR, "image_column": _STR},
     "labels": {"classes": _LIST, "rename": _TABLE},
     "lfs": {"module": _STR, "attribute": _STR, "on_error": _STR, "generated": _STR},
     "label_model": {"name": _STR, "params": _TABLE},

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data import read_table
+from ..data import image_content_hash, read_table
 from ..errors import ValidationError
 from ..labeling import LabelingFunction, default_text_field
 from .config import ProjectConfig
@@ -43,7 +43,7 @@ def load_data(config: ProjectConfig) -> pd.DataFrame:
         frame = _read_parquet(config, path)
     else:
         frame = read_table(path, **kwargs)
-    for key in ("id_column", "text_field", "gold_column", "split_column"):
+    for key in ("id_column", "text_field", "gold_column", "split_column", "image_column"):
         column = config.get("data", key)
         if column is not None and column not in frame.columns:
             raise ValidationError(f"{config.file}: data.{key}: expected a column of {path.name}, "
@@ -88,19 +88,42 @@ def item_ids_of(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
 
 
 def item_hashes(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
-    """A content fingerprint per item: of its ``[data].text_field`` (what a person reads to answer it), or,
-    without one, of every column but the id, gold and split columns.
+    """A content fingerprint per item: of what a person sees to answer it.
 
-    A later version of the data whose fingerprint for an answered item differs
-    flags the item for review again.
+    That is its ``[data].text_field`` and, in an image project, the content
+    of the file its ``[data].image_column`` names (a replaced picture under
+    the same path changes the fingerprint); with neither, every column but
+    the id, gold and split columns. A later version of the data whose
+    fingerprint for an answered item differs flags the item for review again.
     """
-    text = config.get("data", "text_field")
+    text, image = config.get("data", "text_field"), config.get("data", "image_column")
     skip = {config.get("data", key) for key in ("id_column", "gold_column", "split_column")}
-    columns = [text] if text is not None else [c for c in frame.columns if c not in skip]
+    columns = [c for c in (text, image) if c is not None] or [c for c in frame.columns if c not in skip]
     if not columns or not len(frame):
         return np.array([""] * len(frame), dtype=object)
-    hashed = pd.util.hash_pandas_object(frame[columns].astype(str), index=False).to_numpy(dtype=np.uint64)
+    shown = frame[columns].astype(str)
+    if image is not None:
+        shown = shown.assign(**{image: image_content_hashes(frame[image], root=config.data_path.parent)})
+    hashed = pd.util.hash_pandas_object(shown, index=False).to_numpy(dtype=np.uint64)
     return np.array([f"{h:016x}" for h in hashed.tolist()], dtype=object)
+
+
+def image_content_hashes(refs: pd.Series, *, root: Path) -> list[str]:
+    """The content digest of each image reference (relative ones under ``root``); "" for an empty cell.
+
+    An unreadable file is a ValidationError naming it: an answer about a
+    picture must not be recorded against a picture nobody can see.
+    """
+    out = []
+    for row, ref in enumerate(refs.tolist()):
+        if ref is None or (isinstance(ref, float) and np.isnan(ref)) or str(ref).strip() == "":
+            out.append("")
+            continue
+        try:
+            out.append(image_content_hash(str(ref), root=root))
+        except ValidationError as exc:
+            raise ValidationError(f"data.image_column {refs.name!r}, row {row}: {exc}") from None
+    return out
 
 
 def gold_labels(config: ProjectConfig, frame: pd.DataFrame, n_classes: int | None) -> np.ndarray:

@@ -142,7 +142,7 @@ class Project:
         with self.open_store() as store:
             state.dataset_id = store.add_dataset(
                 self.config.dataset_name, item_ids=state.ids, fingerprint=state.data_fp,
-                item_hashes=item_hashes(self.config, state.frame), meta=self._dataset_meta())
+                item_hashes=state.item_hashes, meta=self._dataset_meta())
             with recorded_run(store, state.dataset_id, self._run_config(state, [s for s, _ in plan])) as run:
                 result = RunResult(run_id=run.run_id, dataset_id=state.dataset_id, metrics=run.metrics)
                 result.metrics["answers"] = store.carry_over(state.dataset_id)
@@ -158,7 +158,8 @@ class Project:
     def _dataset_meta(self) -> dict[str, Any]:
         data = self.config.values.get("data", {})
         return {"path": str(self.config.data_path), "project": str(self.config.file),
-                **{key: data.get(key) for key in ("id_column", "text_field", "gold_column", "split_column")},
+                **{key: data.get(key) for key in ("id_column", "text_field", "gold_column", "split_column",
+                                                  "image_column")},
                 "dev_value": data.get("dev_value", "dev") if data.get("split_column") else None}
 
     def _run_config(self, state: _State, steps: list[str]) -> dict[str, Any]:
@@ -362,7 +363,10 @@ class _State:
         self.frame = frame
         self.ids = item_ids_of(config, frame)
         self.n_items = len(frame)
-        self.data_fp = fingerprint("data", frame)
+        self.item_hashes = item_hashes(config, frame)
+        # an image project's pictures are data too: a replaced picture changes what image LFs see
+        pictures = self.item_hashes if config.get("data", "image_column") is not None else None
+        self.data_fp = fingerprint("data", frame) if pictures is None else fingerprint("data", frame, pictures)
         names = config.class_names
         self.n_classes_given = None if names is None else len(names)
         self.gold = gold_labels(config, frame, self.n_classes_given)

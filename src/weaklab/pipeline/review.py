@@ -113,11 +113,19 @@ class TextLookup:
             self.reason = f"the dataset's table has no {text_field!r} column"
             return
         keys = table["item_id"] if "item_id" in table.columns else pd.Series(table.index)
-        self._texts = {str(k): str(t) for k, t in zip(keys.tolist(), table[text_field].tolist())}
+        self._texts = {str(k): str(t) for k, t in zip(keys.tolist(), table[text_field].tolist()) if not _empty(t)}
 
     def get(self, item_id: Any) -> str | None:
         """The item's text, or None when unknown."""
         return self._texts.get(str(item_id))
+
+
+def _empty(value: Any) -> bool:
+    """An empty cell (NaN, None, pandas NA): no text, rather than the text "nan"."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 _ANNOTATOR = re.compile(r"^[\w .@+-]{1,64}$")

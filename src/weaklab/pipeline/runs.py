@@ -13,8 +13,8 @@ from .._core.soft_labels import SoftLabels
 from .._core.validation import fail
 from ..store import Store
 
-__all__ = ["DEFAULT_TEXT_FIELD", "dataset_class_names", "dataset_gold_items", "dataset_table", "dataset_text_field",
-           "run_coverage", "run_dataset", "run_soft_labels"]
+__all__ = ["DEFAULT_TEXT_FIELD", "dataset_class_names", "dataset_gold_items", "dataset_image_column", "dataset_table",
+           "dataset_table_path", "dataset_text_field", "run_coverage", "run_dataset", "run_soft_labels"]
 
 #: The text column when a dataset records none (``weaklab demo`` and datasets added without a project).
 DEFAULT_TEXT_FIELD = "text"
@@ -39,6 +39,18 @@ def dataset_text_field(store: Store, dataset_id: int) -> str:
     """The items' text column: the project's ``[data].text_field`` recorded with the dataset, else "text"."""
     field = _dataset_meta(store, dataset_id).get("text_field")
     return field if isinstance(field, str) and field else DEFAULT_TEXT_FIELD
+
+
+def dataset_image_column(store: Store, dataset_id: int) -> str | None:
+    """The items' image column (the project's ``[data].image_column`` recorded with the dataset), else None."""
+    column = _dataset_meta(store, dataset_id).get("image_column")
+    return column if isinstance(column, str) and column else None
+
+
+def dataset_table_path(store: Store, dataset_id: int) -> Path | None:
+    """The dataset's table file (``meta["path"]``, resolved against the project folder), None without one."""
+    path = _dataset_meta(store, dataset_id).get("path")
+    return _resolve(store, path) if isinstance(path, str) else None
 
 
 def run_coverage(store: Store, run_id: int, item_ids: Any) -> np.ndarray | None:

@@ -32,6 +32,8 @@ th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .sev-error{color:#cf222e;font-weight:600}.sev-warning{color:#9a6700;font-weight:600}.sev-info{color:#0969da}
 svg{max-width:100%;height:auto;font-family:inherit}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em}
+img.thumb{image-rendering:pixelated;border:1px solid #d0d7de;display:block}
+figure.sample{display:inline-block;margin:0 .5rem .5rem 0;font-size:.75rem;color:#656d76}
 """
 
 

@@ -6,8 +6,10 @@ no fonts or images fetched): the sources (coverage, overlaps, conflicts,
 estimated and empirical accuracy, with a chart), the label model (class,
 parameters, class balance, per-source accuracy), the end models' metrics, a
 reliability diagram with the ECE before and after calibration, slices, the
-top label issues and the alerts. A part the run did not record says so. All
-text from the store is HTML-escaped.
+top label issues and the alerts. For an image dataset (``[data].image_column``)
+it also shows sample pictures per class and the picture of each top label
+issue, as thumbnails embedded in the file (``data:`` URIs). A part the run did
+not record says so. All text from the store is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -18,18 +20,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from ..errors import WeaklabError
 from ..pipeline.files import write_text
+from ..pipeline.images import ImageLookup, png_data_uri
 from ..pipeline.review import TextLookup
+from ..pipeline.runs import run_soft_labels
 from ..pipeline.summary import RunData, read_run
 from ..store import Store
 from .html import esc, kv_table, missing, page, table
 from .svg import bar_chart, reliability_diagram
 
-__all__ = ["write_report", "render_report"]
+__all__ = ["write_report", "render_report", "SAMPLES_PER_CLASS", "MAX_ISSUE_PICTURES"]
 
 _SOURCE_COLUMNS = ("coverage", "overlaps", "conflicts", "est_accuracy", "emp_accuracy")
+#: Pictures shown per class in an image run's report (the most confident items of the class).
+SAMPLES_PER_CLASS = 8
+#: Label issues shown with their picture (the rest are listed without one, to keep the file small).
+MAX_ISSUE_PICTURES = 50
 
 
 def write_report(store: Store, run_id: int, path: str | os.PathLike[str]) -> Path:
@@ -62,6 +72,7 @@ def render_report(store: Store, run_id: int) -> str:
     data = read_run(store, run_id)
     run = data.run
     texts = TextLookup(store, int(run["dataset_id"])) if data.issues is not None else None
+    images = ImageLookup(store, int(run["dataset_id"]))
     title = f"weaklab report \u2013 run {run['run_id']} ({run.get('dataset')})"
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
@@ -71,9 +82,11 @@ def render_report(store: Store, run_id: int) -> str:
         ("end-model", "End model", _end_model_section(data)),
         ("calibration", "Calibration", _calibration_section(data)),
         ("slices", "Slices", _slices_section(data)),
-        ("label-issues", "Label issues", _issues_section(data, texts)),
+        ("label-issues", "Label issues", _issues_section(data, texts, images)),
         ("alerts", "Alerts", _alerts_section(data)),
     ]
+    if images.column is not None:
+        sections.insert(-2, ("samples", "Sample images", _samples_section(store, run_id, data, images)))
     return page(title, f"Generated {now} from the lineage store; self-contained and offline.", sections)
 
 
@@ -165,16 +178,54 @@ def _slices_section(data: RunData) -> str:
     return table(headers, [[row.get(h) for h in headers] for row in data.slices])
 
 
-def _issues_section(data: RunData, texts: TextLookup | None) -> str:
+def _issues_section(data: RunData, texts: TextLookup | None, images: ImageLookup) -> str:
     if data.issues is None:
         return missing()
     frame = data.issues
     rows = [(r["rank"], r["item_id"], _snippet(texts, r["item_id"]), _class(r["given"], data.class_names),
              _class(r["suggested"], data.class_names), r["score"], r["method"], r["status"])
             for _, r in frame.iterrows()]
+    headers = ["rank", "item", "text", "given", "suggested", "score", "method", "status"]
     shown = f"Top {len(frame)} of {data.n_issues} flagged items, most likely issue first."
-    return (f'<p class="note">{esc(shown)}</p>'
-            + table(["rank", "item", "text", "given", "suggested", "score", "method", "status"], rows))
+    if images.column is None:
+        return f'<p class="note">{esc(shown)}</p>' + table(headers, rows)
+    pictures = [_picture(images, item) if i < MAX_ISSUE_PICTURES else "" for i, item in enumerate(frame["item_id"])]
+    with_pictures = [(pic, *row) for pic, row in zip(pictures, rows)]
+    return f'<p class="note">{esc(shown)}</p>' + table(["picture", *headers], with_pictures, raw_columns=(0,))
+
+
+def _samples_section(store: Store, run_id: int, data: RunData, images: ImageLookup) -> str:
+    """The most confident items of each class under the run's soft labels, as pictures."""
+    if images.reason is not None and not len(images):
+        return missing(f"No pictures: {images.reason}.")
+    try:
+        labels, _ = run_soft_labels(store, run_id)
+    except WeaklabError:
+        return missing("The run recorded no soft labels to pick sample pictures by.")
+    if labels.item_ids is None:
+        return missing("The run's soft labels carry no item ids.")
+    proba, ids = labels.proba, np.asarray(labels.item_ids)
+    hard, confidence = proba.argmax(axis=1), proba.max(axis=1)
+    names = data.class_names or [str(c) for c in range(proba.shape[1])]
+    body = ['<p class="note">Per class, the items the label model is surest of (picture, item id, '
+            'probability).</p>']
+    for c in range(proba.shape[1]):
+        members = np.flatnonzero(hard == c)
+        top = members[np.argsort(-confidence[members], kind="stable")][:SAMPLES_PER_CLASS]
+        cells = [f'<figure class="sample">{_picture(images, ids[i])}<figcaption>{esc(ids[i])} '
+                 f"({confidence[i]:.2f})</figcaption></figure>" for i in top]
+        label = names[c] if c < len(names) else str(c)
+        body.append(f"<h3>{esc(label)} ({len(members):,} items)</h3>"
+                    + ("".join(cells) if cells else missing("No item has this class as its label.")))
+    return "".join(body)
+
+
+def _picture(images: ImageLookup, item_id: Any) -> str:
+    """An embedded thumbnail of the item's picture, or a note when it has none or it cannot be read."""
+    path = images.thumbnail(item_id)
+    if path is None:
+        return '<span class="missing">no picture</span>'
+    return f'<img class="thumb" src="{png_data_uri(path)}" alt="picture of item {esc(item_id)}" width="80">'
 
 
 def _snippet(texts: TextLookup | None, item_id: Any) -> str | None:

@@ -10,11 +10,11 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
 from ...errors import ValidationError
-from ..page import Pages, RunId, class_id, explain, plain_json
-from ..state import DashboardState
+from ..page import Pages, RunId, class_id, explain, item_image, plain_json
+from ..state import DashboardState, NotFound
 
 __all__ = ["NAV", "adjudicate", "item_view", "routes"]
 
@@ -30,6 +30,7 @@ def item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any
 def _item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any]:
     story = explain(state, item_id, run_id)
     story["text"] = state.texts(state.dataset_id(run_id)).get(story["item_id"])
+    story["image"] = item_image(state.images(state.dataset_id(run_id)), story["item_id"])
     names = story.get("class_names") or state.class_names(run_id)
     story["class_names"] = names
     now = state.store.human_labels(state.dataset_id(run_id), class_names=names, item_id=story["item_id"],
@@ -50,7 +51,7 @@ def adjudicate(state: DashboardState, run_id: int, annotator: str, item_id: str,
 
 
 def routes(router: APIRouter, pages: Pages) -> None:
-    """``GET /items``, ``GET /items/<id>``, ``GET /api/items/<id>``, ``POST /adjudicate``."""
+    """``GET /items``, ``GET /items/<id>``, ``GET /api/items/<id>``, ``GET /thumbnails/<id>``, ``POST /adjudicate``."""
     st, render = pages.state, pages.render
 
     @router.get("/items", include_in_schema=False)
@@ -68,6 +69,18 @@ def routes(router: APIRouter, pages: Pages) -> None:
     def api_item(request: Request, item_id: str, run: int | None = RunId) -> JSONResponse:
         run_id = st(request).resolve_run(run)
         return JSONResponse(plain_json(item_view(st(request), item_id, run_id)))
+
+    @router.get("/thumbnails/{item_id:path}", response_class=FileResponse)
+    def thumbnail(request: Request, item_id: str, run: int | None = RunId) -> FileResponse:
+        state = st(request)
+        run_id = state.resolve_run(run)
+        typed = explain(state, item_id, run_id)["item_id"]  # an unknown item is refused here
+        images = state.images(state.dataset_id(run_id))
+        path = images.thumbnail(typed)
+        if path is None:
+            raise NotFound(f"item_id: an item with a readable picture, got {item_id[:200]!r} "
+                           f"({images.reason or 'not an image dataset'})")
+        return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     @router.post("/adjudicate")
     def adjudicate_item(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
