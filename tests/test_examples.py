@@ -21,6 +21,7 @@ EXAMPLES = sorted(p.name for p in (ROOT / "examples").glob("*.py"))
 RUNS: dict[str, tuple[str | None, tuple[str, ...], str]] = {
     "youtube_spam.py": (None, (), "end model trained on soft labels: test accuracy"),
     "crowd_truth_inference.py": ("crowd_zheng2017", ("d_jn-product",), "DawidSkene: accuracy on gold items"),
+    "wrench_end_to_end.py": ("wrench_youtube", (".",), "are wrong by the train gold"),
 }
 #: Examples left out of the suite, with the reason.
 TOO_SLOW = {
