@@ -7,7 +7,13 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from weaklab import MultiLabelSoftLabels, NotFittedError, ValidationError
-from weaklab.endmodel import MultiLabelSoftClassifier, MultiLabelTorchClassifier, make_mlp
+from weaklab.endmodel import (
+    MultiLabelSoftClassifier,
+    MultiLabelTorchClassifier,
+    SoftLabelClassifier,
+    TorchClassifier,
+    make_mlp,
+)
 from weaklab.evaluation import micro_f1
 
 
@@ -71,3 +77,11 @@ def test_errors_name_the_argument(task):
         MultiLabelSoftClassifier(LogisticRegression()).fit(X, y * 2.0)
     with pytest.raises(NotFittedError):
         MultiLabelTorchClassifier().predict_proba(X)
+
+
+def test_single_label_models_point_to_the_multi_label_ones(task):
+    """SoftLabelClassifier and TorchClassifier refuse multi-label soft labels and name the models that take them."""
+    X, _, soft, *_ = task
+    for model in (SoftLabelClassifier(LogisticRegression()), TorchClassifier(n_epochs=1)):
+        with pytest.raises(ValidationError, match="MultiLabelTorchClassifier"):
+            model.fit(X, soft)

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
+from .._core import MultiLabelSoftLabels
 from .._core.constants import TINY
 from .._core.validation import check_proba, describe, fail
 from ..errors import NotFittedError
@@ -51,6 +52,9 @@ def encode_targets(y: Any, n: int, *, name: str = "y", classes: Any = None) -> t
         Float targets; unlabelled rows are NaN.
     classes : ndarray of shape (k,)
     """
+    if isinstance(y, MultiLabelSoftLabels):
+        raise fail(name, "single-label targets (multi-label soft labels train MultiLabelTorchClassifier or "
+                   "MultiLabelSoftClassifier)", y)
     if hasattr(y, "proba") and hasattr(y, "n_classes"):  # a SoftLabels container
         y = y.proba
     arr = np.asarray(y)
