@@ -467,6 +467,6 @@ def _full_posterior(on: np.ndarray, off: np.ndarray, configs: np.ndarray, prior:
             scores = np.where(clash > 0, -np.inf, scores)
             norm = logsumexp(scores, axis=1, keepdims=True)
         post = np.exp(scores - norm)
-        q[a:b] = post @ Y
+        q[a:b] = np.clip(post @ Y, 0.0, 1.0)  # sums of posteriors may overshoot 1 by rounding
         post_sum += post.sum(axis=0)
     return q, total / on.shape[0], post_sum
