@@ -6,9 +6,13 @@ the network builders import it when used, and :mod:`weaklab.endmodel.losses`
 """
 
 from .calibration import TemperatureScaling, VectorScaling
+from .combine import CombinedPredictor, bootstrap_gain
+from .grouped_calibration import GroupedCalibration, TopLabelIsotonic
 from .imprecise import CandidateLabels, CoarseLabels, ComplementaryLabels, LabelProportions
 from .multilabel import MultiLabelSoftClassifier, MultiLabelTorchClassifier
 from .networks import make_cnn, make_mlp
+from .prior import class_prior_from_gold, match_class_prior
+from .recipe import WeakLabelRecipe, vote_features, vote_shares
 from .schedules import class_adaptive_thresholds
 from .soft_label import SoftLabelClassifier
 from .torch_model import LOSS_NAMES, TorchClassifier
@@ -30,4 +34,14 @@ __all__ = [
     "CoarseLabels",
     "MultiLabelTorchClassifier",
     "MultiLabelSoftClassifier",
+    # issue 15: the default recipe, its combination with the label model, calibration per part
+    "WeakLabelRecipe",
+    "CombinedPredictor",
+    "GroupedCalibration",
+    "TopLabelIsotonic",
+    "match_class_prior",
+    "class_prior_from_gold",
+    "bootstrap_gain",
+    "vote_features",
+    "vote_shares",
 ]

@@ -20,6 +20,7 @@ from ._targets import (
     require_y,
     take_rows,
 )
+from .prior import match_class_prior
 
 __all__ = ["SoftLabelClassifier"]
 
@@ -77,12 +78,14 @@ class SoftLabelClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         confidence_threshold: float = 0.0,
         confidence_weighting: bool = False,
         classes: Any = None,
+        class_prior: Any = None,
     ) -> None:
         self.estimator = estimator
         self.min_proba = min_proba
         self.confidence_threshold = confidence_threshold
         self.confidence_weighting = confidence_weighting
         self.classes = classes
+        self.class_prior = class_prior
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SoftLabelClassifier:
         """Fit on features ``X`` and soft ``(n, k)`` or hard ``(n,)`` labels ``y``.
@@ -105,6 +108,8 @@ class SoftLabelClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         require_y(y, self)
         n = n_rows(X)
         proba, classes = encode_targets(y, n, classes=self.classes)
+        if self.class_prior is not None:
+            proba = match_class_prior(proba, self.class_prior, name=f"{type(self).__name__}(class_prior=...)")
         weights = as_weights(sample_weight, n)
         rows, cols, w = _expand(
             proba,
