@@ -13,8 +13,8 @@ defaults):
 * label model: ``AutoLabelModel(candidates=[MajorityVote, WeightedMajorityVote, DawidSkene], min_gold=20,
   cv=3)`` fitted on the train votes. Gold: with the ``random`` strategy every answer
   (``gold_sampling="random"``); with another strategy only the answers to the items the loop drew at
-  random (``ActiveLoop(explore=0.2)``: a fifth of each round), since the strategy's own picks are a
-  biased sample (issue 10, part 4);
+  random (``ActiveLoop(warm_start=20, explore=0.2)``: the first 20 answers, then a fifth of each
+  round), since the strategy's own picks are a biased sample (issue 10, part 4);
 * end model: ``SoftLabelClassifier`` over logistic regression (``SGDClassifier(loss="log_loss")``: the
   same model fitted by SGD, ~40x faster than lbfgs on this machine) on TF-IDF of the train texts, trained
   on the label model's soft labels with answered items replaced by their answer; a weak label weighs
@@ -149,6 +149,10 @@ def summarise(rows: list[dict[str, Any]], gold: dict[str, float], n_train: dict[
 
 
 def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ...]) -> str:
+    from weaklab.active import ActiveLoop
+
+    defaults = ActiveLoop()
+    warm, explore = defaults.warm_start, defaults.explore
     lines = [
         "## Active learning (WRENCH text sets, oracle = train gold)",
         "",
@@ -158,8 +162,9 @@ def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ..
         "model trained on the label model's soft labels alone; then up to 50, 100, 200 and 500 answers, plus a "
         "checkpoint at 10 % of the train set. Label model: AutoLabelModel over MajorityVote / "
         "WeightedMajorityVote / DawidSkene (min_gold=20, cv=3) with, as gold, every answer for `random` and "
-        "only the answers to the loop's random draws (`ActiveLoop(explore=0.2)`, a fifth of each round) for "
-        "the other strategies: their own picks are a biased sample. End model: logistic regression (SGD, log "
+        "only the answers to the loop's random draws (library defaults `ActiveLoop(warm_start="
+        f"{warm}, explore={explore:g})`: the first {warm} answers, then {explore:.0%} of each round) for the "
+        "other strategies: their own picks are a biased sample. End model: logistic regression (SGD, log "
         "loss) on TF-IDF through SoftLabelClassifier; answered items trained on their answer (weight "
         f"{ANSWER_WEIGHT:g}), weak labels weighted by the information of a label as accurate as they are "
         "(`weak_weight=\"auto\"`, estimated from the random answers). Means over "

@@ -129,7 +129,7 @@ def test_explore_share_is_drawn_at_random_and_recorded():
     """A fifth of each round is drawn uniformly at random; those answers are marked and form gold(at_random_only)."""
     rng = np.random.default_rng(0)
     proba = rng.dirichlet(np.ones(3), size=200)
-    loop = ActiveLoop("entropy", budget_per_round=10, random_state=0)
+    loop = ActiveLoop("entropy", budget_per_round=10, warm_start=0, random_state=0)
     items = loop.select(proba=proba)
     by_entropy = np.argsort((proba * np.log(proba)).sum(axis=1), kind="stable")  # most uncertain first
     top = by_entropy[:8]
@@ -139,11 +139,27 @@ def test_explore_share_is_drawn_at_random_and_recorded():
     assert drawn.size == 2 and not set(drawn.tolist()) & set(top.tolist())
     assert np.flatnonzero(loop.gold(at_random_only=True) >= 0).tolist() == sorted(drawn.tolist())
     assert loop.gold_sampling == "active"
-    plain = ActiveLoop("entropy", budget_per_round=10, explore=0.0, random_state=0)
+    plain = ActiveLoop("entropy", budget_per_round=10, explore=0.0, warm_start=0, random_state=0)
     assert set(plain.select(proba=proba).tolist()) == set(by_entropy[:10].tolist())
     every = ActiveLoop("random", budget_per_round=10, random_state=0)
     every.incorporate(every.select(proba=proba), np.zeros(10, dtype=int))
     assert every.answers_["at_random"].all() and every.gold_sampling == "random"
+
+
+def test_warm_start_draws_at_random_until_enough_random_answers():
+    """With warm_start=15 and rounds of 10: 10 then 5 then the explore share (2) are drawn at random."""
+    proba = np.random.default_rng(1).dirichlet(np.ones(3), size=200)
+    loop = ActiveLoop("entropy", budget_per_round=10, warm_start=15, random_state=0)
+    drawn = []
+    for _ in range(3):
+        items = loop.select(proba=proba)
+        loop.incorporate(items, np.zeros(items.size, dtype=int))
+        drawn.append(int(loop.answers_["at_random"].sum()) - sum(drawn))
+    assert drawn == [10, 5, 2]
+    pending = ActiveLoop("entropy", budget_per_round=10, warm_start=15, random_state=0)
+    asked = np.concatenate([pending.select(proba=proba), pending.select(proba=proba)])  # none answered yet
+    pending.incorporate(asked, np.zeros(20, dtype=int))
+    assert pending.answers_["at_random"].sum() == 15  # unanswered random draws count toward the warm start
 
 
 def test_weak_weight_auto_falls_with_the_weak_labels_accuracy():

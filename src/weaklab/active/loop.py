@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,42 +21,11 @@ from .._core.validation import (
 )
 from ..errors import ValidationError
 from ._inputs import checked_indices, checked_mask, checked_proba
+from .answers import ANSWER_COLUMNS, Answer, split_answers
 from .registry import DEFAULT_STRATEGY, STRATEGIES, select
 from .weights import label_information, weak_label_accuracy
 
 __all__ = ["Answer", "ActiveLoop", "ANSWER_COLUMNS"]
-
-ANSWER_COLUMNS = ("item", "label", "round", "answered_at", "origin", "at_random")
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One recorded answer.
-
-    Attributes
-    ----------
-    item : int
-        Pool index of the item.
-    label : int
-        The answered class id.
-    round : int
-        The round (1-based :meth:`ActiveLoop.select` call) that asked for it.
-    answered_at : datetime.datetime
-        When :meth:`ActiveLoop.incorporate` recorded it (UTC).
-    origin : str
-        Who answered (e.g. ``"human"``, ``"oracle"``, a reviewer's name).
-    at_random : bool
-        The item was drawn uniformly at random from the pool (the loop's
-        ``explore`` share, or the ``"random"`` strategy), not chosen by the
-        strategy: such answers are an unbiased sample of the pool.
-    """
-
-    item: int
-    label: int
-    round: int
-    answered_at: datetime
-    origin: str
-    at_random: bool = False
 
 
 class ActiveLoop:
@@ -92,6 +60,18 @@ class ActiveLoop:
         score label models (:meth:`gold` with ``at_random_only=True``), and
         they keep a strategy from asking only about one corner of the pool.
         Ignored by the ``"random"`` strategy, whose every item is random.
+    warm_start : int, default=20
+        Random answers the loop gathers before the strategy chooses: a round
+        draws at random what is still missing to reach ``warm_start`` answers
+        drawn at random (at least its ``explore`` share). Cold start: before
+        any answer, the end model the strategy scores with is trained on weak
+        labels alone, and its uncertainty points at where the label model is
+        unsure, not where answers teach the most; and a label model can only
+        be chosen and calibrated on gold drawn at random (e.g.
+        :class:`~weaklab.models.AutoLabelModel` needs ``min_gold`` of them), so
+        until then the strategy's picks reach neither model well. Set it to the
+        label model's ``min_gold``; 0 lets the strategy choose from the first
+        round.
     allow_partial : bool, default=False
         When a round asks for more items than remain (neither answered nor
         pending), return what remains instead of raising.
@@ -112,7 +92,7 @@ class ActiveLoop:
 
     Examples
     --------
-    >>> loop = ActiveLoop("entropy", budget_per_round=2, random_state=0)
+    >>> loop = ActiveLoop("entropy", budget_per_round=2, warm_start=0, random_state=0)
     >>> items = loop.select(proba=[[0.5, 0.5], [0.9, 0.1], [0.6, 0.4]])
     >>> sorted(items.tolist())
     [0, 2]
@@ -132,6 +112,7 @@ class ActiveLoop:
         answer_weight: float = 1.0,
         weak_weight: float | str = "auto",
         explore: float = 0.2,
+        warm_start: int = 20,
         allow_partial: bool = False,
         strategy_params: Mapping[str, Any] | None = None,
         random_state: Any = None,
@@ -144,6 +125,7 @@ class ActiveLoop:
         self.weak_weight = weak_weight if weak_weight == "auto" else check_float(
             "weak_weight", weak_weight, low=0.0)
         self.explore = check_float("explore", explore, low=0.0, high=1.0)
+        self.warm_start = check_int("warm_start", warm_start, low=0)
         self.allow_partial = check_bool("allow_partial", allow_partial)
         if strategy_params is not None and not isinstance(strategy_params, Mapping):
             raise fail("strategy_params", "a mapping of keyword parameters", strategy_params)
@@ -364,9 +346,13 @@ class ActiveLoop:
         return items
 
     def _draw_at_random(self, want: int, taken: np.ndarray) -> np.ndarray:
-        """The round's ``explore`` share, drawn uniformly from the items not taken."""
-        count = 0 if self.strategy == "random" else int(np.floor(self.explore * want + 0.5))
-        if count == 0 or want < 3:
+        """The round's random share (``explore``, or what ``warm_start`` still misses), drawn uniformly."""
+        if self.strategy == "random":
+            return np.zeros(0, dtype=np.int64)
+        share = int(np.floor(self.explore * want + 0.5)) if want >= 3 else 0
+        have = sum(a.at_random for a in self._records) + len(self._drawn)
+        count = min(want, max(share, self.warm_start - have))
+        if count <= 0:
             return np.zeros(0, dtype=np.int64)
         return np.sort(self._rng.choice(np.flatnonzero(~taken), size=count, replace=False)).astype(np.int64)
 
@@ -417,7 +403,7 @@ class ActiveLoop:
         if not isinstance(origin, str) or not origin:
             raise fail("origin", "a non-empty string", origin)
         n_items = self._require_items()
-        items, values = _split_answers(answers, labels)
+        items, values = split_answers(answers, labels)
         idx = checked_indices("answers", items, n_items)
         if values.shape[0] != idx.shape[0]:
             raise fail("labels", f"{idx.shape[0]} labels (one per answered item)",
@@ -487,16 +473,3 @@ def _rows(name: str, value: Any) -> int:
     if len(shape) == 0:
         raise fail(name, "an array with one row per item", value)
     return int(shape[0])
-
-
-def _split_answers(answers: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Item indices and labels from a mapping, a Series or two aligned arrays."""
-    if labels is not None:
-        if isinstance(answers, Mapping):
-            raise fail("labels", "None when answers is a mapping", labels)
-        return np.asarray(answers), np.asarray(labels)
-    if isinstance(answers, pd.Series):
-        return answers.index.to_numpy(), answers.to_numpy()
-    if isinstance(answers, Mapping):
-        return np.asarray(list(answers.keys())), np.asarray(list(answers.values()))
-    raise fail("answers", "a mapping {item: label}, a pandas Series, or item indices with labels=", answers)

@@ -1,0 +1,60 @@
+"""One recorded answer of the review loop, and reading answers given as a mapping, a Series or two arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core.validation import fail
+
+__all__ = ["Answer", "ANSWER_COLUMNS", "split_answers"]
+
+ANSWER_COLUMNS = ("item", "label", "round", "answered_at", "origin", "at_random")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One recorded answer.
+
+    Attributes
+    ----------
+    item : int
+        Pool index of the item.
+    label : int
+        The answered class id.
+    round : int
+        The round (1-based :meth:`ActiveLoop.select` call) that asked for it.
+    answered_at : datetime.datetime
+        When :meth:`ActiveLoop.incorporate` recorded it (UTC).
+    origin : str
+        Who answered (e.g. ``"human"``, ``"oracle"``, a reviewer's name).
+    at_random : bool
+        The item was drawn uniformly at random from the pool (the loop's
+        ``explore`` share, or the ``"random"`` strategy), not chosen by the
+        strategy: such answers are an unbiased sample of the pool.
+    """
+
+    item: int
+    label: int
+    round: int
+    answered_at: datetime
+    origin: str
+    at_random: bool = False
+
+
+def split_answers(answers: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Item indices and labels from a mapping, a Series or two aligned arrays."""
+    if labels is not None:
+        if isinstance(answers, Mapping):
+            raise fail("labels", "None when answers is a mapping", labels)
+        return np.asarray(answers), np.asarray(labels)
+    if isinstance(answers, pd.Series):
+        return answers.index.to_numpy(), answers.to_numpy()
+    if isinstance(answers, Mapping):
+        return np.asarray(list(answers.keys())), np.asarray(list(answers.values()))
+    raise fail("answers", "a mapping {item: label}, a pandas Series, or item indices with labels=", answers)
