@@ -52,6 +52,13 @@ unknown tables or keys and values of the wrong type raise a
     [query]
     strategy = "entropy"               # entropy | margin | least_confidence
     n = 20
+
+    [engine]                           # where apply, fit and issues run (see weaklab.pipeline.engine)
+    kind = "dask"                      # local (default: this process) | dask
+    scheduler = "local"                # local (a LocalCluster started for the run) | "tcp://host:8786"
+    n_workers = 2                      # workers of the LocalCluster (scheduler = "local" only)
+    output = ".weaklab/partitions"     # where partitioned votes and soft labels go (a folder or fsspec URL)
+    partition_rows = 1000000           # rows per partition when the data file is read
 """
 
 from __future__ import annotations
@@ -64,6 +71,7 @@ from typing import Any
 
 from ..errors import ValidationError
 from ..store.paths import DEFAULT_PATH
+from .engine import EngineConfig, check_engine, check_scheduler
 
 __all__ = ["CONFIG_NAME", "END_MODEL_PARAMS", "ProjectConfig", "load_config"]
 
@@ -86,11 +94,12 @@ SCHEMA: dict[str, dict[str, str]] = {
                "conflict_increase": _FLOAT},
     "issues": {"method": _STR, "max_issues": _INT},
     "query": {"strategy": _STR, "n": _INT},
+    "engine": {"kind": _STR, "scheduler": _STR, "n_workers": _INT, "output": _STR, "partition_rows": _INT},
 }
 _REQUIRED = (("data", "path"), ("lfs", "module"))
 _CHOICES = {("data", "format"): ("csv", "tsv", "parquet"), ("lfs", "on_error"): ("raise", "abstain"),
             ("end_model", "name"): ("tfidf_logreg", "none"),
-            ("query", "strategy"): ("entropy", "margin", "least_confidence")}
+            ("query", "strategy"): ("entropy", "margin", "least_confidence"), ("engine", "kind"): ("local", "dask")}
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,15 @@ class ProjectConfig:
         """The class names, when ``[labels].classes`` is set."""
         names = self.get("labels", "classes")
         return None if names is None else [str(n) for n in names]
+
+    @property
+    def engine(self) -> EngineConfig:
+        """``[engine]``: where the steps run (default: this process, ``kind = "local"``)."""
+        values = dict(self.values.get("engine", {}))
+        if "output" in values and "://" not in values["output"]:
+            values["output"] = str(self.root / values["output"])
+        values.setdefault("output", str(self.store_path.parent / "partitions"))
+        return EngineConfig(**values)
 
     @property
     def class_renames(self) -> dict[str, str]:
@@ -187,6 +205,7 @@ def _validated(file: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if key not in out.get(table, {}):
             raise _bad(file, f"{table}.{key}", "a value (required)", "nothing")
     _check_renames(file, out.get("labels", {}))
+    check_engine(file, out.get("engine", {}))
     return out
 
 
@@ -250,7 +269,9 @@ def _end_model_params(file: Path, where: str, value: Any) -> None:
 
 
 _VALUE_CHECKS = {("issues", "method"): _issue_method, ("issues", "max_issues"): _at_least(0),
-                 ("query", "n"): _at_least(1), ("end_model", "params"): _end_model_params}
+                 ("query", "n"): _at_least(1), ("end_model", "params"): _end_model_params,
+                 ("engine", "n_workers"): _at_least(1), ("engine", "partition_rows"): _at_least(1),
+                 ("engine", "scheduler"): check_scheduler}
 
 
 def _check_renames(file: Path, labels: Mapping[str, Any]) -> None:

@@ -1,0 +1,138 @@
+"""[engine] of weaklab.toml: parsing, validation errors naming the key, and the client it opens."""
+
+from __future__ import annotations
+
+import doctest
+import socket
+import sys
+
+import pytest
+
+from weaklab.errors import MissingDependencyError, ValidationError
+from weaklab.pipeline import engine as engine_module
+from weaklab.pipeline import init_project, load_config
+from weaklab.pipeline.engine import EngineConfig, engine_client
+
+
+@pytest.fixture()
+def project(tmp_path):
+    init_project(tmp_path, n_items=40)
+    return tmp_path
+
+
+def _with_engine(root, table):
+    config = root / "weaklab.toml"
+    config.write_text(config.read_text() + "\n[engine]\n" + table + "\n")
+    return load_config(root)
+
+
+def test_no_engine_table_means_the_local_engine(project):
+    """A project without [engine] runs locally, with partitions beside the store by default."""
+    engine = load_config(project).engine
+    assert engine.kind == "local" and not engine.is_dask and engine.address is None
+    assert engine.output == str(load_config(project).store_path.parent / "partitions")
+
+
+def test_dask_engine_values_are_read(project):
+    """kind, scheduler, n_workers, output and partition_rows come through; a relative output is made absolute."""
+    engine = _with_engine(project, 'kind = "dask"\nscheduler = "local"\nn_workers = 2\noutput = "parts"\n'
+                                   "partition_rows = 5000").engine
+    assert engine == EngineConfig(kind="dask", scheduler="local", n_workers=2,
+                                  output=str(project.resolve() / "parts"), partition_rows=5000)
+
+
+def test_remote_scheduler_and_url_output_are_kept_as_written(tmp_path):
+    """A tcp:// scheduler is the address; an fsspec URL output is not resolved against the project."""
+    init_project(tmp_path, n_items=40)
+    engine = _with_engine(tmp_path, 'kind = "dask"\nscheduler = "tcp://10.0.0.5:8786"\n'
+                                    'output = "s3://bucket/weaklab"').engine
+    assert engine.address == "tcp://10.0.0.5:8786" and engine.output == "s3://bucket/weaklab"
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ('kind = "spark"', r"engine.kind: expected one of \['local', 'dask'\], got 'spark'"),
+    ('kind = "dask"\nscheduler = "10.0.0.5:8786"', r"engine.scheduler: expected \"local\" or a scheduler address"),
+    ('kind = "dask"\nn_workers = 0', r"engine.n_workers: expected an integer >= 1, got 0"),
+    ('kind = "dask"\nn_workers = "two"', r"engine.n_workers: expected an integer, got str 'two'"),
+    ('n_workers = 2', r"engine.n_workers: expected kind = \"dask\".*got kind = 'local'"),
+    ('scheduler = "tcp://h:1"', r"engine.scheduler: expected kind = \"dask\""),
+    ('kind = "dask"\nscheduler = "tcp://h:1"\nn_workers = 2', r"engine.n_workers: expected scheduler = \"local\""),
+    ('kind = "dask"\npartition_rows = 0', r"engine.partition_rows: expected an integer >= 1"),
+    ('kind = "dask"\nworkers = 2', r"engine.workers: expected one of the keys"),
+])
+def test_bad_engine_values_name_the_file_and_key(project, table, message):
+    """Each wrong [engine] value raises a ValidationError naming the file, the key, what was expected and got."""
+    with pytest.raises(ValidationError, match=message) as info:
+        _with_engine(project, table)
+    assert "weaklab.toml" in str(info.value)
+
+
+def test_local_engine_opens_no_client():
+    """The local engine yields no client (nothing is started)."""
+    with engine_client(EngineConfig()) as client:
+        assert client is None
+
+
+def test_unreachable_scheduler_names_the_key_and_address(monkeypatch):
+    """A scheduler address nobody listens on fails with engine.scheduler and the address, not a raw OSError."""
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(engine_module, "CONNECT_TIMEOUT", 1.0)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    with pytest.raises(ValidationError, match=rf"engine.scheduler: expected a Dask scheduler.*{address}"):
+        with engine_client(EngineConfig(kind="dask", scheduler=address)):
+            pass
+
+
+def test_dask_engine_without_distributed_says_how_to_install(monkeypatch):
+    """kind = "dask" without the extra raises MissingDependencyError naming weaklab[dask]."""
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(MissingDependencyError, match=r"weaklab\[dask\]"):
+        with engine_client(EngineConfig(kind="dask")):
+            pass
+
+
+def test_local_cluster_has_the_configured_workers_and_is_closed_after():
+    """scheduler = "local" starts n_workers worker processes for the block and stops them after."""
+    pytest.importorskip("distributed")
+    with engine_client(EngineConfig(kind="dask", n_workers=1)) as client:
+        assert len(client.scheduler_info()["workers"]) == 1
+        assert client.submit(sum, [1, 2, 3]).result() == 6
+    assert client.status == "closed"
+
+
+def test_engine_module_examples_run():
+    """The docstring examples of weaklab.pipeline.engine and its worker plugin hold (those not skipped)."""
+    result = doctest.testmod(engine_module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted >= 4
+    plugin = pytest.importorskip("weaklab.pipeline.dask_plugin")
+    result = doctest.testmod(plugin)
+    assert result.failed == 0 and result.attempted == 3
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One LocalCluster of worker processes (which cannot import the project's lfs.py unless it is shipped)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as running:
+        yield running
+
+
+def test_a_dask_project_applies_on_the_cluster_and_equals_the_local_run(project, cluster, tmp_path_factory):
+    """The same project with [engine] kind = "dask" at a scheduler address records the local run's matrix."""
+    from weaklab.pipeline import Project
+
+    local = Project(project).run("fit")
+    with Project(project).open_store(read_only=True) as store:
+        local_L = store.load_matrix(local.metrics["application_id"])
+    _with_engine(project, f'kind = "dask"\nscheduler = "{cluster.scheduler_address}"\npartition_rows = 15')
+    other = tmp_path_factory.mktemp("other") / "weaklab.duckdb"
+    on_dask = Project(project, store_path=other).run("fit")
+    with Project(project, store_path=other).open_store(read_only=True) as store:
+        dask_L = store.load_matrix(on_dask.metrics["application_id"])
+    assert on_dask.metrics["apply_report"]["engine"] == "dask" and not on_dask.reused["apply"]
+    assert (dask_L.to_dense() == local_L.to_dense()).all() and list(dask_L.item_ids) == list(local_L.item_ids)
+    assert on_dask.metrics["label_model"]["accuracy"] == local.metrics["label_model"]["accuracy"]
