@@ -61,6 +61,9 @@ def test_full_run_records_every_step(root):
     assert result.steps == ["apply", "analyse", "fit", "train", "issues", "query"]
     em = result.metrics["end_model"]
     assert em["accuracy"] > 0.75 and 0 <= em["ece_after"] <= 1
+    if em["n_dev"] >= 30:  # enough dev gold: the recipe chose on it and says what and why (issue 15)
+        assert em["recipe"]["choice"] in ("end_model", "combined", "label_model")
+        assert "validation items" in em["recipe"]["reason"] and em["recipe"]["candidates"]
     assert len(result.query) == 20 and len(set(result.query)) == 20
     with Store(Project(root).store_path, read_only=True) as store:
         records = store.run_records(result.run_id)

@@ -230,14 +230,16 @@ class CombinedPredictor(BaseEstimator):
                 raw, labels, groups=self._parts(lm, cov))
         return self
 
-    def predict_proba(self, end_proba: Any, label_proba: Any, covered: Any) -> np.ndarray:
-        """The chosen recipe's (calibrated) probabilities ``(n, k)``."""
+    def predict_proba(self, end_proba: Any, label_proba: Any, covered: Any, *, calibrated: bool = True) -> np.ndarray:
+        """The chosen recipe's probabilities ``(n, k)``, calibrated unless ``calibrated=False``."""
         check_fitted(self, "choice_")
         end, lm, cov = self._inputs(end_proba, label_proba, covered)
         if end.shape[1] != self.n_classes_:
             raise fail("end_proba", f"{self.n_classes_} columns as in fit", got_text=f"{end.shape[1]} columns")
         raw = self._raw(end, lm, cov)
-        return raw if self.calibrator_ is None else self.calibrator_.transform(raw, groups=self._parts(lm, cov))
+        if self.calibrator_ is None or not calibrated:
+            return raw
+        return np.asarray(self.calibrator_.transform(raw, groups=self._parts(lm, cov)))
 
     def predict(self, end_proba: Any, label_proba: Any, covered: Any) -> np.ndarray:
         """The chosen recipe's class ids ``(n,)``."""

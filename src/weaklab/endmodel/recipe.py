@@ -242,13 +242,13 @@ class WeakLabelRecipe(BaseEstimator):
         return np.asarray(self.end_model_.predict_proba(self._features(self.config_, X,
                                                                        _votes(votes, self.n_classes_))))
 
-    def predict_proba(self, X: Any, votes: Any, label_proba: Any) -> np.ndarray:
-        """The chosen recipe's probabilities ``(n, k)`` (calibrated when ``calibrate``)."""
+    def predict_proba(self, X: Any, votes: Any, label_proba: Any, *, calibrated: bool = True) -> np.ndarray:
+        """The chosen recipe's probabilities ``(n, k)`` (calibrated when ``calibrate`` and ``calibrated``)."""
         end = self.end_model_proba(X, votes)
         L = _votes(votes, self.n_classes_)
         if self.combiner_ is None:
             return end
-        return np.asarray(self.combiner_.predict_proba(end, label_proba, (L >= 0).any(axis=1)))
+        return np.asarray(self.combiner_.predict_proba(end, label_proba, (L >= 0).any(axis=1), calibrated=calibrated))
 
     def predict(self, X: Any, votes: Any, label_proba: Any) -> np.ndarray:
         """The chosen recipe's class ids ``(n,)``."""

@@ -14,6 +14,7 @@ from .embeddings import (
     load_embedding_model,
 )
 from .image import PIXEL_STATISTICS, ImageFeaturizer, as_image_batch, pixel_statistics
+from .relation import entity_marked_texts, has_entity_spans
 from .text import as_texts, tfidf_features, tfidf_vectorizer
 
 __all__ = [
@@ -32,4 +33,6 @@ __all__ = [
     "PIXEL_STATISTICS",
     "ImageFeaturizer",
     "CNNEmbedder",
+    "entity_marked_texts",
+    "has_entity_spans",
 ]

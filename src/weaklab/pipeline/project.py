@@ -50,7 +50,7 @@ from .loading import check_lf_columns, dev_mask, gold_labels, item_hashes, item_
 from .record import label_model_stats, record_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
 from .steps_late import issue_labels, issues_step, judge_proba, query_step
-from .training import EndModelResult, dev_metrics, label_model_class
+from .training import EndModelResult, dev_metrics, end_model_texts, label_model_class
 
 __all__ = ["Project", "RunResult", "STEPS"]
 
@@ -303,10 +303,11 @@ class Project:
         train = (state.matrix.votes_per_item() > 0) & ~state.dev
         gold_dev = np.where(state.dev, state.gold, -1)
         params = dict(self.config.get("end_model", "params", {}))
-        texts = state.frame[text_field]
-        key = end_model_key(name, params, texts, soft, train, gold_dev, self.random_state)
+        texts = end_model_texts(state.frame, text_field)
+        votes = state.matrix.to_dense()
+        key = end_model_key(name, params, texts, soft, train, gold_dev, self.random_state, votes)
         fitted, reused_from = trained_end_model(store, state.dataset_id, key, texts, soft, train, gold_dev, params,
-                                                random_state=self.random_state)
+                                                random_state=self.random_state, votes=votes)
         store.add_end_model_run(result.run_id, name, params=fitted.params, metrics=fitted.metrics,
                                 calibration=fitted.calibration)
         store.add_soft_labels(state.dataset_id, SoftLabels(fitted.proba, item_ids=soft.item_ids,

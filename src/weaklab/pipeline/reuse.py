@@ -65,15 +65,16 @@ def find_previous_run(store: Store, dataset_id: int, key_name: str, key: str) ->
 
 
 def end_model_key(name: str, params: dict[str, Any], texts: pd.Series, soft: SoftLabels, train: np.ndarray,
-                  gold: np.ndarray, random_state: int) -> str:
-    """Fingerprint of the end model's inputs: model, parameters, texts, soft labels, training items, dev gold."""
+                  gold: np.ndarray, random_state: int, votes: np.ndarray | None = None) -> str:
+    """Fingerprint of the end model's inputs: model, parameters, texts, soft labels, items, dev gold, votes."""
+    extra = () if votes is None else ("recipe-1", np.asarray(votes))
     return fingerprint("end_model", name, params, texts.fillna("").astype(str).to_numpy(), soft.fingerprint,
-                       np.asarray(train, dtype=bool), np.asarray(gold), int(random_state))
+                       np.asarray(train, dtype=bool), np.asarray(gold), int(random_state), *extra)
 
 
 def trained_end_model(store: Store, dataset_id: int, key: str, texts: pd.Series, soft: SoftLabels,
                       train: np.ndarray, gold: np.ndarray, params: dict[str, Any], *,
-                      random_state: int) -> tuple[EndModelResult, int | None]:
+                      random_state: int, votes: np.ndarray | None = None) -> tuple[EndModelResult, int | None]:
     """The end model of the run that recorded ``end_model_key == key`` (reused), else a newly trained one.
 
     Returns
@@ -87,7 +88,7 @@ def trained_end_model(store: Store, dataset_id: int, key: str, texts: pd.Series,
         reused = _recorded_end_model(store, found[0], texts, params)
         if reused is not None and reused.proba.shape == soft.proba.shape:
             return reused, found[0]
-    return train_end_model(texts, soft.proba, train, gold, params, random_state=random_state), None
+    return train_end_model(texts, soft.proba, train, gold, params, random_state=random_state, votes=votes), None
 
 
 def _recorded_end_model(store: Store, run_id: int, texts: pd.Series,

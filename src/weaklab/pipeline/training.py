@@ -13,17 +13,20 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from .._core.validation import fail
-from ..endmodel import SoftLabelClassifier, TemperatureScaling
+from ..endmodel import GroupedCalibration, SoftLabelClassifier, WeakLabelRecipe
 from ..evaluation import accuracy, expected_calibration_error, f1_score, reliability_curve
+from ..features import entity_marked_texts, has_entity_spans
 from ..models import LabelModel
 
 __all__ = ["END_MODEL_DEFAULTS", "EndModelResult", "calibration", "label_model_class", "dev_metrics",
-           "text_features", "train_end_model"]
+           "end_model_texts", "text_features", "train_end_model"]
 
 #: Parameters of the tfidf_logreg end model when weaklab.toml leaves them out.
 END_MODEL_DEFAULTS: dict[str, Any] = {"C": 4.0, "max_iter": 2000, "ngram_max": 2, "min_df": 1}
-#: Dev items needed before calibration is measured (half fits the temperature, half measures it).
+#: Dev items needed before calibration is measured (half fits the calibrator, half measures it).
 MIN_CALIBRATION_ITEMS = 20
+#: Dev items with gold needed before the end model's options and its combination with the label model are chosen.
+MIN_RECIPE_GOLD = 30
 
 
 def label_model_class(name: str) -> type[LabelModel]:
@@ -84,8 +87,17 @@ class EndModelResult:
 
 
 def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold: np.ndarray,
-                    params: dict[str, Any], *, random_state: int = 0) -> EndModelResult:
+                    params: dict[str, Any], *, random_state: int = 0,
+                    votes: np.ndarray | None = None) -> EndModelResult:
     """TF-IDF + logistic regression trained on soft labels, measured on the gold (dev) items.
+
+    With the votes and at least ``MIN_RECIPE_GOLD`` dev items with gold, the
+    model is :class:`~weaklab.endmodel.WeakLabelRecipe`: its options (class
+    balance matched to the dev gold, votes as features, vote shares as
+    targets) and the choice between end model, label model and their
+    combination are made on the dev items, and ``metrics["recipe"]`` records
+    what was chosen and why. The recorded probabilities are the end model's
+    own, so the dev metrics stay those of the end model.
 
     Parameters
     ----------
@@ -94,12 +106,14 @@ def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold:
     soft : ndarray of shape (n, k)
         Soft labels of every item.
     train : ndarray of bool, shape (n,)
-        Items to train on.
+        Items to train on (the recipe trains on the covered items without dev gold).
     gold : ndarray of shape (n,)
         Gold ids on the dev items, -1 elsewhere.
     params : dict
         ``C`` (default 4.0), ``max_iter`` (2000), ``ngram_max`` (2), ``min_df`` (1).
     random_state : int, default=0
+    votes : ndarray of shape (n, m), optional
+        The source votes (``-1`` = abstain); without them the plain end model is trained.
     """
     unknown = set(params) - {"C", "max_iter", "ngram_max", "min_df"}
     if unknown:
@@ -109,16 +123,49 @@ def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold:
                    got_text=f"{int(train.sum())} item(s)")
     full = {**END_MODEL_DEFAULTS, **params}
     X = text_features(texts, full)
-    clf = SoftLabelClassifier(LogisticRegression(C=float(full["C"]), max_iter=int(full["max_iter"]),
-                                                 random_state=random_state), classes=np.arange(soft.shape[1]))
-    clf.fit(X[train], soft[train])
-    proba = clf.predict_proba(X)
+    estimator = LogisticRegression(C=float(full["C"]), max_iter=int(full["max_iter"]), random_state=random_state)
+    recipe: dict[str, Any] = {}
+    if votes is not None and int((gold >= 0).sum()) >= MIN_RECIPE_GOLD:
+        model = WeakLabelRecipe(estimator=estimator, random_state=random_state).fit(X, votes, soft, gold)
+        proba = model.end_model_proba(X, votes)
+        recipe = {"choice": model.choice_, "reason": model.reason_, "config": model.config_,
+                  "candidates": model.candidates_, "n_train": model.n_train_}
+        if model.combiner_ is not None:
+            recipe.update(scores=model.combiner_.scores_, threshold=model.combiner_.threshold_,
+                          fell_back=model.combiner_.fell_back_)
+    else:
+        clf = SoftLabelClassifier(estimator, classes=np.arange(soft.shape[1]))
+        clf.fit(X[train], soft[train])
+        proba = clf.predict_proba(X)
     result = EndModelResult(proba=proba, params=full, features=X)
-    result.metrics = {**dev_metrics(proba, gold, np.ones(len(gold), dtype=bool)), "n_train": int(train.sum())}
+    result.metrics = {**dev_metrics(proba, gold, np.ones(len(gold), dtype=bool)),
+                      "n_train": int(recipe.get("n_train", train.sum()))}
+    if recipe:
+        result.metrics["recipe"] = recipe
     result.metrics.pop("coverage_dev", None)
     result.metrics.pop("accuracy_covered", None)
-    result.calibration = calibration(proba, gold, random_state=random_state)
+    covered = None if votes is None else np.asarray((np.asarray(votes) >= 0).any(axis=1), dtype=bool)
+    result.calibration = calibration(proba, gold, random_state=random_state, covered=covered)
     return result
+
+
+def end_model_texts(frame: pd.DataFrame, text_field: str) -> pd.Series:
+    """The texts the end model reads: ``frame[text_field]``, with the entity pair marked in relation tasks.
+
+    When the items carry WRENCH-style entity spans (``span1``, ``span2``),
+    each text is followed by tokens for the words between the entities, their
+    order and their words (:func:`~weaklab.features.entity_marked_texts`), so
+    that TF-IDF sees what relation labeling functions read.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"t": ["Smoking causes cancer"], "span1": [[0, 7]], "span2": [[15, 21]]})
+    >>> end_model_texts(frame, "t").iloc[0]
+    'Smoking causes cancer e1_first btw_causes btwlen_1 e1_smoking e2_cancer'
+    """
+    if not has_entity_spans(frame):
+        return frame[text_field]
+    return pd.Series(entity_marked_texts(frame, text=text_field), index=frame.index, name=text_field)
 
 
 def text_features(texts: pd.Series, params: dict[str, Any]) -> Any:
@@ -155,8 +202,14 @@ def text_features(texts: pd.Series, params: dict[str, Any]) -> Any:
                    got_text=f"{full['min_df']!r} ({exc})") from None
 
 
-def calibration(proba: np.ndarray, gold: np.ndarray, *, random_state: int = 0) -> dict[str, Any]:
-    """Reliability bins on the dev items and ECE before/after temperature scaling (fit on half of them)."""
+def calibration(proba: np.ndarray, gold: np.ndarray, *, random_state: int = 0,
+                covered: np.ndarray | None = None) -> dict[str, Any]:
+    """Reliability bins on the dev items and ECE before/after calibration fitted on half of them.
+
+    The calibrator is :class:`~weaklab.endmodel.GroupedCalibration`: items
+    with and without a vote (``covered``) are calibrated separately when each
+    part has enough dev items, with the method of lowest out-of-fold ECE.
+    """
     known = np.flatnonzero(gold >= 0)
     if known.size < MIN_CALIBRATION_ITEMS:
         return {"note": f"calibration needs at least {MIN_CALIBRATION_ITEMS} dev items with gold; "
@@ -167,13 +220,15 @@ def calibration(proba: np.ndarray, gold: np.ndarray, *, random_state: int = 0) -
     rng = np.random.default_rng(random_state)
     shuffled = rng.permutation(known)
     fit_rows, eval_rows = shuffled[: known.size // 2], shuffled[known.size // 2:]
-    scaler = TemperatureScaling().fit(proba[fit_rows], gold[fit_rows])
-    after = scaler.transform(proba[eval_rows])
+    groups = np.zeros(len(gold), dtype=bool) if covered is None else np.asarray(covered, dtype=bool)
+    scaler = GroupedCalibration(random_state=random_state).fit(proba[fit_rows], gold[fit_rows],
+                                                               groups=groups[fit_rows])
+    after = scaler.transform(proba[eval_rows], groups=groups[eval_rows])
     return {
         "bins": bins,
         "ece": expected_calibration_error(proba[known], gold[known], n_bins=10),
         "ece_before": expected_calibration_error(proba[eval_rows], gold[eval_rows], n_bins=10),
         "ece_after": expected_calibration_error(after, gold[eval_rows], n_bins=10),
-        "temperature": float(getattr(scaler, "temperature_", np.nan)),
+        "calibration_methods": {str(k): v for k, v in scaler.methods_.items()},
         "n_fit": int(fit_rows.size), "n_eval": int(eval_rows.size),
     }
