@@ -464,12 +464,16 @@ def main(argv: list[str] | None = None) -> None:
             print(f"[noise] {name}", flush=True)
             noise.append(noise_experiment(name, seeds, args.quick))
     previous = C.RESULTS_DIR / f"{NAME}.json"
+    here = {"machine": info, "command": C.command_line()}
+    provenance = {"weak": here if weak else None, "noise": here if noise else None}
     if not args.quick and args.part != "all" and previous.exists():  # keep the other part's last full run
         old = json.loads(previous.read_text())
-        weak = weak or old.get("weak_to_model", [])
-        noise = noise or old.get("noise", [])
+        kept = old.get("provenance") or {}
+        older = {"machine": old.get("machine"), "command": old.get("command")}
+        weak, noise = weak or old.get("weak_to_model", []), noise or old.get("noise", [])
+        provenance = {part: provenance[part] or kept.get(part) or older for part in ("weak", "noise")}
     payload = {"machine": info, "command": C.command_line(), "seconds": time.perf_counter() - t0,
-               "weak_to_model": weak, "noise": noise}
+               "weak_to_model": weak, "noise": noise, "provenance": provenance}
     path = C.write_results(NAME, payload, quick=args.quick)
     print(f"results: {path} ({payload['seconds']:.0f} s)")
     if args.quick or args.no_md or not weak or not noise:
@@ -479,10 +483,21 @@ def main(argv: list[str] | None = None) -> None:
         "", f"Command: `{C.command_line()}` ({payload['seconds'] / 60:.0f} min). "
         "Setup and definitions: the docstring of `benchmarks/end_models.py`.", "",
         C.machine_markdown(info, ["weaklab", "numpy", "scikit-learn", "torch", "sentence-transformers"]), "",
-        "### Weak -> model (test split)", "", weak_markdown(weak), "",
-        "### Synthetic label noise (MLP, test accuracy %)", "", noise_markdown(noise),
+        "### Weak -> model (test split)", "", _kept_note(provenance["weak"], info), weak_markdown(weak), "",
+        "### Synthetic label noise (MLP, test accuracy %)", "", _kept_note(provenance["noise"], info),
+        noise_markdown(noise),
     ])
     C.update_markdown(NAME, body)
+
+
+def _kept_note(part: dict[str, Any] | None, info: dict[str, Any]) -> str:
+    """A line naming the earlier run a kept part comes from (empty when this run measured it)."""
+    machine = (part or {}).get("machine") or {}
+    if not part or machine == info:
+        return ""
+    return (f"Kept from an earlier run (`--part` left this part out): command `{part.get('command')}`, weaklab "
+            f"commit {str(machine.get('git_commit', machine.get('commit', '?')))[:10]}, measured "
+            f"{machine.get('measured_at', machine.get('date', '?'))}.\n\n")
 
 
 if __name__ == "__main__":
