@@ -74,21 +74,26 @@ __all__ = ["DawidSkene", "OneCoinDawidSkene", "e_step", "expected_counts", "reso
 
 _REPEAT = re.compile(r"^(.+)#\d+$")
 _MIN_POLARITY_VOTES = 10.0  # votes a source needs to count in the "auto" abstain rule
-_GROUPS_EXPECTED = 'None, "auto", a mapping or a sequence of group labels'
+_GROUPS_EXPECTED = 'None, "auto", "polarity", a mapping or a sequence of group labels'
 
 
-def resolve_source_groups(source_groups: Any, source_names: Sequence[str]) -> tuple[np.ndarray, int]:
+def resolve_source_groups(source_groups: Any, source_names: Sequence[str],
+                          votes_per_class: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Group index of every source.
 
     Parameters
     ----------
-    source_groups : None, "auto", mapping or sequence
+    source_groups : None, "auto", "polarity", mapping or sequence
         ``None``: every source alone. ``"auto"``: sources named
         ``"<name>#<r>"`` (repeats split by ``LabelMatrix.from_long(...,
-        duplicates="split")``) share the group of ``"<name>"``. A mapping
-        ``{source name: group label}`` (unlisted sources stay alone) or a
-        sequence of ``n_sources`` group labels.
+        duplicates="split")``) share the group of ``"<name>"``.
+        ``"polarity"``: sources that vote a single class (unipolar labeling
+        functions) share the group of that class; the others stay alone.
+        A mapping ``{source name: group label}`` (unlisted sources stay
+        alone) or a sequence of ``n_sources`` group labels.
     source_names : sequence of str
+    votes_per_class : ndarray of shape (n_sources, k), optional
+        Votes of every source for every class; needed by ``"polarity"``.
 
     Returns
     -------
@@ -100,6 +105,8 @@ def resolve_source_groups(source_groups: Any, source_names: Sequence[str]) -> tu
     m = len(names)
     if source_groups is None:
         labels: list[Any] = [("source", name) for name in names]
+    elif isinstance(source_groups, str) and source_groups == "polarity":
+        labels = _polarity_labels(names, votes_per_class)
     elif isinstance(source_groups, str):
         if source_groups != "auto":
             raise fail("source_groups", _GROUPS_EXPECTED, source_groups)
@@ -121,13 +128,23 @@ def resolve_source_groups(source_groups: Any, source_names: Sequence[str]) -> tu
     return groups, len(index)
 
 
+def _polarity_labels(names: list[str], votes_per_class: np.ndarray | None) -> list[Any]:
+    """``("class", c)`` for a source that votes only class ``c``, ``("source", name)`` otherwise."""
+    if votes_per_class is None:
+        raise fail("votes_per_class", 'the (n_sources, k) vote counts when source_groups="polarity"', None)
+    counts = np.asarray(votes_per_class)
+    single = np.count_nonzero(counts > 0, axis=1) == 1
+    top = counts.argmax(axis=1)
+    return [("class", int(top[j])) if single[j] else ("source", name) for j, name in enumerate(names)]
+
+
 def _base_name(name: str) -> str:
     match = _REPEAT.match(name)
     return match.group(1) if match else name
 
 
 def _check_source_groups(name: str, value: Any) -> None:
-    if value is None or value == "auto" or isinstance(value, Mapping):
+    if value is None or (isinstance(value, str) and value in ("auto", "polarity")) or isinstance(value, Mapping):
         return
     if isinstance(value, str) or not isinstance(value, (Sequence, np.ndarray)):
         raise fail(name, _GROUPS_EXPECTED, value)
@@ -172,9 +189,10 @@ class _DawidSkeneModel(EMLabelModel):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
-        groups, n_groups = resolve_source_groups(self.source_groups, L.source_names)
         keys = gold if gold is not None and (gold >= 0).any() else None
         data = prepare_votes(L, keys=keys)
+        totals = np.asarray(data.design.T @ data.weights, dtype=np.float64).reshape(L.n_sources, L.n_classes)
+        groups, n_groups = resolve_source_groups(self.source_groups, L.source_names, totals)
         rng = check_random_state(self.random_state)
         run = _EMRun(self, data, groups, n_groups, class_balance)
         mode = resolve_abstain(self.abstain, run.vote_totals.reshape(L.n_sources, L.n_classes))
@@ -331,11 +349,14 @@ class DawidSkene(_DawidSkeneModel):
         (seeded by ``random_state``), or ``init_proba``.
     init_proba : array-like of shape (n_items, k), optional
         Starting posteriors for ``init="given"``, rows summing to 1.
-    source_groups : None, "auto", mapping or sequence, default=None
+    source_groups : None, "auto", "polarity", mapping or sequence, default=None
         Sources that share one confusion matrix (see
         :func:`resolve_source_groups`); ``"auto"`` ties repeats
-        ``"<name>#2"``, ``"<name>#3"``... to ``"<name>"``. Tied sources
-        also share their abstain rates.
+        ``"<name>#2"``, ``"<name>#3"``... to ``"<name>"``; ``"polarity"``
+        ties the unipolar labeling functions of each class (sparse keyword
+        LFs give each one a few hundred votes for ``k`` abstain rates; tied,
+        the class's LFs share one, which EM cannot fit to a handful of
+        co-firing LFs). Tied sources also share their abstain rates.
     abstain : {"auto", "model", "ignore"}, default="auto"
         How abstentions are treated. ``"model"``: learn ``abstain_rate_``,
         ``P(source abstains | class)``, so *when* a source fires is evidence
