@@ -7,6 +7,7 @@ the network builders import it when used, and :mod:`weaklab.endmodel.losses`
 
 from .calibration import TemperatureScaling, VectorScaling
 from .combine import CombinedPredictor, bootstrap_gain
+from .correction import CorrectionLog, correct_labels
 from .grouped_calibration import GroupedCalibration, TopLabelIsotonic
 from .imprecise import CandidateLabels, CoarseLabels, ComplementaryLabels, LabelProportions
 from .multilabel import MultiLabelSoftClassifier, MultiLabelTorchClassifier
@@ -14,6 +15,14 @@ from .networks import make_cnn, make_mlp
 from .prior import class_prior_from_gold, match_class_prior
 from .recipe import WeakLabelRecipe, vote_features, vote_shares
 from .schedules import class_adaptive_thresholds
+from .selection import (
+    confidence_weights,
+    dynamic_class_thresholds,
+    estimate_noise_rate,
+    fit_gmm_1d,
+    gmm_class_thresholds,
+    prototype_clean_proba,
+)
 from .soft_label import SoftLabelClassifier
 from .torch_model import LOSS_NAMES, TorchClassifier
 from .transition import estimate_transition_matrix
@@ -44,4 +53,12 @@ __all__ = [
     "bootstrap_gain",
     "vote_features",
     "vote_shares",
+    "CorrectionLog",
+    "correct_labels",
+    "confidence_weights",
+    "dynamic_class_thresholds",
+    "estimate_noise_rate",
+    "fit_gmm_1d",
+    "gmm_class_thresholds",
+    "prototype_clean_proba",
 ]

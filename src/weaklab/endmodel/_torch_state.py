@@ -10,6 +10,7 @@ from .._core.constants import STATE_SCHEMA_VERSION
 from .._core.state import check_state, to_jsonable
 from .._core.validation import fail
 from ._torch import import_torch
+from .correction import CorrectionLog
 from .networks import CNNBuilder, MLPBuilder
 
 __all__ = ["model_to_state", "model_from_state"]
@@ -28,6 +29,8 @@ def model_to_state(model: Any) -> dict[str, Any]:
     if hasattr(model, "transition_"):
         arrays["transition_"] = model.transition_
     attributes = {"input_shape_": list(model.input_shape_), "history_": model.history_}
+    if hasattr(model, "correction_log_"):
+        attributes["correction_log_"] = model.correction_log_.to_records()
     return {
         "schema_version": STATE_SCHEMA_VERSION,
         "class": type(model).__name__,
@@ -55,6 +58,11 @@ def model_from_state(cls: Any, state: dict[str, Any], module: Any) -> Any:
     model.history_ = list(state["attributes"]["history_"])
     if "transition_" in arrays:
         model.transition_ = np.asarray(arrays["transition_"])
+    if "correction_log_" in state["attributes"]:
+        records = state["attributes"]["correction_log_"]
+        model.correction_log_ = CorrectionLog(
+            **{key: [r[key] for r in records] for key in ("round", "item", "old", "new", "confidence")}
+        )
     n_nets = 1 + max(int(key.split("/")[0][3:]) for key in arrays if key.startswith("net"))
     networks = []
     for i in range(n_nets):

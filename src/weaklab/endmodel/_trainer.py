@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import schedules as sch
+from . import selection as sel
 from ._torch import import_torch
 from .losses import LOSSES, elr_loss, elr_update, forward_corrected_loss, soft_cross_entropy
 
@@ -40,8 +41,9 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     co_teaching: bool = False
-    forget_rate: float = 0.2
+    forget_rate: float | None = None  # None: estimated before training (TorchClassifier.fit)
     forget_epochs: int = 10
+    sample_selection: str | None = None  # "cw_bass", "gmm" or "cpc"
     curriculum: float | None = None
     self_training: str | None = None
     pseudo_threshold: float = 0.95
@@ -124,8 +126,55 @@ def _weighted_mean(loss: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return (loss * weight).sum() / weight.sum().clamp_min(1e-12)
 
 
+def _eval_labelled(networks: list[Any], data: TrainData, cfg: TrainConfig, rows: np.ndarray) -> np.ndarray:
+    """The networks' probability of each given (soft) label for labelled ``rows``."""
+    for net in networks:
+        net.eval()
+    proba = predict_proba(networks, data.X[rows], 4 * cfg.batch_size, cfg.device)
+    return np.clip((proba * data.target[rows]).sum(axis=1), 1e-12, 1.0)
+
+
+def embed(networks: list[Any], X: Any, batch_size: int, device: str) -> np.ndarray:
+    """Features before the last layer of a ``torch.nn.Sequential`` network; the flattened input otherwise."""
+    net = networks[0]
+    if not isinstance(net, torch.nn.Sequential) or len(net) < 2:
+        dense = X.toarray() if sp.issparse(X) else np.asarray(X)
+        return np.asarray(dense, dtype=np.float64).reshape(dense.shape[0], -1)
+    body = net[:-1]
+    out: list[np.ndarray] = []
+    with torch.no_grad():
+        for start in range(0, int(X.shape[0]), batch_size):
+            out.append(body(batch_tensor(X, slice(start, start + batch_size), device)).double().cpu().numpy())
+    return np.concatenate(out).reshape(int(X.shape[0]), -1)
+
+
+def _selection_weights(
+    data: TrainData, cfg: TrainConfig, epoch: int, pool: np.ndarray, networks: list[Any], state: dict[str, Any]
+) -> np.ndarray:
+    """Per-item weight factors of the pool from ``cfg.sample_selection`` (see :mod:`.selection`)."""
+    conf = _eval_labelled(networks, data, cfg, pool)
+    labels = data.target[pool].argmax(axis=1)
+    k = data.target.shape[1]
+    if cfg.sample_selection == "cw_bass":
+        state["thresholds"] = sel.dynamic_class_thresholds(conf, labels, k, state.get("thresholds"))
+        ramp = max(1, (cfg.n_epochs - cfg.warmup_epochs) // 2)
+        below = max(0.0, 1.0 - (epoch - cfg.warmup_epochs + 1) / ramp)
+        return sel.confidence_weights(conf, labels, state["thresholds"], below_scale=below)
+    if cfg.sample_selection == "gmm":
+        tau = sel.gmm_class_thresholds(conf, labels, k)
+        return (conf >= tau[labels]).astype(np.float64)
+    features = embed(networks, data.X[pool], 4 * cfg.batch_size, cfg.device)
+    clean = sel.prototype_clean_proba(-np.log(conf), features, labels, k)
+    return (clean >= 0.5).astype(np.float64)
+
+
 def _epoch_items(
-    data: TrainData, cfg: TrainConfig, epoch: int, order: np.ndarray | None, networks: list[Any]
+    data: TrainData,
+    cfg: TrainConfig,
+    epoch: int,
+    order: np.ndarray | None,
+    networks: list[Any],
+    state: dict[str, Any],
 ) -> _Epoch:
     n_lab = data.n_labelled
     pool = (
@@ -134,6 +183,8 @@ def _epoch_items(
         else np.arange(n_lab)
     )
     target, weight = data.target[pool], data.weight[pool]
+    if cfg.sample_selection and epoch >= cfg.warmup_epochs and pool.shape[0]:
+        weight = weight * _selection_weights(data, cfg, epoch, pool, networks, state)
     pseudo = np.zeros(pool.shape[0], dtype=bool)
     if cfg.self_training and data.n_unlabelled and epoch >= cfg.warmup_epochs:
         for net in networks:
@@ -174,8 +225,9 @@ def _step(
     row_t = torch.from_numpy(rows).to(dev)
     losses = [_per_item_loss(cfg, net(x), t, pseudo, ema, row_t) for net, ema in zip(networks, emas)]
     if len(networks) == 2:  # co-teaching: each network learns from its peer's small-loss items
+        groups = items.target[batch].argmax(axis=1)
         picks = [
-            torch.from_numpy(sch.small_loss_indices(lo.detach().cpu().numpy(), keep_fraction)).to(dev)
+            torch.from_numpy(sch.small_loss_indices(lo.detach().cpu().numpy(), keep_fraction, groups)).to(dev)
             for lo in losses
         ]
         totals = [
@@ -223,16 +275,17 @@ def train(
     confidence = data.target.max(axis=1) if data.n_labelled else np.zeros(0)
     order = sch.curriculum_order(confidence, rng) if cfg.curriculum is not None else None
     history: list[dict[str, Any]] = []
+    state: dict[str, Any] = {"forget_rate": cfg.forget_rate}
     best: tuple[float, float] | None = None
     best_state: list[dict[str, Any]] | None = None
     stale = 0
     with Progress(disable=not cfg.verbose, transient=True) as progress:
         task = progress.add_task("training", total=cfg.n_epochs)
         for epoch in range(cfg.n_epochs):
-            items = _epoch_items(data, cfg, epoch, order, networks)
+            items = _epoch_items(data, cfg, epoch, order, networks, state)
             for net in networks:
                 net.train()
-            keep = 1.0 - sch.forget_rate_schedule(epoch, cfg.forget_rate, cfg.forget_epochs)
+            keep = 1.0 - sch.forget_rate_schedule(epoch, state["forget_rate"] or 0.0, cfg.forget_epochs)
             perm = rng.permutation(items.rows.shape[0])
             batch_losses = [
                 _step(networks, optimizers, emas, cfg, data, items, perm[s : s + cfg.batch_size], keep)
@@ -245,6 +298,7 @@ def train(
                 "loss": float(np.mean(batch_losses)) if batch_losses else float("nan"),
                 "n_items": int((~items.pseudo).sum()),
                 "n_pseudo": int(items.pseudo.sum()),
+                "n_selected": int((items.weight[~items.pseudo] > 0).sum()),
             }
             if data.dev is not None:
                 score = _dev_score(networks, data, cfg)

@@ -67,21 +67,42 @@ def forget_rate_schedule(epoch: int, forget_rate: float, forget_epochs: int) -> 
     return forget_rate * min(epoch / forget_epochs, 1.0)
 
 
-def small_loss_indices(losses: Any, keep_fraction: float) -> np.ndarray:
+def small_loss_indices(losses: Any, keep_fraction: float, groups: Any = None) -> np.ndarray:
     """Indices of the ``ceil(keep_fraction * n)`` smallest losses (at least one).
+
+    With ``groups`` (for example each item's given class), the fraction is
+    kept within every group separately, so a class whose items all have
+    larger losses (a harder or rarer class) is not dropped as a whole.
 
     Parameters
     ----------
     losses : array-like of shape (n,)
     keep_fraction : float in [0, 1]
+    groups : array-like of shape (n,), optional
 
     Returns
     -------
-    ndarray of int, sorted by loss (ties by position)
+    ndarray of int; without groups sorted by loss (ties by position), with groups sorted by position
+
+    Examples
+    --------
+    >>> small_loss_indices([0.1, 5.0, 0.2, 4.0], 0.5).tolist()
+    [0, 2]
+    >>> small_loss_indices([0.1, 5.0, 0.2, 4.0], 0.5, groups=[0, 1, 0, 1]).tolist()
+    [0, 3]
     """
     arr = np.asarray(losses, dtype=np.float64)
-    n_keep = min(arr.shape[0], max(1, math.ceil(keep_fraction * arr.shape[0])))
-    return np.argsort(arr, kind="stable")[:n_keep]
+    if groups is None:
+        n_keep = min(arr.shape[0], max(1, math.ceil(keep_fraction * arr.shape[0])))
+        return np.argsort(arr, kind="stable")[:n_keep]
+    labels = np.asarray(groups)
+    if labels.shape != arr.shape:
+        raise fail("groups", f"an array of shape {arr.shape} like losses", labels)
+    kept = [
+        rows[small_loss_indices(arr[rows], keep_fraction)]
+        for rows in (np.flatnonzero(labels == g) for g in np.unique(labels))
+    ]
+    return np.sort(np.concatenate(kept)) if kept else np.zeros(0, dtype=np.int64)
 
 
 def class_adaptive_thresholds(proba: Any, threshold: float, *, warmup: bool = True) -> np.ndarray:

@@ -7,7 +7,6 @@ Importing this module does not import torch; fitting does, and raises
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -27,9 +26,9 @@ from ._features import check_loss_params as _check_loss_params
 from ._targets import ProbaClassifierMixin, as_weights, check_fitted, encode_targets, require_y
 from ._torch import import_torch
 from ._torch_state import model_from_state, model_to_state
+from .correction import CorrectionLog
 from .imprecise import IMPRECISE_TYPES
 from .networks import make_mlp
-from .transition import check_transition_matrix, estimate_transition_matrix
 
 __all__ = ["TorchClassifier", "LOSS_NAMES"]
 
@@ -71,11 +70,39 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
     co_teaching : bool, default=False
         Train two networks; each updates on the small-loss items of its peer
         (Han et al. 2018). ``predict_proba`` averages both.
-    forget_rate : float in [0, 1), default=0.2
+    forget_rate : float in [0, 1) or "auto", default="auto"
         Co-teaching: fraction of each batch discarded once the schedule is at
-        full strength (set it near the expected noise rate).
+        full strength; Han et al. (2018) set it to the noise rate. ``"auto"``
+        estimates the noise rate from the labels before training
+        (:func:`~weaklab.endmodel.estimate_noise_rate` on out-of-fold
+        probabilities of two cross-entropy networks, capped at 0.8; stored in
+        ``forget_rate_``). Items are discarded within each given class
+        separately.
     forget_epochs : int, default=10
-        Co-teaching: epochs over which the discarded fraction ramps up from 0.
+        Co-teaching: epochs over which the discarded fraction ramps up
+        linearly from 0 (Han et al.'s ``T_k = 10``).
+    sample_selection : {None, "cw_bass", "gmm", "cpc"}, default=None
+        From epoch ``warmup_epochs`` on, re-weight the labelled items every
+        epoch from the model's probability ``c`` of each item's label
+        (functions in :mod:`weaklab.endmodel.selection`):
+        ``"cw_bass"``: weight ``c`` above a class-wise dynamic threshold (a
+        running class mean of ``c``), decaying to 0 below it over half of the
+        remaining epochs (CW-BASS); ``"gmm"``: keep the items above a per-class
+        threshold at the boundary of a two-component Gaussian mixture on ``c``
+        (Consistent-Teacher); ``"cpc"``: keep the clean side of CPC's
+        class-aware split (per-class mixture on the losses averaged with the
+        agreement of the label and the nearest class prototype in the
+        network's last hidden layer).
+    correction_rounds : int, default=0
+        Alternating label correction and retraining: before the final
+        training, this many rounds of (train on 2 folds with this recipe,
+        relabel the items whose held-out prediction is another class with
+        enough probability, see :func:`~weaklab.endmodel.correct_labels`).
+        The changes are in ``correction_log_``.
+    correction_threshold : float in (0.5, 1], optional
+        A fixed probability threshold for the corrections; by default each
+        class's threshold is its mean held-out probability over the items
+        labelled with it.
     self_training : {None, "fixed", "adaptive"}, default=None
         Pseudo-label unlabelled items (rows of ``y`` that are unlabelled, and
         ``X_unlabeled``) whose confidence reaches ``pseudo_threshold``
@@ -112,6 +139,10 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
     input_shape_ : tuple of int
     transition_ : ndarray of shape (k, k)
         The noise-transition matrix used (``loss="forward"`` only).
+    correction_log_ : CorrectionLog
+        Label changes of the alternating correction loop (empty without it).
+    forget_rate_ : float
+        Co-teaching's forget rate, given or estimated.
     history_ : list of dict
         Per epoch: ``loss``, ``n_items`` (labelled items in the pool),
         ``n_pseudo`` and, with a dev split, ``dev_accuracy`` and ``dev_nll``.
@@ -130,8 +161,11 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         confidence_weighting: bool = False,
         curriculum: float | None = None,
         co_teaching: bool = False,
-        forget_rate: float = 0.2,
+        forget_rate: float | str = "auto",
         forget_epochs: int = 10,
+        sample_selection: str | None = None,
+        correction_rounds: int = 0,
+        correction_threshold: float | None = None,
         self_training: str | None = None,
         pseudo_threshold: float = 0.95,
         pseudo_weight: float = 1.0,
@@ -154,6 +188,9 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         self.co_teaching = co_teaching
         self.forget_rate = forget_rate
         self.forget_epochs = forget_epochs
+        self.sample_selection = sample_selection
+        self.correction_rounds = correction_rounds
+        self.correction_threshold = correction_threshold
         self.self_training = self_training
         self.pseudo_threshold = pseudo_threshold
         self.pseudo_weight = pseudo_weight
@@ -207,6 +244,7 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
             extras = {"sample_weight": sample_weight, "validation_data": validation_data, "X_unlabeled": X_unlabeled}
             return self._fit_imprecise(X, y, extras)
         torch = import_torch("TorchClassifier")
+        from ._fit_steps import alternate_corrections, estimate_forget_rate, estimate_transition
         from ._trainer import train
 
         cfg = self._config()
@@ -221,8 +259,17 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             rng = np.random.default_rng(seed)
+            build = lambda: self._build(input_shape, len(classes))  # noqa: E731
+            log = CorrectionLog.empty()
+            if self.correction_rounds:
+                data.target, log = alternate_corrections(
+                    build, data, cfg, rng, rounds=self.correction_rounds,
+                    threshold=self.correction_threshold, rows=np.flatnonzero(~np.isnan(proba[:, 0])),
+                )
+            if cfg.co_teaching and cfg.forget_rate is None:
+                cfg.forget_rate = estimate_forget_rate(build, data, cfg, rng)
             if cfg.loss == "forward":
-                cfg.transition = self._transition(data, cfg, input_shape, len(classes), rng)
+                cfg.transition = estimate_transition(build, data, cfg, rng, self.loss_params or {})
             networks = [self._build(input_shape, len(classes)) for _ in range(2 if cfg.co_teaching else 1)]
             history = train(networks, data, cfg, rng)
         self.networks_ = networks
@@ -233,6 +280,9 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         if cfg.loss == "forward":
             self.transition_ = cfg.transition.double().cpu().numpy()
         self.history_ = history
+        self.correction_log_ = log
+        if cfg.co_teaching:
+            self.forget_rate_ = float(cfg.forget_rate)
         return self
 
     def _fit_imprecise(self, X: Any, y: Any, extras: dict[str, Any]) -> TorchClassifier:
@@ -293,6 +343,9 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         if not isinstance(self.device, str):
             raise fail(f"{p}device=...)", "a torch device name such as 'cpu' or 'cuda:0'", self.device)
         check_bool(f"{p}confidence_weighting=...)", self.confidence_weighting)
+        check_int(f"{p}correction_rounds=...)", self.correction_rounds, low=0)
+        if self.correction_threshold is not None:
+            check_float(f"{p}correction_threshold=...)", self.correction_threshold, low=0.5, high=1.0, low_open=True)
         return TrainConfig(
             loss=loss,
             loss_params=_check_loss_params(f"{p}loss_params=...)", loss, self.loss_params),
@@ -301,8 +354,11 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
             lr=check_float(f"{p}lr=...)", self.lr, low=0.0, low_open=True),
             weight_decay=check_float(f"{p}weight_decay=...)", self.weight_decay, low=0.0),
             co_teaching=check_bool(f"{p}co_teaching=...)", self.co_teaching),
-            forget_rate=check_float(
-                f"{p}forget_rate=...)", self.forget_rate, low=0.0, high=1.0, high_open=True
+            forget_rate=None
+            if isinstance(self.forget_rate, str) and self.forget_rate == "auto"
+            else check_float(f"{p}forget_rate=...)", self.forget_rate, low=0.0, high=1.0, high_open=True),
+            sample_selection=check_choice(
+                f"{p}sample_selection=...)", self.sample_selection, (None, "cw_bass", "gmm", "cpc")
             ),
             forget_epochs=check_int(f"{p}forget_epochs=...)", self.forget_epochs, low=0),
             curriculum=curriculum,
@@ -369,35 +425,6 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         if not isinstance(net, torch.nn.Module):
             raise fail("module", "a callable returning a torch.nn.Module", net)
         return net.to(self.device)
-
-    def _transition(
-        self, data: Any, cfg: Any, input_shape: tuple[int, ...], k: int, rng: np.random.Generator
-    ) -> Any:
-        """The given transition matrix, or one estimated from out-of-fold CE networks."""
-        torch = import_torch("TorchClassifier")
-        from sklearn.model_selection import KFold
-
-        from ._trainer import TrainData, predict_proba, train
-
-        given = (self.loss_params or {}).get("transition")
-        if given is not None:
-            T = check_transition_matrix(given, k, "loss_params['transition']")
-            return torch.from_numpy(T).float().to(cfg.device)
-        n = data.n_labelled
-        folds = int((self.loss_params or {}).get("folds", 3))
-        oof = np.zeros((n, k))
-        plain = dataclasses.replace(
-            cfg, loss="ce", loss_params={}, co_teaching=False, self_training=None, curriculum=None
-        )
-        for fit_rows, held in KFold(folds, shuffle=True, random_state=int(rng.integers(2**31 - 1))).split(
-            np.zeros(n)
-        ):
-            net = self._build(input_shape, k)
-            part = TrainData(X=data.X[fit_rows], target=data.target[fit_rows], weight=data.weight[fit_rows])
-            train([net], part, plain, rng)
-            oof[held] = predict_proba([net], data.X[held], 4 * cfg.batch_size, cfg.device)
-        T = estimate_transition_matrix(oof, quantile=cfg.loss_params.get("quantile", 0.97))
-        return torch.from_numpy(T).float().to(cfg.device)
 
     # -------------------------------------------------------------- predict
     def predict_proba(self, X: Any) -> np.ndarray:
