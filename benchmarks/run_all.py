@@ -31,6 +31,7 @@ SCRIPTS: list[str] = [
     "label_models_speed.py",
     "store.py",
     "end_models.py",
+    "noise_robust.py",
     "cleaning.py",
     "active.py",
     "vision_noisy.py",

@@ -261,13 +261,13 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
             rng = np.random.default_rng(seed)
             build = lambda: self._build(input_shape, len(classes))  # noqa: E731
             log = CorrectionLog.empty()
+            if cfg.co_teaching and cfg.forget_rate is None:
+                cfg.forget_rate = estimate_forget_rate(build, data, cfg, rng)
             if self.correction_rounds:
                 data.target, log = alternate_corrections(
                     build, data, cfg, rng, rounds=self.correction_rounds,
                     threshold=self.correction_threshold, rows=np.flatnonzero(~np.isnan(proba[:, 0])),
                 )
-            if cfg.co_teaching and cfg.forget_rate is None:
-                cfg.forget_rate = estimate_forget_rate(build, data, cfg, rng)
             if cfg.loss == "forward":
                 cfg.transition = estimate_transition(build, data, cfg, rng, self.loss_params or {})
             networks = [self._build(input_shape, len(classes)) for _ in range(2 if cfg.co_teaching else 1)]
