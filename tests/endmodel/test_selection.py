@@ -9,12 +9,12 @@ from weaklab import ValidationError
 from weaklab.endmodel import (
     CorrectionLog,
     confidence_weights,
-    correct_labels,
     dynamic_class_thresholds,
     estimate_noise_rate,
     fit_gmm_1d,
     gmm_class_thresholds,
     prototype_clean_proba,
+    relabel_from_predictions,
 )
 from weaklab.endmodel.schedules import small_loss_indices
 from weaklab.endmodel.selection import class_clean_proba, prototype_proba
@@ -104,7 +104,7 @@ def test_noise_rate_from_held_out_probabilities():
 def test_correct_labels_and_log():
     P = np.array([[0.95, 0.05], [0.6, 0.4], [0.02, 0.98]])
     labels = np.array([1, 1, 1])
-    new, changed = correct_labels(P, labels, threshold=0.9)
+    new, changed = relabel_from_predictions(P, labels, threshold=0.9)
     assert new.tolist() == [0, 1, 1] and changed.tolist() == [0]
     assert labels.tolist() == [1, 1, 1]
     log = CorrectionLog.empty().extended(1, [7], [1], [0], [0.95])
@@ -112,7 +112,7 @@ def test_correct_labels_and_log():
     with pytest.raises(ValueError):
         log.item[0] = 3
     with pytest.raises(ValidationError, match="threshold"):
-        correct_labels(P, labels, threshold=0.4)
+        relabel_from_predictions(P, labels, threshold=0.4)
     with pytest.raises(ValidationError, match="CorrectionLog"):
         CorrectionLog(round=[1], item=[1, 2], old=[0], new=[1], confidence=[0.9])
 

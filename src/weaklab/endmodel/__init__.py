@@ -7,7 +7,7 @@ the network builders import it when used, and :mod:`weaklab.endmodel.losses`
 
 from .calibration import TemperatureScaling, VectorScaling
 from .combine import CombinedPredictor, bootstrap_gain
-from .correction import CorrectionLog, correct_labels
+from .correction import CorrectionLog, relabel_from_predictions
 from .grouped_calibration import GroupedCalibration, TopLabelIsotonic
 from .imprecise import CandidateLabels, CoarseLabels, ComplementaryLabels, LabelProportions
 from .multilabel import MultiLabelSoftClassifier, MultiLabelTorchClassifier
@@ -53,8 +53,9 @@ __all__ = [
     "bootstrap_gain",
     "vote_features",
     "vote_shares",
+    # issue 15: noisy-label training from the founding papers
     "CorrectionLog",
-    "correct_labels",
+    "relabel_from_predictions",
     "confidence_weights",
     "dynamic_class_thresholds",
     "estimate_noise_rate",

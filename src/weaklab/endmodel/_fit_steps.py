@@ -17,7 +17,7 @@ import numpy as np
 
 from ._torch import import_torch
 from ._trainer import TrainConfig, TrainData, predict_proba, train
-from .correction import CorrectionLog, correct_labels
+from .correction import CorrectionLog, relabel_from_predictions
 from .selection import estimate_noise_rate
 from .transition import check_transition_matrix, estimate_transition_matrix
 
@@ -84,7 +84,7 @@ def alternate_corrections(
     threshold: float | None,
     rows: np.ndarray,
 ) -> tuple[np.ndarray, CorrectionLog]:
-    """``rounds`` of: 2-fold cross-fit networks with ``cfg``, then :func:`correct_labels` on their predictions.
+    """``rounds`` of: 2-fold cross-fit networks with ``cfg``, then :func:`relabel_from_predictions` on them.
 
     Returns the corrected targets (corrected rows become one-hot) and the log,
     whose ``item`` is ``rows[position]`` (the labelled item's row in ``fit``'s
@@ -96,7 +96,7 @@ def alternate_corrections(
         current = TrainData(X=data.X, target=target, weight=data.weight, dev=data.dev)
         oof = out_of_fold(build, current, cfg, rng, 2)
         labels = target.argmax(axis=1)
-        new, changed = correct_labels(oof, labels, threshold)
+        new, changed = relabel_from_predictions(oof, labels, threshold)
         if changed.size == 0:
             break
         log = log.extended(round_, rows[changed], labels[changed], new[changed], oof[changed, new[changed]])

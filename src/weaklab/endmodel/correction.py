@@ -2,7 +2,7 @@
 
 :class:`~weaklab.endmodel.TorchClassifier` with ``correction_rounds=R``
 alternates two phases ``R`` times: *correct* the labels the held-out model
-contradicts with high confidence (:func:`correct_labels`), then *retrain* on
+contradicts with high confidence (:func:`relabel_from_predictions`), then *retrain* on
 the revised labels. Every change is recorded in a :class:`CorrectionLog`
 (``correction_log_``), so the corrections can be reviewed or stored.
 """
@@ -16,7 +16,7 @@ import numpy as np
 
 from .._core.validation import check_float, check_labels, check_proba, fail
 
-__all__ = ["CorrectionLog", "correct_labels"]
+__all__ = ["CorrectionLog", "relabel_from_predictions"]
 
 
 def _frozen(values: Any, dtype: Any) -> np.ndarray:
@@ -88,7 +88,7 @@ class CorrectionLog:
         )
 
 
-def correct_labels(proba: Any, labels: Any, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def relabel_from_predictions(proba: Any, labels: Any, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Relabel the items whose held-out prediction is another class, with enough confidence.
 
     An item is relabelled to its predicted class ``j != label`` when
@@ -121,10 +121,10 @@ def correct_labels(proba: Any, labels: Any, threshold: float | None = None) -> t
     --------
     >>> import numpy as np
     >>> P = np.array([[0.95, 0.05], [0.6, 0.4], [0.2, 0.8]])
-    >>> new, changed = correct_labels(P, [1, 1, 1], threshold=0.9)
+    >>> new, changed = relabel_from_predictions(P, [1, 1, 1], threshold=0.9)
     >>> new.tolist(), changed.tolist()
     ([0, 1, 1], [0])
-    >>> correct_labels(P, [0, 1, 1])[1].tolist()  # class 0's threshold is 0.95: item 1 stays
+    >>> relabel_from_predictions(P, [0, 1, 1])[1].tolist()  # class 0's threshold is 0.95: item 1 stays
     []
     """
     p = check_proba("proba", proba)

@@ -97,7 +97,7 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         Alternating label correction and retraining: before the final
         training, this many rounds of (train on 2 folds with this recipe,
         relabel the items whose held-out prediction is another class with
-        enough probability, see :func:`~weaklab.endmodel.correct_labels`).
+        enough probability, see :func:`~weaklab.endmodel.relabel_from_predictions`).
         The changes are in ``correction_log_``.
     correction_threshold : float in (0.5, 1], optional
         A fixed probability threshold for the corrections; by default each
