@@ -35,11 +35,14 @@ Run from the repository root (needs ``weaklab[torch]``)::
 
     python benchmarks/noise_robust.py            # full; rewrites the BENCHMARKS.md section
     python benchmarks/noise_robust.py --quick    # 1 seed, digits and youtube, 10 epochs, prints only
+    python benchmarks/noise_robust.py --datasets sms trec --part b   # one part; then
+    python benchmarks/noise_robust.py --merge benchmarks/results/noise_robust-a.json ...-b.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -68,7 +71,7 @@ METHODS: dict[str, dict[str, Any]] = {
     "correction": {"correction_rounds": 2},
 }
 DECLARED = "co_teaching"
-SETS = ["digits", "youtube", "sms", "trec", "hausa"]
+SETS = ["digits", "youtube", "hausa", "sms", "trec"]
 
 
 def run_setting(name: str, data: tuple[Any, ...], kind: str | None, rate: float, seed: int, epochs: int,
@@ -168,8 +171,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--datasets", nargs="+", choices=SETS, default=SETS)
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--part", default="", help="write results/noise_robust-PART.json and no BENCHMARKS.md "
+                   "section (run parts in parallel, then --merge them)")
+    p.add_argument("--merge", nargs="+", metavar="JSON", help="write results/noise_robust.json and the "
+                   "BENCHMARKS.md section from the results of parts (or of one run cut short)")
     C.add_tree_args(p)
     args = p.parse_args(argv)
+    if args.merge:
+        parts = [json.loads(Path(f).read_text()) for f in args.merge]
+        merged = dict(parts[0], results=[r for q in parts for r in q["results"]],
+                      datasets_requested=[n for q in parts for n in q.get("datasets_requested", [])],
+                      seconds=max(q["seconds"] for q in parts), command=C.command_line(),
+                      part_commands=[q["command"] for q in parts])
+        C.write_results(NAME, merged)
+        return publish(merged)
     if not args.quick:
         C.check_tree(args.allow_dirty)
     import torch
@@ -181,22 +196,36 @@ def main(argv: list[str] | None = None) -> None:
     names = ["digits", "youtube"] if args.quick else args.datasets
     t0 = time.perf_counter()
     results = []
-    for name in names:
+    payload: dict[str, Any] = {"machine": info, "command": C.command_line(), "epochs": epochs, "seeds": seeds,
+                               "methods": METHODS, "declared": DECLARED, "datasets_requested": names}
+    for name in names:  # the results file is rewritten after each data set, so a cut-short run keeps its part
         print(f"[noise] {name}", flush=True)
         results.append(run_dataset(name, seeds, epochs, args.quick))
-    payload = {"machine": info, "command": C.command_line(), "seconds": time.perf_counter() - t0,
-               "epochs": epochs, "seeds": seeds, "methods": METHODS, "declared": DECLARED, "results": results}
-    path = C.write_results(NAME, payload, quick=args.quick)
+        payload.update(results=results, seconds=time.perf_counter() - t0)
+        path = C.write_results(f"{NAME}-{args.part}" if args.part else NAME, payload, quick=args.quick)
     print(f"results: {path} ({payload['seconds']:.0f} s)")
-    body = markdown(results, epochs, len(seeds))
-    if args.quick:
-        print(body)
+    if args.part:
         return
+    if args.quick:
+        print(markdown(results, epochs, len(seeds)))
+        return
+    publish(payload)
+
+
+def publish(payload: dict[str, Any]) -> None:
+    """Write the BENCHMARKS.md section from a results payload."""
+    results = payload["results"]
+    done = [r["dataset"] for r in results]
+    missing = [n for n in payload.get("datasets_requested", done) if n not in done]
+    note = f" Not run (wall-clock budget): {', '.join(missing)}." if missing else ""
+    if payload.get("part_commands"):
+        note += " Parts run in parallel: " + "; ".join(f"`{c}`" for c in payload["part_commands"]) + "."
     C.update_markdown(NAME, "\n".join([
         "## Training under heavy label noise (issue 15): robust and founding-paper options",
-        "", f"Command: `{C.command_line()}` ({payload['seconds'] / 60:.0f} min). "
+        "", f"Command: `{payload['command']}` ({payload['seconds'] / 60:.0f} min).{note} "
         "Setup and definitions: the docstring of `benchmarks/noise_robust.py`.", "",
-        C.machine_markdown(info, ["weaklab", "numpy", "scikit-learn", "torch"]), "", body]))
+        C.machine_markdown(payload["machine"], ["weaklab", "numpy", "scikit-learn", "torch"]), "",
+        markdown(results, payload["epochs"], len(payload["seeds"]))]))
 
 
 if __name__ == "__main__":

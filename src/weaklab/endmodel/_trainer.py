@@ -151,7 +151,12 @@ def embed(networks: list[Any], X: Any, batch_size: int, device: str) -> np.ndarr
 def _selection_weights(
     data: TrainData, cfg: TrainConfig, epoch: int, pool: np.ndarray, networks: list[Any], state: dict[str, Any]
 ) -> np.ndarray:
-    """Per-item weight factors of the pool from ``cfg.sample_selection`` (see :mod:`.selection`)."""
+    """Per-item weight factors of the pool from ``cfg.sample_selection`` (see :mod:`.selection`).
+
+    The factors are rescaled within each given class so that the class keeps its total weight:
+    selection decides which items of a class count, not how much the class counts (without this a
+    model's early bias toward one class lowers the other class's weights, which feeds the bias).
+    """
     conf = _eval_labelled(networks, data, cfg, pool)
     labels = data.target[pool].argmax(axis=1)
     k = data.target.shape[1]
@@ -159,13 +164,18 @@ def _selection_weights(
         state["thresholds"] = sel.dynamic_class_thresholds(conf, labels, k, state.get("thresholds"))
         ramp = max(1, (cfg.n_epochs - cfg.warmup_epochs) // 2)
         below = max(0.0, 1.0 - (epoch - cfg.warmup_epochs + 1) / ramp)
-        return sel.confidence_weights(conf, labels, state["thresholds"], below_scale=below)
-    if cfg.sample_selection == "gmm":
+        factor = sel.confidence_weights(conf, labels, state["thresholds"], below_scale=below)
+    elif cfg.sample_selection == "gmm":
         tau = sel.gmm_class_thresholds(conf, labels, k)
-        return (conf >= tau[labels]).astype(np.float64)
-    features = embed(networks, data.X[pool], 4 * cfg.batch_size, cfg.device)
-    clean = sel.prototype_clean_proba(-np.log(conf), features, labels, k)
-    return (clean >= 0.5).astype(np.float64)
+        factor = (conf >= tau[labels]).astype(np.float64)
+    else:
+        features = embed(networks, data.X[pool], 4 * cfg.batch_size, cfg.device)
+        clean = sel.prototype_clean_proba(-np.log(conf), features, labels, k)
+        factor = (clean >= 0.5).astype(np.float64)
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    mass = np.bincount(labels, weights=factor, minlength=k)
+    scale = np.where(mass > 0, counts / np.maximum(mass, 1e-12), 0.0)
+    return np.asarray(factor * scale[labels])
 
 
 def _epoch_items(

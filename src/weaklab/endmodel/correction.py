@@ -91,9 +91,10 @@ class CorrectionLog:
 def relabel_from_predictions(proba: Any, labels: Any, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Relabel the items whose held-out prediction is another class, with enough confidence.
 
-    An item is relabelled to its predicted class ``j != label`` when
-    ``p_j >= threshold``. Without a threshold, class ``j``'s threshold is the
-    mean of ``p_j`` over the items labelled ``j`` (the class's
+    An item labelled ``y`` is relabelled to its predicted class ``j != y``
+    when ``p_j >= t_j`` and ``p_y < t_y``: the model is confident in ``j``
+    and not in ``y``. Without a threshold, class ``c``'s threshold ``t_c`` is
+    the mean of ``p_c`` over the items labelled ``c`` (the class's
     self-confidence, as in confident learning): a model trained on noisy
     labels rarely reaches a fixed high probability (at a noise rate ``r`` its
     probabilities are capped near ``1 - r``), so a fixed threshold stops
@@ -108,7 +109,8 @@ def relabel_from_predictions(proba: Any, labels: Any, threshold: float | None = 
     labels : array-like of shape (n,)
         Current class ids.
     threshold : float in (0.5, 1], optional
-        A fixed threshold for every class instead of the per-class ones.
+        A fixed threshold for every class instead of the per-class ones
+        (then ``p_y < threshold`` always holds for a changed item).
 
     Returns
     -------
@@ -137,7 +139,8 @@ def relabel_from_predictions(proba: Any, labels: Any, threshold: float | None = 
     else:
         tau = np.full(p.shape[1], check_float("threshold", threshold, low=0.5, high=1.0, low_open=True))
     conf = p[np.arange(p.shape[0]), pred]
-    changed = np.flatnonzero((pred != y) & (conf >= tau[pred]))
+    own = p[np.arange(p.shape[0]), y]
+    changed = np.flatnonzero((pred != y) & (conf >= tau[pred]) & (own < tau[y]))
     new = y.copy()
     new[changed] = pred[changed]
     return new, changed
