@@ -23,6 +23,8 @@ EXPECTED = {
     "ImageItems", "load_image_folder", "load_image_table", "load_image_arrays", "seed_lf", "image_model_lf",
     # multi-label tasks (issue 16)
     "MultiLabelMatrix", "MultiLabelSoftLabels", "OneVsRestLabelModel", "MultiLabelDawidSkene",
+    # partitioned votes and soft labels on Dask (issue 14)
+    "PartitionedLabelMatrix", "PartitionedSoftLabels",
 }
 
 

@@ -23,12 +23,22 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # the real names for type checkers; at run time they load on first use
-    from ._core import LabelMatrix, MultiLabelMatrix, MultiLabelSoftLabels, SoftLabels, break_ties, fingerprint
+    from ._core import (
+        LabelMatrix,
+        MultiLabelMatrix,
+        MultiLabelSoftLabels,
+        PartitionedLabelMatrix,
+        PartitionedSoftLabels,
+        SoftLabels,
+        break_ties,
+        fingerprint,
+    )
 
 __version__ = "0.1.0"
 
 #: The core containers, loaded from ``_core`` on first use (they import numpy and pandas).
-_CORE = ("LabelMatrix", "SoftLabels", "MultiLabelMatrix", "MultiLabelSoftLabels", "break_ties", "fingerprint")
+_CORE = ("LabelMatrix", "SoftLabels", "MultiLabelMatrix", "MultiLabelSoftLabels", "PartitionedLabelMatrix",
+         "PartitionedSoftLabels", "break_ties", "fingerprint")
 
 _LAZY: dict[str, str] = {
     # data
@@ -103,6 +113,8 @@ __all__ = [
     "SoftLabels",
     "MultiLabelMatrix",
     "MultiLabelSoftLabels",
+    "PartitionedLabelMatrix",
+    "PartitionedSoftLabels",
     "break_ties",
     "fingerprint",
     "WeaklabError",

@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # the real names for type checkers; at run time they load on 
     from .label_matrix import LabelMatrix, vote_dtype
     from .multilabel import ABSENT, PRESENT, MultiLabelMatrix
     from .multilabel_proba import MultiLabelSoftLabels, check_label_proba
+    from .partition_stats import PartitionStatistics
+    from .partitioned import PartitionedLabelMatrix, PartitionedSoftLabels
     from .patterns import VotePatterns, vote_patterns
     from .soft_labels import SoftLabels
     from .state import check_state, load_state, save_state, to_jsonable
@@ -31,6 +33,8 @@ _LAZY: dict[str, str] = {
     "SoftLabels": "soft_labels",
     "MultiLabelMatrix": "multilabel", "PRESENT": "multilabel", "ABSENT": "multilabel",
     "MultiLabelSoftLabels": "multilabel_proba", "check_label_proba": "multilabel_proba",
+    "PartitionedLabelMatrix": "partitioned", "PartitionedSoftLabels": "partitioned",
+    "PartitionStatistics": "partition_stats",
     "check_state": "state", "load_state": "state", "save_state": "state", "to_jsonable": "state",
     "TIE_BREAK_POLICIES": "ties", "break_ties": "ties",
 }
@@ -44,6 +48,9 @@ __all__ = [
     "PRESENT",
     "ABSENT",
     "check_label_proba",
+    "PartitionedLabelMatrix",
+    "PartitionedSoftLabels",
+    "PartitionStatistics",
     "VotePatterns",
     "vote_patterns",
     "vote_dtype",

@@ -17,7 +17,7 @@ from ._batch import LFFault
 from ._engine import FrameResult
 from .lf import LabelingFunction
 
-__all__ = ["ApplyReport", "finish"]
+__all__ = ["ApplyReport", "finish", "make_report"]
 
 logger = logging.getLogger("weaklab.labeling.apply")
 
@@ -108,7 +108,16 @@ def finish(
         votes = votes.astype(vote_dtype(k))
     matrix = LabelMatrix(votes, n_classes=k, source_names=[lf.name for lf in lfs], class_names=class_names,
                          item_ids=ids, source_versions=[lf.fingerprint for lf in lfs])
-    n = votes.shape[0]
+    report = make_report(lfs, result, votes.shape[0], engine=engine, n_jobs=n_jobs, seconds=seconds)
+    return matrix, report
+
+
+def make_report(lfs: list[LabelingFunction], result: FrameResult, n: int, *, engine: str, n_jobs: int,
+                seconds: float) -> ApplyReport:
+    """The :class:`ApplyReport` of ``n`` items from the statistics in ``result`` (its votes are not read).
+
+    Warns when votes were lost to faults.
+    """
     report = ApplyReport(
         lf_names=tuple(lf.name for lf in lfs),
         seconds=tuple(float(s) for s in result.seconds),
@@ -121,7 +130,7 @@ def finish(
         warnings.warn(
             f"{report.n_faults_total} vote(s) were lost to labeling-function faults and became "
             "abstains; see report.faults",
-            RuntimeWarning, stacklevel=3,
+            RuntimeWarning, stacklevel=4,
         )
     logger.debug("applied %d LFs to %d items in %.3fs", len(lfs), n, seconds)
-    return matrix, report
+    return report

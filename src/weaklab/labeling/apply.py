@@ -6,7 +6,9 @@ pool when ``n_jobs > 1`` (the built-in templates then also run in threads:
 their Arrow/RE2 kernels release the GIL). Votes go straight into one preallocated ``int8``
 matrix (``int16`` beyond 127 classes), so memory stays near the data plus the
 matrix. ``engine="dask"`` runs the same per-batch code on each partition of a
-Dask DataFrame (see :mod:`weaklab.labeling.dask_apply`).
+Dask DataFrame (see :mod:`weaklab.labeling.dask_apply`); with ``output=`` it
+writes the votes per partition to Parquet and returns a
+:class:`~weaklab.PartitionedLabelMatrix` (see :mod:`weaklab.labeling.dask_output`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import pandas as pd
 
@@ -25,10 +27,49 @@ from ._engine import check_fields, item_ids, run_frame
 from ._report import ApplyReport, finish
 from .lf import LabelingFunction
 
+if TYPE_CHECKING:
+    from .._core.partitioned import PartitionedLabelMatrix
+
 __all__ = ["ApplyReport", "LFFault", "apply_lfs"]
 
 
 DEFAULT_BATCH_SIZE = 50_000
+
+
+@overload
+def apply_lfs(
+    lfs: Sequence[LabelingFunction],
+    data: Any,
+    *,
+    engine: str = "local",
+    n_jobs: int = 1,
+    progress: bool = True,
+    on_error: str = "raise",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    item_id: str | None = None,
+    n_classes: int | None = None,
+    class_names: Sequence[str] | None = None,
+    output: None = None,
+    storage_options: Mapping[str, Any] | None = None,
+) -> tuple[LabelMatrix, ApplyReport]: ...
+
+
+@overload
+def apply_lfs(
+    lfs: Sequence[LabelingFunction],
+    data: Any,
+    *,
+    engine: str = "local",
+    n_jobs: int = 1,
+    progress: bool = True,
+    on_error: str = "raise",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    item_id: str | None = None,
+    n_classes: int | None = None,
+    class_names: Sequence[str] | None = None,
+    output: str | os.PathLike[str],
+    storage_options: Mapping[str, Any] | None = None,
+) -> tuple[PartitionedLabelMatrix, ApplyReport]: ...
 
 
 def apply_lfs(
@@ -43,7 +84,9 @@ def apply_lfs(
     item_id: str | None = None,
     n_classes: int | None = None,
     class_names: Sequence[str] | None = None,
-) -> tuple[LabelMatrix, ApplyReport]:
+    output: str | os.PathLike[str] | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+) -> tuple[LabelMatrix | PartitionedLabelMatrix, ApplyReport]:
     """Apply labeling functions to every item of ``data``.
 
     Parameters
@@ -76,11 +119,22 @@ def apply_lfs(
         faults.
     class_names : sequence of str, optional
         Names of the classes.
+    output : str or path-like, optional
+        With ``engine="dask"`` only: a folder (local path or fsspec URL such
+        as ``s3://bucket/run/votes``) where the votes are written per
+        partition as Parquet (``votes/part-NNNNN.parquet``: ``item_id`` and
+        one int8/int16 column per LF, plus ``_weaklab.json`` written last).
+        The votes are then never gathered on the client, and a
+        :class:`~weaklab.PartitionedLabelMatrix` is returned. Item ids are
+        checked for uniqueness within each partition only.
+    storage_options : mapping, optional
+        fsspec options for ``output`` (credentials, endpoint, ...).
 
     Returns
     -------
-    L : LabelMatrix
-        Votes of shape ``(n_items, len(lfs))``, ``-1`` = abstain.
+    L : LabelMatrix or PartitionedLabelMatrix
+        Votes of shape ``(n_items, len(lfs))``, ``-1`` = abstain
+        (partitioned when ``output`` is given).
     report : ApplyReport
         Per-LF time, coverage and faults.
     """
@@ -93,11 +147,14 @@ def apply_lfs(
     k = _resolve_n_classes(n_classes, class_names)
     if item_id is not None and not isinstance(item_id, str):
         raise fail("item_id", "a column name or None", item_id)
+    if output is not None and engine != "dask":
+        raise fail("output", "None with engine='local' (partitioned output needs engine='dask')", output)
     if engine == "dask":
         from .dask_apply import apply_dask
 
         return apply_dask(lfs, data, n_jobs=n_jobs, on_error=on_error, batch_size=batch_size,
-                          item_id=item_id, n_classes=k, class_names=class_names)
+                          item_id=item_id, n_classes=k, class_names=class_names, output=output,
+                          storage_options=storage_options)
     frame = as_frame(data)
     ids = item_ids(frame, item_id)
     check_fields(lfs, frame.columns)

@@ -10,7 +10,7 @@ optional extra: ``pip install 'weaklab[dask]'``.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -24,7 +24,7 @@ from ._engine import FrameResult, check_fields, item_ids, run_frame
 from ._report import finish
 from .lf import LabelingFunction
 
-__all__ = ["apply_dask"]
+__all__ = ["apply_dask", "add_statistics"]
 
 
 def _import_dask() -> Any:
@@ -45,12 +45,17 @@ def apply_dask(
     item_id: str | None,
     n_classes: int | None,
     class_names: Sequence[str] | None,
+    output: Any = None,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> tuple[Any, Any]:
     """Apply ``lfs`` to every partition of ``data`` (see :func:`apply_lfs`).
 
     ``data`` is a Dask DataFrame (a pandas one is split into partitions of
     ``batch_size`` rows). The computation runs on the current Dask scheduler
-    (a ``distributed.Client`` if one is active).
+    (a ``distributed.Client`` if one is active). With ``output``, votes are
+    written per partition to a Parquet dataset there and a
+    :class:`~weaklab.PartitionedLabelMatrix` is returned instead of a
+    concatenated :class:`~weaklab.LabelMatrix`.
     """
     dd = _import_dask()
     if isinstance(data, pd.DataFrame):
@@ -60,6 +65,12 @@ def apply_dask(
     check_fields(lfs, data.columns)
     if item_id is not None and item_id not in data.columns:
         raise fail("item_id", "a column of the data", got_text=f"{item_id!r}; columns {list(data.columns)}")
+    if output is not None:
+        from .dask_output import apply_dask_to_parquet
+
+        return apply_dask_to_parquet(lfs, data, output, storage_options=storage_options, n_jobs=n_jobs,
+                                     on_error=on_error, batch_size=batch_size, item_id=item_id,
+                                     n_classes=n_classes, class_names=class_names)
     start = time.perf_counter()
     # One object per partition (its votes, ids and statistics), gathered in partition order.
     parts = data.map_partitions(_apply_partition, lfs, item_id, n_classes, on_error, batch_size,
@@ -110,15 +121,24 @@ def _merge(
     for part, _ in results:
         rows = part.votes.shape[0]
         merged.votes[offset:offset + rows] = part.votes
-        merged.seconds += part.seconds
-        merged.covered += part.covered
-        merged.n_faults += part.n_faults
-        for j in range(m):
-            room = max(MAX_FAULT_RECORDS - len(merged.records[j]), 0)
-            merged.records[j].extend(_shift(r, offset) for r in part.records[j][:room])
+        add_statistics(merged, part, offset)
         offset += rows
     ids = np.concatenate([ids for _, ids in results]) if results else None
     return merged, ids
+
+
+def add_statistics(merged: FrameResult, part: FrameResult, offset: int) -> None:
+    """Add the time, coverage and fault counts of ``part`` (whose first row is ``offset``) to ``merged``.
+
+    Fault records keep at most ``MAX_FAULT_RECORDS`` per LF, their rows
+    shifted to rows of the whole data.
+    """
+    merged.seconds += part.seconds
+    merged.covered += part.covered
+    merged.n_faults += part.n_faults
+    for j, records in enumerate(part.records):
+        room = max(MAX_FAULT_RECORDS - len(merged.records[j]), 0)
+        merged.records[j].extend(_shift(r, offset) for r in records[:room])
 
 
 def _shift(record: LFFault, offset: int) -> LFFault:

@@ -1,0 +1,210 @@
+"""Sufficient statistics of partitioned votes: computed per partition, merged by a tree reduction.
+
+Per partition (pure numpy, on a worker) the votes are collapsed to their
+distinct rows with counts (:func:`~weaklab._core.vote_patterns`); every
+statistic is then a weighted sum over those rows, so merging two partitions
+is addition, plus a re-hash of the two pattern tables. Pattern tables are
+dropped (``patterns=None``) once they exceed ``max_patterns`` rows, which
+bounds the memory of every merge: crowd-shaped votes, whose rows hardly
+repeat, are then handled by distributed EM instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from .constants import ABSTAIN
+from .patterns import vote_patterns
+from .validation import check_int
+
+if TYPE_CHECKING:
+    from .partitioned import PartitionedLabelMatrix
+
+__all__ = ["PartitionStatistics", "partition_statistics", "merge_statistics", "reduce_statistics"]
+
+
+@dataclass(frozen=True)
+class PartitionStatistics:
+    """Reduced statistics of the votes of one or more partitions.
+
+    Attributes
+    ----------
+    n_items, n_sources, n_classes : int
+    overlaps : ndarray of shape (m * k, m * k), int64
+        ``overlaps[j * k + a, l * k + b]``: items on which source ``j`` voted
+        ``a`` and source ``l`` voted ``b`` (diagonal: votes per source and class).
+    source_overlaps : ndarray of shape (m,), int64
+        Items each source votes on that have at least two votes.
+    source_conflicts : ndarray of shape (m,), int64
+        Items each source votes on whose votes are not all equal.
+    votes_per_item : ndarray of shape (m + 1,), int64
+        Number of items with 0, 1, ..., m votes.
+    conflicted_items : int
+        Items whose votes are not all equal.
+    patterns : ndarray of shape (u, m) or None
+        Distinct vote rows in order of first appearance over the partitions
+        in order; None when there were more than ``max_patterns``.
+    pattern_counts : ndarray of shape (u,), int64, or None
+        Items with each pattern.
+    """
+
+    n_items: int
+    n_sources: int
+    n_classes: int
+    overlaps: np.ndarray
+    source_overlaps: np.ndarray
+    source_conflicts: np.ndarray
+    votes_per_item: np.ndarray
+    conflicted_items: int
+    patterns: np.ndarray | None
+    pattern_counts: np.ndarray | None
+
+    @property
+    def class_votes(self) -> np.ndarray:
+        """Votes of each source for each class, shape ``(m, k)``."""
+        return np.diag(self.overlaps).reshape(self.n_sources, self.n_classes).copy()
+
+    @property
+    def source_votes(self) -> np.ndarray:
+        """Votes of each source, shape ``(m,)``."""
+        return self.class_votes.sum(axis=1)
+
+    @property
+    def compresses(self) -> bool:
+        """Whether the pattern table was kept and has at most half as many rows as there are items."""
+        return self.patterns is not None and 2 * self.patterns.shape[0] <= self.n_items
+
+
+def partition_statistics(votes: np.ndarray, n_classes: int, *, max_patterns: int = 100_000) -> PartitionStatistics:
+    """Statistics of one dense ``(n, m)`` vote array.
+
+    Parameters
+    ----------
+    votes : ndarray of shape (n, m), integer
+        Votes in ``[-1, n_classes)``.
+    n_classes : int
+    max_patterns : int, default=100000
+        Keep the pattern table only up to this many distinct rows.
+
+    Returns
+    -------
+    PartitionStatistics
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = partition_statistics(np.array([[0, 0], [0, 1], [0, 0], [-1, -1]]), 2)
+    >>> s.class_votes.tolist(), s.source_conflicts.tolist(), s.pattern_counts.tolist()
+    ([[3, 0], [2, 1]], [1, 1], [2, 1, 1])
+    """
+    votes = np.asarray(votes)
+    n, m = votes.shape
+    pats = vote_patterns(votes)
+    return _from_patterns(pats.patterns, pats.counts, n, m, int(n_classes), max_patterns)
+
+
+def _from_patterns(patterns: np.ndarray, counts: np.ndarray, n: int, m: int, k: int,
+                   max_patterns: int) -> PartitionStatistics:
+    counts = counts.astype(np.int64)
+    voted = patterns != ABSTAIN
+    per_item = np.count_nonzero(voted, axis=1)
+    high = patterns.max(axis=1, initial=ABSTAIN)
+    low = np.where(voted, patterns, k).min(axis=1, initial=k)
+    conflicted = (per_item > 0) & (low != high)
+    keep = patterns.shape[0] <= max_patterns
+    return PartitionStatistics(
+        n_items=int(n), n_sources=m, n_classes=k,
+        overlaps=_weighted_overlaps(patterns, counts, k),
+        source_overlaps=(voted & (per_item >= 2)[:, None]).T.astype(np.int64) @ counts,
+        source_conflicts=(voted & conflicted[:, None]).T.astype(np.int64) @ counts,
+        votes_per_item=np.bincount(per_item, weights=counts, minlength=m + 1).astype(np.int64),
+        conflicted_items=int(counts[conflicted].sum()),
+        patterns=patterns if keep else None, pattern_counts=counts if keep else None,
+    )
+
+
+def _weighted_overlaps(patterns: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """``X^T diag(counts) X`` for the one-hot votes ``X`` of the patterns, exact int64."""
+    u, m = patterns.shape
+    rows, cols = np.nonzero(patterns != ABSTAIN)
+    flat = cols * k + patterns[rows, cols].astype(np.int64)
+    X = sp.csr_array((np.ones(rows.shape[0], dtype=np.int64), (rows, flat)), shape=(u, m * k))
+    weighted = sp.csr_array((counts[rows], (rows, flat)), shape=(u, m * k))
+    return np.asarray((X.T @ weighted).toarray(), dtype=np.int64)
+
+
+def merge_statistics(a: PartitionStatistics, b: PartitionStatistics, *,
+                     max_patterns: int = 100_000) -> PartitionStatistics:
+    """The statistics of two partitions together (``a``'s rows first).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = partition_statistics(np.array([[0, 0], [0, 1]]), 2)
+    >>> b = partition_statistics(np.array([[1, 1], [0, 0]]), 2)
+    >>> merge_statistics(a, b).pattern_counts.tolist()
+    [2, 1, 1]
+    """
+    patterns, counts = None, None
+    if a.patterns is not None and b.patterns is not None and a.pattern_counts is not None \
+            and b.pattern_counts is not None:
+        both = np.concatenate([a.patterns, b.patterns])
+        pats = vote_patterns(both)
+        if pats.n_patterns <= max_patterns:
+            weights = np.concatenate([a.pattern_counts, b.pattern_counts])
+            patterns = pats.patterns
+            counts = np.bincount(pats.inverse, weights=weights, minlength=pats.n_patterns).astype(np.int64)
+    return PartitionStatistics(
+        n_items=a.n_items + b.n_items, n_sources=a.n_sources, n_classes=a.n_classes,
+        overlaps=a.overlaps + b.overlaps, source_overlaps=a.source_overlaps + b.source_overlaps,
+        source_conflicts=a.source_conflicts + b.source_conflicts,
+        votes_per_item=a.votes_per_item + b.votes_per_item,
+        conflicted_items=a.conflicted_items + b.conflicted_items, patterns=patterns, pattern_counts=counts,
+    )
+
+
+def reduce_statistics(plm: PartitionedLabelMatrix, *, max_patterns: int = 100_000,
+                      split_every: int = 8) -> PartitionStatistics:
+    """The statistics of a :class:`~weaklab.PartitionedLabelMatrix`, tree-reduced by Dask.
+
+    Each partition is read and summarised on a worker; summaries are merged
+    pairwise in partition order (``split_every`` per task), so the client
+    receives one :class:`PartitionStatistics`.
+
+    Parameters
+    ----------
+    plm : PartitionedLabelMatrix
+    max_patterns : int, default=100000
+        Pattern tables larger than this are dropped (see the module docstring).
+    split_every : int, default=8
+
+    Returns
+    -------
+    PartitionStatistics
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from weaklab import LabelMatrix, PartitionedLabelMatrix
+    >>> plm = PartitionedLabelMatrix.write(tempfile.mkdtemp(), [LabelMatrix(np.array([[0, 0], [0, 1]])),
+    ...                                                          LabelMatrix(np.array([[0, 0]]))])
+    >>> reduce_statistics(plm).pattern_counts.tolist()
+    [2, 1]
+    """
+    from .dask_ops import map_reduce
+
+    max_patterns = check_int("max_patterns", max_patterns, low=1)
+    k = int(plm.n_classes)
+
+    def summarise(i: int) -> PartitionStatistics:
+        votes = plm.read_partition(i).to_dense()
+        return partition_statistics(votes, k, max_patterns=max_patterns)
+
+    def merge(a: PartitionStatistics, b: PartitionStatistics) -> PartitionStatistics:
+        return merge_statistics(a, b, max_patterns=max_patterns)
+
+    return map_reduce(plm.n_partitions, summarise, merge, split_every=split_every)

@@ -1,0 +1,98 @@
+"""The Dask engine with ``output=``: votes written per partition to Parquet, never gathered.
+
+Each partition of the Dask DataFrame runs the local engine's batch code on a
+worker, writes its votes and item ids to ``ROOT/votes/part-NNNNN.parquet``
+and returns only its statistics (time, coverage, faults, rows). The client
+merges those into the :class:`~weaklab.labeling.ApplyReport`, writes
+``ROOT/_weaklab.json`` last and returns a
+:class:`~weaklab.PartitionedLabelMatrix` naming the files.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .._core.constants import ABSTAIN
+from .._core.dataset_io import filesystem, write_frame
+from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, votes_file, votes_frame
+from .._core.validation import fail
+from ..errors import LFExecutionError
+from ._engine import FrameResult, item_ids, run_frame
+from ._report import ApplyReport, make_report
+from .dask_apply import add_statistics
+from .lf import LabelingFunction
+
+__all__ = ["apply_dask_to_parquet"]
+
+
+def apply_dask_to_parquet(
+    lfs: list[LabelingFunction],
+    data: Any,
+    output: Any,
+    *,
+    storage_options: Mapping[str, Any] | None,
+    n_jobs: int,
+    on_error: str,
+    batch_size: int,
+    item_id: str | None,
+    n_classes: int | None,
+    class_names: Sequence[str] | None,
+) -> tuple[PartitionedLabelMatrix, ApplyReport]:
+    """Apply ``lfs`` to every partition of the Dask DataFrame ``data``, writing votes under ``output``.
+
+    See :func:`~weaklab.labeling.apply_lfs` (``engine="dask"``, ``output=...``).
+    """
+    import dask
+
+    names = [lf.name for lf in lfs]
+    if ITEM_ID in names:
+        raise fail("lfs", f"labeling functions not named {ITEM_ID!r} (the id column of the votes files)", names)
+    filesystem(output, storage_options)  # fail early on a bad URL or missing fsspec backend
+    root = output if isinstance(output, str) else str(output.__fspath__())
+    start = time.perf_counter()
+    tasks = [dask.delayed(_write_partition)(part, i, lfs, root, storage_options, item_id, n_classes, on_error,
+                                            batch_size)
+             for i, part in enumerate(data.to_delayed())]
+    results: list[tuple[FrameResult, int, int]] = list(dask.compute(*tasks))
+    merged, rows = _merge_stats(results, len(lfs), n_classes)
+    top = max((r[2] for r in results), default=ABSTAIN)
+    k = n_classes if n_classes is not None else max(2, top + 1)
+    plm = PartitionedLabelMatrix(root, tuple(names), k, tuple(votes_file(i) for i in range(len(rows))), rows,
+                                 tuple(lf.fingerprint for lf in lfs),
+                                 None if class_names is None else tuple(class_names), storage_options)
+    plm.save_metadata()
+    report = make_report(lfs, merged, plm.n_items, engine="dask", n_jobs=n_jobs,
+                         seconds=time.perf_counter() - start)
+    return plm, report
+
+
+def _write_partition(frame: pd.DataFrame, number: int, lfs: list[LabelingFunction], root: str,
+                     storage_options: Mapping[str, Any] | None, item_id: str | None, n_classes: int | None,
+                     on_error: str, batch_size: int) -> tuple[FrameResult, int, int]:
+    """Run the LFs on one partition and write its votes; ``(statistics, rows, largest vote)``."""
+    ids = item_ids(frame, item_id) if item_id is not None else frame.index.to_numpy()
+    try:
+        result = run_frame(lfs, frame, ids, n_classes=n_classes, on_error=on_error, batch_size=batch_size)
+    except LFExecutionError as exc:
+        where = f" (partition {number}; rows are counted within the partition)"
+        raise LFExecutionError(str(exc) + where, lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
+                               original=exc.original) from exc.original
+    write_frame(votes_frame(result.votes, ids, [lf.name for lf in lfs]), root, votes_file(number),
+                storage_options)
+    rows, top = result.votes.shape[0], int(result.votes.max(initial=ABSTAIN))
+    result.votes = result.votes[:0]  # only the statistics travel back to the client
+    return result, rows, top
+
+
+def _merge_stats(results: Sequence[tuple[FrameResult, int, int]], m: int,
+                 n_classes: int | None) -> tuple[FrameResult, tuple[int, ...]]:
+    merged = FrameResult.empty(0, m, n_classes)
+    offset = 0
+    for part, rows, _ in results:
+        add_statistics(merged, part, offset)
+        offset += rows
+    return merged, tuple(int(rows) for _, rows, _ in results)
