@@ -14,13 +14,15 @@ import importlib
 import os
 from abc import ABCMeta, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from .._core import LabelMatrix, SoftLabels, as_label_matrix, break_ties, fingerprint
 from .._core.constants import STATE_SCHEMA_VERSION
+from .._core.partition_stats import PartitionStatistics
+from .._core.partitioned import PartitionedLabelMatrix, PartitionedSoftLabels
 from .._core.state import check_state, load_state, save_state, to_jsonable
 from .._core.validation import Checker, check_choice, check_class_balance, check_labels, fail, validate_params
 from ..errors import NotFittedError, ValidationError
@@ -101,7 +103,20 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         self
+
+        Notes
+        -----
+        ``L`` may be a :class:`~weaklab.PartitionedLabelMatrix` (votes in a
+        Parquet dataset, from ``apply_lfs(..., engine="dask", output=...)``)
+        for the models that fit on reduced statistics; its statistics are
+        then reduced over the partitions by Dask and the votes never reach
+        the client. ``gold`` must be None there.
         """
+        if isinstance(L, PartitionedLabelMatrix):
+            from ._partitioned import fit_partitioned
+
+            fit_partitioned(self, L, gold=gold, class_balance=class_balance)
+            return self
         validate_params(self, self._parameter_spec)
         L = as_label_matrix(L, n_classes)
         self._check_fit_matrix(L)
@@ -136,22 +151,46 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
         """Learn the model from validated votes, gold (``-1`` = unknown) and a given class balance."""
 
+    def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
+                     class_balance: np.ndarray | None) -> None:
+        """Learn from the reduced statistics of partitioned votes; models that can override this."""
+        raise fail("L", f"a LabelMatrix ({type(self).__name__} does not fit on partitioned votes)",
+                   got_text="a PartitionedLabelMatrix")
+
     # ------------------------------------------------------------- predict
-    def predict_proba(self, L: Any) -> np.ndarray:
+    @overload
+    def predict_proba(self, L: PartitionedLabelMatrix, *, output: Any = None) -> PartitionedSoftLabels: ...
+
+    @overload
+    def predict_proba(self, L: Any, *, output: None = None) -> np.ndarray: ...
+
+    def predict_proba(self, L: Any, *, output: Any = None) -> np.ndarray | PartitionedSoftLabels:
         """Soft labels: the posterior over classes of every item.
 
         Parameters
         ----------
-        L : LabelMatrix or array-like of shape (n_items, n_sources)
+        L : LabelMatrix, array-like of shape (n_items, n_sources) or PartitionedLabelMatrix
             Votes of the same sources the model was fitted on. When both
             matrices carry source names and they are a permutation of each
             other, columns are matched by name.
+        output : str or path-like, optional
+            Only for a :class:`~weaklab.PartitionedLabelMatrix`: the folder
+            (local path or fsspec URL) where each partition's soft labels
+            are written by a Dask task; default ``ROOT/soft_labels`` beside
+            the votes.
 
         Returns
         -------
-        ndarray of shape (n_items, n_classes)
-            Rows sum to 1. The model is not modified.
+        ndarray of shape (n_items, n_classes) or PartitionedSoftLabels
+            Rows sum to 1. The model is not modified. Partitioned votes give
+            a :class:`~weaklab.PartitionedSoftLabels` naming the files.
         """
+        if isinstance(L, PartitionedLabelMatrix):
+            from ._partitioned import predict_partitioned
+
+            return predict_partitioned(self, L, output)
+        if output is not None:
+            raise fail("output", "None unless L is a PartitionedLabelMatrix", output)
         L = self._check_predict_matrix(L)
         return self._predict_proba(L)
 
@@ -172,6 +211,9 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
             Seed for ``"random"``; defaults to the model's ``random_state``
             parameter when it has one, so predictions are reproducible.
         """
+        if isinstance(L, PartitionedLabelMatrix):
+            raise fail("L", "a LabelMatrix (for partitioned votes use predict_proba(L, output=...))",
+                       got_text="a PartitionedLabelMatrix")
         proba = self.predict_proba(L)
         seed = random_state if random_state is not None else getattr(self, "random_state", None)
         return break_ties(proba, tie_break, prior=self.class_balance_, random_state=seed)

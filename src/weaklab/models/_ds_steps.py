@@ -19,7 +19,10 @@ from ._onehot import OneHot
 from ._posterior import abstain_log_constant, log_likelihood_table, one_coin_matrix, row_max, row_sum
 
 __all__ = ["e_step", "expected_counts", "full_confusion", "one_coin_confusion", "abstain_rates", "class_prior",
-           "pool_groups", "log_prior_penalty"]
+           "pool_groups", "log_prior_penalty", "vote_share_posterior", "MStep", "Params"]
+
+Params = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
+"""Group confusions ``(n_groups, k, k)``, class prior ``(k,)``, group abstain rates ``(n_groups, k)`` or None."""
 
 
 def e_step(
@@ -193,10 +196,79 @@ def abstain_rates(counts: np.ndarray, class_mass: np.ndarray, members: np.ndarra
     return np.divide(abstains, total, out=np.full_like(total, 0.5), where=total > 0)
 
 
-def class_prior(posterior: np.ndarray, weights: np.ndarray, smoothing: float) -> np.ndarray:
-    """``(sum_u w_u T[u] + smoothing) / (sum_u w_u + k smoothing)``."""
-    mass = weights @ posterior + smoothing
+def class_prior(class_mass: np.ndarray, smoothing: float) -> np.ndarray:
+    """``(m_c + smoothing) / (sum_c m_c + k smoothing)`` for the expected class mass ``m = sum_u w_u T[u]``."""
+    mass = class_mass + smoothing
     return mass / mass.sum()
+
+
+def vote_share_posterior(class_counts: np.ndarray) -> np.ndarray:
+    """Each unit's share of votes per class ``(n_units, k)``; units without votes get uniform rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vote_share_posterior(np.array([[3.0, 1.0], [0.0, 0.0]])).tolist()
+    [[0.75, 0.25], [0.5, 0.5]]
+    """
+    posterior = np.array(class_counts, dtype=np.float64)
+    totals = row_sum(posterior)[:, None]
+    np.divide(posterior, totals, out=posterior, where=totals > 0)
+    posterior[totals[:, 0] == 0] = 1.0 / posterior.shape[1]
+    return posterior
+
+
+class MStep:
+    """The closed-form Dawid-Skene M-step from reduced sums, and the penalised loss.
+
+    Everything the M-step needs is a sum over units, so it runs the same
+    on one matrix and on sums reduced over partitions.
+
+    Parameters
+    ----------
+    one_coin : bool
+        One accuracy per group instead of a full confusion.
+    smoothing : float
+    groups : ndarray of shape (m,)
+        Group of every source.
+    n_groups : int
+    fixed_prior : ndarray of shape (k,), optional
+        A class balance held fixed.
+    model_abstain : bool, default=False
+        Learn ``P(abstain | class)`` per group.
+    """
+
+    def __init__(self, *, one_coin: bool, smoothing: float, groups: np.ndarray, n_groups: int,
+                 fixed_prior: np.ndarray | None, model_abstain: bool = False) -> None:
+        self.one_coin = one_coin
+        self.smoothing = float(smoothing)
+        self.groups = groups
+        self.n_groups = n_groups
+        self.fixed_prior = fixed_prior
+        self.members = np.bincount(groups, minlength=n_groups).astype(np.float64)
+        self.model_abstain = model_abstain
+
+    def __call__(self, counts: np.ndarray, class_mass: np.ndarray) -> Params:
+        """Parameters from expected vote counts ``(m, k, k)`` and expected class mass ``(k,)``."""
+        pooled = pool_groups(counts, self.groups, self.n_groups)
+        confusion = (one_coin_confusion if self.one_coin else full_confusion)(pooled, self.smoothing)
+        prior = self.fixed_prior if self.fixed_prior is not None else class_prior(class_mass, self.smoothing)
+        abstain = None
+        if self.model_abstain:
+            abstain = abstain_rates(pooled, class_mass, self.members, self.smoothing)
+        return confusion, prior, abstain
+
+    def loss(self, log_lik: float, params: Params, n_items: float) -> float:
+        """Negative penalised log-likelihood per item."""
+        confusion, prior, abstain = params
+        learned_prior = None if self.fixed_prior is not None else prior
+        penalty = log_prior_penalty(confusion, learned_prior, self.smoothing, abstain)
+        return -(log_lik + penalty) / float(n_items)
+
+    def per_source(self, params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Confusions ``(m, k, k)``, prior and abstain rates ``(m, k)`` (or None) of every source."""
+        confusion, prior, abstain = params
+        return confusion[self.groups], prior, None if abstain is None else abstain[self.groups]
 
 
 def pool_groups(counts: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:

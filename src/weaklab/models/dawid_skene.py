@@ -38,12 +38,12 @@ no full-data iterations on hard problems and cost some on easy ones.)
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .._core import LabelMatrix
+from .._core import LabelMatrix, PartitionedLabelMatrix, PartitionStatistics
 from .._core.validation import (
     Checker,
     check_proba,
@@ -55,18 +55,10 @@ from .._core.validation import (
     plain_scalar,
 )
 from ._base import LabelModel
-from ._ds_steps import (
-    abstain_rates,
-    class_prior,
-    e_step,
-    expected_counts,
-    full_confusion,
-    log_prior_penalty,
-    one_coin_confusion,
-    pool_groups,
-)
+from ._ds_dask import DistributedEM
+from ._ds_steps import MStep, Params, e_step, expected_counts, vote_share_posterior
 from ._em import EMLabelModel, run_em
-from ._posterior import row_sum
+from ._partitioned import pattern_votes
 from ._votes import VoteData, prepare_votes
 
 __all__ = ["DawidSkene", "OneCoinDawidSkene", "e_step", "expected_counts", "resolve_abstain",
@@ -192,19 +184,39 @@ class _DawidSkeneModel(EMLabelModel):
         keys = gold if gold is not None and (gold >= 0).any() else None
         data = prepare_votes(L, keys=keys)
         totals = np.asarray(data.design.T @ data.weights, dtype=np.float64).reshape(L.n_sources, L.n_classes)
-        groups, n_groups = resolve_source_groups(self.source_groups, L.source_names, totals)
-        rng = check_random_state(self.random_state)
-        run = _EMRun(self, data, groups, n_groups, class_balance)
-        mode = resolve_abstain(self.abstain, run.vote_totals.reshape(L.n_sources, L.n_classes))
-        run.model_abstain = mode == "model"
-        start = run.m_step(None, self._initial_posterior(data, L, rng))
-        result = run_em(start, run.e_step, run.m_step, max_iter=self.max_iter, tol=self.tol)
-        confusion, prior, abstain = result.params
-        self.confusion_ = confusion[groups]
-        self.class_balance_ = prior
+        run = _EMRun(self._m_step(L.source_names, class_balance, totals), data)
+        self._run(run, run.vote_totals, lambda: run.m_step(None, self._initial_posterior(data, L)))
+
+    def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
+                     class_balance: np.ndarray | None) -> None:
+        step = self._m_step(plm.source_names, class_balance, stats.class_votes.astype(np.float64))
+        if stats.compresses:
+            data = pattern_votes(stats)
+            local = _EMRun(step, data)
+            self._run(local, local.vote_totals, lambda: local.m_step(None, self._initial_posterior(data, None)))
+            return
+        if self.init != "majority":
+            raise fail(f"{type(self).__name__}(init=...)",
+                       '"majority" for partitioned votes whose patterns do not compress (distributed EM)',
+                       self.init)
+        run = DistributedEM(plm, step)
+        self._run(run, np.diag(stats.overlaps).astype(np.float64), run.initial)
+
+    def _m_step(self, source_names: Sequence[str], class_balance: np.ndarray | None,
+                votes_per_class: np.ndarray) -> MStep:
+        groups, n_groups = resolve_source_groups(self.source_groups, source_names, votes_per_class)
+        return MStep(one_coin=self._one_coin, smoothing=float(self.smoothing), groups=groups, n_groups=n_groups,
+                     fixed_prior=class_balance)
+
+    def _run(self, run: Any, vote_totals: np.ndarray, start: Callable[[], Params]) -> None:
+        """Resolve the abstain mode, run EM from ``start()`` and keep the learned state."""
+        step: MStep = run.step
+        mode = resolve_abstain(self.abstain, vote_totals.reshape(step.groups.shape[0], -1))
+        step.model_abstain = mode == "model"
+        result = run_em(start(), run.e_step, run.m_step, max_iter=self.max_iter, tol=self.tol)
+        self.confusion_, self.class_balance_, self.abstain_rate_ = step.per_source(result.params)
         self.abstain_mode_ = mode
-        self.abstain_rate_ = None if abstain is None else abstain[groups]
-        self.source_groups_ = groups.tolist()
+        self.source_groups_ = step.groups.tolist()
         self._record_em(result)
 
     @classmethod
@@ -216,22 +228,22 @@ class _DawidSkeneModel(EMLabelModel):
             state = {**state, "params": params, "attributes": {**state["attributes"], "abstain_mode_": "ignore"}}
         return super().from_state(state)
 
-    def _initial_posterior(self, data: VoteData, L: LabelMatrix, rng: np.random.Generator) -> np.ndarray:
-        """Starting posteriors ``(n_units, k)`` of the units of ``data``."""
+    def _initial_posterior(self, data: VoteData, L: LabelMatrix | None) -> np.ndarray:
+        """Starting posteriors ``(n_units, k)`` of the units of ``data`` (``L``: the items, for init="given")."""
         k = data.n_classes
         if self.init == "given":
             name = f"{type(self).__name__}(init_proba=...)"
+            if L is None:
+                raise fail(f"{type(self).__name__}(init=...)", '"majority" or "random" for partitioned votes',
+                           self.init)
             if self.init_proba is None:
                 raise fail(name, 'an (n_items, k) array when init="given"', None)
             proba = check_proba(name, self.init_proba, n_classes=k, n_rows=L.n_items)
             posterior = _items_to_units(proba, data)
         elif self.init == "random":
-            posterior = rng.dirichlet(np.ones(k), size=data.n_units)
+            posterior = check_random_state(self.random_state).dirichlet(np.ones(k), size=data.n_units)
         else:
-            posterior = data.class_counts()
-            totals = row_sum(posterior)[:, None]
-            np.divide(posterior, totals, out=posterior, where=totals > 0)
-            posterior[totals[:, 0] == 0] = 1.0 / k
+            posterior = vote_share_posterior(data.class_counts())
         if data.keys is not None:
             known = np.flatnonzero(data.keys >= 0)
             posterior[known] = 0.0
@@ -269,24 +281,13 @@ def resolve_abstain(abstain: str, votes_per_class: np.ndarray) -> str:
     return "model" if 2 * int(unipolar.sum()) >= int(counted.sum()) else "ignore"
 
 
-Params = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
-"""Group confusions ``(n_groups, k, k)``, class prior ``(k,)``, group abstain rates ``(n_groups, k)`` or None."""
-
-
 class _EMRun:
-    """EM on one :class:`VoteData`: confusion form, source groups, abstentions, and a fixed prior if given."""
+    """EM on one :class:`VoteData` with the M-step ``step``."""
 
-    def __init__(self, model: _DawidSkeneModel, data: VoteData, groups: np.ndarray, n_groups: int,
-                 fixed_prior: np.ndarray | None, *, model_abstain: bool = False) -> None:
-        self.one_coin = model._one_coin
-        self.smoothing = float(model.smoothing)
+    def __init__(self, step: MStep, data: VoteData) -> None:
+        self.step = step
         self.data = data
         self.vote_totals = np.asarray(data.design.T @ data.weights, dtype=np.float64)
-        self.groups = groups
-        self.n_groups = n_groups
-        self.fixed_prior = fixed_prior
-        self.members = np.bincount(groups, minlength=n_groups).astype(np.float64)
-        self.model_abstain = model_abstain
 
     def m_step(self, params: Params | None, posterior: np.ndarray) -> Params:
         """Group confusions, class prior and group abstain rates (or None) from unit posteriors.
@@ -295,24 +296,15 @@ class _EMRun:
         """
         data = self.data
         counts = expected_counts(data.design, posterior, data.weights, self.vote_totals, data.n_sources)
-        pooled = pool_groups(counts, self.groups, self.n_groups)
-        confusion = (one_coin_confusion if self.one_coin else full_confusion)(pooled, self.smoothing)
-        prior = self.fixed_prior if self.fixed_prior is not None else class_prior(
-            posterior, data.weights, self.smoothing)
-        abstain = None
-        if self.model_abstain:
-            abstain = abstain_rates(pooled, data.weights @ posterior, self.members, self.smoothing)
-        return confusion, prior, abstain
+        return self.step(counts, data.weights @ posterior)
 
     def e_step(self, params: Params) -> tuple[np.ndarray, float]:
         """Unit posteriors and the loss: negative penalised log-likelihood per item."""
         data = self.data
-        confusion, prior, abstain = params
-        posterior, log_lik = e_step(data.design, confusion[self.groups], prior, self.vote_totals,
-                                    data.weights, data.keys, None if abstain is None else abstain[self.groups])
-        learned_prior = None if self.fixed_prior is not None else prior
-        penalty = log_prior_penalty(confusion, learned_prior, self.smoothing, abstain)
-        return posterior, -(log_lik + penalty) / float(data.weights.sum())
+        confusion, prior, abstain = self.step.per_source(params)
+        posterior, log_lik = e_step(data.design, confusion, prior, self.vote_totals, data.weights, data.keys,
+                                    abstain)
+        return posterior, self.step.loss(log_lik, params, float(data.weights.sum()))
 
 
 def _items_to_units(proba: np.ndarray, data: VoteData) -> np.ndarray:

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._core import LabelMatrix
+from .._core import LabelMatrix, PartitionedLabelMatrix, PartitionStatistics
 from .._core.validation import Checker, interval
 from ._base import LabelModel, known_class_balance
 
@@ -45,8 +45,17 @@ class MajorityVote(LabelModel):
         self.smoothing = smoothing
 
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
-        k = L.n_classes
-        counts = L.class_counts().sum(axis=0).astype(np.float64)
+        self._fit_counts(L.class_counts().sum(axis=0), gold, class_balance)
+
+    def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
+                     class_balance: np.ndarray | None) -> None:
+        self._fit_counts(stats.class_votes.sum(axis=0), None, class_balance)
+
+    def _fit_counts(self, class_votes: np.ndarray, gold: np.ndarray | None,
+                    class_balance: np.ndarray | None) -> None:
+        """The class balance from the number of votes for each class, ``(k,)``."""
+        counts = np.asarray(class_votes, dtype=np.float64)
+        k = counts.shape[0]
         self.class_balance_ = known_class_balance(class_balance, gold, (counts + 1.0) / (counts.sum() + k))
 
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:

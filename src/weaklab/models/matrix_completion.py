@@ -16,17 +16,18 @@ Complex Models with Multi-Task Weak Supervision", AAAI 2019).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment, minimize
 
-from .._core import LabelMatrix
+from .._core import LabelMatrix, PartitionedLabelMatrix, PartitionStatistics
 from .._core.constants import EPS, TINY
 from .._core.validation import Checker, fail, instance_of, interval, optional, options
 from ._base import ConfusionLabelModel, StateShapes, known_class_balance
+from ._partitioned import mean_voted_posterior
 from ._posterior import log_likelihood_table, predict_with_confusion, softmax_rows
 from ._vote_stats import small_blas, vote_overlaps
 
@@ -307,9 +308,30 @@ class MatrixCompletion(ConfusionLabelModel):
 
     # ----------------------------------------------------------------- fit
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
-        m, k, n = L.n_sources, L.n_classes, L.n_items
-        pairs = resolve_dependencies(self.dependencies, L.source_names)
-        obs = vote_overlaps(L) / n
+        def mean_posterior(mu: np.ndarray, prior: np.ndarray, groups: np.ndarray) -> np.ndarray:
+            return _mean_posterior(L, mu, prior, groups)
+
+        self._fit_overlaps(vote_overlaps(L), L.n_items, L.source_names, L.n_classes, gold, class_balance,
+                           mean_posterior)
+
+    def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
+                     class_balance: np.ndarray | None) -> None:
+        def mean_posterior(mu: np.ndarray, prior: np.ndarray, groups: np.ndarray) -> np.ndarray:
+            def posterior(part: LabelMatrix) -> np.ndarray:
+                return _posterior(part, mu, prior, groups)
+
+            return _floored_balance(mean_voted_posterior(plm, posterior, prior))
+
+        self._fit_overlaps(stats.overlaps.astype(np.float64), stats.n_items, plm.source_names, plm.n_classes,
+                           None, class_balance, mean_posterior)
+
+    def _fit_overlaps(self, overlaps: np.ndarray, n: int, source_names: Sequence[str], k: int,
+                      gold: np.ndarray | None, class_balance: np.ndarray | None,
+                      mean_posterior: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]) -> None:
+        """Fit from one-hot overlap counts of ``n`` items; ``mean_posterior(mu, prior, groups)`` gives a new balance."""
+        m = len(source_names)
+        pairs = resolve_dependencies(self.dependencies, source_names)
+        obs = overlaps / n
         groups = source_groups(pairs, m)
         mask = loss_mask(m, k, groups)
         eps = self.mu_eps if self.mu_eps is not None else min(0.01, 10.0 ** -np.ceil(np.log10(max(n, 2))))
@@ -323,7 +345,7 @@ class MatrixCompletion(ConfusionLabelModel):
         with small_blas():
             mu = solve(prior)
             for _ in range(0 if fixed else self.balance_iter):
-                prior = known_class_balance(None, gold, _mean_posterior(L, _as_tensor(mu), prior, groups))
+                prior = known_class_balance(None, gold, mean_posterior(_as_tensor(mu), prior, groups))
                 mu = solve(prior)
         self.mu_ = _as_tensor(mu)
         self.class_balance_ = prior
@@ -398,7 +420,10 @@ def _group_members(groups: np.ndarray) -> list[np.ndarray]:
 def _mean_posterior(L: LabelMatrix, mu: np.ndarray, prior: np.ndarray, groups: np.ndarray) -> np.ndarray:
     proba = _posterior(L, mu, prior, groups)
     voted = L.votes_per_item() > 0
-    balance = proba[voted].mean(axis=0) if voted.any() else prior
+    return _floored_balance(proba[voted].mean(axis=0) if voted.any() else prior)
+
+
+def _floored_balance(balance: np.ndarray) -> np.ndarray:
     balance = np.clip(balance, 1e-3, None)
     return balance / balance.sum()
 

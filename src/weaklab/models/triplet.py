@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._core import LabelMatrix
+from .._core import LabelMatrix, PartitionedLabelMatrix, PartitionStatistics
 from .._core.validation import Checker, check_random_state, interval, options
 from ._base import ConfusionLabelModel, StateShapes, known_class_balance
 from ._posterior import one_coin_matrix
@@ -329,16 +329,24 @@ class Triplet(ConfusionLabelModel):
         self.random_state = random_state
 
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
-        m, k = L.n_sources, L.n_classes
+        self._fit_overlaps(vote_overlaps(L), L.n_items, L.n_sources, L.n_classes, gold, class_balance)
+
+    def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
+                     class_balance: np.ndarray | None) -> None:
+        self._fit_overlaps(stats.overlaps.astype(np.float64), stats.n_items, plm.n_sources, plm.n_classes, None,
+                           class_balance)
+
+    def _fit_overlaps(self, overlaps: np.ndarray, n: int, m: int, k: int, gold: np.ndarray | None,
+                      class_balance: np.ndarray | None) -> None:
+        """Fit from the one-hot overlap counts ``(m k, m k)`` of ``n`` items."""
         rng = check_random_state(self.random_state)
         conditional = self.moments == "conditional"
-        overlaps = vote_overlaps(L)
-        M, co_votes = agreements_from_overlaps(overlaps, k, L.n_items, conditional=conditional)
+        M, co_votes = agreements_from_overlaps(overlaps, k, n, conditional=conditional)
         valid = co_votes >= self.min_overlap
         np.fill_diagonal(valid, False)
         estimates = triplet_estimates(M, valid, _partner_pairs(m, self.max_triplets, rng),
                                       self.min_denominator)
-        shares, coverage = shares_from_counts(np.diag(overlaps), k, L.n_items)
+        shares, coverage = shares_from_counts(np.diag(overlaps), k, n)
         magnitude = np.sqrt(_aggregate(estimates, self.aggregate))
         if not conditional:  # a_i = coverage_i * z_i
             magnitude = magnitude / np.maximum(coverage, 1e-12)

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._core import LabelMatrix
+from .._core import LabelMatrix, PartitionedLabelMatrix, PartitionStatistics
 from .._core.validation import Checker, fail, interval, options
 from ._base import LabelModel, StateShapes, known_class_balance
 from ._posterior import softmax_rows
@@ -168,11 +168,20 @@ class WeightedMajorityVote(LabelModel):
             _, self.weights_ = gold_log_odds_weights(L, known, float(self.smoothing))
         else:
             self.weights_ = np.ones(L.n_sources, dtype=np.float64)
-        k = L.n_classes
-        votes = _class_totals(L).astype(np.float64)
+        self._fit_balance(_class_totals(L), gold, class_balance)
+
+    def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
+                     class_balance: np.ndarray | None) -> None:
+        self.weights_ = self._given_weights(plm) if self.weights is not None else np.ones(plm.n_sources)
+        self._fit_balance(stats.class_votes.sum(axis=0), None, class_balance)
+
+    def _fit_balance(self, class_votes: np.ndarray, gold: np.ndarray | None,
+                     class_balance: np.ndarray | None) -> None:
+        votes = np.asarray(class_votes, dtype=np.float64)
+        k = votes.shape[0]
         self.class_balance_ = known_class_balance(class_balance, gold, (votes + 1.0) / (votes.sum() + k))
 
-    def _given_weights(self, L: LabelMatrix) -> np.ndarray:
+    def _given_weights(self, L: LabelMatrix | PartitionedLabelMatrix) -> np.ndarray:
         name = f"{type(self).__name__}(weights=...)"
         if isinstance(self.weights, Mapping):
             given = {str(key): value for key, value in self.weights.items()}

@@ -1,0 +1,93 @@
+"""Distributed EM for Dawid-Skene on partitioned votes whose patterns do not compress (crowd-shaped data).
+
+Every iteration is one Dask map-reduce: each partition computes the
+posteriors of its own items under the current parameters (E-step) and returns
+only their sums -- expected vote counts ``(m, k, k)``, expected class mass
+``(k,)`` and its log-likelihood -- which a tree of tasks adds up; the client
+runs the closed-form M-step (:class:`~weaklab.models._ds_steps.MStep`) on the
+sums. Per iteration ``O(m k^2)`` numbers cross the network per partition,
+whatever the number of items; the posteriors never leave the workers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._core.dask_ops import map_reduce
+from .._core.partitioned import PartitionedLabelMatrix
+from ._ds_steps import MStep, Params, e_step, expected_counts, vote_share_posterior
+from ._votes import prepare_votes
+
+__all__ = ["DistributedEM", "Sums"]
+
+Sums = tuple[np.ndarray, np.ndarray, float]
+"""Expected vote counts ``(m, k, k)``, expected class mass ``(k,)`` and the log-likelihood."""
+
+
+def _add(a: Sums, b: Sums) -> Sums:
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+
+class DistributedEM:
+    """The E-step as a map-reduce over the partitions of ``plm``; the M-step is ``step`` on the client.
+
+    Plugs into :func:`~weaklab.models._em.run_em` (``e_step(params)`` returns
+    the reduced sums and the loss, ``m_step(params, sums)`` the new parameters).
+
+    Parameters
+    ----------
+    plm : PartitionedLabelMatrix
+    step : MStep
+    split_every : int, default=8
+        Partial sums added by one task of the reduction tree.
+    """
+
+    def __init__(self, plm: PartitionedLabelMatrix, step: MStep, *, split_every: int = 8) -> None:
+        self.plm = plm
+        self.step = step
+        self.split_every = split_every
+
+    def initial(self) -> Params:
+        """Parameters of one M-step on every item's vote shares (``init="majority"``)."""
+        return self.m_step(None, self._reduce(None))
+
+    def e_step(self, params: Params) -> tuple[Sums, float]:
+        """Reduced sums of the posteriors under ``params``, and the loss per item."""
+        sums = self._reduce(params)
+        return sums, self.step.loss(sums[2], params, float(self.plm.n_items))
+
+    def m_step(self, params: Params | None, sums: Sums) -> Params:
+        """The closed-form M-step on reduced sums."""
+        return self.step(sums[0], sums[1])
+
+    def _reduce(self, params: Params | None) -> Sums:
+        plm, step = self.plm, self.step
+        per_source = None if params is None else step.per_source(params)
+
+        def partial(i: int) -> Sums:
+            return partition_sums(plm, i, per_source)
+
+        result: Sums = map_reduce(plm.n_partitions, partial, _add, split_every=self.split_every)
+        return result
+
+
+def partition_sums(plm: PartitionedLabelMatrix, i: int,
+                   per_source: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None) -> Sums:
+    """E-step sums of partition ``i`` (runs on a worker).
+
+    With ``per_source=None`` the posteriors are the items' vote shares (the
+    majority initialisation) and the log-likelihood is 0.
+    """
+    data = prepare_votes(plm.read_partition(i))
+    vote_totals = np.asarray(data.design.T @ data.weights, dtype=np.float64)
+    log_lik = 0.0
+    if per_source is None:
+        posterior = vote_share_posterior(data.class_counts())
+    else:
+        confusion, prior, abstain = per_source
+        posterior, log_lik = e_step(data.design, confusion, prior, vote_totals, data.weights, None, abstain)
+    counts = expected_counts(data.design, posterior, data.weights, vote_totals, data.n_sources)
+    mass: Any = data.weights @ posterior
+    return counts, np.asarray(mass, dtype=np.float64), float(log_lik)

@@ -1,0 +1,151 @@
+"""Label models fitted on a PartitionedLabelMatrix equal the same models fitted on the whole matrix (to 1e-6)."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+
+from weaklab import PartitionedLabelMatrix, PartitionedSoftLabels, ValidationError
+from weaklab.models import (
+    GLAD,
+    DawidSkene,
+    MajorityVote,
+    MatrixCompletion,
+    OneCoinDawidSkene,
+    Triplet,
+    WeightedMajorityVote,
+)
+from weaklab.synthetic import make_crowd, make_lf_matrix
+
+dask = pytest.importorskip("dask")
+
+MODELS = [
+    MajorityVote(),
+    MajorityVote(smoothing=1.0),
+    WeightedMajorityVote(),
+    WeightedMajorityVote(weights=[1, 2, 3, 1, 2, 3, 1, 2], output="share"),
+    DawidSkene(),
+    DawidSkene(abstain="model", source_groups=[0, 0, 1, 1, 2, 2, 3, 3]),
+    OneCoinDawidSkene(),
+    MatrixCompletion(),
+    MatrixCompletion(class_balance_method="model"),
+    Triplet(),
+    Triplet(moments="all", class_balance_method="model"),
+]
+
+
+def split(L, n_parts):
+    bounds = np.linspace(0, L.n_items, n_parts + 1).astype(int)
+    return [L.select_items(np.arange(a, b)) for a, b in itertools.pairwise(bounds)]
+
+
+@pytest.fixture(autouse=True)
+def synchronous():
+    with dask.config.set(scheduler="sync"):
+        yield
+
+
+@pytest.fixture(scope="module")
+def lf_data(tmp_path_factory):
+    """LF-shaped votes (their patterns compress: the client fits on them), in 3 partitions."""
+    L = make_lf_matrix(1000, 8, 3, random_state=0).L
+    return "lf", L, PartitionedLabelMatrix.write(tmp_path_factory.mktemp("lf"), split(L, 3))
+
+
+@pytest.fixture(scope="module")
+def crowd_data(tmp_path_factory):
+    """Crowd-shaped votes (their patterns do not compress: distributed EM), in 3 partitions."""
+    L = make_crowd(200, 8, 4, 3, random_state=0).L.as_dense()
+    return "crowd", L, PartitionedLabelMatrix.write(tmp_path_factory.mktemp("crowd"), split(L, 3))
+
+
+@pytest.fixture(params=["lf_data", "crowd_data"])
+def data(request):
+    return request.getfixturevalue(request.param)
+
+
+def fit_quietly(model, L, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning alike in both engines
+        return model.fit(L, **kwargs)
+
+
+def gathered(psl: PartitionedSoftLabels) -> np.ndarray:
+    return np.concatenate([psl.read_partition(i).proba for i in range(psl.n_partitions)])
+
+
+def test_the_two_data_shapes_take_the_two_paths(data):
+    """LF votes compress into patterns (client fit); crowd votes do not (distributed EM)."""
+    name, _, plm = data
+    assert plm.statistics().compresses == (name == "lf")
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: f"{type(m).__name__}-{id(m) % 997}")
+def test_partitioned_fit_and_predict_equal_the_local_engine(model, data, tmp_path):
+    """Soft labels, class balance and learned confusions equal the local fit on the same votes to 1e-6."""
+    _, L, plm = data
+    local = fit_quietly(type(model)(**model.get_params()), L)
+    remote = fit_quietly(type(model)(**model.get_params()), plm)
+    np.testing.assert_allclose(remote.class_balance_, local.class_balance_, atol=1e-6)
+    for name in ("confusion_", "weights_", "mu_"):
+        if hasattr(local, name):
+            np.testing.assert_allclose(getattr(remote, name), getattr(local, name), atol=1e-6)
+    assert getattr(remote, "n_iter_", None) == getattr(local, "n_iter_", None)
+    soft = remote.predict_proba(plm, output=tmp_path / "soft")
+    assert isinstance(soft, PartitionedSoftLabels) and soft.partition_rows == plm.partition_rows
+    np.testing.assert_allclose(gathered(soft), local.predict_proba(L), atol=1e-6)
+
+
+def test_soft_labels_sit_beside_the_votes_with_their_ids(data):
+    """By default soft labels go to ROOT/soft_labels, row for row with the votes, named by the model."""
+    _, _, plm = data
+    model = MajorityVote().fit(plm)
+    soft = model.predict_proba(plm)
+    assert soft.root == plm.root.rstrip("/") + "/soft_labels" and soft.votes_root == plm.root
+    assert soft.producer == model.fingerprint_
+    assert PartitionedSoftLabels.open(soft.root) == soft
+    for i in range(plm.n_partitions):
+        np.testing.assert_array_equal(soft.read_partition(i).item_ids, plm.read_partition(i).item_ids)
+    assert list(soft.read_frame(0).columns) == ["item_id", "proba_0", "proba_1", "proba_2"]
+
+
+def test_distributed_em_on_a_local_cluster(crowd_data, tmp_path):
+    """On a distributed LocalCluster, Dawid-Skene's distributed EM equals the local fit."""
+    distributed = pytest.importorskip("distributed")
+    _, L, plm = crowd_data
+    local = DawidSkene().fit(L)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster):
+        remote = DawidSkene().fit(plm)
+        soft = remote.predict_proba(plm, output=tmp_path)
+    np.testing.assert_allclose(remote.confusion_, local.confusion_, atol=1e-6)
+    np.testing.assert_allclose(gathered(soft), local.predict_proba(L), atol=1e-6)
+
+
+def test_what_partitioned_fits_refuse(data, tmp_path):
+    """Gold, models without a reduced fit, and hard predictions of partitioned votes are refused by name."""
+    name, L, plm = data
+    with pytest.raises(ValidationError, match="gold"):
+        DawidSkene().fit(plm, gold=np.zeros(plm.n_items, dtype=int))
+    with pytest.raises(ValidationError, match="GLAD"):
+        GLAD().fit(plm)
+    model = MajorityVote().fit(plm)
+    with pytest.raises(ValidationError, match="predict_proba"):
+        model.predict(plm)
+    with pytest.raises(ValidationError, match="output"):
+        model.predict_proba(L, output=tmp_path)
+    if name == "crowd":
+        with pytest.raises(ValidationError, match="init"):
+            DawidSkene(init="random").fit(plm)
+
+
+def test_a_given_class_balance_is_kept(data):
+    """class_balance passes through a partitioned fit as through a local one."""
+    _, L, plm = data
+    balance = np.array([0.5, 0.3, 0.2])
+    remote = DawidSkene().fit(plm, class_balance=balance)
+    np.testing.assert_allclose(remote.class_balance_, balance)
+    np.testing.assert_allclose(remote.confusion_, DawidSkene().fit(L, class_balance=balance).confusion_, atol=1e-6)
