@@ -10,6 +10,7 @@ Pure functions over numpy arrays (validated once, vectorised inside):
 * :func:`find_label_issues` (a boolean mask; :func:`detect_label_issues`
   returns it as :class:`LabelIssues` with the method ``"auto"`` picked and why), :func:`label_quality_scores`
   (per-item scores) and :func:`rank_label_issues` (positions, worst first);
+  :func:`top_label_issues`, the worst ``n`` of partitioned data (Dask);
 * :func:`small_loss_clean_proba`: P(clean) from training losses, per class;
 * multi-annotator data: :func:`consensus_labels`, :func:`consensus_quality`,
   :func:`annotator_quality`;
@@ -33,10 +34,12 @@ from .detect import LabelIssues, detect_label_issues
 from .filter import ISSUE_METHODS, find_label_issues
 from .multiannotator import annotator_quality, consensus_labels, consensus_quality
 from .oof import out_of_fold_proba
+from .partitioned import top_label_issues
 from .scores import QUALITY_SCORES, label_quality_scores, rank_label_issues
 from .small_loss import MIXTURES, small_loss_clean_proba
 
 __all__ = [
+    "top_label_issues",
     "out_of_fold_proba",
     "confident_joint",
     "estimate_joint",

@@ -29,6 +29,7 @@ import pandas as pd
 from .._core.constants import ABSTAIN
 from .._core.inputs import as_label_matrix
 from .._core.label_matrix import LabelMatrix
+from .._core.partitioned import PartitionedLabelMatrix
 from .._core.validation import check_bool, check_labels, fail
 
 __all__ = [
@@ -330,7 +331,21 @@ def lf_summary(L: Any, gold: Any = None, *, est_accuracy: Any = None) -> pd.Data
           is that class (NaN when the source never votes it on a gold item).
           ``emp_acc`` is the vote-weighted mean of the ``acc_<class>`` values;
         - with ``est_accuracy``: ``est_acc``.
+
+    Notes
+    -----
+    ``L`` may be a :class:`~weaklab.PartitionedLabelMatrix`: the table then
+    comes from its statistics reduced over the partitions by Dask (the votes
+    never reach the client); ``gold`` must be None there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lf_summary(np.array([[0, 0], [0, 1], [-1, 1]]))[["coverage", "conflicts"]].round(3).to_numpy().tolist()
+    [[0.667, 0.333], [0.667, 0.333]]
     """
+    if isinstance(L, PartitionedLabelMatrix):
+        return _partitioned_summary(L, gold, est_accuracy)
     L = as_label_matrix(L)
     g = None if gold is None else _check_gold(gold, L)
     est = None if est_accuracy is None else _check_est_accuracy(est_accuracy, L.n_sources)
@@ -343,6 +358,24 @@ def lf_summary(L: Any, gold: Any = None, *, est_accuracy: Any = None) -> pd.Data
     }
     if g is not None:
         table.update(_gold_columns(v, g, L.class_names))
+    if est is not None:
+        table["est_acc"] = est
+    return pd.DataFrame(table, index=pd.Index(list(L.source_names), name="source"))
+
+
+def _partitioned_summary(L: PartitionedLabelMatrix, gold: Any, est_accuracy: Any) -> pd.DataFrame:
+    """:func:`lf_summary` of partitioned votes from their reduced statistics."""
+    if gold is not None:
+        raise fail("gold", "None for a PartitionedLabelMatrix", got_text="gold labels")
+    est = None if est_accuracy is None else _check_est_accuracy(est_accuracy, L.n_sources)
+    stats = L.statistics()
+    n = stats.n_items
+    table: dict[str, Any] = {
+        "polarity": [np.flatnonzero(row).tolist() for row in stats.class_votes > 0],
+        "coverage": _per_item_fraction(stats.source_votes, n),
+        "overlaps": _per_item_fraction(stats.source_overlaps, n),
+        "conflicts": _per_item_fraction(stats.source_conflicts, n),
+    }
     if est is not None:
         table["est_acc"] = est
     return pd.DataFrame(table, index=pd.Index(list(L.source_names), name="source"))
