@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from ..errors import missing_dependency
 from .validation import check_int
 
-__all__ = ["import_dask", "tree_reduce", "map_reduce", "map_partitions"]
+__all__ = ["import_dask", "tree_reduce", "map_reduce", "map_partitions", "load_partitions", "reduce_loaded"]
 
 T = TypeVar("T")
 
@@ -99,3 +99,43 @@ def map_partitions(n_parts: int, func: Callable[[int], T]) -> list[T]:
     """
     dask = import_dask()
     return list(dask.compute(*[dask.delayed(func)(i) for i in range(n_parts)]))
+
+
+def load_partitions(n_parts: int, load: Callable[[int], Any]) -> list[Any]:
+    """Delayed ``load(i)`` of every partition, kept in the workers' memory when a distributed Client is active.
+
+    An iterative algorithm (distributed EM) then reads each partition once
+    rather than once per iteration; a lost worker's partitions are loaded
+    again by the scheduler. Without a distributed Client the loads stay lazy
+    (each use reads again), so nothing accumulates in the client process.
+
+    Examples
+    --------
+    >>> parts = load_partitions(3, lambda i: [i] * 2)
+    >>> reduce_loaded(parts, len, lambda a, b: a + b)
+    6
+    """
+    dask = import_dask()
+    parts = [dask.delayed(load)(i) for i in range(n_parts)]
+    client = _distributed_client()
+    return list(client.persist(parts)) if client is not None else parts
+
+
+def reduce_loaded(parts: Sequence[Any], func: Callable[[Any], T], combine: Callable[[T, T], T], *,
+                  split_every: int = 8) -> T:
+    """``combine`` of ``func(part)`` over parts from :func:`load_partitions`, computed by Dask."""
+    dask = import_dask()
+    partials = [dask.delayed(func)(part) for part in parts]
+    (result,) = dask.compute(tree_reduce(partials, combine, split_every=split_every))
+    return result
+
+
+def _distributed_client() -> Any:
+    try:
+        from distributed import get_client
+    except ImportError:
+        return None
+    try:
+        return get_client()
+    except ValueError:  # no client is active
+        return None

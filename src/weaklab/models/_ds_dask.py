@@ -6,19 +6,21 @@ only their sums -- expected vote counts ``(m, k, k)``, expected class mass
 ``(k,)`` and its log-likelihood -- which a tree of tasks adds up; the client
 runs the closed-form M-step (:class:`~weaklab.models._ds_steps.MStep`) on the
 sums. Per iteration ``O(m k^2)`` numbers cross the network per partition,
-whatever the number of items; the posteriors never leave the workers.
+whatever the number of items; the posteriors never leave the workers. With a
+distributed Client, each partition's votes are read once and kept on the workers.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
-from .._core.dask_ops import map_reduce
+from .._core.dask_ops import load_partitions, reduce_loaded
 from .._core.partitioned import PartitionedLabelMatrix
 from ._ds_steps import MStep, Params, e_step, expected_counts, vote_share_posterior
-from ._votes import prepare_votes
+from ._votes import VoteData, prepare_votes
 
 __all__ = ["DistributedEM", "Sums"]
 
@@ -48,6 +50,7 @@ class DistributedEM:
         self.plm = plm
         self.step = step
         self.split_every = split_every
+        self.parts = load_partitions(plm.n_partitions, functools.partial(_load, plm))
 
     def initial(self) -> Params:
         """Parameters of one M-step on every item's vote shares (``init="majority"``)."""
@@ -63,24 +66,22 @@ class DistributedEM:
         return self.step(sums[0], sums[1])
 
     def _reduce(self, params: Params | None) -> Sums:
-        plm, step = self.plm, self.step
-        per_source = None if params is None else step.per_source(params)
-
-        def partial(i: int) -> Sums:
-            return partition_sums(plm, i, per_source)
-
-        result: Sums = map_reduce(plm.n_partitions, partial, _add, split_every=self.split_every)
+        per_source = None if params is None else self.step.per_source(params)
+        partial = functools.partial(partition_sums, per_source=per_source)
+        result: Sums = reduce_loaded(self.parts, partial, _add, split_every=self.split_every)
         return result
 
 
-def partition_sums(plm: PartitionedLabelMatrix, i: int,
-                   per_source: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None) -> Sums:
-    """E-step sums of partition ``i`` (runs on a worker).
+def _load(plm: PartitionedLabelMatrix, i: int) -> VoteData:
+    return prepare_votes(plm.read_partition(i))
+
+
+def partition_sums(data: VoteData, per_source: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None) -> Sums:
+    """E-step sums of the votes of one partition (runs on a worker).
 
     With ``per_source=None`` the posteriors are the items' vote shares (the
     majority initialisation) and the log-likelihood is 0.
     """
-    data = prepare_votes(plm.read_partition(i))
     vote_totals = np.asarray(data.design.T @ data.weights, dtype=np.float64)
     log_lik = 0.0
     if per_source is None:
