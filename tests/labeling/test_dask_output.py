@@ -126,3 +126,24 @@ def test_on_a_local_cluster(tmp_path):
         plm, report = apply_lfs(LFS, dd.from_pandas(df, npartitions=4), engine="dask", output=tmp_path,
                                 item_id="key")
     assert gathered(plm).equals(local) and report.engine == "dask"
+
+
+def test_fingerprints_follow_content_not_location(tmp_path):
+    """The same votes at two roots share a fingerprint; other votes do not."""
+    df = frame(60)
+    a, _ = apply_lfs(LFS, dd.from_pandas(df, npartitions=2), engine="dask", output=tmp_path / "a", item_id="key")
+    b, _ = apply_lfs(LFS, dd.from_pandas(df, npartitions=2), engine="dask", output=tmp_path / "b", item_id="key")
+    c, _ = apply_lfs([*LFS[:3], keyword_lf("song", HAM)], dd.from_pandas(df, npartitions=2), engine="dask",
+                     output=tmp_path / "c", item_id="key")
+    assert a.fingerprint == b.fingerprint != c.fingerprint
+    assert a.partition_fingerprints == PartitionedLabelMatrix.open(str(tmp_path / "a")).partition_fingerprints
+
+
+def test_an_item_is_located_by_its_id(tmp_path):
+    """locate(id) gives the partition and row holding the item; an unknown id is refused."""
+    plm, _ = apply_lfs(LFS, dd.from_pandas(frame(60), npartitions=3), engine="dask", output=tmp_path,
+                       item_id="key")
+    part, row = plm.locate("k45")
+    assert plm.read_partition(part).item_ids[row] == "k45"
+    with pytest.raises(ValidationError, match="item_id"):
+        plm.locate("nope")

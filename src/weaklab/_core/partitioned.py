@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset_io import read_frame, read_json, write_json
+from .hashing import fingerprint
 from .label_matrix import LabelMatrix, vote_dtype
 from .soft_labels import SoftLabels
 from .validation import check_int, fail
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from .partition_stats import PartitionStatistics
 
 __all__ = ["PartitionedLabelMatrix", "PartitionedSoftLabels", "ITEM_ID", "METADATA", "FORMAT",
-           "votes_file", "soft_file", "proba_columns", "votes_frame"]
+           "votes_file", "soft_file", "proba_columns", "votes_frame", "partition_fingerprint"]
 
 ITEM_ID = "item_id"
 """Name of the item-id column of every partition file."""
@@ -99,6 +100,9 @@ class PartitionedLabelMatrix:
     source_versions : tuple of str, optional
         Version (fingerprint) of each source.
     class_names : tuple of str, optional
+    partition_fingerprints : tuple of str, optional
+        Content fingerprint of each partition's ids and votes (see
+        :func:`partition_fingerprint`), computed by the task that wrote it.
     storage_options : mapping, optional
         fsspec options for ``root`` (never written to disk).
 
@@ -121,11 +125,15 @@ class PartitionedLabelMatrix:
     partition_rows: tuple[int, ...]
     source_versions: tuple[str, ...] | None = None
     class_names: tuple[str, ...] | None = None
+    partition_fingerprints: tuple[str, ...] | None = field(default=None, repr=False)
     storage_options: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _check_partitions(self.partitions, self.partition_rows)
         check_int("n_classes", self.n_classes, low=2)
+        if self.partition_fingerprints is not None and len(self.partition_fingerprints) != len(self.partitions):
+            raise fail("partition_fingerprints", f"one fingerprint per partition ({len(self.partitions)})",
+                       got_text=f"{len(self.partition_fingerprints)}")
         if ITEM_ID in self.source_names:
             raise fail("source_names", f"names other than {ITEM_ID!r} (the id column)", list(self.source_names))
         if len(set(self.source_names)) != len(self.source_names):
@@ -151,10 +159,33 @@ class PartitionedLabelMatrix:
         """Global row of the first item of each partition, shape ``(n_partitions,)``."""
         return np.concatenate([[0], np.cumsum(self.partition_rows[:-1])]).astype(np.int64)
 
-    def read_votes(self, i: int) -> pd.DataFrame:
-        """The raw columns of partition ``i``: ``item_id`` and one vote column per source."""
+    @property
+    def fingerprint(self) -> str:
+        """Content fingerprint: sources, versions, classes and every partition's fingerprint.
+
+        It does not depend on where the dataset is stored; without partition
+        fingerprints it falls back to the root and file names.
+        """
+        where = (self.root, self.partitions) if self.partition_fingerprints is None else None
+        return fingerprint("PartitionedLabelMatrix", self.source_names, self.source_versions, self.n_classes,
+                           self.class_names, self.partition_rows, self.partition_fingerprints, where)
+
+    def read_votes(self, i: int, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The raw columns of partition ``i``: ``item_id`` and one vote column per source (or ``columns``)."""
         i = check_int("i", i, low=0, high=self.n_partitions - 1)
-        return read_frame(self.root, self.partitions[i], self.storage_options)
+        return read_frame(self.root, self.partitions[i], self.storage_options, columns)
+
+    def locate(self, item_id: Any) -> tuple[int, int]:
+        """``(partition, row)`` of an item, reading only the id column of one partition after another.
+
+        Raises :class:`~weaklab.errors.ValidationError` when no partition holds it.
+        """
+        for i in range(self.n_partitions):
+            ids = self.read_votes(i, [ITEM_ID])[ITEM_ID].to_numpy()
+            rows = np.flatnonzero(ids == item_id)
+            if rows.size:
+                return i, int(rows[0])
+        raise fail("item_id", "the id of an item of the dataset", item_id)
 
     def read_partition(self, i: int) -> LabelMatrix:
         """Partition ``i`` as a :class:`LabelMatrix` (votes, item ids and the dataset's metadata)."""
@@ -181,6 +212,8 @@ class PartitionedLabelMatrix:
             "n_classes": self.n_classes,
             "class_names": None if self.class_names is None else list(self.class_names),
             "partitions": list(self.partitions), "partition_rows": list(self.partition_rows),
+            "partition_fingerprints": None if self.partition_fingerprints is None
+            else list(self.partition_fingerprints),
         }
 
     def save_metadata(self) -> None:
@@ -193,10 +226,11 @@ class PartitionedLabelMatrix:
         root = str(root)
         meta = _check_metadata(read_json(root, METADATA, storage_options), "votes", root)
         versions, names = meta.get("source_versions"), meta.get("class_names")
+        prints = meta.get("partition_fingerprints")
         return cls(root, tuple(meta["source_names"]), int(meta["n_classes"]), tuple(meta["partitions"]),
                    tuple(int(n) for n in meta["partition_rows"]),
                    None if versions is None else tuple(versions), None if names is None else tuple(names),
-                   storage_options)
+                   None if prints is None else tuple(prints), storage_options)
 
     @classmethod
     def write(cls, root: str, parts: Sequence[LabelMatrix], *,
@@ -210,7 +244,7 @@ class PartitionedLabelMatrix:
 
         if not parts:
             raise fail("parts", "at least one LabelMatrix", got_text="none")
-        first, offset, files = parts[0], 0, []
+        first, offset, files, prints = parts[0], 0, [], []
         for i, part in enumerate(parts):
             if part.source_names != first.source_names or part.n_classes != first.n_classes:
                 raise fail("parts", "matrices with the same sources and classes",
@@ -219,13 +253,27 @@ class PartitionedLabelMatrix:
             write_frame(votes_frame(part.to_dense(), ids, first.source_names), str(root), votes_file(i),
                         storage_options)
             files.append(votes_file(i))
+            prints.append(partition_fingerprint(ids, part.to_dense()))
             offset += part.n_items
         plm = cls(str(root), first.source_names, first.n_classes, tuple(files),
                   tuple(p.n_items for p in parts),
                   None if first.source_versions is None else tuple(str(v) for v in first.source_versions),
-                  first.class_names, storage_options)
+                  first.class_names, tuple(prints), storage_options)
         plm.save_metadata()
         return plm
+
+
+def partition_fingerprint(ids: Any, votes: np.ndarray) -> str:
+    """Content fingerprint of one partition: its item ids and its votes (whatever their integer width).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> votes = np.array([[0, -1]], dtype=np.int8)
+    >>> partition_fingerprint([7], votes) == partition_fingerprint([7], votes.astype(np.int16))
+    True
+    """
+    return fingerprint("votes-partition", np.asarray(ids), np.asarray(votes, dtype=np.int16))
 
 
 def votes_frame(votes: np.ndarray, ids: Any, source_names: Sequence[str]) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._core.constants import ABSTAIN
 from .._core.dataset_io import filesystem, write_frame
-from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, votes_file, votes_frame
+from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, partition_fingerprint, votes_file, votes_frame
 from .._core.validation import fail
 from ..errors import LFExecutionError
 from ._engine import FrameResult, item_ids, run_frame
@@ -57,13 +57,14 @@ def apply_dask_to_parquet(
     tasks = [dask.delayed(_write_partition)(part, i, lfs, root, storage_options, item_id, n_classes, on_error,
                                             batch_size)
              for i, part in enumerate(data.to_delayed())]
-    results: list[tuple[FrameResult, int, int]] = list(dask.compute(*tasks))
+    results: list[tuple[FrameResult, int, int, str]] = list(dask.compute(*tasks))
     merged, rows = _merge_stats(results, len(lfs), n_classes)
     top = max((r[2] for r in results), default=ABSTAIN)
     k = n_classes if n_classes is not None else max(2, top + 1)
     plm = PartitionedLabelMatrix(root, tuple(names), k, tuple(votes_file(i) for i in range(len(rows))), rows,
                                  tuple(lf.fingerprint for lf in lfs),
-                                 None if class_names is None else tuple(class_names), storage_options)
+                                 None if class_names is None else tuple(class_names),
+                                 tuple(r[3] for r in results), storage_options)
     plm.save_metadata()
     report = make_report(lfs, merged, plm.n_items, engine="dask", n_jobs=n_jobs,
                          seconds=time.perf_counter() - start)
@@ -72,8 +73,8 @@ def apply_dask_to_parquet(
 
 def _write_partition(frame: pd.DataFrame, number: int, lfs: list[LabelingFunction], root: str,
                      storage_options: Mapping[str, Any] | None, item_id: str | None, n_classes: int | None,
-                     on_error: str, batch_size: int) -> tuple[FrameResult, int, int]:
-    """Run the LFs on one partition and write its votes; ``(statistics, rows, largest vote)``."""
+                     on_error: str, batch_size: int) -> tuple[FrameResult, int, int, str]:
+    """Run the LFs on one partition and write its votes; ``(statistics, rows, largest vote, fingerprint)``."""
     ids = item_ids(frame, item_id) if item_id is not None else frame.index.to_numpy()
     try:
         result = run_frame(lfs, frame, ids, n_classes=n_classes, on_error=on_error, batch_size=batch_size)
@@ -84,15 +85,16 @@ def _write_partition(frame: pd.DataFrame, number: int, lfs: list[LabelingFunctio
     write_frame(votes_frame(result.votes, ids, [lf.name for lf in lfs]), root, votes_file(number),
                 storage_options)
     rows, top = result.votes.shape[0], int(result.votes.max(initial=ABSTAIN))
+    digest = partition_fingerprint(ids, result.votes)
     result.votes = result.votes[:0]  # only the statistics travel back to the client
-    return result, rows, top
+    return result, rows, top, digest
 
 
-def _merge_stats(results: Sequence[tuple[FrameResult, int, int]], m: int,
+def _merge_stats(results: Sequence[tuple[FrameResult, int, int, str]], m: int,
                  n_classes: int | None) -> tuple[FrameResult, tuple[int, ...]]:
     merged = FrameResult.empty(0, m, n_classes)
     offset = 0
-    for part, rows, _ in results:
+    for part, rows, _, _ in results:
         add_statistics(merged, part, offset)
         offset += rows
-    return merged, tuple(int(rows) for _, rows, _ in results)
+    return merged, tuple(int(r[1]) for r in results)
