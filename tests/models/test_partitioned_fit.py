@@ -149,3 +149,16 @@ def test_a_given_class_balance_is_kept(data):
     remote = DawidSkene().fit(plm, class_balance=balance)
     np.testing.assert_allclose(remote.class_balance_, balance)
     np.testing.assert_allclose(remote.confusion_, DawidSkene().fit(L, class_balance=balance).confusion_, atol=1e-6)
+
+
+def test_a_wide_crowd_keeps_no_overlap_matrix(tmp_path):
+    """With m * k beyond MAX_OVERLAP_DIM, DS still equals the local fit; moment models refuse by name."""
+    L = make_crowd(100, 520, 3, 4, random_state=1).L.as_dense()
+    plm = PartitionedLabelMatrix.write(tmp_path, split(L, 2))
+    stats = plm.statistics()
+    assert stats.overlaps is None and not stats.compresses
+    assert stats.class_votes.sum() == L.nnz
+    remote, local = fit_quietly(OneCoinDawidSkene(), plm), fit_quietly(OneCoinDawidSkene(), L)
+    np.testing.assert_allclose(remote.confusion_, local.confusion_, atol=1e-6)
+    with pytest.raises(ValidationError, match="MatrixCompletion"):
+        MatrixCompletion().fit(plm)

@@ -4,9 +4,12 @@ Per partition (pure numpy, on a worker) the votes are collapsed to their
 distinct rows with counts (:func:`~weaklab._core.vote_patterns`); every
 statistic is then a weighted sum over those rows, so merging two partitions
 is addition, plus a re-hash of the two pattern tables. Pattern tables are
-dropped (``patterns=None``) once they exceed ``max_patterns`` rows, which
-bounds the memory of every merge: crowd-shaped votes, whose rows hardly
-repeat, are then handled by distributed EM instead.
+dropped (``patterns=None``) once they exceed ``max_patterns`` rows or
+``MAX_PATTERN_CELLS`` votes, which bounds the memory of every merge:
+crowd-shaped votes, whose rows hardly repeat, are then handled by distributed
+EM instead. The ``(m k, m k)`` overlap matrix is kept only up to
+``MAX_OVERLAP_DIM`` source-class pairs (a crowd of thousands of workers would
+make it gigabytes).
 """
 
 from __future__ import annotations
@@ -24,7 +27,13 @@ from .validation import check_int
 if TYPE_CHECKING:
     from .partitioned import PartitionedLabelMatrix
 
-__all__ = ["PartitionStatistics", "partition_statistics", "merge_statistics", "reduce_statistics"]
+__all__ = ["PartitionStatistics", "partition_statistics", "merge_statistics", "reduce_statistics",
+           "MAX_PATTERN_CELLS", "MAX_OVERLAP_DIM"]
+
+MAX_PATTERN_CELLS = 1 << 24
+"""Largest pattern table kept, in votes (rows times sources): 16 MB of int8."""
+MAX_OVERLAP_DIM = 2048
+"""Largest ``m * k`` for which the overlap matrix is kept (32 MB of int64)."""
 
 
 @dataclass(frozen=True)
@@ -34,9 +43,12 @@ class PartitionStatistics:
     Attributes
     ----------
     n_items, n_sources, n_classes : int
-    overlaps : ndarray of shape (m * k, m * k), int64
+    class_votes : ndarray of shape (m, k), int64
+        Votes of each source for each class.
+    overlaps : ndarray of shape (m * k, m * k), int64, or None
         ``overlaps[j * k + a, l * k + b]``: items on which source ``j`` voted
-        ``a`` and source ``l`` voted ``b`` (diagonal: votes per source and class).
+        ``a`` and source ``l`` voted ``b`` (diagonal: ``class_votes``); None
+        when ``m * k > MAX_OVERLAP_DIM``.
     source_overlaps : ndarray of shape (m,), int64
         Items each source votes on that have at least two votes.
     source_conflicts : ndarray of shape (m,), int64
@@ -55,18 +67,14 @@ class PartitionStatistics:
     n_items: int
     n_sources: int
     n_classes: int
-    overlaps: np.ndarray
+    class_votes: np.ndarray
+    overlaps: np.ndarray | None
     source_overlaps: np.ndarray
     source_conflicts: np.ndarray
     votes_per_item: np.ndarray
     conflicted_items: int
     patterns: np.ndarray | None
     pattern_counts: np.ndarray | None
-
-    @property
-    def class_votes(self) -> np.ndarray:
-        """Votes of each source for each class, shape ``(m, k)``."""
-        return np.diag(self.overlaps).reshape(self.n_sources, self.n_classes).copy()
 
     @property
     def source_votes(self) -> np.ndarray:
@@ -115,16 +123,29 @@ def _from_patterns(patterns: np.ndarray, counts: np.ndarray, n: int, m: int, k: 
     high = patterns.max(axis=1, initial=ABSTAIN)
     low = np.where(voted, patterns, k).min(axis=1, initial=k)
     conflicted = (per_item > 0) & (low != high)
-    keep = patterns.shape[0] <= max_patterns
+    keep = _keeps(patterns.shape[0], m, max_patterns)
     return PartitionStatistics(
         n_items=int(n), n_sources=m, n_classes=k,
-        overlaps=_weighted_overlaps(patterns, counts, k),
+        class_votes=_class_votes(patterns, counts, k),
+        overlaps=_weighted_overlaps(patterns, counts, k) if m * k <= MAX_OVERLAP_DIM else None,
         source_overlaps=(voted & (per_item >= 2)[:, None]).T.astype(np.int64) @ counts,
         source_conflicts=(voted & conflicted[:, None]).T.astype(np.int64) @ counts,
         votes_per_item=np.bincount(per_item, weights=counts, minlength=m + 1).astype(np.int64),
         conflicted_items=int(counts[conflicted].sum()),
         patterns=patterns if keep else None, pattern_counts=counts if keep else None,
     )
+
+
+def _keeps(n_patterns: int, m: int, max_patterns: int) -> bool:
+    return n_patterns <= max_patterns and n_patterns * m <= MAX_PATTERN_CELLS
+
+
+def _class_votes(patterns: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """Votes per source and class ``(m, k)``, weighted by the pattern counts."""
+    out = np.empty((patterns.shape[1], k), dtype=np.int64)
+    for j in range(patterns.shape[1]):  # one bincount per source
+        out[j] = np.bincount(patterns[:, j].astype(np.int64) + 1, weights=counts, minlength=k + 1)[1:]
+    return out
 
 
 def _weighted_overlaps(patterns: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
@@ -154,13 +175,15 @@ def merge_statistics(a: PartitionStatistics, b: PartitionStatistics, *,
             and b.pattern_counts is not None:
         both = np.concatenate([a.patterns, b.patterns])
         pats = vote_patterns(both)
-        if pats.n_patterns <= max_patterns:
+        if _keeps(pats.n_patterns, a.n_sources, max_patterns):
             weights = np.concatenate([a.pattern_counts, b.pattern_counts])
             patterns = pats.patterns
             counts = np.bincount(pats.inverse, weights=weights, minlength=pats.n_patterns).astype(np.int64)
     return PartitionStatistics(
         n_items=a.n_items + b.n_items, n_sources=a.n_sources, n_classes=a.n_classes,
-        overlaps=a.overlaps + b.overlaps, source_overlaps=a.source_overlaps + b.source_overlaps,
+        class_votes=a.class_votes + b.class_votes,
+        overlaps=None if a.overlaps is None or b.overlaps is None else a.overlaps + b.overlaps,
+        source_overlaps=a.source_overlaps + b.source_overlaps,
         source_conflicts=a.source_conflicts + b.source_conflicts,
         votes_per_item=a.votes_per_item + b.votes_per_item,
         conflicted_items=a.conflicted_items + b.conflicted_items, patterns=patterns, pattern_counts=counts,

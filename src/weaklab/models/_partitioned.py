@@ -16,7 +16,7 @@ import numpy as np
 
 from .._core.dask_ops import map_partitions, map_reduce
 from .._core.dataset_io import join, write_frame
-from .._core.partition_stats import PartitionStatistics
+from .._core.partition_stats import MAX_OVERLAP_DIM, PartitionStatistics
 from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, PartitionedSoftLabels, proba_columns, soft_file
 from .._core.validation import check_class_balance, fail, validate_params
 from ._onehot import one_hot_from_dense
@@ -25,7 +25,8 @@ from ._votes import VoteData
 if TYPE_CHECKING:
     from ._base import LabelModel
 
-__all__ = ["fit_partitioned", "predict_partitioned", "pattern_votes", "mean_voted_posterior", "SOFT_LABELS_DIR"]
+__all__ = ["fit_partitioned", "predict_partitioned", "pattern_votes", "mean_voted_posterior", "reduced_overlaps",
+           "SOFT_LABELS_DIR"]
 
 SOFT_LABELS_DIR = "soft_labels"
 """Default folder of the soft labels, inside the votes' root."""
@@ -98,6 +99,15 @@ def pattern_votes(stats: PartitionStatistics) -> VoteData:
     return VoteData(stats.n_items, stats.n_sources, stats.n_classes,
                     weights=stats.pattern_counts.astype(np.float64), patterns=patterns,
                     design=one_hot_from_dense(patterns, stats.n_classes))
+
+
+def reduced_overlaps(model: Any, stats: PartitionStatistics) -> np.ndarray:
+    """The reduced ``(m k, m k)`` overlap counts as float64, or the error naming ``model`` when too many sources."""
+    if stats.overlaps is None:
+        raise fail("L", f"at most {MAX_OVERLAP_DIM} source-class pairs for {type(model).__name__} on partitioned "
+                   "votes (its overlap matrix is (m k)^2)",
+                   got_text=f"{stats.n_sources} sources x {stats.n_classes} classes")
+    return stats.overlaps.astype(np.float64)
 
 
 def mean_voted_posterior(plm: PartitionedLabelMatrix, posterior: Callable[[Any], np.ndarray],

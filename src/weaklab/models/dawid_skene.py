@@ -200,7 +200,7 @@ class _DawidSkeneModel(EMLabelModel):
                        '"majority" for partitioned votes whose patterns do not compress (distributed EM)',
                        self.init)
         run = DistributedEM(plm, step)
-        self._run(run, np.diag(stats.overlaps).astype(np.float64), run.initial)
+        self._run(run, stats.class_votes.ravel().astype(np.float64), run.initial)
 
     def _m_step(self, source_names: Sequence[str], class_balance: np.ndarray | None,
                 votes_per_class: np.ndarray) -> MStep:

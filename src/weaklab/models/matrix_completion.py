@@ -27,7 +27,7 @@ from .._core import LabelMatrix, PartitionedLabelMatrix, PartitionStatistics
 from .._core.constants import EPS, TINY
 from .._core.validation import Checker, fail, instance_of, interval, optional, options
 from ._base import ConfusionLabelModel, StateShapes, known_class_balance
-from ._partitioned import mean_voted_posterior
+from ._partitioned import mean_voted_posterior, reduced_overlaps
 from ._posterior import log_likelihood_table, predict_with_confusion, softmax_rows
 from ._vote_stats import small_blas, vote_overlaps
 
@@ -322,7 +322,7 @@ class MatrixCompletion(ConfusionLabelModel):
 
             return _floored_balance(mean_voted_posterior(plm, posterior, prior))
 
-        self._fit_overlaps(stats.overlaps.astype(np.float64), stats.n_items, plm.source_names, plm.n_classes,
+        self._fit_overlaps(reduced_overlaps(self, stats), stats.n_items, plm.source_names, plm.n_classes,
                            None, class_balance, mean_posterior)
 
     def _fit_overlaps(self, overlaps: np.ndarray, n: int, source_names: Sequence[str], k: int,

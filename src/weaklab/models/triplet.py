@@ -29,6 +29,7 @@ import numpy as np
 from .._core import LabelMatrix, PartitionedLabelMatrix, PartitionStatistics
 from .._core.validation import Checker, check_random_state, interval, options
 from ._base import ConfusionLabelModel, StateShapes, known_class_balance
+from ._partitioned import reduced_overlaps
 from ._posterior import one_coin_matrix
 from ._vote_stats import vote_overlaps
 
@@ -333,7 +334,7 @@ class Triplet(ConfusionLabelModel):
 
     def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
                      class_balance: np.ndarray | None) -> None:
-        self._fit_overlaps(stats.overlaps.astype(np.float64), stats.n_items, plm.n_sources, plm.n_classes, None,
+        self._fit_overlaps(reduced_overlaps(self, stats), stats.n_items, plm.n_sources, plm.n_classes, None,
                            class_balance)
 
     def _fit_overlaps(self, overlaps: np.ndarray, n: int, m: int, k: int, gold: np.ndarray | None,
