@@ -83,7 +83,7 @@ def test_the_two_data_shapes_take_the_two_paths(data):
     assert plm.statistics().compresses == (name == "lf")
 
 
-@pytest.mark.parametrize("model", MODELS, ids=lambda m: f"{type(m).__name__}-{id(m) % 997}")
+@pytest.mark.parametrize("model", MODELS, ids=[f"{type(m).__name__}-{i}" for i, m in enumerate(MODELS)])
 def test_partitioned_fit_and_predict_equal_the_local_engine(model, data, tmp_path):
     """Soft labels, class balance and learned confusions equal the local fit on the same votes to 1e-6."""
     _, L, plm = data
