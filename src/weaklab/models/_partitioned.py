@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from .._core.dask_ops import map_partitions, map_reduce
 from .._core.dataset_io import join, write_frame
@@ -70,8 +71,6 @@ def predict_partitioned(model: LabelModel, plm: PartitionedLabelMatrix, output: 
         votes = plm.read_partition(i)
         proba = model.predict_proba(votes)
         frame = {ITEM_ID: votes.item_ids, **dict(zip(proba_columns(k), proba.T, strict=True))}
-        import pandas as pd
-
         write_frame(pd.DataFrame(frame), root, soft_file(i), storage)
         return int(proba.shape[0])
 
