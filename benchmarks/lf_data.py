@@ -9,6 +9,7 @@ the case-insensitive whole-word keyword LFs, and words that merely contain a key
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -105,8 +106,12 @@ def _vocabulary(rng: np.random.Generator, size: int = 3000) -> list[str]:
     return words
 
 
-def make_texts(n: int, seed: int = SEED) -> list[str]:
-    """``n`` synthetic comments, reproducible for a given (n, seed); row i does not depend on n."""
+CHUNK = 100_000
+"""Rows per generated chunk: chunk ``c`` starts at row ``c * CHUNK``."""
+
+
+@functools.lru_cache(maxsize=2)
+def _tokens(seed: int) -> tuple[int, np.ndarray, np.ndarray, list[np.ndarray]]:
     rng = np.random.default_rng(seed)
     vocab = _vocabulary(rng)
     weights = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
@@ -116,18 +121,28 @@ def make_texts(n: int, seed: int = SEED) -> list[str]:
     for _, variants in PLANTED:
         planted_ids.append(np.arange(len(tokens), len(tokens) + len(variants)))
         tokens.extend(variants)
-    token_arr = np.array(tokens, dtype=object)
+    return len(vocab), weights, np.array(tokens, dtype=object), planted_ids
 
+
+def make_text_chunk(chunk: int, rows: int = CHUNK, seed: int = SEED) -> list[str]:
+    """Chunk ``chunk`` of :func:`make_texts` (``rows`` = CHUNK, or fewer for a last, partial chunk).
+
+    Lets a Dask worker generate its own partition without the client ever holding the texts.
+    """
+    n_vocab, weights, token_arr, planted_ids = _tokens(seed)
+    crng = np.random.default_rng([seed, chunk])
+    idx = crng.choice(n_vocab, size=(rows, WORDS_PER_TEXT), p=weights)
+    for (rate, _), ids in zip(PLANTED, planted_ids):
+        hit = np.flatnonzero(crng.random(rows) < rate)
+        cols = crng.integers(0, WORDS_PER_TEXT, size=hit.size)
+        idx[hit, cols] = crng.choice(ids, size=hit.size)
+    words = token_arr[idx]
+    return [" ".join(row) for row in words.tolist()]
+
+
+def make_texts(n: int, seed: int = SEED) -> list[str]:
+    """``n`` synthetic comments, reproducible for a given (n, seed); row i does not depend on n."""
     out: list[str] = []
-    chunk = 100_000
-    for start in range(0, n, chunk):  # chunks of a fixed size: row i is the same whatever n is
-        crng = np.random.default_rng([seed, start // chunk])
-        m = min(chunk, n - start)
-        idx = crng.choice(len(vocab), size=(m, WORDS_PER_TEXT), p=weights)
-        for (rate, _), ids in zip(PLANTED, planted_ids):
-            rows = np.flatnonzero(crng.random(m) < rate)
-            cols = crng.integers(0, WORDS_PER_TEXT, size=rows.size)
-            idx[rows, cols] = crng.choice(ids, size=rows.size)
-        words = token_arr[idx]
-        out.extend(" ".join(row) for row in words.tolist())
+    for start in range(0, n, CHUNK):  # chunks of a fixed size: row i is the same whatever n is
+        out.extend(make_text_chunk(start // CHUNK, min(CHUNK, n - start), seed))
     return out

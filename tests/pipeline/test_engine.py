@@ -6,6 +6,7 @@ import doctest
 import socket
 import sys
 
+import numpy as np
 import pytest
 
 from weaklab.errors import MissingDependencyError, ValidationError
@@ -121,18 +122,48 @@ def cluster():
         yield running
 
 
-def test_a_dask_project_applies_on_the_cluster_and_equals_the_local_run(project, cluster, tmp_path_factory):
-    """The same project with [engine] kind = "dask" at a scheduler address records the local run's matrix."""
+def _proba(store, run_id):
+    soft = store.open_partitioned(run_id, "soft_labels")
+    return np.concatenate([soft.read_partition(i).proba for i in range(soft.n_partitions)])
+
+
+def test_a_dask_project_keeps_votes_partitioned_and_equals_the_local_run(cluster, tmp_path_factory):
+    """[engine] kind = "dask" at a scheduler address: partitioned votes and soft labels equal the local run's."""
     from weaklab.pipeline import Project
 
-    local = Project(project).run("fit")
-    with Project(project).open_store(read_only=True) as store:
+    root = tmp_path_factory.mktemp("dask_project")
+    init_project(root, n_items=240)
+    local = Project(root).run("fit")
+    with Project(root).open_store(read_only=True) as store:
         local_L = store.load_matrix(local.metrics["application_id"])
-    _with_engine(project, f'kind = "dask"\nscheduler = "{cluster.scheduler_address}"\npartition_rows = 15')
+        local_proba = store.load_soft_labels(local.metrics["soft_labels_id"]).proba
+        local_story = store.explain(local_L.item_ids[100])
+    _with_engine(root, f'kind = "dask"\nscheduler = "{cluster.scheduler_address}"\npartition_rows = 60')
     other = tmp_path_factory.mktemp("other") / "weaklab.duckdb"
-    on_dask = Project(project, store_path=other).run("fit")
-    with Project(project, store_path=other).open_store(read_only=True) as store:
-        dask_L = store.load_matrix(on_dask.metrics["application_id"])
-    assert on_dask.metrics["apply_report"]["engine"] == "dask" and not on_dask.reused["apply"]
-    assert (dask_L.to_dense() == local_L.to_dense()).all() and list(dask_L.item_ids) == list(local_L.item_ids)
-    assert on_dask.metrics["label_model"]["accuracy"] == local.metrics["label_model"]["accuracy"]
+    on_dask = Project(root, store_path=other).run("issues")
+    assert on_dask.steps == ["apply", "analyse", "fit", "train", "issues"] and not on_dask.reused["apply"]
+    with Project(root, store_path=other).open_store(read_only=True) as store:
+        plm = store.open_partitioned(on_dask.run_id, "votes")
+        parts = [plm.read_partition(i) for i in range(plm.n_partitions)]
+        proba = _proba(store, on_dask.run_id)
+        story = store.explain(str(local_L.item_ids[100]))
+    assert plm.n_partitions > 1, "the test data should span several partitions"
+    assert np.array_equal(np.concatenate([p.to_dense() for p in parts]), local_L.to_dense())
+    assert list(np.concatenate([p.item_ids for p in parts])) == list(local_L.item_ids)
+    np.testing.assert_allclose(proba, local_proba, atol=1e-6)
+    assert [(v["source"], v["label"]) for v in story["votes"]] == [(v["source"], v["label"])
+                                                                   for v in local_story["votes"]]
+    np.testing.assert_allclose(story["posterior"]["proba"], local_story["posterior"]["proba"], atol=1e-6)
+    assert story["partition"] == 100 // 60 or story["row"] == 100
+    assert 0 < on_dask.metrics["n_label_issues"] <= 200 and on_dask.issues is not None
+    again = Project(root, store_path=other).run("fit")
+    assert again.reused["apply"] and again.metrics["votes_root"] == on_dask.metrics["votes_root"]
+
+
+def test_the_query_step_needs_the_local_engine(project):
+    """weaklab query on the dask engine is a clear error naming engine.kind (no cluster is started)."""
+    from weaklab.pipeline import Project
+
+    _with_engine(project, 'kind = "dask"\nscheduler = "tcp://127.0.0.1:1"')
+    with pytest.raises(ValidationError, match=r"engine.kind: expected \"local\" for the query step"):
+        Project(project).run("query")

@@ -25,8 +25,7 @@ from typing import Any
 from .._core.validation import fail
 from ..errors import ValidationError, missing_dependency
 
-__all__ = ["ENGINE_KINDS", "EngineConfig", "check_engine", "check_scheduler", "dask_frame",
-           "engine_client", "ship_modules"]
+__all__ = ["ENGINE_KINDS", "EngineConfig", "check_engine", "check_scheduler", "engine_client", "ship_modules"]
 
 #: The values of ``[engine].kind``.
 ENGINE_KINDS = ("local", "dask")
@@ -217,22 +216,6 @@ def ship_modules(client: Any, lfs: Any, text_field: str | None = None) -> list[s
 
         client.register_plugin(ProjectModules(modules, text_field))
     return sorted(modules)
-
-
-def dask_frame(frame: Any, partition_rows: int) -> Any:
-    """A pandas DataFrame as a Dask DataFrame of ``partition_rows``-row partitions, in row order.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> dask_frame(pd.DataFrame({"text": list("abcde")}), 2).npartitions    # doctest: +SKIP
-    3
-    """
-    try:
-        import dask.dataframe as dd
-    except ImportError:
-        raise missing_dependency("dask", "dask", '[engine] kind = "dask"') from None
-    return dd.from_pandas(frame, chunksize=partition_rows, sort=False)
 
 
 def _local_cluster(distributed: Any, engine: EngineConfig) -> Any:

@@ -45,7 +45,6 @@ from ..models import LabelModel
 from ..store import Store
 from .alerts import Alert, AlertThresholds
 from .config import ProjectConfig, load_config
-from .engine import dask_frame, engine_client, ship_modules
 from .loading import check_lf_columns, dev_mask, gold_labels, item_hashes, item_ids_of, load_data, load_lfs
 from .record import label_model_stats, record_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
@@ -137,11 +136,14 @@ class Project:
         RunResult
         """
         plan = list(self.steps(until))
+        if self.config.engine.is_dask:
+            from .distributed import run_distributed
+
+            return run_distributed(self, [s for s, _ in plan], on_step, _DESCRIPTIONS)
         state = _State(self.config, load_data(self.config))
         state.lfs = load_lfs(self.config)
         check_lf_columns(self.config, state.lfs, state.frame)
-        with engine_client(self.config.engine) as client, self.open_store() as store:
-            ship_modules(client, state.lfs, self.config.get("data", "text_field"))
+        with self.open_store() as store:
             state.dataset_id = store.add_dataset(
                 self.config.dataset_name, item_ids=state.ids, fingerprint=state.data_fp,
                 item_hashes=state.item_hashes, meta=self._dataset_meta())
@@ -180,9 +182,7 @@ class Project:
         return self._applied(state, load_lfs(self.config)), state.data_fp
 
     def _applied(self, state: _State, lfs: list[Any]) -> LabelMatrix:
-        engine = self.config.engine
-        data = dask_frame(state.frame, engine.partition_rows) if engine.is_dask else state.frame
-        L, apply_report = apply_lfs(lfs, data, engine=engine.kind, progress=self.progress,
+        L, apply_report = apply_lfs(lfs, state.frame, progress=self.progress,
                                     on_error=self.config.get("lfs", "on_error", "raise"),
                                     item_id=self.config.get("data", "id_column"), n_classes=state.n_classes_given,
                                     class_names=self.config.class_names)

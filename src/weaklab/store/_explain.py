@@ -27,7 +27,7 @@ from .._core.validation import fail
 from ..errors import StoreError
 from ._base import loads
 from ._codec import votes_of_row
-from ._rows import StoreBase
+from ._partitioned import PartitionedMixin
 from ._sql import VERSIONS_SQL
 
 __all__ = ["ExplainMixin", "FINAL_FROM", "mapped_class", "plurality", "reason", "vote_delta"]
@@ -36,8 +36,8 @@ __all__ = ["ExplainMixin", "FINAL_FROM", "mapped_class", "plurality", "reason", 
 FINAL_FROM = ("none", "votes", "label_model", "correction", "annotation")
 
 
-class ExplainMixin(StoreBase):
-    """Lineage queries over items."""
+class ExplainMixin(PartitionedMixin):
+    """Lineage queries over items (of distributed runs too: see :class:`PartitionedMixin`)."""
 
     def explain(self, item_id: Any, run_id: int | None = None) -> dict[str, Any]:
         """Every vote, the posterior, corrections, human answers and the final label of one item.
@@ -71,6 +71,9 @@ class ExplainMixin(StoreBase):
 
     def _explain(self, item_id: Any, run_id: int | None) -> dict[str, Any]:
         run_id = self._resolve_run(run_id)
+        found = self.partitioned(run_id)
+        if "votes" in found:  # a distributed run: the item's votes and posterior are in one Parquet partition
+            return self._explain_partitioned(run_id, item_id, found)
         dataset_id, status, _, finished = self._run_row(run_id)
         row, key = self._item_row(int(dataset_id), item_id)
         unavailable: list[str] = []

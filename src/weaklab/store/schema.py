@@ -142,6 +142,14 @@ _ANSWER_IDENTITY_V2 = (
         run_id BIGINT, created_at TIMESTAMP NOT NULL)""",
 )
 
+_PARTITIONED_V3 = (
+    # distributed runs record their votes and soft labels by reference: a Parquet dataset (folder or URL) with
+    # its manifest (_weaklab.json: sources, classes, partition files and rows) and its content fingerprint
+    """CREATE TABLE partitioned (
+        run_id BIGINT NOT NULL, kind VARCHAR NOT NULL, root VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL,
+        manifest VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "lineage tables: datasets, items, sources, applications, runs, label-model runs, soft labels, "
@@ -154,6 +162,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _ANSWER_IDENTITY_V2,
         after=fill_class_names,
     ),
+    Migration("distributed runs: partitioned votes and soft labels recorded by reference", _PARTITIONED_V3),
 )
 
 #: The schema version this weaklab writes.

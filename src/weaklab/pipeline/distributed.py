@@ -1,0 +1,257 @@
+"""A project's run on the Dask engine (``[engine] kind = "dask"``): votes and labels never gather on the client.
+
+The steps, each on the cluster of :func:`~weaklab.pipeline.engine.engine_client`:
+
+* ``apply`` reads the data file as a Dask DataFrame (``partition_rows`` rows
+  per partition) and writes the votes per partition to
+  ``<output>/<application key>/`` (:func:`~weaklab.labeling.apply_lfs` with
+  ``output=``). The folder is content-addressed: the same data, LF versions
+  and settings map to the same folder, and a folder whose manifest
+  (``_weaklab.json``, written last) exists is reused without running the LFs;
+* ``analyse`` is :func:`~weaklab.labeling.lf_summary` of the reduced statistics;
+* ``fit`` fits the label model on the reduced statistics (or by distributed
+  EM) and writes the soft labels per partition beside the votes;
+* ``train`` is skipped (the end model needs every item's features in one
+  process) and ``issues`` ranks the items whose majority vote the posterior
+  contradicts most (:func:`~weaklab.cleaning.top_label_issues`, a bounded
+  top-N merge); ``query`` needs the local engine.
+
+The store records the run by reference (:meth:`~weaklab.store.Store.add_partitioned`):
+the folders, their fingerprints and manifests, the per-source statistics and
+the model state; only then is the run marked finished, so a run that fails
+leaves no record of half-written votes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .._core import fingerprint
+from .._core.dataset_io import exists, join
+from .._core.partitioned import PartitionedLabelMatrix, PartitionedSoftLabels
+from .._core.state import to_jsonable
+from ..cleaning import top_label_issues
+from ..errors import ValidationError
+from ..labeling import apply_lfs, lf_summary
+from ..store import Store
+from .config import ProjectConfig
+from .engine import engine_client, ship_modules
+from .loading import check_lf_columns, load_lfs
+from .record import record_sources, recorded_run, source_accuracy, stats_for_store
+from .steps_late import DEFAULT_MAX_ISSUES
+from .training import label_model_class
+
+if TYPE_CHECKING:
+    from .project import Project, RunResult
+
+__all__ = ["DASK_STEPS", "dask_data", "file_fingerprint", "run_distributed"]
+
+#: The steps a run on the Dask engine performs (``train`` is skipped; ``query`` needs the local engine).
+DASK_STEPS = ("apply", "analyse", "fit", "train", "issues")
+_MANIFEST = "_weaklab.json"
+
+
+def run_distributed(project: Project, steps: list[str], on_step: Callable[[str, str], None] | None,
+                    descriptions: dict[str, str]) -> RunResult:
+    """Run ``steps`` of ``project`` on its Dask engine as one recorded run (see the module docstring)."""
+    from .project import RunResult
+
+    config = project.config
+    if "query" in steps:
+        raise ValidationError(f"{config.file}: engine.kind: expected \"local\" for the query step (the review "
+                              "queue ranks every item's end-model probabilities in one process), got \"dask\"")
+    lfs = load_lfs(config)
+    with engine_client(config.engine) as client:
+        ship_modules(client, lfs, config.get("data", "text_field"))
+        frame = dask_data(config)
+        check_lf_columns(config, lfs, frame)
+        run = _DaskRun(config, lfs, frame)
+        with project.open_store() as store:
+            dataset_id = store.add_dataset(config.dataset_name, n_items=0, fingerprint=run.data_fp,
+                                           meta={"path": str(config.data_path), "project": str(config.file),
+                                                 "engine": "dask", "partitions": frame.npartitions})
+            with recorded_run(store, dataset_id, run.run_config(steps)) as recorded:
+                result = RunResult(run_id=recorded.run_id, dataset_id=dataset_id, metrics=recorded.metrics)
+                result.metrics["engine"] = {"kind": "dask", "scheduler": config.engine.scheduler,
+                                            "partitions": frame.npartitions}
+                for step in steps:
+                    if on_step is not None:
+                        on_step(step, descriptions[step])
+                    started = time.perf_counter()
+                    getattr(run, step)(store, result)
+                    result.metrics.setdefault("seconds", {})[step] = time.perf_counter() - started
+                    result.steps.append(step)
+    return result
+
+
+class _DaskRun:
+    """The steps of one distributed run and what they pass to each other."""
+
+    def __init__(self, config: ProjectConfig, lfs: list[Any], frame: Any) -> None:
+        self.config, self.lfs, self.frame = config, lfs, frame
+        self.engine = config.engine
+        self.data_fp = fingerprint("dask-data", file_fingerprint(config.data_path), self.engine.partition_rows)
+        names = config.class_names
+        self.n_classes = None if names is None else len(names)
+        self.plm: PartitionedLabelMatrix | None = None
+        self.soft: PartitionedSoftLabels | None = None
+
+    def run_config(self, steps: list[str]) -> dict[str, Any]:
+        values = self.config.values
+        return {"project": str(self.config.file), "steps": steps, "data_fingerprint": self.data_fp,
+                "engine": values.get("engine", {}), "label_model": values.get("label_model", {}),
+                "sources": {lf.name: lf.fingerprint for lf in self.lfs},
+                "class_names": self.config.class_names, "class_renames": self.config.class_renames}
+
+    @property
+    def votes(self) -> PartitionedLabelMatrix:
+        if self.plm is None:
+            raise ValidationError("until: expected a run that applies the labeling functions first, got none")
+        return self.plm
+
+    # ------------------------------------------------------------------ steps
+    def apply(self, store: Store, result: RunResult) -> None:
+        on_error = self.config.get("lfs", "on_error", "raise")
+        key = fingerprint("dask-application", self.data_fp, [(lf.name, lf.fingerprint) for lf in self.lfs],
+                          on_error, self.n_classes, self.config.class_names,
+                          self.config.get("data", "id_column"))
+        root = join(str(self.engine.output), key)
+        record_sources(store, self.lfs)
+        reused = exists(root, _MANIFEST)
+        report = None
+        if reused:
+            self.plm = PartitionedLabelMatrix.open(root)
+        else:
+            self.plm, apply_report = apply_lfs(
+                self.lfs, self.frame, engine="dask", output=root, on_error=on_error, progress=False,
+                item_id=self.config.get("data", "id_column"), n_classes=self.n_classes,
+                class_names=self.config.class_names)
+            report = apply_report.to_dict()
+        store.add_partitioned(result.run_id, "votes", root, self.plm.fingerprint, self.plm.to_metadata())
+        result.reused["apply"] = reused
+        result.metrics.update(application_key=key, votes_root=root, n_items=self.plm.n_items,
+                              n_sources=self.plm.n_sources, n_partitions=self.plm.n_partitions,
+                              apply_report=None if report is None else {
+                                  "total_seconds": report.get("total_seconds"), "engine": "dask",
+                                  "n_faults": int(sum(report.get("n_faults", []) or [0]))})
+        first: Any = self.plm.read_votes(0, ["item_id"])["item_id"].head(5) if self.plm.n_partitions else []
+        result.item_ids = [to_jsonable(v) for v in first]
+
+    def analyse(self, store: Store, result: RunResult) -> None:
+        summary = lf_summary(self.votes).rename(columns={"emp_acc": "emp_accuracy"})
+        store.add_source_stats(result.run_id, stats_for_store(summary), versions=self._versions())
+        result.summary = summary
+
+    def fit(self, store: Store, result: RunResult) -> None:
+        plm = self.votes
+        name = self.config.get("label_model", "name", "MajorityVote")
+        params = dict(self.config.get("label_model", "params", {}))
+        try:
+            model = label_model_class(name)(**params)
+        except TypeError as exc:
+            raise ValidationError(f"label_model.params: expected parameters of {name}, got {exc}") from None
+        model.fit(plm)
+        key = fingerprint("dask-label-model", plm.fingerprint, name, params)
+        self.soft = model.predict_proba(plm, output=join(plm.root, f"soft-{key}"))
+        soft_fp = fingerprint("dask-soft-labels", plm.fingerprint, key)
+        metrics = {"class": name, "engine": "dask", "n_gold_for_fit": 0,
+                   "coverage": float(1.0 - _share_without_votes(plm))}
+        lm_id = store.add_label_model_run(result.run_id, model.to_state(), metrics=metrics)
+        store.add_partitioned(result.run_id, "soft_labels", self.soft.root, soft_fp, self.soft.to_metadata())
+        accuracy = source_accuracy(model)
+        if accuracy is not None:
+            stats = pd.DataFrame({"est_accuracy": accuracy}, index=list(plm.source_names))
+            store.add_source_stats(result.run_id, stats_for_store(stats), versions=self._versions())
+            if result.summary is not None:
+                result.summary = result.summary.join(stats, how="left")
+        result.reused["fit"] = False
+        result.metrics.update(label_model=metrics, label_model_key=key, label_model_run_id=lm_id,
+                              soft_labels_root=self.soft.root)
+
+    def train(self, store: Store, result: RunResult) -> None:
+        result.metrics["end_model"] = {"name": "none", "skipped": "the end model is not trained on the dask "
+                                       "engine (it needs every item's features in one process)"}
+
+    def issues(self, store: Store, result: RunResult) -> None:
+        if self.soft is None:
+            raise ValidationError("until: expected a run that fits the label model first, got no soft labels")
+        n = int(self.config.get("issues", "max_issues", DEFAULT_MAX_ISSUES))
+        top = top_label_issues(self.votes, self.soft, n=n) if n else pd.DataFrame()
+        result.issues = top
+        result.metrics.update(n_label_issues=len(top), issues_method="top_label_issues:self_confidence",
+                              label_issues=[{k: to_jsonable(v) for k, v in row.items()}
+                                            for row in top.to_dict("records")])
+
+    def _versions(self) -> dict[str, str]:
+        return {lf.name: lf.fingerprint for lf in self.lfs}
+
+
+def _share_without_votes(plm: PartitionedLabelMatrix) -> float:
+    hist = plm.statistics().votes_per_item
+    return float(hist[0] / max(1, hist.sum()))
+
+
+def dask_data(config: ProjectConfig) -> Any:
+    """The project's data file as a Dask DataFrame of about ``[engine].partition_rows`` rows per partition.
+
+    Parquet files are split by row groups, CSV/TSV by bytes (estimated from
+    the first megabyte). The client reads only the file's footer or its first
+    megabyte.
+
+    Raises
+    ------
+    ValidationError
+        The file is missing or a column the config names is not in it.
+    """
+    import dask.dataframe as dd
+
+    path, rows = config.data_path, config.engine.partition_rows
+    if not path.is_file():
+        raise ValidationError(f"{config.file}: data.path: expected a data file, got {str(path)!r} (no such file)")
+    fmt = config.get("data", "format") or ("parquet" if path.suffix.lower() in (".parquet", ".pq") else
+                                           "tsv" if path.suffix.lower() == ".tsv" else "csv")
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        meta = pq.read_metadata(path)
+        per_group = max(1.0, meta.num_rows / max(1, meta.num_row_groups))
+        frame = dd.read_parquet(str(path), split_row_groups=max(1, round(rows / per_group)))
+    else:
+        frame = dd.read_csv(str(path), sep="\t" if fmt == "tsv" else ",", blocksize=_csv_blocksize(path, rows),
+                            keep_default_na=False, na_values=[""], sample=1_000_000)
+    for key in ("id_column", "text_field", "gold_column", "split_column"):
+        column = config.get("data", key)
+        if column is not None and column not in frame.columns:
+            raise ValidationError(f"{config.file}: data.{key}: expected a column of {path.name}, "
+                                  f"got {column!r} (columns: {list(map(str, frame.columns))})")
+    return frame
+
+
+def _csv_blocksize(path: Path, rows: int) -> int:
+    with path.open("rb") as handle:
+        head = handle.read(1 << 20)
+    per_row = len(head) / max(1, head.count(b"\n"))
+    return max(1 << 10, int(rows * per_row))
+
+
+def file_fingerprint(path: Path, *, chunk: int = 1 << 22) -> str:
+    """A content fingerprint of a file, read in 4 MB chunks (the client never holds the file).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "d.csv"; _ = f.write_text("id,text\\n1,a\\n")
+    >>> len(file_fingerprint(f))
+    32
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
