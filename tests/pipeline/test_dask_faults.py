@@ -117,7 +117,7 @@ def test_a_partition_that_kills_every_worker_fails_clearly_and_commits_nothing(c
                   dd.from_pandas(comments(), npartitions=N_PARTITIONS, sort=False), engine="dask", item_id="id",
                   output=str(root), progress=False)
     assert not (root / "_weaklab.json").exists() and _leftovers(root) == []
-    with pytest.raises(Exception, match="_weaklab.json|No such file|not found"):
+    with pytest.raises(Exception, match=r"_weaklab\.json|No such file|not found"):
         PartitionedLabelMatrix.open(str(root))
 
 
