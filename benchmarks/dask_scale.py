@@ -242,14 +242,15 @@ def run_apply(args: argparse.Namespace, work: Path, results: dict[str, Any]) -> 
     texts = work / "texts"
     out: dict[str, Any] = {"rows": n, "snorkel_rows": snorkel_rows}
     results["apply"] = out
+    skipped = {"error": "not run: wall-clock budget used up"}
     with cluster(2, work) as address:
         out["generate_seconds"] = write_texts(address, texts, n)
-        files = text_files(texts, n)
+        files, small = text_files(texts, n), text_files(texts, snorkel_rows)
         out["dask_2"] = weaklab_dask_apply(address, files, work / "votes-2w")
         print("weaklab dask, 2 workers:", out["dask_2"], flush=True)
-        small = text_files(texts, snorkel_rows)
         out["dask_2_small"] = weaklab_dask_apply(address, small, work / "votes-small")
-        if args.budget_left() > 60:
+        out["snorkel_dask"] = skipped
+        if args.budget_left() > 120:
             try:
                 snork = snorkel_dask_apply(address, small)
                 from weaklab import PartitionedLabelMatrix
@@ -261,10 +262,12 @@ def run_apply(args: argparse.Namespace, work: Path, results: dict[str, Any]) -> 
             except Exception as exc:  # report, do not hide
                 out["snorkel_dask"] = {"error": f"{type(exc).__name__}: {exc}"}
             print("snorkel dask:", out["snorkel_dask"], flush=True)
-    with cluster(1, work) as address:
-        out["dask_1"] = weaklab_dask_apply(address, files, work / "votes-1w")
+    out["dask_1"] = skipped
+    if args.budget_left() > 60:
+        with cluster(1, work) as address:
+            out["dask_1"] = weaklab_dask_apply(address, files, work / "votes-1w")
         print("weaklab dask, 1 worker:", out["dask_1"], flush=True)
-    out["local"] = weaklab_local_apply(files)
+    out["local"] = weaklab_local_apply(files) if args.budget_left() > 60 else skipped
     print("weaklab local:", out["local"], flush=True)
 
 
@@ -405,10 +408,10 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {"machine": C.machine_info(), "command": C.command_line(), "budget": args.budget}
     work = Path(tempfile.mkdtemp(prefix="weaklab-dask-scale-"))
     try:
-        if args.part in ("apply", "all"):
-            run_apply(args, work, results)
         if args.part in ("labelmodel", "all"):
             run_label_model(args, work, results)
+        if args.part in ("apply", "all"):
+            run_apply(args, work, results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     C.publish(NAME, results, render(results), quick=args.quick)

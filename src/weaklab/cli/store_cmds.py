@@ -35,6 +35,8 @@ def _run_row(store: Any, row: dict[str, Any]) -> dict[str, Any]:
         ids = store.load_item_ids(int(row["dataset_id"]))[:5]
     except StoreError:  # a missing or damaged item-id file: the listing does not need it (`weaklab doctor`)
         ids = []
+    if not len(ids):  # a run on the Dask engine: its items stay in Parquet; the run records a sample of ids
+        ids = list((row.get("metrics") or {}).get("item_ids") or [])
     return {"run_id": row["run_id"], "created_at": row["created_at"], "finished_at": row["finished_at"],
             "dataset": row["dataset"], "dataset_id": row["dataset_id"], "status": row["status"],
             "steps": (row.get("config") or {}).get("steps"), "metrics": row.get("metrics") or {},

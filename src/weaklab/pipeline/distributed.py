@@ -142,6 +142,7 @@ class _DaskRun:
                                   "n_faults": int(sum(report.get("n_faults", []) or [0]))})
         first: Any = self.plm.read_votes(0, ["item_id"])["item_id"].head(5) if self.plm.n_partitions else []
         result.item_ids = [to_jsonable(v) for v in first]
+        result.metrics["item_ids"] = result.item_ids  # `weaklab runs --json` shows them (no items table)
 
     def analyse(self, store: Store, result: RunResult) -> None:
         summary = lf_summary(self.votes).rename(columns={"emp_acc": "emp_accuracy"})

@@ -220,7 +220,7 @@ def ship_modules(client: Any, lfs: Any, text_field: str | None = None) -> list[s
 
 def _local_cluster(distributed: Any, engine: EngineConfig) -> Any:
     kwargs: dict[str, Any] = {"threads_per_worker": 1, "processes": True, "dashboard_address": ":0",
-                              "silence_logs": logging.WARNING}
+                              "silence_logs": logging.ERROR}
     if engine.n_workers is not None:
         kwargs["n_workers"] = engine.n_workers
     return distributed.LocalCluster(**kwargs)
