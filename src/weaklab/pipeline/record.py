@@ -19,7 +19,7 @@ from ..models import LabelModel
 from ..store import Store
 from .alerts import Alert, AlertThresholds, detect_alerts
 
-__all__ = ["record_sources", "label_model_stats", "record_alerts", "previous_stats", "source_code",
+__all__ = ["record_sources", "label_model_stats", "source_accuracy", "record_alerts", "previous_stats", "source_code",
            "MAX_DECIDES_ITEMS", "RecordedRun", "recorded_run", "stats_for_store", "STAT_COLUMNS"]
 
 #: Items sampled (deterministically) to estimate how often one source decides the label.

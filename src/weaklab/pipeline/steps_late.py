@@ -16,7 +16,7 @@ from .._core import SoftLabels
 from .._core.validation import check_int, fail
 from ..store import Store
 
-__all__ = ["issue_labels", "issues_step", "judge_proba", "query_step"]
+__all__ = ["DEFAULT_MAX_ISSUES", "issue_labels", "issues_step", "judge_proba", "query_step"]
 
 #: Label issues recorded per run unless ``[issues].max_issues`` says otherwise.
 DEFAULT_MAX_ISSUES = 200
