@@ -156,8 +156,29 @@ def test_a_dask_project_keeps_votes_partitioned_and_equals_the_local_run(cluster
     np.testing.assert_allclose(story["posterior"]["proba"], local_story["posterior"]["proba"], atol=1e-6)
     assert story["partition"] == 100 // 60 or story["row"] == 100
     assert 0 < on_dask.metrics["n_label_issues"] <= 200 and on_dask.issues is not None
+    top = on_dask.issues.iloc[0]
+    with Project(root, store_path=other).open_store(read_only=True) as store:
+        flagged = store.explain(str(top["item_id"]), run_id=on_dask.run_id)
+    assert [issue["rank"] for issue in flagged["label_issues"]] == [int(top["rank"])]
+    _dashboard_shows_the_item(other, on_dask.run_id, str(local_L.item_ids[100]))
     again = Project(root, store_path=other).run("fit")
     assert again.reused["apply"] and again.metrics["votes_root"] == on_dask.metrics["votes_root"]
+
+
+def _dashboard_shows_the_item(store_path, run_id, item_id):
+    """The dashboard's runs, sources and item pages of a distributed run answer (the item from its partition)."""
+    try:
+        from fastapi.testclient import TestClient
+
+        from weaklab.dashboard.app import create_app
+    except ImportError:  # the [web] extra is not installed
+        return
+    with TestClient(create_app(store_path), base_url="http://127.0.0.1") as web:
+        for url in ("/runs", "/sources", f"/items/{item_id}?run={run_id}"):
+            page = web.get(url)
+            assert page.status_code == 200, (url, page.text[:300])
+        assert item_id in web.get(f"/items/{item_id}?run={run_id}").text
+        assert "soft labels" in web.get(f"/label-model?run={run_id}").text  # a clear 400, not a crash
 
 
 def test_the_query_step_needs_the_local_engine(project):

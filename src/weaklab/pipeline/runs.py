@@ -103,6 +103,9 @@ def _names_of(store: Store, records: dict[str, pd.DataFrame]) -> tuple[list[str]
 def dataset_table(store: Store, dataset_id: int, id_field: str) -> pd.DataFrame:
     """The dataset's table (from ``meta["path"]`` or the bundled data), ids in ``id_field`` (or the index)."""
     meta = _dataset_meta(store, dataset_id)
+    if meta.get("engine") == "dask":  # its items stay in the data file and in Parquet: never read whole here
+        raise fail("items", "a dataset whose table may be read whole", got_text=f"dataset {dataset_id}, whose "
+                   "run is on the Dask engine (its items are read one partition at a time)")
     if meta.get("bundled") == "youtube_spam":
         from ..data import load_youtube_spam
 

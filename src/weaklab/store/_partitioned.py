@@ -114,11 +114,20 @@ class PartitionedMixin(StoreBase):
                 "dataset": {"dataset_id": int(dataset_id), "name": self._dataset_row(dataset_id)[0]},
                 "row": int(plm.partition_offsets[partition]) + row, "partition": partition, "partition_row": row,
                 "class_names": class_names, "votes": votes, "posterior": posterior,
-                "label_model": self._partitioned_model(run_id), "label_issues": [], "corrections": [],
+                "label_model": self._partitioned_model(run_id),
+                "label_issues": self._partitioned_issues(run_id, frame["item_id"].iloc[row]), "corrections": [],
                 "annotations": [], "human": None, "final_label": label, "final_from": origin,
                 "final_class": None if label is None or not class_names else class_names[label],
                 "unavailable": [] if posterior else ["posterior"], "engine": "dask",
                 "votes_root": found["votes"]["root"]}
+
+    def _partitioned_issues(self, run_id: int, item_id: Any) -> list[dict[str, Any]]:
+        """The run's top label issues (recorded in its metrics) that name ``item_id``."""
+        rows = self._query("SELECT metrics FROM runs WHERE run_id = ?", [run_id])
+        metrics = loads(rows[0][0]) if rows else None
+        issues = metrics.get("label_issues") if isinstance(metrics, dict) else None
+        key = str(item_id.item() if isinstance(item_id, np.generic) else item_id)
+        return [dict(issue) for issue in issues or () if str(issue.get("item_id")) == key]
 
     def _partitioned_model(self, run_id: int) -> dict[str, Any] | None:
         rows = self._query("SELECT class, label_model_run_id FROM label_model_runs WHERE run_id = ? "
