@@ -12,6 +12,8 @@ Pure functions over numpy arrays (validated once, vectorised inside):
   (per-item scores) and :func:`rank_label_issues` (positions, worst first);
   :func:`top_label_issues`, the worst ``n`` of partitioned data (Dask);
 * :func:`small_loss_clean_proba`: P(clean) from training losses, per class;
+* weak labels: :func:`find_weak_label_errors` (is the weak label wrong, which
+  sources voted for it) with :func:`source_precision` and :func:`expected_f1_cut`;
 * multi-annotator data: :func:`consensus_labels`, :func:`consensus_quality`,
   :func:`annotator_quality`;
 * :func:`correct_labels` with its :class:`CorrectionLog`, and the
@@ -37,6 +39,7 @@ from .oof import out_of_fold_proba
 from .partitioned import top_label_issues
 from .scores import QUALITY_SCORES, label_quality_scores, rank_label_issues
 from .small_loss import MIXTURES, small_loss_clean_proba
+from .weak import WeakLabelErrors, expected_f1_cut, find_weak_label_errors, source_precision
 
 __all__ = [
     "top_label_issues",
@@ -52,6 +55,10 @@ __all__ = [
     "label_quality_scores",
     "rank_label_issues",
     "small_loss_clean_proba",
+    "find_weak_label_errors",
+    "WeakLabelErrors",
+    "source_precision",
+    "expected_f1_cut",
     "consensus_labels",
     "consensus_quality",
     "annotator_quality",

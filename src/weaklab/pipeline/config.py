@@ -47,7 +47,8 @@ unknown tables or keys and values of the wrong type raise a
     coverage_change = 0.1
 
     [issues]
-    method = "auto"                    # see weaklab.cleaning.find_label_issues
+    method = "votes"                   # votes (weaklab.cleaning.find_weak_label_errors) or a
+                                       # weaklab.cleaning.find_label_issues method (e.g. auto)
 
     [query]
     strategy = "entropy"               # entropy | margin | least_confidence
@@ -240,8 +241,8 @@ def _at_least(low: int) -> Any:
 def _issue_method(file: Path, where: str, value: Any) -> None:
     from ..cleaning.filter import ISSUE_METHODS
 
-    if value not in ISSUE_METHODS:
-        raise _bad(file, where, f"one of {list(ISSUE_METHODS)}", repr(value))
+    if value != "votes" and value not in ISSUE_METHODS:
+        raise _bad(file, where, f"one of {['votes', *ISSUE_METHODS]}", repr(value))
 
 
 def _is_int(value: Any, low: int) -> bool:

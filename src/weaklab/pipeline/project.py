@@ -336,7 +336,7 @@ class Project:
         record_judge(store, state.dataset_id, result.run_id, judged, state.ids[positions])
         result.issues = issues_step(store, result.run_id, soft, covered, None, state.ids,
                                     dict(self.config.values.get("issues", {})), random_state=self.random_state,
-                                    judged=judged)
+                                    judged=judged, votes=state.matrix, model=state.model)
         result.reused["issues"] = reused_from is not None
         result.metrics.update(n_label_issues=0 if result.issues is None else len(result.issues),
                               issues_judge_key=key, issues_reused_from=reused_from)

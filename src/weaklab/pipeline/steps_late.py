@@ -20,6 +20,8 @@ __all__ = ["DEFAULT_MAX_ISSUES", "issue_labels", "issues_step", "judge_proba", "
 
 #: Label issues recorded per run unless ``[issues].max_issues`` says otherwise.
 DEFAULT_MAX_ISSUES = 200
+#: The ``[issues].method`` that judges weak labels with the votes (the default).
+VOTES_METHOD = "votes"
 
 
 def issue_labels(soft: SoftLabels, covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -52,7 +54,8 @@ def judge_proba(features: Any, positions: np.ndarray, given: np.ndarray, n_class
 
 
 def issues_step(store: Store, run_id: int, soft: SoftLabels, covered: np.ndarray, features: Any, ids: np.ndarray,
-                options: dict[str, Any], *, random_state: int = 0, judged: np.ndarray | None = None) -> pd.DataFrame:
+                options: dict[str, Any], *, random_state: int = 0, judged: np.ndarray | None = None,
+                votes: Any = None, model: Any = None) -> pd.DataFrame:
     """Find items whose weak label looks wrong, rank them, record them; return the ranked table.
 
     The given label of an item is the label model's arg-max; the judge is
@@ -73,32 +76,65 @@ def issues_step(store: Store, run_id: int, soft: SoftLabels, covered: np.ndarray
     ids : ndarray of shape (n,)
         The items' ids.
     options : dict
-        ``method`` (default ``"auto"``, see
-        :func:`weaklab.cleaning.detect_label_issues`; the store records the
-        method used, ``"auto:<picked>"`` for auto) and ``max_issues``.
+        ``method`` and ``max_issues``. ``"votes"`` (the default, needs
+        ``votes``): :func:`weaklab.cleaning.find_weak_label_errors` with the
+        label model's confusion; the table gets the ``responsible`` sources.
+        Otherwise a :data:`weaklab.cleaning.ISSUE_METHODS` name, judged by
+        :func:`weaklab.cleaning.detect_label_issues` (the store records the
+        method used, ``"auto:<picked>"`` for auto).
     random_state : int, default=0
     judged : ndarray of shape (n_covered, k), optional
         The judge's probabilities when already known (reused from an earlier run).
+    votes : LabelMatrix, optional
+        The votes of every item (required by ``"votes"``).
+    model : fitted label model, optional
+        Its ``confusion_`` and ``abstain_rate_`` are used when it has them.
     """
-    from ..cleaning import detect_label_issues, rank_label_issues
-
-    method = options.get("method", "auto")
+    method = options.get("method", VOTES_METHOD)
     limit = check_int("issues.max_issues", options.get("max_issues", DEFAULT_MAX_ISSUES), low=0)
     covered, given = issue_labels(soft, covered)
     pred = judged if judged is not None else judge_proba(features, covered, given, soft.n_classes,
                                                           random_state=random_state)
-    found = detect_label_issues(given, pred, method=method)
-    order = rank_label_issues(given, pred, mask=found.mask)[:limit]
+    if method == VOTES_METHOD:
+        if votes is None:
+            raise fail("votes", "the label matrix for [issues].method = 'votes'", got_text="none")
+        order, suggested, score, table_extra = _weak_errors(votes, covered, soft, pred, model, limit)
+        used = "votes"
+    else:
+        order, suggested, score, used = _label_issues(given, pred, method, limit)
+        table_extra = {}
     rows = covered[order]
-    score = pred[order, given[order]]
-    suggested = np.argmax(pred[order], axis=1)
-    table = pd.DataFrame({"item_id": ids[rows], "given": given[order], "suggested": suggested, "score": score})
+    table = pd.DataFrame({"item_id": ids[rows], "given": given[order], "suggested": suggested, "score": score,
+                          **table_extra})
     if len(table):
-        used = found.method if method == found.method else f"{method}:{found.method}"  # e.g. auto:ranked_posterior
         store.add_label_issues(run_id, table["item_id"].to_numpy(), method=used, given=given[order],
                                suggested=suggested, score=score)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
+
+
+def _label_issues(given: np.ndarray, pred: np.ndarray, method: str,
+                  limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    from ..cleaning import detect_label_issues, rank_label_issues
+
+    found = detect_label_issues(given, pred, method=method)
+    order = rank_label_issues(given, pred, mask=found.mask)[:limit]
+    used = found.method if method == found.method else f"{method}:{found.method}"  # e.g. auto:ranked_posterior
+    return order, np.argmax(pred[order], axis=1), pred[order, given[order]], used
+
+
+def _weak_errors(votes: Any, covered: np.ndarray, soft: SoftLabels, pred: np.ndarray, model: Any,
+                 limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """Ranked flagged positions, suggested classes, score (1 - error probability) and responsible sources."""
+    from ..cleaning import find_weak_label_errors
+
+    found = find_weak_label_errors(np.asarray(votes.to_dense())[covered], soft.proba[covered], pred,
+                                   confusion=getattr(model, "confusion_", None),
+                                   abstain_rate=getattr(model, "abstain_rate_", None),
+                                   source_names=votes.source_names)
+    order = found.ranked()[:limit]
+    responsible = [", ".join(found.responsible[i]) for i in order]
+    return order, found.suggested[order], 1.0 - found.error_proba[order], {"responsible": responsible}
 
 
 def query_step(proba: np.ndarray, ids: np.ndarray, excluded: np.ndarray, strategy: str, n: int, *,

@@ -15,15 +15,22 @@ from ...errors import ValidationError
 from ..page import Nav, PageNo, Pager, Pages, RunId, explain, records
 from ..state import DashboardState, NotFound
 
-__all__ = ["NAV", "issues_view", "resolve", "routes"]
+__all__ = ["NAV", "issues_view", "resolve", "responsible_sources", "routes"]
 
 NAV = Nav(order=50, key="issues", path="/issues", label="Label issues")
 
 
 def issues_view(state: DashboardState, run_id: int, page: int, size: int = 25) -> dict[str, Any]:
-    """One page of the run's label issues by rank, each with its evidence (votes, posterior)."""
+    """One page of the run's label issues by rank, each with its evidence (votes, posterior, responsible sources)."""
     return state.fresh(("issues_view", int(run_id), int(page), int(size)),
                        lambda: _issues_view(state, run_id, page, size))
+
+
+def responsible_sources(votes: list[dict[str, Any]], given: Any) -> list[str]:
+    """The sources whose vote is the flagged (given) label: they pulled the weak label to it."""
+    if given is None:
+        return []
+    return [str(v["source"]) for v in votes if v.get("label") is not None and int(v["label"]) == int(given)]
 
 
 def _issues_view(state: DashboardState, run_id: int, page: int, size: int) -> dict[str, Any]:
@@ -35,6 +42,7 @@ def _issues_view(state: DashboardState, run_id: int, page: int, size: int) -> di
     for issue in records(frame):
         story = explain(state, issue["item_id"], run_id)
         issue["votes"] = story["votes"]
+        issue["responsible"] = responsible_sources(story["votes"], issue.get("given"))
         issue["posterior"] = (story.get("posterior") or {}).get("proba")
         issue["text"] = texts.get(issue["item_id"])
         rows.append(issue)
