@@ -15,7 +15,7 @@ from ...errors import ValidationError
 from ..page import Nav, PageNo, Pager, Pages, RunId, explain, records
 from ..state import DashboardState, NotFound
 
-__all__ = ["NAV", "issues_view", "resolve", "responsible_sources", "routes"]
+__all__ = ["NAV", "issues_view", "repairs_view", "resolve", "responsible_sources", "routes"]
 
 NAV = Nav(order=50, key="issues", path="/issues", label="Label issues")
 
@@ -49,6 +49,20 @@ def _issues_view(state: DashboardState, run_id: int, page: int, size: int) -> di
     return {"issues": rows, "pager": pager, "class_names": state.class_names(run_id)}
 
 
+def repairs_view(state: DashboardState, run_id: int) -> dict[str, Any]:
+    """The run's source repair suggestions (harm per source; drop or keep), or why there are none."""
+    def build() -> dict[str, Any]:
+        from ...pipeline.suggest_run import run_suggestions
+
+        try:
+            found = run_suggestions(state.store, run_id)
+        except ValidationError as exc:
+            return {"repairs": [], "repairs_note": str(exc)}
+        return {"repairs": [r.to_dict() for r in found.repairs], "repairs_note": None}
+
+    return dict(state.fresh(("repairs_view", int(run_id)), build))
+
+
 def resolve(state: DashboardState, issue_id: int, decision: str, who: str, why: str | None) -> int | None:
     """Accept (record the suggested label as a correction) or reject a label issue."""
     if decision not in ("accept", "reject"):
@@ -71,7 +85,7 @@ def routes(router: APIRouter, pages: Pages) -> None:
     def issues_page(request: Request, run: int | None = RunId, page: int = PageNo) -> HTMLResponse:
         run_id = st(request).resolve_run(run)
         return render(request, "issues.html", "issues", run_id, **issues_view(st(request), run_id, page),
-                      annotator=pages.annotator(request))
+                      **repairs_view(st(request), run_id), annotator=pages.annotator(request))
 
     @router.post("/issues/{issue_id}/resolve")
     def resolve_issue(request: Request, issue_id: int, decision: str = Form(...), run: int = Form(..., ge=0),
