@@ -6,9 +6,9 @@ is measured by taking its votes away and asking the fitted label model again
 (its ``predict_proba`` on the matrix with that source's column abstaining):
 
 * *errors caused*: flagged items whose weak label would then become the
-  suggested class;
+  suggested class (items left without any vote do not count);
 * *errors fixed*: unflagged items (labels that look right) whose weak label
-  would then change.
+  would then change, or be lost because no other source votes on them.
 
 ``harm = caused - fixed``. A source with positive harm gets an action:
 ``"narrow"`` for a keyword or regex template with more than one keyword or
@@ -108,9 +108,10 @@ def source_harm(votes: np.ndarray, model: Any, found: WeakLabelErrors) -> tuple[
         without = L[rows].copy()
         without[:, j] = -1
         new = np.asarray(model.predict_proba(without)).argmax(axis=1)
-        changed = new != found.given[rows]
+        kept = (without >= 0).any(axis=1)  # items left with a vote: the others lose their weak label
+        changed = (new != found.given[rows]) | ~kept
         flagged = found.mask[rows]
-        caused[j] = int(np.sum(changed & flagged & (new == found.suggested[rows])))
+        caused[j] = int(np.sum(changed & kept & flagged & (new == found.suggested[rows])))
         fixed[j] = int(np.sum(changed & ~flagged))
     return caused, fixed
 
