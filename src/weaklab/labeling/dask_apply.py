@@ -24,7 +24,7 @@ from ._engine import FrameResult, check_fields, item_ids, run_frame
 from ._report import finish
 from .lf import LabelingFunction
 
-__all__ = ["apply_dask", "add_statistics"]
+__all__ = ["apply_dask", "add_statistics", "run_partition"]
 
 
 def _import_dask() -> Any:
@@ -87,6 +87,23 @@ def apply_dask(
                   seconds=time.perf_counter() - start)
 
 
+def run_partition(lfs: list[LabelingFunction], frame: pd.DataFrame, number: Any, *, item_id: str | None,
+                  n_classes: int | None, on_error: str, batch_size: int) -> tuple[FrameResult, np.ndarray | None]:
+    """Run the LFs on one partition: its statistics and votes, and its item ids.
+
+    A failing LF's error names the partition too (its row is counted within
+    the partition). Without ``item_id``, the partition's index gives the ids.
+    """
+    ids = item_ids(frame, item_id) if item_id is not None else frame.index.to_numpy()
+    try:
+        result = run_frame(lfs, frame, ids, n_classes=n_classes, on_error=on_error, batch_size=batch_size)
+    except LFExecutionError as exc:
+        where = f" (partition {number}; rows are counted within the partition)"
+        raise LFExecutionError(str(exc) + where, lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
+                               original=exc.original) from exc.original
+    return result, ids
+
+
 def _apply_partition(
     frame: pd.DataFrame,
     lfs: list[LabelingFunction],
@@ -98,13 +115,8 @@ def _apply_partition(
 ) -> pd.Series:
     """Run the LFs on one partition; a one-element object Series holding ``(result, ids)``."""
     number = (partition_info or {}).get("number", "?")
-    ids = item_ids(frame, item_id) if item_id is not None else frame.index.to_numpy()
-    try:
-        result = run_frame(lfs, frame, ids, n_classes=n_classes, on_error=on_error, batch_size=batch_size)
-    except LFExecutionError as exc:
-        where = f" (partition {number}; rows are counted within the partition)"
-        raise LFExecutionError(str(exc) + where, lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
-                               original=exc.original) from exc.original
+    result, ids = run_partition(lfs, frame, number, item_id=item_id, n_classes=n_classes, on_error=on_error,
+                                batch_size=batch_size)
     out = pd.Series([None], dtype=object)
     out.iloc[0] = (result, ids)
     return out

@@ -20,10 +20,9 @@ from .._core.constants import ABSTAIN
 from .._core.dataset_io import filesystem, write_frame
 from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, partition_fingerprint, votes_file, votes_frame
 from .._core.validation import fail
-from ..errors import LFExecutionError
-from ._engine import FrameResult, item_ids, run_frame
+from ._engine import FrameResult
 from ._report import ApplyReport, make_report
-from .dask_apply import add_statistics
+from .dask_apply import add_statistics, run_partition
 from .lf import LabelingFunction
 
 __all__ = ["apply_dask_to_parquet"]
@@ -75,13 +74,8 @@ def _write_partition(frame: pd.DataFrame, number: int, lfs: list[LabelingFunctio
                      storage_options: Mapping[str, Any] | None, item_id: str | None, n_classes: int | None,
                      on_error: str, batch_size: int) -> tuple[FrameResult, int, int, str]:
     """Run the LFs on one partition and write its votes; ``(statistics, rows, largest vote, fingerprint)``."""
-    ids = item_ids(frame, item_id) if item_id is not None else frame.index.to_numpy()
-    try:
-        result = run_frame(lfs, frame, ids, n_classes=n_classes, on_error=on_error, batch_size=batch_size)
-    except LFExecutionError as exc:
-        where = f" (partition {number}; rows are counted within the partition)"
-        raise LFExecutionError(str(exc) + where, lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
-                               original=exc.original) from exc.original
+    result, ids = run_partition(lfs, frame, number, item_id=item_id, n_classes=n_classes, on_error=on_error,
+                               batch_size=batch_size)
     write_frame(votes_frame(result.votes, ids, [lf.name for lf in lfs]), root, votes_file(number),
                 storage_options)
     rows, top = result.votes.shape[0], int(result.votes.max(initial=ABSTAIN))
