@@ -447,8 +447,11 @@ def verdict(rows: list[dict[str, Any]], setting: str, keys: list[str]) -> tuple[
     ]
     if setting == "gold":
         behind = [d for d, v in per.items()
-                  if v["auto"] is None or v["snorkel_dev"] is None or v["auto"] < v["snorkel_dev"]]
-        lines.append(f"  - ≥ snorkel LabelModel given the same gold (`Y_dev`) on every set: {_yes_no(behind)}.")
+                  if v["auto"] is None or (v["snorkel_dev"] is not None and v["auto"] < v["snorkel_dev"])]
+        unscored = [d for d, v in per.items() if v["snorkel_dev"] is None]
+        lines.append(f"  - ≥ snorkel LabelModel given the same gold (`Y_dev`) on every set where it has a score: "
+                     f"{_yes_no(behind)}" + (f" (no snorkel score, not counted either way: {', '.join(unscored)})"
+                                             if unscored else "") + ".")
     unmeasured = sorted({f"{m} on {d}" for d, v in per.items() for m in v["unmeasured_peers"]})
     if unmeasured:
         lines.append("  - Peers without a score (failed or out of budget; not counted as beaten): "
