@@ -19,6 +19,9 @@ from typing import Any
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: How long one browser action may wait (ms): generous, because the suite often shares 2 cores with other work
+#: (a 15 s limit timed out under load averages above 30); on an idle machine every action takes well under a second.
+ACTION_TIMEOUT_MS = 45_000
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync"]
 
@@ -98,7 +101,7 @@ def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
     tab = context.new_page()
     tab.errors = []
     tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
-    tab.set_default_timeout(15_000)
+    tab.set_default_timeout(ACTION_TIMEOUT_MS)
     yield tab
     context.close()
 
@@ -172,7 +175,7 @@ def test_review_an_image_item_and_open_its_lineage(image_server: tuple[str, Any]
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     page.goto(base + "/review")
     page.fill("#annotator", "picture-reviewer")
     page.click("#annotator-form button")
