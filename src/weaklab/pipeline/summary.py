@@ -41,6 +41,7 @@ class RunData:
     class_names: list[str] | None = None
     sources: pd.DataFrame | None = None
     label_model: dict[str, Any] | None = None
+    soft_labels: SoftLabels | None = None
     end_models: list[dict[str, Any]] = field(default_factory=list)
     curves: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     ece: dict[str, Any] = field(default_factory=dict)
@@ -57,7 +58,7 @@ def read_run(store: Store, run_id: int) -> RunData:
     records = store.run_records(run_id)
     dataset_id = int(data.run["dataset_id"])
     matrix = _matrix(store, records["applications"])
-    soft = _soft_labels(store, records["soft_labels"], "label_model")
+    soft = data.soft_labels = _soft_labels(store, records["soft_labels"], "label_model")
     data.class_names = _class_names(matrix, soft)
     data.n_annotations = len(store.annotations(dataset_id))
     answers = store.run_human_labels(int(run_id), seen_by_run=False)

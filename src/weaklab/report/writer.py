@@ -23,11 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import WeaklabError
 from ..pipeline.files import write_text
 from ..pipeline.images import ImageLookup, png_data_uri
 from ..pipeline.review import TextLookup
-from ..pipeline.runs import run_soft_labels
 from ..pipeline.summary import RunData, read_run
 from ..store import Store
 from .html import esc, kv_table, missing, page, table
@@ -86,7 +84,7 @@ def render_report(store: Store, run_id: int) -> str:
         ("alerts", "Alerts", _alerts_section(data)),
     ]
     if images.column is not None:
-        sections.insert(-2, ("samples", "Sample images", _samples_section(store, run_id, data, images)))
+        sections.insert(-2, ("samples", "Sample images", _samples_section(data, images)))
     return page(title, f"Generated {now} from the lineage store; self-contained and offline.", sections)
 
 
@@ -194,14 +192,13 @@ def _issues_section(data: RunData, texts: TextLookup | None, images: ImageLookup
     return f'<p class="note">{esc(shown)}</p>' + table(["picture", *headers], with_pictures, raw_columns=(0,))
 
 
-def _samples_section(store: Store, run_id: int, data: RunData, images: ImageLookup) -> str:
+def _samples_section(data: RunData, images: ImageLookup) -> str:
     """The most confident items of each class under the run's soft labels, as pictures."""
     if images.reason is not None and not len(images):
         return missing(f"No pictures: {images.reason}.")
-    try:
-        labels, _ = run_soft_labels(store, run_id)
-    except WeaklabError:
-        return missing("The run recorded no soft labels to pick sample pictures by.")
+    labels = data.soft_labels
+    if labels is None:
+        return missing("The run recorded no label-model soft labels to pick sample pictures by.")
     if labels.item_ids is None:
         return missing("The run's soft labels carry no item ids.")
     proba, ids = labels.proba, np.asarray(labels.item_ids)
