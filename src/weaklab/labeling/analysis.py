@@ -342,7 +342,7 @@ def lf_summary(L: Any, gold: Any = None, *, est_accuracy: Any = None) -> pd.Data
     --------
     >>> import numpy as np
     >>> lf_summary(np.array([[0, 0], [0, 1], [-1, 1]]))[["coverage", "conflicts"]].round(3).to_numpy().tolist()
-    [[0.667, 0.333], [0.667, 0.333]]
+    [[0.667, 0.333], [1.0, 0.333]]
     """
     if isinstance(L, PartitionedLabelMatrix):
         return _partitioned_summary(L, gold, est_accuracy)

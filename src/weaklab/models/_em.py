@@ -123,7 +123,7 @@ def run_em(
     --------
     >>> result = run_em(1.0, lambda x: (x, x * x), lambda x, s: s / 2, max_iter=50, tol=1e-6)
     >>> result.converged, result.n_iter
-    (True, 11)
+    (True, 12)
     """
     losses: list[float] = []
     stats: Any = None

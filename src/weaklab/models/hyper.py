@@ -92,7 +92,7 @@ class HyperLabelModel(LabelModel):
     --------
     >>> import numpy as np
     >>> from weaklab.models import HyperLabelModel
-    >>> L = np.array([[0, 0, 1], [1, 1, 1], [-1, 1, 0], [0, -1, 0]])
+    >>> L = np.array([[0, 0, 1], [1, 1, 1], [-1, 1, 1], [0, -1, 0]])
     >>> model = HyperLabelModel().fit(L, n_classes=2)
     >>> model.predict_proba(L).shape
     (4, 2)

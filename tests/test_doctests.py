@@ -1,0 +1,213 @@
+"""Docstring examples are part of the test suite, and every public definition gets one.
+
+Every module of the package runs its docstring examples as doctests (a module whose optional
+dependency is not installed is skipped with the install hint's reason). The public definitions
+(classes and functions in a public package's ``__all__``) must each have a numpydoc ``Examples``
+section; the ones still without are listed in ``NO_EXAMPLES_YET``, a list that may only shrink: a
+new public definition without an example fails, and so does a listed one that has gained one (take
+it off the list).
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import inspect
+import pkgutil
+from types import ModuleType
+
+import pytest
+
+import weaklab
+from weaklab.errors import MissingDependencyError
+
+MODULES = sorted(m.name for m in pkgutil.walk_packages(weaklab.__path__, prefix="weaklab."))
+PUBLIC_PACKAGES = [
+    "weaklab",
+    *sorted(f"weaklab.{m.name}" for m in pkgutil.iter_modules(weaklab.__path__) if not m.name.startswith("_")),
+]
+
+#: Public definitions without an Examples section yet (issue 17); shrink it, never grow it.
+NO_EXAMPLES_YET = frozenset({
+    "weaklab.ApplyReport",
+    "weaklab.AutoLabelModel",
+    "weaklab.DawidSkene",
+    "weaklab.GLAD",
+    "weaklab.LFExecutionError",
+    "weaklab.LabelCleaner",
+    "weaklab.LabelingFunction",
+    "weaklab.MACE",
+    "weaklab.MajorityVote",
+    "weaklab.MatrixCompletion",
+    "weaklab.MissingDependencyError",
+    "weaklab.NotFittedError",
+    "weaklab.OneCoinDawidSkene",
+    "weaklab.SchemaVersionError",
+    "weaklab.SoftLabelClassifier",
+    "weaklab.SoftLabels",
+    "weaklab.StoreError",
+    "weaklab.TemperatureScaling",
+    "weaklab.TorchClassifier",
+    "weaklab.Triplet",
+    "weaklab.ValidationError",
+    "weaklab.Wawa",
+    "weaklab.WeakLabelDataset",
+    "weaklab.WeaklabError",
+    "weaklab.WeightedMajorityVote",
+    "weaklab.active.Answer",
+    "weaklab.active.OracleError",
+    "weaklab.active.Strategy",
+    "weaklab.active.coreset_distance",
+    "weaklab.active.density",
+    "weaklab.active.density_weighted",
+    "weaklab.active.entropy",
+    "weaklab.active.k_center",
+    "weaklab.active.least_confidence",
+    "weaklab.active.margin",
+    "weaklab.active.model_disagreement",
+    "weaklab.active.random_scores",
+    "weaklab.active.select",
+    "weaklab.active.select_batch",
+    "weaklab.active.simulate",
+    "weaklab.active.strategy_scores",
+    "weaklab.active.top_n",
+    "weaklab.active.uncertainty",
+    "weaklab.active.vote_entropy",
+    "weaklab.apply_lfs",
+    "weaklab.break_ties",
+    "weaklab.cleaning.CorrectionLog",
+    "weaklab.cleaning.LabelIssues",
+    "weaklab.cleaning.WeakLabelErrors",
+    "weaklab.cleaning.annotator_quality",
+    "weaklab.cleaning.confident_joint",
+    "weaklab.cleaning.consensus_labels",
+    "weaklab.cleaning.consensus_quality",
+    "weaklab.cleaning.estimate_class_prior",
+    "weaklab.cleaning.estimate_joint",
+    "weaklab.cleaning.estimate_noise_matrix",
+    "weaklab.cleaning.label_quality_scores",
+    "weaklab.cleaning.out_of_fold_proba",
+    "weaklab.cleaning.self_confidence_thresholds",
+    "weaklab.cleaning.small_loss_clean_proba",
+    "weaklab.correct_labels",
+    "weaklab.dashboard.create_app",
+    "weaklab.data.load_cifar10n",
+    "weaklab.data.load_dawid_skene_1979",
+    "weaklab.data.load_zheng_numeric",
+    "weaklab.demo.DemoResult",
+    "weaklab.demo.SpamDemo",
+    "weaklab.demo.init_project",
+    "weaklab.embedding_lf",
+    "weaklab.endmodel.VectorScaling",
+    "weaklab.endmodel.class_adaptive_thresholds",
+    "weaklab.endmodel.estimate_transition_matrix",
+    "weaklab.endmodel.make_mlp",
+    "weaklab.errors.ConvergenceWarning",
+    "weaklab.errors.missing_dependency",
+    "weaklab.evaluation.SlicingFunction",
+    "weaklab.evaluation.accuracy",
+    "weaklab.evaluation.brier_score",
+    "weaklab.evaluation.confusion_matrix",
+    "weaklab.evaluation.coverage",
+    "weaklab.evaluation.covered_scores",
+    "weaklab.evaluation.f1_score",
+    "weaklab.evaluation.maximum_calibration_error",
+    "weaklab.evaluation.negative_log_likelihood",
+    "weaklab.evaluation.plot_reliability",
+    "weaklab.evaluation.precision_recall_f1",
+    "weaklab.evaluation.wilson_interval",
+    "weaklab.expected_calibration_error",
+    "weaklab.features.EmbeddingCache",
+    "weaklab.features.as_texts",
+    "weaklab.features.default_model_path",
+    "weaklab.features.embed_texts",
+    "weaklab.features.embedding_model_id",
+    "weaklab.features.load_embedding_model",
+    "weaklab.features.text_hashes",
+    "weaklab.features.tfidf_features",
+    "weaklab.features.tfidf_vectorizer",
+    "weaklab.fingerprint",
+    "weaklab.inject_noise",
+    "weaklab.keyword_lf",
+    "weaklab.labeling.GeneratedLF",
+    "weaklab.labeling.GeneratedLFs",
+    "weaklab.labeling.LFFault",
+    "weaklab.labeling.Preprocessor",
+    "weaklab.labeling.Row",
+    "weaklab.labeling.label_conflict",
+    "weaklab.labeling.label_coverage",
+    "weaklab.labeling.label_overlap",
+    "weaklab.labeling.lf_conflicts",
+    "weaklab.labeling.lf_coverages",
+    "weaklab.labeling.lf_empirical_accuracies",
+    "weaklab.labeling.lf_overlaps",
+    "weaklab.labeling.lf_polarities",
+    "weaklab.load_crowd",
+    "weaklab.load_youtube_spam",
+    "weaklab.load_zheng",
+    "weaklab.lookup_lf",
+    "weaklab.model_lf",
+    "weaklab.models.ConfusionLabelModel",
+    "weaklab.models.Edge",
+    "weaklab.models.LabelModel",
+    "weaklab.models.MultiLabelModel",
+    "weaklab.pipeline.Alert",
+    "weaklab.pipeline.AlertThresholds",
+    "weaklab.pipeline.ProjectConfig",
+    "weaklab.pipeline.RunResult",
+    "weaklab.pipeline.detect_alerts",
+    "weaklab.pipeline.load_config",
+    "weaklab.rank_label_issues",
+    "weaklab.read_table",
+    "weaklab.regex_lf",
+    "weaklab.reliability_curve",
+    "weaklab.report.render_report",
+    "weaklab.report.write_report",
+    "weaklab.slice_report",
+    "weaklab.synthetic.NoisyCaptions",
+    "weaklab.synthetic.SyntheticLabels",
+    "weaklab.synthetic.SyntheticMultiLabels",
+    "weaklab.synthetic.corrupt_labels",
+    "weaklab.synthetic.make_crowd",
+    "weaklab.synthetic.make_noise_matrix",
+    "weaklab.testing.check_label_model",
+    "weaklab.testing.label_model_checks",
+    "weaklab.threshold_lf",
+})
+
+
+def _import(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except (ImportError, MissingDependencyError) as exc:  # an extra that is not installed
+        pytest.skip(f"{name} needs an optional dependency: {exc}")
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str) -> None:
+    """Every example in the module's docstrings prints the output it shows."""
+    module = _import(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, report=True)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {name} failed (see above)"
+
+
+def _public_definitions() -> dict[str, object]:
+    """Dotted name (first public package that exports it) -> class or function."""
+    found: dict[int, tuple[str, object]] = {}
+    for package in PUBLIC_PACKAGES:
+        module = _import(package)
+        for attr in getattr(module, "__all__", []):
+            obj = getattr(module, attr)
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                found.setdefault(id(obj), (f"{package}.{attr}", obj))
+    return dict(found.values())
+
+
+def test_every_public_definition_has_an_example() -> None:
+    """New public classes and functions come with an Examples section; the backlog list only shrinks."""
+    definitions = _public_definitions()
+    without = {name for name, obj in definitions.items() if "Examples\n" not in (obj.__doc__ or "")}
+    new = sorted(without - NO_EXAMPLES_YET)
+    assert not new, f"public definitions without an Examples section: {new}"
+    done = sorted(NO_EXAMPLES_YET - without)
+    assert not done, f"these now have examples (or are gone): take them off NO_EXAMPLES_YET: {done}"
