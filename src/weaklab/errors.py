@@ -21,18 +21,52 @@ __all__ = [
 
 
 class WeaklabError(Exception):
-    """Base class of every error raised by weaklab."""
+    """Base class of every error raised by weaklab.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import MajorityVote, WeaklabError
+    >>> try:
+    ...     MajorityVote().fit(np.array([[0, 5]]), n_classes=2)
+    ... except WeaklabError as exc:
+    ...     print(type(exc).__name__)
+    ValidationError
+    """
 
 
 class ValidationError(WeaklabError, ValueError):
     """An argument or input has the wrong type, shape, range or content.
 
     The message names the parameter, what was expected and what arrived.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import MajorityVote, ValidationError
+    >>> try:
+    ...     MajorityVote().fit(np.array([[0, 5]]), n_classes=2)
+    ... except ValidationError as exc:
+    ...     print(exc)
+    L: expected votes in [-1, 2) (-1 = abstain, n_classes=2), got a vote of 5
+    >>> issubclass(ValidationError, ValueError)
+    True
     """
 
 
 class NotFittedError(WeaklabError, ValueError, AttributeError):
-    """A fitted attribute or method was used before ``fit``."""
+    """A fitted attribute or method was used before ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import DawidSkene, NotFittedError
+    >>> try:
+    ...     DawidSkene().predict_proba(np.array([[0, 1]]))
+    ... except NotFittedError as exc:
+    ...     print(exc)
+    This DawidSkene is not fitted yet; call fit(L) before using it.
+    """
 
 
 class LFExecutionError(WeaklabError, RuntimeError):
@@ -51,6 +85,18 @@ class LFExecutionError(WeaklabError, RuntimeError):
         Positional row index of that item.
     original : BaseException, optional
         The exception the labeling function raised.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab import LabelingFunction, LFExecutionError, apply_lfs
+    >>> def needs_text(row):
+    ...     return 1 if "free" in row["text"] else -1
+    >>> try:
+    ...     apply_lfs([LabelingFunction("needs_text", needs_text)], pd.DataFrame({"body": ["free!", "hi"]}))
+    ... except LFExecutionError as exc:
+    ...     print(exc.lf_name, exc.row, type(exc.original).__name__)
+    needs_text 0 KeyError
     """
 
     def __init__(
@@ -88,15 +134,45 @@ def _rebuild_lf_error(
 
 
 class StoreError(WeaklabError):
-    """The lineage store cannot be opened, read or written."""
+    """The lineage store cannot be opened, read or written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from weaklab import Store, StoreError
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.duckdb"
+    >>> _ = path.write_text("not a database")
+    >>> try:
+    ...     Store(path)
+    ... except StoreError as exc:
+    ...     print(str(exc).split(": ", 1)[1])
+    the file is not a DuckDB database (not a weaklab store)
+    """
 
 
 class SchemaVersionError(StoreError):
-    """The store file has a schema version this weaklab cannot use."""
+    """The store file has a schema version this weaklab cannot use.
+
+    Raised when a store written by a newer weaklab is opened by an older
+    one; a store of an older schema is migrated in place instead.
+
+    Examples
+    --------
+    >>> from weaklab import SchemaVersionError, StoreError
+    >>> issubclass(SchemaVersionError, StoreError)
+    True
+    """
 
 
 class MissingDependencyError(WeaklabError, ImportError):
-    """An optional dependency (an *extra*) is not installed."""
+    """An optional dependency (an *extra*) is not installed.
+
+    Examples
+    --------
+    >>> from weaklab import MissingDependencyError
+    >>> issubclass(MissingDependencyError, ImportError)  # ``except ImportError`` still catches it
+    True
+    """
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -104,6 +180,19 @@ class ConvergenceWarning(RuntimeWarning):
 
     A ``RuntimeWarning``, so filters written for the warning weaklab emitted
     before it had its own class keep working.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from weaklab import DawidSkene
+    >>> from weaklab.errors import ConvergenceWarning
+    >>> L = np.array([[0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1]])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = DawidSkene(max_iter=1).fit(L, n_classes=2)
+    >>> [w.category.__name__ for w in caught]
+    ['ConvergenceWarning']
     """
 
 
@@ -118,6 +207,18 @@ def missing_dependency(package: str, extra: str, feature: str) -> MissingDepende
         weaklab extra that installs it.
     feature : str
         What the user tried to use.
+
+    Returns
+    -------
+    MissingDependencyError
+        Raise it; its message says which extra to install.
+
+    Examples
+    --------
+    >>> from weaklab.errors import missing_dependency
+    >>> print(missing_dependency("torch", "torch", "TorchClassifier"))  # doctest: +NORMALIZE_WHITESPACE
+    TorchClassifier needs the optional package 'torch', which is not installed.
+    Install it with: pip install 'weaklab[torch]'
     """
     return MissingDependencyError(
         f"{feature} needs the optional package {package!r}, which is not installed. "

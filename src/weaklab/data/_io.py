@@ -106,6 +106,17 @@ def read_table(path: PathLike, **kwargs: Any) -> pd.DataFrame:
     ValidationError
         If the file does not exist, its suffix is not a known table format, or
         it cannot be parsed.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from weaklab.data import read_table
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"id": [1, 2], "text": ["free money", "hi"]}).to_parquet(folder / "items.parquet")
+    >>> _ = (folder / "items.tsv").write_text("id\\ttext\\n1\\tfree money\\n2\\thi\\n")
+    >>> read_table(folder / "items.parquet").equals(read_table(folder / "items.tsv"))
+    True
     """
     p = existing_file(path)
     fmt = table_format(p)

@@ -40,6 +40,15 @@ def load_youtube_spam(*, drop_duplicates: bool = True) -> pd.DataFrame:
         :data:`YOUTUBE_SPAM_CLASSES`) and ``video`` (categorical: ``Psy``,
         ``KatyPerry``, ``LMFAO``, ``Eminem``, ``Shakira``). Rows keep the
         published order, video by video.
+
+    Examples
+    --------
+    >>> from weaklab.data import load_youtube_spam
+    >>> comments = load_youtube_spam()
+    >>> len(comments), list(comments.columns)
+    (1953, ['comment_id', 'author', 'date', 'text', 'label', 'video'])
+    >>> comments["label"].value_counts().sort_index().tolist()
+    [950, 1003]
     """
     drop_duplicates = check_bool("drop_duplicates", drop_duplicates)
     with resources.files("weaklab.data").joinpath("bundled", _FILE).open("rb") as handle:

@@ -47,6 +47,19 @@ def load_cifar10n(path: PathLike) -> WeakLabelDataset:
     batch of ten images. Which worker column belongs to which
     ``random_label`` array is not documented, so the annotators are kept as
     three anonymous slots rather than mapped to workers.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from weaklab.data import load_cifar10n
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "CIFAR-10_human.npz"
+    >>> labels = {name: np.array([3, 5, 3]) for name in ("clean_label", "aggre_label", "worse_label")}
+    >>> np.savez(path, random_label1=np.array([3, 5, 1]), random_label2=np.array([3, 3, 3]),
+    ...          random_label3=np.array([3, 5, 3]), **labels)
+    >>> data = load_cifar10n(path)
+    >>> data.L.shape, data.L.source_names, data.gold.tolist()
+    ((3, 3), ('random_label1', 'random_label2', 'random_label3'), [3, 5, 3])
     """
     file = file_in(path, "CIFAR-10_human.npz")
     arrays = _read_npz(file)

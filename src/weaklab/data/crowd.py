@@ -83,6 +83,16 @@ def load_crowd(
     ValidationError
         When the file is missing or unreadable, a column is missing, or an
         answer is not a valid class.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab.data import load_crowd
+    >>> answers = pd.DataFrame({"tweet": [1, 1, 2, 2, 3], "annotator": ["ann", "bo", "ann", "cy", "bo"],
+    ...                         "answer": ["pos", "pos", "neg", "pos", "neg"]})
+    >>> L = load_crowd(answers, item="tweet", worker="annotator", label="answer", class_names=["neg", "pos"])
+    >>> L.shape, L.source_names, L.to_dense().tolist()
+    ((3, 3), ('ann', 'bo', 'cy'), [[1, 1, -1], [0, -1, 1], [-1, 0, -1]])
     """
     frame, where = _as_frame(data, read_kwargs)
     require_columns(frame, [item, worker, label], where)
@@ -138,6 +148,17 @@ def load_zheng(
         When a file is missing or has too few columns, or the answers are
         not 0-based class ids (e.g. the numeric ``f201_Emotion_FULL``, for
         which use :func:`load_zheng_numeric`).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.data import load_zheng
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "answer.csv").write_text("question,worker,answer\\n1,w1,0\\n1,w2,1\\n2,w1,1\\n2,w2,1\\n")
+    >>> _ = (folder / "truth.csv").write_text("question,truth\\n1,0\\n2,1\\n")
+    >>> data = load_zheng(folder)
+    >>> data.L.shape, data.L.source_names, data.gold.tolist()
+    ((2, 2), ('w1', 'w2'), [0, 1])
     """
     folder = existing_dir(path)
     check_choice("duplicates", duplicates, _DUPLICATES)
@@ -174,6 +195,19 @@ def load_zheng_numeric(
     pandas.DataFrame
         Columns ``item``, ``worker``, ``answer`` (float) and ``truth`` (float,
         NaN where the item has no gold value), one row per answer.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.data import load_zheng_numeric
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "answer.csv").write_text("question,worker,answer\\n1,w1,-20\\n1,w2,-35\\n2,w1,60\\n")
+    >>> _ = (folder / "truth.csv").write_text("question,truth\\n1,-30\\n")
+    >>> load_zheng_numeric(folder)
+       item worker  answer  truth
+    0     1     w1   -20.0  -30.0
+    1     1     w2   -35.0  -30.0
+    2     2     w1    60.0    NaN
     """
     folder = existing_dir(path)
     votes = _zheng_answers(folder / answers).rename(columns={"label": "answer"})
@@ -204,6 +238,18 @@ def load_dawid_skene_1979(path: PathLike) -> WeakLabelDataset:
         ``L`` dense ``(45, 7)`` with classes 1..4 mapped to ids 0..3 and
         ``class_names`` ``("1", "2", "3", "4")``; item ids are the patient
         numbers; ``gold`` is all ``-1`` (the data set has no gold truth).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.data import load_dawid_skene_1979
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "data.csv"
+    >>> observers = (1, 1, 1, 2, 3, 4, 5)  # observer 1 rated every patient three times
+    >>> rows = ["patient;observer;response"] + [f"{p};{o};{(p + o) % 4 + 1}" for p in (1, 2) for o in observers]
+    >>> _ = path.write_text("\\n".join(rows) + "\\n")
+    >>> data = load_dawid_skene_1979(path)
+    >>> data.L.shape, data.L.source_names
+    ((2, 7), ('1', '1#2', '1#3', '2', '3', '4', '5'))
     """
     file = file_in(path, "data.csv")
     frame = read_table(file, sep=";")

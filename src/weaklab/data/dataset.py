@@ -31,6 +31,18 @@ class WeakLabelDataset:
         Votes of the sources (labeling functions or crowd workers).
     gold : numpy.ndarray of shape (n_items,)
         Gold class ids, ``-1`` where unknown. Stored read-only as ``int64``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from weaklab import LabelMatrix
+    >>> from weaklab.data import WeakLabelDataset
+    >>> items = pd.DataFrame({"id": ["a", "b", "c"], "text": ["free money", "hi mum", "win a prize"]})
+    >>> L = LabelMatrix(np.array([[1, -1], [0, 0], [1, 1]]), n_classes=2, item_ids=items["id"])
+    >>> data = WeakLabelDataset("toy", "train", items, L, np.array([1, 0, -1]))
+    >>> data.L.shape, data.gold.tolist()
+    ((3, 2), [1, 0, -1])
     """
 
     name: str

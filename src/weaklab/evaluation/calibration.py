@@ -60,6 +60,15 @@ def expected_calibration_error(
     float
         In ``[0, 1]``; 0 for a perfectly calibrated predictor (up to
         sampling noise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.evaluation import expected_calibration_error
+    >>> proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    >>> y = np.array([0, 0, 1, 1])
+    >>> round(expected_calibration_error(proba, y, n_bins=5), 3)
+    0.3
     """
     nb, st = _check_binning(n_bins, strategy)
     p, t = checked_proba_pair(proba, y_true)
@@ -79,6 +88,14 @@ def maximum_calibration_error(
     -------
     float
         In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.evaluation import maximum_calibration_error
+    >>> proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    >>> round(maximum_calibration_error(proba, np.array([0, 0, 1, 1]), n_bins=5), 3)
+    0.6
     """
     nb, st = _check_binning(n_bins, strategy)
     p, t = checked_proba_pair(proba, y_true)
@@ -102,6 +119,13 @@ def brier_score(proba: Any, y_true: Any) -> float:
     float
         In ``[0, 2]``. For two classes it is twice scikit-learn's
         ``brier_score_loss`` on the positive-class probability.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.evaluation import brier_score
+    >>> round(brier_score(np.array([[0.9, 0.1], [0.3, 0.7]]), np.array([0, 1])), 3)
+    0.1
     """
     p, t = checked_proba_pair(proba, y_true)
     onehot = np.zeros_like(p)
@@ -127,6 +151,13 @@ def negative_log_likelihood(proba: Any, y_true: Any, *, eps: float = 1e-15) -> f
     float
         Non-negative; equals scikit-learn's ``log_loss`` for probabilities
         inside ``[eps, 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.evaluation import negative_log_likelihood
+    >>> round(negative_log_likelihood(np.array([[0.9, 0.1], [0.3, 0.7]]), np.array([0, 1])), 3)
+    0.231
     """
     eps = check_float("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
     p, t = checked_proba_pair(proba, y_true)
@@ -158,6 +189,17 @@ def reliability_curve(
         edges: fixed for ``"uniform"``, the lowest and highest confidence in it
         for ``"quantile"``), ``confidence`` (mean), ``accuracy``, ``count``,
         ``gap`` (``accuracy - confidence``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.evaluation import reliability_curve
+    >>> proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    >>> curve = reliability_curve(proba, np.array([0, 0, 1, 1]), n_bins=5)
+    >>> list(curve.columns)
+    ['bin', 'lower', 'upper', 'confidence', 'accuracy', 'count', 'gap']
+    >>> curve[["confidence", "accuracy", "count"]].round(2).to_numpy().tolist()
+    [[nan, nan, 0.0], [nan, nan, 0.0], [0.6, 0.0, 1.0], [0.75, 1.0, 2.0], [0.9, 1.0, 1.0]]
     """
     nb, st = _check_binning(n_bins, strategy)
     p, t = checked_proba_pair(proba, y_true)
@@ -201,6 +243,20 @@ def plot_reliability(
     -------
     matplotlib.figure.Figure
         The figure (also saved to ``path`` when given).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from weaklab.evaluation import plot_reliability
+    >>> rng = np.random.default_rng(0)
+    >>> p1 = rng.uniform(size=200)
+    >>> proba = np.column_stack([1 - p1, p1])
+    >>> y = (rng.uniform(size=200) < p1).astype(int)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "reliability.png"
+    >>> figure = plot_reliability(proba, y, n_bins=10, path=path)
+    >>> path.exists()
+    True
     """
     dpi = check_int("dpi", dpi, low=10, high=1200)
     if title is not None and not isinstance(title, str):

@@ -45,6 +45,12 @@ def accuracy(y_true: Any, y_pred: Any, *, n_classes: int | None = None) -> float
     float
         In ``[0, 1]``. Use :func:`covered_scores` for the accuracy on the
         items that were not abstained on.
+
+    Examples
+    --------
+    >>> from weaklab.evaluation import accuracy
+    >>> accuracy([0, 1, 1, 0], [0, 1, 0, 0])
+    0.75
     """
     t, p, _ = checked_pair(y_true, y_pred, n_classes)
     return float(np.mean(t == p))
@@ -58,6 +64,12 @@ def confusion_matrix(y_true: Any, y_pred: Any, *, n_classes: int | None = None) 
     ndarray of shape (k, k + 1) and dtype int64
         ``C[:, :k]`` equals scikit-learn's ``confusion_matrix`` on the
         covered items; ``C[:, k]`` the abstentions per gold class.
+
+    Examples
+    --------
+    >>> from weaklab.evaluation import confusion_matrix
+    >>> confusion_matrix([0, 1, 1, 0], [0, 1, 0, 0]).tolist()
+    [[2, 0, 0], [1, 1, 0]]
     """
     t, p, k = checked_pair(y_true, y_pred, n_classes)
     return confusion_counts(t, p, k)
@@ -93,6 +105,14 @@ def f1_score(
     -------
     float
         In ``[0, 1]``; an undefined precision or recall counts as 0.
+
+    Examples
+    --------
+    >>> from weaklab.evaluation import f1_score
+    >>> round(f1_score([0, 1, 1, 0], [0, 1, 0, 0]), 3)
+    0.733
+    >>> round(f1_score([0, 1, 1, 0], [0, 1, 0, 0], average="binary"), 3)
+    0.667
     """
     check_choice("average", average, F1_AVERAGES)
     t, p, k = checked_pair(y_true, y_pred, n_classes)
@@ -127,6 +147,14 @@ def precision_recall_f1(
         One row per class ``0..k-1`` with columns ``class``, ``name``,
         ``precision``, ``recall``, ``f1``, ``support`` (gold items),
         ``predicted`` (items predicted as the class).
+
+    Examples
+    --------
+    >>> from weaklab.evaluation import precision_recall_f1
+    >>> precision_recall_f1([0, 1, 1, 0], [0, 1, 0, 0], class_names=["ham", "spam"]).round(3)
+       class  name  precision  recall     f1  support  predicted
+    0      0   ham      0.667     1.0  0.800        2          3
+    1      1  spam      1.000     0.5  0.667        2          1
     """
     t, p, k = checked_pair(y_true, y_pred, n_classes)
     names = _class_names(class_names, k)
@@ -158,6 +186,12 @@ def coverage(y_pred: Any) -> float:
     -------
     float
         In ``[0, 1]``; 0 for an empty input.
+
+    Examples
+    --------
+    >>> from weaklab.evaluation import coverage
+    >>> coverage([0, -1, 1, -1])
+    0.5
     """
     arr = np.asarray(y_pred)
     if arr.ndim != 1:
@@ -184,6 +218,12 @@ def covered_scores(y_true: Any, y_pred: Any, *, n_classes: int | None = None) ->
         ``macro_f1`` and ``micro_f1`` (NaN when nothing is covered). Scores
         over *all* items (abstentions wrong) come from :func:`accuracy` and
         :func:`f1_score`.
+
+    Examples
+    --------
+    >>> from weaklab.evaluation import covered_scores
+    >>> {name: round(value, 3) for name, value in covered_scores([0, 1, 1, 0], [0, -1, 0, 0]).items()}
+    {'coverage': 0.75, 'n_covered': 3.0, 'accuracy': 0.667, 'macro_f1': 0.4, 'micro_f1': 0.667}
     """
     t, p, k = checked_pair(y_true, y_pred, n_classes)
     covered = p >= 0

@@ -72,6 +72,18 @@ def inject_noise(
     -------
     ndarray of shape (n,) and dtype int64
         The noisy labels (compare with ``y`` for the flip mask).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.evaluation import inject_noise
+    >>> y = np.repeat([0, 1, 2], 100)
+    >>> noisy = inject_noise(y, "uniform", 0.2, random_state=0)
+    >>> float(np.mean(noisy != y))
+    0.24333333333333335
+    >>> noisy = inject_noise(y, "pair", 0.3, random_state=0)
+    >>> sorted(set(zip(y[noisy != y].tolist(), noisy[noisy != y].tolist())))
+    [(0, 1), (1, 2), (2, 0)]
     """
     check_choice("kind", kind, NOISE_KINDS)
     labels = np.asarray(y)

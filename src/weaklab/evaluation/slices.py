@@ -45,6 +45,19 @@ class SlicingFunction:
         Whether ``function`` takes the whole DataFrame.
     fields : sequence of str, optional
         Columns the function reads, checked before it runs.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab.evaluation import SlicingFunction, slice_report
+    >>> short = SlicingFunction("short", lambda row: len(row["text"]) < 10)
+    >>> items = pd.DataFrame({"text": ["short", "a much longer comment", "hi", "another long one"]})
+    >>> short.mask(items).tolist()
+    [True, False, True, False]
+    >>> slice_report([0, 1, 1, 0], [0, 1, 0, 0], items, [short])[["slice", "n", "accuracy"]]
+         slice  n  accuracy
+    0  overall  4      0.75
+    1    short  2      0.50
     """
 
     def __init__(self, name: str, function: Callable[..., Any], *, vectorized: bool = False,
@@ -182,6 +195,13 @@ def wilson_interval(
     -------
     tuple of two ndarrays
         Lower and upper bounds, each of the broadcast shape of the inputs.
+
+    Examples
+    --------
+    >>> from weaklab.evaluation import wilson_interval
+    >>> lower, upper = wilson_interval(8, 10)
+    >>> round(float(lower), 3), round(float(upper), 3)
+    (0.49, 0.943)
     """
     level = _check_level(confidence_level)
     s = np.asarray(successes, dtype=np.float64)
@@ -278,6 +298,18 @@ def slice_report(
         One row per slice (``"overall"`` first) with columns ``slice``, ``n``
         (items in the slice), ``share`` (``n / n_total``) and, per metric
         ``m``, ``m``, ``m_lower``, ``m_upper`` (NaN for an empty slice).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab.evaluation import slice_report
+    >>> items = pd.DataFrame({"text": ["short", "a much longer comment here", "hi", "another long comment text"]})
+    >>> report = slice_report([0, 1, 1, 0], [0, 1, 0, 1], items,
+    ...                       {"long": items["text"].str.len().gt(10).to_numpy()})
+    >>> report[["slice", "n", "accuracy"]]
+         slice  n  accuracy
+    0  overall  4       0.5
+    1     long  2       0.5
     """
     t, pred, proba, k = _inputs(y_true, proba_or_pred, n_classes)
     names = _check_metrics(metrics, proba is not None)

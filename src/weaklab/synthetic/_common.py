@@ -36,6 +36,15 @@ class SyntheticLabels:
     difficulty : ndarray of shape (n_items,) or None
         Item difficulty (crowds only): the probability that a worker guesses
         uniformly at random on that item.
+
+    Examples
+    --------
+    >>> from weaklab.synthetic import make_label_matrix
+    >>> data = make_label_matrix(2000, 4, coverage=0.5, accuracy=0.8, random_state=0)
+    >>> type(data).__name__, data.L.shape, data.confusion.shape
+    ('SyntheticLabels', (2000, 4), (4, 2, 2))
+    >>> data.accuracy.tolist(), data.coverage.tolist()
+    ([0.8, 0.8, 0.8, 0.8], [0.5, 0.5, 0.5, 0.5])
     """
 
     L: LabelMatrix

@@ -68,6 +68,18 @@ def make_crowd(
         ``accuracy`` and ``confusion`` are each worker's expected values over
         the items' difficulty; ``coverage`` is the share of items each worker
         labelled; ``difficulty`` holds the per-item values.
+
+    Examples
+    --------
+    >>> from weaklab import DawidSkene, MajorityVote
+    >>> from weaklab.synthetic import make_crowd
+    >>> crowd = make_crowd(500, 20, 3, n_classes=3, spammer_fraction=0.3, random_state=0)
+    >>> crowd.L.shape, int((crowd.L.to_dense() >= 0).sum(axis=1).max())
+    ((500, 20), 3)
+    >>> mv = float((MajorityVote().fit(crowd.L).predict(crowd.L) == crowd.y).mean())
+    >>> ds = float((DawidSkene(random_state=0).fit(crowd.L).predict(crowd.L) == crowd.y).mean())
+    >>> ds >= mv
+    True
     """
     n = check_int("n_items", n_items, low=1)
     n_workers = check_int("n_workers", n_workers, low=1)

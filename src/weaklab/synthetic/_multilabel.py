@@ -33,6 +33,13 @@ class SyntheticMultiLabels:
         Probability that a source votes on an (item, label) it looks at.
     label_rate : ndarray of shape (K,)
         Marginal probability of each label.
+
+    Examples
+    --------
+    >>> from weaklab.synthetic import make_multilabel_matrix
+    >>> data = make_multilabel_matrix(500, 4, 3, random_state=0)
+    >>> type(data).__name__, data.y.shape, data.sensitivity.shape, data.label_rate.shape
+    ('SyntheticMultiLabels', (500, 3), (4,), (3,))
     """
 
     L: MultiLabelMatrix

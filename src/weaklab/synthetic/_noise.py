@@ -40,6 +40,14 @@ def make_noise_matrix(
     -------
     ndarray of shape (k, k)
         Non-negative, rows sum to 1.
+
+    Examples
+    --------
+    >>> from weaklab.synthetic import make_noise_matrix
+    >>> make_noise_matrix(3, 0.2).round(2).tolist()
+    [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]]
+    >>> make_noise_matrix(3, 0.4, kind="pair").round(2).tolist()
+    [[0.6, 0.4, 0.0], [0.0, 0.6, 0.4], [0.4, 0.0, 0.6]]
     """
     k = check_int("n_classes", n_classes, low=2)
     if not isinstance(kind, str) or kind not in _NOISE_KINDS:
@@ -81,6 +89,15 @@ def corrupt_labels(y: Any, noise_matrix: Any, random_state: Any = None) -> np.nd
     -------
     ndarray of shape (n,) and dtype int64
         The noisy labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.synthetic import corrupt_labels, make_noise_matrix
+    >>> y = np.repeat([0, 1], 500)
+    >>> noisy = corrupt_labels(y, make_noise_matrix(2, [0.1, 0.3]), random_state=0)
+    >>> [round(float(np.mean(noisy[y == c] != c)), 2) for c in (0, 1)]
+    [0.12, 0.3]
     """
     noise = np.asarray(noise_matrix) if is_numeric(noise_matrix) else None
     if noise is None or noise.ndim != 2 or noise.shape[0] != noise.shape[1] or noise.shape[0] < 2:
