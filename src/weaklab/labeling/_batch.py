@@ -32,6 +32,16 @@ class Row(dict):
     """One item as a mapping with attribute access: ``x.text == x["text"]``.
 
     Preprocessors may set new fields as attributes (``x.words = ...``).
+
+    Examples
+    --------
+    >>> from weaklab.labeling import Row
+    >>> x = Row({"text": "free money", "author": "bot"})
+    >>> x.text == x["text"], sorted(x)
+    (True, ['author', 'text'])
+    >>> x.n_words = 2
+    >>> x["n_words"]
+    2
     """
 
     __slots__ = ()
@@ -65,6 +75,16 @@ class LFFault:
         Position of the item in the data (first row of a failed batch).
     error : str
         ``repr`` of the exception, or a description of the invalid vote.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab import LabelingFunction, apply_lfs
+    >>> lf = LabelingFunction("second_word", lambda x: 1 if x.text.split()[1] == "money" else -1)
+    >>> _, report = apply_lfs([lf], pd.DataFrame({"text": ["free money", "hi"]}), on_error="abstain", progress=False)
+    >>> fault = report.faults[0]
+    >>> fault.lf_name, fault.row, fault.error
+    ('second_word', 1, "IndexError('list index out of range')")
     """
 
     lf_name: str

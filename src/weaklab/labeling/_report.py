@@ -46,6 +46,19 @@ class ApplyReport:
         ``"local"`` or ``"dask"``.
     n_jobs : int
         Worker processes used for row-wise LFs (local engine).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab import LabelingFunction, apply_lfs, keyword_lf
+    >>> def fragile(x):
+    ...     return 1 if x.text.split()[1] == "money" else -1
+    >>> lfs = [keyword_lf("free", 1), LabelingFunction("fragile", fragile)]
+    >>> L, report = apply_lfs(lfs, pd.DataFrame({"text": ["free money", "hi"]}), on_error="abstain", progress=False)
+    >>> report.lf_names, report.coverage, report.n_faults
+    (('keyword_free', 'fragile'), (0.5, 0.5), (0, 1))
+    >>> report.faults[0].lf_name, report.faults[0].row
+    ('fragile', 1)
     """
 
     lf_names: tuple[str, ...]

@@ -143,6 +143,13 @@ def label_coverage(L: Any) -> float:
     -------
     float
         In ``[0, 1]``; 0.0 for a matrix without items.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.labeling import label_coverage
+    >>> label_coverage(np.array([[0, -1], [-1, -1], [1, 1], [0, 1]]))
+    0.75
     """
     L = as_label_matrix(L)
     return _fraction(L.votes_per_item() >= 1)
@@ -160,6 +167,13 @@ def label_overlap(L: Any) -> float:
     -------
     float
         In ``[0, 1]``, at most :func:`label_coverage`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.labeling import label_overlap
+    >>> label_overlap(np.array([[0, -1], [-1, -1], [1, 1], [0, 1]]))
+    0.5
     """
     L = as_label_matrix(L)
     return _fraction(L.votes_per_item() >= 2)
@@ -177,6 +191,13 @@ def label_conflict(L: Any) -> float:
     -------
     float
         In ``[0, 1]``, at most :func:`label_overlap`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.labeling import label_conflict
+    >>> label_conflict(np.array([[0, -1], [-1, -1], [1, 1], [0, 1]]))
+    0.25
     """
     L = as_label_matrix(L)
     return _fraction(_votes(L).conflicted())
@@ -203,6 +224,13 @@ def lf_polarities(L: Any) -> list[list[int]]:
     -------
     list of list of int
         One list per source (empty for a source that always abstains).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.labeling import lf_polarities
+    >>> lf_polarities(np.array([[0, -1, -1], [1, 1, -1], [0, 1, -1]]))
+    [[0, 1], [1], []]
     """
     return _polarities(_votes(as_label_matrix(L)))
 
@@ -223,6 +251,13 @@ def lf_coverages(L: Any) -> np.ndarray:
     -------
     numpy.ndarray of shape (n_sources,)
         Floats in ``[0, 1]`` (zeros for a matrix without items).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.labeling import lf_coverages
+    >>> lf_coverages(np.array([[0, -1], [-1, -1], [1, 1], [0, 1]])).tolist()
+    [0.75, 0.5]
     """
     L = as_label_matrix(L)
     return _per_item_fraction(L.votes_per_source(), L.n_items)
@@ -243,6 +278,14 @@ def lf_overlaps(L: Any, normalize_by_coverage: bool = False) -> np.ndarray:
     -------
     numpy.ndarray of shape (n_sources,)
         Floats in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.labeling import lf_overlaps
+    >>> L = np.array([[0, -1], [-1, -1], [1, 1], [0, 1]])
+    >>> lf_overlaps(L).tolist(), lf_overlaps(L, normalize_by_coverage=True).round(3).tolist()
+    ([0.5, 0.5], [0.667, 1.0])
     """
     L = as_label_matrix(L)
     normalize_by_coverage = check_bool("normalize_by_coverage", normalize_by_coverage)
@@ -268,6 +311,14 @@ def lf_conflicts(L: Any, normalize_by_overlaps: bool = False) -> np.ndarray:
     -------
     numpy.ndarray of shape (n_sources,)
         Floats in ``[0, 1]``, never above :func:`lf_overlaps`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.labeling import lf_conflicts
+    >>> L = np.array([[0, -1], [-1, -1], [1, 1], [0, 1]])
+    >>> lf_conflicts(L).tolist(), lf_conflicts(L, normalize_by_overlaps=True).tolist()
+    ([0.25, 0.25], [0.5, 0.5])
     """
     L = as_label_matrix(L)
     normalize_by_overlaps = check_bool("normalize_by_overlaps", normalize_by_overlaps)
@@ -293,6 +344,14 @@ def lf_empirical_accuracies(L: Any, gold: Any) -> np.ndarray:
     numpy.ndarray of shape (n_sources,)
         Correct votes / votes on gold items; NaN for a source with no vote
         on a gold item.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.labeling import lf_empirical_accuracies
+    >>> L = np.array([[0, -1], [-1, -1], [1, 1], [0, 1]])
+    >>> lf_empirical_accuracies(L, gold=np.array([0, 1, 1, -1])).tolist()
+    [1.0, 1.0]
     """
     L = as_label_matrix(L)
     v = _votes(L)

@@ -137,6 +137,18 @@ def apply_lfs(
         (partitioned when ``output`` is given).
     report : ApplyReport
         Per-LF time, coverage and faults.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab import apply_lfs, keyword_lf, regex_lf
+    >>> lfs = [keyword_lf("subscribe", 1), regex_lf(r"https?://", 1, name="link"), keyword_lf("song", 0)]
+    >>> data = pd.DataFrame({"id": ["c1", "c2", "c3"], "text": ["subscribe http://x.example", "nice song", "hm"]})
+    >>> L, report = apply_lfs(lfs, data, item_id="id", n_classes=2, progress=False)
+    >>> L.to_dense().tolist(), L.item_ids.tolist()
+    ([[1, 1, -1], [-1, -1, 0], [-1, -1, -1]], ['c1', 'c2', 'c3'])
+    >>> report.coverage
+    (0.3333333333333333, 0.3333333333333333, 0.3333333333333333)
     """
     lfs = _check_lfs(lfs)
     check_choice("engine", engine, ("local", "dask"))

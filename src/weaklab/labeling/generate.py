@@ -64,6 +64,18 @@ class GeneratedLF:
         Labelled items it voted on.
     coverage : float
         Share of all rows of ``data`` it voted on.
+
+    Examples
+    --------
+    >>> from weaklab.data import load_youtube_spam
+    >>> from weaklab.labeling import generate_lfs
+    >>> comments = load_youtube_spam()
+    >>> gold = comments["label"].to_numpy().copy()
+    >>> gold[100:] = -1  # 100 labelled comments, the rest unlabelled
+    >>> lfs = generate_lfs(comments[["text"]], gold, kinds=("keyword",), max_lfs=3, random_state=0, progress=False)
+    >>> info = lfs.info[0]
+    >>> type(info).__name__, info.kind, info.support > 0, 0 <= info.precision_lower <= info.precision <= 1
+    ('GeneratedLF', 'keyword', True, True)
     """
 
     name: str
@@ -81,6 +93,21 @@ class GeneratedLFs(list):  # type: ignore[type-arg]
     A plain ``list`` of :class:`~weaklab.labeling.LabelingFunction` (pass it
     anywhere a list of LFs goes) plus ``info``: one :class:`GeneratedLF` per
     LF, in the same order.
+
+    Examples
+    --------
+    >>> from weaklab import apply_lfs
+    >>> from weaklab.data import load_youtube_spam
+    >>> from weaklab.labeling import generate_lfs
+    >>> comments = load_youtube_spam()
+    >>> gold = comments["label"].to_numpy().copy()
+    >>> gold[100:] = -1
+    >>> lfs = generate_lfs(comments[["text"]], gold, kinds=("keyword",), max_lfs=3, random_state=0, progress=False)
+    >>> isinstance(lfs, list), len(lfs) == len(lfs.info), [i.kind for i in lfs.info]
+    (True, True, ['keyword', 'keyword', 'keyword'])
+    >>> L, _ = apply_lfs(lfs, comments, progress=False)
+    >>> L.shape
+    (1953, 3)
     """
 
     def __init__(self, lfs: Iterable[LabelingFunction], info: Iterable[GeneratedLF]) -> None:

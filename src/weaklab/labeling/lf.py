@@ -58,6 +58,20 @@ class LabelingFunction(Fingerprinted):
     ----------
     fingerprint : str
         Stable hash of the code, parameters, resources and preprocessors.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab import LabelingFunction, apply_lfs
+    >>> def many_caps(x, share):
+    ...     letters = [c for c in x.text if c.isalpha()]
+    ...     return 1 if letters and sum(c.isupper() for c in letters) / len(letters) > share else -1
+    >>> lf = LabelingFunction("many_caps", many_caps, resources={"share": 0.5})
+    >>> lf(pd.Series({"text": "FREE MONEY"})), lf(pd.Series({"text": "see you"}))
+    (1, -1)
+    >>> L, report = apply_lfs([lf], pd.DataFrame({"text": ["FREE MONEY", "see you"]}), progress=False)
+    >>> L.to_dense().ravel().tolist(), L.source_names
+    ([1, -1], ('many_caps',))
     """
 
     _kind = "labeling_function"

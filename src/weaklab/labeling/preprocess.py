@@ -42,6 +42,20 @@ class Preprocessor(Fingerprinted):
     Row-wise preprocessors receive a shallow copy of the row and vectorized ones
     a shallow copy of the batch, so setting fields does not leak into labeling
     functions that do not use the preprocessor.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab import LabelingFunction, apply_lfs
+    >>> from weaklab.labeling import Preprocessor
+    >>> def add_words(x):
+    ...     x.words = x.text.lower().split()
+    ...     return x
+    >>> words = Preprocessor("words", add_words)
+    >>> lf = LabelingFunction("short", lambda x: 0 if len(x.words) < 3 else -1, pre=words)
+    >>> L, _ = apply_lfs([lf], pd.DataFrame({"text": ["Nice one", "this is a longer comment"]}), progress=False)
+    >>> L.to_dense().ravel().tolist()
+    [0, -1]
     """
 
     def __init__(

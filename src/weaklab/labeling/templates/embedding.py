@@ -133,6 +133,16 @@ def embedding_lf(
         thresholds, the field and the model id (not ``cache_dir`` or
         ``batch_size``, which do not change votes). The model is loaded on
         the first vote, not here.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab import apply_lfs, embedding_lf
+    >>> classes = {0: "a comment about the music or the singer", 1: "an advert asking to visit a channel or website"}
+    >>> lf = embedding_lf(classes, name="zero_shot")
+    >>> data = pd.DataFrame({"text": ["her voice is beautiful in this song", "visit my channel for free gift cards"]})
+    >>> apply_lfs([lf], data, progress=False)[0].to_dense().ravel().tolist()
+    [0, 1]
     """
     spec = _check_classes(classes)
     params = {

@@ -102,6 +102,18 @@ def keyword_lf(
         text itself if case-sensitive) and
         ``P = r"(?<!\\w)(?:k1|k2|...)(?!\\w)"`` (escaped keywords; without the
         look-arounds when ``whole_word=False``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab import apply_lfs, keyword_lf
+    >>> lf = keyword_lf(["subscribe", "check out"], label=1)
+    >>> lf.name
+    'keyword_subscribe_check_out'
+    >>> L, _ = apply_lfs([lf], pd.DataFrame({"text": ["Check out my channel", "subscribers love it", "nice song"]}),
+    ...                  progress=False)
+    >>> L.to_dense().ravel().tolist()
+    [1, -1, -1]
     """
     words = _check_keywords(keywords)
     label = check_int("label", label, low=0)
@@ -147,6 +159,15 @@ def regex_lf(
     -------
     LabelingFunction
         Vectorized, with exactly ``re.search`` semantics.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab import apply_lfs, regex_lf
+    >>> lf = regex_lf(r"https?://", label=1, name="has_link")
+    >>> L, _ = apply_lfs([lf], pd.DataFrame({"text": ["see http://spam.example", "great video"]}), progress=False)
+    >>> L.to_dense().ravel().tolist()
+    [1, -1]
     """
     if isinstance(pattern, re.Pattern):
         if not isinstance(pattern.pattern, str):

@@ -75,6 +75,16 @@ def lookup_lf(
     -------
     LabelingFunction
         Vectorized; its vote on a row equals ``table.get(normalize(value), -1)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab import apply_lfs, lookup_lf
+    >>> known_spammers = {"promo_bot": 1, "Psy Official": 0}
+    >>> lf = lookup_lf(known_spammers, field="author", normalize="casefold", name="known_authors")
+    >>> data = pd.DataFrame({"author": ["PROMO_BOT", "psy official", "someone"]})
+    >>> apply_lfs([lf], data, progress=False)[0].to_dense().ravel().tolist()
+    [1, 0, -1]
     """
     field = check_field(field)
     norm = _check_normalize(normalize)

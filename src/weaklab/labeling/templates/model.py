@@ -71,6 +71,22 @@ def model_lf(
     The fingerprint hashes the estimator's class, parameters and fitted
     arrays (not a pickle), the featurizer's code and closure, the threshold
     and the class mapping.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.feature_extraction.text import CountVectorizer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab import apply_lfs, model_lf
+    >>> seed = pd.DataFrame({"text": ["free money", "win money now", "nice song", "love this song"],
+    ...                      "label": [1, 1, 0, 0]})
+    >>> vectorizer = CountVectorizer().fit(seed["text"])
+    >>> classifier = LogisticRegression(C=10).fit(vectorizer.transform(seed["text"]), seed["label"])
+    >>> lf = model_lf(classifier, featurizer=lambda df: vectorizer.transform(df["text"]), threshold=0.7,
+    ...               name="seed_model")
+    >>> data = pd.DataFrame({"text": ["money money", "song", "hello"]})
+    >>> apply_lfs([lf], data, progress=False)[0].to_dense().ravel().tolist()
+    [1, 0, -1]
     """
     if not callable(getattr(estimator, "predict_proba", None)) or not hasattr(estimator, "classes_"):
         raise fail("estimator", "a fitted estimator with predict_proba and classes_", estimator)

@@ -52,6 +52,15 @@ def threshold_lf(
         Class id to vote.
     name : str, optional
         Defaults to ``"threshold_<field>_..."``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab import apply_lfs, threshold_lf
+    >>> short = threshold_lf("n_words", below=4, label=0, name="short_comment")
+    >>> data = pd.DataFrame({"n_words": [2, 12, None]})
+    >>> apply_lfs([short], data, progress=False)[0].to_dense().ravel().tolist()
+    [0, -1, -1]
     """
     field = check_field(field)
     if above is None and below is None:
