@@ -399,6 +399,14 @@ def label_model_checks(model: LabelModel, *, random_state: int = 0) -> Iterator[
     check : callable
         Takes no arguments; raises ``AssertionError`` naming the check and
         the model when the model fails.
+
+    Examples
+    --------
+    >>> from weaklab import MajorityVote
+    >>> from weaklab.testing import label_model_checks
+    >>> names = [name for name, _ in label_model_checks(MajorityVote())]
+    >>> len(names) > 5, names[0]
+    (True, 'fit_returns_self')
     """
     if not isinstance(model, LabelModel):
         raise TypeError(f"model: expected a weaklab LabelModel instance, got {type(model).__name__}")
@@ -432,6 +440,12 @@ def check_label_model(model: LabelModel, *, random_state: int = 0) -> None:
     ------
     AssertionError
         At the first failing check, naming the check and the model.
+
+    Examples
+    --------
+    >>> from weaklab import DawidSkene
+    >>> from weaklab.testing import check_label_model
+    >>> check_label_model(DawidSkene(random_state=0))  # raises AssertionError naming the failed check
     """
     for _, check in label_model_checks(model, random_state=random_state):
         check()

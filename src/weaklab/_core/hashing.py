@@ -25,6 +25,16 @@ def fingerprint(*parts: Any) -> str:
 
     Supports None, bools, numbers, strings, bytes, numpy arrays, pandas
     objects, mappings, sequences, sets and callables (hashed by source code).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import fingerprint
+    >>> key = fingerprint("DawidSkene", {"max_iter": 100}, np.array([[0, 1], [1, -1]]))
+    >>> len(key), key == fingerprint("DawidSkene", {"max_iter": 100}, np.array([[0, 1], [1, -1]]))
+    (32, True)
+    >>> key == fingerprint("DawidSkene", {"max_iter": 200}, np.array([[0, 1], [1, -1]]))
+    False
     """
     h = hashlib.blake2b(digest_size=_DIGEST_SIZE)
     for part in parts:

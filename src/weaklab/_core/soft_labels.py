@@ -30,6 +30,17 @@ class SoftLabels:
     producer : str, optional
         Fingerprint (or description) of what produced the labels, e.g. a
         label-model run.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import SoftLabels
+    >>> soft = SoftLabels(np.array([[0.9, 0.1], [0.4, 0.6], [0.5, 0.5]]), item_ids=["a", "b", "c"],
+    ...                   class_names=["ham", "spam"], producer="DawidSkene")
+    >>> soft.shape, soft.class_names
+    ((3, 2), ('ham', 'spam'))
+    >>> soft.hard("abstain").tolist(), soft.confidence.round(2).tolist()
+    ([0, 1, -1], [0.9, 0.6, 0.5])
     """
 
     __slots__ = ("__dict__", "_class_names", "_item_ids", "_proba", "_producer")

@@ -43,6 +43,16 @@ def break_ties(
     Returns
     -------
     ndarray of shape (n,) and dtype int64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import break_ties
+    >>> proba = np.array([[0.7, 0.3], [0.5, 0.5], [0.2, 0.8]])
+    >>> break_ties(proba, "abstain").tolist()
+    [0, -1, 1]
+    >>> break_ties(proba, "prior", prior=np.array([0.3, 0.7])).tolist()
+    [0, 1, 1]
     """
     check_choice("tie_break", tie_break, TIE_BREAK_POLICIES)
     proba = np.asarray(proba, dtype=np.float64)

@@ -15,7 +15,23 @@ __all__ = ["create_app"]
 
 def create_app(store_path: Any, *, token: str | None = None, annotator_default: str | None = None,
                timeout: float = 5.0) -> Any:
-    """Build the FastAPI app over a store (see :func:`weaklab.dashboard.app.create_app`)."""
+    """Build the FastAPI app over a store (see :func:`weaklab.dashboard.app.create_app`).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from fastapi.testclient import TestClient
+    >>> from weaklab.dashboard import create_app
+    >>> from weaklab.pipeline import Project, init_project
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> project = Project(folder)
+    >>> _ = project.run(until="fit")
+    >>> client = TestClient(create_app(project.store_path), base_url="http://127.0.0.1")  # a browser on this machine
+    >>> page = client.get("/")
+    >>> page.status_code, "Sources" in page.text
+    (200, True)
+    """
     try:
         from .app import create_app as build
     except ImportError as exc:

@@ -34,7 +34,17 @@ __all__ = ["DemoResult", "SpamDemo"]
 
 @dataclass
 class DemoResult:
-    """What the demo measured (filled in step by step)."""
+    """What the demo measured (filled in step by step).
+
+    Examples
+    --------
+    >>> from weaklab.pipeline import SpamDemo
+    >>> result = SpamDemo(random_state=0).run()
+    >>> type(result).__name__, sorted(result.sizes)
+    ('DemoResult', ['seed', 'test', 'train'])
+    >>> result.end_model["weak_accuracy"] > result.label_model["majority_accuracy_all"]
+    True
+    """
 
     sizes: dict[str, int] = field(default_factory=dict)
     summary: pd.DataFrame | None = None
@@ -67,6 +77,20 @@ class SpamDemo:
         Record the run in the store at this DuckDB file (one run per
         :meth:`run`): the comments as dataset (ids = comment ids), the
         sources, label matrix, label model, soft labels, end model and alerts.
+
+    Examples
+    --------
+    >>> from weaklab.pipeline import SpamDemo
+    >>> demo = SpamDemo(random_state=0)
+    >>> for name, step in demo.steps():
+    ...     print(name)
+    ...     step()
+    Loading the bundled YouTube comments
+    Applying labeling functions
+    Analysing the sources
+    Fitting the label model (AutoLabelModel, beside majority vote)
+    Training the end model on soft labels
+    Training the same model on gold labels
     """
 
     def __init__(self, *, test_size: float = 0.3, seed_size: int = 60, random_state: int = 0,

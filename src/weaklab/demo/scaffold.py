@@ -128,6 +128,14 @@ def init_project(path: Any = ".", *, n_items: int = 600, dev_share: float = 0.25
     ------
     ValidationError
         A file exists and ``force`` is False.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import init_project
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "my_project"
+    >>> [path.relative_to(folder).as_posix() for path in init_project(folder, n_items=200)]
+    ['weaklab.toml', 'lfs.py', 'data/comments.csv']
     """
     root = Path(path)
     n_items = check_int("n_items", n_items, low=EXAMPLE_ITEMS[0], high=EXAMPLE_ITEMS[1])

@@ -39,6 +39,17 @@ class AlertThresholds:
     accuracy_change : float, default=0.1
     dominance : float, default=0.5
     conflict_increase : float, default=0.05
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab.pipeline import AlertThresholds, detect_alerts
+    >>> before = pd.DataFrame({"coverage": [0.30]}, index=["keyword_free"])
+    >>> after = pd.DataFrame({"coverage": [0.24]}, index=["keyword_free"])
+    >>> len(detect_alerts(after, before, n_classes=2))
+    0
+    >>> len(detect_alerts(after, before, n_classes=2, thresholds=AlertThresholds(coverage_change=0.05)))
+    1
     """
 
     coverage_change: float = 0.1
@@ -53,7 +64,18 @@ class AlertThresholds:
 
 @dataclass(frozen=True)
 class Alert:
-    """One alert: ``kind``, the ``source`` concerned, a ``severity``, a ``message`` and the ``value`` that fired."""
+    """One alert: ``kind``, the ``source`` concerned, a ``severity``, a ``message`` and the ``value`` that fired.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab.pipeline import detect_alerts
+    >>> before = pd.DataFrame({"coverage": [0.30, 0.10]}, index=["keyword_free", "has_link"])
+    >>> after = pd.DataFrame({"coverage": [0.05, 0.10]}, index=["keyword_free", "has_link"])
+    >>> alert = detect_alerts(after, before, n_classes=2)[0]
+    >>> alert.kind, alert.source, alert.severity
+    ('coverage_change', 'keyword_free', 'warning')
+    """
 
     kind: str
     source: str | None
@@ -88,6 +110,16 @@ def detect_alerts(current: pd.DataFrame, previous: pd.DataFrame | None = None, *
     -------
     list of Alert
         Sorted by source, then kind.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from weaklab.pipeline import detect_alerts
+    >>> summary = pd.DataFrame({"coverage": [0.4, 0.1], "est_accuracy": [0.35, 0.9]},
+    ...                        index=["keyword_free", "has_link"])
+    >>> for alert in detect_alerts(summary, n_classes=2):
+    ...     print(alert.kind, alert.source)
+    below_chance keyword_free
     """
     if not isinstance(current, pd.DataFrame):
         raise fail("current", "a DataFrame of source statistics indexed by source name", current)

@@ -115,6 +115,16 @@ class ProjectConfig:
         The folder holding it.
     values : dict
         ``{table: {key: value}}`` as written (validated).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import init_project, load_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> config = load_config(folder)
+    >>> type(config).__name__, config.root == folder.resolve(), sorted(config.values)[:3]
+    ('ProjectConfig', True, ['data', 'end_model', 'label_model'])
     """
 
     file: Path
@@ -179,6 +189,16 @@ def load_config(path: Any = ".") -> ProjectConfig:
         The file is missing, is not valid TOML, or has unknown tables/keys,
         missing required keys or values of the wrong type (the message names
         the file and the key).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import init_project, load_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> config = load_config(folder / "weaklab.toml")
+    >>> config.values["data"]["text_field"], config.values["labels"]["classes"]
+    ('text', ['HAM', 'SPAM'])
     """
     file = Path(path)
     if file.is_dir():

@@ -64,7 +64,20 @@ _DESCRIPTIONS = {
 
 @dataclass
 class RunResult:
-    """What one run did: ids, reused work, measurements, alerts, issues and the review queue."""
+    """What one run did: ids, reused work, measurements, alerts, issues and the review queue.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import Project, init_project
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> result = Project(folder).run(until="fit")
+    >>> result.steps, result.run_id
+    (['apply', 'analyse', 'fit'], 1)
+    >>> result.metrics["n_items"], result.metrics["label_model"]["class"] != ""
+    (200, True)
+    """
 
     run_id: int
     dataset_id: int

@@ -61,12 +61,43 @@ def write_report(store: Store, run_id: int, path: str | os.PathLike[str]) -> Pat
     ------
     ValidationError
         ``run_id`` is not a run of the store, or ``path`` cannot be written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab import Store
+    >>> from weaklab.pipeline import Project, init_project
+    >>> from weaklab.report import write_report
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> project = Project(folder)
+    >>> result = project.run(until="fit")
+    >>> with Store(project.store_path) as store:
+    ...     path = write_report(store, result.run_id, folder / "report.html")
+    >>> path.name, path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    ('report.html', True)
     """
     return write_text(Path(path), render_report(store, run_id))
 
 
 def render_report(store: Store, run_id: int) -> str:
-    """The report of a run as an HTML string (see :func:`write_report`)."""
+    """The report of a run as an HTML string (see :func:`write_report`).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab import Store
+    >>> from weaklab.pipeline import Project, init_project
+    >>> from weaklab.report import render_report
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> project = Project(folder)
+    >>> result = project.run(until="fit")
+    >>> with Store(project.store_path) as store:
+    ...     html = render_report(store, result.run_id)
+    >>> "Sources" in html
+    True
+    """
     data = read_run(store, run_id)
     run = data.run
     texts = TextLookup(store, int(run["dataset_id"])) if data.issues is not None else None
