@@ -37,6 +37,18 @@ class Answer:
         The item was drawn uniformly at random from the pool (the loop's
         ``explore`` share, or the ``"random"`` strategy), not chosen by the
         strategy: such answers are an unbiased sample of the pool.
+
+    Examples
+    --------
+    >>> from weaklab.active import ActiveLoop
+    >>> loop = ActiveLoop("entropy", budget_per_round=1, warm_start=0, random_state=0)
+    >>> items = loop.select(proba=[[0.9, 0.1], [0.5, 0.5], [0.8, 0.2]])
+    >>> _ = loop.incorporate({int(items[0]): 1})
+    >>> row = loop.answers_.iloc[0]  # one row per Answer: its fields are the columns
+    >>> list(loop.answers_.columns)
+    ['item', 'label', 'round', 'answered_at', 'origin', 'at_random']
+    >>> int(row["item"]), int(row["label"]), int(row["round"]), row["origin"]
+    (1, 1, 1, 'human')
     """
 
     item: int

@@ -48,6 +48,15 @@ def density(X: Any, *, n_neighbors: int = 10, metric: str = "cosine") -> np.ndar
     ndarray of shape (n,)
         In ``[0, 1]``; an isolated item scores near 0, an item inside a tight
         cluster near 1. A pool of one item scores 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.active import density
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [5.0, 5.0]])
+    >>> scores = density(X, n_neighbors=2, metric="euclidean")
+    >>> int(scores.argmin())  # the isolated point is the least representative
+    3
     """
     check_choice("metric", metric, _DENSITY_METRICS)
     k = check_int("n_neighbors", n_neighbors, low=1)
@@ -99,6 +108,15 @@ def density_weighted(
     -------
     ndarray of shape (n,)
         In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.active import density_weighted
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [5.0, 5.0]])
+    >>> proba = np.array([[0.6, 0.4], [0.55, 0.45], [0.9, 0.1], [0.5, 0.5]])
+    >>> int(density_weighted(proba, X, n_neighbors=2, metric="euclidean").argmax())  # uncertain and typical
+    1
     """
     check_choice("measure", measure, UNCERTAINTY_MEASURES)
     beta = check_float("beta", beta, low=0.0)
@@ -133,6 +151,14 @@ def coreset_distance(X: Any, centers: Any = None, *, metric: str = "euclidean") 
     -------
     ndarray of shape (n,)
         Non-negative; 0 for the centers themselves.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.active import coreset_distance
+    >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [4.0, 0.0]])
+    >>> coreset_distance(X, centers=[0]).tolist()
+    [0.0, 1.0, 4.0]
     """
     X = checked_features("X", X)
     c = checked_indices("centers", centers, X.shape[0], unique=False)
@@ -175,6 +201,14 @@ def k_center(
     -------
     ndarray of shape (n,), int64
         Item indices in pick order, distinct, never a center.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.active import k_center
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0], [5.1, 0.0], [10.0, 0.0]])
+    >>> sorted(k_center(X, 3, centers=[0]).tolist())
+    [1, 2, 4]
     """
     X = checked_features("X", X)
     n_items = X.shape[0]
@@ -233,6 +267,14 @@ def top_n(scores: Any, n: int, *, available: Any = None, random_state: Any = Non
     -------
     ndarray of shape (n,), int64
         Item indices by decreasing score.
+
+    Examples
+    --------
+    >>> from weaklab.active import top_n
+    >>> top_n([0.2, 0.9, 0.5, 0.9], 2, random_state=0).tolist()
+    [3, 1]
+    >>> top_n([0.2, 0.9, 0.5, 0.9], 2, available=[True, False, True, True], random_state=0).tolist()
+    [3, 2]
     """
     s = checked_scores("scores", scores)
     mask = checked_mask("available", available, s.shape[0])
@@ -290,6 +332,17 @@ def select_batch(
     -------
     ndarray of shape (n,), int64
         Distinct available item indices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.active import select_batch
+    >>> X = np.array([[0.0, 0.0], [0.01, 0.0], [3.0, 3.0], [6.0, 0.0]])
+    >>> scores = np.array([1.0, 0.99, 0.5, 0.1])
+    >>> sorted(select_batch(scores, X, 2, diversity=0.0, random_state=0).tolist())
+    [0, 1]
+    >>> sorted(select_batch(scores, X, 2, diversity=1.0, random_state=0).tolist())
+    [0, 3]
     """
     s = checked_scores("scores", scores)
     d = check_float("diversity", diversity, low=0.0, high=1.0)

@@ -43,6 +43,13 @@ class Strategy:
         strategy (0 = top scores only, 1 = pure k-center).
     description : str
         One line for listings.
+
+    Examples
+    --------
+    >>> from weaklab.active import STRATEGIES
+    >>> strategy = STRATEGIES["density_weighted"]
+    >>> type(strategy).__name__, strategy.name, strategy.inputs
+    ('Strategy', 'density_weighted', ('proba', 'X'))
     """
 
     name: str
@@ -146,6 +153,14 @@ def strategy_scores(
     -------
     ndarray of shape (n_items,)
         Higher = ask first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.active import strategy_scores
+    >>> proba = np.array([[0.5, 0.5], [0.9, 0.1], [0.6, 0.4]])
+    >>> strategy_scores("margin", proba=proba).round(2).tolist()
+    [1.0, 0.2, 0.8]
     """
     check_choice("strategy", strategy, tuple(STRATEGIES))
     unknown = sorted(set(inputs) - set(INPUT_NAMES))
@@ -200,6 +215,16 @@ def select(
     -------
     ndarray of shape (n,), int64
         Distinct item indices, best first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.active import select
+    >>> proba = np.array([[0.5, 0.5], [0.9, 0.1], [0.6, 0.4], [0.55, 0.45]])
+    >>> sorted(select("entropy", 2, proba=proba, random_state=0).tolist())
+    [0, 3]
+    >>> sorted(select("entropy", 2, proba=proba, answered=[0], random_state=0).tolist())
+    [2, 3]
     """
     check_choice("strategy", strategy, tuple(STRATEGIES))
     features = inputs.get("X")

@@ -34,6 +34,26 @@ class OracleError(WeaklabError, RuntimeError):
         The round whose items were being asked.
     items : numpy.ndarray
         The pool indices the oracle was asked for (released back to the pool).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import MajorityVote
+    >>> from weaklab.active import ActiveLoop, OracleError, simulate
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.endmodel import SoftLabelClassifier
+    >>> from weaklab.synthetic import make_label_matrix
+    >>> data = make_label_matrix(200, 5, coverage=0.6, random_state=0)
+    >>> X = data.y[:, None] + np.random.default_rng(0).normal(size=(200, 2))
+    >>> def oracle(items):
+    ...     raise TimeoutError("the annotator went home")
+    >>> loop = ActiveLoop("entropy", budget_per_round=10, warm_start=0, random_state=0)
+    >>> try:
+    ...     simulate(loop, data.L, X, oracle, label_model=MajorityVote(),
+    ...              end_model=SoftLabelClassifier(LogisticRegression()), rounds=2, X_test=X, y_test=data.y)
+    ... except OracleError as exc:
+    ...     print(exc.round, len(exc.items), type(exc.__cause__).__name__)
+    1 10 TimeoutError
     """
 
     def __init__(self, message: str, *, round: int, items: np.ndarray) -> None:
@@ -161,6 +181,23 @@ def simulate(
         back to the pool, and the answers recorded before are kept.
     ValidationError
         For malformed inputs or oracle answers (naming the round and items).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import MajorityVote
+    >>> from weaklab.active import ActiveLoop, simulate
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.endmodel import SoftLabelClassifier
+    >>> from weaklab.synthetic import make_label_matrix
+    >>> data = make_label_matrix(300, 5, coverage=0.5, accuracy=0.75, random_state=0)
+    >>> X = data.y[:, None] + np.random.default_rng(0).normal(size=(300, 2))
+    >>> loop = ActiveLoop("entropy", budget_per_round=20, warm_start=0, random_state=0)
+    >>> curve = simulate(loop, data.L, X, lambda items: data.y[items], label_model=MajorityVote(),
+    ...                  end_model=SoftLabelClassifier(LogisticRegression()), rounds=3,
+    ...                  X_test=X, y_test=data.y, y_pool=data.y)
+    >>> curve["n_answered"].tolist(), bool(curve["score"].between(0, 1).all())
+    ([0, 20, 40, 60], True)
     """
     if not isinstance(loop, ActiveLoop):
         raise fail("loop", "an ActiveLoop", loop)

@@ -46,6 +46,13 @@ def random_scores(n_items: int, *, random_state: Any = None) -> np.ndarray:
     -------
     ndarray of shape (n_items,)
         Independent draws from ``U[0, 1)``.
+
+    Examples
+    --------
+    >>> from weaklab.active import random_scores
+    >>> scores = random_scores(4, random_state=0)
+    >>> scores.shape, bool(((scores >= 0) & (scores < 1)).all())
+    ((4,), True)
     """
     n = check_int("n_items", n_items, low=0)
     return check_random_state(random_state).random(n)
@@ -63,6 +70,12 @@ def least_confidence(proba: Any) -> np.ndarray:
     -------
     ndarray of shape (n,)
         ``(1 - max_c p_c) * k / (k - 1)``: 0 for a one-hot row, 1 for a uniform row.
+
+    Examples
+    --------
+    >>> from weaklab.active import least_confidence
+    >>> least_confidence([[0.5, 0.5], [0.9, 0.1], [1.0, 0.0]]).round(2).tolist()
+    [1.0, 0.2, 0.0]
     """
     p = checked_proba("proba", proba)
     k = p.shape[1]
@@ -81,6 +94,12 @@ def margin(proba: Any) -> np.ndarray:
     -------
     ndarray of shape (n,)
         ``1 - (p_(1) - p_(2))`` in ``[0, 1]``: 1 when the top two classes tie.
+
+    Examples
+    --------
+    >>> from weaklab.active import margin
+    >>> margin([[0.5, 0.5], [0.9, 0.1], [0.6, 0.4]]).round(2).tolist()
+    [1.0, 0.2, 0.8]
     """
     p = checked_proba("proba", proba)
     top2 = np.partition(p, p.shape[1] - 2, axis=1)[:, -2:]
@@ -99,6 +118,12 @@ def entropy(proba: Any) -> np.ndarray:
     -------
     ndarray of shape (n,)
         0 for a one-hot row, 1 for a uniform row.
+
+    Examples
+    --------
+    >>> from weaklab.active import entropy
+    >>> entropy([[0.5, 0.5], [0.9, 0.1], [1.0, 0.0]]).round(3).tolist()
+    [1.0, 0.469, 0.0]
     """
     p = checked_proba("proba", proba)
     return _entropy(p)
@@ -108,7 +133,7 @@ def _entropy(p: np.ndarray) -> np.ndarray:
     """Normalised entropy of validated rows ``(n, k)``."""
     logs = np.log(np.clip(p, EPS, 1.0))
     h = -np.sum(np.where(p > 0, p * logs, 0.0), axis=1) / np.log(p.shape[1])
-    return np.clip(h, 0.0, 1.0)
+    return np.clip(h, 0.0, 1.0) + 0.0  # + 0.0: a certain row scores 0.0, not -0.0
 
 
 def uncertainty(proba: Any, *, measure: str = "entropy") -> np.ndarray:
@@ -125,6 +150,13 @@ def uncertainty(proba: Any, *, measure: str = "entropy") -> np.ndarray:
     -------
     ndarray of shape (n,)
         Scores in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> from weaklab.active import uncertainty
+    >>> proba = [[0.5, 0.5], [0.9, 0.1]]
+    >>> uncertainty(proba).round(3).tolist(), uncertainty(proba, measure="margin").round(3).tolist()
+    ([1.0, 0.469], [1.0, 0.2])
     """
     check_choice("measure", measure, UNCERTAINTY_MEASURES)
     return {"entropy": entropy, "margin": margin, "least_confidence": least_confidence}[measure](proba)
@@ -150,6 +182,14 @@ def vote_entropy(L: Any, *, n_classes: int | None = None, few_votes: str = "low"
     ndarray of shape (n,)
         In ``[0, 1]``: 0 when every vote agrees, 1 when the votes spread
         evenly over all ``k`` classes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.active import vote_entropy
+    >>> L = np.array([[0, 1, -1], [1, 1, 1], [-1, -1, -1]])
+    >>> vote_entropy(L, n_classes=2).round(3).tolist()
+    [1.0, 0.0, 0.0]
     """
     check_choice("few_votes", few_votes, ("low", "high"))
     matrix: LabelMatrix = as_label_matrix(L, n_classes)
@@ -180,6 +220,14 @@ def model_disagreement(proba: Any, label_proba: Any, *, measure: str = "tv") -> 
     -------
     ndarray of shape (n,)
         0 where the two distributions agree.
+
+    Examples
+    --------
+    >>> from weaklab.active import model_disagreement
+    >>> end_model = [[0.9, 0.1], [0.2, 0.8]]
+    >>> label_model = [[0.8, 0.2], [0.9, 0.1]]
+    >>> model_disagreement(end_model, label_model).round(2).tolist()
+    [0.1, 0.7]
     """
     check_choice("measure", measure, DISAGREEMENT_MEASURES)
     p = checked_proba("proba", proba)
