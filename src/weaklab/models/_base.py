@@ -53,6 +53,29 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
 
     ``_fit`` and ``_predict_proba`` are abstract: ``LabelModel`` and its
     abstract subclasses (:class:`ConfusionLabelModel`) cannot be built.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.models import LabelModel, MajorityVote
+    >>> issubclass(MajorityVote, LabelModel)
+    True
+    >>> class FirstVoteWins(LabelModel):
+    ...     # a toy label model: the first source that votes decides
+    ...     def _fit(self, L, gold, class_balance):
+    ...         self.class_balance_ = np.full(L.n_classes, 1.0 / L.n_classes)
+    ...     def _predict_proba(self, L):
+    ...         votes = L.to_dense()
+    ...         proba = np.tile(self.class_balance_, (votes.shape[0], 1))
+    ...         for i, row in enumerate(votes):
+    ...             voted = row[row >= 0]
+    ...             if voted.size:
+    ...                 proba[i] = np.eye(len(self.class_balance_))[voted[0]]
+    ...         return proba
+    >>> L = np.array([[1, 0], [-1, 0], [-1, -1]])
+    >>> model = FirstVoteWins().fit(L, n_classes=2)
+    >>> model.predict(L, tie_break="abstain").tolist(), model.n_sources_
+    ([1, 0, -1], 2)
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {}
@@ -385,6 +408,26 @@ class ConfusionLabelModel(LabelModel):
     :mod:`weaklab.models._posterior`) and an all-abstain item gets
     ``class_balance_ * prod_j abstain_rate_[j]`` normalised. Left unset or
     None, abstentions carry no information.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.models import ConfusionLabelModel, DawidSkene
+    >>> issubclass(DawidSkene, ConfusionLabelModel)
+    True
+    >>> class KnownConfusions(ConfusionLabelModel):
+    ...     # confusion matrices given by the user instead of learned
+    ...     def __init__(self, confusion=None):
+    ...         self.confusion = confusion
+    ...     def _fit(self, L, gold, class_balance):
+    ...         self.confusion_ = np.asarray(self.confusion, dtype=float)
+    ...         self.class_balance_ = np.full(L.n_classes, 1.0 / L.n_classes)
+    >>> good, poor = [[0.9, 0.1], [0.1, 0.9]], [[0.6, 0.4], [0.4, 0.6]]
+    >>> model = KnownConfusions([good, poor, poor]).fit(np.array([[0, 1, 1]]), n_classes=2)
+    >>> model.predict_proba(np.array([[0, 1, 1]])).round(3).tolist()  # one good source outweighs two poor ones
+    [[0.8, 0.2]]
+    >>> model.source_accuracy_.round(2).tolist()
+    [0.9, 0.6, 0.6]
     """
 
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_",)

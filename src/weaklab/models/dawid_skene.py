@@ -412,6 +412,19 @@ class OneCoinDawidSkene(_DawidSkeneModel):
     still per source *and class*: one accuracy describes the votes, but a
     unipolar labeling function is informative only through firing more on
     one class than on the others, which a single rate would erase.
+
+    Examples
+    --------
+    >>> from weaklab import MajorityVote, OneCoinDawidSkene
+    >>> from weaklab.synthetic import make_crowd
+    >>> crowd = make_crowd(400, 10, 5, n_classes=3, worker_accuracy=(0.35, 0.95), random_state=0)
+    >>> model = OneCoinDawidSkene(random_state=0).fit(crowd.L)
+    >>> model.predict_proba(crowd.L).shape
+    (400, 3)
+    >>> ds = float((model.predict(crowd.L) == crowd.y).mean())
+    >>> mv = float((MajorityVote().fit(crowd.L).predict(crowd.L, random_state=0) == crowd.y).mean())
+    >>> ds >= mv
+    True
     """
 
     _one_coin: ClassVar[bool] = True

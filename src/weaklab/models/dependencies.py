@@ -45,7 +45,19 @@ _ROBUST_ROUNDS = 4  # refits of the low-rank part with flagged pairs left out
 
 
 class Edge(NamedTuple):
-    """A learned dependency: sources ``source_i < source_j`` and its ``strength``."""
+    """A learned dependency: sources ``source_i < source_j`` and its ``strength``.
+
+    Examples
+    --------
+    >>> from weaklab import learn_dependencies
+    >>> from weaklab.synthetic import make_label_matrix
+    >>> data = make_label_matrix(5000, 5, coverage=0.5, accuracy=0.7, correlated=1, random_state=0)
+    >>> data.dependencies
+    [(2, 4)]
+    >>> edges = learn_dependencies(data.L)
+    >>> [(edge.source_i, edge.source_j) for edge in edges], type(edges[0]).__name__
+    ([(2, 4)], 'Edge')
+    """
 
     source_i: int
     source_j: int

@@ -218,6 +218,18 @@ class GLAD(EMLabelModel):
         False when ``max_iter`` stopped the fit (then a
         :class:`~weaklab.errors.ConvergenceWarning` was emitted; the
         parameters are those of one more M-step, ``train_proba_`` their posterior).
+
+    Examples
+    --------
+    >>> from weaklab import GLAD, MajorityVote
+    >>> from weaklab.synthetic import make_crowd
+    >>> crowd = make_crowd(300, 15, 5, spammer_fraction=0.4, random_state=0)
+    >>> glad = GLAD(random_state=0).fit(crowd.L)
+    >>> mv = MajorityVote().fit(crowd.L)
+    >>> glad_acc = float((glad.predict(crowd.L) == crowd.y).mean())
+    >>> mv_acc = float((mv.predict(crowd.L, random_state=0) == crowd.y).mean())
+    >>> glad_acc >= mv_acc, glad.predict_proba(crowd.L).shape
+    (True, (300, 2))
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {

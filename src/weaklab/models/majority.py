@@ -35,6 +35,17 @@ class MajorityVote(LabelModel):
         proportion to their number (see ``known_class_balance`` in ``weaklab.models._base``).
     n_sources_, n_classes_ : int
     source_names_ : list of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import MajorityVote
+    >>> L = np.array([[0, 0, 1], [1, 1, -1], [-1, -1, -1], [0, 1, -1]])
+    >>> model = MajorityVote().fit(L, n_classes=2)
+    >>> model.predict_proba(L).round(3).tolist()  # an item without votes gets the class balance
+    [[0.667, 0.333], [0.0, 1.0], [0.444, 0.556], [0.5, 0.5]]
+    >>> model.predict(L, tie_break="abstain").tolist()
+    [0, 1, 1, -1]
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {"smoothing": interval(float, 0.0, None)}

@@ -38,6 +38,17 @@ class MultiLabelModel(BaseEstimator):
     """Base class: validation, thresholds and soft-label wrapping shared by multi-label label models.
 
     Subclasses implement ``_fit(L, gold)`` and ``_predict_proba(L)``.
+
+    Examples
+    --------
+    >>> from weaklab.models import MultiLabelDawidSkene, MultiLabelModel, OneVsRestLabelModel, MajorityVote
+    >>> from weaklab.synthetic import make_multilabel_matrix
+    >>> issubclass(MultiLabelDawidSkene, MultiLabelModel), issubclass(OneVsRestLabelModel, MultiLabelModel)
+    (True, True)
+    >>> data = make_multilabel_matrix(300, 6, 4, random_state=0)
+    >>> soft = OneVsRestLabelModel(MajorityVote()).fit(data.L).predict_proba(data.L)
+    >>> soft.shape
+    (300, 4)
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {}

@@ -290,6 +290,17 @@ class Triplet(ConfusionLabelModel):
         Number of triplets each source's accuracy was estimated from (0: no
         usable triplet; the source gets the median accuracy of the others,
         or 0.7 when none has one).
+
+    Examples
+    --------
+    >>> from weaklab import Triplet
+    >>> from weaklab.synthetic import make_label_matrix
+    >>> data = make_label_matrix(3000, 6, coverage=0.4, accuracy=(0.6, 0.9), random_state=0)
+    >>> model = Triplet(random_state=0).fit(data.L)
+    >>> model.predict_proba(data.L).shape
+    (3000, 2)
+    >>> bool(abs(model.source_accuracy_ - data.accuracy).max() < 0.1)
+    True
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {

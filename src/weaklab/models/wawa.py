@@ -49,6 +49,15 @@ class Wawa(LabelModel):
         items that have votes (add-one smoothed), updated with the class
         counts of ``gold`` in proportion to their number (see
         ``known_class_balance`` in ``weaklab.models._base``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import Wawa
+    >>> L = np.array([[0, 0, 1], [1, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]])
+    >>> model = Wawa().fit(L, n_classes=2)
+    >>> model.predict(L).tolist()  # the third worker disagrees with the majority everywhere and counts least
+    [0, 1, 0, 1, 1]
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {"smoothing": interval(float, 0.0, None)}

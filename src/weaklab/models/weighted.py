@@ -135,6 +135,15 @@ class WeightedMajorityVote(LabelModel):
     source_accuracy_ : ndarray of shape (m,)
         Accuracy implied by each weight under the one-coin model,
         ``1 / (1 + (k - 1) exp(-w / temperature))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import WeightedMajorityVote
+    >>> L = np.array([[0, 1, 1], [1, 0, 0], [0, 0, 1], [1, 1, 1]])
+    >>> model = WeightedMajorityVote(weights=[3.0, 1.0, 1.0]).fit(L, n_classes=2)
+    >>> model.predict(L).tolist()  # the first source outweighs the other two
+    [0, 1, 0, 1]
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {
