@@ -37,6 +37,22 @@ class CorrectionLog:
         The confidence threshold in force.
 
     Convert with :meth:`to_frame` (``pandas.DataFrame``) or :meth:`to_dict`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.cleaning import out_of_fold_proba
+    >>> from weaklab.evaluation import inject_noise
+    >>> X, y = make_blobs(600, centers=3, cluster_std=1.0, random_state=0)
+    >>> labels = inject_noise(y, "uniform", 0.2, random_state=0)
+    >>> pred_probs = out_of_fold_proba(LogisticRegression(max_iter=500), X, labels, random_state=0)
+    >>> from weaklab import correct_labels
+    >>> ids = [f"item{i}" for i in range(len(labels))]
+    >>> _, log = correct_labels(labels, pred_probs, threshold=0.8, item_ids=ids)
+    >>> type(log).__name__, str(log.item[0]).startswith("item"), bool((log.old_label != log.new_label).all())
+    ('CorrectionLog', True, True)
     """
 
     item: np.ndarray

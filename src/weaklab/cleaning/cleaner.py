@@ -71,6 +71,24 @@ class LabelCleaner(ClassifierMixin, BaseEstimator):
     Soft labels ``(n, k)`` are relabelled in soft mode (a changed row becomes
     its out-of-fold probabilities) and reach the final estimator as they
     reached the fold models (see ``soft`` in :func:`out_of_fold_proba`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.cleaning import out_of_fold_proba
+    >>> from weaklab.evaluation import inject_noise
+    >>> X, y = make_blobs(600, centers=3, cluster_std=1.0, random_state=0)
+    >>> labels = inject_noise(y, "uniform", 0.2, random_state=0)
+    >>> pred_probs = out_of_fold_proba(LogisticRegression(max_iter=500), X, labels, random_state=0)
+    >>> from weaklab import LabelCleaner
+    >>> cleaner = LabelCleaner(LogisticRegression(max_iter=500), random_state=0).fit(X, labels)
+    >>> int(cleaner.label_issues_.sum()), len(cleaner.correction_log_)
+    (113, 113)
+    >>> plain = LogisticRegression(max_iter=500).fit(X, labels)
+    >>> float(np.mean(cleaner.predict(X) == y)) >= float(np.mean(plain.predict(X) == y))
+    True
     """
 
     def __init__(

@@ -54,6 +54,20 @@ def self_confidence_thresholds(labels: Any, pred_probs: Any) -> np.ndarray:
     ndarray of shape (k,)
         ``t_j = mean(pred_probs[i, j] | given_i = j)`` (soft labels: weighted
         by ``labels[i, j]``); 1.0 for a class no item is given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.cleaning import out_of_fold_proba
+    >>> from weaklab.evaluation import inject_noise
+    >>> X, y = make_blobs(600, centers=3, cluster_std=1.0, random_state=0)
+    >>> labels = inject_noise(y, "uniform", 0.2, random_state=0)
+    >>> pred_probs = out_of_fold_proba(LogisticRegression(max_iter=500), X, labels, random_state=0)
+    >>> from weaklab.cleaning import self_confidence_thresholds
+    >>> self_confidence_thresholds(labels, pred_probs).round(2).tolist()
+    [0.55, 0.64, 0.6]
     """
     return _steps.thresholds(check_given(labels, pred_probs))
 
@@ -77,6 +91,21 @@ def confident_joint(labels: Any, pred_probs: Any, *, calibrate: bool = True) -> 
     ndarray of shape (k, k)
         ``C[given, true]``; float counts (integers when ``calibrate=False``
         and the labels are hard).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.cleaning import out_of_fold_proba
+    >>> from weaklab.evaluation import inject_noise
+    >>> X, y = make_blobs(600, centers=3, cluster_std=1.0, random_state=0)
+    >>> labels = inject_noise(y, "uniform", 0.2, random_state=0)
+    >>> pred_probs = out_of_fold_proba(LogisticRegression(max_iter=500), X, labels, random_state=0)
+    >>> from weaklab.cleaning import confident_joint
+    >>> joint = confident_joint(labels, pred_probs)
+    >>> joint.round().astype(int).tolist()  # rows: given label, columns: the confidently predicted class
+    [[147, 19, 15], [16, 177, 21], [22, 20, 163]]
     """
     calibrate = check_bool("calibrate", calibrate)
     g = check_given(labels, pred_probs)
@@ -96,6 +125,23 @@ def estimate_joint(labels: Any, pred_probs: Any) -> np.ndarray:
     -------
     ndarray of shape (k, k)
         ``P[given, true]``, non-negative, sums to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.cleaning import out_of_fold_proba
+    >>> from weaklab.evaluation import inject_noise
+    >>> X, y = make_blobs(600, centers=3, cluster_std=1.0, random_state=0)
+    >>> labels = inject_noise(y, "uniform", 0.2, random_state=0)
+    >>> pred_probs = out_of_fold_proba(LogisticRegression(max_iter=500), X, labels, random_state=0)
+    >>> from weaklab.cleaning import estimate_joint
+    >>> joint = estimate_joint(labels, pred_probs)
+    >>> round(float(joint.sum()), 6), round(1 - float(np.trace(joint)), 2)  # the estimated noise rate
+    (1.0, 0.19)
+    >>> round(float(np.mean(labels != y)), 2)  # the true one
+    0.19
     """
     return _steps.joint(check_given(labels, pred_probs))
 
@@ -115,6 +161,23 @@ def estimate_noise_matrix(labels: Any, pred_probs: Any) -> tuple[np.ndarray, np.
         with no estimated items gets an identity row).
     inverse_noise_matrix : ndarray of shape (k, k)
         ``inverse[given, true] = p(true | given)``; rows sum to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.cleaning import out_of_fold_proba
+    >>> from weaklab.evaluation import inject_noise
+    >>> X, y = make_blobs(600, centers=3, cluster_std=1.0, random_state=0)
+    >>> labels = inject_noise(y, "uniform", 0.2, random_state=0)
+    >>> pred_probs = out_of_fold_proba(LogisticRegression(max_iter=500), X, labels, random_state=0)
+    >>> from weaklab.cleaning import estimate_noise_matrix
+    >>> noise, inverse = estimate_noise_matrix(labels, pred_probs)
+    >>> noise.round(2).tolist()  # noise[true, given]: rows sum to 1
+    [[0.79, 0.08, 0.12], [0.09, 0.82, 0.09], [0.07, 0.11, 0.82]]
+    >>> bool(np.allclose(inverse.sum(axis=1), 1))
+    True
     """
     joint = _steps.joint(check_given(labels, pred_probs))
     return _steps.noise_from_joint(joint), _steps.rows_normalised(joint)
@@ -132,5 +195,21 @@ def estimate_class_prior(labels: Any, pred_probs: Any) -> np.ndarray:
     -------
     ndarray of shape (k,)
         Column sums of the estimated joint ``p(given, true)``; sums to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.cleaning import out_of_fold_proba
+    >>> from weaklab.evaluation import inject_noise
+    >>> X, y = make_blobs(600, centers=3, cluster_std=1.0, random_state=0)
+    >>> labels = inject_noise(y, "uniform", 0.2, random_state=0)
+    >>> pred_probs = out_of_fold_proba(LogisticRegression(max_iter=500), X, labels, random_state=0)
+    >>> from weaklab.cleaning import estimate_class_prior
+    >>> estimate_class_prior(labels, pred_probs).round(2).tolist()
+    [0.31, 0.36, 0.33]
+    >>> (np.bincount(y, minlength=3) / len(y)).round(2).tolist()
+    [0.33, 0.33, 0.33]
     """
     return _steps.joint(check_given(labels, pred_probs)).sum(axis=0)

@@ -39,6 +39,25 @@ class LabelIssues:
         estimated joint ``p(given, true)``.
     disagreement_rate : float
         Share of items whose most probable class is not the given one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.cleaning import out_of_fold_proba
+    >>> from weaklab.evaluation import inject_noise
+    >>> X, y = make_blobs(600, centers=3, cluster_std=1.0, random_state=0)
+    >>> labels = inject_noise(y, "uniform", 0.2, random_state=0)
+    >>> pred_probs = out_of_fold_proba(LogisticRegression(max_iter=500), X, labels, random_state=0)
+    >>> from weaklab.cleaning import detect_label_issues
+    >>> issues = detect_label_issues(labels, pred_probs)
+    >>> issues.requested, issues.method
+    ('auto', 'ranked_posterior')
+    >>> round(issues.noise_rate, 2), round(float(np.mean(labels != y)), 2)  # estimated and true noise rate
+    (0.19, 0.19)
+    >>> round(float(np.mean(labels[issues.mask] != y[issues.mask])), 2)  # flagged items that are real errors
+    0.89
     """
 
     mask: np.ndarray

@@ -46,6 +46,15 @@ def consensus_labels(votes: Any, pred_probs: Any) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n,) and dtype int64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.cleaning import consensus_labels
+    >>> votes = np.array([[0, 0, 1], [1, -1, 1], [0, 1, -1]])
+    >>> pred_probs = np.array([[0.8, 0.2], [0.3, 0.7], [0.2, 0.8]])
+    >>> consensus_labels(votes, pred_probs).tolist()  # the model breaks the tie on the last item
+    [0, 1, 1]
     """
     V, P = _check(votes, pred_probs)
     return _posterior(V, P, _accuracy(V, P)).argmax(axis=1).astype(np.int64)
@@ -63,6 +72,15 @@ def consensus_quality(votes: Any, pred_probs: Any) -> np.ndarray:
     -------
     ndarray of shape (n,)
         Scores in ``[1/k, 1]``; an item without votes scores its model confidence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.cleaning import consensus_quality
+    >>> votes = np.array([[0, 0, 0], [0, 1, -1]])
+    >>> pred_probs = np.array([[0.8, 0.2], [0.5, 0.5]])
+    >>> consensus_quality(votes, pred_probs).round(2).tolist()
+    [1.0, 0.9]
     """
     V, P = _check(votes, pred_probs)
     return _posterior(V, P, _accuracy(V, P)).max(axis=1)
@@ -81,6 +99,15 @@ def annotator_quality(votes: Any, pred_probs: Any) -> np.ndarray:
     ndarray of shape (m,)
         Mean posterior probability of the classes each annotator voted; NaN
         for an annotator without votes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.cleaning import annotator_quality
+    >>> votes = np.array([[0, 0, 1], [1, 1, 0], [0, 0, 1], [1, 1, 1]])
+    >>> pred_probs = np.array([[0.9, 0.1], [0.1, 0.9], [0.8, 0.2], [0.2, 0.8]])
+    >>> annotator_quality(votes, pred_probs).round(2).tolist()  # the third annotator is the least reliable
+    [1.0, 1.0, 0.25]
     """
     V, P = _check(votes, pred_probs)
     post = _posterior(V, P, _accuracy(V, P))

@@ -57,6 +57,17 @@ def out_of_fold_proba(
     -------
     ndarray of shape (n, k)
         Rows sum to 1; a class missing from a fold's training part gets 0 there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.cleaning import out_of_fold_proba
+    >>> X, y = make_classification(300, 5, random_state=0)
+    >>> pred_probs = out_of_fold_proba(LogisticRegression(), X, y, cv=5, random_state=0)
+    >>> pred_probs.shape, bool(np.allclose(pred_probs.sum(axis=1), 1))
+    ((300, 2), True)
     """
     if not hasattr(estimator, "fit") or not hasattr(estimator, "predict_proba"):
         raise fail("estimator", "a scikit-learn classifier with fit and predict_proba", estimator)

@@ -64,6 +64,23 @@ def small_loss_clean_proba(
         non-increasing in the loss within each class at the tails: items below
         the clean component's mean get at least its value there, items above
         the noisy mean at most its value there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.cleaning import out_of_fold_proba
+    >>> from weaklab.evaluation import inject_noise
+    >>> X, y = make_blobs(600, centers=3, cluster_std=1.0, random_state=0)
+    >>> labels = inject_noise(y, "uniform", 0.2, random_state=0)
+    >>> pred_probs = out_of_fold_proba(LogisticRegression(max_iter=500), X, labels, random_state=0)
+    >>> from weaklab.cleaning import small_loss_clean_proba
+    >>> losses = -np.log(pred_probs[np.arange(len(labels)), labels])
+    >>> p_clean = small_loss_clean_proba(losses, labels, random_state=0)
+    >>> wrong = labels != y
+    >>> bool(p_clean[~wrong].mean() > p_clean[wrong].mean())
+    True
     """
     check_choice("mixture", mixture, MIXTURES)
     loss = check_1d("losses", losses).astype(np.float64)

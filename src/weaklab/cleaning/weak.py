@@ -56,6 +56,23 @@ class WeakLabelErrors:
     source_names : tuple of str
     precision : ndarray of shape (m, k)
         Estimated precision of each source's vote for each class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import DawidSkene
+    >>> from weaklab.cleaning import find_weak_label_errors
+    >>> from weaklab.synthetic import make_label_matrix
+    >>> data = make_label_matrix(1000, 6, coverage=0.5, accuracy=(0.55, 0.9), random_state=0)
+    >>> lm = DawidSkene(random_state=0).fit(data.L)
+    >>> lm_proba = lm.predict_proba(data.L)
+    >>> pred_probs = 0.5 * lm_proba + 0.5 * np.eye(2)[data.y]  # stands in for an out-of-fold end model
+    >>> errors = find_weak_label_errors(data.L, lm_proba, pred_probs, source_names=data.L.source_names)
+    >>> type(errors).__name__, int(errors.mask.sum()) > 0
+    ('WeakLabelErrors', True)
+    >>> flagged = int(np.flatnonzero(errors.mask)[0])
+    >>> bool(errors.given[flagged] != data.y[flagged]), len(errors.responsible[flagged]) > 0
+    (True, True)
     """
 
     mask: np.ndarray
