@@ -31,13 +31,7 @@ PUBLIC_PACKAGES = [
 NO_EXAMPLES_YET = frozenset({
     "weaklab.AutoLabelModel",
     "weaklab.DawidSkene",
-    "weaklab.SoftLabelClassifier",
-    "weaklab.TemperatureScaling",
     "weaklab.TorchClassifier",
-    "weaklab.endmodel.VectorScaling",
-    "weaklab.endmodel.class_adaptive_thresholds",
-    "weaklab.endmodel.estimate_transition_matrix",
-    "weaklab.endmodel.make_mlp",
 })
 
 

@@ -121,6 +121,23 @@ class TemperatureScaling(_Calibrator):
     n_classes_ : int
     nll_before_, nll_after_ : float
         Dev-split NLL at ``T = 1`` and at the fitted ``T``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.endmodel import TemperatureScaling
+    >>> from weaklab.evaluation import expected_calibration_error
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 3, 2000)
+    >>> logits = 3.0 * np.eye(3)[y] + rng.normal(scale=1.5, size=(2000, 3))  # overconfident scores
+    >>> proba = np.exp(3 * logits) / np.exp(3 * logits).sum(axis=1, keepdims=True)
+    >>> scaler = TemperatureScaling().fit(proba[:1000], y[:1000])  # dev half
+    >>> calibrated = scaler.transform(proba[1000:])
+    >>> scaler.temperature_ > 1, bool((calibrated.argmax(axis=1) == proba[1000:].argmax(axis=1)).all())
+    (True, True)
+    >>> ece_before = expected_calibration_error(proba[1000:], y[1000:])
+    >>> expected_calibration_error(calibrated, y[1000:]) < ece_before
+    True
     """
 
     def __init__(self, input: str = "auto") -> None:
@@ -174,6 +191,22 @@ class VectorScaling(_Calibrator):
     coef_ : ndarray of shape (k,)
     intercept_ : ndarray of shape (k,)
     n_classes_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.endmodel import VectorScaling
+    >>> from weaklab.evaluation import negative_log_likelihood
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 3, 2000)
+    >>> logits = 2.0 * np.eye(3)[y] + rng.normal(size=(2000, 3)) + [1.0, 0.0, 0.0]  # biased to class 0
+    >>> proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    >>> scaler = VectorScaling().fit(proba[:1000], y[:1000])
+    >>> scaler.coef_.shape, scaler.intercept_.shape
+    ((3,), (3,))
+    >>> before = negative_log_likelihood(proba[1000:], y[1000:])
+    >>> negative_log_likelihood(scaler.transform(proba[1000:]), y[1000:]) < before
+    True
     """
 
     def __init__(self, input: str = "auto", l2: float = 1e-3) -> None:

@@ -139,6 +139,14 @@ def make_mlp(hidden_sizes: tuple[int, ...] = (100,), *, dropout: float = 0.0) ->
     Returns
     -------
     MLPBuilder
+
+    Examples
+    --------
+    >>> from weaklab.endmodel import make_mlp
+    >>> builder = make_mlp((32, 16), dropout=0.1)
+    >>> network = builder((10,), 3)
+    >>> [type(layer).__name__ for layer in network]
+    ['Linear', 'ReLU', 'Dropout', 'Linear', 'ReLU', 'Dropout', 'Linear']
     """
     return MLPBuilder(tuple(hidden_sizes), dropout)
 

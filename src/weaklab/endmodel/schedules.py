@@ -126,6 +126,14 @@ def class_adaptive_thresholds(proba: Any, threshold: float, *, warmup: bool = Tr
     Returns
     -------
     ndarray of shape (k,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.endmodel import class_adaptive_thresholds
+    >>> proba = np.array([[0.97, 0.03]] * 8 + [[0.04, 0.96]] * 2 + [[0.6, 0.4]] * 2)
+    >>> class_adaptive_thresholds(proba, 0.95).round(3).tolist()  # the class learnt less gets a lower bar
+    [0.95, 0.136]
     """
     p = check_proba("proba", proba)
     threshold = check_float("threshold", threshold, low=0.0, high=1.0, low_open=True)

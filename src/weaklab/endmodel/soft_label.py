@@ -68,6 +68,19 @@ class SoftLabelClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
     -----
     Unlabelled rows, an all-NaN row of soft labels or a hard label NaN,
     ``None`` or ``-1`` (``ABSTAIN``), are skipped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from weaklab.endmodel import SoftLabelClassifier
+    >>> X = np.array([[0.0], [0.2], [0.8], [1.0], [0.5]])
+    >>> soft = np.array([[0.9, 0.1], [0.8, 0.2], [0.2, 0.8], [0.1, 0.9], [0.5, 0.5]])
+    >>> model = SoftLabelClassifier(LogisticRegression()).fit(X, soft)
+    >>> model.predict(np.array([[0.1], [0.9]])).tolist(), model.classes_.tolist()
+    ([0, 1], [0, 1])
+    >>> model.predict_proba(np.array([[0.5]])).round(2).tolist()
+    [[0.5, 0.5]]
     """
 
     def __init__(

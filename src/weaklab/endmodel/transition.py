@@ -34,6 +34,16 @@ def estimate_transition_matrix(noisy_proba: Any, *, quantile: float = 0.97) -> n
     -------
     ndarray of shape (k, k)
         Row-stochastic transition matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.endmodel import estimate_transition_matrix
+    >>> T_true = np.array([[0.8, 0.2], [0.3, 0.7]])
+    >>> clean = np.random.default_rng(0).dirichlet([0.3, 0.3], size=2000)  # P(true class | x)
+    >>> noisy_proba = clean @ T_true  # what a model trained on noisy labels estimates
+    >>> estimate_transition_matrix(noisy_proba, quantile=1.0).round(2).tolist()
+    [[0.8, 0.2], [0.3, 0.7]]
     """
     proba = check_proba("noisy_proba", noisy_proba)
     quantile = check_float("quantile", quantile, low=0.0, high=1.0, low_open=True)
