@@ -146,6 +146,21 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
     history_ : list of dict
         Per epoch: ``loss``, ``n_items`` (labelled items in the pool),
         ``n_pseudo`` and, with a dev split, ``dev_accuracy`` and ``dev_nll``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab.endmodel import TorchClassifier, make_mlp
+    >>> from weaklab.evaluation import inject_noise
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(600, 5)).astype("float32")
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    >>> noisy = inject_noise(y, "uniform", 0.3, random_state=0)
+    >>> model = TorchClassifier(make_mlp((32,)), loss="gce", n_epochs=15, random_state=0).fit(X, noisy)
+    >>> model.predict_proba(X[:3]).shape
+    (3, 2)
+    >>> float(np.mean(model.predict(X) == y)) > float(np.mean(noisy == y))  # better than the labels it learnt from
+    True
     """
 
     def __init__(

@@ -280,6 +280,21 @@ class AutoLabelModel(LabelModel):
     held-out evidence can vouch for overruling a clear majority there. A
     ``UserWarning`` says when the choice is close or risky; a few dozen gold
     labels are far more reliable than any of this.
+
+    Examples
+    --------
+    >>> from weaklab import AutoLabelModel, MajorityVote
+    >>> from weaklab.synthetic import make_label_matrix
+    >>> data = make_label_matrix(3000, 8, n_classes=3, coverage=(0.1, 0.5), accuracy=(0.45, 0.9), random_state=0)
+    >>> auto = AutoLabelModel(random_state=0).fit(data.L)
+    >>> auto.predict_proba(data.L).shape
+    (3000, 3)
+    >>> isinstance(auto.reason_, str) and len(auto.reason_) > 0  # which model it chose, and why
+    True
+    >>> auto_acc = float((auto.predict(data.L) == data.y).mean())
+    >>> mv_acc = float((MajorityVote().fit(data.L).predict(data.L, random_state=0) == data.y).mean())
+    >>> auto_acc >= mv_acc - 0.01
+    True
     """
 
     _state_shapes: ClassVar[StateShapes] = {"source_accuracy_": ("m",), "lone_vote_balance_": ("k",)}

@@ -397,6 +397,19 @@ class DawidSkene(_DawidSkeneModel):
     -----
     Items with ``gold >= 0`` are clamped to their label in every E-step
     (semi-supervised EM); ``class_balance`` given to ``fit`` is held fixed.
+
+    Examples
+    --------
+    >>> from weaklab import DawidSkene, MajorityVote
+    >>> from weaklab.synthetic import make_crowd
+    >>> crowd = make_crowd(500, 20, 4, n_classes=3, worker_accuracy=(0.3, 0.95), random_state=0)
+    >>> model = DawidSkene(random_state=0).fit(crowd.L)
+    >>> model.confusion_.shape  # one k x k confusion matrix per worker
+    (20, 3, 3)
+    >>> ds = float((model.predict(crowd.L) == crowd.y).mean())
+    >>> mv = float((MajorityVote().fit(crowd.L).predict(crowd.L, random_state=0) == crowd.y).mean())
+    >>> ds > mv
+    True
     """
 
 
