@@ -8,13 +8,15 @@
    co-teaching and is scored on 2,000 test images, next to the same CNN trained on the 100 seeds alone.
 
 Needs the Fashion-MNIST IDX files under ``$WEAKLAB_DATA/fashion_mnist`` and ``pip install 'weaklab[vision]'``.
-Takes a few minutes on one CPU core.
+Takes a few minutes on one CPU core; ``--quick`` (800 images, fewer epochs, under a minute) is what the
+test suite runs, with lower accuracies.
 
-Run: WEAKLAB_DATA=../shared/data python examples/fashion_images.py
+Run: WEAKLAB_DATA=../shared/data python examples/fashion_images.py [--quick]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -29,10 +31,15 @@ from weaklab.synthetic import FASHION_MNIST_SYNONYMS, make_captions
 FOLDER = Path(os.environ.get("WEAKLAB_DATA", "../shared/data")) / "fashion_mnist"
 
 
-def main() -> None:
+#: (training images, test images, seed-CNN epochs, weak-CNN epochs, seed-only CNN epochs)
+FULL, QUICK = (3000, 2000, 40, 8, 30), (800, 500, 15, 8, 10)
+
+
+def main(quick: bool = False) -> None:
+    n_train, n_test, seed_epochs, weak_epochs, seed_only_epochs = QUICK if quick else FULL
     train, test = load_mnist(FOLDER, "train"), load_mnist(FOLDER, "test")
     rng = np.random.default_rng(0)
-    rows = np.sort(rng.choice(len(train), 3000, replace=False))
+    rows = np.sort(rng.choice(len(train), n_train, replace=False))
     items = train.frame.iloc[rows].reset_index(drop=True)
     y = np.asarray(train.labels)[rows]  # kept only to measure; the LFs never see it
     items["caption"] = make_captions(y, FASHION_MNIST_SYNONYMS, missing_rate=0.3, wrong_rate=0.15,
@@ -42,7 +49,7 @@ def main() -> None:
 
     lfs = [keyword_lf(list(words), c, field="caption", name=f"caption_{c}")
            for c, words in enumerate(FASHION_MNIST_SYNONYMS)]
-    lfs.append(seed_lf(seed_images, y[seed], estimator=CNNEmbedder(n_epochs=40, batch_size=32, random_state=0),
+    lfs.append(seed_lf(seed_images, y[seed], estimator=CNNEmbedder(n_epochs=seed_epochs, batch_size=32, random_state=0),
                        threshold=0.9, name="seed_cnn"))
     L, _ = apply_lfs(lfs, items, progress=False)
     print(lf_summary(L, y).round(3).to_string())
@@ -53,14 +60,17 @@ def main() -> None:
           f"{covered.mean():.1%} covered items")
 
     X = as_image_batch(train.pixels(rows))
-    X_test, y_test = as_image_batch(test.pixels(np.arange(2000))), np.asarray(test.labels)[:2000]
+    X_test, y_test = as_image_batch(test.pixels(np.arange(n_test))), np.asarray(test.labels)[:n_test]
     cnn = dict(module=make_cnn((16, 32), hidden=128, pooling="flatten"), batch_size=128, random_state=0)
-    weak = TorchClassifier(n_epochs=8, co_teaching=True, forget_rate=0.2, forget_epochs=4, **cnn)
+    weak = TorchClassifier(n_epochs=weak_epochs, co_teaching=True, forget_rate=0.2,
+                           forget_epochs=max(1, weak_epochs // 2), **cnn)
     weak.fit(X[covered], soft[covered])
-    seeds_only = TorchClassifier(n_epochs=30, **cnn).fit(X[seed], y[seed])
+    seeds_only = TorchClassifier(n_epochs=seed_only_epochs, **cnn).fit(X[seed], y[seed])
     print(f"CNN on weak labels (co-teaching): {np.mean(weak.predict(X_test) == y_test):.3f} test accuracy")
     print(f"CNN on the 100 seed images only:  {np.mean(seeds_only.predict(X_test) == y_test):.3f} test accuracy")
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="600 images and fewer epochs (under a minute)")
+    main(parser.parse_args().quick)

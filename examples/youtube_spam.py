@@ -12,6 +12,7 @@ from sklearn.model_selection import train_test_split
 
 from weaklab import (
     ABSTAIN,
+    AutoLabelModel,
     DawidSkene,
     MajorityVote,
     SoftLabelClassifier,
@@ -50,19 +51,21 @@ def main() -> None:
     ]
     L_train, report = apply_lfs(lfs, train, item_id="comment_id", n_classes=2, progress=False)
     L_test, _ = apply_lfs(lfs, test, item_id="comment_id", n_classes=2, progress=False)
-    print(report.to_frame())
-    print(lf_summary(L_test, gold=test["label"].to_numpy()))
+    print(report.to_frame()[["coverage", "n_faults", "items_per_second"]].round(3).to_string())
+    summary = lf_summary(L_test, gold=test["label"].to_numpy())
+    print(summary[["polarity", "coverage", "overlaps", "conflicts", "emp_acc"]].round(3).to_string())
 
-    for model in (MajorityVote(), DawidSkene(random_state=0)):
+    for model in (MajorityVote(), DawidSkene(random_state=0), AutoLabelModel(random_state=0)):
         model.fit(L_train)
         covered = L_test.votes_per_item() > 0
         pred = model.predict(L_test, tie_break="random", random_state=0)
         acc = (pred[covered] == test["label"].to_numpy()[covered]).mean()
         print(f"{type(model).__name__}: accuracy on covered test items {acc:.3f} (coverage {covered.mean():.3f})")
 
-    # With five mostly one-class sources and no gold, majority vote is the safer label model here
-    # (see the accuracies printed above); AutoLabelModel picks one for you when a few gold labels exist.
-    label_model = MajorityVote().fit(L_train)
+    # AutoLabelModel is the default: without gold it keeps majority vote unless another model is
+    # safely better (its reason_ says what it chose and why).
+    label_model = AutoLabelModel(random_state=0).fit(L_train)
+    print(f"AutoLabelModel: {label_model.reason_.split('; ')[0]}")
     soft = label_model.predict_proba(L_train)
     keep = L_train.votes_per_item() > 0
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2)
