@@ -41,3 +41,38 @@ def demo_store(demo_store_template: Path, tmp_path: Path) -> Path:
     target = tmp_path / "project" / ".weaklab"
     shutil.copytree(demo_store_template.parent, target)
     return target / "weaklab.duckdb"
+
+
+#: Rows of the Dask run's data (integer ids 1000..) and rows per partition (and per Parquet row group).
+DASK_ROWS, DASK_PARTITION = 240, 60
+
+
+@pytest.fixture(scope="session")
+def dask_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project run up to ``issues`` on the Dask engine (a LocalCluster of one worker): Parquet data with
+    integer ids in row groups of DASK_PARTITION rows, votes and soft labels in DASK_ROWS / DASK_PARTITION
+    partitions."""
+    pytest.importorskip("distributed", reason="the Dask engine needs the [dask] extra")
+    import pandas as pd
+
+    from weaklab.pipeline import Project, init_project
+
+    root = tmp_path_factory.mktemp("dask_dashboard") / "project"
+    init_project(root, n_items=DASK_ROWS)
+    table = pd.read_csv(root / "data" / "comments.csv", keep_default_na=False, na_values=[""])
+    table["comment_id"] = range(1000, 1000 + len(table))
+    table.to_parquet(root / "data" / "comments.parquet", row_group_size=DASK_PARTITION, index=False)
+    config = root / "weaklab.toml"
+    config.write_text(config.read_text().replace('path = "data/comments.csv"', 'path = "data/comments.parquet"')
+                      + f'\n[engine]\nkind = "dask"\nscheduler = "local"\nn_workers = 1\n'
+                        f'partition_rows = {DASK_PARTITION}\n')
+    Project(root).run("issues")
+    return root / ".weaklab" / "weaklab.duckdb"
+
+
+@pytest.fixture
+def dask_store(dask_store_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the Dask run's store (its votes stay where the run wrote them; tests only add answers)."""
+    target = tmp_path / "project" / ".weaklab"
+    shutil.copytree(dask_store_template.parent, target, ignore=shutil.ignore_patterns("partitions"))
+    return target / "weaklab.duckdb"

@@ -50,7 +50,7 @@ from .training import label_model_class
 if TYPE_CHECKING:
     from .project import Project, RunResult
 
-__all__ = ["DASK_STEPS", "dask_data", "file_fingerprint", "run_distributed"]
+__all__ = ["DASK_STEPS", "dask_data", "data_format", "file_fingerprint", "run_distributed"]
 
 #: The steps a run on the Dask engine performs (``train`` is skipped; ``query`` needs the local engine).
 DASK_STEPS = ("apply", "analyse", "fit", "train", "issues")
@@ -134,6 +134,7 @@ class _DaskRun:
                 class_names=self.config.class_names)
             report = apply_report.to_dict()
         store.add_partitioned(result.run_id, "votes", root, self.plm.fingerprint, self.plm.to_metadata())
+        self._record_data(store, result.dataset_id)
         result.reused["apply"] = reused
         result.metrics.update(application_key=key, votes_root=root, n_items=self.plm.n_items,
                               n_sources=self.plm.n_sources, n_partitions=self.plm.n_partitions,
@@ -144,9 +145,27 @@ class _DaskRun:
         result.item_ids = [to_jsonable(v) for v in first]
         result.metrics["item_ids"] = result.item_ids  # `weaklab runs --json` shows them (no items table)
 
+    def _record_data(self, store: Store, dataset_id: int) -> None:
+        """The data file by reference (once per dataset), so its items are found by id in their partition."""
+        config, plm = self.config, self.votes
+        fmt = data_format(config)
+        layout: dict[str, Any] = {"partition_rows": list(plm.partition_rows)}
+        if fmt != "parquet":
+            layout.update(blocksize=_csv_blocksize(config.data_path, self.engine.partition_rows),
+                          sep="\t" if fmt == "tsv" else ",")
+        id_column = config.get("data", "id_column")
+        integer = id_column is None or pd.api.types.is_integer_dtype(self.frame[id_column].dtype)
+        store.add_partitioned_dataset(
+            dataset_id, str(config.data_path), data_format=fmt, id_index=plm.root, n_rows=plm.n_items,
+            fingerprint=self.data_fp, id_column=id_column, id_dtype="<i8" if integer else "|O",
+            text_column=config.get("data", "text_field"), image_column=config.get("data", "image_column"),
+            layout=layout)
+
     def analyse(self, store: Store, result: RunResult) -> None:
         summary = lf_summary(self.votes).rename(columns={"emp_acc": "emp_accuracy"})
-        store.add_source_stats(result.run_id, stats_for_store(summary), versions=self._versions())
+        stats = stats_for_store(summary)
+        stats["coverage"] = summary["coverage"].astype(float)  # no label matrix in the store records it
+        store.add_source_stats(result.run_id, stats, versions=self._versions())
         result.summary = summary
 
     def fit(self, store: Store, result: RunResult) -> None:
@@ -184,6 +203,12 @@ class _DaskRun:
             raise ValidationError("until: expected a run that fits the label model first, got no soft labels")
         n = int(self.config.get("issues", "max_issues", DEFAULT_MAX_ISSUES))
         top = top_label_issues(self.votes, self.soft, n=n) if n else pd.DataFrame()
+        if len(top):  # recorded like any run's issues (the dashboard pages and resolves them)
+            rows = self.votes.partition_offsets[top["partition"].to_numpy()] + top["row"].to_numpy()
+            store.remember_item_rows(result.dataset_id, top["item_id"].to_numpy(), rows)
+            store.add_label_issues(result.run_id, top["item_id"].to_numpy(), method="top_label_issues:self_confidence",
+                                   given=top["given"].to_numpy(), suggested=top["suggested"].to_numpy(),
+                                   score=top["score"].to_numpy())
         result.issues = top
         result.metrics.update(n_label_issues=len(top), issues_method="top_label_issues:self_confidence",
                               label_issues=[{k: to_jsonable(v) for k, v in row.items()}
@@ -215,8 +240,7 @@ def dask_data(config: ProjectConfig) -> Any:
     path, rows = config.data_path, config.engine.partition_rows
     if not path.is_file():
         raise ValidationError(f"{config.file}: data.path: expected a data file, got {str(path)!r} (no such file)")
-    fmt = config.get("data", "format") or ("parquet" if path.suffix.lower() in (".parquet", ".pq") else
-                                           "tsv" if path.suffix.lower() == ".tsv" else "csv")
+    fmt = data_format(config)
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -232,6 +256,13 @@ def dask_data(config: ProjectConfig) -> Any:
             raise ValidationError(f"{config.file}: data.{key}: expected a column of {path.name}, "
                                   f"got {column!r} (columns: {list(map(str, frame.columns))})")
     return frame
+
+
+def data_format(config: ProjectConfig) -> str:
+    """The data file's format: ``[data].format``, else from its suffix (``parquet``, ``tsv``, else ``csv``)."""
+    path = config.data_path
+    return str(config.get("data", "format") or ("parquet" if path.suffix.lower() in (".parquet", ".pq") else
+                                                "tsv" if path.suffix.lower() == ".tsv" else "csv"))
 
 
 def _csv_blocksize(path: Path, rows: int) -> int:

@@ -20,6 +20,7 @@ import pandas as pd
 from .._core.validation import check_int, fail
 from ..errors import ValidationError, WeaklabError
 from ..store import Store
+from .partitioned_runs import PartitionedTexts, review_candidates
 from .runs import dataset_table, dataset_text_field, run_dataset, run_soft_labels
 from .summary import RunData, read_run
 
@@ -73,11 +74,16 @@ def review_order(store: Store, run_id: int, strategy: str = "least_confidence") 
     Returns
     -------
     ReviewRanking
+        Every item; for a run on the Dask engine, the
+        :data:`~weaklab.pipeline.partitioned_runs.REVIEW_CANDIDATES` most
+        uncertain (:func:`~weaklab.pipeline.partitioned_runs.review_candidates`).
     """
     from ..active import uncertainty
 
     if strategy not in REVIEW_STRATEGIES:
         raise fail("strategy", f"one of {', '.join(REVIEW_STRATEGIES)}", strategy)
+    if "soft_labels" in store.partitioned(run_id):  # a distributed run: the most uncertain, partition by partition
+        return ReviewRanking(*review_candidates(store, run_id, strategy), strategy)
     soft, _ = run_soft_labels(store, run_id)
     ids = soft.item_ids
     if ids is None:  # soft labels without ids are in dataset order
@@ -102,6 +108,11 @@ class TextLookup:
     def __init__(self, store: Store, dataset_id: int, text_field: str | None = None) -> None:
         self.reason: str | None = None
         self._texts: dict[str, str] = {}
+        self._partitioned: PartitionedTexts | None = None
+        if store.partitioned_dataset(dataset_id) is not None:  # read from the item's partition when asked
+            self._partitioned = PartitionedTexts(store, dataset_id)
+            self.reason = self._partitioned.reason
+            return
         try:
             if text_field is None:
                 text_field = dataset_text_field(store, dataset_id)
@@ -117,6 +128,8 @@ class TextLookup:
 
     def get(self, item_id: Any) -> str | None:
         """The item's text, or None when unknown."""
+        if self._partitioned is not None:
+            return self._partitioned.get(item_id)
         return self._texts.get(str(item_id))
 
 
@@ -232,6 +245,10 @@ def run_class_names(store: Store, run_id: int) -> list[str] | None:
     >>> run_class_names(store, run_id)                       # doctest: +SKIP
     ['HAM', 'SPAM']
     """
+    votes = store.partitioned(run_id).get("votes")
+    if votes is not None:  # a distributed run: the names its votes recorded
+        names = votes["manifest"].get("class_names")
+        return [str(n) for n in names] if names else None
     records = store.run_records(run_id)
     for soft_id in reversed(records["soft_labels"]["soft_labels_id"].tolist()):
         names = store.load_soft_labels(int(soft_id)).class_names

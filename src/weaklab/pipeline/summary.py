@@ -56,6 +56,9 @@ def read_run(store: Store, run_id: int) -> RunData:
     """Read the run's records (sources, models, calibration, slices, issues, alerts) from the store."""
     data = RunData(run=store.run(run_id))
     records = store.run_records(run_id)
+    votes = store.partitioned(run_id).get("votes")
+    if votes is not None:
+        return _read_partitioned(store, int(run_id), data, records, votes["manifest"])
     dataset_id = int(data.run["dataset_id"])
     matrix = _matrix(store, records["applications"])
     soft = data.soft_labels = _soft_labels(store, records["soft_labels"], "label_model")
@@ -70,6 +73,38 @@ def read_run(store: Store, run_id: int) -> RunData:
     data.end_models = [to_jsonable(r) for r in records["end_model_runs"].to_dict("records")]
     _calibration(data, soft, answers, dataset_ids)
     data.slices = _slices(data)
+    data.n_issues = store.n_label_issues(run_id)
+    data.issues = store.label_issues(run_id, limit=25) if data.n_issues else None
+    alerts = store.alerts(run_id)
+    data.alerts = alerts if len(alerts) else None
+    return data
+
+
+def _read_partitioned(store: Store, run_id: int, data: RunData, records: dict[str, pd.DataFrame],
+                      manifest: Mapping[str, Any]) -> RunData:
+    """A run on the Dask engine: sources from the reduced statistics it recorded, never its partitions whole."""
+    from .partitioned_runs import partitioned_posteriors
+
+    names = [str(n) for n in manifest["source_names"]]
+    k = int(manifest["n_classes"])
+    data.class_names = [str(c) for c in manifest.get("class_names") or range(k)]
+    sources = pd.DataFrame(index=pd.Index(names, name="source"))
+    sources["version"] = manifest.get("source_versions")
+    recorded = _recorded_stats(store, run_id, names)
+    for column, aliases in STAT_ALIASES.items():
+        found = next((a for a in aliases if a in recorded.columns and recorded[a].notna().any()), None)
+        sources[column] = np.nan if found is None else recorded[found].reindex(names).to_numpy(dtype=float)
+    data.sources = sources
+    data.label_model = _label_model(store, records["label_model_runs"], sources)
+    dataset_id = int(data.run["dataset_id"])
+    data.n_annotations = len(store.annotations(dataset_id))
+    answers = store.run_human_labels(run_id, seen_by_run=False)
+    answers = answers[answers["label"] >= 0]
+    if len(answers) >= _MIN_GOLD_FOR_CURVE and "soft_labels" in store.partitioned(run_id):
+        proba = partitioned_posteriors(store, run_id, answers["item_id"].to_numpy())
+        known = ~np.isnan(proba).any(axis=1)
+        soft = SoftLabels(proba[known], item_ids=answers["item_id"].to_numpy()[known])
+        _label_model_curve(data, soft, answers, soft.item_ids)
     data.n_issues = store.n_label_issues(run_id)
     data.issues = store.label_issues(run_id, limit=25) if data.n_issues else None
     alerts = store.alerts(run_id)

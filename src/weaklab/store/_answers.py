@@ -266,11 +266,13 @@ class AnswersMixin(StoreBase):
         """
         where: list[str] = []
         params: list[Any] = []
+        partitioned = None
         if dataset_id is not None:
             self._dataset_row(dataset_id)
             where.append(f"dataset_id IN ({VERSIONS_SQL})")
             params.append(int(dataset_id))
-            if only_items:
+            partitioned = self._item_locator(int(dataset_id)) if only_items else None
+            if only_items and partitioned is None:
                 where.append("item_key IN (SELECT item_key FROM items WHERE dataset_id = ?)")
                 params.append(int(dataset_id))
         if as_of is not None:
@@ -282,6 +284,8 @@ class AnswersMixin(StoreBase):
         sql = f"SELECT {_ANSWER_COLUMNS} FROM annotations a"
         frame = self._frame(sql + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY annotation_id",
                             params)
+        if partitioned is not None and len(frame):  # items in Parquet: those the dataset's partitions hold
+            frame = frame[partitioned.rows_of(frame["item_id"].tolist()) >= 0].reset_index(drop=True)
         frame["answered_at"] = frame["updated_at"].fillna(frame["created_at"])
         frame["class_key"] = [class_key(c, v) for c, v in zip(frame["class_name"], frame["label"])]
         frame["current"] = current_mask(frame)
@@ -374,9 +378,13 @@ class AnswersMixin(StoreBase):
         return frame
 
     def _labelled_items(self, dataset_id: int, resolved: pd.DataFrame, names: list[str] | None) -> pd.DataFrame:
-        rows = dict(self._query("SELECT item_key, row FROM items WHERE dataset_id = ? AND item_key IN "
-                                "(SELECT unnest(?::VARCHAR[]))", [dataset_id, resolved["item_id"].tolist()]))
-        resolved["row"] = [int(rows[k]) for k in resolved["item_id"]]
+        locator = self._item_locator(dataset_id)
+        if locator is not None:  # a partitioned dataset: rows from the items' partitions
+            resolved["row"] = locator.rows_of(resolved["item_id"].tolist())
+        else:
+            rows = dict(self._query("SELECT item_key, row FROM items WHERE dataset_id = ? AND item_key IN "
+                                    "(SELECT unnest(?::VARCHAR[]))", [dataset_id, resolved["item_id"].tolist()]))
+            resolved["row"] = [int(rows[k]) for k in resolved["item_id"]]
         resolved["label"] = [_class_id(k, names) for k in resolved["class_key"]]
         resolved["class_name"] = [k if isinstance(k, str) and not k.startswith("#") else None
                                   for k in resolved["class_key"]]

@@ -73,7 +73,7 @@ class ExplainMixin(PartitionedMixin):
         run_id = self._resolve_run(run_id)
         found = self.partitioned(run_id)
         if "votes" in found:  # a distributed run: the item's votes and posterior are in one Parquet partition
-            return self._explain_partitioned(run_id, item_id, found)
+            return self._with_human_story(self._explain_partitioned(run_id, item_id, found))
         dataset_id, status, _, finished = self._run_row(run_id)
         row, key = self._item_row(int(dataset_id), item_id)
         unavailable: list[str] = []
@@ -102,6 +102,21 @@ class ExplainMixin(PartitionedMixin):
             "final_class": None if label is None or not class_names else class_names[label],
             "unavailable": unavailable,
         }
+
+    def _with_human_story(self, story: dict[str, Any]) -> dict[str, Any]:
+        """A distributed run's item story with its corrections and human answers, and the final label they give."""
+        run_id, dataset_id = int(story["run_id"]), int(story["dataset"]["dataset_id"])
+        finished = self._run_row(run_id)[3]
+        key, names = str(story["item_id"]), story.get("class_names")
+        renames = self.run_class_renames(run_id)
+        corrections = self._corrections_for(run_id, dataset_id, finished, key)
+        for correction in corrections:
+            correction["label"] = mapped_class(correction["new_class"], correction["new_label"], names, renames)
+        annotations, human = self._answers_for(run_id, dataset_id, finished, key, names, renames)
+        label, origin = _final_one(story["votes"], story.get("posterior"), corrections, human)
+        story.update(corrections=corrections, annotations=annotations, human=human, final_label=label,
+                     final_from=origin, final_class=None if label is None or not names else names[label])
+        return story
 
     def run_human_labels(self, run_id: int, *, seen_by_run: bool = True) -> Any:
         """:meth:`human_labels` of a run's dataset in the run's classes (through its class renames).

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from .._core.item_locator import ItemLocator
+from .._core.partitioned import PartitionedLabelMatrix
 from .._core.validation import fail
+from ..errors import StoreError
 from ._db import store_error
 from ._runs import RunStateMixin
 
@@ -17,8 +22,11 @@ class LookupMixin(RunStateMixin):
     """``_lookup_rows``: the rows of a dataset's item keys."""
 
     def _lookup_rows(self, dataset_id: int, keys: np.ndarray, what: str) -> np.ndarray:
-        index = self._key_index(dataset_id)
-        if index is not None:
+        locator = self._item_locator(dataset_id)
+        index = None if locator is not None else self._key_index(dataset_id)
+        if locator is not None:
+            rows = locator.rows_of(keys)
+        elif index is not None:
             rows = index.rows_of(keys)
         else:
             rows = self._joined_rows(dataset_id, keys)
@@ -27,6 +35,29 @@ class LookupMixin(RunStateMixin):
             raise fail(what, f"ids of items of dataset {dataset_id}",
                        got_text=f"{missing.size} unknown id(s), e.g. {keys[missing[0]]!r}")
         return rows
+
+    def _item_locator(self, dataset_id: int) -> ItemLocator | None:
+        """The locator of a partitioned dataset's items (None for a dataset whose items the store holds).
+
+        Kept per dataset; a dataset with items in the store never becomes
+        partitioned, so that answer is kept too.
+        """
+        key = ("item_locator", int(dataset_id))
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[no-any-return]
+        rows = self._query("SELECT d.n_items, p.id_index FROM datasets d LEFT JOIN partitioned_datasets p "
+                           "USING (dataset_id) WHERE d.dataset_id = ?", [int(dataset_id)])
+        if not rows or rows[0][1] is None:
+            if rows and int(rows[0][0]) > 0:
+                self._cache[key] = None
+            return None
+        try:
+            locator: Any = ItemLocator(PartitionedLabelMatrix.open(str(rows[0][1])))
+        except (OSError, ValueError, KeyError) as exc:
+            raise StoreError(f"store {self.path}: dataset {dataset_id}: its items are indexed by the votes at "
+                             f"{rows[0][1]}, which cannot be read ({type(exc).__name__}: {exc})") from None
+        self._cache[key] = locator
+        return locator  # type: ignore[no-any-return]
 
     def _key_index(self, dataset_id: int) -> KeyIndex | None:
         """The dataset's sorted item keys, built once a Store has looked items of it up a few times.

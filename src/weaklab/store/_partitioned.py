@@ -96,7 +96,15 @@ class PartitionedMixin(StoreBase):
     def _explain_partitioned(self, run_id: int, item_id: Any, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """``explain`` of an item of a distributed run: the item's votes and posterior, read from its partition."""
         plm = self.open_partitioned(run_id, "votes")
-        partition, row = _locate(plm, item_id)
+        dataset_id = int(self._run_row(run_id)[0])
+        locator = self._item_locator(dataset_id)
+        if locator is not None and tuple(locator.votes.partition_rows) == tuple(plm.partition_rows):
+            found_row = int(locator.rows_of([item_id])[0])  # the dataset's id index: only partitions that may hold it
+            if found_row < 0:
+                raise fail("item_id", f"the id of an item of dataset {dataset_id}", item_id)
+            partition, row = locator.partition_of(found_row)
+        else:
+            partition, row = _locate(plm, item_id)
         frame = plm.read_votes(partition)
         class_names = list(plm.class_names) if plm.class_names is not None else None
         versions = plm.source_versions or (None,) * plm.n_sources
@@ -109,8 +117,10 @@ class PartitionedMixin(StoreBase):
             proba = np.asarray(soft.proba[row], dtype=float)
             posterior = {"proba": proba.tolist(), "label": int(np.argmax(proba)), "producer": soft.producer}
         label, origin = (posterior["label"], "label_model") if posterior else _plurality(votes)
-        dataset_id, status = self._run_row(run_id)[:2]
-        return {"item_id": item_id, "run_id": run_id, "run_status": status,
+        status = self._run_row(run_id)[1]
+        typed = frame["item_id"].iloc[row]
+        return {"item_id": typed.item() if isinstance(typed, np.generic) else typed, "run_id": run_id,
+                "run_status": status,
                 "dataset": {"dataset_id": int(dataset_id), "name": self._dataset_row(dataset_id)[0]},
                 "row": int(plm.partition_offsets[partition]) + row, "partition": partition, "partition_row": row,
                 "class_names": class_names, "votes": votes, "posterior": posterior,
@@ -122,11 +132,16 @@ class PartitionedMixin(StoreBase):
                 "votes_root": found["votes"]["root"]}
 
     def _partitioned_issues(self, run_id: int, item_id: Any) -> list[dict[str, Any]]:
-        """The run's top label issues (recorded in its metrics) that name ``item_id``."""
+        """The run's top label issues that name ``item_id`` (recorded as label issues, else in its metrics)."""
+        key = str(item_id.item() if isinstance(item_id, np.generic) else item_id)
+        recorded = self._query_with_names(
+            "SELECT issue_id, rank, given, suggested, score, method FROM label_issues WHERE run_id = ? AND "
+            "item_key = ? ORDER BY issue_id", [run_id, key])
+        if recorded[1]:
+            return [dict(zip(recorded[0], r)) for r in recorded[1]]
         rows = self._query("SELECT metrics FROM runs WHERE run_id = ?", [run_id])
         metrics = loads(rows[0][0]) if rows else None
         issues = metrics.get("label_issues") if isinstance(metrics, dict) else None
-        key = str(item_id.item() if isinstance(item_id, np.generic) else item_id)
         return [dict(issue) for issue in issues or () if str(issue.get("item_id")) == key]
 
     def _partitioned_model(self, run_id: int) -> dict[str, Any] | None:

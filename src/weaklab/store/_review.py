@@ -11,7 +11,7 @@ import pyarrow as pa
 from .._core.validation import check_float, check_int, fail
 from ._base import check_id, check_text, insert_columns, new_ids
 from ._db import utcnow
-from ._rows import StoreBase
+from ._rows import StoreBase, typed_id
 from ._sql import VERSIONS_SQL
 from ._values import float_values, int_values, text_values, time_values
 
@@ -185,7 +185,8 @@ class ReviewMixin(StoreBase):
             if picked:
                 con.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?)",
                                 [[int(run_id), k, int(r), annotator, now, now + lease] for k, r in picked])
-        return self._ids_of_rows(dataset_id, [int(r) for _, r in own] + [int(r) for _, r in picked])
+        dtype = str(self._dataset_row(dataset_id)[2])  # the claims' own keys (a partitioned dataset has no items rows)
+        return [typed_id(str(k), dtype) for k, _ in [*own, *picked]]
 
     def release_claims(self, run_id: int, annotator: str) -> int:
         """Give back every item ``annotator`` holds in a run (e.g. on logout); return how many."""

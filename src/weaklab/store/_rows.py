@@ -33,7 +33,9 @@ class StoreBase(LookupMixin):
     # ------------------------------------------------------------------ rows of one record
     def _dataset_row(self, dataset_id: Any) -> tuple[Any, ...]:
         check_id("dataset_id", dataset_id)
-        return self._one("SELECT name, n_items, id_dtype, item_ids_array FROM datasets WHERE dataset_id = ?",
+        # a partitioned dataset's ids have the type its record names (its items are not in the store)
+        return self._one("SELECT name, n_items, COALESCE((SELECT p.id_dtype FROM partitioned_datasets p WHERE "
+                         "p.dataset_id = d.dataset_id), id_dtype), item_ids_array FROM datasets d WHERE dataset_id = ?",
                          [int(dataset_id)], "dataset_id", dataset_id)
 
     def _run_row(self, run_id: Any) -> tuple[Any, ...]:

@@ -150,6 +150,9 @@ class VersionsMixin(StoreBase):
         """Which of ``keys`` are items of the dataset."""
         if not keys:
             return set()
+        locator = self._item_locator(dataset_id)
+        if locator is not None:  # a partitioned dataset: its items are found in their partitions
+            return {k for k, row in zip(keys, locator.rows_of(keys)) if row >= 0}
         return {str(k) for (k,) in self._query(
             "SELECT item_key FROM items WHERE dataset_id = ? AND item_key IN (SELECT unnest(?::VARCHAR[]))",
             [dataset_id, keys])}

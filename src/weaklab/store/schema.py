@@ -150,6 +150,16 @@ _PARTITIONED_V3 = (
         manifest VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)""",
 )
 
+_PARTITIONED_DATASETS_V4 = (
+    # the data of a distributed run, by reference: its file (Parquet/CSV path or URL), the columns of ids, texts and
+    # pictures, the rows per partition and the votes folder whose id columns locate an item (its partition and row)
+    """CREATE TABLE partitioned_datasets (
+        dataset_id BIGINT PRIMARY KEY, location VARCHAR NOT NULL, format VARCHAR NOT NULL, id_column VARCHAR,
+        id_dtype VARCHAR NOT NULL, text_column VARCHAR, image_column VARCHAR, n_rows BIGINT NOT NULL,
+        fingerprint VARCHAR NOT NULL, id_index VARCHAR NOT NULL, layout VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "lineage tables: datasets, items, sources, applications, runs, label-model runs, soft labels, "
@@ -163,6 +173,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         after=fill_class_names,
     ),
     Migration("distributed runs: partitioned votes and soft labels recorded by reference", _PARTITIONED_V3),
+    Migration("partitioned datasets: a distributed run's data file by reference, its columns and row count",
+              _PARTITIONED_DATASETS_V4),
 )
 
 #: The schema version this weaklab writes.

@@ -6,6 +6,7 @@ from ._answers import AnswersMixin
 from ._diff import DiffMixin
 from ._explain import ExplainMixin
 from ._lineage import LineageMixin
+from ._partitioned_data import PartitionedDataMixin
 from ._queries import QueriesMixin
 from ._repair import RepairMixin
 from ._review import ReviewMixin
@@ -15,7 +16,7 @@ __all__ = ["Store"]
 
 
 class Store(RepairMixin, DiffMixin, ExplainMixin, QueriesMixin, VersionsMixin, AnswersMixin, ReviewMixin,
-            LineageMixin):
+            LineageMixin, PartitionedDataMixin):
     """Every run, source version, matrix, label, correction and human answer, in one embedded database.
 
     The records live in a DuckDB file (default ``.weaklab/weaklab.duckdb`` in

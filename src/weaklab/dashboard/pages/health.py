@@ -10,6 +10,7 @@ import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ...pipeline.partitioned_runs import is_partitioned_run, partitioned_posteriors
 from .. import charts
 from ..page import Nav, Pages, RunId, flat_numbers
 from ..state import DashboardState
@@ -49,17 +50,21 @@ def _confusion(state: DashboardState, run_id: int, summary: Any,
     answers = answers[answers["label"] >= 0]
     if answers.empty:
         return None, "No confusion matrix recorded, and no human answers to compare the label model with."
-    ranking = state.ranking(run_id)
-    index = pd.Index([str(v) for v in ranking.item_ids.tolist()]) if len(ranking) <= 200_000 else None
     k = len(names)
     grid = np.zeros((k, k))
     last = pd.Series(answers["label"].to_numpy(), index=answers["item_id"].astype(str).to_numpy())
-    if index is None:
-        return None, "No confusion matrix recorded."
-    pos = index.get_indexer(pd.Index(list(last.index)))
+    if is_partitioned_run(state.store, run_id):  # the answered items' posteriors, from their partitions only
+        proba = partitioned_posteriors(state.store, run_id, answers["item_id"].to_numpy())
+        pos = np.where(np.isnan(proba).any(axis=1), -1, np.arange(len(proba)))
+    else:
+        ranking = state.ranking(run_id)
+        if len(ranking) > 200_000:
+            return None, "No confusion matrix recorded."
+        proba = ranking.proba
+        pos = pd.Index([str(v) for v in ranking.item_ids.tolist()]).get_indexer(pd.Index(list(last.index)))
     for p, truth in zip(pos, last.to_numpy()):
         if p >= 0 and 0 <= int(truth) < k:
-            grid[int(truth), int(np.argmax(ranking.proba[p]))] += 1
+            grid[int(truth), int(np.argmax(proba[p]))] += 1
     return grid, f"label model vs {int(grid.sum())} human answers (rows: human answer, columns: label model)"
 
 

@@ -1,0 +1,243 @@
+"""A run on the Dask engine read back a page at a time: its items, texts, posteriors and review candidates.
+
+Such a run keeps its votes and soft labels in Parquet partitions and its data
+in the project's data file (recorded by reference,
+:meth:`~weaklab.store.Store.add_partitioned_dataset`). Everything here reads
+only the partitions it needs, one at a time, so memory is bounded by one
+partition whatever the size of the data:
+
+* :func:`review_candidates` scores each soft-label partition in turn and
+  keeps the ``limit`` most uncertain items (a bounded merge);
+* :func:`partitioned_posteriors` reads the soft labels of only the partitions
+  holding the items asked for;
+* :class:`DataRows` reads rows of the data file: for Parquet only the row
+  groups holding them, for CSV/TSV only the byte block of their partition
+  (the same blocks the Dask engine read).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core.dataset_io import filesystem
+from .._core.partitioned import ITEM_ID, proba_columns
+from .._core.validation import check_int, fail
+from ..errors import WeaklabError
+from ..store import Store
+
+__all__ = ["DataRows", "PartitionedTexts", "REVIEW_CANDIDATES", "is_partitioned_run", "partitioned_posteriors",
+           "review_candidates"]
+
+#: Items of a distributed run the review queue keeps (the most uncertain, merged partition by partition).
+REVIEW_CANDIDATES = 4096
+#: Partitions (or row groups) of the data file :class:`DataRows` keeps in memory.
+KEPT_CHUNKS = 2
+
+
+def is_partitioned_run(store: Store, run_id: int) -> bool:
+    """Whether a run keeps its votes in Parquet partitions (a run on the Dask engine)."""
+    return "votes" in store.partitioned(run_id)
+
+
+def review_candidates(store: Store, run_id: int, strategy: str = "least_confidence", *,
+                      limit: int = REVIEW_CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
+    """The ``limit`` most uncertain items of a distributed run, most uncertain first, with their soft labels.
+
+    Each soft-label partition is read and scored in turn
+    (:func:`weaklab.active.uncertainty`); the best ``limit`` so far are kept,
+    so memory is one partition plus ``2 * limit`` rows. Ties keep data order,
+    as the local engine's ranking does. The rows of the kept items are noted
+    in the store (:meth:`~weaklab.store.Store.remember_item_rows`), so claiming
+    and answering them reads no partition.
+
+    Returns
+    -------
+    item_ids : ndarray of shape (n,)
+    proba : ndarray of shape (n, k)
+
+    Examples
+    --------
+    >>> ids, proba = review_candidates(store, run_id, limit=100)    # doctest: +SKIP
+    """
+    from ..active import uncertainty
+
+    limit = check_int("limit", limit, low=1)
+    soft = store.open_partitioned(run_id, "soft_labels")
+    columns, offset = proba_columns(soft.n_classes), 0
+    ids: np.ndarray | None = None
+    proba, scores, rows = np.empty((0, soft.n_classes)), np.empty(0), np.empty(0, dtype=np.int64)
+    for i in range(soft.n_partitions):
+        frame = soft.read_frame(i)
+        part = frame[columns].to_numpy(dtype=float)
+        ids_i = frame[ITEM_ID].to_numpy()
+        all_ids = ids_i if ids is None else np.concatenate([ids, ids_i])
+        proba = np.concatenate([proba, part])
+        scores = np.concatenate([scores, uncertainty(part, measure=strategy)])
+        rows = np.concatenate([rows, offset + np.arange(len(part), dtype=np.int64)])
+        keep = np.lexsort((rows, -scores))[:limit]
+        ids, proba, scores, rows = all_ids[keep], proba[keep], scores[keep], rows[keep]
+        offset += soft.partition_rows[i]
+    ids = np.asarray([] if ids is None else ids)
+    store.remember_item_rows(int(store.run(run_id)["dataset_id"]), ids, rows)
+    return ids, proba
+
+
+def partitioned_posteriors(store: Store, run_id: int, item_ids: Any) -> np.ndarray:
+    """Soft labels of some items of a distributed run, reading only the partitions that hold them.
+
+    Returns
+    -------
+    ndarray of shape (n, k)
+        NaN rows for ids the run's dataset does not hold.
+    """
+    soft = store.open_partitioned(run_id, "soft_labels")
+    ids = np.asarray(item_ids, dtype=object)
+    out = np.full((len(ids), soft.n_classes), np.nan)
+    rows = store.locate_items(int(store.run(run_id)["dataset_id"]), ids)
+    if rows is None or not len(ids):
+        return out
+    offsets = np.concatenate([[0], np.cumsum(soft.partition_rows)])
+    part = np.searchsorted(offsets, rows, side="right") - 1
+    for i in np.unique(part[rows >= 0]):
+        frame = soft.read_frame(int(i))[proba_columns(soft.n_classes)].to_numpy(dtype=float)
+        mine = np.flatnonzero((part == i) & (rows >= 0))
+        out[mine] = frame[rows[mine] - offsets[i]]
+    return out
+
+
+class DataRows:
+    """Rows of a partitioned dataset's data file, read a partition (CSV) or a row group (Parquet) at a time.
+
+    Parameters
+    ----------
+    record : dict
+        The dataset's :meth:`~weaklab.store.Store.partitioned_dataset` record.
+
+    Attributes
+    ----------
+    chunks_read : int
+        Partitions or row groups read so far.
+    """
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.record = record
+        self.chunks_read = 0
+        self._kept: OrderedDict[int, pd.DataFrame] = OrderedDict()
+        self._bounds: np.ndarray | None = None
+
+    def column(self, rows: Sequence[int], name: str) -> list[Any]:
+        """The values of column ``name`` on global ``rows`` (None where a row is outside the file)."""
+        bounds = self._chunk_bounds()
+        out: list[Any] = [None] * len(rows)
+        wanted = np.asarray(rows, dtype=np.int64)
+        chunk = np.searchsorted(bounds, wanted, side="right") - 1
+        for c in np.unique(chunk[(wanted >= 0) & (wanted < bounds[-1])]):
+            frame = self._chunk(int(c))
+            for pos in np.flatnonzero(chunk == c):
+                value = frame[name].iloc[int(wanted[pos] - bounds[c])]
+                out[pos] = None if _empty(value) else value
+        return out
+
+    def _chunk_bounds(self) -> np.ndarray:
+        if self._bounds is None:
+            if self.record["format"] == "parquet":
+                sizes = [self._parquet().metadata.row_group(g).num_rows
+                         for g in range(self._parquet().metadata.num_row_groups)]
+            else:
+                sizes = list(self.record["layout"]["partition_rows"])
+            self._bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        return self._bounds
+
+    def _chunk(self, c: int) -> pd.DataFrame:
+        if c in self._kept:
+            self._kept.move_to_end(c)
+            return self._kept[c]
+        columns = [n for n in (self.record.get("text_column"), self.record.get("image_column")) if n]
+        frame = self._parquet().read_row_group(c, columns=columns).to_pandas() \
+            if self.record["format"] == "parquet" else self._csv_block(c, columns)
+        self.chunks_read += 1
+        self._kept[c] = frame
+        while len(self._kept) > KEPT_CHUNKS:
+            self._kept.popitem(last=False)
+        return frame
+
+    def _parquet(self) -> Any:
+        import pyarrow.parquet as pq
+
+        if not hasattr(self, "_file"):
+            fs, path = filesystem(self.record["location"])
+            self._file = pq.ParquetFile(fs.open(path, "rb"))
+        return self._file
+
+    def _csv_block(self, c: int, columns: list[str]) -> pd.DataFrame:
+        """Partition ``c`` of a CSV/TSV file: the Dask engine's byte block ``c`` (whole lines)."""
+        from dask.bytes import read_bytes
+
+        layout = self.record["layout"]
+        size, sep = int(layout["blocksize"]), str(layout.get("sep", ","))
+        fs, path = filesystem(self.record["location"])
+        with fs.open(path, "rb") as handle:
+            header = handle.readline()
+        # the blocks exactly as dd.read_csv split the file (dask's own offsets), then only block c is read
+        _, blocks = read_bytes(self.record["location"], delimiter=b"\n", blocksize=size, sample=False)
+        block = blocks[0][c].compute(scheduler="sync")
+        names = list(pd.read_csv(io.BytesIO(header), sep=sep, nrows=0).columns)
+        frame = pd.read_csv(io.BytesIO(block), sep=sep, header=0 if c == 0 else None, names=None if c == 0 else names,
+                            usecols=columns, keep_default_na=False, na_values=[""], dtype=object)
+        expected = int(layout["partition_rows"][c])
+        if len(frame) != expected:
+            raise fail("location", f"the data file the run read ({expected} rows in partition {c})",
+                       got_text=f"{len(frame)} rows there (the file changed since the run)")
+        return frame
+
+
+def _empty(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+class PartitionedTexts:
+    """The texts of a partitioned dataset's items, read from their partition of the data file when asked.
+
+    Parameters
+    ----------
+    store : Store
+    dataset_id : int
+        A dataset with a :meth:`~weaklab.store.Store.partitioned_dataset` record.
+
+    Attributes
+    ----------
+    reason : str or None
+        Why no texts are available (no text column, the file cannot be read).
+    """
+
+    def __init__(self, store: Store, dataset_id: int) -> None:
+        self.store, self.dataset_id = store, int(dataset_id)
+        record = store.partitioned_dataset(self.dataset_id)
+        if record is None:
+            raise fail("dataset_id", "a partitioned dataset", dataset_id)
+        self.rows = DataRows(record)
+        self.column = record.get("text_column")
+        self.reason: str | None = None if self.column else "the dataset records no text column"
+
+    def get(self, item_id: Any) -> str | None:
+        """The item's text, or None when unknown."""
+        if not self.column or self.reason is not None:
+            return None
+        found = self.store.locate_items(self.dataset_id, [item_id])
+        if found is None or found[0] < 0:
+            return None
+        try:
+            value = self.rows.column([int(found[0])], self.column)[0]
+        except (WeaklabError, OSError, ValueError, KeyError) as exc:
+            self.reason = str(exc).splitlines()[0]
+            return None
+        return None if value is None else str(value)

@@ -1,0 +1,158 @@
+"""The dashboard over a run on the Dask engine: every page answers from the run's reduced statistics and from
+the Parquet partitions that hold the items shown, never from the whole data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("fastapi")
+
+from fastapi.testclient import TestClient
+
+from weaklab._core import partitioned as partitioned_module
+from weaklab.dashboard import create_app
+
+from .conftest import DASK_PARTITION, DASK_ROWS
+
+RUN = 1
+
+
+class Reads:
+    """Counts the Parquet reads of votes and soft-label partitions and of data row groups (rows and files)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import pyarrow.parquet as pq
+
+        self.partition_reads: list[tuple[str, int]] = []
+        self.data_rows: list[int] = []
+        real_frame, real_group = partitioned_module.read_frame, pq.ParquetFile.read_row_group
+
+        def read_frame(root: str, relative: str, *args: Any, **kwargs: Any) -> pd.DataFrame:
+            frame = real_frame(root, relative, *args, **kwargs)
+            self.partition_reads.append((f"{root}/{relative}", len(frame)))
+            return frame
+
+        def read_row_group(this: Any, i: int, *args: Any, **kwargs: Any) -> Any:
+            table = real_group(this, i, *args, **kwargs)
+            self.data_rows.append(table.num_rows)
+            return table
+
+        monkeypatch.setattr(partitioned_module, "read_frame", read_frame)
+        monkeypatch.setattr(pq.ParquetFile, "read_row_group", read_row_group)
+
+    def reset(self) -> None:
+        self.partition_reads.clear()
+        self.data_rows.clear()
+
+
+@pytest.fixture
+def web(dask_store: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(dask_store, annotator_default="ann"), follow_redirects=False,
+                    base_url="http://127.0.0.1") as client:
+        yield client
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> Reads:
+    return Reads(monkeypatch)
+
+
+def _data(store_path: Path) -> pd.DataFrame:
+    return pd.read_parquet(store_path.parent.parent / "data" / "comments.parquet")
+
+
+@pytest.mark.parametrize("url", ["/runs", "/sources", "/sources/kw_song", "/label-model", "/health", "/issues",
+                                 "/issues?page=2", "/review", "/api/sources"])
+def test_every_page_of_a_dask_run_answers(web: TestClient, url: str) -> None:
+    """Sources, label model, health, issues and review pages of a Dask run answer 200 (no 400 any more)."""
+    response = web.get(url)
+    assert response.status_code == 200, response.text[-400:]
+
+
+def test_sources_and_label_model_come_from_the_reduced_statistics(web: TestClient, dask_store_template: Path) -> None:
+    """The sources table holds every LF with the coverage the run recorded and the label model's estimate."""
+    from weaklab.store import Store
+
+    rows = web.get(f"/api/sources?run={RUN}").json()["rows"]
+    with Store(dask_store_template, read_only=True) as store:
+        manifest = store.partitioned(RUN)["votes"]["manifest"]
+        history = store.source_history("kw_song")
+    assert [r["source"] for r in sorted(rows, key=lambda r: r["source"])] == sorted(manifest["source_names"])
+    song = next(r for r in rows if r["source"] == "kw_song")
+    assert song["coverage"] == pytest.approx(float(history["coverage"].dropna().iloc[-1]))
+    assert all(0 <= r["est_accuracy"] <= 1 for r in rows)
+    page = web.get(f"/label-model?run={RUN}").text
+    assert "Learned accuracy per source" in page
+
+
+def test_issues_page_pages_through_the_recorded_top_n(web: TestClient) -> None:
+    """The run's top-N issues are recorded like a local run's: 25 per page, the first page starts at rank 1."""
+    store = web.app.state.dashboard.store
+    n = store.n_label_issues(RUN)
+    assert 25 < n <= DASK_ROWS
+    first = store.label_issues(RUN, limit=25)
+    assert first["rank"].tolist() == list(range(1, 26))
+    page = web.get(f"/issues?run={RUN}").text
+    assert str(first["item_id"].iloc[0]) in page and f"/issues?run={RUN}&amp;page=2" in page
+
+
+def test_item_page_reads_one_partition_of_votes_soft_labels_and_data(web: TestClient, reads: Reads,
+                                                                     dask_store_template: Path) -> None:
+    """The lineage of an item in the last partition reads that partition's ids, votes and soft labels and one
+    row group of the data file: never more than one partition's rows per read, never the other partitions."""
+    data = _data(dask_store_template)
+    row = DASK_ROWS - 7
+    item = int(data["comment_id"].iloc[row])
+    story = web.get(f"/api/items/{item}?run={RUN}").json()
+    assert story["row"] == row and story["partition"] == row // DASK_PARTITION
+    assert story["text"] == data["text"].iloc[row] and story["posterior"] is not None
+    files = {name for name, _ in reads.partition_reads}
+    assert len(files) == 2 and all(f"{row // DASK_PARTITION:05d}.parquet" in f for f in files), files
+    assert max(n for _, n in reads.partition_reads) <= DASK_PARTITION
+    assert reads.data_rows == [DASK_PARTITION]
+
+
+def test_review_answer_is_recorded_on_the_item_id_and_not_orphaned(web: TestClient, reads: Reads,
+                                                                   dask_store_template: Path) -> None:
+    """The review queue offers the most uncertain item; answering records it on the item id and its global row,
+    the item's lineage shows the answer, the dataset counts it (not orphaned), and the queue moves on."""
+    page = web.get(f"/review?run={RUN}").text
+    item = re.search(r'data-item="([^"]+)"', page).group(1)
+    assert max(n for _, n in reads.partition_reads) <= DASK_PARTITION  # ranked one partition at a time
+    csrf = web.cookies.get("weaklab_csrf")
+    response = web.post("/review/answer", data={"csrf": csrf, "run": str(RUN), "item_id": item, "label": "1"})
+    assert response.status_code == 303
+    store = web.app.state.dashboard.store
+    answers = store.annotations(1)
+    assert answers["item_id"].tolist() == [int(item)] and answers["annotator"].tolist() == ["ann"]
+    data = _data(dask_store_template)
+    row = int(np.flatnonzero(data["comment_id"].to_numpy() == int(item))[0])
+    assert store.human_labels(1)["row"].tolist() == [row]
+    carried = store.carry_over(1)
+    assert carried["answers"] == 1 and carried["orphaned"] == 0
+    story = web.get(f"/api/items/{item}?run={RUN}").json()
+    assert [a["annotator"] for a in story["annotations"]] == ["ann"]
+    assert re.search(r'data-item="([^"]+)"', web.get(f"/review?run={RUN}").text).group(1) != item
+
+
+def test_review_candidates_are_the_most_uncertain_items_of_all_partitions(dask_store_template: Path) -> None:
+    """The bounded per-partition merge equals ranking every soft label at once (ties in data order)."""
+    from weaklab.active import uncertainty
+    from weaklab.pipeline.partitioned_runs import review_candidates
+    from weaklab.store import Store
+
+    with Store(dask_store_template, read_only=True) as store:
+        soft = store.open_partitioned(RUN, "soft_labels")
+        parts = [soft.read_partition(i) for i in range(soft.n_partitions)]
+        ids, proba = review_candidates(store, RUN, "margin", limit=50)
+    everything = np.concatenate([p.proba for p in parts])
+    order = np.argsort(-uncertainty(everything, measure="margin"), kind="stable")[:50]
+    assert ids.tolist() == np.concatenate([p.item_ids for p in parts])[order].tolist()
+    np.testing.assert_allclose(proba, everything[order])
