@@ -65,6 +65,14 @@ def image_server(image_project_factory: Any, tmp_path_factory: pytest.TempPathFa
     yield from _serve(root / ".weaklab" / "weaklab.duckdb")
 
 
+@pytest.fixture(scope="module")
+def dask_server(dask_store_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """The dashboard over a copy of a run on the Dask engine (votes and soft labels stay in their partitions)."""
+    target = tmp_path_factory.mktemp("browser_dask") / ".weaklab"
+    shutil.copytree(dask_store_template.parent, target, ignore=shutil.ignore_patterns("partitions"))
+    yield from _serve(target / "weaklab.duckdb")
+
+
 def _serve(store: Path) -> Iterator[tuple[str, Any]]:
     import uvicorn
 
@@ -166,6 +174,11 @@ def test_answer_three_review_items_with_the_keyboard(server: tuple[str, Any], pa
     assert page.errors == []
 
 
+def _wait_decoded(page: Any, picture: Any) -> None:
+    """Wait until the browser has loaded and decoded the picture (a thumbnail may take a while under load)."""
+    page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=picture.element_handle())
+
+
 def test_review_an_image_item_and_open_its_lineage(image_server: tuple[str, Any], browser: Any,
                                                   tmp_path: Path) -> None:
     """In an image project the reviewer sees each item's picture (decoded by the browser), answers two with
@@ -184,7 +197,7 @@ def test_review_an_image_item_and_open_its_lineage(image_server: tuple[str, Any]
         item = page.locator("#review-item").get_attribute("data-item")
         picture = page.locator("#item-image")
         picture.wait_for()
-        assert page.evaluate("el => el.complete && el.naturalWidth > 0", picture.element_handle())
+        _wait_decoded(page, picture)
         seen.append((item, label))
         with page.expect_navigation():
             page.keyboard.press(key)
@@ -194,7 +207,7 @@ def test_review_an_image_item_and_open_its_lineage(image_server: tuple[str, Any]
     page.goto(f"{base}/items/{seen[0][0]}")
     picture = page.locator("#item-image")
     picture.wait_for()
-    assert page.evaluate("el => el.complete && el.naturalWidth > 0", picture.element_handle())
+    _wait_decoded(page, picture)
     assert "picture-reviewer" in page.locator("#lineage-answers").inner_text()
     assert errors == []
     context.close()
@@ -236,3 +249,27 @@ def test_pages_fit_a_1280_px_window_and_show_plain_text(server: tuple[str, Any],
     page.screenshot(path=str(tmp_path / "issues_1280.png"))
     texts = " ".join(page.locator("#issues-table tbody td:nth-child(3)").all_inner_texts())
     assert texts and "&#39;" not in texts and "&amp;" not in texts and "&quot;" not in texts
+
+
+def test_review_a_dask_run_item_and_open_its_lineage(dask_server: tuple[str, Any], browser: Any) -> None:
+    """On a run on the Dask engine the review queue shows an item's text (read from its partition of the data);
+    answering it with the keyboard records the answer, which the item's lineage page then lists."""
+    base, app = dask_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    page.goto(base + "/review?run=1")
+    page.fill("#annotator", "dask-reviewer")
+    page.click("#annotator-form button")
+    item = page.locator("#review-item").get_attribute("data-item")
+    assert "(no text recorded" not in page.locator("#item-text").inner_text()
+    with page.expect_navigation():
+        page.keyboard.press("2")
+    answers = app.state.dashboard.store.annotations(1, annotator="dask-reviewer")
+    assert [(str(i), int(v)) for i, v in zip(answers["item_id"], answers["label"])] == [(item, 1)]
+    page.goto(f"{base}/items/{item}?run=1")
+    assert "dask-reviewer" in page.locator("#lineage-answers").inner_text()
+    assert errors == []
+    context.close()

@@ -54,8 +54,8 @@ def test_the_record_round_trips_once_per_dataset(tmp_path: Path) -> None:
                                       fingerprint="h")
 
 
-def test_answers_on_items_of_a_partitioned_dataset_are_recorded_and_not_orphaned(tmp_path: Path,
-                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_answers_on_items_of_a_partitioned_dataset_are_recorded_and_not_orphaned(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An answer on an item of the last partition gets its global row, reading only that partition's ids;
     the dataset counts it (not orphaned) and an id the data does not hold is refused by name."""
     store, dataset, _ = _store(tmp_path, list(range(100, 112)), "<i8")

@@ -130,6 +130,7 @@ class DataRows:
         self.chunks_read = 0
         self._kept: OrderedDict[int, pd.DataFrame] = OrderedDict()
         self._bounds: np.ndarray | None = None
+        self._file: Any = None
 
     def column(self, rows: Sequence[int], name: str) -> list[Any]:
         """The values of column ``name`` on global ``rows`` (None where a row is outside the file)."""
@@ -170,7 +171,7 @@ class DataRows:
     def _parquet(self) -> Any:
         import pyarrow.parquet as pq
 
-        if not hasattr(self, "_file"):
+        if self._file is None:  # the footer is read once; row groups are read from the open file when asked
             fs, path = filesystem(self.record["location"])
             self._file = pq.ParquetFile(fs.open(path, "rb"))
         return self._file

@@ -51,13 +51,21 @@ class LookupMixin(RunStateMixin):
             if rows and int(rows[0][0]) > 0:
                 self._cache[key] = None
             return None
-        try:
-            locator: Any = ItemLocator(PartitionedLabelMatrix.open(str(rows[0][1])))
-        except (OSError, ValueError, KeyError) as exc:
-            raise StoreError(f"store {self.path}: dataset {dataset_id}: its items are indexed by the votes at "
-                             f"{rows[0][1]}, which cannot be read ({type(exc).__name__}: {exc})") from None
-        self._cache[key] = locator
-        return locator  # type: ignore[no-any-return]
+        # the recorded id index, else the votes of any run on the dataset (same data, same partitions, same ids)
+        roots = [str(rows[0][1])] + [str(r) for (r,) in self._query(
+            "SELECT p.root FROM partitioned p JOIN runs r USING (run_id) WHERE r.dataset_id = ? AND "
+            "p.kind = 'votes' ORDER BY p.created_at DESC", [int(dataset_id)])]
+        problems = []
+        for root in dict.fromkeys(roots):
+            try:
+                locator: Any = ItemLocator(PartitionedLabelMatrix.open(root))
+            except (OSError, ValueError, KeyError) as exc:
+                problems.append(f"{root} ({type(exc).__name__}: {exc})")
+                continue
+            self._cache[key] = locator
+            return locator  # type: ignore[no-any-return]
+        raise StoreError(f"store {self.path}: dataset {dataset_id}: its items are indexed by the votes of its runs, "
+                         f"none of which can be read: {'; '.join(problems)}")
 
     def _key_index(self, dataset_id: int) -> KeyIndex | None:
         """The dataset's sorted item keys, built once a Store has looked items of it up a few times.
