@@ -28,7 +28,10 @@ def _label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
     names = state.class_names(run_id)
     model = summary.label_model
     out: dict[str, Any] = {"model": model, "class_names": names, "confusions": [], "dependencies": None,
-                           "accuracy_chart": None, "balance_chart": None, "agreement": None}
+                           "accuracy_chart": None, "balance_chart": None, "agreement": None, "agreement_missing": None}
+    if "votes" in state.store.partitioned(run_id):
+        out["agreement_missing"] = ("This run ran on the Dask engine: its votes stay in Parquet partitions, and "
+                                    "the agreement between sources is not among the statistics it recorded.")
     if model is not None:
         accuracy = model.get("source_accuracy") or {}
         if accuracy:
