@@ -34,13 +34,31 @@ __all__ = [
     "below_majority",
     "not_clearly_above_majority",
     "GAIN_Z",
+    "gain_z",
     "majority_proba",
 ]
 
 _U64 = np.uint64
 logger = logging.getLogger("weaklab.models.auto")
 _MAX_THRESHOLDS = 256  # candidate decision thresholds tried on the gold items
-GAIN_Z = 1.645  # one-sided 95 % normal bound on the paired gain over majority vote on the gold items
+GAIN_Z = 1.645  # one-sided 95 % normal bound on the paired gain over the no-gold choice on the gold items
+
+
+def gain_z(n_compared: int) -> float:
+    """Normal quantile of the one-sided bound when ``n_compared`` candidates are compared (Bonferroni).
+
+    ``GAIN_Z`` for one candidate; with many, the best gain on a few dozen gold
+    items is biased upwards (the winner's curse), so each bound is taken at
+    level ``0.05 / n_compared``.
+
+    Examples
+    --------
+    >>> round(gain_z(1), 3), round(gain_z(20), 2)
+    (1.645, 2.81)
+    """
+    from scipy.stats import norm
+
+    return float(norm.isf(0.05 / max(int(n_compared), 1)))
 
 
 # --------------------------------------------------------------------------------- order-free hashing
@@ -251,29 +269,33 @@ def below_majority(table: pd.DataFrame, majority_accuracy: float) -> pd.DataFram
     return out
 
 
-def not_clearly_above_majority(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with every "ok" row whose gain over majority vote is within noise disqualified.
+def not_clearly_above_majority(table: pd.DataFrame, z: float = GAIN_Z) -> pd.DataFrame:
+    """``table`` with every "ok" row whose gain over the reference is within noise disqualified.
 
-    Majority vote is the default with gold as without it: a candidate
-    replaces it only when its paired accuracy gain over majority vote on the
-    gold items (posteriors as scored: out-of-fold for ``+gold`` and
-    ``+threshold`` rows) has a one-sided lower bound (``gain_lower``, see
-    :meth:`GoldScorer.gain`) above zero. A row that labels every gold item
-    exactly as majority vote does (gain 0, bound 0) stays: it *is* the
-    default. With many candidates the best score on the gold is biased
-    upwards (the winner's curse); the bound keeps a candidate whose lead is
-    smaller than the item-to-item spread of its gain from replacing the
-    default. When no row would be left (candidates without majority vote),
-    ``table`` is returned unchanged.
+    The reference (majority vote, or AutoLabelModel's choice without gold) is
+    the default with gold as without it: a candidate replaces it only when its
+    paired accuracy gain over the reference on the gold items (posteriors as
+    scored: out-of-fold for ``+gold`` and ``+threshold`` rows) has a one-sided
+    lower bound above zero; ``gain_lower`` is recomputed at ``z`` standard
+    errors (``GAIN_Z`` in :meth:`GoldScorer.gain`; :func:`gain_z` corrects
+    for the number of candidates). A row that labels every gold item exactly
+    as the reference does (gain 0, bound 0) stays: it *is* the default. With
+    many candidates the best score on the gold is biased upwards (the
+    winner's curse); the bound keeps a candidate whose lead is smaller than
+    the item-to-item spread of its gain from replacing the default. When no
+    row would be left, ``table`` is returned with the bounds recomputed and
+    the statuses unchanged.
     """
     out = table.copy()
-    lower, gain = out["gain_lower"].to_numpy(dtype=float), out["gain"].to_numpy(dtype=float)
+    gain = out["gain"].to_numpy(dtype=float)
+    lower = gain - (gain - out["gain_lower"].to_numpy(dtype=float)) * (z / GAIN_Z)
+    out["gain_lower"] = lower
     same = (np.abs(gain) < 1e-12) & (np.abs(lower) < 1e-12)
     weak = (out["status"] == "ok").to_numpy() & ~same & ~(lower > 0)
     if not np.any((out["status"] == "ok").to_numpy() & ~weak):
         return out
     out.loc[weak, "status"] = [
-        f"disqualified: accuracy gain over majority vote on the gold {g:+.4f} has a one-sided "
+        f"disqualified: accuracy gain over the reference on the gold {g:+.4f} has a one-sided "
         f"lower bound {lo:+.4f} <= 0 (within noise)" for g, lo in zip(gain[weak], lower[weak])]
     return out
 
