@@ -39,6 +39,9 @@ Run from the repository root in the benchmark environment::
 from __future__ import annotations
 
 import argparse
+import hashlib
+import inspect
+import json
 import logging
 import os
 import signal
@@ -69,6 +72,8 @@ MV = "weaklab MajorityVote"  # the simplest baseline
 AUTO = "weaklab AutoLabelModel"
 SNORKEL_DEV = "snorkel LabelModel (Y_dev)"
 SEED = 0
+PEER_PACKAGES = ("numpy", "pandas", "snorkel", "flyingsquid", "pgmpy", "crowd-kit", "hyperlm", "torch")
+CACHE_DIR = Path(os.environ.get("WEAKLAB_BENCH_CACHE", Path.home() / ".cache" / "weaklab-bench")) / NAME
 VERSIONS = ("weaklab", "numpy", "scipy", "scikit-learn", "snorkel", "flyingsquid", "pgmpy", "crowd-kit",
             "hyperlm", "torch")
 
@@ -310,6 +315,67 @@ def peer_methods(s: Setting) -> dict[str, Callable[[], np.ndarray]]:
     return out
 
 
+# ------------------------------------------------------------------------------------------ peer cache
+
+
+class PeerCache:
+    """Peer posteriors from earlier runs, so a rerun only recomputes weaklab's rows.
+
+    A peer's output depends on the data, the peer's package versions and this script's peer code, never on
+    weaklab; the key hashes all three (the votes, gold and scored items of the setting; the versions of
+    ``PEER_PACKAGES``; the source of the ``run_*`` peer functions and ``peer_methods``) with the method name
+    and the seed. Only successful runs are kept (a budget stop depends on the machine's load), as ``.npz``
+    posteriors plus a JSON note of the seconds they took (no pickle). ``--no-peer-cache`` turns it off.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.hits = 0
+        self.code = _sha(*(inspect.getsource(f) for f in (run_snorkel, run_snorkel_mv, run_flyingsquid,
+                                                           run_crowdkit, run_hyperlm, peer_methods, dense)))
+        versions = C.package_versions(PEER_PACKAGES)
+        self.versions = _sha(json.dumps(versions, sort_keys=True))
+
+    def key(self, s: Setting, method: str) -> str:
+        return _sha(data_fingerprint(s), self.versions, self.code, method, str(SEED))
+
+    def get(self, key: str) -> tuple[np.ndarray, float] | None:
+        if self.folder is None or not (self.folder / f"{key}.npz").exists():
+            return None
+        with np.load(self.folder / f"{key}.npz", allow_pickle=False) as z:
+            proba = np.asarray(z["proba"])
+        seconds = float(json.loads((self.folder / f"{key}.json").read_text())["seconds"])
+        self.hits += 1
+        return proba, seconds
+
+    def put(self, key: str, method: str, proba: np.ndarray, seconds: float) -> None:
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(self.folder / f"{key}.npz", proba=np.asarray(proba, dtype=np.float64))
+        (self.folder / f"{key}.json").write_text(json.dumps({"method": method, "seconds": seconds}) + "\n")
+
+
+def _sha(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
+def data_fingerprint(s: Setting) -> str:
+    """Hash of everything a peer sees of a setting: fitted, scored and transductive votes, gold, positions."""
+    h = hashlib.sha256()
+    for L in (s.L_fit, s.L_eval, s.L_all):
+        h.update(np.ascontiguousarray(dense(L)).tobytes())
+        h.update(repr(L.shape).encode())
+    for a in (s.gold, s.eval_in_all, *(s.gold_in_all or ())):
+        h.update(b"-" if a is None else np.ascontiguousarray(np.asarray(a, dtype=np.int64)).tobytes())
+    h.update(f"{s.dataset}|{s.setting}|{s.k}".encode())
+    return h.hexdigest()
+
+
 # ----------------------------------------------------------------------------------------------- runner
 
 
@@ -351,18 +417,25 @@ def predicted_seconds(method: str, s: Setting) -> float | None:
 
 
 def record(s: Setting, lib: str, method: str, fn: Callable[[dict[str, Any]], np.ndarray],
-           budget: float) -> dict[str, Any]:
-    """Run one method on one setting within the budget; the row of the results."""
+           budget: float, cache: PeerCache | None = None) -> dict[str, Any]:
+    """Run one method on one setting within the budget (a peer: unless cached); the row of the results."""
     info: dict[str, Any] = {}
+    key = cache.key(s, method) if cache is not None else ""
+    hit = cache.get(key) if cache is not None else None
     guess = predicted_seconds(method, s)
-    if guess is not None and guess > budget:  # a prediction only decides not to run; it is never a score
+    if hit is not None:
+        (proba, seconds), error = hit, None
+    elif guess is not None and guess > budget:  # a prediction only decides not to run; it is never a score
         proba, seconds, error = None, 0.0, f"skipped: predicted {guess:.0f} s > budget {budget:.0f} s"
     else:
         proba, seconds, error = timed(lambda: fn(info), budget)
         if error is None:
             RATES.setdefault(method, []).append((s.L_all.n_items * s.L_all.n_sources, seconds))
+            if cache is not None:
+                cache.put(key, method, proba, seconds)
     row: dict[str, Any] = {"dataset": s.dataset, "setting": s.setting, "lib": lib, "method": method,
-                           "seconds": seconds, "error": error, "scored": s.scored, "n_scored": int(s.y_eval.size)}
+                           "seconds": seconds, "error": error, "scored": s.scored, "n_scored": int(s.y_eval.size),
+                           "cached": hit is not None}
     if proba is not None:
         proba = np.asarray(proba, dtype=np.float64)
         if proba.shape != (s.y_eval.size, s.k) or not np.all(np.isfinite(proba)):
@@ -372,16 +445,17 @@ def record(s: Setting, lib: str, method: str, fn: Callable[[dict[str, Any]], np.
     if info:
         row["info"] = info
     shown = f"{row['accuracy']:.4f}" if "accuracy" in row else row["error"]
-    print(f"  {s.dataset:10s} {s.setting:8s} {method:40s} {shown}  ({seconds:.2f} s)", flush=True)
+    note = ", cached" if hit is not None else ""
+    print(f"  {s.dataset:10s} {s.setting:8s} {method:40s} {shown}  ({seconds:.2f} s{note})", flush=True)
     return row
 
 
-def evaluate(s: Setting, budget: float) -> list[dict[str, Any]]:
+def evaluate(s: Setting, budget: float, cache: PeerCache | None = None) -> list[dict[str, Any]]:
     rows = []
     for method, make in weaklab_models(s.k).items():
         rows.append(record(s, "weaklab", method, lambda info, m=make: run_weaklab(m, s, info), budget))
     for method, fn in peer_methods(s).items():
-        rows.append(record(s, method.split()[0], method, lambda info, f=fn: f(), budget))
+        rows.append(record(s, method.split()[0], method, lambda info, f=fn: f(), budget, cache))
     return rows
 
 
@@ -516,6 +590,16 @@ def markdown(results: dict[str, Any]) -> str:
         "a set at least a quarter as large) is not started. Either way it has no score and is not counted as "
         "beaten.",
     ]
+    cached = [r for r in rows if r.get("cached")]
+    peers = [r for r in rows if r["lib"] != "weaklab"]
+    if cached:
+        parts += ["", f"Peer cache: {len(cached)} of {len(peers)} peer rows were read from the cache of an earlier "
+                  "run, keyed by a hash of the setting's data (votes, gold, scored items), the peer packages' "
+                  "versions and this script's peer code, so only weaklab's rows are recomputed when weaklab "
+                  "changes; their seconds are those of the run that computed them. Budget stops are never cached."]
+    else:
+        parts += ["", f"Peer cache: none of the {len(peers)} peer rows came from a cache (all computed in this run; "
+                  "the next run reuses them when the data, the peer versions and the peer code are unchanged)."]
     titles = {"no gold": "### No gold (accuracy %; SMS also F1 %)",
               "gold": "### With gold (accuracy %; SMS also F1 %; crowd sets scored on the 90 % of gold items "
                       "not given)"}
@@ -547,6 +631,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--settings", nargs="+", choices=SETTINGS, default=list(SETTINGS),
                    help="settings to run (a subset prints only)")
     p.add_argument("--budget", type=float, default=BUDGET_S, help="seconds per method, set and setting")
+    p.add_argument("--no-peer-cache", action="store_true",
+                   help=f"recompute every peer (default: reuse peer outputs cached under {CACHE_DIR})")
     C.add_tree_args(p)
     args = p.parse_args(argv)
     partial = args.quick or bool(args.only) or len(args.settings) < len(SETTINGS)
@@ -558,13 +644,15 @@ def main(argv: list[str] | None = None) -> None:
     machine = C.machine_info((*C.DEFAULT_PACKAGES, "hyperlm"))
     t0 = time.perf_counter()
     rows: list[dict[str, Any]] = []
+    cache = PeerCache(None if args.no_peer_cache else CACHE_DIR)
     for key in keys:
         for s in wrench_settings(key) if key in WRENCH_SETS else crowd_settings(key):
             if s.setting in args.settings:
                 print(f"== {key} ({s.setting}): fit {s.L_fit.shape}, scored {s.y_eval.size}", flush=True)
-                rows += evaluate(s, args.budget)
+                rows += evaluate(s, args.budget, cache)
     settings = [x for x in SETTINGS if x in args.settings]
     results: dict[str, Any] = {"command": C.command_line(), "machine": machine, "budget_s": args.budget,
+                               "peer_cache": None if args.no_peer_cache else str(CACHE_DIR),
                                "settings": settings, "seconds": time.perf_counter() - t0, "rows": rows,
                                "verdict": {}, "summary": {}}
     for setting in settings:
