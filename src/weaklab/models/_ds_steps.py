@@ -19,7 +19,7 @@ from ._onehot import OneHot
 from ._posterior import abstain_log_constant, log_likelihood_table, one_coin_matrix, row_max, row_sum
 
 __all__ = ["e_step", "expected_counts", "full_confusion", "one_coin_confusion", "abstain_rates", "class_prior",
-           "pool_groups", "log_prior_penalty", "vote_share_posterior", "MStep", "Params"]
+           "pool_groups", "log_prior_penalty", "tied_cell_weights", "vote_share_posterior", "MStep", "Params"]
 
 Params = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
 """Group confusions ``(n_groups, k, k)``, class prior ``(k,)``, group abstain rates ``(n_groups, k)`` or None."""
@@ -171,7 +171,7 @@ def one_coin_confusion(counts: np.ndarray, smoothing: float) -> np.ndarray:
 
 
 def abstain_rates(counts: np.ndarray, class_mass: np.ndarray, members: np.ndarray,
-                  smoothing: float) -> np.ndarray:
+                  smoothing: float, targets: np.ndarray | None = None) -> np.ndarray:
     """``P(abstain | class)`` per group, shape ``(n_groups, k)``.
 
     Parameters
@@ -184,6 +184,12 @@ def abstain_rates(counts: np.ndarray, class_mass: np.ndarray, members: np.ndarra
         Number of sources in every group (each sees every item once).
     smoothing : float
         Beta pseudo-count ``s`` added to abstains and to votes.
+    targets : ndarray of bool, shape (n_groups, k), optional
+        The classes each group ever votes. When given, the classes a group
+        never votes share one rate, pooled over them (a keyword LF for class
+        ``c`` fires on the other classes' items only by mistake, at one
+        rate; a rate per class would let EM read *which* wrong class an item
+        has from which unrelated LFs fire).
 
     Returns
     -------
@@ -191,9 +197,26 @@ def abstain_rates(counts: np.ndarray, class_mass: np.ndarray, members: np.ndarra
         ``(items - votes + s) / (items + 2 s)``; 0.5 where there is no mass.
     """
     items = members[:, None] * class_mass[None, :]
-    abstains = np.clip(items - counts.sum(axis=2), 0.0, None) + smoothing
+    abstains = np.clip(items - counts.sum(axis=2), 0.0, None)
+    if targets is not None:
+        other = ~targets
+        abstains = np.where(other, (abstains * other).sum(axis=1, keepdims=True), abstains)
+        items = np.where(other, (items * other).sum(axis=1, keepdims=True), items)
     total = items + 2.0 * smoothing
-    return np.divide(abstains, total, out=np.full_like(total, 0.5), where=total > 0)
+    return np.divide(abstains + smoothing, total, out=np.full_like(total, 0.5), where=total > 0)
+
+
+def tied_cell_weights(targets: np.ndarray) -> np.ndarray:
+    """``(n_groups, k)`` weight of every abstain-rate cell in the penalty: ``1 / n`` for ``n`` tied cells.
+
+    Examples
+    --------
+    >>> tied_cell_weights(np.array([[True, False, False, False]])).tolist()
+    [[1.0, 0.3333333333333333, 0.3333333333333333, 0.3333333333333333]]
+    """
+    other = ~targets
+    n_other = np.maximum(other.sum(axis=1, keepdims=True), 1)
+    return np.where(other, 1.0 / n_other, 1.0)
 
 
 def class_prior(class_mass: np.ndarray, smoothing: float) -> np.ndarray:
@@ -236,10 +259,14 @@ class MStep:
         A class balance held fixed.
     model_abstain : bool, default=False
         Learn ``P(abstain | class)`` per group.
+    targets : ndarray of bool, shape (n_groups, k), optional
+        With ``model_abstain``: the classes each group votes; the others
+        share one abstain rate (see :func:`abstain_rates`).
     """
 
     def __init__(self, *, one_coin: bool, smoothing: float, groups: np.ndarray, n_groups: int,
-                 fixed_prior: np.ndarray | None, model_abstain: bool = False) -> None:
+                 fixed_prior: np.ndarray | None, model_abstain: bool = False,
+                 targets: np.ndarray | None = None) -> None:
         self.one_coin = one_coin
         self.smoothing = float(smoothing)
         self.groups = groups
@@ -247,6 +274,7 @@ class MStep:
         self.fixed_prior = fixed_prior
         self.members = np.bincount(groups, minlength=n_groups).astype(np.float64)
         self.model_abstain = model_abstain
+        self.targets = targets
 
     def __call__(self, counts: np.ndarray, class_mass: np.ndarray) -> Params:
         """Parameters from expected vote counts ``(m, k, k)`` and expected class mass ``(k,)``."""
@@ -255,14 +283,15 @@ class MStep:
         prior = self.fixed_prior if self.fixed_prior is not None else class_prior(class_mass, self.smoothing)
         abstain = None
         if self.model_abstain:
-            abstain = abstain_rates(pooled, class_mass, self.members, self.smoothing)
+            abstain = abstain_rates(pooled, class_mass, self.members, self.smoothing, self.targets)
         return confusion, prior, abstain
 
     def loss(self, log_lik: float, params: Params, n_items: float) -> float:
         """Negative penalised log-likelihood per item."""
         confusion, prior, abstain = params
         learned_prior = None if self.fixed_prior is not None else prior
-        penalty = log_prior_penalty(confusion, learned_prior, self.smoothing, abstain)
+        weights = None if self.targets is None else tied_cell_weights(self.targets)
+        penalty = log_prior_penalty(confusion, learned_prior, self.smoothing, abstain, weights)
         return -(log_lik + penalty) / float(n_items)
 
     def per_source(self, params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -279,16 +308,21 @@ def pool_groups(counts: np.ndarray, groups: np.ndarray, n_groups: int) -> np.nda
 
 
 def log_prior_penalty(confusion_groups: np.ndarray, prior: np.ndarray | None, smoothing: float,
-                      abstain_groups: np.ndarray | None = None) -> float:
-    """Log-density (up to a constant) of the Dirichlet/Beta pseudo-counts: the MAP term EM also increases."""
+                      abstain_groups: np.ndarray | None = None, abstain_weights: np.ndarray | None = None) -> float:
+    """Log-density (up to a constant) of the Dirichlet/Beta pseudo-counts: the MAP term EM also increases.
+
+    ``abstain_weights`` (``(n_groups, k)``, see :func:`tied_cell_weights`)
+    counts a rate shared by several cells once.
+    """
     if smoothing == 0:
         return 0.0
     total = float(np.log(np.clip(confusion_groups, TINY, None)).sum())
     if prior is not None:
         total += float(np.log(np.clip(prior, TINY, None)).sum())
     if abstain_groups is not None:
-        total += float(np.log(np.clip(abstain_groups, TINY, None)).sum())
-        total += float(np.log(np.clip(1.0 - abstain_groups, TINY, None)).sum())
+        w = 1.0 if abstain_weights is None else abstain_weights
+        total += float((w * np.log(np.clip(abstain_groups, TINY, None))).sum())
+        total += float((w * np.log(np.clip(1.0 - abstain_groups, TINY, None))).sum())
     return smoothing * total
 
 

@@ -99,7 +99,14 @@ def default_candidates(L: LabelMatrix) -> list[tuple[str, LabelModel]]:
     votes (most sources vote a single class): they do not model abstentions,
     and a one-class LF carries no information once abstentions are ignored,
     so they collapse there. HyperLabelModel is a candidate like the others,
-    subject to the same evidence and guards.
+    subject to the same evidence and guards. On labeling-function-shaped
+    votes Dawid-Skene also runs with each class's one-class LFs tied and one
+    abstain rate for the classes an LF never votes
+    (``source_groups="polarity", abstain="target"``): on the valid splits
+    of WRENCH TREC, Hausa, YouTube and SMS it is 2.0, 3.4, 1.7 and 0.6
+    points above the default Dawid-Skene. OneCoinDawidSkene stays a
+    candidate on LF votes: with ``abstain="auto"`` it models abstentions
+    there (``abstain_mode_ == "model"``).
     """
     from .dawid_skene import DawidSkene, OneCoinDawidSkene
     from .hyper import HyperLabelModel
@@ -122,7 +129,10 @@ def default_candidates(L: LabelMatrix) -> list[tuple[str, LabelModel]]:
         from .triplet import Triplet
 
         out.append(("Triplet", Triplet()))
-    if L.nnz < _CROWD_DENSITY * L.n_items * L.n_sources and not lf_shaped(L):
+    lf_votes = lf_shaped(L)
+    if lf_votes:
+        out.append(("DawidSkene(polarity, abstain=target)", DawidSkene(source_groups="polarity", abstain="target")))
+    if L.nnz < _CROWD_DENSITY * L.n_items * L.n_sources and not lf_votes:
         from .glad import GLAD
         from .mace import MACE
         from .wawa import Wawa
