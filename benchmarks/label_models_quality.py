@@ -324,8 +324,9 @@ class PeerCache:
     A peer's output depends on the data, the peer's package versions and this script's peer code, never on
     weaklab; the key hashes all three (the votes, gold and scored items of the setting; the versions of
     ``PEER_PACKAGES``; the source of the ``run_*`` peer functions and ``peer_methods``) with the method name
-    and the seed. Only successful runs are kept (a budget stop depends on the machine's load), as ``.npz``
-    posteriors plus a JSON note of the seconds they took (no pickle). ``--no-peer-cache`` turns it off.
+    and the seed. Successful runs are kept as ``.npz`` posteriors plus a JSON note of the seconds they took
+    (no pickle); a budget stop is kept as a JSON note with its budget and reused only by a run whose budget is
+    not larger. ``--no-peer-cache`` turns it off.
     """
 
     def __init__(self, folder: Path | None) -> None:
@@ -339,21 +340,33 @@ class PeerCache:
     def key(self, s: Setting, method: str) -> str:
         return _sha(data_fingerprint(s), self.versions, self.code, method, str(SEED))
 
-    def get(self, key: str) -> tuple[np.ndarray, float] | None:
-        if self.folder is None or not (self.folder / f"{key}.npz").exists():
+    def get(self, key: str, budget: float) -> tuple[np.ndarray | None, float, str | None] | None:
+        """``(posteriors, seconds, None)``, ``(None, seconds, stop note)`` or None (not cached)."""
+        if self.folder is None or not (self.folder / f"{key}.json").exists():
+            return None
+        note = json.loads((self.folder / f"{key}.json").read_text())
+        if note.get("stopped_at") is not None:
+            if float(note["stopped_at"]) < budget:
+                return None
+            self.hits += 1
+            stop = f"stopped after {float(note['stopped_at']):.0f} s (budget, earlier run)"
+            return None, float(note["seconds"]), stop
+        if not (self.folder / f"{key}.npz").exists():
             return None
         with np.load(self.folder / f"{key}.npz", allow_pickle=False) as z:
             proba = np.asarray(z["proba"])
-        seconds = float(json.loads((self.folder / f"{key}.json").read_text())["seconds"])
         self.hits += 1
-        return proba, seconds
+        return proba, float(note["seconds"]), None
 
-    def put(self, key: str, method: str, proba: np.ndarray, seconds: float) -> None:
+    def put(self, key: str, method: str, proba: np.ndarray | None, seconds: float, stopped_at: float | None = None,
+            ) -> None:
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(self.folder / f"{key}.npz", proba=np.asarray(proba, dtype=np.float64))
-        (self.folder / f"{key}.json").write_text(json.dumps({"method": method, "seconds": seconds}) + "\n")
+        if proba is not None:
+            np.savez_compressed(self.folder / f"{key}.npz", proba=np.asarray(proba, dtype=np.float64))
+        note = {"method": method, "seconds": seconds, "stopped_at": stopped_at}
+        (self.folder / f"{key}.json").write_text(json.dumps(note) + "\n")
 
 
 def _sha(*parts: str) -> str:
@@ -421,18 +434,20 @@ def record(s: Setting, lib: str, method: str, fn: Callable[[dict[str, Any]], np.
     """Run one method on one setting within the budget (a peer: unless cached); the row of the results."""
     info: dict[str, Any] = {}
     key = cache.key(s, method) if cache is not None else ""
-    hit = cache.get(key) if cache is not None else None
+    hit = cache.get(key, budget) if cache is not None else None
     guess = predicted_seconds(method, s)
     if hit is not None:
-        (proba, seconds), error = hit, None
+        proba, seconds, error = hit
+        if error is None:
+            RATES.setdefault(method, []).append((s.L_all.n_items * s.L_all.n_sources, seconds))
     elif guess is not None and guess > budget:  # a prediction only decides not to run; it is never a score
         proba, seconds, error = None, 0.0, f"skipped: predicted {guess:.0f} s > budget {budget:.0f} s"
     else:
         proba, seconds, error = timed(lambda: fn(info), budget)
         if error is None:
             RATES.setdefault(method, []).append((s.L_all.n_items * s.L_all.n_sources, seconds))
-            if cache is not None:
-                cache.put(key, method, proba, seconds)
+        if cache is not None and (error is None or error.startswith("stopped")):
+            cache.put(key, method, proba, seconds, None if error is None else budget)
     row: dict[str, Any] = {"dataset": s.dataset, "setting": s.setting, "lib": lib, "method": method,
                            "seconds": seconds, "error": error, "scored": s.scored, "n_scored": int(s.y_eval.size),
                            "cached": hit is not None}
@@ -596,7 +611,8 @@ def markdown(results: dict[str, Any]) -> str:
         parts += ["", f"Peer cache: {len(cached)} of {len(peers)} peer rows were read from the cache of an earlier "
                   "run, keyed by a hash of the setting's data (votes, gold, scored items), the peer packages' "
                   "versions and this script's peer code, so only weaklab's rows are recomputed when weaklab "
-                  "changes; their seconds are those of the run that computed them. Budget stops are never cached."]
+                  "changes; their seconds are those of the run that computed them (a budget stop is reused only "
+                  "at the same or a smaller budget)."]
     else:
         parts += ["", f"Peer cache: none of the {len(peers)} peer rows came from a cache (all computed in this run; "
                   "the next run reuses them when the data, the peer versions and the peer code are unchanged)."]
