@@ -80,12 +80,12 @@ def label_model(seed: int) -> Any:
                           min_gold=20, cv=3, random_state=seed)
 
 
-def load(key: str) -> dict[str, Any]:
+def load(key: str, split: str = "test") -> dict[str, Any]:
     from weaklab.data import load_wrench
     from weaklab.features import tfidf_features
 
     splits = load_wrench(DATA / SETS[key], split=None, drop_labeled=True)
-    tr, te = splits["train"], splits["test"]
+    tr, te = splits["train"], splits[split]
     X, X_test = tfidf_features(tr.items["text"], te.items["text"])
     return {"L": tr.L, "y": np.asarray(tr.gold), "X": X, "X_test": X_test, "y_test": np.asarray(te.gold)}
 
@@ -110,11 +110,13 @@ def checkpoints(n_train: int) -> list[int]:
     return sorted({*CHECKPOINTS, n_train // 10})
 
 
-def run_one(data: dict[str, Any], metric: str, strategy: str, seed: int) -> list[dict[str, Any]]:
+def run_one(data: dict[str, Any], metric: str, strategy: str, seed: int,
+            loop_params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     from weaklab.active import ActiveLoop, simulate
 
     budgets = np.diff(checkpoints(data["L"].n_items)).tolist()
-    loop = ActiveLoop(strategy, budget_per_round=budgets[0], answer_weight=ANSWER_WEIGHT, random_state=seed)
+    loop = ActiveLoop(strategy, budget_per_round=budgets[0], answer_weight=ANSWER_WEIGHT, random_state=seed,
+                      **(loop_params or {}))
     y = data["y"]
     curve = simulate(loop, data["L"], data["X"], lambda items: y[items], label_model=label_model(seed),
                      end_model=end_model(seed), rounds=budgets, X_test=data["X_test"],
@@ -211,14 +213,31 @@ def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ..
     return "\n".join(lines)
 
 
+def _loop_param(text: str) -> tuple[str, Any]:
+    name, _, value = text.partition("=")
+    for cast in (int, float):
+        try:
+            return name, cast(value)
+        except ValueError:
+            pass
+    return name, value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="youtube, one seed, random vs the default")
     parser.add_argument("--sets", nargs="+", choices=list(SETS), default=None)
     parser.add_argument("--strategies", nargs="+", default=None)
+    parser.add_argument("--split", choices=["test", "valid"], default="test",
+                        help="split scored (valid: for development choices; never written to BENCHMARKS.md)")
+    parser.add_argument("--loop", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="ActiveLoop parameters other than the library defaults (development runs)")
     C.add_tree_args(parser)
     args = parser.parse_args(argv)
-    if not args.quick and args.sets is None and args.strategies is None:  # this run writes BENCHMARKS.md
+    loop_params = dict(_loop_param(p) for p in args.loop)
+    writes = not args.quick and args.sets is None and args.strategies is None and args.split == "test"
+    writes = writes and not loop_params
+    if writes:  # this run writes BENCHMARKS.md
         C.check_tree(args.allow_dirty)
     warnings.simplefilter("ignore", RuntimeWarning)  # DawidSkene convergence notes inside AutoLabelModel
     warnings.simplefilter("ignore", UserWarning)  # AutoLabelModel's "close call" notes, every round
@@ -231,25 +250,25 @@ def main(argv: list[str] | None = None) -> int:
     n_train: dict[str, int] = {}
     t0 = time.perf_counter()
     for key in keys:
-        data = load(key)
+        data = load(key, args.split)
         metric = METRIC.get(key, "accuracy")
         gold[key] = gold_trained(data, metric, seeds)
         n_train[key] = int(data["L"].n_items)
         print(f"{key}: gold-trained {gold[key]:.3f}", flush=True)
         for strat in strategies:
             for seed in seeds:
-                curve = run_one(data, metric, strat, seed)
+                curve = run_one(data, metric, strat, seed, loop_params)
                 rows.append({"dataset": key, "strategy": strat, "seed": seed, "curve": curve})
                 print(f"  {strat:20s} seed {seed}: " + " ".join(f"{c['score']:.3f}" for c in curve)
                       + f"  ({curve[-1]['seconds']:.1f} s; total {time.perf_counter() - t0:.0f} s)", flush=True)
     summary = summarise(rows, gold, n_train)
-    payload = {"command": C.command_line(), "machine": info,
+    payload = {"command": C.command_line(), "machine": info, "split": args.split, "loop_params": loop_params,
                "checkpoints": {k: checkpoints(n) for k, n in n_train.items()}, "seeds": seeds,
                "answer_weight": ANSWER_WEIGHT, "summary": summary, "runs": rows}
-    path = C.write_results(NAME, payload, quick=args.quick)
+    path = C.write_results(NAME, payload, quick=not writes)
     body = markdown(summary, info, seeds)
     print(body)
-    if not args.quick and args.sets is None and args.strategies is None:
+    if writes:
         C.update_markdown(NAME, body)
     print(f"results: {path}")
     return 0

@@ -13,6 +13,7 @@ passed in.
 from .diversity import coreset_distance, density, density_weighted, k_center, select_batch, top_n
 from .loop import ANSWER_COLUMNS, ActiveLoop, Answer
 from .registry import DEFAULT_STRATEGY, STRATEGIES, Strategy, select, strategy_scores
+from .sampling import draw_batch, lure_weights, rank_proposal, resample_answers
 from .simulate import CURVE_COLUMNS, METRICS, OracleError, simulate
 from .strategies import (
     DISAGREEMENT_MEASURES,
@@ -25,6 +26,7 @@ from .strategies import (
     uncertainty,
     vote_entropy,
 )
+from .weights import WEAK_WEIGHT_GRID, choose_weak_weight
 
 __all__ = [
     "random_scores",
@@ -54,4 +56,10 @@ __all__ = [
     "METRICS",
     "UNCERTAINTY_MEASURES",
     "DISAGREEMENT_MEASURES",
+    "rank_proposal",
+    "draw_batch",
+    "lure_weights",
+    "resample_answers",
+    "choose_weak_weight",
+    "WEAK_WEIGHT_GRID",
 ]

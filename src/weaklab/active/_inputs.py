@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .._core import LabelMatrix
 from .._core.validation import check_1d, check_int, check_proba, fail
+from ..errors import ValidationError
 
 __all__ = [
     "checked_proba",
@@ -15,6 +17,8 @@ __all__ = [
     "checked_scores",
     "checked_mask",
     "checked_indices",
+    "pool_size",
+    "infer_classes",
 ]
 
 
@@ -95,3 +99,36 @@ def checked_n(name: str, n: Any, available: int) -> int:
     if n > available:
         raise fail(name, f"at most {available} (the items still available)", n)
     return n
+
+
+def pool_size(inputs: dict[str, Any], known: int | None) -> int:
+    """The common number of items of the inputs (and of the ``known`` pool); a mismatch names every size."""
+    sizes = {k: (v.n_items if isinstance(v, LabelMatrix) else _rows(k, v)) for k, v in inputs.items()}
+    if not sizes:
+        raise fail("select", "at least one of proba, label_proba, L, X, density_scores", got_text="none")
+    if known is not None:
+        sizes = {"the loop's pool": known, **sizes}
+    if len(set(sizes.values())) > 1:
+        shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
+        raise ValidationError(f"select: expected the same number of items in every input, got {shown}")
+    return next(iter(sizes.values()))
+
+
+def infer_classes(inputs: dict[str, Any], known: int | None) -> int | None:
+    """The number of classes the inputs carry (``proba``, ``label_proba``, a LabelMatrix), if any."""
+    found: dict[str, int] = {k: int(np.shape(inputs[k])[1]) for k in ("proba", "label_proba") if k in inputs}
+    if isinstance(inputs.get("L"), LabelMatrix):
+        found["L"] = inputs["L"].n_classes
+    if known is not None:
+        found = {"n_classes": known, **found}
+    if len(set(found.values())) > 1:
+        shown = ", ".join(f"{k}: {v}" for k, v in found.items())
+        raise ValidationError(f"select: expected the same number of classes in every input, got {shown}")
+    return next(iter(found.values()), None)
+
+
+def _rows(name: str, value: Any) -> int:
+    shape = np.shape(value) if not hasattr(value, "shape") else value.shape
+    if len(shape) == 0:
+        raise fail(name, "an array with one row per item", value)
+    return int(shape[0])

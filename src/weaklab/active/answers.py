@@ -14,7 +14,7 @@ from .._core.validation import fail
 
 __all__ = ["Answer", "ANSWER_COLUMNS", "split_answers"]
 
-ANSWER_COLUMNS = ("item", "label", "round", "answered_at", "origin", "at_random")
+ANSWER_COLUMNS = ("item", "label", "round", "answered_at", "origin", "at_random", "probability", "pool_left")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class Answer:
     answered_at: datetime
     origin: str
     at_random: bool = False
+    probability: float = float("nan")
+    pool_left: int = 0
 
 
 def split_answers(answers: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:

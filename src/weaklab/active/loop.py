@@ -7,9 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from .._core import LabelMatrix
 from .._core.validation import (
     check_bool,
     check_choice,
@@ -19,16 +17,17 @@ from .._core.validation import (
     check_random_state,
     fail,
 )
-from ..errors import ValidationError
-from ._inputs import checked_indices, checked_mask, checked_proba
+from ._inputs import checked_indices, checked_mask, checked_proba, infer_classes, pool_size
 from .answers import ANSWER_COLUMNS, Answer, split_answers
-from .registry import DEFAULT_STRATEGY, STRATEGIES, select
-from .weights import label_information, weak_label_accuracy
+from .records import AnswerRecords
+from .registry import DEFAULT_STRATEGY, STRATEGIES, select, strategy_scores
+from .sampling import draw_batch, rank_proposal
+from .weights import estimate_weak_weight
 
 __all__ = ["Answer", "ActiveLoop", "ANSWER_COLUMNS"]
 
 
-class ActiveLoop:
+class ActiveLoop(AnswerRecords):
     """Ask for labels in rounds chosen by a query strategy and record the answers as gold.
 
     Parameters
@@ -46,20 +45,40 @@ class ActiveLoop:
     answer_weight : float, default=1.0
         Training weight of an answered item in :meth:`training_targets`,
         relative to ``weak_weight``.
-    weak_weight : float or "auto", default="auto"
+    weak_weight : float, "auto" or "cv", default="auto"
         Training weight of a weak-labelled item in :meth:`training_targets`.
         ``"auto"``: the information of a label as accurate as the weak
         labels, ``((k a - 1) / (k - 1))^2`` (see :mod:`weaklab.active.weights`),
-        with ``a`` estimated from the answers to items drawn at random, so
-        that answers count for more when the weak labels are poor.
+        with ``a`` estimated from the importance-weighted answers
+        (:meth:`answer_weights`), so that answers count for more when the
+        weak labels are poor. ``"cv"``: the value of
+        :data:`~weaklab.active.WEAK_WEIGHT_GRID` whose end model predicts
+        held-out answers best (importance-weighted accuracy, 3 folds;
+        :func:`~weaklab.active.choose_weak_weight`); it needs ``X`` and
+        ``end_model`` in :meth:`training_targets` and falls back to
+        ``"auto"`` below 10 usable answers.
     explore : float in [0, 1], default=0.2
-        Share of each round's items drawn uniformly at random from the
-        remaining pool instead of by the strategy (rounded; none in a round
-        of fewer than 3 items). Their answers are an unbiased sample: they
-        estimate the weak labels' accuracy (``weak_weight="auto"``) and can
-        score label models (:meth:`gold` with ``at_random_only=True``), and
-        they keep a strategy from asking only about one corner of the pool.
-        Ignored by the ``"random"`` strategy, whose every item is random.
+        With ``sampling="top"``: share of each round's items drawn uniformly
+        at random from the remaining pool instead of by the strategy
+        (rounded; none in a round of fewer than 3 items). With
+        ``sampling="stochastic"``: the uniform share of every draw's
+        probabilities (see :func:`~weaklab.active.draw_batch`). Either way
+        some answers are unbiased evidence about the whole pool: they
+        estimate the weak labels' accuracy and can score label models
+        (:meth:`representative_gold`), and they keep a strategy from asking
+        only about one corner of the pool. Ignored by the ``"random"``
+        strategy, whose every item is random.
+    sampling : {"top", "stochastic"}, default="top"
+        How the strategy's scores become a batch. ``"top"``: the best-scored
+        items, spread by ``diversity`` (:func:`~weaklab.active.select`);
+        their answers have no inclusion probability, so only the random
+        draws are unbiased. ``"stochastic"``: items drawn one at a time from
+        ``explore`` x uniform + ``(1 - explore)`` x a soft ranking of the
+        scores (:func:`~weaklab.active.rank_proposal` with the round's size
+        as scale; ``diversity`` is not used), recording each draw's
+        probability, so that *every* answer gets an importance weight
+        (:meth:`answer_weights`, LURE weights) and can count, re-weighted,
+        as evidence about the pool.
     warm_start : int, default=20
         Random answers the loop gathers before the strategy chooses: a round
         draws at random what is still missing to reach ``warm_start`` answers
@@ -112,6 +131,7 @@ class ActiveLoop:
         answer_weight: float = 1.0,
         weak_weight: float | str = "auto",
         explore: float = 0.2,
+        sampling: str = "top",
         warm_start: int = 20,
         allow_partial: bool = False,
         strategy_params: Mapping[str, Any] | None = None,
@@ -122,9 +142,10 @@ class ActiveLoop:
         self.n_classes = None if n_classes is None else check_int("n_classes", n_classes, low=2)
         self.diversity = None if diversity is None else check_float("diversity", diversity, low=0.0, high=1.0)
         self.answer_weight = check_float("answer_weight", answer_weight, low=0.0)
-        self.weak_weight = weak_weight if weak_weight == "auto" else check_float(
+        self.weak_weight = weak_weight if weak_weight in ("auto", "cv") else check_float(
             "weak_weight", weak_weight, low=0.0)
         self.explore = check_float("explore", explore, low=0.0, high=1.0)
+        self.sampling = check_choice("sampling", sampling, ("top", "stochastic"))
         self.warm_start = check_int("warm_start", warm_start, low=0)
         self.allow_partial = check_bool("allow_partial", allow_partial)
         if strategy_params is not None and not isinstance(strategy_params, Mapping):
@@ -137,36 +158,19 @@ class ActiveLoop:
         self.round_ = 0
         self._pending: dict[int, int] = {}
         self._drawn: set[int] = set()  # pending items drawn at random
+        self._draws: dict[int, tuple[float, int]] = {}  # pending item -> (draw probability, items drawn from)
+        self._uniforms: dict[int, float] = {}  # answered item -> U[0, 1) for representative_gold
+        self._aux_rng = self._rng.spawn(1)[0]  # its own stream: the selection draws stay as without it
         self._asked_proba: dict[int, np.ndarray] = {}  # label-model soft label of an item when it was asked
         self._records: tuple[Answer, ...] = ()
         self.weak_weight_: float | None = None
+        self.weak_weight_scores_: dict[float, float] | None = None
 
     # ------------------------------------------------------------------ state
-    @property
-    def records_(self) -> tuple[Answer, ...]:
-        """Every recorded answer, oldest first (an immutable tuple)."""
-        return self._records
-
-    @property
-    def answers_(self) -> pd.DataFrame:
-        """The recorded answers as a new DataFrame: item, label, round, answered_at, origin."""
-        frame = pd.DataFrame([vars(a) for a in self._records], columns=list(ANSWER_COLUMNS))
-        return frame.astype({"item": np.int64, "label": np.int64, "round": np.int64})
-
-    @property
-    def answered_(self) -> np.ndarray:
-        """Indices of the answered items, in answer order, ``(n_answered,)`` int64."""
-        return np.fromiter((a.item for a in self._records), dtype=np.int64, count=len(self._records))
-
     @property
     def pending_(self) -> np.ndarray:
         """Indices of items asked and not yet answered, sorted, int64."""
         return np.array(sorted(self._pending), dtype=np.int64)
-
-    @property
-    def n_answered_(self) -> int:
-        """Number of recorded answers."""
-        return len(self._records)
 
     @property
     def gold_sampling(self) -> str:
@@ -180,27 +184,8 @@ class ActiveLoop:
         uniform = self.strategy == "random" and not self.diversity
         return "random" if uniform else "active"
 
-    def gold(self, *, at_random_only: bool = False) -> np.ndarray:
-        """The answers as a gold vector for a label model's ``fit(L, gold=...)``.
-
-        Parameters
-        ----------
-        at_random_only : bool, default=False
-            Keep only the answers to items drawn uniformly at random (an
-            unbiased sample of the pool: ``fit(..., gold_sampling="random")``).
-
-        Returns
-        -------
-        ndarray of shape (n_items_,), int64
-            The answered class id, ``-1`` where unknown.
-        """
-        n = self._require_items()
-        gold = np.full(n, -1, dtype=np.int64)
-        kept = [a for a in self._records if a.at_random or not at_random_only]
-        gold[[a.item for a in kept]] = [a.label for a in kept]
-        return gold
-
-    def training_targets(self, label_proba: Any, *, exclude: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    def training_targets(self, label_proba: Any, *, exclude: Any = None, X: Any = None,
+                         end_model: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Soft labels and weights for the end model: answered items get their human label.
 
         Parameters
@@ -210,14 +195,20 @@ class ActiveLoop:
         exclude : array-like of bool of shape (n_items_,), optional
             Weak-labelled items to leave out (weight 0), e.g. items no source
             voted on; answered items are always kept.
+        X : array-like or sparse matrix of shape (n_items_, d), optional
+            Pool features; needed by ``weak_weight="cv"``.
+        end_model : classifier, optional
+            Unfitted ``fit(X, soft_labels, sample_weight=...)`` /
+            ``predict_proba`` model (cloned); needed by ``weak_weight="cv"``.
 
         Returns
         -------
         targets : ndarray of shape (n_items_, k)
             ``label_proba`` with answered rows replaced by the one-hot answer.
         weights : ndarray of shape (n_items_,)
-            ``weak_weight`` for weak labels (estimated with ``"auto"``; the
-            value used is kept in ``weak_weight_``), ``answer_weight`` for
+            ``weak_weight`` for weak labels (estimated with ``"auto"`` or
+            ``"cv"``; the value used is kept in ``weak_weight_``, the
+            cross-validated scores in ``weak_weight_scores_``), ``answer_weight`` for
             answered items, 0 for excluded ones; rescaled so that the kept
             items' mean weight is 1 (so the end model's regularisation does
             not change with the weights' scale).
@@ -229,10 +220,10 @@ class ActiveLoop:
             raise fail("label_proba", f"{k} columns (one per class)", got_text=f"{targets.shape[1]} columns")
         gold = self.gold()
         known = gold >= 0
-        self.weak_weight_ = self._weak_label_weight(targets, k)
+        excluded = checked_mask("exclude", exclude, n) & ~known if exclude is not None else np.zeros(n, bool)
+        self.weak_weight_ = self._weak_label_weight(targets, k, excluded, X, end_model)
         weights = np.full(n, self.weak_weight_)
-        if exclude is not None:
-            weights[checked_mask("exclude", exclude, n) & ~known] = 0.0
+        weights[excluded] = 0.0
         targets[known] = np.eye(k)[gold[known]]
         weights[known] = self.answer_weight
         kept = weights > 0
@@ -240,14 +231,18 @@ class ActiveLoop:
             weights /= weights[kept].mean()
         return targets, weights
 
-    def _weak_label_weight(self, label_proba: np.ndarray, k: int) -> float:
-        if self.weak_weight != "auto":
+    def _weak_label_weight(self, label_proba: np.ndarray, k: int, excluded: np.ndarray, X: Any,
+                           end_model: Any) -> float:
+        if self.weak_weight not in ("auto", "cv"):
+            self.weak_weight_scores_ = None
             return float(self.weak_weight)
-        drawn = [a for a in self._records if a.at_random]
-        asked = np.array([self._asked_proba.get(a.item, label_proba[a.item]) for a in drawn]).reshape(-1, k)
-        answers = np.array([a.label for a in drawn], dtype=np.int64)
-        accuracy = weak_label_accuracy(asked, answers, float(label_proba.max(axis=1).mean()))
-        return label_information(accuracy, k)
+        asked = np.array([self._asked_proba.get(a.item, label_proba[a.item]) for a in self._records]).reshape(-1, k)
+        answers = np.array([a.label for a in self._records], dtype=np.int64)
+        weight, self.weak_weight_scores_ = estimate_weak_weight(
+            str(self.weak_weight), label_proba, self.answered_, answers, self.answer_weights(), asked,
+            excluded=excluded, X=X, end_model=end_model, answer_weight=self.answer_weight,
+            random_state=self._aux_rng)
+        return weight
 
     def start(self, n_items: int, *, n_classes: int | None = None) -> ActiveLoop:
         """Fix the pool size (and the classes) before the first round, e.g. to record earlier answers.
@@ -316,8 +311,8 @@ class ActiveLoop:
         """
         inputs = {"proba": proba, "label_proba": label_proba, "L": L, "X": X, "density_scores": density_scores}
         inputs = {k: v for k, v in inputs.items() if v is not None}
-        n_items = self._pool_size(inputs)
-        n_classes = self._infer_classes(inputs)
+        n_items = pool_size(inputs, self.n_items_)
+        n_classes = infer_classes(inputs, self.n_classes_)
         want = self.budget_per_round if n is None else check_int("n", n, low=1)
         taken = np.zeros(n_items, dtype=bool)
         answered = self.answered_
@@ -333,28 +328,47 @@ class ActiveLoop:
         items = drawn
         if want > drawn.size:
             taken[drawn] = True
-            chosen = select(self.strategy, want - drawn.size, answered=answered, available=~taken,
-                            diversity=self.diversity, random_state=self._rng, params=self.strategy_params, **inputs)
+            chosen = self._choose(want - drawn.size, taken, answered, inputs)
             items = np.concatenate([chosen, drawn]).astype(np.int64)
         self.n_items_, self.n_classes_ = n_items, n_classes
         self.round_ += 1
         self._pending.update(dict.fromkeys(items.tolist(), self.round_))
+        if self.strategy == "random" and not self.diversity:  # a uniform draw in the order returned
+            left = remaining - np.arange(items.size)
+            self._draws.update(zip(items.tolist(), zip((1.0 / left).tolist(), left.tolist(), strict=True)))
         self._drawn.update((items if self.strategy == "random" else drawn).tolist())
         if "label_proba" in inputs:
             rows = checked_proba("label_proba", inputs["label_proba"], n_rows=n_items)[items]
             self._asked_proba.update(zip(items.tolist(), rows, strict=True))
         return items
 
+    def _choose(self, n: int, taken: np.ndarray, answered: np.ndarray, inputs: dict[str, Any]) -> np.ndarray:
+        """The strategy's ``n`` items among those not taken (top scores, or drawn when stochastic)."""
+        if self.sampling == "top" or self.strategy == "random":
+            return select(self.strategy, n, answered=answered, available=~taken, diversity=self.diversity,
+                          random_state=self._rng, params=self.strategy_params, **inputs)
+        scores = strategy_scores(self.strategy, answered=answered, random_state=self._rng,
+                                 params=self.strategy_params, **inputs)
+        proposal = rank_proposal(scores, ~taken, scale=float(n), random_state=self._rng)
+        items, prob, left = draw_batch(proposal, n, available=~taken, explore=self.explore, random_state=self._rng)
+        self._draws.update(zip(items.tolist(), zip(prob.tolist(), left.tolist(), strict=True)))
+        return items
+
     def _draw_at_random(self, want: int, taken: np.ndarray) -> np.ndarray:
-        """The round's random share (``explore``, or what ``warm_start`` still misses), drawn uniformly."""
+        """The round's random share (``explore`` when ``"top"``, or what ``warm_start`` still misses), uniformly."""
         if self.strategy == "random":
             return np.zeros(0, dtype=np.int64)
-        share = int(np.floor(self.explore * want + 0.5)) if want >= 3 else 0
+        top = self.sampling == "top"
+        share = int(np.floor(self.explore * want + 0.5)) if want >= 3 and top else 0
         have = sum(a.at_random for a in self._records) + len(self._drawn)
         count = min(want, max(share, self.warm_start - have))
         if count <= 0:
             return np.zeros(0, dtype=np.int64)
-        return np.sort(self._rng.choice(np.flatnonzero(~taken), size=count, replace=False)).astype(np.int64)
+        free = np.flatnonzero(~taken)
+        items = self._rng.choice(free, size=count, replace=False).astype(np.int64)
+        left = free.size - np.arange(count)  # drawn one after another, each uniformly from what was left
+        self._draws.update(zip(items.tolist(), zip((1.0 / left).tolist(), left.tolist(), strict=True)))
+        return items
 
     def release(self, items: Any) -> ActiveLoop:
         """Return pending items to the pool unanswered (e.g. a reviewer skipped them).
@@ -373,6 +387,7 @@ class ActiveLoop:
         for i in idx.tolist():
             del self._pending[i]
             self._drawn.discard(i)
+            self._draws.pop(i, None)
         return self
 
     # ------------------------------------------------------------ incorporate
@@ -411,12 +426,15 @@ class ActiveLoop:
         self._check_pending("answers", idx)
         y = check_labels("labels", values, self._require_classes(), length=idx.shape[0])
         now = datetime.now(UTC)
-        new = tuple(Answer(int(i), int(c), self._pending[int(i)], now, origin, int(i) in self._drawn)
+        new = tuple(Answer(int(i), int(c), self._pending[int(i)], now, origin, int(i) in self._drawn,
+                           *self._draws.get(int(i), (float("nan"), 0)))
                     for i, c in zip(idx, y))
         self._records = self._records + new
         for i in idx.tolist():
             del self._pending[i]
             self._drawn.discard(i)
+            self._draws.pop(i, None)
+            self._uniforms[i] = float(self._aux_rng.random())
         return self
 
     # ---------------------------------------------------------------- helpers
@@ -430,46 +448,7 @@ class ActiveLoop:
         raise fail(name, "items asked in a round and not yet answered",
                    got_text=f"{len(not_pending)} other item(s), e.g. item {first}, which {why}")
 
-    def _pool_size(self, inputs: dict[str, Any]) -> int:
-        sizes = {k: (v.n_items if isinstance(v, LabelMatrix) else _rows(k, v)) for k, v in inputs.items()}
-        if not sizes:
-            raise fail("select", "at least one of proba, label_proba, L, X, density_scores", got_text="none")
-        if self.n_items_ is not None:
-            sizes = {"the loop's pool": self.n_items_, **sizes}
-        if len(set(sizes.values())) > 1:
-            shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
-            raise ValidationError(f"select: expected the same number of items in every input, got {shown}")
-        return next(iter(sizes.values()))
-
-    def _infer_classes(self, inputs: dict[str, Any]) -> int | None:
-        found: dict[str, int] = {k: int(np.shape(inputs[k])[1]) for k in ("proba", "label_proba") if k in inputs}
-        if isinstance(inputs.get("L"), LabelMatrix):
-            found["L"] = inputs["L"].n_classes
-        if self.n_classes_ is not None:
-            found = {"n_classes": self.n_classes_, **found}
-        if len(set(found.values())) > 1:
-            shown = ", ".join(f"{k}: {v}" for k, v in found.items())
-            raise ValidationError(f"select: expected the same number of classes in every input, got {shown}")
-        return next(iter(found.values()), None)
-
-    def _require_items(self) -> int:
-        if self.n_items_ is None:
-            raise fail("ActiveLoop", "a first select() call (it fixes the pool)", got_text="none yet")
-        return self.n_items_
-
-    def _require_classes(self) -> int:
-        if self.n_classes_ is None:
-            raise fail("ActiveLoop(n_classes=...)", "the number of classes (or select() inputs that carry it)",
-                       None)
-        return self.n_classes_
-
     def __repr__(self) -> str:
         return (f"ActiveLoop(strategy={self.strategy!r}, budget_per_round={self.budget_per_round}, "
                 f"round_={self.round_}, n_answered_={self.n_answered_}, n_pending={len(self._pending)})")
 
-
-def _rows(name: str, value: Any) -> int:
-    shape = np.shape(value) if not hasattr(value, "shape") else value.shape
-    if len(shape) == 0:
-        raise fail(name, "an array with one row per item", value)
-    return int(shape[0])

@@ -123,11 +123,12 @@ def simulate(
     Each round (and once before the first, round 0): the label model is
     fitted on ``L`` with the answers so far as gold. With the ``"random"``
     strategy that is every answer, ``fit(L, gold=..., gold_sampling="random")``;
-    with another strategy, the answers to the items the loop drew at random
-    (its ``explore`` share) with ``gold_sampling="random"``, or, before there
-    are any, every answer with ``gold_sampling="active"`` (the strategy's
-    picks are a biased sample: the label model must not score or calibrate
-    itself on them). Its soft labels, with answered rows replaced by the
+    with another strategy, the answers that form a random sample of the pool
+    (:meth:`ActiveLoop.representative_gold`: the random draws, and with
+    ``sampling="stochastic"`` importance-resampled strategy answers) with
+    ``gold_sampling="random"``, or, before there are any, every answer with
+    ``gold_sampling="active"`` (the strategy's picks are a biased sample: the
+    label model must not score or calibrate itself on them). Its soft labels, with answered rows replaced by the
     answers and items no source voted on left out unless answered (see
     ``train_uncovered``), train the end model (``fit(X, targets,
     sample_weight=...)``, see :meth:`ActiveLoop.training_targets`), and the
@@ -239,12 +240,12 @@ def _fit_round(
     lm = clone(label_model)
     if not _takes_gold_sampling(lm):  # a label model of another library following the older contract
         lm.fit(L, gold=loop.gold())
-    elif loop.gold_sampling == "active" and (loop.gold(at_random_only=True) >= 0).any():
-        lm.fit(L, gold=loop.gold(at_random_only=True), gold_sampling="random")
+    elif loop.gold_sampling == "active" and (loop.representative_gold() >= 0).any():
+        lm.fit(L, gold=loop.representative_gold(), gold_sampling="random")
     else:
         lm.fit(L, gold=loop.gold(), gold_sampling=loop.gold_sampling)
     label_proba = np.asarray(lm.predict_proba(L), dtype=np.float64)
-    targets, weights = loop.training_targets(label_proba, exclude=uncovered)
+    targets, weights = loop.training_targets(label_proba, exclude=uncovered, X=X, end_model=end_model)
     em = clone(end_model).fit(X, targets, sample_weight=weights)
     proba = np.asarray(em.predict_proba(X), dtype=np.float64)
     test_proba = np.asarray(em.predict_proba(X_test), dtype=np.float64)

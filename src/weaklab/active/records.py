@@ -1,0 +1,128 @@
+"""The answers of the review loop and what they are worth as evidence about the pool (base of ActiveLoop)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._core.validation import fail
+from .answers import ANSWER_COLUMNS, Answer
+from .sampling import lure_weights, resample_answers
+
+__all__ = ["AnswerRecords"]
+
+
+class AnswerRecords:
+    """Recorded answers with their draw probabilities: gold vectors and importance weights.
+
+    The base of :class:`~weaklab.active.ActiveLoop`, which fills it; not
+    meant to be created on its own.
+
+    Attributes
+    ----------
+    n_items_ : int or None
+        Pool size.
+    n_classes_ : int or None
+        Number of classes.
+    """
+
+    n_items_: int | None
+    n_classes_: int | None
+    _records: tuple[Answer, ...]
+    _uniforms: dict[int, float]
+
+    @property
+    def records_(self) -> tuple[Answer, ...]:
+        """Every recorded answer, oldest first (an immutable tuple)."""
+        return self._records
+
+    @property
+    def answers_(self) -> pd.DataFrame:
+        """The recorded answers as a new DataFrame, one column per :data:`ANSWER_COLUMNS` name."""
+        frame = pd.DataFrame([vars(a) for a in self._records], columns=list(ANSWER_COLUMNS))
+        return frame.astype({"item": np.int64, "label": np.int64, "round": np.int64})
+
+    @property
+    def answered_(self) -> np.ndarray:
+        """Indices of the answered items, in answer order, ``(n_answered,)`` int64."""
+        return np.fromiter((a.item for a in self._records), dtype=np.int64, count=len(self._records))
+
+    @property
+    def n_answered_(self) -> int:
+        """Number of recorded answers."""
+        return len(self._records)
+
+    def gold(self, *, at_random_only: bool = False) -> np.ndarray:
+        """The answers as a gold vector for a label model's ``fit(L, gold=...)``.
+
+        Parameters
+        ----------
+        at_random_only : bool, default=False
+            Keep only the answers to items drawn uniformly at random (an
+            unbiased sample of the pool: ``fit(..., gold_sampling="random")``).
+
+        Returns
+        -------
+        ndarray of shape (n_items_,), int64
+            The answered class id, ``-1`` where unknown.
+        """
+        n = self._require_items()
+        gold = np.full(n, -1, dtype=np.int64)
+        kept = [a for a in self._records if a.at_random or not at_random_only]
+        gold[[a.item for a in kept]] = [a.label for a in kept]
+        return gold
+
+    def answer_weights(self) -> np.ndarray:
+        """Importance weights of the answers (in answer order) that make them a sample of the whole pool.
+
+        When every answer has a draw probability (``sampling="stochastic"``,
+        the ``"random"`` strategy, random draws), the LURE weights of
+        :func:`~weaklab.active.lure_weights`: the weighted mean of anything
+        measured on the answers estimates its mean over the pool without
+        bias. Otherwise (a ``sampling="top"`` strategy chose some items) 1
+        for answers to items drawn at random and 0 for the strategy's picks.
+
+        Returns
+        -------
+        ndarray of shape (n_answered_,)
+            Non-negative.
+        """
+        prob = np.array([a.probability for a in self._records], dtype=np.float64)
+        if prob.size and np.all(np.isfinite(prob)):
+            left = np.array([a.pool_left for a in self._records], dtype=np.float64)
+            return lure_weights(prob, left, self._require_items())
+        return np.array([1.0 if a.at_random else 0.0 for a in self._records])
+
+    def representative_gold(self) -> np.ndarray:
+        """Answers that form an (approximately) uniform random sample of the pool, as a gold vector.
+
+        The answers are importance-resampled with :meth:`answer_weights`
+        (:func:`~weaklab.active.resample_answers`; each answer's uniform draw
+        is made once, when it is recorded, so the kept set is stable across
+        rounds): with ``sampling="top"`` exactly the answers to random draws,
+        with ``sampling="stochastic"`` also part of the strategy's answers.
+        Pass it as ``fit(L, gold=loop.representative_gold(), gold_sampling="random")``.
+
+        Returns
+        -------
+        ndarray of shape (n_items_,), int64
+            The answered class id of the kept answers, ``-1`` elsewhere.
+        """
+        n = self._require_items()
+        gold = np.full(n, -1, dtype=np.int64)
+        u = np.array([self._uniforms[a.item] for a in self._records], dtype=np.float64)
+        keep = resample_answers(self.answer_weights(), u)
+        kept = [a for a, k in zip(self._records, keep, strict=True) if k]
+        gold[[a.item for a in kept]] = [a.label for a in kept]
+        return gold
+
+    def _require_items(self) -> int:
+        if self.n_items_ is None:
+            raise fail("ActiveLoop", "a first select() call (it fixes the pool)", got_text="none yet")
+        return self.n_items_
+
+    def _require_classes(self) -> int:
+        if self.n_classes_ is None:
+            raise fail("ActiveLoop(n_classes=...)", "the number of classes (or select() inputs that carry it)",
+                       None)
+        return self.n_classes_
