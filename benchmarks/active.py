@@ -12,23 +12,23 @@ defaults):
 
 * label model: ``AutoLabelModel(candidates=[MajorityVote, WeightedMajorityVote, DawidSkene], min_gold=20,
   cv=3)`` fitted on the train votes. Gold: with the ``random`` strategy every answer
-  (``gold_sampling="random"``); with another strategy only the answers to the items the loop drew at
-  random (``ActiveLoop(warm_start=20, explore=0.2)``: the first 20 answers, then a fifth of each
-  round), since the strategy's own picks are a biased sample (issue 10, part 4);
+  (``gold_sampling="random"``); with another strategy :meth:`ActiveLoop.representative_gold` (the
+  answers to the loop's random draws, and with ``sampling="stochastic"`` importance-resampled strategy
+  answers), since the strategy's own picks are a biased sample (issue 10, part 4);
 * end model: ``SoftLabelClassifier`` over logistic regression (``SGDClassifier(loss="log_loss")``: the
   same model fitted by SGD, ~40x faster than lbfgs on this machine) on TF-IDF of the train texts, trained
   on the label model's soft labels with answered items replaced by their answer; a weak label weighs
-  the information of a label as accurate as the weak labels (``ActiveLoop(weak_weight="auto")``,
-  estimated from the random answers), an answer ``ANSWER_WEIGHT``; items no source voted on and nobody
-  answered are left out;
+  what ``ActiveLoop``'s default ``weak_weight`` gives (the section states it), an answer
+  ``ANSWER_WEIGHT``; items no source voted on and nobody answered are left out;
 * the strategy picks the next items from the end model's probabilities on the pool (and the label
   model's soft labels, the votes or the TF-IDF features, as it needs).
 
 "Gold-trained" is the same end model trained on every train gold label. Numbers are means over 3 seeds
 (seeds change the strategies' randomness, tie-breaking and the end model's SGD). AULC is the area under
 the learning curve from 0 to 500 answers (trapezoids over the checkpoints) divided by 500. Nothing is
-tuned on test labels: every strategy runs with its library defaults, and ``ANSWER_WEIGHT`` was fixed
-before the first run.
+tuned on test labels: every strategy runs with its library defaults, ``ANSWER_WEIGHT`` was fixed
+before the first run, and the loop's defaults were chosen on development runs scored on the *valid*
+split (``--split valid --loop NAME=VALUE ...``; those runs never write BENCHMARKS.md).
 
 Run from the repository root in the benchmark environment::
 
@@ -39,9 +39,13 @@ Run from the repository root in the benchmark environment::
 from __future__ import annotations
 
 import argparse
+import functools
+import multiprocessing as mp
+import os
 import sys
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +59,9 @@ NAME = "active"
 DATA = C.REPO_DIR.parent / "shared" / "data"
 SETS = {"youtube": "wrench_youtube", "sms": "wrench_sms", "trec": "wrench_trec", "hausa": "ws_hausa_news"}
 METRIC = {"sms": "f1"}
-STRATEGIES = ("random", "density_weighted", "entropy", "margin", "least_confidence", "source_disagreement",
-              "model_disagreement", "k_center")
+STRATEGIES = ("random", "density_weighted", "entropy")  # the others (margin, least_confidence,
+# source_disagreement, model_disagreement, k_center) with --strategies: every run fits the end model ~20 times
+# a round with weak_weight="cv", too long for all eight on the shared machine
 DEFAULT = "density_weighted"
 CHECKPOINTS = (0, 50, 100, 200, 500)  # plus 10 % of the train set (checkpoints())
 SEEDS = (0, 1, 2)
@@ -150,26 +155,46 @@ def summarise(rows: list[dict[str, Any]], gold: dict[str, float], n_train: dict[
     return out
 
 
-def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ...]) -> str:
+def _loop_text(loop: Any) -> tuple[str, str]:
+    """How the run's loop chooses the label model's gold and weighs the weak labels, in words."""
+    from weaklab.active import WEAK_WEIGHT_GRID
+
+    warm, explore = loop.warm_start, loop.explore
+    if loop.sampling == "top":
+        gold = (f"only the answers to the loop's random draws (`ActiveLoop(sampling=\"top\", warm_start={warm}, "
+                f"explore={explore:g})`: the first {warm} answers, then {explore:.0%} of each round)")
+    else:
+        gold = (f"the answers importance-resampled into a uniform sample of the pool (`ActiveLoop(sampling="
+                f"\"stochastic\", warm_start={warm}, explore={explore:g})`: the first {warm} answers uniform, then "
+                f"every item drawn from {explore:.0%} uniform + {1 - explore:.0%} a soft ranking of the strategy's "
+                "scores, each answer's LURE weight from its recorded draw probability)")
+    grid = ", ".join(f"{w:g}" for w in WEAK_WEIGHT_GRID)
+    weak = {
+        "auto": "weak labels weighted by the information of a label as accurate as they are "
+                "(`weak_weight=\"auto\"`, estimated from the importance-weighted answers)",
+        "cv": f"weak labels weighted by the value among ({grid}) x an answer whose end model predicts held-out "
+              "answers best (`weak_weight=\"cv\"`: 3-fold cross-validation over the answers, importance-weighted "
+              "accuracy, one-standard-error rule toward the \"auto\" weight; \"auto\" below 10 usable answers)",
+    }.get(str(loop.weak_weight), f"weak labels weighted {loop.weak_weight}")
+    return gold, weak
+
+
+def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ...], load_end: str = "") -> str:
     from weaklab.active import ActiveLoop
 
-    defaults = ActiveLoop()
-    warm, explore = defaults.warm_start, defaults.explore
+    gold_text, weak_text = _loop_text(ActiveLoop())
     lines = [
         "## Active learning (WRENCH text sets, oracle = train gold)",
         "",
-        f"Command: `{C.command_line()}`. {C.machine_markdown(info, VERSIONS)}",
+        f"Command: `{C.command_line()}`. {C.machine_markdown(info, VERSIONS)}{load_end}",
         "",
         "Pool = train split, score on the test split (accuracy; SMS: F1 of the spam class). Round 0 is the end "
         "model trained on the label model's soft labels alone; then up to 50, 100, 200 and 500 answers, plus a "
         "checkpoint at 10 % of the train set. Label model: AutoLabelModel over MajorityVote / "
         "WeightedMajorityVote / DawidSkene (min_gold=20, cv=3) with, as gold, every answer for `random` and "
-        "only the answers to the loop's random draws (library defaults `ActiveLoop(warm_start="
-        f"{warm}, explore={explore:g})`: the first {warm} answers, then {explore:.0%} of each round) for the "
-        "other strategies: their own picks are a biased sample. End model: logistic regression (SGD, log "
-        "loss) on TF-IDF through SoftLabelClassifier; answered items trained on their answer (weight "
-        f"{ANSWER_WEIGHT:g}), weak labels weighted by the information of a label as accurate as they are "
-        "(`weak_weight=\"auto\"`, estimated from the random answers). Means over "
+        f"{gold_text} for the other strategies: their own picks are a biased sample. End model: logistic "
+        "regression (SGD, log loss) on TF-IDF through SoftLabelClassifier; answered items trained on their answer "
+        f"(weight {ANSWER_WEIGHT:g}), {weak_text}. Library defaults throughout. Means over "
         f"{len(seeds)} seeds; AULC = area under the learning curve over "
         "0-500 answers / 500; Δ = AULC minus random's. \"Gold reached\" = fewest answers (among the "
         "checkpoints) at which the mean score reaches the end model trained on *all* train gold labels.",
@@ -213,6 +238,19 @@ def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ..
     return "\n".join(lines)
 
 
+@functools.cache
+def _cached_load(key: str, split: str) -> dict[str, Any]:
+    return load(key, split)
+
+
+def _task(task: tuple[str, str, str, int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One learning curve (run in a worker process; the data are loaded once per process)."""
+    warnings.simplefilter("ignore", RuntimeWarning)
+    warnings.simplefilter("ignore", UserWarning)
+    key, split, strategy, seed, loop_params = task
+    return run_one(_cached_load(key, split), METRIC.get(key, "accuracy"), strategy, seed, loop_params)
+
+
 def _loop_param(text: str) -> tuple[str, Any]:
     name, _, value = text.partition("=")
     for cast in (int, float):
@@ -228,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="youtube, one seed, random vs the default")
     parser.add_argument("--sets", nargs="+", choices=list(SETS), default=None)
     parser.add_argument("--strategies", nargs="+", default=None)
+    parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (processes)")
     parser.add_argument("--split", choices=["test", "valid"], default="test",
                         help="split scored (valid: for development choices; never written to BENCHMARKS.md)")
     parser.add_argument("--loop", nargs="*", default=[], metavar="NAME=VALUE",
@@ -250,23 +289,23 @@ def main(argv: list[str] | None = None) -> int:
     n_train: dict[str, int] = {}
     t0 = time.perf_counter()
     for key in keys:
-        data = load(key, args.split)
-        metric = METRIC.get(key, "accuracy")
-        gold[key] = gold_trained(data, metric, seeds)
+        data = _cached_load(key, args.split)
+        gold[key] = gold_trained(data, METRIC.get(key, "accuracy"), seeds)
         n_train[key] = int(data["L"].n_items)
         print(f"{key}: gold-trained {gold[key]:.3f}", flush=True)
-        for strat in strategies:
-            for seed in seeds:
-                curve = run_one(data, metric, strat, seed, loop_params)
-                rows.append({"dataset": key, "strategy": strat, "seed": seed, "curve": curve})
-                print(f"  {strat:20s} seed {seed}: " + " ".join(f"{c['score']:.3f}" for c in curve)
-                      + f"  ({curve[-1]['seconds']:.1f} s; total {time.perf_counter() - t0:.0f} s)", flush=True)
+    tasks = [(key, args.split, strat, seed, loop_params) for key in keys for strat in strategies for seed in seeds]
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("fork")) as pool:
+        for (key, _, strat, seed, _), curve in zip(tasks, pool.map(_task, tasks), strict=True):
+            rows.append({"dataset": key, "strategy": strat, "seed": seed, "curve": curve})
+            print(f"  {key:8s} {strat:20s} seed {seed}: " + " ".join(f"{c['score']:.3f}" for c in curve)
+                  + f"  ({curve[-1]['seconds']:.1f} s; total {time.perf_counter() - t0:.0f} s)", flush=True)
     summary = summarise(rows, gold, n_train)
     payload = {"command": C.command_line(), "machine": info, "split": args.split, "loop_params": loop_params,
                "checkpoints": {k: checkpoints(n) for k, n in n_train.items()}, "seeds": seeds,
                "answer_weight": ANSWER_WEIGHT, "summary": summary, "runs": rows}
     path = C.write_results(NAME, payload, quick=not writes)
-    body = markdown(summary, info, seeds)
+    load_end = f"; load average at end {os.getloadavg()[0]:.2f}, wall time {time.perf_counter() - t0:.0f} s"
+    body = markdown(summary, info, seeds, load_end)
     print(body)
     if writes:
         C.update_markdown(NAME, body)

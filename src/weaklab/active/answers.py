@@ -37,6 +37,12 @@ class Answer:
         The item was drawn uniformly at random from the pool (the loop's
         ``explore`` share, or the ``"random"`` strategy), not chosen by the
         strategy: such answers are an unbiased sample of the pool.
+    probability : float
+        The probability the item had at its draw (``1 / pool_left`` for a
+        uniform draw; see :func:`~weaklab.active.draw_batch`); NaN when a
+        ``sampling="top"`` strategy chose it (no probability exists).
+    pool_left : int
+        Items it was drawn from (0 when ``probability`` is NaN).
 
     Examples
     --------
@@ -46,7 +52,7 @@ class Answer:
     >>> _ = loop.incorporate({int(items[0]): 1})
     >>> row = loop.answers_.iloc[0]  # one row per Answer: its fields are the columns
     >>> list(loop.answers_.columns)
-    ['item', 'label', 'round', 'answered_at', 'origin', 'at_random']
+    ['item', 'label', 'round', 'answered_at', 'origin', 'at_random', 'probability', 'pool_left']
     >>> int(row["item"]), int(row["label"]), int(row["round"]), row["origin"]
     (1, 1, 1, 'human')
     """

@@ -241,7 +241,8 @@ def estimate_weak_weight(
     ``"auto"``: :func:`label_information` of the importance-weighted
     :func:`weak_label_accuracy`. ``"cv"``: :func:`choose_weak_weight` with
     the ``"auto"`` value as tie-break, once :data:`MIN_CV_ANSWERS` answers
-    have a positive importance weight (``"auto"`` before).
+    have a positive importance weight and ``X`` and ``end_model`` are given
+    (``"auto"`` otherwise).
 
     Examples
     --------
@@ -256,9 +257,7 @@ def estimate_weak_weight(
     k = label_proba.shape[1]
     accuracy = weak_label_accuracy(asked_proba, answers, float(label_proba.max(axis=1).mean()), weights=importance)
     auto = label_information(accuracy, k)
-    if mode == "auto" or int(np.sum(importance > 0)) < MIN_CV_ANSWERS:
+    if mode == "auto" or int(np.sum(importance > 0)) < MIN_CV_ANSWERS or X is None or end_model is None:
         return auto, None
-    if X is None or end_model is None:
-        raise fail("training_targets", "X and end_model with weak_weight='cv'", got_text="none")
     return choose_weak_weight(end_model, X, label_proba, items, answers, importance, exclude=excluded,
                               answer_weight=answer_weight, prior=auto, random_state=random_state)
