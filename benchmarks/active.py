@@ -56,7 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C
 
 NAME = "active"
-DATA = C.REPO_DIR.parent / "shared" / "data"
+DATA = Path(os.environ.get("WEAKLAB_DATA", C.REPO_DIR.parent / "shared" / "data"))
 SETS = {"youtube": "wrench_youtube", "sms": "wrench_sms", "trec": "wrench_trec", "hausa": "ws_hausa_news"}
 METRIC = {"sms": "f1"}
 STRATEGIES = ("random", "density_weighted", "entropy")  # the others (margin, least_confidence,
