@@ -186,7 +186,8 @@ def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ..
     lines = [
         "## Active learning (WRENCH text sets, oracle = train gold)",
         "",
-        f"Command: `{C.command_line()}`. {C.machine_markdown(info, VERSIONS)}{load_end}",
+        f"Command: `{C.command_line()}`. {C.machine_markdown(info, VERSIONS)}",
+        load_end.strip(),
         "",
         "Pool = train split, score on the test split (accuracy; SMS: F1 of the spam class). Round 0 is the end "
         "model trained on the label model's soft labels alone; then up to 50, 100, 200 and 500 answers, plus a "
@@ -304,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                "checkpoints": {k: checkpoints(n) for k, n in n_train.items()}, "seeds": seeds,
                "answer_weight": ANSWER_WEIGHT, "summary": summary, "runs": rows}
     path = C.write_results(NAME, payload, quick=not writes)
-    load_end = f"; load average at end {os.getloadavg()[0]:.2f}, wall time {time.perf_counter() - t0:.0f} s"
+    load_end = f" Load average at end {os.getloadavg()[0]:.2f}; wall time {time.perf_counter() - t0:.0f} s."
     body = markdown(summary, info, seeds, load_end)
     print(body)
     if writes:
