@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .partition_stats import PartitionStatistics
 
 __all__ = ["PartitionedLabelMatrix", "PartitionedSoftLabels", "ITEM_ID", "METADATA", "FORMAT",
-           "votes_file", "soft_file", "proba_columns", "votes_frame", "partition_fingerprint"]
+           "votes_file", "soft_file", "proba_columns", "votes_frame", "partition_fingerprint", "load_votes_file"]
 
 ITEM_ID = "item_id"
 """Name of the item-id column of every partition file."""
@@ -274,6 +274,13 @@ def partition_fingerprint(ids: Any, votes: np.ndarray) -> str:
     True
     """
     return fingerprint("votes-partition", np.asarray(ids), np.asarray(votes, dtype=np.int16))
+
+
+def load_votes_file(root: str, relative: str, source_names: Sequence[str],
+                    storage_options: Mapping[str, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The item ids and the ``(n, m)`` votes of one votes partition file (columns in ``source_names`` order)."""
+    frame = read_frame(root, relative, storage_options)
+    return frame[ITEM_ID].to_numpy(), frame[list(source_names)].to_numpy()
 
 
 def votes_frame(votes: np.ndarray, ids: Any, source_names: Sequence[str]) -> pd.DataFrame:

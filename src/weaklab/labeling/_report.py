@@ -46,6 +46,10 @@ class ApplyReport:
         ``"local"`` or ``"dask"``.
     n_jobs : int
         Worker processes used for row-wise LFs (local engine).
+    partitions_reused : int
+        Partitions whose votes an earlier run had written completely and
+        were reused without running the LFs (the Dask engine with ``output``);
+        0 otherwise.
 
     Examples
     --------
@@ -70,6 +74,7 @@ class ApplyReport:
     n_items: int
     engine: str
     n_jobs: int
+    partitions_reused: int = 0
 
     @property
     def n_faults_total(self) -> int:
@@ -99,7 +104,7 @@ class ApplyReport:
             "lf_names": list(self.lf_names), "seconds": list(self.seconds), "coverage": list(self.coverage),
             "n_faults": list(self.n_faults), "faults": [f.to_dict() for f in self.faults],
             "total_seconds": self.total_seconds, "n_items": self.n_items, "engine": self.engine,
-            "n_jobs": self.n_jobs,
+            "n_jobs": self.n_jobs, "partitions_reused": self.partitions_reused,
         }
 
 
@@ -126,7 +131,7 @@ def finish(
 
 
 def make_report(lfs: list[LabelingFunction], result: FrameResult, n: int, *, engine: str, n_jobs: int,
-                seconds: float) -> ApplyReport:
+                seconds: float, partitions_reused: int = 0) -> ApplyReport:
     """The :class:`ApplyReport` of ``n`` items from the statistics in ``result`` (its votes are not read).
 
     Warns when votes were lost to faults.
@@ -138,6 +143,7 @@ def make_report(lfs: list[LabelingFunction], result: FrameResult, n: int, *, eng
         n_faults=tuple(int(c) for c in result.n_faults),
         faults=tuple(f for records in result.records for f in records),
         total_seconds=float(seconds), n_items=n, engine=engine, n_jobs=n_jobs,
+        partitions_reused=partitions_reused,
     )
     if report.n_faults_total:
         warnings.warn(

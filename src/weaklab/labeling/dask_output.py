@@ -6,6 +6,11 @@ and returns only its statistics (time, coverage, faults, rows). The client
 merges those into the :class:`~weaklab.labeling.ApplyReport`, writes
 ``ROOT/_weaklab.json`` last and returns a
 :class:`~weaklab.PartitionedLabelMatrix` naming the files.
+
+A partition is the unit of resume (:mod:`weaklab.labeling.dask_resume`): a
+rerun into the same ``output`` reuses every partition whose votes file is
+complete and whose manifest entry matches its input rows and LF versions, and
+runs the LFs on the others only.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from .._core.validation import fail
 from ._engine import FrameResult
 from ._report import ApplyReport, make_report
 from .dask_apply import add_statistics, run_partition
+from .dask_resume import forget_entry, partition_key, restore_statistics, reusable_entry, write_entry
 from .lf import LabelingFunction
 
 __all__ = ["apply_dask_to_parquet"]
@@ -56,7 +62,7 @@ def apply_dask_to_parquet(
     tasks = [dask.delayed(_write_partition)(part, i, lfs, root, storage_options, item_id, n_classes, on_error,
                                             batch_size)
              for i, part in enumerate(data.to_delayed())]
-    results: list[tuple[FrameResult, int, int, str]] = list(dask.compute(*tasks))
+    results: list[_Written] = list(dask.compute(*tasks))
     merged, rows = _merge_stats(results, len(lfs), n_classes)
     top = max((r[2] for r in results), default=ABSTAIN)
     k = n_classes if n_classes is not None else max(2, top + 1)
@@ -66,29 +72,39 @@ def apply_dask_to_parquet(
                                  tuple(r[3] for r in results), storage_options)
     plm.save_metadata()
     report = make_report(lfs, merged, plm.n_items, engine="dask", n_jobs=n_jobs,
-                         seconds=time.perf_counter() - start)
+                         seconds=time.perf_counter() - start,
+                         partitions_reused=sum(1 for r in results if r[4]))
     return plm, report
+
+
+_Written = tuple[FrameResult, int, int, str, bool]
+"""What one partition's task returns: statistics, rows, largest vote, votes fingerprint, reused."""
 
 
 def _write_partition(frame: pd.DataFrame, number: int, lfs: list[LabelingFunction], root: str,
                      storage_options: Mapping[str, Any] | None, item_id: str | None, n_classes: int | None,
-                     on_error: str, batch_size: int) -> tuple[FrameResult, int, int, str]:
-    """Run the LFs on one partition and write its votes; ``(statistics, rows, largest vote, fingerprint)``."""
+                     on_error: str, batch_size: int) -> _Written:
+    """Reuse partition ``number`` when its file and manifest entry match; else run the LFs and write it."""
+    names = [lf.name for lf in lfs]
+    key = partition_key(frame, lfs, item_id=item_id, n_classes=n_classes, on_error=on_error)
+    entry = reusable_entry(root, number, key, names, storage_options)
+    if entry is not None:
+        return restore_statistics(entry, len(lfs)), int(entry["rows"]), int(entry["top"]), str(entry["votes"]), True
+    forget_entry(root, number, storage_options)
     result, ids = run_partition(lfs, frame, number, item_id=item_id, n_classes=n_classes, on_error=on_error,
                                batch_size=batch_size)
-    write_frame(votes_frame(result.votes, ids, [lf.name for lf in lfs]), root, votes_file(number),
-                storage_options)
+    write_frame(votes_frame(result.votes, ids, names), root, votes_file(number), storage_options)
     rows, top = result.votes.shape[0], int(result.votes.max(initial=ABSTAIN))
     digest = partition_fingerprint(ids, result.votes)
     result.votes = result.votes[:0]  # only the statistics travel back to the client
-    return result, rows, top, digest
+    write_entry(root, number, key, result, (rows, top, digest), storage_options)
+    return result, rows, top, digest, False
 
 
-def _merge_stats(results: Sequence[tuple[FrameResult, int, int, str]], m: int,
-                 n_classes: int | None) -> tuple[FrameResult, tuple[int, ...]]:
+def _merge_stats(results: Sequence[_Written], m: int, n_classes: int | None) -> tuple[FrameResult, tuple[int, ...]]:
     merged = FrameResult.empty(0, m, n_classes)
     offset = 0
-    for part, rows, _, _ in results:
+    for part, rows, *_ in results:
         add_statistics(merged, part, offset)
         offset += rows
     return merged, tuple(int(r[1]) for r in results)

@@ -7,7 +7,9 @@ The steps, each on the cluster of :func:`~weaklab.pipeline.engine.engine_client`
   ``<output>/<application key>/`` (:func:`~weaklab.labeling.apply_lfs` with
   ``output=``). The folder is content-addressed: the same data, LF versions
   and settings map to the same folder, and a folder whose manifest
-  (``_weaklab.json``, written last) exists is reused without running the LFs;
+  (``_weaklab.json``, written last) exists is reused without running the LFs.
+  A run that failed part-way left complete partitions with their manifest
+  entries: the next run reuses them and runs the LFs on the others only;
 * ``analyse`` is :func:`~weaklab.labeling.lf_summary` of the reduced statistics;
 * ``fit`` fits the label model on the reduced statistics (or by distributed
   EM) and writes the soft labels per partition beside the votes;
@@ -140,7 +142,8 @@ class _DaskRun:
                               n_sources=self.plm.n_sources, n_partitions=self.plm.n_partitions,
                               apply_report=None if report is None else {
                                   "total_seconds": report.get("total_seconds"), "engine": "dask",
-                                  "n_faults": int(sum(report.get("n_faults", []) or [0]))})
+                                  "n_faults": int(sum(report.get("n_faults", []) or [0])),
+                                  "partitions_reused": report.get("partitions_reused", 0)})
         first: Any = self.plm.read_votes(0, ["item_id"])["item_id"].head(5) if self.plm.n_partitions else []
         result.item_ids = [to_jsonable(v) for v in first]
         result.metrics["item_ids"] = result.item_ids  # `weaklab runs --json` shows them (no items table)
