@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import warnings
 
@@ -62,9 +63,40 @@ def crowd_data(tmp_path_factory):
     return "crowd", L, PartitionedLabelMatrix.write(tmp_path_factory.mktemp("crowd"), split(L, 3))
 
 
-@pytest.fixture(params=["lf_data", "crowd_data"])
+@pytest.fixture(scope="module")
+def lf_long(lf_data, tmp_path_factory):
+    """The LF votes again, each partition in the long (item, source, label) layout."""
+    _, L, _ = lf_data
+    return "lf", L, PartitionedLabelMatrix.write(tmp_path_factory.mktemp("lf_long"), split(L, 3), layout="long")
+
+
+@pytest.fixture(scope="module")
+def crowd_long(crowd_data, tmp_path_factory):
+    """The crowd votes again in the long layout (what crowd-shaped partitions are written as)."""
+    _, L, _ = crowd_data
+    return "crowd", L, PartitionedLabelMatrix.write(tmp_path_factory.mktemp("crowd_long"), split(L, 3),
+                                                    layout="long")
+
+
+@pytest.fixture(params=["lf_data", "crowd_data", "lf_long", "crowd_long"])
 def data(request):
     return request.getfixturevalue(request.param)
+
+
+def test_both_layouts_hold_the_same_votes_and_statistics(lf_data, lf_long, crowd_data, crowd_long):
+    """Dense and long partitions read back as the same votes, fingerprints and reduced statistics."""
+    for (_, L, dense), (_, _, long) in ((lf_data, lf_long), (crowd_data, crowd_long)):
+        assert dense.partition_layouts is None and set(long.partition_layouts) == {"long"}
+        assert "source" in long.read_votes(0).columns and L.source_names[0] not in long.read_votes(0).columns
+        assert long.partition_fingerprints == dense.partition_fingerprints and long.fingerprint == dense.fingerprint
+        for i in range(dense.n_partitions):
+            assert long.read_partition(i).is_sparse
+            assert long.read_partition(i).equals(dense.read_partition(i).as_sparse())
+            np.testing.assert_array_equal(long.read_item_ids(i), dense.read_item_ids(i))
+        a, b = dense.statistics(), long.statistics()
+        for field in dataclasses.fields(a):
+            x, y = getattr(a, field.name), getattr(b, field.name)
+            assert (x is None and y is None) or np.array_equal(x, y), field.name
 
 
 def fit_quietly(model, L, **kwargs):

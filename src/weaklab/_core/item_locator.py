@@ -117,7 +117,7 @@ class ItemLocator:
             inside = [k for k, v in wanted.items() if bounds is None or bounds[0] <= v <= bounds[1]]
             if not inside:
                 continue
-            ids = pd.Index(self.votes.read_votes(i, [ITEM_ID])[ITEM_ID].to_numpy())
+            ids = pd.Index(self.votes.read_item_ids(i))
             self.partitions_read += 1
             where = ids.get_indexer([wanted[k] for k in inside])
             for key, pos in zip(inside, where):

@@ -21,13 +21,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from .constants import ABSTAIN
-from .patterns import vote_patterns
+from .patterns import sparse_vote_patterns, vote_patterns
 from .validation import check_int
 
 if TYPE_CHECKING:
+    from .label_matrix import LabelMatrix
     from .partitioned import PartitionedLabelMatrix
 
-__all__ = ["PartitionStatistics", "partition_statistics", "merge_statistics", "reduce_statistics",
+__all__ = ["PartitionStatistics", "partition_statistics", "sparse_partition_statistics", "matrix_statistics",
+           "merge_statistics", "reduce_statistics",
            "MAX_PATTERN_CELLS", "MAX_OVERLAP_DIM"]
 
 MAX_PATTERN_CELLS = 1 << 24
@@ -113,6 +115,79 @@ def partition_statistics(votes: np.ndarray, n_classes: int, *, max_patterns: int
     n, m = votes.shape
     pats = vote_patterns(votes)
     return _from_patterns(pats.patterns, pats.counts, n, m, int(n_classes), max_patterns)
+
+
+def sparse_partition_statistics(csr: sp.csr_array, n_classes: int, *,
+                                max_patterns: int = 100_000) -> PartitionStatistics:
+    """Statistics of one sparse ``(n, m)`` vote matrix, equal to :func:`partition_statistics` of its dense form.
+
+    Every count comes from the stored votes only (no ``(n, m)`` array is
+    built); the pattern table is kept under the same limits, and not built
+    at all once the rows hold more than ``max_patterns`` distinct patterns.
+
+    Parameters
+    ----------
+    csr : scipy.sparse.csr_array of shape (n, m)
+        ``label + 1`` per vote (0 = abstain), as :attr:`LabelMatrix.csr`.
+    n_classes : int
+    max_patterns : int, default=100000
+
+    Returns
+    -------
+    PartitionStatistics
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> votes = np.array([[0, 0], [0, 1], [0, 0], [-1, -1]])
+    >>> s = sparse_partition_statistics(sp.csr_array(votes + 1), 2)
+    >>> s.class_votes.tolist(), s.source_conflicts.tolist(), s.pattern_counts.tolist()
+    ([[3, 0], [2, 1]], [1, 1], [2, 1, 1])
+    """
+    csr = sp.csr_array(csr)
+    csr.sort_indices()
+    (n, m), k = csr.shape, int(n_classes)
+    per_item = np.diff(csr.indptr)
+    rows = np.repeat(np.arange(n), per_item)
+    cols, labels = csr.indices.astype(np.int64), csr.data.astype(np.int64) - 1
+    conflicted = np.zeros(n, dtype=bool)
+    starts = csr.indptr[:-1][per_item > 0]
+    if starts.size:
+        conflicted[per_item > 0] = np.minimum.reduceat(labels, starts) != np.maximum.reduceat(labels, starts)
+    pats = sparse_vote_patterns(csr, max_patterns=max_patterns)
+    keep = pats is not None and _keeps(pats.n_patterns, m, max_patterns)
+    return PartitionStatistics(
+        n_items=int(n), n_sources=m, n_classes=k,
+        class_votes=np.bincount(cols * k + labels, minlength=m * k).reshape(m, k).astype(np.int64),
+        overlaps=_sparse_overlaps(rows, cols * k + labels, n, m * k) if m * k <= MAX_OVERLAP_DIM else None,
+        source_overlaps=np.bincount(cols[per_item[rows] >= 2], minlength=m).astype(np.int64),
+        source_conflicts=np.bincount(cols[conflicted[rows]], minlength=m).astype(np.int64),
+        votes_per_item=np.bincount(per_item, minlength=m + 1).astype(np.int64),
+        conflicted_items=int(conflicted.sum()),
+        patterns=pats.patterns if keep and pats is not None else None,
+        pattern_counts=pats.counts if keep and pats is not None else None,
+    )
+
+
+def matrix_statistics(L: LabelMatrix, *, max_patterns: int = 100_000) -> PartitionStatistics:
+    """Statistics of a :class:`~weaklab.LabelMatrix`, dense or sparse (whichever its storage is).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weaklab import LabelMatrix
+    >>> L = LabelMatrix(np.array([[0, -1], [1, 1]]))
+    >>> matrix_statistics(L).class_votes.tolist() == matrix_statistics(L.as_sparse()).class_votes.tolist()
+    True
+    """
+    if L.is_sparse:
+        return sparse_partition_statistics(L.csr, L.n_classes, max_patterns=max_patterns)
+    return partition_statistics(L.to_dense(), L.n_classes, max_patterns=max_patterns)
+
+
+def _sparse_overlaps(rows: np.ndarray, flat: np.ndarray, n: int, width: int) -> np.ndarray:
+    X = sp.csr_array((np.ones(rows.shape[0], dtype=np.int64), (rows, flat)), shape=(n, width))
+    return np.asarray((X.T @ X).toarray(), dtype=np.int64)
 
 
 def _from_patterns(patterns: np.ndarray, counts: np.ndarray, n: int, m: int, k: int,
@@ -221,11 +296,9 @@ def reduce_statistics(plm: PartitionedLabelMatrix, *, max_patterns: int = 100_00
     from .dask_ops import map_reduce
 
     max_patterns = check_int("max_patterns", max_patterns, low=1)
-    k = int(plm.n_classes)
 
     def summarise(i: int) -> PartitionStatistics:
-        votes = plm.read_partition(i).to_dense()
-        return partition_statistics(votes, k, max_patterns=max_patterns)
+        return matrix_statistics(plm.read_partition(i), max_patterns=max_patterns)
 
     def merge(a: PartitionStatistics, b: PartitionStatistics) -> PartitionStatistics:
         return merge_statistics(a, b, max_patterns=max_patterns)

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-__all__ = ["VotePatterns", "vote_patterns"]
+__all__ = ["VotePatterns", "vote_patterns", "sparse_vote_patterns"]
 
 _CHUNK_ROWS = 1 << 20
 
@@ -128,3 +129,67 @@ def _exact_patterns(votes: np.ndarray) -> VotePatterns:
         counts[order].astype(np.int64),
         rank[inverse.ravel()].astype(np.int64),
     )
+
+
+def sparse_vote_patterns(csr: sp.csr_array, *, max_patterns: int | None = None) -> VotePatterns | None:
+    """The distinct rows of a sparse vote matrix, as :func:`vote_patterns` gives them for its dense form.
+
+    Only the stored votes are touched: each row is hashed from its
+    ``(source, label)`` entries, factorized by first appearance and
+    verified exactly against its representative row; a collision falls
+    back to the dense method. The returned patterns are dense (``-1`` =
+    abstain) and equal :func:`vote_patterns` of the dense matrix.
+
+    Parameters
+    ----------
+    csr : scipy.sparse.csr_array of shape (n, m)
+        ``label + 1`` per vote (0 = abstain), as :attr:`LabelMatrix.csr`.
+    max_patterns : int, optional
+        Return None as soon as the rows hold more distinct patterns than
+        this (without building them): a crowd-shaped partition.
+
+    Returns
+    -------
+    VotePatterns or None
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> votes = np.array([[0, -1], [-1, -1], [0, -1], [1, 1]])
+    >>> pats = sparse_vote_patterns(sp.csr_array(votes + 1))
+    >>> pats.patterns.tolist(), pats.counts.tolist()
+    ([[0, -1], [-1, -1], [1, 1]], [2, 1, 1])
+    >>> sparse_vote_patterns(sp.csr_array(votes + 1), max_patterns=2) is None
+    True
+    """
+    csr = sp.csr_array(csr)
+    csr.sort_indices()
+    n, m = csr.shape
+    if n == 0:
+        return VotePatterns(np.zeros((0, m), dtype=np.int8), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    inverse, uniques = pd.factorize(_sparse_row_hash(csr, m))
+    if max_patterns is not None and len(uniques) > max_patterns:
+        return None
+    first = _first_occurrence(inverse, len(uniques))
+    representatives = csr[first]
+    if (csr != representatives[inverse]).nnz:  # a hash collision (vanishingly rare): the exact method
+        return vote_patterns(csr.toarray().astype(np.int16) - 1)
+    dtype = np.int8 if csr.dtype.itemsize == 1 else np.int16
+    patterns = (representatives.toarray().astype(np.int16) - 1).astype(dtype)
+    counts = np.bincount(inverse, minlength=len(uniques)).astype(np.int64)
+    return VotePatterns(patterns, counts, inverse.astype(np.int64, copy=False))
+
+
+def _sparse_row_hash(csr: sp.csr_array, m: int) -> np.ndarray:
+    """64-bit hash of every row from its entries (an order-free sum of mixed ``(source, label)`` codes)."""
+    per_row = np.diff(csr.indptr)
+    width = np.uint64(int(csr.data.max(initial=0)) + 1)
+    codes = csr.indices.astype(np.uint64) * width + csr.data.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        mixed = _hash_constants(int(codes.max(initial=0)) + 1)[codes.astype(np.int64)] if codes.size else codes
+        sums = np.zeros(per_row.shape[0], dtype=np.uint64)
+        nonempty = per_row > 0
+        if codes.size:
+            sums[nonempty] = np.add.reduceat(mixed, csr.indptr[:-1][nonempty])
+        sums ^= per_row.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return sums

@@ -250,6 +250,8 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
         if shown:
             console.print(f"{title} ({values.get('class', values.get('name', ''))}): " +
                           ", ".join(f"{k} {_num(v)}" for k, v in shown.items()))
+    for line in engine_lines(metrics):
+        console.print(line)
     for line in answer_lines(metrics.get("answers") or {}, (metrics.get("label_model") or {}).get("n_gold_for_fit")):
         console.print(line)
     for alert in result.alerts:
@@ -261,6 +263,35 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
         console.print("label next: " + " ".join(str(v) for v in result.query))
     if result.item_ids:
         console.print(f"Explain an item: weaklab explain {result.item_ids[0]}")
+
+
+def engine_lines(metrics: dict[str, Any]) -> list[str]:
+    """What a run on the Dask engine wrote, reused and skipped (nothing for a local run).
+
+    Examples
+    --------
+    >>> engine_lines({"engine": {"kind": "dask"}, "votes_root": "/p/v", "n_items": 10, "n_sources": 2,
+    ...               "n_partitions": 2, "apply_report": {"partitions_reused": 1},
+    ...               "end_model": {"skipped": "not on dask"}})[0]
+    'votes: 10 items x 2 sources in 2 partitions at /p/v (1 reused from an earlier run)'
+    >>> engine_lines({"engine": {"kind": "dask"}, "end_model": {"skipped": "not on dask"}})
+    ['[yellow]end model skipped[/]: not on dask; weaklab train with [engine] kind = "local" trains it']
+    >>> engine_lines({})
+    []
+    """
+    if (metrics.get("engine") or {}).get("kind") != "dask":
+        return []
+    lines = []
+    if metrics.get("votes_root"):
+        reused = (metrics.get("apply_report") or {}).get("partitions_reused") or 0
+        lines.append(f"votes: {metrics.get('n_items')} items x {metrics.get('n_sources')} sources in "
+                     f"{metrics.get('n_partitions')} partitions at {metrics['votes_root']}"
+                     + (f" ({reused} reused from an earlier run)" if reused else ""))
+    skipped = (metrics.get("end_model") or {}).get("skipped")
+    if skipped:
+        lines.append(f"[yellow]end model skipped[/]: {skipped}; weaklab train with [engine] kind = \"local\" "
+                     "trains it")
+    return lines
 
 
 def answer_lines(answers: dict[str, Any], n_gold: Any) -> list[str]:

@@ -7,7 +7,8 @@ merges those into the :class:`~weaklab.labeling.ApplyReport`, writes
 ``ROOT/_weaklab.json`` last and returns a
 :class:`~weaklab.PartitionedLabelMatrix` naming the files.
 
-A partition is the unit of resume (:mod:`weaklab.labeling.dask_resume`): a
+Each partition is written dense or long (:mod:`weaklab._core.votes_layout`,
+``auto``: long for crowd-shaped partitions). A partition is the unit of resume (:mod:`weaklab.labeling.dask_resume`): a
 rerun into the same ``output`` reuses every partition whose votes file is
 complete and whose manifest entry matches its input rows and LF versions, and
 runs the LFs on the others only.
@@ -23,8 +24,9 @@ import pandas as pd
 
 from .._core.constants import ABSTAIN
 from .._core.dataset_io import filesystem, write_frame
-from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, partition_fingerprint, votes_file, votes_frame
+from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, partition_fingerprint, votes_file
 from .._core.validation import fail
+from .._core.votes_layout import choose_layout, layout_frame
 from ._engine import FrameResult
 from ._report import ApplyReport, make_report
 from .dask_apply import add_statistics, run_partition
@@ -69,16 +71,16 @@ def apply_dask_to_parquet(
     plm = PartitionedLabelMatrix(root, tuple(names), k, tuple(votes_file(i) for i in range(len(rows))), rows,
                                  tuple(lf.fingerprint for lf in lfs),
                                  None if class_names is None else tuple(class_names),
-                                 tuple(r[3] for r in results), storage_options)
+                                 tuple(r[3] for r in results), _layouts(results), storage_options)
     plm.save_metadata()
     report = make_report(lfs, merged, plm.n_items, engine="dask", n_jobs=n_jobs,
                          seconds=time.perf_counter() - start,
-                         partitions_reused=sum(1 for r in results if r[4]))
+                         partitions_reused=sum(1 for r in results if r[5]))
     return plm, report
 
 
-_Written = tuple[FrameResult, int, int, str, bool]
-"""What one partition's task returns: statistics, rows, largest vote, votes fingerprint, reused."""
+_Written = tuple[FrameResult, int, int, str, str, bool]
+"""What one partition's task returns: statistics, rows, largest vote, votes fingerprint, layout, reused."""
 
 
 def _write_partition(frame: pd.DataFrame, number: int, lfs: list[LabelingFunction], root: str,
@@ -89,16 +91,23 @@ def _write_partition(frame: pd.DataFrame, number: int, lfs: list[LabelingFunctio
     key = partition_key(frame, lfs, item_id=item_id, n_classes=n_classes, on_error=on_error)
     entry = reusable_entry(root, number, key, names, storage_options)
     if entry is not None:
-        return restore_statistics(entry, len(lfs)), int(entry["rows"]), int(entry["top"]), str(entry["votes"]), True
+        return (restore_statistics(entry, len(lfs)), int(entry["rows"]), int(entry["top"]), str(entry["votes"]),
+                str(entry.get("layout", "dense")), True)
     forget_entry(root, number, storage_options)
     result, ids = run_partition(lfs, frame, number, item_id=item_id, n_classes=n_classes, on_error=on_error,
                                batch_size=batch_size)
-    write_frame(votes_frame(result.votes, ids, names), root, votes_file(number), storage_options)
     rows, top = result.votes.shape[0], int(result.votes.max(initial=ABSTAIN))
+    layout = choose_layout("auto", rows, len(lfs), int(result.covered.sum()))
+    write_frame(layout_frame(ids, result.votes, names, layout), root, votes_file(number), storage_options)
     digest = partition_fingerprint(ids, result.votes)
     result.votes = result.votes[:0]  # only the statistics travel back to the client
-    write_entry(root, number, key, result, (rows, top, digest), storage_options)
-    return result, rows, top, digest, False
+    write_entry(root, number, key, result, (rows, top, digest, layout), storage_options)
+    return result, rows, top, digest, layout, False
+
+
+def _layouts(results: Sequence[_Written]) -> tuple[str, ...] | None:
+    layouts = tuple(r[4] for r in results)
+    return None if set(layouts) <= {"dense"} else layouts
 
 
 def _merge_stats(results: Sequence[_Written], m: int, n_classes: int | None) -> tuple[FrameResult, tuple[int, ...]]:

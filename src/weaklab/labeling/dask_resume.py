@@ -82,7 +82,8 @@ def reusable_entry(root: str, number: int, key: str, source_names: Sequence[str]
     if not isinstance(entry, dict) or entry.get("format") != ENTRY_FORMAT or entry.get("key") != key:
         return None
     try:
-        ids, votes = load_votes_file(root, votes_file(number), source_names, storage_options)
+        ids, votes = load_votes_file(root, votes_file(number), source_names, str(entry.get("layout", "dense")),
+                                     storage_options)
     except (OSError, ValueError, KeyError):
         return None
     return entry if partition_fingerprint(ids, votes) == entry.get("votes") else None
@@ -96,14 +97,15 @@ def forget_entry(root: str, number: int, storage_options: Mapping[str, Any] | No
         fs.rm(path)
 
 
-def write_entry(root: str, number: int, key: str, result: FrameResult, summary: tuple[int, int, str],
+def write_entry(root: str, number: int, key: str, result: FrameResult, summary: tuple[int, int, str, str],
                 storage_options: Mapping[str, Any] | None) -> None:
     """Write the manifest entry of partition ``number`` (after its votes file).
 
-    ``summary`` is ``(rows, largest vote, votes fingerprint)``.
+    ``summary`` is ``(rows, largest vote, votes fingerprint, layout)``.
     """
-    rows, top, digest = summary
+    rows, top, digest, layout = summary
     entry = {"format": ENTRY_FORMAT, "partition": number, "key": key, "rows": rows, "top": top, "votes": digest,
+             "layout": layout,
              "seconds": [float(s) for s in result.seconds], "covered": [int(c) for c in result.covered],
              "n_faults": [int(c) for c in result.n_faults],
              "records": [[f.to_dict() for f in records] for records in result.records]}

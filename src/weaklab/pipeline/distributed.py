@@ -144,7 +144,7 @@ class _DaskRun:
                                   "total_seconds": report.get("total_seconds"), "engine": "dask",
                                   "n_faults": int(sum(report.get("n_faults", []) or [0])),
                                   "partitions_reused": report.get("partitions_reused", 0)})
-        first: Any = self.plm.read_votes(0, ["item_id"])["item_id"].head(5) if self.plm.n_partitions else []
+        first: Any = self.plm.read_item_ids(0)[:5] if self.plm.n_partitions else []
         result.item_ids = [to_jsonable(v) for v in first]
         result.metrics["item_ids"] = result.item_ids  # `weaklab runs --json` shows them (no items table)
 

@@ -105,12 +105,13 @@ class PartitionedMixin(StoreBase):
             partition, row = locator.partition_of(found_row)
         else:
             partition, row = _locate(plm, item_id)
-        frame = plm.read_votes(partition)
+        part = plm.read_partition(partition)
+        labels = part.select_items([row]).to_dense()[0]
         class_names = list(plm.class_names) if plm.class_names is not None else None
         versions = plm.source_versions or (None,) * plm.n_sources
-        votes = [{"source": name, "version": version, "label": int(frame[name].iloc[row]),
-                  "class_name": None if class_names is None else class_names[int(frame[name].iloc[row])]}
-                 for name, version in zip(plm.source_names, versions) if int(frame[name].iloc[row]) >= 0]
+        votes = [{"source": name, "version": version, "label": int(label),
+                  "class_name": None if class_names is None else class_names[int(label)]}
+                 for name, version, label in zip(plm.source_names, versions, labels) if label >= 0]
         posterior = None
         if "soft_labels" in found:
             soft = self.open_partitioned(run_id, "soft_labels").read_partition(partition)
@@ -118,14 +119,14 @@ class PartitionedMixin(StoreBase):
             posterior = {"proba": proba.tolist(), "label": int(np.argmax(proba)), "producer": soft.producer}
         label, origin = (posterior["label"], "label_model") if posterior else _plurality(votes)
         status = self._run_row(run_id)[1]
-        typed = frame["item_id"].iloc[row]
+        typed = part.item_ids[row]
         return {"item_id": typed.item() if isinstance(typed, np.generic) else typed, "run_id": run_id,
                 "run_status": status,
                 "dataset": {"dataset_id": int(dataset_id), "name": self._dataset_row(dataset_id)[0]},
                 "row": int(plm.partition_offsets[partition]) + row, "partition": partition, "partition_row": row,
                 "class_names": class_names, "votes": votes, "posterior": posterior,
                 "label_model": self._partitioned_model(run_id),
-                "label_issues": self._partitioned_issues(run_id, frame["item_id"].iloc[row]), "corrections": [],
+                "label_issues": self._partitioned_issues(run_id, part.item_ids[row]), "corrections": [],
                 "annotations": [], "human": None, "final_label": label, "final_from": origin,
                 "final_class": None if label is None or not class_names else class_names[label],
                 "unavailable": [] if posterior else ["posterior"], "engine": "dask",
