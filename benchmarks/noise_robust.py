@@ -8,12 +8,15 @@ two-class set pair noise and uniform noise are the same process (a flip to the o
 there is the uniform 40 % run, reported in both columns.
 
 Every method is a ``TorchClassifier`` (MLP, one hidden layer of 100 units, Adam 1e-3, batch 128, one
-torch thread, ``n_epochs`` epochs, no early stopping) trained on 80 % of the noisy train split; the
+torch thread, ``n_epochs`` epochs, no early stopping except in the ``_es`` rows) trained on 80 % of the
+noisy train split; the
 other 20 % (stratified, with its noisy labels: no clean label exists in this setting) is the held-out
 slice on which one method per data set and noise setting is **chosen**. The **declared** method was fixed
 before the run, from the literature: co-teaching (Han et al. 2018) with the forget rate set to the noise
 rate **estimated** from the noisy labels (``forget_rate="auto"``: confident learning on out-of-fold
-probabilities of two cross-entropy networks) and ramped linearly over 10 epochs. Nothing looks at the
+probabilities of two cross-entropy networks stopped early on their held fold; per given class, the
+rates keep the predicted class shares when uniform noise explains the gap between predicted and given
+shares, see ``weaklab.endmodel.prior_matched_forget_rates``) and ramped linearly over 10 epochs. Nothing looks at the
 test split except the scoring, and no true noise rate is given to any method. Methods and their
 settings are the library defaults:
 
@@ -21,6 +24,9 @@ settings are the library defaults:
 - ``gce`` (q = 0.7, Zhang & Sabuncu 2018), ``sce`` (alpha 0.1, beta 1, Wang et al. 2019), ``elr``
   (lambda 3, beta 0.7, Liu et al. 2020);
 - ``co_teaching``: as above (declared);
+- ``ce_es``, ``co_teaching_es``: ``validation_fraction=0.1``: 10 % of the training part held out with its
+  noisy labels; stop after 5 epochs without a better noisy accuracy (after co-teaching's ramp) and keep
+  the best epoch (the noisy-validation criterion of Chen et al. 2019);
 - ``cw_bass``, ``gmm``, ``cpc``: ``sample_selection=`` CW-BASS confidence weights with class-wise
   dynamic thresholds, Consistent-Teacher per-class GMM thresholds, CPC class-aware prototype split;
 - ``correction``: ``correction_rounds=2`` alternating label correction (2-fold held-out predictions,
@@ -65,6 +71,8 @@ METHODS: dict[str, dict[str, Any]] = {
     "sce": {"loss": "sce"},
     "elr": {"loss": "elr"},
     "co_teaching": {"co_teaching": True},
+    "ce_es": {"validation_fraction": 0.1},
+    "co_teaching_es": {"co_teaching": True, "validation_fraction": 0.1},
     "cw_bass": {"sample_selection": "cw_bass"},
     "gmm": {"sample_selection": "gmm"},
     "cpc": {"sample_selection": "cpc"},
@@ -91,6 +99,9 @@ def run_setting(name: str, data: tuple[Any, ...], kind: str | None, rate: float,
                "seconds": time.perf_counter() - t0}
         if method == "co_teaching":
             row["forget_rate"] = 100 * model.forget_rate_
+            row["forget_min"] = 100 * float(np.min(model.class_forget_rates_))
+            row["forget_max"] = 100 * float(np.max(model.class_forget_rates_))
+            row["prior_matched"] = float(np.ptp(model.class_forget_rates_) > 1e-9)
         if method == "correction":
             log = model.correction_log_
             row["n_corrected"] = float(len(log))
@@ -142,8 +153,12 @@ def markdown(results: list[dict[str, Any]], epochs: int, n_seeds: int) -> str:
                     + [f"{chosen[lab]} ({_mean(runs[lab], chosen[lab], 'test'):.1f})" for lab in labels])
         body.append(["true noise rate of the training part, %"]
                     + [f"{np.mean([x['_noise']['true_rate'] for x in runs[lab]]):.1f}" for lab in labels])
-        body.append(["co-teaching's estimated forget rate, %"]
-                    + [f"{_mean(runs[lab], 'co_teaching', 'forget_rate'):.1f}" for lab in labels])
+        body.append(["co-teaching's estimated forget rate, % (per-class min-max; runs prior-matched)"]
+                    + [f"{_mean(runs[lab], 'co_teaching', 'forget_rate'):.1f} "
+                       f"({_mean(runs[lab], 'co_teaching', 'forget_min'):.0f}-"
+                       f"{_mean(runs[lab], 'co_teaching', 'forget_max'):.0f}; "
+                       f"{sum(r['co_teaching'].get('prior_matched', 0.0) for r in runs[lab]):.0f}/{len(runs[lab])})"
+                       for lab in labels])
         body.append(["correction: labels changed (share right, %)"]
                     + [f"{_mean(runs[lab], 'correction', 'n_corrected'):.0f} "
                        f"({_mean(runs[lab], 'correction', 'correct_share'):.0f})" for lab in labels])
@@ -158,7 +173,8 @@ def markdown(results: list[dict[str, Any]], epochs: int, n_seeds: int) -> str:
                 parts.append(f"{lab} {how} {m} {acc:.1f} ({acc - clean:+.1f}: "
                              f"**{'met' if clean - acc <= 5 else 'missed'}**)")
         verdicts.append(f"- {r['dataset']} (clean CE {clean:.1f}): " + "; ".join(parts))
-    head = [f"MLP, {epochs} epochs, no early stopping, mean ± std over {n_seeds} seed(s); test accuracy in %. "
+    head = [f"MLP, {epochs} epochs, no early stopping except in the `_es` rows, mean ± std over {n_seeds} "
+            "seed(s); test accuracy in %. "
             "Target (issue 15): within 5 points of clean CE at pair 40 % and uniform 30 % on every set, for "
             "the declared method and for the method chosen on the noisy held-out slice (never on test):", "",
             *verdicts]

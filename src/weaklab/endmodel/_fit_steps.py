@@ -18,16 +18,32 @@ import numpy as np
 from ._torch import import_torch
 from ._trainer import TrainConfig, TrainData, predict_proba, train
 from .correction import CorrectionLog, relabel_from_predictions
+from .noise_rates import prior_matched_forget_rates, uniform_noise_explains
 from .selection import estimate_noise_rate
 from .transition import check_transition_matrix, estimate_transition_matrix
 
-__all__ = ["out_of_fold", "estimate_transition", "estimate_forget_rate", "alternate_corrections"]
+__all__ = [
+    "out_of_fold", "hold_out_noisy_slice", "estimate_transition", "estimate_forget_rates", "alternate_corrections",
+]
 
 
 def out_of_fold(
-    build: Callable[[], Any], data: TrainData, cfg: TrainConfig, rng: np.random.Generator, folds: int
+    build: Callable[[], Any],
+    data: TrainData,
+    cfg: TrainConfig,
+    rng: np.random.Generator,
+    folds: int,
+    *,
+    stop_on_held: bool = False,
 ) -> np.ndarray:
-    """Out-of-fold probabilities ``(n_labelled, k)`` of networks trained with ``cfg`` on the other folds."""
+    """Out-of-fold probabilities ``(n_labelled, k)`` of networks trained with ``cfg`` on the other folds.
+
+    With ``stop_on_held``, each fold's networks stop early (and keep their
+    best epoch) on the accuracy of the held fold's given labels: one epoch
+    count chosen on the noisy labels, which stops the networks before they
+    memorise the noise (Chen et al. 2019: under class-conditional noise the
+    noisy accuracy peaks where the clean one does).
+    """
     from sklearn.model_selection import KFold
 
     n, k = data.n_labelled, data.target.shape[1]
@@ -35,11 +51,35 @@ def out_of_fold(
     splitter = KFold(folds, shuffle=True, random_state=int(rng.integers(2**31 - 1)))
     for fit_rows, held in splitter.split(np.zeros(n)):
         nets = [build() for _ in range(2 if cfg.co_teaching else 1)]
-        part = TrainData(X=data.X[fit_rows], target=data.target[fit_rows], weight=data.weight[fit_rows],
-                         dev=data.dev)
+        dev = (data.X[held], data.target[held].argmax(axis=1)) if stop_on_held else data.dev
+        part = TrainData(X=data.X[fit_rows], target=data.target[fit_rows], weight=data.weight[fit_rows], dev=dev)
         train(nets, part, cfg, rng)
         oof[held] = predict_proba(nets, data.X[held], 4 * cfg.batch_size, cfg.device)
     return oof
+
+
+def hold_out_noisy_slice(data: TrainData, fraction: float, rng: np.random.Generator) -> TrainData:
+    """Move a stratified ``fraction`` of the labelled items into ``dev`` with their given (noisy) labels.
+
+    Every class with at least two labelled items keeps one for training;
+    unlabelled rows stay in training.
+    """
+    labels = data.target.argmax(axis=1)
+    held: list[np.ndarray] = []
+    for c in np.unique(labels):
+        rows = rng.permutation(np.flatnonzero(labels == c))
+        n_held = min(round(fraction * rows.shape[0]), rows.shape[0] - 1)
+        held.append(rows[:n_held])
+    dev_rows = np.sort(np.concatenate(held)) if held else np.zeros(0, dtype=np.int64)
+    train_mask = np.ones(int(data.X.shape[0]), dtype=bool)
+    train_mask[dev_rows] = False
+    keep = np.flatnonzero(train_mask[: data.n_labelled])
+    if dev_rows.size == 0:
+        return data
+    return TrainData(
+        X=data.X[np.flatnonzero(train_mask)], target=data.target[keep], weight=data.weight[keep],
+        dev=(data.X[dev_rows], labels[dev_rows]),
+    )
 
 
 def _plain(cfg: TrainConfig) -> TrainConfig:
@@ -49,13 +89,28 @@ def _plain(cfg: TrainConfig) -> TrainConfig:
     )
 
 
-def estimate_forget_rate(
+def estimate_forget_rates(
     build: Callable[[], Any], data: TrainData, cfg: TrainConfig, rng: np.random.Generator, cap: float = 0.8
-) -> float:
-    """Co-teaching's forget rate: :func:`estimate_noise_rate` on 2-fold out-of-fold cross-entropy networks."""
-    part = TrainData(X=data.X, target=data.target, weight=data.weight, dev=data.dev)
-    oof = out_of_fold(build, part, _plain(cfg), rng, 2)
-    return float(min(estimate_noise_rate(oof, data.target.argmax(axis=1)), cap))
+) -> np.ndarray:
+    """Co-teaching's forget rate per given class, each at most ``cap``.
+
+    On the out-of-fold probabilities of 2-fold cross-entropy networks stopped
+    early on their held fold: the overall noise rate by confident learning
+    (:func:`estimate_noise_rate`), spread over the classes so that the kept
+    items follow the predicted class shares (:func:`prior_matched_forget_rates`)
+    when uniform noise explains the gap between the predicted and the given
+    shares (:func:`uniform_noise_explains`); otherwise that rate for every class.
+    """
+    part = TrainData(X=data.X, target=data.target, weight=data.weight)
+    oof = out_of_fold(build, part, _plain(cfg), rng, 2, stop_on_held=True)
+    labels = data.target.argmax(axis=1)
+    k = data.target.shape[1]
+    rate = min(estimate_noise_rate(oof, labels), cap)
+    predicted = np.bincount(oof.argmax(axis=1), minlength=k) / max(labels.shape[0], 1)
+    given = np.bincount(labels, minlength=k) / max(labels.shape[0], 1)
+    if not uniform_noise_explains(predicted, given):
+        return np.full(k, rate)
+    return prior_matched_forget_rates(rate, predicted, given, cap=cap)
 
 
 def estimate_transition(

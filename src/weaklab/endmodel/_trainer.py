@@ -42,6 +42,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     co_teaching: bool = False
     forget_rate: float | None = None  # None: estimated before training (TorchClassifier.fit)
+    class_forget_rates: np.ndarray | None = None  # (k,) per given class; overrides forget_rate when set
     forget_epochs: int = 10
     sample_selection: str | None = None  # "cw_bass", "gmm" or "cpc"
     curriculum: float | None = None
@@ -224,7 +225,7 @@ def _step(
     data: TrainData,
     items: _Epoch,
     batch: np.ndarray,
-    keep_fraction: float,
+    keep_fraction: Any,
 ) -> float:
     dev = cfg.device
     rows = items.rows[batch]
@@ -285,7 +286,10 @@ def train(
     confidence = data.target.max(axis=1) if data.n_labelled else np.zeros(0)
     order = sch.curriculum_order(confidence, rng) if cfg.curriculum is not None else None
     history: list[dict[str, Any]] = []
-    state: dict[str, Any] = {"forget_rate": cfg.forget_rate}
+    state: dict[str, Any] = {}
+    rates = cfg.class_forget_rates if cfg.class_forget_rates is not None else (cfg.forget_rate or 0.0)
+    # selection must be at full strength before a stale dev score may stop training
+    min_epochs = cfg.forget_epochs if cfg.co_teaching else cfg.warmup_epochs if cfg.sample_selection else 0
     best: tuple[float, float] | None = None
     best_state: list[dict[str, Any]] | None = None
     stale = 0
@@ -295,7 +299,7 @@ def train(
             items = _epoch_items(data, cfg, epoch, order, networks, state)
             for net in networks:
                 net.train()
-            keep = 1.0 - sch.forget_rate_schedule(epoch, state["forget_rate"] or 0.0, cfg.forget_epochs)
+            keep = 1.0 - sch.forget_rate_schedule(epoch, rates, cfg.forget_epochs)
             perm = rng.permutation(items.rows.shape[0])
             batch_losses = [
                 _step(networks, optimizers, emas, cfg, data, items, perm[s : s + cfg.batch_size], keep)
@@ -323,7 +327,7 @@ def train(
             history.append(record)
             logger.debug("epoch %s: %s", epoch, record)
             progress.advance(task)
-            if data.dev is not None and stale > cfg.patience:
+            if data.dev is not None and stale > cfg.patience and epoch >= min_epochs:
                 break
     if best_state is not None:
         for net, state in zip(networks, best_state):

@@ -57,8 +57,10 @@ def curriculum_size(n: int, epoch: int, n_epochs: int, start: float) -> int:
     return min(n, max(1, math.ceil(fraction * n))) if n else 0
 
 
-def forget_rate_schedule(epoch: int, forget_rate: float, forget_epochs: int) -> float:
+def forget_rate_schedule(epoch: int, forget_rate: Any, forget_epochs: int) -> Any:
     """Co-teaching's rate of discarded items: ``forget_rate * min(epoch / forget_epochs, 1)``.
+
+    ``forget_rate`` is a float, or an array of per-class rates (the result then has its shape).
 
     Han et al. (2018) keep ``R(T) = 1 - min(T tau / T_k, tau)`` of each batch.
     """
@@ -67,17 +69,20 @@ def forget_rate_schedule(epoch: int, forget_rate: float, forget_epochs: int) -> 
     return forget_rate * min(epoch / forget_epochs, 1.0)
 
 
-def small_loss_indices(losses: Any, keep_fraction: float, groups: Any = None) -> np.ndarray:
+def small_loss_indices(losses: Any, keep_fraction: Any, groups: Any = None) -> np.ndarray:
     """Indices of the ``ceil(keep_fraction * n)`` smallest losses (at least one).
 
     With ``groups`` (for example each item's given class), the fraction is
     kept within every group separately, so a class whose items all have
-    larger losses (a harder or rarer class) is not dropped as a whole.
+    larger losses (a harder or rarer class) is not dropped as a whole; then
+    ``keep_fraction`` may also be one fraction per group id (an array indexed
+    by the non-negative integer group ids), for classes whose given labels
+    are wrong at different rates.
 
     Parameters
     ----------
     losses : array-like of shape (n,)
-    keep_fraction : float in [0, 1]
+    keep_fraction : float in [0, 1], or array-like of shape (n_groups,) with groups
     groups : array-like of shape (n,), optional
 
     Returns
@@ -90,17 +95,22 @@ def small_loss_indices(losses: Any, keep_fraction: float, groups: Any = None) ->
     [0, 2]
     >>> small_loss_indices([0.1, 5.0, 0.2, 4.0], 0.5, groups=[0, 1, 0, 1]).tolist()
     [0, 3]
+    >>> small_loss_indices([0.1, 5.0, 0.2, 4.0, 0.3], [1.0, 0.5], groups=[0, 1, 0, 1, 0]).tolist()
+    [0, 2, 3, 4]
     """
     arr = np.asarray(losses, dtype=np.float64)
     if groups is None:
-        n_keep = min(arr.shape[0], max(1, math.ceil(keep_fraction * arr.shape[0])))
+        n_keep = min(arr.shape[0], max(1, math.ceil(float(keep_fraction) * arr.shape[0])))
         return np.argsort(arr, kind="stable")[:n_keep]
     labels = np.asarray(groups)
     if labels.shape != arr.shape:
         raise fail("groups", f"an array of shape {arr.shape} like losses", labels)
+    fractions = np.asarray(keep_fraction, dtype=np.float64)
+    if fractions.ndim == 1 and (labels.size and (labels.min() < 0 or labels.max() >= fractions.shape[0])):
+        raise fail("keep_fraction", f"one fraction per group id 0 .. {int(labels.max())}", fractions)
     kept = [
-        rows[small_loss_indices(arr[rows], keep_fraction)]
-        for rows in (np.flatnonzero(labels == g) for g in np.unique(labels))
+        rows[small_loss_indices(arr[rows], fractions if fractions.ndim == 0 else fractions[g])]
+        for g, rows in ((g, np.flatnonzero(labels == g)) for g in np.unique(labels))
     ]
     return np.sort(np.concatenate(kept)) if kept else np.zeros(0, dtype=np.int64)
 

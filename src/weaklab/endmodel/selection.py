@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .._core.validation import check_float, check_int, check_labels, check_proba, fail
+from .noise_rates import confident_joint
 
 __all__ = [
     "GaussianMixture1D",
@@ -448,18 +449,9 @@ def estimate_noise_rate(proba: Any, labels: Any) -> float:
     0.1
     """
     p = check_proba("proba", proba)
-    y = check_labels("labels", labels, p.shape[1], length=p.shape[0])
-    k = p.shape[1]
-    counts = np.bincount(y, minlength=k)
+    check_labels("labels", labels, p.shape[1], length=p.shape[0])
     if p.shape[0] == 0:
         return 0.0
-    tau = np.array([p[y == j, j].mean() if counts[j] else np.inf for j in range(k)])
-    above = p >= tau[None, :]
-    confident = above.any(axis=1)
-    guess = np.where(above, p, -1.0).argmax(axis=1)
-    joint = np.zeros((k, k))
-    np.add.at(joint, (y[confident], guess[confident]), 1.0)
-    row = joint.sum(axis=1, keepdims=True)
-    joint = np.where(row > 0, joint / np.maximum(row, 1e-12) * counts[:, None], 0.0)
+    joint = confident_joint(p, labels)
     total = joint.sum()
     return float(1.0 - np.trace(joint) / total) if total > 0 else 0.0

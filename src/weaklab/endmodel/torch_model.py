@@ -74,10 +74,12 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         Co-teaching: fraction of each batch discarded once the schedule is at
         full strength; Han et al. (2018) set it to the noise rate. ``"auto"``
         estimates the noise rate from the labels before training
-        (:func:`~weaklab.endmodel.estimate_noise_rate` on out-of-fold
-        probabilities of two cross-entropy networks, capped at 0.8; stored in
-        ``forget_rate_``). Items are discarded within each given class
-        separately.
+        per given class (:func:`~weaklab.endmodel.class_noise_rates` on
+        out-of-fold probabilities of two cross-entropy networks stopped early
+        on their held fold, each capped at 0.8; stored in
+        ``class_forget_rates_``): with class imbalance the share of wrong
+        labels differs widely between the given classes. Items are discarded
+        within each given class separately.
     forget_epochs : int, default=10
         Co-teaching: epochs over which the discarded fraction ramps up
         linearly from 0 (Han et al.'s ``T_k = 10``).
@@ -118,8 +120,15 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
     warmup_epochs : int, optional
         Epochs before self-training starts; default ``n_epochs // 4``.
     patience : int, default=5
-        With ``validation_data``: stop after this many epochs without a better
-        dev accuracy, and keep the best epoch's weights.
+        With a dev split: stop after this many epochs without a better dev
+        accuracy (counted once co-teaching's ramp or the warm-up of
+        ``sample_selection`` is over), and keep the best epoch's weights.
+    validation_fraction : float in (0, 1), optional
+        Without ``validation_data``, hold out this stratified share of the
+        labelled items with their given (noisy) labels as the dev split for
+        early stopping: under class-conditional noise the noisy accuracy
+        peaks where the clean one does (Chen et al. 2019), before the
+        network memorises the noise.
     classes : array-like of shape (k,), optional
         Known classes (see :class:`SoftLabelClassifier`).
     device : str, default="cpu"
@@ -142,7 +151,10 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
     correction_log_ : CorrectionLog
         Label changes of the alternating correction loop (empty without it).
     forget_rate_ : float
-        Co-teaching's forget rate, given or estimated.
+        Co-teaching's forget rate, given or estimated (the class-size-weighted
+        mean of ``class_forget_rates_``).
+    class_forget_rates_ : ndarray of shape (k,)
+        Co-teaching's forget rate per given class.
     history_ : list of dict
         Per epoch: ``loss``, ``n_items`` (labelled items in the pool),
         ``n_pseudo`` and, with a dev split, ``dev_accuracy`` and ``dev_nll``.
@@ -186,6 +198,7 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         pseudo_weight: float = 1.0,
         warmup_epochs: int | None = None,
         patience: int = 5,
+        validation_fraction: float | None = None,
         classes: Any = None,
         device: str = "cpu",
         random_state: Any = None,
@@ -211,6 +224,7 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         self.pseudo_weight = pseudo_weight
         self.warmup_epochs = warmup_epochs
         self.patience = patience
+        self.validation_fraction = validation_fraction
         self.classes = classes
         self.device = device
         self.random_state = random_state
@@ -259,7 +273,12 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
             extras = {"sample_weight": sample_weight, "validation_data": validation_data, "X_unlabeled": X_unlabeled}
             return self._fit_imprecise(X, y, extras)
         torch = import_torch("TorchClassifier")
-        from ._fit_steps import alternate_corrections, estimate_forget_rate, estimate_transition
+        from ._fit_steps import (
+            alternate_corrections,
+            estimate_forget_rates,
+            estimate_transition,
+            hold_out_noisy_slice,
+        )
         from ._trainer import train
 
         cfg = self._config()
@@ -269,6 +288,7 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         data = self._train_data(X_arr, proba, as_weights(sample_weight, X_arr.shape[0]), X_unlabeled, classes)
         if validation_data is not None:
             data.dev = self._dev_split(validation_data, X_arr.shape[1:], classes)
+        fraction = self._validation_fraction(validation_data)
         input_shape = tuple(int(s) for s in X_arr.shape[1:])
         seed = int(check_random_state(self.random_state).integers(2**31 - 1))
         with torch.random.fork_rng(devices=[]):
@@ -276,8 +296,11 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
             rng = np.random.default_rng(seed)
             build = lambda: self._build(input_shape, len(classes))  # noqa: E731
             log = CorrectionLog.empty()
-            if cfg.co_teaching and cfg.forget_rate is None:
-                cfg.forget_rate = estimate_forget_rate(build, data, cfg, rng)
+            if fraction is not None:
+                data = hold_out_noisy_slice(data, fraction, rng)
+            if cfg.co_teaching:
+                estimated = estimate_forget_rates(build, data, cfg, rng) if cfg.forget_rate is None else None
+                self._set_forget_rates(cfg, estimated, data.target)
             if self.correction_rounds:
                 data.target, log = alternate_corrections(
                     build, data, cfg, rng, rounds=self.correction_rounds,
@@ -298,7 +321,25 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         self.correction_log_ = log
         if cfg.co_teaching:
             self.forget_rate_ = float(cfg.forget_rate)
+            self.class_forget_rates_ = cfg.class_forget_rates
         return self
+
+    def _validation_fraction(self, validation_data: Any) -> float | None:
+        if self.validation_fraction is None:
+            return None
+        name = f"{type(self).__name__}(validation_fraction=...)"
+        if validation_data is not None:
+            raise fail(name, "None when validation_data is given", self.validation_fraction)
+        return check_float(name, self.validation_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+
+    @staticmethod
+    def _set_forget_rates(cfg: Any, rates: np.ndarray | None, target: np.ndarray) -> None:
+        """Per-class forget rates (estimated, or the given rate for every class) and their weighted mean."""
+        counts = np.bincount(target.argmax(axis=1), minlength=target.shape[1]).astype(np.float64)
+        if rates is None:
+            rates = np.full(target.shape[1], float(cfg.forget_rate))
+        cfg.class_forget_rates = rates
+        cfg.forget_rate = float(rates @ counts / max(counts.sum(), 1.0))
 
     def _fit_imprecise(self, X: Any, y: Any, extras: dict[str, Any]) -> TorchClassifier:
         """Fit on an imprecise-label container with the loss of its form."""
