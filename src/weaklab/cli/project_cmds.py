@@ -24,9 +24,10 @@ from ._common import (
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
 @click.option("--force", is_flag=True, help="Overwrite existing project files.")
 @click.option("--items", "n_items", type=int, default=None,
-              help="Example items to copy (default: 600 comments, or 3000 images).")
-@click.option("--example", type=click.Choice(["spam", "images"]), default="spam", show_default=True,
-              help="spam: YouTube comments (bundled); images: Fashion-MNIST images with noisy captions.")
+              help="Example items (default: 600 comments, 3000 images or 400 sentences).")
+@click.option("--example", type=click.Choice(["spam", "images", "tagging"]), default="spam", show_default=True,
+              help="spam: YouTube comments (bundled); images: Fashion-MNIST images with noisy captions; "
+                   "tagging: named entities (chemicals, diseases) in generated sentences.")
 @click.option("--data", "source", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="images: folder of Fashion-MNIST's IDX files (default $WEAKLAB_DATA/fashion_mnist).")
 @handled
@@ -41,6 +42,9 @@ def init(directory: Path, force: bool, n_items: int | None, example: str, source
     if example == "images":
         _init_images(directory, force, n_items, source)
         return
+    if example == "tagging":
+        _init_tagging(directory, force, n_items)
+        return
     n_items = 600 if n_items is None else n_items
     from ..demo.scaffold import EXAMPLE_ITEMS, init_project
 
@@ -52,6 +56,19 @@ def init(directory: Path, force: bool, n_items: int | None, example: str, source
         click.echo(f"created {file}")
     where = "" if directory == Path(".") else f"cd {directory} && "
     click.echo(f"Next: {where}weaklab fit   (then `weaklab runs`, `weaklab explain ITEM_ID`)")
+
+
+def _init_tagging(directory: Path, force: bool, n_items: int | None) -> None:
+    from ..demo.tagging import TAGGING_EXAMPLE_ITEMS, init_tagging_project
+
+    n_items = 400 if n_items is None else n_items
+    if not TAGGING_EXAMPLE_ITEMS[0] <= n_items <= TAGGING_EXAMPLE_ITEMS[1]:
+        raise click.BadParameter(f"expected between {TAGGING_EXAMPLE_ITEMS[0]} and {TAGGING_EXAMPLE_ITEMS[1]} "
+                                 f"sentences, got {n_items}", param_hint="'--items'")
+    for file in init_tagging_project(directory, n_items=n_items, force=force):
+        click.echo(f"created {file}")
+    where = "" if directory == Path(".") else f"cd {directory} && "
+    click.echo(f"Next: {where}weaklab train   (then `weaklab runs`, `weaklab explain ITEM_ID`, `weaklab serve`)")
 
 
 def _init_images(directory: Path, force: bool, n_items: int | None, source: Path | None) -> None:

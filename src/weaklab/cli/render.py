@@ -7,6 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -124,6 +125,9 @@ def _headline(metrics: dict[str, Any]) -> str:
     lm, em = metrics.get("label_model") or {}, metrics.get("end_model") or {}
     if "accuracy" in lm:
         parts.append(f"label model acc {_pct(lm['accuracy'])}")
+    for who, values in (("label model", lm), ("end model", em)):
+        if isinstance(values.get("span_f1"), dict):
+            parts.append(f"{who} span F1 {_pct(values['span_f1']['micro']['f1'])}")
     if "weak_accuracy" in em:
         parts.append(f"end model acc {_pct(em['weak_accuracy'])}")
     elif "accuracy" in em:
@@ -149,8 +153,61 @@ def runs_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+def bracketed(tokens: list[str], spans: list[Any]) -> str:
+    """The tokens with each span bracketed and typed: ``took [aspirin]Chemical daily``."""
+    words = [escape(t) for t in tokens]
+    for start, end, kind in sorted(spans, reverse=True):
+        words[start:end] = [f"[bold][[/]{' '.join(words[start:end])}[bold]][/]{escape(kind)}"]
+    return " ".join(words)
+
+
+def explain_spans(console: Console, story: dict[str, Any]) -> None:
+    """Print a tagging item's story: its tokens, with every source's spans and the proposed spans."""
+    tokens = story["tokens"]
+    console.print(f"[bold]item {story['item_id']}[/] in run {story['run_id']} (dataset {story['dataset']}, "
+                  f"row {story['row']}; {len(tokens)} tokens)")
+    columns: list[tuple[str, list[Any]]] = [(s["source"], s["spans"]) for s in story["sources"]]
+    proposed = story.get("proposed")
+    if proposed is not None:
+        columns.append((f"proposed ({proposed['producer']})",
+                        [[p["start"], p["end"], p["type"]] for p in proposed["spans"]]))
+    for name in ("end_model", "gold"):
+        if story.get(name) is not None:
+            columns.append((name.replace("_", " "), story[name]))
+    if story["answers"]:
+        columns.append(("final", story["final_spans"]))
+    table = Table(title="Tokens and spans (B- begins a span, I- continues it)", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("token")
+    for name, _ in columns:
+        table.add_column(escape(name))
+    tags = [_bio(spans, len(tokens)) for _, spans in columns]
+    for i, token in enumerate(tokens):
+        table.add_row(str(i), escape(token), *(t[i] for t in tags))
+    console.print(table)
+    if proposed is not None:
+        for p in proposed["spans"]:
+            conf = "" if p["confidence"] is None else f" (confidence {p['confidence']:.3f})"
+            console.print(f"proposed {escape(p['type'])}: {escape(' '.join(tokens[p['start']:p['end']]))}{conf}")
+    for answer in story["answers"]:
+        console.print(f"answer by {escape(answer['annotator'])} ({answer['status']}, {answer['created_at'][:19]}): "
+                      + bracketed(tokens, answer["spans"]))
+    console.print(f"[bold]final spans[/] (from {story['final_from']}): " + bracketed(tokens, story["final_spans"]))
+
+
+def _bio(spans: list[Any], n: int) -> list[str]:
+    out = [""] * n
+    for start, end, kind in spans:
+        for i in range(start, min(end, n)):
+            out[i] = f"{'B' if i == start else 'I'}-{kind}"
+    return out
+
+
 def explain(console: Console, story: dict[str, Any]) -> None:
     """Print an item's story."""
+    if story.get("kind") == "tagging":
+        explain_spans(console, story)
+        return
     names = story.get("class_names") or []
 
     def cls(label: Any) -> str:
@@ -240,6 +297,9 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
     reused = [k for k, v in result.reused.items() if v]
     note = f" (reused from the store: {', '.join(reused)})" if reused else ""
     console.print(f"[bold]run {result.run_id}[/]: {', '.join(result.steps)}{note} — recorded in {store_path}")
+    if result.metrics.get("task") == "tagging":
+        tagging_result(console, result)
+        return
     if result.summary is not None:
         console.print(summary_table(result.summary))
     metrics = result.metrics
@@ -292,6 +352,36 @@ def engine_lines(metrics: dict[str, Any]) -> list[str]:
         lines.append(f"[yellow]end model skipped[/]: {skipped}; weaklab train with [engine] kind = \"local\" "
                      "trains it")
     return lines
+
+
+def tagging_result(console: Console, result: Any) -> None:
+    """Print what a tagging run did: the span sources, span F1 of the label model, majority vote and the tagger."""
+    metrics = result.metrics
+    if result.summary is not None:
+        table = Table(title="Span sources (precision, recall, F1 on the dev gold)", title_justify="left")
+        columns = [c for c in ("n_spans", "token_coverage", "overlap", "conflict", "precision", "recall", "f1")
+                   if c in result.summary.columns]
+        table.add_column("source", no_wrap=True)
+        table.add_column("types")
+        for column in columns:
+            table.add_column(column.replace("_", " "), justify="right")
+        for name, row in result.summary.iterrows():
+            table.add_row(str(name), ",".join(row["types"]), *(_num(row[c]) for c in columns))
+        console.print(table)
+    lm, em = metrics.get("label_model") or {}, metrics.get("end_model") or {}
+    n_dev = metrics.get("n_dev", 0)
+    if isinstance(lm.get("span_f1"), dict):
+        console.print(f"label model ({lm['class']}): span F1 {_num(lm['span_f1']['micro']['f1'])} on {n_dev} dev "
+                      f"sentences (token majority vote: {_num(lm.get('majority_vote_span_f1'))})")
+    elif lm:
+        console.print(f"label model ({lm['class']}): {lm.get('n_proposed', 0)} spans proposed (no dev gold)")
+    if isinstance(em.get("span_f1"), dict):
+        console.print(f"end model ({em['name']}): span F1 {_num(em['span_f1']['micro']['f1'])} on the dev sentences, "
+                      f"trained on {em.get('n_train')} sentences")
+    if result.query:
+        console.print("review next: " + " ".join(str(v) for v in result.query))
+    if result.item_ids:
+        console.print(f"Explain an item: weaklab explain {result.item_ids[0]}")
 
 
 def answer_lines(answers: dict[str, Any], n_gold: Any) -> list[str]:

@@ -54,6 +54,13 @@ unknown tables or keys and values of the wrong type raise a
     strategy = "entropy"               # entropy | margin | least_confidence
     n = 20
 
+    [task]                             # what is labelled (default: whole items, kind = "classification")
+    kind = "tagging"                   # tagging: spans of tokens (named entities); see weaklab.pipeline.tagging
+    entity_types = ["Chemical", "Disease"]
+    tokens_column = "tokens"           # a column of token lists (JSON text in CSV); or, without it,
+    tokenizer = "whitespace"           # [data].text_field cut by: whitespace | words (words and punctuation)
+                                       # gold_column then holds JSON spans [[start, end_exclusive, "Type"], ...]
+
     [engine]                           # where apply, fit and issues run (see weaklab.pipeline.engine)
     kind = "dask"                      # local (default: this process) | dask
     scheduler = "local"                # local (a LocalCluster started for the run) | "tcp://host:8786"
@@ -74,7 +81,7 @@ from ..errors import ValidationError
 from ..store.paths import DEFAULT_PATH
 from .engine import EngineConfig, check_engine, check_scheduler
 
-__all__ = ["CONFIG_NAME", "END_MODEL_PARAMS", "ProjectConfig", "load_config"]
+__all__ = ["CONFIG_NAME", "CRF_PARAMS", "END_MODEL_PARAMS", "ProjectConfig", "load_config"]
 
 #: The project file's name.
 CONFIG_NAME = "weaklab.toml"
@@ -95,11 +102,13 @@ SCHEMA: dict[str, dict[str, str]] = {
                "conflict_increase": _FLOAT},
     "issues": {"method": _STR, "max_issues": _INT},
     "query": {"strategy": _STR, "n": _INT},
+    "task": {"kind": _STR, "entity_types": _LIST, "tokens_column": _STR, "tokenizer": _STR},
     "engine": {"kind": _STR, "scheduler": _STR, "n_workers": _INT, "output": _STR, "partition_rows": _INT},
 }
 _REQUIRED = (("data", "path"), ("lfs", "module"))
 _CHOICES = {("data", "format"): ("csv", "tsv", "parquet"), ("lfs", "on_error"): ("raise", "abstain"),
-            ("end_model", "name"): ("tfidf_logreg", "none"),
+            ("end_model", "name"): ("tfidf_logreg", "crf", "none"),
+            ("task", "kind"): ("classification", "tagging"), ("task", "tokenizer"): ("whitespace", "words"),
             ("query", "strategy"): ("entropy", "margin", "least_confidence"), ("engine", "kind"): ("local", "dask")}
 
 
@@ -154,6 +163,17 @@ class ProjectConfig:
     def class_names(self) -> list[str] | None:
         """The class names, when ``[labels].classes`` is set."""
         names = self.get("labels", "classes")
+        return None if names is None else [str(n) for n in names]
+
+    @property
+    def is_tagging(self) -> bool:
+        """True for a tagging project (``[task].kind = "tagging"``)."""
+        return self.get("task", "kind", "classification") == "tagging"
+
+    @property
+    def entity_types(self) -> list[str] | None:
+        """``[task].entity_types``, when set."""
+        names = self.get("task", "entity_types")
         return None if names is None else [str(n) for n in names]
 
     @property
@@ -226,6 +246,7 @@ def _validated(file: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if key not in out.get(table, {}):
             raise _bad(file, f"{table}.{key}", "a value (required)", "nothing")
     _check_renames(file, out.get("labels", {}))
+    _check_task(file, out)
     check_engine(file, out.get("engine", {}))
     return out
 
@@ -282,6 +303,8 @@ END_MODEL_PARAMS: dict[str, tuple[str, Any]] = {
 
 def _end_model_params(file: Path, where: str, value: Any) -> None:
     for key, item in value.items():
+        if key in CRF_PARAMS and key not in END_MODEL_PARAMS:
+            continue  # a crf parameter: checked with the task (_check_task)
         if key not in END_MODEL_PARAMS:
             raise _bad(file, f"{where}.{key}", f"one of the keys {sorted(END_MODEL_PARAMS)}", f"unknown key {key!r}")
         expected, ok = END_MODEL_PARAMS[key]
@@ -293,6 +316,47 @@ _VALUE_CHECKS = {("issues", "method"): _issue_method, ("issues", "max_issues"): 
                  ("query", "n"): _at_least(1), ("end_model", "params"): _end_model_params,
                  ("engine", "n_workers"): _at_least(1), ("engine", "partition_rows"): _at_least(1),
                  ("engine", "scheduler"): check_scheduler}
+
+
+#: The parameters of the crf end model (weaklab.sequence.CRFTagger): key -> (what is expected, its check).
+CRF_PARAMS: dict[str, tuple[str, Any]] = {
+    "c1": ("a number >= 0 (L1 penalty)", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0),
+    "c2": ("a number >= 0 (L2 penalty)", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0),
+    "max_iterations": ("an integer >= 1", lambda v: _is_int(v, 1)),
+    "window": ("an integer >= 0", lambda v: _is_int(v, 0)),
+    "min_confidence": ("a number in [0, 1]",
+                       lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1),
+}
+
+
+def _check_task(file: Path, out: dict[str, dict[str, Any]]) -> None:
+    """``[task]``: a tagging project names its entity types and reads a crf (or no) end model."""
+    task = out.get("task", {})
+    if task.get("kind", "classification") != "tagging":
+        extra = sorted(set(task) - {"kind"})
+        if extra:
+            raise _bad(file, f"task.{extra[0]}", 'a key of tagging projects only (set task.kind = "tagging")',
+                       repr(task[extra[0]]))
+        if out.get("end_model", {}).get("name") == "crf":
+            raise _bad(file, "end_model.name", "'tfidf_logreg' or 'none' (crf tags tokens: task.kind = \"tagging\")",
+                       "'crf'")
+        for key in out.get("end_model", {}).get("params", {}):
+            if key not in END_MODEL_PARAMS:
+                raise _bad(file, f"end_model.params.{key}", f"one of the keys {sorted(END_MODEL_PARAMS)}",
+                           f"unknown key {key!r}")
+        return
+    types = task.get("entity_types")
+    if not types or not all(isinstance(t, str) and t for t in types) or len(set(types)) != len(types):
+        raise _bad(file, "task.entity_types", "a non-empty list of unique type names (strings)", repr(types))
+    name = out.get("end_model", {}).get("name", "crf")
+    if name == "tfidf_logreg":
+        raise _bad(file, "end_model.name", "'crf' or 'none' in a tagging project", repr(name))
+    for key, item in out.get("end_model", {}).get("params", {}).items():
+        if key not in CRF_PARAMS:
+            raise _bad(file, f"end_model.params.{key}", f"one of the keys {sorted(CRF_PARAMS)}", f"unknown key {key!r}")
+        expected, ok = CRF_PARAMS[key]
+        if not ok(item):
+            raise _bad(file, f"end_model.params.{key}", expected, f"{type(item).__name__} {item!r}")
 
 
 def _check_renames(file: Path, labels: Mapping[str, Any]) -> None:

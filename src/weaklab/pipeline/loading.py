@@ -19,7 +19,7 @@ from ..errors import ValidationError
 from ..labeling import LabelingFunction, default_text_field
 from .config import ProjectConfig
 
-__all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs",
+__all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "load_span_lfs",
            "check_lf_columns", "gold_labels", "dev_mask", "item_hashes", "item_ids_of"]
 
 
@@ -246,6 +246,42 @@ def check_lf_columns(config: ProjectConfig, lfs: list[LabelingFunction], frame: 
         raise ValidationError(f"{config.get('lfs', 'module')}: labeling function {lf.name!r}: expected a column "
                               f"{missing[0]!r} in {config.data_path.name}, got columns "
                               f"{', '.join(map(repr, map(str, frame.columns)))}{hint}")
+
+
+def load_span_lfs(config: ProjectConfig) -> list[Any]:
+    """A tagging project's span labeling functions (``[lfs].attribute`` of ``[lfs].module``).
+
+    Raises
+    ------
+    ValidationError
+        The module cannot be imported, the attribute is missing, or it is not
+        a non-empty list of :class:`~weaklab.sequence.SpanLF` with unique names
+        (or a function returning one).
+    """
+    from ..sequence import SpanLF
+
+    spec, attribute = config.get("lfs", "module"), config.get("lfs", "attribute", "lfs")
+    module = _import(config, spec)
+    if not hasattr(module, attribute):
+        raise ValidationError(f"{config.file}: lfs.attribute: expected a name defined in {spec}, "
+                              f"got {attribute!r} (not found)")
+    value = getattr(module, attribute)
+    if callable(value) and not isinstance(value, SpanLF):
+        try:
+            value = value()
+        except Exception as exc:  # the user's code: report any failure with its type
+            raise ValidationError(f"{spec}: {attribute}() raised {type(exc).__name__}: {exc}") from exc
+    value = [value] if isinstance(value, SpanLF) else value
+    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, SpanLF) for v in value):
+        bad = value if not isinstance(value, (list, tuple)) else next((v for v in value if not isinstance(v, SpanLF)),
+                                                                       "an empty list")
+        raise ValidationError(f"{spec}: {attribute}: expected a non-empty list of span labeling functions "
+                              f"(gazetteer_lf, regex_span_lf, shape_lf, model_span_lf), got {type(bad).__name__} "
+                              f"{bad!r}"[:300])
+    names = [lf.name for lf in value]
+    if len(set(names)) != len(names):
+        raise ValidationError(f"{spec}: {attribute}: expected span LFs with unique names, got {names}")
+    return list(value)
 
 
 def _checked_lfs(spec: str, attribute: str, value: Any) -> list[LabelingFunction]:

@@ -149,6 +149,13 @@ class Project:
         RunResult
         """
         plan = list(self.steps(until))
+        if self.config.is_tagging:
+            from .tagging import run_tagging
+
+            if self.config.engine.is_dask:
+                raise ValidationError(f"{self.config.file}: engine.kind: expected \"local\" for a tagging project, "
+                                      "got \"dask\"")
+            return run_tagging(self, [s for s, _ in plan], on_step, _DESCRIPTIONS)
         if self.config.engine.is_dask:
             from .distributed import run_distributed
 

@@ -16,12 +16,14 @@ from .paths import DEFAULT_PATH
 if TYPE_CHECKING:
     from ._explain import FINAL_FROM
     from ._lineage import RUN_STATUSES
+    from ._spans import SPAN_DECISIONS, SPAN_ROLES
     from .schema import SCHEMA_VERSION
     from .store import Store
 
-__all__ = ["DEFAULT_PATH", "FINAL_FROM", "RUN_STATUSES", "SCHEMA_VERSION", "Store"]
+__all__ = ["DEFAULT_PATH", "FINAL_FROM", "RUN_STATUSES", "SCHEMA_VERSION", "SPAN_DECISIONS", "SPAN_ROLES", "Store"]
 
-_LAZY = {"FINAL_FROM": "._explain", "RUN_STATUSES": "._lineage", "SCHEMA_VERSION": ".schema", "Store": ".store"}
+_LAZY = {"FINAL_FROM": "._explain", "RUN_STATUSES": "._lineage", "SCHEMA_VERSION": ".schema", "Store": ".store",
+         "SPAN_DECISIONS": "._spans", "SPAN_ROLES": "._spans"}
 
 
 def __getattr__(name: str) -> Any:

@@ -28,6 +28,7 @@ from ..errors import StoreError
 from ._base import loads
 from ._codec import votes_of_row
 from ._partitioned import PartitionedMixin
+from ._spans import SpansMixin
 from ._sql import VERSIONS_SQL
 
 __all__ = ["ExplainMixin", "FINAL_FROM", "mapped_class", "plurality", "reason", "vote_delta"]
@@ -36,7 +37,7 @@ __all__ = ["ExplainMixin", "FINAL_FROM", "mapped_class", "plurality", "reason", 
 FINAL_FROM = ("none", "votes", "label_model", "correction", "annotation")
 
 
-class ExplainMixin(PartitionedMixin):
+class ExplainMixin(PartitionedMixin, SpansMixin):
     """Lineage queries over items (of distributed runs too: see :class:`PartitionedMixin`)."""
 
     def explain(self, item_id: Any, run_id: int | None = None) -> dict[str, Any]:
@@ -76,6 +77,8 @@ class ExplainMixin(PartitionedMixin):
             return self._with_human_story(self._explain_partitioned(run_id, item_id, found))
         dataset_id, status, _, finished = self._run_row(run_id)
         row, key = self._item_row(int(dataset_id), item_id)
+        if self._query("SELECT 1 FROM span_sets WHERE run_id = ? LIMIT 1", [run_id]):  # a tagging run
+            return {"item_id": _typed(key, item_id), **self.explain_spans(run_id, row, key)}
         unavailable: list[str] = []
         votes, class_names = _or_missing(lambda: self._votes_of(run_id, row), ([], None), "votes", unavailable)
         posterior, model = _or_missing(lambda: self._posterior_of(run_id, row), (None, None), "posterior",

@@ -160,6 +160,25 @@ _PARTITIONED_DATASETS_V4 = (
         created_at TIMESTAMP NOT NULL)""",
 )
 
+_SPANS_V5 = (
+    # tagging runs: the spans of every source, the label model's proposed spans (with confidence), the end
+    # model's and the gold spans, each a set of rows in Parquet (item row, token start/end, type, source,
+    # confidence) with the items' tokens; and people's answers on an item's spans (the spans they left, what
+    # they decided about each proposed span, and which proposed set they saw)
+    "CREATE SEQUENCE seq_span_set START 1",
+    "CREATE SEQUENCE seq_span_answer START 1",
+    """CREATE TABLE span_sets (
+        span_set_id BIGINT PRIMARY KEY, run_id BIGINT, dataset_id BIGINT NOT NULL, role VARCHAR NOT NULL,
+        producer VARCHAR, fingerprint VARCHAR NOT NULL, entity_types VARCHAR NOT NULL, sources VARCHAR NOT NULL,
+        n_items BIGINT NOT NULL, n_spans BIGINT NOT NULL, spans_array VARCHAR NOT NULL, items_array VARCHAR,
+        metrics VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE span_answers (
+        span_answer_id BIGINT PRIMARY KEY, dataset_id BIGINT NOT NULL, item_key VARCHAR NOT NULL,
+        row BIGINT NOT NULL, annotator VARCHAR NOT NULL, status VARCHAR NOT NULL, spans VARCHAR NOT NULL,
+        decisions VARCHAR NOT NULL, span_set_id BIGINT, run_id BIGINT, origin VARCHAR,
+        created_at TIMESTAMP NOT NULL)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "lineage tables: datasets, items, sources, applications, runs, label-model runs, soft labels, "
@@ -175,6 +194,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("distributed runs: partitioned votes and soft labels recorded by reference", _PARTITIONED_V3),
     Migration("partitioned datasets: a distributed run's data file by reference, its columns and row count",
               _PARTITIONED_DATASETS_V4),
+    Migration("tagging: span sets (sources', proposed, end-model and gold spans) and span answers", _SPANS_V5),
 )
 
 #: The schema version this weaklab writes.
