@@ -76,3 +76,23 @@ def dask_store(dask_store_template: Path, tmp_path: Path) -> Path:
     target = tmp_path / "project" / ".weaklab"
     shutil.copytree(dask_store_template.parent, target, ignore=shutil.ignore_patterns("partitions"))
     return target / "weaklab.duckdb"
+
+
+@pytest.fixture(scope="session")
+def tagging_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tagging project (the generated example, 60 sentences) run up to fit, once per test process."""
+    from weaklab.demo.tagging import init_tagging_project
+    from weaklab.pipeline import Project
+
+    root = tmp_path_factory.mktemp("tagging_store") / "ner"
+    init_tagging_project(root, n_items=60)
+    Project(root).run("fit")
+    return root / ".weaklab" / "weaklab.duckdb"
+
+
+@pytest.fixture
+def tagging_store(tagging_store_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the tagging store (tests write span answers into it)."""
+    target = tmp_path / "ner" / ".weaklab"
+    shutil.copytree(tagging_store_template.parent, target)
+    return target / "weaklab.duckdb"

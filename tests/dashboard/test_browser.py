@@ -73,6 +73,14 @@ def dask_server(dask_store_template: Path, tmp_path_factory: pytest.TempPathFact
     yield from _serve(target / "weaklab.duckdb")
 
 
+@pytest.fixture(scope="module")
+def tagging_server(tagging_store_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """The dashboard over a private copy of the tagging example's store (run up to fit)."""
+    target = tmp_path_factory.mktemp("browser_tagging") / ".weaklab"
+    shutil.copytree(tagging_store_template.parent, target)
+    yield from _serve(target / "weaklab.duckdb")
+
+
 def _serve(store: Path) -> Iterator[tuple[str, Any]]:
     import uvicorn
 
@@ -271,5 +279,77 @@ def test_review_a_dask_run_item_and_open_its_lineage(dask_server: tuple[str, Any
     assert [(str(i), int(v)) for i, v in zip(answers["item_id"], answers["label"])] == [(item, 1)]
     page.goto(f"{base}/items/{item}?run=1")
     assert "dask-reviewer" in page.locator("#lineage-answers").inner_text()
+    assert errors == []
+    context.close()
+
+
+def _expected_after_keys(proposed: list[list[Any]], types: list[str]) -> tuple[list[list[Any]], list[str]]:
+    """What the keys of test_review_spans_with_the_keyboard leave: reject span 1, add tokens 0-1 as type 1."""
+    added = [0, 2, types[0]]
+    decisions = ["rejected"] + ["accepted"] * (len(proposed) - 1)
+    kept = []
+    for i, p in enumerate(proposed[1:], start=1):
+        if p[0] < 2:  # overlaps the added span: rejected by it
+            decisions[i] = "rejected"
+        else:
+            kept.append(p)
+    return sorted([added, *kept]), decisions
+
+
+def test_review_spans_with_the_keyboard(tagging_server: tuple[str, Any], browser: Any, tmp_path: Path) -> None:
+    """In a tagging run the review page highlights the proposed spans; a reviewer rejects one (r), adds one
+    (n, Shift+Right, 1), accepts the rest and saves (Enter); the store holds the spans, decisions and the
+    proposal seen, and the next item follows; s skips it."""
+    base, app = tagging_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    page.goto(base + "/review")
+    page.fill("#annotator", "span-reviewer")
+    page.click("#annotator-form button")
+    store = app.state.dashboard.store
+    item = None
+    for _ in range(10):  # the first item (least certain first) with at least one proposed span
+        item = page.locator("#span-review").get_attribute("data-item")
+        story = store.explain(item, 1)
+        if story["proposed"]["spans"]:
+            break
+        with page.expect_navigation():
+            page.keyboard.press("s")
+    proposed = [[p["start"], p["end"], p["type"]] for p in story["proposed"]["spans"]]
+    assert proposed, "no item with a proposed span among the first ten"
+    first = proposed[0]
+    marked = page.locator("#span-tokens .tok.in")
+    assert marked.count() == sum(e - s for s, e, _ in proposed)
+    assert page.locator("#span-tokens .tok.focus").count() == first[1] - first[0]
+    assert page.locator("#span-list li").count() == len(proposed)
+    page.keyboard.press("r")
+    assert page.locator("#span-list li").first.get_attribute("data-status") == "rejected"
+    page.keyboard.press("Home")  # not a key of the page: nothing changes
+    page.keyboard.press("n")
+    # "n" starts a new span after the chosen one; move the cursor to token 0 and widen to token 1
+    for _ in range(len(story["tokens"])):
+        page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Shift+ArrowRight")
+    assert page.locator("#span-tokens .tok.sel").count() == 2
+    page.keyboard.press("1")
+    page.screenshot(path=str(tmp_path / "review_spans.png"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    answers = store.span_answers(1, item_id=item)
+    spans, decisions = _expected_after_keys(proposed, story["entity_types"])
+    assert answers["annotator"].tolist() == ["span-reviewer"]
+    assert answers["spans"].iloc[0] == spans
+    assert [d["decision"] for d in answers["decisions"].iloc[0]] == decisions
+    assert int(answers["span_set_id"].iloc[0]) == story["proposed"]["span_set_id"]
+    following = page.locator("#span-review").get_attribute("data-item")
+    assert following != item
+    with page.expect_navigation():
+        page.keyboard.press("s")
+    assert store.span_answers(1, item_id=following)["status"].tolist()[-1] == "skipped"
+    page.goto(f"{base}/items/{item}")
+    assert "span-reviewer" in page.locator("#lineage-answers").inner_text()
     assert errors == []
     context.close()

@@ -33,7 +33,7 @@ ANNOTATOR_COOKIE = "weaklab_annotator"
 PageNo = Query(1, ge=1, le=1_000_000)
 RunId = Query(None, ge=0)
 #: Pages that show review claims (kept only until the next claim; the others are not refreshed by claims).
-_SHOWS_CLAIMS = ("review.html",)
+_SHOWS_CLAIMS = ("review.html", "review_spans.html")
 #: Stands for the visitor's CSRF token in a kept page (replaced at every response; never a valid token).
 _CSRF_MARK = "csrf-" + secrets.token_hex(16)
 

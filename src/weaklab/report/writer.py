@@ -8,8 +8,10 @@ parameters, class balance, per-source accuracy), the end models' metrics, a
 reliability diagram with the ECE before and after calibration, slices, the
 top label issues and the alerts. For an image dataset (``[data].image_column``)
 it also shows sample pictures per class and the picture of each top label
-issue, as thumbnails embedded in the file (``data:`` URIs). A part the run did
-not record says so. All text from the store is HTML-escaped.
+issue, as thumbnails embedded in the file (``data:`` URIs). For a tagging run
+it has a span section (:mod:`.spans`): span F1 per type on the dev gold, span
+coverage per source and the least certain items with their proposed, gold
+and answered spans. A part the run did not record says so. All text from the store is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..pipeline.review import TextLookup
 from ..pipeline.summary import RunData, read_run
 from ..store import Store
 from .html import esc, kv_table, missing, page, table
+from .spans import spans_section
 from .svg import bar_chart, reliability_diagram
 
 __all__ = ["write_report", "render_report", "SAMPLES_PER_CLASS", "MAX_ISSUE_PICTURES"]
@@ -116,6 +119,9 @@ def render_report(store: Store, run_id: int) -> str:
     ]
     if images.column is not None:
         sections.insert(-2, ("samples", "Sample images", _samples_section(data, images)))
+    spans = spans_section(store, int(run_id), run.get("metrics") or {})
+    if spans:  # a tagging run
+        sections.insert(2, ("spans", "Spans", spans))
     return page(title, f"Generated {now} from the lineage store; self-contained and offline.", sections)
 
 

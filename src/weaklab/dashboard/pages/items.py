@@ -16,7 +16,7 @@ from ...errors import ValidationError
 from ..page import Pages, RunId, class_id, explain, item_image, plain_json
 from ..state import DashboardState, NotFound
 
-__all__ = ["NAV", "adjudicate", "item_view", "routes"]
+__all__ = ["NAV", "adjudicate", "item_view", "routes", "span_grid"]
 
 #: The lineage page is reached by the navigation bar's search form, not a link.
 NAV = None
@@ -29,6 +29,8 @@ def item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any
 
 def _item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any]:
     story = explain(state, item_id, run_id)
+    if story.get("kind") == "tagging":
+        return {**story, "grid": span_grid(story)}
     story["text"] = state.texts(state.dataset_id(run_id)).get(story["item_id"])
     story["image"] = item_image(state.images(state.dataset_id(run_id)), story["item_id"])
     names = story.get("class_names") or state.class_names(run_id)
@@ -37,6 +39,32 @@ def _item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, An
                                    renames=state.store.run_class_renames(run_id), unknown="ignore")
     story["human_now"] = now.iloc[0].to_dict() if len(now) else None
     return story
+
+
+def span_grid(story: dict[str, Any]) -> list[dict[str, Any]]:
+    """A tagging item's spans as columns of per-token tags (``B-Type``/``I-Type``/empty): sources, proposed, ...
+
+    Examples
+    --------
+    >>> span_grid({"tokens": ["a", "b"], "sources": [{"source": "s", "spans": [[0, 2, "X"]]}], "proposed": None,
+    ...            "end_model": None, "gold": None, "answers": [], "final_spans": []})
+    [{'name': 's', 'tags': ['B-X', 'I-X']}]
+    """
+    n = len(story["tokens"])
+    columns = [(s["source"], s["spans"]) for s in story["sources"]]
+    if story.get("proposed") is not None:
+        columns.append(("proposed", [[p["start"], p["end"], p["type"]] for p in story["proposed"]["spans"]]))
+    columns += [(name.replace("_", " "), story[name]) for name in ("end_model", "gold") if story.get(name) is not None]
+    if story["answers"]:
+        columns.append(("final", story["final_spans"]))
+    out = []
+    for name, spans in columns:
+        tags = [""] * n
+        for start, end, kind in spans:
+            for i in range(start, min(end, n)):
+                tags[i] = f"{'B' if i == start else 'I'}-{kind}"
+        out.append({"name": name, "tags": tags})
+    return out
 
 
 def adjudicate(state: DashboardState, run_id: int, annotator: str, item_id: str, label: Any) -> int:
@@ -63,7 +91,9 @@ def routes(router: APIRouter, pages: Pages) -> None:
     @router.get("/items/{item_id:path}", response_class=HTMLResponse)
     def item_page(request: Request, item_id: str, run: int | None = RunId) -> HTMLResponse:
         run_id = st(request).resolve_run(run)
-        return render(request, "item.html", "item", run_id, story=item_view(st(request), item_id, run_id))
+        story = item_view(st(request), item_id, run_id)
+        template = "item_spans.html" if story.get("kind") == "tagging" else "item.html"
+        return render(request, template, "item", run_id, story=story)
 
     @router.get("/api/items/{item_id:path}")
     def api_item(request: Request, item_id: str, run: int | None = RunId) -> JSONResponse:

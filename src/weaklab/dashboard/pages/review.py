@@ -16,6 +16,7 @@ from ...errors import ValidationError
 from ...pipeline.review import check_annotator
 from ..page import ANNOTATOR_COOKIE, Nav, Pages, RunId, class_id, explain, item_image
 from ..state import DashboardState
+from .review_spans import is_tagging_run, span_review_view
 
 __all__ = ["NAV", "REVIEW_WINDOW", "MAX_DISAGREEMENTS", "answer", "disagreements", "next_item", "review_again",
            "review_view", "routes", "skip"]
@@ -147,6 +148,9 @@ def routes(router: APIRouter, pages: Pages) -> None:
     @router.get("/review", response_class=HTMLResponse)
     def review_page(request: Request, run: int | None = RunId) -> HTMLResponse:
         run_id = st(request).resolve_run(run)
+        if is_tagging_run(st(request), run_id):
+            return render(request, "review_spans.html", "review", run_id,
+                          **span_review_view(st(request), run_id, pages.annotator(request)))
         return render(request, "review.html", "review", run_id,
                       **review_view(st(request), run_id, pages.annotator(request)))
 
