@@ -141,3 +141,19 @@ def test_bad_gold_cell_and_non_span_lfs_are_refused(tmp_path) -> None:
     result = Project(tmp_path).run("fit")
     assert result.metrics["n_sources"] == 1 and "span_f1" in result.metrics["label_model"]
     assert np.isfinite(result.metrics["label_model"]["span_f1"]["micro"]["f1"])
+
+
+def test_answered_spans_train_the_tagger_and_leave_the_query(tmp_path) -> None:
+    """After a person answers a training item, the next train uses their spans for it and query skips it."""
+    init_tagging_project(tmp_path, n_items=60)
+    first = Project(tmp_path).run("query")
+    item = first.query[0]
+    assert first.metrics["end_model"]["n_answered_used"] == 0
+    with Store(tmp_path / ".weaklab" / "weaklab.duckdb") as store:
+        store.add_span_answer(first.dataset_id, item, "ada", [[0, 1, "Disease"]], run_id=first.run_id)
+    again = Project(tmp_path).run("query")
+    assert again.metrics["end_model"]["n_answered_used"] == 1
+    assert item not in again.query
+    frame = pd.read_csv(tmp_path / "data" / "sentences.csv")
+    dev = set(frame.loc[frame["split"] == "dev", "sentence_id"])
+    assert not dev & set(again.query)

@@ -19,10 +19,12 @@ The steps, as one run in the store:
   is the posterior of its least certain token;
 * ``train`` (``[end_model].name = "crf"``, the default) trains
   :class:`~weaklab.sequence.CRFTagger` on the label model's tags of the
-  non-dev items and records its spans on every item and its span F1 on the
-  dev gold (``"none"`` skips it);
-* ``issues`` does nothing for tagging; ``query`` lists the items whose least
-  certain token is least certain (the review queue's order).
+  non-dev items (people's latest answered spans replace them on the items
+  they answered in the review queue) and records its spans on every item
+  and its span F1 on the dev gold (``"none"`` skips it);
+* ``issues`` does nothing for tagging; ``query`` lists the unanswered
+  non-dev items whose least certain token is least certain (the review
+  queue's order).
 
 People's answers on spans (the review queue) are kept by the store
 (:meth:`~weaklab.store.Store.add_span_answer`); ``explain`` shows an item's
@@ -214,7 +216,7 @@ class _TaggingRun:
         result.metrics["n_dev"] = len(rows)
 
     def fit(self, store: Store, result: RunResult) -> None:
-        from ..sequence import MajorityVoteTagger, span_f1_report
+        from ..sequence import MajorityVoteTagger, TaggingDataset, span_f1_report
 
         name = self.config.get("label_model", "name", DEFAULT_TAG_MODEL)
         params = dict(self.config.get("label_model", "params", {}))
@@ -224,9 +226,10 @@ class _TaggingRun:
         except TypeError as exc:
             raise fail("label_model.params", f"parameters of {cls.__name__}", got_text=str(exc)) from None
         votes = self.applied
-        model.fit(votes)
-        proba = model.predict_proba(votes)
-        spans = model.predict_spans(votes)
+        data = TaggingDataset(tokens=self.items.tokens, gold=None, votes=votes, ids=[str(v) for v in self.ids])
+        model.fit(data)  # the dataset carries the tokens too, for models that read them
+        proba = model.predict_proba(data)
+        spans = model.predict_spans(data)
         self.proba, self.spans = proba, spans
         metrics: dict[str, Any] = {"class": name, "n_proposed": sum(map(len, spans))}
         rows, gold = self._dev_gold()
@@ -256,10 +259,11 @@ class _TaggingRun:
         tokens = [self.items.tokens[r] for r in train]
         take = np.concatenate([np.arange(votes.offsets[r], votes.offsets[r + 1]) for r in train]) if len(train) \
             else np.zeros(0, dtype=np.int64)
+        labels, n_answered = self._with_answers(store, self.proba, train)
         tagger = CRFTagger(**params, random_state=self.project.random_state).fit(
-            tokens, self.proba[take], entity_types=self.types)
+            tokens, labels[take], entity_types=self.types)
         spans = tagger.predict_spans(self.items.tokens)
-        metrics: dict[str, Any] = {"name": name, "n_train": len(train)}
+        metrics: dict[str, Any] = {"name": name, "n_train": len(train), "n_answered_used": n_answered}
         rows, gold = self._dev_gold()
         if len(rows):
             metrics["span_f1"] = span_f1_report([spans[r] for r in rows], gold)
@@ -268,6 +272,33 @@ class _TaggingRun:
         self._record_spans(store, result, "end_model", spans, producer=name, metrics=metrics)
         result.metrics["end_model"] = metrics
 
+    def _answered_spans(self, store: Store) -> dict[str, list[list[Any]]]:
+        """The latest answered spans of each item people answered (skips left out), by item key."""
+        answers = store.span_answers(self.dataset_id)
+        given = answers[answers["status"] == "answered"]
+        return {str(k): list(s) for k, s in zip(given["item_key"], given["spans"])}  # later answers win
+
+    def _with_answers(self, store: Store, proba: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, int]:
+        """The label model's posteriors, with the tokens of answered training items set to people's spans."""
+        answered = self._answered_spans(store)
+        if not answered:
+            return proba, 0
+        out, votes, used = proba.copy(), self.applied, 0
+        index = {t: i + 1 for i, t in enumerate(self.types)}
+        for row in train.tolist():
+            spans = answered.get(str(self.ids[row]))
+            if spans is None:
+                continue
+            first = int(votes.offsets[row])
+            block = np.zeros((int(votes.offsets[row + 1]) - first, len(self.types) + 1))
+            block[:, 0] = 1.0
+            for start, end, kind in spans:
+                block[start:end] = 0.0
+                block[start:end, index[kind]] = 1.0
+            out[first:first + len(block)] = block
+            used += 1
+        return out, used
+
     def issues(self, store: Store, result: RunResult) -> None:
         result.metrics["n_label_issues"] = 0  # label-issue detection is for whole-item labels
 
@@ -275,6 +306,9 @@ class _TaggingRun:
         if self.proba is None:
             raise ValidationError("until: expected a run that fits the tag label model first, got none")
         scores = least_token_confidence(self.proba, self.applied.offsets)
-        order = np.argsort(scores, kind="stable")[: int(self.config.get("query", "n", 20))]
-        result.query = [v.item() if isinstance(v, np.generic) else v for v in self.ids[order]]
+        done = set(store.span_answers(self.dataset_id)["item_key"].astype(str))
+        open_rows = np.array([str(v) not in done for v in self.ids.tolist()], dtype=bool) & ~self.items.dev
+        order = [r for r in np.argsort(scores, kind="stable").tolist() if open_rows[r]]
+        picked = self.ids[order[: int(self.config.get("query", "n", 20))]]
+        result.query = [v.item() if isinstance(v, np.generic) else v for v in picked]
         result.metrics["query"] = result.query
