@@ -87,11 +87,16 @@ class PartitionedMixin(StoreBase):
         if found is None:
             raise StoreError(f"store {self.path}: run {run_id} recorded no partitioned {kind}")
         cls = PartitionedLabelMatrix if kind == "votes" else PartitionedSoftLabels
+        key = ("partitioned_open", (kind, found["root"], found["fingerprint"]))
+        if key in self._cache:  # content-addressed: the folder's manifest never changes
+            return self._cache[key]
         try:
-            return cls.open(found["root"])
+            opened = cls.open(found["root"])
         except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
             raise StoreError(f"store {self.path}: run {run_id}: the partitioned {kind} at {found['root']} "
                              f"cannot be read ({type(exc).__name__}: {exc})") from None
+        self._cache[key] = opened
+        return opened
 
     def _explain_partitioned(self, run_id: int, item_id: Any, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """``explain`` of an item of a distributed run: the item's votes and posterior, read from its partition."""
