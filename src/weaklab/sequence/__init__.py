@@ -6,6 +6,7 @@ A stage package: it imports only weaklab's base layer.
 from .analysis import span_lf_summary
 from .apply import SpanApplyReport, apply_span_lfs
 from .base import TagLabelModel, io_ids_to_spans
+from .context import SHORT_FORM_SOURCE, add_short_form_source, short_form_spans
 from .corpus import Corpus, normalize_token
 from .crf import CRFTagger, token_features
 from .dataset import TaggingDataset, load_tagging
@@ -46,6 +47,9 @@ __all__ = [
     "apply_span_lfs",
     "SpanApplyReport",
     "span_lf_summary",
+    "short_form_spans",
+    "add_short_form_source",
+    "SHORT_FORM_SOURCE",
     "Corpus",
     "normalize_token",
 ]

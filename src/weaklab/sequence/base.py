@@ -16,7 +16,8 @@ from .._core.constants import STATE_SCHEMA_VERSION
 from .._core.state import check_state, to_jsonable
 from .._core.validation import fail
 from ..errors import NotFittedError
-from .spans import Span
+from .context import SHORT_FORM_SOURCE, add_short_form_source, tokens_of
+from .spans import Span, io_ids_to_spans
 from .votes import TokenVotes
 
 __all__ = ["TagLabelModel", "io_ids_to_spans", "check_votes", "tied_confusions"]
@@ -28,44 +29,6 @@ def check_votes(votes: Any, name: str = "votes") -> TokenVotes:
     if not isinstance(votes, TokenVotes):
         raise fail(name, "a TokenVotes (or a TaggingDataset)", votes)
     return votes
-
-
-def io_ids_to_spans(ids: np.ndarray, offsets: np.ndarray, entity_types: tuple[str, ...]) -> list[list[Span]]:
-    """Spans per sentence of flat IO ids (a run of one type is one span).
-
-    Parameters
-    ----------
-    ids : ndarray of shape (n_tokens,)
-        ``0`` = O, ``t + 1`` = type ``t``.
-    offsets : ndarray of shape (n_sentences + 1,)
-        Sentence boundaries in flat token positions.
-    entity_types : tuple of str
-
-    Returns
-    -------
-    list of list of (int, int, str)
-
-    Examples
-    --------
-    >>> io_ids_to_spans(np.array([1, 1, 0, 2, 2]), np.array([0, 4, 5]), ("A", "B"))
-    [[(0, 2, 'A'), (3, 4, 'B')], [(0, 1, 'B')]]
-    """
-    ids = np.asarray(ids)
-    n = len(ids)
-    first = np.zeros(n, dtype=bool)
-    first[offsets[:-1][offsets[:-1] < n]] = True
-    prev = np.concatenate([[0], ids[:-1]])
-    starts = np.flatnonzero((ids > 0) & (first | (prev != ids)))
-    nxt_first = np.zeros(n, dtype=bool)
-    nxt_first[(offsets[1:] - 1)[offsets[1:] > 0]] = True
-    nxt = np.concatenate([ids[1:], [0]])
-    ends = np.flatnonzero((ids > 0) & (nxt_first | (nxt != ids))) + 1
-    sent = np.searchsorted(offsets, starts, side="right") - 1
-    out: list[list[Span]] = [[] for _ in range(len(offsets) - 1)]
-    for s, e, i in zip(starts.tolist(), ends.tolist(), sent.tolist()):
-        base = int(offsets[i])
-        out[i].append((s - base, e - base, entity_types[int(ids[s]) - 1]))
-    return out
 
 
 def tied_confusions(counts: np.ndarray) -> np.ndarray:
@@ -126,8 +89,11 @@ class TagLabelModel(BaseEstimator):
         -------
         self
         """
-        votes = check_votes(votes)
+        data, votes = votes, check_votes(votes)
         self._check_params()
+        tokens = tokens_of(data) if getattr(self, "short_forms", False) else None
+        if tokens is not None:
+            votes = add_short_form_source(votes, tokens)
         self.source_names_ = list(votes.source_names)
         self.entity_types_ = list(votes.entity_types)
         self._fit(votes)
@@ -168,16 +134,21 @@ class TagLabelModel(BaseEstimator):
         return io_ids_to_spans(self.predict_tags(v), v.offsets, tuple(self.entity_types_))
 
     def _aligned(self, votes: Any) -> TokenVotes:
-        votes = check_votes(votes)
+        data, votes = votes, check_votes(votes)
         if not hasattr(self, "source_names_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(votes) first")
         if tuple(votes.entity_types) != tuple(self.entity_types_):
             raise fail("votes", f"entity types {self.entity_types_}", got_text=repr(list(votes.entity_types)))
-        if tuple(votes.source_names) != tuple(self.source_names_):
-            if not set(self.source_names_) <= set(votes.source_names):
-                raise fail("votes", f"votes of the fitted sources {self.source_names_}",
-                           got_text=repr(list(votes.source_names)))
-            votes = votes.select_sources(self.source_names_)
+        names = list(self.source_names_)
+        short = SHORT_FORM_SOURCE in names and SHORT_FORM_SOURCE not in votes.source_names
+        if short:
+            names.remove(SHORT_FORM_SOURCE)
+        if tuple(votes.source_names) != tuple(names):
+            if not set(names) <= set(votes.source_names):
+                raise fail("votes", f"votes of the fitted sources {names}", got_text=repr(list(votes.source_names)))
+            votes = votes.select_sources(names)
+        if short:
+            votes = add_short_form_source(votes, tokens_of(data)).select_sources(self.source_names_)
         return votes
 
     def _check_params(self) -> None:

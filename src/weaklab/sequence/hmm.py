@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._core.validation import check_choice, check_float, check_int, check_random_state
+from .._core.validation import check_bool, check_choice, check_float, check_int, check_random_state
 from .base import TagLabelModel, tied_confusions
 from .majority import MajorityVoteTagger
 from .votes import TokenVotes
@@ -199,6 +199,12 @@ class HMMLabelModel(TagLabelModel):
         Seeds the small jitter of the starting posteriors (results are deterministic given it).
     max_batch_tokens : int, default 200_000
         Padded tokens per forward-backward batch (memory bound).
+    short_forms : bool, default True
+        When ``fit`` and the predict methods get a :class:`~weaklab.sequence.TaggingDataset` (votes *and*
+        tokens), add one source voting the short forms each item defines right after a long form the
+        sources agree on, ``... syndrome ( WAS )``, wherever they recur in the item
+        (:func:`~weaklab.sequence.context.add_short_form_source`); EM weighs it like any source. Plain
+        :class:`~weaklab.sequence.TokenVotes` carry no text: then nothing is added.
 
     Attributes
     ----------
@@ -223,7 +229,7 @@ class HMMLabelModel(TagLabelModel):
     def __init__(self, n_iter: int = 30, tol: float = 1e-4, prior_strength: float = 10.0,
                  transition_prior: float = 1.0, support: str = "voted",
                  o_weight: float = 0.0, random_state: Any = None,
-                 max_batch_tokens: int = 200_000) -> None:
+                 max_batch_tokens: int = 200_000, short_forms: bool = True) -> None:
         self.n_iter = n_iter
         self.tol = tol
         self.prior_strength = prior_strength
@@ -232,6 +238,7 @@ class HMMLabelModel(TagLabelModel):
         self.o_weight = o_weight
         self.random_state = random_state
         self.max_batch_tokens = max_batch_tokens
+        self.short_forms = short_forms
 
     def _check_params(self) -> None:
         check_int("n_iter", self.n_iter, low=1)
@@ -242,6 +249,7 @@ class HMMLabelModel(TagLabelModel):
         check_choice("support", self.support, ("voted", "any"))
         check_random_state(self.random_state)
         check_int("max_batch_tokens", self.max_batch_tokens, low=1)
+        check_bool("short_forms", self.short_forms)
 
     # ------------------------------------------------------------------ EM
     def _fit(self, votes: TokenVotes) -> None:

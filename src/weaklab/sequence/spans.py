@@ -15,6 +15,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 from .._core.validation import fail
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "io_to_bio",
     "merge_adjacent",
     "check_spans",
+    "io_ids_to_spans",
 ]
 
 Span = tuple[int, int, str]
@@ -193,4 +196,42 @@ def merge_adjacent(spans: Iterable[Span]) -> list[Span]:
             out[-1] = (out[-1][0], span[1], span[2])
         else:
             out.append(span)
+    return out
+
+
+def io_ids_to_spans(ids: np.ndarray, offsets: np.ndarray, entity_types: tuple[str, ...]) -> list[list[Span]]:
+    """Spans per sentence of flat IO ids (a run of one type is one span).
+
+    Parameters
+    ----------
+    ids : ndarray of shape (n_tokens,)
+        ``0`` = O, ``t + 1`` = type ``t``.
+    offsets : ndarray of shape (n_sentences + 1,)
+        Sentence boundaries in flat token positions.
+    entity_types : tuple of str
+
+    Returns
+    -------
+    list of list of (int, int, str)
+
+    Examples
+    --------
+    >>> io_ids_to_spans(np.array([1, 1, 0, 2, 2]), np.array([0, 4, 5]), ("A", "B"))
+    [[(0, 2, 'A'), (3, 4, 'B')], [(0, 1, 'B')]]
+    """
+    ids = np.asarray(ids)
+    n = len(ids)
+    first = np.zeros(n, dtype=bool)
+    first[offsets[:-1][offsets[:-1] < n]] = True
+    prev = np.concatenate([[0], ids[:-1]])
+    starts = np.flatnonzero((ids > 0) & (first | (prev != ids)))
+    nxt_first = np.zeros(n, dtype=bool)
+    nxt_first[(offsets[1:] - 1)[offsets[1:] > 0]] = True
+    nxt = np.concatenate([ids[1:], [0]])
+    ends = np.flatnonzero((ids > 0) & (nxt_first | (nxt != ids))) + 1
+    sent = np.searchsorted(offsets, starts, side="right") - 1
+    out: list[list[Span]] = [[] for _ in range(len(offsets) - 1)]
+    for s, e, i in zip(starts.tolist(), ends.tolist(), sent.tolist()):
+        base = int(offsets[i])
+        out[i].append((s - base, e - base, entity_types[int(ids[s]) - 1]))
     return out
