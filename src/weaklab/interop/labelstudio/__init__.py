@@ -17,6 +17,17 @@ from .exchange import (
     read_user_map,
     to_label_studio_tasks,
 )
+from .ner import (
+    NER_FROM_NAME,
+    NER_SNAPS,
+    NerAnnotation,
+    char_to_token_spans,
+    join_tokens,
+    ner_labeling_config,
+    parse_label_studio_ner,
+    to_label_studio_ner_tasks,
+    token_char_offsets,
+)
 
 __all__ = [
     "config_path",
@@ -30,4 +41,13 @@ __all__ = [
     "parse_label_studio_export",
     "read_user_map",
     "to_label_studio_tasks",
+    "NER_FROM_NAME",
+    "NER_SNAPS",
+    "NerAnnotation",
+    "char_to_token_spans",
+    "join_tokens",
+    "ner_labeling_config",
+    "parse_label_studio_ner",
+    "to_label_studio_ner_tasks",
+    "token_char_offsets",
 ]
