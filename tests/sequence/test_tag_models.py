@@ -126,3 +126,23 @@ def test_crf_end_model_learns_and_round_trips():
     assert voting.predict_spans(ds.tokens[:2], votes=ds.votes.subset([0, 1])) == [[(1, 2, "Chem")], [(0, 1, "Chem")]]
     with pytest.raises(NotFittedError):
         CRFTagger().predict_spans(unseen)
+
+
+def test_crf_with_label_model_marginals():
+    """With use_marginals the CRF reads the label model's posteriors at fit and needs them to predict."""
+    pytest.importorskip("pycrfsuite")
+    from weaklab.sequence import CRFTagger, TaggingDataset
+
+    sentences = [["take", "aspirin", "daily"], ["ibuprofen", "helps"], ["no", "aspirin", "today"]] * 6
+    spans = [[[(1, 2, "Chem")]], [[(0, 1, "Chem")]], [[]]] * 6
+    ds = TaggingDataset.from_spans(sentences, None, spans, source_names=["kb"], entity_types=["Chem"])
+    lm = HMMLabelModel(random_state=0).fit(ds)
+    P = lm.predict_proba(ds)
+    crf = CRFTagger(use_marginals=True, max_iterations=30).fit(ds.tokens, P, entity_types=ds.entity_types)
+    assert crf.predict_spans(ds.tokens[:2], marginals=P[:5]) == [[(1, 2, "Chem")], [(0, 1, "Chem")]]
+    with pytest.raises(ValidationError, match="marginals"):
+        crf.predict_spans(ds.tokens[:2])
+    with pytest.raises(ValidationError, match="marginals"):
+        crf.predict_spans(ds.tokens[:2], marginals=P[:5, :1])
+    loaded = CRFTagger.from_state(crf.to_state())
+    assert loaded.predict_spans(ds.tokens[:2], marginals=P[:5]) == crf.predict_spans(ds.tokens[:2], marginals=P[:5])

@@ -36,7 +36,7 @@ from .._core.validation import fail
 from .spans import Span, io_ids_to_spans
 from .votes import TokenVotes
 
-__all__ = ["SHORT_FORM_SOURCE", "short_form_spans", "add_short_form_source", "looks_like_short_form"]
+__all__ = ["SHORT_FORM_SOURCE", "short_form_spans", "add_short_form_source", "looks_like_short_form", "tokens_of"]
 
 SHORT_FORM_SOURCE = "doc:short_forms"
 """Name of the source :func:`add_short_form_source` adds."""
@@ -155,6 +155,13 @@ def _majority_spans(votes: TokenVotes) -> list[list[Span]]:
 
 
 def tokens_of(data: Any) -> list[list[str]] | None:
-    """The ``tokens`` of a TaggingDataset-like object, or ``None`` for plain votes."""
+    """The ``tokens`` of a TaggingDataset-like object, or ``None`` for plain votes.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> tokens_of(SimpleNamespace(tokens=[("a", "b")])), tokens_of(object())
+    ([['a', 'b']], None)
+    """
     tokens = getattr(data, "tokens", None)
     return None if tokens is None else [list(map(str, t)) for t in tokens]

@@ -28,7 +28,7 @@ from .base import io_ids_to_spans
 from .lfs import word_shape
 from .spans import Span, spans_to_tags, tags_to_spans
 
-__all__ = ["CRFTagger", "token_features", "sentence_vote_features"]
+__all__ = ["CRFTagger", "token_features", "sentence_vote_features", "marginal_features"]
 
 
 def _word_features(tok: str, prefix: str, full: bool) -> dict[str, Any]:
@@ -61,6 +61,38 @@ def sentence_vote_features(votes: Any, i: int) -> list[dict[str, Any]]:
             for k in range(start, end):
                 out[k][f"v:{source}"] = ("B-" if k == start else "I-") + typ
                 out[k][f"vt:{typ}"] = out[k].get(f"vt:{typ}", 0.0) + 1.0
+    return out
+
+
+def marginal_features(proba: np.ndarray, *, floor: float = 0.01) -> list[dict[str, float]]:
+    """A label model's posterior of each token (and of its neighbours) as real-valued features.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_tokens, n_columns)
+        The posteriors of one sentence's tokens (column 0 = ``O``).
+    floor : float, default 0.01
+        Smaller probabilities are left out (sparse features).
+
+    Returns
+    -------
+    list of dict
+
+    Examples
+    --------
+    >>> marginal_features(np.array([[0.2, 0.8], [1.0, 0.0]]))
+    [{'lm0': 0.2, 'lm1': 0.8, '+1:lm0': 1.0}, {'lm0': 1.0, '-1:lm0': 0.2, '-1:lm1': 0.8}]
+    """
+    proba = np.asarray(proba, dtype=float)
+    own = [{f"lm{k}": round(float(p), 4) for k, p in enumerate(row) if p >= floor} for row in proba]
+    out = []
+    for i, feats in enumerate(own):
+        f = dict(feats)
+        if i + 1 < len(own):
+            f.update({f"+1:{k}": v for k, v in own[i + 1].items()})
+        if i > 0:
+            f.update({f"-1:{k}": v for k, v in own[i - 1].items()})
+        out.append(f)
     return out
 
 
@@ -141,6 +173,10 @@ class CRFTagger(BaseEstimator):
     use_votes : bool, default False
         Also use the sources' votes on each token (and the types voted on its neighbours) as features;
         ``fit`` and the predict methods then need ``votes`` (a TokenVotes of the same sentences).
+    use_marginals : bool, default False
+        Also use a label model's posterior of each token and its neighbours as features
+        (:func:`marginal_features`); ``fit`` takes them from ``labels`` when those are posteriors, and the
+        predict methods need ``marginals`` (the label model's ``predict_proba`` on the new sentences).
     random_state : None
         Accepted for the common contract; CRFsuite's L-BFGS is deterministic.
 
@@ -162,17 +198,19 @@ class CRFTagger(BaseEstimator):
     """
 
     def __init__(self, c1: float = 0.05, c2: float = 0.05, max_iterations: int = 100, window: int = 2,
-                 min_confidence: float = 0.0, use_votes: bool = False, random_state: Any = None) -> None:
+                 min_confidence: float = 0.0, use_votes: bool = False, use_marginals: bool = False,
+                 random_state: Any = None) -> None:
         self.c1 = c1
         self.c2 = c2
         self.max_iterations = max_iterations
         self.window = window
         self.min_confidence = min_confidence
         self.use_votes = use_votes
+        self.use_marginals = use_marginals
         self.random_state = random_state
 
     def fit(self, tokens: Sequence[Sequence[str]], labels: Any, *,
-            entity_types: Sequence[str] | None = None, votes: Any = None) -> CRFTagger:
+            entity_types: Sequence[str] | None = None, votes: Any = None, marginals: Any = None) -> CRFTagger:
         """Train on sentences and their labels.
 
         Parameters
@@ -185,6 +223,9 @@ class CRFTagger(BaseEstimator):
             Type names of the posterior columns 1.. (required with an array).
         votes : TokenVotes, optional
             The sources' votes on these sentences (required with ``use_votes=True``).
+        marginals : ndarray of shape (n_tokens, n_columns), optional
+            A label model's posteriors on these sentences for ``use_marginals=True`` (default: ``labels``
+            when it is an array).
 
         Returns
         -------
@@ -197,11 +238,15 @@ class CRFTagger(BaseEstimator):
         check_int("window", self.window, low=0)
         check_float("min_confidence", self.min_confidence, low=0.0, high=1.0)
         toks = [list(map(str, t)) for t in tokens]
+        if marginals is None and isinstance(labels, np.ndarray):
+            marginals = labels
+        if self.use_marginals:
+            self.n_marginal_columns_ = int(np.shape(marginals)[1]) if np.ndim(marginals) == 2 else -1
         keep = self._confident(toks, labels)
         tags = _as_tag_sequences(toks, labels, entity_types)
         trainer = pycrfsuite.Trainer(verbose=False)
         n = 0
-        for t, y, k, f in zip(toks, tags, keep, self._features(toks, votes)):
+        for t, y, k, f in zip(toks, tags, keep, self._features(toks, votes, marginals)):
             if k and t:
                 trainer.append(f, y)
                 n += 1
@@ -225,15 +270,30 @@ class CRFTagger(BaseEstimator):
         offsets = np.concatenate([[0], np.cumsum([len(t) for t in tokens])]).astype(np.int64)
         return [bool(conf[a:b].min(initial=1.0) >= self.min_confidence) for a, b in itertools.pairwise(offsets)]
 
-    def _features(self, tokens: list[list[str]], votes: Any) -> Any:
+    def _features(self, tokens: list[list[str]], votes: Any, marginals: Any) -> Any:
         """Feature dicts of each sentence, lazily (one sentence at a time)."""
         if self.use_votes:
             votes = getattr(votes, "votes", votes)
             if votes is None or getattr(votes, "n_sentences", None) != len(tokens):
                 raise fail("votes", f"the TokenVotes of these {len(tokens)} sentences (use_votes=True)", votes)
+        offsets = np.concatenate([[0], np.cumsum([len(t) for t in tokens])]).astype(np.int64)
+        if self.use_marginals:
+            marginals = self._check_marginals(marginals, int(offsets[-1]))
         for i, t in enumerate(tokens):
             vf = sentence_vote_features(votes, i) if self.use_votes else None
-            yield token_features(t, window=self.window, vote_features=vf)
+            feats = token_features(t, window=self.window, vote_features=vf)
+            if self.use_marginals:
+                for f, m in zip(feats, marginal_features(marginals[offsets[i]:offsets[i + 1]])):
+                    f.update(m)
+            yield feats
+
+    def _check_marginals(self, marginals: Any, n_tokens: int) -> np.ndarray:
+        columns = getattr(self, "n_marginal_columns_", -1)
+        arr = None if marginals is None else np.asarray(marginals, dtype=float)
+        if arr is None or arr.ndim != 2 or arr.shape[0] != n_tokens or (columns > 0 and arr.shape[1] != columns):
+            want = f"(n_tokens={n_tokens}, {columns if columns > 0 else 'n_types + 1'})"
+            raise fail("marginals", f"a label model's posteriors of shape {want} (use_marginals=True)", marginals)
+        return arr
 
     def _tagger(self) -> Any:
         if not hasattr(self, "model_"):
@@ -244,13 +304,15 @@ class CRFTagger(BaseEstimator):
         tagger.open_inmemory(self._model_buffer)
         return tagger
 
-    def predict_tags(self, tokens: Sequence[Sequence[str]], *, votes: Any = None) -> list[list[str]]:
+    def predict_tags(self, tokens: Sequence[Sequence[str]], *, votes: Any = None,
+                     marginals: Any = None) -> list[list[str]]:
         """Most likely BIO tag sequence of each sentence."""
         tagger = self._tagger()
         toks = [list(map(str, t)) for t in tokens]
-        return [tagger.tag(f) if t else [] for t, f in zip(toks, self._features(toks, votes))]
+        return [tagger.tag(f) if t else [] for t, f in zip(toks, self._features(toks, votes, marginals))]
 
-    def predict_spans(self, tokens: Sequence[Sequence[str]], *, votes: Any = None) -> list[list[Span]]:
+    def predict_spans(self, tokens: Sequence[Sequence[str]], *, votes: Any = None,
+                      marginals: Any = None) -> list[list[Span]]:
         """Predicted spans of each sentence.
 
         Parameters
@@ -258,19 +320,22 @@ class CRFTagger(BaseEstimator):
         tokens : sequence of sequence of str
         votes : TokenVotes, optional
             The sources' votes on these sentences (required with ``use_votes=True``).
+        marginals : ndarray of shape (n_tokens, n_types + 1), optional
+            The label model's posteriors on these sentences (required with ``use_marginals=True``).
 
         Returns
         -------
         list of list of (int, int, str)
         """
-        return [tags_to_spans(tags) for tags in self.predict_tags(tokens, votes=votes)]
+        return [tags_to_spans(tags) for tags in self.predict_tags(tokens, votes=votes, marginals=marginals)]
 
-    def predict_proba(self, tokens: Sequence[Sequence[str]], *, votes: Any = None) -> list[np.ndarray]:
+    def predict_proba(self, tokens: Sequence[Sequence[str]], *, votes: Any = None,
+                      marginals: Any = None) -> list[np.ndarray]:
         """Marginal probability of each BIO tag (columns in ``labels_`` order), one array per sentence."""
         tagger = self._tagger()
         out = []
         toks = [list(map(str, t)) for t in tokens]
-        for t, f in zip(toks, self._features(toks, votes)):
+        for t, f in zip(toks, self._features(toks, votes, marginals)):
             tagger.set(f)
             out.append(np.array([[tagger.marginal(y, i) for y in self.labels_] for i in range(len(t))])
                        .reshape(len(t), len(self.labels_)))
@@ -281,7 +346,8 @@ class CRFTagger(BaseEstimator):
         self._tagger()
         return {"schema_version": STATE_SCHEMA_VERSION, "class": "CRFTagger", "module": type(self).__module__,
                 "params": to_jsonable(self.get_params(deep=False)),
-                "attributes": {"labels_": list(self.labels_), "n_train_sentences_": int(self.n_train_sentences_)},
+                "attributes": {"labels_": list(self.labels_), "n_train_sentences_": int(self.n_train_sentences_),
+                               "n_marginal_columns_": int(getattr(self, "n_marginal_columns_", -1))},
                 "arrays": {"model_": self.model_}}
 
     @classmethod
@@ -291,5 +357,7 @@ class CRFTagger(BaseEstimator):
         model = cls(**state["params"])
         model.labels_ = list(state["attributes"]["labels_"])
         model.n_train_sentences_ = int(state["attributes"]["n_train_sentences_"])
+        if model.use_marginals:
+            model.n_marginal_columns_ = int(state["attributes"].get("n_marginal_columns_", -1))
         model.model_ = np.asarray(state["arrays"]["model_"], dtype=np.uint8)
         return model
