@@ -157,7 +157,7 @@ def markdown(results: list[dict[str, Any]], speed: dict[str, Any], info: dict[st
         "short forms an item defines right after a span the sources agree on (`syndrome ( WAS )`) wherever they "
         "recur in the item. DS = `TokenDawidSkene()`. End model = `CRFTagger(use_votes=True, use_marginals=True)`: "
         "CRFsuite over word/shape/affix/context features plus the votes and the HMM's posteriors, trained on the "
-        "HMM's most likely tags of the fit split; CRF (text) = `CRFTagger()`, text features only. All parameters "
+        "HMM's most likely IO tags of the fit split; CRF (text) = `CRFTagger()`, text features only. All parameters "
         "are the defaults, chosen on train/valid; none was chosen on test data.",
         "",
         "| set | fit on | " + " | ".join(f"{c} F1 (P / R)" for c in cols) + " |",

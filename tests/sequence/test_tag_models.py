@@ -146,3 +146,19 @@ def test_crf_with_label_model_marginals():
         crf.predict_spans(ds.tokens[:2], marginals=P[:5, :1])
     loaded = CRFTagger.from_state(crf.to_state())
     assert loaded.predict_spans(ds.tokens[:2], marginals=P[:5]) == crf.predict_spans(ds.tokens[:2], marginals=P[:5])
+
+
+def test_crf_io_scheme_keeps_the_label_models_runs():
+    """By default the CRF learns IO tags, so a run of one type predicted by it is one span, as in its labels."""
+    pytest.importorskip("pycrfsuite")
+    from weaklab.sequence import CRFTagger
+
+    X = [["under", "15", "dollars", "please"], ["cheap", "eats"]] * 8
+    y = [[(0, 1, "Price"), (1, 3, "Price")], [(0, 1, "Price")]] * 8
+    io = CRFTagger(max_iterations=30).fit(X, y)
+    assert io.labels_ == ["I-Price", "O"]
+    assert io.predict_spans(X[:1]) == [[(0, 3, "Price")]]
+    bio = CRFTagger(max_iterations=30, scheme="bio").fit(X, y)
+    assert bio.predict_spans(X[:1]) == [[(0, 1, "Price"), (1, 3, "Price")]]
+    with pytest.raises(ValidationError, match="scheme"):
+        CRFTagger(scheme="iob").fit(X, y)

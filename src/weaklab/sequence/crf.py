@@ -2,7 +2,8 @@
 
 CRFsuite trains on hard tag sequences and takes no per-token weights. The
 label model's soft labels therefore enter as their most likely IO tag per
-token (``predict_tags``/argmax of ``predict_proba``), converted to BIO; with
+token (``predict_tags``/argmax of ``predict_proba``), learned as IO tags by
+default (a run of one type is one span, as in the label models); with
 ``min_confidence`` set, sentences whose least confident token falls below it
 are left out of training (a whole-sentence weight of 0 or 1, the only kind
 CRFsuite supports). The model file CRFsuite writes is kept in the state as
@@ -22,7 +23,7 @@ from sklearn.base import BaseEstimator
 
 from .._core.constants import STATE_SCHEMA_VERSION
 from .._core.state import check_state, to_jsonable
-from .._core.validation import check_float, check_int, fail
+from .._core.validation import check_choice, check_float, check_int, fail
 from ..errors import NotFittedError, missing_dependency
 from .base import io_ids_to_spans
 from .lfs import word_shape
@@ -144,7 +145,8 @@ def _pycrfsuite() -> Any:
     return pycrfsuite
 
 
-def _as_tag_sequences(tokens: list[list[str]], labels: Any, entity_types: Sequence[str] | None) -> list[list[str]]:
+def _as_tag_sequences(tokens: list[list[str]], labels: Any, entity_types: Sequence[str] | None,
+                      scheme: str = "bio") -> list[list[str]]:
     if isinstance(labels, np.ndarray):
         if labels.ndim != 2 or labels.shape[0] != sum(map(len, tokens)):
             raise fail("labels", f"an (n_tokens={sum(map(len, tokens))}, n_types + 1) probability array", labels)
@@ -154,7 +156,7 @@ def _as_tag_sequences(tokens: list[list[str]], labels: Any, entity_types: Sequen
         labels = io_ids_to_spans(np.argmax(labels, axis=1), offsets, tuple(entity_types))
     if len(labels) != len(tokens):
         raise fail("labels", f"one span list per sentence ({len(tokens)})", labels)
-    return [spans_to_tags(spans, len(toks)) for toks, spans in zip(tokens, labels)]
+    return [spans_to_tags(spans, len(toks), scheme=scheme) for toks, spans in zip(tokens, labels)]
 
 
 class CRFTagger(BaseEstimator):
@@ -173,6 +175,10 @@ class CRFTagger(BaseEstimator):
     use_votes : bool, default False
         Also use the sources' votes on each token (and the types voted on its neighbours) as features;
         ``fit`` and the predict methods then need ``votes`` (a TokenVotes of the same sentences).
+    scheme : {"io", "bio"}, default "io"
+        The tags the CRF learns. ``"io"``, the label models' scheme: a run of one type is one span (adjacent
+        spans of one type merge, as they do in the label models' output); ``"bio"`` keeps them apart (for
+        labels that separate them, such as gold spans).
     use_marginals : bool, default False
         Also use a label model's posterior of each token and its neighbours as features
         (:func:`marginal_features`); ``fit`` takes them from ``labels`` when those are posteriors, and the
@@ -185,7 +191,7 @@ class CRFTagger(BaseEstimator):
     model_ : ndarray of uint8
         The CRFsuite model file's bytes.
     labels_ : list of str
-        BIO tags seen in training.
+        Tags seen in training (IO or BIO, per ``scheme``).
     n_train_sentences_ : int
 
     Examples
@@ -199,7 +205,7 @@ class CRFTagger(BaseEstimator):
 
     def __init__(self, c1: float = 0.05, c2: float = 0.05, max_iterations: int = 100, window: int = 2,
                  min_confidence: float = 0.0, use_votes: bool = False, use_marginals: bool = False,
-                 random_state: Any = None) -> None:
+                 scheme: str = "io", random_state: Any = None) -> None:
         self.c1 = c1
         self.c2 = c2
         self.max_iterations = max_iterations
@@ -207,6 +213,7 @@ class CRFTagger(BaseEstimator):
         self.min_confidence = min_confidence
         self.use_votes = use_votes
         self.use_marginals = use_marginals
+        self.scheme = scheme
         self.random_state = random_state
 
     def fit(self, tokens: Sequence[Sequence[str]], labels: Any, *,
@@ -237,13 +244,14 @@ class CRFTagger(BaseEstimator):
         check_int("max_iterations", self.max_iterations, low=1)
         check_int("window", self.window, low=0)
         check_float("min_confidence", self.min_confidence, low=0.0, high=1.0)
+        check_choice("scheme", self.scheme, ("io", "bio"))
         toks = [list(map(str, t)) for t in tokens]
         if marginals is None and isinstance(labels, np.ndarray):
             marginals = labels
         if self.use_marginals:
             self.n_marginal_columns_ = int(np.shape(marginals)[1]) if np.ndim(marginals) == 2 else -1
         keep = self._confident(toks, labels)
-        tags = _as_tag_sequences(toks, labels, entity_types)
+        tags = _as_tag_sequences(toks, labels, entity_types, self.scheme)
         trainer = pycrfsuite.Trainer(verbose=False)
         n = 0
         for t, y, k, f in zip(toks, tags, keep, self._features(toks, votes, marginals)):
@@ -306,7 +314,7 @@ class CRFTagger(BaseEstimator):
 
     def predict_tags(self, tokens: Sequence[Sequence[str]], *, votes: Any = None,
                      marginals: Any = None) -> list[list[str]]:
-        """Most likely BIO tag sequence of each sentence."""
+        """Most likely tag sequence (IO or BIO, per ``scheme``) of each sentence."""
         tagger = self._tagger()
         toks = [list(map(str, t)) for t in tokens]
         return [tagger.tag(f) if t else [] for t, f in zip(toks, self._features(toks, votes, marginals))]
@@ -331,7 +339,7 @@ class CRFTagger(BaseEstimator):
 
     def predict_proba(self, tokens: Sequence[Sequence[str]], *, votes: Any = None,
                       marginals: Any = None) -> list[np.ndarray]:
-        """Marginal probability of each BIO tag (columns in ``labels_`` order), one array per sentence."""
+        """Marginal probability of each tag (columns in ``labels_`` order), one array per sentence."""
         tagger = self._tagger()
         out = []
         toks = [list(map(str, t)) for t in tokens]
