@@ -42,6 +42,9 @@ _U64 = np.uint64
 logger = logging.getLogger("weaklab.models.auto")
 _MAX_THRESHOLDS = 256  # candidate decision thresholds tried on the gold items
 GAIN_Z = 1.645  # one-sided 95 % normal bound on the paired gain over the no-gold choice on the gold items
+#: A class holding at least this share of the gold items (and MIN_CLASS_GOLD of them) must keep at least
+#: COLLAPSE_RATIO of that share among a candidate's predictions on the gold items.
+COLLAPSE_SHARE, COLLAPSE_RATIO, MIN_CLASS_GOLD = 0.05, 0.25, 5
 
 
 def gain_z(n_compared: int) -> float:
@@ -128,6 +131,38 @@ def _tied(proba: np.ndarray, tol: float = 1e-9) -> np.ndarray:
     """Share of each class in a uniform random tie-break: ``(n, k)``, rows sum to 1."""
     tied = (proba >= proba.max(axis=1, keepdims=True) - tol).astype(np.float64)
     return tied / tied.sum(axis=1, keepdims=True)
+
+
+def gold_collapse(proba: np.ndarray, y: np.ndarray) -> str | None:
+    """Why posteriors on the gold items drop a class the gold holds (the reason), or None.
+
+    On imbalanced data a model that never predicts the rare class can win on
+    accuracy (it is right on the common class); such labels cannot train a
+    model of the rare class. A class holding at least ``COLLAPSE_SHARE`` of
+    the gold items (and ``MIN_CLASS_GOLD`` items) collapses when the
+    candidate predicts it (ties split) on less than ``COLLAPSE_RATIO`` of that
+    share.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0] * 18 + [1] * 6)
+    >>> print(gold_collapse(np.tile([0.9, 0.1], (24, 1)), y))
+    disqualified: drops class 1 (predicted on 0% of the gold items, which hold 25%)
+    >>> gold_collapse(np.eye(2)[y], y) is None
+    True
+    """
+    k = proba.shape[1]
+    counts = np.bincount(y, minlength=k)
+    gold_share = counts / max(y.size, 1)
+    predicted = _tied(np.asarray(proba, dtype=np.float64)).mean(axis=0)
+    held = (gold_share >= COLLAPSE_SHARE) & (counts >= MIN_CLASS_GOLD)
+    dropped = np.flatnonzero(held & (predicted < COLLAPSE_RATIO * gold_share))
+    if dropped.size == 0:
+        return None
+    c = int(dropped[np.argmax(gold_share[dropped])])
+    return (f"disqualified: drops class {c} (predicted on {predicted[c]:.0%} of the gold items, "
+            f"which hold {gold_share[c]:.0%})")
 
 
 def expected_score(proba: np.ndarray, y: np.ndarray, metric: str, positive: int = 1) -> float:

@@ -56,6 +56,7 @@ from ._auto_select import (
     expected_score,
     fit_candidate,
     gain_z,
+    gold_collapse,
     gold_cv_proba,
     majority_proba,
     mix,
@@ -433,11 +434,12 @@ class AutoLabelModel(LabelModel):
         finally:
             self.candidate_seconds_[name] = time.perf_counter() - t0
         score, std = scorer.score(proba)
-        rows = [(name, uses_gold, np.nan, score, std, "ok", scorer.accuracy(proba), *scorer.gain(proba))]
+        status = gold_collapse(proba, scorer.y) or "ok"
+        rows = [(name, uses_gold, np.nan, score, std, status, scorer.accuracy(proba), *scorer.gain(proba))]
         if k == 2:
             score_t, std_t, threshold, acc_t, adjusted = scorer.score_with_threshold(proba)
-            rows.append((name + "+threshold", uses_gold, threshold, score_t, std_t, "ok", acc_t,
-                         *scorer.gain(adjusted)))
+            rows.append((name + "+threshold", uses_gold, threshold, score_t, std_t,
+                         gold_collapse(adjusted, scorer.y) or "ok", acc_t, *scorer.gain(adjusted)))
         return rows
 
     @staticmethod
