@@ -6,10 +6,11 @@ folds, the standard error is the standard deviation of the 5 repetition means ov
 
 - ``gated+cv`` (the headline row): gated AttentionMIL whose hyperparameters are chosen on every outer
   training fold by an inner 3-fold stratified CV over that fold's bags only (the outer test fold is never
-  seen): weight decay in {1e-4, 3e-3, 3e-2} x dropout in {0.1, 0.5} (grid fixed before any run; the
-  weight-decay range follows the per-set values 0.005-0.03 of the MINNs re-implementation quoted in
-  ``paper_tables.md``), picked by inner accuracy, ties by inner log loss. The chosen setting is then
-  refitted on the whole training fold with 3 seeds and their bag probabilities averaged (an ensemble).
+  seen): weight decay 1e-4 (the default) or 1e-2 (grid fixed before any run; 1e-2 is within the
+  per-set values 0.005-0.03 of the MINNs re-implementation quoted in ``paper_tables.md``; the grid is
+  this small because the run shares 2 cores with other work), dropout 0.1, picked by inner accuracy,
+  ties by inner log loss. The chosen setting is then refitted on the whole training fold with 2 seeds
+  and their bag probabilities averaged (an ensemble).
   Instance features are standardised with the mean and standard deviation of the training fold's
   instances (inside ``AttentionMIL.fit``), in the inner CV likewise per inner training fold.
 - the other rows run with fixed defaults (none tuned on these sets): AttentionMIL with an MLP encoder
@@ -63,8 +64,8 @@ DATA = Path(os.environ.get("WEAKLAB_DATA", Path(__file__).resolve().parents[2] /
 SETS = ("musk1", "musk2", "elephant", "fox")
 METHODS = ("gated+cv", "gated", "attention", "mean", "max", "mi-SVM")
 #: Inner-CV grid of the tuned row (fixed before any run): (weight_decay, dropout).
-GRID = tuple((wd, dr) for wd in (1e-4, 3e-3, 3e-2) for dr in (0.1, 0.5))
-INNER_FOLDS, ENSEMBLE = 3, 3
+GRID = ((1e-4, 0.1), (1e-2, 0.1))
+INNER_FOLDS, ENSEMBLE = 3, 2
 TRAIN_SIZES = (50, 100, 150, 200)
 TARGET_CLASSIC, TARGET_MNIST = 0.82, 0.95
 
