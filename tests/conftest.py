@@ -225,11 +225,16 @@ lfs = [
 """
 
 
-def make_image_project(folder, n: int = 24):
+#: The [end_model] of a test image project with the image end model: a tiny CNN (16-pixel inputs, 4x4 maps).
+CNN_END_MODEL = 'name = "cnn"\nparams = { size = 16, widths = [4, 8], max_epochs = 4, batch_size = 8 }'
+
+
+def make_image_project(folder, n: int = 24, *, cnn: bool = False):
     """A small image project in ``folder``: ``n`` bar pictures (PNG) with captions, keyword LFs, a weaklab.toml.
 
     Its columns are not the defaults (``key`` ids, ``picture`` paths relative to
-    the table's folder, ``caption`` texts, ``truth`` gold). Returns the folder.
+    the table's folder, ``caption`` texts, ``truth`` gold). With ``cnn`` its end
+    model is the image CNN (:data:`CNN_END_MODEL`), else none. Returns the folder.
     """
     from pathlib import Path
 
@@ -248,7 +253,8 @@ def make_image_project(folder, n: int = 24):
                      "truth": ["horizontal", "vertical"][y[i]] if i % 3 == 0 else ""})
     pd.DataFrame(rows).to_csv(root / "data" / "items.csv", index=False)
     (root / "lfs.py").write_text(IMAGE_PROJECT_LFS)
-    (root / "weaklab.toml").write_text(IMAGE_PROJECT_TOML)
+    toml = IMAGE_PROJECT_TOML.replace('name = "none"', CNN_END_MODEL) if cnn else IMAGE_PROJECT_TOML
+    (root / "weaklab.toml").write_text(toml)
     return root
 
 
@@ -257,6 +263,14 @@ def image_project(tmp_path):
     """A fresh :func:`make_image_project` folder (not yet run)."""
     pytest.importorskip("PIL", reason="image items need the [vision] extra (pillow)")
     return make_image_project(tmp_path / "bars")
+
+
+@pytest.fixture
+def cnn_image_project(tmp_path):
+    """A fresh :func:`make_image_project` folder whose end model is the image CNN (not yet run)."""
+    pytest.importorskip("PIL", reason="image items need the [vision] extra (pillow)")
+    pytest.importorskip("torch", reason="the cnn end model needs the [vision] extra (torch)")
+    return make_image_project(tmp_path / "bars", cnn=True)
 
 
 @pytest.fixture(scope="session")

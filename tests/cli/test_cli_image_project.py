@@ -46,7 +46,8 @@ def test_init_writes_images_captions_and_splits(project):
 
 
 def test_image_project_runs_apply_fit_train_issues_query(project):
-    """apply, fit, train, issues and query succeed; the label model beats the class prior on the dev gold."""
+    """apply, fit, train, issues and query succeed; the label model beats the class prior on the dev gold; the
+    end model is the image CNN, whose 7x7 class activation maps are recorded beside the store."""
     assert _invoke("apply").exit_code == 0
     fit = _invoke("fit", "--json")
     assert fit.exit_code == 0, fit.output
@@ -57,7 +58,9 @@ def test_image_project_runs_apply_fit_train_issues_query(project):
     outputs = {command: _invoke(command, "--json") for command in ("train", "issues", "query")}
     for command, out in outputs.items():
         assert out.exit_code == 0, (command, out.output)
-    assert np.isfinite(json.loads(outputs["train"].stdout)["metrics"]["end_model"]["accuracy"])
+    end_model = json.loads(outputs["train"].stdout)["metrics"]["end_model"]
+    assert end_model["name"] == "cnn" and np.isfinite(end_model["accuracy"])
+    assert end_model["cam"]["shape"] == [200, 7, 7] and (project / ".weaklab" / end_model["cam"]["file"]).is_file()
 
 
 def test_init_example_images_from_the_command_line(tmp_path, dataset):

@@ -57,11 +57,13 @@ def server(demo_store_template: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="module")
 def image_server(image_project_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    """The dashboard over a small image project (bar pictures with captions), run up to ``fit``."""
+    """The dashboard over a small image project (bar pictures with captions) with the image CNN as its end
+    model, run up to ``train`` (so items have class activation maps)."""
     from weaklab.pipeline import Project
 
-    root = image_project_factory(tmp_path_factory.mktemp("browser_images") / "bars")
-    Project(root).run("fit")
+    pytest.importorskip("torch", reason="the cnn end model needs the [vision] extra (torch)")
+    root = image_project_factory(tmp_path_factory.mktemp("browser_images") / "bars", cnn=True)
+    Project(root).run("train")
     yield from _serve(root / ".weaklab" / "weaklab.duckdb")
 
 
@@ -189,8 +191,9 @@ def _wait_decoded(page: Any, picture: Any) -> None:
 
 def test_review_an_image_item_and_open_its_lineage(image_server: tuple[str, Any], browser: Any,
                                                   tmp_path: Path) -> None:
-    """In an image project the reviewer sees each item's picture (decoded by the browser), answers two with
-    the keyboard, and the item's lineage page shows the same picture."""
+    """In an image project the reviewer sees each item's picture (decoded by the browser), turns its CAM
+    overlay on and off with the keyboard, answers two with the keyboard, and the item's lineage page shows
+    the same picture and its class activation map."""
     base, app = image_server
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -206,6 +209,17 @@ def test_review_an_image_item_and_open_its_lineage(image_server: tuple[str, Any]
         picture = page.locator("#item-image")
         picture.wait_for()
         _wait_decoded(page, picture)
+        if not seen:  # the CAM overlay: "c" shows it (aria-pressed), "c" again hides it
+            toggle = page.locator("#cam-toggle")
+            assert toggle.get_attribute("aria-pressed") == "false"
+            page.keyboard.press("c")
+            page.wait_for_function("() => document.getElementById('item-image').src.includes('/cams/')")
+            _wait_decoded(page, picture)
+            assert toggle.get_attribute("aria-pressed") == "true" and "Hide" in toggle.inner_text()
+            page.screenshot(path=str(tmp_path / "review_cam.png"))
+            page.keyboard.press("c")
+            page.wait_for_function("() => document.getElementById('item-image').src.includes('/thumbnails/')")
+            assert toggle.get_attribute("aria-pressed") == "false"
         seen.append((item, label))
         with page.expect_navigation():
             page.keyboard.press(key)
@@ -216,6 +230,9 @@ def test_review_an_image_item_and_open_its_lineage(image_server: tuple[str, Any]
     picture = page.locator("#item-image")
     picture.wait_for()
     _wait_decoded(page, picture)
+    cam = page.locator("#item-cam")
+    cam.wait_for()
+    _wait_decoded(page, cam)
     assert "picture-reviewer" in page.locator("#lineage-answers").inner_text()
     assert errors == []
     context.close()

@@ -65,3 +65,40 @@ def test_a_text_project_shows_no_picture(demo_store):
         assert page.status_code == 200 and 'id="item-image"' not in page.text and 'id="item-text"' in page.text
         item = re.search(r'data-item="([^"]+)"', page.text).group(1)
         assert client.get(f"/thumbnails/{item}").status_code == 404
+
+
+@pytest.fixture
+def cnn_client(cnn_image_project):
+    Project(cnn_image_project).run("train")
+    app = create_app(cnn_image_project / ".weaklab" / "weaklab.duckdb", annotator_default="ann")
+    with TestClient(app, follow_redirects=False, base_url="http://127.0.0.1") as client:
+        yield client, cnn_image_project
+
+
+def test_the_cam_overlay_is_served_and_offered_on_the_review_and_item_pages(cnn_client):
+    """With the image end model the review page offers a keyboard-accessible CAM toggle, /cams/<item> serves a
+    PNG that is not the plain thumbnail, and the lineage page and its API show the map."""
+    client, _ = cnn_client
+    page = client.get("/review")
+    item = re.search(r'id="review-item" data-item="([^"]+)"', page.text).group(1)
+    toggle = re.search(r'<button type="button" id="cam-toggle" aria-pressed="false"[^>]*data-cam="([^"]+)"', page.text)
+    assert toggle and toggle.group(1).replace("&amp;", "&").startswith(f"/cams/{item}?run=")
+    overlay = client.get(toggle.group(1).replace("&amp;", "&"))
+    assert overlay.status_code == 200 and overlay.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert overlay.content != client.get(_thumbnail_url(page.text)).content
+    lineage = client.get("/items/img4")
+    cam = re.search(r'<img id="item-cam" src="([^"]+)"', lineage.text)
+    assert cam and client.get(cam.group(1).replace("&amp;", "&")).status_code == 200
+    assert client.get("/api/items/img4").json()["image"]["cam"] == {"available": True, "reason": None,
+                                                                    "classes": "predicted"}
+
+
+def test_no_image_end_model_means_a_404_with_the_reason(image_client):
+    """A run without the cnn end model answers /cams/<item> with 404 naming the cause; the pages say why."""
+    client, _ = image_client
+    missing = client.get("/cams/img4")
+    assert missing.status_code == 404 and "no image end model" in missing.text
+    assert 'id="cam-toggle"' not in client.get("/review").text
+    lineage = client.get("/items/img4")
+    assert 'id="item-cam"' not in lineage.text and "no image end model" in lineage.text
+    assert client.get("/cams/nobody").status_code == 404

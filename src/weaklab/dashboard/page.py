@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from ..errors import ValidationError
-from ..pipeline.images import ImageLookup
+from ..pipeline.images import CamLookup, ImageLookup
 from ..pipeline.review import check_annotator
 from .security import csrf_token
 from .state import DashboardState, NotFound
@@ -183,6 +183,13 @@ def item_image(images: ImageLookup, item_id: Any) -> dict[str, Any] | None:
     ref = images.ref(item_id)
     return {"column": images.column, "ref": ref,
             "missing": None if ref is not None else (images.reason or f"no {images.column!r} value for this item")}
+
+
+def item_cam(cams: CamLookup, item_id: Any) -> dict[str, Any]:
+    """Whether the item has a class-activation-map overlay (a run with an image end model), and why not."""
+    ok = cams.ref is not None and cams.images.ref(item_id) is not None
+    return {"available": ok, "reason": None if ok else (cams.reason or "the item has no picture"),
+            "classes": (cams.ref or {}).get("classes")}
 
 
 def class_id(label: Any, names: list[str]) -> int:

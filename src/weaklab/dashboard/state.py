@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import StoreError, ValidationError
-from ..pipeline.images import ImageLookup
+from ..pipeline.images import CamLookup, ImageLookup
 from ..pipeline.review import ReviewRanking, TextLookup, review_order, run_summary
 from ..store import Store
 
@@ -274,6 +274,11 @@ class DashboardState:
     def images(self, dataset_id: int) -> ImageLookup:
         """Item pictures of an image dataset (from the table its meta names; thumbnails cached beside the store)."""
         return self.cached(("images", dataset_id), lambda: ImageLookup(self.store, dataset_id))
+
+    def cams(self, run_id: int) -> CamLookup:
+        """Class activation maps of the run's image end model, as overlays (a reason when it has none)."""
+        return self.cached(("cams", run_id), lambda: CamLookup(self.store, run_id,
+                                                               self.images(self.dataset_id(run_id))))
 
     def matrix_stats(self, run_id: int) -> MatrixStats | None:
         """Agreement statistics of the run's latest label matrix (None without a matrix or soft labels)."""

@@ -47,7 +47,7 @@ name = "{name}"
 [data]
 path = "data/items.csv"
 id_column = "item_id"
-text_field = "caption"        # the end model of `weaklab train` reads the captions (see README.md)
+text_field = "caption"        # shown under each picture in the review queue
 image_column = "image"        # each item's picture (shown by the review queue, item pages and report)
 gold_column = "label"         # gold class names: used on the dev rows (and by lfs.py on the seed rows)
 split_column = "split"
@@ -65,7 +65,8 @@ name = "DawidSkene"
 params = {{ random_state = 0 }}
 
 [end_model]
-name = "tfidf_logreg"
+name = "cnn"                  # a small CNN on the pictures, trained on the soft labels (class activation maps)
+params = {{ size = 28, widths = [16, 32, 64], max_epochs = 8 }}
 
 [store]
 path = ".weaklab/weaklab.duckdb"
@@ -165,10 +166,11 @@ captions is at best {best:.0f} % accurate where it fires. Some synonyms overlap 
     weaklab issues     # likely label errors
     weaklab query      # items a person should label next
 
-The end model of `weaklab train` is the project's text model (TF-IDF + logistic regression) and reads
-the captions: the pipeline's end models read a text field. To train an image model on the soft labels,
-use `weaklab.endmodel.TorchClassifier(make_cnn(...))` on the decoded images (see
-`benchmarks/vision_noisy.py` in the weaklab repository).
+The end model of `weaklab train` is `cnn`: a small global-average-pooling CNN trained on CPU, from
+scratch, on the pictures and the label model's soft labels. It also stores each item's class activation
+map (where the CNN looked for the class it predicts) in `.weaklab/cams/`; `weaklab serve` shows it as an
+overlay in the review queue (button or key `c`) and beside the picture on each item's page. To train on
+the captions instead, set `name = "tfidf_logreg"` (and remove `params`).
 """
 
 

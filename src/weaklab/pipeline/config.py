@@ -37,8 +37,8 @@ unknown tables or keys and values of the wrong type raise a
     params = { random_state = 0 }
 
     [end_model]
-    name = "tfidf_logreg"              # tfidf_logreg | none
-    params = { C = 4.0 }
+    name = "tfidf_logreg"              # tfidf_logreg (reads text_field) | cnn (image projects: a small CNN
+    params = { C = 4.0 }               # on the pictures, with class activation maps) | none
 
     [store]
     path = ".weaklab/weaklab.duckdb"   # relative to the project folder
@@ -81,7 +81,7 @@ from ..errors import ValidationError
 from ..store.paths import DEFAULT_PATH
 from .engine import EngineConfig, check_engine, check_scheduler
 
-__all__ = ["CONFIG_NAME", "CRF_PARAMS", "END_MODEL_PARAMS", "ProjectConfig", "load_config"]
+__all__ = ["CONFIG_NAME", "CNN_MODEL_PARAMS", "CRF_PARAMS", "END_MODEL_PARAMS", "ProjectConfig", "load_config"]
 
 #: The project file's name.
 CONFIG_NAME = "weaklab.toml"
@@ -107,7 +107,7 @@ SCHEMA: dict[str, dict[str, str]] = {
 }
 _REQUIRED = (("data", "path"), ("lfs", "module"))
 _CHOICES = {("data", "format"): ("csv", "tsv", "parquet"), ("lfs", "on_error"): ("raise", "abstain"),
-            ("end_model", "name"): ("tfidf_logreg", "crf", "none"),
+            ("end_model", "name"): ("tfidf_logreg", "crf", "cnn", "none"),
             ("task", "kind"): ("classification", "tagging"), ("task", "tokenizer"): ("whitespace", "words"),
             ("query", "strategy"): ("entropy", "margin", "least_confidence"), ("engine", "kind"): ("local", "dask")}
 
@@ -300,14 +300,28 @@ END_MODEL_PARAMS: dict[str, tuple[str, Any]] = {
                lambda v: _is_int(v, 1) or (isinstance(v, float) and 0 < v < 1)),
 }
 
+#: The parameters of the cnn end model (image projects): key -> (what is expected, its check).
+CNN_MODEL_PARAMS: dict[str, tuple[str, Any]] = {
+    "size": ("an integer in 8..256 (pictures are resized to size x size)", lambda v: _is_int(v, 8) and v <= 256),
+    "widths": ("a non-empty list of integers >= 1 (channels of the convolutions)",
+               lambda v: isinstance(v, list) and len(v) > 0 and all(_is_int(w, 1) for w in v)),
+    "n_pool": ("an integer >= 0 (convolutions followed by 2x2 pooling)", lambda v: _is_int(v, 0)),
+    "max_epochs": ("an integer >= 1", lambda v: _is_int(v, 1)),
+    "batch_size": ("an integer >= 1", lambda v: _is_int(v, 1)),
+    "lr": ("a number > 0", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0),
+    "weight_decay": ("a number >= 0", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0),
+}
+
 
 def _end_model_params(file: Path, where: str, value: Any) -> None:
+    known = {**END_MODEL_PARAMS, **CNN_MODEL_PARAMS}
     for key, item in value.items():
-        if key in CRF_PARAMS and key not in END_MODEL_PARAMS:
+        if key in CRF_PARAMS and key not in known:
             continue  # a crf parameter: checked with the task (_check_task)
-        if key not in END_MODEL_PARAMS:
-            raise _bad(file, f"{where}.{key}", f"one of the keys {sorted(END_MODEL_PARAMS)}", f"unknown key {key!r}")
-        expected, ok = END_MODEL_PARAMS[key]
+        if key not in known:
+            raise _bad(file, f"{where}.{key}", f"one of the keys {sorted(END_MODEL_PARAMS)} (tfidf_logreg) or "
+                       f"{sorted(CNN_MODEL_PARAMS)} (cnn)", f"unknown key {key!r}")
+        expected, ok = known[key]
         if not ok(item):
             raise _bad(file, f"{where}.{key}", expected, f"{type(item).__name__} {item!r}")
 

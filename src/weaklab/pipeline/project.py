@@ -45,6 +45,7 @@ from ..models import LabelModel
 from ..store import Store
 from .alerts import Alert, AlertThresholds
 from .config import ProjectConfig, load_config
+from .image_model import trained_image_model
 from .loading import check_lf_columns, dev_mask, gold_labels, item_hashes, item_ids_of, load_data, load_lfs
 from .record import label_model_stats, record_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
@@ -315,19 +316,15 @@ class Project:
         if name == "none":
             result.metrics["end_model"] = {"name": "none"}
             return
-        text_field = self.config.get("data", "text_field")
-        if text_field is None:
-            raise ValidationError(f"{self.config.file}: data.text_field: expected the text column the end model "
-                                  "reads, got nothing")
         soft = state.soft_labels
         train = (state.matrix.votes_per_item() > 0) & ~state.dev
         gold_dev = np.where(state.dev, state.gold, -1)
-        params = dict(self.config.get("end_model", "params", {}))
-        texts = end_model_texts(state.frame, text_field)
-        votes = state.matrix.to_dense()
-        key = end_model_key(name, params, texts, soft, train, gold_dev, self.random_state, votes)
-        fitted, reused_from = trained_end_model(store, state.dataset_id, key, texts, soft, train, gold_dev, params,
-                                                random_state=self.random_state, votes=votes)
+        if name == "cnn":
+            fitted, key, reused_from = trained_image_model(store, state.dataset_id, self.config, state.frame, soft,
+                                                           train, gold_dev, state.item_hashes,
+                                                           random_state=self.random_state)
+        else:
+            fitted, key, reused_from = self._trained_text_model(store, state, soft, train, gold_dev)
         store.add_end_model_run(result.run_id, name, params=fitted.params, metrics=fitted.metrics,
                                 calibration=fitted.calibration)
         store.add_soft_labels(state.dataset_id, SoftLabels(fitted.proba, item_ids=soft.item_ids,
@@ -339,6 +336,21 @@ class Project:
                                        **{k: v for k, v in fitted.calibration.items() if k != "bins"}}
         result.metrics["end_model_key"] = key
         result.metrics.setdefault("seconds", {})["train"] = time.perf_counter() - started
+
+    def _trained_text_model(self, store: Store, state: _State, soft: SoftLabels, train: np.ndarray,
+                            gold_dev: np.ndarray) -> tuple[EndModelResult, str, int | None]:
+        text_field = self.config.get("data", "text_field")
+        if text_field is None:
+            raise ValidationError(f"{self.config.file}: data.text_field: expected the text column the end model "
+                                  "reads, got nothing")
+        name = self.config.get("end_model", "name", "tfidf_logreg")
+        params = dict(self.config.get("end_model", "params", {}))
+        texts = end_model_texts(state.frame, text_field)
+        votes = state.matrix.to_dense()
+        key = end_model_key(name, params, texts, soft, train, gold_dev, self.random_state, votes)
+        fitted, reused_from = trained_end_model(store, state.dataset_id, key, texts, soft, train, gold_dev, params,
+                                                random_state=self.random_state, votes=votes)
+        return fitted, key, reused_from
 
     def _issues(self, store: Store, state: _State, result: RunResult) -> None:
         started = time.perf_counter()

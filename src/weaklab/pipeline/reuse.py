@@ -31,8 +31,8 @@ from ..errors import StoreError
 from ..store import Store
 from .training import EndModelResult, text_features, train_end_model
 
-__all__ = ["JUDGE_ROLE", "recorded", "find_previous_run", "end_model_key", "trained_end_model", "judge_key",
-           "issue_judge", "record_judge"]
+__all__ = ["JUDGE_ROLE", "recorded", "find_previous_run", "end_model_key", "trained_end_model", "recorded_end_model",
+           "judge_key", "issue_judge", "record_judge"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -85,14 +85,17 @@ def trained_end_model(store: Store, dataset_id: int, key: str, texts: pd.Series,
     """
     found = find_previous_run(store, dataset_id, "end_model_key", key)
     if found is not None:
-        reused = _recorded_end_model(store, found[0], texts, params)
+        reused = recorded_end_model(store, found[0], lambda: text_features(texts, params))
         if reused is not None and reused.proba.shape == soft.proba.shape:
             return reused, found[0]
     return train_end_model(texts, soft.proba, train, gold, params, random_state=random_state, votes=votes), None
 
 
-def _recorded_end_model(store: Store, run_id: int, texts: pd.Series,
-                        params: dict[str, Any]) -> EndModelResult | None:
+def recorded_end_model(store: Store, run_id: int, features_fn: Callable[[], Any]) -> EndModelResult | None:
+    """The end model a run recorded (probabilities, parameters, metrics, calibration), None when it has none.
+
+    Its features are built by ``features_fn`` on first use.
+    """
     records = store.run_records(run_id)
     softs, models = records["soft_labels"], records["end_model_runs"]
     softs = softs[softs["role"] == "end_model"]
@@ -105,7 +108,7 @@ def _recorded_end_model(store: Store, run_id: int, texts: pd.Series,
     model = models.iloc[-1]
     result = EndModelResult(proba=proba, params=dict(model["params"] or {}),
                             metrics=dict(model["metrics"] or {}), calibration=dict(model["calibration"] or {}))
-    result.features_fn = lambda: text_features(texts, params)
+    result.features_fn = features_fn
     return result
 
 

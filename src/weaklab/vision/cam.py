@@ -37,8 +37,13 @@ def _check_images(images: Any, name: str = "images") -> np.ndarray:
     return as_image_batch(arr)
 
 
-def _check_image_labels(labels: Any, n: int) -> tuple[np.ndarray, bool]:
+def _check_image_labels(labels: Any, n: int, soft: bool = False) -> tuple[np.ndarray, bool]:
     arr = np.asarray(labels)
+    if soft:
+        if arr.ndim != 2 or len(arr) != n or not np.issubdtype(arr.dtype, np.number) or arr.shape[1] < 2 \
+                or not np.all(np.isfinite(arr)) or arr.min() < 0 or not np.allclose(arr.sum(axis=1), 1.0, atol=1e-4):
+            raise fail("labels", f"soft labels: an ({n}, n_classes) array of probabilities whose rows sum to 1", arr)
+        return arr.astype(np.float32), False
     if arr.ndim == 1 and len(arr) == n and np.issubdtype(arr.dtype, np.integer) and arr.min() >= 0:
         return arr.astype(np.int64), False
     if arr.ndim == 2 and len(arr) == n and np.all(np.isin(arr, (0, 1))):
@@ -116,7 +121,7 @@ class CAMClassifier:
         names = ("widths", "n_pool", "batch_norm", "lr", "weight_decay", "max_epochs", "batch_size", "random_state")
         return {n: getattr(self, n) for n in names}
 
-    def fit(self, images: Any, labels: Any) -> CAMClassifier:
+    def fit(self, images: Any, labels: Any, *, soft: bool = False) -> CAMClassifier:
         """Train on images with image-level labels.
 
         Parameters
@@ -124,7 +129,10 @@ class CAMClassifier:
         images : array-like of shape (n, h, w) or (n, c, h, w)
             Float images.
         labels : array-like of shape (n,) or (n, n_classes)
-            One class id per image, or a multi-hot matrix (an image may hold several classes).
+            One class id per image, or a multi-hot matrix (an image may hold several classes); with
+            ``soft=True``, class probabilities per image (weak or soft labels, rows sum to 1).
+        soft : bool, default False
+            Read ``labels`` as soft labels and train with the cross-entropy to them (a softmax model).
 
         Returns
         -------
@@ -136,9 +144,9 @@ class CAMClassifier:
                 isinstance(w, (int, np.integer)) and w > 0 for w in self.widths):
             raise fail("CAMClassifier(widths=...)", "a non-empty tuple of positive ints", self.widths)
         X = _check_images(images)
-        y, multilabel = _check_image_labels(labels, len(X))
+        y, multilabel = _check_image_labels(labels, len(X), soft=bool(soft))
         self.multilabel_ = multilabel
-        self.n_classes_ = int(y.shape[1]) if multilabel else int(y.max()) + 1
+        self.n_classes_ = int(y.shape[1]) if (multilabel or soft) else int(y.max()) + 1
         rng = check_random_state(self.random_state)
         with seeded_torch(int(rng.integers(2**31 - 1)), "CAMClassifier") as torch:
             self.input_channels_ = int(X.shape[1])
@@ -166,7 +174,30 @@ class CAMClassifier:
         return predict_batches(self.network_, self._checked(images), lambda x: act(self.network_(x))).astype(
             np.float64)
 
-    def class_activation_maps(self, images: Any) -> np.ndarray:
+    def transform(self, images: Any) -> np.ndarray:
+        """The globally pooled last feature map: the image embedding the classifier reads.
+
+        Parameters
+        ----------
+        images : array-like of shape (n, h, w) or (n, c, h, w)
+
+        Returns
+        -------
+        ndarray of shape (n, widths[-1])
+            float32 embeddings.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).random((4, 12, 12)).astype(np.float32)
+        >>> CAMClassifier(widths=(4, 8), max_epochs=1, random_state=0).fit(X, [0, 1, 0, 1]).transform(X).shape
+        (4, 8)
+        """
+        X = self._checked(images)
+        return predict_batches(self.network_, X, lambda x: self.network_.features(x).mean(dim=(2, 3))).astype(
+            np.float32)
+
+    def class_activation_maps(self, images: Any, *, upsample: bool = True) -> np.ndarray:
         """Class activation maps of every class, upsampled (bilinear) to the image size.
 
         ``CAM_c(x, y) = sum_k w_{c,k} f_k(x, y)`` with ``f`` the last feature map and ``w`` the weights of
@@ -175,6 +206,9 @@ class CAMClassifier:
         Parameters
         ----------
         images : array-like of shape (n, h, w) or (n, c, h, w)
+        upsample : bool, default True
+            Upsample to the image size; False keeps the feature map's resolution (``h / 2 ** n_pool``),
+            the compact form to store.
 
         Returns
         -------
@@ -187,6 +221,8 @@ class CAMClassifier:
 
         def maps(x: Any) -> Any:
             cams = torch.einsum("nkhw,ck->nchw", self.network_.features(x), weight)
+            if not upsample:
+                return cams
             return torch.nn.functional.interpolate(cams, size=x.shape[-2:], mode="bilinear", align_corners=False)
 
         return predict_batches(self.network_, X, maps).astype(np.float32)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
 from ...errors import ValidationError
-from ..page import Pages, RunId, class_id, explain, item_image, plain_json
+from ..page import Pages, RunId, class_id, explain, item_cam, item_image, plain_json
 from ..state import DashboardState, NotFound
 
 __all__ = ["NAV", "adjudicate", "item_view", "routes", "span_grid"]
@@ -33,6 +33,8 @@ def _item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, An
         return {**story, "grid": span_grid(story)}
     story["text"] = state.texts(state.dataset_id(run_id)).get(story["item_id"])
     story["image"] = item_image(state.images(state.dataset_id(run_id)), story["item_id"])
+    if story["image"] is not None:
+        story["image"]["cam"] = item_cam(state.cams(run_id), story["item_id"])
     names = story.get("class_names") or state.class_names(run_id)
     story["class_names"] = names
     now = state.store.human_labels(state.dataset_id(run_id), class_names=names, item_id=story["item_id"],
@@ -79,7 +81,8 @@ def adjudicate(state: DashboardState, run_id: int, annotator: str, item_id: str,
 
 
 def routes(router: APIRouter, pages: Pages) -> None:
-    """``GET /items``, ``GET /items/<id>``, ``GET /api/items/<id>``, ``GET /thumbnails/<id>``, ``POST /adjudicate``."""
+    """``GET /items``, ``GET /items/<id>``, ``GET /api/items/<id>``, ``GET /thumbnails/<id>``, ``GET /cams/<id>``,
+    ``POST /adjudicate``."""
     st, render = pages.state, pages.render
 
     @router.get("/items", include_in_schema=False)
@@ -110,6 +113,17 @@ def routes(router: APIRouter, pages: Pages) -> None:
         if path is None:
             raise NotFound(f"item_id: an item with a readable picture, got {item_id[:200]!r} "
                            f"({images.reason or 'not an image dataset'})")
+        return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+    @router.get("/cams/{item_id:path}", response_class=FileResponse)
+    def cam(request: Request, item_id: str, run: int | None = RunId) -> FileResponse:
+        state = st(request)
+        run_id = state.resolve_run(run)
+        story = explain(state, item_id, run_id)  # an unknown item is refused here
+        cams = state.cams(run_id)
+        path = cams.overlay(story["item_id"], int(story["row"]))
+        if path is None:
+            raise NotFound(f"item_id: an item with a class activation map, got {item_id[:200]!r} ({cams.reason})")
         return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     @router.post("/adjudicate")

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from ...errors import ValidationError
 from ...pipeline.review import check_annotator
-from ..page import ANNOTATOR_COOKIE, Nav, Pages, RunId, class_id, explain, item_image
+from ..page import ANNOTATOR_COOKIE, Nav, Pages, RunId, class_id, explain, item_cam, item_image
 from ..state import DashboardState
 from .review_spans import is_tagging_run, span_review_view
 
@@ -97,6 +97,8 @@ def review_view(state: DashboardState, run_id: int, annotator: str | None) -> di
     story = explain(state, item, run_id)
     story["text"] = state.texts(dataset_id).get(item)
     story["image"] = item_image(state.images(dataset_id), story["item_id"])
+    if story["image"] is not None:
+        story["image"]["cam"] = item_cam(state.cams(run_id), story["item_id"])
     story["changed_since_answered"] = str(item) in {str(v) for v in review_again(state, dataset_id)}
     out["item"] = story
     return out

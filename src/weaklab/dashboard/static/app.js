@@ -194,6 +194,27 @@
     render();
   }
 
+  // The review page's CAM overlay: a real button (Tab + Enter/Space) and the "c" key swap the picture
+  // for the picture with its class activation map; aria-pressed tells assistive technology which is shown.
+  function camToggle() {
+    var button = document.getElementById("cam-toggle");
+    var picture = document.getElementById("item-image");
+    if (!button || !picture) { return; }
+    function toggle() {
+      var on = button.getAttribute("aria-pressed") !== "true";
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      picture.src = on ? button.dataset.cam : button.dataset.picture;
+      picture.alt = on ? button.dataset.camAlt : button.dataset.pictureAlt;
+      button.firstChild.nodeValue = on ? "Hide CAM overlay (" : "Show CAM overlay (";
+    }
+    button.addEventListener("click", toggle);
+    document.addEventListener("keydown", function (e) {
+      var tag = (e.target && e.target.tagName) || "";
+      if (tag === "INPUT" || tag === "TEXTAREA" || e.ctrlKey || e.metaKey || e.altKey) { return; }
+      if (e.key === "c" || e.key === "C") { e.preventDefault(); toggle(); }
+    });
+  }
+
   function runPicker() {
     var form = document.getElementById("diff-form");
     if (!form) { return; }
@@ -207,5 +228,5 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { reviewKeys(); spanReview(); runPicker(); });
+  document.addEventListener("DOMContentLoaded", function () { reviewKeys(); spanReview(); camToggle(); runPicker(); });
 }());
