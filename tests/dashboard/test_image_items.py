@@ -46,7 +46,9 @@ def test_the_item_page_and_api_show_the_picture(image_client):
     assert page.status_code == 200 and "pics/b4.png" in page.text
     assert client.get(_thumbnail_url(page.text)).status_code == 200
     story = client.get("/api/items/img4").json()
+    cam = story["image"].pop("cam")
     assert story["image"] == {"column": "picture", "ref": "pics/b4.png", "missing": None}
+    assert cam["available"] is False and "no image end model" in cam["reason"]
 
 
 def test_a_lost_picture_or_unknown_item_is_a_404(image_client):
