@@ -26,7 +26,7 @@ from .security import csrf_token
 from .state import DashboardState, NotFound
 
 __all__ = ["ANNOTATOR_COOKIE", "Nav", "PageNo", "Pager", "Pages", "RunId", "class_id", "explain", "flat_numbers",
-           "item_image", "plain_json", "records"]
+           "item_cam", "item_image", "plain_json", "records"]
 
 ANNOTATOR_COOKIE = "weaklab_annotator"
 
