@@ -352,12 +352,14 @@ def _check_task(file: Path, out: dict[str, dict[str, Any]]) -> None:
             raise _bad(file, f"task.{extra[0]}", 'a key of tagging projects only (set task.kind = "tagging")',
                        repr(task[extra[0]]))
         if out.get("end_model", {}).get("name") == "crf":
-            raise _bad(file, "end_model.name", "'tfidf_logreg' or 'none' (crf tags tokens: task.kind = \"tagging\")",
-                       "'crf'")
+            raise _bad(file, "end_model.name", "'tfidf_logreg', 'cnn' or 'none' (crf tags tokens: task.kind = "
+                       "\"tagging\")", "'crf'")
+        name = out.get("end_model", {}).get("name", "tfidf_logreg")
+        allowed = CNN_MODEL_PARAMS if name == "cnn" else END_MODEL_PARAMS
         for key in out.get("end_model", {}).get("params", {}):
-            if key not in END_MODEL_PARAMS:
-                raise _bad(file, f"end_model.params.{key}", f"one of the keys {sorted(END_MODEL_PARAMS)}",
-                           f"unknown key {key!r}")
+            if key not in allowed:
+                raise _bad(file, f"end_model.params.{key}", f"one of the keys {sorted(allowed)} of the {name} "
+                           "end model", f"unknown key {key!r}")
         return
     types = task.get("entity_types")
     if not types or not all(isinstance(t, str) and t for t in types) or len(set(types)) != len(types):
