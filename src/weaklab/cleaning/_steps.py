@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._core.confident_joint import calibrate_joint, class_thresholds, confident_classes, raw_confident_joint
 from .._core.constants import TINY
 from ._inputs import Given
 
@@ -24,35 +25,20 @@ MISFIT_RATIO = 2.0
 
 
 def thresholds(g: Given) -> np.ndarray:
-    w = g.weights
-    mass = w.sum(axis=0)
-    total = (w * g.proba).sum(axis=0)
-    return np.divide(total, mass, out=np.ones(g.k), where=mass > 0)
+    return class_thresholds(g.proba, g.hard, g.soft)
 
 
 def confident_true(g: Given) -> tuple[np.ndarray, np.ndarray]:
     """Estimated true label of each item and whether it is confident in any class."""
-    above = g.proba >= thresholds(g)[None, :] - 1e-12
-    masked = np.where(above, g.proba, -1.0)
-    return masked.argmax(axis=1), np.asarray(above.any(axis=1))
+    return confident_classes(g.proba, g.hard, g.soft)
 
 
 def raw_joint(g: Given) -> np.ndarray:
-    true, has = confident_true(g)
-    if g.soft is None:
-        flat = g.hard[has] * g.k + true[has]
-        return np.bincount(flat, minlength=g.k * g.k).reshape(g.k, g.k).astype(np.float64)
-    onehot = np.zeros((g.n, g.k))
-    onehot[np.flatnonzero(has), true[has]] = 1.0
-    return g.soft.T @ onehot
+    return raw_confident_joint(g.proba, g.hard, g.soft)
 
 
 def calibrate(raw: np.ndarray, given_counts: np.ndarray) -> np.ndarray:
-    k = raw.shape[0]
-    sums = raw.sum(axis=1, keepdims=True)
-    fallback = np.eye(k)
-    rates = np.divide(raw, sums, out=fallback.copy(), where=sums > 0)
-    return rates * given_counts[:, None]
+    return calibrate_joint(raw, given_counts)
 
 
 def joint(g: Given) -> np.ndarray:
