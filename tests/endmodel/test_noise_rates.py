@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from weaklab import ValidationError
-from weaklab.endmodel import class_noise_rates, confident_joint, estimate_noise_rate
+from weaklab.cleaning import confident_joint
+from weaklab.endmodel import class_noise_rates, estimate_noise_rate
 from weaklab.endmodel.schedules import forget_rate_schedule, small_loss_indices
 
 
@@ -32,7 +33,7 @@ def test_class_noise_rates_follow_the_imbalance():
 def test_the_overall_rate_is_the_class_size_weighted_mean_of_the_class_rates():
     proba, _, given = _imbalanced(seed=1)
     counts = np.bincount(given)
-    joint = confident_joint(proba, given)
+    joint = confident_joint(given, proba)  # the counts co-teaching's noise rates are read from
     np.testing.assert_allclose(joint.sum(axis=1), counts)
     assert estimate_noise_rate(proba, given) == pytest.approx(class_noise_rates(proba, given) @ counts / counts.sum())
 

@@ -15,20 +15,23 @@ from typing import Any
 
 import numpy as np
 
+from .._core.confident_joint import calibrate_joint, raw_confident_joint
 from .._core.validation import check_labels, check_proba
 
-__all__ = ["confident_joint", "class_noise_rates", "prior_matched_forget_rates", "uniform_noise_explains"]
+__all__ = ["confident_joint_counts", "class_noise_rates", "prior_matched_forget_rates", "uniform_noise_explains"]
 
 
-def confident_joint(proba: Any, labels: Any) -> np.ndarray:
+def confident_joint_counts(proba: Any, labels: Any) -> np.ndarray:
     """Counts ``(given class, likely true class)`` by confident learning, each row rescaled to its class size.
 
     With ``t_j`` the mean probability of class ``j`` over the items labelled
     ``j``, each item counts toward ``(given label, j)`` for the class ``j`` of
     highest probability among those with ``p_ij >= t_j`` (items with none are
     not counted). Each row is then rescaled to the number of items given that
-    label; a row with no counted item stays zero (Northcutt et al.,
-    "Confident Learning", JAIR 2021). Use out-of-fold probabilities.
+    label; a row with no counted item keeps its items on the diagonal (Northcutt et al.,
+    "Confident Learning", JAIR 2021). Use out-of-fold probabilities. The counting is
+    the same as :func:`weaklab.cleaning.confident_joint` with hard labels (both use
+    ``weaklab._core.confident_joint``).
 
     Parameters
     ----------
@@ -45,27 +48,19 @@ def confident_joint(proba: Any, labels: Any) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> P = np.array([[0.9, 0.1]] * 6 + [[0.1, 0.9]] * 4)
-    >>> confident_joint(P, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]).tolist()
+    >>> confident_joint_counts(P, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]).tolist()
     [[5.0, 0.0], [1.0, 4.0]]
     """
     p = check_proba("proba", proba)
     y = check_labels("labels", labels, p.shape[1], length=p.shape[0])
-    k = p.shape[1]
-    counts = np.bincount(y, minlength=k)
-    tau = np.array([p[y == j, j].mean() if counts[j] else np.inf for j in range(k)])
-    above = p >= tau[None, :]
-    confident = above.any(axis=1)
-    guess = np.where(above, p, -1.0).argmax(axis=1)
-    joint = np.zeros((k, k))
-    np.add.at(joint, (y[confident], guess[confident]), 1.0)
-    row = joint.sum(axis=1, keepdims=True)
-    return np.where(row > 0, joint / np.maximum(row, 1e-12) * counts[:, None], 0.0)
+    counts = np.bincount(y, minlength=p.shape[1]).astype(np.float64)
+    return calibrate_joint(raw_confident_joint(p, y), counts)
 
 
 def class_noise_rates(proba: Any, labels: Any) -> np.ndarray:
     """Estimated share of wrong labels among the items given each class.
 
-    Row ``j`` of :func:`confident_joint`: its off-diagonal share. A class
+    Row ``j`` of :func:`confident_joint_counts`: its off-diagonal share. A class
     with no counted item (or no item) gets 0.
 
     Parameters
@@ -86,7 +81,7 @@ def class_noise_rates(proba: Any, labels: Any) -> np.ndarray:
     >>> class_noise_rates(P, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]).round(3).tolist()
     [0.0, 0.2]
     """
-    joint = confident_joint(proba, labels)
+    joint = confident_joint_counts(proba, labels)
     row = joint.sum(axis=1)
     return np.where(row > 0, 1.0 - np.diag(joint) / np.maximum(row, 1e-12), 0.0)
 

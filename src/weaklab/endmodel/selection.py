@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .._core.validation import check_float, check_int, check_labels, check_proba, fail
-from .noise_rates import confident_joint
+from .noise_rates import confident_joint_counts
 
 __all__ = [
     "GaussianMixture1D",
@@ -452,6 +452,6 @@ def estimate_noise_rate(proba: Any, labels: Any) -> float:
     check_labels("labels", labels, p.shape[1], length=p.shape[0])
     if p.shape[0] == 0:
         return 0.0
-    joint = confident_joint(p, labels)
+    joint = confident_joint_counts(p, labels)
     total = joint.sum()
     return float(1.0 - np.trace(joint) / total) if total > 0 else 0.0
