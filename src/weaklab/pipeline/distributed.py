@@ -27,7 +27,6 @@ leaves no record of half-written votes.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +44,7 @@ from ..store import Store
 from .config import ProjectConfig
 from .engine import engine_client, ship_modules
 from .loading import check_lf_columns, load_lfs
-from .record import record_sources, recorded_run, source_accuracy, stats_for_store
+from .record import record_sources, recorded_run, run_steps, source_accuracy, stats_for_store
 from .steps_late import DEFAULT_MAX_ISSUES
 from .training import label_model_class
 
@@ -82,13 +81,7 @@ def run_distributed(project: Project, steps: list[str], on_step: Callable[[str, 
                 result = RunResult(run_id=recorded.run_id, dataset_id=dataset_id, metrics=recorded.metrics)
                 result.metrics["engine"] = {"kind": "dask", "scheduler": config.engine.scheduler,
                                             "partitions": frame.npartitions}
-                for step in steps:
-                    if on_step is not None:
-                        on_step(step, descriptions[step])
-                    started = time.perf_counter()
-                    getattr(run, step)(store, result)
-                    result.metrics.setdefault("seconds", {})[step] = time.perf_counter() - started
-                    result.steps.append(step)
+                run_steps(run, steps, store, result, on_step, descriptions)
     return result
 
 

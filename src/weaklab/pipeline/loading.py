@@ -214,17 +214,26 @@ def load_lfs(config: ProjectConfig) -> list[LabelingFunction]:
 def _module_lfs(config: ProjectConfig, spec: str, attribute: str) -> list[LabelingFunction]:
     text_field = config.get("data", "text_field")
     with default_text_field(text_field) if text_field else nullcontext():
-        module = _import(config, spec)
-        if not hasattr(module, attribute):
-            raise ValidationError(f"{config.file}: lfs.attribute: expected a name defined in {spec}, "
-                                  f"got {attribute!r} (not found)")
-        value = getattr(module, attribute)
-        if callable(value) and not isinstance(value, LabelingFunction):
-            try:
-                value = value()
-            except Exception as exc:  # the user's code: report any failure with its type
-                raise ValidationError(f"{spec}: {attribute}() raised {type(exc).__name__}: {exc}") from exc
+        value = _module_attribute(config, spec, attribute, LabelingFunction)
     return _checked_lfs(spec, attribute, value)
+
+
+def _module_attribute(config: ProjectConfig, spec: str, attribute: str, lf_type: type) -> Any:
+    """``attribute`` of the LF module ``spec``: a value, or what the function of that name returns.
+
+    An attribute that is an ``lf_type`` itself is returned as is (LFs are callables too).
+    """
+    module = _import(config, spec)
+    if not hasattr(module, attribute):
+        raise ValidationError(f"{config.file}: lfs.attribute: expected a name defined in {spec}, "
+                              f"got {attribute!r} (not found)")
+    value = getattr(module, attribute)
+    if callable(value) and not isinstance(value, lf_type):
+        try:
+            value = value()
+        except Exception as exc:  # the user's code: report any failure with its type
+            raise ValidationError(f"{spec}: {attribute}() raised {type(exc).__name__}: {exc}") from exc
+    return value
 
 
 def check_lf_columns(config: ProjectConfig, lfs: list[LabelingFunction], frame: pd.DataFrame) -> None:
@@ -261,16 +270,7 @@ def load_span_lfs(config: ProjectConfig) -> list[Any]:
     from ..sequence import SpanLF
 
     spec, attribute = config.get("lfs", "module"), config.get("lfs", "attribute", "lfs")
-    module = _import(config, spec)
-    if not hasattr(module, attribute):
-        raise ValidationError(f"{config.file}: lfs.attribute: expected a name defined in {spec}, "
-                              f"got {attribute!r} (not found)")
-    value = getattr(module, attribute)
-    if callable(value) and not isinstance(value, SpanLF):
-        try:
-            value = value()
-        except Exception as exc:  # the user's code: report any failure with its type
-            raise ValidationError(f"{spec}: {attribute}() raised {type(exc).__name__}: {exc}") from exc
+    value = _module_attribute(config, spec, attribute, SpanLF)
     value = [value] if isinstance(value, SpanLF) else value
     if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, SpanLF) for v in value):
         bad = value if not isinstance(value, (list, tuple)) else next((v for v in value if not isinstance(v, SpanLF)),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from ..store import Store
 from .alerts import Alert, AlertThresholds, detect_alerts
 
 __all__ = ["record_sources", "label_model_stats", "source_accuracy", "record_alerts", "previous_stats", "source_code",
-           "MAX_DECIDES_ITEMS", "RecordedRun", "recorded_run", "stats_for_store", "STAT_COLUMNS"]
+           "MAX_DECIDES_ITEMS", "RecordedRun", "recorded_run", "run_steps", "stats_for_store", "STAT_COLUMNS"]
 
 #: Items sampled (deterministically) to estimate how often one source decides the label.
 MAX_DECIDES_ITEMS = 20_000
@@ -81,6 +82,33 @@ def recorded_run(store: Store, dataset_id: int, config: dict[str, Any],
         store.finish_run(run.run_id, "failed", {"error": f"{type(exc).__name__}: {exc}", **run.metrics})
         raise
     store.finish_run(run.run_id, "finished", run.metrics)
+
+
+def run_steps(run: Any, steps: Sequence[str], store: Store, result: Any,
+              on_step: Callable[[str, str], None] | None, descriptions: dict[str, str]) -> None:
+    """Run ``run.<step>(store, result)`` for each step in order, timing each into ``result.metrics["seconds"]``.
+
+    ``on_step(step, description)`` is called before each step (progress display); the steps
+    done are appended to ``result.steps``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> class Run:
+    ...     def apply(self, store, result):
+    ...         result.metrics["n_items"] = 3
+    >>> result = SimpleNamespace(metrics={}, steps=[])
+    >>> run_steps(Run(), ["apply"], None, result, None, {"apply": "Applying"})
+    >>> result.steps, result.metrics["n_items"], sorted(result.metrics["seconds"])
+    (['apply'], 3, ['apply'])
+    """
+    for step in steps:
+        if on_step is not None:
+            on_step(step, descriptions[step])
+        started = time.perf_counter()
+        getattr(run, step)(store, result)
+        result.metrics.setdefault("seconds", {})[step] = time.perf_counter() - started
+        result.steps.append(step)
 
 
 def source_code(lf: LabelingFunction) -> tuple[str, dict[str, Any]]:

@@ -33,7 +33,6 @@ tokens with every source's spans, the proposed spans and the answers.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -47,7 +46,7 @@ from .._core.validation import fail
 from ..errors import ValidationError
 from ..store import Store
 from .loading import item_ids_of, load_data, load_span_lfs
-from .record import recorded_run
+from .record import recorded_run, run_steps
 from .tagging_data import TaggingItems, tagging_items
 
 if TYPE_CHECKING:
@@ -122,13 +121,7 @@ def run_tagging(project: Project, steps: list[str], on_step: Callable[[str, str]
         with recorded_run(store, run.dataset_id, run.run_config(steps)) as recorded:
             result = RunResult(run_id=recorded.run_id, dataset_id=run.dataset_id, metrics=recorded.metrics)
             result.metrics["task"] = "tagging"
-            for step in steps:
-                if on_step is not None:
-                    on_step(step, descriptions[step])
-                started = time.perf_counter()
-                getattr(run, step)(store, result)
-                result.metrics.setdefault("seconds", {})[step] = time.perf_counter() - started
-                result.steps.append(step)
+            run_steps(run, steps, store, result, on_step, descriptions)
     result.item_ids = [v.item() if isinstance(v, np.generic) else v for v in run.ids[:5]]
     return result
 
