@@ -158,7 +158,9 @@ def test_a_partition_that_kills_every_worker_fails_clearly_and_a_rerun_resumes(c
         return apply_lfs(lfs, dd.from_pandas(data, npartitions=N_PARTITIONS, sort=False), engine="dask",
                          item_id="id", output=str(root), progress=False)
 
-    with pytest.raises(distributed.KilledWorker, match="write_partition"):
+    # The error names a task of the run: the one writing the partition, or (when the dying workers held it) the
+    # data partition it reads; which one reaches the scheduler's failure limit first depends on timing.
+    with pytest.raises(distributed.KilledWorker, match=r"write_partition|frompandas"):
         run()
     assert not (root / "_weaklab.json").exists() and _leftovers(root) == []
     with pytest.raises(Exception, match=r"_weaklab\.json|No such file|not found"):
