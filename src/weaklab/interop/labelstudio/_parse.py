@@ -35,13 +35,13 @@ STATUSES = ("answer", "skipped", "no_choice", "unanswered")
 _COLUMNS = ["item_id", "status", "annotator", "label", "choice", "annotation_id", "created_at", "updated_at"]
 
 
-def check_class_names(class_names: Any) -> list[str]:
-    """Check a non-empty sequence of unique, non-empty class names and return it as a list."""
+def check_class_names(class_names: Any, *, name: str = "class_names", what: str = "class names") -> list[str]:
+    """Check a non-empty sequence of unique, non-empty names (``what``, the parameter ``name``) and return a list."""
     if isinstance(class_names, str) or not isinstance(class_names, Sequence) or not class_names:
-        raise fail("class_names", "a non-empty sequence of class names", class_names)
+        raise fail(name, f"a non-empty sequence of {what}", class_names)
     names = list(class_names)
     if not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
-        raise fail("class_names", "unique non-empty strings", got_text=repr(names))
+        raise fail(name, "unique non-empty strings", got_text=repr(names))
     return names
 
 

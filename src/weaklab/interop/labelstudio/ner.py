@@ -30,6 +30,7 @@ from html import escape
 from typing import Any
 
 from ..._core.validation import fail
+from ._parse import check_class_names
 
 __all__ = [
     "NER_FROM_NAME",
@@ -409,12 +410,7 @@ def _region(text: str, offsets: list[tuple[int, int]], span: Any, allowed: set[s
 
 
 def _check_types(entity_types: Any) -> list[str]:
-    if isinstance(entity_types, str) or not isinstance(entity_types, Sequence) or not entity_types:
-        raise fail("entity_types", "a non-empty sequence of type names", entity_types)
-    types = list(entity_types)
-    if not all(isinstance(t, str) and t for t in types) or len(set(types)) != len(types):
-        raise fail("entity_types", "unique non-empty strings", got_text=repr(types))
-    return types
+    return check_class_names(entity_types, name="entity_types", what="type names")
 
 
 def _check_field(name: str, value: Any) -> str:
