@@ -20,6 +20,7 @@ from ._base import LabelModel
 
 __all__ = [
     "row_hashes",
+    "tie_share",
     "vote_keys",
     "spread",
     "mix",
@@ -127,10 +128,10 @@ def spread(keys: np.ndarray, n_groups: int) -> np.ndarray:
 # ------------------------------------------------------------------------------------------- metrics
 
 
-def _tied(proba: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """Share of each class in a uniform random tie-break: ``(n, k)``, rows sum to 1."""
+def tie_share(proba: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Each class's share of a uniform random tie-break of the arg-max, shape ``(n, k)`` (rows sum to 1)."""
     tied = (proba >= proba.max(axis=1, keepdims=True) - tol).astype(np.float64)
-    return tied / tied.sum(axis=1, keepdims=True)
+    return np.asarray(tied / tied.sum(axis=1, keepdims=True))
 
 
 def gold_collapse(proba: np.ndarray, y: np.ndarray) -> str | None:
@@ -155,7 +156,7 @@ def gold_collapse(proba: np.ndarray, y: np.ndarray) -> str | None:
     k = proba.shape[1]
     counts = np.bincount(y, minlength=k)
     gold_share = counts / max(y.size, 1)
-    predicted = _tied(np.asarray(proba, dtype=np.float64)).mean(axis=0)
+    predicted = tie_share(np.asarray(proba, dtype=np.float64)).mean(axis=0)
     held = (gold_share >= COLLAPSE_SHARE) & (counts >= MIN_CLASS_GOLD)
     dropped = np.flatnonzero(held & (predicted < COLLAPSE_RATIO * gold_share))
     if dropped.size == 0:
@@ -180,7 +181,7 @@ def expected_score(proba: np.ndarray, y: np.ndarray, metric: str, positive: int 
     metric : {"accuracy", "f1_minority", "macro_f1"}
         ``"f1_minority"`` is the F1 of class ``positive``.
     """
-    share = _tied(np.asarray(proba, dtype=np.float64))
+    share = tie_share(np.asarray(proba, dtype=np.float64))
     if metric == "accuracy":
         return float(share[np.arange(y.size), y].mean())
     classes = [positive] if metric == "f1_minority" else range(share.shape[1])
@@ -244,7 +245,7 @@ class GoldScorer:
 
     def correct(self, proba: np.ndarray) -> np.ndarray:
         """Expected correctness of every gold item (ties split), shape ``(n_gold,)``."""
-        return _tied(np.asarray(proba, dtype=np.float64))[np.arange(self.y.size), self.y]
+        return tie_share(np.asarray(proba, dtype=np.float64))[np.arange(self.y.size), self.y]
 
     def gain(self, proba: np.ndarray) -> tuple[float, float]:
         """Paired accuracy gain over the reference posteriors (majority vote) and its one-sided lower bound.

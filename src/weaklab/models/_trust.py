@@ -53,7 +53,7 @@ import numpy as np
 
 from .._core import LabelMatrix
 from .._core.constants import TINY
-from ._auto_select import fit_candidate
+from ._auto_select import fit_candidate, tie_share
 from ._base import LabelModel
 from ._heldout import Fold, source_class_counts
 
@@ -92,12 +92,6 @@ def lf_shaped(L: LabelMatrix) -> bool:
     from .dawid_skene import resolve_abstain
 
     return resolve_abstain("auto", source_class_counts(L).astype(np.float64)) == "model"
-
-
-def tie_share(proba: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """Each class's share of a uniform random tie-break of the arg-max, shape ``(n, k)``."""
-    tied = (proba >= proba.max(axis=1, keepdims=True) - tol).astype(np.float64)
-    return np.asarray(tied / tied.sum(axis=1, keepdims=True))
 
 
 @dataclass
