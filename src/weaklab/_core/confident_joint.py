@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["class_thresholds", "confident_classes", "raw_confident_joint", "calibrate_joint"]
+__all__ = ["membership", "class_thresholds", "confident_classes", "raw_confident_joint", "calibrate_joint"]
 
 
-def _membership(hard: np.ndarray, soft: np.ndarray | None, k: int) -> np.ndarray:
-    """``(n, k)`` membership of each item in each given class (one-hot for hard labels)."""
+def membership(hard: np.ndarray, soft: np.ndarray | None, k: int) -> np.ndarray:
+    """``(n, k)`` membership of each item in each given class (one-hot for hard labels).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> membership(np.array([1, 0]), None, 2).tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+    """
     if soft is not None:
         return soft
     out = np.zeros((hard.shape[0], k))
@@ -35,7 +42,7 @@ def class_thresholds(proba: np.ndarray, hard: np.ndarray, soft: np.ndarray | Non
     >>> class_thresholds(P, np.array([0, 0, 1])).round(2).tolist()
     [0.8, 0.8]
     """
-    w = _membership(hard, soft, proba.shape[1])
+    w = membership(hard, soft, proba.shape[1])
     mass = w.sum(axis=0)
     total = (w * proba).sum(axis=0)
     return np.divide(total, mass, out=np.ones(proba.shape[1]), where=mass > 0)

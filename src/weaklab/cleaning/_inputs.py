@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._core.confident_joint import membership
 from .._core.soft_labels import SoftLabels
 from .._core.validation import check_labels, check_proba, fail
 
@@ -32,11 +33,7 @@ class Given:
     @property
     def weights(self) -> np.ndarray:
         """``(n, k)`` membership of each item in each given class (one-hot for hard labels)."""
-        if self.soft is not None:
-            return self.soft
-        out = np.zeros((self.n, self.k))
-        out[np.arange(self.n), self.hard] = 1.0
-        return out
+        return membership(self.hard, self.soft, self.k)
 
 
 def check_given(labels: Any, pred_probs: Any, *, labels_name: str = "labels") -> Given:
