@@ -242,10 +242,36 @@ class GoldScorer:
                  reference: np.ndarray | None = None) -> None:
         self.y, self.folds, self.cv, self.metric, self.positive = y, folds, cv, metric, positive
         self.reference = reference
+        self.anchor_share: np.ndarray | None = None
+        #: name -> (expected correctness of every gold item, share of gold labels changed from the anchor)
+        self.scored: dict[str, tuple[np.ndarray, float]] = {}
+
+    def set_anchor(self, proba: np.ndarray) -> None:
+        """The posteriors of the choice made without gold on the gold items: gains and changes are against them."""
+        self.anchor_share = tie_share(np.asarray(proba, dtype=np.float64))
+        self.reference = self.correct(proba)
 
     def correct(self, proba: np.ndarray) -> np.ndarray:
         """Expected correctness of every gold item (ties split), shape ``(n_gold,)``."""
         return tie_share(np.asarray(proba, dtype=np.float64))[np.arange(self.y.size), self.y]
+
+    def change(self, proba: np.ndarray) -> float:
+        """Share of the gold items whose hard label (ties split) differs from the anchor's; NaN without one.
+
+        Per item, the total-variation distance between the two tie-break
+        distributions of the arg-max: 0 where both give the same class, 1
+        where they give different single classes.
+        """
+        if self.anchor_share is None:
+            return float("nan")
+        share = tie_share(np.asarray(proba, dtype=np.float64))
+        return float(0.5 * np.abs(share - self.anchor_share).sum(axis=1).mean())
+
+    def remember(self, name: str, proba: np.ndarray) -> float:
+        """Keep the per-item correctness of ``name``'s posteriors (for paired comparisons); its change."""
+        change = self.change(proba)
+        self.scored[name] = (self.correct(proba), change)
+        return change
 
     def gain(self, proba: np.ndarray) -> tuple[float, float]:
         """Paired accuracy gain over the reference posteriors (majority vote) and its one-sided lower bound.

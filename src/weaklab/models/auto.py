@@ -67,6 +67,7 @@ from ._auto_select import (
     spread,
 )
 from ._base import LabelModel, StateShapes
+from ._gold_choice import closest_unbeaten
 from ._nogold import combined_proba, estimated_source_accuracy, fit_without_gold
 from ._trust import lf_shaped
 
@@ -80,7 +81,7 @@ _MAX_COMPLETION_CELLS = 600  # MatrixCompletion joins while sources x classes is
 _BEST_PREFIX = "best_model/"
 _MEMBER_PREFIX = "member_model_"
 _SCORE_COLUMNS = ("candidate", "uses_gold", "threshold", "score", "score_std", "status", "accuracy", "gain",
-                  "gain_lower")
+                  "gain_lower", "change")
 _U64 = np.uint64
 
 
@@ -364,15 +365,18 @@ class AutoLabelModel(LabelModel):
             self._fit_without_gold(named, L, class_balance, salt, seed, 0)
         known = np.flatnonzero(gold >= 0)  # type: ignore[operator]
         anchor = self._predict_proba(L.select_items(known))  # the no-gold choice: what gold must beat
-        rows = self._select_with_gold(named, L, gold, class_balance, salt, seed, anchor)  # type: ignore[arg-type]
+        rows, scorer = self._select_with_gold(named, L, gold, class_balance, salt, seed, anchor)  # type: ignore[arg-type]
         table = pd.DataFrame(rows, columns=list(_SCORE_COLUMNS))
         table = table.sort_values("score", ascending=False, kind="stable", na_position="last")
         floor = below_majority(table.reset_index(drop=True), self._majority_accuracy(L, gold))  # type: ignore[arg-type]
-        scores = not_clearly_above_majority(floor, gain_z(int((floor["status"] == "ok").sum())))
+        z = gain_z(int((floor["status"] == "ok").sum()))
+        scores = not_clearly_above_majority(floor, z)
         ok = scores[(scores["status"] == "ok") & (scores["gain_lower"] > 0)]
         if ok.empty:
             self._keep_no_gold_choice(scores, n_gold)
             return
+        pick, note = closest_unbeaten(ok, scorer.scored, z)
+        ok = pd.concat([ok.iloc[[pick]], ok.drop(index=ok.index[pick])])  # the choice first, then by score
         self.members_, self.member_models_, self.lone_vote_balance_ = [], [], None
         self.scores_ = scores
         best = ok.iloc[0]
@@ -383,7 +387,7 @@ class AutoLabelModel(LabelModel):
         self.threshold_ = None if np.isnan(best["threshold"]) else float(best["threshold"])
         prior = np.asarray(self.best_model_.class_balance_, dtype=np.float64)
         self.class_balance_ = self._adjust(prior[None, :])[0]
-        self.reason_ = self._reason(n_gold, ok)
+        self.reason_ = self._reason(n_gold, ok) + (f"; {note}" if note else "")
         self.source_accuracy_ = _source_accuracy_of(self.best_model_, L, salt)
         logger.info("AutoLabelModel: %s", self.reason_)
 
@@ -397,7 +401,7 @@ class AutoLabelModel(LabelModel):
 
     def _select_with_gold(self, named: list[tuple[str, LabelModel]], L: LabelMatrix, gold: np.ndarray,
                           balance: np.ndarray | None, salt: int, seed: int,
-                          anchor: np.ndarray) -> list[tuple[Any, ...]]:
+                          anchor: np.ndarray) -> tuple[list[tuple[Any, ...]], GoldScorer]:
         known = np.flatnonzero(gold >= 0)
         y = gold[known]
         self.criterion_ = "gold"
@@ -408,7 +412,7 @@ class AutoLabelModel(LabelModel):
             folds = spread(mix(hashes + y.astype(_U64) * _U64(0x2545F491)), self.cv)
         L_gold = L.select_items(known)
         scorer = GoldScorer(y, folds, self.cv, self.metric_, positive)
-        scorer.reference = scorer.correct(anchor)
+        scorer.set_anchor(anchor)
         rows: list[tuple[Any, ...]] = []
         for name, est in named:
             def plain(e: LabelModel = est) -> np.ndarray:
@@ -419,7 +423,7 @@ class AutoLabelModel(LabelModel):
 
             rows += self._gold_rows(name, False, plain, scorer, L.n_classes)
             rows += self._gold_rows(name + "+gold", True, with_gold, scorer, L.n_classes)
-        return rows
+        return rows, scorer
 
     def _gold_rows(self, name: str, uses_gold: bool, posteriors: Any, scorer: GoldScorer,
                    k: int) -> list[tuple[Any, ...]]:
@@ -430,16 +434,18 @@ class AutoLabelModel(LabelModel):
         except Exception as exc:  # a failing candidate is recorded and skipped, not fatal
             logger.warning("AutoLabelModel: candidate %s failed: %s: %s", name, type(exc).__name__, exc)
             status = f"error: {type(exc).__name__}: {exc}"
-            return [(name, uses_gold, np.nan, np.nan, np.nan, status, np.nan, np.nan, np.nan)]
+            return [(name, uses_gold, np.nan, np.nan, np.nan, status, np.nan, np.nan, np.nan, np.nan)]
         finally:
             self.candidate_seconds_[name] = time.perf_counter() - t0
         score, std = scorer.score(proba)
         status = gold_collapse(proba, scorer.y) or "ok"
-        rows = [(name, uses_gold, np.nan, score, std, status, scorer.accuracy(proba), *scorer.gain(proba))]
+        rows = [(name, uses_gold, np.nan, score, std, status, scorer.accuracy(proba), *scorer.gain(proba),
+                 scorer.remember(name, proba))]
         if k == 2:
             score_t, std_t, threshold, acc_t, adjusted = scorer.score_with_threshold(proba)
             rows.append((name + "+threshold", uses_gold, threshold, score_t, std_t,
-                         gold_collapse(adjusted, scorer.y) or "ok", acc_t, *scorer.gain(adjusted)))
+                         gold_collapse(adjusted, scorer.y) or "ok", acc_t, *scorer.gain(adjusted),
+                         scorer.remember(name + "+threshold", adjusted)))
         return rows
 
     @staticmethod
@@ -539,7 +545,8 @@ class AutoLabelModel(LabelModel):
         records = attrs.get("scores_", [])
         columns = list(records[0]) if records else list(_SCORE_COLUMNS)
         model.scores_ = pd.DataFrame(records, columns=columns).fillna(
-            {c: np.nan for c in ("threshold", "score", "score_std", "z", "weight", "accuracy", "gain", "gain_lower")
+            {c: np.nan for c in ("threshold", "score", "score_std", "z", "weight", "accuracy", "gain", "gain_lower",
+                                 "change")
              if c in columns})
         model.class_balance_ = np.asarray(arrays["class_balance_"])
         inner = dict(attrs["best_model"])
