@@ -101,13 +101,13 @@ class OneClass(LabelModel):
         return np.tile(np.eye(L.n_classes)[0] * 0.9 + 0.1 / L.n_classes, (L.n_items, 1))
 
 
-def test_collapsed_candidate_is_disqualified(one_class_lfs):
-    """A candidate that puts every item in one class is disqualified and majority vote is kept."""
+def test_collapsed_candidate_is_not_chosen(one_class_lfs):
+    """A candidate that puts every item in one class breaks ties worse than a coin flip; majority vote is kept."""
     auto = AutoLabelModel([MajorityVote(), ("collapsed", OneClass())], random_state=0).fit(one_class_lfs.L)
-    status = auto.scores_.set_index("candidate")["status"]
-    assert status["collapsed"].startswith("disqualified")
+    scores = auto.scores_.set_index("candidate")
+    assert scores.loc["collapsed", "score"] < 0
     assert auto.selected_ == "MajorityVote"
-    assert "collapsed" in auto.reason_
+    assert auto.members_ == [("MajorityVote", 1.0)]
 
 
 def test_crowd_models_are_not_candidates_on_labeling_functions(one_class_lfs):
@@ -147,7 +147,7 @@ def test_scores_and_reason_say_what_happened(one_class_lfs):
     auto = AutoLabelModel(random_state=0).fit(one_class_lfs.L)
     assert {"score", "score_std", "z", "weight", "status"} <= set(auto.scores_.columns)
     assert auto.scores_["weight"].sum() == pytest.approx(1.0)
-    assert auto.criterion_ == "heldout_vote_lift"
+    assert auto.criterion_ == "heldout_tie_break"
     assert "majority vote" in auto.reason_
 
 

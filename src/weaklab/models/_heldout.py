@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from .._core import LabelMatrix
 from ._auto_select import mix, row_hashes, spread, vote_keys
+from ._tie_pairs import TiePairs, tie_pairs
 
 __all__ = ["Fold", "make_folds", "eval_votes", "leave_one_out_rows", "sample_side", "near_copies",
            "source_class_counts"]
@@ -146,6 +147,9 @@ class Fold:
         Votes of every source for every class in ``fit``.
     held_counts, cavity_counts : ndarray
         ``held.class_counts()`` and ``cavity.class_counts()``.
+    pairs : TiePairs or None
+        The tie pairs of ``held`` (:func:`~weaklab.models._tie_pairs.tie_pairs`),
+        when asked for.
     """
 
     fit: LabelMatrix
@@ -160,6 +164,7 @@ class Fold:
     fit_counts: np.ndarray | None = None
     held_counts: np.ndarray | None = None
     cavity_counts: np.ndarray | None = None
+    pairs: TiePairs | None = None
     _balances: dict[Any, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     def majority_balance(self, balance: np.ndarray | None) -> np.ndarray:
@@ -173,13 +178,14 @@ class Fold:
         return self._balances[key]
 
 
-def make_folds(L: LabelMatrix, salt: int, min_cavity: int = 1) -> list[Fold]:
+def make_folds(L: LabelMatrix, salt: int, min_cavity: int = 1, pairs: bool = False) -> list[Fold]:
     """Both directions of an order-free split of the items of ``L`` in two halves.
 
     Only votes whose item has at least ``min_cavity`` other votes are scored,
     and the cavity row of a vote leaves out the near-copies of its source
     (:func:`near_copies`), which would otherwise predict it for any model
-    that trusts them.
+    that trusts them. With ``pairs`` every fold also holds the tie pairs of
+    its held-out half (:func:`~weaklab.models._tie_pairs.tie_pairs`).
     """
     hashes = row_hashes(L, salt)
     side = spread(hashes, 2)
@@ -196,8 +202,9 @@ def make_folds(L: LabelMatrix, salt: int, min_cavity: int = 1) -> list[Fold]:
             item, source, vote = item[keep_rows], source[keep_rows], vote[keep_rows]
         on = held.csr.copy()
         on.data = np.ones_like(on.data, dtype=np.float64)
+        ties = tie_pairs(held, salt) if pairs else None
         folds.append(Fold(fit, held, cavity, item, source, vote, min_cavity, sp.csr_array(on), fit.coo(),
-                          source_class_counts(fit), held.class_counts(), cavity.class_counts()))
+                          source_class_counts(fit), held.class_counts(), cavity.class_counts(), ties))
     return folds
 
 def source_class_counts(L: LabelMatrix) -> np.ndarray:

@@ -88,14 +88,14 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
 
     baseline = next((n for n, e in named if type(e) is MajorityVote), None)
     lf = lf_shaped(L)
-    criterion = "heldout_vote_lift" if lf else "heldout_vote_loglik"
+    criterion = "heldout_tie_break" if lf else "heldout_vote_loglik"
     if L.n_sources < 2 or L.nnz < 4:
         evidence: dict[str, CandidateEvidence] = {}
         weights = {baseline or named[0][0]: 1.0}
     else:
-        folds = make_folds(L, salt)
+        folds = make_folds(L, salt, pairs=lf)
         t0 = time.perf_counter()
-        reference = score_candidate(MajorityVote(), folds, balance, seed, criterion.removeprefix("heldout_vote_"))
+        reference = score_candidate(MajorityVote(), folds, balance, seed, "tie" if lf else "loglik")
         seconds["<majority-vote reference>"] = time.perf_counter() - t0
         evidence = evaluate(named, folds, balance, seed, reference, _on_error, lf, seconds)
         weights = select_members(evidence, baseline)
@@ -114,7 +114,8 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
         P = combined_proba(models, [1.0], L)
     scores = _table(named, evidence, weights)
     reason = _reason(weights, evidence, baseline, criterion, gold_note, scores, fallback)
-    _warn_if_uncertain(weights, evidence, baseline, departure(P, P_mv, L), fallback)
+    stakes = _tied_share(counts) if lf else 1.0  # tie-breakers can only relabel majority vote's ties
+    _warn_if_uncertain(weights, evidence, baseline, departure(P, P_mv, L), fallback, stakes)
     accuracy = _source_accuracy(models, list(weights.values()), L, salt, mv_balance if lone else None)
     return NoGoldFit(scores, next(iter(weights)), criterion, list(weights.items()), models, reason, accuracy,
                      lone, mv_balance)
@@ -146,14 +147,21 @@ def _table(named: list[tuple[str, LabelModel]], evidence: dict[str, CandidateEvi
             rows.append((name, False, np.nan, ev.gain, ev.se, ev.status))
     table = pd.DataFrame(rows, columns=["candidate", "uses_gold", "threshold", "score", "score_std", "status"])
     table["z"] = [evidence[n].z if n in evidence else np.nan for n, _ in named]
+    table["lift"] = [evidence[n].lift_gain if n in evidence else np.nan for n, _ in named]
+    table["lift_z"] = [_lift_z(evidence[n]) if n in evidence else np.nan for n, _ in named]
     table["weight"] = [weights.get(n, 0.0) for n, _ in named]
     table = table.sort_values(["weight", "score"], ascending=False, kind="stable", na_position="last")
     return table.reset_index(drop=True)
 
 
+def _lift_z(ev: CandidateEvidence) -> float:
+    return 0.0 if ev.lift_se == 0 else ev.lift_gain / ev.lift_se
+
+
 def _reason(weights: dict[str, float], evidence: dict[str, CandidateEvidence], baseline: str | None,
             criterion: str, gold_note: str, scores: pd.DataFrame, fallback: str) -> str:
-    what = ("held-out vote lift over majority vote (labeling-function-shaped votes)" if criterion == "heldout_vote_lift"
+    what = ("held-out tie-breaking over majority vote's coin flip (labeling-function-shaped votes: two "
+            "disagreeing votes of an item, judged by its other votes)" if criterion == "heldout_tie_break"
             else "held-out vote log-likelihood over majority vote (crowd-shaped votes)")
     how = f"by {what}, an unsupervised proxy{gold_note}"
     names = list(weights)
@@ -171,7 +179,7 @@ def _reason(weights: dict[str, float], evidence: dict[str, CandidateEvidence], b
                  for n, w in weights.items()]
         verb = "selected" if len(names) == 1 else "combined the posteriors of"
         text = f"{verb} " + ", ".join(parts) + f" {how}; each beat majority vote in both halves"
-        if criterion == "heldout_vote_lift":
+        if criterion == "heldout_tie_break":
             text += "; it only breaks majority vote's ties (on labeling functions nothing can vouch for a model "
             text += "that overrules a clear majority)"
     failed = scores[~scores["status"].isin(["ok"])]
@@ -180,8 +188,16 @@ def _reason(weights: dict[str, float], evidence: dict[str, CandidateEvidence], b
     return text
 
 
+def _tied_share(counts: np.ndarray) -> float:
+    """Share of the voted items on which majority vote ties (``counts``: ``L.class_counts()``)."""
+    top = counts.max(axis=1, keepdims=True)
+    voted = top[:, 0] > 0
+    return float((((counts == top) & voted[:, None]).sum(axis=1) > 1).sum() / max(int(voted.sum()), 1))
+
+
 def _warn_if_uncertain(weights: dict[str, float], evidence: dict[str, CandidateEvidence], baseline: str | None,
-                       moved: float, fallback: str) -> None:
+                       moved: float, fallback: str, stakes: float = 1.0) -> None:
+    """Warn when the choice is risky or close; ``stakes`` is the largest share of labels the choice can move."""
     names = list(weights)
     message = ""
     if fallback:
@@ -195,7 +211,9 @@ def _warn_if_uncertain(weights: dict[str, float], evidence: dict[str, CandidateE
                        f"(fit(..., gold=...)) would settle the choice.")
     else:
         close = [n for n, e in evidence.items() if n != baseline and e.status == "ok"
-                 and e.gain >= max(CLOSE_GAIN, MIN_GAIN) and CLOSE_Z <= e.z < e.z_needed]
+                 and e.gain >= max(CLOSE_GAIN, MIN_GAIN) and CLOSE_Z <= e.z < e.z_needed
+                 and (not e.tie or e.lift_gain >= CLOSE_Z * e.lift_se > 0)]  # tie-breakers: the lift too
+        close = close if stakes >= RISKY_DEPARTURE else []  # too few ties for the choice to matter much
         if close:
             top = max(close, key=lambda n: evidence[n].z)
             message = (f"AutoLabelModel kept majority vote without gold, but {top} scored higher without "

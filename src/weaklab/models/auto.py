@@ -20,13 +20,14 @@ that scores best, then refits it on all the data. Two criteria:
 * **Without gold**: majority vote unless candidates beat it on evidence.
   Items are split in two halves; each candidate is fitted on one half and
   predicts every vote of the other half from the item's other votes; its
-  gain over majority vote on the same votes (the *lift* of the predicted
-  class for labeling functions, the vote log-likelihood for crowds) must be
-  positive in both directions and clearly above its standard error, and the
-  candidate must pass guards (no contradiction of strong consensus, no class
-  balance collapse, no degenerate posteriors, no relabelled LFs). Winners
-  are combined; on labeling-function votes they only break majority vote's
-  ties. See :mod:`weaklab.models._trust`.
+  gain over majority vote on the same votes (for labeling functions, how
+  well it breaks ties between two disagreeing votes of an item, refereed by
+  the item's other votes, and the *lift* of the predicted class; for crowds
+  the vote log-likelihood and the lift) must be positive in both directions
+  and clearly above its standard error, and the candidate must pass guards
+  (no contradiction of strong consensus, no class balance collapse, no
+  degenerate posteriors). Winners are combined; on labeling-function votes
+  they only break majority vote's ties. See :mod:`weaklab.models._trust`.
 
 Splits and folds are functions of the votes (and gold labels) of each item,
 salted by ``random_state``, not of row or column positions, so the choice does
@@ -229,7 +230,7 @@ class AutoLabelModel(LabelModel):
         ``reason_`` says so), sorted
         best first; without gold also ``z`` (gain over its standard
         error) and ``weight`` (share in the combination).
-    criterion_ : {"gold", "heldout_vote_lift", "heldout_vote_loglik"}
+    criterion_ : {"gold", "heldout_tie_break", "heldout_vote_loglik"}
     metric_ : str
         The concrete metric (``"gain_over_majority"`` without gold).
     source_accuracy_ : ndarray of shape (m,) or None
@@ -280,24 +281,25 @@ class AutoLabelModel(LabelModel):
 
     **Without gold** majority vote is the anchor and a candidate replaces it
     only on evidence (:mod:`weaklab.models._trust`). Items are split in two
-    halves; a candidate fitted on one half predicts each vote of the other
-    half from the item's other votes (leaving out near-copies of the voting
-    source). For labeling-function-shaped votes (most sources vote one
-    class) the score is the *lift*: the share of the predicted class that is
-    the held-out vote, minus the share of that class where the source
-    abstained, so a model gains nothing by predicting one class everywhere.
-    (The older criterion, the log-likelihood of the vote *given that the
-    source voted*, rewarded collapsed models there: a one-class LF's vote is
-    fixed once it fires, so a model putting every item in one class explains
-    every vote perfectly.) For crowd-shaped votes the vote log-likelihood
-    must improve *and* the lift must not. Evidence = the gain over majority
-    vote on the same votes is positive in both directions and 2.5 standard
-    errors (items resampled) above zero. Guards disqualify a candidate that
-    contradicts a strong consensus, collapses the class balance, is
-    degenerate, or (labeling functions) overrules the lone vote of LFs. The
-    winners are averaged with weights proportional to their gains; on
-    labeling-function votes they only break majority vote's ties, since no
-    held-out evidence can vouch for overruling a clear majority there. A
+    halves; a candidate is fitted on one half and judged on the other. For
+    crowd-shaped votes it predicts each held-out vote from the item's other
+    votes (leaving out near-copies of the voting source): the vote
+    log-likelihood must improve *and* the lift must not fall (the share of
+    the predicted class that is the held-out vote, minus that share where
+    the source abstained, so a model gains nothing by predicting one class
+    everywhere). For labeling-function-shaped votes (most sources vote one
+    class) a candidate only ever breaks majority vote's ties, so it is
+    judged as a tie-breaker: two disagreeing votes of a held-out item are
+    shown to it alone, and the item's other votes referee
+    (:mod:`weaklab.models._tie_pairs`); the lift of the held-out votes, ties
+    broken by the candidate, must rise as well. Evidence = both gains over
+    majority vote are positive in both directions and 2.5 (crowds) or 4
+    (labeling functions) standard errors (items resampled) above zero.
+    Guards disqualify a candidate that contradicts a strong consensus,
+    collapses the class balance or is degenerate. The winners are averaged
+    with weights proportional to their gains; on labeling-function votes
+    they only break majority vote's ties, since no held-out evidence can
+    vouch for overruling a clear majority there. A
     ``UserWarning`` says when the choice is close or risky; a few dozen gold
     labels are far more reliable than any of this.
 
