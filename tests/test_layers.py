@@ -29,6 +29,8 @@ ALLOWED: dict[str, set[str]] = {
     "cli": BASE | {"pipeline", "store", "dashboard"} | FLOOR,
     "dashboard": BASE | {"pipeline", "store"} | FLOOR,
     "testing": BASE | {"models"},
+    # `python -m weaklab` runs the command line and nothing else.
+    "__main__": {"cli"},
 }
 #: Re-exports that keep a documented import path working after its room moved (issue 12): the module
 #: named may import these units besides what its layer allows, and nothing else may.

@@ -46,7 +46,7 @@ from .engine import engine_client, ship_modules
 from .loading import check_lf_columns, load_lfs
 from .record import record_sources, recorded_run, run_steps, source_accuracy, stats_for_store
 from .steps_late import DEFAULT_MAX_ISSUES
-from .training import label_model_class
+from .training import checked_label_model
 
 if TYPE_CHECKING:
     from .project import Project, RunResult
@@ -168,10 +168,7 @@ class _DaskRun:
         plm = self.votes
         name = self.config.get("label_model", "name", "MajorityVote")
         params = dict(self.config.get("label_model", "params", {}))
-        try:
-            model = label_model_class(name)(**params)
-        except TypeError as exc:
-            raise ValidationError(f"label_model.params: expected parameters of {name}, got {exc}") from None
+        model = checked_label_model(name, params)(**params)
         model.fit(plm)
         key = fingerprint("dask-label-model", plm.fingerprint, name, params)
         self.soft = model.predict_proba(plm, output=join(plm.root, f"soft-{key}"))

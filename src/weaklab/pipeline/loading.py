@@ -48,6 +48,9 @@ def load_data(config: ProjectConfig) -> pd.DataFrame:
         if column is not None and column not in frame.columns:
             raise ValidationError(f"{config.file}: data.{key}: expected a column of {path.name}, "
                                   f"got {column!r} (columns: {list(map(str, frame.columns))})")
+    if frame.empty:
+        raise ValidationError(f"{config.file}: data.path: expected a table with at least one item, got "
+                              f"{path.name} with no rows (columns: {list(map(str, frame.columns))})")
     _check_ids(config, frame)
     return frame
 
@@ -292,8 +295,11 @@ def _checked_lfs(spec: str, attribute: str, value: Any) -> list[LabelingFunction
                               f"got {type(value).__name__}")
     bad = [v for v in value if not isinstance(v, LabelingFunction)]
     if bad:
+        hint = (" (decorate it with @labeling_function() from weaklab, or build it with a template such as "
+                "keyword_lf)") if callable(bad[0]) else ""
         raise ValidationError(f"{spec}: {attribute}: expected labeling functions only, got "
-                              f"{type(bad[0]).__name__} {bad[0]!r}")
+                              f"{type(bad[0]).__name__} {getattr(bad[0], '__name__', None) or repr(bad[0])!r}"
+                              f"{hint}")
     return list(value)
 
 

@@ -50,7 +50,7 @@ from .loading import check_lf_columns, dev_mask, gold_labels, item_hashes, item_
 from .record import label_model_stats, record_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
 from .steps_late import issue_labels, issues_step, judge_proba, query_step
-from .training import EndModelResult, dev_metrics, end_model_texts, label_model_class
+from .training import EndModelResult, checked_label_model, dev_metrics, end_model_texts
 
 __all__ = ["Project", "RunResult", "STEPS"]
 
@@ -161,6 +161,9 @@ class Project:
             from .distributed import run_distributed
 
             return run_distributed(self, [s for s, _ in plan], on_step, _DESCRIPTIONS)
+        if "fit" in [s for s, _ in plan]:
+            checked_label_model(self.config.get("label_model", "name", "MajorityVote"),
+                                dict(self.config.get("label_model", "params", {})))
         state = _State(self.config, load_data(self.config))
         state.lfs = load_lfs(self.config)
         check_lf_columns(self.config, state.lfs, state.frame)
@@ -247,7 +250,7 @@ class Project:
         L = state.matrix
         name = self.config.get("label_model", "name", "MajorityVote")
         params = dict(self.config.get("label_model", "params", {}))
-        cls = label_model_class(name)
+        cls = checked_label_model(name, params)
         fit_gold = self._annotation_gold(store, state)
         sampling = _gold_sampling(store, state.dataset_id) if (fit_gold >= 0).any() else "random"
         key = fingerprint("label_model", L.fingerprint, name, params, fit_gold,

@@ -18,8 +18,8 @@ from ..evaluation import accuracy, expected_calibration_error, f1_score, reliabi
 from ..features import entity_marked_texts, has_entity_spans
 from ..models import LabelModel
 
-__all__ = ["END_MODEL_DEFAULTS", "EndModelResult", "calibration", "label_model_class", "dev_metrics",
-           "end_model_texts", "text_features", "train_end_model"]
+__all__ = ["END_MODEL_DEFAULTS", "EndModelResult", "calibration", "checked_label_model", "label_model_class",
+           "dev_metrics", "end_model_texts", "text_features", "train_end_model"]
 
 #: Parameters of the tfidf_logreg end model when weaklab.toml leaves them out.
 END_MODEL_DEFAULTS: dict[str, Any] = {"C": 4.0, "max_iter": 2000, "ngram_max": 2, "min_df": 1}
@@ -38,6 +38,22 @@ def label_model_class(name: str) -> type[LabelModel]:
         known = sorted(n for n in models.__all__ if isinstance(getattr(models, n), type)
                        and issubclass(getattr(models, n), LabelModel) and not inspect.isabstract(getattr(models, n)))
         raise fail("label_model.name", f"one of {known}", name)
+    return cls
+
+
+def checked_label_model(name: str, params: dict[str, Any]) -> type[LabelModel]:
+    """The label-model class called ``name``, once every key of ``params`` is one of its parameters.
+
+    A project checks ``[label_model]`` with it before any work starts, so a
+    misspelt parameter is named with the keys the class takes, not found
+    after the sources were applied.
+    """
+    cls = label_model_class(name)
+    accepted = list(inspect.signature(cls).parameters)
+    for key in params:
+        if key not in accepted:
+            raise fail(f"label_model.params.{key}", f"one of the keys {accepted} of {name}",
+                       got_text=f"unknown key {key!r}")
     return cls
 
 
