@@ -7,9 +7,11 @@ that its fingerprint is the same in every process.
 
 from __future__ import annotations
 
+import dis
 import functools
 import inspect
 import re
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -95,7 +97,14 @@ def _object_state(obj: Any, recurse: Callable[[Any], Any]) -> Any:
 
 
 def function_context(func: Any, depth: int = 0, seen: frozenset[int] = frozenset()) -> Any:
-    """Closure values and defaults of a function (part of what it computes)."""
+    """Closure values, defaults and the module-level values a function reads (part of what it computes).
+
+    A module-level name the function reads (``TARGET = 2`` then ``return TARGET``) counts by its
+    value when it holds data (numbers, strings, containers of them, patterns, arrays, tables), a
+    source, or a function or class of the function's own module: editing ``TARGET`` in an LF module
+    gives its functions a new version. Imported modules and objects of other modules are left out
+    (pass those as ``resources=`` to version them).
+    """
     target = inspect.unwrap(func) if callable(func) else func
     closure = getattr(target, "__closure__", None) or ()
     cells = []
@@ -106,7 +115,41 @@ def function_context(func: Any, depth: int = 0, seen: frozenset[int] = frozenset
             cells.append(None)
     defaults = stable_state(getattr(target, "__defaults__", None), depth + 1, seen)
     kwdefaults = stable_state(getattr(target, "__kwdefaults__", None), depth + 1, seen)
-    return (cells, defaults, kwdefaults)
+    module_values = _module_values(target, depth, seen | {id(target)})
+    return (cells, defaults, kwdefaults, module_values) if module_values else (cells, defaults, kwdefaults)
+
+
+_DATA = (type(None), bool, int, float, complex, str, bytes, np.ndarray, np.generic, pd.DataFrame, pd.Series,
+         pd.Index, re.Pattern, list, tuple, dict, set, frozenset)
+
+
+def _module_values(target: Any, depth: int, seen: frozenset[int]) -> list[Any]:
+    """``[name, description]`` of the module-level names ``target``'s code reads that describe what it computes."""
+    code = getattr(target, "__code__", None)
+    namespace = getattr(target, "__globals__", None)
+    if not isinstance(code, types.CodeType) or not isinstance(namespace, dict) or depth > _MAX_DEPTH:
+        return []
+    out = []
+    for name in sorted(_global_names(code)):
+        if name not in namespace:
+            continue  # a builtin, or not defined yet
+        value = namespace[name]
+        if id(value) in seen or inspect.ismodule(value):
+            continue
+        own_code = ((inspect.isroutine(value) or inspect.isclass(value))
+                    and getattr(value, "__module__", None) == getattr(target, "__module__", None))
+        if isinstance(value, (_DATA, Fingerprinted)) or own_code:
+            out.append([name, stable_state(value, depth + 1, seen)])
+    return out
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    """Names a code object (and the code nested in it) loads from its module."""
+    names = {ins.argval for ins in dis.get_instructions(code) if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return {n for n in names if isinstance(n, str)}
 
 
 def _key(key: Any) -> Any:
