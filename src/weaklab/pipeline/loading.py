@@ -132,23 +132,35 @@ def image_content_hashes(refs: pd.Series, *, root: Path) -> list[str]:
 def gold_labels(config: ProjectConfig, frame: pd.DataFrame, n_classes: int | None) -> np.ndarray:
     """Gold class ids from ``[data].gold_column`` (-1 where unknown); all -1 without that column.
 
-    Values are class names (``[labels].classes``) or class ids; empty cells
-    and -1 mean unknown.
+    Values are class names (``[labels].classes``, or an old name that
+    ``[labels.rename]`` maps to one) or class ids; empty cells and -1 mean
+    unknown.
     """
     column = config.get("data", "gold_column")
     gold = np.full(len(frame), -1, dtype=np.int64)
     if column is None:
         return gold
     names = config.class_names or []
+    renames = config.class_renames
     for row, value in enumerate(frame[column].tolist()):
-        label = _gold_value(value, names, n_classes)
+        label = _gold_value(renames.get(value, value) if isinstance(value, str) else value, names, n_classes)
         if label is None:
             expected = f"class ids 0..{n_classes - 1}" if n_classes else "class ids >= 0"
             shown = f" or names {names}" if names else ""
+            hint = (f"; a class renamed since is mapped by [labels.rename] ({value} = \"NEW NAME\")"
+                    if names and isinstance(value, str) and not _is_number(value) else "")
             raise ValidationError(f"{config.data_path}: column {column!r}: expected {expected}{shown} "
-                                  f"(empty or -1 = unknown), got {value!r} on row {row}")
+                                  f"(empty or -1 = unknown), got {value!r} on row {row}{hint}")
         gold[row] = label
     return gold
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _gold_value(value: Any, names: list[str], n_classes: int | None) -> int | None:

@@ -4,7 +4,8 @@ Both runs' final labels follow the rule of :mod:`._explain`. Items are matched
 by their own ids, so two runs over different versions of one dataset (a data
 file edited between them) compare item by item: an item only one version
 holds is listed, with the reason. Labels are compared by class *name* when
-both runs recorded names, so reordering the classes is not a change.
+both runs recorded names, so reordering the classes is not a change, and
+neither is renaming one (``[labels.rename]`` of either run maps the old name).
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ class DiffMixin(StoreBase):
         label_a, label_b = _take(a["labels"], ia), _take(b["labels"], ib)
         class_a, class_b = _names(label_a, a["class_names"]), _names(label_b, b["class_names"])
         by_name = a["class_names"] is not None and b["class_names"] is not None
-        same = (class_a == class_b) if by_name else (label_a == label_b)
+        # a class renamed between the runs ([labels.rename] old = "new") is the same class under its new name
+        renames = {**self.run_class_renames(run_a), **self.run_class_renames(run_b)}
+        same = (_renamed(class_a, renames) == _renamed(class_b, renames)) if by_name else (label_a == label_b)
         changed = np.flatnonzero(~same | ((ia < 0) != (ib < 0)))
         sources = sorted(set(a["sources"]) | set(b["sources"]))
         delta = vote_delta(sources, (_take_rows(a["votes"], ia[changed]), a["sources"]),
@@ -177,6 +180,11 @@ def _names(labels: np.ndarray, names: list[str] | None) -> np.ndarray:
         return np.full(len(labels), None, dtype=object)
     table = np.array([*names, None], dtype=object)
     return table[np.where((labels >= 0) & (labels < len(names)), labels, len(names))]
+
+
+def _renamed(names: np.ndarray, renames: dict[str, str]) -> np.ndarray:
+    """Class names with each old name of ``renames`` replaced by its new one."""
+    return np.array([renames.get(n, n) if isinstance(n, str) else n for n in names.tolist()], dtype=object)
 
 
 def _origins(origin: np.ndarray, index: np.ndarray) -> list[str]:

@@ -1,0 +1,115 @@
+"""A newcomer's own ticket project (ids `ticket_no`, text `ticket_body`, gold `category` on a dev split,
+classes billing/bug/other) edited the way people edit: a constant in the LF module, a class renamed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from weaklab.cli import main
+
+_TOML = '''\
+[data]
+path = "tickets.csv"
+id_column = "ticket_no"
+text_field = "ticket_body"
+gold_column = "category"
+split_column = "split"
+
+[labels]
+classes = {classes}
+{extra}
+[lfs]
+module = "lfs.py"
+
+[label_model]
+name = "MajorityVote"
+
+[end_model]
+name = "none"
+'''
+
+_LFS = '''\
+from weaklab import ABSTAIN, keyword_lf, labeling_function
+
+BILLING, BUG, OTHER = 0, 1, {other}
+
+
+@labeling_function()
+def question(x):
+    return OTHER if x.ticket_body.lower().startswith(("how", "where")) else ABSTAIN
+
+
+lfs = [keyword_lf(["refund", "invoice"], BILLING, name="kw_billing"),
+       keyword_lf(["crash", "error"], BUG, name="kw_bug"), question]
+'''
+
+_TEXTS = {"billing": "please refund my invoice", "bug": "the app shows an error", "other": "how do I rename it"}
+
+
+def _write(root: Path, classes: list[str], *, extra: str = "", other: int = 2) -> None:
+    (root / "weaklab.toml").write_text(_TOML.format(classes=json.dumps(classes), extra=extra))
+    (root / "lfs.py").write_text(_LFS.format(other=other))
+
+
+def _project(tmp_path: Path, monkeypatch) -> Path:
+    root = tmp_path / "tickets"
+    root.mkdir()
+    rows = [{"ticket_no": f"T{i:03d}", "ticket_body": f"{_TEXTS[name]} #{i}",
+             "category": name if i % 3 == 0 else "", "split": "dev" if i % 3 == 0 else "train"}
+            for i, name in enumerate(["billing", "bug", "other"] * 10)]
+    pd.DataFrame(rows).to_csv(root / "tickets.csv", index=False)
+    _write(root, ["billing", "bug", "other"])
+    monkeypatch.chdir(root)
+    return root
+
+
+def _cli(*args: str):
+    out = CliRunner().invoke(main, list(args))
+    assert out.exit_code == 0, out.output
+    return json.loads(out.stdout) if "--json" in args else out.output
+
+
+def _vote(item: str) -> list[int]:
+    return [v["label"] for v in _cli("explain", item, "--json")["votes"]]
+
+
+def test_editing_a_constant_of_the_lf_module_is_applied_not_reused(tmp_path, monkeypatch):
+    root = _project(tmp_path, monkeypatch)
+    _cli("fit", "--json")
+    assert 2 in _vote("T002")
+    _write(root, ["billing", "bug", "other"], other=0)  # the user points the question LF at billing
+    second = _cli("fit", "--json")
+    assert second["reused"].get("apply") is not True, second["reused"]
+    assert 0 in _vote("T002") and 2 not in _vote("T002")
+
+
+def test_a_class_renamed_with_labels_rename_also_maps_the_gold_column(tmp_path, monkeypatch):
+    """The data file still says "billing"; the rename map makes it the gold of "payments"."""
+    root = _project(tmp_path, monkeypatch)
+    _cli("fit", "--json")
+    _write(root, ["payments", "bug", "other"], extra='\n[labels.rename]\nbilling = "payments"\n')
+    run = _cli("fit", "--json")
+    assert run["metrics"]["label_model"]["n_dev"] == 10
+    assert _cli("explain", "T000", "--json")["final_class"] == "payments"
+
+
+def test_a_gold_name_no_class_has_points_to_labels_rename(tmp_path, monkeypatch):
+    root = _project(tmp_path, monkeypatch)
+    _write(root, ["payments", "bug", "other"])
+    out = CliRunner().invoke(main, ["fit"])
+    assert out.exit_code == 1
+    line = out.output.strip().splitlines()[-1]
+    assert "'billing'" in line and "[labels.rename]" in line and "category" in line, line
+
+
+def test_diff_across_a_rename_lists_no_item_of_the_renamed_class(tmp_path, monkeypatch):
+    root = _project(tmp_path, monkeypatch)
+    first = _cli("fit", "--json")["run_id"]
+    _write(root, ["payments", "bug", "other"], extra='\n[labels.rename]\nbilling = "payments"\n')
+    second = _cli("fit", "--json")["run_id"]
+    changed = _cli("diff", str(first), str(second), "--json")
+    assert changed["n_changed"] == 0, changed["items"][:3]
