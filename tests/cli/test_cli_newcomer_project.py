@@ -113,3 +113,34 @@ def test_diff_across_a_rename_lists_no_item_of_the_renamed_class(tmp_path, monke
     second = _cli("fit", "--json")["run_id"]
     changed = _cli("diff", str(first), str(second), "--json")
     assert changed["n_changed"] == 0, changed["items"][:3]
+
+
+def _alerts(run: dict) -> list[dict]:
+    return [a for a in _cli("alerts", "--run", str(run["run_id"]), "--json") if a["kind"] == "class_ids_changed"]
+
+
+def test_a_class_inserted_before_others_warns_that_unchanged_lfs_now_vote_another_class(tmp_path, monkeypatch):
+    """id 2 meant 'other' and now means 'feature': the LFs still vote 2, so the run says so, naming them."""
+    root = _project(tmp_path, monkeypatch)
+    _cli("fit", "--json")
+    _write(root, ["billing", "bug", "feature", "other"])
+    (alert,) = _alerts(_cli("fit", "--json"))
+    assert "id 2 was 'other', now 'feature'" in alert["message"], alert
+    assert "question" in alert["message"] and "kw_bug" not in alert["message"], alert
+    assert alert["severity"] == "warning"
+
+
+def test_appending_a_class_or_updating_the_lfs_with_the_list_raises_no_class_alert(tmp_path, monkeypatch):
+    root = _project(tmp_path, monkeypatch)
+    _cli("fit", "--json")
+    _write(root, ["billing", "bug", "other", "feature"])  # appended: no id moves
+    assert _alerts(_cli("fit", "--json")) == []
+    _write(root, ["billing", "bug", "feature", "other"], other=3)  # inserted, and the LF votes the new id
+    assert _alerts(_cli("fit", "--json")) == []  # kw_billing and kw_bug kept their version but vote no moved id
+
+
+def test_renaming_a_class_is_not_a_moved_id(tmp_path, monkeypatch):
+    root = _project(tmp_path, monkeypatch)
+    _cli("fit", "--json")
+    _write(root, ["payments", "bug", "other"], extra='\n[labels.rename]\nbilling = "payments"\n')
+    assert _alerts(_cli("fit", "--json")) == []

@@ -47,7 +47,7 @@ from .alerts import Alert, AlertThresholds
 from .config import ProjectConfig, load_config
 from .image_model import trained_image_model
 from .loading import check_lf_columns, dev_mask, gold_labels, item_hashes, item_ids_of, load_data, load_lfs
-from .record import label_model_stats, record_alerts, record_sources, recorded_run, stats_for_store
+from .record import label_model_stats, record_alerts, record_class_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
 from .steps_late import issue_labels, issues_step, judge_proba, query_step
 from .training import EndModelResult, checked_label_model, dev_metrics, end_model_texts
@@ -391,8 +391,11 @@ class Project:
             return
         current = stats.copy()
         current["coverage"] = state.matrix.votes_per_source() / max(1, state.n_items)
-        result.alerts = record_alerts(store, result.run_id, state.dataset_id, current,
-                                      n_classes=state.matrix.n_classes, thresholds=self.thresholds)
+        result.alerts = record_class_alerts(
+            store, result.run_id, self.config.dataset_name, self.config.class_names, self.config.class_renames,
+            {lf.name: lf.fingerprint for lf in state.lfs}, state.matrix)
+        result.alerts += record_alerts(store, result.run_id, state.dataset_id, current,
+                                       n_classes=state.matrix.n_classes, thresholds=self.thresholds)
         result.metrics["n_alerts"] = len(result.alerts)
 
 

@@ -20,7 +20,8 @@ from ..models import LabelModel
 from ..store import Store
 from .alerts import Alert, AlertThresholds, detect_alerts
 
-__all__ = ["record_sources", "label_model_stats", "source_accuracy", "record_alerts", "previous_stats", "source_code",
+__all__ = ["record_sources", "label_model_stats", "source_accuracy", "record_alerts", "record_class_alerts",
+           "previous_stats", "source_code",
            "MAX_DECIDES_ITEMS", "RecordedRun", "recorded_run", "run_steps", "stats_for_store", "STAT_COLUMNS"]
 
 #: Items sampled (deterministically) to estimate how often one source decides the label.
@@ -229,6 +230,41 @@ def record_alerts(store: Store, run_id: int, dataset_id: int, current: pd.DataFr
         store.add_alert(run_id, alert.kind, alert.message, source=alert.source, severity=alert.severity,
                         value=alert.value)
     return alerts
+
+
+def record_class_alerts(store: Store, run_id: int, dataset: str, class_names: Sequence[str] | None,
+                        renames: dict[str, str], sources: dict[str, str], L: LabelMatrix) -> list[Alert]:
+    """A ``class_ids_changed`` alert when a class id names another class than in the previous run (stored).
+
+    Labeling functions vote class ids, so inserting, removing or reordering
+    ``[labels].classes`` gives another meaning to the votes of a moved id cast
+    (in ``L``) by a source whose version did not change (``sources``: name ->
+    version). Answers and gold
+    are stored by name and keep theirs; a class renamed by ``renames`` (old ->
+    new) is the same class. Appending classes moves no id and fires nothing.
+    """
+    runs = store.runs()
+    earlier = runs[(runs["dataset"] == dataset) & (runs["run_id"] < run_id) & (runs["status"] == "finished")]
+    if earlier.empty or not class_names:
+        return []
+    previous = earlier.sort_values("run_id").iloc[-1]
+    config = previous["config"] if isinstance(previous["config"], dict) else {}
+    before, before_sources = config.get("class_names") or [], config.get("sources") or {}
+    moved = [(i, old, new) for i, (old, new) in enumerate(zip(before, class_names)) if renames.get(old, old) != new]
+    _, columns, labels = L.coo()
+    voted = {L.source_names[j] for j in np.unique(columns[np.isin(labels, [i for i, _, _ in moved])])}
+    kept = sorted(name for name, version in sources.items() if before_sources.get(name) == version and name in voted)
+    if not moved or not kept:
+        return []
+    ids = "; ".join(f"id {i} was {old!r}, now {new!r}" for i, old, new in moved)
+    shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+    message = (f"labels.classes changed since run {int(previous['run_id'])} ({ids}): labeling functions vote class "
+               f"ids, and {len(kept)} source(s) that vote a moved id kept their version ({shown}), so those votes "
+               "now count for the new classes. Update the ids they vote, or add new classes at the end of the list "
+               "(answers and gold are stored by name and keep their meaning)")
+    alert = Alert("class_ids_changed", None, "warning", message, float(len(moved)))
+    store.add_alert(run_id, alert.kind, alert.message, source=None, severity=alert.severity, value=alert.value)
+    return [alert]
 
 
 def stats_for_store(frame: pd.DataFrame) -> pd.DataFrame:
