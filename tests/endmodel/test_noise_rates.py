@@ -76,3 +76,57 @@ def test_prior_matched_rates_keep_the_true_shares_and_fall_back_when_unexplained
     assert not uniform_noise_explains([0.55, 0.15, 0.15, 0.15], balanced)  # nothing to explain
     assert not uniform_noise_explains([0.1, 0.4, 0.25, 0.25], [0.3, 0.2, 0.25, 0.25])  # the wrong way
     np.testing.assert_allclose(prior_matched_forget_rates(0.3, balanced, balanced), 0.3)
+
+
+def _weak_model(n=3000, k=4, rate=0.0, seed=0):
+    """A held-out model that is right on only ~60 % of the items (hard items), labels flipped uniformly at ``rate``."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    easy = rng.random(n) < 0.3
+    logits = rng.normal(0, 1.0, (n, k))
+    logits[np.arange(n), y] += np.where(easy, 6.0, 0.8)  # easy items: sure; hard ones: often wrong
+    clean = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    T = np.full((k, k), rate / (k - 1))
+    np.fill_diagonal(T, 1 - rate)
+    noisy_proba = clean @ T
+    given = (rng.random((n, 1)) > np.cumsum(T[y], axis=1)).sum(axis=1)
+    return noisy_proba, y, given
+
+
+def test_anchor_rate_does_not_count_a_weak_models_errors_as_noise():
+    """Clean labels, a model wrong on ~40 % of the items: the confident joint sees noise, the anchors do not."""
+    from weaklab.endmodel import anchor_noise_rate
+
+    proba, y, given = _weak_model(rate=0.0)
+    assert np.all(given == y)
+    assert np.mean(proba.argmax(axis=1) != y) > 0.25  # the model's own error
+    assert estimate_noise_rate(proba, given) > 0.1  # the confident joint counts it
+    assert anchor_noise_rate(proba, given) < 0.03
+
+
+@pytest.mark.parametrize("rate", [0.2, 0.4])
+def test_anchor_rate_recovers_uniform_noise(rate):
+    from weaklab.endmodel import anchor_noise_rate
+
+    proba, y, given = _weak_model(rate=rate, seed=1)
+    assert anchor_noise_rate(proba, given) == pytest.approx(np.mean(given != y), abs=0.06)
+
+
+def test_anchor_rate_of_one_class_or_no_item_is_zero():
+    from weaklab.endmodel import anchor_noise_rate
+
+    assert anchor_noise_rate(np.array([[0.6, 0.4], [0.7, 0.3]]), [0, 0]) == 0.0
+    with pytest.raises(ValidationError, match="quantile"):
+        anchor_noise_rate(np.array([[0.6, 0.4], [0.3, 0.7]]), [0, 1], quantile=0.0)
+
+
+def test_uniform_noise_prior_inverts_uniform_noise():
+    from weaklab.endmodel import uniform_noise_prior
+
+    pi = np.array([0.6, 0.25, 0.1, 0.05])
+    for rate in (0.0, 0.3, 0.5):
+        k = pi.shape[0]
+        given = (1 - rate) * pi + rate * (1 - pi) / (k - 1)
+        np.testing.assert_allclose(uniform_noise_prior(rate, given), pi, atol=1e-12)
+    assert uniform_noise_prior(0.75, np.full(4, 0.25)) is None  # r = (k-1)/k: nothing left to invert
+    assert uniform_noise_prior(0.4, [0.9, 0.1]) is None  # no shares become these under 40 % noise

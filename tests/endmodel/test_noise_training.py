@@ -63,6 +63,15 @@ def test_auto_forget_rate_estimates_the_noise_rate(noisy):
     assert np.mean(model.predict(X_test) == y_test) > _majority(y_noisy, y_test) + 0.35
 
 
+def test_auto_forget_rate_is_near_zero_on_clean_labels(noisy):
+    """Clean labels: the held-out networks' own errors are not taken for noise (hausa forgot 36 % before)."""
+    X, y, _, X_test, y_test = noisy
+    model = _model(co_teaching=True, forget_epochs=4).fit(X, y)
+    assert model.forget_rate_ < 0.05
+    plain = _model().fit(X, y)
+    assert np.mean(model.predict(X_test) == y_test) >= np.mean(plain.predict(X_test) == y_test) - 0.03
+
+
 def test_alternating_correction_fixes_more_labels_than_it_breaks(noisy):
     X, y, y_noisy, _, _ = noisy
     y_fit = y_noisy.astype(float)

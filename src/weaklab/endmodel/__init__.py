@@ -12,7 +12,13 @@ from .grouped_calibration import GroupedCalibration, TopLabelIsotonic
 from .imprecise import CandidateLabels, CoarseLabels, ComplementaryLabels, LabelProportions
 from .multilabel import MultiLabelSoftClassifier, MultiLabelTorchClassifier
 from .networks import make_cnn, make_mlp
-from .noise_rates import class_noise_rates, prior_matched_forget_rates, uniform_noise_explains
+from .noise_rates import (
+    anchor_noise_rate,
+    class_noise_rates,
+    prior_matched_forget_rates,
+    uniform_noise_explains,
+    uniform_noise_prior,
+)
 from .prior import class_prior_from_gold, match_class_prior
 from .recipe import WeakLabelRecipe, vote_features, vote_shares
 from .schedules import class_adaptive_thresholds
@@ -61,6 +67,8 @@ __all__ = [
     "dynamic_class_thresholds",
     "estimate_noise_rate",
     "class_noise_rates",
+    "anchor_noise_rate",
+    "uniform_noise_prior",
     "prior_matched_forget_rates",
     "uniform_noise_explains",
     "fit_gmm_1d",

@@ -18,8 +18,7 @@ import numpy as np
 from ._torch import import_torch
 from ._trainer import TrainConfig, TrainData, predict_proba, train
 from .correction import CorrectionLog, relabel_from_predictions
-from .noise_rates import prior_matched_forget_rates, uniform_noise_explains
-from .selection import estimate_noise_rate
+from .noise_rates import anchor_noise_rate, prior_matched_forget_rates, uniform_noise_explains, uniform_noise_prior
 from .transition import check_transition_matrix, estimate_transition_matrix
 
 __all__ = [
@@ -95,22 +94,27 @@ def estimate_forget_rates(
     """Co-teaching's forget rate per given class, each at most ``cap``.
 
     On the out-of-fold probabilities of 2-fold cross-entropy networks stopped
-    early on their held fold: the overall noise rate by confident learning
-    (:func:`estimate_noise_rate`), spread over the classes so that the kept
-    items follow the predicted class shares (:func:`prior_matched_forget_rates`)
-    when uniform noise explains the gap between the predicted and the given
-    shares (:func:`uniform_noise_explains`); otherwise that rate for every class.
+    early on their held fold: the overall noise rate read from the anchor
+    points (:func:`anchor_noise_rate`; near 0 on clean labels, where the
+    confident joint counted the networks' own errors as noise). When uniform
+    noise explains the gap between the predicted and the given class shares
+    (:func:`uniform_noise_explains`), the rate is spread over the classes so
+    that the kept items follow the true shares that uniform noise at that
+    rate implies (:func:`uniform_noise_prior`; the predicted shares when no
+    shares do) (:func:`prior_matched_forget_rates`); otherwise that rate for
+    every class.
     """
     part = TrainData(X=data.X, target=data.target, weight=data.weight)
     oof = out_of_fold(build, part, _plain(cfg), rng, 2, stop_on_held=True)
     labels = data.target.argmax(axis=1)
     k = data.target.shape[1]
-    rate = min(estimate_noise_rate(oof, labels), cap)
+    rate = min(anchor_noise_rate(oof, labels), cap)
     predicted = np.bincount(oof.argmax(axis=1), minlength=k) / max(labels.shape[0], 1)
     given = np.bincount(labels, minlength=k) / max(labels.shape[0], 1)
     if not uniform_noise_explains(predicted, given):
         return np.full(k, rate)
-    return prior_matched_forget_rates(rate, predicted, given, cap=cap)
+    implied = uniform_noise_prior(rate, given)
+    return prior_matched_forget_rates(rate, predicted if implied is None else implied, given, cap=cap)
 
 
 def estimate_transition(

@@ -1,4 +1,4 @@
-"""Noise rates per given class, estimated by confident learning on held-out probabilities.
+"""Noise rates per given class, estimated from held-out probabilities of the given labels.
 
 Co-teaching (Han et al. 2018) discards the share of each batch that it
 believes mislabelled. With class imbalance that share differs widely between
@@ -14,11 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.optimize import nnls
 
 from .._core.confident_joint import calibrate_joint, raw_confident_joint
-from .._core.validation import check_labels, check_proba
+from .._core.validation import check_float, check_labels, check_proba
+from .calibration import TemperatureScaling
 
-__all__ = ["confident_joint_counts", "class_noise_rates", "prior_matched_forget_rates", "uniform_noise_explains"]
+__all__ = [
+    "confident_joint_counts", "class_noise_rates", "anchor_noise_rate", "uniform_noise_prior",
+    "prior_matched_forget_rates", "uniform_noise_explains",
+]
 
 
 def confident_joint_counts(proba: Any, labels: Any) -> np.ndarray:
@@ -168,3 +173,113 @@ def uniform_noise_explains(true_prior: Any, given_prior: Any, *, max_residual: f
     lam = float(a @ b) / float(b @ b)
     residual = float(np.linalg.norm(a - lam * b)) / float(np.linalg.norm(a))
     return lam >= 1.0 and residual <= max_residual
+
+
+def anchor_noise_rate(proba: Any, labels: Any, *, quantile: float = 0.97) -> float:
+    """Share of wrong labels read from each class's anchor points (items surely of that class).
+
+    Under class-conditional noise ``T[i, j] = P(given j | true i)``, a model of
+    the *given* labels estimates ``P(given | x) = sum_i P(true i | x) T[i]``,
+    so at an item that surely belongs to class ``i`` it equals row ``i`` of
+    ``T``. The held-out probabilities are first temperature-scaled to the
+    given labels (maximum likelihood, one temperature), so that they estimate
+    ``P(given | x)``; then row ``i`` of ``T`` is the probability row of the
+    item at the ``quantile`` of ``P(given i | x)`` among the items given
+    ``i`` (Patrini et al., "Making deep neural networks robust to label
+    noise: a loss correction approach", CVPR 2017, take the 97th percentile
+    for robustness to outliers). The true class shares ``pi`` solve
+    ``pi T = given shares`` (non-negative least squares) and the rate is
+    ``sum_i pi_i (1 - T[i, i])``.
+
+    Unlike :func:`~weaklab.endmodel.estimate_noise_rate` (the confident
+    joint), items the model gets wrong because they are hard do not count:
+    with clean labels the anchors' probabilities are near one-hot and the
+    estimate near 0, however weak the model.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n, k)
+        Held-out (out-of-fold) probabilities of a model trained on the given labels.
+    labels : array-like of shape (n,)
+        Given (noisy) class ids.
+    quantile : float in (0, 1], default=0.97
+        ``1.0`` takes each class's most confident item.
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> clean = rng.dirichlet([0.3, 0.3], size=2000)      # P(true class | x)
+    >>> T = np.array([[0.7, 0.3], [0.3, 0.7]])            # 30 % uniform noise
+    >>> noisy = np.array([rng.choice(2, p=row) for row in clean @ T])
+    >>> round(anchor_noise_rate(clean @ T, noisy), 2)
+    0.3
+    >>> truth = np.array([rng.choice(2, p=row) for row in clean])
+    >>> round(anchor_noise_rate(clean, truth), 2)          # clean labels
+    0.0
+    """
+    p = check_proba("proba", proba)
+    y = check_labels("labels", labels, p.shape[1], length=p.shape[0])
+    q = check_float("quantile", quantile, low=0.0, high=1.0, low_open=True)
+    if p.shape[0] == 0 or np.unique(y).size < 2:
+        return 0.0
+    scaled = TemperatureScaling(input="proba").fit(p, y).transform(p)
+    T = _anchor_rows(scaled, y, q)
+    given = np.bincount(y, minlength=p.shape[1]) / y.shape[0]
+    pi = nnls(T.T, given)[0]
+    pi = pi / pi.sum() if pi.sum() > 0 else given
+    return float(np.clip(pi @ (1.0 - np.diag(T)), 0.0, 1.0))
+
+
+def _anchor_rows(proba: np.ndarray, labels: np.ndarray, quantile: float) -> np.ndarray:
+    """Row ``i``: the probabilities of the item at the ``quantile`` of column ``i`` among the items given ``i``."""
+    k = proba.shape[1]
+    T = np.eye(k)
+    for i in range(k):
+        rows = np.flatnonzero(labels == i)
+        if rows.size == 0:
+            continue
+        column = proba[rows, i]
+        cutoff = np.quantile(column, quantile, method="higher")
+        T[i] = proba[rows[int(np.argmax(np.where(column <= cutoff, column, -np.inf)))]]
+    return T / T.sum(axis=1, keepdims=True)
+
+
+def uniform_noise_prior(noise_rate: float, given_prior: Any) -> np.ndarray | None:
+    """The true class shares that uniform noise at ``noise_rate`` turns into ``given_prior``, or None.
+
+    Uniform noise at rate ``r`` over ``k`` classes maps true shares ``pi`` to
+    ``given = 1/k + (1 - r k / (k - 1)) (pi - 1/k)``; inverted,
+    ``pi = 1/k + (given - 1/k) / (1 - r k / (k - 1))``. None when no class
+    shares do it (a negative share, or ``r >= (k - 1) / k``): the rate is then
+    too high for uniform noise to explain the given shares.
+
+    Parameters
+    ----------
+    noise_rate : float in [0, 1]
+    given_prior : array-like of shape (k,)
+
+    Returns
+    -------
+    ndarray of shape (k,) or None
+
+    Examples
+    --------
+    >>> uniform_noise_prior(0.3, [0.65, 0.35]).round(3).tolist()
+    [0.875, 0.125]
+    >>> uniform_noise_prior(0.0, [0.65, 0.35]).round(3).tolist()
+    [0.65, 0.35]
+    >>> uniform_noise_prior(0.45, [0.65, 0.35]) is None
+    True
+    """
+    rho = np.asarray(given_prior, dtype=np.float64)
+    k = max(rho.shape[0], 2)
+    shrink = 1.0 - float(noise_rate) * k / (k - 1)
+    if shrink <= 0:
+        return None
+    pi = 1.0 / k + (rho - 1.0 / k) / shrink
+    return pi if float(pi.min()) >= 0 else None

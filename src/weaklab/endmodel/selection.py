@@ -23,7 +23,9 @@ model's probabilities.
   agreement between an item's label and its nearest class prototype in
   feature space.
 - :func:`estimate_noise_rate`: the noise rate by confident learning on
-  held-out probabilities, co-teaching's forget rate when none is given.
+  held-out probabilities (it counts the held-out model's own errors too;
+  co-teaching's ``forget_rate="auto"`` uses
+  :func:`~weaklab.endmodel.anchor_noise_rate`).
 """
 
 from __future__ import annotations
@@ -427,8 +429,10 @@ def estimate_noise_rate(proba: Any, labels: Any) -> float:
     not counted). The counts are rescaled so each given class keeps its size,
     and the estimate is the off-diagonal share (Northcutt et al., "Confident
     Learning", JAIR 2021). Use out-of-fold probabilities: a model that
-    trained on the items agrees with their labels. Used as co-teaching's
-    forget rate when ``forget_rate="auto"``.
+    trained on the items agrees with their labels. Every item the held-out
+    model confidently gets wrong counts, so a weak model's own errors add to
+    the estimate even on clean labels; :func:`~weaklab.endmodel.anchor_noise_rate`
+    (co-teaching's ``forget_rate="auto"``) does not count them.
 
     Parameters
     ----------

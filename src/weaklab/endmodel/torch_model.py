@@ -74,12 +74,15 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
         Co-teaching: fraction of each batch discarded once the schedule is at
         full strength; Han et al. (2018) set it to the noise rate. ``"auto"``
         estimates the noise rate from the labels before training
-        per given class (:func:`~weaklab.endmodel.class_noise_rates` on
-        out-of-fold probabilities of two cross-entropy networks stopped early
-        on their held fold, each capped at 0.8; stored in
-        ``class_forget_rates_``): with class imbalance the share of wrong
-        labels differs widely between the given classes. Items are discarded
-        within each given class separately.
+        (:func:`~weaklab.endmodel.anchor_noise_rate` on out-of-fold
+        probabilities of two cross-entropy networks stopped early on their
+        held fold: near 0 on clean labels) and spreads it over the given
+        classes (each capped at 0.8; stored in ``class_forget_rates_``): when
+        uniform noise explains the class shares, each class forgets what
+        keeps the true shares (:func:`~weaklab.endmodel.uniform_noise_prior`,
+        :func:`~weaklab.endmodel.prior_matched_forget_rates`), since with
+        class imbalance the share of wrong labels differs widely between the
+        given classes. Items are discarded within each given class separately.
     forget_epochs : int, default=10
         Co-teaching: epochs over which the discarded fraction ramps up
         linearly from 0 (Han et al.'s ``T_k = 10``).
