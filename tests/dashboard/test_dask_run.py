@@ -156,3 +156,32 @@ def test_review_candidates_are_the_most_uncertain_items_of_all_partitions(dask_s
     order = np.argsort(-uncertainty(everything, measure="margin"), kind="stable")[:50]
     assert ids.tolist() == np.concatenate([p.item_ids for p in parts])[order].tolist()
     np.testing.assert_allclose(proba, everything[order])
+
+
+def test_label_model_page_shows_the_agreement_the_run_reduced(web: TestClient, dask_store_template: Path,
+                                                              reads: Reads) -> None:
+    """The Dask run recorded the agreement between sources (reduced over its partitions): the label-model page
+    draws the heat-map from it, equal to the local computation on the whole matrix, without reading a partition;
+    the sources table gains the agreement with the label model per class and a source lists its disagreements."""
+    from weaklab.dashboard.state import MatrixStats
+    from weaklab.store import Store
+
+    with Store(dask_store_template, read_only=True) as store:
+        plm, soft = store.open_partitioned(RUN, "votes"), store.open_partitioned(RUN, "soft_labels")
+        votes = np.concatenate([plm.read_partition(i).to_dense() for i in range(plm.n_partitions)])
+        proba = np.concatenate([soft.read_partition(i).proba for i in range(soft.n_partitions)])
+        ids = np.concatenate([plm.read_item_ids(i) for i in range(plm.n_partitions)])
+    local = MatrixStats(votes, np.argmax(proba, axis=1), ids, list(plm.source_names), plm.n_classes)
+    reads.reset()
+    page = web.get(f"/label-model?run={RUN}").text
+    assert "Agreement between sources" in page and f"over {DASK_ROWS:,} items" in page
+    state = web.app.state.dashboard
+    recorded = state.matrix_stats(RUN)
+    np.testing.assert_allclose(recorded.agreement, local.agreement)
+    np.testing.assert_allclose(recorded.class_agreement, local.class_agreement)
+    rows = web.get(f"/api/sources?run={RUN}").json()["rows"]
+    assert any(k.startswith("agrees_lm_") for k in rows[0])
+    assert not reads.partition_reads
+    name = next(n for n in plm.source_names if len(local.disagreements[n][0]))
+    first = local.disagreements[name][0][0]
+    assert f"/items/{first}" in web.get(f"/sources/{name}?run={RUN}").text

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from .._core.agreement import SourceAgreement
 from ..errors import StoreError, ValidationError
 from ..pipeline.images import CamLookup, ImageLookup
 from ..pipeline.review import ReviewRanking, TextLookup, review_order, run_summary
@@ -74,11 +75,14 @@ class MatrixStats:
         label model (at most ``MAX_SAMPLES``).
     n_rows : int
         Rows the statistics cover (fewer than the run's items when the matrix is larger than ``MAX_CELLS``).
+    n_sources : int
+        Sources of the run (more than ``names`` when a Dask run counted the first ones only).
     """
 
     def __init__(self, dense: np.ndarray, hard: np.ndarray, ids: np.ndarray, names: list[str], k: int) -> None:
         self.names = names
         self.n_rows = dense.shape[0]
+        self.n_sources = len(names)
         voted = (dense >= 0).astype(np.float32)
         both = voted.T @ voted
         same = np.zeros_like(both)
@@ -97,6 +101,23 @@ class MatrixStats:
                     self.class_agreement[j, c] = float((hard[mine] == c).mean())
             rows = np.flatnonzero((col >= 0) & (col != hard))[:MAX_SAMPLES]
             self.disagreements[name] = (ids[rows], col[rows].astype(np.int64), hard[rows])
+
+    @classmethod
+    def from_agreement(cls, counts: SourceAgreement) -> MatrixStats:
+        """The statistics a run on the Dask engine recorded (reduced over its partitions, no matrix read).
+
+        ``n_sources`` says how many sources the run had (the counts cover the
+        first ``len(names)``).
+        """
+        stats = cls.__new__(cls)
+        stats.names = list(counts.source_names)
+        stats.n_rows = counts.n_items
+        stats.n_sources = counts.n_sources
+        stats.agreement = counts.agreement_rate()
+        model = counts.model_agreement()
+        stats.class_agreement = np.full(counts.class_votes.shape, np.nan) if model is None else model
+        stats.disagreements = dict(counts.samples or {})
+        return stats
 
 
 class DashboardState:
@@ -285,6 +306,10 @@ class DashboardState:
         return self.cached(("matrix_stats", run_id), lambda: self._matrix_stats(run_id))
 
     def _matrix_stats(self, run_id: int) -> MatrixStats | None:
+        recorded = self.store.partitioned(run_id)
+        if "votes" in recorded:  # a Dask run: the counts it reduced over its partitions, if it recorded them
+            found = recorded.get("agreement")
+            return None if found is None else MatrixStats.from_agreement(SourceAgreement.from_dict(found["manifest"]))
         records = self.store.run_records(run_id)
         apps = records["applications"]
         if apps.empty:

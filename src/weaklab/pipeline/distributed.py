@@ -12,7 +12,9 @@ The steps, each on the cluster of :func:`~weaklab.pipeline.engine.engine_client`
   entries: the next run reuses them and runs the LFs on the others only;
 * ``analyse`` is :func:`~weaklab.labeling.lf_summary` of the reduced statistics;
 * ``fit`` fits the label model on the reduced statistics (or by distributed
-  EM) and writes the soft labels per partition beside the votes;
+  EM), writes the soft labels per partition beside the votes, and records
+  the agreement between sources and with the label model, reduced over the
+  partitions (:func:`~weaklab._core.agreement.reduce_agreement`);
 * ``train`` is skipped (the end model needs every item's features in one
   process) and ``issues`` ranks the items whose majority vote the posterior
   contradicts most (:func:`~weaklab.cleaning.top_label_issues`, a bounded
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .._core import fingerprint
+from .._core.agreement import reduce_agreement
 from .._core.dataset_io import exists, join
 from .._core.partitioned import PartitionedLabelMatrix, PartitionedSoftLabels
 from .._core.state import to_jsonable
@@ -177,6 +180,9 @@ class _DaskRun:
                    "coverage": float(1.0 - _share_without_votes(plm))}
         lm_id = store.add_label_model_run(result.run_id, model.to_state(), metrics=metrics)
         store.add_partitioned(result.run_id, "soft_labels", self.soft.root, soft_fp, self.soft.to_metadata())
+        agreement = reduce_agreement(plm, self.soft)  # the dashboard's heat-map and per-source agreement
+        store.add_partitioned(result.run_id, "agreement", plm.root, fingerprint("dask-agreement", soft_fp),
+                              agreement.to_dict())
         accuracy = source_accuracy(model)
         if accuracy is not None:
             stats = pd.DataFrame({"est_accuracy": accuracy}, index=list(plm.source_names))

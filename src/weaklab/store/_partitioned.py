@@ -23,8 +23,9 @@ from ._rows import StoreBase
 
 __all__ = ["PartitionedMixin", "PARTITIONED_KINDS"]
 
-#: What a distributed run records by reference.
-PARTITIONED_KINDS = ("votes", "soft_labels")
+#: What a distributed run records: its datasets by reference, and small records reduced from them (the
+#: agreement between sources, the evidence of its top label issues), kept in the manifest column.
+PARTITIONED_KINDS = ("votes", "soft_labels", "agreement", "issue_evidence")
 
 
 class PartitionedMixin(StoreBase):
@@ -38,13 +39,18 @@ class PartitionedMixin(StoreBase):
         ----------
         run_id : int
             The run that wrote (or reused) them.
-        kind : {"votes", "soft_labels"}
+        kind : {"votes", "soft_labels", "agreement", "issue_evidence"}
+            A dataset, or a record reduced from one
+            (``SourceAgreement.to_dict()``; the evidence of the top label
+            issues).
         root : str
-            The dataset's folder or fsspec URL.
+            The dataset's folder or fsspec URL (of a reduced record: the
+            folder it was reduced from).
         fingerprint : str
             Its content fingerprint (e.g. ``PartitionedLabelMatrix.fingerprint``).
         manifest : dict
-            Its ``to_metadata()`` (sources, classes, partitions, rows).
+            Its ``to_metadata()`` (sources, classes, partitions, rows), or the
+            reduced record itself.
 
         Examples
         --------
@@ -83,6 +89,9 @@ class PartitionedMixin(StoreBase):
             The run recorded no such dataset, or its folder is gone (the
             message names the folder).
         """
+        if kind not in ("votes", "soft_labels"):
+            raise fail("kind", "'votes' or 'soft_labels' (the datasets; the reduced records are in partitioned())",
+                       kind)
         found = self.partitioned(run_id).get(kind)
         if found is None:
             raise StoreError(f"store {self.path}: run {run_id} recorded no partitioned {kind}")

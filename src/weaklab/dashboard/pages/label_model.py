@@ -30,8 +30,8 @@ def _label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
     out: dict[str, Any] = {"model": model, "class_names": names, "confusions": [], "dependencies": None,
                            "accuracy_chart": None, "balance_chart": None, "agreement": None, "agreement_missing": None}
     if "votes" in state.store.partitioned(run_id):
-        out["agreement_missing"] = ("This run ran on the Dask engine: its votes stay in Parquet partitions, and "
-                                    "the agreement between sources is not among the statistics it recorded.")
+        out["agreement_missing"] = ("This run ran on the Dask engine and recorded no agreement between sources "
+                                    "(runs before weaklab recorded it, or without a fitted label model).")
     if model is not None:
         accuracy = model.get("source_accuracy") or {}
         if accuracy:
@@ -48,7 +48,7 @@ def _label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
         keep = min(len(stats.names), 40)
         out["agreement"] = charts.heatmap(stats.names[:keep], stats.names[:keep],
                                           stats.agreement[:keep, :keep], title="Agreement between sources")
-        out["agreement_note"] = (f"first {keep} of {len(stats.names)} sources; " if keep < len(stats.names)
+        out["agreement_note"] = (f"first {keep} of {stats.n_sources} sources; " if keep < stats.n_sources
                                  else "") + f"over {stats.n_rows:,} items"
     return out
 
