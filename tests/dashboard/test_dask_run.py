@@ -185,3 +185,26 @@ def test_label_model_page_shows_the_agreement_the_run_reduced(web: TestClient, d
     name = next(n for n in plm.source_names if len(local.disagreements[n][0]))
     first = local.disagreements[name][0][0]
     assert f"/items/{first}" in web.get(f"/sources/{name}?run={RUN}").text
+
+
+def test_issues_page_shows_the_evidence_the_run_recorded_without_reading_partitions(
+        web: TestClient, reads: Reads, dask_store_template: Path) -> None:
+    """The run recorded each top issue's votes, posterior and text: the issues page shows the same evidence
+    as the item's lineage (which reads its partitions), and reads no partition and no data row group itself."""
+    store = web.app.state.dashboard.store
+    first = store.label_issues(RUN, limit=25)
+    reads.reset()
+    for page in (1, 2):
+        assert web.get(f"/issues?run={RUN}&page={page}").status_code == 200
+    assert not reads.partition_reads and not reads.data_rows
+    from weaklab.dashboard.pages.issues import issues_view
+
+    shown = issues_view(web.app.state.dashboard, RUN, 1)["issues"]
+    assert [i["item_id"] for i in shown] == first["item_id"].tolist()
+    data = _data(dask_store_template).set_index("comment_id")
+    for issue in shown[:5]:
+        story = store.explain(issue["item_id"], RUN)
+        assert issue["votes"] == [{k: v[k] for k in ("source", "version", "label", "class_name")}
+                                  for v in story["votes"]]
+        np.testing.assert_allclose(issue["posterior"], story["posterior"]["proba"])
+        assert issue["text"] == data.loc[int(issue["item_id"]), "text"][:500]

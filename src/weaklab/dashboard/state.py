@@ -306,10 +306,9 @@ class DashboardState:
         return self.cached(("matrix_stats", run_id), lambda: self._matrix_stats(run_id))
 
     def _matrix_stats(self, run_id: int) -> MatrixStats | None:
-        recorded = self.store.partitioned(run_id)
-        if "votes" in recorded:  # a Dask run: the counts it reduced over its partitions, if it recorded them
-            found = recorded.get("agreement")
-            return None if found is None else MatrixStats.from_agreement(SourceAgreement.from_dict(found["manifest"]))
+        if "votes" in self.store.partitioned(run_id):  # a Dask run: the counts it reduced over its partitions
+            found = self.store.reduced_record(run_id, "agreement")
+            return None if found is None else MatrixStats.from_agreement(SourceAgreement.from_dict(found))
         records = self.store.run_records(run_id)
         apps = records["applications"]
         if apps.empty:

@@ -18,7 +18,9 @@ The steps, each on the cluster of :func:`~weaklab.pipeline.engine.engine_client`
 * ``train`` is skipped (the end model needs every item's features in one
   process) and ``issues`` ranks the items whose majority vote the posterior
   contradicts most (:func:`~weaklab.cleaning.top_label_issues`, a bounded
-  top-N merge); ``query`` needs the local engine.
+  top-N merge) and records their votes, posteriors and texts
+  (:func:`~weaklab.pipeline.issue_evidence.issue_evidence`); ``query`` needs
+  the local engine.
 
 The store records the run by reference (:meth:`~weaklab.store.Store.add_partitioned`):
 the folders, their fingerprints and manifests, the per-source statistics and
@@ -46,6 +48,7 @@ from ..labeling import apply_lfs, lf_summary
 from ..store import Store
 from .config import ProjectConfig
 from .engine import engine_client, ship_modules
+from .issue_evidence import issue_evidence
 from .loading import check_lf_columns, load_lfs
 from .record import record_sources, recorded_run, run_steps, source_accuracy, stats_for_store
 from .steps_late import DEFAULT_MAX_ISSUES
@@ -208,6 +211,12 @@ class _DaskRun:
             store.add_label_issues(result.run_id, top["item_id"].to_numpy(), method="top_label_issues:self_confidence",
                                    given=top["given"].to_numpy(), suggested=top["suggested"].to_numpy(),
                                    score=top["score"].to_numpy())
+            # the votes, posterior and text the issues page shows, read once on the workers
+            text = self.config.get("data", "text_field")
+            evidence = issue_evidence(self.votes, self.soft, top, self.frame,
+                                      text_column=text if text in self.frame.columns else None)
+            store.add_partitioned(result.run_id, "issue_evidence", self.soft.root,
+                                  fingerprint("dask-issue-evidence", self.soft.root, n), evidence)
         result.issues = top
         result.metrics.update(n_label_issues=len(top), issues_method="top_label_issues:self_confidence",
                               label_issues=[{k: to_jsonable(v) for k, v in row.items()}

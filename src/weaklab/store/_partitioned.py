@@ -76,9 +76,29 @@ class PartitionedMixin(StoreBase):
         '/project/.weaklab/partitions/3f2a...'
         """
         rows = self._query("SELECT kind, root, fingerprint, manifest FROM partitioned WHERE run_id = ? "
-                           "ORDER BY created_at", [check_id("run_id", run_id)])
+                           "AND kind IN ('votes', 'soft_labels') ORDER BY created_at", [check_id("run_id", run_id)])
         return {kind: {"root": root, "fingerprint": fp, "manifest": loads(manifest)}
                 for kind, root, fp, manifest in rows}
+
+    def reduced_record(self, run_id: int, kind: str) -> dict[str, Any] | None:
+        """A record a distributed run reduced from its partitions (``"agreement"``, ``"issue_evidence"``).
+
+        Returns
+        -------
+        dict or None
+            What the run recorded (the ``manifest`` of :meth:`add_partitioned`),
+            None when it recorded no such thing (a local run, or an older one).
+
+        Examples
+        --------
+        >>> store.reduced_record(run_id, "agreement")["source_names"]     # doctest: +SKIP
+        ['kw_song', 'kw_check', ...]
+        """
+        if kind not in PARTITIONED_KINDS[2:]:
+            raise fail("kind", f"one of {list(PARTITIONED_KINDS[2:])}", kind)
+        rows = self._query("SELECT manifest FROM partitioned WHERE run_id = ? AND kind = ? ORDER BY created_at DESC "
+                           "LIMIT 1", [check_id("run_id", run_id), kind])
+        return loads(rows[0][0]) if rows else None
 
     def open_partitioned(self, run_id: int, kind: str = "votes") -> Any:
         """The run's :class:`~weaklab.PartitionedLabelMatrix` (``kind="votes"``) or soft labels, opened lazily.

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ...errors import ValidationError
+from ...pipeline.issue_evidence import evidence_by_item
 from ..page import Nav, PageNo, Pager, Pages, RunId, explain, records
 from ..state import DashboardState, NotFound
 
@@ -37,16 +38,27 @@ def _issues_view(state: DashboardState, run_id: int, page: int, size: int) -> di
     store = state.store
     pager = Pager(page, size, store.n_label_issues(run_id))
     frame = store.label_issues(run_id, offset=pager.offset, limit=size)
+    recorded = state.fresh(("issue_evidence", int(run_id)), lambda: _recorded_evidence(state, run_id))
     texts = state.texts(state.dataset_id(run_id))
     rows = []
     for issue in records(frame):
-        story = explain(state, issue["item_id"], run_id)
-        issue["votes"] = story["votes"]
-        issue["responsible"] = responsible_sources(story["votes"], issue.get("given"))
-        issue["posterior"] = (story.get("posterior") or {}).get("proba")
-        issue["text"] = texts.get(issue["item_id"])
+        evidence = recorded.get(str(issue["item_id"]))
+        if evidence is None:  # a local run (or a Dask run that recorded none): the item's story
+            story = explain(state, issue["item_id"], run_id)
+            evidence = {"votes": story["votes"], "proba": (story.get("posterior") or {}).get("proba"),
+                        "text": texts.get(issue["item_id"])}
+        issue["votes"] = evidence["votes"]
+        issue["responsible"] = responsible_sources(evidence["votes"], issue.get("given"))
+        issue["posterior"] = evidence["proba"]
+        issue["text"] = evidence["text"]
         rows.append(issue)
     return {"issues": rows, "pager": pager, "class_names": state.class_names(run_id)}
+
+
+def _recorded_evidence(state: DashboardState, run_id: int) -> dict[str, dict[str, Any]]:
+    """The votes, posteriors and texts a Dask run recorded for its top issues (empty for other runs)."""
+    record = state.store.reduced_record(run_id, "issue_evidence")
+    return {} if record is None else evidence_by_item(record)
 
 
 def repairs_view(state: DashboardState, run_id: int) -> dict[str, Any]:
