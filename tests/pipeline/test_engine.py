@@ -183,10 +183,34 @@ def _dashboard_shows_the_item(store_path, run_id, item_id):
         assert model.status_code == 200 and "Learned accuracy per source" in model.text
 
 
-def test_the_query_step_needs_the_local_engine(project):
-    """weaklab query on the dask engine is a clear error naming engine.kind (no cluster is started)."""
+def test_the_query_step_on_dask_picks_the_most_uncertain_items_not_answered_nor_held_out(cluster, tmp_path_factory):
+    """weaklab query on the Dask engine ranks the soft labels partition by partition: it equals ranking every
+    item's entropy at once (ties in data order) without the dev split's gold rows, and an answered item leaves
+    the list."""
+    import pandas as pd
+
+    from weaklab.active import uncertainty
     from weaklab.pipeline import Project
 
-    _with_engine(project, 'kind = "dask"\nscheduler = "tcp://127.0.0.1:1"')
-    with pytest.raises(ValidationError, match=r"engine.kind: expected \"local\" for the query step"):
-        Project(project).run("query")
+    root = tmp_path_factory.mktemp("dask_query")
+    init_project(root, n_items=240)
+    _with_engine(root, f'kind = "dask"\nscheduler = "{cluster.scheduler_address}"\npartition_rows = 60')
+    first = Project(root).run("query")
+    assert first.steps[-1] == "query" and len(first.query) == 20
+    data = pd.read_csv(root / "data" / "comments.csv", keep_default_na=False, na_values=[""])
+    with Project(root).open_store(read_only=True) as store:
+        proba = _proba(store, first.run_id)
+    held_out = (data["split"] == "dev").to_numpy() & data["label"].notna().to_numpy()
+    assert held_out.any()
+
+    def expected(excluded):
+        scores = uncertainty(proba, measure="entropy")
+        order = [i for i in np.lexsort((np.arange(len(scores)), -scores)) if not excluded[i]]
+        return data["comment_id"].to_numpy()[order[:20]].tolist()
+
+    assert first.query == expected(held_out)
+    with Project(root).open_store() as store:
+        store.add_annotation(first.dataset_id, first.query[0], "ann", 1, class_names=["HAM", "SPAM"])
+    again = Project(root).run("query")
+    answered = data["comment_id"].to_numpy() == first.query[0]
+    assert again.query == expected(held_out | answered) and first.query[0] not in again.query

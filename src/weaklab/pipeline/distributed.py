@@ -19,8 +19,9 @@ The steps, each on the cluster of :func:`~weaklab.pipeline.engine.engine_client`
   process) and ``issues`` ranks the items whose majority vote the posterior
   contradicts most (:func:`~weaklab.cleaning.top_label_issues`, a bounded
   top-N merge) and records their votes, posteriors and texts
-  (:func:`~weaklab.pipeline.issue_evidence.issue_evidence`); ``query`` needs
-  the local engine.
+  (:func:`~weaklab.pipeline.issue_evidence.issue_evidence`); ``query`` picks
+  the most uncertain items not answered nor held out, partition by partition
+  (:func:`~weaklab.pipeline.dask_query.query_partitioned`).
 
 The store records the run by reference (:meth:`~weaklab.store.Store.add_partitioned`):
 the folders, their fingerprints and manifests, the per-source statistics and
@@ -35,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from .._core import fingerprint
@@ -47,6 +49,7 @@ from ..errors import ValidationError
 from ..labeling import apply_lfs, lf_summary
 from ..store import Store
 from .config import ProjectConfig
+from .dask_query import query_partitioned
 from .engine import engine_client, ship_modules
 from .issue_evidence import issue_evidence
 from .loading import check_lf_columns, load_lfs
@@ -59,8 +62,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DASK_STEPS", "dask_data", "data_format", "file_fingerprint", "run_distributed"]
 
-#: The steps a run on the Dask engine performs (``train`` is skipped; ``query`` needs the local engine).
-DASK_STEPS = ("apply", "analyse", "fit", "train", "issues")
+#: The steps a run on the Dask engine performs.
+DASK_STEPS = ("apply", "analyse", "fit", "train", "issues", "query")
 _MANIFEST = "_weaklab.json"
 
 
@@ -70,9 +73,6 @@ def run_distributed(project: Project, steps: list[str], on_step: Callable[[str, 
     from .project import RunResult
 
     config = project.config
-    if "query" in steps:
-        raise ValidationError(f"{config.file}: engine.kind: expected \"local\" for the query step (the review "
-                              "queue ranks every item's end-model probabilities in one process), got \"dask\"")
     lfs = load_lfs(config)
     with engine_client(config.engine) as client:
         ship_modules(client, lfs, config.get("data", "text_field"))
@@ -221,6 +221,20 @@ class _DaskRun:
         result.metrics.update(n_label_issues=len(top), issues_method="top_label_issues:self_confidence",
                               label_issues=[{k: to_jsonable(v) for k, v in row.items()}
                                             for row in top.to_dict("records")])
+
+    def query(self, store: Store, result: RunResult) -> None:
+        if self.soft is None:
+            raise ValidationError("until: expected a run that fits the label model first, got no soft labels")
+        labels = store.human_labels(result.dataset_id, class_names=self.config.class_names,
+                                    renames=self.config.class_renames)
+        rows = labels.loc[labels["label"] >= 0, "row"].to_numpy(dtype=np.int64)
+        offsets = np.asarray(self.votes.partition_offsets, dtype=np.int64)
+        part = np.searchsorted(offsets, rows, side="right") - 1
+        answered = {int(p): rows[part == p] - offsets[p] for p in np.unique(part)}
+        result.query = query_partitioned(self.soft, int(self.config.get("query", "n", 20)),
+                                         strategy=self.config.get("query", "strategy", "entropy"),
+                                         answered=answered, frame=self.frame, config=self.config)
+        result.metrics["query"] = result.query
 
     def _versions(self) -> dict[str, str]:
         return {lf.name: lf.fingerprint for lf in self.lfs}
