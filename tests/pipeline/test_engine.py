@@ -122,8 +122,8 @@ def cluster():
         yield running
 
 
-def _proba(store, run_id):
-    soft = store.open_partitioned(run_id, "soft_labels")
+def _proba(store, run_id, kind="soft_labels"):
+    soft = store.open_partitioned(run_id, kind)
     return np.concatenate([soft.read_partition(i).proba for i in range(soft.n_partitions)])
 
 
@@ -142,6 +142,8 @@ def test_a_dask_project_keeps_votes_partitioned_and_equals_the_local_run(cluster
     other = tmp_path_factory.mktemp("other") / "weaklab.duckdb"
     on_dask = Project(root, store_path=other).run("issues")
     assert on_dask.steps == ["apply", "analyse", "fit", "train", "issues"] and not on_dask.reused["apply"]
+    end = on_dask.metrics["end_model"]
+    assert end["name"] == "partitioned_tfidf_sgd" and end["n_dev"] > 0 and 0 < end["n_train"] < 240
     with Project(root, store_path=other).open_store(read_only=True) as store:
         plm = store.open_partitioned(on_dask.run_id, "votes")
         parts = [plm.read_partition(i) for i in range(plm.n_partitions)]
@@ -184,9 +186,9 @@ def _dashboard_shows_the_item(store_path, run_id, item_id):
 
 
 def test_the_query_step_on_dask_picks_the_most_uncertain_items_not_answered_nor_held_out(cluster, tmp_path_factory):
-    """weaklab query on the Dask engine ranks the soft labels partition by partition: it equals ranking every
-    item's entropy at once (ties in data order) without the dev split's gold rows, and an answered item leaves
-    the list."""
+    """weaklab query on the Dask engine ranks the end model's probabilities (trained out of core, as the local
+    engine ranks its end model's) partition by partition: it equals ranking every item's entropy at once (ties in
+    data order) without the dev split's gold rows, and an answered item leaves the list."""
     import pandas as pd
 
     from weaklab.active import uncertainty
@@ -199,9 +201,12 @@ def test_the_query_step_on_dask_picks_the_most_uncertain_items_not_answered_nor_
     assert first.steps[-1] == "query" and len(first.query) == 20
     data = pd.read_csv(root / "data" / "comments.csv", keep_default_na=False, na_values=[""])
     with Project(root).open_store(read_only=True) as store:
-        proba = _proba(store, first.run_id)
+        proba = _proba(store, first.run_id, "end_model")
     held_out = (data["split"] == "dev").to_numpy() & data["label"].notna().to_numpy()
     assert held_out.any()
+    gold = data["label"].to_numpy()[held_out].astype(int)  # the end model's dev metrics, reduced over partitions
+    assert first.metrics["end_model"]["n_dev"] == held_out.sum()
+    assert first.metrics["end_model"]["accuracy"] == pytest.approx((proba[held_out].argmax(axis=1) == gold).mean())
 
     def expected(excluded):
         scores = uncertainty(proba, measure="entropy")
@@ -213,4 +218,6 @@ def test_the_query_step_on_dask_picks_the_most_uncertain_items_not_answered_nor_
         store.add_annotation(first.dataset_id, first.query[0], "ann", 1, class_names=["HAM", "SPAM"])
     again = Project(root).run("query")
     answered = data["comment_id"].to_numpy() == first.query[0]
+    with Project(root).open_store(read_only=True) as store:
+        proba = _proba(store, again.run_id, "end_model")
     assert again.query == expected(held_out | answered) and first.query[0] not in again.query

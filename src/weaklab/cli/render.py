@@ -336,6 +336,8 @@ def engine_lines(metrics: dict[str, Any]) -> list[str]:
     'votes: 10 items x 2 sources in 2 partitions at /p/v (1 reused from an earlier run)'
     >>> engine_lines({"engine": {"kind": "dask"}, "end_model": {"skipped": "not on dask"}})
     ['[yellow]end model skipped[/]: not on dask; weaklab train with [engine] kind = "local" trains it']
+    >>> engine_lines({"engine": {"kind": "dask"}, "end_model_root": "/p/e", "end_model": {"name": "sgd", "n_train": 9}})
+    ['end model: sgd trained out of core on 9 items, probabilities at /p/e']
     >>> engine_lines({})
     []
     """
@@ -347,6 +349,10 @@ def engine_lines(metrics: dict[str, Any]) -> list[str]:
         lines.append(f"votes: {metrics.get('n_items')} items x {metrics.get('n_sources')} sources in "
                      f"{metrics.get('n_partitions')} partitions at {metrics['votes_root']}"
                      + (f" ({reused} reused from an earlier run)" if reused else ""))
+    if metrics.get("end_model_root"):
+        end = metrics.get("end_model") or {}
+        lines.append(f"end model: {end.get('name')} trained out of core on {end.get('n_train')} items, "
+                     f"probabilities at {metrics['end_model_root']}")
     skipped = (metrics.get("end_model") or {}).get("skipped")
     if skipped:
         lines.append(f"[yellow]end model skipped[/]: {skipped}; weaklab train with [engine] kind = \"local\" "

@@ -19,6 +19,7 @@ from .noise_rates import (
     uniform_noise_explains,
     uniform_noise_prior,
 )
+from .partitioned import PartitionedTextClassifier
 from .prior import class_prior_from_gold, match_class_prior
 from .recipe import WeakLabelRecipe, vote_features, vote_shares
 from .schedules import class_adaptive_thresholds
@@ -36,6 +37,7 @@ from .transition import estimate_transition_matrix
 
 __all__ = [
     "SoftLabelClassifier",
+    "PartitionedTextClassifier",
     "TorchClassifier",
     "LOSS_NAMES",
     "make_mlp",

@@ -15,8 +15,10 @@ The steps, each on the cluster of :func:`~weaklab.pipeline.engine.engine_client`
   EM), writes the soft labels per partition beside the votes, and records
   the agreement between sources and with the label model, reduced over the
   partitions (:func:`~weaklab._core.agreement.reduce_agreement`);
-* ``train`` is skipped (the end model needs every item's features in one
-  process) and ``issues`` ranks the items whose majority vote the posterior
+* ``train`` trains the out-of-core counterpart of ``tfidf_logreg``
+  (:func:`~weaklab.pipeline.dask_train.train_partitioned`: one SGD task per
+  partition and epoch) and writes its probabilities beside the soft labels;
+  ``issues`` ranks the items whose majority vote the posterior
   contradicts most (:func:`~weaklab.cleaning.top_label_issues`, a bounded
   top-N merge) and records their votes, posteriors and texts
   (:func:`~weaklab.pipeline.issue_evidence.issue_evidence`); ``query`` picks
@@ -50,6 +52,7 @@ from ..labeling import apply_lfs, lf_summary
 from ..store import Store
 from .config import ProjectConfig
 from .dask_query import query_partitioned
+from .dask_train import DASK_END_MODEL, train_partitioned
 from .engine import engine_client, ship_modules
 from .issue_evidence import issue_evidence
 from .loading import check_lf_columns, load_lfs
@@ -102,6 +105,7 @@ class _DaskRun:
         self.n_classes = None if names is None else len(names)
         self.plm: PartitionedLabelMatrix | None = None
         self.soft: PartitionedSoftLabels | None = None
+        self.end_proba: PartitionedSoftLabels | None = None
 
     def run_config(self, steps: list[str]) -> dict[str, Any]:
         values = self.config.values
@@ -197,8 +201,26 @@ class _DaskRun:
                               soft_labels_root=self.soft.root)
 
     def train(self, store: Store, result: RunResult) -> None:
-        result.metrics["end_model"] = {"name": "none", "skipped": "the end model is not trained on the dask "
-                                       "engine (it needs every item's features in one process)"}
+        name = self.config.get("end_model", "name", "tfidf_logreg")
+        if name != "tfidf_logreg":
+            reason = None if name == "none" else (f"end_model.name {name!r} is not trained on the dask engine (only "
+                                                  "tfidf_logreg, as its out-of-core counterpart)")
+            result.metrics["end_model"] = {"name": "none", **({"skipped": reason} if reason else {})}
+            return
+        if self.soft is None:
+            raise ValidationError("until: expected a run that fits the label model first, got no soft labels")
+        key = fingerprint("dask-end-model", self.soft.root, self.config.get("end_model", "params", {}),
+                          self.config.get("data", "text_field"), self.config.get("data", "gold_column"),
+                          self.config.get("data", "split_column"), self.config.class_names)
+        self.end_proba, params, metrics = train_partitioned(self.config, self.votes, self.soft, self.frame,
+                                                            join(self.soft.root, f"end-model-{key}"))
+        metrics = {**metrics, "engine": "dask", "configured": name}
+        store.add_end_model_run(result.run_id, DASK_END_MODEL, params=params, metrics=metrics, calibration={})
+        store.add_partitioned(result.run_id, "end_model", self.end_proba.root, fingerprint("dask-end-proba", key),
+                              self.end_proba.to_metadata())
+        result.reused["train"] = False
+        result.metrics.update(end_model={"name": DASK_END_MODEL, **metrics}, end_model_key=key,
+                              end_model_root=self.end_proba.root)
 
     def issues(self, store: Store, result: RunResult) -> None:
         if self.soft is None:
@@ -231,7 +253,8 @@ class _DaskRun:
         offsets = np.asarray(self.votes.partition_offsets, dtype=np.int64)
         part = np.searchsorted(offsets, rows, side="right") - 1
         answered = {int(p): rows[part == p] - offsets[p] for p in np.unique(part)}
-        result.query = query_partitioned(self.soft, int(self.config.get("query", "n", 20)),
+        proba = self.end_proba if self.end_proba is not None else self.soft  # as the local engine
+        result.query = query_partitioned(proba, int(self.config.get("query", "n", 20)),
                                          strategy=self.config.get("query", "strategy", "entropy"),
                                          answered=answered, frame=self.frame, config=self.config)
         result.metrics["query"] = result.query

@@ -96,6 +96,7 @@ def _read_partitioned(store: Store, run_id: int, data: RunData, records: dict[st
         sources[column] = np.nan if found is None else recorded[found].reindex(names).to_numpy(dtype=float)
     data.sources = sources
     data.label_model = _label_model(store, records["label_model_runs"], sources)
+    data.end_models = [to_jsonable(r) for r in records["end_model_runs"].to_dict("records")]
     dataset_id = int(data.run["dataset_id"])
     data.n_annotations = len(store.annotations(dataset_id))
     answers = store.run_human_labels(run_id, seen_by_run=False)

@@ -25,7 +25,8 @@ __all__ = ["PartitionedMixin", "PARTITIONED_KINDS"]
 
 #: What a distributed run records: its datasets by reference, and small records reduced from them (the
 #: agreement between sources, the evidence of its top label issues), kept in the manifest column.
-PARTITIONED_KINDS = ("votes", "soft_labels", "agreement", "issue_evidence")
+PARTITIONED_KINDS = ("votes", "soft_labels", "end_model", "agreement", "issue_evidence")
+_DATASETS = PARTITIONED_KINDS[:3]
 
 
 class PartitionedMixin(StoreBase):
@@ -39,8 +40,9 @@ class PartitionedMixin(StoreBase):
         ----------
         run_id : int
             The run that wrote (or reused) them.
-        kind : {"votes", "soft_labels", "agreement", "issue_evidence"}
-            A dataset, or a record reduced from one
+        kind : {"votes", "soft_labels", "end_model", "agreement", "issue_evidence"}
+            A dataset (``"end_model"``: the end model's probabilities, in
+            the soft labels' layout), or a record reduced from one
             (``SourceAgreement.to_dict()``; the evidence of the top label
             issues).
         root : str
@@ -76,7 +78,8 @@ class PartitionedMixin(StoreBase):
         '/project/.weaklab/partitions/3f2a...'
         """
         rows = self._query("SELECT kind, root, fingerprint, manifest FROM partitioned WHERE run_id = ? "
-                           "AND kind IN ('votes', 'soft_labels') ORDER BY created_at", [check_id("run_id", run_id)])
+                           "AND kind IN ('votes', 'soft_labels', 'end_model') ORDER BY created_at",
+                           [check_id("run_id", run_id)])
         return {kind: {"root": root, "fingerprint": fp, "manifest": loads(manifest)}
                 for kind, root, fp, manifest in rows}
 
@@ -94,14 +97,15 @@ class PartitionedMixin(StoreBase):
         >>> store.reduced_record(run_id, "agreement")["source_names"]     # doctest: +SKIP
         ['kw_song', 'kw_check', ...]
         """
-        if kind not in PARTITIONED_KINDS[2:]:
-            raise fail("kind", f"one of {list(PARTITIONED_KINDS[2:])}", kind)
+        if kind not in PARTITIONED_KINDS[3:]:
+            raise fail("kind", f"one of {list(PARTITIONED_KINDS[3:])}", kind)
         rows = self._query("SELECT manifest FROM partitioned WHERE run_id = ? AND kind = ? ORDER BY created_at DESC "
                            "LIMIT 1", [check_id("run_id", run_id), kind])
         return loads(rows[0][0]) if rows else None
 
     def open_partitioned(self, run_id: int, kind: str = "votes") -> Any:
-        """The run's :class:`~weaklab.PartitionedLabelMatrix` (``kind="votes"``) or soft labels, opened lazily.
+        """The run's :class:`~weaklab.PartitionedLabelMatrix` (``kind="votes"``) or soft labels (``"soft_labels"``,
+        ``"end_model"``), opened lazily.
 
         Raises
         ------
@@ -109,8 +113,8 @@ class PartitionedMixin(StoreBase):
             The run recorded no such dataset, or its folder is gone (the
             message names the folder).
         """
-        if kind not in ("votes", "soft_labels"):
-            raise fail("kind", "'votes' or 'soft_labels' (the datasets; the reduced records are in partitioned())",
+        if kind not in _DATASETS:
+            raise fail("kind", f"one of {list(_DATASETS)} (the datasets; the reduced records: reduced_record())",
                        kind)
         found = self.partitioned(run_id).get(kind)
         if found is None:

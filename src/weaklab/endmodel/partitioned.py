@@ -1,0 +1,254 @@
+"""An end model trained on soft labels partition by partition, out of core, on the current Dask scheduler.
+
+:class:`PartitionedTextClassifier` reads texts that stay in a Dask collection
+and soft labels that stay in a :class:`~weaklab.PartitionedSoftLabels`:
+
+1. *document frequencies*: each task hashes the words and word n-grams of
+   one partition (:class:`~sklearn.feature_extraction.text.HashingVectorizer`,
+   no vocabulary to gather) and counts the documents holding each feature; a
+   tree of tasks sums the counts into the inverse document frequencies;
+2. *out-of-core SGD*: a chain of tasks, one per partition and epoch (the
+   partitions in a seeded order per epoch), each calls ``partial_fit`` of a
+   logistic-loss :class:`~sklearn.linear_model.SGDClassifier` on its
+   partition's TF-IDF features. An item enters once per class, weighted by
+   its soft label (times its sample weight), so the loss is the cross-entropy
+   with the soft labels. Only the model (``k x n_features`` weights) moves
+   between tasks; the texts and labels never reach the client;
+3. *predict*: a task per partition writes the class probabilities beside the
+   soft labels, in their layout (:meth:`predict_partitions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import SGDClassifier
+
+from .._core.dask_ops import import_dask, tree_reduce
+from .._core.dataset_io import write_frame
+from .._core.partitioned import ITEM_ID, PartitionedSoftLabels, proba_columns, soft_file
+from .._core.validation import check_int, fail
+from ._targets import check_fitted
+
+__all__ = ["PartitionedTextClassifier"]
+
+
+class PartitionedTextClassifier(BaseEstimator):
+    """Hashed TF-IDF + logistic regression by SGD, trained on partitioned soft labels without gathering them.
+
+    Parameters
+    ----------
+    n_features : int, default=2**18
+        Hashed feature columns.
+    ngram_max : int, default=2
+        Word 1..``ngram_max``-grams.
+    min_df : int or float, default=1
+        Features in fewer documents (an int), or in a smaller share of the
+        documents (a float in (0, 1)), are dropped.
+    C : float, default=4.0
+        Inverse regularisation strength, as in
+        :class:`~sklearn.linear_model.LogisticRegression` (SGD's
+        ``alpha = 1 / (C * n_train)``).
+    n_epochs : int, default=5
+        Passes over the partitions.
+    random_state : int, optional
+        Seeds the partition order, the row order within a partition and SGD.
+
+    Attributes
+    ----------
+    idf_ : ndarray of shape (n_features,)
+        Inverse document frequencies (0 for dropped features).
+    estimator_ : SGDClassifier
+        The fitted linear model.
+    n_train_ : float
+        Items trained on (sum of the sample weights).
+    n_classes_ : int
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, dask.dataframe as dd, pandas as pd
+    >>> from weaklab import LabelMatrix, PartitionedLabelMatrix
+    >>> from weaklab.models import MajorityVote
+    >>> texts = pd.Series(["free money now", "see you soon", "free prize", "lunch soon?"] * 5)
+    >>> votes = PartitionedLabelMatrix.write(tempfile.mkdtemp(), [
+    ...     LabelMatrix(np.array([[1], [0], [1], [0]] * 5)[:10]), LabelMatrix(np.array([[1], [0], [1], [0]] * 5)[10:])])
+    >>> soft = MajorityVote().fit(votes).predict_proba(votes)
+    >>> model = PartitionedTextClassifier(random_state=0).fit(dd.from_pandas(texts, npartitions=2), soft)
+    >>> model.predict_proba(["free money", "see you"]).argmax(axis=1).tolist()
+    [1, 0]
+    """
+
+    def __init__(self, *, n_features: int = 2**18, ngram_max: int = 2, min_df: int = 1, C: float = 4.0,
+                 n_epochs: int = 5, random_state: int | None = None) -> None:
+        self.n_features = n_features
+        self.ngram_max = ngram_max
+        self.min_df = min_df
+        self.C = C
+        self.n_epochs = n_epochs
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: PartitionedSoftLabels, sample_weight: Any = None) -> PartitionedTextClassifier:
+        """Learn from the texts ``X`` and soft labels ``y``, partition by partition (see the module docstring).
+
+        Parameters
+        ----------
+        X : dask Series of str, or sequence of delayed/pandas Series
+            One partition of texts per partition of ``y`` (same rows).
+        y : PartitionedSoftLabels
+        sample_weight : same kind as ``X``, optional
+            Per item (0 leaves an item out), one array per partition.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        if not isinstance(y, PartitionedSoftLabels):
+            raise fail("y", "a PartitionedSoftLabels", y)
+        texts = _parts("X", X, y.n_partitions)
+        weights = [None] * y.n_partitions if sample_weight is None else _parts("sample_weight", sample_weight,
+                                                                                y.n_partitions)
+        dask = import_dask()
+        vectorizer = self._vectorizer()
+        counts = [dask.delayed(_document_counts)(vectorizer, t, w) for t, w in zip(texts, weights)]
+        (df, n_docs), = dask.compute(tree_reduce(counts, _add_counts))
+        if n_docs < 2:
+            raise fail("sample_weight", "at least two items to train on", got_text=f"{n_docs:g}")
+        idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
+        idf[df < (self.min_df * n_docs if isinstance(self.min_df, float) else self.min_df)] = 0.0
+        sgd = SGDClassifier(loss="log_loss", alpha=1.0 / (float(self.C) * n_docs), random_state=self.random_state)
+        rng = np.random.default_rng(self.random_state)
+        model: Any = sgd
+        for _ in range(int(self.n_epochs)):
+            for i in rng.permutation(y.n_partitions):
+                seed = int(rng.integers(2**31))
+                model = dask.delayed(_sgd_step)(model, vectorizer, idf, texts[i], y, int(i), weights[i], seed)
+        (self.estimator_,) = dask.compute(model)
+        self.idf_, self.n_train_, self.n_classes_ = idf, float(n_docs), int(y.n_classes)
+        return self
+
+    def _check_params(self) -> None:
+        check_int("n_features", self.n_features, low=2)
+        check_int("ngram_max", self.ngram_max, low=1)
+        if isinstance(self.min_df, float):
+            if not 0 < self.min_df < 1:
+                raise fail("min_df", "an integer >= 1 or a share in (0, 1)", self.min_df)
+        else:
+            check_int("min_df", self.min_df, low=1)
+        check_int("n_epochs", self.n_epochs, low=1)
+        if not float(self.C) > 0:
+            raise fail("C", "a positive number", self.C)
+
+    def _vectorizer(self) -> HashingVectorizer:
+        return HashingVectorizer(n_features=int(self.n_features), ngram_range=(1, int(self.ngram_max)),
+                                 alternate_sign=False, norm=None)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities of texts held in memory, shape ``(n, k)``."""
+        check_fitted(self, "estimator_")
+        return _proba(self.estimator_, _features(self._vectorizer(), self.idf_, pd.Series(list(X))),
+                      self.n_classes_)
+
+    def predict_partitions(self, X: Any, like: PartitionedSoftLabels, output: str) -> PartitionedSoftLabels:
+        """Write the class probabilities of every partition of texts ``X`` to ``output``, in ``like``'s layout.
+
+        Parameters
+        ----------
+        X : dask Series of str, or sequence of delayed/pandas Series
+            One partition of texts per partition of ``like``.
+        like : PartitionedSoftLabels
+            Soft labels of the same items: their ids and partitions are kept.
+        output : str
+            Folder or fsspec URL; its ``_weaklab.json`` is written last.
+
+        Returns
+        -------
+        PartitionedSoftLabels
+            Produced by ``"PartitionedTextClassifier"``.
+        """
+        check_fitted(self, "estimator_")
+        texts = _parts("X", X, like.n_partitions)
+        dask = import_dask()
+        vectorizer, idf, estimator, k = self._vectorizer(), self.idf_, self.estimator_, self.n_classes_
+        tasks = [dask.delayed(_write_partition)(vectorizer, idf, estimator, k, texts[i], like, i, str(output))
+                 for i in range(like.n_partitions)]
+        rows = dask.compute(*tasks)
+        out = PartitionedSoftLabels(str(output), k, tuple(soft_file(i) for i in range(like.n_partitions)),
+                                    tuple(rows), like.class_names, "PartitionedTextClassifier", like.votes_root,
+                                    like.storage_options)
+        out.save_metadata()
+        return out
+
+
+def _write_partition(vectorizer: HashingVectorizer, idf: np.ndarray, estimator: SGDClassifier, k: int, texts: Any,
+                     like: PartitionedSoftLabels, i: int, output: str) -> int:
+    """Write the probabilities of partition ``i`` with ``like``'s item ids (on a worker); its row count."""
+    proba = _proba(estimator, _features(vectorizer, idf, texts), k)
+    ids = like.read_frame(i)[ITEM_ID].to_numpy()
+    if len(ids) != proba.shape[0]:
+        raise fail("X", f"{len(ids)} texts in partition {i} (as like)", got_text=f"{proba.shape[0]}")
+    write_frame(pd.DataFrame({ITEM_ID: ids, **dict(zip(proba_columns(k), proba.T))}), output, soft_file(i),
+                like.storage_options)
+    return int(proba.shape[0])
+
+
+def _parts(name: str, X: Any, n: int) -> list[Any]:
+    """One delayed (or in-memory) partition per soft-label partition."""
+    parts = list(X.to_delayed()) if hasattr(X, "to_delayed") else list(X) if isinstance(X, Sequence) else None
+    if parts is None or len(parts) != n:
+        raise fail(name, f"{n} partitions (as y)", got_text="a value without partitions" if parts is None
+                   else f"{len(parts)} partitions")
+    return parts
+
+
+def _features(vectorizer: HashingVectorizer, idf: np.ndarray, texts: Any) -> sp.csr_matrix:
+    """Sublinear-tf TF-IDF rows, L2-normalised."""
+    X = sp.csr_matrix(vectorizer.transform(pd.Series(texts).fillna("").astype(str)), dtype=np.float64)
+    X.data = 1.0 + np.log(X.data)
+    X = X @ sp.diags(idf)
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    return sp.csr_matrix(sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ X)
+
+
+def _weights(weights: Any, n: int) -> np.ndarray:
+    return np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64).reshape(n)
+
+
+def _document_counts(vectorizer: HashingVectorizer, texts: Any, weights: Any) -> tuple[np.ndarray, float]:
+    """Documents holding each feature, and documents, among the items of positive weight (on a worker)."""
+    texts = pd.Series(texts)
+    keep = _weights(weights, len(texts)) > 0
+    X = sp.csr_matrix(vectorizer.transform(texts[keep].fillna("").astype(str)))
+    return np.bincount(X.indices, minlength=X.shape[1]).astype(np.int64), float(keep.sum())
+
+
+def _add_counts(a: tuple[np.ndarray, float], b: tuple[np.ndarray, float]) -> tuple[np.ndarray, float]:
+    return a[0] + b[0], a[1] + b[1]
+
+
+def _sgd_step(model: SGDClassifier, vectorizer: HashingVectorizer, idf: np.ndarray, texts: Any,
+              soft: PartitionedSoftLabels, i: int, weights: Any, seed: int) -> SGDClassifier:
+    """One ``partial_fit`` on partition ``i``: each item once per class, weighted by its soft label (on a worker)."""
+    proba = soft.read_partition(i).proba
+    w = _weights(weights, proba.shape[0])
+    X = _features(vectorizer, idf, texts)
+    rows, classes = np.nonzero((proba > 0) & (w > 0)[:, None])
+    if rows.size:
+        order = np.random.default_rng(seed).permutation(rows.size)
+        rows, classes = rows[order], classes[order]
+        model.partial_fit(X[rows], classes, classes=np.arange(soft.n_classes),
+                          sample_weight=proba[rows, classes] * w[rows])
+    return model
+
+
+def _proba(estimator: SGDClassifier, X: Any, k: int) -> np.ndarray:
+    """``(n, k)`` probabilities (columns for classes the model never saw are 0)."""
+    out = np.zeros((X.shape[0], k))
+    out[:, np.asarray(estimator.classes_, dtype=np.int64)] = estimator.predict_proba(X)
+    return out

@@ -1,0 +1,96 @@
+"""The out-of-core text end model trains on partitioned soft labels task by task and predicts partition by partition."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from weaklab import LabelMatrix, PartitionedLabelMatrix, PartitionedSoftLabels, ValidationError
+from weaklab.endmodel import PartitionedTextClassifier
+from weaklab.models import MajorityVote
+
+dask = pytest.importorskip("dask")
+dd = pytest.importorskip("dask.dataframe")
+
+VOTED = {1: ("free money", "win a prize"), 0: ("see you at lunch", "great song")}
+UNVOTED = {1: ("click this link", "cheap pills"), 0: ("thanks for the video", "nice voice")}
+
+
+@pytest.fixture(autouse=True)
+def synchronous():
+    with dask.config.set(scheduler="sync"):
+        yield
+
+
+def corpus(n: int, seed: int, *, voted_share: float = 0.5) -> tuple[pd.Series, np.ndarray]:
+    """Texts of two classes: a phrase no LF reads, and with probability ``voted_share`` one an LF reads."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=n)
+    texts = [UNVOTED[c][rng.integers(2)] + (f" {VOTED[c][rng.integers(2)]}" if rng.random() < voted_share else "")
+             for c in y]
+    return pd.Series(texts), y
+
+
+def keyword_votes(texts: pd.Series) -> np.ndarray:
+    """Two LFs that read only the VOTED phrases."""
+    spam = texts.str.contains("free|prize").to_numpy()
+    ham = texts.str.contains("lunch|song").to_numpy()
+    return np.stack([np.where(spam, 1, -1), np.where(ham, 0, -1)], axis=1)
+
+
+def partitioned(tmp_path, texts: pd.Series, sizes: list[int]) -> tuple[PartitionedSoftLabels, list[pd.Series]]:
+    votes = keyword_votes(texts)
+    bounds = np.cumsum([0, *sizes])
+    parts = [LabelMatrix(votes[a:b], n_classes=2, item_ids=np.arange(a, b)) for a, b in itertools.pairwise(bounds)]
+    plm = PartitionedLabelMatrix.write(str(tmp_path / "votes"), parts)
+    soft = MajorityVote().fit(plm).predict_proba(plm, output=str(tmp_path / "soft"))
+    return soft, [texts.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(bounds)]
+
+
+def test_it_labels_items_no_source_votes_on_better_than_its_label_model(tmp_path):
+    """Trained only on the items with a vote (weight 0 elsewhere), the model learns the phrases no LF reads from
+    their co-occurrence: on new texts holding only those phrases (no vote: the label model can only give its
+    prior) it is right on every item."""
+    texts, _ = corpus(600, 0)
+    soft, parts = partitioned(tmp_path, texts, [250, 50, 300])
+    voted = [(keyword_votes(p) >= 0).any(axis=1).astype(float) for p in parts]
+    model = PartitionedTextClassifier(random_state=0).fit(parts, soft, sample_weight=voted)
+    test, y_test = corpus(200, 1, voted_share=0.0)
+    assert not (keyword_votes(test) >= 0).any()
+    label_model = MajorityVote().fit(LabelMatrix(keyword_votes(texts), n_classes=2))
+    prior_accuracy = (label_model.predict_proba(LabelMatrix(keyword_votes(test), n_classes=2)).argmax(axis=1)
+                      == y_test).mean()
+    accuracy = (model.predict_proba(test).argmax(axis=1) == y_test).mean()
+    assert accuracy == 1.0 > prior_accuracy
+    assert model.n_train_ == sum(v.sum() for v in voted) < 600 and model.idf_.shape == (2**18,)
+
+
+def test_same_random_state_same_model_and_partitions_written_like_the_soft_labels(tmp_path):
+    """Two fits with one seed give the same weights; predict_partitions writes each partition with the soft labels'
+    ids and rows, equal to predict_proba of the partition's texts, rows summing to 1."""
+    texts, _ = corpus(300, 2)
+    soft, parts = partitioned(tmp_path, texts, [100, 200])
+    frame = dd.from_pandas(texts, npartitions=1).repartition(divisions=[0, 100, 299])
+    a = PartitionedTextClassifier(n_epochs=2, random_state=3).fit(frame, soft)
+    b = PartitionedTextClassifier(n_epochs=2, random_state=3).fit(parts, soft)
+    np.testing.assert_array_equal(a.estimator_.coef_, b.estimator_.coef_)
+    out = a.predict_partitions(frame, soft, str(tmp_path / "end"))
+    assert out.partition_rows == soft.partition_rows and PartitionedSoftLabels.open(out.root) == out
+    for i, part in enumerate(parts):
+        written = out.read_partition(i)
+        assert written.item_ids.tolist() == soft.read_partition(i).item_ids.tolist()
+        np.testing.assert_allclose(written.proba, a.predict_proba(part))
+        np.testing.assert_allclose(written.proba.sum(axis=1), 1.0)
+
+
+def test_texts_must_come_in_the_soft_labels_partitions(tmp_path):
+    """Texts split otherwise than the soft labels are refused, naming X."""
+    texts, _ = corpus(60, 4)
+    soft, parts = partitioned(tmp_path, texts, [30, 30])
+    with pytest.raises(ValidationError, match="X: expected 2 partitions"):
+        PartitionedTextClassifier().fit(parts[:1], soft)
+    with pytest.raises(ValidationError, match="C: expected a positive number"):
+        PartitionedTextClassifier(C=0).fit(parts, soft)
