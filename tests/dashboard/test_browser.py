@@ -370,3 +370,71 @@ def test_review_spans_with_the_keyboard(tagging_server: tuple[str, Any], browser
     assert "span-reviewer" in page.locator("#lineage-answers").inner_text()
     assert errors == []
     context.close()
+
+
+def _expected_after_fix(proposed: list[list[Any]], types: list[str], n_tokens: int) -> tuple[list[list[Any]], list]:
+    """What the keys of test_fix_a_proposed_span_with_the_keyboard leave: span 1 widened by one token to the
+    right (when the item has one more) and given the next type; proposed spans it now overlaps are rejected."""
+    s, e, t = proposed[0]
+    fixed = [s, min(e + 1, n_tokens), types[(types.index(t) + 1) % len(types)]]
+    decisions: list[tuple[str, Any]] = [("fixed", fixed)]
+    kept = [fixed]
+    for p in proposed[1:]:
+        if p[0] < fixed[1]:
+            decisions.append(("rejected", None))
+        else:
+            decisions.append(("accepted", None))
+            kept.append(p)
+    return sorted(kept), decisions
+
+
+def test_fix_a_proposed_span_with_the_keyboard(tagging_server: tuple[str, Any], browser: Any) -> None:
+    """A reviewer fixes a proposed span with f: Esc first cancels without a change; then f, Shift+Right widens
+    it by a token and a type number gives it another type; the list shows it fixed with what it was, and
+    Enter stores it as "fixed" with the new span (``fixed_to``) beside the proposal."""
+    base, app = tagging_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    page.goto(base + "/review")
+    page.fill("#annotator", "span-fixer")
+    page.click("#annotator-form button")
+    store = app.state.dashboard.store
+    for _ in range(10):  # the first item left in the queue with at least one proposed span
+        item = page.locator("#span-review").get_attribute("data-item")
+        story = store.explain(item, 1)
+        if story["proposed"]["spans"]:
+            break
+        with page.expect_navigation():
+            page.keyboard.press("s")
+    proposed = [[p["start"], p["end"], p["type"]] for p in story["proposed"]["spans"]]
+    assert proposed, "no item with a proposed span among the first ten"
+    types = story["entity_types"]
+    assert len(types) >= 2, "the tagging example has two entity types"
+    page.keyboard.press("f")
+    assert page.locator("#span-tokens .tok.sel").count() == proposed[0][1] - proposed[0][0]
+    assert "Choosing tokens" in page.locator("#span-mode").inner_text()
+    page.keyboard.press("Escape")
+    assert page.locator("#span-tokens .tok.sel").count() == 0
+    assert page.locator("#span-list li").first.get_attribute("data-status") == "proposed"
+    page.keyboard.press("f")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press(str((types.index(proposed[0][2]) + 1) % len(types) + 1))
+    spans, decisions = _expected_after_fix(proposed, types, len(story["tokens"]))
+    first = page.locator("#span-list li").first
+    assert first.get_attribute("data-status") == "fixed"
+    assert [int(first.get_attribute("data-start")), int(first.get_attribute("data-end")),
+            first.get_attribute("data-type")] == decisions[0][1]
+    assert "(was: " in first.inner_text()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    answers = store.span_answers(1, item_id=item)
+    assert answers["annotator"].tolist() == ["span-fixer"]
+    assert answers["spans"].iloc[0] == spans
+    stored = answers["decisions"].iloc[0]
+    assert [(d["decision"], d.get("fixed_to")) for d in stored] == decisions
+    assert [d["span"] for d in stored] == proposed
+    assert errors == []
+    context.close()
