@@ -185,6 +185,9 @@ def annotate_export(run_id: int | None, output: Path, limit: int | None, text_fi
                     model_version: str, include_pending: bool, store_path: Path | None) -> None:
     """Write a review batch as Label Studio tasks with weaklab's soft labels as predictions.
 
+    For a tagging run the tasks are NER tasks (a ``Labels`` config over the
+    item's tokens) whose predictions are the label model's proposed spans.
+
     By default the run's items that nobody answered or skipped, that no
     earlier batch sent, and that have no gold in the data file (dev items),
     least confident first (the review queue); answered items whose text
@@ -193,12 +196,16 @@ def annotate_export(run_id: int | None, output: Path, limit: int | None, text_fi
     as pending until their answers are imported (Label Studio does not
     deduplicate tasks).
     """
-    from ..interop.labelstudio import export_label_studio
+    from ..interop.labelstudio import export_label_studio, export_label_studio_ner, is_tagging_run
 
     with open_store(store_path, read_only=False) as store:
         run = run_id if run_id is not None else _latest(store)
-        summary = export_label_studio(store, run, output, text_field=text_field, limit=limit,
-                                      model_version=model_version, include_pending=include_pending)
+        if is_tagging_run(store, run):
+            summary = export_label_studio_ner(store, run, output, limit=limit, model_version=model_version,
+                                              include_pending=include_pending)
+        else:
+            summary = export_label_studio(store, run, output, text_field=text_field, limit=limit,
+                                          model_version=model_version, include_pending=include_pending)
     click.echo(f"{summary.describe()} In Label Studio: create a project with the labeling config beside it, "
                f"import {output.name}, label, then export JSON and run `weaklab annotate import EXPORT.json`.")
 
@@ -222,16 +229,23 @@ def annotate_import(export_file: Path, dataset_id: int | None, users_file: Path 
     Skipped tasks, annotations submitted without a choice and tasks nobody
     answered are counted and reported, not stored. Answers stored by an
     earlier import are not stored again. The next `weaklab fit` uses the
-    answers as gold.
+    answers as gold. For a tagging dataset (a NER export) each annotation is
+    stored as a span answer, with what it did to every proposed span.
     """
-    from ..interop.labelstudio import import_label_studio
+    from ..interop.labelstudio import import_label_studio, import_label_studio_ner, is_tagging_run
 
     with open_store(store_path, read_only=False) as store:
+        runs_frame = store.runs()
         if dataset_id is None:
-            runs_frame = store.runs(limit=1)
             if runs_frame.empty:
                 raise click.ClickException("the store has no runs yet; pass --dataset ID")
             dataset_id = int(runs_frame["dataset_id"].iloc[0])
-        summary = import_label_studio(store, export_file, dataset_id=dataset_id, annotator=annotator,
-                                      users=users_file)
+        mine = runs_frame[runs_frame["dataset_id"] == dataset_id]
+        tagging = next((int(r) for r in mine["run_id"] if is_tagging_run(store, int(r))), None)
+        if tagging is not None:
+            summary = import_label_studio_ner(store, export_file, run_id=tagging, annotator=annotator,
+                                              users=users_file)
+        else:
+            summary = import_label_studio(store, export_file, dataset_id=dataset_id, annotator=annotator,
+                                          users=users_file)
     click.echo(summary.describe())

@@ -117,6 +117,8 @@ def run_tagging(project: Project, steps: list[str], on_step: Callable[[str, str]
             item_hashes=[fingerprint(t) for t in run.items.tokens],
             meta={"path": str(config.data_path), "project": str(config.file), "kind": "tagging",
                   "id_column": config.get("data", "id_column"), "text_field": config.get("data", "text_field"),
+                  "gold_column": config.get("data", "gold_column"), "split_column": config.get("data", "split_column"),
+                  "dev_value": config.get("data", "dev_value", "dev") if config.get("data", "split_column") else None,
                   "entity_types": run.types})
         with recorded_run(store, run.dataset_id, run.run_config(steps)) as recorded:
             result = RunResult(run_id=recorded.run_id, dataset_id=run.dataset_id, metrics=recorded.metrics)

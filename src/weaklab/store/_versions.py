@@ -131,6 +131,8 @@ class VersionsMixin(StoreBase):
     def pending_items(self, dataset_id: int, *, target: str | None = None) -> list[Any]:
         """Items of this version sent out for labelling (on any version) with no answer or skip recorded since.
 
+        Answers and skips count whether they label the item (annotations) or its spans (span answers).
+
         In dataset order.
         """
         ds = int(dataset_id)
@@ -142,7 +144,9 @@ class VersionsMixin(StoreBase):
             f"WHERE e.dataset_id IN ({VERSIONS_SQL}){where} GROUP BY e.item_key) "
             "SELECT s.item_key FROM sent s JOIN items i ON i.dataset_id = ? AND i.item_key = s.item_key "
             "WHERE NOT EXISTS (SELECT 1 FROM annotations a WHERE a.item_key = s.item_key AND a.recorded_at >= "
-            f"s.sent_at AND a.dataset_id IN ({VERSIONS_SQL})) ORDER BY i.row", params)
+            f"s.sent_at AND a.dataset_id IN ({VERSIONS_SQL})) "
+            "AND NOT EXISTS (SELECT 1 FROM span_answers p WHERE p.item_key = s.item_key AND p.created_at >= "
+            f"s.sent_at AND p.dataset_id IN ({VERSIONS_SQL})) ORDER BY i.row", [*params, ds])
         dtype = str(self._dataset_row(ds)[2])
         return [typed_id(k, dtype) for (k,) in rows]
 

@@ -28,6 +28,14 @@ from .ner import (
     to_label_studio_ner_tasks,
     token_char_offsets,
 )
+from .ner_exchange import (
+    ProposedSpans,
+    export_label_studio_ner,
+    import_label_studio_ner,
+    is_tagging_run,
+    proposed_spans,
+    span_decisions,
+)
 
 __all__ = [
     "config_path",
@@ -50,4 +58,10 @@ __all__ = [
     "parse_label_studio_ner",
     "to_label_studio_ner_tasks",
     "token_char_offsets",
+    "ProposedSpans",
+    "export_label_studio_ner",
+    "import_label_studio_ner",
+    "is_tagging_run",
+    "proposed_spans",
+    "span_decisions",
 ]
