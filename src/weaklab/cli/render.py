@@ -256,6 +256,25 @@ def diff_table(frame: Any, run_a: int, run_b: int, limit: int) -> Table:
     return table
 
 
+def span_diff_table(frame: Any, run_a: int, run_b: int, limit: int) -> Table:
+    """Items whose final spans changed between two tagging runs: the words of each span with its type."""
+    table = Table(title=f"{len(frame)} item(s) changed spans between run {run_a} and run {run_b}",
+                  title_justify="left")
+    for column in ("item", f"run {run_a}", f"run {run_b}", "why"):
+        table.add_column(column)
+    for row in frame.head(limit).itertuples():
+        table.add_row(str(row.item_id), _spans_text(row.tokens, row.spans_a, row.from_a),
+                      _spans_text(row.tokens, row.spans_b, row.from_b), row.reason)
+    if len(frame) > limit:
+        table.caption = f"first {limit} shown; --json lists all"
+    return table
+
+
+def _spans_text(tokens: list[str], spans: list[list[Any]], origin: str) -> str:
+    words = "; ".join(f"{' '.join(tokens[s:e])} ({t})" for s, e, t in spans) or "no spans"
+    return f"{escape(words)} ({origin})"
+
+
 def _shown(row: Any, side: str) -> str:
     """A diff row's label on one side: its class name when known, "-" for no label."""
     name = getattr(row, f"class_{side}", None)

@@ -71,12 +71,27 @@ def explain(item_id: str, run_id: int | None, store_path: Path | None, as_json: 
 @json_option
 @handled
 def diff(run_a: int, run_b: int, limit: int, store_path: Path | None, as_json: bool) -> None:
-    """List the items whose final label differs between RUN_A and RUN_B, and why."""
+    """List the items whose final label differs between RUN_A and RUN_B, and why.
+
+    For two tagging runs: the items whose final spans differ (spans added and
+    removed, and the sources whose spans changed).
+    """
     from ..pipeline.review import run_class_names
 
     with open_store(store_path) as store:
-        frame = store.diff(run_a, run_b)
-        names = run_class_names(store, run_b) or run_class_names(store, run_a)
+        tagging = len(store.span_sets(run_a)) > 0 and len(store.span_sets(run_b)) > 0
+        if tagging:
+            frame = store.diff_spans(run_a, run_b)
+        else:
+            frame = store.diff(run_a, run_b)
+            names = run_class_names(store, run_b) or run_class_names(store, run_a)
+    if tagging:
+        if as_json:
+            echo_json({"run_a": run_a, "run_b": run_b, "kind": "tagging", "n_changed": len(frame),
+                       "items": records(frame)})
+        else:
+            make_console().print(render.span_diff_table(frame, run_a, run_b, limit))
+        return
     if as_json:
         echo_json({"run_a": run_a, "run_b": run_b, "n_changed": len(frame), "class_names": names,
                    "items": records(frame)})

@@ -68,6 +68,11 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
         if run is None:
             raise click.ClickException("the store has no runs yet: run `weaklab fit` first")
         dataset_id = int(store.run(int(run))["dataset_id"])
+        if len(store.span_sets(int(run))):
+            raise click.ClickException(
+                f"run {run} is a tagging run: review its spans in the dashboard (`weaklab serve`, then Review: "
+                "accept, reject or fix each proposed span with the keyboard) or in Label Studio "
+                "(`weaklab annotate export`, then `weaklab annotate import EXPORT.json`)")
         items, names = review_batch(store, int(run), limit=limit, strategy=strategy)
     session = _Session(int(run), dataset_id, annotator, names, items)
     console = Console(highlight=False)

@@ -10,12 +10,13 @@ from ._partitioned_data import PartitionedDataMixin
 from ._queries import QueriesMixin
 from ._repair import RepairMixin
 from ._review import ReviewMixin
+from ._span_diff import SpanDiffMixin
 from ._versions import VersionsMixin
 
 __all__ = ["Store"]
 
 
-class Store(RepairMixin, DiffMixin, ExplainMixin, QueriesMixin, VersionsMixin, AnswersMixin, ReviewMixin,
+class Store(RepairMixin, DiffMixin, SpanDiffMixin, ExplainMixin, QueriesMixin, VersionsMixin, AnswersMixin, ReviewMixin,
             LineageMixin, PartitionedDataMixin):
     """Every run, source version, matrix, label, correction and human answer, in one embedded database.
 

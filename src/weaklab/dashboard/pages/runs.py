@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from ...errors import ValidationError
 from ..page import Nav, PageNo, Pager, Pages, flat_numbers, records
 from ..state import DashboardState
+from .review_spans import is_tagging_run
 
 __all__ = ["NAV", "diff_view", "routes", "runs_view"]
 
@@ -40,14 +41,24 @@ def _runs_view(state: DashboardState, page: int, size: int) -> dict[str, Any]:
 
 
 def diff_view(state: DashboardState, run_a: int, run_b: int, page: int, size: int = 50) -> dict[str, Any]:
-    """Items whose final label differs between two runs, one page at a time."""
+    """Items whose final label differs between two runs, one page at a time (final spans for tagging runs)."""
     a, b = state.resolve_run(run_a), state.resolve_run(run_b)
     if state.dataset_id(a) != state.dataset_id(b):
         raise ValidationError(f"runs: run {a} and run {b} label different datasets; pick two runs of one dataset")
+    if is_tagging_run(state, a) and is_tagging_run(state, b):
+        frame = state.fresh(("diff_spans", a, b), lambda: state.store.diff_spans(a, b))
+        pager = Pager(page, size, len(frame))
+        rows = records(frame.iloc[pager.offset:pager.offset + size])
+        for row in rows:
+            row["words_a"] = [(" ".join(row["tokens"][s:e]), t) for s, e, t in row["spans_a"]]
+            row["words_b"] = [(" ".join(row["tokens"][s:e]), t) for s, e, t in row["spans_b"]]
+            row["added_words"] = {(" ".join(row["tokens"][s:e]), t) for s, e, t in row["added"]}
+            row["removed_words"] = {(" ".join(row["tokens"][s:e]), t) for s, e, t in row["removed"]}
+        return {"a": a, "b": b, "kind": "tagging", "rows": rows, "pager": pager}
     frame = state.fresh(("diff", a, b), lambda: state.store.diff(a, b))
     pager = Pager(page, size, len(frame))
-    return {"a": a, "b": b, "rows": records(frame.iloc[pager.offset:pager.offset + size]), "pager": pager,
-            "class_names": state.class_names(b)}
+    return {"a": a, "b": b, "kind": "classes", "rows": records(frame.iloc[pager.offset:pager.offset + size]),
+            "pager": pager, "class_names": state.class_names(b)}
 
 
 def routes(router: APIRouter, pages: Pages) -> None:
