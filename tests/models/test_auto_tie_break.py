@@ -6,7 +6,7 @@ import numpy as np
 
 from weaklab import LabelMatrix
 from weaklab.models import AutoLabelModel, LabelModel, MajorityVote
-from weaklab.models._tie_pairs import tie_pairs
+from weaklab.models._tie_pairs import PAIR_VOTES, tie_pairs
 from weaklab.synthetic import make_lf_matrix
 
 
@@ -86,3 +86,16 @@ def test_the_tie_breaker_that_trusts_the_precise_labeling_functions_is_chosen():
     coin_flip = float((level[np.arange(tied.sum()), data.y[tied]] / level.sum(axis=1)).mean())
     assert tied.sum() > 100
     assert float((picked == data.y[tied]).mean()) > coin_flip + 0.1
+
+
+def test_an_item_with_many_votes_gives_pairs_from_a_bounded_subset_of_them():
+    """Pairs are drawn among at most PAIR_VOTES of an item's votes, so dense rows cost no more than sparse ones."""
+    data = make_lf_matrix(200, 120, 3, coverage=(0.5, 0.9), random_state=3)
+    pairs = tie_pairs(data.L, salt=1, per_item=10_000)  # every disagreeing pair of the subset
+    rows, cols, _ = pairs.rows.coo()
+    source_of_row = {}
+    for r, c in zip(rows, cols, strict=True):
+        source_of_row.setdefault(int(pairs.item[r]), set()).add(int(c))
+    assert pairs.n_items > 100
+    assert max(len(s) for s in source_of_row.values()) <= PAIR_VOTES
+    assert min(data.L.votes_per_item()) > PAIR_VOTES

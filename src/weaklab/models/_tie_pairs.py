@@ -38,6 +38,7 @@ from ._auto_select import mix, row_hashes, vote_keys
 __all__ = ["TiePairs", "tie_pairs", "pair_choice"]
 
 PAIRS_PER_ITEM = 4  # disagreeing pairs scored per item at most (the item's other pairs add little)
+PAIR_VOTES = 16  # pairs are drawn among this many of an item's votes at most (chosen by hash; all referee)
 _BLOCK_CELLS = 4_000_000  # row x pair cells (times votes) handled at once
 _U64 = np.uint64
 
@@ -105,7 +106,7 @@ def tie_pairs(held: LabelMatrix, salt: int, per_item: int = PAIRS_PER_ITEM) -> T
     parts = []
     for v in np.unique(lengths[lengths >= 3]):
         rows_v = np.flatnonzero(lengths == v)
-        first, second = np.triu_indices(int(v), 1)
+        first, second = np.triu_indices(min(int(v), PAIR_VOTES), 1)
         step = max(1, _BLOCK_CELLS // (first.size * int(v)))
         for start in range(0, rows_v.size, step):
             parts.append(_pairs_of_rows(csr, rows_v[start:start + step], int(v), first, second, keys,
@@ -126,22 +127,29 @@ def tie_pairs(held: LabelMatrix, salt: int, per_item: int = PAIRS_PER_ITEM) -> T
 
 def _pairs_of_rows(csr: Any, rows: np.ndarray, v: int, first: np.ndarray, second: np.ndarray, keys: np.ndarray,
                    hashes: np.ndarray, k: int, per_item: int) -> tuple[np.ndarray, ...]:
-    """Tie pairs of rows that all hold ``v`` votes: at most ``per_item`` per row, chosen by hash."""
+    """Tie pairs of rows that all hold ``v`` votes: at most ``per_item`` per row, chosen by hash.
+
+    ``first`` and ``second`` index the pairs among the row's first
+    ``PAIR_VOTES`` votes in the order of a hash of (source, vote, item).
+    """
     pos = csr.indptr[rows][:, None] + np.arange(v)[None, :]
     src = csr.indices[pos].astype(np.int64)  # (r, v)
     lab = csr.data[pos].astype(np.int64) - 1
-    la, lb = lab[:, first], lab[:, second]  # (r, P)
-    sa, sb = src[:, first], src[:, second]
+    r_idx = np.arange(rows.size)[:, None]
+    with np.errstate(over="ignore"):
+        order = np.argsort(mix(keys[src, lab + 1] ^ hashes[rows][:, None]), axis=1, kind="stable")
+    pf, ps = order[:, first], order[:, second]  # (r, P): positions of each pair's votes
+    la, lb = lab[r_idx, pf], lab[r_idx, ps]
+    sa, sb = src[r_idx, pf], src[r_idx, ps]
     with np.errstate(over="ignore"):
         draw = mix(keys[sa, la + 1] + keys[sb, lb + 1] + hashes[rows][:, None])  # symmetric in the pair
     draw = np.where(la != lb, draw, np.iinfo(np.uint64).max)
     take = np.argsort(draw, axis=1, kind="stable")[:, :per_item]  # (r, K)
-    r_idx = np.arange(rows.size)[:, None]
     la, lb, sa, sb = la[r_idx, take], lb[r_idx, take], sa[r_idx, take], sb[r_idx, take]
     valid = la != lb
     # the referee: every other vote of the item
     onehot = np.eye(k)[lab]  # (r, v, k)
-    rest = onehot.sum(axis=1)[:, None, :] - onehot[r_idx, first[take]] - onehot[r_idx, second[take]]
+    rest = onehot.sum(axis=1)[:, None, :] - onehot[r_idx, pf[r_idx, take]] - onehot[r_idx, ps[r_idx, take]]
     top = rest.max(axis=2)
     plurality = rest.argmax(axis=2)
     strict = (top > 0) & ((rest == top[:, :, None]).sum(axis=2) == 1)
