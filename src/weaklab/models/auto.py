@@ -17,6 +17,10 @@ that scores best, then refits it on all the data. Two criteria:
   best of many candidates otherwise wins partly by chance: with 100 gold
   answers on WRENCH TREC, 1 of 5 random draws chose a model 3 points below the
   no-gold choice on the valid split when the anchor was majority vote).
+  On labeling-function-shaped votes, of the candidates that clear that
+  bound, those no other one beats by the same kind of bound are equally
+  supported, and the one changing the fewest of the no-gold choice's labels
+  on the gold items is kept (:mod:`weaklab.models._gold_choice`).
 * **Without gold**: majority vote unless candidates beat it on evidence.
   Items are split in two halves; each candidate is fitted on one half and
   predicts every vote of the other half from the item's other votes; its
@@ -223,11 +227,15 @@ class AutoLabelModel(LabelModel):
         ``"error: ..."``, ``"skipped: ..."`` or ``"disqualified: ..."``),
         with gold also ``accuracy`` (on the gold items, as scored), ``gain``
         (paired accuracy gain on the gold items over the choice made
-        without gold, majority vote unless candidates beat it) and
+        without gold, majority vote unless candidates beat it),
         ``gain_lower`` (its one-sided lower bound at level 0.05 divided by
         the number of candidates compared; a candidate replaces the choice
         without gold only when it is above 0, else that choice is kept and
-        ``reason_`` says so), sorted
+        ``reason_`` says so) and ``change`` (share of the gold items whose
+        label differs from that choice's; on labeling-function votes, of
+        the candidates with a bound above 0 that no other beats by such a
+        bound, the smallest change is kept, so the chosen row need not be
+        the top one), sorted
         best first; without gold also ``z`` (gain over its standard
         error) and ``weight`` (share in the combination).
     criterion_ : {"gold", "heldout_tie_break", "heldout_vote_loglik"}
@@ -377,7 +385,7 @@ class AutoLabelModel(LabelModel):
         if ok.empty:
             self._keep_no_gold_choice(scores, n_gold)
             return
-        pick, note = closest_unbeaten(ok, scorer.scored, z)
+        pick, note = closest_unbeaten(ok, scorer.scored, z) if lf_shaped(L) else (0, "")
         ok = pd.concat([ok.iloc[[pick]], ok.drop(index=ok.index[pick])])  # the choice first, then by score
         self.members_, self.member_models_, self.lone_vote_balance_ = [], [], None
         self.scores_ = scores
