@@ -23,7 +23,7 @@ __all__ = ["DiffMixin"]
 
 
 class DiffMixin(StoreBase):
-    """``diff``: items whose final label differs between two runs."""
+    """``diff``: items whose final label differs between two runs; ``final_labels``: one run's labels."""
 
     def diff(self, run_a: int, run_b: int) -> pd.DataFrame:
         """Items whose final label differs between two runs of one dataset (any versions of it), and why.
@@ -77,6 +77,57 @@ class DiffMixin(StoreBase):
         frame["versions_changed"] = [list(fresh[i]) for i in inverse]
         frame["reason"] = [said[i] for i in inverse]
         return frame
+
+    def final_labels(self, run_id: int | None = None) -> pd.DataFrame:
+        """Every item's final label in a run, by the rule of :meth:`explain`, with the label model's probabilities.
+
+        Parameters
+        ----------
+        run_id : int, optional
+            The run (default: the newest finished run).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per item of the run's dataset, in data order: ``item_id``,
+            ``label`` (class id, -1 = no label), ``class`` (its name, None
+            without names or label), ``label_from`` (``"annotation"``,
+            ``"correction"``, ``"label_model"``, ``"votes"`` or ``"none"``),
+            ``n_votes`` (sources that voted on the item), then one column
+            ``p_<class name>`` (``p_<id>`` without names) per class with the
+            label model's probability (NaN where the run has no soft label
+            for the item).
+        """
+        run = run_id if run_id is not None else self.latest_run_id()
+        if run is None:
+            raise fail("run_id", "a finished run (the default is the newest)", got_text="None, and none has finished")
+        self._run_row(run)
+        outcome = self._run_outcome(run)
+        names = outcome["class_names"]
+        frame = pd.DataFrame({
+            "item_id": _typed_ids(outcome["keys"], outcome["dtype"]),
+            "label": outcome["labels"].astype(np.int64),
+            "class": _names(outcome["labels"], names),
+            "label_from": [_origin_name(code) for code in outcome["origin"]],
+            "n_votes": (outcome["votes"] >= 0).sum(axis=1).astype(np.int64),
+        })
+        proba = self._run_proba(run, len(frame))
+        columns = names if names is not None and len(names) == proba.shape[1] else range(proba.shape[1])
+        for j, name in enumerate(columns):
+            frame[f"p_{name}"] = proba[:, j]
+        return frame
+
+    def _run_proba(self, run_id: int, n: int) -> np.ndarray:
+        """The run's label-model soft labels over the dataset's rows (NaN rows where it has none)."""
+        soft = self._query("SELECT soft_labels_id, rows_array FROM soft_labels WHERE run_id = ? AND "
+                           "role = 'label_model' ORDER BY soft_labels_id DESC LIMIT 1", [run_id])
+        if not soft:
+            return np.full((n, 0), np.nan)
+        S = self.load_soft_labels(int(soft[0][0]))
+        rows = self._rows_of(soft[0][1])
+        out = np.full((n, S.proba.shape[1]), np.nan)
+        out[np.arange(n) if rows is None else rows] = S.proba
+        return out
 
     def _run_outcome(self, run_id: int) -> dict[str, Any]:
         """A run's final labels over its dataset's rows, with the keys, votes and class names they need."""

@@ -1,0 +1,76 @@
+"""``weaklab export``: every item's final label of a run, as a table to train on elsewhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._common import handled, open_store, store_option
+
+#: Table formats by suffix.
+FORMATS = (".csv", ".tsv", ".parquet", ".jsonl")
+
+
+@click.command("export")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--run", "run_id", type=int, default=None, help="The run (default: the newest finished one).")
+@click.option("--labelled-only", is_flag=True,
+              help="Only items labelled by a person, a correction or at least one source (leave out the items "
+                   "whose label is only the label model's prior).")
+@store_option
+@handled
+def export(output: Path, run_id: int | None, labelled_only: bool, store_path: Path | None) -> None:
+    """Write every item's final label of a run to OUTPUT (.csv, .tsv, .parquet or .jsonl, by its suffix).
+
+    Columns: the item id, the project's text column (when the data file is
+    still there), label (class id, -1 = none), class (its name), label_from
+    (annotation, correction, label_model, votes or none: the rule of
+    `weaklab explain`), n_votes, and p_<class> per class (the label model's
+    probabilities: soft labels to train on).
+    """
+    suffix = output.suffix.lower()
+    if suffix not in FORMATS:
+        raise click.ClickException(f"OUTPUT: expected a file name ending in one of {', '.join(FORMATS)}, "
+                                   f"got {output.name!r}")
+    with open_store(store_path) as store:
+        run = run_id if run_id is not None else store.latest_run_id()
+        frame = store.final_labels(run)
+        run = int(run if run is not None else store.latest_run_id())
+        text_note = _with_text(store, run, frame)
+    if labelled_only:
+        frame = frame[(frame["n_votes"] > 0) | frame["label_from"].isin(["annotation", "correction"])]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    _write(frame, output, suffix)
+    counts = frame["label_from"].value_counts()
+    shown = ", ".join(f"{int(n)} from {origin}" for origin, n in counts.items())
+    click.echo(f"Wrote {len(frame)} item(s) of run {run} to {output} ({shown}){text_note}")
+
+
+def _with_text(store: Any, run: int, frame: Any) -> str:
+    """Insert the project's text column after the ids; say why when the data file cannot give it."""
+    from ..errors import WeaklabError
+    from ..pipeline.runs import dataset_table, dataset_text_field, run_dataset
+
+    dataset_id = run_dataset(store, run)
+    field = dataset_text_field(store, dataset_id)
+    try:
+        table = dataset_table(store, dataset_id, "item_id")
+    except (WeaklabError, OSError) as exc:
+        return f"; no text column ({str(exc)[:120]})"
+    if field not in table.columns:
+        return f"; no text column ({field!r} is not a column of the data file)"
+    ids = table["item_id"] if "item_id" in table.columns else table.index.to_series()
+    texts = dict(zip((str(v) for v in ids), table[field].tolist()))
+    frame.insert(1, field, [texts.get(str(v)) for v in frame["item_id"]])
+    return ""
+
+
+def _write(frame: Any, output: Path, suffix: str) -> None:
+    if suffix == ".parquet":
+        frame.to_parquet(output, index=False)
+    elif suffix == ".jsonl":
+        frame.to_json(output, orient="records", lines=True, force_ascii=False)
+    else:
+        frame.to_csv(output, index=False, sep="\t" if suffix == ".tsv" else ",")
