@@ -144,3 +144,26 @@ def test_renaming_a_class_is_not_a_moved_id(tmp_path, monkeypatch):
     _cli("fit", "--json")
     _write(root, ["payments", "bug", "other"], extra='\n[labels.rename]\nbilling = "payments"\n')
     assert _alerts(_cli("fit", "--json")) == []
+
+
+def test_the_own_data_example_of_getting_started_runs_as_written(tmp_path, monkeypatch):
+    """The weaklab.toml and lfs.py the getting-started page shows fit a ticket table without edits."""
+    import re
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    (toml,) = [b for b in re.findall(r"```toml\n(.*?)```", page, re.S) if b.startswith("# weaklab.toml")]
+    (module,) = [b for b in re.findall(r"```python\n(.*?)```", page, re.S) if b.startswith("# lfs.py")]
+    root = tmp_path / "own"
+    (root / "data").mkdir(parents=True)
+    rows = [{"ticket_no": f"T{i:03d}", "ticket_body": f"{_TEXTS[name]} #{i}", "category": name if i % 3 == 0 else "",
+             "split": "dev" if i % 3 == 0 else "train"}
+            for i, name in enumerate(["billing", "bug", "other"] * 10)]
+    pd.DataFrame(rows).to_csv(root / "data" / "tickets.csv", index=False)
+    (root / "weaklab.toml").write_text(toml, encoding="utf-8")
+    (root / "lfs.py").write_text(module, encoding="utf-8")
+    monkeypatch.chdir(root)
+    run = _cli("fit", "--json")
+    assert run["metrics"]["label_model"]["n_dev"] == 10
+    assert run["metrics"]["label_model"]["accuracy"] >= 0.9, run["metrics"]["label_model"]
+    _cli("export", "labels.csv")
+    assert set(pd.read_csv(root / "labels.csv")["class"].dropna()) <= {"billing", "bug", "other"}
