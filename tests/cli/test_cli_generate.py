@@ -76,8 +76,26 @@ def test_generate_reports_bad_gold_files(news_project, monkeypatch):
     assert out.exit_code == 1 and "'weather'" in out.output and "politics" in out.output
     (root / "gold.csv").write_text("story,cls\ns000,politics\n", encoding="utf-8")
     out = _invoke("generate", "--gold", "gold.csv")
-    assert out.exit_code == 1 and "'id' and 'label'" in out.output
+    assert out.exit_code == 1 and "'id'" in out.output and "'label'" in out.output and "'cls'" in out.output
     (root / "gold.csv").write_text("id,label\ns000,politics\ns001,sports\n", encoding="utf-8")
     out = _invoke("generate", "--gold", "gold.csv", "--kinds", "keyword")
     assert out.exit_code == 1 and "at least 10" in out.output
     assert not (root / "lfs_generated.py").exists()
+
+
+def test_a_gold_file_with_the_projects_own_column_names_is_read(news_project, monkeypatch):
+    """A newcomer exports gold with their own headers (the id column and the gold column of weaklab.toml)."""
+    root = news_project
+    stories = _stories(root, 120)
+    config = root / "weaklab.toml"
+    config.write_text(config.read_text().replace('text_field = "headline"', 'text_field = "headline"\n'
+                                                 'gold_column = "truth"'))
+    stories.head(60)[["story_id", "truth"]].to_csv(root / "gold.csv", index=False)
+    monkeypatch.chdir(root)
+    out = _invoke("generate", "--gold", "gold.csv", "--max-lfs", "4", "--kinds", "keyword")
+    assert out.exit_code == 0, out.output
+    assert "politics" in out.output  # the table names classes, not ids
+    (root / "gold.csv").write_text("who,what\ns000,politics\n")
+    bad = _invoke("generate", "--gold", "gold.csv", "--force")
+    assert bad.exit_code == 1
+    assert "'id' or 'story_id'" in bad.output and "'label' or 'truth'" in bad.output and "who" in bad.output

@@ -13,7 +13,8 @@ _KINDS = ("keyword", "regex", "threshold", "embedding")
 
 @click.command()
 @click.option("--gold", "gold_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="CSV with columns id (the project's item ids) and label (class names or ids).")
+              help="CSV with columns id (or the project's id column) and label (or its gold column): class names or "
+                   "ids.")
 @click.option("--max-lfs", default=20, show_default=True, type=click.IntRange(min=1), help="Most LFs to write.")
 @click.option("--min-precision", type=click.FloatRange(0, 1, min_open=True), default=None,
               help="Floor on each LF's precision lower bound (default: halve the error of guessing its class).")
@@ -53,8 +54,13 @@ def generate(gold_file: Path, max_lfs: int, min_precision: float | None, kinds: 
     table = Table(title=f"{len(result.lfs)} LFs from {result.n_gold} gold items")
     for column in ("name", "kind", "label", "precision", "lower bound", "support", "coverage"):
         table.add_column(column, justify="left" if column in ("name", "kind") else "right")
+    from ..pipeline import load_config
+
+    names = load_config(project_dir).class_names or []
     for info in result.lfs.info:
-        table.add_row(info.name, info.kind, "all" if info.label is None else str(info.label), f"{info.precision:.2f}",
+        named = info.label is not None and 0 <= info.label < len(names)
+        label = "all" if info.label is None else (names[info.label] if named else str(info.label))
+        table.add_row(info.name, info.kind, label, f"{info.precision:.2f}",
                       f"{info.precision_lower:.2f}", str(info.support), f"{info.coverage:.1%}")
     console.print(table)
     console.print(f"wrote {result.path} -- `weaklab fit` now uses these LFs beside your own; edit or delete "

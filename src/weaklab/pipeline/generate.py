@@ -49,8 +49,9 @@ def read_gold_file(path: Path, config: ProjectConfig, ids: np.ndarray, n_classes
     """Gold class ids aligned with the project's items (-1 for items the file does not name).
 
     The file is a CSV (TSV for ``.tsv``) with a column ``id`` (or the
-    project's ``[data].id_column``; without an id column, row numbers) and a
-    column ``label`` holding class names of ``[labels].classes`` or class ids.
+    project's ``[data].id_column``) and a column ``label`` (or the project's
+    ``[data].gold_column``) holding class names of ``[labels].classes`` or
+    class ids.
 
     Raises
     ------
@@ -62,15 +63,18 @@ def read_gold_file(path: Path, config: ProjectConfig, ids: np.ndarray, n_classes
         frame = pd.read_csv(path, sep="\t" if path.suffix == ".tsv" else ",", dtype=str, keep_default_na=False)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(f"--gold: expected a readable CSV file, got {path} ({exc})") from None
-    id_col = next((c for c in ("id", config.get("data", "id_column")) if c and c in frame.columns), None)
-    if id_col is None or "label" not in frame.columns:
-        raise ValidationError(f"--gold: expected columns 'id' and 'label' in {path}, got columns "
-                              f"{list(frame.columns)}")
+    id_names = ("id", config.get("data", "id_column"))
+    label_names = ("label", config.get("data", "gold_column"))
+    id_col = next((c for c in id_names if c and c in frame.columns), None)
+    label_col = next((c for c in label_names if c and c in frame.columns), None)
+    if id_col is None or label_col is None:
+        accepted = " and ".join(" or ".join(repr(c) for c in dict.fromkeys(n) if c) for n in (id_names, label_names))
+        raise ValidationError(f"--gold: expected columns {accepted} in {path}, got columns {list(frame.columns)}")
     position = {str(v): i for i, v in enumerate(ids.tolist())}
     names = config.class_names or []
     gold = np.full(len(ids), -1, dtype=np.int64)
     seen: set[int] = set()
-    for row, (item, label) in enumerate(zip(frame[id_col].tolist(), frame["label"].tolist())):
+    for row, (item, label) in enumerate(zip(frame[id_col].tolist(), frame[label_col].tolist())):
         where = f"--gold: {path.name} row {row + 2}"
         if item not in position:
             raise ValidationError(f"{where}: expected an item id of the project's data, got {item!r}")
