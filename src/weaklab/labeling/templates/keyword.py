@@ -185,7 +185,8 @@ def regex_lf(
     label = check_int("label", label, low=0)
     field = check_field(resolve_text_field(field))
     params = {"pattern": pattern, "flags": int(flags), "label": label, "field": field}
-    return _SearchLF(check_name(name, "regex_" + slug(pattern)), "regex_lf", params, field,
+    # escapes such as \b, \d or \s name no word of the pattern: r"\bupdate\b" is named regex_update
+    return _SearchLF(check_name(name, "regex_" + slug(re.sub(r"\\[A-Za-z]", " ", pattern))), "regex_lf", params, field,
                      search, label, lower=False)
 
 
