@@ -218,3 +218,17 @@ def test_label_and_row_id_columns_get_no_threshold_lfs_by_default():
     chosen = generate_lfs(frame, gold, field="body", kinds=("threshold",), columns=["label"], max_lfs=12,
                           random_state=0, progress=False)
     assert {lf.params["field"] for lf in chosen} == {"label"}
+
+
+def test_no_threshold_warning_when_no_threshold_rules_are_asked_for():
+    """The README's generate_lfs(..., kinds=("keyword", "regex")) on data with a numeric ``label`` column warned
+    about threshold rules it was never going to make."""
+    import warnings
+
+    frame, y = synthetic(300, seed=3)
+    frame = frame.assign(label=y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        lfs = generate_lfs(frame, with_gold(y, 100), field="body", kinds=("keyword", "regex"), max_lfs=5,
+                           random_state=0, progress=False)
+    assert len(lfs) > 0

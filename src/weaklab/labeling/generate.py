@@ -234,7 +234,8 @@ def generate_lfs(
     prior = (np.bincount(y[labelled], minlength=k) + 1.0) / (labelled.sum() + k)
     floors = np.full(k, floor) if floor is not None else (1.0 + prior) / 2.0
     with progress_bar(progress, 4) as advance:
-        keys, hits = _features(frame, field, families, y, _check_columns(columns, frame, field))
+        numeric = _check_columns(columns, frame, field) if "threshold" in families or columns is not None else []
+        keys, hits = _features(frame, field, families, y, numeric)
         advance(1)
         cands = score_hits([f.key() for f in keys], hits, y, k, floors, prior, Z)
         advance(1)
