@@ -63,3 +63,29 @@ def test_python_dash_m_weaklab_runs_the_command(tmp_path):
     done = subprocess.run([sys.executable, "-m", "weaklab", "--version"], capture_output=True, text=True,
                           check=False, timeout=60)
     assert done.returncode == 0 and "weaklab" in done.stdout.lower(), done.stdout + done.stderr
+
+
+def test_an_empty_data_file_is_called_empty(news_project, monkeypatch):
+    (news_project / "stories.csv").write_text("")
+    line = _one_line_error(_fit(news_project, monkeypatch))
+    assert "stories.csv" in line and "an empty file" in line and "No columns to parse" not in line, line
+
+
+def test_a_raising_lf_names_the_way_to_keep_going(news_project, monkeypatch):
+    (news_project / "lfs.py").write_text("from weaklab import keyword_lf, labeling_function\n\n\n"
+                                         "@labeling_function()\ndef boom(x):\n    return [][1]\n\n\n"
+                                         "lfs = [boom, keyword_lf(['match'], 1)]\n")
+    line = _one_line_error(_fit(news_project, monkeypatch))
+    assert "'boom' raised IndexError" in line and "on_error = \"abstain\"" in line and "[lfs]" in line, line
+    config = news_project / "weaklab.toml"
+    config.write_text(config.read_text().replace('module = "lfs.py"', 'module = "lfs.py"\non_error = "abstain"'))
+    out = CliRunner().invoke(main, ["fit"])
+    assert out.exit_code == 0, out.output
+    assert "boom: 45 item(s) raised, counted as abstentions" in out.output and "IndexError" in out.output
+    assert "report.faults" not in out.output and "RuntimeWarning" not in out.output
+
+
+def test_sources_that_never_vote_are_named_as_such(news_project, monkeypatch):
+    (news_project / "lfs.py").write_text("from weaklab import keyword_lf\n\nlfs = [keyword_lf(['zebra'], 1)]\n")
+    line = _one_line_error(_fit(news_project, monkeypatch))
+    assert "lfs: expected labeling functions that vote on some items" in line and "45 items" in line, line

@@ -331,6 +331,10 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
                           ", ".join(f"{k} {_num(v)}" for k, v in shown.items()))
     for line in engine_lines(metrics):
         console.print(line)
+    for name, fault in ((metrics.get("apply_report") or {}).get("faults") or {}).items():
+        console.print(f"[yellow]{name}[/]: {fault['n']} item(s) raised, counted as abstentions (lfs.on_error = "
+                      f"\"abstain\"), e.g. {fault.get('error')} on item {fault.get('item_id')!r}", markup=True,
+                      highlight=False)
     for line in answer_lines(metrics.get("answers") or {}, (metrics.get("label_model") or {}).get("n_gold_for_fit")):
         console.print(line)
     for alert in result.alerts:

@@ -126,7 +126,9 @@ def read_table(path: PathLike, **kwargs: Any) -> pd.DataFrame:
         if fmt == "tsv":
             kwargs.setdefault("sep", "\t")
         return pd.read_csv(p, **kwargs)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+    except pd.errors.EmptyDataError:
+        raise fail(str(p), f"a readable {fmt.upper()} table", got_text="an empty file (no header line)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
         raise fail(str(p), f"a readable {fmt.upper()} table", got_text=_first_line(exc)) from None
     except ValueError as exc:  # pyarrow raises ArrowInvalid (a ValueError) on corrupt Parquet
         raise fail(str(p), f"a readable {fmt.upper()} table", got_text=_first_line(exc)) from None

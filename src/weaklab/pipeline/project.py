@@ -28,6 +28,7 @@ that answers use but the config dropped is an error naming it.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,7 @@ import pandas as pd
 from .._core import LabelMatrix, SoftLabels, fingerprint
 from .._core.state import to_jsonable
 from .._core.validation import check_choice, check_int, fail
-from ..errors import ValidationError
+from ..errors import LFExecutionError, ValidationError
 from ..labeling import apply_lfs, lf_summary
 from ..models import LabelModel
 from ..store import Store
@@ -206,10 +207,20 @@ class Project:
         return self._applied(state, load_lfs(self.config)), state.data_fp
 
     def _applied(self, state: _State, lfs: list[Any]) -> LabelMatrix:
-        L, apply_report = apply_lfs(lfs, state.frame, progress=self.progress,
-                                    on_error=self.config.get("lfs", "on_error", "raise"),
-                                    item_id=self.config.get("data", "id_column"), n_classes=state.n_classes_given,
-                                    class_names=self.config.class_names)
+        on_error = self.config.get("lfs", "on_error", "raise")
+        try:
+            with warnings.catch_warnings():  # the run reports its faults per source (RunResult.metrics)
+                warnings.filterwarnings("ignore", r".*lost to labeling-function faults", RuntimeWarning)
+                L, apply_report = apply_lfs(lfs, state.frame, progress=self.progress, on_error=on_error,
+                                            item_id=self.config.get("data", "id_column"),
+                                            n_classes=state.n_classes_given, class_names=self.config.class_names)
+        except LFExecutionError as exc:
+            if exc.original is None or on_error != "raise":
+                raise
+            raise LFExecutionError(f"{exc}; fix the function, or set on_error = \"abstain\" under [lfs] in "
+                                   f"{self.config.file.name} to count its failures as abstentions (they are "
+                                   "reported per source)", lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
+                                   original=exc.original) from exc
         state.apply_report = apply_report.to_dict()
         return L
 
@@ -251,6 +262,10 @@ class Project:
         name = self.config.get("label_model", "name", "MajorityVote")
         params = dict(self.config.get("label_model", "params", {}))
         cls = checked_label_model(name, params)
+        if L.nnz == 0:
+            raise ValidationError(f"{self.config.file.name}: lfs: expected labeling functions that vote on some "
+                                  f"items, got {L.n_sources} source(s) that abstained on all {L.n_items} items "
+                                  "(`weaklab analyze` shows each source's coverage and faults)")
         fit_gold = self._annotation_gold(store, state)
         sampling = _gold_sampling(store, state.dataset_id) if (fit_gold >= 0).any() else "random"
         key = fingerprint("label_model", L.fingerprint, name, params, fit_gold,
@@ -480,5 +495,12 @@ def _find_previous(store: Store, dataset_id: int, key_name: str, key: str) -> di
 def _brief(report: dict[str, Any] | None) -> dict[str, Any] | None:
     if report is None:
         return None
+    counts = dict(zip(report.get("lf_names", []), report.get("n_faults", [])))
+    first: dict[str, dict[str, Any]] = {}
+    for fault in report.get("faults", []) or []:
+        first.setdefault(fault["lf_name"], fault)
+    faults = {name: {"n": int(n), "error": first.get(name, {}).get("error"),
+                     "item_id": first.get(name, {}).get("item_id")} for name, n in counts.items() if n}
     return {"total_seconds": report.get("total_seconds"), "n_items": report.get("n_items"),
-            "n_faults": int(sum(report.get("n_faults", []) or [0])), "engine": report.get("engine")}
+            "n_faults": int(sum(report.get("n_faults", []) or [0])), "engine": report.get("engine"),
+            **({"faults": faults} if faults else {})}
