@@ -167,3 +167,17 @@ def test_the_own_data_example_of_getting_started_runs_as_written(tmp_path, monke
     assert run["metrics"]["label_model"]["accuracy"] >= 0.9, run["metrics"]["label_model"]
     _cli("export", "labels.csv")
     assert set(pd.read_csv(root / "labels.csv")["class"].dropna()) <= {"billing", "bug", "other"}
+
+
+def test_diff_after_a_class_insert_says_the_class_list_changed(tmp_path, monkeypatch):
+    """The items whose votes (id 2) now name 'feature' instead of 'other' are listed with that reason, not as
+    'label model changed (same votes)'."""
+    root = _project(tmp_path, monkeypatch)
+    first = _cli("fit", "--json")["run_id"]
+    _write(root, ["billing", "bug", "feature", "other"])
+    second = _cli("fit", "--json")["run_id"]
+    changed = _cli("diff", str(first), str(second), "--json")["items"]
+    moved = [row for row in changed if (row["class_a"], row["class_b"]) == ("other", "feature")]
+    assert moved, changed[:3]
+    assert all("class id 2 names 'other'" in row["reason"] and "labels.classes changed" in row["reason"]
+               for row in moved), moved[0]

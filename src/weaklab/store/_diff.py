@@ -76,6 +76,11 @@ class DiffMixin(StoreBase):
         frame["votes_changed"] = [list(named[i]) for i in inverse]
         frame["versions_changed"] = [list(fresh[i]) for i in inverse]
         frame["reason"] = [said[i] for i in inverse]
+        if by_name:  # the same class id, and the same votes, under another name: the class list changed
+            moved = (frame["label_a"] == frame["label_b"]) & (frame["label_a"] >= 0) & ~frame["votes_changed"].map(bool)
+            rows = frame.loc[moved, ["label_a", "class_a", "class_b"]].itertuples(index=False)
+            frame.loc[moved, "reason"] = [f"class id {a} names {ca!r} in run {run_a} and {cb!r} in run {run_b} "
+                                          "(labels.classes changed; the votes are the same ids)" for a, ca, cb in rows]
         return frame
 
     def final_labels(self, run_id: int | None = None) -> pd.DataFrame:
