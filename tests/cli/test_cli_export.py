@@ -33,11 +33,11 @@ def test_export_csv_has_text_classes_origins_and_probabilities(fitted):
     out = _cli("export", "labels.csv")
     table = pd.read_csv(fitted / "labels.csv", keep_default_na=False)
     stories = pd.read_csv(fitted / "stories.csv")
-    assert len(table) == len(stories) and list(table["item_id"]) == list(stories["story_id"])
-    assert list(table.columns[:6]) == ["item_id", "headline", "label", "class", "label_from", "n_votes"]
+    assert len(table) == len(stories) and list(table["story_id"]) == list(stories["story_id"])
+    assert list(table.columns[:6]) == ["story_id", "headline", "label", "class", "label_from", "n_votes"]
     assert [c for c in table.columns if c.startswith("p_")] == ["p_politics", "p_sports", "p_tech"]
     assert table.loc[0, "headline"] == stories.loc[0, "headline"]
-    answered = table.set_index("item_id").loc["s002"]
+    answered = table.set_index("story_id").loc["s002"]
     assert (answered["class"], answered["label_from"], answered["label"]) == ("sports", "annotation", 1)
     voted = table[table["label_from"] == "label_model"]
     assert len(voted) > 0 and (voted[["p_politics", "p_sports", "p_tech"]].sum(axis=1).round(6) == 1).all()

@@ -24,8 +24,9 @@ FORMATS = (".csv", ".tsv", ".parquet", ".jsonl")
 def export(output: Path, run_id: int | None, labelled_only: bool, store_path: Path | None) -> None:
     """Write every item's final label of a run to OUTPUT (.csv, .tsv, .parquet or .jsonl, by its suffix).
 
-    Columns: the item id, the project's text column (when the data file is
-    still there), label (class id, -1 = none), class (its name), label_from
+    Columns: the item id (named as the project's id column), the project's
+    text column (when the data file is still there), label (class id, -1 =
+    none), class (its name), label_from
     (annotation, correction, label_model, votes or none: the rule of
     `weaklab explain`), n_votes, and p_<class> per class (the label model's
     probabilities: soft labels to train on).
@@ -39,6 +40,7 @@ def export(output: Path, run_id: int | None, labelled_only: bool, store_path: Pa
         frame = store.final_labels(run)
         run = int(run if run is not None else store.latest_run_id())
         text_note = _with_text(store, run, frame)
+        _named_ids(store, run, frame)
     if labelled_only:
         frame = frame[(frame["n_votes"] > 0) | frame["label_from"].isin(["annotation", "correction"])]
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -65,6 +67,15 @@ def _with_text(store: Any, run: int, frame: Any) -> str:
     texts = dict(zip((str(v) for v in ids), table[field].tolist()))
     frame.insert(1, field, [texts.get(str(v)) for v in frame["item_id"]])
     return ""
+
+
+def _named_ids(store: Any, run: int, frame: Any) -> None:
+    """Call the id column by the project's name for it (``[data].id_column``), so the file joins back onto the data."""
+    from ..pipeline.runs import run_dataset
+
+    column = (store.dataset(run_dataset(store, run)).get("meta") or {}).get("id_column")
+    if isinstance(column, str) and column and column not in frame.columns:
+        frame.columns = [column if c == "item_id" else c for c in frame.columns]
 
 
 def _write(frame: Any, output: Path, suffix: str) -> None:
