@@ -22,6 +22,7 @@ $(VENV)/.dev: $(VENV)/.base
 
 demo: $(VENV)/.base
 	$(VENV)/bin/weaklab demo
+	@echo "The weaklab command is $(VENV)/bin/weaklab (or run: source $(VENV)/bin/activate); the dashboard needs $(VENV)/bin/pip install -e '.[web]'"
 
 test: $(VENV)/.dev
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 -q; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$status
