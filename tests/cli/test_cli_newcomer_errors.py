@@ -89,3 +89,10 @@ def test_sources_that_never_vote_are_named_as_such(news_project, monkeypatch):
     (news_project / "lfs.py").write_text("from weaklab import keyword_lf\n\nlfs = [keyword_lf(['zebra'], 1)]\n")
     line = _one_line_error(_fit(news_project, monkeypatch))
     assert "lfs: expected labeling functions that vote on some items" in line and "45 items" in line, line
+
+
+def test_an_unknown_run_is_called_a_run(news_project, monkeypatch):
+    assert _fit(news_project, monkeypatch).exit_code == 0
+    for args in (["explain", "s000", "--run", "99"], ["diff", "1", "99"], ["export", "x.csv", "--run", "99"]):
+        line = _one_line_error(CliRunner().invoke(main, args))
+        assert "run_id: expected the id of a run in this store" in line and "weaklab runs" in line, (args, line)

@@ -253,7 +253,9 @@ class StoreConnection:
     def _one(self, sql: str, params: Sequence[Any], what: str, value: Any) -> tuple[Any, ...]:
         rows = self._query(sql, params)
         if not rows:
-            raise fail(what, "the id of a record in this store", value)
+            noun = what.removesuffix("_id").replace("_", " ")
+            hint = " (`weaklab runs` lists them)" if what == "run_id" else ""
+            raise fail(what, f"the id of a {noun} in this store{hint}", value)
         return rows[0]
 
 
