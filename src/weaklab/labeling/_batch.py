@@ -196,8 +196,10 @@ def require_fields(frame: pd.DataFrame, fields: Sequence[str], lf_name: str) -> 
 def field_error(lf_name: str, field: str, columns: list[Any]) -> FieldError:
     """The error for an LF reading column ``field`` that the data lacks."""
     available = ", ".join(repr(str(c)) for c in columns) or "none"
+    hint = ("; templates such as keyword_lf and regex_lf read 'text' unless given field=, e.g. "
+            "keyword_lf([...], label, field='your_column')") if field == "text" else ""
     return FieldError(
-        f"labeling function {lf_name!r}: expected a column {field!r} in the data, got columns {available}"
+        f"labeling function {lf_name!r}: expected a column {field!r} in the data, got columns {available}{hint}"
     )
 
 
