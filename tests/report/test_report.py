@@ -173,3 +173,28 @@ def test_an_image_run_report_embeds_sample_pictures(image_project, tmp_path):
     assert images and all(a["src"].startswith("data:image/png;base64,") for a in images)
     samples = "".join(parser.text["samples"])
     assert "horizontal" in samples and "vertical" in samples
+    assert "No class activation maps" in samples and not [a for a in images if "cam" in a.get("class", "")]
+
+
+def test_an_image_run_with_the_cnn_shows_class_activation_maps(cnn_image_project, tmp_path):
+    """With the image end model the first sample pictures of each class come with their CAM overlay (the PNG
+    the dashboard serves for that item's row)."""
+    import base64
+
+    from weaklab.pipeline import Project
+    from weaklab.pipeline.images import CamLookup, ImageLookup
+    from weaklab.report.writer import CAMS_PER_CLASS
+
+    result = Project(cnn_image_project).run("train")
+    with Store(cnn_image_project / ".weaklab" / "weaklab.duckdb") as store:
+        path = write_report(store, result.run_id, tmp_path / "report.html")
+        parser = _Page()
+        parser.feed(path.read_text())
+        cams = [a for tag, a in parser.tags if tag == "img" and "cam" in a.get("class", "")]
+        assert 0 < len(cams) <= CAMS_PER_CLASS * 2  # two classes in the bars project
+        item = cams[0]["alt"].rsplit(" ", 1)[-1]
+        row = store.explain(item, result.run_id)["row"]
+        images = ImageLookup(store, int(store.explain(item, result.run_id)["dataset"]["dataset_id"]))
+        expected = CamLookup(store, result.run_id, images).overlay(item, row).read_bytes()
+        assert base64.b64decode(cams[0]["src"].split(",", 1)[1]) == expected
+    assert "class activation map" in "".join(parser.text["samples"])

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..pipeline.files import write_text
-from ..pipeline.images import ImageLookup, png_data_uri
+from ..pipeline.images import CamLookup, ImageLookup, png_data_uri
 from ..pipeline.review import TextLookup
 from ..pipeline.summary import RunData, read_run
 from ..store import Store
@@ -34,11 +34,13 @@ from .html import esc, kv_table, missing, page, table
 from .spans import spans_section
 from .svg import bar_chart, reliability_diagram
 
-__all__ = ["write_report", "render_report", "SAMPLES_PER_CLASS", "MAX_ISSUE_PICTURES"]
+__all__ = ["write_report", "render_report", "SAMPLES_PER_CLASS", "CAMS_PER_CLASS", "MAX_ISSUE_PICTURES"]
 
 _SOURCE_COLUMNS = ("coverage", "overlaps", "conflicts", "est_accuracy", "emp_accuracy")
 #: Pictures shown per class in an image run's report (the most confident items of the class).
 SAMPLES_PER_CLASS = 8
+#: Of those, how many also show the class activation map of the run's image end model (if it has one).
+CAMS_PER_CLASS = 4
 #: Label issues shown with their picture (the rest are listed without one, to keep the file small).
 MAX_ISSUE_PICTURES = 50
 
@@ -118,7 +120,8 @@ def render_report(store: Store, run_id: int) -> str:
         ("alerts", "Alerts", _alerts_section(data)),
     ]
     if images.column is not None:
-        sections.insert(-2, ("samples", "Sample images", _samples_section(data, images)))
+        cams = CamLookup(store, int(run_id), images)
+        sections.insert(-2, ("samples", "Sample images", _samples_section(data, images, cams)))
     spans = spans_section(store, int(run_id), run.get("metrics") or {})
     if spans:  # a tagging run
         sections.insert(2, ("spans", "Spans", spans))
@@ -229,8 +232,9 @@ def _issues_section(data: RunData, texts: TextLookup | None, images: ImageLookup
     return f'<p class="note">{esc(shown)}</p>' + table(["picture", *headers], with_pictures, raw_columns=(0,))
 
 
-def _samples_section(data: RunData, images: ImageLookup) -> str:
-    """The most confident items of each class under the run's soft labels, as pictures."""
+def _samples_section(data: RunData, images: ImageLookup, cams: CamLookup) -> str:
+    """The most confident items of each class under the run's soft labels, as pictures; the first
+    :data:`CAMS_PER_CLASS` of each class also with the class activation map of the run's image end model."""
     if images.reason is not None and not len(images):
         return missing(f"No pictures: {images.reason}.")
     labels = data.soft_labels
@@ -242,12 +246,13 @@ def _samples_section(data: RunData, images: ImageLookup) -> str:
     hard, confidence = proba.argmax(axis=1), proba.max(axis=1)
     names = data.class_names or [str(c) for c in range(proba.shape[1])]
     body = ['<p class="note">Per class, the items the label model is surest of (picture, item id, '
-            'probability).</p>']
+            'probability).</p>', _cam_note(cams)]
     for c in range(proba.shape[1]):
         members = np.flatnonzero(hard == c)
         top = members[np.argsort(-confidence[members], kind="stable")][:SAMPLES_PER_CLASS]
-        cells = [f'<figure class="sample">{_picture(images, ids[i])}<figcaption>{esc(ids[i])} '
-                 f"({confidence[i]:.2f})</figcaption></figure>" for i in top]
+        cells = [f'<figure class="sample">{_picture(images, ids[i])}'
+                 f'{_cam_picture(cams, ids[i], int(i)) if k < CAMS_PER_CLASS else ""}<figcaption>{esc(ids[i])} '
+                 f"({confidence[i]:.2f})</figcaption></figure>" for k, i in enumerate(top)]
         label = names[c] if c < len(names) else str(c)
         body.append(f"<h3>{esc(label)} ({len(members):,} items)</h3>"
                     + ("".join(cells) if cells else missing("No item has this class as its label.")))
@@ -260,6 +265,23 @@ def _picture(images: ImageLookup, item_id: Any) -> str:
     if path is None:
         return '<span class="missing">no picture</span>'
     return f'<img class="thumb" src="{png_data_uri(path)}" alt="picture of item {esc(item_id)}" width="80">'
+
+
+def _cam_note(cams: CamLookup) -> str:
+    if cams.ref is None:
+        return missing(f"No class activation maps: {cams.reason}.")
+    return (f'<p class="note">The first {CAMS_PER_CLASS} items of each class also show the class activation '
+            "map of the image end model's predicted class over the picture (red: the regions that raised "
+            "that class's score; recorded when the model was trained).</p>")
+
+
+def _cam_picture(cams: CamLookup, item_id: Any, row: int) -> str:
+    """The item's picture with its class activation map overlaid, or nothing when the run has no maps."""
+    path = cams.overlay(item_id, row) if cams.ref is not None else None
+    if path is None:
+        return ""
+    return (f'<img class="thumb cam" src="{png_data_uri(path)}" alt="class activation map of item '
+            f'{esc(item_id)}" width="80">')
 
 
 def _snippet(texts: TextLookup | None, item_id: Any) -> str | None:

@@ -9,6 +9,7 @@ from .cam import CAMClassifier, grad_cam
 from .instance_labels import instance_label_matrix, instance_votes
 from .localize import box_iou, box_to_mask, cam_to_box, corloc, mask_to_box, max_box_acc
 from .mil import AttentionMIL
+from .miles import MILES, similarity_embedding
 from .misvm import MISVM
 from .seeds import IGNORE, cam_to_seeds, refine_seeds
 from .segment import SegmentationNet, constrained_labels, mean_iou, self_train_segmentation
@@ -17,6 +18,8 @@ __all__ = [
     # multiple-instance learning
     "AttentionMIL",
     "MISVM",
+    "MILES",
+    "similarity_embedding",
     "as_bags",
     "bags_from_instances",
     "instance_label_matrix",
