@@ -173,8 +173,9 @@ def _loop_text(loop: Any) -> tuple[str, str]:
         "auto": "weak labels weighted by the information of a label as accurate as they are "
                 "(`weak_weight=\"auto\"`, estimated from the importance-weighted answers)",
         "cv": f"weak labels weighted by the value among ({grid}) x an answer whose end model predicts held-out "
-              "answers best (`weak_weight=\"cv\"`: 3-fold cross-validation over the answers, importance-weighted "
-              "accuracy, one-standard-error rule toward the \"auto\" weight; \"auto\" below 10 usable answers)",
+              "answers best (`weak_weight=\"cv\"`: 3-fold cross-validation over the answers, accuracy on the held-out "
+              "answers, every answer alike with `sampling=\"top\"`, one-standard-error rule toward the \"auto\" "
+              "weight; \"auto\" below 10 answers)",
     }.get(str(loop.weak_weight), f"weak labels weighted {loop.weak_weight}")
     return gold, weak
 

@@ -128,6 +128,18 @@ def test_cv_weak_weight_drops_weak_labels_that_contradict_the_answers():
     assert loop.weak_weight_ > 0.03 and loop.weak_weight_scores_ is None
 
 
+def test_cv_weak_weight_scores_a_top_strategy_picks_too():
+    """sampling='top': the strategy's own picks (importance 0 as evidence about the pool) are scored by the CV."""
+    X, y, weak = _wrong_weak_labels(2)
+    loop = ActiveLoop("entropy", budget_per_round=30, weak_weight="cv", warm_start=0, explore=0.0,
+                      random_state=0)
+    items = loop.select(proba=weak)
+    loop.incorporate(items, y[items])
+    assert not loop.answer_weights().any()  # no random draw among the answers
+    loop.training_targets(weak, X=X, end_model=SoftLabelClassifier(LogisticRegression()))
+    assert loop.weak_weight_scores_ is not None and loop.weak_weight_ <= 0.03
+
+
 def test_choose_weak_weight_keeps_trusting_correct_weak_labels():
     """When the weak labels are right, full weight predicts the held-out answers as well as any other."""
     X, y, _ = _wrong_weak_labels(1)

@@ -235,13 +235,15 @@ def estimate_weak_weight(
     end_model: Any,
     answer_weight: float,
     random_state: Any,
+    cv_importance: np.ndarray | None = None,
 ) -> tuple[float, dict[float, float] | None]:
     """The weak-label weight of ``ActiveLoop(weak_weight=mode)`` and, for ``"cv"``, the scores behind it.
 
     ``"auto"``: :func:`label_information` of the importance-weighted
     :func:`weak_label_accuracy`. ``"cv"``: :func:`choose_weak_weight` with
-    the ``"auto"`` value as tie-break, once :data:`MIN_CV_ANSWERS` answers
-    have a positive importance weight and ``X`` and ``end_model`` are given
+    the ``"auto"`` value as tie-break, its held-out answers weighted by
+    ``cv_importance`` (default ``importance``), once :data:`MIN_CV_ANSWERS`
+    of those weights are positive and ``X`` and ``end_model`` are given
     (``"auto"`` otherwise).
 
     Examples
@@ -257,7 +259,8 @@ def estimate_weak_weight(
     k = label_proba.shape[1]
     accuracy = weak_label_accuracy(asked_proba, answers, float(label_proba.max(axis=1).mean()), weights=importance)
     auto = label_information(accuracy, k)
-    if mode == "auto" or int(np.sum(importance > 0)) < MIN_CV_ANSWERS or X is None or end_model is None:
+    scoring = importance if cv_importance is None else np.asarray(cv_importance, dtype=np.float64)
+    if mode == "auto" or int(np.sum(scoring > 0)) < MIN_CV_ANSWERS or X is None or end_model is None:
         return auto, None
-    return choose_weak_weight(end_model, X, label_proba, items, answers, importance, exclude=excluded,
+    return choose_weak_weight(end_model, X, label_proba, items, answers, scoring, exclude=excluded,
                               answer_weight=answer_weight, prior=auto, random_state=random_state)
