@@ -278,3 +278,40 @@ def test_report_shows_the_headlines_of_label_issues(cwd, tmp_path):
     for headline in plain["headline"].iloc[:2]:
         assert headline in section
     assert re.search(r"legit \(0\)", section) and re.search(r"junk \(1\)", section)
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGHUP"), reason="POSIX signals")
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_terminal_annotate_saves_its_answers_when_the_process_is_stopped(cwd, signame):
+    """`kill` (SIGTERM) or a closed terminal (SIGHUP) ends `weaklab annotate` with the answers given so far saved."""
+    import signal
+    import subprocess
+    import sys
+
+    from weaklab.store import Store
+
+    root, _ = cwd
+    annotator = f"stopped-{signame.lower()}"
+    child = subprocess.Popen([sys.executable, "-m", "weaklab", "annotate", "--annotator", annotator, "--limit", "5"],
+                             cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        shown = []
+        for answer in ("2", "1", None):  # two answers, then the third item waits for its answer
+            line = child.stdout.readline()
+            while line and "] item " not in line:
+                line = child.stdout.readline()
+            assert line, child.stderr.read()
+            shown.append(line.split("item ", 1)[1].split()[0])
+            if answer is not None:
+                child.stdin.write(answer + "\n")
+                child.stdin.flush()
+        child.send_signal(getattr(signal, signame))
+        out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 128 + getattr(signal, signame), err
+    assert f"Stopped ({signame})" in out and f"Saved 2 answer(s) as {annotator}" in out
+    with Store(root / ".weaklab" / "weaklab.duckdb", read_only=True) as store:
+        mine = store.annotations(1, annotator=annotator)
+    assert dict(zip(mine["item_id"].astype(str), mine["label"])) == {shown[0]: 1, shown[1]: 0}

@@ -8,7 +8,10 @@ otherwise (a pipe, more than nine classes) each answer is a line.
 Answers and skips are kept in memory and saved as annotations (annotator
 name, origin ``"terminal"``, time of the answer) every :data:`SAVE_EVERY` of
 them and when the session ends, so the store is opened for writing only
-briefly. A skip is recorded as the store records every skip (an annotation
+briefly. The session also ends, and saves, when the process is asked to stop:
+Ctrl-C, a closed terminal (``SIGHUP``) or ``kill`` (``SIGTERM``); only an
+uncatchable stop (``kill -9``, a crash of the machine) can lose the answers
+given since the last save. A skip is recorded as the store records every skip (an annotation
 with no label, status ``"skipped"``, as the dashboard's skip button and a
 Label Studio import record theirs): it is kept in the item's history, is not
 gold, and takes the item out of the review queue. Undo reaches back to the
@@ -17,7 +20,11 @@ last save.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +42,55 @@ __all__ = ["SAVE_EVERY", "review_session"]
 SAVE_EVERY = 10
 
 
+class _Stopped(Exception):
+    """The process was asked to stop (a closed terminal, ``kill``): end the session, saving its answers."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _StopSignals:
+    """While installed, ``SIGTERM`` and ``SIGHUP`` raise :class:`_Stopped` (main thread only).
+
+    A signal that arrives while answers are being written is held until the
+    write is done (:meth:`writing`), so a save is never cut in half.
+    """
+
+    def __init__(self) -> None:
+        self.armed = True
+        self.held: int | None = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if not self.armed:
+            self.held = signum
+            return
+        raise _Stopped(signum)
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+        previous = {sig: signal.signal(sig, self._handle) for sig in wanted}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    @contextmanager
+    def writing(self, final: bool = False) -> Iterator[None]:
+        self.armed = False
+        try:
+            yield
+        finally:
+            self.armed = not final
+        if self.held is not None and not final:
+            raise _Stopped(self.held)
+
+
 @dataclass
 class _Session:
     """What a session holds: the queue, where it is, and the answers not saved yet."""
@@ -47,6 +103,7 @@ class _Session:
     position: int = 0
     pending: list[tuple[Any, int | None, datetime]] = field(default_factory=list)  # None: a skip
     history: list[int] = field(default_factory=list)  # the position of each pending answer or skip
+    signals: _StopSignals = field(default_factory=_StopSignals)
     saved: int = 0
     skipped: int = 0
 
@@ -81,11 +138,19 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
         return
     console.print(f"Reviewing run {run} as [bold]{escape(annotator)}[/bold]: {len(items)} item(s), "
                   f"{strategy.replace('_', ' ')} first. Answers are saved every {SAVE_EVERY} and when you quit.")
-    try:
-        _loop(session, console, store_path)
-    finally:
-        _save(session, store_path)
+    stopped: _Stopped | None = None
+    with session.signals.installed():
+        try:
+            _loop(session, console, store_path)
+        except _Stopped as exc:
+            stopped = exc
+        finally:
+            _save(session, store_path, final=True)
+    if stopped is not None:
+        console.print(f"Stopped ({stopped}).")
     console.print(_farewell(session))
+    if stopped is not None:
+        raise SystemExit(128 + stopped.signum)
 
 
 def _loop(session: _Session, console: Console, store_path: Path | None) -> None:
@@ -156,18 +221,23 @@ def _undo(session: _Session, console: Console) -> None:
     session.position = position
 
 
-def _save(session: _Session, store_path: Path | None) -> None:
-    """Write the pending answers and skips as annotations in one transaction; undo cannot reach past this."""
-    if session.pending:
-        with open_store(store_path, read_only=False) as store:
-            ids, labels, times = zip(*session.pending)
-            store.add_annotations(session.dataset_id, list(ids), session.annotator, list(labels),
-                                  origin="terminal", run_id=session.run_id, when=list(times))
-        n_skips = sum(label is None for _, label, _ in session.pending)
-        session.skipped += n_skips
-        session.saved += len(session.pending) - n_skips
-        session.pending.clear()
-    session.history.clear()
+def _save(session: _Session, store_path: Path | None, final: bool = False) -> None:
+    """Write the pending answers and skips as annotations in one transaction; undo cannot reach past this.
+
+    A stop signal during the write waits for its end (``final``: the session
+    is ending anyway, so it is ignored).
+    """
+    with session.signals.writing(final):
+        if session.pending:
+            with open_store(store_path, read_only=False) as store:
+                ids, labels, times = zip(*session.pending)
+                store.add_annotations(session.dataset_id, list(ids), session.annotator, list(labels),
+                                      origin="terminal", run_id=session.run_id, when=list(times))
+            n_skips = sum(label is None for _, label, _ in session.pending)
+            session.skipped += n_skips
+            session.saved += len(session.pending) - n_skips
+            session.pending.clear()
+        session.history.clear()
 
 
 def _farewell(session: _Session) -> str:
