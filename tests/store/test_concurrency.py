@@ -174,3 +174,44 @@ def test_one_process_reads_and_writes_from_threads(tmp_path):
             t.join()
         assert not errors
         assert len(st.runs()) == 15
+
+
+def _flaky_connect(monkeypatch, n_failures):
+    """duckdb.connect failing as DuckDB does when it read the headers just before another process's checkpoint."""
+    import duckdb
+
+    from weaklab.store import _db
+
+    real, calls = duckdb.connect, []
+
+    def connect(*args, **kwargs):
+        calls.append(args)
+        if n_failures is None or len(calls) <= n_failures:
+            raise duckdb.IOException('IO Error: Could not read enough bytes from file "s.duckdb": '
+                                     "attempted to read 262144 bytes from location 3420160")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_db.duckdb, "connect", connect)
+    return calls
+
+
+def test_an_open_that_reads_the_headers_mid_checkpoint_is_retried(tmp_path, monkeypatch):
+    """DuckDB reads the headers before its lock: an open that sees blocks moved by a checkpoint opens again."""
+    path = _store(tmp_path)
+    calls = _flaky_connect(monkeypatch, 2)
+    with Store(path, read_only=True, timeout=5.0) as ro:
+        assert list(ro.datasets()["name"]) == ["mine"]
+    assert len(calls) == 3
+
+
+def test_a_file_damaged_for_good_is_reported_after_the_retries(tmp_path, monkeypatch):
+    """Damage that persists past the retry window (bounded by timeout) is a StoreError naming the file."""
+    path = _store(tmp_path)
+    calls = _flaky_connect(monkeypatch, None)
+    started = time.monotonic()
+    with pytest.raises(StoreError) as info:
+        Store(path, read_only=True, timeout=0.3)
+    waited = time.monotonic() - started
+    message = str(info.value)
+    assert str(path) in message and "damaged or cut short" in message and "still so after retrying" in message
+    assert len(calls) > 1 and 0.25 <= waited < 3.0

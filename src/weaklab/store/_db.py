@@ -19,6 +19,8 @@ from ._lease import WAIT_MARKER_SUFFIX, touch_marker
 __all__ = ["connect", "holder", "process_command", "store_error", "utcnow"]
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
+#: Seconds (at most; never beyond the open's timeout) an open keeps retrying when DuckDB reports damage.
+DAMAGE_RETRY_SECONDS = 1.0
 #: DuckDB's words for a file that is truncated or whose blocks are damaged.
 _DAMAGE_MARKERS = ("Could not read enough bytes", "Corrupt database file", "does not match stored checksum")
 
@@ -28,8 +30,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def store_error(path: Path, exc: BaseException, waited: float | None = None) -> StoreError:
-    """A :class:`StoreError` naming ``path`` for a DuckDB failure ``exc``."""
+def store_error(path: Path, exc: BaseException, waited: float | None = None,
+                retried: float | None = None) -> StoreError:
+    """A :class:`StoreError` naming ``path`` for a DuckDB failure ``exc``.
+
+    ``waited``: seconds spent waiting for a lock; ``retried``: seconds an open kept failing as damaged.
+    """
     text = str(exc)
     if any(marker in text for marker in _LOCK_MARKERS):
         wait = f"waited {waited:.1f} s; " if waited is not None else ""
@@ -42,7 +48,8 @@ def store_error(path: Path, exc: BaseException, waited: float | None = None) -> 
         return StoreError(f"store {path}: the file is not a DuckDB database (not a weaklab store)")
     if any(marker in text for marker in _DAMAGE_MARKERS):
         return StoreError(
-            f"store {path}: the file is damaged or cut short (DuckDB: {text.splitlines()[0][:160]}). "
+            f"store {path}: the file is damaged or cut short (DuckDB: {text.splitlines()[0][:160]}"
+            + (f"; still so after retrying for {retried:.1f} s" if retried else "") + "). "
             f"Recovery: restore it from a backup if you have one; otherwise move it aside "
             f"(mv {path.name} {path.name}.damaged) and run `weaklab fit` again, which rebuilds the runs, "
             "matrices and models from the data and the LFs (the arrays/ folder is reused); human answers, "
@@ -55,6 +62,21 @@ def store_error(path: Path, exc: BaseException, waited: float | None = None) -> 
             "use one Store object per file and process"
         )
     return StoreError(f"store {path}: {text}")
+
+
+class _DamagedOnOpen(Exception):
+    """DuckDB reported damage while opening the file or reading its catalog (possibly a passing race)."""
+
+    def __init__(self, original: duckdb.Error) -> None:
+        super().__init__(str(original))
+        self.original = original
+
+
+def _open_error(path: Path, exc: duckdb.Error) -> Exception:
+    """The error for a DuckDB failure while opening: damage is marked for a retry, the rest is final."""
+    if any(marker in str(exc) for marker in _DAMAGE_MARKERS):
+        return _DamagedOnOpen(exc)
+    return store_error(path, exc)
 
 
 def holder(text: str) -> str:
@@ -85,10 +107,33 @@ def connect(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyCo
 
     A missing file is created (unless ``read_only``). While another process
     holds the lock, opening is retried until ``timeout`` seconds have passed,
-    and the waiting marker beside the file tells the holder to let go.
+    and the waiting marker beside the file tells the holder to let go. An
+    open (or its first catalog read) that DuckDB reports as damaged is
+    retried for up to ``DAMAGE_RETRY_SECONDS`` (within ``timeout``): DuckDB
+    reads the headers before taking its lock, so another process's
+    checkpoint in between looks like damage; a file still failing after
+    that is reported as damaged.
     """
     if read_only and not path.exists():
         raise StoreError(f"store {path}: no such file (a read-only store must exist)")
+    started = time.monotonic()
+    deadline = started + timeout
+    delay = 0.01
+    while True:
+        try:
+            return _connect_once(path, read_only, max(0.0, deadline - time.monotonic()))
+        except _DamagedOnOpen as damaged:
+            # DuckDB reads the file's headers *before* it takes its file lock: when another process
+            # checkpoints (or closes) in between, the headers it read point at blocks that moved, and a
+            # sound file looks damaged for a moment. Opening again reads the headers anew.
+            now = time.monotonic()
+            if now >= min(deadline, started + DAMAGE_RETRY_SECONDS):
+                raise store_error(path, damaged.original, retried=now - started) from None
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.1)
+
+
+def _connect_once(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
     con = _open_with_retry(path, read_only, timeout)
     try:
         if read_only and _needs_migration(con, path) and os.access(path, os.W_OK):
@@ -111,7 +156,7 @@ def _needs_migration(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
         tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         version = _read_version(con, path, tables)
     except duckdb.Error as exc:
-        raise store_error(path, exc) from None
+        raise _open_error(path, exc) from None
     return version < len(schema.MIGRATIONS)
 
 
@@ -127,7 +172,7 @@ def _open_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.Duck
             locked = any(marker_text in str(exc) for marker_text in _LOCK_MARKERS)
             now = time.monotonic()
             if not locked or now >= deadline:
-                raise store_error(path, exc, now - started if locked else None) from None
+                raise (_open_error(path, exc) if not locked else store_error(path, exc, now - started)) from None
         touch_marker(marker)
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(delay * 2, 0.1)
@@ -138,7 +183,7 @@ def _check_and_migrate(con: duckdb.DuckDBPyConnection, path: Path, read_only: bo
         tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         version = _read_version(con, path, tables)
     except duckdb.Error as exc:
-        raise store_error(path, exc) from None
+        raise _open_error(path, exc) from None
     latest = len(schema.MIGRATIONS)
     if version > latest:
         raise SchemaVersionError(
