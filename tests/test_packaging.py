@@ -26,14 +26,29 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    done = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    """The sdist and wheel, built once per test session even with several pytest-xdist workers.
+
+    setuptools stages an sdist in ``weaklab-<version>/`` inside the checkout, so two workers building
+    at the same time delete each other's staging folder; the first worker builds under a file lock in
+    the folder all workers share, and the others reuse its output.
+    """
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # one folder for this session's workers
+    out = shared / "weaklab-dist"
+    with open(shared / "weaklab-dist.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "BUILT").exists():
+            out.mkdir(exist_ok=True)
+            done = subprocess.run(
+                [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            (out / "BUILT").write_text("ok")
     return out
 
 
