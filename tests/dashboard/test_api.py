@@ -287,3 +287,14 @@ def test_importing_weaklab_does_not_import_fastapi() -> None:
 
     code = "import sys, weaklab, weaklab.cli; print('fastapi' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_issues_page_of_a_run_without_an_issues_step_says_what_to_run(ro: TestClient) -> None:
+    """A run that never went through the issues step gets a sentence pointing to `weaklab issues`, not a raw error."""
+    store = ro.app.state.dashboard.store
+    without = [int(r) for r in store.runs()["run_id"]
+               if not (store.run_records(int(r))["soft_labels"]["role"] == "issues_judge").any()]
+    assert without, "the demo store should hold a run without the issues step"
+    text = ro.get(f"/issues?run={without[0]}").text
+    assert "has not been through the issues step yet" in text and "weaklab issues" in text
+    assert "run_id: expected" not in text

@@ -106,6 +106,7 @@ def test_answers_come_back_as_span_answers_with_decisions(project: Path) -> None
     out = _invoke(project, "annotate", "import", str(project / "export.json"), "--annotator", "ada")
     assert out.exit_code == 0, out.output
     assert "Stored 2 new answer(s) from annotator(s) ada" in out.output
+    assert "`weaklab train` trains the tagger" in out.output and "weaklab fit" not in out.output
     with _store(project, read_only=True) as store:
         answers = store.span_answers(proposed.dataset_id)
     assert answers["annotator"].tolist() == ["ada"] * 3 and answers["origin"].tolist() == ["label_studio"] * 3

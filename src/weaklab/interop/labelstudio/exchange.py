@@ -345,6 +345,9 @@ class ImportSummary:
         answers (:meth:`~weaklab.store.Store.reattribute_answers`); the
         earlier versions stay in the history. Answers already stored under
         a name keep it.
+    next_step : str, default="the next `weaklab fit` uses the new answers as gold"
+        What uses the stored answers (a tagging run's span answers train the
+        next tagger: ``weaklab train``).
     """
 
     path: str
@@ -359,6 +362,7 @@ class ImportSummary:
     annotators: tuple[str, ...] = ()
     n_skips_recorded: int = 0
     reattributed: tuple[tuple[str, str, int], ...] = ()
+    next_step: str = "the next `weaklab fit` uses the new answers as gold"
 
     @property
     def n_no_answer(self) -> int:
@@ -386,7 +390,7 @@ class ImportSummary:
             parts.append(f"No answer in {', '.join(none)}"
                          + (f" ({self.n_skips_recorded} skip(s) recorded)." if self.n_skips_recorded else "."))
         if self.n_stored:
-            parts.append("The next `weaklab fit` uses the new answers as gold.")
+            parts.append(f"{self.next_step[:1].upper()}{self.next_step[1:]}.")
         return " ".join(parts)
 
 

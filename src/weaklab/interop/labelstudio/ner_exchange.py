@@ -316,7 +316,8 @@ def import_label_studio_ner(store: Store, path: str | os.PathLike[str], *, run_i
     return ImportSummary(path=str(file), dataset_id=proposed.dataset_id, n_answers=n_answers, n_stored=n_stored,
                          n_already_stored=n_answers - n_stored, n_skipped=int((~answers).sum()),
                          n_skips_recorded=int((stored & ~answers.to_numpy()).sum()),
-                         annotators=tuple(sorted({str(a) for a, s in zip(frame["annotator"], stored) if s})))
+                         annotators=tuple(sorted({str(a) for a, s in zip(frame["annotator"], stored) if s})),
+                         next_step="the next `weaklab train` trains the tagger on the new span answers")
 
 
 def _store(store: Store, proposed: ProposedSpans, frame: pd.DataFrame, ids: list[Any], rows: np.ndarray,
