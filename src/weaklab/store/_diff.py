@@ -40,11 +40,7 @@ class DiffMixin(StoreBase):
             ``versions_changed`` (those of them whose version differs between
             the runs), ``reason`` (a short sentence).
         """
-        ds_a, ds_b = int(self._run_row(run_a)[0]), int(self._run_row(run_b)[0])
-        name_a, name_b = self._dataset_row(ds_a)[0], self._dataset_row(ds_b)[0]
-        if name_a != name_b:
-            raise fail("run_b", f"a run over a version of the dataset of run {run_a} ({name_a!r})",
-                       got_text=f"run {run_b} over dataset {name_b!r}")
+        ds_a, ds_b = self._compared_datasets(run_a, run_b)
         a, b = self._run_outcome(int(run_a)), self._run_outcome(int(run_b))
         keys, ia, ib = _aligned(a["keys"], b["keys"], same=ds_a == ds_b)
         label_a, label_b = _take(a["labels"], ia), _take(b["labels"], ib)

@@ -45,6 +45,15 @@ class StoreBase(LookupMixin):
             [int(run_id)], "run_id", run_id)
         return dataset, self._status_of(int(run_id), status), created, finished
 
+    def _compared_datasets(self, run_a: int, run_b: int) -> tuple[int, int]:
+        """The dataset (version) ids of two runs to compare; a ValidationError unless both version one dataset."""
+        ds_a, ds_b = int(self._run_row(run_a)[0]), int(self._run_row(run_b)[0])
+        name_a, name_b = self._dataset_row(ds_a)[0], self._dataset_row(ds_b)[0]
+        if name_a != name_b:
+            raise fail("run_b", f"a run over a version of the dataset of run {run_a} ({name_a!r})",
+                       got_text=f"run {run_b} over dataset {name_b!r}")
+        return ds_a, ds_b
+
     def _application_row(self, application_id: Any) -> tuple[Any, ...]:
         check_id("application_id", application_id)
         return self._one(

@@ -51,11 +51,7 @@ class SpanDiffMixin(SpansMixin):
         --------
         >>> store.diff_spans(1, 2)[["item_id", "added", "removed", "reason"]]   # doctest: +SKIP
         """
-        ds_a, ds_b = int(self._run_row(run_a)[0]), int(self._run_row(run_b)[0])
-        name_a, name_b = self._dataset_row(ds_a)[0], self._dataset_row(ds_b)[0]
-        if name_a != name_b:
-            raise fail("run_b", f"a run over a version of the dataset of run {run_a} ({name_a!r})",
-                       got_text=f"run {run_b} over dataset {name_b!r}")
+        self._compared_datasets(run_a, run_b)  # both runs version one dataset
         a, b = self._span_outcome(int(run_a)), self._span_outcome(int(run_b))
         keys = list(b["keys"]) + [k for k in a["keys"] if k not in b["index"]]
         rows = []
