@@ -11,6 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..demo import DemoResult
 
 
@@ -244,27 +246,25 @@ def explain(console: Console, story: dict[str, Any]) -> None:
 
 def diff_table(frame: Any, run_a: int, run_b: int, limit: int) -> Table:
     """Items whose label changed between two runs."""
-    table = Table(title=f"{len(frame)} item(s) changed label between run {run_a} and run {run_b}",
-                  title_justify="left")
-    for column in ("item", f"run {run_a}", f"run {run_b}", "why"):
-        table.add_column(column)
-    for row in frame.head(limit).itertuples():
-        table.add_row(str(row.item_id), f"{_shown(row, 'a')} ({row.from_a})", f"{_shown(row, 'b')} ({row.from_b})",
-                      row.reason)
-    if len(frame) > limit:
-        table.caption = f"first {limit} shown; --json lists all"
-    return table
+    return _changed_table(frame, "changed label", run_a, run_b, limit,
+                          lambda row: (f"{_shown(row, 'a')} ({row.from_a})", f"{_shown(row, 'b')} ({row.from_b})"))
 
 
 def span_diff_table(frame: Any, run_a: int, run_b: int, limit: int) -> Table:
     """Items whose final spans changed between two tagging runs: the words of each span with its type."""
-    table = Table(title=f"{len(frame)} item(s) changed spans between run {run_a} and run {run_b}",
-                  title_justify="left")
+    return _changed_table(frame, "changed spans", run_a, run_b, limit,
+                          lambda row: (_spans_text(row.tokens, row.spans_a, row.from_a),
+                                       _spans_text(row.tokens, row.spans_b, row.from_b)))
+
+
+def _changed_table(frame: Any, what: str, run_a: int, run_b: int, limit: int,
+                   sides: Callable[[Any], tuple[str, str]]) -> Table:
+    """The first ``limit`` rows of a diff: item, each run's side (``sides(row)``) and why."""
+    table = Table(title=f"{len(frame)} item(s) {what} between run {run_a} and run {run_b}", title_justify="left")
     for column in ("item", f"run {run_a}", f"run {run_b}", "why"):
         table.add_column(column)
     for row in frame.head(limit).itertuples():
-        table.add_row(str(row.item_id), _spans_text(row.tokens, row.spans_a, row.from_a),
-                      _spans_text(row.tokens, row.spans_b, row.from_b), row.reason)
+        table.add_row(str(row.item_id), *sides(row), row.reason)
     if len(frame) > limit:
         table.caption = f"first {limit} shown; --json lists all"
     return table
