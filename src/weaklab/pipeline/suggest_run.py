@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .._core.validation import fail
 from ..store import Store
@@ -13,7 +14,29 @@ from .reuse import JUDGE_ROLE
 from .suggest import RepairSuggestions, suggest_repairs
 from .training import label_model_class
 
-__all__ = ["run_suggestions", "project_suggestions"]
+__all__ = ["run_suggestions", "project_suggestions", "went_through_issues"]
+
+
+def went_through_issues(records: dict[str, pd.DataFrame]) -> bool:
+    """Whether a run's records hold what repair suggestions read: its label model and the issues judge.
+
+    Parameters
+    ----------
+    records : dict of DataFrame
+        :meth:`~weaklab.store.Store.run_records` of the run.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> went_through_issues(store.run_records(run_id))   # doctest: +SKIP
+    True
+    """
+    softs = records["soft_labels"]
+    return not (records["label_model_runs"].empty or (softs["role"] != JUDGE_ROLE).all()
+                or (softs["role"] != "label_model").all())
 
 
 def run_suggestions(store: Store, run_id: int, *, lfs: Any = None, data: Any = None) -> RepairSuggestions:
@@ -45,7 +68,7 @@ def run_suggestions(store: Store, run_id: int, *, lfs: Any = None, data: Any = N
     lm_runs, softs = records["label_model_runs"], records["soft_labels"]
     judges = softs[softs["role"] == JUDGE_ROLE]
     lm_softs = softs[softs["role"] == "label_model"]
-    if lm_runs.empty or judges.empty or lm_softs.empty:
+    if not went_through_issues(records):
         raise fail("run_id", "a run that went through the issues step (`weaklab issues`)", run_id)
     lm_row = lm_runs.iloc[-1]
     state = store.load_label_model_state(int(lm_row["label_model_run_id"]))

@@ -64,11 +64,9 @@ def _recorded_evidence(state: DashboardState, run_id: int) -> dict[str, dict[str
 def repairs_view(state: DashboardState, run_id: int) -> dict[str, Any]:
     """The run's source repair suggestions (harm per source; drop or keep), or why there are none."""
     def build() -> dict[str, Any]:
-        from ...pipeline.reuse import JUDGE_ROLE
-        from ...pipeline.suggest_run import run_suggestions
+        from ...pipeline.suggest_run import run_suggestions, went_through_issues
 
-        softs = state.store.run_records(int(run_id))["soft_labels"]
-        if not (softs["role"] == JUDGE_ROLE).any():  # what the suggestions are read from
+        if not went_through_issues(state.store.run_records(int(run_id))):
             return {"repairs": [], "repairs_note": "the run has not been through the issues step yet (run "
                                                    "`weaklab issues`: it ranks label issues and judges the sources)"}
         try:
