@@ -159,17 +159,21 @@ def _latest(store: Any) -> int:
 @click.option("--limit", default=20, show_default=True, help="Items in this session.")
 @click.option("--strategy", type=click.Choice(["least_confidence", "entropy", "margin"]),
               default="least_confidence", show_default=True, help="Which uncertain items come first.")
+@click.option("--include-gold", is_flag=True,
+              help="Offer the items that hold gold in the data file too (to re-check their gold).")
 @store_option
 @click.pass_context
 @handled
 def annotate(ctx: click.Context, run_id: int | None, annotator: str | None, limit: int, strategy: str,
-             store_path: Path | None) -> None:
+             include_gold: bool, store_path: Path | None) -> None:
     """Answer the review queue in the terminal, or exchange batches with Label Studio (export / import).
 
     \b
     Without a subcommand: each item shows its text, the sources' votes and
     the soft label; keys 1..k answer, s skips, u undoes, q quits. Answers are
     stored as annotations under your name; the next `weaklab fit` uses them.
+    Items that hold gold in the data file (dev items) are not offered unless
+    --include-gold is given.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -179,7 +183,7 @@ def annotate(ctx: click.Context, run_id: int | None, annotator: str | None, limi
     from .terminal_review import review_session
 
     name = check_annotator(annotator if annotator is not None else getpass.getuser())
-    review_session(store_path, run_id, name, limit, strategy)
+    review_session(store_path, run_id, name, limit, strategy, include_gold)
 
 
 @annotate.command("export")
@@ -194,18 +198,20 @@ def annotate(ctx: click.Context, run_id: int | None, annotator: str | None, limi
                    "version (the first import's): keep it the same for every batch.")
 @click.option("--include-pending", is_flag=True,
               help="Send again the items of earlier batches that nobody answered or skipped yet.")
+@click.option("--include-gold", is_flag=True,
+              help="Send the items that hold gold in the data file too (to re-check their gold).")
 @store_option
 @handled
 def annotate_export(run_id: int | None, output: Path, limit: int | None, text_field: str | None,
-                    model_version: str, include_pending: bool, store_path: Path | None) -> None:
+                    model_version: str, include_pending: bool, include_gold: bool, store_path: Path | None) -> None:
     """Write a review batch as Label Studio tasks with weaklab's soft labels as predictions.
 
     For a tagging run the tasks are NER tasks (a ``Labels`` config over the
     item's tokens) whose predictions are the label model's proposed spans.
 
     By default the run's items that nobody answered or skipped, that no
-    earlier batch sent, and that have no gold in the data file (dev items),
-    least confident first (the review queue); answered items whose text
+    earlier batch sent, and that have no gold in the data file (dev items;
+    --include-gold sends them too), least confident first (the review queue); answered items whose text
     changed since come first. Items no source voted on get no pre-filled
     label. The run is recorded in each task's meta, and the exported items
     as pending until their answers are imported (Label Studio does not
@@ -217,10 +223,11 @@ def annotate_export(run_id: int | None, output: Path, limit: int | None, text_fi
         run = run_id if run_id is not None else _latest(store)
         if is_tagging_run(store, run):
             summary = export_label_studio_ner(store, run, output, limit=limit, model_version=model_version,
-                                              include_pending=include_pending)
+                                              include_pending=include_pending, include_gold=include_gold)
         else:
             summary = export_label_studio(store, run, output, text_field=text_field, limit=limit,
-                                          model_version=model_version, include_pending=include_pending)
+                                          model_version=model_version, include_pending=include_pending,
+                                          include_gold=include_gold)
     click.echo(f"{summary.describe()} In Label Studio: create a project with the labeling config beside it, "
                f"import {output.name}, label, then export JSON and run `weaklab annotate import EXPORT.json`.")
 

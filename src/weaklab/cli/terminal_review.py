@@ -116,9 +116,9 @@ class _Session:
 
 
 def review_session(store_path: Path | None, run_id: int | None, annotator: str, limit: int,
-                   strategy: str) -> None:
-    """Run one terminal review session (see the module docstring)."""
-    from ..pipeline.review import review_batch
+                   strategy: str, include_gold: bool = False) -> None:
+    """Run one terminal review session (see the module docstring); ``include_gold`` offers gold items too."""
+    from ..pipeline.review import GoldItems, gold_items, review_batch
 
     with open_store(store_path) as store:
         run = run_id if run_id is not None else store.latest_run_id()
@@ -130,11 +130,17 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
                 f"run {run} is a tagging run: review its spans in the dashboard (`weaklab serve`, then Review: "
                 "accept, reject or fix each proposed span with the keyboard) or in Label Studio "
                 "(`weaklab annotate export`, then `weaklab annotate import EXPORT.json`)")
-        items, names = review_batch(store, int(run), limit=limit, strategy=strategy)
+        gold = GoldItems(frozenset()) if include_gold else gold_items(store, dataset_id)
+        items, names = review_batch(store, int(run), limit=limit, strategy=strategy, gold=gold)
     session = _Session(int(run), dataset_id, annotator, names, items)
     console = Console(highlight=False)
+    if len(gold):
+        console.print(gold.describe("`weaklab annotate --include-gold` offers them too, to re-check their gold"))
+    elif include_gold:
+        console.print("Items that hold gold are offered too (--include-gold).")
     if not items:
-        console.print(f"Nothing to review in run {run}: every item has a human answer.")
+        console.print(f"Nothing to review in run {run}: every item has a human answer"
+                      f"{' or holds gold' if len(gold) else ''}.")
         return
     console.print(f"Reviewing run {run} as [bold]{escape(annotator)}[/bold]: {len(items)} item(s), "
                   f"{strategy.replace('_', ' ')} first. Answers are saved every {SAVE_EVERY} and when you quit.")

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from fastapi import Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from ..errors import ValidationError
@@ -26,7 +26,7 @@ from .security import csrf_token
 from .state import DashboardState, NotFound
 
 __all__ = ["ANNOTATOR_COOKIE", "Nav", "PageNo", "Pager", "Pages", "RunId", "class_id", "explain", "flat_numbers",
-           "item_cam", "item_image", "plain_json", "records"]
+           "gold_context", "item_cam", "item_image", "offered_items", "plain_json", "records", "review_redirect"]
 
 ANNOTATOR_COOKIE = "weaklab_annotator"
 
@@ -223,3 +223,23 @@ def plain_json(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
+
+
+def offered_items(state: DashboardState, run_id: int, include_gold: bool) -> Callable[[list[Any]], list[Any]]:
+    """A filter keeping the items a review queue may offer: all with ``include_gold``, else those without gold."""
+    if include_gold:
+        return list
+    gold = state.gold(state.dataset_id(run_id))
+    return lambda items: [v for v in items if v not in gold]
+
+
+def gold_context(state: DashboardState, run_id: int, include_gold: bool) -> dict[str, Any]:
+    """What the review pages say about gold items: how many, the column, and whether they are offered."""
+    gold = state.gold(state.dataset_id(run_id))
+    note = gold.describe('"Offer them too" re-checks their gold') if len(gold) else None
+    return {"include_gold": include_gold, "n_gold": len(gold), "gold_column": gold.column, "gold_note": note}
+
+
+def review_redirect(run: int, include_gold: bool) -> RedirectResponse:
+    """Back to the run's review queue (the one offering gold items too, when that is where the answer came from)."""
+    return RedirectResponse(f"/review?run={run}{'&gold=1' if include_gold else ''}", status_code=303)

@@ -36,7 +36,7 @@ import pandas as pd
 from .._core.agreement import SourceAgreement
 from ..errors import StoreError, ValidationError
 from ..pipeline.images import CamLookup, ImageLookup
-from ..pipeline.review import ReviewRanking, TextLookup, review_order, run_summary
+from ..pipeline.review import GoldItems, ReviewRanking, TextLookup, gold_items, review_order, run_summary
 from ..store import Store
 
 __all__ = ["DashboardState", "NotFound", "MatrixStats", "REQUEST_STAMPS", "request_stamps"]
@@ -147,7 +147,7 @@ class DashboardState:
         self._stamp: tuple[float, int] = (-1.0, -1)
         self._writes = 0
         self._claim_writes = 0
-        self._review_start: dict[int, tuple[int, float]] = {}
+        self._review_start: dict[tuple[int, bool], tuple[int, float]] = {}
 
     def close(self) -> None:
         """Close the store (releases its file lock)."""
@@ -229,25 +229,28 @@ class DashboardState:
                 self._writes += 1
 
     # ------------------------------------------------------------------ review queue position
-    def review_start(self, run_id: int, lease_seconds: float) -> int:
+    def review_start(self, run_id: int, lease_seconds: float, *, gold: bool = False) -> int:
         """Where the run's review ranking may still hold a free item (items before it were all taken).
 
         Claims expire, so the position goes back to the start ``lease_seconds``
-        after it first moved.
+        after it first moved. ``gold``: the queue that offers gold items too
+        (kept apart: a window of gold items is taken in one queue, not in the other).
         """
+        key = (int(run_id), bool(gold))
         with self._lock:
-            start, since = self._review_start.get(run_id, (0, 0.0))
+            start, since = self._review_start.get(key, (0, 0.0))
             if start and time.monotonic() - since > lease_seconds:
-                self._review_start.pop(run_id, None)
+                self._review_start.pop(key, None)
                 return 0
             return start
 
-    def review_taken(self, run_id: int, start: int, stop: int) -> None:
-        """Note that every item of the ranking in ``start .. stop`` is claimed or answered."""
+    def review_taken(self, run_id: int, start: int, stop: int, *, gold: bool = False) -> None:
+        """Note that every item of the ranking in ``start .. stop`` is claimed, answered (or gold: left out)."""
+        key = (int(run_id), bool(gold))
         with self._lock:
-            current, since = self._review_start.get(run_id, (0, time.monotonic()))
+            current, since = self._review_start.get(key, (0, time.monotonic()))
             if current == start:
-                self._review_start[run_id] = (stop, since if current else time.monotonic())
+                self._review_start[key] = (stop, since if current else time.monotonic())
 
     # ------------------------------------------------------------------ runs
     def run_ids(self) -> list[int]:
@@ -287,6 +290,10 @@ class DashboardState:
     def ranking(self, run_id: int) -> ReviewRanking:
         """The run's items in review order (least confident soft label first)."""
         return self.cached(("ranking", run_id), lambda: review_order(self.store, run_id))
+
+    def gold(self, dataset_id: int) -> GoldItems:
+        """The dataset's items that hold gold in its data file (not offered for review unless asked), read once."""
+        return self.cached(("gold", dataset_id), lambda: gold_items(self.store, dataset_id))
 
     def texts(self, dataset_id: int) -> TextLookup:
         """Item texts of a dataset (from the table its meta names)."""

@@ -21,11 +21,11 @@ from .._core.validation import check_int, fail
 from ..errors import ValidationError, WeaklabError
 from ..store import Store
 from .partitioned_runs import PartitionedTexts, review_candidates
-from .runs import dataset_table, dataset_text_field, run_dataset, run_soft_labels
+from .runs import dataset_gold_items, dataset_table, dataset_text_field, run_dataset, run_soft_labels
 from .summary import RunData, read_run
 
-__all__ = ["REVIEW_STRATEGIES", "ReviewItem", "ReviewRanking", "TextLookup", "check_annotator", "review_batch",
-           "review_order", "run_class_names", "run_summary"]
+__all__ = ["REVIEW_STRATEGIES", "GoldItems", "ReviewItem", "ReviewRanking", "TextLookup", "check_annotator",
+           "gold_items", "review_batch", "review_order", "run_class_names", "run_summary"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,72 @@ def review_order(store: Store, run_id: int, strategy: str = "least_confidence") 
     scores = uncertainty(soft.proba, measure=strategy)
     order = np.argsort(-scores, kind="stable")
     return ReviewRanking(np.asarray(ids)[order], np.asarray(soft.proba)[order], strategy)
+
+
+@dataclass(frozen=True)
+class GoldItems:
+    """The items of a dataset that hold gold in its data file: no review queue offers them unless asked to.
+
+    Asking a person about an item whose label is already trusted spends their
+    time and invites an answer that contradicts the gold. Every queue (the
+    dashboard's class and span review, ``weaklab annotate``, the Label Studio
+    batches) leaves these items out by default, through this one predicate
+    (:func:`~weaklab.pipeline.runs.dataset_gold_items`).
+
+    Attributes
+    ----------
+    ids : frozenset of str
+        The items' ids, as text.
+    column : str or None
+        The data file's gold column (``[data].gold_column``), None without one.
+
+    Examples
+    --------
+    >>> gold = GoldItems(frozenset({"m1", "m7"}), "truth")
+    >>> "m7" in gold, 7 in gold, len(gold)
+    (True, False, 2)
+    >>> gold.describe("pass --include-gold to offer them too")
+    "2 items hold gold (column 'truth') and are not offered: pass --include-gold to offer them too."
+    """
+
+    ids: frozenset[str]
+    column: str | None = None
+
+    def __contains__(self, item_id: object) -> bool:
+        return str(item_id) in self.ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def describe(self, opt_in: str) -> str:
+        """The sentence a queue shows: how many items hold gold and are not offered, and ``opt_in``."""
+        where = f" (column {self.column!r})" if self.column else ""
+        noun = "item holds" if len(self) == 1 else "items hold"
+        return f"{len(self)} {noun} gold{where} and are not offered: {opt_in}."
+
+
+def gold_items(store: Store, dataset_id: int) -> GoldItems:
+    """The dataset's items that hold gold in its data file (dev items), read once from the file.
+
+    Empty when the dataset records no gold column, when its items are not
+    read whole (a run on the Dask engine), or when its data file cannot be
+    read (logged: nothing is left out then).
+
+    Examples
+    --------
+    >>> gold_items(store, dataset_id).describe("--include-gold offers them")   # doctest: +SKIP
+    "97 items hold gold (column 'truth') and are not offered: --include-gold offers them."
+    """
+    meta = store.dataset(dataset_id)["meta"]
+    column = meta.get("gold_column") if isinstance(meta, dict) else None
+    if not isinstance(column, str) or (isinstance(meta, dict) and meta.get("engine") == "dask"):
+        return GoldItems(frozenset(), None)
+    try:
+        return GoldItems(frozenset(dataset_gold_items(store, dataset_id)), column)
+    except (WeaklabError, OSError) as exc:
+        logger.warning("gold items of dataset %s not read (review queues offer every item): %s", dataset_id,
+                       str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return GoldItems(frozenset(), None)
 
 
 class TextLookup:
@@ -180,15 +246,16 @@ class ReviewItem:
     proba: tuple[float, ...]
 
 
-def review_batch(store: Store, run_id: int, *, limit: int = 20,
-                 strategy: str = "least_confidence") -> tuple[list[ReviewItem], list[str]]:
+def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = "least_confidence",
+                 gold: GoldItems | None = None) -> tuple[list[ReviewItem], list[str]]:
     """The next items a person should answer in a run, with what they need to see, and the class names.
 
-    Items with a human answer (or skip) on the dataset are left out, except
-    answered items whose content changed since (a new version of the data
-    file; :meth:`~weaklab.store.Store.changed_since_answered`), which come
-    first to be answered again; the rest come in review order
-    (:func:`review_order`), at most ``limit`` of them.
+    Left out: the items that hold gold in the data file (:func:`gold_items`)
+    and those with a human answer (or skip) on the dataset, except answered
+    items whose content changed since (a new version of the data file;
+    :meth:`~weaklab.store.Store.changed_since_answered`), which come first to
+    be answered again; the rest come in review order (:func:`review_order`),
+    at most ``limit`` of them.
 
     Parameters
     ----------
@@ -196,6 +263,10 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20,
     run_id : int
     limit : int, default=20
     strategy : {"least_confidence", "entropy", "margin"}, default="least_confidence"
+    gold : GoldItems, optional
+        The items to leave out as gold: by default :func:`gold_items` of the
+        run's dataset; ``GoldItems(frozenset())`` offers gold items too (to
+        re-check them).
 
     Returns
     -------
@@ -213,7 +284,8 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20,
     ranking = review_order(store, run_id, strategy)
     dataset_id = run_dataset(store, run_id)
     again = [str(v) for v in store.changed_since_answered(dataset_id)]
-    answered = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()} - set(again)
+    left_out = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()} - set(again)
+    left_out |= (gold if gold is not None else gold_items(store, dataset_id)).ids
     names = run_class_names(store, run_id) or [str(c) for c in range(ranking.proba.shape[1])]
     texts = TextLookup(store, dataset_id)
     items = []
@@ -221,7 +293,7 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20,
                     np.array(again, dtype=object))
     order = np.concatenate([np.flatnonzero(first), np.flatnonzero(~first)])
     for item, proba in zip(ranking.item_ids[order].tolist(), ranking.proba[order]):
-        if str(item) in answered:
+        if str(item) in left_out:
             continue
         story = store.explain(item, run_id)
         votes = tuple((str(v["source"]), str(v.get("class_name") or _name(names, v["label"])))

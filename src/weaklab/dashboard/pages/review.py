@@ -9,12 +9,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ...errors import ValidationError
 from ...pipeline.review import check_annotator
-from ..page import ANNOTATOR_COOKIE, Nav, Pages, RunId, class_id, explain, item_cam, item_image
+from ..page import (
+    ANNOTATOR_COOKIE,
+    Nav,
+    Pages,
+    RunId,
+    class_id,
+    explain,
+    gold_context,
+    item_cam,
+    item_image,
+    offered_items,
+    review_redirect,
+)
 from ..state import DashboardState
 from .review_spans import is_tagging_run, span_review_view
 
@@ -34,31 +46,34 @@ MAX_WINDOWS = 64
 MAX_DISAGREEMENTS = 50
 
 
-def next_item(state: DashboardState, run_id: int, annotator: str) -> Any | None:
+def next_item(state: DashboardState, run_id: int, annotator: str, *, include_gold: bool = False) -> Any | None:
     """The item ``annotator`` should answer next: their held claim, else a newly claimed free one.
 
     The ranking is scanned from where a free item may still be (windows
     found fully taken are skipped by later requests, see
-    :meth:`DashboardState.review_start`), not from the top each time.
+    :meth:`DashboardState.review_start`), not from the top each time. Items
+    that hold gold in the data file are not offered unless ``include_gold``.
     """
     held = held_claim(state, run_id, annotator)
     if held is not None:
         return held
-    again = review_again(state, state.dataset_id(run_id))
+    offered = offered_items(state, run_id, include_gold)
+    again = offered(review_again(state, state.dataset_id(run_id)))
     if again:  # answered items whose content changed since come first (to be answered again)
         got = state.store.claim_items(run_id, annotator, again, n=1, lease_seconds=LEASE_SECONDS)
         state.wrote(claims=True)
         if got:
             return got[0]
     ranking = state.ranking(run_id)
-    first = state.review_start(run_id, LEASE_SECONDS)
+    first = state.review_start(run_id, LEASE_SECONDS, gold=include_gold)
     for start in range(first, min(len(ranking), first + REVIEW_WINDOW * MAX_WINDOWS), REVIEW_WINDOW):
         window = ranking.window(start, REVIEW_WINDOW)
-        got = state.store.claim_items(run_id, annotator, window, n=1, lease_seconds=LEASE_SECONDS)
+        free = offered(window.tolist())
+        got = state.store.claim_items(run_id, annotator, free, n=1, lease_seconds=LEASE_SECONDS) if free else []
         state.wrote(claims=True)
         if got:
             return got[0]
-        state.review_taken(run_id, start, start + len(window))
+        state.review_taken(run_id, start, start + len(window), gold=include_gold)
     return None
 
 
@@ -80,15 +95,20 @@ def held_claim(state: DashboardState, run_id: int, annotator: str) -> Any | None
     return mine["item_id"].iloc[0] if left > RENEW_BELOW else None
 
 
-def review_view(state: DashboardState, run_id: int, annotator: str | None) -> dict[str, Any]:
-    """The review page: the claimed item with its text, the sources' votes and the current soft label."""
+def review_view(state: DashboardState, run_id: int, annotator: str | None, *,
+                include_gold: bool = False) -> dict[str, Any]:
+    """The review page: the claimed item with its text, the sources' votes and the current soft label.
+
+    Items that hold gold are not offered unless ``include_gold`` (the page says how many).
+    """
     names = state.class_names(run_id)
     out: dict[str, Any] = {"annotator": annotator, "class_names": names, "item": None,
-                           "strategy": state.ranking(run_id).strategy, "disagreements": None}
+                           "strategy": state.ranking(run_id).strategy, "disagreements": None,
+                           **gold_context(state, run_id, include_gold)}
     if annotator is None:
         return out
     dataset_id = state.dataset_id(run_id)
-    item = next_item(state, run_id, annotator)
+    item = next_item(state, run_id, annotator, include_gold=include_gold)
     out["n_answered"] = state.fresh(("n_answered", dataset_id, annotator),
                                     lambda: len(state.store.annotations(dataset_id, annotator=annotator)))
     out["disagreements"] = state.fresh(("disagreements", int(run_id)), lambda: disagreements(state, run_id))
@@ -148,13 +168,13 @@ def routes(router: APIRouter, pages: Pages) -> None:
     st, render = pages.state, pages.render
 
     @router.get("/review", response_class=HTMLResponse)
-    def review_page(request: Request, run: int | None = RunId) -> HTMLResponse:
+    def review_page(request: Request, run: int | None = RunId, gold: bool = Query(False)) -> HTMLResponse:
         run_id = st(request).resolve_run(run)
         if is_tagging_run(st(request), run_id):
             return render(request, "review_spans.html", "review", run_id,
-                          **span_review_view(st(request), run_id, pages.annotator(request)))
+                          **span_review_view(st(request), run_id, pages.annotator(request), include_gold=gold))
         return render(request, "review.html", "review", run_id,
-                      **review_view(st(request), run_id, pages.annotator(request)))
+                      **review_view(st(request), run_id, pages.annotator(request), include_gold=gold))
 
     @router.post("/review/annotator")
     def set_annotator(annotator: str = Form(...), run: int = Form(..., ge=0)) -> RedirectResponse:
@@ -165,7 +185,7 @@ def routes(router: APIRouter, pages: Pages) -> None:
 
     @router.post("/review/answer")
     def review_answer(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
-                      label: str = Form(..., max_length=20)) -> Response:
+                      label: str = Form(..., max_length=20), gold: bool = Form(False)) -> Response:
         state = st(request)
         annotator = pages.annotator(request)
         if annotator is None:
@@ -173,14 +193,15 @@ def routes(router: APIRouter, pages: Pages) -> None:
         annotation = answer(state, state.resolve_run(run), annotator, item_id, label)
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"annotation_id": annotation, "duplicate": annotation is None})
-        return RedirectResponse(f"/review?run={run}", status_code=303)
+        return review_redirect(run, gold)
 
     @router.post("/review/skip")
-    def review_skip(request: Request, run: int = Form(..., ge=0),
-                    item_id: str = Form(..., max_length=500)) -> RedirectResponse:
+    def review_skip(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
+                    gold: bool = Form(False)) -> RedirectResponse:
         state = st(request)
         annotator = pages.annotator(request)
         if annotator is None:
             raise ValidationError("annotator: set your name on the review page before skipping")
         skip(state, state.resolve_run(run), annotator, item_id)
-        return RedirectResponse(f"/review?run={run}", status_code=303)
+        return review_redirect(run, gold)
+

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from ...errors import ValidationError
-from ..page import Nav, Pages, explain
+from ..page import Nav, Pages, explain, gold_context, offered_items, review_redirect
 from ..state import DashboardState
 
 __all__ = ["NAV", "is_tagging_run", "span_ranking", "next_span_item", "span_review_view", "answer_spans",
@@ -59,13 +59,17 @@ def _answered(state: DashboardState, dataset_id: int) -> set[str]:
                        lambda: set(state.store.span_answers(dataset_id)["item_key"].astype(str)))
 
 
-def next_span_item(state: DashboardState, run_id: int, annotator: str) -> Any | None:
-    """The item ``annotator`` should review next: their held claim, else the least certain free unanswered one."""
+def next_span_item(state: DashboardState, run_id: int, annotator: str, *, include_gold: bool = False) -> Any | None:
+    """The item ``annotator`` should review next: their held claim, else the least certain free unanswered one.
+
+    Items that hold gold spans in the data file are not offered unless ``include_gold``.
+    """
     ranking = span_ranking(state, run_id)
     answered = _answered(state, state.dataset_id(run_id))
+    offered = offered_items(state, run_id, include_gold)
     ids = ranking["ids"]
     for start in range(0, len(ids), WINDOW):
-        window = [v for v in ids[start:start + WINDOW].tolist() if str(v) not in answered]
+        window = offered([v for v in ids[start:start + WINDOW].tolist() if str(v) not in answered])
         if not window:
             continue
         got = state.store.claim_items(run_id, annotator, window, n=1, lease_seconds=LEASE_SECONDS)
@@ -75,14 +79,15 @@ def next_span_item(state: DashboardState, run_id: int, annotator: str) -> Any | 
     return None
 
 
-def span_review_view(state: DashboardState, run_id: int, annotator: str | None) -> dict[str, Any]:
+def span_review_view(state: DashboardState, run_id: int, annotator: str | None, *,
+                     include_gold: bool = False) -> dict[str, Any]:
     """The page's context: the claimed item's tokens, every source's spans and the proposed spans."""
-    out: dict[str, Any] = {"annotator": annotator, "item": None}
+    out: dict[str, Any] = {"annotator": annotator, "item": None, **gold_context(state, run_id, include_gold)}
     if annotator is None:
         return out
     dataset_id = state.dataset_id(run_id)
     out["n_answered"] = int((state.store.span_answers(dataset_id)["annotator"] == annotator).sum())
-    item = next_span_item(state, run_id, annotator)
+    item = next_span_item(state, run_id, annotator, include_gold=include_gold)
     if item is None:
         return out
     story = explain(state, item, run_id)
@@ -142,18 +147,18 @@ def routes(router: APIRouter, pages: Pages) -> None:
 
     @router.post("/review/spans/answer")
     def spans_answer(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
-                     spans: str = Form(..., max_length=20000),
-                     decisions: str = Form("[]", max_length=40000)) -> Response:
+                     spans: str = Form(..., max_length=20000), decisions: str = Form("[]", max_length=40000),
+                     gold: bool = Form(False)) -> Response:
         state = st(request)
         annotation = answer_spans(state, state.resolve_run(run), who(request), item_id, _parsed("spans", spans),
                                   _parsed("decisions", decisions))
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"span_answer_id": annotation})
-        return RedirectResponse(f"/review?run={run}", status_code=303)
+        return review_redirect(run, gold)
 
     @router.post("/review/spans/skip")
-    def spans_skip(request: Request, run: int = Form(..., ge=0),
-                   item_id: str = Form(..., max_length=500)) -> RedirectResponse:
+    def spans_skip(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
+                   gold: bool = Form(False)) -> RedirectResponse:
         state = st(request)
         skip_spans(state, state.resolve_run(run), who(request), item_id)
-        return RedirectResponse(f"/review?run={run}", status_code=303)
+        return review_redirect(run, gold)

@@ -217,7 +217,7 @@ def _check_field(name: str, value: Any) -> str:
 def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str], *, item_ids: Any = None,
                         text_field: str | None = None, limit: int | None = None, items: pd.DataFrame | None = None,
                         id_field: str = ID_FIELD, model_version: str = MODEL_VERSION,
-                        include_pending: bool = False) -> ExportSummary:
+                        include_pending: bool = False, include_gold: bool = False) -> ExportSummary:
     """Write a run's review batch as a Label Studio task file, plus the labeling config beside it.
 
     The exported items are recorded in the store as pending (Label Studio
@@ -260,6 +260,8 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
         labels the predictions come from are in each task's ``meta``.
     include_pending : bool, default=False
         Send again the items of earlier batches that are still unanswered.
+    include_gold : bool, default=False
+        Send the items that hold gold in the data file too (to re-check their gold).
 
     Returns
     -------
@@ -272,7 +274,8 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
     all_ids = soft.item_ids if soft.item_ids is not None else store.load_item_ids(dataset_id)
     counts: dict[str, int] = {}
     if item_ids is None:
-        rows, counts = batch_rows(store, dataset_id, soft, all_ids, include_pending=include_pending)
+        rows, counts = batch_rows(store, dataset_id, soft, all_ids, include_pending=include_pending,
+                                  include_gold=include_gold)
     else:
         rows = _export_rows(all_ids, item_ids)
     if limit is not None:

@@ -28,7 +28,8 @@ import pandas as pd
 
 from ..._core.validation import check_int, fail
 from ...pipeline.files import write_text
-from ...pipeline.runs import dataset_gold_items, run_dataset
+from ...pipeline.review import gold_items
+from ...pipeline.runs import run_dataset
 from ...store import Store
 from ._batches import ExportSummary
 from ._items import typed_item_ids
@@ -171,7 +172,7 @@ def span_decisions(proposed: Sequence[Sequence[Any]], answer: Sequence[Sequence[
 
 def export_label_studio_ner(store: Store, run_id: int, path: str | os.PathLike[str], *, item_ids: Any = None,
                             limit: int | None = None, model_version: str = MODEL_VERSION,
-                            include_pending: bool = False) -> ExportSummary:
+                            include_pending: bool = False, include_gold: bool = False) -> ExportSummary:
     """Write a tagging run's review batch as Label Studio NER tasks, plus the labeling config beside it.
 
     Parameters
@@ -192,6 +193,8 @@ def export_label_studio_ner(store: Store, run_id: int, path: str | os.PathLike[s
         The predictions' model version (keep it stable across batches).
     include_pending : bool, default False
         Send again the items of earlier batches that are still unanswered.
+    include_gold : bool, default False
+        Send the items that hold gold in the data file too (to re-check their gold).
 
     Returns
     -------
@@ -205,7 +208,7 @@ def export_label_studio_ner(store: Store, run_id: int, path: str | os.PathLike[s
     proposed = proposed_spans(store, run_id)
     counts: dict[str, int] = {}
     if item_ids is None:
-        rows, counts = _batch_rows(store, proposed, include_pending)
+        rows, counts = _batch_rows(store, proposed, include_pending, include_gold)
     else:
         rows = _rows_of(proposed.item_ids, item_ids)
     if limit is not None:
@@ -224,7 +227,8 @@ def export_label_studio_ner(store: Store, run_id: int, path: str | os.PathLike[s
     return ExportSummary(path=str(target), run_id=int(run_id), n_tasks=len(tasks), **counts)
 
 
-def _batch_rows(store: Store, proposed: ProposedSpans, include_pending: bool) -> tuple[np.ndarray, dict[str, int]]:
+def _batch_rows(store: Store, proposed: ProposedSpans, include_pending: bool,
+                include_gold: bool) -> tuple[np.ndarray, dict[str, int]]:
     """Rows to send, least certain first, and how many items each rule left out."""
     keys = [str(v) for v in proposed.item_ids.tolist()]
     answers = store.span_answers(proposed.dataset_id, current=True)
@@ -232,7 +236,8 @@ def _batch_rows(store: Store, proposed: ProposedSpans, include_pending: bool) ->
     skipped = set(answers.loc[answers["status"] == "skipped", "item_key"].astype(str)) - answered
     pending = set() if include_pending else \
         {str(v) for v in store.pending_items(proposed.dataset_id)} - answered - skipped
-    gold = dataset_gold_items(store, proposed.dataset_id) - answered - skipped - pending
+    gold = set() if include_gold else \
+        set(gold_items(store, proposed.dataset_id).ids) - answered - skipped - pending
     out = answered | skipped | pending | gold
     rows = np.array([i for i, k in enumerate(keys) if k not in out], dtype=np.int64)
     order = np.argsort(np.nan_to_num(proposed.scores[rows], nan=1.0), kind="stable")

@@ -1,0 +1,107 @@
+"""A new user's project (``msg_no``, ``message_body``, gold in ``truth`` on the ``dev`` part): the review queues
+of `weaklab annotate` and the Label Studio export never offer an item that holds gold, unless asked to."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from weaklab.cli import main
+from weaklab.data import load_youtube_spam
+
+CONFIG = """\
+[project]
+name = "msgs"
+
+[data]
+path = "data/msgs.csv"
+id_column = "msg_no"
+text_field = "message_body"
+gold_column = "truth"
+split_column = "part"
+
+[labels]
+classes = ["fine", "junk"]
+
+[lfs]
+module = "lfs.py"
+
+[label_model]
+name = "MajorityVote"
+"""
+LFS = """\
+from weaklab import keyword_lf, regex_lf
+
+FINE, JUNK = 0, 1
+lfs = [keyword_lf(["subscribe", "my channel", "check out"], JUNK, name="kw_junk"),
+       keyword_lf(["song", "love", "music"], FINE, name="kw_fine"),
+       regex_lf(r"https?://", JUNK, name="re_link")]
+"""
+N_ITEMS = 60
+
+
+def _invoke(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def _shown(output: str) -> list[str]:
+    return [line.split("item ", 1)[1].split()[0] for line in output.splitlines() if "] item " in line]
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """60 messages, a third of them dev items with gold in ``truth``; fitted."""
+    comments = load_youtube_spam().iloc[:N_ITEMS]
+    dev = np.arange(N_ITEMS) % 3 == 0
+    frame = pd.DataFrame({"msg_no": [f"m{i:03d}" for i in range(N_ITEMS)], "message_body": comments["text"].to_numpy(),
+                          "truth": np.where(dev, np.array(["fine", "junk"])[comments["label"].to_numpy()], ""),
+                          "part": np.where(dev, "dev", "train")})
+    (tmp_path / "data").mkdir()
+    frame.to_csv(tmp_path / "data" / "msgs.csv", index=False)
+    (tmp_path / "weaklab.toml").write_text(CONFIG)
+    (tmp_path / "lfs.py").write_text(LFS)
+    monkeypatch.chdir(tmp_path)
+    out = _invoke("fit")
+    assert out.exit_code == 0, out.output
+    return tmp_path, set(frame.loc[dev, "msg_no"])
+
+
+def test_annotate_offers_no_gold_item_and_says_how_many_it_leaves_out(project):
+    """Skipping through the whole terminal queue shows every item without gold once and none with gold; the
+    session says how many items hold gold (naming the column) and how to offer them."""
+    _, gold = project
+    out = _invoke("annotate", "--annotator", "newbie", "--limit", "500", input="s\n" * N_ITEMS)
+    assert out.exit_code == 0, out.output
+    shown = _shown(out.output)
+    assert len(shown) == N_ITEMS - len(gold) and not set(shown) & gold
+    assert f"{len(gold)} items hold gold (column 'truth') and are not offered" in " ".join(out.output.split())
+    assert "--include-gold" in out.output
+    rest = _invoke("annotate", "--annotator", "newbie", input="")
+    assert "Nothing to review in run 1: every item has a human answer or holds gold." in " ".join(rest.output.split())
+
+
+def test_annotate_include_gold_offers_the_gold_items_to_recheck(project):
+    """--include-gold offers the items that hold gold too, and says so."""
+    _, gold = project
+    out = _invoke("annotate", "--annotator", "checker", "--limit", "500", "--include-gold", input="s\n" * N_ITEMS)
+    assert out.exit_code == 0, out.output
+    shown = _shown(out.output)
+    assert len(shown) == N_ITEMS and set(shown) >= gold
+    assert "are offered too (--include-gold)" in out.output and "not offered" not in out.output
+
+
+def test_label_studio_export_leaves_gold_out_unless_include_gold(project, tmp_path):
+    """The Label Studio batch leaves the gold items out (counted) and --include-gold sends them too."""
+    _, gold = project
+    out = _invoke("annotate", "export", "-o", str(tmp_path / "a.json"))
+    assert out.exit_code == 0, out.output
+    sent = {t["data"]["item_id"] for t in json.loads((tmp_path / "a.json").read_text())}
+    assert not sent & gold and f"{len(gold)} with gold in the data file" in out.output
+    out = _invoke("annotate", "export", "-o", str(tmp_path / "b.json"), "--include-pending", "--include-gold")
+    assert out.exit_code == 0, out.output
+    sent = {t["data"]["item_id"] for t in json.loads((tmp_path / "b.json").read_text())}
+    assert sent >= gold and len(sent) == N_ITEMS

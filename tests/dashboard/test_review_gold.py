@@ -1,0 +1,127 @@
+"""The dashboard's review queues (classes and spans) never offer an item that holds gold in the data file,
+unless the reviewer asks to re-check gold (``/review?gold=1``); the page says how many items it leaves out."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("fastapi")
+
+from fastapi.testclient import TestClient
+
+from weaklab.dashboard import create_app
+
+CONFIG = """\
+[project]
+name = "msgs"
+
+[data]
+path = "data/msgs.csv"
+id_column = "msg_no"
+text_field = "message_body"
+gold_column = "truth"
+split_column = "part"
+
+[labels]
+classes = ["fine", "junk"]
+
+[lfs]
+module = "lfs.py"
+"""
+LFS = """\
+from weaklab import keyword_lf, regex_lf
+
+lfs = [keyword_lf(["subscribe", "check out"], 1, name="kw_junk"), keyword_lf(["song", "love"], 0, name="kw_fine"),
+       regex_lf(r"https?://", 1, name="re_link")]
+"""
+N_ITEMS = 24
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, set[str]]:
+    """24 messages with their own column names, every third a dev item with gold in ``truth``; fitted."""
+    from weaklab.data import load_youtube_spam
+    from weaklab.pipeline import Project
+
+    comments = load_youtube_spam().iloc[:N_ITEMS]
+    dev = np.arange(N_ITEMS) % 3 == 0
+    frame = pd.DataFrame({"msg_no": [f"m{i:03d}" for i in range(N_ITEMS)], "message_body": comments["text"].to_numpy(),
+                          "truth": np.where(dev, np.array(["fine", "junk"])[comments["label"].to_numpy()], ""),
+                          "part": np.where(dev, "dev", "train")})
+    (tmp_path / "data").mkdir()
+    frame.to_csv(tmp_path / "data" / "msgs.csv", index=False)
+    (tmp_path / "weaklab.toml").write_text(CONFIG)
+    (tmp_path / "lfs.py").write_text(LFS)
+    Project(tmp_path).run("fit")
+    return tmp_path / ".weaklab" / "weaklab.duckdb", set(frame.loc[dev, "msg_no"])
+
+
+def _client(store: Path) -> TestClient:
+    return TestClient(create_app(store, annotator_default="ann"), follow_redirects=False, base_url="http://127.0.0.1")
+
+
+def _skip_through(client: TestClient, page: str, skip: str, marker: str) -> tuple[list[str], list[str]]:
+    """Skip every item the queue at ``page`` offers; the items shown, and the pages' text."""
+    shown, texts = [], []
+    for _ in range(200):
+        text = client.get(page).text
+        texts.append(text)
+        found = re.search(marker + r' data-item="([^"]+)"', text)
+        if found is None:
+            break
+        shown.append(found.group(1))
+        form = {"csrf": str(client.cookies.get("weaklab_csrf")), "run": 1, "item_id": found.group(1)}
+        if "gold=1" in page:
+            form["gold"] = "1"
+        response = client.post(skip, data=form)
+        assert response.status_code == 303 and response.headers["location"].endswith(page.split("/review")[1])
+    return shown, texts
+
+
+def test_class_review_offers_no_gold_item_and_says_how_many(project: tuple[Path, set[str]]) -> None:
+    """Skipping through the class review queue shows each item without gold once, none with gold; the page
+    names the count and the gold column and links to the queue that offers them too."""
+    store, gold = project
+    with _client(store) as client:
+        shown, texts = _skip_through(client, "/review?run=1", "/review/skip", 'id="review-item"')
+        assert len(shown) == len(set(shown)) == N_ITEMS - len(gold) and not set(shown) & gold
+        note = " ".join(texts[0].split())
+        assert f"{len(gold)} items hold gold (column &#39;truth&#39;) and are not offered" in note
+        assert 'href="/review?run=1&amp;gold=1"' in texts[-1] and 'id="queue-empty"' in texts[-1]
+
+
+def test_class_review_offers_gold_items_when_asked(project: tuple[Path, set[str]]) -> None:
+    """``/review?gold=1`` offers the gold items too (answers and skips come back to that queue)."""
+    store, gold = project
+    with _client(store) as client:
+        shown, texts = _skip_through(client, "/review?run=1&gold=1", "/review/skip", 'id="review-item"')
+        assert set(shown) >= gold and len(shown) == len(set(shown)) == N_ITEMS
+        assert "are offered too, to re-check their gold" in texts[0]
+
+
+def _gold_spans(store: Path) -> set[str]:
+    from weaklab.store import Store
+
+    with Store(store, read_only=True) as opened:
+        meta = opened.dataset(1)["meta"]
+    table = pd.read_csv(meta["path"] if Path(meta["path"]).is_absolute() else store.parent.parent / meta["path"])
+    dev = table[table[meta["split_column"]] == "dev"]
+    return {str(v) for v in dev[meta["id_column"]]}
+
+
+def test_span_review_offers_no_gold_item_unless_asked(tagging_store: Path) -> None:
+    """The span review queue of a tagging run leaves out the dev sentences (gold spans) and offers them with
+    ``gold=1``."""
+    gold = _gold_spans(tagging_store)
+    assert gold
+    with _client(tagging_store) as client:
+        shown, texts = _skip_through(client, "/review?run=1", "/review/spans/skip", 'id="span-review"')
+        assert shown and not set(shown) & gold and len(shown) == len(set(shown))
+        assert f"{len(gold)} items hold gold (column &#39;spans&#39;)" in " ".join(texts[0].split())
+        again, _ = _skip_through(client, "/review?run=1&gold=1", "/review/spans/skip", 'id="span-review"')
+        assert set(again) == gold  # the rest were skipped above
