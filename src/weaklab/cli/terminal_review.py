@@ -5,17 +5,20 @@ Each item shows its text, the sources' votes and the soft label; keys
 or skip, ``q`` quits. On a terminal a key press is enough (classes 1-9);
 otherwise (a pipe, more than nine classes) each answer is a line.
 
-Answers and skips are kept in memory and saved as annotations (annotator
-name, origin ``"terminal"``, time of the answer) every :data:`SAVE_EVERY` of
-them and when the session ends, so the store is opened for writing only
-briefly. The session also ends, and saves, when the process is asked to stop:
-Ctrl-C, a closed terminal (``SIGHUP``) or ``kill`` (``SIGTERM``); only an
-uncatchable stop (``kill -9``, a crash of the machine) can lose the answers
-given since the last save. A skip is recorded as the store records every skip (an annotation
-with no label, status ``"skipped"``, as the dashboard's skip button and a
-Label Studio import record theirs): it is kept in the item's history, is not
-gold, and takes the item out of the review queue. Undo reaches back to the
-last save.
+Every answer and skip is on disk the moment it is given: it is appended to
+the session's journal beside the store (flushed and ``fsync``-ed before the
+next item shows; :mod:`weaklab.pipeline.answer_journal`), and the journal is
+saved as annotations (annotator name, origin ``"terminal"``, time of the
+answer, class name) every :data:`SAVE_EVERY` answers and when the session
+ends, so the store is opened for writing only briefly. The session also ends,
+and saves, when the process is asked to stop: Ctrl-C, a closed terminal
+(``SIGHUP``) or ``kill`` (``SIGTERM``). After an uncatchable stop (``kill
+-9``, a crash) or a final save that found the store busy, the journal stays,
+and the next ``weaklab annotate`` saves its answers before it starts. A skip
+is recorded as the store records every skip (an annotation with no label,
+status ``"skipped"``, as the dashboard's skip button and a Label Studio
+import record theirs): it is kept in the item's history, is not gold, and
+takes the item out of the review queue. Undo reaches back to the last save.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from ._common import open_store
+from ..errors import WeaklabError
+from ..pipeline.answer_journal import AnswerJournal, recover_journals
+from ._common import open_store, resolve_store, store_wait
 
 __all__ = ["SAVE_EVERY", "review_session"]
 
@@ -100,6 +105,7 @@ class _Session:
     annotator: str
     names: list[str]
     items: list[Any]
+    journal: AnswerJournal
     position: int = 0
     pending: list[tuple[Any, int | None, datetime]] = field(default_factory=list)  # None: a skip
     history: list[int] = field(default_factory=list)  # the position of each pending answer or skip
@@ -108,11 +114,14 @@ class _Session:
     skipped: int = 0
 
     def record(self, label: int | None) -> None:
-        """Keep an answer (a class id) or a skip (None) of the current item until the next save."""
+        """Journal an answer (a class id) or a skip (None) of the current item (on disk when this returns)."""
         item = self.items[self.position]
-        self.pending.append((item.item_id, label, datetime.now(UTC).replace(tzinfo=None)))
-        self.history.append(self.position)
-        self.position += 1
+        when = datetime.now(UTC).replace(tzinfo=None)
+        with self.signals.writing():  # a stop signal waits until the line is written and counted
+            self.journal.record(item.item_id, label, when)
+            self.pending.append((item.item_id, label, when))
+            self.history.append(self.position)
+            self.position += 1
 
 
 def review_session(store_path: Path | None, run_id: int | None, annotator: str, limit: int,
@@ -120,6 +129,11 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
     """Run one terminal review session (see the module docstring); ``include_gold`` offers gold items too."""
     from ..pipeline.review import GoldItems, gold_items, review_batch
 
+    console = Console(highlight=False)
+    recovered = recover_journals(resolve_store(store_path), timeout=store_wait())
+    if recovered:
+        console.print(f"Saved {recovered} answer(s) and skip(s) of an earlier session that ended without saving "
+                      "(kept in its journal).")
     with open_store(store_path) as store:
         run = run_id if run_id is not None else store.latest_run_id()
         if run is None:
@@ -132,8 +146,6 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
                 "(`weaklab annotate export`, then `weaklab annotate import EXPORT.json`)")
         gold = GoldItems(frozenset()) if include_gold else gold_items(store, dataset_id)
         items, names = review_batch(store, int(run), limit=limit, strategy=strategy, gold=gold)
-    session = _Session(int(run), dataset_id, annotator, names, items)
-    console = Console(highlight=False)
     if len(gold):
         console.print(gold.describe("`weaklab annotate --include-gold` offers them too, to re-check their gold"))
     elif include_gold:
@@ -143,7 +155,11 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
                       f"{' or holds gold' if len(gold) else ''}.")
         return
     console.print(f"Reviewing run {run} as [bold]{escape(annotator)}[/bold]: {len(items)} item(s), "
-                  f"{strategy.replace('_', ' ')} first. Answers are saved every {SAVE_EVERY} and when you quit.")
+                  f"{strategy.replace('_', ' ')} first. Each answer is on disk as you give it; answers go to the "
+                  f"store every {SAVE_EVERY} and when you quit.")
+    journal = AnswerJournal(resolve_store(store_path), run_id=int(run), dataset_id=dataset_id, annotator=annotator,
+                            class_names=names)
+    session = _Session(int(run), dataset_id, annotator, names, items, journal)
     stopped: _Stopped | None = None
     with session.signals.installed():
         try:
@@ -151,7 +167,7 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
         except _Stopped as exc:
             stopped = exc
         finally:
-            _save(session, store_path, final=True)
+            _end(session, console, store_path)
     if stopped is not None:
         console.print(f"Stopped ({stopped}).")
     console.print(_farewell(session))
@@ -218,8 +234,10 @@ def _undo(session: _Session, console: Console) -> None:
         console.print("[yellow]Nothing to undo[/yellow] since the last save (answers are saved every "
                       f"{SAVE_EVERY} and when you quit).")
         return
-    position = session.history.pop()
-    item_id, label, _ = session.pending.pop()
+    with session.signals.writing():
+        session.journal.undo()
+        position = session.history.pop()
+        item_id, label, _ = session.pending.pop()
     if label is None:
         console.print(f"Undone: skip of {escape(str(item_id))}.")
     else:
@@ -236,14 +254,26 @@ def _save(session: _Session, store_path: Path | None, final: bool = False) -> No
     with session.signals.writing(final):
         if session.pending:
             with open_store(store_path, read_only=False) as store:
-                ids, labels, times = zip(*session.pending)
-                store.add_annotations(session.dataset_id, list(ids), session.annotator, list(labels),
-                                      origin="terminal", run_id=session.run_id, when=list(times))
-            n_skips = sum(label is None for _, label, _ in session.pending)
+                written = session.journal.save(store)
+            n_skips = sum(entry.label is None for entry in written)
             session.skipped += n_skips
-            session.saved += len(session.pending) - n_skips
+            session.saved += len(written) - n_skips
             session.pending.clear()
         session.history.clear()
+
+
+def _end(session: _Session, console: Console, store_path: Path | None) -> None:
+    """The last save; the journal is removed once it is saved, kept (and said where) when the store is busy."""
+    try:
+        _save(session, store_path, final=True)
+    except (WeaklabError, click.ClickException) as exc:
+        session.journal.close(remove=False)
+        message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc).splitlines()[0]
+        console.print(f"[red]The last {len(session.pending)} answer(s) could not be saved to the store:[/red] "
+                      f"{escape(message)}. They are kept in {escape(str(session.journal.path))}; the next "
+                      "`weaklab annotate` saves them.")
+        return
+    session.journal.close()
 
 
 def _farewell(session: _Session) -> str:

@@ -45,6 +45,7 @@ from ..labeling import apply_lfs, lf_summary
 from ..models import LabelModel
 from ..store import Store
 from .alerts import Alert, AlertThresholds
+from .answer_journal import recover_journals
 from .config import ProjectConfig, load_config
 from .image_model import trained_image_model
 from .loading import check_lf_columns, dev_mask, gold_labels, item_hashes, item_ids_of, load_data, load_lfs
@@ -151,6 +152,7 @@ class Project:
         RunResult
         """
         plan = list(self.steps(until))
+        recover_journals(self.store_path, timeout=self.store_timeout)  # answers a stopped `annotate` left on disk
         if self.config.is_tagging:
             from .tagging import run_tagging
 
