@@ -236,7 +236,7 @@ def offered_items(state: DashboardState, run_id: int, include_gold: bool) -> Cal
 def gold_context(state: DashboardState, run_id: int, include_gold: bool) -> dict[str, Any]:
     """What the review pages say about gold items: how many, the column, and whether they are offered."""
     gold = state.gold(state.dataset_id(run_id))
-    note = gold.describe('"Offer them too" re-checks their gold') if len(gold) else None
+    note = gold.describe() if len(gold) else None
     return {"include_gold": include_gold, "n_gold": len(gold), "gold_column": gold.column, "gold_note": note}
 
 

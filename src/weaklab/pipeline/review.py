@@ -117,6 +117,8 @@ class GoldItems:
     (True, False, 2)
     >>> gold.describe("pass --include-gold to offer them too")
     "2 items hold gold (column 'truth') and are not offered: pass --include-gold to offer them too."
+    >>> GoldItems(frozenset({"m1"})).describe()
+    '1 item holds gold and is not offered.'
     """
 
     ids: frozenset[str]
@@ -128,11 +130,11 @@ class GoldItems:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def describe(self, opt_in: str) -> str:
-        """The sentence a queue shows: how many items hold gold and are not offered, and ``opt_in``."""
+    def describe(self, opt_in: str | None = None) -> str:
+        """The sentence a queue shows: how many items hold gold and are not offered (and ``opt_in``: how to)."""
         where = f" (column {self.column!r})" if self.column else ""
-        noun = "item holds" if len(self) == 1 else "items hold"
-        return f"{len(self)} {noun} gold{where} and are not offered: {opt_in}."
+        noun, verb = ("item holds", "is") if len(self) == 1 else ("items hold", "are")
+        return f"{len(self)} {noun} gold{where} and {verb} not offered{': ' + opt_in if opt_in else ''}."
 
 
 def gold_items(store: Store, dataset_id: int) -> GoldItems:
