@@ -94,3 +94,47 @@ def test_texts_must_come_in_the_soft_labels_partitions(tmp_path):
         PartitionedTextClassifier().fit(parts[:1], soft)
     with pytest.raises(ValidationError, match="C: expected a positive number"):
         PartitionedTextClassifier(C=0).fit(parts, soft)
+
+
+def test_mixing_is_deterministic_whatever_the_scheduler_and_caching(tmp_path):
+    """Iterative parameter mixing gives bit-identical weights on the synchronous scheduler and on two threads (the
+    averages are summed in partition order), and with features cached or computed again in every task."""
+    texts, _ = corpus(400, 5)
+    soft, parts = partitioned(tmp_path, texts, [120, 80, 200])
+    sync = PartitionedTextClassifier(n_epochs=3, random_state=1).fit(parts, soft)
+    with dask.config.set(scheduler="threads", num_workers=2):
+        threads = PartitionedTextClassifier(n_epochs=3, random_state=1).fit(parts, soft)
+    uncached = PartitionedTextClassifier(n_epochs=3, cache_features=False, random_state=1).fit(parts, soft)
+    other_seed = PartitionedTextClassifier(n_epochs=3, random_state=2).fit(parts, soft)
+    for model in (threads, uncached):
+        np.testing.assert_array_equal(model.estimator_.coef_, sync.estimator_.coef_)
+        np.testing.assert_array_equal(model.estimator_.intercept_, sync.estimator_.intercept_)
+    assert not np.array_equal(other_seed.estimator_.coef_, sync.estimator_.coef_)
+
+
+def test_mixing_one_partition_is_the_chain_and_a_partition_without_training_items_is_left_out(tmp_path):
+    """On one partition mixing is the chain (the average of one model is that model). On several, a partition whose
+    items all weigh 0 is left out of the averages, and both schedules label new texts right."""
+    texts, _ = corpus(300, 6)
+    one, one_parts = partitioned(tmp_path / "one", texts, [300])
+    mixed = PartitionedTextClassifier(n_epochs=3, random_state=0).fit(one_parts, one)
+    chained = PartitionedTextClassifier(n_epochs=3, schedule="chain", random_state=0).fit(one_parts, one)
+    np.testing.assert_allclose(mixed.estimator_.coef_, chained.estimator_.coef_, rtol=1e-12, atol=1e-12)
+    soft, parts = partitioned(tmp_path / "three", texts, [100, 50, 150])
+    weights = [(keyword_votes(p) >= 0).any(axis=1).astype(float) for p in parts]
+    weights[1][:] = 0.0
+    test, y_test = corpus(200, 7, voted_share=0.0)
+    for schedule in ("mix", "chain"):
+        model = PartitionedTextClassifier(schedule=schedule, random_state=0).fit(parts, soft, sample_weight=weights)
+        assert model.n_train_ == weights[0].sum() + weights[2].sum()
+        assert (model.predict_proba(test).argmax(axis=1) == y_test).mean() == 1.0
+
+
+def test_bad_schedule_and_cache_flag_are_refused(tmp_path):
+    """An unknown schedule or a non-boolean cache_features is refused, naming the parameter."""
+    texts, _ = corpus(60, 8)
+    soft, parts = partitioned(tmp_path, texts, [30, 30])
+    with pytest.raises(ValidationError, match="schedule"):
+        PartitionedTextClassifier(schedule="ring").fit(parts, soft)
+    with pytest.raises(ValidationError, match="cache_features: expected True or False"):
+        PartitionedTextClassifier(cache_features="yes").fit(parts, soft)

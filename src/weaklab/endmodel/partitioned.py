@@ -7,20 +7,34 @@ and soft labels that stay in a :class:`~weaklab.PartitionedSoftLabels`:
    one partition (:class:`~sklearn.feature_extraction.text.HashingVectorizer`,
    no vocabulary to gather) and counts the documents holding each feature; a
    tree of tasks sums the counts into the inverse document frequencies;
-2. *out-of-core SGD*: a chain of tasks, one per partition and epoch (the
-   partitions in a seeded order per epoch), each calls ``partial_fit`` of a
-   logistic-loss :class:`~sklearn.linear_model.SGDClassifier` on its
-   partition's TF-IDF features. An item enters once per class, weighted by
-   its soft label (times its sample weight), so the loss is the cross-entropy
-   with the soft labels. Only the model (``k x n_features`` weights) moves
-   between tasks; the texts and labels never reach the client;
+2. *out-of-core SGD*: each task calls ``partial_fit`` of a logistic-loss
+   :class:`~sklearn.linear_model.SGDClassifier` on one partition's TF-IDF
+   features. An item enters once per class, weighted by its soft label
+   (times its sample weight), so the loss is the cross-entropy with the soft
+   labels. With ``schedule="mix"`` (the default: *iterative parameter
+   mixing*, McDonald, Hall & Mann 2010) every epoch runs one such task per
+   partition **in parallel**, each starting from the same model, and a tree
+   of tasks averages their weights, intercepts and step counters (weighted by
+   the items each trained on) into the next epoch's model. With
+   ``schedule="chain"`` the tasks run one after the other, each continuing
+   the previous one's model (one worker at a time; the partitions in a
+   seeded order per epoch). Only models (``k x n_features`` weights) move
+   between tasks; the texts and labels never reach the client. Each
+   partition's features are computed once and kept on its worker for every
+   epoch (``cache_features=True``) or computed again by each task;
 3. *predict*: a task per partition writes the class probabilities beside the
    soft labels, in their layout (:meth:`predict_partitions`).
+
+The fit is deterministic given ``random_state`` and the partitions: the
+seeds of every task are drawn on the client, and the averages are summed in
+partition order whatever the worker that ran each task.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,7 +47,7 @@ from sklearn.linear_model import SGDClassifier
 from .._core.dask_ops import import_dask, tree_reduce
 from .._core.dataset_io import write_frame
 from .._core.partitioned import ITEM_ID, PartitionedSoftLabels, proba_columns, soft_file
-from .._core.validation import check_int, fail
+from .._core.validation import check_choice, check_int, fail
 from ._targets import check_fitted
 
 __all__ = ["PartitionedTextClassifier"]
@@ -57,6 +71,15 @@ class PartitionedTextClassifier(BaseEstimator):
         ``alpha = 1 / (C * n_train)``).
     n_epochs : int, default=5
         Passes over the partitions.
+    schedule : {"mix", "chain"}, default="mix"
+        ``"mix"``: per epoch, one ``partial_fit`` per partition in parallel
+        from the same model, then the weighted average of the models
+        (iterative parameter mixing). ``"chain"``: one task after the other,
+        each continuing the previous model (uses one worker at a time).
+    cache_features : bool, default=True
+        Keep each partition's TF-IDF features on its worker for all epochs
+        (about 12 bytes per stored n-gram); False computes them again in
+        every task (less worker memory, more time).
     random_state : int, optional
         Seeds the partition order, the row order within a partition and SGD.
 
@@ -85,12 +108,15 @@ class PartitionedTextClassifier(BaseEstimator):
     """
 
     def __init__(self, *, n_features: int = 2**18, ngram_max: int = 2, min_df: int = 1, C: float = 4.0,
-                 n_epochs: int = 5, random_state: int | None = None) -> None:
+                 n_epochs: int = 5, schedule: str = "mix", cache_features: bool = True,
+                 random_state: int | None = None) -> None:
         self.n_features = n_features
         self.ngram_max = ngram_max
         self.min_df = min_df
         self.C = C
         self.n_epochs = n_epochs
+        self.schedule = schedule
+        self.cache_features = cache_features
         self.random_state = random_state
 
     def fit(self, X: Any, y: PartitionedSoftLabels, sample_weight: Any = None) -> PartitionedTextClassifier:
@@ -123,12 +149,10 @@ class PartitionedTextClassifier(BaseEstimator):
         idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
         idf[df < (self.min_df * n_docs if isinstance(self.min_df, float) else self.min_df)] = 0.0
         sgd = SGDClassifier(loss="log_loss", alpha=1.0 / (float(self.C) * n_docs), random_state=self.random_state)
-        rng = np.random.default_rng(self.random_state)
-        model: Any = sgd
-        for _ in range(int(self.n_epochs)):
-            for i in rng.permutation(y.n_partitions):
-                seed = int(rng.integers(2**31))
-                model = dask.delayed(_sgd_step)(model, vectorizer, idf, texts[i], y, int(i), weights[i], seed)
+        features = [dask.delayed(_features)(vectorizer, idf, t) for t in texts] if self.cache_features else None
+        steps = _Steps(vectorizer, idf, texts, features, y, weights)
+        orders, seeds = _epoch_seeds(self.random_state, int(self.n_epochs), y.n_partitions)
+        model = steps.chain(sgd, orders, seeds) if self.schedule == "chain" else steps.mix(sgd, seeds)
         (self.estimator_,) = dask.compute(model)
         self.idf_, self.n_train_, self.n_classes_ = idf, float(n_docs), int(y.n_classes)
         return self
@@ -142,6 +166,9 @@ class PartitionedTextClassifier(BaseEstimator):
         else:
             check_int("min_df", self.min_df, low=1)
         check_int("n_epochs", self.n_epochs, low=1)
+        check_choice("schedule", self.schedule, ("mix", "chain"))
+        if not isinstance(self.cache_features, (bool, np.bool_)):
+            raise fail("cache_features", "True or False", self.cache_features)
         if not float(self.C) > 0:
             raise fail("C", "a positive number", self.C)
 
@@ -224,6 +251,8 @@ def _document_counts(vectorizer: HashingVectorizer, texts: Any, weights: Any) ->
     """Documents holding each feature, and documents, among the items of positive weight (on a worker)."""
     texts = pd.Series(texts)
     keep = _weights(weights, len(texts)) > 0
+    if not keep.any():  # a partition with nothing to train on (the vectorizer refuses no texts)
+        return np.zeros(vectorizer.n_features, dtype=np.int64), 0.0
     X = sp.csr_matrix(vectorizer.transform(texts[keep].fillna("").astype(str)))
     return np.bincount(X.indices, minlength=X.shape[1]).astype(np.int64), float(keep.sum())
 
@@ -232,18 +261,117 @@ def _add_counts(a: tuple[np.ndarray, float], b: tuple[np.ndarray, float]) -> tup
     return a[0] + b[0], a[1] + b[1]
 
 
-def _sgd_step(model: SGDClassifier, vectorizer: HashingVectorizer, idf: np.ndarray, texts: Any,
-              soft: PartitionedSoftLabels, i: int, weights: Any, seed: int) -> SGDClassifier:
-    """One ``partial_fit`` on partition ``i``: each item once per class, weighted by its soft label (on a worker)."""
+def _epoch_seeds(random_state: int | None, n_epochs: int, n_parts: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per epoch, a seeded order of the partitions and a row-order seed per partition ``(n_epochs, n_parts)``."""
+    rng = np.random.default_rng(random_state)
+    orders, seeds = [], np.zeros((n_epochs, n_parts), dtype=np.int64)
+    for e in range(n_epochs):
+        orders.append(rng.permutation(n_parts))
+        for i in orders[-1]:
+            seeds[e, i] = int(rng.integers(2**31))
+    return orders, seeds
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """What each SGD task reads, and the two ways of chaining the tasks into a graph of delayed models."""
+
+    vectorizer: HashingVectorizer
+    idf: np.ndarray
+    texts: list[Any]
+    features: list[Any] | None
+    soft: PartitionedSoftLabels
+    weights: list[Any]
+
+    def step(self, func: Any, model: Any, i: int, seed: int) -> Any:
+        """A delayed ``func`` (``partial_fit`` on partition ``i`` of a copy of ``model``)."""
+        dask = import_dask()
+        X = self.features[i] if self.features is not None else self.texts[i]
+        return dask.delayed(func)(model, self.vectorizer, self.idf, X, self.features is not None, self.soft, i,
+                                  self.weights[i], seed)
+
+    def chain(self, model: Any, orders: list[np.ndarray], seeds: np.ndarray) -> Any:
+        for e, order in enumerate(orders):
+            for i in order:
+                model = self.step(_sgd_step, model, int(i), int(seeds[e, i]))
+        return model
+
+    def mix(self, model: Any, seeds: np.ndarray) -> Any:
+        dask = import_dask()
+        for epoch_seeds in seeds:
+            local = [self.step(_local_share, model, i, int(seed)) for i, seed in enumerate(epoch_seeds)]
+            model = dask.delayed(_mixed)(model, tree_reduce(local, _add_shares))
+        return model
+
+
+def _fit_partition(model: SGDClassifier, vectorizer: HashingVectorizer, idf: np.ndarray, X: Any, cached: bool,
+                   soft: PartitionedSoftLabels, i: int, weights: Any, seed: int) -> tuple[SGDClassifier, float]:
+    """One ``partial_fit`` of a copy of ``model`` on partition ``i`` (on a worker), and the weight trained on.
+
+    Each item enters once per class, weighted by its soft label times its
+    weight, in a seeded order; ``X`` holds the partition's features when
+    ``cached``, else its texts.
+    """
+    model = copy.deepcopy(model)
     proba = soft.read_partition(i).proba
     w = _weights(weights, proba.shape[0])
-    X = _features(vectorizer, idf, texts)
+    X = X if cached else _features(vectorizer, idf, X)
     rows, classes = np.nonzero((proba > 0) & (w > 0)[:, None])
     if rows.size:
         order = np.random.default_rng(seed).permutation(rows.size)
         rows, classes = rows[order], classes[order]
         model.partial_fit(X[rows], classes, classes=np.arange(soft.n_classes),
                           sample_weight=proba[rows, classes] * w[rows])
+    return model, float(np.sum(proba[rows, classes] * w[rows]))
+
+
+def _sgd_step(*args: Any) -> SGDClassifier:
+    """The model after :func:`_fit_partition` (the chain's task)."""
+    return _fit_partition(*args)[0]
+
+
+def _local_share(*args: Any) -> _Share:
+    """The model after :func:`_fit_partition`, weighted by the weight it trained on (mixing's task)."""
+    fitted, weight = _fit_partition(*args)
+    if weight <= 0 or not hasattr(fitted, "coef_"):
+        return _Share(0.0)
+    template = None if hasattr(args[0], "coef_") else fitted  # the first epoch's: a fitted model to copy
+    return _Share(weight, weight * fitted.coef_, weight * fitted.intercept_, weight * float(fitted.t_), template)
+
+
+@dataclass(frozen=True)
+class _Share:
+    """Weighted sums of local models' parameters (one partition's, or several merged in partition order).
+
+    ``template`` is a fitted local model of the first epoch (whose input model
+    was not fitted yet), to copy the averages into; later epochs copy the
+    previous average.
+    """
+
+    weight: float
+    coef: np.ndarray | None = None
+    intercept: np.ndarray | None = None
+    t: float = 0.0
+    template: SGDClassifier | None = None
+
+
+def _add_shares(a: _Share, b: _Share) -> _Share:
+    if a.coef is None or a.intercept is None:
+        return b
+    if b.coef is None or b.intercept is None:
+        return a
+    return _Share(a.weight + b.weight, a.coef + b.coef, a.intercept + b.intercept, a.t + b.t,
+                  a.template if a.template is not None else b.template)
+
+
+def _mixed(previous: SGDClassifier, total: _Share) -> SGDClassifier:
+    """The weighted average of the local models (``previous`` when no partition had items to train on)."""
+    if total.coef is None or total.intercept is None:
+        return previous
+    model = copy.deepcopy(total.template if total.template is not None else previous)
+    model.coef_ = np.ascontiguousarray(total.coef / total.weight)
+    model.intercept_ = np.ascontiguousarray(total.intercept / total.weight)
+    model.t_ = total.t / total.weight
     return model
 
 

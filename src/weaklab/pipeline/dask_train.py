@@ -2,8 +2,8 @@
 
 ``[end_model] name = "tfidf_logreg"`` (the default) trains its out-of-core
 counterpart, :class:`~weaklab.endmodel.PartitionedTextClassifier` (hashed
-word n-grams with TF-IDF weights, logistic loss by SGD, one ``partial_fit``
-task per partition and epoch), on the items with a vote outside the dev
+word n-grams with TF-IDF weights, logistic loss by SGD; per epoch one
+``partial_fit`` task per partition in parallel, then their average), on the items with a vote outside the dev
 split's gold rows (each task computes its partition's weights from its votes
 and data partitions). Its probabilities are written per partition beside the
 soft labels, and the dev metrics (accuracy, macro F1, ECE on the dev split's
@@ -85,7 +85,7 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
     proba = model.predict_partitions(texts, soft, output)
     counts = [dask.delayed(_dev_counts)(proba, i, data[i], config, n_classes) for i in range(proba.n_partitions)]
     (reduced,) = dask.compute(tree_reduce(counts, _add))
-    return proba, {**used, "n_features": model.n_features}, {"n_train": int(model.n_train_), **_metrics(*reduced)}
+    return proba, {**used, "n_features": model.n_features, "schedule": model.schedule}, {"n_train": int(model.n_train_), **_metrics(*reduced)}
 
 
 def column_parts(frame: Any, columns: Any) -> list[Any]:
