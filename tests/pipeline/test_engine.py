@@ -185,6 +185,25 @@ def _dashboard_shows_the_item(store_path, run_id, item_id):
         assert model.status_code == 200 and "Learned accuracy per source" in model.text
 
 
+def _calibration_is_measured_on_the_dev_rows(root, run, dev_proba, dev_gold):
+    """The Dask end model's calibration, measured as on the local engine on the gathered dev rows (all of them
+    while they are fewer than the sample bound): recorded with the end model and reported in the run's metrics."""
+    import json
+
+    from weaklab.evaluation import expected_calibration_error
+    from weaklab.pipeline import Project
+
+    end = run.metrics["end_model"]
+    assert end["n_sample"] == end["n_dev"] == len(dev_gold) >= 20
+    assert 0 <= end["ece_after"] <= 1 and 0 <= end["ece_before"] <= 1 and end["n_fit"] + end["n_eval"] == len(dev_gold)
+    with Project(root).open_store(read_only=True) as store:
+        recorded = store.run_records(run.run_id)["end_model_runs"].iloc[-1]["calibration"]
+    recorded = json.loads(recorded) if isinstance(recorded, str) else recorded
+    assert recorded["ece_after"] == end["ece_after"] and len(recorded["bins"]) == 10
+    assert recorded["ece"] == pytest.approx(expected_calibration_error(dev_proba, dev_gold, n_bins=10))
+    assert end["ece"] == pytest.approx(recorded["ece"])
+
+
 def test_the_query_step_on_dask_picks_the_most_uncertain_items_not_answered_nor_held_out(cluster, tmp_path_factory):
     """weaklab query on the Dask engine ranks the end model's probabilities (trained out of core, as the local
     engine ranks its end model's) partition by partition: it equals ranking every item's entropy at once (ties in
@@ -207,6 +226,7 @@ def test_the_query_step_on_dask_picks_the_most_uncertain_items_not_answered_nor_
     gold = data["label"].to_numpy()[held_out].astype(int)  # the end model's dev metrics, reduced over partitions
     assert first.metrics["end_model"]["n_dev"] == held_out.sum()
     assert first.metrics["end_model"]["accuracy"] == pytest.approx((proba[held_out].argmax(axis=1) == gold).mean())
+    _calibration_is_measured_on_the_dev_rows(root, first, proba[held_out], gold)
 
     def expected(excluded):
         scores = uncertainty(proba, measure="entropy")

@@ -7,12 +7,15 @@ word n-grams with TF-IDF weights, logistic loss by SGD; per epoch one
 split's gold rows (each task computes its partition's weights from its votes
 and data partitions). Its probabilities are written per partition beside the
 soft labels, and the dev metrics (accuracy, macro F1, ECE on the dev split's
-gold rows) are reduced from per-partition counts. ``"cnn"`` (a network over
+gold rows) are reduced from per-partition counts; calibration is measured as
+on the local engine on a bounded, seeded sample of the dev rows (the dev rows
+are never trained on), gathered in the same tree. ``"cnn"`` (a network over
 pictures) is not trained on the Dask engine; ``"none"`` trains nothing.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,18 +26,21 @@ from ..endmodel import PartitionedTextClassifier
 from ..errors import ValidationError
 from .config import ProjectConfig
 from .loading import dev_mask, gold_labels
+from .training import calibration
 
-__all__ = ["DASK_END_MODEL", "ECE_BINS", "column_parts", "train_partitioned"]
+__all__ = ["DASK_END_MODEL", "ECE_BINS", "MAX_CALIBRATION_SAMPLE", "column_parts", "train_partitioned"]
 
 #: The name a Dask run records for its end model.
 DASK_END_MODEL = "partitioned_tfidf_sgd"
 #: Equal-width confidence bins of the dev ECE.
 ECE_BINS = 10
+#: Dev rows (a seeded uniform sample of them) gathered on the client to fit and measure calibration.
+MAX_CALIBRATION_SAMPLE = 20_000
 
 
 def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: PartitionedSoftLabels, frame: Any,
                       output: str, *, random_state: int = 0) -> tuple[PartitionedSoftLabels, dict[str, Any],
-                                                                      dict[str, Any]]:
+                                                                      dict[str, Any], dict[str, Any]]:
     """Train the project's end model on the Dask engine and write its probabilities to ``output``.
 
     Parameters
@@ -58,6 +64,13 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
         The parameters used.
     metrics : dict
         ``n_train`` and, with dev gold, ``n_dev``, ``accuracy``, ``macro_f1``, ``ece``.
+    calibration : dict
+        As :func:`~weaklab.pipeline.training.calibration` on the local engine
+        (reliability bins, ``ece_before`` / ``ece_after`` of a calibrator
+        fitted on half the dev rows and measured on the other half, or a
+        ``note`` when there are too few), computed on a seeded uniform sample of
+        at most ``MAX_CALIBRATION_SAMPLE`` dev rows gathered from the
+        partitions, plus ``n_sample`` and ``n_dev``.
 
     Raises
     ------
@@ -83,9 +96,12 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
     weights = [dask.delayed(_train_weights)(plm, i, data[i], config, n_classes) for i in range(plm.n_partitions)]
     model = PartitionedTextClassifier(**used, random_state=random_state).fit(texts, soft, sample_weight=weights)
     proba = model.predict_partitions(texts, soft, output)
-    counts = [dask.delayed(_dev_counts)(proba, i, data[i], config, n_classes) for i in range(proba.n_partitions)]
-    (reduced,) = dask.compute(tree_reduce(counts, _add))
-    return proba, {**used, "n_features": model.n_features, "schedule": model.schedule}, {"n_train": int(model.n_train_), **_metrics(*reduced)}
+    tasks = [dask.delayed(_dev_summary)(proba, plm, i, data[i], config, n_classes, random_state)
+             for i in range(proba.n_partitions)]
+    (reduced,) = dask.compute(tree_reduce(tasks, _merge_summaries))
+    params_used = {**used, "n_features": model.n_features, "schedule": model.schedule}
+    metrics = {"n_train": int(model.n_train_), **_metrics(reduced.confusion, reduced.binned)}
+    return proba, params_used, metrics, _calibration(reduced, metrics, random_state)
 
 
 def column_parts(frame: Any, columns: Any) -> list[Any]:
@@ -122,24 +138,60 @@ def _train_weights(plm: PartitionedLabelMatrix, i: int, data: Any, config: Proje
     return (covered & ~_dev(config, data, n_classes, len(covered))[1]).astype(np.float64)
 
 
-def _dev_counts(proba: PartitionedSoftLabels, i: int, data: Any, config: ProjectConfig,
-                n_classes: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Confusion counts ``(k, k)`` and per-bin ``(count, confidence sum, correct)`` ``(3, ECE_BINS)`` of the
-    dev gold rows of partition ``i`` (on a worker)."""
+@dataclass(frozen=True)
+class _DevSummary:
+    """Dev counts of some partitions, and a bounded random sample of their dev rows (for calibration).
+
+    ``confusion`` ``(k, k)`` and ``binned`` ``(3, ECE_BINS)`` (count, confidence sum,
+    correct per confidence bin) are sums; the sample keeps the rows of the
+    ``MAX_CALIBRATION_SAMPLE`` smallest seeded random ``keys``, so merging in any
+    grouping gives the same uniform sample.
+    """
+
+    confusion: np.ndarray
+    binned: np.ndarray
+    keys: np.ndarray
+    proba: np.ndarray
+    gold: np.ndarray
+    covered: np.ndarray
+
+
+def _dev_summary(proba: PartitionedSoftLabels, plm: PartitionedLabelMatrix, i: int, data: Any,
+                 config: ProjectConfig, n_classes: int | None, random_state: int) -> _DevSummary:
+    """The dev counts and sample of partition ``i`` (on a worker)."""
     p = proba.read_partition(i).proba
     gold, dev = _dev(config, data, n_classes, p.shape[0])
     k = p.shape[1]
-    y, q = gold[dev & (gold < k)], p[dev & (gold < k)]
+    rows = np.flatnonzero(dev & (gold < k))
+    y, q = gold[rows], p[rows]
     pred, conf = np.argmax(q, axis=1), q.max(axis=1)
     confusion = np.bincount(y * k + pred, minlength=k * k).reshape(k, k).astype(np.float64)
     bins = np.minimum((conf * ECE_BINS).astype(np.int64), ECE_BINS - 1)
     binned = np.stack([np.bincount(bins, minlength=ECE_BINS), np.bincount(bins, weights=conf, minlength=ECE_BINS),
                        np.bincount(bins, weights=(pred == y), minlength=ECE_BINS)]).astype(np.float64)
-    return confusion, binned
+    keys = np.random.default_rng([random_state, i]).random(p.shape[0])[rows]
+    covered = plm.read_partition(i).votes_per_item()[rows] > 0 if rows.size else np.zeros(0, dtype=bool)
+    return _smallest(_DevSummary(confusion, binned, keys, q, y, covered))
 
 
-def _add(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    return a[0] + b[0], a[1] + b[1]
+def _smallest(summary: _DevSummary) -> _DevSummary:
+    """The summary with its sample cut to the ``MAX_CALIBRATION_SAMPLE`` smallest keys (ties: first rows)."""
+    keep = np.argsort(summary.keys, kind="stable")[:MAX_CALIBRATION_SAMPLE]
+    return _DevSummary(summary.confusion, summary.binned, summary.keys[keep], summary.proba[keep],
+                       summary.gold[keep], summary.covered[keep])
+
+
+def _merge_summaries(a: _DevSummary, b: _DevSummary) -> _DevSummary:
+    return _smallest(_DevSummary(a.confusion + b.confusion, a.binned + b.binned, np.concatenate([a.keys, b.keys]),
+                                 np.concatenate([a.proba, b.proba]), np.concatenate([a.gold, b.gold]),
+                                 np.concatenate([a.covered, b.covered])))
+
+
+def _calibration(reduced: _DevSummary, metrics: dict[str, Any], random_state: int) -> dict[str, Any]:
+    """Calibration measured as on the local engine, on the gathered sample of dev rows (``n_sample`` of
+    ``n_dev``)."""
+    out = calibration(reduced.proba, reduced.gold, random_state=random_state, covered=reduced.covered)
+    return {**out, "n_sample": int(reduced.gold.size), "n_dev": int(metrics.get("n_dev", 0))}
 
 
 def _metrics(confusion: np.ndarray, binned: np.ndarray) -> dict[str, Any]:

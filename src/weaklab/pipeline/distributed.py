@@ -16,8 +16,10 @@ The steps, each on the cluster of :func:`~weaklab.pipeline.engine.engine_client`
   the agreement between sources and with the label model, reduced over the
   partitions (:func:`~weaklab._core.agreement.reduce_agreement`);
 * ``train`` trains the out-of-core counterpart of ``tfidf_logreg``
-  (:func:`~weaklab.pipeline.dask_train.train_partitioned`: one SGD task per
-  partition and epoch) and writes its probabilities beside the soft labels;
+  (:func:`~weaklab.pipeline.dask_train.train_partitioned`: per epoch one SGD
+  task per partition in parallel, then their average), writes its
+  probabilities beside the soft labels and measures its calibration on a
+  bounded sample of the dev rows;
   ``issues`` ranks the items whose majority vote the posterior
   contradicts most (:func:`~weaklab.cleaning.top_label_issues`, a bounded
   top-N merge) and records their votes, posteriors and texts
@@ -212,10 +214,12 @@ class _DaskRun:
         key = fingerprint("dask-end-model", self.soft.root, self.config.get("end_model", "params", {}),
                           self.config.get("data", "text_field"), self.config.get("data", "gold_column"),
                           self.config.get("data", "split_column"), self.config.class_names)
-        self.end_proba, params, metrics = train_partitioned(self.config, self.votes, self.soft, self.frame,
-                                                            join(self.soft.root, f"end-model-{key}"))
-        metrics = {**metrics, "engine": "dask", "configured": name}
-        store.add_end_model_run(result.run_id, DASK_END_MODEL, params=params, metrics=metrics, calibration={})
+        self.end_proba, params, metrics, calibrated = train_partitioned(
+            self.config, self.votes, self.soft, self.frame, join(self.soft.root, f"end-model-{key}"))
+        metrics = {**metrics, "engine": "dask", "configured": name,  # as the local engine (ece: every dev row)
+                   **{k: v for k, v in calibrated.items() if k not in ("bins", "ece")}}
+        store.add_end_model_run(result.run_id, DASK_END_MODEL, params=params, metrics=metrics,
+                                calibration=calibrated)
         store.add_partitioned(result.run_id, "end_model", self.end_proba.root, fingerprint("dask-end-proba", key),
                               self.end_proba.to_metadata())
         result.reused["train"] = False
