@@ -77,12 +77,42 @@ def test_sparse_and_dense_votes_give_the_same_counts():
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
 
-def test_only_the_first_sources_are_counted_beyond_the_limit():
-    """max_sources bounds the (s, s) matrices; the total number of sources is kept."""
+def test_pairs_are_counted_for_the_first_sources_and_per_source_counts_for_all():
+    """max_pair_sources bounds the (p, p) matrices; agreement with the label model and samples cover every source."""
     L = matrix(m=9)
-    full, first = agreement_counts(L), agreement_counts(L, max_sources=4)
-    assert first.source_names == L.source_names[:4] and first.n_sources == 9
+    hard = np.zeros(L.n_items, dtype=int)
+    full, first = agreement_counts(L, hard), agreement_counts(L, hard, max_pair_sources=4)
+    assert first.source_names == L.source_names and first.pair_sources == L.source_names[:4]
+    assert first.n_sources == 9 and first.agreement_rate().shape == (4, 4)
     np.testing.assert_array_equal(first.co_votes, full.co_votes[:4, :4])
+    np.testing.assert_array_equal(first.agreements, full.agreements[:4, :4])
+    np.testing.assert_array_equal(first.model_agrees, full.model_agrees)
+    assert {k: v[0].tolist() for k, v in first.samples.items()} == {k: v[0].tolist() for k, v in full.samples.items()}
+
+
+def test_reducing_past_the_pair_cap_warns_and_the_cap_is_a_parameter(tmp_path):
+    """With more sources than max_pair_sources the reduction says so (a UserWarning naming the parameter) and
+    still equals the whole matrix's counts; a larger max_pair_sources counts every pair without a warning."""
+    L = matrix(n=120, m=6)
+    plm = PartitionedLabelMatrix.write(tmp_path / "votes", split(L, [50, 70]))
+    with pytest.warns(UserWarning, match="first 3 of 6 sources only.*max_pair_sources"):
+        capped = reduce_agreement(plm, max_pair_sources=3)
+    np.testing.assert_array_equal(capped.co_votes, agreement_counts(L).co_votes[:3, :3])
+    np.testing.assert_array_equal(capped.class_votes, agreement_counts(L).class_votes)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        whole = reduce_agreement(plm, max_pair_sources=6)
+    assert whole.pair_sources == L.source_names
+
+
+def test_disagreement_samples_stay_bounded_over_many_sources():
+    """Per source at most max_samples, and over all sources at most MAX_SAMPLE_ITEMS (at least one each)."""
+    from weaklab._core.agreement import MAX_SAMPLE_ITEMS, sample_limit
+
+    assert sample_limit(200, 10) == 200 and sample_limit(200, 10 * MAX_SAMPLE_ITEMS) == 1
+    assert sample_limit(200, 2_000) * 2_000 <= MAX_SAMPLE_ITEMS
 
 
 def test_the_record_survives_json_and_rejects_other_dicts():
@@ -93,6 +123,10 @@ def test_the_record_survives_json_and_rejects_other_dicts():
     counts = agreement_counts(L, np.zeros(50, dtype=int), max_samples=3)
     back = SourceAgreement.from_dict(json.loads(json.dumps(counts.to_dict())))
     np.testing.assert_array_equal(back.agreements, counts.agreements)
+    capped = agreement_counts(L, max_pair_sources=3)
+    again = SourceAgreement.from_dict(json.loads(json.dumps(capped.to_dict())))
+    assert again.pair_sources == capped.pair_sources and again.co_votes.shape == (3, 3)
+    np.testing.assert_array_equal(again.class_votes, capped.class_votes)
     np.testing.assert_array_equal(back.model_agrees, counts.model_agrees)
     assert {k: v[0].tolist() for k, v in back.samples.items()} == {k: v[0].tolist() for k, v in counts.samples.items()}
     with pytest.raises(ValidationError, match="data: expected a dict written by"):

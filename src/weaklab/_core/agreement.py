@@ -1,8 +1,8 @@
 """Agreement between sources, and with a label model, reduced over partitions (what the dashboard shows).
 
 For each partition (pure numpy and scipy, on a worker) the non-abstain votes
-of the first ``max_sources`` sources are turned into sparse indicator
-matrices and multiplied by their transpose (a sparse Gram product):
+are turned into sparse indicator matrices and multiplied by their transpose
+(a sparse Gram product), for the first ``max_pair_sources`` sources:
 
 * ``co_votes[j, l]``: items voted on by both ``j`` and ``l``
   (``V^T V`` with ``V[i, j] = 1`` when ``j`` votes on ``i``);
@@ -10,16 +10,27 @@ matrices and multiplied by their transpose (a sparse Gram product):
   (``Z^T Z`` with one row per item and class, ``Z[i k + c, j] = 1`` when
   ``j`` votes ``c`` on ``i``).
 
-With the label model's hard labels of the same partition it also counts, per
-source and voted class, the votes the label model's label matches, and keeps
-the first ``max_samples`` items where each source votes against it. Every
-count is a sum over items, so two partitions merge by addition (samples: the
-first partition's first), and a tree of Dask tasks reduces them; the client
-receives ``O(s^2 + s k)`` numbers whatever the number of items.
+With the label model's hard labels of the same partition it also counts, for
+**every** source and voted class, the votes the label model's label matches,
+and keeps the first items where each source votes against it
+(``max_samples`` per source, fewer when ``m * max_samples`` would pass
+``MAX_SAMPLE_ITEMS``). Every count is a sum over items, so two partitions
+merge by addition (samples: the first partition's first), and a tree of Dask
+tasks reduces them; the client receives ``O(p^2 + m k)`` numbers whatever the
+number of items.
+
+Why the pairwise counts have a cap: they are two dense ``(p, p)`` int64
+matrices in every partial result a tree task holds (``split_every`` of them
+at once) and in the run's record the dashboard reads, so they grow with the
+square of the sources (6,000 crowd workers: 2 x 288 MB per partial). The
+dashboard draws at most 40 of them; the per-source counts (linear in ``m``)
+are kept for all. :func:`reduce_agreement` warns when it leaves sources out
+of the pairs, and ``max_pair_sources`` raises the cap.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,13 +45,17 @@ if TYPE_CHECKING:
     from .label_matrix import LabelMatrix
     from .partitioned import PartitionedLabelMatrix, PartitionedSoftLabels
 
-__all__ = ["SourceAgreement", "MAX_AGREEMENT_SOURCES", "MAX_DISAGREEMENT_SAMPLES", "agreement_counts",
-           "merge_agreement", "reduce_agreement"]
+__all__ = ["SourceAgreement", "MAX_AGREEMENT_SOURCES", "MAX_DISAGREEMENT_SAMPLES", "MAX_SAMPLE_ITEMS",
+           "agreement_counts", "merge_agreement", "reduce_agreement", "sample_limit"]
 
 MAX_AGREEMENT_SOURCES = 100
-"""Sources (the first, in matrix order) whose pairwise agreement is counted: 2 x 10,000 int64."""
+"""Default ``max_pair_sources``: the first sources (in matrix order) whose pairwise agreement is counted
+(2 x 10,000 int64)."""
 MAX_DISAGREEMENT_SAMPLES = 200
 """Items kept per source where it votes against the label model."""
+MAX_SAMPLE_ITEMS = 100_000
+"""Disagreement samples kept over all sources: ``max_samples`` per source shrinks to ``MAX_SAMPLE_ITEMS // m``
+(at least 1) when ``m`` sources would keep more."""
 
 Samples = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -52,13 +67,16 @@ class SourceAgreement:
     Attributes
     ----------
     source_names : tuple of str
-        The ``s`` sources counted (the first ``s`` of ``n_sources``).
+        The ``s`` sources whose votes are counted: all of them (records
+        written before the pairwise cap was split from the per-source counts
+        hold only the first ``s`` of ``n_sources``).
     n_sources : int
         Sources of the votes (``s <= n_sources``).
     n_items, n_classes : int
-    co_votes : ndarray of shape (s, s), int64
-        Items voted on by both sources (diagonal: each source's votes).
-    agreements : ndarray of shape (s, s), int64
+    co_votes : ndarray of shape (p, p), int64
+        Items voted on by both sources, for the first ``p <= s`` sources
+        (:attr:`pair_sources`; diagonal: each source's votes).
+    agreements : ndarray of shape (p, p), int64
         Items on which both sources vote the same class.
     class_votes : ndarray of shape (s, k), int64
         Votes of each source for each class.
@@ -90,8 +108,13 @@ class SourceAgreement:
     model_agrees: np.ndarray | None = None
     samples: Mapping[str, Samples] | None = None
 
+    @property
+    def pair_sources(self) -> tuple[str, ...]:
+        """The first ``p`` sources, whose pairwise counts are kept."""
+        return self.source_names[: self.co_votes.shape[0]]
+
     def agreement_rate(self) -> np.ndarray:
-        """``(s, s)``: the share of items voted on by both sources where they agree (NaN where none)."""
+        """``(p, p)``: the share of items voted on by both sources where they agree (NaN where none)."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.co_votes > 0, self.agreements / np.maximum(self.co_votes, 1), np.nan)
 
@@ -106,6 +129,7 @@ class SourceAgreement:
         """A JSON-able dict (:meth:`from_dict` reads it back)."""
         return to_jsonable({
             "kind": "source_agreement", "source_names": list(self.source_names), "n_sources": self.n_sources,
+            "n_pair_sources": len(self.pair_sources),
             "n_items": self.n_items, "n_classes": self.n_classes, "co_votes": self.co_votes,
             "agreements": self.agreements, "class_votes": self.class_votes, "model_agrees": self.model_agrees,
             "samples": None if self.samples is None else {name: {"item_ids": ids, "votes": votes, "model": model}
@@ -118,20 +142,21 @@ class SourceAgreement:
         if not isinstance(data, Mapping) or data.get("kind") != "source_agreement":
             raise fail("data", "a dict written by SourceAgreement.to_dict()", data)
         s, k = len(data["source_names"]), int(data["n_classes"])
+        p = int(data.get("n_pair_sources", s))
 
         def matrix(key: str, shape: tuple[int, int]) -> np.ndarray:
             return np.asarray(data[key], dtype=np.int64).reshape(shape)
 
         samples = data.get("samples")
         return cls(tuple(str(n) for n in data["source_names"]), int(data["n_sources"]), int(data["n_items"]), k,
-                   matrix("co_votes", (s, s)), matrix("agreements", (s, s)), matrix("class_votes", (s, k)),
+                   matrix("co_votes", (p, p)), matrix("agreements", (p, p)), matrix("class_votes", (s, k)),
                    None if data.get("model_agrees") is None else matrix("model_agrees", (s, k)),
                    None if samples is None else {
                        str(name): (np.asarray(v["item_ids"]), np.asarray(v["votes"], dtype=np.int64),
                                    np.asarray(v["model"], dtype=np.int64)) for name, v in samples.items()})
 
 
-def agreement_counts(L: LabelMatrix, model_labels: Any = None, *, max_sources: int = MAX_AGREEMENT_SOURCES,
+def agreement_counts(L: LabelMatrix, model_labels: Any = None, *, max_pair_sources: int = MAX_AGREEMENT_SOURCES,
                      max_samples: int = MAX_DISAGREEMENT_SAMPLES) -> SourceAgreement:
     """The agreement counts of one label matrix (a partition), from sparse Gram products of its votes.
 
@@ -141,10 +166,12 @@ def agreement_counts(L: LabelMatrix, model_labels: Any = None, *, max_sources: i
         Votes, dense or sparse.
     model_labels : array-like of shape (n_items,), optional
         The label model's hard label of each item (-1: none).
-    max_sources : int, default=MAX_AGREEMENT_SOURCES
-        Count the first this many sources only.
+    max_pair_sources : int, default=MAX_AGREEMENT_SOURCES
+        Pairwise counts (``co_votes``, ``agreements``) cover the first this
+        many sources; the per-source counts cover all of them.
     max_samples : int, default=MAX_DISAGREEMENT_SAMPLES
-        Items kept per source where it votes against ``model_labels``.
+        Items kept per source where it votes against ``model_labels`` (at
+        most ``MAX_SAMPLE_ITEMS`` over all sources, at least 1 per source).
 
     Returns
     -------
@@ -160,19 +187,14 @@ def agreement_counts(L: LabelMatrix, model_labels: Any = None, *, max_sources: i
     >>> [ids.tolist() for ids, _, _ in a.samples.values()]
     [[2], [1]]
     """
-    max_sources = check_int("max_sources", max_sources, low=1)
-    max_samples = check_int("max_samples", max_samples, low=0)
-    n, k = L.n_items, L.n_classes
-    s = min(L.n_sources, max_sources)
+    max_pair_sources = check_int("max_pair_sources", max_pair_sources, low=1)
+    max_samples = sample_limit(check_int("max_samples", max_samples, low=0), L.n_sources)
+    n, k, s = L.n_items, L.n_classes, L.n_sources
     rows, cols, labels = L.coo()
-    keep = cols < s
-    rows, cols, labels = rows[keep], cols[keep], labels[keep].astype(np.int64)
-    ones = np.ones(rows.shape[0], dtype=np.int64)
-    voted = sp.csr_array((ones, (rows, cols)), shape=(n, s))
-    same = sp.csr_array((ones, (rows * k + labels, cols)), shape=(n * k, s))
+    labels = labels.astype(np.int64)
+    co_votes, agreements = _pair_counts(rows, cols, labels, n, k, min(s, max_pair_sources))
     out = SourceAgreement(
-        tuple(L.source_names[:s]), L.n_sources, n, k,
-        co_votes=_dense(voted.T @ voted, s), agreements=_dense(same.T @ same, s),
+        tuple(L.source_names), s, n, k, co_votes=co_votes, agreements=agreements,
         class_votes=np.bincount(cols * k + labels, minlength=s * k).reshape(s, k).astype(np.int64))
     if model_labels is None:
         return out
@@ -181,13 +203,41 @@ def agreement_counts(L: LabelMatrix, model_labels: Any = None, *, max_sources: i
         raise fail("model_labels", f"{n} class ids (one per item)", got_text=f"shape {hard.shape}")
     agrees = labels == hard[rows]
     ids = np.arange(n) if L.item_ids is None else np.asarray(L.item_ids)
+    against = np.flatnonzero(~agrees)  # row-major coordinates: data order
+    against = against[np.argsort(cols[against], kind="stable")]  # grouped by source, data order within
+    bounds = np.searchsorted(cols[against], np.arange(s + 1))
     samples: dict[str, Samples] = {}
     for j, name in enumerate(out.source_names):
-        against = np.flatnonzero((cols == j) & ~agrees)[:max_samples]  # row-major coordinates: data order
-        samples[name] = (ids[rows[against]], labels[against], hard[rows[against]])
+        mine = against[bounds[j]: min(bounds[j + 1], bounds[j] + max_samples)]
+        samples[name] = (ids[rows[mine]], labels[mine], hard[rows[mine]])
     return SourceAgreement(out.source_names, out.n_sources, n, k, out.co_votes, out.agreements, out.class_votes,
                            np.bincount(cols * k + labels, weights=agrees, minlength=s * k).reshape(s, k)
                            .astype(np.int64), samples)
+
+
+def sample_limit(max_samples: int, n_sources: int) -> int:
+    """Disagreement samples kept per source: ``max_samples``, or fewer so that ``n_sources`` of them stay within
+    ``MAX_SAMPLE_ITEMS`` (never below 1 while ``max_samples >= 1``).
+
+    Examples
+    --------
+    >>> sample_limit(200, 20), sample_limit(200, 6000), sample_limit(0, 6000)
+    (200, 16, 0)
+    """
+    if max_samples == 0:
+        return 0
+    return int(min(max_samples, max(1, MAX_SAMPLE_ITEMS // max(1, n_sources))))
+
+
+def _pair_counts(rows: np.ndarray, cols: np.ndarray, labels: np.ndarray, n: int, k: int,
+                 p: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(p, p)`` items both sources vote on, and agree on, for the first ``p`` sources (sparse Gram products)."""
+    keep = cols < p
+    rows, cols, labels = rows[keep], cols[keep], labels[keep]
+    ones = np.ones(rows.shape[0], dtype=np.int64)
+    voted = sp.csr_array((ones, (rows, cols)), shape=(n, p))
+    same = sp.csr_array((ones, (rows * k + labels, cols)), shape=(n * k, p))
+    return _dense(voted.T @ voted, p), _dense(same.T @ same, p)
 
 
 def _dense(product: Any, s: int) -> np.ndarray:
@@ -206,13 +256,15 @@ def merge_agreement(a: SourceAgreement, b: SourceAgreement, *,
     >>> merge_agreement(a, a).agreements.tolist()
     [[2, 2], [2, 2]]
     """
-    if a.source_names != b.source_names or a.n_classes != b.n_classes:
-        raise fail("b", f"counts of the sources {list(a.source_names)} and {a.n_classes} classes",
-                   got_text=f"{list(b.source_names)} and {b.n_classes} classes")
+    if a.source_names != b.source_names or a.n_classes != b.n_classes or a.pair_sources != b.pair_sources:
+        raise fail("b", f"counts of the sources {list(a.source_names)} ({len(a.pair_sources)} in pairs) and "
+                   f"{a.n_classes} classes", got_text=f"{list(b.source_names)} ({len(b.pair_sources)} in pairs) and "
+                   f"{b.n_classes} classes")
     agrees = None if a.model_agrees is None or b.model_agrees is None else a.model_agrees + b.model_agrees
     samples = None
     if a.samples is not None and b.samples is not None:
-        samples = {name: _first(a.samples[name], b.samples[name], max_samples) for name in a.source_names}
+        limit = sample_limit(max_samples, len(a.source_names))
+        samples = {name: _first(a.samples[name], b.samples[name], limit) for name in a.source_names}
     return SourceAgreement(a.source_names, a.n_sources, a.n_items + b.n_items, a.n_classes,
                            a.co_votes + b.co_votes, a.agreements + b.agreements, a.class_votes + b.class_votes,
                            agrees, samples)
@@ -223,7 +275,7 @@ def _first(a: Samples, b: Samples, limit: int) -> Samples:
 
 
 def reduce_agreement(plm: PartitionedLabelMatrix, soft: PartitionedSoftLabels | None = None, *,
-                     max_sources: int = MAX_AGREEMENT_SOURCES, max_samples: int = MAX_DISAGREEMENT_SAMPLES,
+                     max_pair_sources: int = MAX_AGREEMENT_SOURCES, max_samples: int = MAX_DISAGREEMENT_SAMPLES,
                      split_every: int = 8) -> SourceAgreement:
     """:func:`agreement_counts` of partitioned votes (and soft labels), tree-reduced by Dask.
 
@@ -238,8 +290,11 @@ def reduce_agreement(plm: PartitionedLabelMatrix, soft: PartitionedSoftLabels | 
     plm : PartitionedLabelMatrix
     soft : PartitionedSoftLabels, optional
         The label model's soft labels of ``plm`` (same partitions).
-    max_sources, max_samples : int
-        As in :func:`agreement_counts`.
+    max_pair_sources, max_samples : int
+        As in :func:`agreement_counts`. With more sources than
+        ``max_pair_sources``, a :class:`UserWarning` says how many are left
+        out of the pairwise counts (every partial result holds two
+        ``(p, p)`` int64 matrices: ``16 p^2`` bytes).
     split_every : int, default=8
 
     Returns
@@ -257,13 +312,20 @@ def reduce_agreement(plm: PartitionedLabelMatrix, soft: PartitionedSoftLabels | 
     """
     from .dask_ops import map_reduce
 
+    max_pair_sources = check_int("max_pair_sources", max_pair_sources, low=1)
+    if plm.n_sources > max_pair_sources:
+        warnings.warn(f"reduce_agreement: pairwise agreement is counted for the first {max_pair_sources} of "
+                      f"{plm.n_sources} sources only (max_pair_sources={max_pair_sources}: each partial result holds "
+                      f"2 x {max_pair_sources}^2 int64); agreement with the label model and disagreement samples cover "
+                      "all sources. Pass a larger max_pair_sources to count more pairs.", UserWarning, stacklevel=2)
     if soft is not None and tuple(soft.partition_rows) != tuple(plm.partition_rows):
         raise fail("soft", f"partitions of {list(plm.partition_rows)} rows (as the votes)",
                    got_text=f"{list(soft.partition_rows)}")
 
     def count(i: int) -> SourceAgreement:
         hard = None if soft is None else _model_labels(soft, i)
-        return agreement_counts(plm.read_partition(i), hard, max_sources=max_sources, max_samples=max_samples)
+        return agreement_counts(plm.read_partition(i), hard, max_pair_sources=max_pair_sources,
+                                max_samples=max_samples)
 
     def merge(a: SourceAgreement, b: SourceAgreement) -> SourceAgreement:
         return merge_agreement(a, b, max_samples=max_samples)

@@ -106,8 +106,9 @@ class MatrixStats:
     def from_agreement(cls, counts: SourceAgreement) -> MatrixStats:
         """The statistics a run on the Dask engine recorded (reduced over its partitions, no matrix read).
 
-        ``n_sources`` says how many sources the run had (the counts cover the
-        first ``len(names)``).
+        ``n_sources`` says how many sources the run had; ``agreement`` covers
+        the first ``agreement.shape[0]`` of ``names`` (the pairs the run
+        counted), the per-class agreement and samples every source in ``names``.
         """
         stats = cls.__new__(cls)
         stats.names = list(counts.source_names)

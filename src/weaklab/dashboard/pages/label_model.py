@@ -45,7 +45,7 @@ def _label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
         out["dependencies"] = _dependencies(state_dict)
     stats = state.matrix_stats(run_id)
     if stats is not None:
-        keep = min(len(stats.names), 40)
+        keep = min(stats.agreement.shape[0], 40)  # a Dask run counts pairs of its first sources only
         out["agreement"] = charts.heatmap(stats.names[:keep], stats.names[:keep],
                                           stats.agreement[:keep, :keep], title="Agreement between sources")
         out["agreement_note"] = (f"first {keep} of {stats.n_sources} sources; " if keep < stats.n_sources
