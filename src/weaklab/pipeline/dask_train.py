@@ -169,7 +169,7 @@ def _dev_summary(proba: PartitionedSoftLabels, plm: PartitionedLabelMatrix, i: i
     bins = np.minimum((conf * ECE_BINS).astype(np.int64), ECE_BINS - 1)
     binned = np.stack([np.bincount(bins, minlength=ECE_BINS), np.bincount(bins, weights=conf, minlength=ECE_BINS),
                        np.bincount(bins, weights=(pred == y), minlength=ECE_BINS)]).astype(np.float64)
-    keys = np.random.default_rng([random_state, i]).random(p.shape[0])[rows]
+    keys = np.asarray(np.random.default_rng([random_state, i]).random(size=(p.shape[0],)))[rows]
     covered = plm.read_partition(i).votes_per_item()[rows] > 0 if rows.size else np.zeros(0, dtype=bool)
     return _smallest(_DevSummary(confusion, binned, keys, q, y, covered))
 
