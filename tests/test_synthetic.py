@@ -187,6 +187,22 @@ def test_crowd_difficulty_lowers_accuracy_toward_chance():
     assert data.difficulty is not None and data.difficulty.shape == (N,)
 
 
+def test_crowd_adversarial_workers_shift_their_answers():
+    """Adversarial workers answer (truth + their own fixed shift) mod k at their accuracy; the truth agrees."""
+    data = make_crowd(N, 30, 4, n_classes=3, adversarial_fraction=0.2, worker_accuracy=0.9, random_state=6)
+    _, accuracy = _empirical(data)
+    V, y = data.L.to_dense(), data.y
+    shifted = np.flatnonzero(data.accuracy < 0.5)
+    assert shifted.size == 6
+    np.testing.assert_allclose(accuracy, data.accuracy, atol=0.03)
+    for j in shifted:
+        voted = V[:, j] != -1
+        shift = np.bincount((V[voted, j] - y[voted]) % 3, minlength=3)
+        assert shift.argmax() != 0 and shift.max() > 0.85 * voted.sum()
+    assert np.array_equal(make_crowd(200, 10, 3, random_state=1).L.to_dense(),
+                          make_crowd(200, 10, 3, adversarial_fraction=0.0, random_state=1).L.to_dense())
+
+
 @pytest.mark.parametrize("kind", ["uniform", "pair", "random"])
 @pytest.mark.parametrize("n_classes", [2, 3, 6])
 def test_noise_matrices_are_row_stochastic(kind, n_classes):
@@ -251,6 +267,7 @@ def test_make_label_matrix_rejects_bad_input(kwargs, param):
     [
         (lambda: make_crowd(10, 3, 4), "votes_per_item"),
         (lambda: make_crowd(10, 5, 2, spammer_fraction=-0.1), "spammer_fraction"),
+        (lambda: make_crowd(10, 5, 2, adversarial_fraction=1.5), "adversarial_fraction"),
         (lambda: make_crowd(10, 5, 2, difficulty=[0.1] * 3), "difficulty"),
         (lambda: make_crowd(10, 5, 2, worker_accuracy=2.0), "worker_accuracy"),
         (lambda: make_noise_matrix(3, 0.2, kind="swap"), "kind"),

@@ -28,6 +28,7 @@ def make_crowd(
     *,
     worker_accuracy: Any = (0.55, 0.95),
     spammer_fraction: float = 0.0,
+    adversarial_fraction: float = 0.0,
     difficulty: Any = None,
     class_balance: Any = None,
     random_state: Any = None,
@@ -36,8 +37,12 @@ def make_crowd(
 
     A worker answers correctly with its accuracy, otherwise uniformly among
     the other classes. Spammers answer uniformly at random (half of them, on
-    average) or always the same class. On an item of difficulty ``d`` every
-    worker guesses uniformly at random with probability ``d``.
+    average) or always the same class. Adversarial workers answer like honest
+    ones, then shift every answer by a fixed class offset of their own
+    (``(answer + s) mod k``, ``s`` in ``1..k-1``; with two classes they flip
+    every answer): they carry as much information as honest workers, but a
+    model that trusts them as voters is misled. On an item of difficulty
+    ``d`` every worker guesses uniformly at random with probability ``d``.
 
     Parameters
     ----------
@@ -53,6 +58,9 @@ def make_crowd(
         Accuracy of the honest workers, as in ``make_label_matrix``'s ``accuracy``.
     spammer_fraction : float, default=0.0
         Share of workers (rounded) who are spammers, in [0, 1].
+    adversarial_fraction : float, default=0.0
+        Share of workers (rounded) who are adversarial, in [0, 1], drawn
+        among the workers who are not spammers (at most all of them).
     difficulty : float, tuple (low, high) or array-like of shape (n,), optional
         Item difficulty in [0, 1]: a float for every item, a range drawn
         uniformly per item, or one value per item. Default: 0 (none).
@@ -86,6 +94,7 @@ def make_crowd(
     v = check_int("votes_per_item", votes_per_item, low=1, high=n_workers)
     k = check_int("n_classes", n_classes, low=2, high=127)
     spam_share = check_float("spammer_fraction", spammer_fraction, low=0.0, high=1.0)
+    adversarial = check_float("adversarial_fraction", adversarial_fraction, low=0.0, high=1.0)
     rng = check_random_state(random_state)
     prior = check_class_balance(class_balance, k)
     acc = per_source("worker_accuracy", worker_accuracy, n_workers, rng)
@@ -95,8 +104,12 @@ def make_crowd(
     workers = _distinct_workers(n, n_workers, v, rng).ravel()
     items = np.repeat(np.arange(n, dtype=np.int64), v)
     labels = _crowd_votes(y[items], acc[workers], constant[workers], hard[items], k, rng)
-    L = LabelMatrix.from_coo(items, workers, labels, n_items=n, n_sources=n_workers, n_classes=k)
     confusion = _crowd_confusion(acc, constant, float(hard.mean()), k)
+    if adversarial > 0:
+        shift = _adversaries(constant, acc, adversarial, k, rng)
+        labels = (labels + shift[workers]) % k
+        confusion = _shifted(confusion, shift)
+    L = LabelMatrix.from_coo(items, workers, labels, n_items=n, n_sources=n_workers, n_classes=k)
     coverage = np.bincount(workers, minlength=n_workers) / n
     return labels_result(L, y, coverage.astype(np.float64), confusion, prior, [], difficulty=hard)
 
@@ -119,6 +132,25 @@ def _worker_confusion(acc: np.ndarray, spam_share: float, k: int,
     acc[spammers[~fixed]] = 1.0 / k
     constant[spammers[fixed]] = rng.integers(0, k, size=int(fixed.sum()))
     return acc, constant
+
+
+def _adversaries(constant: np.ndarray, acc: np.ndarray, share: float, k: int,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Each worker's class shift: ``1..k-1`` for the adversarial ones (drawn among non-spammers), else 0."""
+    honest = np.flatnonzero((constant < 0) & (acc != 1.0 / k))
+    n_adv = min(round(share * acc.shape[0]), honest.size)
+    shift = np.zeros(acc.shape[0], dtype=np.int64)
+    chosen = rng.permutation(honest)[:n_adv]
+    shift[chosen] = rng.integers(1, k, size=n_adv)
+    return shift
+
+
+def _shifted(confusion: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``confusion`` with the voted class of worker ``w`` moved by ``shift[w]`` (mod k)."""
+    out = confusion.copy()
+    for w in np.flatnonzero(shift):
+        out[w] = np.roll(confusion[w], int(shift[w]), axis=1)
+    return out
 
 
 def _crowd_confusion(acc: np.ndarray, constant: np.ndarray, guess: float, k: int) -> np.ndarray:
