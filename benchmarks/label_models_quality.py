@@ -3,7 +3,9 @@
 
 Data sets (``../shared/data``, see its README): WRENCH ``wrench_youtube``, ``wrench_sms``, ``wrench_trec``
 (WRENCH's 4,965-item train: the 68 appended gold items are dropped) and ``ws_hausa_news``; the crowd sets of
-Zheng et al. (2017) ``d_jn-product``, ``d_sentiment``, ``s4_Relevance``.
+Zheng et al. (2017) ``d_jn-product``, ``d_sentiment``, ``s4_Relevance``; and CIFAR-10N (``cifar10n``: 50,000
+images, 10 classes, three human answers each, read as three sources ``random_label1..3``; the gold is the
+clean CIFAR-10 label).
 
 Every set is run in **two settings**, reported in two tables with a verdict each:
 
@@ -62,7 +64,8 @@ import _common as C
 NAME = "label_models_quality"
 DATA = Path(os.environ.get("WEAKLAB_DATA", C.REPO_DIR.parent / "shared" / "data"))
 WRENCH_SETS = {"youtube": "wrench_youtube", "sms": "wrench_sms", "trec": "wrench_trec", "hausa": "ws_hausa_news"}
-CROWD_SETS = {"product": "d_jn-product", "sentiment": "d_sentiment", "relevance": "s4_Relevance"}
+CROWD_SETS = {"product": "d_jn-product", "sentiment": "d_sentiment", "relevance": "s4_Relevance",
+              "cifar10n": "cifar10n"}  # cifar10n: CIFAR-10N (Wei et al. 2022), not one of Zheng et al.'s sets
 F1_SETS = ("sms",)  # sets that also show the F1 of class 1
 QUICK = ("youtube", "sentiment")
 SETTINGS = ("no gold", "gold")
@@ -161,10 +164,17 @@ def wrench_settings(key: str) -> list[Setting]:
     return [no_gold, gold]
 
 
-def crowd_settings(key: str) -> list[Setting]:
-    from weaklab.data import load_zheng
+def load_crowd(key: str) -> Any:
+    """A crowd set of ``CROWD_SETS``: one of Zheng et al.'s, or CIFAR-10N (its clean labels as the gold)."""
+    from weaklab.data import load_cifar10n, load_zheng
 
-    ds = load_zheng(DATA / "crowd_zheng2017" / CROWD_SETS[key])
+    if key == "cifar10n":
+        return load_cifar10n(DATA / CROWD_SETS[key])
+    return load_zheng(DATA / "crowd_zheng2017" / CROWD_SETS[key])
+
+
+def crowd_settings(key: str) -> list[Setting]:
+    ds = load_crowd(key)
     L, gold_all = ds.L, np.asarray(ds.gold)
     known = np.flatnonzero(gold_all >= 0)
     y = gold_all[known]
