@@ -169,3 +169,22 @@ def test_answers_keep_their_class_when_the_class_list_changes_before_recovery(pr
         labels = store.human_labels(1)
     labels.index = labels["item_id"].astype(str)
     assert labels.loc[shown[0], "class_name"] == "junk" and labels.loc[shown[1], "class_name"] == "fine"
+
+
+def test_a_journal_this_store_cannot_take_is_set_aside_and_never_blocks_a_run(project, caplog):
+    """A journal whose dataset is not in the store (a store made anew) is kept as .rejected with a warning;
+    `weaklab fit` runs; a torn line is skipped, the rest of its journal is stored."""
+    path = project / ".weaklab" / "weaklab.duckdb"
+    stray = AnswerJournal(path, run_id=7, dataset_id=99, annotator="stray", class_names=["fine", "junk"])
+    stray.record("m001", 1, datetime(2026, 1, 2))
+    stray.close(remove=False)
+    torn = AnswerJournal(path, run_id=1, dataset_id=1, annotator="torn", class_names=["fine", "junk"])
+    torn.record("m002", 0, datetime(2026, 1, 2))
+    torn.close(remove=False)
+    with open(torn.path, "a", encoding="utf-8") as handle:
+        handle.write('{"session": "x", "op": "answer", "run_id": 1, "dataset_')  # cut by a power loss
+    out = CliRunner().invoke(main, ["fit"])
+    assert out.exit_code == 0, out.output
+    assert not stray.path.exists() and stray.path.with_name(stray.path.name + ".rejected").exists()
+    assert "were not stored" in caplog.text and "is not JSON" in caplog.text
+    assert _mine(project, "torn")["class_name"].tolist() == ["fine"] and not torn.path.exists()

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .._core.hashing import fingerprint
+from ..errors import ValidationError
 from ..store import Store
 
 try:  # POSIX: a lock the kernel releases when the process dies, however it dies
@@ -185,11 +186,14 @@ def read_journal(path: Path) -> list[JournalEntry]:
             if entries:
                 entries.pop()
             continue
-        entries.append(JournalEntry(
-            answer_id=f"journal:{session}:{line['n']}", run_id=int(line["run_id"]),
-            dataset_id=int(line["dataset_id"]), item_id=line["item_id"], annotator=str(line["annotator"]),
-            label=line["label"], class_names=tuple(line["classes"]), at=datetime.fromisoformat(line["at"]),
-            origin=str(line.get("origin") or "terminal")))
+        try:
+            entries.append(JournalEntry(
+                answer_id=f"journal:{session}:{line['n']}", run_id=int(line["run_id"]),
+                dataset_id=int(line["dataset_id"]), item_id=line["item_id"], annotator=str(line["annotator"]),
+                label=line["label"], class_names=tuple(line["classes"]), at=datetime.fromisoformat(line["at"]),
+                origin=str(line.get("origin") or "terminal")))
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.warning("%s: line %d is not a journalled answer (%r): ignored", path, number, exc)
     return entries
 
 
@@ -214,7 +218,9 @@ def recover_journals(store_path: str | os.PathLike[str], *, timeout: float = 10.
 
     Journals of running sessions are left alone (they are locked). The store
     is opened for writing (waiting up to ``timeout`` seconds for another
-    process) only when a journal holds answers.
+    process) only when a journal holds answers. A journal the store refuses
+    (its dataset or items are not in this store, e.g. a store made anew) is
+    kept as ``<file>.rejected`` with a warning, so it never blocks a run.
 
     Returns
     -------
@@ -227,6 +233,8 @@ def recover_journals(store_path: str | os.PathLike[str], *, timeout: float = 10.
     3
     """
     total = 0
+    if not Path(store_path).is_file():  # no store to add answers to (and none is made here)
+        return total
     for path, fd in _orphans(journal_folder(store_path)):
         try:
             entries = read_journal(path)
@@ -234,6 +242,11 @@ def recover_journals(store_path: str | os.PathLike[str], *, timeout: float = 10.
                 with Store(store_path, timeout=timeout) as store:
                     total += write_entries(store, entries)
             path.unlink(missing_ok=True)
+        except ValidationError as exc:
+            kept = path.with_name(path.name + ".rejected")
+            path.rename(kept)
+            logger.warning("the answers journalled in %s were not stored (%s); the file is kept as %s",
+                           path, str(exc).splitlines()[0], kept)
         finally:
             os.close(fd)
     if total:
