@@ -21,6 +21,7 @@ from .._core.validation import check_bool, check_float, fail
 from ..errors import StoreError
 from ._arrays import ArrayFolder, ArrayInfo
 from ._db import connect, store_error, utcnow
+from ._flock import StoreLock
 from ._lease import SharedFile, shared_file
 from .paths import DEFAULT_PATH
 
@@ -317,7 +318,8 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-def _opener(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+def _opener(path: Path, read_only: bool,
+            timeout: float) -> tuple[duckdb.DuckDBPyConnection, StoreLock | None]:
     return connect(path, read_only=read_only, timeout=timeout)
 
 

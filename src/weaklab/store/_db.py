@@ -14,9 +14,11 @@ import duckdb
 
 from ..errors import SchemaVersionError, StoreError
 from . import schema
+from ._flock import StoreLock
 from ._lease import WAIT_MARKER_SUFFIX, touch_marker
+from ._liveness import process_command
 
-__all__ = ["connect", "holder", "process_command", "store_error", "utcnow"]
+__all__ = ["connect", "disconnect", "holder", "store_error", "utcnow"]
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
 #: Seconds (at most; never beyond the open's timeout) an open keeps retrying when DuckDB reports damage.
@@ -89,30 +91,21 @@ def holder(text: str) -> str:
     return f"PID {pid}: {command}"
 
 
-def process_command(pid: int) -> str | None:
-    """The command line of process ``pid`` (Linux /proc; absolute paths cut to their names); None when unreadable."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return None
-    parts = [p.decode(errors="replace") for p in raw.split(b"\0") if p]
-    if not parts:
-        return None
-    text = " ".join(Path(p).name if p.startswith("/") else p for p in parts)  # the PID gives the full story
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def connect(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+def connect(path: Path, *, read_only: bool,
+            timeout: float) -> tuple[duckdb.DuckDBPyConnection, StoreLock | None]:
     """Open ``path`` and make sure it holds a weaklab schema this version can use.
 
+    Returns the connection and, for a read-write one, the exclusive
+    :class:`StoreLock` to release *after* closing it (see :func:`disconnect`).
     A missing file is created (unless ``read_only``). While another process
-    holds the lock, opening is retried until ``timeout`` seconds have passed,
-    and the waiting marker beside the file tells the holder to let go. An
-    open (or its first catalog read) that DuckDB reports as damaged is
-    retried for up to ``DAMAGE_RETRY_SECONDS`` (within ``timeout``): DuckDB
-    reads the headers before taking its lock, so another process's
-    checkpoint in between looks like damage; a file still failing after
-    that is reported as damaged.
+    holds the file (weaklab's lock beside it, or DuckDB's own), opening is
+    retried until ``timeout`` seconds have passed, and the waiting marker
+    beside the file tells the holder to let go. An open (or its first catalog
+    read) that DuckDB reports as damaged is retried for up to
+    ``DAMAGE_RETRY_SECONDS`` (within ``timeout``): a process that does not
+    take weaklab's lock (the duckdb command line, an older weaklab) can still
+    checkpoint between DuckDB's header read and its lock; a file still
+    failing after that is reported as damaged.
     """
     if read_only and not path.exists():
         raise StoreError(f"store {path}: no such file (a read-only store must exist)")
@@ -123,9 +116,6 @@ def connect(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyCo
         try:
             return _connect_once(path, read_only, max(0.0, deadline - time.monotonic()))
         except _DamagedOnOpen as damaged:
-            # DuckDB reads the file's headers *before* it takes its file lock: when another process
-            # checkpoints (or closes) in between, the headers it read point at blocks that moved, and a
-            # sound file looks damaged for a moment. Opening again reads the headers anew.
             now = time.monotonic()
             if now >= min(deadline, started + DAMAGE_RETRY_SECONDS):
                 raise store_error(path, damaged.original, retried=now - started) from None
@@ -133,22 +123,34 @@ def connect(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyCo
         delay = min(delay * 2, 0.1)
 
 
-def _connect_once(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
-    con = _open_with_retry(path, read_only, timeout)
+def disconnect(con: duckdb.DuckDBPyConnection, lock: StoreLock | None) -> None:
+    """Close ``con`` (a read-write close checkpoints), then release its lock."""
+    try:
+        con.close()
+    except duckdb.Error:
+        pass
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _connect_once(path: Path, read_only: bool,
+                  timeout: float) -> tuple[duckdb.DuckDBPyConnection, StoreLock | None]:
+    con, lock = _open_with_retry(path, read_only, timeout)
     try:
         if read_only and _needs_migration(con, path) and os.access(path, os.W_OK):
             con.close()  # an older store read by a read-only command: migrate once, then read
-            migrating = _open_with_retry(path, False, timeout)
+            migrating, migrating_lock = _open_with_retry(path, False, timeout)
             try:
                 _check_and_migrate(migrating, path, False)
             finally:
-                migrating.close()
-            con = _open_with_retry(path, True, timeout)
+                disconnect(migrating, migrating_lock)
+            con, lock = _open_with_retry(path, True, timeout)
         _check_and_migrate(con, path, read_only)
     except BaseException:
-        con.close()
+        disconnect(con, lock)
         raise
-    return con
+    return con, lock
 
 
 def _needs_migration(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
@@ -160,22 +162,45 @@ def _needs_migration(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     return version < len(schema.MIGRATIONS)
 
 
-def _open_with_retry(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+def _open_with_retry(path: Path, read_only: bool,
+                     timeout: float) -> tuple[duckdb.DuckDBPyConnection, StoreLock | None]:
+    """``duckdb.connect`` under weaklab's lock: kept (exclusive) by a writer, let go (shared) once a reader is in."""
     started = time.monotonic()
     deadline = started + timeout
     delay = 0.01
     marker = path.with_name(path.name + WAIT_MARKER_SUFFIX)
+    lock = StoreLock(path, exclusive=not read_only)
     while True:
+        if not lock.acquire(deadline, on_wait=lambda: touch_marker(marker)):
+            raise _lock_timeout(path, lock, time.monotonic() - started)
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
+            lock.release()
             locked = any(marker_text in str(exc) for marker_text in _LOCK_MARKERS)
             now = time.monotonic()
             if not locked or now >= deadline:
                 raise (_open_error(path, exc) if not locked else store_error(path, exc, now - started)) from None
+        except BaseException:
+            lock.release()
+            raise
+        else:
+            if read_only:  # once open, DuckDB's own lock keeps writers out
+                lock.release()
+                return con, None
+            return con, lock
         touch_marker(marker)
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(delay * 2, 0.1)
+
+
+def _lock_timeout(path: Path, lock: StoreLock, waited: float) -> StoreError:
+    holder = lock.holder() or "not named in the lock file: a process opening the store to read"
+    return StoreError(
+        f"store {path}: locked by another process ({holder}); waited {waited:.1f} s for {lock.path.name}; "
+        "it holds the file while it writes (or, a reader, while it opens it). Retry when it is done, or "
+        "wait longer: --wait SECONDS on the command line, Store(..., timeout=SECONDS) in Python"
+    )
 
 
 def _check_and_migrate(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:

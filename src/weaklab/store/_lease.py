@@ -16,7 +16,11 @@ open. So a process keeps the file open only while it uses it:
   leases in the holder wait for that close, so waiting processes get their
   turn even under constant load;
 * ``session()`` holds one lease across several operations (a read command's
-  queries, or a batch of writes).
+  queries, or a batch of writes);
+* opening and closing go through weaklab's own lock beside the file
+  (``_flock``): a read-write connection holds it exclusively until it is
+  closed (the close checkpoints), a read-only one only while it opens, so no
+  process reads the file's headers while another may move its blocks.
 
 Inside one process every Store object on the same file shares one
 :class:`SharedFile` (DuckDB refuses a second connection with another mode in
@@ -34,6 +38,7 @@ from pathlib import Path
 import duckdb
 
 from ..errors import StoreError
+from ._flock import StoreLock
 
 __all__ = ["SharedFile", "shared_file", "marker_fresh", "touch_marker", "LINGER", "WAIT_MARKER_SUFFIX"]
 
@@ -48,7 +53,7 @@ PREFER_WRITE_SECONDS = 2.0
 #: Name suffix of the waiting marker beside the store file.
 WAIT_MARKER_SUFFIX = ".waiting"
 
-Opener = Callable[[Path, bool, float], duckdb.DuckDBPyConnection]
+Opener = Callable[[Path, bool, float], tuple[duckdb.DuckDBPyConnection, StoreLock | None]]
 
 
 class SharedFile:
@@ -61,7 +66,9 @@ class SharedFile:
     opener : callable
         ``opener(path, read_only, timeout)`` opens and checks a connection
         (retrying while another process holds the file, touching the waiting
-        marker); raises StoreError when the time is up.
+        marker); raises StoreError when the time is up. It returns the
+        connection and the lock (weaklab's, beside the file) to release once
+        the connection is closed, or None.
     """
 
     def __init__(self, path: Path, opener: Opener) -> None:
@@ -70,6 +77,7 @@ class SharedFile:
         self._opener = opener
         self._cond = threading.Condition(threading.RLock())
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._lock: StoreLock | None = None
         self._writable = False
         self._users = 0
         self._opening = False
@@ -113,14 +121,14 @@ class SharedFile:
             # a process that wrote a moment ago reads through a read-write connection: reads and writes then
             # share one connection instead of closing and reopening it at every switch
             write = write or (writer and time.monotonic() < self._prefer_write_until)
-            con = self._opener(self.path, not write, max(0.0, deadline - time.monotonic()))
+            con, lock = self._opener(self.path, not write, max(0.0, deadline - time.monotonic()))
         except BaseException:
             with self._cond:
                 self._opening = False
                 self._cond.notify_all()
             raise
         with self._cond:
-            self._con, self._writable, self._opening = con, write, False
+            self._con, self._lock, self._writable, self._opening = con, lock, write, False
             self.n_opens += 1
             self._cond.notify_all()
             return self._join()
@@ -185,13 +193,18 @@ class SharedFile:
     # ------------------------------------------------------------------ closing
     def _close_now(self) -> None:
         con, self._con = self._con, None
+        lock, self._lock = self._lock, None
         cursors = list(self._cursors.values())
         self._cursors.clear()
         self._draining = False
-        for cursor in cursors:
-            _quiet_close(cursor)
-        if con is not None:
-            _quiet_close(con)
+        try:
+            for cursor in cursors:
+                _quiet_close(cursor)
+            if con is not None:
+                _quiet_close(con)  # a read-write close checkpoints: still under the lock
+        finally:
+            if lock is not None:
+                lock.release()
 
     def close_if_idle(self, linger: float) -> None:
         """Close the connection when no lease has used it for ``linger`` seconds."""

@@ -13,7 +13,7 @@ import os
 import socket
 from pathlib import Path
 
-__all__ = ["current_process", "process_alive"]
+__all__ = ["current_process", "process_alive", "process_command"]
 
 
 def current_process() -> tuple[int, str, str | None]:
@@ -53,3 +53,16 @@ def _proc_stat(pid: int) -> tuple[str, str] | None:
     if len(fields) < 20:
         return None
     return fields[0], fields[19]
+
+
+def process_command(pid: int) -> str | None:
+    """The command line of process ``pid`` (Linux /proc; absolute paths cut to their names); None when unreadable."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    parts = [p.decode(errors="replace") for p in raw.split(b"\0") if p]
+    if not parts:
+        return None
+    text = " ".join(Path(p).name if p.startswith("/") else p for p in parts)  # the PID gives the full story
+    return text if len(text) <= 200 else text[:197] + "..."
