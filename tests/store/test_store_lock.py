@@ -207,3 +207,18 @@ def test_a_file_system_without_locks_opens_the_store_with_a_warning(tmp_path, mo
         st.add_dataset("more", n_items=1)
     with Store(path, read_only=True) as ro:
         assert sorted(ro.datasets()["name"]) == ["mine", "more"]
+
+
+def test_a_writer_killed_before_clearing_its_name_is_not_named_as_the_holder(tmp_path):
+    """A lock file still naming a process that is gone does not name it as the holder."""
+    from weaklab.store._flock import StoreLock
+
+    path = _store(tmp_path)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    import socket
+
+    _lock_file(path).write_text(f"PID {gone.pid}: weaklab fit (host {socket.gethostname()})\n")
+    assert StoreLock(path, exclusive=False).holder() == ""
+    _lock_file(path).write_text(f"PID {os.getpid()}: weaklab fit (host {socket.gethostname()})\n")
+    assert StoreLock(path, exclusive=False).holder().startswith(f"PID {os.getpid()}: weaklab fit")

@@ -27,6 +27,7 @@ read-only folder: no writer can open the store there either) goes without it.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import sys
 import time
@@ -35,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import StoreError
-from ._liveness import process_command
+from ._liveness import process_alive, process_command
 
 __all__ = ["StoreLock", "LOCK_SUFFIX", "lock_path"]
 
@@ -127,12 +128,20 @@ class StoreLock:
             os.close(fd)
 
     def holder(self) -> str:
-        """Who holds the lock exclusively, as recorded in the lock file ("" when nobody is recorded)."""
+        """Who holds the lock exclusively, as recorded in the lock file.
+
+        "" when nobody is recorded, or when the recorded process is known to
+        be gone (a writer killed before it could clear its name).
+        """
         try:
             text = self.path.read_text(errors="replace").strip()
         except OSError:
             return ""
-        return text.splitlines()[0][:240] if text else ""
+        line = text.splitlines()[0][:240] if text else ""
+        found = re.match(r"PID (\d+): .* \(host (.*)\)$", line)
+        if found is not None and not process_alive(int(found.group(1)), found.group(2), None):
+            return ""
+        return line
 
     def _open(self) -> int | None:
         flags = os.O_RDWR | os.O_CREAT
