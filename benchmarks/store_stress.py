@@ -288,6 +288,17 @@ def overhead(path: Path, n: int) -> dict[str, Any]:
     return {key: round(1e6 * sorted(v)[len(v) // 2], 1) for key, v in sorted(times.items())}
 
 
+def _locked(args: argparse.Namespace) -> bool:
+    """Whether the run took weaklab's lock (not with --no-lock, nor on a checkout from before it)."""
+    if args.no_lock:
+        return False
+    try:
+        from weaklab.store import _flock  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=30.0, help="how long every process loops")
@@ -310,12 +321,12 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="weaklab-stress-") as tmp:
             res = run(Path(tmp) / "s.duckdb", seconds=args.seconds, writers=args.writers, readers=args.readers,
                       layer=args.layer, rows=args.rows, locked=not args.no_lock, pause=args.pause)
-        print(json.dumps({"repeat": i, "layer": args.layer, "locked": not args.no_lock, "pause": args.pause,
+        print(json.dumps({"repeat": i, "layer": args.layer, "locked": _locked(args), "pause": args.pause,
                           "load": os.getloadavg(),
                           **res}), flush=True)
         total.update({"written": res["written"], "lost_writes": res["lost_writes"], "errors": res["n_errors"],
                       "reader_loops": sum(res["reader_loops"])})
-    print("TOTAL", json.dumps({"layer": args.layer, "locked": not args.no_lock, **total}), flush=True)
+    print("TOTAL", json.dumps({"layer": args.layer, "locked": _locked(args), **total}), flush=True)
     return 1 if total["lost_writes"] or total["errors"] else 0
 
 
