@@ -26,6 +26,16 @@ def fingerprint(*parts: Any) -> str:
     Supports None, bools, numbers, strings, bytes, numpy arrays, pandas
     objects, mappings, sequences, sets and callables (hashed by source code).
 
+    Parameters
+    ----------
+    *parts : object
+        What to hash, in order; the same parts give the same fingerprint in any process.
+
+    Returns
+    -------
+    str
+        32 hexadecimal digits.
+
     Examples
     --------
     >>> import numpy as np

@@ -17,6 +17,22 @@ def create_app(store_path: Any, *, token: str | None = None, annotator_default: 
                timeout: float = 5.0) -> Any:
     """Build the FastAPI app over a store (see :func:`weaklab.dashboard.app.create_app`).
 
+    Parameters
+    ----------
+    store_path : str or Path
+        The store to serve (``.weaklab/weaklab.duckdb`` in a project).
+    token : str, optional
+        An access token every request must carry (required to bind a non-loopback address).
+    annotator_default : str, optional
+        The name review answers are stored under when the form gives none.
+    timeout : float, default=5.0
+        Seconds a request waits for a store that another process holds.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The app (serve it with uvicorn, or ``weaklab serve``).
+
     Examples
     --------
     >>> import pathlib, tempfile

@@ -23,6 +23,18 @@ def image_content_hash(ref: str, *, root: str | os.PathLike[str] | None = None) 
     the hash of that image's shape, dtype and pixels. Two references to the
     same content share a digest (and so a thumbnail).
 
+    Parameters
+    ----------
+    ref : str
+        An image file path, or ``"<array file>#<index>"`` for one image of an ``.npz`` or IDX file.
+    root : str or Path, optional
+        The folder relative references are resolved against.
+
+    Returns
+    -------
+    str
+        32 hexadecimal digits.
+
     Examples
     --------
     >>> import tempfile, os

@@ -36,6 +36,31 @@ __all__ = ["DemoResult", "SpamDemo"]
 class DemoResult:
     """What the demo measured (filled in step by step).
 
+    Attributes
+    ----------
+    sizes : dict of str to int
+        Items in the ``seed``, ``train`` and ``test`` parts.
+    summary : pandas.DataFrame or None
+        The sources' summary (``lf_summary``) on the train part.
+    report : ApplyReport or None
+        How applying the labeling functions went.
+    label_model : dict of str to float
+        The label model's and majority vote's accuracies on the test part.
+    label_model_choice : str
+        What ``AutoLabelModel`` chose.
+    end_model : dict of str to float
+        The end model's accuracies (trained on weak labels and on the seed gold).
+    seconds : dict of str to float
+        Time per step.
+    run_id : int or None
+        The run recorded in the store, if one was given.
+    store_path : str or None
+        That store's file.
+    example_item : object
+        An item id to try ``weaklab explain`` on.
+    alerts : list of Alert
+        Alerts the run raised.
+
     Examples
     --------
     >>> from weaklab.pipeline import SpamDemo

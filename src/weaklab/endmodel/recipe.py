@@ -67,6 +67,18 @@ def vote_features(votes: Any, n_classes: int) -> sp.csr_matrix:
 def vote_shares(votes: Any, n_classes: int) -> np.ndarray:
     """Each item's share of votes per class ``(n, k)``; all-NaN rows for items without a vote.
 
+    Parameters
+    ----------
+    votes : array-like of shape (n, m) or LabelMatrix
+        Votes, ``-1`` = abstain.
+    n_classes : int
+        Number of classes ``k``.
+
+    Returns
+    -------
+    ndarray of shape (n, k)
+        Each row sums to 1, or is all NaN for an item without a vote.
+
     Examples
     --------
     >>> vote_shares([[0, 0, 1], [-1, -1, -1]], 2)[0].round(3).tolist()

@@ -59,6 +59,15 @@ def accuracy(y_true: Any, y_pred: Any, *, n_classes: int | None = None) -> float
 def confusion_matrix(y_true: Any, y_pred: Any, *, n_classes: int | None = None) -> np.ndarray:
     """Counts ``C[true, predicted]``; the last column counts abstentions.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Gold class ids in ``[0, k)``.
+    y_pred : array-like of shape (n,)
+        Predicted class ids; ``-1`` = abstain.
+    n_classes : int, optional
+        Number of classes (default: inferred from the labels).
+
     Returns
     -------
     ndarray of shape (k, k + 1) and dtype int64

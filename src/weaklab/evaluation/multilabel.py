@@ -40,6 +40,13 @@ def _counts(t: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
 def label_f1_scores(y_true: Any, y_pred: Any) -> np.ndarray:
     """F1 of each label, shape ``(K,)``; a label absent from both truth and prediction scores 1.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n, K)
+        0/1 indicators: 1 = the label applies.
+    y_pred : array-like of shape (n, K)
+        Predicted 0/1 indicators.
+
     Examples
     --------
     >>> label_f1_scores([[1, 0], [1, 1]], [[1, 0], [0, 0]]).round(3).tolist()
@@ -76,6 +83,18 @@ def micro_f1(y_true: Any, y_pred: Any) -> float:
 def macro_f1(y_true: Any, y_pred: Any) -> float:
     """Unweighted mean of the per-label F1 scores (see :func:`label_f1_scores`).
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n, K)
+        0/1 indicators: 1 = the label applies.
+    y_pred : array-like of shape (n, K)
+        Predicted 0/1 indicators.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``.
+
     Examples
     --------
     >>> round(macro_f1([[1, 0], [1, 1]], [[1, 0], [0, 0]]), 3)
@@ -86,6 +105,13 @@ def macro_f1(y_true: Any, y_pred: Any) -> float:
 
 def hamming_loss(y_true: Any, y_pred: Any) -> float:
     """Share of (item, label) decisions that are wrong.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n, K)
+        0/1 indicators: 1 = the label applies.
+    y_pred : array-like of shape (n, K)
+        Predicted 0/1 indicators.
 
     Examples
     --------

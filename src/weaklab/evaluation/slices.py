@@ -117,6 +117,20 @@ def slicing_function(
 ) -> Any:
     """Decorator turning a function into a :class:`SlicingFunction` (bare or with arguments).
 
+    Parameters
+    ----------
+    name : str or callable, optional
+        The slice's name (default: the function's name); the function itself when used bare (``@slicing_function``).
+    vectorized : bool, default=False
+        The function takes the whole DataFrame and returns a boolean array, instead of one row at a time.
+    fields : sequence of str, optional
+        Columns the function reads (checked before it runs).
+
+    Returns
+    -------
+    SlicingFunction or callable
+        The slicing function, or a decorator that makes one.
+
     Examples
     --------
     >>> @slicing_function

@@ -23,6 +23,11 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 def text_hashes(texts: Any) -> np.ndarray:
     """Hex BLAKE2b-128 digests of the UTF-8 texts, shape ``(n,)`` and dtype ``<U32``.
 
+    Parameters
+    ----------
+    texts : sequence of str
+        The texts.
+
     Examples
     --------
     >>> from weaklab.features import text_hashes

@@ -27,6 +27,18 @@ _WORD = re.compile(r"\w+")
 def has_entity_spans(items: pd.DataFrame, span1: str = "span1", span2: str = "span2") -> bool:
     """True when ``items`` has both span columns (WRENCH's relation format).
 
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        The items.
+    span1, span2 : str
+        The names of the two span columns.
+
+    Returns
+    -------
+    bool
+        Whether both columns are present.
+
     Examples
     --------
     >>> has_entity_spans(pd.DataFrame({"text": ["a b"], "span1": [[0, 1]], "span2": [[2, 3]]}))

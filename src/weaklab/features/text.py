@@ -17,6 +17,18 @@ __all__ = ["as_texts", "tfidf_vectorizer", "tfidf_features"]
 def as_texts(texts: Any, name: str = "texts") -> list[str]:
     """Check a sequence of strings (list, tuple, numpy array or pandas Series) and return it as a list.
 
+    Parameters
+    ----------
+    texts : sequence of str
+        A list, tuple, numpy array or pandas Series of strings.
+    name : str, default="texts"
+        The parameter name error messages use.
+
+    Returns
+    -------
+    list of str
+        The texts, in order.
+
     Raises
     ------
     ValidationError

@@ -94,6 +94,13 @@ class GeneratedLFs(list):  # type: ignore[type-arg]
     anywhere a list of LFs goes) plus ``info``: one :class:`GeneratedLF` per
     LF, in the same order.
 
+    Parameters
+    ----------
+    lfs : iterable of LabelingFunction
+        The generated labeling functions.
+    info : iterable of GeneratedLF
+        What was measured for each, in the same order.
+
     Examples
     --------
     >>> from weaklab import apply_lfs

@@ -47,6 +47,13 @@ _ROBUST_ROUNDS = 4  # refits of the low-rank part with flagged pairs left out
 class Edge(NamedTuple):
     """A learned dependency: sources ``source_i < source_j`` and its ``strength``.
 
+    Attributes
+    ----------
+    source_i, source_j : int
+        Column positions of the two sources in the label matrix, ``source_i < source_j``.
+    strength : float
+        How strongly they depend on each other given the class (larger = stronger).
+
     Examples
     --------
     >>> from weaklab import learn_dependencies

@@ -66,6 +66,19 @@ class AlertThresholds:
 class Alert:
     """One alert: ``kind``, the ``source`` concerned, a ``severity``, a ``message`` and the ``value`` that fired.
 
+    Attributes
+    ----------
+    kind : str
+        What fired (for example a coverage or accuracy drift, a dominating source, a source below chance).
+    source : str or None
+        The source concerned, or None for a run-wide alert.
+    severity : str
+        ``"warning"``, or ``"error"`` for a source below chance.
+    message : str
+        One sentence for people.
+    value : float or None
+        The measured value that fired.
+
     Examples
     --------
     >>> import pandas as pd

@@ -69,6 +69,27 @@ _DESCRIPTIONS = {
 class RunResult:
     """What one run did: ids, reused work, measurements, alerts, issues and the review queue.
 
+    Attributes
+    ----------
+    run_id, dataset_id : int
+        The run's and its dataset's ids in the store.
+    steps : list of str
+        The steps that ran.
+    reused : dict of str to bool
+        Per step: whether recorded work was reused instead of computed.
+    metrics : dict
+        What was measured (label model, end model, dev gold, ...).
+    summary : pandas.DataFrame or None
+        The sources' summary.
+    alerts : list of Alert
+        Alerts raised by the run.
+    issues : pandas.DataFrame or None
+        The label issues found (``issues`` step).
+    query : list
+        The items to review next (``query`` step).
+    item_ids : list
+        A sample of the run's item ids.
+
     Examples
     --------
     >>> import pathlib, tempfile

@@ -88,6 +88,18 @@ def write_report(store: Store, run_id: int, path: str | os.PathLike[str]) -> Pat
 def render_report(store: Store, run_id: int) -> str:
     """The report of a run as an HTML string (see :func:`write_report`).
 
+    Parameters
+    ----------
+    store : Store
+        The lineage store.
+    run_id : int
+        The run to report on.
+
+    Returns
+    -------
+    str
+        A self-contained HTML page (no external assets).
+
     Examples
     --------
     >>> import pathlib, tempfile

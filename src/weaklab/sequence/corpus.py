@@ -20,6 +20,20 @@ def normalize_token(token: str, *, case_sensitive: bool = False, plurals: bool =
     Singularising is a small English rule set: ``-ies`` → ``-y``, ``-(ss|x|z|ch|sh)es`` → drop ``es``,
     otherwise a final ``s`` (not ``ss``) on words of 4+ characters is dropped.
 
+    Parameters
+    ----------
+    token : str
+        The token.
+    case_sensitive : bool, default=False
+        Keep the case.
+    plurals : bool, default=True
+        Singularise.
+
+    Returns
+    -------
+    str
+        The normalised token.
+
     Examples
     --------
     >>> [normalize_token(t) for t in ["Diseases", "boxes", "cases", "class", "therapies", "DNA"]]

@@ -254,6 +254,18 @@ def word_shape(token: str, *, short: bool = True) -> str:
 
     ``short=True`` collapses repeats (``"Aspirin"`` → ``"Xx"``).
 
+    Parameters
+    ----------
+    token : str
+        The token.
+    short : bool, default=True
+        Collapse runs of the same shape character.
+
+    Returns
+    -------
+    str
+        The shape.
+
     Examples
     --------
     >>> word_shape("Aspirin"), word_shape("IL-2"), word_shape("1990s", short=False)

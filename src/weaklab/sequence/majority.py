@@ -13,6 +13,11 @@ __all__ = ["MajorityVoteTagger", "type_vote_counts"]
 def type_vote_counts(votes: TokenVotes) -> np.ndarray:
     """Number of sources voting each entity type on each token.
 
+    Parameters
+    ----------
+    votes : TokenVotes
+        Every source's token votes.
+
     Returns
     -------
     ndarray of shape (n_tokens, n_types), int64

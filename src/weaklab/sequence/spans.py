@@ -158,6 +158,16 @@ def spans_to_tags(spans: Iterable[Sequence[object]], length: int, *, scheme: str
 def bio_to_io(tags: Sequence[str]) -> list[str]:
     """Replace every ``B-`` by ``I-``.
 
+    Parameters
+    ----------
+    tags : sequence of str
+        BIO tags (``B-Type``, ``I-Type``, ``O``).
+
+    Returns
+    -------
+    list of str
+        IO tags (``I-Type``, ``O``).
+
     Examples
     --------
     >>> bio_to_io(["B-Dis", "I-Dis", "O"])
@@ -174,6 +184,16 @@ def _checked(tag: str) -> str:
 def io_to_bio(tags: Sequence[str]) -> list[str]:
     """BIO tags of an IO sequence: a run of one type becomes one span.
 
+    Parameters
+    ----------
+    tags : sequence of str
+        IO tags (``I-Type``, ``O``).
+
+    Returns
+    -------
+    list of str
+        BIO tags: a span starts with ``B-``.
+
     Examples
     --------
     >>> io_to_bio(["I-Dis", "I-Dis", "O", "I-Chem"])
@@ -184,6 +204,16 @@ def io_to_bio(tags: Sequence[str]) -> list[str]:
 
 def merge_adjacent(spans: Iterable[Span]) -> list[Span]:
     """Merge spans of one type that touch (what an IO round trip does).
+
+    Parameters
+    ----------
+    spans : iterable of (start, end_exclusive, type)
+        Spans of one item.
+
+    Returns
+    -------
+    list of (start, end_exclusive, type)
+        Sorted; touching spans of one type merged.
 
     Examples
     --------

@@ -29,6 +29,16 @@ def _check_map(cam: Any, name: str = "cam") -> np.ndarray:
 def mask_to_box(mask: Any) -> Box:
     """Tight half-open box around the True pixels of a 2-d mask (the whole image if none).
 
+    Parameters
+    ----------
+    mask : array-like of shape (h, w)
+        Boolean mask.
+
+    Returns
+    -------
+    tuple of 4 int
+        ``(x0, y0, x1, y1)``, half-open.
+
     Examples
     --------
     >>> import numpy as np
@@ -88,6 +98,16 @@ def cam_to_box(cam: Any, threshold: float = 0.2) -> Box:
 
 def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
     """Intersection over union of two half-open boxes ``(x0, y0, x1, y1)``.
+
+    Parameters
+    ----------
+    a, b : sequence of 4 float
+        Boxes ``(x0, y0, x1, y1)``, half-open.
+
+    Returns
+    -------
+    float
+        Intersection over union, in ``[0, 1]``.
 
     Examples
     --------

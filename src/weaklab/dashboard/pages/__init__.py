@@ -26,7 +26,19 @@ STATIC_TYPES = {"style.css": "text/css; charset=utf-8", "app.js": "text/javascri
 
 
 def page_modules() -> list[ModuleType]:
-    """Every page module of this package, in navigation order (pages without a link last, by name)."""
+    """Every page module of this package, in navigation order (pages without a link last, by name).
+
+    Returns
+    -------
+    list of module
+        The modules; each has ``NAV`` (a :class:`~weaklab.dashboard.page.Nav` or None) and
+        ``routes(router, pages)``.
+
+    Examples
+    --------
+    >>> [m.__name__.rsplit(".", 1)[1] for m in page_modules()][:3]
+    ['runs', 'sources', 'label_model']
+    """
     modules = [importlib.import_module(f"{__name__}.{info.name}")
                for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)
                if not info.name.startswith("_")]
@@ -35,7 +47,31 @@ def page_modules() -> list[ModuleType]:
 
 
 def build_router(templates: Jinja2Templates, static: dict[str, bytes], annotator_default: str | None) -> APIRouter:
-    """All routes of the app, over the DashboardState in ``request.app.state.dashboard``."""
+    """All routes of the app, over the DashboardState in ``request.app.state.dashboard``.
+
+    Parameters
+    ----------
+    templates : Jinja2Templates
+        The dashboard's templates (``weaklab/dashboard/templates``); the navigation bar is set on them.
+    static : dict of str to bytes
+        The assets ``/static/`` serves, by file name (only names of ``STATIC_TYPES``).
+    annotator_default : str or None
+        The name review answers are stored under when the form gives none.
+
+    Returns
+    -------
+    APIRouter
+        The home redirect, the static assets and every page module's routes.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import weaklab.dashboard
+    >>> templates = Jinja2Templates(directory=str(Path(weaklab.dashboard.__file__).parent / "templates"))
+    >>> router = build_router(templates, static={}, annotator_default=None)
+    >>> {"/", "/runs", "/api/runs"} <= {route.path for route in router.routes}
+    True
+    """
     router = APIRouter()
     modules = page_modules()
     pages = Pages(templates, annotator_default)

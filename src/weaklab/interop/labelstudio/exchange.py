@@ -159,6 +159,22 @@ def labeling_config(class_names: Sequence[str], *, text_field: str = "text") -> 
         The choices, in class-id order.
     text_field : str, default="text"
         The task data key holding the text.
+
+    Returns
+    -------
+    str
+        The XML, to paste into the Label Studio project's labeling interface.
+
+    Examples
+    --------
+    >>> print(labeling_config(["ham", "spam"]))  # doctest: +ELLIPSIS
+    <View>
+      <Text name="..." value="$text"/>
+      <Choices name="..." toName="..." choice="single" showInline="true">
+        <Choice value="ham"/>
+        <Choice value="spam"/>
+      </Choices>
+    </View>
     """
     names = check_class_names(class_names)
     field = _check_field("text_field", text_field)
@@ -268,6 +284,22 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
     ExportSummary
         The number of tasks written (``n_tasks``, also ``int(summary)``) and
         how many items each rule left out.
+
+    Examples
+    --------
+    A store with one run (the bundled demo), and a batch of three tasks:
+
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from weaklab.demo import SpamDemo
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> run_id = SpamDemo(store=folder / "weaklab.duckdb").run().run_id
+    >>> with Store(folder / "weaklab.duckdb") as store:
+    ...     summary = export_label_studio(store, run_id, folder / "tasks.json", limit=3)
+    >>> int(summary), sorted(json.loads((folder / "tasks.json").read_text())[0]["data"])
+    (3, ['item_id', 'text'])
+    >>> config_path(folder / "tasks.json").is_file()
+    True
     """
     soft, soft_id = run_soft_labels(store, run_id)
     dataset_id = run_dataset(store, run_id)
@@ -297,7 +329,23 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
 
 
 def config_path(tasks_path: str | os.PathLike[str]) -> Path:
-    """Where :func:`export_label_studio` writes the labeling config for a task file."""
+    """Where :func:`export_label_studio` writes the labeling config for a task file.
+
+    Parameters
+    ----------
+    tasks_path : str or Path
+        The task file (JSON).
+
+    Returns
+    -------
+    Path
+        ``<stem>.label_config.xml`` in the task file's folder.
+
+    Examples
+    --------
+    >>> config_path("batches/tasks.json").as_posix()
+    'batches/tasks.label_config.xml'
+    """
     p = Path(tasks_path)
     return p.with_name(f"{p.stem}.label_config.xml")
 
@@ -351,6 +399,12 @@ class ImportSummary:
     next_step : str, default="the next `weaklab fit` uses the new answers as gold"
         What uses the stored answers (a tagging run's span answers train the
         next tagger: ``weaklab train``).
+
+    Examples
+    --------
+    >>> summary = ImportSummary(path="export.json", dataset_id=1, n_answers=2, n_stored=2, annotators=("ann",))
+    >>> summary.n_stored, summary.next_step
+    (2, 'the next `weaklab fit` uses the new answers as gold')
     """
 
     path: str
@@ -448,6 +502,26 @@ def import_label_studio(store: Store, path: str | os.PathLike[str], *, dataset_i
     -------
     ImportSummary
         Counts of what was stored, what was already stored, and what carried no answer.
+
+    Examples
+    --------
+    Export a batch of the bundled demo's run, answer its first task (a JSON_MIN record), import it:
+
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from weaklab.demo import SpamDemo
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> run_id = SpamDemo(store=folder / "weaklab.duckdb").run().run_id
+    >>> with Store(folder / "weaklab.duckdb") as store:
+    ...     _ = export_label_studio(store, run_id, folder / "tasks.json", limit=2)
+    ...     dataset_id = store.run(run_id)["dataset_id"]
+    >>> first = json.loads((folder / "tasks.json").read_text())[0]["data"]["item_id"]
+    >>> answers = [{"item_id": first, "label": "SPAM", "annotator": 7, "annotation_id": 1}]
+    >>> _ = (folder / "export.json").write_text(json.dumps(answers))
+    >>> with Store(folder / "weaklab.duckdb") as store:
+    ...     summary = import_label_studio(store, folder / "export.json", dataset_id=dataset_id, annotator="ann")
+    >>> summary.n_answers, summary.n_stored, summary.annotators
+    (1, 1, ('ann',))
     """
     file = Path(path)
     data = read_export(file)

@@ -91,6 +91,16 @@ class NerAnnotation:
 def join_tokens(tokens: Sequence[str]) -> str:
     """The text of a token sequence: tokens joined by single spaces.
 
+    Parameters
+    ----------
+    tokens : sequence of str
+        One item's tokens.
+
+    Returns
+    -------
+    str
+        The text Label Studio shows; span offsets refer to it.
+
     Examples
     --------
     >>> join_tokens(["take", "aspirin", "."])

@@ -80,6 +80,18 @@ class ProposedSpans:
 def is_tagging_run(store: Store, run_id: int) -> bool:
     """Whether the run recorded span sets (a tagging run).
 
+    Parameters
+    ----------
+    store : Store
+        The lineage store.
+    run_id : int
+        The run.
+
+    Returns
+    -------
+    bool
+        True for a run of a tagging project.
+
     Examples
     --------
     >>> is_tagging_run(store, run_id)                     # doctest: +SKIP
