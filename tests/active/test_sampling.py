@@ -148,3 +148,23 @@ def test_choose_weak_weight_keeps_trusting_correct_weak_labels():
     w, scores = choose_weak_weight(SoftLabelClassifier(LogisticRegression()), X, right, items, y[items],
                                    np.ones(30), prior=1.0, random_state=0)
     assert scores[1.0] == max(scores.values()) and w == 1.0
+
+
+def test_choose_weak_weight_survives_folds_whose_answers_hold_one_class():
+    """Answers of one class (a rare class not met yet) neither crash the CV nor let weight 0 win."""
+    X, y, weak = _wrong_weak_labels(3)
+    items = np.flatnonzero(y == 0)[:12]
+    w, scores = choose_weak_weight(SoftLabelClassifier(LogisticRegression()), X, weak, items, y[items],
+                                   np.ones(12), random_state=0)
+    assert 0.0 not in scores and w > 0
+    items = np.r_[np.flatnonzero(y == 0)[:10], np.flatnonzero(y == 1)[:2]]  # some folds train on one class
+    w, scores = choose_weak_weight(SoftLabelClassifier(LogisticRegression()), X, weak, items, y[items],
+                                   np.ones(12), random_state=0)
+    assert 0.0 in scores and np.isfinite(list(scores.values())).all()
+
+
+def test_weak_weight_zero_still_trains_on_weak_labels_before_any_answer():
+    """With no answer yet the weak labels are all there is: weak_weight=0 does not leave nothing to train on."""
+    _, _, weak = _wrong_weak_labels(4)
+    _, weights = ActiveLoop(weak_weight=0.0).start(300, n_classes=2).training_targets(weak)
+    assert np.allclose(weights, 1.0)

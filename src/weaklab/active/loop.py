@@ -237,7 +237,8 @@ class ActiveLoop(AnswerRecords):
         known = gold >= 0
         excluded = checked_mask("exclude", exclude, n) & ~known if exclude is not None else np.zeros(n, bool)
         self.weak_weight_ = self._weak_label_weight(targets, k, excluded, X, end_model)
-        weights = np.full(n, self.weak_weight_)
+        # before any answer only weak labels train: their weight against answers does not matter then
+        weights = np.full(n, self.weak_weight_ if known.any() else 1.0)
         weights[excluded] = 0.0
         targets[known] = np.eye(k)[gold[known]]
         weights[known] = self.answer_weight

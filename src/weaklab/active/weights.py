@@ -182,6 +182,8 @@ def choose_weak_weight(
     eye = np.eye(label_proba.shape[1])
     scores: dict[float, float] = {}
     for w in grid:
+        if w <= 0 and np.unique(answers).size < 2:  # answers alone could not train a classifier
+            continue
         hits = 0.0
         for f in range(folds_n):
             train, held = folds != f, folds == f
@@ -189,15 +191,28 @@ def choose_weak_weight(
             targets[position[train]] = eye[answers[train]]
             weights = np.full(rows.size, float(w) * scale)
             weights[position[train]] = answer_weight
-            if not np.any(weights > 0):
-                continue
-            model = clone(end_model).fit(Xs, targets, sample_weight=weights / weights[weights > 0].mean())
-            pred = np.asarray(model.predict_proba(Xs[position[held]])).argmax(axis=1)
+            pred = _fold_predictions(end_model, Xs, targets, weights, position[held])
             hits += float(importance[held] @ (pred == answers[held]))
         total = float(importance.sum())
         scores[float(w)] = hits / total if total > 0 else float("nan")
     n_eff = float(importance.sum() ** 2 / max(float(importance @ importance), 1e-300))
     return _best_weight(scores, prior, n_eff), scores
+
+
+def _fold_predictions(end_model: Any, X: Any, targets: np.ndarray, weights: np.ndarray,
+                      held: np.ndarray) -> np.ndarray:
+    """Classes a clone of ``end_model`` trained on ``targets`` x ``weights`` predicts for rows ``held``.
+
+    A fold whose training weight falls on one class only (e.g. weight 0 for
+    the weak labels and a few answers of the majority class) predicts that
+    class: a classifier cannot be fitted there, and it is what one would say.
+    """
+    kept = weights > 0
+    classes = np.flatnonzero((targets[kept] * weights[kept, None]).sum(axis=0) > 0)
+    if classes.size < 2:
+        return np.full(held.size, classes[0] if classes.size else 0, dtype=np.int64)
+    model = clone(end_model).fit(X, targets, sample_weight=weights / weights[kept].mean())
+    return np.asarray(model.predict_proba(X[held])).argmax(axis=1)
 
 
 def _cv_rows(n: int, items: np.ndarray, exclude: np.ndarray | None, max_weak: int | None,
