@@ -157,7 +157,7 @@ def summarise(rows: list[dict[str, Any]], gold: dict[str, float], n_train: dict[
 
 def _loop_text(loop: Any) -> tuple[str, str]:
     """How the run's loop chooses the label model's gold and weighs the weak labels, in words."""
-    from weaklab.active import WEAK_WEIGHT_GRID
+    from weaklab.active import MIN_CV_ANSWERS, WEAK_WEIGHT_GRID
 
     warm, explore = loop.warm_start, loop.explore
     if loop.sampling == "top":
@@ -175,7 +175,7 @@ def _loop_text(loop: Any) -> tuple[str, str]:
         "cv": f"weak labels weighted by the value among ({grid}) x an answer whose end model predicts held-out "
               "answers best (`weak_weight=\"cv\"`: 3-fold cross-validation over the answers, accuracy on the held-out "
               "answers, every answer alike with `sampling=\"top\"`, one-standard-error rule toward the \"auto\" "
-              "weight; \"auto\" below 10 answers)",
+              f"weight; \"auto\" below {MIN_CV_ANSWERS} answers)",
     }.get(str(loop.weak_weight), f"weak labels weighted {loop.weak_weight}")
     return gold, weak
 

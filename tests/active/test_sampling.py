@@ -8,6 +8,7 @@ from sklearn.linear_model import LogisticRegression
 
 from weaklab import ValidationError
 from weaklab.active import (
+    MIN_CV_ANSWERS,
     ActiveLoop,
     choose_weak_weight,
     draw_batch,
@@ -115,7 +116,7 @@ def _wrong_weak_labels(seed: int = 0):
 def test_cv_weak_weight_drops_weak_labels_that_contradict_the_answers():
     """With always-wrong weak labels, weak_weight='cv' picks a small weight and full trust scores worst."""
     X, y, weak = _wrong_weak_labels()
-    loop = ActiveLoop("random", budget_per_round=30, weak_weight="cv", random_state=0)
+    loop = ActiveLoop("random", budget_per_round=MIN_CV_ANSWERS, weak_weight="cv", random_state=0)
     items = loop.select(proba=weak)
     loop.incorporate(items, y[items])
     model = SoftLabelClassifier(LogisticRegression())
@@ -131,13 +132,14 @@ def test_cv_weak_weight_drops_weak_labels_that_contradict_the_answers():
 def test_cv_weak_weight_scores_a_top_strategy_picks_too():
     """sampling='top': the strategy's own picks (importance 0 as evidence about the pool) are scored by the CV."""
     X, y, weak = _wrong_weak_labels(2)
-    loop = ActiveLoop("entropy", budget_per_round=30, weak_weight="cv", warm_start=0, explore=0.0,
+    loop = ActiveLoop("entropy", budget_per_round=MIN_CV_ANSWERS, weak_weight="cv", warm_start=0, explore=0.0,
                       random_state=0)
     items = loop.select(proba=weak)
     loop.incorporate(items, y[items])
     assert not loop.answer_weights().any()  # no random draw among the answers
     loop.training_targets(weak, X=X, end_model=SoftLabelClassifier(LogisticRegression()))
-    assert loop.weak_weight_scores_ is not None and loop.weak_weight_ <= 0.03
+    scores = loop.weak_weight_scores_
+    assert scores is not None and scores[1.0] == min(scores.values()) and loop.weak_weight_ <= 0.1
 
 
 def test_choose_weak_weight_keeps_trusting_correct_weak_labels():
@@ -168,3 +170,19 @@ def test_weak_weight_zero_still_trains_on_weak_labels_before_any_answer():
     _, _, weak = _wrong_weak_labels(4)
     _, weights = ActiveLoop(weak_weight=0.0).start(300, n_classes=2).training_targets(weak)
     assert np.allclose(weights, 1.0)
+
+
+def test_cv_weak_weight_waits_for_enough_answers():
+    """Below MIN_CV_ANSWERS answers weak_weight="cv" keeps the "auto" weight (no CV scores); from there it runs."""
+    X, y, weak = _wrong_weak_labels(5)
+    loop = ActiveLoop("entropy", budget_per_round=MIN_CV_ANSWERS - 1, weak_weight="cv", warm_start=0, explore=0.0,
+                      random_state=0)
+    model = SoftLabelClassifier(LogisticRegression())
+    items = loop.select(proba=weak)
+    loop.incorporate(items, y[items])
+    loop.training_targets(weak, X=X, end_model=model)
+    assert loop.weak_weight_scores_ is None  # the "auto" weight
+    items = loop.select(proba=weak, n=1)
+    loop.incorporate(items, y[items])
+    loop.training_targets(weak, X=X, end_model=model)
+    assert loop.weak_weight_scores_ is not None

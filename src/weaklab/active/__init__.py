@@ -26,7 +26,7 @@ from .strategies import (
     uncertainty,
     vote_entropy,
 )
-from .weights import WEAK_WEIGHT_GRID, choose_weak_weight
+from .weights import MIN_CV_ANSWERS, WEAK_WEIGHT_GRID, choose_weak_weight
 
 __all__ = [
     "random_scores",
@@ -62,4 +62,5 @@ __all__ = [
     "resample_answers",
     "choose_weak_weight",
     "WEAK_WEIGHT_GRID",
+    "MIN_CV_ANSWERS",
 ]

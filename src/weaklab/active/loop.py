@@ -71,7 +71,10 @@ class ActiveLoop(AnswerRecords):
         Hausa 57.3 -> 59.0, YouTube 86.8 -> 89.1, TREC 58.0 -> 59.9, SMS
         84.4 -> 81.6, where random gets 59.0, 87.5, 63.4, 71.5). It needs
         ``X`` and ``end_model`` in :meth:`training_targets` and uses
-        ``"auto"`` without them or below 10 usable answers.
+        ``"auto"`` without them or below
+        :data:`~weaklab.active.MIN_CV_ANSWERS` (100) usable answers, where
+        held-out folds of a few dozen mostly hard picks drop the weak labels
+        too early.
     explore : float in [0, 1], default=0.2
         With ``sampling="top"``: share of each round's items drawn uniformly
         at random from the remaining pool instead of by the strategy
