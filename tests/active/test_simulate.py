@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from weaklab import ValidationError
 from weaklab.active import CURVE_COLUMNS, ActiveLoop, OracleError, simulate
 from weaklab.endmodel import SoftLabelClassifier
-from weaklab.models import DawidSkene
+from weaklab.models import DawidSkene, MajorityVote
 from weaklab.synthetic import make_label_matrix
 
 
@@ -74,3 +74,25 @@ def test_oracle_labels_out_of_range_are_rejected():
     with pytest.raises(ValidationError, match=r"^round 1, items \[.*oracle: expected class ids in 0\.\.3"):
         _run(loop, lambda items: np.full(items.size, 9))
     assert loop.n_answered_ == 0 and loop.pending_.size == 0
+
+
+def _imbalanced_task(seed: int):
+    """Binary, 15 % positives, good sources (accuracy 0.8-0.9) on 30 % of the items: weak labels worth keeping."""
+    rng = np.random.default_rng(seed)
+    n, d = 1000, 20
+    data = make_label_matrix(n, 8, 2, coverage=0.3, accuracy=(0.8, 0.9), class_balance=[0.85, 0.15],
+                             random_state=seed)
+    y_test = (rng.random(n) < 0.15).astype(int)
+    means = rng.normal(0, 0.5, (2, d))
+    X, X_test = means[data.y] + rng.normal(0, 1, (n, d)), means[y_test] + rng.normal(0, 1, (n, d))
+    return data.L, data.y, X, X_test, y_test
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_first_strategy_round_keeps_good_weak_labels(seed):
+    """With good weak labels, 50 answers (30 of them the strategy's hard picks) never lower the F1 of the start."""
+    L, y, X, X_test, y_test = _imbalanced_task(seed)
+    curve = simulate(ActiveLoop(budget_per_round=50, random_state=seed), L, X, lambda i: y[i],
+                     label_model=MajorityVote(), end_model=SoftLabelClassifier(LogisticRegression()), rounds=1,
+                     X_test=X_test, y_test=y_test, metric="f1")
+    assert curve["score"].iloc[1] >= curve["score"].iloc[0] - 0.01
