@@ -138,3 +138,16 @@ def test_bad_schedule_and_cache_flag_are_refused(tmp_path):
         PartitionedTextClassifier(schedule="ring").fit(parts, soft)
     with pytest.raises(ValidationError, match="cache_features: expected True or False"):
         PartitionedTextClassifier(cache_features="yes").fit(parts, soft)
+
+
+def test_an_empty_partition_is_trained_on_and_written_as_nothing(tmp_path):
+    """A partition without rows (as Dask can give) adds nothing to the fit and is written with no rows."""
+    texts, _ = corpus(200, 9)
+    soft, parts = partitioned(tmp_path, texts, [0, 120, 80])
+    weights = [(keyword_votes(p) >= 0).any(axis=1).astype(float) for p in parts]
+    for schedule in ("mix", "chain"):
+        model = PartitionedTextClassifier(schedule=schedule, n_epochs=2, random_state=0).fit(parts, soft,
+                                                                                             sample_weight=weights)
+        assert model.n_train_ == weights[1].sum() + weights[2].sum()
+    out = model.predict_partitions(parts, soft, str(tmp_path / "end"))
+    assert out.partition_rows == (0, 120, 80) and out.read_partition(0).proba.shape == (0, 2)

@@ -235,8 +235,11 @@ def _parts(name: str, X: Any, n: int) -> list[Any]:
 
 
 def _features(vectorizer: HashingVectorizer, idf: np.ndarray, texts: Any) -> sp.csr_matrix:
-    """Sublinear-tf TF-IDF rows, L2-normalised."""
-    X = sp.csr_matrix(vectorizer.transform(pd.Series(texts).fillna("").astype(str)), dtype=np.float64)
+    """Sublinear-tf TF-IDF rows, L2-normalised (no rows for an empty partition)."""
+    texts = pd.Series(texts)
+    if texts.empty:  # the vectorizer refuses no texts
+        return sp.csr_matrix((0, idf.shape[0]), dtype=np.float64)
+    X = sp.csr_matrix(vectorizer.transform(texts.fillna("").astype(str)), dtype=np.float64)
     X.data = 1.0 + np.log(X.data)
     X = X @ sp.diags(idf)
     norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
@@ -378,5 +381,6 @@ def _mixed(previous: SGDClassifier, total: _Share) -> SGDClassifier:
 def _proba(estimator: SGDClassifier, X: Any, k: int) -> np.ndarray:
     """``(n, k)`` probabilities (columns for classes the model never saw are 0)."""
     out = np.zeros((X.shape[0], k))
-    out[:, np.asarray(estimator.classes_, dtype=np.int64)] = estimator.predict_proba(X)
+    if X.shape[0]:  # scikit-learn refuses no rows
+        out[:, np.asarray(estimator.classes_, dtype=np.int64)] = estimator.predict_proba(X)
     return out
