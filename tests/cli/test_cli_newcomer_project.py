@@ -181,3 +181,48 @@ def test_diff_after_a_class_insert_says_the_class_list_changed(tmp_path, monkeyp
     assert moved, changed[:3]
     assert all("class id 2 names 'other'" in row["reason"] and "labels.classes changed" in row["reason"]
                for row in moved), moved[0]
+
+
+_NAMED_LFS = '''\
+import numpy as np
+
+from weaklab import ABSTAIN, keyword_lf, labeling_function
+
+
+@labeling_function()
+def question(x):
+    return "other" if x.ticket_body.lower().startswith(("how", "where")) else ABSTAIN
+
+
+@labeling_function(vectorized=True)
+def crash(df):
+    return np.where(df.ticket_body.str.contains("error"), "bug", None)
+
+
+lfs = [keyword_lf(["refund", "invoice"], "billing", name="kw_billing"), crash, question]
+'''
+
+
+def test_lfs_voting_class_names_keep_their_meaning_when_a_class_is_inserted(tmp_path, monkeypatch):
+    """Votes by name follow the class list: no class_ids_changed alert, and every item keeps its class."""
+    root = _project(tmp_path, monkeypatch)
+    (root / "lfs.py").write_text(_NAMED_LFS)
+    first = _cli("fit", "--json")
+    assert first["metrics"]["label_model"]["accuracy"] == 1.0
+    before = {item: _cli("explain", item, "--json")["final_class"] for item in ("T000", "T001", "T002")}
+    assert before == {"T000": "billing", "T001": "bug", "T002": "other"}
+    _write(root, ["feature", "billing", "bug", "question", "other"])
+    (root / "lfs.py").write_text(_NAMED_LFS)
+    second = _cli("fit", "--json")
+    assert _alerts(second) == []
+    assert second["metrics"]["label_model"]["accuracy"] == 1.0
+    assert {item: _cli("explain", item, "--json")["final_class"] for item in before} == before
+
+
+def test_an_lf_voting_a_name_that_is_no_class_stops_the_fit_naming_it_the_item_and_the_name(tmp_path, monkeypatch):
+    root = _project(tmp_path, monkeypatch)
+    (root / "lfs.py").write_text(_NAMED_LFS.replace('"other" if', '"Other" if'))
+    out = CliRunner().invoke(main, ["fit"])
+    assert out.exit_code == 1
+    line = out.output.strip().splitlines()[-1]
+    assert "'question'" in line and "'Other'" in line and "'T002'" in line and "'billing', 'bug', 'other'" in line, line

@@ -27,7 +27,7 @@ def project(tmp_path, monkeypatch):
 
 def _use_majority_vote(root):
     config = root / "weaklab.toml"
-    text = config.read_text().replace('name = "MatrixCompletion"', 'name = "MajorityVote"')
+    text = config.read_text().replace('name = "AutoLabelModel"', 'name = "MajorityVote"')
     config.write_text(text.replace("params = { random_state = 0 }\n\n[end_model]", "\n[end_model]"))
 
 

@@ -158,7 +158,7 @@ def test_on_error_abstain_counts_and_records_faults():
         (lambda d: np.zeros(len(d) + 1, dtype=int), "shape"),
         (lambda d: np.zeros(len(d)), "dtype float64"),
         (lambda d: np.zeros(len(d), dtype=bool), "dtype bool"),
-        (lambda d: np.array(["1"] * len(d)), "dtype <U1"),
+        (lambda d: np.array(["1"] * len(d)), "class name '1'.*class names need the class list"),
         (lambda d: 1, "int array"),
         (lambda d: [1.0] * len(d), "1.0 of type float"),
         (lambda d: [True] * len(d), "True of type bool"),

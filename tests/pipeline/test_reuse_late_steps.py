@@ -17,7 +17,7 @@ def template(tmp_path_factory):
     root = tmp_path_factory.mktemp("reuse") / "p"
     assert CliRunner().invoke(main, ["init", str(root), "--items", "200"]).exit_code == 0
     config = root / "weaklab.toml"
-    text = config.read_text().replace('name = "MatrixCompletion"', 'name = "MajorityVote"')
+    text = config.read_text().replace('name = "AutoLabelModel"', 'name = "MajorityVote"')
     config.write_text(text.replace("params = { random_state = 0 }\n", "", 1))
     return root
 

@@ -23,7 +23,7 @@ name = "{name}"
 path = "data/comments.csv"
 id_column = "comment_id"
 text_field = "text"
-gold_column = "label"         # gold labels, used only on the dev rows below (empty = unknown)
+gold_column = "label"         # gold class names, used only on the dev rows below (empty = unknown)
 split_column = "split"
 dev_value = "dev"
 
@@ -34,9 +34,9 @@ classes = ["HAM", "SPAM"]
 module = "lfs.py"
 attribute = "lfs"
 
-[label_model]
-name = "MatrixCompletion"     # any class of weaklab.models, e.g. MajorityVote, DawidSkene, AutoLabelModel
-params = {{ random_state = 0 }}
+[label_model]                 # the default (also without this table); AutoLabelModel chooses among the
+name = "AutoLabelModel"       # label models without gold. Or any class of weaklab.models: MajorityVote,
+params = {{ random_state = 0 }} # DawidSkene, MatrixCompletion, ...
 
 [end_model]
 name = "tfidf_logreg"
@@ -51,7 +51,13 @@ n = 20
 """
 
 EXAMPLE_LFS = '''\
-"""Labeling functions of this project: each votes HAM (0), SPAM (1) or abstains (-1).
+"""Labeling functions of this project: each votes a class of [labels].classes by name, or abstains.
+
+A vote is a class NAME ("HAM", "SPAM"); weaklab maps it to the class's position in
+weaklab.toml when the functions run, so inserting or reordering classes there keeps
+every vote's meaning (a name that is not a class is an error naming the function).
+Row-wise functions return ABSTAIN (-1) for no vote; vectorized ones return an array
+of names with None where they abstain.
 
 Edit them and run `weaklab fit` again: a changed function becomes a new source
 version in the store, and `weaklab diff RUN_A RUN_B` shows which items changed.
@@ -61,7 +67,7 @@ import numpy as np
 
 from weaklab import ABSTAIN, keyword_lf, labeling_function, regex_lf
 
-HAM, SPAM = 0, 1
+HAM, SPAM = "HAM", "SPAM"
 # The text column, as [data].text_field in weaklab.toml names it. keyword_lf and regex_lf below read
 # [data].text_field by themselves; the functions written here read TEXT (and declare it, so a mismatch
 # is reported before anything runs).
@@ -81,7 +87,7 @@ def shouting(x):
 @labeling_function(vectorized=True, fields=[TEXT])
 def short_comment(df):
     """Very short comments are rarely spam."""
-    return np.where(df[TEXT].str.len() < 25, HAM, ABSTAIN)
+    return np.where(df[TEXT].str.len() < 25, HAM, None)
 
 
 lfs = [
@@ -106,8 +112,10 @@ def init_project(path: Any = ".", *, n_items: int = 600, dev_share: float = 0.25
     """Create a project folder: ``weaklab.toml``, ``lfs.py`` and ``data/comments.csv``.
 
     The data are ``n_items`` comments sampled from the bundled YouTube spam
-    comments, with their gold ``label`` and a ``split`` column marking
-    ``dev_share`` of them ``dev`` (the rest ``train``).
+    comments, with their gold ``label`` (the class name, ``HAM`` or ``SPAM``)
+    and a ``split`` column marking ``dev_share`` of them ``dev`` (the rest
+    ``train``). The example labeling functions vote class names too, so
+    inserting or reordering ``[labels].classes`` keeps every vote's meaning.
 
     Parameters
     ----------
@@ -167,6 +175,8 @@ def _example_data(n_items: int, dev_share: float, random_state: int) -> Any:
     rng = np.random.default_rng(random_state)
     rows = np.sort(rng.choice(len(comments), n_items, replace=False))
     sample = comments.iloc[rows][["comment_id", "author", "text", "label"]].reset_index(drop=True)
+    # gold as class names, like the votes: reordering [labels].classes keeps their meaning
+    sample["label"] = np.array(["HAM", "SPAM"], dtype=object)[sample["label"].to_numpy()]
     dev = np.zeros(n_items, dtype=bool)
     dev[rng.choice(n_items, round(dev_share * n_items), replace=False)] = True
     sample["split"] = np.where(dev, "dev", "train")

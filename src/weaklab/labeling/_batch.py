@@ -18,7 +18,7 @@ import pandas as pd
 from .._core.constants import ABSTAIN, MAX_CLASSES
 from ..errors import LFExecutionError, ValidationError
 
-__all__ = ["Batch", "FaultLog", "LFFault", "FieldError", "Row", "check_votes"]
+__all__ = ["Batch", "ClassNameError", "FaultLog", "LFFault", "FieldError", "Row", "check_votes"]
 
 MAX_FAULT_RECORDS = 1000
 """Fault records kept per labeling function (the count stays exact)."""
@@ -26,6 +26,10 @@ MAX_FAULT_RECORDS = 1000
 
 class FieldError(ValidationError):
     """A labeling function reads a column the data lacks, or one of the wrong kind."""
+
+
+class ClassNameError(ValidationError):
+    """A template votes a class name that is not in the class list (a configuration error, never a fault)."""
 
 
 class Row(dict):
@@ -130,6 +134,9 @@ class Batch:
         Votes must lie in ``[-1, n_classes)``; unchecked above when ``None``.
     on_error : {"raise", "abstain"}, default="raise"
         Fault policy.
+    class_names : sequence of str, optional
+        The class list: a labeling function may vote a class *name*, which
+        becomes its position in this list.
     """
 
     def __init__(
@@ -140,12 +147,14 @@ class Batch:
         item_ids: np.ndarray | None = None,
         n_classes: int | None = None,
         on_error: str = "raise",
+        class_names: Sequence[str] | None = None,
     ) -> None:
         self.frame = frame
         self.offset = offset
         self.item_ids = item_ids
         self.n_classes = n_classes
         self.on_error = on_error
+        self.class_names = None if class_names is None else tuple(str(c) for c in class_names)
         self._memo: dict[Hashable, Any] = {}
         self._lock = threading.RLock()
 
@@ -158,6 +167,26 @@ class Batch:
             if key not in self._memo:
                 self._memo[key] = compute()
             return self._memo[key]
+
+    def class_id(self, name: str, lf_name: str) -> int:
+        """The id of the class ``name`` voted by every row of ``lf_name`` (a template's label).
+
+        Raises
+        ------
+        ValidationError
+            The batch has no class list, or ``name`` is not in it.
+        """
+        ids = self._class_ids()
+        if name in ids:
+            return ids[name]
+        expected = ("a class id (class names need the class list: pass class_names= to apply_lfs, or set "
+                    "[labels].classes in weaklab.toml)") if self.class_names is None else _known_classes(
+                        self.class_names)
+        raise ClassNameError(f"labeling function {lf_name!r}: label: expected {expected}, got the class name "
+                             f"{name!r}")
+
+    def _class_ids(self) -> dict[str, int]:
+        return {} if self.class_names is None else {c: i for i, c in enumerate(self.class_names)}
 
     def item_id(self, pos: int) -> Any:
         """Id of the item at position ``pos`` of this batch (``None`` if unknown)."""
@@ -214,6 +243,7 @@ class FaultLog:
         self.batch = batch
         self.count = 0
         self.records: list[LFFault] = []
+        self.named = False  # whether the LF voted class names (mapped to ids with the batch's class list)
 
     def add(
         self, pos: int | None, error: BaseException | str, *, n_votes: int = 1, via: str | None = None
@@ -264,22 +294,90 @@ def check_votes(raw: Any, log: FaultLog) -> np.ndarray:
     """Validate raw LF output for a batch and return ``int64`` votes.
 
     Lists (row-wise output) are checked element by element for integer types;
-    arrays must have an integer dtype and the batch's length. Out-of-range or
-    ill-typed votes are faults (never cast); under ``on_error="abstain"`` they
-    become ``-1``.
+    arrays must have an integer dtype and the batch's length. Class *names*
+    (``str`` in a list, or an array or Series of strings) become their ids in
+    the batch's class list, once per distinct value; ``-1`` (``ABSTAIN``)
+    abstains, and so do ``None`` and missing values in an array or Series of
+    names (``np.where(hit, "spam", None)``; numpy cannot mix text and -1).
+    Out-of-range, unknown or ill-typed votes are faults (never cast); under
+    ``on_error="abstain"`` they become ``-1``.
     """
     n = len(log.batch)
-    values = _list_votes(raw, log) if isinstance(raw, list) else _array_votes(raw, n, log)
+    types = set(map(type, raw)) if isinstance(raw, (list, tuple)) else None
+    if _has_names(raw, types):
+        values = _named_votes(raw, n, log)
+        return np.full(n, ABSTAIN, dtype=np.int64) if values is None else _check_range(values, log)
+    values = _list_votes(raw, log, types) if isinstance(raw, list) else _array_votes(raw, n, log)
     if values is None:
         return np.full(n, ABSTAIN, dtype=np.int64)
     return _check_range(values, log)
 
 
-def _list_votes(raw: list[Any], log: FaultLog) -> np.ndarray | None:
+def _has_names(raw: Any, types: set[type] | None) -> bool:
+    if types is not None:
+        return any(issubclass(t, str) for t in types)
+    if isinstance(raw, (pd.Series, pd.Index)):
+        return raw.dtype == object or isinstance(raw.dtype, pd.StringDtype)
+    return isinstance(raw, np.ndarray) and raw.dtype.kind in "UO"
+
+
+def _named_votes(raw: Any, n: int, log: FaultLog) -> np.ndarray | None:
+    """Votes given as class names (mixed with int ids and -1): each distinct value is looked up once."""
+    if isinstance(raw, (pd.Series, pd.Index)):
+        values = raw.to_numpy(dtype=object)
+    elif isinstance(raw, (list, tuple)):
+        values = np.empty(len(raw), dtype=object)
+        values[:] = list(raw)
+    else:
+        values = raw
+    if values.ndim != 1 or values.shape[0] != n:
+        log.add(None, f"returned {values.shape[0] if values.ndim == 1 else values.shape} votes for {n} items",
+                n_votes=n)
+        return None
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    ids = log.batch._class_ids()
+    missing_abstains = not isinstance(raw, (list, tuple))  # np.where(hit, "spam", None): None abstains
+    table = np.empty(len(uniques), dtype=np.int64)
+    for u, value in enumerate(uniques):
+        table[u], problem = _vote_of(value, ids, missing_abstains)
+        log.named = log.named or isinstance(value, str)
+        if problem is not None:
+            for i in np.flatnonzero(codes == u):
+                log.add(int(i), problem + _expected_votes(log.batch.class_names))
+    return table[codes]
+
+
+def _vote_of(value: Any, ids: dict[str, int], missing_abstains: bool) -> tuple[int, str | None]:
+    """``(vote, None)`` for one returned value, or ``(ABSTAIN, what is wrong)``."""
+    if missing_abstains and (value is None or value is pd.NA or (isinstance(value, float) and value != value)):
+        return ABSTAIN, None
+    if isinstance(value, str):
+        if value in ids:
+            return ids[value], None
+        if value == str(ABSTAIN):
+            return ABSTAIN, None
+        return ABSTAIN, f"returned the class name {str(value)!r}"
+    if _is_int_type(type(value)):
+        return int(value), None
+    return ABSTAIN, f"returned {_show(value)}"
+
+
+def _expected_votes(class_names: tuple[str, ...] | None) -> str:
+    if class_names is None:
+        return (" (expected an int class id or -1 to abstain: class names need the class list, "
+                "apply_lfs(..., class_names=[...]) or [labels].classes in weaklab.toml)")
+    return f" (expected {_known_classes(class_names)}, an int class id or -1 to abstain)"
+
+
+def _known_classes(class_names: tuple[str, ...]) -> str:
+    return "one of the class names " + ", ".join(repr(c) for c in class_names)
+
+
+def _list_votes(raw: list[Any], log: FaultLog, types: set[type] | None = None) -> np.ndarray | None:
     if len(raw) != len(log.batch):
         log.add(None, f"returned {len(raw)} votes for {len(log.batch)} items", n_votes=len(log.batch))
         return None
-    if not all(_is_int_type(t) for t in set(map(type, raw))):
+    if not all(_is_int_type(t) for t in (set(map(type, raw)) if types is None else types)):
         raw = list(raw)
         for i, value in enumerate(raw):
             if not _is_int_type(type(value)):

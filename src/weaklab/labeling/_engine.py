@@ -9,8 +9,9 @@ the built-in templates then also run in threads), into one
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,16 +38,19 @@ class FrameResult:
     covered: np.ndarray
     n_faults: np.ndarray
     records: list[list[LFFault]]
+    named: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (m,): voted class names
 
     @classmethod
     def empty(cls, n: int, m: int, n_classes: int | None) -> FrameResult:
         dtype = vote_dtype(n_classes) if n_classes is not None else np.dtype(np.int8)
         return cls(np.full((n, m), ABSTAIN, dtype=dtype), np.zeros(m), np.zeros(m, dtype=np.int64),
-                   np.zeros(m, dtype=np.int64), [[] for _ in range(m)])
+                   np.zeros(m, dtype=np.int64), [[] for _ in range(m)], np.zeros(m, dtype=bool))
 
     def put(self, j: int, start: int, votes: np.ndarray, n_faults: int,
-            records: list[LFFault], seconds: float) -> None:
+            records: list[LFFault], seconds: float, named: bool = False) -> None:
         """Store one LF's votes on rows ``start:start+len(votes)`` and its statistics."""
+        if named:
+            self.named[j] = True
         if votes.size and votes.max() > np.iinfo(self.votes.dtype).max:
             self.votes = self.votes.astype(np.int16)
         self.votes[start:start + votes.size, j] = votes
@@ -67,6 +71,7 @@ def run_frame(
     batch_size: int,
     n_jobs: int = 1,
     progress: bool = False,
+    class_names: Sequence[str] | None = None,
 ) -> FrameResult:
     """Run ``lfs`` over ``frame`` batch by batch into a :class:`FrameResult`."""
     n = len(frame)
@@ -82,7 +87,7 @@ def run_frame(
             stop = min(start + batch_size, n)
             batch = Batch(frame.iloc[start:stop], offset=start,
                           item_ids=None if ids is None else ids[start:stop],
-                          n_classes=n_classes, on_error=on_error)
+                          n_classes=n_classes, on_error=on_error, class_names=class_names)
             for lf in lfs:
                 lf._prepare(batch)
             pending = pool.submit(batch) if pooled else None
@@ -98,10 +103,10 @@ def run_frame(
     return result
 
 
-def _timed_run(lf: LabelingFunction, batch: Batch) -> tuple[np.ndarray, int, list[LFFault], float]:
+def _timed_run(lf: LabelingFunction, batch: Batch) -> tuple[np.ndarray, int, list[LFFault], float, bool]:
     began = time.perf_counter()
     votes, log = run_batch(lf, batch)
-    return votes, log.count, log.records, time.perf_counter() - began
+    return votes, log.count, log.records, time.perf_counter() - began, log.named
 
 
 def item_ids(frame: pd.DataFrame, item_id: str | None) -> np.ndarray | None:

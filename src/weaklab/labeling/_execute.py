@@ -17,7 +17,18 @@ import numpy as np
 
 from .._core.constants import ABSTAIN
 from ..errors import LFExecutionError
-from ._batch import Batch, BatchFailure, Failed, FaultLog, FieldError, Row, check_votes, field_error, require_fields
+from ._batch import (
+    Batch,
+    BatchFailure,
+    ClassNameError,
+    Failed,
+    FaultLog,
+    FieldError,
+    Row,
+    check_votes,
+    field_error,
+    require_fields,
+)
 from .preprocess import frame_for, rows_for
 
 if TYPE_CHECKING:
@@ -49,7 +60,7 @@ def run_batch(lf: LabelingFunction, batch: Batch) -> tuple[np.ndarray, FaultLog]
     log = FaultLog(lf.name, batch)
     try:
         raw = lf._raw_votes(batch, log)
-    except (FieldError, LFExecutionError):
+    except (FieldError, ClassNameError, LFExecutionError):
         raise
     except BatchFailure as exc:
         log.add(None, exc.error, n_votes=len(batch), via=exc.where)

@@ -25,7 +25,7 @@ from ._execute import run_batch
 __all__ = ["RowWisePool"]
 
 _WORKER_LFS: list[Any] = []
-ChunkResult = tuple[np.ndarray, int, list[LFFault], float]
+ChunkResult = tuple[np.ndarray, int, list[LFFault], float, bool]
 
 
 class RowWisePool:
@@ -60,12 +60,12 @@ class RowWisePool:
         for lo, hi in itertools.pairwise(bounds):
             ids = None if batch.item_ids is None else batch.item_ids[lo:hi]
             futures.append(self._executor.submit(
-                _work, batch.frame.iloc[lo:hi], batch.offset + int(lo), ids, batch.n_classes, batch.on_error
-            ))
+                _work, batch.frame.iloc[lo:hi], batch.offset + int(lo), ids, batch.n_classes, batch.on_error,
+                batch.class_names))
         return futures
 
     def gather(self, futures: list[Future[list[ChunkResult]]]) -> list[ChunkResult]:
-        """Per LF: votes of the whole batch, fault count, fault records, seconds."""
+        """Per LF: votes of the whole batch, fault count, fault records, seconds, whether it voted names."""
         try:
             parts = [f.result() for f in futures]
         except LFExecutionError as exc:
@@ -81,6 +81,7 @@ class RowWisePool:
                 sum(c[1] for c in chunks),
                 [r for c in chunks for r in c[2]],
                 sum(c[3] for c in chunks),
+                any(c[4] for c in chunks),
             ))
         return merged
 
@@ -116,11 +117,12 @@ def _init_worker(payload: Any) -> None:
     _WORKER_LFS = pickle.loads(payload) if isinstance(payload, bytes) else payload
 
 
-def _work(frame: Any, offset: int, ids: Any, n_classes: int | None, on_error: str) -> list[ChunkResult]:
-    batch = Batch(frame, offset=offset, item_ids=ids, n_classes=n_classes, on_error=on_error)
+def _work(frame: Any, offset: int, ids: Any, n_classes: int | None, on_error: str,
+          class_names: Any = None) -> list[ChunkResult]:
+    batch = Batch(frame, offset=offset, item_ids=ids, n_classes=n_classes, on_error=on_error, class_names=class_names)
     out = []
     for lf in _WORKER_LFS:
         began = time.perf_counter()
         votes, log = run_batch(lf, batch)
-        out.append((votes.astype(np.int16), log.count, log.records, time.perf_counter() - began))
+        out.append((votes.astype(np.int16), log.count, log.records, time.perf_counter() - began, log.named))
     return out

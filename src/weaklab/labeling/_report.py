@@ -50,6 +50,9 @@ class ApplyReport:
         Partitions whose votes an earlier run had written completely and
         were reused without running the LFs (the Dask engine with ``output``);
         0 otherwise.
+    by_name : tuple of bool
+        Whether each LF voted class *names* (mapped to ids through the class
+        list, so its votes follow a reordered list); empty when unknown.
 
     Examples
     --------
@@ -75,6 +78,7 @@ class ApplyReport:
     engine: str
     n_jobs: int
     partitions_reused: int = 0
+    by_name: tuple[bool, ...] = ()
 
     @property
     def n_faults_total(self) -> int:
@@ -104,7 +108,7 @@ class ApplyReport:
             "lf_names": list(self.lf_names), "seconds": list(self.seconds), "coverage": list(self.coverage),
             "n_faults": list(self.n_faults), "faults": [f.to_dict() for f in self.faults],
             "total_seconds": self.total_seconds, "n_items": self.n_items, "engine": self.engine,
-            "n_jobs": self.n_jobs, "partitions_reused": self.partitions_reused,
+            "n_jobs": self.n_jobs, "partitions_reused": self.partitions_reused, "by_name": list(self.by_name),
         }
 
 
@@ -144,6 +148,7 @@ def make_report(lfs: list[LabelingFunction], result: FrameResult, n: int, *, eng
         faults=tuple(f for records in result.records for f in records),
         total_seconds=float(seconds), n_items=n, engine=engine, n_jobs=n_jobs,
         partitions_reused=partitions_reused,
+        by_name=tuple(bool(v) for v in result.named) if len(result.named) == len(lfs) else (),
     )
     if report.n_faults_total:
         warnings.warn(

@@ -118,7 +118,12 @@ def apply_lfs(
         omitted, or from ``class_names``. With it, votes ``>= n_classes`` are
         faults.
     class_names : sequence of str, optional
-        Names of the classes.
+        Names of the classes. With them, a labeling function may vote a
+        class *name* (``return "spam"``, or an array of names from a
+        vectorized one): it counts as the name's position in
+        ``class_names``, so votes keep their meaning when the list is
+        reordered. An unknown name is a fault naming the LF, the item and
+        the name.
     output : str or path-like, optional
         With ``engine="dask"`` only: a folder (local path or fsspec URL such
         as ``s3://bucket/run/votes``) where the votes are written per
@@ -172,7 +177,7 @@ def apply_lfs(
     check_fields(lfs, frame.columns)
     start = time.perf_counter()
     result = run_frame(lfs, frame, ids, n_classes=k, on_error=on_error, batch_size=batch_size,
-                       n_jobs=n_jobs, progress=progress)
+                       n_jobs=n_jobs, progress=progress, class_names=class_names)
     return finish(lfs, result, ids, k, class_names, engine="local", n_jobs=n_jobs,
                   seconds=time.perf_counter() - start)
 

@@ -73,7 +73,7 @@ def apply_dask(
                                      n_classes=n_classes, class_names=class_names)
     start = time.perf_counter()
     # One object per partition (its votes, ids and statistics), gathered in partition order.
-    parts = data.map_partitions(_apply_partition, lfs, item_id, n_classes, on_error, batch_size,
+    parts = data.map_partitions(_apply_partition, lfs, item_id, n_classes, on_error, batch_size, class_names,
                                 meta=pd.Series(dtype=object), enforce_metadata=False)
     results = list(parts.compute())
     merged, ids = _merge(results, len(lfs), n_classes)
@@ -88,7 +88,8 @@ def apply_dask(
 
 
 def run_partition(lfs: list[LabelingFunction], frame: pd.DataFrame, number: Any, *, item_id: str | None,
-                  n_classes: int | None, on_error: str, batch_size: int) -> tuple[FrameResult, np.ndarray | None]:
+                  n_classes: int | None, on_error: str, batch_size: int,
+                  class_names: Sequence[str] | None = None) -> tuple[FrameResult, np.ndarray | None]:
     """Run the LFs on one partition: its statistics and votes, and its item ids.
 
     A failing LF's error names the partition too (its row is counted within
@@ -96,7 +97,8 @@ def run_partition(lfs: list[LabelingFunction], frame: pd.DataFrame, number: Any,
     """
     ids = item_ids(frame, item_id) if item_id is not None else frame.index.to_numpy()
     try:
-        result = run_frame(lfs, frame, ids, n_classes=n_classes, on_error=on_error, batch_size=batch_size)
+        result = run_frame(lfs, frame, ids, n_classes=n_classes, on_error=on_error, batch_size=batch_size,
+                           class_names=class_names)
     except LFExecutionError as exc:
         where = f" (partition {number}; rows are counted within the partition)"
         raise LFExecutionError(str(exc) + where, lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
@@ -111,12 +113,13 @@ def _apply_partition(
     n_classes: int | None,
     on_error: str,
     batch_size: int,
+    class_names: Sequence[str] | None = None,
     partition_info: dict[str, Any] | None = None,
 ) -> pd.Series:
     """Run the LFs on one partition; a one-element object Series holding ``(result, ids)``."""
     number = (partition_info or {}).get("number", "?")
     result, ids = run_partition(lfs, frame, number, item_id=item_id, n_classes=n_classes, on_error=on_error,
-                                batch_size=batch_size)
+                                batch_size=batch_size, class_names=class_names)
     out = pd.Series([None], dtype=object)
     out.iloc[0] = (result, ids)
     return out
@@ -148,6 +151,8 @@ def add_statistics(merged: FrameResult, part: FrameResult, offset: int) -> None:
     merged.seconds += part.seconds
     merged.covered += part.covered
     merged.n_faults += part.n_faults
+    if part.named.size:
+        merged.named |= part.named
     for j, records in enumerate(part.records):
         room = max(MAX_FAULT_RECORDS - len(merged.records[j]), 0)
         merged.records[j].extend(_shift(r, offset) for r in records[:room])

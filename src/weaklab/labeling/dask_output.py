@@ -62,7 +62,7 @@ def apply_dask_to_parquet(
     root = output if isinstance(output, str) else str(output.__fspath__())
     start = time.perf_counter()
     tasks = [dask.delayed(_write_partition)(part, i, lfs, root, storage_options, item_id, n_classes, on_error,
-                                            batch_size)
+                                            batch_size, class_names)
              for i, part in enumerate(data.to_delayed())]
     results: list[_Written] = list(dask.compute(*tasks))
     merged, rows = _merge_stats(results, len(lfs), n_classes)
@@ -85,17 +85,18 @@ _Written = tuple[FrameResult, int, int, str, str, bool]
 
 def _write_partition(frame: pd.DataFrame, number: int, lfs: list[LabelingFunction], root: str,
                      storage_options: Mapping[str, Any] | None, item_id: str | None, n_classes: int | None,
-                     on_error: str, batch_size: int) -> _Written:
+                     on_error: str, batch_size: int, class_names: Sequence[str] | None = None) -> _Written:
     """Reuse partition ``number`` when its file and manifest entry match; else run the LFs and write it."""
     names = [lf.name for lf in lfs]
-    key = partition_key(frame, lfs, item_id=item_id, n_classes=n_classes, on_error=on_error)
+    key = partition_key(frame, lfs, item_id=item_id, n_classes=n_classes, on_error=on_error,
+                        class_names=class_names)
     entry = reusable_entry(root, number, key, names, storage_options)
     if entry is not None:
         return (restore_statistics(entry, len(lfs)), int(entry["rows"]), int(entry["top"]), str(entry["votes"]),
                 str(entry.get("layout", "dense")), True)
     forget_entry(root, number, storage_options)
     result, ids = run_partition(lfs, frame, number, item_id=item_id, n_classes=n_classes, on_error=on_error,
-                               batch_size=batch_size)
+                               batch_size=batch_size, class_names=class_names)
     rows, top = result.votes.shape[0], int(result.votes.max(initial=ABSTAIN))
     layout = choose_layout("auto", rows, len(lfs), int(result.covered.sum()))
     write_frame(layout_frame(ids, result.votes, names, layout), root, votes_file(number), storage_options)

@@ -52,7 +52,7 @@ def entry_file(i: int) -> str:
 
 
 def partition_key(frame: pd.DataFrame, lfs: Sequence[LabelingFunction], *, item_id: str | None,
-                  n_classes: int | None, on_error: str) -> str:
+                  n_classes: int | None, on_error: str, class_names: Sequence[str] | None = None) -> str:
     """Fingerprint of what a partition's votes depend on: its input rows, the LF versions and the settings.
 
     Examples
@@ -64,7 +64,8 @@ def partition_key(frame: pd.DataFrame, lfs: Sequence[LabelingFunction], *, item_
     False
     """
     versions = [(lf.name, lf.fingerprint) for lf in lfs]
-    return fingerprint("votes-partition-key", frame, versions, item_id, n_classes, on_error)
+    names = () if class_names is None else (list(class_names),)  # class-name votes depend on the class list
+    return fingerprint("votes-partition-key", frame, versions, item_id, n_classes, on_error, *names)
 
 
 def reusable_entry(root: str, number: int, key: str, source_names: Sequence[str],
@@ -107,7 +108,7 @@ def write_entry(root: str, number: int, key: str, result: FrameResult, summary: 
     entry = {"format": ENTRY_FORMAT, "partition": number, "key": key, "rows": rows, "top": top, "votes": digest,
              "layout": layout,
              "seconds": [float(s) for s in result.seconds], "covered": [int(c) for c in result.covered],
-             "n_faults": [int(c) for c in result.n_faults],
+             "n_faults": [int(c) for c in result.n_faults], "named": [bool(v) for v in result.named],
              "records": [[f.to_dict() for f in records] for records in result.records]}
     write_json(entry, root, entry_file(number), storage_options)
 
@@ -117,4 +118,4 @@ def restore_statistics(entry: Mapping[str, Any], m: int) -> FrameResult:
     records = [[LFFault(**record) for record in per_lf] for per_lf in entry["records"]]
     return FrameResult(np.empty((0, m), dtype=np.int8), np.asarray(entry["seconds"], dtype=np.float64),
                        np.asarray(entry["covered"], dtype=np.int64), np.asarray(entry["n_faults"], dtype=np.int64),
-                       records)
+                       records, np.asarray(entry.get("named", [False] * m), dtype=bool))

@@ -114,11 +114,13 @@ class LabelingFunction(Fingerprinted):
         return f"LabelingFunction({self.name!r}, {kind})"
 
     # ------------------------------------------------------------- calling
-    def __call__(self, x: Any) -> int:
+    def __call__(self, x: Any) -> int | str:
         """Vote on one item (a Row, mapping, pandas Series or object with attributes).
 
-        Exceptions raised by the function propagate unchanged; an invalid
-        return value raises :class:`~weaklab.errors.LFExecutionError`.
+        A class id, ``-1``, or the class name a row-wise function returned
+        (names become ids when applied with a class list). Exceptions raised
+        by the function propagate unchanged; an invalid return value raises
+        :class:`~weaklab.errors.LFExecutionError`.
         """
         if not self.vectorized and not any(p.vectorized for p in self.pre):
             row = Row(x) if isinstance(x, Mapping) and not isinstance(x, Row) else x
@@ -127,8 +129,10 @@ class LabelingFunction(Fingerprinted):
             return _single_vote(self.name, self.function(row, **self.resources))
         return int(self.batch_votes(_one_row_frame(x))[0])
 
-    def batch_votes(self, data: pd.DataFrame) -> np.ndarray:
+    def batch_votes(self, data: pd.DataFrame, *, class_names: Sequence[str] | None = None) -> np.ndarray:
         """Votes on every row of ``data``, shape ``(len(data),)``, ``int64``.
+
+        ``class_names`` turns the class names the LF votes into ids.
 
         Raises
         ------
@@ -137,7 +141,7 @@ class LabelingFunction(Fingerprinted):
         """
         if not isinstance(data, pd.DataFrame):
             raise fail("data", "a pandas DataFrame", data)
-        votes, _ = run_batch(self, Batch(data))
+        votes, _ = run_batch(self, Batch(data, class_names=class_names))
         return votes
 
     def _prepare(self, batch: Batch) -> None:
@@ -254,11 +258,13 @@ def _check_fields(fields: Any) -> tuple[str, ...] | None:
     return tuple(items)
 
 
-def _single_vote(name: str, vote: Any) -> int:
+def _single_vote(name: str, vote: Any) -> int | str:
+    if isinstance(vote, str) and vote:
+        return vote
     if isinstance(vote, (bool, np.bool_)) or not isinstance(vote, (int, np.integer)):
         raise LFExecutionError(
             f"labeling function {name!r} returned {vote!r} of type {type(vote).__name__} "
-            "(expected an int class id or -1 to abstain)",
+            "(expected an int class id, a class name or -1 to abstain)",
             lf_name=name,
         )
     if not ABSTAIN <= vote < MAX_CLASSES:

@@ -19,8 +19,9 @@ unknown tables or keys and values of the wrong type raise a
     dev_value = "dev"
 
     [labels]
-    classes = ["HAM", "SPAM"]          # human answers are stored with the class NAME: reordering or
-                                       # inserting classes keeps their meaning
+    classes = ["HAM", "SPAM"]          # labeling functions may vote these names (return "SPAM"), and human
+                                       # answers are stored by name: reordering or inserting classes keeps
+                                       # their meaning
 
     [labels.rename]                    # optional: classes renamed since answers were given
     spam = "SPAM"                      # old name = "new name" (a class of [labels].classes)
@@ -32,9 +33,9 @@ unknown tables or keys and values of the wrong type raise a
     generated = "lfs_generated.py"     # the LFs `weaklab generate` writes; loaded beside module
                                        # whenever the file exists (delete it to stop using them)
 
-    [label_model]
-    name = "MatrixCompletion"          # any class of weaklab.models (default MajorityVote)
-    params = { random_state = 0 }
+    [label_model]                      # without this table: AutoLabelModel(random_state=0), the library's
+    name = "AutoLabelModel"            # default (MajorityVote on the Dask engine, where AutoLabelModel cannot
+    params = { random_state = 0 }      # fit partitioned votes); any class of weaklab.models, e.g. DawidSkene
 
     [end_model]
     name = "tfidf_logreg"              # tfidf_logreg (reads text_field) | cnn (image projects: a small CNN
@@ -81,10 +82,13 @@ from ..errors import ValidationError
 from ..store.paths import DEFAULT_PATH
 from .engine import EngineConfig, check_engine, check_scheduler
 
-__all__ = ["CONFIG_NAME", "CNN_MODEL_PARAMS", "CRF_PARAMS", "END_MODEL_PARAMS", "ProjectConfig", "load_config"]
+__all__ = ["CONFIG_NAME", "DEFAULT_LABEL_MODEL", "CNN_MODEL_PARAMS", "CRF_PARAMS", "END_MODEL_PARAMS", "ProjectConfig", "load_config"]
 
 #: The project file's name.
 CONFIG_NAME = "weaklab.toml"
+
+#: The label model of a classification project without ``[label_model]`` (the library's default).
+DEFAULT_LABEL_MODEL = "AutoLabelModel"
 
 _STR, _INT, _FLOAT, _BOOL, _LIST, _TABLE = "a string", "an integer", "a number", "true or false", "a list", "a table"
 
@@ -164,6 +168,19 @@ class ProjectConfig:
         """The class names, when ``[labels].classes`` is set."""
         names = self.get("labels", "classes")
         return None if names is None else [str(n) for n in names]
+
+    @property
+    def label_model_name(self) -> str:
+        """``[label_model].name``; by default ``AutoLabelModel`` (``MajorityVote`` on the Dask engine)."""
+        default = "MajorityVote" if self.engine.is_dask else DEFAULT_LABEL_MODEL
+        return str(self.get("label_model", "name", default))
+
+    @property
+    def label_model_params(self) -> dict[str, Any]:
+        """``[label_model].params``; ``{"random_state": 0}`` for the default model when the table is absent."""
+        if "label_model" not in self.values and self.label_model_name == DEFAULT_LABEL_MODEL:
+            return {"random_state": 0}
+        return dict(self.get("label_model", "params", {}))
 
     @property
     def is_tagging(self) -> bool:

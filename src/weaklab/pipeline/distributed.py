@@ -178,8 +178,7 @@ class _DaskRun:
 
     def fit(self, store: Store, result: RunResult) -> None:
         plm = self.votes
-        name = self.config.get("label_model", "name", "MajorityVote")
-        params = dict(self.config.get("label_model", "params", {}))
+        name, params = self.config.label_model_name, self.config.label_model_params
         model = checked_label_model(name, params)(**params)
         model.fit(plm)
         key = fingerprint("dask-label-model", plm.fingerprint, name, params)

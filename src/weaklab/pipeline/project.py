@@ -186,8 +186,7 @@ class Project:
 
             return run_distributed(self, [s for s, _ in plan], on_step, _DESCRIPTIONS)
         if "fit" in [s for s, _ in plan]:
-            checked_label_model(self.config.get("label_model", "name", "MajorityVote"),
-                                dict(self.config.get("label_model", "params", {})))
+            checked_label_model(self.config.label_model_name, self.config.label_model_params)
         state = _State(self.config, load_data(self.config))
         state.lfs = load_lfs(self.config)
         check_lf_columns(self.config, state.lfs, state.frame)
@@ -265,8 +264,10 @@ class Project:
         app_id = store.add_application(state.dataset_id, L, report=report, run_id=result.run_id)
         state.L = L
         result.reused["apply"] = found is not None
+        by_name = (found or {}).get("sources_by_name", []) if report is None else [
+            n for n, named in zip(report["lf_names"], report.get("by_name") or []) if named]
         result.metrics.update(application_id=app_id, application_key=key, apply_report=_brief(report),
-                              n_items=L.n_items, n_sources=L.n_sources)
+                              n_items=L.n_items, n_sources=L.n_sources, sources_by_name=by_name)
         result.metrics.setdefault("seconds", {})["apply"] = time.perf_counter() - started
 
     def _analyse(self, store: Store, state: _State, result: RunResult) -> None:
@@ -282,8 +283,7 @@ class Project:
     def _fit(self, store: Store, state: _State, result: RunResult) -> None:
         started = time.perf_counter()
         L = state.matrix
-        name = self.config.get("label_model", "name", "MajorityVote")
-        params = dict(self.config.get("label_model", "params", {}))
+        name, params = self.config.label_model_name, self.config.label_model_params
         cls = checked_label_model(name, params)
         if L.nnz == 0:
             raise ValidationError(f"{self.config.file.name}: lfs: expected labeling functions that vote on some "
@@ -431,7 +431,8 @@ class Project:
         current["coverage"] = state.matrix.votes_per_source() / max(1, state.n_items)
         result.alerts = record_class_alerts(
             store, result.run_id, self.config.dataset_name, self.config.class_names, self.config.class_renames,
-            {lf.name: lf.fingerprint for lf in state.lfs}, state.matrix)
+            {lf.name: lf.fingerprint for lf in state.lfs}, state.matrix,
+            by_name=set(result.metrics.get("sources_by_name", [])))
         result.alerts += record_alerts(store, result.run_id, state.dataset_id, current,
                                        n_classes=state.matrix.n_classes, thresholds=self.thresholds)
         result.metrics["n_alerts"] = len(result.alerts)

@@ -233,13 +233,16 @@ def record_alerts(store: Store, run_id: int, dataset_id: int, current: pd.DataFr
 
 
 def record_class_alerts(store: Store, run_id: int, dataset: str, class_names: Sequence[str] | None,
-                        renames: dict[str, str], sources: dict[str, str], L: LabelMatrix) -> list[Alert]:
+                        renames: dict[str, str], sources: dict[str, str], L: LabelMatrix, *,
+                        by_name: set[str] | frozenset[str] = frozenset()) -> list[Alert]:
     """A ``class_ids_changed`` alert when a class id names another class than in the previous run (stored).
 
-    Labeling functions vote class ids, so inserting, removing or reordering
-    ``[labels].classes`` gives another meaning to the votes of a moved id cast
-    (in ``L``) by a source whose version did not change (``sources``: name ->
-    version). Answers and gold
+    A labeling function that votes class ids gives another meaning to its
+    votes of a moved id (in ``L``) when ``[labels].classes`` is inserted
+    into, removed from or reordered and its version did not change
+    (``sources``: name -> version). Sources in ``by_name`` vote class names,
+    which the labeling layer maps through the current list: they keep their
+    meaning and fire nothing. Answers and gold
     are stored by name and keep theirs; a class renamed by ``renames`` (old ->
     new) is the same class. Appending classes moves no id and fires nothing.
     """
@@ -253,15 +256,17 @@ def record_class_alerts(store: Store, run_id: int, dataset: str, class_names: Se
     moved = [(i, old, new) for i, (old, new) in enumerate(zip(before, class_names)) if renames.get(old, old) != new]
     _, columns, labels = L.coo()
     voted = {L.source_names[j] for j in np.unique(columns[np.isin(labels, [i for i, _, _ in moved])])}
-    kept = sorted(name for name, version in sources.items() if before_sources.get(name) == version and name in voted)
+    kept = sorted(name for name, version in sources.items()
+                  if before_sources.get(name) == version and name in voted and name not in by_name)
     if not moved or not kept:
         return []
     ids = "; ".join(f"id {i} was {old!r}, now {new!r}" for i, old, new in moved)
     shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
-    message = (f"labels.classes changed since run {int(previous['run_id'])} ({ids}): labeling functions vote class "
-               f"ids, and {len(kept)} source(s) that vote a moved id kept their version ({shown}), so those votes "
-               "now count for the new classes. Update the ids they vote, or add new classes at the end of the list "
-               "(answers and gold are stored by name and keep their meaning)")
+    message = (f"labels.classes changed since run {int(previous['run_id'])} ({ids}): {len(kept)} source(s) that vote "
+               f"a moved class id as a number kept their version ({shown}), so those votes now count for the new "
+               "classes. Make them vote class names (return \"spam\", keyword_lf([...], \"spam\")), which follow "
+               "the list, or add new classes at the end of the list (answers and gold are stored by name and keep "
+               "their meaning)")
     alert = Alert("class_ids_changed", None, "warning", message, float(len(moved)))
     store.add_alert(run_id, alert.kind, alert.message, source=None, severity=alert.severity, value=alert.value)
     return [alert]

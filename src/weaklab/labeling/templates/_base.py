@@ -21,7 +21,7 @@ from .._search import TextColumn, text_column
 from .._stable import stable_state
 from ..lf import LabelingFunction
 
-__all__ = ["TemplateLF", "check_field", "check_name", "slug", "batch_text", "votes_where"]
+__all__ = ["TemplateLF", "check_field", "check_label", "check_name", "slug", "batch_text", "votes_where"]
 
 _TEMPLATE_VERSION = 1
 
@@ -45,7 +45,13 @@ class TemplateLF(LabelingFunction):
     def _raw_votes(self, batch: Batch, log: FaultLog) -> Any:
         if self.fields:
             require_fields(batch.frame, self.fields, self.name)
+        log.named = isinstance(self.params.get("label"), str)
         return self._compute(batch)
+
+    def _label_id(self, batch: Batch) -> int:
+        """The class id of ``params["label"]`` (a class name is looked up in the batch's class list)."""
+        label = self.params["label"]
+        return batch.class_id(label, self.name) if isinstance(label, str) else int(label)
 
     def _compute(self, batch: Batch) -> np.ndarray:
         raise NotImplementedError
@@ -74,6 +80,17 @@ def batch_text(batch: Batch, field: str, lf_name: str, *, lower: bool = False) -
 
 def votes_where(hits: np.ndarray, label: int) -> np.ndarray:
     return np.where(hits, np.int64(label), np.int64(ABSTAIN))
+
+
+def check_label(label: Any) -> int | str:
+    """A template's ``label``: a class id ``>= 0`` or a class name (looked up when the LF is applied)."""
+    if isinstance(label, str):
+        if not label:
+            raise fail("label", "a class id >= 0 or a class name", label)
+        return label
+    if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)) or label < 0:
+        raise fail("label", "a class id >= 0 or a class name", label)
+    return int(label)
 
 
 def slug(text: str, limit: int = 40) -> str:

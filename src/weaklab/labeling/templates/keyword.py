@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from ..._core.validation import check_int, fail
+from ..._core.validation import fail
 from .._batch import Batch
 from .._literals import LiteralIndex
 from .._search import TextColumn, TextSearch
 from ..lf import LabelingFunction
 from ..text_field import TEXT, resolve_text_field
-from ._base import TemplateLF, batch_text, check_field, check_name, slug, votes_where
+from ._base import TemplateLF, batch_text, check_field, check_label, check_name, slug, votes_where
 
 __all__ = ["keyword_lf", "regex_lf"]
 
@@ -35,10 +35,9 @@ class _SearchLF(TemplateLF):
     _thread_safe = True
 
     def __init__(self, name: str, kind: str, params: dict[str, Any], field: str,
-                 search: TextSearch, label: int, lower: bool) -> None:
+                 search: TextSearch, label: int | str, lower: bool) -> None:
         super().__init__(name, kind, params, (field,))
         self._search = search
-        self._label = label
         self._lower = lower
 
     def _prepare(self, batch: Batch) -> None:
@@ -62,12 +61,12 @@ class _SearchLF(TemplateLF):
             index = batch.memo(("literal-index", field, lower), lambda: LiteralIndex(target.array, wants))
             return index.rows(literals)
 
-        return votes_where(self._search.search(column, lowered=lowered, find=find), self._label)
+        return votes_where(self._search.search(column, lowered=lowered, find=find), self._label_id(batch))
 
 
 def keyword_lf(
     keywords: str | Iterable[str],
-    label: int,
+    label: int | str,
     *,
     field: str = TEXT,
     name: str | None = None,
@@ -80,8 +79,10 @@ def keyword_lf(
     ----------
     keywords : str or iterable of str
         One keyword or several (a phrase may contain spaces).
-    label : int
-        Class id voted on a match; otherwise the LF abstains.
+    label : int or str
+        Class voted on a match (otherwise the LF abstains): an id, or a class
+        name, looked up in the class list when the LF is applied
+        (``apply_lfs(..., class_names=...)``, ``[labels].classes`` in a project).
     field : str, default="text"
         Column holding the text; missing values abstain. Built inside a
         project's LF module without ``field``, the project's
@@ -116,7 +117,7 @@ def keyword_lf(
     [1, -1, -1]
     """
     words = _check_keywords(keywords)
-    label = check_int("label", label, low=0)
+    label = check_label(label)
     field = check_field(resolve_text_field(field))
     case_sensitive = bool(_check_flag("case_sensitive", case_sensitive))
     whole_word = bool(_check_flag("whole_word", whole_word))
@@ -132,7 +133,7 @@ def keyword_lf(
 
 def regex_lf(
     pattern: str | re.Pattern[str],
-    label: int,
+    label: int | str,
     *,
     field: str = TEXT,
     name: str | None = None,
@@ -144,8 +145,10 @@ def regex_lf(
     ----------
     pattern : str or compiled pattern
         A Python regular expression (a compiled one brings its own flags).
-    label : int
-        Class id voted on a match; otherwise the LF abstains.
+    label : int or str
+        Class voted on a match (otherwise the LF abstains): an id, or a class
+        name, looked up in the class list when the LF is applied
+        (``apply_lfs(..., class_names=...)``, ``[labels].classes`` in a project).
     field : str, default="text"
         Column holding the text; missing values abstain. Built inside a
         project's LF module without ``field``, the project's
@@ -182,7 +185,7 @@ def regex_lf(
         search = TextSearch(pattern, flags)
     except re.error as exc:
         raise fail("pattern", "a valid regular expression", got_text=f"{pattern!r} ({exc})") from None
-    label = check_int("label", label, low=0)
+    label = check_label(label)
     field = check_field(resolve_text_field(field))
     params = {"pattern": pattern, "flags": int(flags), "label": label, "field": field}
     # escapes such as \b, \d or \s name no word of the pattern: r"\bupdate\b" is named regex_update

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..._core.validation import check_float, check_int, fail
+from ..._core.validation import check_float, fail
 from .._batch import Batch, FieldError
 from ..lf import LabelingFunction
-from ._base import TemplateLF, check_field, check_name, slug, votes_where
+from ._base import TemplateLF, check_field, check_label, check_name, slug, votes_where
 
 __all__ = ["threshold_lf"]
 
@@ -26,7 +26,7 @@ class _ThresholdLF(TemplateLF):
                 hits &= values > above
             if below is not None:
                 hits &= values < below
-        return votes_where(hits, self.params["label"])
+        return votes_where(hits, self._label_id(batch))
 
 
 def threshold_lf(
@@ -34,7 +34,7 @@ def threshold_lf(
     *,
     above: float | None = None,
     below: float | None = None,
-    label: int,
+    label: int | str,
     name: str | None = None,
 ) -> LabelingFunction:
     """Vote ``label`` when a numeric column lies beyond a threshold (exclusive).
@@ -48,8 +48,9 @@ def threshold_lf(
     below : float, optional
         Vote when ``value < below`` (strictly). With both, vote when
         ``above < value < below`` (requires ``above < below``).
-    label : int
-        Class id to vote.
+    label : int or str
+        Class to vote: an id, or a class name looked up in the class list
+        when the LF is applied.
     name : str, optional
         Defaults to ``"threshold_<field>_..."``.
 
@@ -69,7 +70,7 @@ def threshold_lf(
     below = None if below is None else check_float("below", below)
     if above is not None and below is not None and not above < below:
         raise fail("above", f"a value below below={below:g} (the band is above < value < below)", above)
-    label = check_int("label", label, low=0)
+    label = check_label(label)
     parts = [f"above_{above:g}" if above is not None else "", f"below_{below:g}" if below is not None else ""]
     default = slug(f"threshold_{field}_" + "_".join(p for p in parts if p), 60)
     params = {"field": field, "above": above, "below": below, "label": label}
