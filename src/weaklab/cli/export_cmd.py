@@ -19,9 +19,12 @@ FORMATS = (".csv", ".tsv", ".parquet", ".jsonl")
 @click.option("--labelled-only", is_flag=True,
               help="Only items labelled by a person, a correction or at least one source (leave out the items "
                    "whose label is only the label model's prior).")
+@click.option("--no-text", is_flag=True,
+              help="Leave out the text column (it is read from the data file, which must be the version the run "
+                   "labelled unless this is given).")
 @store_option
 @handled
-def export(output: Path, run_id: int | None, labelled_only: bool, store_path: Path | None) -> None:
+def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool, store_path: Path | None) -> None:
     """Write every item's final label of a run to OUTPUT (.csv, .tsv, .parquet or .jsonl, by its suffix).
 
     Columns: the item id (named as the project's id column), the project's
@@ -30,6 +33,10 @@ def export(output: Path, run_id: int | None, labelled_only: bool, store_path: Pa
     (annotation, correction, label_model, votes or none: the rule of
     `weaklab explain`), n_votes, and p_<class> per class (the label model's
     probabilities: soft labels to train on).
+
+    The labels are the run's, from the store; the text column comes from the
+    data file, so when that file changed since the run the export stops and
+    says so (run `weaklab fit` to label the current data, or pass --no-text).
     """
     suffix = output.suffix.lower()
     if suffix not in FORMATS:
@@ -39,7 +46,7 @@ def export(output: Path, run_id: int | None, labelled_only: bool, store_path: Pa
         run = run_id if run_id is not None else store.latest_run_id()
         frame = store.final_labels(run)
         run = int(run if run is not None else store.latest_run_id())
-        text_note = _with_text(store, run, frame)
+        text_note = "" if no_text else _with_text(store, run, frame)
         _named_ids(store, run, frame)
     if labelled_only:
         frame = frame[(frame["n_votes"] > 0) | frame["label_from"].isin(["annotation", "correction"])]
@@ -53,8 +60,13 @@ def export(output: Path, run_id: int | None, labelled_only: bool, store_path: Pa
 def _with_text(store: Any, run: int, frame: Any) -> str:
     """Insert the project's text column after the ids; say why when the data file cannot give it."""
     from ..errors import WeaklabError
-    from ..pipeline.runs import dataset_table, dataset_text_field, run_dataset
+    from ..pipeline.runs import dataset_table, dataset_text_field, run_data_change, run_dataset
 
+    change = run_data_change(store, run)
+    if change is not None:
+        raise click.ClickException(f"{change.message()}: its texts are not the ones the run labelled. Run "
+                                   "`weaklab fit` to label the current data, or pass --no-text to export the "
+                                   "run's labels without the text column")
     dataset_id = run_dataset(store, run)
     field = dataset_text_field(store, dataset_id)
     try:

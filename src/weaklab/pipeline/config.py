@@ -82,7 +82,8 @@ from ..errors import ValidationError
 from ..store.paths import DEFAULT_PATH
 from .engine import EngineConfig, check_engine, check_scheduler
 
-__all__ = ["CONFIG_NAME", "DEFAULT_LABEL_MODEL", "CNN_MODEL_PARAMS", "CRF_PARAMS", "END_MODEL_PARAMS", "ProjectConfig", "load_config"]
+__all__ = ["CONFIG_NAME", "DEFAULT_LABEL_MODEL", "CNN_MODEL_PARAMS", "CRF_PARAMS", "END_MODEL_PARAMS", "ProjectConfig",
+           "load_config"]
 
 #: The project file's name.
 CONFIG_NAME = "weaklab.toml"

@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._core import fingerprint
 from ..data import image_content_hash, read_table
 from ..errors import ValidationError
 from ..labeling import LabelingFunction, default_text_field
 from .config import ProjectConfig
 
 __all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "load_span_lfs",
-           "check_lf_columns", "gold_labels", "dev_mask", "item_hashes", "item_ids_of"]
+           "check_lf_columns", "data_fingerprint", "gold_labels", "dev_mask", "item_hashes", "item_ids_of"]
 
 
 def load_data(config: ProjectConfig) -> pd.DataFrame:
@@ -88,6 +89,16 @@ def item_ids_of(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
     if values.dtype.kind in "iu":
         return values.astype(np.int64)
     return np.asarray([str(v) for v in values], dtype=object)
+
+
+def data_fingerprint(config: ProjectConfig, frame: pd.DataFrame, hashes: np.ndarray | None = None) -> str:
+    """The fingerprint a run records for the project's data: the table, and in an image project its pictures.
+
+    ``hashes`` are the :func:`item_hashes` of ``frame`` when already computed.
+    """
+    if config.get("data", "image_column") is None:
+        return fingerprint("data", frame)
+    return fingerprint("data", frame, item_hashes(config, frame) if hashes is None else hashes)
 
 
 def item_hashes(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:

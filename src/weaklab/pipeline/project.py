@@ -48,7 +48,16 @@ from .alerts import Alert, AlertThresholds
 from .answer_journal import recover_journals
 from .config import ProjectConfig, load_config
 from .image_model import trained_image_model
-from .loading import check_lf_columns, dev_mask, gold_labels, item_hashes, item_ids_of, load_data, load_lfs
+from .loading import (
+    check_lf_columns,
+    data_fingerprint,
+    dev_mask,
+    gold_labels,
+    item_hashes,
+    item_ids_of,
+    load_data,
+    load_lfs,
+)
 from .record import label_model_stats, record_alerts, record_class_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
 from .steps_late import issue_labels, issues_step, judge_proba, query_step
@@ -447,8 +456,7 @@ class _State:
         self.n_items = len(frame)
         self.item_hashes = item_hashes(config, frame)
         # an image project's pictures are data too: a replaced picture changes what image LFs see
-        pictures = self.item_hashes if config.get("data", "image_column") is not None else None
-        self.data_fp = fingerprint("data", frame) if pictures is None else fingerprint("data", frame, pictures)
+        self.data_fp = data_fingerprint(config, frame, self.item_hashes)
         names = config.class_names
         self.n_classes_given = None if names is None else len(names)
         self.gold = gold_labels(config, frame, self.n_classes_given)

@@ -3,6 +3,7 @@ table, text column and gold items (used by the review queue, the dashboard and t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from .._core.soft_labels import SoftLabels
 from .._core.validation import fail
 from ..store import Store
 
-__all__ = ["DEFAULT_TEXT_FIELD", "dataset_class_names", "dataset_gold_items", "dataset_image_column", "dataset_table",
+__all__ = ["DEFAULT_TEXT_FIELD", "DataChange", "dataset_class_names", "run_data_change",
+           "dataset_gold_items", "dataset_image_column", "dataset_table",
            "dataset_table_path", "dataset_text_field", "run_coverage", "run_dataset", "run_soft_labels"]
 
 #: The text column when a dataset records none (``weaklab demo`` and datasets added without a project).
@@ -33,6 +35,60 @@ def run_soft_labels(store: Store, run_id: int) -> tuple[SoftLabels, int]:
     preferred = records[records["role"] == "label_model"]
     chosen = int((preferred if len(preferred) else records)["soft_labels_id"].iloc[-1])
     return store.load_soft_labels(chosen), chosen
+
+
+@dataclass(frozen=True)
+class DataChange:
+    """The project's data file changed since a run: what the run recorded and what the file holds now."""
+
+    run_id: int
+    path: Path
+    recorded: str
+    current: str
+
+    def message(self) -> str:
+        """One line naming the run, the file and both fingerprints."""
+        return (f"run {self.run_id} labelled {self.path.name} with data fingerprint {self.recorded[:16]}, but the "
+                f"file now has {self.current[:16]} (it changed since the run)")
+
+
+def run_data_change(store: Store, run_id: int) -> DataChange | None:
+    """How the project's data file differs from the version run ``run_id`` labelled; None when it does not.
+
+    None as well when it cannot be told: a dataset recorded without a
+    project (the demo), a Dask or tagging run, or a project file or data
+    file that is gone (readers then say the file is missing).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import Project, init_project
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> run = Project(folder).run(until="apply").run_id
+    >>> with Project(folder).open_store() as store:
+    ...     print(run_data_change(store, run))
+    None
+    """
+    from ..errors import WeaklabError
+    from .config import load_config
+    from .loading import data_fingerprint, load_data
+
+    dataset = store.dataset(run_dataset(store, run_id))
+    meta = dataset["meta"] if isinstance(dataset["meta"], dict) else {}
+    project = meta.get("project")
+    if not isinstance(project, str) or meta.get("engine") == "dask" or not dataset["fingerprint"]:
+        return None
+    try:
+        config = load_config(project)
+        if config.is_tagging or config.engine.is_dask:
+            return None
+        current = data_fingerprint(config, load_data(config))
+    except (WeaklabError, OSError):
+        return None
+    if current == dataset["fingerprint"]:
+        return None
+    return DataChange(int(run_id), config.data_path, str(dataset["fingerprint"]), current)
 
 
 def dataset_text_field(store: Store, dataset_id: int) -> str:
