@@ -51,7 +51,7 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
     if labelled_only:
         frame = frame[(frame["n_votes"] > 0) | frame["label_from"].isin(["annotation", "correction"])]
     output.parent.mkdir(parents=True, exist_ok=True)
-    _write(frame, output, suffix)
+    write_table(frame, output, suffix)
     counts = frame["label_from"].value_counts()
     shown = ", ".join(f"{int(n)} from {origin}" for origin, n in counts.items())
     click.echo(f"Wrote {len(frame)} item(s) of run {run} to {output} ({shown}){text_note}")
@@ -90,7 +90,8 @@ def _named_ids(store: Any, run: int, frame: Any) -> None:
         frame.columns = [column if c == "item_id" else c for c in frame.columns]
 
 
-def _write(frame: Any, output: Path, suffix: str) -> None:
+def write_table(frame: Any, output: Path, suffix: str) -> None:
+    """Write ``frame`` to ``output`` in the format of ``suffix`` (one of :data:`FORMATS`)."""
     if suffix == ".parquet":
         frame.to_parquet(output, index=False)
     elif suffix == ".jsonl":

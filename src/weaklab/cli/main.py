@@ -11,7 +11,17 @@ import click
 
 from ..errors import WeaklabError
 from ..store.paths import DEFAULT_PATH
-from . import answers_cmds, doctor_cmd, export_cmd, generate_cmd, project_cmds, serve, store_cmds, suggest_cmd
+from . import (
+    answers_cmds,
+    doctor_cmd,
+    export_cmd,
+    generate_cmd,
+    predict_cmd,
+    project_cmds,
+    serve,
+    store_cmds,
+    suggest_cmd,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -86,6 +96,7 @@ main.add_command(doctor_cmd.doctor)
 main.add_command(generate_cmd.generate)
 main.add_command(suggest_cmd.suggest)
 main.add_command(export_cmd.export)
+main.add_command(predict_cmd.predict)
 store_cmds.annotate.add_command(answers_cmds.disagreements)
 store_cmds.annotate.add_command(answers_cmds.adjudicate)
 

@@ -34,9 +34,9 @@ classes = ["HAM", "SPAM"]
 module = "lfs.py"
 attribute = "lfs"
 
-[label_model]                 # the default (also without this table); AutoLabelModel chooses among the
-name = "AutoLabelModel"       # label models without gold. Or any class of weaklab.models: MajorityVote,
-params = {{ random_state = 0 }} # DawidSkene, MatrixCompletion, ...
+[label_model]                 # the default, also without this table: AutoLabelModel chooses among the label
+name = "AutoLabelModel"       # models without gold; or any class of weaklab.models (MajorityVote, DawidSkene...)
+params = {{ random_state = 0 }}
 
 [end_model]
 name = "tfidf_logreg"

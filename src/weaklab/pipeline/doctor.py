@@ -136,6 +136,9 @@ def _repair(store: Store, found: pd.DataFrame, project: Any, report: DoctorRepor
         _restore_model(store, lm_id, report)
     for _, soft_id, _ in sorted({u for u in users if u[0] == "soft_labels"}):
         _restore_soft(store, soft_id, report)
+    for _, em_id, _ in sorted({u for u in users if u[0] == "end_model_runs"}):
+        report.not_repaired.append(f"end-model state of end-model run {em_id}: `weaklab train` trains and "
+                                   "records it again (only `weaklab predict` reads it)")
 
 
 def _note(report: DoctorReport, done: bool, what: str, why: str) -> bool:

@@ -375,8 +375,13 @@ class Project:
                                                            random_state=self.random_state)
         else:
             fitted, key, reused_from = self._trained_text_model(store, state, soft, train, gold_dev)
+        if fitted.state is not None:  # what weaklab predict needs besides the fitted arrays
+            names = state.matrix.class_names
+            fitted.state.update(class_names=None if names is None else list(names),
+                                source_names=[lf.name for lf in state.lfs],
+                                source_versions=[lf.fingerprint for lf in state.lfs])
         store.add_end_model_run(result.run_id, name, params=fitted.params, metrics=fitted.metrics,
-                                calibration=fitted.calibration)
+                                calibration=fitted.calibration, state=fitted.state)
         store.add_soft_labels(state.dataset_id, SoftLabels(fitted.proba, item_ids=soft.item_ids,
                                                            class_names=soft.class_names, producer=name),
                               run_id=result.run_id, role="end_model", dtype="float64")

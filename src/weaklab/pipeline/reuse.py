@@ -13,8 +13,8 @@ takes their recorded outputs from the store instead of training again:
   them is cheap, so ``[issues].method`` and ``max_issues`` are not part of
   the key.
 
-Nothing is pickled: the store holds the probabilities as arrays and the rest
-as JSON.
+Nothing is pickled: the store holds the probabilities and the fitted text
+model (vocabulary, IDF weights, coefficients) as arrays and the rest as JSON.
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ def trained_end_model(store: Store, dataset_id: int, key: str, texts: pd.Series,
     found = find_previous_run(store, dataset_id, "end_model_key", key)
     if found is not None:
         reused = recorded_end_model(store, found[0], lambda: text_features(texts, params))
-        if reused is not None and reused.proba.shape == soft.proba.shape:
-            return reused, found[0]
+        if reused is not None and reused.proba.shape == soft.proba.shape and reused.state is not None:
+            return reused, found[0]  # (a model recorded without its state is trained again, for predict)
     return train_end_model(texts, soft.proba, train, gold, params, random_state=random_state, votes=votes), None
 
 
@@ -107,7 +107,8 @@ def recorded_end_model(store: Store, run_id: int, features_fn: Callable[[], Any]
     proba = soft.proba
     model = models.iloc[-1]
     result = EndModelResult(proba=proba, params=dict(model["params"] or {}),
-                            metrics=dict(model["metrics"] or {}), calibration=dict(model["calibration"] or {}))
+                            metrics=dict(model["metrics"] or {}), calibration=dict(model["calibration"] or {}),
+                            state=recorded(store.load_end_model_state, int(model["end_model_run_id"])))
     result.features_fn = features_fn
     return result
 

@@ -17,9 +17,10 @@ from ..endmodel import GroupedCalibration, SoftLabelClassifier, WeakLabelRecipe
 from ..evaluation import accuracy, expected_calibration_error, f1_score, reliability_curve
 from ..features import entity_marked_texts, has_entity_spans
 from ..models import LabelModel
+from .end_model_state import text_model_state, text_vectorizer
 
 __all__ = ["END_MODEL_DEFAULTS", "EndModelResult", "calibration", "checked_label_model", "label_model_class",
-           "dev_metrics", "end_model_texts", "text_features", "train_end_model"]
+           "dev_metrics", "end_model_texts", "fitted_text_features", "text_features", "train_end_model"]
 
 #: Parameters of the tfidf_logreg end model when weaklab.toml leaves them out.
 END_MODEL_DEFAULTS: dict[str, Any] = {"C": 4.0, "max_iter": 2000, "ngram_max": 2, "min_df": 1}
@@ -94,6 +95,7 @@ class EndModelResult:
     calibration: dict[str, Any] = field(default_factory=dict)
     features: Any = None
     features_fn: Callable[[], Any] | None = None
+    state: dict[str, Any] | None = None  # the fitted model (JSON + arrays) for weaklab predict
 
     def feature_matrix(self) -> Any:
         """The end model's features of every item (built once when not kept)."""
@@ -138,7 +140,7 @@ def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold:
         raise fail("train", "at least two items with a vote outside the dev set to train on",
                    got_text=f"{int(train.sum())} item(s)")
     full = {**END_MODEL_DEFAULTS, **params}
-    X = text_features(texts, full)
+    vectorizer, X = fitted_text_features(texts, full)
     estimator = LogisticRegression(C=float(full["C"]), max_iter=int(full["max_iter"]), random_state=random_state)
     recipe: dict[str, Any] = {}
     if votes is not None and int((gold >= 0).sum()) >= MIN_RECIPE_GOLD:
@@ -146,6 +148,7 @@ def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold:
         proba = model.end_model_proba(X, votes)
         recipe = {"choice": model.choice_, "reason": model.reason_, "config": model.config_,
                   "candidates": model.candidates_, "n_train": model.n_train_}
+        kept, features = model.end_model_, str(model.config_["features"])
         if model.combiner_ is not None:
             recipe.update(scores=model.combiner_.scores_, threshold=model.combiner_.threshold_,
                           fell_back=model.combiner_.fell_back_)
@@ -153,7 +156,10 @@ def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold:
         clf = SoftLabelClassifier(estimator, classes=np.arange(soft.shape[1]))
         clf.fit(X[train], soft[train])
         proba = clf.predict_proba(X)
-    result = EndModelResult(proba=proba, params=full, features=X)
+        kept, features = clf, "X"
+    state = text_model_state(vectorizer, kept.estimator_, params=full, features=features, n_classes=soft.shape[1],
+                             class_names=None, source_names=[], source_versions=[])
+    result = EndModelResult(proba=proba, params=full, features=X, state=state)
     result.metrics = {**dev_metrics(proba, gold, np.ones(len(gold), dtype=bool)),
                       "n_train": int(recipe.get("n_train", train.sum()))}
     if recipe:
@@ -209,10 +215,15 @@ def text_features(texts: pd.Series, params: dict[str, Any]) -> Any:
     >>> X.shape[0]
     3
     """
+    return fitted_text_features(texts, params)[1]
+
+
+def fitted_text_features(texts: pd.Series, params: dict[str, Any]) -> tuple[TfidfVectorizer, Any]:
+    """The fitted TF-IDF vectorizer of :func:`text_features` and the features it gives ``texts``."""
     full = {**END_MODEL_DEFAULTS, **params}
-    vectorizer = TfidfVectorizer(ngram_range=(1, int(full["ngram_max"])), min_df=full["min_df"], sublinear_tf=True)
+    vectorizer = text_vectorizer(full)
     try:
-        return vectorizer.fit_transform(texts.fillna("").astype(str))
+        return vectorizer, vectorizer.fit_transform(texts.fillna("").astype(str))
     except ValueError as exc:  # sklearn: "max_df corresponds to < documents than min_df", "no terms remain"
         raise fail("end_model.params.min_df", f"a value that leaves words to learn from in {len(texts)} texts",
                    got_text=f"{full['min_df']!r} ({exc})") from None

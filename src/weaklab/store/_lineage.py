@@ -341,19 +341,31 @@ class LineageMixin(StoreBase):
 
     def add_end_model_run(self, run_id: int | None, name: str, *, params: Mapping[str, Any] | None = None,
                           metrics: Mapping[str, Any] | None = None,
-                          calibration: Mapping[str, Any] | None = None) -> int:
-        """Record an end model: name, parameters, metrics and calibration data (JSON).
+                          calibration: Mapping[str, Any] | None = None,
+                          state: Mapping[str, Any] | None = None) -> int:
+        """Record an end model: name, parameters, metrics and calibration data (JSON), and its fitted state.
 
         ``calibration`` holds e.g. ``{"ece_before": ..., "ece_after": ...,
         "bins": [{"confidence": ..., "accuracy": ..., "count": ...}, ...]}``.
+        ``state`` is the fitted model as JSON-able keys plus ``"arrays"``
+        (numpy arrays, kept in Parquet; never pickled), read back by
+        :meth:`load_end_model_state`.
         """
         check_text("name", name)
         if run_id is not None:
             self._run_row(run_id)
+        if state is not None and (not isinstance(state, Mapping) or "arrays" not in state):
+            raise fail("state", "a dict of JSON-able keys and 'arrays' (numpy arrays)", state)
         values = dict(run_id=run_id, name=name, params=dumps("params", params),
                       metrics=dumps("metrics", metrics), calibration=dumps("calibration", calibration),
                       created_at=utcnow())
+        table = None if state is None else encode_state_arrays(dict(state["arrays"]))
         with self._transaction() as con:
+            if state is not None and table is not None:
+                values["state"] = dumps("state", {k: v for k, v in state.items() if k != "arrays"})
+                values["state_array"] = self._put_array(con, "end_model_state", fingerprint(
+                    table.column("data").to_pylist(), table.column("name").to_pylist(),
+                    table.column("dtype").to_pylist(), table.column("shape").to_pylist()), table)
             return self._insert(con, "end_model_runs", "end_model_run", "end_model_run_id", values)
 
     def add_alert(self, run_id: int | None, kind: str, message: str, *, source: str | None = None,

@@ -92,6 +92,21 @@ class QueriesMixin(StoreBase):
         state["arrays"] = decode_state_arrays(self._read_array(array))
         return state
 
+    def load_end_model_state(self, end_model_run_id: int) -> dict[str, Any] | None:
+        """The fitted state a recorded end model was stored with (``"arrays"`` decoded), None when it has none.
+
+        End models recorded before schema version 6, by the Dask engine or
+        of a kind that is not persisted (the image CNN) have no state.
+        """
+        check_id("end_model_run_id", end_model_run_id)
+        meta, array = self._one("SELECT state, state_array FROM end_model_runs WHERE end_model_run_id = ?",
+                                [int(end_model_run_id)], "end_model_run_id", end_model_run_id)
+        if meta is None or array is None:
+            return None
+        state = loads(meta)
+        state["arrays"] = decode_state_arrays(self._read_array(array))
+        return state
+
     def _item_ids_for(self, dataset_id: int, rows_map: np.ndarray | None, id_dtype: str | None) -> Any:
         if id_dtype is None:
             return None

@@ -33,6 +33,7 @@ ARRAY_USERS = (
     ("applications", "application_id", "votes_array", "votes"),
     ("applications", "application_id", "rows_array", "row map"),
     ("label_model_runs", "label_model_run_id", "state_array", "label-model state"),
+    ("end_model_runs", "end_model_run_id", "state_array", "end-model state"),
     ("soft_labels", "soft_labels_id", "proba_array", "soft labels"),
     ("soft_labels", "soft_labels_id", "rows_array", "row map"),
 )

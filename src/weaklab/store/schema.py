@@ -179,6 +179,12 @@ _SPANS_V5 = (
         created_at TIMESTAMP NOT NULL)""",
 )
 
+_END_MODEL_STATE_V6 = (
+    # the fitted end model itself (JSON + arrays, no pickle), so `weaklab predict` can apply it to new data
+    "ALTER TABLE end_model_runs ADD COLUMN state VARCHAR",
+    "ALTER TABLE end_model_runs ADD COLUMN state_array VARCHAR",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "lineage tables: datasets, items, sources, applications, runs, label-model runs, soft labels, "
@@ -195,6 +201,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("partitioned datasets: a distributed run's data file by reference, its columns and row count",
               _PARTITIONED_DATASETS_V4),
     Migration("tagging: span sets (sources', proposed, end-model and gold spans) and span answers", _SPANS_V5),
+    Migration("end-model state: the fitted end model as JSON and arrays, for weaklab predict", _END_MODEL_STATE_V6),
 )
 
 #: The schema version this weaklab writes.

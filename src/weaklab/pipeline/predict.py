@@ -1,0 +1,134 @@
+"""``weaklab predict``: a run's end model applied to new items (a table with the project's text column).
+
+The end model a ``train`` step recorded is rebuilt from its stored state
+(:mod:`weaklab.pipeline.end_model_state`: vocabulary, IDF weights and
+coefficients as arrays, no pickle). An end model that also reads the votes
+of the sources needs them on the new items: the project's labeling
+functions are applied to them, and must be the versions the run trained with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core.validation import fail
+from ..errors import ValidationError
+from ..labeling import apply_lfs
+from ..store import Store
+from .config import load_config
+from .end_model_state import TextEndModel
+from .loading import load_lfs
+from .runs import dataset_text_field, run_dataset
+from .training import end_model_texts
+
+__all__ = ["predict_items", "run_with_end_model"]
+
+
+def run_with_end_model(store: Store) -> int:
+    """The newest finished run that recorded an end model (a ValidationError naming the fix when none did)."""
+    runs = store.runs()
+    for run_id, status in zip(runs["run_id"], runs["status"]):
+        if status == "finished" and len(store.run_records(int(run_id))["end_model_runs"]):
+            return int(run_id)
+    raise ValidationError("run: expected a finished run with an end model, got none in the store "
+                          "(`weaklab train` trains one)")
+
+
+def predict_items(store: Store, run_id: int, data: pd.DataFrame) -> pd.DataFrame:
+    """The predictions of run ``run_id``'s end model on the items of ``data``.
+
+    Parameters
+    ----------
+    store : Store
+    run_id : int
+        A run that trained an end model (``weaklab train``).
+    data : pandas.DataFrame
+        New items with the project's text column (``[data].text_field``);
+        the id column, when present, is kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per item of ``data``, in order: the id column (when ``data``
+        has it), ``label`` (the predicted class id), ``class`` (its name) and
+        ``p_<class>`` per class (the end model's probabilities).
+
+    Raises
+    ------
+    ValidationError
+        The run has no end model or none recorded with its fitted state, or
+        ``data`` lacks the text column, or the model reads the votes of
+        labeling functions that changed since the run.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import Project, init_project
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> run = Project(folder).run(until="train").run_id
+    >>> new = pd.DataFrame({"text": ["check out my channel http://x.example", "love this song"]})
+    >>> with Project(folder).open_store(read_only=True) as store:
+    ...     predicted = predict_items(store, run, new)
+    >>> predicted["class"].tolist()
+    ['SPAM', 'HAM']
+    """
+    model, record = _end_model(store, run_id)
+    dataset = store.dataset(run_dataset(store, run_id))
+    meta = dataset["meta"] if isinstance(dataset["meta"], dict) else {}
+    field = dataset_text_field(store, int(dataset["dataset_id"]))
+    if field not in data.columns:
+        raise fail("data", f"a column {field!r} (the text column the end model of run {run_id} reads, "
+                   "[data].text_field)", got_text=f"columns {[str(c) for c in data.columns]}")
+    votes = _votes(model, meta, data, run_id) if model.reads_votes else None
+    proba = model.predict_proba(end_model_texts(data, field), votes)
+    names = model.state.get("class_names") or [str(c) for c in range(proba.shape[1])]
+    out = pd.DataFrame(index=range(len(data)))
+    id_column = meta.get("id_column")
+    if isinstance(id_column, str) and id_column in data.columns:
+        out[id_column] = data[id_column].to_numpy()
+    out["label"] = proba.argmax(axis=1).astype(np.int64)
+    out["class"] = np.asarray(names, dtype=object)[out["label"].to_numpy()] if len(out) else []
+    for j, name in enumerate(names):
+        out[f"p_{name}"] = proba[:, j]
+    out.attrs["end_model"] = record
+    return out
+
+
+def _end_model(store: Store, run_id: int) -> tuple[TextEndModel, str]:
+    models = store.run_records(run_id)["end_model_runs"]
+    if models.empty:
+        raise fail("run", "a run with an end model (`weaklab train` trains one)",
+                   got_text=f"run {run_id}, which has none")
+    last = models.iloc[-1]
+    name = str(last["name"])
+    state = store.load_end_model_state(int(last["end_model_run_id"]))
+    if state is None or state.get("class") != "tfidf_logreg":
+        raise fail("run", "a run whose end model was recorded with its fitted state (tfidf_logreg, trained by "
+                   "`weaklab train` on the local engine)", got_text=f"run {run_id}, whose end model {name!r} was "
+                   "recorded without it (an image CNN, a Dask run, or a run recorded before weaklab kept end "
+                   "models; `weaklab train` trains and records it again)")
+    return TextEndModel.from_state(state), name
+
+
+def _votes(model: TextEndModel, meta: dict[str, Any], data: pd.DataFrame, run_id: int) -> np.ndarray:
+    """The votes of the run's sources on ``data`` (the model reads them): the project's LFs, same versions."""
+    project = meta.get("project")
+    if not isinstance(project, str):
+        raise fail("run", "a run of a project (its end model reads the votes of the project's labeling functions)",
+                   got_text=f"run {run_id}, recorded without a project file")
+    lfs = load_lfs(load_config(project))
+    versions = {lf.name: lf.fingerprint for lf in lfs}
+    wanted = dict(zip(model.state["source_names"], model.state["source_versions"]))
+    changed = [name for name, version in wanted.items() if versions.get(name) != version]
+    if changed:
+        raise fail("lfs", f"the labeling functions run {run_id}'s end model was trained with (it reads their "
+                   "votes)", got_text=f"{len(changed)} changed or missing since, e.g. {changed[0]!r} (run "
+                   "`weaklab train` to train the end model on the current ones)")
+    by_name = {lf.name: lf for lf in lfs}
+    L, _ = apply_lfs([by_name[name] for name in wanted], data, progress=False,
+                     n_classes=int(model.state["n_classes"]), class_names=model.state.get("class_names"))
+    return L.to_dense()
