@@ -19,8 +19,7 @@ def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("predict") / "p"
     init_project(root, n_items=200)
     config = root / "weaklab.toml"
-    config.write_text(config.read_text().replace('name = "AutoLabelModel"', 'name = "MajorityVote"')
-                      .replace("params = { random_state = 0 }\n\n[end_model]", "\n[end_model]"))
+    config.write_text(config.read_text() + '\n[label_model]\nname = "MajorityVote"\n')
     Project(root).run(until="fit")
     Project(root).run(until="train")
     return root
@@ -78,8 +77,7 @@ def test_a_store_without_any_end_model_says_to_train(tmp_path):
     root = tmp_path / "q"
     init_project(root, n_items=60)
     config = root / "weaklab.toml"
-    config.write_text(config.read_text().replace('name = "AutoLabelModel"', 'name = "MajorityVote"')
-                      .replace("params = { random_state = 0 }\n\n[end_model]", "\n[end_model]"))
+    config.write_text(config.read_text() + '\n[label_model]\nname = "MajorityVote"\n')
     Project(root).run(until="fit")
     out = _run(root, "predict", str(root / "data" / "comments.csv"), str(tmp_path / "z.csv"))
     assert out.exit_code == 1 and "got none in the store (`weaklab train` trains one)" in out.output

@@ -27,8 +27,7 @@ def project(tmp_path, monkeypatch):
 
 def _use_majority_vote(root):
     config = root / "weaklab.toml"
-    text = config.read_text().replace('name = "AutoLabelModel"', 'name = "MajorityVote"')
-    config.write_text(text.replace("params = { random_state = 0 }\n\n[end_model]", "\n[end_model]"))
+    config.write_text(config.read_text() + '\n[label_model]\nname = "MajorityVote"\n')
 
 
 def test_init_apply_fit_runs_explain_round_trip(project):

@@ -27,8 +27,8 @@ def template(tmp_path_factory):
     root = tmp_path_factory.mktemp("ls") / "project"
     init_project(root)
     config = root / "weaklab.toml"
-    text = config.read_text().replace('name = "AutoLabelModel"', 'name = "MajorityVote"')
-    text = text.replace("params = { random_state = 0 }\n", "").replace('name = "tfidf_logreg"', 'name = "none"')
+    text = config.read_text() + '\n[label_model]\nname = "MajorityVote"\n'
+    text = text.replace('name = "tfidf_logreg"', 'name = "none"')
     config.write_text(text.replace("params = { C = 4.0 }\n", ""))
     Project(root).run("fit")
     return root

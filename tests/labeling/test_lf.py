@@ -66,11 +66,16 @@ def test_row_wise_and_vectorized_forms_agree_on_batches():
 
 
 def test_call_rejects_invalid_votes():
-    """A direct call that returns a bool, float, str, None or a huge int raises LFExecutionError."""
-    for bad in (True, 1.0, "1", None, 10**6):
+    """A direct call that returns a bool, float, empty name, None or a huge int raises LFExecutionError."""
+    for bad in (True, 1.0, "", None, 10**6):
         lf = LabelingFunction("bad", lambda x, v=bad: v)
         with pytest.raises(LFExecutionError, match="bad"):
             lf({"text": "a"})
+
+
+def test_a_direct_call_returns_the_class_name_a_row_wise_lf_votes():
+    """Names become ids only where a class list is known (apply_lfs with class_names)."""
+    assert LabelingFunction("named", lambda x: "spam")({"text": "a"}) == "spam"
 
 
 def test_constructor_validates_arguments():

@@ -54,3 +54,18 @@ def test_bad_input_is_rejected():
         detect_alerts({"a": 1}, n_classes=2)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="dominance"):
         AlertThresholds(dominance=1.5)
+
+
+def test_below_chance_does_not_fire_when_dev_gold_puts_the_source_above_chance():
+    """An estimate of 0 % from the few items a lone-class source shares with others (all conflicts) is
+    contradicted by 24 of 24 right votes on dev gold: no alert telling the user to drop a perfect source."""
+    frame = pd.DataFrame({"est_accuracy": [0.0, 0.0, 0.0], "correct": [24, 1, np.nan],
+                          "incorrect": [0, 3, np.nan]}, index=["measured_right", "measured_wrong", "unmeasured"])
+    fired = {a.source for a in detect_alerts(frame, n_classes=3) if a.kind == "below_chance"}
+    assert fired == {"measured_wrong", "unmeasured"}
+
+
+def test_below_chance_still_fires_when_too_few_gold_votes_say_otherwise():
+    """Two right votes do not settle it (95 % Wilson lower bound 0.34 < chance 0.5)."""
+    frame = pd.DataFrame({"est_accuracy": [0.2], "correct": [2], "incorrect": [0]}, index=["few"])
+    assert [a.kind for a in detect_alerts(frame, n_classes=2)] == ["below_chance"]

@@ -26,8 +26,7 @@ def template(tmp_path_factory):
     root = tmp_path_factory.mktemp("doctor") / "p"
     assert _invoke("init", str(root), "--items", "200").exit_code == 0
     config = root / "weaklab.toml"
-    text = config.read_text().replace('name = "AutoLabelModel"', 'name = "MajorityVote"')
-    config.write_text(text.replace("params = { random_state = 0 }\n", "", 1))
+    config.write_text(config.read_text() + '\n[label_model]\nname = "MajorityVote"\n')
     assert _invoke("fit", "-C", str(root)).exit_code == 0
     return root
 

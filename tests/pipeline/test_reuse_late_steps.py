@@ -17,8 +17,7 @@ def template(tmp_path_factory):
     root = tmp_path_factory.mktemp("reuse") / "p"
     assert CliRunner().invoke(main, ["init", str(root), "--items", "200"]).exit_code == 0
     config = root / "weaklab.toml"
-    text = config.read_text().replace('name = "AutoLabelModel"', 'name = "MajorityVote"')
-    config.write_text(text.replace("params = { random_state = 0 }\n", "", 1))
+    config.write_text(config.read_text() + '\n[label_model]\nname = "MajorityVote"\n')
     return root
 
 

@@ -33,6 +33,8 @@ def predict(data: Path, output: Path, run_id: int | None, store_path: Path | Non
     if suffix not in FORMATS:
         raise click.ClickException(f"OUTPUT: expected a file name ending in one of {', '.join(FORMATS)}, "
                                    f"got {output.name!r}")
+    if not data.is_file():
+        raise click.ClickException(f"DATA: expected an existing table file (.csv, .tsv or .parquet), got {data}")
     table = read_table(data)
     with open_store(store_path) as store:
         run = run_id if run_id is not None else run_with_end_model(store)

@@ -34,9 +34,11 @@ classes = ["HAM", "SPAM"]
 module = "lfs.py"
 attribute = "lfs"
 
-[label_model]                 # the default, also without this table: AutoLabelModel chooses among the label
-name = "AutoLabelModel"       # models without gold; or any class of weaklab.models (MajorityVote, DawidSkene...)
-params = {{ random_state = 0 }}
+# No [label_model] table: the default, AutoLabelModel(random_state=0), chooses among the label models
+# without gold (MajorityVote on the Dask engine, where AutoLabelModel cannot fit). To pick one yourself:
+# [label_model]
+# name = "DawidSkene"         # any class of weaklab.models: MajorityVote, MatrixCompletion, ...
+# params = {{ random_state = 0 }}
 
 [end_model]
 name = "tfidf_logreg"

@@ -13,7 +13,9 @@ per source, as :meth:`Store.source_history` and the pipeline record them):
   ``dominance`` of the items that have any vote (statistic ``decides``), or it
   holds more than ``dominance`` of the label model's total weight
   (``weight_share``, when there are at least three sources);
-* ``below_chance`` — its estimated accuracy is below chance, ``1 / k``.
+* ``below_chance`` — its estimated accuracy is below chance, ``1 / k``, and
+  its votes on dev gold (columns ``correct``/``incorrect``, when given) do
+  not put its accuracy above chance (95 % Wilson interval).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from .._core.validation import check_float, check_int, fail
+from ..evaluation import wilson_interval
 
 __all__ = ["Alert", "AlertThresholds", "detect_alerts"]
 
@@ -180,6 +183,21 @@ def _changes(source: str, row: pd.Series, before: pd.Series | None, limits: Aler
     return out
 
 
+def _gold_above(row: pd.Series, chance: float) -> bool:
+    """Whether the source's votes on dev gold (``correct``/``incorrect``) put its accuracy above chance.
+
+    The 95 % Wilson interval of the measured accuracy lies wholly above
+    ``chance``: an estimate below chance is then contradicted by gold (an
+    estimate from the few items a source shares with others, where conflicts
+    gather, can be), and no ``below_chance`` alert fires.
+    """
+    right, wrong = _value(row, "correct"), _value(row, "incorrect")
+    if math.isnan(right + wrong) or right + wrong < 1:
+        return False
+    lower, _ = wilson_interval(right, right + wrong)
+    return bool(float(lower) > chance)
+
+
 def _state(source: str, row: pd.Series, k: int, limits: AlertThresholds, *, n_sources: int) -> list[Alert]:
     out = []
     decides, share = _value(row, "decides"), _value(row, "weight_share")
@@ -191,7 +209,7 @@ def _state(source: str, row: pd.Series, k: int, limits: AlertThresholds, *, n_so
         out.append(Alert("dominates", source, "warning",
                          f"{source} dominates: it holds {share:.1%} of the label model's total weight", share))
     accuracy = _value(row, "est_accuracy")
-    if accuracy < 1.0 / k:
+    if accuracy < 1.0 / k and not _gold_above(row, 1.0 / k):
         out.append(Alert("below_chance", source, "error",
                          f"{source}: estimated accuracy {accuracy:.1%} is below chance ({1 / k:.1%}); "
                          "check its label or drop it", accuracy))

@@ -138,7 +138,7 @@ class ProjectConfig:
     >>> _ = init_project(folder, n_items=200)
     >>> config = load_config(folder)
     >>> type(config).__name__, config.root == folder.resolve(), sorted(config.values)[:3]
-    ('ProjectConfig', True, ['data', 'end_model', 'label_model'])
+    ('ProjectConfig', True, ['data', 'end_model', 'labels'])
     """
 
     file: Path

@@ -57,6 +57,7 @@ from .loading import (
     item_ids_of,
     load_data,
     load_lfs,
+    renamed_vote_hint,
 )
 from .record import label_model_stats, record_alerts, record_class_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
@@ -246,12 +247,19 @@ class Project:
                                             item_id=self.config.get("data", "id_column"),
                                             n_classes=state.n_classes_given, class_names=self.config.class_names)
         except LFExecutionError as exc:
-            if exc.original is None or on_error != "raise":
+            hint = renamed_vote_hint(str(exc), self.config.class_renames)
+            if (exc.original is None or on_error != "raise") and not hint:
                 raise
-            raise LFExecutionError(f"{exc}; fix the function, or set on_error = \"abstain\" under [lfs] in "
-                                   f"{self.config.file.name} to count its failures as abstentions (they are "
-                                   "reported per source)", lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
+            hint = hint or (f"; fix the function, or set on_error = \"abstain\" under [lfs] in "
+                            f"{self.config.file.name} to count its failures as abstentions (they are reported per "
+                            "source)")
+            raise LFExecutionError(f"{exc}{hint}", lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
                                    original=exc.original) from exc
+        except ValidationError as exc:  # a template voting a class name that is not a class
+            hint = renamed_vote_hint(str(exc), self.config.class_renames)
+            if not hint:
+                raise
+            raise ValidationError(f"{exc}{hint}") from exc
         state.apply_report = apply_report.to_dict()
         return L
 
