@@ -133,6 +133,9 @@ def test_a_dask_project_keeps_votes_partitioned_and_equals_the_local_run(cluster
 
     root = tmp_path_factory.mktemp("dask_project")
     init_project(root, n_items=240)
+    config = root / "weaklab.toml"  # one label model on both engines (AutoLabelModel does not fit on Dask)
+    config.write_text(config.read_text() + '\n[label_model]\nname = "MatrixCompletion"\n'
+                      'params = { random_state = 0 }\n')
     local = Project(root).run("fit")
     with Project(root).open_store(read_only=True) as store:
         local_L = store.load_matrix(local.metrics["application_id"])

@@ -26,7 +26,8 @@ from .security import csrf_token
 from .state import DashboardState, NotFound
 
 __all__ = ["ANNOTATOR_COOKIE", "Nav", "PageNo", "Pager", "Pages", "RunId", "class_id", "explain", "flat_numbers",
-           "gold_context", "item_cam", "item_image", "offered_items", "plain_json", "records", "review_redirect"]
+           "gold_context", "item_cam", "item_image", "offered_items", "plain_json", "records", "review_redirect",
+           "unfitted_note"]
 
 ANNOTATOR_COOKIE = "weaklab_annotator"
 
@@ -157,6 +158,28 @@ def flat_numbers(metrics: Any, prefix: str = "") -> dict[str, float | int]:
             elif isinstance(value, (float, np.floating)):
                 out[name] = float(value)
     return out
+
+
+def unfitted_note(state: DashboardState, run_id: int) -> str | None:
+    """Why a run's pages that read soft labels have nothing to show: it recorded none (None when it did).
+
+    A run of ``weaklab apply`` or ``analyze``, or one that failed before the
+    label model, has no soft labels; a Dask run keeps them partitioned and a
+    tagging run as span sets (neither is unfitted).
+    """
+    def build() -> str | None:
+        from ..pipeline.partitioned_runs import is_partitioned_run
+
+        store = state.store
+        if len(store.run_records(int(run_id))["soft_labels"]) or is_partitioned_run(store, run_id) \
+                or len(store.span_sets(run_id)):
+            return None
+        row = state.run_row(run_id)
+        steps = ", ".join((row.get("config") or {}).get("steps") or []) or "none"
+        return (f"Run {run_id} has no soft labels (its steps: {steps}; {row.get('status')}): `weaklab fit` fits "
+                "the label model. The runs page lists the runs that have them.")
+
+    return state.cached(("unfitted", int(run_id)), build)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

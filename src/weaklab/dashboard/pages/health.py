@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from ...pipeline.partitioned_runs import is_partitioned_run, partitioned_posteriors
 from .. import charts
-from ..page import Nav, Pages, RunId, flat_numbers
+from ..page import Nav, Pages, RunId, flat_numbers, unfitted_note
 from ..state import DashboardState
 
 __all__ = ["NAV", "health_view", "routes"]
@@ -75,4 +75,7 @@ def routes(router: APIRouter, pages: Pages) -> None:
     @router.get("/health", response_class=HTMLResponse)
     def health_page(request: Request, run: int | None = RunId) -> HTMLResponse:
         run_id = st(request).resolve_run(run)
+        note = unfitted_note(st(request), run_id)
+        if note is not None:
+            return render(request, "health.html", "health", run_id, unfitted=note)
         return render(request, "health.html", "health", run_id, **health_view(st(request), run_id))

@@ -26,6 +26,7 @@ from ..page import (
     item_image,
     offered_items,
     review_redirect,
+    unfitted_note,
 )
 from ..state import DashboardState
 from .review_spans import is_tagging_run, span_review_view
@@ -173,6 +174,9 @@ def routes(router: APIRouter, pages: Pages) -> None:
         if is_tagging_run(st(request), run_id):
             return render(request, "review_spans.html", "review", run_id,
                           **span_review_view(st(request), run_id, pages.annotator(request), include_gold=gold))
+        note = unfitted_note(st(request), run_id)
+        if note is not None:
+            return render(request, "review.html", "review", run_id, unfitted=note)
         return render(request, "review.html", "review", run_id,
                       **review_view(st(request), run_id, pages.annotator(request), include_gold=gold))
 
