@@ -65,7 +65,8 @@ def dask_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = root / "weaklab.toml"
     config.write_text(config.read_text().replace('path = "data/comments.csv"', 'path = "data/comments.parquet"')
                       + f'\n[engine]\nkind = "dask"\nscheduler = "local"\nn_workers = 1\n'
-                        f'partition_rows = {DASK_PARTITION}\n')
+                        f'partition_rows = {DASK_PARTITION}\n'
+                      + '\n[label_model]\nname = "MatrixCompletion"\nparams = { random_state = 0 }\n')  # estimates
     Project(root).run("issues")
     return root / ".weaklab" / "weaklab.duckdb"
 
