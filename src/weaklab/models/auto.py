@@ -220,6 +220,12 @@ class AutoLabelModel(LabelModel):
         weight 1, when a single candidate is used; empty with gold).
     member_models_ : list of LabelModel
         The members, refitted on all of ``L``.
+    no_vote_proba_ : ndarray of shape (k,) or None
+        Without gold, on labeling-function votes: the posterior of items
+        nobody voted on, when three models of abstentions agree that such an
+        item's class is not majority vote's (see
+        :func:`weaklab.models._nogold.no_vote_posterior`); None keeps the
+        members' own. Used with ``members_`` only.
     scores_ : pandas.DataFrame
         One row per candidate: ``candidate``, ``uses_gold``, ``score``,
         ``score_std`` (across folds, for ``+gold`` candidates; without gold
@@ -327,7 +333,8 @@ class AutoLabelModel(LabelModel):
     True
     """
 
-    _state_shapes: ClassVar[StateShapes] = {"source_accuracy_": ("m",), "lone_vote_balance_": ("k",)}
+    _state_shapes: ClassVar[StateShapes] = {"source_accuracy_": ("m",), "lone_vote_balance_": ("k",),
+                                            "no_vote_proba_": ("k",)}
     _parameter_spec: ClassVar[dict[str, Checker]] = {
         "metric": options(*METRICS),
         "cv": interval(int, 2, None),
@@ -366,6 +373,7 @@ class AutoLabelModel(LabelModel):
         self.members_: list[tuple[str, float]] = []
         self.member_models_: list[LabelModel] = []
         self.lone_vote_balance_: np.ndarray | None = None
+        self.no_vote_proba_: np.ndarray | None = None
         self.gold_sampling_ = gold_sampling
         if n_gold < self.min_gold or gold_sampling != "random":
             self._fit_without_gold(named, L, class_balance, salt, seed, n_gold)
@@ -475,6 +483,7 @@ class AutoLabelModel(LabelModel):
         self.scores_, self.selected_, self.reason_ = out.scores, out.selected, out.reason
         self.members_, self.member_models_ = out.members, out.models
         self.lone_vote_balance_ = out.majority_balance if out.lone_votes_majority else None
+        self.no_vote_proba_ = out.no_vote
         self.best_model_ = out.models[0]
         self.source_accuracy_ = out.source_accuracy
         weights = np.array([w for _, w in out.members])
@@ -504,7 +513,8 @@ class AutoLabelModel(LabelModel):
     # ------------------------------------------------------------- predict
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
         if self.member_models_:
-            return combined_proba(self.member_models_, [w for _, w in self.members_], L, self.lone_vote_balance_)
+            return combined_proba(self.member_models_, [w for _, w in self.members_], L, self.lone_vote_balance_,
+                                  no_vote=self.no_vote_proba_)
         return self._adjust(self.best_model_.predict_proba(L))
 
     def _adjust(self, proba: np.ndarray) -> np.ndarray:
@@ -527,6 +537,8 @@ class AutoLabelModel(LabelModel):
         state["arrays"].update({_BEST_PREFIX + k: v for k, v in inner["arrays"].items()})
         if self.lone_vote_balance_ is not None:
             state["arrays"]["lone_vote_balance_"] = np.asarray(self.lone_vote_balance_)
+        if self.no_vote_proba_ is not None:
+            state["arrays"]["no_vote_proba_"] = np.asarray(self.no_vote_proba_, dtype=np.float64)
         if self.source_accuracy_ is not None:
             state["arrays"]["source_accuracy_"] = np.asarray(self.source_accuracy_, dtype=np.float64)
         for i, member in enumerate(self.member_models_[1:], start=1):
@@ -567,6 +579,8 @@ class AutoLabelModel(LabelModel):
         model.member_models_ = [model.best_model_] if model.members_ else []
         lone = arrays.get("lone_vote_balance_")
         model.lone_vote_balance_ = None if lone is None else np.asarray(lone)
+        no_vote = arrays.get("no_vote_proba_")
+        model.no_vote_proba_ = None if no_vote is None else np.asarray(no_vote, dtype=np.float64)
         for i in range(1, len(model.members_)):
             nested = dict(attrs[f"member_model_{i}"])
             prefix = f"{_MEMBER_PREFIX}{i}/"
