@@ -28,14 +28,12 @@ __all__ = [
     "resolve_metric",
     "fit_candidate",
     "checked_proba",
-    "gold_cv_proba",
     "GoldScorer",
     "shift_threshold",
     "best_threshold",
     "below_majority",
     "not_clearly_above_majority",
     "GAIN_Z",
-    "gain_z",
     "majority_proba",
 ]
 
@@ -46,23 +44,6 @@ GAIN_Z = 1.645  # one-sided 95 % normal bound on the paired gain over the no-gol
 #: A class holding at least this share of the gold items (and MIN_CLASS_GOLD of them) must keep at least
 #: COLLAPSE_RATIO of that share among a candidate's predictions on the gold items.
 COLLAPSE_SHARE, COLLAPSE_RATIO, MIN_CLASS_GOLD = 0.05, 0.25, 5
-
-
-def gain_z(n_compared: int) -> float:
-    """Normal quantile of the one-sided bound when ``n_compared`` candidates are compared (Bonferroni).
-
-    ``GAIN_Z`` for one candidate; with many, the best gain on a few dozen gold
-    items is biased upwards (the winner's curse), so each bound is taken at
-    level ``0.05 / n_compared``.
-
-    Examples
-    --------
-    >>> round(gain_z(1), 3), round(gain_z(20), 2)
-    (1.645, 2.81)
-    """
-    from scipy.stats import norm
-
-    return float(norm.isf(0.05 / max(int(n_compared), 1)))
 
 
 # --------------------------------------------------------------------------------- order-free hashing
@@ -245,6 +226,11 @@ class GoldScorer:
         self.anchor_share: np.ndarray | None = None
         #: name -> (expected correctness of every gold item, share of gold labels changed from the anchor)
         self.scored: dict[str, tuple[np.ndarray, float]] = {}
+        #: name -> tie shares ``(n_gold, k)`` of its posteriors as scored
+        self.shares: dict[str, np.ndarray] = {}
+        #: name -> ``(cv, n_gold, k)`` posteriors made without fold ``f``'s gold labels (row ``f``; the
+        #: items of fold ``f`` itself unused), or None when the posteriors use no gold label at all
+        self.inner: dict[str, np.ndarray | None] = {}
 
     def set_anchor(self, proba: np.ndarray) -> None:
         """The posteriors of the choice made without gold on the gold items: gains and changes are against them."""
@@ -267,10 +253,16 @@ class GoldScorer:
         share = tie_share(np.asarray(proba, dtype=np.float64))
         return float(0.5 * np.abs(share - self.anchor_share).sum(axis=1).mean())
 
-    def remember(self, name: str, proba: np.ndarray) -> float:
-        """Keep the per-item correctness of ``name``'s posteriors (for paired comparisons); its change."""
+    def remember(self, name: str, proba: np.ndarray, inner: np.ndarray | None = None) -> float:
+        """Keep the per-item correctness of ``name``'s posteriors (for paired comparisons); its change.
+
+        ``inner`` (``(cv, n_gold, k)``, see ``inner``) is kept for the nested
+        check of the choice (:func:`weaklab.models._gold_nested.nested_check`).
+        """
         change = self.change(proba)
         self.scored[name] = (self.correct(proba), change)
+        self.shares[name] = tie_share(np.asarray(proba, dtype=np.float64))
+        self.inner[name] = inner
         return change
 
     def gain(self, proba: np.ndarray) -> tuple[float, float]:
@@ -339,12 +331,12 @@ def not_clearly_above_majority(table: pd.DataFrame, z: float = GAIN_Z) -> pd.Dat
     paired accuracy gain over the reference on the gold items (posteriors as
     scored: out-of-fold for ``+gold`` and ``+threshold`` rows) has a one-sided
     lower bound above zero; ``gain_lower`` is recomputed at ``z`` standard
-    errors (``GAIN_Z`` in :meth:`GoldScorer.gain`; :func:`gain_z` corrects
-    for the number of candidates). A row that labels every gold item exactly
-    as the reference does (gain 0, bound 0) stays: it *is* the default. With
-    many candidates the best score on the gold is biased upwards (the
-    winner's curse); the bound keeps a candidate whose lead is smaller than
-    the item-to-item spread of its gain from replacing the default. When no
+    errors (``GAIN_Z`` in :meth:`GoldScorer.gain`). A row that labels
+    every gold item exactly as the reference does (gain 0, bound 0) stays: it
+    *is* the default. The bound is per candidate; with many candidates the
+    best of them on the gold is biased upwards (the winner's curse), which
+    :func:`weaklab.models._gold_nested.nested_check` accounts for by
+    re-running the whole choice inside cross-validation folds. When no
     row would be left, ``table`` is returned with the bounds recomputed and
     the statuses unchanged.
     """
@@ -398,17 +390,3 @@ def checked_proba(P: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(P)):
         raise FloatingPointError("predict_proba returned NaN or infinite values")
     return P
-
-
-def gold_cv_proba(est: LabelModel, L: LabelMatrix, gold: np.ndarray, folds: np.ndarray, cv: int,
-                   balance: np.ndarray | None, seed: int) -> np.ndarray:
-    """Out-of-fold posteriors of the gold items: fitted with the other folds' gold only."""
-    known = np.flatnonzero(gold >= 0)
-    proba = np.empty((known.size, L.n_classes))
-    for f in range(cv):
-        held = folds == f
-        train_gold = gold.copy()
-        train_gold[known[held]] = -1
-        model = fit_candidate(est, L, train_gold, balance, seed)
-        proba[held] = checked_proba(model.predict_proba(L.select_items(known[held])))
-    return proba

@@ -1,8 +1,9 @@
 """Which of the candidates that beat the no-gold choice on the gold :class:`AutoLabelModel` keeps.
 
 Several candidates can clear the bar (a paired accuracy gain over the choice
-made without gold whose one-sided, Bonferroni-corrected lower bound is above
-zero). The highest score on the gold is not always the safest of them: a gold
+made without gold whose one-sided lower bound is above zero; whether choosing
+by the gold helps at all is checked afterwards, out-of-fold, by
+:mod:`weaklab.models._gold_nested`). The highest score on the gold is not always the safest of them: a gold
 sample vouches for the items it was drawn from, and every label a candidate
 changes from the no-gold choice is a bet that the class mix behind each vote
 pattern is the same on the items labelled later. WRENCH TREC is the measured
@@ -18,8 +19,9 @@ accuracy against 65.4 % for the weighted vote, which keeps LF 41's votes.
 The rule here is the one-standard-error rule of model selection with
 "simplest" read as "closest to the no-gold choice": among the candidates that
 cleared the bar, those that no other one beats by the same kind of bound
-(paired gain on the gold, lower bound above zero at the same level) are
-equally supported by the gold; of them, keep the one that changes the fewest
+(paired gain on the gold, lower bound above zero at level 0.05 divided by the
+number of candidates compared, :func:`pairwise_z`) are equally supported by
+the gold; of them, keep the one that changes the fewest
 of the no-gold choice's labels on the gold items. A candidate that is
 clearly better on the gold than a more conservative one still wins.
 
@@ -38,7 +40,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["closest_unbeaten", "paired_lower_bounds"]
+from ._auto_select import below_majority, not_clearly_above_majority
+
+__all__ = ["closest_unbeaten", "gold_decision", "paired_lower_bounds", "pairwise_z"]
+
+
+def pairwise_z(n_compared: int) -> float:
+    """Normal quantile of the one-sided bound when ``n_compared`` candidates are compared (Bonferroni).
+
+    The level of :func:`closest_unbeaten`'s comparisons between the
+    candidates: a candidate that changes more of the no-gold choice's labels
+    must beat a closer one at level ``0.05 / n_compared``.
+
+    Examples
+    --------
+    >>> round(pairwise_z(1), 3), round(pairwise_z(20), 2)
+    (1.645, 2.81)
+    """
+    from scipy.stats import norm
+
+    return float(norm.isf(0.05 / max(int(n_compared), 1)))
 
 
 def paired_lower_bounds(correct: np.ndarray, z: float) -> np.ndarray:
@@ -124,3 +145,52 @@ def closest_unbeaten(ok: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
             f"does not beat it by evidence (paired gain {d.mean():+.4f}, lower bound {bounds[0, pick]:+.4f}): "
             "of the candidates the gold supports equally, the one closest to the choice without gold")
     return pick, note
+
+
+def gold_decision(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float]], majority_accuracy: float,
+                  z: float, parsimonious: bool) -> tuple[pd.DataFrame, pd.DataFrame, int, str]:
+    """The rule that picks a candidate from its scores on the gold (the same rule inside the nested check).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per candidate, best score first, with ``candidate``,
+        ``status``, ``score``, ``accuracy``, ``gain`` and ``gain_lower`` (at
+        ``GAIN_Z``) columns.
+    scored : dict of str to (ndarray, float)
+        Per candidate: expected correctness of every gold item and its change
+        from the no-gold choice (see :func:`closest_unbeaten`).
+    majority_accuracy : float
+        Majority vote's accuracy on the same gold items (the floor).
+    z : float
+        Standard errors of the per-candidate bound on the gain over the no-gold choice.
+    parsimonious : bool
+        Keep the candidate closest to the no-gold choice among those no other
+        beats by evidence (:func:`closest_unbeaten`, at :func:`pairwise_z` of
+        the number of candidates left after the floor) rather than the top one.
+
+    Returns
+    -------
+    (scores, ok, pick, note)
+        ``scores``: ``table`` with the statuses set; ``ok``: the rows whose
+        bound is above 0; ``pick``: position in ``ok`` of the choice (-1 when
+        ``ok`` is empty: keep the no-gold choice); ``note`` as in
+        :func:`closest_unbeaten`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> table = pd.DataFrame({"candidate": ["a"], "status": ["ok"], "score": [0.9], "accuracy": [0.9],
+    ...                       "gain": [0.1], "gain_lower": [0.05]})
+    >>> gold_decision(table, {"a": (np.ones(10), 0.1)}, 0.8, 1.645, True)[2]
+    0
+    """
+    floor = below_majority(table.reset_index(drop=True), majority_accuracy)
+    scores = not_clearly_above_majority(floor, z)
+    ok = scores[(scores["status"] == "ok") & (scores["gain_lower"] > 0)]
+    if ok.empty:
+        return scores, ok, -1, ""
+    if not parsimonious:
+        return scores, ok, 0, ""
+    pick, note = closest_unbeaten(ok, scored, pairwise_z(int((floor["status"] == "ok").sum())))
+    return scores, ok, pick, note

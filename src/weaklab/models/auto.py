@@ -11,16 +11,18 @@ that scores best, then refits it on all the data. Two criteria:
   candidate that uses gold (``"<name>+gold"``: the same model given the gold
   labels, e.g. Dawid-Skene with the gold items clamped) is cross-validated over
   the gold items, so it is never scored on a label it was fitted with. The
-  choice made without gold (below) stays the default: a candidate replaces it
-  only when its paired accuracy gain over that choice on the gold items is
-  above zero by a one-sided bound corrected for the number of candidates (the
-  best of many candidates otherwise wins partly by chance: with 100 gold
-  answers on WRENCH TREC, 1 of 5 random draws chose a model 3 points below the
-  no-gold choice on the valid split when the anchor was majority vote).
-  On labeling-function-shaped votes, of the candidates that clear that
-  bound, those no other one beats by the same kind of bound are equally
-  supported, and the one changing the fewest of the no-gold choice's labels
-  on the gold items is kept (:mod:`weaklab.models._gold_choice`).
+  choice made without gold (below) stays the default. A candidate is
+  eligible when its paired accuracy gain over that choice on the gold items
+  has a one-sided lower bound above zero; on labeling-function-shaped
+  votes, of the eligible candidates, those no other one beats by such a
+  bound (Bonferroni over the candidates compared) are equally supported,
+  and the one changing the fewest of the no-gold choice's labels on the
+  gold items is kept (:mod:`weaklab.models._gold_choice`); on crowd votes
+  the top scorer. The best of some forty gains is biased upwards, so that
+  whole rule is then re-run without each fold's gold and its picks are
+  scored on the held-out folds (nested cross-validation): the choice by the
+  gold replaces the no-gold choice only when that out-of-fold gain has a
+  one-sided lower bound above zero (:mod:`weaklab.models._gold_nested`).
 * **Without gold**: majority vote unless candidates beat it on evidence.
   Items are split in two halves; each candidate is fitted on one half and
   predicts every vote of the other half from the item's other votes; its
@@ -55,24 +57,21 @@ from .._core.constants import STATE_SCHEMA_VERSION
 from .._core.state import check_state, to_jsonable
 from .._core.validation import Checker, check_random_state, fail, instance_of, interval, optional, options
 from ._auto_select import (
+    GAIN_Z,
     GoldScorer,
-    below_majority,
     checked_proba,
-    expected_score,
     fit_candidate,
-    gain_z,
     gold_collapse,
-    gold_cv_proba,
     majority_proba,
     mix,
-    not_clearly_above_majority,
     resolve_metric,
     row_hashes,
     shift_threshold,
     spread,
 )
 from ._base import LabelModel, StateShapes
-from ._gold_choice import closest_unbeaten
+from ._gold_choice import gold_decision
+from ._gold_nested import gold_cv_nested, inner_thresholded, nested_check
 from ._nogold import combined_proba, estimated_source_accuracy, fit_without_gold
 from ._trust import lf_shaped
 
@@ -199,7 +198,9 @@ class AutoLabelModel(LabelModel):
         candidate less accurate than majority vote on the gold items is not
         chosen. Unused without gold.
     cv : int, default=5
-        Folds over the gold items for candidates that use gold.
+        Folds over the gold items for candidates that use gold, and for the
+        nested check of the choice (a candidate that uses gold is fitted
+        ``cv + cv (cv - 1) / 2`` times).
     min_gold : int, default=30
         Fewest gold labels for gold-based selection; with fewer, the
         unsupervised criterion is used (and ``reason_`` says so).
@@ -234,14 +235,13 @@ class AutoLabelModel(LabelModel):
         with gold also ``accuracy`` (on the gold items, as scored), ``gain``
         (paired accuracy gain on the gold items over the choice made
         without gold, majority vote unless candidates beat it),
-        ``gain_lower`` (its one-sided lower bound at level 0.05 divided by
-        the number of candidates compared; a candidate replaces the choice
-        without gold only when it is above 0, else that choice is kept and
-        ``reason_`` says so) and ``change`` (share of the gold items whose
-        label differs from that choice's; on labeling-function votes, of
-        the candidates with a bound above 0 that no other beats by such a
-        bound, the smallest change is kept, so the chosen row need not be
-        the top one), sorted
+        ``gain_lower`` (its one-sided lower bound at level 0.05; a candidate
+        is eligible to replace the choice without gold only when it is
+        above 0) and ``change`` (share of the gold items whose label
+        differs from that choice's; on labeling-function votes, of the
+        eligible candidates that no other beats by a bound corrected for
+        the number compared, the smallest change is kept, so the chosen row
+        need not be the top one), sorted
         best first; without gold also ``z`` (gain over its standard
         error) and ``weight`` (share in the combination).
     criterion_ : {"gold", "heldout_tie_break", "heldout_vote_loglik"}
@@ -252,7 +252,9 @@ class AutoLabelModel(LabelModel):
         else ``P(y = vote)`` under the final posteriors given the item's
         other votes.
     reason_ : str
-        One paragraph saying what was chosen and why.
+        One paragraph saying what was chosen and why; with gold also what
+        the nested check found (the candidates picked without each fold's
+        gold, and their out-of-fold gain over the choice without gold).
     class_balance_ : ndarray of shape (k,)
         The chosen model's class balance.
     candidate_seconds_ : dict of str to float
@@ -386,14 +388,16 @@ class AutoLabelModel(LabelModel):
         rows, scorer = self._select_with_gold(named, L, gold, class_balance, salt, seed, anchor)  # type: ignore[arg-type]
         table = pd.DataFrame(rows, columns=list(_SCORE_COLUMNS))
         table = table.sort_values("score", ascending=False, kind="stable", na_position="last")
-        floor = below_majority(table.reset_index(drop=True), self._majority_accuracy(L, gold))  # type: ignore[arg-type]
-        z = gain_z(int((floor["status"] == "ok").sum()))
-        scores = not_clearly_above_majority(floor, z)
-        ok = scores[(scores["status"] == "ok") & (scores["gain_lower"] > 0)]
+        majority = scorer.correct(majority_proba(L, L.select_items(known)))
+        parsimonious = lf_shaped(L)
+        scores, ok, pick, note = gold_decision(table, scorer.scored, float(majority.mean()), GAIN_Z, parsimonious)
         if ok.empty:
-            self._keep_no_gold_choice(scores, n_gold)
+            self._keep_no_gold_choice(scores, n_gold, "")
             return
-        pick, note = closest_unbeaten(ok, scorer.scored, z) if lf_shaped(L) else (0, "")
+        check = nested_check(scorer, majority, parsimonious)
+        if not check.passed:
+            self._keep_no_gold_choice(scores, n_gold, check.describe())
+            return
         ok = pd.concat([ok.iloc[[pick]], ok.drop(index=ok.index[pick])])  # the choice first, then by score
         self.members_, self.member_models_, self.lone_vote_balance_ = [], [], None
         self.scores_ = scores
@@ -405,16 +409,20 @@ class AutoLabelModel(LabelModel):
         self.threshold_ = None if np.isnan(best["threshold"]) else float(best["threshold"])
         prior = np.asarray(self.best_model_.class_balance_, dtype=np.float64)
         self.class_balance_ = self._adjust(prior[None, :])[0]
-        self.reason_ = self._reason(n_gold, ok) + (f"; {note}" if note else "")
+        self.reason_ = self._reason(n_gold, ok) + (f"; {note}" if note else "") + f"; {check.describe()}"
         self.source_accuracy_ = _source_accuracy_of(self.best_model_, L, salt)
         logger.info("AutoLabelModel: %s", self.reason_)
 
-    def _keep_no_gold_choice(self, scores: pd.DataFrame, n_gold: int) -> None:
+    def _keep_no_gold_choice(self, scores: pd.DataFrame, n_gold: int, nested: str) -> None:
         """Gold did not show any candidate better than the no-gold choice: keep it, say so."""
         self.scores_, self.criterion_ = scores, "gold"
-        self.reason_ = (f"kept the choice made without gold ({self.selected_}): no candidate beat it on the "
-                        f"{n_gold} gold items by evidence (paired accuracy gain with a one-sided lower bound "
-                        "above 0, corrected for the number of candidates); see scores_")
+        if nested:
+            why = (f"choosing by the gold did not beat it out-of-fold (a candidate's gain has a one-sided lower "
+                   f"bound above 0 on all {n_gold} gold items, but {nested})")
+        else:
+            why = (f"no candidate beat it on the {n_gold} gold items by evidence (paired accuracy gain with a "
+                   "one-sided lower bound above 0)")
+        self.reason_ = f"kept the choice made without gold ({self.selected_}): {why}; see scores_"
         logger.info("AutoLabelModel: %s", self.reason_)
 
     def _select_with_gold(self, named: list[tuple[str, LabelModel]], L: LabelMatrix, gold: np.ndarray,
@@ -436,8 +444,8 @@ class AutoLabelModel(LabelModel):
             def plain(e: LabelModel = est) -> np.ndarray:
                 return checked_proba(fit_candidate(e, L, None, balance, seed).predict_proba(L_gold))
 
-            def with_gold(e: LabelModel = est) -> np.ndarray:
-                return gold_cv_proba(e, L, gold, folds, self.cv, balance, seed)
+            def with_gold(e: LabelModel = est) -> tuple[np.ndarray, np.ndarray]:
+                return gold_cv_nested(e, L, gold, folds, self.cv, balance, seed)
 
             rows += self._gold_rows(name, False, plain, scorer, L.n_classes)
             rows += self._gold_rows(name + "+gold", True, with_gold, scorer, L.n_classes)
@@ -445,32 +453,34 @@ class AutoLabelModel(LabelModel):
 
     def _gold_rows(self, name: str, uses_gold: bool, posteriors: Any, scorer: GoldScorer,
                    k: int) -> list[tuple[Any, ...]]:
-        """Rows for a candidate's posteriors on the gold items, as is and (binary) with a tuned threshold."""
+        """Rows for a candidate's posteriors on the gold items, as is and (binary) with a tuned threshold.
+
+        ``posteriors()`` returns the posteriors of the gold items, or (for a
+        candidate that uses gold) those and the ones made without each pair
+        of folds' gold (:func:`~weaklab.models._gold_nested.gold_cv_nested`).
+        """
         t0 = time.perf_counter()
         try:
-            proba = posteriors()
+            out = posteriors()
         except Exception as exc:  # a failing candidate is recorded and skipped, not fatal
             logger.warning("AutoLabelModel: candidate %s failed: %s: %s", name, type(exc).__name__, exc)
             status = f"error: {type(exc).__name__}: {exc}"
             return [(name, uses_gold, np.nan, np.nan, np.nan, status, np.nan, np.nan, np.nan, np.nan)]
         finally:
             self.candidate_seconds_[name] = time.perf_counter() - t0
+        proba, inner = out if isinstance(out, tuple) else (out, None)
         score, std = scorer.score(proba)
         status = gold_collapse(proba, scorer.y) or "ok"
         rows = [(name, uses_gold, np.nan, score, std, status, scorer.accuracy(proba), *scorer.gain(proba),
-                 scorer.remember(name, proba))]
+                 scorer.remember(name, proba, inner))]
         if k == 2:
             score_t, std_t, threshold, acc_t, adjusted = scorer.score_with_threshold(proba)
+            shifted = inner_thresholded(np.broadcast_to(proba, (self.cv, *proba.shape)) if inner is None else inner,
+                                        scorer)
             rows.append((name + "+threshold", uses_gold, threshold, score_t, std_t,
                          gold_collapse(adjusted, scorer.y) or "ok", acc_t, *scorer.gain(adjusted),
-                         scorer.remember(name + "+threshold", adjusted)))
+                         scorer.remember(name + "+threshold", adjusted, shifted)))
         return rows
-
-    @staticmethod
-    def _majority_accuracy(L: LabelMatrix, gold: np.ndarray) -> float:
-        """Majority vote's expected accuracy on the gold items: the floor of the choice with gold."""
-        known = np.flatnonzero(gold >= 0)
-        return expected_score(majority_proba(L, L.select_items(known)), gold[known], "accuracy")
 
     def _fit_without_gold(self, named: list[tuple[str, LabelModel]], L: LabelMatrix,
                           balance: np.ndarray | None, salt: int, seed: int, n_gold: int) -> None:
@@ -503,8 +513,8 @@ class AutoLabelModel(LabelModel):
         text = f"selected {self.selected_} with score {best['score']:.4f} by {how}"
         if self.criterion_ == "gold" and np.isfinite(best["gain"]):
             text += (f"; accuracy gain over the choice without gold on the gold {best['gain']:+.4f} "
-                     f"(one-sided lower bound {best['gain_lower']:+.4f}, corrected for the number of "
-                     "candidates; candidates whose bound is not above 0 do not replace that choice)")
+                     f"(one-sided lower bound {best['gain_lower']:+.4f}; candidates whose bound is not above 0 "
+                     "do not replace that choice)")
         if runner is not None:
             text += f"; runner-up {runner['candidate']} {runner['score']:.4f}"
         failed = int((self.scores_["status"] != "ok").sum())
