@@ -148,8 +148,8 @@ def closest_unbeaten(ok: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
 
 
 def gold_decision(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float]], majority_accuracy: float,
-                  z: float, parsimonious: bool) -> tuple[pd.DataFrame, pd.DataFrame, int, str]:
-    """The rule that picks a candidate from its scores on the gold (the same rule inside the nested check).
+                  z: float | None, parsimonious: bool) -> tuple[pd.DataFrame, pd.DataFrame, int, str]:
+    """The rule that picks a candidate from its scores on the gold (also re-run inside the nested check).
 
     Parameters
     ----------
@@ -162,8 +162,10 @@ def gold_decision(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
         from the no-gold choice (see :func:`closest_unbeaten`).
     majority_accuracy : float
         Majority vote's accuracy on the same gold items (the floor).
-    z : float
-        Standard errors of the per-candidate bound on the gain over the no-gold choice.
+    z : float or None
+        Standard errors of the per-candidate bound on the gain over the
+        no-gold choice; None: :func:`pairwise_z` of the number of candidates
+        left after the floor (Bonferroni).
     parsimonious : bool
         Keep the candidate closest to the no-gold choice among those no other
         beats by evidence (:func:`closest_unbeaten`, at :func:`pairwise_z` of
@@ -186,11 +188,12 @@ def gold_decision(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
     0
     """
     floor = below_majority(table.reset_index(drop=True), majority_accuracy)
-    scores = not_clearly_above_majority(floor, z)
+    pairwise = pairwise_z(int((floor["status"] == "ok").sum()))
+    scores = not_clearly_above_majority(floor, pairwise if z is None else z)
     ok = scores[(scores["status"] == "ok") & (scores["gain_lower"] > 0)]
     if ok.empty:
         return scores, ok, -1, ""
     if not parsimonious:
         return scores, ok, 0, ""
-    pick, note = closest_unbeaten(ok, scored, pairwise_z(int((floor["status"] == "ok").sum())))
+    pick, note = closest_unbeaten(ok, scored, pairwise)
     return scores, ok, pick, note

@@ -13,16 +13,18 @@ that scores best, then refits it on all the data. Two criteria:
   the gold items, so it is never scored on a label it was fitted with. The
   choice made without gold (below) stays the default. A candidate is
   eligible when its paired accuracy gain over that choice on the gold items
-  has a one-sided lower bound above zero; on labeling-function-shaped
-  votes, of the eligible candidates, those no other one beats by such a
-  bound (Bonferroni over the candidates compared) are equally supported,
-  and the one changing the fewest of the no-gold choice's labels on the
-  gold items is kept (:mod:`weaklab.models._gold_choice`); on crowd votes
-  the top scorer. The best of some forty gains is biased upwards, so that
-  whole rule is then re-run without each fold's gold and its picks are
-  scored on the held-out folds (nested cross-validation): the choice by the
-  gold replaces the no-gold choice only when that out-of-fold gain has a
-  one-sided lower bound above zero (:mod:`weaklab.models._gold_nested`).
+  has a one-sided lower bound above zero, corrected for the number of
+  candidates (Bonferroni); on labeling-function-shaped votes, of the
+  eligible candidates, those no other one beats by such a bound are equally
+  supported, and the one changing the fewest of the no-gold choice's labels
+  on the gold items is kept (:mod:`weaklab.models._gold_choice`); on crowd
+  votes the top scorer. When no candidate clears the corrected bound, the
+  same rule with an uncorrected bound is re-run without each fold's gold and
+  its picks are scored on the held-out folds (nested cross-validation); its
+  choice replaces the no-gold choice when that out-of-fold gain has a
+  one-sided lower bound above zero (:mod:`weaklab.models._gold_nested`):
+  Bonferroni over some forty near-copies (a threshold tuned on each of
+  several models) refuses real gains that the nested check confirms.
 * **Without gold**: majority vote unless candidates beat it on evidence.
   Items are split in two halves; each candidate is fitted on one half and
   predicts every vote of the other half from the item's other votes; its
@@ -235,9 +237,11 @@ class AutoLabelModel(LabelModel):
         with gold also ``accuracy`` (on the gold items, as scored), ``gain``
         (paired accuracy gain on the gold items over the choice made
         without gold, majority vote unless candidates beat it),
-        ``gain_lower`` (its one-sided lower bound at level 0.05; a candidate
-        is eligible to replace the choice without gold only when it is
-        above 0) and ``change`` (share of the gold items whose label
+        ``gain_lower`` (its one-sided lower bound at level 0.05 divided by
+        the number of candidates compared, or, when no candidate's is above
+        0, at level 0.05 and subject to the nested check; a candidate is
+        eligible to replace the choice without gold only when it is above
+        0) and ``change`` (share of the gold items whose label
         differs from that choice's; on labeling-function votes, of the
         eligible candidates that no other beats by a bound corrected for
         the number compared, the smallest change is kept, so the chosen row
@@ -390,14 +394,19 @@ class AutoLabelModel(LabelModel):
         table = table.sort_values("score", ascending=False, kind="stable", na_position="last")
         majority = scorer.correct(majority_proba(L, L.select_items(known)))
         parsimonious = lf_shaped(L)
-        scores, ok, pick, note = gold_decision(table, scorer.scored, float(majority.mean()), GAIN_Z, parsimonious)
-        if ok.empty:
-            self._keep_no_gold_choice(scores, n_gold, "")
-            return
-        check = nested_check(scorer, majority, parsimonious)
-        if not check.passed:
-            self._keep_no_gold_choice(scores, n_gold, check.describe())
-            return
+        scores, ok, pick, note = gold_decision(table, scorer.scored, float(majority.mean()), None, parsimonious)
+        evidence = "" if ok.empty else "corrected for the number of candidates"
+        if ok.empty:  # no single candidate clears a bound corrected for all of them: ask the nested question
+            scores, ok, pick, note = gold_decision(table, scorer.scored, float(majority.mean()), GAIN_Z,
+                                                   parsimonious)
+            if ok.empty:
+                self._keep_no_gold_choice(scores, n_gold, "")
+                return
+            check = nested_check(scorer, majority, parsimonious)
+            if not check.passed:
+                self._keep_no_gold_choice(scores, n_gold, check.describe())
+                return
+            evidence = "a bound for this candidate alone; " + check.describe()
         ok = pd.concat([ok.iloc[[pick]], ok.drop(index=ok.index[pick])])  # the choice first, then by score
         self.members_, self.member_models_, self.lone_vote_balance_ = [], [], None
         self.scores_ = scores
@@ -409,7 +418,7 @@ class AutoLabelModel(LabelModel):
         self.threshold_ = None if np.isnan(best["threshold"]) else float(best["threshold"])
         prior = np.asarray(self.best_model_.class_balance_, dtype=np.float64)
         self.class_balance_ = self._adjust(prior[None, :])[0]
-        self.reason_ = self._reason(n_gold, ok) + (f"; {note}" if note else "") + f"; {check.describe()}"
+        self.reason_ = self._reason(n_gold, ok, evidence) + (f"; {note}" if note else "")
         self.source_accuracy_ = _source_accuracy_of(self.best_model_, L, salt)
         logger.info("AutoLabelModel: %s", self.reason_)
 
@@ -417,8 +426,9 @@ class AutoLabelModel(LabelModel):
         """Gold did not show any candidate better than the no-gold choice: keep it, say so."""
         self.scores_, self.criterion_ = scores, "gold"
         if nested:
-            why = (f"choosing by the gold did not beat it out-of-fold (a candidate's gain has a one-sided lower "
-                   f"bound above 0 on all {n_gold} gold items, but {nested})")
+            why = (f"no candidate beat it on the {n_gold} gold items by a bound corrected for the number of "
+                   "candidates, and choosing by the gold did not beat it out-of-fold (a candidate's gain has a "
+                   f"one-sided lower bound above 0 on all the gold items, but {nested})")
         else:
             why = (f"no candidate beat it on the {n_gold} gold items by evidence (paired accuracy gain with a "
                    "one-sided lower bound above 0)")
@@ -501,7 +511,7 @@ class AutoLabelModel(LabelModel):
         self.class_balance_ = weights @ balances / weights.sum()
         logger.info("AutoLabelModel: %s", self.reason_)
 
-    def _reason(self, n_gold: int, ok: pd.DataFrame) -> str:
+    def _reason(self, n_gold: int, ok: pd.DataFrame, evidence: str = "") -> str:
         best = ok.iloc[0]
         runner = ok.iloc[1] if len(ok) > 1 else None
         if self.criterion_ == "gold":
@@ -513,8 +523,7 @@ class AutoLabelModel(LabelModel):
         text = f"selected {self.selected_} with score {best['score']:.4f} by {how}"
         if self.criterion_ == "gold" and np.isfinite(best["gain"]):
             text += (f"; accuracy gain over the choice without gold on the gold {best['gain']:+.4f} "
-                     f"(one-sided lower bound {best['gain_lower']:+.4f}; candidates whose bound is not above 0 "
-                     "do not replace that choice)")
+                     f"(one-sided lower bound {best['gain_lower']:+.4f}, {evidence})")
         if runner is not None:
             text += f"; runner-up {runner['candidate']} {runner['score']:.4f}"
         failed = int((self.scores_["status"] != "ok").sum())
