@@ -38,7 +38,7 @@ def scaffold_votes(tmp_path_factory):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     comments = load_youtube_spam()
-    L, _ = apply_lfs(module.lfs, comments, progress=False)
+    L, _ = apply_lfs(module.lfs, comments, progress=False, class_names=["HAM", "SPAM"])  # weaklab.toml's classes
     return L, comments["label"].to_numpy()
 
 
