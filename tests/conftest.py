@@ -278,3 +278,58 @@ def image_project_factory():
     """Return :func:`make_image_project` (for module-scoped fixtures that build their own image project)."""
     pytest.importorskip("PIL", reason="image items need the [vision] extra (pillow)")
     return make_image_project
+
+
+_MSGS_TOML = """\
+[project]
+name = "msgs"
+
+[data]
+path = "data/msgs.csv"
+id_column = "msg_no"
+text_field = "message_body"
+gold_column = "truth"
+split_column = "part"
+
+[labels]
+classes = ["fine", "junk"]
+
+[lfs]
+module = "lfs.py"
+"""
+_MSGS_LFS = """\
+from weaklab import keyword_lf, regex_lf
+
+lfs = [keyword_lf(["subscribe", "check out"], 1, name="kw_junk"), keyword_lf(["song", "love"], 0, name="kw_fine"),
+       regex_lf(r"https?://", 1, name="re_link")]
+"""
+
+
+def write_msgs_project(root: Path, n_items: int, dev_every: int, *, extra_toml: str = "",
+                       lfs: str = _MSGS_LFS) -> set[str]:
+    """A new user's project: ids ``msg_no``, text ``message_body``, gold names in ``truth`` on the ``dev`` part.
+
+    The first ``n_items`` bundled comments; every ``dev_every``-th is a dev item holding gold (classes
+    fine/junk). ``extra_toml`` is appended to weaklab.toml, ``lfs`` replaces the LF module. Returns the dev ids.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from weaklab.data import load_youtube_spam
+
+    comments = load_youtube_spam().iloc[:n_items]
+    dev = np.arange(n_items) % dev_every == 0
+    frame = pd.DataFrame({"msg_no": [f"m{i:03d}" for i in range(n_items)], "message_body": comments["text"].to_numpy(),
+                          "truth": np.where(dev, np.array(["fine", "junk"])[comments["label"].to_numpy()], ""),
+                          "part": np.where(dev, "dev", "train")})
+    (root / "data").mkdir(parents=True)
+    frame.to_csv(root / "data" / "msgs.csv", index=False)
+    (root / "weaklab.toml").write_text(_MSGS_TOML + extra_toml)
+    (root / "lfs.py").write_text(lfs)
+    return set(frame.loc[dev, "msg_no"])
+
+
+@pytest.fixture
+def msgs_project_writer():
+    """Return :func:`write_msgs_project` (a project with its own column names: ``msg_no``, ``message_body``)."""
+    return write_msgs_project

@@ -9,13 +9,11 @@ import subprocess
 import sys
 from datetime import datetime
 
-import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from weaklab.cli import main
-from weaklab.data import load_youtube_spam
 from weaklab.pipeline.answer_journal import AnswerJournal, journal_folder, read_journal, recover_journals
 from weaklab.store import Store
 
@@ -48,17 +46,9 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX si
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
+def project(tmp_path, monkeypatch, msgs_project_writer):
     """40 messages (own column names, gold in ``truth`` on every fourth), fitted; the working folder."""
-    comments = load_youtube_spam().iloc[:N_ITEMS]
-    dev = np.arange(N_ITEMS) % 4 == 0
-    frame = pd.DataFrame({"msg_no": [f"m{i:03d}" for i in range(N_ITEMS)], "message_body": comments["text"].to_numpy(),
-                          "truth": np.where(dev, np.array(["fine", "junk"])[comments["label"].to_numpy()], ""),
-                          "part": np.where(dev, "dev", "train")})
-    (tmp_path / "data").mkdir()
-    frame.to_csv(tmp_path / "data" / "msgs.csv", index=False)
-    (tmp_path / "weaklab.toml").write_text(CONFIG)
-    (tmp_path / "lfs.py").write_text(LFS)
+    msgs_project_writer(tmp_path, N_ITEMS, 4)
     monkeypatch.chdir(tmp_path)
     out = CliRunner().invoke(main, ["fit"])
     assert out.exit_code == 0, out.output
@@ -159,7 +149,7 @@ def test_answers_keep_their_class_when_the_class_list_changes_before_recovery(pr
     journal.close(remove=False)  # the session ends without its save (as after SIGKILL, tested above)
     config = project / "weaklab.toml"
     config.write_text(config.read_text().replace('classes = ["fine", "junk"]', 'classes = ["junk", "fine"]'))
-    lfs = LFS.replace("], 1, name", "], JUNK, name").replace("], 0, name", "], FINE, name")
+    lfs = (project / "lfs.py").read_text().replace("], 1, name", "], JUNK, name").replace("], 0, name", "], FINE, name")
     (project / "lfs.py").write_text("JUNK, FINE = 0, 1\n" + lfs.replace('https?://", 1', 'https?://", JUNK'))
     out = CliRunner().invoke(main, ["fit"])
     assert out.exit_code == 0, out.output

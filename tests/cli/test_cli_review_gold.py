@@ -5,31 +5,12 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from weaklab.cli import main
-from weaklab.data import load_youtube_spam
 
-CONFIG = """\
-[project]
-name = "msgs"
-
-[data]
-path = "data/msgs.csv"
-id_column = "msg_no"
-text_field = "message_body"
-gold_column = "truth"
-split_column = "part"
-
-[labels]
-classes = ["fine", "junk"]
-
-[lfs]
-module = "lfs.py"
-
+EXTRA_TOML = """
 [label_model]
 name = "MajorityVote"
 """
@@ -53,21 +34,13 @@ def _shown(output: str) -> list[str]:
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
+def project(tmp_path, monkeypatch, msgs_project_writer):
     """60 messages, a third of them dev items with gold in ``truth``; fitted."""
-    comments = load_youtube_spam().iloc[:N_ITEMS]
-    dev = np.arange(N_ITEMS) % 3 == 0
-    frame = pd.DataFrame({"msg_no": [f"m{i:03d}" for i in range(N_ITEMS)], "message_body": comments["text"].to_numpy(),
-                          "truth": np.where(dev, np.array(["fine", "junk"])[comments["label"].to_numpy()], ""),
-                          "part": np.where(dev, "dev", "train")})
-    (tmp_path / "data").mkdir()
-    frame.to_csv(tmp_path / "data" / "msgs.csv", index=False)
-    (tmp_path / "weaklab.toml").write_text(CONFIG)
-    (tmp_path / "lfs.py").write_text(LFS)
+    gold = msgs_project_writer(tmp_path, N_ITEMS, 3, extra_toml=EXTRA_TOML, lfs=LFS)
     monkeypatch.chdir(tmp_path)
     out = _invoke("fit")
     assert out.exit_code == 0, out.output
-    return tmp_path, set(frame.loc[dev, "msg_no"])
+    return tmp_path, gold
 
 
 def test_annotate_offers_no_gold_item_and_says_how_many_it_leaves_out(project):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -43,22 +42,13 @@ N_ITEMS = 24
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> tuple[Path, set[str]]:
+def project(tmp_path: Path, msgs_project_writer) -> tuple[Path, set[str]]:
     """24 messages with their own column names, every third a dev item with gold in ``truth``; fitted."""
-    from weaklab.data import load_youtube_spam
     from weaklab.pipeline import Project
 
-    comments = load_youtube_spam().iloc[:N_ITEMS]
-    dev = np.arange(N_ITEMS) % 3 == 0
-    frame = pd.DataFrame({"msg_no": [f"m{i:03d}" for i in range(N_ITEMS)], "message_body": comments["text"].to_numpy(),
-                          "truth": np.where(dev, np.array(["fine", "junk"])[comments["label"].to_numpy()], ""),
-                          "part": np.where(dev, "dev", "train")})
-    (tmp_path / "data").mkdir()
-    frame.to_csv(tmp_path / "data" / "msgs.csv", index=False)
-    (tmp_path / "weaklab.toml").write_text(CONFIG)
-    (tmp_path / "lfs.py").write_text(LFS)
+    gold = msgs_project_writer(tmp_path, N_ITEMS, 3)
     Project(tmp_path).run("fit")
-    return tmp_path / ".weaklab" / "weaklab.duckdb", set(frame.loc[dev, "msg_no"])
+    return tmp_path / ".weaklab" / "weaklab.duckdb", gold
 
 
 def _client(store: Path) -> TestClient:
