@@ -17,29 +17,6 @@ from weaklab.cli import main
 from weaklab.pipeline.answer_journal import AnswerJournal, journal_folder, read_journal, recover_journals
 from weaklab.store import Store
 
-CONFIG = """\
-[project]
-name = "msgs"
-
-[data]
-path = "data/msgs.csv"
-id_column = "msg_no"
-text_field = "message_body"
-gold_column = "truth"
-split_column = "part"
-
-[labels]
-classes = ["fine", "junk"]
-
-[lfs]
-module = "lfs.py"
-"""
-LFS = """\
-from weaklab import keyword_lf, regex_lf
-
-lfs = [keyword_lf(["subscribe", "check out"], 1, name="kw_junk"), keyword_lf(["song", "love"], 0, name="kw_fine"),
-       regex_lf(r"https?://", 1, name="re_link")]
-"""
 N_ITEMS = 40
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")

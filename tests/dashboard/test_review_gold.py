@@ -15,29 +15,6 @@ from fastapi.testclient import TestClient
 
 from weaklab.dashboard import create_app
 
-CONFIG = """\
-[project]
-name = "msgs"
-
-[data]
-path = "data/msgs.csv"
-id_column = "msg_no"
-text_field = "message_body"
-gold_column = "truth"
-split_column = "part"
-
-[labels]
-classes = ["fine", "junk"]
-
-[lfs]
-module = "lfs.py"
-"""
-LFS = """\
-from weaklab import keyword_lf, regex_lf
-
-lfs = [keyword_lf(["subscribe", "check out"], 1, name="kw_junk"), keyword_lf(["song", "love"], 0, name="kw_fine"),
-       regex_lf(r"https?://", 1, name="re_link")]
-"""
 N_ITEMS = 24
 
 
