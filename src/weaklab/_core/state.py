@@ -20,7 +20,7 @@ from ..errors import SchemaVersionError, ValidationError
 from .constants import STATE_SCHEMA_VERSION
 from .validation import fail, plain_scalar
 
-__all__ = ["save_state", "load_state", "check_state", "to_jsonable"]
+__all__ = ["save_state", "load_state", "check_state", "to_jsonable", "state_params"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -32,6 +32,24 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return plain_scalar(value)
+
+
+def state_params(params: dict[str, Any]) -> Any:
+    """``params`` as a state keeps them: JSON types, a ``random_state`` that is not an int saved as None.
+
+    A numpy Generator cannot be written as JSON; the rebuilt model then has
+    ``random_state=None`` (its fitted arrays do not depend on it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> state_params({"random_state": np.random.default_rng(0), "hidden": (8,)})
+    {'random_state': None, 'hidden': [8]}
+    """
+    params = dict(params)
+    if not (params.get("random_state") is None or isinstance(params["random_state"], int)):
+        params["random_state"] = None
+    return to_jsonable(params)
 
 
 def check_state(state: Any, expected_class: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._core.constants import STATE_SCHEMA_VERSION
-from .._core.state import check_state, to_jsonable
+from .._core.state import check_state, state_params, to_jsonable
 from .._core.validation import fail
 from ._torch import import_torch
 from .correction import CorrectionLog
@@ -20,8 +20,6 @@ def model_to_state(model: Any) -> dict[str, Any]:
     """State dict of a fitted :class:`~weaklab.endmodel.TorchClassifier`."""
     params = model.get_params(deep=False)
     params["module"] = _builder_spec(model.module)
-    if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-        params["random_state"] = None
     arrays: dict[str, np.ndarray] = {"classes_": np.asarray(np.asarray(model.classes_).tolist())}
     for i, net in enumerate(model.networks_):
         for name, value in net.state_dict().items():
@@ -34,7 +32,7 @@ def model_to_state(model: Any) -> dict[str, Any]:
     return {
         "schema_version": STATE_SCHEMA_VERSION,
         "class": type(model).__name__,
-        "params": to_jsonable(params),
+        "params": state_params(params),
         "attributes": to_jsonable(attributes),
         "arrays": arrays,
     }

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._core.constants import STATE_SCHEMA_VERSION
-from .._core.state import check_state, to_jsonable
+from .._core.state import check_state, state_params, to_jsonable
 from .._core.validation import (
     check_random_state,
     fail,
@@ -291,13 +291,11 @@ class AttentionMIL:
         if not hasattr(self, "network_"):
             raise NotFittedError("AttentionMIL is not fitted yet; call fit(bags, y) first")
         params = self.get_params()
-        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-            params["random_state"] = None
         arrays = {f"net/{k}": v.detach().cpu().numpy() for k, v in self.network_.state_dict().items()}
         arrays.update(mean_=self.mean_, scale_=self.scale_)
         attributes = {"instance_shape_": list(self.instance_shape_), "loss_history_": self.loss_history_}
         return {"schema_version": STATE_SCHEMA_VERSION, "class": "AttentionMIL", "module": "weaklab.vision",
-                "params": to_jsonable(params), "attributes": to_jsonable(attributes), "arrays": arrays}
+                "params": state_params(params), "attributes": to_jsonable(attributes), "arrays": arrays}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> AttentionMIL:

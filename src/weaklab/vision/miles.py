@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._core.constants import STATE_SCHEMA_VERSION
-from .._core.state import check_state, to_jsonable
+from .._core.state import check_state, state_params, to_jsonable
 from .._core.validation import check_random_state, fail, instance_of, interval, optional, validate_params
 from ..errors import NotFittedError
 from .bags import as_bags, check_bag_labels, flatten_bags
@@ -292,13 +292,11 @@ class MILES:
         if not hasattr(self, "coef_"):
             raise NotFittedError("MILES is not fitted yet; call fit(bags, y) first")
         params = self.get_params()
-        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-            params["random_state"] = None
         attributes = {"gamma_": self.gamma_, "C_": self.C_, "intercept_": self.intercept_}
         arrays = {"concepts_": self.concepts_, "coef_": self.coef_, "mean_": self.mean_, "scale_": self.scale_,
                   "cv_scores_": self.cv_scores_}
         return {"schema_version": STATE_SCHEMA_VERSION, "class": "MILES", "module": "weaklab.vision",
-                "params": to_jsonable(params), "attributes": to_jsonable(attributes), "arrays": arrays}
+                "params": state_params(params), "attributes": to_jsonable(attributes), "arrays": arrays}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> MILES:
