@@ -333,3 +333,37 @@ def write_msgs_project(root: Path, n_items: int, dev_every: int, *, extra_toml: 
 def msgs_project_writer():
     """Return :func:`write_msgs_project` (a project with its own column names: ``msg_no``, ``message_body``)."""
     return write_msgs_project
+
+
+def start_annotate(root: Path, annotator: str, limit: int):
+    """A real ``python -m weaklab annotate`` process in project folder ``root`` (pipes for stdin/stdout/stderr)."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "weaklab", "annotate", "--annotator", annotator, "--limit",
+                             str(limit)], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def answer_shown_items(child, answers) -> list[str]:
+    """Give ``answers`` (keys) to the items ``child`` shows, then wait for the next item; the item ids shown.
+
+    The item shown after the last answer proves every answer was taken in.
+    """
+    shown = []
+    for answer in [*answers, None]:
+        line = child.stdout.readline()
+        while line and "] item " not in line:
+            line = child.stdout.readline()
+        assert line, child.stderr.read()
+        shown.append(line.split("item ", 1)[1].split()[0])
+        if answer is not None:
+            child.stdin.write(answer + "\n")
+            child.stdin.flush()
+    return shown
+
+
+@pytest.fixture
+def annotate_process():
+    """``(start_annotate, answer_shown_items)``: drive a real terminal review session."""
+    return start_annotate, answer_shown_items

@@ -5,8 +5,6 @@ with the class names they were given as."""
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from datetime import datetime
 
 import pandas as pd
@@ -32,22 +30,12 @@ def project(tmp_path, monkeypatch, msgs_project_writer):
     return tmp_path
 
 
-def _kill_after(root, answers, annotator):
+def _kill_after(annotate_process, root, answers, annotator):
     """Drive a real `python -m weaklab annotate`, give ``answers`` (keys), then SIGKILL it; the items shown."""
-    child = subprocess.Popen([sys.executable, "-m", "weaklab", "annotate", "--annotator", annotator, "--limit", "30"],
-                             cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
-    shown = []
+    start, answer = annotate_process
+    child = start(root, annotator, 30)
     try:
-        for answer in [*answers, None]:  # the item after the last answer shows: every answer was taken in
-            line = child.stdout.readline()
-            while line and "] item " not in line:
-                line = child.stdout.readline()
-            assert line, child.stderr.read()
-            shown.append(line.split("item ", 1)[1].split()[0])
-            if answer is not None:
-                child.stdin.write(answer + "\n")
-                child.stdin.flush()
+        shown = answer(child, answers)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=60)
     finally:
@@ -61,11 +49,11 @@ def _mine(root, annotator):
         return store.annotations(1, annotator=annotator)
 
 
-def test_sigkill_keeps_every_answer_and_the_next_session_stores_them_once(project):
+def test_sigkill_keeps_every_answer_and_the_next_session_stores_them_once(project, annotate_process):
     """Killed with SIGKILL after 3 answers, 1 undone answer and a skip (fewer than a save's 10), the session's
     journal holds all of them; the next `weaklab annotate` stores them (by class name) and removes the journal;
     nothing is stored twice."""
-    shown = _kill_after(project, ["2", "1", "2", "u", "s", "1"], "killed")
+    shown = _kill_after(annotate_process, project, ["2", "1", "2", "u", "s", "1"], "killed")
     assert len(_mine(project, "killed")) == 0  # nothing reached the store: no save ran
     journals = list(journal_folder(project / ".weaklab" / "weaklab.duckdb").iterdir())
     assert len(journals) == 1

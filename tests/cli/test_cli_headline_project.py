@@ -282,30 +282,18 @@ def test_report_shows_the_headlines_of_label_issues(cwd, tmp_path):
 
 @pytest.mark.skipif(not hasattr(__import__("signal"), "SIGHUP"), reason="POSIX signals")
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
-def test_terminal_annotate_saves_its_answers_when_the_process_is_stopped(cwd, signame):
+def test_terminal_annotate_saves_its_answers_when_the_process_is_stopped(cwd, signame, annotate_process):
     """`kill` (SIGTERM) or a closed terminal (SIGHUP) ends `weaklab annotate` with the answers given so far saved."""
     import signal
-    import subprocess
-    import sys
 
     from weaklab.store import Store
 
     root, _ = cwd
     annotator = f"stopped-{signame.lower()}"
-    child = subprocess.Popen([sys.executable, "-m", "weaklab", "annotate", "--annotator", annotator, "--limit", "5"],
-                             cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+    start, answer = annotate_process
+    child = start(root, annotator, 5)
     try:
-        shown = []
-        for answer in ("2", "1", None):  # two answers, then the third item waits for its answer
-            line = child.stdout.readline()
-            while line and "] item " not in line:
-                line = child.stdout.readline()
-            assert line, child.stderr.read()
-            shown.append(line.split("item ", 1)[1].split()[0])
-            if answer is not None:
-                child.stdin.write(answer + "\n")
-                child.stdin.flush()
+        shown = answer(child, ("2", "1"))  # two answers, then the third item waits for its answer
         child.send_signal(getattr(signal, signame))
         out, err = child.communicate(timeout=60)
     finally:
