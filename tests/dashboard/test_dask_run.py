@@ -142,8 +142,16 @@ def test_review_answer_is_recorded_on_the_item_id_and_not_orphaned(web: TestClie
     assert re.search(r'data-item="([^"]+)"', web.get(f"/review?run={RUN}").text).group(1) != item
 
 
+def _gold(store_path: Path) -> set[int]:
+    """The items that hold gold: a gold label on a row of the dev split (as on the local engine)."""
+    data = _data(store_path)
+    held = (data["split"] == "dev").to_numpy() & data["label"].notna().to_numpy()
+    return set(data["comment_id"].to_numpy()[held].tolist())
+
+
 def test_review_candidates_are_the_most_uncertain_items_of_all_partitions(dask_store_template: Path) -> None:
-    """The bounded per-partition merge equals ranking every soft label at once (ties in data order)."""
+    """The bounded per-partition merge equals ranking every soft label at once (ties in data order), the items
+    that hold gold counted apart: the 50 most uncertain without gold and the 50 most uncertain with gold."""
     from weaklab.active import uncertainty
     from weaklab.pipeline.partitioned_runs import review_candidates
     from weaklab.store import Store
@@ -153,9 +161,34 @@ def test_review_candidates_are_the_most_uncertain_items_of_all_partitions(dask_s
         parts = [soft.read_partition(i) for i in range(soft.n_partitions)]
         ids, proba = review_candidates(store, RUN, "margin", limit=50)
     everything = np.concatenate([p.proba for p in parts])
-    order = np.argsort(-uncertainty(everything, measure="margin"), kind="stable")[:50]
-    assert ids.tolist() == np.concatenate([p.item_ids for p in parts])[order].tolist()
+    all_ids = np.concatenate([p.item_ids for p in parts])
+    order = np.argsort(-uncertainty(everything, measure="margin"), kind="stable")
+    held = np.isin(all_ids[order], list(_gold(dask_store_template)))
+    assert 0 < held[:50].sum() < 50, "the test wants gold among the most uncertain items"
+    order = np.sort(np.concatenate([np.flatnonzero(~held)[:50], np.flatnonzero(held)[:50]]))
+    order = np.argsort(-uncertainty(everything, measure="margin"), kind="stable")[order]
+    assert ids.tolist() == all_ids[order].tolist()
     np.testing.assert_allclose(proba, everything[order])
+
+
+def test_review_queue_of_a_dask_run_offers_no_gold_item_and_says_how_many(web: TestClient,
+                                                                         dask_store_template: Path) -> None:
+    """As on the local engine: the run lists the items that hold gold (found on the workers), no review queue
+    offers them (every other item is offered), the page says how many are held back, and ?gold=1 offers them."""
+    from weaklab.pipeline.review import GoldItems, gold_items, review_batch
+
+    gold = _gold(dask_store_template)
+    store = web.app.state.dashboard.store
+    found = gold_items(store, 1)
+    assert found.ids == {str(v) for v in gold} and found.column == "label" and len(gold) > 10
+    items, _ = review_batch(store, RUN, limit=DASK_ROWS)
+    everything = set(_data(dask_store_template)["comment_id"].tolist())
+    assert {int(item.item_id) for item in items} == everything - gold
+    items, _ = review_batch(store, RUN, limit=DASK_ROWS, gold=GoldItems(frozenset()))
+    assert {int(item.item_id) for item in items} == everything
+    page = web.get(f"/review?run={RUN}").text
+    assert f"{len(gold)} items hold gold (column &#39;label&#39;) and are not offered" in page
+    assert int(re.search(r'data-item="([^"]+)"', page).group(1)) not in gold
 
 
 def test_label_model_page_shows_the_agreement_the_run_reduced(web: TestClient, dask_store_template: Path,

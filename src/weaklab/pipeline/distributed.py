@@ -9,7 +9,10 @@ The steps, each on the cluster of :func:`~weaklab.pipeline.engine.engine_client`
   and settings map to the same folder, and a folder whose manifest
   (``_weaklab.json``, written last) exists is reused without running the LFs.
   A run that failed part-way left complete partitions with their manifest
-  entries: the next run reuses them and runs the LFs on the others only;
+  entries: the next run reuses them and runs the LFs on the others only.
+  With a gold column, the items that hold gold are found on the workers and
+  listed beside the votes (:mod:`~weaklab.pipeline.dask_gold`): no review
+  queue offers them;
 * ``analyse`` is :func:`~weaklab.labeling.lf_summary` of the reduced statistics;
 * ``fit`` fits the label model on the reduced statistics (or by distributed
   EM), writes the soft labels per partition beside the votes, and records
@@ -53,6 +56,7 @@ from ..errors import ValidationError
 from ..labeling import apply_lfs, lf_summary
 from ..store import Store
 from .config import ProjectConfig
+from .dask_gold import GOLD_KIND, gold_key, write_gold_items
 from .dask_query import query_partitioned
 from .dask_train import DASK_END_MODEL, train_partitioned
 from .engine import engine_client, ship_modules
@@ -142,6 +146,7 @@ class _DaskRun:
             report = apply_report.to_dict()
         store.add_partitioned(result.run_id, "votes", root, self.plm.fingerprint, self.plm.to_metadata())
         self._record_data(store, result.dataset_id)
+        self._record_gold(store, result)
         result.reused["apply"] = reused
         result.metrics.update(application_key=key, votes_root=root, n_items=self.plm.n_items,
                               n_sources=self.plm.n_sources, n_partitions=self.plm.n_partitions,
@@ -168,6 +173,15 @@ class _DaskRun:
             fingerprint=self.data_fp, id_column=id_column, id_dtype="<i8" if integer else "|O",
             text_column=config.get("data", "text_field"), image_column=config.get("data", "image_column"),
             layout=layout)
+
+    def _record_gold(self, store: Store, result: RunResult) -> None:
+        """Which items hold gold (found on the workers), so that no review queue offers them."""
+        if self.config.get("data", "gold_column") is None:
+            return
+        key = gold_key(self.config, self.data_fp)
+        record = write_gold_items(self.votes, self.frame, self.config, key)
+        store.add_partitioned(result.run_id, GOLD_KIND, self.votes.root, key, record)
+        result.metrics["n_gold_items"] = record["n_items"]
 
     def analyse(self, store: Store, result: RunResult) -> None:
         summary = lf_summary(self.votes).rename(columns={"emp_acc": "emp_accuracy"})

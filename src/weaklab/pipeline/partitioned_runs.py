@@ -30,6 +30,7 @@ from .._core.partitioned import ITEM_ID, proba_columns
 from .._core.validation import check_int, fail
 from ..errors import WeaklabError
 from ..store import Store
+from .dask_gold import read_gold_items, run_gold_record
 
 __all__ = ["DataRows", "PartitionedTexts", "REVIEW_CANDIDATES", "is_partitioned_run", "partitioned_posteriors",
            "review_candidates"]
@@ -51,10 +52,15 @@ def review_candidates(store: Store, run_id: int, strategy: str = "least_confiden
 
     Each soft-label partition is read and scored in turn
     (:func:`weaklab.active.uncertainty`); the best ``limit`` so far are kept,
-    so memory is one partition plus ``2 * limit`` rows. Ties keep data order,
-    as the local engine's ranking does. The rows of the kept items are noted
-    in the store (:meth:`~weaklab.store.Store.remember_item_rows`), so claiming
-    and answering them reads no partition.
+    so memory is one partition plus a few ``limit`` rows. Ties keep data
+    order, as the local engine's ranking does. The items the run found holding
+    gold (:mod:`~weaklab.pipeline.dask_gold`) are counted apart: the ``limit``
+    most uncertain items without gold and the ``limit`` most uncertain with
+    gold (for the queue that offers gold items too) are kept, in ranking
+    order, so a queue that leaves gold out still has ``limit`` items to offer.
+    The rows of the kept items are noted in the store
+    (:meth:`~weaklab.store.Store.remember_item_rows`), so claiming and
+    answering them reads no partition.
 
     Returns
     -------
@@ -69,6 +75,8 @@ def review_candidates(store: Store, run_id: int, strategy: str = "least_confiden
 
     limit = check_int("limit", limit, low=1)
     soft = store.open_partitioned(run_id, "soft_labels")
+    record = run_gold_record(store, run_id)
+    gold_rows = read_gold_items(record)[1] if record is not None else np.empty(0, dtype=np.int64)
     columns, offset = proba_columns(soft.n_classes), 0
     ids: np.ndarray | None = None
     proba, scores, rows = np.empty((0, soft.n_classes)), np.empty(0), np.empty(0, dtype=np.int64)
@@ -80,12 +88,21 @@ def review_candidates(store: Store, run_id: int, strategy: str = "least_confiden
         proba = np.concatenate([proba, part])
         scores = np.concatenate([scores, uncertainty(part, measure=strategy)])
         rows = np.concatenate([rows, offset + np.arange(len(part), dtype=np.int64)])
-        keep = np.lexsort((rows, -scores))[:limit]
+        keep = _best_apart(scores, rows, np.isin(rows, gold_rows), limit)
         ids, proba, scores, rows = all_ids[keep], proba[keep], scores[keep], rows[keep]
         offset += soft.partition_rows[i]
     ids = np.asarray([] if ids is None else ids)
     store.remember_item_rows(int(store.run(run_id)["dataset_id"]), ids, rows)
     return ids, proba
+
+
+def _best_apart(scores: np.ndarray, rows: np.ndarray, gold: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the ``limit`` best items without gold and the ``limit`` best with gold, in ranking order."""
+    order = np.lexsort((rows, -scores))
+    if not gold.any():
+        return order[:limit]
+    held = gold[order]
+    return order[np.where(held, np.cumsum(held), np.cumsum(~held)) <= limit]
 
 
 def partitioned_posteriors(store: Store, run_id: int, item_ids: Any) -> np.ndarray:

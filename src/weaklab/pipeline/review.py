@@ -20,6 +20,7 @@ import pandas as pd
 from .._core.validation import check_int, fail
 from ..errors import ValidationError, WeaklabError
 from ..store import Store
+from .dask_gold import dataset_gold_record, read_gold_items
 from .partitioned_runs import PartitionedTexts, review_candidates
 from .runs import dataset_gold_items, dataset_table, dataset_text_field, run_dataset, run_soft_labels
 from .summary import RunData, read_run
@@ -140,9 +141,11 @@ class GoldItems:
 def gold_items(store: Store, dataset_id: int) -> GoldItems:
     """The dataset's items that hold gold in its data file (dev items), read once from the file.
 
-    Empty when the dataset records no gold column, when its items are not
-    read whole (a run on the Dask engine), or when its data file cannot be
-    read (logged: nothing is left out then).
+    For a dataset of runs on the Dask engine, the list its newest run made on
+    the workers (:mod:`~weaklab.pipeline.dask_gold`; the file is never read
+    whole on the client). Empty when the dataset records no gold column, or
+    when its data file (or list) cannot be read (logged: nothing is left out
+    then).
 
     Examples
     --------
@@ -150,15 +153,19 @@ def gold_items(store: Store, dataset_id: int) -> GoldItems:
     "97 items hold gold (column 'truth') and are not offered: --include-gold offers them."
     """
     meta = store.dataset(dataset_id)["meta"]
-    column = meta.get("gold_column") if isinstance(meta, dict) else None
-    if not isinstance(column, str) or (isinstance(meta, dict) and meta.get("engine") == "dask"):
+    dask = isinstance(meta, dict) and meta.get("engine") == "dask"
+    record = dataset_gold_record(store, dataset_id) if dask else None
+    column = record.get("column") if record is not None else meta.get("gold_column") if isinstance(meta, dict) \
+        else None
+    if not isinstance(column, str) or (dask and record is None):
         return GoldItems(frozenset(), None)
     try:
-        return GoldItems(frozenset(dataset_gold_items(store, dataset_id)), column)
+        ids = read_gold_items(record)[0].tolist() if record is not None else dataset_gold_items(store, dataset_id)
     except (WeaklabError, OSError) as exc:
         logger.warning("gold items of dataset %s not read (review queues offer every item): %s", dataset_id,
                        str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return GoldItems(frozenset(), None)
+    return GoldItems(frozenset(str(v) for v in ids), column)
 
 
 class TextLookup:

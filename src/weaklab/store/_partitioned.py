@@ -24,8 +24,9 @@ from ._rows import StoreBase
 __all__ = ["PartitionedMixin", "PARTITIONED_KINDS"]
 
 #: What a distributed run records: its datasets by reference, and small records reduced from them (the
-#: agreement between sources, the evidence of its top label issues), kept in the manifest column.
-PARTITIONED_KINDS = ("votes", "soft_labels", "end_model", "agreement", "issue_evidence")
+#: agreement between sources, the evidence of its top label issues, where its list of the items that hold gold is),
+#: kept in the manifest column.
+PARTITIONED_KINDS = ("votes", "soft_labels", "end_model", "agreement", "issue_evidence", "gold")
 _DATASETS = PARTITIONED_KINDS[:3]
 
 
@@ -40,11 +41,11 @@ class PartitionedMixin(StoreBase):
         ----------
         run_id : int
             The run that wrote (or reused) them.
-        kind : {"votes", "soft_labels", "end_model", "agreement", "issue_evidence"}
+        kind : {"votes", "soft_labels", "end_model", "agreement", "issue_evidence", "gold"}
             A dataset (``"end_model"``: the end model's probabilities, in
             the soft labels' layout), or a record reduced from one
             (``SourceAgreement.to_dict()``; the evidence of the top label
-            issues).
+            issues; the file listing the items that hold gold).
         root : str
             The dataset's folder or fsspec URL (of a reduced record: the
             folder it was reduced from).
@@ -84,7 +85,7 @@ class PartitionedMixin(StoreBase):
                 for kind, root, fp, manifest in rows}
 
     def reduced_record(self, run_id: int, kind: str) -> dict[str, Any] | None:
-        """A record a distributed run reduced from its partitions (``"agreement"``, ``"issue_evidence"``).
+        """A record a distributed run reduced from its partitions (``"agreement"``, ``"issue_evidence"``, ``"gold"``).
 
         Returns
         -------

@@ -1,0 +1,145 @@
+"""The items of a Dask run that hold gold, found on the workers so that no review queue offers them.
+
+On the local engine the review queues leave out the items whose gold column
+is set (:func:`~weaklab.pipeline.review.gold_items`, read from the data file
+when a queue opens). A run on the Dask engine never reads its data file whole
+on the client, so its ``apply`` step finds those items on the workers, one
+task per partition (the gold and split columns of the data partition and the
+ids of its votes partition), and writes their ids and global rows to one small
+Parquet file beside the votes (:func:`write_gold_items`). The store records it
+by reference (:meth:`~weaklab.store.Store.reduced_record`, kind ``"gold"``);
+the review queues read it (:func:`read_gold_items`) and so offer no item that
+holds gold, as on the local engine.
+
+"Holds gold" is the same predicate on both engines: a gold value (a class
+name or id, not empty nor -1) on a row of the dev split
+(:func:`~weaklab.pipeline.loading.dev_mask`), or on any row without a split
+column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core import fingerprint
+from .._core.dask_ops import import_dask, tree_reduce
+from .._core.dataset_io import exists, read_frame, write_frame
+from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix
+from .._core.validation import fail
+from ..store import Store
+from .config import ProjectConfig
+from .dask_train import column_parts
+from .loading import dev_mask, gold_labels
+
+__all__ = ["GOLD_KIND", "dataset_gold_record", "gold_key", "read_gold_items", "run_gold_record", "write_gold_items"]
+
+#: The kind of the store's record of a Dask run's gold items.
+GOLD_KIND = "gold"
+_ROW = "row"
+
+
+def gold_key(config: ProjectConfig, data_fingerprint: str) -> str:
+    """What a run's gold items depend on: the data and the settings that say which rows hold gold.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from weaklab.pipeline.config import ProjectConfig
+    >>> config = ProjectConfig(Path("weaklab.toml"), Path("."), {"data": {"path": "d.csv", "gold_column": "label"}})
+    >>> gold_key(config, "data-1") == gold_key(config, "data-2")
+    False
+    """
+    data = ("gold_column", "split_column", "dev_value")
+    return fingerprint("dask-gold", data_fingerprint, [config.get("data", k) for k in data], config.class_names,
+                       config.class_renames)
+
+
+def write_gold_items(plm: PartitionedLabelMatrix, frame: Any, config: ProjectConfig, key: str) -> dict[str, Any]:
+    """Find the items of ``plm`` that hold gold (on the workers) and write their ids and rows beside the votes.
+
+    Parameters
+    ----------
+    plm : PartitionedLabelMatrix
+        The run's votes (their item ids, partition by partition).
+    frame : dask.dataframe.DataFrame
+        The run's data, in the partitions of ``plm``.
+    config : ProjectConfig
+        Its ``[data].gold_column`` (required), ``split_column`` and ``dev_value``.
+    key : str
+        :func:`gold_key`: the file is ``gold/<key>.parquet`` under ``plm.root``
+        and is reused when it exists.
+
+    Returns
+    -------
+    dict
+        The record to keep in the store: ``root`` and ``file`` (relative to
+        it), ``column`` (the gold column) and ``n_items``.
+
+    Raises
+    ------
+    ValidationError
+        No gold column, or a data partition whose rows differ from its votes'.
+    """
+    column = config.get("data", "gold_column")
+    if column is None:
+        raise fail("data.gold_column", "a gold column to find the items that hold gold", column)
+    relative = f"gold/{key}.parquet"
+    if exists(plm.root, relative, plm.storage_options):
+        n = len(read_frame(plm.root, relative, plm.storage_options, columns=[_ROW]))
+    else:
+        dask = import_dask()
+        columns = [c for c in (column, config.get("data", "split_column")) if c]
+        parts = column_parts(frame, columns)
+        names = config.class_names
+        offsets = [int(v) for v in plm.partition_offsets]
+        tasks = [dask.delayed(_partition_gold)(plm, i, parts[i], config, None if names is None else len(names),
+                                               offsets[i]) for i in range(plm.n_partitions)]
+        (found,) = dask.compute(tree_reduce(tasks, _concat))
+        write_frame(found, plm.root, relative, plm.storage_options)
+        n = len(found)
+    return {"kind": GOLD_KIND, "root": plm.root, "file": relative, "column": column, "n_items": int(n)}
+
+
+def _partition_gold(plm: PartitionedLabelMatrix, i: int, data: pd.DataFrame, config: ProjectConfig,
+                    n_classes: int | None, offset: int) -> pd.DataFrame:
+    """Ids and global rows of the items of partition ``i`` that hold gold (on a worker)."""
+    ids = plm.read_item_ids(i)
+    if len(data) != len(ids):
+        raise fail("data", f"{len(ids)} rows in partition {i} (as the votes)", got_text=f"{len(data)}")
+    rows = np.flatnonzero(dev_mask(config, data, gold_labels(config, data, n_classes)))
+    return pd.DataFrame({ITEM_ID: ids[rows], _ROW: (offset + rows).astype(np.int64)})
+
+
+def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([a, b], ignore_index=True)
+
+
+def read_gold_items(record: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The ids and global rows of the items a run's ``"gold"`` record lists (the file :func:`write_gold_items` wrote).
+
+    Returns
+    -------
+    item_ids : ndarray of shape (n,)
+    rows : ndarray of shape (n,) of int64
+        In data order.
+    """
+    found = read_frame(str(record["root"]), str(record["file"]))
+    return found[ITEM_ID].to_numpy(), found[_ROW].to_numpy(dtype=np.int64)
+
+
+def run_gold_record(store: Store, run_id: int) -> dict[str, Any] | None:
+    """The ``"gold"`` record of a Dask run (None for a run without a gold column, a local run or an older one)."""
+    return store.reduced_record(run_id, GOLD_KIND)
+
+
+def dataset_gold_record(store: Store, dataset_id: int) -> dict[str, Any] | None:
+    """The ``"gold"`` record of the newest Dask run of a dataset that made one (None when none did)."""
+    runs = store.runs()
+    for run_id in runs.loc[runs["dataset_id"] == int(dataset_id), "run_id"].tolist():  # newest first
+        record = run_gold_record(store, int(run_id))
+        if record is not None:
+            return record
+    return None
