@@ -151,3 +151,60 @@ def test_an_empty_partition_is_trained_on_and_written_as_nothing(tmp_path):
         assert model.n_train_ == weights[1].sum() + weights[2].sum()
     out = model.predict_partitions(parts, soft, str(tmp_path / "end"))
     assert out.partition_rows == (0, 120, 80) and out.read_partition(0).proba.shape == (0, 2)
+
+
+def _graph_payloads(monkeypatch) -> list[list[int]]:
+    """Captures every graph dask.compute is given: the pickled size of each of its tasks."""
+    import cloudpickle
+
+    graphs: list[list[int]] = []
+    real = dask.compute
+
+    def compute(*args, **kwargs):
+        tasks: dict = {}
+        for arg in args:
+            if dask.is_dask_collection(arg):
+                tasks.update(dict(arg.__dask_graph__()))
+        graphs.append([len(cloudpickle.dumps(task)) for task in tasks.values()])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dask, "compute", compute)
+    return graphs
+
+
+@pytest.mark.parametrize("n_parts", [3, 12])
+def test_the_idf_and_the_fitted_model_are_in_the_graph_once_whatever_the_partitions(tmp_path, monkeypatch, n_parts):
+    """The inverse document frequencies (and, to predict, the fitted model) are one node of the graph that every
+    task refers to, not a copy per task: with 3 or 12 partitions the graphs of fit and predict hold one task
+    carrying the IDF (fit) and two carrying IDF and model (predict), and their payload does not grow with the
+    partitions by a copy of them."""
+    n_features = 2**15  # an IDF of 256 kB: a task that carries it is > 200 kB
+    texts, _ = corpus(40 * n_parts, 3)
+    soft, parts = partitioned(tmp_path, texts, [40] * n_parts)
+    parts = [dask.delayed(p) for p in parts]  # texts by reference, as a dask collection gives them
+    graphs = _graph_payloads(monkeypatch)
+    model = PartitionedTextClassifier(n_features=n_features, n_epochs=2, random_state=0).fit(parts, soft)
+    model.predict_partitions(parts, soft, str(tmp_path / "end"))
+    fit_graph, predict_graph = graphs[-2], graphs[-1]
+    heavy = 8 * n_features * 0.8
+    assert len(fit_graph) > 3 * n_parts and len(predict_graph) >= n_parts
+    assert sum(size > heavy for size in fit_graph) == 1
+    assert sum(size > heavy for size in predict_graph) == 2
+    assert sum(fit_graph) + sum(predict_graph) < 3.5 * 8 * n_features + 20_000 * n_parts
+
+
+def test_shared_idf_and_model_give_the_same_model_on_a_distributed_cluster(tmp_path):
+    """With a distributed Client the IDF and the fitted model are scattered to the workers once; the weights and
+    the probabilities written equal those of the synchronous scheduler."""
+    distributed = pytest.importorskip("distributed")
+    texts, _ = corpus(300, 4)
+    soft, parts = partitioned(tmp_path, texts, [100, 120, 80])
+    sync = PartitionedTextClassifier(n_epochs=2, random_state=0).fit(parts, soft)
+    expected = sync.predict_partitions(parts, soft, str(tmp_path / "sync"))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as c, \
+            distributed.Client(c):
+        model = PartitionedTextClassifier(n_epochs=2, random_state=0).fit(parts, soft)
+        written = model.predict_partitions(parts, soft, str(tmp_path / "cluster"))
+    np.testing.assert_array_equal(model.estimator_.coef_, sync.estimator_.coef_)
+    for i in range(soft.n_partitions):
+        np.testing.assert_array_equal(written.read_partition(i).proba, expected.read_partition(i).proba)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from ..errors import missing_dependency
 from .validation import check_int
 
-__all__ = ["import_dask", "tree_reduce", "map_reduce", "map_partitions", "load_partitions", "reduce_loaded"]
+__all__ = ["import_dask", "tree_reduce", "map_reduce", "map_partitions", "load_partitions", "reduce_loaded", "share"]
 
 T = TypeVar("T")
 
@@ -128,6 +128,30 @@ def reduce_loaded(parts: Sequence[Any], func: Callable[[Any], T], combine: Calla
     partials = [dask.delayed(func)(part) for part in parts]
     (result,) = dask.compute(tree_reduce(partials, combine, split_every=split_every))
     return result
+
+
+def share(value: Any) -> Any:
+    """``value`` put in the task graph once, for every task that reads it (a large array, a fitted model).
+
+    A plain value passed to many ``dask.delayed`` calls is embedded in each
+    of their tasks: sent with every task and held by it, so the graph's
+    payload grows with the number of partitions. Shared, it is one key that
+    the tasks refer to: with an active distributed Client it is scattered to
+    every worker once (``client.scatter(value, broadcast=True)``, Dask's
+    way for large inputs); otherwise it is one ``dask.delayed`` node.
+
+    Examples
+    --------
+    >>> import dask, numpy as np
+    >>> idf = share(np.ones(4))
+    >>> dask.compute(*[dask.delayed(lambda v, i: float(v.sum()) * i)(idf, i) for i in range(3)])
+    (0.0, 4.0, 8.0)
+    """
+    dask = import_dask()
+    client = _distributed_client()
+    if client is not None:
+        return client.scatter(value, broadcast=True, hash=False)  # a fresh key: never one being released
+    return dask.delayed(value, pure=True)
 
 
 def _distributed_client() -> Any:

@@ -19,7 +19,10 @@ and soft labels that stay in a :class:`~weaklab.PartitionedSoftLabels`:
    ``schedule="chain"`` the tasks run one after the other, each continuing
    the previous one's model (one worker at a time; the partitions in a
    seeded order per epoch). Only models (``k x n_features`` weights) move
-   between tasks; the texts and labels never reach the client. Each
+   between tasks; the texts and labels never reach the client; the inverse
+   document frequencies (and, to predict, the fitted model) are put in the
+   graph once for all tasks (:func:`~weaklab._core.dask_ops.share`), so the
+   graph does not grow by a copy of them per partition. Each
    partition's features are computed once and kept on its worker for every
    epoch (``cache_features=True``) or computed again by each task;
 3. *predict*: a task per partition writes the class probabilities beside the
@@ -44,7 +47,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 
-from .._core.dask_ops import import_dask, tree_reduce
+from .._core.dask_ops import import_dask, share, tree_reduce
 from .._core.dataset_io import write_frame
 from .._core.partitioned import ITEM_ID, PartitionedSoftLabels, proba_columns, soft_file
 from .._core.validation import check_choice, check_int, fail
@@ -149,8 +152,9 @@ class PartitionedTextClassifier(BaseEstimator):
         idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
         idf[df < (self.min_df * n_docs if isinstance(self.min_df, float) else self.min_df)] = 0.0
         sgd = SGDClassifier(loss="log_loss", alpha=1.0 / (float(self.C) * n_docs), random_state=self.random_state)
-        features = [dask.delayed(_features)(vectorizer, idf, t) for t in texts] if self.cache_features else None
-        steps = _Steps(vectorizer, idf, texts, features, y, weights)
+        shared = share(idf)  # one copy for every task (not one per task: the graph would grow with partitions)
+        features = [dask.delayed(_features)(vectorizer, shared, t) for t in texts] if self.cache_features else None
+        steps = _Steps(vectorizer, shared, texts, features, y, weights)
         orders, seeds = _epoch_seeds(self.random_state, int(self.n_epochs), y.n_partitions)
         model = steps.chain(sgd, orders, seeds) if self.schedule == "chain" else steps.mix(sgd, seeds)
         (self.estimator_,) = dask.compute(model)
@@ -202,7 +206,8 @@ class PartitionedTextClassifier(BaseEstimator):
         check_fitted(self, "estimator_")
         texts = _parts("X", X, like.n_partitions)
         dask = import_dask()
-        vectorizer, idf, estimator, k = self._vectorizer(), self.idf_, self.estimator_, self.n_classes_
+        vectorizer, k = self._vectorizer(), self.n_classes_
+        idf, estimator = share(self.idf_), share(self.estimator_)  # once for all tasks, not once per task
         tasks = [dask.delayed(_write_partition)(vectorizer, idf, estimator, k, texts[i], like, i, str(output))
                  for i in range(like.n_partitions)]
         rows = dask.compute(*tasks)
@@ -280,7 +285,7 @@ class _Steps:
     """What each SGD task reads, and the two ways of chaining the tasks into a graph of delayed models."""
 
     vectorizer: HashingVectorizer
-    idf: np.ndarray
+    idf: Any  # the shared inverse document frequencies (a graph key, see weaklab._core.dask_ops.share)
     texts: list[Any]
     features: list[Any] | None
     soft: PartitionedSoftLabels
