@@ -85,6 +85,9 @@ class LFExecutionError(WeaklabError, RuntimeError):
         Positional row index of that item.
     original : BaseException, optional
         The exception the labeling function raised.
+    partition : int, optional
+        On the Dask engine, the partition whose task failed (``row`` is then a
+        row of the whole data, as on the local engine).
 
     Examples
     --------
@@ -107,17 +110,19 @@ class LFExecutionError(WeaklabError, RuntimeError):
         item_id: object = None,
         row: int | None = None,
         original: BaseException | None = None,
+        partition: int | None = None,
     ) -> None:
         super().__init__(message)
         self.lf_name = lf_name
         self.item_id = item_id
         self.row = row
         self.original = original
+        self.partition = partition
 
     def __reduce__(self):  # keeps the error intact across process pools
         return (
             _rebuild_lf_error,
-            (str(self), self.lf_name, self.item_id, self.row, self.original),
+            (str(self), self.lf_name, self.item_id, self.row, self.original, self.partition),
         )
 
 
@@ -127,9 +132,10 @@ def _rebuild_lf_error(
     item_id: object,
     row: int | None,
     original: BaseException | None,
+    partition: int | None = None,
 ) -> LFExecutionError:
     return LFExecutionError(
-        message, lf_name=lf_name, item_id=item_id, row=row, original=original
+        message, lf_name=lf_name, item_id=item_id, row=row, original=original, partition=partition
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -79,6 +81,42 @@ def test_dask_engine_raise_names_item_and_partition():
     failing = {f"id{i}" for i in range(120) if i % 37 == 7}  # whichever partition fails first
     assert info.value.lf_name == "lf_fails_on_seven" and info.value.item_id in failing
     assert isinstance(info.value.__cause__, ValueError)
+
+
+@labeling_function()
+def lf_fails_on_row_100(x):
+    if x.text.endswith(" 100"):
+        raise ValueError("one hundred")
+    return ABSTAIN
+
+
+@labeling_function(vectorized=True)
+def lf_fails_on_a_batch_with_row_100(df):
+    if df["text"].str.endswith(" 100").any():
+        raise RuntimeError("batch with one hundred")
+    return np.full(len(df), ABSTAIN)
+
+
+@pytest.mark.parametrize("lf", [lf_fails_on_row_100, lf_fails_on_a_batch_with_row_100])
+@pytest.mark.parametrize("where", ["synchronous", "cluster", "output"])
+def test_dask_engine_raises_the_local_engines_error_with_rows_of_the_whole_data(lf, where, request, tmp_path):
+    """An LF that raises in the last of 3 partitions gives the local engine's message (LF, item id, row of the
+    whole data, or the batch's rows) plus the partition: the same on the synchronous scheduler, on a cluster and
+    with the votes written to Parquet."""
+    df = frame()
+    with pytest.raises(LFExecutionError) as local:
+        apply_lfs([lf], df, progress=False, batch_size=40)
+    assert ("row 100" in str(local.value)) == (not lf.vectorized)
+    ddf = dd.from_pandas(df, npartitions=3, sort=False)
+    output = {"output": str(tmp_path / "votes")} if where == "output" else {}
+    if where == "cluster":
+        request.getfixturevalue("client")
+    with dask.config.set(scheduler="synchronous") if where != "cluster" else contextlib.nullcontext():
+        with pytest.raises(LFExecutionError) as info:
+            apply_lfs([lf], ddf, engine="dask", **output)
+    assert str(info.value) == f"{local.value} (partition 2)"
+    assert (info.value.lf_name, info.value.item_id, info.value.row, info.value.partition) == (
+        lf.name, local.value.item_id, local.value.row, 2)
 
 
 def test_dask_engine_accepts_pandas_and_checks_columns():

@@ -72,8 +72,13 @@ def run_frame(
     n_jobs: int = 1,
     progress: bool = False,
     class_names: Sequence[str] | None = None,
+    row_offset: int = 0,
 ) -> FrameResult:
-    """Run ``lfs`` over ``frame`` batch by batch into a :class:`FrameResult`."""
+    """Run ``lfs`` over ``frame`` batch by batch into a :class:`FrameResult`.
+
+    ``row_offset``: the row of the whole data that ``frame`` starts at (the
+    rows errors and fault records name).
+    """
     n = len(frame)
     result = FrameResult.empty(n, len(lfs), n_classes)
     parallel = n_jobs > 1 and n > 0
@@ -85,7 +90,7 @@ def run_frame(
           progress_bar(progress, n) as advance):
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
-            batch = Batch(frame.iloc[start:stop], offset=start,
+            batch = Batch(frame.iloc[start:stop], offset=row_offset + start,
                           item_ids=None if ids is None else ids[start:stop],
                           n_classes=n_classes, on_error=on_error, class_names=class_names)
             for lf in lfs:

@@ -24,7 +24,7 @@ from ._engine import FrameResult, check_fields, item_ids, run_frame
 from ._report import finish
 from .lf import LabelingFunction
 
-__all__ = ["apply_dask", "add_statistics", "run_partition"]
+__all__ = ["apply_dask", "add_statistics", "relocated_error", "run_partition"]
 
 
 def _import_dask() -> Any:
@@ -75,7 +75,11 @@ def apply_dask(
     # One object per partition (its votes, ids and statistics), gathered in partition order.
     parts = data.map_partitions(_apply_partition, lfs, item_id, n_classes, on_error, batch_size, class_names,
                                 meta=pd.Series(dtype=object), enforce_metadata=False)
-    results = list(parts.compute())
+    try:
+        results = list(parts.compute())
+    except LFExecutionError as exc:
+        raise relocated_error(exc, lfs, data, item_id=item_id, n_classes=n_classes, batch_size=batch_size,
+                              class_names=class_names) from exc.original
     merged, ids = _merge(results, len(lfs), n_classes)
     if ids is not None and not pd.Index(ids).is_unique:
         if item_id is not None:
@@ -89,21 +93,53 @@ def apply_dask(
 
 def run_partition(lfs: list[LabelingFunction], frame: pd.DataFrame, number: Any, *, item_id: str | None,
                   n_classes: int | None, on_error: str, batch_size: int,
-                  class_names: Sequence[str] | None = None) -> tuple[FrameResult, np.ndarray | None]:
+                  class_names: Sequence[str] | None = None,
+                  row_offset: int | None = None) -> tuple[FrameResult, np.ndarray | None]:
     """Run the LFs on one partition: its statistics and votes, and its item ids.
 
-    A failing LF's error names the partition too (its row is counted within
-    the partition). Without ``item_id``, the partition's index gives the ids.
+    A failing LF's error names the partition too (``partition``); its row is
+    counted within the partition unless ``row_offset`` (the partition's first
+    row in the whole data) is given (see :func:`relocated_error`). Without
+    ``item_id``, the partition's index gives the ids.
     """
     ids = item_ids(frame, item_id) if item_id is not None else frame.index.to_numpy()
     try:
         result = run_frame(lfs, frame, ids, n_classes=n_classes, on_error=on_error, batch_size=batch_size,
-                           class_names=class_names)
+                           class_names=class_names, row_offset=row_offset or 0)
     except LFExecutionError as exc:
-        where = f" (partition {number}; rows are counted within the partition)"
+        where = f" (partition {number}{'' if row_offset is not None else '; rows are counted within the partition'})"
         raise LFExecutionError(str(exc) + where, lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
-                               original=exc.original) from exc.original
+                               original=exc.original,
+                               partition=number if isinstance(number, int) else None) from exc.original
     return result, ids
+
+
+def relocated_error(exc: LFExecutionError, lfs: list[LabelingFunction], data: Any, *, item_id: str | None,
+                    n_classes: int | None, batch_size: int,
+                    class_names: Sequence[str] | None = None) -> LFExecutionError:
+    """The error of a partition's task, its rows counted in the whole data as the local engine counts them.
+
+    On the client, after a task failed: the rows of the partitions before
+    the failed one are counted (one task each), and the LFs are run again on
+    that partition from its first row, so the error names the item and its
+    row in the whole data (plus the partition). The partition's own error is
+    kept when the rerun does not fail (an LF that fails at random).
+    """
+    import dask
+
+    number = exc.partition
+    parts = data.to_delayed()
+    if number is None or not 0 <= number < len(parts):
+        return exc
+    offset = int(sum(dask.compute(*[dask.delayed(len)(part) for part in parts[:number]])))
+    rerun = dask.delayed(run_partition)(lfs, parts[number], number, item_id=item_id, n_classes=n_classes,
+                                        on_error="raise", batch_size=batch_size, class_names=class_names,
+                                        row_offset=offset)
+    try:
+        dask.compute(rerun)
+    except LFExecutionError as again:
+        return again
+    return exc
 
 
 def _apply_partition(

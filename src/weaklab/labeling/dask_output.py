@@ -27,9 +27,10 @@ from .._core.dataset_io import filesystem, write_frame
 from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, partition_fingerprint, votes_file
 from .._core.validation import fail
 from .._core.votes_layout import choose_layout, layout_frame
+from ..errors import LFExecutionError
 from ._engine import FrameResult
 from ._report import ApplyReport, make_report
-from .dask_apply import add_statistics, run_partition
+from .dask_apply import add_statistics, relocated_error, run_partition
 from .dask_resume import forget_entry, partition_key, restore_statistics, reusable_entry, write_entry
 from .lf import LabelingFunction
 
@@ -64,7 +65,11 @@ def apply_dask_to_parquet(
     tasks = [dask.delayed(_write_partition)(part, i, lfs, root, storage_options, item_id, n_classes, on_error,
                                             batch_size, class_names)
              for i, part in enumerate(data.to_delayed())]
-    results: list[_Written] = list(dask.compute(*tasks))
+    try:
+        results: list[_Written] = list(dask.compute(*tasks))
+    except LFExecutionError as exc:
+        raise relocated_error(exc, lfs, data, item_id=item_id, n_classes=n_classes, batch_size=batch_size,
+                              class_names=class_names) from exc.original
     merged, rows = _merge_stats(results, len(lfs), n_classes)
     top = max((r[2] for r in results), default=ABSTAIN)
     k = n_classes if n_classes is not None else max(2, top + 1)
