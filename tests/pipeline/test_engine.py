@@ -166,8 +166,41 @@ def test_a_dask_project_keeps_votes_partitioned_and_equals_the_local_run(cluster
         flagged = store.explain(str(top["item_id"]), run_id=on_dask.run_id)
     assert [issue["rank"] for issue in flagged["label_issues"]] == [int(top["rank"])]
     _dashboard_shows_the_item(other, on_dask.run_id, str(local_L.item_ids[100]))
+    _lineage_and_dev_measures_are_the_local_ones(root, local, other, on_dask)
     again = Project(root, store_path=other).run("fit")
     assert again.reused["apply"] and again.metrics["votes_root"] == on_dask.metrics["votes_root"]
+
+
+def _lineage_and_dev_measures_are_the_local_ones(root, local, other, on_dask):
+    """The store holds the same lineage for both runs: the sources and their versions, each source's statistics
+    (coverage, overlaps, conflicts, accuracy on the dev gold, the label model's estimate), the label model's class,
+    parameters and dev measures (accuracy, macro F1, ECE, coverage, accuracy on covered items), and the items
+    that hold gold (which no review queue offers)."""
+    from weaklab.pipeline import Project
+    from weaklab.pipeline.review import gold_items
+
+    stats = ["coverage", "overlaps", "conflicts", "emp_accuracy", "est_accuracy"]
+    measures = ["n_dev", "accuracy", "macro_f1", "ece", "coverage_dev", "accuracy_covered", "coverage",
+                "n_gold_for_fit", "class"]
+    found = []
+    for store_path, run in ((None, local), (other, on_dask)):
+        with Project(root, store_path=store_path).open_store(read_only=True) as store:
+            names = sorted(store.partitioned(run.run_id)["votes"]["manifest"]["source_names"]) if store_path \
+                else sorted(store.load_matrix(run.metrics["application_id"]).source_names)
+            history = {n: store.source_history(n).iloc[-1] for n in names}
+            model = store.run_records(run.run_id)["label_model_runs"].iloc[-1]
+            found.append({"versions": {n: history[n]["version"] for n in names},
+                          "stats": {n: [float(history[n][c]) for c in stats] for n in names},
+                          "model": (model["class"], model["params"]),
+                          "measures": {k: model["metrics"].get(k) for k in measures},
+                          "gold": gold_items(store, run.dataset_id)})
+    local_found, dask_found = found
+    assert dask_found["versions"] == local_found["versions"] and dask_found["model"] == local_found["model"]
+    for name, values in local_found["stats"].items():
+        np.testing.assert_allclose(dask_found["stats"][name], values, atol=1e-9, err_msg=name)
+    assert dask_found["measures"]["n_dev"] == local_found["measures"]["n_dev"] > 0
+    assert dask_found["measures"] == pytest.approx(local_found["measures"], abs=1e-9)
+    assert dask_found["gold"] == local_found["gold"] and len(local_found["gold"]) == local.metrics["n_dev"]
 
 
 def _dashboard_shows_the_item(store_path, run_id, item_id):

@@ -34,11 +34,12 @@ from .config import ProjectConfig
 from .dask_train import column_parts
 from .loading import dev_mask, gold_labels
 
-__all__ = ["GOLD_KIND", "dataset_gold_record", "gold_key", "read_gold_items", "run_gold_record", "write_gold_items"]
+__all__ = ["GOLD_KIND", "dataset_gold_record", "gold_by_partition", "gold_key", "read_gold_items", "run_gold_record",
+           "write_gold_items"]
 
 #: The kind of the store's record of a Dask run's gold items.
 GOLD_KIND = "gold"
-_ROW = "row"
+_ROW, _LABEL = "row", "label"
 
 
 def gold_key(config: ProjectConfig, data_fingerprint: str) -> str:
@@ -109,8 +110,9 @@ def _partition_gold(plm: PartitionedLabelMatrix, i: int, data: pd.DataFrame, con
     ids = plm.read_item_ids(i)
     if len(data) != len(ids):
         raise fail("data", f"{len(ids)} rows in partition {i} (as the votes)", got_text=f"{len(data)}")
-    rows = np.flatnonzero(dev_mask(config, data, gold_labels(config, data, n_classes)))
-    return pd.DataFrame({ITEM_ID: ids[rows], _ROW: (offset + rows).astype(np.int64)})
+    gold = gold_labels(config, data, n_classes)
+    rows = np.flatnonzero(dev_mask(config, data, gold))
+    return pd.DataFrame({ITEM_ID: ids[rows], _ROW: (offset + rows).astype(np.int64), _LABEL: gold[rows]})
 
 
 def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -126,8 +128,21 @@ def read_gold_items(record: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     rows : ndarray of shape (n,) of int64
         In data order.
     """
-    found = read_frame(str(record["root"]), str(record["file"]))
+    found = read_frame(str(record["root"]), str(record["file"]), columns=[ITEM_ID, _ROW])
     return found[ITEM_ID].to_numpy(), found[_ROW].to_numpy(dtype=np.int64)
+
+
+def gold_by_partition(plm: PartitionedLabelMatrix, record: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per partition of ``plm``, the rows (within it) of its items that hold gold and their gold class ids.
+
+    Read on the client from the run's ``"gold"`` record (as many rows as
+    items hold gold), to hand each partition's task its own few rows.
+    """
+    found = read_frame(str(record["root"]), str(record["file"]), columns=[_ROW, _LABEL])
+    rows, labels = found[_ROW].to_numpy(dtype=np.int64), found[_LABEL].to_numpy(dtype=np.int64)
+    offsets = np.asarray(plm.partition_offsets, dtype=np.int64)
+    part = np.searchsorted(offsets, rows, side="right") - 1
+    return [(rows[part == i] - offsets[i], labels[part == i]) for i in range(plm.n_partitions)]
 
 
 def run_gold_record(store: Store, run_id: int) -> dict[str, Any] | None:

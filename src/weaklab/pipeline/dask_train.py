@@ -28,7 +28,9 @@ from .config import ProjectConfig
 from .loading import dev_mask, gold_labels
 from .training import calibration
 
-__all__ = ["DASK_END_MODEL", "ECE_BINS", "MAX_CALIBRATION_SAMPLE", "column_parts", "train_partitioned"]
+__all__ = ["DASK_END_MODEL", "ECE_BINS", "MAX_CALIBRATION_SAMPLE", "column_parts", "confidence_bins",
+           "dev_metrics_from_counts",
+           "train_partitioned"]
 
 #: The name a Dask run records for its end model.
 DASK_END_MODEL = "partitioned_tfidf_sgd"
@@ -100,7 +102,7 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
              for i in range(proba.n_partitions)]
     (reduced,) = dask.compute(tree_reduce(tasks, _merge_summaries))
     params_used = {**used, "n_features": model.n_features, "schedule": model.schedule}
-    metrics = {"n_train": int(model.n_train_), **_metrics(reduced.confusion, reduced.binned)}
+    metrics = {"n_train": int(model.n_train_), **dev_metrics_from_counts(reduced.confusion, reduced.binned)}
     return proba, params_used, metrics, _calibration(reduced, metrics, random_state)
 
 
@@ -166,7 +168,7 @@ def _dev_summary(proba: PartitionedSoftLabels, plm: PartitionedLabelMatrix, i: i
     y, q = gold[rows], p[rows]
     pred, conf = np.argmax(q, axis=1), q.max(axis=1)
     confusion = np.bincount(y * k + pred, minlength=k * k).reshape(k, k).astype(np.float64)
-    bins = np.minimum((conf * ECE_BINS).astype(np.int64), ECE_BINS - 1)
+    bins = confidence_bins(conf)
     binned = np.stack([np.bincount(bins, minlength=ECE_BINS), np.bincount(bins, weights=conf, minlength=ECE_BINS),
                        np.bincount(bins, weights=(pred == y), minlength=ECE_BINS)]).astype(np.float64)
     keys = np.asarray(np.random.default_rng([random_state, i]).random(size=(p.shape[0],)))[rows]
@@ -194,8 +196,42 @@ def _calibration(reduced: _DevSummary, metrics: dict[str, Any], random_state: in
     return {**out, "n_sample": int(reduced.gold.size), "n_dev": int(metrics.get("n_dev", 0))}
 
 
-def _metrics(confusion: np.ndarray, binned: np.ndarray) -> dict[str, Any]:
-    """Dev accuracy, macro F1 (over classes with gold or predictions) and ECE from the reduced counts."""
+def confidence_bins(conf: np.ndarray) -> np.ndarray:
+    """The ``ECE_BINS`` equal-width bin of each confidence, right edges included (as
+    :func:`~weaklab.evaluation.expected_calibration_error` bins them: 0.5 is in the bin of (0.4, 0.5]).
+
+    Examples
+    --------
+    >>> confidence_bins(np.array([0.5, 0.55, 1.0])).tolist()
+    [4, 5, 9]
+    """
+    edges = np.linspace(0.0, 1.0, ECE_BINS + 1)[1:-1]
+    return np.clip(np.searchsorted(edges, conf, side="left"), 0, ECE_BINS - 1)
+
+
+def dev_metrics_from_counts(confusion: np.ndarray, binned: np.ndarray) -> dict[str, Any]:
+    """Dev accuracy, macro F1 (over classes with gold or predictions) and ECE from reduced counts.
+
+    Parameters
+    ----------
+    confusion : ndarray of shape (k, k)
+        Dev items by gold class (rows) and predicted class (columns).
+    binned : ndarray of shape (3, ECE_BINS)
+        Per equal-width confidence bin: items, summed confidence, correct items.
+
+    Returns
+    -------
+    dict
+        ``n_dev`` and, with dev items, ``accuracy``, ``macro_f1`` and ``ece``
+        (as :func:`~weaklab.pipeline.training.dev_metrics` on the same items).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> binned = np.zeros((3, ECE_BINS)); binned[:, 9] = [2, 1.9, 1]
+    >>> dev_metrics_from_counts(np.array([[1, 0], [1, 0]]), binned)["accuracy"]
+    0.5
+    """
     n = float(confusion.sum())
     if n == 0:
         return {"n_dev": 0}

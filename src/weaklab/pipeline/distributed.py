@@ -13,9 +13,13 @@ The steps, each on the cluster of :func:`~weaklab.pipeline.engine.engine_client`
   With a gold column, the items that hold gold are found on the workers and
   listed beside the votes (:mod:`~weaklab.pipeline.dask_gold`): no review
   queue offers them;
-* ``analyse`` is :func:`~weaklab.labeling.lf_summary` of the reduced statistics;
+* ``analyse`` is :func:`~weaklab.labeling.lf_summary` of the reduced
+  statistics, with each source's accuracy on the dev gold as on the local
+  engine (:mod:`~weaklab.pipeline.dask_dev`);
 * ``fit`` fits the label model on the reduced statistics (or by distributed
-  EM), writes the soft labels per partition beside the votes, and records
+  EM), writes the soft labels per partition beside the votes, measures it on
+  the dev gold as the local engine does (accuracy, macro F1, ECE, coverage
+  and accuracy on covered items, reduced over the partitions), and records
   the agreement between sources and with the label model, reduced over the
   partitions (:func:`~weaklab._core.agreement.reduce_agreement`);
 * ``train`` trains the out-of-core counterpart of ``tfidf_logreg``
@@ -56,7 +60,8 @@ from ..errors import ValidationError
 from ..labeling import apply_lfs, lf_summary
 from ..store import Store
 from .config import ProjectConfig
-from .dask_gold import GOLD_KIND, gold_key, write_gold_items
+from .dask_dev import label_model_dev_metrics, source_gold_columns
+from .dask_gold import GOLD_KIND, gold_by_partition, gold_key, write_gold_items
 from .dask_query import query_partitioned
 from .dask_train import DASK_END_MODEL, train_partitioned
 from .engine import engine_client, ship_modules
@@ -112,6 +117,7 @@ class _DaskRun:
         self.plm: PartitionedLabelMatrix | None = None
         self.soft: PartitionedSoftLabels | None = None
         self.end_proba: PartitionedSoftLabels | None = None
+        self.gold: list[tuple[np.ndarray, np.ndarray]] | None = None  # per partition: gold rows and classes
 
     def run_config(self, steps: list[str]) -> dict[str, Any]:
         values = self.config.values
@@ -181,10 +187,15 @@ class _DaskRun:
         key = gold_key(self.config, self.data_fp)
         record = write_gold_items(self.votes, self.frame, self.config, key)
         store.add_partitioned(result.run_id, GOLD_KIND, self.votes.root, key, record)
+        self.gold = gold_by_partition(self.votes, record)
         result.metrics["n_gold_items"] = record["n_items"]
 
     def analyse(self, store: Store, result: RunResult) -> None:
-        summary = lf_summary(self.votes).rename(columns={"emp_acc": "emp_accuracy"})
+        summary = lf_summary(self.votes)
+        if self.gold is not None:  # as lf_summary(L, gold) on the local engine: votes on the dev gold
+            summary = summary.join(pd.DataFrame(source_gold_columns(self.votes, self.gold), index=summary.index))
+            result.metrics["n_dev"] = int(sum(len(rows) for rows, _ in self.gold))
+        summary = summary.rename(columns={"emp_acc": "emp_accuracy"})
         stats = stats_for_store(summary)
         stats["coverage"] = summary["coverage"].astype(float)  # no label matrix in the store records it
         store.add_source_stats(result.run_id, stats, versions=self._versions())
@@ -198,7 +209,8 @@ class _DaskRun:
         key = fingerprint("dask-label-model", plm.fingerprint, name, params)
         self.soft = model.predict_proba(plm, output=join(plm.root, f"soft-{key}"))
         soft_fp = fingerprint("dask-soft-labels", plm.fingerprint, key)
-        metrics = {"class": name, "engine": "dask", "n_gold_for_fit": 0,
+        metrics = {**(label_model_dev_metrics(self.soft, plm, self.gold) if self.gold is not None else {}),
+                   "class": name, "engine": "dask", "n_gold_for_fit": 0,
                    "coverage": float(1.0 - _share_without_votes(plm))}
         lm_id = store.add_label_model_run(result.run_id, model.to_state(), metrics=metrics)
         store.add_partitioned(result.run_id, "soft_labels", self.soft.root, soft_fp, self.soft.to_metadata())
