@@ -29,22 +29,33 @@ def _run(root, *args):
     return CliRunner().invoke(main, [*args, "--store", str(root / ".weaklab" / "weaklab.duckdb")])
 
 
-def _recorded_end_proba(root, run_id):
+def _recorded_end_proba(root, run_id, role="end_model"):
     with Project(root).open_store(read_only=True) as store:
         soft = store.run_records(run_id)["soft_labels"]
-        return store.load_soft_labels(int(soft.loc[soft["role"] == "end_model", "soft_labels_id"].iloc[-1])).proba
+        return store.load_soft_labels(int(soft.loc[soft["role"] == role, "soft_labels_id"].iloc[-1])).proba
 
 
 def test_predict_on_the_projects_own_items_gives_the_probabilities_the_run_recorded(project, tmp_path):
     out = _run(project, "predict", str(project / "data" / "comments.csv"), str(tmp_path / "pred.parquet"))
     assert out.exit_code == 0, out.output
-    assert "Wrote 200 prediction(s) of run 2's end model (tfidf_logreg)" in out.output
+    assert "Wrote 200 prediction(s) of run 2's end model (tfidf_logreg, calibrated probabilities)" in out.output
     predicted = pd.read_parquet(tmp_path / "pred.parquet")
     data = pd.read_csv(project / "data" / "comments.csv")
     assert predicted["comment_id"].tolist() == data["comment_id"].tolist()
     proba = predicted[["p_HAM", "p_SPAM"]].to_numpy()
     assert np.allclose(proba, _recorded_end_proba(project, 2), atol=1e-9)
     assert (predicted["class"] == np.where(proba.argmax(axis=1) == 1, "SPAM", "HAM")).all()
+
+
+def test_predict_raw_gives_the_end_models_own_probabilities_and_the_same_classes(project, tmp_path):
+    out = _run(project, "predict", str(project / "data" / "comments.csv"), str(tmp_path / "raw.parquet"), "--raw")
+    assert out.exit_code == 0, out.output
+    assert "raw probabilities" in out.output
+    raw = pd.read_parquet(tmp_path / "raw.parquet")[["p_HAM", "p_SPAM"]].to_numpy()
+    assert np.allclose(raw, _recorded_end_proba(project, 2, "end_model_raw"), atol=1e-9)
+    calibrated = _recorded_end_proba(project, 2)
+    assert not np.allclose(raw, calibrated, atol=1e-3)  # the calibrator changed the probabilities ...
+    assert (raw.argmax(axis=1) == calibrated.argmax(axis=1)).all()  # ... but no predicted class
 
 
 def test_predict_on_new_texts_without_ids(project, tmp_path):

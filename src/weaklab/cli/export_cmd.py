@@ -22,9 +22,13 @@ FORMATS = (".csv", ".tsv", ".parquet", ".jsonl")
 @click.option("--no-text", is_flag=True,
               help="Leave out the text column (it is read from the data file, which must be the version the run "
                    "labelled unless this is given).")
+@click.option("--raw", is_flag=True,
+              help="Give the end model's own probabilities in the end_p_<class> columns, not the ones calibrated "
+                   "on the run's dev gold (the default).")
 @store_option
 @handled
-def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool, store_path: Path | None) -> None:
+def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool, raw: bool,
+           store_path: Path | None) -> None:
     """Write every item's final label of a run to OUTPUT (.csv, .tsv, .parquet or .jsonl, by its suffix).
 
     Columns: the item id (named as the project's id column), the project's
@@ -47,6 +51,7 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
         frame = store.final_labels(run)
         run = int(run if run is not None else store.latest_run_id())
         text_note = "" if no_text else _with_text(store, run, frame)
+        text_note += _with_end_model(store, run, frame, raw)
         _named_ids(store, run, frame)
     if labelled_only:
         frame = frame[(frame["n_votes"] > 0) | frame["label_from"].isin(["annotation", "correction"])]
@@ -79,6 +84,26 @@ def _with_text(store: Any, run: int, frame: Any) -> str:
     texts = dict(zip((str(v) for v in ids), table[field].tolist()))
     frame.insert(1, field, [texts.get(str(v)) for v in frame["item_id"]])
     return ""
+
+
+def _with_end_model(store: Any, run: int, frame: Any, raw: bool) -> str:
+    """Append the run's end-model probabilities (``end_p_<class>``); say which ones, or nothing without them."""
+    from ..pipeline.calibrated import CALIBRATED_ROLE, RAW_ROLE
+
+    softs = store.run_records(run)["soft_labels"]
+    wanted = softs[softs["role"] == (RAW_ROLE if raw else CALIBRATED_ROLE)]
+    if wanted.empty:
+        return "; --raw: the run recorded no raw end-model probabilities" if raw and len(
+            softs[softs["role"] == CALIBRATED_ROLE]) else ""
+    soft = store.load_soft_labels(int(wanted["soft_labels_id"].iloc[-1]))
+    if soft.item_ids is None:
+        return ""
+    rows = {str(v): i for i, v in enumerate(soft.item_ids)}
+    where = [rows.get(str(v), -1) for v in frame["item_id"]]
+    names = soft.class_names if soft.class_names is not None else range(soft.proba.shape[1])
+    for j, name in enumerate(names):
+        frame[f"end_p_{name}"] = [soft.proba[i, j] if i >= 0 else float("nan") for i in where]
+    return "; end model probabilities " + ("raw" if raw else "calibrated")
 
 
 def _named_ids(store: Any, run: int, frame: Any) -> None:

@@ -15,16 +15,21 @@ from .export_cmd import FORMATS, write_table
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--run", "run_id", type=int, default=None,
               help="The run whose end model predicts (default: the newest finished run with one).")
+@click.option("--raw", is_flag=True,
+              help="The end model's own probabilities, not passed through the calibrator the run fitted on its "
+                   "dev gold (the default; the predicted class is the same either way).")
 @store_option
 @handled
-def predict(data: Path, output: Path, run_id: int | None, store_path: Path | None) -> None:
+def predict(data: Path, output: Path, run_id: int | None, raw: bool, store_path: Path | None) -> None:
     """Apply a run's end model to the items of DATA and write its predictions to OUTPUT.
 
     DATA is a .csv, .tsv or .parquet table with the project's text column
     ([data].text_field); OUTPUT is .csv, .tsv, .parquet or .jsonl. Columns:
     the id column (when DATA has it), label (class id), class (its name) and
-    p_<class> per class (the end model's probabilities). An end model that
-    reads the sources' votes runs the project's labeling functions on DATA.
+    p_<class> per class (the end model's probabilities, calibrated on the
+    run's dev gold unless --raw is given). An end model that reads the
+    sources' votes, or whose calibrator treats items with and without a vote
+    apart, runs the project's labeling functions on DATA.
     """
     from ..data import read_table
     from ..pipeline.predict import predict_items, run_with_end_model
@@ -38,10 +43,10 @@ def predict(data: Path, output: Path, run_id: int | None, store_path: Path | Non
     table = read_table(data)
     with open_store(store_path) as store:
         run = run_id if run_id is not None else run_with_end_model(store)
-        frame = predict_items(store, run, table)
+        frame = predict_items(store, run, table, calibrated=not raw)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_table(frame, output, suffix)
     counts = frame["class"].value_counts()
     shown = ", ".join(f"{int(n)} {name}" for name, n in counts.items()) or "no items"
-    click.echo(f"Wrote {len(frame)} prediction(s) of run {run}'s end model ({frame.attrs.get('end_model')}) to "
-               f"{output} ({shown})")
+    click.echo(f"Wrote {len(frame)} prediction(s) of run {run}'s end model ({frame.attrs.get('end_model')}, "
+               f"{frame.attrs.get('calibration')} probabilities) to {output} ({shown})")

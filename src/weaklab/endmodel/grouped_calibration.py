@@ -27,6 +27,8 @@ __all__ = ["TopLabelIsotonic", "GroupedCalibration", "CALIBRATION_METHODS"]
 
 #: Methods :class:`GroupedCalibration` chooses from (``"auto"``) or is told to use.
 CALIBRATION_METHODS = ("none", "temperature", "isotonic")
+#: Version of the layout :meth:`GroupedCalibration.to_state` writes.
+STATE_VERSION = 1
 
 
 class TopLabelIsotonic(BaseEstimator):
@@ -40,6 +42,10 @@ class TopLabelIsotonic(BaseEstimator):
     Attributes
     ----------
     isotonic_ : sklearn.isotonic.IsotonicRegression
+    x_thresholds_, y_thresholds_ : ndarray
+        The fitted step function (``transform`` interpolates between these
+        points and clips outside them, as the isotonic regression does), so
+        that a saved calibrator is two arrays (:meth:`GroupedCalibration.to_state`).
     n_classes_ : int
 
     Examples
@@ -67,12 +73,14 @@ class TopLabelIsotonic(BaseEstimator):
         p, labels = p[known], labels[known]
         hit = (p.argmax(axis=1) == labels).astype(np.float64)
         self.isotonic_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p.max(axis=1), hit)
+        self.x_thresholds_ = np.asarray(self.isotonic_.X_thresholds_, dtype=np.float64)
+        self.y_thresholds_ = np.asarray(self.isotonic_.y_thresholds_, dtype=np.float64)
         self.n_classes_ = p.shape[1]
         return self
 
     def transform(self, proba: Any) -> np.ndarray:
         """Calibrated probabilities ``(n, k)``; each row keeps its argmax."""
-        check_fitted(self, "isotonic_")
+        check_fitted(self, "x_thresholds_")
         p = check_proba("proba", proba, n_classes=self.n_classes_)
         top = p.argmax(axis=1)
         rows = np.arange(p.shape[0])
@@ -84,7 +92,7 @@ class TopLabelIsotonic(BaseEstimator):
         # the runner-up's new share is second * (1 - c') / rest; c' >= it keeps the argmax
         floor = np.where(rest > 0, second / np.maximum(rest + second, 1e-300), 1.0 / p.shape[1])
         floor = np.minimum(conf, np.maximum(floor, 1.0 / p.shape[1]) * (1 + 1e-9))  # strictly above the runner-up
-        new = np.clip(np.asarray(self.isotonic_.predict(conf), dtype=np.float64), floor, 1.0)
+        new = np.clip(np.interp(conf, self.x_thresholds_, self.y_thresholds_), floor, 1.0)
         scale = np.where(rest > 0, (1.0 - new) / np.maximum(rest, 1e-300), 0.0)
         out = others * scale[:, None]
         spread = (rest <= 0) & (new < 1.0)  # a one-hot row that must give mass away: spread it evenly
@@ -92,6 +100,20 @@ class TopLabelIsotonic(BaseEstimator):
             out[spread] = (1.0 - new[spread])[:, None] / (p.shape[1] - 1)
         out[rows, top] = new
         return np.asarray(out / out.sum(axis=1, keepdims=True))
+
+
+def _restored(method: str, entry: dict[str, Any], arrays: dict[str, Any], i: int, k: int) -> Any:
+    """One group's calibrator rebuilt from its saved entry (None for ``"none"``)."""
+    if method == "none":
+        return None
+    calibrator = _make(method)
+    if method == "temperature":
+        calibrator.temperature_ = float(entry["temperature"])
+    else:
+        calibrator.x_thresholds_ = np.asarray(arrays[f"isotonic_x_{i}"], dtype=np.float64)
+        calibrator.y_thresholds_ = np.asarray(arrays[f"isotonic_y_{i}"], dtype=np.float64)
+    calibrator.n_classes_ = k
+    return calibrator
 
 
 def _make(method: str) -> Any:
@@ -204,6 +226,66 @@ class GroupedCalibration(BaseEstimator):
     def fit_transform(self, proba: Any, y: Any, groups: Any = None) -> np.ndarray:
         """:meth:`fit`, then :meth:`transform` of the same rows."""
         return self.fit(proba, y, groups).transform(proba, groups)
+
+    def to_state(self) -> dict[str, Any]:
+        """The fitted calibrator as JSON-able keys plus ``"arrays"`` (never pickle).
+
+        Returns
+        -------
+        dict
+            ``class``, ``version``, ``params``, ``n_classes``, ``groups`` (one
+            entry per group key, ``None`` = the pooled calibrator: its
+            ``method``, ``n_items`` and, for temperature scaling, its
+            ``temperature``) and ``arrays`` (the isotonic step functions).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> p1 = rng.uniform(0.5, 1.0, 300)
+        >>> proba = np.c_[p1, 1 - p1]
+        >>> y = np.where(rng.random(300) < 0.75, 0, 1)
+        >>> cal = GroupedCalibration().fit(proba, y)
+        >>> again = GroupedCalibration.from_state(cal.to_state())
+        >>> bool(np.allclose(again.transform(proba), cal.transform(proba)))
+        True
+        """
+        check_fitted(self, "methods_")
+        groups: list[dict[str, Any]] = []
+        arrays: dict[str, np.ndarray] = {}
+        for i, (key, method) in enumerate(self.methods_.items()):
+            entry: dict[str, Any] = {"key": key, "method": method, "n_items": self.n_items_.get(key)}
+            calibrator = self.calibrators_.get(key)
+            if isinstance(calibrator, TemperatureScaling):
+                entry["temperature"] = float(calibrator.temperature_)
+            elif isinstance(calibrator, TopLabelIsotonic):
+                arrays[f"isotonic_x_{i}"] = calibrator.x_thresholds_
+                arrays[f"isotonic_y_{i}"] = calibrator.y_thresholds_
+            groups.append(entry)
+        return {"class": "GroupedCalibration", "version": STATE_VERSION, "n_classes": int(self.n_classes_),
+                "params": self.get_params(), "groups": groups, "arrays": arrays}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> GroupedCalibration:
+        """Rebuild a calibrator saved by :meth:`to_state` (it transforms exactly as the saved one)."""
+        if not isinstance(state, dict) or state.get("class") != "GroupedCalibration" \
+                or state.get("version") != STATE_VERSION:
+            raise fail("state", f"a GroupedCalibration state of version {STATE_VERSION}",
+                       got_text=f"{state.get('class') if isinstance(state, dict) else type(state).__name__!r}")
+        out = cls(**state["params"])
+        k = int(state["n_classes"])
+        out.n_classes_, out.methods_, out.calibrators_, out.n_items_, out.cv_ece_ = k, {}, {}, {}, {}
+        arrays = state.get("arrays", {})
+        for i, entry in enumerate(state["groups"]):
+            key, method = entry["key"], str(entry["method"])
+            out.methods_[key] = method
+            if entry.get("n_items") is not None:
+                out.n_items_[key] = int(entry["n_items"])
+            if method == "pooled":
+                continue
+            out.calibrators_[key] = _restored(method, entry, arrays, i, k)
+        out.groups_ = np.asarray([key for key in out.methods_ if key is not None])
+        return out
 
     # ------------------------------------------------------------------ helpers
     @staticmethod

@@ -18,6 +18,7 @@ from .._core.validation import fail
 from ..errors import ValidationError
 from ..labeling import apply_lfs
 from ..store import Store
+from .calibrated import apply_calibrator_state, needs_groups
 from .config import load_config
 from .end_model_state import TextEndModel
 from .loading import load_lfs
@@ -37,7 +38,7 @@ def run_with_end_model(store: Store) -> int:
                           "(`weaklab train` trains one)")
 
 
-def predict_items(store: Store, run_id: int, data: pd.DataFrame) -> pd.DataFrame:
+def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: bool = True) -> pd.DataFrame:
     """The predictions of run ``run_id``'s end model on the items of ``data``.
 
     Parameters
@@ -48,13 +49,18 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame) -> pd.DataFrame
     data : pandas.DataFrame
         New items with the project's text column (``[data].text_field``);
         the id column, when present, is kept.
+    calibrated : bool, default=True
+        Give the probabilities through the calibrator the run fitted on its
+        dev gold (the ones the run stored; the predicted class is the same
+        either way); False gives the end model's raw probabilities.
 
     Returns
     -------
     pandas.DataFrame
         One row per item of ``data``, in order: the id column (when ``data``
         has it), ``label`` (the predicted class id), ``class`` (its name) and
-        ``p_<class>`` per class (the end model's probabilities).
+        ``p_<class>`` per class (the end model's probabilities, calibrated
+        unless ``calibrated=False``). ``attrs["calibration"]`` says which.
 
     Raises
     ------
@@ -83,8 +89,12 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame) -> pd.DataFrame
     if field not in data.columns:
         raise fail("data", f"a column {field!r} (the text column the end model of run {run_id} reads, "
                    "[data].text_field)", got_text=f"columns {[str(c) for c in data.columns]}")
-    votes = _votes(model, meta, data, run_id) if model.reads_votes else None
-    proba = model.predict_proba(end_model_texts(data, field), votes)
+    grouped = calibrated and needs_groups(model.state)  # the calibrator tells items with a vote from the others
+    votes = _votes(model, meta, data, run_id) if model.reads_votes or grouped else None
+    proba = model.predict_proba(end_model_texts(data, field), votes if model.reads_votes else None)
+    if calibrated:
+        covered = None if votes is None else np.asarray((np.asarray(votes) >= 0).any(axis=1), dtype=bool)
+        proba = apply_calibrator_state(model.state, proba, covered)
     names = model.state.get("class_names") or [str(c) for c in range(proba.shape[1])]
     out = pd.DataFrame(index=range(len(data)))
     id_column = meta.get("id_column")
@@ -95,6 +105,7 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame) -> pd.DataFrame
     for j, name in enumerate(names):
         out[f"p_{name}"] = proba[:, j]
     out.attrs["end_model"] = record
+    out.attrs["calibration"] = ("calibrated" if calibrated and model.state.get("calibrator") else "raw")
     return out
 
 

@@ -46,6 +46,7 @@ from ..models import LabelModel
 from ..store import Store
 from .alerts import Alert, AlertThresholds
 from .answer_journal import recover_journals
+from .calibrated import CALIBRATED_ROLE, RAW_ROLE, fit_end_calibrator, with_calibrator
 from .config import ProjectConfig, load_config
 from .image_model import trained_image_model
 from .loading import (
@@ -388,15 +389,20 @@ class Project:
             fitted.state.update(class_names=None if names is None else list(names),
                                 source_names=[lf.name for lf in state.lfs],
                                 source_versions=[lf.fingerprint for lf in state.lfs])
+        applied = fit_end_calibrator(fitted.proba, gold_dev, state.matrix.votes_per_item() > 0,
+                                     random_state=self.random_state)
+        calibration = {**fitted.calibration, "applied": applied.lineage}
+        model_state = None if fitted.state is None else with_calibrator(fitted.state, applied.state)
         store.add_end_model_run(result.run_id, name, params=fitted.params, metrics=fitted.metrics,
-                                calibration=fitted.calibration, state=fitted.state)
-        store.add_soft_labels(state.dataset_id, SoftLabels(fitted.proba, item_ids=soft.item_ids,
-                                                           class_names=soft.class_names, producer=name),
-                              run_id=result.run_id, role="end_model", dtype="float64")
-        state.end_proba, state.end_model, state.end_model_key = fitted.proba, fitted, key
+                                calibration=calibration, state=model_state)
+        for proba, role in ((applied.proba, CALIBRATED_ROLE), (fitted.proba, RAW_ROLE)):
+            store.add_soft_labels(state.dataset_id, SoftLabels(proba, item_ids=soft.item_ids,
+                                                               class_names=soft.class_names, producer=name),
+                                  run_id=result.run_id, role=role, dtype="float64")
+        state.end_proba, state.end_model, state.end_model_key = applied.proba, fitted, key
         result.reused["train"] = reused_from is not None
         result.metrics["end_model"] = {"name": name, **fitted.metrics, "reused_from": reused_from,
-                                       **{k: v for k, v in fitted.calibration.items() if k != "bins"}}
+                                       **{k: v for k, v in calibration.items() if k != "bins"}}
         result.metrics["end_model_key"] = key
         result.metrics.setdefault("seconds", {})["train"] = time.perf_counter() - started
 

@@ -6,7 +6,8 @@ probabilities). Like the label matrix and the label model, they are keyed by
 a fingerprint of everything they depend on; a later run with the same key
 takes their recorded outputs from the store instead of training again:
 
-* the end model: its probabilities (soft labels of role ``"end_model"``),
+* the end model: its own (raw) probabilities (soft labels of role ``"end_model_raw"``;
+  ``"end_model"`` in runs recorded before the calibrated ones were stored),
   parameters, metrics and calibration;
 * the issue judge: its out-of-fold probabilities over the covered items
   (soft labels of role ``"issues_judge"``); finding and ranking issues from
@@ -29,6 +30,7 @@ import pandas as pd
 from .._core import SoftLabels, fingerprint
 from ..errors import StoreError
 from ..store import Store
+from .calibrated import CALIBRATED_ROLE, RAW_ROLE
 from .training import EndModelResult, text_features, train_end_model
 
 __all__ = ["JUDGE_ROLE", "recorded", "find_previous_run", "end_model_key", "trained_end_model", "recorded_end_model",
@@ -98,7 +100,8 @@ def recorded_end_model(store: Store, run_id: int, features_fn: Callable[[], Any]
     """
     records = store.run_records(run_id)
     softs, models = records["soft_labels"], records["end_model_runs"]
-    softs = softs[softs["role"] == "end_model"]
+    raw = softs[softs["role"] == RAW_ROLE]  # the end model's own probabilities (runs before it: role "end_model")
+    softs = raw if len(raw) else softs[softs["role"] == CALIBRATED_ROLE]
     if softs.empty or models.empty:
         return None
     soft = recorded(store.load_soft_labels, int(softs["soft_labels_id"].iloc[-1]))
