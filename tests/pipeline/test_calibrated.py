@@ -117,3 +117,27 @@ def test_the_saved_calibrator_reproduces_the_stored_calibrated_probabilities(tra
     assert np.allclose(calibrated, proba["end_model"], atol=1e-9)
     assert np.allclose(raw, proba["end_model_raw"], atol=1e-9)
     assert np.array_equal(apply_calibrator_state({}, raw, None), raw)  # a state without a calibrator: as given
+
+
+def test_the_report_and_the_dashboard_show_one_reliability_diagram_per_slice(trained):
+    root, run = trained
+    from weaklab.report.writer import render_report
+
+    with Project(root).open_store(read_only=True) as store:
+        calibration = store.run_records(run)["end_model_runs"].iloc[-1]["calibration"]
+        html = render_report(store, run)
+    slices = calibration["slices"]
+    assert set(slices) <= {"with a vote", "without a vote"} and slices, slices
+    assert sum(s["n"] for s in slices.values()) == calibration["n_eval"]  # the held-out half, split by coverage
+    for name, measured in slices.items():
+        assert 0 <= measured["ece_after"] <= 1 and sum(b["count"] for b in measured["bins_before"]) == measured["n"]
+        assert f"Reliability diagram: {name}" in html
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from weaklab.dashboard import create_app
+
+    with TestClient(create_app(root / ".weaklab" / "weaklab.duckdb"), base_url="http://127.0.0.1") as web:
+        page = web.get(f"/health?run={run}")
+    assert page.status_code == 200
+    assert page.text.count('class="slice-reliability"') == len(slices)

@@ -240,6 +240,19 @@ def _calibration_is_measured_on_the_dev_rows(root, run, dev_proba, dev_gold):
     assert end["ece"] == pytest.approx(recorded["ece"])
 
 
+def _calibrated_beside_raw(applied, proba, n_dev):
+    """The stored end-model probabilities are the raw ones (kept at ``raw_root``) through the calibrator fitted on
+    the gathered dev rows: same predicted classes, other probabilities, lineage naming the split."""
+    from weaklab import PartitionedSoftLabels
+
+    assert applied["applied"] and applied["n_fit"] == n_dev and applied["fitted_on"].startswith("dev")
+    soft = PartitionedSoftLabels.open(applied["raw_root"])
+    raw = np.concatenate([soft.read_partition(i).proba for i in range(soft.n_partitions)])
+    assert raw.shape == proba.shape and (raw.argmax(axis=1) == proba.argmax(axis=1)).all()
+    assert not np.allclose(raw, proba, atol=1e-3)
+    return raw
+
+
 def test_the_query_step_on_dask_picks_the_most_uncertain_items_not_answered_nor_held_out(cluster, tmp_path_factory):
     """weaklab query on the Dask engine ranks the end model's probabilities (trained out of core, as the local
     engine ranks its end model's) partition by partition: it equals ranking every item's entropy at once (ties in
@@ -263,7 +276,8 @@ def test_the_query_step_on_dask_picks_the_most_uncertain_items_not_answered_nor_
     # over partitions
     assert first.metrics["end_model"]["n_dev"] == held_out.sum()
     assert first.metrics["end_model"]["accuracy"] == pytest.approx((proba[held_out].argmax(axis=1) == gold).mean())
-    _calibration_is_measured_on_the_dev_rows(root, first, proba[held_out], gold)
+    raw = _calibrated_beside_raw(first.metrics["end_model"]["applied"], proba, int(held_out.sum()))
+    _calibration_is_measured_on_the_dev_rows(root, first, raw[held_out], gold)
 
     def expected(excluded):
         scores = uncertainty(proba, measure="entropy")

@@ -21,9 +21,11 @@ from typing import Any
 import numpy as np
 
 from .._core.dask_ops import import_dask, tree_reduce
-from .._core.partitioned import PartitionedLabelMatrix, PartitionedSoftLabels
-from ..endmodel import PartitionedTextClassifier
+from .._core.dataset_io import write_frame
+from .._core.partitioned import PartitionedLabelMatrix, PartitionedSoftLabels, proba_columns
+from ..endmodel import GroupedCalibration, PartitionedTextClassifier
 from ..errors import ValidationError
+from .calibrated import fit_end_calibrator
 from .config import ProjectConfig
 from .loading import dev_mask, gold_labels
 from .training import calibration
@@ -61,7 +63,11 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
     Returns
     -------
     proba : PartitionedSoftLabels
-        The end model's probabilities of every item.
+        The end model's probabilities of every item, through the calibrator
+        fitted on the gathered dev rows (as on the local engine,
+        :func:`~weaklab.pipeline.calibrated.fit_end_calibrator`; written to
+        ``output + "-calibrated"``); the raw ones (at ``output``, named by
+        ``calibration["applied"]["raw_root"]``) when fewer than 20 dev rows have gold.
     params : dict
         The parameters used.
     metrics : dict
@@ -72,7 +78,8 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
         fitted on half the dev rows and measured on the other half, or a
         ``note`` when there are too few), computed on a seeded uniform sample of
         at most ``MAX_CALIBRATION_SAMPLE`` dev rows gathered from the
-        partitions, plus ``n_sample`` and ``n_dev``.
+        partitions, plus ``n_sample``, ``n_dev`` and ``applied`` (the
+        applied calibrator's lineage, with ``raw_root`` and ``calibrated_root``).
 
     Raises
     ------
@@ -103,7 +110,8 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
     (reduced,) = dask.compute(tree_reduce(tasks, _merge_summaries))
     params_used = {**used, "n_features": model.n_features, "schedule": model.schedule}
     metrics = {"n_train": int(model.n_train_), **dev_metrics_from_counts(reduced.confusion, reduced.binned)}
-    return proba, params_used, metrics, _calibration(reduced, metrics, random_state)
+    calibrated, lineage = _applied(proba, plm, reduced, output, random_state)
+    return calibrated, params_used, metrics, {**_calibration(reduced, metrics, random_state), "applied": lineage}
 
 
 def column_parts(frame: Any, columns: Any) -> list[Any]:
@@ -194,6 +202,37 @@ def _calibration(reduced: _DevSummary, metrics: dict[str, Any], random_state: in
     ``n_dev``)."""
     out = calibration(reduced.proba, reduced.gold, random_state=random_state, covered=reduced.covered)
     return {**out, "n_sample": int(reduced.gold.size), "n_dev": int(metrics.get("n_dev", 0))}
+
+
+def _applied(raw: PartitionedSoftLabels, plm: PartitionedLabelMatrix, reduced: _DevSummary, output: str,
+             random_state: int) -> tuple[PartitionedSoftLabels, dict[str, Any]]:
+    """The calibrator fitted on the gathered dev rows, applied partition by partition (written beside the raw
+    probabilities, ``output + "-calibrated"``); the raw ones are returned when too few dev rows have gold."""
+    applied = fit_end_calibrator(reduced.proba, reduced.gold, reduced.covered, random_state=random_state,
+                                 split="dev (sample gathered from the partitions)")
+    lineage = {**applied.lineage, "raw_root": raw.root}
+    if applied.state is None:
+        return raw, lineage
+    dask = import_dask()
+    root = f"{output}-calibrated"
+    tasks = [dask.delayed(_calibrate_partition)(raw, plm, i, applied.state, root) for i in range(raw.n_partitions)]
+    dask.compute(*tasks)
+    out = PartitionedSoftLabels(root, raw.n_classes, raw.partitions, raw.partition_rows, raw.class_names,
+                                "PartitionedTextClassifier+GroupedCalibration", raw.votes_root, raw.storage_options)
+    out.save_metadata()
+    return out, {**lineage, "calibrated_root": root}
+
+
+def _calibrate_partition(raw: PartitionedSoftLabels, plm: PartitionedLabelMatrix, i: int,
+                         calibrator: dict[str, Any], root: str) -> int:
+    """Write partition ``i`` of ``raw`` through the calibrator (on a worker); its row count."""
+    frame = raw.read_frame(i)
+    columns = proba_columns(raw.n_classes)
+    covered = plm.read_partition(i).votes_per_item() > 0
+    proba = GroupedCalibration.from_state(calibrator).transform(frame[columns].to_numpy(), groups=covered)
+    frame[columns] = proba
+    write_frame(frame, root, raw.partitions[i], raw.storage_options)
+    return len(frame)
 
 
 def confidence_bins(conf: np.ndarray) -> np.ndarray:

@@ -46,6 +46,7 @@ class RunData:
     curves: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     ece: dict[str, Any] = field(default_factory=dict)
     slices: list[dict[str, Any]] | None = None
+    slice_curves: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     issues: pd.DataFrame | None = None
     n_issues: int = 0
     alerts: pd.DataFrame | None = None
@@ -97,6 +98,8 @@ def _read_partitioned(store: Store, run_id: int, data: RunData, records: dict[st
     data.sources = sources
     data.label_model = _label_model(store, records["label_model_runs"], sources)
     data.end_models = [to_jsonable(r) for r in records["end_model_runs"].to_dict("records")]
+    _end_model_calibration(data)
+    data.slices = _slices(data)
     dataset_id = int(data.run["dataset_id"])
     data.n_annotations = len(store.annotations(dataset_id))
     answers = store.run_human_labels(run_id, seen_by_run=False)
@@ -217,6 +220,13 @@ def _ids_or(item_ids: Any, dataset_ids: Any) -> Any:
 
 
 def _calibration(data: RunData, soft: SoftLabels | None, answers: pd.DataFrame, dataset_ids: Any) -> None:
+    _end_model_calibration(data)
+    if not data.curves and soft is not None:
+        _label_model_curve(data, soft, answers, _ids_or(soft.item_ids, dataset_ids))
+
+
+def _end_model_calibration(data: RunData) -> None:
+    """The end models' reliability bins and ECE, and per slice of held-out dev items a diagram before/after."""
     for model in data.end_models:
         cal = model.get("calibration") or {}
         if not isinstance(cal, Mapping):
@@ -228,8 +238,12 @@ def _calibration(data: RunData, soft: SoftLabels | None, answers: pd.DataFrame, 
                 data.curves[f"{name} {label}".strip()] = bins
         data.ece.update({f"{name}: {k}": cal[k] for k in ("ece", "ece_before", "ece_after", "temperature", "note")
                          if k in cal})
-    if not data.curves and soft is not None:
-        _label_model_curve(data, soft, answers, _ids_or(soft.item_ids, dataset_ids))
+        slices = cal.get("slices")
+        for slice_name, rec in (slices.items() if isinstance(slices, Mapping) else ()):
+            if isinstance(rec, Mapping):
+                curves = {f"{name} {label}": _bins(rec.get(key)) for key, label in
+                          (("bins_before", "before calibration"), ("bins_after", "after calibration"))}
+                data.slice_curves[str(slice_name)] = {k: v for k, v in curves.items() if v}
 
 
 def _bins(value: Any) -> list[dict[str, Any]]:
@@ -265,6 +279,12 @@ def _slices(data: RunData) -> list[dict[str, Any]] | None:
     for metrics in candidates:
         if isinstance(metrics, Mapping) and metrics.get("slices"):
             return _slice_rows(metrics["slices"])
+    for model in reversed(data.end_models):  # the calibration's slices of held-out dev items
+        slices = (model.get("calibration") or {}).get("slices") if isinstance(model.get("calibration"),
+                                                                              Mapping) else None
+        if isinstance(slices, Mapping) and slices:
+            return [{"slice": k, **{m: v.get(m) for m in ("n", "accuracy", "ece_before", "ece_after")}}
+                    for k, v in slices.items() if isinstance(v, Mapping)]
     return None
 
 

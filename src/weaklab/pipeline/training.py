@@ -20,7 +20,8 @@ from ..models import LabelModel
 from .end_model_state import text_model_state, text_vectorizer
 
 __all__ = ["END_MODEL_DEFAULTS", "EndModelResult", "calibration", "checked_label_model", "label_model_class",
-           "dev_metrics", "end_model_texts", "fitted_text_features", "text_features", "train_end_model"]
+           "dev_metrics", "end_model_texts", "fitted_text_features", "reliability_bins", "slice_reliability",
+           "text_features", "train_end_model"]
 
 #: Parameters of the tfidf_logreg end model when weaklab.toml leaves them out.
 END_MODEL_DEFAULTS: dict[str, Any] = {"C": 4.0, "max_iter": 2000, "ngram_max": 2, "min_df": 1}
@@ -233,6 +234,8 @@ def calibration(proba: np.ndarray, gold: np.ndarray, *, random_state: int = 0,
                 covered: np.ndarray | None = None) -> dict[str, Any]:
     """Reliability bins on the dev items and ECE before/after calibration fitted on half of them.
 
+    With ``covered``, ``"slices"`` holds the same measurement on the held-out
+    half for the items with and without a vote (:func:`slice_reliability`).
     The calibrator is :class:`~weaklab.endmodel.GroupedCalibration`: items
     with and without a vote (``covered``) are calibrated separately when each
     part has enough dev items, with the method of lowest out-of-fold ECE.
@@ -241,9 +244,7 @@ def calibration(proba: np.ndarray, gold: np.ndarray, *, random_state: int = 0,
     if known.size < MIN_CALIBRATION_ITEMS:
         return {"note": f"calibration needs at least {MIN_CALIBRATION_ITEMS} dev items with gold; "
                         f"got {known.size}"}
-    curve = reliability_curve(proba[known], gold[known], n_bins=10)
-    bins = [{k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
-            for row in curve[["lower", "upper", "confidence", "accuracy", "count"]].to_dict("records")]
+    bins = reliability_bins(proba[known], gold[known])
     rng = np.random.default_rng(random_state)
     shuffled = rng.permutation(known)
     fit_rows, eval_rows = shuffled[: known.size // 2], shuffled[known.size // 2:]
@@ -258,4 +259,59 @@ def calibration(proba: np.ndarray, gold: np.ndarray, *, random_state: int = 0,
         "ece_after": expected_calibration_error(after, gold[eval_rows], n_bins=10),
         "calibration_methods": {str(k): v for k, v in scaler.methods_.items()},
         "n_fit": int(fit_rows.size), "n_eval": int(eval_rows.size),
+        "slices": {} if covered is None else slice_reliability(
+            proba[eval_rows], after, gold[eval_rows],
+            {"with a vote": groups[eval_rows], "without a vote": ~groups[eval_rows]}),
     }
+
+
+def reliability_bins(proba: np.ndarray, gold: np.ndarray) -> list[dict[str, float | None]]:
+    """The 10 equal-width reliability bins of ``proba`` ``(n, k)`` against ``gold`` ``(n,)`` as JSON-able dicts.
+
+    Examples
+    --------
+    >>> bins = reliability_bins(np.array([[0.95, 0.05], [0.75, 0.25]]), np.array([0, 1]))
+    >>> [(b["confidence"], b["accuracy"], b["count"]) for b in bins if b["count"]]
+    [(0.75, 0.0, 1.0), (0.95, 1.0, 1.0)]
+    """
+    curve = reliability_curve(proba, gold, n_bins=10)
+    return [{str(k): (None if pd.isna(v) else float(v)) for k, v in row.items()}
+            for row in curve[["lower", "upper", "confidence", "accuracy", "count"]].to_dict("records")]
+
+
+def slice_reliability(before: np.ndarray, after: np.ndarray, gold: np.ndarray,
+                      slices: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+    """Per slice of held-out items: accuracy, ECE and reliability bins before and after calibration.
+
+    Parameters
+    ----------
+    before, after : ndarray of shape (n, k)
+        Raw and calibrated probabilities of held-out items (the calibrator never saw their gold).
+    gold : ndarray of shape (n,)
+    slices : dict
+        Slice name -> boolean mask ``(n,)``; empty slices are left out.
+
+    Returns
+    -------
+    dict
+        Slice name -> ``n``, ``accuracy``, ``ece_before``, ``ece_after``,
+        ``bins_before``, ``bins_after``.
+
+    Examples
+    --------
+    >>> p = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
+    >>> out = slice_reliability(p, p, np.array([0, 1, 1]), {"first two": np.array([True, True, False])})
+    >>> out["first two"]["n"], out["first two"]["accuracy"]
+    (2, 0.5)
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, mask in slices.items():
+        rows = np.asarray(mask, dtype=bool)
+        if not rows.any():
+            continue
+        y = gold[rows]
+        out[name] = {"n": int(rows.sum()), "accuracy": float(np.mean(before[rows].argmax(axis=1) == y)),
+                     "ece_before": expected_calibration_error(before[rows], y, n_bins=10),
+                     "ece_after": expected_calibration_error(after[rows], y, n_bins=10),
+                     "bins_before": reliability_bins(before[rows], y), "bins_after": reliability_bins(after[rows], y)}
+    return out

@@ -209,7 +209,7 @@ def _end_model_section(data: RunData) -> str:
 
 
 def _calibration_section(data: RunData) -> str:
-    if not data.curves and not data.ece:
+    if not data.curves and not data.ece and not data.slice_curves:
         return missing()
     body = kv_table(data.ece) if data.ece else ""
     if data.curves:
@@ -218,6 +218,12 @@ def _calibration_section(data: RunData) -> str:
                  "perfect calibration. ECE: expected calibration error (lower is better).</p>")
     else:
         body += missing("No reliability bins recorded for this run.")
+    for name, curves in data.slice_curves.items():
+        if curves:
+            body += reliability_diagram(curves, title=f"Reliability diagram: {name}")
+    if data.slice_curves:
+        body += ('<p class="note">One diagram per slice, on the held-out half of the dev items (the calibrator '
+                 "measured there was fitted on the other half).</p>")
     return body
 
 

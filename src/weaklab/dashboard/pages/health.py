@@ -32,10 +32,13 @@ def _health_view(state: DashboardState, run_id: int) -> dict[str, Any]:
               for m in summary.end_models]
     curves = {k: v for k, v in summary.curves.items() if v}
     diagram = charts.reliability(curves, title="Reliability diagram") if curves else None
+    per_slice = {name: charts.reliability(c, title=f"Reliability diagram: {name}")
+                 for name, c in summary.slice_curves.items() if c}
     confusion, note = _confusion(state, run_id, summary, names)
     matrix = charts.heatmap(names, names, confusion, title="Confusion matrix", high=float(np.nanmax(confusion)),
                             fmt=".0f") if confusion is not None and confusion.size else None
-    return {"models": models, "diagram": diagram, "ece": summary.ece, "slices": summary.slices,
+    return {"models": models, "diagram": diagram, "slice_diagrams": per_slice, "ece": summary.ece,
+            "slices": summary.slices,
             "confusion": matrix, "confusion_note": note, "run_metrics": flat_numbers(summary.run.get("metrics"))}
 
 
