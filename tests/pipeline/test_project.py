@@ -68,7 +68,7 @@ def test_full_run_records_every_step(root):
     with Store(Project(root).store_path, read_only=True) as store:
         records = store.run_records(result.run_id)
         assert len(records["label_model_runs"]) == 1 and len(records["end_model_runs"]) == 1
-        assert set(records["soft_labels"]["role"]) == {"label_model", "end_model", "issues_judge"}
+        assert set(records["soft_labels"]["role"]) == {"label_model", "end_model", "end_model_raw", "issues_judge"}
         assert store.n_label_issues(result.run_id) == len(result.issues)
         assert set(store.source_history("kw_song").columns) >= {"coverage", "conflicts", "est_accuracy", "decides"}
     data = pd.read_csv(root / "data" / "comments.csv")

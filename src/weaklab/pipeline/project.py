@@ -402,7 +402,7 @@ class Project:
         state.end_proba, state.end_model, state.end_model_key = applied.proba, fitted, key
         result.reused["train"] = reused_from is not None
         result.metrics["end_model"] = {"name": name, **fitted.metrics, "reused_from": reused_from,
-                                       **{k: v for k, v in calibration.items() if k != "bins"}}
+                                       **{k: v for k, v in calibration.items() if k not in ("bins", "slices")}}
         result.metrics["end_model_key"] = key
         result.metrics.setdefault("seconds", {})["train"] = time.perf_counter() - started
 
