@@ -173,13 +173,14 @@ def test_a_dask_project_keeps_votes_partitioned_and_equals_the_local_run(cluster
 
 def _lineage_and_dev_measures_are_the_local_ones(root, local, other, on_dask):
     """The store holds the same lineage for both runs: the sources and their versions, each source's statistics
-    (coverage, overlaps, conflicts, accuracy on the dev gold, the label model's estimate), the label model's class,
+    (coverage, overlaps, conflicts, accuracy on the dev gold, the label model's estimate and share of the evidence),
+    the label model's class,
     parameters and dev measures (accuracy, macro F1, ECE, coverage, accuracy on covered items), and the items
     that hold gold (which no review queue offers)."""
     from weaklab.pipeline import Project
     from weaklab.pipeline.review import gold_items
 
-    stats = ["coverage", "overlaps", "conflicts", "emp_accuracy", "est_accuracy"]
+    stats = ["coverage", "overlaps", "conflicts", "emp_accuracy", "est_accuracy", "weight_share"]
     measures = ["n_dev", "accuracy", "macro_f1", "ece", "coverage_dev", "accuracy_covered", "coverage",
                 "n_gold_for_fit", "class"]
     found = []

@@ -67,7 +67,7 @@ from .dask_train import DASK_END_MODEL, train_partitioned
 from .engine import engine_client, ship_modules
 from .issue_evidence import issue_evidence
 from .loading import check_lf_columns, load_lfs
-from .record import record_sources, recorded_run, run_steps, source_accuracy, stats_for_store
+from .record import record_sources, recorded_run, run_steps, source_accuracy, stats_for_store, weight_share
 from .steps_late import DEFAULT_MAX_ISSUES
 from .training import checked_label_model
 
@@ -219,7 +219,9 @@ class _DaskRun:
                               agreement.to_dict())
         accuracy = source_accuracy(model)
         if accuracy is not None:
-            stats = pd.DataFrame({"est_accuracy": accuracy}, index=list(plm.source_names))
+            stats = pd.DataFrame({"est_accuracy": accuracy,  # and each source's share, as label_model_stats
+                                  "weight_share": weight_share(accuracy, agreement.class_votes.sum(axis=1),
+                                                               plm.n_classes)}, index=list(plm.source_names))
             store.add_source_stats(result.run_id, stats_for_store(stats), versions=self._versions())
             if result.summary is not None:
                 result.summary = result.summary.join(stats, how="left")

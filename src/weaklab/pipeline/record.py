@@ -22,7 +22,8 @@ from .alerts import Alert, AlertThresholds, detect_alerts
 
 __all__ = ["record_sources", "label_model_stats", "source_accuracy", "record_alerts", "record_class_alerts",
            "previous_stats", "source_code",
-           "MAX_DECIDES_ITEMS", "RecordedRun", "recorded_run", "run_steps", "stats_for_store", "STAT_COLUMNS"]
+           "MAX_DECIDES_ITEMS", "RecordedRun", "recorded_run", "run_steps", "stats_for_store", "STAT_COLUMNS",
+           "weight_share"]
 
 #: Items sampled (deterministically) to estimate how often one source decides the label.
 MAX_DECIDES_ITEMS = 20_000
@@ -172,7 +173,7 @@ def label_model_stats(model: LabelModel, L: LabelMatrix, *, random_state: int = 
     frame = pd.DataFrame(index=pd.Index(names, name="source"))
     frame["est_accuracy"] = np.nan if accuracy is None else accuracy
     frame["decides"] = _decides(model, L, random_state)
-    frame["weight_share"] = _weight_share(accuracy, L)
+    frame["weight_share"] = weight_share(accuracy, L.votes_per_source(), L.n_classes)
     return frame
 
 
@@ -195,14 +196,24 @@ def _decides(model: LabelModel, L: LabelMatrix, random_state: int) -> np.ndarray
     return out
 
 
-def _weight_share(accuracy: np.ndarray | None, L: LabelMatrix) -> np.ndarray:
+def weight_share(accuracy: np.ndarray | None, votes_per_source: np.ndarray, n_classes: int) -> np.ndarray:
+    """Each source's share of the label model's evidence: its log-odds weight times its votes, over all sources'.
+
+    The weight is ``max(0, log(acc (k - 1) / (1 - acc)))`` of the estimated
+    accuracy (clipped to ``[0.001, 0.999]``); NaN for every source without
+    an estimate or when no source has weight.
+
+    Examples
+    --------
+    >>> weight_share(np.array([0.9, 0.5]), np.array([10, 30]), 2).tolist()
+    [1.0, 0.0]
+    """
     if accuracy is None:
-        return np.full(L.n_sources, np.nan)
-    k = L.n_classes
+        return np.full(len(votes_per_source), np.nan)
     acc = np.clip(accuracy, 1e-3, 1 - 1e-3)
-    weight = np.maximum(np.log(acc * (k - 1) / (1 - acc)), 0.0) * L.votes_per_source()
+    weight = np.maximum(np.log(acc * (n_classes - 1) / (1 - acc)), 0.0) * np.asarray(votes_per_source)
     total = weight.sum()
-    return weight / total if total > 0 else np.full(L.n_sources, np.nan)
+    return weight / total if total > 0 else np.full(len(votes_per_source), np.nan)
 
 
 def previous_stats(store: Store, dataset_id: int, run_id: int, sources: Sequence[str]) -> pd.DataFrame | None:
