@@ -25,6 +25,8 @@ EXPECTED = {
     "MultiLabelMatrix", "MultiLabelSoftLabels", "OneVsRestLabelModel", "MultiLabelDawidSkene",
     # partitioned votes and soft labels on Dask (issue 14)
     "PartitionedLabelMatrix", "PartitionedSoftLabels",
+    # saving a model's state to files (JSON + .npz, no pickle)
+    "save_state", "load_state",
 }
 
 

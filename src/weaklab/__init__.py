@@ -32,13 +32,15 @@ if TYPE_CHECKING:  # the real names for type checkers; at run time they load on 
         SoftLabels,
         break_ties,
         fingerprint,
+        load_state,
+        save_state,
     )
 
 __version__ = "0.1.0"
 
-#: The core containers, loaded from ``_core`` on first use (they import numpy and pandas).
+#: The core containers and helpers (model state files too), loaded from ``_core`` on first use (they import numpy).
 _CORE = ("LabelMatrix", "SoftLabels", "MultiLabelMatrix", "MultiLabelSoftLabels", "PartitionedLabelMatrix",
-         "PartitionedSoftLabels", "break_ties", "fingerprint")
+         "PartitionedSoftLabels", "break_ties", "fingerprint", "save_state", "load_state")
 
 _LAZY: dict[str, str] = {
     # data
@@ -117,6 +119,8 @@ __all__ = [
     "PartitionedSoftLabels",
     "break_ties",
     "fingerprint",
+    "save_state",
+    "load_state",
     "WeaklabError",
     "ValidationError",
     "NotFittedError",

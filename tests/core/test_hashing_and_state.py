@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from weaklab import SchemaVersionError, ValidationError, fingerprint
-from weaklab._core import load_state, save_state
+from weaklab import SchemaVersionError, ValidationError, fingerprint, load_state, save_state
 
 
 def test_fingerprint_is_stable_across_processes():

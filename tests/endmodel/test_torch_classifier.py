@@ -280,7 +280,7 @@ def test_score_progress_bar_and_string_classes(blobs):
 
 def test_state_round_trip_without_pickle(blobs, tmp_path):
     """A state saved as JSON + npz and loaded back predicts identically (co-teaching, string classes)."""
-    from weaklab._core import load_state, save_state
+    from weaklab import load_state, save_state
 
     X, y = blobs
     names = np.array(["x", "y", "z"], dtype=object)[y]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from weaklab import ABSTAIN, NotFittedError, ValidationError
-from weaklab._core import load_state, save_state
+from weaklab import ABSTAIN, NotFittedError, ValidationError, load_state, save_state
 from weaklab.vision import MISVM, AttentionMIL, as_bags, bags_from_instances, instance_label_matrix, instance_votes
 
 

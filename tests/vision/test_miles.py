@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from weaklab import NotFittedError, ValidationError
-from weaklab._core import load_state, save_state
+from weaklab import NotFittedError, ValidationError, load_state, save_state
 from weaklab.vision import MILES, similarity_embedding
 
 from .test_mil import auc, witness_bags

@@ -511,7 +511,8 @@ class TorchClassifier(ProbaClassifierMixin, ClassifierMixin, BaseEstimator):
 
         Network weights are stored as arrays ``"net<i>/<name>"``. A custom
         ``module`` callable is not serialised: pass it again to
-        :meth:`from_state`. Write the state with ``weaklab._core.save_state``.
+        :meth:`from_state`. Write it to files with :func:`weaklab.save_state`
+        and read them with :func:`weaklab.load_state`.
 
         Returns
         -------

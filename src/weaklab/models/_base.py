@@ -355,7 +355,7 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
                        got_text=f"predictions of shape {proba.shape} with non-finite or unnormalised rows")
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the state to ``<path>.json`` + ``<path>.npz``; return the JSON path."""
+        """Write the state to ``<path>.json`` + ``<path>.npz`` (:func:`weaklab.save_state`); return the JSON path."""
         return save_state(self.to_state(), path)
 
     @staticmethod
