@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ._core import LabelMatrix
-from ._core.constants import TINY
+from ._core.constants import ABSTAIN, TINY
 from ._core.validation import check_int
 from .errors import NotFittedError
 from .models import LabelModel
@@ -202,7 +202,8 @@ def check_all_abstain_gets_prior(model: LabelModel, random_state: int) -> None:
     ``P(source j abstains | class c)``; its all-abstain rows must then get
     the Bayesian answer ``class_balance_ * prod_j abstain_rate_[j]``
     (normalised). Without that attribute (or with it None) the row must be
-    ``class_balance_`` itself.
+    ``class_balance_`` itself. ``predict(L, tie_break="abstain")`` abstains
+    (-1) on such an item: the votes say nothing about it.
     """
     L = _matrix(random_state)
     fitted = _fit(model, L, random_state)
@@ -211,6 +212,9 @@ def check_all_abstain_gets_prior(model: LabelModel, random_state: int) -> None:
     check = "all_abstain_gets_prior"
     expected, what = _all_abstain_posterior(fitted, L, check)
     _require_close(P, np.broadcast_to(expected, P.shape), 1e-6, check, model, f"all-abstain rows vs {what}")
+    hard = fitted.predict(empty, tie_break="abstain")
+    _require(bool(np.all(hard == ABSTAIN)), check, model,
+             f'predict(tie_break="abstain") gave {hard.tolist()} on all-abstain rows, not -1')
 
 
 def _all_abstain_posterior(fitted: LabelModel, L: LabelMatrix, check: str) -> tuple[np.ndarray, str]:

@@ -53,12 +53,22 @@ def test_smoothing_must_be_non_negative():
         MajorityVote(smoothing=-1.0).fit(VOTES, n_classes=3)
 
 
-def test_tie_break_abstain_returns_minus_one_on_ties_only():
-    """tie_break='abstain' gives -1 exactly on tied items (including unvoted items with a tied prior)."""
+def test_tie_break_abstain_returns_minus_one_on_ties_and_unvoted_items():
+    """tie_break='abstain' gives -1 exactly on tied items and on items without votes."""
     model = MajorityVote().fit(VOTES, n_classes=3)
     pred = model.predict(VOTES, tie_break="abstain")
     assert pred[0] == 0 and pred[1] == -1 and pred[3] == -1
-    assert pred[2] == -1  # unvoted: prior [0.4, 0.4, 0.2] ties classes 0 and 1
+    assert pred[2] == -1  # unvoted
+
+
+def test_tie_break_abstain_abstains_on_unvoted_items_even_with_a_clear_prior():
+    """An item without votes abstains under 'abstain' though its posterior (the prior) has one top class;
+    'prior' and 'random' still give that top class."""
+    model = MajorityVote().fit(VOTES, n_classes=3, class_balance=[0.6, 0.3, 0.1])
+    unvoted = np.full((2, VOTES.shape[1]), -1)
+    assert model.predict(unvoted, tie_break="abstain").tolist() == [-1, -1]
+    assert model.predict(unvoted, tie_break="prior").tolist() == [0, 0]
+    assert model.predict(unvoted, tie_break="random").tolist() == [0, 0]
 
 
 def test_tie_break_prior_picks_the_class_with_larger_prior():

@@ -19,8 +19,8 @@ from typing import Any, ClassVar, overload
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .._core import LabelMatrix, SoftLabels, as_label_matrix, break_ties, fingerprint
-from .._core.constants import STATE_SCHEMA_VERSION
+from .._core import TIE_BREAK_POLICIES, LabelMatrix, SoftLabels, as_label_matrix, break_ties, fingerprint
+from .._core.constants import ABSTAIN, STATE_SCHEMA_VERSION
 from .._core.partition_stats import PartitionStatistics
 from .._core.partitioned import PartitionedLabelMatrix, PartitionedSoftLabels
 from .._core.state import check_state, load_state, save_state, to_jsonable
@@ -228,18 +228,32 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
         ----------
         L : LabelMatrix or array-like of shape (n_items, n_sources)
         tie_break : {"random", "abstain", "prior"}, default="random"
-            ``"abstain"`` returns -1 for tied items; ``"prior"`` prefers the
-            class with the larger learned class balance.
+            ``"abstain"`` returns -1 (``ABSTAIN``) for tied items and for
+            items on which every source abstained (their posterior is the
+            class prior: the votes say nothing about them); ``"prior"``
+            prefers the class with the larger learned class balance;
+            ``"random"`` picks among the tied classes.
         random_state : None, int or Generator
             Seed for ``"random"``; defaults to the model's ``random_state``
             parameter when it has one, so predictions are reproducible.
+
+        Returns
+        -------
+        ndarray of shape (n_items,)
+            Class ids in ``[0, n_classes)``, or -1 where ``tie_break="abstain"``
+            abstains (see :class:`MajorityVote` for an example).
         """
         if isinstance(L, PartitionedLabelMatrix):
             raise fail("L", "a LabelMatrix (for partitioned votes use predict_proba(L, output=...))",
                        got_text="a PartitionedLabelMatrix")
-        proba = self.predict_proba(L)
+        check_choice("tie_break", tie_break, TIE_BREAK_POLICIES)
+        matrix = self._check_predict_matrix(L)
+        proba = self._predict_proba(matrix)
         seed = random_state if random_state is not None else getattr(self, "random_state", None)
-        return break_ties(proba, tie_break, prior=self.class_balance_, random_state=seed)
+        labels = break_ties(proba, tie_break, prior=self.class_balance_, random_state=seed)
+        if tie_break == "abstain":
+            labels[matrix.votes_per_item() == 0] = ABSTAIN
+        return labels
 
     def soft_labels(self, L: Any) -> SoftLabels:
         """:meth:`predict_proba` wrapped as :class:`SoftLabels` with item ids."""

@@ -44,8 +44,8 @@ class MajorityVote(LabelModel):
     >>> model = MajorityVote().fit(L, n_classes=2)
     >>> model.predict_proba(L).round(3).tolist()  # an item without votes gets the class balance
     [[0.667, 0.333], [0.0, 1.0], [0.444, 0.556], [0.5, 0.5]]
-    >>> model.predict(L, tie_break="abstain").tolist()
-    [0, 1, 1, -1]
+    >>> model.predict(L, tie_break="abstain").tolist()  # abstains on the tie and on the item without votes
+    [0, 1, -1, -1]
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {"smoothing": interval(float, 0.0, None)}
