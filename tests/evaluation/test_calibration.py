@@ -114,3 +114,16 @@ def test_bad_inputs_raise_validation_errors(call, message):
     """Bad probabilities, labels or options raise ValidationError naming the parameter."""
     with pytest.raises(ValidationError, match=message):
         call()
+
+
+def test_probability_metrics_name_swapped_arguments():
+    """Labels passed as proba and probabilities as y_true raise a ValidationError saying the arguments look
+    swapped; by keyword, either order scores the same."""
+    from weaklab.evaluation import brier_score, expected_calibration_error
+
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    y = np.array([0, 1, 1])
+    assert expected_calibration_error(y_true=y, proba=proba) == expected_calibration_error(proba, y)
+    for metric in (expected_calibration_error, brier_score):
+        with pytest.raises(ValidationError, match=r"^proba: .*take \(proba, y_true\).*arguments swapped"):
+            metric(y, proba)

@@ -47,3 +47,15 @@ def test_metrics_refuse_mismatched_inputs(pair):
         hamming_loss(y * 2, p)
     with pytest.raises(ValidationError, match="proba"):
         label_calibration_errors(np.full(y.shape, 1.5), y)
+
+
+def test_calibration_arguments_by_keyword_and_swapped(pair):
+    """label_calibration_errors takes (proba, y_true) like every probability metric: keywords give the same
+    result in any order, and indicators passed where the probabilities go are named as swapped."""
+    rng = np.random.default_rng(2)
+    proba = rng.random((200, 3))
+    y = (rng.random(proba.shape) < proba).astype(int)
+    expected = label_calibration_errors(proba, y)
+    assert np.array_equal(label_calibration_errors(y_true=y, proba=proba), expected)
+    with pytest.raises(ValidationError, match=r"^y_true: .*takes the probabilities first.*arguments swapped"):
+        label_calibration_errors(y, proba)

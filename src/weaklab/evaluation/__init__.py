@@ -4,6 +4,20 @@ Everything here is a pure function over numpy arrays (plus the
 :class:`SlicingFunction` container): inputs are validated once and errors name
 the parameter, what was expected and what arrived. Plotting needs matplotlib
 (``pip install 'weaklab[plot]'``), imported only by :func:`plot_reliability`.
+
+Argument order follows what a metric scores. Metrics of hard labels take
+``(y_true, y_pred)``, as in scikit-learn: :func:`accuracy`, :func:`f1_score`,
+:func:`precision_recall_f1`, :func:`confusion_matrix`, :func:`covered_scores`
+and the multi-label :func:`micro_f1`, :func:`macro_f1`, :func:`label_f1_scores`,
+:func:`hamming_loss`. Metrics of probabilities take ``(proba, y_true)``: the
+predictions being judged come first, as in :func:`expected_calibration_error`,
+:func:`maximum_calibration_error`, :func:`brier_score`,
+:func:`negative_log_likelihood`, :func:`reliability_curve` and the multi-label
+:func:`label_calibration_errors`. Every one of them accepts its arrays by
+keyword (``expected_calibration_error(proba=P, y_true=y)``), which reads the
+same whichever order you remember; arrays passed the wrong way round (labels
+where probabilities belong) raise a :class:`~weaklab.ValidationError` that
+says so.
 """
 
 from .calibration import (

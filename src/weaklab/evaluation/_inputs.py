@@ -47,6 +47,10 @@ def checked_pair(
 
 def checked_proba_pair(proba: Any, y_true: Any) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities ``(n, k)`` (rows sum to 1) and gold labels ``(n,)`` in ``[0, k)``."""
+    if np.ndim(proba) == 1 and np.ndim(y_true) == 2:
+        raise fail("proba", "an (n, k) array of probabilities as the first argument: probability metrics take "
+                   "(proba, y_true)", got_text=f"a 1-d array as proba and a {np.shape(y_true)} array as y_true "
+                   "(arguments swapped?)")
     p = check_proba("proba", proba)
     if p.shape[0] == 0:
         raise fail("proba", "at least one row", p)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .._core import check_label_proba
 from .._core.validation import check_int, fail
+from ..errors import ValidationError
 
 __all__ = ["micro_f1", "macro_f1", "hamming_loss", "label_f1_scores", "label_calibration_errors"]
 
@@ -25,6 +26,11 @@ def _indicators(name: str, values: Any, shape: tuple[int, int] | None = None) ->
     if shape is not None and arr.shape != shape:
         raise fail(name, f"shape {shape} (as y_true)", got_text=f"shape {arr.shape}")
     return arr.astype(bool)
+
+
+def _is_indicators(values: Any) -> bool:
+    arr = np.asarray(values)
+    return arr.ndim == 2 and arr.size > 0 and arr.dtype.kind in "biuf" and bool(np.isin(arr, (0, 1)).all())
 
 
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -132,10 +138,13 @@ def label_calibration_errors(proba: Any, y_true: Any, *, n_bins: int = 15) -> np
     Parameters
     ----------
     proba : array-like of shape (n, K)
-        Probabilities in ``[0, 1]``.
+        Probabilities in ``[0, 1]`` (first, as in every probability metric of
+        :mod:`weaklab.evaluation`; pass both by keyword to make the order
+        explicit).
     y_true : array-like of shape (n, K)
         0/1 indicators.
     n_bins : int, default=15
+        Equal-width bins of ``[0, 1]``.
 
     Examples
     --------
@@ -143,7 +152,14 @@ def label_calibration_errors(proba: Any, y_true: Any, *, n_bins: int = 15) -> np
     [0.1, 0.0]
     """
     nb = check_int("n_bins", n_bins, low=1)
-    t = _indicators("y_true", y_true)
+    try:
+        t = _indicators("y_true", y_true)
+    except ValidationError:
+        if _is_indicators(proba) and np.ndim(y_true) == 2:
+            raise fail("y_true", "0/1 indicators as the second argument: label_calibration_errors(proba, y_true) "
+                       "takes the probabilities first, as every probability metric",
+                       got_text="fractional values, and 0/1 indicators as proba (arguments swapped?)") from None
+        raise
     p = check_label_proba("proba", proba, t.shape[1])
     if p.shape != t.shape:
         raise fail("proba", f"shape {t.shape} (as y_true)", got_text=f"shape {p.shape}")
