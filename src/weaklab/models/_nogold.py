@@ -21,6 +21,7 @@ import pandas as pd
 
 from .._core import LabelMatrix
 from ._auto_select import fit_candidate, row_hashes
+from ._average import average_candidate, expand_members
 from ._base import LabelModel
 from ._heldout import eval_votes, leave_one_out_rows, make_folds
 from ._trust import (
@@ -160,6 +161,7 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     baseline = next((n for n, e in named if type(e) is MajorityVote), None)
     lf = lf_shaped(L)
     criterion = "heldout_tie_break" if lf else "heldout_vote_loglik"
+    groups: dict[str, list[str]] = {}  # an averaged candidate's members
     if L.n_sources < 2 or L.nnz < 4:
         evidence: dict[str, CandidateEvidence] = {}
         weights = {baseline or named[0][0]: 1.0}
@@ -169,28 +171,32 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
         reference = score_candidate(MajorityVote(), folds, balance, seed, "tie" if lf else "loglik")
         seconds["<majority-vote reference>"] = time.perf_counter() - t0
         evidence = evaluate(named, folds, balance, seed, reference, _on_error, lf, seconds)
+        average = average_candidate(evidence, folds, balance, reference, lf, baseline)
+        if average is not None:
+            evidence[average[0]], groups[average[0]] = average[2], average[1]
         weights = select_members(evidence, baseline)
     estimators = dict(named)
-    models = [fit_candidate(estimators[n], L, None, balance, seed, quiet=False) for n in weights]
+    shares = expand_members(weights, groups)  # weights over the real candidates
+    models = [fit_candidate(estimators[n], L, None, balance, seed, quiet=False) for n in shares]
     majority = MajorityVote().fit(L, class_balance=balance)
     lone = lf and list(weights) != [baseline]
     mv_balance = np.asarray(majority.class_balance_, dtype=np.float64)
     counts = L.class_counts()
-    P = combined_proba(models, list(weights.values()), L, mv_balance if lone else None, counts)
+    P = combined_proba(models, list(shares.values()), L, mv_balance if lone else None, counts)
     P_mv = majority.predict_proba(L)
     fallback = _final_check(P, P_mv, L, lf, weights, baseline, counts)
     if fallback:
-        weights, lone = {baseline: 1.0}, False  # type: ignore[dict-item]
+        weights, shares, lone = {baseline: 1.0}, {baseline: 1.0}, False  # type: ignore[dict-item]
         models = [fit_candidate(estimators[baseline], L, None, balance, seed, quiet=False)]  # type: ignore[index]
         P = combined_proba(models, [1.0], L)
-    scores = _table(named, evidence, weights)
+    scores = _table(named, evidence, weights, shares, groups)
     reason = _reason(weights, evidence, baseline, criterion, gold_note, scores, fallback)
     no_vote, note = _no_vote(L, lf, balance, mv_balance, seed)
     reason += f"; {note}" if note else ""
     stakes = _tied_share(counts) if lf else 1.0  # tie-breakers can only relabel majority vote's ties
     _warn_if_uncertain(weights, evidence, baseline, departure(P, P_mv, L), fallback, stakes)
-    accuracy = _source_accuracy(models, list(weights.values()), L, salt, mv_balance if lone else None)
-    return NoGoldFit(scores, next(iter(weights)), criterion, list(weights.items()), models, reason, accuracy,
+    accuracy = _source_accuracy(models, list(shares.values()), L, salt, mv_balance if lone else None)
+    return NoGoldFit(scores, next(iter(shares)), criterion, list(shares.items()), models, reason, accuracy,
                      lone, mv_balance, no_vote)
 
 
@@ -221,20 +227,27 @@ def _final_check(P: np.ndarray, P_mv: np.ndarray, L: LabelMatrix, lf: bool, weig
 
 
 def _table(named: list[tuple[str, LabelModel]], evidence: dict[str, CandidateEvidence],
-           weights: dict[str, float]) -> pd.DataFrame:
+           weights: dict[str, float], shares: dict[str, float], groups: dict[str, list[str]]) -> pd.DataFrame:
+    """One row per candidate (and averaged candidate); ``weight``: its share of the final posterior.
+
+    An averaged candidate's row carries its weight in the choice; its
+    members' rows carry their shares of the final average.
+    """
     rows = []
-    for name, _ in named:
+    names = [n for n, _ in named] + list(groups)
+    final = {**shares, **{n: weights.get(n, 0.0) for n in groups}}
+    for name in names:
         ev = evidence.get(name)
         if ev is None:
-            status = "ok" if name in weights else "skipped: too few votes to compare models"
-            rows.append((name, False, np.nan, 0.0 if name in weights else np.nan, np.nan, status))
+            status = "ok" if name in final else "skipped: too few votes to compare models"
+            rows.append((name, False, np.nan, 0.0 if name in final else np.nan, np.nan, status))
         else:
             rows.append((name, False, np.nan, ev.gain, ev.se, ev.status))
     table = pd.DataFrame(rows, columns=["candidate", "uses_gold", "threshold", "score", "score_std", "status"])
-    table["z"] = [evidence[n].z if n in evidence else np.nan for n, _ in named]
-    table["lift"] = [evidence[n].lift_gain if n in evidence else np.nan for n, _ in named]
-    table["lift_z"] = [_lift_z(evidence[n]) if n in evidence else np.nan for n, _ in named]
-    table["weight"] = [weights.get(n, 0.0) for n, _ in named]
+    table["z"] = [evidence[n].z if n in evidence else np.nan for n in names]
+    table["lift"] = [evidence[n].lift_gain if n in evidence else np.nan for n in names]
+    table["lift_z"] = [_lift_z(evidence[n]) if n in evidence else np.nan for n in names]
+    table["weight"] = [final.get(n, 0.0) for n in names]
     table = table.sort_values(["weight", "score"], ascending=False, kind="stable", na_position="last")
     return table.reset_index(drop=True)
 

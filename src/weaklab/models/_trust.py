@@ -70,7 +70,9 @@ only on evidence:
 
 The candidates with evidence are combined: their posteriors are averaged
 with weights proportional to their gains, among those whose gain is not
-significantly below the best one (on LF votes: on either judge).
+significantly below the best one (on LF votes: on either judge). The
+equal-weight average of the candidates above majority vote on every judge
+competes as one more candidate (:mod:`._average`).
 """
 
 from __future__ import annotations
@@ -85,11 +87,18 @@ from .._core import LabelMatrix
 from .._core.constants import TINY
 from ._auto_select import fit_candidate, tie_share
 from ._base import LabelModel
+from ._guards import COLLAPSE, CONTRADICTION, CROWD_CONTRADICTION, guard_report
 from ._heldout import Fold, source_class_counts
 from ._tie_pairs import pair_choice
 
 __all__ = [
+    "COLLAPSE",
+    "CONTRADICTION",
+    "CROWD_CONTRADICTION",
     "CandidateEvidence",
+    "FoldPosteriors",
+    "evidence_of",
+    "judge",
     "tie_share",
     "guard_report",
     "score_candidate",
@@ -107,12 +116,6 @@ __all__ = [
 Z_EVIDENCE = 2.5  # standard errors by which a gain over majority vote must exceed zero (crowds)
 Z_LF_EVIDENCE = 4.0  # the same on labeling-function votes, whose held-out items are the more biased sample
 MIN_GAIN = 0.002  # smallest gain (share of scored votes) worth leaving majority vote for
-CONTRADICTION = 0.10  # largest share of strong-consensus items a candidate may overturn (LF-shaped votes)
-CROWD_CONTRADICTION = 0.35  # the same for crowds, where a model may rightly outvote agreeing spammers
-MIN_STRONG = 20  # fewest strong-consensus items for the contradiction guard to apply
-COLLAPSE = 0.20  # largest growth of one class's predicted share over majority vote's
-EXTRA_TIES = 0.20  # largest growth of the share of tied items over majority vote's
-FLAT = 0.02  # smallest mean top-two margin of a candidate's posteriors on voted items
 MIN_POLARITY_VOTES = 10  # votes (in the fit half) for a source voting one class to count as one-class
 
 
@@ -152,6 +155,10 @@ class CandidateEvidence:
         Held-out votes scored by the lift.
     tie : bool
         Scored by the tie criterion (:func:`tie_agreement`).
+    z_needed : float
+        Standard errors by which both gains must exceed zero.
+    posteriors : list of FoldPosteriors or None
+        Per fold, the candidate's raw posteriors (for averaging candidates).
     """
 
     agreement: list[np.ndarray]
@@ -168,6 +175,7 @@ class CandidateEvidence:
     lift_se: float = 0.0
     lift_fold_gains: list[float] = field(default_factory=list)
     z_needed: float = Z_EVIDENCE
+    posteriors: list[FoldPosteriors] | None = None
 
     @property
     def z(self) -> float:
@@ -187,6 +195,21 @@ def _significant(gain: float, se: float, fold_gains: list[float], z: float) -> b
     return gain >= MIN_GAIN and gain >= z * se and min(fold_gains, default=0.0) > 0
 
 
+@dataclass(frozen=True)
+class FoldPosteriors:
+    """A candidate's raw posteriors on one fold, fitted on its ``fit`` half (averaged by :mod:`._average`).
+
+    ``held``: rows of ``fold.held``; ``cavity``: rows of ``fold.cavity``;
+    ``pairs``: rows of ``fold.pairs.rows`` (tie criterion, else None);
+    ``fit``: rows of ``fold.fit`` (log-likelihood criterion, else None).
+    """
+
+    held: np.ndarray
+    cavity: np.ndarray
+    pairs: np.ndarray | None = None
+    fit: np.ndarray | None = None
+
+
 def score_candidate(est: LabelModel, folds: list[Fold], balance: np.ndarray | None, seed: int,
                     criterion: str) -> CandidateEvidence:
     """Fit ``est`` on each fold's ``fit`` half; score it on the held half; keep its held posteriors.
@@ -197,27 +220,48 @@ def score_candidate(est: LabelModel, folds: list[Fold], balance: np.ndarray | No
     posteriors, as it would be used) or ``"loglik"`` (crowds:
     :func:`vote_loglik` of the cavity predictions, and :func:`vote_lift`).
     """
-    agreement, held, lift = [], [], []
+    outputs = []
     for fold in folds:
         model = fit_candidate(est, fold.fit, None, balance, seed)
-        P_held = _finite(model.predict_proba(fold.held))
-        Q = cavity_proba(model, fold)
+        pairs = fold.pairs if criterion == "tie" else None
+        outputs.append(FoldPosteriors(
+            _finite(model.predict_proba(fold.held)), cavity_proba(model, fold),
+            _finite(model.predict_proba(pairs.rows)) if pairs is not None and pairs.item.size else None,
+            None if criterion == "tie" else _finite(model.predict_proba(fold.fit))))
+    evidence = evidence_of(outputs, folds, balance, criterion)
+    evidence.posteriors = [FoldPosteriors(o.held.astype(np.float32), o.cavity.astype(np.float32), _half(o.pairs),
+                                          _half(o.fit)) for o in outputs]  # kept for averaging, in half the memory
+    return evidence
+
+
+def _half(a: np.ndarray | None) -> np.ndarray | None:
+    return None if a is None else a.astype(np.float32)
+
+
+def evidence_of(outputs: list[FoldPosteriors], folds: list[Fold], balance: np.ndarray | None,
+                criterion: str) -> CandidateEvidence:
+    """The (not yet compared) evidence of posteriors ``outputs`` on ``folds``; see :func:`score_candidate`."""
+    agreement, held, lift = [], [], []
+    for out, fold in zip(outputs, folds, strict=True):
+        P_held, Q = out.held, out.cavity
         if criterion == "tie":  # labeling functions: the model only breaks majority vote's ties
             mv = fold.majority_balance(balance)
             P_held = majority_ties_broken(P_held, fold.held, mv, fold.held_counts)
             Q = majority_ties_broken(Q, fold.cavity, mv, fold.cavity_counts)
-            agreement.append(tie_agreement(model, fold))
+            agreement.append(tie_agreement(out.pairs, fold))
             lift.append(vote_lift(Q, P_held, fold))
         else:
-            P_fit = _finite(model.predict_proba(fold.fit))
+            if out.fit is None:
+                raise ValueError("the log-likelihood criterion needs the posteriors of the fit half")
+            P_fit = out.fit
             agreement.append(vote_loglik(Q, confusion_from_posterior(fold.fit, P_fit, coo=fold.fit_coo), fold))
             lift.append(vote_lift(Q, P_held, fold, skip=one_class_sources(fold)))
         held.append(P_held)
-    return CandidateEvidence(agreement, held, lift=lift, tie=criterion == "tie")
+    return CandidateEvidence(agreement, held, lift=lift, tie=criterion == "tie", posteriors=outputs)
 
 
-def tie_agreement(model: LabelModel, fold: Fold) -> np.ndarray:
-    """Per item of ``held``: how often ``model`` breaks the item's tie pairs as their referee does.
+def tie_agreement(P_pairs: np.ndarray | None, fold: Fold) -> np.ndarray:
+    """Per item of ``held``: how often posteriors ``P_pairs`` of the tie pairs break them as their referee does.
 
     The tie pairs (:mod:`._tie_pairs`) are two votes of the item for
     different classes, shown to the model alone; the referee is the strict
@@ -225,10 +269,9 @@ def tie_agreement(model: LabelModel, fold: Fold) -> np.ndarray:
     (shared among its pairs); majority vote scores 1/2 on each pair.
     """
     pairs = fold.pairs
-    if pairs is None or pairs.item.size == 0:
+    if P_pairs is None or pairs is None or pairs.item.size == 0:
         return np.zeros(fold.held.n_items)
-    choice = pair_choice(_finite(model.predict_proba(pairs.rows)), pairs)
-    return pairs.per_item(choice, fold.held.n_items)
+    return pairs.per_item(pair_choice(P_pairs, pairs), fold.held.n_items)
 
 
 def majority_proba(L: LabelMatrix, balance: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
@@ -389,51 +432,6 @@ def _gain(mine: list[np.ndarray], ref: list[np.ndarray], units: list[int]) -> tu
     return float(pooled.sum() / total), se, per_fold
 
 
-# -------------------------------------------------------------------------------------------- guards
-
-
-def guard_report(P: np.ndarray, P_ref: np.ndarray, L: LabelMatrix, contradiction: float = CONTRADICTION,
-                 counts: np.ndarray | None = None) -> str:
-    """``"ok"`` or the reason ``P`` is not a trustworthy label model on ``L`` next to majority vote ``P_ref``.
-
-    ``counts``: ``L.class_counts()``, when already at hand.
-    """
-    counts = L.class_counts() if counts is None else counts
-    voted = counts.sum(axis=1) > 0
-    if not voted.any():
-        return "ok"
-    share, ref = tie_share(P[voted]), tie_share(P_ref[voted])
-    strong = _strong_consensus(counts[voted])
-    if strong.sum() >= MIN_STRONG:
-        top = counts[voted][strong].argmax(axis=1)
-        overturned = 1.0 - float(share[strong][np.arange(top.size), top].mean())
-        if overturned > contradiction:
-            return (f"disqualified: contradicts a strong vote consensus on {overturned:.0%} of "
-                    f"{int(strong.sum())} such items")
-    growth = share.mean(axis=0) - ref.mean(axis=0)
-    if growth.max() > COLLAPSE:
-        c = int(growth.argmax())
-        return (f"disqualified: class balance collapses (class {c} gets {share[:, c].mean():.0%} of the "
-                f"voted items, majority vote {ref[:, c].mean():.0%})")
-    ties, ref_ties = _tied(share), _tied(ref)
-    if ties - ref_ties > EXTRA_TIES:
-        return f"disqualified: degenerate ({ties:.0%} of voted items tied, majority vote {ref_ties:.0%})"
-    top2 = np.sort(P[voted], axis=1)[:, -2:]
-    if float((top2[:, 1] - top2[:, 0]).mean()) < FLAT:
-        return "disqualified: degenerate (near-uniform posteriors on voted items)"
-    return "ok"
-
-
-def _strong_consensus(counts: np.ndarray) -> np.ndarray:
-    """Items with at least two votes for one class and more than twice as many as for any other."""
-    ordered = np.sort(counts, axis=1)
-    return (ordered[:, -1] >= 2) & (ordered[:, -1] > 2 * ordered[:, -2])
-
-
-def _tied(share: np.ndarray) -> float:
-    return float((share.max(axis=1) < 1.0 - 1e-9).mean())
-
-
 # ------------------------------------------------------------------------------------------ decision
 
 
@@ -473,6 +471,18 @@ def _pair_se(a: CandidateEvidence, b: CandidateEvidence, lift: bool = False) -> 
     return float(np.sqrt(d.size * d.var()) / n) if d.size and n else 0.0
 
 
+def judge(ev: CandidateEvidence, reference: CandidateEvidence, folds: list[Fold], lf_shaped: bool) -> None:
+    """Compare ``ev`` with majority vote's ``reference``, set the bar it must clear and apply the guards (in place)."""
+    compare(ev, reference, folds)
+    ev.z_needed = Z_LF_EVIDENCE if lf_shaped else Z_EVIDENCE
+    for P, P_ref, fold in zip(ev.held_proba, reference.held_proba, folds, strict=True):
+        verdict = guard_report(P, P_ref, fold.held, CONTRADICTION if lf_shaped else CROWD_CONTRADICTION,
+                               fold.held_counts)
+        if verdict != "ok":
+            ev.status = verdict
+            break
+
+
 def evaluate(named: list[tuple[str, LabelModel]], folds: list[Fold], balance: np.ndarray | None, seed: int,
              reference: CandidateEvidence, on_error: Callable[[str, Exception], str],
              lf_shaped: bool, seconds: dict[str, float]) -> dict[str, CandidateEvidence]:
@@ -498,13 +508,8 @@ def evaluate(named: list[tuple[str, LabelModel]], folds: list[Fold], balance: np
             continue
         finally:
             seconds[name] = time.perf_counter() - t0
-        compare(ev, reference, folds)
-        ev.z_needed = Z_LF_EVIDENCE if lf_shaped else Z_EVIDENCE
-        for P, P_ref, fold in zip(ev.held_proba, reference.held_proba, folds, strict=True):
-            verdict = guard_report(P, P_ref, fold.held, CONTRADICTION if lf_shaped else CROWD_CONTRADICTION,
-                                   fold.held_counts)
-            if verdict != "ok":
-                ev.status = verdict
-                break
+        judge(ev, reference, folds, lf_shaped)
+        if not (ev.gain > 0 and (ev.lift is None or ev.lift_gain > 0)):
+            ev.posteriors = None  # only candidates above majority vote on both judges are ever averaged
         out[name] = ev
     return out

@@ -34,8 +34,10 @@ that scores best, then refits it on all the data. Two criteria:
   the vote log-likelihood and the lift) must be positive in both directions
   and clearly above its standard error, and the candidate must pass guards
   (no contradiction of strong consensus, no class balance collapse, no
-  degenerate posteriors). Winners are combined; on labeling-function votes
-  they only break majority vote's ties. See :mod:`weaklab.models._trust`.
+  degenerate posteriors). Winners are combined, and the average of the
+  candidates above majority vote competes as one more candidate; on
+  labeling-function votes they only break majority vote's ties. See
+  :mod:`weaklab.models._trust` and :mod:`weaklab.models._average`.
 
 Splits and folds are functions of the votes (and gold labels) of each item,
 salted by ``random_state``, not of row or column positions, so the choice does
@@ -247,7 +249,11 @@ class AutoLabelModel(LabelModel):
         the number compared, the smallest change is kept, so the chosen row
         need not be the top one), sorted
         best first; without gold also ``z`` (gain over its standard
-        error) and ``weight`` (share in the combination).
+        error) and ``weight`` (share in the combination), and, when two or
+        more candidates beat majority vote on every judge, a row
+        ``"mean(<members>)"`` for their equal-weight average, judged as one
+        more candidate (its ``weight`` is its share in the choice; its
+        members' rows show their shares of the final posterior).
     criterion_ : {"gold", "heldout_tie_break", "heldout_vote_loglik"}
     metric_ : str
         The concrete metric (``"gain_over_majority"`` without gold).
