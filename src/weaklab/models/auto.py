@@ -438,7 +438,9 @@ class AutoLabelModel(LabelModel):
         else:
             why = (f"no candidate beat it on the {n_gold} gold items by evidence (paired accuracy gain with a "
                    "one-sided lower bound above 0)")
-        self.reason_ = f"kept the choice made without gold ({self.selected_}): {why}; see scores_"
+        names = [n for n, _ in self.members_]
+        choice = self.selected_ if len(names) < 2 else "the weighted average of " + ", ".join(names)
+        self.reason_ = f"kept the choice made without gold ({choice}): {why}; see scores_"
         logger.info("AutoLabelModel: %s", self.reason_)
 
     def _select_with_gold(self, named: list[tuple[str, LabelModel]], L: LabelMatrix, gold: np.ndarray,
