@@ -24,8 +24,8 @@ from ._auto_select import fit_candidate, row_hashes
 from ._average import average_candidate, expand_members
 from ._base import LabelModel
 from ._heldout import eval_votes, leave_one_out_rows, make_folds
+from ._no_vote import RISKY_DEPARTURE, NoVoteVerdict, no_vote_posterior
 from ._trust import (
-    COLLAPSE,
     CONTRADICTION,
     CROWD_CONTRADICTION,
     MIN_GAIN,
@@ -39,12 +39,10 @@ from ._trust import (
     tie_share,
 )
 
-__all__ = ["NoGoldFit", "fit_without_gold", "combined_proba", "departure", "estimated_source_accuracy",
-           "no_vote_posterior"]
+__all__ = ["NoGoldFit", "fit_without_gold", "combined_proba", "departure", "estimated_source_accuracy"]
 
 logger = logging.getLogger("weaklab.models.auto")
 
-RISKY_DEPARTURE = 0.10  # share of voted items relabelled against majority vote above which weak evidence warns
 CLOSE_GAIN = 0.01  # a candidate this far above majority vote, without enough evidence, is a close call
 CLOSE_Z = 1.5
 
@@ -92,67 +90,6 @@ def combined_proba(models: list[LabelModel], weights: list[float], L: LabelMatri
     return out
 
 
-def no_vote_posterior(L: LabelMatrix, majority_balance: np.ndarray, seed: int) -> tuple[np.ndarray | None, str]:
-    """The posterior of an item nobody voted on, when models of abstentions agree it is not majority vote's.
-
-    Majority vote gives such an item its class balance, the share of all
-    votes per class. With one-class labeling functions that share follows
-    how many LFs target each class and how often they fire, not how often
-    the class goes unvoted: the classes whose LFs fire most are the ones an
-    unvoted item is *least* likely to be. A model of abstentions gives the
-    unvoted item ``P(y) prod_j P(j abstains | y)`` instead. Three such
-    models built differently (Dawid-Skene with each class's one-class LFs
-    tied and one abstain rate for the other classes, the default
-    Dawid-Skene, which models abstentions on LF votes, and the pretrained
-    HyperLabelModel) are fitted on ``L``; their all-abstain posterior is
-    used only when all three pick the same class, other than majority
-    vote's, and the tied Dawid-Skene's class balance is within
-    ``COLLAPSE`` (20 points) of majority vote's on every class (EM stuck
-    in a bad optimum shows there first). Checked on synthetic votes only
-    (no gold of a real set used): on the 175 of the 200 property-test
-    matrices with unvoted items it moved 20, gaining 62 accuracy points in
-    all and losing at most 0.1 on any one; on the WRENCH-shaped profiles of
-    ``benchmarks/label_models_profiles.py`` (3 seeds each) it moved 6 of
-    27, all gains. On the visible WRENCH sets the models already agree with
-    majority vote on unvoted items, so nothing changes there.
-
-    Returns
-    -------
-    posterior : ndarray of shape (k,) or None
-        The tied Dawid-Skene's all-abstain posterior, or None (keep majority vote's).
-    note : str
-        For ``reason_``: the class given to unvoted items and why (empty with None).
-    """
-    from .dawid_skene import DawidSkene
-    from .hyper import HyperLabelModel
-
-    models = [("DawidSkene(polarity, abstain=target)", DawidSkene(source_groups="polarity", abstain="target")),
-              ("DawidSkene", DawidSkene()), ("HyperLabelModel", HyperLabelModel())]
-    empty = LabelMatrix.from_coo(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
-                                 np.zeros(0, dtype=np.int64), n_items=1, n_sources=L.n_sources,
-                                 n_classes=L.n_classes, source_names=L.source_names)
-    fitted = [fit_candidate(est, L, None, None, seed) for _, est in models]
-    rows = [_finite_row(model.predict_proba(empty)) for model in fitted]
-    picks = {int(np.argmax(r)) for r in rows}
-    mv_pick = int(np.argmax(majority_balance))
-    if len(picks) != 1 or mv_pick in picks:
-        return None, ""
-    shift = float(np.max(np.abs(np.asarray(fitted[0].class_balance_, dtype=np.float64) - majority_balance)))
-    if shift > COLLAPSE:
-        return None, ""
-    c = picks.pop()
-    return rows[0], (f"items without votes get class {c} ({models[0][0]}'s posterior of an item no source "
-                     f"voted on; {models[1][0]} and {models[2][0]} agree), not majority vote's class "
-                     f"{mv_pick} (its share of all votes)")
-
-
-def _finite_row(P: np.ndarray) -> np.ndarray:
-    row = np.asarray(P, dtype=np.float64)[0]
-    if not np.all(np.isfinite(row)):
-        raise FloatingPointError("predict_proba returned NaN or infinite values")
-    return row
-
-
 def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balance: np.ndarray | None,
                      salt: int, seed: int, seconds: dict[str, float], gold_note: str) -> NoGoldFit:
     """Choose without gold, refit the chosen candidates on ``L``, check and explain (see the module docstring)."""
@@ -191,25 +128,28 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
         P = combined_proba(models, [1.0], L)
     scores = _table(named, evidence, weights, shares, groups)
     reason = _reason(weights, evidence, baseline, criterion, gold_note, scores, fallback)
-    no_vote, note = _no_vote(L, lf, balance, mv_balance, seed)
-    reason += f"; {note}" if note else ""
+    verdict = _no_vote(L, lf, balance, mv_balance, seed, dict(zip(shares, models, strict=True)))
+    reason += f"; {verdict.note}" if verdict.note else ""
+    if verdict.warning:
+        warnings.warn(verdict.warning, UserWarning, stacklevel=5)
     stakes = _tied_share(counts) if lf else 1.0  # tie-breakers can only relabel majority vote's ties
     _warn_if_uncertain(weights, evidence, baseline, departure(P, P_mv, L), fallback, stakes)
     accuracy = _source_accuracy(models, list(shares.values()), L, salt, mv_balance if lone else None)
     return NoGoldFit(scores, next(iter(shares)), criterion, list(shares.items()), models, reason, accuracy,
-                     lone, mv_balance, no_vote)
+                     lone, mv_balance, verdict.posterior)
 
 
 def _no_vote(L: LabelMatrix, lf: bool, balance: np.ndarray | None, mv_balance: np.ndarray,
-             seed: int) -> tuple[np.ndarray | None, str]:
+             seed: int, fitted: dict[str, LabelModel]) -> NoVoteVerdict:
     """:func:`no_vote_posterior` on labeling-function votes with unvoted items and no given class balance."""
     if not lf or balance is not None or L.n_sources < 2 or not np.any(L.votes_per_item() == 0):
-        return None, ""
+        return NoVoteVerdict(None, "")
     try:
-        return no_vote_posterior(L, mv_balance, seed)
-    except (FloatingPointError, ValueError) as exc:  # keep majority vote's prior, say why in the log
+        return no_vote_posterior(L, mv_balance, seed, fitted)
+    except (FloatingPointError, ValueError) as exc:  # keep majority vote's prior, say why
         logger.warning("AutoLabelModel: models of abstentions failed on the votes: %s", exc)
-        return None, ""
+        return NoVoteVerdict(None, f"items without votes keep majority vote's class (models of abstentions "
+                                   f"failed: {exc})")
 
 
 def _on_error(name: str, exc: Exception) -> str:

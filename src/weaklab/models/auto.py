@@ -227,10 +227,11 @@ class AutoLabelModel(LabelModel):
         The members, refitted on all of ``L``.
     no_vote_proba_ : ndarray of shape (k,) or None
         Without gold, on labeling-function votes: the posterior of items
-        nobody voted on, when three models of abstentions agree that such an
-        item's class is not majority vote's (see
-        :func:`weaklab.models._nogold.no_vote_posterior`); None keeps the
-        members' own. Used with ``members_`` only.
+        nobody voted on, when two models of abstentions agree, each with
+        odds of at least 1.5, that such an item's class is not majority
+        vote's (see :mod:`weaklab.models._no_vote`); None keeps the
+        members' own, and ``reason_`` says what the models said. Used with
+        ``members_`` only.
     scores_ : pandas.DataFrame
         One row per candidate: ``candidate``, ``uses_gold``, ``score``,
         ``score_std`` (across folds, for ``+gold`` candidates; without gold
