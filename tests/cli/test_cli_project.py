@@ -128,3 +128,14 @@ def test_query_report_and_label_studio_export(project):
     assert (project / "run.html").read_text().lstrip().lower().startswith("<!doctype html")
     alerts = _invoke("alerts", "--json")
     assert alerts.exit_code == 0 and isinstance(json.loads(alerts.stdout), list)
+
+
+def test_analyse_is_an_alias_of_analyze_hidden_from_the_listing(project):
+    """`weaklab analyse` (the spelling of the docs and the pipeline step) runs `analyze`; --help lists one name."""
+    british = _invoke("analyse", "--json")
+    assert british.exit_code == 0, british.output
+    assert json.loads(british.stdout)["steps"] == ["apply", "analyse"]
+    help_text = _invoke("analyse", "--help").output
+    assert help_text == _invoke("analyze", "--help").output.replace("main analyze", "main analyse")
+    listing = _invoke("--help").output
+    assert "  analyze " in listing and "  analyse " not in listing

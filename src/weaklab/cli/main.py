@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
@@ -24,7 +25,23 @@ from . import (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class WeaklabGroup(click.Group):
+    """The ``weaklab`` command group; it also answers to other spellings of a few commands.
+
+    The aliases are not listed by ``--help`` (one name per command there).
+    ``analyse`` runs ``analyze``: the pipeline step, the guides and the help
+    text spell it the British way, so a reader types it so.
+    """
+
+    #: Another spelling -> the command it runs.
+    ALIASES: ClassVar[dict[str, str]] = {"analyse": "analyze"}
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command called ``cmd_name``, or the one it is an alias of."""
+        return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
+
+
+@click.group(cls=WeaklabGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="weaklab", prog_name="weaklab")
 def main() -> None:
     """weaklab: turn weak, noisy sources of labels into trustworthy training data.
