@@ -42,6 +42,13 @@ def test_init_apply_fit_runs_explain_round_trip(project):
     assert [r["run_id"] for r in runs] == [2, 1]
     assert {"run_id", "created_at", "dataset", "metrics", "item_ids"} <= set(runs[0])
     assert runs[0]["metrics"]["label_model"]["n_dev"] == 50
+    # the run config records the label model the project's default resolves to, with its parameters
+    default = {"name": "AutoLabelModel", "params": {"random_state": 0}}
+    assert runs[0]["label_model"] == runs[1]["label_model"] == default
+    with Store(project / ".weaklab" / "weaklab.duckdb", read_only=True) as store:
+        config = store.runs().set_index("run_id").loc[2, "config"]
+    assert config["label_model"] == default and config["end_model"]["name"] == "tfidf_logreg"
+    assert "AutoLabelModel" in _invoke("runs").output
     item = runs[0]["item_ids"][0]
     story = json.loads(_invoke("explain", str(item), "--json").stdout)
     assert story["item_id"] == item and story["run_id"] == 2

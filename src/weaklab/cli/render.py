@@ -144,15 +144,22 @@ def _headline(metrics: dict[str, Any]) -> str:
 def runs_table(rows: list[dict[str, Any]]) -> Table:
     """The runs, newest first."""
     table = Table(title="Runs (newest first)", title_justify="left")
-    for column in ("run", "created (UTC)", "dataset", "status", "steps", "headline"):
+    for column in ("run", "created (UTC)", "dataset", "status", "steps", "label model", "headline"):
         table.add_column(column)
     for row in rows:
         created = str(row["created_at"])[:19].replace("T", " ")
         table.add_row(str(row["run_id"]), created, str(row["dataset"]), str(row["status"]),
-                      ",".join(row.get("steps") or []), _headline(row["metrics"]))
+                      ",".join(row.get("steps") or []), _label_model_name(row), _headline(row["metrics"]))
     if not rows:
         table.caption = "no runs yet: run `weaklab demo` or `weaklab fit`"
     return table
+
+
+def _label_model_name(row: dict[str, Any]) -> str:
+    """The label model a run fitted: the class its metrics name, else the one its config records for a fit."""
+    fitted = (row["metrics"].get("label_model") or {}).get("class")
+    configured = (row.get("label_model") or {}).get("name") if "fit" in (row.get("steps") or []) else None
+    return str(fitted or configured or "-")
 
 
 def bracketed(tokens: list[str], spans: list[Any]) -> str:

@@ -40,6 +40,7 @@ def _run_row(store: Any, row: dict[str, Any]) -> dict[str, Any]:
     return {"run_id": row["run_id"], "created_at": row["created_at"], "finished_at": row["finished_at"],
             "dataset": row["dataset"], "dataset_id": row["dataset_id"], "status": row["status"],
             "steps": (row.get("config") or {}).get("steps"), "metrics": row.get("metrics") or {},
+            "label_model": (row.get("config") or {}).get("label_model") or None,
             "item_ids": [v.item() if hasattr(v, "item") else v for v in ids]}
 
 

@@ -122,7 +122,10 @@ class _DaskRun:
     def run_config(self, steps: list[str]) -> dict[str, Any]:
         values = self.config.values
         return {"project": str(self.config.file), "steps": steps, "data_fingerprint": self.data_fp,
-                "engine": values.get("engine", {}), "label_model": values.get("label_model", {}),
+                "engine": values.get("engine", {}),
+                "label_model": {"name": self.config.label_model_name, "params": self.config.label_model_params},
+                "end_model": {"name": self.config.get("end_model", "name", "tfidf_logreg"),
+                              "params": dict(self.config.get("end_model", "params", {}))},
                 "sources": {lf.name: lf.fingerprint for lf in self.lfs},
                 "class_names": self.config.class_names, "class_renames": self.config.class_renames}
 

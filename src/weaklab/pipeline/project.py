@@ -225,9 +225,11 @@ class Project:
                 "dev_value": data.get("dev_value", "dev") if data.get("split_column") else None}
 
     def _run_config(self, state: _State, steps: list[str]) -> dict[str, Any]:
-        values = self.config.values
-        return {"project": str(self.config.file), "steps": steps, "data_fingerprint": state.data_fp,
-                "label_model": values.get("label_model", {}), "end_model": values.get("end_model", {}),
+        config = self.config
+        return {"project": str(config.file), "steps": steps, "data_fingerprint": state.data_fp,
+                "label_model": {"name": config.label_model_name, "params": config.label_model_params},
+                "end_model": {"name": config.get("end_model", "name", "tfidf_logreg"),
+                              "params": dict(config.get("end_model", "params", {}))},
                 "sources": {lf.name: lf.fingerprint for lf in state.lfs},
                 "class_names": self.config.class_names, "class_renames": self.config.class_renames}
 

@@ -144,8 +144,12 @@ class _TaggingRun:
     def run_config(self, steps: list[str]) -> dict[str, Any]:
         values = self.config.values
         return {"project": str(self.config.file), "steps": steps, "task": values.get("task", {}),
-                "data_fingerprint": self.data_fp, "label_model": values.get("label_model", {}),
-                "end_model": values.get("end_model", {}), "sources": {lf.name: lf.fingerprint for lf in self.lfs}}
+                "data_fingerprint": self.data_fp,
+                "label_model": {"name": self.config.get("label_model", "name", DEFAULT_TAG_MODEL),
+                                "params": dict(self.config.get("label_model", "params", {}))},
+                "end_model": {"name": self.config.get("end_model", "name", "crf"),
+                              "params": dict(self.config.get("end_model", "params", {}))},
+                "sources": {lf.name: lf.fingerprint for lf in self.lfs}}
 
     @property
     def applied(self) -> TokenVotes:
