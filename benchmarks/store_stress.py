@@ -3,11 +3,10 @@
 Two layers (``--layer``):
 
 * ``connection`` (default): the store's connection layer, as fast as it goes -- each writer process loops
-  for ``--seconds``: open the file for writing (``weaklab.store._db.connect``: weaklab's lock, DuckDB's
+  for ``--seconds``: open the file for writing (``weaklab.store.connection``: weaklab's lock, DuckDB's
   open, the schema check), insert ``--rows`` rows tagged with its own counter, close (DuckDB checkpoints
   on close); each reader loops: open read-only, count the distinct tags, close. ``--no-lock`` turns
   weaklab's lock off (every acquire succeeds at once): the connection layer as it was before the lock.
-  The script also runs on a checkout from before the lock (``PYTHONPATH=<that checkout>/src``).
 * ``duckdb``: DuckDB alone with the same loops, retrying a refused open every 2 ms (the hazard at its
   plainest, independent of weaklab's retry pacing); with the lock (default) ``StoreLock`` is taken around
   it as the connection layer does, with ``--no-lock`` not.
@@ -19,6 +18,10 @@ Every process pauses up to ``PAUSE`` seconds between loops (a moment between two
 ``--overhead N`` instead times, in one process with nobody else on the file, N opens + one query + close of
 each kind (read-only and read-write, connection layer and public Store), alternating rounds with weaklab's
 lock on and off (median per open, microseconds): the lock's own cost.
+
+Switching the lock off (``--no-lock``, ``--overhead``) and taking it around bare DuckDB (``--layer duckdb``)
+reach into ``weaklab.store._flock`` on purpose: no public API turns the lock off or hands it out, and this
+script exists to show what the lock prevents and what it costs. Everything else goes through public names.
 
 What is counted:
 
@@ -67,38 +70,23 @@ def _no_lock() -> None:
     _flock.StoreLock.acquire = lambda self, deadline, on_wait=None: True  # type: ignore[method-assign]
 
 
-def _opened(result: Any) -> tuple[Any, Any]:
-    """``(connection, lock or None)`` from ``_db.connect`` (before the lock it returned the connection alone)."""
-    return result if isinstance(result, tuple) else (result, None)
-
-
 class _Connection:
-    """Open / write / read / close through the store's connection layer (``weaklab.store._db``)."""
+    """Open / write / read / close through the store's connection layer (``weaklab.store.connection``)."""
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
 
     def write(self, tag: int, rows: int) -> None:
-        from weaklab.store import _db
+        from weaklab.store import connection
 
-        con, lock = _opened(_db.connect(self.path, read_only=False, timeout=60.0))
-        try:
+        with connection(self.path, timeout=60.0) as con:
             con.execute("INSERT INTO stress SELECT ?, range FROM range(?)", [tag, rows])
-        finally:
-            con.close()
-            if lock is not None:
-                lock.release()
 
     def count(self) -> int:
-        from weaklab.store import _db
+        from weaklab.store import connection
 
-        con, lock = _opened(_db.connect(self.path, read_only=True, timeout=60.0))
-        try:
+        with connection(self.path, read_only=True, timeout=60.0) as con:
             return int(con.execute("SELECT count(DISTINCT tag) FROM stress").fetchone()[0])  # type: ignore[index]
-        finally:
-            con.close()
-            if lock is not None:
-                lock.release()
 
 
 class _RawDuckDB:
@@ -258,7 +246,7 @@ def _summary(results: list[dict[str, Any]], stored: int) -> dict[str, Any]:
 
 def overhead(path: Path, n: int) -> dict[str, Any]:
     """Median seconds per open + query + close, by kind, with weaklab's lock on and off (one process)."""
-    from weaklab.store import Store, _db, _flock
+    from weaklab.store import Store, _flock, connection
 
     with Store(path) as st:
         st.add_dataset("overhead", n_items=1)
@@ -269,9 +257,8 @@ def overhead(path: Path, n: int) -> dict[str, Any]:
         _flock.StoreLock.acquire = real if locked else (lambda self, deadline, on_wait=None: True)  # type: ignore[method-assign]
         for read_only in (True, False):
             started = time.perf_counter()
-            con, lock = _db.connect(path, read_only=read_only, timeout=10.0)
-            con.execute("SELECT count(*) FROM runs").fetchall()
-            _db.disconnect(con, lock)
+            with connection(path, read_only=read_only, timeout=10.0) as con:
+                con.execute("SELECT count(*) FROM runs").fetchall()
             times[f"connection {'ro' if read_only else 'rw'} lock={locked}"].append(time.perf_counter() - started)
             started = time.perf_counter()
             with Store(path, read_only=read_only) as st:

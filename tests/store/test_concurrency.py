@@ -180,8 +180,6 @@ def _flaky_connect(monkeypatch, n_failures):
     """duckdb.connect failing as DuckDB does when it read the headers just before another process's checkpoint."""
     import duckdb
 
-    from weaklab.store import _db
-
     real, calls = duckdb.connect, []
 
     def connect(*args, **kwargs):
@@ -191,7 +189,7 @@ def _flaky_connect(monkeypatch, n_failures):
                                      "attempted to read 262144 bytes from location 3420160")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_db.duckdb, "connect", connect)
+    monkeypatch.setattr(duckdb, "connect", connect)
     return calls
 
 

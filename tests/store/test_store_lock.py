@@ -120,7 +120,7 @@ def test_a_read_only_store_opens_without_the_lock_where_it_cannot_create_it(tmp_
 STRESS_WRITER = textwrap.dedent("""
     import random, sys, time
     from pathlib import Path
-    from weaklab.store import _db
+    from weaklab.store import connection
 
     path, index, seconds = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
     rng, written, failures = random.Random(index), 0, []
@@ -128,11 +128,8 @@ STRESS_WRITER = textwrap.dedent("""
     while time.monotonic() < end:
         time.sleep(rng.uniform(0, 0.02))
         try:
-            con, lock = _db.connect(path, read_only=False, timeout=30.0)
-            try:
+            with connection(path, timeout=30.0) as con:
                 con.execute("INSERT INTO stress SELECT ?, range FROM range(20000)", [index * 10**6 + written])
-            finally:
-                _db.disconnect(con, lock)
             written += 1
         except Exception as exc:
             failures.append(repr(exc)[:200])
@@ -142,7 +139,7 @@ STRESS_WRITER = textwrap.dedent("""
 STRESS_READER = textwrap.dedent("""
     import random, sys, time
     from pathlib import Path
-    from weaklab.store import _db
+    from weaklab.store import connection
 
     path, index, seconds = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
     rng, loops, last, failures = random.Random(-index), 0, 0, []
@@ -150,11 +147,8 @@ STRESS_READER = textwrap.dedent("""
     while time.monotonic() < end:
         time.sleep(rng.uniform(0, 0.02))
         try:
-            con, lock = _db.connect(path, read_only=True, timeout=30.0)
-            try:
+            with connection(path, read_only=True, timeout=30.0) as con:
                 seen = con.execute("SELECT count(DISTINCT tag) FROM stress").fetchone()[0]
-            finally:
-                _db.disconnect(con, lock)
         except Exception as exc:
             failures.append(repr(exc)[:200])
             continue
@@ -166,8 +160,9 @@ STRESS_READER = textwrap.dedent("""
 
 
 def test_writers_and_readers_in_a_loop_never_fail_and_lose_no_write(tmp_path):
-    """Two writer and two reader processes open, write or read, and close for 3 s through the store's connection
-    layer: no reader sees damage or a count going back, no write fails, and every committed write is there.
+    """Two writer and two reader processes open, write or read, and close for 3 s through weaklab.store.connection
+    (the store's connection layer): no reader sees damage or a count going back, no write fails, and every
+    committed write is there.
 
     (Without weaklab's lock this loses writes and reports damage; benchmarks/store_stress.py --no-lock shows it.)
     """
@@ -211,7 +206,7 @@ def test_a_file_system_without_locks_opens_the_store_with_a_warning(tmp_path, mo
 
 def test_a_writer_killed_before_clearing_its_name_is_not_named_as_the_holder(tmp_path):
     """A lock file still naming a process that is gone does not name it as the holder."""
-    from weaklab.store._flock import StoreLock
+    from weaklab.store import lock_holder
 
     path = _store(tmp_path)
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -219,6 +214,28 @@ def test_a_writer_killed_before_clearing_its_name_is_not_named_as_the_holder(tmp
     import socket
 
     _lock_file(path).write_text(f"PID {gone.pid}: weaklab fit (host {socket.gethostname()})\n")
-    assert StoreLock(path, exclusive=False).holder() == ""
+    assert lock_holder(path) == ""
     _lock_file(path).write_text(f"PID {os.getpid()}: weaklab fit (host {socket.gethostname()})\n")
-    assert StoreLock(path, exclusive=False).holder().startswith(f"PID {os.getpid()}: weaklab fit")
+    assert lock_holder(path).startswith(f"PID {os.getpid()}: weaklab fit")
+
+
+def test_connection_holds_the_lock_a_store_takes(tmp_path):
+    """Inside a writing weaklab.store.connection block the lock file names this process and a Store that cannot
+    get the file in time says so; after the block the lock is free and the SQL's writes are in the store."""
+    from weaklab.store import connection, lock_holder
+
+    path = _store(tmp_path)
+    with connection(path, timeout=5.0) as con:
+        con.execute("CREATE TABLE mine (x INTEGER)")
+        con.execute("INSERT INTO mine VALUES (1), (2)")
+        assert lock_holder(path).startswith(f"PID {os.getpid()}: ")
+        with pytest.raises(StoreError, match="locked by another process"):
+            Store(path, timeout=0.2)
+    assert lock_holder(path) == ""
+    with connection(path, read_only=True) as con:
+        assert con.execute("SELECT sum(x) FROM mine").fetchone()[0] == 3
+    with Store(path, read_only=True) as ro:
+        assert list(ro.datasets()["name"]) == ["mine"]
+    with pytest.raises(StoreError, match="no such file"):
+        with connection(tmp_path / "absent.duckdb", read_only=True):
+            pass
