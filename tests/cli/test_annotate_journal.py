@@ -143,3 +143,24 @@ def test_a_journal_this_store_cannot_take_is_set_aside_and_never_blocks_a_run(pr
     assert not stray.path.exists() and stray.path.with_name(stray.path.name + ".rejected").exists()
     assert "were not stored" in caplog.text and "is not JSON" in caplog.text
     assert _mine(project, "torn")["class_name"].tolist() == ["fine"] and not torn.path.exists()
+
+
+def test_serve_stores_a_killed_sessions_journal_before_it_starts(project, monkeypatch):
+    """`weaklab serve` stores the answers a stopped session journalled (as `annotate` and `fit` do), with their
+    annotator, class name and origin, and removes the journal, before the dashboard starts."""
+    uvicorn = pytest.importorskip("uvicorn")
+    pytest.importorskip("fastapi")
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: started.append(app))
+    journal = AnswerJournal(project / ".weaklab" / "weaklab.duckdb", run_id=1, dataset_id=1, annotator="gone",
+                            class_names=["fine", "junk"])
+    journal.record("m003", 1, datetime(2026, 1, 2))
+    journal.record("m005", None, datetime(2026, 1, 2, 0, 1))
+    journal.close(remove=False)  # the session ends without its save (as after SIGKILL, tested above)
+    out = CliRunner().invoke(main, ["serve", "--port", "0"])
+    assert out.exit_code == 0, out.output
+    assert len(started) == 1 and "Saved 2 answer(s) and skip(s)" in " ".join(out.output.split())
+    mine = _mine(project, "gone")
+    got = {str(i): (None if pd.isna(c) else c) for i, c in zip(mine["item_id"], mine["class_name"])}
+    assert got == {"m003": "junk", "m005": None} and set(mine["origin"]) == {"terminal"}
+    assert not journal.path.exists()

@@ -54,7 +54,9 @@ def serve(store_path: Path | None, host: str, port: int, token: str | None, anno
     (review answers, accepted corrections), so other weaklab commands (runs,
     explain, report, fit...) work on the same store while it runs; what they
     record shows up on the next page load. --wait is how long a request waits
-    while another process writes.
+    while another process writes. Answers journalled by a `weaklab annotate`
+    that ended without saving (killed) are stored first, as `annotate` and
+    `fit` store them.
     """
     check_binding(host, token)
     try:
@@ -63,7 +65,14 @@ def serve(store_path: Path | None, host: str, port: int, token: str | None, anno
         from ..dashboard.app import create_app  # lazy: the [web] extra is optional
     except ImportError as exc:
         raise missing_dependency(exc.name or "fastapi", "web", "weaklab serve") from None
-    app = create_app(resolve_store(store_path), token=token, annotator_default=annotator, timeout=store_wait())
+    from ..pipeline.answer_journal import recover_journals  # lazy: `weaklab --help` loads no numeric stack
+
+    path = resolve_store(store_path)
+    recovered = recover_journals(path, timeout=store_wait())
+    if recovered:
+        click.echo(f"Saved {recovered} answer(s) and skip(s) of a review session that ended without saving "
+                   "(kept in its journal).", err=True)
+    app = create_app(path, token=token, annotator_default=annotator, timeout=store_wait())
     shown = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
     click.echo(f"weaklab dashboard on {shown}  (Ctrl+C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level=os.environ.get("WEAKLAB_LOG_LEVEL", "warning"))
