@@ -6,7 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from weaklab import ABSTAIN, LabelingFunction, apply_lfs, keyword_lf, labeling_function, regex_lf, threshold_lf
+from weaklab import (
+    ABSTAIN,
+    LabelingFunction,
+    apply_lfs,
+    keyword_lf,
+    labeling_function,
+    lookup_lf,
+    regex_lf,
+    threshold_lf,
+)
 from weaklab.errors import LFExecutionError, ValidationError
 
 DATA = pd.DataFrame({"id": ["a", "b", "c", "d"], "text": ["free money now", "nice song", "hm", "win a song"],
@@ -29,7 +38,8 @@ def short(df):
 
 
 NAMED = [money, song, short, keyword_lf("win", "spam"), regex_lf(r"^nice", "ham", name="re_nice"),
-         threshold_lf("n", above=2, label="spam", name="many")]
+         threshold_lf("n", above=2, label="spam", name="many"),
+         lookup_lf({"free money now": "spam", "hm": "ham"}, field="text", name="kb")]
 
 
 def _classes_voted(classes: list[str]) -> np.ndarray:
@@ -42,21 +52,25 @@ def _classes_voted(classes: list[str]) -> np.ndarray:
 def test_name_votes_mean_the_same_classes_whatever_the_order_of_the_class_list():
     """The class each vote names does not change when the list is reordered or a class inserted."""
     first = _classes_voted(["ham", "spam"])
-    assert first.tolist()[0] == ["spam", "-", "spam", "-", "-", "spam"]
-    assert first.tolist()[1] == ["-", "ham", "spam", "-", "ham", "-"]
+    assert first.tolist()[0] == ["spam", "-", "spam", "-", "-", "spam", "spam"]
+    assert first.tolist()[1] == ["-", "ham", "spam", "-", "ham", "-", "-"]
+    assert first.tolist()[2] == ["-", "-", "ham", "-", "-", "-", "ham"]
     assert (_classes_voted(["spam", "ham"]) == first).all()
     assert (_classes_voted(["other", "spam", "unsure", "ham"]) == first).all()
 
 
 def test_name_votes_equal_the_same_lfs_written_with_ids():
     ids = [LabelingFunction("money", lambda x: 1 if "money" in x.text else ABSTAIN),
-           keyword_lf("win", 1), regex_lf(r"^nice", 0, name="re_nice"), threshold_lf("n", above=2, label=1)]
+           keyword_lf("win", 1), regex_lf(r"^nice", 0, name="re_nice"), threshold_lf("n", above=2, label=1),
+           lookup_lf({"hm": 0, "nice song": 1}, field="text", name="kb"), lookup_lf({"hm"}, field="text", label=1)]
     names = [money, keyword_lf("win", "spam"), regex_lf(r"^nice", "ham", name="re_nice"),
-             threshold_lf("n", above=2, label="spam")]
+             threshold_lf("n", above=2, label="spam"), lookup_lf({"hm": "ham", "nice song": "spam"}, field="text",
+                                                                 name="kb"),
+             lookup_lf(pd.DataFrame({"key": ["hm"]}), field="text", label="spam")]
     L_ids, report_ids = apply_lfs(ids, DATA, class_names=["ham", "spam"], progress=False)
     L_names, report_names = apply_lfs(names, DATA, class_names=["ham", "spam"], progress=False)
     assert (L_ids.to_dense() == L_names.to_dense()).all()
-    assert report_ids.by_name == (False,) * 4 and report_names.by_name == (True,) * 4
+    assert report_ids.by_name == (False,) * 6 and report_names.by_name == (True,) * 6
 
 
 def test_an_unknown_name_is_an_error_naming_the_lf_the_item_and_the_name():
@@ -104,3 +118,13 @@ def test_row_wise_name_votes_run_in_worker_processes():
 def test_a_template_label_must_be_a_class_id_or_a_name(label):
     with pytest.raises(ValidationError, match="label: expected a class id >= 0 or a class name"):
         keyword_lf("win", label)
+
+
+def test_a_lookup_voting_an_unknown_class_name_names_the_lf_and_the_classes():
+    """A knowledge base naming a class the list lacks is a configuration error, like any template's label."""
+    kb = lookup_lf({"hm": "ham", "nice song": "Spam"}, field="text", name="kb")
+    with pytest.raises(ValidationError, match=r"'kb': label: expected one of the class names 'ham', 'spam', got the "
+                       r"class name 'Spam'"):
+        apply_lfs([kb], DATA, class_names=["ham", "spam"], progress=False)
+    with pytest.raises(ValidationError, match=r"kb\['x'\]: expected a class id >= 0 or a class name"):
+        lookup_lf({"x": ""}, field="text")

@@ -45,8 +45,12 @@ class TemplateLF(LabelingFunction):
     def _raw_votes(self, batch: Batch, log: FaultLog) -> Any:
         if self.fields:
             require_fields(batch.frame, self.fields, self.name)
-        log.named = isinstance(self.params.get("label"), str)
+        log.named = self._votes_names()
         return self._compute(batch)
+
+    def _votes_names(self) -> bool:
+        """Whether the LF votes class names (so reordering the class list does not change its meaning)."""
+        return isinstance(self.params.get("label"), str)
 
     def _label_id(self, batch: Batch) -> int:
         """The class id of ``params["label"]`` (a class name is looked up in the batch's class list)."""
@@ -82,14 +86,14 @@ def votes_where(hits: np.ndarray, label: int) -> np.ndarray:
     return np.where(hits, np.int64(label), np.int64(ABSTAIN))
 
 
-def check_label(label: Any) -> int | str:
-    """A template's ``label``: a class id ``>= 0`` or a class name (looked up when the LF is applied)."""
+def check_label(label: Any, name: str = "label") -> int | str:
+    """A template's ``label`` (parameter ``name``): a class id ``>= 0`` or a class name (looked up when applied)."""
     if isinstance(label, str):
         if not label:
-            raise fail("label", "a class id >= 0 or a class name", label)
+            raise fail(name, "a class id >= 0 or a class name", label)
         return label
     if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)) or label < 0:
-        raise fail("label", "a class id >= 0 or a class name", label)
+        raise fail(name, "a class id >= 0 or a class name", label)
     return int(label)
 
 
