@@ -8,6 +8,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from weaklab.cli import main
+from weaklab.labeling import apply_lfs
 from weaklab.pipeline import load_config
 from weaklab.pipeline.loading import load_lfs
 
@@ -99,3 +100,27 @@ def test_a_gold_file_with_the_projects_own_column_names_is_read(news_project, mo
     bad = _invoke("generate", "--gold", "gold.csv", "--force")
     assert bad.exit_code == 1
     assert "'id' or 'story_id'" in bad.output and "'label' or 'truth'" in bad.output and "who" in bad.output
+
+
+def test_generated_lfs_vote_class_names_so_editing_the_class_list_keeps_their_meaning(news_project, news_classes,
+                                                                                      monkeypatch):
+    """The module votes the project's class names, not ids: after the classes are reordered and one inserted,
+    every generated keyword LF still votes the class of its planted word."""
+    root = news_project
+    stories = _stories(root, 120)
+    stories.head(60)[["story_id", "truth"]].rename(columns={"story_id": "id", "truth": "label"}).to_csv(
+        root / "gold.csv", index=False)
+    monkeypatch.chdir(root)
+    out = _invoke("generate", "--gold", "gold.csv", "--max-lfs", "6", "--kinds", "keyword")
+    assert out.exit_code == 0, out.output
+    source = (root / "lfs_generated.py").read_text(encoding="utf-8")
+    calls = [line for line in source.splitlines() if line.strip().startswith("keyword_lf(")]
+    assert calls and all(any(f"], {c!r}, field=" in line for c in CLASSES) for line in calls)
+    edited = ["weather", "tech", "politics", "sports"]
+    news_classes(root, edited)
+    generated = [lf for lf in load_lfs(load_config(root)) if lf.name.startswith("gen_kw_")]
+    L, _ = apply_lfs(generated, stories, class_names=edited, progress=False)
+    kw = {w: c for c, words in WORDS.items() for w in words}
+    for j, lf in enumerate(generated):
+        voted = {edited[v] for v in L.to_dense()[:, j] if v >= 0}
+        assert voted == {kw[lf.name.removeprefix("gen_kw_")]}

@@ -66,6 +66,21 @@ def test_exemplars_and_apply_lfs(tmp_path):
     np.testing.assert_array_equal(restored.batch_votes(DATA), votes)
 
 
+@needs_model
+def test_classes_named_vote_the_same_classes_as_ids_whatever_the_class_list_order(tmp_path):
+    """Classes keyed by name are looked up in the class list when applied: the same votes as keyed by id."""
+    by_id = embedding_lf(DESCRIPTIONS, cache_dir=tmp_path, name="zs")
+    by_name = embedding_lf({"junk mail": DESCRIPTIONS[SPAM], "fine": DESCRIPTIONS[HAM]}, cache_dir=tmp_path,
+                           name="zs")
+    L_id, _ = apply_lfs([by_id], DATA, class_names=["fine", "junk mail"], progress=False)
+    L_name, report = apply_lfs([by_name], DATA, class_names=["junk mail", "fine"], progress=False)
+    expected = L_id.to_dense()[:, 0]
+    assert (expected >= 0).sum() >= 4 and report.by_name == (True,)
+    assert L_name.to_dense()[:, 0].tolist() == np.where(expected >= 0, 1 - expected, -1).tolist()
+    with pytest.raises(ValidationError, match="'zs': label: expected one of the class names 'ham', 'spam'"):
+        apply_lfs([by_name], DATA, class_names=["ham", "spam"], progress=False)
+
+
 def test_fingerprint_tracks_what_changes_votes(tmp_path):
     """Descriptions, thresholds and field change the fingerprint; cache folder and batch size do not."""
     if not HAS_MODEL:
@@ -84,7 +99,8 @@ def test_fingerprint_tracks_what_changes_votes(tmp_path):
         (dict(classes={}), "classes: expected at least one class"),
         (dict(classes="spam"), "classes: expected a mapping"),
         (dict(classes={0: ""}), "classes\\[0\\]: expected a non-empty description"),
-        (dict(classes={-1: "x"}), "classes: expected an integer >= 0"),
+        (dict(classes={-1: "x"}), "classes: expected a class id >= 0 or a class name"),
+        (dict(classes={"": "x"}), "classes: expected a class id >= 0 or a class name"),
         (dict(classes=["a", "b"], margin=-0.1), "margin"),
         (dict(classes=["a", "b"], min_similarity=2), "min_similarity"),
         (dict(classes=["a", "b"], field=""), "field"),

@@ -175,24 +175,32 @@ def _regex_literal(pattern: str) -> str:
     return repr(pattern)
 
 
+def _class(label: Any, names: list[str] | None) -> str:
+    """A class as the module writes it: its name when the project names its classes (so editing the class
+    list keeps the LF's meaning), else its id."""
+    if names and isinstance(label, (int, np.integer)) and 0 <= label < len(names):
+        return repr(names[label])
+    return repr(label)
+
+
 def _call(lf: Any, names: list[str] | None) -> str:
     p = lf.params
     name = f"name={lf.name!r}"
+    label = _class(p.get("label"), names)
     if lf.template == "keyword_lf":
-        return f"keyword_lf({list(p['keywords'])!r}, {p['label']}, field={p['field']!r}, {name})"
+        return f"keyword_lf({list(p['keywords'])!r}, {label}, field={p['field']!r}, {name})"
     if lf.template == "regex_lf":
         flags = ", flags=re.IGNORECASE" if p["flags"] == re.IGNORECASE else (f", flags={p['flags']}" if p["flags"]
                                                                                else "")
-        return f"regex_lf({_regex_literal(p['pattern'])}, {p['label']}, field={p['field']!r}{flags}, {name})"
+        return f"regex_lf({_regex_literal(p['pattern'])}, {label}, field={p['field']!r}{flags}, {name})"
     if lf.template == "threshold_lf":
         side = f"above={p['above']!r}" if p["above"] is not None else f"below={p['below']!r}"
-        return f"threshold_lf({p['field']!r}, {side}, label={p['label']}, {name})"
+        return f"threshold_lf({p['field']!r}, {side}, label={label}, {name})"
     if lf.template == "embedding_lf":
         lines = ["embedding_lf("]
         lines.append("        {")
         for c, texts in sorted(p["classes"].items()):
-            tag = f"  # {names[c]}" if names and c < len(names) else ""
-            lines.append(f"            {c}: [{tag}")
+            lines.append(f"            {_class(c, names)}: [")
             lines += [f"                {t!r}," for t in texts]
             lines.append("            ],")
         lines.append("        },")
@@ -216,7 +224,9 @@ def render_lfs_module(lfs: GeneratedLFs, *, class_names: list[str] | None = None
     """Python source of an LF module defining ``lfs``: one template call per generated LF.
 
     Each call is preceded by a comment with the LF's measured precision (on
-    the gold items, with its lower bound) and coverage (on all items).
+    the gold items, with its lower bound) and coverage (on all items). With
+    ``class_names`` the calls vote class names (they keep their meaning when
+    the class list is reordered or extended), else class ids.
 
     Examples
     --------
@@ -227,6 +237,8 @@ def render_lfs_module(lfs: GeneratedLFs, *, class_names: list[str] | None = None
     >>> lfs = generate_lfs(pd.DataFrame({"text": texts}), [1, 0] * 20, kinds=("keyword",), max_lfs=1,
     ...                    progress=False)
     >>> print(render_lfs_module(lfs, class_names=["HAM", "SPAM"]).splitlines()[-2])
+        keyword_lf(['buy'], 'SPAM', field='text', name='gen_kw_buy'),
+    >>> print(render_lfs_module(lfs).splitlines()[-2])
         keyword_lf(['buy'], 1, field='text', name='gen_kw_buy'),
     """
     templates = {lf.template for lf in lfs}

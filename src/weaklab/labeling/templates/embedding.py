@@ -21,7 +21,7 @@ from ...features import embed_texts, embedding_model_id
 from .._batch import Batch
 from ..lf import LabelingFunction
 from ..text_field import TEXT, resolve_text_field
-from ._base import TemplateLF, check_field, check_name
+from ._base import TemplateLF, check_field, check_label, check_name
 
 __all__ = ["embedding_lf"]
 
@@ -34,8 +34,11 @@ class _EmbeddingLF(TemplateLF):
         self._model = model
         self._cache_dir = cache_dir
         self._batch_size = batch_size
-        self._class_ids = np.array(sorted(params["classes"]), dtype=np.int64)
+        self._keys = sorted(params["classes"], key=_key_order)  # class ids, then class names (in their order)
         self._prototypes: np.ndarray | None = None
+
+    def _votes_names(self) -> bool:
+        return all(isinstance(k, str) for k in self._keys)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -46,10 +49,10 @@ class _EmbeddingLF(TemplateLF):
         return embed_texts(texts, self._model, batch_size=self._batch_size, cache_dir=self._cache_dir)
 
     def prototypes(self) -> np.ndarray:
-        """Unit-length class vectors, shape ``(n_classes_described, dim)``, in class-id order."""
+        """Unit-length class vectors, shape ``(n_classes_described, dim)``: class ids in order, then names."""
         if self._prototypes is None:
             rows = []
-            for c in self._class_ids.tolist():
+            for c in self._keys:
                 spec = self.params["classes"][c]
                 vecs = self._embed([spec] if isinstance(spec, str) else list(spec))
                 mean = vecs.mean(axis=0)
@@ -63,7 +66,9 @@ class _EmbeddingLF(TemplateLF):
         valid, vectors = batch.memo(key, lambda: self._item_vectors(batch.frame[field]))
         votes = np.full(len(batch), ABSTAIN, dtype=np.int64)
         if vectors.shape[0]:
-            votes[valid] = _vote(vectors @ self.prototypes().T, self._class_ids,
+            class_ids = np.array([batch.class_id(k, self.name) if isinstance(k, str) else k for k in self._keys],
+                                 dtype=np.int64)
+            votes[valid] = _vote(vectors @ self.prototypes().T, class_ids,
                                  self.params["min_similarity"], self.params["margin"])
         return votes
 
@@ -71,6 +76,10 @@ class _EmbeddingLF(TemplateLF):
         valid = np.fromiter((isinstance(v, str) for v in column.tolist()), dtype=bool, count=len(column))
         texts = [t for t, ok in zip(column.tolist(), valid) if ok]
         return valid, self._embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+
+
+def _key_order(key: int | str) -> tuple[bool, int, str]:
+    return (isinstance(key, str), key if isinstance(key, int) else 0, str(key))
 
 
 def _vote(sims: np.ndarray, class_ids: np.ndarray, min_similarity: float, margin: float) -> np.ndarray:
@@ -86,7 +95,7 @@ def _vote(sims: np.ndarray, class_ids: np.ndarray, min_similarity: float, margin
 
 
 def embedding_lf(
-    classes: Mapping[int, str | Sequence[str]] | Sequence[str | Sequence[str]],
+    classes: Mapping[int | str, str | Sequence[str]] | Sequence[str | Sequence[str]],
     *,
     field: str = TEXT,
     margin: float = 0.05,
@@ -106,8 +115,10 @@ def embedding_lf(
 
     Parameters
     ----------
-    classes : mapping of int to (str or sequence of str), or sequence of them
-        Class id -> description or exemplars; a sequence gives classes
+    classes : mapping of int or str to (str or sequence of str), or sequence of them
+        Class -> description or exemplars; a class is an id or a class name
+        (looked up in the class list when the LF is applied, as the
+        ``label`` of :func:`keyword_lf`); a sequence gives classes
         ``0, 1, ...`` in order. Classes may be left out (never voted).
     field : str, default="text"
         Column holding the text; missing values abstain.
@@ -159,8 +170,8 @@ def embedding_lf(
     return _EmbeddingLF(check_name(name, default), params, model, cache_dir, batch_size)
 
 
-def _check_classes(classes: Any) -> dict[int, str | tuple[str, ...]]:
-    expected = "a mapping of class id to a description or a list of exemplar texts (or a list of them)"
+def _check_classes(classes: Any) -> dict[int | str, str | tuple[str, ...]]:
+    expected = "a mapping of class id or name to a description or a list of exemplar texts (or a list of them)"
     if isinstance(classes, Mapping):
         pairs = list(classes.items())
     elif isinstance(classes, Sequence) and not isinstance(classes, (str, bytes)):
@@ -169,9 +180,9 @@ def _check_classes(classes: Any) -> dict[int, str | tuple[str, ...]]:
         raise fail("classes", expected, classes)
     if not pairs:
         raise fail("classes", "at least one class", classes)
-    out: dict[int, str | tuple[str, ...]] = {}
+    out: dict[int | str, str | tuple[str, ...]] = {}
     for key, value in pairs:
-        cid = check_int("classes", key, low=0)
+        cid = check_label(key, "classes")
         if isinstance(value, str) and value.strip():
             out[cid] = value
         elif (isinstance(value, Sequence) and not isinstance(value, (str, bytes)) and value
