@@ -128,3 +128,31 @@ def test_a_lookup_voting_an_unknown_class_name_names_the_lf_and_the_classes():
         apply_lfs([kb], DATA, class_names=["ham", "spam"], progress=False)
     with pytest.raises(ValidationError, match=r"kb\['x'\]: expected a class id >= 0 or a class name"):
         lookup_lf({"x": ""}, field="text")
+
+
+def test_votes_of_a_renamed_class_count_as_its_new_name():
+    """With class_renames {"spam": "junk mail"}, LFs still voting "spam" (row-wise, vectorized, templates, lookups,
+    in worker processes too) vote the class "junk mail": the same matrix as LFs written with the new name."""
+    renamed = ["ham", "junk mail"]
+    expected = _classes_voted(["ham", "spam"])
+    L, report = apply_lfs(NAMED, DATA, item_id="id", class_names=renamed, class_renames={"spam": "junk mail"},
+                          progress=False)
+    names = np.array([*renamed, "-"], dtype=object)
+    got = names[np.where(L.to_dense() == ABSTAIN, 2, L.to_dense())]
+    assert (got == np.where(expected == "spam", "junk mail", expected)).all()
+    assert all(report.by_name) and L.class_names == tuple(renamed)
+    pooled, _ = apply_lfs([money, song], DATA, class_names=renamed, class_renames={"spam": "junk mail"},
+                          progress=False, n_jobs=2)
+    assert pooled.to_dense()[:, 0].tolist() == [1, -1, -1, -1]
+
+
+@pytest.mark.parametrize(("renames", "classes", "message"), [
+    ({"spam": "junk"}, ["ham", "spam", "junk"], r"class_renames\['spam'\]: expected an old name that is no longer a "
+                                                r"class, got 'spam', which is a class as well as renamed to 'junk'"),
+    ({"spam": "junk"}, ["ham", "junk mail"], r"class_renames\['spam'\]: expected one of the class names"),
+    ({"spam": "junk"}, None, "class_names: expected the class list the renamed classes map into"),
+    ([("spam", "junk")], ["ham", "junk"], "class_renames: expected a mapping"),
+])
+def test_an_ambiguous_or_dangling_rename_is_an_error_naming_it(renames, classes, message):
+    with pytest.raises(ValidationError, match=message):
+        apply_lfs([money], DATA, class_names=classes, class_renames=renames, progress=False)

@@ -8,7 +8,7 @@ partitions share one code path.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,6 +137,9 @@ class Batch:
     class_names : sequence of str, optional
         The class list: a labeling function may vote a class *name*, which
         becomes its position in this list.
+    class_renames : mapping of str to str, optional
+        Old class names a labeling function may still vote, each mapped to
+        a name of ``class_names`` (checked by ``apply_lfs``).
     """
 
     def __init__(
@@ -148,6 +151,7 @@ class Batch:
         n_classes: int | None = None,
         on_error: str = "raise",
         class_names: Sequence[str] | None = None,
+        class_renames: Mapping[str, str] | None = None,
     ) -> None:
         self.frame = frame
         self.offset = offset
@@ -155,6 +159,7 @@ class Batch:
         self.n_classes = n_classes
         self.on_error = on_error
         self.class_names = None if class_names is None else tuple(str(c) for c in class_names)
+        self.class_renames = dict(class_renames or {})
         self._memo: dict[Hashable, Any] = {}
         self._lock = threading.RLock()
 
@@ -186,7 +191,10 @@ class Batch:
                              f"{name!r}")
 
     def _class_ids(self) -> dict[str, int]:
-        return {} if self.class_names is None else {c: i for i, c in enumerate(self.class_names)}
+        if self.class_names is None:
+            return {}
+        ids = {c: i for i, c in enumerate(self.class_names)}
+        return {**{old: ids[new] for old, new in self.class_renames.items() if new in ids}, **ids}
 
     def item_id(self, pos: int) -> Any:
         """Id of the item at position ``pos`` of this batch (``None`` if unknown)."""

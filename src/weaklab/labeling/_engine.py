@@ -9,7 +9,7 @@ the built-in templates then also run in threads), into one
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +73,7 @@ def run_frame(
     progress: bool = False,
     class_names: Sequence[str] | None = None,
     row_offset: int = 0,
+    class_renames: Mapping[str, str] | None = None,
 ) -> FrameResult:
     """Run ``lfs`` over ``frame`` batch by batch into a :class:`FrameResult`.
 
@@ -92,7 +93,8 @@ def run_frame(
             stop = min(start + batch_size, n)
             batch = Batch(frame.iloc[start:stop], offset=row_offset + start,
                           item_ids=None if ids is None else ids[start:stop],
-                          n_classes=n_classes, on_error=on_error, class_names=class_names)
+                          n_classes=n_classes, on_error=on_error, class_names=class_names,
+                          class_renames=class_renames)
             for lf in lfs:
                 lf._prepare(batch)
             pending = pool.submit(batch) if pooled else None

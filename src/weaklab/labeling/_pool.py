@@ -61,7 +61,7 @@ class RowWisePool:
             ids = None if batch.item_ids is None else batch.item_ids[lo:hi]
             futures.append(self._executor.submit(
                 _work, batch.frame.iloc[lo:hi], batch.offset + int(lo), ids, batch.n_classes, batch.on_error,
-                batch.class_names))
+                batch.class_names, batch.class_renames))
         return futures
 
     def gather(self, futures: list[Future[list[ChunkResult]]]) -> list[ChunkResult]:
@@ -118,8 +118,9 @@ def _init_worker(payload: Any) -> None:
 
 
 def _work(frame: Any, offset: int, ids: Any, n_classes: int | None, on_error: str,
-          class_names: Any = None) -> list[ChunkResult]:
-    batch = Batch(frame, offset=offset, item_ids=ids, n_classes=n_classes, on_error=on_error, class_names=class_names)
+          class_names: Any = None, class_renames: Any = None) -> list[ChunkResult]:
+    batch = Batch(frame, offset=offset, item_ids=ids, n_classes=n_classes, on_error=on_error, class_names=class_names,
+                  class_renames=class_renames)
     out = []
     for lf in _WORKER_LFS:
         began = time.perf_counter()

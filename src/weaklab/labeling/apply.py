@@ -51,6 +51,7 @@ def apply_lfs(
     class_names: Sequence[str] | None = None,
     output: None = None,
     storage_options: Mapping[str, Any] | None = None,
+    class_renames: Mapping[str, str] | None = None,
 ) -> tuple[LabelMatrix, ApplyReport]: ...
 
 
@@ -69,6 +70,7 @@ def apply_lfs(
     class_names: Sequence[str] | None = None,
     output: str | os.PathLike[str],
     storage_options: Mapping[str, Any] | None = None,
+    class_renames: Mapping[str, str] | None = None,
 ) -> tuple[PartitionedLabelMatrix, ApplyReport]: ...
 
 
@@ -86,6 +88,7 @@ def apply_lfs(
     class_names: Sequence[str] | None = None,
     output: str | os.PathLike[str] | None = None,
     storage_options: Mapping[str, Any] | None = None,
+    class_renames: Mapping[str, str] | None = None,
 ) -> tuple[LabelMatrix | PartitionedLabelMatrix, ApplyReport]:
     """Apply labeling functions to every item of ``data``.
 
@@ -134,6 +137,12 @@ def apply_lfs(
         checked for uniqueness within each partition only.
     storage_options : mapping, optional
         fsspec options for ``output`` (credentials, endpoint, ...).
+    class_renames : mapping of str to str, optional
+        ``{old name: name of class_names}``: classes renamed since the
+        labeling functions were written (``[labels.rename]`` in a project).
+        A vote of an old name counts as its new name's class. An old name
+        must no longer be a class (else a vote of it is ambiguous), and a
+        new name must be one.
 
     Returns
     -------
@@ -162,6 +171,7 @@ def apply_lfs(
     progress = check_bool("progress", progress)
     batch_size = check_int("batch_size", batch_size, low=1)
     k = _resolve_n_classes(n_classes, class_names)
+    renames = _check_renames(class_renames, class_names)
     if item_id is not None and not isinstance(item_id, str):
         raise fail("item_id", "a column name or None", item_id)
     if output is not None and engine != "dask":
@@ -171,13 +181,13 @@ def apply_lfs(
 
         return apply_dask(lfs, data, n_jobs=n_jobs, on_error=on_error, batch_size=batch_size,
                           item_id=item_id, n_classes=k, class_names=class_names, output=output,
-                          storage_options=storage_options)
+                          storage_options=storage_options, class_renames=renames)
     frame = as_frame(data)
     ids = item_ids(frame, item_id)
     check_fields(lfs, frame.columns)
     start = time.perf_counter()
     result = run_frame(lfs, frame, ids, n_classes=k, on_error=on_error, batch_size=batch_size,
-                       n_jobs=n_jobs, progress=progress, class_names=class_names)
+                       n_jobs=n_jobs, progress=progress, class_names=class_names, class_renames=renames)
     return finish(lfs, result, ids, k, class_names, engine="local", n_jobs=n_jobs,
                   seconds=time.perf_counter() - start)
 
@@ -211,6 +221,25 @@ def _resolve_n_jobs(n_jobs: Any) -> int:
         raise fail("n_jobs", "a positive number of processes or a negative count back from the cores", 0)
     cores = os.cpu_count() or 1
     return n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
+
+
+def _check_renames(class_renames: Any, class_names: Sequence[str] | None) -> dict[str, str] | None:
+    """``class_renames`` as a dict (None when empty): old names no class has, each mapped to a class."""
+    if class_renames is None or (isinstance(class_renames, Mapping) and not class_renames):
+        return None
+    if not isinstance(class_renames, Mapping):
+        raise fail("class_renames", "a mapping of old class name to class name", class_renames)
+    if class_names is None:
+        raise fail("class_names", "the class list the renamed classes map into", got_text="None")
+    names = [str(c) for c in class_names]
+    for old, new in class_renames.items():
+        if new not in names:
+            raise fail(f"class_renames[{old!r}]", f"one of the class names {names}", new)
+        if old in names and old != new:
+            raise fail(f"class_renames[{old!r}]", "an old name that is no longer a class",
+                       got_text=f"{old!r}, which is a class as well as renamed to {new!r} (a vote {old!r} could "
+                       f"mean either): drop the rename, or rename the class {old!r}")
+    return {str(old): str(new) for old, new in class_renames.items()}
 
 
 def _resolve_n_classes(n_classes: Any, class_names: Any) -> int | None:

@@ -46,6 +46,7 @@ def apply_dask(
     n_classes: int | None,
     class_names: Sequence[str] | None,
     output: Any = None,
+    class_renames: Mapping[str, str] | None = None,
     storage_options: Mapping[str, Any] | None = None,
 ) -> tuple[Any, Any]:
     """Apply ``lfs`` to every partition of ``data`` (see :func:`apply_lfs`).
@@ -70,16 +71,16 @@ def apply_dask(
 
         return apply_dask_to_parquet(lfs, data, output, storage_options=storage_options, n_jobs=n_jobs,
                                      on_error=on_error, batch_size=batch_size, item_id=item_id,
-                                     n_classes=n_classes, class_names=class_names)
+                                     n_classes=n_classes, class_names=class_names, class_renames=class_renames)
     start = time.perf_counter()
     # One object per partition (its votes, ids and statistics), gathered in partition order.
     parts = data.map_partitions(_apply_partition, lfs, item_id, n_classes, on_error, batch_size, class_names,
-                                meta=pd.Series(dtype=object), enforce_metadata=False)
+                                class_renames, meta=pd.Series(dtype=object), enforce_metadata=False)
     try:
         results = list(parts.compute())
     except LFExecutionError as exc:
         raise relocated_error(exc, lfs, data, item_id=item_id, n_classes=n_classes, batch_size=batch_size,
-                              class_names=class_names) from exc.original
+                              class_names=class_names, class_renames=class_renames) from exc.original
     merged, ids = _merge(results, len(lfs), n_classes)
     if ids is not None and not pd.Index(ids).is_unique:
         if item_id is not None:
@@ -94,7 +95,8 @@ def apply_dask(
 def run_partition(lfs: list[LabelingFunction], frame: pd.DataFrame, number: Any, *, item_id: str | None,
                   n_classes: int | None, on_error: str, batch_size: int,
                   class_names: Sequence[str] | None = None,
-                  row_offset: int | None = None) -> tuple[FrameResult, np.ndarray | None]:
+                  row_offset: int | None = None,
+                  class_renames: Mapping[str, str] | None = None) -> tuple[FrameResult, np.ndarray | None]:
     """Run the LFs on one partition: its statistics and votes, and its item ids.
 
     A failing LF's error names the partition too (``partition``); its row is
@@ -105,7 +107,7 @@ def run_partition(lfs: list[LabelingFunction], frame: pd.DataFrame, number: Any,
     ids = item_ids(frame, item_id) if item_id is not None else frame.index.to_numpy()
     try:
         result = run_frame(lfs, frame, ids, n_classes=n_classes, on_error=on_error, batch_size=batch_size,
-                           class_names=class_names, row_offset=row_offset or 0)
+                           class_names=class_names, row_offset=row_offset or 0, class_renames=class_renames)
     except LFExecutionError as exc:
         where = f" (partition {number}{'' if row_offset is not None else '; rows are counted within the partition'})"
         raise LFExecutionError(str(exc) + where, lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
@@ -115,8 +117,8 @@ def run_partition(lfs: list[LabelingFunction], frame: pd.DataFrame, number: Any,
 
 
 def relocated_error(exc: LFExecutionError, lfs: list[LabelingFunction], data: Any, *, item_id: str | None,
-                    n_classes: int | None, batch_size: int,
-                    class_names: Sequence[str] | None = None) -> LFExecutionError:
+                    n_classes: int | None, batch_size: int, class_names: Sequence[str] | None = None,
+                    class_renames: Mapping[str, str] | None = None) -> LFExecutionError:
     """The error of a partition's task, its rows counted in the whole data as the local engine counts them.
 
     On the client, after a task failed: the rows of the partitions before
@@ -134,7 +136,7 @@ def relocated_error(exc: LFExecutionError, lfs: list[LabelingFunction], data: An
     offset = int(sum(dask.compute(*[dask.delayed(len)(part) for part in parts[:number]])))
     rerun = dask.delayed(run_partition)(lfs, parts[number], number, item_id=item_id, n_classes=n_classes,
                                         on_error="raise", batch_size=batch_size, class_names=class_names,
-                                        row_offset=offset)
+                                        row_offset=offset, class_renames=class_renames)
     try:
         dask.compute(rerun)
     except LFExecutionError as again:
@@ -150,12 +152,13 @@ def _apply_partition(
     on_error: str,
     batch_size: int,
     class_names: Sequence[str] | None = None,
+    class_renames: Mapping[str, str] | None = None,
     partition_info: dict[str, Any] | None = None,
 ) -> pd.Series:
     """Run the LFs on one partition; a one-element object Series holding ``(result, ids)``."""
     number = (partition_info or {}).get("number", "?")
     result, ids = run_partition(lfs, frame, number, item_id=item_id, n_classes=n_classes, on_error=on_error,
-                                batch_size=batch_size, class_names=class_names)
+                                batch_size=batch_size, class_names=class_names, class_renames=class_renames)
     out = pd.Series([None], dtype=object)
     out.iloc[0] = (result, ids)
     return out

@@ -49,6 +49,7 @@ def apply_dask_to_parquet(
     item_id: str | None,
     n_classes: int | None,
     class_names: Sequence[str] | None,
+    class_renames: Mapping[str, str] | None = None,
 ) -> tuple[PartitionedLabelMatrix, ApplyReport]:
     """Apply ``lfs`` to every partition of the Dask DataFrame ``data``, writing votes under ``output``.
 
@@ -63,13 +64,13 @@ def apply_dask_to_parquet(
     root = output if isinstance(output, str) else str(output.__fspath__())
     start = time.perf_counter()
     tasks = [dask.delayed(_write_partition)(part, i, lfs, root, storage_options, item_id, n_classes, on_error,
-                                            batch_size, class_names)
+                                            batch_size, class_names, class_renames)
              for i, part in enumerate(data.to_delayed())]
     try:
         results: list[_Written] = list(dask.compute(*tasks))
     except LFExecutionError as exc:
         raise relocated_error(exc, lfs, data, item_id=item_id, n_classes=n_classes, batch_size=batch_size,
-                              class_names=class_names) from exc.original
+                              class_names=class_names, class_renames=class_renames) from exc.original
     merged, rows = _merge_stats(results, len(lfs), n_classes)
     top = max((r[2] for r in results), default=ABSTAIN)
     k = n_classes if n_classes is not None else max(2, top + 1)
@@ -90,18 +91,19 @@ _Written = tuple[FrameResult, int, int, str, str, bool]
 
 def _write_partition(frame: pd.DataFrame, number: int, lfs: list[LabelingFunction], root: str,
                      storage_options: Mapping[str, Any] | None, item_id: str | None, n_classes: int | None,
-                     on_error: str, batch_size: int, class_names: Sequence[str] | None = None) -> _Written:
+                     on_error: str, batch_size: int, class_names: Sequence[str] | None = None,
+                     class_renames: Mapping[str, str] | None = None) -> _Written:
     """Reuse partition ``number`` when its file and manifest entry match; else run the LFs and write it."""
     names = [lf.name for lf in lfs]
     key = partition_key(frame, lfs, item_id=item_id, n_classes=n_classes, on_error=on_error,
-                        class_names=class_names)
+                        class_names=class_names, class_renames=class_renames)
     entry = reusable_entry(root, number, key, names, storage_options)
     if entry is not None:
         return (restore_statistics(entry, len(lfs)), int(entry["rows"]), int(entry["top"]), str(entry["votes"]),
                 str(entry.get("layout", "dense")), True)
     forget_entry(root, number, storage_options)
     result, ids = run_partition(lfs, frame, number, item_id=item_id, n_classes=n_classes, on_error=on_error,
-                               batch_size=batch_size, class_names=class_names)
+                               batch_size=batch_size, class_names=class_names, class_renames=class_renames)
     rows, top = result.votes.shape[0], int(result.votes.max(initial=ABSTAIN))
     layout = choose_layout("auto", rows, len(lfs), int(result.covered.sum()))
     write_frame(layout_frame(ids, result.votes, names, layout), root, votes_file(number), storage_options)

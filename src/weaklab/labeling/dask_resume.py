@@ -52,7 +52,8 @@ def entry_file(i: int) -> str:
 
 
 def partition_key(frame: pd.DataFrame, lfs: Sequence[LabelingFunction], *, item_id: str | None,
-                  n_classes: int | None, on_error: str, class_names: Sequence[str] | None = None) -> str:
+                  n_classes: int | None, on_error: str, class_names: Sequence[str] | None = None,
+                  class_renames: Mapping[str, str] | None = None) -> str:
     """Fingerprint of what a partition's votes depend on: its input rows, the LF versions and the settings.
 
     Examples
@@ -65,7 +66,8 @@ def partition_key(frame: pd.DataFrame, lfs: Sequence[LabelingFunction], *, item_
     """
     versions = [(lf.name, lf.fingerprint) for lf in lfs]
     names = () if class_names is None else (list(class_names),)  # class-name votes depend on the class list
-    return fingerprint("votes-partition-key", frame, versions, item_id, n_classes, on_error, *names)
+    renames = (sorted(class_renames.items()),) if class_renames else ()  # and on the old names they map
+    return fingerprint("votes-partition-key", frame, versions, item_id, n_classes, on_error, *names, *renames)
 
 
 def reusable_entry(root: str, number: int, key: str, source_names: Sequence[str],

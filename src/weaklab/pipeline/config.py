@@ -23,8 +23,9 @@ unknown tables or keys and values of the wrong type raise a
                                        # answers are stored by name: reordering or inserting classes keeps
                                        # their meaning
 
-    [labels.rename]                    # optional: classes renamed since answers were given
-    spam = "SPAM"                      # old name = "new name" (a class of [labels].classes)
+    [labels.rename]                    # optional: classes renamed since LFs, gold or answers used them
+    spam = "SPAM"                      # old name = "new name" (a class of [labels].classes; the old name no
+                                       # longer one): votes, gold cells and answers of "spam" count as "SPAM"
 
     [lfs]
     module = "lfs.py"                  # a .py file (relative to the project) or an importable module
@@ -404,6 +405,10 @@ def _check_renames(file: Path, labels: Mapping[str, Any]) -> None:
     for old, new in renames.items():
         if not isinstance(new, str) or new not in classes:
             raise _bad(file, f"labels.rename.{old}", f"one of the classes {list(classes)}", repr(new))
+        if old in classes and old != new:
+            raise _bad(file, f"labels.rename.{old}", "an old name that is no longer a class",
+                       f"{old!r}, which is a class of [labels].classes as well as renamed to {new!r} (a vote, label "
+                       f"or answer {old!r} could mean either); drop the rename, or rename the class {old!r} too")
 
 
 def _is_kind(value: Any, kind: str) -> bool:

@@ -140,7 +140,8 @@ class _DaskRun:
         on_error = self.config.get("lfs", "on_error", "raise")
         key = fingerprint("dask-application", self.data_fp, [(lf.name, lf.fingerprint) for lf in self.lfs],
                           on_error, self.n_classes, self.config.class_names,
-                          self.config.get("data", "id_column"))
+                          self.config.get("data", "id_column"),
+                          *((sorted(self.config.class_renames.items()),) if self.config.class_renames else ()))
         root = join(str(self.engine.output), key)
         record_sources(store, self.lfs)
         reused = exists(root, _MANIFEST)
@@ -151,7 +152,7 @@ class _DaskRun:
             self.plm, apply_report = apply_lfs(
                 self.lfs, self.frame, engine="dask", output=root, on_error=on_error, progress=False,
                 item_id=self.config.get("data", "id_column"), n_classes=self.n_classes,
-                class_names=self.config.class_names)
+                class_names=self.config.class_names, class_renames=self.config.class_renames)
             report = apply_report.to_dict()
         store.add_partitioned(result.run_id, "votes", root, self.plm.fingerprint, self.plm.to_metadata())
         self._record_data(store, result.dataset_id)

@@ -21,7 +21,7 @@ from ..labeling import LabelingFunction, default_text_field
 from .config import ProjectConfig
 
 __all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "load_span_lfs",
-           "check_lf_columns", "data_fingerprint", "renamed_vote_hint", "gold_labels", "dev_mask", "item_hashes",
+           "check_lf_columns", "data_fingerprint", "gold_labels", "dev_mask", "item_hashes",
            "item_ids_of"]
 
 
@@ -79,24 +79,6 @@ def _check_ids(config: ProjectConfig, frame: pd.DataFrame) -> None:
     if ids.duplicated().any():
         raise ValidationError(f"{config.data_path}: column {column!r}: expected unique item ids, "
                               f"got duplicates, e.g. {ids[ids.duplicated()].iloc[0]!r}")
-
-
-def renamed_vote_hint(message: str, renames: dict[str, str]) -> str:
-    """What to add to an error about a labeling function voting a class name that ``[labels.rename]`` renamed.
-
-    ``[labels.rename]`` maps stored answers and gold cells, never the code of
-    labeling functions: the function must vote the new name.
-
-    Examples
-    --------
-    >>> renamed_vote_hint("labeling function 'lf' returned the class name 'ok ✓' (...)", {"ok ✓": "ok"})
-    "; [labels.rename] maps answers and gold cells, not labeling functions: make it vote 'ok' instead of 'ok ✓'"
-    """
-    for old, new in renames.items():
-        if f"class name {old!r}" in message:
-            return (f"; [labels.rename] maps answers and gold cells, not labeling functions: make it vote {new!r} "
-                    f"instead of {old!r}")
-    return ""
 
 
 def item_ids_of(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:

@@ -131,7 +131,8 @@ def _votes(model: TextEndModel, meta: dict[str, Any], data: pd.DataFrame, run_id
     if not isinstance(project, str):
         raise fail("run", "a run of a project (its end model reads the votes of the project's labeling functions)",
                    got_text=f"run {run_id}, recorded without a project file")
-    lfs = load_lfs(load_config(project))
+    config = load_config(project)
+    lfs = load_lfs(config)
     versions = {lf.name: lf.fingerprint for lf in lfs}
     wanted = dict(zip(model.state["source_names"], model.state["source_versions"]))
     changed = [name for name, version in wanted.items() if versions.get(name) != version]
@@ -140,6 +141,8 @@ def _votes(model: TextEndModel, meta: dict[str, Any], data: pd.DataFrame, run_id
                    "votes)", got_text=f"{len(changed)} changed or missing since, e.g. {changed[0]!r} (run "
                    "`weaklab train` to train the end model on the current ones)")
     by_name = {lf.name: lf for lf in lfs}
+    names = model.state.get("class_names")
+    renames = {old: new for old, new in config.class_renames.items() if names and new in names and old not in names}
     L, _ = apply_lfs([by_name[name] for name in wanted], data, progress=False,
-                     n_classes=int(model.state["n_classes"]), class_names=model.state.get("class_names"))
+                     n_classes=int(model.state["n_classes"]), class_names=names, class_renames=renames)
     return L.to_dense()

@@ -58,7 +58,6 @@ from .loading import (
     item_ids_of,
     load_data,
     load_lfs,
-    renamed_vote_hint,
 )
 from .record import label_model_stats, record_alerts, record_class_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
@@ -248,21 +247,15 @@ class Project:
                 warnings.filterwarnings("ignore", r".*lost to labeling-function faults", RuntimeWarning)
                 L, apply_report = apply_lfs(lfs, state.frame, progress=self.progress, on_error=on_error,
                                             item_id=self.config.get("data", "id_column"),
-                                            n_classes=state.n_classes_given, class_names=self.config.class_names)
+                                            n_classes=state.n_classes_given, class_names=self.config.class_names,
+                                            class_renames=self.config.class_renames)
         except LFExecutionError as exc:
-            hint = renamed_vote_hint(str(exc), self.config.class_renames)
-            if (exc.original is None or on_error != "raise") and not hint:
+            if exc.original is None or on_error != "raise":
                 raise
-            hint = hint or (f"; fix the function, or set on_error = \"abstain\" under [lfs] in "
-                            f"{self.config.file.name} to count its failures as abstentions (they are reported per "
-                            "source)")
+            hint = (f"; fix the function, or set on_error = \"abstain\" under [lfs] in "
+                    f"{self.config.file.name} to count its failures as abstentions (they are reported per source)")
             raise LFExecutionError(f"{exc}{hint}", lf_name=exc.lf_name, item_id=exc.item_id, row=exc.row,
                                    original=exc.original) from exc
-        except ValidationError as exc:  # a template voting a class name that is not a class
-            hint = renamed_vote_hint(str(exc), self.config.class_renames)
-            if not hint:
-                raise
-            raise ValidationError(f"{exc}{hint}") from exc
         state.apply_report = apply_report.to_dict()
         return L
 
@@ -270,9 +263,10 @@ class Project:
     def _apply(self, store: Store, state: _State, result: RunResult) -> None:
         started = time.perf_counter()
         record_sources(store, state.lfs)
+        renames = self.config.class_renames  # the old names LFs may vote (keys without renames stay as they were)
         key = fingerprint("application", state.data_fp, [(lf.name, lf.fingerprint) for lf in state.lfs],
                           self.config.get("lfs", "on_error", "raise"), state.n_classes_given,
-                          self.config.class_names)
+                          self.config.class_names, *((sorted(renames.items()),) if renames else ()))
         found = _find_previous(store, state.dataset_id, "application_key", key)
         L = None if found is None else recorded(store.load_matrix, int(found["application_id"]))
         found = found if L is not None else None  # a damaged vote file: apply again (which rewrites it)
