@@ -71,6 +71,23 @@ def test_class_review_offers_gold_items_when_asked(project: tuple[Path, set[str]
         assert "are offered too, to re-check their gold" in texts[0]
 
 
+def test_items_that_gain_gold_while_the_dashboard_runs_are_not_offered(project: tuple[Path, set[str]]) -> None:
+    """The data file edited under a running dashboard (every item but the one shown gets gold): after the shown
+    item is skipped the queue is empty, and the page counts the new gold."""
+    store, _ = project
+    with _client(store) as client:
+        first = re.search(r'id="review-item" data-item="([^"]+)"', client.get("/review?run=1").text)
+        assert first is not None
+        data = store.parent.parent / "data" / "msgs.csv"
+        table = pd.read_csv(data, keep_default_na=False)
+        others = table["msg_no"] != first.group(1)
+        table.loc[others, "truth"], table.loc[others, "part"] = "fine", "dev"
+        table.to_csv(data, index=False)
+        shown, texts = _skip_through(client, "/review?run=1", "/review/skip", 'id="review-item"')
+        assert shown == [first.group(1)]
+        assert f"{N_ITEMS - 1} items hold gold (column &#39;truth&#39;)" in " ".join(texts[0].split())
+
+
 def _gold_spans(store: Path) -> set[str]:
     from weaklab.store import Store
 

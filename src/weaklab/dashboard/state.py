@@ -37,6 +37,7 @@ from .._core.agreement import SourceAgreement
 from ..errors import StoreError, ValidationError
 from ..pipeline.images import CamLookup, ImageLookup
 from ..pipeline.review import GoldItems, ReviewRanking, TextLookup, gold_items, review_order, run_summary
+from ..pipeline.runs import dataset_table_path
 from ..store import Store
 
 __all__ = ["DashboardState", "NotFound", "MatrixStats", "REQUEST_STAMPS", "request_stamps"]
@@ -149,6 +150,7 @@ class DashboardState:
         self._writes = 0
         self._claim_writes = 0
         self._review_start: dict[tuple[int, bool], tuple[int, float]] = {}
+        self._gold: dict[int, tuple[tuple[Any, ...], GoldItems]] = {}
 
     def close(self) -> None:
         """Close the store (releases its file lock)."""
@@ -293,8 +295,21 @@ class DashboardState:
         return self.cached(("ranking", run_id), lambda: review_order(self.store, run_id))
 
     def gold(self, dataset_id: int) -> GoldItems:
-        """The dataset's items that hold gold in its data file (not offered for review unless asked), read once."""
-        return self.cached(("gold", dataset_id), lambda: gold_items(self.store, dataset_id))
+        """The dataset's items that hold gold in its data file (not offered for review unless asked).
+
+        Read again whenever the file changes (its size or modification time,
+        looked at on every call: one ``stat``), so an item that gains gold
+        while the dashboard runs is not offered any more. (Items answered
+        meanwhile are left out by the store's claims, which read the answers.)
+        """
+        path = self.fresh(("table_path", int(dataset_id)), lambda: dataset_table_path(self.store, dataset_id))
+        signature = (str(path), *_file_signature(path))
+        with self._key_lock(("gold", int(dataset_id))):
+            held = self._gold.get(int(dataset_id))
+            if held is None or held[0] != signature:
+                held = (signature, gold_items(self.store, dataset_id))
+                self._gold[int(dataset_id)] = held
+            return held[1]
 
     def texts(self, dataset_id: int) -> TextLookup:
         """Item texts of a dataset (from the table its meta names)."""
@@ -356,3 +371,14 @@ async def request_stamps(request: Any, call_next: Callable[[Any], Awaitable[Any]
         return await call_next(request)
     finally:
         REQUEST_STAMPS.reset(token)
+
+
+def _file_signature(path: Path | None) -> tuple[int, int]:
+    """``(modification time in ns, size)`` of a file; ``(-1, -1)`` when there is none (or it cannot be read)."""
+    if path is None:
+        return (-1, -1)
+    try:
+        info = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (info.st_mtime_ns, info.st_size)
