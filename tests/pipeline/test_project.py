@@ -119,3 +119,13 @@ def test_scaffold_follows_a_renamed_text_column(tmp_path):
         matrix = store.load_matrix(result.metrics["application_id"])
     coverage = dict(zip(matrix.source_names, matrix.votes_per_source()))
     assert coverage["kw_my_channel"] > 0 and coverage["re_link"] > 0 and coverage["short_comment"] > 0
+
+
+def test_empty_gold_cells_of_a_string_column_are_unknown(tmp_path, msgs_project_writer):
+    """A gold column read as pandas strings (empty cells are pd.NA, as the Dask engine reads partitions) gives
+    -1 there and the class id of each name elsewhere."""
+    from weaklab.pipeline.loading import gold_labels
+
+    msgs_project_writer(tmp_path, 8, 4)
+    frame = pd.DataFrame({"truth": pd.array(["junk", pd.NA, "fine", None, ""], dtype="string")})
+    assert gold_labels(load_config(tmp_path), frame, 2).tolist() == [1, -1, 0, -1, -1]

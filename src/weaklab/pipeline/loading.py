@@ -177,8 +177,8 @@ def _is_number(value: str) -> bool:
 
 def _gold_value(value: Any, names: list[str], n_classes: int | None) -> int | None:
     """The class id of one gold cell, -1 for unknown, None when invalid."""
-    if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
-        return -1
+    if value is None or value is pd.NA or value == "" or (isinstance(value, float) and np.isnan(value)):
+        return -1  # pd.NA: an empty cell of a string column (as Dask reads the partitions of a table)
     if isinstance(value, str) and value in names:
         return names.index(value)
     try:
