@@ -14,7 +14,7 @@ from weaklab.cli import main
 from weaklab.endmodel import GroupedCalibration
 from weaklab.evaluation import expected_calibration_error
 from weaklab.pipeline import Project, init_project
-from weaklab.pipeline.calibrated import MIN_APPLIED_ITEMS, apply_calibrator_state, fit_end_calibrator
+from weaklab.pipeline.calibrated import MIN_APPLIED_ITEMS, apply_calibrator_state, fit_end_calibrator, needs_groups
 from weaklab.pipeline.predict import predict_items
 
 
@@ -141,3 +141,24 @@ def test_the_report_and_the_dashboard_show_one_reliability_diagram_per_slice(tra
         page = web.get(f"/health?run={run}")
     assert page.status_code == 200
     assert page.text.count('class="slice-reliability"') == len(slices)
+
+
+def test_predict_after_an_lf_edit_falls_back_to_the_pooled_calibrator_with_a_warning(tmp_path):
+    """The text end model does not read votes: editing an LF must not stop `predict`; only the calibrator's
+    covered/uncovered groups need the run's LFs, so every item goes through the pooled calibrator, with a warning."""
+    root = tmp_path / "p"
+    init_project(root, n_items=600)
+    config = root / "weaklab.toml"
+    config.write_text(config.read_text() + '\n[label_model]\nname = "MajorityVote"\n')
+    run = Project(root).run(until="train").run_id
+    _, _, state = _records(root, run)
+    assert needs_groups(state)  # the path under test: a calibrator that tells voted items from the others
+    lfs = root / "lfs.py"
+    lfs.write_text(lfs.read_text().replace("len(letters) < 12", "len(letters) < 13"))
+    data = pd.read_csv(root / "data" / "comments.csv").head(50)
+    with Project(root).open_store(read_only=True) as store:
+        raw = predict_items(store, run, data, calibrated=False)[["p_HAM", "p_SPAM"]].to_numpy()
+        with pytest.warns(UserWarning, match=r"shouting.*calibrator fitted on all dev gold.*--raw"):
+            predicted = predict_items(store, run, data)
+    assert np.allclose(predicted[["p_HAM", "p_SPAM"]].to_numpy(), apply_calibrator_state(state, raw, None))
+    assert (predicted["label"].to_numpy() == raw.argmax(axis=1)).all()

@@ -255,7 +255,7 @@ def _calibrated_beside_raw(applied, proba, n_dev):
 
 
 def test_the_query_step_on_dask_picks_the_most_uncertain_items_not_answered_nor_held_out(cluster, tmp_path_factory):
-    """weaklab query on the Dask engine ranks the end model's probabilities (trained out of core, as the local
+    """weaklab query on the Dask engine ranks the end model's raw probabilities (trained out of core, as the local
     engine ranks its end model's) partition by partition: it equals ranking every item's entropy at once (ties in
     data order) without the dev split's gold rows, and an answered item leaves the list."""
     import pandas as pd
@@ -280,8 +280,8 @@ def test_the_query_step_on_dask_picks_the_most_uncertain_items_not_answered_nor_
     raw = _calibrated_beside_raw(first.metrics["end_model"]["applied"], proba, int(held_out.sum()))
     _calibration_is_measured_on_the_dev_rows(root, first, raw[held_out], gold)
 
-    def expected(excluded):
-        scores = uncertainty(proba, measure="entropy")
+    def expected(excluded):  # the raw probabilities: a calibrator's steps would tie items
+        scores = uncertainty(raw, measure="entropy")
         order = [i for i in np.lexsort((np.arange(len(scores)), -scores)) if not excluded[i]]
         return data["comment_id"].to_numpy()[order[:20]].tolist()
 
@@ -292,4 +292,5 @@ def test_the_query_step_on_dask_picks_the_most_uncertain_items_not_answered_nor_
     answered = data["comment_id"].to_numpy() == first.query[0]
     with Project(root).open_store(read_only=True) as store:
         proba = _proba(store, again.run_id, "end_model")
+    raw = _calibrated_beside_raw(again.metrics["end_model"]["applied"], proba, int(held_out.sum()))
     assert again.query == expected(held_out | answered) and first.query[0] not in again.query

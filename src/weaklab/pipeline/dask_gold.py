@@ -40,6 +40,7 @@ __all__ = ["GOLD_KIND", "dataset_gold_record", "gold_by_partition", "gold_key", 
 #: The kind of the store's record of a Dask run's gold items.
 GOLD_KIND = "gold"
 _ROW, _LABEL = "row", "label"
+_FORMAT = 2  # the gold file's columns (2: row, label); part of the key so an older file is not reused
 
 
 def gold_key(config: ProjectConfig, data_fingerprint: str) -> str:
@@ -54,8 +55,8 @@ def gold_key(config: ProjectConfig, data_fingerprint: str) -> str:
     False
     """
     data = ("gold_column", "split_column", "dev_value")
-    return fingerprint("dask-gold", data_fingerprint, [config.get("data", k) for k in data], config.class_names,
-                       config.class_renames)
+    return fingerprint("dask-gold", _FORMAT, data_fingerprint, [config.get("data", k) for k in data],
+                       config.class_names, config.class_renames)
 
 
 def write_gold_items(plm: PartitionedLabelMatrix, frame: Any, config: ProjectConfig, key: str) -> dict[str, Any]:
@@ -96,8 +97,9 @@ def write_gold_items(plm: PartitionedLabelMatrix, frame: Any, config: ProjectCon
         parts = column_parts(frame, columns)
         names = config.class_names
         offsets = [int(v) for v in plm.partition_offsets]
-        tasks = [dask.delayed(_partition_gold)(plm, i, parts[i], config, None if names is None else len(names),
-                                               offsets[i]) for i in range(plm.n_partitions)]
+        k = plm.n_classes if names is None else len(names)  # a gold id >= k is an error, as on the local engine
+        tasks = [dask.delayed(_partition_gold)(plm, i, parts[i], config, k, offsets[i])
+                 for i in range(plm.n_partitions)]
         (found,) = dask.compute(tree_reduce(tasks, _concat))
         write_frame(found, plm.root, relative, plm.storage_options)
         n = len(found)

@@ -117,6 +117,7 @@ class _DaskRun:
         self.plm: PartitionedLabelMatrix | None = None
         self.soft: PartitionedSoftLabels | None = None
         self.end_proba: PartitionedSoftLabels | None = None
+        self.end_rank: PartitionedSoftLabels | None = None  # the raw end-model probabilities the query ranks
         self.gold: list[tuple[np.ndarray, np.ndarray]] | None = None  # per partition: gold rows and classes
 
     def run_config(self, steps: list[str]) -> dict[str, Any]:
@@ -248,11 +249,14 @@ class _DaskRun:
         self.end_proba, params, metrics, calibrated = train_partitioned(
             self.config, self.votes, self.soft, self.frame, join(self.soft.root, f"end-model-{key}"))
         metrics = {**metrics, "engine": "dask", "configured": name,  # as the local engine (ece: every dev row)
-                   **{k: v for k, v in calibrated.items() if k not in ("bins", "ece")}}
+                   **{k: v for k, v in calibrated.items() if k not in ("bins", "ece", "slices")}}
         store.add_end_model_run(result.run_id, DASK_END_MODEL, params=params, metrics=metrics,
                                 calibration=calibrated)
         store.add_partitioned(result.run_id, "end_model", self.end_proba.root, fingerprint("dask-end-proba", key),
                               self.end_proba.to_metadata())
+        # the query step ranks the raw probabilities, as the local engine (calibration steps would tie items)
+        self.end_rank = PartitionedSoftLabels.open(calibrated["applied"]["raw_root"],
+                                                   storage_options=self.end_proba.storage_options)
         result.reused["train"] = False
         result.metrics.update(end_model={"name": DASK_END_MODEL, **metrics}, end_model_key=key,
                               end_model_root=self.end_proba.root)
@@ -288,7 +292,7 @@ class _DaskRun:
         offsets = np.asarray(self.votes.partition_offsets, dtype=np.int64)
         part = np.searchsorted(offsets, rows, side="right") - 1
         answered = {int(p): rows[part == p] - offsets[p] for p in np.unique(part)}
-        proba = self.end_proba if self.end_proba is not None else self.soft  # as the local engine
+        proba = self.end_rank if self.end_rank is not None else self.soft  # as the local engine
         result.query = query_partitioned(proba, int(self.config.get("query", "n", 20)),
                                          strategy=self.config.get("query", "strategy", "entropy"),
                                          answered=answered, frame=self.frame, config=self.config)

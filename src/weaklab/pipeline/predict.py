@@ -9,13 +9,14 @@ functions are applied to them, and must be the versions the run trained with.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._core.validation import fail
-from ..errors import ValidationError
+from ..errors import ValidationError, WeaklabError
 from ..labeling import apply_lfs
 from ..store import Store
 from .calibrated import apply_calibrator_state, needs_groups
@@ -90,7 +91,9 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
         raise fail("data", f"a column {field!r} (the text column the end model of run {run_id} reads, "
                    "[data].text_field)", got_text=f"columns {[str(c) for c in data.columns]}")
     grouped = calibrated and needs_groups(model.state)  # the calibrator tells items with a vote from the others
-    votes = _votes(model, meta, data, run_id) if model.reads_votes or grouped else None
+    votes = _votes(model, meta, data, run_id) if model.reads_votes else None
+    if grouped and votes is None:
+        votes = _group_votes(model, meta, data, run_id)
     proba = model.predict_proba(end_model_texts(data, field), votes if model.reads_votes else None)
     if calibrated:
         covered = None if votes is None else np.asarray((np.asarray(votes) >= 0).any(axis=1), dtype=bool)
@@ -123,6 +126,22 @@ def _end_model(store: Store, run_id: int) -> tuple[TextEndModel, str]:
                    "recorded without it (an image CNN, a Dask run, or a run recorded before weaklab kept end "
                    "models; `weaklab train` trains and records it again)")
     return TextEndModel.from_state(state), name
+
+
+def _group_votes(model: TextEndModel, meta: dict[str, Any], data: pd.DataFrame, run_id: int) -> np.ndarray | None:
+    """The run's votes on ``data`` for the calibrator's groups only (the end model itself does not read them).
+
+    When the run's labeling functions changed or are gone, every item goes through the pooled calibrator (fitted
+    on all dev gold) instead, with a warning: the prediction itself never needed the votes.
+    """
+    try:
+        return _votes(model, meta, data, run_id)
+    except WeaklabError as error:
+        warnings.warn(f"run {run_id}: the calibrator tells items with a vote from the others, but the run's "
+                      f"labeling functions cannot be applied ({error}); every item goes through the calibrator "
+                      "fitted on all dev gold instead (`weaklab train` again to calibrate by group, or --raw / "
+                      "calibrated=False for the raw probabilities)", UserWarning, stacklevel=3)
+        return None
 
 
 def _votes(model: TextEndModel, meta: dict[str, Any], data: pd.DataFrame, run_id: int) -> np.ndarray:

@@ -395,7 +395,8 @@ class Project:
             store.add_soft_labels(state.dataset_id, SoftLabels(proba, item_ids=soft.item_ids,
                                                                class_names=soft.class_names, producer=name),
                                   run_id=result.run_id, role=role, dtype="float64")
-        state.end_proba, state.end_model, state.end_model_key = applied.proba, fitted, key
+        # the query step ranks the raw probabilities: an isotonic calibrator's steps would tie most items
+        state.end_proba, state.end_model, state.end_model_key = fitted.proba, fitted, key
         result.reused["train"] = reused_from is not None
         result.metrics["end_model"] = {"name": name, **fitted.metrics, "reused_from": reused_from,
                                        **{k: v for k, v in calibration.items() if k not in ("bins", "slices")}}
