@@ -200,7 +200,9 @@ def dataset_gold_items(store: Store, dataset_id: int) -> set[str]:
     if gold not in table.columns:
         return set()
     values = table[gold].astype(str).str.strip()
-    mask = table[gold].notna().to_numpy() & ~values.isin(["", "-1", "nan", "None"]).to_numpy()
+    unknown = (values.isin(["", "-1", "nan", "None", "<NA>"]).to_numpy()
+               | (pd.to_numeric(table[gold], errors="coerce") == -1).to_numpy())  # -1.0: ids read as floats
+    mask = table[gold].notna().to_numpy() & ~unknown
     split = meta.get("split_column")
     if isinstance(split, str) and split in table.columns:
         mask &= (table[split].astype(str) == str(meta.get("dev_value") or "dev")).to_numpy()
