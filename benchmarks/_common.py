@@ -39,6 +39,7 @@ import platform
 import re
 import resource
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -634,3 +635,23 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def run_in_work_folder(name: str, args: Any, prefix: str, body: Callable[[Path, dict[str, Any]], None],
+                       render: Callable[[dict[str, Any]], str]) -> None:
+    """Run ``body(work, results)`` within ``args.budget`` seconds in a fresh temporary folder, then publish.
+
+    Sets ``args.budget_left`` (seconds left of the budget), starts ``results``
+    with the machine, the command line and the budget, removes the folder
+    whatever happens, and publishes ``results`` under ``name`` (``args.quick``
+    runs are not written to BENCHMARKS.md).
+    """
+    deadline = time.monotonic() + args.budget
+    args.budget_left = lambda: deadline - time.monotonic()
+    results: dict[str, Any] = {"machine": machine_info(), "command": command_line(), "budget": args.budget}
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        body(work, results)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    publish(name, results, render(results), quick=args.quick)

@@ -32,7 +32,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -403,18 +402,13 @@ def main(argv: list[str] | None = None) -> None:
         args.rows, args.snorkel_rows, args.votes = 400_000, 100_000, [10**6, 4 * 10**6]
     else:
         C.check_tree(args.allow_dirty)
-    deadline = time.monotonic() + args.budget
-    args.budget_left = lambda: deadline - time.monotonic()
-    results: dict[str, Any] = {"machine": C.machine_info(), "command": C.command_line(), "budget": args.budget}
-    work = Path(tempfile.mkdtemp(prefix="weaklab-dask-scale-"))
-    try:
+    def parts(work: Path, results: dict[str, Any]) -> None:
         if args.part in ("labelmodel", "all"):
             run_label_model(args, work, results)
         if args.part in ("apply", "all"):
             run_apply(args, work, results)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    C.publish(NAME, results, render(results), quick=args.quick)
+
+    C.run_in_work_folder(NAME, args, "weaklab-dask-scale-", parts, render)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -164,15 +163,8 @@ def main(argv: list[str] | None = None) -> None:
         args.rows, args.items, args.repeats = 200_000, 200_000, 1
     else:
         C.check_tree(args.allow_dirty)
-    deadline = time.monotonic() + args.budget
-    args.budget_left = lambda: deadline - time.monotonic()
-    results: dict[str, Any] = {"machine": C.machine_info(), "command": C.command_line(), "budget": args.budget}
-    work = Path(tempfile.mkdtemp(prefix="weaklab-dask-workers-"))
-    try:
-        results["run"] = run(args, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    C.publish(NAME, results, render(results), quick=args.quick)
+    C.run_in_work_folder(NAME, args, "weaklab-dask-workers-",
+                         lambda work, results: results.update(run=run(args, work)), render)
 
 
 if __name__ == "__main__":
