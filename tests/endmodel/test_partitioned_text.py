@@ -208,3 +208,20 @@ def test_shared_idf_and_model_give_the_same_model_on_a_distributed_cluster(tmp_p
     np.testing.assert_array_equal(model.estimator_.coef_, sync.estimator_.coef_)
     for i in range(soft.n_partitions):
         np.testing.assert_array_equal(written.read_partition(i).proba, expected.read_partition(i).proba)
+
+
+def test_a_model_rebuilt_from_its_state_predicts_new_texts_as_the_fitted_one(tmp_path):
+    """to_state keeps only the feature columns with an IDF weight (no pickle); from_state rebuilds a model that
+    gives the fitted model's probabilities on new texts, words it never saw included, without Dask."""
+    texts, _ = corpus(300, 3)
+    soft, parts = partitioned(tmp_path, texts, [120, 180])
+    voted = [(keyword_votes(p) >= 0).any(axis=1).astype(float) for p in parts]
+    model = PartitionedTextClassifier(n_features=2**12, random_state=0).fit(parts, soft, sample_weight=voted)
+    state = model.to_state()
+    assert 0 < state["arrays"]["features"].size < 2**12 and state["arrays"]["coef"].shape[0] in (1, 2)
+    new = ["free money and unseen words zzz", "nice voice", "", "qqq only unseen"]
+    twin = PartitionedTextClassifier.from_state(state)
+    np.testing.assert_allclose(twin.predict_proba(new), model.predict_proba(new), atol=1e-12)
+    assert twin.get_params() == model.get_params() and twin.n_classes_ == 2
+    with pytest.raises(ValidationError, match="PartitionedTextClassifier"):
+        PartitionedTextClassifier.from_state({**state, "class": "DawidSkene"})

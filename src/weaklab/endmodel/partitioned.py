@@ -47,9 +47,11 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 
+from .._core.constants import STATE_SCHEMA_VERSION
 from .._core.dask_ops import import_dask, share, tree_reduce
 from .._core.dataset_io import write_frame
 from .._core.partitioned import ITEM_ID, PartitionedSoftLabels, proba_columns, soft_file
+from .._core.state import check_state, state_params
 from .._core.validation import check_choice, check_int, fail
 from ._targets import check_fitted
 
@@ -185,6 +187,60 @@ class PartitionedTextClassifier(BaseEstimator):
         check_fitted(self, "estimator_")
         return _proba(self.estimator_, _features(self._vectorizer(), self.idf_, pd.Series(list(X))),
                       self.n_classes_)
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-able parameters plus arrays (no pickle); see :meth:`from_state`.
+
+        Only the feature columns with an IDF weight (those of the training
+        items; the others are zero in every text's features) are kept: their
+        indices, IDF weights and coefficients. So a text's L2 norm, and its
+        probabilities, are the fitted model's exactly.
+        """
+        check_fitted(self, "estimator_")
+        coef = np.asarray(self.estimator_.coef_, dtype=np.float64)
+        used = np.flatnonzero((np.asarray(self.idf_) != 0) | np.any(coef != 0, axis=0))
+        arrays = {"features": used.astype(np.int64), "idf": np.asarray(self.idf_, dtype=np.float64)[used],
+                  "coef": coef[:, used], "intercept": np.asarray(self.estimator_.intercept_, dtype=np.float64),
+                  "classes": np.asarray(self.estimator_.classes_, dtype=np.int64)}
+        return {"schema_version": STATE_SCHEMA_VERSION, "class": "PartitionedTextClassifier",
+                "module": "weaklab.endmodel", "params": state_params(self.get_params()),
+                "attributes": {"n_train_": float(self.n_train_), "n_classes_": int(self.n_classes_)},
+                "arrays": arrays}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> PartitionedTextClassifier:
+        """Rebuild a fitted model from :meth:`to_state` output (it predicts texts in memory, no Dask needed).
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np, dask.dataframe as dd, pandas as pd
+        >>> from weaklab import LabelMatrix, PartitionedLabelMatrix
+        >>> from weaklab.models import MajorityVote
+        >>> texts = pd.Series(["free money now", "see you soon", "free prize", "lunch soon?"] * 5)
+        >>> votes = PartitionedLabelMatrix.write(tempfile.mkdtemp(), [LabelMatrix(np.array([[1], [0]] * 10))])
+        >>> soft = MajorityVote().fit(votes).predict_proba(votes)
+        >>> model = PartitionedTextClassifier(random_state=0).fit(dd.from_pandas(texts, npartitions=1), soft)
+        >>> twin = PartitionedTextClassifier.from_state(model.to_state())
+        >>> bool(np.allclose(twin.predict_proba(["free money", "see you"]), model.predict_proba(["free money",
+        ...                                                                                       "see you"])))
+        True
+        """
+        check_state(state, "PartitionedTextClassifier")
+        model = cls(**state["params"])
+        arrays, n = state["arrays"], int(state["params"]["n_features"])
+        features = np.asarray(arrays["features"], dtype=np.int64)
+        idf = np.zeros(n)
+        idf[features] = np.asarray(arrays["idf"], dtype=np.float64)
+        coef = np.zeros((np.asarray(arrays["coef"]).shape[0], n))
+        coef[:, features] = np.asarray(arrays["coef"], dtype=np.float64)
+        estimator = SGDClassifier(loss="log_loss")
+        estimator.coef_, estimator.intercept_ = coef, np.asarray(arrays["intercept"], dtype=np.float64)
+        estimator.classes_ = np.asarray(arrays["classes"], dtype=np.int64)
+        estimator.n_features_in_ = n
+        model.estimator_, model.idf_ = estimator, idf
+        attributes = state["attributes"]
+        model.n_train_, model.n_classes_ = float(attributes["n_train_"]), int(attributes["n_classes_"])
+        return model
 
     def predict_partitions(self, X: Any, like: PartitionedSoftLabels, output: str) -> PartitionedSoftLabels:
         """Write the class probabilities of every partition of texts ``X`` to ``output``, in ``like``'s layout.

@@ -30,9 +30,8 @@ from .config import ProjectConfig
 from .loading import dev_mask, gold_labels
 from .training import calibration
 
-__all__ = ["DASK_END_MODEL", "ECE_BINS", "MAX_CALIBRATION_SAMPLE", "column_parts", "confidence_bins",
-           "dev_metrics_from_counts",
-           "train_partitioned"]
+__all__ = ["DASK_END_MODEL", "ECE_BINS", "MAX_CALIBRATION_SAMPLE", "PartitionedTraining", "column_parts",
+           "confidence_bins", "dev_metrics_from_counts", "train_partitioned"]
 
 #: The name a Dask run records for its end model.
 DASK_END_MODEL = "partitioned_tfidf_sgd"
@@ -42,9 +41,45 @@ ECE_BINS = 10
 MAX_CALIBRATION_SAMPLE = 20_000
 
 
+@dataclass(frozen=True)
+class PartitionedTraining:
+    """What :func:`train_partitioned` gives back.
+
+    Attributes
+    ----------
+    proba : PartitionedSoftLabels
+        The end model's probabilities of every item, through the calibrator
+        fitted on the gathered dev rows (the raw ones when too few dev rows
+        have gold).
+    raw : PartitionedSoftLabels
+        The end model's own probabilities (what the query step ranks).
+    params : dict
+        The parameters used.
+    metrics : dict
+        ``n_train`` and, with dev gold, ``n_dev``, ``accuracy``, ``macro_f1``, ``ece``.
+    calibration : dict
+        The calibration measured on the dev sample, with ``applied`` (the
+        applied calibrator's lineage).
+    state : dict
+        The fitted :meth:`~weaklab.endmodel.PartitionedTextClassifier.to_state`
+        (``weaklab predict`` rebuilds the model from it).
+
+    Examples
+    --------
+    >>> PartitionedTraining.__dataclass_fields__.keys()  # doctest: +ELLIPSIS
+    dict_keys(['proba', 'raw', 'params', 'metrics', 'calibration', 'state'])
+    """
+
+    proba: PartitionedSoftLabels
+    raw: PartitionedSoftLabels
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    calibration: dict[str, Any]
+    state: dict[str, Any]
+
+
 def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: PartitionedSoftLabels, frame: Any,
-                      output: str, *, random_state: int = 0) -> tuple[PartitionedSoftLabels, dict[str, Any],
-                                                                      dict[str, Any], dict[str, Any]]:
+                      output: str, *, random_state: int = 0) -> PartitionedTraining:
     """Train the project's end model on the Dask engine and write its probabilities to ``output``.
 
     Parameters
@@ -62,18 +97,14 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
 
     Returns
     -------
-    proba : PartitionedSoftLabels
-        The end model's probabilities of every item, through the calibrator
-        fitted on the gathered dev rows (as on the local engine,
+    PartitionedTraining
+        ``proba``: the end model's probabilities of every item, through the
+        calibrator fitted on the gathered dev rows (as on the local engine,
         :func:`~weaklab.pipeline.calibrated.fit_end_calibrator`; written to
-        ``output + "-calibrated"``); the raw ones (at ``output``, named by
-        ``calibration["applied"]["raw_root"]``) when fewer than 20 dev rows have gold.
-    params : dict
-        The parameters used.
-    metrics : dict
-        ``n_train`` and, with dev gold, ``n_dev``, ``accuracy``, ``macro_f1``, ``ece``.
-    calibration : dict
-        As :func:`~weaklab.pipeline.training.calibration` on the local engine
+        ``output + "-calibrated"``), or the raw ones (``raw``, at ``output``)
+        when fewer than 20 dev rows have gold; ``params``; ``metrics``;
+        ``state`` (the fitted model's); and ``calibration``, as
+        :func:`~weaklab.pipeline.training.calibration` on the local engine
         (reliability bins, ``ece_before`` / ``ece_after`` of a calibrator
         fitted on half the dev rows and measured on the other half, or a
         ``note`` when there are too few), computed on a seeded uniform sample of
@@ -111,7 +142,9 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
     params_used = {**used, "n_features": model.n_features, "schedule": model.schedule}
     metrics = {"n_train": int(model.n_train_), **dev_metrics_from_counts(reduced.confusion, reduced.binned)}
     calibrated, lineage = _applied(proba, plm, reduced, output, random_state)
-    return calibrated, params_used, metrics, {**_calibration(reduced, metrics, random_state), "applied": lineage}
+    return PartitionedTraining(calibrated, proba, params_used, metrics,
+                               {**_calibration(reduced, metrics, random_state), "applied": lineage},
+                               model.to_state())
 
 
 def column_parts(frame: Any, columns: Any) -> list[Any]:

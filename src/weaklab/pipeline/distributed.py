@@ -68,6 +68,7 @@ from .engine import engine_client, ship_modules
 from .issue_evidence import issue_evidence
 from .loading import check_lf_columns, load_lfs
 from .record import record_sources, recorded_run, run_steps, source_accuracy, stats_for_store, weight_share
+from .runs import project_dataset_meta
 from .steps_late import DEFAULT_MAX_ISSUES
 from .training import checked_label_model
 
@@ -95,8 +96,8 @@ def run_distributed(project: Project, steps: list[str], on_step: Callable[[str, 
         run = _DaskRun(config, lfs, frame)
         with project.open_store() as store:
             dataset_id = store.add_dataset(config.dataset_name, n_items=0, fingerprint=run.data_fp,
-                                           meta={"path": str(config.data_path), "project": str(config.file),
-                                                 "engine": "dask", "partitions": frame.npartitions})
+                                           meta={**project_dataset_meta(config), "engine": "dask",
+                                                 "partitions": frame.npartitions})
             with recorded_run(store, dataset_id, run.run_config(steps)) as recorded:
                 result = RunResult(run_id=recorded.run_id, dataset_id=dataset_id, metrics=recorded.metrics)
                 result.metrics["engine"] = {"kind": "dask", "scheduler": config.engine.scheduler,
@@ -246,20 +247,26 @@ class _DaskRun:
         key = fingerprint("dask-end-model", self.soft.root, self.config.get("end_model", "params", {}),
                           self.config.get("data", "text_field"), self.config.get("data", "gold_column"),
                           self.config.get("data", "split_column"), self.config.class_names)
-        self.end_proba, params, metrics, calibrated = train_partitioned(
-            self.config, self.votes, self.soft, self.frame, join(self.soft.root, f"end-model-{key}"))
-        metrics = {**metrics, "engine": "dask", "configured": name,  # as the local engine (ece: every dev row)
+        trained = train_partitioned(self.config, self.votes, self.soft, self.frame,
+                                    join(self.soft.root, f"end-model-{key}"))
+        calibrated = trained.calibration
+        metrics = {**trained.metrics, "engine": "dask", "configured": name,  # as the local engine (ece: every dev row)
                    **{k: v for k, v in calibrated.items() if k not in ("bins", "ece", "slices")}}
-        store.add_end_model_run(result.run_id, DASK_END_MODEL, params=params, metrics=metrics,
-                                calibration=calibrated)
+        store.add_end_model_run(result.run_id, DASK_END_MODEL, params=trained.params, metrics=metrics,
+                                calibration=calibrated, state=self._predict_state(trained.state))
+        self.end_proba = trained.proba
         store.add_partitioned(result.run_id, "end_model", self.end_proba.root, fingerprint("dask-end-proba", key),
                               self.end_proba.to_metadata())
         # the query step ranks the raw probabilities, as the local engine (calibration steps would tie items)
-        self.end_rank = PartitionedSoftLabels.open(calibrated["applied"]["raw_root"],
-                                                   storage_options=self.end_proba.storage_options)
+        self.end_rank = trained.raw
         result.reused["train"] = False
         result.metrics.update(end_model={"name": DASK_END_MODEL, **metrics}, end_model_key=key,
                               end_model_root=self.end_proba.root)
+
+    def _predict_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The end model's state with what `weaklab predict` reads beside it (as a local run records)."""
+        return {**state, "n_classes": self.votes.n_classes, "class_names": self.config.class_names,
+                "source_names": [lf.name for lf in self.lfs], "source_versions": [lf.fingerprint for lf in self.lfs]}
 
     def issues(self, store: Store, result: RunResult) -> None:
         if self.soft is None:

@@ -6,6 +6,9 @@ IDF weights, the coefficients, intercepts and classes) and says whether the
 classifier also reads the sources' votes (:func:`~weaklab.endmodel.vote_features`).
 :class:`TextEndModel` puts them back together and predicts on new texts with
 exactly the probabilities the run recorded for its own items.
+:class:`PartitionedEndModel` does the same for the out-of-core counterpart
+a run on the Dask engine trains (:class:`~weaklab.endmodel.PartitionedTextClassifier`,
+whose own ``to_state`` keeps the hashed feature columns it uses).
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from .._core.validation import fail
-from ..endmodel import vote_features
+from ..endmodel import PartitionedTextClassifier, vote_features
 
-__all__ = ["STATE_VERSION", "TextEndModel", "text_model_state", "text_vectorizer"]
+__all__ = ["STATE_VERSION", "PartitionedEndModel", "TextEndModel", "text_model_state", "text_vectorizer"]
 
 #: Version of the state layout (bumped when its keys change).
 STATE_VERSION = 1
@@ -126,3 +129,39 @@ class TextEndModel:
         out = np.zeros((raw.shape[0], int(self.state["n_classes"])))
         out[:, np.asarray(self.estimator.classes_, dtype=np.int64)] = raw
         return out
+
+
+@dataclass(frozen=True)
+class PartitionedEndModel:
+    """A Dask run's end model rebuilt from its recorded state: it predicts texts in memory, no Dask needed.
+
+    ``state`` is :meth:`PartitionedTextClassifier.to_state` plus what
+    ``weaklab predict`` reads beside it (``n_classes``, ``class_names``,
+    ``source_names``, ``source_versions`` and the calibrator, when fitted).
+
+    Examples
+    --------
+    >>> import tempfile, dask.dataframe as dd
+    >>> from weaklab import LabelMatrix, PartitionedLabelMatrix
+    >>> from weaklab.models import MajorityVote
+    >>> texts = pd.Series(["free money now", "see you soon", "free prize", "lunch soon?"] * 5)
+    >>> votes = PartitionedLabelMatrix.write(tempfile.mkdtemp(), [LabelMatrix(np.array([[1], [0]] * 10))])
+    >>> soft = MajorityVote().fit(votes).predict_proba(votes)
+    >>> fitted = PartitionedTextClassifier(random_state=0).fit(dd.from_pandas(texts, npartitions=1), soft)
+    >>> model = PartitionedEndModel.from_state({**fitted.to_state(), "n_classes": 2})
+    >>> model.predict_proba(pd.Series(["free money"]), None).argmax(axis=1).tolist()
+    [1]
+    """
+
+    state: dict[str, Any]
+    model: PartitionedTextClassifier
+    reads_votes = False  # the class attribute TextEndModel answers per state: this model reads the texts alone
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> PartitionedEndModel:
+        """Rebuild the classifier (a ValidationError names the state when it is another model's)."""
+        return cls(dict(state), PartitionedTextClassifier.from_state(dict(state)))
+
+    def predict_proba(self, texts: pd.Series, votes: np.ndarray | None) -> np.ndarray:
+        """Class probabilities ``(n, n_classes)`` of ``texts`` (``votes`` is not read)."""
+        return np.asarray(self.model.predict_proba(texts.fillna("").astype(str).tolist()), dtype=np.float64)

@@ -2,7 +2,8 @@
 
 The end model a ``train`` step recorded is rebuilt from its stored state
 (:mod:`weaklab.pipeline.end_model_state`: vocabulary, IDF weights and
-coefficients as arrays, no pickle). An end model that also reads the votes
+coefficients as arrays, no pickle); a run on the Dask engine records its
+out-of-core counterpart's, which predicts the new items in memory. An end model that also reads the votes
 of the sources needs them on the new items: the project's labeling
 functions are applied to them, and must be the versions the run trained with.
 """
@@ -21,12 +22,16 @@ from ..labeling import apply_lfs
 from ..store import Store
 from .calibrated import apply_calibrator_state, needs_groups
 from .config import load_config
-from .end_model_state import TextEndModel
+from .dask_train import DASK_END_MODEL
+from .end_model_state import PartitionedEndModel, TextEndModel
 from .loading import load_lfs
-from .runs import dataset_text_field, run_dataset
+from .runs import dataset_meta, dataset_text_field, run_dataset
 from .training import end_model_texts
 
 __all__ = ["predict_items", "run_with_end_model"]
+
+#: A recorded text end model rebuilt: the local engine's or the Dask engine's out-of-core one.
+_Model = TextEndModel | PartitionedEndModel
 
 
 def run_with_end_model(store: Store) -> int:
@@ -84,9 +89,9 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     ['SPAM', 'HAM']
     """
     model, record = _end_model(store, run_id)
-    dataset = store.dataset(run_dataset(store, run_id))
-    meta = dataset["meta"] if isinstance(dataset["meta"], dict) else {}
-    field = dataset_text_field(store, int(dataset["dataset_id"]))
+    dataset_id = run_dataset(store, run_id)
+    meta = dataset_meta(store, dataset_id)
+    field = dataset_text_field(store, dataset_id)
     if field not in data.columns:
         raise fail("data", f"a column {field!r} (the text column the end model of run {run_id} reads, "
                    "[data].text_field)", got_text=f"columns {[str(c) for c in data.columns]}")
@@ -112,7 +117,7 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     return out
 
 
-def _end_model(store: Store, run_id: int) -> tuple[TextEndModel, str]:
+def _end_model(store: Store, run_id: int) -> tuple[_Model, str]:
     models = store.run_records(run_id)["end_model_runs"]
     if models.empty:
         raise fail("run", "a run with an end model (`weaklab train` trains one)",
@@ -120,15 +125,28 @@ def _end_model(store: Store, run_id: int) -> tuple[TextEndModel, str]:
     last = models.iloc[-1]
     name = str(last["name"])
     state = store.load_end_model_state(int(last["end_model_run_id"]))
+    if state is not None and state.get("class") == "PartitionedTextClassifier":
+        return PartitionedEndModel.from_state(state), name
     if state is None or state.get("class") != "tfidf_logreg":
-        raise fail("run", "a run whose end model was recorded with its fitted state (tfidf_logreg, trained by "
-                   "`weaklab train` on the local engine)", got_text=f"run {run_id}, whose end model {name!r} was "
-                   "recorded without it (an image CNN, a Dask run, or a run recorded before weaklab kept end "
-                   "models; `weaklab train` trains and records it again)")
+        raise fail("run", "a run whose text end model was recorded with its fitted state (tfidf_logreg, or its "
+                   "out-of-core counterpart on the Dask engine)", got_text=f"run {run_id}, {_why_no_state(name)}")
     return TextEndModel.from_state(state), name
 
 
-def _group_votes(model: TextEndModel, meta: dict[str, Any], data: pd.DataFrame, run_id: int) -> np.ndarray | None:
+def _why_no_state(name: str) -> str:
+    """Why a run's end model cannot predict new items, and the way out."""
+    if name == "cnn":
+        return ("whose end model is the image CNN ('cnn'): its weights are not kept, so `weaklab predict` cannot "
+                "label new pictures; add them to the project's data table (no gold) and run `weaklab fit` and "
+                "`weaklab train`, then `weaklab export` writes their labels and probabilities")
+    if name == DASK_END_MODEL:
+        return (f"whose end model {name!r} was trained on the Dask engine before weaklab kept its state; "
+                "`weaklab train` trains and records it again")
+    return (f"whose end model {name!r} was recorded without it (a run recorded before weaklab kept end models); "
+            "`weaklab train` trains and records it again")
+
+
+def _group_votes(model: _Model, meta: dict[str, Any], data: pd.DataFrame, run_id: int) -> np.ndarray | None:
     """The run's votes on ``data`` for the calibrator's groups only (the end model itself does not read them).
 
     When the run's labeling functions changed or are gone, every item goes through the pooled calibrator (fitted
@@ -144,7 +162,7 @@ def _group_votes(model: TextEndModel, meta: dict[str, Any], data: pd.DataFrame, 
         return None
 
 
-def _votes(model: TextEndModel, meta: dict[str, Any], data: pd.DataFrame, run_id: int) -> np.ndarray:
+def _votes(model: _Model, meta: dict[str, Any], data: pd.DataFrame, run_id: int) -> np.ndarray:
     """The votes of the run's sources on ``data`` (the model reads them): the project's LFs, same versions."""
     project = meta.get("project")
     if not isinstance(project, str):

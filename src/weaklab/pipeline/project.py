@@ -61,6 +61,7 @@ from .loading import (
 )
 from .record import label_model_stats, record_alerts, record_class_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
+from .runs import project_dataset_meta
 from .steps_late import issue_labels, issues_step, judge_proba, query_step
 from .training import EndModelResult, checked_label_model, dev_metrics, end_model_texts
 
@@ -203,7 +204,7 @@ class Project:
         with self.open_store() as store:
             state.dataset_id = store.add_dataset(
                 self.config.dataset_name, item_ids=state.ids, fingerprint=state.data_fp,
-                item_hashes=state.item_hashes, meta=self._dataset_meta())
+                item_hashes=state.item_hashes, meta=project_dataset_meta(self.config))
             with recorded_run(store, state.dataset_id, self._run_config(state, [s for s, _ in plan])) as run:
                 result = RunResult(run_id=run.run_id, dataset_id=state.dataset_id, metrics=run.metrics)
                 result.metrics["answers"] = store.carry_over(state.dataset_id)
@@ -215,13 +216,6 @@ class Project:
                 self._alerts(store, state, result)
         result.item_ids = [to_jsonable(v) for v in state.ids[:5]]
         return result
-
-    def _dataset_meta(self) -> dict[str, Any]:
-        data = self.config.values.get("data", {})
-        return {"path": str(self.config.data_path), "project": str(self.config.file),
-                **{key: data.get(key) for key in ("id_column", "text_field", "gold_column", "split_column",
-                                                  "image_column")},
-                "dev_value": data.get("dev_value", "dev") if data.get("split_column") else None}
 
     def _run_config(self, state: _State, steps: list[str]) -> dict[str, Any]:
         config = self.config

@@ -13,13 +13,37 @@ import pandas as pd
 from .._core.soft_labels import SoftLabels
 from .._core.validation import fail
 from ..store import Store
+from .config import ProjectConfig
 
-__all__ = ["DEFAULT_TEXT_FIELD", "DataChange", "dataset_class_names", "run_data_change",
-           "dataset_gold_items", "dataset_image_column", "dataset_table",
+__all__ = ["DEFAULT_TEXT_FIELD", "DataChange", "dataset_class_names", "dataset_meta", "project_dataset_meta",
+           "run_data_change", "dataset_gold_items", "dataset_image_column", "dataset_table",
            "dataset_table_path", "dataset_text_field", "run_coverage", "run_dataset", "run_soft_labels"]
 
 #: The text column when a dataset records none (``weaklab demo`` and datasets added without a project).
 DEFAULT_TEXT_FIELD = "text"
+
+
+def project_dataset_meta(config: ProjectConfig) -> dict[str, Any]:
+    """What a run records with its dataset (both engines): the data file, the project and its ``[data]`` columns.
+
+    ``weaklab predict``, ``export`` and the review queues read the columns back
+    (:func:`dataset_text_field`, ...).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import init_project, load_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=40)
+    >>> meta = project_dataset_meta(load_config(folder))
+    >>> meta["text_field"], meta["id_column"], meta["dev_value"]
+    ('text', 'comment_id', 'dev')
+    """
+    data = config.values.get("data", {})
+    return {"path": str(config.data_path), "project": str(config.file),
+            **{key: data.get(key) for key in ("id_column", "text_field", "gold_column", "split_column",
+                                              "image_column")},
+            "dev_value": data.get("dev_value", "dev") if data.get("split_column") else None}
 
 
 def run_dataset(store: Store, run_id: int) -> int:
@@ -93,19 +117,19 @@ def run_data_change(store: Store, run_id: int) -> DataChange | None:
 
 def dataset_text_field(store: Store, dataset_id: int) -> str:
     """The items' text column: the project's ``[data].text_field`` recorded with the dataset, else "text"."""
-    field = _dataset_meta(store, dataset_id).get("text_field")
+    field = dataset_meta(store, dataset_id).get("text_field")
     return field if isinstance(field, str) and field else DEFAULT_TEXT_FIELD
 
 
 def dataset_image_column(store: Store, dataset_id: int) -> str | None:
     """The items' image column (the project's ``[data].image_column`` recorded with the dataset), else None."""
-    column = _dataset_meta(store, dataset_id).get("image_column")
+    column = dataset_meta(store, dataset_id).get("image_column")
     return column if isinstance(column, str) and column else None
 
 
 def dataset_table_path(store: Store, dataset_id: int) -> Path | None:
     """The dataset's table file (``meta["path"]``, resolved against the project folder), None without one."""
-    path = _dataset_meta(store, dataset_id).get("path")
+    path = dataset_meta(store, dataset_id).get("path")
     return _resolve(store, path) if isinstance(path, str) else None
 
 
@@ -158,7 +182,7 @@ def _names_of(store: Store, records: dict[str, pd.DataFrame]) -> tuple[list[str]
 
 def dataset_table(store: Store, dataset_id: int, id_field: str) -> pd.DataFrame:
     """The dataset's table (from ``meta["path"]`` or the bundled data), ids in ``id_field`` (or the index)."""
-    meta = _dataset_meta(store, dataset_id)
+    meta = dataset_meta(store, dataset_id)
     if meta.get("engine") == "dask":  # its items stay in the data file and in Parquet: never read whole here
         raise fail("items", "a dataset whose table may be read whole", got_text=f"dataset {dataset_id}, whose "
                    "run is on the Dask engine (its items are read one partition at a time)")
@@ -192,7 +216,7 @@ def dataset_gold_items(store: Store, dataset_id: int) -> set[str]:
     the dev split (``meta["split_column"] == meta["dev_value"]``, or every
     row without a split column). Empty when the dataset records no gold column.
     """
-    meta = _dataset_meta(store, dataset_id)
+    meta = dataset_meta(store, dataset_id)
     gold = meta.get("gold_column")
     if not isinstance(gold, str) or not isinstance(meta.get("path"), str):
         return set()
@@ -210,9 +234,31 @@ def dataset_gold_items(store: Store, dataset_id: int) -> set[str]:
     return {str(v) for v in np.asarray(ids)[mask].tolist()}
 
 
-def _dataset_meta(store: Store, dataset_id: int) -> dict[str, Any]:
+def dataset_meta(store: Store, dataset_id: int) -> dict[str, Any]:
+    """What the run recorded with its dataset (:func:`project_dataset_meta`), ``{}`` when nothing.
+
+    A dataset a Dask run recorded before the project's columns were kept
+    there gets its id, text and image columns from its partitioned record.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import Project, init_project
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=40)
+    >>> run = Project(folder).run(until="fit")
+    >>> with Project(folder).open_store(read_only=True) as store:
+    ...     dataset_meta(store, run.dataset_id)["id_column"]
+    'comment_id'
+    """
     meta = store.dataset(dataset_id)["meta"]
-    return meta if isinstance(meta, dict) else {}
+    meta = dict(meta) if isinstance(meta, dict) else {}
+    if meta.get("engine") == "dask" and "text_field" not in meta:
+        record = store.partitioned_dataset(dataset_id) or {}
+        meta.update({key: record.get(column) for key, column in (("id_column", "id_column"),
+                                                                 ("text_field", "text_column"),
+                                                                 ("image_column", "image_column"))})
+    return meta
 
 
 def _resolve(store: Store, path: str) -> Path:

@@ -1,0 +1,65 @@
+"""`weaklab predict` and `weaklab export` on a run of the Dask engine give what the run recorded for its items."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from weaklab.cli import main
+from weaklab.pipeline import Project
+
+from .conftest import renamed_project
+
+pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def trained(dask_cluster, tmp_path_factory):
+    """A project with its own column names, trained on the Dask engine (3 partitions of 80 rows)."""
+    root = renamed_project(tmp_path_factory.mktemp("dask_predict"), scheduler=dask_cluster.scheduler_address,
+                           partition_rows=80)
+    run = Project(root).run("train")
+    data = pd.read_csv(root / "data" / "messages.csv", keep_default_na=False, na_values=[""])
+    return root, run, data
+
+
+def _recorded(root, run_id, kind):
+    with Project(root).open_store(read_only=True) as store:
+        soft = store.open_partitioned(run_id, kind)
+        return np.concatenate([soft.read_partition(i).proba for i in range(soft.n_partitions)])
+
+
+def _invoke(root, monkeypatch, *args):
+    monkeypatch.chdir(root)
+    return CliRunner().invoke(main, list(args))
+
+
+def test_predict_rebuilds_the_dask_end_model_and_gives_its_raw_probabilities(trained, monkeypatch):
+    """The run records its out-of-core end model's state: `weaklab predict --raw` on the project's own items writes
+    the end model's own probabilities the run wrote for them, under the project's id column and class names."""
+    root, run, data = trained
+    data.iloc[:50][["msg_key", "body"]].to_csv(root / "new.csv", index=False)
+    out = _invoke(root, monkeypatch, "predict", "new.csv", "out.csv", "--raw")
+    assert out.exit_code == 0, out.output
+    assert "raw probabilities" in out.output and "partitioned_tfidf_sgd" in out.output
+    written = pd.read_csv(root / "out.csv")
+    assert list(written.columns) == ["msg_key", "label", "class", "p_fine", "p_junk"]
+    assert written["msg_key"].tolist() == data["msg_key"].iloc[:50].tolist()
+    raw = _recorded(root, run.run_id, "end_model_raw")[:50] if _has_raw_kind(root, run.run_id) else \
+        _raw_from_lineage(run)[:50]
+    np.testing.assert_allclose(written[["p_fine", "p_junk"]].to_numpy(), raw, atol=1e-9)
+    assert written["class"].tolist() == [["fine", "junk"][i] for i in raw.argmax(axis=1)]
+
+
+def _has_raw_kind(root, run_id):
+    with Project(root).open_store(read_only=True) as store:
+        return "end_model_raw" in store.partitioned(run_id)
+
+
+def _raw_from_lineage(run):
+    from weaklab import PartitionedSoftLabels
+
+    soft = PartitionedSoftLabels.open(run.metrics["end_model"]["applied"]["raw_root"])
+    return np.concatenate([soft.read_partition(i).proba for i in range(soft.n_partitions)])
