@@ -13,7 +13,22 @@ imbalanced class prior, 150-3,000 items and one of four shapes:
 * ``mixed``: LFs plus a few dense sources;
 * ``clean``: 3-40 independent "one-coin" sources (errors spread evenly over
   the other classes), accuracy 0.3-0.95 and coverage 0.1-1, the textbook
-  Dawid-Skene setting.
+  Dawid-Skene setting;
+* ``topic``: 5-200 sparse one-class LFs, k mostly 4-10, written against
+  *sub-topics*: every class splits into 1-8 sub-topics and every item has
+  one; an LF for class c fires on one or two sub-topics of c (recall within
+  them 5-90 %) and leaks into a few sub-topics of other classes (precision
+  0.25-0.98). LFs of one class then rarely fire together, so an LF's
+  abstention says little about the class (unlike the independent ``lf``
+  kind, where it is evidence), the shape of WRENCH TREC, SemEval or
+  ChemProt;
+* ``uninformative``: multi-class sources better than random whose
+  abstentions are drawn independently of the class (so the abstention
+  pattern carries no class information at all).
+
+In ``lf`` and ``topic`` tasks, half the time the classes also differ in
+*firing propensity*: every LF fires on the items of class c at a rate
+scaled by a per-class factor (some classes are simply covered more).
 
 Elsewhere, confusion matrices spread errors evenly in 40 % of the sources
 and concentrate them on a few classes in the rest.
@@ -28,8 +43,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-KINDS = ("lf", "crowd", "dense", "mixed", "clean")
-KIND_P = (0.38, 0.24, 0.12, 0.12, 0.14)
+KINDS = ("lf", "crowd", "dense", "mixed", "clean", "topic", "uninformative")
+KIND_P = (0.22, 0.2, 0.08, 0.1, 0.08, 0.26, 0.06)
 _K_WEIGHTS = np.array([5.0, 3.5, 2.5, 2.0, 1.5, 1.3, 1.2, 1.1, 1.1])
 MAX_VOTES = 80_000
 
@@ -55,10 +70,12 @@ def _prior(rng: np.random.Generator, k: int) -> np.ndarray:
     return p / p.sum()
 
 
-def _salience(rng: np.random.Generator, n: int) -> np.ndarray:
+def _salience(rng: np.random.Generator, y: np.ndarray, k: int) -> np.ndarray:
+    """Per-item firing multiplier: item salience (half the time) times a per-class propensity (half the time)."""
+    n = y.size
+    s = np.ones(n) if rng.random() < 0.5 else rng.lognormal(0.0, rng.uniform(0.3, 1.2), n)
     if rng.random() < 0.5:
-        return np.ones(n)
-    s = rng.lognormal(0.0, rng.uniform(0.3, 1.2), n)
+        s = s * rng.lognormal(0.0, rng.uniform(0.3, 1.0), k)[y]
     return s / s.mean()
 
 
@@ -104,7 +121,7 @@ def _multiclass_source(rng, y, k, coverage, acc, hard=None, hard_conf=None) -> n
 
 
 def _lf_sources(rng, y, prior, k, m) -> list[np.ndarray]:
-    sal = _salience(rng, y.size)
+    sal = _salience(rng, y, k)
     unipolar = rng.uniform(0.5, 1.0)
     out = []
     for _ in range(m):
@@ -114,6 +131,47 @@ def _lf_sources(rng, y, prior, k, m) -> list[np.ndarray]:
             cov = _loguniform(rng, 0.01, 0.6)
             acc = rng.uniform(max(0.2, 1.0 / k), 0.95)
             out.append(_multiclass_source(rng, y, k, np.clip(cov * sal, 0, 1), acc))
+    return out
+
+
+def _topic_lf(rng, y, topic, owner, k, sal) -> np.ndarray:
+    """A one-class LF written for one or two sub-topics of its class, leaking into a few of other classes."""
+    n_topics = owner.size
+    c = int(rng.integers(k))
+    own = np.flatnonzero(owner == c)
+    home = rng.choice(own, size=min(own.size, 1 + int(rng.random() < 0.3)), replace=False)
+    recall = rng.uniform(0.05, 0.9)
+    rate = np.zeros(n_topics)
+    rate[home] = recall
+    precision = rng.uniform(0.1, 0.4) if rng.random() < 0.07 else rng.uniform(0.25, 0.98)
+    others = np.flatnonzero(owner != c)
+    true_mass = float(np.bincount(topic, minlength=n_topics)[home].sum()) * recall
+    leak = rng.choice(others, size=min(others.size, int(rng.integers(1, 4))), replace=False)
+    leak_items = float(np.bincount(topic, minlength=n_topics)[leak].sum())
+    if leak_items > 0:
+        rate[leak] = min(1.0, true_mass * (1 - precision) / precision / leak_items)
+    fire = rng.random(y.size) < np.clip(rate[topic] * sal, 0.0, 1.0)
+    return np.where(fire, c, -1)
+
+
+def _topic_sources(rng, y, k, m) -> list[np.ndarray]:
+    per_class = rng.integers(1, 9, k)
+    owner = np.repeat(np.arange(k), per_class)
+    topic = np.empty(y.size, dtype=np.int64)
+    for c in range(k):
+        idx = np.flatnonzero(y == c)
+        share = rng.dirichlet(np.full(per_class[c], 1.0))
+        topic[idx] = np.flatnonzero(owner == c)[rng.choice(per_class[c], idx.size, p=share)]
+    sal = _salience(rng, y, k)
+    return [_topic_lf(rng, y, topic, owner, k, sal) for _ in range(m)]
+
+
+def _uninformative_sources(rng, y, k, m) -> list[np.ndarray]:
+    out = []
+    for _ in range(m):
+        acc = rng.uniform(1.0 / k + 0.05, 0.95)
+        C = _confusion(rng, k, acc, 0.05, rng.uniform(0.3, 2.0))
+        out.append(np.where(rng.random(y.size) < _loguniform(rng, 0.05, 1.0), _draw(rng, C, y), -1))
     return out
 
 
@@ -178,9 +236,10 @@ def _copies(rng, sources: list[np.ndarray], k: int) -> list[np.ndarray]:
 
 def sample_task(rng: np.random.Generator) -> Task:
     """Draw one synthetic task (votes, truth, revealed gold)."""
-    k = int(rng.choice(np.arange(2, 11), p=_K_WEIGHTS / _K_WEIGHTS.sum()))
-    prior = _prior(rng, k)
     kind = str(rng.choice(KINDS, p=KIND_P))
+    k_weights = _K_WEIGHTS if kind != "topic" else _K_WEIGHTS[::-1]
+    k = int(rng.choice(np.arange(2, 11), p=k_weights / k_weights.sum()))
+    prior = _prior(rng, k)
     n = int(_loguniform(rng, 150, 3000))
     y = rng.choice(k, n, p=prior)
     if kind == "lf":
@@ -191,6 +250,10 @@ def sample_task(rng: np.random.Generator) -> Task:
         sources = _dense_sources(rng, y, k, int(_loguniform(rng, 3, 40)))
     elif kind == "clean":
         sources = _clean_sources(rng, y, k, int(_loguniform(rng, 3, 40)))
+    elif kind == "topic":
+        sources = _topic_sources(rng, y, k, int(_loguniform(rng, 5, 200)))
+    elif kind == "uninformative":
+        sources = _uninformative_sources(rng, y, k, int(_loguniform(rng, 3, 60)))
     else:
         sources = _lf_sources(rng, y, prior, k, int(_loguniform(rng, 3, 80)))
         sources += _dense_sources(rng, y, k, int(rng.integers(1, 4)))

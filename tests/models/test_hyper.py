@@ -14,7 +14,7 @@ from weaklab.data import load_wrench
 from weaklab.errors import ValidationError
 from weaklab.models import HyperLabelModel, MajorityVote
 from weaklab.models.auto import default_candidates
-from weaklab.models.hyper_net import WEIGHTS_FILE, load_weights
+from weaklab.models.hyper_net import WEIGHTS_FILE, initial_params, load_weights, vote_pass
 from weaklab.synthetic import make_crowd, make_label_matrix
 
 
@@ -145,3 +145,12 @@ def test_is_a_default_candidate_of_auto_label_model():
     crowd = make_crowd(300, 40, 3, 3, random_state=0).L
     for L in (lf, crowd):
         assert "HyperLabelModel" in [name for name, _ in default_candidates(L)]
+
+
+def test_vote_company_counts():
+    """vote_pass counts, per (source, class), the votes that share their item with a same-class or other-class vote."""
+    L = LabelMatrix(np.array([[0, 0, -1], [0, 1, 1], [-1, -1, 1], [1, -1, 1]]), n_classes=2)
+    W, A, b = initial_params(3, 2)
+    stats = vote_pass(L, W, A, b, None)
+    np.testing.assert_array_equal(stats.co_same, [[1, 1], [1, 1], [0, 2]])
+    np.testing.assert_array_equal(stats.co_other, [[1, 0], [0, 1], [0, 1]])

@@ -11,7 +11,12 @@ Each of ``n_iter`` steps streams the votes once: it computes every item's
 posterior, then each vote's *leave-one-out* posterior (the item's posterior
 without that vote) and accumulates per ``(source, class)`` statistics:
 agreement with the leave-one-out posterior, the posterior class mass of
-the items a source votes on, vote counts. Features derived from them
+the items a source votes on, vote counts, and how often a source's vote
+for a class has company on its item (another vote for the same class, a
+vote for another class): whether sources of one class fire together,
+as independent sources do, or cover different items, as labeling
+functions written for different sub-topics of a class do (then an
+abstention says little about the class). Features derived from them
 (:func:`source_features`, :func:`class_features`) go through a small
 permutation-invariant network (an MLP per ``(source, class)`` pair with
 mean pooling over classes and sources, :func:`network_step`) that outputs
@@ -65,7 +70,7 @@ __all__ = [
 ]
 
 WEIGHTS_FILE = Path(__file__).with_name("hyper_label_model.npz")
-N_SOURCE_FEATURES = 24
+N_SOURCE_FEATURES = 26
 N_CLASS_FEATURES = 14
 _SLOPE = 0.1  # leaky ReLU slope
 _CLIP = 8.0  # log-odds features are clipped to [-_CLIP, _CLIP]
@@ -153,8 +158,10 @@ class PassStats:
     over those votes, of the leave-one-out posterior of class c;
     ``mass[j, c]`` the sum of the leave-one-out posterior of class c over
     every vote of source j; ``class_mass[c]`` the sum of item posteriors;
-    ``gold_count[c]`` gold items of class c; ``n_items``, ``n_votes``,
-    ``n_covered`` (items with a vote).
+    ``gold_count[c]`` gold items of class c; ``co_same[j, c]`` and
+    ``co_other[j, c]`` the votes of source j for class c on items that
+    another source also votes c on, and that another source votes another
+    class on; ``n_items``, ``n_votes``, ``n_covered`` (items with a vote).
     """
 
     count: np.ndarray
@@ -162,6 +169,8 @@ class PassStats:
     mass: np.ndarray
     class_mass: np.ndarray
     gold_count: np.ndarray
+    co_same: np.ndarray
+    co_other: np.ndarray
     n_items: int
     n_votes: int
     n_covered: int
@@ -204,6 +213,7 @@ def vote_pass(L: LabelMatrix, W: np.ndarray, A: np.ndarray, b: np.ndarray,
     flat_w = W.ravel()
     votes_by_class = np.zeros((m * k, k))
     correction, count = np.zeros(m * k), np.zeros(m * k)
+    co_same, co_other = np.zeros(m * k), np.zeros(m * k)
     class_mass = np.zeros(k)
     n_votes = n_covered = 0
     for start, X in _blocks(L):
@@ -223,6 +233,9 @@ def vote_pass(L: LabelMatrix, W: np.ndarray, A: np.ndarray, b: np.ndarray,
         votes_by_class += np.asarray(scaled.T @ Q)
         correction += np.bincount(idx, q_v * (shrink - 1.0) * inv_d, minlength=m * k)
         count += np.bincount(idx, minlength=m * k)
+        same, other = _company(X, idx, per_row, k)
+        co_same += np.bincount(idx, same, minlength=m * k)
+        co_other += np.bincount(idx, other, minlength=m * k)
         n_votes += idx.size
         n_covered += int(np.count_nonzero(per_row))
     per_class = votes_by_class.reshape(m, k, k)
@@ -230,7 +243,18 @@ def vote_pass(L: LabelMatrix, W: np.ndarray, A: np.ndarray, b: np.ndarray,
     gold_count = np.zeros(k) if gold is None else np.bincount(gold[gold >= 0], minlength=k).astype(np.float64)
     return PassStats(count=count.reshape(m, k), agree=np.diagonal(per_class, axis1=1, axis2=2).copy(),
                      mass=per_class.sum(axis=1), class_mass=class_mass,
-                     gold_count=gold_count, n_items=L.n_items, n_votes=n_votes, n_covered=n_covered)
+                     gold_count=gold_count, co_same=co_same.reshape(m, k), co_other=co_other.reshape(m, k),
+                     n_items=L.n_items, n_votes=n_votes, n_covered=n_covered)
+
+
+def _company(X: sp.csr_array, idx: np.ndarray, per_row: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per vote of the block: 1.0 if another vote of its item is for the same class, and if one is for another."""
+    onehot_class = sp.csr_array((np.ones(idx.size), idx % k, X.indptr), shape=(X.shape[0], k))
+    per_class = onehot_class.toarray()
+    rows = np.repeat(np.arange(X.shape[0]), per_row)
+    same = per_class[rows, idx % k] - 1.0
+    other = per_row[rows] - 1.0 - same
+    return (same > 0).astype(np.float64), (other > 0).astype(np.float64)
 
 
 def _global_features(s: PassStats, m: int, k: int) -> np.ndarray:
@@ -301,7 +325,9 @@ def source_features(s: PassStats, W: np.ndarray, A: np.ndarray, step: float) -> 
         hints[..., 1] / 4.0,
     ]
     glob = np.broadcast_to(_global_features(s, m, k), (m, k, 7))
-    return np.concatenate([np.stack(per_pair, axis=2), glob], axis=2)
+    n_pair = np.maximum(s.count, 1.0)
+    company = np.stack([s.co_same / n_pair, s.co_other / n_pair], axis=2)
+    return np.concatenate([np.stack(per_pair, axis=2), glob, company], axis=2)
 
 
 def class_features(s: PassStats, b: np.ndarray, step: float) -> np.ndarray:
