@@ -100,9 +100,11 @@ def task_loss(net: Net, task, n_iter: int) -> tuple[torch.Tensor, float, float, 
     scored = torch.from_numpy(task.gold < 0)
     W, A, b = H.initial_params(L.n_sources, L.n_classes)
     total = torch.zeros(())
+    company = None
     for t in range(n_iter):
         step = t / max(n_iter - 1, 1)
-        stats = H.vote_pass(L, W, A, b, gold)
+        stats = H.vote_pass(L, W, A, b, gold, company)
+        company = (stats.co_same, stats.co_other)
         dtype = next(net.parameters()).dtype
         F = torch.from_numpy(H.source_features(stats, W, A, step)).to(dtype)
         G = torch.from_numpy(H.class_features(stats, b, step)).to(dtype)
