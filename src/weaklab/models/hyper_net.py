@@ -70,7 +70,7 @@ __all__ = [
 ]
 
 WEIGHTS_FILE = Path(__file__).with_name("hyper_label_model.npz")
-N_SOURCE_FEATURES = 26
+N_SOURCE_FEATURES = 28
 N_CLASS_FEATURES = 14
 _SLOPE = 0.1  # leaky ReLU slope
 _CLIP = 8.0  # log-odds features are clipped to [-_CLIP, _CLIP]
@@ -81,7 +81,9 @@ _MAX_W = 700.0  # |vote weight| inside exp()
 # accuracy logits, previous weight, weight hint). The hint then enters only through
 # ``W = softplus(g) * hint + d``, so among sources alike in everything else a more accurate one never gets a
 # smaller weight. A weights file records the columns it was trained with (``s1.inputs``).
-GAIN_INPUTS = np.array([c for c in range(N_SOURCE_FEATURES) if c not in (0, 6, 11, 15)])
+# The per-source company rates (24, 25) are accuracy-like too (an accurate source's votes have same-class company
+# more often): the gain sees only their vote-weighted means per class (26, 27), the same for every source.
+GAIN_INPUTS = np.array([c for c in range(N_SOURCE_FEATURES) if c not in (0, 6, 11, 15, 24, 25)])
 
 
 @dataclass(frozen=True)
@@ -330,7 +332,10 @@ def source_features(s: PassStats, W: np.ndarray, A: np.ndarray, step: float) -> 
     glob = np.broadcast_to(_global_features(s, m, k), (m, k, 7))
     n_pair = np.maximum(s.count, 1.0)
     company = np.stack([s.co_same / n_pair, s.co_other / n_pair], axis=2)
-    return np.concatenate([np.stack(per_pair, axis=2), glob, company], axis=2)
+    per_class = np.maximum(s.count.sum(axis=0), 1.0)
+    pooled = np.stack([s.co_same.sum(axis=0) / per_class, s.co_other.sum(axis=0) / per_class], axis=1)
+    return np.concatenate([np.stack(per_pair, axis=2), glob, company,
+                           np.broadcast_to(pooled, (m, k, 2))], axis=2)
 
 
 def class_features(s: PassStats, b: np.ndarray, step: float) -> np.ndarray:
