@@ -17,10 +17,11 @@ on the statistics that the previous, trained steps actually produce.
 It lives in ``scripts/`` (not ``benchmarks/``): it produces a package
 artifact and compares nothing against peer libraries.
 
-Run from the repository root (torch needed). The shipped weights are this command's output: 2,500 steps of
-4 tasks, 22 min on the shared 2-core machine when lightly loaded, 50 min at a load average of 17::
+Run from the repository root (torch needed). The shipped weights are this command's output: 3,000 steps of
+4 tasks, 11 min on the shared 2-core machine at a load average of 5-12 (22 min lightly loaded for 2,500 steps
+of the earlier family, 51 min at a load of 30-40)::
 
-    OMP_NUM_THREADS=1 PYTHONPATH=src:scripts .venv/bin/python scripts/train_hyper_label_model.py --seed 0
+    OMP_NUM_THREADS=1 PYTHONPATH=src:scripts .venv/bin/python scripts/train_hyper_label_model.py --seed 0 --steps 3000
     ... --steps 200 --out /tmp/hlm.npz          # a quick smoke run
 """
 
@@ -162,7 +163,7 @@ def save(net: Net, path: Path, n_iter: int, meta: dict[str, float]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--steps", type=int, default=2500)
+    ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--n-val", type=int, default=150)

@@ -39,8 +39,10 @@ class HyperLabelModel(LabelModel):
     of the network, and new items are labelled consistently.
 
     The network was trained on tasks with 2-10 classes, 3-1,000 sources,
-    sparse one-class labeling functions and dense multi-class crowds,
-    imbalanced classes and correlated copies of sources
+    sparse one-class labeling functions (independent ones, and ones written
+    for different sub-topics of a class, which rarely fire together) and
+    dense multi-class crowds, class-dependent firing rates, imbalanced
+    classes and correlated copies of sources
     (``scripts/train_hyper_label_model.py``, reproducible from its seed).
     Its weights ship inside the package as plain arrays (no pickle);
     ``weights_version_`` records which ones were used.
@@ -92,12 +94,12 @@ class HyperLabelModel(LabelModel):
     --------
     >>> import numpy as np
     >>> from weaklab.models import HyperLabelModel
-    >>> L = np.array([[0, 0, 1], [1, 1, 1], [-1, 1, 1], [0, -1, 0]])
+    >>> L = np.array([[0, 0, 1], [1, 1, 1], [-1, 1, 1], [0, -1, 0], [0, 0, -1]])
     >>> model = HyperLabelModel().fit(L, n_classes=2)
     >>> model.predict_proba(L).shape
-    (4, 2)
+    (5, 2)
     >>> model.predict(L).tolist()
-    [0, 1, 1, 0]
+    [0, 1, 1, 0, 0]
     """
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {
