@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import ValidationError
 from ..labeling import GeneratedLFs, generate_lfs
 from .config import ProjectConfig, load_config
-from .loading import generated_lfs_path, item_ids_of, load_data
+from .loading import generated_lfs_path, gold_class_id, item_ids_of, load_data, refused_gold, rename_hint
 
 __all__ = ["GenerateResult", "generate_project_lfs", "read_gold_file", "render_lfs_module"]
 
@@ -50,8 +50,10 @@ def read_gold_file(path: Path, config: ProjectConfig, ids: np.ndarray, n_classes
 
     The file is a CSV (TSV for ``.tsv``) with a column ``id`` (or the
     project's ``[data].id_column``) and a column ``label`` (or the project's
-    ``[data].gold_column``) holding class names of ``[labels].classes`` or
-    class ids.
+    ``[data].gold_column``) holding gold as the data file's gold column does
+    (:func:`~weaklab.pipeline.loading.gold_class_id`: class names of
+    ``[labels].classes``, old names ``[labels.rename]`` maps, class ids;
+    blank or -1 = unknown).
 
     Raises
     ------
@@ -71,7 +73,6 @@ def read_gold_file(path: Path, config: ProjectConfig, ids: np.ndarray, n_classes
         accepted = " and ".join(" or ".join(repr(c) for c in dict.fromkeys(n) if c) for n in (id_names, label_names))
         raise ValidationError(f"--gold: expected columns {accepted} in {path}, got columns {list(frame.columns)}")
     position = {str(v): i for i, v in enumerate(ids.tolist())}
-    names = config.class_names or []
     gold = np.full(len(ids), -1, dtype=np.int64)
     seen: set[int] = set()
     for row, (item, label) in enumerate(zip(frame[id_col].tolist(), frame[label_col].tolist())):
@@ -82,18 +83,16 @@ def read_gold_file(path: Path, config: ProjectConfig, ids: np.ndarray, n_classes
         if at in seen:
             raise ValidationError(f"{where}: expected each item once, got {item!r} again")
         seen.add(at)
-        gold[at] = _class_id(label, names, n_classes, where)
+        gold[at] = _class_id(label, config, n_classes, where)
     return gold
 
 
-def _class_id(label: str, names: list[str], n_classes: int | None, where: str) -> int:
-    if label in names:
-        return names.index(label)
-    if re.fullmatch(r"\d+", label.strip()) and (n_classes is None or int(label) < n_classes):
-        return int(label)
-    shown = f"one of {names} or " if names else ""
-    high = f" 0..{n_classes - 1}" if n_classes else " >= 0"
-    raise ValidationError(f"{where}: expected {shown}a class id{high}, got {label!r}")
+def _class_id(label: str, config: ProjectConfig, n_classes: int | None, where: str) -> int:
+    """The class id of a gold file's label, read as the run reads its gold column (blank or -1: unknown)."""
+    found = gold_class_id(label, config, n_classes)
+    if found is None:
+        raise ValidationError(f"{where}: {refused_gold(label, config, n_classes)}{rename_hint(label, config)}")
+    return found
 
 
 def generate_project_lfs(

@@ -21,8 +21,9 @@ from ..labeling import LabelingFunction, default_text_field
 from .config import ProjectConfig
 
 __all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "load_span_lfs",
-           "check_lf_columns", "data_fingerprint", "gold_labels", "dev_mask", "item_hashes",
-           "item_ids_of"]
+           "check_lf_columns", "data_fingerprint", "gold_labels", "gold_class_id", "refused_gold",
+           "rename_hint", "dev_mask", "run_gold", "gold_rows",
+           "item_hashes", "item_ids_of"]
 
 
 def load_data(config: ProjectConfig) -> pd.DataFrame:
@@ -145,26 +146,68 @@ def gold_labels(config: ProjectConfig, frame: pd.DataFrame, n_classes: int | Non
     """Gold class ids from ``[data].gold_column`` (-1 where unknown); all -1 without that column.
 
     Values are class names (``[labels].classes``, or an old name that
-    ``[labels.rename]`` maps to one) or class ids; empty cells and -1 mean
-    unknown.
+    ``[labels.rename]`` maps to one) or class ids; empty (or blank) cells and
+    -1 mean unknown.
     """
     column = config.get("data", "gold_column")
     gold = np.full(len(frame), -1, dtype=np.int64)
     if column is None:
         return gold
-    names = config.class_names or []
-    renames = config.class_renames
     for row, value in enumerate(frame[column].tolist()):
-        label = _gold_value(renames.get(value, value) if isinstance(value, str) else value, names, n_classes)
+        label = gold_class_id(value, config, n_classes)
         if label is None:
-            expected = f"class ids 0..{n_classes - 1}" if n_classes else "class ids >= 0"
-            shown = f" or names {names}" if names else ""
-            hint = (f"; a class renamed since is mapped by [labels.rename] ({value} = \"NEW NAME\")"
-                    if names and isinstance(value, str) and not _is_number(value) else "")
-            raise ValidationError(f"{config.data_path}: column {column!r}: expected {expected}{shown} "
-                                  f"(empty or -1 = unknown), got {value!r} on row {row}{hint}")
+            raise ValidationError(f"{config.data_path}: column {column!r}: {refused_gold(value, config, n_classes)} "
+                                  f"on row {row}{rename_hint(value, config)}")
         gold[row] = label
     return gold
+
+
+def gold_class_id(value: Any, config: ProjectConfig, n_classes: int | None) -> int | None:
+    """The class id a run reads from one gold cell: -1 for unknown, None for a value it refuses.
+
+    A class name of ``[labels].classes``, an old name ``[labels.rename]``
+    maps to one, or a class id (below ``n_classes`` when given) is gold; an
+    empty or blank cell, a missing value and -1 are unknown.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import init_project, load_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> config = load_config(folder)
+    >>> [gold_class_id(v, config, 2) for v in ("SPAM", "0", 1.0, "", " ", -1, "EGGS", 2)]
+    [1, 0, 1, -1, -1, -1, None, None]
+    """
+    if isinstance(value, str):
+        value = config.class_renames.get(value, value)
+    return _gold_value(value, config.class_names or [], n_classes)
+
+
+def refused_gold(value: Any, config: ProjectConfig, n_classes: int | None) -> str:
+    """What a run says of a gold cell it refuses (:func:`gold_class_id` None): what it expected and what arrived.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import init_project, load_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> config = load_config(folder)
+    >>> refused_gold("EGGS", config, 2)
+    "expected class ids 0..1 or names ['HAM', 'SPAM'] (empty or -1 = unknown), got 'EGGS'"
+    """
+    names = config.class_names or []
+    expected = f"class ids 0..{n_classes - 1}" if n_classes else "class ids >= 0"
+    shown = f" or names {names}" if names else ""
+    return f"expected {expected}{shown} (empty or -1 = unknown), got {value!r}"
+
+
+def rename_hint(value: Any, config: ProjectConfig) -> str:
+    """The hint a refused gold name gets: a class renamed since is mapped by ``[labels.rename]`` ("" otherwise)."""
+    if config.class_names and isinstance(value, str) and not _is_number(value):
+        return f"; a class renamed since is mapped by [labels.rename] ({value} = \"NEW NAME\")"
+    return ""
 
 
 def _is_number(value: str) -> bool:
@@ -177,7 +220,8 @@ def _is_number(value: str) -> bool:
 
 def _gold_value(value: Any, names: list[str], n_classes: int | None) -> int | None:
     """The class id of one gold cell, -1 for unknown, None when invalid."""
-    if value is None or value is pd.NA or value == "" or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, str) and not value.strip()) \
+            or (isinstance(value, float) and np.isnan(value)):
         return -1  # pd.NA: an empty cell of a string column (as Dask reads the partitions of a table)
     if isinstance(value, str) and value in names:
         return names.index(value)
@@ -197,6 +241,80 @@ def dev_mask(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray) -> np
     if column is not None:
         mask &= frame[column].astype(str).to_numpy() == str(config.get("data", "dev_value", "dev"))
     return mask
+
+
+def run_gold(config: ProjectConfig, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The gold class ids and the dev mask a classification run of ``config`` reads from ``frame``.
+
+    :func:`gold_labels` with ``[labels].classes`` (their number bounds the
+    class ids when set), then :func:`dev_mask`.
+
+    Returns
+    -------
+    gold : ndarray of shape (n,) of int64
+        Class ids, -1 where unknown.
+    dev : ndarray of shape (n,) of bool
+        The rows that hold gold for the run (in the dev split when a split
+        column is set).
+
+    Raises
+    ------
+    ValidationError
+        A gold cell is neither empty, -1, a class name, an old name
+        ``[labels.rename]`` maps, nor a class id (the message names the file,
+        column, row and value).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import init_project, load_config
+    >>> from weaklab.pipeline.loading import load_data
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> config = load_config(folder)
+    >>> gold, dev = run_gold(config, load_data(config))
+    >>> bool(dev.any()), bool((gold[dev] >= 0).all()), gold.shape == dev.shape
+    (True, True, True)
+    """
+    names = config.class_names
+    gold = gold_labels(config, frame, None if names is None else len(names))
+    return gold, dev_mask(config, frame, gold)
+
+
+def gold_rows(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
+    """The rows of ``frame`` that hold gold for a run of ``config``: the one test of "this item holds gold".
+
+    A classification project's dev mask (:func:`run_gold`), a tagging
+    project's items with gold spans in the dev split
+    (:func:`~weaklab.pipeline.tagging_data.tagging_items`). The runs, the
+    review queues, the dashboard and the Label Studio batches all decide with it.
+
+    Returns
+    -------
+    ndarray of shape (n,) of bool
+
+    Raises
+    ------
+    ValidationError
+        A gold cell the run refuses (the run's own message).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import init_project, load_config
+    >>> from weaklab.pipeline.loading import load_data
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> config = load_config(folder)
+    >>> frame = load_data(config)
+    >>> bool((gold_rows(config, frame) == run_gold(config, frame)[1]).all())
+    True
+    """
+    if config.is_tagging:
+        from .tagging_data import tagging_items
+
+        return np.asarray(tagging_items(config, frame).dev, dtype=bool)
+    return run_gold(config, frame)[1]
 
 
 #: The default file name of the LF module ``weaklab generate`` writes (``[lfs].generated``).

@@ -52,12 +52,11 @@ from .image_model import trained_image_model
 from .loading import (
     check_lf_columns,
     data_fingerprint,
-    dev_mask,
-    gold_labels,
     item_hashes,
     item_ids_of,
     load_data,
     load_lfs,
+    run_gold,
 )
 from .record import label_model_stats, record_alerts, record_class_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
@@ -469,8 +468,7 @@ class _State:
         self.data_fp = data_fingerprint(config, frame, self.item_hashes)
         names = config.class_names
         self.n_classes_given = None if names is None else len(names)
-        self.gold = gold_labels(config, frame, self.n_classes_given)
-        self.dev = dev_mask(config, frame, self.gold)
+        self.gold, self.dev = run_gold(config, frame)
         self.lfs: list[Any] = []
         self.dataset_id = -1
         self.L: LabelMatrix | None = None

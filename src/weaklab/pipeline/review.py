@@ -22,7 +22,7 @@ from ..errors import ValidationError, WeaklabError
 from ..store import Store
 from .dask_gold import dataset_gold_record, read_gold_items
 from .partitioned_runs import PartitionedTexts, review_candidates
-from .runs import dataset_gold_items, dataset_table, dataset_text_field, run_dataset, run_soft_labels
+from .runs import dataset_frame, dataset_gold_items, dataset_table, dataset_text_field, run_dataset, run_soft_labels
 from .summary import RunData, read_run
 
 __all__ = ["REVIEW_STRATEGIES", "GoldItems", "ReviewItem", "ReviewRanking", "TextLookup", "check_annotator",
@@ -143,9 +143,17 @@ def gold_items(store: Store, dataset_id: int) -> GoldItems:
 
     For a dataset of runs on the Dask engine, the list its newest run made on
     the workers (:mod:`~weaklab.pipeline.dask_gold`; the file is never read
-    whole on the client). Empty when the dataset records no gold column, or
-    when its data file (or list) cannot be read (logged: nothing is left out
-    then).
+    whole on the client). Otherwise the items a run of the dataset's project
+    counts as gold (:func:`~weaklab.pipeline.runs.dataset_gold_items`, the
+    run's own test). Empty when the dataset records no gold column, or when
+    its data file (or list) cannot be read (logged: nothing is left out then).
+
+    Raises
+    ------
+    ValidationError
+        A gold cell the run refuses (an unknown class name, a class id out of
+        range), with the run's message: the queue cannot tell which items hold
+        gold, as the run cannot.
 
     Examples
     --------
@@ -160,11 +168,14 @@ def gold_items(store: Store, dataset_id: int) -> GoldItems:
     if not isinstance(column, str) or (dask and record is None):
         return GoldItems(frozenset(), None)
     try:
-        ids = read_gold_items(record)[0].tolist() if record is not None else dataset_gold_items(store, dataset_id)
+        ids = read_gold_items(record)[0].tolist() if record is not None else None
+        frame = dataset_frame(store, dataset_id) if record is None else None
     except (WeaklabError, OSError) as exc:
         logger.warning("gold items of dataset %s not read (review queues offer every item): %s", dataset_id,
                        str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return GoldItems(frozenset(), None)
+    if ids is None:  # a gold cell the run refuses stops the queue too, with the run's message
+        ids = list(dataset_gold_items(store, dataset_id, frame=frame)) if frame is not None else []
     return GoldItems(frozenset(str(v) for v in ids), column)
 
 

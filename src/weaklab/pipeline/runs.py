@@ -15,9 +15,10 @@ from .._core.validation import fail
 from ..store import Store
 from .config import ProjectConfig
 
-__all__ = ["DEFAULT_TEXT_FIELD", "DataChange", "dataset_class_names", "dataset_meta", "project_dataset_meta",
-           "run_data_change", "dataset_gold_items", "dataset_image_column", "dataset_table",
-           "dataset_table_path", "dataset_text_field", "run_coverage", "run_dataset", "run_soft_labels"]
+__all__ = ["DEFAULT_TEXT_FIELD", "DataChange", "dataset_class_names", "dataset_config", "dataset_frame",
+           "dataset_meta", "project_dataset_meta", "run_data_change", "dataset_gold_items", "dataset_image_column",
+           "dataset_table", "dataset_table_path", "dataset_text_field", "run_coverage", "run_dataset",
+           "run_soft_labels"]
 
 #: The text column when a dataset records none (``weaklab demo`` and datasets added without a project).
 DEFAULT_TEXT_FIELD = "text"
@@ -209,29 +210,99 @@ def dataset_table(store: Store, dataset_id: int, id_field: str) -> pd.DataFrame:
                got_text=f"None, and dataset {dataset_id} records no table path")
 
 
-def dataset_gold_items(store: Store, dataset_id: int) -> set[str]:
-    """Ids (as text) of the items that have gold in the data file: the project's dev items.
+def dataset_gold_items(store: Store, dataset_id: int, *, frame: pd.DataFrame | None = None) -> set[str]:
+    """Ids (as text) of the items that hold gold for a run of the dataset's project: its dev items.
 
-    A gold value (not empty, not -1) in ``meta["gold_column"]`` on a row of
-    the dev split (``meta["split_column"] == meta["dev_value"]``, or every
-    row without a split column). Empty when the dataset records no gold column.
+    Decided as the run decides (:func:`~weaklab.pipeline.loading.gold_rows`: class names, ``[labels.rename]``
+    renames, class ids, blanks and -1 read alike) on the data file read as the run reads it
+    (:func:`~weaklab.pipeline.loading.load_data`; ``frame``: that table, already read by :func:`dataset_frame`),
+    under :func:`dataset_config`. Empty when the dataset records no gold column or no data file.
+
+    Raises
+    ------
+    ValidationError
+        The data file cannot be read, or a gold cell is one the run refuses (an unknown class name, a class id
+        out of range): the run's own message.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import Project, init_project
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> run = Project(folder).run(until="analyse")
+    >>> with Project(folder).open_store(read_only=True) as store:
+    ...     held = dataset_gold_items(store, run.dataset_id)
+    >>> len(held) == run.metrics["n_dev"] > 0
+    True
+    """
+    frame = dataset_frame(store, dataset_id) if frame is None else frame
+    if frame is None:
+        return set()
+    from .loading import gold_rows, item_ids_of
+
+    config = dataset_config(store, dataset_id)
+    ids = item_ids_of(config, frame)[gold_rows(config, frame)]
+    return {str(v) for v in ids.tolist()}
+
+
+def dataset_frame(store: Store, dataset_id: int) -> pd.DataFrame | None:
+    """The dataset's data file as a run of its project reads it (None without a gold column or data file).
+
+    Raises
+    ------
+    ValidationError
+        The file cannot be read, or lacks a column the project names.
     """
     meta = dataset_meta(store, dataset_id)
-    gold = meta.get("gold_column")
-    if not isinstance(gold, str) or not isinstance(meta.get("path"), str):
-        return set()
-    table = dataset_table(store, dataset_id, "__weaklab_id__")
-    if gold not in table.columns:
-        return set()
-    values = table[gold].astype(str).str.strip()
-    unknown = (values.isin(["", "-1", "nan", "None", "<NA>"]).to_numpy()
-               | (pd.to_numeric(table[gold], errors="coerce") == -1).to_numpy())  # -1.0: ids read as floats
-    mask = table[gold].notna().to_numpy() & ~unknown
-    split = meta.get("split_column")
-    if isinstance(split, str) and split in table.columns:
-        mask &= (table[split].astype(str) == str(meta.get("dev_value") or "dev")).to_numpy()
-    ids = table["__weaklab_id__"] if "__weaklab_id__" in table.columns else pd.Series(table.index)
-    return {str(v) for v in np.asarray(ids)[mask].tolist()}
+    if not isinstance(meta.get("gold_column"), str) or not isinstance(meta.get("path"), str):
+        return None
+    from .loading import load_data
+
+    return load_data(dataset_config(store, dataset_id))
+
+
+def dataset_config(store: Store, dataset_id: int) -> ProjectConfig:
+    """The project settings a run of the dataset reads its data and gold with.
+
+    The project file the dataset was recorded from, as it is now (its
+    ``[labels].classes`` and ``[labels.rename]`` are the ones the next run
+    reads), when it still loads and names the dataset's data file; else the
+    columns the dataset recorded with the class names, renames and task its
+    newest run recorded.
+    """
+    from ..errors import WeaklabError
+    from .config import CONFIG_NAME, load_config
+
+    meta = dataset_meta(store, dataset_id)
+    table = dataset_table_path(store, dataset_id)
+    project = meta.get("project")
+    if isinstance(project, str) and table is not None:
+        try:
+            config = load_config(project)
+        except (WeaklabError, OSError):
+            config = None
+        if config is not None and config.data_path.resolve() == table.resolve():
+            return config
+    file = Path(project) if isinstance(project, str) else Path(table or ".").parent / CONFIG_NAME
+    return ProjectConfig(file=file, root=file.parent, values=_recorded_values(store, dataset_id, meta, table))
+
+
+def _recorded_values(store: Store, dataset_id: int, meta: dict[str, Any], table: Path | None) -> dict[str, Any]:
+    """``weaklab.toml`` values rebuilt from the dataset's meta and its newest run's config."""
+    data = {key: meta[key] for key in ("id_column", "text_field", "gold_column", "split_column", "dev_value",
+                                       "image_column", "format") if meta.get(key) is not None}
+    if table is not None:
+        data["path"] = str(table)
+    runs = store.runs()
+    configs = [c for c in runs.loc[runs["dataset_id"] == dataset_id, "config"] if isinstance(c, dict)]
+    recorded = configs[0] if configs else {}  # newest first
+    labels = {key: recorded[name] for key, name in (("classes", "class_names"), ("rename", "class_renames"))
+              if recorded.get(name)}
+    task = dict(recorded.get("task") or {})
+    if meta.get("kind") == "tagging":
+        task.setdefault("kind", "tagging")
+    return {"data": data, "labels": labels, "task": task}
 
 
 def dataset_meta(store: Store, dataset_id: int) -> dict[str, Any]:
