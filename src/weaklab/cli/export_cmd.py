@@ -24,7 +24,8 @@ FORMATS = (".csv", ".tsv", ".parquet", ".jsonl")
                    "labelled unless this is given).")
 @click.option("--raw", is_flag=True,
               help="Give the end model's own probabilities in the end_p_<class> columns, not the ones calibrated "
-                   "on the run's dev gold (the default).")
+                   "on the run's dev gold (the default; a run that applied no calibrator stored raw ones, and the "
+                   "export says so).")
 @store_option
 @handled
 def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool, raw: bool,
@@ -36,7 +37,9 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
     none), class (its name), label_from
     (annotation, correction, label_model, votes or none: the rule of
     `weaklab explain`), n_votes, and p_<class> per class (the label model's
-    probabilities: soft labels to train on).
+    probabilities: soft labels to train on); with an end model, end_p_<class>
+    (its probabilities, calibrated on the run's dev gold when the run applied
+    a calibrator, else raw, and the output line says which and why).
 
     The labels are the run's, from the store; the text column comes from the
     data file, so when that file changed since the run the export stops and
@@ -87,14 +90,20 @@ def _with_text(store: Any, run: int, frame: Any) -> str:
 
 
 def _with_end_model(store: Any, run: int, frame: Any, raw: bool) -> str:
-    """Append the run's end-model probabilities (``end_p_<class>``); say which ones, or nothing without them."""
-    from ..pipeline.calibrated import CALIBRATED_ROLE, RAW_ROLE
+    """Append the run's end-model probabilities (``end_p_<class>``); say which ones, or nothing without them.
+
+    A run that applied no calibrator (trained before weaklab calibrated end models, or with too few dev items
+    with gold) stored its end model's raw probabilities: they are given and called raw, with the reason.
+    """
+    from ..pipeline.calibrated import CALIBRATED_ROLE, RAW_ROLE, run_calibration
 
     softs = store.run_records(run)["soft_labels"]
-    wanted = softs[softs["role"] == (RAW_ROLE if raw else CALIBRATED_ROLE)]
+    calibration = run_calibration(store, run)
+    as_stored, own = softs[softs["role"] == CALIBRATED_ROLE], softs[softs["role"] == RAW_ROLE]
+    uncalibrated = calibration is None or not calibration.applied  # what the run stored is the raw output
+    wanted = (own if len(own) or not uncalibrated else as_stored) if raw else as_stored
     if wanted.empty:
-        return "; --raw: the run recorded no raw end-model probabilities" if raw and len(
-            softs[softs["role"] == CALIBRATED_ROLE]) else ""
+        return "; --raw: the run recorded no raw end-model probabilities" if raw and len(as_stored) else ""
     soft = store.load_soft_labels(int(wanted["soft_labels_id"].iloc[-1]))
     if soft.item_ids is None:
         return ""
@@ -103,7 +112,11 @@ def _with_end_model(store: Any, run: int, frame: Any, raw: bool) -> str:
     names = soft.class_names if soft.class_names is not None else range(soft.proba.shape[1])
     for j, name in enumerate(names):
         frame[f"end_p_{name}"] = [soft.proba[i, j] if i >= 0 else float("nan") for i in where]
-    return "; end model probabilities " + ("raw" if raw else "calibrated")
+    if raw:
+        return "; end model probabilities raw"
+    if calibration is None:
+        return "; end model probabilities raw, not calibrated: the run recorded no end model run"
+    return "; end model probabilities " + calibration.describe()
 
 
 def _named_ids(store: Any, run: int, frame: Any) -> None:

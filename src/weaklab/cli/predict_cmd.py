@@ -48,5 +48,7 @@ def predict(data: Path, output: Path, run_id: int | None, raw: bool, store_path:
     write_table(frame, output, suffix)
     counts = frame["class"].value_counts()
     shown = ", ".join(f"{int(n)} {name}" for name, n in counts.items()) or "no items"
+    note = frame.attrs.get("calibration_note")
+    how = f"raw probabilities, not calibrated: {note}" if note else f"{frame.attrs.get('calibration')} probabilities"
     click.echo(f"Wrote {len(frame)} prediction(s) of run {run}'s end model ({frame.attrs.get('end_model')}, "
-               f"{frame.attrs.get('calibration')} probabilities) to {output} ({shown})")
+               f"{how}) to {output} ({shown})")

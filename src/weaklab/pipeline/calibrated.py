@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 
 from ..endmodel import GroupedCalibration
+from ..store import Store
 
-__all__ = ["CALIBRATED_ROLE", "MIN_APPLIED_ITEMS", "RAW_ROLE", "AppliedCalibration", "apply_calibrator_state",
-           "fit_end_calibrator", "needs_groups", "with_calibrator"]
+__all__ = ["CALIBRATED_ROLE", "MIN_APPLIED_ITEMS", "RAW_ROLE", "AppliedCalibration", "RunCalibration",
+           "apply_calibrator_state", "fit_end_calibrator", "needs_groups", "run_calibration", "with_calibrator"]
 
 #: Soft-label role of the end model's probabilities as given (calibrated when a calibrator was fitted).
 CALIBRATED_ROLE = "end_model"
@@ -140,3 +141,62 @@ def needs_groups(model_state: dict[str, Any]) -> bool:
     saved = model_state.get("calibrator") or {}
     methods = {entry["key"]: entry["method"] for entry in saved.get("groups", [])}
     return any(key is not None and method != "pooled" for key, method in methods.items())
+
+
+@dataclass(frozen=True)
+class RunCalibration:
+    """Whether the end-model probabilities a run stored (role :data:`CALIBRATED_ROLE`) went through a calibrator.
+
+    Attributes
+    ----------
+    applied : bool
+        True when the run fitted and applied a calibrator; False when the
+        stored probabilities are the end model's raw ones.
+    note : str
+        Why no calibrator was applied ("" when one was): too few dev items
+        with gold, or a run trained before weaklab calibrated end models.
+
+    Examples
+    --------
+    >>> RunCalibration(False, "run 3 stored no calibrator").describe()
+    'raw, not calibrated: run 3 stored no calibrator'
+    >>> RunCalibration(True).describe()
+    'calibrated'
+    """
+
+    applied: bool
+    note: str = ""
+
+    def describe(self) -> str:
+        """"calibrated", or "raw, not calibrated: <why>"."""
+        return "calibrated" if self.applied else f"raw, not calibrated: {self.note}"
+
+
+def run_calibration(store: Store, run_id: int) -> RunCalibration | None:
+    """What the run's newest end-model record says about the calibrator its stored probabilities went through.
+
+    A run trained before weaklab calibrated end models recorded no
+    ``calibration["applied"]`` lineage and no calibrator: its stored
+    probabilities are raw. None for a run without an end model.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import Project, init_project
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> run = Project(folder).run(until="train").run_id
+    >>> with Project(folder).open_store(read_only=True) as store:
+    ...     print(run_calibration(store, run).describe())
+    calibrated
+    """
+    models = store.run_records(run_id)["end_model_runs"]
+    if models.empty:
+        return None
+    calibration = models.iloc[-1]["calibration"]
+    lineage = calibration.get("applied") if isinstance(calibration, dict) else None
+    if isinstance(lineage, dict):
+        note = str(lineage.get("note") or "the run applied no calibrator").removeprefix("no calibrator applied: ")
+        return RunCalibration(bool(lineage.get("applied")), "" if lineage.get("applied") else note)
+    return RunCalibration(False, f"run {run_id} stored no calibrator (its end model was trained before weaklab "
+                                 "calibrated end models; `weaklab train` trains and calibrates it again)")

@@ -20,7 +20,7 @@ from .._core.validation import fail
 from ..errors import ValidationError, WeaklabError
 from ..labeling import apply_lfs
 from ..store import Store
-from .calibrated import apply_calibrator_state, needs_groups
+from .calibrated import apply_calibrator_state, needs_groups, run_calibration
 from .config import load_config
 from .dask_train import DASK_END_MODEL
 from .end_model_state import PartitionedEndModel, TextEndModel
@@ -66,7 +66,10 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
         One row per item of ``data``, in order: the id column (when ``data``
         has it), ``label`` (the predicted class id), ``class`` (its name) and
         ``p_<class>`` per class (the end model's probabilities, calibrated
-        unless ``calibrated=False``). ``attrs["calibration"]`` says which.
+        unless ``calibrated=False``). ``attrs["calibration"]`` says which;
+        when calibrated ones were asked for but the run stored no calibrator
+        (trained before weaklab calibrated end models, or with too few dev
+        items with gold), they are raw and ``attrs["calibration_note"]`` says why.
 
     Raises
     ------
@@ -114,6 +117,10 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
         out[f"p_{name}"] = proba[:, j]
     out.attrs["end_model"] = record
     out.attrs["calibration"] = ("calibrated" if calibrated and model.state.get("calibrator") else "raw")
+    if calibrated and not model.state.get("calibrator"):  # asked for calibrated ones; the run stored no calibrator
+        found = run_calibration(store, run_id)
+        out.attrs["calibration_note"] = found.note if found is not None and found.note else \
+            f"run {run_id} stored no calibrator"
     return out
 
 
