@@ -45,6 +45,7 @@ Run from the repository root in the benchmark environment (needs ``weaklab[torch
 
     .venv-bench/bin/python benchmarks/end_models.py            # full; rewrites the BENCHMARKS.md section
     .venv-bench/bin/python benchmarks/end_models.py --quick    # 1 seed, fewer epochs, prints only
+    .venv-bench/bin/python benchmarks/end_models.py --recipe-only --datasets hausa   # label model + recipe, seconds
 """
 
 from __future__ import annotations
@@ -99,17 +100,24 @@ def text_features(splits: dict[str, Any], quick: bool) -> dict[str, dict[str, An
     """TF-IDF (sparse, for LR), its SVD (dense, for the MLP) and MiniLM embeddings, per split."""
     from sklearn.decomposition import TruncatedSVD
 
-    from weaklab.features import embed_texts, entity_marked_texts, has_entity_spans, tfidf_features
+    from weaklab.features import embed_texts
 
     texts = {s: splits[s].items["text"].fillna("").astype(str).tolist() for s in ("train", "valid", "test")}
-    # relation sets (entity spans in the items): TF-IDF also sees the words between the entities (issue 15)
-    marked = {s: entity_marked_texts(splits[s].items) if has_entity_spans(splits[s].items) else texts[s]
-              for s in texts}
-    tfidf = dict(zip(texts, tfidf_features(marked["train"], marked["valid"], marked["test"], max_features=20_000)))
+    tfidf = tfidf_splits(splits)
     svd = TruncatedSVD(n_components=100 if quick else 300, random_state=0).fit(tfidf["train"])
     lsa = {s: svd.transform(X).astype(np.float32) for s, X in tfidf.items()}
     emb = {s: embed_texts(t, cache_dir=EMBED_CACHE, batch_size=64) for s, t in texts.items()}
     return {"tfidf": tfidf, "tfidf_svd": lsa, "minilm": emb}
+
+
+def tfidf_splits(splits: dict[str, Any]) -> dict[str, Any]:
+    """TF-IDF per split (fitted on train); relation sets also see the words between the entities (issue 15)."""
+    from weaklab.features import entity_marked_texts, has_entity_spans, tfidf_features
+
+    texts = {s: splits[s].items["text"].fillna("").astype(str).tolist() for s in ("train", "valid", "test")}
+    marked = {s: entity_marked_texts(splits[s].items) if has_entity_spans(splits[s].items) else texts[s]
+              for s in texts}
+    return dict(zip(texts, tfidf_features(marked["train"], marked["valid"], marked["test"], max_features=20_000)))
 
 
 def score(name: str, y: np.ndarray, pred: np.ndarray) -> float:
@@ -230,6 +238,24 @@ def weak_to_model(name: str, quick: bool, seed: int = 0) -> dict[str, Any]:
     suspects = R.suspects(name, splits, feats["tfidf"], P_lm, score)
     return {"dataset": name, "n_classes": k, "metric": "F1 (spam)" if name in F1_SETS else "accuracy",
             "label_model": lm_row, "rows": rows, "selected_c": best_c, "recipe": recipe, "suspects": suspects}
+
+
+def recipe_only(name: str, seed: int = 0) -> dict[str, Any]:
+    """The label model and the default recipe alone (TF-IDF; no grid, no MLP, no MiniLM), as in the headline table.
+
+    Seconds per set instead of minutes: for tracing which commit moved the recipe's figures (``--recipe-only``).
+    """
+    splits = load_splits(name)
+    lm, info = label_model(splits, seed)
+    P_lm = {s: lm.predict_proba(splits[s].L) for s in ("train", "valid", "test")}
+    metric = "f1" if name in F1_SETS else "accuracy"
+    rc = R.recipe(name, splits, tfidf_splits(splits), P_lm, score, metric, seed)
+    yv, yt = splits["valid"].gold, splits["test"].gold
+    lm_test = score(name, yt, P_lm["test"].argmax(1))
+    return {"dataset": name, "label_model": str(info["selected"]),
+            "lm_valid": round(score(name, yv, P_lm["valid"].argmax(1)), 1), "lm_test": round(lm_test, 1),
+            "choice": rc["choice"], "config": rc["config"], "end_test": round(rc["end_score"], 1),
+            "final_test": round(rc["score"], 1), "final_minus_lm": round(rc["score"] - lm_test, 1)}
 
 
 def decide(P: np.ndarray, threshold: float | None) -> np.ndarray:
@@ -443,8 +469,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--part", choices=("weak", "noise", "all"), default="all")
     p.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
     p.add_argument("--no-md", action="store_true", help="do not update BENCHMARKS.md")
+    p.add_argument("--recipe-only", action="store_true",
+                   help="only the label model and the default recipe (TF-IDF) per set, one JSON line each; seconds "
+                        "per set, nothing written (to trace which commit moved the headline figures)")
     C.add_tree_args(p)
     args = p.parse_args(argv)
+    if args.recipe_only:
+        for name in args.datasets:
+            print(json.dumps(recipe_only(name)), flush=True)
+        return
     if not (args.quick or args.no_md):
         C.check_tree(args.allow_dirty)
     import torch
