@@ -89,3 +89,21 @@ def test_a_generate_gold_file_is_read_as_the_run_reads_the_gold_column(tmp_path,
     path.write_text("msg_no,truth\nm000,spma\n")
     with pytest.raises(ValidationError, match=r"row 2: expected class ids 0\.\.1 or names \['fine', 'junk'\]"):
         read_gold_file(path, config, ids, 2)
+
+
+def test_without_its_project_file_the_queue_reads_gold_with_what_the_run_recorded(tmp_path, msgs_project_writer):
+    """A project file moved away: the dataset's recorded columns and the newest run's class names and renames
+    decide, so a renamed class and a class named "N/A" still count as gold."""
+    msgs_project_writer(tmp_path, N_ITEMS, 2, extra_toml='\n[labels.rename]\njunk = "spam"\n')
+    toml = tmp_path / "weaklab.toml"
+    toml.write_text(toml.read_text().replace('classes = ["fine", "junk"]', 'classes = ["fine", "spam", "N/A"]'))
+    frame = _rewrite_truth(tmp_path, {**{r: "" for r in range(N_ITEMS)}, 0: "junk", 1: "N/A", 2: "-1", 3: "fine"})
+    result = Project(tmp_path).run(until="apply")
+    toml.rename(tmp_path / "moved.toml")
+    with pytest.raises(ValidationError):
+        Project(tmp_path)  # the project is gone for a run too
+    from weaklab.store import Store
+
+    with Store(tmp_path / ".weaklab" / "weaklab.duckdb", read_only=True) as store:
+        held = set(gold_items(store, result.dataset_id).ids)
+    assert held == {frame.loc[r, "msg_no"] for r in (0, 1, 3)}
