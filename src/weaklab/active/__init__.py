@@ -12,6 +12,7 @@ passed in.
 
 from .diversity import coreset_distance, density, density_weighted, k_center, select_batch, top_n
 from .loop import ANSWER_COLUMNS, ActiveLoop, Answer
+from .refine import MIN_CO_TRAIN_ANSWERS, combine_views, out_of_fold_proba
 from .registry import DEFAULT_STRATEGY, STRATEGIES, Strategy, select, strategy_scores
 from .sampling import draw_batch, lure_weights, rank_proposal, resample_answers
 from .simulate import CURVE_COLUMNS, METRICS, OracleError, simulate
@@ -63,4 +64,7 @@ __all__ = [
     "choose_weak_weight",
     "WEAK_WEIGHT_GRID",
     "MIN_CV_ANSWERS",
+    "out_of_fold_proba",
+    "combine_views",
+    "MIN_CO_TRAIN_ANSWERS",
 ]

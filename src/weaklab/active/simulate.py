@@ -131,7 +131,9 @@ def simulate(
     label model must not score or calibrate itself on them). Its soft labels, with answered rows replaced by the
     answers and items no source voted on left out unless answered (see
     ``train_uncovered``), train the end model (``fit(X, targets,
-    sample_weight=...)``, see :meth:`ActiveLoop.training_targets`), and the
+    sample_weight=...)``, see :meth:`ActiveLoop.training_targets`, which
+    with ``co_train`` first combines them with the end model's out-of-fold
+    posteriors), and the
     end model is scored on the test set. Then the loop selects the next
     items, the oracle labels them and the loop records the answers.
 
