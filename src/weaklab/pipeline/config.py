@@ -1,7 +1,7 @@
 """The project file ``weaklab.toml``: what to label, with which sources and models, where to record it.
 
-Every table and key is optional except ``[data].path`` and ``[lfs].module``;
-unknown tables or keys and values of the wrong type raise a
+Every table and key is optional except ``[data].path`` and the sources: ``[lfs].module``,
+``[crowd].path``, or both; unknown tables or keys and values of the wrong type raise a
 :class:`~weaklab.errors.ValidationError` that names the file and the key.
 
 .. code-block:: toml
@@ -33,6 +33,22 @@ unknown tables or keys and values of the wrong type raise a
     on_error = "raise"                 # raise | abstain
     generated = "lfs_generated.py"     # the LFs `weaklab generate` writes; loaded beside module
                                        # whenever the file exists (delete it to stop using them)
+
+    [crowd]                            # crowd answers: each worker is a source beside the LFs (or instead)
+    path = "answers.csv"               # one row per answer (csv | tsv | parquet), relative to the project
+    format = "csv"                     # default: from the suffix
+    item_column = "item"               # the item answered: an id of [data].id_column (row numbers without it)
+    worker_column = "worker"           # who answered: the source's name (prefixed by source_prefix)
+    label_column = "label"             # the answer: a class name of [labels].classes (or an old name that
+                                       # [labels.rename] maps), or a class id; empty or -1 = no answer
+    duplicates = "error"               # a worker answering an item twice: error | first | last | split
+                                       # (split: the repeats become sources "<worker>#2", ...)
+    unknown_items = "error"            # answers about items not in the data file: error (names the file,
+                                       # column and example ids) | drop (counted, with a warning)
+    source_prefix = "worker:"          # put before each worker id in source names (default: none)
+                                       # items nobody answered: every worker abstains on them
+                                       # (local engine only; one source version per worker: a digest of
+                                       # its answers, so editing a worker's answers makes a new version)
 
     [label_model]                      # without this table: AutoLabelModel(random_state=0), the library's
     name = "AutoLabelModel"            # default (MajorityVote on the Dask engine, where AutoLabelModel cannot
@@ -110,12 +126,16 @@ SCHEMA: dict[str, dict[str, str]] = {
     "query": {"strategy": _STR, "n": _INT},
     "task": {"kind": _STR, "entity_types": _LIST, "tokens_column": _STR, "tokenizer": _STR},
     "engine": {"kind": _STR, "scheduler": _STR, "n_workers": _INT, "output": _STR, "partition_rows": _INT},
+    "crowd": {"path": _STR, "format": _STR, "item_column": _STR, "worker_column": _STR, "label_column": _STR,
+              "duplicates": _STR, "unknown_items": _STR, "source_prefix": _STR},
 }
-_REQUIRED = (("data", "path"), ("lfs", "module"))
+_REQUIRED = (("data", "path"),)
 _CHOICES = {("data", "format"): ("csv", "tsv", "parquet"), ("lfs", "on_error"): ("raise", "abstain"),
             ("end_model", "name"): ("tfidf_logreg", "crf", "cnn", "none"),
             ("task", "kind"): ("classification", "tagging"), ("task", "tokenizer"): ("whitespace", "words"),
-            ("query", "strategy"): ("entropy", "margin", "least_confidence"), ("engine", "kind"): ("local", "dask")}
+            ("query", "strategy"): ("entropy", "margin", "least_confidence"), ("engine", "kind"): ("local", "dask"),
+            ("crowd", "format"): ("csv", "tsv", "parquet"),
+            ("crowd", "duplicates"): ("error", "first", "last", "split"), ("crowd", "unknown_items"): ("error", "drop")}
 
 
 @dataclass(frozen=True)
@@ -205,6 +225,17 @@ class ProjectConfig:
         return EngineConfig(**values)
 
     @property
+    def has_lfs(self) -> bool:
+        """True when the project has labeling functions (``[lfs].module``)."""
+        return self.get("lfs", "module") is not None
+
+    @property
+    def crowd_path(self) -> Path | None:
+        """The crowd answers file (``[crowd].path``), or None without ``[crowd]``."""
+        path = self.get("crowd", "path")
+        return None if path is None else self.root / path
+
+    @property
     def class_renames(self) -> dict[str, str]:
         """``[labels.rename]``: ``{old class name: current class name}`` for answers given before a rename."""
         return {str(k): str(v) for k, v in (self.get("labels", "rename") or {}).items()}
@@ -264,6 +295,7 @@ def _validated(file: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     for table, key in _REQUIRED:
         if key not in out.get(table, {}):
             raise _bad(file, f"{table}.{key}", "a value (required)", "nothing")
+    _check_sources(file, out)
     _check_renames(file, out.get("labels", {}))
     _check_task(file, out)
     check_engine(file, out.get("engine", {}))
@@ -392,6 +424,25 @@ def _check_task(file: Path, out: dict[str, dict[str, Any]]) -> None:
         expected, ok = CRF_PARAMS[key]
         if not ok(item):
             raise _bad(file, f"end_model.params.{key}", expected, f"{type(item).__name__} {item!r}")
+
+
+def _check_sources(file: Path, out: dict[str, dict[str, Any]]) -> None:
+    """The sources: ``[lfs].module``, ``[crowd].path`` or both; crowd answers need the local classification engine."""
+    if "crowd" not in out:
+        if "module" not in out.get("lfs", {}):
+            raise _bad(file, "lfs.module", "a value (required without a [crowd] table of answers)", "nothing")
+        return
+    if "path" not in out["crowd"]:
+        raise _bad(file, "crowd.path", "a value (required in [crowd]: the file of answers)", "nothing")
+    if "lfs" in out and "module" not in out["lfs"]:
+        raise _bad(file, "lfs.module", "a value when [lfs] is given (leave the table out for a crowd-only "
+                   "project)", "nothing")
+    if out.get("task", {}).get("kind") == "tagging":
+        raise _bad(file, "crowd", 'a classification project ([task].kind = "classification"; crowd answers '
+                   "label whole items)", "a [crowd] table in a tagging project")
+    if out.get("engine", {}).get("kind") == "dask":
+        raise _bad(file, "crowd", 'the local engine ([engine].kind = "local"; crowd answers are not read on the '
+                   "Dask engine yet)", 'a [crowd] table with [engine].kind = "dask"')
 
 
 def _check_renames(file: Path, labels: Mapping[str, Any]) -> None:

@@ -331,7 +331,8 @@ def load_lfs(config: ProjectConfig) -> list[LabelingFunction]:
 
     The module is run inside :func:`~weaklab.labeling.default_text_field` with
     ``[data].text_field``, so text templates built there without ``field=``
-    read the project's text column. When the generated-LF module
+    read the project's text column (no LFs, ``[]``, in a project of crowd
+    answers without ``[lfs]``). When the generated-LF module
     (:func:`generated_lfs_path`, written by ``weaklab generate``) exists, its
     ``lfs`` follow.
 
@@ -343,6 +344,8 @@ def load_lfs(config: ProjectConfig) -> list[LabelingFunction]:
         is not a non-empty list of LabelingFunction (or a function returning one);
         a generated LF has the name of another LF.
     """
+    if not config.has_lfs:
+        return []  # a crowd-only project ([crowd] without [lfs])
     lfs = _module_lfs(config, config.get("lfs", "module"), config.get("lfs", "attribute", "lfs"))
     generated = generated_lfs_path(config)
     if generated.is_file() and generated != (config.root / config.get("lfs", "module")):

@@ -184,6 +184,8 @@ def _votes(model: _Model, meta: dict[str, Any], data: pd.DataFrame, run_id: int)
         raise fail("lfs", f"the labeling functions run {run_id}'s end model was trained with (it reads their "
                    "votes)", got_text=f"{len(changed)} changed or missing since, e.g. {changed[0]!r} (run "
                    "`weaklab train` to train the end model on the current ones)")
+    if not wanted:  # a crowd-only project: no source votes on new items (workers answered only the project's)
+        return np.full((len(data), 0), -1, dtype=np.int8)
     by_name = {lf.name: lf for lf in lfs}
     names = model.state.get("class_names")
     renames = {old: new for old, new in config.class_renames.items() if names and new in names and old not in names}

@@ -48,6 +48,15 @@ from .alerts import Alert, AlertThresholds
 from .answer_journal import recover_journals
 from .calibrated import CALIBRATED_ROLE, RAW_ROLE, fit_end_calibrator, with_calibrator
 from .config import ProjectConfig, load_config
+from .crowd import (
+    CrowdVotes,
+    calibration_groups,
+    combine_votes,
+    lf_votes,
+    load_project_crowd,
+    record_crowd_sources,
+    source_versions,
+)
 from .image_model import trained_image_model
 from .loading import (
     check_lf_columns,
@@ -200,6 +209,7 @@ class Project:
         state = _State(self.config, load_data(self.config))
         state.lfs = load_lfs(self.config)
         check_lf_columns(self.config, state.lfs, state.frame)
+        state.crowd = load_project_crowd(self.config, state.ids, state.n_classes_given)
         with self.open_store() as store:
             state.dataset_id = store.add_dataset(
                 self.config.dataset_name, item_ids=state.ids, fingerprint=state.data_fp,
@@ -222,8 +232,8 @@ class Project:
                 "label_model": {"name": config.label_model_name, "params": config.label_model_params},
                 "end_model": {"name": config.get("end_model", "name", "tfidf_logreg"),
                               "params": dict(config.get("end_model", "params", {}))},
-                "sources": {lf.name: lf.fingerprint for lf in state.lfs},
-                "class_names": self.config.class_names, "class_renames": self.config.class_renames}
+                "sources": source_versions(state.lfs, state.crowd), "class_names": self.config.class_names,
+                "class_renames": self.config.class_renames}
 
     def recompute_matrix(self) -> tuple[LabelMatrix, str]:
         """The project's label matrix applied anew to its data (nothing recorded), and the data's fingerprint.
@@ -231,9 +241,19 @@ class Project:
         ``weaklab doctor`` uses it to write back a lost vote file.
         """
         state = _State(self.config, load_data(self.config))
+        state.crowd = load_project_crowd(self.config, state.ids, state.n_classes_given)
         return self._applied(state, load_lfs(self.config)), state.data_fp
 
     def _applied(self, state: _State, lfs: list[Any]) -> LabelMatrix:
+        L = self._lf_votes(state, lfs) if lfs else None
+        report = state.apply_report or {"lf_names": [], "n_faults": [], "by_name": [], "faults": [],
+                                        "n_items": state.n_items, "total_seconds": 0.0, "engine": "local"}
+        if state.crowd is not None:
+            report["crowd"] = state.crowd.report
+        state.apply_report = report
+        return combine_votes(L, state.crowd, lf_names=[lf.name for lf in lfs])
+
+    def _lf_votes(self, state: _State, lfs: list[Any]) -> LabelMatrix:
         on_error = self.config.get("lfs", "on_error", "raise")
         try:
             with warnings.catch_warnings():  # the run reports its faults per source (RunResult.metrics)
@@ -256,10 +276,13 @@ class Project:
     def _apply(self, store: Store, state: _State, result: RunResult) -> None:
         started = time.perf_counter()
         record_sources(store, state.lfs)
+        if state.crowd is not None:
+            record_crowd_sources(store, state.crowd)
         renames = self.config.class_renames  # the old names LFs may vote (keys without renames stay as they were)
         key = fingerprint("application", state.data_fp, [(lf.name, lf.fingerprint) for lf in state.lfs],
                           self.config.get("lfs", "on_error", "raise"), state.n_classes_given,
-                          self.config.class_names, *((sorted(renames.items()),) if renames else ()))
+                          self.config.class_names, *((sorted(renames.items()),) if renames else ()),
+                          *(() if state.crowd is None else (state.crowd.key,)))
         found = _find_previous(store, state.dataset_id, "application_key", key)
         L = None if found is None else recorded(store.load_matrix, int(found["application_id"]))
         found = found if L is not None else None  # a damaged vote file: apply again (which rewrites it)
@@ -376,9 +399,9 @@ class Project:
         if fitted.state is not None:  # what weaklab predict needs besides the fitted arrays
             names = state.matrix.class_names
             fitted.state.update(class_names=None if names is None else list(names),
-                                source_names=[lf.name for lf in state.lfs],
+                                source_names=[lf.name for lf in state.lfs],  # the votes it reads
                                 source_versions=[lf.fingerprint for lf in state.lfs])
-        applied = fit_end_calibrator(fitted.proba, gold_dev, state.matrix.votes_per_item() > 0,
+        applied = fit_end_calibrator(fitted.proba, gold_dev, calibration_groups(state.matrix, state.lfs, state.crowd),
                                      random_state=self.random_state)
         calibration = {**fitted.calibration, "applied": applied.lineage}
         model_state = None if fitted.state is None else with_calibrator(fitted.state, applied.state)
@@ -405,7 +428,7 @@ class Project:
         name = self.config.get("end_model", "name", "tfidf_logreg")
         params = dict(self.config.get("end_model", "params", {}))
         texts = end_model_texts(state.frame, text_field)
-        votes = state.matrix.to_dense()
+        votes = lf_votes(state.matrix, state.lfs, state.crowd)  # workers answer no new item: LF votes only
         key = end_model_key(name, params, texts, soft, train, gold_dev, self.random_state, votes)
         fitted, reused_from = trained_end_model(store, state.dataset_id, key, texts, soft, train, gold_dev, params,
                                                 random_state=self.random_state, votes=votes)
@@ -449,8 +472,8 @@ class Project:
         current["coverage"] = state.matrix.votes_per_source() / max(1, state.n_items)
         result.alerts = record_class_alerts(
             store, result.run_id, self.config.dataset_name, self.config.class_names, self.config.class_renames,
-            {lf.name: lf.fingerprint for lf in state.lfs}, state.matrix,
-            by_name=set(result.metrics.get("sources_by_name", [])))
+            source_versions(state.lfs, state.crowd), state.matrix,
+            by_name=set(result.metrics.get("sources_by_name", [])) | set(state.crowd.by_name if state.crowd else ()))
         result.alerts += record_alerts(store, result.run_id, state.dataset_id, current,
                                        n_classes=state.matrix.n_classes, thresholds=self.thresholds)
         result.metrics["n_alerts"] = len(result.alerts)
@@ -470,6 +493,7 @@ class _State:
         self.n_classes_given = None if names is None else len(names)
         self.gold, self.dev = run_gold(config, frame)
         self.lfs: list[Any] = []
+        self.crowd: CrowdVotes | None = None
         self.dataset_id = -1
         self.L: LabelMatrix | None = None
         self.model: LabelModel | None = None
