@@ -303,10 +303,10 @@ def combine_votes(lf_matrix: LabelMatrix | None, crowd: CrowdVotes | None, *, lf
 
 def record_crowd_sources(store: Store, crowd: CrowdVotes) -> None:
     """Record every worker as a source version (kind ``"crowd"``, parameters: its number of answers)."""
-    counts = crowd.matrix.votes_per_source()
+    counts = crowd.matrix.votes_per_source().tolist()
     path = crowd.report.get("path")
-    for (name, version), n in zip(crowd.versions.items(), counts.tolist()):
-        store.add_source(name, version, kind="crowd", params={"answers": int(n), "file": path})
+    store.add_sources([{"name": name, "version": version, "kind": "crowd", "params": {"answers": n, "file": path}}
+                       for (name, version), n in zip(crowd.versions.items(), counts)])
 
 
 def source_versions(lfs: Sequence[Any], crowd: CrowdVotes | None) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -125,6 +125,47 @@ class LineageMixin(StoreBase):
                 return int(found[0][0])
             return self._insert(con, "sources", "source", "source_id", dict(
                 name=name, version=version, kind=kind, code=code, params=params_text, created_at=utcnow()))
+
+    def add_sources(self, sources: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Record many source versions in one transaction (crowd workers); return their ids in order.
+
+        Each mapping holds ``name`` and ``version`` and optionally ``kind``
+        (default ``"lf"``), ``code`` and ``params``, as :meth:`add_source`
+        takes them; an existing ``(name, version)`` keeps its record and id.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from weaklab.store import Store
+        >>> with Store(pathlib.Path(tempfile.mkdtemp()) / "s.duckdb") as store:
+        ...     ids = store.add_sources([{"name": "w1", "version": "a1", "kind": "crowd"},
+        ...                              {"name": "w2", "version": "b7", "kind": "crowd"}])
+        ...     ids == store.add_sources([{"name": "w1", "version": "a1"}, {"name": "w2", "version": "b7"}])
+        True
+        """
+        rows = []
+        for i, source in enumerate(sources):
+            if not isinstance(source, Mapping):
+                raise fail(f"sources[{i}]", "a mapping with name and version", source)
+            name, version, kind = source.get("name"), source.get("version"), source.get("kind", "lf")
+            for key, value in (("name", name), ("version", version), ("kind", kind)):
+                check_text(f"sources[{i}].{key}", value)
+            code = source.get("code")
+            if code is not None and not isinstance(code, str):
+                raise fail(f"sources[{i}].code", "source code text (str) or None", code)
+            rows.append((str(name), str(version), str(kind), code, dumps(f"sources[{i}].params", source.get("params"))))
+        if not rows:
+            return []
+        with self._transaction() as con:
+            known = {(str(n), str(v)): int(i) for n, v, i in con.execute(
+                "SELECT name, version, source_id FROM sources WHERE list_contains(?, name)",
+                [sorted({r[0] for r in rows})]).fetchall()}
+            for name, version, kind, code, params_text in rows:
+                if (name, version) not in known:
+                    known[(name, version)] = self._insert(con, "sources", "source", "source_id", dict(
+                        name=name, version=version, kind=kind, code=code, params=params_text,
+                        created_at=utcnow()))
+        return [known[(r[0], r[1])] for r in rows]
 
     # ------------------------------------------------------------------ runs
     def start_run(self, dataset_id: int, config: Mapping[str, Any] | None = None) -> int:
