@@ -267,3 +267,22 @@ def test_repeated_answers_follow_duplicates(tmp_path):
     (tmp_path / "weaklab.toml").write_text(BASE + CROWD + 'duplicates = "split"\n')
     L = _matrix(tmp_path)
     assert f"{answers['annotator'].iloc[0]}#2" in L.source_names and L.nnz == len(answers) + 1
+
+
+def test_init_crowd_example_fits_with_workers_as_sources(tmp_path, monkeypatch):
+    """`weaklab init --example crowd` makes a project whose fit sees only workers and beats majority vote's floor."""
+    out = _invoke("init", str(tmp_path / "c"), "--example", "crowd", "--items", "200")
+    assert out.exit_code == 0, out.output
+    monkeypatch.chdir(tmp_path / "c")
+    fit = _invoke("fit", "--json")
+    assert fit.exit_code == 0, fit.output
+    result = json.loads(fit.stdout)
+    assert all(s["source"].startswith("worker") for s in result["sources"]) and len(result["sources"]) >= 20
+    project = Project(tmp_path / "c")
+    with project.open_store(read_only=True) as store:
+        L = store.load_matrix(int(result["metrics"]["application_id"]))
+    items = pd.read_csv(tmp_path / "c" / "data" / "comments.csv")
+    dev = (items["split"] == "dev").to_numpy() & (L.votes_per_item() > 0)
+    truth = (items["label"] == "SPAM").to_numpy().astype(int)
+    mv = MajorityVote().fit(L).predict(L, tie_break="random", random_state=0)
+    assert result["metrics"]["label_model"]["accuracy_covered"] >= float((mv[dev] == truth[dev]).mean()) - 1e-9

@@ -25,9 +25,11 @@ from ._common import (
 @click.option("--force", is_flag=True, help="Overwrite existing project files.")
 @click.option("--items", "n_items", type=int, default=None,
               help="Example items (default: 600 comments, 3000 images or 400 sentences).")
-@click.option("--example", type=click.Choice(["spam", "images", "tagging"]), default="spam", show_default=True,
+@click.option("--example", type=click.Choice(["spam", "images", "tagging", "crowd"]), default="spam",
+              show_default=True,
               help="spam: YouTube comments (bundled); images: Fashion-MNIST images with noisy captions; "
-                   "tagging: named entities (chemicals, diseases) in generated sentences.")
+                   "tagging: named entities (chemicals, diseases) in generated sentences; crowd: the comments "
+                   "answered by simulated crowd workers ([crowd] in weaklab.toml, no LFs).")
 @click.option("--data", "source", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="images: folder of Fashion-MNIST's IDX files (default $WEAKLAB_DATA/fashion_mnist).")
 @handled
@@ -46,12 +48,13 @@ def init(directory: Path, force: bool, n_items: int | None, example: str, source
         _init_tagging(directory, force, n_items)
         return
     n_items = 600 if n_items is None else n_items
+    from ..demo.crowd import init_crowd_project
     from ..demo.scaffold import EXAMPLE_ITEMS, init_project
 
     if not EXAMPLE_ITEMS[0] <= n_items <= EXAMPLE_ITEMS[1]:
         raise click.BadParameter(f"expected between {EXAMPLE_ITEMS[0]} and {EXAMPLE_ITEMS[1]} comments (the "
                                  f"bundled collection holds {EXAMPLE_ITEMS[1]}), got {n_items}", param_hint="'--items'")
-    files = init_project(directory, n_items=n_items, force=force)
+    files = (init_crowd_project if example == "crowd" else init_project)(directory, n_items=n_items, force=force)
     for file in files:
         click.echo(f"created {file}")
     where = "" if directory == Path(".") else f"cd {directory} && "

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from .._core.agreement import SourceAgreement
 from ..errors import StoreError, ValidationError
@@ -84,24 +85,28 @@ class MatrixStats:
         self.names = names
         self.n_rows = dense.shape[0]
         self.n_sources = len(names)
-        voted = (dense >= 0).astype(np.float32)
-        both = voted.T @ voted
-        same = np.zeros_like(both)
-        for c in range(k):
-            one = (dense == c).astype(np.float32)
-            same += one.T @ one
+        rows, cols = np.nonzero(dense >= 0)  # sparse from here: a crowd has thousands of sources, few votes each
+        votes = dense[rows, cols].astype(np.int64)
+        m = len(names)
+        voted = sp.csr_array((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(dense.shape[0], m))
+        both = (voted.T @ voted).toarray()
+        by_class = sp.csr_array((np.ones(len(rows), dtype=np.float32), (rows * k + votes, cols)),
+                                shape=(dense.shape[0] * k, m))
+        same = (by_class.T @ by_class).toarray()
         with np.errstate(invalid="ignore", divide="ignore"):
             self.agreement = np.where(both > 0, same / np.maximum(both, 1), np.nan)
-        self.class_agreement = np.full((len(names), k), np.nan)
+        cells = cols * k + votes
+        n_votes = np.bincount(cells, minlength=m * k).reshape(m, k)
+        hits = np.bincount(cells, weights=hard[rows] == votes, minlength=m * k).reshape(m, k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.class_agreement = np.where(n_votes > 0, hits / np.maximum(n_votes, 1), np.nan)
+        order = np.lexsort((rows, cols))
+        differs = order[hard[rows[order]] != votes[order]]
+        bounds = np.searchsorted(cols[differs], np.arange(m + 1))
         self.disagreements: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for j, name in enumerate(names):
-            col = dense[:, j]
-            for c in range(k):
-                mine = col == c
-                if mine.any():
-                    self.class_agreement[j, c] = float((hard[mine] == c).mean())
-            rows = np.flatnonzero((col >= 0) & (col != hard))[:MAX_SAMPLES]
-            self.disagreements[name] = (ids[rows], col[rows].astype(np.int64), hard[rows])
+            mine = differs[bounds[j]:bounds[j + 1]][:MAX_SAMPLES]
+            self.disagreements[name] = (ids[rows[mine]], votes[mine], hard[rows[mine]])
 
     @classmethod
     def from_agreement(cls, counts: SourceAgreement) -> MatrixStats:

@@ -12,7 +12,7 @@ from ..data import load_youtube_spam
 from ..errors import ValidationError
 from ..pipeline.config import CONFIG_NAME
 
-__all__ = ["init_project", "EXAMPLE_ITEMS", "EXAMPLE_LFS", "EXAMPLE_CONFIG"]
+__all__ = ["init_project", "example_comments", "EXAMPLE_ITEMS", "EXAMPLE_LFS", "EXAMPLE_CONFIG"]
 
 EXAMPLE_CONFIG = """\
 # weaklab project: see `weaklab --help`. Paths are relative to this file.
@@ -158,7 +158,7 @@ def init_project(path: Any = ".", *, n_items: int = 600, dev_share: float = 0.25
     if existing and not force:
         raise ValidationError(f"{existing[0]}: expected no existing project file, got one "
                               "(use --force to overwrite)")
-    sample = _example_data(n_items, dev_share, random_state)
+    sample = example_comments(n_items, dev_share, random_state)
     try:
         root.mkdir(parents=True, exist_ok=True)
         data.parent.mkdir(parents=True, exist_ok=True)
@@ -172,7 +172,8 @@ def init_project(path: Any = ".", *, n_items: int = 600, dev_share: float = 0.25
     return [*files, data]
 
 
-def _example_data(n_items: int, dev_share: float, random_state: int) -> Any:
+def example_comments(n_items: int, dev_share: float, random_state: int) -> Any:
+    """``n_items`` bundled comments (id, author, text, gold class name) with a ``split`` column (``dev``/``train``)."""
     comments = load_youtube_spam()
     rng = np.random.default_rng(random_state)
     rows = np.sort(rng.choice(len(comments), n_items, replace=False))

@@ -256,14 +256,9 @@ def previous_stats(store: Store, dataset_id: int, run_id: int, sources: Sequence
     earlier = runs[(runs["dataset_id"] == dataset_id) & (runs["run_id"] < run_id) & (runs["status"] == "finished")]
     if earlier.empty:
         return None
-    previous = int(earlier["run_id"].max())
-    rows = {}
-    for name in sources:
-        history = store.source_history(name)
-        match = history[history["run_id"] == previous] if len(history) else history
-        if len(match):
-            rows[name] = match.iloc[-1].drop(labels=["run_id", "created_at", "version"])
-    return pd.DataFrame.from_dict(rows, orient="index") if rows else None
+    stats = store.run_source_stats(int(earlier["run_id"].max())).drop(columns="version")
+    stats = stats[stats.index.isin(list(sources))]
+    return stats if len(stats) else None
 
 
 def record_alerts(store: Store, run_id: int, dataset_id: int, current: pd.DataFrame, *, n_classes: int,

@@ -172,13 +172,8 @@ def _sources(store: Store, run_id: int, matrix: LabelMatrix | None, gold: np.nda
 
 
 def _recorded_stats(store: Store, run_id: int, names: Sequence[str]) -> pd.DataFrame:
-    rows = {}
-    for name in names:
-        history = store.source_history(name)
-        mine = history[history["run_id"] == run_id] if "run_id" in history.columns else history.iloc[:0]
-        if len(mine):
-            rows[name] = mine.drop(columns=["run_id", "created_at", "version"]).iloc[-1]
-    return pd.DataFrame.from_dict(rows, orient="index").apply(pd.to_numeric, errors="coerce")
+    stats = store.run_source_stats(run_id).drop(columns="version")
+    return stats[stats.index.isin(list(names))].apply(pd.to_numeric, errors="coerce")
 
 
 # ---------------------------------------------------------------------- label model

@@ -257,6 +257,39 @@ class QueriesMixin(StoreBase):
                 "WHERE run_id = ? ORDER BY end_model_run_id", rid, 0, None),
         }
 
+    def run_source_stats(self, run_id: int) -> pd.DataFrame:
+        """Every source's statistics in one run: one row per source (index ``source``), in one query.
+
+        Columns: ``version`` and the statistics, as :meth:`source_history`
+        gives them for that run (the latest value of each). A source recorded
+        under several versions in the run keeps its most recent one. Empty
+        (no rows) when the run recorded none.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from weaklab.store import Store
+        >>> with Store(pathlib.Path(tempfile.mkdtemp()) / "s.duckdb") as store:
+        ...     run = store.start_run(store.add_dataset("d", item_ids=[1, 2]))
+        ...     _ = store.add_source_stats(run, {"w1": {"est_accuracy": 0.8}, "w2": {"est_accuracy": 0.6}})
+        ...     store.run_source_stats(run)["est_accuracy"].to_dict()
+        {'w1': 0.8, 'w2': 0.6}
+        """
+        self._run_row(run_id)
+        long = self._frame(
+            "SELECT source, version, metric, last(value ORDER BY created_at) AS value, max(created_at) AS at "
+            "FROM source_stats WHERE run_id = ? GROUP BY source, version, metric", [int(run_id)])
+        if long.empty:
+            return pd.DataFrame(columns=["version"], index=pd.Index([], name="source"))
+        long["version"] = long["version"].astype(object).where(long["version"].notna(), "")
+        newest = long.groupby(["source", "version"])["at"].max().reset_index().sort_values("at", kind="stable")
+        newest = newest.drop_duplicates("source", keep="last")[["source", "version"]]
+        long = long.merge(newest, on=["source", "version"])
+        wide = long.pivot(index="source", columns="metric", values="value")
+        wide.columns.name = None
+        wide.insert(0, "version", newest.set_index("source")["version"].replace("", None).reindex(wide.index))
+        return wide
+
     def source_history(self, name: str) -> pd.DataFrame:
         """A source across runs: one row per run and version with every recorded statistic as a column.
 
