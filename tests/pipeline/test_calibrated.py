@@ -61,6 +61,26 @@ def test_a_saved_grouped_calibrator_survives_json_and_transforms_as_the_fitted_o
                            atol=1e-12), method
 
 
+def test_weaklab_save_state_takes_a_grouped_calibrator_state_and_the_earlier_layout_still_loads(tmp_path):
+    """GroupedCalibration.to_state has the common layout (schema_version, attributes): weaklab.save_state writes it
+    as it is and load_state + from_state give a calibrator that transforms as the fitted one; a state in the
+    layout earlier runs stored (version 1, n_classes and groups at the top) still loads."""
+    from weaklab import load_state, save_state
+
+    proba, y, covered = _overconfident(900, 3, seed=4)
+    fitted = GroupedCalibration(random_state=0).fit(proba, y, groups=covered)
+    state = fitted.to_state()
+    assert state["schema_version"] >= 1 and state["attributes"]["n_classes_"] == 3
+    restored = GroupedCalibration.from_state(load_state(save_state(state, tmp_path / "calibrator")))
+    expected = fitted.transform(proba, groups=covered)
+    np.testing.assert_allclose(restored.transform(proba, groups=covered), expected, atol=1e-12)
+    earlier = {"class": "GroupedCalibration", "version": 1, "n_classes": 3, "params": state["params"],
+               "groups": state["attributes"]["groups"], "arrays": state["arrays"]}
+    np.testing.assert_allclose(GroupedCalibration.from_state(earlier).transform(proba, groups=covered), expected,
+                               atol=1e-12)
+    assert needs_groups({"calibrator": earlier}) == needs_groups({"calibrator": state})
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("calibrated") / "p"

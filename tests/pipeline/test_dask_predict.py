@@ -47,19 +47,25 @@ def test_predict_rebuilds_the_dask_end_model_and_gives_its_raw_probabilities(tra
     written = pd.read_csv(root / "out.csv")
     assert list(written.columns) == ["msg_key", "label", "class", "p_fine", "p_junk"]
     assert written["msg_key"].tolist() == data["msg_key"].iloc[:50].tolist()
-    raw = _recorded(root, run.run_id, "end_model_raw")[:50] if _has_raw_kind(root, run.run_id) else \
-        _raw_from_lineage(run)[:50]
+    raw = _recorded(root, run.run_id, "end_model_raw")[:50]
     np.testing.assert_allclose(written[["p_fine", "p_junk"]].to_numpy(), raw, atol=1e-9)
     assert written["class"].tolist() == [["fine", "junk"][i] for i in raw.argmax(axis=1)]
 
 
-def _has_raw_kind(root, run_id):
+def test_predict_gives_the_calibrated_probabilities_the_dask_run_stored(trained, monkeypatch):
+    """The run records its calibrator (fitted on the dev rows) in the end model's state and its raw probabilities
+    beside the calibrated ones (kinds end_model / end_model_raw, as a local run's roles): `weaklab predict` gives the
+    calibrated ones by default -- those the run stored for its items, other than the raw ones, same classes."""
+    root, run, data = trained
+    data.iloc[:60][["msg_key", "body"]].to_csv(root / "new.csv", index=False)
+    out = _invoke(root, monkeypatch, "predict", "new.csv", "calibrated.csv")
+    assert out.exit_code == 0, out.output
+    assert "calibrated probabilities" in out.output
+    written = pd.read_csv(root / "calibrated.csv")[["p_fine", "p_junk"]].to_numpy()
+    calibrated, raw = _recorded(root, run.run_id, "end_model")[:60], _recorded(root, run.run_id, "end_model_raw")[:60]
+    np.testing.assert_allclose(written, calibrated, atol=1e-9)
+    assert not np.allclose(calibrated, raw, atol=1e-3) and (calibrated.argmax(axis=1) == raw.argmax(axis=1)).all()
     with Project(root).open_store(read_only=True) as store:
-        return "end_model_raw" in store.partitioned(run_id)
-
-
-def _raw_from_lineage(run):
-    from weaklab import PartitionedSoftLabels
-
-    soft = PartitionedSoftLabels.open(run.metrics["end_model"]["applied"]["raw_root"])
-    return np.concatenate([soft.read_partition(i).proba for i in range(soft.n_partitions)])
+        state = store.load_end_model_state(int(store.run_records(run.run_id)["end_model_runs"]["end_model_run_id"]
+                                               .iloc[-1]))
+    assert state["calibrator"]["class"] == "GroupedCalibration" and run.metrics["end_model"]["applied"]["applied"]

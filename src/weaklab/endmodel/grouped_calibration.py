@@ -18,6 +18,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 
+from .._core.constants import STATE_SCHEMA_VERSION
+from .._core.state import check_state, state_params, to_jsonable
 from .._core.validation import check_choice, check_int, check_labels, check_proba, fail
 from ..evaluation import expected_calibration_error
 from ._targets import check_fitted
@@ -27,7 +29,8 @@ __all__ = ["TopLabelIsotonic", "GroupedCalibration", "CALIBRATION_METHODS"]
 
 #: Methods :class:`GroupedCalibration` chooses from (``"auto"``) or is told to use.
 CALIBRATION_METHODS = ("none", "temperature", "isotonic")
-#: Version of the layout :meth:`GroupedCalibration.to_state` writes.
+#: Version of the layout :meth:`GroupedCalibration.to_state` wrote before it took the common state layout
+#: (``schema_version``, ``attributes``); :meth:`GroupedCalibration.from_state` still reads it (runs stored then).
 STATE_VERSION = 1
 
 
@@ -233,10 +236,12 @@ class GroupedCalibration(BaseEstimator):
         Returns
         -------
         dict
-            ``class``, ``version``, ``params``, ``n_classes``, ``groups`` (one
-            entry per group key, ``None`` = the pooled calibrator: its
-            ``method``, ``n_items`` and, for temperature scaling, its
-            ``temperature``) and ``arrays`` (the isotonic step functions).
+            The common state layout (``weaklab.save_state`` writes it):
+            ``schema_version``, ``class``, ``module``, ``params``,
+            ``attributes`` (``n_classes_`` and ``groups``: one entry per group
+            key, ``None`` = the pooled calibrator, with its ``method``,
+            ``n_items`` and, for temperature scaling, its ``temperature``) and
+            ``arrays`` (the isotonic step functions).
 
         Examples
         --------
@@ -262,21 +267,28 @@ class GroupedCalibration(BaseEstimator):
                 arrays[f"isotonic_x_{i}"] = calibrator.x_thresholds_
                 arrays[f"isotonic_y_{i}"] = calibrator.y_thresholds_
             groups.append(entry)
-        return {"class": "GroupedCalibration", "version": STATE_VERSION, "n_classes": int(self.n_classes_),
-                "params": self.get_params(), "groups": groups, "arrays": arrays}
+        return {"schema_version": STATE_SCHEMA_VERSION, "class": "GroupedCalibration", "module": "weaklab.endmodel",
+                "params": state_params(self.get_params()),
+                "attributes": to_jsonable({"n_classes_": int(self.n_classes_), "groups": groups}), "arrays": arrays}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> GroupedCalibration:
-        """Rebuild a calibrator saved by :meth:`to_state` (it transforms exactly as the saved one)."""
-        if not isinstance(state, dict) or state.get("class") != "GroupedCalibration" \
-                or state.get("version") != STATE_VERSION:
-            raise fail("state", f"a GroupedCalibration state of version {STATE_VERSION}",
-                       got_text=f"{state.get('class') if isinstance(state, dict) else type(state).__name__!r}")
+        """Rebuild a calibrator saved by :meth:`to_state` (it transforms exactly as the saved one).
+
+        The layout written before the common one (``version`` 1, ``n_classes``
+        and ``groups`` at the top: the end-model states of earlier runs) is
+        read too.
+        """
+        if isinstance(state, dict) and "schema_version" not in state and state.get("class") == "GroupedCalibration" \
+                and state.get("version") == STATE_VERSION:
+            state = {**state, "schema_version": 1, "attributes": {"n_classes_": state.get("n_classes"),
+                                                                  "groups": state.get("groups")}}
+        check_state(state, "GroupedCalibration")
         out = cls(**state["params"])
-        k = int(state["n_classes"])
+        k = int(state["attributes"]["n_classes_"])
         out.n_classes_, out.methods_, out.calibrators_, out.n_items_, out.cv_ece_ = k, {}, {}, {}, {}
         arrays = state.get("arrays", {})
-        for i, entry in enumerate(state["groups"]):
+        for i, entry in enumerate(state["attributes"]["groups"]):
             key, method = entry["key"], str(entry["method"])
             out.methods_[key] = method
             if entry.get("n_items") is not None:

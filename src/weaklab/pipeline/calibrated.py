@@ -139,7 +139,8 @@ def apply_calibrator_state(model_state: dict[str, Any], proba: np.ndarray,
 def needs_groups(model_state: dict[str, Any]) -> bool:
     """Whether the saved calibrator treats items with and without a vote differently."""
     saved = model_state.get("calibrator") or {}
-    methods = {entry["key"]: entry["method"] for entry in saved.get("groups", [])}
+    groups = (saved.get("attributes") or {}).get("groups", saved.get("groups", []))  # or the layout before
+    methods = {entry["key"]: entry["method"] for entry in groups}
     return any(key is not None and method != "pooled" for key, method in methods.items())
 
 

@@ -25,7 +25,7 @@ from .._core.dataset_io import write_frame
 from .._core.partitioned import PartitionedLabelMatrix, PartitionedSoftLabels, proba_columns
 from ..endmodel import GroupedCalibration, PartitionedTextClassifier
 from ..errors import ValidationError
-from .calibrated import fit_end_calibrator
+from .calibrated import AppliedCalibration, fit_end_calibrator
 from .config import ProjectConfig
 from .loading import dev_mask, gold_labels
 from .training import calibration
@@ -63,11 +63,14 @@ class PartitionedTraining:
     state : dict
         The fitted :meth:`~weaklab.endmodel.PartitionedTextClassifier.to_state`
         (``weaklab predict`` rebuilds the model from it).
+    calibrator : dict or None
+        The applied calibrator's :meth:`~weaklab.endmodel.GroupedCalibration.to_state`
+        (None when none was fitted).
 
     Examples
     --------
     >>> PartitionedTraining.__dataclass_fields__.keys()  # doctest: +ELLIPSIS
-    dict_keys(['proba', 'raw', 'params', 'metrics', 'calibration', 'state'])
+    dict_keys(['proba', 'raw', 'params', 'metrics', 'calibration', 'state', 'calibrator'])
     """
 
     proba: PartitionedSoftLabels
@@ -76,6 +79,7 @@ class PartitionedTraining:
     metrics: dict[str, Any]
     calibration: dict[str, Any]
     state: dict[str, Any]
+    calibrator: dict[str, Any] | None
 
 
 def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: PartitionedSoftLabels, frame: Any,
@@ -141,10 +145,10 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
     (reduced,) = dask.compute(tree_reduce(tasks, _merge_summaries))
     params_used = {**used, "n_features": model.n_features, "schedule": model.schedule}
     metrics = {"n_train": int(model.n_train_), **dev_metrics_from_counts(reduced.confusion, reduced.binned)}
-    calibrated, lineage = _applied(proba, plm, reduced, output, random_state)
+    calibrated, applied = _applied(proba, plm, reduced, output, random_state)
     return PartitionedTraining(calibrated, proba, params_used, metrics,
-                               {**_calibration(reduced, metrics, random_state), "applied": lineage},
-                               model.to_state())
+                               {**_calibration(reduced, metrics, random_state), "applied": applied.lineage},
+                               model.to_state(), applied.state)
 
 
 def column_parts(frame: Any, columns: Any) -> list[Any]:
@@ -238,14 +242,15 @@ def _calibration(reduced: _DevSummary, metrics: dict[str, Any], random_state: in
 
 
 def _applied(raw: PartitionedSoftLabels, plm: PartitionedLabelMatrix, reduced: _DevSummary, output: str,
-             random_state: int) -> tuple[PartitionedSoftLabels, dict[str, Any]]:
+             random_state: int) -> tuple[PartitionedSoftLabels, AppliedCalibration]:
     """The calibrator fitted on the gathered dev rows, applied partition by partition (written beside the raw
-    probabilities, ``output + "-calibrated"``); the raw ones are returned when too few dev rows have gold."""
+    probabilities, ``output + "-calibrated"``); the raw ones are returned when too few dev rows have gold. The
+    calibration's ``proba`` are those of the gathered rows; its lineage names both folders."""
     applied = fit_end_calibrator(reduced.proba, reduced.gold, reduced.covered, random_state=random_state,
                                  split="dev (sample gathered from the partitions)")
     lineage = {**applied.lineage, "raw_root": raw.root}
     if applied.state is None:
-        return raw, lineage
+        return raw, AppliedCalibration(applied.proba, None, lineage)
     dask = import_dask()
     root = f"{output}-calibrated"
     tasks = [dask.delayed(_calibrate_partition)(raw, plm, i, applied.state, root) for i in range(raw.n_partitions)]
@@ -253,7 +258,7 @@ def _applied(raw: PartitionedSoftLabels, plm: PartitionedLabelMatrix, reduced: _
     out = PartitionedSoftLabels(root, raw.n_classes, raw.partitions, raw.partition_rows, raw.class_names,
                                 "PartitionedTextClassifier+GroupedCalibration", raw.votes_root, raw.storage_options)
     out.save_metadata()
-    return out, {**lineage, "calibrated_root": root}
+    return out, AppliedCalibration(applied.proba, applied.state, {**lineage, "calibrated_root": root})
 
 
 def _calibrate_partition(raw: PartitionedSoftLabels, plm: PartitionedLabelMatrix, i: int,

@@ -59,6 +59,7 @@ from ..cleaning import top_label_issues
 from ..errors import ValidationError
 from ..labeling import apply_lfs, lf_summary
 from ..store import Store
+from .calibrated import CALIBRATED_ROLE, RAW_ROLE, with_calibrator
 from .config import ProjectConfig
 from .dask_dev import label_model_dev_metrics, source_gold_columns
 from .dask_gold import GOLD_KIND, gold_by_partition, gold_key, write_gold_items
@@ -253,12 +254,13 @@ class _DaskRun:
         metrics = {**trained.metrics, "engine": "dask", "configured": name,  # as the local engine (ece: every dev row)
                    **{k: v for k, v in calibrated.items() if k not in ("bins", "ece", "slices")}}
         store.add_end_model_run(result.run_id, DASK_END_MODEL, params=trained.params, metrics=metrics,
-                                calibration=calibrated, state=self._predict_state(trained.state))
-        self.end_proba = trained.proba
-        store.add_partitioned(result.run_id, "end_model", self.end_proba.root, fingerprint("dask-end-proba", key),
-                              self.end_proba.to_metadata())
-        # the query step ranks the raw probabilities, as the local engine (calibration steps would tie items)
-        self.end_rank = trained.raw
+                                calibration=calibrated,
+                                state=with_calibrator(self._predict_state(trained.state), trained.calibrator))
+        self.end_proba, self.end_rank = trained.proba, trained.raw
+        for role, proba in ((CALIBRATED_ROLE, trained.proba), (RAW_ROLE, trained.raw)):  # as a local run records
+            store.add_partitioned(result.run_id, role, proba.root, fingerprint(
+                "dask-end-proba", key, *((role,) if role == RAW_ROLE else ())), proba.to_metadata())
+        # the query step ranks the raw probabilities (end_rank), as the local engine (calibration steps would tie)
         result.reused["train"] = False
         result.metrics.update(end_model={"name": DASK_END_MODEL, **metrics}, end_model_key=key,
                               end_model_root=self.end_proba.root)

@@ -26,8 +26,11 @@ __all__ = ["PartitionedMixin", "PARTITIONED_KINDS"]
 #: What a distributed run records: its datasets by reference, and small records reduced from them (the
 #: agreement between sources, the evidence of its top label issues, where its list of the items that hold gold is),
 #: kept in the manifest column.
-PARTITIONED_KINDS = ("votes", "soft_labels", "end_model", "agreement", "issue_evidence", "gold")
-_DATASETS = PARTITIONED_KINDS[:3]
+#: ``"end_model"`` holds the end model's probabilities as given (calibrated on the dev gold when a calibrator was
+#: fitted), ``"end_model_raw"`` its own, as a local run's soft-label roles.
+_DATASETS = ("votes", "soft_labels", "end_model", "end_model_raw")
+_REDUCED = ("agreement", "issue_evidence", "gold")
+PARTITIONED_KINDS = _DATASETS + _REDUCED
 
 
 class PartitionedMixin(StoreBase):
@@ -41,9 +44,10 @@ class PartitionedMixin(StoreBase):
         ----------
         run_id : int
             The run that wrote (or reused) them.
-        kind : {"votes", "soft_labels", "end_model", "agreement", "issue_evidence", "gold"}
+        kind : {"votes", "soft_labels", "end_model", "end_model_raw", "agreement", "issue_evidence", "gold"}
             A dataset (``"end_model"``: the end model's probabilities, in
-            the soft labels' layout), or a record reduced from one
+            the soft labels' layout, calibrated when a calibrator was fitted;
+            ``"end_model_raw"``: its own), or a record reduced from one
             (``SourceAgreement.to_dict()``; the evidence of the top label
             issues; the file listing the items that hold gold).
         root : str
@@ -79,8 +83,8 @@ class PartitionedMixin(StoreBase):
         '/project/.weaklab/partitions/3f2a...'
         """
         rows = self._query("SELECT kind, root, fingerprint, manifest FROM partitioned WHERE run_id = ? "
-                           "AND kind IN ('votes', 'soft_labels', 'end_model') ORDER BY created_at",
-                           [check_id("run_id", run_id)])
+                           f"AND kind IN ({', '.join('?' * len(_DATASETS))}) ORDER BY created_at",
+                           [check_id("run_id", run_id), *_DATASETS])
         return {kind: {"root": root, "fingerprint": fp, "manifest": loads(manifest)}
                 for kind, root, fp, manifest in rows}
 
@@ -98,15 +102,15 @@ class PartitionedMixin(StoreBase):
         >>> store.reduced_record(run_id, "agreement")["source_names"]     # doctest: +SKIP
         ['kw_song', 'kw_check', ...]
         """
-        if kind not in PARTITIONED_KINDS[3:]:
-            raise fail("kind", f"one of {list(PARTITIONED_KINDS[3:])}", kind)
+        if kind not in _REDUCED:
+            raise fail("kind", f"one of {list(_REDUCED)}", kind)
         rows = self._query("SELECT manifest FROM partitioned WHERE run_id = ? AND kind = ? ORDER BY created_at DESC "
                            "LIMIT 1", [check_id("run_id", run_id), kind])
         return loads(rows[0][0]) if rows else None
 
     def open_partitioned(self, run_id: int, kind: str = "votes") -> Any:
         """The run's :class:`~weaklab.PartitionedLabelMatrix` (``kind="votes"``) or soft labels (``"soft_labels"``,
-        ``"end_model"``), opened lazily.
+        ``"end_model"``, ``"end_model_raw"``), opened lazily.
 
         Raises
         ------
