@@ -48,12 +48,11 @@ WORDS, INDICATIVE, SEED = 14, 200, 11
 COMMON = 20_000
 
 
-def make_partition(i: int, rows: int, root: str) -> int:
+def make_partition(i: int, rows: int, root: str) -> tuple[int, str]:
     """On a worker: texts, gold and simulated soft labels of partition ``i``, written to Parquet."""
     import pandas as pd
 
-    from weaklab._core.dataset_io import write_frame
-    from weaklab._core.partitioned import ITEM_ID, proba_columns, soft_file
+    from weaklab import PartitionedSoftLabels
 
     rng = np.random.default_rng([SEED, i])
     y = (rng.random(rows) < 0.4).astype(np.int64)
@@ -75,9 +74,7 @@ def make_partition(i: int, rows: int, root: str) -> int:
     ids = np.arange(i * PART, i * PART + rows, dtype=np.int64)
     pd.DataFrame({"id": ids, "text": texts, "gold": y, "covered": covered}).to_parquet(
         Path(root) / "data" / f"part-{i:05d}.parquet", index=False)
-    write_frame(pd.DataFrame({ITEM_ID: ids, **dict(zip(proba_columns(2), proba.T))}), str(Path(root) / "soft"),
-                soft_file(i))
-    return rows
+    return rows, PartitionedSoftLabels.write_partition(str(Path(root) / "soft"), i, proba, ids)
 
 
 def write_data(address: str, root: Path, n_items: int) -> Any:
@@ -85,14 +82,13 @@ def write_data(address: str, root: Path, n_items: int) -> Any:
     from distributed import Client
 
     from weaklab import PartitionedSoftLabels
-    from weaklab._core.partitioned import soft_file
 
     (root / "data").mkdir(parents=True, exist_ok=True)
     parts = [(i, min(PART, n_items - i * PART)) for i in range(-(-n_items // PART))]
     with Client(address):
-        rows = dask.compute(*[dask.delayed(make_partition)(i, r, str(root)) for i, r in parts])
-    soft = PartitionedSoftLabels(str(root / "soft"), 2, tuple(soft_file(i) for i, _ in parts),
-                                 tuple(int(r) for r in rows))
+        written = dask.compute(*[dask.delayed(make_partition)(i, r, str(root)) for i, r in parts])
+    soft = PartitionedSoftLabels(str(root / "soft"), 2, tuple(file for _, file in written),
+                                 tuple(int(rows) for rows, _ in written))
     soft.save_metadata()
     return soft
 

@@ -410,6 +410,51 @@ class PartitionedSoftLabels:
             "partitions": list(self.partitions), "partition_rows": list(self.partition_rows),
         }
 
+    @staticmethod
+    def write_partition(root: str, i: int, proba: Any, item_ids: Any, *,
+                        storage_options: Mapping[str, Any] | None = None) -> str:
+        """Write partition ``i``'s probabilities in the layout (a worker's part of writing soft labels).
+
+        Parameters
+        ----------
+        root : str
+            Folder or fsspec URL of the soft labels.
+        i : int
+            The partition number.
+        proba : array-like of shape (n, k)
+        item_ids : array-like of shape (n,)
+        storage_options : mapping, optional
+
+        Returns
+        -------
+        str
+            The file written, relative to ``root``: list them (with the
+            rows of each) in a ``PartitionedSoftLabels`` and call
+            :meth:`save_metadata` once every partition is written.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> root = tempfile.mkdtemp()
+        >>> files = [PartitionedSoftLabels.write_partition(root, i, np.full((2, 2), 0.5), [2 * i, 2 * i + 1])
+        ...          for i in range(2)]
+        >>> soft = PartitionedSoftLabels(root, 2, tuple(files), (2, 2))
+        >>> soft.save_metadata()
+        >>> PartitionedSoftLabels.open(root).read_partition(1).item_ids.tolist()
+        [2, 3]
+        """
+        from .dataset_io import write_frame
+
+        i = check_int("i", i, low=0)
+        p = np.asarray(proba, dtype=np.float64)
+        ids = np.asarray(item_ids)
+        if p.ndim != 2 or ids.shape != (p.shape[0],):
+            raise fail("proba", "an (n, k) array with one item id per row", got_text=f"shape {p.shape} and "
+                       f"{ids.shape[0] if ids.ndim else 0} item ids")
+        write_frame(pd.DataFrame({ITEM_ID: ids, **dict(zip(proba_columns(p.shape[1]), p.T, strict=True))}),
+                    str(root), soft_file(i), storage_options)
+        return soft_file(i)
+
     def save_metadata(self) -> None:
         """Write ``_weaklab.json`` (the last step of writing soft labels)."""
         write_json(self.to_metadata(), self.root, METADATA, self.storage_options)
