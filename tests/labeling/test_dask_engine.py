@@ -98,25 +98,43 @@ def lf_fails_on_a_batch_with_row_100(df):
 
 
 @pytest.mark.parametrize("lf", [lf_fails_on_row_100, lf_fails_on_a_batch_with_row_100])
-@pytest.mark.parametrize("where", ["synchronous", "cluster", "output"])
-def test_dask_engine_raises_the_local_engines_error_with_rows_of_the_whole_data(lf, where, request, tmp_path):
-    """An LF that raises in the last of 3 partitions gives the local engine's message (LF, item id, row of the
-    whole data, or the batch's rows) plus the partition: the same on the synchronous scheduler, on a cluster and
-    with the votes written to Parquet."""
+@pytest.mark.parametrize(("where", "npartitions"), [("synchronous", 3), ("cluster", 3), ("output", 3),
+                                                    ("synchronous", 4), ("output", 7)])
+def test_dask_engine_raises_the_local_engines_error_with_rows_of_the_whole_data(lf, where, npartitions, request,
+                                                                                 tmp_path):
+    """An LF that raises on item id100 gives the local engine's message (LF, item id, row 100 of the whole data --
+    a vectorized LF's too, narrowed down from its batch) plus the partition: the same on the synchronous scheduler,
+    on a cluster and with the votes written to Parquet, whether or not the partitions (30 or about 17 rows) line up
+    with the local engine's batches (40 rows)."""
     df = frame()
     with pytest.raises(LFExecutionError) as local:
         apply_lfs([lf], df, progress=False, batch_size=40)
-    assert ("row 100" in str(local.value)) == (not lf.vectorized)
-    ddf = dd.from_pandas(df, npartitions=3, sort=False)
+    assert "item 'id100' (row 100)" in str(local.value) and local.value.row == 100
+    ddf = dd.from_pandas(df, npartitions=npartitions, sort=False)
+    partition = int(np.searchsorted(np.cumsum(ddf.map_partitions(len).compute()), 100, side="right"))
     output = {"output": str(tmp_path / "votes")} if where == "output" else {}
     if where == "cluster":
         request.getfixturevalue("client")
     with dask.config.set(scheduler="synchronous") if where != "cluster" else contextlib.nullcontext():
         with pytest.raises(LFExecutionError) as info:
             apply_lfs([lf], ddf, engine="dask", **output)
-    assert str(info.value) == f"{local.value} (partition 2)"
+    assert str(info.value) == f"{local.value} (partition {partition})"
     assert (info.value.lf_name, info.value.item_id, info.value.row, info.value.partition) == (
-        lf.name, local.value.item_id, local.value.row, 2)
+        lf.name, local.value.item_id, local.value.row, partition)
+
+
+@labeling_function(vectorized=True)
+def lf_fails_on_batches_of_ten_or_more(df):
+    if len(df) >= 10:
+        raise RuntimeError("too many at once")
+    return np.full(len(df), ABSTAIN)
+
+
+def test_a_vectorized_lf_that_fails_only_on_a_whole_batch_keeps_the_batch_rows():
+    """No half of the batch fails alone: the error names the batch's rows (no item), as before."""
+    with pytest.raises(LFExecutionError, match=r"on the batch of rows 0\.\.39$") as info:
+        apply_lfs([lf_fails_on_batches_of_ten_or_more], frame(), progress=False, batch_size=40)
+    assert info.value.item_id is None and info.value.row is None
 
 
 def test_dask_engine_accepts_pandas_and_checks_columns():

@@ -66,11 +66,48 @@ def run_batch(lf: LabelingFunction, batch: Batch) -> tuple[np.ndarray, FaultLog]
         log.add(None, exc.error, n_votes=len(batch), via=exc.where)
         raw = None
     except Exception as exc:  # a vectorized LF failing on the whole batch
+        found = _failing_row(lf, batch) if batch.on_error == "raise" and len(batch) > 1 else None
+        if found is not None:  # the run stops naming the item it fails on, as a row-wise LF's does
+            log.add(*found)
         log.add(None, exc, n_votes=len(batch))
         raw = None
     if raw is None:
         return np.full(len(batch), ABSTAIN, dtype=np.int64), log
     return check_votes(raw, log), log
+
+
+def _failing_row(lf: LabelingFunction, batch: Batch) -> tuple[int, BaseException] | None:
+    """The first row of ``batch`` on which ``lf`` raises given that row alone, and its error (None if none does).
+
+    A vectorized LF that raised on the batch is run again on halves of it,
+    the first half first, down to one row (about twice the batch's rows in
+    all, on the error path only). So the error names the same row of the
+    whole data whatever the batches or partitions; an LF that fails only on
+    a batch as a whole (no half fails alone) keeps the batch's rows.
+    """
+    lo, hi, error = 0, len(batch), None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        left = _raised(lf, batch, lo, mid)
+        right = None if left is not None else _raised(lf, batch, mid, hi)
+        if left is None and right is None:
+            return None
+        lo, hi, error = (lo, mid, left) if left is not None else (mid, hi, right)
+    return (lo, error) if error is not None else None
+
+
+def _raised(lf: LabelingFunction, batch: Batch, start: int, stop: int) -> BaseException | None:
+    """What ``lf`` raises on rows ``start:stop`` of ``batch`` (faults there are only recorded), else None."""
+    part = Batch(batch.frame.iloc[start:stop], offset=batch.offset + start,
+                 item_ids=None if batch.item_ids is None else batch.item_ids[start:stop],
+                 n_classes=batch.n_classes, on_error="abstain", class_names=batch.class_names,
+                 class_renames=batch.class_renames)
+    lf._prepare(part)
+    try:
+        lf._raw_votes(part, FaultLog(lf.name, part))
+    except Exception as exc:  # user code, as in run_batch
+        return exc
+    return None
 
 
 def function_votes(lf: LabelingFunction, batch: Batch, log: FaultLog) -> Any:
