@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from weaklab import PartitionedSoftLabels
 from weaklab.cli import main
 from weaklab.pipeline import Project
 
@@ -20,9 +21,18 @@ def trained(dask_cluster, tmp_path_factory):
     """A project with its own column names, trained on the Dask engine (3 partitions of 80 rows)."""
     root = renamed_project(tmp_path_factory.mktemp("dask_predict"), scheduler=dask_cluster.scheduler_address,
                            partition_rows=80)
-    run = Project(root).run("train")
+    opened = []
+    real_open = PartitionedSoftLabels.open.__func__
+
+    def recorded_open(cls, root, **kwargs):
+        opened.append(str(root))
+        return real_open(cls, root, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:  # which soft labels the client opens from their folders
+        patch.setattr(PartitionedSoftLabels, "open", classmethod(recorded_open))
+        run = Project(root).run("query")
     data = pd.read_csv(root / "data" / "messages.csv", keep_default_na=False, na_values=[""])
-    return root, run, data
+    return root, run, data, opened
 
 
 def _recorded(root, run_id, kind):
@@ -39,7 +49,7 @@ def _invoke(root, monkeypatch, *args):
 def test_predict_rebuilds_the_dask_end_model_and_gives_its_raw_probabilities(trained, monkeypatch):
     """The run records its out-of-core end model's state: `weaklab predict --raw` on the project's own items writes
     the end model's own probabilities the run wrote for them, under the project's id column and class names."""
-    root, run, data = trained
+    root, run, data, _ = trained
     data.iloc[:50][["msg_key", "body"]].to_csv(root / "new.csv", index=False)
     out = _invoke(root, monkeypatch, "predict", "new.csv", "out.csv", "--raw")
     assert out.exit_code == 0, out.output
@@ -56,7 +66,7 @@ def test_predict_gives_the_calibrated_probabilities_the_dask_run_stored(trained,
     """The run records its calibrator (fitted on the dev rows) in the end model's state and its raw probabilities
     beside the calibrated ones (kinds end_model / end_model_raw, as a local run's roles): `weaklab predict` gives the
     calibrated ones by default -- those the run stored for its items, other than the raw ones, same classes."""
-    root, run, data = trained
+    root, run, data, _ = trained
     data.iloc[:60][["msg_key", "body"]].to_csv(root / "new.csv", index=False)
     out = _invoke(root, monkeypatch, "predict", "new.csv", "calibrated.csv")
     assert out.exit_code == 0, out.output
@@ -69,3 +79,13 @@ def test_predict_gives_the_calibrated_probabilities_the_dask_run_stored(trained,
         state = store.load_end_model_state(int(store.run_records(run.run_id)["end_model_runs"]["end_model_run_id"]
                                                .iloc[-1]))
     assert state["calibrator"]["class"] == "GroupedCalibration" and run.metrics["end_model"]["applied"]["applied"]
+
+
+def test_the_train_step_hands_its_raw_probabilities_to_the_query_step_without_opening_them_again(trained):
+    """The query step ranks the end model's raw probabilities: the train step passes the object it wrote, so no
+    step of the run reads their folder's manifest back (the raw folder is recorded as kind end_model_raw)."""
+    root, run, _, opened = trained
+    with Project(root).open_store(read_only=True) as store:
+        raw_root = store.partitioned(run.run_id)["end_model_raw"]["root"]
+    assert raw_root == run.metrics["end_model"]["applied"]["raw_root"] and len(run.query) == 20
+    assert raw_root not in opened, opened
