@@ -158,10 +158,14 @@ def test_distributed_em_on_a_local_cluster(crowd_data, tmp_path):
 
 
 def test_what_partitioned_fits_refuse(data, tmp_path):
-    """Gold, models without a reduced fit, and hard predictions of partitioned votes are refused by name."""
+    """Gold for models that do not take it there, models without a reduced fit, and hard predictions of
+    partitioned votes are refused by name."""
     name, L, plm = data
-    with pytest.raises(ValidationError, match="gold"):
+    with pytest.raises(ValidationError, match="gold: expected None when DawidSkene"):
         DawidSkene().fit(plm, gold=np.zeros(plm.n_items, dtype=int))
+    assert not DawidSkene.fits_partitioned_gold
+    with pytest.raises(ValidationError, match="gold"):
+        MajorityVote().fit(plm, gold=np.zeros(plm.n_items + 1, dtype=int))
     with pytest.raises(ValidationError, match="GLAD"):
         GLAD().fit(plm)
     model = MajorityVote().fit(plm)
@@ -172,6 +176,30 @@ def test_what_partitioned_fits_refuse(data, tmp_path):
     if name == "crowd":
         with pytest.raises(ValidationError, match="init"):
             DawidSkene(init="random").fit(plm)
+
+
+GOLD_MODELS = [MajorityVote(), MatrixCompletion(), Triplet()]
+
+
+@pytest.mark.parametrize("model", GOLD_MODELS, ids=[type(m).__name__ for m in GOLD_MODELS])
+def test_gold_on_partitioned_votes_moves_the_fit_as_in_memory(model, lf_data, tmp_path):
+    """The models whose gold moves only their class balance take it on partitioned votes: the fit and the soft
+    labels equal the in-memory fit with the same gold (which differs from the fit without); gold chosen by a query
+    strategy is ignored there as in memory."""
+    _, L, plm = lf_data
+    gold = np.full(L.n_items, -1)
+    gold[::4] = 2  # a class balance the votes do not give
+    local = fit_quietly(type(model)(**model.get_params()), L, gold=gold)
+    remote = fit_quietly(type(model)(**model.get_params()), plm, gold=gold)
+    assert type(model).fits_partitioned_gold
+    np.testing.assert_allclose(remote.class_balance_, local.class_balance_, atol=1e-6)
+    assert not np.allclose(local.class_balance_, fit_quietly(type(model)(**model.get_params()), L).class_balance_,
+                           atol=1e-3)
+    np.testing.assert_allclose(gathered(remote.predict_proba(plm, output=tmp_path / "soft")), local.predict_proba(L),
+                               atol=1e-6)
+    active = fit_quietly(type(model)(**model.get_params()), plm, gold=gold, gold_sampling="active")
+    np.testing.assert_allclose(active.class_balance_, fit_quietly(type(model)(**model.get_params()),
+                                                                  plm).class_balance_, atol=1e-12)
 
 
 def test_a_given_class_balance_is_kept(data):

@@ -85,6 +85,9 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
     _optional_state_arrays: ClassVar[tuple[str, ...]] = ()
     _min_sources: ClassVar[int] = 2
     _clamps_gold: ClassVar[bool] = False  # gold enters only as observed labels of its items (see fit)
+    #: Whether ``fit`` takes ``gold`` with a :class:`~weaklab.PartitionedLabelMatrix` (the models whose gold moves
+    #: only their class balance: its class counts are all they need; the others refuse it there).
+    fits_partitioned_gold: ClassVar[bool] = False
 
     # ----------------------------------------------------------------- fit
     def fit(
@@ -133,12 +136,15 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
         Parquet dataset, from ``apply_lfs(..., engine="dask", output=...)``)
         for the models that fit on reduced statistics; its statistics are
         then reduced over the partitions by Dask and the votes never reach
-        the client. ``gold`` must be None there.
+        the client. ``gold`` (one entry per item, in partition order) is
+        taken there by the models with ``fits_partitioned_gold`` (it moves
+        their class balance, as in memory); the others need None.
         """
         if isinstance(L, PartitionedLabelMatrix):
             from ._partitioned import fit_partitioned
 
-            fit_partitioned(self, L, gold=gold, class_balance=class_balance)
+            fit_partitioned(self, L, gold=gold, class_balance=class_balance,
+                            gold_sampling=check_choice("gold_sampling", gold_sampling, GOLD_SAMPLING))
             return self
         validate_params(self, self._parameter_spec)
         L = as_label_matrix(L, n_classes)
@@ -175,8 +181,8 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
         """Learn the model from validated votes, gold (``-1`` = unknown) and a given class balance."""
 
     def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
-                     class_balance: np.ndarray | None) -> None:
-        """Learn from the reduced statistics of partitioned votes; models that can override this."""
+                     class_balance: np.ndarray | None, gold: np.ndarray | None = None) -> None:
+        """Learn from the reduced statistics of partitioned votes (and gold, for ``fits_partitioned_gold``)."""
         raise fail("L", f"a LabelMatrix ({type(self).__name__} does not fit on partitioned votes)",
                    got_text="a PartitionedLabelMatrix")
 

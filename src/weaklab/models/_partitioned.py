@@ -19,7 +19,7 @@ from .._core.dask_ops import map_partitions, map_reduce
 from .._core.dataset_io import join, write_frame
 from .._core.partition_stats import MAX_OVERLAP_DIM, PartitionStatistics
 from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, PartitionedSoftLabels, proba_columns, soft_file
-from .._core.validation import check_class_balance, fail, validate_params
+from .._core.validation import check_class_balance, check_labels, fail, validate_params
 from ._onehot import one_hot_from_dense
 from ._votes import VoteData
 
@@ -33,12 +33,23 @@ SOFT_LABELS_DIR = "soft_labels"
 """Default folder of the soft labels, inside the votes' root."""
 
 
-def fit_partitioned(model: LabelModel, plm: PartitionedLabelMatrix, *, gold: Any, class_balance: Any) -> None:
-    """Fit ``model`` on the reduced statistics of ``plm`` (validates, then calls ``model._fit_reduced``)."""
+def fit_partitioned(model: LabelModel, plm: PartitionedLabelMatrix, *, gold: Any, class_balance: Any,
+                    gold_sampling: str = "random") -> None:
+    """Fit ``model`` on the reduced statistics of ``plm`` (validates, then calls ``model._fit_reduced``).
+
+    ``gold`` follows the in-memory rules: ``(n_items,)`` with -1 for unknown,
+    ignored when chosen by a query strategy (``gold_sampling="active"``) and
+    the model does not clamp it, taken only by ``fits_partitioned_gold`` models.
+    """
     validate_params(model, model._parameter_spec)
     name = type(model).__name__
     if gold is not None:
-        raise fail("gold", f"None when {name} is fitted on a PartitionedLabelMatrix", got_text="gold labels")
+        gold = check_labels("gold", gold, plm.n_classes, length=plm.n_items, allow_abstain=True)
+        if not (gold >= 0).any() or (gold_sampling == "active" and not model._clamps_gold):
+            gold = None
+    if gold is not None and not model.fits_partitioned_gold:
+        raise fail("gold", f"None when {name} is fitted on a PartitionedLabelMatrix (models with "
+                   "fits_partitioned_gold take it: MajorityVote, MatrixCompletion, Triplet)", got_text="gold labels")
     if plm.n_sources < model._min_sources:
         raise fail("L", f"at least {model._min_sources} sources for {name}", got_text=f"{plm.n_sources} source(s)")
     balance = check_class_balance("class_balance", class_balance, plm.n_classes)
@@ -47,7 +58,7 @@ def fit_partitioned(model: LabelModel, plm: PartitionedLabelMatrix, *, gold: Any
         raise fail("L", "at least one item", got_text="an empty PartitionedLabelMatrix")
     if not stats.source_votes.any():
         raise fail("L", "at least one non-abstain vote", got_text="partitions in which every vote abstains")
-    model._fit_reduced(plm, stats, balance)
+    model._fit_reduced(plm, stats, balance, gold)
     model.n_sources_ = plm.n_sources
     model.n_classes_ = plm.n_classes
     model.source_names_ = list(plm.source_names)

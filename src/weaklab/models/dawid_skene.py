@@ -188,7 +188,7 @@ class _DawidSkeneModel(EMLabelModel):
         self._run(run, run.vote_totals, lambda: run.m_step(None, self._initial_posterior(data, L)))
 
     def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
-                     class_balance: np.ndarray | None) -> None:
+                     class_balance: np.ndarray | None, gold: np.ndarray | None = None) -> None:
         step = self._m_step(plm.source_names, class_balance, stats.class_votes.astype(np.float64))
         if stats.compresses:
             data = pattern_votes(stats)

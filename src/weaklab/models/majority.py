@@ -50,6 +50,7 @@ class MajorityVote(LabelModel):
 
     _parameter_spec: ClassVar[dict[str, Checker]] = {"smoothing": interval(float, 0.0, None)}
     _min_sources: ClassVar[int] = 1
+    fits_partitioned_gold: ClassVar[bool] = True
     _conformance_skip: ClassVar[tuple[str, ...]] = ("beats_majority",)
 
     def __init__(self, smoothing: float = 0.0) -> None:
@@ -59,8 +60,8 @@ class MajorityVote(LabelModel):
         self._fit_counts(L.class_counts().sum(axis=0), gold, class_balance)
 
     def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
-                     class_balance: np.ndarray | None) -> None:
-        self._fit_counts(stats.class_votes.sum(axis=0), None, class_balance)
+                     class_balance: np.ndarray | None, gold: np.ndarray | None = None) -> None:
+        self._fit_counts(stats.class_votes.sum(axis=0), gold, class_balance)
 
     def _fit_counts(self, class_votes: np.ndarray, gold: np.ndarray | None,
                     class_balance: np.ndarray | None) -> None:

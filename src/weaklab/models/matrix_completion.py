@@ -297,6 +297,7 @@ class MatrixCompletion(ConfusionLabelModel):
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "mu_", "source_groups_", "dependencies_")
     _state_shapes: ClassVar[StateShapes] = {"mu_": ("m", "k", "k"), "source_groups_": ("m",)}
     _min_sources: ClassVar[int] = 2
+    fits_partitioned_gold: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -328,7 +329,7 @@ class MatrixCompletion(ConfusionLabelModel):
                            mean_posterior)
 
     def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
-                     class_balance: np.ndarray | None) -> None:
+                     class_balance: np.ndarray | None, gold: np.ndarray | None = None) -> None:
         def mean_posterior(mu: np.ndarray, prior: np.ndarray, groups: np.ndarray) -> np.ndarray:
             def posterior(part: LabelMatrix) -> np.ndarray:
                 return _posterior(part, mu, prior, groups)
@@ -336,7 +337,7 @@ class MatrixCompletion(ConfusionLabelModel):
             return _floored_balance(mean_voted_posterior(plm, posterior, prior))
 
         self._fit_overlaps(reduced_overlaps(self, stats), stats.n_items, plm.source_names, plm.n_classes,
-                           None, class_balance, mean_posterior)
+                           gold, class_balance, mean_posterior)
 
     def _fit_overlaps(self, overlaps: np.ndarray, n: int, source_names: Sequence[str], k: int,
                       gold: np.ndarray | None, class_balance: np.ndarray | None,

@@ -316,6 +316,7 @@ class Triplet(ConfusionLabelModel):
     _state_arrays: ClassVar[tuple[str, ...]] = ("confusion_", "n_triplets_")
     _state_shapes: ClassVar[StateShapes] = {"n_triplets_": ("m",)}
     _min_sources: ClassVar[int] = 3
+    fits_partitioned_gold: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -344,8 +345,8 @@ class Triplet(ConfusionLabelModel):
         self._fit_overlaps(vote_overlaps(L), L.n_items, L.n_sources, L.n_classes, gold, class_balance)
 
     def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
-                     class_balance: np.ndarray | None) -> None:
-        self._fit_overlaps(reduced_overlaps(self, stats), stats.n_items, plm.n_sources, plm.n_classes, None,
+                     class_balance: np.ndarray | None, gold: np.ndarray | None = None) -> None:
+        self._fit_overlaps(reduced_overlaps(self, stats), stats.n_items, plm.n_sources, plm.n_classes, gold,
                            class_balance)
 
     def _fit_overlaps(self, overlaps: np.ndarray, n: int, m: int, k: int, gold: np.ndarray | None,

@@ -180,7 +180,7 @@ class WeightedMajorityVote(LabelModel):
         self._fit_balance(_class_totals(L), gold, class_balance)
 
     def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
-                     class_balance: np.ndarray | None) -> None:
+                     class_balance: np.ndarray | None, gold: np.ndarray | None = None) -> None:
         self.weights_ = self._given_weights(plm) if self.weights is not None else np.ones(plm.n_sources)
         self._fit_balance(stats.class_votes.sum(axis=0), None, class_balance)
 

@@ -43,6 +43,7 @@ leaves no record of half-written votes.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,7 +70,7 @@ from .engine import engine_client, ship_modules
 from .issue_evidence import issue_evidence
 from .loading import check_lf_columns, load_lfs
 from .record import record_sources, recorded_run, run_steps, source_accuracy, stats_for_store, weight_share
-from .runs import project_dataset_meta
+from .runs import answers_gold_sampling, project_dataset_meta
 from .steps_late import DEFAULT_MAX_ISSUES
 from .training import checked_label_model
 
@@ -121,6 +122,7 @@ class _DaskRun:
         self.end_proba: PartitionedSoftLabels | None = None
         self.end_rank: PartitionedSoftLabels | None = None  # the raw end-model probabilities the query ranks
         self.gold: list[tuple[np.ndarray, np.ndarray]] | None = None  # per partition: gold rows and classes
+        self.n_answers = 0  # human answers with a class (the label model's gold)
 
     def run_config(self, steps: list[str]) -> dict[str, Any]:
         values = self.config.values
@@ -212,13 +214,16 @@ class _DaskRun:
         plm = self.votes
         name, params = self.config.label_model_name, self.config.label_model_params
         model = checked_label_model(name, params)(**params)
-        model.fit(plm)
-        key = fingerprint("dask-label-model", plm.fingerprint, name, params)
+        gold, sampling, note = self._answers_as_gold(store, result.dataset_id, model, result.metrics)
+        model.fit(plm, gold=gold, gold_sampling=sampling)
+        key = fingerprint("dask-label-model", plm.fingerprint, name, params,
+                          *(() if gold is None else (gold, sampling)))  # the folder holds what the gold gave
         self.soft = model.predict_proba(plm, output=join(plm.root, f"soft-{key}"))
         soft_fp = fingerprint("dask-soft-labels", plm.fingerprint, key)
         metrics = {**(label_model_dev_metrics(self.soft, plm, self.gold) if self.gold is not None else {}),
-                   "class": name, "engine": "dask", "n_gold_for_fit": 0,
-                   "coverage": float(1.0 - _share_without_votes(plm))}
+                   "class": name, "engine": "dask", "n_gold_for_fit": 0 if note else self.n_answers,
+                   "gold_sampling": sampling,
+                   **({"gold_not_used": note} if note else {}), "coverage": float(1.0 - _share_without_votes(plm))}
         lm_id = store.add_label_model_run(result.run_id, model.to_state(), metrics=metrics)
         store.add_partitioned(result.run_id, "soft_labels", self.soft.root, soft_fp, self.soft.to_metadata())
         agreement = reduce_agreement(plm, self.soft)  # the dashboard's heat-map and per-source agreement
@@ -235,6 +240,30 @@ class _DaskRun:
         result.reused["fit"] = False
         result.metrics.update(label_model=metrics, label_model_key=key, label_model_run_id=lm_id,
                               soft_labels_root=self.soft.root)
+
+    def _answers_as_gold(self, store: Store, dataset_id: int, model: Any,
+                         metrics: dict[str, Any]) -> tuple[np.ndarray | None, str, str]:
+        """The human answers as the label model's gold, as the local engine fits with them (an (n,) array of class
+        ids, -1 elsewhere; the client holds one int per item, never votes), their sampling, and why a model that
+        takes no gold on partitioned votes fits without them. ``metrics["answers"]`` counts them as a local run."""
+        labels = store.human_labels(dataset_id, class_names=self.config.class_names,
+                                    renames=self.config.class_renames)
+        metrics.setdefault("answers", {}).update(
+            answers=len(labels), n_disagreements=int(labels["status"].isin(["tie", "majority"]).sum()),
+            n_unresolved=int((labels["status"] == "tie").sum()), n_skipped=int((labels["status"] == "skipped").sum()))
+        known = labels[labels["label"] >= 0]
+        self.n_answers = len(known)
+        if known.empty:
+            return None, "random", ""
+        gold = np.full(self.votes.n_items, -1, dtype=np.int64)
+        gold[known["row"].to_numpy(dtype=np.int64)] = known["label"].to_numpy(dtype=np.int64)
+        sampling = answers_gold_sampling(store, dataset_id)
+        if type(model).fits_partitioned_gold:
+            return gold, sampling, ""
+        note = (f"{type(model).__name__} takes no gold on the dask engine: {len(known)} human answer(s) not used "
+                "to fit it (MajorityVote, MatrixCompletion and Triplet use them)")
+        warnings.warn(note, UserWarning, stacklevel=2)
+        return None, sampling, note
 
     def train(self, store: Store, result: RunResult) -> None:
         name = self.config.get("end_model", "name", "tfidf_logreg")

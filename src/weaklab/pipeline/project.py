@@ -69,7 +69,7 @@ from .loading import (
 )
 from .record import label_model_stats, record_alerts, record_class_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
-from .runs import project_dataset_meta
+from .runs import answers_gold_sampling, project_dataset_meta
 from .steps_late import issue_labels, issues_step, judge_proba, query_step
 from .training import EndModelResult, checked_label_model, dev_metrics, end_model_texts
 
@@ -320,7 +320,7 @@ class Project:
                                   f"items, got {L.n_sources} source(s) that abstained on all {L.n_items} items "
                                   "(`weaklab analyze` shows each source's coverage and faults)")
         fit_gold = self._annotation_gold(store, state)
-        sampling = _gold_sampling(store, state.dataset_id) if (fit_gold >= 0).any() else "random"
+        sampling = answers_gold_sampling(store, state.dataset_id) if (fit_gold >= 0).any() else "random"
         key = fingerprint("label_model", L.fingerprint, name, params, fit_gold,
                           *(() if sampling == "random" else (sampling,)))
         found = _find_previous(store, state.dataset_id, "label_model_key", key)
@@ -525,25 +525,6 @@ def _fitted(cls: type[LabelModel], params: dict[str, Any], L: LabelMatrix, gold:
     except TypeError as exc:
         raise fail("label_model.params", f"parameters of {cls.__name__}", got_text=str(exc)) from None
     return model.fit(L, gold=gold if (gold >= 0).any() else None, gold_sampling=sampling)
-
-
-#: Origins of answers to items a ranking chose (the review queue and Label Studio batches, both least
-#: confident first): a biased sample of the items.
-_RANKED_ORIGINS = ("review", "label_studio")
-
-
-def _gold_sampling(store: Store, dataset_id: int) -> str:
-    """``"active"`` when any current answer came from the review queue or a Label Studio batch, else ``"random"``.
-
-    Answers to items chosen by uncertainty are not a random sample, so the
-    label model must not score or estimate class frequencies on them
-    (``fit(..., gold_sampling="active")``); imported answers count as random.
-    """
-    answers = store.annotations(dataset_id)
-    if answers.empty:
-        return "random"
-    given = answers[answers["current"] & (answers["status"] == "answered")]
-    return "active" if given["origin"].isin(_RANKED_ORIGINS).any() else "random"
 
 
 def _find_previous(store: Store, dataset_id: int, key_name: str, key: str) -> dict[str, Any] | None:

@@ -15,7 +15,8 @@ from .._core.validation import fail
 from ..store import Store
 from .config import ProjectConfig
 
-__all__ = ["DEFAULT_TEXT_FIELD", "DataChange", "dataset_class_names", "dataset_config", "dataset_frame",
+__all__ = ["DEFAULT_TEXT_FIELD", "RANKED_ORIGINS", "DataChange", "answers_gold_sampling",
+           "dataset_class_names", "dataset_config", "dataset_frame",
            "dataset_meta", "project_dataset_meta", "run_data_change", "dataset_gold_items", "dataset_image_column",
            "dataset_table", "dataset_table_path", "dataset_text_field", "run_coverage", "run_dataset",
            "run_soft_labels"]
@@ -303,6 +304,39 @@ def _recorded_values(store: Store, dataset_id: int, meta: dict[str, Any], table:
     if meta.get("kind") == "tagging":
         task.setdefault("kind", "tagging")
     return {"data": data, "labels": labels, "task": task}
+
+
+#: Origins of answers to items a ranking chose (the review queue and Label Studio batches, both least
+#: confident first): a biased sample of the items.
+RANKED_ORIGINS = ("review", "label_studio")
+
+
+def answers_gold_sampling(store: Store, dataset_id: int) -> str:
+    """``"active"`` when any current answer came from the review queue or a Label Studio batch, else ``"random"``.
+
+    Answers to items chosen by uncertainty are not a random sample, so the
+    label model must not score or estimate class frequencies on them
+    (``fit(..., gold_sampling="active")``); imported answers count as random.
+    Both engines fit their label model with it.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import Project, init_project
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=40)
+    >>> run = Project(folder).run(until="apply")
+    >>> with Project(folder).open_store() as store:
+    ...     before = answers_gold_sampling(store, run.dataset_id)
+    ...     _ = store.add_annotation(run.dataset_id, run.item_ids[0], "ann", "HAM", origin="review")
+    ...     before, answers_gold_sampling(store, run.dataset_id)
+    ('random', 'active')
+    """
+    answers = store.annotations(dataset_id)
+    if answers.empty:
+        return "random"
+    given = answers[answers["current"] & (answers["status"] == "answered")]
+    return "active" if given["origin"].isin(RANKED_ORIGINS).any() else "random"
 
 
 def dataset_meta(store: Store, dataset_id: int) -> dict[str, Any]:

@@ -1,0 +1,73 @@
+"""A run on the Dask engine fits its label model with the human answers as gold, as the local engine does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from weaklab.pipeline import Project
+
+from .conftest import renamed_project
+
+pytest.importorskip("distributed")
+
+
+def _soft(store, run):
+    if "soft_labels" in store.partitioned(run.run_id):
+        soft = store.open_partitioned(run.run_id, "soft_labels")
+        return np.concatenate([soft.read_partition(i).proba for i in range(soft.n_partitions)])
+    return store.load_soft_labels(run.metrics["soft_labels_id"]).proba
+
+
+def _answer(root, store_path, run, items, origin):
+    with Project(root, store_path=store_path).open_store() as store:
+        for item in items:
+            store.add_annotation(run.dataset_id, item, "ann", "junk", origin=origin)
+
+
+@pytest.mark.parametrize("origin", ["import", "review"])
+def test_human_answers_are_the_label_models_gold_on_both_engines(dask_cluster, tmp_path, origin):
+    """40 answers (imported: a random sample; from the review queue: chosen by uncertainty) are the gold of the
+    label model on the Dask engine as on the local one: the same soft labels of every item and the same record
+    (answers counted, their sampling); imported ones move the class balance of the items nobody voted on, answers
+    from the review queue are not a sample of the items and leave majority vote unchanged."""
+    root = renamed_project(tmp_path / "p")
+    config = root / "weaklab.toml"
+    config.write_text(config.read_text() + '\n[label_model]\nname = "MajorityVote"\n')
+    data = pd.read_csv(root / "data" / "messages.csv", keep_default_na=False, na_values=[""])
+    items = data["msg_key"].iloc[::6].tolist()[:40]
+    local, dask_store = tmp_path / "local.duckdb", tmp_path / "dask.duckdb"
+    before = Project(root, store_path=local).run("fit")
+    _answer(root, local, before, items, origin)
+    after = Project(root, store_path=local).run("fit")
+    config.write_text(config.read_text() + f'\n[engine]\nkind = "dask"\nscheduler = "{dask_cluster.scheduler_address}"'
+                      '\npartition_rows = 70\n')
+    applied = Project(root, store_path=dask_store).run("apply")
+    _answer(root, dask_store, applied, items, origin)
+    on_dask = Project(root, store_path=dask_store).run("fit")
+    with Project(root, store_path=local).open_store(read_only=True) as store:
+        expected, unanswered = _soft(store, after), _soft(store, before)
+    with Project(root, store_path=dask_store).open_store(read_only=True) as store:
+        found = _soft(store, on_dask)
+    np.testing.assert_allclose(found, expected, atol=1e-9)
+    assert (not np.allclose(expected, unanswered, atol=1e-3)) == (origin == "import")
+    for key in ("n_gold_for_fit", "gold_sampling"):
+        assert on_dask.metrics["label_model"][key] == after.metrics["label_model"][key], key
+    assert on_dask.metrics["label_model"]["n_gold_for_fit"] == 40
+
+
+def test_a_label_model_that_takes_no_gold_on_partitions_fits_without_the_answers_and_says_so(dask_cluster, tmp_path):
+    """Dawid-Skene clamps gold items in its EM, which the Dask engine does not do yet: the run fits without the
+    answers, warns, and records why (no answer counted as gold)."""
+    root = renamed_project(tmp_path / "p", scheduler=dask_cluster.scheduler_address, partition_rows=70)
+    config = root / "weaklab.toml"
+    config.write_text(config.read_text() + '\n[label_model]\nname = "DawidSkene"\nparams = { random_state = 0 }\n')
+    applied = Project(root).run("apply")
+    data = pd.read_csv(root / "data" / "messages.csv", keep_default_na=False, na_values=[""])
+    _answer(root, None, applied, data["msg_key"].iloc[:5].tolist(), "import")
+    with pytest.warns(UserWarning, match="DawidSkene takes no gold on the dask engine: 5 human answer"):
+        run = Project(root).run("fit")
+    recorded = run.metrics["label_model"]
+    assert recorded["n_gold_for_fit"] == 0 and "5 human answer(s) not used" in recorded["gold_not_used"]
+    assert run.metrics["answers"]["answers"] == 5
