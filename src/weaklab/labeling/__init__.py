@@ -2,6 +2,8 @@
 
 from ._batch import LFFault, Row
 from .analysis import (
+    gold_columns,
+    gold_vote_counts,
     label_conflict,
     label_coverage,
     label_overlap,
@@ -50,4 +52,6 @@ __all__ = [
     "lf_conflicts",
     "lf_empirical_accuracies",
     "lf_summary",
+    "gold_vote_counts",
+    "gold_columns",
 ]

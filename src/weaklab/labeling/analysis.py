@@ -21,6 +21,7 @@ Definitions (for ``n`` items and a source ``j``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,8 @@ __all__ = [
     "lf_conflicts",
     "lf_empirical_accuracies",
     "lf_summary",
+    "gold_vote_counts",
+    "gold_columns",
 ]
 
 
@@ -456,8 +459,65 @@ def _ratio(num: np.ndarray, den: np.ndarray, empty: float = 0.0) -> np.ndarray:
 
 
 def _gold_columns(v: _Votes, gold: np.ndarray, class_names: tuple[str, ...] | None) -> dict[str, Any]:
-    total = v.class_counts(gold >= 0)
-    correct = v.correct_counts(gold)
+    return gold_columns(v.correct_counts(gold), v.class_counts(gold >= 0), class_names)
+
+
+def gold_vote_counts(L: Any, gold: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each source's votes per class on the items with gold, and how many of them are right.
+
+    Counts over disjoint parts of the items (partitions) add up to the
+    counts over all of them; :func:`gold_columns` turns them into the gold
+    columns of :func:`lf_summary`.
+
+    Parameters
+    ----------
+    L : LabelMatrix or array-like of shape (n_items, n_sources)
+    gold : array-like of shape (n_items,)
+        Gold class ids, ``-1`` where unknown.
+
+    Returns
+    -------
+    correct : ndarray of shape (n_sources, n_classes)
+        Votes for class ``c`` on items whose gold class is ``c``.
+    total : ndarray of shape (n_sources, n_classes)
+        Votes for class ``c`` on items with gold.
+
+    Examples
+    --------
+    >>> L = np.array([[0, 1], [1, 1], [1, -1]])
+    >>> correct, total = gold_vote_counts(L, np.array([0, 1, -1]))
+    >>> correct.tolist(), total.tolist()
+    ([[1, 1], [0, 1]], [[1, 1], [0, 2]])
+    """
+    L = as_label_matrix(L)
+    g = _check_gold(gold, L)
+    v = _votes(L)
+    return v.correct_counts(g), v.class_counts(g >= 0)
+
+
+def gold_columns(correct: np.ndarray, total: np.ndarray,
+                 class_names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """The gold columns of :func:`lf_summary` from :func:`gold_vote_counts` (or their sums over partitions).
+
+    Parameters
+    ----------
+    correct, total : ndarray of shape (n_sources, n_classes)
+    class_names : sequence of str, optional
+        Names of the ``acc_<class>`` columns (class ids without them).
+
+    Returns
+    -------
+    dict
+        ``correct``, ``incorrect``, ``emp_acc`` (NaN for a source without a
+        vote on gold) and one ``acc_<class>`` per class.
+
+    Examples
+    --------
+    >>> columns = gold_columns(np.array([[1, 1], [0, 1]]), np.array([[1, 1], [0, 2]]), ["ham", "spam"])
+    >>> columns["emp_acc"].tolist(), columns["acc_spam"].tolist()
+    ([1.0, 0.5], [1.0, 0.5])
+    """
+    correct, total = np.asarray(correct, dtype=np.int64), np.asarray(total, dtype=np.int64)
     n_correct, n_total = correct.sum(axis=1), total.sum(axis=1)
     columns: dict[str, Any] = {
         "correct": n_correct,
@@ -465,7 +525,7 @@ def _gold_columns(v: _Votes, gold: np.ndarray, class_names: tuple[str, ...] | No
         "emp_acc": _ratio(n_correct, n_total, empty=np.nan),
     }
     per_class = _ratio(correct, total, empty=np.nan)
-    names = class_names if class_names is not None else tuple(str(c) for c in range(v.k))
+    names = class_names if class_names is not None else tuple(str(c) for c in range(correct.shape[1]))
     for c, name in enumerate(names):
         columns[f"acc_{name}"] = per_class[:, c]
     return columns

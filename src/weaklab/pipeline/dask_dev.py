@@ -22,6 +22,7 @@ import numpy as np
 from .._core.constants import ABSTAIN
 from .._core.dask_ops import import_dask, tree_reduce
 from .._core.partitioned import PartitionedLabelMatrix, PartitionedSoftLabels
+from ..labeling import gold_columns, gold_vote_counts
 from .dask_train import ECE_BINS, confidence_bins, dev_metrics_from_counts
 
 __all__ = ["label_model_dev_metrics", "source_gold_columns"]
@@ -46,31 +47,18 @@ def source_gold_columns(plm: PartitionedLabelMatrix, gold: GoldParts) -> dict[st
         vote on gold) and one ``acc_<class>`` per class (class name, else id).
     """
     dask = import_dask()
-    k = plm.n_classes
     tasks = [dask.delayed(_source_counts)(plm, i, rows, labels) for i, (rows, labels) in enumerate(gold)]
     (correct, total), = dask.compute(tree_reduce(tasks, _add))
-    n_correct, n_total = correct.sum(axis=1), total.sum(axis=1)
-    columns: dict[str, np.ndarray] = {"correct": n_correct, "incorrect": n_total - n_correct,
-                                      "emp_acc": _ratio(n_correct, n_total)}
-    per_class = _ratio(correct, total)
-    names = plm.class_names if plm.class_names is not None else tuple(str(c) for c in range(k))
-    for c, name in enumerate(names):
-        columns[f"acc_{name}"] = per_class[:, c]
-    return columns
+    return gold_columns(correct, total, plm.class_names)
 
 
 def _source_counts(plm: PartitionedLabelMatrix, i: int, rows: np.ndarray,
                    labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Votes for each class on the gold rows of partition ``i``, and those that are right (on a worker)."""
-    k = plm.n_classes
-    correct, total = np.zeros((plm.n_sources, k), dtype=np.int64), np.zeros((plm.n_sources, k), dtype=np.int64)
-    if rows.size:
-        votes = plm.read_partition(i).to_dense()[rows].astype(np.int64)
-        for c in range(k):
-            said = votes == c
-            total[:, c] = said.sum(axis=0)
-            correct[:, c] = (said & (labels == c)[:, None]).sum(axis=0)
-    return correct, total
+    """:func:`~weaklab.labeling.gold_vote_counts` of partition ``i``'s gold rows (on a worker)."""
+    part = plm.read_partition(i)
+    gold = np.full(part.n_items, -1, dtype=np.int64)
+    gold[rows] = labels
+    return gold_vote_counts(part, gold)
 
 
 def label_model_dev_metrics(soft: PartitionedSoftLabels, plm: PartitionedLabelMatrix,
@@ -126,9 +114,3 @@ def _dev_counts(soft: PartitionedSoftLabels, plm: PartitionedLabelMatrix, i: int
 
 def _add(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
     return tuple(x + y for x, y in zip(a, b))
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    out = np.full(num.shape, np.nan, dtype=np.float64)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
