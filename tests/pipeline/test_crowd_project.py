@@ -286,3 +286,11 @@ def test_init_crowd_example_fits_with_workers_as_sources(tmp_path, monkeypatch):
     truth = (items["label"] == "SPAM").to_numpy().astype(int)
     mv = MajorityVote().fit(L).predict(L, tie_break="random", random_state=0)
     assert result["metrics"]["label_model"]["accuracy_covered"] >= float((mv[dev] == truth[dev]).mean()) - 1e-9
+
+
+def test_generated_lfs_vote_beside_the_workers_of_a_crowd_only_project(tmp_path):
+    """A crowd-only project loads the LFs `weaklab generate` wrote (lfs_generated.py) beside its workers."""
+    _project(tmp_path)
+    (tmp_path / "lfs_generated.py").write_text(LFS)
+    result = Project(tmp_path).run(until="apply")
+    assert result.metrics["n_sources"] == 3 + N_WORKERS

@@ -331,10 +331,10 @@ def load_lfs(config: ProjectConfig) -> list[LabelingFunction]:
 
     The module is run inside :func:`~weaklab.labeling.default_text_field` with
     ``[data].text_field``, so text templates built there without ``field=``
-    read the project's text column (no LFs, ``[]``, in a project of crowd
-    answers without ``[lfs]``). When the generated-LF module
+    read the project's text column. When the generated-LF module
     (:func:`generated_lfs_path`, written by ``weaklab generate``) exists, its
-    ``lfs`` follow.
+    ``lfs`` follow. A project of crowd answers without ``[lfs]`` has only
+    those (``[]`` before ``weaklab generate`` runs).
 
     Raises
     ------
@@ -344,11 +344,10 @@ def load_lfs(config: ProjectConfig) -> list[LabelingFunction]:
         is not a non-empty list of LabelingFunction (or a function returning one);
         a generated LF has the name of another LF.
     """
-    if not config.has_lfs:
-        return []  # a crowd-only project ([crowd] without [lfs])
-    lfs = _module_lfs(config, config.get("lfs", "module"), config.get("lfs", "attribute", "lfs"))
+    module = config.get("lfs", "module")  # None in a project of crowd answers without [lfs]
+    lfs = [] if module is None else _module_lfs(config, module, config.get("lfs", "attribute", "lfs"))
     generated = generated_lfs_path(config)
-    if generated.is_file() and generated != (config.root / config.get("lfs", "module")):
+    if generated.is_file() and (module is None or generated != config.root / module):
         extra = _module_lfs(config, config.get("lfs", "generated", GENERATED_LFS), "lfs")
         taken = {lf.name for lf in lfs}
         clash = [lf.name for lf in extra if lf.name in taken]
