@@ -78,3 +78,16 @@ def test_label_studio_export_leaves_gold_out_unless_include_gold(project, tmp_pa
     assert out.exit_code == 0, out.output
     sent = {t["data"]["item_id"] for t in json.loads((tmp_path / "b.json").read_text())}
     assert sent >= gold and len(sent) == N_ITEMS
+
+
+def test_answers_given_in_annotate_reach_the_fit_as_a_ranked_sample(project):
+    """`weaklab annotate` offers the least confident items first, so the next fit takes its answers as an active
+    (biased) sample of gold: the label model must not fit the class balance to them."""
+    out = _invoke("annotate", "--annotator", "newbie", "--limit", "5", input="1\n2\n1\n2\n1\n")
+    assert out.exit_code == 0, out.output
+    fitted = _invoke("fit", "--json")
+    assert fitted.exit_code == 0, fitted.output
+    runs = json.loads(_invoke("runs", "--json").output)
+    label_model = runs[0]["metrics"]["label_model"]
+    assert label_model["n_gold_for_fit"] == 5
+    assert label_model["gold_sampling"] == "active"

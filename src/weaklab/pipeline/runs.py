@@ -306,13 +306,13 @@ def _recorded_values(store: Store, dataset_id: int, meta: dict[str, Any], table:
     return {"data": data, "labels": labels, "task": task}
 
 
-#: Origins of answers to items a ranking chose (the review queue and Label Studio batches, both least
-#: confident first): a biased sample of the items.
-RANKED_ORIGINS = ("review", "label_studio")
+#: Origins of answers to items a ranking chose (the dashboard's review queue, ``weaklab annotate`` in the
+#: terminal and Label Studio batches, all least confident first): a biased sample of the items.
+RANKED_ORIGINS = ("review", "terminal", "label_studio")
 
 
 def answers_gold_sampling(store: Store, dataset_id: int) -> str:
-    """``"active"`` when any current answer came from the review queue or a Label Studio batch, else ``"random"``.
+    """``"active"`` when any current answer came from a review queue or a Label Studio batch, else ``"random"``.
 
     Answers to items chosen by uncertainty are not a random sample, so the
     label model must not score or estimate class frequencies on them
