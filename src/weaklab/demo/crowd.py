@@ -18,26 +18,13 @@ import pandas as pd
 from .._core.validation import check_int
 from ..errors import ValidationError
 from ..pipeline.config import CONFIG_NAME
-from .scaffold import EXAMPLE_ITEMS, example_comments
+from .scaffold import COMMENTS_TABLES, EXAMPLE_ITEMS, example_comments
 
 __all__ = ["CROWD_CONFIG", "crowd_answers", "init_crowd_project"]
 
 CROWD_CONFIG = """\
 # weaklab project: comments labelled by crowd workers (each worker is a source). Paths are relative to this file.
-[project]
-name = "{name}"
-
-[data]
-path = "data/comments.csv"
-id_column = "comment_id"
-text_field = "text"
-gold_column = "label"         # gold class names, used only on the dev rows below (empty = unknown)
-split_column = "split"
-dev_value = "dev"
-
-[labels]
-classes = ["HAM", "SPAM"]
-
+""" + COMMENTS_TABLES + """
 [crowd]
 path = "data/answers.csv"     # one row per answer
 item_column = "comment_id"    # ids of [data].id_column

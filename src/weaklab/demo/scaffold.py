@@ -12,10 +12,10 @@ from ..data import load_youtube_spam
 from ..errors import ValidationError
 from ..pipeline.config import CONFIG_NAME
 
-__all__ = ["init_project", "example_comments", "EXAMPLE_ITEMS", "EXAMPLE_LFS", "EXAMPLE_CONFIG"]
+__all__ = ["init_project", "example_comments", "COMMENTS_TABLES", "EXAMPLE_ITEMS", "EXAMPLE_LFS", "EXAMPLE_CONFIG"]
 
-EXAMPLE_CONFIG = """\
-# weaklab project: see `weaklab --help`. Paths are relative to this file.
+#: The ``[project]``, ``[data]`` and ``[labels]`` tables of the example projects (the bundled comments).
+COMMENTS_TABLES = """\
 [project]
 name = "{name}"
 
@@ -29,7 +29,11 @@ dev_value = "dev"
 
 [labels]
 classes = ["HAM", "SPAM"]
+"""
 
+EXAMPLE_CONFIG = """\
+# weaklab project: see `weaklab --help`. Paths are relative to this file.
+""" + COMMENTS_TABLES + """
 [lfs]
 module = "lfs.py"
 attribute = "lfs"

@@ -30,6 +30,7 @@ from ..data import read_table
 from ..errors import ValidationError
 from ..store import Store
 from .config import ProjectConfig
+from .loading import rename_hint
 
 __all__ = ["CrowdVotes", "calibration_groups", "combine_votes", "lf_votes", "load_project_crowd",
            "record_crowd_sources", "source_versions"]
@@ -239,18 +240,9 @@ def _bad_answer(config: ProjectConfig, value: str, row: int, names: list[str], n
     column = config.get("crowd", "label_column", "label")
     expected = f"class ids 0..{n_classes - 1}" if n_classes else "class ids >= 0 (no [labels].classes)"
     shown = f" or names {names}" if names else ""
-    hint = (f"; a class renamed since is mapped by [labels.rename] ({value} = \"NEW NAME\")"
-            if names and not _is_number(value) else "")
+    hint = rename_hint(value, config) if names else ""
     return (f"{config.crowd_path}: column {column!r}: expected {expected}{shown} (empty or -1 = no answer), "
             f"got {value!r} on row {row}{hint}")
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _with_identity(matrix: LabelMatrix, item_ids: np.ndarray, class_names: list[str] | None) -> LabelMatrix:
