@@ -89,3 +89,16 @@ def test_the_train_step_hands_its_raw_probabilities_to_the_query_step_without_op
         raw_root = store.partitioned(run.run_id)["end_model_raw"]["root"]
     assert raw_root == run.metrics["end_model"]["applied"]["raw_root"] and len(run.query) == 20
     assert raw_root not in opened, opened
+
+
+def test_export_of_a_dask_run_says_where_its_labels_are(trained, monkeypatch):
+    """`weaklab export` does not read partitioned labels: on a Dask run it stops with one clear line naming the run,
+    the engine and the soft labels' folder (it used to fail on an empty item-id array), and writes nothing."""
+    root, run, _, _ = trained
+    out = _invoke(root, monkeypatch, "export", "labels.csv")
+    assert out.exit_code == 1, out.output
+    assert f"RUN {run.run_id}" in out.output and "Dask run" in out.output
+    with Project(root).open_store(read_only=True) as store:
+        folder = store.partitioned(run.run_id)["soft_labels"]["root"]
+    assert folder in " ".join(out.output.split()) or folder in out.output
+    assert not (root / "labels.csv").exists()

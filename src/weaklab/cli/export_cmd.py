@@ -51,6 +51,8 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
                                    f"got {output.name!r}")
     with open_store(store_path) as store:
         run = run_id if run_id is not None else store.latest_run_id()
+        if run is not None:
+            _refuse_partitioned(store, int(run))
         frame = store.final_labels(run)
         run = int(run if run is not None else store.latest_run_id())
         text_note = "" if no_text else _with_text(store, run, frame)
@@ -63,6 +65,20 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
     counts = frame["label_from"].value_counts()
     shown = ", ".join(f"{int(n)} from {origin}" for origin, n in counts.items())
     click.echo(f"Wrote {len(frame)} item(s) of run {run} to {output} ({shown}){text_note}")
+
+
+def _refuse_partitioned(store: Any, run: int) -> None:
+    """Stop with a clear message on a Dask run: its labels stay in Parquet partitions the export does not read."""
+    from ..pipeline.partitioned_runs import is_partitioned_run
+
+    if not is_partitioned_run(store, run):
+        return
+    soft = store.partitioned(run).get("soft_labels", {}).get("root", "the run's [engine].output folder")
+    raise click.ClickException(
+        f"RUN {run}: expected a run of the local engine, got a Dask run: its labels stay in Parquet partitions "
+        f"({soft}), which `weaklab export` does not read yet. Read them with "
+        f"weaklab.PartitionedSoftLabels.open({str(soft)!r}) (one partition at a time), or label a table with "
+        "`weaklab predict DATA OUTPUT`.")
 
 
 def _with_text(store: Any, run: int, frame: Any) -> str:
