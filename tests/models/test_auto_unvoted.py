@@ -34,9 +34,12 @@ def test_unvoted_items_keep_majority_vote_when_the_abstention_models_are_not_bac
     assert "no vote" in auto.reason_ and "kept majority vote's class" in auto.reason_
 
 
-@pytest.mark.parametrize("seed", [129, 1092])
+@pytest.mark.parametrize("seed", [129])
 def test_unvoted_items_move_when_both_abstention_models_are_backed(seed):
-    """Both EM models favour one class for unvoted items by odds >= 1.2 and nothing vetoes it: +8 and +10 points.
+    """Both EM models favour one class for unvoted items by odds >= 1.2 and nothing vetoes it: +8 points.
+
+    (Seed 1092, +10 points here before, now backs off: one class's votes fall together 1.25 times
+    over the models' reading, the sign that lost 25.7 points on loud items.)
 
     The rule this replaced needed HyperLabelModel's all-abstain posterior to agree too and left
     these unvoted items with majority vote's class (its margin over majority vote was 0).
@@ -120,6 +123,19 @@ def test_unvoted_items_keep_majority_vote_when_a_model_reads_the_votes_otherwise
     mv = MajorityVote().fit(L).predict_proba(L)
     auto = fitted_quietly(L)
     assert auto.no_vote_proba_ is None and "kept majority vote's class" in auto.reason_
+    assert expected_accuracy(auto.predict_proba(L), y) >= expected_accuracy(mv, y) - TOLERANCE
+
+
+def test_unvoted_items_keep_majority_vote_when_a_class_votes_pile_up_over_the_models_reading():
+    """Loud items, seed 231 (2 classes, 5 LFs): both models agree with majority vote on the voted items and
+    HyperLabelModel's veto is a coin flip, but one class's votes fall together on an item over 1.25 times as often
+    as the models expect (the sources are not independent given the class): the rule backs off (-25.7 points
+    before)."""
+    L, y, drawn = known_propensities(231)
+    assert drawn == "loud"
+    mv = MajorityVote().fit(L).predict_proba(L)
+    auto = fitted_quietly(L)
+    assert auto.no_vote_proba_ is None and "times as often as the models expect" in auto.reason_
     assert expected_accuracy(auto.predict_proba(L), y) >= expected_accuracy(mv, y) - TOLERANCE
 
 

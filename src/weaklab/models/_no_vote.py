@@ -31,7 +31,9 @@ the mean of the two residuals when
    that trip the LFs of every class) is not trusted on the unvoted ones;
 5. the votes of the new class or of majority vote's pile up on enough
    items to check the models' reading of how often their LFs miss
-   (:func:`cofiring_ratio` is defined for one of them); and
+   (:func:`cofiring_ratio` is defined for one of them), and under neither
+   model do they pile up more than ``MAX_PILE_UP`` (1.25) times as often as
+   it expects (sources dependent given the class); and
 6. the pretrained HyperLabelModel, built without EM, does not give an
    unvoted item majority vote's class a higher posterior than that class
    (a veto: when it sides with majority vote the EM models are often
@@ -102,6 +104,7 @@ NO_VOTE_ODDS = 1.2  # each model must favour the new class this many times over 
 MIN_AGREEMENT = 0.85  # each model must give this share of the voted items with one top class that class
 RISKY_DEPARTURE = 0.10  # share of items whose label a risky choice may move, above which it warns
 MIN_PILED = 20  # items expected to hold two votes of a class, fewest to judge how its votes pile up
+MAX_PILE_UP = 1.25  # a class's votes falling together this many times over the models' expectation: back off
 DISJOINT_RATIO = 0.5  # a class's votes pile up on items under this share of what independence expects: disjoint LFs
 
 _MODELS = ("DawidSkene(polarity, abstain=target)", "DawidSkene")
@@ -337,6 +340,10 @@ def no_vote_posterior(L: LabelMatrix, majority_balance: np.ndarray, seed: int,
     elif not checkable:
         why = (f"too few votes of class {cc} or {cmv} fall together on an item to check the models' reading of "
                "how often their sources miss")
+    elif (piled := _most_piled(fits, L, (c, mv)))[0] > MAX_PILE_UP:
+        why = (f"the votes of class {_class(L, piled[1])} fall together on an item {piled[0]:.2f} times as often as "
+               f"the models expect, over {MAX_PILE_UP:g}: the sources are not independent given the class, so "
+               "the models misread how often they miss")
     else:
         hyper = _all_abstain_row(_fitted("HyperLabelModel", HyperLabelModel(), done, L, seed), L)
         if hyper[mv] > hyper[c]:
@@ -356,6 +363,13 @@ def no_vote_posterior(L: LabelMatrix, majority_balance: np.ndarray, seed: int,
     posterior = np.mean(rows, axis=0)
     return NoVoteVerdict(posterior, head + f"; they get class {cc} (the mean of the two, at least {odds:.2f} times "
                                            f"as likely as class {cmv} in each), not majority vote's")
+
+
+def _most_piled(fits: Mapping[str, LabelModel], L: LabelMatrix, classes: tuple[int, int]) -> tuple[float, int]:
+    """The largest :func:`cofiring_ratio` of ``classes`` under the fitted models, and its class (0.0 when none)."""
+    ratios = [(cofiring_ratio(model, L, c), c) for model in fits.values() for c in classes]
+    defined = [(r, c) for r, c in ratios if not np.isnan(r)]
+    return max(defined) if defined else (0.0, classes[0])
 
 
 def _kept_agreeing(head: str, tied: LabelModel, L: LabelMatrix, mv: int, unvoted: float) -> NoVoteVerdict:
