@@ -327,8 +327,8 @@ def no_vote_posterior(L: LabelMatrix, majority_balance: np.ndarray, seed: int,
     odds = min(float(s[c]) / max(float(s[mv]), 1e-12) for s in rows)
     shift = float(np.max(np.abs(np.asarray(fits[_MODELS[0]].class_balance_, dtype=np.float64) - majority_balance)))
     agreement = min(majority_agreement(model, L) for model in fits.values())
-    checkable = not (np.isnan(cofiring_ratio(fits[_MODELS[0]], L, c))
-                     and np.isnan(cofiring_ratio(fits[_MODELS[0]], L, mv)))
+    ratios = {(name, cls): cofiring_ratio(model, L, cls) for name, model in fits.items() for cls in (c, mv)}
+    checkable = not all(np.isnan(ratios[_MODELS[0], cls]) for cls in (c, mv))
     why = ""
     if shift > COLLAPSE:
         why = f"the tied model's class balance is {shift:.0%} from majority vote's, over {COLLAPSE:.0%}"
@@ -340,7 +340,7 @@ def no_vote_posterior(L: LabelMatrix, majority_balance: np.ndarray, seed: int,
     elif not checkable:
         why = (f"too few votes of class {cc} or {cmv} fall together on an item to check the models' reading of "
                "how often their sources miss")
-    elif (piled := _most_piled(fits, L, (c, mv)))[0] > MAX_PILE_UP:
+    elif (piled := _most_piled(ratios))[0] > MAX_PILE_UP:
         why = (f"the votes of class {_class(L, piled[1])} fall together on an item {piled[0]:.2f} times as often as "
                f"the models expect, over {MAX_PILE_UP:g}: the sources are not independent given the class, so "
                "the models misread how often they miss")
@@ -365,11 +365,10 @@ def no_vote_posterior(L: LabelMatrix, majority_balance: np.ndarray, seed: int,
                                            f"as likely as class {cmv} in each), not majority vote's")
 
 
-def _most_piled(fits: Mapping[str, LabelModel], L: LabelMatrix, classes: tuple[int, int]) -> tuple[float, int]:
-    """The largest :func:`cofiring_ratio` of ``classes`` under the fitted models, and its class (0.0 when none)."""
-    ratios = [(cofiring_ratio(model, L, c), c) for model in fits.values() for c in classes]
-    defined = [(r, c) for r, c in ratios if not np.isnan(r)]
-    return max(defined) if defined else (0.0, classes[0])
+def _most_piled(ratios: Mapping[tuple[str, int], float]) -> tuple[float, int]:
+    """The largest defined :func:`cofiring_ratio` by (model, class), and its class ((0.0, -1) when none is)."""
+    defined = [(r, cls) for (_, cls), r in ratios.items() if not np.isnan(r)]
+    return max(defined) if defined else (0.0, -1)
 
 
 def _kept_agreeing(head: str, tied: LabelModel, L: LabelMatrix, mv: int, unvoted: float) -> NoVoteVerdict:
