@@ -30,7 +30,7 @@ from ..data import read_table
 from ..errors import ValidationError
 from ..store import Store
 from .config import ProjectConfig
-from .loading import rename_hint
+from .loading import gold_class_id, rename_hint
 
 __all__ = ["CrowdVotes", "calibration_groups", "combine_votes", "lf_votes", "load_project_crowd",
            "record_crowd_sources", "source_versions"]
@@ -211,29 +211,14 @@ def _answer_labels(config: ProjectConfig, values: pd.Series, n_classes: int | No
     uniques = pd.unique(text.to_numpy())
     lookup: dict[str, tuple[int, bool]] = {}
     for value in uniques.tolist():
-        found = _answer_value(renames.get(value, value), names, n_classes)
-        if found is None:
+        class_id = gold_class_id(value, config, n_classes)  # read as a gold cell is: name, old name, id, blank
+        if class_id is None:
             row = int(np.flatnonzero(text.to_numpy() == value)[0])
             raise ValidationError(_bad_answer(config, value, row, names, n_classes))
-        lookup[value] = found
+        lookup[value] = (class_id, renames.get(value, value) in names)
     codes = pd.Index(uniques).get_indexer(pd.Index(text))
     table = np.array([lookup[u] for u in uniques.tolist()], dtype=np.int64).reshape(-1, 2)
     return table[codes, 0], table[codes, 1].astype(bool)
-
-
-def _answer_value(value: str, names: list[str], n_classes: int | None) -> tuple[int, bool] | None:
-    """``(class id, given by name)`` of one answer; ``(-1, False)`` for no answer; None when invalid."""
-    if value in names:
-        return names.index(value), True
-    if value == "":
-        return -1, False
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    if not number.is_integer() or number < -1 or (n_classes is not None and number >= n_classes):
-        return None
-    return int(number), False
 
 
 def _bad_answer(config: ProjectConfig, value: str, row: int, names: list[str], n_classes: int | None) -> str:
