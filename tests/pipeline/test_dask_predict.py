@@ -91,14 +91,71 @@ def test_the_train_step_hands_its_raw_probabilities_to_the_query_step_without_op
     assert raw_root not in opened, opened
 
 
-def test_export_of_a_dask_run_says_where_its_labels_are(trained, monkeypatch):
-    """`weaklab export` does not read partitioned labels: on a Dask run it stops with one clear line naming the run,
-    the engine and the soft labels' folder (it used to fail on an empty item-id array), and writes nothing."""
-    root, run, _, _ = trained
-    out = _invoke(root, monkeypatch, "export", "labels.csv")
-    assert out.exit_code == 1, out.output
-    assert f"RUN {run.run_id}" in out.output and "Dask run" in out.output
+def _votes_per_item(root, run_id):
     with Project(root).open_store(read_only=True) as store:
-        folder = store.partitioned(run.run_id)["soft_labels"]["root"]
-    assert folder in " ".join(out.output.split()) or folder in out.output
-    assert not (root / "labels.csv").exists()
+        votes = store.open_partitioned(run_id, "votes")
+        return np.concatenate([votes.read_partition(i).votes_per_item() for i in range(votes.n_partitions)])
+
+
+def test_export_of_a_dask_run_writes_every_item_a_partition_at_a_time(trained, monkeypatch):
+    """`weaklab export` on a Dask run writes what the run recorded, item by item in data order, under the project's
+    own id column and class names: the texts from the data file, the label model's class and probabilities, the
+    votes counted, the end model's calibrated probabilities; a correction of the run wins over the label model."""
+    root, run, data, _ = trained
+    row = int(np.flatnonzero(_votes_per_item(root, run.run_id) > 0)[-1])  # a voted item: --labelled-only keeps it
+    with Project(root).open_store() as store:
+        soft = np.concatenate([p.proba for p in (store.open_partitioned(run.run_id, "soft_labels").read_partition(i)
+                                                 for i in range(3))])
+        store.add_corrections(run.run_id, [data["msg_key"].iloc[row]], [1 - int(soft[row].argmax())], who="tester")
+    out = _invoke(root, monkeypatch, "export", "labels.csv")
+    assert out.exit_code == 0, out.output
+    assert f"Wrote 240 item(s) of run {run.run_id}" in out.output and "calibrated" in out.output
+    written = pd.read_csv(root / "labels.csv", keep_default_na=False, na_values=[""])
+    assert list(written.columns) == ["msg_key", "body", "label", "class", "label_from", "n_votes", "p_fine",
+                                     "p_junk", "end_p_fine", "end_p_junk"]
+    assert written["msg_key"].tolist() == data["msg_key"].tolist()
+    assert written["body"].tolist() == data["body"].tolist()
+    np.testing.assert_allclose(written[["p_fine", "p_junk"]].to_numpy(), soft, atol=1e-9)
+    expected = soft.argmax(axis=1)
+    expected[row] = 1 - expected[row]
+    assert written["label"].tolist() == expected.tolist()
+    assert written["class"].tolist() == [["fine", "junk"][i] for i in expected]
+    assert written["label_from"].iloc[row] == "correction" and (written["label_from"].drop(row) == "label_model").all()
+    assert written["n_votes"].tolist() == _votes_per_item(root, run.run_id).tolist()
+    np.testing.assert_allclose(written[["end_p_fine", "end_p_junk"]].to_numpy(),
+                               _recorded(root, run.run_id, "end_model"), atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["labels.parquet", "labels.jsonl", "labels.tsv"])
+def test_export_of_a_dask_run_in_every_format_with_labelled_only(trained, monkeypatch, name):
+    """Every export format reads back the same table; --labelled-only keeps exactly the items some source voted on,
+    --raw gives the end model's own probabilities and --no-text leaves the data file unread."""
+    root, run, data, _ = trained
+    out = _invoke(root, monkeypatch, "export", name, "--labelled-only", "--raw", "--no-text")
+    assert out.exit_code == 0, out.output
+    assert "raw" in out.output
+    path = root / name
+    written = (pd.read_parquet(path) if name.endswith(".parquet") else pd.read_json(path, lines=True)
+               if name.endswith(".jsonl") else pd.read_csv(path, sep="\t"))
+    voted = _votes_per_item(root, run.run_id) > 0
+    assert 0 < voted.sum() < len(voted)
+    assert written["msg_key"].tolist() == data["msg_key"][voted].tolist() and "body" not in written.columns
+    np.testing.assert_allclose(written[["end_p_fine", "end_p_junk"]].to_numpy(),
+                               _recorded(root, run.run_id, "end_model_raw")[voted], atol=1e-9)
+
+
+def test_export_of_a_dask_run_stops_whole_when_the_data_file_changed(trained, monkeypatch, tmp_path):
+    """A data file edited since the run cannot give the texts the run labelled: the export stops with one clear line
+    (and the --no-text way out) and leaves no file, not a half-written one."""
+    root = trained[0]
+    path = root / "data" / "messages.csv"
+    before = path.read_bytes()
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        frame.iloc[:200].to_csv(path, index=False)
+        out = _invoke(root, monkeypatch, "export", "cut.csv")
+    finally:
+        path.write_bytes(before)
+    assert out.exit_code == 1, out.output
+    assert "--no-text" in out.output and "Traceback" not in out.output
+    assert not (root / "cut.csv").exists() and not list(root.glob(".cut.csv*"))

@@ -44,6 +44,9 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
     The labels are the run's, from the store; the text column comes from the
     data file, so when that file changed since the run the export stops and
     says so (run `weaklab fit` to label the current data, or pass --no-text).
+    A run of the Dask engine is read and written a partition at a time, so
+    memory stays one partition whatever the size of the data. The file
+    appears whole or not at all.
     """
     suffix = output.suffix.lower()
     if suffix not in FORMATS:
@@ -51,8 +54,9 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
                                    f"got {output.name!r}")
     with open_store(store_path) as store:
         run = run_id if run_id is not None else store.latest_run_id()
-        if run is not None:
-            _refuse_partitioned(store, int(run))
+        if run is not None and _is_partitioned(store, int(run)):
+            _export_partitioned(store, int(run), output, labelled_only, no_text, raw)
+            return
         frame = store.final_labels(run)
         run = int(run if run is not None else store.latest_run_id())
         text_note = "" if no_text else _with_text(store, run, frame)
@@ -60,25 +64,95 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
         _named_ids(store, run, frame)
     if labelled_only:
         frame = frame[(frame["n_votes"] > 0) | frame["label_from"].isin(["annotation", "correction"])]
-    output.parent.mkdir(parents=True, exist_ok=True)
-    write_table(frame, output, suffix)
+    with PageWriter(output) as writer:
+        writer.write(frame)
     counts = frame["label_from"].value_counts()
     shown = ", ".join(f"{int(n)} from {origin}" for origin, n in counts.items())
     click.echo(f"Wrote {len(frame)} item(s) of run {run} to {output} ({shown}){text_note}")
 
 
-def _refuse_partitioned(store: Any, run: int) -> None:
-    """Stop with a clear message on a Dask run: its labels stay in Parquet partitions the export does not read."""
+def _is_partitioned(store: Any, run: int) -> bool:
     from ..pipeline.partitioned_runs import is_partitioned_run
 
-    if not is_partitioned_run(store, run):
-        return
-    soft = store.partitioned(run).get("soft_labels", {}).get("root", "the run's [engine].output folder")
-    raise click.ClickException(
-        f"RUN {run}: expected a run of the local engine, got a Dask run: its labels stay in Parquet partitions "
-        f"({soft}), which `weaklab export` does not read yet. Read them with "
-        f"weaklab.PartitionedSoftLabels.open({str(soft)!r}) (one partition at a time), or label a table with "
-        "`weaklab predict DATA OUTPUT`.")
+    store.run(run)  # an unknown run is the store's clear error
+    return is_partitioned_run(store, run)
+
+
+def _export_partitioned(store: Any, run: int, output: Path, labelled_only: bool, no_text: bool, raw: bool) -> None:
+    """Export a Dask run a partition at a time (its labels stay in Parquet partitions; memory is one page)."""
+    from ..pipeline.partitioned_runs import DataRows, final_label_pages
+    from ..pipeline.runs import run_dataset
+
+    dataset_id = run_dataset(store, run)
+    record = store.partitioned_dataset(dataset_id) or {}
+    field = record.get("text_column") if not no_text else None
+    rows = DataRows(record) if field else None
+    end, end_note = _partitioned_end_model(store, run, raw)
+    id_column = (store.dataset(dataset_id).get("meta") or {}).get("id_column")
+    counts: dict[str, int] = {}
+    written, offset = 0, 0
+    with PageWriter(output) as writer:
+        for i, page in enumerate(final_label_pages(store, run)):
+            if rows is not None:
+                page.insert(1, str(field), _page_texts(rows, offset, len(page), str(field)))
+            if end is not None:
+                _add_end_model(page, end, i)
+            offset += len(page)
+            if labelled_only:
+                page = page[(page["n_votes"] > 0) | page["label_from"].isin(["annotation", "correction"])]
+            if isinstance(id_column, str) and id_column and id_column not in page.columns:
+                page = page.rename(columns={"item_id": id_column})
+            writer.write(page)
+            written += len(page)
+            for origin, n in page["label_from"].value_counts().items():
+                counts[str(origin)] = counts.get(str(origin), 0) + int(n)
+    shown = ", ".join(f"{n} from {origin}" for origin, n in sorted(counts.items(), key=lambda c: -c[1]))
+    click.echo(f"Wrote {written} item(s) of run {run} (Dask engine, {offset} item(s) read a partition at a time) "
+               f"to {output} ({shown}){end_note}")
+
+
+def _page_texts(rows: Any, start: int, n: int, field: str) -> list[Any]:
+    """The texts of one page from the data file; a file that changed since the run stops the export, clearly."""
+    from ..errors import WeaklabError
+
+    try:
+        return rows.column_range(start, start + n, field)
+    except (WeaklabError, OSError, KeyError, ValueError) as exc:
+        raise click.ClickException(f"{str(exc).splitlines()[0]}: the texts cannot be read as the run labelled them. "
+                                   "Run `weaklab fit` to label the current data, or pass --no-text to export the "
+                                   "run's labels without the text column") from exc
+
+
+def _partitioned_end_model(store: Any, run: int, raw: bool) -> tuple[Any, str]:
+    """The Dask run's end-model probabilities to append (partitioned, or None) and what the output line says."""
+    from ..pipeline.calibrated import run_calibration
+
+    parts = store.partitioned(run)
+    if "end_model" not in parts:
+        return None, ""
+    if raw and "end_model_raw" in parts:
+        return store.open_partitioned(run, "end_model_raw"), "; end model probabilities raw"
+    calibration = run_calibration(store, run)
+    if raw:  # no raw folder: what the run stored is what there is; say whether it was calibrated
+        return store.open_partitioned(run, "end_model"), "; --raw: the run recorded no raw end-model probabilities"
+    said = "raw, not calibrated: the run recorded no end model run" if calibration is None else calibration.describe()
+    return store.open_partitioned(run, "end_model"), "; end model probabilities " + said
+
+
+def _add_end_model(page: Any, end: Any, i: int) -> None:
+    """Append ``end_p_<class>`` of partition ``i`` of the end model's partitioned probabilities to a page."""
+    import numpy as np
+
+    soft = end.read_partition(i)
+    ids = np.asarray([] if soft.item_ids is None else soft.item_ids)
+    if len(ids) != len(page) or not np.array_equal(ids.astype(str), page["item_id"].to_numpy().astype(str)):
+        raise click.ClickException(f"partition {i} of the end model's probabilities ({end.root}) does not hold the "
+                                   "items of the run's soft labels in the same order: the folder changed since "
+                                   "the run; run `weaklab train` again")
+    names = end.class_names if end.class_names is not None else range(end.n_classes)
+    proba = soft.proba
+    for j, name in enumerate(names):
+        page[f"end_p_{name}"] = proba[:, j]
 
 
 def _with_text(store: Any, run: int, frame: Any) -> str:
@@ -152,3 +226,69 @@ def write_table(frame: Any, output: Path, suffix: str) -> None:
         frame.to_json(output, orient="records", lines=True, force_ascii=False)
     else:
         frame.to_csv(output, index=False, sep="\t" if suffix == ".tsv" else ",")
+
+
+class PageWriter:
+    """Write a table page by page to ``output`` (format by suffix); the file appears whole or not at all.
+
+    The pages go to a temporary file beside ``output``, renamed onto it when
+    the ``with`` block ends without an error (so an export that stops halfway
+    leaves no half file). Parquet pages must have the columns of the first;
+    a column that is empty on one page keeps the first page's type.
+
+    Examples
+    --------
+    >>> import pandas as pd, pathlib, tempfile
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> with PageWriter(out) as w:
+    ...     w.write(pd.DataFrame({"a": [1]})); w.write(pd.DataFrame({"a": [2]}))
+    >>> out.read_text().split()
+    ['a', '1', '2']
+    """
+
+    def __init__(self, output: Path) -> None:
+        self.output, self.suffix = Path(output), Path(output).suffix.lower()
+        self._tmp = self.output.with_name(f".{self.output.name}.partial")
+        self._pages = 0
+        self._parquet: Any = None
+        self._schema: Any = None
+
+    def __enter__(self) -> PageWriter:
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp.unlink(missing_ok=True)
+        return self
+
+    def write(self, page: Any) -> None:
+        """Append one page (a pandas DataFrame)."""
+        if self.suffix == ".parquet":
+            self._write_parquet(page)
+        elif self.suffix == ".jsonl":
+            if len(page):
+                page.to_json(self._tmp, orient="records", lines=True, force_ascii=False, mode="a")
+            else:
+                self._tmp.touch()
+        else:
+            page.to_csv(self._tmp, index=False, sep="\t" if self.suffix == ".tsv" else ",", mode="a",
+                        header=self._pages == 0)
+        self._pages += 1
+
+    def _write_parquet(self, page: Any) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._parquet is None:
+            table = pa.Table.from_pandas(page, preserve_index=False)
+            self._schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f
+                                      for f in table.schema]).remove_metadata()
+            self._parquet = pq.ParquetWriter(self._tmp, self._schema)
+        self._parquet.write_table(pa.Table.from_pandas(page, schema=self._schema, preserve_index=False))
+
+    def __exit__(self, kind: Any, *rest: Any) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if kind is None:
+            if not self._tmp.exists():
+                self._tmp.touch()
+            self._tmp.replace(self.output)
+        else:
+            self._tmp.unlink(missing_ok=True)

@@ -12,14 +12,16 @@ partition whatever the size of the data:
   holding the items asked for;
 * :class:`DataRows` reads rows of the data file: for Parquet only the row
   groups holding them, for CSV/TSV only the byte block of their partition
-  (the same blocks the Dask engine read).
+  (the same blocks the Dask engine read);
+* :func:`final_label_pages` gives every item's final label a partition at a
+  time (what ``weaklab export`` writes).
 """
 
 from __future__ import annotations
 
 import io
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,8 +34,8 @@ from ..errors import WeaklabError
 from ..store import Store
 from .dask_gold import read_gold_items, run_gold_record
 
-__all__ = ["DataRows", "PartitionedTexts", "REVIEW_CANDIDATES", "is_partitioned_run", "partitioned_posteriors",
-           "review_candidates"]
+__all__ = ["DataRows", "PartitionedTexts", "REVIEW_CANDIDATES", "final_label_pages", "is_partitioned_run",
+           "partitioned_posteriors", "review_candidates"]
 
 #: Items of a distributed run the review queue keeps (the most uncertain, merged partition by partition).
 REVIEW_CANDIDATES = 4096
@@ -128,6 +130,60 @@ def partitioned_posteriors(store: Store, run_id: int, item_ids: Any) -> np.ndarr
     return out
 
 
+def final_label_pages(store: Store, run_id: int) -> Iterator[pd.DataFrame]:
+    """Every item's final label in a Dask run, one page per partition, in data order.
+
+    Each page has the columns of :meth:`~weaklab.store.Store.final_labels`
+    (``item_id, label, class, label_from, n_votes, p_<class>``) by the same
+    rule: the label model's class, unless a person gave the item one (a
+    correction, or a human answer, which wins;
+    :meth:`~weaklab.store.Store.final_label_overrides`). Only one partition
+    of soft labels and votes is in memory at a time.
+
+    Raises
+    ------
+    ValidationError
+        When the run keeps no soft labels, or its soft labels and votes are not
+        partitioned alike (their folders were edited since the run).
+
+    Examples
+    --------
+    >>> for page in final_label_pages(store, run_id):      # doctest: +SKIP
+    ...     page.to_csv("labels.csv", mode="a", index=False)
+    """
+    parts = store.partitioned(run_id)
+    if "soft_labels" not in parts:
+        raise fail("run_id", "a Dask run that labelled its items (its soft labels)",
+                   got_text=f"run {run_id}, which recorded none (it stopped before the label model)")
+    soft, votes = store.open_partitioned(run_id, "soft_labels"), store.open_partitioned(run_id, "votes")
+    if tuple(soft.partition_rows) != tuple(votes.partition_rows):
+        raise fail("run_id", "a run whose soft labels and votes have the same partitions",
+                   got_text=f"run {run_id}: {soft.n_partitions} soft-label partitions of {sum(soft.partition_rows)} "
+                            f"items, {votes.n_partitions} vote partitions of {sum(votes.partition_rows)} items")
+    names = store.run_class_names(run_id)
+    overrides = store.final_label_overrides(run_id)
+    by_key = dict(zip(overrides["item_id"], zip(overrides["label"], overrides["label_from"])))
+    table = np.array([*(names or []), None], dtype=object)  # class names, None for no label or no names
+    headers = names if names is not None and len(names) == soft.n_classes else range(soft.n_classes)
+    for i in range(soft.n_partitions):
+        frame = soft.read_frame(i)
+        proba = frame[proba_columns(soft.n_classes)].to_numpy(dtype=float)
+        labels = np.argmax(proba, axis=1).astype(np.int64)
+        origin = np.full(len(labels), "label_model", dtype=object)
+        if by_key:
+            keys = [str(v.item() if isinstance(v, np.generic) else v) for v in frame[ITEM_ID]]
+            for row, key in enumerate(keys):
+                if key in by_key:
+                    labels[row], origin[row] = by_key[key]
+        page = pd.DataFrame({"item_id": frame[ITEM_ID].to_numpy(), "label": labels,
+                             "class": table[np.where((labels >= 0) & (labels < len(table) - 1), labels, -1)],
+                             "label_from": origin,
+                             "n_votes": votes.read_partition(i).votes_per_item().astype(np.int64)})
+        for j, name in enumerate(headers):
+            page[f"p_{name}"] = proba[:, j]
+        yield page
+
+
 class DataRows:
     """Rows of a partitioned dataset's data file, read a partition (CSV) or a row group (Parquet) at a time.
 
@@ -160,6 +216,19 @@ class DataRows:
             for pos in np.flatnonzero(chunk == c):
                 value = frame[name].iloc[int(wanted[pos] - bounds[c])]
                 out[pos] = None if _empty(value) else value
+        return out
+
+    def column_range(self, start: int, stop: int, name: str) -> list[Any]:
+        """The values of column ``name`` on the global rows ``start`` to ``stop`` (a whole page, read by chunk)."""
+        bounds = self._chunk_bounds()
+        if start < 0 or stop > bounds[-1] or start > stop:
+            raise fail("rows", f"a range within the data file's {int(bounds[-1])} rows", got_text=f"{start}..{stop}")
+        out: list[Any] = []
+        for c in range(int(np.searchsorted(bounds, start, side="right") - 1), len(bounds) - 1):
+            if bounds[c] >= stop:
+                break
+            values = self._chunk(c)[name].iloc[max(start - bounds[c], 0): stop - bounds[c]]
+            out += [None if _empty(v) else v for v in values.tolist()]
         return out
 
     def _chunk_bounds(self) -> np.ndarray:

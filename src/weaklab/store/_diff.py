@@ -139,20 +139,56 @@ class DiffMixin(StoreBase):
         renames = self.run_class_renames(run_id)
         labels, origin = plurality(votes)
         self._apply_posterior(run_id, n, labels, origin)
-        corrections = self._corrections_for(run_id, int(dataset_id), finished, None)
-        rows = self._item_rows_of(int(dataset_id), sorted({c["item_key"] for c in corrections}))
-        for c in corrections:
-            row = rows.get(c["item_key"])
-            label = mapped_class(c["new_class"], c["new_label"], names, renames)
-            if row is not None and label is not None:
-                labels[row], origin[row] = label, FINAL_FROM.index("correction")
-        human = self._human_labels(int(dataset_id), names, renames, finished, "ignore", None)
-        used = human[human["label"] >= 0]
-        labels[used["row"].to_numpy(dtype=np.int64)] = used["label"].to_numpy(dtype=np.int64)
-        origin[used["row"].to_numpy(dtype=np.int64)] = FINAL_FROM.index("annotation")
+        overrides = self._overrides(run_id, int(dataset_id), finished, names, renames)
+        rows = self._item_rows_of(int(dataset_id), sorted(set(overrides["item_key"])))
+        for key, label, source in overrides.itertuples(index=False):
+            row = rows.get(key)
+            if row is not None:
+                labels[row], origin[row] = label, FINAL_FROM.index(source)
         return {"keys": self._dataset_keys(int(dataset_id)), "labels": labels, "origin": origin,
                 "votes": votes, "sources": sources, "versions": versions, "class_names": names,
                 "dtype": str(self._dataset_row(dataset_id)[2])}
+
+    def final_label_overrides(self, run_id: int) -> pd.DataFrame:
+        """The items whose final label in a run a person gave (the rule of :meth:`explain`), by item id.
+
+        A run that keeps its labels in Parquet partitions (the Dask engine) is
+        read a partition at a time; these few labels are what is laid over
+        the label model's there, as :meth:`final_labels` does for a local run.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per item: ``item_id`` (as the store keys it: a string),
+            ``label`` (class id in the run's classes) and ``label_from``
+            (``"correction"``, or ``"annotation"``, which wins: a human answer
+            recorded before the run finished).
+        """
+        dataset_id, _, _, finished = self._run_row(run_id)
+        overrides = self._overrides(int(run_id), int(dataset_id), finished, self._run_classes(int(run_id))[1],
+                                    self.run_class_renames(int(run_id)))
+        return overrides.rename(columns={"item_key": "item_id"}).reset_index(drop=True)
+
+    def _overrides(self, run_id: int, dataset_id: int, finished: Any, names: list[str] | None,
+                   renames: dict[str, str]) -> pd.DataFrame:
+        """``item_key, label, label_from`` of the corrections, then the answers, that apply to a run; one per item."""
+        keys: list[str] = []
+        labels: list[int] = []
+        sources: list[str] = []
+        for c in self._corrections_for(run_id, dataset_id, finished, None):
+            label = mapped_class(c["new_class"], c["new_label"], names, renames)
+            if label is not None:
+                keys.append(str(c["item_key"]))
+                labels.append(int(label))
+                sources.append("correction")
+        human = self._human_labels(dataset_id, names, renames, finished, "ignore", None)
+        used = human[human["label"] >= 0]
+        keys += [str(k.item() if isinstance(k, np.generic) else k) for k in used["item_id"]]
+        labels += [int(v) for v in used["label"]]
+        sources += ["annotation"] * len(used)
+        frame = pd.DataFrame({"item_key": pd.Series(keys, dtype=object), "label": np.asarray(labels, dtype=np.int64),
+                              "label_from": pd.Series(sources, dtype=object)})
+        return frame.drop_duplicates("item_key", keep="last")  # the last word on an item: an answer over a correction
 
     def _item_rows_of(self, dataset_id: int, keys: list[str]) -> dict[str, int]:
         if not keys:

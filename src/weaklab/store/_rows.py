@@ -89,7 +89,8 @@ class StoreBase(LookupMixin):
 
     # ------------------------------------------------------------------ class names of a run
     def run_class_names(self, run_id: int) -> list[str] | None:
-        """The class names recorded with a run's label matrix or soft labels (None when it recorded none)."""
+        """The class names recorded with a run's label matrix or soft labels, or (a Dask run) its partitioned votes
+        (None when it recorded none)."""
         self._run_row(run_id)
         names = self._run_classes(int(run_id))[1]
         return None if names is None else [str(n) for n in names]
@@ -100,8 +101,14 @@ class StoreBase(LookupMixin):
             "SELECT a.n_classes, a.class_names FROM run_applications r JOIN applications a USING "
             "(application_id) WHERE r.run_id = ? UNION ALL SELECT n_classes, class_names FROM soft_labels "
             "WHERE run_id = ?", [run_id, run_id])
-        if not rows:
-            return None, None
+        if not rows:  # a run of the Dask engine records its classes with its partitioned votes
+            votes = self._query("SELECT manifest FROM partitioned WHERE run_id = ? AND kind = 'votes' "
+                                "ORDER BY created_at DESC LIMIT 1", [run_id])
+            manifest = loads(votes[0][0]) if votes else None
+            if not isinstance(manifest, dict) or manifest.get("n_classes") is None:
+                return None, None
+            names = manifest.get("class_names")
+            return int(manifest["n_classes"]), [str(n) for n in names] if names else None
         named = [r for r in rows if r[1] is not None]
         k, names = named[0] if named else rows[0]
         return int(k), loads(names)
