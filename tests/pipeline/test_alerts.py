@@ -69,3 +69,29 @@ def test_below_chance_still_fires_when_too_few_gold_votes_say_otherwise():
     """Two right votes do not settle it (95 % Wilson lower bound 0.34 < chance 0.5)."""
     frame = pd.DataFrame({"est_accuracy": [0.2], "correct": [2], "incorrect": [0]}, index=["few"])
     assert [a.kind for a in detect_alerts(frame, n_classes=2)] == ["below_chance"]
+
+
+def test_below_chance_needs_the_sources_own_votes_to_show_it():
+    """An estimate of 20 % (chance 50 %) on 200 votes is an error; on 3 votes it could be chance (95 % Wilson upper
+    bound 0.63): no error for that source, one run-wide warning naming it with its votes instead."""
+    frame = pd.DataFrame({"est_accuracy": [0.2, 0.2, 0.9], "n_votes": [200, 3, 50]},
+                         index=["many_votes", "three_votes", "good"])
+    alerts = detect_alerts(frame, n_classes=2)
+    assert [(a.source, a.kind, a.severity) for a in alerts] == [
+        (None, "below_chance_few_votes", "warning"), ("many_votes", "below_chance", "error")]
+    assert "three_votes (20% on 3 votes)" in alerts[0].message and "many_votes" not in alerts[0].message
+
+
+def test_many_crowd_workers_below_chance_on_a_handful_of_votes_make_one_warning():
+    """A thousand workers with 1-3 votes each, 40 of them estimated below chance: one warning counting the 40 and
+    naming the five lowest estimates (not 40 errors); a worker with 0 votes never counts."""
+    rng = np.random.default_rng(0)
+    accuracy = np.r_[rng.uniform(0.0, 0.3, 40), rng.uniform(0.6, 1.0, 960)]
+    votes = rng.integers(1, 4, 1000)
+    votes[0] = 0
+    frame = pd.DataFrame({"est_accuracy": accuracy, "n_votes": votes}, index=[f"w{i}" for i in range(1000)])
+    alerts = detect_alerts(frame, n_classes=2)
+    assert [a.kind for a in alerts] == ["below_chance_few_votes"]
+    assert alerts[0].value == 39 and "and 34 more" in alerts[0].message
+    lowest = frame.iloc[1:40].sort_values("est_accuracy").index[:5]
+    assert all(name in alerts[0].message for name in lowest)

@@ -73,7 +73,8 @@ def _record_run(store: Store, run_id: int, dataset_id: int, L: LabelMatrix, stat
     store.add_end_model_run(run_id, "tfidf_logreg", params={"C": 4.0}, metrics=result.end_model,
                             calibration=calibration(proba, gold, random_state=0))
     current = stats.copy()
-    current["coverage"] = L.votes_per_source() / max(1, L.n_items)
+    current["n_votes"] = L.votes_per_source()
+    current["coverage"] = current["n_votes"] / max(1, L.n_items)
     result.alerts = record_alerts(store, run_id, dataset_id, current, n_classes=L.n_classes)
 
 

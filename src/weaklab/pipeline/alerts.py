@@ -13,9 +13,17 @@ per source, as :meth:`Store.source_history` and the pipeline record them):
   ``dominance`` of the items that have any vote (statistic ``decides``), or it
   holds more than ``dominance`` of the label model's total weight
   (``weight_share``, when there are at least three sources);
-* ``below_chance`` — its estimated accuracy is below chance, ``1 / k``, and
-  its votes on dev gold (columns ``correct``/``incorrect``, when given) do
-  not put its accuracy above chance (95 % Wilson interval).
+* ``below_chance`` — its estimated accuracy is below chance, ``1 / k``, by
+  more than its own votes can explain (with ``n_votes`` given: the 95 %
+  Wilson interval of the estimate over that many votes lies below chance),
+  and its votes on dev gold (columns ``correct``/``incorrect``, when given)
+  do not put its accuracy above chance;
+* ``below_chance_few_votes`` — one run-wide warning for the sources whose
+  estimate is below chance by less than their votes can tell apart from
+  chance (crowd workers who answered a handful of items), naming the worst
+  few, instead of one error per source. The estimate is read as a share of
+  the source's votes: an approximation (the label model's estimate is not a
+  count), which only decides between an error and this warning.
 """
 
 from __future__ import annotations
@@ -114,7 +122,8 @@ def detect_alerts(current: pd.DataFrame, previous: pd.DataFrame | None = None, *
     current : pandas.DataFrame
         One row per source (index = source name); any of the columns
         ``coverage``, ``conflicts``, ``est_accuracy``, ``decides``,
-        ``weight_share`` (NaN = unknown).
+        ``weight_share``, ``n_votes`` (votes the source cast),
+        ``correct``/``incorrect`` (its votes on dev gold) (NaN = unknown).
     previous : pandas.DataFrame, optional
         The same for the previous run; sources new in ``current`` are compared
         with nothing.
@@ -144,10 +153,12 @@ def detect_alerts(current: pd.DataFrame, previous: pd.DataFrame | None = None, *
     k = check_int("n_classes", n_classes, low=2)
     limits = thresholds if thresholds is not None else AlertThresholds()
     alerts: list[Alert] = []
+    unsure: list[tuple[str, float, float]] = []
     for source, row in current.iterrows():
         before = _row_of(previous, source)
         alerts += _changes(str(source), row, before, limits)
-        alerts += _state(str(source), row, k, limits, n_sources=len(current))
+        alerts += _state(str(source), row, k, limits, n_sources=len(current), unsure=unsure)
+    alerts += _few_votes(unsure, k)
     return sorted(alerts, key=lambda a: (a.source or "", a.kind))
 
 
@@ -198,7 +209,32 @@ def _gold_above(row: pd.Series, chance: float) -> bool:
     return bool(float(lower) > chance)
 
 
-def _state(source: str, row: pd.Series, k: int, limits: AlertThresholds, *, n_sources: int) -> list[Alert]:
+def _below_by_evidence(accuracy: float, n_votes: float, chance: float) -> bool:
+    """Whether an estimate below chance stays below it over the source's ``n_votes`` (95 % Wilson upper bound).
+
+    Unknown ``n_votes`` (NaN) trusts the estimate, as before the count was recorded.
+    """
+    if math.isnan(n_votes):
+        return True
+    _, upper = wilson_interval(accuracy * n_votes, n_votes)
+    return bool(float(upper) < chance)
+
+
+def _few_votes(unsure: list[tuple[str, float, float]], k: int) -> list[Alert]:
+    """One warning for the sources below chance on too few votes to tell (the lowest estimates named first)."""
+    if not unsure:
+        return []
+    worst = sorted(unsure, key=lambda u: (u[1], -u[2], u[0]))
+    named = ", ".join(f"{name} ({acc:.0%} on {int(n)} vote{'s' if n != 1 else ''})" for name, acc, n in worst[:5])
+    more = f" and {len(worst) - 5} more" if len(worst) > 5 else ""
+    return [Alert("below_chance_few_votes", None, "warning",
+                  f"{len(worst)} source(s) have an estimated accuracy below chance ({1 / k:.1%}), by less than "
+                  f"their own votes can tell apart from chance: {named}{more}; watch them as they vote more",
+                  float(len(worst)))]
+
+
+def _state(source: str, row: pd.Series, k: int, limits: AlertThresholds, *, n_sources: int,
+           unsure: list[tuple[str, float, float]]) -> list[Alert]:
     out = []
     decides, share = _value(row, "decides"), _value(row, "weight_share")
     if decides > limits.dominance:
@@ -208,9 +244,12 @@ def _state(source: str, row: pd.Series, k: int, limits: AlertThresholds, *, n_so
     elif n_sources >= 3 and share > limits.dominance:
         out.append(Alert("dominates", source, "warning",
                          f"{source} dominates: it holds {share:.1%} of the label model's total weight", share))
-    accuracy = _value(row, "est_accuracy")
-    if accuracy < 1.0 / k and not _gold_above(row, 1.0 / k):
-        out.append(Alert("below_chance", source, "error",
-                         f"{source}: estimated accuracy {accuracy:.1%} is below chance ({1 / k:.1%}); "
-                         "check its label or drop it", accuracy))
+    accuracy, n_votes = _value(row, "est_accuracy"), _value(row, "n_votes")
+    if accuracy < 1.0 / k and not n_votes < 1 and not _gold_above(row, 1.0 / k):  # 0 votes: no estimate to judge
+        if _below_by_evidence(accuracy, n_votes, 1.0 / k):
+            out.append(Alert("below_chance", source, "error",
+                             f"{source}: estimated accuracy {accuracy:.1%} is below chance ({1 / k:.1%}); "
+                             "check its label or drop it", accuracy))
+        else:
+            unsure.append((source, accuracy, n_votes))
     return out

@@ -469,7 +469,8 @@ class Project:
         if stats is None:
             return
         current = stats.copy()
-        current["coverage"] = state.matrix.votes_per_source() / max(1, state.n_items)
+        current["n_votes"] = state.matrix.votes_per_source()
+        current["coverage"] = current["n_votes"] / max(1, state.n_items)
         result.alerts = record_class_alerts(
             store, result.run_id, self.config.dataset_name, self.config.class_names, self.config.class_renames,
             source_versions(state.lfs, state.crowd), state.matrix,
