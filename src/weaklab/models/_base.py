@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 from abc import ABCMeta, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, overload
 
@@ -28,10 +29,67 @@ from .._core.validation import Checker, check_choice, check_class_balance, check
 from ..errors import NotFittedError, ValidationError
 from ._posterior import predict_with_confusion
 
-__all__ = ["LabelModel", "ConfusionLabelModel", "StateShapes", "known_class_balance", "GOLD_SAMPLING"]
+__all__ = ["LabelModel", "ConfusionLabelModel", "StateShapes", "known_class_balance", "GOLD_SAMPLING",
+           "check_gold_sampling", "gold_sampling_kind", "random_gold"]
 
 GOLD_SAMPLING = ("random", "active")
 """How the gold items were chosen: a uniform random sample, or by a query strategy (active learning)."""
+
+
+def check_gold_sampling(gold_sampling: Any, n_items: int) -> str | np.ndarray:
+    """Validate ``fit``'s ``gold_sampling``: ``"random"``, ``"active"``, or one of those per item.
+
+    Returns the string, or the per-item values as an ``(n_items,)`` array of str.
+
+    Examples
+    --------
+    >>> check_gold_sampling("active", 3)
+    'active'
+    >>> check_gold_sampling(["random", "active", "random"], 3).tolist()
+    ['random', 'active', 'random']
+    """
+    if isinstance(gold_sampling, str):
+        return str(check_choice("gold_sampling", gold_sampling, GOLD_SAMPLING))
+    values = np.asarray(gold_sampling, dtype=object) if isinstance(gold_sampling, (list, tuple, np.ndarray)) else None
+    if values is None or values.shape != (n_items,) or not all(isinstance(v, str) and v in GOLD_SAMPLING
+                                                                  for v in values.tolist()):
+        raise fail("gold_sampling", f"'random', 'active', or an array of shape ({n_items},) holding one of them per "
+                   "item (how that item's gold was chosen)", gold_sampling)
+    return values.astype(str)
+
+
+def random_gold(gold: np.ndarray | None, gold_sampling: str | np.ndarray) -> np.ndarray | None:
+    """The gold drawn at random: all of ``gold`` (``"random"``), none (``"active"``), or its items marked ``"random"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> random_gold(np.array([0, 1, -1]), np.array(["random", "active", "active"])).tolist()
+    [0, -1, -1]
+    >>> random_gold(np.array([0, 1, -1]), "active") is None
+    True
+    """
+    if gold is None or isinstance(gold_sampling, str):
+        return None if gold_sampling == "active" else gold
+    kept = np.where(gold_sampling == "active", -1, gold)
+    return kept if (kept >= 0).any() else None
+
+
+def gold_sampling_kind(gold: np.ndarray | None, gold_sampling: str | np.ndarray) -> str:
+    """``"random"``, ``"active"``, or ``"mixed"`` when the known gold items hold both kinds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gold_sampling_kind(np.array([0, 1, -1]), np.array(["random", "active", "active"]))
+    'mixed'
+    >>> gold_sampling_kind(np.array([0, -1, -1]), np.array(["random", "active", "active"]))
+    'random'
+    """
+    if isinstance(gold_sampling, str):
+        return gold_sampling
+    kinds = set() if gold is None else set(gold_sampling[gold >= 0].tolist())
+    return "mixed" if len(kinds) > 1 else (kinds.pop() if kinds else "random")
 
 #: Shapes of state arrays: name -> dims, each "m" (sources), "k" (classes), an int, or None (any).
 StateShapes = dict[str, tuple[str | int | None, ...]]
@@ -97,7 +155,7 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
         n_classes: int | None = None,
         gold: Any = None,
         class_balance: Any = None,
-        gold_sampling: str = "random",
+        gold_sampling: str | Sequence[str] | np.ndarray = "random",
     ) -> LabelModel:
         """Learn the sources' reliability from the votes ``L``.
 
@@ -114,8 +172,9 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
             balance only.
         class_balance : array-like of shape (k,), optional
             Class prior; estimated when omitted.
-        gold_sampling : {"random", "active"}, default="random"
-            How the gold items were chosen. ``"random"``: a uniform random
+        gold_sampling : {"random", "active"} or array-like of shape (n_items,), default="random"
+            How the gold items were chosen (one value for all, or one per
+            item when they were chosen in different ways). ``"random"``: a uniform random
             sample of the items, so statistics of the gold items (class
             frequencies, each source's accuracy on them) estimate those of
             all items. ``"active"``: chosen by a query strategy (active
@@ -124,7 +183,9 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
             reweight them by. Models that use gold only as the observed
             labels of its items in a likelihood over all items (Dawid-Skene,
             GLAD, MACE clamp them; valid when the choice depended on what
-            was observed) still use it; the others ignore it.
+            was observed) still use it; the others ignore it. Per item,
+            each gold item is treated as its own value says (the others use
+            the ``"random"`` items only).
 
         Returns
         -------
@@ -144,7 +205,7 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
             from ._partitioned import fit_partitioned
 
             fit_partitioned(self, L, gold=gold, class_balance=class_balance,
-                            gold_sampling=check_choice("gold_sampling", gold_sampling, GOLD_SAMPLING))
+                            gold_sampling=check_gold_sampling(gold_sampling, L.n_items))
             return self
         validate_params(self, self._parameter_spec)
         L = as_label_matrix(L, n_classes)
@@ -153,7 +214,7 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
             "gold", gold, L.n_classes, length=L.n_items, allow_abstain=True
         )
         balance = check_class_balance("class_balance", class_balance, L.n_classes)
-        self._fit_sampled(L, gold_arr, balance, check_choice("gold_sampling", gold_sampling, GOLD_SAMPLING))
+        self._fit_sampled(L, gold_arr, balance, check_gold_sampling(gold_sampling, L.n_items))
         self.n_sources_ = L.n_sources
         self.n_classes_ = L.n_classes
         self.source_names_ = list(L.source_names)
@@ -170,10 +231,10 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
             raise fail("L", "at least one non-abstain vote", got_text="a matrix in which every vote abstains")
 
     def _fit_sampled(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None,
-                     gold_sampling: str) -> None:
+                     gold_sampling: str | np.ndarray) -> None:
         """``_fit`` with gold chosen by a query strategy dropped unless the model only clamps it."""
-        if gold_sampling == "active" and not self._clamps_gold:
-            gold = None
+        if not self._clamps_gold:
+            gold = random_gold(gold, gold_sampling)
         self._fit(L, gold, class_balance)
 
     @abstractmethod

@@ -20,6 +20,7 @@ from .._core.dataset_io import join, write_frame
 from .._core.partition_stats import MAX_OVERLAP_DIM, PartitionStatistics
 from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, PartitionedSoftLabels, proba_columns, soft_file
 from .._core.validation import check_class_balance, check_labels, fail, validate_params
+from ._base import random_gold
 from ._onehot import one_hot_from_dense
 from ._votes import VoteData
 
@@ -34,18 +35,21 @@ SOFT_LABELS_DIR = "soft_labels"
 
 
 def fit_partitioned(model: LabelModel, plm: PartitionedLabelMatrix, *, gold: Any, class_balance: Any,
-                    gold_sampling: str = "random") -> None:
+                    gold_sampling: str | np.ndarray = "random") -> None:
     """Fit ``model`` on the reduced statistics of ``plm`` (validates, then calls ``model._fit_reduced``).
 
     ``gold`` follows the in-memory rules: ``(n_items,)`` with -1 for unknown,
-    ignored when chosen by a query strategy (``gold_sampling="active"``) and
-    the model does not clamp it, taken only by ``fits_partitioned_gold`` models.
+    ignored when chosen by a query strategy (``gold_sampling="active"``, or
+    the items marked ``"active"`` of a per-item array) and the model does
+    not clamp it, taken only by ``fits_partitioned_gold`` models.
     """
     validate_params(model, model._parameter_spec)
     name = type(model).__name__
     if gold is not None:
         gold = check_labels("gold", gold, plm.n_classes, length=plm.n_items, allow_abstain=True)
-        if not (gold >= 0).any() or (gold_sampling == "active" and not model._clamps_gold):
+        if not model._clamps_gold:
+            gold = random_gold(gold, gold_sampling)
+        if gold is not None and not (gold >= 0).any():
             gold = None
     if gold is not None and not model.fits_partitioned_gold:
         raise fail("gold", f"None when {name} is fitted on a PartitionedLabelMatrix (models with "

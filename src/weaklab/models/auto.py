@@ -73,7 +73,7 @@ from ._auto_select import (
     shift_threshold,
     spread,
 )
-from ._base import LabelModel, StateShapes
+from ._base import LabelModel, StateShapes, gold_sampling_kind, random_gold
 from ._gold_choice import gold_decision
 from ._gold_nested import gold_cv_nested, inner_thresholded, nested_check
 from ._nogold import combined_proba, estimated_source_accuracy, fit_without_gold
@@ -270,8 +270,9 @@ class AutoLabelModel(LabelModel):
         The chosen model's class balance.
     candidate_seconds_ : dict of str to float
         Wall time spent on each candidate (not saved by :meth:`to_state`).
-    gold_sampling_ : {"random", "active"}
-        How ``fit`` was told the gold items were chosen.
+    gold_sampling_ : {"random", "active", "mixed"}
+        How ``fit`` was told the gold items were chosen (``"mixed"``: a
+        per-item ``gold_sampling`` marked some known items of each kind).
 
     Notes
     -----
@@ -305,6 +306,14 @@ class AutoLabelModel(LabelModel):
     optimum, e.g. WRENCH SMS with 20 random answers, 83 % -> 36 % test
     accuracy in 1 of 5 draws.) Pass ``"random"`` only when the gold items
     are a uniform random sample (a held-out dev set, random review).
+
+    **Gold of both kinds** (``gold_sampling`` an array with ``"random"`` or
+    ``"active"`` per item, e.g. a random sample of a data file's gold beside
+    review-queue answers): only the items marked ``"random"`` are gold here,
+    to score the candidates, fit the ``+gold`` ones and count toward
+    ``min_gold``, exactly as if ``fit`` got them alone with
+    ``gold_sampling="random"``; the others are left out, as all answers are
+    with ``"active"`` above, and ``reason_`` says how many.
 
     **Without gold** majority vote is the anchor and a candidate replaces it
     only on evidence (:mod:`weaklab.models._trust`). Items are split in two
@@ -377,23 +386,29 @@ class AutoLabelModel(LabelModel):
         self._fit_sampled(L, gold, class_balance, "random")
 
     def _fit_sampled(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None,
-                     gold_sampling: str) -> None:
+                     gold_sampling: str | np.ndarray) -> None:
         rng = check_random_state(self.random_state, "AutoLabelModel(random_state=...)")
         salt, seed = (int(x) for x in rng.integers(0, 2**31 - 1, size=2))
         named = [(n, e) for n, e in _named_candidates(self.candidates, L) if L.n_sources >= e._min_sources]
+        kind, n_biased = gold_sampling_kind(gold, gold_sampling), 0
+        if kind == "mixed":  # the random part alone is gold (see Notes); the biased part is counted and left out
+            n_biased = int(np.sum(gold >= 0))  # type: ignore[operator]
+            gold = random_gold(gold, gold_sampling)
+            n_biased -= int(np.sum(gold >= 0))  # type: ignore[operator]
         n_gold = 0 if gold is None else int(np.sum(gold >= 0))
         self.candidate_seconds_: dict[str, float] = {}
         self.members_: list[tuple[str, float]] = []
         self.member_models_: list[LabelModel] = []
         self.lone_vote_balance_: np.ndarray | None = None
         self.no_vote_proba_: np.ndarray | None = None
-        self.gold_sampling_ = gold_sampling
-        if n_gold < self.min_gold or gold_sampling != "random":
+        self.gold_sampling_ = kind
+        self._n_biased = n_biased
+        if n_gold < self.min_gold or kind == "active":
             self._fit_without_gold(named, L, class_balance, salt, seed, n_gold)
             return
         with warnings.catch_warnings():  # its "close choice" warning is what the gold below settles
             warnings.simplefilter("ignore", UserWarning)
-            self._fit_without_gold(named, L, class_balance, salt, seed, 0)
+            self._fit_without_gold(named, L, class_balance, salt, seed, 0, quiet=True)
         known = np.flatnonzero(gold >= 0)  # type: ignore[operator]
         anchor = self._predict_proba(L.select_items(known))  # the no-gold choice: what gold must beat
         rows, scorer = self._select_with_gold(named, L, gold, class_balance, salt, seed, anchor)  # type: ignore[arg-type]
@@ -425,7 +440,7 @@ class AutoLabelModel(LabelModel):
         self.threshold_ = None if np.isnan(best["threshold"]) else float(best["threshold"])
         prior = np.asarray(self.best_model_.class_balance_, dtype=np.float64)
         self.class_balance_ = self._adjust(prior[None, :])[0]
-        self.reason_ = self._reason(n_gold, ok, evidence) + (f"; {note}" if note else "")
+        self.reason_ = self._reason(n_gold, ok, evidence) + (f"; {note}" if note else "") + self._biased_note()
         self.source_accuracy_ = _source_accuracy_of(self.best_model_, L, salt)
         logger.info("AutoLabelModel: %s", self.reason_)
 
@@ -441,7 +456,7 @@ class AutoLabelModel(LabelModel):
                    "one-sided lower bound above 0)")
         names = [n for n, _ in self.members_]
         choice = self.selected_ if len(names) < 2 else "the weighted average of " + ", ".join(names)
-        self.reason_ = f"kept the choice made without gold ({choice}): {why}; see scores_"
+        self.reason_ = f"kept the choice made without gold ({choice}): {why}; see scores_" + self._biased_note()
         logger.info("AutoLabelModel: %s", self.reason_)
 
     def _select_with_gold(self, named: list[tuple[str, LabelModel]], L: LabelMatrix, gold: np.ndarray,
@@ -502,11 +517,14 @@ class AutoLabelModel(LabelModel):
         return rows
 
     def _fit_without_gold(self, named: list[tuple[str, LabelModel]], L: LabelMatrix,
-                          balance: np.ndarray | None, salt: int, seed: int, n_gold: int) -> None:
+                          balance: np.ndarray | None, salt: int, seed: int, n_gold: int, quiet: bool = False) -> None:
         """Majority vote unless candidates beat it with evidence; then their combination (see ``_trust``)."""
         note = f" ({n_gold} gold labels < min_gold={self.min_gold})" if n_gold else " (no gold labels)"
         if n_gold and self.gold_sampling_ == "active":
             note = f" ({n_gold} gold labels chosen by active learning: a biased sample, not used)"
+        elif self._n_biased and not quiet:
+            note = (f" ({n_gold} gold labels drawn at random < min_gold={self.min_gold}; {self._n_biased} more "
+                    "chosen by active learning: a biased sample, not used)")
         out = fit_without_gold(named, L, balance, salt, seed, self.candidate_seconds_, note)
         self.criterion_, self.metric_, self.positive_, self.threshold_ = out.criterion, "gain_over_majority", 1, None
         self.scores_, self.selected_, self.reason_ = out.scores, out.selected, out.reason
@@ -519,6 +537,12 @@ class AutoLabelModel(LabelModel):
         balances = np.array([np.asarray(m.class_balance_, dtype=np.float64) for m in out.models])
         self.class_balance_ = weights @ balances / weights.sum()
         logger.info("AutoLabelModel: %s", self.reason_)
+
+    def _biased_note(self) -> str:
+        """What a fit with gold of both kinds says of the gold it left out ("" when none)."""
+        if not self._n_biased:
+            return ""
+        return f"; {self._n_biased} gold labels chosen by active learning not used (a biased sample)"
 
     def _reason(self, n_gold: int, ok: pd.DataFrame, evidence: str = "") -> str:
         best = ok.iloc[0]
