@@ -127,6 +127,8 @@ def _headline(metrics: dict[str, Any]) -> str:
     lm, em = metrics.get("label_model") or {}, metrics.get("end_model") or {}
     if "accuracy" in lm:
         parts.append(f"label model acc {_pct(lm['accuracy'])}")
+    if lm.get("n_file_gold_for_fit"):  # the file's gold outside the dev split ([data].fit_gold) fed the fit
+        parts.append(f"fit on {lm['n_file_gold_for_fit']} file gold ({lm.get('file_gold_sampling', 'random')})")
     for who, values in (("label model", lm), ("end model", em)):
         if isinstance(values.get("span_f1"), dict):
             parts.append(f"{who} span F1 {_pct(values['span_f1']['micro']['f1'])}")
@@ -342,7 +344,13 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
         console.print(f"[yellow]{name}[/]: {fault['n']} item(s) raised, counted as abstentions (lfs.on_error = "
                       f"\"abstain\"), e.g. {fault.get('error')} on item {fault.get('item_id')!r}", markup=True,
                       highlight=False)
-    for line in answer_lines(metrics.get("answers") or {}, (metrics.get("label_model") or {}).get("n_gold_for_fit")):
+    from ..pipeline.fit_gold import fit_gold_lines
+
+    label_model = metrics.get("label_model") or {}
+    for line in fit_gold_lines(label_model):
+        console.print(line, markup=False, highlight=False)
+    for line in answer_lines(metrics.get("answers") or {},
+                             label_model.get("n_answers_for_fit", label_model.get("n_gold_for_fit"))):
         console.print(line)
     for alert in result.alerts:
         console.print(f"[yellow]alert[/] {alert.kind}: {alert.message}")

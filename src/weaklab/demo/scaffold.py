@@ -23,9 +23,11 @@ name = "{name}"
 path = "data/comments.csv"
 id_column = "comment_id"
 text_field = "text"
-gold_column = "label"         # gold class names, used only on the dev rows below (empty = unknown)
+gold_column = "label"         # gold class names (empty = unknown): the dev rows' gold scores the runs
 split_column = "split"
 dev_value = "dev"
+# fit_gold = 50               # the label model fits on at most 50 gold rows outside the dev split, drawn
+                              # at random ("all": every one; default "none": only the dev gold is read)
 
 [labels]
 classes = ["HAM", "SPAM"]

@@ -16,7 +16,14 @@ Every table and key is optional except ``[data].path`` and the sources: ``[lfs].
     text_field = "text"                # the text the end model reads
     gold_column = "label"              # optional gold labels (class ids or names; empty = unknown)
     split_column = "split"             # optional; rows whose value is dev_value form the dev set
-    dev_value = "dev"
+    dev_value = "dev"                  # (their gold only scores runs: it never reaches the label model)
+    fit_gold = "none"                  # gold on rows OUTSIDE the dev split that the label model fits on:
+                                       # "none" (default: only scored runs read gold), "all", or a number N:
+                                       # a random sample of at most N such rows (seeded, stable when rows are
+                                       # added or reordered). Needs gold_column and split_column; these rows
+                                       # count as a random sample (gold_sampling "random", beside review-queue
+                                       # answers, which stay "active"), so do not point it at rows picked by
+                                       # hand; rows of every split but dev_value are taken (a test split too)
 
     [labels]
     classes = ["HAM", "SPAM"]          # labeling functions may vote these names (return "SPAM"), and human
@@ -109,12 +116,14 @@ CONFIG_NAME = "weaklab.toml"
 DEFAULT_LABEL_MODEL = "AutoLabelModel"
 
 _STR, _INT, _FLOAT, _BOOL, _LIST, _TABLE = "a string", "an integer", "a number", "true or false", "a list", "a table"
+_FIT_GOLD = ('"none", "all" or an integer >= 0 (the most gold rows outside the dev split, drawn at random, that the '
+             'label model fits on)')
 
 #: table -> key -> expected kind (the schema of weaklab.toml).
 SCHEMA: dict[str, dict[str, str]] = {
     "project": {"name": _STR},
     "data": {"path": _STR, "format": _STR, "id_column": _STR, "text_field": _STR, "gold_column": _STR,
-             "split_column": _STR, "dev_value": _STR, "image_column": _STR},
+             "split_column": _STR, "dev_value": _STR, "image_column": _STR, "fit_gold": _FIT_GOLD},
     "labels": {"classes": _LIST, "rename": _TABLE},
     "lfs": {"module": _STR, "attribute": _STR, "on_error": _STR, "generated": _STR},
     "label_model": {"name": _STR, "params": _TABLE},
@@ -203,6 +212,12 @@ class ProjectConfig:
         if "label_model" not in self.values and self.label_model_name == DEFAULT_LABEL_MODEL:
             return {"random_state": 0}
         return dict(self.get("label_model", "params", {}))
+
+    @property
+    def fit_gold(self) -> str | int:
+        """``[data].fit_gold``: ``"none"`` (default), ``"all"``, or the most gold rows outside dev to fit on."""
+        value = self.get("data", "fit_gold", "none")
+        return value if isinstance(value, str) else int(value)
 
     @property
     def is_tagging(self) -> bool:
@@ -299,6 +314,7 @@ def _validated(file: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     _check_renames(file, out.get("labels", {}))
     _check_task(file, out)
     check_engine(file, out.get("engine", {}))
+    _check_fit_gold(file, out)
     return out
 
 
@@ -377,10 +393,15 @@ def _end_model_params(file: Path, where: str, value: Any) -> None:
             raise _bad(file, f"{where}.{key}", expected, f"{type(item).__name__} {item!r}")
 
 
+def _fit_gold_value(file: Path, where: str, value: Any) -> None:
+    if value not in ("none", "all") and not _is_int(value, 0):
+        raise _bad(file, where, _FIT_GOLD, f"{type(value).__name__} {value!r}")
+
+
 _VALUE_CHECKS = {("issues", "method"): _issue_method, ("issues", "max_issues"): _at_least(0),
                  ("query", "n"): _at_least(1), ("end_model", "params"): _end_model_params,
                  ("engine", "n_workers"): _at_least(1), ("engine", "partition_rows"): _at_least(1),
-                 ("engine", "scheduler"): check_scheduler}
+                 ("engine", "scheduler"): check_scheduler, ("data", "fit_gold"): _fit_gold_value}
 
 
 #: The parameters of the crf end model (weaklab.sequence.CRFTagger): key -> (what is expected, its check).
@@ -462,7 +483,28 @@ def _check_renames(file: Path, labels: Mapping[str, Any]) -> None:
                        f"or answer {old!r} could mean either); drop the rename, or rename the class {old!r} too")
 
 
+def _check_fit_gold(file: Path, out: dict[str, dict[str, Any]]) -> None:
+    """``[data].fit_gold`` other than "none" needs gold and split columns, and the local classification engine."""
+    data = out.get("data", {})
+    value = data.get("fit_gold", "none")
+    if value in ("none", 0):
+        return
+    needs = (("gold_column", "a gold column to fit on ([data].gold_column)"),
+             ("split_column", "a split column ([data].split_column): without one every gold row is dev, held out "
+                              "to score runs, and none is left to fit on"))
+    for key, expected in needs:
+        if key not in data:
+            raise _bad(file, "data.fit_gold", f'"none" without {expected}', repr(value))
+    if out.get("task", {}).get("kind") == "tagging":
+        raise _bad(file, "data.fit_gold", '"none" in a tagging project (its gold spans only score runs)', repr(value))
+    if out.get("engine", {}).get("kind") == "dask":
+        raise _bad(file, "data.fit_gold", '"none" on the Dask engine (it fits on the human answers only; set '
+                   '[engine].kind = "local" to fit on the file\'s gold)', repr(value))
+
+
 def _is_kind(value: Any, kind: str) -> bool:
+    if kind == _FIT_GOLD:
+        return isinstance(value, (str, int)) and not isinstance(value, bool)
     if kind == _INT:
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == _FLOAT:

@@ -22,7 +22,7 @@ from .config import ProjectConfig
 
 __all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "load_span_lfs",
            "check_lf_columns", "data_fingerprint", "gold_labels", "gold_class_id", "refused_gold",
-           "rename_hint", "dev_mask", "run_gold", "gold_rows",
+           "rename_hint", "dev_mask", "run_gold", "gold_rows", "fit_gold_rows",
            "item_hashes", "item_ids_of"]
 
 
@@ -315,6 +315,58 @@ def gold_rows(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
 
         return np.asarray(tagging_items(config, frame).dev, dtype=bool)
     return run_gold(config, frame)[1]
+
+
+def fit_gold_rows(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray, dev: np.ndarray, *,
+                  random_state: int = 0) -> np.ndarray:
+    """The rows whose gold in the data file the label model fits on (``[data].fit_gold``).
+
+    Of the rows that hold gold outside the dev split: none (``"none"``, the
+    default), all (``"all"``), or at most ``N`` drawn at random: the ``N``
+    whose item ids hash lowest under ``random_state``, so the draw does not
+    depend on the order of the rows, adding rows keeps the drawn ones unless
+    a new one hashes lower, and a larger ``N`` draws a superset. Dev rows are
+    never among them.
+
+    Parameters
+    ----------
+    config : ProjectConfig
+    frame : pandas.DataFrame
+        The project's data.
+    gold, dev : ndarray of shape (n,)
+        The run's gold class ids (-1 where unknown) and dev mask (:func:`run_gold`).
+    random_state : int, default=0
+        Salts the draw (the project's seed).
+
+    Returns
+    -------
+    ndarray of shape (n,) of bool
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import init_project, load_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> config = load_config(folder)
+    >>> frame = load_data(config)
+    >>> gold, dev = run_gold(config, frame)
+    >>> int(fit_gold_rows(config, frame, gold, dev).sum())  # fit_gold = "none" by default
+    0
+    """
+    outside = (np.asarray(gold) >= 0) & ~np.asarray(dev, dtype=bool)
+    option = config.fit_gold
+    if option == "none" or not outside.any():
+        return np.zeros(len(frame), dtype=bool)
+    if option == "all" or int(option) >= int(outside.sum()):
+        return outside
+    rows = np.flatnonzero(outside)
+    ids = pd.Series([str(v) for v in item_ids_of(config, frame)[rows].tolist()])
+    salt = f"fitgold{int(random_state) % 10**9:09d}"  # hash_pandas_object takes a 16-character key
+    ranks = pd.util.hash_pandas_object(ids, index=False, hash_key=salt).to_numpy(dtype=np.uint64)
+    chosen = np.zeros(len(frame), dtype=bool)
+    chosen[rows[np.argsort(ranks, kind="stable")[: int(option)]]] = True
+    return chosen
 
 
 #: The default file name of the LF module ``weaklab generate`` writes (``[lfs].generated``).

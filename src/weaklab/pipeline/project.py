@@ -57,10 +57,12 @@ from .crowd import (
     record_crowd_sources,
     source_versions,
 )
+from .fit_gold import fit_gold_lineage, with_file_gold
 from .image_model import trained_image_model
 from .loading import (
     check_lf_columns,
     data_fingerprint,
+    fit_gold_rows,
     item_hashes,
     item_ids_of,
     load_data,
@@ -319,10 +321,13 @@ class Project:
             raise ValidationError(f"{self.config.file.name}: lfs: expected labeling functions that vote on some "
                                   f"items, got {L.n_sources} source(s) that abstained on all {L.n_items} items "
                                   "(`weaklab analyze` shows each source's coverage and faults)")
-        fit_gold = self._annotation_gold(store, state)
-        sampling = answers_gold_sampling(store, state.dataset_id) if (fit_gold >= 0).any() else "random"
+        answers = self._annotation_gold(store, state)
+        answer_sampling = answers_gold_sampling(store, state.dataset_id) if (answers >= 0).any() else "random"
+        state.fit_rows = fit_gold_rows(self.config, state.frame, state.gold, state.dev,
+                                       random_state=self.random_state)
+        fit_gold, sampling, kind = with_file_gold(answers, answer_sampling, state.gold, state.fit_rows)
         key = fingerprint("label_model", L.fingerprint, name, params, fit_gold,
-                          *(() if sampling == "random" else (sampling,)))
+                          *(() if _same(sampling, "random") else (sampling,)))
         found = _find_previous(store, state.dataset_id, "label_model_key", key)
         recorded_state = None if found is None else recorded(store.load_label_model_state,
                                                               int(found["label_model_run_id"]))
@@ -336,7 +341,9 @@ class Project:
         covered = L.votes_per_item() > 0
         gold_dev = np.where(state.dev, state.gold, -1)
         metrics = {**dev_metrics(soft.proba, gold_dev, covered), "class": name,
-                   "n_gold_for_fit": int((fit_gold >= 0).sum()), "gold_sampling": sampling,
+                   "n_gold_for_fit": int((fit_gold >= 0).sum()), "gold_sampling": kind,
+                   **fit_gold_lineage(self.config, state.frame, state.gold, state.dev, state.fit_rows, answers,
+                                      self.random_state),
                    "coverage": float(covered.mean())}
         result.metrics.setdefault("answers", {}).update(state.human)
         lm_id = store.add_label_model_run(result.run_id, model.to_state(), application_id=result.metrics.get(
@@ -458,7 +465,7 @@ class Project:
 
     def _query(self, store: Store, state: _State, result: RunResult) -> None:
         proba = state.end_proba if state.end_proba is not None else state.soft_labels.proba
-        answered = self._annotation_gold(store, state) >= 0
+        answered = (self._annotation_gold(store, state) >= 0) | state.fit_rows  # gold the fit had: not asked again
         result.query = query_step(proba, state.ids, answered | state.dev,
                                   self.config.get("query", "strategy", "entropy"),
                                   int(self.config.get("query", "n", 20)))
@@ -493,6 +500,7 @@ class _State:
         names = config.class_names
         self.n_classes_given = None if names is None else len(names)
         self.gold, self.dev = run_gold(config, frame)
+        self.fit_rows = np.zeros(self.n_items, dtype=bool)  # the file gold the fit step gave the label model
         self.lfs: list[Any] = []
         self.crowd: CrowdVotes | None = None
         self.dataset_id = -1
@@ -519,8 +527,12 @@ class _State:
         return self.soft
 
 
+def _same(sampling: str | np.ndarray, value: str) -> bool:
+    return isinstance(sampling, str) and sampling == value
+
+
 def _fitted(cls: type[LabelModel], params: dict[str, Any], L: LabelMatrix, gold: np.ndarray,
-            sampling: str = "random") -> LabelModel:
+            sampling: str | np.ndarray = "random") -> LabelModel:
     try:
         model = cls(**params)
     except TypeError as exc:

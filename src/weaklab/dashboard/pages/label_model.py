@@ -9,6 +9,7 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ...pipeline.fit_gold import fit_gold_lines
 from .. import charts
 from ..page import Nav, Pages, RunId
 from ..state import DashboardState
@@ -33,6 +34,7 @@ def _label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
         out["agreement_missing"] = ("This run ran on the Dask engine and recorded no agreement between sources "
                                     "(runs before weaklab recorded it, or without a fitted label model).")
     if model is not None:
+        out["fit_gold_lines"] = fit_gold_lines(model.get("metrics") or {})
         accuracy = model.get("source_accuracy") or {}
         if accuracy:
             out["accuracy_chart"] = charts.bars(list(accuracy), {"learned accuracy": list(accuracy.values())},

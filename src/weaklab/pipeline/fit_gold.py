@@ -1,0 +1,126 @@
+"""The gold a project's label model fits on: human answers, and the data file's gold outside the dev split.
+
+Gold in the data file on rows of the dev split only scores runs. Gold on
+other rows reaches the label model when ``[data].fit_gold`` says so
+(:func:`~weaklab.pipeline.loading.fit_gold_rows` draws the rows); it is a
+random sample of the items (``gold_sampling="random"``), while answers to a
+review queue stay ``"active"``, so a fit that has both passes one value per
+item and each label model uses each item as it uses gold of its kind (see
+:meth:`weaklab.models.LabelModel.fit`). The run records what the fit had
+(:func:`fit_gold_lineage`) and the CLI and dashboard say it
+(:func:`fit_gold_lines`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import ProjectConfig
+
+__all__ = ["fit_gold_lineage", "fit_gold_lines", "with_file_gold"]
+
+
+def with_file_gold(answers: np.ndarray, answer_sampling: str, gold: np.ndarray,
+                   rows: np.ndarray) -> tuple[np.ndarray, str | np.ndarray, str]:
+    """The label model's gold and ``gold_sampling``: the human answers plus the file's gold on ``rows``.
+
+    Without rows, the answers and their sampling as they are. An item both
+    answered and drawn keeps the answer's label (the later word) and counts
+    as drawn at random (its draw did not depend on the answer).
+
+    Parameters
+    ----------
+    answers : ndarray of shape (n,)
+        Class ids of the human answers, -1 where none.
+    answer_sampling : {"random", "active"}
+        How the answered items were chosen.
+    gold : ndarray of shape (n,)
+        The data file's gold class ids, -1 where unknown.
+    rows : ndarray of shape (n,) of bool
+        The rows whose file gold the fit gets.
+
+    Returns
+    -------
+    gold : ndarray of shape (n,)
+    sampling : str or ndarray of shape (n,) of str
+        What ``fit(..., gold_sampling=...)`` gets (one value per item when the kinds mix).
+    kind : {"random", "active", "mixed"}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> answers, file_gold = np.array([1, -1, -1, -1]), np.array([-1, 0, 1, 0])
+    >>> gold, sampling, kind = with_file_gold(answers, "active", file_gold, np.array([False, True, True, False]))
+    >>> gold.tolist(), sampling.tolist(), kind
+    ([1, 0, 1, -1], ['active', 'random', 'random', 'active'], 'mixed')
+    """
+    answered = answers >= 0
+    if not rows.any():
+        return answers, answer_sampling, answer_sampling if answered.any() else "random"
+    combined = np.where(answered, answers, np.where(rows, gold, -1))
+    if answer_sampling == "random" or not (answered & ~rows).any():
+        return combined, "random", "random"
+    return combined, np.where(rows, "random", "active"), "mixed"
+
+
+def fit_gold_lineage(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray, dev: np.ndarray,
+                     rows: np.ndarray, answers: np.ndarray, random_state: int) -> dict[str, Any]:
+    """What a run records of the gold its label model fitted on (beside ``n_gold_for_fit`` and ``gold_sampling``).
+
+    Returns
+    -------
+    dict
+        ``fit_gold`` (the option's value), ``n_gold_outside_dev`` (the file's
+        gold rows outside the dev split), ``n_file_gold_for_fit`` (those the
+        fit got), ``n_answers_for_fit`` (human answers it got); when it got
+        file gold also ``file_gold_sampling`` (``"random"``),
+        ``file_gold_splits`` (rows per split value) and, for a sample of at
+        most N, ``fit_gold_random_state`` (the seed of the draw).
+    """
+    out: dict[str, Any] = {"fit_gold": config.fit_gold, "n_gold_outside_dev": int(((gold >= 0) & ~dev).sum()),
+                           "n_file_gold_for_fit": int(rows.sum()), "n_answers_for_fit": int((answers >= 0).sum())}
+    if rows.any():
+        splits = frame[config.get("data", "split_column")].astype(str).to_numpy()[rows]
+        values, counts = np.unique(splits, return_counts=True)
+        out.update(file_gold_sampling="random",
+                   file_gold_splits={str(v): int(c) for v, c in zip(values.tolist(), counts.tolist())})
+        if config.fit_gold != "all":
+            out["fit_gold_random_state"] = int(random_state)
+    return out
+
+
+def fit_gold_lines(label_model: dict[str, Any]) -> list[str]:
+    """What a run's label-model metrics say of the file's gold: what the fit got, or how to let it use it.
+
+    Examples
+    --------
+    >>> fit_gold_lines({"fit_gold": "none", "n_gold_outside_dev": 412, "n_file_gold_for_fit": 0})[0][:60]
+    '412 gold labels outside the dev split are not used by the fi'
+    >>> line = fit_gold_lines({"fit_gold": 50, "n_gold_outside_dev": 412, "n_file_gold_for_fit": 50,
+    ...                        "file_gold_splits": {"train": 50}, "fit_gold_random_state": 0})[0]
+    >>> line[:67]
+    'label model fitted on 50 of the 412 gold labels outside the dev spl'
+    >>> line[67:]
+    'it (a random sample: [data].fit_gold = 50, seed 0; split train 50); the dev split stays held out'
+    >>> fit_gold_lines({"n_gold_for_fit": 3})  # a run recorded before fit_gold
+    []
+    """
+    available, used = label_model.get("n_gold_outside_dev"), label_model.get("n_file_gold_for_fit") or 0
+    if not available:
+        return []
+    if not used:
+        return [f"{available} gold labels outside the dev split are not used by the fit: set fit_gold = \"all\" "
+                f"(or a number, e.g. fit_gold = {min(available, 50)}) under [data] in weaklab.toml to fit on them "
+                "(the dev split stays held out)"]
+    option = label_model.get("fit_gold")
+    how = "all of them" if option == "all" else "a random sample"
+    seed = label_model.get("fit_gold_random_state")
+    seed_text = "" if seed is None else f", seed {seed}"
+    splits = ", ".join(f"{k} {v}" for k, v in (label_model.get("file_gold_splits") or {}).items())
+    where = f"; split {splits}" if splits else ""
+    shown = f'"{option}"' if isinstance(option, str) else str(option)
+    return [f"label model fitted on {used} of the {available} gold labels outside the dev split ({how}: "
+            f"[data].fit_gold = {shown}{seed_text}{where}); the dev split stays held out"]
