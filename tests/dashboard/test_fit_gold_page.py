@@ -1,4 +1,5 @@
-"""The label-model page says which gold of the data file fed the fit ([data].fit_gold), or that some was unused."""
+"""The label-model page and the report say which gold of the data file fed the fit ([data].fit_gold), or that some
+was unused."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from fastapi.testclient import TestClient
 
 from weaklab.dashboard import create_app
 from weaklab.pipeline import Project, init_project
+from weaklab.report import render_report
 
 
-def test_label_model_page_says_what_gold_outside_dev_fed_the_fit(tmp_path):
-    """Before fit_gold the page counts the unused gold and names the key; after, it says how many rows fed the fit."""
+def test_label_model_page_and_report_say_what_gold_outside_dev_fed_the_fit(tmp_path):
+    """Before fit_gold the page counts the unused gold and names the key; after, it and the report say how many rows
+    fed the fit."""
     init_project(tmp_path, n_items=200)
     config = tmp_path / "weaklab.toml"
     config.write_text(config.read_text() + '\n[label_model]\nname = "MajorityVote"\n')
@@ -28,3 +31,5 @@ def test_label_model_page_says_what_gold_outside_dev_fed_the_fit(tmp_path):
     page = TestClient(create_app(project.store_path), base_url="http://127.0.0.1").get(f"/label-model?run={run.run_id}")
     assert page.status_code == 200
     assert "label model fitted on 20 of the" in page.text and "not used by the fit" not in page.text
+    with project.open_store(read_only=True) as store:
+        assert "label model fitted on 20 of the" in render_report(store, run.run_id)

@@ -181,3 +181,14 @@ def test_query_does_not_ask_for_items_whose_gold_fed_the_fit(tmp_path):
     project = Project(_project(tmp_path, "all", frame=frame, end_model="tfidf_logreg"))
     result = project.run("query")
     assert len(result.query) == 20 and set(result.query) <= set(frame["msg_id"].iloc[450:])
+
+
+def test_tagging_projects_refuse_fit_gold(tmp_path):
+    """A tagging project's gold spans only score runs: fit_gold there names the key and says why."""
+    from weaklab.demo.tagging import init_tagging_project
+
+    init_tagging_project(tmp_path, n_items=60)
+    config = tmp_path / "weaklab.toml"
+    config.write_text(config.read_text().replace('dev_value = "dev"\n', 'dev_value = "dev"\nfit_gold = 10\n'))
+    with pytest.raises(ValidationError, match=r'data\.fit_gold: expected "none" in a tagging project.*got 10'):
+        load_config(tmp_path)

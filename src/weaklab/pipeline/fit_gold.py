@@ -67,7 +67,7 @@ def with_file_gold(answers: np.ndarray, answer_sampling: str, gold: np.ndarray,
 
 
 def fit_gold_lineage(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray, dev: np.ndarray,
-                     rows: np.ndarray, answers: np.ndarray, random_state: int) -> dict[str, Any]:
+                     rows: np.ndarray, answers: np.ndarray, random_state: int, reason: str = "") -> dict[str, Any]:
     """What a run records of the gold its label model fitted on (beside ``n_gold_for_fit`` and ``gold_sampling``).
 
     Returns
@@ -78,7 +78,9 @@ def fit_gold_lineage(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarra
         fit got), ``n_answers_for_fit`` (human answers it got); when it got
         file gold also ``file_gold_sampling`` (``"random"``),
         ``file_gold_splits`` (rows per split value) and, for a sample of at
-        most N, ``fit_gold_random_state`` (the seed of the draw).
+        most N, ``fit_gold_random_state`` (the seed of the draw), and
+        ``gold_decision``: the first clause of the model's ``reason_`` (what
+        :class:`~weaklab.models.AutoLabelModel` did with the gold), when it has one.
     """
     out: dict[str, Any] = {"fit_gold": config.fit_gold, "n_gold_outside_dev": int(((gold >= 0) & ~dev).sum()),
                            "n_file_gold_for_fit": int(rows.sum()), "n_answers_for_fit": int((answers >= 0).sum())}
@@ -89,6 +91,8 @@ def fit_gold_lineage(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarra
                    file_gold_splits={str(v): int(c) for v, c in zip(values.tolist(), counts.tolist())})
         if config.fit_gold != "all":
             out["fit_gold_random_state"] = int(random_state)
+        if reason:
+            out["gold_decision"] = reason.split("; ")[0]
     return out
 
 
@@ -105,6 +109,9 @@ def fit_gold_lines(label_model: dict[str, Any]) -> list[str]:
     'label model fitted on 50 of the 412 gold labels outside the dev spl'
     >>> line[67:]
     'it (a random sample: [data].fit_gold = 50, seed 0; split train 50); the dev split stays held out'
+    >>> fit_gold_lines({"class": "AutoLabelModel", "fit_gold": "all", "n_gold_outside_dev": 80,
+    ...                 "n_file_gold_for_fit": 80, "gold_decision": "kept the choice made without gold"})[1]
+    'AutoLabelModel with that gold: kept the choice made without gold'
     >>> fit_gold_lines({"n_gold_for_fit": 3})  # a run recorded before fit_gold
     []
     """
@@ -122,5 +129,8 @@ def fit_gold_lines(label_model: dict[str, Any]) -> list[str]:
     splits = ", ".join(f"{k} {v}" for k, v in (label_model.get("file_gold_splits") or {}).items())
     where = f"; split {splits}" if splits else ""
     shown = f'"{option}"' if isinstance(option, str) else str(option)
-    return [f"label model fitted on {used} of the {available} gold labels outside the dev split ({how}: "
-            f"[data].fit_gold = {shown}{seed_text}{where}); the dev split stays held out"]
+    lines = [f"label model fitted on {used} of the {available} gold labels outside the dev split ({how}: "
+             f"[data].fit_gold = {shown}{seed_text}{where}); the dev split stays held out"]
+    if label_model.get("gold_decision"):
+        lines.append(f"{label_model.get('class', 'label model')} with that gold: {label_model['gold_decision']}")
+    return lines

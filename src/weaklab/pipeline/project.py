@@ -343,7 +343,7 @@ class Project:
         metrics = {**dev_metrics(soft.proba, gold_dev, covered), "class": name,
                    "n_gold_for_fit": int((fit_gold >= 0).sum()), "gold_sampling": kind,
                    **fit_gold_lineage(self.config, state.frame, state.gold, state.dev, state.fit_rows, answers,
-                                      self.random_state),
+                                      self.random_state, str(getattr(model, "reason_", "") or "")),
                    "coverage": float(covered.mean())}
         result.metrics.setdefault("answers", {}).update(state.human)
         lm_id = store.add_label_model_run(result.run_id, model.to_state(), application_id=result.metrics.get(

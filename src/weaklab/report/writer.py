@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..pipeline.files import write_text
+from ..pipeline.fit_gold import fit_gold_lines
 from ..pipeline.images import CamLookup, ImageLookup, png_data_uri
 from ..pipeline.review import TextLookup
 from ..pipeline.summary import RunData, read_run
@@ -175,7 +176,9 @@ def _label_model_section(data: RunData) -> str:
         return missing()
     facts = {"class": model.get("class"), "label-model run id": model.get("label_model_run_id"),
              "fitted on application": model.get("application_id"), "recorded": _time(model.get("created_at"))}
-    body = kv_table(facts) + "<h3>Parameters</h3>" + _mapping_or_missing(model.get("params"))
+    body = kv_table(facts) + "".join(f'<p class="note">{esc(line)}</p>'
+                                     for line in fit_gold_lines(model.get("metrics") or {}))
+    body += "<h3>Parameters</h3>" + _mapping_or_missing(model.get("params"))
     body += "<h3>Class balance</h3>" + _class_balance(model.get("class_balance"), data.class_names)
     body += "<h3>Per-source accuracy</h3>"
     accuracy = model.get("source_accuracy")
