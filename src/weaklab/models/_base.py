@@ -50,9 +50,8 @@ def check_gold_sampling(gold_sampling: Any, n_items: int) -> str | np.ndarray:
     """
     if isinstance(gold_sampling, str):
         return str(check_choice("gold_sampling", gold_sampling, GOLD_SAMPLING))
-    values = np.asarray(gold_sampling, dtype=object) if isinstance(gold_sampling, (list, tuple, np.ndarray)) else None
-    if values is None or values.shape != (n_items,) or not all(isinstance(v, str) and v in GOLD_SAMPLING
-                                                                  for v in values.tolist()):
+    values = np.asarray(gold_sampling, dtype=object)  # a list, array or pandas Series of one value per item
+    if values.shape != (n_items,) or not all(isinstance(v, str) and v in GOLD_SAMPLING for v in values.tolist()):
         raise fail("gold_sampling", f"'random', 'active', or an array of shape ({n_items},) holding one of them per "
                    "item (how that item's gold was chosen)", gold_sampling)
     return values.astype(str)
