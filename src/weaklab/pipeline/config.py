@@ -16,9 +16,9 @@ Every table and key is optional except ``[data].path`` and the sources: ``[lfs].
     text_field = "text"                # the text the end model reads
     gold_column = "label"              # optional gold labels (class ids or names; empty = unknown)
     split_column = "split"             # optional; rows whose value is dev_value form the dev set
-    dev_value = "dev"                  # (their gold only scores runs: it never reaches the label model)
+    dev_value = "dev"                  # (their gold in the file only scores runs, never fits a model)
     fit_gold = "none"                  # gold on rows OUTSIDE the dev split that the label model fits on:
-                                       # "none" (default: only scored runs read gold), "all", or a number N:
+                                       # "none" (default: the file's gold only scores runs), "all", or N:
                                        # a random sample of at most N such rows (seeded, stable when rows are
                                        # added or reordered). Needs gold_column and split_column; these rows
                                        # count as a random sample (gold_sampling "random", beside review-queue
