@@ -192,3 +192,33 @@ def test_tagging_projects_refuse_fit_gold(tmp_path):
     config.write_text(config.read_text().replace('dev_value = "dev"\n', 'dev_value = "dev"\nfit_gold = 10\n'))
     with pytest.raises(ValidationError, match=r'data\.fit_gold: expected "none" in a tagging project.*got 10'):
         load_config(tmp_path)
+
+
+def test_doctor_refits_a_lost_label_model_with_the_gold_rows_the_run_drew(tmp_path, monkeypatch):
+    """`weaklab doctor --repair` restores the exact label-model state of a run whose fit had fit_gold rows and a
+    review answer (it draws the rows again by the run's recorded option and seed)."""
+    from click.testing import CliRunner
+
+    from weaklab.cli import main
+
+    project = Project(_project(tmp_path, 50))
+    first = project.run("fit")
+    with project.open_store() as store:
+        store.add_annotations(first.dataset_id, ["m00301"], "ana", ["spam"], origin="review",
+                              class_names=["ham", "spam"])
+    run = project.run("fit")
+    lm_id = int(run.metrics["label_model_run_id"])
+    with Store(project.store_path, read_only=True) as store:
+        state = store.load_label_model_state(lm_id)
+        files = store.array_files()
+    lost = [tmp_path / p for p, used in zip(files["path"], files["used_by"])
+            if any(t == "label_model_runs" and record == lm_id for t, record, _ in used)]
+    assert len(lost) == 1
+    lost[0].unlink()
+    monkeypatch.chdir(tmp_path)
+    out = CliRunner().invoke(main, ["doctor", "--repair"])
+    assert out.exit_code == 0, out.output
+    assert f"repaired: label-model state {lm_id}" in out.output
+    with Store(project.store_path, read_only=True) as store:
+        again = store.load_label_model_state(lm_id)
+    assert all(np.array_equal(again["arrays"][k], v) for k, v in state["arrays"].items())

@@ -10,7 +10,8 @@ recomputed content has exactly the recorded content name, see
   recorded fingerprint and the LFs the recorded versions;
 * label-model states: by fitting the recorded model class and parameters on
   the (repaired) matrix again, with the human answers the run could see or
-  with none;
+  with none, and the data file's gold rows it drew (``[data].fit_gold`` and
+  the seed the run recorded, on the project's data);
 * the label model's soft labels: by predicting with the (repaired) model.
 
 End-model probabilities and the issue judge's are not recomputed (they need
@@ -32,6 +33,8 @@ import pandas as pd
 from .._core import LabelMatrix, SoftLabels
 from ..errors import StoreError, WeaklabError
 from ..store import Store
+from .fit_gold import with_file_gold
+from .loading import fit_gold_rows, item_ids_of, load_data, run_gold
 from .training import label_model_class
 
 __all__ = ["DoctorReport", "doctor", "format_report", "project_for"]
@@ -133,7 +136,7 @@ def _repair(store: Store, found: pd.DataFrame, project: Any, report: DoctorRepor
                      "the LFs applied to the data give another matrix"):
                 matrices[app_id] = matrix
     for _, lm_id, _ in sorted({u for u in users if u[0] == "label_model_runs"}):
-        _restore_model(store, lm_id, report)
+        _restore_model(store, lm_id, report, project)
     for _, soft_id, _ in sorted({u for u in users if u[0] == "soft_labels"}):
         _restore_soft(store, soft_id, report)
     for _, em_id, _ in sorted({u for u in users if u[0] == "end_model_runs"}):
@@ -166,7 +169,7 @@ def _recomputed_matrix(store: Store, app_id: int, project: Any, report: DoctorRe
     return matrix
 
 
-def _restore_model(store: Store, lm_id: int, report: DoctorReport) -> None:
+def _restore_model(store: Store, lm_id: int, report: DoctorReport, project: Any = None) -> None:
     what = f"label-model state {lm_id}"
     meta = store.label_model_record(lm_id)
     try:
@@ -175,10 +178,16 @@ def _restore_model(store: Store, lm_id: int, report: DoctorReport) -> None:
         report.not_repaired.append(f"{what}: its label matrix is not available")
         return
     cls = label_model_class(str(meta["class"]))
-    for gold in _gold_candidates(store, meta.get("run_id"), matrix):
-        for sampling in ("random", "active") if gold is not None else ("random",):  # how the run saw the answers
+    drawn = _file_gold(store, meta.get("run_id"), matrix, project)
+    for answers in _gold_candidates(store, meta.get("run_id"), matrix):
+        for sampling in ("random", "active") if answers is not None else ("random",):  # how the run saw the answers
+            gold, given = answers, sampling  # type: tuple[np.ndarray | None, str | np.ndarray]
+            if drawn is not None:  # the run's fit had the data file's gold rows too
+                none = np.full(matrix.n_items, -1, dtype=np.int64)
+                gold, given, _ = with_file_gold(none if answers is None else answers, sampling, *drawn)
+                gold = gold if (gold >= 0).any() else None
             try:
-                model = cls(**(meta.get("params") or {})).fit(matrix, gold=gold, gold_sampling=sampling)
+                model = cls(**(meta.get("params") or {})).fit(matrix, gold=gold, gold_sampling=given)
             except WeaklabError:
                 continue
             if store.restore_label_model_state(lm_id, model.to_state()):
@@ -186,6 +195,34 @@ def _restore_model(store: Store, lm_id: int, report: DoctorReport) -> None:
                 return
     report.not_repaired.append(f"{what}: fitting {cls.__name__} again does not give the recorded state "
                                "(the gold it saw changed, or the fit is not deterministic)")
+
+
+def _file_gold(store: Store, run_id: Any, matrix: LabelMatrix, project: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """The data file's gold and the rows of it a run's fit drew (``[data].fit_gold``), aligned with ``matrix``.
+
+    None when the run drew none, or without the project (or its data) to draw them from again.
+    """
+    metrics: dict[str, Any] = {}
+    if run_id is not None:
+        runs = store.runs()
+        recorded = runs.loc[runs["run_id"] == run_id, "metrics"]
+        if len(recorded) and isinstance(recorded.iloc[0], dict):
+            metrics = recorded.iloc[0].get("label_model") or {}
+    if project is None or not metrics.get("n_file_gold_for_fit") or matrix.item_ids is None:
+        return None
+    try:
+        frame = load_data(project.config)
+        gold, dev = run_gold(project.config, frame)
+    except WeaklabError:
+        return None
+    rows = fit_gold_rows(project.config, frame, gold, dev, random_state=int(metrics.get("fit_gold_random_state", 0)),
+                         option=metrics.get("fit_gold"))
+    position = {str(v): i for i, v in enumerate(item_ids_of(project.config, frame).tolist())}
+    at = np.array([position.get(str(v), -1) for v in np.asarray(matrix.item_ids).tolist()], dtype=np.int64)
+    known = at >= 0
+    aligned_gold, aligned_rows = np.full(matrix.n_items, -1, dtype=np.int64), np.zeros(matrix.n_items, dtype=bool)
+    aligned_gold[known], aligned_rows[known] = gold[at[known]], rows[at[known]]
+    return aligned_gold, aligned_rows
 
 
 def _gold_candidates(store: Store, run_id: Any, matrix: LabelMatrix) -> list[np.ndarray | None]:

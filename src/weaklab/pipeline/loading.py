@@ -318,7 +318,7 @@ def gold_rows(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
 
 
 def fit_gold_rows(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray, dev: np.ndarray, *,
-                  random_state: int = 0) -> np.ndarray:
+                  random_state: int = 0, option: str | int | None = None) -> np.ndarray:
     """The rows whose gold in the data file the label model fits on (``[data].fit_gold``).
 
     Of the rows that hold gold outside the dev split: none (``"none"``, the
@@ -337,6 +337,9 @@ def fit_gold_rows(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray, 
         The run's gold class ids (-1 where unknown) and dev mask (:func:`run_gold`).
     random_state : int, default=0
         Salts the draw (the project's seed).
+    option : "none", "all" or int, optional
+        The value of ``[data].fit_gold`` to draw by (default: the config's;
+        ``weaklab doctor`` passes the one a run recorded).
 
     Returns
     -------
@@ -355,7 +358,7 @@ def fit_gold_rows(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray, 
     0
     """
     outside = (np.asarray(gold) >= 0) & ~np.asarray(dev, dtype=bool)
-    option = config.fit_gold
+    option = config.fit_gold if option is None else option
     if option == "none" or not outside.any():
         return np.zeros(len(frame), dtype=bool)
     if option == "all" or int(option) >= int(outside.sum()):
