@@ -350,7 +350,8 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
     for line in fit_gold_lines(label_model):
         console.print(line, markup=False, highlight=False)
     for line in answer_lines(metrics.get("answers") or {},
-                             label_model.get("n_answers_for_fit", label_model.get("n_gold_for_fit"))):
+                             label_model.get("n_answers_for_fit", label_model.get("n_gold_for_fit")),
+                             label_model.get("gold_sampling")):
         console.print(line)
     for alert in result.alerts:
         console.print(f"[yellow]alert[/] {alert.kind}: {alert.message}")
@@ -428,12 +429,26 @@ def tagging_result(console: Console, result: Any) -> None:
         console.print(f"Explain an item: weaklab explain {result.item_ids[0]}")
 
 
-def answer_lines(answers: dict[str, Any], n_gold: Any) -> list[str]:
-    """What happened to the human answers in a run: gold used, carried over, orphaned, changed, disagreements."""
+def answer_lines(answers: dict[str, Any], n_gold: Any, sampling: Any = None) -> list[str]:
+    """What happened to the human answers in a run: gold used, carried over, orphaned, changed, disagreements.
+
+    ``sampling`` is the fit's ``gold_sampling``: with ``"active"`` or ``"mixed"`` (answers to a review
+    ranking, beside the data file's gold rows of ``[data].fit_gold`` for ``"mixed"``) the line says that
+    such answers only reach the label models that clamp gold.
+
+    Examples
+    --------
+    >>> answer_lines({"answers": 5}, 5)
+    ['human answers: 5 on this data (5 used as gold)']
+    >>> answer_lines({"answers": 5}, 5, "mixed")[0][31:]
+    '5 passed to the fit as gold; a ranked sample: only models that clamp gold use them)'
+    """
     lines = []
     if answers.get("answers") or n_gold:
         carried = answers.get("carried_over") or 0
-        lines.append(f"human answers: {answers.get('answers', 0)} on this data ({n_gold or 0} used as gold)"
+        used = (f"{n_gold or 0} passed to the fit as gold; a ranked sample: only models that clamp gold use them"
+                if sampling in ("active", "mixed") else f"{n_gold or 0} used as gold")
+        lines.append(f"human answers: {answers.get('answers', 0)} on this data ({used})"
                      + (f", {carried} carried over from an earlier version of the data file" if carried else ""))
     if answers.get("orphaned"):
         lines.append(f"[yellow]{answers['orphaned']} human answer(s) are on items no longer in the data[/] "
