@@ -65,7 +65,13 @@ class ActiveLoop(AnswerRecords):
         have no draw probability; scoring on the random draws alone left the
         rule stuck at the prior). It needs ``X`` and ``end_model`` in
         :meth:`training_targets` and uses ``"auto"`` without them or below
-        :data:`~weaklab.active.MIN_CV_ANSWERS` usable answers.
+        :data:`~weaklab.active.MIN_CV_ANSWERS` usable answers. Once chosen,
+        the weight is kept from round to round unless the new answers put it
+        more than one standard error below the best (it is the rule's
+        tie-break instead of ``"auto"``): the folds are dealt anew every
+        round, and a weight that flips on that noise (between 0, which also
+        turns ``co_train`` off, and a small positive weight) moved the end
+        model's score by several points between neighbouring rounds.
     co_train : bool, default=True
         In :meth:`training_targets` (given ``X`` and ``end_model``, from
         :data:`~weaklab.active.MIN_CO_TRAIN_ANSWERS` answers on), combine each
@@ -281,10 +287,11 @@ class ActiveLoop(AnswerRecords):
         answers = np.array([a.label for a in self._records], dtype=np.int64)
         # "top": the strategy's picks have no draw probability; the CV scores every answer alike (see weak_weight)
         scoring = None if self.sampling == "stochastic" else np.ones(answers.shape[0])
+        previous = self.weak_weight_ if self.weak_weight_scores_ is not None else None  # the last CV choice
         weight, self.weak_weight_scores_ = estimate_weak_weight(
             str(self.weak_weight), label_proba, self.answered_, answers, self.answer_weights(), asked,
             excluded=excluded, X=X, end_model=end_model, answer_weight=self.answer_weight,
-            random_state=self._aux_rng, cv_importance=scoring)
+            random_state=self._aux_rng, cv_importance=scoring, previous=previous)
         return weight
 
     def start(self, n_items: int, *, n_classes: int | None = None) -> ActiveLoop:

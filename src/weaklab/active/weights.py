@@ -261,6 +261,7 @@ def estimate_weak_weight(
     answer_weight: float,
     random_state: Any,
     cv_importance: np.ndarray | None = None,
+    previous: float | None = None,
 ) -> tuple[float, dict[float, float] | None]:
     """The weak-label weight of ``ActiveLoop(weak_weight=mode)`` and, for ``"cv"``, the scores behind it.
 
@@ -269,7 +270,11 @@ def estimate_weak_weight(
     the ``"auto"`` value as tie-break, its held-out answers weighted by
     ``cv_importance`` (default ``importance``), once :data:`MIN_CV_ANSWERS`
     of those weights are positive and ``X`` and ``end_model`` are given
-    (``"auto"`` otherwise).
+    (``"auto"`` otherwise). ``previous``, the weight the cross-validation
+    chose in the loop's last round, replaces the ``"auto"`` value as the
+    tie-break: the choice moves only when the answers put the previous
+    weight more than one standard error below the best one (see
+    :func:`choose_weak_weight`), not when the folds are dealt anew.
 
     Examples
     --------
@@ -288,4 +293,5 @@ def estimate_weak_weight(
     if mode == "auto" or int(np.sum(scoring > 0)) < MIN_CV_ANSWERS or X is None or end_model is None:
         return auto, None
     return choose_weak_weight(end_model, X, label_proba, items, answers, scoring, exclude=excluded,
-                              answer_weight=answer_weight, prior=auto, random_state=random_state)
+                              answer_weight=answer_weight, prior=auto if previous is None else float(previous),
+                              random_state=random_state)
