@@ -188,25 +188,43 @@ def test_cv_weak_weight_waits_for_enough_answers():
     assert loop.weak_weight_scores_ is not None
 
 
-def test_cv_weak_weight_is_kept_between_rounds_unless_the_answers_reject_it():
-    """Refolding the same answers does not move the CV weight: the last choice is the tie-break, not "auto"."""
-    rng = np.random.default_rng(6)
+
+def _near_tied_weak_labels(seed: int = 6):
+    rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, 300)
     X = np.c_[y + rng.normal(0, 1.2, 300), rng.normal(0, 1, 300)]
     noisy = np.where(rng.random(300) < 0.7, y, 1 - y)  # weak labels right 70 % of the time: weights near-tied
-    weak = np.eye(2)[noisy] * 0.8 + 0.1
+    return X, y, np.eye(2)[noisy] * 0.8 + 0.1
+
+
+def test_cv_weak_weight_is_kept_between_rounds_unless_the_answers_reject_it():
+    """Rounds of a few answers move the CV weight only when the last choice falls out of one SE of the best."""
+    X, y, weak = _near_tied_weak_labels()
+    loop = ActiveLoop("random", budget_per_round=MIN_CV_ANSWERS, weak_weight="cv", random_state=0)
+    model = SoftLabelClassifier(LogisticRegression())
+    chosen, moves = [], 0
+    for _ in range(8):
+        items = loop.select(proba=weak, n=MIN_CV_ANSWERS if not chosen else 4)
+        loop.incorporate(items, y[items])
+        loop.training_targets(weak, X=X, end_model=model)
+        scores = loop.weak_weight_scores_
+        assert scores is not None
+        top, n = max(scores.values()), loop.n_answered_
+        if chosen and loop.weak_weight_ != chosen[-1]:  # a move needs the last choice out of one SE of the best
+            moves += 1
+            assert scores[chosen[-1]] < top - np.sqrt(top * (1 - top) / n)
+        chosen.append(loop.weak_weight_)
+    assert moves <= 2
+
+
+def test_cv_weak_weight_scores_depend_on_the_answers_not_on_the_round():
+    """The same answers score the same: an answer keeps its CV fold from round to round."""
+    X, y, weak = _near_tied_weak_labels(7)
     loop = ActiveLoop("random", budget_per_round=MIN_CV_ANSWERS, weak_weight="cv", random_state=0)
     items = loop.select(proba=weak)
     loop.incorporate(items, y[items])
     model = SoftLabelClassifier(LogisticRegression())
-    chosen, moves = [], 0
-    for _ in range(8):  # the same answers each round; only the folds are dealt anew
-        loop.training_targets(weak, X=X, end_model=model)
-        scores = loop.weak_weight_scores_
-        assert scores is not None
-        top = max(scores.values())
-        if chosen and loop.weak_weight_ != chosen[-1]:  # a move needs the last choice out of one SE of the best
-            moves += 1
-            assert scores[chosen[-1]] < top - np.sqrt(top * (1 - top) / MIN_CV_ANSWERS)
-        chosen.append(loop.weak_weight_)
-    assert moves <= 2
+    loop.training_targets(weak, X=X, end_model=model)
+    first = loop.weak_weight_scores_
+    loop.training_targets(weak, X=X, end_model=model)
+    assert first is not None and loop.weak_weight_scores_ == first

@@ -71,7 +71,9 @@ class ActiveLoop(AnswerRecords):
         tie-break instead of ``"auto"``): the folds are dealt anew every
         round, and a weight that flips on that noise (between 0, which also
         turns ``co_train`` off, and a small positive weight) moved the end
-        model's score by several points between neighbouring rounds.
+        model's score by several points between neighbouring rounds. For the
+        same reason the folds are dealt per item with one seed for the whole
+        loop: an answer stays in its fold from round to round.
     co_train : bool, default=True
         In :meth:`training_targets` (given ``X`` and ``end_model``, from
         :data:`~weaklab.active.MIN_CO_TRAIN_ANSWERS` answers on), combine each
@@ -192,6 +194,8 @@ class ActiveLoop(AnswerRecords):
         self._draws: dict[int, tuple[float, int]] = {}  # pending item -> (draw probability, items drawn from)
         self._uniforms: dict[int, float] = {}  # answered item -> U[0, 1) for representative_gold
         self._aux_rng = self._rng.spawn(1)[0]  # its own stream: the selection draws stay as without it
+        # the weak_weight="cv" folds: one seed for the whole loop, so that an answer keeps its fold across rounds
+        self._cv_seed = int(self._rng.spawn(1)[0].integers(2**62))
         self._asked_proba: dict[int, np.ndarray] = {}  # label-model soft label of an item when it was asked
         self._records: tuple[Answer, ...] = ()
         self.weak_weight_: float | None = None
@@ -291,7 +295,7 @@ class ActiveLoop(AnswerRecords):
         weight, self.weak_weight_scores_ = estimate_weak_weight(
             str(self.weak_weight), label_proba, self.answered_, answers, self.answer_weights(), asked,
             excluded=excluded, X=X, end_model=end_model, answer_weight=self.answer_weight,
-            random_state=self._aux_rng, cv_importance=scoring, previous=previous)
+            random_state=self._cv_seed, cv_importance=scoring, previous=previous)
         return weight
 
     def start(self, n_items: int, *, n_classes: int | None = None) -> ActiveLoop:

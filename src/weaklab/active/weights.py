@@ -157,7 +157,10 @@ def choose_weak_weight(
         weight is unchanged); None: all. Keeps the ``len(grid) * n_folds``
         fits cheap on large pools.
     random_state : None, int or numpy.random.Generator, default=None
-        Deals the folds.
+        Deals the folds: a random rank per pool item, its fold the rank
+        modulo ``n_folds``, so that with the same seed an answer stays in its
+        fold (and the weak-labelled subset stays the same) when answers are
+        added.
 
     Returns
     -------
@@ -178,14 +181,15 @@ def choose_weak_weight(
     >>> w, scores = choose_weak_weight(SoftLabelClassifier(LogisticRegression()), X, wrong, items, y[items],
     ...                                np.ones(40), random_state=0)
     >>> w <= 0.03, scores[1.0]  # trusting the wrong weak labels fully predicts the answers badly
-    (True, 0.2)
+    (True, 0.275)
     """
     folds_n = check_int("n_folds", n_folds, low=2)
     if items.shape[0] < folds_n:
         raise fail("answers", f"at least n_folds={folds_n} answers", got_text=f"{items.shape[0]}")
     rng = check_random_state(random_state)
-    folds = rng.permutation(items.shape[0]) % folds_n
-    rows, scale = _cv_rows(label_proba.shape[0], items, exclude, max_weak, rng)
+    order = rng.permutation(label_proba.shape[0])  # a rank per pool item: its fold and its place in the subset
+    folds = order[items] % folds_n
+    rows, scale = _cv_rows(label_proba.shape[0], items, exclude, max_weak, order)
     X = checked_features("X", X, n_rows=label_proba.shape[0])
     Xs, P = X[rows], label_proba[rows]
     position = np.searchsorted(rows, items)  # answered items are always among the rows
@@ -197,6 +201,8 @@ def choose_weak_weight(
         hits = 0.0
         for f in range(folds_n):
             train, held = folds != f, folds == f
+            if not held.any():  # a few answers can leave a fold empty
+                continue
             targets = P.copy()
             targets[position[train]] = eye[answers[train]]
             weights = np.full(rows.size, float(w) * scale)
@@ -226,12 +232,18 @@ def _fold_predictions(end_model: Any, X: Any, targets: np.ndarray, weights: np.n
 
 
 def _cv_rows(n: int, items: np.ndarray, exclude: np.ndarray | None, max_weak: int | None,
-             rng: np.random.Generator) -> tuple[np.ndarray, float]:
-    """Sorted rows the CV fits train on (every answered item, at most ``max_weak`` others) and the weak scale."""
+             order: np.ndarray) -> tuple[np.ndarray, float]:
+    """Sorted rows the CV fits train on (every answered item, at most ``max_weak`` others) and the weak scale.
+
+    The weak-labelled rows kept are those of lowest ``order`` (a random rank
+    per pool item), so that with the same seed the subset changes between
+    rounds only by the items answered since.
+    """
     weak = np.ones(n, dtype=bool) if exclude is None else ~exclude
     weak[items] = False
     pool = np.flatnonzero(weak)
-    keep = pool if max_weak is None or pool.size <= max_weak else rng.choice(pool, size=max_weak, replace=False)
+    small = max_weak is None or pool.size <= max_weak
+    keep = pool if small else np.sort(pool[np.argsort(order[pool], kind="stable")[:max_weak]])
     scale = pool.size / keep.size if keep.size else 1.0
     return np.union1d(keep, items), scale
 
