@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import multiprocessing as mp
 import os
 import sys
@@ -332,6 +333,8 @@ def _task(task: tuple[str, str, str, int, dict[str, Any], str, int]) -> list[dic
 
 def _loop_param(text: str) -> tuple[str, Any]:
     name, _, value = text.partition("=")
+    if value.startswith("{"):  # e.g. strategy_params={"measure": "margin"}
+        return name, json.loads(value)
     for cast in (int, float):
         try:
             return name, cast(value)
