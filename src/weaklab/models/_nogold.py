@@ -25,6 +25,7 @@ from ._average import average_candidate, expand_members
 from ._base import LabelModel
 from ._heldout import eval_votes, leave_one_out_rows, make_folds
 from ._no_vote import RISKY_DEPARTURE, NoVoteVerdict, no_vote_posterior
+from ._tie_check import contradicted_ties, credible_dissenters
 from ._trust import (
     CONTRADICTION,
     CROWD_CONTRADICTION,
@@ -122,6 +123,9 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     P = combined_proba(models, list(shares.values()), L, mv_balance if lone else None, counts)
     P_mv = majority.predict_proba(L)
     fallback = _final_check(P, P_mv, L, lf, weights, baseline, counts)
+    if not fallback and lone and evidence:
+        fallback = _contradicted(weights, evidence, estimators, dict(zip(shares, models, strict=True)), L, P,
+                                 mv_balance, counts, balance, seed, baseline)
     if fallback:
         weights, shares, lone = {baseline: 1.0}, {baseline: 1.0}, False  # type: ignore[dict-item]
         models = [fit_candidate(estimators[baseline], L, None, balance, seed, quiet=False)]  # type: ignore[index]
@@ -150,6 +154,27 @@ def _no_vote(L: LabelMatrix, lf: bool, balance: np.ndarray | None, mv_balance: n
         logger.warning("AutoLabelModel: models of abstentions failed on the votes: %s", exc)
         return NoVoteVerdict(None, f"items without votes keep majority vote's class (models of abstentions "
                                    f"failed: {exc})")
+
+
+def _contradicted(weights: dict[str, float], evidence: dict[str, CandidateEvidence],
+                  estimators: dict[str, LabelModel], fitted: dict[str, LabelModel], L: LabelMatrix, P: np.ndarray,
+                  mv_balance: np.ndarray, counts: np.ndarray, balance: np.ndarray | None, seed: int,
+                  baseline: str | None) -> str:
+    """Empty, or why the chosen tie-breaker is contradicted on the real ties (:mod:`._tie_check`)."""
+    chosen_gain = sum(w * evidence[n].gain for n, w in weights.items())
+    dissenters = {}
+    for name in credible_dissenters(evidence, estimators, baseline):
+        if list(fitted) == [name]:
+            continue  # the choice itself
+        model = fitted.get(name)
+
+        def predict(M: LabelMatrix, name: str = name, model: LabelModel | None = model) -> np.ndarray:
+            found = model or fit_candidate(estimators[name], L, None, balance, seed)
+            return np.asarray(found.predict_proba(M), dtype=np.float64)
+
+        dissenters[name] = (evidence[name].gain, predict)
+    found = contradicted_ties(P, chosen_gain, L, mv_balance, counts, dissenters)
+    return "" if found is None else found.describe(chosen_gain)
 
 
 def _on_error(name: str, exc: Exception) -> str:
@@ -240,7 +265,8 @@ def _warn_if_uncertain(weights: dict[str, float], evidence: dict[str, CandidateE
     message = ""
     if fallback:
         message = (f"AutoLabelModel fell back to majority vote: the model chosen on half of the items "
-                   f"failed on all of them ({fallback}).")
+                   f"failed the final check on all of them ({fallback}). A few dozen gold labels "
+                   "(fit(..., gold=...)) would settle the choice.")
     elif names != [baseline] and baseline is not None and evidence:
         weakest = min(evidence[n].z for n in names)
         if moved > RISKY_DEPARTURE and weakest < 2 * evidence[names[0]].z_needed:

@@ -1,0 +1,141 @@
+"""Do the held-out tie pairs speak for the real ties? A consistency check of the no-gold tie-breaker.
+
+On labeling-function votes the no-gold :class:`~weaklab.models.auto.AutoLabelModel`
+judges candidates as tie-breakers on *tie pairs* (:mod:`._tie_pairs`): two
+disagreeing votes of an item with three votes or more, refereed by its other
+votes. The chosen tie-breaker is then used on majority vote's *real* ties,
+mostly items with two votes. The pairs speak for the real ties only when the
+sources are independent given the class; when items trip many LFs at once
+("loud" items) or an LF's class-mates fire on other items, the referee
+follows how the sources fire together, not the class, and the pairs can
+reward a tie-breaker that is wrong on nearly every real tie.
+
+Two tie-breakers cannot both be right on a tie they break differently, so
+if ``A`` and ``B`` were as accurate on the real ties as on the pairs (majority
+vote's coin flip plus their held-out gains ``g_A`` and ``g_B``), they would
+break at most ``(1 - 1/2 - g_A) + (1 - 1/2 - g_B) = 1 - g_A - g_B`` of the
+two-way real ties differently (``2 (1 - 1/t)`` per tie of ``t`` classes in
+general). When the chosen tie-breaker and another candidate with some
+evidence (gain at least one standard error above majority vote on both
+judges) break more of the real ties differently than that, at least one
+of them is much worse on the real ties than the pairs say, and nothing
+tells which: majority vote is kept (:func:`contradicted_ties`).
+
+Chosen on synthetic votes only (no real set's gold used): on the
+development seeds (``known_propensities`` 0-299, 1000-1199, 3000-3199 and
+``wrench_like`` 0-299, 1000-1199, 2000-2199, 3000-3199; 57 matrices where a
+tie-breaker was chosen on labeling-function votes) it sends three back to
+majority vote: seed 3001 (-7.9 points against majority vote:
+HyperLabelModel, gain +0.19 on the pairs, and Dawid-Skene, +0.07, break 95
+% of the 259 real ties differently), seed 0 (-1.7: six candidates each
+perfect on the pairs disagree on real ties) and seed 80 (+2.2 given up).
+The seeds whose candidates all agree and are all wrong on the real ties
+(LFs disjoint within a class: seeds 1064 and 3106, about -2) are not caught.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._core import LabelMatrix
+from ._auto_select import tie_share
+from ._base import LabelModel
+from ._trust import CandidateEvidence, majority_ties_broken
+
+__all__ = ["MIN_DISSENT_Z", "TieDissent", "contradicted_ties", "credible_dissenters"]
+
+MIN_DISSENT_Z = 1.0  # a candidate whose gain is this many standard errors above majority vote on both judges
+
+
+@dataclass(frozen=True)
+class TieDissent:
+    """A candidate that breaks the real ties differently from the choice, beyond what their gains allow.
+
+    Attributes
+    ----------
+    name : str
+        The dissenting candidate.
+    gain : float
+        Its held-out gain on the tie pairs.
+    disagreement : float
+        Expected share of majority vote's ties it breaks otherwise than the choice.
+    bound : float
+        The largest share two tie-breakers as accurate as their gains say could break differently.
+    n_ties : int
+        Majority vote's tied items in ``L``.
+    """
+
+    name: str
+    gain: float
+    disagreement: float
+    bound: float
+    n_ties: int
+
+    def describe(self, chosen_gain: float) -> str:
+        """One clause for ``reason_`` and the warning."""
+        return (f"the chosen tie-breaker (gain {chosen_gain:+.3f} on the held-out tie pairs) and {self.name} "
+                f"(gain {self.gain:+.3f}) break {self.disagreement:.0%} of the {self.n_ties} tied items "
+                f"differently, more than the {self.bound:.0%} their gains allow: the real ties are not like the "
+                "held-out pairs (sources that fire together beyond their class), so neither is trusted")
+
+
+def credible_dissenters(evidence: Mapping[str, CandidateEvidence], candidates: Mapping[str, LabelModel],
+                        baseline: str | None) -> list[str]:
+    """Candidates (by name, among ``candidates``) with some evidence of beating majority vote as tie-breakers.
+
+    Guards passed, gain above 0 on both judges and at least
+    ``MIN_DISSENT_Z`` standard errors above it.
+    """
+    out = []
+    for name, ev in evidence.items():
+        if name == baseline or name not in candidates or ev.status != "ok" or not ev.tie:
+            continue
+        lift_z = 0.0 if ev.lift_se == 0 else ev.lift_gain / ev.lift_se
+        if ev.gain > 0 and ev.lift_gain > 0 and ev.z >= MIN_DISSENT_Z and lift_z >= MIN_DISSENT_Z:
+            out.append(name)
+    return out
+
+
+def contradicted_ties(P: np.ndarray, chosen_gain: float, L: LabelMatrix, mv_balance: np.ndarray,
+                      counts: np.ndarray, dissenters: Mapping[str, tuple[float, Callable[[LabelMatrix], np.ndarray]]],
+                      ) -> TieDissent | None:
+    """The first dissenter whose tie-breaks contradict the choice's beyond their gains (see the module), or None.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_items, k)
+        The chosen combination's posteriors on ``L`` (majority vote with its ties broken).
+    chosen_gain : float
+        The choice's held-out gain on the tie pairs.
+    L : LabelMatrix
+    mv_balance : ndarray of shape (k,)
+        Majority vote's class balance.
+    counts : ndarray of shape (n_items, k)
+        ``L.class_counts()``.
+    dissenters : mapping of str to (float, callable)
+        Per candidate, its held-out gain and a function giving its posteriors on a LabelMatrix.
+
+    Returns
+    -------
+    TieDissent or None
+    """
+    top = counts.max(axis=1, keepdims=True)
+    level = (counts == top) & (top > 0)
+    rows = np.flatnonzero(level.sum(axis=1) > 1)
+    if rows.size == 0:
+        return None
+    tied = L.select_items(rows)
+    mine = tie_share(np.asarray(P, dtype=np.float64)[rows])
+    width = level[rows].sum(axis=1)
+    room = float(np.mean(2.0 * (1.0 - 1.0 / width)))  # largest disagreement of two coin flips' worth of errors
+    for name, (gain, predict) in dissenters.items():
+        theirs = tie_share(majority_ties_broken(np.asarray(predict(tied), dtype=np.float64), tied, mv_balance,
+                                                counts[rows]))
+        disagreement = float(1.0 - np.mean((mine * theirs).sum(axis=1)))
+        bound = room - max(chosen_gain, 0.0) - max(gain, 0.0)
+        if disagreement > bound:
+            return TieDissent(name, gain, disagreement, bound, int(rows.size))
+    return None
