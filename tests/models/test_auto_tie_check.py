@@ -27,6 +27,7 @@ def test_tie_breakers_that_disagree_beyond_their_gains_leave_the_ties_to_majorit
         auto = AutoLabelModel(random_state=0).fit(L)
     assert auto.selected_ == "MajorityVote" and auto.members_ == [("MajorityVote", 1.0)]
     assert "not like the held-out pairs" in auto.reason_
+    assert auto.scores_["status"].str.contains("of the real ties otherwise than").any()
     mv = MajorityVote().fit(L).predict_proba(L)
     assert expected_accuracy(auto.predict_proba(L), y) >= expected_accuracy(mv, y) - TOLERANCE
 

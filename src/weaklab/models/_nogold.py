@@ -3,7 +3,10 @@
 :func:`fit_without_gold` scores the candidates against majority vote
 (:mod:`weaklab.models._trust`), refits the chosen ones on all the votes,
 checks the combination once more against majority vote on all the items
-(falling back to majority vote when it collapsed on the full data), and
+(falling back to majority vote when it collapsed on the full data, or, on
+labeling-function votes, when another candidate with evidence breaks the
+real ties too differently for the held-out tie pairs to speak for them:
+:mod:`._tie_check`), and
 says what happened in ``reason_``, ``scores_`` and, when the choice is
 close or risky, a :class:`UserWarning`.
 """
@@ -160,7 +163,10 @@ def _contradicted(weights: dict[str, float], evidence: dict[str, CandidateEviden
                   estimators: dict[str, LabelModel], fitted: dict[str, LabelModel], L: LabelMatrix, P: np.ndarray,
                   mv_balance: np.ndarray, counts: np.ndarray, balance: np.ndarray | None, seed: int,
                   baseline: str | None) -> str:
-    """Empty, or why the chosen tie-breaker is contradicted on the real ties (:mod:`._tie_check`)."""
+    """Empty, or why the chosen tie-breaker is contradicted on the real ties (:mod:`._tie_check`).
+
+    When it is, the status of the chosen candidates in ``evidence`` says so.
+    """
     chosen_gain = sum(w * evidence[n].gain for n, w in weights.items())
     dissenters = {}
     for name in credible_dissenters(evidence, estimators, baseline):
@@ -174,7 +180,12 @@ def _contradicted(weights: dict[str, float], evidence: dict[str, CandidateEviden
 
         dissenters[name] = (evidence[name].gain, predict)
     found = contradicted_ties(P, chosen_gain, L, mv_balance, counts, dissenters)
-    return "" if found is None else found.describe(chosen_gain)
+    if found is None:
+        return ""
+    for name in weights:  # scores_ says why the chosen rows are not used
+        evidence[name].status = (f"disqualified: breaks {found.disagreement:.0%} of the real ties otherwise than "
+                                 f"{found.name}, over the {found.bound:.0%} their gains allow")
+    return found.describe(chosen_gain)
 
 
 def _on_error(name: str, exc: Exception) -> str:
