@@ -74,8 +74,7 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
 def _is_partitioned(store: Any, run: int) -> bool:
     from ..pipeline.partitioned_runs import is_partitioned_run
 
-    store.run(run)  # an unknown run is the store's clear error
-    return is_partitioned_run(store, run)
+    return is_partitioned_run(store, run)  # an unknown run is not: final_labels then says so, with the way out
 
 
 def _export_partitioned(store: Any, run: int, output: Path, labelled_only: bool, no_text: bool, raw: bool) -> None:
