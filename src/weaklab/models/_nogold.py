@@ -17,7 +17,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -26,8 +26,9 @@ from .._core import LabelMatrix
 from ._auto_select import fit_candidate, row_hashes
 from ._average import average_candidate, expand_members
 from ._base import LabelModel
+from ._blind_ties import BLIND_MODELS, MIN_PAIRS, agreed_tie_proba, blind_judge
 from ._heldout import eval_votes, leave_one_out_rows, make_folds
-from ._no_vote import RISKY_DEPARTURE, NoVoteVerdict, no_vote_posterior
+from ._no_vote import MIN_AGREEMENT, RISKY_DEPARTURE, NoVoteVerdict, majority_agreement, no_vote_posterior
 from ._tie_check import contradicted_ties, credible_dissenters
 from ._trust import (
     CONTRADICTION,
@@ -65,11 +66,12 @@ class NoGoldFit:
     lone_votes_majority: bool
     majority_balance: np.ndarray
     no_vote: np.ndarray | None = None
+    tie_models: list[LabelModel] = field(default_factory=list)
 
 
 def combined_proba(models: list[LabelModel], weights: list[float], L: LabelMatrix,
                    majority_balance: np.ndarray | None = None, counts: np.ndarray | None = None,
-                   no_vote: np.ndarray | None = None) -> np.ndarray:
+                   no_vote: np.ndarray | None = None, tie_models: list[LabelModel] | None = None) -> np.ndarray:
     """Weighted average of the members' posteriors (a single member's as is).
 
     With ``majority_balance`` the average only breaks majority vote's ties
@@ -78,6 +80,8 @@ def combined_proba(models: list[LabelModel], weights: list[float], L: LabelMatri
     that overrules a clear majority, so it is not allowed to. ``counts``:
     ``L.class_counts()``, when already at hand. ``no_vote``: the posterior
     of the items nobody voted on (:func:`no_vote_posterior`), when set.
+    ``tie_models``: the fitted ``BLIND_MODELS`` whose agreement breaks the
+    ties of a single majority-vote member (:mod:`._blind_ties`), when set.
     """
     if len(models) == 1:
         out = np.asarray(models[0].predict_proba(L), dtype=np.float64)
@@ -88,6 +92,8 @@ def combined_proba(models: list[LabelModel], weights: list[float], L: LabelMatri
         out = total / float(np.sum(weights))
     if majority_balance is not None:
         out = majority_ties_broken(out, L, majority_balance, counts)
+    if tie_models:
+        out = agreed_tie_proba(dict(zip(BLIND_MODELS, tie_models, strict=True)), L, out, counts)
     if no_vote is not None:
         out = np.array(out, dtype=np.float64)
         out[L.votes_per_item() == 0] = no_vote
@@ -103,6 +109,7 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     lf = lf_shaped(L)
     criterion = "heldout_tie_break" if lf else "heldout_vote_loglik"
     groups: dict[str, list[str]] = {}  # an averaged candidate's members
+    folds = None
     if L.n_sources < 2 or L.nnz < 4:
         evidence: dict[str, CandidateEvidence] = {}
         weights = {baseline or named[0][0]: 1.0}
@@ -135,6 +142,10 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
         P = combined_proba(models, [1.0], L)
     scores = _table(named, evidence, weights, shares, groups)
     reason = _reason(weights, evidence, baseline, criterion, gold_note, scores, fallback)
+    tie_models: list[LabelModel] = []
+    if lf and folds is not None and not fallback and list(shares) == [baseline] and blind_judge(folds, counts):
+        tie_models, note = _blind_ties(named, L, P, P_mv, balance, counts, seed)
+        reason += f"; {note}"
     verdict = _no_vote(L, lf, balance, mv_balance, seed, dict(zip(shares, models, strict=True)))
     reason += f"; {verdict.note}" if verdict.note else ""
     if verdict.warning:
@@ -143,7 +154,40 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     _warn_if_uncertain(weights, evidence, baseline, departure(P, P_mv, L), fallback, stakes)
     accuracy = _source_accuracy(models, list(shares.values()), L, salt, mv_balance if lone else None)
     return NoGoldFit(scores, next(iter(shares)), criterion, list(shares.items()), models, reason, accuracy,
-                     lone, mv_balance, verdict.posterior)
+                     lone, mv_balance, verdict.posterior, tie_models)
+
+
+def _blind_ties(named: list[tuple[str, LabelModel]], L: LabelMatrix, P: np.ndarray, P_mv: np.ndarray,
+                balance: np.ndarray | None, counts: np.ndarray, seed: int) -> tuple[list[LabelModel], str]:
+    """The ``BLIND_MODELS`` fitted on ``L`` when majority vote's ties may be broken where they agree, and why.
+
+    They must both be candidates, fit, read the votes as majority vote does
+    (``MIN_AGREEMENT`` of the items with one most-voted class get that class
+    first) and pass the guards (:func:`guard_report`); see :mod:`._blind_ties`.
+    """
+    head = (f"no tie pair could be refereed (fewer than {MIN_PAIRS} items whose other votes side with one of "
+            "two disagreeing votes), so no candidate could show it breaks majority vote's ties")
+    estimators = dict(named)
+    missing = [n for n in BLIND_MODELS if n not in estimators]
+    if missing:
+        return [], f"{head}; kept its coin flip ({', '.join(missing)} not among the candidates)"
+    try:
+        models = [fit_candidate(estimators[n], L, None, balance, seed) for n in BLIND_MODELS]
+    except (FloatingPointError, ValueError) as exc:
+        return [], f"{head}; kept its coin flip (a model of abstentions failed: {exc})"
+    agreement = {n: majority_agreement(m, L) for n, m in zip(BLIND_MODELS, models, strict=True)}
+    low = {n: a for n, a in agreement.items() if a < MIN_AGREEMENT}
+    if low:
+        said = ", ".join(f"{n} {a:.0%}" for n, a in low.items())
+        return [], (f"{head}; kept its coin flip (models of abstentions that read the clear majorities otherwise: "
+                    f"{said} of them agree, {MIN_AGREEMENT:.0%} needed)")
+    P_new = agreed_tie_proba(dict(zip(BLIND_MODELS, models, strict=True)), L, P, counts)
+    verdict = guard_report(P_new, P_mv, L, CONTRADICTION, counts)
+    if verdict != "ok":
+        return [], f"{head}; kept its coin flip (the broken ties failed a guard: {verdict})"
+    moved = departure(P_new, P, L)
+    return models, (f"{head}; its ties are broken where {' and '.join(BLIND_MODELS)} (models of abstentions) "
+                    f"agree ({moved:.1%} of the voted items' labels move from the coin flip)")
 
 
 def _no_vote(L: LabelMatrix, lf: bool, balance: np.ndarray | None, mv_balance: np.ndarray,

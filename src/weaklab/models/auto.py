@@ -74,6 +74,7 @@ from ._auto_select import (
     spread,
 )
 from ._base import LabelModel, StateShapes, gold_sampling_kind, random_gold
+from ._blind_ties import BLIND_MODELS
 from ._gold_choice import gold_decision
 from ._gold_nested import gold_cv_nested, inner_thresholded, nested_check
 from ._nogold import combined_proba, estimated_source_accuracy, fit_without_gold
@@ -88,6 +89,7 @@ _CROWD_DENSITY = 0.2  # GLAD/MACE/Wawa join the defaults when under this share o
 _MAX_COMPLETION_CELLS = 600  # MatrixCompletion joins while sources x classes is at most this (its fit grows ~ (m k)^3)
 _BEST_PREFIX = "best_model/"
 _MEMBER_PREFIX = "member_model_"
+_TIE_PREFIX = "tie_model_"
 _SCORE_COLUMNS = ("candidate", "uses_gold", "threshold", "score", "score_std", "status", "accuracy", "gain",
                   "gain_lower", "change")
 _U64 = np.uint64
@@ -232,6 +234,13 @@ class AutoLabelModel(LabelModel):
         vote's (see :mod:`weaklab.models._no_vote`); None keeps the
         members' own, and ``reason_`` says what the models said. Used with
         ``members_`` only.
+    tie_models_ : list of LabelModel
+        Without gold, on labeling-function votes, when majority vote is kept
+        but no held-out tie pair could be refereed (each class has one LF,
+        say): Dawid-Skene with polarity groups and HyperLabelModel, fitted
+        on all of ``L``; majority vote's ties are broken where both put the
+        same tied class first (:mod:`weaklab.models._blind_ties`). Empty
+        otherwise (``reason_`` says which).
     scores_ : pandas.DataFrame
         One row per candidate: ``candidate``, ``uses_gold``, ``score``,
         ``score_std`` (across folds, for ``+gold`` candidates; without gold
@@ -401,6 +410,7 @@ class AutoLabelModel(LabelModel):
         self.member_models_: list[LabelModel] = []
         self.lone_vote_balance_: np.ndarray | None = None
         self.no_vote_proba_: np.ndarray | None = None
+        self.tie_models_: list[LabelModel] = []
         self.gold_sampling_ = kind
         self._n_biased = n_biased
         if n_gold < self.min_gold or kind == "active":
@@ -431,6 +441,7 @@ class AutoLabelModel(LabelModel):
             evidence = "a bound for this candidate alone; " + check.describe()
         ok = pd.concat([ok.iloc[[pick]], ok.drop(index=ok.index[pick])])  # the choice first, then by score
         self.members_, self.member_models_, self.lone_vote_balance_ = [], [], None
+        self.tie_models_ = []
         self.scores_ = scores
         best = ok.iloc[0]
         self.selected_ = str(best["candidate"])
@@ -531,6 +542,7 @@ class AutoLabelModel(LabelModel):
         self.members_, self.member_models_ = out.members, out.models
         self.lone_vote_balance_ = out.majority_balance if out.lone_votes_majority else None
         self.no_vote_proba_ = out.no_vote
+        self.tie_models_ = out.tie_models
         self.best_model_ = out.models[0]
         self.source_accuracy_ = out.source_accuracy
         weights = np.array([w for _, w in out.members])
@@ -566,7 +578,7 @@ class AutoLabelModel(LabelModel):
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
         if self.member_models_:
             return combined_proba(self.member_models_, [w for _, w in self.members_], L, self.lone_vote_balance_,
-                                  no_vote=self.no_vote_proba_)
+                                  no_vote=self.no_vote_proba_, tie_models=self.tie_models_)
         return self._adjust(self.best_model_.predict_proba(L))
 
     def _adjust(self, proba: np.ndarray) -> np.ndarray:
@@ -598,6 +610,11 @@ class AutoLabelModel(LabelModel):
             state["attributes"][f"member_model_{i}"] = {
                 k: nested[k] for k in ("schema_version", "class", "module", "params", "attributes")}
             state["arrays"].update({f"{_MEMBER_PREFIX}{i}/{k}": v for k, v in nested["arrays"].items()})
+        for i, tie_model in enumerate(self.tie_models_):
+            nested = tie_model.to_state()
+            state["attributes"][f"{_TIE_PREFIX}{i}"] = {
+                k: nested[k] for k in ("schema_version", "class", "module", "params", "attributes")}
+            state["arrays"].update({f"{_TIE_PREFIX}{i}/{k}": v for k, v in nested["arrays"].items()})
         return state
 
     @classmethod
@@ -638,6 +655,14 @@ class AutoLabelModel(LabelModel):
             prefix = f"{_MEMBER_PREFIX}{i}/"
             nested["arrays"] = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
             model.member_models_.append(_model_class(nested.get("module"), nested.get("class")).from_state(nested))
+        model.tie_models_ = []
+        for i in range(len(BLIND_MODELS)):
+            if f"{_TIE_PREFIX}{i}" not in attrs:
+                break
+            nested = dict(attrs[f"{_TIE_PREFIX}{i}"])
+            prefix = f"{_TIE_PREFIX}{i}/"
+            nested["arrays"] = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            model.tie_models_.append(_model_class(nested.get("module"), nested.get("class")).from_state(nested))
         model.source_accuracy_ = (np.asarray(arrays["source_accuracy_"]) if "source_accuracy_" in arrays
                                   else _source_accuracy_of(model.best_model_))
         model._check_loaded()
