@@ -234,8 +234,9 @@ def _loop_text(loop: Any) -> tuple[str, str]:
                 "(`weak_weight=\"auto\"`, estimated from the importance-weighted answers)",
         "cv": f"weak labels weighted by the value among ({grid}) x an answer whose end model predicts held-out "
               "answers best (`weak_weight=\"cv\"`: 3-fold cross-validation over the answers, accuracy on the held-out "
-              "answers, every answer alike with `sampling=\"top\"`, one-standard-error rule toward the \"auto\" "
-              f"weight; \"auto\" below {MIN_CV_ANSWERS} answers)",
+              "answers, every answer alike with `sampling=\"top\"`, one-standard-error rule toward the last "
+              f"round's choice, the \"auto\" weight in the first; folds dealt per item, kept across rounds; \"auto\" "
+              f"below {MIN_CV_ANSWERS} answers)",
     }.get(str(loop.weak_weight), f"weak labels weighted {loop.weak_weight}")
     if loop.co_train:
         weak += (f"; from {MIN_CO_TRAIN_ANSWERS} answers on, each unanswered item's soft label is combined with the "
