@@ -11,6 +11,7 @@ from weaklab import LabelMatrix
 from weaklab.models import AutoLabelModel, MajorityVote
 
 from .test_auto_no_gold import TOLERANCE, expected_accuracy, wrench_like
+from .test_auto_unvoted import propensity_votes
 
 CHUNKS = 4
 N_CONFIGS = 100
@@ -35,17 +36,7 @@ def one_lf_per_class(seed: int) -> tuple[LabelMatrix, np.ndarray, str]:
     target = (rng.integers(k) + np.arange(m)) % k
     alpha = rng.uniform(0.05, 0.6, m)
     beta = alpha * rng.uniform(0.02, 0.6, m)
-    rate = np.where(y[:, None] == target[None, :], alpha[None, :], beta[None, :])
-    if mode == "disjoint":
-        topics, mine = rng.integers(0, 6, n), rng.integers(0, 6, m)
-        rate = rate * np.where(topics[:, None] == mine[None, :], 4.0, 0.3)
-    elif mode.startswith("loud"):
-        shape = rng.uniform(0.3, 2.0)
-        loud = rng.gamma(shape, 1.0 / shape, n)
-        if mode == "loud_class":
-            loud = loud * rng.uniform(0.4, 2.5, k)[y]
-        rate = rate * loud[:, None]
-    votes = np.where(rng.random((n, m)) < np.clip(rate, 0.0, 1.0), target[None, :], -1)
+    votes = propensity_votes(rng, y, k, target, alpha, beta, mode)
     return LabelMatrix.from_dense(votes, n_classes=k), y, mode
 
 

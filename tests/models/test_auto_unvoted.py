@@ -96,6 +96,19 @@ def known_propensities(seed: int) -> tuple[LabelMatrix, np.ndarray, str]:
     target = (rng.integers(k) + np.arange(m)) % k
     alpha = rng.uniform(0.03, 0.35, m)
     beta = alpha * rng.uniform(0.02, 0.6, m)
+    votes = propensity_votes(rng, y, k, target, alpha, beta, mode)
+    return LabelMatrix.from_dense(votes, n_classes=k), y, mode
+
+
+def propensity_votes(rng: np.random.Generator, y: np.ndarray, k: int, target: np.ndarray, alpha: np.ndarray,
+                     beta: np.ndarray, mode: str) -> np.ndarray:
+    """Votes of one-class LFs (LF j votes ``target[j]``) firing at ``alpha`` on its class's items, ``beta`` elsewhere.
+
+    ``mode``: "independent"; "disjoint" (each LF and item has one of 6 topics; an LF fires 4 times as often on
+    its topic's items and 0.3 times elsewhere); "loud" (a gamma item factor scales every LF's rate on the item);
+    "loud_class" (that factor also scaled per class).
+    """
+    n, m = len(y), len(target)
     rate = np.where(y[:, None] == target[None, :], alpha[None, :], beta[None, :])
     if mode == "disjoint":
         topics, mine = rng.integers(0, 6, n), rng.integers(0, 6, m)
@@ -106,8 +119,7 @@ def known_propensities(seed: int) -> tuple[LabelMatrix, np.ndarray, str]:
         if mode == "loud_class":
             loud = loud * rng.uniform(0.4, 2.5, k)[y]
         rate = rate * loud[:, None]
-    votes = np.where(rng.random((n, m)) < np.clip(rate, 0.0, 1.0), target[None, :], -1)
-    return LabelMatrix.from_dense(votes, n_classes=k), y, mode
+    return np.where(rng.random((n, m)) < np.clip(rate, 0.0, 1.0), target[None, :], -1)
 
 
 @pytest.mark.parametrize(("seed", "mode"), [(109, "loud"), (64, "loud_class"), (211, "loud"), (241, "disjoint")])
