@@ -173,8 +173,8 @@ def annotate(ctx: click.Context, run_id: int | None, annotator: str | None, limi
     Without a subcommand: each item shows its text, the sources' votes and
     the soft label; keys 1..k answer, s skips, u undoes, q quits. Answers are
     stored as annotations under your name; the next `weaklab fit` uses them.
-    Items that hold gold in the data file (dev items) are not offered unless
-    --include-gold is given.
+    Items that hold gold in the data file (dev items, and items whose gold fed
+    the run's fit: [data].fit_gold) are not offered unless --include-gold is given.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -211,12 +211,12 @@ def annotate_export(run_id: int | None, output: Path, limit: int | None, text_fi
     item's tokens) whose predictions are the label model's proposed spans.
 
     By default the run's items that nobody answered or skipped, that no
-    earlier batch sent, and that have no gold in the data file (dev items;
-    --include-gold sends them too), least confident first (the review queue); answered items whose text
-    changed since come first. Items no source voted on get no pre-filled
-    label. The run is recorded in each task's meta, and the exported items
-    as pending until their answers are imported (Label Studio does not
-    deduplicate tasks).
+    earlier batch sent, and that have no gold in the data file (dev items, or
+    gold the run's fit had; --include-gold sends them too), least confident
+    first (the review queue); answered items whose text changed since come
+    first. Items no source voted on get no pre-filled label. The run is
+    recorded in each task's meta, and the exported items as pending until
+    their answers are imported (Label Studio does not deduplicate tasks).
     """
     from ..interop.labelstudio import export_label_studio, export_label_studio_ner, is_tagging_run
 

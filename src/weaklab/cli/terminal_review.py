@@ -144,7 +144,7 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
                 f"run {run} is a tagging run: review its spans in the dashboard (`weaklab serve`, then Review: "
                 "accept, reject or fix each proposed span with the keyboard) or in Label Studio "
                 "(`weaklab annotate export`, then `weaklab annotate import EXPORT.json`)")
-        gold = GoldItems(frozenset()) if include_gold else gold_items(store, dataset_id)
+        gold = GoldItems(frozenset()) if include_gold else gold_items(store, dataset_id, int(run))
         items, names = review_batch(store, int(run), limit=limit, strategy=strategy, gold=gold)
     if len(gold):
         console.print(gold.describe("`weaklab annotate --include-gold` offers them too, to re-check their gold"))

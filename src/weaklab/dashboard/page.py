@@ -249,16 +249,17 @@ def plain_json(value: Any) -> Any:
 
 
 def offered_items(state: DashboardState, run_id: int, include_gold: bool) -> Callable[[list[Any]], list[Any]]:
-    """A filter keeping the items a review queue may offer: all with ``include_gold``, else those without gold."""
+    """A filter keeping the items a review queue may offer: all with ``include_gold``, else those without gold
+    (dev items, and items whose gold fed the run's fit)."""
     if include_gold:
         return list
-    gold = state.gold(state.dataset_id(run_id))
+    gold = state.gold(state.dataset_id(run_id), run_id)
     return lambda items: [v for v in items if v not in gold]
 
 
 def gold_context(state: DashboardState, run_id: int, include_gold: bool) -> dict[str, Any]:
     """What the review pages say about gold items: how many, the column, and whether they are offered."""
-    gold = state.gold(state.dataset_id(run_id))
+    gold = state.gold(state.dataset_id(run_id), run_id)
     note = gold.describe() if len(gold) else None
     return {"include_gold": include_gold, "n_gold": len(gold), "gold_column": gold.column, "gold_note": note}
 

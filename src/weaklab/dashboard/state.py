@@ -155,7 +155,7 @@ class DashboardState:
         self._writes = 0
         self._claim_writes = 0
         self._review_start: dict[tuple[int, bool], tuple[int, float]] = {}
-        self._gold: dict[int, tuple[tuple[Any, ...], GoldItems]] = {}
+        self._gold: dict[tuple[int, int | None], tuple[tuple[Any, ...], GoldItems]] = {}
 
     def close(self) -> None:
         """Close the store (releases its file lock)."""
@@ -299,21 +299,24 @@ class DashboardState:
         """The run's items in review order (least confident soft label first)."""
         return self.cached(("ranking", run_id), lambda: review_order(self.store, run_id))
 
-    def gold(self, dataset_id: int) -> GoldItems:
+    def gold(self, dataset_id: int, run_id: int | None = None) -> GoldItems:
         """The dataset's items that hold gold in its data file (not offered for review unless asked).
 
-        Read again whenever the file changes (its size or modification time,
-        looked at on every call: one ``stat``), so an item that gains gold
-        while the dashboard runs is not offered any more. (Items answered
-        meanwhile are left out by the store's claims, which read the answers.)
+        With ``run_id``, also the items whose gold fed that run's fit
+        (:func:`~weaklab.pipeline.review.gold_items`). Read again whenever the
+        file changes (its size or modification time, looked at on every call:
+        one ``stat``), so an item that gains gold while the dashboard runs is
+        not offered any more. (Items answered meanwhile are left out by the
+        store's claims, which read the answers.)
         """
         path = self.fresh(("table_path", int(dataset_id)), lambda: dataset_table_path(self.store, dataset_id))
         signature = (str(path), *_file_signature(path))
-        with self._key_lock(("gold", int(dataset_id))):
-            held = self._gold.get(int(dataset_id))
+        key = (int(dataset_id), None if run_id is None else int(run_id))
+        with self._key_lock(("gold", *key)):
+            held = self._gold.get(key)
             if held is None or held[0] != signature:
-                held = (signature, gold_items(self.store, dataset_id))
-                self._gold[int(dataset_id)] = held
+                held = (signature, gold_items(self.store, dataset_id, key[1]))
+                self._gold[key] = held
             return held[1]
 
     def texts(self, dataset_id: int) -> TextLookup:

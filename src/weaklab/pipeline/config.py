@@ -23,7 +23,8 @@ Every table and key is optional except ``[data].path`` and the sources: ``[lfs].
                                        # added or reordered). Needs gold_column and split_column; these rows
                                        # count as a random sample (gold_sampling "random", beside review-queue
                                        # answers, which stay "active"), so do not point it at rows picked by
-                                       # hand; rows of every split but dev_value are taken (a test split too)
+                                       # hand; rows of every split but dev_value are taken (a test split too);
+                                       # review queues do not offer them (they hold gold, as dev rows do)
 
     [labels]
     classes = ["HAM", "SPAM"]          # labeling functions may vote these names (return "SPAM"), and human

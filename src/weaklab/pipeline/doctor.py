@@ -34,7 +34,7 @@ from .._core import LabelMatrix, SoftLabels
 from ..errors import StoreError, WeaklabError
 from ..store import Store
 from .fit_gold import with_file_gold
-from .loading import fit_gold_rows, item_ids_of, load_data, run_gold
+from .loading import item_ids_of, load_data, recorded_fit_gold_rows, run_gold
 from .training import label_model_class
 
 __all__ = ["DoctorReport", "doctor", "format_report", "project_for"]
@@ -215,8 +215,7 @@ def _file_gold(store: Store, run_id: Any, matrix: LabelMatrix, project: Any) -> 
         gold, dev = run_gold(project.config, frame)
     except WeaklabError:
         return None
-    rows = fit_gold_rows(project.config, frame, gold, dev, random_state=int(metrics.get("fit_gold_random_state", 0)),
-                         option=metrics.get("fit_gold"))
+    rows = recorded_fit_gold_rows(project.config, frame, gold, dev, metrics)
     position = {str(v): i for i, v in enumerate(item_ids_of(project.config, frame).tolist())}
     at = np.array([position.get(str(v), -1) for v in np.asarray(matrix.item_ids).tolist()], dtype=np.int64)
     known = at >= 0

@@ -6,6 +6,7 @@ import hashlib
 import importlib
 import linecache
 import sys
+from collections.abc import Mapping
 from contextlib import nullcontext
 from pathlib import Path
 from types import ModuleType
@@ -22,7 +23,7 @@ from .config import ProjectConfig
 
 __all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "load_span_lfs",
            "check_lf_columns", "data_fingerprint", "gold_labels", "gold_class_id", "refused_gold",
-           "rename_hint", "dev_mask", "run_gold", "gold_rows", "fit_gold_rows",
+           "rename_hint", "dev_mask", "run_gold", "gold_rows", "fit_gold_rows", "recorded_fit_gold_rows",
            "item_hashes", "item_ids_of"]
 
 
@@ -281,13 +282,24 @@ def run_gold(config: ProjectConfig, frame: pd.DataFrame) -> tuple[np.ndarray, np
     return gold, dev_mask(config, frame, gold)
 
 
-def gold_rows(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
+def gold_rows(config: ProjectConfig, frame: pd.DataFrame, recorded: Mapping[str, Any] | None = None) -> np.ndarray:
     """The rows of ``frame`` that hold gold for a run of ``config``: the one test of "this item holds gold".
 
     A classification project's dev mask (:func:`run_gold`), a tagging
     project's items with gold spans in the dev split
     (:func:`~weaklab.pipeline.tagging_data.tagging_items`). The runs, the
     review queues, the dashboard and the Label Studio batches all decide with it.
+    Given a run's record, the rows whose gold fed that run's fit
+    (:func:`recorded_fit_gold_rows`, ``[data].fit_gold``) hold gold too: no
+    queue asks a person about an item whose label the model already took.
+
+    Parameters
+    ----------
+    config : ProjectConfig
+    frame : pandas.DataFrame
+        The project's data.
+    recorded : mapping, optional
+        The label-model metrics a run recorded (``metrics["label_model"]``).
 
     Returns
     -------
@@ -314,7 +326,52 @@ def gold_rows(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
         from .tagging_data import tagging_items
 
         return np.asarray(tagging_items(config, frame).dev, dtype=bool)
-    return run_gold(config, frame)[1]
+    gold, dev = run_gold(config, frame)
+    return dev | recorded_fit_gold_rows(config, frame, gold, dev, recorded or {})
+
+
+def recorded_fit_gold_rows(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray, dev: np.ndarray,
+                           recorded: Mapping[str, Any]) -> np.ndarray:
+    """The rows whose gold in the data file a recorded run's label model fitted on.
+
+    Drawn again (:func:`fit_gold_rows`) by the ``[data].fit_gold`` value and
+    seed the run recorded, not by the config as it is now: editing the option
+    later changes neither what ``weaklab doctor --repair`` refits nor which
+    items that run's review queues hold back. None for a run whose fit got no
+    file gold (or recorded before ``fit_gold``).
+
+    Parameters
+    ----------
+    config : ProjectConfig
+    frame : pandas.DataFrame
+        The project's data.
+    gold, dev : ndarray of shape (n,)
+        Its gold class ids and dev mask (:func:`run_gold`).
+    recorded : mapping
+        The run's label-model metrics: ``n_file_gold_for_fit``, ``fit_gold``
+        and ``fit_gold_random_state`` (:func:`~weaklab.pipeline.fit_gold.fit_gold_lineage`).
+
+    Returns
+    -------
+    ndarray of shape (n,) of bool
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import init_project, load_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> config = load_config(folder)
+    >>> frame = load_data(config)
+    >>> gold, dev = run_gold(config, frame)
+    >>> recorded = {"fit_gold": 20, "n_file_gold_for_fit": 20, "fit_gold_random_state": 0}
+    >>> int(recorded_fit_gold_rows(config, frame, gold, dev, recorded).sum())  # the config says "none"
+    20
+    """
+    if not recorded.get("n_file_gold_for_fit"):
+        return np.zeros(len(frame), dtype=bool)
+    return fit_gold_rows(config, frame, gold, dev, random_state=int(recorded.get("fit_gold_random_state") or 0),
+                         option=recorded.get("fit_gold"))
 
 
 def fit_gold_rows(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray, dev: np.ndarray, *,

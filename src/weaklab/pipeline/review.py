@@ -102,7 +102,8 @@ class GoldItems:
     time and invites an answer that contradicts the gold. Every queue (the
     dashboard's class and span review, ``weaklab annotate``, the Label Studio
     batches) leaves these items out by default, through this one predicate
-    (:func:`~weaklab.pipeline.runs.dataset_gold_items`).
+    (:func:`~weaklab.pipeline.runs.dataset_gold_items`): the dev items, and
+    the items whose gold fed the run's label-model fit (``[data].fit_gold``).
 
     Attributes
     ----------
@@ -138,8 +139,12 @@ class GoldItems:
         return f"{len(self)} {noun} gold{where} and {verb} not offered{': ' + opt_in if opt_in else ''}."
 
 
-def gold_items(store: Store, dataset_id: int) -> GoldItems:
+def gold_items(store: Store, dataset_id: int, run_id: int | None = None) -> GoldItems:
     """The dataset's items that hold gold in its data file (dev items), read once from the file.
+
+    With ``run_id`` (the run whose queue it is), also the items whose gold
+    fed that run's label-model fit (``[data].fit_gold``, drawn by the value
+    and seed the run recorded).
 
     For a dataset of runs on the Dask engine, the list its newest run made on
     the workers (:mod:`~weaklab.pipeline.dask_gold`; the file is never read
@@ -175,7 +180,7 @@ def gold_items(store: Store, dataset_id: int) -> GoldItems:
                        str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return GoldItems(frozenset(), None)
     if ids is None:  # a gold cell the run refuses stops the queue too, with the run's message
-        ids = list(dataset_gold_items(store, dataset_id, frame=frame)) if frame is not None else []
+        ids = list(dataset_gold_items(store, dataset_id, frame=frame, run_id=run_id)) if frame is not None else []
     return GoldItems(frozenset(str(v) for v in ids), column)
 
 
@@ -285,8 +290,8 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = 
     strategy : {"least_confidence", "entropy", "margin"}, default="least_confidence"
     gold : GoldItems, optional
         The items to leave out as gold: by default :func:`gold_items` of the
-        run's dataset; ``GoldItems(frozenset())`` offers gold items too (to
-        re-check them).
+        run (its dataset's dev items and the items whose gold fed its fit);
+        ``GoldItems(frozenset())`` offers gold items too (to re-check them).
 
     Returns
     -------
@@ -305,7 +310,7 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = 
     dataset_id = run_dataset(store, run_id)
     again = [str(v) for v in store.changed_since_answered(dataset_id)]
     left_out = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()} - set(again)
-    left_out |= (gold if gold is not None else gold_items(store, dataset_id)).ids
+    left_out |= (gold if gold is not None else gold_items(store, dataset_id, run_id)).ids
     names = run_class_names(store, run_id) or [str(c) for c in range(ranking.proba.shape[1])]
     texts = TextLookup(store, dataset_id)
     items = []

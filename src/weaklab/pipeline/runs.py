@@ -19,7 +19,7 @@ __all__ = ["DEFAULT_TEXT_FIELD", "RANKED_ORIGINS", "DataChange", "answers_gold_s
            "dataset_class_names", "dataset_config", "dataset_frame",
            "dataset_meta", "project_dataset_meta", "run_data_change", "dataset_gold_items", "dataset_image_column",
            "dataset_table", "dataset_table_path", "dataset_text_field", "run_coverage", "run_dataset",
-           "run_soft_labels"]
+           "run_label_model_metrics", "run_soft_labels"]
 
 #: The text column when a dataset records none (``weaklab demo`` and datasets added without a project).
 DEFAULT_TEXT_FIELD = "text"
@@ -211,13 +211,16 @@ def dataset_table(store: Store, dataset_id: int, id_field: str) -> pd.DataFrame:
                got_text=f"None, and dataset {dataset_id} records no table path")
 
 
-def dataset_gold_items(store: Store, dataset_id: int, *, frame: pd.DataFrame | None = None) -> set[str]:
+def dataset_gold_items(store: Store, dataset_id: int, *, frame: pd.DataFrame | None = None,
+                       run_id: int | None = None) -> set[str]:
     """Ids (as text) of the items that hold gold for a run of the dataset's project: its dev items.
 
     Decided as the run decides (:func:`~weaklab.pipeline.loading.gold_rows`: class names, ``[labels.rename]``
     renames, class ids, blanks and -1 read alike) on the data file read as the run reads it
     (:func:`~weaklab.pipeline.loading.load_data`; ``frame``: that table, already read by :func:`dataset_frame`),
-    under :func:`dataset_config`. Empty when the dataset records no gold column or no data file.
+    under :func:`dataset_config`. Empty when the dataset records no gold column or no data file. With
+    ``run_id``, also the items whose gold fed that run's label-model fit (``[data].fit_gold``, drawn by what
+    the run recorded: :func:`~weaklab.pipeline.loading.recorded_fit_gold_rows`).
 
     Raises
     ------
@@ -243,8 +246,16 @@ def dataset_gold_items(store: Store, dataset_id: int, *, frame: pd.DataFrame | N
     from .loading import gold_rows, item_ids_of
 
     config = dataset_config(store, dataset_id)
-    ids = item_ids_of(config, frame)[gold_rows(config, frame)]
+    recorded = run_label_model_metrics(store, run_id) if run_id is not None else None
+    ids = item_ids_of(config, frame)[gold_rows(config, frame, recorded)]
     return {str(v) for v in ids.tolist()}
+
+
+def run_label_model_metrics(store: Store, run_id: int) -> dict[str, Any]:
+    """What a run recorded of its label model (``metrics["label_model"]``; empty when it fitted none)."""
+    metrics = store.run(int(run_id)).get("metrics")
+    recorded = metrics.get("label_model") if isinstance(metrics, dict) else None
+    return recorded if isinstance(recorded, dict) else {}
 
 
 def dataset_frame(store: Store, dataset_id: int) -> pd.DataFrame | None:

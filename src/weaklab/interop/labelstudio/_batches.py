@@ -33,7 +33,7 @@ class ExportSummary:
         Items left out because they have a human answer, were skipped by an
         annotator, were sent in an earlier batch and are not answered yet
         (``include_pending=True`` sends them again), or have gold in the data
-        file (dev items; ``include_gold=True`` sends them too).
+        file (dev items, and items whose gold fed the run's fit; ``include_gold=True`` sends them too).
     n_review_again : int
         Answered items sent again because their content changed since.
 
@@ -62,18 +62,19 @@ class ExportSummary:
                                               (self.n_skipped, "skipped by an annotator"),
                                               (self.n_pending, "sent in an earlier batch and not answered yet "
                                                                "(--include-pending sends them again)"),
-                                              (self.n_gold, "with gold in the data file (dev items; "
-                                                            "--include-gold sends them too)")) if n]
+                                              (self.n_gold, "with gold in the data file (dev items or gold "
+                                                            "the fit had; --include-gold sends them too)")) if n]
         out += f"; left out: {'; '.join(left)}" if left else ""
         if self.n_review_again:
             out += f"; {self.n_review_again} answered item(s) sent again: their content changed since answered"
         return out + "."
 
 
-def batch_rows(store: Store, dataset_id: int, soft: SoftLabels, all_ids: Any, *,
+def batch_rows(store: Store, dataset_id: int, soft: SoftLabels, all_ids: Any, *, run_id: int | None = None,
                include_pending: bool = False, include_gold: bool = False) -> tuple[np.ndarray, dict[str, int]]:
     """The rows of ``all_ids`` to send (items whose content changed since answered first, then least
-    confident first) and how many items each rule left out."""
+    confident first) and how many items each rule left out (gold: :func:`~weaklab.pipeline.review.gold_items`
+    of run ``run_id``, whose fit's file gold counts too)."""
     keys = np.array([str(v) for v in np.asarray(all_ids).tolist()], dtype=object)
     answers = store.annotations(dataset_id)
     answers = answers[answers["current"]] if len(answers) else answers
@@ -85,7 +86,7 @@ def batch_rows(store: Store, dataset_id: int, soft: SoftLabels, all_ids: Any, *,
     pending = {str(v) for v in store.pending_items(dataset_id)} - answered - skipped
     if include_pending:
         pending = set()
-    gold = set() if include_gold else set(gold_items(store, dataset_id).ids) - answered - skipped - pending
+    gold = set() if include_gold else set(gold_items(store, dataset_id, run_id).ids) - answered - skipped - pending
     out = answered | skipped | pending | gold
     keep = np.array([k not in out for k in keys], dtype=bool)
     first = np.array([k in again for k in keys], dtype=bool)

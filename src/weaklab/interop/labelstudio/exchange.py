@@ -306,8 +306,8 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
     all_ids = soft.item_ids if soft.item_ids is not None else store.load_item_ids(dataset_id)
     counts: dict[str, int] = {}
     if item_ids is None:
-        rows, counts = batch_rows(store, dataset_id, soft, all_ids, include_pending=include_pending,
-                                  include_gold=include_gold)
+        rows, counts = batch_rows(store, dataset_id, soft, all_ids, run_id=int(run_id),
+                                  include_pending=include_pending, include_gold=include_gold)
     else:
         rows = _export_rows(all_ids, item_ids)
     if limit is not None:
