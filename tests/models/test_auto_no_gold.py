@@ -192,3 +192,19 @@ def test_clean_votes_fit_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         AutoLabelModel(random_state=0).fit(data.L)
+
+
+def test_unvoted_items_keep_majority_vote_class_on_crowd_shaped_votes():
+    """Seed 6021: votes not LF-shaped, half the items unvoted, GLAD chosen; those items keep majority vote's class.
+
+    GLAD's own prior (uniform) on them was 4.15 points below majority vote overall.
+    """
+    data = wrench_like(6021)
+    unvoted = data.L.votes_per_item() == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        auto = AutoLabelModel(random_state=0).fit(data.L)
+    majority = MajorityVote().fit(data.L).predict_proba(data.L)
+    assert unvoted.mean() > 0.3 and auto.selected_ != "MajorityVote"
+    np.testing.assert_allclose(auto.predict_proba(data.L)[unvoted], majority[unvoted])
+    assert margin_over_majority(data) >= -TOLERANCE
