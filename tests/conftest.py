@@ -367,3 +367,34 @@ def answer_shown_items(child, answers) -> list[str]:
 def annotate_process():
     """``(start_annotate, answer_shown_items)``: drive a real terminal review session."""
     return start_annotate, answer_shown_items
+
+
+def fit_with_fit_gold(root: Path, n_items: int, fit_gold: str | None) -> tuple:
+    """The example project (every row holds gold) with MajorityVote and no end model, fitted with ``fit_gold``.
+
+    Returns ``(project, run id, all item ids, dev ids, the ids whose gold fed the fit)`` (ids as str).
+    """
+    from weaklab.pipeline import Project, init_project, load_config
+    from weaklab.pipeline.loading import fit_gold_rows, item_ids_of, load_data, run_gold
+
+    init_project(root, n_items=n_items)
+    config = root / "weaklab.toml"
+    text = config.read_text() + '\n[label_model]\nname = "MajorityVote"\n'
+    if fit_gold is not None:
+        text = text.replace("# fit_gold = 50 ", f"fit_gold = {fit_gold} ")
+    config.write_text(text.replace('name = "tfidf_logreg"', 'name = "none"'))
+    project = Project(root)
+    run = project.run("fit")
+    settings = load_config(root)
+    frame = load_data(settings)
+    gold, dev = run_gold(settings, frame)
+    seed = int(run.metrics["label_model"].get("fit_gold_random_state", 0))
+    ids = item_ids_of(settings, frame).astype(str)
+    drawn = set(ids[fit_gold_rows(settings, frame, gold, dev, random_state=seed)].tolist())
+    return project, run.run_id, set(ids.tolist()), set(ids[dev].tolist()), drawn
+
+
+@pytest.fixture
+def fit_gold_project():
+    """:func:`fit_with_fit_gold`: a project whose fit took ``[data].fit_gold`` rows of the file's gold."""
+    return fit_with_fit_gold

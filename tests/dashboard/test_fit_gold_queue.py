@@ -4,7 +4,6 @@ count as gold on the page), and without fit_gold the queue offers every item out
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -13,29 +12,9 @@ pytest.importorskip("fastapi", reason="the dashboard needs the [web] extra (fast
 from fastapi.testclient import TestClient
 
 from weaklab.dashboard import create_app
-from weaklab.pipeline import Project, init_project, load_config
-from weaklab.pipeline.loading import fit_gold_rows, item_ids_of, load_data, run_gold
+from weaklab.pipeline import Project
 
 N_ITEMS, N_FIT = 24, 6
-
-
-def _fitted(root: Path, fit_gold: str | None) -> tuple[Project, int, set[str], set[str], set[str]]:
-    """The example project (every row holds gold), MajorityVote, fitted; run id, all ids, dev ids, drawn ids."""
-    init_project(root, n_items=N_ITEMS)
-    config = root / "weaklab.toml"
-    text = config.read_text() + '\n[label_model]\nname = "MajorityVote"\n'
-    if fit_gold is not None:
-        text = text.replace("# fit_gold = 50 ", f"fit_gold = {fit_gold} ")
-    config.write_text(text.replace('name = "tfidf_logreg"', 'name = "none"'))
-    project = Project(root)
-    run = project.run("fit")
-    settings = load_config(root)
-    frame = load_data(settings)
-    gold, dev = run_gold(settings, frame)
-    ids = item_ids_of(settings, frame).astype(str)
-    drawn = fit_gold_rows(settings, frame, gold, dev, random_state=int(run.metrics["label_model"].get(
-        "fit_gold_random_state", 0)))
-    return project, run.run_id, set(ids.tolist()), set(ids[dev].tolist()), set(ids[drawn].tolist())
 
 
 def _skip_through(project: Project, run_id: int) -> tuple[list[str], str]:
@@ -56,18 +35,18 @@ def _skip_through(project: Project, run_id: int) -> tuple[list[str], str]:
     return shown, first
 
 
-def test_review_queue_does_not_offer_items_whose_gold_fed_the_fit(tmp_path):
+def test_review_queue_does_not_offer_items_whose_gold_fed_the_fit(tmp_path, fit_gold_project):
     """With fit_gold = 6 the queue offers each item outside dev and the draw once, none of the 6 drawn, and the
     page counts them among the items that hold gold."""
-    project, run_id, everything, dev, drawn = _fitted(tmp_path, str(N_FIT))
+    project, run_id, everything, dev, drawn = fit_gold_project(tmp_path, N_ITEMS, str(N_FIT))
     assert len(drawn) == N_FIT and not drawn & dev
     shown, page = _skip_through(project, run_id)
     assert len(shown) == len(set(shown)) and set(shown) == everything - dev - drawn
     assert f"{len(dev) + N_FIT} items hold gold (column &#39;label&#39;) and are not offered" in " ".join(page.split())
 
 
-def test_without_fit_gold_the_review_queue_offers_every_item_outside_dev(tmp_path):
+def test_without_fit_gold_the_review_queue_offers_every_item_outside_dev(tmp_path, fit_gold_project):
     """fit_gold unset: the queue is what it was before fit_gold."""
-    project, run_id, everything, dev, drawn = _fitted(tmp_path, None)
+    project, run_id, everything, dev, drawn = fit_gold_project(tmp_path, N_ITEMS, None)
     shown, _ = _skip_through(project, run_id)
     assert not drawn and set(shown) == everything - dev

@@ -4,35 +4,14 @@ offered for review in that run's queues (it counts as gold, as the dev items do)
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from weaklab.interop.labelstudio import export_label_studio
-from weaklab.pipeline import Project, init_project, load_config
-from weaklab.pipeline.loading import fit_gold_rows, item_ids_of, load_data, run_gold
+from weaklab.pipeline import Project, load_config
 from weaklab.pipeline.review import gold_items, review_batch
 
 N_ITEMS, N_FIT = 60, 10
-
-
-def _fitted(root: Path, fit_gold: str | None) -> tuple[Project, int, set[str], set[str], set[str]]:
-    """The example project (every row holds gold) fitted with ``fit_gold``; run id, all ids, dev ids, drawn ids."""
-    init_project(root, n_items=N_ITEMS)
-    config = root / "weaklab.toml"
-    text = config.read_text() + '\n[label_model]\nname = "MajorityVote"\n'
-    if fit_gold is not None:
-        text = text.replace("# fit_gold = 50 ", f"fit_gold = {fit_gold} ")
-    config.write_text(text.replace('name = "tfidf_logreg"', 'name = "none"'))
-    project = Project(root)
-    run = project.run("fit")
-    settings = load_config(root)
-    frame = load_data(settings)
-    gold, dev = run_gold(settings, frame)
-    seed = int(run.metrics["label_model"].get("fit_gold_random_state", 0))
-    ids = item_ids_of(settings, frame).astype(str)
-    drawn = set(ids[fit_gold_rows(settings, frame, gold, dev, random_state=seed)].tolist())
-    return project, run.run_id, set(ids.tolist()), set(ids[dev].tolist()), drawn
 
 
 def _queue(project: Project, run_id: int) -> set[str]:
@@ -41,10 +20,10 @@ def _queue(project: Project, run_id: int) -> set[str]:
     return {str(item.item_id) for item in items}
 
 
-def test_items_whose_gold_fed_the_fit_are_not_in_the_review_batch_or_a_label_studio_batch(tmp_path):
+def test_items_whose_gold_fed_the_fit_are_not_in_the_review_batch_or_a_label_studio_batch(tmp_path, fit_gold_project):
     """With fit_gold = N the N drawn items join the dev items as gold: the review batch (what `weaklab annotate`
     and the dashboard rank) and a Label Studio batch offer every other item once and none of them."""
-    project, run_id, everything, dev, drawn = _fitted(tmp_path, str(N_FIT))
+    project, run_id, everything, dev, drawn = fit_gold_project(tmp_path, N_ITEMS, str(N_FIT))
     assert len(drawn) == N_FIT and not drawn & dev
     assert _queue(project, run_id) == everything - dev - drawn
     with project.open_store() as store:
@@ -55,10 +34,10 @@ def test_items_whose_gold_fed_the_fit_are_not_in_the_review_batch_or_a_label_stu
     assert set(held.ids) == dev | drawn
 
 
-def test_a_later_fit_gold_edit_does_not_change_an_old_runs_queue(tmp_path):
+def test_a_later_fit_gold_edit_does_not_change_an_old_runs_queue(tmp_path, fit_gold_project):
     """The queue of a run holds back the rows that run drew (its recorded option and seed), whatever the config
     says now: raising fit_gold afterwards, or setting it back to "none", leaves the run's queue as it was."""
-    _, run_id, everything, dev, drawn = _fitted(tmp_path, str(N_FIT))
+    _, run_id, everything, dev, drawn = fit_gold_project(tmp_path, N_ITEMS, str(N_FIT))
     config = tmp_path / "weaklab.toml"
     original = config.read_text()
     for now, read in (("40", 40), ('"none"', "none")):
@@ -68,9 +47,9 @@ def test_a_later_fit_gold_edit_does_not_change_an_old_runs_queue(tmp_path):
 
 
 @pytest.mark.parametrize("fit_gold", [None, '"none"'])
-def test_without_fit_gold_the_queues_hold_back_the_dev_items_only(tmp_path, fit_gold):
+def test_without_fit_gold_the_queues_hold_back_the_dev_items_only(tmp_path, fit_gold, fit_gold_project):
     """fit_gold unset (or "none"): the queue is what it was before fit_gold, every item outside dev."""
-    project, run_id, everything, dev, drawn = _fitted(tmp_path, fit_gold)
+    project, run_id, everything, dev, drawn = fit_gold_project(tmp_path, N_ITEMS, fit_gold)
     assert not drawn
     assert _queue(project, run_id) == everything - dev
     with project.open_store(read_only=True) as store:
