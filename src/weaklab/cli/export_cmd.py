@@ -61,9 +61,9 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
         run = int(run if run is not None else store.latest_run_id())
         text_note = "" if no_text else _with_text(store, run, frame)
         text_note += _with_end_model(store, run, frame, raw)
-        _named_ids(store, run, frame)
+        frame = _named_ids(frame, _id_column(store, run))
     if labelled_only:
-        frame = frame[(frame["n_votes"] > 0) | frame["label_from"].isin(["annotation", "correction"])]
+        frame = _labelled(frame)
     with PageWriter(output) as writer:
         writer.write(frame)
     counts = frame["label_from"].value_counts()
@@ -87,7 +87,7 @@ def _export_partitioned(store: Any, run: int, output: Path, labelled_only: bool,
     field = record.get("text_column") if not no_text else None
     rows = DataRows(record) if field else None
     end, end_note = _partitioned_end_model(store, run, raw)
-    id_column = (store.dataset(dataset_id).get("meta") or {}).get("id_column")
+    id_column = _id_column(store, run)
     counts: dict[str, int] = {}
     written, offset = 0, 0
     with PageWriter(output) as writer:
@@ -98,9 +98,8 @@ def _export_partitioned(store: Any, run: int, output: Path, labelled_only: bool,
                 _add_end_model(page, end, i)
             offset += len(page)
             if labelled_only:
-                page = page[(page["n_votes"] > 0) | page["label_from"].isin(["annotation", "correction"])]
-            if isinstance(id_column, str) and id_column and id_column not in page.columns:
-                page = page.rename(columns={"item_id": id_column})
+                page = _labelled(page)
+            page = _named_ids(page, id_column)
             writer.write(page)
             written += len(page)
             for origin, n in page["label_from"].value_counts().items():
@@ -208,13 +207,24 @@ def _with_end_model(store: Any, run: int, frame: Any, raw: bool) -> str:
     return "; end model probabilities " + calibration.describe()
 
 
-def _named_ids(store: Any, run: int, frame: Any) -> None:
-    """Call the id column by the project's name for it (``[data].id_column``), so the file joins back onto the data."""
+def _id_column(store: Any, run: int) -> str | None:
+    """The project's name for the id column (``[data].id_column``), as the run's dataset recorded it."""
     from ..pipeline.runs import run_dataset
 
     column = (store.dataset(run_dataset(store, run)).get("meta") or {}).get("id_column")
-    if isinstance(column, str) and column and column not in frame.columns:
-        frame.columns = [column if c == "item_id" else c for c in frame.columns]
+    return column if isinstance(column, str) and column else None
+
+
+def _named_ids(frame: Any, column: str | None) -> Any:
+    """``frame`` with its id column called by the project's name for it, so the file joins back onto the data."""
+    if column is None or column in frame.columns:
+        return frame
+    return frame.rename(columns={"item_id": column})
+
+
+def _labelled(frame: Any) -> Any:
+    """The rows a person labelled (an answer or a correction) or at least one source voted on."""
+    return frame[(frame["n_votes"] > 0) | frame["label_from"].isin(["annotation", "correction"])]
 
 
 def write_table(frame: Any, output: Path, suffix: str) -> None:
