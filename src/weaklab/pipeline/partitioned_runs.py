@@ -162,7 +162,7 @@ def final_label_pages(store: Store, run_id: int) -> Iterator[pd.DataFrame]:
                             f"items, {votes.n_partitions} vote partitions of {sum(votes.partition_rows)} items")
     names = store.run_class_names(run_id)
     overrides = store.final_label_overrides(run_id)
-    by_key = dict(zip(overrides["item_id"], zip(overrides["label"], overrides["label_from"])))
+    by_key = pd.Index(overrides["item_id"].astype(str))
     table = np.array([*(names or []), None], dtype=object)  # class names, None for no label or no names
     headers = names if names is not None and len(names) == soft.n_classes else range(soft.n_classes)
     for i in range(soft.n_partitions):
@@ -170,11 +170,11 @@ def final_label_pages(store: Store, run_id: int) -> Iterator[pd.DataFrame]:
         proba = frame[proba_columns(soft.n_classes)].to_numpy(dtype=float)
         labels = np.argmax(proba, axis=1).astype(np.int64)
         origin = np.full(len(labels), "label_model", dtype=object)
-        if by_key:
-            keys = [str(v.item() if isinstance(v, np.generic) else v) for v in frame[ITEM_ID]]
-            for row, key in enumerate(keys):
-                if key in by_key:
-                    labels[row], origin[row] = by_key[key]
+        if len(by_key):  # the few items a person labelled, found by their store keys (strings)
+            at = by_key.get_indexer(frame[ITEM_ID].astype(str))
+            hit = at >= 0
+            labels[hit] = overrides["label"].to_numpy()[at[hit]]
+            origin[hit] = overrides["label_from"].to_numpy()[at[hit]]
         page = pd.DataFrame({"item_id": frame[ITEM_ID].to_numpy(), "label": labels,
                              "class": table[np.where((labels >= 0) & (labels < len(table) - 1), labels, -1)],
                              "label_from": origin,
