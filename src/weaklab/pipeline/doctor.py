@@ -35,6 +35,7 @@ from ..errors import StoreError, WeaklabError
 from ..store import Store
 from .fit_gold import with_file_gold
 from .loading import item_ids_of, load_data, recorded_fit_gold_rows, run_gold
+from .runs import run_label_model_metrics
 from .training import label_model_class
 
 __all__ = ["DoctorReport", "doctor", "format_report", "project_for"]
@@ -204,10 +205,10 @@ def _file_gold(store: Store, run_id: Any, matrix: LabelMatrix, project: Any) -> 
     """
     metrics: dict[str, Any] = {}
     if run_id is not None:
-        runs = store.runs()
-        recorded = runs.loc[runs["run_id"] == run_id, "metrics"]
-        if len(recorded) and isinstance(recorded.iloc[0], dict):
-            metrics = recorded.iloc[0].get("label_model") or {}
+        try:
+            metrics = run_label_model_metrics(store, int(run_id))
+        except WeaklabError:  # a run the store no longer holds drew nothing we can know
+            metrics = {}
     if project is None or not metrics.get("n_file_gold_for_fit") or matrix.item_ids is None:
         return None
     try:
