@@ -153,7 +153,8 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     if lf and folds is not None and not fallback and list(shares) == [baseline] and blind_judge(folds, counts):
         tie_models, note = _blind_ties(named, L, P, P_mv, balance, counts, seed)
         reason += f"; {note}"
-    verdict = _no_vote(L, lf, balance, mv_balance, seed, dict(zip(shares, models, strict=True)), P)
+    fitted = {**dict(zip(shares, models, strict=True)), **dict(zip(BLIND_MODELS, tie_models))}  # fitted once
+    verdict = _no_vote(L, lf, balance, mv_balance, seed, fitted, P)
     reason += f"; {verdict.note}" if verdict.note else ""
     if verdict.warning:
         warnings.warn(verdict.warning, UserWarning, stacklevel=5)
