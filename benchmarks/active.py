@@ -234,7 +234,8 @@ def _loop_text(loop: Any) -> tuple[str, str]:
                 "(`weak_weight=\"auto\"`, estimated from the importance-weighted answers)",
         "cv": f"weak labels weighted by the value among ({grid}) x an answer whose end model predicts held-out "
               "answers best (`weak_weight=\"cv\"`: 3-fold cross-validation over the answers, accuracy on the held-out "
-              "answers, every answer alike with `sampling=\"top\"`, one-standard-error rule toward the last "
+              "answers, every answer alike with `sampling=\"top\"`, where a choice of 0 becomes 0.01, "
+              "one-standard-error rule toward the last "
               f"round's choice, the \"auto\" weight in the first; folds dealt per item, kept across rounds; \"auto\" "
               f"below {MIN_CV_ANSWERS} answers)",
     }.get(str(loop.weak_weight), f"weak labels weighted {loop.weak_weight}")
@@ -358,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--round-size", type=int, default=ROUND_SIZE,
                         help="most answers per round (one model refit per round)")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (development runs)")
+    parser.add_argument("--first-seed", type=int, default=None,
+                        help="seeds first-seed, first-seed + 1, ... instead of the benchmark's (development runs)")
     parser.add_argument("--loop", nargs="*", default=[], metavar="NAME=VALUE",
                         help="ActiveLoop parameters other than the library defaults (development runs)")
     C.add_tree_args(parser)
@@ -365,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     loop_params = dict(_loop_param(p) for p in args.loop)
     writes = not args.quick and args.sets is None and args.strategies is None and args.split == "test"
     writes = writes and not loop_params and args.round_size == ROUND_SIZE and tuple(args.features) == FEATURES
-    writes = writes and args.seeds is None
+    writes = writes and args.seeds is None and args.first_seed is None
     if writes:  # this run writes BENCHMARKS.md
         C.check_tree(args.allow_dirty)
     warnings.simplefilter("ignore", RuntimeWarning)  # DawidSkene convergence notes inside AutoLabelModel
@@ -374,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     keys = args.sets or (["youtube"] if args.quick else list(SETS))
     strategies = tuple(args.strategies or (("random", DEFAULT) if args.quick else STRATEGIES))
     seeds = SEEDS[:1] if args.quick else SEEDS[: args.seeds or len(SEEDS)]
+    if args.first_seed is not None:
+        seeds = tuple(range(args.first_seed, args.first_seed + len(seeds)))
     rows: list[dict[str, Any]] = []
     gold: dict[str, float] = {}
     n_train: dict[str, int] = {}

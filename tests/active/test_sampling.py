@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from weaklab import ValidationError
 from weaklab.active import (
     MIN_CV_ANSWERS,
+    WEAK_WEIGHT_GRID,
     ActiveLoop,
     choose_weak_weight,
     draw_batch,
@@ -140,6 +141,29 @@ def test_cv_weak_weight_scores_a_top_strategy_picks_too():
     loop.training_targets(weak, X=X, end_model=SoftLabelClassifier(LogisticRegression()))
     scores = loop.weak_weight_scores_
     assert scores is not None and scores[1.0] == min(scores.values()) and loop.weak_weight_ <= 0.1
+
+
+def test_cv_weak_weight_never_drops_the_weak_labels_on_a_top_strategy_picks_alone():
+    """sampling='top': the CV's weight 0 (answers alone) becomes the least positive weight; unbiased answers keep it."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 20000)  # so many always-wrong weak labels that only weight 0 predicts the answers
+    X = np.c_[y + rng.normal(0, 0.3, y.size), rng.normal(0, 1, y.size)]
+    weak = np.eye(2)[1 - y]
+    model = SoftLabelClassifier(LogisticRegression())
+    chosen = {}
+    for strategy, sampling in (("entropy", "top"), ("random", "top"), ("entropy", "stochastic")):
+        loop = ActiveLoop(strategy, budget_per_round=MIN_CV_ANSWERS, weak_weight="cv", warm_start=0,
+                          explore=0.0 if sampling == "top" else 0.5, sampling=sampling, random_state=0)
+        items = loop.select(proba=weak)
+        loop.incorporate(items, y[items])
+        _, weights = loop.training_targets(weak, X=X, end_model=model)
+        scores = loop.weak_weight_scores_
+        assert scores is not None and max(scores, key=scores.__getitem__) == 0.0
+        chosen[strategy, sampling] = loop.weak_weight_
+        if sampling == "top" and strategy == "entropy":
+            assert (np.delete(weights, items) > 0).all()
+    least = min(w for w in WEAK_WEIGHT_GRID if w > 0)
+    assert chosen == {("entropy", "top"): least, ("random", "top"): 0.0, ("entropy", "stochastic"): 0.0}
 
 
 def test_choose_weak_weight_keeps_trusting_correct_weak_labels():
