@@ -398,3 +398,31 @@ def fit_with_fit_gold(root: Path, n_items: int, fit_gold: str | None) -> tuple:
 def fit_gold_project():
     """:func:`fit_with_fit_gold`: a project whose fit took ``[data].fit_gold`` rows of the file's gold."""
     return fit_with_fit_gold
+
+
+def edit_fit_gold_file(config, drawn: set, dev: set) -> dict:
+    """Edit a project's data file as a user might after a fit: delete 2 drawn rows (``drawn``: ids whose gold fed
+    the fit) and 2 other rows outside dev, clear one drawn gold label, flip another, and shuffle the rows.
+
+    Returns ``{"deleted": the deleted drawn ids, "cleared": (id, gold then), "flipped": (id, then, now)}``.
+    """
+    import pandas as pd
+
+    id_col, gold_col = config.get("data", "id_column"), config.get("data", "gold_column")
+    frame = pd.read_csv(config.data_path, keep_default_na=False, dtype=str)
+    order = sorted(drawn)
+    others = sorted(set(frame[id_col]) - set(drawn) - set(dev))
+    deleted, cleared, flipped = order[:2], order[2], order[3]
+    before = dict(zip(frame[id_col], frame[gold_col]))
+    frame.loc[frame[id_col] == cleared, gold_col] = ""
+    new = "HAM" if before[flipped] == "SPAM" else "SPAM"
+    frame.loc[frame[id_col] == flipped, gold_col] = new
+    frame = frame[~frame[id_col].isin(deleted + others[:2])].sample(frac=1.0, random_state=7)
+    frame.to_csv(config.data_path, index=False)
+    return {"deleted": set(deleted), "cleared": (cleared, before[cleared]), "flipped": (flipped, before[flipped], new)}
+
+
+@pytest.fixture
+def fit_gold_file_edit():
+    """:func:`edit_fit_gold_file`: reorder, delete and relabel rows of a fitted project's data file."""
+    return edit_fit_gold_file

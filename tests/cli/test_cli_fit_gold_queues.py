@@ -65,3 +65,20 @@ def test_without_fit_gold_annotate_offers_every_item_outside_dev(fitted):
     assert not drawn
     out = _invoke("annotate", "--annotator", "newbie", "--limit", "500", input="s\n" * N_ITEMS)
     assert _shown(out.output) == everything - dev
+
+
+def test_after_editing_the_data_file_annotate_and_doctor_keep_to_what_the_fit_had(fitted, tmp_path,
+                                                                                   fit_gold_file_edit):
+    """Deleting and relabelling drawn rows and shuffling the file after `weaklab fit`: `weaklab annotate` still
+    offers none of the 10 items whose gold fed the fit (and every other item of the run), and `weaklab doctor`
+    names the deleted items and changed labels, exits 0 and lists them under "fit_gold" with --json."""
+    everything, dev, drawn = fitted(str(N_FIT))
+    edit = fit_gold_file_edit(load_config(tmp_path), drawn, dev)
+    out = _invoke("annotate", "--annotator", "newbie", "--limit", "500", input="s\n" * N_ITEMS)
+    assert _shown(out.output) == everything - dev - drawn
+    text = " ".join(_invoke("doctor").output.split())
+    assert "fit gold, changed: run 1" in text and "2 gone from the file" in text and "healthy" in text
+    assert edit["flipped"][0] in text
+    report = json.loads(_invoke("doctor", "--json").output)
+    assert [c["status"] for c in report["fit_gold"]] == ["changed"] and report["healthy"]
+    assert set(report["fit_gold"][0]["gone"]) == edit["deleted"]

@@ -50,3 +50,13 @@ def test_without_fit_gold_the_review_queue_offers_every_item_outside_dev(tmp_pat
     project, run_id, everything, dev, drawn = fit_gold_project(tmp_path, N_ITEMS, None)
     shown, _ = _skip_through(project, run_id)
     assert not drawn and set(shown) == everything - dev
+
+
+def test_after_editing_the_data_file_the_review_page_keeps_to_what_the_fit_had(tmp_path, fit_gold_project,
+                                                                                fit_gold_file_edit):
+    """Deleting and relabelling drawn rows and shuffling the file after the fit: /review offers none of the items
+    whose gold fed the fit (deleted ones included) and every other item of the run once."""
+    project, run_id, everything, dev, drawn = fit_gold_project(tmp_path, N_ITEMS, str(N_FIT))
+    fit_gold_file_edit(project.config, drawn, dev)
+    shown, _ = _skip_through(project, run_id)
+    assert len(shown) == len(set(shown)) and set(shown) == everything - dev - drawn

@@ -10,8 +10,13 @@ recomputed content has exactly the recorded content name, see
   recorded fingerprint and the LFs the recorded versions;
 * label-model states: by fitting the recorded model class and parameters on
   the (repaired) matrix again, with the human answers the run could see or
-  with none, and the data file's gold rows it drew (``[data].fit_gold`` and
-  the seed the run recorded, on the project's data);
+  with none, and the data file's gold the fit had (``[data].fit_gold``: the
+  items and gold the store recorded at fit time; for a run recorded before
+  they were kept, the rows drawn again by the option and seed the run
+  recorded, on the project's data);
+* fit gold of a run recorded before it was kept: recorded, when the data
+  file is unchanged since the run (:mod:`~weaklab.pipeline.doctor_fit_gold`,
+  which also reports runs whose data file no longer holds the gold their fit had).
 * the label model's soft labels: by predicting with the (repaired) model.
 
 End-model probabilities and the issue judge's are not recomputed (they need
@@ -33,6 +38,7 @@ import pandas as pd
 from .._core import LabelMatrix, SoftLabels
 from ..errors import StoreError, WeaklabError
 from ..store import Store
+from .doctor_fit_gold import check_fit_gold
 from .fit_gold import with_file_gold
 from .loading import item_ids_of, load_data, recorded_fit_gold_rows, run_gold
 from .runs import run_label_model_metrics
@@ -61,6 +67,10 @@ class DoctorReport:
         Damaged files that could not be recomputed, and why.
     removed_temporary : int
         Temporary files of interrupted writes removed.
+    fit_gold : list of dict
+        Runs whose fit took gold of the data file that the file no longer
+        matches, or that re-derive it (:func:`~weaklab.pipeline.doctor_fit_gold.check_fit_gold`):
+        ``run_id, status, n_items, message, gone, relabelled, now_dev, text_changed``.
     """
 
     store: str
@@ -69,11 +79,16 @@ class DoctorReport:
     repaired: list[str] = field(default_factory=list)
     not_repaired: list[str] = field(default_factory=list)
     removed_temporary: int = 0
+    fit_gold: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
-        """True when the database opens and every array file a record names is intact."""
-        return self.store_error is None and not self.problems
+        """True when the database opens, every array file a record names is intact, and so is every fit-gold record.
+
+        A data file edited since a run is not a fault of the store: its ``fit_gold`` notes leave it healthy.
+        """
+        return self.store_error is None and not self.problems and \
+            not any(c["status"] == "damaged" for c in self.fit_gold)
 
 
 def doctor(store_path: Any, *, project: Any = None, repair: bool = False, deep: bool = True,
@@ -117,6 +132,7 @@ def doctor(store_path: Any, *, project: Any = None, repair: bool = False, deep: 
                 report.removed_temporary = store.clean_temporary_files()
                 _repair(store, found, project, report)
                 found = store.check_arrays(deep=deep)
+            report.fit_gold = [c.to_dict() for c in check_fit_gold(store, repair=repair)]
         except StoreError as exc:
             report.store_error = str(exc)
             return report
@@ -209,7 +225,13 @@ def _file_gold(store: Store, run_id: Any, matrix: LabelMatrix, project: Any) -> 
             metrics = run_label_model_metrics(store, int(run_id))
         except WeaklabError:  # a run the store no longer holds drew nothing we can know
             metrics = {}
-    if project is None or not metrics.get("n_file_gold_for_fit") or matrix.item_ids is None:
+    if not metrics.get("n_file_gold_for_fit") or matrix.item_ids is None:
+        return None
+    if store.fit_gold_record(int(run_id)) is not None:  # the items and gold the fit had, as the store recorded them
+        recorded = store.fit_gold(int(run_id))
+        return _aligned(matrix, [str(v) for v in recorded["item_id"].tolist()], recorded["label"].to_numpy(),
+                        np.ones(len(recorded), dtype=bool))
+    if project is None:
         return None
     try:
         frame = load_data(project.config)
@@ -217,11 +239,16 @@ def _file_gold(store: Store, run_id: Any, matrix: LabelMatrix, project: Any) -> 
     except WeaklabError:
         return None
     rows = recorded_fit_gold_rows(project.config, frame, gold, dev, metrics)
-    position = {str(v): i for i, v in enumerate(item_ids_of(project.config, frame).tolist())}
+    return _aligned(matrix, [str(v) for v in item_ids_of(project.config, frame).tolist()], gold, rows)
+
+
+def _aligned(matrix: LabelMatrix, ids: list[str], gold: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``gold`` and ``rows`` (given for ``ids``) in the order of the matrix's items (-1 / False for the others)."""
+    position = {item: i for i, item in enumerate(ids)}
     at = np.array([position.get(str(v), -1) for v in np.asarray(matrix.item_ids).tolist()], dtype=np.int64)
     known = at >= 0
     aligned_gold, aligned_rows = np.full(matrix.n_items, -1, dtype=np.int64), np.zeros(matrix.n_items, dtype=bool)
-    aligned_gold[known], aligned_rows[known] = gold[at[known]], rows[at[known]]
+    aligned_gold[known], aligned_rows[known] = np.asarray(gold)[at[known]], np.asarray(rows)[at[known]]
     return aligned_gold, aligned_rows
 
 
@@ -271,8 +298,11 @@ def format_report(report: DoctorReport) -> list[str]:
         used = ", ".join(f"{what} of {table.rstrip('s').replace('_', ' ')} {record}"
                          for table, record, what in problem["used_by"])
         lines.append(f"{problem['problem']}: array {problem['name']} ({used}): {problem['detail']}")
-    lines.append(f"store {report.store}: " + ("healthy" if report.healthy else
-                                              f"{len(report.problems)} damaged array file(s)"))
+    lines += [f"fit gold, {check['status']}: {check['message']}" for check in report.fit_gold]
+    damaged = [f"{len(report.problems)} damaged array file(s)"] if report.problems else []
+    damaged += [f"{n} damaged fit-gold record(s)" for n in [sum(c["status"] == "damaged" for c in report.fit_gold)]
+                if n]
+    lines.append(f"store {report.store}: " + ("healthy" if report.healthy else ", ".join(damaged)))
     return lines
 
 

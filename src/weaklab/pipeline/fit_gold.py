@@ -13,14 +13,94 @@ item and each label model uses each item as it uses gold of its kind (see
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..store import Store
 from .config import ProjectConfig
 
-__all__ = ["fit_gold_lineage", "fit_gold_lines", "with_file_gold"]
+__all__ = ["RunFitGold", "fit_gold_lineage", "fit_gold_lines", "run_fit_gold", "with_file_gold"]
+
+
+@dataclass(frozen=True)
+class RunFitGold:
+    """The items whose gold in the data file fed a run's label-model fit, as the queues and ``doctor`` read them.
+
+    Attributes
+    ----------
+    run_id : int
+    n_items : int
+        How many the run says its fit got (``n_file_gold_for_fit``; 0 for a
+        run without ``[data].fit_gold``).
+    ids : frozenset of str or None
+        Their ids as the store recorded them at fit time
+        (:meth:`~weaklab.store.Store.fit_gold`); None for a run recorded
+        before they were kept, whose rows are drawn again from the data file
+        by its recorded option and seed (:attr:`rederived`).
+    metrics : dict
+        The run's label-model metrics (what :func:`fit_gold_lineage` recorded).
+
+    Examples
+    --------
+    >>> RunFitGold(3, 20, None, {"fit_gold": 20, "fit_gold_random_state": 0}).rederived
+    True
+    >>> RunFitGold(3, 2, frozenset({"a", "b"}), {}).note() is None
+    True
+    """
+
+    run_id: int
+    n_items: int
+    ids: frozenset[str] | None
+    metrics: dict[str, Any]
+
+    @property
+    def rederived(self) -> bool:
+        """True when the run's fit took file gold but the store has not its items (drawn again from the file)."""
+        return self.n_items > 0 and self.ids is None
+
+    def note(self) -> str | None:
+        """What a queue and ``weaklab doctor`` say of a re-derived set (None when the items are recorded)."""
+        if not self.rederived:
+            return None
+        option, seed = self.metrics.get("fit_gold"), self.metrics.get("fit_gold_random_state")
+        shown = f'"{option}"' if isinstance(option, str) else str(option)
+        seed_text = "" if seed is None else f" and seed {seed}"
+        return (f"The {self.n_items} items whose gold fed run {self.run_id}'s fit are re-derived from its recorded "
+                f"[data].fit_gold = {shown}{seed_text} on the data file as it is now (the run was recorded before "
+                "weaklab kept them): an edit of the file since the run changes them; `weaklab doctor` checks, and "
+                "`weaklab doctor --repair` records them while the file is unchanged.")
+
+
+def run_fit_gold(store: Store, run_id: int) -> RunFitGold:
+    """The items whose data-file gold fed a run's fit: the ids the store recorded, never drawn again when it has them.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import Project, init_project
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=200)
+    >>> toml = folder / "weaklab.toml"
+    >>> _ = toml.write_text(toml.read_text().replace("# fit_gold = 50 ", "fit_gold = 20 "))
+    >>> run = Project(folder).run(until="fit")
+    >>> with Project(folder).open_store(read_only=True) as store:
+    ...     fit = run_fit_gold(store, run.run_id)
+    >>> fit.n_items, len(fit.ids), fit.rederived
+    (20, 20, False)
+    """
+    from .runs import run_label_model_metrics
+
+    metrics = run_label_model_metrics(store, int(run_id))
+    n_items = int(metrics.get("n_file_gold_for_fit") or 0)
+    if not n_items:
+        return RunFitGold(int(run_id), 0, frozenset(), metrics)
+    if store.fit_gold_record(int(run_id)) is None:
+        return RunFitGold(int(run_id), n_items, None, metrics)
+    ids = frozenset(str(v) for v in store.fit_gold(int(run_id))["item_id"].tolist())
+    return RunFitGold(int(run_id), n_items, ids, metrics)
 
 
 def with_file_gold(answers: np.ndarray, answer_sampling: str, gold: np.ndarray,

@@ -6,7 +6,7 @@ import hashlib
 import importlib
 import linecache
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from contextlib import nullcontext
 from pathlib import Path
 from types import ModuleType
@@ -282,7 +282,8 @@ def run_gold(config: ProjectConfig, frame: pd.DataFrame) -> tuple[np.ndarray, np
     return gold, dev_mask(config, frame, gold)
 
 
-def gold_rows(config: ProjectConfig, frame: pd.DataFrame, recorded: Mapping[str, Any] | None = None) -> np.ndarray:
+def gold_rows(config: ProjectConfig, frame: pd.DataFrame, recorded: Mapping[str, Any] | None = None, *,
+              fit_ids: Collection[Any] | None = None) -> np.ndarray:
     """The rows of ``frame`` that hold gold for a run of ``config``: the one test of "this item holds gold".
 
     A classification project's dev mask (:func:`run_gold`), a tagging
@@ -300,6 +301,10 @@ def gold_rows(config: ProjectConfig, frame: pd.DataFrame, recorded: Mapping[str,
         The project's data.
     recorded : mapping, optional
         The label-model metrics a run recorded (``metrics["label_model"]``).
+    fit_ids : collection, optional
+        The ids of the items whose gold fed that run's fit, as the store
+        recorded them (:meth:`~weaklab.store.Store.fit_gold`): read as they
+        are, never drawn again (see :func:`recorded_fit_gold_rows`).
 
     Returns
     -------
@@ -327,18 +332,23 @@ def gold_rows(config: ProjectConfig, frame: pd.DataFrame, recorded: Mapping[str,
 
         return np.asarray(tagging_items(config, frame).dev, dtype=bool)
     gold, dev = run_gold(config, frame)
-    return dev | recorded_fit_gold_rows(config, frame, gold, dev, recorded or {})
+    return dev | recorded_fit_gold_rows(config, frame, gold, dev, recorded or {}, fit_ids=fit_ids)
 
 
 def recorded_fit_gold_rows(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray, dev: np.ndarray,
-                           recorded: Mapping[str, Any]) -> np.ndarray:
+                           recorded: Mapping[str, Any], *, fit_ids: Collection[Any] | None = None) -> np.ndarray:
     """The rows whose gold in the data file a recorded run's label model fitted on.
 
-    Drawn again (:func:`fit_gold_rows`) by the ``[data].fit_gold`` value and
-    seed the run recorded, not by the config as it is now: editing the option
-    later changes neither what ``weaklab doctor --repair`` refits nor which
-    items that run's review queues hold back. None for a run whose fit got no
-    file gold (or recorded before ``fit_gold``).
+    With ``fit_ids`` (the items the store recorded at fit time,
+    :meth:`~weaklab.store.Store.fit_gold`), the rows of ``frame`` holding
+    those ids, whatever the file holds now: editing the data file (adding,
+    removing or reordering rows, changing gold) changes none of them, and an
+    id no longer in the file has no row. Without (a run recorded before fit
+    gold was kept), drawn again (:func:`fit_gold_rows`) by the
+    ``[data].fit_gold`` value and seed the run recorded, not by the config as
+    it is now: editing the option later changes none of them, but an edit of
+    the data file since the run may (``weaklab doctor`` says so). None for a
+    run whose fit got no file gold (or recorded before ``fit_gold``).
 
     Parameters
     ----------
@@ -350,6 +360,8 @@ def recorded_fit_gold_rows(config: ProjectConfig, frame: pd.DataFrame, gold: np.
     recorded : mapping
         The run's label-model metrics: ``n_file_gold_for_fit``, ``fit_gold``
         and ``fit_gold_random_state`` (:func:`~weaklab.pipeline.fit_gold.fit_gold_lineage`).
+    fit_ids : collection, optional
+        The recorded ids (compared as text).
 
     Returns
     -------
@@ -367,9 +379,15 @@ def recorded_fit_gold_rows(config: ProjectConfig, frame: pd.DataFrame, gold: np.
     >>> recorded = {"fit_gold": 20, "n_file_gold_for_fit": 20, "fit_gold_random_state": 0}
     >>> int(recorded_fit_gold_rows(config, frame, gold, dev, recorded).sum())  # the config says "none"
     20
+    >>> ids = item_ids_of(config, frame)
+    >>> int(recorded_fit_gold_rows(config, frame, gold, dev, recorded, fit_ids=[ids[3], ids[7], "gone"]).sum())
+    2
     """
     if not recorded.get("n_file_gold_for_fit"):
         return np.zeros(len(frame), dtype=bool)
+    if fit_ids is not None:
+        keys = pd.Series([str(v) for v in item_ids_of(config, frame).tolist()], dtype=object)
+        return keys.isin({str(v) for v in fit_ids}).to_numpy(dtype=bool)
     return fit_gold_rows(config, frame, gold, dev, random_state=int(recorded.get("fit_gold_random_state") or 0),
                          option=recorded.get("fit_gold"))
 

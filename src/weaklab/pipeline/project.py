@@ -346,6 +346,10 @@ class Project:
                                       self.random_state, str(getattr(model, "reason_", "") or "")),
                    "coverage": float(covered.mean())}
         result.metrics.setdefault("answers", {}).update(state.human)
+        if state.fit_rows.any():  # the items whose file gold fed the fit, by id: a later edit of the file changes none
+            metrics["fit_gold_digest"] = store.add_fit_gold(
+                result.run_id, state.ids[state.fit_rows], state.gold[state.fit_rows], class_names=L.class_names,
+                option=self.config.fit_gold, random_state=metrics.get("fit_gold_random_state"))
         lm_id = store.add_label_model_run(result.run_id, model.to_state(), application_id=result.metrics.get(
             "application_id"), metrics={**metrics, "reused_from": None if found is None
                                         else int(found["label_model_run_id"])})

@@ -21,6 +21,7 @@ from .._core.validation import check_int, fail
 from ..errors import ValidationError, WeaklabError
 from ..store import Store
 from .dask_gold import dataset_gold_record, read_gold_items
+from .fit_gold import run_fit_gold
 from .partitioned_runs import PartitionedTexts, review_candidates
 from .runs import dataset_frame, dataset_gold_items, dataset_table, dataset_text_field, run_dataset, run_soft_labels
 from .summary import RunData, read_run
@@ -111,6 +112,10 @@ class GoldItems:
         The items' ids, as text.
     column : str or None
         The data file's gold column (``[data].gold_column``), None without one.
+    note : str or None
+        What a queue adds to :meth:`describe`: that the items whose gold fed
+        the run's fit are re-derived from the data file (a run recorded before
+        weaklab kept them, :meth:`~weaklab.pipeline.fit_gold.RunFitGold.note`), None otherwise.
 
     Examples
     --------
@@ -125,6 +130,7 @@ class GoldItems:
 
     ids: frozenset[str]
     column: str | None = None
+    note: str | None = None
 
     def __contains__(self, item_id: object) -> bool:
         return str(item_id) in self.ids
@@ -136,15 +142,19 @@ class GoldItems:
         """The sentence a queue shows: how many items hold gold and are not offered (and ``opt_in``: how to)."""
         where = f" (column {self.column!r})" if self.column else ""
         noun, verb = ("item holds", "is") if len(self) == 1 else ("items hold", "are")
-        return f"{len(self)} {noun} gold{where} and {verb} not offered{': ' + opt_in if opt_in else ''}."
+        said = f"{len(self)} {noun} gold{where} and {verb} not offered{': ' + opt_in if opt_in else ''}."
+        return said if self.note is None else f"{said} {self.note}"
 
 
 def gold_items(store: Store, dataset_id: int, run_id: int | None = None) -> GoldItems:
     """The dataset's items that hold gold in its data file (dev items), read once from the file.
 
     With ``run_id`` (the run whose queue it is), also the items whose gold
-    fed that run's label-model fit (``[data].fit_gold``, drawn by the value
-    and seed the run recorded).
+    fed that run's label-model fit (``[data].fit_gold``): the ids the store
+    recorded at fit time, so editing the data file later neither offers one
+    of them nor holds back another item; for a run recorded before weaklab
+    kept them, drawn again by the value and seed the run recorded, and the
+    result's ``note`` says so.
 
     For a dataset of runs on the Dask engine, the list its newest run made on
     the workers (:mod:`~weaklab.pipeline.dask_gold`; the file is never read
@@ -172,16 +182,19 @@ def gold_items(store: Store, dataset_id: int, run_id: int | None = None) -> Gold
         else None
     if not isinstance(column, str) or (dask and record is None):
         return GoldItems(frozenset(), None)
+    fit = run_fit_gold(store, run_id) if run_id is not None and not dask else None
+    recorded = frozenset(fit.ids or ()) if fit is not None else frozenset()  # held back without the file too
     try:
         ids = read_gold_items(record)[0].tolist() if record is not None else None
         frame = dataset_frame(store, dataset_id) if record is None else None
     except (WeaklabError, OSError) as exc:
-        logger.warning("gold items of dataset %s not read (review queues offer every item): %s", dataset_id,
+        logger.warning("gold items of dataset %s not read (review queues offer every item but the %d whose gold "
+                       "fed the run's fit): %s", dataset_id, len(recorded),
                        str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        return GoldItems(frozenset(), None)
+        return GoldItems(recorded, column if recorded else None)
     if ids is None:  # a gold cell the run refuses stops the queue too, with the run's message
         ids = list(dataset_gold_items(store, dataset_id, frame=frame, run_id=run_id)) if frame is not None else []
-    return GoldItems(frozenset(str(v) for v in ids), column)
+    return GoldItems(frozenset(str(v) for v in ids) | recorded, column, None if fit is None else fit.note())
 
 
 class TextLookup:

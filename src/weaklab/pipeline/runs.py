@@ -3,6 +3,7 @@ table, text column and gold items (used by the review queue, the dashboard and t
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ __all__ = ["DEFAULT_TEXT_FIELD", "RANKED_ORIGINS", "DataChange", "answers_gold_s
            "dataset_meta", "project_dataset_meta", "run_data_change", "dataset_gold_items", "dataset_image_column",
            "dataset_table", "dataset_table_path", "dataset_text_field", "run_coverage", "run_dataset",
            "run_label_model_metrics", "run_soft_labels"]
+
+logger = logging.getLogger(__name__)
 
 #: The text column when a dataset records none (``weaklab demo`` and datasets added without a project).
 DEFAULT_TEXT_FIELD = "text"
@@ -219,8 +222,10 @@ def dataset_gold_items(store: Store, dataset_id: int, *, frame: pd.DataFrame | N
     renames, class ids, blanks and -1 read alike) on the data file read as the run reads it
     (:func:`~weaklab.pipeline.loading.load_data`; ``frame``: that table, already read by :func:`dataset_frame`),
     under :func:`dataset_config`. Empty when the dataset records no gold column or no data file. With
-    ``run_id``, also the items whose gold fed that run's label-model fit (``[data].fit_gold``, drawn by what
-    the run recorded: :func:`~weaklab.pipeline.loading.recorded_fit_gold_rows`).
+    ``run_id``, also the items whose gold fed that run's label-model fit (``[data].fit_gold``): the ids the
+    store recorded at fit time (:func:`~weaklab.pipeline.fit_gold.run_fit_gold`), those no longer in the data
+    file included, whatever the file says now; for a run recorded before they were kept, drawn again by the
+    option and seed it recorded (:func:`~weaklab.pipeline.loading.recorded_fit_gold_rows`), with a warning.
 
     Raises
     ------
@@ -243,12 +248,16 @@ def dataset_gold_items(store: Store, dataset_id: int, *, frame: pd.DataFrame | N
     frame = dataset_frame(store, dataset_id) if frame is None else frame
     if frame is None:
         return set()
+    from .fit_gold import run_fit_gold
     from .loading import gold_rows, item_ids_of
 
     config = dataset_config(store, dataset_id)
-    recorded = run_label_model_metrics(store, run_id) if run_id is not None else None
-    ids = item_ids_of(config, frame)[gold_rows(config, frame, recorded)]
-    return {str(v) for v in ids.tolist()}
+    fit = run_fit_gold(store, run_id) if run_id is not None else None
+    if fit is not None and fit.rederived:
+        logger.warning("%s", fit.note())
+    ids = item_ids_of(config, frame)[gold_rows(config, frame, None if fit is None else fit.metrics,
+                                               fit_ids=None if fit is None else fit.ids)]
+    return {str(v) for v in ids.tolist()} | set(fit.ids if fit is not None and fit.ids else ())
 
 
 def run_label_model_metrics(store: Store, run_id: int) -> dict[str, Any]:

@@ -64,8 +64,11 @@ class ExplainMixin(PartitionedMixin, SpansMixin):
             the answers resolve: ``status``, ``votes``, ``class``),
             ``final_label``, ``final_class`` and ``final_from`` (one of
             ``"annotation"``, ``"correction"``, ``"label_model"``,
-            ``"votes"``, ``"none"``). Times are ISO strings, so the dict is
-            JSON-able.
+            ``"votes"``, ``"none"``); ``fit_gold``: the gold (``label``,
+            ``class_name``) the item's row of the data file gave the run's
+            label-model fit (``[data].fit_gold``) as recorded at fit time,
+            None when it gave none (or the run predates those records). Times
+            are ISO strings, so the dict is JSON-able.
         """
         with self._lease():  # one read lease for the dozen queries (the file stays open between them)
             return self._explain(item_id, run_id)
@@ -103,8 +106,14 @@ class ExplainMixin(PartitionedMixin, SpansMixin):
             "label_issues": issues, "corrections": corrections, "annotations": annotations, "human": human,
             "final_label": label, "final_from": origin,
             "final_class": None if label is None or not class_names else class_names[label],
-            "unavailable": unavailable,
+            "fit_gold": self._fit_gold_of(run_id, key), "unavailable": unavailable,
         }
+
+    def _fit_gold_of(self, run_id: int, key: str) -> dict[str, Any] | None:
+        """The gold this item gave the run's label-model fit from the data file (``[data].fit_gold``), as recorded."""
+        rows = self._query("SELECT label, class_name FROM fit_gold_items WHERE run_id = ? AND item_key = ?",
+                           [int(run_id), key])
+        return None if not rows else {"label": int(rows[0][0]), "class_name": rows[0][1]}
 
     def _with_human_story(self, story: dict[str, Any]) -> dict[str, Any]:
         """A distributed run's item story with its corrections and human answers, and the final label they give."""

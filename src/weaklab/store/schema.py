@@ -185,6 +185,19 @@ _END_MODEL_STATE_V6 = (
     "ALTER TABLE end_model_runs ADD COLUMN state_array VARCHAR",
 )
 
+_FIT_GOLD_V7 = (
+    # the items whose gold in the data file fed a run's label-model fit ([data].fit_gold), recorded by item key at
+    # fit time with the gold each gave (class id and name) and its content fingerprint, under one set per run with
+    # the digest of (item key, gold) pairs: the review queues and `weaklab doctor` read them instead of drawing the
+    # rows again from a data file that may have changed since (a run recorded before this has no set)
+    """CREATE TABLE fit_gold_sets (
+        run_id BIGINT PRIMARY KEY, dataset_id BIGINT NOT NULL, n_items BIGINT NOT NULL, digest VARCHAR NOT NULL,
+        option VARCHAR, random_state BIGINT, origin VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE fit_gold_items (
+        run_id BIGINT NOT NULL, item_key VARCHAR NOT NULL, row BIGINT NOT NULL, label INTEGER NOT NULL,
+        class_name VARCHAR, content VARCHAR)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "lineage tables: datasets, items, sources, applications, runs, label-model runs, soft labels, "
@@ -202,6 +215,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _PARTITIONED_DATASETS_V4),
     Migration("tagging: span sets (sources', proposed, end-model and gold spans) and span answers", _SPANS_V5),
     Migration("end-model state: the fitted end model as JSON and arrays, for weaklab predict", _END_MODEL_STATE_V6),
+    Migration("fit gold: the items whose data-file gold fed a run's label-model fit, by item key, with their gold",
+              _FIT_GOLD_V7),
 )
 
 #: The schema version this weaklab writes.

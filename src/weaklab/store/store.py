@@ -5,6 +5,7 @@ from __future__ import annotations
 from ._answers import AnswersMixin
 from ._diff import DiffMixin
 from ._explain import ExplainMixin
+from ._fit_gold import FitGoldMixin
 from ._lineage import LineageMixin
 from ._partitioned_data import PartitionedDataMixin
 from ._queries import QueriesMixin
@@ -17,7 +18,7 @@ __all__ = ["Store"]
 
 
 class Store(RepairMixin, DiffMixin, SpanDiffMixin, ExplainMixin, QueriesMixin, VersionsMixin, AnswersMixin, ReviewMixin,
-            LineageMixin, PartitionedDataMixin):
+            LineageMixin, PartitionedDataMixin, FitGoldMixin):
     """Every run, source version, matrix, label, correction and human answer, in one embedded database.
 
     The records live in a DuckDB file (default ``.weaklab/weaklab.duckdb`` in
