@@ -1,11 +1,13 @@
 """The store keeps the items whose data-file gold fed a run's fit (once per run, by item id, with the gold by
-name and the item's content fingerprint)."""
+name and the item's content fingerprint), and one rule gives a run's class names to every reader."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from weaklab import ValidationError
+from weaklab import LabelMatrix, SoftLabels, ValidationError
+from weaklab.pipeline.review import run_class_names
 from weaklab.store import Store, connection
 
 
@@ -60,3 +62,17 @@ def test_a_damaged_fit_gold_record_is_not_intact(store):
         con.execute("DELETE FROM fit_gold_items WHERE item_key = 'a'")
     with Store(store.path, read_only=True) as again:
         assert again.fit_gold_record(run)["intact"] is False
+
+
+def test_a_runs_class_names_are_those_of_its_newest_named_soft_labels_for_every_reader(store):
+    """A run whose matrix and soft labels name the classes differently: the store and the review helpers both
+    give the soft labels' names (the columns a queue shows); with unnamed soft labels, the matrix's."""
+    ds = store.add_dataset("d", item_ids=["a", "b"])
+    votes = np.array([[0, 1], [1, -1]])
+    for soft_names, expected in ((["x", "y"], ["x", "y"]), (None, ["p", "q"])):
+        run = store.start_run(ds)
+        store.add_application(ds, LabelMatrix(votes, n_classes=2, class_names=["p", "q"], item_ids=["a", "b"]),
+                              run_id=run)
+        store.add_soft_labels(ds, SoftLabels(np.full((2, 2), 0.5), item_ids=["a", "b"], class_names=soft_names),
+                              run_id=run)
+        assert store.run_class_names(run) == run_class_names(store, run) == expected

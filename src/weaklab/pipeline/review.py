@@ -348,27 +348,17 @@ def _name(names: list[str], label: Any) -> str:
 
 
 def run_class_names(store: Store, run_id: int) -> list[str] | None:
-    """The class names a run recorded (with its soft labels, else its label matrix), or None.
+    """The class names a run recorded, or None: :meth:`weaklab.store.Store.run_class_names`, the one source.
+
+    Those of its newest named soft labels, else of its newest named label
+    matrix, else (a Dask run) of its partitioned votes.
 
     Examples
     --------
     >>> run_class_names(store, run_id)                       # doctest: +SKIP
     ['HAM', 'SPAM']
     """
-    votes = store.partitioned(run_id).get("votes")
-    if votes is not None:  # a distributed run: the names its votes recorded
-        names = votes["manifest"].get("class_names")
-        return [str(n) for n in names] if names else None
-    records = store.run_records(run_id)
-    for soft_id in reversed(records["soft_labels"]["soft_labels_id"].tolist()):
-        names = store.load_soft_labels(int(soft_id)).class_names
-        if names:
-            return [str(n) for n in names]
-    for app_id in reversed(records["applications"]["application_id"].tolist()):
-        names = store.load_matrix(int(app_id)).class_names
-        if names:
-            return [str(n) for n in names]
-    return None
+    return store.run_class_names(int(run_id))
 
 
 def run_summary(store: Store, run_id: int) -> RunData:

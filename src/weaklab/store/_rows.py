@@ -89,18 +89,24 @@ class StoreBase(LookupMixin):
 
     # ------------------------------------------------------------------ class names of a run
     def run_class_names(self, run_id: int) -> list[str] | None:
-        """The class names recorded with a run's label matrix or soft labels, or (a Dask run) its partitioned votes
-        (None when it recorded none)."""
+        """The class names a run recorded, or None: the one answer every part of weaklab reads.
+
+        Those of its newest soft labels that have names (they name the
+        columns a review queue shows, and an answer given there by class id
+        means that column), else of its newest label matrix that has them,
+        else (a Dask run) of its partitioned votes.
+        """
         self._run_row(run_id)
         names = self._run_classes(int(run_id))[1]
         return None if names is None else [str(n) for n in names]
 
     def _run_classes(self, run_id: int) -> tuple[int | None, list[str] | None]:
-        """``(n_classes, class_names)`` recorded with a run's label matrix or soft labels."""
+        """``(n_classes, class_names)`` of a run's soft labels or label matrix (see :meth:`run_class_names`)."""
         rows = self._query(
-            "SELECT a.n_classes, a.class_names FROM run_applications r JOIN applications a USING "
-            "(application_id) WHERE r.run_id = ? UNION ALL SELECT n_classes, class_names FROM soft_labels "
-            "WHERE run_id = ?", [run_id, run_id])
+            "SELECT n_classes, class_names FROM (SELECT n_classes, class_names, 0 AS kind, soft_labels_id AS id FROM "
+            "soft_labels WHERE run_id = ? UNION ALL SELECT a.n_classes, a.class_names, 1, a.application_id FROM "
+            "run_applications r JOIN applications a USING (application_id) WHERE r.run_id = ?) ORDER BY kind, id DESC",
+            [run_id, run_id])
         if not rows:  # a run of the Dask engine records its classes with its partitioned votes
             votes = self._query("SELECT manifest FROM partitioned WHERE run_id = ? AND kind = 'votes' "
                                 "ORDER BY created_at DESC LIMIT 1", [run_id])
