@@ -82,3 +82,18 @@ def test_after_editing_the_data_file_annotate_and_doctor_keep_to_what_the_fit_ha
     report = json.loads(_invoke("doctor", "--json").output)
     assert [c["status"] for c in report["fit_gold"]] == ["changed"] and report["healthy"]
     assert set(report["fit_gold"][0]["gone"]) == edit["deleted"]
+
+
+def test_annotate_says_when_a_runs_fit_gold_is_re_derived(fitted, tmp_path):
+    """A run recorded before weaklab kept fit gold by id (its set removed here): `weaklab annotate` still holds the
+    10 drawn items back and says, with the option's name intact, that they are re-derived from the data file."""
+    from weaklab.store import connection
+
+    everything, dev, drawn = fitted(str(N_FIT))
+    with connection(tmp_path / ".weaklab" / "weaklab.duckdb") as con:
+        con.execute("DELETE FROM fit_gold_items")
+        con.execute("DELETE FROM fit_gold_sets")
+    out = _invoke("annotate", "--annotator", "newbie", "--limit", "500", input="s\n" * N_ITEMS)
+    assert _shown(out.output) == everything - dev - drawn
+    text = " ".join(out.output.split())
+    assert f"re-derived from its recorded [data].fit_gold = {N_FIT} and seed 0" in text

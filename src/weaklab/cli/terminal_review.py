@@ -147,7 +147,8 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
         gold = GoldItems(frozenset()) if include_gold else gold_items(store, dataset_id, int(run))
         items, names = review_batch(store, int(run), limit=limit, strategy=strategy, gold=gold)
     if len(gold):
-        console.print(gold.describe("`weaklab annotate --include-gold` offers them too, to re-check their gold"))
+        console.print(escape(gold.describe("`weaklab annotate --include-gold` offers them too, to re-check their "
+                                           "gold")))  # plain text: "[data].fit_gold" is no markup
     elif include_gold:
         console.print("Items that hold gold are offered too (--include-gold).")
     if not items:
