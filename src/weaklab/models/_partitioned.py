@@ -5,21 +5,27 @@ Dask tasks, see :func:`weaklab._core.partition_stats.reduce_statistics`) and
 hands them to the model's ``_fit_reduced``; the client never reads a
 partition. ``predict_proba`` maps the fitted model over the partitions, each
 task writing its soft labels to Parquet beside the votes.
+
+A model whose fit needs the votes themselves (``AutoLabelModel``: its
+choice holds items out) fits instead on an in-memory uniform random sample
+of the items, drawn partition by partition (:func:`sample_partitioned`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from .._core import LabelMatrix
 from .._core.dask_ops import map_partitions, map_reduce
 from .._core.dataset_io import join, write_frame
 from .._core.partition_stats import MAX_OVERLAP_DIM, PartitionStatistics
 from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, PartitionedSoftLabels, proba_columns, soft_file
-from .._core.validation import check_class_balance, check_labels, fail, validate_params
+from .._core.validation import check_class_balance, check_int, check_labels, fail, validate_params
 from ._base import random_gold
 from ._onehot import one_hot_from_dense
 from ._votes import VoteData
@@ -27,8 +33,8 @@ from ._votes import VoteData
 if TYPE_CHECKING:
     from ._base import LabelModel
 
-__all__ = ["fit_partitioned", "predict_partitioned", "pattern_votes", "mean_voted_posterior", "reduced_overlaps",
-           "SOFT_LABELS_DIR"]
+__all__ = ["FitSample", "fit_partitioned", "predict_partitioned", "pattern_votes", "mean_voted_posterior",
+           "reduced_overlaps", "sample_partitioned", "SOFT_LABELS_DIR"]
 
 SOFT_LABELS_DIR = "soft_labels"
 """Default folder of the soft labels, inside the votes' root."""
@@ -38,12 +44,28 @@ def fit_partitioned(model: LabelModel, plm: PartitionedLabelMatrix, *, gold: Any
                     gold_sampling: str | np.ndarray = "random") -> None:
     """Fit ``model`` on the reduced statistics of ``plm`` (validates, then calls ``model._fit_reduced``).
 
+    A model with ``_fits_on_sample`` (``AutoLabelModel``) is fitted in memory
+    on a uniform random sample of the items instead (:func:`_fit_on_sample`).
+
     ``gold`` follows the in-memory rules: ``(n_items,)`` with -1 for unknown,
     ignored when chosen by a query strategy (``gold_sampling="active"``, or
     the items marked ``"active"`` of a per-item array) and the model does
     not clamp it, taken only by ``fits_partitioned_gold`` models.
     """
     validate_params(model, model._parameter_spec)
+    if getattr(type(model), "_fits_on_sample", False):
+        _fit_on_sample(model, plm, gold, class_balance, gold_sampling)
+    else:
+        _fit_on_statistics(model, plm, gold, class_balance, gold_sampling)
+    model.n_sources_ = plm.n_sources
+    model.n_classes_ = plm.n_classes
+    model.source_names_ = list(plm.source_names)
+    model.class_names_ = None if plm.class_names is None else list(plm.class_names)
+
+
+def _fit_on_statistics(model: LabelModel, plm: PartitionedLabelMatrix, gold: Any, class_balance: Any,
+                       gold_sampling: str | np.ndarray) -> None:
+    """Validate, reduce the statistics of ``plm`` and call ``model._fit_reduced``."""
     name = type(model).__name__
     if gold is not None:
         gold = check_labels("gold", gold, plm.n_classes, length=plm.n_items, allow_abstain=True)
@@ -63,10 +85,184 @@ def fit_partitioned(model: LabelModel, plm: PartitionedLabelMatrix, *, gold: Any
     if not stats.source_votes.any():
         raise fail("L", "at least one non-abstain vote", got_text="partitions in which every vote abstains")
     model._fit_reduced(plm, stats, balance, gold)
-    model.n_sources_ = plm.n_sources
-    model.n_classes_ = plm.n_classes
-    model.source_names_ = list(plm.source_names)
-    model.class_names_ = None if plm.class_names is None else list(plm.class_names)
+
+
+def _fit_on_sample(model: Any, plm: PartitionedLabelMatrix, gold: Any, class_balance: Any,
+                   gold_sampling: str | np.ndarray) -> None:
+    """Fit ``model`` in memory on :func:`sample_partitioned` rows of ``plm``, with their gold (in-memory rules).
+
+    Every item holding gold drawn at random joins the sample: the gold items
+    are themselves a uniform sample, so the union still is one.
+    """
+    name = type(model).__name__
+    if plm.n_sources < model._min_sources:
+        raise fail("L", f"at least {model._min_sources} sources for {name}", got_text=f"{plm.n_sources} source(s)")
+    if plm.n_items == 0:
+        raise fail("L", "at least one item", got_text="an empty PartitionedLabelMatrix")
+    balance = check_class_balance("class_balance", class_balance, plm.n_classes)
+    forced = None
+    if gold is not None:
+        gold = check_labels("gold", gold, plm.n_classes, length=plm.n_items, allow_abstain=True)
+        drawn = random_gold(gold, gold_sampling)
+        forced = None if drawn is None else np.flatnonzero(drawn >= 0)
+    sample = sample_partitioned(plm, model.max_fit_items, model._sample_seed(), forced)
+    if sample.n_voted == 0:
+        raise fail("L", "at least one non-abstain vote", got_text="partitions in which every vote abstains")
+    rows = sample.rows
+    model._fit_on_sample(sample, None if gold is None else gold[rows], balance,
+                        gold_sampling if isinstance(gold_sampling, str) else gold_sampling[rows])
+
+
+@dataclass(frozen=True)
+class FitSample:
+    """Rows of a :class:`~weaklab.PartitionedLabelMatrix` drawn for an in-memory fit (:func:`sample_partitioned`).
+
+    Attributes
+    ----------
+    votes : LabelMatrix
+        The sampled rows, in the order of the partitions.
+    rows : ndarray of shape (n_sample,)
+        Their rows in the whole matrix.
+    n_items, n_voted : int
+        Items, and items with at least one vote, of the whole matrix.
+    n_drawn : int
+        Voted items drawn at random (at most ``max_items``; the rest of the
+        voted rows of the sample are forced in).
+    max_items : int
+        The cap on ``n_drawn``.
+    seed : int
+        Seed of the random keys.
+    """
+
+    votes: LabelMatrix
+    rows: np.ndarray
+    n_items: int
+    n_voted: int
+    n_drawn: int
+    max_items: int
+    seed: int
+
+    @property
+    def n_sample(self) -> int:
+        """Rows in the sample."""
+        return int(self.rows.shape[0])
+
+    def describe(self) -> dict[str, Any]:
+        """What the fit saw, JSON-able (recorded with a run)."""
+        return {"n_sample": self.n_sample, "n_items": self.n_items, "n_voted": self.n_voted,
+                "n_sample_voted": int((self.votes.votes_per_item() > 0).sum()), "n_drawn": self.n_drawn,
+                "max_fit_items": self.max_items, "seed": self.seed, "sampled": self.n_sample < self.n_items}
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """The rows one partition keeps: global rows, random keys, voted and forced flags, and their votes."""
+
+    rows: np.ndarray
+    keys: np.ndarray
+    voted: np.ndarray
+    forced: np.ndarray
+    votes: LabelMatrix
+
+    def select(self, keep: np.ndarray) -> _Piece:
+        return _Piece(self.rows[keep], self.keys[keep], self.voted[keep], self.forced[keep],
+                      self.votes.select_items(np.flatnonzero(keep)))
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """A partial sample of some partitions: their pieces (in order) and vote counts."""
+
+    pieces: tuple[_Piece, ...]
+    n_items: int
+    n_voted: int
+
+
+def sample_partitioned(plm: PartitionedLabelMatrix, max_items: int, seed: int,
+                       forced: np.ndarray | None = None) -> FitSample:
+    """A uniform random sample of the items of ``plm`` holding at most ``max_items`` voted items, in memory.
+
+    Plain-loop specification::
+
+        key[i] = uniform random number of item i (seeded by seed and its partition)
+        t = the max_items-th smallest key among the voted items not in forced (+inf when fewer)
+        sample = items with key[i] <= t (voted or not), plus the items of forced
+
+    so items without a vote enter at the rate of the voted ones (the sample
+    keeps the share of unvoted items). Each partition is read once on a
+    worker and keeps its rows below its own threshold; a tree of tasks merges
+    the partials, each keeping the rows below the merged threshold, so the
+    client receives the sample only. Ties of keys go to the earlier row.
+
+    Parameters
+    ----------
+    plm : PartitionedLabelMatrix
+    max_items : int
+        Most voted items drawn at random (at least 1).
+    seed : int
+        Seed of the keys (the same seed and partitions give the same sample).
+    forced : ndarray of int, optional
+        Global rows always in the sample (not counted in ``max_items``).
+
+    Returns
+    -------
+    FitSample
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from weaklab import LabelMatrix, PartitionedLabelMatrix
+    >>> votes = np.array([[0, -1], [-1, -1], [1, 1], [1, -1]] * 50)
+    >>> plm = PartitionedLabelMatrix.write(tempfile.mkdtemp(), [LabelMatrix(votes[:80]), LabelMatrix(votes[80:])])
+    >>> sample = sample_partitioned(plm, max_items=30, seed=0)
+    >>> sample.n_drawn, sample.n_voted, int((sample.votes.votes_per_item() > 0).sum())
+    (30, 150, 30)
+    >>> bool(np.all(np.diff(sample.rows) > 0)), sample_partitioned(plm, 1000, seed=0).n_sample
+    (True, 200)
+    """
+    check_int("max_items", max_items, low=1)
+    forced = np.zeros(0, dtype=np.int64) if forced is None else np.unique(np.asarray(forced, dtype=np.int64))
+    offsets = plm.partition_offsets
+    bounds = np.searchsorted(forced, np.append(offsets, plm.n_items))  # forced rows of each partition
+
+    def partial(i: int) -> _Drawn:
+        part = plm.read_partition(i)
+        n = part.n_items
+        keys = np.random.default_rng([seed, _SAMPLE_TAG, i]).random(n)
+        is_forced = np.zeros(n, dtype=bool)
+        is_forced[forced[bounds[i]:bounds[i + 1]] - offsets[i]] = True
+        voted = part.votes_per_item() > 0
+        piece = _Piece(np.arange(offsets[i], offsets[i] + n, dtype=np.int64), keys, voted, is_forced, part)
+        return _cut(_Drawn((piece,), n, int(voted.sum())), max_items)
+
+    def merge(a: _Drawn, b: _Drawn) -> _Drawn:
+        return _cut(_Drawn(a.pieces + b.pieces, a.n_items + b.n_items, a.n_voted + b.n_voted), max_items)
+
+    drawn = map_reduce(plm.n_partitions, partial, merge)
+    parts = [p.votes for p in drawn.pieces]
+    if any(p.is_sparse for p in parts):
+        parts = [p.as_sparse() for p in parts]
+    n_drawn = int(sum(int((p.voted & ~p.forced).sum()) for p in drawn.pieces))
+    return FitSample(LabelMatrix.concat(parts), np.concatenate([p.rows for p in drawn.pieces]), drawn.n_items,
+                     drawn.n_voted, n_drawn, int(max_items), int(seed))
+
+
+_SAMPLE_TAG = 0x5A3D1E  # keeps the keys' stream apart from other uses of the same seed
+
+
+def _cut(drawn: _Drawn, max_items: int) -> _Drawn:
+    """``drawn`` with only the rows at or below the ``max_items``-th smallest (key, row) of its drawable votes."""
+    drawable = [p.voted & ~p.forced for p in drawn.pieces]
+    keys = np.concatenate([p.keys[d] for p, d in zip(drawn.pieces, drawable, strict=True)])
+    if keys.size <= max_items:
+        return drawn
+    rows = np.concatenate([p.rows[d] for p, d in zip(drawn.pieces, drawable, strict=True)])
+    last = np.lexsort((rows, keys))[max_items - 1]
+    key, row = keys[last], rows[last]
+    pieces = tuple(p.select(p.forced | (p.keys < key) | ((p.keys == key) & (p.rows <= row)))
+                   for p in drawn.pieces)
+    return _Drawn(tuple(p for p in pieces if p.rows.size), drawn.n_items, drawn.n_voted)
 
 
 def predict_partitioned(model: LabelModel, plm: PartitionedLabelMatrix, output: Any) -> PartitionedSoftLabels:

@@ -46,6 +46,7 @@ not depend on the order of items or sources.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import logging
 import time
@@ -78,6 +79,7 @@ from ._blind_ties import BLIND_MODELS
 from ._gold_choice import gold_decision
 from ._gold_nested import gold_cv_nested, inner_thresholded, nested_check
 from ._nogold import combined_proba, estimated_source_accuracy, fit_without_gold
+from ._partitioned import FitSample
 from ._trust import lf_shaped
 
 __all__ = ["AutoLabelModel"]
@@ -93,6 +95,7 @@ _TIE_PREFIX = "tie_model_"
 _SCORE_COLUMNS = ("candidate", "uses_gold", "threshold", "score", "score_std", "status", "accuracy", "gain",
                   "gain_lower", "change")
 _U64 = np.uint64
+MAX_FIT_ITEMS = 500_000  # voted items AutoLabelModel fits on from a PartitionedLabelMatrix (see max_fit_items)
 
 
 # ---------------------------------------------------------------------------------------- candidates
@@ -212,7 +215,13 @@ class AutoLabelModel(LabelModel):
         unsupervised criterion is used (and ``reason_`` says so).
     random_state : None, int or numpy.random.Generator, default=None
         Salts the item split and the gold folds and seeds the candidates
-        whose own ``random_state`` is None.
+        whose own ``random_state`` is None (and, on partitioned votes, the
+        sample).
+    max_fit_items : int, default=500_000
+        Only for a :class:`~weaklab.PartitionedLabelMatrix`: the most voted
+        items of the uniform random sample ``fit`` holds in memory and fits
+        on (items without a vote join at the same rate; all items when
+        fewer are voted). See :meth:`fit`.
 
     Attributes
     ----------
@@ -282,6 +291,12 @@ class AutoLabelModel(LabelModel):
     gold_sampling_ : {"random", "active", "mixed"}
         How ``fit`` was told the gold items were chosen (``"mixed"``: a
         per-item ``gold_sampling`` marked some known items of each kind).
+    fit_sample_ : dict or None
+        After a fit on a :class:`~weaklab.PartitionedLabelMatrix`, what it
+        saw: ``n_sample`` rows of ``n_items`` (``n_sample_voted`` voted of
+        ``n_voted``; ``n_drawn`` drawn at random, at most
+        ``max_fit_items``), the ``seed`` and whether it ``sampled``; None
+        after a fit in memory.
 
     Notes
     -----
@@ -372,8 +387,11 @@ class AutoLabelModel(LabelModel):
         "min_gold": interval(int, 2, None),
         "random_state": optional(instance_of(int, np.random.Generator,
                                              text="None, an int or a numpy Generator")),
+        "max_fit_items": interval(int, 100, None),
     }
     _min_sources: ClassVar[int] = 1
+    _fits_on_sample: ClassVar[bool] = True  # on partitioned votes: fit in memory on a sample (see fit)
+    fits_partitioned_gold: ClassVar[bool] = True  # the sample's gold, as in memory
 
     def __init__(
         self,
@@ -383,14 +401,63 @@ class AutoLabelModel(LabelModel):
         cv: int = 5,
         min_gold: int = 30,
         random_state: Any = None,
+        max_fit_items: int = MAX_FIT_ITEMS,
     ) -> None:
         self.candidates = candidates
         self.metric = metric
         self.cv = cv
         self.min_gold = min_gold
         self.random_state = random_state
+        self.max_fit_items = max_fit_items
 
     # ----------------------------------------------------------------- fit
+    def fit(self, L: Any, *, n_classes: int | None = None, gold: Any = None, class_balance: Any = None,
+            gold_sampling: str | Sequence[str] | np.ndarray = "random") -> AutoLabelModel:
+        """Choose and fit the label model on the votes ``L`` (see :meth:`LabelModel.fit` for the parameters).
+
+        On a :class:`~weaklab.PartitionedLabelMatrix` the choice needs the
+        votes (it holds items out), so it is made in memory on a uniform
+        random sample of the items: each partition is read on a worker,
+        which keeps the rows of the smallest seeded random keys, a tree of
+        tasks merges them, and the client gets at most ``max_fit_items``
+        voted items drawn at random (all when fewer are voted; then the fit
+        equals the one on the whole matrix in memory). Items without a vote
+        join at the same rate, so the models of abstentions and the rule for
+        unvoted items see their share; every item holding gold drawn at
+        random (``gold_sampling``) joins too, its gold used as in memory
+        (the gold items being a uniform sample, the union still is one).
+        ``fit_sample_`` records what the fit saw and ``reason_`` says it.
+        ``predict_proba`` then labels every partition (it is row-wise).
+
+        Returns
+        -------
+        self
+        """
+        self.fit_sample_: dict[str, Any] | None = None
+        super().fit(L, n_classes=n_classes, gold=gold, class_balance=class_balance, gold_sampling=gold_sampling)
+        return self
+
+    def _sample_seed(self) -> int:
+        """The seed of the sample of partitioned votes: ``random_state`` itself when an int (a Generator is not
+        advanced: the fit on the sample then draws as in memory)."""
+        if isinstance(self.random_state, (int, np.integer)) and not isinstance(self.random_state, bool):
+            return int(self.random_state)
+        if isinstance(self.random_state, np.random.Generator):
+            return int(copy.deepcopy(self.random_state).integers(0, 2**63 - 1))
+        return int(np.random.default_rng().integers(0, 2**63 - 1))
+
+    def _fit_on_sample(self, sample: FitSample, gold: np.ndarray | None, class_balance: np.ndarray | None,
+                       gold_sampling: str | np.ndarray) -> None:
+        """Fit in memory on the rows of partitioned votes drawn by ``_partitioned.sample_partitioned``."""
+        self._fit_sampled(sample.votes, gold, class_balance, gold_sampling)
+        self.fit_sample_ = sample.describe()
+        if self.fit_sample_["sampled"]:
+            self.reason_ += (f"; fitted on a uniform random sample of {sample.n_sample:,} of the {sample.n_items:,} "
+                             f"items ({self.fit_sample_['n_sample_voted']:,} of the {sample.n_voted:,} with a vote; "
+                             f"max_fit_items={self.max_fit_items:,}, seed {sample.seed})")
+        else:
+            self.reason_ += f"; fitted on all {sample.n_items:,} items of the partitioned votes"
+
     def _fit(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None) -> None:
         self._fit_sampled(L, gold, class_balance, "random")
 
@@ -597,6 +664,7 @@ class AutoLabelModel(LabelModel):
             scores_=_records(self.scores_),
             best_model={k: inner[k] for k in ("schema_version", "class", "module", "params", "attributes")},
             members_=[[name, float(w)] for name, w in self.members_],
+            fit_sample_=getattr(self, "fit_sample_", None),
         )
         state["arrays"].update({_BEST_PREFIX + k: v for k, v in inner["arrays"].items()})
         if self.lone_vote_balance_ is not None:
@@ -633,6 +701,7 @@ class AutoLabelModel(LabelModel):
                      "criterion_", "metric_", "threshold_", "positive_"):
             setattr(model, name, attrs.get(name))
         model.gold_sampling_ = attrs.get("gold_sampling_", "random")
+        model.fit_sample_ = attrs.get("fit_sample_")
         records = attrs.get("scores_", [])
         columns = list(records[0]) if records else list(_SCORE_COLUMNS)
         model.scores_ = pd.DataFrame(records, columns=columns).fillna(
