@@ -42,6 +42,17 @@ def test_dask_engine_values_are_read(project):
                                   output=str(project.resolve() / "parts"), partition_rows=5000)
 
 
+def test_the_default_label_model_is_autolabelmodel_on_both_engines_and_a_named_one_is_kept(project):
+    """Without [label_model] both engines fit AutoLabelModel(random_state=0); a named model stays the one named."""
+    local = load_config(project)
+    dask_config = _with_engine(project, 'kind = "dask"')
+    for config in (local, dask_config):
+        assert (config.label_model_name, config.label_model_params) == ("AutoLabelModel", {"random_state": 0})
+    config = project / "weaklab.toml"
+    config.write_text(config.read_text() + '\n[label_model]\nname = "MajorityVote"\n')
+    assert (load_config(project).label_model_name, load_config(project).label_model_params) == ("MajorityVote", {})
+
+
 def test_remote_scheduler_and_url_output_are_kept_as_written(tmp_path):
     """A tcp:// scheduler is the address; an fsspec URL output is not resolved against the project."""
     init_project(tmp_path, n_items=40)
@@ -128,14 +139,12 @@ def _proba(store, run_id, kind="soft_labels"):
 
 
 def test_a_dask_project_keeps_votes_partitioned_and_equals_the_local_run(cluster, tmp_path_factory):
-    """[engine] kind = "dask" at a scheduler address: partitioned votes and soft labels equal the local run's."""
+    """[engine] kind = "dask" at a scheduler address: partitioned votes and soft labels equal the local run's, both
+    labelled by the default AutoLabelModel (on Dask fitted on a sample holding every item, fewer than its cap)."""
     from weaklab.pipeline import Project
 
     root = tmp_path_factory.mktemp("dask_project")
     init_project(root, n_items=240)
-    config = root / "weaklab.toml"  # one label model on both engines (AutoLabelModel does not fit on Dask)
-    config.write_text(config.read_text() + '\n[label_model]\nname = "MatrixCompletion"\n'
-                      'params = { random_state = 0 }\n')
     local = Project(root).run("fit")
     with Project(root).open_store(read_only=True) as store:
         local_L = store.load_matrix(local.metrics["application_id"])
@@ -160,6 +169,10 @@ def test_a_dask_project_keeps_votes_partitioned_and_equals_the_local_run(cluster
                                                                    for v in local_story["votes"]]
     np.testing.assert_allclose(story["posterior"]["proba"], local_story["posterior"]["proba"], atol=1e-6)
     assert story["partition"] == 100 // 60 or story["row"] == 100
+    fitted = on_dask.metrics["label_model"]
+    assert fitted["class"] == local.metrics["label_model"]["class"] == "AutoLabelModel"
+    assert fitted["fit_sample"]["n_sample"] == 240 and not fitted["fit_sample"]["sampled"]
+    assert fitted["fit_sample"]["seed"] == 0
     assert 0 < on_dask.metrics["n_label_issues"] <= 200 and on_dask.issues is not None
     top = on_dask.issues.iloc[0]
     with Project(root, store_path=other).open_store(read_only=True) as store:

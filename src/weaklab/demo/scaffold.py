@@ -41,7 +41,7 @@ module = "lfs.py"
 attribute = "lfs"
 
 # No [label_model] table: the default, AutoLabelModel(random_state=0), chooses among the label models
-# without gold (MajorityVote on the Dask engine, where AutoLabelModel cannot fit). To pick one yourself:
+# without gold (on the Dask engine, on a random sample of at most 500,000 voted items). To pick one yourself:
 # [label_model]
 # name = "DawidSkene"         # any class of weaklab.models: MajorityVote, MatrixCompletion, ...
 # params = {{ random_state = 0 }}

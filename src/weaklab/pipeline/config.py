@@ -59,8 +59,9 @@ Every table and key is optional except ``[data].path`` and the sources: ``[lfs].
                                        # its answers, so editing a worker's answers makes a new version)
 
     [label_model]                      # without this table: AutoLabelModel(random_state=0), the library's
-    name = "AutoLabelModel"            # default (MajorityVote on the Dask engine, where AutoLabelModel cannot
-    params = { random_state = 0 }      # fit partitioned votes); any class of weaklab.models, e.g. DawidSkene
+    name = "AutoLabelModel"            # default on both engines (on the Dask engine it chooses and fits on a
+    params = { random_state = 0 }      # sample of at most max_fit_items voted items, then labels every
+                                       # partition); any class of weaklab.models, e.g. DawidSkene
 
     [end_model]
     name = "tfidf_logreg"              # tfidf_logreg (reads text_field) | cnn (image projects: a small CNN
@@ -203,9 +204,8 @@ class ProjectConfig:
 
     @property
     def label_model_name(self) -> str:
-        """``[label_model].name``; by default ``AutoLabelModel`` (``MajorityVote`` on the Dask engine)."""
-        default = "MajorityVote" if self.engine.is_dask else DEFAULT_LABEL_MODEL
-        return str(self.get("label_model", "name", default))
+        """``[label_model].name``; by default ``AutoLabelModel`` (on both engines)."""
+        return str(self.get("label_model", "name", DEFAULT_LABEL_MODEL))
 
     @property
     def label_model_params(self) -> dict[str, Any]:

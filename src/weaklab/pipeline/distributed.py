@@ -17,7 +17,9 @@ The steps, each on the cluster of :func:`~weaklab.pipeline.engine.engine_client`
   statistics, with each source's accuracy on the dev gold as on the local
   engine (:mod:`~weaklab.pipeline.dask_dev`);
 * ``fit`` fits the label model on the reduced statistics (or by distributed
-  EM), writes the soft labels per partition beside the votes, measures it on
+  EM; the default ``AutoLabelModel`` in memory on a uniform random sample of
+  the items, recorded as ``metrics["label_model"]["fit_sample"]``), writes
+  the soft labels per partition beside the votes, measures it on
   the dev gold as the local engine does (accuracy, macro F1, ECE, coverage
   and accuracy on covered items, reduced over the partitions), and records
   the agreement between sources and with the label model, reduced over the
@@ -223,7 +225,8 @@ class _DaskRun:
         metrics = {**(label_model_dev_metrics(self.soft, plm, self.gold) if self.gold is not None else {}),
                    "class": name, "engine": "dask", "n_gold_for_fit": 0 if note else self.n_answers,
                    "gold_sampling": sampling,
-                   **({"gold_not_used": note} if note else {}), "coverage": float(1.0 - _share_without_votes(plm))}
+                   **({"gold_not_used": note} if note else {}), "coverage": float(1.0 - _share_without_votes(plm)),
+                   **({"fit_sample": model.fit_sample_} if getattr(model, "fit_sample_", None) else {})}
         lm_id = store.add_label_model_run(result.run_id, model.to_state(), metrics=metrics)
         store.add_partitioned(result.run_id, "soft_labels", self.soft.root, soft_fp, self.soft.to_metadata())
         agreement = reduce_agreement(plm, self.soft)  # the dashboard's heat-map and per-source agreement
@@ -261,7 +264,7 @@ class _DaskRun:
         if type(model).fits_partitioned_gold:
             return gold, sampling, ""
         note = (f"{type(model).__name__} takes no gold on the dask engine: {len(known)} human answer(s) not used "
-                "to fit it (MajorityVote, MatrixCompletion and Triplet use them)")
+                "to fit it (AutoLabelModel, MajorityVote, MatrixCompletion and Triplet use them)")
         warnings.warn(note, UserWarning, stacklevel=2)
         return None, sampling, note
 
