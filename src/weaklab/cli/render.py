@@ -377,6 +377,11 @@ def engine_lines(metrics: dict[str, Any]) -> list[str]:
     ['[yellow]end model skipped[/]: not on dask; weaklab train with [engine] kind = "local" trains it']
     >>> engine_lines({"engine": {"kind": "dask"}, "end_model_root": "/p/e", "end_model": {"name": "sgd", "n_train": 9}})
     ['end model: sgd trained out of core on 9 items, probabilities at /p/e']
+    >>> engine_lines({"engine": {"kind": "dask"}, "label_model": {"class": "AutoLabelModel", "fit_sample": {
+    ...     "sampled": True, "n_sample": 700, "n_items": 1000, "n_sample_voted": 500, "n_voted": 714,
+    ...     "max_fit_items": 500, "seed": 0}}})[0].split("; ")  # doctest: +NORMALIZE_WHITESPACE
+    ['label model: chosen and fitted on a random sample of 700 of the 1,000 items (500 of the 714 with a vote',
+     'max_fit_items = 500 in label_model.params, seed 0), then applied to every partition']
     >>> engine_lines({})
     []
     """
@@ -388,6 +393,7 @@ def engine_lines(metrics: dict[str, Any]) -> list[str]:
         lines.append(f"votes: {metrics.get('n_items')} items x {metrics.get('n_sources')} sources in "
                      f"{metrics.get('n_partitions')} partitions at {metrics['votes_root']}"
                      + (f" ({reused} reused from an earlier run)" if reused else ""))
+    lines += _fit_sample_lines((metrics.get("label_model") or {}).get("fit_sample"))
     if metrics.get("end_model_root"):
         end = metrics.get("end_model") or {}
         lines.append(f"end model: {end.get('name')} trained out of core on {end.get('n_train')} items, "
@@ -397,6 +403,19 @@ def engine_lines(metrics: dict[str, Any]) -> list[str]:
         lines.append(f"[yellow]end model skipped[/]: {skipped}; weaklab train with [engine] kind = \"local\" "
                      "trains it")
     return lines
+
+
+def _fit_sample_lines(seen: dict[str, Any] | None) -> list[str]:
+    """What the label model fitted in memory on partitioned votes saw (AutoLabelModel on the Dask engine)."""
+    if not seen:
+        return []
+    if not seen.get("sampled"):
+        return [f"label model: chosen and fitted on all {seen['n_items']:,} items (fewer than max_fit_items = "
+                f"{seen['max_fit_items']:,} with a vote)"]
+    return [f"label model: chosen and fitted on a random sample of {seen['n_sample']:,} of the {seen['n_items']:,} "
+            f"items ({seen['n_sample_voted']:,} of the {seen['n_voted']:,} with a vote; "
+            f"max_fit_items = {seen['max_fit_items']} in label_model.params, seed {seen['seed']}), then applied to "
+            "every partition"]
 
 
 def tagging_result(console: Console, result: Any) -> None:
