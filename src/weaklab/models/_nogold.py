@@ -34,9 +34,9 @@ from ._auto_select import fit_candidate, row_hashes
 from ._average import average_candidate, expand_members
 from ._base import LabelModel
 from ._blind_ties import BLIND_MODELS, MIN_PAIRS, agreed_tie_proba, blind_judge
-from ._heldout import eval_votes, leave_one_out_rows, make_folds
+from ._heldout import Fold, eval_votes, leave_one_out_rows, make_folds
 from ._no_vote import MIN_AGREEMENT, RISKY_DEPARTURE, NoVoteVerdict, majority_agreement, no_vote_posterior
-from ._tie_check import contradicted_ties, credible_dissenters
+from ._tie_check import class_preference, contradicted_ties, credible_dissenters
 from ._trust import (
     CONTRADICTION,
     CROWD_CONTRADICTION,
@@ -149,6 +149,8 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
         P = combined_proba(models, [1.0], L)
     scores = _table(named, evidence, weights, shares, groups)
     reason = _reason(weights, evidence, baseline, criterion, gold_note, scores, fallback)
+    if lone and folds is not None:
+        reason += _class_preference(weights, shares, evidence, folds)
     tie_models: list[LabelModel] = []
     if lf and folds is not None and not fallback and list(shares) == [baseline] and blind_judge(folds, counts):
         tie_models, note = _blind_ties(named, L, P, P_mv, balance, counts, seed)
@@ -275,6 +277,31 @@ def _contradicted(weights: dict[str, float], evidence: dict[str, CandidateEviden
         evidence[name].status = (f"disqualified: breaks {found.disagreement:.0%} of the real ties otherwise than "
                                  f"{found.name}, over the {found.bound:.0%} their gains allow")
     return found.describe(chosen_gain)
+
+
+def _class_preference(weights: dict[str, float], shares: dict[str, float], evidence: dict[str, CandidateEvidence],
+                      folds: list[Fold]) -> str:
+    """Empty, or a clause (and a warning) when the chosen tie-breaker's gain is a class preference (:mod:`._tie_check`).
+
+    The chosen candidates' posteriors of the tie pairs are averaged with
+    their shares of the final posterior (``shares``).
+    """
+    found = [evidence[n].posteriors for n in shares]
+    if any(p is None for p in found):
+        return ""
+    total = sum(shares.values())
+    pair_proba: list[np.ndarray | None] = []
+    for f in range(len(folds)):
+        parts = [(w, posteriors[f].pairs) for w, posteriors in zip(shares.values(), found, strict=True)]  # type: ignore[index]
+        pair_proba.append(None if any(P is None for _, P in parts)
+                          else np.asarray(sum(w * np.asarray(P, dtype=np.float64) for w, P in parts)) / total)
+    gain = sum(w * evidence[n].gain for n, w in weights.items()) / sum(weights.values())
+    verdict = class_preference(pair_proba, folds, gain)
+    if verdict is None:
+        return ""
+    warnings.warn(f"AutoLabelModel: {verdict.describe()}. A few dozen gold labels (fit(..., gold=...)) would settle "
+                  "it.", UserWarning, stacklevel=6)
+    return f"; {verdict.describe()}"
 
 
 def _on_error(name: str, exc: Exception) -> str:

@@ -35,7 +35,7 @@ import numpy as np
 from .._core import LabelMatrix
 from ._auto_select import mix, row_hashes, vote_keys
 
-__all__ = ["TiePairs", "tie_pairs", "pair_choice"]
+__all__ = ["TiePairs", "class_balanced", "tie_pairs", "pair_choice"]
 
 PAIRS_PER_ITEM = 4  # disagreeing pairs scored per item at most (the item's other pairs add little)
 PAIR_VOTES = 16  # pairs are drawn among this many of an item's votes at most (chosen by hash; all referee)
@@ -123,6 +123,38 @@ def tie_pairs(held: LabelMatrix, salt: int, per_item: int = PAIRS_PER_ITEM) -> T
                                 source_names=held.source_names)
     per = np.bincount(item, minlength=held.n_items)
     return TiePairs(rows, item, a, b, referee, 1.0 / per[item], int((per > 0).sum()))
+
+
+def class_balanced(item: np.ndarray, weight: np.ndarray, first: np.ndarray, second: np.ndarray,
+                   referee: np.ndarray, k: int) -> np.ndarray:
+    """``weight`` reweighted so that, for each two tied classes, both referee outcomes weigh the same.
+
+    Under these weights a tie-breaker that only prefers one class of each
+    two (whatever the sources) scores majority vote's coin flip: what is
+    left of its gain comes from knowing which source to trust against
+    which (see :mod:`._tie_check`, *Class preference*).
+
+    Pairs whose two classes are refereed only one way get weight 0; the
+    rest are scaled so the weights sum to the number of items with pairs of
+    positive weight (a gain stays per scored item).
+
+    Examples
+    --------
+    >>> w = class_balanced(np.arange(4), np.ones(4), np.array([0, 0, 0, 1]), np.array([1, 1, 1, 2]),
+    ...                    np.array([0, 0, 1, 1]), 3)
+    >>> w.round(2).tolist()
+    [0.75, 0.75, 1.5, 0.0]
+    """
+    low, high = np.minimum(first, second), np.maximum(first, second)
+    key = (low * k + high) * 2 + (referee == high)
+    side = np.bincount(key, weights=weight, minlength=2 * k * k).astype(np.float64).reshape(-1, 2)
+    half = np.where((side > 0).all(axis=1), side.sum(axis=1) / 2.0, 0.0)
+    scale = np.divide(half[:, None], side, out=np.zeros_like(side), where=side > 0).reshape(-1)
+    out = weight * scale[key]
+    total = float(out.sum())
+    if total <= 0:
+        return out
+    return out * np.unique(item[out > 0]).size / total
 
 
 def _pairs_of_rows(csr: Any, rows: np.ndarray, v: int, first: np.ndarray, second: np.ndarray, keys: np.ndarray,
