@@ -8,6 +8,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from weaklab.cli import main
+from weaklab.store import Store
 
 
 def _invoke(*args: str):
@@ -43,3 +44,24 @@ def test_fit_names_unused_gold_then_says_what_fit_gold_fed_the_fit(tmp_path, mon
     assert (after["fit_gold"], after["n_file_gold_for_fit"], after["n_gold_for_fit"]) == (30, 30, 30)
     assert after["gold_sampling"] == "random" and after["n_dev"] == before["n_dev"]
     assert "fit on 30 file gold (random)" in _invoke("runs").output
+
+
+def test_explain_says_in_text_when_an_items_gold_fed_the_fit(tmp_path, monkeypatch):
+    """`weaklab explain` on an item whose data-file gold fed the run's fit prints that gold (not only in --json);
+    an item whose gold did not feed the fit gets no such line."""
+    monkeypatch.chdir(tmp_path)
+    _invoke("init", "--items", "200")
+    config = tmp_path / "weaklab.toml"
+    config.write_text(config.read_text().replace("# fit_gold = 50 ", "fit_gold = 10 "))
+    _invoke("fit")
+    run_id = json.loads(_invoke("runs", "--json").stdout)[0]["run_id"]
+    with Store(tmp_path / ".weaklab" / "weaklab.duckdb", read_only=True) as store:
+        fed = store.fit_gold(run_id)
+    assert len(fed) == 10
+    item, gold = str(fed["item_id"].iloc[0]), fed["class_name"].iloc[0]
+    plain = next(str(i) for i in pd.read_csv(tmp_path / "data" / "comments.csv")["comment_id"]
+                 if i not in set(fed["item_id"]))
+    assert json.loads(_invoke("explain", item, "--json").stdout)["fit_gold"]["class_name"] == gold
+    text = _invoke("explain", item).output
+    assert f"fit gold: {gold} from the data file fed this run's label-model fit" in text
+    assert "fit gold:" not in _invoke("explain", plain).output

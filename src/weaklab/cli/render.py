@@ -243,6 +243,11 @@ def explain(console: Console, story: dict[str, Any]) -> None:
         model = (story.get("label_model") or {}).get("class", "label model")
         shown = ", ".join(f"{cls(c)}: {p:.3f}" for c, p in enumerate(posterior["proba"]))
         console.print(f"{model} posterior: {shown}")
+    fit_gold = story.get("fit_gold")
+    if fit_gold is not None:
+        gold = fit_gold["class_name"] if fit_gold.get("class_name") is not None else cls(fit_gold["label"])
+        console.print(f"fit gold: {gold} from the data file fed this run's label-model fit "
+                      "([data].fit_gold)", markup=False)
     for issue in story.get("label_issues") or []:
         console.print(f"label issue #{issue['rank']} ({issue['method']}): suggested {cls(issue['suggested'])}")
     for fix in story.get("corrections") or []:
