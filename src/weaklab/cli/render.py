@@ -378,8 +378,8 @@ def engine_lines(metrics: dict[str, Any]) -> list[str]:
     ...               "n_partitions": 2, "apply_report": {"partitions_reused": 1},
     ...               "end_model": {"skipped": "not on dask"}})[0]
     'votes: 10 items x 2 sources in 2 partitions at /p/v (1 reused from an earlier run)'
-    >>> engine_lines({"engine": {"kind": "dask"}, "end_model": {"skipped": "not on dask"}})
-    ['[yellow]end model skipped[/]: not on dask; weaklab train with [engine] kind = "local" trains it']
+    >>> print(engine_lines({"engine": {"kind": "dask"}, "end_model": {"skipped": "not on dask"}})[0])  # rich markup
+    [yellow]end model skipped[/]: not on dask; weaklab train with \\[engine] kind = "local" trains it
     >>> engine_lines({"engine": {"kind": "dask"}, "end_model_root": "/p/e", "end_model": {"name": "sgd", "n_train": 9}})
     ['end model: sgd trained out of core on 9 items, probabilities at /p/e']
     >>> engine_lines({"engine": {"kind": "dask"}, "label_model": {"class": "AutoLabelModel", "fit_sample": {
@@ -405,7 +405,7 @@ def engine_lines(metrics: dict[str, Any]) -> list[str]:
                      f"probabilities at {metrics['end_model_root']}")
     skipped = (metrics.get("end_model") or {}).get("skipped")
     if skipped:
-        lines.append(f"[yellow]end model skipped[/]: {skipped}; weaklab train with [engine] kind = \"local\" "
+        lines.append(f"[yellow]end model skipped[/]: {skipped}; weaklab train with \\[engine] kind = \"local\" "
                      "trains it")
     return lines
 
