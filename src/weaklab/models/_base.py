@@ -142,9 +142,13 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
     _optional_state_arrays: ClassVar[tuple[str, ...]] = ()
     _min_sources: ClassVar[int] = 2
     _clamps_gold: ClassVar[bool] = False  # gold enters only as observed labels of its items (see fit)
-    #: Whether ``fit`` takes ``gold`` with a :class:`~weaklab.PartitionedLabelMatrix` (the models whose gold moves
-    #: only their class balance: its class counts are all they need; the others refuse it there).
+    #: Whether ``fit`` takes ``gold`` with a :class:`~weaklab.PartitionedLabelMatrix`: the models whose gold moves
+    #: only their class balance (its class counts are all they need) and the models fitted on a sample (below);
+    #: the others refuse it there.
     fits_partitioned_gold: ClassVar[bool] = False
+    #: Whether a :class:`~weaklab.PartitionedLabelMatrix` is fitted in memory on a bounded uniform sample of its
+    #: items (``AutoLabelModel``) rather than on reduced statistics (``_fit_reduced``).
+    _fits_on_sample: ClassVar[bool] = False
 
     # ----------------------------------------------------------------- fit
     def fit(
@@ -196,9 +200,10 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
         Parquet dataset, from ``apply_lfs(..., engine="dask", output=...)``)
         for the models that fit on reduced statistics; its statistics are
         then reduced over the partitions by Dask and the votes never reach
-        the client. ``gold`` (one entry per item, in partition order) is
-        taken there by the models with ``fits_partitioned_gold`` (it moves
-        their class balance, as in memory); the others need None.
+        the client (``AutoLabelModel`` instead fits in memory on a bounded
+        uniform sample of the items). ``gold`` (one entry per item, in
+        partition order) is taken there by the models with
+        ``fits_partitioned_gold``; the others need None.
         """
         if isinstance(L, PartitionedLabelMatrix):
             from ._partitioned import fit_partitioned

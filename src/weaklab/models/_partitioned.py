@@ -53,7 +53,7 @@ def fit_partitioned(model: LabelModel, plm: PartitionedLabelMatrix, *, gold: Any
     not clamp it, taken only by ``fits_partitioned_gold`` models.
     """
     validate_params(model, model._parameter_spec)
-    if getattr(type(model), "_fits_on_sample", False):
+    if type(model)._fits_on_sample:
         _fit_on_sample(model, plm, gold, class_balance, gold_sampling)
     else:
         _fit_on_statistics(model, plm, gold, class_balance, gold_sampling)
