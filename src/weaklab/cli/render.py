@@ -39,7 +39,7 @@ def render_next_steps(console: Console, result: DemoResult) -> None:
         return
     console.print(f"Recorded as run {result.run_id} in {result.store_path}.")
     for alert in result.alerts:
-        console.print(f"[yellow]alert[/] {alert.kind}: {alert.message}")
+        console.print(f"[yellow]alert[/] {escape(alert.kind)}: {escape(alert.message)}")
     console.print("Next:")
     if result.example_item is not None:
         console.print(f"  weaklab explain {result.example_item}   the story of one comment's label")
@@ -222,7 +222,7 @@ def explain(console: Console, story: dict[str, Any]) -> None:
     names = story.get("class_names") or []
 
     def cls(label: Any) -> str:
-        return "none" if label is None else (f"{names[label]} ({label})" if names else str(label))
+        return "none" if label is None else escape(f"{names[label]} ({label})" if names else str(label))
 
     console.print(f"[bold]item {story['item_id']}[/] in run {story['run_id']} (dataset "
                   f"{story['dataset']['name']}, row {story['row']})")
@@ -230,14 +230,14 @@ def explain(console: Console, story: dict[str, Any]) -> None:
     for column in ("source", "version", "vote"):
         votes.add_column(column)
     for vote in story["votes"]:
-        votes.add_row(vote["source"], str(vote["version"] or "")[:12], cls(vote["label"]))
+        votes.add_row(escape(vote["source"]), str(vote["version"] or "")[:12], cls(vote["label"]))
     missing = story.get("unavailable") or []
     if not story["votes"]:
         votes.caption = "the votes are unavailable" if any(m.startswith("votes") for m in missing) \
             else "every source abstained"
     console.print(votes)
     for note in missing:
-        console.print(f"[yellow]unavailable[/] {note}")
+        console.print(f"[yellow]unavailable[/] {escape(note)}")
     posterior = story.get("posterior")
     if posterior is not None:
         model = (story.get("label_model") or {}).get("class", "label model")
@@ -245,16 +245,18 @@ def explain(console: Console, story: dict[str, Any]) -> None:
         console.print(f"{model} posterior: {shown}")
     fit_gold = story.get("fit_gold")
     if fit_gold is not None:
-        gold = fit_gold["class_name"] if fit_gold.get("class_name") is not None else cls(fit_gold["label"])
+        gold = fit_gold["class_name"] if fit_gold.get("class_name") is not None else fit_gold["label"]
         console.print(f"fit gold: {gold} from the data file fed this run's label-model fit "
                       "([data].fit_gold)", markup=False)
     for issue in story.get("label_issues") or []:
         console.print(f"label issue #{issue['rank']} ({issue['method']}): suggested {cls(issue['suggested'])}")
     for fix in story.get("corrections") or []:
-        console.print(f"correction: {cls(fix['old_label'])} -> {cls(fix['new_label'])} by {fix['who']} ({fix['why']})")
+        who, why = escape(str(fix["who"])), escape(str(fix["why"]))
+        console.print(f"correction: {cls(fix['old_label'])} -> {cls(fix['new_label'])} by {who} ({why})")
     for answer in story.get("annotations") or []:
         used = "" if answer["used"] else " (after this run)"
-        console.print(f"human answer: {cls(answer['label'])} by {answer['annotator']} via {answer['origin']}{used}")
+        who = escape(str(answer["annotator"]))
+        console.print(f"human answer: {cls(answer['label'])} by {who} via {answer['origin']}{used}")
     console.print(f"[bold]final label: {cls(story['final_label'])}[/] (from {story['final_from']})")
 
 
@@ -359,7 +361,7 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
                              label_model.get("gold_sampling")):
         console.print(line)
     for alert in result.alerts:
-        console.print(f"[yellow]alert[/] {alert.kind}: {alert.message}")
+        console.print(f"[yellow]alert[/] {escape(alert.kind)}: {escape(alert.message)}")
     if result.issues is not None:
         console.print(f"{len(result.issues)} label issue(s) recorded; top: " +
                       ", ".join(str(v) for v in result.issues["item_id"].head(5)))
