@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+from weaklab import LabelMatrix
 from weaklab.models import MACE, AutoLabelModel, DawidSkene, LabelModel, MajorityVote
 from weaklab.synthetic import make_crowd, make_lf_matrix
 
@@ -208,3 +209,29 @@ def test_unvoted_items_keep_majority_vote_class_on_crowd_shaped_votes():
     assert unvoted.mean() > 0.3 and auto.selected_ != "MajorityVote"
     np.testing.assert_allclose(auto.predict_proba(data.L)[unvoted], majority[unvoted])
     assert margin_over_majority(data) >= -TOLERANCE
+
+
+def test_source_accuracy_is_not_made_up_for_sources_that_never_share_an_item():
+    """Without gold, a source whose votes (almost) never share an item with another vote gets no accuracy estimate.
+
+    Six one-class keyword-like LFs on disjoint topics, each 95 % right, overlapping on two items only: majority
+    vote is kept, and the estimate from the items' other votes would rest on those conflicts (it read 0.0 for
+    five 95 %-accurate LFs and 1.0 for the others before). Sources that do share items are still estimated.
+    """
+    rng = np.random.default_rng(0)
+    n, k = 3000, 6
+    y = rng.integers(k, size=n)
+    votes = np.full((n, k + 1), -1)
+    for c in range(k):
+        fires = (y == c) & (rng.random(n) < 0.3)
+        votes[fires, c] = np.where(rng.random(fires.sum()) < 0.95, c, (c + 1) % k)
+    votes[:2, :2] = [[0, 1], [0, 1]]
+    votes[:, k] = np.where(rng.random(n) < 0.5, y, -1)  # a broad source that shares items with all the others
+    L = LabelMatrix.from_dense(votes, n_classes=k)
+    lonely = LabelMatrix.from_dense(votes[:, :k], n_classes=k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        alone = AutoLabelModel([MajorityVote()], random_state=0).fit(lonely)
+        shared = AutoLabelModel([MajorityVote()], random_state=0).fit(L)
+    assert np.isnan(alone.source_accuracy_).all()
+    assert np.all(shared.source_accuracy_ > 0.8)

@@ -306,7 +306,8 @@ def alerts_table(rows: list[dict[str, Any]]) -> Table:
     for column in ("run", "severity", "kind", "source", "message"):
         table.add_column(column)
     for row in rows:
-        table.add_row(str(row["run_id"]), row["severity"], row["kind"], row["source"] or "", row["message"])
+        table.add_row(str(row["run_id"]), row["severity"], row["kind"], escape(row["source"] or ""),
+                      escape(row["message"]))
     if not rows:
         table.caption = "no alerts"
     return table
@@ -321,9 +322,12 @@ def summary_table(summary: Any) -> Table:
     for column in columns:
         table.add_column(column.replace("_", " "), justify="right")
     for name, row in summary.iterrows():
-        table.add_row(str(name), *(_pct(row[c]) for c in columns))
+        table.add_row(escape(str(name)), *(_pct(row[c]) for c in columns))
     table.caption = "emp accuracy: on the dev gold; est accuracy: the label model's estimate; " \
                     "decides: share of voted items whose label flips without the source"
+    if "est_accuracy" in columns and summary["est_accuracy"].isna().any():
+        table.caption += ("; est accuracy blank: the model could not estimate it (without gold, too few of the "
+                          "source's votes share an item with another source's)")
     return table
 
 

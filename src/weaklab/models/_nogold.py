@@ -55,6 +55,7 @@ __all__ = ["NoGoldFit", "fit_without_gold", "combined_proba", "departure", "esti
 
 logger = logging.getLogger("weaklab.models.auto")
 
+MIN_SHARED_VOTES = 10  # a source's no-gold accuracy estimate needs this many votes beside another vote
 CLOSE_GAIN = 0.01  # a candidate this far above majority vote, without enough evidence, is a close call
 CLOSE_Z = 1.5
 
@@ -440,10 +441,12 @@ def estimated_source_accuracy(predict: Callable[[LabelMatrix], np.ndarray], L: L
                               salt: int) -> np.ndarray:
     """Each source's accuracy as a model sees it: ``P(y = vote)`` from the item's *other* votes.
 
-    Computed on an order-free sample of at most 50,000 votes; a source none
-    of whose sampled votes shares its item with another vote gets
-    ``P(y = vote)`` from the item's full row instead, and a source without
-    votes gets NaN.
+    Computed on an order-free sample of at most 50,000 votes. A source with
+    fewer than :data:`MIN_SHARED_VOTES` sampled votes that share their item
+    with another vote gets NaN: without gold nothing else speaks to its
+    accuracy (its vote alone always agrees with majority vote's label, and a
+    handful of shared votes are mostly its conflicts), so a number there
+    would be noise presented as an estimate. A source without votes gets NaN.
 
     Parameters
     ----------
@@ -461,16 +464,12 @@ def estimated_source_accuracy(predict: Callable[[LabelMatrix], np.ndarray], L: L
     if L.nnz == 0:
         return np.full(m, np.nan)
     keep = eval_votes(L, row_hashes(L, salt), salt)
-    cavity, item, source, vote = leave_one_out_rows(L, keep)
+    cavity, _, source, vote = leave_one_out_rows(L, keep)
     shared = (cavity.votes_per_item() > 0).astype(np.float64)
     rows = np.arange(vote.size)
     p_other = np.asarray(predict(cavity))[rows, vote]
-    unique, inverse = np.unique(item, return_inverse=True)
-    p_full = np.asarray(predict(L.select_items(unique)))[inverse, vote]
     n_shared = np.bincount(source, weights=shared, minlength=m)
-    n_all = np.bincount(source, minlength=m).astype(np.float64)
     out = np.full(m, np.nan)
-    np.divide(np.bincount(source, weights=shared * p_other, minlength=m), n_shared, out=out, where=n_shared > 0)
-    alone = (n_shared == 0) & (n_all > 0)
-    out[alone] = np.bincount(source, weights=p_full, minlength=m)[alone] / n_all[alone]
+    np.divide(np.bincount(source, weights=shared * p_other, minlength=m), n_shared, out=out,
+              where=n_shared >= MIN_SHARED_VOTES)
     return out

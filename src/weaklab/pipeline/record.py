@@ -234,19 +234,22 @@ def weight_share(accuracy: np.ndarray | None, votes_per_source: np.ndarray, n_cl
     """Each source's share of the label model's evidence: its log-odds weight times its votes, over all sources'.
 
     The weight is ``max(0, log(acc (k - 1) / (1 - acc)))`` of the estimated
-    accuracy (clipped to ``[0.001, 0.999]``); NaN for every source without
-    an estimate or when no source has weight.
+    accuracy (clipped to ``[0.001, 0.999]``); the shares are over the sources
+    with an estimate, NaN for a source without one, and NaN for every source
+    when no source has weight.
 
     Examples
     --------
     >>> weight_share(np.array([0.9, 0.5]), np.array([10, 30]), 2).tolist()
     [1.0, 0.0]
+    >>> weight_share(np.array([0.9, np.nan, 0.8]), np.array([10, 30, 10]), 2).round(2).tolist()
+    [0.61, nan, 0.39]
     """
     if accuracy is None:
         return np.full(len(votes_per_source), np.nan)
-    acc = np.clip(accuracy, 1e-3, 1 - 1e-3)
+    acc = np.clip(np.asarray(accuracy, dtype=np.float64), 1e-3, 1 - 1e-3)
     weight = np.maximum(np.log(acc * (n_classes - 1) / (1 - acc)), 0.0) * np.asarray(votes_per_source)
-    total = weight.sum()
+    total = np.nansum(weight)
     return weight / total if total > 0 else np.full(len(votes_per_source), np.nan)
 
 
