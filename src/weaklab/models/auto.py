@@ -656,17 +656,15 @@ class AutoLabelModel(LabelModel):
         """The fitted model as JSON + arrays; the chosen model's state is nested."""
         state = super().to_state()
         state["params"]["candidates"] = _encode_candidates(self.candidates)
-        inner = self.best_model_.to_state()
         state["attributes"].update(
             selected_=self.selected_, reason_=self.reason_, criterion_=self.criterion_, metric_=self.metric_,
             gold_sampling_=self.gold_sampling_,
             threshold_=self.threshold_, positive_=self.positive_,
             scores_=_records(self.scores_),
-            best_model={k: inner[k] for k in ("schema_version", "class", "module", "params", "attributes")},
             members_=[[name, float(w)] for name, w in self.members_],
             fit_sample_=getattr(self, "fit_sample_", None),
         )
-        state["arrays"].update({_BEST_PREFIX + k: v for k, v in inner["arrays"].items()})
+        _nest(state, _BEST_PREFIX, self.best_model_)
         if self.lone_vote_balance_ is not None:
             state["arrays"]["lone_vote_balance_"] = np.asarray(self.lone_vote_balance_)
         if self.no_vote_proba_ is not None:
@@ -674,15 +672,9 @@ class AutoLabelModel(LabelModel):
         if self.source_accuracy_ is not None:
             state["arrays"]["source_accuracy_"] = np.asarray(self.source_accuracy_, dtype=np.float64)
         for i, member in enumerate(self.member_models_[1:], start=1):
-            nested = member.to_state()
-            state["attributes"][f"member_model_{i}"] = {
-                k: nested[k] for k in ("schema_version", "class", "module", "params", "attributes")}
-            state["arrays"].update({f"{_MEMBER_PREFIX}{i}/{k}": v for k, v in nested["arrays"].items()})
+            _nest(state, f"{_MEMBER_PREFIX}{i}/", member)
         for i, tie_model in enumerate(self.tie_models_):
-            nested = tie_model.to_state()
-            state["attributes"][f"{_TIE_PREFIX}{i}"] = {
-                k: nested[k] for k in ("schema_version", "class", "module", "params", "attributes")}
-            state["arrays"].update({f"{_TIE_PREFIX}{i}/{k}": v for k, v in nested["arrays"].items()})
+            _nest(state, f"{_TIE_PREFIX}{i}/", tie_model)
         return state
 
     @classmethod
@@ -709,9 +701,7 @@ class AutoLabelModel(LabelModel):
                                  "change")
              if c in columns})
         model.class_balance_ = np.asarray(arrays["class_balance_"])
-        inner = dict(attrs["best_model"])
-        inner["arrays"] = {k[len(_BEST_PREFIX):]: v for k, v in arrays.items() if k.startswith(_BEST_PREFIX)}
-        model.best_model_ = _model_class(inner.get("module"), inner.get("class")).from_state(inner)
+        model.best_model_ = _unnest(attrs, arrays, _BEST_PREFIX)
         model.candidate_seconds_ = {}
         model.members_ = [(str(n), float(w)) for n, w in attrs.get("members_", [])]
         model.member_models_ = [model.best_model_] if model.members_ else []
@@ -719,23 +709,29 @@ class AutoLabelModel(LabelModel):
         model.lone_vote_balance_ = None if lone is None else np.asarray(lone)
         no_vote = arrays.get("no_vote_proba_")
         model.no_vote_proba_ = None if no_vote is None else np.asarray(no_vote, dtype=np.float64)
-        for i in range(1, len(model.members_)):
-            nested = dict(attrs[f"member_model_{i}"])
-            prefix = f"{_MEMBER_PREFIX}{i}/"
-            nested["arrays"] = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-            model.member_models_.append(_model_class(nested.get("module"), nested.get("class")).from_state(nested))
-        model.tie_models_ = []
-        for i in range(len(BLIND_MODELS)):
-            if f"{_TIE_PREFIX}{i}" not in attrs:
-                break
-            nested = dict(attrs[f"{_TIE_PREFIX}{i}"])
-            prefix = f"{_TIE_PREFIX}{i}/"
-            nested["arrays"] = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-            model.tie_models_.append(_model_class(nested.get("module"), nested.get("class")).from_state(nested))
+        model.member_models_ += [_unnest(attrs, arrays, f"{_MEMBER_PREFIX}{i}/") for i in range(1, len(model.members_))]
+        model.tie_models_ = [_unnest(attrs, arrays, f"{_TIE_PREFIX}{i}/") for i in range(len(BLIND_MODELS))
+                             if f"{_TIE_PREFIX}{i}" in attrs]
         model.source_accuracy_ = (np.asarray(arrays["source_accuracy_"]) if "source_accuracy_" in arrays
                                   else _source_accuracy_of(model.best_model_))
         model._check_loaded()
         return model
+
+
+def _nest(state: dict[str, Any], prefix: str, model: LabelModel) -> None:
+    """Put ``model``'s state into ``state``: its JSON part under attribute ``prefix`` (without the trailing "/"),
+    its arrays under ``prefix + name``."""
+    nested = model.to_state()
+    state["attributes"][prefix.rstrip("/")] = {
+        k: nested[k] for k in ("schema_version", "class", "module", "params", "attributes")}
+    state["arrays"].update({prefix + k: v for k, v in nested["arrays"].items()})
+
+
+def _unnest(attrs: dict[str, Any], arrays: dict[str, Any], prefix: str) -> LabelModel:
+    """The model :func:`_nest` put under ``prefix``."""
+    nested = dict(attrs[prefix.rstrip("/")])
+    nested["arrays"] = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+    return _model_class(nested.get("module"), nested.get("class")).from_state(nested)
 
 
 def _source_accuracy_of(model: LabelModel, L: LabelMatrix | None = None, salt: int = 0) -> np.ndarray | None:
