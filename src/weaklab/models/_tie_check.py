@@ -80,7 +80,7 @@ from ._auto_select import tie_share
 from ._base import LabelModel
 from ._heldout import Fold
 from ._tie_pairs import class_balanced, pair_choice
-from ._trust import Z_LF_EVIDENCE, CandidateEvidence, majority_ties_broken
+from ._trust import Z_LF_EVIDENCE, CandidateEvidence, majority_ties_broken, pooled_gain
 
 __all__ = ["MIN_DISSENT_Z", "ClassPreference", "TieDissent", "class_preference", "contradicted_ties",
            "credible_dissenters"]
@@ -226,7 +226,7 @@ def class_preference(pair_proba: Sequence[np.ndarray | None], folds: Sequence[Fo
     ClassPreference or None
         None when the class-free gain clears the bar (see the module docstring, *Class preference*).
     """
-    diffs, units = [], 0
+    diffs, units = [], []
     for P, fold in zip(pair_proba, folds, strict=True):
         pairs = fold.pairs
         if P is None or pairs is None or pairs.item.size == 0:
@@ -235,9 +235,7 @@ def class_preference(pair_proba: Sequence[np.ndarray | None], folds: Sequence[Fo
                                 fold.held.n_classes)
         choice = pair_choice(np.asarray(P, dtype=np.float64), pairs)
         diffs.append(np.bincount(pairs.item, weights=weight * (choice - 0.5), minlength=fold.held.n_items))
-        units += int(np.unique(pairs.item[weight > 0]).size)
-    pooled = np.concatenate(diffs) if diffs else np.zeros(0)
-    class_free = float(pooled.sum() / units) if units else 0.0
-    se = float(np.sqrt(pooled.size * pooled.var()) / units) if units else 0.0
+        units.append(int(np.unique(pairs.item[weight > 0]).size))
+    class_free, se, _ = pooled_gain(diffs, units)
     z = 0.0 if se == 0 else class_free / se
     return None if z >= Z_LF_EVIDENCE else ClassPreference(gain, class_free, z)

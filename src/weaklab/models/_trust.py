@@ -106,6 +106,7 @@ __all__ = [
     "lf_shaped",
     "majority_proba",
     "majority_ties_broken",
+    "pooled_gain",
     "vote_lift",
     "vote_loglik",
     "confusion_from_posterior",
@@ -422,7 +423,12 @@ def _units(fold: Fold, tie: bool) -> int:
 
 def _gain(mine: list[np.ndarray], ref: list[np.ndarray], units: list[int]) -> tuple[float, float, list[float]]:
     """Pooled gain per scored unit, its standard error (items resampled) and the gain of each fold."""
-    diffs = [a - b for a, b in zip(mine, ref, strict=True)]
+    return pooled_gain([a - b for a, b in zip(mine, ref, strict=True)], units)
+
+
+def pooled_gain(diffs: list[np.ndarray], units: list[int]) -> tuple[float, float, list[float]]:
+    """Per fold, per-item gains ``diffs`` over ``units`` scored units: the pooled gain per unit, its standard
+    error (items resampled) and the gain of each fold."""
     total = sum(units)
     if total == 0:
         return 0.0, 0.0, [0.0] * len(units)
