@@ -258,12 +258,8 @@ def _gold_candidates(store: Store, run_id: Any, matrix: LabelMatrix) -> list[np.
         return out
     labels = store.run_human_labels(int(run_id))
     if len(labels):
-        position = {str(v): i for i, v in enumerate(np.asarray(matrix.item_ids).tolist())}
-        gold = np.full(matrix.n_items, -1, dtype=np.int64)
-        for item, label in zip(labels["item_id"].tolist(), labels["label"].tolist()):
-            if str(item) in position:
-                gold[position[str(item)]] = int(label)
-        out.append(gold)
+        out.append(_aligned(matrix, [str(v) for v in labels["item_id"].tolist()], labels["label"].to_numpy(),
+                            np.ones(len(labels), dtype=bool))[0])
     return out
 
 
