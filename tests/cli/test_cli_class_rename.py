@@ -90,3 +90,24 @@ def test_a_rename_whose_old_name_is_still_a_class_is_an_error_naming_both(tmp_pa
     assert out.exit_code == 1
     line = out.output.strip().splitlines()[-1]
     assert "labels.rename.junk" in line and "'junk'" in line and "'junk mail'" in line, line
+
+
+def test_explain_shows_a_human_answer_in_the_runs_classes_after_they_are_reordered_and_renamed(
+        tmp_path, monkeypatch, msgs_project_writer):
+    """An answer given as "junk" (class 1) reads "junk mail" in a run whose classes became ["junk mail", "fine"]:
+    the CLI's and the JSON story's answer agree with the final label, and the run before still shows "junk"."""
+    root = _project(tmp_path, monkeypatch, msgs_project_writer)
+    first = _cli("fit", "--json")["run_id"]
+    answered = CliRunner().invoke(main, ["annotate", "--annotator", "ann", "--limit", "1"], input="2\n")
+    assert answered.exit_code == 0, answered.output
+    key = answered.output.split("] item ", 1)[1].split()[0]
+    _rename(root, _RENAMED.replace('["fine", "junk mail"]', '["junk mail", "fine"]'))
+    second = _cli("fit", "--json")["run_id"]
+    story = _cli("explain", key, "--run", str(second), "--json")
+    (answer,) = story["annotations"]
+    assert (answer["class_name"], answer["run_class"], answer["run_label"]) == ("junk", "junk mail", 0)
+    assert (story["final_from"], story["final_label"]) == ("annotation", 0)
+    text = _cli("explain", key, "--run", str(second))
+    assert "human answer: junk mail (0) (given as 'junk') by ann" in text, text
+    earlier = _cli("explain", key, "--run", str(first))
+    assert "human answer: junk (1) by ann via" in earlier, earlier

@@ -33,6 +33,22 @@ def test_a_review_answer_keeps_its_class_after_the_classes_are_reordered(news_pr
     assert answers["class_name"].tolist() == ["sports"]
 
 
+def test_the_item_page_shows_an_answer_in_the_runs_classes_with_the_name_it_was_given_under(news_project,
+                                                                                          news_classes):
+    """After "sports" is renamed "sport" (and the classes reordered), the lineage table of the new run reads the
+    answer as "sport (given as sports)"; the old run's page still reads "sports"."""
+    first = Project(news_project).run("fit")
+    with Project(news_project).open_store() as store:
+        store.add_annotations(first.dataset_id, ["s004"], "ana", ["sports"])
+    news_classes(news_project, ["sport", "tech", "politics"], "\n[labels.rename]\nsports = \"sport\"\n")
+    run = Project(news_project).run("fit")
+    with TestClient(create_app(Project(news_project).store_path), base_url="http://127.0.0.1") as client:
+        new = client.get(f"/items/s004?run={run.run_id}").text.split('id="lineage-answers"')[1].split("</table>")[0]
+        old = client.get(f"/items/s004?run={first.run_id}").text.split('id="lineage-answers"')[1].split("</table>")[0]
+    assert "sport (given as sports)" in new
+    assert "<td>sports</td>" in old
+
+
 def test_disagreements_are_flagged_and_adjudicated_in_the_dashboard(news_project):
     """A 1-1 disagreement is listed on the review page and the item page; an adjudication settles it."""
     first = Project(news_project).run("fit")

@@ -256,8 +256,22 @@ def explain(console: Console, story: dict[str, Any]) -> None:
     for answer in story.get("annotations") or []:
         used = "" if answer["used"] else " (after this run)"
         who = escape(str(answer["annotator"]))
-        console.print(f"human answer: {cls(answer['label'])} by {who} via {answer['origin']}{used}")
+        console.print(f"human answer: {_answer_class(answer, cls)} by {who} via {answer['origin']}{used}")
     console.print(f"[bold]final label: {cls(story['final_label'])}[/] (from {story['final_from']})")
+
+
+def _answer_class(answer: dict[str, Any], cls: Any) -> str:
+    """A human answer as the run's class, with the name it was given under when the classes changed since."""
+    if answer.get("status") == "skipped":
+        return "(skipped)"
+    given = answer.get("class_name")
+    if answer.get("run_label") is None:  # a class this run lacks (or a story from an older store)
+        shown = given if given is not None else answer.get("label")
+        return escape(f"{shown} (not a class of this run)")
+    mapped = cls(answer["run_label"])
+    if given is None or given == answer.get("run_class"):
+        return mapped
+    return f"{mapped} {escape(f'(given as {given!r})')}"
 
 
 def diff_table(frame: Any, run_a: int, run_b: int, limit: int) -> Table:

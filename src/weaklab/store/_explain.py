@@ -60,7 +60,11 @@ class ExplainMixin(PartitionedMixin, SpansMixin):
             soft_labels_id, producer``), ``label_issues``, ``corrections``
             (those that apply to the run), ``annotations`` (every answer on
             the item, on any version of the dataset, each with ``current``
-            and ``used``: whether it counts for this run), ``human`` (how
+            and ``used``: whether it counts for this run; ``label`` and
+            ``class_name`` as recorded when it was given, ``run_label`` and
+            ``run_class`` the same answer in the run's classes, through the
+            run's class renames: None for a skip or a class the run lacks),
+            ``human`` (how
             the answers resolve: ``status``, ``votes``, ``class``),
             ``final_label``, ``final_class`` and ``final_from`` (one of
             ``"annotation"``, ``"correction"``, ``"label_model"``,
@@ -185,6 +189,10 @@ class ExplainMixin(PartitionedMixin, SpansMixin):
         for raw in rows.drop(columns=["answered_at", "class_key", "item_id", "dataset_name"]).to_dict("records"):
             record = {str(name): _plain(value) for name, value in raw.items()}
             record["used"] = record["annotation_id"] in used
+            record["run_label"] = None if record["status"] != "answered" else mapped_class(
+                record["class_name"], record["label"], class_names, renames)
+            record["run_class"] = None if record["run_label"] is None or not class_names \
+                else class_names[record["run_label"]]
             answers.append(record)
         if len(labels):
             first = labels.iloc[0]
