@@ -111,3 +111,21 @@ def test_explain_shows_a_human_answer_in_the_runs_classes_after_they_are_reorder
     assert "human answer: junk mail (0) (given as 'junk') by ann" in text, text
     earlier = _cli("explain", key, "--run", str(first))
     assert "human answer: junk (1) by ann via" in earlier, earlier
+
+
+def test_explain_shows_a_correction_in_the_runs_classes_after_they_are_reordered(tmp_path, monkeypatch,
+                                                                                 msgs_project_writer):
+    """A correction fine -> junk recorded on the first run reads "junk mail" in a run whose classes are
+    ["junk mail", "fine"] (not class id 1 of the new list, "fine")."""
+    from weaklab.store import Store
+
+    root = _project(tmp_path, monkeypatch, msgs_project_writer)
+    first = _cli("fit", "--json")["run_id"]
+    with Store(root / ".weaklab" / "weaklab.duckdb") as store:
+        store.add_corrections(first, ["m001"], [1], old_labels=[0], who="ann", why="checked")
+    _rename(root, _RENAMED.replace('["fine", "junk mail"]', '["junk mail", "fine"]'))
+    second = _cli("fit", "--json")["run_id"]
+    text = _cli("explain", "m001", "--run", str(second))
+    assert "correction: fine (1) -> junk mail (0) by ann (checked)" in text, text
+    story = _cli("explain", "m001", "--run", str(second), "--json")
+    assert (story["final_from"], story["final_label"]) == ("correction", 0)

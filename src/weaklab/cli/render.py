@@ -252,12 +252,22 @@ def explain(console: Console, story: dict[str, Any]) -> None:
         console.print(f"label issue #{issue['rank']} ({issue['method']}): suggested {cls(issue['suggested'])}")
     for fix in story.get("corrections") or []:
         who, why = escape(str(fix["who"])), escape(str(fix["why"]))
-        console.print(f"correction: {cls(fix['old_label'])} -> {cls(fix['new_label'])} by {who} ({why})")
+        old, new = (_recorded_class(fix, run, name, cls) for run, name in (("old_run_label", "old_class"),
+                                                                             ("label", "new_class")))
+        console.print(f"correction: {old} -> {new} by {who} ({why})")
     for answer in story.get("annotations") or []:
         used = "" if answer["used"] else " (after this run)"
         who = escape(str(answer["annotator"]))
         console.print(f"human answer: {_answer_class(answer, cls)} by {who} via {answer['origin']}{used}")
     console.print(f"[bold]final label: {cls(story['final_label'])}[/] (from {story['final_from']})")
+
+
+def _recorded_class(record: dict[str, Any], run_key: str, name_key: str, cls: Any) -> str:
+    """A recorded class shown in the run's classes (``run_key``), else by the name it was recorded under."""
+    label = record.get(run_key)
+    if label is not None:
+        return str(cls(label)) if label >= 0 else "none"
+    return escape(f"{record.get(name_key)} (not a class of this run)")
 
 
 def _answer_class(answer: dict[str, Any], cls: Any) -> str:

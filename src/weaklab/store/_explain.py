@@ -58,7 +58,9 @@ class ExplainMixin(PartitionedMixin, SpansMixin):
             label, class_name, application_id``), ``label_model`` (``class,
             label_model_run_id``), ``posterior`` (``proba, label,
             soft_labels_id, producer``), ``label_issues``, ``corrections``
-            (those that apply to the run), ``annotations`` (every answer on
+            (those that apply to the run; ``label`` and ``old_run_label``
+            their new and old class in the run's classes, mapped by name),
+            ``annotations`` (every answer on
             the item, on any version of the dataset, each with ``current``
             and ``used``: whether it counts for this run; ``label`` and
             ``class_name`` as recorded when it was given, ``run_label`` and
@@ -97,6 +99,8 @@ class ExplainMixin(PartitionedMixin, SpansMixin):
         corrections = self._corrections_for(run_id, int(dataset_id), finished, key)
         for correction in corrections:
             correction["label"] = mapped_class(correction["new_class"], correction["new_label"], class_names, renames)
+            correction["old_run_label"] = mapped_class(correction["old_class"], correction["old_label"], class_names,
+                                                       renames)
         annotations, human = self._answers_for(run_id, int(dataset_id), finished, key, class_names, renames)
         issues = self._rows_as_dicts(
             "SELECT issue_id, rank, given, suggested, score, method FROM label_issues WHERE run_id = ? "
@@ -128,6 +132,8 @@ class ExplainMixin(PartitionedMixin, SpansMixin):
         corrections = self._corrections_for(run_id, dataset_id, finished, key)
         for correction in corrections:
             correction["label"] = mapped_class(correction["new_class"], correction["new_label"], names, renames)
+            correction["old_run_label"] = mapped_class(correction["old_class"], correction["old_label"], names,
+                                                       renames)
         annotations, human = self._answers_for(run_id, dataset_id, finished, key, names, renames)
         label, origin = _final_one(story["votes"], story.get("posterior"), corrections, human)
         story.update(corrections=corrections, annotations=annotations, human=human, final_label=label,
