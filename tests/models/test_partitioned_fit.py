@@ -144,14 +144,17 @@ def test_soft_labels_sit_beside_the_votes_with_their_ids(data):
     assert list(soft.read_frame(0).columns) == ["item_id", "proba_0", "proba_1", "proba_2"]
 
 
-def test_distributed_em_on_a_local_cluster(crowd_data, tmp_path):
-    """On a distributed LocalCluster, Dawid-Skene's distributed EM equals the local fit."""
+@pytest.mark.parametrize("with_gold", [False, True], ids=["no-gold", "gold"])
+def test_distributed_em_on_a_local_cluster(crowd_data, tmp_path, with_gold):
+    """On a distributed LocalCluster, Dawid-Skene's distributed EM equals the local fit, with gold items clamped
+    as in memory when gold is given (the workers keep each partition's own gold rows)."""
     distributed = pytest.importorskip("distributed")
     _, L, plm = crowd_data
-    local = DawidSkene().fit(L)
+    gold = some_gold(L.n_items) if with_gold else None
+    local = DawidSkene().fit(L, gold=gold)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=":0") as cluster, distributed.Client(cluster):
-        remote = DawidSkene().fit(plm)
+        remote = DawidSkene().fit(plm, gold=gold)
         soft = remote.predict_proba(plm, output=tmp_path)
     np.testing.assert_allclose(remote.confusion_, local.confusion_, atol=1e-6)
     np.testing.assert_allclose(gathered(soft), local.predict_proba(L), atol=1e-6)
@@ -161,9 +164,9 @@ def test_what_partitioned_fits_refuse(data, tmp_path):
     """Gold for models that do not take it there, models without a reduced fit, and hard predictions of
     partitioned votes are refused by name."""
     name, L, plm = data
-    with pytest.raises(ValidationError, match="gold: expected None when DawidSkene"):
-        DawidSkene().fit(plm, gold=np.zeros(plm.n_items, dtype=int))
-    assert not DawidSkene.fits_partitioned_gold
+    with pytest.raises(ValidationError, match="gold: expected None when GLAD"):
+        GLAD().fit(plm, gold=np.zeros(plm.n_items, dtype=int))
+    assert not GLAD.fits_partitioned_gold
     with pytest.raises(ValidationError, match="gold"):
         MajorityVote().fit(plm, gold=np.zeros(plm.n_items + 1, dtype=int))
     with pytest.raises(ValidationError, match="GLAD"):
@@ -178,28 +181,37 @@ def test_what_partitioned_fits_refuse(data, tmp_path):
             DawidSkene(init="random").fit(plm)
 
 
-GOLD_MODELS = [MajorityVote(), MatrixCompletion(), Triplet()]
+def some_gold(n):
+    """Gold on a random tenth of the items, of random classes (so it disagrees with the votes: the fit moves)."""
+    rng = np.random.default_rng(7)
+    gold = np.full(n, -1)
+    rows = rng.choice(n, size=n // 10, replace=False)
+    gold[rows] = rng.integers(0, 3, size=rows.size)
+    return gold
 
 
-@pytest.mark.parametrize("model", GOLD_MODELS, ids=[type(m).__name__ for m in GOLD_MODELS])
-def test_gold_on_partitioned_votes_moves_the_fit_as_in_memory(model, lf_data, tmp_path):
-    """The models whose gold moves only their class balance take it on partitioned votes: the fit and the soft
-    labels equal the in-memory fit with the same gold (which differs from the fit without); gold chosen by a query
-    strategy is ignored there as in memory."""
-    _, L, plm = lf_data
-    gold = np.full(L.n_items, -1)
-    gold[::4] = 2  # a class balance the votes do not give
-    local = fit_quietly(type(model)(**model.get_params()), L, gold=gold)
-    remote = fit_quietly(type(model)(**model.get_params()), plm, gold=gold)
+@pytest.mark.parametrize("model", MODELS, ids=[f"{type(m).__name__}-{i}" for i, m in enumerate(MODELS)])
+def test_gold_on_partitioned_votes_moves_the_fit_as_in_memory(model, data, tmp_path):
+    """Every model that fits on partitioned votes takes gold there and uses it as its in-memory fit does: the
+    learned state and the soft labels equal the in-memory fit with the same gold (which differs from the fit
+    without), for gold drawn at random and for gold chosen by a query strategy (clamped by Dawid-Skene, ignored by
+    the others, as in memory)."""
+    _, L, plm = data
+    gold = some_gold(L.n_items)
     assert type(model).fits_partitioned_gold
-    np.testing.assert_allclose(remote.class_balance_, local.class_balance_, atol=1e-6)
-    assert not np.allclose(local.class_balance_, fit_quietly(type(model)(**model.get_params()), L).class_balance_,
-                           atol=1e-3)
-    np.testing.assert_allclose(gathered(remote.predict_proba(plm, output=tmp_path / "soft")), local.predict_proba(L),
-                               atol=1e-6)
-    active = fit_quietly(type(model)(**model.get_params()), plm, gold=gold, gold_sampling="active")
-    np.testing.assert_allclose(active.class_balance_, fit_quietly(type(model)(**model.get_params()),
-                                                                  plm).class_balance_, atol=1e-12)
+    without = fit_quietly(type(model)(**model.get_params()), L)
+    for sampling in ("random", "active"):
+        local = fit_quietly(type(model)(**model.get_params()), L, gold=gold, gold_sampling=sampling)
+        remote = fit_quietly(type(model)(**model.get_params()), plm, gold=gold, gold_sampling=sampling)
+        np.testing.assert_allclose(remote.class_balance_, local.class_balance_, atol=1e-6)
+        for name in ("confusion_", "weights_", "mu_"):
+            if hasattr(local, name):
+                np.testing.assert_allclose(getattr(remote, name), getattr(local, name), atol=1e-6)
+        proba = local.predict_proba(L)
+        np.testing.assert_allclose(gathered(remote.predict_proba(plm, output=tmp_path / sampling)), proba, atol=1e-6)
+        moved = not (np.allclose(local.class_balance_, without.class_balance_, atol=1e-3)
+                     and np.allclose(proba, without.predict_proba(L), atol=1e-3))
+        assert moved == (sampling == "random" or isinstance(model, (DawidSkene, OneCoinDawidSkene))), sampling
 
 
 def test_a_given_class_balance_is_kept(data):
@@ -222,3 +234,15 @@ def test_a_wide_crowd_keeps_no_overlap_matrix(tmp_path):
     np.testing.assert_allclose(remote.confusion_, local.confusion_, atol=1e-6)
     with pytest.raises(ValidationError, match="MatrixCompletion"):
         MatrixCompletion().fit(plm)
+
+
+def test_gold_in_one_partition_only_is_clamped_as_in_memory(lf_data, tmp_path):
+    """Gold items that all sit in the last partition (the others hold none) give Dawid-Skene the in-memory fit."""
+    _, L, plm = lf_data
+    gold = np.full(L.n_items, -1)
+    gold[-50:] = 0
+    local = fit_quietly(DawidSkene(), L, gold=gold)
+    remote = fit_quietly(DawidSkene(), plm, gold=gold)
+    np.testing.assert_allclose(remote.confusion_, local.confusion_, atol=1e-6)
+    np.testing.assert_allclose(gathered(remote.predict_proba(plm, output=tmp_path)), local.predict_proba(L), atol=1e-6)
+    assert not np.allclose(local.confusion_, fit_quietly(DawidSkene(), L).confusion_, atol=1e-3)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from weaklab import ValidationError
 from weaklab.pipeline import Project
 
 from .conftest import renamed_project
@@ -26,15 +27,20 @@ def _answer(root, store_path, run, items, origin):
             store.add_annotation(run.dataset_id, item, "ann", "junk", origin=origin)
 
 
-@pytest.mark.parametrize("origin", ["import", "review"])
-def test_human_answers_are_the_label_models_gold_on_both_engines(dask_cluster, tmp_path, origin):
+CASES = [("MajorityVote", "import"), ("MajorityVote", "review"), ("DawidSkene", "review"),
+         ("WeightedMajorityVote", "import")]
+
+
+@pytest.mark.parametrize(("model", "origin"), CASES, ids=[f"{m}-{o}" for m, o in CASES])
+def test_human_answers_are_the_label_models_gold_on_both_engines(dask_cluster, tmp_path, model, origin):
     """40 answers (imported: a random sample; from the review queue: chosen by uncertainty) are the gold of the
     label model on the Dask engine as on the local one: the same soft labels of every item and the same record
-    (answers counted, their sampling); imported ones move the class balance of the items nobody voted on, answers
-    from the review queue are not a sample of the items and leave majority vote unchanged."""
+    (answers counted, their sampling). Imported ones move every model (majority vote: the class balance of the
+    items nobody voted on); answers from the review queue are not a sample of the items, so only Dawid-Skene,
+    which clamps them in its EM, moves with them, as on the local engine."""
     root = renamed_project(tmp_path / "p")
     config = root / "weaklab.toml"
-    config.write_text(config.read_text() + '\n[label_model]\nname = "MajorityVote"\n')
+    config.write_text(config.read_text() + f'\n[label_model]\nname = "{model}"\n')
     data = pd.read_csv(root / "data" / "messages.csv", keep_default_na=False, na_values=[""])
     items = data["msg_key"].iloc[::6].tolist()[:40]
     local, dask_store = tmp_path / "local.duckdb", tmp_path / "dask.duckdb"
@@ -51,23 +57,23 @@ def test_human_answers_are_the_label_models_gold_on_both_engines(dask_cluster, t
     with Project(root, store_path=dask_store).open_store(read_only=True) as store:
         found = _soft(store, on_dask)
     np.testing.assert_allclose(found, expected, atol=1e-9)
-    assert (not np.allclose(expected, unanswered, atol=1e-3)) == (origin == "import")
+    assert (not np.allclose(expected, unanswered, atol=1e-3)) == (origin == "import" or model == "DawidSkene")
     for key in ("n_gold_for_fit", "gold_sampling"):
         assert on_dask.metrics["label_model"][key] == after.metrics["label_model"][key], key
     assert on_dask.metrics["label_model"]["n_gold_for_fit"] == 40
 
 
-def test_a_label_model_that_takes_no_gold_on_partitions_fits_without_the_answers_and_says_so(dask_cluster, tmp_path):
-    """Dawid-Skene clamps gold items in its EM, which the Dask engine does not do yet: the run fits without the
-    answers, warns, and records why (no answer counted as gold)."""
+def test_a_label_model_that_cannot_fit_with_the_answers_on_dask_is_refused_by_name(dask_cluster, tmp_path):
+    """GLAD does not fit on partitioned votes: with human answers recorded, the fit stops before fitting, naming the
+    setting, the model, the engine, the answers it would leave out and the models that take them (no run fits
+    without the answers)."""
     root = renamed_project(tmp_path / "p", scheduler=dask_cluster.scheduler_address, partition_rows=70)
     config = root / "weaklab.toml"
-    config.write_text(config.read_text() + '\n[label_model]\nname = "DawidSkene"\nparams = { random_state = 0 }\n')
+    config.write_text(config.read_text() + '\n[label_model]\nname = "GLAD"\n')
     applied = Project(root).run("apply")
     data = pd.read_csv(root / "data" / "messages.csv", keep_default_na=False, na_values=[""])
     _answer(root, None, applied, data["msg_key"].iloc[:5].tolist(), "import")
-    with pytest.warns(UserWarning, match="DawidSkene takes no gold on the dask engine: 5 human answer"):
-        run = Project(root).run("fit")
-    recorded = run.metrics["label_model"]
-    assert recorded["n_gold_for_fit"] == 0 and "5 human answer(s) not used" in recorded["gold_not_used"]
-    assert run.metrics["answers"]["answers"] == 5
+    with pytest.raises(ValidationError, match=r"label_model.name: expected a label model that fits with the human "
+                       r"answers on the Dask engine \(one of AutoLabelModel, DawidSkene, .*WeightedMajorityVote\), "
+                       r"got 'GLAD', which would leave out the 5 human answer\(s\).*kind = \"local\""):
+        Project(root).run("fit")

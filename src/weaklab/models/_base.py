@@ -142,9 +142,9 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
     _optional_state_arrays: ClassVar[tuple[str, ...]] = ()
     _min_sources: ClassVar[int] = 2
     _clamps_gold: ClassVar[bool] = False  # gold enters only as observed labels of its items (see fit)
-    #: Whether ``fit`` takes ``gold`` with a :class:`~weaklab.PartitionedLabelMatrix`: the models whose gold moves
-    #: only their class balance (its class counts are all they need) and the models fitted on a sample (below);
-    #: the others refuse it there.
+    #: Whether ``fit`` takes ``gold`` with a :class:`~weaklab.PartitionedLabelMatrix`, using it as the in-memory fit
+    #: does (class counts, per-source counts reduced over the partitions, gold units clamped in EM, or the sample's
+    #: gold for the models fitted on a sample, below); the others refuse it there.
     fits_partitioned_gold: ClassVar[bool] = False
     #: Whether a :class:`~weaklab.PartitionedLabelMatrix` is fitted in memory on a bounded uniform sample of its
     #: items (``AutoLabelModel``) rather than on reduced statistics (``_fit_reduced``).

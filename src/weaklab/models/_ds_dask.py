@@ -20,6 +20,7 @@ import numpy as np
 from .._core.dask_ops import load_partitions, reduce_loaded
 from .._core.partitioned import PartitionedLabelMatrix
 from ._ds_steps import MStep, Params, e_step, expected_counts, vote_share_posterior
+from ._partitioned import partition_gold
 from ._votes import VoteData, prepare_votes
 
 __all__ = ["DistributedEM", "Sums"]
@@ -44,13 +45,18 @@ class DistributedEM:
     step : MStep
     split_every : int, default=8
         Partial sums added by one task of the reduction tree.
+    gold : list of (rows, classes), optional
+        Per partition, the rows (within it) of its gold items and their
+        classes (:func:`~weaklab.models._partitioned.gold_by_partition`):
+        clamped in every E-step, as an in-memory fit clamps them.
     """
 
-    def __init__(self, plm: PartitionedLabelMatrix, step: MStep, *, split_every: int = 8) -> None:
+    def __init__(self, plm: PartitionedLabelMatrix, step: MStep, *, split_every: int = 8,
+                 gold: list[tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         self.plm = plm
         self.step = step
         self.split_every = split_every
-        self.parts = load_partitions(plm.n_partitions, functools.partial(_load, plm))
+        self.parts = load_partitions(plm.n_partitions, functools.partial(_load, plm, gold))
 
     def initial(self) -> Params:
         """Parameters of one M-step on every item's vote shares (``init="majority"``)."""
@@ -72,23 +78,29 @@ class DistributedEM:
         return result
 
 
-def _load(plm: PartitionedLabelMatrix, i: int) -> VoteData:
-    return prepare_votes(plm.read_partition(i))
+def _load(plm: PartitionedLabelMatrix, gold: list[tuple[np.ndarray, np.ndarray]] | None, i: int) -> VoteData:
+    votes = plm.read_partition(i)
+    return prepare_votes(votes, keys=partition_gold(votes.n_items, None if gold is None else gold[i]))
 
 
 def partition_sums(data: VoteData, per_source: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None) -> Sums:
     """E-step sums of the votes of one partition (runs on a worker).
 
     With ``per_source=None`` the posteriors are the items' vote shares (the
-    majority initialisation) and the log-likelihood is 0.
+    majority initialisation) and the log-likelihood is 0. Units with a key
+    (gold) are clamped to it in both.
     """
     vote_totals = np.asarray(data.design.T @ data.weights, dtype=np.float64)
     log_lik = 0.0
     if per_source is None:
         posterior = vote_share_posterior(data.class_counts())
+        if data.keys is not None:
+            known = np.flatnonzero(data.keys >= 0)
+            posterior[known] = 0.0
+            posterior[known, data.keys[known]] = 1.0
     else:
         confusion, prior, abstain = per_source
-        posterior, log_lik = e_step(data.design, confusion, prior, vote_totals, data.weights, None, abstain)
+        posterior, log_lik = e_step(data.design, confusion, prior, vote_totals, data.weights, data.keys, abstain)
     counts = expected_counts(data.design, posterior, data.weights, vote_totals, data.n_sources)
     mass: Any = data.weights @ posterior
     return counts, np.asarray(mass, dtype=np.float64), float(log_lik)

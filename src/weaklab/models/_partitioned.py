@@ -25,6 +25,7 @@ from .._core.dask_ops import map_partitions, map_reduce
 from .._core.dataset_io import join, write_frame
 from .._core.partition_stats import MAX_OVERLAP_DIM, PartitionStatistics
 from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, PartitionedSoftLabels, proba_columns, soft_file
+from .._core.patterns import vote_patterns
 from .._core.validation import check_class_balance, check_int, check_labels, fail, validate_params
 from ._base import random_gold
 from ._onehot import one_hot_from_dense
@@ -33,8 +34,9 @@ from ._votes import VoteData
 if TYPE_CHECKING:
     from ._base import LabelModel
 
-__all__ = ["FitSample", "fit_partitioned", "predict_partitioned", "pattern_votes", "mean_voted_posterior",
-           "reduced_overlaps", "sample_partitioned", "SOFT_LABELS_DIR"]
+__all__ = ["FitSample", "fit_partitioned", "gold_by_partition", "keyed_pattern_votes", "mean_voted_posterior",
+           "partition_gold", "pattern_votes", "predict_partitioned", "reduce_with_gold", "reduced_overlaps",
+           "sample_partitioned", "SOFT_LABELS_DIR"]
 
 SOFT_LABELS_DIR = "soft_labels"
 """Default folder of the soft labels, inside the votes' root."""
@@ -50,7 +52,8 @@ def fit_partitioned(model: LabelModel, plm: PartitionedLabelMatrix, *, gold: Any
     ``gold`` follows the in-memory rules: ``(n_items,)`` with -1 for unknown,
     ignored when chosen by a query strategy (``gold_sampling="active"``, or
     the items marked ``"active"`` of a per-item array) and the model does
-    not clamp it, taken only by ``fits_partitioned_gold`` models.
+    not clamp it, taken only by ``fits_partitioned_gold`` models (each uses it
+    as its in-memory fit does, see :func:`reduce_with_gold`).
     """
     validate_params(model, model._parameter_spec)
     if type(model)._fits_on_sample:
@@ -74,8 +77,9 @@ def _fit_on_statistics(model: LabelModel, plm: PartitionedLabelMatrix, gold: Any
         if gold is not None and not (gold >= 0).any():
             gold = None
     if gold is not None and not model.fits_partitioned_gold:
-        raise fail("gold", f"None when {name} is fitted on a PartitionedLabelMatrix (models with "
-                   "fits_partitioned_gold take it: MajorityVote, MatrixCompletion, Triplet)", got_text="gold labels")
+        raise fail("gold", f"None when {name} is fitted on a PartitionedLabelMatrix ({name} cannot use gold "
+                   "there; fit it on a LabelMatrix, or pick a model with fits_partitioned_gold)",
+                   got_text="gold labels")
     if plm.n_sources < model._min_sources:
         raise fail("L", f"at least {model._min_sources} sources for {name}", got_text=f"{plm.n_sources} source(s)")
     balance = check_class_balance("class_balance", class_balance, plm.n_classes)
@@ -334,3 +338,96 @@ def mean_voted_posterior(plm: PartitionedLabelMatrix, posterior: Callable[[Any],
 
     total, count = map_reduce(plm.n_partitions, partial, lambda a, b: (a[0] + b[0], a[1] + b[1]))
     return total / count if count else fallback
+
+
+def gold_by_partition(plm: PartitionedLabelMatrix, gold: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per partition of ``plm``: the rows (within it) of the items with ``gold >= 0`` and their classes.
+
+    Only the known items are kept (human answers are few), so a partition's
+    task carries its own few rows, not the ``(n_items,)`` gold array.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from weaklab import LabelMatrix, PartitionedLabelMatrix
+    >>> votes = LabelMatrix(np.array([[0, 1], [1, 1], [0, 0], [1, -1]]))
+    >>> plm = PartitionedLabelMatrix.write(tempfile.mkdtemp(), [votes.select_items([0, 1]), votes.select_items([2, 3])])
+    >>> [(rows.tolist(), labels.tolist()) for rows, labels in gold_by_partition(plm, np.array([-1, 1, 0, -1]))]
+    [([1], [1]), ([0], [0])]
+    """
+    known = np.flatnonzero(gold >= 0)
+    offsets = np.asarray(plm.partition_offsets, dtype=np.int64)
+    bounds = np.searchsorted(known, np.append(offsets, plm.n_items))
+    return [(known[bounds[i]:bounds[i + 1]] - offsets[i], gold[known[bounds[i]:bounds[i + 1]]].astype(np.int64))
+            for i in range(plm.n_partitions)]
+
+
+def partition_gold(n_items: int, rows_labels: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
+    """The ``(n_items,)`` gold of one partition (-1 where unknown) from its :func:`gold_by_partition` entry."""
+    if rows_labels is None or rows_labels[0].size == 0:
+        return None
+    gold = np.full(n_items, -1, dtype=np.int64)
+    gold[rows_labels[0]] = rows_labels[1]
+    return gold
+
+
+def reduce_with_gold(plm: PartitionedLabelMatrix, gold: np.ndarray, func: Callable[[LabelMatrix, np.ndarray], Any],
+                     combine: Callable[[Any, Any], Any], *, gold_partitions_only: bool = False) -> Any:
+    """``combine`` of ``func(votes_i, gold_i)`` over the partitions (votes and ``(n_i,)`` gold of partition ``i``).
+
+    How a model whose in-memory fit sums something over its gold items (a
+    source's correct votes, the gold items' vote patterns) computes the same
+    sum on partitioned votes: each partition's task reads its votes and gets
+    only its own known rows (:func:`gold_by_partition`). With
+    ``gold_partitions_only`` the partitions without a gold item are not read
+    (``gold`` must hold one).
+    """
+    parts = gold_by_partition(plm, gold)
+    read = [i for i in range(plm.n_partitions) if parts[i][0].size or not gold_partitions_only]
+
+    def partial(j: int) -> Any:
+        i = read[j]
+        votes = plm.read_partition(i)
+        found = partition_gold(votes.n_items, parts[i])
+        return func(votes, np.full(votes.n_items, -1, dtype=np.int64) if found is None else found)
+
+    return map_reduce(len(read), partial, combine)
+
+
+def _gold_rows(votes: LabelMatrix, gold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    known = np.flatnonzero(gold >= 0)
+    return votes.select_items(known).to_dense().astype(np.int64), gold[known]
+
+
+def _stack(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]])
+
+
+def keyed_pattern_votes(plm: PartitionedLabelMatrix, stats: PartitionStatistics, gold: np.ndarray) -> VoteData:
+    """The reduced vote patterns as weighted fit units, the gold items kept apart with their class as key.
+
+    What :func:`~weaklab.models._votes.prepare_votes` gives for ``keys=gold``
+    on the whole matrix (units in another order): the votes of the gold
+    items are read on the workers (as many rows as gold items), each is
+    taken off the count of its pattern and joins a unit of its (pattern,
+    class). Requires ``stats.patterns``.
+    """
+    if stats.patterns is None or stats.pattern_counts is None:
+        raise ValueError("keyed_pattern_votes needs statistics that kept their pattern table")
+    m, k = stats.n_sources, stats.n_classes
+    patterns = np.asarray(stats.patterns, dtype=np.int64)
+    rows, labels = reduce_with_gold(plm, gold, _gold_rows, _stack, gold_partitions_only=True)
+    both = vote_patterns(np.vstack([patterns, rows.reshape(-1, m)]))
+    unit_of_pattern = np.empty(both.patterns.shape[0], dtype=np.int64)
+    unit_of_pattern[both.inverse[:len(patterns)]] = np.arange(len(patterns))
+    counts = stats.pattern_counts.astype(np.float64).copy()
+    np.subtract.at(counts, unit_of_pattern[both.inverse[len(patterns):]], 1.0)
+    if (counts < 0).any():
+        raise ValueError("keyed_pattern_votes: gold items whose votes are not among the statistics' patterns")
+    keyed = vote_patterns(np.column_stack([rows.reshape(-1, m), labels]))
+    left = counts > 0
+    units = np.ascontiguousarray(np.vstack([patterns[left], keyed.patterns[:, :m]]))
+    keys = np.concatenate([np.full(int(left.sum()), -1, dtype=np.int64), keyed.patterns[:, m].astype(np.int64)])
+    weights = np.concatenate([counts[left], keyed.counts.astype(np.float64)])
+    return VoteData(stats.n_items, m, k, weights=weights, patterns=units, design=one_hot_from_dense(units, k),
+                    keys=keys)

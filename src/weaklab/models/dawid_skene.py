@@ -58,7 +58,7 @@ from ._base import LabelModel
 from ._ds_dask import DistributedEM
 from ._ds_steps import MStep, Params, e_step, expected_counts, pool_groups, vote_share_posterior
 from ._em import EMLabelModel, run_em
-from ._partitioned import pattern_votes
+from ._partitioned import gold_by_partition, keyed_pattern_votes, pattern_votes
 from ._votes import VoteData, prepare_votes
 
 __all__ = ["DawidSkene", "OneCoinDawidSkene", "e_step", "expected_counts", "resolve_abstain",
@@ -157,6 +157,7 @@ class _DawidSkeneModel(EMLabelModel):
     }
     _state_attrs: ClassVar[tuple[str, ...]] = (*EMLabelModel._state_attrs, "source_groups_", "abstain_mode_")
     _one_coin: ClassVar[bool] = False
+    fits_partitioned_gold: ClassVar[bool] = True  # gold items clamped on partitioned votes too (see _fit_reduced)
 
     def __init__(
         self,
@@ -190,8 +191,8 @@ class _DawidSkeneModel(EMLabelModel):
     def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
                      class_balance: np.ndarray | None, gold: np.ndarray | None = None) -> None:
         step = self._m_step(plm.source_names, class_balance, stats.class_votes.astype(np.float64))
-        if stats.compresses:
-            data = pattern_votes(stats)
+        if stats.compresses:  # the gold items are units of their own, clamped as in memory
+            data = pattern_votes(stats) if gold is None else keyed_pattern_votes(plm, stats, gold)
             local = _EMRun(step, data)
             self._run(local, local.vote_totals, lambda: local.m_step(None, self._initial_posterior(data, None)))
             return
@@ -199,7 +200,7 @@ class _DawidSkeneModel(EMLabelModel):
             raise fail(f"{type(self).__name__}(init=...)",
                        '"majority" for partitioned votes whose patterns do not compress (distributed EM)',
                        self.init)
-        run = DistributedEM(plm, step)
+        run = DistributedEM(plm, step, gold=None if gold is None else gold_by_partition(plm, gold))
         self._run(run, stats.class_votes.ravel().astype(np.float64), run.initial)
 
     def _m_step(self, source_names: Sequence[str], class_balance: np.ndarray | None,

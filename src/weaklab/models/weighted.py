@@ -10,11 +10,12 @@ import numpy as np
 from .._core import LabelMatrix, PartitionedLabelMatrix, PartitionStatistics
 from .._core.validation import Checker, fail, interval, options
 from ._base import LabelModel, StateShapes, known_class_balance
+from ._partitioned import reduce_with_gold
 from ._posterior import softmax_rows
 from ._vote_stats import majority_agreement
 from ._votes import iter_one_hot_blocks
 
-__all__ = ["WeightedMajorityVote", "gold_log_odds_weights"]
+__all__ = ["WeightedMajorityVote", "gold_log_odds_weights", "gold_vote_counts", "log_odds_from_gold_counts"]
 
 _CLIP = 1e-6
 _MIN_EDGE = 0.01  # the majority-vote anchor of the pooled accuracy stays this far inside (1/k, 1)
@@ -57,7 +58,26 @@ def gold_log_odds_weights(
     >>> bool(accuracy[0] > accuracy[2])
     True
     """
-    k = L.n_classes
+    return log_odds_from_gold_counts(gold_vote_counts(L, gold), L.n_classes, smoothing)
+
+
+def gold_vote_counts(L: LabelMatrix, gold: np.ndarray) -> np.ndarray:
+    """What :func:`gold_log_odds_weights` needs of the votes, shape ``(4, m)``; it adds up over blocks of items.
+
+    Rows: each source's correct votes on the gold items, its votes on them,
+    its votes' (expected) agreements with the majority vote and its votes.
+    The sum of the counts of blocks of rows of ``L`` (with their gold) is the
+    count of ``L``: partitioned votes reduce it over their partitions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> L = LabelMatrix(np.array([[0, 0, 1], [1, 1, 1], [0, 0, 0]]), n_classes=2)
+    >>> gold = np.array([0, -1, -1])
+    >>> parts = gold_vote_counts(L.select_items([0]), gold[:1]) + gold_vote_counts(L.select_items([1, 2]), gold[1:])
+    >>> bool(np.allclose(parts, gold_vote_counts(L, gold)))
+    True
+    """
     rows, cols, labels = L.coo()
     truth = gold[rows]
     known = truth >= 0
@@ -65,6 +85,12 @@ def gold_log_odds_weights(
                           minlength=L.n_sources)
     voted = np.bincount(cols[known], minlength=L.n_sources).astype(np.float64)
     agreed, n_votes = majority_agreement(L)
+    return np.vstack([correct, voted, agreed, n_votes]).astype(np.float64)
+
+
+def log_odds_from_gold_counts(counts: np.ndarray, k: int, smoothing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Accuracy and log-odds weight of every source from its :func:`gold_vote_counts` (``k`` classes)."""
+    correct, voted, agreed, n_votes = counts
     anchor = float(np.clip(agreed.sum() / max(n_votes.sum(), 1.0), 1.0 / k + _MIN_EDGE, 1.0 - _MIN_EDGE))
     pooled = (correct.sum() + smoothing * anchor) / max(voted.sum() + smoothing, _CLIP)
     pooled = pooled if voted.sum() + smoothing > 0 else anchor
@@ -155,6 +181,7 @@ class WeightedMajorityVote(LabelModel):
     _state_arrays: ClassVar[tuple[str, ...]] = ("weights_",)
     _state_shapes: ClassVar[StateShapes] = {"weights_": ("m",)}
     _min_sources: ClassVar[int] = 1
+    fits_partitioned_gold: ClassVar[bool] = True  # gold weights and balance from counts reduced over partitions
 
     def __init__(
         self,
@@ -181,8 +208,14 @@ class WeightedMajorityVote(LabelModel):
 
     def _fit_reduced(self, plm: PartitionedLabelMatrix, stats: PartitionStatistics,
                      class_balance: np.ndarray | None, gold: np.ndarray | None = None) -> None:
-        self.weights_ = self._given_weights(plm) if self.weights is not None else np.ones(plm.n_sources)
-        self._fit_balance(stats.class_votes.sum(axis=0), None, class_balance)
+        if self.weights is not None:
+            self.weights_ = self._given_weights(plm)
+        elif gold is not None:  # the counts of the in-memory fit, added up over the partitions
+            counts = reduce_with_gold(plm, gold, gold_vote_counts, np.add)
+            _, self.weights_ = log_odds_from_gold_counts(counts, plm.n_classes, float(self.smoothing))
+        else:
+            self.weights_ = np.ones(plm.n_sources, dtype=np.float64)
+        self._fit_balance(stats.class_votes.sum(axis=0), gold, class_balance)
 
     def _fit_balance(self, class_votes: np.ndarray, gold: np.ndarray | None,
                      class_balance: np.ndarray | None) -> None:

@@ -45,7 +45,7 @@ leaves no record of half-written votes.
 from __future__ import annotations
 
 import hashlib
-import warnings
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,6 +61,7 @@ from .._core.state import to_jsonable
 from ..cleaning import top_label_issues
 from ..errors import ValidationError
 from ..labeling import apply_lfs, lf_summary
+from ..models import LabelModel
 from ..store import Store
 from .calibrated import CALIBRATED_ROLE, RAW_ROLE, with_calibrator
 from .config import ProjectConfig
@@ -79,7 +80,7 @@ from .training import checked_label_model
 if TYPE_CHECKING:
     from .project import Project, RunResult
 
-__all__ = ["DASK_STEPS", "dask_data", "data_format", "file_fingerprint", "run_distributed"]
+__all__ = ["DASK_STEPS", "answer_models", "dask_data", "data_format", "file_fingerprint", "run_distributed"]
 
 #: The steps a run on the Dask engine performs.
 DASK_STEPS = ("apply", "analyse", "fit", "train", "issues", "query")
@@ -216,16 +217,15 @@ class _DaskRun:
         plm = self.votes
         name, params = self.config.label_model_name, self.config.label_model_params
         model = checked_label_model(name, params)(**params)
-        gold, sampling, note = self._answers_as_gold(store, result.dataset_id, model, result.metrics)
+        gold, sampling = self._answers_as_gold(store, result.dataset_id, model, result.metrics)
         model.fit(plm, gold=gold, gold_sampling=sampling)
         key = fingerprint("dask-label-model", plm.fingerprint, name, params,
                           *(() if gold is None else (gold, sampling)))  # the folder holds what the gold gave
         self.soft = model.predict_proba(plm, output=join(plm.root, f"soft-{key}"))
         soft_fp = fingerprint("dask-soft-labels", plm.fingerprint, key)
         metrics = {**(label_model_dev_metrics(self.soft, plm, self.gold) if self.gold is not None else {}),
-                   "class": name, "engine": "dask", "n_gold_for_fit": 0 if note else self.n_answers,
-                   "gold_sampling": sampling,
-                   **({"gold_not_used": note} if note else {}), "coverage": float(1.0 - _share_without_votes(plm)),
+                   "class": name, "engine": "dask", "n_gold_for_fit": self.n_answers, "gold_sampling": sampling,
+                   "coverage": float(1.0 - _share_without_votes(plm)),
                    **({"fit_sample": model.fit_sample_} if getattr(model, "fit_sample_", None) else {})}
         lm_id = store.add_label_model_run(result.run_id, model.to_state(), metrics=metrics)
         store.add_partitioned(result.run_id, "soft_labels", self.soft.root, soft_fp, self.soft.to_metadata())
@@ -245,10 +245,17 @@ class _DaskRun:
                               soft_labels_root=self.soft.root)
 
     def _answers_as_gold(self, store: Store, dataset_id: int, model: Any,
-                         metrics: dict[str, Any]) -> tuple[np.ndarray | None, str, str]:
+                         metrics: dict[str, Any]) -> tuple[np.ndarray | None, str]:
         """The human answers as the label model's gold, as the local engine fits with them (an (n,) array of class
-        ids, -1 elsewhere; the client holds one int per item, never votes), their sampling, and why a model that
-        takes no gold on partitioned votes fits without them. ``metrics["answers"]`` counts them as a local run."""
+        ids, -1 elsewhere; the client holds one int per item, never votes) and their sampling.
+        ``metrics["answers"]`` counts them as a local run.
+
+        Raises
+        ------
+        ValidationError
+            There are answers and the label model cannot fit with them on partitioned votes: rather than fit
+            without them, the run stops before the fit, naming the models that take them.
+        """
         labels = store.human_labels(dataset_id, class_names=self.config.class_names,
                                     renames=self.config.class_renames)
         metrics.setdefault("answers", {}).update(
@@ -257,16 +264,16 @@ class _DaskRun:
         known = labels[labels["label"] >= 0]
         self.n_answers = len(known)
         if known.empty:
-            return None, "random", ""
+            return None, "random"
+        if not type(model).fits_partitioned_gold:
+            raise ValidationError(
+                f"{self.config.file}: label_model.name: expected a label model that fits with the human answers on "
+                f"the Dask engine (one of {', '.join(answer_models())}), got {type(model).__name__!r}, which would "
+                f"leave out the {len(known)} human answer(s) of this data; pick one of those, or run on the local "
+                'engine ([engine] kind = "local")')
         gold = np.full(self.votes.n_items, -1, dtype=np.int64)
         gold[known["row"].to_numpy(dtype=np.int64)] = known["label"].to_numpy(dtype=np.int64)
-        sampling = answers_gold_sampling(store, dataset_id)
-        if type(model).fits_partitioned_gold:
-            return gold, sampling, ""
-        note = (f"{type(model).__name__} takes no gold on the dask engine: {len(known)} human answer(s) not used "
-                "to fit it (AutoLabelModel, MajorityVote, MatrixCompletion and Triplet use them)")
-        warnings.warn(note, UserWarning, stacklevel=2)
-        return None, sampling, note
+        return gold, answers_gold_sampling(store, dataset_id)
 
     def train(self, store: Store, result: RunResult) -> None:
         name = self.config.get("end_model", "name", "tfidf_logreg")
@@ -341,6 +348,21 @@ class _DaskRun:
 
     def _versions(self) -> dict[str, str]:
         return {lf.name: lf.fingerprint for lf in self.lfs}
+
+
+def answer_models() -> list[str]:
+    """The label models of :mod:`weaklab.models` that fit on the Dask engine with the human answers as gold.
+
+    Examples
+    --------
+    >>> "DawidSkene" in answer_models() and "GLAD" not in answer_models()
+    True
+    """
+    from .. import models
+
+    found = (getattr(models, name) for name in models.__all__)
+    return sorted(cls.__name__ for cls in found if isinstance(cls, type) and issubclass(cls, LabelModel)
+                  and not inspect.isabstract(cls) and cls.fits_partitioned_gold)
 
 
 def _share_without_votes(plm: PartitionedLabelMatrix) -> float:
