@@ -73,7 +73,27 @@ def test_a_label_model_that_cannot_fit_with_the_answers_on_dask_is_refused_by_na
     applied = Project(root).run("apply")
     data = pd.read_csv(root / "data" / "messages.csv", keep_default_na=False, na_values=[""])
     _answer(root, None, applied, data["msg_key"].iloc[:5].tolist(), "import")
-    with pytest.raises(ValidationError, match=r"label_model.name: expected a label model that fits with the human "
-                       r"answers on the Dask engine \(one of AutoLabelModel, DawidSkene, .*WeightedMajorityVote\), "
+    with pytest.raises(ValidationError, match=r"label_model.name: expected a label model that fits with gold on the "
+                       r"Dask engine \(one of AutoLabelModel, DawidSkene, .*WeightedMajorityVote\), "
                        r"got 'GLAD', which would leave out the 5 human answer\(s\).*kind = \"local\""):
         Project(root).run("fit")
+
+
+def test_answers_on_items_gone_from_the_data_file_are_counted_as_orphaned_on_dask(dask_cluster, tmp_path):
+    """After the data file loses one of three answered items, the Dask run fits on the two answers it still holds
+    (carried over from the earlier version of the file) and reports the third as orphaned, by id, as a local run
+    does, rather than dropping it without a word."""
+    root = renamed_project(tmp_path / "p", scheduler=dask_cluster.scheduler_address, partition_rows=70)
+    config = root / "weaklab.toml"
+    config.write_text(config.read_text() + '\n[label_model]\nname = "MajorityVote"\n')
+    applied = Project(root).run("apply")
+    path = root / "data" / "messages.csv"
+    data = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    items = data["msg_key"].iloc[[3, 100, 200]].tolist()
+    _answer(root, None, applied, items, "import")
+    data[data["msg_key"] != items[1]].to_csv(path, index=False)
+    run = Project(root).run("fit")
+    answers = run.metrics["answers"]
+    assert (answers["answers"], answers["carried_over"], answers["orphaned"]) == (2, 2, 1)
+    assert answers["orphaned_item_ids"] == [items[1]] and answers["versions"] == 2
+    assert run.metrics["label_model"]["n_gold_for_fit"] == 2

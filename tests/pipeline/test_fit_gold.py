@@ -75,10 +75,10 @@ def test_bad_fit_gold_values_name_the_key_and_what_arrived(tmp_path, value, got)
 @pytest.mark.parametrize(("edit", "expected"), [
     (('split_column = "part"\n', ""), "without a split column"),
     (('gold_column = "truth"\n', ""), "without a gold column"),
-    (("[end_model]", '[engine]\nkind = "dask"\n\n[end_model]'), "on the Dask engine"),
 ])
 def test_fit_gold_refuses_projects_it_cannot_serve(tmp_path, edit, expected):
-    """fit_gold other than "none" needs gold and split columns and the local engine: the error says which."""
+    """fit_gold other than "none" needs gold and split columns: the error says which (the Dask engine takes it,
+    see test_dask_fit_gold.py)."""
     root = _project(tmp_path, "all")
     (root / "weaklab.toml").write_text((root / "weaklab.toml").read_text().replace(*edit))
     with pytest.raises(ValidationError, match=rf'data\.fit_gold: expected "none" {expected}.*got \'all\''):

@@ -485,7 +485,7 @@ def _check_renames(file: Path, labels: Mapping[str, Any]) -> None:
 
 
 def _check_fit_gold(file: Path, out: dict[str, dict[str, Any]]) -> None:
-    """``[data].fit_gold`` other than "none" needs gold and split columns, and the local classification engine."""
+    """``[data].fit_gold`` other than "none" needs gold and split columns, and a classification project."""
     data = out.get("data", {})
     value = data.get("fit_gold", "none")
     if value in ("none", 0):
@@ -498,9 +498,6 @@ def _check_fit_gold(file: Path, out: dict[str, dict[str, Any]]) -> None:
             raise _bad(file, "data.fit_gold", f'"none" without {expected}', repr(value))
     if out.get("task", {}).get("kind") == "tagging":
         raise _bad(file, "data.fit_gold", '"none" in a tagging project (its gold spans only score runs)', repr(value))
-    if out.get("engine", {}).get("kind") == "dask":
-        raise _bad(file, "data.fit_gold", '"none" on the Dask engine (it fits on the human answers only; set '
-                   '[engine].kind = "local" to fit on the file\'s gold)', repr(value))
 
 
 def _is_kind(value: Any, kind: str) -> bool:

@@ -32,14 +32,14 @@ from .._core.validation import fail
 from ..store import Store
 from .config import ProjectConfig
 from .dask_train import column_parts
-from .loading import dev_mask, gold_labels
+from .loading import dev_mask, draw_fit_gold, gold_labels
 
-__all__ = ["GOLD_KIND", "dataset_gold_record", "gold_by_partition", "gold_key", "read_gold_items", "run_gold_record",
-           "write_gold_items"]
+__all__ = ["GOLD_KIND", "dataset_gold_record", "gold_by_partition", "gold_key", "read_gold_items",
+           "drawn_fit_gold", "read_outside_gold", "run_gold_record", "wants_outside", "write_gold_items"]
 
 #: The kind of the store's record of a Dask run's gold items.
 GOLD_KIND = "gold"
-_ROW, _LABEL = "row", "label"
+_ROW, _LABEL, _DEV, _SPLIT = "row", "label", "dev", "split"
 _FORMAT = 2  # the gold file's columns (2: row, label); part of the key so an older file is not reused
 
 
@@ -55,8 +55,14 @@ def gold_key(config: ProjectConfig, data_fingerprint: str) -> str:
     False
     """
     data = ("gold_column", "split_column", "dev_value")
+    outside = ("outside",) if wants_outside(config) else ()  # the list of gold rows outside dev too
     return fingerprint("dask-gold", _FORMAT, data_fingerprint, [config.get("data", k) for k in data],
-                       config.class_names, config.class_renames)
+                       config.class_names, config.class_renames, *outside)
+
+
+def wants_outside(config: ProjectConfig) -> bool:
+    """Whether a run lists the rows holding gold outside the dev split too: ``[data].fit_gold`` draws from them."""
+    return config.fit_gold not in ("none", 0)
 
 
 def write_gold_items(plm: PartitionedLabelMatrix, frame: Any, config: ProjectConfig, key: str) -> dict[str, Any]:
@@ -78,7 +84,11 @@ def write_gold_items(plm: PartitionedLabelMatrix, frame: Any, config: ProjectCon
     -------
     dict
         The record to keep in the store: ``root`` and ``file`` (relative to
-        it), ``column`` (the gold column) and ``n_items``.
+        it), ``column`` (the gold column) and ``n_items``; when
+        ``[data].fit_gold`` draws from them (:func:`wants_outside`), also
+        ``outside_file`` and ``n_outside``: the rows that hold gold outside
+        the dev split (their ids, rows, classes and split values), which
+        the ``fit`` step draws its fit gold from.
 
     Raises
     ------
@@ -88,9 +98,13 @@ def write_gold_items(plm: PartitionedLabelMatrix, frame: Any, config: ProjectCon
     column = config.get("data", "gold_column")
     if column is None:
         raise fail("data.gold_column", "a gold column to find the items that hold gold", column)
-    relative = f"gold/{key}.parquet"
-    if exists(plm.root, relative, plm.storage_options):
+    relative, outside = f"gold/{key}.parquet", f"gold/{key}-outside.parquet"
+    listed = exists(plm.root, relative, plm.storage_options) and (
+        not wants_outside(config) or exists(plm.root, outside, plm.storage_options))
+    if listed:
         n = len(read_frame(plm.root, relative, plm.storage_options, columns=[_ROW]))
+        n_out = len(read_frame(plm.root, outside, plm.storage_options, columns=[_ROW])) if wants_outside(config) \
+            else 0
     else:
         dask = import_dask()
         columns = [c for c in (column, config.get("data", "split_column")) if c]
@@ -101,20 +115,48 @@ def write_gold_items(plm: PartitionedLabelMatrix, frame: Any, config: ProjectCon
         tasks = [dask.delayed(_partition_gold)(plm, i, parts[i], config, k, offsets[i])
                  for i in range(plm.n_partitions)]
         (found,) = dask.compute(tree_reduce(tasks, _concat))
-        write_frame(found, plm.root, relative, plm.storage_options)
-        n = len(found)
-    return {"kind": GOLD_KIND, "root": plm.root, "file": relative, "column": column, "n_items": int(n)}
+        dev = found.pop(_DEV).to_numpy(dtype=bool)
+        if wants_outside(config):
+            write_frame(found[~dev].reset_index(drop=True), plm.root, outside, plm.storage_options)
+        found = found[dev].drop(columns=[_SPLIT]).reset_index(drop=True)
+        write_frame(found, plm.root, relative, plm.storage_options)  # written last: the pair exists once it does
+        n, n_out = len(found), int((~dev).sum())
+    record = {"kind": GOLD_KIND, "root": plm.root, "file": relative, "column": column, "n_items": int(n)}
+    if wants_outside(config):
+        record.update(outside_file=outside, n_outside=int(n_out))
+    return record
 
 
 def _partition_gold(plm: PartitionedLabelMatrix, i: int, data: pd.DataFrame, config: ProjectConfig,
                     n_classes: int | None, offset: int) -> pd.DataFrame:
-    """Ids and global rows of the items of partition ``i`` that hold gold (on a worker)."""
+    """Ids, global rows, classes, dev flags and split values of the items of partition ``i`` that hold gold (on a
+    worker): the dev items only, unless ``[data].fit_gold`` draws from the others (:func:`wants_outside`)."""
     ids = plm.read_item_ids(i)
     if len(data) != len(ids):
         raise fail("data", f"{len(ids)} rows in partition {i} (as the votes)", got_text=f"{len(data)}")
     gold = gold_labels(config, data, n_classes)
-    rows = np.flatnonzero(dev_mask(config, data, gold))
-    return pd.DataFrame({ITEM_ID: ids[rows], _ROW: (offset + rows).astype(np.int64), _LABEL: gold[rows]})
+    dev = dev_mask(config, data, gold)
+    rows = np.flatnonzero(gold >= 0 if wants_outside(config) else dev)
+    split = config.get("data", "split_column")
+    splits = data[split].astype(str).to_numpy()[rows] if split else np.full(rows.size, "")
+    return pd.DataFrame({ITEM_ID: ids[rows], _ROW: (offset + rows).astype(np.int64), _LABEL: gold[rows],
+                         _DEV: dev[rows], _SPLIT: splits})
+
+
+def read_outside_gold(record: dict[str, Any]) -> pd.DataFrame:
+    """The rows holding gold outside the dev split that a run's ``"gold"`` record lists (``[data].fit_gold``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``item_id``, ``row`` (global, in data order), ``label`` (class id)
+        and ``split`` (the split column's value), one row per item; empty
+        for a record without the list.
+    """
+    if not record.get("outside_file"):
+        return pd.DataFrame({ITEM_ID: [], _ROW: np.zeros(0, dtype=np.int64), _LABEL: np.zeros(0, dtype=np.int64),
+                             _SPLIT: []})
+    return read_frame(str(record["root"]), str(record["outside_file"]), columns=[ITEM_ID, _ROW, _LABEL, _SPLIT])
 
 
 def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -160,3 +202,27 @@ def dataset_gold_record(store: Store, dataset_id: int) -> dict[str, Any] | None:
         if record is not None:
             return record
     return None
+
+
+def drawn_fit_gold(record: dict[str, Any] | None, config: ProjectConfig, random_state: int) -> pd.DataFrame:
+    """The items whose file gold a Dask run's label model fits on (``[data].fit_gold``), as the local engine draws them.
+
+    From the rows holding gold outside the dev split that the ``apply`` step
+    listed (:func:`read_outside_gold`): all of them for ``"all"``, else the
+    ``N`` whose ids hash lowest under ``random_state``
+    (:func:`~weaklab.pipeline.loading.draw_fit_gold`, the local engine's
+    draw), so both engines fit on the same items.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``item_id``, ``row``, ``label``, ``split`` of the drawn items, in
+        data order (empty for ``"none"`` or a record without the list).
+    """
+    if record is None or not wants_outside(config):
+        return read_outside_gold({})
+    outside = read_outside_gold(record).sort_values(_ROW, kind="stable").reset_index(drop=True)
+    option = config.fit_gold
+    if option == "all" or int(option) >= len(outside):
+        return outside
+    return outside.iloc[draw_fit_gold(outside[ITEM_ID].to_numpy(), int(option), random_state)].reset_index(drop=True)

@@ -12,13 +12,17 @@ The steps, each on the cluster of :func:`~weaklab.pipeline.engine.engine_client`
   entries: the next run reuses them and runs the LFs on the others only.
   With a gold column, the items that hold gold are found on the workers and
   listed beside the votes (:mod:`~weaklab.pipeline.dask_gold`): no review
-  queue offers them;
+  queue offers them (with ``[data].fit_gold``, the gold rows outside the dev
+  split are listed too);
 * ``analyse`` is :func:`~weaklab.labeling.lf_summary` of the reduced
   statistics, with each source's accuracy on the dev gold as on the local
   engine (:mod:`~weaklab.pipeline.dask_dev`);
 * ``fit`` fits the label model on the reduced statistics (or by distributed
   EM; the default ``AutoLabelModel`` in memory on a uniform random sample of
-  the items, recorded as ``metrics["label_model"]["fit_sample"]``), writes
+  the items, recorded as ``metrics["label_model"]["fit_sample"]``) with the
+  human answers and the ``[data].fit_gold`` items as gold, as the local
+  engine does (the fit-gold items recorded by id; a model that cannot take
+  gold on partitioned votes is refused by name, never fitted without), writes
   the soft labels per partition beside the votes, measures it on
   the dev gold as the local engine does (accuracy, macro F1, ECE, coverage
   and accuracy on covered items, reduced over the partitions), and records
@@ -66,10 +70,11 @@ from ..store import Store
 from .calibrated import CALIBRATED_ROLE, RAW_ROLE, with_calibrator
 from .config import ProjectConfig
 from .dask_dev import label_model_dev_metrics, source_gold_columns
-from .dask_gold import GOLD_KIND, gold_by_partition, gold_key, write_gold_items
+from .dask_gold import GOLD_KIND, drawn_fit_gold, gold_by_partition, gold_key, wants_outside, write_gold_items
 from .dask_query import query_partitioned
 from .dask_train import DASK_END_MODEL, train_partitioned
 from .engine import engine_client, ship_modules
+from .fit_gold import file_gold_lineage, with_file_gold
 from .issue_evidence import issue_evidence
 from .loading import check_lf_columns, load_lfs
 from .record import record_sources, recorded_run, run_steps, source_accuracy, stats_for_store, weight_share
@@ -98,7 +103,7 @@ def run_distributed(project: Project, steps: list[str], on_step: Callable[[str, 
         ship_modules(client, lfs, config.get("data", "text_field"))
         frame = dask_data(config)
         check_lf_columns(config, lfs, frame)
-        run = _DaskRun(config, lfs, frame)
+        run = _DaskRun(config, lfs, frame, project.random_state)
         with project.open_store() as store:
             dataset_id = store.add_dataset(config.dataset_name, n_items=0, fingerprint=run.data_fp,
                                            meta={**project_dataset_meta(config), "engine": "dask",
@@ -114,7 +119,7 @@ def run_distributed(project: Project, steps: list[str], on_step: Callable[[str, 
 class _DaskRun:
     """The steps of one distributed run and what they pass to each other."""
 
-    def __init__(self, config: ProjectConfig, lfs: list[Any], frame: Any) -> None:
+    def __init__(self, config: ProjectConfig, lfs: list[Any], frame: Any, random_state: int = 0) -> None:
         self.config, self.lfs, self.frame = config, lfs, frame
         self.engine = config.engine
         self.data_fp = fingerprint("dask-data", file_fingerprint(config.data_path), self.engine.partition_rows)
@@ -125,7 +130,9 @@ class _DaskRun:
         self.end_proba: PartitionedSoftLabels | None = None
         self.end_rank: PartitionedSoftLabels | None = None  # the raw end-model probabilities the query ranks
         self.gold: list[tuple[np.ndarray, np.ndarray]] | None = None  # per partition: gold rows and classes
-        self.n_answers = 0  # human answers with a class (the label model's gold)
+        self.gold_record: dict[str, Any] | None = None  # the apply step's list of the items that hold gold
+        self.fit_rows = np.zeros(0, dtype=np.int64)  # global rows whose file gold fed the fit ([data].fit_gold)
+        self.random_state = random_state  # the project's seed: the draw of [data].fit_gold
 
     def run_config(self, steps: list[str]) -> dict[str, Any]:
         values = self.config.values
@@ -199,7 +206,7 @@ class _DaskRun:
         key = gold_key(self.config, self.data_fp)
         record = write_gold_items(self.votes, self.frame, self.config, key)
         store.add_partitioned(result.run_id, GOLD_KIND, self.votes.root, key, record)
-        self.gold = gold_by_partition(self.votes, record)
+        self.gold, self.gold_record = gold_by_partition(self.votes, record), record
         result.metrics["n_gold_items"] = record["n_items"]
 
     def analyse(self, store: Store, result: RunResult) -> None:
@@ -217,16 +224,35 @@ class _DaskRun:
         plm = self.votes
         name, params = self.config.label_model_name, self.config.label_model_params
         model = checked_label_model(name, params)(**params)
-        gold, sampling = self._answers_as_gold(store, result.dataset_id, model, result.metrics)
-        model.fit(plm, gold=gold, gold_sampling=sampling)
+        answers, answer_sampling = self._answers(store, result.dataset_id, result.metrics)
+        drawn = drawn_fit_gold(self.gold_record, self.config, self.random_state)  # [data].fit_gold, as locally
+        file_gold = np.full(plm.n_items, -1, dtype=np.int64)
+        file_gold[drawn["row"].to_numpy(dtype=np.int64)] = drawn["label"].to_numpy(dtype=np.int64)
+        self.fit_rows = drawn["row"].to_numpy(dtype=np.int64)
+        gold, sampling, kind = with_file_gold(answers, answer_sampling, file_gold, file_gold >= 0)
+        if (gold >= 0).any() and not type(model).fits_partitioned_gold:
+            raise _refused(self.config, type(model).__name__, int((answers >= 0).sum()), len(drawn))
+        fit_gold = gold if (gold >= 0).any() else None
+        model.fit(plm, gold=fit_gold, gold_sampling=sampling)
         key = fingerprint("dask-label-model", plm.fingerprint, name, params,
-                          *(() if gold is None else (gold, sampling)))  # the folder holds what the gold gave
+                          *(() if fit_gold is None else (fit_gold, sampling)))  # the folder holds what the gold gave
         self.soft = model.predict_proba(plm, output=join(plm.root, f"soft-{key}"))
         soft_fp = fingerprint("dask-soft-labels", plm.fingerprint, key)
+        lineage = file_gold_lineage(self.config, int((self.gold_record or {}).get("n_outside", 0)),
+                                    drawn["split"].to_numpy(), int((answers >= 0).sum()), self.random_state,
+                                    str(getattr(model, "reason_", "") or ""))
+        if not wants_outside(self.config):
+            lineage.pop("n_gold_outside_dev")  # not listed: the file is never read on the client
         metrics = {**(label_model_dev_metrics(self.soft, plm, self.gold) if self.gold is not None else {}),
-                   "class": name, "engine": "dask", "n_gold_for_fit": self.n_answers, "gold_sampling": sampling,
-                   "coverage": float(1.0 - _share_without_votes(plm)),
+                   "class": name, "engine": "dask", "n_gold_for_fit": int((gold >= 0).sum()), "gold_sampling": kind,
+                   **lineage, "coverage": float(1.0 - _share_without_votes(plm)),
                    **({"fit_sample": model.fit_sample_} if getattr(model, "fit_sample_", None) else {})}
+        if len(drawn):  # the items whose file gold fed the fit, by id, as a local run records them
+            store.remember_item_rows(result.dataset_id, drawn["item_id"].to_numpy(), self.fit_rows)
+            metrics["fit_gold_digest"] = store.add_fit_gold(
+                result.run_id, drawn["item_id"].to_numpy(), drawn["label"].to_numpy(dtype=np.int64),
+                class_names=plm.class_names, option=self.config.fit_gold,
+                random_state=metrics.get("fit_gold_random_state"))
         lm_id = store.add_label_model_run(result.run_id, model.to_state(), metrics=metrics)
         store.add_partitioned(result.run_id, "soft_labels", self.soft.root, soft_fp, self.soft.to_metadata())
         agreement = reduce_agreement(plm, self.soft)  # the dashboard's heat-map and per-source agreement
@@ -244,36 +270,21 @@ class _DaskRun:
         result.metrics.update(label_model=metrics, label_model_key=key, label_model_run_id=lm_id,
                               soft_labels_root=self.soft.root)
 
-    def _answers_as_gold(self, store: Store, dataset_id: int, model: Any,
-                         metrics: dict[str, Any]) -> tuple[np.ndarray | None, str]:
-        """The human answers as the label model's gold, as the local engine fits with them (an (n,) array of class
-        ids, -1 elsewhere; the client holds one int per item, never votes) and their sampling.
-        ``metrics["answers"]`` counts them as a local run.
-
-        Raises
-        ------
-        ValidationError
-            There are answers and the label model cannot fit with them on partitioned votes: rather than fit
-            without them, the run stops before the fit, naming the models that take them.
-        """
+    def _answers(self, store: Store, dataset_id: int, metrics: dict[str, Any]) -> tuple[np.ndarray, str]:
+        """The human answers as class ids per item (-1 elsewhere; the client holds one int per item, never votes)
+        and how they were sampled, as the local engine reads them; ``metrics["answers"]`` counts them as a local
+        run does, with those carried over from an earlier version of the data file and those on items it no
+        longer holds (:meth:`~weaklab.store.Store.carry_over`: kept in the store, not used)."""
         labels = store.human_labels(dataset_id, class_names=self.config.class_names,
                                     renames=self.config.class_renames)
-        metrics.setdefault("answers", {}).update(
-            answers=len(labels), n_disagreements=int(labels["status"].isin(["tie", "majority"]).sum()),
+        metrics.setdefault("answers", {}).update(store.carry_over(dataset_id))  # after apply: items are located
+        metrics["answers"].update(
+            n_disagreements=int(labels["status"].isin(["tie", "majority"]).sum()),
             n_unresolved=int((labels["status"] == "tie").sum()), n_skipped=int((labels["status"] == "skipped").sum()))
         known = labels[labels["label"] >= 0]
-        self.n_answers = len(known)
-        if known.empty:
-            return None, "random"
-        if not type(model).fits_partitioned_gold:
-            raise ValidationError(
-                f"{self.config.file}: label_model.name: expected a label model that fits with the human answers on "
-                f"the Dask engine (one of {', '.join(answer_models())}), got {type(model).__name__!r}, which would "
-                f"leave out the {len(known)} human answer(s) of this data; pick one of those, or run on the local "
-                'engine ([engine] kind = "local")')
-        gold = np.full(self.votes.n_items, -1, dtype=np.int64)
-        gold[known["row"].to_numpy(dtype=np.int64)] = known["label"].to_numpy(dtype=np.int64)
-        return gold, answers_gold_sampling(store, dataset_id)
+        answers = np.full(self.votes.n_items, -1, dtype=np.int64)
+        answers[known["row"].to_numpy(dtype=np.int64)] = known["label"].to_numpy(dtype=np.int64)
+        return answers, answers_gold_sampling(store, dataset_id) if len(known) else "random"
 
     def train(self, store: Store, result: RunResult) -> None:
         name = self.config.get("end_model", "name", "tfidf_logreg")
@@ -336,7 +347,7 @@ class _DaskRun:
             raise ValidationError("until: expected a run that fits the label model first, got no soft labels")
         labels = store.human_labels(result.dataset_id, class_names=self.config.class_names,
                                     renames=self.config.class_renames)
-        rows = labels.loc[labels["label"] >= 0, "row"].to_numpy(dtype=np.int64)
+        rows = np.union1d(labels.loc[labels["label"] >= 0, "row"].to_numpy(dtype=np.int64), self.fit_rows)
         offsets = np.asarray(self.votes.partition_offsets, dtype=np.int64)
         part = np.searchsorted(offsets, rows, side="right") - 1
         answered = {int(p): rows[part == p] - offsets[p] for p in np.unique(part)}
@@ -348,6 +359,16 @@ class _DaskRun:
 
     def _versions(self) -> dict[str, str]:
         return {lf.name: lf.fingerprint for lf in self.lfs}
+
+
+def _refused(config: ProjectConfig, name: str, n_answers: int, n_file: int) -> ValidationError:
+    """Why a Dask run does not fit ``name``: it cannot take the gold it was given on partitioned votes."""
+    given = " and ".join(part for part in (f"{n_answers} human answer(s)" if n_answers else "",
+                                           f"{n_file} item(s) of [data].fit_gold" if n_file else "") if part)
+    return ValidationError(
+        f"{config.file}: label_model.name: expected a label model that fits with gold on the Dask engine (one of "
+        f"{', '.join(answer_models())}), got {name!r}, which would leave out the {given} of this data; pick one "
+        'of those, or run on the local engine ([engine] kind = "local")')
 
 
 def answer_models() -> list[str]:

@@ -22,7 +22,7 @@ import pandas as pd
 from ..store import Store
 from .config import ProjectConfig
 
-__all__ = ["RunFitGold", "fit_gold_lineage", "fit_gold_lines", "run_fit_gold", "with_file_gold"]
+__all__ = ["RunFitGold", "file_gold_lineage", "fit_gold_lineage", "fit_gold_lines", "run_fit_gold", "with_file_gold"]
 
 
 @dataclass(frozen=True)
@@ -162,11 +162,29 @@ def fit_gold_lineage(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarra
         ``gold_decision``: the first clause of the model's ``reason_`` (what
         :class:`~weaklab.models.AutoLabelModel` did with the gold), when it has one.
     """
-    out: dict[str, Any] = {"fit_gold": config.fit_gold, "n_gold_outside_dev": int(((gold >= 0) & ~dev).sum()),
-                           "n_file_gold_for_fit": int(rows.sum()), "n_answers_for_fit": int((answers >= 0).sum())}
-    if rows.any():
-        splits = frame[config.get("data", "split_column")].astype(str).to_numpy()[rows]
-        values, counts = np.unique(splits, return_counts=True)
+    splits = frame[config.get("data", "split_column")].astype(str).to_numpy()[rows] if rows.any() else []
+    return file_gold_lineage(config, int(((gold >= 0) & ~dev).sum()), splits, int((answers >= 0).sum()),
+                             random_state, reason)
+
+
+def file_gold_lineage(config: ProjectConfig, n_outside: int, splits: Any, n_answers: int, random_state: int,
+                      reason: str = "") -> dict[str, Any]:
+    """:func:`fit_gold_lineage` from counts: the gold rows outside dev, the split values of those the fit got, the
+    human answers it got (what the Dask engine knows without the data file; see :func:`fit_gold_lineage`).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from weaklab.pipeline.config import ProjectConfig
+    >>> config = ProjectConfig(Path("weaklab.toml"), Path("."), {"data": {"path": "d.csv", "fit_gold": 2}})
+    >>> file_gold_lineage(config, 5, ["train", "train"], 0, 0)["file_gold_splits"]
+    {'train': 2}
+    """
+    rows = np.asarray(splits, dtype=object)
+    out: dict[str, Any] = {"fit_gold": config.fit_gold, "n_gold_outside_dev": int(n_outside),
+                           "n_file_gold_for_fit": int(rows.size), "n_answers_for_fit": int(n_answers)}
+    if rows.size:
+        values, counts = np.unique(rows.astype(str), return_counts=True)
         out.update(file_gold_sampling="random",
                    file_gold_splits={str(v): int(c) for v, c in zip(values.tolist(), counts.tolist())})
         if config.fit_gold != "all":

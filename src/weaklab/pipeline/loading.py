@@ -23,7 +23,8 @@ from .config import ProjectConfig
 
 __all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "load_span_lfs",
            "check_lf_columns", "data_fingerprint", "gold_labels", "gold_class_id", "refused_gold",
-           "rename_hint", "dev_mask", "run_gold", "gold_rows", "fit_gold_rows", "recorded_fit_gold_rows",
+           "rename_hint", "dev_mask", "run_gold", "gold_rows", "fit_gold_rows", "draw_fit_gold",
+           "recorded_fit_gold_rows",
            "item_hashes", "item_ids_of"]
 
 
@@ -439,12 +440,30 @@ def fit_gold_rows(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarray, 
     if option == "all" or int(option) >= int(outside.sum()):
         return outside
     rows = np.flatnonzero(outside)
-    ids = pd.Series([str(v) for v in item_ids_of(config, frame)[rows].tolist()])
+    chosen = np.zeros(len(frame), dtype=bool)
+    chosen[rows[draw_fit_gold(item_ids_of(config, frame)[rows], int(option), random_state)]] = True
+    return chosen
+
+
+def draw_fit_gold(item_ids: Any, n: int, random_state: int) -> np.ndarray:
+    """Positions in ``item_ids`` of the at most ``n`` items ``[data].fit_gold = n`` draws: those whose ids hash lowest.
+
+    The draw of :func:`fit_gold_rows`, on the ids of the rows that hold gold
+    outside the dev split (in any order: the draw depends on the ids only),
+    so the Dask engine, which lists those rows on its workers, draws the
+    same items.
+
+    Examples
+    --------
+    >>> a = draw_fit_gold(["x", "y", "z", "w"], 2, random_state=0)
+    >>> b = draw_fit_gold(["w", "z", "y", "x"], 2, random_state=0)
+    >>> sorted(["x", "y", "z", "w"][i] for i in a) == sorted(["w", "z", "y", "x"][i] for i in b)
+    True
+    """
+    ids = pd.Series([str(v) for v in np.asarray(item_ids).tolist()])
     salt = f"fitgold{int(random_state) % 10**9:09d}"  # hash_pandas_object takes a 16-character key
     ranks = pd.util.hash_pandas_object(ids, index=False, hash_key=salt).to_numpy(dtype=np.uint64)
-    chosen = np.zeros(len(frame), dtype=bool)
-    chosen[rows[np.argsort(ranks, kind="stable")[: int(option)]]] = True
-    return chosen
+    return np.sort(np.argsort(ranks, kind="stable")[: int(n)])
 
 
 #: The default file name of the LF module ``weaklab generate`` writes (``[lfs].generated``).

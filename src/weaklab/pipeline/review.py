@@ -182,7 +182,7 @@ def gold_items(store: Store, dataset_id: int, run_id: int | None = None) -> Gold
         else None
     if not isinstance(column, str) or (dask and record is None):
         return GoldItems(frozenset(), None)
-    fit = run_fit_gold(store, run_id) if run_id is not None and not dask else None
+    fit = run_fit_gold(store, run_id) if run_id is not None else None  # by id in the store, on both engines
     recorded = frozenset(fit.ids or ()) if fit is not None else frozenset()  # held back without the file too
     try:
         ids = read_gold_items(record)[0].tolist() if record is not None else None

@@ -26,7 +26,7 @@ from .._core.label_matrix import vote_dtype
 from .._core.validation import fail
 from ..errors import StoreError
 from ._base import loads
-from ._codec import votes_of_row
+from ._codec import id_keys, votes_of_row
 from ._partitioned import PartitionedMixin
 from ._spans import SpansMixin
 from ._sql import VERSIONS_SQL
@@ -83,7 +83,8 @@ class ExplainMixin(PartitionedMixin, SpansMixin):
         run_id = self._resolve_run(run_id)
         found = self.partitioned(run_id)
         if "votes" in found:  # a distributed run: the item's votes and posterior are in one Parquet partition
-            return self._with_human_story(self._explain_partitioned(run_id, item_id, found))
+            story = self._with_human_story(self._explain_partitioned(run_id, item_id, found))
+            return {**story, "fit_gold": self._fit_gold_of(run_id, id_keys(np.asarray([story["item_id"]]))[0])}
         dataset_id, status, _, finished = self._run_row(run_id)
         row, key = self._item_row(int(dataset_id), item_id)
         if self._query("SELECT 1 FROM span_sets WHERE run_id = ? LIMIT 1", [run_id]):  # a tagging run

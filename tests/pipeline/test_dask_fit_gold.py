@@ -1,0 +1,95 @@
+"""[data].fit_gold on the Dask engine: the label model fits on the same file gold as on the local engine, drawn from
+the rows the workers list, and the run records those items by id, so review queues, `query`, `explain` and
+`doctor` read them as they read a local run's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from weaklab.pipeline import Project
+from weaklab.pipeline.doctor import doctor
+from weaklab.pipeline.review import gold_items
+
+from .conftest import renamed_project
+
+pytest.importorskip("distributed")
+
+N_FIT = 20
+SAME = ("n_gold_for_fit", "gold_sampling", "fit_gold", "n_gold_outside_dev", "n_file_gold_for_fit",
+        "n_answers_for_fit", "file_gold_sampling", "file_gold_splits", "fit_gold_random_state", "fit_gold_digest")
+
+
+def _soft(store, run):
+    if "soft_labels" in store.partitioned(run.run_id):
+        soft = store.open_partitioned(run.run_id, "soft_labels")
+        return np.concatenate([soft.read_partition(i).proba for i in range(soft.n_partitions)])
+    return store.load_soft_labels(run.metrics["soft_labels_id"]).proba
+
+
+def _project(tmp_path, fit_gold):
+    root = renamed_project(tmp_path / "p")
+    config = root / "weaklab.toml"
+    config.write_text(config.read_text().replace("# fit_gold = 50 ", f"fit_gold = {fit_gold} ")
+                      + '\n[label_model]\nname = "DawidSkene"\n')
+    return root
+
+
+def _on_dask(root, cluster):
+    config = root / "weaklab.toml"
+    config.write_text(config.read_text() + f'\n[engine]\nkind = "dask"\nscheduler = "{cluster.scheduler_address}"'
+                      '\npartition_rows = 70\n')
+
+
+@pytest.mark.parametrize("fit_gold", [str(N_FIT), '"all"'])
+def test_fit_gold_on_dask_fits_on_the_items_the_local_engine_draws(dask_cluster, tmp_path, fit_gold):
+    """The Dask run draws the same items as the local run (by id, with their gold), fits Dawid-Skene on them to the
+    same soft labels of every item (which differ from a fit without them) and records the same lineage."""
+    root = _project(tmp_path, fit_gold)
+    local = Project(root, store_path=tmp_path / "local.duckdb").run("fit")
+    _on_dask(root, dask_cluster)
+    on_dask = Project(root, store_path=tmp_path / "dask.duckdb").run("fit")
+    config = root / "weaklab.toml"
+    config.write_text(config.read_text().replace(f"fit_gold = {fit_gold} ", 'fit_gold = "none" '))
+    without = Project(root, store_path=tmp_path / "dask.duckdb").run("fit")
+    with Project(root, store_path=tmp_path / "local.duckdb").open_store(read_only=True) as store:
+        expected, drawn = _soft(store, local), store.fit_gold(local.run_id)
+    with Project(root, store_path=tmp_path / "dask.duckdb").open_store(read_only=True) as store:
+        found, recorded, plain = _soft(store, on_dask), store.fit_gold(on_dask.run_id), _soft(store, without)
+        assert store.fit_gold_record(on_dask.run_id)["intact"]
+    columns = ["item_id", "label", "class_name"]
+    pd.testing.assert_frame_equal(recorded[columns], drawn[columns])
+    assert len(drawn) == (N_FIT if fit_gold == str(N_FIT) else local.metrics["label_model"]["n_gold_outside_dev"])
+    np.testing.assert_allclose(found, expected, atol=1e-6)
+    assert not np.allclose(found, plain, atol=1e-3)
+    for key in SAME:
+        assert on_dask.metrics["label_model"].get(key) == local.metrics["label_model"].get(key), key
+    assert without.metrics["label_model"]["n_file_gold_for_fit"] == 0
+
+
+def test_dask_fit_gold_is_held_back_explained_and_checked_by_id(dask_cluster, tmp_path):
+    """The items whose file gold fed a Dask run's fit are held back by its review queue, never asked by its `query`
+    step, show their fit gold in `explain`; after their gold is edited in the data file, `doctor` names them."""
+    root = _project(tmp_path, str(N_FIT))
+    _on_dask(root, dask_cluster)
+    run = Project(root).run("query")
+    with Project(root).open_store(read_only=True) as store:
+        drawn = {str(v) for v in store.fit_gold(run.run_id)["item_id"]}
+        held = gold_items(store, run.dataset_id, run.run_id)
+        explained = {i for i in drawn if store.explain(i, run.run_id)["fit_gold"] is not None}
+        other = store.explain(str(run.query[0]), run.run_id)["fit_gold"]
+    assert len(drawn) == N_FIT and drawn <= held.ids and len(held.ids) == run.metrics["n_gold_items"] + N_FIT
+    assert not drawn & {str(v) for v in run.query} and len(run.query) > 0
+    assert explained == drawn and other is None
+    assert doctor(Project(root).store_path).fit_gold == []
+    path = root / "data" / "messages.csv"
+    data = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    flipped = sorted(drawn)[0]
+    row = data.index[data["msg_key"].astype(str) == flipped][0]
+    before = data.loc[row, "verdict"]
+    data.loc[row, "verdict"] = "fine" if before == "junk" else "junk"
+    data.to_csv(path, index=False)
+    (check,) = doctor(Project(root).store_path).fit_gold
+    assert check["run_id"] == run.run_id and check["status"] == "changed"
+    assert [tuple(r) for r in check["relabelled"]] == [(flipped, before, data.loc[row, "verdict"])]
