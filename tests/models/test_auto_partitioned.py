@@ -140,6 +140,8 @@ def test_items_holding_random_gold_join_the_sample_and_their_gold_is_used(lf_vot
     active = quietly(AutoLabelModel(random_state=0, max_fit_items=300), plm, gold=gold, gold_sampling="active")
     assert active.criterion_ != "gold" and active.gold_sampling_ == "active"
     assert active.fit_sample_["n_sample_voted"] == 300
+    assert model.fit_sample_["n_gold"] == model.fit_sample_["n_gold_in_sample"] == 60  # what reached the fit
+    assert active.fit_sample_["n_gold"] == 60 > active.fit_sample_["n_gold_in_sample"]
 
 
 @pytest.mark.parametrize("value", [0, 50, 1.5, "all", True, None])

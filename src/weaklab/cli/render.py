@@ -417,6 +417,10 @@ def engine_lines(metrics: dict[str, Any]) -> list[str]:
     ...     "max_fit_items": 500, "seed": 0}}})[0].split("; ")  # doctest: +NORMALIZE_WHITESPACE
     ['label model: chosen and fitted on a random sample of 700 of the 1,000 items (500 of the 714 with a vote',
      'max_fit_items = 500 in label_model.params, seed 0), then applied to every partition']
+    >>> engine_lines({"engine": {"kind": "dask"}, "label_model": {"fit_sample": {
+    ...     "sampled": True, "n_sample": 700, "n_items": 1000, "n_sample_voted": 500, "n_voted": 714,
+    ...     "max_fit_items": 500, "seed": 0, "n_gold": 40, "n_gold_in_sample": 25}}})[1][:72]
+    '[yellow]15 of the 40 gold items (answers to a review queue) fall outside'
     >>> engine_lines({})
     []
     """
@@ -447,10 +451,16 @@ def _fit_sample_lines(seen: dict[str, Any] | None) -> list[str]:
     if not seen.get("sampled"):
         return [f"label model: chosen and fitted on all {seen['n_items']:,} items (fewer than max_fit_items = "
                 f"{seen['max_fit_items']:,} with a vote)"]
-    return [f"label model: chosen and fitted on a random sample of {seen['n_sample']:,} of the {seen['n_items']:,} "
-            f"items ({seen['n_sample_voted']:,} of the {seen['n_voted']:,} with a vote; "
-            f"max_fit_items = {seen['max_fit_items']} in label_model.params, seed {seen['seed']}), then applied to "
-            "every partition"]
+    lines = [f"label model: chosen and fitted on a random sample of {seen['n_sample']:,} of the {seen['n_items']:,} "
+             f"items ({seen['n_sample_voted']:,} of the {seen['n_voted']:,} with a vote; "
+             f"max_fit_items = {seen['max_fit_items']} in label_model.params, seed {seen['seed']}), then applied to "
+             "every partition"]
+    left = int(seen.get("n_gold") or 0) - int(seen.get("n_gold_in_sample") or 0)
+    if left > 0:  # gold chosen by a review queue is not forced into a uniform sample
+        lines.append(f"[yellow]{left} of the {seen['n_gold']:,} gold items (answers to a review queue) fall outside "
+                     "the sample and did not reach the fit[/]: raise max_fit_items in label_model.params to fit on "
+                     "more items")
+    return lines
 
 
 def tagging_result(console: Console, result: Any) -> None:

@@ -96,7 +96,10 @@ def _fit_on_sample(model: Any, plm: PartitionedLabelMatrix, gold: Any, class_bal
     """Fit ``model`` in memory on :func:`sample_partitioned` rows of ``plm``, with their gold (in-memory rules).
 
     Every item holding gold drawn at random joins the sample: the gold items
-    are themselves a uniform sample, so the union still is one.
+    are themselves a uniform sample, so the union still is one. Gold chosen
+    by a query strategy is not forced in (the sample would no longer be
+    uniform): ``fit_sample_`` counts the gold items (``n_gold``) and those
+    in the sample (``n_gold_in_sample``), so a fit that left some out says so.
     """
     name = type(model).__name__
     if plm.n_sources < model._min_sources:
@@ -115,6 +118,8 @@ def _fit_on_sample(model: Any, plm: PartitionedLabelMatrix, gold: Any, class_bal
     rows = sample.rows
     model._fit_on_sample(sample, None if gold is None else gold[rows], balance,
                         gold_sampling if isinstance(gold_sampling, str) else gold_sampling[rows])
+    if gold is not None and isinstance(getattr(model, "fit_sample_", None), dict):  # gold outside it is not used
+        model.fit_sample_.update(n_gold=int((gold >= 0).sum()), n_gold_in_sample=int((gold[rows] >= 0).sum()))
 
 
 @dataclass(frozen=True)
