@@ -10,6 +10,7 @@ import pytest
 
 from weaklab.pipeline import Project
 from weaklab.pipeline.doctor import doctor
+from weaklab.pipeline.partitioned_runs import review_candidates
 from weaklab.pipeline.review import gold_items
 
 from .conftest import renamed_project
@@ -93,3 +94,16 @@ def test_dask_fit_gold_is_held_back_explained_and_checked_by_id(dask_cluster, tm
     (check,) = doctor(Project(root).store_path).fit_gold
     assert check["run_id"] == run.run_id and check["status"] == "changed"
     assert [tuple(r) for r in check["relabelled"]] == [(flipped, before, data.loc[row, "verdict"])]
+
+
+def test_the_review_candidates_of_a_dask_run_count_its_fit_gold_apart(dask_cluster, tmp_path):
+    """With 100 items of fit gold, the 10 review candidates a Dask run keeps without gold hold no item whose gold
+    fed its fit (they are counted apart, as the dev gold is), so a queue that holds them back still has 10."""
+    root = _project(tmp_path, "100")
+    _on_dask(root, dask_cluster)
+    run = Project(root).run("fit")
+    with Project(root).open_store() as store:
+        held = gold_items(store, run.dataset_id, run.run_id).ids
+        ids, _ = review_candidates(store, run.run_id, limit=10)
+    assert len(held) == run.metrics["n_gold_items"] + 100
+    assert len([i for i in ids if str(i) not in held]) == 10

@@ -56,7 +56,8 @@ def review_candidates(store: Store, run_id: int, strategy: str = "least_confiden
     (:func:`weaklab.active.uncertainty`); the best ``limit`` so far are kept,
     so memory is one partition plus a few ``limit`` rows. Ties keep data
     order, as the local engine's ranking does. The items the run found holding
-    gold (:mod:`~weaklab.pipeline.dask_gold`) are counted apart: the ``limit``
+    gold (:mod:`~weaklab.pipeline.dask_gold`) and those whose gold fed its
+    fit (``[data].fit_gold``, as the store recorded them) are counted apart: the ``limit``
     most uncertain items without gold and the ``limit`` most uncertain with
     gold (for the queue that offers gold items too) are kept, in ranking
     order, so a queue that leaves gold out still has ``limit`` items to offer.
@@ -79,6 +80,7 @@ def review_candidates(store: Store, run_id: int, strategy: str = "least_confiden
     soft = store.open_partitioned(run_id, "soft_labels")
     record = run_gold_record(store, run_id)
     gold_rows = read_gold_items(record)[1] if record is not None else np.empty(0, dtype=np.int64)
+    gold_rows = np.union1d(gold_rows, store.fit_gold(run_id)["row"].to_numpy(dtype=np.int64))  # [data].fit_gold
     columns, offset = proba_columns(soft.n_classes), 0
     ids: np.ndarray | None = None
     proba, scores, rows = np.empty((0, soft.n_classes)), np.empty(0), np.empty(0, dtype=np.int64)
