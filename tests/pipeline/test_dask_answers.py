@@ -63,20 +63,19 @@ def test_human_answers_are_the_label_models_gold_on_both_engines(dask_cluster, t
     assert on_dask.metrics["label_model"]["n_gold_for_fit"] == 40
 
 
-def test_a_label_model_that_cannot_fit_with_the_answers_on_dask_is_refused_by_name(dask_cluster, tmp_path):
-    """GLAD does not fit on partitioned votes: with human answers recorded, the fit stops before fitting, naming the
-    setting, the model, the engine, the answers it would leave out and the models that take them (no run fits
-    without the answers)."""
+def test_a_label_model_the_dask_engine_cannot_fit_with_gold_is_refused_before_the_run(dask_cluster, tmp_path):
+    """GLAD does not fit on partitioned votes (so could take no human answer there): a fit on the Dask engine stops
+    before anything runs or is recorded, naming the setting, the model, the engine, the models it fits and the
+    local engine; the apply step alone still runs."""
     root = renamed_project(tmp_path / "p", scheduler=dask_cluster.scheduler_address, partition_rows=70)
     config = root / "weaklab.toml"
     config.write_text(config.read_text() + '\n[label_model]\nname = "GLAD"\n')
-    applied = Project(root).run("apply")
-    data = pd.read_csv(root / "data" / "messages.csv", keep_default_na=False, na_values=[""])
-    _answer(root, None, applied, data["msg_key"].iloc[:5].tolist(), "import")
-    with pytest.raises(ValidationError, match=r"label_model.name: expected a label model that fits with gold on the "
-                       r"Dask engine \(one of AutoLabelModel, DawidSkene, .*WeightedMajorityVote\), "
-                       r"got 'GLAD', which would leave out the 5 human answer\(s\).*kind = \"local\""):
+    with pytest.raises(ValidationError, match=r"label_model.name: expected a label model the Dask engine fits with "
+                       r"the human answers and \[data\].fit_gold as the local engine does \(one of AutoLabelModel, "
+                       r"DawidSkene, .*WeightedMajorityVote\), got 'GLAD' .*kind = \"local\""):
         Project(root).run("fit")
+    assert not (root / ".weaklab").exists() or not (root / ".weaklab" / "partitions").exists()
+    assert Project(root).run("apply").metrics["n_items"] == 240
 
 
 def test_answers_on_items_gone_from_the_data_file_are_counted_as_orphaned_on_dask(dask_cluster, tmp_path):

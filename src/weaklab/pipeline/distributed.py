@@ -22,7 +22,8 @@ The steps, each on the cluster of :func:`~weaklab.pipeline.engine.engine_client`
   the items, recorded as ``metrics["label_model"]["fit_sample"]``) with the
   human answers and the ``[data].fit_gold`` items as gold, as the local
   engine does (the fit-gold items recorded by id; a model that cannot take
-  gold on partitioned votes is refused by name, never fitted without), writes
+  them on partitioned votes is refused by name before the run starts,
+  :func:`check_dask_label_model`), writes
   the soft labels per partition beside the votes, measures it on
   the dev gold as the local engine does (accuracy, macro F1, ECE, coverage
   and accuracy on covered items, reduced over the partitions), and records
@@ -85,7 +86,8 @@ from .training import checked_label_model
 if TYPE_CHECKING:
     from .project import Project, RunResult
 
-__all__ = ["DASK_STEPS", "answer_models", "dask_data", "data_format", "file_fingerprint", "run_distributed"]
+__all__ = ["DASK_STEPS", "check_dask_label_model", "dask_data", "dask_label_models", "data_format",
+           "file_fingerprint", "run_distributed"]
 
 #: The steps a run on the Dask engine performs.
 DASK_STEPS = ("apply", "analyse", "fit", "train", "issues", "query")
@@ -98,6 +100,8 @@ def run_distributed(project: Project, steps: list[str], on_step: Callable[[str, 
     from .project import RunResult
 
     config = project.config
+    if "fit" in steps:  # before any work: a model that cannot fit here is named now, not after the apply step
+        check_dask_label_model(config)
     lfs = load_lfs(config)
     with engine_client(config.engine) as client:
         ship_modules(client, lfs, config.get("data", "text_field"))
@@ -230,8 +234,6 @@ class _DaskRun:
         file_gold[drawn["row"].to_numpy(dtype=np.int64)] = drawn["label"].to_numpy(dtype=np.int64)
         self.fit_rows = drawn["row"].to_numpy(dtype=np.int64)
         gold, sampling, kind = with_file_gold(answers, answer_sampling, file_gold, file_gold >= 0)
-        if (gold >= 0).any() and not type(model).fits_partitioned_gold:
-            raise _refused(self.config, type(model).__name__, int((answers >= 0).sum()), len(drawn))
         fit_gold = gold if (gold >= 0).any() else None
         model.fit(plm, gold=fit_gold, gold_sampling=sampling)
         key = fingerprint("dask-label-model", plm.fingerprint, name, params,
@@ -361,22 +363,46 @@ class _DaskRun:
         return {lf.name: lf.fingerprint for lf in self.lfs}
 
 
-def _refused(config: ProjectConfig, name: str, n_answers: int, n_file: int) -> ValidationError:
-    """Why a Dask run does not fit ``name``: it cannot take the gold it was given on partitioned votes."""
-    given = " and ".join(part for part in (f"{n_answers} human answer(s)" if n_answers else "",
-                                           f"{n_file} item(s) of [data].fit_gold" if n_file else "") if part)
-    return ValidationError(
-        f"{config.file}: label_model.name: expected a label model that fits with gold on the Dask engine (one of "
-        f"{', '.join(answer_models())}), got {name!r}, which would leave out the {given} of this data; pick one "
-        'of those, or run on the local engine ([engine] kind = "local")')
+def check_dask_label_model(config: ProjectConfig) -> None:
+    """Refuse a ``[label_model]`` the Dask engine cannot fit as the local engine does, naming the ones it can.
 
+    Every model of :func:`dask_label_models` fits on partitioned votes and
+    takes the human answers and the ``[data].fit_gold`` items as its
+    in-memory fit does; any other would either fail after the ``apply``
+    step or fit without that gold, so the run stops before it starts.
 
-def answer_models() -> list[str]:
-    """The label models of :mod:`weaklab.models` that fit on the Dask engine with the human answers as gold.
+    Raises
+    ------
+    ValidationError
+        Naming ``label_model.name``, the model, the engine, the models it
+        fits and the local engine as the alternative.
 
     Examples
     --------
-    >>> "DawidSkene" in answer_models() and "GLAD" not in answer_models()
+    >>> from pathlib import Path
+    >>> from weaklab.pipeline.config import ProjectConfig
+    >>> config = ProjectConfig(Path("weaklab.toml"), Path("."), {"label_model": {"name": "GLAD"}})
+    >>> check_dask_label_model(config)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    weaklab.errors.ValidationError: weaklab.toml: label_model.name: expected a label model ... got 'GLAD' ...
+    """
+    name = config.label_model_name
+    cls = checked_label_model(name, config.label_model_params)
+    if not cls.fits_partitioned_gold:
+        raise ValidationError(
+            f"{config.file}: label_model.name: expected a label model the Dask engine fits with the human answers "
+            f"and [data].fit_gold as the local engine does (one of {', '.join(dask_label_models())}), got {name!r} "
+            '(it does not fit on partitioned votes); pick one of those, or run on the local engine ([engine] kind '
+            '= "local")')
+
+
+def dask_label_models() -> list[str]:
+    """The label models of :mod:`weaklab.models` the Dask engine fits: on partitioned votes, with gold as in memory.
+
+    Examples
+    --------
+    >>> "DawidSkene" in dask_label_models() and "GLAD" not in dask_label_models()
     True
     """
     from .. import models
