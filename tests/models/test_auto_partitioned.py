@@ -144,6 +144,19 @@ def test_items_holding_random_gold_join_the_sample_and_their_gold_is_used(lf_vot
     assert active.fit_sample_["n_gold"] == 60 > active.fit_sample_["n_gold_in_sample"]
 
 
+def test_random_gold_beyond_max_fit_items_is_subsampled_and_counted(lf_votes):
+    """Random gold on 600 items and max_fit_items=150: at most 150 of them are forced into the sample beside the 150
+    drawn voted items (the client's sample stays bounded), and fit_sample_ counts the gold left out."""
+    L, plm = lf_votes
+    y = make_lf_matrix(3000, 8, 3, random_state=0).y
+    gold = np.full(L.n_items, -1)
+    rows = np.random.default_rng(1).choice(L.n_items, 600, replace=False)
+    gold[rows] = y[rows]
+    seen = quietly(AutoLabelModel(random_state=0, max_fit_items=150), plm, gold=gold).fit_sample_
+    assert seen["n_gold"] == 600 and 150 <= seen["n_gold_in_sample"] < 600
+    assert seen["n_drawn"] == 150 and seen["n_sample_voted"] <= 300
+
+
 @pytest.mark.parametrize("value", [0, 50, 1.5, "all", True, None])
 def test_a_bad_max_fit_items_names_the_parameter(lf_votes, value):
     """max_fit_items must be an integer of at least 100: anything else is a ValidationError naming it, what was

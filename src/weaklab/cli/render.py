@@ -420,7 +420,7 @@ def engine_lines(metrics: dict[str, Any]) -> list[str]:
     >>> engine_lines({"engine": {"kind": "dask"}, "label_model": {"fit_sample": {
     ...     "sampled": True, "n_sample": 700, "n_items": 1000, "n_sample_voted": 500, "n_voted": 714,
     ...     "max_fit_items": 500, "seed": 0, "n_gold": 40, "n_gold_in_sample": 25}}})[1][:72]
-    '[yellow]15 of the 40 gold items (answers to a review queue) fall outside'
+    '[yellow]15 of the 40 gold items fall outside the sample and did not reac'
     >>> engine_lines({})
     []
     """
@@ -456,10 +456,10 @@ def _fit_sample_lines(seen: dict[str, Any] | None) -> list[str]:
              f"max_fit_items = {seen['max_fit_items']} in label_model.params, seed {seen['seed']}), then applied to "
              "every partition"]
     left = int(seen.get("n_gold") or 0) - int(seen.get("n_gold_in_sample") or 0)
-    if left > 0:  # gold chosen by a review queue is not forced into a uniform sample
-        lines.append(f"[yellow]{left} of the {seen['n_gold']:,} gold items (answers to a review queue) fall outside "
-                     "the sample and did not reach the fit[/]: raise max_fit_items in label_model.params to fit on "
-                     "more items")
+    if left > 0:  # review answers are not forced into a uniform sample, random gold at most max_fit_items
+        lines.append(f"[yellow]{left} of the {seen['n_gold']:,} gold items fall outside the sample and did not reach "
+                     "the fit[/] (answers to a review queue, or random gold beyond max_fit_items): raise "
+                     "max_fit_items in label_model.params to fit on more items")
     return lines
 
 

@@ -96,8 +96,11 @@ def _fit_on_sample(model: Any, plm: PartitionedLabelMatrix, gold: Any, class_bal
     """Fit ``model`` in memory on :func:`sample_partitioned` rows of ``plm``, with their gold (in-memory rules).
 
     Every item holding gold drawn at random joins the sample: the gold items
-    are themselves a uniform sample, so the union still is one. Gold chosen
-    by a query strategy is not forced in (the sample would no longer be
+    are themselves a uniform sample, so the union still is one. At most
+    ``max_fit_items`` of them are forced in (a uniform subset, seeded by the
+    sample's seed, when more hold random gold: ``[data].fit_gold = "all"``
+    on a large labelled split), so the sample stays bounded. Gold chosen by
+    a query strategy is not forced in (the sample would no longer be
     uniform): ``fit_sample_`` counts the gold items (``n_gold``) and those
     in the sample (``n_gold_in_sample``), so a fit that left some out says so.
     """
@@ -112,6 +115,9 @@ def _fit_on_sample(model: Any, plm: PartitionedLabelMatrix, gold: Any, class_bal
         gold = check_labels("gold", gold, plm.n_classes, length=plm.n_items, allow_abstain=True)
         drawn = random_gold(gold, gold_sampling)
         forced = None if drawn is None else np.flatnonzero(drawn >= 0)
+        if forced is not None and forced.size > model.max_fit_items:  # a bounded sample: a uniform subset of them
+            rng = np.random.default_rng([model._sample_seed(), _GOLD_TAG])
+            forced = np.sort(rng.choice(forced, size=model.max_fit_items, replace=False))
     sample = sample_partitioned(plm, model.max_fit_items, model._sample_seed(), forced)
     if sample.n_voted == 0:
         raise fail("L", "at least one non-abstain vote", got_text="partitions in which every vote abstains")
@@ -258,6 +264,7 @@ def sample_partitioned(plm: PartitionedLabelMatrix, max_items: int, seed: int,
 
 
 _SAMPLE_TAG = 0x5A3D1E  # keeps the keys' stream apart from other uses of the same seed
+_GOLD_TAG = 0x60D5  # the stream of the subset of random gold forced into a sample
 
 
 def _cut(drawn: _Drawn, max_items: int) -> _Drawn:
