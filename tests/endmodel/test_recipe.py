@@ -219,3 +219,18 @@ def test_recipe_without_enough_gold_chooses_nothing_and_says_so():
     covered = (votes >= 0).any(axis=1)
     # the floor: the majority vote of the covered items (the features separate the classes better than the votes)
     assert _acc(y[covered], recipe.predict_proba(X, votes, lm)[covered]) >= _acc(y[covered], lm[covered]) - 0.02
+
+
+def test_recipe_gives_the_votes_densely_to_an_estimator_that_refuses_sparse_input():
+    """Dense X plus the vote indicators stays dense, so a booster (which refuses sparse input) is tried with votes."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = _task(400, 11)
+    votes = _votes(y, 12)
+    shares = vote_shares(votes, 2)
+    lm = np.where(np.isnan(shares), 0.5, shares)
+    booster = HistGradientBoostingClassifier(max_iter=10, random_state=0)
+    recipe = WeakLabelRecipe(estimator=booster).fit(X, votes, lm, np.where(np.arange(400) < 80, y, -1))
+    with_votes = [c for c in recipe.candidates_ if c["features"] == "X+votes"]
+    assert len(with_votes) == 4 and all(0.0 <= c["score"] <= 1.0 for c in with_votes)
+    assert recipe.end_model_proba(X, votes).shape == (400, 2)

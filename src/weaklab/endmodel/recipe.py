@@ -276,7 +276,10 @@ class WeakLabelRecipe(BaseEstimator):
     def _features(self, config: dict[str, str], X: Any, L: np.ndarray) -> Any:
         if config["features"] == "X":
             return X
-        return sp.hstack([sp.csr_matrix(X), vote_features(L, self.n_classes_)], format="csr")
+        votes = vote_features(L, self.n_classes_)
+        if not sp.issparse(X):  # dense features stay dense (estimators such as HistGradientBoosting refuse sparse)
+            return np.hstack([np.asarray(X, dtype=np.float64), votes.toarray()])
+        return sp.hstack([sp.csr_matrix(X), votes], format="csr")
 
     def _fit_one(self, config: dict[str, str], X: Any, L: np.ndarray, lm: np.ndarray, train: np.ndarray,
                  prior: np.ndarray | None) -> SoftLabelClassifier | None:
