@@ -19,9 +19,9 @@ from ..features import entity_marked_texts, has_entity_spans
 from ..models import LabelModel
 from .end_model_state import text_model_state, text_vectorizer
 
-__all__ = ["END_MODEL_DEFAULTS", "EndModelResult", "calibration", "checked_label_model", "label_model_class",
-           "dev_metrics", "end_model_texts", "fitted_text_features", "reliability_bins", "slice_reliability",
-           "text_features", "train_end_model"]
+__all__ = ["END_MODEL_DEFAULTS", "EndModelResult", "SoftLabelFit", "calibration", "checked_label_model",
+           "label_model_class", "dev_metrics", "end_model_texts", "fit_on_soft_labels", "fitted_text_features",
+           "measured_end_model", "reliability_bins", "slice_reliability", "text_features", "train_end_model"]
 
 #: Parameters of the tfidf_logreg end model when weaklab.toml leaves them out.
 END_MODEL_DEFAULTS: dict[str, Any] = {"C": 4.0, "max_iter": 2000, "ngram_max": 2, "min_df": 1}
@@ -143,28 +143,83 @@ def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold:
     full = {**END_MODEL_DEFAULTS, **params}
     vectorizer, X = fitted_text_features(texts, full)
     estimator = LogisticRegression(C=float(full["C"]), max_iter=int(full["max_iter"]), random_state=random_state)
-    recipe: dict[str, Any] = {}
+    trained = fit_on_soft_labels(X, soft, train, gold, estimator, random_state=random_state, votes=votes)
+    state = text_model_state(vectorizer, trained.estimator, params=full, features=trained.features,
+                             n_classes=soft.shape[1], class_names=None, source_names=[], source_versions=[])
+    return measured_end_model(trained, X, gold, params=full, state=state, train=train, votes=votes,
+                              random_state=random_state)
+
+
+@dataclass
+class SoftLabelFit:
+    """What :func:`fit_on_soft_labels` trained: every item's probabilities and the fitted classifier.
+
+    ``features`` says what the classifier reads: ``"X"`` (the features alone)
+    or ``"X+votes"`` (with :func:`~weaklab.endmodel.vote_features`);
+    ``recipe`` records the recipe's choices (empty without the recipe).
+    """
+
+    proba: np.ndarray
+    estimator: Any
+    features: str
+    recipe: dict[str, Any]
+
+
+def fit_on_soft_labels(X: Any, soft: np.ndarray, train: np.ndarray, gold: np.ndarray, estimator: Any, *,
+                       random_state: int = 0, votes: np.ndarray | None = None) -> SoftLabelFit:
+    """Train ``estimator`` on soft labels the way every local end model of a project is trained.
+
+    With the votes and at least ``MIN_RECIPE_GOLD`` dev items with gold, the
+    model is :class:`~weaklab.endmodel.WeakLabelRecipe` (options and the
+    choice between end model, label model and their combination made on the
+    dev items); otherwise :class:`~weaklab.endmodel.SoftLabelClassifier` on
+    the ``train`` items. The probabilities are the end model's own.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n, d)
+        Every item's features (dense ``X`` stays dense when votes are added).
+    soft : ndarray of shape (n, k)
+    train : ndarray of bool, shape (n,)
+    gold : ndarray of shape (n,)
+        Gold ids on the dev items, -1 elsewhere.
+    estimator : scikit-learn classifier
+        Its ``fit`` takes ``sample_weight``.
+    random_state : int, default=0
+    votes : ndarray of shape (n, m), optional
+
+    Returns
+    -------
+    SoftLabelFit
+    """
     if votes is not None and int((gold >= 0).sum()) >= MIN_RECIPE_GOLD:
         model = WeakLabelRecipe(estimator=estimator, random_state=random_state).fit(X, votes, soft, gold)
-        proba = model.end_model_proba(X, votes)
         recipe = {"choice": model.choice_, "reason": model.reason_, "config": model.config_,
                   "candidates": model.candidates_, "n_train": model.n_train_}
-        kept, features = model.end_model_, str(model.config_["features"])
         if model.combiner_ is not None:
             recipe.update(scores=model.combiner_.scores_, threshold=model.combiner_.threshold_,
                           fell_back=model.combiner_.fell_back_)
-    else:
-        clf = SoftLabelClassifier(estimator, classes=np.arange(soft.shape[1]))
-        clf.fit(X[train], soft[train])
-        proba = clf.predict_proba(X)
-        kept, features = clf, "X"
-    state = text_model_state(vectorizer, kept.estimator_, params=full, features=features, n_classes=soft.shape[1],
-                             class_names=None, source_names=[], source_versions=[])
-    result = EndModelResult(proba=proba, params=full, features=X, state=state)
+        return SoftLabelFit(model.end_model_proba(X, votes), model.end_model_.estimator_,
+                            str(model.config_["features"]), recipe)
+    clf = SoftLabelClassifier(estimator, classes=np.arange(soft.shape[1]))
+    clf.fit(X[train], soft[train])
+    return SoftLabelFit(clf.predict_proba(X), clf.estimator_, "X", {})
+
+
+def measured_end_model(trained: SoftLabelFit, X: Any, gold: np.ndarray, *, params: dict[str, Any],
+                       state: dict[str, Any] | None, train: np.ndarray, votes: np.ndarray | None,
+                       random_state: int = 0) -> EndModelResult:
+    """The :class:`EndModelResult` of a trained end model: dev metrics, recipe, calibration and slices.
+
+    ``X`` becomes the result's ``features`` (what the issue judge reads); the
+    calibration's slices are the items with and without a vote (given the votes).
+    """
+    proba = trained.proba
+    result = EndModelResult(proba=proba, params=params, features=X, state=state)
     result.metrics = {**dev_metrics(proba, gold, np.ones(len(gold), dtype=bool)),
-                      "n_train": int(recipe.get("n_train", train.sum()))}
-    if recipe:
-        result.metrics["recipe"] = recipe
+                      "n_train": int(trained.recipe.get("n_train", train.sum()))}
+    if trained.recipe:
+        result.metrics["recipe"] = trained.recipe
     result.metrics.pop("coverage_dev", None)
     result.metrics.pop("accuracy_covered", None)
     covered = None if votes is None else np.asarray((np.asarray(votes) >= 0).any(axis=1), dtype=bool)
