@@ -24,7 +24,8 @@ def predict(data: Path, output: Path, run_id: int | None, raw: bool, store_path:
     """Apply a run's end model to the items of DATA and write its predictions to OUTPUT.
 
     DATA is a .csv, .tsv or .parquet table with the project's text column
-    ([data].text_field); OUTPUT is .csv, .tsv, .parquet or .jsonl. Columns:
+    ([data].text_field), or, for a tabular end model, the columns it reads;
+    OUTPUT is .csv, .tsv, .parquet or .jsonl. Columns:
     the id column (when DATA has it), label (class id), class (its name) and
     p_<class> per class (the end model's probabilities, calibrated on the
     run's dev gold unless --raw is given). An end model that reads the

@@ -65,7 +65,17 @@ Every table and key is optional except ``[data].path`` and the sources: ``[lfs].
 
     [end_model]
     name = "tfidf_logreg"              # tfidf_logreg (reads text_field) | cnn (image projects: a small CNN
-    params = { C = 4.0 }               # on the pictures, with class activation maps) | none
+    params = { C = 4.0 }               # on the pictures, with class activation maps) | tabular (numeric
+                                       # columns, below) | none
+    # name = "tabular"                 # table projects: a classifier on the data file's numeric columns
+    # params = { estimator = "hist_gradient_boosting", exclude = ["age"] }
+                                       # columns: the feature columns (default: every numeric column but
+                                       # [data]'s id, gold, split, text and image columns and `exclude`);
+                                       # estimator: hist_gradient_boosting (default: missing values allowed,
+                                       # no scaling; max_iter, learning_rate, max_leaf_nodes,
+                                       # min_samples_leaf, l2_regularization) | logistic_regression (C,
+                                       # max_iter; missing values take the column's median, columns are
+                                       # standardised); local engine only
 
     [store]
     path = ".weaklab/weaklab.duckdb"   # relative to the project folder
@@ -109,7 +119,7 @@ from ..store.paths import DEFAULT_PATH
 from .engine import EngineConfig, check_engine, check_scheduler
 
 __all__ = ["CONFIG_NAME", "DEFAULT_LABEL_MODEL", "CNN_MODEL_PARAMS", "CRF_PARAMS", "END_MODEL_PARAMS", "ProjectConfig",
-           "load_config"]
+           "TABULAR_ESTIMATORS", "TABULAR_PARAMS", "load_config"]
 
 #: The project file's name.
 CONFIG_NAME = "weaklab.toml"
@@ -142,7 +152,7 @@ SCHEMA: dict[str, dict[str, str]] = {
 }
 _REQUIRED = (("data", "path"),)
 _CHOICES = {("data", "format"): ("csv", "tsv", "parquet"), ("lfs", "on_error"): ("raise", "abstain"),
-            ("end_model", "name"): ("tfidf_logreg", "crf", "cnn", "none"),
+            ("end_model", "name"): ("tfidf_logreg", "crf", "cnn", "tabular", "none"),
             ("task", "kind"): ("classification", "tagging"), ("task", "tokenizer"): ("whitespace", "words"),
             ("query", "strategy"): ("entropy", "margin", "least_confidence"), ("engine", "kind"): ("local", "dask"),
             ("crowd", "format"): ("csv", "tsv", "parquet"),
@@ -381,14 +391,43 @@ CNN_MODEL_PARAMS: dict[str, tuple[str, Any]] = {
 }
 
 
+def _names(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(c, str) and c for c in v) and len(set(v)) == len(v)
+
+
+#: The estimators of the tabular end model: name -> the parameters that only it reads.
+TABULAR_ESTIMATORS: dict[str, tuple[str, ...]] = {
+    "hist_gradient_boosting": ("learning_rate", "max_leaf_nodes", "min_samples_leaf", "l2_regularization"),
+    "logistic_regression": ("C",),
+}
+
+#: The parameters of the tabular end model (table projects): key -> (what is expected, its check).
+TABULAR_PARAMS: dict[str, tuple[str, Any]] = {
+    "columns": ("a non-empty list of unique column names (the numeric columns the end model reads)",
+                lambda v: _names(v) and len(v) > 0),
+    "exclude": ("a list of unique column names (numeric columns the end model leaves out)", _names),
+    "estimator": (f"one of {list(TABULAR_ESTIMATORS)}", lambda v: v in TABULAR_ESTIMATORS),
+    "max_iter": ("an integer >= 1 (boosting rounds, or the solver's iterations for logistic_regression)",
+                 lambda v: _is_int(v, 1)),
+    "learning_rate": ("a number > 0", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0),
+    "max_leaf_nodes": ("an integer >= 2 (leaves per tree)", lambda v: _is_int(v, 2)),
+    "min_samples_leaf": ("an integer >= 1", lambda v: _is_int(v, 1)),
+    "l2_regularization": ("a number >= 0",
+                          lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0),
+    "C": ("a number > 0 (inverse regularisation strength)",
+          lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and v == v),
+}
+
+
 def _end_model_params(file: Path, where: str, value: Any) -> None:
     known = {**END_MODEL_PARAMS, **CNN_MODEL_PARAMS}
     for key, item in value.items():
-        if key in CRF_PARAMS and key not in known:
-            continue  # a crf parameter: checked with the task (_check_task)
+        if (key in CRF_PARAMS or key in TABULAR_PARAMS) and key not in known:
+            continue  # a crf or tabular parameter: checked with the task and the model's name (_check_task)
         if key not in known:
-            raise _bad(file, f"{where}.{key}", f"one of the keys {sorted(END_MODEL_PARAMS)} (tfidf_logreg) or "
-                       f"{sorted(CNN_MODEL_PARAMS)} (cnn)", f"unknown key {key!r}")
+            raise _bad(file, f"{where}.{key}", f"one of the keys {sorted(END_MODEL_PARAMS)} (tfidf_logreg), "
+                       f"{sorted(CNN_MODEL_PARAMS)} (cnn) or {sorted(TABULAR_PARAMS)} (tabular)",
+                       f"unknown key {key!r}")
         expected, ok = known[key]
         if not ok(item):
             raise _bad(file, f"{where}.{key}", expected, f"{type(item).__name__} {item!r}")
@@ -428,17 +467,22 @@ def _check_task(file: Path, out: dict[str, dict[str, Any]]) -> None:
             raise _bad(file, "end_model.name", "'tfidf_logreg', 'cnn' or 'none' (crf tags tokens: task.kind = "
                        "\"tagging\")", "'crf'")
         name = out.get("end_model", {}).get("name", "tfidf_logreg")
-        allowed = CNN_MODEL_PARAMS if name == "cnn" else END_MODEL_PARAMS
-        for key in out.get("end_model", {}).get("params", {}):
+        allowed = {"cnn": CNN_MODEL_PARAMS, "tabular": TABULAR_PARAMS}.get(name, END_MODEL_PARAMS)
+        for key, item in out.get("end_model", {}).get("params", {}).items():
             if key not in allowed:
                 raise _bad(file, f"end_model.params.{key}", f"one of the keys {sorted(allowed)} of the {name} "
                            "end model", f"unknown key {key!r}")
+            expected, ok = allowed[key]
+            if not ok(item):
+                raise _bad(file, f"end_model.params.{key}", expected, f"{type(item).__name__} {item!r}")
+        if name == "tabular":
+            _check_tabular(file, out)
         return
     types = task.get("entity_types")
     if not types or not all(isinstance(t, str) and t for t in types) or len(set(types)) != len(types):
         raise _bad(file, "task.entity_types", "a non-empty list of unique type names (strings)", repr(types))
     name = out.get("end_model", {}).get("name", "crf")
-    if name == "tfidf_logreg":
+    if name in ("tfidf_logreg", "tabular"):
         raise _bad(file, "end_model.name", "'crf' or 'none' in a tagging project", repr(name))
     for key, item in out.get("end_model", {}).get("params", {}).items():
         if key not in CRF_PARAMS:
@@ -446,6 +490,25 @@ def _check_task(file: Path, out: dict[str, dict[str, Any]]) -> None:
         expected, ok = CRF_PARAMS[key]
         if not ok(item):
             raise _bad(file, f"end_model.params.{key}", expected, f"{type(item).__name__} {item!r}")
+
+
+def _check_tabular(file: Path, out: dict[str, dict[str, Any]]) -> None:
+    """The tabular end model: parameters of its estimator only, ``columns`` or ``exclude``, the local engine."""
+    params = out.get("end_model", {}).get("params", {})
+    estimator = params.get("estimator", "hist_gradient_boosting")
+    for other, keys in TABULAR_ESTIMATORS.items():
+        for key in keys:
+            if other != estimator and key in params:
+                raise _bad(file, f"end_model.params.{key}", f"a parameter of the {estimator} estimator (one of "
+                           f"{['columns', 'exclude', 'estimator', 'max_iter', *TABULAR_ESTIMATORS[estimator]]})",
+                           f"{key!r}, a parameter of {other} (set estimator = {other!r} to use it)")
+    if "columns" in params and "exclude" in params:
+        raise _bad(file, "end_model.params.exclude", "either columns (the columns to read) or exclude (the "
+                   "numeric columns to leave out), not both", repr(params["exclude"]))
+    if out.get("engine", {}).get("kind") == "dask":
+        raise _bad(file, "end_model.name", "'tfidf_logreg' or 'none' on the Dask engine (the tabular end model "
+                   "trains in memory: set [engine].kind = \"local\", or name = \"none\" to stop at the label "
+                   "model's soft labels)", "'tabular'")
 
 
 def _check_sources(file: Path, out: dict[str, dict[str, Any]]) -> None:

@@ -1,8 +1,10 @@
-"""``weaklab predict``: a run's end model applied to new items (a table with the project's text column).
+"""``weaklab predict``: a run's end model applied to new items (a table with the project's text column,
+or, for a tabular end model, the columns it reads).
 
 The end model a ``train`` step recorded is rebuilt from its stored state
 (:mod:`weaklab.pipeline.end_model_state`: vocabulary, IDF weights and
-coefficients as arrays, no pickle); a run on the Dask engine records its
+coefficients as arrays, no pickle; :mod:`weaklab.pipeline.tabular_state`
+for the tabular end model's columns and trees); a run on the Dask engine records its
 out-of-core counterpart's, which predicts the new items in memory. An end model that also reads the votes
 of the sources needs them on the new items: the project's labeling
 functions are applied to them, and must be the versions the run trained with.
@@ -26,12 +28,13 @@ from .dask_train import DASK_END_MODEL
 from .end_model_state import PartitionedEndModel, TextEndModel
 from .loading import load_lfs
 from .runs import dataset_meta, dataset_text_field, run_dataset
+from .tabular_state import TabularEndModel
 from .training import end_model_texts
 
 __all__ = ["predict_items", "run_with_end_model"]
 
-#: A recorded text end model rebuilt: the local engine's or the Dask engine's out-of-core one.
-_Model = TextEndModel | PartitionedEndModel
+#: A recorded end model rebuilt: the local engine's text or tabular one, or the Dask engine's out-of-core one.
+_Model = TextEndModel | PartitionedEndModel | TabularEndModel
 
 
 def run_with_end_model(store: Store) -> int:
@@ -53,7 +56,8 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     run_id : int
         A run that trained an end model (``weaklab train``).
     data : pandas.DataFrame
-        New items with the project's text column (``[data].text_field``);
+        New items with the project's text column (``[data].text_field``),
+        or the columns a tabular end model reads (other columns are ignored);
         the id column, when present, is kept.
     calibrated : bool, default=True
         Give the probabilities through the calibrator the run fitted on its
@@ -75,7 +79,8 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     ------
     ValidationError
         The run has no end model or none recorded with its fitted state, or
-        ``data`` lacks the text column, or the model reads the votes of
+        ``data`` lacks the text column (or a column the tabular end model
+        reads, or holds a value there that is not a number), or the model reads the votes of
         labeling functions that changed since the run.
 
     Examples
@@ -94,15 +99,12 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     model, record = _end_model(store, run_id)
     dataset_id = run_dataset(store, run_id)
     meta = dataset_meta(store, dataset_id)
-    field = dataset_text_field(store, dataset_id)
-    if field not in data.columns:
-        raise fail("data", f"a column {field!r} (the text column the end model of run {run_id} reads, "
-                   "[data].text_field)", got_text=f"columns {[str(c) for c in data.columns]}")
+    inputs = _inputs(model, store, dataset_id, data, run_id)
     grouped = calibrated and needs_groups(model.state)  # the calibrator tells items with a vote from the others
     votes = _votes(model, meta, data, run_id) if model.reads_votes else None
     if grouped and votes is None:
         votes = _group_votes(model, meta, data, run_id)
-    proba = model.predict_proba(end_model_texts(data, field), votes if model.reads_votes else None)
+    proba = model.predict_proba(inputs, votes if model.reads_votes else None)
     if calibrated:
         covered = None if votes is None else np.asarray((np.asarray(votes) >= 0).any(axis=1), dtype=bool)
         proba = apply_calibrator_state(model.state, proba, covered)
@@ -124,6 +126,22 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     return out
 
 
+def _inputs(model: _Model, store: Store, dataset_id: int, data: pd.DataFrame, run_id: int) -> Any:
+    """What the end model reads of ``data``: its texts, or (tabular) the table itself, checked for its columns."""
+    if isinstance(model, TabularEndModel):
+        missing = [c for c in model.columns if c not in data.columns]
+        if missing:
+            raise fail("data", f"the columns the tabular end model of run {run_id} reads ({model.columns})",
+                       got_text=f"no column {', '.join(map(repr, missing))} (columns: "
+                       f"{[str(c) for c in data.columns]})")
+        return data
+    field = dataset_text_field(store, dataset_id)
+    if field not in data.columns:
+        raise fail("data", f"a column {field!r} (the text column the end model of run {run_id} reads, "
+                   "[data].text_field)", got_text=f"columns {[str(c) for c in data.columns]}")
+    return end_model_texts(data, field)
+
+
 def _end_model(store: Store, run_id: int) -> tuple[_Model, str]:
     models = store.run_records(run_id)["end_model_runs"]
     if models.empty:
@@ -134,9 +152,12 @@ def _end_model(store: Store, run_id: int) -> tuple[_Model, str]:
     state = store.load_end_model_state(int(last["end_model_run_id"]))
     if state is not None and state.get("class") == "PartitionedTextClassifier":
         return PartitionedEndModel.from_state(state), name
+    if state is not None and state.get("class") == "tabular":
+        return TabularEndModel.from_state(state), name
     if state is None or state.get("class") != "tfidf_logreg":
-        raise fail("run", "a run whose text end model was recorded with its fitted state (tfidf_logreg, or its "
-                   "out-of-core counterpart on the Dask engine)", got_text=f"run {run_id}, {_why_no_state(name)}")
+        raise fail("run", "a run whose end model was recorded with its fitted state (tfidf_logreg or tabular, or "
+                   "the out-of-core counterpart of tfidf_logreg on the Dask engine)",
+                   got_text=f"run {run_id}, {_why_no_state(name)}")
     return TextEndModel.from_state(state), name
 
 

@@ -73,6 +73,7 @@ from .record import label_model_stats, record_alerts, record_class_alerts, recor
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
 from .runs import answers_gold_sampling, project_dataset_meta
 from .steps_late import issue_labels, issues_step, judge_proba, query_step
+from .tabular_model import tabular_columns, trained_tabular_model
 from .training import EndModelResult, checked_label_model, dev_metrics, end_model_texts
 
 __all__ = ["Project", "RunResult", "STEPS"]
@@ -209,6 +210,8 @@ class Project:
         if "fit" in [s for s, _ in plan]:
             checked_label_model(self.config.label_model_name, self.config.label_model_params)
         state = _State(self.config, load_data(self.config))
+        if "train" in [s for s, _ in plan] and self.config.get("end_model", "name") == "tabular":
+            tabular_columns(self.config, state.frame)  # a misnamed or non-numeric column, before any work
         state.lfs = load_lfs(self.config)
         check_lf_columns(self.config, state.lfs, state.frame)
         state.crowd = load_project_crowd(self.config, state.ids, state.n_classes_given)
@@ -405,6 +408,10 @@ class Project:
             fitted, key, reused_from = trained_image_model(store, state.dataset_id, self.config, state.frame, soft,
                                                            train, gold_dev, state.item_hashes,
                                                            random_state=self.random_state)
+        elif name == "tabular":
+            fitted, key, reused_from = trained_tabular_model(
+                store, state.dataset_id, self.config, state.frame, soft, train, gold_dev,
+                random_state=self.random_state, votes=lf_votes(state.matrix, state.lfs, state.crowd))
         else:
             fitted, key, reused_from = self._trained_text_model(store, state, soft, train, gold_dev)
         if fitted.state is not None:  # what weaklab predict needs besides the fitted arrays

@@ -1,0 +1,210 @@
+"""The tabular end model of a project (``[end_model] name = "tabular"``): a classifier on numeric columns.
+
+A table project (numeric feature columns, no text) trains its end model on
+the data file's numeric columns, on the label model's soft labels, exactly
+as the text end model is trained (:func:`~weaklab.pipeline.training.fit_on_soft_labels`:
+the recipe with its choices made on the dev gold when there is enough of it,
+else the soft labels as they are), and is measured the same way (dev
+accuracy, macro F1, ECE, reliability and calibration, per slice of items
+with and without a vote).
+
+The columns it reads (``[end_model].params.columns``), by default: every
+numeric column of the data file except ``[data]``'s id, gold, split, text
+and image columns and the columns listed in ``exclude``. Columns whose
+values are not all numbers are left out of the default (the run's metrics
+name them under ``skipped_columns``); naming one in ``columns`` is an error.
+
+Two estimators (``estimator``):
+
+* ``"hist_gradient_boosting"`` (default): scikit-learn's
+  :class:`~sklearn.ensemble.HistGradientBoostingClassifier`; missing values
+  are allowed and columns need no scaling; a column's values are first
+  rounded to at most 255 quantile bins of the project's items
+  (:func:`~weaklab.pipeline.tabular_state.quantile_bins`, what the booster
+  does itself, but without weighing each quantile by the soft-label weights);
+* ``"logistic_regression"``: missing values take the column's median and
+  every column is standardised (statistics over the project's items).
+
+The issue judge reads the standardised columns. The fitted model is stored
+as arrays (:mod:`weaklab.pipeline.tabular_state`), so ``weaklab predict``
+labels a new table with the same columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+
+from .._core import SoftLabels, fingerprint
+from .._core.validation import fail
+from ..errors import ValidationError
+from ..store import Store
+from .config import TABULAR_ESTIMATORS, ProjectConfig
+from .reuse import find_previous_run, recorded_end_model
+from .tabular_state import (
+    TABULAR_STATE_VERSION,
+    binned,
+    column_stats,
+    non_numeric_value,
+    numeric_matrix,
+    quantile_bins,
+    standardised,
+    tabular_model_state,
+)
+from .training import EndModelResult, fit_on_soft_labels, measured_end_model
+
+__all__ = ["TABULAR_DEFAULTS", "tabular_columns", "tabular_params", "train_tabular_model", "trained_tabular_model"]
+
+#: Parameters of the tabular end model per estimator when weaklab.toml leaves them out.
+TABULAR_DEFAULTS: dict[str, dict[str, Any]] = {
+    "hist_gradient_boosting": {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20,
+                               "l2_regularization": 0.0},
+    "logistic_regression": {"C": 1.0, "max_iter": 2000},
+}
+#: The ``[data]`` keys whose columns are never features.
+_RESERVED = ("id_column", "gold_column", "split_column", "text_field", "image_column")
+
+
+def tabular_params(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the estimator and its defaults filled in (``columns`` and ``exclude`` left out).
+
+    Examples
+    --------
+    >>> tabular_params({})["estimator"], tabular_params({"estimator": "logistic_regression"})["C"]
+    ('hist_gradient_boosting', 1.0)
+    """
+    kind = params.get("estimator", "hist_gradient_boosting")
+    if kind not in TABULAR_ESTIMATORS:
+        raise fail("end_model.params.estimator", f"one of {list(TABULAR_ESTIMATORS)}", kind)
+    chosen = {k: v for k, v in params.items() if k not in ("columns", "exclude")}
+    return {"estimator": kind, **TABULAR_DEFAULTS[kind], **chosen}
+
+
+def tabular_columns(config: ProjectConfig, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The columns the tabular end model reads, and the non-numeric ones the default rule left out.
+
+    Raises
+    ------
+    ValidationError
+        A named column (``columns`` or ``exclude``) is not in the data file,
+        a ``columns`` entry is one of ``[data]``'s id, gold, split, text or
+        image columns or holds a value that is not a number, or no numeric
+        column is left (the message names the file, the key and the columns).
+    """
+    params = dict(config.get("end_model", "params", {}))
+    reserved = {config.get("data", key): key for key in _RESERVED if config.get("data", key) is not None}
+    names = [str(c) for c in frame.columns]
+    named: list[str] = list(params.get("columns") or params.get("exclude") or [])
+    key = "columns" if "columns" in params else "exclude"
+    unknown = [c for c in named if c not in names]
+    if unknown:
+        raise _error(config, key, f"columns of {config.data_path.name}", f"no column {unknown[0]!r} (columns: "
+                     f"{names})")
+    if "columns" in params:
+        for column in params["columns"]:
+            if column in reserved:
+                raise _error(config, key, "feature columns", f"{column!r}, the project's [data].{reserved[column]} "
+                             "(an end model does not read the ids, the gold or the splits)")
+            bad = non_numeric_value(frame[column])
+            if bad is not None:
+                raise _error(config, key, "numeric columns", f"{column!r}, which holds {bad!r} (dtype "
+                             f"{frame[column].dtype}); fix the value or leave the column out")
+        return list(params["columns"]), []
+    candidates = [c for c in names if c not in reserved and c not in named]
+    skipped = [c for c in candidates if non_numeric_value(frame[c]) is not None]
+    columns = [c for c in candidates if c not in skipped]
+    if not columns:
+        raise _error(config, "columns", f"at least one numeric column of {config.data_path.name} besides the id, "
+                     "gold, split, text and image columns (the tabular end model reads numbers)",
+                     f"none (left out: {sorted(set(names) - set(candidates))}; not numeric: {skipped})")
+    return columns, skipped
+
+
+def _error(config: ProjectConfig, key: str, expected: str, got: str) -> ValidationError:
+    return ValidationError(f"{config.file}: end_model.params.{key}: expected {expected}, got {got}")
+
+
+def _estimator(params: dict[str, Any], random_state: int) -> Any:
+    if params["estimator"] == "logistic_regression":
+        return LogisticRegression(C=float(params["C"]), max_iter=int(params["max_iter"]), random_state=random_state)
+    return HistGradientBoostingClassifier(
+        max_iter=int(params["max_iter"]), learning_rate=float(params["learning_rate"]),
+        max_leaf_nodes=int(params["max_leaf_nodes"]), min_samples_leaf=int(params["min_samples_leaf"]),
+        l2_regularization=float(params["l2_regularization"]), early_stopping=False, random_state=random_state)
+
+
+def train_tabular_model(X: np.ndarray, columns: list[str], soft: np.ndarray, train: np.ndarray, gold: np.ndarray,
+                        params: dict[str, Any], *, random_state: int = 0,
+                        votes: np.ndarray | None = None) -> EndModelResult:
+    """The tabular end model trained on soft labels, measured on the gold (dev) items.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Every item's columns (:func:`~weaklab.pipeline.tabular_state.numeric_matrix`; NaN = missing).
+    columns : list of str
+        Their names.
+    soft : ndarray of shape (n, k)
+    train : ndarray of bool, shape (n,)
+    gold : ndarray of shape (n,)
+        Gold ids on the dev items, -1 elsewhere.
+    params : dict
+        Completed by :func:`tabular_params`.
+    random_state : int, default=0
+    votes : ndarray of shape (n, m), optional
+        The sources' votes (with enough dev gold the recipe may read them).
+
+    Returns
+    -------
+    EndModelResult
+        ``features`` are the standardised columns (what the issue judge reads).
+    """
+    if train.sum() < 2:
+        raise fail("train", "at least two items with a vote outside the dev set to train on",
+                   got_text=f"{int(train.sum())} item(s)")
+    stats = column_stats(X)
+    scaled = standardised(X, stats)
+    bins = quantile_bins(X) if params["estimator"] == "hist_gradient_boosting" else None
+    trained = fit_on_soft_labels(scaled if bins is None else binned(X, bins), soft, train, gold,
+                                 _estimator(params, random_state), random_state=random_state, votes=votes)
+    state = tabular_model_state(trained.estimator, kind=params["estimator"], columns=columns, stats=stats,
+                                params=params, features=trained.features, n_classes=soft.shape[1], bins=bins)
+    result = measured_end_model(trained, scaled, gold, params=params, state=state, train=train, votes=votes,
+                                random_state=random_state)
+    result.metrics.update(estimator=params["estimator"], columns=list(columns))
+    return result
+
+
+def trained_tabular_model(store: Store, dataset_id: int, config: ProjectConfig, frame: pd.DataFrame,
+                          soft: SoftLabels, train: np.ndarray, gold: np.ndarray, *, random_state: int,
+                          votes: np.ndarray | None = None) -> tuple[EndModelResult, str, int | None]:
+    """The project's tabular end model: reused from the run that recorded the same key, else trained now.
+
+    The key covers the parameters, the columns and their values, the soft
+    labels, the training items, the dev gold, the seed and the votes.
+
+    Returns
+    -------
+    (EndModelResult, str, int or None)
+        The result, the key, and the run it was reused from.
+    """
+    columns, skipped = tabular_columns(config, frame)
+    params = tabular_params(dict(config.get("end_model", "params", {})))
+    X = numeric_matrix(frame, columns, where="data")
+    key = fingerprint("end_model", "tabular", TABULAR_STATE_VERSION, params, columns, X, soft.fingerprint,
+                      np.asarray(train, dtype=bool), np.asarray(gold), int(random_state),
+                      *(() if votes is None else (np.asarray(votes),)))
+    found = find_previous_run(store, dataset_id, "end_model_key", key)
+    if found is not None:
+        reused = recorded_end_model(store, found[0], lambda: standardised(X, column_stats(X)))
+        if reused is not None and reused.proba.shape == soft.proba.shape and reused.state is not None:
+            return reused, key, found[0]
+    fitted = train_tabular_model(X, columns, soft.proba, train, gold, params, random_state=random_state,
+                                 votes=votes)
+    if skipped:
+        fitted.metrics["skipped_columns"] = skipped
+    return fitted, key, None

@@ -1,0 +1,372 @@
+"""The tabular end model of a project as a state: JSON and arrays, never pickle.
+
+A table project's end model (``[end_model] name = "tabular"``, see
+:mod:`weaklab.pipeline.tabular_model`) reads numeric columns. Its state keeps
+the column names, the statistics that turn a column into a model input (the
+median that fills a missing value, the mean and scale that standardise it)
+and the fitted classifier as plain arrays:
+
+* logistic regression: coefficients, intercepts and classes;
+* histogram gradient boosting: every tree's nodes as flat arrays (feature,
+  threshold, where a missing value goes, children, leaf values), the
+  baseline and the classes. :func:`boosted_raw` walks those trees itself, so
+  a recorded model predicts without unpickling anything and without
+  scikit-learn's private tree objects; it gives the probabilities
+  scikit-learn gave (the tests compare them on every run).
+
+Design: scikit-learn's own persistence is pickle (or skops, which is not a
+dependency), so the trees are copied out once, at train time, from the
+fitted model's predictors; the copy is checked to be numeric-only (no
+categorical splits: the model is given numeric columns only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, softmax
+from sklearn.linear_model import LogisticRegression
+
+from .._core.validation import fail
+from ..endmodel import vote_features
+
+__all__ = ["MAX_BINS", "TABULAR_STATE_VERSION", "TabularEndModel", "binned", "boosted_raw", "column_stats",
+           "non_numeric_value", "numeric_matrix", "quantile_bins", "standardised", "tabular_model_state"]
+
+#: Version of the tabular state layout (bumped when its keys change).
+TABULAR_STATE_VERSION = 1
+#: The most distinct values per column the booster is given (scikit-learn's default ``max_bins``).
+MAX_BINS = 255
+#: The fields of a boosted tree's nodes that prediction reads.
+_NODE_FIELDS = ("feature_idx", "num_threshold", "missing_go_to_left", "left", "right", "is_leaf", "value")
+
+
+def numeric_matrix(frame: pd.DataFrame, columns: Sequence[str], *, where: str) -> np.ndarray:
+    """``frame[columns]`` as a float64 ``(n, d)`` array; missing cells are NaN.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    columns : sequence of str
+    where : str
+        What asks for the columns (named in the error).
+
+    Raises
+    ------
+    ValidationError
+        A column is missing (every missing one is named) or holds a value
+        that is not a number (the column and the value are named).
+
+    Examples
+    --------
+    >>> numeric_matrix(pd.DataFrame({"a": [1, 2], "b": [0.5, None]}), ["b", "a"], where="x").tolist()
+    [[0.5, 1.0], [nan, 2.0]]
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise fail(where, f"the columns {list(columns)}", got_text=f"no column {', '.join(map(repr, missing))} "
+                   f"(columns: {[str(c) for c in frame.columns]})")
+    for column in columns:
+        bad = non_numeric_value(frame[column])
+        if bad is not None:
+            raise fail(where, f"numbers in column {column!r} (the tabular end model reads numeric columns)",
+                       got_text=f"{bad!r} (dtype {frame[column].dtype})")
+    numbers = pd.DataFrame({i: pd.to_numeric(frame[c]) for i, c in enumerate(columns)}, index=frame.index)
+    return numbers.astype(np.float64).to_numpy(dtype=np.float64, na_value=np.nan).reshape(len(frame), len(columns))
+
+
+def non_numeric_value(values: pd.Series) -> Any:
+    """The first value of ``values`` that is not a number (missing cells are fine), or None.
+
+    Examples
+    --------
+    >>> non_numeric_value(pd.Series([1.5, None])) is None, non_numeric_value(pd.Series(["3", "n/a"]))
+    (True, 'n/a')
+    """
+    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+        return None
+    if pd.api.types.is_datetime64_any_dtype(values.dtype) or pd.api.types.is_timedelta64_dtype(values.dtype):
+        present = values.dropna()  # times are not numbers to a model (turn them into one, e.g. days since)
+        return present.iloc[0] if len(present) else None
+    try:
+        coerced = pd.to_numeric(values, errors="coerce")
+    except TypeError:  # e.g. dates: not numbers
+        present = values.dropna()
+        return present.iloc[0] if len(present) else None
+    bad = coerced.isna() & values.notna()
+    return values[bad].iloc[0] if bad.any() else None
+
+
+def column_stats(X: np.ndarray) -> dict[str, np.ndarray]:
+    """Per column: the median of the present values (0 when none), then the mean and scale after filling.
+
+    A constant column gets scale 1 (it standardises to 0).
+    """
+    present = ~np.isnan(X)
+    median = np.array([np.median(X[present[:, j], j]) if present[:, j].any() else 0.0 for j in range(X.shape[1])])
+    filled = np.where(present, X, median)
+    mean, scale = filled.mean(axis=0), filled.std(axis=0)
+    return {"median": median, "mean": mean, "scale": np.where(scale > 0, scale, 1.0)}
+
+
+def quantile_bins(X: np.ndarray, max_bins: int = MAX_BINS) -> dict[str, np.ndarray]:
+    """Per column, the values it is rounded up to before boosting (:func:`binned`); none for a column with few values.
+
+    A column with more than ``max_bins`` distinct values gets ``max_bins - 1``
+    quantile thresholds of its present values (as scikit-learn's binner
+    computes them without weights) and, last, its largest value: every value
+    is replaced by the first of these at or above it. The booster then finds
+    at most ``max_bins`` distinct values per column and splits between them,
+    as it would on its own bins, without weighing each quantile by the
+    training weights one at a time (scikit-learn's binner does that when
+    given sample weights, which made a 600-row table take seconds per fit).
+
+    Returns
+    -------
+    dict
+        ``values`` (every column's values, one after the other) and
+        ``offsets`` ``(d + 1,)``: column ``j``'s are ``values[offsets[j]:offsets[j + 1]]``.
+    """
+    values, offsets = [np.zeros(0)], [0]
+    for j in range(X.shape[1]):
+        present = X[~np.isnan(X[:, j]), j]
+        reps = np.zeros(0)
+        if np.unique(present).size > max_bins:
+            cuts = np.percentile(present, np.linspace(0, 100, max_bins + 1)[1:-1], method="averaged_inverted_cdf")
+            reps = np.append(np.unique(cuts), present.max())
+        values.append(reps)
+        offsets.append(offsets[-1] + reps.size)
+    flat = np.concatenate(values)
+    return {"values": flat.astype(np.float64), "offsets": np.asarray(offsets, dtype=np.int64)}
+
+
+def binned(X: np.ndarray, bins: Mapping[str, np.ndarray]) -> np.ndarray:
+    """``X`` with each value rounded up to its column's next bin value (missing values stay missing).
+
+    Examples
+    --------
+    >>> X = np.arange(10.0)[:, None]
+    >>> binned(np.array([[2.5], [np.nan], [99.0]]), quantile_bins(X, max_bins=4)).ravel().tolist()
+    [4.5, nan, 9.0]
+    """
+    out = np.array(X, dtype=np.float64, copy=True)
+    offsets = np.asarray(bins["offsets"])
+    for j in range(X.shape[1]):
+        reps = np.asarray(bins["values"])[offsets[j]:offsets[j + 1]]
+        if reps.size == 0:
+            continue
+        present = ~np.isnan(out[:, j])
+        at = np.minimum(np.searchsorted(reps[:-1], out[present, j], side="left"), reps.size - 1)
+        out[present, j] = reps[at]
+    return out
+
+
+def standardised(X: np.ndarray, stats: Mapping[str, np.ndarray]) -> np.ndarray:
+    """``X`` with missing cells filled by the column medians, then centred and scaled (see :func:`column_stats`).
+
+    Examples
+    --------
+    >>> X = np.array([[1.0], [3.0], [np.nan]])
+    >>> standardised(X, column_stats(X)).round(3).ravel().tolist()
+    [-1.225, 1.225, 0.0]
+    """
+    filled = np.where(np.isnan(X), stats["median"], X)
+    return (filled - stats["mean"]) / stats["scale"]
+
+
+def tabular_model_state(estimator: Any, *, kind: str, columns: Sequence[str], stats: Mapping[str, np.ndarray],
+                        params: Mapping[str, Any], features: str, n_classes: int,
+                        bins: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """The fitted tabular end model as JSON-able keys plus ``"arrays"``.
+
+    Parameters
+    ----------
+    estimator : HistGradientBoostingClassifier or LogisticRegression
+        Fitted on class indices (``SoftLabelClassifier.estimator_``).
+    kind : {"hist_gradient_boosting", "logistic_regression"}
+    columns : sequence of str
+        The columns it reads, in order.
+    stats : dict
+        :func:`column_stats` of the project's items.
+    params : dict
+        The end model's parameters.
+    features : {"X", "X+votes"}
+        Whether it reads the columns alone or with the sources' votes.
+    n_classes : int
+    bins : dict, optional
+        The :func:`quantile_bins` the booster's inputs were rounded to (:func:`binned`).
+
+    Returns
+    -------
+    dict
+    """
+    if features not in ("X", "X+votes"):
+        raise fail("features", "'X' or 'X+votes'", features)
+    arrays = {f"column/{k}": np.asarray(v, dtype=np.float64) for k, v in stats.items()}
+    arrays["classes"] = np.asarray(estimator.classes_, dtype=np.int64)
+    if kind == "logistic_regression":
+        arrays.update(coef=np.asarray(estimator.coef_, dtype=np.float64),
+                      intercept=np.asarray(estimator.intercept_, dtype=np.float64))
+    else:
+        arrays.update(_tree_arrays(estimator))
+    if bins is not None:
+        arrays.update({f"bins/{k}": np.asarray(v) for k, v in bins.items()})
+    return {"class": "tabular", "version": TABULAR_STATE_VERSION, "estimator": kind, "params": dict(params),
+            "columns": [str(c) for c in columns], "features": features, "n_classes": int(n_classes),
+            "class_names": None, "source_names": [], "source_versions": [], "arrays": arrays}
+
+
+def _tree_arrays(estimator: Any) -> dict[str, np.ndarray]:
+    """The boosted trees of a fitted HistGradientBoostingClassifier as flat arrays (global node indices)."""
+    predictors = getattr(estimator, "_predictors", None)
+    baseline = getattr(estimator, "_baseline_prediction", None)
+    if predictors is None or baseline is None:
+        raise fail("estimator", "a fitted HistGradientBoostingClassifier whose trees can be read",
+                   got_text=f"{type(estimator).__name__} without them (this scikit-learn version stores them "
+                   "elsewhere)")
+    nodes, offsets, outputs = [], [0], []
+    for iteration in predictors:
+        for output, predictor in enumerate(iteration):
+            tree = predictor.nodes
+            if tree["is_categorical"].any():
+                raise fail("estimator", "trees with numeric splits only", got_text="a categorical split")
+            nodes.append(tree)
+            offsets.append(offsets[-1] + len(tree))
+            outputs.append(output)
+    flat = np.concatenate(nodes) if nodes else np.zeros(0, dtype=[(f, np.float64) for f in _NODE_FIELDS])
+    start = np.repeat(np.asarray(offsets[:-1], dtype=np.int64), np.diff(offsets))
+    out = {f"tree/{f}": np.asarray(flat[f]) for f in _NODE_FIELDS}
+    out["tree/feature_idx"] = out["tree/feature_idx"].astype(np.int64)
+    out["tree/num_threshold"] = out["tree/num_threshold"].astype(np.float64)
+    out["tree/value"] = out["tree/value"].astype(np.float64)
+    for flag in ("missing_go_to_left", "is_leaf"):
+        out[f"tree/{flag}"] = out[f"tree/{flag}"].astype(bool)
+    for child in ("left", "right"):
+        out[f"tree/{child}"] = out[f"tree/{child}"].astype(np.int64) + start
+    out["tree/offsets"] = np.asarray(offsets, dtype=np.int64)
+    out["tree/output"] = np.asarray(outputs, dtype=np.int64)
+    out["baseline"] = np.asarray(baseline, dtype=np.float64).reshape(-1)
+    return out
+
+
+def boosted_raw(X: np.ndarray, arrays: Mapping[str, np.ndarray], *, chunk: int = 4096) -> np.ndarray:
+    """The boosted trees' raw scores ``(n, n_outputs)``: baseline plus every tree's leaf value, tree by tree.
+
+    A node sends a missing value where it learned to (``missing_go_to_left``)
+    and a present one left when it is at most the node's threshold, as
+    scikit-learn's predictor does.
+    """
+    baseline = np.asarray(arrays["baseline"], dtype=np.float64)
+    roots = np.asarray(arrays["tree/offsets"], dtype=np.int64)[:-1]
+    outputs = np.asarray(arrays["tree/output"], dtype=np.int64)
+    raw = np.tile(baseline, (X.shape[0], 1))
+    for low in range(0, X.shape[0], chunk):
+        values = _leaf_values(X[low:low + chunk], roots, arrays)
+        part = raw[low:low + chunk]
+        for t in range(roots.size):  # in scikit-learn's order, so the sums are the same floats
+            part[:, outputs[t]] += values[:, t]
+    return raw
+
+
+def _leaf_values(X: np.ndarray, roots: np.ndarray, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The leaf value each row of ``X`` reaches in each tree ``(n, n_trees)``.
+
+    Every (row, tree) pair walks down one level per pass; pairs that reached
+    a leaf drop out, so a pass costs what is still walking.
+    """
+    feature, threshold = arrays["tree/feature_idx"], arrays["tree/num_threshold"]
+    missing_left, leaf = arrays["tree/missing_go_to_left"], arrays["tree/is_leaf"]
+    left, right = arrays["tree/left"], arrays["tree/right"]
+    node = np.tile(roots, X.shape[0])
+    row = np.repeat(np.arange(X.shape[0]), roots.size)
+    walking = np.flatnonzero(~leaf[node])
+    while walking.size:
+        at = node[walking]
+        x = X[row[walking], feature[at]]
+        step = np.where(np.where(np.isnan(x), missing_left[at], x <= threshold[at]), left[at], right[at])
+        node[walking] = step
+        walking = walking[~leaf[step]]
+    return np.asarray(arrays["tree/value"])[node].reshape(X.shape[0], roots.size)
+
+
+def _logistic(arrays: Mapping[str, np.ndarray]) -> LogisticRegression:
+    """The recorded logistic regression (its coefficients set on a new estimator, as TextEndModel does)."""
+    estimator = LogisticRegression()
+    estimator.coef_ = np.asarray(arrays["coef"], dtype=np.float64)
+    estimator.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
+    estimator.classes_ = np.asarray(arrays["classes"], dtype=np.int64)
+    estimator.n_features_in_ = int(estimator.coef_.shape[1])
+    return estimator
+
+
+@dataclass(frozen=True)
+class TabularEndModel:
+    """A recorded tabular end model, rebuilt from its state (see :func:`tabular_model_state`).
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import HistGradientBoostingClassifier
+    >>> frame = pd.DataFrame({"size": [1.0, 2.0, 8.0, 9.0] * 10, "weight": [5.0, None, 1.0, 2.0] * 10})
+    >>> X = numeric_matrix(frame, ["size", "weight"], where="data")
+    >>> clf = HistGradientBoostingClassifier(max_iter=5, min_samples_leaf=2).fit(X, [0, 0, 1, 1] * 10)
+    >>> state = tabular_model_state(clf, kind="hist_gradient_boosting", columns=["size", "weight"],
+    ...                             stats=column_stats(X), params={}, features="X", n_classes=2)
+    >>> model = TabularEndModel.from_state(state)
+    >>> bool(np.allclose(model.predict_proba(frame, None), clf.predict_proba(X), atol=1e-12))
+    True
+    """
+
+    state: dict[str, Any]
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> TabularEndModel:
+        """Check a recorded state (a ValidationError names another model's or another version's)."""
+        if state.get("class") != "tabular" or state.get("version") != TABULAR_STATE_VERSION:
+            raise fail("state", f"a tabular end-model state of version {TABULAR_STATE_VERSION}",
+                       got_text=f"{state.get('class')!r} version {state.get('version')!r}")
+        return cls(dict(state))
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the model reads, in order."""
+        return [str(c) for c in self.state["columns"]]
+
+    @property
+    def reads_votes(self) -> bool:
+        """Whether the classifier reads the sources' votes besides the columns."""
+        return bool(self.state["features"] == "X+votes")
+
+    def predict_proba(self, data: pd.DataFrame, votes: np.ndarray | None) -> np.ndarray:
+        """Class probabilities ``(n, n_classes)`` of the rows of ``data`` (and the votes on them, when it reads votes).
+
+        Raises
+        ------
+        ValidationError
+            ``data`` lacks a column the model reads, or one holds a value that is not a number.
+        """
+        arrays = self.state["arrays"]
+        X = numeric_matrix(data, self.columns, where="data")
+        stats = {k: arrays[f"column/{k}"] for k in ("median", "mean", "scale")}
+        boosted = self.state["estimator"] == "hist_gradient_boosting"
+        if boosted:
+            inputs = binned(X, {k: arrays[f"bins/{k}"] for k in ("values", "offsets")}) if "bins/offsets" in arrays \
+                else X
+        else:
+            inputs = standardised(X, stats)
+        if self.reads_votes:
+            if votes is None:
+                raise fail("votes", "the sources' votes on the items (this end model reads them)", None)
+            inputs = np.hstack([inputs, vote_features(votes, int(self.state["n_classes"])).toarray()])
+        classes = np.asarray(arrays["classes"], dtype=np.int64)
+        if boosted:
+            raw = boosted_raw(inputs, arrays)
+            proba = np.c_[1.0 - expit(raw[:, 0]), expit(raw[:, 0])] if classes.size == 2 else softmax(raw, axis=1)
+        else:
+            proba = _logistic(arrays).predict_proba(inputs)
+        out = np.zeros((X.shape[0], int(self.state["n_classes"])))
+        out[:, classes] = proba
+        return out
