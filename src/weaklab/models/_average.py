@@ -7,8 +7,9 @@ rank first are often not the best tie-breakers, and a lower bar picked
 models below majority vote. Their *average* errs less than its worst
 member and is often better than its best. So the candidates whose gain
 over majority vote is above zero on every judge (the tie pairs and the
-lift on labeling-function votes, the vote log-likelihood and the lift on
-crowds; guards passed) are averaged, with equal weights, on each fold's
+lift on labeling-function votes, the vote log-likelihood and the
+agreement with the held-out votes on crowds, and the lift on mixed votes;
+guards passed) are averaged, with equal weights, on each fold's
 held-out posteriors they were scored with (no refitting), and the average
 is judged as one more candidate: the same comparison with majority vote,
 the same bar and the same guards (:func:`weaklab.models._trust.judge`).
@@ -27,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._heldout import Fold
-from ._trust import CandidateEvidence, FoldPosteriors, evidence_of, judge
+from ._trust import CandidateEvidence, FoldPosteriors, criterion_of, evidence_of, judge
 
 __all__ = ["average_candidate", "expand_members"]
 
@@ -48,7 +49,7 @@ def _mean(arrays: list[np.ndarray | None]) -> np.ndarray | None:
 
 def average_candidate(evidence: dict[str, CandidateEvidence], folds: list[Fold], balance: np.ndarray | None,
                       reference: CandidateEvidence, lf_shaped: bool,
-                      baseline: str | None) -> tuple[str, list[str], CandidateEvidence] | None:
+                      baseline: str | None, crowd: bool = False) -> tuple[str, list[str], CandidateEvidence] | None:
     """The averaged candidate's name, members and judged evidence; None with fewer than two members.
 
     Parameters
@@ -64,6 +65,9 @@ def average_candidate(evidence: dict[str, CandidateEvidence], folds: list[Fold],
         Labeling-function-shaped votes (tie criterion) or crowds (log-likelihood).
     baseline : str or None
         Majority vote's candidate name (never a member).
+    crowd : bool, default=False
+        Crowd votes (:func:`weaklab.models._trust.vote_kind`): the second
+        judge is the agreement with the held-out votes, not the lift.
 
     Returns
     -------
@@ -78,7 +82,7 @@ def average_candidate(evidence: dict[str, CandidateEvidence], folds: list[Fold],
         held, cavity = _mean([p.held for p in parts]), _mean([p.cavity for p in parts])
         outputs.append(FoldPosteriors(held, cavity, _mean([p.pairs for p in parts]),  # type: ignore[arg-type]
                                       _mean([p.fit for p in parts])))
-    ev = evidence_of(outputs, folds, balance, "tie" if lf_shaped else "loglik")
+    ev = evidence_of(outputs, folds, balance, criterion_of(lf_shaped, crowd))
     judge(ev, reference, folds, lf_shaped)
     ev.posteriors = None
     return f"mean({', '.join(members)})", members, ev

@@ -42,6 +42,7 @@ from ._trust import (
     CROWD_CONTRADICTION,
     MIN_GAIN,
     CandidateEvidence,
+    criterion_of,
     evaluate,
     guard_report,
     lf_shaped,
@@ -49,6 +50,7 @@ from ._trust import (
     score_candidate,
     select_members,
     tie_share,
+    vote_kind,
 )
 
 __all__ = ["NoGoldFit", "fit_without_gold", "combined_proba", "departure", "estimated_source_accuracy"]
@@ -115,6 +117,7 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
 
     baseline = next((n for n, e in named if type(e) is MajorityVote), None)
     lf = lf_shaped(L)
+    crowd = not lf and vote_kind(L) == "crowd"
     criterion = "heldout_tie_break" if lf else "heldout_vote_loglik"
     groups: dict[str, list[str]] = {}  # an averaged candidate's members
     folds = None
@@ -124,10 +127,10 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     else:
         folds = make_folds(L, salt, pairs=lf)
         t0 = time.perf_counter()
-        reference = score_candidate(MajorityVote(), folds, balance, seed, "tie" if lf else "loglik")
+        reference = score_candidate(MajorityVote(), folds, balance, seed, criterion_of(lf, crowd))
         seconds["<majority-vote reference>"] = time.perf_counter() - t0
-        evidence = evaluate(named, folds, balance, seed, reference, _on_error, lf, seconds)
-        average = average_candidate(evidence, folds, balance, reference, lf, baseline)
+        evidence = evaluate(named, folds, balance, seed, reference, _on_error, lf, seconds, crowd)
+        average = average_candidate(evidence, folds, balance, reference, lf, baseline, crowd)
         if average is not None:
             evidence[average[0]], groups[average[0]] = average[2], average[1]
         weights = select_members(evidence, baseline)

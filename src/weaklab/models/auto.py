@@ -31,7 +31,8 @@ that scores best, then refits it on all the data. Two criteria:
   gain over majority vote on the same votes (for labeling functions, how
   well it breaks ties between two disagreeing votes of an item, refereed by
   the item's other votes, and the *lift* of the predicted class; for crowds
-  the vote log-likelihood and the lift) must be positive in both directions
+  the vote log-likelihood and the agreement of the labels with the held-out
+  votes; for mixed votes the log-likelihood and the lift) must be positive in both directions
   and clearly above its standard error, and the candidate must pass guards
   (no contradiction of strong consensus, no class balance collapse, no
   degenerate posteriors). Winners are combined, and the average of the
