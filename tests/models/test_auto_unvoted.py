@@ -221,3 +221,24 @@ def test_a_close_move_of_many_unvoted_items_comes_with_a_warning():
     with pytest.warns(UserWarning, match="close call"):
         auto = AutoLabelModel(random_state=0).fit(L)
     assert auto.no_vote_proba_ is not None and "they get class" in auto.reason_
+
+
+def test_unvoted_items_move_when_the_models_disagree_on_the_first_class_but_both_rule_out_majority_votes():
+    """ChemProt-shaped votes (10 classes, 26 low-precision one-class LFs): majority vote's vote-share class is
+    one an unvoted item is almost never of.
+
+    The two models of abstentions put different classes first for the 11 % unvoted items, but both rate
+    majority vote's class far below their mean's first class (odds of 2 or more in each), so the
+    unvoted items get that class. Before, disagreement on the first class kept majority vote's class
+    (0 % right on these items; the mean's class is right on about half of them).
+    """
+    balance = np.array([10, 8, 6, 5, 4, 3, 3, 2, 2, 1], dtype=float)
+    data = make_lf_matrix(2000, 26, 10, one_class=1.0, coverage=(0.01, 0.15), accuracy=(0.2, 0.75),
+                          class_balance=balance / balance.sum(), random_state=30)
+    auto = fitted_quietly(data.L)
+    empty = data.L.votes_per_item() == 0
+    y = np.asarray(data.y)
+    assert auto.no_vote_proba_ is not None and "put different classes first" in auto.reason_
+    mv = MajorityVote().fit(data.L).predict_proba(data.L)
+    assert expected_accuracy(auto.predict_proba(data.L)[empty], y[empty]) > expected_accuracy(mv[empty], y[empty]) + 0.2
+    assert expected_accuracy(auto.predict_proba(data.L), y) > expected_accuracy(mv, y)

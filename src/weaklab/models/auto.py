@@ -240,8 +240,9 @@ class AutoLabelModel(LabelModel):
     no_vote_proba_ : ndarray of shape (k,) or None
         Without gold, on labeling-function votes: the posterior of items
         nobody voted on, when two models of abstentions agree, each with
-        odds of at least 1.4, that such an item's class is not majority
-        vote's (see :mod:`weaklab.models._no_vote`); None keeps the
+        odds of at least 1.4 (2 when they put different classes first),
+        that such an item's class is not majority vote's (see
+        :mod:`weaklab.models._no_vote`); None keeps the
         members' own, and ``reason_`` says what the models said. Used with
         ``members_`` only.
     tie_models_ : list of LabelModel
