@@ -33,7 +33,7 @@ from .._core import LabelMatrix
 from ._auto_select import fit_candidate, row_hashes
 from ._average import average_candidate, expand_members
 from ._base import LabelModel
-from ._blind_ties import BLIND_MODELS, MIN_PAIRS, agreed_tie_proba, blind_judge
+from ._blind_ties import BLIND_MODELS, MIN_PAIRS, agreed_tie_proba, blind_judge, ties_to_break
 from ._heldout import Fold, eval_votes, leave_one_out_rows, make_folds
 from ._no_vote import MIN_AGREEMENT, RISKY_DEPARTURE, NoVoteVerdict, majority_agreement, no_vote_posterior
 from ._tie_check import class_preference, contradicted_ties, credible_dissenters
@@ -156,8 +156,9 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     if lone and folds is not None:
         reason += _class_preference(weights, shares, evidence, folds)
     tie_models: list[LabelModel] = []
-    if lf and folds is not None and not fallback and list(shares) == [baseline] and blind_judge(folds, counts):
-        tie_models, note = _blind_ties(named, L, P, P_mv, balance, counts, seed)
+    blind = lf and folds is not None and blind_judge(folds, counts)
+    if lf and folds is not None and not fallback and list(shares) == [baseline] and ties_to_break(counts, blind):
+        tie_models, note = _blind_ties(named, L, P, P_mv, balance, counts, seed, blind)
         reason += f"; {note}"
     fitted = {**dict(zip(shares, models, strict=True)), **dict(zip(BLIND_MODELS, tie_models))}  # fitted once
     verdict = _no_vote(L, lf, balance, mv_balance, seed, fitted, P)
@@ -172,15 +173,22 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
 
 
 def _blind_ties(named: list[tuple[str, LabelModel]], L: LabelMatrix, P: np.ndarray, P_mv: np.ndarray,
-                balance: np.ndarray | None, counts: np.ndarray, seed: int) -> tuple[list[LabelModel], str]:
+                balance: np.ndarray | None, counts: np.ndarray, seed: int,
+                blind: bool = True) -> tuple[list[LabelModel], str]:
     """The ``BLIND_MODELS`` fitted on ``L`` when majority vote's ties may be broken where they agree, and why.
 
     They must both be candidates, fit, read the votes as majority vote does
     (``MIN_AGREEMENT`` of the items with one most-voted class get that class
     first) and pass the guards (:func:`guard_report`); see :mod:`._blind_ties`.
+    ``blind``: whether no tie pair could be refereed (:func:`blind_judge`;
+    it only changes what ``reason_`` says).
     """
-    head = (f"no tie pair could be refereed (fewer than {MIN_PAIRS} items whose other votes side with one of "
-            "two disagreeing votes), so no candidate could show it breaks majority vote's ties")
+    if blind:
+        head = (f"no tie pair could be refereed (fewer than {MIN_PAIRS} items whose other votes side with one of "
+                "two disagreeing votes), so no candidate could show it breaks majority vote's ties")
+    else:
+        head = ("no candidate showed on the held-out tie pairs that it breaks majority vote's ties (the pairs come "
+                "from items with three or more votes, a biased sample of the real ties)")
     estimators = dict(named)
     missing = [n for n in BLIND_MODELS if n not in estimators]
     if missing:

@@ -247,8 +247,10 @@ class AutoLabelModel(LabelModel):
         ``members_`` only.
     tie_models_ : list of LabelModel
         Without gold, on labeling-function votes, when majority vote is kept
-        but no held-out tie pair could be refereed (each class has one LF,
-        say): Dawid-Skene with polarity groups and HyperLabelModel, fitted
+        and no pair could be refereed (each class has one LF, say) or, with
+        three classes or more, no candidate showed on the held-out tie pairs
+        that it breaks majority vote's ties: Dawid-Skene with polarity
+        groups and HyperLabelModel, fitted
         on all of ``L``; majority vote's ties are broken where both put the
         same tied class first (:mod:`weaklab.models._blind_ties`). Empty
         otherwise (``reason_`` says which).
