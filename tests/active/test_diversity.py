@@ -32,9 +32,20 @@ def test_density_weighting_avoids_planted_outlier():
     """Plain entropy picks the isolated outlier; density-weighted uncertainty picks a cluster member."""
     X, proba = _cluster_with_outlier()
     assert int(np.argmax(entropy(proba))) == 20
-    scores = density_weighted(proba, X, metric="euclidean", n_neighbors=5)
+    scores = density_weighted(proba, X, metric="euclidean", n_neighbors=5, beta=1.0)
     assert int(np.argmax(scores)) != 20
     assert scores[20] < 0.2 * scores.max()
+    assert int(np.argmax(density_weighted(proba, X, metric="euclidean", n_neighbors=5))) != 20  # default beta
+
+
+def test_density_weighted_default_takes_square_root_of_density():
+    """By default an item's score is its entropy times the square root of its density (beta=0.5), so a density
+    4 times lower divides the score by 2, not 4."""
+    proba = np.array([[0.5, 0.5], [0.5, 0.5], [0.8, 0.2]])
+    d = np.array([0.8, 0.2, 0.5])
+    scores = density_weighted(proba, density_scores=d)
+    np.testing.assert_allclose(scores, entropy(proba) * np.sqrt(d))
+    assert scores[0] == pytest.approx(2 * scores[1])
 
 
 def test_density_on_sparse_tfidf_like_rows():

@@ -78,7 +78,7 @@ def density_weighted(
     proba: Any,
     X: Any = None,
     *,
-    beta: float = 1.0,
+    beta: float = 0.5,
     measure: str = "entropy",
     n_neighbors: int = 10,
     metric: str = "cosine",
@@ -92,8 +92,19 @@ def density_weighted(
         Predicted class probabilities on the pool; rows sum to 1.
     X : array-like or sparse matrix of shape (n, d), optional
         Item features; needed unless ``density_scores`` is given.
-    beta : float, default=1.0
-        Weight of representativeness (0 = plain uncertainty).
+    beta : float, default=0.5
+        Weight of representativeness (0 = plain uncertainty). The default
+        halves the weight 1 of earlier releases: cosine density over TF-IDF
+        spreads widely (10th to 90th percentile 0.19 to 0.80 on WRENCH
+        YouTube), so with ``beta=1`` an item at the 90th percentile
+        outscored an equally uncertain one at the 10th fourfold (twofold
+        with 0.5). Measured with
+        ``ActiveLoop`` defaults and a TF-IDF logistic regression, 3 seeds,
+        AULC over 0-500 answers, ``beta`` 1 -> 0.5, on WRENCH valid splits:
+        YouTube 88.7 -> 89.4, SMS (spam F1) 85.4 -> 86.1, TREC 62.9 -> 62.7,
+        Hausa 58.6 -> 60.1; with 20 % of the train split held out of the
+        pool: 94.3 -> 94.0, 86.5 -> 88.9, 59.9 -> 61.8, 60.8 -> 58.8.
+        ``beta=0`` lost on YouTube there (93.3).
     measure : {"entropy", "margin", "least_confidence"}, default="entropy"
         The uncertainty measure (see :func:`~weaklab.active.uncertainty`).
     n_neighbors : int, default=10
