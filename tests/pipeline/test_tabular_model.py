@@ -219,3 +219,15 @@ def test_the_dashboards_model_health_page_shows_the_tabular_end_model(trained):
     with TestClient(create_app(trained / ".weaklab" / "weaklab.duckdb"), base_url="http://127.0.0.1") as web:
         page = web.get("/health?run=1")
     assert page.status_code == 200 and "tabular" in page.text and "Reliability diagram" in page.text
+
+
+def test_review_and_lineage_show_a_rows_columns_but_not_its_gold(trained):
+    """A table project has no text column: the review queue and the item page show the row's cells instead
+    (without the id, gold and split columns)."""
+    from weaklab.pipeline.review import TextLookup
+
+    with Project(trained).open_store(read_only=True) as store:
+        shown = TextLookup(store, 1).get("u0000")
+    row = pd.read_csv(trained / "machines.csv", keep_default_na=False, na_values=[""]).iloc[0]
+    assert shown is not None and shown.startswith(f"temp_c: {row['temp_c']} · vibration: {row['vibration']}")
+    assert "site: " in shown and "verdict" not in shown and "part" not in shown and "u0000" not in shown

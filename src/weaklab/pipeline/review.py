@@ -23,7 +23,15 @@ from ..store import Store
 from .dask_gold import dataset_gold_record, read_gold_items
 from .fit_gold import run_fit_gold
 from .partitioned_runs import PartitionedTexts, review_candidates
-from .runs import dataset_frame, dataset_gold_items, dataset_table, dataset_text_field, run_dataset, run_soft_labels
+from .runs import (
+    dataset_frame,
+    dataset_gold_items,
+    dataset_meta,
+    dataset_table,
+    dataset_text_field,
+    run_dataset,
+    run_soft_labels,
+)
 from .summary import RunData, read_run
 
 __all__ = ["REVIEW_STRATEGIES", "GoldItems", "ReviewItem", "ReviewRanking", "TextLookup", "check_annotator",
@@ -218,23 +226,48 @@ class TextLookup:
             self.reason = self._partitioned.reason
             return
         try:
+            meta = dataset_meta(store, dataset_id)
             if text_field is None:
                 text_field = dataset_text_field(store, dataset_id)
             table = dataset_table(store, dataset_id, "item_id")
         except (WeaklabError, OSError) as exc:
             self.reason = str(exc).splitlines()[0]
             return
-        if text_field not in table.columns:
+        keys = table["item_id"] if "item_id" in table.columns else pd.Series(table.index)
+        if text_field not in table.columns and meta.get("text_field") is None and meta.get("image_column") is None:
+            texts = row_descriptions(table, meta)  # a table project: a row is its columns
+        elif text_field not in table.columns:
             self.reason = f"the dataset's table has no {text_field!r} column"
             return
-        keys = table["item_id"] if "item_id" in table.columns else pd.Series(table.index)
-        self._texts = {str(k): str(t) for k, t in zip(keys.tolist(), table[text_field].tolist()) if not _empty(t)}
+        else:
+            texts = table[text_field]
+        self._texts = {str(k): str(t) for k, t in zip(keys.tolist(), texts.tolist()) if not _empty(t)}
 
     def get(self, item_id: Any) -> str | None:
         """The item's text, or None when unknown."""
         if self._partitioned is not None:
             return self._partitioned.get(item_id)
         return self._texts.get(str(item_id))
+
+
+def row_descriptions(table: pd.DataFrame, meta: dict[str, Any]) -> pd.Series:
+    """Each row of a table project shown as text: ``column: value`` of its filled cells, joined by `` · ``.
+
+    The id, gold and split columns (``meta``'s ``id_column``, ``gold_column``,
+    ``split_column``) and the ``item_id`` key are left out: a reviewer sees
+    what the labeling functions and the end model read, not the answer.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"item_id": ["a"], "size": [2.5], "colour": [None], "verdict": ["big"]})
+    >>> row_descriptions(table, {"gold_column": "verdict"}).tolist()
+    ['size: 2.5']
+    """
+    hidden = {"item_id", *(meta.get(k) for k in ("id_column", "gold_column", "split_column"))}
+    shown = [c for c in table.columns if c not in hidden]
+    rows = table[shown].astype(object).to_numpy()
+    return pd.Series([" · ".join(f"{c}: {v}" for c, v in zip(shown, row) if not _empty(v)) or None for row in rows],
+                     index=table.index, dtype=object)
 
 
 def _empty(value: Any) -> bool:
