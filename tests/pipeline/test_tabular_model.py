@@ -231,3 +231,43 @@ def test_review_and_lineage_show_a_rows_columns_but_not_its_gold(trained):
     row = pd.read_csv(trained / "machines.csv", keep_default_na=False, na_values=[""]).iloc[0]
     assert shown is not None and shown.startswith(f"temp_c: {row['temp_c']} · vibration: {row['vibration']}")
     assert "site: " in shown and "verdict" not in shown and "part" not in shown and "u0000" not in shown
+
+
+def _tampered(state: dict, change) -> dict:
+    copy = {**state, "arrays": {k: np.array(v, copy=True) for k, v in state["arrays"].items()}}
+    change(copy)
+    return copy
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda s: s["arrays"].pop("tree/left"), "'tree/left'"),
+    (lambda s: s["arrays"]["tree/left"].__setitem__(int(np.flatnonzero(~s["arrays"]["tree/is_leaf"])[0]), 0),
+     "children after it"),  # a loop: the walk would never reach a leaf
+    (lambda s: s["arrays"]["tree/right"].__setitem__(int(np.flatnonzero(~s["arrays"]["tree/is_leaf"])[0]), 10**6),
+     "children after it"),
+    (lambda s: s.update(columns=s["columns"][:-1]), "values in 'column/median'"),
+    (lambda s: s["arrays"].update(baseline=s["arrays"]["baseline"][:1]), "values in 'baseline'"),
+    (lambda s: s["arrays"].update(classes=np.array([0, 5, 1])), "distinct classes"),
+], ids=["missing-array", "looping-tree", "child-outside-tree", "columns-vs-stats", "baseline-size", "classes"])
+def test_a_damaged_recorded_state_is_refused_on_load_naming_the_part(trained, change, message):
+    """A recorded tabular state that is incomplete or inconsistent (a missing array, a tree whose walk loops or
+    leaves it, arrays of the wrong size) is a ValidationError on load, not a KeyError, an IndexError or a hang."""
+    from weaklab.pipeline.tabular_state import TabularEndModel
+
+    _, state = _end_model_record(trained)
+    TabularEndModel.from_state(state)  # the recorded state itself passes
+    with pytest.raises(ValidationError, match="state: expected") as caught:
+        TabularEndModel.from_state(_tampered(state, change))
+    assert message in str(caught.value)
+
+
+def test_a_state_whose_trees_read_more_inputs_than_its_columns_is_refused_at_predict(trained):
+    """A tree splitting on an input the recorded columns do not give is named, not an IndexError."""
+    from weaklab.pipeline.tabular_state import TabularEndModel
+
+    _, state = _end_model_record(trained)
+    inner = int(np.flatnonzero(~np.asarray(state["arrays"]["tree/is_leaf"]))[0])
+    model = TabularEndModel.from_state(_tampered(state, lambda s: s["arrays"]["tree/feature_idx"].__setitem__(
+        inner, 40)))
+    with pytest.raises(ValidationError, match="reads 41"):
+        model.predict_proba(_table(n=5), None)

@@ -14,6 +14,10 @@ and the fitted classifier as plain arrays:
   scikit-learn's private tree objects; it gives the probabilities
   scikit-learn gave (the tests compare them on every run).
 
+A recorded state is checked whole on load (:func:`check_tabular_state`:
+array sizes, classes, and trees whose every walk ends at a leaf), so a
+damaged record is a ValidationError naming the part, never a hang.
+
 Design: scikit-learn's own persistence is pickle (or skops, which is not a
 dependency), so the trees are copied out once, at train time, from the
 fitted model's predictors; the copy is checked to be numeric-only (no
@@ -34,8 +38,9 @@ from sklearn.linear_model import LogisticRegression
 from .._core.validation import fail
 from ..endmodel import vote_features
 
-__all__ = ["MAX_BINS", "TABULAR_STATE_VERSION", "TabularEndModel", "binned", "boosted_raw", "column_stats",
-           "non_numeric_value", "numeric_matrix", "quantile_bins", "standardised", "tabular_model_state"]
+__all__ = ["MAX_BINS", "TABULAR_STATE_VERSION", "TabularEndModel", "binned", "boosted_raw", "check_tabular_state",
+           "column_stats", "non_numeric_value", "numeric_matrix", "quantile_bins", "standardised",
+           "tabular_model_state"]
 
 #: Version of the tabular state layout (bumped when its keys change).
 TABULAR_STATE_VERSION = 1
@@ -328,6 +333,7 @@ class TabularEndModel:
         if state.get("class") != "tabular" or state.get("version") != TABULAR_STATE_VERSION:
             raise fail("state", f"a tabular end-model state of version {TABULAR_STATE_VERSION}",
                        got_text=f"{state.get('class')!r} version {state.get('version')!r}")
+        check_tabular_state(state)
         return cls(dict(state))
 
     @property
@@ -361,6 +367,7 @@ class TabularEndModel:
             if votes is None:
                 raise fail("votes", "the sources' votes on the items (this end model reads them)", None)
             inputs = np.hstack([inputs, vote_features(votes, int(self.state["n_classes"])).toarray()])
+        _check_width(arrays, boosted, inputs.shape[1])
         classes = np.asarray(arrays["classes"], dtype=np.int64)
         if boosted:
             raw = boosted_raw(inputs, arrays)
@@ -370,3 +377,113 @@ class TabularEndModel:
         out = np.zeros((X.shape[0], int(self.state["n_classes"])))
         out[:, classes] = proba
         return out
+
+
+def check_tabular_state(state: Mapping[str, Any]) -> None:
+    """Check that a recorded tabular state is whole and self-consistent before anything is predicted with it.
+
+    The columns, their statistics, the classes and the classifier's arrays
+    must agree in size; every boosted tree's children must lie after their
+    node inside the same tree (so every walk ends at a leaf) and its outputs
+    must be the model's.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``state``, the part that is wrong and what it holds.
+
+    Examples
+    --------
+    >>> check_tabular_state({"columns": [], "arrays": {}})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    weaklab.errors.ValidationError: state: expected ... got columns []
+    """
+    columns, arrays = state.get("columns"), state.get("arrays")
+    if not isinstance(columns, list) or not columns or not isinstance(arrays, Mapping):
+        raise fail("state", "a tabular end-model state with its columns (a non-empty list) and arrays",
+                   got_text=f"columns {columns!r}")
+    kind, features = state.get("estimator"), state.get("features")
+    if kind not in ("hist_gradient_boosting", "logistic_regression") or features not in ("X", "X+votes"):
+        raise fail("state", "estimator 'hist_gradient_boosting' or 'logistic_regression' reading 'X' or 'X+votes'",
+                   got_text=f"estimator {kind!r} reading {features!r}")
+    n_classes = state.get("n_classes")
+    classes = _state_array(arrays, "classes")
+    if not isinstance(n_classes, int) or n_classes < 2 or classes.ndim != 1 or classes.size < 2 \
+            or np.unique(classes).size != classes.size or classes.min() < 0 or classes.max() >= n_classes:
+        raise fail("state", "at least two distinct classes among its n_classes",
+                   got_text=f"classes {classes.tolist()} of n_classes {n_classes!r}")
+    for name in ("median", "mean", "scale"):
+        _check_length(arrays, f"column/{name}", len(columns))
+    if "bins/offsets" in arrays:
+        _check_bins(arrays, len(columns))
+    if kind == "logistic_regression":
+        rows = _check_length(arrays, "intercept", 1 if classes.size == 2 else classes.size).size
+        coef = _state_array(arrays, "coef")
+        if coef.ndim != 2 or coef.shape[0] != rows:
+            raise fail("state", f"coefficients of shape ({rows}, n_inputs)", got_text=f"shape {coef.shape}")
+    else:
+        _check_trees(arrays, 1 if classes.size == 2 else classes.size)
+
+
+def _state_array(arrays: Mapping[str, Any], key: str) -> np.ndarray:
+    if key not in arrays:
+        raise fail("state", f"the array {key!r} of a tabular end model", got_text=f"arrays {sorted(arrays)}")
+    return np.asarray(arrays[key])
+
+
+def _check_length(arrays: Mapping[str, Any], key: str, size: int) -> np.ndarray:
+    values = _state_array(arrays, key)
+    if values.ndim != 1 or values.size != size:
+        raise fail("state", f"{size} values in {key!r}", got_text=f"shape {values.shape}")
+    return values
+
+
+def _check_bins(arrays: Mapping[str, Any], n_columns: int) -> None:
+    offsets = _check_length(arrays, "bins/offsets", n_columns + 1)
+    values = _state_array(arrays, "bins/values")
+    if offsets[0] != 0 or offsets[-1] != values.size or (np.diff(offsets) < 0).any():
+        raise fail("state", f"bin offsets rising from 0 to the {values.size} bin values",
+                   got_text=f"{offsets.tolist()}")
+
+
+def _check_trees(arrays: Mapping[str, Any], n_outputs: int) -> None:
+    """Node arrays of one length; children after their node in its tree; outputs and baseline of the model."""
+    n_nodes = _state_array(arrays, "tree/feature_idx").size
+    for field in _NODE_FIELDS:
+        _check_length(arrays, f"tree/{field}", n_nodes)
+    offsets = _state_array(arrays, "tree/offsets")
+    _check_length(arrays, "tree/output", offsets.size - 1)
+    _check_length(arrays, "baseline", n_outputs)
+    if offsets.ndim != 1 or offsets.size < 1 or offsets[0] != 0 or offsets[-1] != n_nodes \
+            or (np.diff(offsets) <= 0).any():
+        raise fail("state", f"tree offsets rising from 0 to the {n_nodes} nodes", got_text=f"{offsets.tolist()}")
+    outputs = np.asarray(arrays["tree/output"])
+    if outputs.size and (outputs.min() < 0 or outputs.max() >= n_outputs):
+        raise fail("state", f"tree outputs in [0, {n_outputs})", got_text=f"{np.unique(outputs).tolist()}")
+    node = np.arange(n_nodes)
+    end = np.repeat(offsets[1:], np.diff(offsets))  # each node's tree ends before this index
+    inner = ~np.asarray(arrays["tree/is_leaf"], dtype=bool)
+    for child in ("left", "right"):
+        to = np.asarray(arrays[f"tree/{child}"])
+        bad = inner & ((to <= node) | (to >= end))
+        if bad.any():
+            at = int(np.flatnonzero(bad)[0])
+            raise fail("state", "every split node's children after it in its own tree",
+                       got_text=f"node {at} with {child} child {int(to[at])}")
+    if inner.any() and np.asarray(arrays["tree/feature_idx"])[inner].min() < 0:
+        raise fail("state", "split features >= 0", got_text="a negative feature index")
+
+
+def _check_width(arrays: Mapping[str, Any], boosted: bool, width: int) -> None:
+    """The classifier reads no more inputs than the columns (and votes) give it."""
+    if boosted:
+        inner = ~np.asarray(arrays["tree/is_leaf"], dtype=bool)
+        used = int(np.asarray(arrays["tree/feature_idx"])[inner].max()) + 1 if inner.any() else 0
+        ok = used <= width
+    else:
+        used = int(np.asarray(arrays["coef"]).shape[-1])
+        ok = used == width
+    if not ok:
+        raise fail("state", f"a classifier of the {width} inputs its columns (and votes) give",
+                   got_text=f"one that reads {used}")
