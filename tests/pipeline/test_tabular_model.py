@@ -271,3 +271,40 @@ def test_a_state_whose_trees_read_more_inputs_than_its_columns_is_refused_at_pre
         inner, 40)))
     with pytest.raises(ValidationError, match="reads 41"):
         model.predict_proba(_table(n=5), None)
+
+
+def _fit_boosted(n: int = 120, seed: int = 0):
+    from weaklab.pipeline.tabular_model import tabular_params, train_tabular_model
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    soft = np.eye(2)[(X[:, 0] > 0).astype(int)]
+    return train_tabular_model(X, ["a", "b"], soft, np.ones(n, dtype=bool), np.full(n, -1),
+                               tabular_params({"max_iter": 5, "min_samples_leaf": 5}))
+
+
+def test_a_scikit_learn_whose_trees_predict_otherwise_than_their_copy_is_refused_at_train(monkeypatch):
+    """When scikit-learn's own probabilities differ from those of the trees weaklab copied out of it (a version that
+    walks or lays out its trees differently), training stops with an error naming the estimator, rather than
+    recording a model that predicts something else."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    assert _fit_boosted().state["estimator"] == "hist_gradient_boosting"  # the copy reproduces this version
+    own = HistGradientBoostingClassifier.predict_proba
+    monkeypatch.setattr(HistGradientBoostingClassifier, "predict_proba", lambda self, X: own(self, X)[:, ::-1])
+    with pytest.raises(ValidationError, match=r"end_model\.params\.estimator: .*logistic_regression"):
+        _fit_boosted()
+
+
+def test_trees_without_the_node_fields_the_walk_reads_are_refused_naming_them():
+    """A booster whose tree nodes lack a field the walk reads is a ValidationError naming it (not numpy's error)."""
+    from types import SimpleNamespace
+
+    from weaklab.pipeline.tabular_state import tabular_model_state
+
+    nodes = np.zeros(1, dtype=[("feature_idx", np.int64), ("value", np.float64), ("is_leaf", np.uint8)])
+    booster = SimpleNamespace(classes_=np.array([0, 1]), _baseline_prediction=np.zeros((1, 1)),
+                              _predictors=[[SimpleNamespace(nodes=nodes)]])
+    with pytest.raises(ValidationError, match="num_threshold"):
+        tabular_model_state(booster, kind="hist_gradient_boosting", columns=["a"], stats={}, params={},
+                            features="X", n_classes=2)

@@ -47,6 +47,7 @@ from .config import TABULAR_ESTIMATORS, ProjectConfig
 from .reuse import find_previous_run, recorded_end_model
 from .tabular_state import (
     TABULAR_STATE_VERSION,
+    TabularEndModel,
     binned,
     column_stats,
     non_numeric_value,
@@ -65,6 +66,8 @@ TABULAR_DEFAULTS: dict[str, dict[str, Any]] = {
                                "l2_regularization": 0.0},
     "logistic_regression": {"C": 1.0, "max_iter": 2000},
 }
+#: The largest difference allowed between the recorded model's probabilities and scikit-learn's at train time.
+_REPRODUCED = 1e-6
 #: The ``[data]`` keys whose columns are never features.
 _RESERVED = ("id_column", "gold_column", "split_column", "text_field", "image_column")
 
@@ -173,10 +176,30 @@ def train_tabular_model(X: np.ndarray, columns: list[str], soft: np.ndarray, tra
                                  _estimator(params, random_state), random_state=random_state, votes=votes)
     state = tabular_model_state(trained.estimator, kind=params["estimator"], columns=columns, stats=stats,
                                 params=params, features=trained.features, n_classes=soft.shape[1], bins=bins)
+    _check_reproduced(state, X, columns, votes, trained.proba)
     result = measured_end_model(trained, scaled, gold, params=params, state=state, train=train, votes=votes,
                                 random_state=random_state)
     result.metrics.update(estimator=params["estimator"], columns=list(columns))
     return result
+
+
+def _check_reproduced(state: dict[str, Any], X: np.ndarray, columns: list[str], votes: np.ndarray | None,
+                      proba: np.ndarray) -> None:
+    """The recorded model, rebuilt from its state, gives the probabilities scikit-learn gave (else an error).
+
+    The trees are copied out of scikit-learn's private predictors: a version
+    that lays them out or walks them differently is caught here, at train
+    time, rather than recorded as a model that predicts something else.
+    """
+    copy = TabularEndModel.from_state(state).predict_proba(pd.DataFrame(X, columns=columns), votes)
+    gap = float(np.abs(copy - proba).max()) if proba.size else 0.0
+    if not gap <= _REPRODUCED:
+        import sklearn
+
+        raise fail("end_model.params.estimator", f"a {state['estimator']} end model weaklab records faithfully "
+                   f"(its stored copy within {_REPRODUCED:g} of scikit-learn's probabilities)",
+                   got_text=f"a largest difference of {gap:.3g} under scikit-learn {sklearn.__version__} (set "
+                   'estimator = "logistic_regression", or use a scikit-learn version whose trees weaklab reads)')
 
 
 def trained_tabular_model(store: Store, dataset_id: int, config: ProjectConfig, frame: pd.DataFrame,

@@ -236,7 +236,7 @@ def _tree_arrays(estimator: Any) -> dict[str, np.ndarray]:
     nodes, offsets, outputs = [], [0], []
     for iteration in predictors:
         for output, predictor in enumerate(iteration):
-            tree = predictor.nodes
+            tree = _node_table(predictor)
             if tree["is_categorical"].any():
                 raise fail("estimator", "trees with numeric splits only", got_text="a categorical split")
             nodes.append(tree)
@@ -256,6 +256,21 @@ def _tree_arrays(estimator: Any) -> dict[str, np.ndarray]:
     out["tree/output"] = np.asarray(outputs, dtype=np.int64)
     out["baseline"] = np.asarray(baseline, dtype=np.float64).reshape(-1)
     return out
+
+
+def _node_table(predictor: Any) -> np.ndarray:
+    """A tree's node records, checked to hold every field the walk reads (scikit-learn's layout may change)."""
+    nodes = getattr(predictor, "nodes", None)
+    fields = getattr(getattr(nodes, "dtype", None), "names", None) or ()
+    missing = [f for f in (*_NODE_FIELDS, "is_categorical") if f not in fields]
+    if missing:
+        import sklearn
+
+        raise fail("estimator", f"boosted trees whose nodes hold {[*_NODE_FIELDS, 'is_categorical']}",
+                   got_text=f"nodes without {missing} (scikit-learn {sklearn.__version__} lays its trees out "
+                   'differently): set [end_model].params.estimator = "logistic_regression", or use a scikit-learn '
+                   "version whose trees weaklab reads")
+    return np.asarray(nodes)
 
 
 def boosted_raw(X: np.ndarray, arrays: Mapping[str, np.ndarray], *, chunk: int = 4096) -> np.ndarray:
