@@ -182,7 +182,7 @@ def test_logistic_regression_with_chosen_columns_on_two_classes(tmp_path):
     ('columns = ["temp_c", "site"]', "", r"expected numeric columns, got 'site', which holds 'north'"),
     ('columns = ["temp_c", "verdict"]', "", r"got 'verdict', the project's \[data\]\.gold_column"),
     ('exclude = ["temp_c", "vibration", "hours"]', "", r"expected at least one numeric column of machines\.csv.*"
-                                                       r"not numeric: \['site'\]"),
+                                                       r"not numeric or empty: \['site'\]"),
     ('exclude = ["humidity"]', "", r"end_model\.params\.exclude: expected columns of machines\.csv, got no column "
                                    r"'humidity'"),
     ("C = 2.0", "", r"end_model\.params\.C: expected a parameter of the hist_gradient_boosting estimator.*"
@@ -308,3 +308,39 @@ def test_trees_without_the_node_fields_the_walk_reads_are_refused_naming_them():
     with pytest.raises(ValidationError, match="num_threshold"):
         tabular_model_state(booster, kind="hist_gradient_boosting", columns=["a"], stats={}, params={},
                             features="X", n_classes=2)
+
+
+def _with_empty_and_infinite(root: Path) -> Path:
+    data = pd.read_csv(root / "machines.csv", keep_default_na=False, na_values=[""])
+    data["humidity"] = np.nan  # a sensor that never reported: an empty column in the file
+    data["load"] = np.linspace(0.0, 1.0, len(data))
+    data.loc[7, "load"] = np.inf  # read back from the CSV as a float column holding inf
+    data.to_csv(root / "machines.csv", index=False)
+    return root
+
+
+def test_an_empty_column_and_one_holding_infinity_are_left_out_of_the_default_and_named(tmp_path):
+    """A column with no value (which the booster cannot bin) and one holding inf are skipped by the default rule
+    and named under skipped_columns; the run trains on the others."""
+    root = _with_empty_and_infinite(_project(tmp_path / "gaps"))
+    metrics = Project(root).run("train").metrics["end_model"]
+    assert metrics["columns"] == ["temp_c", "vibration", "hours"]
+    assert metrics["skipped_columns"] == ["site", "humidity", "load"]
+
+
+@pytest.mark.parametrize(("column", "message"), [("humidity", r"got 'humidity', whose every cell is empty"),
+                                                 ("load", r"got 'load', which holds inf")])
+def test_naming_an_empty_or_infinite_column_is_an_error_before_any_work(tmp_path, column, message):
+    """columns = [...] naming an empty column or one holding inf is a ValidationError naming it."""
+    root = _with_empty_and_infinite(_project(tmp_path / "named", f'columns = ["temp_c", "{column}"]'))
+    with pytest.raises(ValidationError, match=r"end_model\.params\.columns: expected .*" + message):
+        Project(root).run("train")
+
+
+def test_predict_with_infinity_in_a_column_names_the_column(trained, tmp_path):
+    """A new table holding inf in a column the model reads is an error naming the column and the value."""
+    new = _table(n=5)
+    new.loc[1, "vibration"] = np.inf
+    new.to_csv(tmp_path / "inf.csv", index=False)
+    out = _cli(trained, "predict", str(tmp_path / "inf.csv"), str(tmp_path / "x.csv"))
+    assert out.exit_code == 1 and "'vibration'" in out.output and "inf" in out.output, out.output

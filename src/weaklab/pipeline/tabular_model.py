@@ -11,8 +11,9 @@ with and without a vote).
 The columns it reads (``[end_model].params.columns``), by default: every
 numeric column of the data file except ``[data]``'s id, gold, split, text
 and image columns and the columns listed in ``exclude``. Columns whose
-values are not all numbers are left out of the default (the run's metrics
-name them under ``skipped_columns``); naming one in ``columns`` is an error.
+values are not all finite numbers, and columns with no value at all, are
+left out of the default (the run's metrics name them under
+``skipped_columns``); naming one in ``columns`` is an error.
 
 Two estimators (``estimator``):
 
@@ -95,8 +96,8 @@ def tabular_columns(config: ProjectConfig, frame: pd.DataFrame) -> tuple[list[st
     ValidationError
         A named column (``columns`` or ``exclude``) is not in the data file,
         a ``columns`` entry is one of ``[data]``'s id, gold, split, text or
-        image columns or holds a value that is not a number, or no numeric
-        column is left (the message names the file, the key and the columns).
+        image columns, holds a value that is not a finite number or no value
+        at all, or no numeric column is left (the message names the file, the key and the columns).
     """
     params = dict(config.get("end_model", "params", {}))
     reserved = {config.get("data", key): key for key in _RESERVED if config.get("data", key) is not None}
@@ -116,14 +117,17 @@ def tabular_columns(config: ProjectConfig, frame: pd.DataFrame) -> tuple[list[st
             if bad is not None:
                 raise _error(config, key, "numeric columns", f"{column!r}, which holds {bad!r} (dtype "
                              f"{frame[column].dtype}); fix the value or leave the column out")
+            if not frame[column].notna().any():
+                raise _error(config, key, "columns with at least one value", f"{column!r}, whose every cell is "
+                             "empty; leave it out")
         return list(params["columns"]), []
     candidates = [c for c in names if c not in reserved and c not in named]
-    skipped = [c for c in candidates if non_numeric_value(frame[c]) is not None]
+    skipped = [c for c in candidates if non_numeric_value(frame[c]) is not None or not frame[c].notna().any()]
     columns = [c for c in candidates if c not in skipped]
     if not columns:
         raise _error(config, "columns", f"at least one numeric column of {config.data_path.name} besides the id, "
                      "gold, split, text and image columns (the tabular end model reads numbers)",
-                     f"none (left out: {sorted(set(names) - set(candidates))}; not numeric: {skipped})")
+                     f"none (left out: {sorted(set(names) - set(candidates))}; not numeric or empty: {skipped})")
     return columns, skipped
 
 

@@ -64,7 +64,7 @@ def numeric_matrix(frame: pd.DataFrame, columns: Sequence[str], *, where: str) -
     ------
     ValidationError
         A column is missing (every missing one is named) or holds a value
-        that is not a number (the column and the value are named).
+        that is not a finite number (the column and the value are named).
 
     Examples
     --------
@@ -78,22 +78,27 @@ def numeric_matrix(frame: pd.DataFrame, columns: Sequence[str], *, where: str) -
     for column in columns:
         bad = non_numeric_value(frame[column])
         if bad is not None:
-            raise fail(where, f"numbers in column {column!r} (the tabular end model reads numeric columns)",
+            raise fail(where, f"finite numbers in column {column!r} (the tabular end model reads numeric columns)",
                        got_text=f"{bad!r} (dtype {frame[column].dtype})")
     numbers = pd.DataFrame({i: pd.to_numeric(frame[c]) for i, c in enumerate(columns)}, index=frame.index)
     return numbers.astype(np.float64).to_numpy(dtype=np.float64, na_value=np.nan).reshape(len(frame), len(columns))
 
 
 def non_numeric_value(values: pd.Series) -> Any:
-    """The first value of ``values`` that is not a number (missing cells are fine), or None.
+    """The first value of ``values`` that is not a finite number (missing cells are fine), or None.
 
     Examples
     --------
     >>> non_numeric_value(pd.Series([1.5, None])) is None, non_numeric_value(pd.Series(["3", "n/a"]))
     (True, 'n/a')
+    >>> non_numeric_value(pd.Series([1.5, float("inf")]))
+    inf
     """
-    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+    if pd.api.types.is_bool_dtype(values.dtype):
         return None
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        infinite = np.isinf(values.to_numpy(dtype=np.float64, na_value=np.nan))
+        return float(values[infinite].iloc[0]) if infinite.any() else None  # a model cannot scale or weigh infinity
     if pd.api.types.is_datetime64_any_dtype(values.dtype) or pd.api.types.is_timedelta64_dtype(values.dtype):
         present = values.dropna()  # times are not numbers to a model (turn them into one, e.g. days since)
         return present.iloc[0] if len(present) else None
@@ -102,7 +107,7 @@ def non_numeric_value(values: pd.Series) -> Any:
     except TypeError:  # e.g. dates: not numbers
         present = values.dropna()
         return present.iloc[0] if len(present) else None
-    bad = coerced.isna() & values.notna()
+    bad = (coerced.isna() | np.isinf(coerced.to_numpy(dtype=np.float64, na_value=np.nan))) & values.notna()
     return values[bad].iloc[0] if bad.any() else None
 
 
