@@ -100,3 +100,30 @@ def test_the_review_queue_offers_again_an_item_whose_text_changed_since_answered
     with Store(project.store_path, read_only=True) as store:
         assert store.changed_since_answered(second.dataset_id) == []
         assert store.annotations(second.dataset_id, item_id="s003")["annotator"].tolist() == ["ana", "bo"]
+
+
+def test_the_item_page_shows_an_answer_by_class_id_in_a_project_without_class_names(tmp_path):
+    """Without [labels].classes an answer is a class id of the run: the lineage table shows the id, not
+    "(not a class of this run)" beside a final label taken from that very answer."""
+    import pandas as pd
+
+    root = tmp_path / "ids"
+    root.mkdir()
+    pd.DataFrame({"id": [f"i{i}" for i in range(30)],
+                  "text": [["good day", "bad day", "meh"][i % 3] for i in range(30)]}).to_csv(root / "d.csv",
+                                                                                         index=False)
+    (root / "lfs.py").write_text('from weaklab import keyword_lf\n'
+                                 'lfs = [keyword_lf(["good"], 1, field="text"), keyword_lf(["bad"], 0, field="text"),'
+                                 ' keyword_lf(["day"], 1, field="text")]\n')
+    (root / "weaklab.toml").write_text('[data]\npath = "d.csv"\nid_column = "id"\ntext_field = "text"\n\n'
+                                       '[lfs]\nmodule = "lfs.py"\n\n[label_model]\nname = "MajorityVote"\n\n'
+                                       '[end_model]\nname = "none"\n')
+    first = Project(root).run("fit")
+    with Project(root).open_store() as store:
+        store.add_annotations(first.dataset_id, ["i2"], "ana", [0])
+    run = Project(root).run("fit")
+    with Store(Project(root).store_path, read_only=True) as store:
+        assert store.explain("i2", run.run_id)["final_from"] == "annotation"
+    with TestClient(create_app(Project(root).store_path), base_url="http://127.0.0.1") as client:
+        table = client.get(f"/items/i2?run={run.run_id}").text.split('id="lineage-answers"')[1].split("</table>")[0]
+    assert "<td>ana</td><td>0</td>" in table and "not a class of this run" not in table
