@@ -97,11 +97,7 @@ class ExplainMixin(PartitionedMixin, SpansMixin):
         if posterior is not None:
             posterior.pop("class_names", None)
         renames = self.run_class_renames(run_id)
-        corrections = self._corrections_for(run_id, int(dataset_id), finished, key)
-        for correction in corrections:
-            correction["label"] = mapped_class(correction["new_class"], correction["new_label"], class_names, renames)
-            correction["old_run_label"] = mapped_class(correction["old_class"], correction["old_label"], class_names,
-                                                       renames)
+        corrections = self._run_corrections(run_id, int(dataset_id), finished, key, class_names, renames)
         annotations, human = self._answers_for(run_id, int(dataset_id), finished, key, class_names, renames)
         issues = self._rows_as_dicts(
             "SELECT issue_id, rank, given, suggested, score, method FROM label_issues WHERE run_id = ? "
@@ -130,11 +126,7 @@ class ExplainMixin(PartitionedMixin, SpansMixin):
         finished = self._run_row(run_id)[3]
         key, names = str(story["item_id"]), story.get("class_names")
         renames = self.run_class_renames(run_id)
-        corrections = self._corrections_for(run_id, dataset_id, finished, key)
-        for correction in corrections:
-            correction["label"] = mapped_class(correction["new_class"], correction["new_label"], names, renames)
-            correction["old_run_label"] = mapped_class(correction["old_class"], correction["old_label"], names,
-                                                       renames)
+        corrections = self._run_corrections(run_id, dataset_id, finished, key, names, renames)
         annotations, human = self._answers_for(run_id, dataset_id, finished, key, names, renames)
         label, origin = _final_one(story["votes"], story.get("posterior"), corrections, human)
         story.update(corrections=corrections, annotations=annotations, human=human, final_label=label,
@@ -170,6 +162,17 @@ class ExplainMixin(PartitionedMixin, SpansMixin):
         config = loads(rows[0][0]) if rows else None
         renames = config.get("class_renames") if isinstance(config, dict) else None
         return {str(k): str(v) for k, v in renames.items()} if isinstance(renames, dict) else {}
+
+    def _run_corrections(self, run_id: int, dataset_id: int, finished: Any, key: str, class_names: list[str] | None,
+                         renames: dict[str, str]) -> list[dict[str, Any]]:
+        """The corrections that apply to a run on one item, each with its new (``label``) and old
+        (``old_run_label``) class in the run's classes, mapped by name through the run's renames."""
+        corrections = self._corrections_for(run_id, dataset_id, finished, key)
+        for correction in corrections:
+            correction["label"] = mapped_class(correction["new_class"], correction["new_label"], class_names, renames)
+            correction["old_run_label"] = mapped_class(correction["old_class"], correction["old_label"], class_names,
+                                                       renames)
+        return corrections
 
     def _corrections_for(self, run_id: int, dataset_id: int, finished: Any, key: str | None) -> list[dict[str, Any]]:
         """Corrections that apply to a run: its own, and earlier ones of the dataset (any version) made before
