@@ -344,3 +344,14 @@ def test_predict_with_infinity_in_a_column_names_the_column(trained, tmp_path):
     new.to_csv(tmp_path / "inf.csv", index=False)
     out = _cli(trained, "predict", str(tmp_path / "inf.csv"), str(tmp_path / "x.csv"))
     assert out.exit_code == 1 and "'vibration'" in out.output and "inf" in out.output, out.output
+
+
+def test_weaklab_train_names_the_columns_read_and_those_left_out(tmp_path, monkeypatch):
+    """`weaklab train` says which columns the tabular end model read and which its default rule left out (here the
+    text column 'site'), so no column is dropped without a word."""
+    root = _project(tmp_path / "said")
+    monkeypatch.chdir(root)
+    out = CliRunner().invoke(main, ["train"])
+    assert out.exit_code == 0, out.output
+    assert "end model columns: temp_c, vibration, hours" in out.output
+    assert "left out of the end model: 'site'" in out.output

@@ -373,7 +373,7 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
         if shown:
             console.print(f"{title} ({values.get('class', values.get('name', ''))}): " +
                           ", ".join(f"{k} {_num(v)}" for k, v in shown.items()))
-    for line in engine_lines(metrics):
+    for line in [*column_lines(metrics.get("end_model") or {}), *engine_lines(metrics)]:
         console.print(line)
     for name, fault in ((metrics.get("apply_report") or {}).get("faults") or {}).items():
         console.print(f"[yellow]{name}[/]: {fault['n']} item(s) raised, counted as abstentions (lfs.on_error = "
@@ -491,6 +491,29 @@ def tagging_result(console: Console, result: Any) -> None:
         console.print("review next: " + " ".join(str(v) for v in result.query))
     if result.item_ids:
         console.print(f"Explain an item: weaklab explain {result.item_ids[0]}")
+
+
+def column_lines(end_model: dict[str, Any]) -> list[str]:
+    """The columns a tabular end model read, and those its default rule left out (never silently).
+
+    Examples
+    --------
+    >>> column_lines({"columns": ["temp", "load"], "skipped_columns": ["site"]})  # doctest: +NORMALIZE_WHITESPACE
+    ['end model columns: temp, load',
+     "[yellow]left out of the end model: 'site'[/] (not all finite numbers, or empty; name a column in
+     end_model.params.columns once its values are numbers, or list it in exclude)"]
+    >>> column_lines({"name": "tfidf_logreg"})
+    []
+    """
+    if not end_model.get("columns"):
+        return []
+    lines = [escape(f"end model columns: {', '.join(map(str, end_model['columns']))}")]
+    skipped = end_model.get("skipped_columns") or []
+    if skipped:
+        lines.append(f"[yellow]left out of the end model: {escape(', '.join(map(repr, skipped)))}[/] (not all "
+                     "finite numbers, or empty; name a column in end_model.params.columns once its values are "
+                     "numbers, or list it in exclude)")
+    return lines
 
 
 def answer_lines(answers: dict[str, Any], n_gold: Any, sampling: Any = None) -> list[str]:
