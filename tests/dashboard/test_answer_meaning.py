@@ -127,3 +127,19 @@ def test_the_item_page_shows_an_answer_by_class_id_in_a_project_without_class_na
     with TestClient(create_app(Project(root).store_path), base_url="http://127.0.0.1") as client:
         table = client.get(f"/items/i2?run={run.run_id}").text.split('id="lineage-answers"')[1].split("</table>")[0]
     assert "<td>ana</td><td>0</td>" in table and "not a class of this run" not in table
+
+
+def test_the_item_page_shows_a_correction_in_the_runs_classes_after_a_rename(news_project, news_classes):
+    """A correction sports -> tech made on the first run reads "sport → tech" on the page of a run in which
+    "sports" was renamed "sport" (and the classes reordered), as `weaklab explain` prints it; the first run's page
+    still reads "sports → tech"."""
+    first = Project(news_project).run("fit")
+    with Project(news_project).open_store() as store:
+        store.add_corrections(first.run_id, ["s004"], [2], old_labels=[1], who="ann", why="checked")
+    news_classes(news_project, ["sport", "tech", "politics"], "\n[labels.rename]\nsports = \"sport\"\n")
+    run = Project(news_project).run("fit")
+    with TestClient(create_app(Project(news_project).store_path), base_url="http://127.0.0.1") as client:
+        pages = [client.get(f"/items/s004?run={r}").text.split('id="lineage-corrections"')[1].split("</table>")[0]
+                 for r in (run.run_id, first.run_id)]
+    assert "<td>sport &rarr; tech</td>" in pages[0], pages[0]
+    assert "<td>sports &rarr; tech</td>" in pages[1], pages[1]
