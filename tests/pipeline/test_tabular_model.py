@@ -355,3 +355,15 @@ def test_weaklab_train_names_the_columns_read_and_those_left_out(tmp_path, monke
     assert out.exit_code == 0, out.output
     assert "end model columns: temp_c, vibration, hours" in out.output
     assert "left out of the end model: 'site'" in out.output
+
+
+def test_a_column_with_values_only_on_dev_rows_is_an_error_naming_it(tmp_path):
+    """A column holding values only on the dev (gold) rows teaches nothing and crashed scikit-learn's binning with
+    an unrelated message: `train` is a ValidationError naming the column and what to do."""
+    root = _project(tmp_path / "devonly")
+    data = pd.read_csv(root / "machines.csv", keep_default_na=False, na_values=[""])
+    data["inspection"] = np.where(data["part"] == "check", np.arange(len(data)) % 4, np.nan)
+    data.to_csv(root / "machines.csv", index=False)
+    with pytest.raises(ValidationError, match=r"end_model\.params: expected columns with a value on at least one "
+                                              r"training item.*\['inspection'\].*exclude"):
+        Project(root).run("train")

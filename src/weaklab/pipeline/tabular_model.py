@@ -173,6 +173,7 @@ def train_tabular_model(X: np.ndarray, columns: list[str], soft: np.ndarray, tra
     if train.sum() < 2:
         raise fail("train", "at least two items with a vote outside the dev set to train on",
                    got_text=f"{int(train.sum())} item(s)")
+    _check_train_values(X, columns, train)
     stats = column_stats(X)
     scaled = standardised(X, stats)
     bins = quantile_bins(X) if params["estimator"] == "hist_gradient_boosting" else None
@@ -185,6 +186,21 @@ def train_tabular_model(X: np.ndarray, columns: list[str], soft: np.ndarray, tra
                                 random_state=random_state)
     result.metrics.update(estimator=params["estimator"], columns=list(columns))
     return result
+
+
+def _check_train_values(X: np.ndarray, columns: list[str], train: np.ndarray) -> None:
+    """Every column holds a value on some training item (else a ValidationError naming those that hold none).
+
+    A column empty on the training items (its values only on dev rows, say)
+    teaches the model nothing and stops scikit-learn's binning with an
+    unrelated error; the default column rule leaves out only columns empty
+    in the whole file.
+    """
+    empty = [name for name, has in zip(columns, ~np.isnan(X[train]).all(axis=0)) if not has]
+    if empty:
+        raise fail("end_model.params", "columns with a value on at least one training item (outside the dev split "
+                   "and voted on)", got_text=f"no value there in {empty} (list them in exclude, or name the "
+                   "columns to read in columns)")
 
 
 def _check_reproduced(state: dict[str, Any], X: np.ndarray, columns: list[str], votes: np.ndarray | None,
