@@ -45,7 +45,6 @@ from ._trust import (
     criterion_of,
     evaluate,
     guard_report,
-    lf_shaped,
     majority_ties_broken,
     score_candidate,
     select_members,
@@ -116,8 +115,8 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     from .majority import MajorityVote
 
     baseline = next((n for n, e in named if type(e) is MajorityVote), None)
-    lf = lf_shaped(L)
-    crowd = not lf and vote_kind(L) == "crowd"
+    kind = vote_kind(L)  # "lf" exactly when lf_shaped(L)
+    lf, crowd = kind == "lf", kind == "crowd"
     criterion = "heldout_tie_break" if lf else "heldout_vote_loglik"
     groups: dict[str, list[str]] = {}  # an averaged candidate's members
     folds = None
