@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -106,13 +107,25 @@ def _run(step: str, project_dir: Path, store_path: Path | None, as_json: bool) -
                 progress.advance(task)
             progress.update(task, description=description)
 
-        result = project.run(step, on_step=on_step)
+        with warnings.catch_warnings(record=True) as caught:  # printed as lines, not as file, line and source
+            try:
+                result = project.run(step, on_step=on_step)
+            except BaseException:
+                _print_warnings(console, caught, recorded=())
+                raise
         progress.advance(task)
+    # the label model's own warnings are printed with its results (and kept with the run)
+    _print_warnings(console, caught, recorded=(result.metrics.get("label_model") or {}).get("warnings") or ())
     if as_json:
         echo_json(_result_json(result, project))
     else:
         render.run_result(make_console(), result, step, project.store_path)
     return result
+
+
+def _print_warnings(console: Any, caught: list[warnings.WarningMessage], recorded: Any) -> None:
+    for line in render.warning_lines(caught, skip=recorded):
+        console.print(line, highlight=False)
 
 
 def _result_json(result: Any, project: Any) -> dict[str, Any]:

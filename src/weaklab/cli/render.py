@@ -373,6 +373,9 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
         if shown:
             console.print(f"{title} ({values.get('class', values.get('name', ''))}): " +
                           ", ".join(f"{k} {_num(v)}" for k, v in shown.items()))
+        if key == "label_model":
+            for line in label_model_lines(values):
+                console.print(line, highlight=False)
     for line in [*column_lines(metrics.get("end_model") or {}), *engine_lines(metrics)]:
         console.print(line)
     for name, fault in ((metrics.get("apply_report") or {}).get("faults") or {}).items():
@@ -397,6 +400,43 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
         console.print("label next: " + " ".join(str(v) for v in result.query))
     if result.item_ids:
         console.print(f"Explain an item: weaklab explain {result.item_ids[0]}")
+
+
+def label_model_lines(label_model: dict[str, Any]) -> list[str]:
+    """What the label model chose and the warnings of its fit, as rich markup lines (none for older runs).
+
+    Examples
+    --------
+    >>> label_model_lines({"class": "AutoLabelModel", "choice": "DawidSkene", "warnings": ["close call"]})
+    ['  AutoLabelModel chose DawidSkene', '[yellow]warning[/]: close call']
+    """
+    from ..pipeline.lm_notes import notes_lines
+
+    return [f"[yellow]warning[/]: {escape(line[len('warning: '):])}" if line.startswith("warning: ")
+            else f"  {escape(line)}" for line in notes_lines(label_model)]
+
+
+def warning_lines(caught: list[Any], skip: Any = ()) -> list[str]:
+    """Python warnings caught during a command, as one rich markup line each (distinct texts, ``skip`` left out).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("few votes")
+    ...     warnings.warn("few votes")
+    ...     warnings.warn("shown elsewhere")
+    >>> warning_lines(caught, skip=["shown elsewhere"])
+    ['[yellow]warning[/]: few votes']
+    """
+    lines, seen = [], set(skip or ())
+    for item in caught:
+        text = str(item.message)
+        if text not in seen:
+            seen.add(text)
+            lines.append(f"[yellow]warning[/]: {escape(text)}")
+    return lines
 
 
 def engine_lines(metrics: dict[str, Any]) -> list[str]:

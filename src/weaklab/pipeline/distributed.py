@@ -77,6 +77,7 @@ from .dask_train import DASK_END_MODEL, train_partitioned
 from .engine import engine_client, ship_modules
 from .fit_gold import file_gold_lineage, with_file_gold
 from .issue_evidence import issue_evidence
+from .lm_notes import fit_noting_warnings, label_model_notes
 from .loading import check_lf_columns, load_lfs
 from .record import record_sources, recorded_run, run_steps, source_accuracy, stats_for_store, weight_share
 from .runs import answers_gold_sampling, project_dataset_meta
@@ -235,7 +236,7 @@ class _DaskRun:
         self.fit_rows = drawn["row"].to_numpy(dtype=np.int64)
         gold, sampling, kind = with_file_gold(answers, answer_sampling, file_gold, file_gold >= 0)
         fit_gold = gold if (gold >= 0).any() else None
-        model.fit(plm, gold=fit_gold, gold_sampling=sampling)
+        model, raised = fit_noting_warnings(lambda: model.fit(plm, gold=fit_gold, gold_sampling=sampling))
         key = fingerprint("dask-label-model", plm.fingerprint, name, params,
                           *(() if fit_gold is None else (fit_gold, sampling)))  # the folder holds what the gold gave
         self.soft = model.predict_proba(plm, output=join(plm.root, f"soft-{key}"))
@@ -249,6 +250,7 @@ class _DaskRun:
                    "class": name, "engine": "dask", "n_gold_for_fit": int((gold >= 0).sum()), "gold_sampling": kind,
                    **lineage, "coverage": float(1.0 - _share_without_votes(plm)),
                    **({"fit_sample": model.fit_sample_} if getattr(model, "fit_sample_", None) else {})}
+        metrics.update(label_model_notes(model, raised))
         if len(drawn):  # the items whose file gold fed the fit, by id, as a local run records them
             store.remember_item_rows(result.dataset_id, drawn["item_id"].to_numpy(), self.fit_rows)
             metrics["fit_gold_digest"] = store.add_fit_gold(

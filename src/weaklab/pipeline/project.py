@@ -59,6 +59,7 @@ from .crowd import (
 )
 from .fit_gold import fit_gold_lineage, with_file_gold
 from .image_model import trained_image_model
+from .lm_notes import fit_noting_warnings, label_model_notes
 from .loading import (
     check_lf_columns,
     data_fingerprint,
@@ -337,8 +338,9 @@ class Project:
         found = found if recorded_state is not None else None  # a damaged state file: fit again
         if recorded_state is not None:
             model = cls.from_state(recorded_state)
+            raised = list(((found or {}).get("label_model") or {}).get("warnings") or [])
         else:
-            model = _fitted(cls, params, L, fit_gold, sampling)
+            model, raised = fit_noting_warnings(lambda: _fitted(cls, params, L, fit_gold, sampling))
         soft = SoftLabels(model.predict_proba(L), item_ids=L.item_ids, class_names=L.class_names,
                           producer=f"{name}:{key}")
         covered = L.votes_per_item() > 0
@@ -347,7 +349,7 @@ class Project:
                    "n_gold_for_fit": int((fit_gold >= 0).sum()), "gold_sampling": kind,
                    **fit_gold_lineage(self.config, state.frame, state.gold, state.dev, state.fit_rows, answers,
                                       self.random_state, str(getattr(model, "reason_", "") or "")),
-                   "coverage": float(covered.mean())}
+                   "coverage": float(covered.mean()), **label_model_notes(model, raised)}
         result.metrics.setdefault("answers", {}).update(state.human)
         if state.fit_rows.any():  # the items whose file gold fed the fit, by id: a later edit of the file changes none
             metrics["fit_gold_digest"] = store.add_fit_gold(

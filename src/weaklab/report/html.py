@@ -29,6 +29,7 @@ table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}
 th,td{border:1px solid #d0d7de;padding:.25rem .55rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .missing{color:#656d76;font-style:italic}.note{color:#656d76;font-size:.85rem}
+.warning{background:#fff8c5;border-left:3px solid #d4a72c;padding:.3rem .6rem}
 .sev-error{color:#cf222e;font-weight:600}.sev-warning{color:#9a6700;font-weight:600}.sev-info{color:#0969da}
 svg{max-width:100%;height:auto;font-family:inherit}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em}

@@ -28,6 +28,7 @@ import pandas as pd
 from ..pipeline.files import write_text
 from ..pipeline.fit_gold import fit_gold_lines
 from ..pipeline.images import CamLookup, ImageLookup, png_data_uri
+from ..pipeline.lm_notes import notes_lines
 from ..pipeline.review import TextLookup
 from ..pipeline.summary import RunData, read_run
 from ..store import Store
@@ -176,8 +177,11 @@ def _label_model_section(data: RunData) -> str:
         return missing()
     facts = {"class": model.get("class"), "label-model run id": model.get("label_model_run_id"),
              "fitted on application": model.get("application_id"), "recorded": _time(model.get("created_at"))}
-    body = kv_table(facts) + "".join(f'<p class="note">{esc(line)}</p>'
-                                     for line in fit_gold_lines(model.get("metrics") or {}))
+    metrics = model.get("metrics") or {}
+    notes = notes_lines({"class": model.get("class"), **metrics}, reason=True)
+    body = kv_table(facts) + "".join(f'<p class="{"warning" if line.startswith("warning: ") else "note"}">'
+                                     f"{esc(line)}</p>" for line in notes)
+    body += "".join(f'<p class="note">{esc(line)}</p>' for line in fit_gold_lines(metrics))
     body += "<h3>Parameters</h3>" + _mapping_or_missing(model.get("params"))
     body += "<h3>Class balance</h3>" + _class_balance(model.get("class_balance"), data.class_names)
     body += "<h3>Per-source accuracy</h3>"
@@ -186,7 +190,8 @@ def _label_model_section(data: RunData) -> str:
         body += table(["source", "accuracy"], sorted(accuracy.items(), key=lambda kv: -kv[1]))
     else:
         body += missing("This label model does not estimate per-source accuracy.")
-    body += "<h3>Metrics</h3>" + _mapping_or_missing(model.get("metrics"))
+    shown = {key: value for key, value in metrics.items() if key not in ("choice", "reason", "warnings")}
+    body += "<h3>Metrics</h3>" + _mapping_or_missing(shown or None)
     return body
 
 

@@ -14,9 +14,11 @@ from .. import charts
 from ..page import Nav, Pages, RunId
 from ..state import DashboardState
 
-__all__ = ["NAV", "label_model_view", "routes"]
+__all__ = ["NAV", "NOTE_KEYS", "label_model_view", "routes"]
 
 NAV = Nav(order=30, key="label-model", path="/label-model", label="Label model")
+#: The metrics that say what the label model chose, why and what it warned about: shown as text, not in the table.
+NOTE_KEYS = ("choice", "reason", "warnings")
 
 
 def label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
@@ -34,7 +36,10 @@ def _label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
         out["agreement_missing"] = ("This run ran on the Dask engine and recorded no agreement between sources "
                                     "(runs before weaklab recorded it, or without a fitted label model).")
     if model is not None:
-        out["fit_gold_lines"] = fit_gold_lines(model.get("metrics") or {})
+        metrics = model.get("metrics") or {}
+        out["fit_gold_lines"] = fit_gold_lines(metrics)
+        out["choice"] = {key: metrics.get(key) for key in NOTE_KEYS}
+        out["metrics"] = {key: value for key, value in metrics.items() if key not in NOTE_KEYS}
         accuracy = model.get("source_accuracy") or {}
         if accuracy:
             out["accuracy_chart"] = charts.bars(list(accuracy), {"learned accuracy": list(accuracy.values())},
