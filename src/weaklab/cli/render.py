@@ -407,13 +407,20 @@ def label_model_lines(label_model: dict[str, Any]) -> list[str]:
 
     Examples
     --------
-    >>> label_model_lines({"class": "AutoLabelModel", "choice": "DawidSkene", "warnings": ["close call"]})
+    >>> label_model_lines({"class": "AutoLabelModel", "choice": "DawidSkene", "warnings": ["close call"],
+    ...                    "n_gold_for_fit": 30})
     ['  AutoLabelModel chose DawidSkene', '[yellow]warning[/]: close call']
+    >>> label_model_lines({"class": "AutoLabelModel", "choice": "DawidSkene", "warnings": ["close call"]})[2][:35]
+    '  no gold reached this fit: answer '
     """
     from ..pipeline.lm_notes import notes_lines
 
-    return [f"[yellow]warning[/]: {escape(line[len('warning: '):])}" if line.startswith("warning: ")
-            else f"  {escape(line)}" for line in notes_lines(label_model)]
+    lines = [f"[yellow]warning[/]: {escape(line[len('warning: '):])}" if line.startswith("warning: ")
+             else f"  {escape(line)}" for line in notes_lines(label_model)]
+    if label_model.get("warnings") and not label_model.get("n_gold_for_fit"):
+        lines.append("  no gold reached this fit: answer a few dozen items (weaklab annotate, or the review queue of "
+                     "weaklab serve), or set fit_gold under \\[data] if the data file has gold outside the dev split")
+    return lines
 
 
 def warning_lines(caught: list[Any], skip: Any = ()) -> list[str]:
