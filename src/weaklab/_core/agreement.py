@@ -30,7 +30,6 @@ of the pairs, and ``max_pair_sources`` raises the cap.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,6 +39,7 @@ import scipy.sparse as sp
 
 from .state import to_jsonable
 from .validation import check_int, fail
+from .warn import warn
 
 if TYPE_CHECKING:
     from .label_matrix import LabelMatrix
@@ -314,10 +314,10 @@ def reduce_agreement(plm: PartitionedLabelMatrix, soft: PartitionedSoftLabels | 
 
     max_pair_sources = check_int("max_pair_sources", max_pair_sources, low=1)
     if plm.n_sources > max_pair_sources:
-        warnings.warn(f"reduce_agreement: pairwise agreement is counted for the first {max_pair_sources} of "
+        warn(f"reduce_agreement: pairwise agreement is counted for the first {max_pair_sources} of "
                       f"{plm.n_sources} sources only (max_pair_sources={max_pair_sources}: each partial result holds "
                       f"2 x {max_pair_sources}^2 int64); agreement with the label model and disagreement samples cover "
-                      "all sources. Pass a larger max_pair_sources to count more pairs.", UserWarning, stacklevel=2)
+                      "all sources. Pass a larger max_pair_sources to count more pairs.", UserWarning)
     if soft is not None and tuple(soft.partition_rows) != tuple(plm.partition_rows):
         raise fail("soft", f"partitions of {list(plm.partition_rows)} rows (as the votes)",
                    got_text=f"{list(soft.partition_rows)}")

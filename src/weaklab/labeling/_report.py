@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +12,7 @@ import pandas as pd
 
 from .._core.constants import ABSTAIN, TINY
 from .._core.label_matrix import LabelMatrix, vote_dtype
+from .._core.warn import warn
 from ._batch import LFFault
 from ._engine import FrameResult
 from .lf import LabelingFunction
@@ -151,10 +151,10 @@ def make_report(lfs: list[LabelingFunction], result: FrameResult, n: int, *, eng
         by_name=tuple(bool(v) for v in result.named) if len(result.named) == len(lfs) else (),
     )
     if report.n_faults_total:
-        warnings.warn(
+        warn(
             f"{report.n_faults_total} vote(s) were lost to labeling-function faults and became "
             "abstains; see report.faults",
-            RuntimeWarning, stacklevel=4,
+            RuntimeWarning,
         )
     logger.debug("applied %d LFs to %d items in %.3fs", len(lfs), n, seconds)
     return report

@@ -14,7 +14,6 @@ ordinary template LFs (``keyword_lf``, ``regex_lf``, ``threshold_lf``,
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ import scipy.sparse as sp
 
 from .._core.constants import ABSTAIN
 from .._core.validation import check_bool, check_float, check_int, check_random_state, fail
+from .._core.warn import warn
 from ..errors import MissingDependencyError
 from ._candidates import Feature, numeric_columns, text_features, texts_of, threshold_features
 from ._lf_selection import Candidate, score_hits, select_diverse
@@ -323,10 +323,10 @@ def _default_columns(frame: pd.DataFrame, numeric: list[str]) -> list[str]:
     """Numeric columns minus those named like labels/ids and row counters, with a warning naming them."""
     left_out = [c for c in numeric if _NOT_EVIDENCE.search(c) or _is_row_counter(frame[c])]
     if left_out:
-        warnings.warn(
+        warn(
             f"generate_lfs: numeric column(s) {left_out} look like labels or row ids and get no threshold "
             "LFs (a rule on them would leak the answer); pass columns=[...] to use them anyway",
-            UserWarning, stacklevel=4)
+            UserWarning)
     return [c for c in numeric if c not in left_out]
 
 
@@ -368,8 +368,8 @@ def _embedding(texts: list[Any], y: np.ndarray, floors: np.ndarray, prior: np.nd
     try:
         return embedding_candidates(texts, y, floors, prior, rng, model, cache_dir, Z)
     except MissingDependencyError as exc:
-        warnings.warn(f"generate_lfs: the 'embedding' kind was skipped: {exc} (pass kinds without "
-                      "'embedding' to silence this)", UserWarning, stacklevel=3)
+        warn(f"generate_lfs: the 'embedding' kind was skipped: {exc} (pass kinds without "
+                      "'embedding' to silence this)", UserWarning)
         return []
 
 

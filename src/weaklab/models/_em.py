@@ -21,13 +21,13 @@ live here too: :func:`normalise_log_columns` and :func:`clamp_to_gold`.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
+from .._core.warn import warn
 from ..errors import ConvergenceWarning
 from ._base import ConfusionLabelModel, LabelModel, StateShapes
 
@@ -205,10 +205,10 @@ class EMLabelModel(ConfusionLabelModel):
         self.converged_ = bool(result.converged)
         if not result.converged:
             final = f"{self.loss_history_[-1]:.6g}" if self.n_iter_ else "none"
-            warnings.warn(
+            warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
                 f"(tol={self.tol:g}, final loss {final}); raise max_iter or tol.",
-                ConvergenceWarning, stacklevel=5,
+                ConvergenceWarning,
             )
 
     @classmethod

@@ -17,7 +17,6 @@ dashboard show workers like any other source.
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .._core import LabelMatrix, fingerprint
+from .._core.warn import warn
 from ..data import read_table
 from ..errors import ValidationError
 from ..store import Store
@@ -197,8 +197,8 @@ def _item_rows(config: ProjectConfig, items: pd.Series, item_ids: np.ndarray) ->
             raise ValidationError(f"{config.crowd_path}: column {column!r}: expected ids of the data's items, got "
                                   f"{message}; fix the ids, or set unknown_items = \"drop\" under [crowd] to "
                                   "leave those answers out")
-        warnings.warn(f"{config.crowd_path}: {message}; they are left out ([crowd].unknown_items = \"drop\")",
-                      UserWarning, stacklevel=4)
+        warn(f"{config.crowd_path}: {message}; they are left out ([crowd].unknown_items = \"drop\")",
+                      UserWarning)
     return np.asarray(rows, dtype=np.int64)
 
 

@@ -12,13 +12,13 @@ functions are applied to them, and must be the versions the run trained with.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._core.validation import fail
+from .._core.warn import warn
 from ..errors import ValidationError, WeaklabError
 from ..labeling import apply_lfs
 from ..store import Store
@@ -183,10 +183,10 @@ def _group_votes(model: _Model, meta: dict[str, Any], data: pd.DataFrame, run_id
     try:
         return _votes(model, meta, data, run_id)
     except WeaklabError as error:
-        warnings.warn(f"run {run_id}: the calibrator tells items with a vote from the others, but the run's "
+        warn(f"run {run_id}: the calibrator tells items with a vote from the others, but the run's "
                       f"labeling functions cannot be applied ({error}); every item goes through the calibrator "
                       "fitted on all dev gold instead (`weaklab train` again to calibrate by group, or --raw / "
-                      "calibrated=False for the raw probabilities)", UserWarning, stacklevel=3)
+                      "calibrated=False for the raw probabilities)", UserWarning)
         return None
 
 

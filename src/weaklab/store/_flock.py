@@ -31,10 +31,10 @@ import re
 import socket
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+from .._core.warn import warn
 from ..errors import StoreError
 from ._liveness import process_alive, process_command
 
@@ -163,9 +163,9 @@ _WARNED: set[str] = set()
 def _warn_unlockable(path: Path, exc: OSError) -> None:
     if str(path) not in _WARNED:
         _WARNED.add(str(path))
-        warnings.warn(f"store lock {path}: the file system refuses file locks ({exc.strerror or exc}); the store "
+        warn(f"store lock {path}: the file system refuses file locks ({exc.strerror or exc}); the store "
                       "is opened without weaklab's lock, so a process opening it while another one writes may "
-                      "see it as damaged", RuntimeWarning, stacklevel=4)
+                      "see it as damaged", RuntimeWarning)
 
 
 def _write_owner(fd: int) -> None:

@@ -1,0 +1,43 @@
+"""weaklab's warnings point at the caller's line, not at a line of weaklab's source, whatever the call depth."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from weaklab import ABSTAIN, LabelMatrix, labeling_function
+from weaklab.errors import ConvergenceWarning
+from weaklab.labeling import apply_lfs
+from weaklab.models import DawidSkene
+
+
+def _caught(call):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return caught
+
+
+def test_a_models_convergence_warning_names_the_line_that_called_fit():
+    """Dawid-Skene stopped by max_iter warns at this file's line of ``fit``."""
+    rng = np.random.default_rng(0)
+    L = LabelMatrix(rng.integers(-1, 2, size=(200, 5)), n_classes=2)
+    caught = [w for w in _caught(lambda: DawidSkene(max_iter=1).fit(L)) if w.category is ConvergenceWarning]
+    assert caught and all(w.filename == __file__ for w in caught), [(w.filename, w.lineno) for w in caught]
+
+
+def test_labeling_function_faults_warning_names_the_line_that_applied_them():
+    """Votes lost to a raising LF (on_error='abstain') are reported at the caller's apply_lfs line."""
+
+    @labeling_function()
+    def breaks(x):
+        if x["text"] == "b":
+            raise KeyError("boom")
+        return ABSTAIN
+
+    data = pd.DataFrame({"text": ["a", "b", "c"]})
+    caught = [w for w in _caught(lambda: apply_lfs([breaks], data, on_error="abstain", progress=False))
+              if "labeling-function faults" in str(w.message)]
+    assert len(caught) == 1 and caught[0].filename == __file__
