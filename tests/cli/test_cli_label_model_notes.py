@@ -22,11 +22,8 @@ def _invoke(*args: str):
 
 
 @pytest.fixture()
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    out = _invoke("init", "--items", "200")
-    assert out.exit_code == 0, out.output
-    return tmp_path
+def project(spam_project):
+    return spam_project
 
 
 def _stopped_early(root):
