@@ -157,6 +157,33 @@ def test_random_gold_beyond_max_fit_items_is_subsampled_and_counted(lf_votes):
     assert seen["n_drawn"] == 150 and seen["n_sample_voted"] <= 300
 
 
+def test_random_gold_left_out_of_the_sample_is_a_warning_naming_the_cap(lf_votes):
+    """Random gold on 200 items and max_fit_items=150: a UserWarning names max_fit_items and the 50 items not forced
+    into the sample; fit_sample_ counts the random gold and that in the sample (the 150 forced in, and any the
+    uniform draw took), and sample_rows_ holds the sample's rows, whose gold is the gold that reached the fit.
+    Under the cap: no such warning, every random gold item in."""
+    L, plm = lf_votes
+    y = make_lf_matrix(3000, 8, 3, random_state=0).y
+    gold = np.full(L.n_items, -1)
+    rows = np.random.default_rng(2).choice(L.n_items, 200, replace=False)
+    gold[rows] = y[rows]
+    told_of = (r"200 items hold gold drawn at random, more than max_fit_items=150: .* the other 50 reach the fit only "
+               r"where the uniform draw takes them \(raise max_fit_items")
+    with pytest.warns(UserWarning, match=told_of) as told:
+        model = AutoLabelModel(random_state=0, max_fit_items=150).fit(plm, gold=gold)
+    assert [w.filename for w in told if "max_fit_items" in str(w.message)] == [__file__]  # the line that called fit
+    seen = model.fit_sample_
+    assert seen["n_random_gold"] == 200 and 150 <= seen["n_random_gold_in_sample"] < 200  # 150 forced, a few drawn
+    assert model.sample_rows_.size == seen["n_sample"] and int((gold[model.sample_rows_] >= 0).sum()) == \
+        seen["n_gold_in_sample"] == seen["n_random_gold_in_sample"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        under = AutoLabelModel(random_state=0, max_fit_items=300).fit(plm, gold=gold)
+    assert not [w for w in caught if "max_fit_items" in str(w.message)]
+    assert under.fit_sample_["n_random_gold_in_sample"] == 200 == under.fit_sample_["n_gold_in_sample"]
+    assert AutoLabelModel.from_state(under.to_state()).sample_rows_ is None
+
+
 @pytest.mark.parametrize("value", [0, 50, 1.5, "all", True, None])
 def test_a_bad_max_fit_items_names_the_parameter(lf_votes, value):
     """max_fit_items must be an integer of at least 100: anything else is a ValidationError naming it, what was

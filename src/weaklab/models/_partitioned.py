@@ -27,6 +27,7 @@ from .._core.partition_stats import MAX_OVERLAP_DIM, PartitionStatistics
 from .._core.partitioned import ITEM_ID, PartitionedLabelMatrix, PartitionedSoftLabels, proba_columns, soft_file
 from .._core.patterns import vote_patterns
 from .._core.validation import check_class_balance, check_int, check_labels, fail, validate_params
+from .._core.warn import warn
 from ._base import random_gold
 from ._onehot import one_hot_from_dense
 from ._votes import VoteData
@@ -101,8 +102,12 @@ def _fit_on_sample(model: Any, plm: PartitionedLabelMatrix, gold: Any, class_bal
     sample's seed, when more hold random gold: ``[data].fit_gold = "all"``
     on a large labelled split), so the sample stays bounded. Gold chosen by
     a query strategy is not forced in (the sample would no longer be
-    uniform): ``fit_sample_`` counts the gold items (``n_gold``) and those
-    in the sample (``n_gold_in_sample``), so a fit that left some out says so.
+    uniform; ``AutoLabelModel`` does not use such gold, in a sample or in
+    memory, see its Notes): ``fit_sample_`` counts the gold items
+    (``n_gold``) and those in the sample (``n_gold_in_sample``), and of
+    them the gold drawn at random (``n_random_gold``,
+    ``n_random_gold_in_sample``), so a fit that left some out says so; a
+    UserWarning names ``max_fit_items`` when random gold is left out.
     """
     name = type(model).__name__
     if plm.n_sources < model._min_sources:
@@ -110,14 +115,19 @@ def _fit_on_sample(model: Any, plm: PartitionedLabelMatrix, gold: Any, class_bal
     if plm.n_items == 0:
         raise fail("L", "at least one item", got_text="an empty PartitionedLabelMatrix")
     balance = check_class_balance("class_balance", class_balance, plm.n_classes)
-    forced = None
+    forced, drawn, n_random = None, None, 0
     if gold is not None:
         gold = check_labels("gold", gold, plm.n_classes, length=plm.n_items, allow_abstain=True)
         drawn = random_gold(gold, gold_sampling)
         forced = None if drawn is None else np.flatnonzero(drawn >= 0)
+        n_random = 0 if forced is None else int(forced.size)
         if forced is not None and forced.size > model.max_fit_items:  # a bounded sample: a uniform subset of them
             rng = np.random.default_rng([model._sample_seed(), _GOLD_TAG])
             forced = np.sort(rng.choice(forced, size=model.max_fit_items, replace=False))
+            cap = model.max_fit_items
+            warn(f"{name}: {n_random:,} items hold gold drawn at random, more than max_fit_items={cap:,}: a uniform "
+                 f"subset of {cap:,} of them is forced into the sample and the other {n_random - cap:,} reach the "
+                 "fit only where the uniform draw takes them (raise max_fit_items to fit on all of them)")
     sample = sample_partitioned(plm, model.max_fit_items, model._sample_seed(), forced)
     if sample.n_voted == 0:
         raise fail("L", "at least one non-abstain vote", got_text="partitions in which every vote abstains")
@@ -125,7 +135,9 @@ def _fit_on_sample(model: Any, plm: PartitionedLabelMatrix, gold: Any, class_bal
     model._fit_on_sample(sample, None if gold is None else gold[rows], balance,
                         gold_sampling if isinstance(gold_sampling, str) else gold_sampling[rows])
     if gold is not None and isinstance(getattr(model, "fit_sample_", None), dict):  # gold outside it is not used
-        model.fit_sample_.update(n_gold=int((gold >= 0).sum()), n_gold_in_sample=int((gold[rows] >= 0).sum()))
+        model.fit_sample_.update(n_gold=int((gold >= 0).sum()), n_gold_in_sample=int((gold[rows] >= 0).sum()),
+                                 n_random_gold=n_random,
+                                 n_random_gold_in_sample=0 if drawn is None else int((drawn[rows] >= 0).sum()))
 
 
 @dataclass(frozen=True)

@@ -299,8 +299,17 @@ class AutoLabelModel(LabelModel):
         After a fit on a :class:`~weaklab.PartitionedLabelMatrix`, what it
         saw: ``n_sample`` rows of ``n_items`` (``n_sample_voted`` voted of
         ``n_voted``; ``n_drawn`` drawn at random, at most
-        ``max_fit_items``), the ``seed`` and whether it ``sampled``; None
-        after a fit in memory.
+        ``max_fit_items``), the ``seed`` and whether it ``sampled``; with
+        gold also ``n_gold`` and ``n_gold_in_sample`` (the gold items, and
+        those the fit had), and ``n_random_gold`` and
+        ``n_random_gold_in_sample`` (of them, the gold drawn at random: all
+        in the sample up to ``max_fit_items``, beyond which a UserWarning
+        names the cap); None after a fit in memory.
+    sample_rows_ : ndarray of shape (n_sample,) or None
+        After a fit on a :class:`~weaklab.PartitionedLabelMatrix`, the rows
+        (in partition order) of the items the fit held in memory, so a
+        caller can count what reached it (the pipeline counts the human
+        answers); None after a fit in memory. Not saved by :meth:`to_state`.
 
     Notes
     -----
@@ -438,6 +447,7 @@ class AutoLabelModel(LabelModel):
         self
         """
         self.fit_sample_: dict[str, Any] | None = None
+        self.sample_rows_: np.ndarray | None = None
         super().fit(L, n_classes=n_classes, gold=gold, class_balance=class_balance, gold_sampling=gold_sampling)
         return self
 
@@ -455,6 +465,7 @@ class AutoLabelModel(LabelModel):
         """Fit in memory on the rows of partitioned votes drawn by ``_partitioned.sample_partitioned``."""
         self._fit_sampled(sample.votes, gold, class_balance, gold_sampling)
         self.fit_sample_ = sample.describe()
+        self.sample_rows_ = sample.rows
         if self.fit_sample_["sampled"]:
             self.reason_ += (f"; fitted on a uniform random sample of {sample.n_sample:,} of the {sample.n_items:,} "
                              f"items ({self.fit_sample_['n_sample_voted']:,} of the {sample.n_voted:,} with a vote; "
@@ -698,6 +709,7 @@ class AutoLabelModel(LabelModel):
             setattr(model, name, attrs.get(name))
         model.gold_sampling_ = attrs.get("gold_sampling_", "random")
         model.fit_sample_ = attrs.get("fit_sample_")
+        model.sample_rows_ = None
         records = attrs.get("scores_", [])
         columns = list(records[0]) if records else list(_SCORE_COLUMNS)
         model.scores_ = pd.DataFrame(records, columns=columns).fillna(
