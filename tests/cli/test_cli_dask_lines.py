@@ -31,3 +31,19 @@ def test_the_label_model_line_says_what_autolabelmodel_was_fitted_on():
     assert ("random sample of 247 of the 600 items (200 of the 472 with a vote; max_fit_items = 200 in "
             "label_model.params, seed 0)") in text
     assert rendered({"engine": {"kind": "local"}, "label_model": {"fit_sample": seen}}) == ""
+
+
+def test_the_fit_sample_lines_tell_lost_random_gold_from_ranked_answers_outside_the_sample():
+    """Random gold beyond max_fit_items did not reach the fit (a warning naming the cap); answers to a review queue
+    outside the sample are said apart, as changing nothing (AutoLabelModel does not use ranked answers)."""
+    seen = {"sampled": True, "n_sample": 247, "n_items": 600, "n_sample_voted": 200, "n_voted": 472,
+            "max_fit_items": 200, "seed": 0, "n_gold": 330, "n_gold_in_sample": 205, "n_random_gold": 300,
+            "n_random_gold_in_sample": 203}
+    text = rendered({"engine": {"kind": "dask"}, "label_model": {"fit_sample": seen}})
+    assert ("97 of the 300 items of gold drawn at random did not reach the fit: more than max_fit_items = 200 of "
+            "them") in text
+    assert ("28 answer(s) to a review queue fall outside the sample; AutoLabelModel does not use ranked answers in a "
+            "sample or in memory, so its fit is the same either way") in text
+    seen.update(n_random_gold=0, n_random_gold_in_sample=0, n_gold=30, n_gold_in_sample=3)
+    text = rendered({"engine": {"kind": "dask"}, "label_model": {"fit_sample": seen}})
+    assert "did not reach" not in text and "27 answer(s) to a review queue fall outside the sample" in text

@@ -146,12 +146,16 @@ def _headline(metrics: dict[str, Any]) -> str:
 def runs_table(rows: list[dict[str, Any]]) -> Table:
     """The runs, newest first."""
     table = Table(title="Runs (newest first)", title_justify="left")
-    for column in ("run", "created (UTC)", "dataset", "status", "steps", "label model", "headline"):
+    from ..pipeline.fit_gold import answers_in_fit
+
+    for column in ("run", "created (UTC)", "dataset", "status", "steps", "label model", "answers in fit", "headline"):
         table.add_column(column)
     for row in rows:
         created = str(row["created_at"])[:19].replace("T", " ")
+        counts = answers_in_fit(row["metrics"].get("label_model") or {})
         table.add_row(str(row["run_id"]), created, str(row["dataset"]), str(row["status"]),
-                      ",".join(row.get("steps") or []), _label_model_name(row), _headline(row["metrics"]))
+                      ",".join(row.get("steps") or []), _label_model_name(row),
+                      "-" if counts is None else f"{counts[1]} of {counts[0]}", _headline(row["metrics"]))
     if not rows:
         table.caption = "no runs yet: run `weaklab demo` or `weaklab fit`"
     return table
@@ -503,10 +507,20 @@ def _fit_sample_lines(seen: dict[str, Any] | None) -> list[str]:
              f"max_fit_items = {seen['max_fit_items']} in label_model.params, seed {seen['seed']}), then applied to "
              "every partition"]
     left = int(seen.get("n_gold") or 0) - int(seen.get("n_gold_in_sample") or 0)
-    if left > 0:  # review answers are not forced into a uniform sample, random gold at most max_fit_items
-        lines.append(f"[yellow]{left} of the {seen['n_gold']:,} gold items fall outside the sample and did not reach "
-                     "the fit[/] (answers to a review queue, or random gold beyond max_fit_items): raise "
-                     "max_fit_items in label_model.params to fit on more items")
+    if "n_random_gold" not in seen:  # a run recorded before the kinds were counted apart
+        if left > 0:
+            lines.append(f"[yellow]{left} of the {seen['n_gold']:,} gold items fall outside the sample and did not "
+                         "reach the fit[/] (answers to a review queue, or random gold beyond max_fit_items): raise "
+                         "max_fit_items in label_model.params to fit on more items")
+        return lines
+    lost = int(seen["n_random_gold"]) - int(seen.get("n_random_gold_in_sample") or 0)
+    if lost > 0:  # random gold is forced in up to max_fit_items
+        lines.append(f"[yellow]{lost} of the {seen['n_random_gold']:,} items of gold drawn at random did not reach "
+                     f"the fit[/]: more than max_fit_items = {seen['max_fit_items']} of them; raise it in "
+                     "label_model.params to fit on all")
+    if left - lost > 0:  # ranked answers: the same fit in the sample or not (AutoLabelModel leaves them out)
+        lines.append(f"{left - lost} answer(s) to a review queue fall outside the sample; AutoLabelModel does not use "
+                     "ranked answers in a sample or in memory, so its fit is the same either way")
     return lines
 
 

@@ -241,13 +241,15 @@ class _DaskRun:
                           *(() if fit_gold is None else (fit_gold, sampling)))  # the folder holds what the gold gave
         self.soft = model.predict_proba(plm, output=join(plm.root, f"soft-{key}"))
         soft_fp = fingerprint("dask-soft-labels", plm.fingerprint, key)
+        seen = _in_fit(model, plm.n_items)  # a fit on a sample has only the gold of its items
         lineage = file_gold_lineage(self.config, int((self.gold_record or {}).get("n_outside", 0)),
-                                    drawn["split"].to_numpy(), int((answers >= 0).sum()), self.random_state,
-                                    str(getattr(model, "reason_", "") or ""))
+                                    drawn["split"].to_numpy(), int((answers[seen] >= 0).sum()), self.random_state,
+                                    str(getattr(model, "reason_", "") or ""), n_given=int((answers >= 0).sum()))
         if not wants_outside(self.config):
             lineage.pop("n_gold_outside_dev")  # not listed: the file is never read on the client
         metrics = {**(label_model_dev_metrics(self.soft, plm, self.gold) if self.gold is not None else {}),
-                   "class": name, "engine": "dask", "n_gold_for_fit": int((gold >= 0).sum()), "gold_sampling": kind,
+                   "class": name, "engine": "dask", "n_gold_for_fit": int((gold[seen] >= 0).sum()),
+                   "gold_sampling": kind,
                    **lineage, "coverage": float(1.0 - _share_without_votes(plm)),
                    **({"fit_sample": model.fit_sample_} if getattr(model, "fit_sample_", None) else {})}
         metrics.update(label_model_notes(model, raised))
@@ -412,6 +414,16 @@ def dask_label_models() -> list[str]:
     found = (getattr(models, name) for name in models.__all__)
     return sorted(cls.__name__ for cls in found if isinstance(cls, type) and issubclass(cls, LabelModel)
                   and not inspect.isabstract(cls) and cls.fits_partitioned_gold)
+
+
+def _in_fit(model: LabelModel, n_items: int) -> np.ndarray | slice:
+    """The items a fitted label model had (its ``sample_rows_`` when fitted on a sample, else all of them)."""
+    rows = getattr(model, "sample_rows_", None)
+    if rows is None:
+        return slice(None)
+    seen = np.zeros(n_items, dtype=bool)
+    seen[np.asarray(rows, dtype=np.int64)] = True
+    return seen
 
 
 def _share_without_votes(plm: PartitionedLabelMatrix) -> float:

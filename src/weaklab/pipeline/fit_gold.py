@@ -22,7 +22,8 @@ import pandas as pd
 from ..store import Store
 from .config import ProjectConfig
 
-__all__ = ["RunFitGold", "file_gold_lineage", "fit_gold_lineage", "fit_gold_lines", "run_fit_gold", "with_file_gold"]
+__all__ = ["RunFitGold", "answers_in_fit", "answers_fit_lines", "file_gold_lineage", "fit_gold_lineage",
+           "fit_gold_lines", "run_fit_gold", "with_file_gold"]
 
 
 @dataclass(frozen=True)
@@ -168,9 +169,13 @@ def fit_gold_lineage(config: ProjectConfig, frame: pd.DataFrame, gold: np.ndarra
 
 
 def file_gold_lineage(config: ProjectConfig, n_outside: int, splits: Any, n_answers: int, random_state: int,
-                      reason: str = "") -> dict[str, Any]:
+                      reason: str = "", *, n_given: int | None = None) -> dict[str, Any]:
     """:func:`fit_gold_lineage` from counts: the gold rows outside dev, the split values of those the fit got, the
     human answers it got (what the Dask engine knows without the data file; see :func:`fit_gold_lineage`).
+
+    ``n_given`` is the number of human answers given (``n_answers`` by
+    default): more than ``n_answers`` when the fit held only a sample of the
+    items (``AutoLabelModel`` on the Dask engine), recorded as ``n_answers``.
 
     Examples
     --------
@@ -182,7 +187,8 @@ def file_gold_lineage(config: ProjectConfig, n_outside: int, splits: Any, n_answ
     """
     rows = np.asarray(splits, dtype=object)
     out: dict[str, Any] = {"fit_gold": config.fit_gold, "n_gold_outside_dev": int(n_outside),
-                           "n_file_gold_for_fit": int(rows.size), "n_answers_for_fit": int(n_answers)}
+                           "n_file_gold_for_fit": int(rows.size), "n_answers_for_fit": int(n_answers),
+                           "n_answers": int(n_answers if n_given is None else n_given)}
     if rows.size:
         values, counts = np.unique(rows.astype(str), return_counts=True)
         out.update(file_gold_sampling="random",
@@ -232,3 +238,73 @@ def fit_gold_lines(label_model: dict[str, Any]) -> list[str]:
     if label_model.get("gold_decision"):
         lines.append(f"{label_model.get('class', 'label model')} with that gold: {label_model['gold_decision']}")
     return lines
+
+
+def answers_in_fit(label_model: dict[str, Any]) -> tuple[int, int] | None:
+    """How many human answers a run's label model was given and how many reached its fit; None without answers.
+
+    They differ when the fit held a sample of the items (``AutoLabelModel``
+    on the Dask engine above ``max_fit_items``); a run recorded before
+    ``n_answers`` was kept counts ``n_answers_for_fit`` for both.
+
+    Examples
+    --------
+    >>> answers_in_fit({"n_answers": 40, "n_answers_for_fit": 12})
+    (40, 12)
+    >>> answers_in_fit({"n_answers_for_fit": 0}) is None
+    True
+    """
+    got = label_model.get("n_answers_for_fit")
+    given = label_model.get("n_answers", got)
+    if not given:
+        return None
+    return int(given), int(got if got is not None else given)
+
+
+def answers_fit_lines(label_model: dict[str, Any]) -> list[str]:
+    """What a run's label-model metrics say of the human answers: how many reached the fit, and what it did with them.
+
+    Answers to a review queue (``gold_sampling`` ``"active"`` or
+    ``"mixed"``) are a ranked sample of the items: ``AutoLabelModel`` leaves
+    them out of its choice and fit on both engines, in a sample or not, and
+    the other label models that do not clamp gold ignore them too.
+
+    Examples
+    --------
+    >>> answers_fit_lines({"class": "DawidSkene", "n_answers": 5, "n_answers_for_fit": 5, "gold_sampling": "random"})
+    ['human answers: all 5 reached the fit of DawidSkene as gold']
+    >>> answers_fit_lines({"class": "AutoLabelModel", "n_answers": 40, "n_answers_for_fit": 12,
+    ...     "gold_sampling": "random", "fit_sample": {"n_sample": 300, "n_items": 3000, "max_fit_items": 200}
+    ...     })[0].split("; ")  # doctest: +NORMALIZE_WHITESPACE
+    ['human answers: 12 of 40 reached the fit of AutoLabelModel as gold',
+     '28 fell outside its random sample of 300 of the 3,000 items (max_fit_items = 200 in label_model.params',
+     'raise it to fit on more)']
+    >>> answers_fit_lines({"class": "AutoLabelModel", "n_answers": 40, "n_answers_for_fit": 12,
+    ...     "gold_sampling": "active"})[0][:80]
+    'human answers: 40, none used by the fit of AutoLabelModel: answers to a review q'
+    """
+    counts = answers_in_fit(label_model)
+    if counts is None:
+        return []
+    given, got = counts
+    name = str(label_model.get("class") or "the label model")
+    if label_model.get("gold_sampling") in ("active", "mixed"):
+        if name == "AutoLabelModel":
+            return [f"human answers: {given}, none used by the fit of {name}: answers to a review queue are a ranked "
+                    "sample of the items, which it leaves out of its choice and fit on both engines (gold drawn at "
+                    "random, e.g. [data].fit_gold or imported answers, is used); each still labels its own item in "
+                    "weaklab export"]
+        return [f"human answers: {_share(given, got)} reached the fit of {name}; answers to a review queue are a "
+                "ranked sample of the items, used only by the label models that clamp gold (DawidSkene, "
+                "OneCoinDawidSkene, GLAD, MACE)"]
+    line = f"human answers: {_share(given, got)} reached the fit of {name} as gold"
+    seen = label_model.get("fit_sample") or {}
+    if got < given and seen:
+        line += (f"; {given - got} fell outside its random sample of {int(seen.get('n_sample', 0)):,} of the "
+                 f"{int(seen.get('n_items', 0)):,} items (max_fit_items = {int(seen.get('max_fit_items', 0)):,} in "
+                 "label_model.params; raise it to fit on more)")
+    return [line]
+
+
+def _share(given: int, got: int) -> str:
+    return f"all {given}" if got == given else f"{got} of {given}"

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..pipeline.files import write_text
-from ..pipeline.fit_gold import fit_gold_lines
+from ..pipeline.fit_gold import answers_fit_lines, fit_gold_lines
 from ..pipeline.images import CamLookup, ImageLookup, png_data_uri
 from ..pipeline.lm_notes import notes_lines
 from ..pipeline.review import TextLookup
@@ -181,7 +181,8 @@ def _label_model_section(data: RunData) -> str:
     notes = notes_lines({"class": model.get("class"), **metrics}, reason=True)
     body = kv_table(facts) + "".join(f'<p class="{"warning" if line.startswith("warning: ") else "note"}">'
                                      f"{esc(line)}</p>" for line in notes)
-    body += "".join(f'<p class="note">{esc(line)}</p>' for line in fit_gold_lines(metrics))
+    body += "".join(f'<p class="note">{esc(line)}</p>' for line in [*fit_gold_lines(metrics),
+                                                                    *answers_fit_lines(metrics)])
     body += "<h3>Parameters</h3>" + _mapping_or_missing(model.get("params"))
     body += "<h3>Class balance</h3>" + _class_balance(model.get("class_balance"), data.class_names)
     body += "<h3>Per-source accuracy</h3>"

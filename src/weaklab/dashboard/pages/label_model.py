@@ -9,7 +9,7 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ...pipeline.fit_gold import fit_gold_lines
+from ...pipeline.fit_gold import answers_fit_lines, fit_gold_lines
 from .. import charts
 from ..page import Nav, Pages, RunId
 from ..state import DashboardState
@@ -38,6 +38,7 @@ def _label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
     if model is not None:
         metrics = model.get("metrics") or {}
         out["fit_gold_lines"] = fit_gold_lines(metrics)
+        out["answers_lines"] = answers_fit_lines(metrics)
         out["choice"] = {key: metrics.get(key) for key in NOTE_KEYS}
         out["metrics"] = {key: value for key, value in metrics.items() if key not in NOTE_KEYS}
         accuracy = model.get("source_accuracy") or {}

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from ...errors import ValidationError
+from ...pipeline.fit_gold import answers_in_fit
 from ..page import Nav, PageNo, Pager, Pages, flat_numbers, records
 from ..state import DashboardState
 from .review_spans import is_tagging_run
@@ -35,6 +36,8 @@ def _runs_view(state: DashboardState, page: int, size: int) -> dict[str, Any]:
         run["end_scores"] = {f"{r['name']}: {k}": v for r in records(run_records["end_model_runs"])
                              for k, v in flat_numbers(r.get("metrics")).items()}
         run["n_alerts"] = len(store.alerts(int(run["run_id"])))
+        counts = answers_in_fit(metrics.get("label_model") or {})
+        run["answers_in_fit"] = None if counts is None else {"given": counts[0], "in_fit": counts[1]}
         run["n_metrics"] = len(flat_numbers(metrics))
         rows.append(run)
     return {"runs": rows, "pager": pager}
@@ -77,6 +80,6 @@ def routes(router: APIRouter, pages: Pages) -> None:
     @router.get("/api/runs")
     def api_runs(request: Request, page: int = PageNo) -> JSONResponse:
         data = runs_view(st(request), page)
-        runs = [{k: v for k, v in r.items() if k in ("run_id", "dataset", "status", "label_model", "n_sources",
-                                                      "end_scores", "n_alerts")} for r in data["runs"]]
+        shown = ("run_id", "dataset", "status", "label_model", "n_sources", "end_scores", "n_alerts", "answers_in_fit")
+        runs = [{k: v for k, v in r.items() if k in shown} for r in data["runs"]]
         return JSONResponse({"runs": runs, "page": page, "pages": data["pager"].pages})
