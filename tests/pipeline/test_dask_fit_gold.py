@@ -4,6 +4,8 @@ the rows the workers list, and the run records those items by id, so review queu
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -107,3 +109,57 @@ def test_the_review_candidates_of_a_dask_run_count_its_fit_gold_apart(dask_clust
         ids, _ = review_candidates(store, run.run_id, limit=10)
     assert len(held) == run.metrics["n_gold_items"] + 100
     assert len([i for i in ids if str(i) not in held]) == 10
+
+
+def _peak_memory(call):
+    """``call()`` and the peak of the memory it held: Python objects (tracemalloc) plus Arrow buffers (pandas' text
+    columns), each counted from the call's start."""
+    import pyarrow as pa
+
+    pool = pa.proxy_memory_pool(pa.default_memory_pool())
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    tracemalloc.start()
+    try:
+        out = call()
+        return out, tracemalloc.get_traced_memory()[1] + pool.max_memory()
+    finally:
+        tracemalloc.stop()
+        pa.set_memory_pool(previous)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_doctor_checks_a_dask_runs_fit_gold_reading_only_those_rows_and_columns(dask_cluster, tmp_path, suffix):
+    """A Dask project whose data file carries a 40 kB column no check reads: `doctor` compares the run's 20 fit-gold
+    items with the file holding under a quarter of the file's size in memory (it read the whole file into a frame:
+    about twice its size), and still names the item whose gold was flipped, the one deleted and the one
+    moved into the dev split, as it does for a local run (CSV and Parquet files)."""
+    root = _project(tmp_path, str(N_FIT))
+    path = root / "data" / "messages.csv"
+    data = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    rng = np.random.default_rng(0)  # distinct random texts: no string is shared, nothing compresses
+    data["attachment"] = [rng.bytes(20_000).hex() for _ in range(len(data))]
+    if suffix == ".parquet":
+        path.unlink()
+        path = path.with_suffix(".parquet")
+        config = root / "weaklab.toml"
+        config.write_text(config.read_text().replace('"data/messages.csv"', '"data/messages.parquet"'))
+    write = (lambda frame: frame.to_parquet(path, index=False)) if suffix == ".parquet" else \
+        (lambda frame: frame.to_csv(path, index=False))
+    write(data)
+    _on_dask(root, dask_cluster)
+    run = Project(root).run("fit")
+    store_path = Project(root).store_path
+    found, peak = _peak_memory(lambda: doctor(store_path).fit_gold)
+    assert found == [] and peak < path.stat().st_size / 4, (peak, path.stat().st_size)
+    with Project(root).open_store(read_only=True) as store:
+        drawn = sorted(str(v) for v in store.fit_gold(run.run_id)["item_id"])
+    flipped, gone, moved = drawn[:3]
+    keys = data["msg_key"].astype(str)
+    before = data.loc[keys == flipped, "verdict"].iloc[0]
+    data.loc[keys == flipped, "verdict"] = "fine" if before == "junk" else "junk"
+    data.loc[keys == moved, "part"] = "holdout"
+    write(data[keys != gone])
+    (check,) = doctor(store_path).fit_gold
+    assert check["status"] == "changed" and check["gone"] == [gone] and check["now_dev"] == [moved]
+    assert [tuple(r) for r in check["relabelled"]] == [(flipped, before, "fine" if before == "junk" else "junk")]

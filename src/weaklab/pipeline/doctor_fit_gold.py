@@ -25,7 +25,15 @@ import pandas as pd
 from ..errors import WeaklabError
 from ..store import Store
 from .fit_gold import RunFitGold, run_fit_gold
-from .loading import data_fingerprint, item_hashes, item_ids_of, load_data, recorded_fit_gold_rows, run_gold
+from .loading import (
+    data_fingerprint,
+    item_hashes,
+    item_ids_of,
+    load_data,
+    read_item_rows,
+    recorded_fit_gold_rows,
+    run_gold,
+)
 from .runs import dataset_config
 
 __all__ = ["FitGoldCheck", "check_fit_gold"]
@@ -101,16 +109,22 @@ def check_fit_gold(store: Store, *, repair: bool = False) -> list[FitGoldCheck]:
         One per run that needs saying, oldest run first.
     """
     runs = store.runs()
-    files: dict[int, _File | str] = {}
-    out = []
+    fits = []
     for run_id, dataset_id, metrics in sorted(zip(runs["run_id"], runs["dataset_id"], runs["metrics"])):
         lm = metrics.get("label_model") if isinstance(metrics, dict) else None
-        if not isinstance(lm, dict) or not lm.get("n_file_gold_for_fit"):
-            continue
-        fit = run_fit_gold(store, int(run_id))
-        if int(dataset_id) not in files:
-            files[int(dataset_id)] = _read(store, int(dataset_id))
-        found = _check(store, fit, int(dataset_id), files[int(dataset_id)], repair)
+        if isinstance(lm, dict) and lm.get("n_file_gold_for_fit"):
+            fits.append((int(dataset_id), run_fit_gold(store, int(run_id))))
+    files: dict[tuple[int, bool], _File | str] = {}
+    out = []
+    for dataset_id, fit in fits:
+        # a Dask dataset's file may not fit in memory: read the rows of the recorded items only (a run recorded
+        # before its items were kept is re-derived from the whole file, as on the local engine)
+        rows_only = fit.ids is not None and store.partitioned_dataset(dataset_id) is not None
+        if (dataset_id, rows_only) not in files:
+            wanted = set().union(*(f.ids or () for d, f in fits if d == dataset_id))
+            files[dataset_id, rows_only] = _read_rows(store, dataset_id, wanted) if rows_only else \
+                _read(store, dataset_id)
+        found = _check(store, fit, dataset_id, files[dataset_id, rows_only], repair)
         if found is not None:
             out.append(found)
     return out
@@ -126,6 +140,21 @@ def _read(store: Store, dataset_id: int) -> _File | str:
         return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return _File(config, frame, gold, dev, [str(v) for v in item_ids_of(config, frame).tolist()],
                  data_fingerprint(config, frame, hashes), hashes)
+
+
+def _read_rows(store: Store, dataset_id: int, wanted: set[str]) -> _File | str:
+    """The data file's rows of the ``wanted`` items only (:func:`~weaklab.pipeline.loading.read_item_rows`: the
+    columns the check reads, a batch at a time); its ``fingerprint`` is not computed (the comparison by id does not
+    read it)."""
+    try:
+        config = dataset_config(store, dataset_id)
+        frame = read_item_rows(config, wanted)
+        gold, dev = run_gold(config, frame)
+        hashes = item_hashes(config, frame)
+    except (WeaklabError, OSError) as exc:
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    ids = item_ids_of(config, frame) if config.get("data", "id_column") else frame.index  # without ids: row numbers
+    return _File(config, frame, gold, dev, [str(v) for v in ids.tolist()], "", hashes)
 
 
 def _check(store: Store, fit: RunFitGold, dataset_id: int, file: _File | str, repair: bool) -> FitGoldCheck | None:

@@ -25,7 +25,7 @@ __all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "load
            "check_lf_columns", "data_fingerprint", "gold_labels", "gold_class_id", "refused_gold",
            "rename_hint", "dev_mask", "run_gold", "gold_rows", "fit_gold_rows", "draw_fit_gold",
            "recorded_fit_gold_rows",
-           "item_hashes", "item_ids_of"]
+           "item_hashes", "item_ids_of", "read_item_rows"]
 
 
 def load_data(config: ProjectConfig) -> pd.DataFrame:
@@ -82,6 +82,87 @@ def _check_ids(config: ProjectConfig, frame: pd.DataFrame) -> None:
     if ids.duplicated().any():
         raise ValidationError(f"{config.data_path}: column {column!r}: expected unique item ids, "
                               f"got duplicates, e.g. {ids[ids.duplicated()].iloc[0]!r}")
+
+
+#: Rows of the data file :func:`read_item_rows` holds at a time (with only the columns it reads).
+ROWS_PER_BATCH = 65_536
+
+
+def read_item_rows(config: ProjectConfig, item_ids: Collection[str], *,
+                   batch_rows: int = ROWS_PER_BATCH) -> pd.DataFrame:
+    """The rows of the data file whose item id (as text) is in ``item_ids``, read a batch at a time.
+
+    Only the columns a check of those items needs are read: the id, gold,
+    split, text and image columns (every column when the project names
+    neither a text nor an image column: a table's cells are its content),
+    ``batch_rows`` rows at a time (a Parquet file by record batches with
+    pyarrow, a CSV/TSV file in chunks), so a data file that does not fit in
+    memory (a project of the Dask engine) is checked in bounded memory.
+    Without an id column the ids are the row numbers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows in file order (the columns read), indexed by
+        their row numbers in the file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from weaklab.pipeline import init_project, load_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = init_project(folder, n_items=40)
+    >>> config = load_config(folder)
+    >>> first = load_data(config)["comment_id"].iloc[[3, 30]].tolist()
+    >>> found = read_item_rows(config, set(first), batch_rows=8)
+    >>> found["comment_id"].tolist() == first, sorted(found.columns)
+    (True, ['comment_id', 'label', 'split', 'text'])
+    """
+    wanted = {str(v) for v in item_ids}
+    id_column = config.get("data", "id_column")
+    named = [config.get("data", key) for key in ("id_column", "gold_column", "split_column", "text_field",
+                                                 "image_column")]
+    shown = config.get("data", "text_field") or config.get("data", "image_column")
+    columns = list(dict.fromkeys(c for c in named if c is not None)) if shown else None
+    found, offset = [], 0
+    for batch in _batches(config, columns, batch_rows):
+        batch.index = pd.RangeIndex(offset, offset + len(batch))
+        ids = batch[id_column].tolist() if id_column is not None else batch.index.tolist()
+        keep = np.asarray([str(v) in wanted for v in ids], dtype=bool)
+        offset += len(batch)
+        if keep.any():
+            found.append(batch[keep])
+    if not found:
+        return pd.DataFrame(columns=columns or [])
+    return pd.concat(found)
+
+
+def _batches(config: ProjectConfig, columns: list[str] | None, batch_rows: int) -> Any:
+    """The data file as DataFrames of at most ``batch_rows`` rows of ``columns`` (all when None)."""
+    path = config.data_path
+    if not path.is_file():
+        raise ValidationError(f"{config.file}: data.path: expected a data file, got {str(path)!r} (no such file)")
+    fmt = config.get("data", "format") or ("parquet" if path.name.lower().endswith((".parquet", ".pq")) else
+                                           "tsv" if path.name.lower().endswith((".tsv", ".tab")) else "csv")
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(path)
+        missing = [c for c in columns or [] if c not in parquet.schema_arrow.names]
+        _check_columns(config, missing, parquet.schema_arrow.names)
+        for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
+            yield batch.to_pandas()
+        return
+    header = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", nrows=0)
+    _check_columns(config, [c for c in columns or [] if c not in header.columns], list(header.columns))
+    yield from pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", usecols=columns, chunksize=batch_rows,
+                           keep_default_na=False, na_values=[""])
+
+
+def _check_columns(config: ProjectConfig, missing: list[str], present: list[Any]) -> None:
+    if missing:
+        raise ValidationError(f"{config.file}: data: expected the columns {missing} in {config.data_path.name}, "
+                              f"got the columns {list(map(str, present))}")
 
 
 def item_ids_of(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
