@@ -17,6 +17,7 @@ import pandas as pd
 
 from .._core import fingerprint
 from ..data import image_content_hash, read_table
+from ..data._io import table_format
 from ..errors import ValidationError
 from ..labeling import LabelingFunction, default_text_field
 from .config import ProjectConfig
@@ -138,12 +139,26 @@ def read_item_rows(config: ProjectConfig, item_ids: Collection[str], *,
 
 
 def _batches(config: ProjectConfig, columns: list[str] | None, batch_rows: int) -> Any:
-    """The data file as DataFrames of at most ``batch_rows`` rows of ``columns`` (all when None)."""
+    """The data file as DataFrames of at most ``batch_rows`` rows of ``columns`` (all when None).
+
+    The format is read as :func:`load_data` reads it (``[data].format``, else
+    the suffix, ``.tsv.gz`` and ``.csv.gz`` included); a file that cannot be
+    parsed is a ValidationError naming it, as in :func:`load_data`.
+    """
     path = config.data_path
     if not path.is_file():
         raise ValidationError(f"{config.file}: data.path: expected a data file, got {str(path)!r} (no such file)")
-    fmt = config.get("data", "format") or ("parquet" if path.name.lower().endswith((".parquet", ".pq")) else
-                                           "tsv" if path.name.lower().endswith((".tsv", ".tab")) else "csv")
+    fmt = config.get("data", "format") or table_format(path)
+    try:
+        yield from _format_batches(config, path, fmt, columns, batch_rows)
+    except ValidationError:
+        raise
+    except (ValueError, UnicodeDecodeError, OSError) as exc:  # pandas' ParserError, pyarrow's ArrowInvalid
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ValidationError(f"{path}: expected a readable {fmt.upper()} table, got {first}") from None
+
+
+def _format_batches(config: ProjectConfig, path: Path, fmt: str, columns: list[str] | None, batch_rows: int) -> Any:
     if fmt == "parquet":
         import pyarrow.parquet as pq
 

@@ -1,0 +1,43 @@
+"""`read_item_rows` (what `weaklab doctor` reads of a Dask project's data file) reads the file as `load_data` does:
+the same formats by suffix, and a file that cannot be parsed is a ValidationError naming it (the doctor then says
+the file cannot be read) rather than a parser's own exception, which ended the doctor with a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from weaklab.errors import ValidationError
+from weaklab.pipeline import init_project, load_config
+from weaklab.pipeline.loading import load_data, read_item_rows
+
+
+def _project_on(tmp_path, name):
+    """The example project with its data file replaced by ``data/<name>``; its config and the original table."""
+    init_project(tmp_path, n_items=40)
+    config = load_config(tmp_path)
+    frame = load_data(config)
+    toml = tmp_path / "weaklab.toml"
+    toml.write_text(toml.read_text().replace(config.data_path.name, name))
+    return frame, tmp_path / "data" / name
+
+
+@pytest.mark.parametrize("name", ["items.tsv.gz", "items.csv.gz", "items.tab"])
+def test_read_item_rows_reads_every_suffix_load_data_reads(tmp_path, name):
+    """A gzipped TSV (and the other suffixes load_data reads) gives the asked rows, as load_data gives them."""
+    frame, path = _project_on(tmp_path, name)
+    frame.to_csv(path, sep="," if ".csv" in name else "\t", index=False)
+    config = load_config(tmp_path)
+    wanted = frame["comment_id"].iloc[[3, 30]].astype(str).tolist()
+    found = read_item_rows(config, set(wanted), batch_rows=8)
+    assert found["comment_id"].astype(str).tolist() == wanted
+    assert found["text"].tolist() == load_data(config)["text"].iloc[[3, 30]].tolist()
+
+
+@pytest.mark.parametrize(("name", "content"), [("items.parquet", b"not a parquet file"),
+                                               ("items.csv", b'comment_id,text\n"open quote,1\n')])
+def test_read_item_rows_names_a_file_it_cannot_parse(tmp_path, name, content):
+    """A corrupt Parquet file or a CSV file with an unclosed quote is a ValidationError naming the file."""
+    _, path = _project_on(tmp_path, name)
+    path.write_bytes(content)
+    with pytest.raises(ValidationError, match=name):
+        read_item_rows(load_config(tmp_path), {"1"})
