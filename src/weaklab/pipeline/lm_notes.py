@@ -28,7 +28,8 @@ def fit_noting_warnings(fit: Callable[[], _Model]) -> tuple[_Model, list[str]]:
     """Run ``fit()`` and return its result with the distinct texts of the warnings it raised (:data:`KEPT`).
 
     Every warning is raised again after the call, through the caller's warning filters, so nothing
-    is hidden from a Python caller; only the texts are kept for the run.
+    is hidden from a Python caller; only the texts are kept for the run. Under the ``"default"``
+    action a warning raised many times at one place is shown once, as it would be without this call.
 
     Parameters
     ----------
@@ -58,8 +59,10 @@ def fit_noting_warnings(fit: Callable[[], _Model]) -> tuple[_Model, list[str]]:
         text = str(item.message)
         if issubclass(item.category, KEPT) and text not in texts and len(texts) < MAX_WARNINGS:
             texts.append(text)
+    registry: dict[Any, Any] = {}  # one for the whole fit: the "default" action shows a repeated warning once
     for item in caught:
-        warnings.warn_explicit(item.message, item.category, item.filename, item.lineno, source=item.source)
+        warnings.warn_explicit(item.message, item.category, item.filename, item.lineno, registry=registry,
+                               source=item.source)
     return model, texts
 
 
