@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,8 @@ __all__ = [
     "not_clearly_above_majority",
     "GAIN_Z",
     "majority_proba",
+    "weighted_mean",
+    "weighted_se",
 ]
 
 _U64 = np.uint64
@@ -109,13 +112,53 @@ def spread(keys: np.ndarray, n_groups: int) -> np.ndarray:
 # ------------------------------------------------------------------------------------------- metrics
 
 
+def weighted_mean(x: np.ndarray, weights: np.ndarray | None) -> float:
+    """Mean of ``x``, weighted by ``weights`` (plain mean when None)."""
+    x = np.asarray(x, dtype=np.float64)
+    if weights is None:
+        return float(x.mean())
+    return float(np.dot(weights, x) / weights.sum())
+
+
+def weighted_se(d: np.ndarray, weights: np.ndarray | None) -> float:
+    """Standard error of :func:`weighted_mean` of ``d`` (``inf`` with fewer than two items).
+
+    Plain: ``std(d, ddof=1) / sqrt(n)``. Weighted (a Horvitz-Thompson ratio
+    estimate of a pool mean, ``p = weights / sum(weights)``): the
+    linearisation (sandwich) variance ``n / (n - 1) * sum(p^2 (d - mean)^2)``
+    over the ``n`` items of positive weight, which equals the plain one for
+    equal weights and behaves like a plain standard error over the effective
+    sample size ``1 / sum(p^2)`` (Kish) when the weights vary. It treats
+    every item as drawn, so for items observed with certainty (an
+    active-learning strategy's picks) it is conservative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = np.array([1.0, 0.0, 1.0, 1.0])
+    >>> bool(np.isclose(weighted_se(d, None), weighted_se(d, np.full(4, 3.0))))
+    True
+    """
+    d = np.asarray(d, dtype=np.float64)
+    if d.size < 2:
+        return float("inf")
+    if weights is None:
+        return float(d.std(ddof=1)) / np.sqrt(d.size)
+    p = weights / weights.sum()
+    n = int(np.count_nonzero(p))
+    if n < 2:
+        return float("inf")
+    m = float(np.dot(p, d))
+    return float(np.sqrt(n / (n - 1) * np.sum(p * p * (d - m) ** 2)))
+
+
 def tie_share(proba: np.ndarray, tol: float = 1e-9) -> np.ndarray:
     """Each class's share of a uniform random tie-break of the arg-max, shape ``(n, k)`` (rows sum to 1)."""
     tied = (proba >= proba.max(axis=1, keepdims=True) - tol).astype(np.float64)
     return np.asarray(tied / tied.sum(axis=1, keepdims=True))
 
 
-def gold_collapse(proba: np.ndarray, y: np.ndarray) -> str | None:
+def gold_collapse(proba: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> str | None:
     """Why posteriors on the gold items drop a class the gold holds (the reason), or None.
 
     On imbalanced data a model that never predicts the rare class can win on
@@ -123,7 +166,8 @@ def gold_collapse(proba: np.ndarray, y: np.ndarray) -> str | None:
     model of the rare class. A class holding at least ``COLLAPSE_SHARE`` of
     the gold items (and ``MIN_CLASS_GOLD`` items) collapses when the
     candidate predicts it (ties split) on less than ``COLLAPSE_RATIO`` of that
-    share.
+    share. With ``weights`` (per gold item) both shares are weighted; the
+    ``MIN_CLASS_GOLD`` count is not.
 
     Examples
     --------
@@ -136,8 +180,12 @@ def gold_collapse(proba: np.ndarray, y: np.ndarray) -> str | None:
     """
     k = proba.shape[1]
     counts = np.bincount(y, minlength=k)
-    gold_share = counts / max(y.size, 1)
-    predicted = tie_share(np.asarray(proba, dtype=np.float64)).mean(axis=0)
+    if weights is None:
+        gold_share = counts / max(y.size, 1)
+        predicted = tie_share(np.asarray(proba, dtype=np.float64)).mean(axis=0)
+    else:
+        gold_share = np.bincount(y, weights=weights, minlength=k) / weights.sum()
+        predicted = weights @ tie_share(np.asarray(proba, dtype=np.float64)) / weights.sum()
     held = (gold_share >= COLLAPSE_SHARE) & (counts >= MIN_CLASS_GOLD)
     dropped = np.flatnonzero(held & (predicted < COLLAPSE_RATIO * gold_share))
     if dropped.size == 0:
@@ -147,7 +195,8 @@ def gold_collapse(proba: np.ndarray, y: np.ndarray) -> str | None:
             f"which hold {gold_share[c]:.0%})")
 
 
-def expected_score(proba: np.ndarray, y: np.ndarray, metric: str, positive: int = 1) -> float:
+def expected_score(proba: np.ndarray, y: np.ndarray, metric: str, positive: int = 1,
+                   weights: np.ndarray | None = None) -> float:
     """Metric of hard labels whose ties are broken uniformly at random, in expectation.
 
     Ties count fractionally (an item tied between two classes is half right),
@@ -161,21 +210,30 @@ def expected_score(proba: np.ndarray, y: np.ndarray, metric: str, positive: int 
         True classes.
     metric : {"accuracy", "f1_minority", "macro_f1"}
         ``"f1_minority"`` is the F1 of class ``positive``.
+    positive : int, default=1
+    weights : ndarray of shape (n,), optional
+        Per-item weights (e.g. inverse inclusion probabilities): the
+        weighted accuracy, or F1 from weighted counts.
     """
     share = tie_share(np.asarray(proba, dtype=np.float64))
     if metric == "accuracy":
-        return float(share[np.arange(y.size), y].mean())
+        return weighted_mean(share[np.arange(y.size), y], weights)
+    scale = np.ones(y.size)
+    if weights is not None:
+        scale = weights * (y.size / weights.sum())  # weighted counts, on the items' scale
+        share = share * scale[:, None]
     classes = [positive] if metric == "f1_minority" else range(share.shape[1])
     f1s = []
     for c in classes:
         tp = float(share[y == c, c].sum())
         predicted = float(share[:, c].sum())
-        actual = float(np.sum(y == c))
+        actual = float(np.sum(y == c)) if weights is None else float(scale[y == c].sum())
         f1s.append(2 * tp / (predicted + actual) if predicted + actual > 0 else 0.0)
     return float(np.mean(f1s))
 
 
-def resolve_metric(metric: str, gold: np.ndarray, n_classes: int) -> tuple[str, int]:
+def resolve_metric(metric: str, gold: np.ndarray, n_classes: int,
+                   weights: np.ndarray | None = None) -> tuple[str, int]:
     """The concrete metric (and positive class: the gold minority) that ``metric`` stands for on ``gold``.
 
     ``"auto"`` is accuracy, whatever the class balance. (It used to be the
@@ -186,7 +244,7 @@ def resolve_metric(metric: str, gold: np.ndarray, n_classes: int) -> tuple[str, 
     tuned threshold every candidate can reach that labelling, e.g. WRENCH SMS
     with its valid gold: 0.238 F1 on the gold, 20 % test accuracy.)
     """
-    counts = np.bincount(gold, minlength=n_classes)
+    counts = np.bincount(gold, weights=weights, minlength=n_classes)
     minority = int(np.argmin(counts))
     return ("accuracy" if metric == "auto" else metric), minority
 
@@ -204,24 +262,33 @@ def shift_threshold(proba: np.ndarray, threshold: float, positive: int) -> np.nd
     return np.asarray(out / out.sum(axis=1, keepdims=True))
 
 
-def best_threshold(proba: np.ndarray, y: np.ndarray, metric: str, positive: int) -> float:
-    """The decision threshold on ``P(positive)`` that maximises ``metric`` (ties: nearest 0.5)."""
+def best_threshold(proba: np.ndarray, y: np.ndarray, metric: str, positive: int,
+                   weights: np.ndarray | None = None) -> float:
+    """The decision threshold on ``P(positive)`` that maximises ``metric`` (weighted; ties: nearest 0.5)."""
     p = np.unique(proba[:, positive])
     grid = np.unique(np.r_[p, (p[1:] + p[:-1]) / 2, 0.5])
     if grid.size > _MAX_THRESHOLDS:
         grid = np.unique(np.r_[np.quantile(grid, np.linspace(0, 1, _MAX_THRESHOLDS)), 0.5])
-    scores = np.array([expected_score(shift_threshold(proba, t, positive), y, metric, positive)
+    scores = np.array([expected_score(shift_threshold(proba, t, positive), y, metric, positive, weights)
                        for t in grid])
     best = np.flatnonzero(scores >= scores.max() - 1e-12)
     return float(grid[best[np.argmin(np.abs(grid[best] - 0.5))]])
 
 
 class GoldScorer:
-    """Scores posteriors of the gold items: pooled metric, spread across folds, tuned thresholds."""
+    """Scores posteriors of the gold items: pooled metric, spread across folds, tuned thresholds.
+
+    ``weights`` (one per gold item, or None for equal weights) make every
+    mean over the gold items a weighted one: with inverse inclusion
+    probabilities the scores estimate those on the whole pool however the
+    gold items were chosen (see ``gold_weight`` of
+    :meth:`~weaklab.models.AutoLabelModel.fit`).
+    """
 
     def __init__(self, y: np.ndarray, folds: np.ndarray, cv: int, metric: str, positive: int,
-                 reference: np.ndarray | None = None) -> None:
+                 reference: np.ndarray | None = None, weights: np.ndarray | None = None) -> None:
         self.y, self.folds, self.cv, self.metric, self.positive = y, folds, cv, metric, positive
+        self.weights = weights
         self.reference = reference
         self.anchor_share: np.ndarray | None = None
         #: name -> (expected correctness of every gold item, share of gold labels changed from the anchor)
@@ -251,7 +318,7 @@ class GoldScorer:
         if self.anchor_share is None:
             return float("nan")
         share = tie_share(np.asarray(proba, dtype=np.float64))
-        return float(0.5 * np.abs(share - self.anchor_share).sum(axis=1).mean())
+        return weighted_mean(0.5 * np.abs(share - self.anchor_share).sum(axis=1), self.weights)
 
     def remember(self, name: str, proba: np.ndarray, inner: np.ndarray | None = None) -> float:
         """Keep the per-item correctness of ``name``'s posteriors (for paired comparisons); its change.
@@ -276,21 +343,24 @@ class GoldScorer:
         if self.reference is None:
             return float("nan"), float("nan")
         d = self.correct(proba) - self.reference
-        se = float(d.std(ddof=1)) / np.sqrt(d.size) if d.size > 1 else float("inf")
-        return float(d.mean()), float(d.mean()) - GAIN_Z * se
+        mean = weighted_mean(d, self.weights)
+        return mean, mean - GAIN_Z * weighted_se(d, self.weights)
 
     def score(self, proba: np.ndarray) -> tuple[float, float]:
         """Metric on all gold items and its standard deviation across the folds."""
-        per_fold = [self._metric(proba[self.folds == f], self.y[self.folds == f])
-                    for f in range(self.cv) if np.any(self.folds == f)]
-        return self._metric(proba, self.y), float(np.std(per_fold))
+        per_fold = [self._metric(proba, self.folds == f) for f in range(self.cv) if np.any(self.folds == f)]
+        return self._metric(proba, np.ones(self.y.size, dtype=bool)), float(np.std(per_fold))
 
-    def _metric(self, proba: np.ndarray, y: np.ndarray) -> float:
-        return expected_score(proba, y, self.metric, self.positive)
+    def weights_of(self, rows: np.ndarray) -> np.ndarray | None:
+        """The weights of the gold items selected by ``rows`` (None when unweighted)."""
+        return None if self.weights is None else self.weights[rows]
+
+    def _metric(self, proba: np.ndarray, rows: np.ndarray) -> float:
+        return expected_score(proba[rows], self.y[rows], self.metric, self.positive, self.weights_of(rows))
 
     def accuracy(self, proba: np.ndarray) -> float:
-        """Expected accuracy (ties split) of the posteriors on all gold items."""
-        return expected_score(proba, self.y, "accuracy")
+        """Expected accuracy (ties split, weighted) of the posteriors on all gold items."""
+        return expected_score(proba, self.y, "accuracy", weights=self.weights)
 
     def score_with_threshold(self, proba: np.ndarray) -> tuple[float, float, float, float, np.ndarray]:
         """Score with a threshold tuned on the other folds, the threshold tuned on all of them, the
@@ -301,10 +371,10 @@ class GoldScorer:
             if not held.any() or held.all():
                 adjusted[held] = proba[held]
                 continue
-            t = best_threshold(proba[~held], self.y[~held], self.metric, self.positive)
+            t = best_threshold(proba[~held], self.y[~held], self.metric, self.positive, self.weights_of(~held))
             adjusted[held] = shift_threshold(proba[held], t, self.positive)
         score, std = self.score(adjusted)
-        threshold = best_threshold(proba, self.y, self.metric, self.positive)
+        threshold = best_threshold(proba, self.y, self.metric, self.positive, self.weights)
         return score, std, threshold, self.accuracy(adjusted), adjusted
 
 
@@ -365,13 +435,17 @@ def _seeded(est: LabelModel, seed: int) -> LabelModel:
 
 
 def fit_candidate(est: LabelModel, L: LabelMatrix, gold: np.ndarray | None, balance: np.ndarray | None,
-                  seed: int, *, quiet: bool = True) -> LabelModel:
-    """A fitted clone of ``est``; warnings (e.g. non-convergence) of trial fits are logged, not raised."""
+                  seed: int, *, quiet: bool = True, gold_weight: np.ndarray | None = None) -> LabelModel:
+    """A fitted clone of ``est``; warnings (e.g. non-convergence) of trial fits are logged, not raised.
+
+    ``gold_weight`` (per item, as ``fit``'s) is passed only with gold.
+    """
+    extra: dict[str, Any] = {} if gold is None or gold_weight is None else {"gold_weight": gold_weight}
     if not quiet:
-        return _seeded(est, seed).fit(L, gold=gold, class_balance=balance)
+        return _seeded(est, seed).fit(L, gold=gold, class_balance=balance, **extra)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = _seeded(est, seed).fit(L, gold=gold, class_balance=balance)
+        model = _seeded(est, seed).fit(L, gold=gold, class_balance=balance, **extra)
     for w in caught:
         logger.debug("AutoLabelModel: %s while scoring %s: %s",
                      w.category.__name__, type(est).__name__, w.message)

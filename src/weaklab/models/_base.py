@@ -30,7 +30,7 @@ from ..errors import NotFittedError, ValidationError
 from ._posterior import predict_with_confusion
 
 __all__ = ["LabelModel", "ConfusionLabelModel", "StateShapes", "known_class_balance", "GOLD_SAMPLING",
-           "check_gold_sampling", "gold_sampling_kind", "random_gold"]
+           "check_gold_sampling", "check_gold_weight", "gold_sampling_kind", "random_gold"]
 
 GOLD_SAMPLING = ("random", "active")
 """How the gold items were chosen: a uniform random sample, or by a query strategy (active learning)."""
@@ -55,6 +55,45 @@ def check_gold_sampling(gold_sampling: Any, n_items: int) -> str | np.ndarray:
         raise fail("gold_sampling", f"'random', 'active', or an array of shape ({n_items},) holding one of them per "
                    "item (how that item's gold was chosen)", gold_sampling)
     return values.astype(str)
+
+
+def check_gold_weight(gold_weight: Any, gold: np.ndarray | None, gold_sampling: str | np.ndarray,
+                      n_items: int) -> np.ndarray | None:
+    """Validate ``fit``'s ``gold_weight``; the weights scaled to mean 1 over the gold items (0 elsewhere).
+
+    Only relative weights matter. ``gold`` is the validated gold vector
+    (``-1`` = unknown); the weights of unknown items are ignored (set to 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_gold_weight([1.0, 3.0, 5.0], np.array([0, 1, -1]), "random", 3).tolist()
+    [0.5, 1.5, 0.0]
+    """
+    if gold_weight is None:
+        return None
+    if gold is None:
+        raise fail("gold_weight", "None when gold is None (one weight per gold item)", gold_weight)
+    if not (isinstance(gold_sampling, str) and gold_sampling == "random"):
+        raise fail("gold_sampling", "'random' (the default) with gold_weight: weighted by it, the gold items are "
+                   "a sample of all items however they were chosen", gold_sampling)
+    try:
+        w = np.asarray(gold_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise fail("gold_weight", f"an array-like of shape ({n_items},) of non-negative numbers",
+                   gold_weight) from None
+    if w.shape != (n_items,):
+        raise fail("gold_weight", f"an array-like of shape ({n_items},) (one weight per item)",
+                   got_text=f"shape {w.shape}")
+    if not np.all(np.isfinite(w)) or (w.size and w.min() < 0):
+        bad = int(np.flatnonzero(~np.isfinite(w) | (w < 0))[0])
+        raise fail("gold_weight", "finite non-negative weights", got_text=f"{float(w[bad])!r} at item {bad}")
+    known = gold >= 0
+    total = float(w[known].sum())
+    if total <= 0:
+        raise fail("gold_weight", "a positive weight on at least one gold item",
+                   got_text=f"0 on all {int(known.sum())} gold items")
+    return np.where(known, w, 0.0) * (known.sum() / total)
 
 
 def random_gold(gold: np.ndarray | None, gold_sampling: str | np.ndarray) -> np.ndarray | None:
@@ -149,6 +188,8 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
     #: Whether a :class:`~weaklab.PartitionedLabelMatrix` is fitted in memory on a bounded uniform sample of its
     #: items (``AutoLabelModel``) rather than on reduced statistics (``_fit_reduced``).
     _fits_on_sample: ClassVar[bool] = False
+    #: During ``fit`` only: the validated ``gold_weight`` (mean 1 over the gold items; None when not given).
+    _fit_gold_weight: np.ndarray | None = None
 
     # ----------------------------------------------------------------- fit
     def fit(
@@ -159,6 +200,7 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
         gold: Any = None,
         class_balance: Any = None,
         gold_sampling: str | Sequence[str] | np.ndarray = "random",
+        gold_weight: Any = None,
     ) -> LabelModel:
         """Learn the sources' reliability from the votes ``L``.
 
@@ -189,6 +231,20 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
             was observed) still use it; the others ignore it. Per item,
             each gold item is treated as its own value says (the others use
             the ``"random"`` items only).
+        gold_weight : array-like of shape (n_items,), optional
+            How many items each gold item stands for (its inverse inclusion
+            probability; only relative weights matter, weights of items
+            without gold are ignored), e.g.
+            :meth:`weaklab.active.ActiveLoop.gold_weights`: weighted by it,
+            gold chosen in any way (an active-learning strategy's picks
+            beside random draws) is an unbiased sample of the items. Needs
+            ``gold`` and ``gold_sampling="random"``. Statistics taken *from
+            the gold items as a sample* are weighted: the class counts that
+            move the class balance (majority votes, Wawa, triplet, matrix
+            completion) and :class:`~weaklab.models.AutoLabelModel`'s scores.
+            Gold clamped as the observed labels of its items in a
+            likelihood over all items (Dawid-Skene, GLAD, MACE) counts each
+            item once, as it must.
 
         Returns
         -------
@@ -203,11 +259,15 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
         the client (``AutoLabelModel`` instead fits in memory on a bounded
         uniform sample of the items). ``gold`` (one entry per item, in
         partition order) is taken there by the models with
-        ``fits_partitioned_gold``; the others need None.
+        ``fits_partitioned_gold``; the others need None. ``gold_weight`` is
+        not taken there.
         """
         if isinstance(L, PartitionedLabelMatrix):
             from ._partitioned import fit_partitioned
 
+            if gold_weight is not None:
+                raise fail("gold_weight", "None with a PartitionedLabelMatrix (weighted gold is fitted in memory)",
+                           got_text="an array")
             fit_partitioned(self, L, gold=gold, class_balance=class_balance,
                             gold_sampling=check_gold_sampling(gold_sampling, L.n_items))
             return self
@@ -218,7 +278,12 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
             "gold", gold, L.n_classes, length=L.n_items, allow_abstain=True
         )
         balance = check_class_balance("class_balance", class_balance, L.n_classes)
-        self._fit_sampled(L, gold_arr, balance, check_gold_sampling(gold_sampling, L.n_items))
+        sampling = check_gold_sampling(gold_sampling, L.n_items)
+        self._fit_gold_weight = check_gold_weight(gold_weight, gold_arr, sampling, L.n_items)
+        try:
+            self._fit_sampled(L, gold_arr, balance, sampling)
+        finally:
+            del self._fit_gold_weight  # back to the class's None: a fitted model keeps no per-item weights
         self.n_sources_ = L.n_sources
         self.n_classes_ = L.n_classes
         self.source_names_ = list(L.source_names)
@@ -571,7 +636,7 @@ GOLD_BALANCE_STRENGTH = 10.0
 
 
 def known_class_balance(class_balance: np.ndarray | None, gold: np.ndarray | None,
-                        base: np.ndarray) -> np.ndarray:
+                        base: np.ndarray, gold_weight: np.ndarray | None = None) -> np.ndarray:
     """The given class balance, else ``base`` updated with the gold class counts.
 
     A Dirichlet posterior mean: the model's own estimate ``base`` (from the
@@ -594,6 +659,10 @@ def known_class_balance(class_balance: np.ndarray | None, gold: np.ndarray | Non
         Gold labels, ``-1`` where unknown.
     base : ndarray of shape (k,)
         The balance the model would use without gold.
+    gold_weight : ndarray of shape (n_items,), optional
+        ``fit``'s validated ``gold_weight`` (mean 1 over the gold items):
+        ``g`` are then the weighted counts, the Horvitz-Thompson estimate of
+        the class frequencies scaled to ``n`` items.
 
     Returns
     -------
@@ -610,7 +679,8 @@ def known_class_balance(class_balance: np.ndarray | None, gold: np.ndarray | Non
     base = np.asarray(base, dtype=np.float64)
     k = base.shape[0]
     known = np.empty(0, dtype=np.int64) if gold is None else gold[gold >= 0]
-    counts = np.bincount(known, minlength=k).astype(np.float64)
+    weights = None if gold is None or gold_weight is None else gold_weight[gold >= 0]
+    counts = np.bincount(known, weights=weights, minlength=k).astype(np.float64)
     strength = GOLD_BALANCE_STRENGTH * k
     return np.asarray((strength * base / base.sum() + counts) / (strength + counts.sum()))
 

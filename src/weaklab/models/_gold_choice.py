@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._auto_select import below_majority, not_clearly_above_majority
+from ._auto_select import below_majority, not_clearly_above_majority, weighted_mean, weighted_se
 
 __all__ = ["closest_unbeaten", "gold_decision", "paired_lower_bounds", "pairwise_z"]
 
@@ -62,7 +62,7 @@ def pairwise_z(n_compared: int) -> float:
     return float(norm.isf(0.05 / max(int(n_compared), 1)))
 
 
-def paired_lower_bounds(correct: np.ndarray, z: float) -> np.ndarray:
+def paired_lower_bounds(correct: np.ndarray, z: float, weights: np.ndarray | None = None) -> np.ndarray:
     """``out[a, b]``: one-sided lower bound of the mean paired gain of row ``a`` over row ``b``.
 
     Parameters
@@ -71,11 +71,15 @@ def paired_lower_bounds(correct: np.ndarray, z: float) -> np.ndarray:
         Expected correctness of ``r`` candidates on the same ``n`` gold items.
     z : float
         Standard errors subtracted from the mean paired difference.
+    weights : ndarray of shape (n,), optional
+        Per-item weights: weighted means and their standard errors
+        (:func:`~weaklab.models._auto_select.weighted_se`).
 
     Returns
     -------
     ndarray of shape (r, r)
-        ``mean(d) - z * std(d) / sqrt(n)`` with ``d = correct[a] - correct[b]``;
+        ``mean(d) - z * std(d) / sqrt(n)`` with ``d = correct[a] - correct[b]``
+        (weighted: the weighted mean and its standard error);
         ``-inf`` with fewer than two items.
 
     Examples
@@ -93,11 +97,15 @@ def paired_lower_bounds(correct: np.ndarray, z: float) -> np.ndarray:
         return out
     for b in range(r):
         d = correct - correct[b]
-        out[:, b] = d.mean(axis=1) - z * d.std(axis=1, ddof=1) / np.sqrt(n)
+        if weights is None:
+            out[:, b] = d.mean(axis=1) - z * d.std(axis=1, ddof=1) / np.sqrt(n)
+        else:
+            out[:, b] = [weighted_mean(row, weights) - z * weighted_se(row, weights) for row in d]
     return out
 
 
-def closest_unbeaten(ok: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float]], z: float) -> tuple[int, str]:
+def closest_unbeaten(ok: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float]], z: float,
+                     weights: np.ndarray | None = None) -> tuple[int, str]:
     """Position in ``ok`` of the candidate to keep, and a note for ``reason_`` ("" when it is the top row).
 
     Parameters
@@ -111,6 +119,8 @@ def closest_unbeaten(ok: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
         choice.
     z : float
         Standard errors of the bound (the level used for the bar).
+    weights : ndarray of shape (n_gold,), optional
+        Per-gold-item weights of the paired comparisons.
 
     Returns
     -------
@@ -133,22 +143,23 @@ def closest_unbeaten(ok: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
         return 0, ""
     correct = np.array([scored[n][0] for n in names])
     change = np.array([scored[n][1] for n in names])
-    bounds = paired_lower_bounds(correct, z)
+    bounds = paired_lower_bounds(correct, z, weights)
     np.fill_diagonal(bounds, -np.inf)
     unbeaten = np.flatnonzero(~np.any(bounds > 0, axis=0))
     pick = int(unbeaten[np.argmin(np.where(np.isfinite(change[unbeaten]), change[unbeaten], np.inf))])
     if pick == 0:
         return 0, ""
-    d = correct[0] - correct[pick]
+    d = weighted_mean(correct[0] - correct[pick], weights)
     note = (f"preferred to the top scorer {names[0]} ({ok['score'].iloc[0]:.4f}), which changes "
             f"{change[0]:.0%} of the no-gold choice's labels on the gold items against {change[pick]:.0%} and "
-            f"does not beat it by evidence (paired gain {d.mean():+.4f}, lower bound {bounds[0, pick]:+.4f}): "
+            f"does not beat it by evidence (paired gain {d:+.4f}, lower bound {bounds[0, pick]:+.4f}): "
             "of the candidates the gold supports equally, the one closest to the choice without gold")
     return pick, note
 
 
 def gold_decision(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float]], majority_accuracy: float,
-                  z: float | None, parsimonious: bool) -> tuple[pd.DataFrame, pd.DataFrame, int, str]:
+                  z: float | None, parsimonious: bool,
+                  weights: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int, str]:
     """The rule that picks a candidate from its scores on the gold (also re-run inside the nested check).
 
     Parameters
@@ -170,6 +181,9 @@ def gold_decision(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
         Keep the candidate closest to the no-gold choice among those no other
         beats by evidence (:func:`closest_unbeaten`, at :func:`pairwise_z` of
         the number of candidates left after the floor) rather than the top one.
+    weights : ndarray of shape (n_gold,), optional
+        Per-gold-item weights of those comparisons (the table's columns are
+        already weighted).
 
     Returns
     -------
@@ -195,5 +209,5 @@ def gold_decision(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
         return scores, ok, -1, ""
     if not parsimonious:
         return scores, ok, 0, ""
-    pick, note = closest_unbeaten(ok, scored, pairwise)
+    pick, note = closest_unbeaten(ok, scored, pairwise, weights)
     return scores, ok, pick, note

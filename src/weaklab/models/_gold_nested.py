@@ -59,6 +59,8 @@ from ._auto_select import (
     gold_collapse,
     shift_threshold,
     tie_share,
+    weighted_mean,
+    weighted_se,
 )
 from ._base import LabelModel
 from ._gold_choice import gold_decision
@@ -67,8 +69,11 @@ __all__ = ["NestedCheck", "gold_cv_nested", "inner_thresholded", "nested_check"]
 
 
 def gold_cv_nested(est: LabelModel, L: LabelMatrix, gold: np.ndarray, folds: np.ndarray, cv: int,
-                   balance: np.ndarray | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+                   balance: np.ndarray | None, seed: int,
+                   gold_weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold posteriors of the gold items, and the same without each pair of folds' gold.
+
+    ``gold_weight`` (per item of ``L``, or None) goes with the gold to every fit.
 
     Returns
     -------
@@ -83,22 +88,22 @@ def gold_cv_nested(est: LabelModel, L: LabelMatrix, gold: np.ndarray, folds: np.
     inner = np.full((cv, known.size, L.n_classes), np.nan)
     present = [f for f in range(cv) if np.any(folds == f)]
     for f in present:
-        outer[folds == f] = _posteriors_without(est, L, gold, known, folds == f, balance, seed)
+        outer[folds == f] = _posteriors_without(est, L, gold, known, folds == f, balance, seed, gold_weight)
     for a, f in enumerate(present):
         for g in present[a + 1:]:
             both = (folds == f) | (folds == g)
-            proba = _posteriors_without(est, L, gold, known, both, balance, seed)
+            proba = _posteriors_without(est, L, gold, known, both, balance, seed, gold_weight)
             inner[f][folds == g] = proba[folds[both] == g]
             inner[g][folds == f] = proba[folds[both] == f]
     return outer, inner
 
 
 def _posteriors_without(est: LabelModel, L: LabelMatrix, gold: np.ndarray, known: np.ndarray, held: np.ndarray,
-                        balance: np.ndarray | None, seed: int) -> np.ndarray:
+                        balance: np.ndarray | None, seed: int, gold_weight: np.ndarray | None) -> np.ndarray:
     """Posteriors of the gold items in ``held`` from ``est`` fitted with the other gold items only."""
     train_gold = gold.copy()
     train_gold[known[held]] = -1
-    model = fit_candidate(est, L, train_gold, balance, seed)
+    model = fit_candidate(est, L, train_gold, balance, seed, gold_weight=gold_weight)
     return checked_proba(model.predict_proba(L.select_items(known[held])))
 
 
@@ -121,7 +126,7 @@ def inner_thresholded(inner: np.ndarray, scorer: GoldScorer) -> np.ndarray:
             if not tune.any():
                 out[f][held] = inner[f][held]
                 continue
-            t = best_threshold(inner[f][tune], y[tune], scorer.metric, scorer.positive)
+            t = best_threshold(inner[f][tune], y[tune], scorer.metric, scorer.positive, scorer.weights_of(tune))
             out[f][held] = shift_threshold(inner[f][held], t, scorer.positive)
     return out
 
@@ -168,6 +173,7 @@ def nested_check(scorer: GoldScorer, majority_correct: np.ndarray, parsimonious:
         (``inner``) without each fold's gold; the anchor (no-gold choice).
     majority_correct : ndarray of shape (n_gold,)
         Majority vote's expected correctness on every gold item (the floor).
+        Means and bounds are weighted by ``scorer.weights`` when set.
     parsimonious : bool
         As in :func:`~weaklab.models._gold_choice.gold_decision`.
     z : float, default=GAIN_Z
@@ -187,13 +193,14 @@ def nested_check(scorer: GoldScorer, majority_correct: np.ndarray, parsimonious:
         held = scorer.folds == f
         if not held.any():
             continue
-        name = _pick_without(scorer, ~held, f, float(majority_correct[~held].mean()), parsimonious, z)
+        name = _pick_without(scorer, ~held, f, weighted_mean(majority_correct[~held], scorer.weights_of(~held)),
+                             parsimonious, z)
         picks.append(name)
         if name is not None:
             out[held] = scorer.scored[name][0][held]
     d = out - reference
-    se = float(d.std(ddof=1)) / np.sqrt(d.size) if d.size > 1 else float("inf")
-    return NestedCheck(float(d.mean()), float(d.mean()) - z * se, tuple(picks))
+    mean = weighted_mean(d, scorer.weights)
+    return NestedCheck(mean, mean - z * weighted_se(d, scorer.weights), tuple(picks))
 
 
 def _pick_without(scorer: GoldScorer, train: np.ndarray, f: int, majority_accuracy: float,
@@ -201,17 +208,19 @@ def _pick_without(scorer: GoldScorer, train: np.ndarray, f: int, majority_accura
     """The candidate :func:`gold_decision` picks on the ``train`` gold items (posteriors made without fold f's)."""
     y, anchor = scorer.y[train], scorer.anchor_share[train]  # type: ignore[index]
     ref = scorer.reference[train]  # type: ignore[index]
+    w = scorer.weights_of(train)
     rows, scored = [], {}
     for name, outer in scorer.shares.items():
         inner = scorer.inner[name]
         share = outer[train] if inner is None else tie_share(inner[f][train])
         correct = share[np.arange(y.size), y]
         d = correct - ref
-        se = float(d.std(ddof=1)) / np.sqrt(d.size) if d.size > 1 else float("inf")
-        rows.append((name, gold_collapse(share, y) or "ok", expected_score(share, y, scorer.metric, scorer.positive),
-                     float(correct.mean()), float(d.mean()), float(d.mean()) - GAIN_Z * se))
-        scored[name] = (correct, float(0.5 * np.abs(share - anchor).sum(axis=1).mean()))
+        gain = weighted_mean(d, w)
+        rows.append((name, gold_collapse(share, y, w) or "ok",
+                     expected_score(share, y, scorer.metric, scorer.positive, w),
+                     weighted_mean(correct, w), gain, gain - GAIN_Z * weighted_se(d, w)))
+        scored[name] = (correct, weighted_mean(0.5 * np.abs(share - anchor).sum(axis=1), w))
     table = pd.DataFrame(rows, columns=["candidate", "status", "score", "accuracy", "gain", "gain_lower"])
     table = table.sort_values("score", ascending=False, kind="stable")
-    _, ok, pick, _ = gold_decision(table, scored, majority_accuracy, z, parsimonious)
+    _, ok, pick, _ = gold_decision(table, scored, majority_accuracy, z, parsimonious, w)
     return None if pick < 0 else str(ok["candidate"].iloc[pick])

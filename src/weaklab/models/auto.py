@@ -74,6 +74,7 @@ from ._auto_select import (
     row_hashes,
     shift_threshold,
     spread,
+    weighted_mean,
 )
 from ._base import LabelModel, StateShapes, gold_sampling_kind, random_gold
 from ._blind_ties import BLIND_MODELS
@@ -342,7 +343,11 @@ class AutoLabelModel(LabelModel):
     them, and clamping a few items can move Dawid-Skene's EM to another
     optimum, e.g. WRENCH SMS with 20 random answers, 83 % -> 36 % test
     accuracy in 1 of 5 draws.) Pass ``"random"`` only when the gold items
-    are a uniform random sample (a held-out dev set, random review).
+    are a uniform random sample (a held-out dev set, random review), or
+    with ``gold_weight``: when some answers were drawn at random beside the
+    strategy's picks, weights exist that make all of them an unbiased
+    sample (:meth:`weaklab.active.ActiveLoop.gold_weights`), and every
+    score is then a weighted one (see :meth:`fit`).
 
     **Gold of both kinds** (``gold_sampling`` an array with ``"random"`` or
     ``"active"`` per item, e.g. a random sample of a data file's gold beside
@@ -425,7 +430,7 @@ class AutoLabelModel(LabelModel):
 
     # ----------------------------------------------------------------- fit
     def fit(self, L: Any, *, n_classes: int | None = None, gold: Any = None, class_balance: Any = None,
-            gold_sampling: str | Sequence[str] | np.ndarray = "random") -> AutoLabelModel:
+            gold_sampling: str | Sequence[str] | np.ndarray = "random", gold_weight: Any = None) -> AutoLabelModel:
         """Choose and fit the label model on the votes ``L`` (see :meth:`LabelModel.fit` for the parameters).
 
         On a :class:`~weaklab.PartitionedLabelMatrix` the choice needs the
@@ -442,13 +447,24 @@ class AutoLabelModel(LabelModel):
         ``fit_sample_`` records what the fit saw and ``reason_`` says it.
         ``predict_proba`` then labels every partition (it is row-wise).
 
+        With ``gold_weight`` (see :meth:`LabelModel.fit`) every score,
+        paired gain and bound on the gold items is a weighted mean (its
+        standard error the weighted one,
+        :func:`~weaklab.models._auto_select.weighted_se`), so the
+        candidates are compared on an unbiased estimate of their accuracy
+        on all items however the gold items were chosen; ``min_gold`` is
+        compared with the weights' effective sample size
+        ``sum(w)^2 / sum(w^2)``, and the ``+gold`` candidates get the
+        weights with the gold.
+
         Returns
         -------
         self
         """
         self.fit_sample_: dict[str, Any] | None = None
         self.sample_rows_: np.ndarray | None = None
-        super().fit(L, n_classes=n_classes, gold=gold, class_balance=class_balance, gold_sampling=gold_sampling)
+        super().fit(L, n_classes=n_classes, gold=gold, class_balance=class_balance, gold_sampling=gold_sampling,
+                    gold_weight=gold_weight)
         return self
 
     def _sample_seed(self) -> int:
@@ -487,6 +503,12 @@ class AutoLabelModel(LabelModel):
             gold = random_gold(gold, gold_sampling)
             n_biased -= int(np.sum(gold >= 0))  # type: ignore[operator]
         n_gold = 0 if gold is None else int(np.sum(gold >= 0))
+        weight = self._fit_gold_weight
+        self._weight_note = ""
+        if weight is not None and gold is not None:
+            n_raw, n_gold = n_gold, effective_size(weight[gold >= 0])
+            self._weight_note = (f"; the {n_raw} gold items weighted by gold_weight (effective sample size "
+                                 f"{n_gold}: the gold counted as {n_gold} items drawn at random)")
         self.candidate_seconds_: dict[str, float] = {}
         self.members_: list[tuple[str, float]] = []
         self.member_models_: list[LabelModel] = []
@@ -503,16 +525,19 @@ class AutoLabelModel(LabelModel):
             self._fit_without_gold(named, L, class_balance, salt, seed, 0, quiet=True)
         known = np.flatnonzero(gold >= 0)  # type: ignore[operator]
         anchor = self._predict_proba(L.select_items(known))  # the no-gold choice: what gold must beat
-        rows, scorer = self._select_with_gold(named, L, gold, class_balance, salt, seed, anchor)  # type: ignore[arg-type]
+        rows, scorer = self._select_with_gold(named, L, gold, class_balance, salt, seed, anchor,  # type: ignore[arg-type]
+                                              weight)
         table = pd.DataFrame(rows, columns=list(_SCORE_COLUMNS))
         table = table.sort_values("score", ascending=False, kind="stable", na_position="last")
         majority = scorer.correct(majority_proba(L, L.select_items(known)))
+        majority_accuracy = weighted_mean(majority, scorer.weights)
         parsimonious = lf_shaped(L)
-        scores, ok, pick, note = gold_decision(table, scorer.scored, float(majority.mean()), None, parsimonious)
+        scores, ok, pick, note = gold_decision(table, scorer.scored, majority_accuracy, None, parsimonious,
+                                               scorer.weights)
         evidence = "" if ok.empty else "corrected for the number of candidates"
         if ok.empty:  # no single candidate clears a bound corrected for all of them: ask the nested question
-            scores, ok, pick, note = gold_decision(table, scorer.scored, float(majority.mean()), GAIN_Z,
-                                                   parsimonious)
+            scores, ok, pick, note = gold_decision(table, scorer.scored, majority_accuracy, GAIN_Z,
+                                                   parsimonious, scorer.weights)
             if ok.empty:
                 self._keep_no_gold_choice(scores, n_gold, "")
                 return
@@ -529,7 +554,8 @@ class AutoLabelModel(LabelModel):
         self.selected_ = str(best["candidate"])
         estimator = dict(named)[self.selected_.removesuffix("+threshold").removesuffix("+gold")]
         refit_gold = gold if best["uses_gold"] else None
-        self.best_model_ = fit_candidate(estimator, L, refit_gold, class_balance, seed, quiet=False)
+        self.best_model_ = fit_candidate(estimator, L, refit_gold, class_balance, seed, quiet=False,
+                                         gold_weight=weight)
         self.threshold_ = None if np.isnan(best["threshold"]) else float(best["threshold"])
         prior = np.asarray(self.best_model_.class_balance_, dtype=np.float64)
         self.class_balance_ = self._adjust(prior[None, :])[0]
@@ -553,18 +579,20 @@ class AutoLabelModel(LabelModel):
         logger.info("AutoLabelModel: %s", self.reason_)
 
     def _select_with_gold(self, named: list[tuple[str, LabelModel]], L: LabelMatrix, gold: np.ndarray,
-                          balance: np.ndarray | None, salt: int, seed: int,
-                          anchor: np.ndarray) -> tuple[list[tuple[Any, ...]], GoldScorer]:
+                          balance: np.ndarray | None, salt: int, seed: int, anchor: np.ndarray,
+                          weight: np.ndarray | None) -> tuple[list[tuple[Any, ...]], GoldScorer]:
         known = np.flatnonzero(gold >= 0)
         y = gold[known]
+        # equal weights are no weights: the plain formulas, to the digit
+        w = None if weight is None or np.ptp(weight[known]) <= 1e-12 * weight[known].max() else weight[known]
         self.criterion_ = "gold"
-        self.metric_, positive = resolve_metric(self.metric, y, L.n_classes)
+        self.metric_, positive = resolve_metric(self.metric, y, L.n_classes, w)
         self.positive_ = positive
         hashes = row_hashes(L, salt)[known]
         with np.errstate(over="ignore"):
             folds = spread(mix(hashes + y.astype(_U64) * _U64(0x2545F491)), self.cv)
         L_gold = L.select_items(known)
-        scorer = GoldScorer(y, folds, self.cv, self.metric_, positive)
+        scorer = GoldScorer(y, folds, self.cv, self.metric_, positive, weights=w)
         scorer.set_anchor(anchor)
         rows: list[tuple[Any, ...]] = []
         for name, est in named:
@@ -572,7 +600,7 @@ class AutoLabelModel(LabelModel):
                 return checked_proba(fit_candidate(e, L, None, balance, seed).predict_proba(L_gold))
 
             def with_gold(e: LabelModel = est) -> tuple[np.ndarray, np.ndarray]:
-                return gold_cv_nested(e, L, gold, folds, self.cv, balance, seed)
+                return gold_cv_nested(e, L, gold, folds, self.cv, balance, seed, weight)
 
             rows += self._gold_rows(name, False, plain, scorer, L.n_classes)
             rows += self._gold_rows(name + "+gold", True, with_gold, scorer, L.n_classes)
@@ -597,7 +625,7 @@ class AutoLabelModel(LabelModel):
             self.candidate_seconds_[name] = time.perf_counter() - t0
         proba, inner = out if isinstance(out, tuple) else (out, None)
         score, std = scorer.score(proba)
-        status = gold_collapse(proba, scorer.y) or "ok"
+        status = gold_collapse(proba, scorer.y, scorer.weights) or "ok"
         rows = [(name, uses_gold, np.nan, score, std, status, scorer.accuracy(proba), *scorer.gain(proba),
                  scorer.remember(name, proba, inner))]
         if k == 2:
@@ -605,7 +633,7 @@ class AutoLabelModel(LabelModel):
             shifted = inner_thresholded(np.broadcast_to(proba, (self.cv, *proba.shape)) if inner is None else inner,
                                         scorer)
             rows.append((name + "+threshold", uses_gold, threshold, score_t, std_t,
-                         gold_collapse(adjusted, scorer.y) or "ok", acc_t, *scorer.gain(adjusted),
+                         gold_collapse(adjusted, scorer.y, scorer.weights) or "ok", acc_t, *scorer.gain(adjusted),
                          scorer.remember(name + "+threshold", adjusted, shifted)))
         return rows
 
@@ -618,6 +646,8 @@ class AutoLabelModel(LabelModel):
         elif self._n_biased and not quiet:
             note = (f" ({n_gold} gold labels drawn at random < min_gold={self.min_gold}; {self._n_biased} more "
                     "chosen by active learning: a biased sample, not used)")
+        if self._weight_note and not quiet:
+            note = f" (gold weighted by gold_weight: effective sample size {n_gold} < min_gold={self.min_gold})"
         out = fit_without_gold(named, L, balance, salt, seed, self.candidate_seconds_, note)
         self.criterion_, self.metric_, self.positive_, self.threshold_ = out.criterion, "gain_over_majority", 1, None
         self.scores_, self.selected_, self.reason_ = out.scores, out.selected, out.reason
@@ -633,9 +663,9 @@ class AutoLabelModel(LabelModel):
         logger.info("AutoLabelModel: %s", self.reason_)
 
     def _biased_note(self) -> str:
-        """What a fit with gold of both kinds says of the gold it left out ("" when none)."""
+        """What a fit with gold of both kinds says of the gold it left out, or of the gold's weights ("" when none)."""
         if not self._n_biased:
-            return ""
+            return self._weight_note
         return f"; {self._n_biased} gold labels chosen by active learning not used (a biased sample)"
 
     def _reason(self, n_gold: int, ok: pd.DataFrame, evidence: str = "") -> str:
@@ -732,6 +762,20 @@ class AutoLabelModel(LabelModel):
                                   else _source_accuracy_of(model.best_model_))
         model._check_loaded()
         return model
+
+
+def effective_size(weights: np.ndarray) -> int:
+    """Kish's effective sample size of weighted items, ``sum(w)^2 / sum(w^2)`` (rounded down; 0 when empty).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> effective_size(np.ones(40)), effective_size(np.r_[np.full(20, 10.0), np.full(20, 0.1)])
+    (40, 20)
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    square = float(np.sum(w * w))
+    return int(np.floor(float(w.sum()) ** 2 / square + 1e-9)) if square > 0 else 0
 
 
 def _nest(state: dict[str, Any], prefix: str, model: LabelModel) -> None:

@@ -68,7 +68,8 @@ class MajorityVote(LabelModel):
         """The class balance from the number of votes for each class, ``(k,)``."""
         counts = np.asarray(class_votes, dtype=np.float64)
         k = counts.shape[0]
-        self.class_balance_ = known_class_balance(class_balance, gold, (counts + 1.0) / (counts.sum() + k))
+        self.class_balance_ = known_class_balance(class_balance, gold, (counts + 1.0) / (counts.sum() + k),
+                                                  self._fit_gold_weight)
 
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
         counts = L.class_counts().astype(np.float64)

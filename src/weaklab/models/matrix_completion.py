@@ -349,7 +349,7 @@ class MatrixCompletion(ConfusionLabelModel):
         groups = source_groups(pairs, m)
         mask = loss_mask(m, k, groups)
         eps = self.mu_eps if self.mu_eps is not None else min(0.01, 10.0 ** -np.ceil(np.log10(max(n, 2))))
-        prior, fixed = _initial_prior(class_balance, gold, k, self.class_balance_method)
+        prior, fixed = _initial_prior(class_balance, gold, k, self.class_balance_method, self._fit_gold_weight)
 
         def solve(balance: np.ndarray) -> np.ndarray:
             mu = fit_mu(obs, mask, balance, prec_init=self.prec_init, l2=self.l2, eps=eps,
@@ -359,7 +359,8 @@ class MatrixCompletion(ConfusionLabelModel):
         with small_blas():
             mu = solve(prior)
             for _ in range(0 if fixed else self.balance_iter):
-                prior = known_class_balance(None, gold, mean_posterior(_as_tensor(mu), prior, groups))
+                prior = known_class_balance(None, gold, mean_posterior(_as_tensor(mu), prior, groups),
+                                            self._fit_gold_weight)
                 mu = solve(prior)
         self.mu_ = _as_tensor(mu)
         self.class_balance_ = prior
@@ -443,9 +444,9 @@ def _floored_balance(balance: np.ndarray) -> np.ndarray:
 
 
 def _initial_prior(class_balance: np.ndarray | None, gold: np.ndarray | None, k: int,
-                   method: str) -> tuple[np.ndarray, bool]:
+                   method: str, gold_weight: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
     """Class balance to start from (uniform, updated with the gold counts), and whether it stays fixed."""
     if class_balance is not None:
         return class_balance, True
-    return known_class_balance(None, gold, np.full(k, 1.0 / k)), method == "uniform"
+    return known_class_balance(None, gold, np.full(k, 1.0 / k), gold_weight), method == "uniform"
 

@@ -372,7 +372,8 @@ class Triplet(ConfusionLabelModel):
             signs = resolve_signs(np.where(valid, M, np.nan), magnitude, coverage)
         z = np.clip(signs * magnitude, -1.0 / (k - 1) + _Z_MARGIN, 1.0 - _Z_MARGIN)
         alpha = (1.0 + (k - 1) * z) / k
-        prior = _choose_balance(shares, coverage, alpha, gold, class_balance, self.class_balance_method)
+        prior = _choose_balance(shares, coverage, alpha, gold, class_balance, self.class_balance_method,
+                                self._fit_gold_weight)
         if self.confusion == "marginal":
             self.confusion_ = marginal_confusion(alpha, shares, prior)
         else:
@@ -387,9 +388,10 @@ def _nanmedian_or(values: np.ndarray, default: float) -> float:
 
 
 def _choose_balance(shares: np.ndarray, coverage: np.ndarray, alpha: np.ndarray, gold: np.ndarray | None,
-                    class_balance: np.ndarray | None, method: str) -> np.ndarray:
+                    class_balance: np.ndarray | None, method: str,
+                    gold_weight: np.ndarray | None = None) -> np.ndarray:
     k = shares.shape[1]
     if class_balance is not None:
         return class_balance
     base = estimate_balance(shares, coverage, alpha) if method == "model" else np.full(k, 1.0 / k)
-    return known_class_balance(None, gold, base)
+    return known_class_balance(None, gold, base, gold_weight)

@@ -87,7 +87,7 @@ class Wawa(LabelModel):
             has = totals[:, 0] > 0
             mean = (scores[has] / totals[has]).sum(axis=0)
             base = (mean + 1.0) / (has.sum() + k)
-        self.class_balance_ = known_class_balance(class_balance, gold, base)
+        self.class_balance_ = known_class_balance(class_balance, gold, base, self._fit_gold_weight)
 
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:
         scores = weighted_vote_counts(L, self.source_weight_)

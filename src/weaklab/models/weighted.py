@@ -221,7 +221,8 @@ class WeightedMajorityVote(LabelModel):
                      class_balance: np.ndarray | None) -> None:
         votes = np.asarray(class_votes, dtype=np.float64)
         k = votes.shape[0]
-        self.class_balance_ = known_class_balance(class_balance, gold, (votes + 1.0) / (votes.sum() + k))
+        self.class_balance_ = known_class_balance(class_balance, gold, (votes + 1.0) / (votes.sum() + k),
+                                                  self._fit_gold_weight)
 
     def _given_weights(self, L: LabelMatrix | PartitionedLabelMatrix) -> np.ndarray:
         name = f"{type(self).__name__}(weights=...)"
