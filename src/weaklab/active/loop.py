@@ -128,6 +128,16 @@ class ActiveLoop(AnswerRecords):
         until then the strategy's picks reach neither model well. Set it to the
         label model's ``min_gold``; 0 lets the strategy choose from the first
         round.
+    label_model_gold : {"weighted", "random_draws"}, default="weighted"
+        What :meth:`label_model_gold_params` gives a label model's ``fit``
+        when a strategy chose the answers. ``"weighted"``: every answer as
+        gold, with :meth:`gold_weights` as ``gold_weight`` (the weighted
+        answers are an unbiased sample of the pool, so a label model can
+        score and calibrate itself on all of them, the strategy's hard picks
+        included). ``"random_draws"``: only the answers that form a uniform
+        random sample (:meth:`representative_gold`, unweighted): they come
+        from the items the earlier picks left, so they over-represent easy
+        items (the behaviour before weights).
     allow_partial : bool, default=False
         When a round asks for more items than remain (neither answered nor
         pending), return what remains instead of raising.
@@ -173,6 +183,7 @@ class ActiveLoop(AnswerRecords):
         explore: float = 0.2,
         sampling: str = "top",
         warm_start: int = 20,
+        label_model_gold: str = "weighted",
         allow_partial: bool = False,
         strategy_params: Mapping[str, Any] | None = None,
         random_state: Any = None,
@@ -188,6 +199,7 @@ class ActiveLoop(AnswerRecords):
         self.explore = check_float("explore", explore, low=0.0, high=1.0)
         self.sampling = check_choice("sampling", sampling, ("top", "stochastic"))
         self.warm_start = check_int("warm_start", warm_start, low=0)
+        self.label_model_gold = check_choice("label_model_gold", label_model_gold, ("weighted", "random_draws"))
         self.allow_partial = check_bool("allow_partial", allow_partial)
         if strategy_params is not None and not isinstance(strategy_params, Mapping):
             raise fail("strategy_params", "a mapping of keyword parameters", strategy_params)
@@ -227,6 +239,42 @@ class ActiveLoop(AnswerRecords):
         """
         uniform = self.strategy == "random" and not self.diversity
         return "random" if uniform else "active"
+
+    def label_model_gold_params(self) -> dict[str, Any]:
+        """The answers as keyword arguments of a label model's ``fit(L, **params)``.
+
+        With the ``"random"`` strategy (no diversity) every answer,
+        ``gold_sampling="random"``. Otherwise, per ``label_model_gold``:
+        every answer with ``gold_weight=`` :meth:`gold_weights`
+        (``"weighted"``), or :meth:`representative_gold` (``"random_draws"``),
+        with ``gold_sampling="random"``; before any answer can stand for the
+        pool (no random draw yet), every answer with ``gold_sampling="active"``.
+
+        Returns
+        -------
+        dict
+            ``gold``, ``gold_sampling`` and, when weighted, ``gold_weight``.
+
+        Examples
+        --------
+        >>> loop = ActiveLoop("entropy", budget_per_round=2, warm_start=1, explore=0.0, random_state=0)
+        >>> items = loop.select(proba=[[0.5, 0.5], [0.9, 0.1], [0.6, 0.4], [0.7, 0.3]])
+        >>> params = loop.incorporate(items, [1, 0]).label_model_gold_params()
+        >>> sorted(params), params["gold_sampling"]
+        (['gold', 'gold_sampling', 'gold_weight'], 'random')
+        """
+        gold = self.gold()
+        if self.gold_sampling == "random":
+            return {"gold": gold, "gold_sampling": "random"}
+        if self.label_model_gold == "weighted":
+            weights = self.gold_weights()
+            if weights.sum() > 0:
+                return {"gold": gold, "gold_sampling": "random", "gold_weight": weights}
+        else:
+            representative = self.representative_gold()
+            if (representative >= 0).any():
+                return {"gold": representative, "gold_sampling": "random"}
+        return {"gold": gold, "gold_sampling": "active"}
 
     def training_targets(self, label_proba: Any, *, exclude: Any = None, X: Any = None,
                          end_model: Any = None) -> tuple[np.ndarray, np.ndarray]:

@@ -93,6 +93,76 @@ class AnswerRecords:
             return lure_weights(prob, left, self._require_items())
         return np.array([1.0 if a.at_random else 0.0 for a in self._records])
 
+    def gold_weights(self) -> np.ndarray:
+        """How many pool items each answer stands for, as a per-item vector for ``fit(..., gold_weight=...)``.
+
+        With these weights *every* answer, the strategy's picks included, is
+        evidence about the whole pool: for any per-item quantity ``f``
+        (e.g. "the label model is right"), ``sum(w f)`` over the answered
+        items is an unbiased estimate of its sum over the pool, and the
+        weights sum to the pool size.
+
+        * When every answer has a draw probability (``sampling="stochastic"``,
+          the ``"random"`` strategy), the LURE weights of
+          :meth:`answer_weights`, scaled to sum to the pool size.
+        * With ``sampling="top"``, round ``r`` draws ``d_r`` items uniformly
+          from the ``F_r`` items then free and the strategy picks the rest
+          from what is left. Estimate ``k`` of the pool total -- the answers
+          of the rounds before ``k`` counted once each (they are observed,
+          whatever chose them), plus ``F_k / d_k`` times the total of round
+          ``k``'s draws (a uniform sample of everything else) -- is unbiased
+          given the past, and so is their mixture with weights
+          ``lambda_k = d_k / sum(d)`` (fixed by the budgets, not the
+          answers). Per answer: a pick of round ``r`` weighs
+          ``sum_{k > r} lambda_k`` (it stands for itself in the estimates
+          made after it was answered), a draw of round ``r`` that plus
+          ``lambda_r F_r / d_r``. Picks of the last round with draws weigh 0:
+          that round's draws stand for them.
+
+        Without any random draw (``warm_start=0``, ``explore=0``) every
+        weight is 0. Answers to items still pending when a later round drew
+        are not counted by that round's estimate (a small bias; answer a
+        round before selecting the next).
+
+        Returns
+        -------
+        ndarray of shape (n_items_,)
+            Non-negative, 0 for unanswered items.
+
+        Examples
+        --------
+        >>> from weaklab.active import ActiveLoop
+        >>> loop = ActiveLoop("entropy", budget_per_round=2, warm_start=1, explore=0.0, random_state=0)
+        >>> items = loop.select(proba=[[0.5, 0.5], [0.9, 0.1], [0.6, 0.4], [0.7, 0.3]])
+        >>> w = loop.incorporate(items, [1, 0]).gold_weights()  # one draw from 4 items, one pick
+        >>> float(w.sum()), sorted(w[items].tolist())
+        (4.0, [0.0, 4.0])
+        """
+        n = self._require_items()
+        out = np.zeros(n)
+        if not self._records:
+            return out
+        items = self.answered_
+        prob = np.array([a.probability for a in self._records], dtype=np.float64)
+        if np.all(np.isfinite(prob)):
+            w = self.answer_weights()
+            out[items] = w * (n / w.sum()) if w.sum() > 0 else w
+            return out
+        rounds = np.array([a.round for a in self._records], dtype=np.int64)
+        left = np.array([a.pool_left for a in self._records], dtype=np.float64)
+        drawn = np.array([a.at_random for a in self._records]) & (left > 0)
+        draw_rounds = np.unique(rounds[drawn])
+        count = np.array([np.sum(drawn & (rounds == r)) for r in draw_rounds], dtype=np.float64)
+        free = np.array([left[drawn & (rounds == r)].max() for r in draw_rounds])
+        if count.size == 0:
+            return out
+        lam = count / count.sum()
+        later = np.array([lam[draw_rounds > r].sum() for r in rounds])
+        share = dict(zip(draw_rounds.tolist(), (lam * free / count).tolist(), strict=True))
+        w = later + np.where(drawn, [share.get(int(r), 0.0) for r in rounds], 0.0)
+        out[items] = w
+        return out
+
     def representative_gold(self) -> np.ndarray:
         """Answers that form an (approximately) uniform random sample of the pool, as a gold vector.
 

@@ -121,14 +121,16 @@ def simulate(
     """Run ``loop`` against an oracle: fit, score, select, ask, incorporate; return the learning curve.
 
     Each round (and once before the first, round 0): the label model is
-    fitted on ``L`` with the answers so far as gold. With the ``"random"``
-    strategy that is every answer, ``fit(L, gold=..., gold_sampling="random")``;
-    with another strategy, the answers that form a random sample of the pool
-    (:meth:`ActiveLoop.representative_gold`: the random draws, and with
-    ``sampling="stochastic"`` importance-resampled strategy answers) with
-    ``gold_sampling="random"``, or, before there are any, every answer with
-    ``gold_sampling="active"`` (the strategy's picks are a biased sample: the
-    label model must not score or calibrate itself on them). Its soft labels, with answered rows replaced by the
+    fitted on ``L`` with the answers so far as gold,
+    ``fit(L, **loop.label_model_gold_params())``. With the ``"random"``
+    strategy that is every answer, ``gold_sampling="random"``; with another
+    strategy every answer weighted by :meth:`ActiveLoop.gold_weights` (the
+    strategy's picks alone are a biased sample; weighted, all the answers
+    are an unbiased one), or with ``label_model_gold="random_draws"`` (and
+    for a label model whose ``fit`` takes no ``gold_weight``) the answers
+    that form a random sample of the pool
+    (:meth:`ActiveLoop.representative_gold`); before any random draw, every
+    answer with ``gold_sampling="active"``. Its soft labels, with answered rows replaced by the
     answers and items no source voted on left out unless answered (see
     ``train_uncovered``), train the end model (``fit(X, targets,
     sample_weight=...)``, see :meth:`ActiveLoop.training_targets`, which
@@ -240,12 +242,13 @@ def _fit_round(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Fit both models on the answers so far; soft labels, pool probabilities and the round's numbers."""
     lm = clone(label_model)
-    if not _takes_gold_sampling(lm):  # a label model of another library following the older contract
+    if not _takes(lm, "gold_sampling"):  # a label model of another library following the older contract
         lm.fit(L, gold=loop.gold())
-    elif loop.gold_sampling == "active" and (loop.representative_gold() >= 0).any():
-        lm.fit(L, gold=loop.representative_gold(), gold_sampling="random")
     else:
-        lm.fit(L, gold=loop.gold(), gold_sampling=loop.gold_sampling)
+        params = loop.label_model_gold_params()
+        if "gold_weight" in params and not _takes(lm, "gold_weight"):  # a model without per-item gold weights
+            params = {"gold": loop.representative_gold(), "gold_sampling": "random"}
+        lm.fit(L, **params)
     label_proba = np.asarray(lm.predict_proba(L), dtype=np.float64)
     targets, weights = loop.training_targets(label_proba, exclude=uncovered, X=X, end_model=end_model)
     em = clone(end_model).fit(X, targets, sample_weight=weights)
@@ -259,8 +262,9 @@ def _fit_round(
     }
 
 
-def _takes_gold_sampling(model: Any) -> bool:
+def _takes(model: Any, parameter: str) -> bool:
+    """Whether ``model.fit`` has a parameter named ``parameter``."""
     try:
-        return "gold_sampling" in inspect.signature(model.fit).parameters
+        return parameter in inspect.signature(model.fit).parameters
     except (TypeError, ValueError):
         return False

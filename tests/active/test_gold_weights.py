@@ -1,0 +1,101 @@
+"""ActiveLoop.gold_weights: with them every answer, the strategy's hard picks included, is evidence about the pool.
+
+A top-k strategy asks about the items the models get wrong; the loop's random draws come from the items those picks
+left. Unweighted, the draws over-represent easy items and all answers over-represent hard ones; weighted, the
+answers estimate any pool total without bias.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from weaklab import ValidationError
+from weaklab.active import ActiveLoop
+
+N_ITEMS, N_HARD = 300, 90
+
+
+def _pool(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """End-model probabilities (hard items near 0.5: entropy asks them first) and whether an item is easy."""
+    rng = np.random.default_rng(seed)
+    easy = np.ones(N_ITEMS, dtype=bool)
+    easy[rng.choice(N_ITEMS, N_HARD, replace=False)] = False
+    p = np.where(easy, 0.9, 0.5 + rng.uniform(0.0, 0.05, N_ITEMS))
+    return np.c_[p, 1.0 - p], easy
+
+
+def _run(seed: int, rounds: int = 5, **params) -> tuple[ActiveLoop, np.ndarray]:
+    proba, easy = _pool(seed)
+    loop = ActiveLoop("entropy", budget_per_round=20, warm_start=10, random_state=seed, **params)
+    for _ in range(rounds):
+        items = loop.select(proba=proba)
+        loop.incorporate(items, np.zeros(items.size, dtype=int))
+    return loop, easy
+
+
+def test_weighted_answers_estimate_the_pool_share_the_unweighted_do_not():
+    """Mean over 150 loops of the weighted share of easy items among the answers = the pool's share (0.7)."""
+    weighted, draws, answers = [], [], []
+    for seed in range(150):
+        loop, easy = _run(seed)
+        w = loop.gold_weights()
+        weighted.append(float(w @ easy / w.sum()))
+        drawn = loop.gold(at_random_only=True) >= 0
+        draws.append(float(easy[drawn].mean()))
+        answers.append(float(easy[loop.answered_].mean()))
+    truth = 1.0 - N_HARD / N_ITEMS
+    assert abs(np.mean(weighted) - truth) < 0.015
+    assert np.mean(draws) > truth + 0.05  # the draws come from what the hard picks left
+    assert np.mean(answers) < truth - 0.2  # the picks are the hard items
+
+
+def test_weights_sum_to_the_pool_and_vanish_off_the_answers():
+    loop, _ = _run(0)
+    w = loop.gold_weights()
+    assert w.sum() == pytest.approx(N_ITEMS)
+    assert np.all(w[loop.gold() < 0] == 0)
+    assert np.all(w >= 0)
+
+
+def test_stochastic_sampling_uses_the_draw_probabilities():
+    """With sampling="stochastic" every answer has a probability: LURE weights scaled to the pool size."""
+    loop, _ = _run(0, sampling="stochastic")
+    w = loop.gold_weights()
+    expected = loop.answer_weights() * N_ITEMS / loop.answer_weights().sum()
+    np.testing.assert_allclose(w[loop.answered_], expected)
+
+
+def test_label_model_gold_params_weighted_and_random_draws():
+    loop, _ = _run(0, rounds=2)
+    weighted = loop.label_model_gold_params()
+    assert weighted["gold_sampling"] == "random"
+    np.testing.assert_array_equal(weighted["gold"], loop.gold())
+    np.testing.assert_array_equal(weighted["gold_weight"], loop.gold_weights())
+    old, _ = _run(0, rounds=2, label_model_gold="random_draws")
+    draws = old.label_model_gold_params()
+    assert set(draws) == {"gold", "gold_sampling"}
+    np.testing.assert_array_equal(draws["gold"], old.representative_gold())
+
+
+def test_random_strategy_passes_every_answer_unweighted():
+    proba, _ = _pool(0)
+    loop = ActiveLoop("random", budget_per_round=20, random_state=0)
+    items = loop.select(proba=proba)
+    params = loop.incorporate(items, np.zeros(20, dtype=int)).label_model_gold_params()
+    assert set(params) == {"gold", "gold_sampling"} and params["gold_sampling"] == "random"
+
+
+def test_no_random_draw_means_no_weight():
+    """Without warm start or explore share, nothing stands for the pool: the answers go as active gold."""
+    proba, _ = _pool(0)
+    loop = ActiveLoop("entropy", budget_per_round=20, warm_start=0, explore=0.0, random_state=0)
+    items = loop.select(proba=proba)
+    loop.incorporate(items, np.zeros(20, dtype=int))
+    assert loop.gold_weights().sum() == 0
+    assert loop.label_model_gold_params()["gold_sampling"] == "active"
+
+
+def test_label_model_gold_is_validated():
+    with pytest.raises(ValidationError, match="label_model_gold: expected one of 'weighted', 'random_draws'"):
+        ActiveLoop(label_model_gold="all")
