@@ -45,7 +45,8 @@ def _table(n: int = 360, seed: int = 0) -> pd.DataFrame:
     verdict = np.where(part == "check", np.array(["ok", "worn", "broken"])[state], "")
     return pd.DataFrame({"unit": [f"u{i:04d}" for i in range(n)], "temp_c": temp.round(2),
                          "vibration": vibration.round(3), "hours": hours.round(0),
-                         "site": rng.choice(["north", "south"], n), "verdict": verdict, "part": part})
+                         "site": rng.choice(["north", "south"], n), "note": [f"seen by {i % 97}" for i in range(n)],
+                         "verdict": verdict, "part": part})
 
 
 def _project(root: Path, params: str = "max_iter = 20, min_samples_leaf = 5", extra: str = "") -> Path:
@@ -87,10 +88,12 @@ def _end_model_record(root: Path, run_id: int = 1) -> tuple[dict, dict]:
 
 
 def test_train_reads_every_numeric_column_but_the_projects_own_and_is_measured_on_dev(trained):
-    """Default columns: the numeric ones except id, gold and split (the text column 'site' is left out and named);
-    the end model is measured (accuracy, ECE, reliability per slice) and recorded as numeric arrays only."""
+    """Default columns: the numeric ones and the few-category 'site' except id, gold and split (the free-text column
+    'note' is left out and named, with why); the end model is measured (accuracy, ECE, reliability per slice) and
+    recorded as numeric arrays only."""
     metrics, state = _end_model_record(trained)
-    assert metrics["columns"] == ["temp_c", "vibration", "hours"] and metrics["skipped_columns"] == ["site"]
+    assert metrics["columns"] == ["temp_c", "vibration", "hours", "site"] and metrics["skipped_columns"] == ["note"]
+    assert metrics["categories"] == {"site": 2} and "97 distinct values" in metrics["skipped_why"]["note"]
     assert metrics["estimator"] == "hist_gradient_boosting" and metrics["n_dev"] == 72
     assert 0.0 <= metrics["accuracy"] <= 1.0 and 0.0 <= metrics["ece"] <= 1.0 and "recipe" in metrics
     with Project(trained).open_store(read_only=True) as store:
@@ -179,10 +182,12 @@ def test_logistic_regression_with_chosen_columns_on_two_classes(tmp_path):
 @pytest.mark.parametrize(("params", "extra", "message"), [
     ('columns = ["temp_c", "pressure"]', "", r"end_model\.params\.columns: expected columns of machines\.csv, "
                                              r"got no column 'pressure'"),
-    ('columns = ["temp_c", "site"]', "", r"expected numeric columns, got 'site', which holds 'north'"),
+    ('columns = ["temp_c", "note"]', "", r"expected numeric columns or columns of at most 20 categories "
+                                         r"\(max_categories\), got 'note', text or ids: 97 distinct values"),
+    ('columns = ["temp_c", "site"], max_categories = 1', "", r"got 'site', text or ids: 2 distinct values"),
     ('columns = ["temp_c", "verdict"]', "", r"got 'verdict', the project's \[data\]\.gold_column"),
-    ('exclude = ["temp_c", "vibration", "hours"]', "", r"expected at least one numeric column of machines\.csv.*"
-                                                       r"not numeric or empty: \['site'\]"),
+    ('exclude = ["temp_c", "vibration", "hours", "site"]', "", r"expected at least one numeric or category column "
+                                                               r"of machines\.csv.*not read: 'note', text or ids"),
     ('exclude = ["humidity"]', "", r"end_model\.params\.exclude: expected columns of machines\.csv, got no column "
                                    r"'humidity'"),
     ("C = 2.0", "", r"end_model\.params\.C: expected a parameter of the hist_gradient_boosting estimator.*"
@@ -245,10 +250,12 @@ def _tampered(state: dict, change) -> dict:
      "children after it"),  # a loop: the walk would never reach a leaf
     (lambda s: s["arrays"]["tree/right"].__setitem__(int(np.flatnonzero(~s["arrays"]["tree/is_leaf"])[0]), 10**6),
      "children after it"),
-    (lambda s: s.update(columns=s["columns"][:-1]), "values in 'column/median'"),
+    (lambda s: s.update(columns=s["columns"][1:]), "values in 'column/median'"),
+    (lambda s: s.update(categories={"site": ["north", "north"]}), "distinct strings"),
     (lambda s: s["arrays"].update(baseline=s["arrays"]["baseline"][:1]), "values in 'baseline'"),
     (lambda s: s["arrays"].update(classes=np.array([0, 5, 1])), "distinct classes"),
-], ids=["missing-array", "looping-tree", "child-outside-tree", "columns-vs-stats", "baseline-size", "classes"])
+], ids=["missing-array", "looping-tree", "child-outside-tree", "columns-vs-stats", "categories", "baseline-size",
+        "classes"])
 def test_a_damaged_recorded_state_is_refused_on_load_naming_the_part(trained, change, message):
     """A recorded tabular state that is incomplete or inconsistent (a missing array, a tree whose walk loops or
     leaves it, arrays of the wrong size) is a ValidationError on load, not a KeyError, an IndexError or a hang."""
@@ -324,12 +331,13 @@ def test_an_empty_column_and_one_holding_infinity_are_left_out_of_the_default_an
     and named under skipped_columns; the run trains on the others."""
     root = _with_empty_and_infinite(_project(tmp_path / "gaps"))
     metrics = Project(root).run("train").metrics["end_model"]
-    assert metrics["columns"] == ["temp_c", "vibration", "hours"]
-    assert metrics["skipped_columns"] == ["site", "humidity", "load"]
+    assert metrics["columns"] == ["temp_c", "vibration", "hours", "site"]
+    assert metrics["skipped_columns"] == ["note", "humidity", "load"]
+    assert metrics["skipped_why"]["humidity"] == "empty: no value" and "inf" in metrics["skipped_why"]["load"]
 
 
-@pytest.mark.parametrize(("column", "message"), [("humidity", r"got 'humidity', whose every cell is empty"),
-                                                 ("load", r"got 'load', which holds inf")])
+@pytest.mark.parametrize(("column", "message"), [("humidity", r"got 'humidity', empty: no value"),
+                                                 ("load", r"got 'load', holds inf")])
 def test_naming_an_empty_or_infinite_column_is_an_error_before_any_work(tmp_path, column, message):
     """columns = [...] naming an empty column or one holding inf is a ValidationError naming it."""
     root = _with_empty_and_infinite(_project(tmp_path / "named", f'columns = ["temp_c", "{column}"]'))
@@ -348,13 +356,13 @@ def test_predict_with_infinity_in_a_column_names_the_column(trained, tmp_path):
 
 def test_weaklab_train_names_the_columns_read_and_those_left_out(tmp_path, monkeypatch):
     """`weaklab train` says which columns the tabular end model read and which its default rule left out (here the
-    text column 'site'), so no column is dropped without a word."""
+    free-text column 'note', with why), so no column is dropped without a word."""
     root = _project(tmp_path / "said")
     monkeypatch.chdir(root)
     out = CliRunner().invoke(main, ["train"])
     assert out.exit_code == 0, out.output
-    assert "end model columns: temp_c, vibration, hours" in out.output
-    assert "left out of the end model: 'site'" in out.output
+    assert "end model columns: temp_c, vibration, hours, site (2 categories, one-hot)" in out.output
+    assert "left out of the end model: 'note' (text or ids: 97 distinct values" in out.output
 
 
 def test_a_column_with_values_only_on_dev_rows_is_an_error_naming_it(tmp_path):

@@ -53,3 +53,7 @@ def predict(data: Path, output: Path, run_id: int | None, raw: bool, store_path:
     how = f"raw probabilities, not calibrated: {note}" if note else f"{frame.attrs.get('calibration')} probabilities"
     click.echo(f"Wrote {len(frame)} prediction(s) of run {run}'s end model ({frame.attrs.get('end_model')}, "
                f"{how}) to {output} ({shown})")
+    unseen = frame.attrs.get("unseen_categories") or {}
+    if unseen:
+        told = ", ".join(f"{n} in {column!r}" for column, n in unseen.items())
+        click.echo(f"Categories the end model never saw (read as none of the column's categories): {told}")

@@ -559,21 +559,27 @@ def column_lines(end_model: dict[str, Any]) -> list[str]:
 
     Examples
     --------
-    >>> column_lines({"columns": ["temp", "load"], "skipped_columns": ["site"]})  # doctest: +NORMALIZE_WHITESPACE
-    ['end model columns: temp, load',
-     "[yellow]left out of the end model: 'site'[/] (not all finite numbers, or empty; name a column in
-     end_model.params.columns once its values are numbers, or list it in exclude)"]
+    >>> column_lines({"columns": ["temp", "site"], "categories": {"site": 2}, "skipped_columns": ["note"],
+    ...               "skipped_why": {"note": "text or ids: 90 distinct values"}})  # doctest: +NORMALIZE_WHITESPACE
+    ['end model columns: temp, site (2 categories, one-hot)',
+     "[yellow]left out of the end model: 'note' (text or ids: 90 distinct values)[/] (name a column in
+     end_model.params.columns once its values are numbers or few categories, or list it in exclude)"]
     >>> column_lines({"name": "tfidf_logreg"})
     []
     """
     if not end_model.get("columns"):
         return []
-    lines = [escape(f"end model columns: {', '.join(map(str, end_model['columns']))}")]
+    categories = end_model.get("categories") or {}
+    shown = [f"{c} ({categories[c]} categories, one-hot)" if c in categories else str(c)
+             for c in end_model["columns"]]
+    lines = [escape(f"end model columns: {', '.join(shown)}")]
     skipped = end_model.get("skipped_columns") or []
+    why = end_model.get("skipped_why") or {}
     if skipped:
-        lines.append(f"[yellow]left out of the end model: {escape(', '.join(map(repr, skipped)))}[/] (not all "
-                     "finite numbers, or empty; name a column in end_model.params.columns once its values are "
-                     "numbers, or list it in exclude)")
+        told = ", ".join(f"{c!r} ({why[c]})" if c in why else repr(c) for c in skipped)
+        lines.append(f"[yellow]left out of the end model: {escape(told)}[/] (name a column in "
+                     "end_model.params.columns once its values are numbers or few categories, or list it in "
+                     "exclude)")
     return lines
 
 

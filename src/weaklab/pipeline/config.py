@@ -65,12 +65,13 @@ Every table and key is optional except ``[data].path`` and the sources: ``[lfs].
 
     [end_model]
     name = "tfidf_logreg"              # tfidf_logreg (reads text_field) | cnn (image projects: a small CNN
-    params = { C = 4.0 }               # on the pictures, with class activation maps) | tabular (numeric
+    params = { C = 4.0 }               # on the pictures, with class activation maps) | tabular (a table's
                                        # columns, below) | none
-    # name = "tabular"                 # table projects: a classifier on the data file's numeric columns
+    # name = "tabular"                 # table projects: a classifier on the data file's columns
     # params = { estimator = "hist_gradient_boosting", exclude = ["age"] }
-                                       # columns: the feature columns (default: every numeric column but
-                                       # [data]'s id, gold, split, text and image columns and `exclude`);
+                                       # columns: the feature columns (default: every numeric column, and
+                                       # every column of at most max_categories (20) categories, one-hot,
+                                       # but [data]'s id, gold, split, text and image columns and `exclude`);
                                        # estimator: hist_gradient_boosting (default: missing values allowed,
                                        # no scaling; max_iter, learning_rate, max_leaf_nodes,
                                        # min_samples_leaf, l2_regularization) | logistic_regression (C,
@@ -407,6 +408,8 @@ TABULAR_PARAMS: dict[str, tuple[str, Any]] = {
                 lambda v: _names(v) and len(v) > 0),
     "exclude": ("a list of unique column names (numeric columns the end model leaves out)", _names),
     "estimator": (f"one of {list(TABULAR_ESTIMATORS)}", lambda v: v in TABULAR_ESTIMATORS),
+    "max_categories": ("an integer >= 0 (the most distinct values of a non-numeric column encoded as categories; "
+                       "0 leaves every non-numeric column out)", lambda v: _is_int(v, 0)),
     "max_iter": ("an integer >= 1 (boosting rounds, or the solver's iterations for logistic_regression)",
                  lambda v: _is_int(v, 1)),
     "learning_rate": ("a number > 0", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0),
@@ -499,8 +502,9 @@ def _check_tabular(file: Path, out: dict[str, dict[str, Any]]) -> None:
     for other, keys in TABULAR_ESTIMATORS.items():
         for key in keys:
             if other != estimator and key in params:
+                common = ["columns", "exclude", "estimator", "max_categories", "max_iter"]
                 raise _bad(file, f"end_model.params.{key}", f"a parameter of the {estimator} estimator (one of "
-                           f"{['columns', 'exclude', 'estimator', 'max_iter', *TABULAR_ESTIMATORS[estimator]]})",
+                           f"{[*common, *TABULAR_ESTIMATORS[estimator]]})",
                            f"{key!r}, a parameter of {other} (set estimator = {other!r} to use it)")
     if "columns" in params and "exclude" in params:
         raise _bad(file, "end_model.params.exclude", "either columns (the columns to read) or exclude (the "

@@ -28,6 +28,7 @@ from .dask_train import DASK_END_MODEL
 from .end_model_state import PartitionedEndModel, TextEndModel
 from .loading import load_lfs
 from .runs import dataset_meta, dataset_text_field, run_dataset
+from .tabular_encoding import unseen_categories
 from .tabular_state import TabularEndModel
 from .training import end_model_texts
 
@@ -73,7 +74,9 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
         unless ``calibrated=False``). ``attrs["calibration"]`` says which;
         when calibrated ones were asked for but the run stored no calibrator
         (trained before weaklab calibrated end models, or with too few dev
-        items with gold), they are raw and ``attrs["calibration_note"]`` says why.
+        items with gold), they are raw and ``attrs["calibration_note"]`` says why. For a tabular
+        end model, ``attrs["unseen_categories"]`` counts per category column the rows holding a
+        category the model never saw (read as none of its categories).
 
     Raises
     ------
@@ -118,6 +121,8 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     for j, name in enumerate(names):
         out[f"p_{name}"] = proba[:, j]
     out.attrs["end_model"] = record
+    if isinstance(model, TabularEndModel):
+        out.attrs["unseen_categories"] = unseen_categories(data, model.categories)
     out.attrs["calibration"] = ("calibrated" if calibrated and model.state.get("calibrator") else "raw")
     if calibrated and not model.state.get("calibrator"):  # asked for calibrated ones; the run stored no calibrator
         found = run_calibration(store, run_id)

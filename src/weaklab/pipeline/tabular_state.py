@@ -1,10 +1,12 @@
 """The tabular end model of a project as a state: JSON and arrays, never pickle.
 
 A table project's end model (``[end_model] name = "tabular"``, see
-:mod:`weaklab.pipeline.tabular_model`) reads numeric columns. Its state keeps
-the column names, the statistics that turn a column into a model input (the
-median that fills a missing value, the mean and scale that standardise it)
-and the fitted classifier as plain arrays:
+:mod:`weaklab.pipeline.tabular_model`) reads numeric and category columns
+(:mod:`weaklab.pipeline.tabular_encoding`: categories one-hot). Its state
+keeps the column names, each category column's categories (a list of
+strings, ``"categories"``), the statistics that turn an input into a model
+input (the median that fills a missing value, the mean and scale that
+standardise it) and the fitted classifier as plain arrays:
 
 * logistic regression: coefficients, intercepts and classes;
 * histogram gradient boosting: every tree's nodes as flat arrays (feature,
@@ -21,7 +23,7 @@ damaged record is a ValidationError naming the part, never a hang.
 Design: scikit-learn's own persistence is pickle (or skops, which is not a
 dependency), so the trees are copied out once, at train time, from the
 fitted model's predictors; the copy is checked to be numeric-only (no
-categorical splits: the model is given numeric columns only).
+categorical splits: category columns reach the model one-hot, as 0/1 inputs).
 """
 
 from __future__ import annotations
@@ -37,78 +39,20 @@ from sklearn.linear_model import LogisticRegression
 
 from .._core.validation import fail
 from ..endmodel import vote_features
+from .tabular_encoding import input_matrix, non_numeric_value, numeric_matrix
 
 __all__ = ["MAX_BINS", "TABULAR_STATE_VERSION", "TabularEndModel", "binned", "boosted_raw", "check_tabular_state",
            "column_stats", "non_numeric_value", "numeric_matrix", "quantile_bins", "standardised",
            "tabular_model_state"]
 
 #: Version of the tabular state layout (bumped when its keys change).
-TABULAR_STATE_VERSION = 1
+TABULAR_STATE_VERSION = 2
+#: The state versions :meth:`TabularEndModel.from_state` reads (version 1: numeric columns only, no categories).
+_READ_VERSIONS = (1, 2)
 #: The most distinct values per column the booster is given (scikit-learn's default ``max_bins``).
 MAX_BINS = 255
 #: The fields of a boosted tree's nodes that prediction reads.
 _NODE_FIELDS = ("feature_idx", "num_threshold", "missing_go_to_left", "left", "right", "is_leaf", "value")
-
-
-def numeric_matrix(frame: pd.DataFrame, columns: Sequence[str], *, where: str) -> np.ndarray:
-    """``frame[columns]`` as a float64 ``(n, d)`` array; missing cells are NaN.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-    columns : sequence of str
-    where : str
-        What asks for the columns (named in the error).
-
-    Raises
-    ------
-    ValidationError
-        A column is missing (every missing one is named) or holds a value
-        that is not a finite number (the column and the value are named).
-
-    Examples
-    --------
-    >>> numeric_matrix(pd.DataFrame({"a": [1, 2], "b": [0.5, None]}), ["b", "a"], where="x").tolist()
-    [[0.5, 1.0], [nan, 2.0]]
-    """
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise fail(where, f"the columns {list(columns)}", got_text=f"no column {', '.join(map(repr, missing))} "
-                   f"(columns: {[str(c) for c in frame.columns]})")
-    for column in columns:
-        bad = non_numeric_value(frame[column])
-        if bad is not None:
-            raise fail(where, f"finite numbers in column {column!r} (the tabular end model reads numeric columns)",
-                       got_text=f"{bad!r} (dtype {frame[column].dtype})")
-    numbers = pd.DataFrame({i: pd.to_numeric(frame[c]) for i, c in enumerate(columns)}, index=frame.index)
-    return numbers.astype(np.float64).to_numpy(dtype=np.float64, na_value=np.nan).reshape(len(frame), len(columns))
-
-
-def non_numeric_value(values: pd.Series) -> Any:
-    """The first value of ``values`` that is not a finite number (missing cells are fine), or None.
-
-    Examples
-    --------
-    >>> non_numeric_value(pd.Series([1.5, None])) is None, non_numeric_value(pd.Series(["3", "n/a"]))
-    (True, 'n/a')
-    >>> non_numeric_value(pd.Series([1.5, float("inf")]))
-    inf
-    """
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return None
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        infinite = np.isinf(values.to_numpy(dtype=np.float64, na_value=np.nan))
-        return float(values[infinite].iloc[0]) if infinite.any() else None  # a model cannot scale or weigh infinity
-    if pd.api.types.is_datetime64_any_dtype(values.dtype) or pd.api.types.is_timedelta64_dtype(values.dtype):
-        present = values.dropna()  # times are not numbers to a model (turn them into one, e.g. days since)
-        return present.iloc[0] if len(present) else None
-    try:
-        coerced = pd.to_numeric(values, errors="coerce")
-    except TypeError:  # e.g. dates: not numbers
-        present = values.dropna()
-        return present.iloc[0] if len(present) else None
-    bad = (coerced.isna() | np.isinf(coerced.to_numpy(dtype=np.float64, na_value=np.nan))) & values.notna()
-    return values[bad].iloc[0] if bad.any() else None
 
 
 def column_stats(X: np.ndarray) -> dict[str, np.ndarray]:
@@ -190,7 +134,8 @@ def standardised(X: np.ndarray, stats: Mapping[str, np.ndarray]) -> np.ndarray:
 
 def tabular_model_state(estimator: Any, *, kind: str, columns: Sequence[str], stats: Mapping[str, np.ndarray],
                         params: Mapping[str, Any], features: str, n_classes: int,
-                        bins: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
+                        bins: Mapping[str, np.ndarray] | None = None,
+                        categories: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """The fitted tabular end model as JSON-able keys plus ``"arrays"``.
 
     Parameters
@@ -201,7 +146,8 @@ def tabular_model_state(estimator: Any, *, kind: str, columns: Sequence[str], st
     columns : sequence of str
         The columns it reads, in order.
     stats : dict
-        :func:`column_stats` of the project's items.
+        :func:`column_stats` of the model's inputs
+        (:func:`~weaklab.pipeline.tabular_encoding.input_matrix`) on the project's items.
     params : dict
         The end model's parameters.
     features : {"X", "X+votes"}
@@ -209,6 +155,8 @@ def tabular_model_state(estimator: Any, *, kind: str, columns: Sequence[str], st
     n_classes : int
     bins : dict, optional
         The :func:`quantile_bins` the booster's inputs were rounded to (:func:`binned`).
+    categories : dict, optional
+        Category column -> its categories (each one 0/1 input, after the numeric columns).
 
     Returns
     -------
@@ -226,7 +174,9 @@ def tabular_model_state(estimator: Any, *, kind: str, columns: Sequence[str], st
     if bins is not None:
         arrays.update({f"bins/{k}": np.asarray(v) for k, v in bins.items()})
     return {"class": "tabular", "version": TABULAR_STATE_VERSION, "estimator": kind, "params": dict(params),
-            "columns": [str(c) for c in columns], "features": features, "n_classes": int(n_classes),
+            "columns": [str(c) for c in columns],
+            "categories": {str(c): [str(v) for v in values] for c, values in (categories or {}).items()},
+            "features": features, "n_classes": int(n_classes),
             "class_names": None, "source_names": [], "source_versions": [], "arrays": arrays}
 
 
@@ -350,8 +300,8 @@ class TabularEndModel:
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> TabularEndModel:
         """Check a recorded state (a ValidationError names another model's or another version's)."""
-        if state.get("class") != "tabular" or state.get("version") != TABULAR_STATE_VERSION:
-            raise fail("state", f"a tabular end-model state of version {TABULAR_STATE_VERSION}",
+        if state.get("class") != "tabular" or state.get("version") not in _READ_VERSIONS:
+            raise fail("state", f"a tabular end-model state of version {' or '.join(map(str, _READ_VERSIONS))}",
                        got_text=f"{state.get('class')!r} version {state.get('version')!r}")
         check_tabular_state(state)
         return cls(dict(state))
@@ -360,6 +310,11 @@ class TabularEndModel:
     def columns(self) -> list[str]:
         """The columns the model reads, in order."""
         return [str(c) for c in self.state["columns"]]
+
+    @property
+    def categories(self) -> dict[str, list[str]]:
+        """Category column -> its known categories (one-hot inputs after the numeric columns)."""
+        return {str(c): [str(v) for v in values] for c, values in (self.state.get("categories") or {}).items()}
 
     @property
     def reads_votes(self) -> bool:
@@ -372,10 +327,11 @@ class TabularEndModel:
         Raises
         ------
         ValidationError
-            ``data`` lacks a column the model reads, or one holds a value that is not a number.
+            ``data`` lacks a column the model reads, or a numeric one holds a value that is not a number.
+            A category the model never saw, or a missing one, reads as none of its categories.
         """
         arrays = self.state["arrays"]
-        X = numeric_matrix(data, self.columns, where="data")
+        X = input_matrix(data, self.columns, self.categories, where="data")
         stats = {k: arrays[f"column/{k}"] for k in ("median", "mean", "scale")}
         boosted = self.state["estimator"] == "hist_gradient_boosting"
         if boosted:
@@ -433,10 +389,11 @@ def check_tabular_state(state: Mapping[str, Any]) -> None:
             or np.unique(classes).size != classes.size or classes.min() < 0 or classes.max() >= n_classes:
         raise fail("state", "at least two distinct classes among its n_classes",
                    got_text=f"classes {classes.tolist()} of n_classes {n_classes!r}")
+    n_inputs = len(columns) + _check_categories(state.get("categories") or {}, columns)
     for name in ("median", "mean", "scale"):
-        _check_length(arrays, f"column/{name}", len(columns))
+        _check_length(arrays, f"column/{name}", n_inputs)
     if "bins/offsets" in arrays:
-        _check_bins(arrays, len(columns))
+        _check_bins(arrays, n_inputs)
     if kind == "logistic_regression":
         rows = _check_length(arrays, "intercept", 1 if classes.size == 2 else classes.size).size
         coef = _state_array(arrays, "coef")
@@ -444,6 +401,18 @@ def check_tabular_state(state: Mapping[str, Any]) -> None:
             raise fail("state", f"coefficients of shape ({rows}, n_inputs)", got_text=f"shape {coef.shape}")
     else:
         _check_trees(arrays, 1 if classes.size == 2 else classes.size)
+
+
+def _check_categories(categories: Any, columns: list[str]) -> int:
+    """Category columns among the columns, each with distinct category strings; the inputs they add beyond one each."""
+    if not isinstance(categories, Mapping):
+        raise fail("state", "categories as a mapping of column -> category list", got_text=f"{categories!r}")
+    for column, values in categories.items():
+        if column not in columns or not isinstance(values, list) or not values \
+                or not all(isinstance(v, str) for v in values) or len(set(values)) != len(values):
+            raise fail("state", "categories of the model's own columns, each a non-empty list of distinct strings",
+                       got_text=f"{column!r}: {values!r}")
+    return sum(len(values) - 1 for values in categories.values())
 
 
 def _state_array(arrays: Mapping[str, Any], key: str) -> np.ndarray:
