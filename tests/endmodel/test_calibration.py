@@ -108,3 +108,51 @@ def test_bad_inputs_and_unfitted():
     fitted = TemperatureScaling().fit(log_softmax(np.eye(2), axis=1), np.array([0, 1]))
     with pytest.raises(ValidationError, match="2 columns as in fit"):
         fitted.transform(np.zeros((2, 3)))
+
+
+def _confident_and_right(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A group of 80 items at confidence 0.99-0.99999, all right, beside 80 items at 0.5-0.9 right as often as
+    that (a confident end model on the items the sources voted on, and the others)."""
+    rng = np.random.default_rng(seed)
+    conf = np.r_[rng.uniform(0.99, 0.99999, 80), rng.uniform(0.5, 0.9, 80)]
+    proba = np.c_[conf, 1 - conf]
+    right = np.r_[np.ones(80, dtype=bool), rng.random(80) < conf[80:]]
+    return proba, np.where(right, 0, 1), np.arange(160) < 80
+
+
+def test_grouped_calibration_never_turns_a_group_the_model_got_all_right_into_certainty():
+    """Fitted to Platt's targets (the default), no calibrated probability comes within 1e-6 of 1 on a group whose dev
+    items were all right (none is sharper than the model's own); fitted to the 0/1 gold (targets="hard", the old
+    behaviour) a temperature below 1 or an isotonic step at 1 pushes many of them there."""
+    from weaklab.endmodel import GroupedCalibration
+
+    proba, y, groups = _confident_and_right()
+    hard = GroupedCalibration(targets="hard").fit(proba, y, groups=groups).transform(proba, groups=groups)
+    assert (hard.max(axis=1) >= 1 - 1e-6).mean() > 0.3
+    platt = GroupedCalibration().fit(proba, y, groups=groups).transform(proba, groups=groups)
+    assert not (platt.max(axis=1) >= 1 - 1e-6).any() and platt.max() <= proba.max()
+    assert np.array_equal(platt.argmax(axis=1), proba.argmax(axis=1))
+
+
+@pytest.mark.parametrize("targets", ["hard", "platt"])
+def test_temperature_fitted_to_platt_targets_stays_finite_when_every_item_is_right(targets):
+    """On items that are all right, the 0/1 targets drive T below 1 (probabilities within 1e-6 of 1); Platt's
+    targets soften them instead, towards a top probability of about (n + 1) / (n + 2)."""
+    proba, y, _ = _confident_and_right()
+    scaler = TemperatureScaling(targets=targets).fit(proba[:80], y[:80])
+    top = scaler.transform(proba[:80]).max(axis=1)
+    if targets == "hard":
+        assert scaler.temperature_ < 0.5 and (top >= 1 - 1e-6).mean() > 0.5
+    else:
+        assert scaler.temperature_ > 1.0 and 0.9 < top.mean() < 0.995 and not (top >= 1 - 1e-6).any()
+
+
+def test_top_label_isotonic_with_platt_targets_tops_out_at_the_rule_of_succession():
+    """With Platt's targets, a confidence range where every item was right maps to (H + 1) / (H + 2), not to 1."""
+    from weaklab.endmodel.grouped_calibration import TopLabelIsotonic
+
+    proba, y, _ = _confident_and_right()
+    iso = TopLabelIsotonic(targets="platt").fit(proba, y)
+    n_hit = int((proba.argmax(axis=1) == y).sum())
+    assert iso.transform(proba).max() == pytest.approx((n_hit + 1) / (n_hit + 2))
+    assert TopLabelIsotonic().fit(proba, y).transform(proba).max() == 1.0

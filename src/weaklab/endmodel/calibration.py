@@ -18,7 +18,10 @@ from .._core.constants import EPS, TINY
 from .._core.validation import check_choice, check_float, check_labels, fail
 from ._targets import check_fitted
 
-__all__ = ["TemperatureScaling", "VectorScaling", "as_logits"]
+__all__ = ["CALIBRATION_TARGETS", "TemperatureScaling", "VectorScaling", "as_logits", "platt_targets"]
+
+#: What a calibrator fits to: the gold labels as they are, or Platt's smoothed targets (:func:`platt_targets`).
+CALIBRATION_TARGETS = ("hard", "platt")
 
 _LOG_FLOOR = np.log(EPS)
 
@@ -60,6 +63,26 @@ def as_logits(scores: Any, kind: str = "auto", *, name: str = "proba_or_logits")
 
 def _nll(logits: np.ndarray, y: np.ndarray) -> float:
     return float(-np.mean(log_softmax(logits, axis=1)[np.arange(y.shape[0]), y]))
+
+
+def platt_targets(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Platt's smoothed targets ``(n, k)`` for ``n`` gold labels: ``1 - 1/(n + 2)`` on the gold class, the rest shared.
+
+    Fitting to the gold labels as 0/1 lets a calibrator fitted on items that
+    are all right (a confident model on an easy dev split) sharpen its
+    probabilities to exactly 1; Platt (1999) fits to ``(N + 1) / (N + 2)``
+    instead (the rule of succession), so ``n`` right answers mean "right
+    with probability about ``(n + 1) / (n + 2)``", never certainty.
+
+    Examples
+    --------
+    >>> platt_targets(np.array([0, 1, 1]), 2).round(2).tolist()
+    [[0.8, 0.2], [0.2, 0.8], [0.2, 0.8]]
+    """
+    eps = 1.0 / (labels.shape[0] + 2)
+    out = np.full((labels.shape[0], n_classes), eps / (n_classes - 1))
+    out[np.arange(labels.shape[0]), labels] = 1.0 - eps
+    return out
 
 
 def _gold(y: Any, n: int, k: int) -> np.ndarray:
@@ -114,6 +137,10 @@ class TemperatureScaling(_Calibrator):
     ----------
     input : {"auto", "proba", "logits"}, default="auto"
         How to read the scores (see :func:`as_logits`).
+    targets : {"hard", "platt"}, default="hard"
+        Fit to the gold labels (``"hard"``), or to :func:`platt_targets`
+        (``"platt"``: a dev split the model gets all right no longer drives
+        ``T`` towards 0 and the probabilities to exactly 0 and 1).
 
     Attributes
     ----------
@@ -140,8 +167,9 @@ class TemperatureScaling(_Calibrator):
     True
     """
 
-    def __init__(self, input: str = "auto") -> None:
+    def __init__(self, input: str = "auto", targets: str = "hard") -> None:
         self.input = input
+        self.targets = targets
 
     def fit(self, proba_or_logits: Any, y: Any) -> TemperatureScaling:
         """Fit ``T`` on scores ``(n, k)`` and gold labels ``y`` ``(n,)`` (``-1`` = unknown, skipped).
@@ -150,8 +178,9 @@ class TemperatureScaling(_Calibrator):
         -------
         self
         """
+        check_choice("TemperatureScaling(targets=...)", self.targets, CALIBRATION_TARGETS)
         logits, labels = self._prepare(proba_or_logits, y)
-        onehot = np.eye(logits.shape[1])[labels]
+        onehot = np.eye(logits.shape[1])[labels] if self.targets == "hard" else platt_targets(labels, logits.shape[1])
 
         def objective(u: np.ndarray) -> tuple[float, np.ndarray]:
             scaled = logits * np.exp(-u[0])
@@ -163,10 +192,10 @@ class TemperatureScaling(_Calibrator):
         bound = np.log(1e3)
         result = minimize(objective, np.zeros(1), jac=True, method="L-BFGS-B", bounds=[(-bound, bound)])
         self.temperature_ = float(np.exp(result.x[0]))
+        if objective(result.x)[0] > objective(np.zeros(1))[0]:  # the optimiser never ends worse than T = 1
+            self.temperature_ = 1.0
         self.nll_before_ = _nll(logits, labels)
         self.nll_after_ = _nll(logits / self.temperature_, labels)
-        if self.nll_after_ > self.nll_before_:  # the optimiser never ends worse than T = 1
-            self.temperature_, self.nll_after_ = 1.0, self.nll_before_
         return self
 
     def transform(self, proba_or_logits: Any) -> np.ndarray:
