@@ -25,12 +25,13 @@ from ._common import (
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
 @click.option("--force", is_flag=True, help="Overwrite existing project files.")
 @click.option("--items", "n_items", type=int, default=None,
-              help="Example items (default: 600 comments, 3000 images or 400 sentences).")
-@click.option("--example", type=click.Choice(["spam", "images", "tagging", "crowd"]), default="spam",
+              help="Example items (default: 600 comments, 3000 images, 400 sentences or 600 table rows).")
+@click.option("--example", type=click.Choice(["spam", "images", "tagging", "crowd", "tabular"]), default="spam",
               show_default=True,
               help="spam: YouTube comments (bundled); images: Fashion-MNIST images with noisy captions; "
                    "tagging: named entities (chemicals, diseases) in generated sentences; crowd: the comments "
-                   "answered by simulated crowd workers ([crowd] in weaklab.toml, no LFs).")
+                   "answered by simulated crowd workers ([crowd] in weaklab.toml, no LFs); tabular: a generated "
+                   "table of machine sensor readings with threshold LFs and the tabular end model.")
 @click.option("--data", "source", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="images: folder of Fashion-MNIST's IDX files (default $WEAKLAB_DATA/fashion_mnist).")
 @handled
@@ -47,6 +48,9 @@ def init(directory: Path, force: bool, n_items: int | None, example: str, source
         return
     if example == "tagging":
         _init_tagging(directory, force, n_items)
+        return
+    if example == "tabular":
+        _init_tabular(directory, force, n_items)
         return
     n_items = 600 if n_items is None else n_items
     from ..demo.crowd import init_crowd_project
@@ -73,6 +77,20 @@ def _init_tagging(directory: Path, force: bool, n_items: int | None) -> None:
         click.echo(f"created {file}")
     where = "" if directory == Path(".") else f"cd {directory} && "
     click.echo(f"Next: {where}weaklab train   (then `weaklab runs`, `weaklab explain ITEM_ID`, `weaklab serve`)")
+
+
+def _init_tabular(directory: Path, force: bool, n_items: int | None) -> None:
+    from ..demo.tabular import TABULAR_EXAMPLE_ITEMS, init_tabular_project
+
+    n_items = 600 if n_items is None else n_items
+    if not TABULAR_EXAMPLE_ITEMS[0] <= n_items <= TABULAR_EXAMPLE_ITEMS[1]:
+        raise click.BadParameter(f"expected between {TABULAR_EXAMPLE_ITEMS[0]} and {TABULAR_EXAMPLE_ITEMS[1]} "
+                                 f"rows, got {n_items}", param_hint="'--items'")
+    for file in init_tabular_project(directory, n_items=n_items, force=force):
+        click.echo(f"created {file}")
+    where = "" if directory == Path(".") else f"cd {directory} && "
+    click.echo(f"Next: {where}weaklab train   (then `weaklab runs`, `weaklab serve` for the review queue, "
+               "`weaklab predict new.csv out.csv`)")
 
 
 def _init_images(directory: Path, force: bool, n_items: int | None, source: Path | None) -> None:
