@@ -87,18 +87,17 @@ def column_kind(values: pd.Series, non_numeric: Any, max_categories: int = MAX_C
     >>> column_kind(pd.Series([f"note {i}" for i in range(50)]), "note 0")[1]
     "text or ids: 50 distinct values such as 'note 0' (more than 20 to encode as categories)"
     """
-    if not values.notna().any() or category_values(values).dropna().empty:
-        return "skipped", "empty: no value"
-    if non_numeric is None:
-        return "numeric", "numbers"
+    if non_numeric is None:  # numbers (or nothing): no pass over the values as strings
+        return ("numeric", "numbers") if values.notna().any() else ("skipped", "empty: no value")
     if isinstance(non_numeric, float) and np.isinf(non_numeric):
         return "skipped", f"holds {non_numeric!r} among its numbers"
-    categories = column_categories(values, max_categories)
-    if categories is None:
-        n = category_values(values).nunique()
+    n = category_values(values).nunique()
+    if n == 0:
+        return "skipped", "empty: no value"
+    if n > max_categories:
         return "skipped", (f"text or ids: {n} distinct values such as {non_numeric!r} (more than {max_categories} "
                            "to encode as categories)")
-    return "categorical", f"{len(categories)} categories"
+    return "categorical", f"{n} categories"
 
 
 def input_names(columns: Sequence[str], categories: Mapping[str, Sequence[str]]) -> list[str]:
