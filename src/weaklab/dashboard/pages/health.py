@@ -28,8 +28,8 @@ def health_view(state: DashboardState, run_id: int) -> dict[str, Any]:
 def _health_view(state: DashboardState, run_id: int) -> dict[str, Any]:
     summary = state.summary(run_id)
     names = state.class_names(run_id)
-    models = [{"name": m.get("name"), "metrics": flat_numbers(m.get("metrics")), "params": m.get("params")}
-              for m in summary.end_models]
+    models = [{"name": m.get("name"), "metrics": flat_numbers(m.get("metrics")), "params": m.get("params"),
+               **_columns(m.get("metrics"))} for m in summary.end_models]
     curves = {k: v for k, v in summary.curves.items() if v}
     diagram = charts.reliability(curves, title="Reliability diagram") if curves else None
     per_slice = {name: charts.reliability(c, title=f"Reliability diagram: {name}")
@@ -40,6 +40,19 @@ def _health_view(state: DashboardState, run_id: int) -> dict[str, Any]:
     return {"models": models, "diagram": diagram, "slice_diagrams": per_slice, "ece": summary.ece,
             "slices": summary.slices,
             "confusion": matrix, "confusion_note": note, "run_metrics": flat_numbers(summary.run.get("metrics"))}
+
+
+def _columns(metrics: Any) -> dict[str, Any]:
+    """A tabular end model's columns as read (with each category column's number of categories) and those left out,
+    with why; nothing for other end models."""
+    if not isinstance(metrics, Mapping) or not metrics.get("columns"):
+        return {}
+    categories = metrics.get("categories") or {}
+    why = metrics.get("skipped_why") or {}
+    return {"columns": [(str(c), f"{categories[c]} categories, one-hot" if c in categories else "numeric")
+                        for c in metrics["columns"]],
+            "skipped": [(str(c), str(why.get(c, "not numeric, or empty")))
+                        for c in metrics.get("skipped_columns") or []]}
 
 
 def _confusion(state: DashboardState, run_id: int, summary: Any,
