@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from weaklab.cli import main
 from weaklab.pipeline import Project
-from weaklab.pipeline.tabular_encoding import input_matrix
+from weaklab.pipeline.tabular_encoding import input_matrix, unseen_categories
 from weaklab.pipeline.tabular_model import tabular_params, train_tabular_model
 from weaklab.pipeline.tabular_state import TabularEndModel, column_stats, tabular_model_state
 
@@ -101,3 +101,18 @@ def test_predict_counts_rows_whose_category_the_model_never_saw(tmp_path, monkey
     with Project(tmp_path).open_store(read_only=True) as store:
         metrics = store.run_records(1)["end_model_runs"].iloc[-1]["metrics"]
     assert metrics["columns"] == ["reading", "site"] and metrics["categories"] == {"site": 3}
+
+
+def test_a_code_category_read_as_numbers_in_a_new_table_is_the_same_category():
+    """A code column read as text when trained on ('2' beside 'unknown') and as numbers in a new table (2, or 2.0 when
+    an empty cell makes the column floats) reaches the model as the same categories, and no row is called unseen."""
+    known = {"grade": ["1", "2", "unknown"]}
+    as_text = pd.DataFrame({"grade": ["2", "1", None]})
+    as_floats = pd.DataFrame({"grade": [2.0, 1.0, np.nan]})
+    as_ints = pd.DataFrame({"grade": [2, 1, 7]})
+    expected = input_matrix(as_text, ["grade"], known, where="data")
+    assert expected.tolist() == [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    assert np.array_equal(input_matrix(as_floats, ["grade"], known, where="data"), expected)
+    assert np.array_equal(input_matrix(as_ints, ["grade"], known, where="data")[:2], expected[:2])
+    assert unseen_categories(as_floats, known) == {}
+    assert unseen_categories(as_ints, known) == {"grade": 1}

@@ -33,8 +33,8 @@ import pandas as pd
 
 from .._core.validation import fail
 
-__all__ = ["MAX_CATEGORIES", "category_values", "column_categories", "column_kind", "input_matrix", "input_names",
-           "non_numeric_value", "numeric_matrix", "unseen_categories"]
+__all__ = ["MAX_CATEGORIES", "category_index", "category_values", "column_categories", "column_kind", "input_matrix",
+           "input_names", "non_numeric_value", "numeric_matrix", "unseen_categories"]
 
 #: The most distinct values a non-numeric column may hold to be encoded as categories (one input each).
 MAX_CATEGORIES = 20
@@ -137,10 +137,45 @@ def input_matrix(frame: pd.DataFrame, columns: Sequence[str], categories: Mappin
     numeric = numeric_matrix(frame, [c for c in columns if c not in categories], where=where)
     parts = [numeric]
     for column in (c for c in columns if c in categories):
-        values = category_values(frame[column]).to_numpy(dtype=object)
-        known = np.asarray(list(categories[column]), dtype=object)
-        parts.append((values[:, None] == known[None, :]).astype(np.float64).reshape(len(frame), known.size))
+        at = category_index(frame[column], categories[column])
+        onehot = np.zeros((len(frame), len(categories[column])), dtype=np.float64)
+        onehot[np.flatnonzero(at >= 0), at[at >= 0]] = 1.0
+        parts.append(onehot)
     return np.hstack(parts) if len(parts) > 1 else numeric
+
+
+def category_index(values: pd.Series, known: Sequence[str]) -> np.ndarray:
+    """Per value of ``values``: the index of its category among ``known``, or -1 (missing or unseen).
+
+    A value matches its category's text, or, when both are finite numbers, its
+    number: a code column read as text at training time (``"2"``, beside an
+    ``"unknown"``) and as numbers in a new table (``2``, or ``2.0`` when a
+    cell is empty and the column is read as floats) is the same category.
+
+    Examples
+    --------
+    >>> category_index(pd.Series([2.0, "2", "x", None, 3]), ["2", "unknown", "x"]).tolist()
+    [0, 0, 2, -1, -1]
+    """
+    texts = category_values(values)
+    exact = {category: i for i, category in reversed(list(enumerate(known)))}
+    numbers = {_number(category): i for i, category in reversed(list(enumerate(known)))
+               if _number(category) is not None}
+    found = texts.map(exact)
+    left = found.isna() & texts.notna()
+    if numbers and left.any():
+        as_numbers = pd.to_numeric(texts[left], errors="coerce")
+        found[left] = as_numbers.where(np.isfinite(as_numbers.astype(np.float64))).map(numbers)
+    return found.fillna(-1).to_numpy(dtype=np.intp)
+
+
+def _number(text: str) -> float | None:
+    """``text`` as a finite float, or None."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if np.isfinite(number) else None
 
 
 def unseen_categories(frame: pd.DataFrame, categories: Mapping[str, Sequence[str]]) -> dict[str, int]:
@@ -158,8 +193,8 @@ def unseen_categories(frame: pd.DataFrame, categories: Mapping[str, Sequence[str
     for column, known in categories.items():
         if column not in frame.columns:
             continue
-        values = category_values(frame[column]).dropna()
-        n = int((~values.isin(list(known))).sum())
+        at = category_index(frame[column], known)
+        n = int(((at < 0) & category_values(frame[column]).notna().to_numpy()).sum())
         if n:
             out[column] = n
     return out
