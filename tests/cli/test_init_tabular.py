@@ -54,3 +54,13 @@ def test_init_refuses_to_overwrite_and_checks_the_number_of_rows(trained, tmp_pa
         init_tabular_project(root)
     out = CliRunner().invoke(main, ["init", str(tmp_path / "x"), "--example", "tabular", "--items", "5"])
     assert out.exit_code != 0 and "--items" in out.output
+
+
+@pytest.mark.parametrize("seed", ["x", -1, True])
+def test_the_example_table_names_a_bad_seed(seed):
+    """A seed that is not a non-negative integer is a ValidationError naming random_state (was numpy's TypeError or
+    ValueError)."""
+    from weaklab.demo.tabular import example_machines
+
+    with pytest.raises(ValidationError, match="random_state"):
+        example_machines(random_state=seed)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._core.validation import check_float, check_int
+from .._core.validation import check_float, check_int, check_random_state
 from ..errors import ValidationError
 from ..pipeline.config import CONFIG_NAME
 
@@ -119,7 +119,7 @@ def example_machines(n_items: int = 600, dev_share: float = 0.2, random_state: i
     """
     n_items = check_int("n_items", n_items, low=TABULAR_EXAMPLE_ITEMS[0], high=TABULAR_EXAMPLE_ITEMS[1])
     dev_share = check_float("dev_share", dev_share, low=0.05, high=0.9)
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)
     state = rng.choice(3, n_items, p=[0.5, 0.3, 0.2])
     site = rng.choice(["north", "south", "east"], n_items)
     hot = site == "east"  # east runs hotter: a threshold on temperature errs there, the end model learns it
