@@ -62,7 +62,8 @@ def _threshold():
 
 
 def _crowd():
-    return make_crowd(300, 12, 3, 3, random_state=0).L, {}, lambda m: m.criterion_ == "heldout_vote_loglik"
+    crowd_judges = ("heldout_vote_loglik", "heldout_vote_agreement")
+    return make_crowd(300, 12, 3, 3, random_state=0).L, {}, lambda m: m.criterion_ in crowd_judges
 
 
 PATHS = {"tie_models": _tie_breaking, "no_vote_proba": _unvoted_moved, "threshold": _threshold, "crowd": _crowd}

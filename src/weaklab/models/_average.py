@@ -9,8 +9,9 @@ member and is often better than its best. So the candidates whose gain
 over majority vote is above zero on every judge (the tie pairs and the
 lift on labeling-function votes, the vote log-likelihood and the
 agreement with the held-out votes on crowds, and the lift on mixed votes;
-guards passed) are averaged, with equal weights, on each fold's
-held-out posteriors they were scored with (no refitting), and the average
+on crowds where the agreement judges alone, the agreement; guards passed)
+are averaged, with equal weights, on each fold's held-out posteriors they
+were scored with (no refitting), and the average
 is judged as one more candidate: the same comparison with majority vote,
 the same bar and the same guards (:func:`weaklab.models._trust.judge`).
 It then competes with the single candidates in
@@ -28,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._heldout import Fold
-from ._trust import CandidateEvidence, FoldPosteriors, criterion_of, evidence_of, judge
+from ._trust import CandidateEvidence, FoldPosteriors, agreement_alone, criterion_of, evidence_of, judge
 
 __all__ = ["average_candidate", "expand_members"]
 
@@ -36,9 +37,8 @@ MIN_MEMBERS = 2
 
 
 def _above_majority(ev: CandidateEvidence) -> bool:
-    """Passed the guards and above majority vote on every judge (its posteriors kept by ``evaluate``)."""
-    lift_ok = ev.lift is None or ev.lift_gain > 0
-    return ev.status == "ok" and ev.posteriors is not None and bool(ev.gain > 0) and lift_ok
+    """Passed the guards and above majority vote on the judges (its posteriors kept by ``evaluate``)."""
+    return ev.posteriors is not None and ev.above_majority
 
 
 def _mean(arrays: list[np.ndarray | None]) -> np.ndarray | None:
@@ -49,7 +49,8 @@ def _mean(arrays: list[np.ndarray | None]) -> np.ndarray | None:
 
 def average_candidate(evidence: dict[str, CandidateEvidence], folds: list[Fold], balance: np.ndarray | None,
                       reference: CandidateEvidence, lf_shaped: bool,
-                      baseline: str | None, crowd: bool = False) -> tuple[str, list[str], CandidateEvidence] | None:
+                      baseline: str | None, crowd: bool = False,
+                      alone: int | None = None) -> tuple[str, list[str], CandidateEvidence] | None:
     """The averaged candidate's name, members and judged evidence; None with fewer than two members.
 
     Parameters
@@ -68,6 +69,10 @@ def average_candidate(evidence: dict[str, CandidateEvidence], folds: list[Fold],
     crowd : bool, default=False
         Crowd votes (:func:`weaklab.models._trust.vote_kind`): the second
         judge is the agreement with the held-out votes, not the lift.
+    alone : int or None, default=None
+        On crowds, when ``evidence`` holds the agreement alone
+        (:func:`weaklab.models._trust.agreement_alone`): the number of
+        candidates compared, and the average is judged the same way.
 
     Returns
     -------
@@ -83,7 +88,9 @@ def average_candidate(evidence: dict[str, CandidateEvidence], folds: list[Fold],
         outputs.append(FoldPosteriors(held, cavity, _mean([p.pairs for p in parts]),  # type: ignore[arg-type]
                                       _mean([p.fit for p in parts])))
     ev = evidence_of(outputs, folds, balance, criterion_of(lf_shaped, crowd))
-    judge(ev, reference, folds, lf_shaped)
+    judge(ev, reference, folds, lf_shaped, crowd)
+    if alone is not None:
+        ev = agreement_alone(ev, alone)
     ev.posteriors = None
     return f"mean({', '.join(members)})", members, ev
 

@@ -42,6 +42,8 @@ from ._trust import (
     CROWD_CONTRADICTION,
     MIN_GAIN,
     CandidateEvidence,
+    agreement_alone,
+    alone_z,
     criterion_of,
     evaluate,
     guard_report,
@@ -133,6 +135,11 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
         if average is not None:
             evidence[average[0]], groups[average[0]] = average[2], average[1]
         weights = select_members(evidence, baseline)
+        if crowd and list(weights) == [baseline]:
+            alone = _agreement_alone(named, evidence, set(groups), folds, balance, reference, baseline)
+            if alone is not None:
+                evidence, groups, weights = alone
+                criterion = "heldout_vote_agreement"
     estimators = dict(named)
     shares = expand_members(weights, groups)  # weights over the real candidates
     models = [fit_candidate(estimators[n], L, None, balance, seed, quiet=False) for n in shares]
@@ -142,7 +149,7 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     counts = L.class_counts()
     P = combined_proba(models, list(shares.values()), L, mv_balance if lone else None, counts)
     P_mv = majority.predict_proba(L)
-    fallback = _final_check(P, P_mv, L, lf, weights, baseline, counts)
+    fallback = _final_check(P, P_mv, L, lf, weights, baseline, counts, crowd)
     if not fallback and lone and evidence:
         fallback = _contradicted(weights, evidence, estimators, dict(zip(shares, models, strict=True)), L, P,
                                  mv_balance, counts, balance, seed, baseline)
@@ -152,6 +159,8 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
         P = combined_proba(models, [1.0], L)
     scores = _table(named, evidence, weights, shares, groups)
     reason = _reason(weights, evidence, baseline, criterion, gold_note, scores, fallback)
+    if crowd and folds is not None and list(weights) == [baseline]:
+        reason += f"; nor by the held-out vote agreement alone (needed z = {alone_z(len(named)):.2f})"
     if lone and folds is not None:
         reason += _class_preference(weights, shares, evidence, folds)
     tie_models: list[LabelModel] = []
@@ -169,6 +178,28 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     accuracy = _source_accuracy(models, list(shares.values()), L, salt, mv_balance if lone else None)
     return NoGoldFit(scores, next(iter(shares)), criterion, list(shares.items()), models, reason, accuracy,
                      lone, mv_balance, verdict.posterior, tie_models)
+
+
+def _agreement_alone(named: list[tuple[str, LabelModel]], evidence: dict[str, CandidateEvidence], averaged: set[str],
+                     folds: list[Fold], balance: np.ndarray | None, reference: CandidateEvidence,
+                     baseline: str | None,
+                     ) -> tuple[dict[str, CandidateEvidence], dict[str, list[str]], dict[str, float]] | None:
+    """On a crowd where no candidate has the evidence of both judges: the choice by the agreement alone, or None.
+
+    The agreement with the held-out votes judges alone, at a bar corrected
+    for the number of candidates (:func:`~weaklab.models._trust.agreement_alone`),
+    and the average of the candidates above majority vote on it competes
+    (:func:`average_candidate`; ``averaged``: the names of the averages
+    judged by both, left out). None when that keeps majority vote too.
+    """
+    n = len(named)
+    alone = {name: agreement_alone(ev, n) for name, ev in evidence.items() if name not in averaged}
+    groups: dict[str, list[str]] = {}
+    average = average_candidate(alone, folds, balance, reference, False, baseline, True, alone=n)
+    if average is not None:
+        alone[average[0]], groups[average[0]] = average[2], average[1]
+    weights = select_members(alone, baseline)
+    return None if list(weights) == [baseline] else (alone, groups, weights)
 
 
 def _blind_ties(named: list[tuple[str, LabelModel]], L: LabelMatrix, P: np.ndarray, P_mv: np.ndarray,
@@ -321,11 +352,11 @@ def _on_error(name: str, exc: Exception) -> str:
 
 
 def _final_check(P: np.ndarray, P_mv: np.ndarray, L: LabelMatrix, lf: bool, weights: dict[str, float],
-                 baseline: str | None, counts: np.ndarray) -> str:
+                 baseline: str | None, counts: np.ndarray, crowd: bool = False) -> str:
     """Empty, or why the refitted combination is not trusted on all of ``L`` (then majority vote is used)."""
     if baseline is None or list(weights) == [baseline]:
         return ""
-    verdict = guard_report(P, P_mv, L, CONTRADICTION if lf else CROWD_CONTRADICTION, counts)
+    verdict = guard_report(P, P_mv, L, CONTRADICTION if lf else CROWD_CONTRADICTION, counts, relative_collapse=crowd)
     return "" if verdict == "ok" else verdict.removeprefix("disqualified: ")
 
 
@@ -361,9 +392,12 @@ def _lift_z(ev: CandidateEvidence) -> float:
 
 def _reason(weights: dict[str, float], evidence: dict[str, CandidateEvidence], baseline: str | None,
             criterion: str, gold_note: str, scores: pd.DataFrame, fallback: str) -> str:
-    what = ("held-out tie-breaking over majority vote's coin flip (labeling-function-shaped votes: two "
-            "disagreeing votes of an item, judged by its other votes)" if criterion == "heldout_tie_break"
-            else "held-out vote log-likelihood over majority vote (crowd-shaped votes)")
+    what = {"heldout_tie_break": "held-out tie-breaking over majority vote's coin flip (labeling-function-shaped "
+                                 "votes: two disagreeing votes of an item, judged by its other votes)",
+            "heldout_vote_agreement": "held-out vote agreement alone over majority vote (crowd-shaped votes on "
+                                      "which no candidate beat it on the vote log-likelihood and the agreement "
+                                      "together; the bar corrected for the number of candidates)",
+            }.get(criterion, "held-out vote log-likelihood over majority vote (crowd-shaped votes)")
     how = f"by {what}, an unsupervised proxy{gold_note}"
     names = list(weights)
     if fallback:

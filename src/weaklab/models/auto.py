@@ -32,7 +32,9 @@ that scores best, then refits it on all the data. Two criteria:
   well it breaks ties between two disagreeing votes of an item, refereed by
   the item's other votes, and the *lift* of the predicted class; for crowds
   the vote log-likelihood and the agreement of the labels with the held-out
-  votes; for mixed votes the log-likelihood and the lift) must be positive in both directions
+  votes, or, when no candidate has both, the agreement alone by a bar
+  corrected for the number of candidates; for mixed votes the
+  log-likelihood and the lift) must be positive in both directions
   and clearly above its standard error, and the candidate must pass guards
   (no contradiction of strong consensus, no class balance collapse, no
   degenerate posteriors). Winners are combined, and the average of the
@@ -278,7 +280,11 @@ class AutoLabelModel(LabelModel):
         ``"mean(<members>)"`` for their equal-weight average, judged as one
         more candidate (its ``weight`` is its share in the choice; its
         members' rows show their shares of the final posterior).
-    criterion_ : {"gold", "heldout_tie_break", "heldout_vote_loglik"}
+    criterion_ : {"gold", "heldout_tie_break", "heldout_vote_agreement", "heldout_vote_loglik"}
+        Gold, or without gold the judge that chose: the tie pairs on
+        labeling-function votes, the vote log-likelihood (with the
+        agreement on crowds, the lift on votes between the two), or on
+        crowds the agreement alone (:mod:`weaklab.models._trust`).
     metric_ : str
         The concrete metric (``"gain_over_majority"`` without gold).
     source_accuracy_ : ndarray of shape (m,) or None
@@ -362,10 +368,14 @@ class AutoLabelModel(LabelModel):
     halves; a candidate is fitted on one half and judged on the other. For
     crowd-shaped votes it predicts each held-out vote from the item's other
     votes (leaving out near-copies of the voting source): the vote
-    log-likelihood must improve *and* the lift must not fall (the share of
-    the predicted class that is the held-out vote, minus that share where
-    the source abstained, so a model gains nothing by predicting one class
-    everywhere). For labeling-function-shaped votes (most sources vote one
+    log-likelihood must improve *and* the agreement of its label with the
+    held-out vote must rise; when no candidate does both, the agreement
+    alone may choose, by a bar corrected for the number of candidates
+    (Bonferroni at 1 %; ``criterion_`` is then ``"heldout_vote_agreement"``).
+    For votes between labeling functions and crowds the log-likelihood must
+    improve *and* the lift must not fall (the share of the predicted class that is the held-out
+    vote, minus that share where the source abstained, so a model gains
+    nothing by predicting one class everywhere). For labeling-function-shaped votes (most sources vote one
     class) a candidate only ever breaks majority vote's ties, so it is
     judged as a tie-breaker: two disagreeing votes of a held-out item are
     shown to it alone, and the item's other votes referee
@@ -374,7 +384,8 @@ class AutoLabelModel(LabelModel):
     majority vote are positive in both directions and 2.5 (crowds) or 4
     (labeling functions) standard errors (items resampled) above zero.
     Guards disqualify a candidate that contradicts a strong consensus,
-    collapses the class balance or is degenerate. The winners are averaged
+    collapses the class balance (on crowds: leaves the other classes less
+    than half of majority vote's share) or is degenerate. The winners are averaged
     with weights proportional to their gains; on labeling-function votes
     they only break majority vote's ties, since no held-out evidence can
     vouch for overruling a clear majority there. A
