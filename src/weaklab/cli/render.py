@@ -380,7 +380,8 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
         if key == "label_model":
             for line in label_model_lines(values):
                 console.print(line, highlight=False)
-    for line in [*column_lines(metrics.get("end_model") or {}), *engine_lines(metrics)]:
+    for line in [*known_lines(metrics.get("end_model") or {}), *column_lines(metrics.get("end_model") or {}),
+                 *engine_lines(metrics)]:
         console.print(line)
     for name, fault in ((metrics.get("apply_report") or {}).get("faults") or {}).items():
         console.print(f"[yellow]{name}[/]: {fault['n']} item(s) raised, counted as abstentions (lfs.on_error = "
@@ -552,6 +553,23 @@ def tagging_result(console: Console, result: Any) -> None:
         console.print("review next: " + " ".join(str(v) for v in result.query))
     if result.item_ids:
         console.print(f"Explain an item: weaklab explain {result.item_ids[0]}")
+
+
+def known_lines(end_model: dict[str, Any]) -> list[str]:
+    """How many of the end model's training items took a person's answer as the target (nothing when none).
+
+    Examples
+    --------
+    >>> known_lines({"n_known_in_training": 12})[0][:40]
+    'end model: 12 of its training items took'
+    >>> known_lines({"name": "tfidf_logreg"})
+    []
+    """
+    n_known = end_model.get("n_known_in_training")
+    if not n_known:
+        return []
+    return [f"end model: {n_known} of its training items took their human answer (or the gold the fit got) as the "
+            "target, not the label model's soft label"]
 
 
 def column_lines(end_model: dict[str, Any]) -> list[str]:

@@ -40,6 +40,21 @@ from .soft_label import SoftLabelClassifier
 __all__ = ["WeakLabelRecipe", "vote_features", "vote_shares"]
 
 
+def _known(known: Any, gold: np.ndarray, n_classes: int) -> np.ndarray:
+    """``WeakLabelRecipe.fit``'s ``known``: class ids, -1 where none, never on an item with gold."""
+    if known is None:
+        return np.full(gold.shape[0], -1, dtype=np.int64)
+    values = np.asarray(known)
+    if values.shape != gold.shape or not np.issubdtype(values.dtype, np.integer) \
+            or values.min(initial=-1) < -1 or values.max(initial=-1) >= n_classes:
+        raise fail("known", f"{gold.shape[0]} class ids in -1..{n_classes - 1} (-1 = none)", known)
+    both = int(((values >= 0) & (gold >= 0)).sum())
+    if both:
+        raise fail("known", "classes of training items only (an item with gold validates)",
+                   got_text=f"{both} item(s) holding gold too")
+    return values.astype(np.int64)
+
+
 def vote_features(votes: Any, n_classes: int) -> sp.csr_matrix:
     """One indicator per (source, class): 1 where the source voted that class.
 
@@ -180,7 +195,7 @@ class WeakLabelRecipe(BaseEstimator):
         self.min_gold = min_gold
         self.random_state = random_state
 
-    def fit(self, X: Any, votes: Any, label_proba: Any, gold: Any = None) -> WeakLabelRecipe:
+    def fit(self, X: Any, votes: Any, label_proba: Any, gold: Any = None, known: Any = None) -> WeakLabelRecipe:
         """Train on the covered items without gold; choose on the items with gold.
 
         Parameters
@@ -193,6 +208,11 @@ class WeakLabelRecipe(BaseEstimator):
             The label model's probabilities of every item.
         gold : array-like of shape (n,), optional
             Gold class ids of the validation items, ``-1`` elsewhere.
+        known : array-like of shape (n,), optional
+            Class ids a person gave to training items (e.g. answers to a
+            review queue), ``-1`` elsewhere: these items train in every
+            configuration, with or without a vote, on their class (one-hot,
+            also where the targets are vote shares). They must not hold gold.
 
         Returns
         -------
@@ -210,8 +230,9 @@ class WeakLabelRecipe(BaseEstimator):
         y = np.full(lm.shape[0], -1) if gold is None else np.asarray(gold)
         if y.shape != (lm.shape[0],):
             raise fail("gold", f"{lm.shape[0]} labels (-1 = no gold)", y)
+        known_ids = _known(known, y, k)
         covered = np.asarray((L >= 0).any(axis=1), dtype=bool)
-        train = covered & (y < 0)
+        train = (covered & (y < 0)) | (known_ids >= 0)
         if train.sum() < 2:
             raise fail("votes", "at least two covered items without gold to train on",
                        got_text=f"{int(train.sum())} item(s)")
@@ -225,7 +246,7 @@ class WeakLabelRecipe(BaseEstimator):
         fitted: list[tuple[float, SoftLabelClassifier, dict[str, str], np.ndarray]] = []
         X_valid = take_rows(X, np.flatnonzero(valid))
         for config in grid:
-            model = self._fit_one(config, X, L, lm, train, prior)
+            model = self._fit_one(config, X, L, lm, train, prior, known_ids)
             if model is None:
                 self.candidates_.append({**config, "score": None, "note": "targets on one class only"})
                 continue
@@ -282,8 +303,13 @@ class WeakLabelRecipe(BaseEstimator):
         return sp.hstack([sp.csr_matrix(X), votes], format="csr")
 
     def _fit_one(self, config: dict[str, str], X: Any, L: np.ndarray, lm: np.ndarray, train: np.ndarray,
-                 prior: np.ndarray | None) -> SoftLabelClassifier | None:
+                 prior: np.ndarray | None, known: np.ndarray) -> SoftLabelClassifier | None:
         targets = lm if config["targets"] == "label_model" else vote_shares(L, self.n_classes_)
+        given = np.flatnonzero(known >= 0)
+        if given.size:  # a person's class is the target, whatever the configuration reads
+            targets = np.array(targets, dtype=np.float64, copy=True)
+            targets[given] = 0.0
+            targets[given, known[given]] = 1.0
         rows = np.flatnonzero(train)
         base = self.estimator if self.estimator is not None else LogisticRegression(C=4.0, max_iter=2000)
         model = SoftLabelClassifier(clone(base), classes=np.arange(self.n_classes_),

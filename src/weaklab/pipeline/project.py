@@ -75,7 +75,7 @@ from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded
 from .runs import answers_gold_sampling, project_dataset_meta
 from .steps_late import issue_labels, issues_step, judge_proba, query_step
 from .tabular_model import tabular_columns, trained_tabular_model
-from .training import EndModelResult, checked_label_model, dev_metrics, end_model_texts
+from .training import EndModelResult, checked_label_model, dev_metrics, end_model_texts, with_known_labels
 
 __all__ = ["Project", "RunResult", "STEPS"]
 
@@ -330,6 +330,7 @@ class Project:
         state.fit_rows = fit_gold_rows(self.config, state.frame, state.gold, state.dev,
                                        random_state=self.random_state)
         fit_gold, sampling, kind = with_file_gold(answers, answer_sampling, state.gold, state.fit_rows)
+        state.known = fit_gold  # the end model trains on these classes, whatever the label model made of them
         key = fingerprint("label_model", L.fingerprint, name, params, fit_gold,
                           *(() if _same(sampling, "random") else (sampling,)))
         found = _find_previous(store, state.dataset_id, "label_model_key", key)
@@ -403,8 +404,11 @@ class Project:
         if name == "none":
             result.metrics["end_model"] = {"name": "none"}
             return
-        soft = state.soft_labels
-        train = (state.matrix.votes_per_item() > 0) & ~state.dev
+        weak = state.soft_labels
+        known = np.where(state.dev, -1, state.known)
+        targets, train = with_known_labels(weak.proba, (state.matrix.votes_per_item() > 0) & ~state.dev, known,
+                                           state.dev)
+        soft = SoftLabels(targets, item_ids=weak.item_ids, class_names=weak.class_names, producer=weak.producer)
         gold_dev = np.where(state.dev, state.gold, -1)
         if name == "cnn":
             fitted, key, reused_from = trained_image_model(store, state.dataset_id, self.config, state.frame, soft,
@@ -413,9 +417,9 @@ class Project:
         elif name == "tabular":
             fitted, key, reused_from = trained_tabular_model(
                 store, state.dataset_id, self.config, state.frame, soft, train, gold_dev,
-                random_state=self.random_state, votes=lf_votes(state.matrix, state.lfs, state.crowd))
+                random_state=self.random_state, votes=lf_votes(state.matrix, state.lfs, state.crowd), known=known)
         else:
-            fitted, key, reused_from = self._trained_text_model(store, state, soft, train, gold_dev)
+            fitted, key, reused_from = self._trained_text_model(store, state, soft, train, gold_dev, known)
         if fitted.state is not None:  # what weaklab predict needs besides the fitted arrays
             names = state.matrix.class_names
             fitted.state.update(class_names=None if names is None else list(names),
@@ -435,12 +439,13 @@ class Project:
         state.end_proba, state.end_model, state.end_model_key = fitted.proba, fitted, key
         result.reused["train"] = reused_from is not None
         result.metrics["end_model"] = {"name": name, **fitted.metrics, "reused_from": reused_from,
+                                       "n_known_in_training": int((known >= 0).sum()),
                                        **{k: v for k, v in calibration.items() if k not in ("bins", "slices")}}
         result.metrics["end_model_key"] = key
         result.metrics.setdefault("seconds", {})["train"] = time.perf_counter() - started
 
     def _trained_text_model(self, store: Store, state: _State, soft: SoftLabels, train: np.ndarray,
-                            gold_dev: np.ndarray) -> tuple[EndModelResult, str, int | None]:
+                            gold_dev: np.ndarray, known: np.ndarray) -> tuple[EndModelResult, str, int | None]:
         text_field = self.config.get("data", "text_field")
         if text_field is None:
             raise ValidationError(f"{self.config.file}: data.text_field: expected the text column the end model "
@@ -451,7 +456,7 @@ class Project:
         votes = lf_votes(state.matrix, state.lfs, state.crowd)  # workers answer no new item: LF votes only
         key = end_model_key(name, params, texts, soft, train, gold_dev, self.random_state, votes)
         fitted, reused_from = trained_end_model(store, state.dataset_id, key, texts, soft, train, gold_dev, params,
-                                                random_state=self.random_state, votes=votes)
+                                                random_state=self.random_state, votes=votes, known=known)
         return fitted, key, reused_from
 
     def _issues(self, store: Store, state: _State, result: RunResult) -> None:
@@ -514,6 +519,7 @@ class _State:
         self.n_classes_given = None if names is None else len(names)
         self.gold, self.dev = run_gold(config, frame)
         self.fit_rows = np.zeros(self.n_items, dtype=bool)  # the file gold the fit step gave the label model
+        self.known = np.full(self.n_items, -1, dtype=np.int64)  # answers and that gold: the end model's classes
         self.lfs: list[Any] = []
         self.crowd: CrowdVotes | None = None
         self.dataset_id = -1

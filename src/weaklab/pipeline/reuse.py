@@ -76,7 +76,8 @@ def end_model_key(name: str, params: dict[str, Any], texts: pd.Series, soft: Sof
 
 def trained_end_model(store: Store, dataset_id: int, key: str, texts: pd.Series, soft: SoftLabels,
                       train: np.ndarray, gold: np.ndarray, params: dict[str, Any], *,
-                      random_state: int, votes: np.ndarray | None = None) -> tuple[EndModelResult, int | None]:
+                      random_state: int, votes: np.ndarray | None = None,
+                      known: np.ndarray | None = None) -> tuple[EndModelResult, int | None]:
     """The end model of the run that recorded ``end_model_key == key`` (reused), else a newly trained one.
 
     Returns
@@ -90,7 +91,8 @@ def trained_end_model(store: Store, dataset_id: int, key: str, texts: pd.Series,
         reused = recorded_end_model(store, found[0], lambda: text_features(texts, params))
         if reused is not None and reused.proba.shape == soft.proba.shape and reused.state is not None:
             return reused, found[0]  # (a model recorded without its state is trained again, for predict)
-    return train_end_model(texts, soft.proba, train, gold, params, random_state=random_state, votes=votes), None
+    return train_end_model(texts, soft.proba, train, gold, params, random_state=random_state, votes=votes,
+                           known=known), None
 
 
 def recorded_end_model(store: Store, run_id: int, features_fn: Callable[[], Any]) -> EndModelResult | None:

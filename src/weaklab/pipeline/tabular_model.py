@@ -176,7 +176,8 @@ def _estimator(params: dict[str, Any], random_state: int) -> Any:
 
 def train_tabular_model(X: np.ndarray, columns: list[str], soft: np.ndarray, train: np.ndarray, gold: np.ndarray,
                         params: dict[str, Any], *, random_state: int = 0, votes: np.ndarray | None = None,
-                        categories: dict[str, list[str]] | None = None) -> EndModelResult:
+                        categories: dict[str, list[str]] | None = None,
+                        known: np.ndarray | None = None) -> EndModelResult:
     """The tabular end model trained on soft labels, measured on the gold (dev) items.
 
     Parameters
@@ -197,6 +198,8 @@ def train_tabular_model(X: np.ndarray, columns: list[str], soft: np.ndarray, tra
         The sources' votes (with enough dev gold the recipe may read them).
     categories : dict, optional
         Category column -> its categories (the one-hot inputs of ``X``).
+    known : ndarray of shape (n,), optional
+        Class ids a person gave, -1 elsewhere (trained on with their class in every recipe configuration).
 
     Returns
     -------
@@ -212,7 +215,8 @@ def train_tabular_model(X: np.ndarray, columns: list[str], soft: np.ndarray, tra
     scaled = standardised(X, stats)
     bins = quantile_bins(X) if params["estimator"] == "hist_gradient_boosting" else None
     trained = fit_on_soft_labels(scaled if bins is None else binned(X, bins), soft, train, gold,
-                                 _estimator(params, random_state), random_state=random_state, votes=votes)
+                                 _estimator(params, random_state), random_state=random_state, votes=votes,
+                                 known=known)
     state = tabular_model_state(trained.estimator, kind=params["estimator"], columns=columns, stats=stats,
                                 params=params, features=trained.features, n_classes=soft.shape[1], bins=bins,
                                 categories=categories)
@@ -275,7 +279,8 @@ def _frame_of(X: np.ndarray, columns: list[str], categories: dict[str, list[str]
 
 def trained_tabular_model(store: Store, dataset_id: int, config: ProjectConfig, frame: pd.DataFrame,
                           soft: SoftLabels, train: np.ndarray, gold: np.ndarray, *, random_state: int,
-                          votes: np.ndarray | None = None) -> tuple[EndModelResult, str, int | None]:
+                          votes: np.ndarray | None = None,
+                          known: np.ndarray | None = None) -> tuple[EndModelResult, str, int | None]:
     """The project's tabular end model: reused from the run that recorded the same key, else trained now.
 
     The key covers the parameters, the columns and their values, the soft
@@ -300,7 +305,7 @@ def trained_tabular_model(store: Store, dataset_id: int, config: ProjectConfig, 
         if reused is not None and reused.proba.shape == soft.proba.shape and reused.state is not None:
             return reused, key, found[0]
     fitted = train_tabular_model(X, columns, soft.proba, train, gold, params, random_state=random_state,
-                                 votes=votes, categories=chosen.categories)
+                                 votes=votes, categories=chosen.categories, known=known)
     if chosen.skipped:
         fitted.metrics["skipped_columns"] = list(chosen.skipped)
         fitted.metrics["skipped_why"] = dict(chosen.skipped)

@@ -81,6 +81,50 @@ def dev_metrics(proba: np.ndarray, gold: np.ndarray, covered: np.ndarray) -> dic
     return out
 
 
+def with_known_labels(proba: np.ndarray, train: np.ndarray, known: np.ndarray,
+                      dev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The end model's training targets: soft labels, with every item of known class set to that class.
+
+    The known classes are the human answers and the data file's gold the
+    label-model fit got (``[data].fit_gold``): whatever the label model made
+    of them (a model that reads answers as a biased sample leaves them out),
+    the person's answer is the item's label, so the end model trains on it,
+    also on items no source voted on. Dev items never train (they score).
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n, k)
+        The label model's soft labels.
+    train : ndarray of bool of shape (n,)
+        The items the end model trains on without answers.
+    known : ndarray of shape (n,)
+        A known class id per item, -1 where none.
+    dev : ndarray of bool of shape (n,)
+        The dev items.
+
+    Returns
+    -------
+    targets : ndarray of shape (n, k)
+        ``proba`` with the known items' rows one-hot (a new array).
+    train : ndarray of bool of shape (n,)
+        ``train`` plus the known items outside dev.
+
+    Examples
+    --------
+    >>> proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.5, 0.5]])
+    >>> targets, train = with_known_labels(proba, np.array([True, True, False]), np.array([-1, 1, 0]),
+    ...                                    np.zeros(3, dtype=bool))
+    >>> targets.tolist(), train.tolist()
+    ([[0.9, 0.1], [0.0, 1.0], [1.0, 0.0]], [True, True, True])
+    """
+    targets = np.array(proba, dtype=np.float64, copy=True)
+    given = (np.asarray(known) >= 0) & ~np.asarray(dev, dtype=bool)
+    rows = np.flatnonzero(given)
+    targets[rows] = 0.0
+    targets[rows, np.asarray(known)[rows]] = 1.0
+    return targets, np.asarray(train, dtype=bool) | given
+
+
 @dataclass
 class EndModelResult:
     """A trained end model's predictions and measurements.
@@ -107,7 +151,7 @@ class EndModelResult:
 
 def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold: np.ndarray,
                     params: dict[str, Any], *, random_state: int = 0,
-                    votes: np.ndarray | None = None) -> EndModelResult:
+                    votes: np.ndarray | None = None, known: np.ndarray | None = None) -> EndModelResult:
     """TF-IDF + logistic regression trained on soft labels, measured on the gold (dev) items.
 
     With the votes and at least ``MIN_RECIPE_GOLD`` dev items with gold, the
@@ -133,6 +177,9 @@ def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold:
     random_state : int, default=0
     votes : ndarray of shape (n, m), optional
         The source votes (``-1`` = abstain); without them the plain end model is trained.
+    known : ndarray of shape (n,), optional
+        Class ids a person gave (-1 elsewhere; :func:`with_known_labels` already put them in ``soft`` and
+        ``train``): the recipe trains on them too, with their class as the target in every configuration.
     """
     unknown = set(params) - {"C", "max_iter", "ngram_max", "min_df"}
     if unknown:
@@ -143,7 +190,8 @@ def train_end_model(texts: pd.Series, soft: np.ndarray, train: np.ndarray, gold:
     full = {**END_MODEL_DEFAULTS, **params}
     vectorizer, X = fitted_text_features(texts, full)
     estimator = LogisticRegression(C=float(full["C"]), max_iter=int(full["max_iter"]), random_state=random_state)
-    trained = fit_on_soft_labels(X, soft, train, gold, estimator, random_state=random_state, votes=votes)
+    trained = fit_on_soft_labels(X, soft, train, gold, estimator, random_state=random_state, votes=votes,
+                                 known=known)
     state = text_model_state(vectorizer, trained.estimator, params=full, features=trained.features,
                              n_classes=soft.shape[1], class_names=None, source_names=[], source_versions=[])
     return measured_end_model(trained, X, gold, params=full, state=state, train=train, votes=votes,
@@ -166,7 +214,8 @@ class SoftLabelFit:
 
 
 def fit_on_soft_labels(X: Any, soft: np.ndarray, train: np.ndarray, gold: np.ndarray, estimator: Any, *,
-                       random_state: int = 0, votes: np.ndarray | None = None) -> SoftLabelFit:
+                       random_state: int = 0, votes: np.ndarray | None = None,
+                       known: np.ndarray | None = None) -> SoftLabelFit:
     """Train ``estimator`` on soft labels the way every local end model of a project is trained.
 
     With the votes and at least ``MIN_RECIPE_GOLD`` dev items with gold, the
@@ -187,13 +236,16 @@ def fit_on_soft_labels(X: Any, soft: np.ndarray, train: np.ndarray, gold: np.nda
         Its ``fit`` takes ``sample_weight``.
     random_state : int, default=0
     votes : ndarray of shape (n, m), optional
+    known : ndarray of shape (n,), optional
+        Class ids a person gave, -1 elsewhere (the recipe's ``known``).
 
     Returns
     -------
     SoftLabelFit
     """
     if votes is not None and int((gold >= 0).sum()) >= MIN_RECIPE_GOLD:
-        model = WeakLabelRecipe(estimator=estimator, random_state=random_state).fit(X, votes, soft, gold)
+        model = WeakLabelRecipe(estimator=estimator, random_state=random_state).fit(X, votes, soft, gold,
+                                                                                    known=known)
         recipe = {"choice": model.choice_, "reason": model.reason_, "config": model.config_,
                   "candidates": model.candidates_, "n_train": model.n_train_}
         if model.combiner_ is not None:
