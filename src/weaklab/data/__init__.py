@@ -6,7 +6,7 @@ Loaders of labelled data sets return a :class:`WeakLabelDataset` (items, a
 :class:`~weaklab.LabelMatrix` and gold labels, row-aligned).
 """
 
-from ._io import read_table
+from ._io import read_table, table_format
 from .bundled import YOUTUBE_SPAM_CLASSES, load_youtube_spam
 from .cifar10n import CIFAR10_CLASSES, load_cifar10n
 from .crowd import load_crowd, load_dawid_skene_1979, load_zheng, load_zheng_numeric
@@ -33,7 +33,7 @@ __all__ = [
     "load_dawid_skene_1979",
     "load_cifar10n",
     "load_youtube_spam",
-    "read_table",
+    "read_table", "table_format",
     "WRENCH_SPLITS",
     "CIFAR10_CLASSES",
     "YOUTUBE_SPAM_CLASSES",

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._core import fingerprint
-from ..data import image_content_hash, read_table
-from ..data._io import table_format
+from ..data import image_content_hash, read_table, table_format
 from ..errors import ValidationError
 from ..labeling import LabelingFunction, default_text_field
 from .config import ProjectConfig
