@@ -21,7 +21,8 @@ from .end_model_state import text_model_state, text_vectorizer
 
 __all__ = ["END_MODEL_DEFAULTS", "EndModelResult", "SoftLabelFit", "calibration", "checked_label_model",
            "label_model_class", "dev_metrics", "end_model_texts", "fit_on_soft_labels", "fitted_text_features",
-           "measured_end_model", "reliability_bins", "slice_reliability", "text_features", "train_end_model"]
+           "measured_end_model", "reliability_bins", "slice_reliability", "text_features", "train_end_model",
+           "with_known_labels"]
 
 #: Parameters of the tfidf_logreg end model when weaklab.toml leaves them out.
 END_MODEL_DEFAULTS: dict[str, Any] = {"C": 4.0, "max_iter": 2000, "ngram_max": 2, "min_df": 1}
