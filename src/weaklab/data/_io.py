@@ -75,7 +75,28 @@ def read_json(path: Path) -> Any:
 
 
 def table_format(path: Path) -> str:
-    """The format (``"csv"``, ``"tsv"`` or ``"parquet"``) implied by a file's suffix."""
+    """The format (``"csv"``, ``"tsv"`` or ``"parquet"``) implied by a file's suffix, as :func:`read_table` reads it.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file (only its name is looked at).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValidationError
+        A suffix :func:`read_table` does not read.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> table_format(Path("items.csv.gz")), table_format(Path("votes.tab")), table_format(Path("data.pq"))
+    ('csv', 'tsv', 'parquet')
+    """
     lower = path.name.lower()
     for fmt, suffixes in (("csv", _CSV_SUFFIXES), ("tsv", _TSV_SUFFIXES), ("parquet", _PARQUET_SUFFIXES)):
         if lower.endswith(suffixes):
