@@ -41,3 +41,18 @@ def test_labeling_function_faults_warning_names_the_line_that_applied_them():
     caught = [w for w in _caught(lambda: apply_lfs([breaks], data, on_error="abstain", progress=False))
               if "labeling-function faults" in str(w.message)]
     assert len(caught) == 1 and caught[0].filename == __file__
+
+
+def test_auto_label_models_selection_warning_names_the_line_that_called_fit():
+    """AutoLabelModel's no-gold warnings (several calls deep in model selection) point at the caller's fit line."""
+    from weaklab.models import AutoLabelModel
+    from weaklab.synthetic import make_lf_matrix
+
+    for seed in range(6):
+        L = make_lf_matrix(600, 8, 2, random_state=seed).L
+        caught = [w for w in _caught(lambda L=L: AutoLabelModel(random_state=0).fit(L))
+                  if str(w.message).startswith("AutoLabelModel")]
+        if caught:
+            assert all(w.filename == __file__ for w in caught), [(w.filename, w.lineno) for w in caught]
+            return
+    raise AssertionError("no seed made AutoLabelModel warn; pick another matrix")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .._core import LabelMatrix
+from .._core.warn import warn
 from ._auto_select import fit_candidate, row_hashes
 from ._average import average_candidate, expand_members
 from ._base import LabelModel
@@ -172,7 +172,7 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     verdict = _no_vote(L, lf, balance, mv_balance, seed, fitted, P)
     reason += f"; {verdict.note}" if verdict.note else ""
     if verdict.warning:
-        warnings.warn(verdict.warning, UserWarning, stacklevel=5)
+        warn(verdict.warning)
     stakes = _tied_share(counts) if lf else 1.0  # tie-breakers can only relabel majority vote's ties
     _warn_if_uncertain(weights, evidence, baseline, departure(P, P_mv, L), fallback, stakes)
     accuracy = _source_accuracy(models, list(shares.values()), L, salt, mv_balance if lone else None)
@@ -341,8 +341,7 @@ def _class_preference(weights: dict[str, float], shares: dict[str, float], evide
     verdict = class_preference(pair_proba, folds, gain)
     if verdict is None:
         return ""
-    warnings.warn(f"AutoLabelModel: {verdict.describe()}. A few dozen gold labels (fit(..., gold=...)) would settle "
-                  "it.", UserWarning, stacklevel=6)
+    warn(f"AutoLabelModel: {verdict.describe()}. A few dozen gold labels (fit(..., gold=...)) would settle it.")
     return f"; {verdict.describe()}"
 
 
@@ -456,7 +455,7 @@ def _warn_if_uncertain(weights: dict[str, float], evidence: dict[str, CandidateE
                        f"enough evidence (gain {evidence[top].gain:+.3f}, z = {evidence[top].z:.1f}); the "
                        f"choice is close. A few dozen gold labels (fit(..., gold=...)) would settle it.")
     if message:
-        warnings.warn(message, UserWarning, stacklevel=6)
+        warn(message)
 
 
 def departure(P: np.ndarray, P_ref: np.ndarray, L: LabelMatrix) -> float:
