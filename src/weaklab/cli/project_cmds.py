@@ -60,50 +60,49 @@ def init(directory: Path, force: bool, n_items: int | None, example: str, source
         raise click.BadParameter(f"expected between {EXAMPLE_ITEMS[0]} and {EXAMPLE_ITEMS[1]} comments (the "
                                  f"bundled collection holds {EXAMPLE_ITEMS[1]}), got {n_items}", param_hint="'--items'")
     files = (init_crowd_project if example == "crowd" else init_project)(directory, n_items=n_items, force=force)
-    for file in files:
-        click.echo(f"created {file}")
-    where = "" if directory == Path(".") else f"cd {directory} && "
-    click.echo(f"Next: {where}weaklab fit   (then `weaklab runs`, `weaklab explain ITEM_ID`)")
+    _created(files, directory, "weaklab fit   (then `weaklab runs`, `weaklab explain ITEM_ID`)")
 
 
 def _init_tagging(directory: Path, force: bool, n_items: int | None) -> None:
     from ..demo.tagging import TAGGING_EXAMPLE_ITEMS, init_tagging_project
 
-    n_items = 400 if n_items is None else n_items
-    if not TAGGING_EXAMPLE_ITEMS[0] <= n_items <= TAGGING_EXAMPLE_ITEMS[1]:
-        raise click.BadParameter(f"expected between {TAGGING_EXAMPLE_ITEMS[0]} and {TAGGING_EXAMPLE_ITEMS[1]} "
-                                 f"sentences, got {n_items}", param_hint="'--items'")
-    for file in init_tagging_project(directory, n_items=n_items, force=force):
-        click.echo(f"created {file}")
-    where = "" if directory == Path(".") else f"cd {directory} && "
-    click.echo(f"Next: {where}weaklab train   (then `weaklab runs`, `weaklab explain ITEM_ID`, `weaklab serve`)")
+    n_items = _example_items(n_items, 400, TAGGING_EXAMPLE_ITEMS, "sentences")
+    _created(init_tagging_project(directory, n_items=n_items, force=force), directory,
+             "weaklab train   (then `weaklab runs`, `weaklab explain ITEM_ID`, `weaklab serve`)")
 
 
 def _init_tabular(directory: Path, force: bool, n_items: int | None) -> None:
     from ..demo.tabular import TABULAR_EXAMPLE_ITEMS, init_tabular_project
 
-    n_items = 600 if n_items is None else n_items
-    if not TABULAR_EXAMPLE_ITEMS[0] <= n_items <= TABULAR_EXAMPLE_ITEMS[1]:
-        raise click.BadParameter(f"expected between {TABULAR_EXAMPLE_ITEMS[0]} and {TABULAR_EXAMPLE_ITEMS[1]} "
-                                 f"rows, got {n_items}", param_hint="'--items'")
-    for file in init_tabular_project(directory, n_items=n_items, force=force):
+    n_items = _example_items(n_items, 600, TABULAR_EXAMPLE_ITEMS, "rows")
+    _created(init_tabular_project(directory, n_items=n_items, force=force), directory,
+             "weaklab train   (then `weaklab runs`, `weaklab serve` for the review queue, "
+             "`weaklab predict new.csv out.csv`)")
+
+
+def _example_items(n_items: int | None, default: int, bounds: tuple[int, int], unit: str) -> int:
+    """``--items`` of an example project: ``default`` when not given, else checked against ``bounds``."""
+    n_items = default if n_items is None else n_items
+    if not bounds[0] <= n_items <= bounds[1]:
+        raise click.BadParameter(f"expected between {bounds[0]} and {bounds[1]} {unit}, got {n_items}",
+                                 param_hint="'--items'")
+    return n_items
+
+
+def _created(files: Any, directory: Path, next_step: str) -> None:
+    """Echo the files an example project wrote and the command to run next."""
+    for file in files:
         click.echo(f"created {file}")
     where = "" if directory == Path(".") else f"cd {directory} && "
-    click.echo(f"Next: {where}weaklab train   (then `weaklab runs`, `weaklab serve` for the review queue, "
-               "`weaklab predict new.csv out.csv`)")
+    click.echo(f"Next: {where}{next_step}")
 
 
 def _init_images(directory: Path, force: bool, n_items: int | None, source: Path | None) -> None:
     from ..demo.images import IMAGE_EXAMPLE_ITEMS, init_image_project
 
-    n_items = 3000 if n_items is None else n_items
-    if not IMAGE_EXAMPLE_ITEMS[0] <= n_items <= IMAGE_EXAMPLE_ITEMS[1]:
-        raise click.BadParameter(f"expected between {IMAGE_EXAMPLE_ITEMS[0]} and {IMAGE_EXAMPLE_ITEMS[1]} images, "
-                                 f"got {n_items}", param_hint="'--items'")
-    for file in init_image_project(directory, source=source, n_items=n_items, force=force):
-        click.echo(f"created {file}")
-    where = "" if directory == Path(".") else f"cd {directory} && "
-    click.echo(f"Next: {where}weaklab apply && weaklab fit && weaklab train   (see README.md)")
+    n_items = _example_items(n_items, 3000, IMAGE_EXAMPLE_ITEMS, "images")
+    _created(init_image_project(directory, source=source, n_items=n_items, force=force), directory,
+             "weaklab apply && weaklab fit && weaklab train   (see README.md)")
 
 
 def _run(step: str, project_dir: Path, store_path: Path | None, as_json: bool) -> Any:
