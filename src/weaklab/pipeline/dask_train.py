@@ -83,7 +83,7 @@ class PartitionedTraining:
 
 
 def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: PartitionedSoftLabels, frame: Any,
-                      output: str, *, random_state: int = 0) -> PartitionedTraining:
+                      output: str, *, random_state: int = 0, known: np.ndarray | None = None) -> PartitionedTraining:
     """Train the project's end model on the Dask engine and write its probabilities to ``output``.
 
     Parameters
@@ -98,6 +98,11 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
     output : str
         Folder or URL of the end model's probabilities.
     random_state : int, default=0
+    known : ndarray of shape (n_items,), optional
+        Class ids a person gave (human answers, the file gold the fit got), -1 elsewhere, in the partitions' order:
+        those items outside dev train on their class (one-hot targets written to ``output + "-targets"``), also
+        without a vote, as on the local engine (:func:`~weaklab.pipeline.training.with_known_labels`);
+        ``metrics["n_known_in_training"]`` counts them.
 
     Returns
     -------
@@ -137,14 +142,18 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
     columns = [c for c in (config.get("data", "gold_column"), config.get("data", "split_column")) if c]
     data = column_parts(frame, columns) if columns else [None] * plm.n_partitions
     texts = column_parts(frame, text)
-    weights = [dask.delayed(_train_weights)(plm, i, data[i], config, n_classes) for i in range(plm.n_partitions)]
-    model = PartitionedTextClassifier(**used, random_state=random_state).fit(texts, soft, sample_weight=weights)
+    parts = _known_parts(known, plm)
+    weights = [dask.delayed(_train_weights)(plm, i, data[i], config, n_classes, parts[i])
+               for i in range(plm.n_partitions)]
+    targets, n_known = _known_targets(soft, parts, weights, output)
+    model = PartitionedTextClassifier(**used, random_state=random_state).fit(texts, targets, sample_weight=weights)
     proba = model.predict_partitions(texts, soft, output)
     tasks = [dask.delayed(_dev_summary)(proba, plm, i, data[i], config, n_classes, random_state)
              for i in range(proba.n_partitions)]
     (reduced,) = dask.compute(tree_reduce(tasks, _merge_summaries))
     params_used = {**used, "n_features": model.n_features, "schedule": model.schedule}
-    metrics = {"n_train": int(model.n_train_), **dev_metrics_from_counts(reduced.confusion, reduced.binned)}
+    metrics = {"n_train": int(model.n_train_), **dev_metrics_from_counts(reduced.confusion, reduced.binned),
+               "n_known_in_training": n_known}
     calibrated, applied = _applied(proba, plm, reduced, output, random_state)
     return PartitionedTraining(calibrated, proba, params_used, metrics,
                                {**_calibration(reduced, metrics, random_state), "applied": applied.lineage},
@@ -179,10 +188,54 @@ def _dev(config: ProjectConfig, data: Any, n_classes: int | None, n: int) -> tup
 
 
 def _train_weights(plm: PartitionedLabelMatrix, i: int, data: Any, config: ProjectConfig,
-                   n_classes: int | None) -> np.ndarray:
-    """1 for the items of partition ``i`` with a vote outside the dev gold, else 0 (on a worker)."""
+                   n_classes: int | None, known: np.ndarray | None = None) -> np.ndarray:
+    """1 for the items of partition ``i`` with a vote or a known class outside the dev gold, else 0 (on a worker)."""
     covered = plm.read_partition(i).votes_per_item() > 0
+    if known is not None:
+        covered = covered | (known >= 0)
     return (covered & ~_dev(config, data, n_classes, len(covered))[1]).astype(np.float64)
+
+
+def _known_parts(known: np.ndarray | None, plm: PartitionedLabelMatrix) -> list[np.ndarray | None]:
+    """``known`` cut into the partitions of ``plm`` (all None when no item has a known class)."""
+    if known is None or not (np.asarray(known) >= 0).any():
+        return [None] * plm.n_partitions
+    known = np.asarray(known, dtype=np.int64)
+    if known.shape != (plm.n_items,):
+        raise ValidationError(f"known: expected {plm.n_items} class ids (one per item), got shape {known.shape}")
+    bounds = np.cumsum([0, *plm.partition_rows])
+    return [known[bounds[i]:bounds[i + 1]] for i in range(plm.n_partitions)]
+
+
+def _known_targets(soft: PartitionedSoftLabels, parts: list[np.ndarray | None], weights: list[Any],
+                   output: str) -> tuple[PartitionedSoftLabels, int]:
+    """The training targets (``soft`` with each known item one-hot, written beside ``output``) and how many known
+    items train (outside dev); ``soft`` itself and 0 without known items."""
+    if all(part is None for part in parts):
+        return soft, 0
+    dask = import_dask()
+    root = output + "-targets"
+    tasks = [dask.delayed(_write_targets)(soft, i, parts[i], weights[i], root) for i in range(soft.n_partitions)]
+    written = dask.compute(*tasks)
+    targets = PartitionedSoftLabels(root, soft.n_classes, tuple(f for f, _ in written), soft.partition_rows,
+                                    soft.class_names, soft.producer, soft.votes_root, soft.storage_options)
+    targets.save_metadata()
+    return targets, int(sum(n for _, n in written))
+
+
+def _write_targets(soft: PartitionedSoftLabels, i: int, known: np.ndarray | None, weights: np.ndarray,
+                   root: str) -> tuple[str, int]:
+    """Partition ``i``'s targets (on a worker): its soft labels, known items one-hot; and how many of them train."""
+    part = soft.read_partition(i)
+    proba = np.array(part.proba, dtype=np.float64, copy=True)
+    n_known = 0
+    if known is not None:
+        rows = np.flatnonzero(known >= 0)
+        proba[rows] = 0.0
+        proba[rows, known[rows]] = 1.0
+        n_known = int((weights[rows] > 0).sum())
+    name = PartitionedSoftLabels.write_partition(root, i, proba, part.item_ids, storage_options=soft.storage_options)
+    return name, n_known
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,7 @@ class _DaskRun:
         self.n_classes = None if names is None else len(names)
         self.plm: PartitionedLabelMatrix | None = None
         self.soft: PartitionedSoftLabels | None = None
+        self.known: np.ndarray | None = None  # human answers and the file gold the fit got (class ids, -1 none)
         self.end_proba: PartitionedSoftLabels | None = None
         self.end_rank: PartitionedSoftLabels | None = None  # the raw end-model probabilities the query ranks
         self.gold: list[tuple[np.ndarray, np.ndarray]] | None = None  # per partition: gold rows and classes
@@ -236,6 +237,7 @@ class _DaskRun:
         self.fit_rows = drawn["row"].to_numpy(dtype=np.int64)
         gold, sampling, kind = with_file_gold(answers, answer_sampling, file_gold, file_gold >= 0)
         fit_gold = gold if (gold >= 0).any() else None
+        self.known = gold  # the end model trains on these classes, whatever the label model made of them
         model, raised = fit_noting_warnings(lambda: model.fit(plm, gold=fit_gold, gold_sampling=sampling))
         key = fingerprint("dask-label-model", plm.fingerprint, name, params,
                           *(() if fit_gold is None else (fit_gold, sampling)))  # the folder holds what the gold gave
@@ -301,11 +303,13 @@ class _DaskRun:
             return
         if self.soft is None:
             raise ValidationError("until: expected a run that fits the label model first, got no soft labels")
+        known = self.known if self.known is not None and (self.known >= 0).any() else None
         key = fingerprint("dask-end-model", self.soft.root, self.config.get("end_model", "params", {}),
                           self.config.get("data", "text_field"), self.config.get("data", "gold_column"),
-                          self.config.get("data", "split_column"), self.config.class_names)
+                          self.config.get("data", "split_column"), self.config.class_names,
+                          *(() if known is None else (known,)))
         trained = train_partitioned(self.config, self.votes, self.soft, self.frame,
-                                    join(self.soft.root, f"end-model-{key}"))
+                                    join(self.soft.root, f"end-model-{key}"), known=known)
         calibrated = trained.calibration
         metrics = {**trained.metrics, "engine": "dask", "configured": name,  # as the local engine (ece: every dev row)
                    **{k: v for k, v in calibrated.items() if k not in ("bins", "ece", "slices")}}
