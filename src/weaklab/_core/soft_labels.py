@@ -13,7 +13,34 @@ from .hashing import fingerprint as _fingerprint
 from .ties import break_ties
 from .validation import check_proba, fail
 
-__all__ = ["SoftLabels"]
+__all__ = ["SoftLabels", "with_known_classes"]
+
+
+def with_known_classes(proba: Any, known: Any) -> np.ndarray:
+    """A copy of ``proba`` with the row of every item of known class set to that class, one-hot.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n, k)
+        Probabilities (or any per-class targets) of ``n`` items.
+    known : array-like of int, shape (n,)
+        A class id per item, -1 where none is known.
+
+    Returns
+    -------
+    ndarray of shape (n, k), float64
+
+    Examples
+    --------
+    >>> with_known_classes([[0.9, 0.1], [0.6, 0.4]], [-1, 1]).tolist()
+    [[0.9, 0.1], [0.0, 1.0]]
+    """
+    targets = np.array(proba, dtype=np.float64, copy=True)
+    classes = np.asarray(known)
+    rows = np.flatnonzero(classes >= 0)
+    targets[rows] = 0.0
+    targets[rows, classes[rows]] = 1.0
+    return targets
 
 
 class SoftLabels:

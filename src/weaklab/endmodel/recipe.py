@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 
+from .._core.soft_labels import with_known_classes
 from .._core.validation import check_bool, check_choice, check_float, check_int, check_proba, fail
 from ._targets import check_fitted, n_rows, take_rows
 from .combine import CombinedPredictor, bootstrap_gain, score_predictions
@@ -305,11 +306,8 @@ class WeakLabelRecipe(BaseEstimator):
     def _fit_one(self, config: dict[str, str], X: Any, L: np.ndarray, lm: np.ndarray, train: np.ndarray,
                  prior: np.ndarray | None, known: np.ndarray) -> SoftLabelClassifier | None:
         targets = lm if config["targets"] == "label_model" else vote_shares(L, self.n_classes_)
-        given = np.flatnonzero(known >= 0)
-        if given.size:  # a person's class is the target, whatever the configuration reads
-            targets = np.array(targets, dtype=np.float64, copy=True)
-            targets[given] = 0.0
-            targets[given, known[given]] = 1.0
+        if (known >= 0).any():  # a person's class is the target, whatever the configuration reads
+            targets = with_known_classes(targets, known)
         rows = np.flatnonzero(train)
         base = self.estimator if self.estimator is not None else LogisticRegression(C=4.0, max_iter=2000)
         model = SoftLabelClassifier(clone(base), classes=np.arange(self.n_classes_),

@@ -23,6 +23,7 @@ import numpy as np
 from .._core.dask_ops import import_dask, tree_reduce
 from .._core.dataset_io import write_frame
 from .._core.partitioned import PartitionedLabelMatrix, PartitionedSoftLabels, proba_columns
+from .._core.soft_labels import with_known_classes
 from ..endmodel import GroupedCalibration, PartitionedTextClassifier
 from ..errors import ValidationError
 from .calibrated import AppliedCalibration, fit_end_calibrator
@@ -227,13 +228,10 @@ def _write_targets(soft: PartitionedSoftLabels, i: int, known: np.ndarray | None
                    root: str) -> tuple[str, int]:
     """Partition ``i``'s targets (on a worker): its soft labels, known items one-hot; and how many of them train."""
     part = soft.read_partition(i)
-    proba = np.array(part.proba, dtype=np.float64, copy=True)
-    n_known = 0
-    if known is not None:
-        rows = np.flatnonzero(known >= 0)
-        proba[rows] = 0.0
-        proba[rows, known[rows]] = 1.0
-        n_known = int((weights[rows] > 0).sum())
+    if known is None:
+        proba, n_known = part.proba, 0
+    else:
+        proba, n_known = with_known_classes(part.proba, known), int((weights[known >= 0] > 0).sum())
     name = PartitionedSoftLabels.write_partition(root, i, proba, part.item_ids, storage_options=soft.storage_options)
     return name, n_known
 

@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from .._core.soft_labels import with_known_classes
 from .._core.validation import fail
 from ..endmodel import GroupedCalibration, SoftLabelClassifier, WeakLabelRecipe
 from ..evaluation import accuracy, expected_calibration_error, f1_score, reliability_curve
@@ -118,12 +119,8 @@ def with_known_labels(proba: np.ndarray, train: np.ndarray, known: np.ndarray,
     >>> targets.tolist(), train.tolist()
     ([[0.9, 0.1], [0.0, 1.0], [1.0, 0.0]], [True, True, True])
     """
-    targets = np.array(proba, dtype=np.float64, copy=True)
     given = (np.asarray(known) >= 0) & ~np.asarray(dev, dtype=bool)
-    rows = np.flatnonzero(given)
-    targets[rows] = 0.0
-    targets[rows, np.asarray(known)[rows]] = 1.0
-    return targets, np.asarray(train, dtype=bool) | given
+    return with_known_classes(proba, np.where(given, known, -1)), np.asarray(train, dtype=bool) | given
 
 
 @dataclass
