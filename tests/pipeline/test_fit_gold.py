@@ -10,6 +10,7 @@ import pytest
 
 from weaklab.errors import ValidationError
 from weaklab.pipeline import Project, load_config
+from weaklab.pipeline.fit_gold import file_gold_lineage
 from weaklab.pipeline.loading import fit_gold_rows, load_data, run_gold
 from weaklab.store import Store
 
@@ -222,3 +223,14 @@ def test_doctor_refits_a_lost_label_model_with_the_gold_rows_the_run_drew(tmp_pa
     with Store(project.store_path, read_only=True) as store:
         again = store.load_label_model_state(lm_id)
     assert all(np.array_equal(again["arrays"][k], v) for k, v in state["arrays"].items())
+
+
+def test_the_recorded_gold_decision_keeps_its_parentheses_whole(tmp_path):
+    """The run records the headline of AutoLabelModel's gold decision: cut at its first '; ' outside
+    parentheses, never inside an aside (it was cut mid-parenthesis: "... picked B in 3")."""
+    config = load_config(_project(tmp_path, "all"))
+    reason = ("kept the choice made without gold (MajorityVote): no gain (re-run without each fold, picked B in 3; "
+              "C in 2); 4 failed")
+    record = file_gold_lineage(config, 5, ["train", "train"], 0, 0, reason)
+    assert record["gold_decision"] == ("kept the choice made without gold (MajorityVote): no gain (re-run without "
+                                       "each fold, picked B in 3; C in 2)")

@@ -196,8 +196,26 @@ def file_gold_lineage(config: ProjectConfig, n_outside: int, splits: Any, n_answ
         if config.fit_gold != "all":
             out["fit_gold_random_state"] = int(random_state)
         if reason:
-            out["gold_decision"] = reason.split("; ")[0]
+            out["gold_decision"] = _first_clause(reason)
     return out
+
+
+def _first_clause(text: str) -> str:
+    """``text`` up to its first ``"; "`` outside parentheses (a reason's headline, its asides kept whole).
+
+    Examples
+    --------
+    >>> _first_clause("kept A (picked B in 3; C in 2); 4 failed")
+    'kept A (picked B in 3; C in 2)'
+    >>> _first_clause("no separator")
+    'no separator'
+    """
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth <= 0 and text.startswith("; ", i):
+            return text[:i]
+    return text
 
 
 def fit_gold_lines(label_model: dict[str, Any]) -> list[str]:
