@@ -48,7 +48,7 @@ def test_the_item_page_and_api_show_the_picture(image_client):
     story = client.get("/api/items/img4").json()
     cam = story["image"].pop("cam")
     assert story["image"] == {"column": "picture", "ref": "pics/b4.png", "missing": None}
-    assert cam["available"] is False and "no image end model" in cam["reason"]
+    assert cam["available"] is False and "trained no end model" in cam["reason"]
 
 
 def test_a_lost_picture_or_unknown_item_is_a_404(image_client):
@@ -95,12 +95,12 @@ def test_the_cam_overlay_is_served_and_offered_on_the_review_and_item_pages(cnn_
                                                                     "classes": "predicted"}
 
 
-def test_no_image_end_model_means_a_404_with_the_reason(image_client):
-    """A run without the cnn end model answers /cams/<item> with 404 naming the cause; the pages say why."""
+def test_a_run_without_an_end_model_means_a_404_with_the_reason(image_client):
+    """A fit-only run (no end model) answers /cams/<item> with 404 naming the cause; the pages say why."""
     client, _ = image_client
     missing = client.get("/cams/img4")
-    assert missing.status_code == 404 and "no image end model" in missing.text
+    assert missing.status_code == 404 and "trained no end model" in missing.text
     assert 'id="cam-toggle"' not in client.get("/review").text
     lineage = client.get("/items/img4")
-    assert 'id="item-cam"' not in lineage.text and "no image end model" in lineage.text
+    assert 'id="item-cam"' not in lineage.text and "trained no end model" in lineage.text
     assert client.get("/cams/nobody").status_code == 404

@@ -46,7 +46,7 @@ def test_a_rerun_reuses_the_cnn_and_a_lost_maps_file_trains_again(cnn_image_proj
 
 def test_the_overlay_is_a_cached_png_and_a_run_without_the_cnn_says_why(cnn_image_project):
     """CamLookup writes the overlay once (same path on the next request); a fit-only run has no overlay and a
-    reason naming the missing image end model."""
+    reason that says it trained no end model and how to train one (not to set the cnn, which the project has)."""
     trained = Project(cnn_image_project).run("train")
     fitted = Project(cnn_image_project).run("fit")
     with _store(cnn_image_project) as store:
@@ -56,7 +56,8 @@ def test_the_overlay_is_a_cached_png_and_a_run_without_the_cnn_says_why(cnn_imag
         assert png is not None and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert cams.overlay("img2", 2) == png and png.read_bytes() != images.thumbnail("img2").read_bytes()
         none = CamLookup(store, fitted.run_id, images)
-        assert none.overlay("img2", 2) is None and "no image end model" in none.reason
+        assert none.overlay("img2", 2) is None and "trained no end model" in none.reason
+        assert "weaklab train" in none.reason
 
 
 def test_the_cnn_needs_an_image_column_and_known_params(cnn_image_project):

@@ -151,10 +151,13 @@ class CamLookup:
 
     def _find(self, store: Store) -> tuple[dict[str, Any] | None, str | None]:
         models = store.run_records(self.run_id)["end_model_runs"]
-        name = str(models["name"].iloc[-1]) if len(models) else "none"
-        metrics = models["metrics"].iloc[-1] if len(models) else None
+        if not len(models):
+            return None, (f"run {self.run_id} trained no end model (`weaklab fit` stops before training); run "
+                          '`weaklab train` with [end_model] name = "cnn" to record the maps')
+        metrics = models["metrics"].iloc[-1]
         ref = metrics.get("cam") if isinstance(metrics, dict) else None
         if not isinstance(ref, dict):
+            name = str(models["name"].iloc[-1])
             return None, (f"run {self.run_id} has no image end model (its end model: {name}); set [end_model] "
                           f'name = "cnn" in weaklab.toml of an image project and run `weaklab train`')
         path = self._dir / str(ref.get("file", ""))
