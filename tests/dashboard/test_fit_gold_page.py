@@ -3,6 +3,8 @@ was unused."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 pytest.importorskip("fastapi", reason="the dashboard needs the [web] extra (fastapi)")
@@ -33,3 +35,17 @@ def test_label_model_page_and_report_say_what_gold_outside_dev_fed_the_fit(tmp_p
     assert "label model fitted on 20 of the" in page.text and "not used by the fit" not in page.text
     with project.open_store(read_only=True) as store:
         assert "label model fitted on 20 of the" in render_report(store, run.run_id)
+
+
+def test_the_label_model_page_shows_autolabelmodels_gold_decision_once(tmp_path):
+    """With AutoLabelModel and fit_gold, the decision made with the gold is on the page once (in "Why"), not
+    repeated under it."""
+    init_project(tmp_path, n_items=200)
+    config = tmp_path / "weaklab.toml"
+    config.write_text(config.read_text().replace("# fit_gold = 50 ", "fit_gold = 40 "))
+    project = Project(tmp_path)
+    run = project.run("fit")
+    decision = run.metrics["label_model"]["gold_decision"]
+    page = TestClient(create_app(project.store_path), base_url="http://127.0.0.1").get(f"/label-model?run={run.run_id}")
+    assert "label model fitted on 40 of the" in page.text
+    assert html.unescape(page.text).count(decision) == 1

@@ -26,6 +26,21 @@ def label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
     return state.fresh(("label_model_view", int(run_id)), lambda: _label_model_view(state, run_id))
 
 
+def _unshown(lines: list[str], metrics: dict[str, Any]) -> list[str]:
+    """``lines`` without the gold-decision line when the page's "Why" (the model's reason) already says it.
+
+    Examples
+    --------
+    >>> _unshown(["fitted on 40", "AutoLabelModel with that gold: kept MV"],
+    ...          {"gold_decision": "kept MV", "reason": "kept MV; see scores_"})
+    ['fitted on 40']
+    """
+    decision = str(metrics.get("gold_decision") or "")
+    if not decision or not str(metrics.get("reason") or "").startswith(decision):
+        return lines
+    return [line for line in lines if not line.endswith(f" with that gold: {decision}")]
+
+
 def _label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
     summary = state.summary(run_id)
     names = state.class_names(run_id)
@@ -37,10 +52,10 @@ def _label_model_view(state: DashboardState, run_id: int) -> dict[str, Any]:
                                     "(runs before weaklab recorded it, or without a fitted label model).")
     if model is not None:
         metrics = model.get("metrics") or {}
-        out["fit_gold_lines"] = fit_gold_lines(metrics)
+        out["fit_gold_lines"] = _unshown(fit_gold_lines(metrics), metrics)
         out["answers_lines"] = answers_fit_lines(metrics)
         out["choice"] = {key: metrics.get(key) for key in NOTE_KEYS}
-        out["metrics"] = {key: value for key, value in metrics.items() if key not in NOTE_KEYS}
+        out["metrics"] = {key: value for key, value in metrics.items() if key not in (*NOTE_KEYS, "gold_decision")}
         accuracy = model.get("source_accuracy") or {}
         if accuracy:
             out["accuracy_chart"] = charts.bars(list(accuracy), {"learned accuracy": list(accuracy.values())},
