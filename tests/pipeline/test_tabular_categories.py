@@ -50,7 +50,8 @@ def test_an_unseen_category_reads_as_a_missing_one():
     categories = {"site": _SITES}
     X = input_matrix(frame, ["reading", "site"], categories, where="data")
     result = train_tabular_model(X, ["reading", "site"], np.eye(2)[y], np.ones(len(y), dtype=bool),
-                                 np.full(len(y), -1), tabular_params({"max_iter": 20, "min_samples_leaf": 5}),
+                                 np.full(len(y), -1), tabular_params({"estimator": "hist_gradient_boosting",
+                                                                      "max_iter": 20, "min_samples_leaf": 5}),
                                  categories=categories)
     model = TabularEndModel.from_state(result.state)
     new, empty = pd.DataFrame({"reading": [-1.0, 0.5], "site": ["west", "west"]}), \
@@ -90,7 +91,8 @@ def test_predict_counts_rows_whose_category_the_model_never_saw(tmp_path, monkey
     (tmp_path / "weaklab.toml").write_text(
         '[data]\npath = "rows.csv"\nid_column = "row"\ngold_column = "gold"\nsplit_column = "part"\n'
         'dev_value = "dev"\n\n[labels]\nclasses = ["0", "1"]\n\n[lfs]\nmodule = "rules.py"\n\n'
-        '[end_model]\nname = "tabular"\nparams = { max_iter = 10, min_samples_leaf = 5 }\n')
+        '[end_model]\nname = "tabular"\n'
+        'params = { estimator = "hist_gradient_boosting", max_iter = 10, min_samples_leaf = 5 }\n')
     monkeypatch.chdir(tmp_path)
     assert CliRunner().invoke(main, ["train"]).exit_code == 0
     new = frame.head(6).assign(site=["west", "west", "east", "", "mars", "north"])

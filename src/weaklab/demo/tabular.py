@@ -55,8 +55,8 @@ attribute = "lfs"
 name = "tabular"              # a classifier on the table's columns: numeric ones as they are, columns of at
                               # most max_categories (20) categories one-hot; text and id columns are left out
                               # (weaklab train says which and why)
-params = {{ estimator = "logistic_regression" }}   # on tables labelled by thresholds it generalises better
-# params = {{ estimator = "hist_gradient_boosting" }}   # boosted trees (the default when estimator is not set)
+params = {{ estimator = "logistic_regression" }}   # the default: on tables labelled by thresholds it generalises
+# params = {{ estimator = "hist_gradient_boosting" }}   # boosted trees: for classes that depend on interactions
 # params = {{ exclude = ["model"] }}                            # leave a column out
 # params = {{ columns = ["temp_c", "vibration", "site"] }}     # or name the columns to read
 

@@ -396,6 +396,10 @@ def _names(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(c, str) and c for c in v) and len(set(v)) == len(v)
 
 
+#: The tabular end model's estimator when ``end_model.params.estimator`` is not set (see docs/guide/end-models.md:
+#: on the 14 table projects measured, logistic regression scored higher dev accuracy than boosting on every one).
+DEFAULT_TABULAR_ESTIMATOR = "logistic_regression"
+
 #: The estimators of the tabular end model: name -> the parameters that only it reads.
 TABULAR_ESTIMATORS: dict[str, tuple[str, ...]] = {
     "hist_gradient_boosting": ("learning_rate", "max_leaf_nodes", "min_samples_leaf", "l2_regularization"),
@@ -498,7 +502,7 @@ def _check_task(file: Path, out: dict[str, dict[str, Any]]) -> None:
 def _check_tabular(file: Path, out: dict[str, dict[str, Any]]) -> None:
     """The tabular end model: parameters of its estimator only, ``columns`` or ``exclude``, the local engine."""
     params = out.get("end_model", {}).get("params", {})
-    estimator = params.get("estimator", "hist_gradient_boosting")
+    estimator = params.get("estimator", DEFAULT_TABULAR_ESTIMATOR)
     for other, keys in TABULAR_ESTIMATORS.items():
         for key in keys:
             if other != estimator and key in params:

@@ -50,7 +50,7 @@ from .._core import SoftLabels, fingerprint
 from .._core.validation import fail
 from ..errors import ValidationError
 from ..store import Store
-from .config import TABULAR_ESTIMATORS, ProjectConfig
+from .config import DEFAULT_TABULAR_ESTIMATOR, TABULAR_ESTIMATORS, ProjectConfig
 from .reuse import find_previous_run, recorded_end_model
 from .tabular_encoding import MAX_CATEGORIES, column_categories, column_kind, input_matrix, input_names
 from .tabular_state import (
@@ -85,10 +85,10 @@ def tabular_params(params: dict[str, Any]) -> dict[str, Any]:
 
     Examples
     --------
-    >>> tabular_params({})["estimator"], tabular_params({"estimator": "logistic_regression"})["C"]
-    ('hist_gradient_boosting', 1.0)
+    >>> tabular_params({})["estimator"], tabular_params({"estimator": "hist_gradient_boosting"})["max_iter"]
+    ('logistic_regression', 100)
     """
-    kind = params.get("estimator", "hist_gradient_boosting")
+    kind = params.get("estimator", DEFAULT_TABULAR_ESTIMATOR)
     if kind not in TABULAR_ESTIMATORS:
         raise fail("end_model.params.estimator", f"one of {list(TABULAR_ESTIMATORS)}", kind)
     chosen = {k: v for k, v in params.items() if k not in ("columns", "exclude")}
