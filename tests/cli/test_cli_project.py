@@ -134,6 +134,15 @@ def test_query_report_and_label_studio_export(project):
     assert alerts.exit_code == 0 and isinstance(json.loads(alerts.stdout), list)
 
 
+def test_the_sources_legend_explains_only_the_columns_shown(project):
+    """Before a fit the sources table has no estimated accuracy, so its legend does not explain one; after the fit
+    it does."""
+    before = " ".join(_invoke("analyze").output.split())
+    assert "emp accuracy: on the dev gold" in before and "est accuracy" not in before
+    after = " ".join(_invoke("fit").output.split())
+    assert "est accuracy: the label model's estimate" in after
+
+
 def test_analyse_is_an_alias_of_analyze_hidden_from_the_listing(project):
     """`weaklab analyse` (the spelling of the docs and the pipeline step) runs `analyze`; --help lists one name."""
     british = _invoke("analyse", "--json")

@@ -341,6 +341,12 @@ def alerts_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+#: The summary table's caption: what a column means, said only when the table shows it.
+_SUMMARY_LEGEND = (("emp_accuracy", "emp accuracy: on the dev gold"),
+                   ("est_accuracy", "est accuracy: the label model's estimate"),
+                   ("decides", "decides: share of voted items whose label flips without the source"))
+
+
 def summary_table(summary: Any) -> Table:
     """The sources of a project run."""
     table = Table(title="Sources", title_justify="left")
@@ -351,11 +357,11 @@ def summary_table(summary: Any) -> Table:
         table.add_column(column.replace("_", " "), justify="right")
     for name, row in summary.iterrows():
         table.add_row(escape(str(name)), *(_pct(row[c]) for c in columns))
-    table.caption = "emp accuracy: on the dev gold; est accuracy: the label model's estimate; " \
-                    "decides: share of voted items whose label flips without the source"
+    legend = [text for column, text in _SUMMARY_LEGEND if column in columns]
     if "est_accuracy" in columns and summary["est_accuracy"].isna().any():
-        table.caption += ("; est accuracy blank: the model could not estimate it (without gold, too few of the "
-                          "source's votes share an item with another source's)")
+        legend.append("est accuracy blank: the model could not estimate it (without gold, too few of the source's "
+                      "votes share an item with another source's)")
+    table.caption = "; ".join(legend) or None
     return table
 
 
