@@ -120,7 +120,7 @@ from ..store.paths import DEFAULT_PATH
 from .engine import EngineConfig, check_engine, check_scheduler
 
 __all__ = ["CONFIG_NAME", "DEFAULT_LABEL_MODEL", "CNN_MODEL_PARAMS", "CRF_PARAMS", "END_MODEL_PARAMS", "ProjectConfig",
-           "TABULAR_ESTIMATORS", "TABULAR_PARAMS", "load_config"]
+           "DEFAULT_TABULAR_ESTIMATOR", "TABULAR_ESTIMATORS", "TABULAR_PARAMS", "load_config"]
 
 #: The project file's name.
 CONFIG_NAME = "weaklab.toml"
