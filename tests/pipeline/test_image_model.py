@@ -70,3 +70,43 @@ def test_the_cnn_needs_an_image_column_and_known_params(cnn_image_project):
     toml.write_text(text.replace("max_epochs = 4", "max_epochs = 4, C = 2.0"))
     with pytest.raises(ValidationError, match=r"end_model\.params"):
         Project(cnn_image_project).run("train")
+
+
+def test_predict_labels_new_pictures_with_the_recorded_cnn(cnn_image_project, tmp_path, monkeypatch):
+    """The trained CNN's weights are recorded (arrays, no pickle): `weaklab predict` on a table of new pictures
+    (paths relative to the table's folder) gives the probabilities the run recorded for the same pictures."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from weaklab.cli import main
+    from weaklab.pipeline.predict import predict_items
+
+    run = Project(cnn_image_project).run("train")
+    items = pd.read_csv(cnn_image_project / "data" / "items.csv")
+    new = tmp_path / "incoming"
+    (new / "pics").mkdir(parents=True)
+    for name in items["picture"].head(5):
+        (new / name).write_bytes((cnn_image_project / "data" / name).read_bytes())
+    table = items.head(5)[["key", "picture"]]
+    table.to_csv(new / "new.csv", index=False)
+    with _store(cnn_image_project) as store:
+        raw = predict_items(store, run.run_id, table, calibrated=False, root=new)
+        soft_id = store.run_records(run.run_id)["soft_labels"]
+        recorded = store.load_soft_labels(int(soft_id[soft_id["role"] == "end_model_raw"]["soft_labels_id"].iloc[-1]))
+    assert raw["key"].tolist() == table["key"].tolist()
+    assert np.allclose(raw[["p_horizontal", "p_vertical"]].to_numpy(), recorded.proba[:5], atol=1e-5)
+    monkeypatch.chdir(cnn_image_project)
+    out = CliRunner().invoke(main, ["predict", str(new / "new.csv"), str(tmp_path / "out.csv")])
+    assert out.exit_code == 0, out.output
+    assert pd.read_csv(tmp_path / "out.csv")["class"].isin(["horizontal", "vertical"]).all()
+
+
+def test_predict_names_a_missing_picture_column(cnn_image_project):
+    """New items without the project's picture column are refused with the column's name."""
+    import pandas as pd
+
+    from weaklab.pipeline.predict import predict_items
+
+    run = Project(cnn_image_project).run("train")
+    with _store(cnn_image_project) as store, pytest.raises(ValidationError, match=r"a column 'picture'"):
+        predict_items(store, run.run_id, pd.DataFrame({"key": ["a"], "caption": ["a flat bar"]}))

@@ -24,8 +24,9 @@ def predict(data: Path, output: Path, run_id: int | None, raw: bool, store_path:
     """Apply a run's end model to the items of DATA and write its predictions to OUTPUT.
 
     DATA is a .csv, .tsv or .parquet table with the project's text column
-    ([data].text_field), or, for a tabular end model, the columns it reads;
-    OUTPUT is .csv, .tsv, .parquet or .jsonl. Columns:
+    ([data].text_field), or, for a tabular end model, the columns it reads,
+    or, for the image CNN, the picture column ([data].image_column; paths
+    relative to DATA's folder); OUTPUT is .csv, .tsv, .parquet or .jsonl. Columns:
     the id column (when DATA has it), label (class id), class (its name) and
     p_<class> per class (the end model's probabilities, calibrated on the
     run's dev gold unless --raw is given). An end model that reads the
@@ -44,7 +45,7 @@ def predict(data: Path, output: Path, run_id: int | None, raw: bool, store_path:
     table = read_table(data)
     with open_store(store_path) as store:
         run = run_id if run_id is not None else run_with_end_model(store)
-        frame = predict_items(store, run, table, calibrated=not raw)
+        frame = predict_items(store, run, table, calibrated=not raw, root=data.resolve().parent)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_table(frame, output, suffix)
     counts = frame["class"].value_counts()

@@ -17,6 +17,12 @@ maps from the store's folder without torch and without running a model (no
 pickled network, nothing executed on a page view), a rerun with unchanged
 inputs reuses the recorded file, and an overlay is cached by the picture's
 content and the maps' digest (:class:`~weaklab.pipeline.images.CamLookup`).
+
+The network's weights are recorded too, as the end model's state (its
+tensors as arrays in the store's Parquet, never pickled:
+:meth:`~weaklab.vision.CAMClassifier.to_state`), so ``weaklab predict``
+labels new pictures with it (:class:`ImageEndModel`); only ``predict``
+loads them, never a page.
 """
 
 from __future__ import annotations
@@ -41,14 +47,19 @@ from .config import ProjectConfig
 from .reuse import find_previous_run, recorded_end_model
 from .training import EndModelResult, calibration, dev_metrics
 
-__all__ = ["CAM_FOLDER", "IMAGE_MODEL_DEFAULTS", "cam_maps", "file_digest", "image_inputs", "image_model_params",
-           "load_cam_map", "save_cam_maps", "train_image_model", "trained_image_model"]
+__all__ = ["CAM_FOLDER", "IMAGE_MODEL_DEFAULTS", "IMAGE_STATE_VERSION", "ImageEndModel", "cam_maps", "file_digest",
+           "image_inputs", "image_model_params", "load_cam_map", "save_cam_maps", "train_image_model",
+           "trained_image_model"]
 
 #: Parameters of the cnn end model when weaklab.toml leaves them out (small and CPU-fast).
 IMAGE_MODEL_DEFAULTS: dict[str, Any] = {"size": 28, "widths": [16, 32, 64], "n_pool": 2, "max_epochs": 10,
                                         "batch_size": 32, "lr": 2e-3, "weight_decay": 0.0}
 #: Folder beside the store's DuckDB file that holds the recorded class activation maps.
 CAM_FOLDER = "cams"
+#: Version of the image end model's state layout (:class:`ImageEndModel`).
+IMAGE_STATE_VERSION = 1
+#: The keys an image end-model state holds besides ``class`` and ``version``.
+_IMAGE_STATE_KEYS = ("size", "n_classes", "network", "arrays")
 
 
 def image_model_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -117,13 +128,70 @@ def train_image_model(images: np.ndarray, soft: np.ndarray, train: np.ndarray, g
                           random_state=random_state)
     model.fit(images[train], soft[train], soft=True)
     proba = model.predict_proba(images)
-    result = EndModelResult(proba=proba, params=params, features=model.transform(images))
+    result = EndModelResult(proba=proba, params=params, features=model.transform(images),
+                            state=_image_state(model, int(params["size"])))
     result.metrics = {**dev_metrics(proba, gold, np.ones(len(gold), dtype=bool)), "n_train": int(train.sum())}
     result.metrics.pop("coverage_dev", None)
     result.metrics.pop("accuracy_covered", None)
     result.calibration = calibration(proba, gold, random_state=random_state)
     maps = model.class_activation_maps(images, upsample=False)
     return result, cam_maps(maps, np.argmax(proba, axis=1))
+
+
+def _image_state(model: CAMClassifier, size: int) -> dict[str, Any]:
+    """The end-model state of a fitted CNN: the pictures' size, the network's state, its tensors as arrays."""
+    network = model.to_state()
+    return {"class": "cnn", "version": IMAGE_STATE_VERSION, "size": int(size), "n_classes": int(model.n_classes_),
+            "network": {k: v for k, v in network.items() if k != "arrays"}, "arrays": dict(network["arrays"])}
+
+
+class ImageEndModel:
+    """A recorded image end model (the project's cnn), rebuilt from its state to label new pictures.
+
+    Parameters
+    ----------
+    state : dict
+        The recorded state (``class`` ``"cnn"``, the picture ``size``, the
+        network's parameters and its tensors among ``arrays``); a
+        calibrator's arrays may sit beside them.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.random((6, 1, 12, 12)).astype(np.float32)
+    >>> result, _ = train_image_model(images, np.eye(2)[[0, 1] * 3], np.ones(6, dtype=bool), np.full(6, -1),
+    ...                               image_model_params({"size": 12, "widths": [4, 8], "max_epochs": 1}))
+    >>> model = ImageEndModel.from_state(result.state)
+    >>> bool(np.allclose(model.predict_proba(images, None), result.proba))
+    True
+    """
+
+    reads_votes = False  # the CNN reads the pictures only
+
+    def __init__(self, state: dict[str, Any], network: CAMClassifier) -> None:
+        self.state, self.network = state, network
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> ImageEndModel:
+        """Check and rebuild a recorded state (a ValidationError names another model's or another version's)."""
+        if state.get("class") != "cnn" or state.get("version") != IMAGE_STATE_VERSION:
+            raise fail("state", f"an image end-model state of version {IMAGE_STATE_VERSION}",
+                       got_text=f"{state.get('class')!r} version {state.get('version')!r}")
+        missing = [key for key in _IMAGE_STATE_KEYS if key not in state]
+        if missing:
+            raise fail("state", f"an image end-model state with {list(_IMAGE_STATE_KEYS)}", got_text=f"no {missing}")
+        network = dict(state["network"])
+        network["arrays"] = dict(state["arrays"])
+        return cls(dict(state), CAMClassifier.from_state(network))
+
+    @property
+    def size(self) -> int:
+        """The side the pictures are resized to (``end_model.params.size`` at training)."""
+        return int(self.state["size"])
+
+    def predict_proba(self, images: np.ndarray, votes: Any = None) -> np.ndarray:
+        """Class probabilities of ``images`` (:func:`image_inputs`), ``(n, n_classes)``; ``votes`` is not read."""
+        return self.network.predict_proba(images)
 
 
 def cam_maps(maps: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -243,7 +311,8 @@ def trained_image_model(store: Store, dataset_id: int, config: ProjectConfig, fr
     found = find_previous_run(store, dataset_id, "end_model_key", key)
     if found is not None:
         reused = recorded_end_model(store, found[0], lambda: fit()[0].features)
-        if reused is not None and reused.proba.shape == soft.proba.shape and _maps_intact(store_dir, reused):
+        if reused is not None and reused.proba.shape == soft.proba.shape and _maps_intact(store_dir, reused) \
+                and reused.state is not None:  # a model recorded before its weights were kept is trained again
             return reused, key, found[0]
     fitted, maps = fit()
     fitted.metrics["cam"] = save_cam_maps(store_dir, maps)

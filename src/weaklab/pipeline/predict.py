@@ -1,10 +1,11 @@
 """``weaklab predict``: a run's end model applied to new items (a table with the project's text column,
-or, for a tabular end model, the columns it reads).
+or, for a tabular end model, the columns it reads, or, for the image CNN, the picture column).
 
 The end model a ``train`` step recorded is rebuilt from its stored state
 (:mod:`weaklab.pipeline.end_model_state`: vocabulary, IDF weights and
 coefficients as arrays, no pickle; :mod:`weaklab.pipeline.tabular_state`
-for the tabular end model's columns and trees); a run on the Dask engine records its
+for the tabular end model's columns and trees; :class:`~weaklab.pipeline.image_model.ImageEndModel`
+for the image CNN's tensors); a run on the Dask engine records its
 out-of-core counterpart's, which predicts the new items in memory. An end model that also reads the votes
 of the sources needs them on the new items: the project's labeling
 functions are applied to them, and must be the versions the run trained with.
@@ -12,6 +13,7 @@ functions are applied to them, and must be the versions the run trained with.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,16 +28,17 @@ from .calibrated import apply_calibrator_state, needs_groups, run_calibration
 from .config import load_config
 from .dask_train import DASK_END_MODEL
 from .end_model_state import PartitionedEndModel, TextEndModel
+from .image_model import ImageEndModel, image_inputs
 from .loading import load_lfs
-from .runs import dataset_meta, dataset_text_field, run_dataset
+from .runs import dataset_image_column, dataset_meta, dataset_text_field, run_dataset
 from .tabular_encoding import unseen_categories
 from .tabular_state import TabularEndModel
 from .training import end_model_texts
 
 __all__ = ["predict_items", "run_with_end_model"]
 
-#: A recorded end model rebuilt: the local engine's text or tabular one, or the Dask engine's out-of-core one.
-_Model = TextEndModel | PartitionedEndModel | TabularEndModel
+#: A recorded end model rebuilt: the local engine's text, tabular or image one, or the Dask engine's out-of-core one.
+_Model = TextEndModel | PartitionedEndModel | TabularEndModel | ImageEndModel
 
 
 def run_with_end_model(store: Store) -> int:
@@ -48,7 +51,8 @@ def run_with_end_model(store: Store) -> int:
                           "(`weaklab train` trains one)")
 
 
-def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: bool = True) -> pd.DataFrame:
+def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: bool = True,
+                  root: str | Path | None = None) -> pd.DataFrame:
     """The predictions of run ``run_id``'s end model on the items of ``data``.
 
     Parameters
@@ -58,12 +62,18 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
         A run that trained an end model (``weaklab train``).
     data : pandas.DataFrame
         New items with the project's text column (``[data].text_field``),
-        or the columns a tabular end model reads (other columns are ignored);
-        the id column, when present, is kept.
+        or the columns a tabular end model reads, or (the image CNN) the
+        project's picture column (``[data].image_column``: paths, or
+        ``"<array file>#<index>"``); other columns are ignored; the id
+        column, when present, is kept.
     calibrated : bool, default=True
         Give the probabilities through the calibrator the run fitted on its
         dev gold (the ones the run stored; the predicted class is the same
         either way); False gives the end model's raw probabilities.
+    root : str or Path, optional
+        The folder relative picture paths in ``data`` are relative to (the
+        image CNN; default: the current directory). ``weaklab predict``
+        passes the data file's folder.
 
     Returns
     -------
@@ -83,7 +93,8 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     ValidationError
         The run has no end model or none recorded with its fitted state, or
         ``data`` lacks the text column (or a column the tabular end model
-        reads, or holds a value there that is not a number), or the model reads the votes of
+        reads, or holds a value there that is not a number, or the picture
+        column, or a picture that cannot be read), or the model reads the votes of
         labeling functions that changed since the run.
 
     Examples
@@ -102,7 +113,7 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     model, record = _end_model(store, run_id)
     dataset_id = run_dataset(store, run_id)
     meta = dataset_meta(store, dataset_id)
-    inputs = _inputs(model, store, dataset_id, data, run_id)
+    inputs = _inputs(model, store, dataset_id, data, run_id, root)
     grouped = calibrated and needs_groups(model.state)  # the calibrator tells items with a vote from the others
     votes = _votes(model, meta, data, run_id) if model.reads_votes else None
     if grouped and votes is None:
@@ -131,8 +142,16 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     return out
 
 
-def _inputs(model: _Model, store: Store, dataset_id: int, data: pd.DataFrame, run_id: int) -> Any:
-    """What the end model reads of ``data``: its texts, or (tabular) the table itself, checked for its columns."""
+def _inputs(model: _Model, store: Store, dataset_id: int, data: pd.DataFrame, run_id: int,
+            root: str | Path | None) -> Any:
+    """What the end model reads of ``data``: its texts, (tabular) the table itself, checked for its columns, or
+    (the image CNN) its pictures."""
+    if isinstance(model, ImageEndModel):
+        column = dataset_image_column(store, dataset_id)
+        if column is None or column not in data.columns:
+            raise fail("data", f"a column {column!r} (the pictures the image CNN of run {run_id} reads, "
+                       "[data].image_column)", got_text=f"columns {[str(c) for c in data.columns]}")
+        return image_inputs(data[column], root=Path(root) if root is not None else Path.cwd(), size=model.size)
     if isinstance(model, TabularEndModel):
         missing = [c for c in model.columns if c not in data.columns]
         if missing:
@@ -159,9 +178,11 @@ def _end_model(store: Store, run_id: int) -> tuple[_Model, str]:
         return PartitionedEndModel.from_state(state), name
     if state is not None and state.get("class") == "tabular":
         return TabularEndModel.from_state(state), name
+    if state is not None and state.get("class") == "cnn":
+        return ImageEndModel.from_state(state), name
     if state is None or state.get("class") != "tfidf_logreg":
-        raise fail("run", "a run whose end model was recorded with its fitted state (tfidf_logreg or tabular, or "
-                   "the out-of-core counterpart of tfidf_logreg on the Dask engine)",
+        raise fail("run", "a run whose end model was recorded with its fitted state (tfidf_logreg, tabular or cnn, "
+                   "or the out-of-core counterpart of tfidf_logreg on the Dask engine)",
                    got_text=f"run {run_id}, {_why_no_state(name)}")
     return TextEndModel.from_state(state), name
 
@@ -169,9 +190,8 @@ def _end_model(store: Store, run_id: int) -> tuple[_Model, str]:
 def _why_no_state(name: str) -> str:
     """Why a run's end model cannot predict new items, and the way out."""
     if name == "cnn":
-        return ("whose end model is the image CNN ('cnn'): its weights are not kept, so `weaklab predict` cannot "
-                "label new pictures; add them to the project's data table (no gold) and run `weaklab fit` and "
-                "`weaklab train`, then `weaklab export` writes their labels and probabilities")
+        return ("whose image CNN ('cnn') was recorded before weaklab kept its weights; `weaklab train` trains and "
+                "records it again")
     if name == DASK_END_MODEL:
         return (f"whose end model {name!r} was trained on the Dask engine before weaklab kept its state; "
                 "`weaklab train` trains and records it again")
