@@ -111,3 +111,22 @@ def test_a_model_reading_votes_is_rebuilt_exactly_from_its_state():
     assert np.allclose(model.predict_proba(texts, votes), clf.predict_proba(X), atol=1e-12)
     with pytest.raises(ValueError, match="votes"):
         model.predict_proba(texts, None)
+
+
+def test_a_warning_is_one_line_without_a_file_path(tmp_path, monkeypatch):
+    """When the run's LFs cannot run on the new table (an LF reads a column it lacks), predict still writes the
+    predictions and says why the calibrator pooled the items in one 'warning: ...' line, not as Python's
+    file:line UserWarning pointing into click."""
+    root = tmp_path / "p"
+    init_project(root, n_items=200)
+    with open(root / "lfs.py", "a") as fh:
+        fh.write('\n\n@labeling_function(fields=["author"])\ndef by_author(x):\n'
+                 '    return SPAM if str(x.author).startswith("Gs") else ABSTAIN\n\n\nlfs.append(by_author)\n')
+    Project(root).run(until="train")
+    pd.DataFrame({"text": ["check out my channel", "nice song"]}).to_csv(tmp_path / "new.csv", index=False)
+    monkeypatch.chdir(root)
+    out = CliRunner().invoke(main, ["predict", str(tmp_path / "new.csv"), str(tmp_path / "out.csv")])
+    assert out.exit_code == 0, out.output
+    lines = [line for line in out.output.splitlines() if "by_author" in line]
+    assert len(lines) == 1 and lines[0].startswith("warning: run "), out.output
+    assert "UserWarning" not in out.output and ".py:" not in out.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -55,16 +56,25 @@ project_option = click.option(
 
 
 def handled(func: F) -> F:
-    """Turn weaklab errors into a one-line message and exit code 1 (never a traceback)."""
+    """Turn weaklab errors into a one-line message and exit code 1 (never a traceback), and warnings into
+    ``warning: ...`` lines on stderr (no file, line or class: the command's user did not write that code)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except WeaklabError as exc:
-            raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            try:
+                return func(*args, **kwargs)
+            except WeaklabError as exc:
+                raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
+                  line: str | None = None) -> None:
+    """``warnings.showwarning`` for a command: the message alone, as one ``warning:`` line on stderr."""
+    click.echo(f"warning: {message}", err=True)
 
 
 def resolve_store(store_path: Path | None, project_dir: Path = Path(".")) -> Path:
