@@ -14,7 +14,7 @@ from .diversity import coreset_distance, density, density_weighted, k_center, se
 from .loop import ANSWER_COLUMNS, ActiveLoop, Answer
 from .refine import MIN_CO_TRAIN_ANSWERS, combine_views, out_of_fold_proba
 from .registry import DEFAULT_STRATEGY, STRATEGIES, Strategy, select, strategy_scores
-from .sampling import draw_batch, lure_weights, rank_proposal, resample_answers
+from .sampling import draw_batch, lure_weights, rank_proposal, resample_answers, round_draw_weights
 from .simulate import CURVE_COLUMNS, METRICS, OracleError, simulate
 from .strategies import (
     DISAGREEMENT_MEASURES,
@@ -61,6 +61,7 @@ __all__ = [
     "draw_batch",
     "lure_weights",
     "resample_answers",
+    "round_draw_weights",
     "choose_weak_weight",
     "WEAK_WEIGHT_GRID",
     "MIN_CV_ANSWERS",

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .._core.validation import fail
 from .answers import ANSWER_COLUMNS, Answer
-from .sampling import lure_weights, resample_answers
+from .sampling import lure_weights, resample_answers, round_draw_weights
 
 __all__ = ["AnswerRecords"]
 
@@ -107,7 +107,9 @@ class AnswerRecords:
           :meth:`answer_weights`, scaled to sum to the pool size.
         * With ``sampling="top"``, round ``r`` draws ``d_r`` items uniformly
           from the ``F_r`` items then free and the strategy picks the rest
-          from what is left. Estimate ``k`` of the pool total -- the answers
+          from what is left; :func:`~weaklab.active.round_draw_weights` (the
+          pure rule, shared with the project's review queues). Estimate ``k``
+          of the pool total -- the answers
           of the rounds before ``k`` counted once each (they are observed,
           whatever chose them), plus ``F_k / d_k`` times the total of round
           ``k``'s draws (a uniform sample of everything else) -- is unbiased
@@ -148,19 +150,9 @@ class AnswerRecords:
             w = self.answer_weights()
             out[items] = w * (n / w.sum()) if w.sum() > 0 else w
             return out
-        rounds = np.array([a.round for a in self._records], dtype=np.int64)
-        left = np.array([a.pool_left for a in self._records], dtype=np.float64)
-        drawn = np.array([a.at_random for a in self._records]) & (left > 0)
-        draw_rounds = np.unique(rounds[drawn])
-        count = np.array([np.sum(drawn & (rounds == r)) for r in draw_rounds], dtype=np.float64)
-        free = np.array([left[drawn & (rounds == r)].max() for r in draw_rounds])
-        if count.size == 0:
-            return out
-        lam = count / count.sum()
-        later = np.array([lam[draw_rounds > r].sum() for r in rounds])
-        share = dict(zip(draw_rounds.tolist(), (lam * free / count).tolist(), strict=True))
-        w = later + np.where(drawn, [share.get(int(r), 0.0) for r in rounds], 0.0)
-        out[items] = w
+        rounds = [a.round for a in self._records]
+        out[items] = round_draw_weights(rounds, [a.at_random for a in self._records],
+                                        [a.pool_left for a in self._records])
         return out
 
     def representative_gold(self) -> np.ndarray:

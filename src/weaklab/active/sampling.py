@@ -32,7 +32,7 @@ import numpy as np
 from .._core.validation import check_float, check_int, check_random_state, fail
 from ._inputs import checked_mask, checked_scores
 
-__all__ = ["draw_batch", "lure_weights", "resample_answers", "rank_proposal"]
+__all__ = ["draw_batch", "lure_weights", "resample_answers", "rank_proposal", "round_draw_weights"]
 
 
 def rank_proposal(scores: Any, available: Any = None, *, scale: float = 1.0,
@@ -192,6 +192,68 @@ def lure_weights(probability: Any, pool_left: Any, n_items: int) -> np.ndarray:
     m = n - r + 1
     ratio = np.divide(n - big_m, n - m, out=np.zeros_like(q), where=(n - m) > 0)
     return np.maximum(1.0 + ratio * (1.0 / (r * q) - 1.0), 0.0)
+
+
+def round_draw_weights(rounds: Any, at_random: Any, pool_left: Any) -> np.ndarray:
+    """How many pool items each answer stands for, when rounds mixed uniform draws with a strategy's picks.
+
+    Round ``r`` draws ``d_r`` items uniformly from the ``F_r`` items then
+    free (neither answered nor asked) and the rest of its items are chosen
+    in any way (a strategy's top picks, a person, a file). Estimate ``k`` of
+    a pool total -- the answers of the rounds before ``k`` counted once each
+    (they are observed, whatever chose them), plus ``F_k / d_k`` times the
+    total of round ``k``'s draws -- is unbiased given the past, and so is
+    their mixture with weights ``lambda_k = d_k / sum(d)``. Per answer: one
+    not drawn in round ``r`` weighs ``sum_{k > r} lambda_k``, a draw of round
+    ``r`` that plus ``lambda_r F_r / d_r``. The pure rule behind
+    :meth:`~weaklab.active.ActiveLoop.gold_weights` (``sampling="top"``) and
+    the project's review queues (their recorded random checks).
+
+    Plain-loop specification::
+
+        for k in draw rounds: d[k] = #answers drawn in k; F[k] = max pool_left of them
+        lam[k] = d[k] / sum(d)
+        w[m] = sum(lam[k] for k > rounds[m]) + (lam[r] F[r] / d[r] if m drawn in r = rounds[m] else 0)
+
+    Parameters
+    ----------
+    rounds : array-like of shape (M,) of int
+        The round of each answer (any increasing numbering; an answer given
+        before a round drew belongs to an earlier round).
+    at_random : array-like of shape (M,) of bool
+        Whether the answered item was one of its round's uniform draws.
+    pool_left : array-like of shape (M,)
+        ``F_r``: the items free to draw from when its round drew (ignored
+        for answers not drawn; a draw with 0 counts as not drawn).
+
+    Returns
+    -------
+    ndarray of shape (M,)
+        Non-negative; all 0 without any draw. With draws they sum to
+        about the pool the draws came from (the answers before the last
+        round plus its ``F``).
+
+    Examples
+    --------
+    >>> round_draw_weights([1, 1, 2], [True, False, True], [4, 0, 2]).tolist()  # draws of 1 in 4, then 1 in 2
+    [2.5, 0.5, 1.0]
+    """
+    r = np.asarray(rounds, dtype=np.int64).reshape(-1)
+    left = np.asarray(pool_left, dtype=np.float64).reshape(-1)
+    drawn = np.asarray(at_random, dtype=bool).reshape(-1)
+    if not r.shape == left.shape == drawn.shape:
+        raise fail("at_random, pool_left", f"length {r.shape[0]} (as rounds)",
+                   got_text=f"lengths {drawn.shape[0]} and {left.shape[0]}")
+    drawn = drawn & (left > 0)
+    draw_rounds = np.unique(r[drawn])
+    if draw_rounds.size == 0:
+        return np.zeros(r.shape[0])
+    count = np.array([np.sum(drawn & (r == k)) for k in draw_rounds], dtype=np.float64)
+    free = np.array([left[drawn & (r == k)].max() for k in draw_rounds])
+    lam = count / count.sum()
+    later = np.array([lam[draw_rounds > k].sum() for k in r])
+    share = dict(zip(draw_rounds.tolist(), (lam * free / count).tolist(), strict=True))
+    return later + np.where(drawn, [share.get(int(k), 0.0) for k in r], 0.0)
 
 
 def resample_answers(weights: Any, uniforms: Any) -> np.ndarray:

@@ -134,7 +134,7 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
     if recovered:
         console.print(f"Saved {recovered} answer(s) and skip(s) of an earlier session that ended without saving "
                       "(kept in its journal).")
-    with open_store(store_path) as store:
+    with open_store(store_path, read_only=False) as store:  # the queue records its slots (random checks)
         run = run_id if run_id is not None else store.latest_run_id()
         if run is None:
             raise click.ClickException("the store has no runs yet: run `weaklab fit` first")
@@ -145,7 +145,7 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
                 "accept, reject or fix each proposed span with the keyboard) or in Label Studio "
                 "(`weaklab annotate export`, then `weaklab annotate import EXPORT.json`)")
         gold = GoldItems(frozenset()) if include_gold else gold_items(store, dataset_id, int(run))
-        items, names = review_batch(store, int(run), limit=limit, strategy=strategy, gold=gold)
+        items, names = review_batch(store, int(run), limit=limit, strategy=strategy, gold=gold, queue="terminal")
     if len(gold):
         console.print(escape(gold.describe("`weaklab annotate --include-gold` offers them too, to re-check their "
                                            "gold")))  # plain text: "[data].fit_gold" is no markup

@@ -21,8 +21,9 @@ Every table and key is optional except ``[data].path`` and the sources: ``[lfs].
                                        # "none" (default: the file's gold only scores runs), "all", or N:
                                        # a random sample of at most N such rows (seeded, stable when rows are
                                        # added or reordered). Needs gold_column and split_column; these rows
-                                       # count as a random sample (gold_sampling "random", beside review-queue
-                                       # answers, which stay "active"), so do not point it at rows picked by
+                                       # count as a random sample (gold_sampling "random"; beside review-queue
+                                       # answers "weighted" with their random checks, see [query], else
+                                       # "active"), so do not point it at rows picked by
                                        # hand; rows of every split but dev_value are taken (a test split too);
                                        # review queues do not offer them (they hold gold, as dev rows do)
 
@@ -91,6 +92,13 @@ Every table and key is optional except ``[data].path`` and the sources: ``[lfs].
     [query]
     strategy = "entropy"               # entropy | margin | least_confidence
     n = 20
+    random_share = 0.2                 # share of review-queue slots (dashboard, weaklab annotate, Label Studio
+                                       # batches) drawn uniformly at random from the free items, not by
+                                       # uncertainty (default 0.2: 1 in 5; 0 turns it off). The store records
+                                       # which slots were such random checks (the annotator is not shown), so
+                                       # every queue answer gets a weight and reaches the label model as an
+                                       # unbiased sample of the pool (gold_sampling "weighted") instead of
+                                       # being left out as a ranked one ("active")
 
     [task]                             # what is labelled (default: whole items, kind = "classification")
     kind = "tagging"                   # tagging: spans of tokens (named entities); see weaklab.pipeline.tagging
@@ -145,7 +153,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "alerts": {"coverage_change": _FLOAT, "accuracy_change": _FLOAT, "dominance": _FLOAT,
                "conflict_increase": _FLOAT},
     "issues": {"method": _STR, "max_issues": _INT},
-    "query": {"strategy": _STR, "n": _INT},
+    "query": {"strategy": _STR, "n": _INT, "random_share": _FLOAT},
     "task": {"kind": _STR, "entity_types": _LIST, "tokens_column": _STR, "tokenizer": _STR},
     "engine": {"kind": _STR, "scheduler": _STR, "n_workers": _INT, "output": _STR, "partition_rows": _INT},
     "crowd": {"path": _STR, "format": _STR, "item_column": _STR, "worker_column": _STR, "label_column": _STR,
@@ -445,7 +453,14 @@ def _fit_gold_value(file: Path, where: str, value: Any) -> None:
         raise _bad(file, where, _FIT_GOLD, f"{type(value).__name__} {value!r}")
 
 
-_VALUE_CHECKS = {("issues", "method"): _issue_method, ("issues", "max_issues"): _at_least(0),
+def _share_value(file: Path, where: str, value: Any) -> None:
+    if not 0 <= value <= 1:
+        raise _bad(file, where, "a number in [0, 1] (the share of review-queue slots drawn at random; 0 turns the "
+                   "random checks off)", repr(value))
+
+
+_VALUE_CHECKS = {("issues", "method"): _issue_method, ("query", "random_share"): _share_value,
+                 ("issues", "max_issues"): _at_least(0),
                  ("query", "n"): _at_least(1), ("end_model", "params"): _end_model_params,
                  ("engine", "n_workers"): _at_least(1), ("engine", "partition_rows"): _at_least(1),
                  ("engine", "scheduler"): check_scheduler, ("data", "fit_gold"): _fit_gold_value}

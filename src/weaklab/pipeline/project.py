@@ -70,6 +70,7 @@ from .loading import (
     load_lfs,
     run_gold,
 )
+from .queue_checks import GoldWeighting, answer_gold_weights
 from .record import label_model_stats, record_alerts, record_class_alerts, record_sources, recorded_run, stats_for_store
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
 from .runs import answers_gold_sampling, project_dataset_meta
@@ -330,9 +331,14 @@ class Project:
         state.fit_rows = fit_gold_rows(self.config, state.frame, state.gold, state.dev,
                                        random_state=self.random_state)
         fit_gold, sampling, kind = with_file_gold(answers, answer_sampling, state.gold, state.fit_rows)
+        weighting = GoldWeighting(None) if kind == "random" else answer_gold_weights(
+            store, state.dataset_id, state.ids, fit_gold, state.fit_rows, int((~state.dev).sum()))
+        if weighting.weights is not None:  # queue answers weighted by their random checks: a sample of the pool
+            sampling, kind = "random", "weighted"
         state.known = fit_gold  # the end model trains on these classes, whatever the label model made of them
         key = fingerprint("label_model", L.fingerprint, name, params, fit_gold,
-                          *(() if _same(sampling, "random") else (sampling,)))
+                          *(() if _same(sampling, "random") else (sampling,)),
+                          *(() if weighting.weights is None else (np.round(weighting.weights, 9),)))
         found = _find_previous(store, state.dataset_id, "label_model_key", key)
         recorded_state = None if found is None else recorded(store.load_label_model_state,
                                                               int(found["label_model_run_id"]))
@@ -341,13 +347,14 @@ class Project:
             model = cls.from_state(recorded_state)
             raised = list(((found or {}).get("label_model") or {}).get("warnings") or [])
         else:
-            model, raised = fit_noting_warnings(lambda: _fitted(cls, params, L, fit_gold, sampling))
+            model, raised = fit_noting_warnings(lambda: _fitted(cls, params, L, fit_gold, sampling, weighting.weights))
         soft = SoftLabels(model.predict_proba(L), item_ids=L.item_ids, class_names=L.class_names,
                           producer=f"{name}:{key}")
         covered = L.votes_per_item() > 0
         gold_dev = np.where(state.dev, state.gold, -1)
         metrics = {**dev_metrics(soft.proba, gold_dev, covered), "class": name,
                    "n_gold_for_fit": int((fit_gold >= 0).sum()), "gold_sampling": kind,
+                   **({} if weighting.weights is None else {"gold_weighting": weighting.metrics()}),
                    **fit_gold_lineage(self.config, state.frame, state.gold, state.dev, state.fit_rows, answers,
                                       self.random_state, str(getattr(model, "reason_", "") or "")),
                    "coverage": float(covered.mean()), **label_model_notes(model, raised)}
@@ -551,12 +558,14 @@ def _same(sampling: str | np.ndarray, value: str) -> bool:
 
 
 def _fitted(cls: type[LabelModel], params: dict[str, Any], L: LabelMatrix, gold: np.ndarray,
-            sampling: str | np.ndarray = "random") -> LabelModel:
+            sampling: str | np.ndarray = "random", gold_weight: np.ndarray | None = None) -> LabelModel:
     try:
         model = cls(**params)
     except TypeError as exc:
         raise fail("label_model.params", f"parameters of {cls.__name__}", got_text=str(exc)) from None
-    return model.fit(L, gold=gold if (gold >= 0).any() else None, gold_sampling=sampling)
+    if gold_weight is None or not (gold >= 0).any():
+        return model.fit(L, gold=gold if (gold >= 0).any() else None, gold_sampling=sampling)
+    return model.fit(L, gold=gold, gold_sampling=sampling, gold_weight=gold_weight)
 
 
 def _find_previous(store: Store, dataset_id: int, key_name: str, key: str) -> dict[str, Any] | None:

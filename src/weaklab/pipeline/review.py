@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._core.validation import check_int, fail
+from .._core.validation import check_float, check_int, fail
 from ..errors import ValidationError, WeaklabError
 from ..store import Store
 from .dask_gold import dataset_gold_record, read_gold_items
 from .fit_gold import run_fit_gold
 from .partitioned_runs import PartitionedTexts, review_candidates
+from .queue_checks import interleave_checks, queue_random_share
 from .runs import (
     dataset_frame,
     dataset_gold_items,
@@ -318,7 +319,8 @@ class ReviewItem:
 
 
 def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = "least_confidence",
-                 gold: GoldItems | None = None) -> tuple[list[ReviewItem], list[str]]:
+                 gold: GoldItems | None = None, random_share: float | None = None, queue: str | None = None,
+                 random_state: Any = None) -> tuple[list[ReviewItem], list[str]]:
     """The next items a person should answer in a run, with what they need to see, and the class names.
 
     Left out: the items that hold gold in the data file (:func:`gold_items`)
@@ -326,11 +328,20 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = 
     items whose content changed since (a new version of the data file;
     :meth:`~weaklab.store.Store.changed_since_answered`), which come first to
     be answered again; the rest come in review order (:func:`review_order`),
-    at most ``limit`` of them.
+    at most ``limit`` of them, except that a share ``random_share`` of the
+    slots holds items drawn uniformly at random from every item the queue
+    could offer (random checks, at random places; not on a run of the Dask
+    engine, whose ranking holds only its most uncertain items). With
+    ``queue``, the served slots are recorded in the store
+    (:meth:`~weaklab.store.Store.add_queue_slots`, one round): the random
+    checks make every answer to the batch usable by the label model,
+    weighted (:func:`~weaklab.pipeline.queue_checks.answer_gold_weights`).
+    Which items are checks is not returned: the reviewer is not told.
 
     Parameters
     ----------
     store : Store
+        Opened for writing when ``queue`` is given.
     run_id : int
     limit : int, default=20
     strategy : {"least_confidence", "entropy", "margin"}, default="least_confidence"
@@ -338,6 +349,13 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = 
         The items to leave out as gold: by default :func:`gold_items` of the
         run (its dataset's dev items and the items whose gold fed its fit);
         ``GoldItems(frozenset())`` offers gold items too (to re-check them).
+    random_share : float in [0, 1], optional
+        Expected share of random checks; by default the project's
+        ``[query].random_share`` (:func:`~weaklab.pipeline.queue_checks.queue_random_share`).
+    queue : str, optional
+        The queue's name for the record (``"terminal"``); None records nothing.
+    random_state : None, int or numpy.random.Generator
+        Seeds the random checks (default: fresh entropy).
 
     Returns
     -------
@@ -354,25 +372,38 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = 
     limit = check_int("limit", limit, low=1)
     ranking = review_order(store, run_id, strategy)
     dataset_id = run_dataset(store, run_id)
-    again = [str(v) for v in store.changed_since_answered(dataset_id)]
-    left_out = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()} - set(again)
-    left_out |= (gold if gold is not None else gold_items(store, dataset_id, run_id)).ids
+    share = queue_random_share(store, dataset_id) if random_share is None else random_share
+    share = check_float("random_share", share, low=0.0, high=1.0)
+    ranked, free = _queue_candidates(store, ranking, dataset_id, run_id, gold)
+    if "soft_labels" in store.partitioned(run_id):
+        share = 0.0  # the ranking holds only the most uncertain items: no uniform draw from it
+    chosen, at_random = interleave_checks(ranked, free, limit, share, random_state)
+    if queue is not None and chosen:
+        store.add_queue_slots(dataset_id, chosen, at_random, pool_left=len(free) if at_random.any() else 0,
+                              queue=queue, run_id=int(run_id))
     names = run_class_names(store, run_id) or [str(c) for c in range(ranking.proba.shape[1])]
     texts = TextLookup(store, dataset_id)
+    proba = dict(zip((str(v) for v in ranking.item_ids.tolist()), ranking.proba))
     items = []
-    first = np.isin(np.array([str(v) for v in ranking.item_ids.tolist()], dtype=object),
-                    np.array(again, dtype=object))
-    order = np.concatenate([np.flatnonzero(first), np.flatnonzero(~first)])
-    for item, proba in zip(ranking.item_ids[order].tolist(), ranking.proba[order]):
-        if str(item) in left_out:
-            continue
+    for item in chosen:
         story = store.explain(item, run_id)
         votes = tuple((str(v["source"]), str(v.get("class_name") or _name(names, v["label"])))
                       for v in story["votes"])
-        items.append(ReviewItem(item, texts.get(item), votes, tuple(float(p) for p in proba)))
-        if len(items) == limit:
-            break
+        items.append(ReviewItem(item, texts.get(item), votes, tuple(float(p) for p in proba[str(item)])))
     return items, names
+
+
+def _queue_candidates(store: Store, ranking: ReviewRanking, dataset_id: int, run_id: int,
+                      gold: GoldItems | None) -> tuple[list[Any], list[Any]]:
+    """The queue's candidates in order (changed answered items first), and those free to draw (never answered)."""
+    again = {str(v) for v in store.changed_since_answered(dataset_id)}
+    left_out = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()} - again
+    left_out |= (gold if gold is not None else gold_items(store, dataset_id, run_id)).ids
+    ids = ranking.item_ids.tolist()
+    keys = [str(v) for v in ids]
+    first = [v for v, k in zip(ids, keys) if k in again and k not in left_out]
+    rest = [v for v, k in zip(ids, keys) if k not in again and k not in left_out]
+    return first + rest, rest
 
 
 def _name(names: list[str], label: Any) -> str:

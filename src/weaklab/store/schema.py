@@ -198,6 +198,17 @@ _FIT_GOLD_V7 = (
         class_name VARCHAR, content VARCHAR)""",
 )
 
+_QUEUE_SLOTS_V8 = (
+    # the items review queues served (dashboard, terminal, Label Studio batches), one round id per request, with
+    # which were uniformly random checks and how many items were free to draw: what weights every queue answer
+    # into an unbiased sample of the pool (a store migrated from v7 has no slots: its answers stay "active")
+    "CREATE SEQUENCE seq_queue_round START 1",
+    """CREATE TABLE queue_slots (
+        round_id BIGINT NOT NULL, dataset_id BIGINT NOT NULL, item_key VARCHAR NOT NULL, row BIGINT NOT NULL,
+        slot BIGINT NOT NULL, queue VARCHAR NOT NULL, run_id BIGINT, at_random BOOLEAN NOT NULL,
+        pool_left BIGINT NOT NULL, created_at TIMESTAMP NOT NULL)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "lineage tables: datasets, items, sources, applications, runs, label-model runs, soft labels, "
@@ -217,6 +228,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("end-model state: the fitted end model as JSON and arrays, for weaklab predict", _END_MODEL_STATE_V6),
     Migration("fit gold: the items whose data-file gold fed a run's label-model fit, by item key, with their gold",
               _FIT_GOLD_V7),
+    Migration("queue slots: the items review queues served, by round, with their random checks and free pool",
+              _QUEUE_SLOTS_V8),
 )
 
 #: The schema version this weaklab writes.

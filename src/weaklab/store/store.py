@@ -9,6 +9,7 @@ from ._fit_gold import FitGoldMixin
 from ._lineage import LineageMixin
 from ._partitioned_data import PartitionedDataMixin
 from ._queries import QueriesMixin
+from ._queue import QueueMixin
 from ._repair import RepairMixin
 from ._review import ReviewMixin
 from ._span_diff import SpanDiffMixin
@@ -18,7 +19,7 @@ __all__ = ["Store"]
 
 
 class Store(RepairMixin, DiffMixin, SpanDiffMixin, ExplainMixin, QueriesMixin, VersionsMixin, AnswersMixin, ReviewMixin,
-            LineageMixin, PartitionedDataMixin, FitGoldMixin):
+            LineageMixin, PartitionedDataMixin, FitGoldMixin, QueueMixin):
     """Every run, source version, matrix, label, correction and human answer, in one embedded database.
 
     The records live in a DuckDB file (default ``.weaklab/weaklab.duckdb`` in

@@ -6,13 +6,16 @@ every input is checked first and refused with a message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ...errors import ValidationError
+from ...pipeline.queue_checks import n_random_checks, queue_random_share
 from ...pipeline.review import check_annotator
 from ..page import (
     ANNOTATOR_COOKIE,
@@ -31,8 +34,8 @@ from ..page import (
 from ..state import DashboardState
 from .review_spans import is_tagging_run, span_review_view
 
-__all__ = ["NAV", "REVIEW_WINDOW", "MAX_DISAGREEMENTS", "answer", "disagreements", "next_item", "review_again",
-           "review_view", "routes", "skip"]
+__all__ = ["NAV", "REVIEW_WINDOW", "MAX_DISAGREEMENTS", "answer", "disagreements", "next_item", "random_check",
+           "review_again", "review_view", "routes", "skip"]
 
 NAV = Nav(order=60, key="review", path="/review", label="Review queue")
 
@@ -65,6 +68,9 @@ def next_item(state: DashboardState, run_id: int, annotator: str, *, include_gol
         state.wrote(claims=True)
         if got:
             return got[0]
+    checked = random_check(state, run_id, annotator, offered)
+    if checked is not None:
+        return checked
     ranking = state.ranking(run_id)
     first = state.review_start(run_id, LEASE_SECONDS, gold=include_gold)
     for start in range(first, min(len(ranking), first + REVIEW_WINDOW * MAX_WINDOWS), REVIEW_WINDOW):
@@ -73,9 +79,48 @@ def next_item(state: DashboardState, run_id: int, annotator: str, *, include_gol
         got = state.store.claim_items(run_id, annotator, free, n=1, lease_seconds=LEASE_SECONDS) if free else []
         state.wrote(claims=True)
         if got:
+            _record_slot(state, run_id, got[0], 0)
             return got[0]
         state.review_taken(run_id, start, start + len(window), gold=include_gold)
     return None
+
+
+def random_check(state: DashboardState, run_id: int, annotator: str,
+                 offered: Callable[[list[Any]], list[Any]]) -> Any | None:
+    """With the project's ``[query].random_share`` probability, claim an item drawn uniformly from the free ones.
+
+    Free: offered by the queue (no gold unless asked), not answered or
+    skipped, not claimed by anyone. The slot is recorded in the store as a
+    random check with the number of free items
+    (:meth:`~weaklab.store.Store.add_queue_slots`); the page does not say
+    so (the reviewer answers it as any other item). None when the slot is
+    not a check, nothing is free, or the run is on the Dask engine (its
+    ranking holds only the most uncertain items).
+    """
+    store = state.store
+    dataset_id = state.dataset_id(run_id)
+    share = state.fresh(("random_share", dataset_id), lambda: queue_random_share(store, dataset_id))
+    rng = np.random.default_rng()
+    if n_random_checks(1, share, rng) == 0 or "soft_labels" in store.partitioned(run_id):
+        return None
+    taken = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()}
+    taken |= {str(v) for v in store.claims(run_id)["item_id"].tolist()}
+    free = [v for v in offered(state.ranking(run_id).item_ids.tolist()) if str(v) not in taken]
+    if not free:
+        return None
+    item = free[int(rng.integers(len(free)))]
+    got = store.claim_items(run_id, annotator, [item], n=1, lease_seconds=LEASE_SECONDS)
+    state.wrote(claims=True)
+    if not got or str(got[0]) != str(item):
+        return got[0] if got else None
+    _record_slot(state, run_id, item, len(free))
+    return item
+
+
+def _record_slot(state: DashboardState, run_id: int, item: Any, pool_left: int) -> None:
+    """Record one served slot of the queue (a random check when ``pool_left`` > 0)."""
+    state.store.add_queue_slots(state.dataset_id(run_id), [item], [pool_left > 0], pool_left=pool_left,
+                                queue="review", run_id=run_id)
 
 
 def review_again(state: DashboardState, dataset_id: int) -> list[Any]:

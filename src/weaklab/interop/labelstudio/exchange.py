@@ -40,6 +40,7 @@ import pandas as pd
 from ..._core.soft_labels import SoftLabels
 from ..._core.validation import check_int, fail
 from ...pipeline.files import write_text
+from ...pipeline.queue_checks import interleave_checks, queue_random_share
 from ...pipeline.runs import dataset_class_names, dataset_text_field, run_coverage, run_dataset, run_soft_labels
 from ...store import Store
 from ._answers import name_stored_answers, new_answers, store_answers
@@ -233,7 +234,8 @@ def _check_field(name: str, value: Any) -> str:
 def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str], *, item_ids: Any = None,
                         text_field: str | None = None, limit: int | None = None, items: pd.DataFrame | None = None,
                         id_field: str = ID_FIELD, model_version: str = MODEL_VERSION,
-                        include_pending: bool = False, include_gold: bool = False) -> ExportSummary:
+                        include_pending: bool = False, include_gold: bool = False, random_share: float | None = None,
+                        random_state: Any = None) -> ExportSummary:
     """Write a run's review batch as a Label Studio task file, plus the labeling config beside it.
 
     The exported items are recorded in the store as pending (Label Studio
@@ -278,6 +280,17 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
         Send again the items of earlier batches that are still unanswered.
     include_gold : bool, default=False
         Send the items that hold gold in the data file too (to re-check their gold).
+    random_share : float in [0, 1], optional
+        With ``limit`` and the default choice of items: the expected share
+        of the batch drawn uniformly at random from every item it could
+        send, at random places, instead of least confident first (random
+        checks; the tasks do not say which). By default the project's
+        ``[query].random_share``. The store records the batch's slots
+        (:meth:`~weaklab.store.Store.add_queue_slots`), so the imported
+        answers reach the label model weighted
+        (:func:`~weaklab.pipeline.queue_checks.answer_gold_weights`).
+    random_state : None, int or numpy.random.Generator
+        Seeds the random checks.
 
     Returns
     -------
@@ -310,8 +323,10 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
                                   include_pending=include_pending, include_gold=include_gold)
     else:
         rows = _export_rows(all_ids, item_ids)
+    at_random, n_free = np.zeros(len(rows), dtype=bool), 0
     if limit is not None:
-        rows = rows[: check_int("limit", limit, low=0)]
+        rows, at_random, n_free = _limited(store, dataset_id, all_ids, rows, check_int("limit", limit, low=0),
+                                   random_share if item_ids is None else 0.0, random_state)
     chosen = soft.select_items(rows)
     chosen_ids = np.asarray(all_ids)[rows]
     field = text_field if text_field is not None else dataset_text_field(store, dataset_id)
@@ -325,7 +340,22 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
     write_text(target, json.dumps(tasks, ensure_ascii=False, indent=1))
     write_text(config_path(target), labeling_config(names, text_field=field))
     store.record_export(dataset_id, chosen_ids, target="label_studio", batch=str(target), run_id=int(run_id))
+    if len(chosen_ids):
+        store.add_queue_slots(dataset_id, chosen_ids, at_random, pool_left=n_free if at_random.any() else 0,
+                              queue="label_studio", run_id=int(run_id))
     return ExportSummary(path=str(target), run_id=int(run_id), n_tasks=len(tasks), **counts)
+
+
+def _limited(store: Store, dataset_id: int, all_ids: Any, rows: np.ndarray, limit: int, share: float | None,
+             random_state: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """At most ``limit`` of the ranked ``rows``, a share of them random checks, and how many rows they were drawn
+    from (every candidate but answered items whose content changed, sent again)."""
+    share = queue_random_share(store, dataset_id) if share is None else share
+    again = {str(v) for v in store.changed_since_answered(dataset_id)}
+    ids = np.asarray(all_ids)
+    free = [int(r) for r in rows.tolist() if str(ids[r]) not in again]
+    chosen, at_random = interleave_checks(rows.tolist(), free, limit, share, random_state)
+    return np.asarray(chosen, dtype=np.int64), at_random, len(free)
 
 
 def config_path(tasks_path: str | os.PathLike[str]) -> Path:

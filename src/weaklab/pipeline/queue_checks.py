@@ -1,0 +1,244 @@
+"""Random checks in the review queues, and the weights that make every queue answer evidence about the pool.
+
+The review queues (the dashboard's, ``weaklab annotate``, Label Studio
+batches) rank items by uncertainty, so their answers are a biased sample of
+the items: a label model must not score itself or estimate class
+frequencies on them as they are. A share of the queues' slots
+(``[query].random_share``, default :data:`DEFAULT_RANDOM_SHARE`) is instead
+drawn uniformly at random from the items then free (neither answered,
+skipped, held as gold nor claimed), and the store records every served slot
+(:meth:`~weaklab.store.Store.add_queue_slots`): its round, whether it was a
+random check, and how many items were free to draw. The annotator is not
+told which slots are checks (knowing could change how carefully they answer
+them). At fit time :func:`answer_gold_weights` turns those records into one
+weight per answered item with :func:`weaklab.active.round_draw_weights`
+(the rule of :meth:`weaklab.active.ActiveLoop.gold_weights`): weighted by
+it, all answers (the ranking's picks included) are an unbiased sample of the
+pool, and the label model gets them with ``gold_weight`` instead of leaving
+them out as ``"active"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._core.validation import check_float, check_random_state
+from ..active import round_draw_weights
+from ..errors import WeaklabError
+from ..store import Store
+from .runs import RANKED_ORIGINS, dataset_config
+
+__all__ = ["DEFAULT_RANDOM_SHARE", "GoldWeighting", "answer_gold_weights", "interleave_checks", "n_random_checks",
+           "queue_random_share"]
+
+#: Share of review-queue slots drawn uniformly at random (1 in 5) when the project does not set
+#: ``[query].random_share``.
+DEFAULT_RANDOM_SHARE = 0.2
+
+
+def queue_random_share(store: Store, dataset_id: int) -> float:
+    """The project's ``[query].random_share`` for the dataset's queues (:data:`DEFAULT_RANDOM_SHARE` unset).
+
+    Read from the project file the dataset was recorded from
+    (:func:`~weaklab.pipeline.runs.dataset_config`); the default when it
+    cannot be read.
+    """
+    try:
+        value = dataset_config(store, dataset_id).get("query", "random_share", DEFAULT_RANDOM_SHARE)
+    except (WeaklabError, OSError):
+        return DEFAULT_RANDOM_SHARE
+    return float(value)
+
+
+def n_random_checks(n: int, share: float, random_state: Any = None) -> int:
+    """How many of ``n`` slots are random checks: ``floor(n share)``, plus one with the fraction's probability.
+
+    The expected count is exactly ``n * share`` for any ``n``, a single
+    dashboard slot included (a check with probability ``share``).
+
+    Examples
+    --------
+    >>> n_random_checks(10, 0.2), n_random_checks(10, 0.0), n_random_checks(3, 1.0)
+    (2, 0, 3)
+    """
+    share = check_float("random_share", share, low=0.0, high=1.0)
+    whole = int(np.floor(n * share))
+    frac = n * share - whole
+    extra = frac > 0 and check_random_state(random_state).random() < frac
+    return whole + int(extra)
+
+
+def interleave_checks(ranked: Sequence[Any], free: Sequence[Any], n: int, share: float,
+                      random_state: Any = None) -> tuple[list[Any], np.ndarray]:
+    """A batch of ``n`` slots: random checks drawn uniformly from ``free``, the rest from ``ranked`` in order.
+
+    Parameters
+    ----------
+    ranked : sequence
+        The candidates in queue order (most useful first).
+    free : sequence
+        The items a check may draw from (every item the queue could offer;
+        usually ``ranked`` itself, in any order).
+    n : int
+        Slots in the batch.
+    share : float in [0, 1]
+        Expected share of checks (:func:`n_random_checks`).
+    random_state : None, int or numpy.random.Generator
+        Seeds the count, the draws and their places in the batch.
+
+    Returns
+    -------
+    items : list
+        At most ``n`` distinct items; the checks at random places.
+    at_random : ndarray of shape (len(items),) of bool
+        Which were drawn at random.
+
+    Examples
+    --------
+    >>> items, checks = interleave_checks(list("abcdefghij"), list("abcdefghij"), 5, 0.4, random_state=0)
+    >>> len(items), int(checks.sum()), len(set(items))
+    (5, 2, 5)
+    """
+    rng = check_random_state(random_state)
+    pool = list(dict.fromkeys(free))
+    d = min(n_random_checks(n, share, rng), len(pool))
+    drawn = [pool[i] for i in rng.choice(len(pool), size=d, replace=False)] if d else []
+    taken = set(drawn)
+    picks = [v for v in ranked if v not in taken][: n - d]
+    slots = np.zeros(len(picks) + d, dtype=bool)
+    slots[rng.choice(slots.size, size=d, replace=False)] = True
+    order_drawn, order_picks = iter(drawn), iter(picks)
+    items = [next(order_drawn) if flag else next(order_picks) for flag in slots]
+    return items, slots
+
+
+@dataclass(frozen=True)
+class GoldWeighting:
+    """What :func:`answer_gold_weights` found: the weights and what the run's metrics say of them.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (n_items,) or None
+        ``gold_weight`` for the label model's fit; None when no answered
+        random check exists (the answers then stay ``"active"``).
+    n_random_checks : int
+        Answered items that a queue drew uniformly at random.
+    n_rounds : int
+        Rounds those draws came from.
+    n_weighted : int
+        Gold items with a positive weight.
+    effective_n : float
+        Kish's effective sample size of the weighted gold,
+        ``(sum w)^2 / sum w^2``.
+    """
+
+    weights: np.ndarray | None
+    n_random_checks: int = 0
+    n_rounds: int = 0
+    n_weighted: int = 0
+    effective_n: float = 0.0
+
+    def metrics(self) -> dict[str, Any]:
+        """The run's record of the weighting (``label_model.gold_weighting``)."""
+        return {"n_random_checks": self.n_random_checks, "n_rounds": self.n_rounds, "n_weighted": self.n_weighted,
+                "effective_n": round(self.effective_n, 2)}
+
+
+def answer_gold_weights(store: Store, dataset_id: int, item_ids: Any, gold: np.ndarray,
+                        file_rows: np.ndarray, n_pool: int) -> GoldWeighting:
+    """One weight per gold item that makes all of them, queue answers included, a sample of the pool.
+
+    Rounds are the queues' recorded requests that drew random checks, in
+    order. An answered item a round drew at random is that round's draw
+    (``pool_left`` items were free); any other answered item (a ranked pick,
+    an import, an answer given before queues recorded slots) is counted
+    once by the rounds drawn after its first answer, and by none before
+    (:func:`weaklab.active.round_draw_weights`). The file's gold on
+    ``file_rows`` (``[data].fit_gold``, a uniform sample of the ``n_pool``
+    items outside dev) is round 0's draw.
+
+    Parameters
+    ----------
+    store : Store
+    dataset_id : int
+    item_ids : array-like of shape (n_items,)
+        The fit's items (the dataset's ids, in row order).
+    gold : ndarray of shape (n_items,)
+        The fit's gold (answers and file gold), -1 where unknown.
+    file_rows : ndarray of shape (n_items,) of bool
+        The rows whose file gold the fit takes.
+    n_pool : int
+        Items outside the dev split (what the file's gold was drawn from).
+
+    Returns
+    -------
+    GoldWeighting
+        ``weights`` None when no answered item was a random check.
+    """
+    known = gold >= 0
+    answered = known & ~file_rows
+    keys = pd.Index([str(v) for v in np.asarray(item_ids).tolist()])
+    first = _first_answers(store, dataset_id, keys, answered)
+    checks = _answered_checks(store, dataset_id, keys, answered, first)
+    if checks.empty:
+        return GoldWeighting(None)
+    rounds_at = checks.groupby("round_id")["created_at"].min().sort_index()
+    rows = np.flatnonzero(known)
+    rounds, drawn, left = _draw_records(rows, file_rows, checks, rounds_at, first, n_pool)
+    weights = np.zeros(gold.shape[0])
+    weights[rows] = round_draw_weights(rounds, drawn, left)
+    w = weights[rows]
+    ess = float(w.sum() ** 2 / (w ** 2).sum()) if (w > 0).any() else 0.0
+    return GoldWeighting(weights, n_random_checks=len(checks), n_rounds=len(rounds_at),
+                         n_weighted=int((w > 0).sum()), effective_n=ess)
+
+
+def _draw_records(rows: np.ndarray, file_rows: np.ndarray, checks: pd.DataFrame, rounds_at: pd.Series,
+                  first: dict[int, Any], n_pool: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Round, drawn-at-random flag and free-pool size of each gold row, for :func:`round_draw_weights`.
+
+    File gold: round 0's draw from ``n_pool``. A random check: its round's
+    draw (rounds numbered 1.. in order). Any other answer: the number of
+    rounds drawn before its first answer.
+    """
+    number = dict(zip(rounds_at.index.tolist(), range(1, len(rounds_at) + 1)))
+    check_round = {int(r): number[k] for r, k in zip(checks["row"], checks["round_id"])}
+    check_left = {int(r): int(v) for r, v in zip(checks["row"], checks["pool_left"])}
+    times = rounds_at.to_numpy()
+    rounds = np.array([check_round.get(r, int(np.searchsorted(times, first.get(r, times[-1]), side="right")))
+                       for r in rows.tolist()], dtype=np.int64)
+    from_file = file_rows[rows]
+    rounds[from_file] = 0
+    drawn = from_file | np.isin(rows, list(check_round))
+    left = np.where(from_file, n_pool, [check_left.get(r, 0) for r in rows.tolist()])
+    return rounds, drawn, left
+
+
+def _first_answers(store: Store, dataset_id: int, keys: pd.Index, answered: np.ndarray) -> dict[int, Any]:
+    """Row -> when the item's first current answer reached the store."""
+    frame = store.annotations(dataset_id)
+    if frame.empty:
+        return {}
+    frame = frame[frame["current"] & (frame["status"] == "answered")]
+    firsts = frame.assign(key=frame["item_id"].astype(str)).groupby("key")["recorded_at"].min()
+    pos = keys.get_indexer(firsts.index)
+    return {int(p): t for p, t in zip(pos, firsts.to_numpy()) if p >= 0 and answered[p]}
+
+
+def _answered_checks(store: Store, dataset_id: int, keys: pd.Index, answered: np.ndarray,
+                     first: dict[int, Any]) -> pd.DataFrame:
+    """The random checks whose item was answered after the draw (of a ranked queue), one per row."""
+    slots = store.queue_slots(dataset_id)
+    slots = slots[slots["at_random"] & slots["queue"].isin(RANKED_ORIGINS)] if len(slots) else slots
+    if slots.empty:
+        return slots
+    slots = slots.assign(row=keys.get_indexer(pd.Index(slots["item_id"].astype(str))))
+    slots = slots[slots["row"] >= 0]
+    ok = [answered[r] and r in first and first[r] >= t for r, t in zip(slots["row"], slots["created_at"])]
+    slots = slots[np.asarray(ok, dtype=bool)]
+    return slots.sort_values("round_id").drop_duplicates("row", keep="last")
