@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from weaklab import ValidationError
-from weaklab.active import ActiveLoop
+from weaklab.active import ActiveLoop, round_draw_weights
 
 N_ITEMS, N_HARD = 300, 90
 
@@ -99,3 +99,17 @@ def test_no_random_draw_means_no_weight():
 def test_label_model_gold_is_validated():
     with pytest.raises(ValidationError, match="label_model_gold: expected one of 'weighted', 'random_draws'"):
         ActiveLoop(label_model_gold="all")
+
+
+def test_round_draw_weights_is_the_loops_rule():
+    """The pure rule the review queues use gives the loop's gold weights from its recorded answers."""
+    loop, _ = _run(3)
+    answers = loop.answers_
+    w = round_draw_weights(answers["round"], answers["at_random"], answers["pool_left"])
+    np.testing.assert_allclose(w, loop.gold_weights()[answers["item"].to_numpy()])
+
+
+def test_round_draw_weights_checks_lengths():
+    """Arrays of different lengths are refused, naming them."""
+    with pytest.raises(ValidationError, match="at_random, pool_left"):
+        round_draw_weights([1, 2], [True], [3, 2])

@@ -212,6 +212,7 @@ def test_terminal_annotate_records_skips_as_the_store_does(cwd):
     from weaklab.store import Store
 
     root, _ = cwd
+    _no_random_checks(root / "weaklab.toml")  # the queue in review order only: which item comes next is known
     store_path = root / ".weaklab" / "weaklab.duckdb"
     # skip, answer legit, skip, skip then undo that skip, quit
     out = _invoke("annotate", "--annotator", "skipper", "--limit", "5", input="s\n1\ns\ns\nu\nq\n")
@@ -230,6 +231,12 @@ def test_terminal_annotate_records_skips_as_the_store_does(cwd):
     again = _invoke("annotate", "--annotator", "someone", "--limit", "3", input="")
     offered = [line.split("item ", 1)[1].split()[0] for line in again.output.splitlines() if "] item " in line]
     assert offered[0] == shown[3] and not {shown[0], shown[1], shown[2]} & set(offered)  # not offered again
+
+
+def _no_random_checks(config) -> None:
+    text = config.read_text()
+    config.write_text(text.replace("[query]\n", "[query]\nrandom_share = 0\n") if "[query]\n" in text
+                      else text + "\n[query]\nrandom_share = 0\n")
 
 
 def store_after(store_path):

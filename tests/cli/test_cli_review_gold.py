@@ -80,9 +80,10 @@ def test_label_studio_export_leaves_gold_out_unless_include_gold(project, tmp_pa
     assert sent >= gold and len(sent) == N_ITEMS
 
 
-def test_answers_given_in_annotate_reach_the_fit_as_a_ranked_sample(project):
-    """`weaklab annotate` offers the least confident items first, so the next fit takes its answers as an active
-    (biased) sample of gold: the label model must not fit the class balance to them."""
+def test_answers_given_in_annotate_reach_the_fit_weighted_by_its_random_checks(project):
+    """`weaklab annotate` offers the least confident items first but 1 in 5 slots (the default share) drawn at
+    random, recorded in the store: the next fit takes its answers weighted (an unbiased sample of the pool), not
+    as an active (biased) sample that the label model must leave out."""
     out = _invoke("annotate", "--annotator", "newbie", "--limit", "5", input="1\n2\n1\n2\n1\n")
     assert out.exit_code == 0, out.output
     fitted = _invoke("fit", "--json")
@@ -90,4 +91,4 @@ def test_answers_given_in_annotate_reach_the_fit_as_a_ranked_sample(project):
     runs = json.loads(_invoke("runs", "--json").output)
     label_model = runs[0]["metrics"]["label_model"]
     assert label_model["n_gold_for_fit"] == 5
-    assert label_model["gold_sampling"] == "active"
+    assert label_model["gold_sampling"] == "weighted" and label_model["gold_weighting"]["n_random_checks"] == 1

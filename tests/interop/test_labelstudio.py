@@ -101,11 +101,12 @@ def test_labeling_config_is_valid_xml_with_escaped_choices():
 
 
 def test_export_writes_least_confident_unanswered_items_and_config(project):
-    """By default the export holds unanswered items, least confident first, up to limit, and the config beside it."""
+    """By default the export holds unanswered items, least confident first, up to limit, and the config beside it
+    (without random checks: ``random_share=0``)."""
     store, ds, run, items, tmp = project
     store.add_annotation(ds, "c3", "ann", 1, origin="review")
     path = tmp / "batch" / "tasks.json"
-    assert export_label_studio(store, run, path, items=items, limit=3).n_tasks == 3
+    assert export_label_studio(store, run, path, items=items, limit=3, random_share=0).n_tasks == 3
     tasks = json.loads(path.read_text(encoding="utf-8"))
     assert [t["data"]["item_id"] for t in tasks] == ["c2", "c6", "c5"]  # c3 (0.5) already answered
     assert tasks[0]["data"]["text"] == "comment <b>2</b> & more"
@@ -138,7 +139,7 @@ def test_export_reads_texts_from_the_recorded_table(project):
     run2 = store.start_run(ds2)
     store.add_soft_labels(ds2, SoftLabels(np.full((8, 2), 0.5), item_ids=items.index.to_numpy(),
                                           class_names=CLASSES), run_id=run2)
-    assert export_label_studio(store, run2, tmp / "t.json", limit=2).n_tasks == 2
+    assert export_label_studio(store, run2, tmp / "t.json", limit=2, random_share=0).n_tasks == 2
     assert json.loads((tmp / "t.json").read_text())[1]["data"]["text"] == "comment <b>1</b> & more"
 
 

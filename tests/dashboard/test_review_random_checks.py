@@ -1,0 +1,57 @@
+"""The dashboard's review queue serves random checks as any other item, and records them in the store."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from fastapi.testclient import TestClient
+
+from weaklab.dashboard import create_app
+
+
+def _fitted(tmp_path: Path, share: float) -> Path:
+    from weaklab.pipeline import Project, init_project
+
+    init_project(tmp_path, n_items=60)
+    config = tmp_path / "weaklab.toml"
+    config.write_text(config.read_text().replace("[query]\n", f"[query]\nrandom_share = {share}\n"))
+    Project(tmp_path).run(until="fit")
+    return tmp_path / ".weaklab" / "weaklab.duckdb"
+
+
+def _shown(client: TestClient) -> tuple[str, str]:
+    text = client.get("/review?run=1").text
+    found = re.search(r'id="review-item" data-item="([^"]+)"', text)
+    assert found is not None
+    return found.group(1), text
+
+
+@pytest.mark.parametrize("share", [1.0, 0.0])
+def test_review_queue_records_each_served_item_and_its_random_checks(tmp_path: Path, share: float) -> None:
+    """Every item the page serves is a recorded slot of the "review" queue; with share 1 each is a random check
+    drawn from the free items (their count recorded), with share 0 none is; the page never says which."""
+    from weaklab.store import Store
+
+    store_path = _fitted(tmp_path, share)
+    with TestClient(create_app(store_path, annotator_default="ann"), follow_redirects=False,
+                    base_url="http://127.0.0.1") as client:
+        shown = []
+        for _ in range(3):
+            item, text = _shown(client)
+            assert "random" not in text.lower()
+            shown.append(item)
+            response = client.post("/review/answer", data={"csrf": str(client.cookies.get("weaklab_csrf")),
+                                                           "run": "1", "item_id": item, "label": "0"})
+            assert response.status_code == 303
+    with Store(store_path, read_only=True) as store:
+        slots = store.queue_slots(1)
+    assert slots["item_id"].astype(str).tolist() == shown and set(slots["queue"]) == {"review"}
+    assert slots["at_random"].tolist() == [share == 1.0] * 3
+    if share:
+        assert slots["pool_left"].tolist() == sorted(slots["pool_left"].tolist(), reverse=True)  # one fewer each
+        assert slots["pool_left"].iloc[0] - slots["pool_left"].iloc[1] == 1
