@@ -612,7 +612,8 @@ def answer_lines(answers: dict[str, Any], n_gold: Any, sampling: Any = None) -> 
 
     ``sampling`` is the fit's ``gold_sampling``: with ``"active"`` or ``"mixed"`` (answers to a review
     ranking, beside the data file's gold rows of ``[data].fit_gold`` for ``"mixed"``) the line says that
-    such answers only reach the label models that clamp gold.
+    such answers only reach the label models that clamp gold; with ``"weighted"`` that they were weighted by the
+    review queues' random checks.
 
     Examples
     --------
@@ -625,7 +626,8 @@ def answer_lines(answers: dict[str, Any], n_gold: Any, sampling: Any = None) -> 
     if answers.get("answers") or n_gold:
         carried = answers.get("carried_over") or 0
         used = (f"{n_gold or 0} passed to the fit as gold; a ranked sample: only models that clamp gold use them"
-                if sampling in ("active", "mixed") else f"{n_gold or 0} used as gold")
+                if sampling in ("active", "mixed") else f"{n_gold or 0} used as gold, weighted by the review queues' "
+                "random checks" if sampling == "weighted" else f"{n_gold or 0} used as gold")
         lines.append(f"human answers: {answers.get('answers', 0)} on this data ({used})"
                      + (f", {carried} carried over from an earlier version of the data file" if carried else ""))
     if answers.get("orphaned"):

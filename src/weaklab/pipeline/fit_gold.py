@@ -285,7 +285,9 @@ def answers_fit_lines(label_model: dict[str, Any]) -> list[str]:
     Answers to a review queue (``gold_sampling`` ``"active"`` or
     ``"mixed"``) are a ranked sample of the items: ``AutoLabelModel`` leaves
     them out of its choice and fit on both engines, in a sample or not, and
-    the other label models that do not clamp gold ignore them too.
+    the other label models that do not clamp gold ignore them too. With the
+    queues' recorded random checks (``"weighted"``, local engine) they reach
+    the fit weighted (:func:`~weaklab.pipeline.queue_checks.answer_gold_weights`).
 
     Examples
     --------
@@ -300,12 +302,20 @@ def answers_fit_lines(label_model: dict[str, Any]) -> list[str]:
     >>> answers_fit_lines({"class": "AutoLabelModel", "n_answers": 40, "n_answers_for_fit": 12,
     ...     "gold_sampling": "active"})[0][:80]
     'human answers: 40, none used by the fit of AutoLabelModel: answers to a review q'
+    >>> answers_fit_lines({"class": "AutoLabelModel", "n_answers": 40, "n_answers_for_fit": 40,
+    ...     "gold_sampling": "weighted", "gold_weighting": {"n_random_checks": 8, "effective_n": 9.5}})[0][:73]
+    'human answers: all 40 reached the fit of AutoLabelModel as gold, weighted'
     """
     counts = answers_in_fit(label_model)
     if counts is None:
         return []
     given, got = counts
     name = str(label_model.get("class") or "the label model")
+    weighting = label_model.get("gold_weighting")
+    if label_model.get("gold_sampling") == "weighted" and isinstance(weighting, dict):
+        return [f"human answers: {_share(given, got)} reached the fit of {name} as gold, weighted by the review "
+                f"queues' {weighting.get('n_random_checks', 0)} random checks into a sample of the pool (effective "
+                f"sample size {weighting.get('effective_n', 0)}; [query].random_share)"]
     if label_model.get("gold_sampling") in ("active", "mixed"):
         if name == "AutoLabelModel":
             return [f"human answers: {given}, none used by the fit of {name}: answers to a review queue are a ranked "

@@ -337,7 +337,9 @@ def answers_gold_sampling(store: Store, dataset_id: int) -> str:
     Answers to items chosen by uncertainty are not a random sample, so the
     label model must not score or estimate class frequencies on them
     (``fit(..., gold_sampling="active")``); imported answers count as random.
-    Both engines fit their label model with it.
+    Both engines fit their label model with it; on the local engine, a
+    queue's recorded random checks then make every answer usable, weighted
+    (:func:`~weaklab.pipeline.queue_checks.answer_gold_weights`).
 
     Examples
     --------
