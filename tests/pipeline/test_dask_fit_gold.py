@@ -163,3 +163,23 @@ def test_doctor_checks_a_dask_runs_fit_gold_reading_only_those_rows_and_columns(
     (check,) = doctor(store_path).fit_gold
     assert check["status"] == "changed" and check["gone"] == [gone] and check["now_dev"] == [moved]
     assert [tuple(r) for r in check["relabelled"]] == [(flipped, before, "fine" if before == "junk" else "junk")]
+
+
+def test_doctor_reads_zero_padded_integer_ids_as_the_dask_run_did(dask_cluster, tmp_path):
+    """Ids written 0000, 0001, ... are integers to the Dask engine (its item 7 is ``7``); `doctor` reads them so too:
+    an unchanged file gives nothing to report, and the one item deleted since is named by the run's id."""
+    root = _project(tmp_path, str(N_FIT))
+    path = root / "data" / "messages.csv"
+    data = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    data["msg_key"] = [f"{i:04d}" for i in range(len(data))]
+    data.to_csv(path, index=False)
+    _on_dask(root, dask_cluster)
+    run = Project(root).run("fit")
+    store_path = Project(root).store_path
+    with Project(root).open_store(read_only=True) as store:
+        drawn = sorted(store.fit_gold(run.run_id)["item_id"].astype(str), key=int)
+    assert all(item == str(int(item)) for item in drawn)  # the run read 0007 as item 7
+    assert doctor(store_path).fit_gold == []
+    data[data["msg_key"].astype(int) != int(drawn[0])].to_csv(path, index=False)
+    (check,) = doctor(store_path).fit_gold
+    assert check["status"] == "changed" and check["gone"] == [drawn[0]] and not check["relabelled"]

@@ -41,3 +41,33 @@ def test_read_item_rows_names_a_file_it_cannot_parse(tmp_path, name, content):
     path.write_bytes(content)
     with pytest.raises(ValidationError, match=name):
         read_item_rows(load_config(tmp_path), {"1"})
+
+
+def _zero_padded_ids(tmp_path, n_numeric):
+    """The 40-item example with ids ``0000``, ``0001``, ... on its first ``n_numeric`` rows, ``x<row>`` after."""
+    frame, path = _project_on(tmp_path, "items.csv")
+    frame["comment_id"] = [f"{i:04d}" if i < n_numeric else f"x{i}" for i in range(len(frame))]
+    frame.to_csv(path, index=False)
+    return load_config(tmp_path)
+
+
+def test_read_item_rows_reads_an_id_as_the_same_text_in_every_batch(tmp_path):
+    """Ids 0000..0019 then x20..x39 read 8 rows at a time: 0003 (in a batch of digits only) is found by its text as
+    x30 is, as load_data reads them, whatever the batch size (a batch's own type guess read it as the number 3)."""
+    config = _zero_padded_ids(tmp_path, 20)
+    wanted = ["0003", "0017", "x30"]
+    assert load_data(config)["comment_id"].iloc[[3, 17, 30]].tolist() == wanted
+    for batch_rows in (8, 16, 40):
+        assert read_item_rows(config, set(wanted), batch_rows=batch_rows)["comment_id"].tolist() == wanted
+
+
+def test_read_item_rows_with_integer_ids_reads_each_id_as_its_integer(tmp_path):
+    """With integer_ids (the run read the id column as integers), 0003 is item 3 in a batch of digits only and in a
+    batch that also holds text ids; a text id is still found by its text."""
+    config = _zero_padded_ids(tmp_path, 20)
+    for batch_rows in (8, 18, 40):
+        found = read_item_rows(config, {"3", "17", "x30"}, batch_rows=batch_rows, integer_ids=True)
+        assert found["comment_id"].tolist() == [3, 17, "x30"] and found.index.tolist() == [3, 17, 30]
+    config = _zero_padded_ids(tmp_path / "all", 40)
+    found = read_item_rows(config, {"3", "0017"}, batch_rows=8, integer_ids=True)
+    assert found["comment_id"].tolist() == [3]

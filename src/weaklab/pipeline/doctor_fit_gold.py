@@ -144,11 +144,13 @@ def _read(store: Store, dataset_id: int) -> _File | str:
 
 def _read_rows(store: Store, dataset_id: int, wanted: set[str]) -> _File | str:
     """The data file's rows of the ``wanted`` items only (:func:`~weaklab.pipeline.loading.read_item_rows`: the
-    columns the check reads, a batch at a time); its ``fingerprint`` is not computed (the comparison by id does not
-    read it)."""
+    columns the check reads, a batch at a time, ids read as the run read them: integers or text); its
+    ``fingerprint`` is not computed (the comparison by id does not read it)."""
+    record = store.partitioned_dataset(dataset_id) or {}
+    integer_ids = np.dtype(str(record.get("id_dtype", "|O"))).kind in "iu"
     try:
         config = dataset_config(store, dataset_id)
-        frame = read_item_rows(config, wanted)
+        frame = read_item_rows(config, wanted, integer_ids=integer_ids)
         gold, dev = run_gold(config, frame)
         hashes = item_hashes(config, frame)
     except (WeaklabError, OSError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import linecache
+import re
 import sys
 from collections.abc import Collection, Mapping
 from contextlib import nullcontext
@@ -89,7 +90,7 @@ ROWS_PER_BATCH = 65_536
 
 
 def read_item_rows(config: ProjectConfig, item_ids: Collection[str], *,
-                   batch_rows: int = ROWS_PER_BATCH) -> pd.DataFrame:
+                   batch_rows: int = ROWS_PER_BATCH, integer_ids: bool = False) -> pd.DataFrame:
     """The rows of the data file whose item id (as text) is in ``item_ids``, read a batch at a time.
 
     Only the columns a check of those items needs are read: the id, gold,
@@ -99,6 +100,25 @@ def read_item_rows(config: ProjectConfig, item_ids: Collection[str], *,
     pyarrow, a CSV/TSV file in chunks), so a data file that does not fit in
     memory (a project of the Dask engine) is checked in bounded memory.
     Without an id column the ids are the row numbers.
+
+    A CSV/TSV file's id column is read as text in every batch (a batch's own
+    type guess read ``007`` as the number 7 in a batch of numbers only and
+    as ``007`` in one holding ``x12``), so an id is the same in every batch;
+    ``integer_ids`` says how the run read the column as a whole.
+
+    Parameters
+    ----------
+    config : ProjectConfig
+    item_ids : collection of str
+        The ids wanted, as text.
+    batch_rows : int, default=ROWS_PER_BATCH
+        Rows read at a time.
+    integer_ids : bool, default=False
+        Whether the engine that recorded ``item_ids`` read the id column as
+        integers (a Dask dataset's recorded ``id_dtype``): then an id cell
+        that is an integer in text (``007``) is the item of that integer
+        (``7``) and the returned id column holds it as an integer, as that
+        engine read it; else ids are the cells' text.
 
     Returns
     -------
@@ -127,6 +147,8 @@ def read_item_rows(config: ProjectConfig, item_ids: Collection[str], *,
     found, offset = [], 0
     for batch in _batches(config, columns, batch_rows):
         batch.index = pd.RangeIndex(offset, offset + len(batch))
+        if id_column is not None and integer_ids:
+            batch[id_column] = [_as_integer(v) for v in batch[id_column].tolist()]
         ids = batch[id_column].tolist() if id_column is not None else batch.index.tolist()
         keep = np.asarray([str(v) in wanted for v in ids], dtype=bool)
         offset += len(batch)
@@ -169,8 +191,17 @@ def _format_batches(config: ProjectConfig, path: Path, fmt: str, columns: list[s
         return
     header = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", nrows=0)
     _check_columns(config, [c for c in columns or [] if c not in header.columns], list(header.columns))
+    id_column = config.get("data", "id_column")
     yield from pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", usecols=columns, chunksize=batch_rows,
-                           keep_default_na=False, na_values=[""])
+                           keep_default_na=False, na_values=[""],
+                           dtype=None if id_column is None else {id_column: str})
+
+
+def _as_integer(value: Any) -> Any:
+    """An id cell as the integer it writes (``"007"`` -> 7), else unchanged."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]+\s*", value):
+        return int(value)
+    return value
 
 
 def _check_columns(config: ProjectConfig, missing: list[str], present: list[Any]) -> None:
