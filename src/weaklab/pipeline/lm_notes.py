@@ -3,13 +3,16 @@
 ``AutoLabelModel`` explains its choice in ``reason_`` and raises a ``UserWarning`` when the choice is close or
 risky. A recorded run keeps both in the label model's metrics (``choice``, ``reason``, ``warnings``), so the CLI,
 the dashboard and the report can show them after the fit, and a run that reuses a recorded fit still shows the
-warnings its fit raised. The warnings are raised again to the caller unchanged.
+warnings its fit raised. The warnings are raised again to the caller unchanged: same text, category, file and line,
+and the same module for warning filters (``filterwarnings(..., module=...)``) as when the fit raised them.
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any, TypeVar
 
 from ..errors import ConvergenceWarning
@@ -30,6 +33,9 @@ def fit_noting_warnings(fit: Callable[[], _Model]) -> tuple[_Model, list[str]]:
     Every warning is raised again after the call, through the caller's warning filters, so nothing
     is hidden from a Python caller; only the texts are kept for the run. Under the ``"default"``
     action a warning raised many times at one place is shown once, as it would be without this call.
+    A filter by module matches as it would without this call: the module is the one whose file
+    the warning names (for weaklab's own warnings the caller's, see :mod:`weaklab._core.warn`), not
+    the file's path.
 
     Parameters
     ----------
@@ -60,10 +66,25 @@ def fit_noting_warnings(fit: Callable[[], _Model]) -> tuple[_Model, list[str]]:
         if issubclass(item.category, KEPT) and text not in texts and len(texts) < MAX_WARNINGS:
             texts.append(text)
     registry: dict[Any, Any] = {}  # one for the whole fit: the "default" action shows a repeated warning once
+    modules: dict[str, str | None] = {}
     for item in caught:
-        warnings.warn_explicit(item.message, item.category, item.filename, item.lineno, registry=registry,
-                               source=item.source)
+        if item.filename not in modules:
+            modules[item.filename] = _module_of(item.filename)
+        warnings.warn_explicit(item.message, item.category, item.filename, item.lineno,
+                               module=modules[item.filename], registry=registry, source=item.source)
     return model, texts
+
+
+def _module_of(filename: str) -> str | None:
+    """The name of the loaded module whose source is ``filename`` (what ``warnings.warn`` gave the filters).
+
+    None when no loaded module has that file (code run from a string): ``warn_explicit`` then names the
+    module by the file, as Python does for such code.
+    """
+    for name, module in list(sys.modules.items()):
+        if isinstance(module, ModuleType) and module.__dict__.get("__file__") == filename:
+            return name
+    return None
 
 
 def choice_of(model: Any) -> str:
