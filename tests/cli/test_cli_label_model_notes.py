@@ -87,3 +87,16 @@ def test_dashboard_and_report_show_the_choice_and_the_warnings(project):
     with Project(project).open_store(read_only=True) as store:
         report = render_report(store, run.run_id)
     assert f"warning: {NOT_CONVERGED}" in report
+
+
+def test_label_model_lines_show_the_choice_then_each_kept_warning_as_markup_escaped_lines():
+    """The CLI's lines are the choice, then one yellow 'warning:' line per kept warning text in order (rich markup in
+    a text escaped, a text itself starting with 'warning: ' kept whole), then the hint when no gold reached the fit."""
+    from weaklab.cli.render import label_model_lines
+
+    metrics = {"class": "AutoLabelModel", "choice": "DawidSkene", "warnings": ["weights [bold] close", "warning: x"]}
+    assert label_model_lines({**metrics, "n_gold_for_fit": 3}) == [
+        "  AutoLabelModel chose DawidSkene", "[yellow]warning[/]: weights \\[bold] close",
+        "[yellow]warning[/]: warning: x"]
+    assert label_model_lines(metrics)[-1].startswith("  no gold reached this fit")
+    assert label_model_lines({"class": "MajorityVote", "choice": "MajorityVote", "warnings": []}) == []

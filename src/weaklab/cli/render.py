@@ -424,10 +424,10 @@ def label_model_lines(label_model: dict[str, Any]) -> list[str]:
     >>> label_model_lines({"class": "AutoLabelModel", "choice": "DawidSkene", "warnings": ["close call"]})[2][:35]
     '  no gold reached this fit: answer '
     """
-    from ..pipeline.lm_notes import notes_lines
+    from ..pipeline.lm_notes import choice_lines
 
-    lines = [f"[yellow]warning[/]: {escape(line[len('warning: '):])}" if line.startswith("warning: ")
-             else f"  {escape(line)}" for line in notes_lines(label_model)]
+    lines = [f"  {escape(line)}" for line in choice_lines(label_model)]
+    lines += [f"[yellow]warning[/]: {escape(str(text))}" for text in label_model.get("warnings") or []]
     if label_model.get("warnings") and not label_model.get("n_gold_for_fit"):
         lines.append("  no gold reached this fit: answer a few dozen items (weaklab annotate, or the review queue of "
                      "weaklab serve), or set fit_gold under \\[data] if the data file has gold outside the dev split")

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from ..errors import ConvergenceWarning
 
-__all__ = ["KEPT", "MAX_WARNINGS", "choice_of", "fit_noting_warnings", "label_model_notes", "notes_lines"]
+__all__ = ["KEPT", "MAX_WARNINGS", "choice_lines", "choice_of", "fit_noting_warnings", "label_model_notes",
+           "notes_lines"]
 
 #: At most this many distinct warnings are kept with a run (the first ones raised).
 MAX_WARNINGS = 10
@@ -120,6 +121,27 @@ def label_model_notes(model: Any, raised: list[str]) -> dict[str, Any]:
     return notes
 
 
+def choice_lines(label_model: Mapping[str, Any], *, reason: bool = False) -> list[str]:
+    """Plain-text lines on what the label model chose, and why with ``reason`` (none for older runs).
+
+    :func:`notes_lines` without the warnings, for a caller that shows the warnings
+    (``label_model["warnings"]``) its own way.
+
+    Examples
+    --------
+    >>> choice_lines({"class": "AutoLabelModel", "choice": "DawidSkene", "reason": "best", "warnings": ["close"]},
+    ...              reason=True)
+    ['AutoLabelModel chose DawidSkene', 'why: best']
+    """
+    lines = []
+    choice = label_model.get("choice")
+    if choice and choice != label_model.get("class"):
+        lines.append(f"{label_model.get('class')} chose {choice}")
+    if reason and label_model.get("reason"):
+        lines.append(f"why: {label_model['reason']}")
+    return lines
+
+
 def notes_lines(label_model: Mapping[str, Any], *, reason: bool = False) -> list[str]:
     """Plain-text lines on what the label model chose and the warnings of its fit (none for older runs).
 
@@ -137,11 +159,4 @@ def notes_lines(label_model: Mapping[str, Any], *, reason: bool = False) -> list
     >>> notes_lines({"class": "MajorityVote", "choice": "MajorityVote", "warnings": []})
     []
     """
-    lines = []
-    choice = label_model.get("choice")
-    if choice and choice != label_model.get("class"):
-        lines.append(f"{label_model.get('class')} chose {choice}")
-    if reason and label_model.get("reason"):
-        lines.append(f"why: {label_model['reason']}")
-    lines += [f"warning: {text}" for text in label_model.get("warnings") or []]
-    return lines
+    return choice_lines(label_model, reason=reason) + [f"warning: {text}" for text in label_model.get("warnings") or []]
