@@ -225,3 +225,28 @@ def test_a_model_rebuilt_from_its_state_predicts_new_texts_as_the_fitted_one(tmp
     assert twin.get_params() == model.get_params() and twin.n_classes_ == 2
     with pytest.raises(ValidationError, match="PartitionedTextClassifier"):
         PartitionedTextClassifier.from_state({**state, "class": "DawidSkene"})
+
+
+def test_delayed_sample_weights_are_computed_once_per_partition_on_a_distributed_cluster(tmp_path):
+    """With a distributed Client, delayed per-partition weights are computed once for the whole fit (document
+    counts and every epoch read the kept result; each compute evaluated them again: twice per partition), and the
+    model is the one the same weights in memory give."""
+    distributed = pytest.importorskip("distributed")
+    texts, _ = corpus(300, 5)
+    soft, parts = partitioned(tmp_path, texts, [100, 120, 80])
+    log = tmp_path / "calls.txt"  # tasks run on copies of the function: each call leaves a line
+
+    def weights(i, n):
+        with log.open("a") as handle:
+            handle.write(f"{i}\n")
+        return np.where(np.arange(n) % 4 == 0, 0.0, 1.0)
+
+    in_memory = PartitionedTextClassifier(n_epochs=3, random_state=0).fit(
+        parts, soft, sample_weight=[np.where(np.arange(len(p)) % 4 == 0, 0.0, 1.0) for p in parts])
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as c, \
+            distributed.Client(c):
+        delayed = [dask.delayed(weights)(i, len(p)) for i, p in enumerate(parts)]
+        model = PartitionedTextClassifier(n_epochs=3, random_state=0).fit(parts, soft, sample_weight=delayed)
+    assert sorted(log.read_text().split()) == ["0", "1", "2"]
+    assert model.n_train_ == in_memory.n_train_ == 225
+    np.testing.assert_array_equal(model.estimator_.coef_, in_memory.estimator_.coef_)

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 from ..errors import missing_dependency
 from .validation import check_int
 
-__all__ = ["import_dask", "tree_reduce", "map_reduce", "map_partitions", "load_partitions", "reduce_loaded", "share"]
+__all__ = ["import_dask", "tree_reduce", "map_reduce", "map_partitions", "load_partitions", "keep_on_workers",
+           "reduce_loaded", "share"]
 
 T = TypeVar("T")
 
@@ -116,9 +117,30 @@ def load_partitions(n_parts: int, load: Callable[[int], Any]) -> list[Any]:
     6
     """
     dask = import_dask()
-    parts = [dask.delayed(load)(i) for i in range(n_parts)]
+    return keep_on_workers([dask.delayed(load)(i) for i in range(n_parts)])
+
+
+def keep_on_workers(parts: Sequence[Any]) -> list[Any]:
+    """``parts`` (delayed values, or plain ones) computed once and kept in the workers' memory when a distributed
+    Client is active, so every later ``compute`` that reads them reads the kept results instead of computing them
+    again; without one they stay as they are (lazy: nothing accumulates in the client process).
+
+    Examples
+    --------
+    >>> import dask
+    >>> parts = keep_on_workers([dask.delayed(sum)([1, 2]), 3])
+    >>> dask.compute(*parts)
+    (3, 3)
+    """
+    dask = import_dask()
+    parts = list(parts)
     client = _distributed_client()
-    return list(client.persist(parts)) if client is not None else parts
+    lazy = [i for i, part in enumerate(parts) if dask.is_dask_collection(part)]
+    if client is None or not lazy:
+        return parts
+    for i, kept in zip(lazy, client.persist([parts[i] for i in lazy])):
+        parts[i] = kept
+    return parts
 
 
 def reduce_loaded(parts: Sequence[Any], func: Callable[[Any], T], combine: Callable[[T, T], T], *,

@@ -48,7 +48,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 
 from .._core.constants import STATE_SCHEMA_VERSION
-from .._core.dask_ops import import_dask, share, tree_reduce
+from .._core.dask_ops import import_dask, keep_on_workers, share, tree_reduce
 from .._core.dataset_io import write_frame
 from .._core.partitioned import ITEM_ID, PartitionedSoftLabels, proba_columns, soft_file
 from .._core.state import check_state, state_params
@@ -133,7 +133,9 @@ class PartitionedTextClassifier(BaseEstimator):
             One partition of texts per partition of ``y`` (same rows).
         y : PartitionedSoftLabels
         sample_weight : same kind as ``X``, optional
-            Per item (0 leaves an item out), one array per partition.
+            Per item (0 leaves an item out), one array per partition. Delayed
+            weights are computed once (kept on the workers of an active
+            distributed Client) for the document counts and every epoch.
 
         Returns
         -------
@@ -143,8 +145,8 @@ class PartitionedTextClassifier(BaseEstimator):
         if not isinstance(y, PartitionedSoftLabels):
             raise fail("y", "a PartitionedSoftLabels", y)
         texts = _parts("X", X, y.n_partitions)
-        weights = [None] * y.n_partitions if sample_weight is None else _parts("sample_weight", sample_weight,
-                                                                                y.n_partitions)
+        weights = [None] * y.n_partitions if sample_weight is None else \
+            keep_on_workers(_parts("sample_weight", sample_weight, y.n_partitions))
         dask = import_dask()
         vectorizer = self._vectorizer()
         counts = [dask.delayed(_document_counts)(vectorizer, t, w) for t, w in zip(texts, weights)]

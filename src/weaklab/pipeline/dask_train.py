@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._core.dask_ops import import_dask, tree_reduce
+from .._core.dask_ops import import_dask, keep_on_workers, tree_reduce
 from .._core.dataset_io import write_frame
 from .._core.partitioned import PartitionedLabelMatrix, PartitionedSoftLabels, proba_columns
 from .._core.soft_labels import with_known_classes
@@ -144,8 +144,8 @@ def train_partitioned(config: ProjectConfig, plm: PartitionedLabelMatrix, soft: 
     data = column_parts(frame, columns) if columns else [None] * plm.n_partitions
     texts = column_parts(frame, text)
     parts = _known_parts(known, plm)
-    weights = [dask.delayed(_train_weights)(plm, i, data[i], config, n_classes, parts[i])
-               for i in range(plm.n_partitions)]
+    weights = keep_on_workers([dask.delayed(_train_weights)(plm, i, data[i], config, n_classes, parts[i])
+                               for i in range(plm.n_partitions)])  # once, for the targets and the fit
     targets, n_known = _known_targets(soft, parts, weights, output)
     model = PartitionedTextClassifier(**used, random_state=random_state).fit(texts, targets, sample_weight=weights)
     proba = model.predict_partitions(texts, soft, output)
