@@ -113,3 +113,35 @@ def test_round_draw_weights_checks_lengths():
     """Arrays of different lengths are refused, naming them."""
     with pytest.raises(ValidationError, match="at_random, pool_left"):
         round_draw_weights([1, 2], [True], [3, 2])
+
+
+def test_items_left_pending_at_a_later_draw_leave_the_sum_at_the_pool_size():
+    """Round 1's 10 draws are never answered (still pending when round 2 draws, so in no round's pool): the weights
+    still sum to the pool size (they summed to the pool less those 10), in the estimate's proportions (a draw of
+    round 2 stands for the 280 free items over its 4 draws, a pick of round 1 for itself)."""
+    proba, _ = _pool(0)
+    loop = ActiveLoop("entropy", budget_per_round=20, warm_start=10, explore=0.2, random_state=0)
+    first = loop.select(proba=proba)
+    loop.incorporate(first[:10], np.zeros(10, dtype=int))  # the strategy's 10 picks; its 10 draws stay pending
+    second = loop.select(proba=proba)
+    loop.incorporate(second, np.zeros(second.size, dtype=int))
+    w = loop.gold_weights()
+    drawn = loop.gold(at_random_only=True) >= 0
+    assert set(loop.pending_.tolist()) == set(first[10:].tolist()) and int(drawn.sum()) == 4
+    assert not loop.answers_["at_random"].iloc[:10].any()
+    assert w.sum() == pytest.approx(N_ITEMS)
+    assert np.allclose(w[drawn] / w[first[0]], (N_ITEMS - 20) / 4) and np.allclose(w[first[:10]], w[first[0]])
+
+
+def test_answers_without_a_uniform_draw_weigh_nothing_and_go_to_the_label_model_as_active():
+    """The "random" strategy with diversity flags its answers at_random but records no draw (its batch is spread,
+    not drawn uniformly): no answer stands for the pool, every weight is 0 and the label model gets them 'active'."""
+    proba, _ = _pool(0)
+    X = np.random.default_rng(0).normal(size=(N_ITEMS, 3))
+    loop = ActiveLoop("random", budget_per_round=20, diversity=0.5, random_state=0)
+    for _ in range(2):
+        items = loop.select(proba=proba, X=X)
+        loop.incorporate(items, np.zeros(items.size, dtype=int))
+    assert loop.answers_["at_random"].all() and (loop.answers_["pool_left"] == 0).all()
+    assert not loop.gold_weights().any()
+    assert loop.label_model_gold_params()["gold_sampling"] == "active" == loop.gold_sampling

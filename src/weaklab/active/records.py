@@ -100,7 +100,8 @@ class AnswerRecords:
         evidence about the whole pool: for any per-item quantity ``f``
         (e.g. "the label model is right"), ``sum(w f)`` over the answered
         items is an unbiased estimate of its sum over the pool, and the
-        weights sum to the pool size.
+        weights sum to the pool size (all 0 when no answer was drawn
+        uniformly; see the last two paragraphs for what is not covered).
 
         * When every answer has a draw probability (``sampling="stochastic"``,
           the ``"random"`` strategy), the LURE weights of
@@ -121,15 +122,28 @@ class AnswerRecords:
           ``lambda_r F_r / d_r``. Picks of the last round with draws weigh 0:
           that round's draws stand for them.
 
-        Without any random draw (``warm_start=0``, ``explore=0``) every
-        weight is 0. Answers to items still pending when a later round drew
-        are not counted by that round's estimate (a small bias; answer a
-        round before selecting the next).
+        An answer flagged ``at_random`` without a recorded draw (the
+        ``"random"`` strategy with ``diversity``, which spreads its batch
+        rather than drawing it uniformly: no draw probability, ``pool_left``
+        0) counts as a pick. Without any uniform draw (``warm_start=0``,
+        ``explore=0``, or that strategy) no answer can stand for the pool:
+        every weight is 0 (:meth:`label_model_gold_params` then passes the
+        answers as ``"active"``).
+
+        An item asked and never answered (still pending, not released)
+        when a later round drew is in no round's pool: neither answered
+        before it nor free to draw. Its share of the pool is spread over the
+        answers in proportion to their weights (the weights are scaled to
+        sum to the pool size; a ratio estimate: it assumes those items are
+        like the pool on average, a small bias when they differ, none in a
+        weighted mean such as the label model's scores). Answer or
+        :meth:`release` a round's items before selecting the next.
 
         Returns
         -------
         ndarray of shape (n_items_,)
-            Non-negative, 0 for unanswered items.
+            Non-negative, 0 for unanswered items; summing to ``n_items_``, or
+            all 0 without a uniform draw among the answers.
 
         Examples
         --------
@@ -151,8 +165,9 @@ class AnswerRecords:
             out[items] = w * (n / w.sum()) if w.sum() > 0 else w
             return out
         rounds = [a.round for a in self._records]
-        out[items] = round_draw_weights(rounds, [a.at_random for a in self._records],
-                                        [a.pool_left for a in self._records])
+        w = round_draw_weights(rounds, [a.at_random for a in self._records], [a.pool_left for a in self._records])
+        # scaled as the stochastic path: sum(w) < n when items asked earlier were pending at a later draw
+        out[items] = w * (n / w.sum()) if w.sum() > 0 else w
         return out
 
     def representative_gold(self) -> np.ndarray:
