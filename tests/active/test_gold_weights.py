@@ -134,14 +134,18 @@ def test_items_left_pending_at_a_later_draw_leave_the_sum_at_the_pool_size():
 
 
 def test_answers_without_a_uniform_draw_weigh_nothing_and_go_to_the_label_model_as_active():
-    """The "random" strategy with diversity flags its answers at_random but records no draw (its batch is spread,
-    not drawn uniformly): no answer stands for the pool, every weight is 0 and the label model gets them 'active'."""
+    """The "random" strategy with diversity spreads its batch instead of drawing it uniformly: its answers are not
+    marked drawn at random (they were, though no draw was recorded), no answer stands for the pool, every weight is
+    0 and the label model gets them 'active' whatever label_model_gold says (with "random_draws" it got them as a
+    'random' sample, against the loop's own gold_sampling)."""
     proba, _ = _pool(0)
     X = np.random.default_rng(0).normal(size=(N_ITEMS, 3))
-    loop = ActiveLoop("random", budget_per_round=20, diversity=0.5, random_state=0)
-    for _ in range(2):
-        items = loop.select(proba=proba, X=X)
-        loop.incorporate(items, np.zeros(items.size, dtype=int))
-    assert loop.answers_["at_random"].all() and (loop.answers_["pool_left"] == 0).all()
-    assert not loop.gold_weights().any()
-    assert loop.label_model_gold_params()["gold_sampling"] == "active" == loop.gold_sampling
+    for mode in ("weighted", "random_draws"):
+        loop = ActiveLoop("random", budget_per_round=20, diversity=0.5, label_model_gold=mode, random_state=0)
+        for _ in range(2):
+            items = loop.select(proba=proba, X=X)
+            loop.incorporate(items, np.zeros(items.size, dtype=int))
+        assert not loop.answers_["at_random"].any() and not (loop.gold(at_random_only=True) >= 0).any()
+        assert not loop.gold_weights().any() and not (loop.representative_gold() >= 0).any()
+        params = loop.label_model_gold_params()
+        assert params["gold_sampling"] == "active" == loop.gold_sampling and (params["gold"] >= 0).sum() == 40

@@ -42,7 +42,10 @@ class ActiveLoop(AnswerRecords):
         carry it (``proba``, ``label_proba`` or a LabelMatrix ``L``).
     diversity : float in [0, 1], optional
         Batch diversity (see :func:`~weaklab.active.select_batch`); default the
-        strategy's own when features are given.
+        strategy's own when features are given. The ``"random"`` strategy
+        with ``diversity > 0`` spreads its batch instead of drawing it
+        uniformly: its answers are not ``at_random`` (:attr:`gold_sampling`
+        ``"active"``).
     answer_weight : float, default=1.0
         Training weight of an answered item in :meth:`training_targets`,
         relative to ``weak_weight``.
@@ -447,10 +450,11 @@ class ActiveLoop(AnswerRecords):
         self.n_items_, self.n_classes_ = n_items, n_classes
         self.round_ += 1
         self._pending.update(dict.fromkeys(items.tolist(), self.round_))
-        if self.strategy == "random" and not self.diversity:  # a uniform draw in the order returned
+        uniform = self.strategy == "random" and not self.diversity  # spread by diversity, a batch is not uniform
+        if uniform:  # a uniform draw in the order returned
             left = remaining - np.arange(items.size)
             self._draws.update(zip(items.tolist(), zip((1.0 / left).tolist(), left.tolist(), strict=True)))
-        self._drawn.update((items if self.strategy == "random" else drawn).tolist())
+        self._drawn.update((items if uniform else drawn).tolist())
         if "label_proba" in inputs:
             rows = checked_proba("label_proba", inputs["label_proba"], n_rows=n_items)[items]
             self._asked_proba.update(zip(items.tolist(), rows, strict=True))

@@ -122,13 +122,12 @@ class AnswerRecords:
           ``lambda_r F_r / d_r``. Picks of the last round with draws weigh 0:
           that round's draws stand for them.
 
-        An answer flagged ``at_random`` without a recorded draw (the
+        Without any uniform draw (``warm_start=0``, ``explore=0``, or the
         ``"random"`` strategy with ``diversity``, which spreads its batch
-        rather than drawing it uniformly: no draw probability, ``pool_left``
-        0) counts as a pick. Without any uniform draw (``warm_start=0``,
-        ``explore=0``, or that strategy) no answer can stand for the pool:
-        every weight is 0 (:meth:`label_model_gold_params` then passes the
-        answers as ``"active"``).
+        rather than drawing it) no answer can stand for the pool: every
+        weight is 0 (:meth:`label_model_gold_params` then passes the answers
+        as ``"active"``). An answer flagged ``at_random`` without a recorded
+        draw (``pool_left`` 0) counts as a pick.
 
         An item asked and never answered (still pending, not released)
         when a later round drew is in no round's pool: neither answered
