@@ -71,3 +71,13 @@ def test_read_item_rows_with_integer_ids_reads_each_id_as_its_integer(tmp_path):
     config = _zero_padded_ids(tmp_path / "all", 40)
     found = read_item_rows(config, {"3", "0017"}, batch_rows=8, integer_ids=True)
     assert found["comment_id"].tolist() == [3]
+
+
+@pytest.mark.parametrize(("keyword", "value"), [("batch_rows", 0), ("batch_rows", 2.5), ("batch_rows", True),
+                                                ("integer_ids", "yes")])
+def test_read_item_rows_names_a_bad_keyword(tmp_path, keyword, value):
+    """A batch size below 1 or not an integer, or integer_ids not a bool, is an error naming the keyword (a bad
+    batch_rows was pandas' chunksize error, reported as the data file being unreadable)."""
+    _project_on(tmp_path, "comments.csv")
+    with pytest.raises(ValidationError, match=f"^{keyword}: expected"):
+        read_item_rows(load_config(tmp_path), {"1"}, **{keyword: value})

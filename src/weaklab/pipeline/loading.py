@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._core import fingerprint
+from .._core.validation import check_bool, check_int
 from ..data import image_content_hash, read_table, table_format
 from ..errors import ValidationError
 from ..labeling import LabelingFunction, default_text_field
@@ -138,6 +139,8 @@ def read_item_rows(config: ProjectConfig, item_ids: Collection[str], *,
     >>> found["comment_id"].tolist() == first, sorted(found.columns)
     (True, ['comment_id', 'label', 'split', 'text'])
     """
+    batch_rows = check_int("batch_rows", batch_rows, low=1)
+    integer_ids = check_bool("integer_ids", integer_ids)
     wanted = {str(v) for v in item_ids}
     id_column = config.get("data", "id_column")
     named = [config.get("data", key) for key in ("id_column", "gold_column", "split_column", "text_field",
