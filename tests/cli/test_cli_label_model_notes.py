@@ -86,7 +86,7 @@ def test_dashboard_and_report_show_the_choice_and_the_warnings(project):
     assert NOT_CONVERGED not in table
     with Project(project).open_store(read_only=True) as store:
         report = render_report(store, run.run_id)
-    assert f"warning: {NOT_CONVERGED}" in report
+    assert f'<p class="warning">warning: {NOT_CONVERGED}' in report
 
 
 def test_label_model_lines_show_the_choice_then_each_kept_warning_as_markup_escaped_lines():

@@ -28,7 +28,7 @@ import pandas as pd
 from ..pipeline.files import write_text
 from ..pipeline.fit_gold import answers_fit_lines, fit_gold_lines
 from ..pipeline.images import CamLookup, ImageLookup, png_data_uri
-from ..pipeline.lm_notes import notes_lines
+from ..pipeline.lm_notes import choice_lines
 from ..pipeline.review import TextLookup
 from ..pipeline.summary import RunData, read_run
 from ..store import Store
@@ -178,9 +178,9 @@ def _label_model_section(data: RunData) -> str:
     facts = {"class": model.get("class"), "label-model run id": model.get("label_model_run_id"),
              "fitted on application": model.get("application_id"), "recorded": _time(model.get("created_at"))}
     metrics = model.get("metrics") or {}
-    notes = notes_lines({"class": model.get("class"), **metrics}, reason=True)
-    body = kv_table(facts) + "".join(f'<p class="{"warning" if line.startswith("warning: ") else "note"}">'
-                                     f"{esc(line)}</p>" for line in notes)
+    notes = [("note", line) for line in choice_lines({"class": model.get("class"), **metrics}, reason=True)]
+    notes += [("warning", f"warning: {text}") for text in metrics.get("warnings") or []]
+    body = kv_table(facts) + "".join(f'<p class="{kind}">{esc(line)}</p>' for kind, line in notes)
     body += "".join(f'<p class="note">{esc(line)}</p>' for line in [*fit_gold_lines(metrics),
                                                                     *answers_fit_lines(metrics)])
     body += "<h3>Parameters</h3>" + _mapping_or_missing(model.get("params"))
