@@ -144,3 +144,18 @@ def test_label_studio_batches_record_their_random_checks_without_telling_the_tas
         slots = store.queue_slots(run.dataset_id)
     assert len(slots) == 10 and slots["at_random"].sum() == 5 and set(slots["queue"]) == {"label_studio"}
     assert slots["pool_left"].iloc[0] > 10 and "random" not in (root / "tasks.json").read_text().lower()
+
+
+def test_an_answer_changed_after_a_check_still_counts_from_when_it_was_first_given(tmp_path: Path) -> None:
+    """An item answered before a round of checks left the pool then: re-answering it later (a newer current answer)
+    does not make it count as answered after the round (it keeps its weight)."""
+    root, truth = _project(tmp_path)
+    run = Project(root).run(until="fit")
+    early = run.item_ids[0]
+    with Project(root).open_store() as store:
+        store.add_annotation(run.dataset_id, early, "ann", "HAM", origin="review")
+    _answer_batches(root, truth, 1, 4, random_share=1.0)
+    with Project(root).open_store() as store:
+        store.add_annotation(run.dataset_id, early, "ann", "SPAM", origin="review")  # supersedes the first answer
+    weighting = Project(root).run(until="fit").metrics["label_model"]["gold_weighting"]
+    assert weighting["n_random_checks"] == 4 and weighting["n_weighted"] == 5

@@ -157,7 +157,8 @@ def answer_gold_weights(store: Store, dataset_id: int, item_ids: Any, gold: np.n
     order. An answered item a round drew at random is that round's draw
     (``pool_left`` items were free); any other answered item (a ranked pick,
     an import, an answer given before queues recorded slots) is counted
-    once by the rounds drawn after its first answer, and by none before
+    once by the rounds drawn after its first answer (or skip: it left the
+    pool then), and by none before
     (:func:`weaklab.active.round_draw_weights`). The file's gold on
     ``file_rows`` (``[data].fit_gold``, a uniform sample of the ``n_pool``
     items outside dev) is round 0's draw.
@@ -220,11 +221,10 @@ def _draw_records(rows: np.ndarray, file_rows: np.ndarray, checks: pd.DataFrame,
 
 
 def _first_answers(store: Store, dataset_id: int, keys: pd.Index, answered: np.ndarray) -> dict[int, Any]:
-    """Row -> when the item's first current answer reached the store."""
+    """Row -> when the item's first answer or skip (superseded ones too) reached the store: when it left the pool."""
     frame = store.annotations(dataset_id)
     if frame.empty:
         return {}
-    frame = frame[frame["current"] & (frame["status"] == "answered")]
     firsts = frame.assign(key=frame["item_id"].astype(str)).groupby("key")["recorded_at"].min()
     pos = keys.get_indexer(firsts.index)
     return {int(p): t for p, t in zip(pos, firsts.to_numpy()) if p >= 0 and answered[p]}
