@@ -159,3 +159,16 @@ def test_an_answer_changed_after_a_check_still_counts_from_when_it_was_first_giv
         store.add_annotation(run.dataset_id, early, "ann", "SPAM", origin="review")  # supersedes the first answer
     weighting = Project(root).run(until="fit").metrics["label_model"]["gold_weighting"]
     assert weighting["n_random_checks"] == 4 and weighting["n_weighted"] == 5
+
+
+@pytest.mark.parametrize("n", [-1, -2, 2.5, True])
+def test_slot_counts_are_validated(n: object) -> None:
+    """A negative, fractional or bool number of slots is an error naming n: n_random_checks(-1, 0.2) gave -1 checks
+    (or 0) and interleave_checks(..., -2, ...) numpy's 'negative dimensions' error."""
+    from weaklab.pipeline.queue_checks import interleave_checks, n_random_checks
+
+    for seed in range(5):
+        with pytest.raises(ValidationError, match=r"^n: expected an integer >= 0"):
+            n_random_checks(n, 0.2, random_state=seed)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"^n: expected an integer >= 0"):
+        interleave_checks(list("abc"), list("abc"), n, 0.5, random_state=0)  # type: ignore[arg-type]

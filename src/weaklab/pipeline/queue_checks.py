@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._core.validation import check_float, check_random_state
+from .._core.validation import check_float, check_int, check_random_state
 from ..active import round_draw_weights
 from ..errors import WeaklabError
 from ..store import Store
@@ -66,6 +66,7 @@ def n_random_checks(n: int, share: float, random_state: Any = None) -> int:
     >>> n_random_checks(10, 0.2), n_random_checks(10, 0.0), n_random_checks(3, 1.0)
     (2, 0, 3)
     """
+    n = check_int("n", n, low=0)
     share = check_float("random_share", share, low=0.0, high=1.0)
     whole = int(np.floor(n * share))
     frac = n * share - whole
@@ -104,6 +105,7 @@ def interleave_checks(ranked: Sequence[Any], free: Sequence[Any], n: int, share:
     >>> len(items), int(checks.sum()), len(set(items))
     (5, 2, 5)
     """
+    n = check_int("n", n, low=0)
     rng = check_random_state(random_state)
     pool = list(dict.fromkeys(free))
     d = min(n_random_checks(n, share, rng), len(pool))
