@@ -36,12 +36,17 @@ from ._common import (
               help="images: folder of Fashion-MNIST's IDX files (default $WEAKLAB_DATA/fashion_mnist).")
 @handled
 def init(directory: Path, force: bool, n_items: int | None, example: str, source: Path | None) -> None:
-    """Create a project in DIRECTORY: weaklab.toml, an example LF module (lfs.py) and example data.
+    """Create a project in DIRECTORY: weaklab.toml, example data and an example LF module (lfs.py; a crowd
+    project has none: its workers are the sources).
 
-    The data are comments sampled from the bundled YouTube spam collection,
-    with gold labels on a dev split; with `--example images`, Fashion-MNIST
-    images copied from their IDX files with noisy caption metadata (see the
-    project's README.md). Then run `weaklab fit` in that folder.
+    The default data are comments sampled from the bundled YouTube spam
+    collection, with gold labels on a dev split; `--example` picks another
+    project: Fashion-MNIST images copied from their IDX files with noisy
+    caption metadata (see the project's README.md), generated sentences to
+    tag, the comments answered by simulated crowd workers, or a generated
+    table of machine sensor readings. The command prints the next one to run
+    in that folder (`weaklab fit`; `weaklab train` for the tagging and table
+    projects).
     """
     if example == "images":
         _init_images(directory, force, n_items, source)
