@@ -18,6 +18,9 @@ def _dataset(store: Any, dataset_id: int | None) -> tuple[int, int | None]:
         if run is None:
             raise click.ClickException("the store has no finished run yet; pass --dataset ID")
         dataset_id = int(store.run(run)["dataset_id"])
+    from ..pipeline.multilabel import refuse_multilabel_run
+
+    refuse_multilabel_run(store, run, "annotate disagreements/adjudicate")
     return int(dataset_id), run
 
 

@@ -44,6 +44,9 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
     The labels are the run's, from the store; the text column comes from the
     data file, so when that file changed since the run the export stops and
     says so (run `weaklab fit` to label the current data, or pass --no-text).
+    A multilabel run writes, instead of label and class, ``labels`` (the label
+    names whose P(applies) is at least 0.5, separated by "|", "-" for none)
+    and p_<label> (and end_p_<label>) per label of the project.
     A run of the Dask engine is read and written a partition at a time, so
     memory stays one partition whatever the size of the data. The file
     appears whole or not at all.
@@ -57,6 +60,9 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
         if run is not None and _is_partitioned(store, int(run)):
             _export_partitioned(store, int(run), output, labelled_only, no_text, raw)
             return
+        if run is not None and store.is_multilabel_run(int(run)):
+            _export_multilabel(store, int(run), output, labelled_only, no_text)
+            return
         frame = store.final_labels(run)
         run = int(run if run is not None else store.latest_run_id())
         text_note = "" if no_text else _with_text(store, run, frame)
@@ -69,6 +75,22 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
     counts = frame["label_from"].value_counts()
     shown = ", ".join(f"{int(n)} from {origin}" for origin, n in counts.items())
     click.echo(f"Wrote {len(frame)} item(s) of run {run} to {output} ({shown}){text_note}")
+
+
+def _export_multilabel(store: Any, run: int, output: Path, labelled_only: bool, no_text: bool) -> None:
+    """Export a multi-label run: each item's label set and P(label applies) per label (label and end model)."""
+    from ..pipeline.multilabel import multilabel_final_labels
+
+    frame = multilabel_final_labels(store, run)
+    note = "" if no_text else _with_text(store, run, frame)
+    frame = _named_ids(frame, _id_column(store, run))
+    if labelled_only:
+        frame = _labelled(frame)
+    with PageWriter(output) as writer:
+        writer.write(frame)
+    n_labelled = int((frame["labels"] != "-").sum())
+    click.echo(f"Wrote {len(frame)} item(s) of multilabel run {run} to {output} ({n_labelled} with at least one "
+               f"label; labels, p_<label> and end_p_<label> columns){note}")
 
 
 def _is_partitioned(store: Any, run: int) -> bool:

@@ -26,12 +26,13 @@ from ._common import (
 @click.option("--force", is_flag=True, help="Overwrite existing project files.")
 @click.option("--items", "n_items", type=int, default=None,
               help="Example items (default: 600 comments, 3000 images, 400 sentences or 600 table rows).")
-@click.option("--example", type=click.Choice(["spam", "images", "tagging", "crowd", "tabular"]), default="spam",
-              show_default=True,
+@click.option("--example", type=click.Choice(["spam", "images", "tagging", "crowd", "tabular", "multilabel"]),
+              default="spam", show_default=True,
               help="spam: YouTube comments (bundled); images: Fashion-MNIST images with noisy captions; "
                    "tagging: named entities (chemicals, diseases) in generated sentences; crowd: the comments "
                    "answered by simulated crowd workers ([crowd] in weaklab.toml, no LFs); tabular: a generated "
-                   "table of machine sensor readings with threshold LFs and the tabular end model.")
+                   "table of machine sensor readings with threshold LFs and the tabular end model; multilabel: "
+                   "generated articles with any number of four topics, keyword LFs voting per topic.")
 @click.option("--data", "source", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="images: folder of Fashion-MNIST's IDX files (default $WEAKLAB_DATA/fashion_mnist).")
 @handled
@@ -57,6 +58,9 @@ def init(directory: Path, force: bool, n_items: int | None, example: str, source
     if example == "tabular":
         _init_tabular(directory, force, n_items)
         return
+    if example == "multilabel":
+        _init_multilabel(directory, force, n_items)
+        return
     n_items = 600 if n_items is None else n_items
     from ..demo.crowd import init_crowd_project
     from ..demo.scaffold import EXAMPLE_ITEMS, init_project
@@ -74,6 +78,14 @@ def _init_tagging(directory: Path, force: bool, n_items: int | None) -> None:
     n_items = _example_items(n_items, 400, TAGGING_EXAMPLE_ITEMS, "sentences")
     _created(init_tagging_project(directory, n_items=n_items, force=force), directory,
              "weaklab train   (then `weaklab runs`, `weaklab explain ITEM_ID`, `weaklab serve`)")
+
+
+def _init_multilabel(directory: Path, force: bool, n_items: int | None) -> None:
+    from ..demo.multilabel import MULTILABEL_EXAMPLE_ITEMS, init_multilabel_project
+
+    n_items = _example_items(n_items, 600, MULTILABEL_EXAMPLE_ITEMS, "articles")
+    _created(init_multilabel_project(directory, n_items=n_items, force=force), directory,
+             "weaklab train   (then `weaklab runs`, `weaklab explain ITEM_ID`, `weaklab export labels.csv`)")
 
 
 def _init_tabular(directory: Path, force: bool, n_items: int | None) -> None:

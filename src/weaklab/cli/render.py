@@ -136,6 +136,10 @@ def _headline(metrics: dict[str, Any]) -> str:
         parts.append(f"end model acc {_pct(em['weak_accuracy'])}")
     elif "accuracy" in em:
         parts.append(f"end model acc {_pct(em['accuracy'])}")
+    if metrics.get("task") == "multilabel":
+        from .render_multilabel import multilabel_headline
+
+        parts += multilabel_headline(lm, em)
     if metrics.get("n_alerts"):
         parts.append(f"{metrics['n_alerts']} alert(s)")
     if "error" in metrics:
@@ -222,6 +226,11 @@ def explain(console: Console, story: dict[str, Any]) -> None:
     """Print an item's story."""
     if story.get("kind") == "tagging":
         explain_spans(console, story)
+        return
+    if story.get("kind") == "multilabel":
+        from .render_multilabel import explain_labels
+
+        explain_labels(console, story)
         return
     names = story.get("class_names") or []
 
@@ -370,8 +379,11 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
     reused = [k for k, v in result.reused.items() if v]
     note = f" (reused from the store: {', '.join(reused)})" if reused else ""
     console.print(f"[bold]run {result.run_id}[/]: {', '.join(result.steps)}{note} — recorded in {store_path}")
-    if result.metrics.get("task") == "tagging":
-        tagging_result(console, result)
+    from .render_multilabel import multilabel_result
+
+    by_task = {"tagging": tagging_result, "multilabel": multilabel_result}.get(result.metrics.get("task"))
+    if by_task is not None:
+        by_task(console, result)
         return
     if result.summary is not None:
         console.print(summary_table(result.summary))

@@ -77,9 +77,12 @@ def diff(run_a: int, run_b: int, limit: int, store_path: Path | None, as_json: b
     For two tagging runs: the items whose final spans differ (spans added and
     removed, and the sources whose spans changed).
     """
+    from ..pipeline.multilabel import refuse_multilabel_run
     from ..pipeline.review import run_class_names
 
     with open_store(store_path) as store:
+        refuse_multilabel_run(store, run_a, "diff")
+        refuse_multilabel_run(store, run_b, "diff")
         tagging = len(store.span_sets(run_a)) > 0 and len(store.span_sets(run_b)) > 0
         if tagging:
             frame = store.diff_spans(run_a, run_b)
@@ -219,9 +222,11 @@ def annotate_export(run_id: int | None, output: Path, limit: int | None, text_fi
     their answers are imported (Label Studio does not deduplicate tasks).
     """
     from ..interop.labelstudio import export_label_studio, export_label_studio_ner, is_tagging_run
+    from ..pipeline.multilabel import refuse_multilabel_run
 
     with open_store(store_path, read_only=False) as store:
         run = run_id if run_id is not None else _latest(store)
+        refuse_multilabel_run(store, run, "annotate export (Label Studio)")
         if is_tagging_run(store, run):
             summary = export_label_studio_ner(store, run, output, limit=limit, model_version=model_version,
                                               include_pending=include_pending, include_gold=include_gold)
@@ -264,6 +269,10 @@ def annotate_import(export_file: Path, dataset_id: int | None, users_file: Path 
                 raise click.ClickException("the store has no runs yet; pass --dataset ID")
             dataset_id = int(runs_frame["dataset_id"].iloc[0])
         mine = runs_frame[runs_frame["dataset_id"] == dataset_id]
+        from ..pipeline.multilabel import refuse_multilabel_run
+
+        for run in mine["run_id"].head(1):  # the dataset's newest run tells its kind
+            refuse_multilabel_run(store, int(run), "annotate import (Label Studio)")
         tagging = next((int(r) for r in mine["run_id"] if is_tagging_run(store, int(r))), None)
         if tagging is not None:
             summary = import_label_studio_ner(store, export_file, run_id=tagging, annotator=annotator,

@@ -127,6 +127,7 @@ class _Session:
 def review_session(store_path: Path | None, run_id: int | None, annotator: str, limit: int,
                    strategy: str, include_gold: bool = False) -> None:
     """Run one terminal review session (see the module docstring); ``include_gold`` offers gold items too."""
+    from ..pipeline.multilabel import refuse_multilabel_run
     from ..pipeline.review import GoldItems, gold_items, review_batch
 
     console = Console(highlight=False)
@@ -139,6 +140,7 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
         if run is None:
             raise click.ClickException("the store has no runs yet: run `weaklab fit` first")
         dataset_id = int(store.run(int(run))["dataset_id"])
+        refuse_multilabel_run(store, int(run), "annotate (the terminal review queue)")
         if len(store.span_sets(int(run))):
             raise click.ClickException(
                 f"run {run} is a tagging run: review its spans in the dashboard (`weaklab serve`, then Review: "

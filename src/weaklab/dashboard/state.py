@@ -278,6 +278,15 @@ class DashboardState:
             raise NotFound(f"run_id: no run {run_id} in this store") from None
         return int(run_id)
 
+    def single_label_run(self, run_id: int | None, page: str) -> int:
+        """:meth:`resolve_run`, refused with one line naming ``page`` for a multi-label run (not shown there yet)."""
+        from ..pipeline.multilabel import refuse_multilabel_run
+
+        run = self.resolve_run(run_id)
+        if self.cached(("is_multilabel", run), lambda: self.store.is_multilabel_run(run)):
+            refuse_multilabel_run(self.store, run, page)
+        return run
+
     def run_row(self, run_id: int) -> dict[str, Any]:
         """The run's listing row (dataset, status, config, metrics)."""
         def build() -> dict[str, Any]:

@@ -102,6 +102,9 @@ Every table and key is optional except ``[data].path`` and the sources: ``[lfs].
 
     [task]                             # what is labelled (default: whole items, kind = "classification")
     kind = "tagging"                   # tagging: spans of tokens (named entities); see weaklab.pipeline.tagging
+                                       # multilabel: each item carries any number of the [labels].classes; LFs
+                                       # vote per label, gold_column holds label sets ("sport|politics", "-"
+                                       # for none); see weaklab.pipeline.multilabel
     entity_types = ["Chemical", "Disease"]
     tokens_column = "tokens"           # a column of token lists (JSON text in CSV); or, without it,
     tokenizer = "whitespace"           # [data].text_field cut by: whitespace | words (words and punctuation)
@@ -162,7 +165,8 @@ SCHEMA: dict[str, dict[str, str]] = {
 _REQUIRED = (("data", "path"),)
 _CHOICES = {("data", "format"): ("csv", "tsv", "parquet"), ("lfs", "on_error"): ("raise", "abstain"),
             ("end_model", "name"): ("tfidf_logreg", "crf", "cnn", "tabular", "none"),
-            ("task", "kind"): ("classification", "tagging"), ("task", "tokenizer"): ("whitespace", "words"),
+            ("task", "kind"): ("classification", "tagging", "multilabel"),
+            ("task", "tokenizer"): ("whitespace", "words"),
             ("query", "strategy"): ("entropy", "margin", "least_confidence"), ("engine", "kind"): ("local", "dask"),
             ("crowd", "format"): ("csv", "tsv", "parquet"),
             ("crowd", "duplicates"): ("error", "first", "last", "split"), ("crowd", "unknown_items"): ("error", "drop")}
@@ -243,6 +247,11 @@ class ProjectConfig:
     def is_tagging(self) -> bool:
         """True for a tagging project (``[task].kind = "tagging"``)."""
         return self.get("task", "kind", "classification") == "tagging"
+
+    @property
+    def is_multilabel(self) -> bool:
+        """True for a multi-label project (``[task].kind = "multilabel"``)."""
+        return self.get("task", "kind", "classification") == "multilabel"
 
     @property
     def entity_types(self) -> list[str] | None:
@@ -480,6 +489,9 @@ CRF_PARAMS: dict[str, tuple[str, Any]] = {
 def _check_task(file: Path, out: dict[str, dict[str, Any]]) -> None:
     """``[task]``: a tagging project names its entity types and reads a crf (or no) end model."""
     task = out.get("task", {})
+    if task.get("kind") == "multilabel":
+        _check_multilabel(file, out)
+        return
     if task.get("kind", "classification") != "tagging":
         extra = sorted(set(task) - {"kind"})
         if extra:
@@ -510,6 +522,49 @@ def _check_task(file: Path, out: dict[str, dict[str, Any]]) -> None:
         if key not in CRF_PARAMS:
             raise _bad(file, f"end_model.params.{key}", f"one of the keys {sorted(CRF_PARAMS)}", f"unknown key {key!r}")
         expected, ok = CRF_PARAMS[key]
+        if not ok(item):
+            raise _bad(file, f"end_model.params.{key}", expected, f"{type(item).__name__} {item!r}")
+
+
+#: The label models of a multi-label project (classes of weaklab.models), the first the default.
+MULTILABEL_MODELS = ("MultiLabelDawidSkene", "OneVsRestLabelModel")
+
+
+def _check_multilabel(file: Path, out: dict[str, dict[str, Any]]) -> None:
+    """A multi-label project: label names in ``[labels].classes``, a text (or no) end model, the local engine."""
+    extra = sorted(set(out.get("task", {})) - {"kind"})
+    if extra:
+        raise _bad(file, f"task.{extra[0]}", 'a key of tagging projects only (task.kind = "multilabel" reads '
+                   "[labels].classes)", repr(out["task"][extra[0]]))
+    labels = out.get("labels", {})
+    classes = labels.get("classes")
+    if not classes or not all(isinstance(c, str) and c and "|" not in c and c != "-" for c in classes) \
+            or len(set(classes)) != len(classes):
+        raise _bad(file, "labels.classes", "a non-empty list of unique label names (strings without '|', not "
+                   "'-') in a multilabel project", repr(classes))
+    unsupported = (("labels", "rename", "[labels.rename] in a multilabel project (not supported yet)"),
+                   ("engine", "kind", '[engine].kind = "local" in a multilabel project (Dask: not supported yet)'),
+                   ("data", "image_column", "a text project (image multilabel projects are not supported yet)"))
+    for table, key, expected in unsupported:
+        value = out.get(table, {}).get(key)
+        if value is not None and not (table == "engine" and value == "local"):
+            raise _bad(file, f"{table}.{key}", expected, repr(value))
+    if out.get("data", {}).get("fit_gold", "none") not in ("none", 0):
+        raise _bad(file, "data.fit_gold", '"none" in a multilabel project (fitting on gold label sets is not '
+                   "supported yet; the gold scores runs)", repr(out["data"]["fit_gold"]))
+    name = out.get("label_model", {}).get("name", MULTILABEL_MODELS[0])
+    if name not in MULTILABEL_MODELS:
+        raise _bad(file, "label_model.name", f"a multi-label label model, one of {list(MULTILABEL_MODELS)}",
+                   repr(name))
+    end = out.get("end_model", {}).get("name", "tfidf_logreg")
+    if end not in ("tfidf_logreg", "none"):
+        raise _bad(file, "end_model.name", "'tfidf_logreg' (one logistic regression per label on TF-IDF) or "
+                   "'none' in a multilabel project", repr(end))
+    for key, item in out.get("end_model", {}).get("params", {}).items():
+        if key not in END_MODEL_PARAMS:
+            raise _bad(file, f"end_model.params.{key}", f"one of the keys {sorted(END_MODEL_PARAMS)} of the "
+                       "tfidf_logreg end model", f"unknown key {key!r}")
+        expected, ok = END_MODEL_PARAMS[key]
         if not ok(item):
             raise _bad(file, f"end_model.params.{key}", expected, f"{type(item).__name__} {item!r}")
 
@@ -545,9 +600,9 @@ def _check_sources(file: Path, out: dict[str, dict[str, Any]]) -> None:
     if "lfs" in out and "module" not in out["lfs"]:
         raise _bad(file, "lfs.module", "a value when [lfs] is given (leave the table out for a crowd-only "
                    "project)", "nothing")
-    if out.get("task", {}).get("kind") == "tagging":
+    if out.get("task", {}).get("kind") in ("tagging", "multilabel"):
         raise _bad(file, "crowd", 'a classification project ([task].kind = "classification"; crowd answers '
-                   "label whole items)", "a [crowd] table in a tagging project")
+                   "label whole items)", f"a [crowd] table in a {out['task']['kind']} project")
     if out.get("engine", {}).get("kind") == "dask":
         raise _bad(file, "crowd", 'the local engine ([engine].kind = "local"; crowd answers are not read on the '
                    "Dask engine yet)", 'a [crowd] table with [engine].kind = "dask"')

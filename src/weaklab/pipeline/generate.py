@@ -138,6 +138,9 @@ def generate_project_lfs(
     >>> print(result.path.read_text())  # doctest: +SKIP
     """
     config = load_config(project_dir)
+    from .multilabel import refuse_multilabel_project
+
+    refuse_multilabel_project(config, "generate")
     if gold_file is None:
         raise ValidationError("--gold: expected a CSV file of gold labels (columns id, label), got nothing")
     target = generated_lfs_path(config)

@@ -23,7 +23,7 @@ from ..errors import ValidationError
 from ..labeling import LabelingFunction, default_text_field
 from .config import ProjectConfig
 
-__all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "load_span_lfs",
+__all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "load_span_lfs", "load_multilabel_lfs",
            "check_lf_columns", "data_fingerprint", "gold_labels", "gold_class_id", "refused_gold",
            "rename_hint", "dev_mask", "run_gold", "gold_rows", "fit_gold_rows", "draw_fit_gold",
            "recorded_fit_gold_rows",
@@ -707,6 +707,58 @@ def load_span_lfs(config: ProjectConfig) -> list[Any]:
     if len(set(names)) != len(names):
         raise ValidationError(f"{spec}: {attribute}: expected span LFs with unique names, got {names}")
     return list(value)
+
+
+def load_multilabel_lfs(config: ProjectConfig) -> tuple[list[LabelingFunction], list[str | None]]:
+    """A multi-label project's labeling functions and the label each one targets (None: it names the label).
+
+    ``[lfs].attribute`` of ``[lfs].module`` is a list (or a function
+    returning one) whose entries are either
+
+    * a labeling function that returns a label (its name or its position in
+      ``[labels].classes``) to vote that the label is *present*, or
+      ``ABSTAIN``: ``keyword_lf(["goal", "match"], "sport")``; or
+    * a pair ``(label, lf)``: ``lf`` votes on that one label and returns
+      ``1`` (present), ``0`` (absent) or ``ABSTAIN``:
+      ``("politics", keyword_lf(["recipe"], 0))`` says "not politics".
+
+    Raises
+    ------
+    ValidationError
+        The module cannot be imported, the attribute is missing, an entry is
+        neither, a pair names a label not in ``[labels].classes``, or two
+        LFs share a name.
+    """
+    spec, attribute = config.get("lfs", "module"), config.get("lfs", "attribute", "lfs")
+    text_field = config.get("data", "text_field")
+    with default_text_field(text_field) if text_field else nullcontext():
+        value = _module_attribute(config, spec, attribute, LabelingFunction)
+    value = [value] if isinstance(value, LabelingFunction) else value
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValidationError(f"{spec}: {attribute}: expected a non-empty list of labeling functions and "
+                              f"(label, labeling function) pairs, got {type(value).__name__}")
+    labels = config.class_names or []
+    lfs: list[LabelingFunction] = []
+    targets: list[str | None] = []
+    for entry in value:
+        if isinstance(entry, LabelingFunction):
+            lfs.append(entry)
+            targets.append(None)
+            continue
+        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], LabelingFunction)):
+            raise ValidationError(f"{spec}: {attribute}: expected labeling functions and (label, labeling function) "
+                                  f"pairs, got {type(entry).__name__} {entry!r}"[:300])
+        if entry[0] not in labels:
+            raise ValidationError(f"{spec}: {attribute}: expected pairs whose label is one of {labels} "
+                                  f"([labels].classes), got {entry[0]!r} for {entry[1].name!r}")
+        lfs.append(entry[1])
+        targets.append(str(entry[0]))
+    names = [lf.name for lf in lfs]
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise ValidationError(f"{spec}: {attribute}: expected labeling functions with unique names, got {twice!r} "
+                              "twice")
+    return lfs, targets
 
 
 def _checked_lfs(spec: str, attribute: str, value: Any) -> list[LabelingFunction]:

@@ -110,6 +110,9 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     >>> predicted["class"].tolist()
     ['SPAM', 'HAM']
     """
+    from .multilabel import refuse_multilabel_run
+
+    refuse_multilabel_run(store, run_id, "predict")
     model, record = _end_model(store, run_id)
     dataset_id = run_dataset(store, run_id)
     meta = dataset_meta(store, dataset_id)

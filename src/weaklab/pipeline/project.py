@@ -205,6 +205,10 @@ class Project:
                 raise ValidationError(f"{self.config.file}: engine.kind: expected \"local\" for a tagging project, "
                                       "got \"dask\"")
             return run_tagging(self, [s for s, _ in plan], on_step, _DESCRIPTIONS)
+        if self.config.is_multilabel:
+            from .multilabel import run_multilabel
+
+            return run_multilabel(self, [s for s, _ in plan], on_step, _DESCRIPTIONS)
         if self.config.engine.is_dask:
             from .distributed import run_distributed
 

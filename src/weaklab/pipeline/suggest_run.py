@@ -100,9 +100,11 @@ def project_suggestions(project_dir: Any = ".", *, store_path: Any = None, run_i
         of the project's LF module can be narrowed).
     """
     from .loading import load_data, load_lfs
+    from .multilabel import refuse_multilabel_project
     from .project import Project
 
     project = Project(Path(project_dir), store_path=store_path, store_timeout=store_timeout)
+    refuse_multilabel_project(project.config, "suggest")
     if run_id is None:
         run_id = project.run("issues").run_id
     lfs, data = load_lfs(project.config), load_data(project.config)

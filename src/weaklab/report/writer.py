@@ -84,6 +84,9 @@ def write_report(store: Store, run_id: int, path: str | os.PathLike[str]) -> Pat
     >>> path.name, path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     ('report.html', True)
     """
+    from ..pipeline.multilabel import refuse_multilabel_run
+
+    refuse_multilabel_run(store, run_id, "report")
     return write_text(Path(path), render_report(store, run_id))
 
 

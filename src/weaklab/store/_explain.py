@@ -27,6 +27,7 @@ from .._core.validation import fail
 from ..errors import StoreError
 from ._base import loads
 from ._codec import id_keys, votes_of_row
+from ._multilabel import MultiLabelMixin
 from ._partitioned import PartitionedMixin
 from ._spans import SpansMixin
 from ._sql import VERSIONS_SQL
@@ -37,7 +38,7 @@ __all__ = ["ExplainMixin", "FINAL_FROM", "mapped_class", "plurality", "reason", 
 FINAL_FROM = ("none", "votes", "label_model", "correction", "annotation")
 
 
-class ExplainMixin(PartitionedMixin, SpansMixin):
+class ExplainMixin(PartitionedMixin, SpansMixin, MultiLabelMixin):
     """Lineage queries over items (of distributed runs too: see :class:`PartitionedMixin`)."""
 
     def explain(self, item_id: Any, run_id: int | None = None) -> dict[str, Any]:
@@ -89,6 +90,10 @@ class ExplainMixin(PartitionedMixin, SpansMixin):
         row, key = self._item_row(int(dataset_id), item_id)
         if self._query("SELECT 1 FROM span_sets WHERE run_id = ? LIMIT 1", [run_id]):  # a tagging run
             return {"item_id": _typed(key, item_id), **self.explain_spans(run_id, row, key)}
+        if self.is_multilabel_run(run_id):
+            return {"item_id": _typed(key, item_id), "run_status": status,
+                    "dataset": {"dataset_id": int(dataset_id), "name": self._dataset_row(dataset_id)[0]},
+                    **self.explain_labels(run_id, row, key)}
         unavailable: list[str] = []
         votes, class_names = _or_missing(lambda: self._votes_of(run_id, row), ([], None), "votes", unavailable)
         posterior, model = _or_missing(lambda: self._posterior_of(run_id, row), (None, None), "posterior",

@@ -209,6 +209,18 @@ _QUEUE_SLOTS_V8 = (
         pool_left BIGINT NOT NULL, created_at TIMESTAMP NOT NULL)""",
 )
 
+_MULTILABEL_V9 = (
+    # multi-label runs: the votes of every source on every label ((item, source, label, vote) rows, 1 present,
+    # 0 absent), and per-label probabilities P(label applies) of the label model, the end model and the gold
+    # label sets of the data (1/0, NaN where an item has no gold), each an (n_items, n_labels) array by dataset row
+    "CREATE SEQUENCE seq_label_set START 1",
+    """CREATE TABLE label_sets (
+        label_set_id BIGINT PRIMARY KEY, run_id BIGINT, dataset_id BIGINT NOT NULL, role VARCHAR NOT NULL,
+        producer VARCHAR, fingerprint VARCHAR NOT NULL, label_names VARCHAR NOT NULL, sources VARCHAR NOT NULL,
+        n_items BIGINT NOT NULL, n_labels BIGINT NOT NULL, array_name VARCHAR NOT NULL, metrics VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "lineage tables: datasets, items, sources, applications, runs, label-model runs, soft labels, "
@@ -230,6 +242,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _FIT_GOLD_V7),
     Migration("queue slots: the items review queues served, by round, with their random checks and free pool",
               _QUEUE_SLOTS_V8),
+    Migration("multi-label: label sets (sources' per-label votes, label-model, end-model and gold probabilities "
+              "of each label)", _MULTILABEL_V9),
 )
 
 #: The schema version this weaklab writes.

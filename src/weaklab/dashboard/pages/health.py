@@ -90,7 +90,7 @@ def routes(router: APIRouter, pages: Pages) -> None:
 
     @router.get("/health", response_class=HTMLResponse)
     def health_page(request: Request, run: int | None = RunId) -> HTMLResponse:
-        run_id = st(request).resolve_run(run)
+        run_id = st(request).single_label_run(run, "the calibration (health) page")
         note = unfitted_note(st(request), run_id)
         if note is not None:
             return render(request, "health.html", "health", run_id, unfitted=note)

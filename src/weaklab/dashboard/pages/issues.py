@@ -98,7 +98,7 @@ def routes(router: APIRouter, pages: Pages) -> None:
 
     @router.get("/issues", response_class=HTMLResponse)
     def issues_page(request: Request, run: int | None = RunId, page: int = PageNo) -> HTMLResponse:
-        run_id = st(request).resolve_run(run)
+        run_id = st(request).single_label_run(run, "the label issues page")
         return render(request, "issues.html", "issues", run_id, **issues_view(st(request), run_id, page),
                       **repairs_view(st(request), run_id), annotator=pages.annotator(request))
 

@@ -93,20 +93,20 @@ def routes(router: APIRouter, pages: Pages) -> None:
 
     @router.get("/items/{item_id:path}", response_class=HTMLResponse)
     def item_page(request: Request, item_id: str, run: int | None = RunId) -> HTMLResponse:
-        run_id = st(request).resolve_run(run)
+        run_id = st(request).single_label_run(run, "the item page")
         story = item_view(st(request), item_id, run_id)
         template = "item_spans.html" if story.get("kind") == "tagging" else "item.html"
         return render(request, template, "item", run_id, story=story)
 
     @router.get("/api/items/{item_id:path}")
     def api_item(request: Request, item_id: str, run: int | None = RunId) -> JSONResponse:
-        run_id = st(request).resolve_run(run)
+        run_id = st(request).single_label_run(run, "the item page")
         return JSONResponse(plain_json(item_view(st(request), item_id, run_id)))
 
     @router.get("/thumbnails/{item_id:path}", response_class=FileResponse)
     def thumbnail(request: Request, item_id: str, run: int | None = RunId) -> FileResponse:
         state = st(request)
-        run_id = state.resolve_run(run)
+        run_id = state.single_label_run(run, "the item page")
         typed = explain(state, item_id, run_id)["item_id"]  # an unknown item is refused here
         images = state.images(state.dataset_id(run_id))
         path = images.thumbnail(typed)
@@ -118,7 +118,7 @@ def routes(router: APIRouter, pages: Pages) -> None:
     @router.get("/cams/{item_id:path}", response_class=FileResponse)
     def cam(request: Request, item_id: str, run: int | None = RunId) -> FileResponse:
         state = st(request)
-        run_id = state.resolve_run(run)
+        run_id = state.single_label_run(run, "the item page")
         story = explain(state, item_id, run_id)  # an unknown item is refused here
         cams = state.cams(run_id)
         path = cams.overlay(story["item_id"], int(story["row"]))
@@ -133,6 +133,6 @@ def routes(router: APIRouter, pages: Pages) -> None:
         who = pages.annotator(request)
         if who is None:
             raise ValidationError("annotator: set your name on the review page before adjudicating")
-        run_id = state.resolve_run(run)
+        run_id = state.single_label_run(run, "the item page")
         adjudicate(state, run_id, who, item_id, label)
         return RedirectResponse(f"/items/{quote(item_id, safe='')}?run={run_id}", status_code=303)

@@ -106,5 +106,5 @@ def routes(router: APIRouter, pages: Pages) -> None:
 
     @router.get("/label-model", response_class=HTMLResponse)
     def label_model_page(request: Request, run: int | None = RunId) -> HTMLResponse:
-        run_id = st(request).resolve_run(run)
+        run_id = st(request).single_label_run(run, "the label model page")
         return render(request, "label_model.html", "label-model", run_id, **label_model_view(st(request), run_id))

@@ -215,7 +215,7 @@ def routes(router: APIRouter, pages: Pages) -> None:
 
     @router.get("/review", response_class=HTMLResponse)
     def review_page(request: Request, run: int | None = RunId, gold: bool = Query(False)) -> HTMLResponse:
-        run_id = st(request).resolve_run(run)
+        run_id = st(request).single_label_run(run, "the review queue")
         if is_tagging_run(st(request), run_id):
             return render(request, "review_spans.html", "review", run_id,
                           **span_review_view(st(request), run_id, pages.annotator(request), include_gold=gold))
@@ -239,7 +239,7 @@ def routes(router: APIRouter, pages: Pages) -> None:
         annotator = pages.annotator(request)
         if annotator is None:
             raise ValidationError("annotator: set your name on the review page before answering")
-        annotation = answer(state, state.resolve_run(run), annotator, item_id, label)
+        annotation = answer(state, state.single_label_run(run, "the review queue"), annotator, item_id, label)
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"annotation_id": annotation, "duplicate": annotation is None})
         return review_redirect(run, gold)
@@ -251,6 +251,6 @@ def routes(router: APIRouter, pages: Pages) -> None:
         annotator = pages.annotator(request)
         if annotator is None:
             raise ValidationError("annotator: set your name on the review page before skipping")
-        skip(state, state.resolve_run(run), annotator, item_id)
+        skip(state, state.single_label_run(run, "the review queue"), annotator, item_id)
         return review_redirect(run, gold)
 

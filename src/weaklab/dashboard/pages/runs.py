@@ -45,7 +45,7 @@ def _runs_view(state: DashboardState, page: int, size: int) -> dict[str, Any]:
 
 def diff_view(state: DashboardState, run_a: int, run_b: int, page: int, size: int = 50) -> dict[str, Any]:
     """Items whose final label differs between two runs, one page at a time (final spans for tagging runs)."""
-    a, b = state.resolve_run(run_a), state.resolve_run(run_b)
+    a, b = state.single_label_run(run_a, "diff"), state.single_label_run(run_b, "diff")
     if state.dataset_id(a) != state.dataset_id(b):
         raise ValidationError(f"runs: run {a} and run {b} label different datasets; pick two runs of one dataset")
     if is_tagging_run(state, a) and is_tagging_run(state, b):

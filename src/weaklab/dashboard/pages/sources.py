@@ -104,18 +104,18 @@ def routes(router: APIRouter, pages: Pages) -> None:
     @router.get("/sources", response_class=HTMLResponse)
     def sources_page(request: Request, run: int | None = RunId, sort: str = "source", dir: str = "asc",
                      page: int = PageNo) -> HTMLResponse:
-        run_id = st(request).resolve_run(run)
+        run_id = st(request).single_label_run(run, "the sources page")
         return render(request, "sources.html", "sources", run_id,
                       **sources_view(st(request), run_id, sort, dir, page))
 
     @router.get("/sources/{name}", response_class=HTMLResponse)
     def source_page(request: Request, name: str, run: int | None = RunId, page: int = PageNo) -> HTMLResponse:
-        run_id = st(request).resolve_run(run)
+        run_id = st(request).single_label_run(run, "the sources page")
         return render(request, "source.html", "sources", run_id, **source_view(st(request), run_id, name, page))
 
     @router.get("/api/sources")
     def api_sources(request: Request, run: int | None = RunId, sort: str = "source", dir: str = "asc",
                     page: int = PageNo) -> JSONResponse:
-        run_id = st(request).resolve_run(run)
+        run_id = st(request).single_label_run(run, "the sources page")
         data = sources_view(st(request), run_id, sort, dir, page)
         return JSONResponse(plain_json({"run_id": run_id, "rows": data["rows"], "pages": data["pager"].pages}))

@@ -1,0 +1,93 @@
+"""Terminal output of multi-label runs: what a run did, and one item's votes and probabilities per label."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+__all__ = ["multilabel_headline", "multilabel_result", "explain_labels"]
+
+
+def _num(value: Any) -> str:
+    return "-" if value is None or value != value else f"{value:.3f}"
+
+
+def multilabel_headline(lm: dict[str, Any], em: dict[str, Any]) -> list[str]:
+    """The ``runs`` headline parts of a multi-label run: micro F1 of the label and end model on the dev gold."""
+    parts = []
+    for who, values in (("label model", lm), ("end model", em)):
+        if isinstance(values.get("dev"), dict):
+            parts.append(f"{who} micro F1 {100 * values['dev']['micro_f1']:.1f}%")
+    return parts
+
+
+def multilabel_result(console: Console, result: Any) -> None:
+    """Print what a multi-label run did: its sources, the label model's and majority vote's F1, the end model's."""
+    metrics = result.metrics
+    if result.summary is not None:
+        table = Table(title="Sources (coverage; precision of present votes and accuracy on the dev gold)",
+                      title_justify="left")
+        columns = ["coverage", "n_present", "n_absent", "precision", "accuracy"]
+        table.add_column("source", no_wrap=True)
+        for column in columns:
+            table.add_column(column.replace("_", " "), justify="right")
+        for name, row in result.summary.iterrows():
+            table.add_row(escape(str(name)), *(_num(row[c]) if c in ("coverage", "precision", "accuracy")
+                                               else str(int(row[c])) for c in columns))
+        console.print(table)
+    lm, em = metrics.get("label_model") or {}, metrics.get("end_model") or {}
+    n_dev = metrics.get("n_dev", 0)
+    if isinstance(lm.get("dev"), dict):
+        mv = lm.get("majority_vote") or {}
+        console.print(f"label model ({lm['class']}): micro F1 {_num(lm['dev']['micro_f1'])}, macro F1 "
+                      f"{_num(lm['dev']['macro_f1'])} on {n_dev} dev items (one-vs-rest majority vote: micro "
+                      f"{_num(mv.get('micro_f1'))}, macro {_num(mv.get('macro_f1'))})")
+        console.print(per_label_table(lm["dev"], em.get("dev") if isinstance(em.get("dev"), dict) else None))
+    elif lm:
+        console.print(f"label model ({lm['class']}): {lm.get('mean_labels', 0):.2f} labels per item (no dev gold)")
+    if isinstance(em.get("dev"), dict):
+        console.print(f"end model ({em['name']}): micro F1 {_num(em['dev']['micro_f1'])}, macro F1 "
+                      f"{_num(em['dev']['macro_f1'])} on the dev items, trained on {em.get('n_train')} items")
+    if result.query:
+        console.print("review next: " + " ".join(str(v) for v in result.query))
+    if result.item_ids:
+        console.print(f"Explain an item: weaklab explain {result.item_ids[0]}")
+
+
+def per_label_table(lm: dict[str, Any], em: dict[str, Any] | None) -> Table:
+    """Each label's dev F1 (label model, and end model when trained), gold support and predicted count."""
+    table = Table(title="Per label (dev)", title_justify="left")
+    for column in ("label", "support", "label model F1", "predicted", *(("end model F1",) if em else ())):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for name, row in lm["per_label"].items():
+        extra = (_num(em["per_label"][name]["f1"]),) if em else ()
+        table.add_row(escape(name), str(row["support"]), _num(row["f1"]), str(row["predicted"]), *extra)
+    return table
+
+
+def explain_labels(console: Console, story: dict[str, Any]) -> None:
+    """Print a multi-label item's story: each label's votes, probabilities and gold, then the final labels."""
+    console.print(f"[bold]item {story['item_id']}[/] in run {story['run_id']} (dataset "
+                  f"{story['dataset']['name']}, row {story['row']})")
+    lm, em, gold = story.get("label_model"), story.get("end_model"), story.get("gold")
+    table = Table(title="Votes and P(label applies) per label", title_justify="left")
+    for column in ("label", "present", "absent", "label model", *(("end model",) if em else ()),
+                   *(("gold",) if gold is not None else ())):
+        table.add_column(column)
+    for name in story.get("label_names", []):
+        votes = [v for v in story["votes"] if v["label"] == name]
+        row = [escape(name), escape(", ".join(v["source"] for v in votes if v["vote"] == "present")),
+               escape(", ".join(v["source"] for v in votes if v["vote"] == "absent")),
+               "-" if lm is None else _num(lm["proba"][name])]
+        if em:
+            row.append(_num(em["proba"][name]))
+        if gold is not None:
+            row.append("yes" if name in gold else "no")
+        table.add_row(*row)
+    console.print(table)
+    final = story.get("final_labels")
+    shown = "none" if not final else ", ".join(final)
+    console.print(f"[bold]final labels: {escape(shown)}[/] (from {story['final_from']}: P(applies) >= 0.5)")

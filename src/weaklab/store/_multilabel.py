@@ -1,0 +1,192 @@
+"""Label sets of multi-label runs: every source's per-label votes, and per-label probabilities.
+
+A *label set* is one producer's output over a dataset's items in a
+multi-label run (``[task].kind = "multilabel"``): the sources' votes
+(``role="votes"``: ``(row, source, label, vote)`` rows, ``1`` present, ``0``
+absent, sorted by item row), or an ``(n_items, n_labels)`` array by dataset
+row of ``P(label applies)`` from the label model (``"label_model"``), the end
+model (``"end_model"``), or the gold label sets of the data (``"gold"``: 1/0,
+NaN where an item has no gold). One item's records are read without the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .._core.hashing import fingerprint
+from .._core.multilabel import MultiLabelMatrix
+from .._core.validation import check_choice, fail
+from ._arrays import row_array
+from ._base import check_id, check_text, dumps, loads
+from ._codec import decode_proba, proba_table
+from ._db import utcnow
+from ._rows import StoreBase
+
+__all__ = ["MultiLabelMixin", "LABEL_SET_ROLES"]
+
+#: What a label set holds.
+LABEL_SET_ROLES = ("votes", "label_model", "end_model", "gold")
+#: Records per Parquet row group (one item's records are read from the groups holding its row).
+_GROUP = 4096
+
+
+class MultiLabelMixin(StoreBase):
+    """Record and read the label sets of multi-label runs."""
+
+    def add_multilabel_votes(self, dataset_id: int, matrix: MultiLabelMatrix, *,
+                             sources: Sequence[Mapping[str, Any]], run_id: int | None = None,
+                             producer: str | None = None, metrics: Mapping[str, Any] | None = None) -> int:
+        """Record every source's per-label votes over a dataset's items (rows in dataset order); return the id.
+
+        Parameters
+        ----------
+        dataset_id : int
+        matrix : MultiLabelMatrix
+            ``(n_items, n_sources, n_labels)`` votes; its rows are the dataset's rows.
+        sources : sequence of dict
+            ``{"name", "version"}`` of each source, in the matrix's source order.
+        run_id : int, optional
+        producer : str, optional
+        metrics : dict, optional
+            The apply report, per-source coverage, ...
+        """
+        if not isinstance(matrix, MultiLabelMatrix):
+            raise fail("matrix", "a MultiLabelMatrix", matrix)
+        if len(sources) != matrix.n_sources:
+            raise fail("sources", f"one {{'name', 'version'}} per source ({matrix.n_sources})",
+                       got_text=f"{len(sources)} entries")
+        items, srcs, labels, votes = matrix.coo()
+        order = np.lexsort((labels, srcs, items))
+        table = pa.table({"row": row_array(items[order]), "source": pa.array(srcs[order].astype(np.int32)),
+                          "label": pa.array(labels[order].astype(np.int32)),
+                          "vote": pa.array(votes[order].astype(np.int8))})
+        return self._add_label_set(dataset_id, "votes", table, matrix.n_items, list(matrix.label_names),
+                                   run_id=run_id, producer=producer, sources=sources, metrics=metrics)
+
+    def add_label_proba(self, dataset_id: int, role: str, proba: Any, *, label_names: Sequence[str],
+                        run_id: int | None = None, producer: str | None = None,
+                        metrics: Mapping[str, Any] | None = None) -> int:
+        """Record ``P(label applies)`` of every item (dataset row order) and label; return the label set's id.
+
+        Parameters
+        ----------
+        dataset_id : int
+        role : {"label_model", "end_model", "gold"}
+        proba : array-like of shape (n_items, n_labels)
+            Values in ``[0, 1]``; NaN for unknown (gold of an item without gold).
+        label_names : sequence of str
+        run_id, producer, metrics : optional
+        """
+        check_choice("role", role, LABEL_SET_ROLES[1:])
+        arr = np.asarray(proba, dtype=np.float64)
+        if arr.ndim != 2 or arr.shape[1] != len(label_names):
+            raise fail("proba", f"an (n_items, {len(label_names)}) array", got_text=f"shape {arr.shape}")
+        known = arr[~np.isnan(arr)]
+        if known.size and (known.min() < 0 or known.max() > 1):
+            raise fail("proba", "probabilities in [0, 1] (NaN for unknown)", got_text="values outside [0, 1]")
+        table = proba_table(arr, None, "float32" if role != "gold" else "float64")
+        return self._add_label_set(dataset_id, role, table, arr.shape[0], list(label_names), run_id=run_id,
+                                   producer=producer, sources=(), metrics=metrics)
+
+    def _add_label_set(self, dataset_id: int, role: str, table: pa.Table, n_items: int, label_names: list[str],
+                       *, run_id: int | None, producer: str | None, sources: Sequence[Mapping[str, Any]],
+                       metrics: Mapping[str, Any] | None) -> int:
+        check_text("producer", producer, optional=True)
+        if run_id is not None:
+            self._run_row(run_id)
+        n_dataset = int(self._dataset_row(dataset_id)[1])
+        if n_items != n_dataset:
+            raise fail("matrix" if role == "votes" else "proba", f"{n_dataset} rows (the dataset's items)",
+                       got_text=f"{n_items} rows")
+        names_text, sources_text = dumps("label_names", label_names), dumps("sources", [dict(s) for s in sources])
+        key = fingerprint("label_set", role, [table.column(c).to_numpy() for c in table.column_names], names_text,
+                          sources_text)
+        with self._transaction() as con:
+            name = self._put_array(con, f"labels-{role}", key, table, _GROUP)
+            return self._insert(con, "label_sets", "label_set", "label_set_id", dict(
+                run_id=run_id, dataset_id=int(dataset_id), role=role, producer=producer, fingerprint=key,
+                label_names=names_text, sources=sources_text, n_items=n_items, n_labels=len(label_names),
+                array_name=name, metrics=dumps("metrics", metrics), created_at=utcnow()))
+
+    def label_sets(self, run_id: int) -> pd.DataFrame:
+        """The label sets a run recorded (oldest first): ids, role, producer, label names, sources, metrics.
+
+        Examples
+        --------
+        >>> store.label_sets(run_id)["role"].tolist()              # doctest: +SKIP
+        ['votes', 'gold', 'label_model', 'end_model']
+        """
+        frame = self._frame("SELECT label_set_id, run_id, dataset_id, role, producer, label_names, sources, "
+                            "n_items, n_labels, metrics, created_at FROM label_sets WHERE run_id = ? "
+                            "ORDER BY label_set_id", [check_id("run_id", run_id)])
+        for column in ("label_names", "sources", "metrics"):
+            frame[column] = [loads(v) for v in frame[column]]
+        return frame
+
+    def is_multilabel_run(self, run_id: int) -> bool:
+        """Whether the run is a multi-label run (it recorded label sets)."""
+        return bool(self._query("SELECT 1 FROM label_sets WHERE run_id = ? LIMIT 1", [check_id("run_id", run_id)]))
+
+    def load_multilabel_votes(self, label_set_id: int) -> MultiLabelMatrix:
+        """The votes of a ``"votes"`` label set as a MultiLabelMatrix (source and label names, dataset item ids)."""
+        role, dataset_id, n, names, sources, array = self._label_set_row(label_set_id)
+        if role != "votes":
+            raise fail("label_set_id", "the id of a votes label set", got_text=f"{label_set_id}, a {role} set")
+        table = self._read_array(array)
+        return MultiLabelMatrix.from_coo(
+            table.column("row").to_numpy(), table.column("source").to_numpy(), table.column("label").to_numpy(),
+            table.column("vote").to_numpy(), n_items=n, n_sources=len(sources), n_labels=len(names),
+            source_names=[s["name"] for s in sources], label_names=names, item_ids=self.load_item_ids(dataset_id))
+
+    def load_label_proba(self, label_set_id: int) -> np.ndarray:
+        """The ``(n_items, n_labels)`` probabilities of a label set (NaN where unknown), in dataset row order."""
+        role, _, _, names, _, array = self._label_set_row(label_set_id)
+        if role == "votes":
+            raise fail("label_set_id", "the id of a probability label set", got_text=f"{label_set_id}, a votes set")
+        return decode_proba(self._read_array(array), len(names), None)
+
+    def _label_set_row(self, label_set_id: int) -> tuple[str, int, int, list[str], list[dict[str, Any]], str]:
+        role, dataset_id, n, names, sources, array = self._one(
+            "SELECT role, dataset_id, n_items, label_names, sources, array_name FROM label_sets "
+            "WHERE label_set_id = ?", [check_id("label_set_id", label_set_id)], "label_set_id", label_set_id)
+        return str(role), int(dataset_id), int(n), loads(names), loads(sources), str(array)
+
+    def explain_labels(self, run_id: int, row: int, key: str) -> dict[str, Any]:
+        """The label story of one item of a multi-label run (``Store.explain`` returns it for such runs).
+
+        Every source's votes (label name and ``"present"``/``"absent"``), the
+        label model's and end model's ``P(label applies)`` per label, the gold
+        label set where the data gives one, and the final labels: those whose
+        label-model probability is at least 0.5.
+        """
+        out: dict[str, Any] = {"kind": "multilabel", "run_id": int(run_id), "row": int(row), "votes": [],
+                               "label_model": None, "end_model": None, "gold": None}
+        for _, role, producer, names_text, sources_text, array in self._query(
+                "SELECT label_set_id, role, producer, label_names, sources, array_name FROM label_sets "
+                "WHERE run_id = ? ORDER BY label_set_id", [check_id("run_id", run_id)]):
+            names, sources = loads(names_text), loads(sources_text)
+            out["label_names"] = names
+            found = self._read_array_row(array, int(row)).to_pylist()
+            if role == "votes":
+                out["votes"] = [{"source": sources[int(r["source"])]["name"],
+                                 "version": sources[int(r["source"])].get("version"),
+                                 "label": names[int(r["label"])], "vote": "present" if r["vote"] == 1 else "absent"}
+                                for r in found]
+                continue
+            values = [None if not found or found[0][f"p{j}"] is None or np.isnan(found[0][f"p{j}"])
+                      else float(found[0][f"p{j}"]) for j in range(len(names))]
+            if role == "gold":
+                out["gold"] = None if all(v is None for v in values) else [
+                    n for n, v in zip(names, values) if v is not None and v >= 0.5]
+            else:
+                out[role] = {"producer": producer, "proba": dict(zip(names, values))}
+        model = out["label_model"]
+        out["final_labels"] = None if model is None else [n for n, p in model["proba"].items()
+                                                          if p is not None and p >= 0.5]
+        out["final_from"] = "none" if model is None else "label_model"
+        return out
