@@ -283,9 +283,13 @@ class DashboardState:
         from ..pipeline.multilabel import refuse_multilabel_run
 
         run = self.resolve_run(run_id)
-        if self.cached(("is_multilabel", run), lambda: self.store.is_multilabel_run(run)):
+        if self.is_multilabel(run):
             refuse_multilabel_run(self.store, run, page)
         return run
+
+    def is_multilabel(self, run_id: int) -> bool:
+        """Whether the run is a multi-label run (it recorded label sets)."""
+        return bool(self.cached(("is_multilabel", int(run_id)), lambda: self.store.is_multilabel_run(run_id)))
 
     def run_row(self, run_id: int) -> dict[str, Any]:
         """The run's listing row (dataset, status, config, metrics)."""

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
 from ...errors import ValidationError
+from ..multilabel_views import multilabel_item_view
 from ..page import Pages, RunId, class_id, explain, item_cam, item_image, plain_json
 from ..state import DashboardState, NotFound
 
@@ -93,14 +94,19 @@ def routes(router: APIRouter, pages: Pages) -> None:
 
     @router.get("/items/{item_id:path}", response_class=HTMLResponse)
     def item_page(request: Request, item_id: str, run: int | None = RunId) -> HTMLResponse:
-        run_id = st(request).single_label_run(run, "the item page")
+        run_id = st(request).resolve_run(run)
+        if st(request).is_multilabel(run_id):
+            return render(request, "item_labels.html", "item", run_id,
+                          story=multilabel_item_view(st(request), item_id, run_id))
         story = item_view(st(request), item_id, run_id)
         template = "item_spans.html" if story.get("kind") == "tagging" else "item.html"
         return render(request, template, "item", run_id, story=story)
 
     @router.get("/api/items/{item_id:path}")
     def api_item(request: Request, item_id: str, run: int | None = RunId) -> JSONResponse:
-        run_id = st(request).single_label_run(run, "the item page")
+        run_id = st(request).resolve_run(run)
+        if st(request).is_multilabel(run_id):
+            return JSONResponse(plain_json(multilabel_item_view(st(request), item_id, run_id)))
         return JSONResponse(plain_json(item_view(st(request), item_id, run_id)))
 
     @router.get("/thumbnails/{item_id:path}", response_class=FileResponse)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from ...pipeline.fit_gold import answers_fit_lines, fit_gold_lines
 from .. import charts
+from ..multilabel_views import multilabel_model_view
 from ..page import Nav, Pages, RunId
 from ..state import DashboardState
 
@@ -106,5 +107,8 @@ def routes(router: APIRouter, pages: Pages) -> None:
 
     @router.get("/label-model", response_class=HTMLResponse)
     def label_model_page(request: Request, run: int | None = RunId) -> HTMLResponse:
-        run_id = st(request).single_label_run(run, "the label model page")
+        run_id = st(request).resolve_run(run)
+        if st(request).is_multilabel(run_id):
+            return render(request, "label_model_labels.html", "label-model", run_id,
+                          **multilabel_model_view(st(request), run_id))
         return render(request, "label_model.html", "label-model", run_id, **label_model_view(st(request), run_id))
