@@ -88,6 +88,11 @@ def explain_labels(console: Console, story: dict[str, Any]) -> None:
             row.append("yes" if name in gold else "no")
         table.add_row(*row)
     console.print(table)
+    for answer in story.get("answers") or []:
+        given = ", ".join(answer["labels"]) or "none"
+        console.print(f"answer by {escape(answer['annotator'])} ({answer['status']}, {answer['created_at'][:19]}): "
+                      + escape(given if answer["status"] == "answered" else "-"))
     final = story.get("final_labels")
     shown = "none" if not final else ", ".join(final)
-    console.print(f"[bold]final labels: {escape(shown)}[/] (from {story['final_from']}: P(applies) >= 0.5)")
+    how = "the latest answer" if story["final_from"] == "annotation" else "P(applies) >= 0.5"
+    console.print(f"[bold]final labels: {escape(shown)}[/] (from {story['final_from']}: {how})")

@@ -140,7 +140,8 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
         if run is None:
             raise click.ClickException("the store has no runs yet: run `weaklab fit` first")
         dataset_id = int(store.run(int(run))["dataset_id"])
-        refuse_multilabel_run(store, int(run), "annotate (the terminal review queue)")
+        refuse_multilabel_run(store, int(run), "annotate (the terminal review queue; review its labels in the "
+                              "dashboard: `weaklab serve`, then Review)")
         if len(store.span_sets(int(run))):
             raise click.ClickException(
                 f"run {run} is a tagging run: review its spans in the dashboard (`weaklab serve`, then Review: "

@@ -461,6 +461,10 @@ def gold_rows(config: ProjectConfig, frame: pd.DataFrame, recorded: Mapping[str,
         from .tagging_data import tagging_items
 
         return np.asarray(tagging_items(config, frame).dev, dtype=bool)
+    if config.is_multilabel:
+        from .multilabel import multilabel_dev, multilabel_gold
+
+        return multilabel_dev(config, frame, multilabel_gold(config, frame))
     gold, dev = run_gold(config, frame)
     return dev | recorded_fit_gold_rows(config, frame, gold, dev, recorded or {}, fit_ids=fit_ids)
 

@@ -22,12 +22,18 @@ post, topics of an article). The steps, as one run in the store:
   next to one-vs-rest majority vote's;
 * ``train`` (``[end_model].name = "tfidf_logreg"``) trains one logistic
   regression per label on TF-IDF features of the non-dev items with the
-  label model's probabilities as soft targets
-  (:class:`~weaklab.endmodel.MultiLabelSoftClassifier`), and records its
-  probabilities on every item and its dev F1 (``"none"`` skips it);
+  label model's probabilities as soft targets (the labels people gave in the
+  review queue replace them on the items they answered, the latest answer
+  on an item counting) (:class:`~weaklab.endmodel.MultiLabelSoftClassifier`),
+  and records its probabilities on every item and its dev F1 (``"none"``
+  skips it);
 * ``issues`` is refused (label-issue detection is for single-label runs);
-  ``query`` lists the non-dev items whose labels are least certain (the
-  largest sum over labels of the binary entropy of ``P(label applies)``).
+  ``query`` lists the unanswered non-dev items whose labels are least
+  certain (the largest sum over labels of the binary entropy of
+  ``P(label applies)``): the review queue's order.
+
+People's answers (the dashboard's review queue) are kept by label name
+(:meth:`~weaklab.store.Store.add_label_set_answer`).
 """
 
 from __future__ import annotations
@@ -468,9 +474,11 @@ class _MultiLabelRun:
                                     params)
         estimator = LogisticRegression(C=float(params["C"]), max_iter=int(params["max_iter"]),
                                        random_state=self.project.random_state)
-        model = MultiLabelSoftClassifier(estimator).fit(X[train], self.proba[train])
+        targets, n_answered = self._with_answers(store, self.proba, train)
+        model = MultiLabelSoftClassifier(estimator).fit(X[train], targets[train])
         proba = model.predict_proba(X)
-        metrics: dict[str, Any] = {"name": name, "n_train": len(train), "params": params}
+        metrics: dict[str, Any] = {"name": name, "n_train": len(train), "n_answered_used": n_answered,
+                                   "params": params}
         scores = self._dev_scores(proba)
         if scores is not None:
             metrics["dev"] = scores
@@ -479,11 +487,29 @@ class _MultiLabelRun:
                               producer=name, metrics=metrics)
         result.metrics["end_model"] = {**metrics, "end_model_run_id": end_id}
 
+    def _with_answers(self, store: Store, proba: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, int]:
+        """The label model's probabilities, with the training items people answered set to their labels (0/1).
+
+        On an item several people answered, the latest answer counts (skips do not).
+        """
+        answers = store.label_set_answers(self.dataset_id)
+        given = answers[answers["status"] == "answered"]
+        latest = {str(k): set(v) for k, v in zip(given["item_key"], given["labels"])}  # later answers win
+        out, used = proba.copy(), 0
+        for row in train.tolist():
+            labels = latest.get(str(self.ids[row]))
+            if labels is not None:
+                out[row] = [1.0 if name in labels else 0.0 for name in self.labels]
+                used += 1
+        return out, used
+
     def query(self, store: Store, result: RunResult) -> None:
         if self.proba is None:
             raise ValidationError("until: expected a run that fits the label model first, got none")
         scores = label_uncertainty(self.proba)
-        order = [r for r in np.argsort(-scores, kind="stable").tolist() if not self.dev[r]]
+        done = set(store.label_set_answers(self.dataset_id)["item_key"].astype(str))
+        order = [r for r in np.argsort(-scores, kind="stable").tolist()
+                 if not self.dev[r] and str(self.ids[r]) not in done]
         picked = self.ids[order[: int(self.config.get("query", "n", 20))]]
         result.query = [v.item() if isinstance(v, np.generic) else v for v in picked]
         result.metrics["query"] = result.query

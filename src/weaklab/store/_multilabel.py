@@ -26,6 +26,7 @@ from ._base import check_id, check_text, dumps, loads
 from ._codec import decode_proba, proba_table
 from ._db import utcnow
 from ._rows import StoreBase
+from ._sql import VERSIONS_SQL
 
 __all__ = ["MultiLabelMixin", "LABEL_SET_ROLES"]
 
@@ -156,13 +157,80 @@ class MultiLabelMixin(StoreBase):
             "WHERE label_set_id = ?", [check_id("label_set_id", label_set_id)], "label_set_id", label_set_id)
         return str(role), int(dataset_id), int(n), loads(names), loads(sources), str(array)
 
+    # ------------------------------------------------------------------ answers
+    def add_label_set_answer(self, dataset_id: int, item_id: Any, annotator: str, labels: Sequence[str], *,
+                             label_names: Sequence[str], status: str = "answered", label_set_id: int | None = None,
+                             run_id: int | None = None, origin: str | None = "review") -> int:
+        """Record the labels a person says apply to one item of a multi-label dataset (by name); return its id.
+
+        Parameters
+        ----------
+        dataset_id : int
+        item_id : int or str
+            The item's own id.
+        annotator : str
+        labels : sequence of str
+            The label names that apply (empty: none of them); each one of ``label_names``.
+        label_names : sequence of str
+            The run's labels.
+        status : {"answered", "skipped"}, default "answered"
+        label_set_id : int, optional
+            The label set of probabilities the person was shown.
+        run_id, origin : optional
+
+        Examples
+        --------
+        >>> store.add_label_set_answer(ds, "a12", "ada", ["sport"], label_names=["sport", "tech"])  # doctest: +SKIP
+        """
+        check_text("annotator", annotator)
+        check_choice("status", status, ("answered", "skipped"))
+        check_text("origin", origin, optional=True)
+        given = [str(v) for v in labels]
+        unknown = [v for v in given if v not in label_names]
+        if unknown or len(set(given)) != len(given):
+            raise fail("labels", f"distinct label names among {list(label_names)}", repr(given))
+        if label_set_id is not None:
+            check_id("label_set_id", label_set_id)
+        key = str(item_id.item() if isinstance(item_id, np.generic) else item_id)
+        rows = self._query("SELECT row FROM items WHERE dataset_id = ? AND item_key = ?", [int(dataset_id), key])
+        if not rows:
+            raise fail("item_id", f"an item of dataset {dataset_id}", got_text=repr(key))
+        ordered = [n for n in label_names if n in given]
+        with self._transaction() as con:
+            answer = self._insert(con, "label_set_answers", "label_set_answer", "label_set_answer_id", dict(
+                dataset_id=int(dataset_id), item_key=key, row=int(rows[0][0]), annotator=annotator, status=status,
+                labels=dumps("labels", ordered), label_set_id=label_set_id, run_id=run_id, origin=origin,
+                created_at=utcnow()))
+            con.execute("DELETE FROM claims WHERE item_key = ? AND annotator = ? AND run_id IN "
+                        "(SELECT run_id FROM runs WHERE dataset_id = ?)", [key, annotator, int(dataset_id)])
+        return answer
+
+    def label_set_answers(self, dataset_id: int, *, item_id: Any = None) -> pd.DataFrame:
+        """People's answers on a multi-label dataset's items (any version of it), oldest first.
+
+        Returns
+        -------
+        DataFrame
+            ``label_set_answer_id, dataset_id, item_key, row, annotator, status, labels (list of names),
+            label_set_id, run_id, origin, created_at``.
+        """
+        where = f"dataset_id IN ({VERSIONS_SQL})"
+        params: list[Any] = [check_id("dataset_id", dataset_id)]
+        if item_id is not None:
+            where += " AND item_key = ?"
+            params.append(str(item_id.item() if isinstance(item_id, np.generic) else item_id))
+        frame = self._frame(f"SELECT * FROM label_set_answers WHERE {where} ORDER BY label_set_answer_id", params)
+        frame["labels"] = [loads(v) for v in frame["labels"]]
+        return frame
+
     def explain_labels(self, run_id: int, row: int, key: str) -> dict[str, Any]:
         """The label story of one item of a multi-label run (``Store.explain`` returns it for such runs).
 
         Every source's votes (label name and ``"present"``/``"absent"``), the
         label model's and end model's ``P(label applies)`` per label, the gold
-        label set where the data gives one, and the final labels: those whose
-        label-model probability is at least 0.5.
+        label set where the data gives one, people's answers (``answers``),
+        and the final labels: the latest answer's (skips do not count), else
+        those whose label-model probability is at least 0.5.
         """
         out: dict[str, Any] = {"kind": "multilabel", "run_id": int(run_id), "row": int(row), "votes": [],
                                "label_model": None, "end_model": None, "gold": None}
@@ -189,4 +257,14 @@ class MultiLabelMixin(StoreBase):
         out["final_labels"] = None if model is None else [n for n, p in model["proba"].items()
                                                           if p is not None and p >= 0.5]
         out["final_from"] = "none" if model is None else "label_model"
+        dataset_id = int(self._run_row(run_id)[0])
+        answers = self.label_set_answers(dataset_id, item_id=key)
+        out["answers"] = [{"label_set_answer_id": int(a["label_set_answer_id"]), "annotator": a["annotator"],
+                           "status": a["status"], "labels": list(a["labels"]),
+                           "run_id": None if pd.isna(a["run_id"]) else int(a["run_id"]), "origin": a["origin"],
+                           "created_at": pd.Timestamp(a["created_at"]).isoformat()}
+                          for a in answers.to_dict("records")]
+        given = [a for a in out["answers"] if a["status"] == "answered"]
+        if given:  # the latest answer decides
+            out["final_labels"], out["final_from"] = given[-1]["labels"], "annotation"
         return out

@@ -221,6 +221,16 @@ _MULTILABEL_V9 = (
         created_at TIMESTAMP NOT NULL)""",
 )
 
+_LABEL_SET_ANSWERS_V10 = (
+    # a person's answer on a multi-label item: the label names they say apply (an empty list: none of them),
+    # or a skip; with the label set of probabilities they were shown (lineage)
+    "CREATE SEQUENCE seq_label_set_answer START 1",
+    """CREATE TABLE label_set_answers (
+        label_set_answer_id BIGINT PRIMARY KEY, dataset_id BIGINT NOT NULL, item_key VARCHAR NOT NULL,
+        row BIGINT NOT NULL, annotator VARCHAR NOT NULL, status VARCHAR NOT NULL, labels VARCHAR NOT NULL,
+        label_set_id BIGINT, run_id BIGINT, origin VARCHAR, created_at TIMESTAMP NOT NULL)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "lineage tables: datasets, items, sources, applications, runs, label-model runs, soft labels, "
@@ -244,6 +254,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _QUEUE_SLOTS_V8),
     Migration("multi-label: label sets (sources' per-label votes, label-model, end-model and gold probabilities "
               "of each label)", _MULTILABEL_V9),
+    Migration("multi-label answers: the labels a person says apply to an item, by name", _LABEL_SET_ANSWERS_V10),
 )
 
 #: The schema version this weaklab writes.

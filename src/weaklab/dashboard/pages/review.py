@@ -32,6 +32,7 @@ from ..page import (
     unfitted_note,
 )
 from ..state import DashboardState
+from .review_labels import label_review_view
 from .review_spans import is_tagging_run, span_review_view
 
 __all__ = ["NAV", "REVIEW_WINDOW", "MAX_DISAGREEMENTS", "answer", "disagreements", "next_item", "random_check",
@@ -215,7 +216,10 @@ def routes(router: APIRouter, pages: Pages) -> None:
 
     @router.get("/review", response_class=HTMLResponse)
     def review_page(request: Request, run: int | None = RunId, gold: bool = Query(False)) -> HTMLResponse:
-        run_id = st(request).single_label_run(run, "the review queue")
+        run_id = st(request).resolve_run(run)
+        if st(request).is_multilabel(run_id):
+            return render(request, "review_labels.html", "review", run_id,
+                          **label_review_view(st(request), run_id, pages.annotator(request), include_gold=gold))
         if is_tagging_run(st(request), run_id):
             return render(request, "review_spans.html", "review", run_id,
                           **span_review_view(st(request), run_id, pages.annotator(request), include_gold=gold))
