@@ -26,7 +26,7 @@ def client(tmp_path_factory: pytest.TempPathFactory):
 def test_runs_page_lists_the_multilabel_run(client: TestClient) -> None:
     """/runs answers 200 and names the run's label model."""
     page = client.get("/runs")
-    assert page.status_code == 200 and "MultiLabelDawidSkene" in page.text
+    assert page.status_code == 200 and "OneVsRestLabelModel" in page.text
 
 
 def test_item_page_shows_each_labels_votes_probability_and_gold(client: TestClient) -> None:

@@ -115,7 +115,8 @@ module = "lfs.py"
 attribute = "lfs"
 
 [label_model]
-name = "MultiLabelDawidSkene" # or OneVsRestLabelModel (params = {{ base = "DawidSkene" }})
+name = "OneVsRestLabelModel"  # one AutoLabelModel per label (params = {{ base = "DawidSkene" }} for another);
+                              # or MultiLabelDawidSkene (source rates shared across labels, a label-set prior)
 
 [end_model]
 name = "tfidf_logreg"         # one logistic regression per label on TF-IDF (or "none")
@@ -175,7 +176,7 @@ MULTILABEL_README = """\
 external corpus). Each has any number of four topics; the gold `topics` column holds the label set
 (`tech|health`, `-` for none) and is used only on the `dev` rows, to measure.
 
-    weaklab train                # apply the LFs, fit MultiLabelDawidSkene, train one TF-IDF model per label
+    weaklab train                # apply the LFs, fit one label model per label, train one TF-IDF model per label
     weaklab runs                 # micro/macro F1 of the label model, majority vote and the end model on dev
     weaklab explain a00003       # an article's votes per label and P(label applies)
     weaklab export topics.csv    # every article's labels and probabilities

@@ -130,7 +130,8 @@ from ..errors import ValidationError
 from ..store.paths import DEFAULT_PATH
 from .engine import EngineConfig, check_engine, check_scheduler
 
-__all__ = ["CONFIG_NAME", "DEFAULT_LABEL_MODEL", "CNN_MODEL_PARAMS", "CRF_PARAMS", "END_MODEL_PARAMS", "ProjectConfig",
+__all__ = ["CONFIG_NAME", "DEFAULT_LABEL_MODEL", "MULTILABEL_MODELS", "CNN_MODEL_PARAMS", "CRF_PARAMS",
+           "END_MODEL_PARAMS", "ProjectConfig",
            "DEFAULT_TABULAR_ESTIMATOR", "TABULAR_ESTIMATORS", "TABULAR_PARAMS", "load_config"]
 
 #: The project file's name.
@@ -526,8 +527,9 @@ def _check_task(file: Path, out: dict[str, dict[str, Any]]) -> None:
             raise _bad(file, f"end_model.params.{key}", expected, f"{type(item).__name__} {item!r}")
 
 
-#: The label models of a multi-label project (classes of weaklab.models), the first the default.
-MULTILABEL_MODELS = ("MultiLabelDawidSkene", "OneVsRestLabelModel")
+#: The label models of a multi-label project (classes of weaklab.models), the first the default (with
+#: AutoLabelModel per label: see weaklab.pipeline.multilabel.multilabel_model).
+MULTILABEL_MODELS = ("OneVsRestLabelModel", "MultiLabelDawidSkene")
 
 
 def _check_multilabel(file: Path, out: dict[str, dict[str, Any]]) -> None:

@@ -15,8 +15,9 @@ post, topics of an article). The steps, as one run in the store:
   on the dev gold the precision of its present votes and the accuracy of all
   its votes (:func:`multilabel_source_stats`);
 * ``fit`` fits the multi-label label model (``[label_model].name``:
-  :class:`~weaklab.models.MultiLabelDawidSkene` by default, or
-  :class:`~weaklab.models.OneVsRestLabelModel`) on every item's votes (no
+  :class:`~weaklab.models.OneVsRestLabelModel` by default, with the
+  library's default :class:`~weaklab.models.AutoLabelModel` per label, or
+  :class:`~weaklab.models.MultiLabelDawidSkene`) on every item's votes (no
   gold) and records its state, ``P(label applies)`` of every item and label
   (the ``"label_model"`` set), and micro/macro/per-label F1 on the dev gold
   next to one-vs-rest majority vote's;
@@ -49,6 +50,7 @@ from .._core.hashing import function_source
 from .._core.validation import fail
 from ..errors import ValidationError
 from ..store import Store
+from .config import DEFAULT_LABEL_MODEL, MULTILABEL_MODELS
 from .loading import check_lf_columns, data_fingerprint, item_hashes, item_ids_of, load_data, load_multilabel_lfs
 from .record import recorded_run, run_steps
 
@@ -217,7 +219,9 @@ def multilabel_model(name: str, params: dict[str, Any]) -> MultiLabelModel:
     """The unfitted multi-label label model ``[label_model].name`` with its ``params``.
 
     ``OneVsRestLabelModel`` reads ``base`` (a label model class of
-    :mod:`weaklab.models`, default ``"DawidSkene"``) and ``base_params``.
+    :mod:`weaklab.models`; default ``"AutoLabelModel"``, the library's
+    default, with ``random_state = 0`` unless ``base_params`` are given)
+    and ``base_params``.
     """
     from .. import models
     from .training import checked_label_model
@@ -225,7 +229,9 @@ def multilabel_model(name: str, params: dict[str, Any]) -> MultiLabelModel:
     try:
         if name == "OneVsRestLabelModel":
             rest = dict(params)
-            base_name, base_params = str(rest.pop("base", "DawidSkene")), dict(rest.pop("base_params", {}))
+            base_name = str(rest.pop("base", DEFAULT_LABEL_MODEL))
+            default = {"random_state": 0} if base_name == DEFAULT_LABEL_MODEL else {}
+            base_params = dict(rest.pop("base_params", default))
             if rest:
                 raise fail("label_model.params", "base and base_params for OneVsRestLabelModel",
                            got_text=str(sorted(rest)))
@@ -373,7 +379,7 @@ class _MultiLabelRun:
         config = self.config
         return {"project": str(config.file), "steps": steps, "task": config.values.get("task", {}),
                 "data_fingerprint": self.data_fp, "class_names": self.labels,
-                "label_model": {"name": config.get("label_model", "name", "MultiLabelDawidSkene"),
+                "label_model": {"name": config.get("label_model", "name", MULTILABEL_MODELS[0]),
                                 "params": dict(config.get("label_model", "params", {}))},
                 "end_model": {"name": config.get("end_model", "name", "tfidf_logreg"),
                               "params": dict(config.get("end_model", "params", {}))},
@@ -439,7 +445,7 @@ class _MultiLabelRun:
         if L.nnz == 0:
             raise ValidationError(f"{self.config.file.name}: lfs: expected labeling functions that vote on some "
                                   f"items, got {L.n_sources} source(s) that abstained on all {L.n_items} items")
-        name = str(self.config.get("label_model", "name", "MultiLabelDawidSkene"))
+        name = str(self.config.get("label_model", "name", MULTILABEL_MODELS[0]))
         model = multilabel_model(name, dict(self.config.get("label_model", "params", {}))).fit(L)
         proba = model.predict_proba(L)
         self.proba = proba
