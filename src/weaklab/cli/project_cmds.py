@@ -25,7 +25,8 @@ from ._common import (
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
 @click.option("--force", is_flag=True, help="Overwrite existing project files.")
 @click.option("--items", "n_items", type=int, default=None,
-              help="Example items (default: 600 comments, 3000 images, 400 sentences or 600 table rows).")
+              help="Example items (default: 600 comments, 3000 images, 400 sentences, 600 table rows or "
+                   "600 articles).")
 @click.option("--example", type=click.Choice(["spam", "images", "tagging", "crowd", "tabular", "multilabel"]),
               default="spam", show_default=True,
               help="spam: YouTube comments (bundled); images: Fashion-MNIST images with noisy captions; "
@@ -44,10 +45,11 @@ def init(directory: Path, force: bool, n_items: int | None, example: str, source
     collection, with gold labels on a dev split; `--example` picks another
     project: Fashion-MNIST images copied from their IDX files with noisy
     caption metadata (see the project's README.md), generated sentences to
-    tag, the comments answered by simulated crowd workers, or a generated
-    table of machine sensor readings. The command prints the next one to run
-    in that folder (`weaklab fit`; `weaklab train` for the tagging and table
-    projects).
+    tag, the comments answered by simulated crowd workers, a generated
+    table of machine sensor readings, or generated articles with any number
+    of four topics (a multilabel project). The command prints the next one to
+    run in that folder (`weaklab fit`; `weaklab train` for the tagging, table
+    and multilabel projects).
     """
     if example == "images":
         _init_images(directory, force, n_items, source)
