@@ -216,3 +216,27 @@ def test_label_uncertainty_is_largest_at_one_half() -> None:
     p = np.array([[0.5, 0.5], [0.0, 1.0], [0.2, 0.8], [0.8, 0.2]])
     u = label_uncertainty(p)
     assert u[0] == pytest.approx(2.0) and u[1] == pytest.approx(0.0, abs=1e-9) and u[2] == pytest.approx(u[3])
+
+
+def test_export_takes_an_answered_items_labels_from_its_latest_answer_as_explain_does(tmp_path) -> None:
+    """An item a person answered (twice: the latest counts; a later skip does not) is exported with the answer's
+    labels and label_from 'annotation', the final labels `explain` gives (export wrote the label model's)."""
+    from weaklab.pipeline.multilabel import multilabel_final_labels
+
+    root = tmp_path / "topics"
+    init_multilabel_project(root, n_items=120)
+    run = Project(root).run("fit")
+    with _store(root) as store:
+        before = multilabel_final_labels(store, run.run_id)
+        item, other = before["item_id"].iloc[0], before["item_id"].iloc[1]
+        names = list(MULTILABEL_LABELS)
+        store.add_label_set_answer(run.dataset_id, item, "ann", ["tech"], label_names=names)
+        store.add_label_set_answer(run.dataset_id, item, "bob", ["sport", "health"], label_names=names)
+        store.add_label_set_answer(run.dataset_id, item, "cy", [], label_names=names, status="skipped")
+        store.add_label_set_answer(run.dataset_id, other, "ann", [], label_names=names)
+        after = multilabel_final_labels(store, run.run_id)
+        stories = [store.explain(i, run.run_id) for i in (item, other)]
+    assert after.loc[0, "labels"] == "sport|health" and after.loc[1, "labels"] == "-"
+    assert after.loc[:1, "label_from"].tolist() == ["annotation", "annotation"]
+    assert [s["final_labels"] for s in stories] == [["sport", "health"], []]
+    pd.testing.assert_frame_equal(after.iloc[2:], before.iloc[2:])

@@ -291,11 +291,14 @@ def refuse_multilabel_project(config: ProjectConfig, what: str) -> None:
 def multilabel_final_labels(store: Store, run_id: int) -> pd.DataFrame:
     """Every item's labels in a multi-label run: the table ``weaklab export`` writes.
 
-    Columns: ``item_id``; ``labels`` (the label names whose label-model
-    ``P(applies)`` is at least 0.5, ``|``-separated; ``"-"`` for none);
-    ``label_from`` (``"label_model"``); ``n_votes`` (non-abstain votes on the
-    item); ``p_<label>`` (the label model's probabilities: soft targets to
-    train on); with an end model, ``end_p_<label>``.
+    Columns: ``item_id``; ``labels`` (``|``-separated, ``"-"`` for none: on
+    an item people answered, the latest answer's labels, skips not counting,
+    else the label names whose label-model ``P(applies)`` is at least 0.5;
+    the rule of ``weaklab explain``, :meth:`~weaklab.store.Store.explain_labels`);
+    ``label_from`` (``"annotation"`` or ``"label_model"``); ``n_votes``
+    (non-abstain votes on the item); ``p_<label>`` (the label model's
+    probabilities: soft targets to train on); with an end model,
+    ``end_p_<label>``.
 
     Raises
     ------
@@ -317,6 +320,7 @@ def multilabel_final_labels(store: Store, run_id: int) -> pd.DataFrame:
                           "label_from": "label_model",
                           "n_votes": np.zeros(len(ids), dtype=np.int64) if votes is None
                           else np.bincount(votes.coo()[0], minlength=len(ids))})
+    _answered_labels(store, int(sets["dataset_id"].iloc[0]), frame)
     for j, name in enumerate(names):
         frame[f"p_{name}"] = proba[:, j]
     if "end_model" in by_role:
@@ -324,6 +328,17 @@ def multilabel_final_labels(store: Store, run_id: int) -> pd.DataFrame:
         for j, name in enumerate(names):
             frame[f"end_p_{name}"] = end[:, j]
     return frame
+
+
+def _answered_labels(store: Store, dataset_id: int, frame: pd.DataFrame) -> None:
+    """Set ``labels`` and ``label_from`` of the items people answered to their latest answer (skips do not count)."""
+    answers = store.label_set_answers(dataset_id)
+    given = answers[answers["status"] == "answered"]
+    latest = {str(k): list(v) for k, v in zip(given["item_key"], given["labels"])}  # later answers win
+    rows = [i for i, item in enumerate(frame["item_id"].tolist()) if str(item) in latest]
+    if rows:
+        frame.loc[rows, "labels"] = ["|".join(latest[str(frame["item_id"].iat[i])]) or NO_LABELS for i in rows]
+        frame.loc[rows, "label_from"] = "annotation"
 
 
 def run_multilabel(project: Project, steps: list[str], on_step: Callable[[str, str], None] | None,
