@@ -60,7 +60,8 @@ if TYPE_CHECKING:
     from .config import ProjectConfig
     from .project import Project, RunResult
 
-__all__ = ["run_multilabel", "multilabel_final_labels", "refuse_multilabel_run", "refuse_multilabel_project",
+__all__ = ["run_multilabel", "multilabel_final_labels", "latest_label_answers", "refuse_multilabel_run",
+           "refuse_multilabel_project",
            "multilabel_gold", "multilabel_dev", "multilabel_votes", "label_set_scores", "multilabel_source_stats",
            "multilabel_model", "multilabel_model_state", "label_uncertainty",
            "NO_LABELS"]
@@ -330,11 +331,20 @@ def multilabel_final_labels(store: Store, run_id: int) -> pd.DataFrame:
     return frame
 
 
-def _answered_labels(store: Store, dataset_id: int, frame: pd.DataFrame) -> None:
-    """Set ``labels`` and ``label_from`` of the items people answered to their latest answer (skips do not count)."""
+def latest_label_answers(store: Store, dataset_id: int) -> dict[str, list[str]]:
+    """Item id (as text) -> the labels of the latest answer people gave on it (skips do not count).
+
+    The rule of :meth:`~weaklab.store.Store.explain_labels`' final labels, shared by ``weaklab export`` and the
+    end model's targets.
+    """
     answers = store.label_set_answers(dataset_id)
     given = answers[answers["status"] == "answered"]
-    latest = {str(k): list(v) for k, v in zip(given["item_key"], given["labels"])}  # later answers win
+    return {str(k): list(v) for k, v in zip(given["item_key"], given["labels"])}  # oldest first: later answers win
+
+
+def _answered_labels(store: Store, dataset_id: int, frame: pd.DataFrame) -> None:
+    """Set ``labels`` and ``label_from`` of the items people answered to their latest answer (skips do not count)."""
+    latest = latest_label_answers(store, dataset_id)
     rows = [i for i, item in enumerate(frame["item_id"].tolist()) if str(item) in latest]
     if rows:
         frame.loc[rows, "labels"] = ["|".join(latest[str(frame["item_id"].iat[i])]) or NO_LABELS for i in rows]
@@ -513,9 +523,7 @@ class _MultiLabelRun:
 
         On an item several people answered, the latest answer counts (skips do not).
         """
-        answers = store.label_set_answers(self.dataset_id)
-        given = answers[answers["status"] == "answered"]
-        latest = {str(k): set(v) for k, v in zip(given["item_key"], given["labels"])}  # later answers win
+        latest = latest_label_answers(store, self.dataset_id)
         out, used = proba.copy(), 0
         for row in train.tolist():
             labels = latest.get(str(self.ids[row]))
