@@ -17,7 +17,7 @@ import argparse
 from collections import defaultdict
 
 import numpy as np
-from hyper_synthetic import Task, sample_task
+from hyper_synthetic import DEFAULT_FAMILY, FAMILIES, Task, sample_task
 
 from weaklab import LabelMatrix
 from weaklab.models import hyper_net as H
@@ -40,9 +40,9 @@ def score_task(task: Task, weights: H.HyperWeights, abstain_scale: float) -> tup
     return expected_accuracy(P[rest], task.y[rest]), expected_accuracy(mv[rest], task.y[rest])
 
 
-def validation_tasks(seed: int, n: int) -> list[Task]:
+def validation_tasks(seed: int, n: int, family: str = DEFAULT_FAMILY) -> list[Task]:
     """The validation family: ``n`` tasks seeded ``[seed, 20_000 + i]``."""
-    return [sample_task(np.random.default_rng([seed, 20_000 + i])) for i in range(n)]
+    return [sample_task(np.random.default_rng([seed, 20_000 + i]), family) for i in range(n)]
 
 
 def summary(rows: list[tuple[str, int, float, float]]) -> dict[str, str]:
@@ -65,10 +65,11 @@ def main() -> None:
     ap.add_argument("--weights", default=None, help="a weights .npz (default: the shipped one)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n", type=int, default=300)
+    ap.add_argument("--family", choices=sorted(FAMILIES), default=DEFAULT_FAMILY)
     ap.add_argument("--abstain-scale", type=float, nargs="+", default=[1.0])
     args = ap.parse_args()
     weights = H.load_weights(args.weights)
-    tasks = validation_tasks(args.seed, args.n)
+    tasks = validation_tasks(args.seed, args.n, args.family)
     for scale in args.abstain_scale:
         rows = [(t.kind, t.k, *score_task(t, weights, scale)) for t in tasks]
         print(f"weights {weights.version} abstain-scale {scale}")

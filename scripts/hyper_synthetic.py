@@ -24,7 +24,15 @@ imbalanced class prior, 150-3,000 items and one of four shapes:
   ChemProt;
 * ``uninformative``: multi-class sources better than random whose
   abstentions are drawn independently of the class (so the abstention
-  pattern carries no class information at all).
+  pattern carries no class information at all);
+* ``independent``: 3-60 labeling functions that are independent given the
+  class (no item salience, no sub-topics), the textbook model of Snorkel's
+  label model: one-class LFs (20-100 % of them) for every class in turn
+  from a random start, so binary tasks have LFs of both polarities, with
+  coverage 1-50 % and precision 0.3-0.95 (below the class prior too: such
+  an LF misleads), and multi-class LFs firing at a rate that does not
+  depend on the class. A one-class LF's abstention is then evidence
+  against its class, the more so the wider its coverage.
 
 In ``lf`` and ``topic`` tasks, half the time the classes also differ in
 *firing propensity*: every LF fires on the items of class c at a rate
@@ -35,6 +43,11 @@ and concentrate them on a few classes in the rest.
 
 Correlated near-copies of some sources are added to a third of the tasks,
 and a quarter of the tasks reveal a few gold labels (1-200 random items).
+
+Two families mix the kinds differently (:data:`FAMILIES`): ``v1`` has no
+``independent`` tasks and trained the shipped weights; ``v2`` gives them
+15 % of the tasks. ``v1`` draws exactly what this module drew before
+``v2`` existed, so its weights stay reproducible from their seed.
 """
 
 from __future__ import annotations
@@ -43,8 +56,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-KINDS = ("lf", "crowd", "dense", "mixed", "clean", "topic", "uninformative")
-KIND_P = (0.22, 0.2, 0.08, 0.1, 0.08, 0.26, 0.06)
+KINDS = ("lf", "crowd", "dense", "mixed", "clean", "topic", "uninformative", "independent")
+# The mix of task kinds of each family: "v1" (no ``independent`` tasks) trained the shipped weights 765a578fb481ea52.
+FAMILIES = {
+    "v1": (0.22, 0.2, 0.08, 0.1, 0.08, 0.26, 0.06, 0.0),
+    "v2": (0.18, 0.18, 0.07, 0.08, 0.07, 0.22, 0.05, 0.15),
+}
+DEFAULT_FAMILY = "v1"
 _K_WEIGHTS = np.array([5.0, 3.5, 2.5, 2.0, 1.5, 1.3, 1.2, 1.1, 1.1])
 MAX_VOTES = 80_000
 
@@ -175,6 +193,26 @@ def _uninformative_sources(rng, y, k, m) -> list[np.ndarray]:
     return out
 
 
+def _independent_sources(rng, y, prior, k, m) -> list[np.ndarray]:
+    """LFs independent given the class: one-class ones dealt round-robin over the classes, the rest multi-class."""
+    one_class = rng.random(m) < rng.uniform(0.2, 1.0)
+    target = (int(rng.integers(k)) + np.arange(m)) % k
+    out = []
+    for j in range(m):
+        cov = _loguniform(rng, 0.01, 0.5)
+        if one_class[j]:
+            c = int(target[j])
+            precision = rng.uniform(0.3, 0.95)
+            alpha = min(1.0, cov * precision / prior[c])
+            beta = min(1.0, cov * (1 - precision) / (1 - prior[c]))
+            fire = rng.random(y.size) < np.where(y == c, alpha, beta)
+            out.append(np.where(fire, c, -1))
+        else:
+            acc = rng.uniform(max(0.3, 1.0 / k + 0.05), 0.95)
+            out.append(_multiclass_source(rng, y, k, cov, acc))
+    return out
+
+
 def _worker_accuracy(rng, k: int) -> tuple[float, bool]:
     u = rng.random()
     if u < 0.6:
@@ -234,9 +272,12 @@ def _copies(rng, sources: list[np.ndarray], k: int) -> list[np.ndarray]:
     return out
 
 
-def sample_task(rng: np.random.Generator) -> Task:
-    """Draw one synthetic task (votes, truth, revealed gold)."""
-    kind = str(rng.choice(KINDS, p=KIND_P))
+def sample_task(rng: np.random.Generator, family: str = DEFAULT_FAMILY) -> Task:
+    """Draw one synthetic task (votes, truth, revealed gold) of a family of :data:`FAMILIES`."""
+    if family == "v1":  # the draw of the family's first version, kept so its weights stay reproducible
+        kind = str(rng.choice(KINDS[:-1], p=FAMILIES["v1"][:-1]))
+    else:
+        kind = str(rng.choice(KINDS, p=FAMILIES[family]))
     k_weights = _K_WEIGHTS if kind != "topic" else _K_WEIGHTS[::-1]
     k = int(rng.choice(np.arange(2, 11), p=k_weights / k_weights.sum()))
     prior = _prior(rng, k)
@@ -252,6 +293,8 @@ def sample_task(rng: np.random.Generator) -> Task:
         sources = _clean_sources(rng, y, k, int(_loguniform(rng, 3, 40)))
     elif kind == "topic":
         sources = _topic_sources(rng, y, k, int(_loguniform(rng, 5, 200)))
+    elif kind == "independent":
+        sources = _independent_sources(rng, y, prior, k, int(_loguniform(rng, 3, 60)))
     elif kind == "uninformative":
         sources = _uninformative_sources(rng, y, k, int(_loguniform(rng, 3, 60)))
     else:

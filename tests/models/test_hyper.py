@@ -14,7 +14,15 @@ from weaklab.data import load_wrench
 from weaklab.errors import ValidationError
 from weaklab.models import HyperLabelModel, MajorityVote
 from weaklab.models.auto import default_candidates
-from weaklab.models.hyper_net import WEIGHTS_FILE, initial_params, load_weights, vote_pass
+from weaklab.models.hyper_net import (
+    N_CLASS_FEATURES,
+    N_SOURCE_FEATURES,
+    WEIGHTS_FILE,
+    initial_params,
+    load_weights,
+    network_step,
+    vote_pass,
+)
 from weaklab.synthetic import make_crowd, make_label_matrix
 
 
@@ -154,3 +162,30 @@ def test_vote_company_counts():
     stats = vote_pass(L, W, A, b, None)
     np.testing.assert_array_equal(stats.co_same, [[1, 1], [1, 1], [0, 2]])
     np.testing.assert_array_equal(stats.co_other, [[1, 0], [0, 1], [0, 1]])
+
+
+def _random_network(shared: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Random weights of the network's layers (as the training script exports them), gate flag ``shared``."""
+    w = {k: v.copy() for k, v in load_weights().arrays.items()}
+    for name in [n for n in w if n.endswith((".w", ".b"))]:
+        w[name] = rng.normal(0.0, 0.1, w[name].shape)
+    w["gate.shared"] = np.array([shared])
+    return w
+
+
+@pytest.mark.parametrize("shared", [0.0, 1.0])
+def test_shared_gate_scales_every_class_of_a_source_alike(shared):
+    """With ``gate.shared`` the abstention terms of a source are its moment estimates times one factor (the same
+    for every class), so their order over the classes is the estimates'; without it each class has its own."""
+    rng = np.random.default_rng(0)
+    w = _random_network(shared, rng)
+    m, k = 6, 4
+    F = rng.normal(0.0, 1.0, (m, k, N_SOURCE_FEATURES))
+    G = rng.normal(0.0, 1.0, (k, N_CLASS_FEATURES))
+    hints = np.stack([rng.normal(0.0, 1.0, (m, k)), -rng.uniform(0.1, 3.0, (m, k))], axis=2)
+    _, A, _ = network_step(F, G, hints, w)
+    ratio = A / hints[..., 1]
+    assert np.all((ratio > 0) & (ratio < 1))
+    spread = np.ptp(ratio, axis=1)
+    assert np.all(spread < 1e-12) if shared else np.all(spread > 1e-3)
+

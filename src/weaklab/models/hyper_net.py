@@ -62,6 +62,7 @@ __all__ = [
     "source_hints",
     "class_features",
     "network_step",
+    "shared_gate",
     "run_network",
     "item_logits",
     "posterior",
@@ -360,6 +361,11 @@ def _dense(x: np.ndarray, w: dict[str, np.ndarray], name: str) -> np.ndarray:
     return x @ w[name + ".w"] + w[name + ".b"]
 
 
+def shared_gate(w: dict[str, np.ndarray]) -> bool:
+    """Whether the weights ``w`` were trained with one abstention gate per source (``gate.shared``)."""
+    return "gate.shared" in w and bool(w["gate.shared"].ravel()[0] > 0)
+
+
 def network_step(F: np.ndarray, G: np.ndarray, hints: np.ndarray,
                  w: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One learned update: features ``F (m, k, f)``, ``G (k, g)`` and ``hints (m, k, 2)`` to new ``(W, A, b)``.
@@ -368,8 +374,13 @@ def network_step(F: np.ndarray, G: np.ndarray, hints: np.ndarray,
     weights); ``h2 = act([h, mean_c h, mean_j h, mean h] @ s2)``;
     ``(g, a, d) = h2 @ s3``; ``W = softplus(g) * hints[0] + d`` and
     ``A = sigmoid(a) * hints[1]`` (the network scales and corrects moment
-    estimates rather than inventing weights). The class head sees the
-    class features and the source representation averaged over sources.
+    estimates rather than inventing weights). Weights trained with one
+    abstention gate per source (``gate.shared`` = 1 in the file) use the
+    mean of ``a`` over the classes: every class's abstention estimate of a
+    source is scaled by the same factor, so the network decides *how much*
+    a source's abstentions say, never *which class* they point to (that
+    stays the moment estimate's). The class head sees the class features
+    and the source representation averaged over sources.
     """
     columns = w["s1.inputs"].astype(np.int64) if "s1.inputs" in w else np.arange(F.shape[2])
     h = leaky_relu(_dense(F[..., columns], w, "s1"))
@@ -379,7 +390,8 @@ def network_step(F: np.ndarray, G: np.ndarray, hints: np.ndarray,
     h2 = leaky_relu(_dense(np.concatenate(pooled, axis=2), w, "s2"))
     out = _dense(h2, w, "s3")
     W = np.logaddexp(0.0, out[..., 0]) * hints[..., 0] + out[..., 2]
-    A = hints[..., 1] / (1.0 + np.exp(-out[..., 1]))
+    gate = out[..., 1].mean(axis=1, keepdims=True) if shared_gate(w) else out[..., 1]
+    A = hints[..., 1] / (1.0 + np.exp(-gate))
     hc = leaky_relu(_dense(np.concatenate([G, h2.mean(axis=0)], axis=1), w, "c1"))
     hc2 = np.concatenate([hc, np.broadcast_to(hc.mean(axis=0, keepdims=True), hc.shape)], axis=1)
     b = _dense(leaky_relu(_dense(hc2, w, "c2")), w, "c3")[:, 0]
