@@ -25,6 +25,11 @@ that scores best, then refits it on all the data. Two criteria:
   one-sided lower bound above zero (:mod:`weaklab.models._gold_nested`):
   Bonferroni over some forty near-copies (a threshold tuned on each of
   several models) refuses real gains that the nested check confirms.
+  On labeling-function votes, when both keep the no-gold choice, the top
+  scorer still replaces it when its gain is positive and its corrected
+  lower bound rules out a loss of more than one point (non-inferiority,
+  :func:`weaklab.models._gold_choice.non_inferior_choice`; a
+  ``UserWarning`` says the choice is close).
 * **Without gold**: majority vote unless candidates beat it on evidence.
   Items are split in two halves; each candidate is fitted on one half and
   predicts every vote of the other half from the item's other votes; its
@@ -80,7 +85,7 @@ from ._auto_select import (
 )
 from ._base import LabelModel, StateShapes, gold_sampling_kind, random_gold
 from ._blind_ties import BLIND_MODELS
-from ._gold_choice import gold_decision
+from ._gold_choice import gold_decision, non_inferior_choice
 from ._gold_nested import gold_cv_nested, inner_thresholded, nested_check
 from ._nogold import combined_proba, estimated_source_accuracy, fit_without_gold
 from ._partitioned import FitSample
@@ -269,7 +274,9 @@ class AutoLabelModel(LabelModel):
         the number of candidates compared, or, when no candidate's is above
         0, at level 0.05 and subject to the nested check; a candidate is
         eligible to replace the choice without gold only when it is above
-        0) and ``change`` (share of the gold items whose label
+        0, or, on labeling-function votes, when the top scorer's bound
+        corrected for the number of candidates is above -0.01: "non-inferior"
+        in ``reason_``) and ``change`` (share of the gold items whose label
         differs from that choice's; on labeling-function votes, of the
         eligible candidates that no other beats by a bound corrected for
         the number compared, the smallest change is kept, so the chosen row
@@ -549,14 +556,24 @@ class AutoLabelModel(LabelModel):
         if ok.empty:  # no single candidate clears a bound corrected for all of them: ask the nested question
             scores, ok, pick, note = gold_decision(table, scorer.scored, majority_accuracy, GAIN_Z,
                                                    parsimonious, scorer.weights)
-            if ok.empty:
-                self._keep_no_gold_choice(scores, n_gold, "")
-                return
-            check = nested_check(scorer, majority, parsimonious)
-            if not check.passed:
-                self._keep_no_gold_choice(scores, n_gold, check.describe())
-                return
-            evidence = "a bound for this candidate alone; " + check.describe()
+            check = None if ok.empty else nested_check(scorer, majority, parsimonious)
+            if check is None or not check.passed:
+                nested = "" if check is None else check.describe()
+                if not parsimonious:  # crowds: the non-inferiority route lost on average there (_gold_choice)
+                    self._keep_no_gold_choice(scores, n_gold, nested)
+                    return
+                ni_scores, pick, evidence = non_inferior_choice(table, majority_accuracy)
+                if pick < 0:
+                    self._keep_no_gold_choice(scores, n_gold, nested)
+                    return
+                scores, ok, note = ni_scores, ni_scores.iloc[[pick]], ""
+                pick = 0
+                why = evidence.removeprefix("non-inferior: ")
+                warnings.warn(f"AutoLabelModel: {ok['candidate'].iloc[0]} replaces the choice made without gold "
+                              f"by non-inferiority, not by evidence of a gain ({why}); with more gold the choice "
+                              "may change (see reason_ and scores_)", UserWarning, stacklevel=4)
+            else:
+                evidence = "a bound for this candidate alone; " + check.describe()
         ok = pd.concat([ok.iloc[[pick]], ok.drop(index=ok.index[pick])])  # the choice first, then by score
         self.members_, self.member_models_, self.lone_vote_balance_ = [], [], None
         self.tie_models_ = []
