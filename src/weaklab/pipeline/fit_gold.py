@@ -320,8 +320,9 @@ def answers_fit_lines(label_model: dict[str, Any]) -> list[str]:
         if name == "AutoLabelModel":
             return [f"human answers: {given}, none used by the fit of {name}: answers to a review queue are a ranked "
                     "sample of the items, which it leaves out of its choice and fit on both engines (gold drawn at "
-                    "random, e.g. [data].fit_gold or imported answers, is used); each still labels its own item in "
-                    "weaklab export"]
+                    "random, e.g. [data].fit_gold or imported answers, is used; so are queue answers once a queue's "
+                    "random checks, [query].random_share, are answered); each still labels its own item in weaklab "
+                    "export and is the end model's target there"]
         return [f"human answers: {_share(given, got)} reached the fit of {name}; answers to a review queue are a "
                 "ranked sample of the items, used only by the label models that clamp gold (DawidSkene, "
                 "OneCoinDawidSkene, GLAD, MACE)"]
