@@ -25,9 +25,9 @@ from ..pipeline.review import check_annotator
 from .security import csrf_token
 from .state import DashboardState, NotFound
 
-__all__ = ["ANNOTATOR_COOKIE", "Nav", "PageNo", "Pager", "Pages", "RunId", "class_id", "explain", "flat_numbers",
-           "gold_context", "item_cam", "item_image", "offered_items", "plain_json", "records", "review_redirect",
-           "unfitted_note"]
+__all__ = ["ANNOTATOR_COOKIE", "CLAIM_LEASE_SECONDS", "CLAIM_WINDOW", "Nav", "PageNo", "Pager", "Pages", "RunId",
+           "claim_next", "class_id", "explain", "flat_numbers", "gold_context", "item_cam", "item_image",
+           "offered_items", "plain_json", "records", "review_redirect", "unfitted_note"]
 
 ANNOTATOR_COOKIE = "weaklab_annotator"
 
@@ -108,6 +108,13 @@ class Pages:
             return check_annotator(raw) if raw else None
         except ValidationError:  # a tampered cookie: ask for the name again
             return None
+
+    def required_annotator(self, request: Request, doing: str) -> str:
+        """The visitor's annotator name; a ValidationError asking to set it first (before ``doing``) when unset."""
+        annotator = self.annotator(request)
+        if annotator is None:
+            raise ValidationError(f"annotator: set your name on the review page before {doing}")
+        return annotator
 
 
 @dataclass
@@ -255,6 +262,28 @@ def offered_items(state: DashboardState, run_id: int, include_gold: bool) -> Cal
         return list
     gold = state.gold(state.dataset_id(run_id), run_id)
     return lambda items: [v for v in items if v not in gold]
+
+
+#: Seconds a claimed review item stays reserved for its annotator.
+CLAIM_LEASE_SECONDS = 600.0
+#: Ranked items a queue looks at per claim attempt.
+CLAIM_WINDOW = 64
+
+
+def claim_next(state: DashboardState, run_id: int, annotator: str, ids: Any, answered: set[str],
+               include_gold: bool) -> Any | None:
+    """The first item of ``ids`` (most useful first) that ``annotator`` may review: their held claim, else the first
+    free one not ``answered`` (ids as text) and offered (:func:`offered_items`), claimed for them; None when none."""
+    offered = offered_items(state, run_id, include_gold)
+    for start in range(0, len(ids), CLAIM_WINDOW):
+        window = offered([v for v in ids[start:start + CLAIM_WINDOW].tolist() if str(v) not in answered])
+        if not window:
+            continue
+        got = state.store.claim_items(run_id, annotator, window, n=1, lease_seconds=CLAIM_LEASE_SECONDS)
+        state.wrote(claims=True)
+        if got:
+            return got[0]
+    return None
 
 
 def gold_context(state: DashboardState, run_id: int, include_gold: bool) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
-from ...errors import ValidationError
 from ..multilabel_views import multilabel_item_view
 from ..page import Pages, RunId, class_id, explain, item_cam, item_image, plain_json
 from ..state import DashboardState, NotFound
@@ -136,9 +135,7 @@ def routes(router: APIRouter, pages: Pages) -> None:
     def adjudicate_item(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
                         label: str = Form(..., max_length=20)) -> RedirectResponse:
         state = st(request)
-        who = pages.annotator(request)
-        if who is None:
-            raise ValidationError("annotator: set your name on the review page before adjudicating")
+        who = pages.required_annotator(request, "adjudicating")
         run_id = state.single_label_run(run, "the item page")
         adjudicate(state, run_id, who, item_id, label)
         return RedirectResponse(f"/items/{quote(item_id, safe='')}?run={run_id}", status_code=303)

@@ -14,7 +14,6 @@ import numpy as np
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ...errors import ValidationError
 from ...pipeline.queue_checks import n_random_checks, queue_random_share
 from ...pipeline.review import check_annotator
 from ..page import (
@@ -240,9 +239,7 @@ def routes(router: APIRouter, pages: Pages) -> None:
     def review_answer(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
                       label: str = Form(..., max_length=20), gold: bool = Form(False)) -> Response:
         state = st(request)
-        annotator = pages.annotator(request)
-        if annotator is None:
-            raise ValidationError("annotator: set your name on the review page before answering")
+        annotator = pages.required_annotator(request, "answering")
         annotation = answer(state, state.single_label_run(run, "the review queue"), annotator, item_id, label)
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"annotation_id": annotation, "duplicate": annotation is None})
@@ -252,9 +249,7 @@ def routes(router: APIRouter, pages: Pages) -> None:
     def review_skip(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
                     gold: bool = Form(False)) -> RedirectResponse:
         state = st(request)
-        annotator = pages.annotator(request)
-        if annotator is None:
-            raise ValidationError("annotator: set your name on the review page before skipping")
+        annotator = pages.required_annotator(request, "skipping")
         skip(state, state.single_label_run(run, "the review queue"), annotator, item_id)
         return review_redirect(run, gold)
 

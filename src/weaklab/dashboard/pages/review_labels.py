@@ -18,10 +18,9 @@ import numpy as np
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from ...errors import ValidationError
 from ...pipeline.multilabel import label_uncertainty
 from ..multilabel_views import label_rows
-from ..page import Nav, Pages, explain, gold_context, offered_items, review_redirect
+from ..page import Nav, Pages, claim_next, explain, gold_context, review_redirect
 from ..state import DashboardState
 
 __all__ = ["NAV", "label_ranking", "next_label_item", "label_review_view", "answer_labels", "skip_labels",
@@ -30,8 +29,6 @@ __all__ = ["NAV", "label_ranking", "next_label_item", "label_review_view", "answ
 NAV: Nav | None = None  # reached through /review
 #: The ticked label names of the answer form (none ticked: none applies).
 LABELS_FIELD = Form([], max_length=200)
-LEASE_SECONDS = 600.0
-WINDOW = 64
 
 
 def label_ranking(state: DashboardState, run_id: int) -> dict[str, Any]:
@@ -58,18 +55,8 @@ def _answered(state: DashboardState, dataset_id: int) -> set[str]:
 
 def next_label_item(state: DashboardState, run_id: int, annotator: str, *, include_gold: bool = False) -> Any | None:
     """The item ``annotator`` should review next: their held claim, else the least certain free unanswered one."""
-    ids = label_ranking(state, run_id)["ids"]
-    answered = _answered(state, state.dataset_id(run_id))
-    offered = offered_items(state, run_id, include_gold)
-    for start in range(0, len(ids), WINDOW):
-        window = offered([v for v in ids[start:start + WINDOW].tolist() if str(v) not in answered])
-        if not window:
-            continue
-        got = state.store.claim_items(run_id, annotator, window, n=1, lease_seconds=LEASE_SECONDS)
-        state.wrote(claims=True)
-        if got:
-            return got[0]
-    return None
+    return claim_next(state, run_id, annotator, label_ranking(state, run_id)["ids"],
+                      _answered(state, state.dataset_id(run_id)), include_gold)
 
 
 def label_review_view(state: DashboardState, run_id: int, annotator: str | None, *,
@@ -113,17 +100,12 @@ def routes(router: APIRouter, pages: Pages) -> None:
     """``POST /review/labels/answer`` and ``POST /review/labels/skip``."""
     st = pages.state
 
-    def who(request: Request) -> str:
-        annotator = pages.annotator(request)
-        if annotator is None:
-            raise ValidationError("annotator: set your name on the review page before answering")
-        return annotator
-
     @router.post("/review/labels/answer")
     def labels_answer(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
                       labels: list[str] = LABELS_FIELD, gold: bool = Form(False)) -> Response:
         state = st(request)
-        answer = answer_labels(state, state.resolve_run(run), who(request), item_id, labels)
+        answer = answer_labels(state, state.resolve_run(run), pages.required_annotator(request, "answering"), item_id,
+                               labels)
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"label_set_answer_id": answer})
         return review_redirect(run, gold)
@@ -132,6 +114,6 @@ def routes(router: APIRouter, pages: Pages) -> None:
     def labels_skip(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
                     gold: bool = Form(False)) -> RedirectResponse:
         state = st(request)
-        skip_labels(state, state.resolve_run(run), who(request), item_id)
+        skip_labels(state, state.resolve_run(run), pages.required_annotator(request, "answering"), item_id)
         return review_redirect(run, gold)
 

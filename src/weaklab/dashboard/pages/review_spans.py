@@ -20,15 +20,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from ...errors import ValidationError
-from ..page import Nav, Pages, explain, gold_context, offered_items, review_redirect
+from ..page import Nav, Pages, claim_next, explain, gold_context, review_redirect
 from ..state import DashboardState
 
 __all__ = ["NAV", "is_tagging_run", "span_ranking", "next_span_item", "span_review_view", "answer_spans",
            "skip_spans", "routes"]
 
 NAV: Nav | None = None  # reached through /review
-LEASE_SECONDS = 600.0
-WINDOW = 64
 
 
 def is_tagging_run(state: DashboardState, run_id: int) -> bool:
@@ -64,19 +62,8 @@ def next_span_item(state: DashboardState, run_id: int, annotator: str, *, includ
 
     Items that hold gold spans in the data file are not offered unless ``include_gold``.
     """
-    ranking = span_ranking(state, run_id)
-    answered = _answered(state, state.dataset_id(run_id))
-    offered = offered_items(state, run_id, include_gold)
-    ids = ranking["ids"]
-    for start in range(0, len(ids), WINDOW):
-        window = offered([v for v in ids[start:start + WINDOW].tolist() if str(v) not in answered])
-        if not window:
-            continue
-        got = state.store.claim_items(run_id, annotator, window, n=1, lease_seconds=LEASE_SECONDS)
-        state.wrote(claims=True)
-        if got:
-            return got[0]
-    return None
+    return claim_next(state, run_id, annotator, span_ranking(state, run_id)["ids"],
+                      _answered(state, state.dataset_id(run_id)), include_gold)
 
 
 def span_review_view(state: DashboardState, run_id: int, annotator: str | None, *,
@@ -139,19 +126,13 @@ def routes(router: APIRouter, pages: Pages) -> None:
     """``POST /review/spans/answer`` and ``POST /review/spans/skip``."""
     st = pages.state
 
-    def who(request: Request) -> str:
-        annotator = pages.annotator(request)
-        if annotator is None:
-            raise ValidationError("annotator: set your name on the review page before answering")
-        return annotator
-
     @router.post("/review/spans/answer")
     def spans_answer(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
                      spans: str = Form(..., max_length=20000), decisions: str = Form("[]", max_length=40000),
                      gold: bool = Form(False)) -> Response:
         state = st(request)
-        annotation = answer_spans(state, state.resolve_run(run), who(request), item_id, _parsed("spans", spans),
-                                  _parsed("decisions", decisions))
+        annotation = answer_spans(state, state.resolve_run(run), pages.required_annotator(request, "answering"),
+                                  item_id, _parsed("spans", spans), _parsed("decisions", decisions))
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"span_answer_id": annotation})
         return review_redirect(run, gold)
@@ -160,5 +141,5 @@ def routes(router: APIRouter, pages: Pages) -> None:
     def spans_skip(request: Request, run: int = Form(..., ge=0), item_id: str = Form(..., max_length=500),
                    gold: bool = Form(False)) -> RedirectResponse:
         state = st(request)
-        skip_spans(state, state.resolve_run(run), who(request), item_id)
+        skip_spans(state, state.resolve_run(run), pages.required_annotator(request, "answering"), item_id)
         return review_redirect(run, gold)
