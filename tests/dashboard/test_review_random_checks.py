@@ -55,3 +55,19 @@ def test_review_queue_records_each_served_item_and_its_random_checks(tmp_path: P
     if share:
         assert slots["pool_left"].tolist() == sorted(slots["pool_left"].tolist(), reverse=True)  # one fewer each
         assert slots["pool_left"].iloc[0] - slots["pool_left"].iloc[1] == 1
+
+
+def test_create_app_random_share_overrides_the_projects(tmp_path: Path) -> None:
+    """create_app(random_share=0) serves only ranked items in a project whose share is 1 (every slot a check
+    otherwise); a share outside 0..1 is an error naming it."""
+    from weaklab.errors import ValidationError
+    from weaklab.store import Store
+
+    store_path = _fitted(tmp_path, 1.0)
+    with TestClient(create_app(store_path, annotator_default="ann", random_share=0.0), follow_redirects=False,
+                    base_url="http://127.0.0.1") as client:
+        _shown(client)
+    with Store(store_path, read_only=True) as store:
+        assert store.queue_slots(1)["at_random"].tolist() == [False]
+    with pytest.raises(ValidationError, match="random_share"):
+        create_app(store_path, random_share=1.5)

@@ -14,7 +14,7 @@ __all__ = ["create_app"]
 
 
 def create_app(store_path: Any, *, token: str | None = None, annotator_default: str | None = None,
-               timeout: float = 5.0) -> Any:
+               timeout: float = 5.0, random_share: float | None = None) -> Any:
     """Build the FastAPI app over a store (see :func:`weaklab.dashboard.app.create_app`).
 
     Parameters
@@ -27,6 +27,9 @@ def create_app(store_path: Any, *, token: str | None = None, annotator_default: 
         The name review answers are stored under when the form gives none.
     timeout : float, default=5.0
         Seconds a request waits for a store that another process holds.
+    random_share : float, optional
+        The share (0..1) of review-queue slots that are random checks, overriding the projects'
+        ``[query].random_share`` (None: theirs; 0: ranked items only).
 
     Returns
     -------
@@ -52,4 +55,5 @@ def create_app(store_path: Any, *, token: str | None = None, annotator_default: 
         from .app import create_app as build
     except ImportError as exc:
         raise missing_dependency(exc.name or "fastapi", "web", "weaklab serve") from None
-    return build(store_path, token=token, annotator_default=annotator_default, timeout=timeout)
+    return build(store_path, token=token, annotator_default=annotator_default, timeout=timeout,
+                 random_share=random_share)

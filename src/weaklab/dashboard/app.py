@@ -25,7 +25,7 @@ _HERE = Path(__file__).resolve().parent
 
 
 def create_app(store_path: str | Path, *, token: str | None = None, annotator_default: str | None = None,
-               timeout: float = 5.0) -> FastAPI:
+               timeout: float = 5.0, random_share: float | None = None) -> FastAPI:
     """Build the dashboard over an existing store (opened only while a request reads or writes it).
 
     Parameters
@@ -39,6 +39,10 @@ def create_app(store_path: str | Path, *, token: str | None = None, annotator_de
         The review queue's annotator name when the visitor has not set one.
     timeout : float, default=5.0
         Seconds a request waits while another process writes the store.
+    random_share : float, optional
+        The share (0..1) of the review queue's slots that hold random checks,
+        overriding the projects' ``[query].random_share`` (None: theirs; 0:
+        a queue of ranked items only).
 
     Returns
     -------
@@ -54,7 +58,7 @@ def create_app(store_path: str | Path, *, token: str | None = None, annotator_de
     """
     if token is not None and (not isinstance(token, str) or len(token) < 8):
         raise ValidationError("token: expected at least 8 characters (use a long random string)")
-    state = DashboardState(store_path, timeout=timeout)
+    state = DashboardState(store_path, timeout=timeout, random_share=random_share)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -35,6 +35,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._core.agreement import SourceAgreement
+from .._core.validation import check_float
 from ..errors import StoreError, ValidationError
 from ..pipeline.images import CamLookup, ImageLookup
 from ..pipeline.review import GoldItems, ReviewRanking, TextLookup, gold_items, review_order, run_summary
@@ -136,14 +137,19 @@ class DashboardState:
         An existing store file.
     timeout : float, default=5.0
         Seconds a request waits while another process writes the store.
+    random_share : float, optional
+        The share of review-queue slots that are random checks, for every
+        dataset (None: each project's ``[query].random_share``).
     """
 
-    def __init__(self, store_path: str | Path, *, timeout: float = 5.0) -> None:
+    def __init__(self, store_path: str | Path, *, timeout: float = 5.0, random_share: float | None = None) -> None:
         path = Path(store_path)
         if not path.is_file():
             raise ValidationError(f"store: no weaklab store at {str(path)!r}; run `weaklab demo` (or a project "
                                   "step) first, or pass --store PATH")
         self.store = Store(path, timeout=timeout)
+        self.random_share = None if random_share is None else check_float("random_share", random_share, low=0.0,
+                                                                             high=1.0)
         # reads the change stamp without waiting: while another process writes, the pages built before are served
         self._stamp_store = Store(path, read_only=True, timeout=0.0)
         self._lock = threading.Lock()

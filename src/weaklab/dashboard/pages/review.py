@@ -99,7 +99,8 @@ def random_check(state: DashboardState, run_id: int, annotator: str,
     """
     store = state.store
     dataset_id = state.dataset_id(run_id)
-    share = state.fresh(("random_share", dataset_id), lambda: queue_random_share(store, dataset_id))
+    share = state.random_share if state.random_share is not None else \
+        state.fresh(("random_share", dataset_id), lambda: queue_random_share(store, dataset_id))
     rng = np.random.default_rng()
     if n_random_checks(1, share, rng) == 0 or "soft_labels" in store.partitioned(run_id):
         return None
