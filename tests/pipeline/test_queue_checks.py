@@ -81,8 +81,10 @@ def test_answers_of_a_store_without_slot_records_stay_active(tmp_path: Path) -> 
     run = Project(root).run(until="fit")
     path = root / ".weaklab" / "weaklab.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("DROP TABLE queue_slots")
-    con.execute("DROP SEQUENCE seq_queue_round")
+    for table, sequence in (("label_set_answers", "seq_label_set_answer"), ("label_sets", "seq_label_set"),
+                            ("queue_slots", "seq_queue_round")):  # what versions 10, 9 and 8 added
+        con.execute(f"DROP TABLE {table}")
+        con.execute(f"DROP SEQUENCE {sequence}")
     con.execute("UPDATE schema_info SET value = '7' WHERE key = 'schema_version'")
     con.close()
     with Project(root).open_store() as store:  # migrates
