@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .._core.validation import check_int
-from ..errors import ValidationError
 from ..pipeline.config import CONFIG_NAME
+from ._files import refuse_existing, write_example
 from .scaffold import COMMENTS_TABLES, EXAMPLE_ITEMS, example_comments
 
 __all__ = ["CROWD_CONFIG", "crowd_answers", "init_crowd_project"]
@@ -101,16 +101,8 @@ def init_crowd_project(path: Any = ".", *, n_items: int = 600, dev_share: float 
     root = Path(path)
     n_items = check_int("n_items", n_items, low=EXAMPLE_ITEMS[0], high=EXAMPLE_ITEMS[1])
     files = [root / CONFIG_NAME, root / "data" / "comments.csv", root / "data" / "answers.csv"]
-    existing = [p for p in files if p.exists()]
-    if existing and not force:
-        raise ValidationError(f"{existing[0]}: expected no existing project file, got one (use --force to overwrite)")
+    refuse_existing(files, force)
     comments = example_comments(n_items, dev_share, random_state)
-    try:
-        files[1].parent.mkdir(parents=True, exist_ok=True)
-        files[0].write_text(CROWD_CONFIG.format(name=root.resolve().name or "project"), encoding="utf-8")
-        comments.to_csv(files[1], index=False)
-        crowd_answers(comments, random_state).to_csv(files[2], index=False)
-    except OSError as exc:
-        raise ValidationError(f"{exc.filename or root}: expected a folder weaklab can create and write the project "
-                              f"in, got {exc.strerror or exc}") from None
+    write_example(root, {files[0]: CROWD_CONFIG.format(name=root.resolve().name or "project")},
+                  {files[1]: comments, files[2]: crowd_answers(comments, random_state)})
     return files

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .._core.validation import check_int
-from ..errors import ValidationError
 from ..pipeline.config import CONFIG_NAME
+from ._files import refuse_existing, write_example
 
 __all__ = ["init_multilabel_project", "multilabel_example", "MULTILABEL_EXAMPLE_ITEMS", "MULTILABEL_LABELS"]
 
@@ -211,15 +211,6 @@ def init_multilabel_project(path: Any = ".", *, n_items: int = 600, random_state
     files = {root / CONFIG_NAME: MULTILABEL_CONFIG.format(name=root.resolve().name or "multilabel"),
              root / "lfs.py": MULTILABEL_LFS, root / "README.md": MULTILABEL_README.format(n=n_items)}
     data = root / "data" / "articles.csv"
-    existing = [p for p in [*files, data] if p.exists()]
-    if existing and not force:
-        raise ValidationError(f"{existing[0]}: expected no existing project file, got one (use --force to overwrite)")
-    try:
-        data.parent.mkdir(parents=True, exist_ok=True)
-        for file, text in files.items():
-            file.write_text(text, encoding="utf-8")
-        frame.to_csv(data, index=False)
-    except OSError as exc:
-        raise ValidationError(f"{exc.filename or root}: expected a folder weaklab can create and write the project "
-                              f"in, got {exc.strerror or exc}") from None
+    refuse_existing([*files, data], force)
+    write_example(root, files, {data: frame})
     return [*files, data]

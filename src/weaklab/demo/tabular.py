@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .._core.validation import check_float, check_int, check_random_state
-from ..errors import ValidationError
 from ..pipeline.config import CONFIG_NAME
+from ._files import refuse_existing, write_example
 
 __all__ = ["TABULAR_CONFIG", "TABULAR_EXAMPLE_ITEMS", "TABULAR_LFS", "example_machines", "init_tabular_project"]
 
@@ -172,15 +172,7 @@ def init_tabular_project(path: Any = ".", *, n_items: int = 600, dev_share: floa
     root = Path(path)
     table = example_machines(n_items, dev_share, random_state)
     files = [root / CONFIG_NAME, root / "lfs.py", root / "data" / "machines.csv"]
-    existing = [p for p in files if p.exists()]
-    if existing and not force:
-        raise ValidationError(f"{existing[0]}: expected no existing project file, got one (use --force to overwrite)")
-    try:
-        files[2].parent.mkdir(parents=True, exist_ok=True)
-        files[0].write_text(TABULAR_CONFIG.format(name=root.resolve().name or "project"), encoding="utf-8")
-        files[1].write_text(TABULAR_LFS, encoding="utf-8")
-        table.to_csv(files[2], index=False)
-    except OSError as exc:
-        raise ValidationError(f"{exc.filename or root}: expected a folder weaklab can create and write the project "
-                              f"in, got {exc.strerror or exc}") from None
+    refuse_existing(files, force)
+    write_example(root, {files[0]: TABULAR_CONFIG.format(name=root.resolve().name or "project"),
+                         files[1]: TABULAR_LFS}, {files[2]: table})
     return files

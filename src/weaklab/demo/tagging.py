@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .._core.validation import check_int, fail
-from ..errors import ValidationError
 from ..pipeline.config import CONFIG_NAME
+from ._files import refuse_existing, write_example
 
 __all__ = ["init_tagging_project", "tagging_example", "TAGGING_EXAMPLE_ITEMS", "TAGGING_CONFIG", "TAGGING_LFS"]
 
@@ -232,15 +232,6 @@ def init_tagging_project(path: Any = ".", *, n_items: int = 400, random_state: i
     files = {root / CONFIG_NAME: TAGGING_CONFIG.format(name=root.resolve().name or "tagging"),
              root / "lfs.py": TAGGING_LFS, root / "README.md": TAGGING_README.format(n=n_items)}
     data = root / "data" / "sentences.csv"
-    existing = [p for p in [*files, data] if p.exists()]
-    if existing and not force:
-        raise ValidationError(f"{existing[0]}: expected no existing project file, got one (use --force to overwrite)")
-    try:
-        data.parent.mkdir(parents=True, exist_ok=True)
-        for file, text in files.items():
-            file.write_text(text, encoding="utf-8")
-        frame.to_csv(data, index=False)
-    except OSError as exc:
-        raise ValidationError(f"{exc.filename or root}: expected a folder weaklab can create and write the project "
-                              f"in, got {exc.strerror or exc}") from None
+    refuse_existing([*files, data], force)
+    write_example(root, files, {data: frame})
     return [*files, data]
