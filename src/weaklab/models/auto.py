@@ -69,6 +69,7 @@ from .._core import LabelMatrix
 from .._core.constants import STATE_SCHEMA_VERSION
 from .._core.state import check_state, to_jsonable
 from .._core.validation import Checker, check_random_state, fail, instance_of, interval, optional, options
+from .._core.warn import warn
 from ._auto_select import (
     GAIN_Z,
     GoldScorer,
@@ -569,9 +570,9 @@ class AutoLabelModel(LabelModel):
                 scores, ok, note = ni_scores, ni_scores.iloc[[pick]], ""
                 pick = 0
                 why = evidence.removeprefix("non-inferior: ")
-                warnings.warn(f"AutoLabelModel: {ok['candidate'].iloc[0]} replaces the choice made without gold "
-                              f"by non-inferiority, not by evidence of a gain ({why}); with more gold the choice "
-                              "may change (see reason_ and scores_)", UserWarning, stacklevel=4)
+                warn(f"AutoLabelModel: {ok['candidate'].iloc[0]} replaces the choice made without gold "
+                     f"by non-inferiority, not by evidence of a gain ({why}); with more gold the choice "
+                     "may change (see reason_ and scores_)", UserWarning)
             else:
                 evidence = "a bound for this candidate alone; " + check.describe()
         ok = pd.concat([ok.iloc[[pick]], ok.drop(index=ok.index[pick])])  # the choice first, then by score
