@@ -503,13 +503,7 @@ def _check_task(file: Path, out: dict[str, dict[str, Any]]) -> None:
                        "\"tagging\")", "'crf'")
         name = out.get("end_model", {}).get("name", "tfidf_logreg")
         allowed = {"cnn": CNN_MODEL_PARAMS, "tabular": TABULAR_PARAMS}.get(name, END_MODEL_PARAMS)
-        for key, item in out.get("end_model", {}).get("params", {}).items():
-            if key not in allowed:
-                raise _bad(file, f"end_model.params.{key}", f"one of the keys {sorted(allowed)} of the {name} "
-                           "end model", f"unknown key {key!r}")
-            expected, ok = allowed[key]
-            if not ok(item):
-                raise _bad(file, f"end_model.params.{key}", expected, f"{type(item).__name__} {item!r}")
+        _check_end_model_params(file, out, name, allowed)
         if name == "tabular":
             _check_tabular(file, out)
         return
@@ -562,11 +556,17 @@ def _check_multilabel(file: Path, out: dict[str, dict[str, Any]]) -> None:
     if end not in ("tfidf_logreg", "none"):
         raise _bad(file, "end_model.name", "'tfidf_logreg' (one logistic regression per label on TF-IDF) or "
                    "'none' in a multilabel project", repr(end))
+    _check_end_model_params(file, out, "tfidf_logreg", END_MODEL_PARAMS)
+
+
+def _check_end_model_params(file: Path, out: dict[str, dict[str, Any]], name: str,
+                            allowed: dict[str, tuple[str, Any]]) -> None:
+    """Every ``end_model.params`` key is one of ``allowed`` (the ``name`` end model's) and passes its check."""
     for key, item in out.get("end_model", {}).get("params", {}).items():
-        if key not in END_MODEL_PARAMS:
-            raise _bad(file, f"end_model.params.{key}", f"one of the keys {sorted(END_MODEL_PARAMS)} of the "
-                       "tfidf_logreg end model", f"unknown key {key!r}")
-        expected, ok = END_MODEL_PARAMS[key]
+        if key not in allowed:
+            raise _bad(file, f"end_model.params.{key}", f"one of the keys {sorted(allowed)} of the {name} "
+                       "end model", f"unknown key {key!r}")
+        expected, ok = allowed[key]
         if not ok(item):
             raise _bad(file, f"end_model.params.{key}", expected, f"{type(item).__name__} {item!r}")
 
