@@ -38,8 +38,8 @@ def render_next_steps(console: Console, result: DemoResult) -> None:
     if result.run_id is None:
         return
     console.print(f"Recorded as run {result.run_id} in {result.store_path}.")
-    for alert in result.alerts:
-        console.print(f"[yellow]alert[/] {escape(alert.kind)}: {escape(alert.message)}")
+    for line in alert_lines(result.alerts, result.run_id):
+        console.print(line)
     console.print("Next:")
     if result.example_item is not None:
         console.print(f"  weaklab explain {result.example_item}   the story of one comment's label")
@@ -414,8 +414,8 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
                              label_model.get("n_answers_for_fit", label_model.get("n_gold_for_fit")),
                              label_model.get("gold_sampling")):
         console.print(line)
-    for alert in result.alerts:
-        console.print(f"[yellow]alert[/] {escape(alert.kind)}: {escape(alert.message)}")
+    for line in alert_lines(result.alerts, result.run_id):
+        console.print(line)
     if result.issues is not None:
         console.print(f"{len(result.issues)} label issue(s) recorded; top: " +
                       ", ".join(str(v) for v in result.issues["item_id"].head(5)))
@@ -423,6 +423,30 @@ def run_result(console: Console, result: Any, step: str, store_path: Any) -> Non
         console.print("label next: " + " ".join(str(v) for v in result.query))
     if result.item_ids:
         console.print(f"Explain an item: weaklab explain {result.item_ids[0]}")
+
+
+def alert_lines(alerts: Any, run_id: Any, per_kind: int = 5) -> list[str]:
+    """The run's alerts as rich markup lines: at most ``per_kind`` of each kind, then one line naming the rest.
+
+    A crowd of hundreds of workers can raise dozens of alerts of one kind; the
+    command's output names the first few in full and the others by source, and
+    points at ``weaklab alerts``, which lists every one (they are all recorded).
+    """
+    lines: list[str] = []
+    kinds: dict[str, list[Any]] = {}
+    for alert in alerts:
+        kinds.setdefault(alert.kind, []).append(alert)
+    for kind, group in kinds.items():
+        for alert in group[:per_kind]:
+            lines.append(f"[yellow]alert[/] {escape(alert.kind)}: {escape(alert.message)}")
+        rest = group[per_kind:]
+        if rest:
+            names = ", ".join(escape(str(a.source)) for a in rest[:10] if a.source is not None)
+            more = f" and {len(rest) - 10} more" if len(rest) > 10 else ""
+            where = f"weaklab alerts --run {run_id}" if run_id is not None else "weaklab alerts"
+            where += f" --limit {len(alerts)}" if len(alerts) > 50 else ""  # the command shows 50 by default
+            lines.append(f"[yellow]alert[/] {escape(kind)}: {len(rest)} more ({names}{more}); every one: {where}")
+    return lines
 
 
 def label_model_lines(label_model: dict[str, Any]) -> list[str]:
