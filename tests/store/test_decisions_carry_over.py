@@ -46,3 +46,11 @@ def test_a_correction_keeps_its_class_when_the_classes_are_reordered(store):
     store.finish_run(run2)
     story = store.explain("a", run2)
     assert (story["final_from"], story["final_class"], story["final_label"]) == ("correction", "spam", 0)
+
+
+def test_carry_over_counts_skips_apart_from_answers(store):
+    """A skipped item is recorded beside the answers, and carry_over says how many of them are skips."""
+    ds = store.add_dataset("comments", item_ids=np.array(["a", "b", "c"], dtype=object))
+    store.add_annotations(ds, ["a", "b", "c"], "ana", [0, None, 1])
+    carried = store.carry_over(ds)
+    assert (carried["answers"], carried["skipped"]) == (3, 1)

@@ -655,6 +655,8 @@ def answer_lines(answers: dict[str, Any], n_gold: Any, sampling: Any = None) -> 
     --------
     >>> answer_lines({"answers": 5}, 5)
     ['human answers: 5 on this data (5 used as gold)']
+    >>> answer_lines({"answers": 5, "skipped": 1}, 4)
+    ['human answers: 4 on this data and 1 skip(s) (4 used as gold)']
     >>> answer_lines({"answers": 5}, 5, "mixed")[0][31:]
     '5 passed to the fit as gold; a ranked sample: only models that clamp gold use them)'
     """
@@ -664,7 +666,9 @@ def answer_lines(answers: dict[str, Any], n_gold: Any, sampling: Any = None) -> 
         used = (f"{n_gold or 0} passed to the fit as gold; a ranked sample: only models that clamp gold use them"
                 if sampling in ("active", "mixed") else f"{n_gold or 0} used as gold, weighted by the review queues' "
                 "random checks" if sampling == "weighted" else f"{n_gold or 0} used as gold")
-        lines.append(f"human answers: {answers.get('answers', 0)} on this data ({used})"
+        skipped = answers.get("skipped") or 0
+        given = f"{answers.get('answers', 0) - skipped} on this data" + (f" and {skipped} skip(s)" if skipped else "")
+        lines.append(f"human answers: {given} ({used})"
                      + (f", {carried} carried over from an earlier version of the data file" if carried else ""))
     if answers.get("orphaned"):
         lines.append(f"[yellow]{answers['orphaned']} human answer(s) are on items no longer in the data[/] "

@@ -41,6 +41,7 @@ class VersionsMixin(StoreBase):
         dict
             ``versions`` (how many versions the dataset has), ``answers``
             (current human answers and skips on this version's items),
+            ``skipped`` (how many of those are skips),
             ``carried_over`` (those given on another version),
             ``orphaned`` (current answers whose item this version no longer
             holds; kept in the store), ``changed`` (answered items whose
@@ -68,6 +69,7 @@ class VersionsMixin(StoreBase):
         dtype = str(self._dataset_row(ds)[2])
         return {
             "versions": len(self.dataset_versions(ds)), "answers": int(on_items.sum()),
+            "skipped": int((on_items & (answers["status"] == "skipped").to_numpy()).sum()),
             "carried_over": int((on_items & (answers["dataset_id"] != ds).to_numpy()).sum()),
             "orphaned": int((~on_items).sum()), "changed": len(changed), "changed_item_ids": changed[:20],
             "orphaned_item_ids": [typed_id(k, dtype) for k in orphans[:20]],
