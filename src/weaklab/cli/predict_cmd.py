@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ._common import handled, open_store, store_option
 from .export_cmd import FORMATS, write_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @click.command("predict")
@@ -29,7 +33,10 @@ def predict(data: Path, output: Path, run_id: int | None, raw: bool, store_path:
     relative to DATA's folder); OUTPUT is .csv, .tsv, .parquet or .jsonl. Columns:
     the id column (when DATA has it), label (class id), class (its name) and
     p_<class> per class (the end model's probabilities, calibrated on the
-    run's dev gold unless --raw is given). An end model that reads the
+    run's dev gold unless --raw is given). For a multilabel run: labels (the
+    predicted label set, '|'-separated, '-' for none; a label is predicted
+    at probability 0.5 or more), n_labels and p_<label> per label (raw:
+    multilabel runs fit no calibrator). An end model that reads the
     sources' votes, or whose calibrator treats items with and without a vote
     apart, runs the project's labeling functions on DATA.
     """
@@ -48,8 +55,7 @@ def predict(data: Path, output: Path, run_id: int | None, raw: bool, store_path:
         frame = predict_items(store, run, table, calibrated=not raw, root=data.resolve().parent)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_table(frame, output, suffix)
-    counts = frame["class"].value_counts()
-    shown = ", ".join(f"{int(n)} {name}" for name, n in counts.items()) or "no items"
+    shown = _counts(frame) or "no items"
     note = frame.attrs.get("calibration_note")
     how = f"raw probabilities, not calibrated: {note}" if note else f"{frame.attrs.get('calibration')} probabilities"
     click.echo(f"Wrote {len(frame)} prediction(s) of run {run}'s end model ({frame.attrs.get('end_model')}, "
@@ -58,3 +64,14 @@ def predict(data: Path, output: Path, run_id: int | None, raw: bool, store_path:
     if unseen:
         told = ", ".join(f"{n} in {column!r}" for column, n in unseen.items())
         click.echo(f"Categories the end model never saw (read as none of the column's categories): {told}")
+
+
+def _counts(frame: pd.DataFrame) -> str:
+    """How many items got each class, or (a multilabel run) each label and none."""
+    if "class" in frame.columns:
+        return ", ".join(f"{int(n)} {name}" for name, n in frame["class"].value_counts().items())
+    labels = [c[2:] for c in frame.columns if str(c).startswith("p_")]
+    sets = frame["labels"].astype(str).str.split("|")
+    counts = {label: int(sets.map(lambda s, label=label: label in s).sum()) for label in labels}
+    parts = [f"{n} {label}" for label, n in counts.items()]
+    return ", ".join([*parts, f"{int((frame['n_labels'] == 0).sum())} with none"]) if len(frame) else ""

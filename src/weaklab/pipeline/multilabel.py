@@ -272,7 +272,7 @@ def label_uncertainty(proba: np.ndarray) -> np.ndarray:
 
 
 #: What works on a multi-label run, for the messages of what does not yet.
-MULTILABEL_WORKS = "apply, analyze, fit, train, query, runs, explain and export work on them"
+MULTILABEL_WORKS = "apply, analyze, fit, train, query, runs, explain, export and predict work on them"
 
 
 def refuse_multilabel_run(store: Store, run_id: int | None, what: str) -> None:
@@ -489,6 +489,7 @@ class _MultiLabelRun:
         from sklearn.linear_model import LogisticRegression
 
         from ..endmodel import MultiLabelSoftClassifier
+        from .multilabel_predict import multilabel_text_state
         from .training import END_MODEL_DEFAULTS, end_model_texts, fitted_text_features
 
         name = self.config.get("end_model", "name", "tfidf_logreg")
@@ -501,8 +502,8 @@ class _MultiLabelRun:
         train = np.flatnonzero(~self.dev)
         if len(train) < 2:
             raise fail("train", "at least two items outside the dev set to train on", got_text=f"{len(train)}")
-        _, X = fitted_text_features(end_model_texts(self.frame, self.config.get("data", "text_field", "text")),
-                                    params)
+        vectorizer, X = fitted_text_features(end_model_texts(self.frame, self.config.get("data", "text_field", "text")),
+                                             params)
         estimator = LogisticRegression(C=float(params["C"]), max_iter=int(params["max_iter"]),
                                        random_state=self.project.random_state)
         targets, n_answered = self._with_answers(store, self.proba, train)
@@ -513,7 +514,8 @@ class _MultiLabelRun:
         scores = self._dev_scores(proba)
         if scores is not None:
             metrics["dev"] = scores
-        end_id = store.add_end_model_run(result.run_id, name, params=params, metrics=metrics)
+        state = multilabel_text_state(vectorizer, model, params=params, label_names=self.labels)  # for predict
+        end_id = store.add_end_model_run(result.run_id, name, params=params, metrics=metrics, state=state)
         store.add_label_proba(self.dataset_id, "end_model", proba, label_names=self.labels, run_id=result.run_id,
                               producer=name, metrics=metrics)
         result.metrics["end_model"] = {**metrics, "end_model_run_id": end_id}

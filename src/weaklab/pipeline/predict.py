@@ -110,9 +110,10 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     >>> predicted["class"].tolist()
     ['SPAM', 'HAM']
     """
-    from .multilabel import refuse_multilabel_run
+    if store.is_multilabel_run(int(run_id)):  # every label's probability and the predicted label set
+        from .multilabel_predict import predict_multilabel_items
 
-    refuse_multilabel_run(store, run_id, "predict")
+        return predict_multilabel_items(store, int(run_id), data)
     model, record = _end_model(store, run_id)
     dataset_id = run_dataset(store, run_id)
     meta = dataset_meta(store, dataset_id)
