@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,56 +12,8 @@ from weaklab.cli import main
 from weaklab.pipeline import Project
 from weaklab.pipeline.multilabel_predict import predict_multilabel_items
 
-LABELS = ("vegan", "spicy", "quick")
-WORDS = {"vegan": ("tofu", "lentils", "chickpeas"), "spicy": ("chili", "jalapeno", "harissa"),
-         "quick": ("minutes", "easy", "fast")}
-
-
-def recipes(n: int, seed: int) -> pd.DataFrame:
-    """Recipes with their own column names: recipe_no, description, tags ('-' none, empty: no gold)."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(n):
-        present = [label for label in LABELS if rng.random() < 0.4]
-        words = [str(rng.choice(WORDS[label])) for label in present for _ in range(2)]
-        words += [str(w) for w in rng.choice(["pan", "oven", "salt", "water", "bowl", "stir"], size=4)]
-        rng.shuffle(words)
-        rows.append({"recipe_no": f"r{i:03d}", "description": " ".join(words),
-                     "tags": ("|".join(present) or "-") if i % 3 == 0 else ""})
-    return pd.DataFrame(rows)
-
-
-def write_recipe_project(root, n: int = 150, seed: int = 0) -> None:
-    """A multilabel project written as a new user would: own labels, columns and LFs, no split column."""
-    (root / "data").mkdir(parents=True)
-    recipes(n, seed).to_csv(root / "data" / "recipes.csv", index=False)
-    (root / "weaklab.toml").write_text(textwrap.dedent("""
-        [project]
-        name = "recipes"
-        [task]
-        kind = "multilabel"
-        [labels]
-        classes = ["vegan", "spicy", "quick"]
-        [data]
-        path = "data/recipes.csv"
-        id_column = "recipe_no"
-        text_field = "description"
-        gold_column = "tags"
-        [lfs]
-        module = "rules.py"
-        attribute = "lfs"
-        [label_model]
-        name = "OneVsRestLabelModel"
-        params = { base = "MajorityVote", base_params = {} }
-        """))
-    (root / "rules.py").write_text(textwrap.dedent("""
-        from weaklab.labeling import keyword_lf
-        lfs = [keyword_lf(["tofu", "lentils"], "vegan", field="description", name="kw_vegan"),
-               keyword_lf(["chickpeas"], "vegan", field="description", name="kw_vegan2"),
-               keyword_lf(["chili", "harissa"], "spicy", field="description", name="kw_spicy"),
-               keyword_lf(["minutes", "easy"], "quick", field="description", name="kw_quick"),
-               ("quick", keyword_lf(["oven"], 0, field="description", name="not_quick"))]
-        """))
+from .conftest import RECIPE_LABELS as LABELS
+from .conftest import write_recipe_project
 
 
 @pytest.fixture(scope="module")

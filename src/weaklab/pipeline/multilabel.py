@@ -159,23 +159,38 @@ def multilabel_votes(votes: np.ndarray, targets: list[int | None], *, n_labels: 
                                      item_ids=item_ids)
 
 
-def label_set_scores(gold: np.ndarray, pred: np.ndarray, label_names: list[str]) -> dict[str, Any]:
+def label_set_scores(gold: np.ndarray, pred: np.ndarray, label_names: list[str], *,
+                     proba: np.ndarray | None = None) -> dict[str, Any]:
     """Micro and macro F1, Hamming loss and each label's F1 of 0/1 predictions ``(n, K)`` against gold.
+
+    With ``proba`` (the ``(n, K)`` probabilities ``pred`` came from), also
+    each label's expected calibration error (``per_label[name]["ece"]``,
+    :func:`~weaklab.evaluation.label_calibration_errors`) and their mean
+    (``"mean_ece"``).
 
     Examples
     --------
     >>> s = label_set_scores(np.array([[1, 0], [1, 1]]), np.array([[1, 0], [0, 1]]), ["a", "b"])
     >>> round(s["micro_f1"], 3), s["per_label"]["b"]["f1"], s["n"]
     (0.8, 1.0, 2)
+    >>> label_set_scores(np.array([[1], [0]]), np.array([[1], [0]]), ["a"], proba=np.array([[0.8], [0.4]]))["mean_ece"]
+    0.3
     """
-    from ..evaluation import hamming_loss, label_f1_scores, macro_f1, micro_f1
+    from ..evaluation import hamming_loss, label_calibration_errors, label_f1_scores, macro_f1, micro_f1
 
     g, p = np.asarray(gold, dtype=np.int64), np.asarray(pred, dtype=np.int64)
     f1 = label_f1_scores(g, p)
-    return {"n": len(g), "micro_f1": float(micro_f1(g, p)), "macro_f1": float(macro_f1(g, p)),
-            "hamming_loss": float(hamming_loss(g, p)),
-            "per_label": {name: {"f1": float(f1[j]), "support": int(g[:, j].sum()), "predicted": int(p[:, j].sum())}
-                          for j, name in enumerate(label_names)}}
+    scores: dict[str, Any] = {
+        "n": len(g), "micro_f1": float(micro_f1(g, p)), "macro_f1": float(macro_f1(g, p)),
+        "hamming_loss": float(hamming_loss(g, p)),
+        "per_label": {name: {"f1": float(f1[j]), "support": int(g[:, j].sum()), "predicted": int(p[:, j].sum())}
+                      for j, name in enumerate(label_names)}}
+    if proba is not None and len(g):
+        ece = label_calibration_errors(np.clip(np.asarray(proba, dtype=np.float64), 0.0, 1.0), g)
+        for j, name in enumerate(label_names):
+            scores["per_label"][name]["ece"] = float(ece[j])
+        scores["mean_ece"] = float(np.mean(ece)) if len(ece) else float("nan")
+    return scores
 
 
 def multilabel_source_stats(L: MultiLabelMatrix, gold: np.ndarray, dev: np.ndarray) -> pd.DataFrame:
@@ -421,7 +436,7 @@ class _MultiLabelRun:
         rows = np.flatnonzero(self.dev)
         if not len(rows):
             return None
-        return label_set_scores(self.gold[rows], proba[rows] >= 0.5, self.labels)
+        return label_set_scores(self.gold[rows], proba[rows] >= 0.5, self.labels, proba=proba[rows])
 
     # ------------------------------------------------------------------ steps
     def apply(self, store: Store, result: RunResult) -> None:

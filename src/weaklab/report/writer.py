@@ -11,7 +11,10 @@ it also shows sample pictures per class and the picture of each top label
 issue, as thumbnails embedded in the file (``data:`` URIs). For a tagging run
 it has a span section (:mod:`.spans`): span F1 per type on the dev gold, span
 coverage per source and the least certain items with their proposed, gold
-and answered spans. A part the run did not record says so. All text from the store is HTML-escaped.
+and answered spans. A multi-label run gets its own sections (:mod:`.multilabel`):
+sources per label, the label model's choice per label, per-label and
+micro/macro F1, Hamming loss and per-label ECE on the dev gold. A part the
+run did not record says so. All text from the store is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ..pipeline.review import TextLookup
 from ..pipeline.summary import RunData, read_run
 from ..store import Store
 from .html import esc, kv_table, missing, page, table
+from .multilabel import render_multilabel_report
 from .spans import spans_section
 from .svg import bar_chart, reliability_diagram
 
@@ -84,9 +88,6 @@ def write_report(store: Store, run_id: int, path: str | os.PathLike[str]) -> Pat
     >>> path.name, path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     ('report.html', True)
     """
-    from ..pipeline.multilabel import refuse_multilabel_run
-
-    refuse_multilabel_run(store, run_id, "report")
     return write_text(Path(path), render_report(store, run_id))
 
 
@@ -120,6 +121,8 @@ def render_report(store: Store, run_id: int) -> str:
     >>> "Sources" in html
     True
     """
+    if store.is_multilabel_run(int(run_id)):  # per-label sources and scores (report.multilabel)
+        return render_multilabel_report(store, int(run_id))
     data = read_run(store, run_id)
     run = data.run
     texts = TextLookup(store, int(run["dataset_id"])) if data.issues is not None else None
