@@ -54,11 +54,27 @@ def write_recipe_project(root, n: int = 150, seed: int = 0) -> None:
         params = { base = "MajorityVote", base_params = {} }
         """))
     (root / "rules.py").write_text(textwrap.dedent("""
-        from weaklab.labeling import keyword_lf
-        lfs = [keyword_lf(["tofu", "lentils"], "vegan", field="description", name="kw_vegan"),
+        import numpy as np
+
+        from weaklab.labeling import keyword_lf, labeling_function
+
+
+        def present_or_absent(label, words):
+            pattern = r"\\b(?:" + "|".join(words) + r")\\b"
+
+            @labeling_function(name=f"has_{label}", resources={"pattern": pattern}, vectorized=True,
+                               fields="description")
+            def lf(df, pattern):
+                return np.where(df["description"].str.contains(pattern, regex=True), 1, 0)
+
+            return (label, lf)
+
+
+        lfs = [present_or_absent("vegan", ["tofu", "lentils"]),
+               present_or_absent("spicy", ["chili", "harissa"]),
+               present_or_absent("quick", ["minutes", "easy"]),
                keyword_lf(["chickpeas"], "vegan", field="description", name="kw_vegan2"),
-               keyword_lf(["chili", "harissa"], "spicy", field="description", name="kw_spicy"),
-               keyword_lf(["minutes", "easy"], "quick", field="description", name="kw_quick"),
+               keyword_lf(["jalapeno"], "spicy", field="description", name="kw_spicy2"),
                ("quick", keyword_lf(["oven"], 0, field="description", name="not_quick"))]
         """))
 

@@ -57,7 +57,7 @@ def test_explain_and_export_give_each_items_labels(project, monkeypatch) -> None
     assert row["p_tech"] == pytest.approx(story["label_model"]["proba"]["tech"], abs=1e-6)
 
 
-@pytest.mark.parametrize("args", [["diff", "1", "1"], ["annotate", "--annotator", "me"],
+@pytest.mark.parametrize("args", [["annotate", "--annotator", "me"],
                                   ["annotate", "export"], ["annotate", "disagreements"], ["suggest"],
                                   ["issues"]])
 def test_unsupported_commands_refuse_in_one_line(project, monkeypatch, args) -> None:

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["multilabel_headline", "multilabel_result", "explain_labels"]
+__all__ = ["multilabel_headline", "multilabel_result", "explain_labels", "label_set_diff_tables"]
 
 
 def _num(value: Any) -> str:
@@ -96,3 +96,27 @@ def explain_labels(console: Console, story: dict[str, Any]) -> None:
     shown = "none" if not final else ", ".join(final)
     how = "the latest answer" if story["final_from"] == "annotation" else "P(applies) >= 0.5"
     console.print(f"[bold]final labels: {escape(shown)}[/] (from {story['final_from']}: {how})")
+
+
+def label_set_diff_tables(items: Any, per_label: Any, run_a: int, run_b: int, limit: int) -> list[Table]:
+    """Two multi-label runs' diff: per label the items carrying it in each run and how many gained or lost it,
+    then the first ``limit`` items whose label set changed (labels on each side, added, removed, why)."""
+    counts = Table(title=f"Per label: items in run {run_a} -> run {run_b}", title_justify="left")
+    for column in ("label", f"run {run_a}", f"run {run_b}", "added", "removed"):
+        counts.add_column(column, justify="left" if column == "label" else "right")
+    for row in per_label.itertuples(index=False):
+        counts.add_row(escape(str(row.label)), str(row.n_a), str(row.n_b), str(row.added), str(row.removed))
+    changed = Table(title=f"{len(items)} item(s) changed label set between run {run_a} and run {run_b}",
+                    title_justify="left")
+    for column in ("item", f"run {run_a}", f"run {run_b}", "added", "removed", "why"):
+        changed.add_column(column)
+    for row in items.head(limit).itertuples(index=False):
+        changed.add_row(escape(str(row.item_id)), _set(row.labels_a, row.from_a), _set(row.labels_b, row.from_b),
+                        escape(", ".join(row.added)), escape(", ".join(row.removed)), escape(row.reason))
+    if len(items) > limit:
+        changed.caption = f"first {limit} shown; --json lists all"
+    return [counts, changed]
+
+
+def _set(labels: list[str], origin: str) -> str:
+    return escape(("|".join(labels) or "-") + f" ({origin})")

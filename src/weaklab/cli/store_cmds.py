@@ -75,14 +75,17 @@ def diff(run_a: int, run_b: int, limit: int, store_path: Path | None, as_json: b
     """List the items whose final label differs between RUN_A and RUN_B, and why.
 
     For two tagging runs: the items whose final spans differ (spans added and
-    removed, and the sources whose spans changed).
+    removed, and the sources whose spans changed). For two multilabel runs:
+    per label the items carrying it in each run and how many gained or lost
+    it, then the items whose final label set differs (labels added and
+    removed, and why).
     """
-    from ..pipeline.multilabel import refuse_multilabel_run
     from ..pipeline.review import run_class_names
 
     with open_store(store_path) as store:
-        refuse_multilabel_run(store, run_a, "diff")
-        refuse_multilabel_run(store, run_b, "diff")
+        if store.is_multilabel_run(run_a) or store.is_multilabel_run(run_b):
+            _diff_label_sets(store, run_a, run_b, limit, as_json)
+            return
         tagging = len(store.span_sets(run_a)) > 0 and len(store.span_sets(run_b)) > 0
         if tagging:
             frame = store.diff_spans(run_a, run_b)
@@ -101,6 +104,21 @@ def diff(run_a: int, run_b: int, limit: int, store_path: Path | None, as_json: b
                    "items": records(frame)})
     else:
         make_console().print(render.diff_table(frame, run_a, run_b, limit))
+
+
+def _diff_label_sets(store: Any, run_a: int, run_b: int, limit: int, as_json: bool) -> None:
+    """``weaklab diff`` of two multilabel runs (:func:`~weaklab.pipeline.multilabel_diff.diff_label_sets`)."""
+    from ..pipeline.multilabel_diff import diff_label_sets
+    from .render_multilabel import label_set_diff_tables
+
+    found = diff_label_sets(store, run_a, run_b)
+    if as_json:
+        echo_json({"run_a": run_a, "run_b": run_b, "kind": "multilabel", "n_changed": len(found.items),
+                   "per_label": records(found.per_label), "items": records(found.items)})
+        return
+    console = make_console()
+    for table in label_set_diff_tables(found.items, found.per_label, run_a, run_b, limit):
+        console.print(table)
 
 
 @click.command()
