@@ -4,8 +4,9 @@ A multi-label run's ``train`` step (``tfidf_logreg``) trains one logistic
 regression per label on TF-IDF features
 (:class:`~weaklab.endmodel.MultiLabelSoftClassifier`). :func:`multilabel_text_state`
 takes it apart into plain arrays (the vocabulary in column order, the IDF
-weights, one coefficient row and intercept per label, and the constant
-probability of a label whose targets were all 0 or all 1), recorded with
+weights, one coefficient row and intercept per label, the constant
+probability of a label whose targets were all 0 or all 1, and each label's
+Platt scaling when the classifier was calibrated), recorded with
 the end model (no pickle); :class:`MultiLabelTextEndModel` puts it back
 together, and :func:`predict_multilabel_items` writes every label's
 probability and the predicted label set of new items: the probabilities the
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
+from scipy.special import expit, logit
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .._core.validation import fail
@@ -29,12 +30,15 @@ from .end_model_state import text_vectorizer
 from .runs import dataset_meta, dataset_text_field, run_dataset
 from .training import end_model_texts
 
-__all__ = ["MULTILABEL_STATE_CLASS", "MultiLabelTextEndModel", "multilabel_text_state", "predict_multilabel_items",
-           "label_set_names"]
+__all__ = ["MULTILABEL_STATE_CLASS", "PLATT_CLIP", "MultiLabelTextEndModel", "multilabel_text_state",
+           "predict_multilabel_items", "label_set_names"]
 
 #: The ``"class"`` of a multi-label tfidf_logreg end-model state (and its layout version).
 MULTILABEL_STATE_CLASS = "multilabel_tfidf_logreg"
 _STATE_VERSION = 1
+#: How far from 0 and 1 a label's probability is kept before the Platt scaling of
+#: ``MultiLabelSoftClassifier(calibration="cross_fit")`` (its own constant; recorded with the state).
+PLATT_CLIP = 1e-6
 #: How a predicted label set writes "none of the labels" (as ``weaklab export`` and gold cells do).
 _NONE = "-"
 
@@ -52,6 +56,9 @@ def multilabel_text_state(vectorizer: TfidfVectorizer, model: Any, *, params: Ma
         :class:`~weaklab.endmodel.SoftLabelClassifier` of a binary
         :class:`~sklearn.linear_model.LogisticRegression`, or a float (the
         constant probability of a label whose targets were all 0 or all 1).
+        A model fitted with ``calibration="cross_fit"`` also has
+        ``calibration_``, each label's Platt slope and intercept, recorded
+        as ``"platt"`` and applied by :class:`MultiLabelTextEndModel`.
     params : dict
         The end model's parameters (``ngram_max``, ``min_df``, ...).
     label_names : sequence of str
@@ -93,10 +100,13 @@ def multilabel_text_state(vectorizer: TfidfVectorizer, model: Any, *, params: Ma
         if classes != [0, 1] or np.shape(getattr(inner, "coef_", ())) != (1, len(terms)):
             return None
         coef[j], intercept[j] = np.asarray(inner.coef_)[0], float(np.asarray(inner.intercept_)[0])
+    arrays = {"terms": terms.astype(str), "idf": np.asarray(vectorizer.idf_, dtype=np.float64),
+              "coef": coef, "intercept": intercept, "constant": constant}
+    platt = getattr(model, "calibration_", None)  # Platt slope and intercept per label (calibration="cross_fit")
+    if platt is not None:
+        arrays["platt"] = np.asarray(platt, dtype=np.float64).reshape(n_labels, 2)
     return {"class": MULTILABEL_STATE_CLASS, "version": _STATE_VERSION, "params": dict(params),
-            "label_names": [str(n) for n in label_names],
-            "arrays": {"terms": terms.astype(str), "idf": np.asarray(vectorizer.idf_, dtype=np.float64),
-                       "coef": coef, "intercept": intercept, "constant": constant}}
+            "label_names": [str(n) for n in label_names], "platt_clip": PLATT_CLIP, "arrays": arrays}
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,10 @@ class MultiLabelTextEndModel:
         X = self.vectorizer.transform(texts.fillna("").astype(str))
         coef = np.asarray(arrays["coef"], dtype=np.float64)
         proba = np.asarray(expit(X @ coef.T + np.asarray(arrays["intercept"], dtype=np.float64)))
+        if "platt" in arrays:  # sigmoid(a * logit(q) + b), q kept platt_clip away from 0 and 1
+            clip = float(self.state.get("platt_clip", PLATT_CLIP))
+            platt = np.asarray(arrays["platt"], dtype=np.float64)
+            proba = expit(platt[:, 0] * logit(np.clip(proba, clip, 1.0 - clip)) + platt[:, 1])
         constant = np.asarray(arrays["constant"], dtype=np.float64)
         fixed = ~np.isnan(constant)
         proba[:, fixed] = constant[fixed]
