@@ -58,7 +58,7 @@ def test_explain_and_export_give_each_items_labels(project, monkeypatch) -> None
 
 
 @pytest.mark.parametrize("args", [["annotate", "--annotator", "me"],
-                                  ["annotate", "export"], ["annotate", "disagreements"], ["suggest"],
+                                  ["annotate", "disagreements"], ["suggest"],
                                   ["issues"]])
 def test_unsupported_commands_refuse_in_one_line(project, monkeypatch, args) -> None:
     """Each command that does not handle multilabel runs yet exits 1 with one line saying so (no traceback)."""

@@ -230,6 +230,9 @@ def annotate_export(run_id: int | None, output: Path, limit: int | None, text_fi
 
     For a tagging run the tasks are NER tasks (a ``Labels`` config over the
     item's tokens) whose predictions are the label model's proposed spans.
+    For a multilabel run they are multiple-choice tasks (``Choices`` with
+    choice="multiple") whose predictions tick the labels at P(applies) >= 0.5,
+    least certain label sets first.
 
     By default the run's items that nobody answered or skipped, that no
     earlier batch sent, and that have no gold in the data file (dev items, or
@@ -239,13 +242,19 @@ def annotate_export(run_id: int | None, output: Path, limit: int | None, text_fi
     recorded in each task's meta, and the exported items as pending until
     their answers are imported (Label Studio does not deduplicate tasks).
     """
-    from ..interop.labelstudio import export_label_studio, export_label_studio_ner, is_tagging_run
-    from ..pipeline.multilabel import refuse_multilabel_run
+    from ..interop.labelstudio import (
+        export_label_studio,
+        export_label_studio_multilabel,
+        export_label_studio_ner,
+        is_tagging_run,
+    )
 
     with open_store(store_path, read_only=False) as store:
         run = run_id if run_id is not None else _latest(store)
-        refuse_multilabel_run(store, run, "annotate export (Label Studio)")
-        if is_tagging_run(store, run):
+        if store.is_multilabel_run(run):
+            summary = export_label_studio_multilabel(store, run, output, limit=limit, model_version=model_version,
+                                                     include_pending=include_pending, include_gold=include_gold)
+        elif is_tagging_run(store, run):
             summary = export_label_studio_ner(store, run, output, limit=limit, model_version=model_version,
                                               include_pending=include_pending, include_gold=include_gold)
         else:
@@ -276,9 +285,16 @@ def annotate_import(export_file: Path, dataset_id: int | None, users_file: Path 
     answered are counted and reported, not stored. Answers stored by an
     earlier import are not stored again. The next `weaklab fit` uses the
     answers as gold. For a tagging dataset (a NER export) each annotation is
-    stored as a span answer, with what it did to every proposed span.
+    stored as a span answer, with what it did to every proposed span. For a
+    multilabel dataset each annotation is stored as a label-set answer (the
+    ticked labels; none ticked: none applies).
     """
-    from ..interop.labelstudio import import_label_studio, import_label_studio_ner, is_tagging_run
+    from ..interop.labelstudio import (
+        import_label_studio,
+        import_label_studio_multilabel,
+        import_label_studio_ner,
+        is_tagging_run,
+    )
 
     with open_store(store_path, read_only=False) as store:
         runs_frame = store.runs()
@@ -287,12 +303,12 @@ def annotate_import(export_file: Path, dataset_id: int | None, users_file: Path 
                 raise click.ClickException("the store has no runs yet; pass --dataset ID")
             dataset_id = int(runs_frame["dataset_id"].iloc[0])
         mine = runs_frame[runs_frame["dataset_id"] == dataset_id]
-        from ..pipeline.multilabel import refuse_multilabel_run
-
-        for run in mine["run_id"].head(1):  # the dataset's newest run tells its kind
-            refuse_multilabel_run(store, int(run), "annotate import (Label Studio)")
+        multilabel = next((int(r) for r in mine["run_id"] if store.is_multilabel_run(int(r))), None)
         tagging = next((int(r) for r in mine["run_id"] if is_tagging_run(store, int(r))), None)
-        if tagging is not None:
+        if multilabel is not None:  # the dataset's newest multilabel run: its labels check the answers
+            summary = import_label_studio_multilabel(store, export_file, run_id=multilabel, annotator=annotator,
+                                                     users=users_file)
+        elif tagging is not None:
             summary = import_label_studio_ner(store, export_file, run_id=tagging, annotator=annotator,
                                               users=users_file)
         else:

@@ -17,6 +17,14 @@ from .exchange import (
     read_user_map,
     to_label_studio_tasks,
 )
+from .multilabel import (
+    MULTILABEL_FROM_NAME,
+    LabelSetAnnotation,
+    multilabel_labeling_config,
+    parse_label_studio_multilabel,
+    to_label_studio_multilabel_tasks,
+)
+from .multilabel_exchange import export_label_studio_multilabel, import_label_studio_multilabel
 from .ner import (
     NER_FROM_NAME,
     NER_SNAPS,
@@ -49,6 +57,13 @@ __all__ = [
     "parse_label_studio_export",
     "read_user_map",
     "to_label_studio_tasks",
+    "MULTILABEL_FROM_NAME",
+    "LabelSetAnnotation",
+    "multilabel_labeling_config",
+    "parse_label_studio_multilabel",
+    "to_label_studio_multilabel_tasks",
+    "export_label_studio_multilabel",
+    "import_label_studio_multilabel",
     "NER_FROM_NAME",
     "NER_SNAPS",
     "NerAnnotation",
