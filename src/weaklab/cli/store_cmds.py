@@ -196,6 +196,9 @@ def annotate(ctx: click.Context, run_id: int | None, annotator: str | None, limi
     stored as annotations under your name; the next `weaklab fit` uses them.
     Items that hold gold in the data file (dev items, and items whose gold fed
     the run's fit: [data].fit_gold) are not offered unless --include-gold is given.
+    On a multilabel run each answer is a line: the numbers or names of the
+    labels that apply ('1 3', 'sport tech'), '-' for none, Enter for the
+    marked ones (P >= 0.5); s skips, b goes back, q quits (--strategy is not used).
     """
     if ctx.invoked_subcommand is not None:
         return

@@ -19,6 +19,7 @@ is recorded as the store records every skip (an annotation with no label,
 status ``"skipped"``, as the dashboard's skip button and a Label Studio
 import record theirs): it is kept in the item's history, is not gold, and
 takes the item out of the review queue. Undo reaches back to the last save.
+A multi-label run's session asks which labels apply instead (:mod:`.terminal_labels`).
 """
 
 from __future__ import annotations
@@ -127,7 +128,6 @@ class _Session:
 def review_session(store_path: Path | None, run_id: int | None, annotator: str, limit: int,
                    strategy: str, include_gold: bool = False) -> None:
     """Run one terminal review session (see the module docstring); ``include_gold`` offers gold items too."""
-    from ..pipeline.multilabel import refuse_multilabel_run
     from ..pipeline.review import GoldItems, gold_items, review_batch
 
     console = Console(highlight=False)
@@ -140,15 +140,20 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
         if run is None:
             raise click.ClickException("the store has no runs yet: run `weaklab fit` first")
         dataset_id = int(store.run(int(run))["dataset_id"])
-        refuse_multilabel_run(store, int(run), "annotate (the terminal review queue; review its labels in the "
-                              "dashboard: `weaklab serve`, then Review)")
-        if len(store.span_sets(int(run))):
+        multilabel = store.is_multilabel_run(int(run))
+        if not multilabel and len(store.span_sets(int(run))):
             raise click.ClickException(
                 f"run {run} is a tagging run: review its spans in the dashboard (`weaklab serve`, then Review: "
                 "accept, reject or fix each proposed span with the keyboard) or in Label Studio "
                 "(`weaklab annotate export`, then `weaklab annotate import EXPORT.json`)")
-        gold = GoldItems(frozenset()) if include_gold else gold_items(store, dataset_id, int(run))
-        items, names = review_batch(store, int(run), limit=limit, strategy=strategy, gold=gold, queue="terminal")
+        if not multilabel:
+            gold = GoldItems(frozenset()) if include_gold else gold_items(store, dataset_id, int(run))
+            items, names = review_batch(store, int(run), limit=limit, strategy=strategy, gold=gold, queue="terminal")
+    if multilabel:  # tick the labels that apply (terminal_labels)
+        from .terminal_labels import label_review_session
+
+        label_review_session(store_path, int(run), annotator, limit, include_gold)
+        return
     if len(gold):
         console.print(escape(gold.describe("`weaklab annotate --include-gold` offers them too, to re-check their "
                                            "gold")))  # plain text: "[data].fit_gold" is no markup

@@ -2,8 +2,8 @@
 
 :func:`export_label_studio_multilabel` writes the run's items that nobody
 answered or skipped, that no earlier batch sent and that are not dev items
-(a gold label set in the data, in the dev split), least certain first (the largest summed binary entropy of
-the label model's ``P(applies)``: the review queue's order), as Label Studio
+(a gold label set in the data, in the dev split), least certain first (the
+review queue, :func:`~weaklab.pipeline.multilabel_review.label_review_queue`), as Label Studio
 tasks whose predictions tick the labels at 0.5 or more, plus the labeling
 config beside them (:mod:`.multilabel`). :func:`import_label_studio_multilabel`
 reads the project's export (JSON or JSON_MIN) and stores each annotation as a
@@ -27,8 +27,8 @@ import pandas as pd
 
 from ..._core.validation import check_int, fail
 from ...pipeline.files import write_text
-from ...pipeline.multilabel import label_uncertainty
-from ...pipeline.runs import dataset_meta, dataset_table, dataset_text_field
+from ...pipeline.multilabel_review import LabelQueue, label_review_queue
+from ...pipeline.runs import dataset_text_field
 from ...store import Store
 from ._batches import ExportSummary
 from ._items import item_texts, typed_item_ids
@@ -83,60 +83,31 @@ def export_label_studio_multilabel(store: Store, run_id: int, path: str | os.Pat
     50
     """
     set_id, names, dataset_id = _label_model_set(store, int(run_id))
-    proba = store.load_label_proba(set_id)
-    ids = np.asarray(store.load_item_ids(dataset_id))
-    rows, counts = _batch_rows(store, int(run_id), dataset_id, ids, proba, include_pending, include_gold)
-    if limit is not None:
-        rows = rows[: check_int("limit", limit, low=0)]
+    queue, counts = _batch_rows(store, int(run_id), dataset_id, include_pending, include_gold)
+    n = len(queue.item_ids) if limit is None else check_int("limit", limit, low=0)
+    chosen, proba = queue.item_ids[:n], queue.proba[:n]
     field = dataset_text_field(store, dataset_id)
-    texts = item_texts(store, dataset_id, ids[rows], field, None, ID_FIELD)[field].fillna("").astype(str).tolist()
-    tasks = to_label_studio_multilabel_tasks(texts, proba[rows], item_ids=ids[rows].tolist(), label_names=names,
+    texts = item_texts(store, dataset_id, chosen, field, None, ID_FIELD)[field].fillna("").astype(str).tolist()
+    tasks = to_label_studio_multilabel_tasks(texts, proba, item_ids=chosen.tolist(), label_names=names,
                                              text_field=field, model_version=model_version)
     for task in tasks:
         task["meta"] = {"weaklab_run": int(run_id), "weaklab_label_set": set_id}
     target = Path(path)
     write_text(target, json.dumps(tasks, ensure_ascii=False, indent=1))
     write_text(config_path(target), multilabel_labeling_config(names, text_field=field))
-    store.record_export(dataset_id, ids[rows], target="label_studio", batch=str(target), run_id=int(run_id))
+    store.record_export(dataset_id, chosen, target="label_studio", batch=str(target), run_id=int(run_id))
     return ExportSummary(path=str(target), run_id=int(run_id), n_tasks=len(tasks), **counts)
 
 
-def _batch_rows(store: Store, run_id: int, dataset_id: int, ids: np.ndarray, proba: np.ndarray,
-                include_pending: bool, include_gold: bool) -> tuple[np.ndarray, dict[str, int]]:
-    """Rows to send, least certain first, and how many items each rule left out."""
-    keys = [str(v) for v in ids.tolist()]
+def _batch_rows(store: Store, run_id: int, dataset_id: int, include_pending: bool,
+                include_gold: bool) -> tuple[LabelQueue, dict[str, int]]:
+    """The review queue without the items sent in earlier batches, and how many items each rule left out."""
     answers = store.label_set_answers(dataset_id)
-    answered = set(answers.loc[answers["status"] == "answered", "item_key"].astype(str))
-    skipped = set(answers.loc[answers["status"] == "skipped", "item_key"].astype(str)) - answered
-    pending = set() if include_pending else {str(v) for v in store.pending_items(dataset_id)} - answered - skipped
-    gold = set() if include_gold else _gold_keys(store, run_id, keys) - answered - skipped - pending
-    out = answered | skipped | pending | gold
-    rows = np.array([i for i, k in enumerate(keys) if k not in out], dtype=np.int64)
-    order = np.argsort(-label_uncertainty(proba[rows]), kind="stable") if len(rows) else rows
-    present = set(keys)
-    counts = {"n_answered": len(answered & present), "n_skipped": len(skipped & present),
-              "n_pending": len(pending & present), "n_gold": len(gold & present)}
-    return rows[order], counts
-
-
-def _gold_keys(store: Store, run_id: int, keys: list[str]) -> set[str]:
-    """The run's dev items: those with a gold label set (the ``"gold"`` label set), in the dev split when
-    ``[data].split_column`` was set (read from the data file; every gold item when it lacks the column)."""
-    sets = store.label_sets(run_id)
-    gold = sets[sets["role"] == "gold"]
-    if gold.empty:
-        return set()
-    known = ~np.isnan(store.load_label_proba(int(gold["label_set_id"].iloc[-1]))).any(axis=1)
-    dataset_id = int(gold["dataset_id"].iloc[-1])
-    meta = dataset_meta(store, dataset_id)
-    split = meta.get("split_column")
-    if isinstance(split, str):
-        table = dataset_table(store, dataset_id, ID_FIELD)
-        if split in table.columns:
-            table_keys = (table[ID_FIELD] if ID_FIELD in table.columns else table.index).astype(str)
-            dev = {k for k, v in zip(table_keys, table[split].astype(str)) if v == str(meta.get("dev_value", "dev"))}
-            return {k for k, g in zip(keys, known.tolist()) if g and k in dev}
-    return {k for k, g in zip(keys, known.tolist()) if g}
+    done = set(answers["item_key"].astype(str))
+    pending = set() if include_pending else {str(v) for v in store.pending_items(dataset_id)} - done
+    queue = label_review_queue(store, run_id, include_gold=include_gold, exclude=pending)
+    return queue, {"n_answered": queue.n_answered, "n_skipped": queue.n_skipped, "n_pending": len(pending),
+                   "n_gold": queue.n_dev}
 
 
 def import_label_studio_multilabel(store: Store, path: str | os.PathLike[str], *, run_id: int,

@@ -1,0 +1,93 @@
+"""Terminal `weaklab annotate` on a multilabel run: a line of label numbers or names per item, stored as it is given."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from weaklab.cli import main
+from weaklab.cli.terminal_labels import parse_label_answer
+from weaklab.pipeline import Project
+
+from .conftest import RECIPE_LABELS, write_recipe_project
+
+
+@pytest.fixture()
+def fitted(tmp_path):
+    root = tmp_path / "recipes"
+    write_recipe_project(root, n=90)
+    return root, Project(root).run("fit").run_id
+
+
+def _annotate(root, text: str, *args: str):
+    return CliRunner().invoke(main, ["annotate", "--annotator", "ada", *args, "--store",
+                                     str(root / ".weaklab" / "weaklab.duckdb")], input=text)
+
+
+def _answers(root, run):
+    with Project(root).open_store(read_only=True) as store:
+        return store.label_set_answers(int(store.run(run)["dataset_id"]))
+
+
+def test_each_line_is_stored_as_a_label_set_answer_with_lineage(fitted) -> None:
+    """Numbers, names, Enter (the marked labels), '-' (none) and s (skip) each store one answer as given."""
+    root, run = fitted
+    out = _annotate(root, "1 3\nspicy\n\n-\ns\nq\n", "--limit", "6")
+    assert out.exit_code == 0, out.output
+    assert "Saved 4 answer(s) as ada (1 skipped)" in out.output
+    answers = _answers(root, run)
+    assert answers["status"].tolist() == ["answered"] * 4 + ["skipped"]
+    assert answers["labels"].map(list).tolist()[:2] == [["vegan", "quick"], ["spicy"]]
+    assert answers["labels"].map(list).tolist()[3] == []
+    assert set(answers["origin"]) == {"terminal"} and set(answers["run_id"]) == {run}
+    assert set(answers["annotator"]) == {"ada"} and answers["label_set_id"].notna().all()
+    third = str(answers["item_key"].iloc[2])
+    story = json.loads(CliRunner().invoke(main, ["explain", third, "--json", "--store",
+                                                  str(root / ".weaklab" / "weaklab.duckdb")]).output)
+    marked = [n for n, p in story["label_model"]["proba"].items() if p is not None and p >= 0.5]
+    assert answers["labels"].map(list).iloc[2] == marked  # Enter accepted what was marked
+
+
+def test_answered_items_are_not_offered_again_and_dev_items_only_on_request(fitted) -> None:
+    """A second session starts after the answered items; items with gold come only with --include-gold."""
+    root, run = fitted
+    _annotate(root, "1\n2\nq\n", "--limit", "5")
+    first = set(_answers(root, run)["item_key"].astype(str))
+    _annotate(root, "3\nq\n", "--limit", "5")
+    answers = _answers(root, run)
+    assert len(answers) == 3 and str(answers["item_key"].iloc[2]) not in first
+    tags = pd.read_csv(root / "data" / "recipes.csv", keep_default_na=False).set_index("recipe_no")["tags"]
+    assert all(tags[k] == "" for k in answers["item_key"])  # no dev item (the rows with gold) was offered
+    out = _annotate(root, "q\n", "--include-gold", "--limit", "200")
+    assert "item" in out.output and "Saved 0 answer(s)" in out.output
+
+
+def test_a_wrong_word_is_explained_and_asked_again(fitted) -> None:
+    """A word that is not a label number or name prints what is expected, stores nothing, and asks again."""
+    root, run = fitted
+    out = _annotate(root, "sweet\n2\nq\n", "--limit", "3")
+    assert f"expected label numbers 1-{len(RECIPE_LABELS)} or names of" in out.output and "got 'sweet'" in out.output
+    assert _answers(root, run)["labels"].map(list).tolist() == [["spicy"]]
+
+
+def test_back_answers_the_previous_item_again_and_the_latest_answer_counts(fitted) -> None:
+    """b returns to the previous item; its new answer is stored after the first and is the one explain uses."""
+    root, run = fitted
+    _annotate(root, "1\nb\n2 3\nq\n", "--limit", "3")
+    answers = _answers(root, run)
+    assert answers["item_key"].nunique() == 1 and answers["labels"].map(list).tolist() == [["vegan"], ["spicy",
+                                                                                                      "quick"]]
+    story = json.loads(CliRunner().invoke(main, ["explain", str(answers["item_key"].iloc[0]), "--json", "--store",
+                                                  str(root / ".weaklab" / "weaklab.duckdb")]).output)
+    assert story["final_labels"] == ["spicy", "quick"]
+
+
+def test_parse_label_answer_names_commands_and_refuses_out_of_range_numbers() -> None:
+    """Numbers outside 1..K are refused like unknown names; s, b and q are commands."""
+    assert [parse_label_answer(c, ["a"], []) for c in ("s", "B", "q")] == ["skip", "back", "quit"]
+    with pytest.raises(click.BadParameter, match="got '3'"):
+        parse_label_answer("3", ["a", "b"], [])
