@@ -242,3 +242,27 @@ def test_unvoted_items_move_when_the_models_disagree_on_the_first_class_but_both
     mv = MajorityVote().fit(data.L).predict_proba(data.L)
     assert expected_accuracy(auto.predict_proba(data.L)[empty], y[empty]) > expected_accuracy(mv[empty], y[empty]) + 0.2
     assert expected_accuracy(auto.predict_proba(data.L), y) > expected_accuracy(mv, y)
+
+
+def test_unvoted_items_move_past_a_far_class_balance_when_hyperlabelmodel_backs_the_class():
+    """The tied model's balance is over 20 points from majority vote's, but HyperLabelModel (no EM) backs the class.
+
+    The balance guard alone kept majority vote's class for the 33 % of items without a vote here;
+    the models' class is right on 48 % more of them (+15.7 points on all items).
+    """
+    data = wrench_like(1037)
+    assert margin_over_majority(data) >= 0.05
+    auto = fitted_quietly(data.L)
+    assert auto.no_vote_proba_ is not None and "but HyperLabelModel backs class" in auto.reason_
+
+
+def test_a_far_class_balance_keeps_majority_vote_when_hyperlabelmodel_does_not_back_the_class():
+    """Over 20 points from majority vote's balance, with HyperLabelModel near even odds: the guard holds.
+
+    Without the guard the unvoted items (48 %) would move and lose 7.8 points on all items.
+    """
+    data = wrench_like(2049)
+    assert margin_over_majority(data) >= -TOLERANCE
+    auto = fitted_quietly(data.L)
+    assert auto.no_vote_proba_ is None
+    assert "from majority vote's, over 20%, and HyperLabelModel gives an unvoted item" in auto.reason_
