@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from ...errors import ValidationError
 from ...pipeline.fit_gold import answers_in_fit
+from ...pipeline.multilabel_diff import diff_label_sets
 from ..page import Nav, PageNo, Pager, Pages, flat_numbers, records
 from ..state import DashboardState
 from .review_spans import is_tagging_run
@@ -44,8 +45,11 @@ def _runs_view(state: DashboardState, page: int, size: int) -> dict[str, Any]:
 
 
 def diff_view(state: DashboardState, run_a: int, run_b: int, page: int, size: int = 50) -> dict[str, Any]:
-    """Items whose final label differs between two runs, one page at a time (final spans for tagging runs)."""
-    a, b = state.single_label_run(run_a, "diff"), state.single_label_run(run_b, "diff")
+    """Items whose final label differs between two runs, one page at a time (final spans for tagging runs, final
+    label sets and per-label counts for multi-label runs)."""
+    a, b = state.resolve_run(run_a), state.resolve_run(run_b)
+    if state.is_multilabel(a) or state.is_multilabel(b):
+        return _label_set_diff(state, a, b, page, size)
     if state.dataset_id(a) != state.dataset_id(b):
         raise ValidationError(f"runs: run {a} and run {b} label different datasets; pick two runs of one dataset")
     if is_tagging_run(state, a) and is_tagging_run(state, b):
@@ -62,6 +66,14 @@ def diff_view(state: DashboardState, run_a: int, run_b: int, page: int, size: in
     pager = Pager(page, size, len(frame))
     return {"a": a, "b": b, "kind": "classes", "rows": records(frame.iloc[pager.offset:pager.offset + size]),
             "pager": pager, "class_names": state.class_names(b)}
+
+
+def _label_set_diff(state: DashboardState, a: int, b: int, page: int, size: int) -> dict[str, Any]:
+    """Two multi-label runs' diff (:func:`~weaklab.pipeline.multilabel_diff.diff_label_sets`), one page of items."""
+    found = state.fresh(("diff_labels", a, b), lambda: diff_label_sets(state.store, a, b))
+    pager = Pager(page, size, len(found.items))
+    return {"a": a, "b": b, "kind": "labels", "rows": records(found.items.iloc[pager.offset:pager.offset + size]),
+            "per_label": records(found.per_label), "pager": pager}
 
 
 def routes(router: APIRouter, pages: Pages) -> None:
