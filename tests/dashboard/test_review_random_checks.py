@@ -71,3 +71,36 @@ def test_create_app_random_share_overrides_the_projects(tmp_path: Path) -> None:
         assert store.queue_slots(1)["at_random"].tolist() == [False]
     with pytest.raises(ValidationError, match="random_share"):
         create_app(store_path, random_share=1.5)
+
+
+def _serve(store_path: Path, n: int) -> list[tuple[str, bool]]:
+    """Answer ``n`` items the review page serves; each item with whether the store recorded it as a check."""
+    from weaklab.store import Store
+
+    with TestClient(create_app(store_path, annotator_default="ann"), follow_redirects=False,
+                    base_url="http://127.0.0.1") as client:
+        for _ in range(n):
+            item, _ = _shown(client)
+            client.post("/review/answer", data={"csrf": str(client.cookies.get("weaklab_csrf")), "run": "1",
+                                                "item_id": item, "label": "0"})
+    with Store(store_path, read_only=True) as store:
+        slots = store.queue_slots(1)
+    return list(zip(slots["item_id"].astype(str), slots["at_random"].astype(bool)))
+
+
+def test_the_same_store_serves_the_same_random_checks(tmp_path: Path) -> None:
+    """Two copies of one store serve the same items, checks at the same places (the draw is seeded from the
+    store), mixing checks and ranked items at share 0.5; with another [query].random_state a third copy serves
+    other items."""
+    import shutil
+
+    store_path = _fitted(tmp_path / "project", 0.5)
+    copies = [tmp_path / f"copy{i}" / store_path.name for i in range(2)]
+    for copy in copies:  # the store's folder: its Parquet arrays too
+        shutil.copytree(store_path.parent, copy.parent)
+    first, second = _serve(store_path, 8), _serve(copies[0], 8)
+    assert first == second
+    assert 0 < sum(flag for _, flag in first) < 8
+    config = tmp_path / "project" / "weaklab.toml"
+    config.write_text(config.read_text().replace("[query]\n", "[query]\nrandom_state = 7\n"))
+    assert _serve(copies[1], 8) != first

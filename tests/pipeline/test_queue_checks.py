@@ -174,3 +174,32 @@ def test_slot_counts_are_validated(n: object) -> None:
             n_random_checks(n, 0.2, random_state=seed)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match=r"^n: expected an integer >= 0"):
         interleave_checks(list("abc"), list("abc"), n, 0.5, random_state=0)  # type: ignore[arg-type]
+
+
+def test_terminal_batches_are_seeded_from_the_store(tmp_path: Path) -> None:
+    """Without random_state a terminal batch's checks are seeded from the store: a copy of the store draws the same
+    batch, and a recorded batch moves the seed on (the next batch draws other checks)."""
+    import shutil
+
+    root, _ = _project(tmp_path / "project")
+    run = Project(root).run(until="fit")
+    folder = root / ".weaklab"
+    shutil.copytree(folder, tmp_path / "copy")
+    batches = []
+    for path in (folder / "weaklab.duckdb", tmp_path / "copy" / "weaklab.duckdb", folder / "weaklab.duckdb"):
+        from weaklab.store import Store
+
+        with Store(path) as store:
+            review_batch(store, run.run_id, limit=20, random_share=0.5, queue="terminal")
+            slots = store.queue_slots(run.dataset_id)
+        batches.append(slots[slots["round_id"] == slots["round_id"].max()][["item_id", "at_random"]]
+                       .astype(str).values.tolist())
+    assert batches[0] == batches[1] and batches[2] != batches[0]
+
+
+@pytest.mark.parametrize("value, expected", [("-1", "an integer >= 0"), ("1.5", "an integer")])
+def test_queue_random_state_is_validated(tmp_path: Path, value: str, expected: str) -> None:
+    """``[query].random_state`` must be an integer >= 0, named in the error with what came."""
+    root, _ = _project(tmp_path, f"random_state = {value}")
+    with pytest.raises(ValidationError, match=r"query\.random_state: expected " + expected):
+        load_config(root)

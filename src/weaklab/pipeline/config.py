@@ -99,6 +99,9 @@ Every table and key is optional except ``[data].path`` and the sources: ``[lfs].
                                        # every queue answer gets a weight and reaches the label model as an
                                        # unbiased sample of the pool (gold_sampling "weighted") instead of
                                        # being left out as a ranked one ("active")
+    random_state = 0                   # seeds the random checks (default 0), with the dataset, run, queue and
+                                       # the number of queue rounds the store recorded: the same store serves
+                                       # the same queue (reproducible), never shown to the reviewer
 
     [task]                             # what is labelled (default: whole items, kind = "classification")
     kind = "tagging"                   # tagging: spans of tokens (named entities); see weaklab.pipeline.tagging
@@ -157,7 +160,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "alerts": {"coverage_change": _FLOAT, "accuracy_change": _FLOAT, "dominance": _FLOAT,
                "conflict_increase": _FLOAT},
     "issues": {"method": _STR, "max_issues": _INT},
-    "query": {"strategy": _STR, "n": _INT, "random_share": _FLOAT},
+    "query": {"strategy": _STR, "n": _INT, "random_share": _FLOAT, "random_state": _INT},
     "task": {"kind": _STR, "entity_types": _LIST, "tokens_column": _STR, "tokenizer": _STR},
     "engine": {"kind": _STR, "scheduler": _STR, "n_workers": _INT, "output": _STR, "partition_rows": _INT},
     "crowd": {"path": _STR, "format": _STR, "item_column": _STR, "worker_column": _STR, "label_column": _STR,
@@ -471,7 +474,8 @@ def _share_value(file: Path, where: str, value: Any) -> None:
 
 _VALUE_CHECKS = {("issues", "method"): _issue_method, ("query", "random_share"): _share_value,
                  ("issues", "max_issues"): _at_least(0),
-                 ("query", "n"): _at_least(1), ("end_model", "params"): _end_model_params,
+                 ("query", "n"): _at_least(1), ("query", "random_state"): _at_least(0),
+                 ("end_model", "params"): _end_model_params,
                  ("engine", "n_workers"): _at_least(1), ("engine", "partition_rows"): _at_least(1),
                  ("engine", "scheduler"): check_scheduler, ("data", "fit_gold"): _fit_gold_value}
 

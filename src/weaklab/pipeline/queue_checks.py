@@ -10,7 +10,10 @@ skipped, held as gold nor claimed), and the store records every served slot
 (:meth:`~weaklab.store.Store.add_queue_slots`): its round, whether it was a
 random check, and how many items were free to draw. The annotator is not
 told which slots are checks (knowing could change how carefully they answer
-them). At fit time :func:`answer_gold_weights` turns those records into one
+them). The draws are reproducible: :func:`queue_rng` seeds each request
+from ``[query].random_state``, the dataset, the run, the queue and the
+number of rounds the store recorded, so the same store serves the same
+queue. At fit time :func:`answer_gold_weights` turns those records into one
 weight per answered item with :func:`weaklab.active.round_draw_weights`
 (the rule of :meth:`weaklab.active.ActiveLoop.gold_weights`): weighted by
 it, all answers (the ranking's picks included) are an unbiased sample of the
@@ -20,6 +23,7 @@ them out as ``"active"``.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +37,8 @@ from ..errors import WeaklabError
 from ..store import Store
 from .runs import RANKED_ORIGINS, dataset_config
 
-__all__ = ["DEFAULT_RANDOM_SHARE", "GoldWeighting", "answer_gold_weights", "interleave_checks", "n_random_checks",
-           "queue_random_share"]
+__all__ = ["DEFAULT_QUEUE_RANDOM_STATE", "DEFAULT_RANDOM_SHARE", "GoldWeighting", "answer_gold_weights",
+           "interleave_checks", "n_random_checks", "queue_random_share", "queue_random_state", "queue_rng"]
 
 #: Share of review-queue slots drawn uniformly at random (1 in 5) when the project does not set
 #: ``[query].random_share``.
@@ -53,6 +57,51 @@ def queue_random_share(store: Store, dataset_id: int) -> float:
     except (WeaklabError, OSError):
         return DEFAULT_RANDOM_SHARE
     return float(value)
+
+
+#: ``[query].random_state`` when the project does not set it.
+DEFAULT_QUEUE_RANDOM_STATE = 0
+
+
+def queue_random_state(store: Store, dataset_id: int) -> int:
+    """The project's ``[query].random_state`` (:data:`DEFAULT_QUEUE_RANDOM_STATE` unset or unreadable)."""
+    try:
+        value = dataset_config(store, dataset_id).get("query", "random_state", DEFAULT_QUEUE_RANDOM_STATE)
+    except (WeaklabError, OSError):
+        return DEFAULT_QUEUE_RANDOM_STATE
+    return int(value)
+
+
+def queue_rng(store: Store, dataset_id: int, *, run_id: int, queue: str,
+              random_state: int | None = None) -> np.random.Generator:
+    """The generator of one queue request's random checks, reproducible from the store.
+
+    Seeded by ``random_state`` (by default the project's
+    ``[query].random_state``, :func:`queue_random_state`), the dataset, the
+    run, the queue's name and the number of rounds the store recorded for
+    the dataset so far (:meth:`~weaklab.store.Store.queue_slots`): the same
+    store state serves the same queue, and every served request (a recorded
+    round) moves the seed on. Nothing of it is shown to the reviewer.
+
+    Parameters
+    ----------
+    store : Store
+    dataset_id : int
+    run_id : int
+        The run whose ranking the queue serves.
+    queue : str
+        ``"review"``, ``"terminal"``, ``"label_studio"``, ...
+    random_state : int, optional
+        Overrides the project's ``[query].random_state``.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    base = queue_random_state(store, dataset_id) if random_state is None else random_state
+    base = check_int("random_state", base, low=0)
+    n_rounds = int(store.queue_slots(dataset_id)["round_id"].nunique())
+    return np.random.default_rng([base, int(dataset_id), int(run_id), zlib.crc32(queue.encode()), n_rounds])
 
 
 def n_random_checks(n: int, share: float, random_state: Any = None) -> int:

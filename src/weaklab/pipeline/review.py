@@ -23,7 +23,7 @@ from ..store import Store
 from .dask_gold import dataset_gold_record, read_gold_items
 from .fit_gold import run_fit_gold
 from .partitioned_runs import PartitionedTexts, review_candidates
-from .queue_checks import interleave_checks, queue_random_share
+from .queue_checks import interleave_checks, queue_random_share, queue_rng
 from .runs import (
     dataset_frame,
     dataset_gold_items,
@@ -355,7 +355,9 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = 
     queue : str, optional
         The queue's name for the record (``"terminal"``); None records nothing.
     random_state : None, int or numpy.random.Generator
-        Seeds the random checks (default: fresh entropy).
+        Seeds the random checks; by default a seed from the store
+        (:func:`~weaklab.pipeline.queue_checks.queue_rng`: the same store
+        state serves the same batch).
 
     Returns
     -------
@@ -377,6 +379,8 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = 
     ranked, free = _queue_candidates(store, ranking, dataset_id, run_id, gold)
     if "soft_labels" in store.partitioned(run_id):
         share = 0.0  # the ranking holds only the most uncertain items: no uniform draw from it
+    if random_state is None and share > 0:
+        random_state = queue_rng(store, dataset_id, run_id=int(run_id), queue=queue or "unrecorded")
     chosen, at_random = interleave_checks(ranked, free, limit, share, random_state)
     if queue is not None and chosen:
         store.add_queue_slots(dataset_id, chosen, at_random, pool_left=len(free) if at_random.any() else 0,

@@ -10,11 +10,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ...pipeline.queue_checks import n_random_checks, queue_random_share
+from ...pipeline.queue_checks import n_random_checks, queue_random_share, queue_random_state, queue_rng
 from ...pipeline.review import check_annotator
 from ..page import (
     ANNOTATOR_COOKIE,
@@ -93,7 +92,9 @@ def random_check(state: DashboardState, run_id: int, annotator: str,
     skipped, not claimed by anyone. The slot is recorded in the store as a
     random check with the number of free items
     (:meth:`~weaklab.store.Store.add_queue_slots`); the page does not say
-    so (the reviewer answers it as any other item). None when the slot is
+    so (the reviewer answers it as any other item). The draw is seeded from
+    the store (:func:`~weaklab.pipeline.queue_checks.queue_rng`): the same
+    store state serves the same item. None when the slot is
     not a check, nothing is free, or the run is on the Dask engine (its
     ranking holds only the most uncertain items).
     """
@@ -101,8 +102,11 @@ def random_check(state: DashboardState, run_id: int, annotator: str,
     dataset_id = state.dataset_id(run_id)
     share = state.random_share if state.random_share is not None else \
         state.fresh(("random_share", dataset_id), lambda: queue_random_share(store, dataset_id))
-    rng = np.random.default_rng()
-    if n_random_checks(1, share, rng) == 0 or "soft_labels" in store.partitioned(run_id):
+    if share <= 0 or "soft_labels" in store.partitioned(run_id):
+        return None
+    seed = state.fresh(("queue_random_state", dataset_id), lambda: queue_random_state(store, dataset_id))
+    rng = queue_rng(store, dataset_id, run_id=run_id, queue="review", random_state=seed)
+    if n_random_checks(1, share, rng) == 0:
         return None
     taken = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()}
     taken |= {str(v) for v in store.claims(run_id)["item_id"].tolist()}

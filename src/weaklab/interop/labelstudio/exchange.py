@@ -40,7 +40,7 @@ import pandas as pd
 from ..._core.soft_labels import SoftLabels
 from ..._core.validation import check_int, fail
 from ...pipeline.files import write_text
-from ...pipeline.queue_checks import interleave_checks, queue_random_share
+from ...pipeline.queue_checks import interleave_checks, queue_random_share, queue_rng
 from ...pipeline.runs import dataset_class_names, dataset_text_field, run_coverage, run_dataset, run_soft_labels
 from ...store import Store
 from ._answers import name_stored_answers, new_answers, store_answers
@@ -290,7 +290,9 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
         answers reach the label model weighted
         (:func:`~weaklab.pipeline.queue_checks.answer_gold_weights`).
     random_state : None, int or numpy.random.Generator
-        Seeds the random checks.
+        Seeds the random checks; by default a seed from the store
+        (:func:`~weaklab.pipeline.queue_checks.queue_rng`: the same store
+        state draws the same batch).
 
     Returns
     -------
@@ -326,7 +328,8 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
     at_random, n_free = np.zeros(len(rows), dtype=bool), 0
     if limit is not None:
         rows, at_random, n_free = _limited(store, dataset_id, all_ids, rows, check_int("limit", limit, low=0),
-                                   random_share if item_ids is None else 0.0, random_state)
+                                   random_share if item_ids is None else 0.0, random_state if random_state is not None
+                                   else queue_rng(store, dataset_id, run_id=int(run_id), queue="label_studio"))
     chosen = soft.select_items(rows)
     chosen_ids = np.asarray(all_ids)[rows]
     field = text_field if text_field is not None else dataset_text_field(store, dataset_id)
