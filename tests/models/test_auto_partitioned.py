@@ -200,3 +200,20 @@ def test_partitions_in_which_every_vote_abstains_are_refused(tmp_path):
     empty = LabelMatrix(np.full((200, 3), -1), n_classes=2)
     with pytest.raises(ValidationError, match="at least one non-abstain vote"):
         AutoLabelModel().fit(partitioned(empty, tmp_path))
+
+
+def test_weighted_gold_reaches_the_sample_fit_as_in_memory(lf_votes, tmp_path):
+    """AutoLabelModel on partitioned votes with gold_weight (every item in the sample): the gold is forced in with
+    its weights, and the choice, reason and soft labels equal the in-memory fit with the same weighted gold."""
+    L, plm = lf_votes
+    y = make_lf_matrix(3000, 8, 3, random_state=0).y
+    gold = np.full(L.n_items, -1)
+    rows = np.random.default_rng(2).choice(L.n_items, 120, replace=False)
+    gold[rows] = y[rows]
+    weight = np.where(np.arange(L.n_items) % 3 == 0, 4.0, 1.0)
+    local = quietly(AutoLabelModel(random_state=0), L, gold=gold, gold_weight=weight)
+    remote = quietly(AutoLabelModel(random_state=0), plm, gold=gold, gold_weight=weight)
+    assert "gold_weight" in remote.reason_ and remote.reason_.startswith(local.reason_)
+    assert remote.selected_ == local.selected_ and remote.fit_sample_["n_gold_in_sample"] == 120
+    np.testing.assert_allclose(gathered(remote.predict_proba(plm, output=tmp_path)), local.predict_proba(L),
+                               atol=1e-12)

@@ -246,3 +246,21 @@ def test_gold_in_one_partition_only_is_clamped_as_in_memory(lf_data, tmp_path):
     np.testing.assert_allclose(remote.confusion_, local.confusion_, atol=1e-6)
     np.testing.assert_allclose(gathered(remote.predict_proba(plm, output=tmp_path)), local.predict_proba(L), atol=1e-6)
     assert not np.allclose(local.confusion_, fit_quietly(DawidSkene(), L).confusion_, atol=1e-3)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[f"{type(m).__name__}-{i}" for i, m in enumerate(MODELS)])
+def test_weighted_gold_on_partitioned_votes_fits_as_in_memory(model, lf_data, tmp_path):
+    """gold_weight is taken on partitioned votes and used as the in-memory fit uses it: the class balance and the
+    soft labels equal the in-memory fit with the same weighted gold; for majority vote it moves the class balance
+    away from the unweighted fit's (the weights count in the class frequencies)."""
+    _, L, plm = lf_data
+    gold = some_gold(L.n_items)
+    weight = np.where(gold == 0, 5.0, 1.0)  # class 0 stands for 5 items each: its frequency moves up
+    local = fit_quietly(type(model)(**model.get_params()), L, gold=gold, gold_weight=weight)
+    remote = fit_quietly(type(model)(**model.get_params()), plm, gold=gold, gold_weight=weight)
+    np.testing.assert_allclose(remote.class_balance_, local.class_balance_, atol=1e-6)
+    np.testing.assert_allclose(gathered(remote.predict_proba(plm, output=tmp_path)), local.predict_proba(L),
+                               atol=1e-6)
+    if isinstance(model, MajorityVote):
+        plain = fit_quietly(type(model)(**model.get_params()), plm, gold=gold)
+        assert remote.class_balance_[0] > plain.class_balance_[0] + 0.05

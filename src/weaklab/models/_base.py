@@ -259,17 +259,22 @@ class LabelModel(BaseEstimator, metaclass=ABCMeta):
         the client (``AutoLabelModel`` instead fits in memory on a bounded
         uniform sample of the items). ``gold`` (one entry per item, in
         partition order) is taken there by the models with
-        ``fits_partitioned_gold``; the others need None. ``gold_weight`` is
-        not taken there.
+        ``fits_partitioned_gold``; the others need None. ``gold_weight``
+        (one float per item, like ``gold``) is used there as in memory: the
+        class counts of the gold are weighted, and ``AutoLabelModel`` gets
+        the weights of its sample's gold items.
         """
         if isinstance(L, PartitionedLabelMatrix):
             from ._partitioned import fit_partitioned
 
-            if gold_weight is not None:
-                raise fail("gold_weight", "None with a PartitionedLabelMatrix (weighted gold is fitted in memory)",
-                           got_text="an array")
-            fit_partitioned(self, L, gold=gold, class_balance=class_balance,
-                            gold_sampling=check_gold_sampling(gold_sampling, L.n_items))
+            sampling = check_gold_sampling(gold_sampling, L.n_items)
+            self._fit_gold_weight = None if gold_weight is None else check_gold_weight(
+                gold_weight, None if gold is None else check_labels(
+                    "gold", gold, L.n_classes, length=L.n_items, allow_abstain=True), sampling, L.n_items)
+            try:
+                fit_partitioned(self, L, gold=gold, class_balance=class_balance, gold_sampling=sampling)
+            finally:
+                del self._fit_gold_weight
             return self
         validate_params(self, self._parameter_spec)
         L = as_label_matrix(L, n_classes)

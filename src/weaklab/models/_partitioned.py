@@ -132,8 +132,13 @@ def _fit_on_sample(model: Any, plm: PartitionedLabelMatrix, gold: Any, class_bal
     if sample.n_voted == 0:
         raise fail("L", "at least one non-abstain vote", got_text="partitions in which every vote abstains")
     rows = sample.rows
-    model._fit_on_sample(sample, None if gold is None else gold[rows], balance,
-                        gold_sampling if isinstance(gold_sampling, str) else gold_sampling[rows])
+    weight = model._fit_gold_weight  # fit's gold_weight (per item of plm): the sample's rows of it
+    model._fit_gold_weight = None if weight is None else weight[rows]
+    try:
+        model._fit_on_sample(sample, None if gold is None else gold[rows], balance,
+                            gold_sampling if isinstance(gold_sampling, str) else gold_sampling[rows])
+    finally:
+        model._fit_gold_weight = weight
     if gold is not None and isinstance(getattr(model, "fit_sample_", None), dict):  # gold outside it is not used
         model.fit_sample_.update(n_gold=int((gold >= 0).sum()), n_gold_in_sample=int((gold[rows] >= 0).sum()),
                                  n_random_gold=n_random,

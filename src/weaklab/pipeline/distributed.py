@@ -79,6 +79,7 @@ from .fit_gold import file_gold_lineage, with_file_gold
 from .issue_evidence import issue_evidence
 from .lm_notes import fit_noting_warnings, label_model_notes
 from .loading import check_lf_columns, load_lfs
+from .queue_checks import GoldWeighting, answer_gold_weights
 from .record import record_sources, recorded_run, run_steps, source_accuracy, stats_for_store, weight_share
 from .runs import answers_gold_sampling, project_dataset_meta
 from .steps_late import DEFAULT_MAX_ISSUES
@@ -230,17 +231,24 @@ class _DaskRun:
         plm = self.votes
         name, params = self.config.label_model_name, self.config.label_model_params
         model = checked_label_model(name, params)(**params)
-        answers, answer_sampling = self._answers(store, result.dataset_id, result.metrics)
+        answers, answer_sampling, answered_ids = self._answers(store, result.dataset_id, result.metrics)
         drawn = drawn_fit_gold(self.gold_record, self.config, self.random_state)  # [data].fit_gold, as locally
         file_gold = np.full(plm.n_items, -1, dtype=np.int64)
         file_gold[drawn["row"].to_numpy(dtype=np.int64)] = drawn["label"].to_numpy(dtype=np.int64)
         self.fit_rows = drawn["row"].to_numpy(dtype=np.int64)
         gold, sampling, kind = with_file_gold(answers, answer_sampling, file_gold, file_gold >= 0)
         fit_gold = gold if (gold >= 0).any() else None
+        n_dev = int((self.gold_record or {}).get("n_items", 0))  # the dev items holding gold
+        weighting = GoldWeighting(None) if kind == "random" or fit_gold is None else answer_gold_weights(
+            store, result.dataset_id, answered_ids, gold, file_gold >= 0, plm.n_items - n_dev)
+        if weighting.weights is not None:  # queue answers weighted by their random checks, as the local engine
+            sampling, kind = "random", "weighted"
         self.known = gold  # the end model trains on these classes, whatever the label model made of them
-        model, raised = fit_noting_warnings(lambda: model.fit(plm, gold=fit_gold, gold_sampling=sampling))
+        model, raised = fit_noting_warnings(lambda: model.fit(plm, gold=fit_gold, gold_sampling=sampling,
+                                                              gold_weight=weighting.weights))
         key = fingerprint("dask-label-model", plm.fingerprint, name, params,
-                          *(() if fit_gold is None else (fit_gold, sampling)))  # the folder holds what the gold gave
+                          *(() if fit_gold is None else (fit_gold, sampling)),  # the folder holds what the gold gave
+                          *(() if weighting.weights is None else (np.round(weighting.weights, 9),)))
         self.soft = model.predict_proba(plm, output=join(plm.root, f"soft-{key}"))
         soft_fp = fingerprint("dask-soft-labels", plm.fingerprint, key)
         seen = _in_fit(model, plm.n_items)  # a fit on a sample has only the gold of its items
@@ -252,6 +260,7 @@ class _DaskRun:
         metrics = {**(label_model_dev_metrics(self.soft, plm, self.gold) if self.gold is not None else {}),
                    "class": name, "engine": "dask", "n_gold_for_fit": int((gold[seen] >= 0).sum()),
                    "gold_sampling": kind,
+                   **({} if weighting.weights is None else {"gold_weighting": weighting.metrics()}),
                    **lineage, "coverage": float(1.0 - _share_without_votes(plm)),
                    **({"fit_sample": model.fit_sample_} if getattr(model, "fit_sample_", None) else {})}
         metrics.update(label_model_notes(model, raised))
@@ -278,9 +287,11 @@ class _DaskRun:
         result.metrics.update(label_model=metrics, label_model_key=key, label_model_run_id=lm_id,
                               soft_labels_root=self.soft.root)
 
-    def _answers(self, store: Store, dataset_id: int, metrics: dict[str, Any]) -> tuple[np.ndarray, str]:
-        """The human answers as class ids per item (-1 elsewhere; the client holds one int per item, never votes)
-        and how they were sampled, as the local engine reads them; ``metrics["answers"]`` counts them as a local
+    def _answers(self, store: Store, dataset_id: int,
+                 metrics: dict[str, Any]) -> tuple[np.ndarray, str, dict[Any, int]]:
+        """The human answers as class ids per item (-1 elsewhere; the client holds one int per item, never votes),
+        how they were sampled, as the local engine reads them, and the answered items' rows by id (what weights
+        them, :func:`~weaklab.pipeline.queue_checks.answer_gold_weights`); ``metrics["answers"]`` counts them as a local
         run does, with those carried over from an earlier version of the data file and those on items it no
         longer holds (:meth:`~weaklab.store.Store.carry_over`: kept in the store, not used)."""
         labels = store.human_labels(dataset_id, class_names=self.config.class_names,
@@ -292,7 +303,8 @@ class _DaskRun:
         known = labels[labels["label"] >= 0]
         answers = np.full(self.votes.n_items, -1, dtype=np.int64)
         answers[known["row"].to_numpy(dtype=np.int64)] = known["label"].to_numpy(dtype=np.int64)
-        return answers, answers_gold_sampling(store, dataset_id) if len(known) else "random"
+        rows = dict(zip(known["item_id"].tolist(), known["row"].astype(int).tolist()))
+        return answers, answers_gold_sampling(store, dataset_id) if len(known) else "random", rows
 
     def train(self, store: Store, result: RunResult) -> None:
         name = self.config.get("end_model", "name", "tfidf_logreg")

@@ -34,8 +34,8 @@ from ..errors import WeaklabError
 from ..store import Store
 from .dask_gold import read_gold_items, run_gold_record
 
-__all__ = ["DataRows", "PartitionedTexts", "REVIEW_CANDIDATES", "final_label_pages", "is_partitioned_run",
-           "partitioned_posteriors", "review_candidates"]
+__all__ = ["DataRows", "PartitionedTexts", "REVIEW_CANDIDATES", "draw_free_items", "final_label_pages",
+           "is_partitioned_run", "partitioned_posteriors", "review_candidates"]
 
 #: Items of a distributed run the review queue keeps (the most uncertain, merged partition by partition).
 REVIEW_CANDIDATES = 4096
@@ -78,9 +78,7 @@ def review_candidates(store: Store, run_id: int, strategy: str = "least_confiden
 
     limit = check_int("limit", limit, low=1)
     soft = store.open_partitioned(run_id, "soft_labels")
-    record = run_gold_record(store, run_id)
-    gold_rows = read_gold_items(record)[1] if record is not None else np.empty(0, dtype=np.int64)
-    gold_rows = np.union1d(gold_rows, store.fit_gold(run_id)["row"].to_numpy(dtype=np.int64))  # [data].fit_gold
+    gold_rows = _gold_rows(store, run_id)
     columns, offset = proba_columns(soft.n_classes), 0
     ids: np.ndarray | None = None
     proba, scores, rows = np.empty((0, soft.n_classes)), np.empty(0), np.empty(0, dtype=np.int64)
@@ -98,6 +96,83 @@ def review_candidates(store: Store, run_id: int, strategy: str = "least_confiden
     ids = np.asarray([] if ids is None else ids)
     store.remember_item_rows(int(store.run(run_id)["dataset_id"]), ids, rows)
     return ids, proba
+
+
+def _gold_rows(store: Store, run_id: int) -> np.ndarray:
+    """Rows of the items a distributed run found holding dev gold, and of those whose gold fed its fit."""
+    record = run_gold_record(store, run_id)
+    gold_rows = read_gold_items(record)[1] if record is not None else np.empty(0, dtype=np.int64)
+    return np.union1d(gold_rows, store.fit_gold(run_id)["row"].to_numpy(dtype=np.int64))  # [data].fit_gold
+
+
+def draw_free_items(store: Store, run_id: int, n: int, taken: Sequence[Any],
+                    random_state: Any = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Items drawn uniformly at random from every free item of a distributed run: the queues' random checks.
+
+    Free: every item of the run's soft labels but those holding gold (dev
+    gold, fit gold) and those in ``taken`` (answered, skipped or claimed).
+    The client holds only the rows left out (located through the store's id
+    index, :meth:`~weaklab.store.Store.locate_items`) and reads only the
+    soft-label partitions of the drawn items, whose rows it notes in the
+    store (:meth:`~weaklab.store.Store.remember_item_rows`).
+
+    Plain-loop specification::
+
+        free = [r for r in range(n_items) if r not in left_out]
+        rows = rng.choice(free, size=min(n, len(free)), replace=False)
+
+    Parameters
+    ----------
+    store : Store
+    run_id : int
+        A run on the Dask engine.
+    n : int
+        Items to draw (fewer when fewer are free).
+    taken : sequence
+        Item ids not to draw (the dataset's ids).
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    item_ids : ndarray of shape (d,)
+    proba : ndarray of shape (d, k)
+        Their soft labels.
+    n_free : int
+        How many items were free to draw from.
+    """
+    from .._core.validation import check_random_state
+
+    n = check_int("n", n, low=0)
+    rng = check_random_state(random_state)
+    soft = store.open_partitioned(run_id, "soft_labels")
+    dataset_id = int(store.run(run_id)["dataset_id"])
+    located = store.locate_items(dataset_id, list(taken)) if len(taken) else None
+    left_out = _gold_rows(store, run_id)
+    if located is not None:
+        left_out = np.union1d(left_out, located[located >= 0])
+    left_out = left_out[(left_out >= 0) & (left_out < soft.n_items)]
+    n_free = soft.n_items - int(left_out.size)
+    ranks = np.sort(rng.choice(n_free, size=min(n, n_free), replace=False)) if n_free > 0 else np.empty(0, int)
+    rows = ranks + np.searchsorted(left_out - np.arange(left_out.size), ranks, side="right")  # k-th free row
+    ids, proba = _rows_of_partitions(soft, rows)
+    if len(rows):
+        store.remember_item_rows(dataset_id, ids, rows)
+    order = rng.permutation(len(rows))  # drawn order, not row order
+    return ids[order], proba[order], n_free
+
+
+def _rows_of_partitions(soft: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ids and soft labels of sorted global ``rows``, reading only their partitions."""
+    columns, offsets = proba_columns(soft.n_classes), np.cumsum([0, *soft.partition_rows])
+    ids: list[Any] = []
+    proba = np.empty((0, soft.n_classes))
+    parts = np.searchsorted(offsets, rows, side="right") - 1
+    for i in np.unique(parts).tolist():
+        frame = soft.read_frame(int(i))
+        local = rows[parts == i] - offsets[i]
+        ids.extend(frame[ITEM_ID].to_numpy()[local].tolist())
+        proba = np.concatenate([proba, frame[columns].to_numpy(dtype=float)[local]])
+    return np.asarray(ids), proba
 
 
 def _best_apart(scores: np.ndarray, rows: np.ndarray, gold: np.ndarray, limit: int) -> np.ndarray:

@@ -24,7 +24,7 @@ them out as ``"active"``.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,8 @@ from ..store import Store
 from .runs import RANKED_ORIGINS, dataset_config
 
 __all__ = ["DEFAULT_QUEUE_RANDOM_STATE", "DEFAULT_RANDOM_SHARE", "GoldWeighting", "answer_gold_weights",
-           "interleave_checks", "n_random_checks", "queue_random_share", "queue_random_state", "queue_rng"]
+           "interleave_checks", "n_random_checks", "place_checks", "queue_random_share", "queue_random_state",
+           "queue_rng"]
 
 #: Share of review-queue slots drawn uniformly at random (1 in 5) when the project does not set
 #: ``[query].random_share``.
@@ -159,8 +160,28 @@ def interleave_checks(ranked: Sequence[Any], free: Sequence[Any], n: int, share:
     pool = list(dict.fromkeys(free))
     d = min(n_random_checks(n, share, rng), len(pool))
     drawn = [pool[i] for i in rng.choice(len(pool), size=d, replace=False)] if d else []
-    taken = set(drawn)
-    picks = [v for v in ranked if v not in taken][: n - d]
+    return place_checks(ranked, drawn, n, rng)
+
+
+def place_checks(ranked: Sequence[Any], drawn: Sequence[Any], n: int,
+                 random_state: Any = None) -> tuple[list[Any], np.ndarray]:
+    """A batch of ``n`` slots: the ``drawn`` checks at random places, the rest from ``ranked`` in order.
+
+    The second half of :func:`interleave_checks`, for checks drawn elsewhere
+    (a Dask run's, :func:`~weaklab.pipeline.partitioned_runs.draw_free_items`).
+
+    Examples
+    --------
+    >>> items, checks = place_checks(list("abcd"), ["x"], 3, random_state=0)
+    >>> sorted(items), int(checks.sum())
+    (['a', 'b', 'x'], 1)
+    """
+    n = check_int("n", n, low=0)
+    rng = check_random_state(random_state)
+    drawn = list(drawn)[:n]
+    d = len(drawn)
+    taken = {str(v) for v in drawn}
+    picks = [v for v in ranked if str(v) not in taken][: n - d]
     slots = np.zeros(len(picks) + d, dtype=bool)
     slots[rng.choice(slots.size, size=d, replace=False)] = True
     order_drawn, order_picks = iter(drawn), iter(picks)
@@ -218,8 +239,10 @@ def answer_gold_weights(store: Store, dataset_id: int, item_ids: Any, gold: np.n
     ----------
     store : Store
     dataset_id : int
-    item_ids : array-like of shape (n_items,)
-        The fit's items (the dataset's ids, in row order).
+    item_ids : array-like of shape (n_items,) or mapping
+        The fit's items (the dataset's ids, in row order), or a mapping from
+        item id to row holding at least the answered items (the Dask
+        engine's client holds no id list).
     gold : ndarray of shape (n_items,)
         The fit's gold (answers and file gold), -1 where unknown.
     file_rows : ndarray of shape (n_items,) of bool
@@ -234,7 +257,7 @@ def answer_gold_weights(store: Store, dataset_id: int, item_ids: Any, gold: np.n
     """
     known = gold >= 0
     answered = known & ~file_rows
-    keys = pd.Index([str(v) for v in np.asarray(item_ids).tolist()])
+    keys = _answered_rows(item_ids, answered)
     first = _first_answers(store, dataset_id, keys, answered)
     checks = _answered_checks(store, dataset_id, keys, answered, first)
     if checks.empty:
@@ -271,24 +294,40 @@ def _draw_records(rows: np.ndarray, file_rows: np.ndarray, checks: pd.DataFrame,
     return rounds, drawn, left
 
 
-def _first_answers(store: Store, dataset_id: int, keys: pd.Index, answered: np.ndarray) -> dict[int, Any]:
+def _answered_rows(item_ids: Any, answered: np.ndarray) -> pd.Series:
+    """The answered items' rows by item key (text), from the fit's ids or an id -> row mapping."""
+    if isinstance(item_ids, Mapping):
+        pairs = {str(k): int(r) for k, r in item_ids.items() if 0 <= int(r) < answered.shape[0] and answered[int(r)]}
+    else:
+        ids, rows = np.asarray(item_ids), np.flatnonzero(answered)
+        pairs = {str(v): int(r) for v, r in zip(ids[rows].tolist(), rows.tolist())}
+    return pd.Series(list(pairs.values()), index=pd.Index(list(pairs), dtype=object), dtype=np.int64)
+
+
+def _rows_of(keys: pd.Series, items: Any) -> np.ndarray:
+    """Rows of ``items`` among the answered ones (-1 for the others)."""
+    pos = keys.index.get_indexer(pd.Index([str(v) for v in items], dtype=object))
+    return np.where(pos >= 0, keys.to_numpy()[pos], -1) if len(keys) else np.full(len(pos), -1)
+
+
+def _first_answers(store: Store, dataset_id: int, keys: pd.Series, answered: np.ndarray) -> dict[int, Any]:
     """Row -> when the item's first answer or skip (superseded ones too) reached the store: when it left the pool."""
     frame = store.annotations(dataset_id)
     if frame.empty:
         return {}
     firsts = frame.assign(key=frame["item_id"].astype(str)).groupby("key")["recorded_at"].min()
-    pos = keys.get_indexer(firsts.index)
+    pos = _rows_of(keys, firsts.index)
     return {int(p): t for p, t in zip(pos, firsts.to_numpy()) if p >= 0 and answered[p]}
 
 
-def _answered_checks(store: Store, dataset_id: int, keys: pd.Index, answered: np.ndarray,
+def _answered_checks(store: Store, dataset_id: int, keys: pd.Series, answered: np.ndarray,
                      first: dict[int, Any]) -> pd.DataFrame:
     """The random checks whose item was answered after the draw (of a ranked queue), one per row."""
     slots = store.queue_slots(dataset_id)
     slots = slots[slots["at_random"] & slots["queue"].isin(RANKED_ORIGINS)] if len(slots) else slots
     if slots.empty:
         return slots
-    slots = slots.assign(row=keys.get_indexer(pd.Index(slots["item_id"].astype(str))))
+    slots = slots.assign(row=_rows_of(keys, slots["item_id"]))
     slots = slots[slots["row"] >= 0]
     ok = [answered[r] and r in first and first[r] >= t for r, t in zip(slots["row"], slots["created_at"])]
     slots = slots[np.asarray(ok, dtype=bool)]

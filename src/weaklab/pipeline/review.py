@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._core.validation import check_float, check_int, fail
+from .._core.validation import check_float, check_int, check_random_state, fail
 from ..errors import ValidationError, WeaklabError
 from ..store import Store
 from .dask_gold import dataset_gold_record, read_gold_items
 from .fit_gold import run_fit_gold
-from .partitioned_runs import PartitionedTexts, review_candidates
-from .queue_checks import interleave_checks, queue_random_share, queue_rng
+from .partitioned_runs import PartitionedTexts, draw_free_items, review_candidates
+from .queue_checks import interleave_checks, n_random_checks, place_checks, queue_random_share, queue_rng
 from .runs import (
     dataset_frame,
     dataset_gold_items,
@@ -330,8 +330,9 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = 
     be answered again; the rest come in review order (:func:`review_order`),
     at most ``limit`` of them, except that a share ``random_share`` of the
     slots holds items drawn uniformly at random from every item the queue
-    could offer (random checks, at random places; not on a run of the Dask
-    engine, whose ranking holds only its most uncertain items). With
+    could offer (random checks, at random places; on a run of the Dask
+    engine, whose ranking holds only its most uncertain items, drawn from
+    all its items, :func:`~weaklab.pipeline.partitioned_runs.draw_free_items`). With
     ``queue``, the served slots are recorded in the store
     (:meth:`~weaklab.store.Store.add_queue_slots`, one round): the random
     checks make every answer to the batch usable by the label model,
@@ -377,17 +378,20 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = 
     share = queue_random_share(store, dataset_id) if random_share is None else random_share
     share = check_float("random_share", share, low=0.0, high=1.0)
     ranked, free = _queue_candidates(store, ranking, dataset_id, run_id, gold)
-    if "soft_labels" in store.partitioned(run_id):
-        share = 0.0  # the ranking holds only the most uncertain items: no uniform draw from it
     if random_state is None and share > 0:
         random_state = queue_rng(store, dataset_id, run_id=int(run_id), queue=queue or "unrecorded")
-    chosen, at_random = interleave_checks(ranked, free, limit, share, random_state)
+    proba = dict(zip((str(v) for v in ranking.item_ids.tolist()), ranking.proba))
+    if "soft_labels" in store.partitioned(run_id):  # the ranking holds only the most uncertain items: draw from all
+        chosen, at_random, n_free = _partitioned_batch(store, run_id, dataset_id, ranked, limit, share,
+                                                       random_state, proba)
+    else:
+        chosen, at_random = interleave_checks(ranked, free, limit, share, random_state)
+        n_free = len(free)
     if queue is not None and chosen:
-        store.add_queue_slots(dataset_id, chosen, at_random, pool_left=len(free) if at_random.any() else 0,
+        store.add_queue_slots(dataset_id, chosen, at_random, pool_left=n_free if at_random.any() else 0,
                               queue=queue, run_id=int(run_id))
     names = run_class_names(store, run_id) or [str(c) for c in range(ranking.proba.shape[1])]
     texts = TextLookup(store, dataset_id)
-    proba = dict(zip((str(v) for v in ranking.item_ids.tolist()), ranking.proba))
     items = []
     for item in chosen:
         story = store.explain(item, run_id)
@@ -395,6 +399,21 @@ def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = 
                       for v in story["votes"])
         items.append(ReviewItem(item, texts.get(item), votes, tuple(float(p) for p in proba[str(item)])))
     return items, names
+
+
+def _partitioned_batch(store: Store, run_id: int, dataset_id: int, ranked: list[Any], limit: int, share: float,
+                       random_state: Any, proba: dict[str, np.ndarray]) -> tuple[list[Any], np.ndarray, int]:
+    """A Dask run's batch: checks drawn from all its free items (their soft labels added to ``proba``) placed among
+    the ranked candidates; and how many items were free to draw."""
+    rng = check_random_state(random_state)
+    d = n_random_checks(limit, share, rng)
+    if d == 0:
+        return ranked[:limit], np.zeros(min(limit, len(ranked)), dtype=bool), 0
+    taken = store.annotations(dataset_id)["item_id"].tolist()
+    ids, drawn_proba, n_free = draw_free_items(store, run_id, d, taken, rng)
+    proba.update(zip((str(v) for v in ids.tolist()), drawn_proba))
+    chosen, at_random = place_checks(ranked, ids.tolist(), limit, rng)
+    return chosen, at_random, n_free
 
 
 def _queue_candidates(store: Store, ranking: ReviewRanking, dataset_id: int, run_id: int,

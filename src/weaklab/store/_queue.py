@@ -108,10 +108,14 @@ class QueueMixin(StoreBase):
         """
         ds = int(dataset_id)
         self._dataset_row(ds)
+        partitioned = self._item_locator(ds)  # items in Parquet (a Dask run's dataset): no items table
+        held = "" if partitioned is not None else "AND item_key IN (SELECT item_key FROM items WHERE dataset_id = ?) "
         frame = self._frame(
             "SELECT round_id, dataset_id, item_key AS item_id, slot, queue, run_id, at_random, pool_left, created_at "
-            f"FROM queue_slots WHERE dataset_id IN ({VERSIONS_SQL}) AND item_key IN "
-            "(SELECT item_key FROM items WHERE dataset_id = ?) ORDER BY round_id, slot", [ds, ds])
+            f"FROM queue_slots WHERE dataset_id IN ({VERSIONS_SQL}) {held}ORDER BY round_id, slot",
+            [ds] if partitioned is not None else [ds, ds])
+        if partitioned is not None and len(frame):  # those the dataset's partitions hold
+            frame = frame[partitioned.rows_of(frame["item_id"].tolist()) >= 0].reset_index(drop=True)
         if len(frame):
             dtype = str(self._dataset_row(ds)[2])
             frame["item_id"] = [typed_id(k, dtype) for k in frame["item_id"]]

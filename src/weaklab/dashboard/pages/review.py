@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from ...pipeline.partitioned_runs import draw_free_items
 from ...pipeline.queue_checks import n_random_checks, queue_random_share, queue_random_state, queue_rng
 from ...pipeline.review import check_annotator
 from ..page import (
@@ -94,15 +95,17 @@ def random_check(state: DashboardState, run_id: int, annotator: str,
     (:meth:`~weaklab.store.Store.add_queue_slots`); the page does not say
     so (the reviewer answers it as any other item). The draw is seeded from
     the store (:func:`~weaklab.pipeline.queue_checks.queue_rng`): the same
-    store state serves the same item. None when the slot is
-    not a check, nothing is free, or the run is on the Dask engine (its
-    ranking holds only the most uncertain items).
+    store state serves the same item. On a Dask run (whose ranking holds
+    only the most uncertain items) the check is drawn from all its items but
+    those holding gold
+    (:func:`~weaklab.pipeline.partitioned_runs.draw_free_items`). None when
+    the slot is not a check or nothing is free.
     """
     store = state.store
     dataset_id = state.dataset_id(run_id)
     share = state.random_share if state.random_share is not None else \
         state.fresh(("random_share", dataset_id), lambda: queue_random_share(store, dataset_id))
-    if share <= 0 or "soft_labels" in store.partitioned(run_id):
+    if share <= 0:
         return None
     seed = state.fresh(("queue_random_state", dataset_id), lambda: queue_random_state(store, dataset_id))
     rng = queue_rng(store, dataset_id, run_id=run_id, queue="review", random_state=seed)
@@ -110,7 +113,12 @@ def random_check(state: DashboardState, run_id: int, annotator: str,
         return None
     taken = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()}
     taken |= {str(v) for v in store.claims(run_id)["item_id"].tolist()}
-    free = [v for v in offered(state.ranking(run_id).item_ids.tolist()) if str(v) not in taken]
+    if "soft_labels" in store.partitioned(run_id):  # a Dask run: its ranking holds only the most uncertain items
+        drawn, _, n_free = draw_free_items(store, run_id, 1, sorted(taken), rng)
+        free = drawn.tolist()
+    else:
+        free = [v for v in offered(state.ranking(run_id).item_ids.tolist()) if str(v) not in taken]
+        n_free = len(free)
     if not free:
         return None
     item = free[int(rng.integers(len(free)))]
@@ -118,7 +126,7 @@ def random_check(state: DashboardState, run_id: int, annotator: str,
     state.wrote(claims=True)
     if not got or str(got[0]) != str(item):
         return got[0] if got else None
-    _record_slot(state, run_id, item, len(free))
+    _record_slot(state, run_id, item, n_free)
     return item
 
 
