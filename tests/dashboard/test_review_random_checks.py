@@ -104,3 +104,39 @@ def test_the_same_store_serves_the_same_random_checks(tmp_path: Path) -> None:
     config = tmp_path / "project" / "weaklab.toml"
     config.write_text(config.read_text().replace("[query]\n", "[query]\nrandom_state = 7\n"))
     assert _serve(copies[1], 8) != first
+
+
+def _skip(client: TestClient, item: str) -> None:
+    response = client.post("/review/skip", data={"csrf": str(client.cookies.get("weaklab_csrf")), "run": "1",
+                                                 "item_id": item})
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize("share", [0.5, 0.0])
+def test_a_skipped_random_check_is_replaced_by_a_fresh_draw(tmp_path: Path, share: float) -> None:
+    """Skipping an item served as a random check claims a fresh uniform draw for the reviewer, recorded as a check,
+    and the page shows it next; skipping a ranked item does not (share 0: no check ever)."""
+    from weaklab.pipeline.queue_checks import check_outcomes
+    from weaklab.store import Store
+
+    store_path = _fitted(tmp_path, share)
+    with TestClient(create_app(store_path, annotator_default="ann"), follow_redirects=False,
+                    base_url="http://127.0.0.1") as client:
+        for _ in range(12):  # skip every item until a check was skipped (share 0: twelve ranked items)
+            item, _ = _shown(client)
+            with Store(store_path, read_only=True) as store:
+                was_check = bool(store.queue_slots(1)["at_random"].iloc[-1])
+            _skip(client, item)
+            if was_check:
+                break
+        after, _ = _shown(client)
+    with Store(store_path, read_only=True) as store:
+        slots = store.queue_slots(1)
+        outcomes = check_outcomes(store, 1)
+    assert was_check == (share > 0)
+    assert slots["item_id"].astype(str).iloc[-1] == after != item
+    if share:
+        assert slots["at_random"].tolist()[-2:] == [True, True] and outcomes == (0, 1)
+        assert slots["pool_left"].iloc[-1] == slots["pool_left"].iloc[-2] - 1  # the skipped item left the pool
+    else:
+        assert not slots["at_random"].any() and outcomes == (0, 0) and len(slots) == 13

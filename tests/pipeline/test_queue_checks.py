@@ -203,3 +203,39 @@ def test_queue_random_state_is_validated(tmp_path: Path, value: str, expected: s
     root, _ = _project(tmp_path, f"random_state = {value}")
     with pytest.raises(ValidationError, match=r"query\.random_state: expected " + expected):
         load_config(root)
+
+
+def test_skipped_checks_are_counted_and_the_rounds_answered_checks_stand_for_them(tmp_path: Path) -> None:
+    """A terminal batch of 10 with 5 checks, 2 of them skipped: the fit counts 3 answered checks and 2 skipped (rate
+    0.4) and says so in its answers line; the 3 answered checks of the round stand together for all the items free
+    at its draw, as the 5 would have, each for a third of them."""
+    from weaklab.pipeline.fit_gold import answers_fit_lines
+    from weaklab.pipeline.queue_checks import answer_gold_weights
+
+    root, truth = _project(tmp_path, "random_share = 0.5")
+    run = Project(root).run(until="fit")
+    with Project(root).open_store() as store:
+        items, _ = review_batch(store, run.run_id, limit=10, queue="terminal")
+        slots = store.queue_slots(run.dataset_id)
+        checks = slots.loc[slots["at_random"], "item_id"].astype(str).tolist()
+        skipped = set(checks[:2])
+        for item in items:
+            label = None if str(item.item_id) in skipped else truth[str(item.item_id)]
+            store.add_annotation(run.dataset_id, item.item_id, "oracle", label, origin="terminal")
+    assert len(checks) == 5
+    metrics = Project(root).run(until="fit").metrics["label_model"]
+    weighting = metrics["gold_weighting"]
+    assert (weighting["n_random_checks"], weighting["n_skipped_checks"], weighting["check_skip_rate"]) == (3, 2, 0.4)
+    assert "2 random check(s) skipped (40% of those answered or skipped)" in answers_fit_lines(metrics)[0]
+    frame = pd.read_csv(root / "data" / "comments.csv")
+    ids = frame["comment_id"].to_numpy()
+    names = load_config(root).class_names
+    gold = np.full(len(ids), -1)
+    for row, item in enumerate(ids.astype(str)):
+        if item in truth and item in {str(i.item_id) for i in items} - skipped:
+            gold[row] = names.index(truth[item])
+    with Project(root).open_store(read_only=True) as store:
+        found = answer_gold_weights(store, run.dataset_id, ids, gold, np.zeros(len(ids), dtype=bool), len(ids))
+    answered_checks = np.isin(ids.astype(str), list(set(checks) - skipped))
+    w = found.weights[answered_checks]
+    assert np.allclose(w, w[0]) and np.isclose(w.sum(), slots["pool_left"].max())

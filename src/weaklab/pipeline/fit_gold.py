@@ -279,6 +279,17 @@ def answers_in_fit(label_model: dict[str, Any]) -> tuple[int, int] | None:
     return int(given), int(got if got is not None else given)
 
 
+def _skip_note(weighting: dict[str, Any]) -> str:
+    """What the weighting line says of skipped random checks (nothing when none was skipped)."""
+    skipped = int(weighting.get("n_skipped_checks", 0) or 0)
+    if not skipped:
+        return ""
+    rate = float(weighting.get("check_skip_rate", 0.0) or 0.0)
+    return (f"; {skipped} random check(s) skipped ({rate:.0%} of those answered or skipped): the weighted answers "
+            "stand for the items reviewers answer, about the other part of the pool they say nothing (answer "
+            "rather than skip)")
+
+
 def answers_fit_lines(label_model: dict[str, Any]) -> list[str]:
     """What a run's label-model metrics say of the human answers: how many reached the fit, and what it did with them.
 
@@ -286,8 +297,9 @@ def answers_fit_lines(label_model: dict[str, Any]) -> list[str]:
     ``"mixed"``) are a ranked sample of the items: ``AutoLabelModel`` leaves
     them out of its choice and fit on both engines, in a sample or not, and
     the other label models that do not clamp gold ignore them too. With the
-    queues' recorded random checks (``"weighted"``, local engine) they reach
-    the fit weighted (:func:`~weaklab.pipeline.queue_checks.answer_gold_weights`).
+    queues' recorded random checks (``"weighted"``, both engines) they reach
+    the fit weighted (:func:`~weaklab.pipeline.queue_checks.answer_gold_weights`),
+    and the line says how many checks reviewers skipped.
 
     Examples
     --------
@@ -305,6 +317,10 @@ def answers_fit_lines(label_model: dict[str, Any]) -> list[str]:
     >>> answers_fit_lines({"class": "AutoLabelModel", "n_answers": 40, "n_answers_for_fit": 40,
     ...     "gold_sampling": "weighted", "gold_weighting": {"n_random_checks": 8, "effective_n": 9.5}})[0][:73]
     'human answers: all 40 reached the fit of AutoLabelModel as gold, weighted'
+    >>> answers_fit_lines({"class": "AutoLabelModel", "n_answers": 40, "n_answers_for_fit": 40,
+    ...     "gold_sampling": "weighted", "gold_weighting": {"n_random_checks": 8, "effective_n": 9.5,
+    ...     "n_skipped_checks": 2, "check_skip_rate": 0.2}})[0].split("; ")[2][:50]
+    '2 random check(s) skipped (20% of those answered or'
     """
     counts = answers_in_fit(label_model)
     if counts is None:
@@ -315,7 +331,7 @@ def answers_fit_lines(label_model: dict[str, Any]) -> list[str]:
     if label_model.get("gold_sampling") == "weighted" and isinstance(weighting, dict):
         return [f"human answers: {_share(given, got)} reached the fit of {name} as gold, weighted by the review "
                 f"queues' {weighting.get('n_random_checks', 0)} random checks into a sample of the pool (effective "
-                f"sample size {weighting.get('effective_n', 0)}; [query].random_share)"]
+                f"sample size {weighting.get('effective_n', 0)}; [query].random_share)" + _skip_note(weighting)]
     if label_model.get("gold_sampling") in ("active", "mixed"):
         if name == "AutoLabelModel":
             return [f"human answers: {given}, none used by the fit of {name}: answers to a review queue are a ranked "

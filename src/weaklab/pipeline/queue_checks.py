@@ -38,8 +38,8 @@ from ..store import Store
 from .runs import RANKED_ORIGINS, dataset_config
 
 __all__ = ["DEFAULT_QUEUE_RANDOM_STATE", "DEFAULT_RANDOM_SHARE", "GoldWeighting", "answer_gold_weights",
-           "interleave_checks", "n_random_checks", "place_checks", "queue_random_share", "queue_random_state",
-           "queue_rng"]
+           "check_outcomes", "interleave_checks", "n_random_checks", "place_checks", "queue_random_share",
+           "queue_random_state", "queue_rng"]
 
 #: Share of review-queue slots drawn uniformly at random (1 in 5) when the project does not set
 #: ``[query].random_share``.
@@ -207,6 +207,12 @@ class GoldWeighting:
     effective_n : float
         Kish's effective sample size of the weighted gold,
         ``(sum w)^2 / sum w^2``.
+    n_skipped_checks : int
+        Random checks a reviewer skipped (:func:`check_outcomes`).
+    check_skip_rate : float
+        Skipped checks over the checks answered or skipped (0 without any):
+        about the share of the pool reviewers skip, which the weighted
+        answers do not stand for.
     """
 
     weights: np.ndarray | None
@@ -214,11 +220,39 @@ class GoldWeighting:
     n_rounds: int = 0
     n_weighted: int = 0
     effective_n: float = 0.0
+    n_skipped_checks: int = 0
+    check_skip_rate: float = 0.0
 
     def metrics(self) -> dict[str, Any]:
         """The run's record of the weighting (``label_model.gold_weighting``)."""
         return {"n_random_checks": self.n_random_checks, "n_rounds": self.n_rounds, "n_weighted": self.n_weighted,
-                "effective_n": round(self.effective_n, 2)}
+                "effective_n": round(self.effective_n, 2), "n_skipped_checks": self.n_skipped_checks,
+                "check_skip_rate": round(self.check_skip_rate, 4)}
+
+
+def check_outcomes(store: Store, dataset_id: int) -> tuple[int, int]:
+    """How many random checks of the ranked queues were answered, and how many skipped.
+
+    A check's outcome is its item's first answer or skip after the draw (a
+    check is drawn only from items nobody answered or skipped); checks not
+    answered yet count in neither.
+
+    Returns
+    -------
+    n_answered, n_skipped : int
+    """
+    slots = store.queue_slots(dataset_id)
+    slots = slots[slots["at_random"] & slots["queue"].isin(RANKED_ORIGINS)] if len(slots) else slots
+    frame = store.annotations(dataset_id) if len(slots) else pd.DataFrame()
+    if slots.empty or frame.empty:
+        return 0, 0
+    frame = frame.assign(key=frame["item_id"].astype(str)).sort_values("recorded_at", kind="stable")
+    first = frame.groupby("key")[["status", "recorded_at"]].first()
+    drawn = slots.assign(key=slots["item_id"].astype(str)).drop_duplicates("key", keep="last").set_index("key")
+    joined = drawn.join(first, how="inner")
+    joined = joined[joined["recorded_at"] >= joined["created_at"]]
+    skipped = int((joined["status"] == "skipped").sum())
+    return len(joined) - skipped, skipped
 
 
 def answer_gold_weights(store: Store, dataset_id: int, item_ids: Any, gold: np.ndarray,
@@ -234,6 +268,17 @@ def answer_gold_weights(store: Store, dataset_id: int, item_ids: Any, gold: np.n
     (:func:`weaklab.active.round_draw_weights`). The file's gold on
     ``file_rows`` (``[data].fit_gold``, a uniform sample of the ``n_pool``
     items outside dev) is round 0's draw.
+
+    Skipped checks: a round's answered checks stand for its free items, so
+    the checks a reviewer skipped are made up for by those of the round
+    that were answered (a non-response adjustment within the round, valid
+    when skipping does not depend on the item's class); a round whose
+    checks were all skipped drops out (the dashboard's rounds hold one
+    slot: it replaces a skipped check with a fresh draw). Skipped items
+    leave the pool, so the weighted answers stand for the items reviewers
+    answer; the result counts the skipped checks and their rate
+    (:func:`check_outcomes`), which says how much of the pool that leaves
+    out.
 
     Parameters
     ----------
@@ -269,8 +314,10 @@ def answer_gold_weights(store: Store, dataset_id: int, item_ids: Any, gold: np.n
     weights[rows] = round_draw_weights(rounds, drawn, left)
     w = weights[rows]
     ess = float(w.sum() ** 2 / (w ** 2).sum()) if (w > 0).any() else 0.0
+    n_answered, n_skipped = check_outcomes(store, dataset_id)
     return GoldWeighting(weights, n_random_checks=len(checks), n_rounds=len(rounds_at),
-                         n_weighted=int((w > 0).sum()), effective_n=ess)
+                         n_weighted=int((w > 0).sum()), effective_n=ess, n_skipped_checks=n_skipped,
+                         check_skip_rate=n_skipped / max(n_answered + n_skipped, 1))
 
 
 def _draw_records(rows: np.ndarray, file_rows: np.ndarray, checks: pd.DataFrame, rounds_at: pd.Series,

@@ -86,7 +86,7 @@ def next_item(state: DashboardState, run_id: int, annotator: str, *, include_gol
 
 
 def random_check(state: DashboardState, run_id: int, annotator: str,
-                 offered: Callable[[list[Any]], list[Any]]) -> Any | None:
+                 offered: Callable[[list[Any]], list[Any]], *, forced: bool = False) -> Any | None:
     """With the project's ``[query].random_share`` probability, claim an item drawn uniformly from the free ones.
 
     Free: offered by the queue (no gold unless asked), not answered or
@@ -95,7 +95,8 @@ def random_check(state: DashboardState, run_id: int, annotator: str,
     (:meth:`~weaklab.store.Store.add_queue_slots`); the page does not say
     so (the reviewer answers it as any other item). The draw is seeded from
     the store (:func:`~weaklab.pipeline.queue_checks.queue_rng`): the same
-    store state serves the same item. On a Dask run (whose ranking holds
+    store state serves the same item. ``forced``: a check whatever the
+    share (the replacement of a skipped check, :func:`skip`). On a Dask run (whose ranking holds
     only the most uncertain items) the check is drawn from all its items but
     those holding gold
     (:func:`~weaklab.pipeline.partitioned_runs.draw_free_items`). None when
@@ -105,11 +106,11 @@ def random_check(state: DashboardState, run_id: int, annotator: str,
     dataset_id = state.dataset_id(run_id)
     share = state.random_share if state.random_share is not None else \
         state.fresh(("random_share", dataset_id), lambda: queue_random_share(store, dataset_id))
-    if share <= 0:
+    if share <= 0 and not forced:
         return None
     seed = state.fresh(("queue_random_state", dataset_id), lambda: queue_random_state(store, dataset_id))
     rng = queue_rng(store, dataset_id, run_id=run_id, queue="review", random_state=seed)
-    if n_random_checks(1, share, rng) == 0:
+    if n_random_checks(1, 1.0 if forced else share, rng) == 0:
         return None
     taken = {str(v) for v in store.annotations(dataset_id)["item_id"].tolist()}
     taken |= {str(v) for v in store.claims(run_id)["item_id"].tolist()}
@@ -198,18 +199,31 @@ def answer(state: DashboardState, run_id: int, annotator: str, item_id: str, lab
     return annotation
 
 
-def skip(state: DashboardState, run_id: int, annotator: str, item_id: str) -> int:
+def skip(state: DashboardState, run_id: int, annotator: str, item_id: str, *, include_gold: bool = False) -> int:
     """Record that ``annotator`` skipped an item: an annotation with no label (status ``"skipped"``).
 
     The skip stays in the item's history, is not gold, releases the claim and
     takes the item out of the review queue (as a skip from ``weaklab
-    annotate`` or a Label Studio import does).
+    annotate`` or a Label Studio import does). When the queue served the item
+    as a random check, a fresh uniform draw replaces it at once: claimed for
+    ``annotator`` and recorded as a check (its own round), it is the next item
+    they see, so skipping does not thin the checks out (the weights count the
+    skip, :func:`~weaklab.pipeline.queue_checks.check_outcomes`).
     """
     typed = explain(state, item_id, run_id)["item_id"]
-    annotation = state.store.add_annotation(state.dataset_id(run_id), typed, annotator, None, origin="review",
-                                            run_id=run_id)
+    dataset_id = state.dataset_id(run_id)
+    annotation = state.store.add_annotation(dataset_id, typed, annotator, None, origin="review", run_id=run_id)
     state.wrote()
+    if _served_as_check(state, dataset_id, typed):
+        random_check(state, run_id, annotator, offered_items(state, run_id, include_gold), forced=True)
     return annotation
+
+
+def _served_as_check(state: DashboardState, dataset_id: int, item: Any) -> bool:
+    """Whether the last slot a queue served ``item`` in was a random check."""
+    slots = state.store.queue_slots(dataset_id)
+    mine = slots[slots["item_id"].astype(str) == str(item)] if len(slots) else slots
+    return bool(len(mine)) and bool(mine["at_random"].iloc[-1])
 
 
 def disagreements(state: DashboardState, run_id: int) -> list[dict[str, Any]]:
@@ -263,6 +277,6 @@ def routes(router: APIRouter, pages: Pages) -> None:
                     gold: bool = Form(False)) -> RedirectResponse:
         state = st(request)
         annotator = pages.required_annotator(request, "skipping")
-        skip(state, state.single_label_run(run, "the review queue"), annotator, item_id)
+        skip(state, state.single_label_run(run, "the review queue"), annotator, item_id, include_gold=gold)
         return review_redirect(run, gold)
 
