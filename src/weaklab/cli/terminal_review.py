@@ -1,6 +1,7 @@
 """``weaklab annotate``: answer a run's review queue in the terminal.
 
-Each item shows its text, the sources' votes and the soft label; keys
+Each item shows its text, the sources' votes and the soft label (the text
+alone with ``[review].show_suggestion = false``: blind review); keys
 ``1``..``k`` answer with a class, ``s`` skips, ``u`` undoes the last answer
 or skip, ``q`` quits. On a terminal a key press is enough (classes 1-9);
 otherwise (a pipe, more than nine classes) each answer is a line.
@@ -113,6 +114,7 @@ class _Session:
     signals: _StopSignals = field(default_factory=_StopSignals)
     saved: int = 0
     skipped: int = 0
+    show_suggestion: bool = True  # [review].show_suggestion: false hides the votes and the soft label
 
     def record(self, label: int | None) -> None:
         """Journal an answer (a class id) or a skip (None) of the current item (on disk when this returns)."""
@@ -128,7 +130,7 @@ class _Session:
 def review_session(store_path: Path | None, run_id: int | None, annotator: str, limit: int,
                    strategy: str, include_gold: bool = False) -> None:
     """Run one terminal review session (see the module docstring); ``include_gold`` offers gold items too."""
-    from ..pipeline.review import GoldItems, gold_items, review_batch
+    from ..pipeline.review import GoldItems, gold_items, review_batch, shows_suggestion
 
     console = Console(highlight=False)
     recovered = recover_journals(resolve_store(store_path), timeout=store_wait())
@@ -149,6 +151,7 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
         if not multilabel:
             gold = GoldItems(frozenset()) if include_gold else gold_items(store, dataset_id, int(run))
             items, names = review_batch(store, int(run), limit=limit, strategy=strategy, gold=gold, queue="terminal")
+            suggest = shows_suggestion(store, dataset_id)
     if multilabel:  # tick the labels that apply (terminal_labels)
         from .terminal_labels import label_review_session
 
@@ -168,7 +171,7 @@ def review_session(store_path: Path | None, run_id: int | None, annotator: str, 
                   f"store every {SAVE_EVERY} and when you quit.")
     journal = AnswerJournal(resolve_store(store_path), run_id=int(run), dataset_id=dataset_id, annotator=annotator,
                             class_names=names)
-    session = _Session(int(run), dataset_id, annotator, names, items, journal)
+    session = _Session(int(run), dataset_id, annotator, names, items, journal, show_suggestion=suggest)
     stopped: _Stopped | None = None
     with session.signals.installed():
         try:
@@ -226,10 +229,13 @@ def _show(console: Console, session: _Session) -> None:
     console.rule(f"[{session.position + 1}/{len(session.items)}] item {escape(str(item.item_id))}", align="left")
     text = item.text if item.text is not None else "(no text recorded for this item)"
     console.print(f"  {escape(text)}")
-    votes = " · ".join(f"{escape(s)} → {escape(c)}" for s, c in item.votes) or "no source voted"
-    console.print(f"  [dim]votes:[/dim] {votes}")
-    soft = "  ".join(f"{escape(n)} {p:.2f}" for n, p in zip(session.names, item.proba))
-    console.print(f"  [dim]soft label:[/dim] {soft}")
+    if not session.show_suggestion:
+        console.print("  [dim]blind review: votes and soft label hidden ([review].show_suggestion = false)[/dim]")
+    else:
+        votes = " · ".join(f"{escape(s)} → {escape(c)}" for s, c in item.votes) or "no source voted"
+        console.print(f"  [dim]votes:[/dim] {votes}")
+        soft = "  ".join(f"{escape(n)} {p:.2f}" for n, p in zip(session.names, item.proba))
+        console.print(f"  [dim]soft label:[/dim] {soft}")
     console.print(f"  {_legend(session.names)}")
 
 

@@ -103,6 +103,11 @@ Every table and key is optional except ``[data].path`` and the sources: ``[lfs].
                                        # the number of queue rounds the store recorded: the same store serves
                                        # the same queue (reproducible), never shown to the reviewer
 
+    [review]
+    show_suggestion = true             # false: blind review; the dashboard's review pages and weaklab annotate
+                                       # show the item only, not the sources' votes nor the label model's soft
+                                       # label (they hint which items are random checks and anchor the answer)
+
     [task]                             # what is labelled (default: whole items, kind = "classification")
     kind = "tagging"                   # tagging: spans of tokens (named entities); see weaklab.pipeline.tagging
                                        # multilabel: each item carries any number of the [labels].classes; LFs
@@ -161,6 +166,7 @@ SCHEMA: dict[str, dict[str, str]] = {
                "conflict_increase": _FLOAT},
     "issues": {"method": _STR, "max_issues": _INT},
     "query": {"strategy": _STR, "n": _INT, "random_share": _FLOAT, "random_state": _INT},
+    "review": {"show_suggestion": _BOOL},
     "task": {"kind": _STR, "entity_types": _LIST, "tokens_column": _STR, "tokenizer": _STR},
     "engine": {"kind": _STR, "scheduler": _STR, "n_workers": _INT, "output": _STR, "partition_rows": _INT},
     "crowd": {"path": _STR, "format": _STR, "item_column": _STR, "worker_column": _STR, "label_column": _STR,

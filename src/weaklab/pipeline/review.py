@@ -25,6 +25,7 @@ from .fit_gold import run_fit_gold
 from .partitioned_runs import PartitionedTexts, draw_free_items, review_candidates
 from .queue_checks import interleave_checks, n_random_checks, place_checks, queue_random_share, queue_rng
 from .runs import (
+    dataset_config,
     dataset_frame,
     dataset_gold_items,
     dataset_meta,
@@ -36,7 +37,7 @@ from .runs import (
 from .summary import RunData, read_run
 
 __all__ = ["REVIEW_STRATEGIES", "GoldItems", "ReviewItem", "ReviewRanking", "TextLookup", "check_annotator",
-           "gold_items", "review_batch", "review_order", "run_class_names", "run_summary"]
+           "gold_items", "review_batch", "review_order", "run_class_names", "run_summary", "shows_suggestion"]
 
 logger = logging.getLogger(__name__)
 
@@ -316,6 +317,18 @@ class ReviewItem:
     text: str | None
     votes: tuple[tuple[str, str], ...]
     proba: tuple[float, ...]
+
+
+def shows_suggestion(store: Store, dataset_id: int) -> bool:
+    """The project's ``[review].show_suggestion``: whether review queues show the votes and the soft label.
+
+    True (the default) when unset or when the project file cannot be read;
+    False for blind review (the item alone).
+    """
+    try:
+        return bool(dataset_config(store, dataset_id).get("review", "show_suggestion", True))
+    except (WeaklabError, OSError):
+        return True
 
 
 def review_batch(store: Store, run_id: int, *, limit: int = 20, strategy: str = "least_confidence",

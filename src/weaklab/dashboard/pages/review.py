@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from ...pipeline.partitioned_runs import draw_free_items
 from ...pipeline.queue_checks import n_random_checks, queue_random_share, queue_random_state, queue_rng
-from ...pipeline.review import check_annotator
+from ...pipeline.review import check_annotator, shows_suggestion
 from ..page import (
     ANNOTATOR_COOKIE,
     Nav,
@@ -34,7 +34,8 @@ from ..state import DashboardState
 from .review_labels import label_review_view
 from .review_spans import is_tagging_run, span_review_view
 
-__all__ = ["NAV", "REVIEW_WINDOW", "MAX_DISAGREEMENTS", "answer", "disagreements", "next_item", "random_check",
+__all__ = ["BLIND", "NAV", "REVIEW_WINDOW", "MAX_DISAGREEMENTS", "answer", "blind_story", "disagreements",
+           "next_item", "random_check", "suggesting",
            "review_again", "review_view", "routes", "skip"]
 
 NAV = Nav(order=60, key="review", path="/review", label="Review queue")
@@ -180,8 +181,26 @@ def review_view(state: DashboardState, run_id: int, annotator: str | None, *,
     if story["image"] is not None:
         story["image"]["cam"] = item_cam(state.cams(run_id), story["item_id"])
     story["changed_since_answered"] = str(item) in {str(v) for v in review_again(state, dataset_id)}
-    out["item"] = story
+    out["show_suggestion"] = suggesting(state, dataset_id)
+    out["item"] = story if out["show_suggestion"] else blind_story(story)
     return out
+
+
+def suggesting(state: DashboardState, dataset_id: int) -> bool:
+    """The project's ``[review].show_suggestion`` (cached): False hides the votes and soft labels (blind review)."""
+    return bool(state.fresh(("show_suggestion", dataset_id), lambda: shows_suggestion(state.store, dataset_id)))
+
+
+BLIND = "hidden in blind review ([review].show_suggestion = false)"
+
+
+def blind_story(story: dict[str, Any]) -> dict[str, Any]:
+    """What blind review shows of an item: its id, text and picture, no votes, soft label nor CAM overlay."""
+    image = story.get("image")
+    if image is not None:
+        image = {**image, "cam": {"available": False, "reason": BLIND}}
+    return {"item_id": story["item_id"], "text": story.get("text"), "image": image, "votes": [],
+            "posterior": None, "changed_since_answered": story.get("changed_since_answered", False)}
 
 
 def answer(state: DashboardState, run_id: int, annotator: str, item_id: str, label: Any) -> int | None:

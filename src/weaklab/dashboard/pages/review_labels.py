@@ -19,6 +19,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from ...pipeline.multilabel import label_uncertainty
+from ...pipeline.review import shows_suggestion
 from ..multilabel_views import label_rows
 from ..page import Nav, Pages, claim_next, explain, gold_context, review_redirect
 from ..state import DashboardState
@@ -71,8 +72,13 @@ def label_review_view(state: DashboardState, run_id: int, annotator: str | None,
     if item is None:
         return out
     story = explain(state, item, run_id)
-    out["item"] = {"item_id": story["item_id"], "text": state.texts(dataset_id).get(story["item_id"]),
-                   "rows": label_rows(story)}
+    rows = label_rows(story)
+    out["show_suggestion"] = bool(state.fresh(("show_suggestion", dataset_id),
+                                              lambda: shows_suggestion(state.store, dataset_id)))
+    if not out["show_suggestion"]:  # blind review: the labels alone, every box unticked
+        rows = [{"label": r["label"], "present": [], "absent": [], "label_model": None, "end_model": None,
+                 "gold": None, "final": False} for r in rows]
+    out["item"] = {"item_id": story["item_id"], "text": state.texts(dataset_id).get(story["item_id"]), "rows": rows}
     return out
 
 
