@@ -320,7 +320,7 @@ def answers_fit_lines(label_model: dict[str, Any]) -> list[str]:
     >>> answers_fit_lines({"class": "AutoLabelModel", "n_answers": 40, "n_answers_for_fit": 40,
     ...     "gold_sampling": "weighted", "gold_weighting": {"n_random_checks": 8, "effective_n": 9.5,
     ...     "n_skipped_checks": 2, "check_skip_rate": 0.2}})[0].split("; ")[2][:50]
-    '2 random check(s) skipped (20% of those answered or'
+    '2 random check(s) skipped (20% of those answered o'
     """
     counts = answers_in_fit(label_model)
     if counts is None:
