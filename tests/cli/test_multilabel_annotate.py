@@ -91,3 +91,37 @@ def test_parse_label_answer_names_commands_and_refuses_out_of_range_numbers() ->
     assert [parse_label_answer(c, ["a"], []) for c in ("s", "B", "q")] == ["skip", "back", "quit"]
     with pytest.raises(click.BadParameter, match="got '3'"):
         parse_label_answer("3", ["a", "b"], [])
+
+
+def _cli(root, *args: str):
+    return CliRunner().invoke(main, [*args, "--store", str(root / ".weaklab" / "weaklab.duckdb")])
+
+
+def test_disagreements_list_differing_label_sets_until_adjudicated(fitted) -> None:
+    """Two annotators' different label sets on an item are listed (open, with the labels that differ); an
+    adjudication settles it and becomes the item's final label set; agreeing answers are not listed."""
+    root, run = fitted
+    with Project(root).open_store() as store:
+        dataset = int(store.run(run)["dataset_id"])
+        for who, item, labels in (("ada", "r001", ["vegan"]), ("bo", "r001", ["vegan", "spicy"]),
+                                  ("ada", "r002", ["quick"]), ("bo", "r002", ["quick"])):
+            store.add_label_set_answer(dataset, item, who, labels, label_names=list(RECIPE_LABELS))
+    found = json.loads(_cli(root, "annotate", "disagreements", "--json").output)
+    assert found["kind"] == "multilabel" and [r["item_id"] for r in found["items"]] == ["r001"]
+    row = found["items"][0]
+    assert row["status"] == "open" and row["labels_differ"] == ["spicy"]
+    assert {a["annotator"]: a["labels"] for a in row["answers"]} == {"ada": ["vegan"], "bo": ["vegan", "spicy"]}
+    out = _cli(root, "annotate", "adjudicate", "r001", "spicy|vegan", "--by", "cy")
+    assert out.exit_code == 0 and "adjudicated as vegan|spicy by cy" in out.output
+    settled = json.loads(_cli(root, "annotate", "disagreements", "--json").output)["items"][0]
+    assert settled["status"] == "adjudicated"
+    story = json.loads(_cli(root, "explain", "r001", "--json").output)
+    assert story["final_labels"] == ["vegan", "spicy"] and story["final_from"] == "annotation"
+
+
+def test_adjudicate_refuses_a_label_the_run_does_not_have(fitted) -> None:
+    """A label set naming an unknown label fails in one line listing the labels; nothing is stored."""
+    root, run = fitted
+    out = _cli(root, "annotate", "adjudicate", "r001", "vegan|sweet", "--by", "cy")
+    assert out.exit_code == 1 and "expected label names of ['vegan', 'spicy', 'quick']" in out.output
+    assert _answers(root, run).empty

@@ -287,8 +287,8 @@ def label_uncertainty(proba: np.ndarray) -> np.ndarray:
 
 
 #: What works on a multi-label run, for the messages of what does not yet.
-MULTILABEL_WORKS = ("apply, analyze, fit, train, query, runs, explain, export, predict, report, diff, annotate and "
-                    "annotate export/import work on them")
+MULTILABEL_WORKS = ("apply, analyze, fit, train, query, runs, explain, export, predict, report, diff and annotate "
+                    "(terminal, Label Studio export/import, disagreements, adjudicate) work on them")
 
 
 def refuse_multilabel_run(store: Store, run_id: int | None, what: str) -> None:

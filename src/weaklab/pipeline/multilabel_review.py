@@ -11,14 +11,19 @@ on a multi-label run and the Label Studio export read it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..store import Store
 from .multilabel import label_uncertainty
 from .runs import dataset_meta, dataset_table
 
-__all__ = ["LabelQueue", "label_review_queue", "multilabel_dev_keys"]
+__all__ = ["LabelQueue", "label_review_queue", "multilabel_dev_keys", "label_set_disagreements", "ADJUDICATION"]
+
+#: The origin of an answer that settles a disagreement (``weaklab annotate adjudicate``).
+ADJUDICATION = "adjudication"
 
 _ID = "item_id"
 
@@ -130,3 +135,46 @@ def label_review_queue(store: Store, run_id: int, *, include_gold: bool = False,
     present = set(keys)
     return LabelQueue(int(run_id), dataset_id, set_id, [str(n) for n in fitted["label_names"].iloc[-1]], ids[rows],
                       rows, proba[rows], len(answered & present), len(skipped & present), len(dev & present))
+
+
+def label_set_disagreements(store: Store, dataset_id: int) -> pd.DataFrame:
+    """Items of a multi-label dataset whose annotators' label sets differ, for adjudication.
+
+    Each annotator's latest answer on an item counts (skips do not). An item
+    is listed when two or more annotators answered it with different label
+    sets; ``status`` is ``"adjudicated"`` when an answer with origin
+    :data:`ADJUDICATION` came after all of them (it is the item's final label
+    set: the latest answer counts), else ``"open"`` (the latest answer counts
+    meanwhile, whoever gave it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``item_id`` (as text), ``status``, ``labels_differ`` (the labels some
+        annotators gave and others did not), ``answers`` (per annotator:
+        ``annotator``, ``labels``, ``origin``, ``answered_at``), oldest
+        disagreement first.
+
+    Examples
+    --------
+    >>> label_set_disagreements(store, dataset_id)[["item_id", "status"]]   # doctest: +SKIP
+    """
+    answers = store.label_set_answers(dataset_id)
+    given = answers[answers["status"] == "answered"]
+    rows: list[dict[str, Any]] = []
+    for item, group in given.groupby("item_key", sort=False):
+        people = group[group["origin"] != ADJUDICATION]
+        latest = people.groupby("annotator", sort=False).tail(1)  # oldest first: the last row is the latest
+        sets = [frozenset(v) for v in latest["labels"]]
+        if len(set(sets)) < 2:
+            continue
+        settled = group[group["origin"] == ADJUDICATION]
+        after = len(settled) and int(settled["label_set_answer_id"].max()) > int(latest["label_set_answer_id"].max())
+        rows.append({"item_id": str(item), "status": "adjudicated" if after else "open",
+                     "labels_differ": sorted(frozenset.union(*sets) - frozenset.intersection(*sets)),
+                     "answers": [{"annotator": str(r["annotator"]), "labels": list(r["labels"]),
+                                  "origin": r["origin"], "answered_at": str(r["created_at"])}
+                                 for r in latest.to_dict("records")],
+                     "_first": int(latest["label_set_answer_id"].min())})
+    frame = pd.DataFrame(rows, columns=["item_id", "status", "labels_differ", "answers", "_first"])
+    return frame.sort_values("_first", kind="stable").drop(columns="_first").reset_index(drop=True)
