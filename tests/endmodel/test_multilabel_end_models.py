@@ -85,3 +85,48 @@ def test_single_label_models_point_to_the_multi_label_ones(task):
     for model in (SoftLabelClassifier(LogisticRegression()), TorchClassifier(n_epochs=1)):
         with pytest.raises(ValidationError, match="MultiLabelTorchClassifier"):
             model.fit(X, soft)
+
+
+def _memorisable(n: int, seed: int):
+    """Items with 6 informative features and one feature of their own (as a rare bigram is), a rare label.
+
+    Returns train features, soft targets, test features and the test truth.
+    """
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    informative = rng.normal(size=(2 * n, 6))
+    y = (informative[:, 0] + 0.5 * informative[:, 1] > 1.0).astype(np.int8)  # ~20 % of the items
+    own = sp.identity(2 * n, format="csr") * 3.0
+    X = sp.hstack([sp.csr_matrix(informative), own]).tocsr()
+    soft = np.where(y[:n] == 1, 0.9, 0.05)[:, None]
+    return X[:n], soft, X[n:], y[n:, None]
+
+
+def test_cross_fit_calibration_undoes_the_shrinkage_of_a_model_that_memorises_its_items():
+    """A model that can fit each training item by its own feature under-predicts a rare label on new items;
+    calibration="cross_fit" brings its recall on them back (F1 up by at least 0.1), with no gold."""
+    X, soft, Xte, yte = _memorisable(300, 0)
+    plain = MultiLabelSoftClassifier(LogisticRegression(C=4.0, max_iter=2000)).fit(X, soft)
+    cal = MultiLabelSoftClassifier(LogisticRegression(C=4.0, max_iter=2000), calibration="cross_fit",
+                                   random_state=0).fit(X, soft)
+    assert plain.calibration_.tolist() == [[1.0, 0.0]]  # identity without calibration
+    assert plain.predict(Xte).mean() < 0.5 * yte.mean()  # the shrinkage: far fewer positives than there are
+    assert micro_f1(yte, cal.predict(Xte)) >= micro_f1(yte, plain.predict(Xte)) + 0.1
+    a, _ = cal.calibration_[0]
+    assert a > 1.0  # the held-out outputs are stretched, not just shifted
+    again = MultiLabelSoftClassifier(LogisticRegression(C=4.0, max_iter=2000), calibration="cross_fit",
+                                     random_state=0).fit(X, soft)
+    np.testing.assert_array_equal(again.predict_proba(Xte), cal.predict_proba(Xte))  # same seed, same folds
+
+
+def test_cross_fit_keeps_constant_labels_and_checks_its_parameters(task):
+    """A label with constant targets stays constant under calibration; bad calibration/cv values are named."""
+    X, y, _, Xte, _ = task
+    const = np.column_stack([y[:, 0], np.ones(len(y))])
+    fitted = MultiLabelSoftClassifier(LogisticRegression(), calibration="cross_fit", random_state=0).fit(X, const)
+    assert np.all(fitted.predict_proba(Xte)[:, 1] == 1.0) and fitted.calibration_[1].tolist() == [1.0, 0.0]
+    with pytest.raises(ValidationError, match="calibration"):
+        MultiLabelSoftClassifier(LogisticRegression(), calibration="platt").fit(X, y)
+    with pytest.raises(ValidationError, match="cv"):
+        MultiLabelSoftClassifier(LogisticRegression(), calibration="cross_fit", cv=1).fit(X, y)

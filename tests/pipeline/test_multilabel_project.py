@@ -123,6 +123,20 @@ def test_dev_metrics_are_those_of_the_recorded_probabilities_on_the_dev_gold(tra
     assert 0.0 <= mv["micro_f1"] <= 1.0 and set(mv) >= {"micro_f1", "macro_f1", "hamming_loss"}
 
 
+def test_end_model_is_as_good_as_the_label_model_on_the_dev_items(trained) -> None:
+    """The TF-IDF end model, trained on the label model's probabilities, matches it on the dev items it never saw.
+
+    Before the cross-fitted calibration it scored far below (micro F1 0.46 vs 0.85 here; 'health' 0.0): on
+    short texts it singles out its training items and under-predicts every label elsewhere.
+    """
+    _, result = trained
+    end, label = result.metrics["end_model"], result.metrics["label_model"]["dev"]
+    assert end["dev"]["micro_f1"] >= label["micro_f1"] - 0.05
+    assert min(s["f1"] for s in end["dev"]["per_label"].values()) >= 0.6
+    assert set(end["calibration"]) == set(MULTILABEL_LABELS)
+    assert all(c["slope"] >= 0.0 for c in end["calibration"].values())
+
+
 def test_explain_tells_each_labels_votes_probability_and_gold(trained) -> None:
     """explain lists the item's votes by label name, P(applies) per label, gold, and the labels at >= 0.5."""
     root, result = trained

@@ -18,10 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.optimize import minimize
+from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, clone
 
 from .._core import MultiLabelSoftLabels
-from .._core.validation import check_float, check_int, check_random_state, fail
+from .._core.validation import check_choice, check_float, check_int, check_random_state, fail
 from ..errors import NotFittedError
 from ._features import as_features
 from ._torch import import_torch
@@ -29,6 +31,9 @@ from .networks import make_mlp
 from .soft_label import SoftLabelClassifier
 
 __all__ = ["MultiLabelTorchClassifier", "MultiLabelSoftClassifier", "multilabel_targets"]
+
+_CLIP = 1e-6  # probabilities are kept this far from 0 and 1 before logit
+_RIDGE = 1e-4  # pull of the Platt slope and intercept towards the identity (1, 0)
 
 
 def multilabel_targets(y: Any, n_items: int) -> np.ndarray:
@@ -206,16 +211,40 @@ class MultiLabelSoftClassifier(_MultiLabelBase):
     whose target is known, with soft labels ``[1 - p_l, p_l]``. A label whose
     known targets are all 0 or all 1 gets that constant probability.
 
+    With ``calibration="cross_fit"`` each label's output is then mapped by a
+    Platt scaling ``sigmoid(a * logit(q) + b)`` (``a >= 0``) fitted on
+    out-of-fold predictions: ``cv`` classifiers, each trained without one
+    fold, predict that fold, and ``a, b`` minimise the cross-entropy of those
+    predictions against the same soft targets. A classifier that can single
+    out its training items (rare words, bigrams of short texts) fits them
+    closely and answers near its (low) intercept on items it did not see, so
+    its probabilities on new items sit below the targets' level, and a rare
+    label drops under 0.5 almost everywhere; the out-of-fold fit measures
+    that shrinkage and undoes it, with no gold. It costs ``cv`` extra fits
+    per label. On the multi-label example (development seeds 0-4, dev
+    items) micro F1 went from 0.725 to 0.913 (the label model: 0.889); see
+    docs/guide/multi-label.md.
+
     Parameters
     ----------
     estimator : scikit-learn classifier
         Any classifier whose ``fit`` accepts ``sample_weight``; cloned per label.
+    calibration : {"none", "cross_fit"}, default="none"
+        ``"cross_fit"`` adds the out-of-fold Platt scaling above (what a
+        multi-label project trains).
+    cv : int, default=5
+        Folds of the cross-fit (at least 2; at most the label's known items).
+    random_state : int, numpy Generator or None, default=None
+        Shuffles the items into folds.
 
     Attributes
     ----------
     estimators_ : list
         The fitted :class:`SoftLabelClassifier` of each label, or a float
         (the constant probability) for a label with constant targets.
+    calibration_ : ndarray of shape (K, 2)
+        Each label's Platt slope ``a`` and intercept ``b`` (``1, 0``, the
+        identity, without calibration or for a constant label).
     n_labels_ : int
 
     Examples
@@ -227,10 +256,16 @@ class MultiLabelSoftClassifier(_MultiLabelBase):
     >>> model = MultiLabelSoftClassifier(LogisticRegression()).fit(X, y)
     >>> model.predict(X).shape
     (80, 2)
+    >>> cal = MultiLabelSoftClassifier(LogisticRegression(), calibration="cross_fit", random_state=0).fit(X, y)
+    >>> cal.calibration_.shape, bool((cal.calibration_[:, 0] >= 0).all())
+    ((2, 2), True)
     """
 
-    def __init__(self, estimator: Any) -> None:
+    def __init__(self, estimator: Any, *, calibration: str = "none", cv: int = 5, random_state: Any = None) -> None:
         self.estimator = estimator
+        self.calibration = calibration
+        self.cv = cv
+        self.random_state = random_state
 
     def fit(self, X: Any, y: Any) -> MultiLabelSoftClassifier:
         """Fit one classifier per label on features ``X`` and targets ``y`` ``(n, K)``.
@@ -239,27 +274,100 @@ class MultiLabelSoftClassifier(_MultiLabelBase):
         -------
         self
         """
+        check_choice("calibration", self.calibration, ("none", "cross_fit"))
+        folds = check_int("cv", self.cv, low=2)
+        rng = check_random_state(self.random_state)
         n = int(X.shape[0]) if hasattr(X, "shape") else len(X)
         targets = multilabel_targets(y, n)
         estimators: list[Any] = []
+        platt = np.tile([1.0, 0.0], (targets.shape[1], 1))
         for j in range(targets.shape[1]):
             p = targets[:, j]
             rows = np.flatnonzero(~np.isnan(p))
-            if rows.size == 0 or (np.all(p[rows] == p[rows][0]) and p[rows][0] in (0.0, 1.0)):
+            if _constant(p[rows]):
                 estimators.append(float(p[rows][0]) if rows.size else float(np.nanmean(targets)))
                 continue
-            soft = np.column_stack([1.0 - p[rows], p[rows]])
-            model = SoftLabelClassifier(clone(self.estimator), classes=[0, 1])
-            estimators.append(model.fit(X[rows], soft))
+            estimators.append(_fit_label(self.estimator, X, rows, p[rows]))
+            if self.calibration == "cross_fit":
+                held_out = _out_of_fold(self.estimator, X, rows, p[rows], min(folds, rows.size), rng)
+                platt[j] = _platt_scaling(held_out, p[rows])
         self.estimators_ = estimators
+        self.calibration_ = platt
         self.n_labels_ = targets.shape[1]
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """``P(label applies)`` per item and label, shape ``(n, K)``."""
+        """``P(label applies)`` per item and label, shape ``(n, K)`` (calibrated when fitted with it)."""
         self._check_fitted()
         n = int(X.shape[0]) if hasattr(X, "shape") else len(X)
         out = np.empty((n, self.n_labels_))
         for j, est in enumerate(self.estimators_):
-            out[:, j] = est if isinstance(est, float) else est.predict_proba(X)[:, 1]
+            if isinstance(est, float):
+                out[:, j] = est
+                continue
+            a, b = self.calibration_[j]
+            out[:, j] = _scaled(est.predict_proba(X)[:, 1], a, b)
         return out
+
+
+def _constant(p: np.ndarray) -> bool:
+    """No targets, or all of them the same 0 or 1 (nothing to learn)."""
+    return p.size == 0 or bool(np.all(p == p[0]) and p[0] in (0.0, 1.0))
+
+
+def _fit_label(estimator: Any, X: Any, rows: np.ndarray, p: np.ndarray) -> SoftLabelClassifier:
+    return SoftLabelClassifier(clone(estimator), classes=[0, 1]).fit(X[rows], np.column_stack([1.0 - p, p]))
+
+
+def _out_of_fold(estimator: Any, X: Any, rows: np.ndarray, p: np.ndarray, folds: int,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Each item's ``P(applies)`` from a classifier trained without its fold (the fold's mean target if constant)."""
+    fold = rng.permutation(rows.size) % folds
+    out = np.empty(rows.size)
+    for f in range(folds):
+        test, train = fold == f, fold != f
+        if _constant(p[train]) or np.ptp(p[train]) == 0:
+            out[test] = float(p[train].mean())
+            continue
+        out[test] = _fit_label(estimator, X, rows[train], p[train]).predict_proba(X[rows[test]])[:, 1]
+    return out
+
+
+def _scaled(q: np.ndarray, a: float, b: float) -> np.ndarray:
+    z = logit(np.clip(q, _CLIP, 1.0 - _CLIP))
+    return np.asarray(expit(a * z + b))
+
+
+def _platt_scaling(scores: Any, targets: Any) -> np.ndarray:
+    """Slope ``a >= 0`` and intercept ``b`` of ``sigmoid(a * logit(scores) + b)`` fitted to soft targets.
+
+    Minimises the mean binary cross-entropy against ``targets`` (in ``[0, 1]``)
+    plus ``1e-4 * ((a - 1)^2 + b^2)``, which keeps both finite when the
+    scores separate the targets and leaves the identity when they carry
+    nothing to fit.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n,)
+        Predicted probabilities (held out from the model's training).
+    targets : array-like of shape (n,)
+        Probabilities the scaled scores should match.
+
+    Returns
+    -------
+    ndarray of shape (2,)
+        ``[a, b]``.
+
+    """
+    z = logit(np.clip(np.asarray(scores, dtype=np.float64), _CLIP, 1.0 - _CLIP))
+    t = np.asarray(targets, dtype=np.float64)
+
+    def loss(ab: np.ndarray) -> tuple[float, np.ndarray]:
+        s = ab[0] * z + ab[1]
+        err = expit(s) - t  # d(cross-entropy)/ds
+        value = np.mean(np.logaddexp(0.0, s) - t * s) + _RIDGE * ((ab[0] - 1.0) ** 2 + ab[1] ** 2)
+        grad = np.array([np.mean(err * z), np.mean(err)]) + 2.0 * _RIDGE * np.array([ab[0] - 1.0, ab[1]])
+        return float(value), grad
+
+    found = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", bounds=[(0.0, None), (None, None)])
+    return np.asarray(found.x, dtype=np.float64)

@@ -25,9 +25,11 @@ post, topics of an article). The steps, as one run in the store:
   regression per label on TF-IDF features of the non-dev items with the
   label model's probabilities as soft targets (the labels people gave in the
   review queue replace them on the items they answered, the latest answer
-  on an item counting) (:class:`~weaklab.endmodel.MultiLabelSoftClassifier`),
-  and records its probabilities on every item and its dev F1 (``"none"``
-  skips it);
+  on an item counting) (:class:`~weaklab.endmodel.MultiLabelSoftClassifier`
+  with ``calibration="cross_fit"``: each label's output is Platt-scaled to
+  the targets on out-of-fold predictions, which undoes the shrinkage of a
+  model that memorises its training texts), and records its probabilities on
+  every item and its dev F1 (``"none"`` skips it);
 * ``issues`` is refused (label-issue detection is for single-label runs);
   ``query`` lists the unanswered non-dev items whose labels are least
   certain (the largest sum over labels of the binary entropy of
@@ -523,10 +525,13 @@ class _MultiLabelRun:
         estimator = LogisticRegression(C=float(params["C"]), max_iter=int(params["max_iter"]),
                                        random_state=self.project.random_state)
         targets, n_answered = self._with_answers(store, self.proba, train)
-        model = MultiLabelSoftClassifier(estimator).fit(X[train], targets[train])
+        model = MultiLabelSoftClassifier(estimator, calibration="cross_fit",
+                                         random_state=self.project.random_state).fit(X[train], targets[train])
         proba = model.predict_proba(X)
         metrics: dict[str, Any] = {"name": name, "n_train": len(train), "n_answered_used": n_answered,
-                                   "params": params}
+                                   "params": params, "calibration": {
+                                       label: {"slope": float(a), "intercept": float(b)}
+                                       for label, (a, b) in zip(self.labels, model.calibration_)}}
         scores = self._dev_scores(proba)
         if scores is not None:
             metrics["dev"] = scores
