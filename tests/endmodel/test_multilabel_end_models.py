@@ -130,3 +130,13 @@ def test_cross_fit_keeps_constant_labels_and_checks_its_parameters(task):
         MultiLabelSoftClassifier(LogisticRegression(), calibration="platt").fit(X, y)
     with pytest.raises(ValidationError, match="cv"):
         MultiLabelSoftClassifier(LogisticRegression(), calibration="cross_fit", cv=1).fit(X, y)
+
+
+def test_cross_fit_on_a_label_known_on_one_item_leaves_it_uncalibrated(task):
+    """A label with a single known (soft) target cannot be cross-fitted: it keeps the identity, no NaN."""
+    X, y, _, Xte, _ = task
+    targets = np.column_stack([y[:, 0], np.full(len(y), np.nan)])
+    targets[0, 1] = 0.7
+    model = MultiLabelSoftClassifier(LogisticRegression(), calibration="cross_fit", random_state=0).fit(X, targets)
+    assert model.calibration_[1].tolist() == [1.0, 0.0] and model.calibration_[0, 0] != 1.0
+    assert np.isfinite(model.predict_proba(Xte)).all()

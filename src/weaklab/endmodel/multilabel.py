@@ -233,7 +233,8 @@ class MultiLabelSoftClassifier(_MultiLabelBase):
         ``"cross_fit"`` adds the out-of-fold Platt scaling above (what a
         multi-label project trains).
     cv : int, default=5
-        Folds of the cross-fit (at least 2; at most the label's known items).
+        Folds of the cross-fit (at least 2; at most the label's known items;
+        a label known on one item only is not calibrated).
     random_state : int, numpy Generator or None, default=None
         Shuffles the items into folds.
 
@@ -288,7 +289,7 @@ class MultiLabelSoftClassifier(_MultiLabelBase):
                 estimators.append(float(p[rows][0]) if rows.size else float(np.nanmean(targets)))
                 continue
             estimators.append(_fit_label(self.estimator, X, rows, p[rows]))
-            if self.calibration == "cross_fit":
+            if self.calibration == "cross_fit" and rows.size >= 2:
                 held_out = _out_of_fold(self.estimator, X, rows, p[rows], min(folds, rows.size), rng)
                 platt[j] = _platt_scaling(held_out, p[rows])
         self.estimators_ = estimators
@@ -306,7 +307,8 @@ class MultiLabelSoftClassifier(_MultiLabelBase):
                 out[:, j] = est
                 continue
             a, b = self.calibration_[j]
-            out[:, j] = _scaled(est.predict_proba(X)[:, 1], a, b)
+            q = est.predict_proba(X)[:, 1]
+            out[:, j] = q if (a, b) == (1.0, 0.0) else _scaled(q, a, b)
         return out
 
 
