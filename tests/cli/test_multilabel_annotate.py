@@ -125,3 +125,16 @@ def test_adjudicate_refuses_a_label_the_run_does_not_have(fitted) -> None:
     out = _cli(root, "annotate", "adjudicate", "r001", "vegan|sweet", "--by", "cy")
     assert out.exit_code == 1 and "expected label names of ['vegan', 'spicy', 'quick']" in out.output
     assert _answers(root, run).empty
+
+
+def test_blind_review_hides_voters_and_probabilities_and_wants_an_explicit_answer(fitted) -> None:
+    """With [review].show_suggestion = false no P or voters show, nothing is marked, and an empty line is refused
+    (it would otherwise pass the unseen suggestion off as an answer); typed labels are stored."""
+    root, run = fitted
+    config = root / "weaklab.toml"
+    config.write_text(config.read_text() + "\n[review]\nshow_suggestion = false\n")
+    out = _annotate(root, "\n2\nq\n", "--limit", "3")
+    assert out.exit_code == 0, out.output
+    assert "blind review" in out.output and " P " not in out.output and "present:" not in out.output
+    assert "[x]" not in out.output and "got an empty line" in out.output
+    assert _answers(root, run)["labels"].map(list).tolist() == [["spicy"]]

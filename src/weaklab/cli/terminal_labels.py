@@ -11,7 +11,9 @@ for none of them; an empty line accepts the marked labels; ``s`` skips;
 on an item counts); ``q`` quits. Every answer and skip is written to the
 store as it is given (:meth:`~weaklab.store.Store.add_label_set_answer`:
 the annotator, origin ``"terminal"``, the run and the label set shown), so
-quitting, or a crash, loses nothing that was answered.
+quitting, or a crash, loses nothing that was answered. With
+``[review].show_suggestion = false`` (blind review) an item shows its text
+and the label numbers alone, and an empty line is not an answer.
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ __all__ = ["label_review_session", "parse_label_answer"]
 _COMMANDS = {"s": "skip", "b": "back", "q": "quit"}
 
 
-def parse_label_answer(line: str, names: list[str], marked: list[str]) -> list[str] | str:
+def parse_label_answer(line: str, names: list[str], marked: list[str] | None) -> list[str] | str:
     """The labels a typed line says apply (in label order), or the command it names ("skip", "back", "quit").
 
-    Raises ``click.BadParameter`` naming what was typed and what is expected when a word is not a label.
+    An empty line accepts ``marked``; in blind review (``marked`` None) it
+    is refused, as is a word that is not a label: ``click.BadParameter``
+    naming what was typed and what is expected.
 
     Examples
     --------
@@ -51,6 +55,9 @@ def parse_label_answer(line: str, names: list[str], marked: list[str]) -> list[s
     if text.lower() in _COMMANDS:
         return _COMMANDS[text.lower()]
     if text == "":
+        if marked is None:
+            raise click.BadParameter("expected the labels that apply ('-' for none; blind review marks none), "
+                                     "got an empty line")
         return list(marked)
     if text == "-":
         return []
@@ -70,7 +77,7 @@ def label_review_session(store_path: Path | None, run_id: int, annotator: str, l
                          include_gold: bool) -> None:
     """Run one terminal review session of a multi-label run (see the module docstring)."""
     from ..pipeline.multilabel_review import label_review_queue
-    from ..pipeline.review import TextLookup
+    from ..pipeline.review import TextLookup, shows_suggestion
 
     console = Console(highlight=False)
     with open_store(store_path) as store:
@@ -79,13 +86,14 @@ def label_review_session(store_path: Path | None, run_id: int, annotator: str, l
         stories = [store.explain(v, run_id=run_id) for v in ids]
         texts = TextLookup(store, queue.dataset_id)
         shown = [texts.get(v) for v in ids]
+        suggest = shows_suggestion(store, queue.dataset_id)
     if not ids:
         left = f" ({queue.n_dev} dev items are not offered: --include-gold offers them)" if queue.n_dev else ""
         console.print(f"Nothing to review in run {run_id}: every item has an answer or a skip{left}.")
         return
     console.print(f"Reviewing multilabel run {run_id} as [bold]{escape(annotator)}[/bold]: {len(ids)} item(s), "
                   "least certain label sets first. Each answer goes to the store as you give it.")
-    counts = _loop(console, store_path, queue, annotator, ids, stories, shown)
+    counts = _loop(console, store_path, queue, annotator, ids, stories if suggest else None, shown)
     text = f"Saved {counts['answered']} answer(s) as {escape(annotator)}"
     text += f" ({counts['skipped']} skipped)." if counts["skipped"] else "."
     if counts["answered"]:
@@ -95,12 +103,14 @@ def label_review_session(store_path: Path | None, run_id: int, annotator: str, l
 
 
 def _loop(console: Console, store_path: Path | None, queue: Any, annotator: str, ids: list[Any],
-          stories: list[dict[str, Any]], texts: list[str | None]) -> dict[str, int]:
+          stories: list[dict[str, Any]] | None, texts: list[str | None]) -> dict[str, int]:
+    """Ask about each item in turn (``stories`` None: blind review, no votes or probabilities shown)."""
     names = list(queue.label_names)
     counts = {"answered": 0, "skipped": 0}
     position = 0
     while position < len(ids):
-        marked = _show(console, position, len(ids), ids[position], stories[position], texts[position], names)
+        story = None if stories is None else stories[position]
+        marked = _show(console, position, len(ids), ids[position], story, texts[position], names)
         line = sys.stdin.readline()
         if line == "":
             break  # end of input: quit
@@ -126,11 +136,19 @@ def _loop(console: Console, store_path: Path | None, queue: Any, annotator: str,
     return counts
 
 
-def _show(console: Console, position: int, total: int, item_id: Any, story: dict[str, Any], text: str | None,
-          names: list[str]) -> list[str]:
-    """Print one item (text; per label its voters and P(applies)); return the labels at 0.5 or more."""
+def _show(console: Console, position: int, total: int, item_id: Any, story: dict[str, Any] | None,
+          text: str | None, names: list[str]) -> list[str] | None:
+    """Print one item (text; per label its voters and P(applies)); return the labels at 0.5 or more.
+
+    Blind review (``story`` None): the text and the label numbers alone; nothing is marked (None).
+    """
     console.rule(f"[{position + 1}/{total}] item {escape(str(item_id))}", align="left")
     console.print(f"  {escape(text) if text is not None else '(no text recorded for this item)'}")
+    if story is None:
+        console.print("  [dim]blind review: votes and P(applies) hidden ([review].show_suggestion = false)[/dim]")
+        console.print("  " + "  ".join(f"[bold]{j + 1}[/bold] {escape(n)}" for j, n in enumerate(names)))
+        console.print("  labels that apply (numbers or names; -: none), s skip, b back, q quit")
+        return None
     proba = (story.get("label_model") or {}).get("proba") or {}
     marked = []
     for j, name in enumerate(names):
