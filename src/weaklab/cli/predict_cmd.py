@@ -36,7 +36,7 @@ def predict(data: Path, output: Path, run_id: int | None, raw: bool, store_path:
     run's dev gold unless --raw is given). For a multilabel run: labels (the
     predicted label set, '|'-separated, '-' for none; a label is predicted
     at probability 0.5 or more), n_labels and p_<label> per label (raw:
-    multilabel runs fit no calibrator). An end model that reads the
+    multilabel runs fit no calibrator on the dev gold). An end model that reads the
     sources' votes, or whose calibrator treats items with and without a vote
     apart, runs the project's labeling functions on DATA.
     """

@@ -182,9 +182,9 @@ def predict_multilabel_items(store: Store, run_id: int, data: pd.DataFrame, *,
         One row per item of ``data``, in order: the id column (when ``data``
         has it), ``labels`` (the predicted label set, ``|``-separated,
         ``"-"`` for none), ``n_labels`` and ``p_<label>`` per label (the end
-        model's probabilities; multi-label runs fit no calibrator, so they
-        are raw: ``attrs["calibration"]`` is ``"raw"`` and
-        ``attrs["calibration_note"]`` says so).
+        model's probabilities, their own Platt scaling included; multi-label
+        runs fit no calibrator on the dev gold, so ``attrs["calibration"]``
+        is ``"raw"`` and ``attrs["calibration_note"]`` says so).
 
     Raises
     ------
@@ -212,7 +212,7 @@ def predict_multilabel_items(store: Store, run_id: int, data: pd.DataFrame, *,
     for j, label in enumerate(model.label_names):
         out[f"p_{label}"] = proba[:, j]
     out.attrs.update(end_model=name, calibration="raw",
-                     calibration_note="multilabel runs fit no calibrator")
+                     calibration_note="multilabel runs fit no calibrator on the dev gold")
     return out
 
 

@@ -194,7 +194,7 @@ def _calibration_section(lm: dict[str, Any] | None, em: dict[str, Any] | None, n
     body += bar_chart(names, series, title="Expected calibration error per label (dev, lower is better)")
     return body + ('<p class="note">Each label\'s P(applies) binned into 15 equal-width bins on the dev items; the '
                    "error is the item-weighted gap between a bin's mean probability and its share of items that "
-                   "carry the label. Multilabel runs fit no calibrator.</p>")
+                   "carry the label. Multilabel runs fit no calibrator on the dev gold.</p>")
 
 
 def _answers_section(store: Store, dataset_id: int, names: list[str]) -> str:
