@@ -74,3 +74,19 @@ def test_the_multilabel_review_page_hides_probabilities_voters_and_ticks_in_blin
     assert 'id="label-review"' in page and 'id="blind-review"' in page
     assert "P(applies)" not in page and "voted present by" not in page and " checked" not in page
     assert page.count('type="checkbox" name="labels"') >= 2
+
+
+@pytest.mark.parametrize("show", [True, False])
+def test_label_studio_tasks_carry_no_prediction_in_blind_review(tmp_path: Path, show: bool) -> None:
+    """A Label Studio batch of a blind-review project pre-fills nothing (no task has predictions); unset, the
+    covered tasks carry the model's prediction."""
+    import json
+
+    from weaklab.interop.labelstudio import export_label_studio
+    from weaklab.store import Store
+
+    store_path = _fitted(tmp_path, "" if show else "\n[review]\nshow_suggestion = false\n")
+    with Store(store_path) as store:
+        export_label_studio(store, 1, tmp_path / "tasks.json", limit=10)
+    tasks = json.loads((tmp_path / "tasks.json").read_text())
+    assert len(tasks) == 10 and any("predictions" in t for t in tasks) == show

@@ -41,6 +41,7 @@ from ..._core.soft_labels import SoftLabels
 from ..._core.validation import check_int, fail
 from ...pipeline.files import write_text
 from ...pipeline.queue_checks import interleave_checks, queue_random_share, queue_rng
+from ...pipeline.review import shows_suggestion
 from ...pipeline.runs import dataset_class_names, dataset_text_field, run_coverage, run_dataset, run_soft_labels
 from ...store import Store
 from ._answers import name_stored_answers, new_answers, store_answers
@@ -241,7 +242,10 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
     The exported items are recorded in the store as pending (Label Studio
     does not deduplicate tasks on ``item_id``): the next batch leaves them
     out until an answer or a skip for them is imported. The store must be
-    open for writing.
+    open for writing. In blind review (the project's
+    ``[review].show_suggestion = false``,
+    :func:`~weaklab.pipeline.review.shows_suggestion`) the tasks carry no
+    predictions: nothing is pre-filled.
 
     Parameters
     ----------
@@ -339,6 +343,9 @@ def export_label_studio(store: Store, run_id: int, path: str | os.PathLike[str],
     tasks = to_label_studio_tasks(frame, SoftLabels(chosen.proba, item_ids=chosen_ids), text_field=field,
                                   class_names=names, model_version=model_version, id_field=id_field,
                                   covered=run_coverage(store, run_id, chosen_ids), meta=meta)
+    if not shows_suggestion(store, dataset_id):  # blind review: no pre-filled choice
+        for task in tasks:
+            task.pop("predictions", None)
     target = Path(path)
     write_text(target, json.dumps(tasks, ensure_ascii=False, indent=1))
     write_text(config_path(target), labeling_config(names, text_field=field))
