@@ -80,7 +80,7 @@ def queue_rng(store: Store, dataset_id: int, *, run_id: int, queue: str,
     Seeded by ``random_state`` (by default the project's
     ``[query].random_state``, :func:`queue_random_state`), the dataset, the
     run, the queue's name and the number of rounds the store recorded for
-    the dataset so far (:meth:`~weaklab.store.Store.queue_slots`): the same
+    the dataset so far (:meth:`~weaklab.store.Store.queue_rounds`): the same
     store state serves the same queue, and every served request (a recorded
     round) moves the seed on. Nothing of it is shown to the reviewer.
 
@@ -101,7 +101,7 @@ def queue_rng(store: Store, dataset_id: int, *, run_id: int, queue: str,
     """
     base = queue_random_state(store, dataset_id) if random_state is None else random_state
     base = check_int("random_state", base, low=0)
-    n_rounds = int(store.queue_slots(dataset_id)["round_id"].nunique())
+    n_rounds = store.queue_rounds(dataset_id)
     return np.random.default_rng([base, int(dataset_id), int(run_id), zlib.crc32(queue.encode()), n_rounds])
 
 

@@ -30,7 +30,8 @@ __all__ = ["QueueMixin"]
 
 
 class QueueMixin(StoreBase):
-    """``add_queue_slots`` and ``queue_slots``: the items review queues served, random checks marked."""
+    """``add_queue_slots``, ``queue_slots`` and ``queue_rounds``: the items review queues served, random checks
+    marked."""
 
     def add_queue_slots(self, dataset_id: int, item_ids: Any, at_random: Any, *, pool_left: int, queue: str,
                         run_id: int | None = None) -> int:
@@ -94,6 +95,25 @@ class QueueMixin(StoreBase):
                     at_random=drawn, pool_left=np.full(n, int(pool_left), dtype=np.int64),
                     created_at=[utcnow()] * n))
         return int(round_id)
+
+    def queue_rounds(self, dataset_id: int) -> int:
+        """How many rounds (queue requests) served slots of any version of the dataset: one count, no rows read.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from weaklab.store import Store
+        >>> with Store(pathlib.Path(tempfile.mkdtemp()) / "s.duckdb") as store:
+        ...     ds = store.add_dataset("d", item_ids=["a", "b"])
+        ...     _ = store.add_queue_slots(ds, ["a", "b"], [False, True], pool_left=2, queue="terminal")
+        ...     store.queue_rounds(ds)
+        1
+        """
+        ds = int(dataset_id)
+        self._dataset_row(ds)
+        rows = self._query(f"SELECT COUNT(DISTINCT round_id) FROM queue_slots WHERE dataset_id IN ({VERSIONS_SQL})",
+                           [ds])
+        return int(rows[0][0])
 
     def queue_slots(self, dataset_id: int) -> pd.DataFrame:
         """Every slot review queues served on any version of the dataset, oldest first.
