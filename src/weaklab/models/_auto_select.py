@@ -38,6 +38,8 @@ __all__ = [
     "majority_proba",
     "weighted_mean",
     "weighted_se",
+    "uneven",
+    "uniform_resample",
 ]
 
 _U64 = np.uint64
@@ -110,6 +112,60 @@ def spread(keys: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------- metrics
+
+
+def uneven(weights: np.ndarray | None) -> bool:
+    """Whether per-item weights differ (equal weights are no weights: the plain formulas apply)."""
+    return weights is not None and weights.size > 0 and float(np.ptp(weights)) > 1e-12 * float(weights.max())
+
+
+def uniform_resample(weights: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which weighted items to keep so that the kept ones are a uniform random sample (rejection sampling).
+
+    Item ``i`` is kept with probability ``w_i / max(w)``: weighted by
+    inverse inclusion probabilities, the items are a sample of the whole;
+    thinned so, every item of the whole had the same chance to be kept.
+    The draw is a function of each item's key (its votes and gold label,
+    salted) and weight, never of its position: items with equal key and
+    weight are interchangeable, and of a run of ``c`` of them about
+    ``c w / max(w)`` are kept (stratified: ``(rank + v) / c < w / max(w)``
+    with one uniform ``v`` for the run).
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n,)
+        Non-negative weights, at least one positive.
+    keys : ndarray of shape (n,), uint64
+        Order-free item keys (e.g. :func:`row_hashes` mixed with the gold label).
+
+    Returns
+    -------
+    ndarray of shape (n,), bool
+        All True when the weights are equal; never keeps a weight-0 item.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> keep = uniform_resample(np.r_[np.full(50, 40.0), np.full(200, 0.5)], mix(np.arange(250, dtype=np.uint64)))
+    >>> int(keep[:50].sum()), int(keep[50:].sum()) <= 10
+    (50, True)
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if not uneven(w):
+        return w > 0
+    bits = w.view(_U64)
+    with np.errstate(over="ignore"):
+        group = mix(np.asarray(keys, dtype=_U64) ^ mix(bits))
+    order = np.argsort(group, kind="stable")
+    sorted_group = group[order]
+    starts = np.r_[True, sorted_group[1:] != sorted_group[:-1]]
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(w.size), 0))
+    run_id = np.cumsum(starts) - 1
+    run_size = np.bincount(run_id)[run_id]
+    v = (sorted_group >> _U64(11)).astype(np.float64) / float(2**53)
+    u = np.empty(w.size)
+    u[order] = (np.arange(w.size) - run_start + v) / run_size
+    return u < w / w.max()
 
 
 def weighted_mean(x: np.ndarray, weights: np.ndarray | None) -> float:

@@ -69,11 +69,14 @@ __all__ = ["NestedCheck", "gold_cv_nested", "inner_thresholded", "nested_check"]
 
 
 def gold_cv_nested(est: LabelModel, L: LabelMatrix, gold: np.ndarray, folds: np.ndarray, cv: int,
-                   balance: np.ndarray | None, seed: int,
-                   gold_weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   balance: np.ndarray | None, seed: int, gold_weight: np.ndarray | None = None,
+                   fit_gold: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold posteriors of the gold items, and the same without each pair of folds' gold.
 
     ``gold_weight`` (per item of ``L``, or None) goes with the gold to every fit.
+    ``fit_gold`` (default ``gold``): the gold the fits may use, e.g. ``gold``
+    less the items a uniform resample set aside; posteriors are still made for
+    every gold item, each from a fit without its fold's gold.
 
     Returns
     -------
@@ -84,15 +87,16 @@ def gold_cv_nested(est: LabelModel, L: LabelMatrix, gold: np.ndarray, folds: np.
         every fold but ``f`` and ``g`` (rows of fold ``f`` are NaN).
     """
     known = np.flatnonzero(gold >= 0)
+    usable = gold if fit_gold is None else fit_gold
     outer = np.full((known.size, L.n_classes), np.nan)
     inner = np.full((cv, known.size, L.n_classes), np.nan)
     present = [f for f in range(cv) if np.any(folds == f)]
     for f in present:
-        outer[folds == f] = _posteriors_without(est, L, gold, known, folds == f, balance, seed, gold_weight)
+        outer[folds == f] = _posteriors_without(est, L, usable, known, folds == f, balance, seed, gold_weight)
     for a, f in enumerate(present):
         for g in present[a + 1:]:
             both = (folds == f) | (folds == g)
-            proba = _posteriors_without(est, L, gold, known, both, balance, seed, gold_weight)
+            proba = _posteriors_without(est, L, usable, known, both, balance, seed, gold_weight)
             inner[f][folds == g] = proba[folds[both] == g]
             inner[g][folds == f] = proba[folds[both] == f]
     return outer, inner
@@ -100,7 +104,10 @@ def gold_cv_nested(est: LabelModel, L: LabelMatrix, gold: np.ndarray, folds: np.
 
 def _posteriors_without(est: LabelModel, L: LabelMatrix, gold: np.ndarray, known: np.ndarray, held: np.ndarray,
                         balance: np.ndarray | None, seed: int, gold_weight: np.ndarray | None) -> np.ndarray:
-    """Posteriors of the gold items in ``held`` from ``est`` fitted with the other gold items only."""
+    """Posteriors of the gold items in ``held`` from ``est`` fitted with the other gold items only.
+
+    ``known``: the positions of the gold items (``gold`` may hold fewer: the fit's own).
+    """
     train_gold = gold.copy()
     train_gold[known[held]] = -1
     model = fit_candidate(est, L, train_gold, balance, seed, gold_weight=gold_weight)
