@@ -17,8 +17,8 @@ import pandas as pd
 
 from ..._core.validation import fail
 
-__all__ = ["ID_FIELD", "FROM_NAME", "READ_FORMATS", "STATUSES", "parse_label_studio_export", "check_class_names",
-           "read_export"]
+__all__ = ["ID_FIELD", "FROM_NAME", "READ_FORMATS", "STATUSES", "annotator_name", "parse_label_studio_export",
+           "check_class_names", "read_export"]
 
 #: Key of the weaklab item id inside a task's ``data`` (and a JSON_MIN record).
 ID_FIELD = "item_id"
@@ -179,7 +179,7 @@ def _task_rows(task: Mapping[str, Any], where: str, names: list[str], id_field: 
         at = f"{where}.{key}[{j}]"
         if not isinstance(answer, Mapping):
             raise fail(at, "an annotation object", answer)
-        who = _annotator(answer.get("completed_by"), f"{at}.completed_by")
+        who = annotator_name(answer.get("completed_by"), f"{at}.completed_by")
         times = _times(answer, at)
         ident = _annotation_id(answer.get("id"), f"{at}.id")
         if answer.get("was_cancelled") is True:
@@ -242,7 +242,7 @@ def _min_choice_key(data: list[Any], names: list[str], id_field: str, source: st
 def _min_rows(record: Mapping[str, Any], where: str, names: list[str], id_field: str,
               key: str | None) -> list[tuple[Any, ...]]:
     item = _item_id(record, id_field, where)
-    who = _annotator(record.get("annotator"), f"{where}.annotator")
+    who = annotator_name(record.get("annotator"), f"{where}.annotator")
     ident = _annotation_id(record.get("annotation_id"), f"{where}.annotation_id")
     times = _times(record, where)
     if key is None or key not in record or record[key] is None:
@@ -302,7 +302,16 @@ def _item_id(mapping: Mapping[str, Any], id_field: str, where: str) -> Any:
     return value
 
 
-def _annotator(value: Any, at: str) -> str | None:
+def annotator_name(value: Any, at: str) -> str | None:
+    """The annotator of a Label Studio answer as text: a user id, email, or a user object's email/username/id.
+
+    ``at`` names the field in errors. None when the export gives no annotator.
+
+    Examples
+    --------
+    >>> annotator_name({"id": 3, "email": "ada@example.org"}, "completed_by"), annotator_name(7, "annotator")
+    ('ada@example.org', '7')
+    """
     if value is None:
         return None
     if isinstance(value, Mapping):  # newer exports: {"id": 1, "email": "...", ...}

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..._core.validation import fail
-from ._parse import ID_FIELD, check_class_names
+from ._parse import ID_FIELD, annotator_name, check_class_names
 
 __all__ = ["MULTILABEL_FROM_NAME", "LabelSetAnnotation", "multilabel_labeling_config",
            "to_label_studio_multilabel_tasks", "parse_label_studio_multilabel"]
@@ -213,7 +213,7 @@ def _task_annotations(task: Mapping[str, Any], where: str, names: list[str], con
         at = f"{where}.annotations[{a}]"
         if not isinstance(ann, Mapping):
             raise fail(at, "an annotation object", ann)
-        user = _user(ann.get("completed_by"), f"{at}.completed_by")
+        user = annotator_name(ann.get("completed_by"), f"{at}.completed_by")
         if ann.get("was_cancelled"):
             out.append(LabelSetAnnotation(item, user, (), "skipped", ann.get("id")))
             continue
@@ -237,7 +237,7 @@ def _min_annotation(record: Mapping[str, Any], where: str, names: list[str], con
     value = record.get(control, [])
     choices = value.get("choices") if isinstance(value, Mapping) else ([value] if isinstance(value, str) else value)
     ticked = _labels(choices, f"{where}.{control}", names)
-    user = _user(record.get("annotator"), f"{where}.annotator")
+    user = annotator_name(record.get("annotator"), f"{where}.annotator")
     return [LabelSetAnnotation(item, user, _ordered(ticked, names), "answer", record.get("annotation_id"))]
 
 
@@ -260,18 +260,6 @@ def _item_id(mapping: Mapping[str, Any], where: str) -> Any:
         raise fail(f"{where}.{ID_FIELD}", "the weaklab item id (as `weaklab annotate export` wrote it)", value)
     return value
 
-
-def _user(value: Any, at: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, Mapping):  # newer exports: {"id": 1, "email": "...", ...}
-        for key in ("email", "username", "id"):
-            if value.get(key) not in (None, ""):
-                return str(value[key])
-        raise fail(at, "a user with an email, username or id", value)
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
-        raise fail(at, "a user id, email or user object", value)
-    return str(value)
 
 
 def _json_id(value: Any) -> Any:
