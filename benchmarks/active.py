@@ -313,7 +313,9 @@ def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ..
         f"{len(seeds)} seeds; AULC = area under the learning curve over "
         "0-500 answers / 500; Δ = AULC minus random's. \"Gold reached\" = fewest answers (among the "
         "checkpoints) at which the mean score reaches the mean score of the same end model, on the same "
-        "features, trained on *all* train gold labels.",
+        "features, trained on *all* train gold labels. \"LM acc\" = the label model's accuracy on the pool "
+        "(answered items included; exact ties in its arg-max split, a tie among t classes counting 1/t) with "
+        "no answer and after 500.",
         "",
     ]
     for label, res in summary.items():
@@ -328,10 +330,11 @@ def markdown(summary: dict[str, Any], info: dict[str, Any], seeds: tuple[int, ..
             cells += [f"{v['aulc'] * 100:.1f}", "-" if rand is None or strat == "random"
                       else f"{(v['aulc'] - rand) * 100:+.1f}",
                       "no" if v["reaches_gold_at"] is None else str(v["reaches_gold_at"]),
+                      f"{v['label_model_accuracy_mean'][0] * 100:.1f}",
                       f"{v['label_model_accuracy_mean'][-1] * 100:.1f}", C.fmt_seconds(v["seconds_mean"])]
             rows.append(cells)
         header = ["strategy", *[f"@{c}" for c in checkpoints(res["n_train"])], "AULC", "Δ vs random", "gold reached",
-                  "LM acc @500", "time/run"]
+                  "LM acc @0", "LM acc @500", "time/run"]
         lines += [C.md_table(header, rows), ""]
     for feature in FEATURE_NAMES:
         lines += _targets(summary, feature)

@@ -96,3 +96,16 @@ def test_first_strategy_round_keeps_good_weak_labels(seed):
                      label_model=MajorityVote(), end_model=SoftLabelClassifier(LogisticRegression()), rounds=1,
                      X_test=X_test, y_test=y_test, metric="f1")
     assert curve["score"].iloc[1] >= curve["score"].iloc[0] - 0.01
+
+
+def test_label_model_accuracy_splits_ties():
+    """The curve's label-model accuracy counts a tie among t classes as 1/t (the expectation of a random
+    tie-break), not as the first class: an item with two disagreeing votes ties under majority vote, and the plain
+    arg-max read it as class 0 (here every item is of class 1; items without a vote get the class most voted)."""
+    votes = np.array([[-1, -1], [0, 1], [1, -1], [-1, 1]] * 25)
+    y = np.ones(100, dtype=np.int64)
+    X = np.random.default_rng(0).normal(size=(100, 2))
+    curve = simulate(ActiveLoop("random", budget_per_round=5, random_state=0), votes, X, lambda i: y[i],
+                     label_model=MajorityVote(), end_model=SoftLabelClassifier(LogisticRegression()), rounds=0,
+                     X_test=X, y_test=y, y_pool=y)
+    assert curve["label_model_accuracy"].iloc[0] == pytest.approx((1 + 0.5 + 1 + 1) / 4)

@@ -176,8 +176,9 @@ def simulate(
     -------
     pandas.DataFrame
         One row per round: ``round``, ``n_answered``, ``score`` (test metric),
-        ``label_model_accuracy`` (on the pool), ``seconds`` (cumulative wall
-        time). The loop stops early when the pool is used up.
+        ``label_model_accuracy`` (on the pool, answered items included; exact
+        ties in the label model's arg-max split: a tie among t classes counts
+        1/t), ``seconds`` (cumulative wall time). The loop stops early when the pool is used up.
 
     Raises
     ------
@@ -254,12 +255,25 @@ def _fit_round(
     em = clone(end_model).fit(X, targets, sample_weight=weights)
     proba = np.asarray(em.predict_proba(X), dtype=np.float64)
     test_proba = np.asarray(em.predict_proba(X_test), dtype=np.float64)
-    lm_acc = np.nan if truth is None else accuracy(truth, label_proba.argmax(axis=1), n_classes=L.n_classes)
+    lm_acc = np.nan if truth is None else _accuracy_ties_split(truth, label_proba)
     return label_proba, proba, {
         "n_answered": loop.n_answered_,
         "score": score_fn(y_test, test_proba),
         "label_model_accuracy": lm_acc,
     }
+
+
+def _accuracy_ties_split(y: np.ndarray, proba: np.ndarray) -> float:
+    """Accuracy of the arg-max with exact ties split (a tie among t classes counts 1/t).
+
+    The expectation under a uniform random tie-break, as label models are
+    scored elsewhere in weaklab: the plain arg-max gives every tie to the
+    first class, which on votes that tie often (majority vote on sparse
+    one-class rules) reads several points low (majority vote on WRENCH
+    TREC's train split: 48.5 % against 52.7 %).
+    """
+    tied = proba >= proba.max(axis=1, keepdims=True) - 1e-9
+    return float(np.mean(tied[np.arange(y.size), y] / tied.sum(axis=1)))
 
 
 def _takes(model: Any, parameter: str) -> bool:
