@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pandas as pd
 from ..._core.validation import fail
 
 __all__ = ["ID_FIELD", "FROM_NAME", "READ_FORMATS", "STATUSES", "annotator_name", "parse_label_studio_export",
-           "check_class_names", "read_export"]
+           "check_class_names", "check_field", "choices_config", "read_export"]
 
 #: Key of the weaklab item id inside a task's ``data`` (and a JSON_MIN record).
 ID_FIELD = "item_id"
@@ -348,3 +349,30 @@ def _time(value: Any, at: str) -> datetime | None:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
+
+
+def check_field(name: str, value: Any) -> str:
+    """``value`` when it is a non-empty string (a task data key), else a :class:`ValidationError` naming ``name``."""
+    if not isinstance(value, str) or not value:
+        raise fail(name, "a non-empty string", value)
+    return value
+
+
+def choices_config(names: Sequence[str], field: str, *, from_name: str, to_name: str, choice: str) -> str:
+    """The labeling config XML of a text project with one ``Choices`` tag (``choice``: "single" or "multiple").
+
+    Examples
+    --------
+    >>> print(choices_config(["a"], "text", from_name="c", to_name="t", choice="single"))
+    <View>
+      <Text name="t" value="$text"/>
+      <Choices name="c" toName="t" choice="single" showInline="true">
+        <Choice value="a"/>
+      </Choices>
+    </View>
+    <BLANKLINE>
+    """
+    choices = "\n".join(f'    <Choice value="{escape(n, quote=True)}"/>' for n in names)
+    return (f'<View>\n  <Text name="{to_name}" value="${escape(field, quote=True)}"/>\n'
+            f'  <Choices name="{from_name}" toName="{to_name}" choice="{choice}" showInline="true">\n'
+            f"{choices}\n  </Choices>\n</View>\n")

@@ -30,7 +30,6 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,16 @@ from ...store import Store
 from ._answers import name_stored_answers, new_answers, store_answers
 from ._batches import ExportSummary, batch_rows
 from ._items import item_texts, typed_item_ids
-from ._parse import FROM_NAME, ID_FIELD, READ_FORMATS, check_class_names, parse_label_studio_export, read_export
+from ._parse import (
+    FROM_NAME,
+    ID_FIELD,
+    READ_FORMATS,
+    check_class_names,
+    check_field,
+    choices_config,
+    parse_label_studio_export,
+    read_export,
+)
 from ._users import name_annotators, read_user_map
 
 __all__ = [
@@ -179,17 +187,14 @@ def labeling_config(class_names: Sequence[str], *, text_field: str = "text") -> 
     </View>
     """
     names = check_class_names(class_names)
-    field = _check_field("text_field", text_field)
-    choices = "\n".join(f'    <Choice value="{escape(n, quote=True)}"/>' for n in names)
-    return (f'<View>\n  <Text name="{TO_NAME}" value="${escape(field, quote=True)}"/>\n'
-            f'  <Choices name="{FROM_NAME}" toName="{TO_NAME}" choice="single" showInline="true">\n'
-            f"{choices}\n  </Choices>\n</View>\n")
+    return choices_config(names, check_field("text_field", text_field), from_name=FROM_NAME, to_name=TO_NAME,
+                          choice="single")
 
 
 def _texts_and_ids(items: Any, soft_labels: SoftLabels, text_field: str,
                    id_field: str) -> tuple[list[str], list[Any]]:
-    _check_field("text_field", text_field)
-    _check_field("id_field", id_field)
+    check_field("text_field", text_field)
+    check_field("id_field", id_field)
     if not isinstance(items, pd.DataFrame):
         raise fail("items", "a pandas DataFrame", items)
     if text_field not in items.columns:
@@ -223,12 +228,6 @@ def _task(text: str, item: Any, choice: str | None, score: float, text_field: st
     if meta:
         task["meta"] = dict(meta)
     return task
-
-
-def _check_field(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise fail(name, "a non-empty string", value)
-    return value
 
 
 # ---------------------------------------------------------------------- store-bound
@@ -580,7 +579,7 @@ def import_label_studio(store: Store, path: str | os.PathLike[str], *, dataset_i
                    got_text="none in the export")
     typed_item_ids(store, dataset_id, parsed["item_id"].tolist(), f"{file}: {id_field}")
     frame["item_id"] = typed_item_ids(store, dataset_id, frame["item_id"].tolist(), f"{file}: {id_field}")
-    origin = _check_field("origin", origin)
+    origin = check_field("origin", origin)
     new = new_answers(store, dataset_id, frame, origin)
     before = store.annotations(dataset_id)
     fresh = store_answers(store, dataset_id, new, names, origin, set(before["annotation_id"].tolist()))

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 import numpy as np
 
 from ..._core.validation import fail
-from ._parse import ID_FIELD, annotator_name, check_class_names
+from ._parse import ID_FIELD, annotator_name, check_class_names, check_field, choices_config
 
 __all__ = ["MULTILABEL_FROM_NAME", "LabelSetAnnotation", "multilabel_labeling_config",
            "to_label_studio_multilabel_tasks", "parse_label_studio_multilabel"]
@@ -96,11 +95,8 @@ def multilabel_labeling_config(label_names: Sequence[str], *, text_field: str = 
     <BLANKLINE>
     """
     names = check_class_names(label_names, name="label_names", what="label names")
-    field = _check_field("text_field", text_field)
-    choices = "\n".join(f'    <Choice value="{escape(n, quote=True)}"/>' for n in names)
-    return (f'<View>\n  <Text name="{_TO_NAME}" value="${escape(field, quote=True)}"/>\n'
-            f'  <Choices name="{MULTILABEL_FROM_NAME}" toName="{_TO_NAME}" choice="multiple" showInline="true">\n'
-            f"{choices}\n  </Choices>\n</View>\n")
+    return choices_config(names, check_field("text_field", text_field), from_name=MULTILABEL_FROM_NAME,
+                          to_name=_TO_NAME, choice="multiple")
 
 
 def to_label_studio_multilabel_tasks(texts: Sequence[str], proba: Any, *, item_ids: Sequence[Any],
@@ -136,7 +132,7 @@ def to_label_studio_multilabel_tasks(texts: Sequence[str], proba: Any, *, item_i
     ({'text': 'goal and vote', 'item_id': 'a1'}, {'choices': ['sport', 'politics']})
     """
     names = check_class_names(label_names, name="label_names", what="label names")
-    field = _check_field("text_field", text_field)
+    field = check_field("text_field", text_field)
     p = np.asarray(proba, dtype=np.float64)
     if p.ndim != 2 or p.shape != (len(texts), len(names)) or len(item_ids) != len(texts):
         raise fail("proba", f"an ({len(texts)}, {len(names)}) array (one row per text, one column per label) "
@@ -187,7 +183,7 @@ def parse_label_studio_multilabel(data: Any, *, label_names: Sequence[str], from
     ('b',)
     """
     names = check_class_names(label_names, name="label_names", what="label names")
-    control = MULTILABEL_FROM_NAME if from_name is None else _check_field("from_name", from_name)
+    control = MULTILABEL_FROM_NAME if from_name is None else check_field("from_name", from_name)
     if not isinstance(data, list):
         raise fail(source, "a JSON list of Label Studio tasks (a JSON or JSON_MIN export)", data)
     out: list[LabelSetAnnotation] = []
@@ -266,10 +262,4 @@ def _json_id(value: Any) -> Any:
     value = value.item() if isinstance(value, np.generic) else value
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise fail("item_ids", "integer or string ids", value)
-    return value
-
-
-def _check_field(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise fail(name, "a non-empty string", value)
     return value

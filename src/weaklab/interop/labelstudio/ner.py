@@ -30,7 +30,7 @@ from html import escape
 from typing import Any
 
 from ..._core.validation import fail
-from ._parse import check_class_names
+from ._parse import check_class_names, check_field
 
 __all__ = [
     "NER_FROM_NAME",
@@ -219,7 +219,7 @@ def ner_labeling_config(entity_types: Sequence[str], *, text_field: str = "text"
     types = _check_types(entity_types)
     labels = "\n".join(f'    <Label value="{escape(t, quote=True)}"/>' for t in types)
     return (f'<View>\n  <Labels name="{NER_FROM_NAME}" toName="{_TO_NAME}">\n{labels}\n  </Labels>\n'
-            f'  <Text name="{_TO_NAME}" value="${escape(_check_field("text_field", text_field), quote=True)}"/>\n'
+            f'  <Text name="{_TO_NAME}" value="${escape(check_field("text_field", text_field), quote=True)}"/>\n'
             "</View>\n")
 
 
@@ -257,7 +257,7 @@ def to_label_studio_ner_tasks(tokens: Sequence[Sequence[str]], spans: Sequence[S
     >>> task["data"]["text"], task["predictions"][0]["result"][0]["value"]
     ('take aspirin', {'start': 5, 'end': 12, 'text': 'aspirin', 'labels': ['Chem']})
     """
-    field = _check_field("text_field", text_field)
+    field = check_field("text_field", text_field)
     n = len(tokens)
     ids = list(range(n)) if item_ids is None else list(item_ids)
     for name, values in (("item_ids", ids), ("spans", spans), ("scores", scores)):
@@ -315,7 +315,7 @@ def parse_label_studio_ner(data: Any, *, entity_types: Sequence[str], text_field
     ((1, 2, 'Chem'),)
     """
     types = set(_check_types(entity_types))
-    control = NER_FROM_NAME if from_name is None else _check_field("from_name", from_name)
+    control = NER_FROM_NAME if from_name is None else check_field("from_name", from_name)
     if snap not in NER_SNAPS:
         raise fail("snap", f"one of {list(NER_SNAPS)}", snap)
     if not isinstance(data, list):
@@ -421,12 +421,6 @@ def _region(text: str, offsets: list[tuple[int, int]], span: Any, allowed: set[s
 
 def _check_types(entity_types: Any) -> list[str]:
     return check_class_names(entity_types, name="entity_types", what="type names")
-
-
-def _check_field(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise fail(name, "a non-empty string", value)
-    return value
 
 
 def _json_id(value: Any, i: int) -> Any:
