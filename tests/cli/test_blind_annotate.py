@@ -28,3 +28,4 @@ def test_annotate_hides_votes_and_soft_label_in_blind_review(tmp_path: Path, mon
     assert "] item " in out.output and "skip" in out.output
     assert ("votes:" in out.output, "soft label:" in out.output) == (show, show)
     assert ("blind review" in out.output) == (not show)
+    assert ("[review].show_suggestion = false" in out.output) == (not show)  # the setting is named whole

@@ -136,5 +136,6 @@ def test_blind_review_hides_voters_and_probabilities_and_wants_an_explicit_answe
     out = _annotate(root, "\n2\nq\n", "--limit", "3")
     assert out.exit_code == 0, out.output
     assert "blind review" in out.output and " P " not in out.output and "present:" not in out.output
+    assert "[review].show_suggestion = false" in out.output
     assert "[x]" not in out.output and "got an empty line" in out.output
     assert _answers(root, run)["labels"].map(list).tolist() == [["spicy"]]

@@ -145,7 +145,7 @@ def _show(console: Console, position: int, total: int, item_id: Any, story: dict
     console.rule(f"[{position + 1}/{total}] item {escape(str(item_id))}", align="left")
     console.print(f"  {escape(text) if text is not None else '(no text recorded for this item)'}")
     if story is None:
-        console.print("  [dim]blind review: votes and P(applies) hidden ([review].show_suggestion = false)[/dim]")
+        console.print("  [dim]blind review: votes and P(applies) hidden (\\[review].show_suggestion = false)[/dim]")
         console.print("  " + "  ".join(f"[bold]{j + 1}[/bold] {escape(n)}" for j, n in enumerate(names)))
         console.print("  labels that apply (numbers or names; -: none), s skip, b back, q quit")
         return None

@@ -230,7 +230,7 @@ def _show(console: Console, session: _Session) -> None:
     text = item.text if item.text is not None else "(no text recorded for this item)"
     console.print(f"  {escape(text)}")
     if not session.show_suggestion:
-        console.print("  [dim]blind review: votes and soft label hidden ([review].show_suggestion = false)[/dim]")
+        console.print("  [dim]blind review: votes and soft label hidden (\\[review].show_suggestion = false)[/dim]")
     else:
         votes = " · ".join(f"{escape(s)} → {escape(c)}" for s, c in item.votes) or "no source voted"
         console.print(f"  [dim]votes:[/dim] {votes}")
