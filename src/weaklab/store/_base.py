@@ -23,6 +23,7 @@ from ._arrays import ArrayFolder, ArrayInfo
 from ._db import connect, store_error, utcnow
 from ._flock import StoreLock
 from ._lease import SharedFile, shared_file
+from ._sql import VERSIONS_SQL
 from .paths import DEFAULT_PATH
 
 __all__ = ["StoreConnection", "DEFAULT_PATH", "DEFAULT_TIMEOUT"]
@@ -170,12 +171,26 @@ class StoreConnection:
             raise store_error(self.path, exc) from None
         return names, rows
 
-    def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    def _frame(self, sql: str, params: Sequence[Any] = (), *, json_columns: Sequence[str] = ()) -> pd.DataFrame:
+        """The query's rows as a DataFrame; ``json_columns`` (JSON text in the store) decoded with :func:`loads`."""
         try:
             with self._lease() as cursor:
-                return cursor.execute(sql, list(params)).df()
+                frame = cursor.execute(sql, list(params)).df()
         except duckdb.Error as exc:
             raise store_error(self.path, exc) from None
+        for column in json_columns:
+            frame[column] = [loads(v) for v in frame[column]]
+        return frame
+
+    def _dataset_rows(self, table: str, order: str, dataset_id: int, item_id: Any,
+                      json_columns: Sequence[str]) -> pd.DataFrame:
+        """Every row of ``table`` on any version of the dataset (one item's with ``item_id``), ordered by ``order``."""
+        where = f"dataset_id IN ({VERSIONS_SQL})"
+        params: list[Any] = [check_id("dataset_id", dataset_id)]
+        if item_id is not None:
+            where += " AND item_key = ?"
+            params.append(str(item_id.item() if isinstance(item_id, np.generic) else item_id))
+        return self._frame(f"SELECT * FROM {table} WHERE {where} ORDER BY {order}", params, json_columns=json_columns)
 
     @contextmanager
     def _transaction(self, *, counted: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -26,7 +26,6 @@ from ._base import check_id, check_text, dumps, loads
 from ._codec import decode_proba, proba_table
 from ._db import utcnow
 from ._rows import StoreBase
-from ._sql import VERSIONS_SQL
 
 __all__ = ["MultiLabelMixin", "LABEL_SET_ROLES"]
 
@@ -122,12 +121,10 @@ class MultiLabelMixin(StoreBase):
         >>> store.label_sets(run_id)["role"].tolist()              # doctest: +SKIP
         ['votes', 'gold', 'label_model', 'end_model']
         """
-        frame = self._frame("SELECT label_set_id, run_id, dataset_id, role, producer, label_names, sources, "
-                            "n_items, n_labels, metrics, created_at FROM label_sets WHERE run_id = ? "
-                            "ORDER BY label_set_id", [check_id("run_id", run_id)])
-        for column in ("label_names", "sources", "metrics"):
-            frame[column] = [loads(v) for v in frame[column]]
-        return frame
+        return self._frame("SELECT label_set_id, run_id, dataset_id, role, producer, label_names, sources, "
+                           "n_items, n_labels, metrics, created_at FROM label_sets WHERE run_id = ? "
+                           "ORDER BY label_set_id", [check_id("run_id", run_id)],
+                           json_columns=("label_names", "sources", "metrics"))
 
     def is_multilabel_run(self, run_id: int) -> bool:
         """Whether the run is a multi-label run (it recorded label sets)."""
@@ -214,14 +211,7 @@ class MultiLabelMixin(StoreBase):
             ``label_set_answer_id, dataset_id, item_key, row, annotator, status, labels (list of names),
             label_set_id, run_id, origin, created_at``.
         """
-        where = f"dataset_id IN ({VERSIONS_SQL})"
-        params: list[Any] = [check_id("dataset_id", dataset_id)]
-        if item_id is not None:
-            where += " AND item_key = ?"
-            params.append(str(item_id.item() if isinstance(item_id, np.generic) else item_id))
-        frame = self._frame(f"SELECT * FROM label_set_answers WHERE {where} ORDER BY label_set_answer_id", params)
-        frame["labels"] = [loads(v) for v in frame["labels"]]
-        return frame
+        return self._dataset_rows("label_set_answers", "label_set_answer_id", dataset_id, item_id, ("labels",))
 
     def explain_labels(self, run_id: int, row: int, key: str) -> dict[str, Any]:
         """The label story of one item of a multi-label run (``Store.explain`` returns it for such runs).

@@ -32,7 +32,6 @@ from ._arrays import row_array
 from ._base import check_id, check_text, dumps, loads
 from ._db import utcnow
 from ._rows import StoreBase
-from ._sql import VERSIONS_SQL
 
 __all__ = ["SpansMixin", "SPAN_ROLES", "SPAN_DECISIONS", "check_span_list"]
 
@@ -135,12 +134,10 @@ class SpansMixin(StoreBase):
         >>> store.span_sets(run_id)["role"].tolist()              # doctest: +SKIP
         ['gold', 'sources', 'label_model', 'end_model']
         """
-        frame = self._frame("SELECT span_set_id, run_id, dataset_id, role, producer, entity_types, sources, "
-                            "n_items, n_spans, metrics, created_at FROM span_sets WHERE run_id = ? "
-                            "ORDER BY span_set_id", [check_id("run_id", run_id)])
-        for column in ("entity_types", "sources", "metrics"):
-            frame[column] = [loads(v) for v in frame[column]]
-        return frame
+        return self._frame("SELECT span_set_id, run_id, dataset_id, role, producer, entity_types, sources, "
+                           "n_items, n_spans, metrics, created_at FROM span_sets WHERE run_id = ? "
+                           "ORDER BY span_set_id", [check_id("run_id", run_id)],
+                           json_columns=("entity_types", "sources", "metrics"))
 
     def load_span_set(self, span_set_id: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """All spans of a span set (``row, start, end, type, source, confidence``; type as its name) and its items."""
@@ -282,14 +279,7 @@ class SpansMixin(StoreBase):
             ``span_answer_id, dataset_id, item_key, row, annotator, status, spans, decisions, span_set_id,
             run_id, origin, created_at`` (spans and decisions decoded).
         """
-        where = f"dataset_id IN ({VERSIONS_SQL})"
-        params: list[Any] = [check_id("dataset_id", dataset_id)]
-        if item_id is not None:
-            where += " AND item_key = ?"
-            params.append(str(item_id.item() if isinstance(item_id, np.generic) else item_id))
-        frame = self._frame(f"SELECT * FROM span_answers WHERE {where} ORDER BY span_answer_id", params)
-        frame["spans"] = [loads(v) for v in frame["spans"]]
-        frame["decisions"] = [loads(v) for v in frame["decisions"]]
+        frame = self._dataset_rows("span_answers", "span_answer_id", dataset_id, item_id, ("spans", "decisions"))
         if current and len(frame):
             frame = frame.drop_duplicates(["item_key", "annotator"], keep="last").reset_index(drop=True)
         return frame
