@@ -26,7 +26,8 @@ from sklearn.linear_model import LogisticRegression
 from .._core.validation import fail
 from ..endmodel import PartitionedTextClassifier, vote_features
 
-__all__ = ["STATE_VERSION", "PartitionedEndModel", "TextEndModel", "text_model_state", "text_vectorizer"]
+__all__ = ["STATE_VERSION", "PartitionedEndModel", "TextEndModel", "text_model_state", "text_vectorizer",
+           "vectorizer_arrays", "vectorizer_from_arrays"]
 
 #: Version of the state layout (bumped when its keys change).
 STATE_VERSION = 1
@@ -35,6 +36,37 @@ STATE_VERSION = 1
 def text_vectorizer(params: Mapping[str, Any]) -> TfidfVectorizer:
     """The TF-IDF vectorizer of the tfidf_logreg end model (word 1..``ngram_max``-grams, sublinear tf)."""
     return TfidfVectorizer(ngram_range=(1, int(params["ngram_max"])), min_df=params["min_df"], sublinear_tf=True)
+
+
+def vectorizer_arrays(vectorizer: TfidfVectorizer) -> dict[str, np.ndarray]:
+    """A fitted TF-IDF vectorizer as plain arrays: ``terms`` (by column) and ``idf``.
+
+    Examples
+    --------
+    >>> vec = text_vectorizer({"ngram_max": 1, "min_df": 1}).fit(["song free", "free"])
+    >>> vectorizer_arrays(vec)["terms"].tolist()
+    ['free', 'song']
+    """
+    terms = np.empty(len(vectorizer.vocabulary_), dtype=object)
+    for term, column in vectorizer.vocabulary_.items():
+        terms[column] = term
+    return {"terms": terms.astype(str), "idf": np.asarray(vectorizer.idf_, dtype=np.float64)}
+
+
+def vectorizer_from_arrays(params: Mapping[str, Any], arrays: Mapping[str, Any]) -> TfidfVectorizer:
+    """The fitted vectorizer back from :func:`vectorizer_arrays` and the end model's ``params``.
+
+    Examples
+    --------
+    >>> vec = text_vectorizer({"ngram_max": 1, "min_df": 1}).fit(["song free", "free"])
+    >>> again = vectorizer_from_arrays({"ngram_max": 1}, vectorizer_arrays(vec))
+    >>> bool((again.transform(["free song"]) != vec.transform(["free song"])).nnz == 0)
+    True
+    """
+    vectorizer = text_vectorizer({"ngram_max": 2, "min_df": 1, **params})
+    vectorizer.vocabulary_ = {str(t): i for i, t in enumerate(arrays["terms"].tolist())}
+    vectorizer.idf_ = np.asarray(arrays["idf"], dtype=np.float64)
+    return vectorizer
 
 
 def text_model_state(vectorizer: TfidfVectorizer, estimator: LogisticRegression, *, params: Mapping[str, Any],
@@ -74,14 +106,11 @@ def text_model_state(vectorizer: TfidfVectorizer, estimator: LogisticRegression,
     """
     if features not in ("X", "X+votes"):
         raise fail("features", "'X' or 'X+votes'", features)
-    terms = np.empty(len(vectorizer.vocabulary_), dtype=object)
-    for term, column in vectorizer.vocabulary_.items():
-        terms[column] = term
     return {
         "class": "tfidf_logreg", "version": STATE_VERSION, "params": dict(params), "features": features,
         "n_classes": int(n_classes), "class_names": None if class_names is None else [str(c) for c in class_names],
         "source_names": [str(s) for s in source_names], "source_versions": [str(v) for v in source_versions],
-        "arrays": {"terms": terms.astype(str), "idf": np.asarray(vectorizer.idf_, dtype=np.float64),
+        "arrays": {**vectorizer_arrays(vectorizer),
                    "coef": np.asarray(estimator.coef_, dtype=np.float64),
                    "intercept": np.asarray(estimator.intercept_, dtype=np.float64),
                    "classes": np.asarray(estimator.classes_, dtype=np.int64)},
@@ -103,9 +132,7 @@ class TextEndModel:
             raise fail("state", f"a tfidf_logreg end-model state of version {STATE_VERSION}",
                        got_text=f"{state.get('class')!r} version {state.get('version')!r}")
         arrays = state["arrays"]
-        vectorizer = text_vectorizer({"ngram_max": 2, "min_df": 1, **state["params"]})
-        vectorizer.vocabulary_ = {str(t): i for i, t in enumerate(arrays["terms"].tolist())}
-        vectorizer.idf_ = np.asarray(arrays["idf"], dtype=np.float64)
+        vectorizer = vectorizer_from_arrays(state["params"], arrays)
         estimator = LogisticRegression()
         estimator.coef_ = np.asarray(arrays["coef"], dtype=np.float64)
         estimator.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)

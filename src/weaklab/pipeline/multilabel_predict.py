@@ -26,7 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .._core.validation import fail
 from ..store import Store
-from .end_model_state import text_vectorizer
+from .end_model_state import vectorizer_arrays, vectorizer_from_arrays
 from .runs import dataset_meta, dataset_text_field, run_dataset
 from .training import end_model_texts
 
@@ -73,6 +73,7 @@ def multilabel_text_state(vectorizer: TfidfVectorizer, model: Any, *, params: Ma
     --------
     >>> from sklearn.linear_model import LogisticRegression
     >>> from weaklab.endmodel import MultiLabelSoftClassifier
+    >>> from weaklab.pipeline.end_model_state import text_vectorizer
     >>> texts = pd.Series(["goal match", "vote senate", "match vote", "chip app"] * 5)
     >>> vec = text_vectorizer({"ngram_max": 1, "min_df": 1})
     >>> y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]] * 5, dtype=float)
@@ -82,9 +83,8 @@ def multilabel_text_state(vectorizer: TfidfVectorizer, model: Any, *, params: Ma
     >>> (model.predict_proba(pd.Series(["goal"])) >= 0.5).tolist()
     [[True, False]]
     """
-    terms = np.empty(len(vectorizer.vocabulary_), dtype=object)
-    for term, column in vectorizer.vocabulary_.items():
-        terms[column] = term
+    words = vectorizer_arrays(vectorizer)
+    terms = words["terms"]
     n_labels = len(label_names)
     coef, intercept = np.zeros((n_labels, len(terms))), np.zeros(n_labels)
     constant = np.full(n_labels, np.nan)
@@ -100,8 +100,7 @@ def multilabel_text_state(vectorizer: TfidfVectorizer, model: Any, *, params: Ma
         if classes != [0, 1] or np.shape(getattr(inner, "coef_", ())) != (1, len(terms)):
             return None
         coef[j], intercept[j] = np.asarray(inner.coef_)[0], float(np.asarray(inner.intercept_)[0])
-    arrays = {"terms": terms.astype(str), "idf": np.asarray(vectorizer.idf_, dtype=np.float64),
-              "coef": coef, "intercept": intercept, "constant": constant}
+    arrays = {**words, "coef": coef, "intercept": intercept, "constant": constant}
     platt = getattr(model, "calibration_", None)  # Platt slope and intercept per label (calibration="cross_fit")
     if platt is not None:
         arrays["platt"] = np.asarray(platt, dtype=np.float64).reshape(n_labels, 2)
@@ -122,11 +121,7 @@ class MultiLabelTextEndModel:
         if state.get("class") != MULTILABEL_STATE_CLASS or state.get("version") != _STATE_VERSION:
             raise fail("state", f"a {MULTILABEL_STATE_CLASS} end-model state of version {_STATE_VERSION}",
                        got_text=f"{state.get('class')!r} version {state.get('version')!r}")
-        arrays = state["arrays"]
-        vectorizer = text_vectorizer({"ngram_max": 2, "min_df": 1, **state["params"]})
-        vectorizer.vocabulary_ = {str(t): i for i, t in enumerate(arrays["terms"].tolist())}
-        vectorizer.idf_ = np.asarray(arrays["idf"], dtype=np.float64)
-        return cls(dict(state), vectorizer)
+        return cls(dict(state), vectorizer_from_arrays(state["params"], state["arrays"]))
 
     @property
     def label_names(self) -> list[str]:
