@@ -14,6 +14,7 @@ from .embeddings import (
     load_embedding_model,
 )
 from .image import PIXEL_STATISTICS, ImageFeaturizer, as_image_batch, pixel_statistics
+from .image_field import default_image_field
 from .relation import entity_marked_texts, has_entity_spans
 from .text import as_texts, tfidf_features, tfidf_vectorizer
 
@@ -32,6 +33,7 @@ __all__ = [
     "pixel_statistics",
     "PIXEL_STATISTICS",
     "ImageFeaturizer",
+    "default_image_field",
     "CNNEmbedder",
     "entity_marked_texts",
     "has_entity_spans",

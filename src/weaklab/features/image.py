@@ -18,6 +18,7 @@ import pandas as pd
 
 from .._core.validation import describe, fail
 from ..data.image_io import read_images
+from .image_field import IMAGE, resolve_image_field, resolve_image_root
 
 __all__ = ["as_image_batch", "pixel_statistics", "PIXEL_STATISTICS", "ImageFeaturizer"]
 
@@ -151,12 +152,16 @@ class ImageFeaturizer:
         :class:`~weaklab.features.CNNEmbedder`'s ``transform``. None gives
         the images as float32 ``(n, C, H, W)`` in ``[0, 1]``.
     field : str, default="image"
-        Column of image references.
+        Column of image references; built inside
+        :func:`~weaklab.features.default_image_field` (as a project's LF
+        module is loaded) without ``field``, the project's picture column.
     size : (width, height), optional
         Resize to this size on decoding.
     mode : {"L", "RGB"}, default="L"
     root : str or os.PathLike, optional
-        Folder that relative references are relative to.
+        Folder that relative references are relative to; default the working
+        folder, or, built inside :func:`~weaklab.features.default_image_field`,
+        the project's data folder.
 
     Examples
     --------
@@ -168,9 +173,10 @@ class ImageFeaturizer:
     (3, 33)
     """
 
-    def __init__(self, transform: Callable[[np.ndarray], Any] | None = None, *, field: str = "image",
+    def __init__(self, transform: Callable[[np.ndarray], Any] | None = None, *, field: str = IMAGE,
                  size: Sequence[int] | None = None, mode: str = "L",
                  root: str | os.PathLike[str] | None = None) -> None:
+        field, root = resolve_image_field(field), resolve_image_root(root)
         if transform is not None and not callable(transform):
             raise fail("transform", "a callable transform(images) -> features, or None", transform)
         if not isinstance(field, str) or not field:

@@ -15,6 +15,7 @@ from .analysis import (
     lf_summary,
 )
 from .apply import ApplyReport, apply_lfs
+from .defaults import source_defaults
 from .generate import GeneratedLF, GeneratedLFs, generate_lfs
 from .image import image_model_lf, seed_lf
 from .lf import LabelingFunction, labeling_function
@@ -40,6 +41,7 @@ __all__ = [
     "GeneratedLF",
     "GeneratedLFs",
     "default_text_field",
+    "source_defaults",
     "apply_lfs",
     "ApplyReport",
     "LFFault",

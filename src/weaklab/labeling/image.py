@@ -14,16 +14,20 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from .._core.validation import check_float, fail
 from ..features import CNNEmbedder, ImageFeaturizer
+from ..features.image_field import IMAGE
 from .lf import LabelingFunction
 from .templates import model_lf
 
 __all__ = ["seed_lf", "image_model_lf"]
 
 
-def image_model_lf(estimator: Any, *, transform: Callable[[np.ndarray], Any] | None = None, field: str = "image",
+def image_model_lf(estimator: Any, *, transform: Callable[[np.ndarray], Any] | None = None, field: str = IMAGE,
                    size: Sequence[int] | None = None, mode: str = "L", root: str | os.PathLike[str] | None = None,
                    threshold: float = 0.5, name: str | None = None,
                    classes: Mapping[Any, int] | Iterable[int] | None = None) -> LabelingFunction:
@@ -40,7 +44,8 @@ def image_model_lf(estimator: Any, *, transform: Callable[[np.ndarray], Any] | N
         :func:`weaklab.features.pixel_statistics`.
     field, size, mode, root
         Where and how the images are decoded (see
-        :class:`weaklab.features.ImageFeaturizer`).
+        :class:`weaklab.features.ImageFeaturizer`; in a project's LF module,
+        ``field`` and ``root`` default to its picture column and data folder).
     threshold : float, default=0.5
         Vote only when the top class probability is ``>= threshold``.
     name : str, optional
@@ -70,13 +75,14 @@ def image_model_lf(estimator: Any, *, transform: Callable[[np.ndarray], Any] | N
 
 
 def seed_lf(seed_images: Any, seed_labels: Any, *, estimator: Any = None,
-            transform: Callable[[np.ndarray], Any] | None = None, threshold: float = 0.9, field: str = "image",
+            transform: Callable[[np.ndarray], Any] | None = None, threshold: float = 0.9, field: str = IMAGE,
             size: Sequence[int] | None = None, mode: str = "L", root: str | os.PathLike[str] | None = None,
             name: str | None = None, random_state: Any = 0) -> LabelingFunction:
     """A pre-labeller trained on a small labelled seed set that votes only when confident.
 
     A copy of ``estimator`` (default: a small :class:`~weaklab.features.CNNEmbedder`
-    trained from scratch) is fitted on the seed images; the LF then votes
+    trained from scratch on the pixels, or, with a ``transform``, logistic
+    regression on its standardised features) is fitted on the seed images; the LF then votes
     its most probable class on items where that probability is at least
     ``threshold`` and abstains elsewhere, the "fast pre-labeller" of
     web-scale image labelling. Seed items are gold: keep them out of the
@@ -92,13 +98,16 @@ def seed_lf(seed_images: Any, seed_labels: Any, *, estimator: Any = None,
         Class ids ``0..k-1`` of the seed images.
     estimator : estimator, optional
         Unfitted, with ``fit`` and ``predict_proba``; it is cloned. Default
-        ``CNNEmbedder(random_state=random_state)``.
+        ``CNNEmbedder(random_state=random_state)`` on the pixels; with a
+        ``transform`` (whose features a CNN cannot read),
+        ``make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))``.
     transform : callable, optional
         ``transform(uint8 images) -> X`` applied to seed images and items
         (e.g. ``pixel_statistics`` for a scikit-learn estimator).
     threshold : float in [0, 1], default=0.9
     field, size, mode, root
-        How each batch's images are decoded (see :class:`~weaklab.features.ImageFeaturizer`).
+        How each batch's images are decoded (see :class:`~weaklab.features.ImageFeaturizer`;
+        in a project's LF module, ``field`` and ``root`` default to its picture column and data folder).
     name : str, optional
         Default ``"seed_<Estimator>"``.
     random_state : int, Generator or None, default=0
@@ -129,13 +138,16 @@ def seed_lf(seed_images: Any, seed_labels: Any, *, estimator: Any = None,
     images = np.asarray(seed_images)
     if images.shape[:1] != labels.shape:
         raise fail("seed_images", f"{labels.size} images (one per seed label)", got_text=f"shape {images.shape}")
-    if estimator is None:
+    if estimator is None and transform is None:
         model = CNNEmbedder(random_state=random_state)
+    elif estimator is None:
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     elif callable(getattr(estimator, "fit", None)):
         model = clone(estimator)
     else:
         raise fail("estimator", "an unfitted estimator with fit and predict_proba, or None", estimator)
     model.fit(images if transform is None else transform(images), labels)
-    default = f"seed_{type(model).__name__}"
+    final = model.steps[-1][1] if hasattr(model, "steps") else model  # a pipeline is named by its estimator
+    default = f"seed_{type(final).__name__}"
     return image_model_lf(model, transform=transform, field=field, size=size, mode=mode, root=root,
                           threshold=threshold, name=name or default)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sys
 import types
-from contextlib import nullcontext
 from typing import Any
 
 from distributed import WorkerPlugin
 
-from ..labeling import default_text_field
+from ..labeling import source_defaults
 
 __all__ = ["ProjectModules"]
 
@@ -29,6 +28,9 @@ class ProjectModules(WorkerPlugin):  # type: ignore[misc]
         ``{module name: (file path, source text)}``.
     text_field : str, optional
         The project's text column (templates built without ``field=`` read it).
+    image_field, image_root : str, optional
+        The project's picture column and the folder its paths are relative to
+        (image sources built without ``field=`` / ``root=`` read them).
 
     Examples
     --------
@@ -40,9 +42,12 @@ class ProjectModules(WorkerPlugin):  # type: ignore[misc]
 
     idempotent = False
 
-    def __init__(self, modules: dict[str, tuple[str, str]], text_field: str | None = None) -> None:
+    def __init__(self, modules: dict[str, tuple[str, str]], text_field: str | None = None,
+                 image_field: str | None = None, image_root: str | None = None) -> None:
         self.modules = dict(modules)
         self.text_field = text_field
+        self.image_field = image_field
+        self.image_root = image_root
         # one plugin per set of modules: registering the same project again replaces it, others stay
         self.name = "weaklab-project-modules-" + "-".join(sorted(self.modules))
 
@@ -51,7 +56,7 @@ class ProjectModules(WorkerPlugin):  # type: ignore[misc]
         for name, (path, source) in self.modules.items():
             module = types.ModuleType(name)
             module.__file__ = path
-            with default_text_field(self.text_field) if self.text_field else nullcontext():
+            with source_defaults(self.text_field, self.image_field, self.image_root):
                 exec(compile(source, path, "exec"), module.__dict__)  # the project's LF file, as on the client
             sys.modules[name] = module
 

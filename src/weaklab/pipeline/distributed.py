@@ -106,7 +106,8 @@ def run_distributed(project: Project, steps: list[str], on_step: Callable[[str, 
         check_dask_label_model(config)
     lfs = load_lfs(config)
     with engine_client(config.engine) as client:
-        ship_modules(client, lfs, config.get("data", "text_field"))
+        ship_modules(client, lfs, config.get("data", "text_field"), config.get("data", "image_column"),
+                     str(config.data_path.parent))
         frame = dask_data(config)
         check_lf_columns(config, lfs, frame)
         run = _DaskRun(config, lfs, frame, project.random_state)

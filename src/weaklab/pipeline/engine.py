@@ -177,7 +177,8 @@ def engine_client(engine: EngineConfig) -> Iterator[Any]:
         yield client
 
 
-def ship_modules(client: Any, lfs: Any, text_field: str | None = None) -> list[str]:
+def ship_modules(client: Any, lfs: Any, text_field: str | None = None, image_field: str | None = None,
+                 image_root: str | None = None) -> list[str]:
     """Make the modules ``lfs`` were defined in importable on every worker of ``client``.
 
     Only modules a worker could not import by name (the project's LF files,
@@ -189,7 +190,9 @@ def ship_modules(client: Any, lfs: Any, text_field: str | None = None) -> list[s
     client : distributed.Client or None
         Nothing happens for None (the local engine).
     lfs : sequence of LabelingFunction
-    text_field : str, optional
+    text_field, image_field, image_root : str, optional
+        The project's text column, picture column and picture folder: the
+        defaults of sources built on a worker (as on the client).
 
     Returns
     -------
@@ -214,7 +217,7 @@ def ship_modules(client: Any, lfs: Any, text_field: str | None = None) -> list[s
     if modules:
         from .dask_plugin import ProjectModules
 
-        client.register_plugin(ProjectModules(modules, text_field))
+        client.register_plugin(ProjectModules(modules, text_field, image_field, image_root))
     return sorted(modules)
 
 

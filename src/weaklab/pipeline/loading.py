@@ -8,7 +8,7 @@ import linecache
 import re
 import sys
 from collections.abc import Collection, Mapping
-from contextlib import nullcontext
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,10 +20,11 @@ from .._core import fingerprint
 from .._core.validation import check_bool, check_int
 from ..data import image_content_hash, read_table, table_format
 from ..errors import ValidationError
-from ..labeling import LabelingFunction, default_text_field
+from ..labeling import LabelingFunction, source_defaults
 from .config import ProjectConfig
 
-__all__ = ["GENERATED_LFS", "generated_lfs_path", "load_data", "load_lfs", "load_span_lfs", "load_multilabel_lfs",
+__all__ = ["GENERATED_LFS", "generated_lfs_path", "project_source_defaults",
+           "load_data", "load_lfs", "load_span_lfs", "load_multilabel_lfs",
            "check_lf_columns", "data_fingerprint", "gold_labels", "gold_class_id", "refused_gold",
            "rename_hint", "dev_mask", "run_gold", "gold_rows", "fit_gold_rows", "draw_fit_gold",
            "recorded_fit_gold_rows",
@@ -611,9 +612,10 @@ def generated_lfs_path(config: ProjectConfig) -> Path:
 def load_lfs(config: ProjectConfig) -> list[LabelingFunction]:
     """The project's labeling functions (``[lfs].attribute`` of ``[lfs].module``), then the generated ones.
 
-    The module is run inside :func:`~weaklab.labeling.default_text_field` with
-    ``[data].text_field``, so text templates built there without ``field=``
-    read the project's text column. When the generated-LF module
+    The module is run inside :func:`~weaklab.labeling.source_defaults` with
+    ``[data].text_field``, ``[data].image_column`` and the data table's folder,
+    so text templates and image sources built there without ``field=`` read
+    the project's columns (and image sources without ``root=`` its folder). When the generated-LF module
     (:func:`generated_lfs_path`, written by ``weaklab generate``) exists, its
     ``lfs`` follow. A project of crowd answers without ``[lfs]`` has only
     those (``[]`` before ``weaklab generate`` runs).
@@ -641,10 +643,15 @@ def load_lfs(config: ProjectConfig) -> list[LabelingFunction]:
 
 
 def _module_lfs(config: ProjectConfig, spec: str, attribute: str) -> list[LabelingFunction]:
-    text_field = config.get("data", "text_field")
-    with default_text_field(text_field) if text_field else nullcontext():
+    with project_source_defaults(config):
         value = _module_attribute(config, spec, attribute, LabelingFunction)
     return _checked_lfs(spec, attribute, value)
+
+
+def project_source_defaults(config: ProjectConfig) -> AbstractContextManager[None]:
+    """:func:`~weaklab.labeling.source_defaults` with the project's text column, picture column and data folder."""
+    return source_defaults(config.get("data", "text_field"), config.get("data", "image_column"),
+                           config.data_path.parent)
 
 
 def _module_attribute(config: ProjectConfig, spec: str, attribute: str, lf_type: type) -> Any:
@@ -734,8 +741,7 @@ def load_multilabel_lfs(config: ProjectConfig) -> tuple[list[LabelingFunction], 
         LFs share a name.
     """
     spec, attribute = config.get("lfs", "module"), config.get("lfs", "attribute", "lfs")
-    text_field = config.get("data", "text_field")
-    with default_text_field(text_field) if text_field else nullcontext():
+    with project_source_defaults(config):
         value = _module_attribute(config, spec, attribute, LabelingFunction)
     value = [value] if isinstance(value, LabelingFunction) else value
     if not isinstance(value, (list, tuple)) or not value:
