@@ -95,3 +95,24 @@ def test_many_crowd_workers_below_chance_on_a_handful_of_votes_make_one_warning(
     assert alerts[0].value == 39 and "and 34 more" in alerts[0].message
     lowest = frame.iloc[1:40].sort_values("est_accuracy").index[:5]
     assert all(name in alerts[0].message for name in lowest)
+
+
+def test_a_class_no_source_votes_is_named_by_a_run_wide_warning(tmp_path, msgs_project_writer):
+    """A project whose sources never vote one class says so when it runs (the label model cannot give it)."""
+    from weaklab.pipeline import Project
+
+    only_junk = ('from weaklab import keyword_lf, regex_lf\n'
+                 'lfs = [keyword_lf(["subscribe", "check out"], 1, name="kw_junk"), '
+                 'regex_lf(r"https?://", "junk", name="re_link")]\n')
+    msgs_project_writer(tmp_path, 60, 5, lfs=only_junk)
+    result = Project(tmp_path).run("fit")
+    unvoted = [a for a in result.alerts if a.kind == "class_unvoted"]
+    assert len(unvoted) == 1 and unvoted[0].source is None and unvoted[0].severity == "warning"
+    assert "'fine'" in unvoted[0].message and "'junk'" not in unvoted[0].message
+
+
+def test_no_class_warning_when_every_class_has_a_vote(tmp_path, msgs_project_writer):
+    from weaklab.pipeline import Project
+
+    msgs_project_writer(tmp_path, 60, 5)
+    assert not [a for a in Project(tmp_path).run("fit").alerts if a.kind == "class_unvoted"]

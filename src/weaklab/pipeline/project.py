@@ -71,7 +71,15 @@ from .loading import (
     run_gold,
 )
 from .queue_checks import GoldWeighting, answer_gold_weights
-from .record import label_model_stats, record_alerts, record_class_alerts, record_sources, recorded_run, stats_for_store
+from .record import (
+    label_model_stats,
+    record_alerts,
+    record_class_alerts,
+    record_sources,
+    record_unvoted_classes,
+    recorded_run,
+    stats_for_store,
+)
 from .reuse import end_model_key, issue_judge, judge_key, record_judge, recorded, trained_end_model
 from .runs import answers_gold_sampling, project_dataset_meta
 from .steps_late import issue_labels, issues_step, judge_proba, query_step
@@ -511,6 +519,7 @@ class Project:
             store, result.run_id, self.config.dataset_name, self.config.class_names, self.config.class_renames,
             source_versions(state.lfs, state.crowd), state.matrix,
             by_name=set(result.metrics.get("sources_by_name", [])) | set(state.crowd.by_name if state.crowd else ()))
+        result.alerts += record_unvoted_classes(store, result.run_id, state.matrix, self.config.class_names)
         result.alerts += record_alerts(store, result.run_id, state.dataset_id, current,
                                        n_classes=state.matrix.n_classes, thresholds=self.thresholds)
         result.metrics["n_alerts"] = len(result.alerts)

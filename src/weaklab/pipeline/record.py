@@ -21,6 +21,7 @@ from ..store import Store
 from .alerts import Alert, AlertThresholds, detect_alerts
 
 __all__ = ["record_sources", "label_model_stats", "source_accuracy", "record_alerts", "record_class_alerts",
+           "record_unvoted_classes", "unvoted_class_alert",
            "previous_stats", "source_code",
            "MAX_DECIDES_ITEMS", "RecordedRun", "recorded_run", "run_steps", "stats_for_store", "STAT_COLUMNS",
            "weight_share"]
@@ -311,6 +312,50 @@ def record_class_alerts(store: Store, run_id: int, dataset: str, class_names: Se
                "the list, or add new classes at the end of the list (answers and gold are stored by name and keep "
                "their meaning)")
     alert = Alert("class_ids_changed", None, "warning", message, float(len(moved)))
+    store.add_alert(run_id, alert.kind, alert.message, source=None, severity=alert.severity, value=alert.value)
+    return [alert]
+
+
+def unvoted_class_alert(L: LabelMatrix, class_names: Sequence[str] | None = None) -> Alert | None:
+    """A ``class_unvoted`` warning when no source voted some class on any item (None when every class has a vote).
+
+    The label model cannot give such a class to an item nobody answered, so
+    an end model trained on its labels seldom learns it: the project's
+    sources miss a class, and nothing else would say so.
+
+    Examples
+    --------
+    >>> L = LabelMatrix.from_dense(np.array([[0, -1], [1, 0], [-1, 1]]), n_classes=3)
+    >>> unvoted_class_alert(L, ["ham", "spam", "promo"]).message.split(":")[0]
+    "no source voted 'promo' on any of the 3 items"
+    >>> unvoted_class_alert(LabelMatrix.from_dense(np.array([[0, -1], [1, 0]]), n_classes=2)) is None
+    True
+    """
+    if L.n_items == 0 or L.n_sources == 0:
+        return None
+    _, _, labels = L.coo()
+    counts = np.bincount(labels[labels >= 0], minlength=L.n_classes)
+    names = list(class_names) if class_names is not None and len(class_names) == L.n_classes \
+        else [str(c) for c in range(L.n_classes)]
+    missing = [names[c] for c in np.flatnonzero(counts == 0)]
+    if not missing:
+        return None
+    shown = ", ".join(map(repr, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return Alert("class_unvoted", None, "warning",
+                 f"no source voted {shown} on any of the {L.n_items:,} items: the label model gives "
+                 f"{'it' if len(missing) == 1 else 'them'} only to items a person answered, so an end model "
+                 "trained on its labels seldom learns " + ("it" if len(missing) == 1 else "them")
+                 + "; add a source that votes it (a labeling function, or `weaklab generate` from answered "
+                 "items) or answer items of that class (`weaklab query`, the dashboard's review queue)",
+                 float(len(missing)))
+
+
+def record_unvoted_classes(store: Store, run_id: int, L: LabelMatrix,
+                           class_names: Sequence[str] | None = None) -> list[Alert]:
+    """Store and return :func:`unvoted_class_alert`'s warning for run ``run_id`` (an empty list when none fires)."""
+    alert = unvoted_class_alert(L, class_names)
+    if alert is None:
+        return []
     store.add_alert(run_id, alert.kind, alert.message, source=None, severity=alert.severity, value=alert.value)
     return [alert]
 
