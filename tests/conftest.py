@@ -426,3 +426,64 @@ def edit_fit_gold_file(config, drawn: set, dev: set) -> dict:
 def fit_gold_file_edit():
     """:func:`edit_fit_gold_file`: reorder, delete and relabel rows of a fitted project's data file."""
     return edit_fit_gold_file
+
+
+#: The ticket project's labeling functions: a (label, lf) pair per tag that states presence and absence, two
+#: present-only keywords, and one bad rule ("thanks" -> urgent) that is wrong on most of its votes.
+TICKET_RULES = '''
+import numpy as np
+from weaklab.labeling import keyword_lf, labeling_function
+
+def pair(label, words):
+    @labeling_function(name=f"has_{label}", vectorized=True, fields="body")
+    def lf(df):
+        return np.where(df["body"].str.contains("|".join(words)), 1, 0)
+    return (label, lf)
+
+rules = [
+    pair("billing", ["invoice", "charged", "refund", "payment"]),
+    pair("bug", ["crash", "error", "broken", "freezes"]),
+    pair("feature", ["wish", "suggest"]),
+    pair("urgent", ["asap", "outage"]),
+    keyword_lf(["refund", "payment"], "billing", name="kw_money", field="body"),
+    keyword_lf(["crash"], "bug", name="kw_crash", field="body"),
+    keyword_lf(["thanks"], "urgent", name="thanks_means_urgent", field="body"),
+]
+'''
+TICKET_WORDS = {"billing": ["invoice", "charged", "refund", "payment"], "bug": ["crash", "error", "broken", "freezes"],
+                "feature": ["wish", "suggest"], "urgent": ["asap", "outage"]}
+
+
+def write_ticket_project(root: Path, *, n_items: int = 200, seed: int = 0, rules: str = TICKET_RULES,
+                         extra: str = "") -> Path:
+    """A multi-label project of support tickets in the user's own names: ids ``ticket_no``, text ``body``, gold
+    label sets ``tags`` on the ``check`` rows of ``part``, tags billing/bug/feature/urgent, LFs in ``rules.py``."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    filler = "the a my our app account today again screen page team please help".split()
+    rows = []
+    for i in range(n_items):
+        tags = [t for t, p in zip(TICKET_WORDS, (0.35, 0.4, 0.25, 0.15)) if rng.random() < p]
+        words = list(rng.choice(filler, 6)) + [str(rng.choice(TICKET_WORDS[t])) for t in tags if rng.random() < 0.85]
+        words += ["thanks"] if rng.random() < 0.3 else []
+        rng.shuffle(words)
+        rows.append({"ticket_no": f"T{i:04d}", "body": " ".join(words), "tags": "|".join(tags) or "-",
+                     "part": "check" if i % 4 == 0 else "pool"})
+    pd.DataFrame(rows).to_csv(root / "data" / "tickets.csv", index=False)
+    (root / "rules.py").write_text(rules)
+    (root / "weaklab.toml").write_text(
+        '[project]\nname = "tickets"\n[task]\nkind = "multilabel"\n[labels]\n'
+        'classes = ["billing", "bug", "feature", "urgent"]\n'
+        '[data]\npath = "data/tickets.csv"\nid_column = "ticket_no"\ntext_field = "body"\ngold_column = "tags"\n'
+        'split_column = "part"\ndev_value = "check"\n[lfs]\nmodule = "rules.py"\nattribute = "rules"\n' + extra)
+    return root
+
+
+@pytest.fixture(scope="session")
+def ticket_project():
+    """``write_ticket_project(root, n_items=200, seed=0, rules=TICKET_RULES, extra="")``: a multi-label project
+    of support tickets with its own column and label names."""
+    return write_ticket_project

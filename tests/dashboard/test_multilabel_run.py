@@ -53,7 +53,7 @@ def test_label_model_page_shows_dev_f1_per_label_and_source_rates(client: TestCl
     assert 'id="per-label"' in page.text and page.text.count("words_") >= 4 and "learned sensitivity" in page.text
 
 
-@pytest.mark.parametrize("path", ["/sources", "/health", "/issues", "/api/sources"])
+@pytest.mark.parametrize("path", ["/issues"])
 def test_pages_that_do_not_show_multilabel_runs_refuse_with_one_line(client: TestClient, path: str) -> None:
     """Each such page answers 400 with a message naming what is not supported (no 500, no wrong numbers)."""
     page = client.get(path)

@@ -8,7 +8,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["multilabel_headline", "multilabel_result", "explain_labels", "label_set_diff_tables"]
+from .render import alert_lines
+
+__all__ = ["multilabel_headline", "multilabel_result", "label_sources_table", "LABEL_SOURCE_SHOWN",
+           "LABEL_SOURCE_ROWS", "explain_labels", "label_set_diff_tables"]
 
 
 def _num(value: Any) -> str:
@@ -38,6 +41,9 @@ def multilabel_result(console: Console, result: Any) -> None:
             table.add_row(escape(str(name)), *(_num(row[c]) if c in ("coverage", "precision", "accuracy")
                                                else str(int(row[c])) for c in columns))
         console.print(table)
+    label_sources = metrics.get("label_sources") or []
+    if label_sources:
+        console.print(label_sources_table(label_sources))
     lm, em = metrics.get("label_model") or {}, metrics.get("end_model") or {}
     n_dev = metrics.get("n_dev", 0)
     if isinstance(lm.get("dev"), dict):
@@ -51,10 +57,33 @@ def multilabel_result(console: Console, result: Any) -> None:
     if isinstance(em.get("dev"), dict):
         console.print(f"end model ({em['name']}): micro F1 {_num(em['dev']['micro_f1'])}, macro F1 "
                       f"{_num(em['dev']['macro_f1'])} on the dev items, trained on {em.get('n_train')} items")
+    for line in alert_lines(result.alerts, result.run_id):
+        console.print(line)
     if result.query:
         console.print("review next: " + " ".join(str(v) for v in result.query))
     if result.item_ids:
         console.print(f"Explain an item: weaklab explain {result.item_ids[0]}")
+
+
+#: The per-(source, label) columns the terminal shows (``--json`` and the dashboard's sources page have them all).
+LABEL_SOURCE_SHOWN = ("coverage", "conflicts", "est_accuracy", "emp_accuracy", "decides")
+#: At most this many (source, label) rows are printed; the rest are counted.
+LABEL_SOURCE_ROWS = 40
+
+
+def label_sources_table(rows: list[dict[str, Any]]) -> Table:
+    """Per label and source: coverage, conflicts, estimated and dev accuracy, how often it decides the label."""
+    table = Table(title="Sources per label (estimated accuracy from the label model; empirical on the dev gold)",
+                  title_justify="left")
+    for column in ("label", "source", *LABEL_SOURCE_SHOWN):
+        table.add_column(column.replace("_", " "), justify="left" if column in ("label", "source") else "right")
+    for row in rows[:LABEL_SOURCE_ROWS]:
+        table.add_row(escape(str(row["label"])), escape(str(row["source"])),
+                      *(_num(row.get(c)) for c in LABEL_SOURCE_SHOWN))
+    if len(rows) > LABEL_SOURCE_ROWS:
+        table.caption = (f"{len(rows) - LABEL_SOURCE_ROWS} more (source, label) rows: --json, or the dashboard's "
+                         "sources page (weaklab serve)")
+    return table
 
 
 def per_label_table(lm: dict[str, Any], em: dict[str, Any] | None) -> Table:

@@ -1,4 +1,4 @@
-"""The item lineage and label-model views of a multi-label run (``/items/<id>``, ``/label-model``).
+"""The item lineage, label-model and health views of a multi-label run (``/items/<id>``, ``/label-model``, ``/health``).
 
 A multi-label run's item page shows, per label, which sources voted it
 present or absent, ``P(label applies)`` of the label model and the end
@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from ..pipeline.multilabel_health import POOLED
+from . import charts
 from .page import explain
 from .state import DashboardState
 
-__all__ = ["multilabel_item_view", "multilabel_model_view", "label_rows"]
+__all__ = ["multilabel_item_view", "multilabel_model_view", "multilabel_health_view", "label_rows"]
 
 
 def multilabel_item_view(state: DashboardState, item_id: str, run_id: int) -> dict[str, Any]:
@@ -104,3 +106,68 @@ def _priors(model_state: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 def _num(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
+
+
+def multilabel_health_view(state: DashboardState, run_id: int) -> dict[str, Any]:
+    """The model-health page of a multi-label run: dev scores of both models, per-label counts, calibration.
+
+    Per label: gold support, the label model's and the end model's F1,
+    true/false positives and negatives (from the recorded F1, support and
+    predicted count) and expected calibration error; reliability diagrams
+    of ``P(applies)`` on the dev gold, pooled and per label (runs recorded
+    before weaklab kept the bins show the errors only).
+    """
+    def build() -> dict[str, Any]:
+        metrics = state.run_row(run_id).get("metrics") or {}
+        lm, em = metrics.get("label_model") or {}, metrics.get("end_model") or {}
+        models: list[tuple[str, dict[str, Any]]] = [(who, m["dev"]) for who, m in (("label model", lm),
+                                                                                  ("end model", em))
+                                                    if isinstance(m.get("dev"), dict)]
+        diagrams = {}
+        for label in _curve_labels(models):
+            curves = {who: (dev.get("reliability") or {}).get(label) or [] for who, dev in models}
+            if any(curves.values()):
+                diagrams[label] = charts.reliability({k: v for k, v in curves.items() if v},
+                                                     title=f"Reliability of P(applies): {label}")
+        return {"model_class": lm.get("class"), "end_model": em or None, "n_dev": metrics.get("n_dev", 0),
+                "scores": [{"who": who, **{k: dev.get(k) for k in ("micro_f1", "macro_f1", "hamming_loss",
+                                                                    "mean_ece")}} for who, dev in models],
+                "labels": _label_counts(models), "diagrams": diagrams,
+                "calibration": [{"label": name, **c} for name, c in (em.get("calibration") or {}).items()]}
+
+    return dict(state.fresh(("multilabel_health", int(run_id)), build))
+
+
+def _curve_labels(models: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """The pooled curve first, then the labels, in recorded order."""
+    names: list[str] = []
+    for _, dev in models:
+        for name in (dev.get("reliability") or {}):
+            if name not in names:
+                names.append(name)
+    return sorted(names, key=lambda n: n != POOLED)
+
+
+def _label_counts(models: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per label and model: support, F1, TP/FP/FN/TN on the dev items and ECE.
+
+    Examples
+    --------
+    >>> dev = {"n": 10, "per_label": {"a": {"f1": 0.8, "support": 4, "predicted": 6, "ece": 0.1}}}
+    >>> row = _label_counts([("label model", dev)])[0]
+    >>> row["tp"], row["fp"], row["fn"], row["tn"]
+    (4, 2, 0, 4)
+    """
+    names = list((models[0][1].get("per_label") or {}) if models else [])
+    out = []
+    for name in names:
+        for who, dev in models:
+            row = (dev.get("per_label") or {}).get(name)
+            if row is None:
+                continue
+            n, support, predicted = int(dev.get("n") or 0), int(row["support"]), int(row["predicted"])
+            tp = round(float(row["f1"]) * (support + predicted) / 2)
+            out.append({"label": name, "who": who, "support": support, "f1": row["f1"], "tp": tp,
+                        "fp": predicted - tp, "fn": support - tp, "tn": n - support - predicted + tp,
+                        "ece": row.get("ece")})
+    return out

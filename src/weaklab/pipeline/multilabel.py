@@ -49,11 +49,20 @@ import pandas as pd
 
 from .._core import MultiLabelMatrix, fingerprint
 from .._core.hashing import function_source
+from .._core.state import to_jsonable
 from .._core.validation import fail
 from ..errors import ValidationError
 from ..store import Store
 from .config import DEFAULT_LABEL_MODEL, MULTILABEL_MODELS
 from .loading import check_lf_columns, data_fingerprint, item_hashes, item_ids_of, load_data, load_multilabel_lfs
+from .multilabel_health import label_reliability
+from .multilabel_sources import (
+    label_model_source_stats,
+    label_source_alerts,
+    label_source_stats,
+    label_source_table,
+    previous_label_source_stats,
+)
 from .record import recorded_run, run_steps
 
 if TYPE_CHECKING:
@@ -289,8 +298,9 @@ def label_uncertainty(proba: np.ndarray) -> np.ndarray:
 
 
 #: What works on a multi-label run, for the messages of what does not yet.
-MULTILABEL_WORKS = ("apply, analyze, fit, train, query, runs, explain, export, predict, report, diff and annotate "
-                    "(terminal, Label Studio export/import, disagreements, adjudicate) work on them")
+MULTILABEL_WORKS = ("apply, analyze, fit, train, query, runs, explain, alerts, export, predict, report, diff and "
+                    "annotate (terminal, Label Studio export/import, disagreements, adjudicate) work on them, and the "
+                    "dashboard's sources and health pages")
 
 
 def refuse_multilabel_run(store: Store, run_id: int | None, what: str) -> None:
@@ -397,6 +407,7 @@ def run_multilabel(project: Project, steps: list[str], on_step: Callable[[str, s
             result = RunResult(run_id=recorded.run_id, dataset_id=run.dataset_id, metrics=recorded.metrics)
             result.metrics["task"] = "multilabel"
             run_steps(run, steps, store, result, on_step, descriptions)
+            run.alerts(store, result)
     result.item_ids = [v.item() if isinstance(v, np.generic) else v for v in run.ids[:5]]
     return result
 
@@ -417,6 +428,7 @@ class _MultiLabelRun:
         self.dataset_id = -1
         self.L: MultiLabelMatrix | None = None
         self.proba: np.ndarray | None = None
+        self.label_stats: pd.DataFrame | None = None  # per (source, label): see multilabel_sources
 
     def run_config(self, steps: list[str]) -> dict[str, Any]:
         config = self.config
@@ -439,7 +451,9 @@ class _MultiLabelRun:
         rows = np.flatnonzero(self.dev)
         if not len(rows):
             return None
-        return label_set_scores(self.gold[rows], proba[rows] >= 0.5, self.labels, proba=proba[rows])
+        scores = label_set_scores(self.gold[rows], proba[rows] >= 0.5, self.labels, proba=proba[rows])
+        scores["reliability"] = label_reliability(proba[rows], self.gold[rows], self.labels)  # the health page
+        return scores
 
     # ------------------------------------------------------------------ steps
     def apply(self, store: Store, result: RunResult) -> None:
@@ -479,6 +493,7 @@ class _MultiLabelRun:
         stats = multilabel_source_stats(self.matrix, self.gold, self.dev)
         store.add_source_stats(result.run_id, stats, versions=dict(zip(stats.index, self.versions)))
         result.summary = stats
+        self.label_stats = label_source_stats(self.matrix, self.gold, self.dev)
         result.metrics["n_dev"] = int(self.dev.sum())
 
     def fit(self, store: Store, result: RunResult) -> None:
@@ -497,7 +512,11 @@ class _MultiLabelRun:
         if scores is not None:
             metrics["dev"] = scores
             mv = OneVsRestLabelModel(MajorityVote()).fit(L).predict_proba(L)
-            metrics["majority_vote"] = {k: v for k, v in (self._dev_scores(mv) or {}).items() if k != "per_label"}
+            metrics["majority_vote"] = {k: v for k, v in (self._dev_scores(mv) or {}).items()
+                                        if k not in ("per_label", "reliability")}
+        if self.label_stats is not None:
+            self.label_stats = label_source_table(self.label_stats, label_model_source_stats(
+                model, L, proba, random_state=self.project.random_state))
         lm_id = store.add_label_model_run(result.run_id, multilabel_model_state(model), metrics=metrics)
         set_id = store.add_label_proba(self.dataset_id, "label_model", proba, label_names=self.labels,
                                        run_id=result.run_id, producer=name, metrics=metrics)
@@ -540,6 +559,21 @@ class _MultiLabelRun:
         store.add_label_proba(self.dataset_id, "end_model", proba, label_names=self.labels, run_id=result.run_id,
                               producer=name, metrics=metrics)
         result.metrics["end_model"] = {**metrics, "end_model_run_id": end_id}
+
+    def alerts(self, store: Store, result: RunResult) -> None:
+        """Record the per-label source table in the run's metrics, and the alerts its rules fire (per label)."""
+        if self.label_stats is None:
+            return
+        table = self.label_stats
+        result.metrics["label_sources"] = [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+                                           for row in to_jsonable(table.to_dict("records"))]
+        names = [lf.name for lf in self.lfs]
+        before = previous_label_source_stats(store, self.dataset_id, result.run_id, names)
+        result.alerts = label_source_alerts(table, before, thresholds=self.project.thresholds, sources=names)
+        for alert in result.alerts:
+            store.add_alert(result.run_id, alert.kind, alert.message, source=alert.source, severity=alert.severity,
+                            value=alert.value)
+        result.metrics["n_alerts"] = len(result.alerts)
 
     def _with_answers(self, store: Store, proba: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, int]:
         """The label model's probabilities, with the training items people answered set to their labels (0/1).

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from ...pipeline.partitioned_runs import is_partitioned_run, partitioned_posteriors
 from .. import charts
+from ..multilabel_views import multilabel_health_view
 from ..page import Nav, Pages, RunId, flat_numbers, unfitted_note
 from ..state import DashboardState
 
@@ -90,7 +91,10 @@ def routes(router: APIRouter, pages: Pages) -> None:
 
     @router.get("/health", response_class=HTMLResponse)
     def health_page(request: Request, run: int | None = RunId) -> HTMLResponse:
-        run_id = st(request).single_label_run(run, "the calibration (health) page")
+        run_id = st(request).resolve_run(run)
+        if st(request).is_multilabel(run_id):
+            return render(request, "health_labels.html", "health", run_id,
+                          **multilabel_health_view(st(request), run_id))
         note = unfitted_note(st(request), run_id)
         if note is not None:
             return render(request, "health.html", "health", run_id, unfitted=note)

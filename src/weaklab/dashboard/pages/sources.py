@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from ...errors import ValidationError
 from .. import charts
+from ..multilabel_sources import multilabel_source_view, multilabel_sources_view
 from ..page import Nav, PageNo, Pager, Pages, RunId, plain_json, records
 from ..state import DashboardState, NotFound
 
@@ -98,24 +99,31 @@ def _cname(names: list[str], label: Any) -> str:
 
 
 def routes(router: APIRouter, pages: Pages) -> None:
-    """``GET /sources``, ``GET /sources/<name>``, ``GET /api/sources``."""
+    """``GET /sources``, ``GET /sources/<name>``, ``GET /api/sources`` (multi-label: a row per source and label)."""
     st, render = pages.state, pages.render
 
     @router.get("/sources", response_class=HTMLResponse)
     def sources_page(request: Request, run: int | None = RunId, sort: str = "source", dir: str = "asc",
                      page: int = PageNo) -> HTMLResponse:
-        run_id = st(request).single_label_run(run, "the sources page")
+        run_id = st(request).resolve_run(run)
+        if st(request).is_multilabel(run_id):
+            return render(request, "sources_labels.html", "sources", run_id,
+                          **multilabel_sources_view(st(request), run_id, sort, dir, page))
         return render(request, "sources.html", "sources", run_id,
                       **sources_view(st(request), run_id, sort, dir, page))
 
     @router.get("/sources/{name}", response_class=HTMLResponse)
     def source_page(request: Request, name: str, run: int | None = RunId, page: int = PageNo) -> HTMLResponse:
-        run_id = st(request).single_label_run(run, "the sources page")
+        run_id = st(request).resolve_run(run)
+        if st(request).is_multilabel(run_id):
+            return render(request, "source_labels.html", "sources", run_id,
+                          **multilabel_source_view(st(request), run_id, name, page))
         return render(request, "source.html", "sources", run_id, **source_view(st(request), run_id, name, page))
 
     @router.get("/api/sources")
     def api_sources(request: Request, run: int | None = RunId, sort: str = "source", dir: str = "asc",
                     page: int = PageNo) -> JSONResponse:
-        run_id = st(request).single_label_run(run, "the sources page")
-        data = sources_view(st(request), run_id, sort, dir, page)
+        run_id = st(request).resolve_run(run)
+        view = multilabel_sources_view if st(request).is_multilabel(run_id) else sources_view
+        data = view(st(request), run_id, sort, dir, page)
         return JSONResponse(plain_json({"run_id": run_id, "rows": data["rows"], "pages": data["pager"].pages}))
