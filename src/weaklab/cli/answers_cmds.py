@@ -47,7 +47,7 @@ def disagreements(dataset_id: int | None, store_path: Path | None, as_json: bool
     with open_store(store_path) as store:
         dataset_id, run = _dataset(store, dataset_id)
         if run is not None and store.is_multilabel_run(run):
-            _label_set_disagreements(store, dataset_id, as_json)
+            _label_set_disagreements(store, dataset_id, as_json, store.run_class_renames(run))
             return
         names, renames = _classes(store, run)
         frame = store.disagreements(dataset_id, class_names=names, renames=renames)
@@ -99,10 +99,10 @@ def adjudicate(item_id: str, class_name: str, who: str, dataset_id: int | None, 
     click.echo(f"Item {item_id} adjudicated as {class_name} by {who}; the next `weaklab fit` uses it as gold.")
 
 
-def _label_set_disagreements(store: Any, dataset_id: int, as_json: bool) -> None:
+def _label_set_disagreements(store: Any, dataset_id: int, as_json: bool, renames: dict[str, str]) -> None:
     from ..pipeline.multilabel_review import label_set_disagreements
 
-    frame = label_set_disagreements(store, dataset_id)
+    frame = label_set_disagreements(store, dataset_id, renames=renames)
     rows = records(frame)
     if as_json:
         echo_json({"dataset_id": dataset_id, "kind": "multilabel", "n": len(rows), "items": rows})

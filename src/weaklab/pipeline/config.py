@@ -35,6 +35,8 @@ Every table and key is optional except ``[data].path`` and the sources: ``[lfs].
     [labels.rename]                    # optional: classes renamed since LFs, gold or answers used them
     spam = "SPAM"                      # old name = "new name" (a class of [labels].classes; the old name no
                                        # longer one): votes, gold cells and answers of "spam" count as "SPAM"
+                                       # (in a multilabel project: label names in LF votes, (label, lf)
+                                       # pairs, gold label sets and people's label-set answers)
 
     [lfs]
     module = "lfs.py"                  # a .py file (relative to the project) or an importable module
@@ -548,8 +550,7 @@ def _check_multilabel(file: Path, out: dict[str, dict[str, Any]]) -> None:
             or len(set(classes)) != len(classes):
         raise _bad(file, "labels.classes", "a non-empty list of unique label names (strings without '|', not "
                    "'-') in a multilabel project", repr(classes))
-    unsupported = (("labels", "rename", "[labels.rename] in a multilabel project (not supported yet)"),
-                   ("engine", "kind", '[engine].kind = "local" in a multilabel project (Dask: not supported yet)'),
+    unsupported = (("engine", "kind", '[engine].kind = "local" in a multilabel project (Dask: not supported yet)'),
                    ("data", "image_column", "a text project (image multilabel projects are not supported yet)"))
     for table, key, expected in unsupported:
         value = out.get(table, {}).get(key)

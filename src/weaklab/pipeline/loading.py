@@ -748,6 +748,7 @@ def load_multilabel_lfs(config: ProjectConfig) -> tuple[list[LabelingFunction], 
         raise ValidationError(f"{spec}: {attribute}: expected a non-empty list of labeling functions and "
                               f"(label, labeling function) pairs, got {type(value).__name__}")
     labels = config.class_names or []
+    renames = config.class_renames  # a pair may name a label by its old name
     lfs: list[LabelingFunction] = []
     targets: list[str | None] = []
     for entry in value:
@@ -758,11 +759,13 @@ def load_multilabel_lfs(config: ProjectConfig) -> tuple[list[LabelingFunction], 
         if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], LabelingFunction)):
             raise ValidationError(f"{spec}: {attribute}: expected labeling functions and (label, labeling function) "
                                   f"pairs, got {type(entry).__name__} {entry!r}"[:300])
-        if entry[0] not in labels:
+        target = renames.get(str(entry[0]), entry[0])
+        if target not in labels:
             raise ValidationError(f"{spec}: {attribute}: expected pairs whose label is one of {labels} "
-                                  f"([labels].classes), got {entry[0]!r} for {entry[1].name!r}")
+                                  f"([labels].classes, or an old name in [labels.rename]), got {entry[0]!r} for "
+                                  f"{entry[1].name!r}")
         lfs.append(entry[1])
-        targets.append(str(entry[0]))
+        targets.append(str(target))
     names = [lf.name for lf in lfs]
     if len(set(names)) != len(names):
         twice = next(n for n in names if names.count(n) > 1)

@@ -85,7 +85,8 @@ def multilabel_gold(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
     """The gold label sets of ``[data].gold_column``: ``(n, K)`` with 1/0, NaN for an item without gold.
 
     A cell is ``|``-separated label names (``"sport|politics"``), ``"-"``
-    for an item that carries none of the labels, or empty (no gold).
+    for an item that carries none of the labels, or empty (no gold). A name
+    ``[labels.rename]`` maps (an old name) reads as its new name.
 
     Raises
     ------
@@ -110,6 +111,8 @@ def multilabel_gold(config: ProjectConfig, frame: pd.DataFrame) -> np.ndarray:
         raise ValidationError(f"{config.data_path}: data.gold_column: expected a column {column!r}, got columns "
                               f"{list(map(str, frame.columns))}")
     index = {n: j for j, n in enumerate(names)}
+    renames = dict(getattr(config, "class_renames", None) or {})
+    index.update({old: index[new] for old, new in renames.items() if new in index and old not in index})
     for row, value in enumerate(frame[column].tolist()):
         if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
             continue
@@ -349,7 +352,7 @@ def multilabel_final_labels(store: Store, run_id: int) -> pd.DataFrame:
                           "label_from": "label_model",
                           "n_votes": np.zeros(len(ids), dtype=np.int64) if votes is None
                           else np.bincount(votes.coo()[0], minlength=len(ids))})
-    _answered_labels(store, int(sets["dataset_id"].iloc[0]), frame)
+    _answered_labels(store, int(sets["dataset_id"].iloc[0]), frame, names, store.run_class_renames(run_id))
     for j, name in enumerate(names):
         frame[f"p_{name}"] = proba[:, j]
     if "end_model" in by_role:
@@ -359,23 +362,28 @@ def multilabel_final_labels(store: Store, run_id: int) -> pd.DataFrame:
     return frame
 
 
-def latest_label_answers(store: Store, dataset_id: int) -> dict[str, list[str]]:
+def latest_label_answers(store: Store, dataset_id: int, renames: dict[str, str] | None = None) -> dict[str, list[str]]:
     """Item id (as text) -> the labels of the latest answer people gave on it (skips do not count).
 
     The rule of :meth:`~weaklab.store.Store.explain_labels`' final labels, shared by ``weaklab export`` and the
-    end model's targets.
+    end model's targets. ``renames`` (``[labels.rename]``) reads answers given before a rename in the new names.
     """
-    answers = store.label_set_answers(dataset_id)
+    answers = store.label_set_answers(dataset_id, renames=renames)
     given = answers[answers["status"] == "answered"]
     return {str(k): list(v) for k, v in zip(given["item_key"], given["labels"])}  # oldest first: later answers win
 
 
-def _answered_labels(store: Store, dataset_id: int, frame: pd.DataFrame) -> None:
-    """Set ``labels`` and ``label_from`` of the items people answered to their latest answer (skips do not count)."""
-    latest = latest_label_answers(store, dataset_id)
+def _answered_labels(store: Store, dataset_id: int, frame: pd.DataFrame, names: list[str],
+                     renames: dict[str, str]) -> None:
+    """Set ``labels`` and ``label_from`` of the items people answered to their latest answer (skips do not count).
+
+    The answer's labels are read through the run's renames, in the run's label order.
+    """
+    latest = latest_label_answers(store, dataset_id, renames)
     rows = [i for i, item in enumerate(frame["item_id"].tolist()) if str(item) in latest]
     if rows:
-        frame.loc[rows, "labels"] = ["|".join(latest[str(frame["item_id"].iat[i])]) or NO_LABELS for i in rows]
+        frame.loc[rows, "labels"] = ["|".join(n for n in names if n in latest[str(frame["item_id"].iat[i])])
+                                     or NO_LABELS for i in rows]
         frame.loc[rows, "label_from"] = "annotation"
 
 
@@ -439,6 +447,7 @@ class _MultiLabelRun:
                 "end_model": {"name": config.get("end_model", "name", "tfidf_logreg"),
                               "params": dict(config.get("end_model", "params", {}))},
                 "sources": {lf.name: v for lf, v in zip(self.lfs, self.versions)},
+                "class_renames": config.class_renames,
                 "targets": {lf.name: t for lf, t in zip(self.lfs, self.targets)}}
 
     @property
@@ -474,7 +483,8 @@ class _MultiLabelRun:
                 continue
             names = None if targeted else self.labels
             L, rep = apply_lfs([self.lfs[j] for j in cols], self.frame, progress=self.project.progress,
-                               on_error=on_error, n_classes=2 if targeted else len(self.labels), class_names=names)
+                               on_error=on_error, n_classes=2 if targeted else len(self.labels), class_names=names,
+                               class_renames=None if targeted else self.config.class_renames)
             votes[:, cols] = L.to_dense()
             report["n_faults"] += int(sum(rep.n_faults))
             report["total_seconds"] += float(rep.total_seconds)
@@ -580,7 +590,7 @@ class _MultiLabelRun:
 
         On an item several people answered, the latest answer counts (skips do not).
         """
-        latest = latest_label_answers(store, self.dataset_id)
+        latest = latest_label_answers(store, self.dataset_id, self.config.class_renames)
         out, used = proba.copy(), 0
         for row in train.tolist():
             labels = latest.get(str(self.ids[row]))

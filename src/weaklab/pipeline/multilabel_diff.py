@@ -136,7 +136,8 @@ def _outcome(store: Store, run_id: int) -> _Outcome:
     keys = np.array([str(v.item() if isinstance(v, np.generic) else v) for v in ids], dtype=object)
     hard = store.load_label_proba(roles["label_model"]) >= 0.5
     origin = np.full(len(keys), "label_model", dtype=object)
-    answered = _answers_before(store, dataset_id, store.run(run_id).get("finished_at"))
+    answered = _answers_before(store, dataset_id, store.run(run_id).get("finished_at"),
+                               store.run_class_renames(run_id))
     if answered:
         row_of = {k: r for r, k in enumerate(keys.tolist())}
         for key, labels in answered.items():
@@ -151,9 +152,9 @@ def _outcome(store: Store, run_id: int) -> _Outcome:
     return _Outcome(keys, ids, names, hard, origin, votes_id, versions)
 
 
-def _answers_before(store: Store, dataset_id: int, finished: Any) -> dict[str, list[str]]:
-    """Item id -> the labels of the latest answer given before ``finished`` (all answers when None)."""
-    answers = store.label_set_answers(dataset_id)
+def _answers_before(store: Store, dataset_id: int, finished: Any, renames: dict[str, str]) -> dict[str, list[str]]:
+    """Item id -> the labels (renamed as the run renames them) of the latest answer given before ``finished``."""
+    answers = store.label_set_answers(dataset_id, renames=renames)
     given = answers[answers["status"] == "answered"]
     if finished is not None and not pd.isna(finished) and len(given):
         given = given[pd.to_datetime(given["created_at"]) <= pd.Timestamp(finished)]

@@ -137,7 +137,7 @@ def label_review_queue(store: Store, run_id: int, *, include_gold: bool = False,
                       rows, proba[rows], len(answered & present), len(skipped & present), len(dev & present))
 
 
-def label_set_disagreements(store: Store, dataset_id: int) -> pd.DataFrame:
+def label_set_disagreements(store: Store, dataset_id: int, *, renames: dict[str, str] | None = None) -> pd.DataFrame:
     """Items of a multi-label dataset whose annotators' label sets differ, for adjudication.
 
     Each annotator's latest answer on an item counts (skips do not). An item
@@ -145,7 +145,9 @@ def label_set_disagreements(store: Store, dataset_id: int) -> pd.DataFrame:
     sets; ``status`` is ``"adjudicated"`` when an answer with origin
     :data:`ADJUDICATION` came after all of them (it is the item's final label
     set: the latest answer counts), else ``"open"`` (the latest answer counts
-    meanwhile, whoever gave it).
+    meanwhile, whoever gave it). ``renames`` (``[labels.rename]``) reads
+    answers given before a rename in the new names, so an old and a new name
+    of one label do not disagree.
 
     Returns
     -------
@@ -159,7 +161,7 @@ def label_set_disagreements(store: Store, dataset_id: int) -> pd.DataFrame:
     --------
     >>> label_set_disagreements(store, dataset_id)[["item_id", "status"]]   # doctest: +SKIP
     """
-    answers = store.label_set_answers(dataset_id)
+    answers = store.label_set_answers(dataset_id, renames=renames)
     given = answers[answers["status"] == "answered"]
     rows: list[dict[str, Any]] = []
     for item, group in given.groupby("item_key", sort=False):

@@ -62,7 +62,8 @@ def render_multilabel_report(store: Store, run_id: int) -> str:
         ("label-model", "Label model", _label_model_section(store, lm, names)),
         ("end-model", "End model", _end_model_section(em, names)),
         ("calibration", "Calibration", _calibration_section(lm, em, names)),
-        ("answers", "Review answers", _answers_section(store, int(run["dataset_id"]), names)),
+        ("answers", "Review answers", _answers_section(store, int(run["dataset_id"]), names,
+                                                       store.run_class_renames(int(run["run_id"])))),
         ("alerts", "Alerts", _alerts_section(store, run_id)),
     ]
     title = f"weaklab report \u2013 multilabel run {run['run_id']} ({run.get('dataset')})"
@@ -197,8 +198,8 @@ def _calibration_section(lm: dict[str, Any] | None, em: dict[str, Any] | None, n
                    "carry the label. Multilabel runs fit no calibrator on the dev gold.</p>")
 
 
-def _answers_section(store: Store, dataset_id: int, names: list[str]) -> str:
-    answers = store.label_set_answers(dataset_id)
+def _answers_section(store: Store, dataset_id: int, names: list[str], renames: dict[str, str]) -> str:
+    answers = store.label_set_answers(dataset_id, renames=renames)
     if answers.empty:
         return missing("Nobody answered yet (`weaklab serve`, then Review).")
     given = answers[answers["status"] == "answered"]

@@ -202,16 +202,36 @@ class MultiLabelMixin(StoreBase):
                         "(SELECT run_id FROM runs WHERE dataset_id = ?)", [key, annotator, int(dataset_id)])
         return answer
 
-    def label_set_answers(self, dataset_id: int, *, item_id: Any = None) -> pd.DataFrame:
+    def label_set_answers(self, dataset_id: int, *, item_id: Any = None, renames: Any = None) -> pd.DataFrame:
         """People's answers on a multi-label dataset's items (any version of it), oldest first.
+
+        Answers are stored by label *name*, so reordering the labels keeps
+        their meaning; ``renames`` (``{old name: new name}``, a project's
+        ``[labels.rename]``, :meth:`run_class_renames` of a run) reads an
+        answer given before a rename in the new names, as
+        :meth:`human_labels` does for classes.
 
         Returns
         -------
         DataFrame
             ``label_set_answer_id, dataset_id, item_key, row, annotator, status, labels (list of names),
             label_set_id, run_id, origin, created_at``.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from weaklab.store import Store
+        >>> store = Store(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+        >>> ds = store.add_dataset("topics", item_ids=["a"], fingerprint="f")
+        >>> _ = store.add_label_set_answer(ds, "a", "ann", ["sports", "tech"], label_names=["sports", "tech"])
+        >>> store.label_set_answers(ds, renames={"sports": "sport"})["labels"].tolist()
+        [['sport', 'tech']]
         """
-        return self._dataset_rows("label_set_answers", "label_set_answer_id", dataset_id, item_id, ("labels",))
+        frame = self._dataset_rows("label_set_answers", "label_set_answer_id", dataset_id, item_id, ("labels",))
+        mapping = {str(k): str(v) for k, v in dict(renames or {}).items()}
+        if mapping and len(frame):
+            frame["labels"] = [list(dict.fromkeys(mapping.get(n, n) for n in labels)) for labels in frame["labels"]]
+        return frame
 
     def explain_labels(self, run_id: int, row: int, key: str) -> dict[str, Any]:
         """The label story of one item of a multi-label run (``Store.explain`` returns it for such runs).
@@ -248,7 +268,7 @@ class MultiLabelMixin(StoreBase):
                                                           if p is not None and p >= 0.5]
         out["final_from"] = "none" if model is None else "label_model"
         dataset_id = int(self._run_row(run_id)[0])
-        answers = self.label_set_answers(dataset_id, item_id=key)
+        answers = self.label_set_answers(dataset_id, item_id=key, renames=self.run_class_renames(run_id))
         out["answers"] = [{"label_set_answer_id": int(a["label_set_answer_id"]), "annotator": a["annotator"],
                            "status": a["status"], "labels": list(a["labels"]),
                            "run_id": None if pd.isna(a["run_id"]) else int(a["run_id"]), "origin": a["origin"],
