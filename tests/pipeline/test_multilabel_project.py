@@ -202,7 +202,6 @@ def test_one_vs_rest_label_model_is_recorded_with_each_labels_state(tmp_path) ->
     (('name = "tfidf_logreg"', 'name = "crf"'), "end_model.name"),
     (('name = "OneVsRestLabelModel"', 'name = "DawidSkene"'), "a multi-label label model"),
     (("[store]", "[engine]\nkind = \"dask\"\n\n[store]"), "Dask: not supported yet"),
-    (('dev_value = "dev"', 'dev_value = "dev"\nfit_gold = "all"'), "data.fit_gold"),
 ])
 def test_config_refuses_what_multilabel_projects_do_not_support(tmp_path, edit, message) -> None:
     """Each unsupported or malformed setting of a multilabel project is refused, naming the key."""

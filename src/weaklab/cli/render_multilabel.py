@@ -46,6 +46,10 @@ def multilabel_result(console: Console, result: Any) -> None:
         console.print(label_sources_table(label_sources))
     lm, em = metrics.get("label_model") or {}, metrics.get("end_model") or {}
     n_dev = metrics.get("n_dev", 0)
+    from ..pipeline.fit_gold import fit_gold_lines
+
+    for line in fit_gold_lines(lm):
+        console.print(line, markup=False, highlight=False)
     if isinstance(lm.get("dev"), dict):
         mv = lm.get("majority_vote") or {}
         console.print(f"label model ({lm['class']}): micro F1 {_num(lm['dev']['micro_f1'])}, macro F1 "

@@ -556,9 +556,6 @@ def _check_multilabel(file: Path, out: dict[str, dict[str, Any]]) -> None:
         value = out.get(table, {}).get(key)
         if value is not None and not (table == "engine" and value == "local"):
             raise _bad(file, f"{table}.{key}", expected, repr(value))
-    if out.get("data", {}).get("fit_gold", "none") not in ("none", 0):
-        raise _bad(file, "data.fit_gold", '"none" in a multilabel project (fitting on gold label sets is not '
-                   "supported yet; the gold scores runs)", repr(out["data"]["fit_gold"]))
     name = out.get("label_model", {}).get("name", MULTILABEL_MODELS[0])
     if name not in MULTILABEL_MODELS:
         raise _bad(file, "label_model.name", f"a multi-label label model, one of {list(MULTILABEL_MODELS)}",

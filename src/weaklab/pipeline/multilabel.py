@@ -17,8 +17,10 @@ post, topics of an article). The steps, as one run in the store:
 * ``fit`` fits the multi-label label model (``[label_model].name``:
   :class:`~weaklab.models.OneVsRestLabelModel` by default, with the
   library's default :class:`~weaklab.models.AutoLabelModel` per label, or
-  :class:`~weaklab.models.MultiLabelDawidSkene`) on every item's votes (no
-  gold) and records its state, ``P(label applies)`` of every item and label
+  :class:`~weaklab.models.MultiLabelDawidSkene`) on every item's votes
+  (with the gold label sets ``[data].fit_gold`` takes from rows outside the
+  dev split, :mod:`~weaklab.pipeline.multilabel_fit_gold`) and records its
+  state, ``P(label applies)`` of every item and label
   (the ``"label_model"`` set), and micro/macro/per-label F1 on the dev gold
   next to one-vs-rest majority vote's;
 * ``train`` (``[end_model].name = "tfidf_logreg"``) trains one logistic
@@ -55,6 +57,7 @@ from ..errors import ValidationError
 from ..store import Store
 from .config import DEFAULT_LABEL_MODEL, MULTILABEL_MODELS
 from .loading import check_lf_columns, data_fingerprint, item_hashes, item_ids_of, load_data, load_multilabel_lfs
+from .multilabel_fit_gold import multilabel_fit_gold
 from .multilabel_health import label_reliability
 from .multilabel_sources import (
     label_model_source_stats,
@@ -437,6 +440,7 @@ class _MultiLabelRun:
         self.L: MultiLabelMatrix | None = None
         self.proba: np.ndarray | None = None
         self.label_stats: pd.DataFrame | None = None  # per (source, label): see multilabel_sources
+        self.fit_rows = np.zeros(len(frame), dtype=bool)  # the file gold the fit got ([data].fit_gold)
 
     def run_config(self, steps: list[str]) -> dict[str, Any]:
         config = self.config
@@ -514,10 +518,14 @@ class _MultiLabelRun:
             raise ValidationError(f"{self.config.file.name}: lfs: expected labeling functions that vote on some "
                                   f"items, got {L.n_sources} source(s) that abstained on all {L.n_items} items")
         name = str(self.config.get("label_model", "name", MULTILABEL_MODELS[0]))
-        model = multilabel_model(name, dict(self.config.get("label_model", "params", {}))).fit(L)
+        given = multilabel_fit_gold(self.config, self.frame, self.gold, self.dev, self.ids,
+                                    random_state=self.project.random_state)  # [data].fit_gold: rows outside dev
+        self.fit_rows = given.rows
+        model = multilabel_model(name, dict(self.config.get("label_model", "params", {}))).fit(L, gold=given.gold)
         proba = model.predict_proba(L)
         self.proba = proba
-        metrics: dict[str, Any] = {"class": name, "mean_labels": float((proba >= 0.5).sum(axis=1).mean())}
+        metrics: dict[str, Any] = {"class": name, "mean_labels": float((proba >= 0.5).sum(axis=1).mean()),
+                                   **given.metrics}
         scores = self._dev_scores(proba)
         if scores is not None:
             metrics["dev"] = scores
@@ -605,7 +613,7 @@ class _MultiLabelRun:
         scores = label_uncertainty(self.proba)
         done = set(store.label_set_answers(self.dataset_id)["item_key"].astype(str))
         order = [r for r in np.argsort(-scores, kind="stable").tolist()
-                 if not self.dev[r] and str(self.ids[r]) not in done]
+                 if not self.dev[r] and not self.fit_rows[r] and str(self.ids[r]) not in done]
         picked = self.ids[order[: int(self.config.get("query", "n", 20))]]
         result.query = [v.item() if isinstance(v, np.generic) else v for v in picked]
         result.metrics["query"] = result.query

@@ -126,10 +126,12 @@ def label_review_queue(store: Store, run_id: int, *, include_gold: bool = False,
     ids = np.asarray(store.load_item_ids(dataset_id))
     keys = [str(v) for v in ids.tolist()]
     answers = store.label_set_answers(dataset_id)
+    fitted_on = set(((store.run(int(run_id)).get("metrics") or {}).get("label_model") or {}).get("fit_gold_items")
+                    or [])  # gold the fit had ([data].fit_gold): not asked again, as dev items
     answered = set(answers.loc[answers["status"] == "answered", "item_key"].astype(str))
     skipped = set(answers.loc[answers["status"] == "skipped", "item_key"].astype(str)) - answered
     dev = set() if include_gold else multilabel_dev_keys(store, int(run_id), keys) - answered - skipped
-    out = answered | skipped | dev | (exclude or set())
+    out = answered | skipped | dev | fitted_on | (exclude or set())
     rows = np.array([i for i, k in enumerate(keys) if k not in out], dtype=np.int64)
     rows = rows[np.argsort(-label_uncertainty(proba[rows]), kind="stable")] if len(rows) else rows
     present = set(keys)
