@@ -148,3 +148,21 @@ def test_fashion_mnist_test_split(dataset):
     assert len(items) == 10_000 and items.class_names[9] == "Ankle boot"
     assert np.array_equal(np.bincount(items.labels), np.full(10, 1000))
     assert items.pixels([0, 1]).shape == (2, 28, 28)
+
+
+def test_rooted_ref_reads_a_relative_picture_from_its_tables_folder_wherever_the_sources_look(tmp_path):
+    """A new table's relative references, made absolute against its folder, decode the same pictures whatever
+    root a source was built with (an absolute path ignores it); array files keep their index."""
+    from weaklab.data.image_io import rooted_ref
+
+    new = tmp_path / "incoming"
+    (new / "pics").mkdir(parents=True)
+    pixels = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    Image.fromarray(pixels).save(new / "pics" / "a.png")
+    np.savez(new / "stack.npz", images=np.stack([pixels, pixels[::-1]]))
+    elsewhere = tmp_path / "project" / "data"
+    refs = [rooted_ref("pics/a.png", new), rooted_ref("stack.npz#1", new)]
+    assert refs[0] == str(new / "pics" / "a.png") and refs[1] == f"{new / 'stack.npz'}#1"
+    decoded = read_images(refs, root=elsewhere)
+    assert np.array_equal(decoded[0], pixels) and np.array_equal(decoded[1], pixels[::-1])
+    assert rooted_ref(refs[0], elsewhere) == refs[0]

@@ -33,6 +33,7 @@ __all__ = [
     "read_image_array",
     "array_ref",
     "split_ref",
+    "rooted_ref",
     "is_array_file",
     "import_pil",
 ]
@@ -93,6 +94,27 @@ def split_ref(ref: str) -> tuple[str, int | None]:
     if m and is_array_file(m.group("path")):
         return m.group("path"), int(m.group("index"))
     return ref, None
+
+
+def rooted_ref(ref: str, root: str | os.PathLike[str]) -> str:
+    """``ref`` with a relative path made absolute against ``root`` (an array file's index kept).
+
+    A table of pictures names them relative to its own folder; sources built
+    for another table resolve paths against *that* table's folder, so a
+    table read elsewhere gives them absolute references.
+
+    Examples
+    --------
+    >>> rooted_ref("pics/cat.png", "/data/new"), rooted_ref("/abs/cat.png", "/data/new")
+    ('/data/new/pics/cat.png', '/abs/cat.png')
+    >>> rooted_ref("digits.npz#12", "/data/new")
+    '/data/new/digits.npz#12'
+    """
+    path, index = split_ref(ref)
+    if Path(path).is_absolute():
+        return ref
+    full = os.path.abspath(os.path.join(os.fspath(root), path))
+    return full if index is None else array_ref(full, index)
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from .._core.validation import fail
 from .._core.warn import warn
+from ..data.image_io import rooted_ref
 from ..errors import ValidationError, WeaklabError
 from ..labeling import apply_lfs
 from ..store import Store
@@ -72,8 +73,9 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
         either way); False gives the end model's raw probabilities.
     root : str or Path, optional
         The folder relative picture paths in ``data`` are relative to (the
-        image CNN; default: the current directory). ``weaklab predict``
-        passes the data file's folder.
+        image CNN, and the run's image LFs when their votes are needed, which
+        otherwise resolve paths against the project's data folder; default:
+        the current directory). ``weaklab predict`` passes the data file's folder.
 
     Returns
     -------
@@ -119,9 +121,10 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     meta = dataset_meta(store, dataset_id)
     inputs = _inputs(model, store, dataset_id, data, run_id, root)
     grouped = calibrated and needs_groups(model.state)  # the calibrator tells items with a vote from the others
-    votes = _votes(model, meta, data, run_id) if model.reads_votes else None
+    voting = _rooted_pictures(data, dataset_image_column(store, dataset_id), root if root is not None else Path.cwd())
+    votes = _votes(model, meta, voting, run_id) if model.reads_votes else None
     if grouped and votes is None:
-        votes = _group_votes(model, meta, data, run_id)
+        votes = _group_votes(model, meta, voting, run_id)
     proba = model.predict_proba(inputs, votes if model.reads_votes else None)
     if calibrated:
         covered = None if votes is None else np.asarray((np.asarray(votes) >= 0).any(axis=1), dtype=bool)
@@ -201,6 +204,20 @@ def _why_no_state(name: str) -> str:
                 "`weaklab train` trains and records it again")
     return (f"whose end model {name!r} was recorded without it (a run recorded before weaklab kept end models); "
             "`weaklab train` trains and records it again")
+
+
+def _rooted_pictures(data: pd.DataFrame, column: str | None, root: str | Path) -> pd.DataFrame:
+    """``data`` with its relative picture paths made absolute against ``root`` (the new table's folder).
+
+    The project's image sources resolve relative paths against the project's
+    data folder (or their own ``root``); the new table's paths are relative
+    to its folder, as the image CNN reads them.
+    """
+    if column is None or column not in data.columns:
+        return data
+    out = data.copy()
+    out[column] = [ref if not isinstance(ref, str) or not ref else rooted_ref(ref, root) for ref in data[column]]
+    return out
 
 
 def _group_votes(model: _Model, meta: dict[str, Any], data: pd.DataFrame, run_id: int) -> np.ndarray | None:
