@@ -57,7 +57,7 @@ def test_explain_and_export_give_each_items_labels(project, monkeypatch) -> None
     assert row["p_tech"] == pytest.approx(story["label_model"]["proba"]["tech"], abs=1e-6)
 
 
-@pytest.mark.parametrize("args", [["suggest"], ["issues"]])
+@pytest.mark.parametrize("args", [["suggest"]])
 def test_unsupported_commands_refuse_in_one_line(project, monkeypatch, args) -> None:
     """Each command that does not handle multilabel runs yet exits 1 with one line saying so (no traceback)."""
     out = _in(project, args, monkeypatch)

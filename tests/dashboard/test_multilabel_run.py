@@ -1,4 +1,4 @@
-"""The dashboard over a multi-label run: the runs page lists it; pages that do not show such runs yet say so."""
+"""The dashboard over a multi-label run: the runs page lists it, the item and label-model pages show it."""
 
 from __future__ import annotations
 
@@ -51,11 +51,3 @@ def test_label_model_page_shows_dev_f1_per_label_and_source_rates(client: TestCl
     assert page.status_code == 200, page.text[-300:]
     assert f"{lm['dev']['micro_f1']:.3f}" in page.text and f"{lm['majority_vote']['micro_f1']:.3f}" in page.text
     assert 'id="per-label"' in page.text and page.text.count("words_") >= 4 and "learned sensitivity" in page.text
-
-
-@pytest.mark.parametrize("path", ["/issues"])
-def test_pages_that_do_not_show_multilabel_runs_refuse_with_one_line(client: TestClient, path: str) -> None:
-    """Each such page answers 400 with a message naming what is not supported (no 500, no wrong numbers)."""
-    page = client.get(path)
-    assert page.status_code == 400, page.text[-300:]
-    assert "not supported for multilabel runs yet" in page.text

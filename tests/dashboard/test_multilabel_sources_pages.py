@@ -88,3 +88,26 @@ def test_health_page_of_a_run_without_dev_gold_says_so(tmp_path, ticket_project)
         page = c.get("/health")
         assert page.status_code == 200 and 'id="no-dev"' in page.text
         assert c.get("/sources").status_code == 200
+
+
+def test_issues_page_lists_flagged_cells_with_the_sources_behind_them(tmp_path, ticket_project) -> None:
+    """/issues of a multilabel run before the issues step says none are recorded; after, each flagged (item, label)
+    shows its weak label and the sources that voted it."""
+    root = ticket_project(tmp_path / "t", n_items=160)
+    Project(root).run("train")
+    issues = Project(root).run("issues")
+    assert issues.issues is not None and len(issues.issues)
+    with TestClient(create_app(root / ".weaklab" / "weaklab.duckdb", random_share=0),
+                    base_url="http://127.0.0.1") as c:
+        before = c.get("/issues", params={"run": 1})
+        assert before.status_code == 200 and "No label issues recorded" in before.text
+        page = c.get("/issues")
+        assert page.status_code == 200, page.text[-300:]
+        table = page.text.split('id="label-issues-table"')[1].split("</table>")[0]
+        assert table.count("<tr>") - 1 == min(50, len(issues.issues))
+        store = c.app.state.dashboard.store
+        first = issues.issues.iloc[0]
+        story = store.explain(first["item_id"], issues.run_id)
+        voters = [v["source"] for v in story["votes"] if v["label"] == first["label"] and v["vote"] == first["weak"]]
+        row = table.split(f">{first['item_id']}</a>")[1].split("</tr>")[0]
+        assert voters and all(f"<div>{s}</div>" in row for s in voters)

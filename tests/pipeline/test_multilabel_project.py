@@ -160,10 +160,10 @@ def test_explain_tells_each_labels_votes_probability_and_gold(trained) -> None:
 
 
 def test_query_ranks_non_dev_items_by_label_uncertainty(tmp_path) -> None:
-    """query skips the issues step and lists non-dev items, most uncertain (summed binary entropy) first."""
+    """query runs after the issues step and lists non-dev items, most uncertain (summed binary entropy) first."""
     init_multilabel_project(tmp_path, n_items=120)
     result = Project(tmp_path).run("query")
-    assert "issues" not in result.steps and len(result.query) == 20
+    assert result.steps[-2:] == ["issues", "query"] and len(result.query) == 20
     frame = pd.read_csv(tmp_path / "data" / "articles.csv")
     with _store(tmp_path) as store:
         proba = store.load_label_proba(_sets(store, result.run_id)["label_model"])
@@ -175,10 +175,12 @@ def test_query_ranks_non_dev_items_by_label_uncertainty(tmp_path) -> None:
     assert np.all(np.diff(picked) <= tol) and picked[-1] >= scores.drop(list(dev)).drop(result.query).max() - tol
 
 
-def test_issues_is_refused_in_one_line_before_any_run_is_recorded(tmp_path) -> None:
-    """`until="issues"` stops with a message naming what is not supported, and records no run."""
+def test_issues_without_an_end_model_is_refused_in_one_line_before_any_run_is_recorded(tmp_path) -> None:
+    """`until="issues"` with end_model "none" stops naming end_model.name (the judge reads its features), no run."""
     init_multilabel_project(tmp_path, n_items=60)
-    with pytest.raises(ValidationError, match="not supported for multilabel projects yet"):
+    toml = tmp_path / "weaklab.toml"
+    toml.write_text(toml.read_text().replace('name = "tfidf_logreg"', 'name = "none"'))
+    with pytest.raises(ValidationError, match=r"end_model\.name: expected an end model"):
         Project(tmp_path).run("issues")
     assert not (tmp_path / ".weaklab" / "weaklab.duckdb").exists()
 

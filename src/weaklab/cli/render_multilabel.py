@@ -63,6 +63,11 @@ def multilabel_result(console: Console, result: Any) -> None:
                       f"{_num(em['dev']['macro_f1'])} on the dev items, trained on {em.get('n_train')} items")
     for line in alert_lines(result.alerts, result.run_id):
         console.print(line)
+    if result.issues is not None:
+        top = ", ".join(f"{row.item_id} {row.label} ({row.weak}, text says {row.p_judge:.2f})"
+                        for row in result.issues.head(5).itertuples())
+        console.print(escape(f"{len(result.issues)} label issue(s) (item, label) recorded" + (f"; top: {top}"
+                                                                                            if top else "")))
     if result.query:
         console.print("review next: " + " ".join(str(v) for v in result.query))
     if result.item_ids:

@@ -32,8 +32,10 @@ post, topics of an article). The steps, as one run in the store:
   the targets on out-of-fold predictions, which undoes the shrinkage of a
   model that memorises its training texts), and records its probabilities on
   every item and its dev F1 (``"none"`` skips it);
-* ``issues`` is refused (label-issue detection is for single-label runs);
-  ``query`` lists the unanswered non-dev items whose labels are least
+* ``issues`` flags the (item, label) cells whose weak label the item's text
+  contradicts (confident learning per label on out-of-fold predictions of
+  the TF-IDF features, :mod:`~weaklab.pipeline.multilabel_issues`), kept in
+  the run's metrics (``label_issues``); ``query`` lists the unanswered non-dev items whose labels are least
   certain (the largest sum over labels of the binary entropy of
   ``P(label applies)``): the review queue's order.
 
@@ -304,9 +306,9 @@ def label_uncertainty(proba: np.ndarray) -> np.ndarray:
 
 
 #: What works on a multi-label run, for the messages of what does not yet.
-MULTILABEL_WORKS = ("apply, analyze, fit, train, query, runs, explain, alerts, export, predict, report, diff and "
-                    "annotate (terminal, Label Studio export/import, disagreements, adjudicate) work on them, and the "
-                    "dashboard's sources and health pages")
+MULTILABEL_WORKS = ("apply, analyze, fit, train, issues, query, runs, explain, alerts, export, predict, report, "
+                    "diff and annotate (terminal, Label Studio export/import, disagreements, adjudicate) work on "
+                    "them, and the dashboard's sources, health and issues pages")
 
 
 def refuse_multilabel_run(store: Store, run_id: int | None, what: str) -> None:
@@ -395,11 +397,10 @@ def run_multilabel(project: Project, steps: list[str], on_step: Callable[[str, s
     """Run ``steps`` of a multi-label ``project`` as one recorded run (see the module docstring)."""
     from .project import RunResult
 
-    if steps and steps[-1] == "issues":
-        raise ValidationError("issues: label-issue detection is not supported for multilabel projects yet "
-                              "(run `weaklab train`, or `weaklab query` for the least certain items)")
-    steps = [s for s in steps if s != "issues"]  # query ranks by the label model's uncertainty alone
     config = project.config
+    if "issues" in steps and config.get("end_model", "name", "tfidf_logreg") == "none":
+        raise ValidationError(f"{config.file}: end_model.name: expected an end model (its TF-IDF features judge the "
+                              "labels) for the issues step, got 'none'")
     frame = load_data(config)
     lfs, targets = load_multilabel_lfs(config)
     check_lf_columns(config, lfs, frame)
@@ -441,6 +442,8 @@ class _MultiLabelRun:
         self.proba: np.ndarray | None = None
         self.label_stats: pd.DataFrame | None = None  # per (source, label): see multilabel_sources
         self.fit_rows = np.zeros(len(frame), dtype=bool)  # the file gold the fit got ([data].fit_gold)
+        self.features: Any = None  # TF-IDF of every item (train), for the issues step
+        self.end_params: dict[str, Any] = {}
 
     def run_config(self, steps: list[str]) -> dict[str, Any]:
         config = self.config
@@ -559,6 +562,7 @@ class _MultiLabelRun:
             raise fail("train", "at least two items outside the dev set to train on", got_text=f"{len(train)}")
         vectorizer, X = fitted_text_features(end_model_texts(self.frame, self.config.get("data", "text_field", "text")),
                                              params)
+        self.features, self.end_params = X, params  # the issues step's judge reads them
         estimator = LogisticRegression(C=float(params["C"]), max_iter=int(params["max_iter"]),
                                        random_state=self.project.random_state)
         targets, n_answered = self._with_answers(store, self.proba, train)
@@ -606,6 +610,24 @@ class _MultiLabelRun:
                 out[row] = [1.0 if name in labels else 0.0 for name in self.labels]
                 used += 1
         return out, used
+
+    def issues(self, store: Store, result: RunResult) -> None:
+        """Flag the (item, label) cells whose weak label the text contradicts (:mod:`.multilabel_issues`)."""
+        from .multilabel_issues import label_cell_issues
+        from .steps_late import DEFAULT_MAX_ISSUES
+
+        if self.features is None or self.proba is None:
+            raise ValidationError(f"{self.config.file}: end_model.name: expected an end model (its TF-IDF features "
+                                  "judge the labels) for the issues step, got 'none'")
+        method = str(self.config.get("issues", "method", "auto"))
+        table = label_cell_issues(
+            self.features, self.proba, self.matrix, self.ids, ~self.dev, method="auto" if method == "votes" else method,
+            C=float(self.end_params["C"]), max_iter=int(self.end_params["max_iter"]),
+            random_state=self.project.random_state,
+            max_issues=int(self.config.get("issues", "max_issues", DEFAULT_MAX_ISSUES)))
+        result.issues = table
+        result.metrics["label_issues"] = to_jsonable(table.to_dict("records"))
+        result.metrics["n_label_issues"] = len(table)
 
     def query(self, store: Store, result: RunResult) -> None:
         if self.proba is None:

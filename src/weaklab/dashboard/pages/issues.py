@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ...errors import ValidationError
 from ...pipeline.issue_evidence import evidence_by_item
+from ..multilabel_issues import multilabel_issues_view
 from ..page import Nav, PageNo, Pager, Pages, RunId, explain, records
 from ..state import DashboardState, NotFound
 
@@ -98,7 +99,10 @@ def routes(router: APIRouter, pages: Pages) -> None:
 
     @router.get("/issues", response_class=HTMLResponse)
     def issues_page(request: Request, run: int | None = RunId, page: int = PageNo) -> HTMLResponse:
-        run_id = st(request).single_label_run(run, "the label issues page")
+        run_id = st(request).resolve_run(run)
+        if st(request).is_multilabel(run_id):
+            return render(request, "issues_labels.html", "issues", run_id,
+                          **multilabel_issues_view(st(request), run_id, page))
         return render(request, "issues.html", "issues", run_id, **issues_view(st(request), run_id, page),
                       **repairs_view(st(request), run_id), annotator=pages.annotator(request))
 
