@@ -83,6 +83,18 @@ def tagging_server(tagging_store_template: Path, tmp_path_factory: pytest.TempPa
     yield from _serve(target / "weaklab.duckdb")
 
 
+@pytest.fixture(scope="module")
+def multilabel_server(ticket_project: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """The dashboard over a multi-label project of one's own (support tickets, own column and label names), run
+    through fit, train and issues."""
+    from weaklab.pipeline import Project
+
+    root = ticket_project(tmp_path_factory.mktemp("browser_multilabel") / "tickets", n_items=160)
+    Project(root).run("fit")
+    Project(root).run("issues")
+    yield from _serve(root / ".weaklab" / "weaklab.duckdb")
+
+
 def _serve(store: Path) -> Iterator[tuple[str, Any]]:
     import uvicorn
 
@@ -143,6 +155,44 @@ def test_every_page_loads(server: tuple[str, Any], page: Any, tmp_path: Path) ->
         page.screenshot(path=str(tmp_path / f"{path.strip('/').replace('/', '_').split('?')[0] or 'home'}.png"))
     assert page.errors == []
     assert all(url.startswith(base) for url in requested)
+
+
+MULTILABEL_PAGES = [("/sources", "Sources of run 2, per label"), ("/sources/thanks_means_urgent", "Source"),
+                    ("/health", "Model health of run"), ("/issues", "Label issues of run"),
+                    ("/label-model", "Label model of run")]
+
+
+def test_multilabel_pages_load_and_sort(multilabel_server: tuple[str, Any], browser: Any, tmp_path: Path) -> None:
+    """A multilabel run's sources, source, health, issues and label-model pages load in Chromium with charts, no
+    script errors and only same-origin requests; clicking est_accuracy sorts the (source, label) rows."""
+    base, _ = multilabel_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(ACTION_TIMEOUT_MS)
+    errors: list[str] = []
+    requested: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("request", lambda req: requested.append(req.url))
+    try:
+        for path, heading in MULTILABEL_PAGES:
+            response = tab.goto(base + path)
+            assert response is not None and response.status == 200, path
+            assert heading in tab.locator("h1").inner_text()
+            if path in ("/sources", "/health"):
+                assert tab.locator("main svg").count() > 0, f"{path} draws no chart"
+            if path == "/issues":
+                assert tab.locator("#label-issues-table tbody tr").count() > 0
+            tab.screenshot(path=str(tmp_path / f"ml_{path.strip('/').replace('/', '_')}.png"))
+        tab.goto(base + "/sources")
+        tab.click("#label-sources-table th[data-column=est_accuracy] a")
+        header = tab.locator("#label-sources-table thead th").all_inner_texts()
+        col = next(i for i, t in enumerate(header) if t.strip().startswith("est_accuracy"))
+        cells = tab.locator(f"#label-sources-table tbody tr td:nth-child({col + 1})").all_inner_texts()
+        values = [float(c) for c in cells if c.strip() not in ("", "-")]
+        assert len(values) >= 2 and values == sorted(values)
+        assert errors == [] and all(url.startswith(base) for url in requested)
+    finally:
+        context.close()
 
 
 def test_sort_sources_table(server: tuple[str, Any], page: Any, tmp_path: Path) -> None:
