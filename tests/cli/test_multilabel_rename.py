@@ -42,6 +42,9 @@ def test_a_renamed_label_keeps_answers_gold_and_rules_given_under_its_old_name(t
     assert runner.invoke(main, ["export", "out.csv"]).exit_code == 0
     row = pd.read_csv(root / "out.csv").set_index("ticket_no").loc["T0001"]
     assert row["labels"] == "urgent|payments" and row["label_from"] == "annotation"
+    diff = json.loads(runner.invoke(main, ["diff", "1", "2", "--json"]).output)
+    per_label = {r["label"]: r for r in diff["per_label"]}
+    assert set(per_label) == {"urgent", "payments", "bug", "feature"}  # billing of run 1 is payments of run 2
 
 
 def test_a_rename_to_an_unknown_label_is_refused_naming_the_key(tmp_path, ticket_project, monkeypatch) -> None:

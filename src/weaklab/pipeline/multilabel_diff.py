@@ -62,6 +62,10 @@ class _Outcome:
 def diff_label_sets(store: Store, run_a: int, run_b: int) -> LabelSetDiff:
     """The items whose final label set differs between multi-label runs ``run_a`` and ``run_b``, and why.
 
+    A label the newer run renames (its ``[labels.rename]``) is one label in
+    both runs: the older run's votes and labels under the old name count
+    under the new one.
+
     Raises
     ------
     ValidationError
@@ -90,12 +94,15 @@ def diff_label_sets(store: Store, run_a: int, run_b: int) -> LabelSetDiff:
         raise fail("run_b", f"a run over the dataset of run {run_a} (or a version of it)",
                    got_text=f"run {run_b}, over another dataset")
     a, b = _outcome(store, int(run_a)), _outcome(store, int(run_b))
+    renames = store.run_class_renames(max(int(run_a), int(run_b)))  # a label renamed since the older run: one label
+    for outcome in (a, b):
+        outcome.names[:] = [renames.get(n, n) for n in outcome.names]
     _, ia, ib = _aligned(a.keys, b.keys)
     names = [*a.names, *(n for n in b.names if n not in a.names)]
     hard_a, hard_b = _on(a, ia, names), _on(b, ib, names)
     changed = np.flatnonzero((hard_a != hard_b).any(axis=1) | ((ia < 0) != (ib < 0)))
-    votes_a = _votes_by_row(store, a, ia[changed])
-    votes_b = _votes_by_row(store, b, ib[changed])
+    votes_a = _votes_by_row(store, a, ia[changed], renames)
+    votes_b = _votes_by_row(store, b, ib[changed], renames)
     sources = sorted(set(a.sources) | set(b.sources))
     fresh = {s for s in sources if a.sources.get(s) != b.sources.get(s)}
     rows = []
@@ -179,8 +186,10 @@ def _on(outcome: _Outcome, rows: np.ndarray, names: list[str]) -> np.ndarray:
     return out
 
 
-def _votes_by_row(store: Store, outcome: _Outcome, rows: np.ndarray) -> list[dict[str, frozenset[tuple[str, int]]]]:
-    """Per row of ``rows`` (-1: none), each source's votes on the item as a set of (label name, 1/0)."""
+def _votes_by_row(store: Store, outcome: _Outcome, rows: np.ndarray,
+                  renames: dict[str, str]) -> list[dict[str, frozenset[tuple[str, int]]]]:
+    """Per row of ``rows`` (-1: none), each source's votes on the item as a set of (label name, 1/0), old label
+    names read through ``renames``."""
     out: list[dict[str, set[tuple[str, int]]]] = [{} for _ in rows]
     if outcome.votes_set_id is None or not len(rows):
         return [{} for _ in rows]
@@ -189,7 +198,7 @@ def _votes_by_row(store: Store, outcome: _Outcome, rows: np.ndarray) -> list[dic
     keep = np.isin(items, rows[rows >= 0])
     items, sources, labels, votes = items[keep], sources[keep], labels[keep], votes[keep]
     where = {int(r): k for k, r in enumerate(rows.tolist()) if r >= 0}
-    source_names, label_names = list(L.source_names), list(L.label_names)
+    source_names, label_names = list(L.source_names), [renames.get(n, n) for n in L.label_names]
     for i, s, j, v in zip(items.tolist(), sources.tolist(), labels.tolist(), votes.tolist()):
         k = where.get(i)
         if k is not None:
