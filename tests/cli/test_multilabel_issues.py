@@ -49,3 +49,21 @@ def test_planted_wrong_weak_labels_on_separable_items_are_found_and_rows_outside
     flagged = set(zip(found["item_id"].tolist(), found["label"].tolist()))
     planted = {(i, "b") for i in range(6, 12)}
     assert len(flagged & planted) >= 4 and flagged <= planted  # most planted flips; nothing else, no dev item
+
+
+def test_the_report_shows_source_health_per_label_and_the_label_issues(tmp_path, ticket_project, monkeypatch) -> None:
+    """`weaklab report` of a multilabel run after issues has the per-label health table (the bad rule's row with its
+    estimated accuracy), the flagged cells and the below-chance alert."""
+    root = ticket_project(tmp_path / "tickets", n_items=160)
+    monkeypatch.chdir(root)
+    runner = CliRunner()
+    data = json.loads(runner.invoke(main, ["issues", "--json"]).output)
+    out = runner.invoke(main, ["report", "-o", "report.html"])
+    assert out.exit_code == 0, out.output
+    html = (root / "report.html").read_text()
+    assert "Health per source and label" in html and "below_chance" in html
+    bad = next(r for r in data["metrics"]["label_sources"] if r["source"] == "thanks_means_urgent")
+    health = html.split("Health per source and label")[1].split("</table>")[0]
+    assert "thanks_means_urgent" in health and f"{bad['est_accuracy']:.3f}" in health
+    issues = html.split('id="issues"')[1].split("</table>")[0]
+    assert issues.count("<tr>") - 1 == min(20, len(data["issues"]))

@@ -11,7 +11,9 @@ label model (its class and parameters, per label the model
 micro/macro F1, Hamming loss and each label's F1 next to one-vs-rest
 majority vote's); the end model (the same scores); calibration (each label's
 expected calibration error of ``P(applies)`` on the dev gold, both models);
-people's answers; alerts. A part the run did not record says so.
+the health of each source per label (estimated and dev accuracy, decides,
+weight share); the label issues the ``issues`` step flagged; people's
+answers; alerts. A part the run did not record says so.
 """
 
 from __future__ import annotations
@@ -58,10 +60,12 @@ def render_multilabel_report(store: Store, run_id: int) -> str:
     em = _latest(records["end_model_runs"])
     sections = [
         ("run", "Run", _run_section(run, names)),
-        ("sources", "Sources", _sources_section(store, run_id, roles)),
+        ("sources", "Sources", _sources_section(store, run_id, roles)
+         + _health_section((run.get("metrics") or {}).get("label_sources") or [])),
         ("label-model", "Label model", _label_model_section(store, lm, names)),
         ("end-model", "End model", _end_model_section(em, names)),
         ("calibration", "Calibration", _calibration_section(lm, em, names)),
+        ("issues", "Label issues", _issues_section(run)),
         ("answers", "Review answers", _answers_section(store, int(run["dataset_id"]), names,
                                                        store.run_class_renames(int(run["run_id"])))),
         ("alerts", "Alerts", _alerts_section(store, run_id)),
@@ -208,6 +212,37 @@ def _answers_section(store: Store, dataset_id: int, names: list[str], renames: d
     for name in names:
         facts[f"answers with {name}"] = int(sum(name in labels for labels in given["labels"]))
     return kv_table(facts)
+
+
+#: The per-(source, label) health columns the report shows (the run's ``label_sources``).
+_HEALTH_COLUMNS = ("n_votes", "est_accuracy", "emp_accuracy", "decides", "weight_share")
+
+
+def _health_section(rows: list[dict[str, Any]]) -> str:
+    """Per source and label: the label model's estimated and the dev accuracy, how often it decides the label."""
+    if not rows:
+        return missing("The run recorded no per-label source health (it stopped before `analyse`, or an older "
+                       "weaklab recorded it).")
+    body = "<h3>Health per source and label</h3>" + table(
+        ["source", "label", *[c.replace("_", " ") for c in _HEALTH_COLUMNS]],
+        [(r["source"], r["label"], *(r.get(c) for c in _HEALTH_COLUMNS)) for r in rows])
+    return body + ('<p class="note">Estimated accuracy: the label model\'s (the label\'s own model); empirical: on '
+                   "the dev gold; decides: the share of the voted items whose label flips without the source; the "
+                   "alert rules read them per label, chance being 50 %.</p>")
+
+
+def _issues_section(run: Mapping[str, Any]) -> str:
+    """The run's most suspicious (item, label) cells (the ``issues`` step), at most 20."""
+    metrics = run.get("metrics") or {}
+    if "label_issues" not in metrics:
+        return missing("The run did not look for label issues (`weaklab issues`).")
+    found = list(metrics["label_issues"])
+    if not found:
+        return missing("The issues step flagged no (item, label) cell.")
+    rows = [(r["item_id"], r["label"], r["weak"], r["p_label_model"], r["p_judge"], r["score"]) for r in found[:20]]
+    return table(["item", "label", "weak label", "label model P", "text model P", "score"], rows) + (
+        f'<p class="note">{len(found)} flagged, the 20 most suspicious shown: the weak label (the label model\'s '
+        "P(applies) &ge; 0.5) that a text model trained on the other folds contradicts.</p>")
 
 
 def _alerts_section(store: Store, run_id: int) -> str:
