@@ -54,3 +54,21 @@ def test_a_rename_to_an_unknown_label_is_refused_naming_the_key(tmp_path, ticket
     monkeypatch.chdir(root)
     out = CliRunner().invoke(main, ["fit"])
     assert out.exit_code == 1 and "labels.rename.billing" in out.output and "'money'" in out.output
+
+
+def test_a_label_studio_export_ticking_an_old_name_is_stored_under_the_new_one(tmp_path, ticket_project,
+                                                                             monkeypatch) -> None:
+    """A batch answered before billing -> payments imports after the rename as 'payments', once (no duplicate)."""
+    root = ticket_project(tmp_path / "tickets", n_items=80)
+    _toml_with(root, 'classes = ["payments", "bug", "feature", "urgent"]', '[labels.rename]\nbilling = "payments"\n\n')
+    monkeypatch.chdir(root)
+    runner = CliRunner()
+    assert runner.invoke(main, ["fit"]).exit_code == 0
+    (root / "export.json").write_text(json.dumps([{"item_id": "T0005", "labels": ["billing", "bug"], "annotator": 1,
+                                                   "annotation_id": 11}]))
+    first = runner.invoke(main, ["annotate", "import", "export.json", "--annotator", "ann"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(main, ["annotate", "import", "export.json", "--annotator", "ann"])
+    assert again.exit_code == 0, again.output
+    story = json.loads(runner.invoke(main, ["explain", "T0005", "--json"]).output)
+    assert [a["labels"] for a in story["answers"]] == [["payments", "bug"]]

@@ -117,7 +117,9 @@ def import_label_studio_multilabel(store: Store, path: str | os.PathLike[str], *
     """Store the annotations of a multi-label Label Studio export (JSON or JSON_MIN) as label-set answers.
 
     Everything is checked before anything is written (unknown items, labels
-    that are not the run's, annotators the export does not name).
+    that are not the run's, annotators the export does not name). A label
+    ticked under an old name the run renames (``[labels.rename]``: a batch
+    sent before the rename) is stored under its new name.
 
     Parameters
     ----------
@@ -146,9 +148,12 @@ def import_label_studio_multilabel(store: Store, path: str | os.PathLike[str], *
     """
     file = Path(path)
     set_id, names, dataset_id = _label_model_set(store, int(run_id))
-    parsed = parse_label_studio_multilabel(read_export(file), label_names=names, source=str(file))
+    renames = {old: new for old, new in store.run_class_renames(int(run_id)).items() if new in names and
+               old not in names}  # a batch sent before [labels.rename] ticks the old names
+    parsed = parse_label_studio_multilabel(read_export(file), label_names=[*names, *renames], source=str(file))
     frame = pd.DataFrame({"item_id": [a.item_id for a in parsed], "annotator": [a.annotator for a in parsed],
-                          "status": [a.status for a in parsed], "labels": [list(a.labels) for a in parsed]})
+                          "status": [a.status for a in parsed],
+                          "labels": [[n for n in names if n in {renames.get(x, x) for x in a.labels}] for a in parsed]})
     mapping = read_user_map(users) if isinstance(users, (str, os.PathLike)) else users
     frame = name_annotators(frame, users=mapping, annotator=annotator, source=str(file)) if len(frame) else frame
     if len(frame) and frame["annotator"].isna().any():
@@ -156,7 +161,7 @@ def import_label_studio_multilabel(store: Store, path: str | os.PathLike[str], *
         raise fail(f"{file}: annotation {row}", "the annotator (completed_by / annotator), or pass annotator=",
                    got_text="none in the export")
     ids = typed_item_ids(store, dataset_id, frame["item_id"].tolist(), f"{file}: item_id")
-    stored = _store(store, dataset_id, frame, ids, names, set_id, int(run_id), origin)
+    stored = _store(store, dataset_id, frame, ids, names, set_id, int(run_id), origin, renames)
     answers = (frame["status"] == "answer").to_numpy() if len(frame) else np.zeros(0, dtype=bool)
     n_answers, n_stored = int(answers.sum()), int((stored & answers).sum())
     return ImportSummary(path=str(file), dataset_id=dataset_id, n_answers=n_answers, n_stored=n_stored,
@@ -168,19 +173,20 @@ def import_label_studio_multilabel(store: Store, path: str | os.PathLike[str], *
 
 
 def _store(store: Store, dataset_id: int, frame: pd.DataFrame, ids: list[Any], names: list[str], set_id: int,
-           run_id: int, origin: str) -> np.ndarray:
-    """Record every new answer or skip; True where one was recorded."""
-    current = store.label_set_answers(dataset_id)
-    held = {(str(k), str(a)): (s, list(labels), o) for k, a, s, labels, o in
+           run_id: int, origin: str, renames: dict[str, str]) -> np.ndarray:
+    """Record every new answer or skip (answers already stored read through the run's renames); True where one was
+    recorded."""
+    current = store.label_set_answers(dataset_id, renames=renames)
+    held = {(str(k), str(a)): (s, frozenset(labels), o) for k, a, s, labels, o in
             zip(current["item_key"], current["annotator"], current["status"], current["labels"], current["origin"])}
     out = np.zeros(len(frame), dtype=bool)
     for k, (item, who, status, labels) in enumerate(zip(ids, frame["annotator"], frame["status"], frame["labels"])):
         kind = "answered" if status == "answer" else "skipped"
         given = list(labels) if kind == "answered" else []
-        if held.get((str(item), str(who))) == (kind, given, origin):
+        if held.get((str(item), str(who))) == (kind, frozenset(given), origin):
             continue
         store.add_label_set_answer(dataset_id, item, str(who), given, label_names=names, status=kind,
                                    label_set_id=set_id, run_id=run_id, origin=origin)
-        held[(str(item), str(who))] = (kind, given, origin)
+        held[(str(item), str(who))] = (kind, frozenset(given), origin)
         out[k] = True
     return out
