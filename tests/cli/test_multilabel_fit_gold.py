@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from weaklab.cli import main
@@ -39,6 +40,23 @@ def test_fit_gold_feeds_a_random_sample_of_gold_label_sets_to_the_fit(tmp_path, 
     assert not {str(v) for v in queue.item_ids} & set(lm["fit_gold_items"])
     assert len(queue.item_ids) == 300 - 75 - 40
     assert lm["dev"]["micro_f1"] >= plain["dev"]["micro_f1"]
+
+
+def test_the_dashboard_queue_does_not_offer_the_items_whose_gold_fed_the_fit(tmp_path, ticket_project) -> None:
+    """With fit_gold = "all" every non-dev item holds gold the fit had: the review page has nothing to offer."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from weaklab.dashboard import create_app
+
+    root = ticket_project(tmp_path / "gold", n_items=60)
+    _fit_gold(root, '"all"')
+    Project(root).run("fit")
+    with TestClient(create_app(root / ".weaklab" / "weaklab.duckdb", random_share=0, annotator_default="ann"),
+                    base_url="http://127.0.0.1") as c:
+        page = c.get("/review")
+        assert page.status_code == 200, page.text[-300:]
+        assert 'name="label"' not in page.text and "T00" not in page.text.split("<main")[1]
 
 
 def test_fit_gold_without_a_split_column_is_refused_naming_the_key(tmp_path, ticket_project, monkeypatch) -> None:

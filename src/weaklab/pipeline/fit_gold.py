@@ -78,6 +78,8 @@ class RunFitGold:
 def run_fit_gold(store: Store, run_id: int) -> RunFitGold:
     """The items whose data-file gold fed a run's fit: the ids the store recorded, never drawn again when it has them.
 
+    A multilabel run records them in its label-model metrics (``fit_gold_items``).
+
     Examples
     --------
     >>> import pathlib, tempfile
@@ -98,6 +100,8 @@ def run_fit_gold(store: Store, run_id: int) -> RunFitGold:
     n_items = int(metrics.get("n_file_gold_for_fit") or 0)
     if not n_items:
         return RunFitGold(int(run_id), 0, frozenset(), metrics)
+    if metrics.get("fit_gold_items") is not None:  # a multilabel run keeps them with its metrics (label sets)
+        return RunFitGold(int(run_id), n_items, frozenset(str(v) for v in metrics["fit_gold_items"]), metrics)
     if store.fit_gold_record(int(run_id)) is None:
         return RunFitGold(int(run_id), n_items, None, metrics)
     ids = frozenset(str(v) for v in store.fit_gold(int(run_id))["item_id"].tolist())
