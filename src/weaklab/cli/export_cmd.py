@@ -18,7 +18,7 @@ FORMATS = (".csv", ".tsv", ".parquet", ".jsonl")
 @click.option("--run", "run_id", type=int, default=None, help="The run (default: the newest finished one).")
 @click.option("--labelled-only", is_flag=True,
               help="Only items labelled by a person, a correction or at least one source (leave out the items "
-                   "whose label is only the label model's prior).")
+                   "whose label is only the end model's guess, or the label model's prior without one).")
 @click.option("--no-text", is_flag=True,
               help="Leave out the text column (it is read from the data file, which must be the version the run "
                    "labelled unless this is given).")
@@ -35,7 +35,8 @@ def export(output: Path, run_id: int | None, labelled_only: bool, no_text: bool,
     Columns: the item id (named as the project's id column), the project's
     text column (when the data file is still there), label (class id, -1 =
     none), class (its name), label_from
-    (annotation, correction, label_model, votes or none: the rule of
+    (annotation, correction, end_model (an item no source voted on, in a run
+    that trained an end model), label_model, votes or none: the rule of
     `weaklab explain`), n_votes, and p_<class> per class (the label model's
     probabilities: soft labels to train on); with an end model, end_p_<class>
     (its probabilities, calibrated on the run's dev gold when the run applied

@@ -256,6 +256,10 @@ def explain(console: Console, story: dict[str, Any]) -> None:
         model = (story.get("label_model") or {}).get("class", "label model")
         shown = ", ".join(f"{cls(c)}: {p:.3f}" for c, p in enumerate(posterior["proba"]))
         console.print(f"{model} posterior: {shown}")
+    end = story.get("end_model_posterior")
+    if end is not None:  # an item no source voted on: the end model, which reads the item, labels it
+        shown = ", ".join(f"{cls(c)}: {p:.3f}" for c, p in enumerate(end["proba"]))
+        console.print(f"end model (no source voted, so it gives the final label): {shown}")
     fit_gold = story.get("fit_gold")
     if fit_gold is not None:
         gold = fit_gold["class_name"] if fit_gold.get("class_name") is not None else fit_gold["label"]

@@ -93,7 +93,9 @@ class DiffMixin(StoreBase):
             One row per item of the run's dataset, in data order: ``item_id``,
             ``label`` (class id, -1 = no label), ``class`` (its name, None
             without names or label), ``label_from`` (``"annotation"``,
-            ``"correction"``, ``"label_model"``, ``"votes"`` or ``"none"``),
+            ``"correction"``, ``"end_model"`` (an item no source voted on, in
+            a run that trained an end model), ``"label_model"``, ``"votes"``
+            or ``"none"``),
             ``n_votes`` (sources that voted on the item), then one column
             ``p_<class name>`` (``p_<id>`` without names) per class with the
             label model's probability (NaN where the run has no soft label
@@ -139,6 +141,7 @@ class DiffMixin(StoreBase):
         renames = self.run_class_renames(run_id)
         labels, origin = plurality(votes)
         self._apply_posterior(run_id, n, labels, origin)
+        self._apply_end_model(run_id, n, labels, origin, np.asarray(~(votes >= 0).any(axis=1), dtype=bool))
         overrides = self._overrides(run_id, int(dataset_id), finished, names, renames)
         rows = self._item_rows_of(int(dataset_id), sorted(set(overrides["item_key"])))
         for key, label, source in overrides.itertuples(index=False):
@@ -206,6 +209,19 @@ class DiffMixin(StoreBase):
         rows = self._rows_of(soft[0][1])
         rows = np.arange(n) if rows is None else rows
         labels[rows], origin[rows] = np.argmax(S.proba, axis=1), FINAL_FROM.index("label_model")
+
+    def _apply_end_model(self, run_id: int, n: int, labels: np.ndarray, origin: np.ndarray,
+                         unvoted: np.ndarray) -> None:
+        """Give the items no source voted on the arg-max of the run's end model (role ``"end_model"``), if any."""
+        soft = self._query("SELECT soft_labels_id, rows_array FROM soft_labels WHERE run_id = ? AND "
+                           "role = 'end_model' ORDER BY soft_labels_id DESC LIMIT 1", [run_id])
+        if not soft or not unvoted.any():
+            return
+        S = self.load_soft_labels(int(soft[0][0]))
+        rows = self._rows_of(soft[0][1])
+        rows = np.arange(n) if rows is None else rows
+        take = unvoted[rows]
+        labels[rows[take]], origin[rows[take]] = np.argmax(S.proba[take], axis=1), FINAL_FROM.index("end_model")
 
     def _run_votes(self, run_id: int, n: int) -> tuple[np.ndarray, list[str], dict[str, str | None]]:
         """Dense votes of a run over the dataset's rows (-1 where no application covers an item)."""
