@@ -36,7 +36,7 @@ from ._base import LabelModel
 from ._blind_ties import BLIND_MODELS, MIN_PAIRS, agreed_tie_proba, blind_judge, ties_to_break
 from ._heldout import Fold, eval_votes, leave_one_out_rows, make_folds
 from ._no_vote import MIN_AGREEMENT, RISKY_DEPARTURE, NoVoteVerdict, majority_agreement, no_vote_posterior
-from ._tie_check import class_preference, contradicted_ties, credible_dissenters
+from ._tie_check import class_preference, contradicted_ties, credible_dissenters, default_vote_items, default_voters
 from ._trust import (
     CONTRADICTION,
     CROWD_CONTRADICTION,
@@ -112,13 +112,23 @@ def combined_proba(models: list[LabelModel], weights: list[float], L: LabelMatri
 
 
 def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balance: np.ndarray | None,
-                     salt: int, seed: int, seconds: dict[str, float], gold_note: str) -> NoGoldFit:
-    """Choose without gold, refit the chosen candidates on ``L``, check and explain (see the module docstring)."""
+                     salt: int, seed: int, seconds: dict[str, float], gold_note: str,
+                     default_class: int | None = None) -> NoGoldFit:
+    """Choose without gold, refit the chosen candidates on ``L``, check and explain (see the module docstring).
+
+    ``default_class``: the class a source votes where its evidence is missing
+    (``AutoLabelModel(default_class=...)``); on labeling-function votes the
+    ties its default votes join are left out of the tie check and not broken
+    by the models of abstentions (:mod:`._tie_check`, *Sources that vote by
+    default*).
+    """
     from .majority import MajorityVote
 
     baseline = next((n for n, e in named if type(e) is MajorityVote), None)
     kind = vote_kind(L)  # "lf" exactly when lf_shaped(L)
     lf, crowd = kind == "lf", kind == "crowd"
+    defaults = default_voters(L, default_class if lf else None)
+    judged = None if not defaults.any() else ~default_vote_items(L, defaults, int(default_class))  # type: ignore[arg-type]
     criterion = "heldout_tie_break" if lf else "heldout_vote_loglik"
     groups: dict[str, list[str]] = {}  # an averaged candidate's members
     folds = None
@@ -152,7 +162,7 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     fallback = _final_check(P, P_mv, L, lf, weights, baseline, counts, crowd)
     if not fallback and lone and evidence:
         fallback = _contradicted(weights, evidence, estimators, dict(zip(shares, models, strict=True)), L, P,
-                                 mv_balance, counts, balance, seed, baseline)
+                                 mv_balance, counts, balance, seed, baseline, judged)
     if fallback:
         weights, shares, lone = {baseline: 1.0}, {baseline: 1.0}, False  # type: ignore[dict-item]
         models = [fit_candidate(estimators[baseline], L, None, balance, seed, quiet=False)]  # type: ignore[index]
@@ -166,8 +176,10 @@ def fit_without_gold(named: list[tuple[str, LabelModel]], L: LabelMatrix, balanc
     tie_models: list[LabelModel] = []
     blind = lf and folds is not None and blind_judge(folds, counts)
     if lf and folds is not None and not fallback and list(shares) == [baseline] and ties_to_break(counts, blind):
-        tie_models, note = _blind_ties(named, L, P, P_mv, balance, counts, seed, blind)
+        tie_models, note = _blind_ties(named, L, P, P_mv, balance, counts, seed, blind, defaults)
         reason += f"; {note}"
+    if judged is not None:
+        reason += _default_note(L, defaults, int(default_class), counts, judged)  # type: ignore[arg-type]
     fitted = {**dict(zip(shares, models, strict=True)), **dict(zip(BLIND_MODELS, tie_models))}  # fitted once
     verdict = _no_vote(L, lf, balance, mv_balance, seed, fitted, P)
     reason += f"; {verdict.note}" if verdict.note else ""
@@ -204,14 +216,17 @@ def _agreement_alone(named: list[tuple[str, LabelModel]], evidence: dict[str, Ca
 
 def _blind_ties(named: list[tuple[str, LabelModel]], L: LabelMatrix, P: np.ndarray, P_mv: np.ndarray,
                 balance: np.ndarray | None, counts: np.ndarray, seed: int,
-                blind: bool = True) -> tuple[list[LabelModel], str]:
+                blind: bool = True, defaults: np.ndarray | None = None) -> tuple[list[LabelModel], str]:
     """The ``BLIND_MODELS`` fitted on ``L`` when majority vote's ties may be broken where they agree, and why.
 
     They must both be candidates, fit, read the votes as majority vote does
     (``MIN_AGREEMENT`` of the items with one most-voted class get that class
     first) and pass the guards (:func:`guard_report`); see :mod:`._blind_ties`.
     ``blind``: whether no tie pair could be refereed (:func:`blind_judge`;
-    it only changes what ``reason_`` says).
+    it only changes what ``reason_`` says). ``defaults``: the sources that
+    vote by default (:func:`~weaklab.models._tie_check.default_voters`);
+    with any, the coin flip is kept (models of abstentions cannot see their
+    abstentions).
     """
     if blind:
         head = (f"no tie pair could be refereed (fewer than {MIN_PAIRS} items whose other votes side with one of "
@@ -219,6 +234,9 @@ def _blind_ties(named: list[tuple[str, LabelModel]], L: LabelMatrix, P: np.ndarr
     else:
         head = ("no candidate showed on the held-out tie pairs that it breaks majority vote's ties (the pairs come "
                 "from items with three or more votes, a biased sample of the real ties)")
+    if defaults is not None and defaults.any():
+        return [], (f"{head}; kept its coin flip (models of abstentions would read the default votes of sources "
+                    "that never abstain as judgements)")
     estimators = dict(named)
     missing = [n for n in BLIND_MODELS if n not in estimators]
     if missing:
@@ -295,10 +313,11 @@ def _ties_to_majority(p: np.ndarray, mv_balance: np.ndarray, tol: float = 1e-9) 
 def _contradicted(weights: dict[str, float], evidence: dict[str, CandidateEvidence],
                   estimators: dict[str, LabelModel], fitted: dict[str, LabelModel], L: LabelMatrix, P: np.ndarray,
                   mv_balance: np.ndarray, counts: np.ndarray, balance: np.ndarray | None, seed: int,
-                  baseline: str | None) -> str:
+                  baseline: str | None, judged: np.ndarray | None = None) -> str:
     """Empty, or why the chosen tie-breaker is contradicted on the real ties (:mod:`._tie_check`).
 
     When it is, the status of the chosen candidates in ``evidence`` says so.
+    ``judged``: the items whose ties are judged (all when None).
     """
     chosen_gain = sum(w * evidence[n].gain for n, w in weights.items())
     dissenters = {}
@@ -312,7 +331,7 @@ def _contradicted(weights: dict[str, float], evidence: dict[str, CandidateEviden
             return np.asarray(found.predict_proba(M), dtype=np.float64)
 
         dissenters[name] = (evidence[name].gain, predict)
-    found = contradicted_ties(P, chosen_gain, L, mv_balance, counts, dissenters)
+    found = contradicted_ties(P, chosen_gain, L, mv_balance, counts, dissenters, judged)
     if found is None:
         return ""
     for name in weights:  # scores_ says why the chosen rows are not used
@@ -343,6 +362,17 @@ def _class_preference(weights: dict[str, float], shares: dict[str, float], evide
         return ""
     warn(f"AutoLabelModel: {verdict.describe()}. A few dozen gold labels (fit(..., gold=...)) would settle it.")
     return f"; {verdict.describe()}"
+
+
+def _default_note(L: LabelMatrix, defaults: np.ndarray, default_class: int, counts: np.ndarray,
+                  judged: np.ndarray) -> str:
+    """The clause of ``reason_`` naming the sources that vote by default and the ties the tie check judged."""
+    top = counts.max(axis=1, keepdims=True)
+    ties = ((counts == top) & (top > 0)).sum(axis=1) > 1
+    names = ", ".join(str(L.source_names[j]) for j in np.flatnonzero(defaults))
+    return (f"; {names} vote{'s' if defaults.sum() == 1 else ''} class {default_class} by default (on nearly "
+            f"every item): the tie check judged the {int((ties & judged).sum())} of the {int(ties.sum())} tied "
+            "items their default vote does not join")
 
 
 def _on_error(name: str, exc: Exception) -> str:

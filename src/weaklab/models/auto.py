@@ -237,6 +237,17 @@ class AutoLabelModel(LabelModel):
         items of the uniform random sample ``fit`` holds in memory and fits
         on (items without a vote join at the same rate; all items when
         fewer are voted). See :meth:`fit`.
+    default_class : int or None, default=None
+        The class a source votes where its evidence is missing, when the
+        task has one: in the per-label view of a multi-label task, 0
+        (absent), which :class:`~weaklab.models.OneVsRestLabelModel` sets.
+        Without gold, on labeling-function votes, a source voting on nearly
+        every item and mostly this class then votes *by default*: the ties
+        its default votes join are left out of the check that the held-out
+        tie pairs speak for the real ties, and majority vote's ties are not
+        broken by models of abstentions (:mod:`weaklab.models._tie_check`,
+        *Sources that vote by default*). None: no class is a default (the
+        single-label case); nothing changes.
 
     Attributes
     ----------
@@ -434,6 +445,7 @@ class AutoLabelModel(LabelModel):
         "random_state": optional(instance_of(int, np.random.Generator,
                                              text="None, an int or a numpy Generator")),
         "max_fit_items": interval(int, 100, None),
+        "default_class": optional(interval(int, 0, None)),
     }
     _min_sources: ClassVar[int] = 1
     _fits_on_sample: ClassVar[bool] = True  # on partitioned votes: fit in memory on a sample (see fit)
@@ -448,6 +460,7 @@ class AutoLabelModel(LabelModel):
         min_gold: int = 30,
         random_state: Any = None,
         max_fit_items: int = MAX_FIT_ITEMS,
+        default_class: int | None = None,
     ) -> None:
         self.candidates = candidates
         self.metric = metric
@@ -455,6 +468,7 @@ class AutoLabelModel(LabelModel):
         self.min_gold = min_gold
         self.random_state = random_state
         self.max_fit_items = max_fit_items
+        self.default_class = default_class
 
     # ----------------------------------------------------------------- fit
     def fit(self, L: Any, *, n_classes: int | None = None, gold: Any = None, class_balance: Any = None,
@@ -534,6 +548,9 @@ class AutoLabelModel(LabelModel):
 
     def _fit_sampled(self, L: LabelMatrix, gold: np.ndarray | None, class_balance: np.ndarray | None,
                      gold_sampling: str | np.ndarray) -> None:
+        if self.default_class is not None and self.default_class >= L.n_classes:
+            raise fail("AutoLabelModel(default_class=...)", f"None or a class of the votes, 0 to {L.n_classes - 1}",
+                       self.default_class)
         rng = check_random_state(self.random_state, "AutoLabelModel(random_state=...)")
         salt, seed = (int(x) for x in rng.integers(0, 2**31 - 1, size=2))
         named = [(n, e) for n, e in _named_candidates(self.candidates, L) if L.n_sources >= e._min_sources]
@@ -794,7 +811,7 @@ class AutoLabelModel(LabelModel):
                     "chosen by active learning: a biased sample, not used)")
         if self._weight_note and not quiet:
             note = f" (gold weighted by gold_weight: effective sample size {n_gold} < min_gold={self.min_gold})"
-        out = fit_without_gold(named, L, balance, salt, seed, self.candidate_seconds_, note)
+        out = fit_without_gold(named, L, balance, salt, seed, self.candidate_seconds_, note, self.default_class)
         self.criterion_, self.metric_, self.positive_, self.threshold_ = out.criterion, "gain_over_majority", 1, None
         self.scores_, self.selected_, self.reason_ = out.scores, out.selected, out.reason
         self.members_, self.member_models_ = out.members, out.models

@@ -119,7 +119,11 @@ class OneVsRestLabelModel(MultiLabelModel):
     ----------
     base : label model, optional
         An unfitted binary label model from :mod:`weaklab.models` (cloned for
-        each label); default ``DawidSkene(random_state=0)``.
+        each label); default ``DawidSkene(random_state=0)``. A base with a
+        ``default_class`` parameter left None (:class:`~weaklab.models.AutoLabelModel`)
+        gets 0 on each label: a source that votes absent on nearly every item
+        (an LF that says absent wherever its evidence is missing) votes by
+        default there.
 
     Attributes
     ----------
@@ -156,7 +160,7 @@ class OneVsRestLabelModel(MultiLabelModel):
                 models.append(None)
                 prior[j] = (known.sum() + 1.0) / (known.size + 2.0)
                 continue
-            model = clone(base).fit(Lj, gold=gj)
+            model = _per_label(clone(base)).fit(Lj, gold=gj)
             models.append(model)
             prior[j] = float(np.asarray(model.class_balance_)[1])
         self.models_ = models
@@ -361,6 +365,14 @@ class MultiLabelDawidSkene(MultiLabelModel):
 # ---------------------------------------------------------------------------
 # pure steps
 # ---------------------------------------------------------------------------
+
+
+def _per_label(model: Any) -> Any:
+    """``model`` told that absent (0) is the default vote of a label, when it has a ``default_class`` left None."""
+    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
+    if "default_class" in params and params["default_class"] is None:
+        model.set_params(default_class=0)
+    return model
 
 
 def _check_matrix(L: Any) -> MultiLabelMatrix:
