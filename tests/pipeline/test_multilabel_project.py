@@ -73,7 +73,7 @@ def test_votes_map_label_ids_to_present_and_targeted_ones_to_present_or_absent()
 
 
 def test_run_records_votes_gold_and_both_models_probabilities(trained) -> None:
-    """The run records four label sets; the votes are the LFs' and the probabilities the default's.
+    """The run records five label sets; the votes are the LFs' and the probabilities the default's.
 
     The default label model is one AutoLabelModel(random_state=0) per label.
     """
@@ -84,7 +84,7 @@ def test_run_records_votes_gold_and_both_models_probabilities(trained) -> None:
     lfs, targets = load_multilabel_lfs(config)
     with _store(root) as store:
         sets = _sets(store, result.run_id)
-        assert sorted(sets) == ["end_model", "gold", "label_model", "votes"]
+        assert sorted(sets) == ["end_model", "final", "gold", "label_model", "votes"]
         L = store.load_multilabel_votes(sets["votes"])
         proba = store.load_label_proba(sets["label_model"])
         gold = store.load_label_proba(sets["gold"])

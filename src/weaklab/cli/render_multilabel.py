@@ -133,6 +133,9 @@ def explain_labels(console: Console, story: dict[str, Any]) -> None:
     final = story.get("final_labels")
     shown = "none" if not final else ", ".join(final)
     how = "the latest answer" if story["final_from"] == "annotation" else "P(applies) >= 0.5"
+    ended = [n for n, f in (story.get("final_cells") or {}).items() if f == "end_model"]
+    if ended and story["final_from"] != "annotation":
+        how += f"; the end model's on {', '.join(ended)}, which no source voted on"
     console.print(f"[bold]final labels: {escape(shown)}[/] (from {story['final_from']}: {how})")
 
 

@@ -3,7 +3,8 @@
 Each run's final labels are those of :func:`~weaklab.pipeline.multilabel.multilabel_final_labels`
 *as of when the run finished*: on an item people answered before then, the
 latest such answer's labels (skips do not count), else the labels whose
-label-model ``P(applies)`` is at least 0.5. Items are matched by their own
+final ``P(applies)`` is at least 0.5 (the run's ``"final"`` set when it
+trained an end model, else the label model's). Items are matched by their own
 ids (two runs over different versions of one data file compare item by item;
 an item only one holds is listed), and labels by name (a label only one run
 has is added or removed on the items that carry it).
@@ -141,7 +142,7 @@ def _outcome(store: Store, run_id: int) -> _Outcome:
     dataset_id = int(sets["dataset_id"].iloc[0])
     ids = np.asarray(store.load_item_ids(dataset_id))
     keys = np.array([str(v.item() if isinstance(v, np.generic) else v) for v in ids], dtype=object)
-    hard = store.load_label_proba(roles["label_model"]) >= 0.5
+    hard = store.load_label_proba(roles.get("final", roles["label_model"])) >= 0.5  # "final": since weaklab train
     origin = np.full(len(keys), "label_model", dtype=object)
     answered = _answers_before(store, dataset_id, store.run(run_id).get("finished_at"),
                                store.run_class_renames(run_id))

@@ -5,7 +5,9 @@ multi-label run (``[task].kind = "multilabel"``): the sources' votes
 (``role="votes"``: ``(row, source, label, vote)`` rows, ``1`` present, ``0``
 absent, sorted by item row), or an ``(n_items, n_labels)`` array by dataset
 row of ``P(label applies)`` from the label model (``"label_model"``), the end
-model (``"end_model"``), or the gold label sets of the data (``"gold"``: 1/0,
+model (``"end_model"``), the run's final probabilities (``"final"``: per cell
+the label model's or the end model's, by the pipeline's rule, recorded when
+the end model is trained), or the gold label sets of the data (``"gold"``: 1/0,
 NaN where an item has no gold). One item's records are read without the rest.
 """
 
@@ -30,7 +32,7 @@ from ._rows import StoreBase
 __all__ = ["MultiLabelMixin", "LABEL_SET_ROLES"]
 
 #: What a label set holds.
-LABEL_SET_ROLES = ("votes", "label_model", "end_model", "gold")
+LABEL_SET_ROLES = ("votes", "label_model", "end_model", "gold", "final")
 #: Records per Parquet row group (one item's records are read from the groups holding its row).
 _GROUP = 4096
 
@@ -76,7 +78,7 @@ class MultiLabelMixin(StoreBase):
         Parameters
         ----------
         dataset_id : int
-        role : {"label_model", "end_model", "gold"}
+        role : {"label_model", "end_model", "gold", "final"}
         proba : array-like of shape (n_items, n_labels)
             Values in ``[0, 1]``; NaN for unknown (gold of an item without gold).
         label_names : sequence of str
@@ -240,7 +242,12 @@ class MultiLabelMixin(StoreBase):
         label model's and end model's ``P(label applies)`` per label, the gold
         label set where the data gives one, people's answers (``answers``),
         and the final labels: the latest answer's (skips do not count), else
-        those whose label-model probability is at least 0.5.
+        those whose final probability is at least 0.5. A run that recorded a
+        ``"final"`` set (``weaklab train``) took each label's from the label
+        model where a source voted on it and from the end model elsewhere:
+        ``final_cells`` names each label's producer and ``final_from`` is
+        ``"label_model"``, ``"end_model"`` or ``"label_model+end_model"``; an
+        older run's final probabilities are the label model's.
         """
         out: dict[str, Any] = {"kind": "multilabel", "run_id": int(run_id), "row": int(row), "votes": [],
                                "label_model": None, "end_model": None, "gold": None}
@@ -263,10 +270,15 @@ class MultiLabelMixin(StoreBase):
                     n for n, v in zip(names, values) if v is not None and v >= 0.5]
             else:
                 out[role] = {"producer": producer, "proba": dict(zip(names, values))}
-        model = out["label_model"]
+        model = out.get("final") or out["label_model"]
         out["final_labels"] = None if model is None else [n for n, p in model["proba"].items()
                                                           if p is not None and p >= 0.5]
         out["final_from"] = "none" if model is None else "label_model"
+        if out.get("final"):
+            voted = {v["label"] for v in out["votes"]}
+            out["final_cells"] = {n: "label_model" if n in voted else "end_model" for n in out["label_names"]}
+            kinds = set(out["final_cells"].values())
+            out["final_from"] = kinds.pop() if len(kinds) == 1 else "label_model+end_model"
         dataset_id = int(self._run_row(run_id)[0])
         answers = self.label_set_answers(dataset_id, item_id=key, renames=self.run_class_renames(run_id))
         out["answers"] = [{"label_set_answer_id": int(a["label_set_answer_id"]), "annotator": a["annotator"],
