@@ -366,13 +366,13 @@ def _class_preference(weights: dict[str, float], shares: dict[str, float], evide
 
 def _default_note(L: LabelMatrix, defaults: np.ndarray, default_class: int, counts: np.ndarray,
                   judged: np.ndarray) -> str:
-    """The clause of ``reason_`` naming the sources that vote by default and the ties the tie check judged."""
+    """The clause of ``reason_`` naming the sources that vote by default and the ties their default votes join."""
     top = counts.max(axis=1, keepdims=True)
     ties = ((counts == top) & (top > 0)).sum(axis=1) > 1
     names = ", ".join(str(L.source_names[j]) for j in np.flatnonzero(defaults))
     return (f"; {names} vote{'s' if defaults.sum() == 1 else ''} class {default_class} by default (on nearly "
-            f"every item): the tie check judged the {int((ties & judged).sum())} of the {int(ties.sum())} tied "
-            "items their default vote does not join")
+            f"every item): the {int((ties & ~judged).sum())} of the {int(ties.sum())} tied items a default vote "
+            "joins are left out of the tie check, and no models of abstentions break majority vote's ties")
 
 
 def _on_error(name: str, exc: Exception) -> str:
