@@ -99,8 +99,9 @@ def _votes_per_item(root, run_id):
 
 def test_export_of_a_dask_run_writes_every_item_a_partition_at_a_time(trained, monkeypatch):
     """`weaklab export` on a Dask run writes what the run recorded, item by item in data order, under the project's
-    own id column and class names: the texts from the data file, the label model's class and probabilities, the
-    votes counted, the end model's calibrated probabilities; a correction of the run wins over the label model."""
+    own id column and class names: the texts from the data file, the label model's class and probabilities (the
+    end model's class on items no source voted on), the votes counted, the end model's calibrated probabilities; a
+    correction of the run wins over both models."""
     root, run, data, _ = trained
     row = int(np.flatnonzero(_votes_per_item(root, run.run_id) > 0)[-1])  # a voted item: --labelled-only keeps it
     with Project(root).open_store() as store:
@@ -116,11 +117,19 @@ def test_export_of_a_dask_run_writes_every_item_a_partition_at_a_time(trained, m
     assert written["msg_key"].tolist() == data["msg_key"].tolist()
     assert written["body"].tolist() == data["body"].tolist()
     np.testing.assert_allclose(written[["p_fine", "p_junk"]].to_numpy(), soft, atol=1e-9)
-    expected = soft.argmax(axis=1)
+    unvoted = _votes_per_item(root, run.run_id) == 0
+    assert 0 < unvoted.sum() < len(unvoted)
+    expected = np.where(unvoted, _recorded(root, run.run_id, "end_model").argmax(axis=1), soft.argmax(axis=1))
     expected[row] = 1 - expected[row]
     assert written["label"].tolist() == expected.tolist()
     assert written["class"].tolist() == [["fine", "junk"][i] for i in expected]
-    assert written["label_from"].iloc[row] == "correction" and (written["label_from"].drop(row) == "label_model").all()
+    origin = np.where(unvoted, "end_model", "label_model").astype(object)
+    origin[row] = "correction"
+    assert written["label_from"].tolist() == origin.tolist()
+    with Project(root).open_store(read_only=True) as store:
+        story = store.explain(data["msg_key"].iloc[int(np.flatnonzero(unvoted)[0])], run.run_id)
+    assert story["final_from"] == "end_model" and story["final_label"] == expected[np.flatnonzero(unvoted)[0]]
+    assert story["end_model_posterior"]["label"] == story["final_label"]
     assert written["n_votes"].tolist() == _votes_per_item(root, run.run_id).tolist()
     np.testing.assert_allclose(written[["end_p_fine", "end_p_junk"]].to_numpy(),
                                _recorded(root, run.run_id, "end_model"), atol=1e-9)

@@ -212,8 +212,9 @@ def final_label_pages(store: Store, run_id: int) -> Iterator[pd.DataFrame]:
 
     Each page has the columns of :meth:`~weaklab.store.Store.final_labels`
     (``item_id, label, class, label_from, n_votes, p_<class>``) by the same
-    rule: the label model's class, unless a person gave the item one (a
-    correction, or a human answer, which wins;
+    rule: the label model's class, or on an item no source voted on the end
+    model's (when the run trained one, its ``"end_model"`` partitions), unless
+    a person gave the item one (a correction, or a human answer, which wins;
     :meth:`~weaklab.store.Store.final_label_overrides`). Only one partition
     of soft labels and votes is in memory at a time.
 
@@ -237,6 +238,9 @@ def final_label_pages(store: Store, run_id: int) -> Iterator[pd.DataFrame]:
         raise fail("run_id", "a run whose soft labels and votes have the same partitions",
                    got_text=f"run {run_id}: {soft.n_partitions} soft-label partitions of {sum(soft.partition_rows)} "
                             f"items, {votes.n_partitions} vote partitions of {sum(votes.partition_rows)} items")
+    end = store.open_partitioned(run_id, "end_model") if "end_model" in parts else None
+    if end is not None and tuple(end.partition_rows) != tuple(soft.partition_rows):
+        end = None  # edited since the run: the label model's class stands (the export's end_p columns say why)
     names = store.run_class_names(run_id)
     overrides = store.final_label_overrides(run_id)
     by_key = pd.Index(overrides["item_id"].astype(str))
@@ -247,6 +251,11 @@ def final_label_pages(store: Store, run_id: int) -> Iterator[pd.DataFrame]:
         proba = frame[proba_columns(soft.n_classes)].to_numpy(dtype=float)
         labels = np.argmax(proba, axis=1).astype(np.int64)
         origin = np.full(len(labels), "label_model", dtype=object)
+        n_votes = votes.read_partition(i).votes_per_item().astype(np.int64)
+        if end is not None and (n_votes == 0).any():  # the end model reads the items no source voted on
+            unvoted = n_votes == 0
+            labels[unvoted] = np.argmax(end.read_partition(i).proba[unvoted], axis=1)
+            origin[unvoted] = "end_model"
         if len(by_key):  # the few items a person labelled, found by their store keys (strings)
             at = by_key.get_indexer(frame[ITEM_ID].astype(str))
             hit = at >= 0
@@ -254,8 +263,7 @@ def final_label_pages(store: Store, run_id: int) -> Iterator[pd.DataFrame]:
             origin[hit] = overrides["label_from"].to_numpy()[at[hit]]
         page = pd.DataFrame({"item_id": frame[ITEM_ID].to_numpy(), "label": labels,
                              "class": table[np.where((labels >= 0) & (labels < len(table) - 1), labels, -1)],
-                             "label_from": origin,
-                             "n_votes": votes.read_partition(i).votes_per_item().astype(np.int64)})
+                             "label_from": origin, "n_votes": n_votes})
         for j, name in enumerate(headers):
             page[f"p_{name}"] = proba[:, j]
         yield page

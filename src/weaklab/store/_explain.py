@@ -19,8 +19,8 @@ The final label of an item in a run follows one rule, in both places:
    labels with role ``"label_model"``; ties to the lowest class id);
 5. otherwise the plurality of the votes (no label on a tie or without votes).
 
-A run of the Dask engine keeps rule 3 out (its end-model probabilities are
-not laid over its partitions' labels).
+A run of the Dask engine follows the same rule, its end-model probabilities
+read from the partition that holds the item.
 """
 
 from __future__ import annotations
@@ -147,7 +147,8 @@ class ExplainMixin(PartitionedMixin, SpansMixin, MultiLabelMixin):
         renames = self.run_class_renames(run_id)
         corrections = self._run_corrections(run_id, dataset_id, finished, key, names, renames)
         annotations, human = self._answers_for(run_id, dataset_id, finished, key, names, renames)
-        label, origin = _final_one(story["votes"], story.get("posterior"), corrections, human)
+        label, origin = _final_one(story["votes"], story.get("posterior"), corrections, human,
+                                   story.get("end_model_posterior"))
         story.update(corrections=corrections, annotations=annotations, human=human, final_label=label,
                      final_from=origin, final_class=None if label is None or not names else names[label])
         return story

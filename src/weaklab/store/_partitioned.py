@@ -160,14 +160,20 @@ class PartitionedMixin(StoreBase):
             soft = self.open_partitioned(run_id, "soft_labels").read_partition(partition)
             proba = np.asarray(soft.proba[row], dtype=float)
             posterior = {"proba": proba.tolist(), "label": int(np.argmax(proba)), "producer": soft.producer}
-        label, origin = (posterior["label"], "label_model") if posterior else _plurality(votes)
+        end = None
+        if not votes and "end_model" in found:  # an item no source voted on: the end model labels it
+            proba = np.asarray(self.open_partitioned(run_id, "end_model").read_partition(partition).proba[row],
+                               dtype=float)
+            end = {"proba": proba.tolist(), "label": int(np.argmax(proba))}
+        label, origin = (end["label"], "end_model") if end else \
+            (posterior["label"], "label_model") if posterior else _plurality(votes)
         status = self._run_row(run_id)[1]
         typed = part.item_ids[row]
         return {"item_id": typed.item() if isinstance(typed, np.generic) else typed, "run_id": run_id,
                 "run_status": status,
                 "dataset": {"dataset_id": int(dataset_id), "name": self._dataset_row(dataset_id)[0]},
                 "row": int(plm.partition_offsets[partition]) + row, "partition": partition, "partition_row": row,
-                "class_names": class_names, "votes": votes, "posterior": posterior,
+                "class_names": class_names, "votes": votes, "posterior": posterior, "end_model_posterior": end,
                 "label_model": self._partitioned_model(run_id),
                 "label_issues": self._partitioned_issues(run_id, part.item_ids[row]), "corrections": [],
                 "annotations": [], "human": None, "final_label": label, "final_from": origin,
