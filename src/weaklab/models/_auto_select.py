@@ -354,6 +354,10 @@ class GoldScorer:
         #: name -> ``(cv, n_gold, k)`` posteriors made without fold ``f``'s gold labels (row ``f``; the
         #: items of fold ``f`` itself unused), or None when the posteriors use no gold label at all
         self.inner: dict[str, np.ndarray | None] = {}
+        #: candidate name (without the "+gold"/"+threshold" suffixes) -> its model's class and parameters: rows of
+        #: one model that label the gold items alike count once in a correction
+        #: (:func:`~weaklab.models._gold_choice.effective_count`)
+        self.families: dict[str, str] = {}
 
     def set_anchor(self, proba: np.ndarray) -> None:
         """The posteriors of the choice made without gold on the gold items: gains and changes are against them."""

@@ -20,8 +20,8 @@ The rule here is the one-standard-error rule of model selection with
 "simplest" read as "closest to the no-gold choice": among the candidates that
 cleared the bar, those that no other one beats by the same kind of bound
 (paired gain on the gold, lower bound above zero at level 0.05 divided by the
-number of candidates compared, :func:`pairwise_z`) are equally supported by
-the gold; of them, keep the one that changes the fewest
+number of candidates compared, :func:`pairwise_z`; near-copies counted once,
+:func:`effective_count`) are equally supported by the gold; of them, keep the one that changes the fewest
 of the no-gold choice's labels on the gold items. A candidate that is
 clearly better on the gold than a more conservative one still wins.
 
@@ -42,18 +42,20 @@ import pandas as pd
 
 from ._auto_select import GAIN_Z, below_majority, not_clearly_above_majority, weighted_mean, weighted_se
 
-__all__ = ["NI_MARGIN", "closest_unbeaten", "gold_decision", "non_inferior_choice", "paired_lower_bounds",
-           "pairwise_z"]
+__all__ = ["NI_MARGIN", "closest_unbeaten", "compared", "correction_note", "effective_count", "family", "gold_decision",
+           "model_key", "non_inferior_choice", "paired_lower_bounds", "pairwise_z"]
 
 NI_MARGIN = 0.01  # non-inferiority margin: the most accuracy the gold's choice may plausibly lose to the no-gold one
 
 
-def pairwise_z(n_compared: int) -> float:
+def pairwise_z(n_compared: float) -> float:
     """Normal quantile of the one-sided bound when ``n_compared`` candidates are compared (Bonferroni).
 
     The level of :func:`closest_unbeaten`'s comparisons between the
     candidates: a candidate that changes more of the no-gold choice's labels
-    must beat a closer one at level ``0.05 / n_compared``.
+    must beat a closer one at level ``0.05 / n_compared``. ``n_compared``
+    may be an effective number of independent comparisons
+    (:func:`effective_count`), not an integer.
 
     Examples
     --------
@@ -62,7 +64,112 @@ def pairwise_z(n_compared: int) -> float:
     """
     from scipy.stats import norm
 
-    return float(norm.isf(0.05 / max(int(n_compared), 1)))
+    return float(norm.isf(0.05 / max(float(n_compared), 1.0)))
+
+
+def effective_count(correct: np.ndarray, reference: np.ndarray | None,
+                    families: list[str] | None = None) -> float:
+    """How many distinct comparisons candidate rows scored on the same gold items are: Bonferroni's count.
+
+    The correction of the choice with gold (:func:`pairwise_z`) was
+    Bonferroni over every candidate row, and a row is often a copy of
+    another of the same model on the gold items: a threshold tuned to 0.5,
+    the model given the gold that labels the gold items as it does
+    without, a fit on a uniform resample of weighted gold
+    (``"+gold(uniform)"``). Each copy widened the bound without adding a
+    chance of a lucky lead, and a candidate that cleared it before no
+    longer did (synthetic binary LF matrices with actively chosen,
+    weighted gold: Dawid-Skene 99.7 % -> weighted majority vote 92.8 % on
+    the unanswered items, seed 2 of the development family).
+
+    A row's test is its per-item gain over the no-gold choice on the gold
+    items, ``d = correct - reference`` (weights, when any, are the same for
+    every row). Rows of one model (one *family*: the name without its
+    ``"+threshold"``, ``"+gold"`` and ``"+gold(uniform)"`` suffixes, and
+    the same class and parameters, :func:`model_key`) with the same ``d``
+    are one test and count once. A row that labels every gold item as the
+    no-gold choice (``d == 0``) can never clear a bound above 0, but still
+    counts (once per model): dropping those rows too would be valid, yet
+    in the case the closest-unbeaten rule is built for (a candidate that
+    relabels a vote pattern whose class mix moves between item
+    populations, 400 gold items; three copies of the no-gold choice among
+    six rows) it let the bold candidate beat the conservative one "by
+    evidence"; the count here only merges what is the same test twice.
+    Rows of different models count apart
+    even when they agree on the gold items: refits of one model agree by
+    construction, different models by the luck of the sample, which is
+    what the correction is for (20 coin-flip tie-breakers agree on the few
+    tied items of 60 gold items in a handful of patterns; counted as a
+    handful, one cleared the bound by luck, the normal bound over a few
+    discordant items being optimistic). Effective numbers of tests from the
+    correlation of the ``d`` vectors (Nyholt 2004, Li and Ji 2005, Galwey
+    2009) were tried and dropped for the same reason: with few discordant
+    items the correlation matrix is rank-deficient and they undercount.
+    The pairwise comparisons of :func:`closest_unbeaten` are differences of
+    these gains and take the same count.
+
+    Parameters
+    ----------
+    correct : ndarray of shape (r, n)
+        Expected correctness of ``r`` candidate rows on the same ``n`` gold items.
+    reference : ndarray of shape (n,) or None
+        The no-gold choice's expected correctness on them; None: no
+        reference known, every row counts (plain Bonferroni).
+    families : list of str, optional
+        The model each row is a variant of (:func:`family`); None: every
+        row its own (only rows with the same ``d`` *and* family merge).
+
+    Returns
+    -------
+    float
+        The number of distinct (family, ``d``) pairs, at least 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ref = np.array([1.0, 0.0, 1.0, 0.0, 1.0])
+    >>> a, b = np.array([1.0, 1.0, 1.0, 0.0, 1.0]), np.array([1.0, 0.0, 1.0, 1.0, 0.5])
+    >>> effective_count(np.array([a, a, b, ref]), ref, ["DS", "DS", "DS", "MV"])
+    3.0
+    >>> effective_count(np.array([a, a]), ref, ["DS", "coin"])  # two models: two chances
+    2.0
+    """
+    correct = np.atleast_2d(np.asarray(correct, dtype=np.float64))
+    r = correct.shape[0]
+    if reference is None or r == 0:
+        return float(max(r, 1))
+    d = np.round(correct - np.asarray(reference, dtype=np.float64)[None, :], 9)
+    names = [str(i) for i in range(r)] if families is None else list(families)
+    tests = {(names[i], d[i].tobytes()) for i in range(r)}
+    return float(max(len(tests), 1))
+
+
+def model_key(est: object) -> str:
+    """What makes two candidates one model: class and parameters (a copy under another name is the same model).
+
+    Examples
+    --------
+    >>> from weaklab.models import DawidSkene
+    >>> model_key(DawidSkene(random_state=0)) == model_key(DawidSkene(random_state=0))
+    True
+    >>> model_key(DawidSkene(random_state=0)) == model_key(DawidSkene(random_state=1))
+    False
+    """
+    params = est.get_params(deep=False) if hasattr(est, "get_params") else {}
+    return f"{type(est).__module__}.{type(est).__qualname__}{sorted((k, repr(v)) for k, v in params.items())}"
+
+
+def family(name: str) -> str:
+    """The model a candidate row is a variant of: its name without the AutoLabelModel suffixes.
+
+    Examples
+    --------
+    >>> family("DawidSkene+gold(uniform)+threshold"), family("MajorityVote")
+    ('DawidSkene', 'MajorityVote')
+    """
+    for suffix in ("+threshold", "+gold(uniform)", "+gold"):
+        name = name.removesuffix(suffix)
+    return name
 
 
 def paired_lower_bounds(correct: np.ndarray, z: float, weights: np.ndarray | None = None) -> np.ndarray:
@@ -161,8 +268,9 @@ def closest_unbeaten(ok: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
 
 
 def gold_decision(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float]], majority_accuracy: float,
-                  z: float | None, parsimonious: bool,
-                  weights: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int, str]:
+                  z: float | None, parsimonious: bool, weights: np.ndarray | None = None,
+                  reference: np.ndarray | None = None,
+                  families: dict[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int, str]:
     """The rule that picks a candidate from its scores on the gold (also re-run inside the nested check).
 
     Parameters
@@ -179,7 +287,7 @@ def gold_decision(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
     z : float or None
         Standard errors of the per-candidate bound on the gain over the
         no-gold choice; None: :func:`pairwise_z` of the number of candidates
-        left after the floor (Bonferroni).
+        left after the floor (Bonferroni; counted by :func:`effective_count`).
     parsimonious : bool
         Keep the candidate closest to the no-gold choice among those no other
         beats by evidence (:func:`closest_unbeaten`, at :func:`pairwise_z` of
@@ -187,6 +295,12 @@ def gold_decision(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
     weights : ndarray of shape (n_gold,), optional
         Per-gold-item weights of those comparisons (the table's columns are
         already weighted).
+    reference : ndarray of shape (n_gold,), optional
+        The no-gold choice's expected correctness on the gold items: the
+        candidates left after the floor are counted as distinct tests
+        (:func:`effective_count`); None: every row counts.
+    families : dict of str to str, optional
+        A candidate's :func:`family` name -> its model (see :func:`compared`).
 
     Returns
     -------
@@ -205,7 +319,7 @@ def gold_decision(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
     0
     """
     floor = below_majority(table.reset_index(drop=True), majority_accuracy)
-    pairwise = pairwise_z(int((floor["status"] == "ok").sum()))
+    pairwise = pairwise_z(compared(floor, scored, reference, weights, families))
     scores = not_clearly_above_majority(floor, pairwise if z is None else z)
     ok = scores[(scores["status"] == "ok") & (scores["gain_lower"] > 0)]
     if ok.empty:
@@ -216,8 +330,54 @@ def gold_decision(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float
     return scores, ok, pick, note
 
 
-def non_inferior_choice(table: pd.DataFrame, majority_accuracy: float,
-                        margin: float = NI_MARGIN) -> tuple[pd.DataFrame, int, str]:
+def compared(floor: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float]] | None,
+             reference: np.ndarray | None, weights: np.ndarray | None = None,
+             families: dict[str, str] | None = None) -> float:
+    """How many candidates the rows of ``floor`` still "ok" count as in a correction (:func:`effective_count`).
+
+    Without ``scored`` or ``reference``: the number of those rows (plain Bonferroni). ``families`` maps a
+    candidate's :func:`family` name to its model (class and parameters): two names of one model are one family.
+    """
+    names = [str(n) for n in floor.loc[floor["status"] == "ok", "candidate"]]
+    if scored is None or reference is None or not names:
+        return float(max(len(names), 1))
+    del weights  # the same for every row: not part of what makes two tests one
+    models = families or {}
+    return effective_count(np.array([scored[n][0] for n in names]), reference,
+                           [models.get(family(n), family(n)) for n in names])
+
+
+def correction_note(table: pd.DataFrame, scored: dict[str, tuple[np.ndarray, float]], majority_accuracy: float,
+                    reference: np.ndarray | None, weights: np.ndarray | None = None,
+                    families: dict[str, str] | None = None) -> str:
+    """What :func:`gold_decision`'s corrected bound counted, for ``reason_``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> table = pd.DataFrame({"candidate": ["a", "a+threshold"], "status": ["ok", "ok"], "accuracy": [0.9, 0.9]})
+    >>> right = np.r_[np.ones(9), 0.0]
+    >>> correction_note(table, {"a": (right, 0.1), "a+threshold": (right, 0.1)}, 0.8, np.zeros(10))
+    'corrected for the 2 candidates compared (1.0 distinct, z = 1.64)'
+    """
+    floor = below_majority(table.reset_index(drop=True), majority_accuracy)
+    n_compared = compared(floor, scored, reference, weights, families)
+    n_rows = int((floor["status"] == "ok").sum())
+    return _correction_text(n_compared, n_rows)
+
+
+def _correction_text(n_compared: float, n_rows: int) -> str:
+    """"corrected for the 12 candidates compared (3.4 distinct, z = 2.35)" (no "distinct" when all are)."""
+    z = pairwise_z(n_compared)
+    if abs(n_compared - n_rows) < 1e-9:
+        return f"corrected for the {n_rows} candidates compared (z = {z:.2f})"
+    return f"corrected for the {n_rows} candidates compared ({n_compared:.1f} distinct, z = {z:.2f})"
+
+
+def non_inferior_choice(table: pd.DataFrame, majority_accuracy: float, margin: float = NI_MARGIN,
+                        scored: dict[str, tuple[np.ndarray, float]] | None = None,
+                        reference: np.ndarray | None = None, weights: np.ndarray | None = None,
+                        families: dict[str, str] | None = None) -> tuple[pd.DataFrame, int, str]:
     """The top-scoring candidate that gains on the gold and is not plausibly worse by more than ``margin``.
 
     The non-inferiority route of the choice with gold, taken on
@@ -232,8 +392,9 @@ def non_inferior_choice(table: pd.DataFrame, majority_accuracy: float,
     candidates left after the majority-vote floor and the collapse guard,
     the top scorer is taken when its paired accuracy gain on the gold is
     positive and its one-sided lower bound, at level 0.05 divided by the
-    number of candidates compared (:func:`pairwise_z`, as the superiority
-    route), is above ``-margin``.
+    number of candidates compared (:func:`pairwise_z`, counted as distinct
+    tests by :func:`effective_count` as the superiority route), is above
+    ``-margin``.
 
     Measured (development data only: WRENCH valid splits cross-fitted in
     halves, gold of 50 or half the split; synthetic WRENCH-shaped LF
@@ -254,6 +415,11 @@ def non_inferior_choice(table: pd.DataFrame, majority_accuracy: float,
         Majority vote's accuracy on the same gold items (the floor).
     margin : float, default=NI_MARGIN
         The largest loss of accuracy the bound may leave open.
+    scored, reference, weights, families : optional
+        Per candidate its expected correctness on the gold items, the no-gold
+        choice's, and the items' weights: the candidates compared are
+        counted as distinct tests (:func:`compared`); without them every
+        eligible row counts.
 
     Returns
     -------
@@ -278,7 +444,8 @@ def non_inferior_choice(table: pd.DataFrame, majority_accuracy: float,
     eligible = (floor["status"] == "ok").to_numpy()
     if not eligible.any():
         return floor, -1, ""
-    z = pairwise_z(int(eligible.sum()))
+    n_compared = compared(floor, scored, reference, weights, families)
+    z = pairwise_z(n_compared)
     gain = floor["gain"].to_numpy(dtype=float)
     lower = gain - (gain - floor["gain_lower"].to_numpy(dtype=float)) * (z / GAIN_Z)
     passing = np.flatnonzero(eligible & (gain > 0) & (lower > -margin))
@@ -300,7 +467,7 @@ def non_inferior_choice(table: pd.DataFrame, majority_accuracy: float,
             why = f"non-inferior, but a lower score than {name}"
         scores.loc[scores.index[i], "status"] = f"disqualified: {why}"
     note = (f"non-inferior: no candidate beats the no-gold choice by evidence, but the top scorer gains "
-            f"{gain[pick]:+.4f} on the gold and, corrected for the {int(eligible.sum())} candidates compared "
-            f"(z = {z:.2f}), its one-sided lower bound {lower[pick]:+.4f} rules out a loss of more than "
-            f"{100 * margin:g} point(s) of accuracy")
+            f"{gain[pick]:+.4f} on the gold and, {_correction_text(n_compared, int(eligible.sum()))}, its "
+            f"one-sided lower bound {lower[pick]:+.4f} rules out a loss of more than {100 * margin:g} point(s) of "
+            "accuracy")
     return scores, pick, note

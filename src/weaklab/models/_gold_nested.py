@@ -11,7 +11,9 @@ majority vote ends at much the same labels) as forty independent bets and
 asks for z = 3.0: on the ``weaklab init`` spam functions over the 1,956
 bundled YouTube comments with 150 random gold items, threshold variants gained
 +0.08 on the gold (z = 2.1) and about +0.13 on the other items, and were
-refused in 2 of 8 draws.
+refused in 2 of 8 draws. (Rows of one model that label the gold items
+alike now count once, :func:`~weaklab.models._gold_choice.effective_count`;
+near-copies still count apart, so this route stays.)
 
 So when no candidate clears that corrected bound, a single question is asked:
 *does letting the gold choose help?* The rule
@@ -229,5 +231,5 @@ def _pick_without(scorer: GoldScorer, train: np.ndarray, f: int, majority_accura
         scored[name] = (correct, weighted_mean(0.5 * np.abs(share - anchor).sum(axis=1), w))
     table = pd.DataFrame(rows, columns=["candidate", "status", "score", "accuracy", "gain", "gain_lower"])
     table = table.sort_values("score", ascending=False, kind="stable")
-    _, ok, pick, _ = gold_decision(table, scored, majority_accuracy, z, parsimonious, w)
+    _, ok, pick, _ = gold_decision(table, scored, majority_accuracy, z, parsimonious, w, ref, scorer.families)
     return None if pick < 0 else str(ok["candidate"].iloc[pick])

@@ -14,8 +14,10 @@ that scores best, then refits it on all the data. Two criteria:
   choice made without gold (below) stays the default. A candidate is
   eligible when its paired accuracy gain over that choice on the gold items
   has a one-sided lower bound above zero, corrected for the number of
-  candidates (Bonferroni); on labeling-function-shaped votes, of the
-  eligible candidates, those no other one beats by such a bound are equally
+  candidates (Bonferroni; variants of one model that label the gold items
+  alike, such as a threshold tuned to 0.5 or a fit on a resample of the
+  gold, count once, :func:`weaklab.models._gold_choice.effective_count`); on
+  labeling-function-shaped votes, of the eligible candidates, those no other one beats by such a bound are equally
   supported, and the one changing the fewest of the no-gold choice's labels
   on the gold items is kept (:mod:`weaklab.models._gold_choice`); on crowd
   votes the top scorer. When no candidate clears the corrected bound, the
@@ -88,7 +90,7 @@ from ._auto_select import (
 )
 from ._base import LabelModel, StateShapes, gold_sampling_kind, random_gold
 from ._blind_ties import BLIND_MODELS
-from ._gold_choice import gold_decision, non_inferior_choice
+from ._gold_choice import correction_note, gold_decision, model_key, non_inferior_choice
 from ._gold_nested import gold_cv_nested, inner_thresholded, nested_check
 from ._nogold import combined_proba, estimated_source_accuracy, fit_without_gold
 from ._partitioned import FitSample
@@ -593,18 +595,21 @@ class AutoLabelModel(LabelModel):
         majority_accuracy = weighted_mean(majority, scorer.weights)
         parsimonious = lf_shaped(L)
         scores, ok, pick, note = gold_decision(table, scorer.scored, majority_accuracy, None, parsimonious,
-                                               scorer.weights)
-        evidence = "" if ok.empty else "corrected for the number of candidates"
+                                               scorer.weights, scorer.reference, scorer.families)
+        evidence = "" if ok.empty else correction_note(table, scorer.scored, majority_accuracy, scorer.reference,
+                                                       scorer.weights, scorer.families)
         if ok.empty:  # no single candidate clears a bound corrected for all of them: ask the nested question
             scores, ok, pick, note = gold_decision(table, scorer.scored, majority_accuracy, GAIN_Z,
-                                                   parsimonious, scorer.weights)
+                                                   parsimonious, scorer.weights, scorer.reference, scorer.families)
             check = None if ok.empty else nested_check(scorer, majority, parsimonious)
             if check is None or not check.passed:
                 nested = "" if check is None else check.describe()
                 if not parsimonious:  # crowds: the non-inferiority route lost on average there (_gold_choice)
                     self._keep_no_gold_choice(scores, n_gold, nested)
                     return
-                ni_scores, pick, evidence = non_inferior_choice(table, majority_accuracy)
+                ni_scores, pick, evidence = non_inferior_choice(table, majority_accuracy, scored=scorer.scored,
+                                                                reference=scorer.reference, weights=scorer.weights,
+                                                                families=scorer.families)
                 if pick < 0:
                     self._keep_no_gold_choice(scores, n_gold, nested)
                     return
@@ -727,6 +732,7 @@ class AutoLabelModel(LabelModel):
         L_gold = L.select_items(known)
         scorer = GoldScorer(y, folds, self.cv, self.metric_, positive, weights=w)
         scorer.set_anchor(anchor)
+        scorer.families = {name: model_key(est) for name, est in named}
         rows: list[tuple[Any, ...]] = []
         for name, est in named:
             def plain(e: LabelModel = est) -> np.ndarray:
