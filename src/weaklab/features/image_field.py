@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
+from .._core.context_default import ContextDefault
 from .._core.validation import fail
 
 __all__ = ["IMAGE", "default_image_field", "resolve_image_field", "resolve_image_root"]
@@ -34,7 +34,7 @@ class _DefaultImage(str):
 #: The value image sources use as the default of ``field`` (it equals, and prints as, ``"image"``).
 IMAGE: str = _DefaultImage("image")
 
-_CONTEXT: ContextVar[tuple[str, str | None] | None] = ContextVar("weaklab_default_image_field", default=None)
+_CONTEXT = ContextDefault("weaklab_default_image_field")  # (column, root) inside default_image_field
 
 
 @contextmanager
@@ -66,11 +66,8 @@ def default_image_field(field: str, root: str | os.PathLike[str] | None = None) 
         raise fail("field", "a column name (non-empty string)", field)
     if root is not None and not isinstance(root, (str, os.PathLike)):
         raise fail("root", "a folder path or None", root)
-    token = _CONTEXT.set((str(field), None if root is None else os.fspath(root)))
-    try:
+    with _CONTEXT.using((str(field), None if root is None else os.fspath(root))):
         yield field
-    finally:
-        _CONTEXT.reset(token)
 
 
 def resolve_image_field(field: Any) -> Any:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
+from .._core.context_default import ContextDefault
 from .._core.validation import fail
 
 __all__ = ["TEXT", "default_text_field", "resolve_text_field"]
@@ -30,7 +30,7 @@ class _DefaultText(str):
 #: The value templates use as the default of ``field`` (it equals, and prints as, ``"text"``).
 TEXT: str = _DefaultText("text")
 
-_FIELD: ContextVar[str | None] = ContextVar("weaklab_default_text_field", default=None)
+_FIELD = ContextDefault("weaklab_default_text_field")
 
 
 @contextmanager
@@ -57,11 +57,8 @@ def default_text_field(field: str) -> Iterator[str]:
     """
     if not isinstance(field, str) or not field:
         raise fail("field", "a column name (non-empty string)", field)
-    token = _FIELD.set(str(field))
-    try:
+    with _FIELD.using(str(field)):
         yield field
-    finally:
-        _FIELD.reset(token)
 
 
 def resolve_text_field(field: Any) -> Any:
