@@ -60,3 +60,24 @@ def test_a_human_answer_still_wins_over_the_end_model_on_an_unvoted_item(tmp_pat
         story = store.explain(row["item_id"], rerun)
     assert final.loc[row["item_id"], "label"] == other and final.loc[row["item_id"], "label_from"] == "annotation"
     assert story["final_from"] == "annotation" and story["final_label"] == other
+
+
+def test_the_item_page_shows_the_end_model_that_labels_an_unvoted_item(tmp_path, msgs_project_writer):
+    """The dashboard's lineage page of an item no source voted on says the end model gave its final label."""
+    import pytest
+
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from weaklab.dashboard import create_app
+
+    msgs_project_writer(tmp_path, 200, 5)
+    run = Project(tmp_path).run("train").run_id
+    final, _ = _final(tmp_path, run)
+    unvoted, voted = (final.loc[final["n_votes"] == 0, "item_id"].iloc[0],
+                      final.loc[final["n_votes"] > 0, "item_id"].iloc[0])
+    with TestClient(create_app(tmp_path / ".weaklab" / "weaklab.duckdb"), base_url="http://127.0.0.1") as client:
+        page = client.get(f"/items/{unvoted}?run={run}").text
+        other = client.get(f"/items/{voted}?run={run}").text
+    assert "(from end_model)" in page and 'id="end-model"' in page
+    assert "(from label_model)" in other and 'id="end-model"' not in other
