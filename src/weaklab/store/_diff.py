@@ -122,10 +122,18 @@ class DiffMixin(StoreBase):
 
     def _run_proba(self, run_id: int, n: int) -> np.ndarray:
         """The run's label-model soft labels over the dataset's rows (NaN rows where it has none)."""
-        soft = self._query("SELECT soft_labels_id, rows_array FROM soft_labels WHERE run_id = ? AND "
-                           "role = 'label_model' ORDER BY soft_labels_id DESC LIMIT 1", [run_id])
+        proba = self._role_proba(run_id, "label_model", n)
+        return np.full((n, 0), np.nan) if proba is None else proba
+
+    def _role_proba(self, run_id: int, role: str, n: int) -> np.ndarray | None:
+        """The run's latest soft labels of ``role`` over the dataset's ``n`` rows (NaN rows where it has none).
+
+        None when the run recorded none of that role.
+        """
+        soft = self._query("SELECT soft_labels_id, rows_array FROM soft_labels WHERE run_id = ? AND role = ? "
+                           "ORDER BY soft_labels_id DESC LIMIT 1", [run_id, role])
         if not soft:
-            return np.full((n, 0), np.nan)
+            return None
         S = self.load_soft_labels(int(soft[0][0]))
         rows = self._rows_of(soft[0][1])
         out = np.full((n, S.proba.shape[1]), np.nan)
@@ -201,27 +209,23 @@ class DiffMixin(StoreBase):
             [dataset_id, keys])}
 
     def _apply_posterior(self, run_id: int, n: int, labels: np.ndarray, origin: np.ndarray) -> None:
-        soft = self._query("SELECT soft_labels_id, rows_array FROM soft_labels WHERE run_id = ? AND "
-                           "role = 'label_model' ORDER BY soft_labels_id DESC LIMIT 1", [run_id])
-        if not soft:
-            return
-        S = self.load_soft_labels(int(soft[0][0]))
-        rows = self._rows_of(soft[0][1])
-        rows = np.arange(n) if rows is None else rows
-        labels[rows], origin[rows] = np.argmax(S.proba, axis=1), FINAL_FROM.index("label_model")
+        """Give every item with a label-model soft label its arg-max."""
+        self._apply_role(run_id, "label_model", n, labels, origin, np.ones(n, dtype=bool))
 
     def _apply_end_model(self, run_id: int, n: int, labels: np.ndarray, origin: np.ndarray,
                          unvoted: np.ndarray) -> None:
         """Give the items no source voted on the arg-max of the run's end model (role ``"end_model"``), if any."""
-        soft = self._query("SELECT soft_labels_id, rows_array FROM soft_labels WHERE run_id = ? AND "
-                           "role = 'end_model' ORDER BY soft_labels_id DESC LIMIT 1", [run_id])
-        if not soft or not unvoted.any():
+        if unvoted.any():
+            self._apply_role(run_id, "end_model", n, labels, origin, unvoted)
+
+    def _apply_role(self, run_id: int, role: str, n: int, labels: np.ndarray, origin: np.ndarray,
+                    wanted: np.ndarray) -> None:
+        """Set the ``wanted`` items that have a soft label of ``role`` to its arg-max, from ``role``."""
+        proba = self._role_proba(run_id, role, n)
+        if proba is None:
             return
-        S = self.load_soft_labels(int(soft[0][0]))
-        rows = self._rows_of(soft[0][1])
-        rows = np.arange(n) if rows is None else rows
-        take = unvoted[rows]
-        labels[rows[take]], origin[rows[take]] = np.argmax(S.proba[take], axis=1), FINAL_FROM.index("end_model")
+        take = wanted & ~np.isnan(proba).any(axis=1)
+        labels[take], origin[take] = np.argmax(proba[take], axis=1), FINAL_FROM.index(role)
 
     def _run_votes(self, run_id: int, n: int) -> tuple[np.ndarray, list[str], dict[str, str | None]]:
         """Dense votes of a run over the dataset's rows (-1 where no application covers an item)."""

@@ -287,31 +287,36 @@ class ExplainMixin(PartitionedMixin, SpansMixin, MultiLabelMixin):
         models = self._query("SELECT label_model_run_id, class FROM label_model_runs WHERE run_id = ? "
                              "ORDER BY label_model_run_id DESC LIMIT 1", [run_id])
         model = {"label_model_run_id": int(models[0][0]), "class": models[0][1]} if models else None
-        soft = self._query(
-            "SELECT soft_labels_id, producer, proba_array, n_classes, class_names FROM soft_labels "
-            "WHERE run_id = ? AND role = 'label_model' ORDER BY soft_labels_id DESC LIMIT 1", [run_id])
-        if not soft:
+        found = self._soft_row(run_id, "label_model", row)
+        if found is None:
             return None, model
-        soft_id, producer, array, k, names = soft[0]
-        table = self._read_array_row(array, row)
-        if table.num_rows == 0:
-            return None, model
-        proba = [float(table.column(f"p{c}")[0].as_py()) for c in range(int(k))]
-        return {"soft_labels_id": int(soft_id), "producer": producer, "proba": proba,
-                "label": int(np.argmax(proba)), "class_names": loads(names)}, model
+        names = found.pop("names")
+        return {**found, "class_names": loads(names)}, model
 
     def _end_model_of(self, run_id: int, row: int) -> dict[str, Any] | None:
         """The run's end-model probabilities of one item (role ``"end_model"``), or None without them."""
-        soft = self._query("SELECT soft_labels_id, proba_array, n_classes FROM soft_labels WHERE run_id = ? AND "
-                           "role = 'end_model' ORDER BY soft_labels_id DESC LIMIT 1", [run_id])
+        found = self._soft_row(run_id, "end_model", row)
+        if found is None:
+            return None
+        return {"soft_labels_id": found["soft_labels_id"], "proba": found["proba"], "label": found["label"]}
+
+    def _soft_row(self, run_id: int, role: str, row: int) -> dict[str, Any] | None:
+        """One row of the run's latest soft labels of ``role``: id, producer, probabilities, arg-max, class names.
+
+        None when the run recorded none of that role, or none for the row.
+        """
+        soft = self._query(
+            "SELECT soft_labels_id, producer, proba_array, n_classes, class_names FROM soft_labels "
+            "WHERE run_id = ? AND role = ? ORDER BY soft_labels_id DESC LIMIT 1", [run_id, role])
         if not soft:
             return None
-        soft_id, array, k = soft[0]
+        soft_id, producer, array, k, names = soft[0]
         table = self._read_array_row(array, row)
         if table.num_rows == 0:
             return None
         proba = [float(table.column(f"p{c}")[0].as_py()) for c in range(int(k))]
-        return {"soft_labels_id": int(soft_id), "proba": proba, "label": int(np.argmax(proba))}
+        return {"soft_labels_id": int(soft_id), "producer": producer, "proba": proba,
+                "label": int(np.argmax(proba)), "names": names}
 
     def _rows_as_dicts(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         names, rows = self._query_with_names(sql, params)
