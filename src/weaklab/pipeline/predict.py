@@ -119,9 +119,12 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     model, record = _end_model(store, run_id)
     dataset_id = run_dataset(store, run_id)
     meta = dataset_meta(store, dataset_id)
-    inputs = _inputs(model, store, dataset_id, data, run_id, root)
+    folder = Path(root) if root is not None else Path.cwd()
+    inputs = _inputs(model, store, dataset_id, data, run_id, folder)
     grouped = calibrated and needs_groups(model.state)  # the calibrator tells items with a vote from the others
-    voting = _rooted_pictures(data, dataset_image_column(store, dataset_id), root if root is not None else Path.cwd())
+    # the table the run's LFs vote on (only when their votes are read): its pictures as the new table names them
+    voting = _rooted_pictures(data, dataset_image_column(store, dataset_id), folder) \
+        if model.reads_votes or grouped else data
     votes = _votes(model, meta, voting, run_id) if model.reads_votes else None
     if grouped and votes is None:
         votes = _group_votes(model, meta, voting, run_id)
@@ -149,8 +152,7 @@ def predict_items(store: Store, run_id: int, data: pd.DataFrame, *, calibrated: 
     return out
 
 
-def _inputs(model: _Model, store: Store, dataset_id: int, data: pd.DataFrame, run_id: int,
-            root: str | Path | None) -> Any:
+def _inputs(model: _Model, store: Store, dataset_id: int, data: pd.DataFrame, run_id: int, root: Path) -> Any:
     """What the end model reads of ``data``: its texts, (tabular) the table itself, checked for its columns, or
     (the image CNN) its pictures."""
     if isinstance(model, ImageEndModel):
@@ -158,7 +160,7 @@ def _inputs(model: _Model, store: Store, dataset_id: int, data: pd.DataFrame, ru
         if column is None or column not in data.columns:
             raise fail("data", f"a column {column!r} (the pictures the image CNN of run {run_id} reads, "
                        "[data].image_column)", got_text=f"columns {[str(c) for c in data.columns]}")
-        return image_inputs(data[column], root=Path(root) if root is not None else Path.cwd(), size=model.size)
+        return image_inputs(data[column], root=root, size=model.size)
     if isinstance(model, TabularEndModel):
         missing = [c for c in model.columns if c not in data.columns]
         if missing:
